@@ -1,0 +1,15 @@
+using MambaServe.Engine.Sampling;
+
+namespace MambaServe.Engine.Generation;
+
+/// <summary>One request as the engine sees it: already tokenized, already validated.</summary>
+/// <param name="N">Independent samples from the one prompt (prefilled once, state forked).</param>
+/// <param name="Priority">Lower runs first; FCFS within a priority.</param>
+/// <param name="Timeout">Wall time from admission after which the request ends with an error.</param>
+public sealed record GenerationRequest(
+    string RequestId,
+    IReadOnlyList<int> PromptTokens,
+    SamplingParams Sampling,
+    int N = 1,
+    int Priority = 0,
+    TimeSpan? Timeout = null);

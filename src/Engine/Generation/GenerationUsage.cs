@@ -1,0 +1,6 @@
+namespace MambaServe.Engine.Generation;
+
+public sealed record GenerationUsage(int PromptTokens, int CompletionTokens)
+{
+    public int TotalTokens => PromptTokens + CompletionTokens;
+}
