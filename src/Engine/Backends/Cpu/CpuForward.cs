@@ -1,0 +1,131 @@
+using MambaServe.Engine.Interop;
+using MambaServe.Engine.Loading;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MambaServe.Engine.Backends.Cpu;
+
+/// <summary>
+/// One forward pass over either one slot's chunk of tokens (prefill: batch 1, sequence L) or one token for each of
+/// several slots (decode: batch B, sequence 1). Activations are token-major [rows, channels] fp32 where
+/// rows = batch * sequence; the kernels read x and z as strided views into the in_proj output and B, C as views into
+/// the x_proj output, so no slicing copies are made.
+/// </summary>
+internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, CpuStatePool state)
+{
+    public void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> slots, int sequenceLength, Span<float> logits, bool allLogits)
+    {
+        using var scope = NewDisposeScope();
+        var rows = tokens.Length;
+        var ids = torch.tensor(tokens.ToArray(), ScalarType.Int64);
+        var hidden = weights.Embedding.index_select(0, ids).contiguous();
+        var residual = zeros(rows, config.DModel, dtype: ScalarType.Float32);
+        var slotIdx = slots.ToArray();
+
+        Tensor? previousOut = hidden;
+        for (var l = 0; l < config.NLayer; l++)
+        {
+            var layer = weights.Layers[l];
+            var normed = AddAndNorm(previousOut, residual, layer.Norm);
+            previousOut = Mixer(l, layer, normed, slotIdx, sequenceLength);
+        }
+        var final = AddAndNorm(previousOut, residual, weights.NormF);
+        var head = allLogits ? final : final.narrow(0, rows - 1, 1);
+        var result = nn.functional.linear(head, weights.LmHead).contiguous();
+        new ReadOnlySpan<float>((void*)result.data_ptr(), checked((int)result.numel())).CopyTo(logits);
+    }
+
+    /// <summary>residual += x (fp32); returns rmsnorm(residual) * weight.</summary>
+    private Tensor AddAndNorm(Tensor? x, Tensor residual, Tensor weight)
+    {
+        var rows = (int)residual.shape[0];
+        var output = empty(rows, config.DModel, dtype: ScalarType.Float32);
+        var p = new MsvRmsNormParams
+        {
+            Rows = rows, Dim = config.DModel, Dtype = MsvDtype.F32,
+            X = x is null ? 0 : x.data_ptr(), XRowStride = config.DModel,
+            Residual = (float*)residual.data_ptr(), ResidualRowStride = config.DModel,
+            Out = output.data_ptr(), OutRowStride = config.DModel,
+            Weight = (float*)weight.data_ptr(), Eps = config.NormEpsilon,
+        };
+        CpuKernels.RmsNormResidual(in p);
+        return output;
+    }
+
+    private Tensor Mixer(int l, CpuLayerTensors w, Tensor normed, int[] slotIdx, int seqLen)
+    {
+        int rows = (int)normed.shape[0], di = config.DInner, r = config.DtRank;
+        var batch = slotIdx.Length;
+        var xz = nn.functional.linear(normed, w.InProj, w.InProjBias).contiguous();      // [rows, 2*Di]: x | z
+        var xc = empty(rows, di, dtype: ScalarType.Float32);
+        var xzBase = (float*)xz.data_ptr();
+        fixed (int* slots = slotIdx)
+        {
+            Conv(l, w, xzBase, xc, slots, batch, seqLen);
+            var xdbl = nn.functional.linear(xc, w.XProj).contiguous();                     // [rows, R + 2N]: dt | B | C
+            var dt = nn.functional.linear(xdbl.narrow(1, 0, r), w.DtProj).contiguous();  // [rows, Di], bias added in the scan
+            var y = empty(rows, di, dtype: ScalarType.Float32);
+            var xdblBase = (float*)xdbl.data_ptr();
+            // One token per sequence (decode, or a one-token prefill) is the in-place state update; a chunk is a scan.
+            if (seqLen == 1)
+                StateUpdate(l, w, xc, dt, xdblBase, xzBase, y, slots, batch);
+            else
+                Scan(l, w, xc, dt, xdblBase, xzBase, y, slots, batch, seqLen);
+            return nn.functional.linear(y, w.OutProj, w.OutProjBias);
+        }
+    }
+
+    private void Conv(int l, CpuLayerTensors w, float* xzBase, Tensor xc, int* slots, int batch, int seqLen)
+    {
+        long di = config.DInner;
+        var p = new MsvConv1dParams
+        {
+            Batch = batch, Dim = config.DInner, Seqlen = seqLen, Width = config.DConv, Dtype = MsvDtype.F32,
+            X = (nint)xzBase, XBatchStride = seqLen * 2 * di, XRowStride = 2 * di,
+            Out = xc.data_ptr(), OutBatchStride = seqLen * di, OutRowStride = di,
+            Weight = (float*)w.ConvWeight.data_ptr(), Bias = w.ConvBias is null ? null : (float*)w.ConvBias.data_ptr(),
+            Silu = 1,
+            ConvState = state.ConvLayer(l), StateSlotStride = state.ConvSlotStride, SlotIdx = slots,
+        };
+        if (seqLen == 1) CpuKernels.CausalConv1dUpdate(in p);
+        else CpuKernels.CausalConv1dFwd(in p);
+    }
+
+    private void Scan(int l, CpuLayerTensors w, Tensor xc, Tensor dt, float* xdbl, float* xz, Tensor y, int* slots, int batch, int seqLen)
+    {
+        long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
+        var p = new MsvScanParams
+        {
+            Batch = batch, Dim = config.DInner, Dstate = config.DState, Seqlen = seqLen, Dtype = MsvDtype.F32,
+            U = xc.data_ptr(), UBatchStride = seqLen * di, URowStride = di,
+            Delta = dt.data_ptr(), DeltaBatchStride = seqLen * di, DeltaRowStride = di,
+            B = (nint)(xdbl + r), BBatchStride = seqLen * xw, BRowStride = xw,
+            C = (nint)(xdbl + r + n), CBatchStride = seqLen * xw, CRowStride = xw,
+            Z = (nint)(xz + di), ZBatchStride = seqLen * 2 * di, ZRowStride = 2 * di,
+            Out = y.data_ptr(), OutBatchStride = seqLen * di, OutRowStride = di,
+            A = (float*)w.A.data_ptr(), D = (float*)w.D.data_ptr(), DtBias = (float*)w.DtProjBias.data_ptr(),
+            DeltaSoftplus = 1,
+            State = state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = slots,
+        };
+        CpuKernels.SelectiveScanFwd(in p);
+    }
+
+    private void StateUpdate(int l, CpuLayerTensors w, Tensor xc, Tensor dt, float* xdbl, float* xz, Tensor y, int* slots, int batch)
+    {
+        long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
+        var p = new MsvStateUpdateParams
+        {
+            Batch = batch, Dim = config.DInner, Dstate = config.DState, Dtype = MsvDtype.F32, StateDtype = MsvDtype.F32,
+            X = xc.data_ptr(), XBatchStride = di,
+            Delta = dt.data_ptr(), DeltaBatchStride = di,
+            B = (nint)(xdbl + r), BBatchStride = xw,
+            C = (nint)(xdbl + r + n), CBatchStride = xw,
+            Z = (nint)(xz + di), ZBatchStride = 2 * di,
+            Out = y.data_ptr(), OutBatchStride = di,
+            A = (float*)w.A.data_ptr(), D = (float*)w.D.data_ptr(), DtBias = (float*)w.DtProjBias.data_ptr(),
+            DeltaSoftplus = 1,
+            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = slots,
+        };
+        CpuKernels.SelectiveStateUpdate(in p);
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using MambaServe.Engine.Backends.Cpu;
+using MambaServe.Engine.Loading;
+using Spectre.Console;
+
+namespace MambaServe.Server.Cli.Bench;
+
+/// <summary>
+/// `bench`: CPU prefill and decode tokens/s at batch 1 and 16 for the demo model and for random weights of
+/// mamba-130m's shape, beside the machine's measured memory read bandwidth. A tool that prints numbers, never a test.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create(Option<string?> modelOption)
+    {
+        var batches = new Option<int[]>("--batch") { Description = "Batch sizes.", DefaultValueFactory = _ => [1, 16], AllowMultipleArgumentsPerToken = true };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence.", DefaultValueFactory = _ => 256 };
+        var decodeSteps = new Option<int>("--decode-steps") { Description = "Decode steps timed.", DefaultValueFactory = _ => 32 };
+        var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
+        var command = new Command("bench", "Measure CPU prefill/decode throughput and memory bandwidth.")
+        {
+            batches, promptTokens, decodeSteps, skipRandom,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+            Run(model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Run(string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
+    {
+        var bandwidth = MemoryBandwidth.MeasureReadGBps();
+        AnsiConsole.MarkupLine($"Memory read bandwidth: [bold]{bandwidth:F1} GB/s[/] ({Environment.ProcessorCount} threads)");
+
+        var table = new Table().AddColumns("model", "fp32 weights", "batch", "prefill tok/s", "decode tok/s", "decode ms/step", "weights-read ms", "ratio");
+        var demo = CheckpointLoader.Load(modelDir);
+        Measure(table, Path.GetFileName(modelDir.TrimEnd('/')), demo.Config, demo.Weights, batches, promptTokens, decodeSteps, bandwidth);
+        if (!skipRandom)
+        {
+            var shape = RandomCheckpoint.Mamba130mShape;
+            Measure(table, "random mamba-130m shape", shape, RandomCheckpoint.Create(shape, seed: 7), batches, promptTokens, decodeSteps, bandwidth);
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("ratio = decode ms/step at batch 1 / time to read the fp32 weights once at the measured bandwidth (target <= 2).");
+    }
+
+    private static void Measure(Table table, string name, MambaConfig config, MambaWeights weights, int[] batches, int promptTokens, int decodeSteps, double bandwidthGBps)
+    {
+        var weightBytes = WeightBytes(weights);
+        var readMs = weightBytes / (bandwidthGBps * 1e9) * 1000;
+        using var runner = new CpuModelRunner(config, weights, slotCount: batches.Max());
+        foreach (var batch in batches)
+        {
+            var r = RunnerBenchmark.Run(runner, batch, promptTokens, decodeSteps);
+            var ratio = batch == 1 ? $"{r.DecodeMsPerStep / readMs:F2}" : "";
+            table.AddRow(name, $"{weightBytes / 1e6:F0} MB", $"{batch}", $"{r.PrefillTokensPerSecond:F0}",
+                $"{r.DecodeTokensPerSecond:F1}", $"{r.DecodeMsPerStep:F2}", $"{readMs:F2}", ratio);
+        }
+    }
+
+    /// <summary>Bytes of distinct fp32 weight arrays (a tied head is read once per step with the embedding row).</summary>
+    private static long WeightBytes(MambaWeights w)
+    {
+        var arrays = new HashSet<float[]>(ReferenceEqualityComparer.Instance) { w.Embedding, w.NormF, w.LmHead };
+        foreach (var l in w.Layers)
+            foreach (var a in new[] { l.Norm, l.InProj, l.InProjBias, l.ConvWeight, l.ConvBias, l.XProj, l.DtProj, l.DtProjBias, l.ALog, l.D, l.OutProj, l.OutProjBias })
+                if (a is not null) arrays.Add(a);
+        return arrays.Sum(a => (long)a.Length) * sizeof(float);
+    }
+}

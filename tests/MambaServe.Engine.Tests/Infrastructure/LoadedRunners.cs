@@ -1,0 +1,19 @@
+using System.Collections.Concurrent;
+using MambaServe.Engine.Backends.Cpu;
+using MambaServe.Engine.Loading;
+
+namespace MambaServe.Engine.Tests.Infrastructure;
+
+/// <summary>Checkpoints are loaded once per test run; each test builds its own runner (runners own mutable state).</summary>
+public static class LoadedRunners
+{
+    private static readonly ConcurrentDictionary<string, LoadedCheckpoint> Checkpoints = new();
+
+    public static LoadedCheckpoint Checkpoint(string modelDir) => Checkpoints.GetOrAdd(modelDir, CheckpointLoader.Load);
+
+    public static CpuModelRunner Create(string modelDir, int slots = 4)
+    {
+        var c = Checkpoint(modelDir);
+        return new CpuModelRunner(c.Config, c.Weights, slots);
+    }
+}
