@@ -1,4 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/health", () => Results.Ok());
-app.Run();
+using MambaServe.Server.Cli;
+
+return await CommandLine.Build().Parse(args).InvokeAsync();

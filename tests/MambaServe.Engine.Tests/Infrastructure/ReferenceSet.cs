@@ -43,9 +43,10 @@ public static class ReferenceSet
     public static TheoryData<string, int> AllCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var (name, _, _) in Models)
-            foreach (var c in Cases(name))
-                data.Add(name, c.Index);
+        foreach (var (name, index) in AllCaseKeys()) data.Add(name, index);
         return data;
     }
+
+    public static IEnumerable<(string Model, int Case)> AllCaseKeys() =>
+        Models.SelectMany(m => Cases(m.Name).Select(c => (m.Name, c.Index)));
 }

@@ -32,7 +32,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var final = AddAndNorm(previousOut, residual, weights.NormF);
         var head = allLogits ? final : final.narrow(0, rows - 1, 1);
         var result = nn.functional.linear(head, weights.LmHead).contiguous();
-        new ReadOnlySpan<float>((void*)result.data_ptr(), checked((int)result.numel())).CopyTo(logits);
+        new ReadOnlySpan<float>((void*)result.DataPointer(), checked((int)result.numel())).CopyTo(logits);
     }
 
     /// <summary>residual += x (fp32); returns rmsnorm(residual) * weight.</summary>
@@ -43,10 +43,10 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var p = new MsvRmsNormParams
         {
             Rows = rows, Dim = config.DModel, Dtype = MsvDtype.F32,
-            X = x is null ? 0 : x.data_ptr(), XRowStride = config.DModel,
-            Residual = (float*)residual.data_ptr(), ResidualRowStride = config.DModel,
-            Out = output.data_ptr(), OutRowStride = config.DModel,
-            Weight = (float*)weight.data_ptr(), Eps = config.NormEpsilon,
+            X = x is null ? 0 : x.DataPointer(), XRowStride = config.DModel,
+            Residual = residual.DataPointer(), ResidualRowStride = config.DModel,
+            Out = output.DataPointer(), OutRowStride = config.DModel,
+            Weight = weight.DataPointer(), Eps = config.NormEpsilon,
         };
         CpuKernels.RmsNormResidual(in p);
         return output;
@@ -58,14 +58,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var batch = slotIdx.Length;
         var xz = nn.functional.linear(normed, w.InProj, w.InProjBias).contiguous();      // [rows, 2*Di]: x | z
         var xc = empty(rows, di, dtype: ScalarType.Float32);
-        var xzBase = (float*)xz.data_ptr();
+        var xzBase = (float*)xz.DataPointer();
         fixed (int* slots = slotIdx)
         {
             Conv(l, w, xzBase, xc, slots, batch, seqLen);
             var xdbl = nn.functional.linear(xc, w.XProj).contiguous();                     // [rows, R + 2N]: dt | B | C
             var dt = nn.functional.linear(xdbl.narrow(1, 0, r), w.DtProj).contiguous();  // [rows, Di], bias added in the scan
             var y = empty(rows, di, dtype: ScalarType.Float32);
-            var xdblBase = (float*)xdbl.data_ptr();
+            var xdblBase = (float*)xdbl.DataPointer();
             // One token per sequence (decode, or a one-token prefill) is the in-place state update; a chunk is a scan.
             if (seqLen == 1)
                 StateUpdate(l, w, xc, dt, xdblBase, xzBase, y, slots, batch);
@@ -80,12 +80,12 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         long di = config.DInner;
         var p = new MsvConv1dParams
         {
-            Batch = batch, Dim = config.DInner, Seqlen = seqLen, Width = config.DConv, Dtype = MsvDtype.F32,
+            Batch = batch, Dim = config.DInner, SeqLen = seqLen, Width = config.DConv, Dtype = MsvDtype.F32,
             X = (nint)xzBase, XBatchStride = seqLen * 2 * di, XRowStride = 2 * di,
-            Out = xc.data_ptr(), OutBatchStride = seqLen * di, OutRowStride = di,
-            Weight = (float*)w.ConvWeight.data_ptr(), Bias = w.ConvBias is null ? null : (float*)w.ConvBias.data_ptr(),
+            Out = xc.DataPointer(), OutBatchStride = seqLen * di, OutRowStride = di,
+            Weight = w.ConvWeight.DataPointer(), Bias = w.ConvBias?.DataPointer() ?? 0,
             Silu = 1,
-            ConvState = state.ConvLayer(l), StateSlotStride = state.ConvSlotStride, SlotIdx = slots,
+            ConvState = (nint)state.ConvLayer(l), StateSlotStride = state.ConvSlotStride, SlotIdx = (nint)slots,
         };
         if (seqLen == 1) CpuKernels.CausalConv1dUpdate(in p);
         else CpuKernels.CausalConv1dFwd(in p);
@@ -96,16 +96,16 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
         var p = new MsvScanParams
         {
-            Batch = batch, Dim = config.DInner, Dstate = config.DState, Seqlen = seqLen, Dtype = MsvDtype.F32,
-            U = xc.data_ptr(), UBatchStride = seqLen * di, URowStride = di,
-            Delta = dt.data_ptr(), DeltaBatchStride = seqLen * di, DeltaRowStride = di,
+            Batch = batch, Dim = config.DInner, DState = config.DState, SeqLen = seqLen, Dtype = MsvDtype.F32,
+            U = xc.DataPointer(), UBatchStride = seqLen * di, URowStride = di,
+            Delta = dt.DataPointer(), DeltaBatchStride = seqLen * di, DeltaRowStride = di,
             B = (nint)(xdbl + r), BBatchStride = seqLen * xw, BRowStride = xw,
             C = (nint)(xdbl + r + n), CBatchStride = seqLen * xw, CRowStride = xw,
             Z = (nint)(xz + di), ZBatchStride = seqLen * 2 * di, ZRowStride = 2 * di,
-            Out = y.data_ptr(), OutBatchStride = seqLen * di, OutRowStride = di,
-            A = (float*)w.A.data_ptr(), D = (float*)w.D.data_ptr(), DtBias = (float*)w.DtProjBias.data_ptr(),
+            Out = y.DataPointer(), OutBatchStride = seqLen * di, OutRowStride = di,
+            A = w.A.DataPointer(), D = w.D.DataPointer(), DtBias = w.DtProjBias.DataPointer(),
             DeltaSoftplus = 1,
-            State = state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = slots,
+            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = (nint)slots,
         };
         CpuKernels.SelectiveScanFwd(in p);
     }
@@ -115,16 +115,16 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
         var p = new MsvStateUpdateParams
         {
-            Batch = batch, Dim = config.DInner, Dstate = config.DState, Dtype = MsvDtype.F32, StateDtype = MsvDtype.F32,
-            X = xc.data_ptr(), XBatchStride = di,
-            Delta = dt.data_ptr(), DeltaBatchStride = di,
+            Batch = batch, Dim = config.DInner, DState = config.DState, Dtype = MsvDtype.F32, StateDtype = MsvDtype.F32,
+            X = xc.DataPointer(), XBatchStride = di,
+            Delta = dt.DataPointer(), DeltaBatchStride = di,
             B = (nint)(xdbl + r), BBatchStride = xw,
             C = (nint)(xdbl + r + n), CBatchStride = xw,
             Z = (nint)(xz + di), ZBatchStride = 2 * di,
-            Out = y.data_ptr(), OutBatchStride = di,
-            A = (float*)w.A.data_ptr(), D = (float*)w.D.data_ptr(), DtBias = (float*)w.DtProjBias.data_ptr(),
+            Out = y.DataPointer(), OutBatchStride = di,
+            A = w.A.DataPointer(), D = w.D.DataPointer(), DtBias = w.DtProjBias.DataPointer(),
             DeltaSoftplus = 1,
-            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = slots,
+            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = (nint)slots,
         };
         CpuKernels.SelectiveStateUpdate(in p);
     }

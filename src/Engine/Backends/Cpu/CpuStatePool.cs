@@ -27,11 +27,11 @@ internal sealed unsafe class CpuStatePool : IDisposable
     public long ConvSlotStride => _config.ConvStateElementsPerSlot;
     public long SsmSlotStride => _config.SsmStateElementsPerSlot;
 
-    public float* ConvLayer(int layer) => (float*)Conv.data_ptr() + (long)layer * _config.DInner * (_config.DConv - 1);
-    public float* SsmLayer(int layer) => (float*)Ssm.data_ptr() + (long)layer * _config.DInner * _config.DState;
+    public float* ConvLayer(int layer) => (float*)Conv.DataPointer() + (long)layer * _config.DInner * (_config.DConv - 1);
+    public float* SsmLayer(int layer) => (float*)Ssm.DataPointer() + (long)layer * _config.DInner * _config.DState;
 
-    private Span<float> ConvSlot(int slot) => new((float*)Conv.data_ptr() + slot * ConvSlotStride, checked((int)ConvSlotStride));
-    private Span<float> SsmSlot(int slot) => new((float*)Ssm.data_ptr() + slot * SsmSlotStride, checked((int)SsmSlotStride));
+    private Span<float> ConvSlot(int slot) => new((float*)Conv.DataPointer() + slot * ConvSlotStride, checked((int)ConvSlotStride));
+    private Span<float> SsmSlot(int slot) => new((float*)Ssm.DataPointer() + slot * SsmSlotStride, checked((int)SsmSlotStride));
 
     public void Copy(int source, int destination)
     {

@@ -6,7 +6,12 @@ namespace MambaServe.Engine.Loading.Safetensors;
 /// <summary>Upcasts little-endian fp32 / fp16 / bf16 bytes to an fp32 array.</summary>
 internal static class Float32Converter
 {
-    public static int ElementSize(TensorDType dtype) => dtype == TensorDType.Float32 ? 4 : 2;
+    public static int ElementSize(TensorDType dtype) => dtype switch
+    {
+        TensorDType.Float32 => 4,
+        TensorDType.Int64 => 8,
+        _ => 2,
+    };
 
     public static float[] ToFloat32(ReadOnlySpan<byte> bytes, TensorDType dtype)
     {

@@ -82,6 +82,11 @@ internal sealed unsafe class SafetensorsFile : IDisposable
     public float[] ReadFloat32(string name)
     {
         var info = Tensors[name];
+        if (info.DType == TensorDType.Int64)
+        {
+            throw new CheckpointException($"Tensor '{name}' in '{Path}' holds int64 values where floats are expected.");
+        }
+
         return Float32Converter.ToFloat32(GetBytes(info), info.DType);
     }
 

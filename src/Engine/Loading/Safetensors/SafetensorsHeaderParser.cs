@@ -44,8 +44,9 @@ internal static class SafetensorsHeaderParser
             "F32" => TensorDType.Float32,
             "F16" => TensorDType.Float16,
             "BF16" => TensorDType.BFloat16,
+            "I64" => TensorDType.Int64,
             _ => throw new CheckpointException(
-                $"Unsupported dtype '{dtypeName}' for {Where()}; expected F32, F16 or BF16."),
+                $"Unsupported dtype '{dtypeName}' for {Where()}; expected F32, F16, BF16 or I64."),
         };
 
         var shape = new long[shapeElement.GetArrayLength()];

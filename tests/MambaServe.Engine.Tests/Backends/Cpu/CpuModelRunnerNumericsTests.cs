@@ -61,7 +61,7 @@ public class CpuModelRunnerNumericsTests
     public static TheoryData<string, int, int> ChunkedCases()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var (model, caseIndex) in ReferenceSet.AllCases().Select(r => ((string)r[0]!, (int)r[1]!)))
+        foreach (var (model, caseIndex) in ReferenceSet.AllCaseKeys())
             foreach (var chunk in new[] { 1, 7, 64 })
                 data.Add(model, caseIndex, chunk);
         return data;
