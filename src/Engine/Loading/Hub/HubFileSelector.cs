@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace MambaServe.Engine.Loading.Hub;
 
 /// <summary>Picks, from a repository's file list, what serving a Mamba checkpoint needs, and nothing else.</summary>
-internal static class HubFileSelector
+internal static partial class HubFileSelector
 {
     private static readonly string[] MetadataFiles =
     [
@@ -18,17 +20,24 @@ internal static class HubFileSelector
             throw new HubException($"Repository '{modelId}' has no config.json; it is not a Mamba checkpoint.");
         }
 
-        var safetensors = topLevel.Where(s => s.FileName.EndsWith(".safetensors", StringComparison.Ordinal)
-            || s.FileName == CheckpointLoader.SafetensorsIndexFileName).ToList();
-        var weights = safetensors.Count > 0
-            ? safetensors
-            : topLevel.Where(s => s.FileName == CheckpointLoader.PyTorchBinFileName).ToList();
+        // The same preference as CheckpointLoader: one file, else an index and its shards, else the original format.
+        // Other *.safetensors at top level (references, adapters) are not the model and are skipped.
+        var names = topLevel.Select(s => s.FileName).ToHashSet(StringComparer.Ordinal);
+        var weights = names.Contains(CheckpointLoader.SafetensorsFileName)
+            ? topLevel.Where(s => s.FileName == CheckpointLoader.SafetensorsFileName).ToList()
+            : names.Contains(CheckpointLoader.SafetensorsIndexFileName)
+                ? topLevel.Where(s => s.FileName == CheckpointLoader.SafetensorsIndexFileName || ShardPattern().IsMatch(s.FileName)).ToList()
+                : topLevel.Where(s => s.FileName == CheckpointLoader.PyTorchBinFileName).ToList();
         if (weights.Count == 0)
         {
             throw new HubException(
-                $"Repository '{modelId}' has neither *.safetensors nor {CheckpointLoader.PyTorchBinFileName}.");
+                $"Repository '{modelId}' has none of {CheckpointLoader.SafetensorsFileName}, " +
+                $"{CheckpointLoader.SafetensorsIndexFileName} or {CheckpointLoader.PyTorchBinFileName}.");
         }
 
         return [.. topLevel.Where(s => MetadataFiles.Contains(s.FileName)), .. weights];
     }
+
+    [GeneratedRegex(@"^model-\d+-of-\d+\.safetensors$")]
+    private static partial Regex ShardPattern();
 }

@@ -70,8 +70,7 @@ public sealed partial class HubModelResolver
 
     private async Task<HubRepoInfo> GetRepoInfoAsync(string modelId, CancellationToken ct)
     {
-        var url = new Uri(_options.Endpoint,
-            $"api/models/{modelId}/revision/{Uri.EscapeDataString(_options.Revision)}?blobs=true");
+        var url = HubUrl($"api/models/{modelId}/revision/{Uri.EscapeDataString(_options.Revision)}?blobs=true");
         return await _http.Retry.ExecuteAsync(async token =>
         {
             using var response = await _http.SendAsync(url, null, $"Repository '{modelId}' (revision '{_options.Revision}')", token)
@@ -89,7 +88,7 @@ public sealed partial class HubModelResolver
             var blob = cache.BlobPath(HubCache.BlobName(info.Sha, file));
             if (!File.Exists(blob))
             {
-                var url = new Uri(_options.Endpoint, $"{modelId}/resolve/{info.Sha}/{Uri.EscapeDataString(file.FileName)}");
+                var url = HubUrl($"{modelId}/resolve/{info.Sha}/{Uri.EscapeDataString(file.FileName)}");
                 await downloader.DownloadAsync(url, blob, file.FileName, file.Size, progress, ct).ConfigureAwait(false);
             }
             else
@@ -101,6 +100,9 @@ public sealed partial class HubModelResolver
             cache.Link(info.Sha, file.FileName, blob);
         }
     }
+
+    // Concatenated rather than new Uri(base, relative), which would drop a mirror endpoint's own path.
+    private Uri HubUrl(string relative) => new($"{_options.Endpoint.AbsoluteUri.TrimEnd('/')}/{relative}");
 
     [GeneratedRegex(@"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")]
     private static partial Regex ModelIdPattern();
