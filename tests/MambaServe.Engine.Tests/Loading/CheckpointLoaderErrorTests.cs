@@ -40,6 +40,19 @@ public sealed class CheckpointLoaderErrorTests
     }
 
     [Fact]
+    public void Load_HtmlInsteadOfSafetensors_NamesFile()
+    {
+        using var dir = new TempDirectory();
+        CheckpointVariants.CopyConfig(dir.Path);
+        File.WriteAllText(dir.File("model.safetensors"), "<!DOCTYPE html><html><body>Rate limited</body></html>");
+
+        var ex = Assert.Throws<CheckpointException>(() => CheckpointLoader.Load(dir.Path));
+
+        Assert.Contains(dir.File("model.safetensors"), ex.Message);
+        Assert.Contains("not a safetensors file", ex.Message);
+    }
+
+    [Fact]
     public void Load_MalformedHeaderJson_NamesFile()
     {
         using var dir = new TempDirectory();

@@ -23,9 +23,19 @@ internal sealed class HubFileDownloader
     {
         Directory.CreateDirectory(Path.GetDirectoryName(blobPath)!);
         var incomplete = blobPath + ".incomplete";
-        await _http.Retry.ExecuteAsync(
-            async token => await DownloadOnceAsync(url, incomplete, file, size, progress, token).ConfigureAwait(false),
-            ct).ConfigureAwait(false);
+        try
+        {
+            await _http.Retry.ExecuteAsync(
+                async token => await DownloadOnceAsync(url, incomplete, file, size, progress, token).ConfigureAwait(false),
+                ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (HubHttp.IsTransient(ex, ct))
+        {
+            throw new HubException(
+                $"Downloading '{file}' from {url} failed after retries ({ex.Message}); the partial file " +
+                $"'{incomplete}' is kept and the next attempt resumes it.", ex);
+        }
+
         File.Move(incomplete, blobPath, overwrite: true);
     }
 

@@ -67,7 +67,8 @@ internal sealed class HubHttp
         };
     }
 
-    private static bool IsTransient(Exception? ex, CancellationToken ct) => ex switch
+    /// <summary>Worth retrying: network and I/O errors, retryable statuses, and timeouts (not the caller's cancellation).</summary>
+    public static bool IsTransient(Exception? ex, CancellationToken ct) => ex switch
     {
         HttpRequestException => true,
         IOException => true,

@@ -56,7 +56,7 @@ public sealed partial class HubModelResolver
         {
             info = await GetRepoInfoAsync(modelIdOrPath, ct).ConfigureAwait(false);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (HubHttp.IsTransient(ex, ct))
         {
             // As huggingface_hub does: with the hub unreachable, a cached snapshot is still a valid answer.
             return cache.FindSnapshot(_options.Revision) ?? throw new HubException(

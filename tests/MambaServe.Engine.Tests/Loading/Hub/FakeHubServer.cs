@@ -39,6 +39,9 @@ internal sealed class FakeHubServer : IAsyncDisposable
 
     public ConcurrentQueue<(string Path, string? Range, string? Authorization)> Requests { get; } = new();
 
+    /// <summary>When set, every request without <c>Authorization: Bearer {token}</c> gets HTTP 401, as a gated repo does.</summary>
+    public string? RequiredToken { get; set; }
+
     public IEnumerable<string> FileRequests => Requests.Where(r => r.Path.Contains("/resolve/")).Select(r => r.Path);
 
     /// <summary>The next <paramref name="count"/> file requests get HTTP 503.</summary>
@@ -60,6 +63,12 @@ internal sealed class FakeHubServer : IAsyncDisposable
         {
             server.Requests.Enqueue((context.Request.Path.Value ?? "", context.Request.Headers.Range.FirstOrDefault(),
                 context.Request.Headers.Authorization.FirstOrDefault()));
+            if (server.RequiredToken is { } token && context.Request.Headers.Authorization != $"Bearer {token}")
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+
             await next(context);
         });
         app.MapGet("/api/models/{org}/{name}/revision/{revision}", (string org, string name, string revision) =>

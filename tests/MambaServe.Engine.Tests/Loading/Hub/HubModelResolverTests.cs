@@ -88,6 +88,19 @@ public sealed class HubModelResolverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveAsync_PersistentServerErrors_FailNamingFileAfterRetries()
+    {
+        _server.FailNextFileRequests(1000);
+        var options = new HubOptions(_server.Endpoint, _cache.Path, null, false) { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1) };
+
+        var ex = await Assert.ThrowsAsync<HubException>(() => new HubModelResolver(options).ResolveAsync(FakeHubServer.RepoId, null, Ct));
+
+        Assert.Contains("'config.json'", ex.Message);
+        Assert.Contains("503", ex.Message);
+        Assert.Equal(3, _server.FileRequests.Count());
+    }
+
+    [Fact]
     public async Task ResolveAsync_WithToken_SendsBearerOnEveryRequest()
     {
         var token = $"hf_{Guid.NewGuid():N}";
@@ -96,6 +109,29 @@ public sealed class HubModelResolverTests : IAsyncLifetime
 
         Assert.NotEmpty(_server.Requests);
         Assert.All(_server.Requests, r => Assert.Equal($"Bearer {token}", r.Authorization));
+    }
+
+    [Fact]
+    public async Task ResolveAsync_GatedRepoWithoutToken_FailsNamingHfToken()
+    {
+        _server.RequiredToken = $"hf_{Guid.NewGuid():N}";
+
+        var ex = await Assert.ThrowsAsync<HubException>(() => Resolver().ResolveAsync(FakeHubServer.RepoId, null, Ct));
+
+        Assert.Contains("401", ex.Message);
+        Assert.Contains("HF_TOKEN", ex.Message);
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_HubUnreachableWithCachedSnapshot_FallsBackToCache()
+    {
+        var online = await Resolver().ResolveAsync(FakeHubServer.RepoId, null, Ct);
+        var unreachable = new HubOptions(new Uri("http://127.0.0.1:1"), _cache.Path, null, false) { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1) };
+
+        var folder = await new HubModelResolver(unreachable).ResolveAsync(FakeHubServer.RepoId, null, Ct);
+
+        Assert.Equal(online, folder);
     }
 
     [Fact]
