@@ -26,7 +26,7 @@ internal sealed class HubFileDownloader
         try
         {
             await _http.Retry.ExecuteAsync(
-                async token => await DownloadOnceAsync(url, incomplete, file, size, progress, token).ConfigureAwait(false),
+                async token => await DownloadOnceAsync(url, blobPath, file, size, progress, token).ConfigureAwait(false),
                 ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (HubHttp.IsTransient(ex, ct))
@@ -36,12 +36,22 @@ internal sealed class HubFileDownloader
                 $"'{incomplete}' is kept and the next attempt resumes it.", ex);
         }
 
-        File.Move(incomplete, blobPath, overwrite: true);
+        if (File.Exists(incomplete))
+        {
+            File.Move(incomplete, blobPath, overwrite: true);
+        }
     }
 
-    private async Task DownloadOnceAsync(Uri url, string incomplete, string file, long? size,
+    private async Task DownloadOnceAsync(Uri url, string blobPath, string file, long? size,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
+        // Another process may have finished the blob while this one waited to retry (its .incomplete was locked).
+        if (File.Exists(blobPath))
+        {
+            return;
+        }
+
+        var incomplete = blobPath + ".incomplete";
         var done = File.Exists(incomplete) ? new FileInfo(incomplete).Length : 0;
         if (size is { } expected && done == expected)
         {
