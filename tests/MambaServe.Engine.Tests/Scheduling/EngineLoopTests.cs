@@ -218,4 +218,24 @@ public sealed class EngineLoopTests
         Assert.Equal([FinishReason.Abort, FinishReason.Abort], finishes);
         Assert.Equal(0, loop.Stats.SlotsInUse);
     }
+
+    [Fact]
+    public async Task StopAsync_TokenCancelled_AbortsAtOnce()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+        var enumerator = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue), Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await enumerator.MoveNextAsync());
+
+        await loop.StopAsync(new CancellationToken(canceled: true));
+
+        var last = enumerator.Current;
+        while (await enumerator.MoveNextAsync())
+        {
+            last = enumerator.Current;
+        }
+
+        Assert.Equal(FinishReason.Abort, last.Finish);
+        Assert.Equal(0, loop.Stats.SlotsInUse);
+    }
 }
