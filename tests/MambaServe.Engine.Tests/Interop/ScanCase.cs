@@ -20,6 +20,15 @@ internal sealed class ScanCase
         Xz = KernelData.Uniform(rng, batch * seqLen * 2 * dim, -2f, 2f);
         Delta = full ? KernelData.Uniform(rng, batch * seqLen * dim, -3f, 1.5f)
                      : KernelData.Uniform(rng, batch * seqLen * dim, 0f, 0.5f);
+        if (full)
+        {
+            // Some raw dt above softplus's linear threshold (20), so both branches of softplus run.
+            for (var i = 5; i < Delta.Data.Length; i += 17)
+            {
+                Delta.Data[i] = 21f + (3f * rng.NextSingle());
+            }
+        }
+
         XProj = KernelData.Uniform(rng, batch * seqLen * XProjWidth, -1f, 1f);
         Out = KernelData.Poisoned(batch * seqLen * OutRowStride);
         A = KernelData.StateMatrixA(rng, dim, dstate);
