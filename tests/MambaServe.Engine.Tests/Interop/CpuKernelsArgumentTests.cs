@@ -10,6 +10,7 @@ public sealed class CpuKernelsArgumentTests
     [InlineData("scan: state null", "msv_selective_scan_fwd: state is NULL", (int)MsvStatus.InvalidArgument)]
     [InlineData("scan: out rows overlap", "out_row_stride must be >= 24", (int)MsvStatus.InvalidArgument)]
     [InlineData("scan: negative slot", "slot_idx[0] is negative", (int)MsvStatus.InvalidArgument)]
+    [InlineData("update: repeated slot", "slot_idx repeats slot", (int)MsvStatus.InvalidArgument)]
     [InlineData("scan: bf16 activations", "supports only MSV_F32", (int)MsvStatus.Unsupported)]
     [InlineData("update: dstate 0", "msv_selective_state_update: dstate must be > 0", (int)MsvStatus.InvalidArgument)]
     [InlineData("update: fp16 state", "state_dtype must be MSV_F32 or MSV_BF16", (int)MsvStatus.InvalidArgument)]
@@ -53,6 +54,10 @@ public sealed class CpuKernelsArgumentTests
             case "scan: negative slot": scan.SlotIdx.Data[0] = -1; CpuKernels.SelectiveScanFwd(s); break;
             case "scan: bf16 activations": s.Dtype = MsvDtype.BF16; CpuKernels.SelectiveScanFwd(s); break;
             case "update: dstate 0": u.DState = 0; CpuKernels.SelectiveStateUpdate(u); break;
+            case "update: repeated slot":
+                scan.SlotIdx.Data[1] = scan.SlotIdx.Data[0];
+                CpuKernels.SelectiveStateUpdate(u);
+                break;
             case "update: fp16 state": u.StateDtype = MsvDtype.F16; CpuKernels.SelectiveStateUpdate(u); break;
             case "update: slot_idx null": u.SlotIdx = 0; CpuKernels.SelectiveStateUpdate(u); break;
             case "conv: width 0": c.Width = 0; CpuKernels.CausalConv1dFwd(c); break;
