@@ -85,7 +85,12 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        _graceDeadline = _time.GetUtcNow() + _options.ShutdownGracePeriod;
+        // Written before the state changes so the loop, which reads it only once it sees Stopping, never sees a stale one.
+        if (Volatile.Read(ref _state) == Running)
+        {
+            _graceDeadline = _time.GetUtcNow() + _options.ShutdownGracePeriod;
+        }
+
         int previous = Interlocked.CompareExchange(ref _state, Stopping, Running);
         if (previous == NotStarted && Interlocked.CompareExchange(ref _state, Stopped, NotStarted) == NotStarted)
         {

@@ -10,7 +10,9 @@ public interface IGenerationEngine
 {
     /// <summary>
     /// Admits <paramref name="request"/> at once (so overload is reported before any response is started) and returns
-    /// its updates. Each sample's last update carries <see cref="GenerationUpdate.Finish"/> and usage.
+    /// its updates. Each sample's last update carries <see cref="GenerationUpdate.Finish"/> and usage; each sample's
+    /// first update carries the prompt logprobs when they were requested. Updates of one sample arrive in order;
+    /// samples of an n &gt; 1 request interleave.
     /// Throws at call time: <see cref="EngineOverloadedException"/> (queue full), <see cref="EngineStoppedException"/>
     /// (not running), <see cref="ArgumentException"/> (empty prompt, n &lt; 1, n above the running limit).
     /// Throws while enumerating: <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/>

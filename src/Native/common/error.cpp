@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include "common/abi.h"  // compiled into every backend library, so every backend checks the layouts
+
 namespace {
 thread_local std::string t_last_error;
 }

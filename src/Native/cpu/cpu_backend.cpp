@@ -6,7 +6,9 @@
 #include "selective_scan/selective_scan.h"
 #include "selective_state_update/selective_state_update.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -16,13 +18,20 @@ msv_status require_f32(msv_dtype dtype, const char* function) {
                                                    "activations, got dtype " + std::to_string(static_cast<int>(dtype)));
 }
 
-// Host memory, so the slot indices can be checked here (a GPU backend cannot without a device sync).
+// Host memory, so the slot indices can be checked here (a GPU backend cannot without a device sync). A repeated
+// slot would make two threads update one state at once: a silent, nondeterministic corruption, so it is refused.
 msv_status require_slots(const int32_t* slot_idx, int32_t batch, const char* function) {
     for (int32_t b = 0; b < batch; ++b) {
         if (slot_idx[b] < 0)
             return msv::set_error(MSV_ERR_INVALID_ARGUMENT, std::string(function) + ": slot_idx[" + std::to_string(b) +
                                                                 "] is negative: " + std::to_string(slot_idx[b]));
     }
+    std::vector<int32_t> sorted(slot_idx, slot_idx + batch);
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end())
+        return msv::set_error(MSV_ERR_INVALID_ARGUMENT,
+                              std::string(function) + ": slot_idx repeats slot " + std::to_string(*dup));
     return MSV_OK;
 }
 

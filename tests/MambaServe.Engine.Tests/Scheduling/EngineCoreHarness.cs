@@ -95,9 +95,13 @@ internal sealed class EngineCoreHarness
     public static int[] Tokens(IEnumerable<GenerationUpdate> updates, int sample = 0) =>
         updates.Where(u => u.SampleIndex == sample).SelectMany(u => u.TokenIds).ToArray();
 
-    /// <summary>The exception the request's stream ended with, or null when it completed normally.</summary>
+    /// <summary>
+    /// The exception the request's stream ended with, or null when it completed normally or is still open. Discards
+    /// unread updates (a channel completes only once drained).
+    /// </summary>
     public static Exception? Error(SequenceGroup group)
     {
+        Drain(group);
         var completion = group.Updates.Reader.Completion;
         return completion.IsFaulted ? completion.Exception!.InnerException : null;
     }

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
+
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>
+/// Measures what the engine itself costs per step (scheduling, slot bookkeeping, update publishing) with
+/// <c>sequences</c> decoding at once on a runner and sampler that do nothing. A tool for the <c>bench</c> command, not
+/// a test: it prints numbers and asserts nothing. Update channels are drained between steps, outside the timing, as
+/// the server's readers would.
+/// </summary>
+public static class SchedulerBench
+{
+    public static SchedulerBenchResult Run(int sequences = 256, int steps = 2000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequences, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = sequences,
+            MaxBatchTokensPerStep = sequences * 9,
+            MaxWaitingRequests = sequences,
+            PrefixCacheMaxBytes = 0,
+        };
+        var core = new EngineCore(new NoOpModelRunner(sequences, 64), options, new FirstTokenChooser(), new SilentTextStream(), TimeProvider.System);
+        var sampling = new SamplingParams { MaxTokens = int.MaxValue, IgnoreEos = true, Temperature = 0 };
+        var groups = new List<SequenceGroup>(sequences);
+        for (int i = 0; i < sequences; i++)
+        {
+            var group = new SequenceGroup(new GenerationRequest($"bench-{i}", [1, 2, 3, 4, 5, 6, 7, 8], sampling), i, null, i);
+            groups.Add(group);
+            core.Submit(group);
+        }
+
+        // Warm up until everything decodes (prefill done, JIT warm).
+        for (int i = 0; i < 10; i++)
+        {
+            core.Step();
+            Drain(groups);
+        }
+
+        var total = TimeSpan.Zero;
+        var fastest = TimeSpan.MaxValue;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long drainAllocations = 0;
+        for (int i = 0; i < steps; i++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            core.Step();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            total += elapsed;
+            fastest = elapsed < fastest ? elapsed : fastest;
+            long beforeDrain = GC.GetAllocatedBytesForCurrentThread();
+            Drain(groups);
+            drainAllocations += GC.GetAllocatedBytesForCurrentThread() - beforeDrain;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore - drainAllocations;
+        core.AbortAll();
+        return new SchedulerBenchResult(sequences, steps, total / steps, fastest, (double)allocated / steps);
+    }
+
+    private static void Drain(List<SequenceGroup> groups)
+    {
+        foreach (var group in groups)
+        {
+            while (group.Updates.Reader.TryRead(out _))
+            {
+            }
+        }
+    }
+
+    private sealed class FirstTokenChooser : ITokenChooserFactory, ITokenChooser
+    {
+        public ITokenChooser Create(SamplingParams sampling, IReadOnlyList<int> promptTokens, long seed) => this;
+
+        public TokenLogprob ScorePromptToken(ReadOnlySpan<float> logitsRow, int tokenId, int topN) => new(tokenId, 0f, []);
+
+        public ChosenToken Choose(ReadOnlySpan<float> logits) => new(1, 0f, []);
+    }
+
+    private sealed class SilentTextStream : ITextStreamFactory, ITextStream
+    {
+        public ITextStream Create(SamplingParams sampling) => this;
+
+        public TextStep Push(int tokenId) => new(string.Empty, false);
+
+        public string Flush() => string.Empty;
+    }
+}

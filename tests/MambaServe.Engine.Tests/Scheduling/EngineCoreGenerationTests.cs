@@ -1,0 +1,172 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Tests.Infrastructure;
+using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
+
+namespace MambaServe.Engine.Tests.Scheduling;
+
+public sealed class EngineCoreGenerationTests
+{
+    [Fact]
+    public void Step_NGreaterThanOne_PrefillsOnceAndForksWithPerSampleSeeds()
+    {
+        var harness = new EngineCoreHarness(slots: 4);
+        int[] prompt = RandomPrompt(10);
+        long seed = Random.Shared.NextInt64(1, 1 << 40);
+        var group = harness.Submit(Request(prompt, maxTokens: 6, n: 3, temperature: 1, seed: seed));
+
+        harness.RunUntilIdle();
+
+        Assert.Single(harness.Runner.PrefillCalls);
+        Assert.Equal(2, harness.Runner.CopyCount);
+        Assert.Equal([seed, seed + 1, seed + 2], harness.Choosers.SeedsCreated);
+        var updates = Drain(group);
+        Assert.Equal(3, updates.Count(u => u.Finish == FinishReason.Length));
+
+        // Each sample must equal a lone n = 1 request drawing with that sample's seed.
+        for (int i = 0; i < 3; i++)
+        {
+            var lone = new EngineCoreHarness(slots: 1);
+            var single = lone.Submit(Request(prompt, maxTokens: 6, temperature: 1, seed: seed + i));
+            lone.RunUntilIdle();
+            Assert.Equal(Tokens(Drain(single)), Tokens(updates, i));
+        }
+    }
+
+    [Fact]
+    public void Step_SharedPrefix_RestoresDeepestSnapshotAndMatchesFullPrefill()
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 2, MaxBatchTokensPerStep = 64, PrefillChunkSize = 8, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 1 << 20,
+        };
+        var harness = new EngineCoreHarness(options, slots: 2);
+        int[] first = RandomPrompt(22);
+        int[] second = [.. first.Take(17), .. RandomPrompt(9)];
+        harness.Submit(Request(first, maxTokens: 2));
+        harness.RunUntilIdle();
+        int prefilledBefore = harness.Runner.PrefillCalls.Sum(c => c.Length);
+
+        var hit = harness.Submit(Request(second, maxTokens: 7));
+        harness.RunUntilIdle();
+
+        Assert.Equal(1, harness.Core.PrefixCache!.Hits);
+        Assert.Equal(2, harness.Core.PrefixCache.Lookups);
+        Assert.Equal(1, harness.Runner.RestoreCount);
+        Assert.Equal(second.Length - 16, harness.Runner.PrefillCalls.Sum(c => c.Length) - prefilledBefore);
+        Assert.Equal(harness.GreedyReference(second, 7), Tokens(Drain(hit)));
+    }
+
+    [Fact]
+    public void Step_PromptEndsOnCachedBoundary_StillPrefillsLastToken()
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 1, MaxBatchTokensPerStep = 64, PrefillChunkSize = 8, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 1 << 20,
+        };
+        var harness = new EngineCoreHarness(options, slots: 1);
+        int[] prompt = RandomPrompt(12);
+        var firstRun = harness.Submit(Request(prompt, maxTokens: 3));
+        harness.RunUntilIdle();
+
+        var secondRun = harness.Submit(Request(prompt, maxTokens: 3));
+        harness.RunUntilIdle();
+
+        Assert.Equal(1, harness.Core.PrefixCache!.Hits);
+        Assert.Equal(4, harness.Runner.PrefillCalls[^1].Length);
+        Assert.Equal(Tokens(Drain(firstRun)), Tokens(Drain(secondRun)));
+    }
+
+    [Fact]
+    public void Step_AmongSixtyThreeOthers_GreedyOutputIsBatchInvariant()
+    {
+        int[] prompt = RandomPrompt(29);
+        var alone = new EngineCoreHarness(slots: 1);
+        var aloneGroup = alone.Submit(Request(prompt, maxTokens: 20));
+        alone.RunUntilIdle();
+
+        var options = new SchedulerOptions { MaxRunningSequences = 64, MaxBatchTokensPerStep = 256, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0 };
+        var crowd = new EngineCoreHarness(options, slots: 64);
+        var others = Enumerable.Range(0, 63)
+            .Select(i => crowd.Submit(Request(RandomPrompt(Random.Shared.Next(1, 120)), maxTokens: Random.Shared.Next(1, 40))))
+            .ToList();
+        var target = crowd.Submit(Request(prompt, maxTokens: 20));
+        crowd.RunUntilIdle();
+
+        Assert.Contains(crowd.Runner.DecodeBatchSizes, size => size > 32);
+        Assert.Equal(Tokens(Drain(aloneGroup)), Tokens(Drain(target)));
+        Assert.All(others, g => Assert.Null(Error(g)));
+    }
+
+    [Fact]
+    public void Step_StopTokenChosen_FinishesWithStopAndNoText()
+    {
+        int[] prompt = RandomPrompt(15);
+        var probe = new EngineCoreHarness();
+        int[] expected = probe.GreedyReference(prompt, 6);
+        int stopToken = expected[3];
+        int stopAt = Array.IndexOf(expected, stopToken);
+
+        var harness = new EngineCoreHarness();
+        var group = harness.Submit(Request(prompt, maxTokens: 6, stopTokenIds: [stopToken]));
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal(expected.Take(stopAt + 1), Tokens(updates));
+        Assert.Equal(FinishReason.Stop, updates[^1].Finish);
+        Assert.Equal(string.Empty, updates[^1].TextDelta);
+        Assert.Equal(stopAt + 1, updates[^1].Usage!.CompletionTokens);
+    }
+
+    [Fact]
+    public void Step_EosChosenUnlessIgnored_Finishes()
+    {
+        int[] prompt = RandomPrompt(15);
+        int eos = new EngineCoreHarness().GreedyReference(prompt, 1)[0];
+        var harness = new EngineCoreHarness(eosTokenId: eos);
+
+        var group = harness.Submit(Request(prompt, maxTokens: 6));
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal([eos], Tokens(updates));
+        Assert.Equal(FinishReason.Stop, updates[^1].Finish);
+    }
+
+    [Fact]
+    public void Step_StopStringMatched_EmitsTextBeforeItAndStops()
+    {
+        int[] prompt = RandomPrompt(11);
+        int[] expected = new EngineCoreHarness().GreedyReference(prompt, 8);
+        string stop = FakeTextStreamFactory.TextOf(expected[4]);
+        string fullText = string.Concat(expected.Select(FakeTextStreamFactory.TextOf));
+        var harness = new EngineCoreHarness();
+
+        var group = harness.Submit(Request(prompt, maxTokens: 8, stop: [stop]));
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal(FinishReason.Stop, updates[^1].Finish);
+        Assert.Equal(fullText[..fullText.IndexOf(stop, StringComparison.Ordinal)], string.Concat(updates.Select(u => u.TextDelta)));
+    }
+
+    [Fact]
+    public void Step_PromptLogprobsRequested_ScoresEveryPromptTokenAcrossChunks()
+    {
+        var harness = new EngineCoreHarness();
+        int[] prompt = RandomPrompt(45);
+        var group = harness.Submit(Request(prompt, maxTokens: 2, promptLogprobs: 3));
+
+        harness.RunUntilIdle();
+
+        var scored = Drain(group)[0].PromptLogprobs!;
+        Assert.Equal(prompt, scored.Select(s => s.TokenId));
+        Assert.Null(scored[0].Logprob);
+        for (int i = 1; i < prompt.Length; i++)
+        {
+            float expected = FakeTokenChooserFactory.LogSoftmax(harness.Runner.LogitsAfter(prompt.AsSpan(0, i)), prompt[i]);
+            Assert.Equal(expected, scored[i].Logprob!.Value, 5);
+            Assert.Equal(3, scored[i].Top.Count);
+        }
+    }
+}

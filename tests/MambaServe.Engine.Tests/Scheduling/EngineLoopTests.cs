@@ -1,0 +1,241 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
+
+namespace MambaServe.Engine.Tests.Scheduling;
+
+public sealed class EngineLoopTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static (EngineLoop Loop, FakeModelRunner Runner, FakeTimeProvider Time) Build(SchedulerOptions? options = null, int slots = 4)
+    {
+        options ??= new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0 };
+        var runner = new FakeModelRunner(slots);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(Random.Shared.Next(1, 10_000)));
+        return (new EngineLoop(runner, options, new FakeTokenChooserFactory(), new FakeTextStreamFactory(), time), runner, time);
+    }
+
+    private static async Task<List<GenerationUpdate>> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
+    {
+        var list = new List<GenerationUpdate>();
+        await foreach (var update in updates.WithCancellation(Ct))
+        {
+            list.Add(update);
+        }
+
+        return list;
+    }
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        Assert.True(SpinWait.SpinUntil(condition, Patience), "condition not reached");
+    }
+
+    [Fact]
+    public async Task GenerateAsync_Started_StreamsGreedyContinuation()
+    {
+        var (loop, runner, _) = Build();
+        loop.Start();
+        int[] prompt = RandomPrompt(33);
+        var reference = new EngineCoreHarness().GreedyReference(prompt, 12);
+
+        var updates = await CollectAsync(loop.GenerateAsync(Request(prompt, maxTokens: 12), Ct));
+
+        Assert.Equal(reference, Tokens(updates));
+        Assert.Equal(FinishReason.Length, updates[^1].Finish);
+        await loop.StopAsync(Ct);
+        Assert.Equal(0, loop.Stats.SlotsInUse);
+        Assert.True(loop.Stats.Steps > 0);
+        Assert.Equal(runner.SlotCount, loop.Stats.SlotsTotal);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_WaitingRequestsFull_ThrowsOverloadedAtOnce()
+    {
+        var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingRequests = 1, PrefixCacheMaxBytes = 0 };
+        var (loop, runner, _) = Build(options, slots: 1);
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        runner.OnPrefill = () =>
+        {
+            entered.Set();
+            release.Wait(Ct);
+        };
+        loop.Start();
+
+        var running = loop.GenerateAsync(Request(RandomPrompt(4), maxTokens: 2), Ct);
+        Assert.True(entered.Wait(Patience, Ct));
+        var waiting = loop.GenerateAsync(Request(RandomPrompt(4), maxTokens: 2), Ct);
+
+        Assert.Throws<EngineOverloadedException>(() => loop.GenerateAsync(Request(RandomPrompt(4), maxTokens: 2), Ct));
+        release.Set();
+        Assert.Equal(2, (await CollectAsync(running)).Count);
+        Assert.Equal(2, (await CollectAsync(waiting)).Count);
+        await loop.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_WaitingPromptTokensFull_ThrowsOverloaded()
+    {
+        var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingPromptTokens = 10, PrefixCacheMaxBytes = 0 };
+        var (loop, runner, _) = Build(options, slots: 1);
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        runner.OnPrefill = () =>
+        {
+            entered.Set();
+            release.Wait(Ct);
+        };
+        loop.Start();
+
+        var running = loop.GenerateAsync(Request(RandomPrompt(10), maxTokens: 1), Ct);
+        Assert.True(entered.Wait(Patience, Ct));
+        var waiting = loop.GenerateAsync(Request(RandomPrompt(8), maxTokens: 1), Ct);
+
+        Assert.Throws<EngineOverloadedException>(() => loop.GenerateAsync(Request(RandomPrompt(3), maxTokens: 1), Ct));
+        var fits = loop.GenerateAsync(Request(RandomPrompt(2), maxTokens: 1), Ct);
+        release.Set();
+        Assert.Single(await CollectAsync(running));
+        Assert.Single(await CollectAsync(waiting));
+        Assert.Single(await CollectAsync(fits));
+        await loop.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_NotStartedOrStopped_ThrowsEngineStopped()
+    {
+        var (loop, _, _) = Build();
+        Assert.Throws<EngineStoppedException>(() => loop.GenerateAsync(Request(RandomPrompt(3)), Ct));
+
+        loop.Start();
+        await loop.StopAsync(Ct);
+
+        Assert.Throws<EngineStoppedException>(() => loop.GenerateAsync(Request(RandomPrompt(3)), Ct));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_Cancelled_ThrowsAndFreesSlot()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var updates = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue), cts.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in updates.WithCancellation(Ct))
+            {
+                cts.Cancel();
+            }
+        });
+
+        WaitUntil(() => loop.Stats.SlotsInUse == 0 && loop.Stats.RunningSequences == 0);
+        await loop.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ReaderStopsEarly_FreesSlot()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+
+        await foreach (var update in loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue, n: 2, temperature: 1), Ct))
+        {
+            break;
+        }
+
+        WaitUntil(() => loop.Stats.SlotsInUse == 0);
+        await loop.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_TimeoutElapses_ThrowsGenerationTimeout()
+    {
+        var (loop, _, time) = Build();
+        loop.Start();
+        var updates = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue, timeout: TimeSpan.FromSeconds(5)), Ct);
+
+        await Assert.ThrowsAsync<GenerationTimeoutException>(async () =>
+        {
+            await foreach (var update in updates.WithCancellation(Ct))
+            {
+                time.Advance(TimeSpan.FromSeconds(6));
+            }
+        });
+
+        WaitUntil(() => loop.Stats.SlotsInUse == 0);
+        await loop.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task StopAsync_WithinGracePeriod_LetsInFlightRequestsFinish()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+        var updates = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: 300), Ct);
+        var enumerator = updates.GetAsyncEnumerator(Ct);
+        Assert.True(await enumerator.MoveNextAsync());
+
+        var stopping = loop.StopAsync(Ct);
+        var rest = new List<GenerationUpdate>();
+        while (await enumerator.MoveNextAsync())
+        {
+            rest.Add(enumerator.Current);
+        }
+
+        await stopping;
+        Assert.Equal(299, rest.Count);
+        Assert.Equal(FinishReason.Length, rest[^1].Finish);
+    }
+
+    [Fact]
+    public async Task StopAsync_GracePeriodElapsed_AbortsInFlightRequests()
+    {
+        var (loop, _, time) = Build();
+        loop.Start();
+        var updates = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue, n: 2, temperature: 1), Ct);
+        var enumerator = updates.GetAsyncEnumerator(Ct);
+        Assert.True(await enumerator.MoveNextAsync());
+
+        var stopping = loop.StopAsync(Ct);
+        Assert.Throws<EngineStoppedException>(() => loop.GenerateAsync(Request(RandomPrompt(3)), Ct));
+        time.Advance(new SchedulerOptions().ShutdownGracePeriod + TimeSpan.FromSeconds(1));
+        var finishes = new List<FinishReason>();
+        while (await enumerator.MoveNextAsync())
+        {
+            if (enumerator.Current.Finish is { } finish)
+            {
+                finishes.Add(finish);
+            }
+        }
+
+        await stopping;
+        Assert.Equal([FinishReason.Abort, FinishReason.Abort], finishes);
+        Assert.Equal(0, loop.Stats.SlotsInUse);
+    }
+
+    [Fact]
+    public async Task StopAsync_TokenCancelled_AbortsAtOnce()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+        var enumerator = loop.GenerateAsync(Request(RandomPrompt(5), maxTokens: int.MaxValue), Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await enumerator.MoveNextAsync());
+
+        await loop.StopAsync(new CancellationToken(canceled: true));
+
+        var last = enumerator.Current;
+        while (await enumerator.MoveNextAsync())
+        {
+            last = enumerator.Current;
+        }
+
+        Assert.Equal(FinishReason.Abort, last.Finish);
+        Assert.Equal(0, loop.Stats.SlotsInUse);
+    }
+}

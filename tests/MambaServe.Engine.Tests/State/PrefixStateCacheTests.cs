@@ -1,0 +1,82 @@
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.State;
+
+namespace MambaServe.Engine.Tests.State;
+
+public sealed class PrefixStateCacheTests
+{
+    private static int[] RandomTokens(int length) => Enumerable.Range(0, length).Select(_ => Random.Shared.Next(50_000)).ToArray();
+
+    private static StateSnapshot RandomSnapshot(int floats = 10) =>
+        new(Enumerable.Range(0, 2).Select(_ => Random.Shared.NextSingle()).ToArray(), new float[floats - 2]);
+
+    [Fact]
+    public void FindDeepest_SeveralPrefixesStored_ReturnsDeepestWithinMaxLength()
+    {
+        var cache = new PrefixStateCache(interval: 8, maxBytes: 1 << 20);
+        int[] tokens = RandomTokens(40);
+        var at8 = RandomSnapshot();
+        var at24 = RandomSnapshot();
+        cache.Add(tokens, 8, at8);
+        cache.Add(tokens, 24, at24);
+
+        Assert.Same(at24, cache.FindDeepest(tokens, 39)!.Snapshot);
+        Assert.Equal(8, cache.FindDeepest(tokens, 23)!.Length);
+        Assert.Null(cache.FindDeepest(tokens, 7));
+        Assert.Equal(2, cache.Hits);
+        Assert.Equal(3, cache.Lookups);
+    }
+
+    [Fact]
+    public void FindDeepest_DifferentTokensSameLength_Misses()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        int[] stored = RandomTokens(8);
+        int[] other = [.. stored];
+        other[Random.Shared.Next(8)] ^= 1;
+        cache.Add(stored, 8, RandomSnapshot());
+
+        Assert.Null(cache.FindDeepest(other, 8));
+        Assert.True(cache.Contains(stored, 8));
+        Assert.False(cache.Contains(other, 8));
+    }
+
+    [Fact]
+    public void Add_OverByteBudget_EvictsLeastRecentlyUsed()
+    {
+        var snapshotBytes = RandomSnapshot().SizeInBytes;
+        var cache = new PrefixStateCache(interval: 4, maxBytes: snapshotBytes * 2);
+        int[] a = RandomTokens(4), b = RandomTokens(4), c = RandomTokens(4);
+        cache.Add(a, 4, RandomSnapshot());
+        cache.Add(b, 4, RandomSnapshot());
+        Assert.NotNull(cache.FindDeepest(a, 4)); // a is now more recent than b
+
+        cache.Add(c, 4, RandomSnapshot());
+
+        Assert.True(cache.Contains(a, 4));
+        Assert.False(cache.Contains(b, 4));
+        Assert.True(cache.Contains(c, 4));
+        Assert.Equal(snapshotBytes * 2, cache.SizeInBytes);
+        Assert.Equal(2, cache.Count);
+    }
+
+    [Fact]
+    public void Add_SnapshotLargerThanBudget_IsNotStored()
+    {
+        var big = RandomSnapshot(100);
+        var cache = new PrefixStateCache(interval: 2, maxBytes: big.SizeInBytes - 1);
+
+        cache.Add(RandomTokens(2), 2, big);
+
+        Assert.Equal(0, cache.Count);
+        Assert.Equal(0, cache.SizeInBytes);
+    }
+
+    [Fact]
+    public void Add_LengthNotOnInterval_Throws()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Add(RandomTokens(8), 6, RandomSnapshot()));
+    }
+}

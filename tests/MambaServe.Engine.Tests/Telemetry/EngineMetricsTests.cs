@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Engine.Tests.Infrastructure;
+using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
+
+namespace MambaServe.Engine.Tests.Telemetry;
+
+public sealed class EngineMetricsTests
+{
+    [Fact]
+    public async Task Instruments_AfterRequests_ReportStepsTokensAndPoolGauges()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var metrics = new EngineMetrics();
+        var measured = new ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string key = instrument.Name + (tags.Length > 0 ? "/" + tags[0].Value : string.Empty);
+            measured.AddOrUpdate(key, value, (_, old) => instrument is Counter<long> ? old + value : value);
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, old) => old + 1));
+        listener.Start();
+
+        int slots = Random.Shared.Next(2, 9);
+        var options = new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheInterval = 4 };
+        var loop = new EngineLoop(new FakeModelRunner(slots), options, new FakeTokenChooserFactory(), new FakeTextStreamFactory(), metrics: metrics);
+        loop.Start();
+        int promptLength = Random.Shared.Next(8, 30);
+        int[] prompt = RandomPrompt(promptLength);
+        for (int i = 0; i < 2; i++)
+        {
+            await foreach (var update in loop.GenerateAsync(Request(prompt, maxTokens: 5), ct))
+            {
+            }
+        }
+
+        await loop.StopAsync(ct);
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(2 * promptLength, measured[TelemetryNames.Tokens + "/" + TelemetryNames.TokenTypeInput]);
+        Assert.Equal(10, measured[TelemetryNames.Tokens + "/" + TelemetryNames.TokenTypeOutput]);
+        Assert.True(measured[TelemetryNames.EngineStepDuration] >= 5);
+        Assert.Equal(slots, measured[TelemetryNames.StatePoolSlotsTotal]);
+        Assert.Equal(0, measured[TelemetryNames.StatePoolSlotsInUse]);
+        Assert.Equal(0, measured[TelemetryNames.SchedulerRunning]);
+        Assert.Equal(0, measured[TelemetryNames.SchedulerWaiting]);
+        Assert.Equal(2, measured[TelemetryNames.PrefixCacheLookups]);
+        Assert.Equal(1, measured[TelemetryNames.PrefixCacheHits]);
+    }
+}
