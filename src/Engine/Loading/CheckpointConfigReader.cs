@@ -43,17 +43,16 @@ public static class CheckpointConfigReader
             }
 
             var json = new JsonConfigObject(path, document.RootElement);
-            var isHf = json.Has("hidden_size");
-            var isOriginal = json.Has("d_model");
-            return (isHf, isOriginal) switch
+            // hidden_size decides: converted "-hf" configs may still carry the original d_model / n_layer keys.
+            if (json.Has("hidden_size"))
             {
-                (true, false) => HfConfigParser.Parse(json),
-                (false, true) => OriginalConfigParser.Parse(json),
-                (true, true) => throw json.Error("hidden_size", "both 'hidden_size' (HF) and 'd_model' (original) are " +
-                    "present; cannot tell which format this config is."),
-                _ => throw json.Error("hidden_size", "neither 'hidden_size' (HF MambaForCausalLM) nor 'd_model' " +
-                    "(original state-spaces) is present; not a Mamba config."),
-            };
+                return HfConfigParser.Parse(json);
+            }
+
+            return json.Has("d_model")
+                ? OriginalConfigParser.Parse(json)
+                : throw json.Error("hidden_size", "neither 'hidden_size' (HF MambaForCausalLM) nor 'd_model' " +
+                    "(original state-spaces) is present; not a Mamba config.");
         }
     }
 }

@@ -23,15 +23,15 @@ public static class CheckpointLoader
         }
 
         var directory = Path.GetFullPath(modelDirectory);
-        var config = CheckpointConfigReader.Read(directory);
-        using var source = OpenTensors(directory);
         try
         {
+            var config = CheckpointConfigReader.Read(directory);
+            using var source = OpenTensors(directory);
             return new LoadedCheckpoint(directory, config, WeightAssembler.Assemble(config, source, directory));
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A file shrinking or vanishing under the memory map surfaces here rather than at open.
+            // Unreadable files (permissions, I/O errors); the message carries the path.
             throw new CheckpointException($"Reading the checkpoint in '{directory}' failed: {ex.Message}", ex);
         }
     }

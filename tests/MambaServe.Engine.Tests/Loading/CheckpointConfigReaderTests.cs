@@ -79,6 +79,22 @@ public sealed class CheckpointConfigReaderTests
     }
 
     [Fact]
+    public void Read_HfConfigWithLeftoverOriginalKeys_ReadsHfKeys()
+    {
+        using var dir = new TempDirectory();
+        CheckpointVariants.CopyConfig(dir.Path, c =>
+        {
+            c["d_model"] = 999;
+            c["n_layer"] = 7;
+            c["pad_vocab_size_multiple"] = 8;
+        });
+
+        var config = CheckpointConfigReader.Read(dir.Path);
+
+        Assert.Equal((64, 2, 512), (config.DModel, config.NLayer, config.VocabSize));
+    }
+
+    [Fact]
     public void Read_OriginalDefaults_FollowMambaSsm()
     {
         using var dir = new TempDirectory();
@@ -100,7 +116,7 @@ public sealed class CheckpointConfigReaderTests
     [InlineData("""{"hidden_size": "64", "num_hidden_layers": 2, "vocab_size": 512}""", "hidden_size")]
     [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "state_size": 0}""", "state_size")]
     [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "use_bias": "no"}""", "use_bias")]
-    [InlineData("""{"hidden_size": 64, "d_model": 64, "num_hidden_layers": 2, "vocab_size": 512}""", "hidden_size")]
+    [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "rms_norm": false}""", "rms_norm")]
     [InlineData("""{"num_layers": 2}""", "hidden_size")]
     public void Read_UnsupportedOrInvalidConfig_ThrowsNamingFileAndKey(string json, string key)
     {

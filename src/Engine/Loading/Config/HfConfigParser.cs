@@ -17,6 +17,11 @@ internal static class HfConfigParser
             throw json.Error("hidden_act", $"'{act}' is not supported; Mamba uses 'silu'.");
         }
 
+        if (!json.GetBool("rms_norm", true))
+        {
+            throw json.Error("rms_norm", "false (LayerNorm) is not supported; only RMSNorm Mamba models are.");
+        }
+
         var dModel = json.RequirePositiveInt("hidden_size");
         var expand = json.GetPositiveInt("expand", 2);
         var dInner = json.GetPositiveInt("intermediate_size", expand * dModel);

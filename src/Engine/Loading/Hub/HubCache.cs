@@ -26,7 +26,11 @@ internal sealed class HubCache
 
     /// <summary>The blob name of a file: the etag the hub would send, or (unlisted) a stable name from commit and path.</summary>
     public static string BlobName(string commit, HubSibling file) =>
-        file.LfsSha256 ?? file.BlobId ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{commit}/{file.FileName}")));
+        new[] { file.LfsSha256, file.BlobId }.FirstOrDefault(IsHexId)
+        ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{commit}/{file.FileName}")));
+
+    // Blob ids become file names, so only plain hex ids (git sha1 or sha256) are taken from the hub.
+    private static bool IsHexId(string? id) => id is { Length: 40 or 64 } && id.All(char.IsAsciiHexDigitLower);
 
     /// <summary>The cached snapshot folder for a revision, if the ref (or commit) and a config.json are present.</summary>
     public string? FindSnapshot(string revision)

@@ -18,6 +18,12 @@ internal sealed record HubRepoInfo(string Sha, IReadOnlyList<HubSibling> Sibling
                 throw new HubException($"Hub answer from '{url}' lacks 'sha' or 'siblings'.");
             }
 
+            // The sha becomes a folder name: anything but a commit hash could escape the cache.
+            if (!HubCache.IsCommitHash(sha))
+            {
+                throw new HubException($"Hub answer from '{url}' has an invalid commit sha '{sha}'.");
+            }
+
             return new HubRepoInfo(sha, siblings.EnumerateArray().Select(ParseSibling).ToList());
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
