@@ -32,6 +32,8 @@ public static class BenchCommand
 
     private static void Run(string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
     {
+        // Redirected output has no terminal width; keep the table on one line per row.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         var bandwidth = MemoryBandwidth.MeasureReadGBps();
         AnsiConsole.MarkupLine($"Memory read bandwidth: [bold]{bandwidth:F1} GB/s[/] ({Environment.ProcessorCount} threads)");
 
