@@ -43,7 +43,7 @@ public sealed class ServedModel : IAsyncDisposable
         var config = checkpoint.Config;
         options.Scheduler.Validate();
         var slots = options.StatePool.ResolveSlotCount(config);
-        var runner = new CpuModelRunner(config, checkpoint.Weights, slots, options.Threads);
+        var runner = new CpuModelRunner(config, checkpoint.Weights, slots, options.Threads, options.StatePool.SsmStateDType);
         try
         {
             var loop = new EngineLoop(runner, options.Scheduler,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MambaServe.Engine.Backends.Cpu;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.State;
 
 namespace MambaServe.Engine.Tests.Infrastructure;
 
@@ -11,9 +12,9 @@ public static class LoadedRunners
 
     public static LoadedCheckpoint Checkpoint(string modelDir) => Checkpoints.GetOrAdd(modelDir, CheckpointLoader.Load);
 
-    public static CpuModelRunner Create(string modelDir, int slots = 4)
+    public static CpuModelRunner Create(string modelDir, int slots = 4, StateDType ssmStateDType = StateDType.Float32)
     {
         var c = Checkpoint(modelDir);
-        return new CpuModelRunner(c.Config, c.Weights, slots);
+        return new CpuModelRunner(c.Config, c.Weights, slots, ssmStateDType: ssmStateDType);
     }
 }

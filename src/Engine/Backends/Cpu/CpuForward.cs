@@ -22,12 +22,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var residual = zeros(rows, config.DModel, dtype: ScalarType.Float32);
         var slotIdx = slots.ToArray();
 
+        // A chunk of one slot is a scan, which keeps the SSM state in fp32 (staged when the pool stores bf16).
+        using var scan = sequenceLength > 1 ? state.BeginScan(slots[0]) : null;
         Tensor? previousOut = hidden;
         for (var l = 0; l < config.NLayer; l++)
         {
             var layer = weights.Layers[l];
             var normed = AddAndNorm(previousOut, residual, layer.Norm);
-            previousOut = Mixer(l, layer, normed, slotIdx, sequenceLength);
+            previousOut = Mixer(l, layer, normed, slotIdx, sequenceLength, scan);
         }
         var final = AddAndNorm(previousOut, residual, weights.NormF);
         var head = allLogits ? final : final.narrow(0, rows - 1, 1);
@@ -52,7 +54,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         return output;
     }
 
-    private Tensor Mixer(int l, CpuLayerTensors w, Tensor normed, int[] slotIdx, int seqLen)
+    private Tensor Mixer(int l, CpuLayerTensors w, Tensor normed, int[] slotIdx, int seqLen, CpuStatePool.ScanState? scan)
     {
         int rows = (int)normed.shape[0], di = config.DInner, r = config.DtRank;
         var batch = slotIdx.Length;
@@ -70,7 +72,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             if (seqLen == 1)
                 StateUpdate(l, w, xc, dt, xdblBase, xzBase, y, slots, batch);
             else
-                Scan(l, w, xc, dt, xdblBase, xzBase, y, slots, batch, seqLen);
+                Scan(l, w, xc, dt, xdblBase, xzBase, y, scan!, seqLen);
             return nn.functional.linear(y, w.OutProj, w.OutProjBias);
         }
     }
@@ -85,18 +87,19 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             Out = xc.DataPointer(), OutBatchStride = seqLen * di, OutRowStride = di,
             Weight = w.ConvWeight.DataPointer(), Bias = w.ConvBias?.DataPointer() ?? 0,
             Silu = 1,
-            ConvState = (nint)state.ConvLayer(l), StateSlotStride = state.ConvSlotStride, SlotIdx = (nint)slots,
+            ConvState = state.ConvLayer(l), StateSlotStride = state.ConvSlotStride, SlotIdx = (nint)slots,
         };
         if (seqLen == 1) CpuKernels.CausalConv1dUpdate(in p);
         else CpuKernels.CausalConv1dFwd(in p);
     }
 
-    private void Scan(int l, CpuLayerTensors w, Tensor xc, Tensor dt, float* xdbl, float* xz, Tensor y, int* slots, int batch, int seqLen)
+    private void Scan(int l, CpuLayerTensors w, Tensor xc, Tensor dt, float* xdbl, float* xz, Tensor y, CpuStatePool.ScanState scan, int seqLen)
     {
         long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
+        var slotIndex = scan.SlotIndex;
         var p = new MsvScanParams
         {
-            Batch = batch, Dim = config.DInner, DState = config.DState, SeqLen = seqLen, Dtype = MsvDtype.F32,
+            Batch = 1, Dim = config.DInner, DState = config.DState, SeqLen = seqLen, Dtype = MsvDtype.F32,
             U = xc.DataPointer(), UBatchStride = seqLen * di, URowStride = di,
             Delta = dt.DataPointer(), DeltaBatchStride = seqLen * di, DeltaRowStride = di,
             B = (nint)(xdbl + r), BBatchStride = seqLen * xw, BRowStride = xw,
@@ -105,7 +108,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             Out = y.DataPointer(), OutBatchStride = seqLen * di, OutRowStride = di,
             A = w.A.DataPointer(), D = w.D.DataPointer(), DtBias = w.DtProjBias.DataPointer(),
             DeltaSoftplus = 1,
-            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = (nint)slots,
+            State = scan.Layer(l), StateSlotStride = scan.SlotStride, SlotIdx = (nint)(&slotIndex),
         };
         CpuKernels.SelectiveScanFwd(in p);
     }
@@ -115,7 +118,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
         var p = new MsvStateUpdateParams
         {
-            Batch = batch, Dim = config.DInner, DState = config.DState, Dtype = MsvDtype.F32, StateDtype = MsvDtype.F32,
+            Batch = batch, Dim = config.DInner, DState = config.DState, Dtype = MsvDtype.F32, StateDtype = state.SsmKernelDType,
             X = xc.DataPointer(), XBatchStride = di,
             Delta = dt.DataPointer(), DeltaBatchStride = di,
             B = (nint)(xdbl + r), BBatchStride = xw,
@@ -124,7 +127,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             Out = y.DataPointer(), OutBatchStride = di,
             A = w.A.DataPointer(), D = w.D.DataPointer(), DtBias = w.DtProjBias.DataPointer(),
             DeltaSoftplus = 1,
-            State = (nint)state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = (nint)slots,
+            State = state.SsmLayer(l), StateSlotStride = state.SsmSlotStride, SlotIdx = (nint)slots,
         };
         CpuKernels.SelectiveStateUpdate(in p);
     }

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.State;
 using static TorchSharp.torch;
 
 namespace MambaServe.Engine.Backends.Cpu;
@@ -15,13 +16,13 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     private readonly CpuStatePool _state;
     private readonly CpuForward _forward;
 
-    public CpuModelRunner(MambaConfig config, MambaWeights weights, int slotCount, int? threads = null)
+    public CpuModelRunner(MambaConfig config, MambaWeights weights, int slotCount, int? threads = null, StateDType ssmStateDType = StateDType.Float32)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         if (threads is > 0) set_num_threads(threads.Value);
         Config = config;
         _weights = new CpuWeights(config, weights);
-        _state = new CpuStatePool(config, slotCount);
+        _state = new CpuStatePool(config, slotCount, ssmStateDType);
         _forward = new CpuForward(config, _weights, _state);
     }
 
