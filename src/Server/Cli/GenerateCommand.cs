@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Server.Cli;
@@ -40,8 +41,17 @@ public static class GenerateCommand
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
-            var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-            return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, ct);
+            try
+            {
+                var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+                return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, ct);
+            }
+            catch (CheckpointException e)
+            {
+                // A model that cannot be found, fetched or read: say which file and why, not a stack trace.
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }

@@ -17,6 +17,11 @@ public static class ModelSource
     {
         if (string.IsNullOrWhiteSpace(model)) return EmbeddedDefault;
         if (Directory.Exists(model)) return Path.GetFullPath(model);
+        // `dotnet run --project` starts the program in the project folder; a relative path the user typed is
+        // relative to the shell's folder, which the shell keeps in PWD.
+        if (!Path.IsPathRooted(model) && Environment.GetEnvironmentVariable("PWD") is { } shellDir
+            && Directory.Exists(Path.Combine(shellDir, model)))
+            return Path.GetFullPath(Path.Combine(shellDir, model));
 
         var resolver = new HubModelResolver(HubOptions.FromEnvironment());
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

@@ -23,9 +23,17 @@ public static class BenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-            Run(model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
-            return 0;
+            try
+            {
+                var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+                Run(model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
+                return 0;
+            }
+            catch (CheckpointException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }
