@@ -23,6 +23,8 @@ internal static class CpuKernels
 
     public static void RmsNormResidual(in MsvRmsNormParams p) => Check(CpuNativeMethods.RmsNormResidual(in p, 0));
 
+    public static void Linear(in MsvLinearParams p) => Check(CpuNativeMethods.Linear(in p, 0));
+
     // The message is thread-local on the native side and this runs on the calling thread, right after the call.
     private static void Check(MsvStatus status)
     {

@@ -31,4 +31,7 @@ internal static partial class CpuNativeMethods
 
     [LibraryImport(LibraryName, EntryPoint = "msv_rmsnorm_residual")]
     public static partial MsvStatus RmsNormResidual(in MsvRmsNormParams p, nint stream);
+
+    [LibraryImport(LibraryName, EntryPoint = "msv_linear")]
+    public static partial MsvStatus Linear(in MsvLinearParams p, nint stream);
 }

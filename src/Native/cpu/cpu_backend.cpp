@@ -2,6 +2,7 @@
 // Only fp32 activations are implemented; a bf16 SSM state is supported in the state update.
 #include "causal_conv1d/causal_conv1d.h"
 #include "common/error.h"
+#include "linear/linear.h"
 #include "rmsnorm/rmsnorm.h"
 #include "selective_scan/selective_scan.h"
 #include "selective_state_update/selective_state_update.h"
@@ -76,6 +77,11 @@ msv_status causal_conv1d_update(const msv_conv1d_params& p, void*) {
 msv_status rmsnorm_residual(const msv_rmsnorm_params& p, void*) {
     if (msv_status s = require_f32(p.dtype, "msv_rmsnorm_residual"); s != MSV_OK) return s;
     ref::rmsnorm_residual(p);
+    return MSV_OK;
+}
+
+msv_status linear(const msv_linear_params& p, void*) {
+    ref::linear(p);
     return MSV_OK;
 }
 

@@ -18,5 +18,7 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(112, (int)Marshal.OffsetOf<MsvConv1dParams>(nameof(MsvConv1dParams.SlotIdx)));
         Assert.Equal(80, Unsafe.SizeOf<MsvRmsNormParams>());
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvRmsNormParams>(nameof(MsvRmsNormParams.Eps)));
+        Assert.Equal(64, Unsafe.SizeOf<MsvLinearParams>());
+        Assert.Equal(56, (int)Marshal.OffsetOf<MsvLinearParams>(nameof(MsvLinearParams.OutRowStride)));
     }
 }
