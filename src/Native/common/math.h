@@ -7,6 +7,29 @@
 
 namespace msv::ref {
 
+// exp for the inner loops over d_state: plain arithmetic and bit casts, so `#pragma omp simd` loops calling it
+// vectorise (std::exp is an opaque libm call that keeps them scalar, and was most of the decode time of small
+// models). Range reduction to r in [-ln2/2, ln2/2] with a two-part ln2, then a degree-6 Taylor polynomial: relative
+// error about 2e-7, i.e. within two ulps of float. Inputs are clamped to [-87, 88], where float exp is normal.
+inline float fast_exp(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits
+    const float t = x * 1.44269504088896341f + kShift;
+    const float n = t - kShift;
+    const int32_t ni = __builtin_bit_cast(int32_t, t) - __builtin_bit_cast(int32_t, kShift);
+    float r = x - n * 0.693145751953125f;  // ln2, high part (exact in float)
+    r = r - n * 1.428606765330187e-06f;    // ln2, low part
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * __builtin_bit_cast(float, (ni + 127) << 23);
+}
+
 inline float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
 

@@ -1,6 +1,7 @@
 // y = x W^T + b for a few rows of x. Decode at batch 1..16 reads every weight once per token, so the kernel is
 // built to stream W at memory bandwidth: blocks of 4 weight rows stay in L1 while every input row is dotted with
-// them (4 independent accumulators per pass), and output blocks are split across threads. libtorch's BLAS reached
+// them (4 independent vector accumulators per pass), and output blocks are split across threads. A last block of
+// fewer than 4 rows repeats its last row (read, never written) so the loop stays branch-free. libtorch's BLAS reached
 // about half the machine's read bandwidth on this shape of problem (docs/benchmarks.md), hence our own loop.
 #include "linear/linear.h"
 
@@ -12,40 +13,46 @@ namespace msv::ref {
 namespace {
 
 constexpr int kRowsPerBlock = 4;
+constexpr int kLanes = 16;
 
-// Compiled three times (AVX-512, AVX2+FMA, baseline x86-64-v2); the loader picks the best the CPU has.
-__attribute__((target_clones("avx512f", "avx2,fma", "default")))
+// 16 floats; each clone below lowers it to one zmm, two ymm or four xmm registers. aligned(4): rows need not be
+// 64-byte aligned, so loads go through memcpy into this type.
+typedef float lanes __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
+
+inline lanes load(const float* p) {
+    lanes v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline float sum(lanes v) {
+    float s = 0.0f;
+    for (int i = 0; i < kLanes; ++i) s += v[i];
+    return s;
+}
+
+// Compiled three times (AVX-512, AVX2, baseline x86-64-v2); the loader picks the best the CPU has.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void linear_block(const msv_linear_params& p, int n0, int nb) {
     const int K = p.in_features;
-    const float* w0 = p.weight + static_cast<int64_t>(n0) * K;
+    const int body = K - K % kLanes;
+    const float* w[kRowsPerBlock];
+    for (int j = 0; j < kRowsPerBlock; ++j) w[j] = p.weight + static_cast<int64_t>(n0 + std::min(j, nb - 1)) * K;
     for (int r = 0; r < p.rows; ++r) {
         const float* x = p.x + r * p.x_row_stride;
-        float* out = p.out + r * p.out_row_stride + n0;
-        if (nb == kRowsPerBlock) {
-            const float *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-            for (int k = 0; k < K; ++k) {
-                a0 += w0[k] * x[k];
-                a1 += w1[k] * x[k];
-                a2 += w2[k] * x[k];
-                a3 += w3[k] * x[k];
-            }
-            out[0] = a0;
-            out[1] = a1;
-            out[2] = a2;
-            out[3] = a3;
-        } else {
-            for (int j = 0; j < nb; ++j) {
-                const float* w = w0 + static_cast<int64_t>(j) * K;
-                float a = 0.0f;
-#pragma omp simd reduction(+ : a)
-                for (int k = 0; k < K; ++k) a += w[k] * x[k];
-                out[j] = a;
-            }
+        lanes a0 = {}, a1 = {}, a2 = {}, a3 = {};
+        for (int k = 0; k < body; k += kLanes) {
+            const lanes xv = load(x + k);
+            a0 += load(w[0] + k) * xv;
+            a1 += load(w[1] + k) * xv;
+            a2 += load(w[2] + k) * xv;
+            a3 += load(w[3] + k) * xv;
         }
-        if (p.bias)
-            for (int j = 0; j < nb; ++j) out[j] += p.bias[n0 + j];
+        float acc[kRowsPerBlock] = {sum(a0), sum(a1), sum(a2), sum(a3)};
+        for (int k = body; k < K; ++k)
+            for (int j = 0; j < kRowsPerBlock; ++j) acc[j] += w[j][k] * x[k];
+        float* out = p.out + r * p.out_row_stride + n0;
+        for (int j = 0; j < nb; ++j) out[j] = acc[j] + (p.bias ? p.bias[n0 + j] : 0.0f);
     }
 }
 

@@ -4,6 +4,7 @@
 #include "selective_scan/selective_scan.h"
 
 #include "common/math.h"
+#include "common/ssm_step.h"
 
 #include <algorithm>
 #include <vector>
@@ -44,13 +45,7 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
             if (p.delta_softplus) dt = softplus(dt);
             const float x = u[t * p.u_row_stride + d];
             const float dtx = dt * x;
-            float* hc = h + c * N;
-            const float* ac = a + c * N;
-            float y = 0.0f;
-            for (int n = 0; n < N; ++n) {
-                hc[n] = std::exp(dt * ac[n]) * hc[n] + dtx * Bt[n];
-                y += Ct[n] * hc[n];
-            }
+            float y = ssm_step(h + c * N, a + c * N, Bt, Ct, dt, dtx, N);
             if (p.D) y += p.D[d] * x;
             if (z) y *= silu(z[t * p.z_row_stride + d]);
             out[t * p.out_row_stride + d] = y;

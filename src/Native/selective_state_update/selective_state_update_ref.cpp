@@ -3,6 +3,9 @@
 #include "selective_state_update/selective_state_update.h"
 
 #include "common/math.h"
+#include "common/ssm_step.h"
+
+#include <vector>
 
 namespace msv::ref {
 namespace {
@@ -29,13 +32,15 @@ void update_channel(const msv_state_update_params& p, int64_t b, int d) {
     if (p.delta_softplus) dt = softplus(dt);
     const float x = static_cast<const float*>(p.x)[b * p.x_batch_stride + d];
     const float dtx = dt * x;
-    float y = 0.0f;
-    for (int n = 0; n < N; ++n) {
-        const float h = std::exp(dt * A[n]) * S::load(p.state, base + n) + dtx * Bb[n];
-        S::store(p.state, base + n, h);
-        // y uses the fp32 h before it is rounded to the pool's type, as mamba_ssm's state update does.
-        y += Cb[n] * h;
-    }
+    // The state row goes through a local fp32 copy: bf16 storage is widened and rounded back, and the recurrence
+    // itself is one shared vectorised loop. y uses the fp32 h before rounding, as mamba_ssm's state update does.
+    float local[kMaxLocalStates];
+    std::vector<float> heap;
+    if (N > kMaxLocalStates) heap.resize(N);
+    float* h = N > kMaxLocalStates ? heap.data() : local;
+    for (int n = 0; n < N; ++n) h[n] = S::load(p.state, base + n);
+    float y = ssm_step(h, A, Bb, Cb, dt, dtx, N);
+    for (int n = 0; n < N; ++n) S::store(p.state, base + n, h[n]);
     if (p.D) y += p.D[d] * x;
     if (p.z) y *= silu(static_cast<const float*>(p.z)[b * p.z_batch_stride + d]);
     static_cast<float*>(p.out)[b * p.out_batch_stride + d] = y;

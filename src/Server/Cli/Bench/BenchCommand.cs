@@ -21,6 +21,8 @@ public static class BenchCommand
         {
             batches, promptTokens, decodeSteps, skipRandom,
         };
+        command.Subcommands.Add(ServingBenchCommand.Create(modelOption));
+        command.Subcommands.Add(SchedulerBenchCommand.Create());
         command.SetAction(async (parse, ct) =>
         {
             try

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Loading;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.State;
+using Spectre.Console;
+
+namespace MambaServe.Server.Cli.Bench;
+
+/// <summary>
+/// `bench serving`: tokens/s and time-to-first-token percentiles through the engine loop at several concurrency
+/// levels (default 1, 4, 16, 64) on the served model (default: the demo model).
+/// </summary>
+public static class ServingBenchCommand
+{
+    public static Command Create(Option<string?> modelOption)
+    {
+        var levels = new Option<int[]>("--concurrency") { DefaultValueFactory = _ => [1, 4, 16, 64], AllowMultipleArgumentsPerToken = true };
+        var promptTokens = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
+        var outputTokens = new Option<int>("--output-tokens") { DefaultValueFactory = _ => 64 };
+        var requestsPerClient = new Option<int>("--requests-per-client") { DefaultValueFactory = _ => 4 };
+        var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
+        {
+            levels, promptTokens, outputTokens, requestsPerClient,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+                await RunAsync(modelDir, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), ct);
+                return 0;
+            }
+            catch (CheckpointException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(string modelDir, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, CancellationToken ct)
+    {
+        var maxConcurrency = levels.Max();
+        var options = new EngineOptions(
+            new SchedulerOptions { MaxRunningSequences = maxConcurrency, MaxBatchTokensPerStep = Math.Max(2048, maxConcurrency + 512), PrefixCacheMaxBytes = 0 },
+            new StatePoolOptions { SlotCount = maxConcurrency });
+        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options);
+        await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 1, 2, promptTokens, 8, ct); // warm-up
+
+        var table = new Table().AddColumns("concurrency", "requests", "output tok/s", "TTFT p50 ms", "TTFT p90 ms", "TTFT p99 ms", "TPOT p50 ms");
+        foreach (var c in levels)
+        {
+            var r = await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, ct);
+            table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}");
+        }
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), greedy, prefix cache off");
+        AnsiConsole.Write(table);
+    }
+}
