@@ -5,6 +5,10 @@
 // about half the machine's read bandwidth on this shape of problem (docs/benchmarks.md), hence our own loop.
 #include "linear/linear.h"
 
+// The 64-byte vector helpers below are always inlined into the cloned kernel, so no vector ever crosses a call
+// boundary; GCC still warns about the ABI such a call would have.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #include "common/math.h"
 
 #include <algorithm>
@@ -19,13 +23,14 @@ constexpr int kLanes = 16;
 // 64-byte aligned, so loads go through memcpy into this type.
 typedef float lanes __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
 
-inline lanes load(const float* p) {
+// always_inline: these take and return 64-byte vectors, which only the cloned callers may pass in registers.
+__attribute__((always_inline)) inline lanes load(const float* p) {
     lanes v;
     __builtin_memcpy(&v, p, sizeof v);
     return v;
 }
 
-inline float sum(lanes v) {
+__attribute__((always_inline)) inline float sum(lanes v) {
     float s = 0.0f;
     for (int i = 0; i < kLanes; ++i) s += v[i];
     return s;
