@@ -1,0 +1,223 @@
+namespace MambaServe.Engine.Sampling;
+
+/// <summary>
+/// Chooses the next tokens of one sequence, with vLLM's semantics: logit_bias, then repetition penalty (prompt and
+/// output tokens), frequency and presence penalties (output tokens, OpenAI's formula), then greedy argmax when
+/// temperature is 0, else temperature, top_k, top_p, min_p and a draw from a RNG seeded once per sequence (same seed,
+/// same tokens; no state shared with other sequences). Scratch buffers are allocated once per sequence; a step
+/// costs O(V) plus O(k log k) for top_k or O(V log V) for top_p alone. Not thread-safe: one per sequence.
+/// </summary>
+public sealed class SequenceSampler
+{
+    // vLLM treats temperatures below this as greedy: dividing by them would overflow.
+    private const float GreedyTemperature = 1e-5f;
+
+    private readonly SamplingParams _p;
+    private readonly int _vocab;
+    private readonly Random _rng;
+    private readonly float[] _work;
+    private readonly int[] _candidates;
+    private readonly float[] _sortKeys;
+    private readonly bool[] _seen;          // in the prompt or the output: repetition penalty
+    private readonly List<int> _seenIds = [];
+    private readonly int[] _outputCounts;   // frequency and presence penalties
+    private readonly List<int> _outputIds = [];
+    private readonly PriorityQueue<int, (float, int)> _heap = new();
+
+    /// <param name="sampleableVocab">Ids at or above it are padding rows of the LM head: never sampled or reported.</param>
+    public SequenceSampler(SamplingParams p, int sampleableVocab, IReadOnlyList<int> promptTokens, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleableVocab);
+        _p = p;
+        _vocab = sampleableVocab;
+        _rng = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+        _work = new float[sampleableVocab];
+        _candidates = new int[sampleableVocab];
+        _sortKeys = new float[sampleableVocab];
+        _seen = new bool[sampleableVocab];
+        _outputCounts = new int[sampleableVocab];
+        foreach (var token in promptTokens)
+        {
+            MarkSeen(token);
+        }
+    }
+
+    /// <summary>Samples from one logits row (at least sampleableVocab wide) and records the choice for penalties.</summary>
+    public SampledToken Sample(ReadOnlySpan<float> logits)
+    {
+        if (logits.Length < _vocab)
+        {
+            throw new ArgumentException($"logits row has {logits.Length} entries, fewer than the vocab {_vocab}", nameof(logits));
+        }
+        var raw = logits[.._vocab];
+        var work = _work.AsSpan();
+        raw.CopyTo(work);
+        ApplyBias(work);
+        ApplyPenalties(work);
+
+        var token = _p.Temperature < GreedyTemperature ? Argmax(work) : Draw(work);
+
+        var logNorm = LogitMath.LogSumExp(raw);
+        var top = _p.Logprobs is > 0 and var n ? LogitMath.TopN(raw, n, logNorm, _heap) : [];
+        Record(token);
+        return new SampledToken(token, raw[token] - logNorm, top);
+    }
+
+    /// <summary>Repetition, frequency and presence penalties in place, vLLM's order; O(distinct seen tokens).</summary>
+    internal void ApplyPenalties(Span<float> logits)
+    {
+        var repetition = _p.RepetitionPenalty;
+        if (repetition != 1f)
+        {
+            foreach (var id in _seenIds)
+            {
+                logits[id] = logits[id] > 0 ? logits[id] / repetition : logits[id] * repetition;
+            }
+        }
+        if (_p.FrequencyPenalty != 0f || _p.PresencePenalty != 0f)
+        {
+            foreach (var id in _outputIds)
+            {
+                logits[id] -= _p.FrequencyPenalty * _outputCounts[id] + _p.PresencePenalty;
+            }
+        }
+    }
+
+    private void ApplyBias(Span<float> logits)
+    {
+        foreach (var (id, bias) in _p.LogitBias)
+        {
+            if ((uint)id < (uint)_vocab)
+            {
+                logits[id] += bias;
+            }
+        }
+    }
+
+    // Lowest id on ties, so greedy output is deterministic.
+    private static int Argmax(ReadOnlySpan<float> x)
+    {
+        var best = 0;
+        for (var i = 1; i < x.Length; i++)
+        {
+            if (x[i] > x[best])
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private int Draw(Span<float> work)
+    {
+        var inverseTemperature = 1f / _p.Temperature;
+        for (var i = 0; i < work.Length; i++)
+        {
+            work[i] *= inverseTemperature;
+        }
+        var max = work[Argmax(work)];
+        var count = Candidates(work);
+        count = ApplyTopP(work, count, max);
+        count = ApplyMinP(work, count, max);
+
+        var total = 0.0;
+        for (var c = 0; c < count; c++)
+        {
+            total += Math.Exp(work[_candidates[c]] - max);
+        }
+        var u = _rng.NextDouble() * total;
+        for (var c = 0; c < count; c++)
+        {
+            u -= Math.Exp(work[_candidates[c]] - max);
+            if (u < 0)
+            {
+                return _candidates[c];
+            }
+        }
+        return _candidates[count - 1]; // rounding left u at ~0: the last candidate's share
+    }
+
+    /// <summary>Fills <see cref="_candidates"/> with all ids, or the top_k largest (by heap, not a full sort).</summary>
+    private int Candidates(ReadOnlySpan<float> work)
+    {
+        var k = _p.TopK;
+        if (k <= 0 || k >= _vocab)
+        {
+            for (var i = 0; i < _vocab; i++)
+            {
+                _candidates[i] = i;
+            }
+            return _vocab;
+        }
+        var top = LogitMath.TopN(work, k, 0f, _heap);
+        for (var c = 0; c < top.Length; c++)
+        {
+            _candidates[c] = top[c].TokenId;
+        }
+        return top.Length;
+    }
+
+    /// <summary>Keeps the smallest most-likely prefix whose probability reaches top_p (at least one token).</summary>
+    private int ApplyTopP(ReadOnlySpan<float> work, int count, float max)
+    {
+        if (_p.TopP >= 1f)
+        {
+            return count;
+        }
+        var total = 0.0;
+        for (var c = 0; c < count; c++)
+        {
+            _sortKeys[c] = -work[_candidates[c]]; // ascending keys = descending logits
+            total += Math.Exp(work[_candidates[c]] - max);
+        }
+        Array.Sort(_sortKeys, _candidates, 0, count);
+        var cumulative = 0.0;
+        for (var c = 0; c < count; c++)
+        {
+            cumulative += Math.Exp(-_sortKeys[c] - max) / total;
+            if (cumulative >= _p.TopP)
+            {
+                return c + 1;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Drops tokens whose probability is below min_p times the top token's (a ratio, so truncation-proof).</summary>
+    private int ApplyMinP(ReadOnlySpan<float> work, int count, float max)
+    {
+        if (_p.MinP <= 0f)
+        {
+            return count;
+        }
+        var threshold = max + MathF.Log(_p.MinP);
+        var kept = 0;
+        for (var c = 0; c < count; c++)
+        {
+            if (work[_candidates[c]] >= threshold)
+            {
+                _candidates[kept++] = _candidates[c];
+            }
+        }
+        return kept;
+    }
+
+    private void Record(int token)
+    {
+        MarkSeen(token);
+        if (_outputCounts[token]++ == 0)
+        {
+            _outputIds.Add(token);
+        }
+    }
+
+    private void MarkSeen(int token)
+    {
+        if ((uint)token < (uint)_vocab && !_seen[token])
+        {
+            _seen[token] = true;
+            _seenIds.Add(token);
+        }
+    }
+}

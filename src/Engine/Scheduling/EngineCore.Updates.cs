@@ -1,0 +1,137 @@
+using MambaServe.Engine.Generation;
+
+namespace MambaServe.Engine.Scheduling;
+
+internal sealed partial class EngineCore
+{
+    /// <summary>Chooses a sample's next token from its logits row and publishes it; a throw fails the request only.</summary>
+    private void Advance(SampleState sample, ReadOnlySpan<float> logitsRow)
+    {
+        var group = sample.Group;
+        if (group.Phase == GroupPhase.Done || sample.Finished)
+        {
+            return;
+        }
+
+        try
+        {
+            var chosen = sample.Chooser!.Choose(logitsRow);
+            Accept(sample, chosen);
+        }
+        catch (Exception ex)
+        {
+            Fail(group, ex);
+        }
+    }
+
+    private void Accept(SampleState sample, ChosenToken chosen)
+    {
+        var group = sample.Group;
+        var sampling = group.Request.Sampling;
+        int token = chosen.TokenId;
+        sample.Generated++;
+        sample.LastToken = token;
+
+        FinishReason? finish = null;
+        string delta;
+        if (IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token))
+        {
+            // Stop tokens end the text without showing themselves (they are still reported as token ids).
+            delta = sample.Text!.Flush();
+            finish = FinishReason.Stop;
+        }
+        else
+        {
+            var text = sample.Text!.Push(token);
+            delta = text.Delta;
+            if (text.Stopped)
+            {
+                finish = FinishReason.Stop;
+            }
+            else if (sample.Generated >= sampling.MaxTokens)
+            {
+                delta += sample.Text.Flush();
+                finish = FinishReason.Length;
+            }
+        }
+
+        var logprobs = sampling.Logprobs is null ? null : new[] { new TokenLogprob(token, chosen.Logprob, chosen.Top) };
+        var update = new GenerationUpdate(
+            sample.Index,
+            [token],
+            delta,
+            logprobs,
+            finish,
+            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
+            sample.Generated == 1 ? group.PromptLogprobs : null);
+        group.Updates.Writer.TryWrite(update);
+        TokensProcessed?.Invoke(0, 1);
+
+        if (finish is not null)
+        {
+            sample.Finished = true;
+            _scheduler.ReleaseSample(sample);
+            if (--group.UnfinishedSamples == 0)
+            {
+                Retire(group);
+                group.Updates.Writer.TryComplete();
+            }
+        }
+    }
+
+    private bool IsStopToken(IReadOnlyList<int> stopTokenIds, bool ignoreEos, int token)
+    {
+        if (!ignoreEos && _runner.Config.EosTokenId == token)
+        {
+            return true;
+        }
+
+        for (int i = 0; i < stopTokenIds.Count; i++)
+        {
+            if (stopTokenIds[i] == token)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Abort(SequenceGroup group, bool emitFinalUpdates)
+    {
+        if (group.Phase == GroupPhase.Done)
+        {
+            return;
+        }
+
+        if (emitFinalUpdates)
+        {
+            foreach (var sample in group.Samples)
+            {
+                if (!sample.Finished)
+                {
+                    group.Updates.Writer.TryWrite(new GenerationUpdate(
+                        sample.Index, [], string.Empty, Finish: FinishReason.Abort,
+                        Usage: new GenerationUsage(group.Prompt.Length, sample.Generated)));
+                }
+            }
+        }
+
+        Retire(group);
+        group.Updates.Writer.TryComplete();
+    }
+
+    private void Fail(SequenceGroup group, Exception error)
+    {
+        if (group.Phase == GroupPhase.Done)
+        {
+            return;
+        }
+
+        Retire(group);
+        var reported = error is GenerationTimeoutException or GenerationFailedException
+            ? error
+            : new GenerationFailedException($"Request '{group.Request.RequestId}' failed: {error.Message}", error);
+        group.Updates.Writer.TryComplete(reported);
+    }
+}

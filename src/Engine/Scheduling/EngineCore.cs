@@ -1,0 +1,171 @@
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.State;
+
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>
+/// The synchronous heart of the engine: owns the runner, the state pool, the prefix cache and the scheduler, and runs
+/// one schedule → execute → update step per <see cref="Step"/> call. No threads here; <see cref="EngineLoop"/> drives
+/// it from its dedicated thread and tests drive it step by step. A failure is confined to the request it belongs to.
+/// </summary>
+internal sealed partial class EngineCore
+{
+    private readonly IModelRunner _runner;
+    private readonly SchedulerOptions _options;
+    private readonly ITokenChooserFactory _choosers;
+    private readonly ITextStreamFactory _texts;
+    private readonly TimeProvider _time;
+    private readonly AdmissionGate? _gate;
+    private readonly StatePool _pool;
+    private readonly PrefixStateCache? _prefixCache;
+    private readonly Scheduler _scheduler;
+    private readonly List<SequenceGroup> _active = [];
+    private readonly List<SequenceGroup> _expired = [];
+    private readonly int _width;
+    private readonly float[] _decodeLogits;
+    private readonly int[] _decodeSlots;
+    private readonly int[] _decodeTokens;
+    private readonly float[] _lastRow;
+    private float[]? _promptLogits;
+    private long _steps;
+
+    public EngineCore(
+        IModelRunner runner,
+        SchedulerOptions options,
+        ITokenChooserFactory choosers,
+        ITextStreamFactory texts,
+        TimeProvider time,
+        AdmissionGate? gate = null)
+    {
+        options.Validate();
+        _runner = runner;
+        _options = options;
+        _choosers = choosers;
+        _texts = texts;
+        _time = time;
+        _gate = gate;
+        _pool = new StatePool(runner.SlotCount, runner.ZeroSlot);
+        _prefixCache = options.PrefixCacheMaxBytes > 0
+            ? new PrefixStateCache(options.PrefixCacheInterval, options.PrefixCacheMaxBytes)
+            : null;
+        _scheduler = new Scheduler(options, _pool, _prefixCache);
+        _width = runner.LogitsWidth;
+        int maxBatch = _scheduler.MaxRunningSamples;
+        _decodeLogits = new float[(long)maxBatch * _width];
+        _decodeSlots = new int[maxBatch];
+        _decodeTokens = new int[maxBatch];
+        _lastRow = new float[_width];
+    }
+
+    public bool HasWork => _active.Count > 0;
+
+    public int ActiveCount => _active.Count;
+
+    public StatePool Pool => _pool;
+
+    public PrefixStateCache? PrefixCache => _prefixCache;
+
+    public int MaxRunningSamples => _scheduler.MaxRunningSamples;
+
+    public EngineStats Stats => new(
+        _pool.InUse,
+        _gate?.WaitingRequests ?? _active.Count(g => g.Phase == GroupPhase.Waiting),
+        _pool.InUse,
+        _pool.Total,
+        _prefixCache?.Hits ?? 0,
+        _prefixCache?.Lookups ?? 0,
+        _steps);
+
+    /// <summary>Called by <see cref="Step"/> with the number of input (prompt) and output tokens it processed.</summary>
+    public Action<int, int>? TokensProcessed { get; set; }
+
+    public void Submit(SequenceGroup group)
+    {
+        _active.Add(group);
+        _scheduler.Enqueue(group);
+    }
+
+    /// <summary>
+    /// One engine step: drops aborted and timed-out requests, then runs one batched decode of every decoding sample
+    /// and this step's prefill chunks, and publishes the resulting updates. Returns the tokens run.
+    /// </summary>
+    public int Step()
+    {
+        SweepAbortsAndTimeouts();
+        var plan = _scheduler.Schedule();
+        foreach (var group in plan.Admitted)
+        {
+            LeaveWaiting(group);
+        }
+
+        RunDecodes(plan.Decodes);
+        foreach (var chunk in plan.Prefills)
+        {
+            RunPrefill(chunk);
+        }
+
+        _steps++;
+        return plan.TokenCount;
+    }
+
+    /// <summary>Ends every request now: unfinished samples get a final <c>Abort</c> update (shutdown).</summary>
+    public void AbortAll()
+    {
+        foreach (var group in _active.ToArray())
+        {
+            Abort(group, emitFinalUpdates: true);
+        }
+    }
+
+    /// <summary>Ends every request with <paramref name="error"/> (the loop itself failed).</summary>
+    public void FailAll(Exception error)
+    {
+        foreach (var group in _active.ToArray())
+        {
+            Fail(group, error);
+        }
+    }
+
+    private void SweepAbortsAndTimeouts()
+    {
+        var now = _time.GetUtcNow();
+        _expired.Clear();
+        foreach (var group in _active)
+        {
+            if (group.AbortRequested || group.Deadline <= now)
+            {
+                _expired.Add(group);
+            }
+        }
+
+        foreach (var group in _expired)
+        {
+            if (group.AbortRequested)
+            {
+                // The reader is gone (cancelled or stopped enumerating): nobody to tell, just free the slots.
+                Abort(group, emitFinalUpdates: false);
+            }
+            else
+            {
+                Fail(group, new GenerationTimeoutException(
+                    $"Request '{group.Request.RequestId}' exceeded its timeout of {group.Request.Timeout}."));
+            }
+        }
+    }
+
+    private void LeaveWaiting(SequenceGroup group)
+    {
+        if (group.CountedAsWaiting)
+        {
+            group.CountedAsWaiting = false;
+            _gate?.Release(group.Prompt.Length);
+        }
+    }
+
+    private void Retire(SequenceGroup group)
+    {
+        LeaveWaiting(group);
+        _scheduler.Remove(group);
+        _active.Remove(group);
+    }
+}

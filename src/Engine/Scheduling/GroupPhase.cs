@@ -1,0 +1,9 @@
+namespace MambaServe.Engine.Scheduling;
+
+internal enum GroupPhase
+{
+    Waiting,
+    Prefilling,
+    Decoding,
+    Done,
+}

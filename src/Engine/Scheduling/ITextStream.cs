@@ -1,0 +1,17 @@
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>
+/// Turns one sample's generated tokens into text deltas and detects stop strings. One instance per sample, engine
+/// loop thread only. Adapter target: <c>Tokenization.StreamingDetokenizer.Push</c> piped into
+/// <c>Sampling.StopStringMatcher.Push</c>.
+/// </summary>
+public interface ITextStream
+{
+    TextStep Push(int tokenId);
+
+    /// <summary>
+    /// Text still held back when the sequence ends without a stop string (length, EOS or stop token): detokenizer
+    /// flush piped through the matcher, then the matcher's flush.
+    /// </summary>
+    string Flush();
+}

@@ -1,0 +1,43 @@
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>Scheduling limits; immutable, validated by <see cref="Validate"/> when the engine is built.</summary>
+public sealed record SchedulerOptions
+{
+    /// <summary>Samples decoding at once (also bounded by the state pool's slot count).</summary>
+    public int MaxRunningSequences { get; init; } = 64;
+
+    /// <summary>Tokens per step: one per decoding sample, the rest for prefill chunks.</summary>
+    public int MaxBatchTokensPerStep { get; init; } = 2048;
+
+    /// <summary>Longest prefill chunk for one sequence in one step.</summary>
+    public int PrefillChunkSize { get; init; } = 512;
+
+    /// <summary>Requests admitted but not yet given slots; beyond it GenerateAsync throws EngineOverloadedException.</summary>
+    public int MaxWaitingRequests { get; init; } = 256;
+
+    /// <summary>Prompt tokens of all waiting requests together; same rejection as above.</summary>
+    public long MaxWaitingPromptTokens { get; init; } = 1 << 20;
+
+    /// <summary>Prefix states are cached every this many prompt tokens; chunk ends are aligned to it when possible.</summary>
+    public int PrefixCacheInterval { get; init; } = 256;
+
+    /// <summary>Bytes of cached prefix states; 0 disables the prefix cache.</summary>
+    public long PrefixCacheMaxBytes { get; init; } = 256L << 20;
+
+    /// <summary>How long StopAsync lets in-flight requests finish before aborting them.</summary>
+    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRunningSequences, 1, nameof(MaxRunningSequences));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PrefillChunkSize, 1, nameof(PrefillChunkSize));
+        // A step must have room for every running sample's decode token plus at least one prefill token, or a waiting
+        // request could starve behind a full batch forever.
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchTokensPerStep, MaxRunningSequences + 1, nameof(MaxBatchTokensPerStep));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxWaitingRequests, nameof(MaxWaitingRequests));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxWaitingPromptTokens, nameof(MaxWaitingPromptTokens));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PrefixCacheInterval, 1, nameof(PrefixCacheInterval));
+        ArgumentOutOfRangeException.ThrowIfNegative(PrefixCacheMaxBytes, nameof(PrefixCacheMaxBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownGracePeriod, TimeSpan.Zero, nameof(ShutdownGracePeriod));
+    }
+}

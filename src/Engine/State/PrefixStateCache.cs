@@ -1,0 +1,147 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using MambaServe.Engine.Backends;
+
+namespace MambaServe.Engine.State;
+
+/// <summary>
+/// Recurrent states after token prefixes whose length is a multiple of <see cref="Interval"/>, so a request that
+/// shares a prefix with an earlier one restores the deepest stored state and prefills only the rest. Unlike a KV
+/// cache, one Mamba state summarises the whole prefix, so only prefix boundaries can be reused, hence the fixed
+/// interval. Keys are XxHash128 of the token bytes plus the length; a hit is confirmed by comparing the stored tokens,
+/// so a hash collision can never restore a wrong state. LRU, bounded by <see cref="StateSnapshot.SizeInBytes"/>.
+/// Not thread-safe: only the engine loop thread uses it (counters are read atomically by metrics).
+/// </summary>
+public sealed class PrefixStateCache
+{
+    private readonly Dictionary<(UInt128 Hash, int Length), LinkedListNode<Entry>> _entries = [];
+    private readonly LinkedList<Entry> _lru = new(); // most recently used first
+    private long _hits;
+    private long _lookups;
+    private long _sizeInBytes;
+
+    /// <param name="interval">Prefix lengths stored are multiples of this (tokens), at least 1.</param>
+    /// <param name="maxBytes">Snapshot bytes held at most; 0 disables the cache.</param>
+    public PrefixStateCache(int interval, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(interval, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        Interval = interval;
+        MaxBytes = maxBytes;
+    }
+
+    public int Interval { get; }
+
+    public long MaxBytes { get; }
+
+    /// <summary>Lookups that found a stored prefix.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Calls to <see cref="FindDeepest"/>.</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
+
+    public long SizeInBytes => Interlocked.Read(ref _sizeInBytes);
+
+    public int Count => _entries.Count;
+
+    /// <summary>
+    /// The deepest stored state for a prefix of <paramref name="tokens"/> no longer than <paramref name="maxLength"/>
+    /// tokens, or null. Counts one lookup, and one hit when found; a hit becomes the most recently used entry.
+    /// </summary>
+    public PrefixHit? FindDeepest(ReadOnlySpan<int> tokens, int maxLength)
+    {
+        Interlocked.Increment(ref _lookups);
+        int deepest = Math.Min(maxLength, tokens.Length) / Interval * Interval;
+        if (deepest == 0 || _entries.Count == 0)
+        {
+            return null;
+        }
+
+        // One pass over the tokens yields the hash of every boundary prefix; then probe deepest first.
+        Span<UInt128> hashes = deepest / Interval <= 256 ? stackalloc UInt128[deepest / Interval] : new UInt128[deepest / Interval];
+        var hasher = new XxHash128();
+        for (int i = 0; i < hashes.Length; i++)
+        {
+            hasher.Append(MemoryMarshal.AsBytes(tokens.Slice(i * Interval, Interval)));
+            hashes[i] = hasher.GetCurrentHashAsUInt128();
+        }
+
+        for (int i = hashes.Length - 1; i >= 0; i--)
+        {
+            int length = (i + 1) * Interval;
+            if (_entries.TryGetValue((hashes[i], length), out var node) && tokens[..length].SequenceEqual(node.Value.Tokens))
+            {
+                Touch(node);
+                Interlocked.Increment(ref _hits);
+                return new PrefixHit(length, node.Value.Snapshot);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether the state after the first <paramref name="length"/> tokens is stored (no LRU effect).</summary>
+    public bool Contains(ReadOnlySpan<int> tokens, int length)
+    {
+        var prefix = tokens[..length];
+        return _entries.TryGetValue((Hash(prefix), length), out var node) && prefix.SequenceEqual(node.Value.Tokens);
+    }
+
+    /// <summary>
+    /// Stores the state after the first <paramref name="length"/> tokens (a positive multiple of
+    /// <see cref="Interval"/>), evicting least recently used entries to stay within <see cref="MaxBytes"/>. A snapshot
+    /// larger than the whole budget is not stored. The snapshot must not be modified afterwards.
+    /// </summary>
+    public void Add(ReadOnlySpan<int> tokens, int length, StateSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (length <= 0 || length % Interval != 0 || length > tokens.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Must be a positive multiple of {Interval} within the tokens.");
+        }
+
+        if (snapshot.SizeInBytes > MaxBytes)
+        {
+            return;
+        }
+
+        var prefix = tokens[..length];
+        var key = (Hash(prefix), length);
+        if (_entries.TryGetValue(key, out var existing))
+        {
+            if (prefix.SequenceEqual(existing.Value.Tokens))
+            {
+                Touch(existing);
+                return;
+            }
+
+            // A genuine 128-bit collision: keep the newer prefix.
+            Remove(existing);
+        }
+
+        var node = _lru.AddFirst(new Entry(key, prefix.ToArray(), snapshot));
+        _entries.Add(key, node);
+        Interlocked.Add(ref _sizeInBytes, snapshot.SizeInBytes);
+        while (_sizeInBytes > MaxBytes && _lru.Last is { } oldest)
+        {
+            Remove(oldest);
+        }
+    }
+
+    private static UInt128 Hash(ReadOnlySpan<int> prefix) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(prefix));
+
+    private void Touch(LinkedListNode<Entry> node)
+    {
+        _lru.Remove(node);
+        _lru.AddFirst(node);
+    }
+
+    private void Remove(LinkedListNode<Entry> node)
+    {
+        _lru.Remove(node);
+        _entries.Remove(node.Value.Key);
+        Interlocked.Add(ref _sizeInBytes, -node.Value.Snapshot.SizeInBytes);
+    }
+
+    private sealed record Entry((UInt128 Hash, int Length) Key, int[] Tokens, StateSnapshot Snapshot);
+}

@@ -1,0 +1,12 @@
+namespace MambaServe.Engine.State;
+
+/// <summary>
+/// Element type a runner stores the SSM state in. The conv state is always fp32 (it is tiny); the SSM state
+/// dominates the per-slot bytes, so bf16 halves the memory per sequence at some accuracy cost. Snapshots are fp32
+/// whatever the storage type (<see cref="Backends.StateSnapshot"/>).
+/// </summary>
+public enum StateDType
+{
+    Float32,
+    BFloat16,
+}

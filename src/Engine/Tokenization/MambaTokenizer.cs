@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace MambaServe.Engine.Tokenization;
+
+/// <summary>
+/// A checkpoint's HF tokenizer.json as a byte-level BPE (GPT-2 / GPT-NeoX form): NFC, added tokens matched in the raw
+/// text, GPT-2 pre-tokenizer regex, BPE merges. Encoding runs in Microsoft.ML.Tokenizers; decoding goes through a
+/// per-id byte table so that <see cref="Decode"/> and <see cref="StreamingDetokenizer"/> agree byte for byte.
+/// Thread-safe after construction.
+/// </summary>
+public sealed class MambaTokenizer
+{
+    // GPT-2's pre-tokenizer split (HF ByteLevel with use_regex = true).
+    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private readonly BpeTokenizer _bpe;
+    private readonly byte[][] _idBytes;
+    private readonly bool[] _isSpecial;
+
+    private MambaTokenizer(TokenizerDefinition def)
+    {
+        // Longest first, so that of overlapping added tokens (GPT-NeoX's runs of spaces) the longest wins, as in HF.
+        var added = new Dictionary<string, int>();
+        foreach (var t in def.AddedTokens.OrderByDescending(t => t.Content.Length))
+        {
+            added[t.Content] = t.Id;
+        }
+
+        var options = new BpeOptions(def.Vocab)
+        {
+            Merges = def.Merges,
+            ByteLevel = true,
+            SpecialTokens = added,
+            PreTokenizer = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), added),
+            Normalizer = def.Nfc ? NfcNormalizer.Instance : null,
+        };
+        _bpe = BpeTokenizer.Create(options);
+
+        VocabCount = Math.Max(def.Vocab.Values.DefaultIfEmpty(-1).Max(), def.AddedTokens.Select(t => t.Id).DefaultIfEmpty(-1).Max()) + 1;
+        _idBytes = new byte[VocabCount][];
+        _isSpecial = new bool[VocabCount];
+        foreach (var (text, id) in def.Vocab)
+        {
+            _idBytes[id] = ByteLevelAlphabet.ToBytes(text);
+        }
+        foreach (var t in def.AddedTokens)
+        {
+            _idBytes[t.Id] = ByteLevelAlphabet.ToBytes(t.Content);
+            _isSpecial[t.Id] = t.Special;
+        }
+
+        EosTokenId = def.EosToken is { } eos && (added.TryGetValue(eos, out var eosId) || def.Vocab.TryGetValue(eos, out eosId)) ? eosId : null;
+        ChatTemplate = def.ChatTemplate;
+    }
+
+    /// <summary>Highest token id + 1, added tokens included (the model's embedding may be wider: padding rows).</summary>
+    public int VocabCount { get; }
+
+    /// <summary>The id of tokenizer_config.json's eos_token; null when there is no such file or entry.</summary>
+    public int? EosTokenId { get; }
+
+    /// <summary>tokenizer_config.json's chat_template (Jinja), if any.</summary>
+    public string? ChatTemplate { get; }
+
+    public static MambaTokenizer FromFile(string tokenizerJsonPath) => new(TokenizerDefinition.Read(tokenizerJsonPath));
+
+    /// <summary>The tokenizer of a checkpoint folder; null when the folder has no tokenizer.json.</summary>
+    public static MambaTokenizer? TryLoad(string modelDirectory)
+    {
+        var path = Path.Combine(modelDirectory, "tokenizer.json");
+        return File.Exists(path) ? FromFile(path) : null;
+    }
+
+    /// <summary>Token ids of <paramref name="text"/>; added-token text (e.g. "&lt;|endoftext|&gt;") becomes its id. No BOS/EOS added.</summary>
+    public IReadOnlyList<int> Encode(string text) => _bpe.EncodeToIds(text);
+
+    /// <summary>The text of <paramref name="ids"/>; invalid UTF-8 (a cut multi-byte character) becomes U+FFFD.</summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    {
+        var buffer = new List<byte>();
+        foreach (var id in ids)
+        {
+            if (!skipSpecialTokens || !IsSpecial(id))
+            {
+                buffer.AddRange(TokenBytes(id));
+            }
+        }
+        return Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffer));
+    }
+
+    /// <summary>One token's text as OpenAI logprobs show it (a token cut inside a character shows U+FFFD).</summary>
+    public string TokenText(int id) => Encoding.UTF8.GetString(TokenBytes(id));
+
+    /// <summary>A detokenizer for one sequence; <paramref name="skipSpecialTokens"/> as in <see cref="Decode"/>.</summary>
+    public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+
+    internal bool IsSpecial(int id) => (uint)id < (uint)_isSpecial.Length && _isSpecial[id];
+
+    /// <summary>The raw bytes token <paramref name="id"/> stands for.</summary>
+    internal ReadOnlySpan<byte> TokenBytes(int id) =>
+        (uint)id < (uint)_idBytes.Length && _idBytes[id] is { } bytes
+            ? bytes
+            : throw new ArgumentOutOfRangeException(nameof(id), id, $"not a token id of this vocabulary (0..{VocabCount - 1})");
+}
