@@ -121,15 +121,17 @@ public sealed class SequenceSampler
         count = ApplyTopP(work, count, max);
         count = ApplyMinP(work, count, max);
 
+        // Unnormalised weights; _sortKeys is free again once top_p is done with it.
         var total = 0.0;
         for (var c = 0; c < count; c++)
         {
-            total += Math.Exp(work[_candidates[c]] - max);
+            _sortKeys[c] = MathF.Exp(work[_candidates[c]] - max);
+            total += _sortKeys[c];
         }
         var u = _rng.NextDouble() * total;
         for (var c = 0; c < count; c++)
         {
-            u -= Math.Exp(work[_candidates[c]] - max);
+            u -= _sortKeys[c];
             if (u < 0)
             {
                 return _candidates[c];

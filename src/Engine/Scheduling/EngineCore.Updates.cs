@@ -129,7 +129,7 @@ internal sealed partial class EngineCore
         }
 
         Retire(group);
-        var reported = error is GenerationTimeoutException or GenerationFailedException
+        var reported = error is GenerationTimeoutException or GenerationFailedException or EngineStoppedException
             ? error
             : new GenerationFailedException($"Request '{group.Request.RequestId}' failed: {error.Message}", error);
         group.Updates.Writer.TryComplete(reported);

@@ -35,6 +35,13 @@ public sealed class MambaTokenizerTests
     }
 
     [Fact]
+    public void Encode_EmptyText_NoTokens()
+    {
+        Assert.Empty(Demo.Encode(string.Empty));
+        Assert.Equal(string.Empty, Demo.Decode([]));
+    }
+
+    [Fact]
     public void Encode_DecomposedAccent_EncodesAsComposedNfc()
     {
         var composed = "caf\u00e9 cr\u00e8me";

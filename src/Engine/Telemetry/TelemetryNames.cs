@@ -1,0 +1,36 @@
+namespace MambaServe.Engine.Telemetry;
+
+/// <summary>
+/// Every metric and attribute name MambaServe exports, in one place: the OpenTelemetry GenAI semantic conventions are
+/// still "Development" status and may be renamed, and the server and the engine must agree.
+/// </summary>
+public static class TelemetryNames
+{
+    /// <summary>Meter of the engine's instruments (<see cref="EngineMetrics"/>).</summary>
+    public const string EngineMeter = "MambaServe.Engine";
+
+    // GenAI semantic conventions (recorded by the server, which sees requests end to end).
+    public const string TimeToFirstToken = "gen_ai.server.time_to_first_token";
+    public const string TimePerOutputToken = "gen_ai.server.time_per_output_token";
+    public const string RequestDuration = "gen_ai.server.request.duration";
+    public const string OperationNameAttribute = "gen_ai.operation.name";
+    public const string OperationTextCompletion = "text_completion";
+    public const string OperationChat = "chat";
+    public const string ProviderNameAttribute = "gen_ai.provider.name";
+    public const string ProviderName = "mambaserve";
+    public const string RequestModelAttribute = "gen_ai.request.model";
+    public const string ErrorTypeAttribute = "error.type";
+    public const string TokenTypeAttribute = "gen_ai.token.type";
+    public const string TokenTypeInput = "input";
+    public const string TokenTypeOutput = "output";
+
+    // Project metrics (recorded by the engine).
+    public const string SchedulerRunning = "mambaserve.scheduler.running";
+    public const string SchedulerWaiting = "mambaserve.scheduler.waiting";
+    public const string StatePoolSlotsInUse = "mambaserve.state_pool.slots_in_use";
+    public const string StatePoolSlotsTotal = "mambaserve.state_pool.slots_total";
+    public const string PrefixCacheHits = "mambaserve.prefix_cache.hits";
+    public const string PrefixCacheLookups = "mambaserve.prefix_cache.lookups";
+    public const string EngineStepDuration = "mambaserve.engine.step.duration";
+    public const string Tokens = "mambaserve.tokens";
+}

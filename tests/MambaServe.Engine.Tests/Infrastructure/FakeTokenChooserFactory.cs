@@ -1,0 +1,78 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Scheduling;
+
+namespace MambaServe.Engine.Tests.Infrastructure;
+
+/// <summary>
+/// Choosers simple enough to predict: temperature 0 takes the argmax; otherwise a <see cref="Random"/> seeded with the
+/// sample's seed picks uniformly (so seeds are observable). Logprobs are exact log-softmax values.
+/// </summary>
+internal sealed class FakeTokenChooserFactory : ITokenChooserFactory
+{
+    /// <summary>A chooser created with this seed throws on its first choice.</summary>
+    public long? FailingSeed { get; set; }
+
+    public List<long> SeedsCreated { get; } = [];
+
+    public ITokenChooser Create(SamplingParams sampling, IReadOnlyList<int> promptTokens, long seed)
+    {
+        SeedsCreated.Add(seed);
+        return new Chooser(sampling.Temperature == 0 ? null : new Random(unchecked((int)seed)), seed == FailingSeed);
+    }
+
+    public TokenLogprob ScorePromptToken(ReadOnlySpan<float> logitsRow, int tokenId, int topN)
+    {
+        var all = new (int TokenId, float Logprob)[logitsRow.Length];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = (i, LogSoftmax(logitsRow, i));
+        }
+
+        var top = all
+            .OrderByDescending(t => t.Logprob)
+            .Take(topN)
+            .ToArray();
+        return new TokenLogprob(tokenId, LogSoftmax(logitsRow, tokenId), top);
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    public static float LogSoftmax(ReadOnlySpan<float> row, int index)
+    {
+        float max = row[ArgMax(row)];
+        double sum = 0;
+        foreach (float v in row)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return (float)(row[index] - max - Math.Log(sum));
+    }
+
+    private sealed class Chooser(Random? random, bool fail) : ITokenChooser
+    {
+        public ChosenToken Choose(ReadOnlySpan<float> logits)
+        {
+            if (fail)
+            {
+                throw new InvalidOperationException("Injected sampler failure.");
+            }
+
+            int token = random is null ? ArgMax(logits) : random.Next(logits.Length);
+            return new ChosenToken(token, LogSoftmax(logits, token), []);
+        }
+    }
+}
