@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MambaServe.Engine.Loading.Weights;
 
 namespace MambaServe.Engine.Loading;
@@ -52,11 +53,15 @@ public static class CheckpointLoader
         var bin = Path.Combine(directory, PyTorchBinFileName);
         if (File.Exists(bin))
         {
-            return PyTorchBinTensorSource.Open(bin);
+            return OpenPyTorchBin(bin);
         }
 
         throw new CheckpointException(
             $"No weights in '{directory}': expected '{SafetensorsFileName}', '{SafetensorsIndexFileName}' " +
             $"(sharded) or '{PyTorchBinFileName}'.");
     }
+
+    // Kept out of OpenTensors so that only an original-format load JIT-compiles code touching TorchSharp.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ITensorSource OpenPyTorchBin(string path) => PyTorchBinTensorSource.Open(path);
 }

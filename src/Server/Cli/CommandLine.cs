@@ -16,6 +16,7 @@ public static class CommandLine
             Recursive = true,
         };
         var root = new RootCommand("MambaServe: an inference server for Mamba language models.") { model };
+        root.Subcommands.Add(GenerateCommand.Create(model));
         root.Subcommands.Add(BenchCommand.Create(model));
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(async (parse, ct) =>

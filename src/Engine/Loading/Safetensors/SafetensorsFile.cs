@@ -44,13 +44,18 @@ internal sealed unsafe class SafetensorsFile : IDisposable
             throw new CheckpointException($"Safetensors file '{path}' does not exist.");
         }
 
-        var length = new FileInfo(path).Length;
+        // Length from the opened stream, not FileInfo: a hub-cache snapshot entry is a symlink, whose own
+        // FileInfo.Length is the link text's.
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var length = stream.Length;
         if (length < 8)
         {
+            stream.Dispose();
             throw new CheckpointException($"Safetensors file '{path}' is truncated: {length} bytes, no header length.");
         }
 
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None,
+            leaveOpen: false);
         MemoryMappedViewAccessor? view = null;
         try
         {

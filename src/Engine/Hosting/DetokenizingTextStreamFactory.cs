@@ -1,0 +1,36 @@
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Tokenization;
+
+namespace MambaServe.Engine.Hosting;
+
+/// <summary>
+/// Token ids to text for the engine loop: the streaming detokenizer (whole UTF-8 characters only) piped through the
+/// stop-string matcher. A model served without a tokenizer produces no text (clients get token ids).
+/// </summary>
+public sealed class DetokenizingTextStreamFactory(MambaTokenizer? tokenizer) : ITextStreamFactory
+{
+    public ITextStream Create(SamplingParams sampling) =>
+        tokenizer is null ? new NoText() : new Stream(tokenizer.CreateStreamingDetokenizer(), new StopStringMatcher(sampling.Stop));
+
+    private sealed class Stream(StreamingDetokenizer detokenizer, StopStringMatcher stops) : ITextStream
+    {
+        public TextStep Push(int tokenId)
+        {
+            var (emit, stopped) = stops.Push(detokenizer.Push(tokenId));
+            return new TextStep(emit, stopped);
+        }
+
+        public string Flush()
+        {
+            var (emit, stopped) = stops.Push(detokenizer.Flush());
+            return stopped ? emit : emit + stops.Flush();
+        }
+    }
+
+    private sealed class NoText : ITextStream
+    {
+        public TextStep Push(int tokenId) => new(string.Empty, false);
+        public string Flush() => string.Empty;
+    }
+}

@@ -1,0 +1,11 @@
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.State;
+
+namespace MambaServe.Engine.Hosting;
+
+/// <summary>Everything needed to build a serving engine for one model; immutable.</summary>
+/// <param name="Threads">CPU threads for the matrix products (null: libtorch's default, one per core).</param>
+public sealed record EngineOptions(SchedulerOptions Scheduler, StatePoolOptions StatePool, int? Threads = null)
+{
+    public static EngineOptions Default { get; } = new(new SchedulerOptions(), new StatePoolOptions());
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Sampling;
+
+namespace MambaServe.Server.Cli;
+
+/// <summary>`generate`: one completion from the command line, streamed to stdout as tokens are produced.</summary>
+public static class GenerateCommand
+{
+    public static Command Create(Option<string?> modelOption)
+    {
+        var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "0 is greedy.", DefaultValueFactory = _ => 1f };
+        var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { Description = "0 disables." };
+        var minP = new Option<float>("--min-p");
+        var repetition = new Option<float>("--repetition-penalty") { DefaultValueFactory = _ => 1f };
+        var seed = new Option<long?>("--seed") { Description = "Same seed, same output." };
+        var stop = new Option<string[]>("--stop") { Description = "Stop strings (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("generate", "Generate a completion and stream it to stdout.")
+        {
+            prompt, maxTokens, temperature, topP, topK, minP, repetition, seed, stop,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var sampling = new SamplingParams
+            {
+                MaxTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP),
+                TopK = parse.GetValue(topK), MinP = parse.GetValue(minP), RepetitionPenalty = parse.GetValue(repetition),
+                Seed = parse.GetValue(seed), Stop = parse.GetValue(stop) ?? [],
+            };
+            try
+            {
+                SamplingParamsValidator.Validate(sampling);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+            return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string modelDir, string prompt, SamplingParams sampling, CancellationToken ct)
+    {
+        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), EngineOptions.Default);
+        if (model.Tokenizer is null)
+        {
+            await Console.Error.WriteLineAsync($"error: {modelDir} has no tokenizer.json, so it cannot take a text prompt.");
+            return 2;
+        }
+        var request = new GenerationRequest($"cli-{Guid.NewGuid():N}", model.Tokenizer.Encode(prompt), sampling);
+        var stdout = Console.Out;
+        await stdout.WriteAsync(prompt);
+        FinishReason? finish = null;
+        GenerationUsage? usage = null;
+        await foreach (var update in model.Engine.GenerateAsync(request, ct))
+        {
+            await stdout.WriteAsync(update.TextDelta);
+            await stdout.FlushAsync(ct);
+            finish = update.Finish ?? finish;
+            usage = update.Usage ?? usage;
+        }
+        await stdout.WriteLineAsync();
+        await Console.Error.WriteLineAsync($"[finish: {finish?.ToString().ToLowerInvariant()}, prompt tokens: {usage?.PromptTokens}, completion tokens: {usage?.CompletionTokens}]");
+        return 0;
+    }
+}
