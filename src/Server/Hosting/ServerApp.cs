@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace MambaServe.Server.Hosting;
 
@@ -17,10 +18,11 @@ public static class ServerApp
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        // Explicit listeners replace ASPNETCORE_URLS and launch profiles: --port and --grpc-port always win. Read
+        // through IOptions so that invalid settings fail validation with their name rather than deep inside Kestrel.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, server) =>
         {
-            // Explicit listeners replace ASPNETCORE_URLS and launch profiles: --port and --grpc-port always win.
-            var options = context.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+            var options = server.Value;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             Listen(kestrel, options.Host, options.Port, HttpProtocols.Http1);
             Listen(kestrel, options.Host, options.GrpcPort, HttpProtocols.Http2);
