@@ -39,7 +39,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
         _activity?.SetTag("gen_ai.operation.name", context.Operation);
         _activity?.SetTag("gen_ai.request.model", context.Model.Name);
         _activity?.SetTag("mambaserve.request_id", context.RequestId);
-        _phase = context.Telemetry.Source.StartActivity("queue+prefill");
+        _phase = StartPhase("queue+prefill");
     }
 
     public int PromptTokens { get; private set; }
@@ -126,6 +126,10 @@ public sealed partial class GenerationRun : IAsyncDisposable
     /// <summary>Marks the run as failed (the reader saw an engine error) so it is not counted as a client abort.</summary>
     public void MarkFailed(Exception ex) => _errorType = ex.GetType().Name;
 
+    // Phases are children of the request span explicitly: they start on whatever async flow reads the updates.
+    private Activity? StartPhase(string name) =>
+        _context.Telemetry.Source.StartActivity(name, ActivityKind.Internal, _activity?.Context ?? default);
+
     private async Task PumpAsync(IAsyncEnumerable<GenerationUpdate> stream, int prompt, int n)
     {
         await Task.Yield();
@@ -142,7 +146,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
             _firstToken = Stopwatch.GetElapsedTime(_started);
             _context.Telemetry.RecordFirstToken(_context.Operation, _context.Model.Name, _firstToken.Value);
             _phase?.Dispose();
-            _phase = _context.Telemetry.Source.StartActivity("decode");
+            _phase = StartPhase("decode");
         }
 
         _completionTokens += update.TokenIds.Count;
