@@ -65,7 +65,10 @@ public sealed partial class GenerationRun : IAsyncDisposable
             throw;
         }
 
-        _ = Task.WhenAll(run._pumps).ContinueWith(t => run._updates.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        // Cancelled pumps must not look like a normal end: the reader would take a disconnect for a finished run.
+        _ = Task.WhenAll(run._pumps).ContinueWith(
+            t => run._updates.Writer.TryComplete(t.IsCanceled ? new OperationCanceledException("The request was cancelled.") : t.Exception?.InnerException),
+            TaskScheduler.Default);
         if (context.LogPrompts)
         {
             run.LogPrompt(context.RequestId, string.Join(" | ", prompts.Select(p => p.Text ?? string.Join(',', p.Tokens))));
