@@ -16,5 +16,11 @@ public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGen
 
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public bool Disposed { get; private set; }
+
+    public ValueTask DisposeAsync()
+    {
+        Disposed = true;
+        return ValueTask.CompletedTask;
+    }
 }

@@ -24,11 +24,19 @@ public sealed class ServerFactory(IModelLoader? loader, IReadOnlyDictionary<stri
             builder.UseSetting(key, value);
         }
 
-        if (loader is not null)
+        builder.ConfigureTestServices(services =>
         {
-            builder.ConfigureTestServices(services => services.AddSingleton(loader));
-        }
+            if (loader is not null)
+            {
+                services.AddSingleton(loader);
+            }
+
+            TestServices?.Invoke(services);
+        });
     }
+
+    /// <summary>Extra service registrations (e.g. a log sink), applied after the server's own.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>A client once /health says the model is loaded.</summary>
     public async Task<HttpClient> CreateReadyClientAsync()
