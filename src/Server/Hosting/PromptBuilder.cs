@@ -14,15 +14,18 @@ public static class PromptBuilder
         }
 
         var tokens = tokenizer.Encode(text);
-        if (tokens.Count == 0)
-        {
-            throw ApiException.BadRequest("The prompt must not be empty.", param);
-        }
-
+        CheckTokens(model, tokens, param);
         return new PreparedPrompt(tokens, text);
     }
 
     public static PreparedPrompt FromTokens(IServedModel model, IReadOnlyList<int> tokens, string param)
+    {
+        CheckTokens(model, tokens, param);
+        return new PreparedPrompt(tokens, model.Tokenizer?.Decode(tokens));
+    }
+
+    // Text prompts are checked too: a tokenizer may know ids (added tokens) beyond the model's embedding rows.
+    private static void CheckTokens(IServedModel model, IReadOnlyList<int> tokens, string param)
     {
         if (tokens.Count == 0)
         {
@@ -36,8 +39,6 @@ public static class PromptBuilder
                 throw ApiException.BadRequest($"Token id {id} is outside the model's vocabulary (0..{model.SampleableVocab - 1}).", param);
             }
         }
-
-        return new PreparedPrompt(tokens, model.Tokenizer?.Decode(tokens));
     }
 
     /// <summary>Rejects a prompt that, with the tokens asked for, exceeds the server's context limit.</summary>

@@ -36,11 +36,15 @@ public static class ServerServices
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ApiServices>();
 
-        services.AddSerilog((sp, logger) => logger
-            .ReadFrom.Configuration(config)
-            .ReadFrom.Services(sp)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+        // preserveStaticLogger: each host keeps its own logger instead of sharing the static Log.Logger, which
+        // the last host built would otherwise own (several hosts live side by side in tests).
+        services.AddSerilog(
+            (sp, logger) => logger
+                .ReadFrom.Configuration(config)
+                .ReadFrom.Services(sp)
+                .Enrich.FromLogContext()
+                .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            preserveStaticLogger: true);
 
         AddTelemetry(services, config);
 

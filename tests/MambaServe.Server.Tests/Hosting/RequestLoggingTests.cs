@@ -21,9 +21,18 @@ public sealed class RequestLoggingTests
         var secret = $"secret prompt {Guid.NewGuid():N}";
 
         using var response = await Json.PostAsync(http, "/v1/completions", new { prompt = secret, max_tokens = 3 });
-        var id = (string?)(await Json.ReadAsync(response))["id"];
+        var body = await Json.ReadAsync(response);
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        var id = (string?)body["id"];
 
-        var done = Assert.Single(sink.Events, e => e.Properties.TryGetValue("RequestId", out var r) && Scalar(r) as string == id && e.Properties.ContainsKey("CompletionTokens"));
+        // The run logs when it is disposed, just after the response is written: wait for it (bounded).
+        bool IsDone(LogEvent e) => e.Properties.TryGetValue("RequestId", out var r) && Scalar(r) as string == id && e.Properties.ContainsKey("CompletionTokens");
+        for (int i = 0; i < 400 && !sink.Events.Any(IsDone); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var done = Assert.Single(sink.Events, IsDone);
         Assert.Equal("fake-model", Scalar(done.Properties["Model"]));
         Assert.Equal(DemoTokenizer.Instance.Encode(secret).Count, Scalar(done.Properties["PromptTokens"]));
         Assert.Equal(3, Scalar(done.Properties["CompletionTokens"]));
