@@ -23,7 +23,11 @@ public static class ServerServices
         var services = builder.Services;
         var config = builder.Configuration;
         services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
+            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
+                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
+            .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
             .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
         services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))

@@ -40,6 +40,8 @@ public sealed class ServerAppTests
     [Theory]
     [InlineData("MambaServe:Model:MaxModelLen", "0")]
     [InlineData("MambaServe:Server:Port", "70000")]
+    [InlineData("MambaServe:Server:Port", "8001")]
+    [InlineData("MambaServe:Server:Host", "not an address")]
     [InlineData("MambaServe:Scheduler:MaxRunningSequences", "0")]
     [InlineData("MambaServe:StatePool:SlotCount", "0")]
     public async Task Start_InvalidSetting_FailsBeforeServing(string key, string value)
