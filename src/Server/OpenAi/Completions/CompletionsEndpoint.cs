@@ -1,4 +1,5 @@
 using System.Text;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Hosting;
 
@@ -12,6 +13,25 @@ public static class CompletionsEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<CompletionRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
+        var plan = Plan(request, model, api);
+        string id = $"cmpl-{Guid.NewGuid():N}";
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await using var run = await GenerationRun.StartAsync(
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct);
+
+        if (request.Stream == true)
+        {
+            await StreamAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
+        }
+        else
+        {
+            await RespondAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name);
+        }
+    }
+
+    /// <summary>Validates the request against the model and limits (400s) and sets up one state per choice.</summary>
+    private static CompletionPlan Plan(CompletionRequest request, IServedModel model, ApiServices api)
+    {
         var prompts = CompletionPrompts.Parse(request.Prompt, model);
         int n = api.CheckChoices(request.N, prompts.Count);
         int maxTokens = request.MaxTokens ?? 16;
@@ -38,21 +58,17 @@ public static class CompletionsEndpoint
             builders[c] = names is null ? null : new CompletionLogprobsBuilder(names);
         }
 
-        string id = $"cmpl-{Guid.NewGuid():N}";
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var run = await GenerationRun.StartAsync(
-            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), prompts, sampling, n, ct);
+        return new CompletionPlan(prompts, n, sampling, choices, builders);
+    }
 
-        if (request.Stream == true)
-        {
-            await StreamAsync(http, run, choices, builders, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
-            return;
-        }
-
+    private static async Task RespondAsync(
+        HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
+        string id, long created, string model)
+    {
         var texts = choices.Select(_ => new StringBuilder()).ToArray();
         try
         {
-            await foreach (var item in run.ReadAllAsync(ct))
+            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 texts[item.Choice].Append(choices[item.Choice].Apply(item.Update, builders[item.Choice]).Text);
             }
@@ -65,8 +81,11 @@ public static class CompletionsEndpoint
 
         var result = choices.Select((c, i) => new CompletionChoice(i, texts[i].ToString(), builders[i]?.Result, c.FinishReason)).ToList();
         var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
-        await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model.Name, result, usage));
+        await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model, result, usage));
     }
+
+    private sealed record CompletionPlan(
+        IReadOnlyList<PreparedPrompt> Prompts, int N, SamplingParams Sampling, CompletionChoiceState[] Choices, CompletionLogprobsBuilder?[] Builders);
 
     private static async Task StreamAsync(
         HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
