@@ -2,6 +2,8 @@ using System.Net;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Sampling;
+using MambaServe.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using MambaServe.Server.Tests.Infrastructure;
 
 namespace MambaServe.Server.Tests.Hosting;
@@ -82,6 +84,42 @@ public sealed class RealModelTests
         var tokens = (await Json.ReadAsync(response))["choices"]![0]!["logprobs"]!["tokens"]!.AsArray();
         Assert.Equal(3, tokens.Count);
         Assert.All(tokens, t => Assert.Matches("^token_id:[0-9]+$", (string?)t));
+    }
+
+    [Fact]
+    public async Task Completions_DemoModelClientDisconnects_FreesTheStateSlot()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+        var model = factory.Services.GetRequiredService<ModelHost>().Require();
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent("""{"prompt":"Once upon a time","max_tokens":3000,"ignore_eos":true,"stream":true}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        Assert.StartsWith("data: ", await reader.ReadLineAsync(cts.Token));
+        // Stats are published after each step, possibly just after the first chunk left: poll (bounded).
+        for (int i = 0; i < 400 && model.Stats.SlotsInUse == 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        int inUseWhileStreaming = model.Stats.SlotsInUse;
+        await cts.CancelAsync();
+        response.Dispose();
+
+        // The engine frees the slot at its next step; poll its published stats (bounded).
+        for (int i = 0; i < 400 && model.Stats.SlotsInUse != 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(1, inUseWhileStreaming);
+        Assert.Equal(0, model.Stats.SlotsInUse);
+        Assert.Equal(0, model.Stats.RunningSequences);
     }
 
     private static async Task<string> EngineGreedyAsync(string prompt, int maxTokens)
