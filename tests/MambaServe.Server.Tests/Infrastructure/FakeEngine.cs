@@ -25,6 +25,9 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
 
     public bool HoldAfterFirst { get; init; }
 
+    /// <summary>Fail the request (as a runner error would) after the first step's updates.</summary>
+    public bool FailAfterFirst { get; init; }
+
     public bool Overloaded { get; set; }
 
     public ConcurrentQueue<GenerationRequest> Requests { get; } = new();
@@ -89,6 +92,12 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                 if (step == 0)
                 {
                     _firstSent.TrySetResult();
+                    if (FailAfterFirst)
+                    {
+                        done = true;
+                        throw new GenerationFailedException("The runner failed.", new InvalidOperationException("boom"));
+                    }
+
                     if (HoldAfterFirst)
                     {
                         await _release.Task.WaitAsync(ct);

@@ -99,4 +99,20 @@ public sealed class CompletionsStreamingTests
         Assert.Equal(0, engine.CompletedRequests);
         await stream.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Completions_EngineFailsMidStream_SendsAnErrorEventThenDone()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { FailAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/completions", new { prompt = "Hello", max_tokens = 5, stream = true });
+
+        var events = await Json.ReadEventsAsync(response);
+        Assert.Equal(3, events.Count);
+        Assert.Single(Json.Parse(events[0])["choices"]!.AsArray());
+        Assert.Equal("server_error", (string?)Json.Parse(events[1])["error"]!["type"]);
+        Assert.Equal("[DONE]", events[2]);
+    }
 }
