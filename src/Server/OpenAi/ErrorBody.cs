@@ -5,5 +5,3 @@ public sealed record ErrorBody(ErrorDetail Error)
 {
     public static ErrorBody From(ApiException ex) => new(new ErrorDetail(ex.Message, ex.Type, ex.Param, ex.Code));
 }
-
-public sealed record ErrorDetail(string Message, string Type, string? Param, string? Code);

@@ -29,8 +29,3 @@ public abstract class SamplingRequest
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
 }
-
-public sealed class StreamOptions
-{
-    public bool? IncludeUsage { get; set; }
-}

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>POST /v1/chat/completions body.</summary>
@@ -18,14 +16,4 @@ public sealed class ChatRequest : SamplingRequest
 
     /// <summary>vLLM: end the rendered prompt with the assistant's turn opener (default true).</summary>
     public bool? AddGenerationPrompt { get; set; }
-}
-
-public sealed class ChatMessage
-{
-    public string? Role { get; set; }
-
-    /// <summary>A string, an array of content parts (only "text" parts are supported), or null.</summary>
-    public JsonElement? Content { get; set; }
-
-    public string? Name { get; set; }
 }

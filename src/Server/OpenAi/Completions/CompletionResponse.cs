@@ -8,12 +8,3 @@ public sealed record CompletionResponse(string Id, long Created, string Model, I
     [JsonPropertyOrder(-1)]
     public string Object => "text_completion";
 }
-
-public sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
-
-/// <summary>OpenAI's legacy logprobs: parallel lists, one entry per token; the first prompt token's entries are null.</summary>
-public sealed record CompletionLogprobs(
-    List<string> Tokens,
-    List<float?> TokenLogprobs,
-    List<Dictionary<string, float>?> TopLogprobs,
-    List<int> TextOffset);

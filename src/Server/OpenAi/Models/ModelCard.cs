@@ -10,9 +10,3 @@ public sealed record ModelCard(string Id, long Created, int MaxModelLen)
 
     public string OwnedBy => "mambaserve";
 }
-
-public sealed record ModelList(IReadOnlyList<ModelCard> Data)
-{
-    [JsonPropertyOrder(-1)]
-    public string Object => "list";
-}
