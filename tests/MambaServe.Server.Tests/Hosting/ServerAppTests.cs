@@ -24,6 +24,25 @@ public sealed class ServerAppTests
     }
 
     [Fact]
+    public async Task Build_EnvironmentVariable_BindsTheSetting()
+    {
+        // MaxChoices: no other test depends on its exact value (others ask for at most 4 choices, or for 65).
+        const string name = "MambaServe__Server__MaxChoices";
+        int value = Random.Shared.Next(8, 60);
+        Environment.SetEnvironmentVariable(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            await using var app = ServerApp.Build([]);
+
+            Assert.Equal(value, app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxChoices);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Fact]
     public async Task Build_Defaults_MatchTheDocumentedPorts()
     {
         await using var app = ServerApp.Build([]);
