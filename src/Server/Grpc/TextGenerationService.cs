@@ -1,0 +1,91 @@
+using global::Grpc.Core;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Server.Grpc.V1;
+using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi;
+
+namespace MambaServe.Server.Grpc;
+
+/// <summary>mambaserve.v1.TextGeneration: the same engine path as REST completions, one response per engine update.</summary>
+public sealed class TextGenerationService(ApiServices api) : TextGeneration.TextGenerationBase
+{
+    public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        var model = api.Models.Require(request.Model);
+        var prompt = request.InputCase switch
+        {
+            GenerateRequest.InputOneofCase.Prompt => PromptBuilder.FromText(model, request.Prompt, "prompt"),
+            GenerateRequest.InputOneofCase.PromptTokenIds => PromptBuilder.FromTokens(model, request.PromptTokenIds.Ids, "prompt_token_ids"),
+            _ => throw ApiException.BadRequest("Set prompt or prompt_token_ids.", "prompt"),
+        };
+        int maxTokens = request.HasMaxTokens ? request.MaxTokens : 16;
+        if (maxTokens < 1)
+        {
+            throw ApiException.BadRequest("max_tokens must be at least 1.", "max_tokens");
+        }
+
+        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+        var sampling = Sampling(request, maxTokens);
+        string id = $"grpc-{Guid.NewGuid():N}";
+        await using var run = await GenerationRun.StartAsync(
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), [prompt], sampling, 1, context.CancellationToken);
+        try
+        {
+            await foreach (var item in run.ReadAllAsync(context.CancellationToken))
+            {
+                var update = item.Update;
+                var response = new GenerateResponse { Text = update.TextDelta };
+                response.TokenIds.AddRange(update.TokenIds);
+                if (FinishReasons.ToWire(update.Finish) is { } finish)
+                {
+                    response.FinishReason = finish;
+                }
+
+                if (update.Usage is { } usage)
+                {
+                    response.Usage = new Usage { PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens, TotalTokens = usage.TotalTokens };
+                }
+
+                await responseStream.WriteAsync(response, context.CancellationToken);
+            }
+        }
+        catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            run.MarkFailed(ex);
+            throw;
+        }
+    }
+
+    public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
+    {
+        var model = api.Models.Require(request.Model);
+        var tokenizer = model.Tokenizer ?? throw ApiException.BadRequest($"The model `{model.Name}` is served without a tokenizer.", "text");
+        var ids = tokenizer.Encode(request.Text);
+        var response = new TokenizeResponse { Count = ids.Count, MaxModelLen = api.ModelOptions.MaxModelLen };
+        response.TokenIds.AddRange(ids);
+        return Task.FromResult(response);
+    }
+
+    private static SamplingParams Sampling(GenerateRequest r, int maxTokens)
+    {
+        var d = new SamplingParams();
+        var sampling = new SamplingParams
+        {
+            MaxTokens = maxTokens,
+            Temperature = r.HasTemperature ? r.Temperature : d.Temperature,
+            TopP = r.HasTopP ? r.TopP : d.TopP,
+            TopK = r.HasTopK ? r.TopK : d.TopK,
+            MinP = r.HasMinP ? r.MinP : d.MinP,
+            Seed = r.HasSeed ? r.Seed : null,
+            Stop = r.Stop.ToList(),
+            StopTokenIds = r.StopTokenIds.ToList(),
+            PresencePenalty = r.HasPresencePenalty ? r.PresencePenalty : d.PresencePenalty,
+            FrequencyPenalty = r.HasFrequencyPenalty ? r.FrequencyPenalty : d.FrequencyPenalty,
+            RepetitionPenalty = r.HasRepetitionPenalty ? r.RepetitionPenalty : d.RepetitionPenalty,
+            IgnoreEos = r.HasIgnoreEos && r.IgnoreEos,
+        };
+        SamplingParamsValidator.Validate(sampling);
+        return sampling;
+    }
+}

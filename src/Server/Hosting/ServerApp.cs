@@ -1,0 +1,53 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace MambaServe.Server.Hosting;
+
+/// <summary>
+/// Builds the server: configuration (appsettings.json, MambaServe__* environment variables, then the command-line
+/// overrides, which win), services, Kestrel's two listeners (REST on HTTP/1.1, gRPC on HTTP/2 cleartext) and routes.
+/// </summary>
+public static class ServerApp
+{
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (overrides is { Count: > 0 })
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        // Explicit listeners replace ASPNETCORE_URLS and launch profiles: --port and --grpc-port always win. Read
+        // through IOptions so that invalid settings fail validation with their name rather than deep inside Kestrel.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, server) =>
+        {
+            var options = server.Value;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            Listen(kestrel, options.Host, options.Port, HttpProtocols.Http1);
+            Listen(kestrel, options.Host, options.GrpcPort, HttpProtocols.Http2);
+        });
+
+        ServerServices.Add(builder);
+        var app = builder.Build();
+        ServerPipeline.Map(app);
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    {
+        Action<ListenOptions> configure = l => l.Protocols = protocols;
+        if (host is "0.0.0.0" or "*" or "+")
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else if (host is "localhost")
+        {
+            kestrel.ListenLocalhost(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(IPAddress.Parse(host), port, configure);
+        }
+    }
+}

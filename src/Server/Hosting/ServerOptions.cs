@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MambaServe.Server.Hosting;
+
+/// <summary>Section <c>MambaServe:Server</c>: endpoints, limits and access.</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "MambaServe:Server";
+
+    /// <summary>Address Kestrel binds both ports to (vLLM's default: every interface).</summary>
+    [Required]
+    public string Host { get; set; } = "0.0.0.0";
+
+    /// <summary>REST (HTTP/1.1) port.</summary>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 8000;
+
+    /// <summary>gRPC (HTTP/2 cleartext) port.</summary>
+    [Range(1, 65535)]
+    public int GrpcPort { get; set; } = 8001;
+
+    /// <summary>
+    /// When true (the default), gRPC services answer only on <see cref="GrpcPort"/>. In-process test servers have no
+    /// ports, so they turn it off and reach REST and gRPC on one handler.
+    /// </summary>
+    public bool RestrictGrpcToGrpcPort { get; set; } = true;
+
+    /// <summary>Accepted bearer tokens; empty leaves the API open. Health and metrics stay open either way.</summary>
+    public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>Whether request logs may contain prompt text (off: prompts can hold personal data).</summary>
+    public bool LogPrompts { get; set; }
+
+    /// <summary>Largest request body accepted; larger ones get 413.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxRequestBodyBytes { get; set; } = 8L << 20;
+
+    /// <summary>Largest n (samples per prompt) times prompts in one request.</summary>
+    [Range(1, 1024)]
+    public int MaxChoices { get; set; } = 64;
+}

@@ -1,0 +1,101 @@
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.State;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Server.Grpc;
+using MambaServe.Server.Health;
+using MambaServe.Server.Telemetry;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Serilog;
+
+namespace MambaServe.Server.Hosting;
+
+/// <summary>The composition root's service registrations: options, model host, telemetry, logging, gRPC, health.</summary>
+public static class ServerServices
+{
+    public const string SchedulerSection = "MambaServe:Scheduler";
+    public const string StatePoolSection = "MambaServe:StatePool";
+
+    public static void Add(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
+            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
+                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
+            .ValidateOnStart();
+        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
+            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
+        services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
+            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
+
+        services.AddSingleton<IModelLoader, ServedModelLoader>();
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        services.AddSingleton<ServerTelemetry>();
+        services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton<ApiServices>();
+
+        // preserveStaticLogger: each host keeps its own logger instead of sharing the static Log.Logger, which
+        // the last host built would otherwise own (several hosts live side by side in tests).
+        services.AddSerilog(
+            (sp, logger) => logger
+                .ReadFrom.Configuration(config)
+                .ReadFrom.Services(sp)
+                .Enrich.FromLogContext()
+                .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            preserveStaticLogger: true);
+
+        AddTelemetry(services, config);
+
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<GrpcApiKeyInterceptor>();
+            o.Interceptors.Add<GrpcErrorInterceptor>();
+        });
+        services.AddGrpcReflection();
+        services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ModelReadyHealthCheck.ReadyTag]);
+        services.AddGrpcHealthChecks();
+    }
+
+    private static void AddTelemetry(IServiceCollection services, IConfiguration config)
+    {
+        // OTEL_EXPORTER_OTLP_ENDPOINT (environment or any configuration source) turns on OTLP export of traces and metrics.
+        bool otlp = !string.IsNullOrWhiteSpace(config["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(TelemetryNames.ProviderName))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(ServerTelemetry.MeterName, TelemetryNames.EngineMeter).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                if (otlp)
+                {
+                    m.AddOtlpExporter();
+                }
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource(ServerTelemetry.ActivitySourceName).AddAspNetCoreInstrumentation();
+                if (otlp)
+                {
+                    t.AddOtlpExporter();
+                }
+            });
+    }
+
+    private static bool Succeeds(Action validate)
+    {
+        try
+        {
+            validate();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

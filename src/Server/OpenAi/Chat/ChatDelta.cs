@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+
+namespace MambaServe.Server.OpenAi.Chat;
+
+public sealed record ChatDelta(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);

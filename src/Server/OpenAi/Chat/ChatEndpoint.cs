@@ -1,0 +1,89 @@
+using System.Text;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.OpenAi.Chat;
+
+/// <summary>POST /v1/chat/completions: messages rendered by <see cref="DefaultChatTemplate"/>, then generated like a completion.</summary>
+public static class ChatEndpoint
+{
+    public static async Task HandleAsync(HttpContext http, ApiServices api)
+    {
+        var ct = http.RequestAborted;
+        var request = await OpenAiJson.ReadAsync<ChatRequest>(http.Request, ct);
+        var model = api.Models.Require(request.Model);
+        var text = DefaultChatTemplate.Render(request.Messages, request.AddGenerationPrompt ?? true);
+        var prompt = PromptBuilder.FromText(model, text, "messages");
+        int n = api.CheckChoices(request.N, 1);
+        var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions.MaxModelLen);
+        string id = $"chatcmpl-{Guid.NewGuid():N}";
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
+
+        if (request.Stream == true)
+        {
+            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
+        }
+        else
+        {
+            await RespondAsync(http, run, mapper, n, id, created, model.Name);
+        }
+    }
+
+    /// <summary>The sampling parameters (400s for bad token budgets or logprob requests) and, when asked, the logprob mapper.</summary>
+    private static (SamplingParams Sampling, ChatLogprobsMapper? Mapper) Sampling(ChatRequest request, PreparedPrompt prompt, IServedModel model, int maxModelLen)
+    {
+        int maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? Math.Max(1, maxModelLen - prompt.Tokens.Count);
+        if (maxTokens < 1)
+        {
+            throw ApiException.BadRequest("max_tokens must be at least 1.", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+        }
+
+        PromptBuilder.CheckLength(prompt, maxTokens, maxModelLen, "messages");
+        if (request.TopLogprobs is not null && request.Logprobs != true)
+        {
+            throw ApiException.BadRequest("top_logprobs requires logprobs to be true.", "top_logprobs");
+        }
+
+        int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
+        if (logprobs is > SamplingParamsValidator.MaxLogprobs or < 0)
+        {
+            throw ApiException.BadRequest($"top_logprobs must be in [0, {SamplingParamsValidator.MaxLogprobs}].", "top_logprobs");
+        }
+
+        var sampling = SamplingMapper.Map(request, maxTokens, logprobs, null, model.SampleableVocab);
+        var mapper = logprobs is null ? null : new ChatLogprobsMapper(new TokenNames(model, request.ReturnTokensAsTokenIds == true));
+        return (sampling, mapper);
+    }
+
+    private static async Task RespondAsync(HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model)
+    {
+        var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
+        var logprobLists = Enumerable.Range(0, n).Select(_ => new List<ChatTokenLogprob>()).ToArray();
+        var finishes = new string?[n];
+        int completionTokens = 0;
+        try
+        {
+            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
+            {
+                texts[item.Choice].Append(item.Update.TextDelta);
+                completionTokens += item.Update.TokenIds.Count;
+                finishes[item.Choice] = FinishReasons.ToWire(item.Update.Finish) ?? finishes[item.Choice];
+                if (mapper is not null)
+                {
+                    logprobLists[item.Choice].AddRange(mapper.Map(item.Update.Logprobs).Content);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            run.MarkFailed(ex);
+            throw;
+        }
+
+        var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
+            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i])).ToList();
+        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, completionTokens)));
+    }
+}

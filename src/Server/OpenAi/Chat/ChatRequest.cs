@@ -1,0 +1,19 @@
+namespace MambaServe.Server.OpenAi.Chat;
+
+/// <summary>POST /v1/chat/completions body.</summary>
+public sealed class ChatRequest : SamplingRequest
+{
+    public List<ChatMessage>? Messages { get; set; }
+
+    public int? MaxTokens { get; set; }
+
+    /// <summary>OpenAI's newer name for max_tokens; wins when both are set.</summary>
+    public int? MaxCompletionTokens { get; set; }
+
+    public bool? Logprobs { get; set; }
+
+    public int? TopLogprobs { get; set; }
+
+    /// <summary>vLLM: end the rendered prompt with the assistant's turn opener (default true).</summary>
+    public bool? AddGenerationPrompt { get; set; }
+}

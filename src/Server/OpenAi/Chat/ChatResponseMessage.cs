@@ -1,0 +1,6 @@
+namespace MambaServe.Server.OpenAi.Chat;
+
+public sealed record ChatResponseMessage(string Content)
+{
+    public string Role => "assistant";
+}

@@ -1,0 +1,77 @@
+using System.Text;
+using System.Text.Json;
+
+namespace MambaServe.Server.OpenAi.Chat;
+
+/// <summary>
+/// Renders chat messages into one prompt. Models' tokenizer_config chat_template is Jinja, and no Jinja engine is
+/// among the packages this project may use, so every model gets this documented plain-text template (docs/server.md):
+/// each message as <c>"{Role}: {content}\n"</c> (Role capitalised: System, User, Assistant, Developer, Tool), then,
+/// with add_generation_prompt (default), <c>"Assistant:"</c>. Base models continue such transcripts naturally.
+/// </summary>
+public static class DefaultChatTemplate
+{
+    private static readonly string[] s_roles = ["system", "developer", "user", "assistant", "tool"];
+
+    public const string GenerationPrompt = "Assistant:";
+
+    public static string Render(IReadOnlyList<ChatMessage>? messages, bool addGenerationPrompt)
+    {
+        if (messages is null || messages.Count == 0)
+        {
+            throw ApiException.BadRequest("messages must be a non-empty array.", "messages");
+        }
+
+        var prompt = new StringBuilder();
+        foreach (var message in messages)
+        {
+            var role = message.Role;
+            if (role is null || !s_roles.Contains(role))
+            {
+                throw ApiException.BadRequest($"Unsupported message role `{role}`: use one of {string.Join(", ", s_roles)}.", "messages");
+            }
+
+            prompt.Append(char.ToUpperInvariant(role[0])).Append(role.AsSpan(1)).Append(": ").Append(Content(message.Content)).Append('\n');
+        }
+
+        if (addGenerationPrompt)
+        {
+            prompt.Append(GenerationPrompt);
+        }
+
+        return prompt.ToString();
+    }
+
+    private static string Content(JsonElement? content)
+    {
+        if (content is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return string.Empty;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return element.GetString()!;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiException.BadRequest("Message content must be a string or an array of content parts.", "messages");
+        }
+
+        var text = new StringBuilder();
+        foreach (var part in element.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object
+                || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "text"
+                || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.BadRequest("Only text content parts ({\"type\":\"text\",\"text\":...}) are supported.", "messages");
+            }
+
+            text.Append(value.GetString());
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,61 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.OpenAi.Completions;
+
+/// <summary>
+/// One choice as it builds up: applies echo (the prompt's text and scored tokens come first) and scoring-only
+/// requests (max_tokens 0: the engine is asked for one token, which is dropped), and yields each update's share.
+/// </summary>
+public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, bool scoreOnly, TokenNames? logprobNames)
+{
+    private bool _started;
+
+    public int CompletionTokens { get; private set; }
+
+    public string? FinishReason { get; private set; }
+
+    /// <summary>Applies one update: the text to add, the logprobs to add (null when not requested), the finish reason.</summary>
+    public (string Text, CompletionLogprobs? Logprobs) Apply(GenerationUpdate update, CompletionLogprobsBuilder? builder)
+    {
+        string text = string.Empty;
+        var entries = new List<TokenLogprob>();
+        if (!_started)
+        {
+            _started = true;
+            if (echo)
+            {
+                text = prompt.Text ?? string.Empty;
+                entries.AddRange(update.PromptLogprobs ?? []);
+            }
+        }
+
+        if (!scoreOnly)
+        {
+            text += update.TextDelta;
+            entries.AddRange(update.Logprobs ?? []);
+            CompletionTokens += update.TokenIds.Count;
+        }
+
+        if (update.Finish is { } finish)
+        {
+            // A scoring request ends because its zero-token budget is spent, whatever the dropped token did.
+            FinishReason = scoreOnly ? "length" : FinishReasons.ToWire(finish);
+        }
+
+        if (builder is null || logprobNames is null)
+        {
+            return (text, null);
+        }
+
+        int before = builder.Result.Tokens.Count;
+        builder.Add(entries);
+        var all = builder.Result;
+        int count = all.Tokens.Count - before;
+        return (text, new CompletionLogprobs(
+            all.Tokens.GetRange(before, count),
+            all.TokenLogprobs.GetRange(before, count),
+            all.TopLogprobs.GetRange(before, count),
+            all.TextOffset.GetRange(before, count)));
+    }
+}

@@ -1,0 +1,126 @@
+using System.Text;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.OpenAi.Completions;
+
+/// <summary>POST /v1/completions: one text_completion object, or SSE chunks when stream is true.</summary>
+public static class CompletionsEndpoint
+{
+    public static async Task HandleAsync(HttpContext http, ApiServices api)
+    {
+        var ct = http.RequestAborted;
+        var request = await OpenAiJson.ReadAsync<CompletionRequest>(http.Request, ct);
+        var model = api.Models.Require(request.Model);
+        var plan = Plan(request, model, api);
+        string id = $"cmpl-{Guid.NewGuid():N}";
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await using var run = await GenerationRun.StartAsync(
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct);
+
+        if (request.Stream == true)
+        {
+            await StreamAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
+        }
+        else
+        {
+            await RespondAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name);
+        }
+    }
+
+    /// <summary>Validates the request against the model and limits (400s) and sets up one state per choice.</summary>
+    private static CompletionPlan Plan(CompletionRequest request, IServedModel model, ApiServices api)
+    {
+        var prompts = CompletionPrompts.Parse(request.Prompt, model);
+        int n = api.CheckChoices(request.N, prompts.Count);
+        int maxTokens = request.MaxTokens ?? 16;
+        if (maxTokens < 0)
+        {
+            throw ApiException.BadRequest("max_tokens must be >= 0.", "max_tokens");
+        }
+
+        foreach (var prompt in prompts)
+        {
+            PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+        }
+
+        bool echo = request.Echo == true;
+        bool scoreOnly = maxTokens == 0;
+        // The engine always produces at least one token; a max_tokens 0 request asks for one and drops it.
+        var sampling = SamplingMapper.Map(request, Math.Max(1, maxTokens), request.Logprobs, echo ? request.Logprobs : null, model.SampleableVocab);
+        var names = request.Logprobs is null ? null : new TokenNames(model, request.ReturnTokensAsTokenIds == true);
+        var choices = new CompletionChoiceState[prompts.Count * n];
+        var builders = new CompletionLogprobsBuilder?[choices.Length];
+        for (int c = 0; c < choices.Length; c++)
+        {
+            choices[c] = new CompletionChoiceState(prompts[c / n], echo, scoreOnly, names);
+            builders[c] = names is null ? null : new CompletionLogprobsBuilder(names);
+        }
+
+        return new CompletionPlan(prompts, n, sampling, choices, builders);
+    }
+
+    private static async Task RespondAsync(
+        HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
+        string id, long created, string model)
+    {
+        var texts = choices.Select(_ => new StringBuilder()).ToArray();
+        try
+        {
+            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
+            {
+                texts[item.Choice].Append(choices[item.Choice].Apply(item.Update, builders[item.Choice]).Text);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            run.MarkFailed(ex);
+            throw;
+        }
+
+        var result = choices.Select((c, i) => new CompletionChoice(i, texts[i].ToString(), builders[i]?.Result, c.FinishReason)).ToList();
+        var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
+        await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model, result, usage));
+    }
+
+    private sealed record CompletionPlan(
+        IReadOnlyList<PreparedPrompt> Prompts, int N, SamplingParams Sampling, CompletionChoiceState[] Choices, CompletionLogprobsBuilder?[] Builders);
+
+    private static async Task StreamAsync(
+        HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
+        string id, long created, string model, bool includeUsage)
+    {
+        var sse = new SseWriter(http.Response);
+        await sse.StartAsync();
+        try
+        {
+            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
+            {
+                var state = choices[item.Choice];
+                var (text, logprobs) = state.Apply(item.Update, builders[item.Choice]);
+                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0))
+                {
+                    continue;
+                }
+
+                var finish = item.Update.Finish is null ? null : state.FinishReason;
+                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], null));
+            }
+        }
+        catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            run.MarkFailed(ex);
+            await sse.WriteErrorAsync(ex);
+            return;
+        }
+
+        if (includeUsage)
+        {
+            var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
+            await sse.WriteAsync(new CompletionResponse(id, created, model, [], usage));
+        }
+
+        await sse.WriteDoneAsync();
+    }
+}

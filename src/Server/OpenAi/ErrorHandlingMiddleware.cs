@@ -1,0 +1,55 @@
+using MambaServe.Server.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>
+/// Every REST failure becomes the OpenAI error body with its status; also enforces the body size limit (413) for
+/// servers that do not (the in-process test server). A failure after a stream started is left to the stream writer.
+/// </summary>
+public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptions<ServerOptions> options, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            await next(context);
+            return;
+        }
+
+        long limit = options.Value.MaxRequestBodyBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        try
+        {
+            if (context.Request.ContentLength > limit)
+            {
+                throw new ApiException(413, $"The request body is larger than {limit} bytes.", ApiException.InvalidRequest, null, "request_too_large");
+            }
+
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            var error = ApiErrors.From(ex);
+            if (error.Status >= 500)
+            {
+                LogFailure(ex, context.Request.Path);
+            }
+
+            context.Response.Clear();
+            await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request to {Path} failed")]
+    private partial void LogFailure(Exception ex, string path);
+}

@@ -1,0 +1,3 @@
+namespace MambaServe.Server.OpenAi.Models;
+
+public sealed record DetokenizeResponse(string Prompt);

@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>The fields completions and chat share: model, sampling, stop conditions, streaming (OpenAI + vLLM extensions).</summary>
+public abstract class SamplingRequest
+{
+    public string? Model { get; set; }
+    public int? N { get; set; }
+    public float? Temperature { get; set; }
+    public float? TopP { get; set; }
+    public int? TopK { get; set; }
+    public float? MinP { get; set; }
+    public float? PresencePenalty { get; set; }
+    public float? FrequencyPenalty { get; set; }
+    public float? RepetitionPenalty { get; set; }
+    public Dictionary<string, float>? LogitBias { get; set; }
+    public long? Seed { get; set; }
+
+    [JsonConverter(typeof(StringOrListConverter))]
+    public List<string>? Stop { get; set; }
+
+    public List<int>? StopTokenIds { get; set; }
+    public bool? IgnoreEos { get; set; }
+    public bool? Stream { get; set; }
+    public StreamOptions? StreamOptions { get; set; }
+    public string? User { get; set; }
+
+    /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
+    public bool? ReturnTokensAsTokenIds { get; set; }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>Server-sent events as OpenAI streams them: <c>data: &lt;json&gt;\n\n</c> per chunk, flushed at once, then <c>data: [DONE]</c>.</summary>
+public sealed class SseWriter(HttpResponse response)
+{
+    private static readonly byte[] s_prefix = "data: "u8.ToArray();
+    private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
+    private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+
+    public async Task StartAsync()
+    {
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        // Proxies such as nginx buffer responses unless told not to; tokens must reach the client as produced.
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.StartAsync(response.HttpContext.RequestAborted);
+    }
+
+    public async Task WriteAsync<T>(T chunk)
+    {
+        var ct = response.HttpContext.RequestAborted;
+        await response.Body.WriteAsync(s_prefix, ct);
+        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAiJson.Options), ct);
+        await response.Body.WriteAsync(s_suffix, ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    /// <summary>A failure after the 200 was sent: the error body as one event, then the end marker (as vLLM does).</summary>
+    public async Task WriteErrorAsync(Exception ex)
+    {
+        await WriteAsync(ErrorBody.From(ApiErrors.From(ex)));
+        await WriteDoneAsync();
+    }
+
+    public async Task WriteDoneAsync()
+    {
+        var ct = response.HttpContext.RequestAborted;
+        await response.Body.WriteAsync(s_done, ct);
+        await response.Body.FlushAsync(ct);
+    }
+}

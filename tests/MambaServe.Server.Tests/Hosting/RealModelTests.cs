@@ -1,0 +1,139 @@
+using System.Net;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Sampling;
+using MambaServe.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using MambaServe.Server.Tests.Infrastructure;
+
+namespace MambaServe.Server.Tests.Hosting;
+
+/// <summary>The real loader and engine behind the HTTP API: the demo model (with tokenizer) and tiny-a (without).</summary>
+public sealed class RealModelTests
+{
+    private static Dictionary<string, string?> ModelSettings(string path) => new()
+    {
+        ["MambaServe:Model:Path"] = path,
+        ["MambaServe:Model:Threads"] = "1",
+        ["MambaServe:StatePool:SlotCount"] = "4",
+        ["MambaServe:Scheduler:MaxRunningSequences"] = "4",
+    };
+
+    [Fact]
+    public async Task Completions_DemoModelGreedy_EqualsTheEnginesOwnGreedyOutput()
+    {
+        string[] prompts = ["Once upon a time", "The little dog", "She opened the door and"];
+        var prompt = prompts[Random.Shared.Next(prompts.Length)];
+        int maxTokens = Random.Shared.Next(8, 20);
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/completions",
+            new { model = "mamba-demo-5m", prompt, max_tokens = maxTokens, temperature = 0, ignore_eos = true });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = (string?)(await Json.ReadAsync(response))["choices"]![0]!["text"];
+
+        var expected = await EngineGreedyAsync(prompt, maxTokens);
+        Assert.Equal(expected, text);
+        Assert.False(string.IsNullOrEmpty(text));
+    }
+
+    [Fact]
+    public async Task Completions_DemoModelEchoScoring_FirstLogprobNullOthersNegative()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/completions", new { prompt = "The cat sat on the mat", max_tokens = 0, echo = true, logprobs = 2 });
+
+        var choice = (await Json.ReadAsync(response))["choices"]![0]!;
+        var logprobs = choice["logprobs"]!["token_logprobs"]!.AsArray();
+        Assert.Equal("The cat sat on the mat", (string?)choice["text"]);
+        Assert.Equal(DemoTokenizer.Instance.Encode("The cat sat on the mat").Count, logprobs.Count);
+        Assert.Null(logprobs[0]);
+        Assert.All(logprobs.Skip(1), lp => Assert.InRange((float)lp!, float.MinValue, 0f));
+    }
+
+    [Fact]
+    public async Task Completions_ModelWithoutTokenizer_ServesTokenIdsOnly()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.Fixture("tiny-a")));
+        var client = await factory.CreateReadyClientAsync();
+        var prompt = Enumerable.Range(0, 5).Select(_ => Random.Shared.Next(2, 100)).ToArray();
+
+        using var textResponse = await Json.PostAsync(client, "/v1/completions", new { prompt = "hello" });
+        using var idResponse = await Json.PostAsync(client, "/v1/completions", new { prompt, max_tokens = 4, logprobs = 1, ignore_eos = true });
+
+        Assert.Equal(HttpStatusCode.BadRequest, textResponse.StatusCode);
+        Assert.Equal("prompt", (string?)(await Json.ReadAsync(textResponse))["error"]!["param"]);
+        Assert.Equal(HttpStatusCode.OK, idResponse.StatusCode);
+        var logprobs = (await Json.ReadAsync(idResponse))["choices"]![0]!["logprobs"]!;
+        Assert.Equal(4, logprobs["tokens"]!.AsArray().Count);
+        Assert.All(logprobs["tokens"]!.AsArray(), t => Assert.Matches("^token_id:[0-9]+$", (string?)t));
+    }
+
+    [Fact]
+    public async Task Completions_ReturnTokensAsTokenIds_ReportsIdsEvenWithATokenizer()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/completions",
+            new { prompt = "Hello", max_tokens = 3, logprobs = 0, temperature = 0, ignore_eos = true, return_tokens_as_token_ids = true });
+
+        var tokens = (await Json.ReadAsync(response))["choices"]![0]!["logprobs"]!["tokens"]!.AsArray();
+        Assert.Equal(3, tokens.Count);
+        Assert.All(tokens, t => Assert.Matches("^token_id:[0-9]+$", (string?)t));
+    }
+
+    [Fact]
+    public async Task Completions_DemoModelClientDisconnects_FreesTheStateSlot()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+        var model = factory.Services.GetRequiredService<ModelHost>().Require();
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent("""{"prompt":"Once upon a time","max_tokens":3000,"ignore_eos":true,"stream":true}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        Assert.StartsWith("data: ", await reader.ReadLineAsync(cts.Token));
+        // Stats are published after each step, possibly just after the first chunk left: poll (bounded).
+        for (int i = 0; i < 400 && model.Stats.SlotsInUse == 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        int inUseWhileStreaming = model.Stats.SlotsInUse;
+        await cts.CancelAsync();
+        response.Dispose();
+
+        // The engine frees the slot at its next step; poll its published stats (bounded).
+        for (int i = 0; i < 400 && model.Stats.SlotsInUse != 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(1, inUseWhileStreaming);
+        Assert.Equal(0, model.Stats.SlotsInUse);
+        Assert.Equal(0, model.Stats.RunningSequences);
+    }
+
+    private static async Task<string> EngineGreedyAsync(string prompt, int maxTokens)
+    {
+        var options = EngineOptions.Default with { Threads = 1, StatePool = new() { SlotCount = 2 } };
+        await using var model = ServedModel.Load(TestPaths.DemoModel, "reference", options);
+        var request = new GenerationRequest("reference", model.Tokenizer!.Encode(prompt),
+            new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true });
+        var text = new System.Text.StringBuilder();
+        await foreach (var update in model.Engine.GenerateAsync(request))
+        {
+            text.Append(update.TextDelta);
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Tokenization;
+
+namespace MambaServe.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A scripted <see cref="IGenerationEngine"/>: sample s of a request emits <see cref="Script"/>'s tokens shifted by s,
+/// one update per step, with logprobs and prompt logprobs when asked. It can hold after the first update until
+/// <see cref="ReleaseAfterFirst"/> (streaming tests), refuse admission (429), and records requests and aborts.
+/// </summary>
+public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Token ids each sample produces (before its own shift), cut at MaxTokens; fresh per test.</summary>
+    public IReadOnlyList<int> Script { get; init; } = Enumerable.Range(0, 32).Select(_ => Random.Shared.Next(300, 8000)).ToList();
+
+    /// <summary>When set, finishing early with Stop after this many tokens instead of Length.</summary>
+    public int? StopAfter { get; init; }
+
+    public bool HoldAfterFirst { get; init; }
+
+    /// <summary>Fail the request (as a runner error would) after the first step's updates.</summary>
+    public bool FailAfterFirst { get; init; }
+
+    public bool Overloaded { get; set; }
+
+    public ConcurrentQueue<GenerationRequest> Requests { get; } = new();
+
+    public int CompletedRequests;
+
+    public Task Aborted => _aborted.Task;
+
+    public Task FirstUpdateSent => _firstSent.Task;
+
+    public void ReleaseAfterFirst() => _release.TrySetResult();
+
+    /// <summary>The tokens sample <paramref name="sample"/> emits for <paramref name="maxTokens"/>.</summary>
+    public IReadOnlyList<int> TokensOf(int sample, int maxTokens) =>
+        Script.Take(StopAfter is { } stop ? Math.Min(stop, maxTokens) : maxTokens).Select(t => t + sample).ToList();
+
+    public string TextOf(IEnumerable<int> tokens) =>
+        tokenizer is null ? string.Concat(tokens.Select(t => $"<{t}>")) : string.Concat(tokens.Select(t => tokenizer.Decode([t])));
+
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        if (Overloaded)
+        {
+            throw new EngineOverloadedException("The waiting queue is full.");
+        }
+
+        Requests.Enqueue(request);
+        return RunAsync(request, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<GenerationUpdate> RunAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken ct)
+    {
+        bool done = false;
+        try
+        {
+            var prompt = request.Sampling.PromptLogprobs is { } topPrompt ? PromptLogprobs(request.PromptTokens, topPrompt) : null;
+            int max = request.Sampling.MaxTokens;
+            var perSample = Enumerable.Range(0, request.N).Select(s => TokensOf(s, max)).ToList();
+            for (int step = 0; step < perSample.Max(t => t.Count); step++)
+            {
+                for (int s = 0; s < request.N; s++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var tokens = perSample[s];
+                    if (step >= tokens.Count)
+                    {
+                        continue;
+                    }
+
+                    bool last = step == tokens.Count - 1;
+                    FinishReason? finish = last ? (tokens.Count < max ? FinishReason.Stop : FinishReason.Length) : null;
+                    int id = tokens[step];
+                    yield return new GenerationUpdate(
+                        s, [id], TextOf([id]),
+                        request.Sampling.Logprobs is { } top ? [Logprob(id, top)] : null,
+                        finish,
+                        last ? new GenerationUsage(request.PromptTokens.Count, tokens.Count) : null,
+                        step == 0 ? prompt : null);
+                }
+
+                await Task.Yield();
+                if (step == 0)
+                {
+                    _firstSent.TrySetResult();
+                    if (FailAfterFirst)
+                    {
+                        done = true;
+                        throw new GenerationFailedException("The runner failed.", new InvalidOperationException("boom"));
+                    }
+
+                    if (HoldAfterFirst)
+                    {
+                        await _release.Task.WaitAsync(ct);
+                    }
+                }
+            }
+
+            done = true;
+            Interlocked.Increment(ref CompletedRequests);
+        }
+        finally
+        {
+            if (!done)
+            {
+                _aborted.TrySetResult();
+            }
+        }
+    }
+
+    // Logprobs derived from the id so that tests can recompute them: -(id % 7) - 0.5, alternatives below it.
+    public static float LogprobOf(int id) => -(id % 7) - 0.5f;
+
+    private static TokenLogprob Logprob(int id, int top) =>
+        new(id, LogprobOf(id), Enumerable.Range(0, top).Select(k => (id + 1 + k, LogprobOf(id) - 1 - k)).ToList());
+
+    private static List<TokenLogprob> PromptLogprobs(IReadOnlyList<int> prompt, int top) =>
+        prompt.Select((id, i) => i == 0 ? new TokenLogprob(id, null, []) : Logprob(id, top)).ToList();
+}

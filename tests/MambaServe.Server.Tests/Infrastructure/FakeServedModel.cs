@@ -1,0 +1,26 @@
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.Tokenization;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.Tests.Infrastructure;
+
+public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGenerationEngine engine, int sampleableVocab = 8192) : IServedModel
+{
+    public string Name => name;
+
+    public MambaTokenizer? Tokenizer => tokenizer;
+
+    public int SampleableVocab => sampleableVocab;
+
+    public IGenerationEngine Engine => engine;
+
+    public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
+
+    public bool Disposed { get; private set; }
+
+    public ValueTask DisposeAsync()
+    {
+        Disposed = true;
+        return ValueTask.CompletedTask;
+    }
+}

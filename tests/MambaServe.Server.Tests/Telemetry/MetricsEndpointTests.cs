@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text;
+using MambaServe.Server.Tests.Infrastructure;
+
+namespace MambaServe.Server.Tests.Telemetry;
+
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task Metrics_AfterACompletion_ExportsGenAiHistogramsInPrometheusText()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        using (var completion = await Json.PostAsync(client, "/v1/completions", new { prompt = "Hello", max_tokens = 4 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+        }
+
+        var text = await ScrapeUntilAsync(client, "gen_ai_server_time_per_output_token_seconds_count");
+
+        Assert.Contains("gen_ai_server_time_to_first_token_seconds_bucket", text);
+        Assert.Contains("gen_ai_server_request_duration_seconds_count", text);
+        Assert.Contains("gen_ai_operation_name=\"text_completion\"", text);
+        Assert.Contains("gen_ai_request_model=\"fake-model\"", text);
+    }
+
+    [Fact]
+    public async Task Metrics_ClientDisconnect_CountsAnAbortedRequest()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent("""{"prompt":"Hello","max_tokens":5,"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        await engine.FirstUpdateSent;
+        await cts.CancelAsync();
+        response.Dispose();
+        await engine.Aborted.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var text = await ScrapeUntilAsync(client, "mambaserve_requests_aborted_total");
+        Assert.Contains("error_type=\"aborted\"", text);
+    }
+
+    private static async Task<string> ScrapeUntilAsync(HttpClient client, string metric)
+    {
+        string text = string.Empty;
+        // The exporter caches a scrape briefly and the request's metrics land when it ends: poll (bounded).
+        for (int i = 0; i < 400 && !text.Contains(metric, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(25);
+            text = await client.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains(metric, text);
+        return text;
+    }
+}
