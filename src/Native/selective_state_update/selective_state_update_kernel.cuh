@@ -1,0 +1,174 @@
+// GPU selective state update for one decode token (msv_state_update_params), in place on each slot's state.
+//
+// Memory-bound: per (entry, channel) the dstate-long state row is read and written once and everything else is
+// a few scalars, so the fast path moves the state in 16-byte vectors (4 fp32 or 8 bf16 states per thread, a
+// channel spread over dstate / that many adjacent threads, whose partial C.h sums meet through shuffles). Rows
+// that are not 16-byte aligned, or a dstate that does not split that way, take a one-thread-per-channel path.
+#pragma once
+
+#include "gpu/check.h"
+#include "gpu/dtype.cuh"
+#include "gpu/launch.h"
+
+#include <stdint.h>
+
+namespace msv::gpu {
+namespace ssu {
+
+constexpr int kThreads = 256;
+
+template <typename S> struct StateVec;
+
+template <> struct StateVec<float> {
+    static constexpr int kVec = 4;
+    __device__ static void load(const float* p, float (&v)[kVec]) {
+        const float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+    }
+    __device__ static void store(float* p, const float (&v)[kVec]) {
+        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+    }
+};
+
+template <> struct StateVec<bf16> {
+    static constexpr int kVec = 8;
+    __device__ static void load(const bf16* p, float (&v)[kVec]) {
+        const uint4 q = *reinterpret_cast<const uint4*>(p);
+        const uint32_t w[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            v[2 * k] = __uint_as_float(w[k] << 16);
+            v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+        }
+    }
+    __device__ static void store(bf16* p, const float (&v)[kVec]) {
+        uint32_t w[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k)
+            w[k] = static_cast<uint32_t>(from_float<bf16>(v[2 * k]).bits) |
+                   (static_cast<uint32_t>(from_float<bf16>(v[2 * k + 1]).bits) << 16);
+        *reinterpret_cast<uint4*>(p) = make_uint4(w[0], w[1], w[2], w[3]);
+    }
+};
+
+// Per-channel scalars shared by both paths.
+template <typename T, bool kSoftplus>
+__device__ __forceinline__ void channel_inputs(const msv_state_update_params& p, int64_t b, int d, float& dt,
+                                               float& x) {
+    dt = load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) + (p.dt_bias ? p.dt_bias[d] : 0.0f);
+    if (kSoftplus) dt = softplus(dt);
+    x = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
+}
+
+template <typename T, bool kHasZ>
+__device__ __forceinline__ void write_out(const msv_state_update_params& p, int64_t b, int d, float y, float x) {
+    if (p.D) y += p.D[d] * x;
+    if (kHasZ) y *= silu(load(static_cast<const T*>(p.z), b * p.z_batch_stride + d));
+    static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(y);
+}
+
+// `group` = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never straddle
+// a shuffle group. Every thread reaches the shuffles (no early return).
+template <typename T, typename S, bool kHasZ, bool kSoftplus>
+__global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
+    constexpr int V = StateVec<S>::kVec;
+    const int64_t b = blockIdx.y;
+    const int j = blockIdx.x * kThreads + threadIdx.x;
+    const int d = j / group;
+    const int g = j - d * group;
+    const bool active = d < p.dim;
+    float y = 0.0f, x = 0.0f;
+    if (active) {
+        const int N = p.dstate;
+        const int n0 = g * V;
+        S* st = static_cast<S*>(p.state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
+                static_cast<int64_t>(d) * N + n0;
+        float h[V];
+        StateVec<S>::load(st, h);
+        float dt;
+        channel_inputs<T, kSoftplus>(p, b, d, dt, x);
+        const float dtx = dt * x;
+        const float* A = p.A + static_cast<int64_t>(d) * N + n0;
+        const T* Bb = static_cast<const T*>(p.B) + b * p.B_batch_stride + n0;
+        const T* Cb = static_cast<const T*>(p.C) + b * p.C_batch_stride + n0;
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            h[k] = __expf(dt * A[k]) * h[k] + dtx * load(Bb, k);
+            y += load(Cb, k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference does)
+        }
+        StateVec<S>::store(st, h);
+    }
+    for (int off = group / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
+    if (active && g == 0) write_out<T, kHasZ>(p, b, d, y, x);
+}
+
+__device__ __forceinline__ float state_load(const float* s, int64_t i) { return s[i]; }
+__device__ __forceinline__ float state_load(const bf16* s, int64_t i) { return to_float(s[i]); }
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus>
+__global__ void __launch_bounds__(kThreads) state_update_scalar_kernel(const msv_state_update_params p) {
+    const int64_t b = blockIdx.y;
+    const int d = blockIdx.x * kThreads + threadIdx.x;
+    if (d >= p.dim) return;
+    const int N = p.dstate;
+    S* st = static_cast<S*>(p.state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
+            static_cast<int64_t>(d) * N;
+    float dt, x;
+    channel_inputs<T, kSoftplus>(p, b, d, dt, x);
+    const float dtx = dt * x;
+    const float* A = p.A + static_cast<int64_t>(d) * N;
+    const T* Bb = static_cast<const T*>(p.B) + b * p.B_batch_stride;
+    const T* Cb = static_cast<const T*>(p.C) + b * p.C_batch_stride;
+    float y = 0.0f;
+    for (int n = 0; n < N; ++n) {
+        const float h = __expf(dt * A[n]) * state_load(st, n) + dtx * load(Bb, n);
+        st[n] = from_float<S>(h);
+        y += load(Cb, n) * h;
+    }
+    write_out<T, kHasZ>(p, b, d, y, x);
+}
+
+template <typename S>
+int vector_group(const msv_state_update_params& p) {
+    constexpr int V = StateVec<S>::kVec;
+    if (p.dstate % V != 0) return 0;
+    const int group = p.dstate / V;
+    if (group > MSV_GROUP || (group & (group - 1)) != 0) return 0;
+    if (reinterpret_cast<uintptr_t>(p.state) % 16 != 0) return 0;
+    if ((p.state_slot_stride * static_cast<int64_t>(sizeof(S))) % 16 != 0) return 0;
+    return group;
+}
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus>
+void launch(const msv_state_update_params& p, cudaStream_t stream) {
+    if (const int group = vector_group<S>(p); group > 0) {
+        const dim3 grid((p.dim * group + kThreads - 1) / kThreads, p.batch);
+        state_update_vec_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p, group);
+    } else {
+        const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
+        state_update_scalar_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p);
+    }
+}
+
+template <typename T, typename S>
+void launch_flags(const msv_state_update_params& p, cudaStream_t stream) {
+    if (p.z)
+        p.delta_softplus ? launch<T, S, true, true>(p, stream) : launch<T, S, true, false>(p, stream);
+    else
+        p.delta_softplus ? launch<T, S, false, true>(p, stream) : launch<T, S, false, false>(p, stream);
+}
+
+}  // namespace ssu
+
+template <msv_dtype DT>
+msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream) {
+    using T = typename storage<DT>::type;
+    const auto s = static_cast<cudaStream_t>(stream);
+    if (p.state_dtype == MSV_BF16)
+        ssu::launch_flags<T, bf16>(p, s);
+    else
+        ssu::launch_flags<T, float>(p, s);
+    return check_launch("msv_selective_state_update");
+}
+
+}  // namespace msv::gpu
