@@ -23,10 +23,12 @@ constexpr int kWarps = 8;
 constexpr int kItems = 16;                 // tokens per thread per tile; the register arrays below are this long
 constexpr int kThreads = kWarps * MSV_GROUP;
 constexpr int kTile = kWarps * kItems;
+constexpr int kHalf = kItems / 2;
 constexpr int kRow = kTile + 4;            // padded B/C tile rows: fewer bank conflicts, rows stay 16-byte aligned
+constexpr int kPerThread = kTile * kScanMaxState / kThreads;  // B (and C) tile elements each thread loads
 
 template <typename T, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads) selective_scan_kernel(const msv_scan_params p) {
+__global__ void __launch_bounds__(kThreads, 2) selective_scan_kernel(const msv_scan_params p) {
     __shared__ __align__(16) float sB[kScanMaxState][kRow];
     __shared__ __align__(16) float sC[kScanMaxState][kRow];
     __shared__ float2 sAgg[2][kWarps][MSV_GROUP];        // per state n (double-buffered by n parity)
@@ -55,53 +57,76 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(const msv_scan
     int cur = 0;
 
     for (int t0 = 0; t0 < L; t0 += kTile) {
-        for (int i = threadIdx.x; i < kTile * N; i += kThreads) {
-            const int t = i / N;
-            const int n = i - t * N;
-            const bool in = t0 + t < L;
-            sB[n][t] = in ? load(Bm, static_cast<int64_t>(t0 + t) * p.B_row_stride + n) : 0.0f;
-            sC[n][t] = in ? load(Cm, static_cast<int64_t>(t0 + t) * p.C_row_stride + n) : 0.0f;
+        {
+            // All loads of the tile are issued before any is used: a load under a branch, or one whose value is
+            // stored before the next is issued, would wait a full memory latency per element.
+            float vb[kPerThread], vc[kPerThread];
+#pragma unroll
+            for (int k = 0; k < kPerThread; ++k) {
+                const int i = threadIdx.x + k * kThreads;
+                const int t = i / N;
+                const int n = i - t * N;
+                const bool in = i < kTile * N && t0 + t < L;
+                vb[k] = in ? load(Bm, static_cast<int64_t>(t0 + t) * p.B_row_stride + n) : 0.0f;
+                vc[k] = in ? load(Cm, static_cast<int64_t>(t0 + t) * p.C_row_stride + n) : 0.0f;
+            }
+#pragma unroll
+            for (int k = 0; k < kPerThread; ++k) {
+                const int i = threadIdx.x + k * kThreads;
+                const int t = i / N;
+                const int n = i - t * N;
+                if (i < kTile * N) {
+                    sB[n][t] = vb[k];
+                    sC[n][t] = vc[k];
+                }
+            }
         }
 
         const int tb = t0 + warp * kItems;
         float dt[kItems], dtu[kItems], y[kItems];
 #pragma unroll
         for (int i = 0; i < kItems; ++i) {
-            const int t = tb + i;
-            if (active && t < L) {
-                const float x = load(u, static_cast<int64_t>(t) * p.u_row_stride);
-                float v = load(delta, static_cast<int64_t>(t) * p.delta_row_stride) + bias;
-                if (kSoftplus) v = softplus(v);
-                dt[i] = v;
-                dtu[i] = v * x;
-                y[i] = Dd * x;
-            } else {
-                dt[i] = 0.0f;
-                dtu[i] = 0.0f;
-                y[i] = 0.0f;
-            }
+            const bool in = active && tb + i < L;
+            dtu[i] = in ? load(u, static_cast<int64_t>(tb + i) * p.u_row_stride) : 0.0f;
+            dt[i] = in ? load(delta, static_cast<int64_t>(tb + i) * p.delta_row_stride) : 0.0f;
+        }
+#pragma unroll
+        for (int i = 0; i < kItems; ++i) {
+            const float x = dtu[i];
+            float v = dt[i] + bias;
+            if (kSoftplus) v = softplus(v);
+            v = (active && tb + i < L) ? v : 0.0f;  // identity step past the end
+            dt[i] = v;
+            dtu[i] = v * x;
+            y[i] = Dd * x;
         }
         __syncthreads();  // B/C tile (and, on the first tile, the initial carry) visible
 
         for (int n = 0; n < N; ++n) {
             const float An = active ? A[n] : 0.0f;
+            float bs[kItems], a[kItems], bb[kItems];
             const float4* Bv = reinterpret_cast<const float4*>(&sB[n][warp * kItems]);
-            float a[kItems], bb[kItems];
-            float aggA = 1.0f, aggB = 0.0f;
 #pragma unroll
             for (int q = 0; q < kItems / 4; ++q) {
                 const float4 v = Bv[q];
-                const float bs[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-                for (int r = 0; r < 4; ++r) {
-                    const int i = 4 * q + r;
-                    a[i] = __expf(dt[i] * An);
-                    bb[i] = dtu[i] * bs[r];
-                    aggB = a[i] * aggB + bb[i];
-                    aggA *= a[i];
-                }
+                bs[4 * q] = v.x, bs[4 * q + 1] = v.y, bs[4 * q + 2] = v.z, bs[4 * q + 3] = v.w;
             }
-            sAgg[n & 1][warp][lane] = make_float2(aggA, aggB);
+            // Two half-length chains instead of one: the reduction and the replay are serial FMA chains, and
+            // their latency, not throughput, bounds this loop.
+            float a1 = 1.0f, b1 = 0.0f, a2 = 1.0f, b2 = 0.0f;
+#pragma unroll
+            for (int i = 0; i < kHalf; ++i) {
+                const int j = i + kHalf;
+                a[i] = __expf(dt[i] * An);
+                a[j] = __expf(dt[j] * An);
+                bb[i] = dtu[i] * bs[i];
+                bb[j] = dtu[j] * bs[j];
+                b1 = a[i] * b1 + bb[i];
+                a1 *= a[i];
+                b2 = a[j] * b2 + bb[j];
+                a2 *= a[j];
+            }
+            sAgg[n & 1][warp][lane] = make_float2(a1 * a2, a2 * b1 + b2);
             __syncthreads();
 
             float h = sCarry[cur][n][lane];
@@ -113,27 +138,33 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(const msv_scan
 #pragma unroll
             for (int q = 0; q < kItems / 4; ++q) {
                 const float4 v = Cv[q];
-                const float cs[4] = {v.x, v.y, v.z, v.w};
+                bs[4 * q] = v.x, bs[4 * q + 1] = v.y, bs[4 * q + 2] = v.z, bs[4 * q + 3] = v.w;
+            }
+            float h1 = h, h2 = a1 * h + b1;  // the state entering each half
 #pragma unroll
-                for (int r = 0; r < 4; ++r) {
-                    const int i = 4 * q + r;
-                    h = a[i] * h + bb[i];
-                    y[i] += cs[r] * h;
-                }
+            for (int i = 0; i < kHalf; ++i) {
+                const int j = i + kHalf;
+                h1 = a[i] * h1 + bb[i];
+                h2 = a[j] * h2 + bb[j];
+                y[i] += bs[i] * h1;
+                y[j] += bs[j] * h2;
             }
             // The other buffer: warps before this one may still be reading sCarry[cur][n].
-            if (warp == kWarps - 1) sCarry[cur ^ 1][n][lane] = h;
+            if (warp == kWarps - 1) sCarry[cur ^ 1][n][lane] = h2;
         }
 
+        if (kHasZ) {
 #pragma unroll
-        for (int i = 0; i < kItems; ++i) {
-            const int t = tb + i;
-            if (active && t < L) {
-                float v = y[i];
-                if (kHasZ) v *= silu(load(z, static_cast<int64_t>(t) * p.z_row_stride));
-                out[static_cast<int64_t>(t) * p.out_row_stride] = from_float<T>(v);
+            for (int i = 0; i < kItems; ++i) {
+                const bool in = active && tb + i < L;
+                dt[i] = in ? load(z, static_cast<int64_t>(tb + i) * p.z_row_stride) : 0.0f;  // dt is dead: reuse
             }
+#pragma unroll
+            for (int i = 0; i < kItems; ++i) y[i] *= silu(dt[i]);
         }
+#pragma unroll
+        for (int i = 0; i < kItems; ++i)
+            if (active && tb + i < L) out[static_cast<int64_t>(tb + i) * p.out_row_stride] = from_float<T>(y[i]);
         cur ^= 1;
         __syncthreads();  // carry written, B/C tile free for the next tile
     }

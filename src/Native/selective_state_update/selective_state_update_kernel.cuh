@@ -68,38 +68,70 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
 }
 
 // `group` = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never straddle
-// a shuffle group. Every thread reaches the shuffles (no early return).
+// a shuffle group. Each thread owns kUnroll such vectors (kThreads apart) and issues all their loads before
+// using any, so twice the bytes are in flight per thread. B and C rows, shared by every channel of the entry,
+// are staged once per block in shared memory. Every thread reaches the shuffles (no early return).
+constexpr int kUnroll = 2;
+constexpr int kMaxVecState = MSV_GROUP * 8;
+
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
     constexpr int V = StateVec<S>::kVec;
+    __shared__ __align__(16) float sB[kMaxVecState];
+    __shared__ __align__(16) float sC[kMaxVecState];
     const int64_t b = blockIdx.y;
-    const int j = blockIdx.x * kThreads + threadIdx.x;
-    const int d = j / group;
-    const int g = j - d * group;
-    const bool active = d < p.dim;
-    float y = 0.0f, x = 0.0f;
-    if (active) {
-        const int N = p.dstate;
-        const int n0 = g * V;
-        S* st = static_cast<S*>(p.state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
-                static_cast<int64_t>(d) * N + n0;
-        float h[V];
-        StateVec<S>::load(st, h);
-        float dt;
-        channel_inputs<T, kSoftplus>(p, b, d, dt, x);
-        const float dtx = dt * x;
-        const float* A = p.A + static_cast<int64_t>(d) * N + n0;
-        const T* Bb = static_cast<const T*>(p.B) + b * p.B_batch_stride + n0;
-        const T* Cb = static_cast<const T*>(p.C) + b * p.C_batch_stride + n0;
-#pragma unroll
-        for (int k = 0; k < V; ++k) {
-            h[k] = __expf(dt * A[k]) * h[k] + dtx * load(Bb, k);
-            y += load(Cb, k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference does)
-        }
-        StateVec<S>::store(st, h);
+    const int N = p.dstate;
+    for (int n = threadIdx.x; n < N; n += kThreads) {
+        sB[n] = load(static_cast<const T*>(p.B), b * p.B_batch_stride + n);
+        sC[n] = load(static_cast<const T*>(p.C), b * p.C_batch_stride + n);
     }
-    for (int off = group / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
-    if (active && g == 0) write_out<T, kHasZ>(p, b, d, y, x);
+    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
+
+    int d[kUnroll];
+    float h[kUnroll][V], dt[kUnroll], x[kUnroll], zv[kUnroll], A[kUnroll][V];
+    const int g = threadIdx.x % group;  // kThreads is a multiple of group: the same for every u
+    const int n0 = g * V;
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+        d[u] = ((blockIdx.x * kUnroll + u) * kThreads + threadIdx.x) / group;
+        const bool act = d[u] < p.dim;
+        if (act) {
+            StateVec<S>::load(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d[u]) * N + n0, h[u]);
+            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d[u]) * N + n0);
+#pragma unroll
+            for (int q = 0; q < V / 4; ++q) {
+                const float4 v = a4[q];
+                A[u][4 * q] = v.x, A[u][4 * q + 1] = v.y, A[u][4 * q + 2] = v.z, A[u][4 * q + 3] = v.w;
+            }
+        }
+        dt[u] = act ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d[u]) : 0.0f;
+        x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d[u]) : 0.0f;
+        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d[u]) : 0.0f;
+    }
+    __syncthreads();  // sB, sC
+
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+        const bool act = d[u] < p.dim;
+        float y = 0.0f;
+        if (act) {
+            float v = dt[u] + (p.dt_bias ? p.dt_bias[d[u]] : 0.0f);
+            if (kSoftplus) v = softplus(v);
+            const float dtx = v * x[u];
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                h[u][k] = __expf(v * A[u][k]) * h[u][k] + dtx * sB[n0 + k];
+                y += sC[n0 + k] * h[u][k];  // the fp32 h, before rounding to the pool's type (as the reference)
+            }
+            StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d[u]) * N + n0, h[u]);
+        }
+        for (int off = group / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
+        if (act && g == 0) {
+            if (p.D) y += p.D[d[u]] * x[u];
+            if (kHasZ) y *= silu(zv[u]);
+            static_cast<T*>(p.out)[b * p.out_batch_stride + d[u]] = from_float<T>(y);
+        }
+    }
 }
 
 __device__ __forceinline__ float state_load(const float* s, int64_t i) { return s[i]; }
@@ -136,13 +168,15 @@ int vector_group(const msv_state_update_params& p) {
     if (group > MSV_GROUP || (group & (group - 1)) != 0) return 0;
     if (reinterpret_cast<uintptr_t>(p.state) % 16 != 0) return 0;
     if ((p.state_slot_stride * static_cast<int64_t>(sizeof(S))) % 16 != 0) return 0;
+    if (reinterpret_cast<uintptr_t>(p.A) % 16 != 0) return 0;
     return group;
 }
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 void launch(const msv_state_update_params& p, cudaStream_t stream) {
     if (const int group = vector_group<S>(p); group > 0) {
-        const dim3 grid((p.dim * group + kThreads - 1) / kThreads, p.batch);
+        const int per_block = kThreads * kUnroll;
+        const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
         state_update_vec_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p, group);
     } else {
         const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
