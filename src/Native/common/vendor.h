@@ -36,6 +36,8 @@
 #define cudaStream_t hipStream_t
 #define cudaSuccess hipSuccess
 // HIP's shuffles take no member mask (and ROCm before 6.2 has no *_sync forms).
+#define __shfl_sync(mask, var, src_lane, width) __shfl(var, src_lane, width)
+#define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
 #define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
 #define MSV_VENDOR_NAME "hip"
 #else

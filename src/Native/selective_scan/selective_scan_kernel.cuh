@@ -1,15 +1,16 @@
 // GPU selective scan over a chunk (msv_scan_params in mambaserve.h), one source for CUDA and HIP.
 //
-// Work split. A block owns one batch entry and 32 adjacent channels: lane = channel, so every load of u, delta,
-// z and out is one coalesced row segment (activations are token-major). The chunk is cut into tiles of
-// kTile = kWarps * kItems tokens; in a tile, warp w owns the kItems consecutive tokens starting at w * kItems.
-// h_t = a_t * h_{t-1} + b_t composes associatively ((a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), so per state
-// n each thread reduces its kItems pairs to one pair, the warps' pairs are combined through shared memory (each
-// thread folds the pairs of the warps before it onto the state carried from the previous tile), and each thread
-// then replays its items from its own prefix to get h_t and y_t. The last warp's final h is the carry into the
-// next tile; after the last tile it is the new state. exp(dt * A) is evaluated once per (token, state).
+// A block owns one batch entry and kChannels adjacent channels, and walks the chunk in tiles of kTile tokens.
+// Per tile: (1) all threads load the tile's u, delta (and B, C rows) with coalesced row reads (activations are
+// token-major), apply softplus, and store dt and dt*u transposed in shared memory, channel-major; (2) each warp
+// scans its channels with lanes along time: lane l owns kItems consecutive tokens, reduces its (a, b) pairs
+// (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a warp shuffle scan gives
+// each lane the pair of the tokens before it, and the state carried from the previous tile (shared memory, per
+// channel and state) turns that into the lane's starting h; the lane replays its tokens for h_t and y_t;
+// (3) the block writes y rows back coalesced, adding D u and the silu(z) gate. exp(dt A) is computed once per
+// (token, state); there are three barriers per tile and none inside the state loop.
 //
-// Tokens past the chunk's end get dt = 0, i.e. the identity pair (1, 0), so they leave the state unchanged.
+// Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0).
 #pragma once
 
 #include "gpu/check.h"
@@ -19,163 +20,182 @@
 namespace msv::gpu {
 namespace scan {
 
+constexpr int kChannels = 16;  // per block: 32 bytes of a bf16 row, one memory sector
 constexpr int kWarps = 8;
-constexpr int kItems = 16;                 // tokens per thread per tile; the register arrays below are this long
 constexpr int kThreads = kWarps * MSV_GROUP;
-constexpr int kTile = kWarps * kItems;
-constexpr int kHalf = kItems / 2;
-constexpr int kRow = kTile + 4;            // padded B/C tile rows: fewer bank conflicts, rows stay 16-byte aligned
-constexpr int kPerThread = kTile * kScanMaxState / kThreads;  // B (and C) tile elements each thread loads
+constexpr int kPerWarp = kChannels / kWarps;  // channels a warp scans side by side (independent chains)
+constexpr int kItems = 4;                     // tokens per lane: one 16-byte shared-memory read per array
+constexpr int kTile = MSV_GROUP * kItems;
+constexpr int kRow = kTile + 4;  // padded rows: the transposing stores hit fewer banks; rows stay 16-byte aligned
+constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
 
 template <typename T, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads, 2) selective_scan_kernel(const msv_scan_params p) {
+__global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_scan_params p) {
+    __shared__ __align__(16) float sDt[kChannels][kRow];
+    __shared__ __align__(16) float sDtu[kChannels][kRow];  // dt * u, then y once the channel is scanned
     __shared__ __align__(16) float sB[kScanMaxState][kRow];
     __shared__ __align__(16) float sC[kScanMaxState][kRow];
-    __shared__ float2 sAgg[2][kWarps][MSV_GROUP];        // per state n (double-buffered by n parity)
-    __shared__ float sCarry[2][kScanMaxState][MSV_GROUP];  // state entering the tile / leaving it
+    __shared__ float sA[kChannels][kScanMaxState];
+    __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
 
     const int lane = threadIdx.x % MSV_GROUP;
     const int warp = threadIdx.x / MSV_GROUP;
-    const int d = blockIdx.x * MSV_GROUP + lane;
+    const int d0 = blockIdx.x * kChannels;
     const int64_t b = blockIdx.y;
-    const bool active = d < p.dim;
     const int N = p.dstate;
     const int L = p.seqlen;
+    float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
 
-    const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + d;
-    const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + d;
+    for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
+        const int c = i / N, n = i - c * N;
+        const bool in = d0 + c < p.dim;
+        sA[c][n] = in ? p.A[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
+        sCarry[c][n] = in ? state[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
+    }
+
+    // Staging role: thread handles channel sc of rows st0 + k * kRowsPerPass.
+    constexpr int kRowsPerPass = kThreads / kChannels;
+    const int sc = threadIdx.x % kChannels;
+    const int st0 = threadIdx.x / kChannels;
+    const int sd = d0 + sc;
+    const bool s_active = sd < p.dim;
+    const float bias = (s_active && p.dt_bias) ? p.dt_bias[sd] : 0.0f;
+    const float Dd = (s_active && p.D) ? p.D[sd] : 0.0f;
+    const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + sd;
+    const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + sd;
+    const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + sd : nullptr;
+    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + sd;
     const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride;
     const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride;
-    const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + d : nullptr;
-    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + d;
-    float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * N;
-    const float* A = p.A + static_cast<int64_t>(d) * N;
-    const float Dd = (active && p.D) ? p.D[d] : 0.0f;
-    const float bias = (active && p.dt_bias) ? p.dt_bias[d] : 0.0f;
-
-    for (int n = warp; n < N; n += kWarps) sCarry[0][n][lane] = active ? state[n] : 0.0f;
-    int cur = 0;
 
     for (int t0 = 0; t0 < L; t0 += kTile) {
+        __syncthreads();  // the previous tile's output pass is done with the shared arrays
         {
-            // All loads of the tile are issued before any is used: a load under a branch, or one whose value is
-            // stored before the next is issued, would wait a full memory latency per element.
-            float vb[kPerThread], vc[kPerThread];
+            // Every load of the stage is issued before any is used.
+            float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
 #pragma unroll
-            for (int k = 0; k < kPerThread; ++k) {
-                const int i = threadIdx.x + k * kThreads;
-                const int t = i / N;
-                const int n = i - t * N;
-                const bool in = i < kTile * N && t0 + t < L;
-                vb[k] = in ? load(Bm, static_cast<int64_t>(t0 + t) * p.B_row_stride + n) : 0.0f;
-                vc[k] = in ? load(Cm, static_cast<int64_t>(t0 + t) * p.C_row_stride + n) : 0.0f;
+            for (int k = 0; k < kStage; ++k) {
+                const int t = t0 + st0 + k * kRowsPerPass;
+                const bool in = s_active && t < L;
+                xu[k] = in ? load(u, static_cast<int64_t>(t) * p.u_row_stride) : 0.0f;
+                xd[k] = in ? load(delta, static_cast<int64_t>(t) * p.delta_row_stride) : 0.0f;
+                const int i = threadIdx.x + k * kThreads;  // B/C element (row i / N, state i % N)
+                const int bt = i / N, bn = i - bt * N;
+                const bool bin = i < kTile * N && t0 + bt < L;
+                vb[k] = bin ? load(Bm, static_cast<int64_t>(t0 + bt) * p.B_row_stride + bn) : 0.0f;
+                vc[k] = bin ? load(Cm, static_cast<int64_t>(t0 + bt) * p.C_row_stride + bn) : 0.0f;
             }
 #pragma unroll
-            for (int k = 0; k < kPerThread; ++k) {
+            for (int k = 0; k < kStage; ++k) {
+                const int tt = st0 + k * kRowsPerPass;
+                float v = xd[k] + bias;
+                if (kSoftplus) v = softplus(v);
+                v = (s_active && t0 + tt < L) ? v : 0.0f;
+                sDt[sc][tt] = v;
+                sDtu[sc][tt] = v * xu[k];
                 const int i = threadIdx.x + k * kThreads;
-                const int t = i / N;
-                const int n = i - t * N;
+                const int bt = i / N, bn = i - bt * N;
                 if (i < kTile * N) {
-                    sB[n][t] = vb[k];
-                    sC[n][t] = vc[k];
+                    sB[bn][bt] = vb[k];
+                    sC[bn][bt] = vc[k];
                 }
             }
         }
+        __syncthreads();
 
-        const int tb = t0 + warp * kItems;
-        float dt[kItems], dtu[kItems], y[kItems];
+        {
+            float dt[kPerWarp][kItems], dtu[kPerWarp][kItems], y[kPerWarp][kItems];
 #pragma unroll
-        for (int i = 0; i < kItems; ++i) {
-            const bool in = active && tb + i < L;
-            dtu[i] = in ? load(u, static_cast<int64_t>(tb + i) * p.u_row_stride) : 0.0f;
-            dt[i] = in ? load(delta, static_cast<int64_t>(tb + i) * p.delta_row_stride) : 0.0f;
-        }
+            for (int j = 0; j < kPerWarp; ++j) {
+                const int c = warp + j * kWarps;
+                const float4 a4 = *reinterpret_cast<const float4*>(&sDt[c][lane * kItems]);
+                const float4 b4 = *reinterpret_cast<const float4*>(&sDtu[c][lane * kItems]);
+                dt[j][0] = a4.x, dt[j][1] = a4.y, dt[j][2] = a4.z, dt[j][3] = a4.w;
+                dtu[j][0] = b4.x, dtu[j][1] = b4.y, dtu[j][2] = b4.z, dtu[j][3] = b4.w;
 #pragma unroll
-        for (int i = 0; i < kItems; ++i) {
-            const float x = dtu[i];
-            float v = dt[i] + bias;
-            if (kSoftplus) v = softplus(v);
-            v = (active && tb + i < L) ? v : 0.0f;  // identity step past the end
-            dt[i] = v;
-            dtu[i] = v * x;
-            y[i] = Dd * x;
+                for (int i = 0; i < kItems; ++i) y[j][i] = 0.0f;
+            }
+            for (int n = 0; n < N; ++n) {
+                const float4 b4 = *reinterpret_cast<const float4*>(&sB[n][lane * kItems]);
+                const float4 c4 = *reinterpret_cast<const float4*>(&sC[n][lane * kItems]);
+                const float Bv[kItems] = {b4.x, b4.y, b4.z, b4.w};
+                const float Cv[kItems] = {c4.x, c4.y, c4.z, c4.w};
+#pragma unroll
+                for (int j = 0; j < kPerWarp; ++j) {
+                    const int c = warp + j * kWarps;
+                    const float An = sA[c][n];
+                    float a[kItems], bb[kItems];
+                    float ga = 1.0f, gb = 0.0f;  // this lane's tokens composed
+#pragma unroll
+                    for (int i = 0; i < kItems; ++i) {
+                        a[i] = __expf(dt[j][i] * An);
+                        bb[i] = dtu[j][i] * Bv[i];
+                        gb = a[i] * gb + bb[i];
+                        ga *= a[i];
+                    }
+                    // Inclusive scan over the lanes (earlier tokens on lower lanes).
+#pragma unroll
+                    for (int off = 1; off < MSV_GROUP; off *= 2) {
+                        const float pa = __shfl_up_sync(0xffffffffu, ga, off, MSV_GROUP);
+                        const float pb = __shfl_up_sync(0xffffffffu, gb, off, MSV_GROUP);
+                        if (lane >= off) {
+                            gb = ga * pb + gb;
+                            ga *= pa;
+                        }
+                    }
+                    float ea = __shfl_up_sync(0xffffffffu, ga, 1, MSV_GROUP);
+                    float eb = __shfl_up_sync(0xffffffffu, gb, 1, MSV_GROUP);
+                    if (lane == 0) ea = 1.0f, eb = 0.0f;
+                    const float carry = sCarry[c][n];
+                    float h = ea * carry + eb;
+#pragma unroll
+                    for (int i = 0; i < kItems; ++i) {
+                        h = a[i] * h + bb[i];
+                        y[j][i] += Cv[i] * h;
+                    }
+                    // Every lane has read the carry before the shuffle returns; then one lane replaces it.
+                    const float last = __shfl_sync(0xffffffffu, h, MSV_GROUP - 1, MSV_GROUP);
+                    if (lane == 0) sCarry[c][n] = last;
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < kPerWarp; ++j) {
+                const int c = warp + j * kWarps;
+                *reinterpret_cast<float4*>(&sDtu[c][lane * kItems]) = make_float4(y[j][0], y[j][1], y[j][2], y[j][3]);
+            }
         }
-        __syncthreads();  // B/C tile (and, on the first tile, the initial carry) visible
+        __syncthreads();
 
-        for (int n = 0; n < N; ++n) {
-            const float An = active ? A[n] : 0.0f;
-            float bs[kItems], a[kItems], bb[kItems];
-            const float4* Bv = reinterpret_cast<const float4*>(&sB[n][warp * kItems]);
+        {
+            float xu[kStage], xz[kStage];
 #pragma unroll
-            for (int q = 0; q < kItems / 4; ++q) {
-                const float4 v = Bv[q];
-                bs[4 * q] = v.x, bs[4 * q + 1] = v.y, bs[4 * q + 2] = v.z, bs[4 * q + 3] = v.w;
+            for (int k = 0; k < kStage; ++k) {
+                const int t = t0 + st0 + k * kRowsPerPass;
+                const bool in = s_active && t < L;
+                xu[k] = in ? load(u, static_cast<int64_t>(t) * p.u_row_stride) : 0.0f;  // again: L2-hot
+                xz[k] = (kHasZ && in) ? load(z, static_cast<int64_t>(t) * p.z_row_stride) : 0.0f;
             }
-            // Two half-length chains instead of one: the reduction and the replay are serial FMA chains, and
-            // their latency, not throughput, bounds this loop.
-            float a1 = 1.0f, b1 = 0.0f, a2 = 1.0f, b2 = 0.0f;
 #pragma unroll
-            for (int i = 0; i < kHalf; ++i) {
-                const int j = i + kHalf;
-                a[i] = __expf(dt[i] * An);
-                a[j] = __expf(dt[j] * An);
-                bb[i] = dtu[i] * bs[i];
-                bb[j] = dtu[j] * bs[j];
-                b1 = a[i] * b1 + bb[i];
-                a1 *= a[i];
-                b2 = a[j] * b2 + bb[j];
-                a2 *= a[j];
+            for (int k = 0; k < kStage; ++k) {
+                const int tt = st0 + k * kRowsPerPass;
+                if (s_active && t0 + tt < L) {
+                    float v = sDtu[sc][tt] + Dd * xu[k];
+                    if (kHasZ) v *= silu(xz[k]);
+                    out[static_cast<int64_t>(t0 + tt) * p.out_row_stride] = from_float<T>(v);
+                }
             }
-            sAgg[n & 1][warp][lane] = make_float2(a1 * a2, a2 * b1 + b2);
-            __syncthreads();
-
-            float h = sCarry[cur][n][lane];
-            for (int w = 0; w < warp; ++w) {
-                const float2 g = sAgg[n & 1][w][lane];
-                h = g.x * h + g.y;
-            }
-            const float4* Cv = reinterpret_cast<const float4*>(&sC[n][warp * kItems]);
-#pragma unroll
-            for (int q = 0; q < kItems / 4; ++q) {
-                const float4 v = Cv[q];
-                bs[4 * q] = v.x, bs[4 * q + 1] = v.y, bs[4 * q + 2] = v.z, bs[4 * q + 3] = v.w;
-            }
-            float h1 = h, h2 = a1 * h + b1;  // the state entering each half
-#pragma unroll
-            for (int i = 0; i < kHalf; ++i) {
-                const int j = i + kHalf;
-                h1 = a[i] * h1 + bb[i];
-                h2 = a[j] * h2 + bb[j];
-                y[i] += bs[i] * h1;
-                y[j] += bs[j] * h2;
-            }
-            // The other buffer: warps before this one may still be reading sCarry[cur][n].
-            if (warp == kWarps - 1) sCarry[cur ^ 1][n][lane] = h2;
         }
-
-        if (kHasZ) {
-#pragma unroll
-            for (int i = 0; i < kItems; ++i) {
-                const bool in = active && tb + i < L;
-                dt[i] = in ? load(z, static_cast<int64_t>(tb + i) * p.z_row_stride) : 0.0f;  // dt is dead: reuse
-            }
-#pragma unroll
-            for (int i = 0; i < kItems; ++i) y[i] *= silu(dt[i]);
-        }
-#pragma unroll
-        for (int i = 0; i < kItems; ++i)
-            if (active && tb + i < L) out[static_cast<int64_t>(tb + i) * p.out_row_stride] = from_float<T>(y[i]);
-        cur ^= 1;
-        __syncthreads();  // carry written, B/C tile free for the next tile
     }
-
-    if (active)
-        for (int n = warp; n < N; n += kWarps) state[n] = sCarry[cur][n][lane];
+    __syncthreads();
+    for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
+        const int c = i / N, n = i - c * N;
+        if (d0 + c < p.dim) state[static_cast<int64_t>(d0 + c) * N + n] = sCarry[c][n];
+    }
 }
 
 template <typename T, bool kHasZ>
 void launch(const msv_scan_params& p, cudaStream_t stream) {
-    const dim3 grid((p.dim + MSV_GROUP - 1) / MSV_GROUP, p.batch);
+    const dim3 grid((p.dim + kChannels - 1) / kChannels, p.batch);
     if (p.delta_softplus)
         selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p);
     else

@@ -21,10 +21,9 @@ template <typename S> struct StateVec;
 
 template <> struct StateVec<float> {
     static constexpr int kVec = 4;
-    __device__ static void load(const float* p, float (&v)[kVec]) {
-        const float4 q = *reinterpret_cast<const float4*>(p);
-        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
-    }
+    using Raw = float4;
+    __device__ static Raw load_raw(const float* p) { return *reinterpret_cast<const float4*>(p); }
+    __device__ static void unpack(const Raw& q, float (&v)[kVec]) { v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w; }
     __device__ static void store(float* p, const float (&v)[kVec]) {
         *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
     }
@@ -32,8 +31,9 @@ template <> struct StateVec<float> {
 
 template <> struct StateVec<bf16> {
     static constexpr int kVec = 8;
-    __device__ static void load(const bf16* p, float (&v)[kVec]) {
-        const uint4 q = *reinterpret_cast<const uint4*>(p);
+    using Raw = uint4;
+    __device__ static Raw load_raw(const bf16* p) { return *reinterpret_cast<const uint4*>(p); }
+    __device__ static void unpack(const Raw& q, float (&v)[kVec]) {
         const uint32_t w[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
         for (int k = 0; k < 4; ++k) {
@@ -68,68 +68,70 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
 }
 
 // `group` = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never straddle
-// a shuffle group. Each thread owns kUnroll such vectors (kThreads apart) and issues all their loads before
-// using any, so twice the bytes are in flight per thread. B and C rows, shared by every channel of the entry,
-// are staged once per block in shared memory. Every thread reaches the shuffles (no early return).
-constexpr int kUnroll = 2;
-constexpr int kMaxVecState = MSV_GROUP * 8;
+// a shuffle group. Each thread owns the same state slice (n0 .. n0 + kVec) of kUnroll channels kThreads / group
+// apart and issues all their state loads first: the loads wait on slot_idx and then on device memory, so the
+// bytes in flight per thread, not arithmetic, set the speed. Every thread reaches the shuffles (no early return).
+constexpr int kUnroll = 4;
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
+__global__ void __launch_bounds__(kThreads, 4) state_update_vec_kernel(const msv_state_update_params p, int group) {
+    using Raw = typename StateVec<S>::Raw;
     constexpr int V = StateVec<S>::kVec;
-    __shared__ __align__(16) float sB[kMaxVecState];
-    __shared__ __align__(16) float sC[kMaxVecState];
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
-    for (int n = threadIdx.x; n < N; n += kThreads) {
-        sB[n] = load(static_cast<const T*>(p.B), b * p.B_batch_stride + n);
-        sC[n] = load(static_cast<const T*>(p.C), b * p.C_batch_stride + n);
-    }
-    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
-
-    int d[kUnroll];
-    float h[kUnroll][V], dt[kUnroll], x[kUnroll], zv[kUnroll], A[kUnroll][V];
-    const int g = threadIdx.x % group;  // kThreads is a multiple of group: the same for every u
+    const int g = threadIdx.x % group;  // kThreads is a multiple of group: the same slice for every u
     const int n0 = g * V;
+    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + n0;
+    const int stride = kThreads / group;  // channels between a thread's consecutive u
+    const int dbase = blockIdx.x * kUnroll * stride + threadIdx.x / group;
+
+    Raw raw[kUnroll];
+    float dt[kUnroll], x[kUnroll], zv[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-        d[u] = ((blockIdx.x * kUnroll + u) * kThreads + threadIdx.x) / group;
-        const bool act = d[u] < p.dim;
+        const int d = dbase + u * stride;
+        const bool act = d < p.dim;
+        if (act) raw[u] = StateVec<S>::load_raw(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
+        dt[u] = act ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) : 0.0f;
+        x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d) : 0.0f;
+        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d) : 0.0f;
+    }
+    float Bv[V], Cv[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        Bv[k] = load(static_cast<const T*>(p.B), b * p.B_batch_stride + n0 + k);
+        Cv[k] = load(static_cast<const T*>(p.C), b * p.C_batch_stride + n0 + k);
+    }
+
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+        const int d = dbase + u * stride;
+        const bool act = d < p.dim;
+        float y = 0.0f;
         if (act) {
-            StateVec<S>::load(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d[u]) * N + n0, h[u]);
-            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d[u]) * N + n0);
+            float A[V], h[V];
+            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d) * N + n0);
 #pragma unroll
             for (int q = 0; q < V / 4; ++q) {
                 const float4 v = a4[q];
-                A[u][4 * q] = v.x, A[u][4 * q + 1] = v.y, A[u][4 * q + 2] = v.z, A[u][4 * q + 3] = v.w;
+                A[4 * q] = v.x, A[4 * q + 1] = v.y, A[4 * q + 2] = v.z, A[4 * q + 3] = v.w;
             }
-        }
-        dt[u] = act ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d[u]) : 0.0f;
-        x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d[u]) : 0.0f;
-        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d[u]) : 0.0f;
-    }
-    __syncthreads();  // sB, sC
-
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-        const bool act = d[u] < p.dim;
-        float y = 0.0f;
-        if (act) {
-            float v = dt[u] + (p.dt_bias ? p.dt_bias[d[u]] : 0.0f);
+            StateVec<S>::unpack(raw[u], h);
+            float v = dt[u] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
 #pragma unroll
             for (int k = 0; k < V; ++k) {
-                h[u][k] = __expf(v * A[u][k]) * h[u][k] + dtx * sB[n0 + k];
-                y += sC[n0 + k] * h[u][k];  // the fp32 h, before rounding to the pool's type (as the reference)
+                h[k] = __expf(v * A[k]) * h[k] + dtx * Bv[k];
+                y += Cv[k] * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
             }
-            StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d[u]) * N + n0, h[u]);
+            StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
         }
         for (int off = group / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
         if (act && g == 0) {
-            if (p.D) y += p.D[d[u]] * x[u];
+            if (p.D) y += p.D[d] * x[u];
             if (kHasZ) y *= silu(zv[u]);
-            static_cast<T*>(p.out)[b * p.out_batch_stride + d[u]] = from_float<T>(y);
+            static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(y);
         }
     }
 }
