@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,27 +44,36 @@ void fill(void* dev, size_t count, msv_dtype dtype, float lo, float hi, std::mt1
     }
 }
 
-// Median milliseconds of `reps` event-timed calls of run(rep), after `warmup` untimed ones.
-double median_ms(const std::function<void(int)>& run, int reps = 30, int warmup = 5) {
+// Median over `samples` of the mean milliseconds per call of kBatch back-to-back calls between two events (so
+// the host's enqueue time overlaps the previous kernel instead of being timed), after `warmup` untimed calls.
+constexpr int kBatch = 20;
+double median_ms(const std::function<void(int)>& run, int samples = 11, int warmup = 5) {
     for (int i = 0; i < warmup; ++i) run(i);
     cuda_ok(cudaDeviceSynchronize(), "warm-up");
     cudaEvent_t a, b;
     cuda_ok(cudaEventCreate(&a), "event");
     cuda_ok(cudaEventCreate(&b), "event");
     std::vector<double> ms;
-    for (int i = 0; i < reps; ++i) {
+    int call = 0;
+    for (int i = 0; i < samples; ++i) {
         cuda_ok(cudaEventRecord(a, nullptr), "record");
-        run(i);
+        for (int k = 0; k < kBatch; ++k) run(call++);
         cuda_ok(cudaEventRecord(b, nullptr), "record");
         cuda_ok(cudaEventSynchronize(b), "sync");
         float t = 0;
         cuda_ok(cudaEventElapsedTime(&t, a, b), "elapsed");
-        ms.push_back(t);
+        ms.push_back(t / kBatch);
     }
     cudaEventDestroy(a);
     cudaEventDestroy(b);
     std::sort(ms.begin(), ms.end());
     return ms[ms.size() / 2];
+}
+
+// MSV_BENCH_FILTER=substring runs only the measurements whose name contains it (for a profiler run).
+bool wanted(const std::string& name) {
+    const char* f = std::getenv("MSV_BENCH_FILTER");
+    return f == nullptr || name.find(f) != std::string::npos;
 }
 
 struct Row {
@@ -81,18 +91,19 @@ void report(const std::string& what, double ms, double bytes, const std::string&
     std::fflush(stdout);
 }
 
-void bench_copy() {
-    const size_t bytes = size_t(2) << 30;
+void bench_copy(size_t bytes, bool reference) {
     Device x(bytes), y(bytes);
     cuda_ok(cudaMemset(x.p, 0x5A, bytes), "memset");
-    const double ms = median_ms([&](int) { cuda_ok(cudaMemcpyAsync(y.p, x.p, bytes, cudaMemcpyDeviceToDevice, nullptr), "copy"); }, 20, 3);
-    g_copy_gbps = 2.0 * bytes / (ms * 1e-3) / 1e9;
-    report("copy_d2d_2GiB", ms, 2.0 * bytes);
+    const double ms = median_ms([&](int) { cuda_ok(cudaMemcpyAsync(y.p, x.p, bytes, cudaMemcpyDeviceToDevice, nullptr), "copy"); }, 5, 3);
+    if (reference) g_copy_gbps = 2.0 * bytes / (ms * 1e-3) / 1e9;
+    report("copy_d2d_" + std::to_string(bytes >> 20) + "MiB", ms, 2.0 * bytes);
 }
 
 int sets_for(size_t bytes) { return static_cast<int>(std::clamp<size_t>(kRotateBytes / std::max<size_t>(bytes, 1) + 1, 1, 8)); }
 
 void bench_scan(int batch, int L, msv_dtype dtype, std::mt19937& rng) {
+    const std::string name = "scan_" + std::string(dtype_name(dtype)) + "_b" + std::to_string(batch) + "_L" + std::to_string(L);
+    if (!wanted(name)) return;
     const size_t es = dtype_size(dtype);
     const size_t xz = size_t(batch) * L * 2 * kDim, dl = size_t(batch) * L * kDim, xp = size_t(batch) * L * (kRank + 2 * kState);
     const size_t st = size_t(batch) * kDim * kState;
@@ -135,11 +146,12 @@ void bench_scan(int batch, int L, msv_dtype dtype, std::mt19937& rng) {
         msv_ok(msv_selective_scan_fwd(&p, nullptr), "scan");
     };
     const double ms = median_ms(run);
-    report("scan_" + std::string(dtype_name(dtype)) + "_b" + std::to_string(batch) + "_L" + std::to_string(L), ms,
-           bytes, ",\"sets\":" + std::to_string(sets) + ",\"target_ms\":1.0");
+    report(name, ms, bytes, ",\"sets\":" + std::to_string(sets) + ",\"target_ms\":1.0");
 }
 
 void bench_state_update(int batch, msv_dtype dtype, msv_dtype state_dtype, std::mt19937& rng) {
+    const std::string name = "state_update_" + std::string(dtype_name(dtype)) + "_state" + dtype_name(state_dtype) + "_b" + std::to_string(batch);
+    if (!wanted(name)) return;
     const size_t es = dtype_size(dtype), ss = dtype_size(state_dtype);
     const size_t st = size_t(batch) * kDim * kState;
     const double bytes = 2.0 * st * ss + 4.0 * batch * kDim * es + 2.0 * batch * kState * es;
@@ -178,12 +190,12 @@ void bench_state_update(int batch, msv_dtype dtype, msv_dtype state_dtype, std::
         p.state = bs[s]->p, p.state_slot_stride = int64_t(kDim) * kState, p.slot_idx = dslots.get();
         msv_ok(msv_selective_state_update(&p, nullptr), "state update");
     };
-    const double ms = median_ms(run, 50, 10);
-    report("state_update_" + std::string(dtype_name(dtype)) + "_state" + dtype_name(state_dtype) + "_b" +
-               std::to_string(batch), ms, bytes, ",\"sets\":" + std::to_string(sets) + ",\"target_of_copy\":0.7");
+    const double ms = median_ms(run);
+    report(name, ms, bytes, ",\"sets\":" + std::to_string(sets) + ",\"target_of_copy\":0.7");
 }
 
 void bench_conv(int batch, int L, msv_dtype dtype, std::mt19937& rng) {
+    if (!wanted("conv_fwd")) return;
     const size_t es = dtype_size(dtype);
     const size_t xz = size_t(batch) * L * 2 * kDim, o = size_t(batch) * L * kDim;
     Device x(xz * es), out(o * es), w(size_t(kDim) * kConv * 4), bias(kDim * 4), st(size_t(batch) * kDim * (kConv - 1) * 4);
@@ -210,6 +222,7 @@ void bench_conv(int batch, int L, msv_dtype dtype, std::mt19937& rng) {
 }
 
 void bench_rmsnorm(int rows, msv_dtype dtype, std::mt19937& rng) {
+    if (!wanted("rmsnorm")) return;
     const size_t es = dtype_size(dtype), n = size_t(rows) * kModel;
     Device x(n * es), res(n * 4), out(n * es), w(kModel * 4);
     fill(x.p, n, dtype, -2.0f, 2.0f, rng);
@@ -235,7 +248,8 @@ int run_bench() {
         std::printf("{\"device\":\"%s\",\"sms\":%d,\"l2_MB\":%.1f,\"backend\":\"%s\"}\n", prop.name,
                     prop.multiProcessorCount, prop.l2CacheSize / 1048576.0, msv_backend_name());
         std::mt19937 rng(12345);
-        bench_copy();
+        bench_copy(size_t(2) << 30, true);
+        bench_copy(size_t(80) << 20, false);  // the size of a b256 fp32 state pool layer: same traffic as its update
         for (int b : {1, 16}) bench_scan(b, 1024, MSV_BF16, rng);
         bench_scan(16, 1024, MSV_F32, rng);
         for (msv_dtype st : {MSV_F32, MSV_BF16})

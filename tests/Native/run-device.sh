@@ -36,7 +36,16 @@ if [[ -x $bin ]]; then
   timeout 300 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
   timeout 120 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
 fi
-if [[ -f peer_pytorch.py ]]; then
+if [[ -n "${PROFILE:-}" && -x $bin ]]; then
+  cuobjdump --dump-sass /tmp/scan.o > "$OUT/scan.sass" 2>&1
+  sections=(--section SpeedOfLight --section WarpStateStats --section SchedulerStats --section Occupancy
+            --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section LaunchStats)
+  MSV_BENCH_FILTER=scan_bf16_b16 timeout 150 ncu --clock-control none -k regex:selective_scan_kernel -c 1 \
+    "${sections[@]}" $bin --bench > "$OUT/ncu.txt" 2>&1
+  MSV_BENCH_FILTER=state_update_bf16_statef32_b256 timeout 100 ncu --clock-control none -k regex:state_update -c 1 \
+    "${sections[@]}" $bin --bench >> "$OUT/ncu.txt" 2>&1
+fi
+if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1
   timeout 150 python3 peer_pytorch.py decode --dims 2.8b --batches 1,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
 fi

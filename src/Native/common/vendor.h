@@ -40,10 +40,19 @@
 #define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
 #define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
 #define MSV_VENDOR_NAME "hip"
+// 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up.
+__device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
 #else
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #define MSV_VENDOR_NAME "cuda"
+// 2^x on the special-function unit, denormal results flushed: one MUFU.EX2, where exp2f/__expf add a denormal
+// fix-up around it. The scan evaluates one per (token, channel, state), so this is its hottest instruction.
+__device__ __forceinline__ float msv_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
 #endif
 
 // Lanes that cooperate through shuffles: a CUDA warp, half a CDNA wavefront.

@@ -2,13 +2,16 @@
 //
 // A block owns one batch entry and kChannels adjacent channels, and walks the chunk in tiles of kTile tokens.
 // Per tile: (1) all threads load the tile's u, delta (and B, C rows) with coalesced row reads (activations are
-// token-major), apply softplus, and store dt and dt*u transposed in shared memory, channel-major; (2) each warp
-// scans its channels with lanes along time: lane l owns kItems consecutive tokens, reduces its (a, b) pairs
-// (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a warp shuffle scan gives
-// each lane the pair of the tokens before it, and the state carried from the previous tile (shared memory, per
-// channel and state) turns that into the lane's starting h; the lane replays its tokens for h_t and y_t;
+// token-major), apply softplus, and store dt and dt*u transposed in shared memory, channel-major; (2) each
+// half-warp (kLanes lanes) scans one channel with lanes along time: lane l owns kItems consecutive tokens,
+// reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a
+// shuffle scan over the kLanes lanes gives each lane the pair of the tokens before it, and the state carried
+// from the previous tile (shared memory, per channel and state) turns that into the lane's starting h; the lane
+// replays its tokens for h_t and y_t;
 // (3) the block writes y rows back coalesced, adding D u and the silu(z) gate. exp(dt A) is computed once per
-// (token, state); there are three barriers per tile and none inside the state loop.
+// (token, state), as one exp2 with A pre-scaled by log2(e); there are three barriers per tile and none inside the
+// state loop. The work per token and state is ~7 instructions plus the scan's share (~1/kItems of ~40), and the
+// kernel is bound by instruction issue, so kItems is as large as the registers allow.
 //
 // Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0).
 #pragma once
@@ -21,13 +24,18 @@ namespace msv::gpu {
 namespace scan {
 
 constexpr int kChannels = 16;  // per block: 32 bytes of a bf16 row, one memory sector
-constexpr int kWarps = 8;
+constexpr int kLanes = 16;     // lanes scanning one channel: a warp scans two channels side by side
+constexpr int kWarps = kChannels * kLanes / MSV_GROUP;
 constexpr int kThreads = kWarps * MSV_GROUP;
-constexpr int kPerWarp = kChannels / kWarps;  // channels a warp scans side by side (independent chains)
-constexpr int kItems = 4;                     // tokens per lane: one 16-byte shared-memory read per array
-constexpr int kTile = MSV_GROUP * kItems;
-constexpr int kRow = kTile + 4;  // padded rows: the transposing stores hit fewer banks; rows stay 16-byte aligned
+constexpr int kItems = 8;  // tokens per lane
+constexpr int kTile = kLanes * kItems;
+// Shared rows are indexed by tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at 8l + 4(l/4), which
+// puts the 8 lanes of one read phase on 8 distinct bank groups; the extra 4 floats of row padding make the
+// transposing stores of 16 channels land on different banks.
+__device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
+constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
 constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
+constexpr float kLog2e = 1.4426950408889634f;
 
 template <typename T, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_scan_params p) {
@@ -38,8 +46,8 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     __shared__ float sA[kChannels][kScanMaxState];
     __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
 
-    const int lane = threadIdx.x % MSV_GROUP;
-    const int warp = threadIdx.x / MSV_GROUP;
+    const int lane = threadIdx.x % kLanes;  // position along time within the channel's half-warp
+    const int sc_scan = threadIdx.x / kLanes;  // the channel this thread scans
     const int d0 = blockIdx.x * kChannels;
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
@@ -49,7 +57,7 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
         const int c = i / N, n = i - c * N;
         const bool in = d0 + c < p.dim;
-        sA[c][n] = in ? p.A[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
+        sA[c][n] = in ? p.A[static_cast<int64_t>(d0 + c) * N + n] * kLog2e : 0.0f;
         sCarry[c][n] = in ? state[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
     }
 
@@ -91,78 +99,70 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
                 v = (s_active && t0 + tt < L) ? v : 0.0f;
-                sDt[sc][tt] = v;
-                sDtu[sc][tt] = v * xu[k];
+                sDt[sc][tpos(tt)] = v;
+                sDtu[sc][tpos(tt)] = v * xu[k];
                 const int i = threadIdx.x + k * kThreads;
                 const int bt = i / N, bn = i - bt * N;
                 if (i < kTile * N) {
-                    sB[bn][bt] = vb[k];
-                    sC[bn][bt] = vc[k];
+                    sB[bn][tpos(bt)] = vb[k];
+                    sC[bn][tpos(bt)] = vc[k];
                 }
             }
         }
         __syncthreads();
 
         {
-            float dt[kPerWarp][kItems], dtu[kPerWarp][kItems], y[kPerWarp][kItems];
+            const int c = sc_scan;
+            const int base = tpos(lane * kItems);  // the lane's 8 tokens: two 16-byte runs, base and base + 4
+            float dt[kItems], dtu[kItems], y[kItems];
+            auto read8 = [&](const float* row, float (&v)[kItems]) {
+                const float4 lo = *reinterpret_cast<const float4*>(row + base);
+                const float4 hi = *reinterpret_cast<const float4*>(row + base + 4);
+                v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
+            };
+            read8(sDt[c], dt);
+            read8(sDtu[c], dtu);
 #pragma unroll
-            for (int j = 0; j < kPerWarp; ++j) {
-                const int c = warp + j * kWarps;
-                const float4 a4 = *reinterpret_cast<const float4*>(&sDt[c][lane * kItems]);
-                const float4 b4 = *reinterpret_cast<const float4*>(&sDtu[c][lane * kItems]);
-                dt[j][0] = a4.x, dt[j][1] = a4.y, dt[j][2] = a4.z, dt[j][3] = a4.w;
-                dtu[j][0] = b4.x, dtu[j][1] = b4.y, dtu[j][2] = b4.z, dtu[j][3] = b4.w;
-#pragma unroll
-                for (int i = 0; i < kItems; ++i) y[j][i] = 0.0f;
-            }
+            for (int i = 0; i < kItems; ++i) y[i] = 0.0f;
             for (int n = 0; n < N; ++n) {
-                const float4 b4 = *reinterpret_cast<const float4*>(&sB[n][lane * kItems]);
-                const float4 c4 = *reinterpret_cast<const float4*>(&sC[n][lane * kItems]);
-                const float Bv[kItems] = {b4.x, b4.y, b4.z, b4.w};
-                const float Cv[kItems] = {c4.x, c4.y, c4.z, c4.w};
+                float Bv[kItems], Cv[kItems];
+                read8(sB[n], Bv);
+                read8(sC[n], Cv);
+                const float An = sA[c][n];
+                float a[kItems], bb[kItems];
+                float ga = 1.0f, gb = 0.0f;  // this lane's tokens composed
 #pragma unroll
-                for (int j = 0; j < kPerWarp; ++j) {
-                    const int c = warp + j * kWarps;
-                    const float An = sA[c][n];
-                    float a[kItems], bb[kItems];
-                    float ga = 1.0f, gb = 0.0f;  // this lane's tokens composed
-#pragma unroll
-                    for (int i = 0; i < kItems; ++i) {
-                        a[i] = __expf(dt[j][i] * An);
-                        bb[i] = dtu[j][i] * Bv[i];
-                        gb = a[i] * gb + bb[i];
-                        ga *= a[i];
-                    }
-                    // Inclusive scan over the lanes (earlier tokens on lower lanes).
-#pragma unroll
-                    for (int off = 1; off < MSV_GROUP; off *= 2) {
-                        const float pa = __shfl_up_sync(0xffffffffu, ga, off, MSV_GROUP);
-                        const float pb = __shfl_up_sync(0xffffffffu, gb, off, MSV_GROUP);
-                        if (lane >= off) {
-                            gb = ga * pb + gb;
-                            ga *= pa;
-                        }
-                    }
-                    float ea = __shfl_up_sync(0xffffffffu, ga, 1, MSV_GROUP);
-                    float eb = __shfl_up_sync(0xffffffffu, gb, 1, MSV_GROUP);
-                    if (lane == 0) ea = 1.0f, eb = 0.0f;
-                    const float carry = sCarry[c][n];
-                    float h = ea * carry + eb;
-#pragma unroll
-                    for (int i = 0; i < kItems; ++i) {
-                        h = a[i] * h + bb[i];
-                        y[j][i] += Cv[i] * h;
-                    }
-                    // Every lane has read the carry before the shuffle returns; then one lane replaces it.
-                    const float last = __shfl_sync(0xffffffffu, h, MSV_GROUP - 1, MSV_GROUP);
-                    if (lane == 0) sCarry[c][n] = last;
+                for (int i = 0; i < kItems; ++i) {
+                    a[i] = msv_exp2(dt[i] * An);
+                    bb[i] = dtu[i] * Bv[i];
+                    gb = a[i] * gb + bb[i];
+                    ga *= a[i];
                 }
-            }
+                // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
 #pragma unroll
-            for (int j = 0; j < kPerWarp; ++j) {
-                const int c = warp + j * kWarps;
-                *reinterpret_cast<float4*>(&sDtu[c][lane * kItems]) = make_float4(y[j][0], y[j][1], y[j][2], y[j][3]);
+                for (int off = 1; off < kLanes; off *= 2) {
+                    const float pa = __shfl_up_sync(0xffffffffu, ga, off, kLanes);
+                    const float pb = __shfl_up_sync(0xffffffffu, gb, off, kLanes);
+                    if (lane >= off) {
+                        gb = ga * pb + gb;
+                        ga *= pa;
+                    }
+                }
+                float ea = __shfl_up_sync(0xffffffffu, ga, 1, kLanes);
+                float eb = __shfl_up_sync(0xffffffffu, gb, 1, kLanes);
+                if (lane == 0) ea = 1.0f, eb = 0.0f;
+                float h = ea * sCarry[c][n] + eb;
+#pragma unroll
+                for (int i = 0; i < kItems; ++i) {
+                    h = a[i] * h + bb[i];
+                    y[i] += Cv[i] * h;
+                }
+                // Every lane has read the carry before the shuffle returns; then one lane replaces it.
+                const float last = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);
+                if (lane == 0) sCarry[c][n] = last;
             }
+            *reinterpret_cast<float4*>(&sDtu[c][base]) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(&sDtu[c][base + 4]) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
@@ -179,7 +179,7 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
             for (int k = 0; k < kStage; ++k) {
                 const int tt = st0 + k * kRowsPerPass;
                 if (s_active && t0 + tt < L) {
-                    float v = sDtu[sc][tt] + Dd * xu[k];
+                    float v = sDtu[sc][tpos(tt)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
                     out[static_cast<int64_t>(t0 + tt) * p.out_row_stride] = from_float<T>(v);
                 }

@@ -71,10 +71,10 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
 // a shuffle group. Each thread owns the same state slice (n0 .. n0 + kVec) of kUnroll channels kThreads / group
 // apart and issues all their state loads first: the loads wait on slot_idx and then on device memory, so the
 // bytes in flight per thread, not arithmetic, set the speed. Every thread reaches the shuffles (no early return).
-constexpr int kUnroll = 4;
+constexpr int kUnroll = 2;
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads, 4) state_update_vec_kernel(const msv_state_update_params p, int group) {
+__global__ void __launch_bounds__(kThreads, 6) state_update_vec_kernel(const msv_state_update_params p, int group) {
     using Raw = typename StateVec<S>::Raw;
     constexpr int V = StateVec<S>::kVec;
     const int64_t b = blockIdx.y;
@@ -120,9 +120,10 @@ __global__ void __launch_bounds__(kThreads, 4) state_update_vec_kernel(const msv
             float v = dt[u] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
+            const float vl = v * 1.4426950408889634f;  // exp(v A) = 2^(v log2(e) A)
 #pragma unroll
             for (int k = 0; k < V; ++k) {
-                h[k] = __expf(v * A[k]) * h[k] + dtx * Bv[k];
+                h[k] = msv_exp2(vl * A[k]) * h[k] + dtx * Bv[k];
                 y += Cv[k] * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
             }
             StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
