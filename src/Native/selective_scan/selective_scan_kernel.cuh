@@ -35,6 +35,7 @@ constexpr int kTile = kLanes * kItems;
 __device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
 constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
 constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
+static_assert(kChannels == kScanMaxState, "B/C staging maps channel columns onto states");
 constexpr float kLog2e = 1.4426950408889634f;
 
 template <typename T, bool kHasZ, bool kSoftplus>
@@ -73,39 +74,37 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + sd;
     const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + sd : nullptr;
     T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + sd;
-    const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride;
-    const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride;
+    const bool bc_active = sc < N;  // kChannels == kScanMaxState: column sc is also state sc of B and C
+    const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride + sc;
+    const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride + sc;
 
     for (int t0 = 0; t0 < L; t0 += kTile) {
         __syncthreads();  // the previous tile's output pass is done with the shared arrays
         {
-            // Every load of the stage is issued before any is used.
+            // Every load of the stage is issued before any is used. Thread (row st0 + 16k, column sc) stages u and
+            // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
             float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
+            const int64_t r0 = t0 + st0;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int t = t0 + st0 + k * kRowsPerPass;
-                const bool in = s_active && t < L;
-                xu[k] = in ? load(u, static_cast<int64_t>(t) * p.u_row_stride) : 0.0f;
-                xd[k] = in ? load(delta, static_cast<int64_t>(t) * p.delta_row_stride) : 0.0f;
-                const int i = threadIdx.x + k * kThreads;  // B/C element (row i / N, state i % N)
-                const int bt = i / N, bn = i - bt * N;
-                const bool bin = i < kTile * N && t0 + bt < L;
-                vb[k] = bin ? load(Bm, static_cast<int64_t>(t0 + bt) * p.B_row_stride + bn) : 0.0f;
-                vc[k] = bin ? load(Cm, static_cast<int64_t>(t0 + bt) * p.C_row_stride + bn) : 0.0f;
+                const int64_t t = r0 + k * kRowsPerPass;
+                const bool in = t < L;
+                xu[k] = (s_active && in) ? load(u, t * p.u_row_stride) : 0.0f;
+                xd[k] = (s_active && in) ? load(delta, t * p.delta_row_stride) : 0.0f;
+                vb[k] = (bc_active && in) ? load(Bm, t * p.B_row_stride) : 0.0f;
+                vc[k] = (bc_active && in) ? load(Cm, t * p.C_row_stride) : 0.0f;
             }
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = st0 + k * kRowsPerPass;
+                const int tt = tpos(st0 + k * kRowsPerPass);
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
-                v = (s_active && t0 + tt < L) ? v : 0.0f;
-                sDt[sc][tpos(tt)] = v;
-                sDtu[sc][tpos(tt)] = v * xu[k];
-                const int i = threadIdx.x + k * kThreads;
-                const int bt = i / N, bn = i - bt * N;
-                if (i < kTile * N) {
-                    sB[bn][tpos(bt)] = vb[k];
-                    sC[bn][tpos(bt)] = vc[k];
+                v = (s_active && r0 + k * kRowsPerPass < L) ? v : 0.0f;
+                sDt[sc][tt] = v;
+                sDtu[sc][tt] = v * xu[k];
+                if (sc < N) {
+                    sB[sc][tt] = vb[k];
+                    sC[sc][tt] = vc[k];
                 }
             }
         }
