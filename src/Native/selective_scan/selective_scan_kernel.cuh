@@ -74,6 +74,9 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + sd;
     const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + sd : nullptr;
     T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + sd;
+    const int64_t step_u = kRowsPerPass * p.u_row_stride, step_d = kRowsPerPass * p.delta_row_stride;
+    const int64_t step_b = kRowsPerPass * p.B_row_stride, step_c = kRowsPerPass * p.C_row_stride;
+    const int64_t step_z = kRowsPerPass * p.z_row_stride;
     const bool bc_active = sc < N;  // kChannels == kScanMaxState: column sc is also state sc of B and C
     const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride + sc;
     const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride + sc;
@@ -85,14 +88,19 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
             // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
             float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
             const int64_t r0 = t0 + st0;
+            // Row pointers advanced by precomputed steps: 64-bit index products per load cost more than the loads.
+            const T* pu = u + r0 * p.u_row_stride;
+            const T* pd = delta + r0 * p.delta_row_stride;
+            const T* pb = Bm + r0 * p.B_row_stride;
+            const T* pc = Cm + r0 * p.C_row_stride;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int64_t t = r0 + k * kRowsPerPass;
-                const bool in = t < L;
-                xu[k] = (s_active && in) ? load(u, t * p.u_row_stride) : 0.0f;
-                xd[k] = (s_active && in) ? load(delta, t * p.delta_row_stride) : 0.0f;
-                vb[k] = (bc_active && in) ? load(Bm, t * p.B_row_stride) : 0.0f;
-                vc[k] = (bc_active && in) ? load(Cm, t * p.C_row_stride) : 0.0f;
+                const bool in = r0 + k * kRowsPerPass < L;
+                xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
+                xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
+                vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
+                vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                pu += step_u, pd += step_d, pb += step_b, pc += step_c;
             }
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
@@ -167,21 +175,28 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
 
         {
             float xu[kStage], xz[kStage];
+            const int64_t r0 = t0 + st0;
+            const T* pu = u + r0 * p.u_row_stride;
+            const T* pz = kHasZ ? z + r0 * p.z_row_stride : nullptr;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int t = t0 + st0 + k * kRowsPerPass;
-                const bool in = s_active && t < L;
-                xu[k] = in ? load(u, static_cast<int64_t>(t) * p.u_row_stride) : 0.0f;  // again: L2-hot
-                xz[k] = (kHasZ && in) ? load(z, static_cast<int64_t>(t) * p.z_row_stride) : 0.0f;
+                const bool in = s_active && r0 + k * kRowsPerPass < L;
+                xu[k] = in ? to_float(*pu) : 0.0f;  // again: L2-hot
+                xz[k] = (kHasZ && in) ? to_float(*pz) : 0.0f;
+                pu += step_u;
+                if (kHasZ) pz += step_z;
             }
+            T* po = out + r0 * p.out_row_stride;
+            const int64_t step_o = kRowsPerPass * p.out_row_stride;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
                 const int tt = st0 + k * kRowsPerPass;
                 if (s_active && t0 + tt < L) {
                     float v = sDtu[sc][tpos(tt)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
-                    out[static_cast<int64_t>(t0 + tt) * p.out_row_stride] = from_float<T>(v);
+                    *po = from_float<T>(v);
                 }
+                po += step_o;
             }
         }
     }

@@ -69,12 +69,13 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
 
 // `group` = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never straddle
 // a shuffle group. Each thread owns the same state slice (n0 .. n0 + kVec) of kUnroll channels kThreads / group
-// apart and issues all their state loads first: the loads wait on slot_idx and then on device memory, so the
-// bytes in flight per thread, not arithmetic, set the speed. Every thread reaches the shuffles (no early return).
-constexpr int kUnroll = 2;
+// apart and issues their loads first. kUnroll = 1 measured best on the H200 (docs/gpu-kernels.md): 2 and 4
+// raised the registers and cut occupancy more than they added bytes in flight. Every thread reaches the
+// shuffles (no early return).
+constexpr int kUnroll = 1;
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads, 6) state_update_vec_kernel(const msv_state_update_params p, int group) {
+__global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
     using Raw = typename StateVec<S>::Raw;
     constexpr int V = StateVec<S>::kVec;
     const int64_t b = blockIdx.y;
