@@ -22,7 +22,7 @@ constexpr size_t kRotateBytes = size_t(256) << 20;  // sets until the working se
 struct Device {
     void* p = nullptr;
     explicit Device(size_t bytes) { cuda_ok(cudaMalloc(&p, bytes), "cudaMalloc"); }
-    ~Device() { cudaFree(p); }
+    ~Device() { (void)cudaFree(p); }
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 };
@@ -64,8 +64,8 @@ double median_ms(const std::function<void(int)>& run, int samples = 11, int warm
         cuda_ok(cudaEventElapsedTime(&t, a, b), "elapsed");
         ms.push_back(t / kBatch);
     }
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
+    (void)cudaEventDestroy(a);
+    (void)cudaEventDestroy(b);
     std::sort(ms.begin(), ms.end());
     return ms[ms.size() / 2];
 }

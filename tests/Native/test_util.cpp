@@ -83,7 +83,7 @@ Buffer::Buffer(msv_dtype dtype, size_t count) : dtype_(dtype), host_(count) {
     cuda_ok(cudaMalloc(&device_, std::max<size_t>(count, 1) * dtype_size(dtype)), "cudaMalloc");
 }
 
-Buffer::~Buffer() { cudaFree(device_); }
+Buffer::~Buffer() { (void)cudaFree(device_); }
 
 void Buffer::normal(std::mt19937& rng, float mean, float stddev) {
     std::normal_distribution<float> dist(mean, stddev);
@@ -189,6 +189,6 @@ DeviceInts::DeviceInts(const std::vector<int32_t>& values) {
     cuda_ok(cudaMemcpy(device_, values.data(), values.size() * 4, cudaMemcpyHostToDevice), "cudaMemcpy H2D");
 }
 
-DeviceInts::~DeviceInts() { cudaFree(device_); }
+DeviceInts::~DeviceInts() { (void)cudaFree(device_); }
 
 }  // namespace msv::test

@@ -96,7 +96,7 @@ private:
 class Stream {
 public:
     Stream() { cuda_ok(cudaStreamCreate(&stream_), "cudaStreamCreate"); }
-    ~Stream() { cudaStreamDestroy(stream_); }
+    ~Stream() { (void)cudaStreamDestroy(stream_); }
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
     void* handle() const { return static_cast<void*>(stream_); }

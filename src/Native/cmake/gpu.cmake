@@ -8,10 +8,13 @@
 # HIP: CMake's HIP language when a ROCm clang is found; otherwise configure with -DCMAKE_CXX_COMPILER=hipcc and
 # the kernels are compiled as C++ with `-x hip` (what Debian's hipcc package supports).
 
+# A family without GPU kernels (its <family>_{fp32,fp16,bf16}.cu absent) is answered by gpu/gpu_backend.cpp alone.
 set(MSV_GPU_SOURCES)
 foreach(family IN LISTS MSV_FAMILIES)
   foreach(dt fp32 fp16 bf16)
-    list(APPEND MSV_GPU_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/${family}/${family}_${dt}.cu)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${family}/${family}_${dt}.cu)
+      list(APPEND MSV_GPU_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/${family}/${family}_${dt}.cu)
+    endif()
   endforeach()
 endforeach()
 set(MSV_GPU_HOST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gpu/gpu_backend.cpp)

@@ -10,6 +10,13 @@
 
 #include <string>
 
+// msv_linear (main's CPU decode path) has no GPU kernel: GPU builds use the vendor BLAS and answer UNSUPPORTED.
+// The header test keeps this file building on trees that predate the linear family.
+#if __has_include("linear/linear.h")
+#include "linear/linear.h"
+#define MSV_HAS_LINEAR 1
+#endif
+
 #if defined(MSV_HIP)
 extern "C" MSV_API const char* msv_backend_name(void) { return "hip"; }
 #else
@@ -74,5 +81,11 @@ msv_status rmsnorm_residual(const msv_rmsnorm_params& p, void* stream) {
     return by_dtype(p.dtype, p, stream, launch_rmsnorm_residual<MSV_F32>, launch_rmsnorm_residual<MSV_F16>,
                     launch_rmsnorm_residual<MSV_BF16>);
 }
+
+#if defined(MSV_HAS_LINEAR)
+msv_status linear(const msv_linear_params&, void*) {
+    return unsupported("msv_linear", "GPU backends have no linear kernel (use the vendor BLAS)");
+}
+#endif
 
 }  // namespace msv::backend
