@@ -6,7 +6,8 @@
 #   cmake -S src/Native -B build/hip  -DMSV_BACKEND=hip  [-DMSV_HIP_ARCHITECTURES="gfx90a;gfx942;gfx1100"]
 #
 # HIP: CMake's HIP language when a ROCm clang is found; otherwise configure with -DCMAKE_CXX_COMPILER=hipcc and
-# the kernels are compiled as C++ with `-x hip` (what Debian's hipcc package supports).
+# the kernels are compiled as C++ with `-x hip`. Debian 12's ROCm 5.2 needs the hipcc route: CMake 3.25 looks for
+# hip-lang-config.cmake under /usr/lib/cmake, where Debian installs it under /usr/lib/x86_64-linux-gnu/cmake.
 
 # A family without GPU kernels (its <family>_{fp32,fp16,bf16}.cu absent) is answered by gpu/gpu_backend.cpp alone.
 set(MSV_GPU_SOURCES)
@@ -49,6 +50,10 @@ elseif(MSV_BACKEND STREQUAL "hip")
       list(APPEND msv_offload --offload-arch=${arch})
     endforeach()
     set_source_files_properties(${MSV_GPU_SOURCES} PROPERTIES LANGUAGE CXX COMPILE_OPTIONS "-x;hip;${msv_offload}")
+    # hipcc compiles every .cpp as HIP (host and device) unless told otherwise; the reference and API sources are
+    # plain host C++ (and x86-only constructs there, such as function multiversioning, fail for the GPU target).
+    target_compile_options(mambaserve_ref PRIVATE -x c++)
+    set_source_files_properties(${MSV_API_SOURCES} ${MSV_GPU_HOST_SOURCES} PROPERTIES COMPILE_OPTIONS "-x;c++")
     add_library(mambaserve_hip SHARED ${MSV_API_SOURCES} ${MSV_GPU_HOST_SOURCES} ${MSV_GPU_SOURCES})
     target_link_options(mambaserve_hip PRIVATE ${msv_offload})
   else()
