@@ -1,0 +1,153 @@
+// GPU causal depthwise conv1d with conv state (msv_conv1d_params): a chunk (fwd) and one token (update).
+//
+// The input of channel d is the sequence seq = [conv_state[d, 0..W-2], x[0..L-1, d]] (W = width); token t's
+// output is bias + sum_k weight[d, k] * seq[t + k], and the new state is seq[L .. L+W-2]. The state is read and
+// written in place, so every thread that reads a channel's state and the one that writes it are in one block:
+// all reads happen before a __syncthreads, the write after it.
+//
+// fwd: a block is 32 channels (lane = channel, so each token row is one coalesced segment) x kWarps slices of
+// the chunk; a thread walks its slice with the last W inputs in registers, so the sequence dimension is parallel
+// too and no input is loaded more than W times.
+#pragma once
+
+#include "gpu/check.h"
+#include "gpu/dtype.cuh"
+#include "gpu/launch.h"
+
+namespace msv::gpu {
+namespace conv {
+
+constexpr int kWarps = 8;
+constexpr int kThreads = kWarps * MSV_GROUP;
+constexpr int kUpdateThreads = 256;
+
+// seq[j] for j < W-1 lives in the register array `init`: pick it with compile-time indices only (a run-time index
+// would move the array to local memory).
+template <int S>
+__device__ __forceinline__ float pick(const float (&init)[S], int j) {
+    float v = 0.0f;
+#pragma unroll
+    for (int q = 0; q < S; ++q)
+        if (q == j) v = init[q];
+    return v;
+}
+
+template <typename T, int W, bool kSilu>
+__global__ void __launch_bounds__(kThreads) conv_fwd_kernel(const msv_conv1d_params p) {
+    constexpr int S = W - 1;
+    const int lane = threadIdx.x % MSV_GROUP;
+    const int warp = threadIdx.x / MSV_GROUP;
+    const int d = blockIdx.x * MSV_GROUP + lane;
+    const int64_t b = blockIdx.y;
+    const bool active = d < p.dim;
+    const int L = p.seqlen;
+
+    float* st = p.conv_state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * S;
+    const T* x = static_cast<const T*>(p.x) + b * p.x_batch_stride + d;
+    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + d;
+
+    float init[S], w[W];
+#pragma unroll
+    for (int k = 0; k < S; ++k) init[k] = active ? st[k] : 0.0f;
+#pragma unroll
+    for (int k = 0; k < W; ++k) w[k] = active ? p.weight[static_cast<int64_t>(d) * W + k] : 0.0f;
+    const float bias = (active && p.bias) ? p.bias[d] : 0.0f;
+    __syncthreads();  // every read of the old state is done before the new one is written below
+
+    const auto seq = [&](int j) {
+        return j < S ? pick(init, j) : load(x, static_cast<int64_t>(j - S) * p.x_row_stride);
+    };
+
+    const int slice = (L + kWarps - 1) / kWarps;
+    const int t_begin = warp * slice;
+    const int t_end = min(L, t_begin + slice);
+    if (active && t_begin < t_end) {
+        float win[W];
+#pragma unroll
+        for (int k = 0; k < S; ++k) win[k] = seq(t_begin + k);
+#pragma unroll 4
+        for (int t = t_begin; t < t_end; ++t) {
+            win[S] = load(x, static_cast<int64_t>(t) * p.x_row_stride);
+            float acc = bias;
+#pragma unroll
+            for (int k = 0; k < W; ++k) acc += w[k] * win[k];
+            if (kSilu) acc = silu(acc);
+            out[static_cast<int64_t>(t) * p.out_row_stride] = from_float<T>(acc);
+#pragma unroll
+            for (int k = 0; k < S; ++k) win[k] = win[k + 1];
+        }
+    }
+    if (active && warp == 0) {
+#pragma unroll
+        for (int i = 0; i < S; ++i) st[i] = seq(L + i);
+    }
+}
+
+// One token: one thread per (entry, channel) reads the W-1 state values and x, writes out and the shifted state.
+template <typename T, int W, bool kSilu>
+__global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_conv1d_params p) {
+    constexpr int S = W - 1;
+    const int d = blockIdx.x * kUpdateThreads + threadIdx.x;
+    const int64_t b = blockIdx.y;
+    if (d >= p.dim) return;
+    float* st = p.conv_state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * S;
+    float win[W];
+#pragma unroll
+    for (int k = 0; k < S; ++k) win[k] = st[k];
+    win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
+    const float* w = p.weight + static_cast<int64_t>(d) * W;
+    float acc = p.bias ? p.bias[d] : 0.0f;
+#pragma unroll
+    for (int k = 0; k < W; ++k) acc += w[k] * win[k];
+    if (kSilu) acc = silu(acc);
+    static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(acc);
+#pragma unroll
+    for (int k = 0; k < S; ++k) st[k] = win[k + 1];
+}
+
+template <typename T, int W>
+void launch_fwd(const msv_conv1d_params& p, cudaStream_t stream) {
+    const dim3 grid((p.dim + MSV_GROUP - 1) / MSV_GROUP, p.batch);
+    if (p.silu)
+        conv_fwd_kernel<T, W, true><<<grid, kThreads, 0, stream>>>(p);
+    else
+        conv_fwd_kernel<T, W, false><<<grid, kThreads, 0, stream>>>(p);
+}
+
+template <typename T, int W>
+void launch_update(const msv_conv1d_params& p, cudaStream_t stream) {
+    const dim3 grid((p.dim + kUpdateThreads - 1) / kUpdateThreads, p.batch);
+    if (p.silu)
+        conv_update_kernel<T, W, true><<<grid, kUpdateThreads, 0, stream>>>(p);
+    else
+        conv_update_kernel<T, W, false><<<grid, kUpdateThreads, 0, stream>>>(p);
+}
+
+}  // namespace conv
+
+// Width is checked to be 2..4 by gpu_backend.cpp.
+template <msv_dtype DT>
+msv_status launch_causal_conv1d_fwd(const msv_conv1d_params& p, void* stream) {
+    using T = typename storage<DT>::type;
+    const auto s = static_cast<cudaStream_t>(stream);
+    switch (p.width) {
+        case 2: conv::launch_fwd<T, 2>(p, s); break;
+        case 3: conv::launch_fwd<T, 3>(p, s); break;
+        default: conv::launch_fwd<T, 4>(p, s); break;
+    }
+    return check_launch("msv_causal_conv1d_fwd");
+}
+
+template <msv_dtype DT>
+msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream) {
+    using T = typename storage<DT>::type;
+    const auto s = static_cast<cudaStream_t>(stream);
+    switch (p.width) {
+        case 2: conv::launch_update<T, 2>(p, s); break;
+        case 3: conv::launch_update<T, 3>(p, s); break;
+        default: conv::launch_update<T, 4>(p, s); break;
+    }
+    return check_launch("msv_causal_conv1d_update");
+}
+
+}  // namespace msv::gpu

@@ -1,0 +1,59 @@
+// One kernel source for CUDA and ROCm: kernels are written against CUDA's names, and the HIP build (gpu.cmake
+// defines MSV_HIP) maps each name used here to its HIP twin, as ggml-cuda's vendors/hip.h does. Keep this the
+// only place that knows which vendor it is; add a mapping here rather than an #ifdef in a kernel.
+//
+// Warp size: CDNA GPUs (gfx90a, gfx942) run 64-wide wavefronts, RDNA (gfx1100) and NVIDIA 32-wide. Kernels use
+// MSV_GROUP (32) lanes as their unit of cooperation and pass it as the shuffle width, which is correct on both.
+#pragma once
+
+#if defined(MSV_HIP)
+#include <hip/hip_fp16.h>
+#include <hip/hip_runtime.h>
+
+#define cudaDeviceProp hipDeviceProp_t
+#define cudaDeviceSynchronize hipDeviceSynchronize
+#define cudaError_t hipError_t
+#define cudaEventCreate hipEventCreate
+#define cudaEventDestroy hipEventDestroy
+#define cudaEventElapsedTime hipEventElapsedTime
+#define cudaEventRecord hipEventRecord
+#define cudaEventSynchronize hipEventSynchronize
+#define cudaEvent_t hipEvent_t
+#define cudaFree hipFree
+#define cudaGetDeviceProperties hipGetDeviceProperties
+#define cudaGetErrorString hipGetErrorString
+#define cudaGetLastError hipGetLastError
+#define cudaMalloc hipMalloc
+#define cudaMemcpy hipMemcpy
+#define cudaMemcpyAsync hipMemcpyAsync
+#define cudaMemcpyDeviceToDevice hipMemcpyDeviceToDevice
+#define cudaMemcpyDeviceToHost hipMemcpyDeviceToHost
+#define cudaMemcpyHostToDevice hipMemcpyHostToDevice
+#define cudaMemset hipMemset
+#define cudaStreamCreate hipStreamCreate
+#define cudaStreamDestroy hipStreamDestroy
+#define cudaStreamSynchronize hipStreamSynchronize
+#define cudaStream_t hipStream_t
+#define cudaSuccess hipSuccess
+// HIP's shuffles take no member mask (and ROCm before 6.2 has no *_sync forms).
+#define __shfl_sync(mask, var, src_lane, width) __shfl(var, src_lane, width)
+#define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
+#define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
+#define MSV_VENDOR_NAME "hip"
+// 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up.
+__device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
+#else
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#define MSV_VENDOR_NAME "cuda"
+// 2^x on the special-function unit, denormal results flushed: one MUFU.EX2, where exp2f/__expf add a denormal
+// fix-up around it. The scan evaluates one per (token, channel, state), so this is its hottest instruction.
+__device__ __forceinline__ float msv_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+#endif
+
+// Lanes that cooperate through shuffles: a CUDA warp, half a CDNA wavefront.
+#define MSV_GROUP 32

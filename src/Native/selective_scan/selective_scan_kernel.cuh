@@ -1,0 +1,232 @@
+// GPU selective scan over a chunk (msv_scan_params in mambaserve.h), one source for CUDA and HIP.
+//
+// A block owns one batch entry and kChannels adjacent channels, and walks the chunk in tiles of kTile tokens.
+// Per tile: (1) all threads load the tile's u, delta (and B, C rows) with coalesced row reads (activations are
+// token-major), apply softplus, and store dt and dt*u transposed in shared memory, channel-major; (2) each
+// half-warp (kLanes lanes) scans one channel with lanes along time: lane l owns kItems consecutive tokens,
+// reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a
+// shuffle scan over the kLanes lanes gives each lane the pair of the tokens before it, and the state carried
+// from the previous tile (shared memory, per channel and state) turns that into the lane's starting h; the lane
+// replays its tokens for h_t and y_t;
+// (3) the block writes y rows back coalesced, adding D u and the silu(z) gate. exp(dt A) is computed once per
+// (token, state), as one exp2 with A pre-scaled by log2(e); there are three barriers per tile and none inside the
+// state loop. The work per token and state is ~7 instructions plus the scan's share (~1/kItems of ~40), and the
+// kernel is bound by instruction issue, so kItems is as large as the registers allow.
+//
+// Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0).
+#pragma once
+
+#include "gpu/check.h"
+#include "gpu/dtype.cuh"
+#include "gpu/launch.h"
+
+namespace msv::gpu {
+namespace scan {
+
+constexpr int kChannels = 16;  // per block: 32 bytes of a bf16 row, one memory sector
+constexpr int kLanes = 16;     // lanes scanning one channel: a warp scans two channels side by side
+constexpr int kWarps = kChannels * kLanes / MSV_GROUP;
+constexpr int kThreads = kWarps * MSV_GROUP;
+constexpr int kItems = 8;  // tokens per lane
+constexpr int kTile = kLanes * kItems;
+// Shared rows are indexed by tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at 8l + 4(l/4), which
+// puts the 8 lanes of one read phase on 8 distinct bank groups; the extra 4 floats of row padding make the
+// transposing stores of 16 channels land on different banks.
+__device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
+constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
+constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
+static_assert(kChannels == kScanMaxState, "B/C staging maps channel columns onto states");
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <typename T, bool kHasZ, bool kSoftplus>
+__global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_scan_params p) {
+    __shared__ __align__(16) float sDt[kChannels][kRow];
+    __shared__ __align__(16) float sDtu[kChannels][kRow];  // dt * u, then y once the channel is scanned
+    __shared__ __align__(16) float sB[kScanMaxState][kRow];
+    __shared__ __align__(16) float sC[kScanMaxState][kRow];
+    __shared__ float sA[kChannels][kScanMaxState];
+    __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
+
+    const int lane = threadIdx.x % kLanes;  // position along time within the channel's half-warp
+    const int sc_scan = threadIdx.x / kLanes;  // the channel this thread scans
+    const int d0 = blockIdx.x * kChannels;
+    const int64_t b = blockIdx.y;
+    const int N = p.dstate;
+    const int L = p.seqlen;
+    float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
+
+    for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
+        const int c = i / N, n = i - c * N;
+        const bool in = d0 + c < p.dim;
+        sA[c][n] = in ? p.A[static_cast<int64_t>(d0 + c) * N + n] * kLog2e : 0.0f;
+        sCarry[c][n] = in ? state[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
+    }
+
+    // Staging role: thread handles channel sc of rows st0 + k * kRowsPerPass.
+    constexpr int kRowsPerPass = kThreads / kChannels;
+    const int sc = threadIdx.x % kChannels;
+    const int st0 = threadIdx.x / kChannels;
+    const int sd = d0 + sc;
+    const bool s_active = sd < p.dim;
+    const float bias = (s_active && p.dt_bias) ? p.dt_bias[sd] : 0.0f;
+    const float Dd = (s_active && p.D) ? p.D[sd] : 0.0f;
+    const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + sd;
+    const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + sd;
+    const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + sd : nullptr;
+    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + sd;
+    const int64_t step_u = kRowsPerPass * p.u_row_stride, step_d = kRowsPerPass * p.delta_row_stride;
+    const int64_t step_b = kRowsPerPass * p.B_row_stride, step_c = kRowsPerPass * p.C_row_stride;
+    const int64_t step_z = kRowsPerPass * p.z_row_stride;
+    const bool bc_active = sc < N;  // kChannels == kScanMaxState: column sc is also state sc of B and C
+    const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride + sc;
+    const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride + sc;
+
+    for (int t0 = 0; t0 < L; t0 += kTile) {
+        __syncthreads();  // the previous tile's output pass is done with the shared arrays
+        {
+            // Every load of the stage is issued before any is used. Thread (row st0 + 16k, column sc) stages u and
+            // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
+            float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
+            const int64_t r0 = t0 + st0;
+            // Row pointers advanced by precomputed steps: 64-bit index products per load cost more than the loads.
+            const T* pu = u + r0 * p.u_row_stride;
+            const T* pd = delta + r0 * p.delta_row_stride;
+            const T* pb = Bm + r0 * p.B_row_stride;
+            const T* pc = Cm + r0 * p.C_row_stride;
+#pragma unroll
+            for (int k = 0; k < kStage; ++k) {
+                const bool in = r0 + k * kRowsPerPass < L;
+                xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
+                xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
+                vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
+                vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                pu += step_u, pd += step_d, pb += step_b, pc += step_c;
+            }
+#pragma unroll
+            for (int k = 0; k < kStage; ++k) {
+                const int tt = tpos(st0 + k * kRowsPerPass);
+                float v = xd[k] + bias;
+                if (kSoftplus) v = softplus(v);
+                v = (s_active && r0 + k * kRowsPerPass < L) ? v : 0.0f;
+                sDt[sc][tt] = v;
+                sDtu[sc][tt] = v * xu[k];
+                if (sc < N) {
+                    sB[sc][tt] = vb[k];
+                    sC[sc][tt] = vc[k];
+                }
+            }
+        }
+        __syncthreads();
+
+        {
+            const int c = sc_scan;
+            const int base = tpos(lane * kItems);  // the lane's 8 tokens: two 16-byte runs, base and base + 4
+            float dt[kItems], dtu[kItems], y[kItems];
+            auto read8 = [&](const float* row, float (&v)[kItems]) {
+                const float4 lo = *reinterpret_cast<const float4*>(row + base);
+                const float4 hi = *reinterpret_cast<const float4*>(row + base + 4);
+                v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
+            };
+            read8(sDt[c], dt);
+            read8(sDtu[c], dtu);
+#pragma unroll
+            for (int i = 0; i < kItems; ++i) y[i] = 0.0f;
+            for (int n = 0; n < N; ++n) {
+                float Bv[kItems], Cv[kItems];
+                read8(sB[n], Bv);
+                read8(sC[n], Cv);
+                const float An = sA[c][n];
+                float a[kItems], bb[kItems];
+                float ga = 1.0f, gb = 0.0f;  // this lane's tokens composed
+#pragma unroll
+                for (int i = 0; i < kItems; ++i) {
+                    a[i] = msv_exp2(dt[i] * An);
+                    bb[i] = dtu[i] * Bv[i];
+                    gb = a[i] * gb + bb[i];
+                    ga *= a[i];
+                }
+                // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
+#pragma unroll
+                for (int off = 1; off < kLanes; off *= 2) {
+                    const float pa = __shfl_up_sync(0xffffffffu, ga, off, kLanes);
+                    const float pb = __shfl_up_sync(0xffffffffu, gb, off, kLanes);
+                    if (lane >= off) {
+                        gb = ga * pb + gb;
+                        ga *= pa;
+                    }
+                }
+                float ea = __shfl_up_sync(0xffffffffu, ga, 1, kLanes);
+                float eb = __shfl_up_sync(0xffffffffu, gb, 1, kLanes);
+                if (lane == 0) ea = 1.0f, eb = 0.0f;
+                float h = ea * sCarry[c][n] + eb;
+#pragma unroll
+                for (int i = 0; i < kItems; ++i) {
+                    h = a[i] * h + bb[i];
+                    y[i] += Cv[i] * h;
+                }
+                // Every lane has read the carry before the shuffle returns; then one lane replaces it.
+                const float last = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);
+                if (lane == 0) sCarry[c][n] = last;
+            }
+            *reinterpret_cast<float4*>(&sDtu[c][base]) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(&sDtu[c][base + 4]) = make_float4(y[4], y[5], y[6], y[7]);
+        }
+        __syncthreads();
+
+        {
+            float xu[kStage], xz[kStage];
+            const int64_t r0 = t0 + st0;
+            const T* pu = u + r0 * p.u_row_stride;
+            const T* pz = kHasZ ? z + r0 * p.z_row_stride : nullptr;
+#pragma unroll
+            for (int k = 0; k < kStage; ++k) {
+                const bool in = s_active && r0 + k * kRowsPerPass < L;
+                xu[k] = in ? to_float(*pu) : 0.0f;  // again: L2-hot
+                xz[k] = (kHasZ && in) ? to_float(*pz) : 0.0f;
+                pu += step_u;
+                if (kHasZ) pz += step_z;
+            }
+            T* po = out + r0 * p.out_row_stride;
+            const int64_t step_o = kRowsPerPass * p.out_row_stride;
+#pragma unroll
+            for (int k = 0; k < kStage; ++k) {
+                const int tt = st0 + k * kRowsPerPass;
+                if (s_active && t0 + tt < L) {
+                    float v = sDtu[sc][tpos(tt)] + Dd * xu[k];
+                    if (kHasZ) v *= silu(xz[k]);
+                    *po = from_float<T>(v);
+                }
+                po += step_o;
+            }
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
+        const int c = i / N, n = i - c * N;
+        if (d0 + c < p.dim) state[static_cast<int64_t>(d0 + c) * N + n] = sCarry[c][n];
+    }
+}
+
+template <typename T, bool kHasZ>
+void launch(const msv_scan_params& p, cudaStream_t stream) {
+    const dim3 grid((p.dim + kChannels - 1) / kChannels, p.batch);
+    if (p.delta_softplus)
+        selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p);
+    else
+        selective_scan_kernel<T, kHasZ, false><<<grid, kThreads, 0, stream>>>(p);
+}
+
+}  // namespace scan
+
+template <msv_dtype DT>
+msv_status launch_selective_scan_fwd(const msv_scan_params& p, void* stream) {
+    using T = typename storage<DT>::type;
+    const auto s = static_cast<cudaStream_t>(stream);
+    if (p.z)
+        scan::launch<T, true>(p, s);
+    else
+        scan::launch<T, false>(p, s);
+    return check_launch("msv_selective_scan_fwd");
+}
+
+}  // namespace msv::gpu

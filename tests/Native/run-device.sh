@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One call on the lent GPU machine: build (CMake, or plain nvcc if CMake fails), run the GoogleTest suite, the
+# bench and the PyTorch peer baselines, then a compute-sanitizer pass over a few shapes. Run from the staged
+# folder (src/Native/scripts/stage-device.sh); logs go to $OUT. Prints a short summary last.
+set -u
+cd "$(dirname "$0")"
+OUT=${OUT:-/tmp/msv-out}
+mkdir -p "$OUT"
+{ nvidia-smi; nvcc --version; cmake --version; command -v ninja; nproc; } > "$OUT/env.txt" 2>&1
+build=/tmp/msv-build
+bin=$build/mambaserve_gpu_tests
+t0=$(date +%s)
+gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
+if ! { cmake -S tests/Native -B $build "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+         -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+       && cmake --build $build -j "$(nproc)"; } > "$OUT/build.log" 2>&1; then
+  echo "cmake build failed; plain nvcc build" >> "$OUT/build.log"
+  obj=/tmp/msv-obj; mkdir -p $obj
+  inc=(-Isrc/Native/include -Isrc/Native -Igoogletest/googletest/include -Igoogletest/googletest)
+  srcs=$(ls src/Native/*/*_ref.cpp src/Native/*/*_api.cpp src/Native/common/error.cpp src/Native/gpu/*.cpp \
+         src/Native/*/*_fp32.cu src/Native/*/*_fp16.cu src/Native/*/*_bf16.cu tests/Native/*.cpp \
+         googletest/googletest/src/gtest-all.cc)
+  printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
+    'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \
+    >> "$OUT/build.log" 2>&1
+  mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread >> "$OUT/build.log" 2>&1
+fi
+echo "build_s=$(( $(date +%s) - t0 ))" >> "$OUT/build.log"
+# Registers, shared memory and spills of the kernels, for the notes.
+nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v -Isrc/Native/include -Isrc/Native -c \
+  src/Native/selective_scan/selective_scan_bf16.cu -o /tmp/scan.o > "$OUT/ptxas.txt" 2>&1
+nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v -Isrc/Native/include -Isrc/Native -c \
+  src/Native/selective_state_update/selective_state_update_bf16.cu -o /tmp/ssu.o >> "$OUT/ptxas.txt" 2>&1
+
+if [[ -x $bin ]]; then
+  timeout 300 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
+  timeout 120 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
+fi
+if [[ -n "${PROFILE:-}" && -x $bin ]]; then
+  cuobjdump --dump-sass /tmp/scan.o > "$OUT/scan.sass" 2>&1
+  sections=(--section SpeedOfLight --section WarpStateStats --section SchedulerStats --section Occupancy
+            --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section LaunchStats)
+  MSV_BENCH_FILTER=scan_bf16_b16 timeout 150 ncu --clock-control none -k regex:selective_scan_kernel -c 1 \
+    "${sections[@]}" $bin --bench > "$OUT/ncu.txt" 2>&1
+  MSV_BENCH_FILTER=state_update_bf16_statef32_b256 timeout 100 ncu --clock-control none -k regex:state_update -c 1 \
+    "${sections[@]}" $bin --bench >> "$OUT/ncu.txt" 2>&1
+fi
+if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
+  timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1
+  timeout 150 python3 peer_pytorch.py decode --dims 2.8b --batches 1,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
+fi
+if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
+  timeout 120 compute-sanitizer --tool memcheck $bin \
+    --gtest_filter='*b33*L7*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*' > "$OUT/sanitizer.log" 2>&1
+  echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
+fi
+echo "== build"; tail -3 "$OUT/build.log"
+echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|FAILED  \]" "$OUT/tests.log" | head -40
+echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null; tail -2 "$OUT/bench.log"
+echo "== peer"; cat "$OUT/peer.log" 2>/dev/null | tail -6
+echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null
