@@ -49,7 +49,9 @@ void update_channel(const msv_state_update_params& p, int64_t b, int d) {
 template <typename S>
 void update_all(const msv_state_update_params& p) {
     const int64_t total = static_cast<int64_t>(p.batch) * p.dim;
-#pragma omp parallel for schedule(static) if (total * p.dstate >= kParallelMinWork)
+    // Each state element costs an exp, several times a multiply-add, so a quarter of the usual work already pays
+    // for waking the team (mamba-130m decode at batch 1: 1536 x 16 states per layer).
+#pragma omp parallel for schedule(static) if (total * p.dstate >= kParallelMinWork / 4)
     for (int64_t i = 0; i < total; ++i) update_channel<S>(p, i / p.dim, static_cast<int>(i % p.dim));
 }
 

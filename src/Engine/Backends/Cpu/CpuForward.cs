@@ -33,31 +33,8 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         }
         var final = AddAndNorm(previousOut, residual, weights.NormF);
         var head = allLogits ? final : final.narrow(0, rows - 1, 1);
-        var result = Linear(head, weights.LmHead, null);
+        var result = weights.LmHeadLinear.Apply(head, allLogits ? rows : 1);
         new ReadOnlySpan<float>((void*)result.DataPointer(), checked((int)result.numel())).CopyTo(logits);
-    }
-
-    /// <summary>
-    /// Rows at or below this use the native small-batch linear, which streams each weight once at memory bandwidth
-    /// (decode); more rows (prefill) are compute-bound and go to libtorch's GEMM.
-    /// </summary>
-    internal const int NativeLinearMaxRows = 16;
-
-    /// <summary>x W^T + bias as a contiguous [rows, out] tensor; x contiguous [rows, in].</summary>
-    private static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
-    {
-        var rows = x.shape[0];
-        if (rows > NativeLinearMaxRows) return nn.functional.linear(x, weight, bias).contiguous();
-        var output = empty(rows, weight.shape[0], dtype: ScalarType.Float32);
-        var p = new MsvLinearParams
-        {
-            Rows = (int)rows, InFeatures = (int)weight.shape[1], OutFeatures = (int)weight.shape[0],
-            X = x.DataPointer(), XRowStride = weight.shape[1],
-            Weight = weight.DataPointer(), Bias = bias?.DataPointer() ?? 0,
-            Out = output.DataPointer(), OutRowStride = weight.shape[0],
-        };
-        CpuKernels.Linear(in p);
-        return output;
     }
 
     /// <summary>residual += x (fp32); returns rmsnorm(residual) * weight.</summary>
@@ -81,14 +58,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
     {
         int rows = (int)normed.shape[0], di = config.DInner, r = config.DtRank;
         var batch = slotIdx.Length;
-        var xz = Linear(normed, w.InProj, w.InProjBias);                                  // [rows, 2*Di]: x | z
+        var xz = w.InProjLinear.Apply(normed, rows);                                     // [rows, 2*Di]: x | z
         var xc = empty(rows, di, dtype: ScalarType.Float32);
         var xzBase = (float*)xz.DataPointer();
         fixed (int* slots = slotIdx)
         {
             Conv(l, w, xzBase, xc, slots, batch, seqLen);
-            var xdbl = Linear(xc, w.XProj, null);                                          // [rows, R + 2N]: dt | B | C
-            var dt = Linear(xdbl.narrow(1, 0, r).contiguous(), w.DtProj, null);            // [rows, Di], bias added in the scan
+            var xdbl = w.XProjLinear.Apply(xc, rows);                                      // [rows, R + 2N]: dt | B | C
+            var dt = w.DtProjLinear.Apply(xdbl.narrow(1, 0, r).contiguous(), rows);       // [rows, Di], bias added in the scan
             var y = empty(rows, di, dtype: ScalarType.Float32);
             var xdblBase = (float*)xdbl.DataPointer();
             // One token per sequence (decode, or a one-token prefill) is the in-place state update; a chunk is a scan.
@@ -96,7 +73,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
                 StateUpdate(l, w, xc, dt, xdblBase, xzBase, y, slots, batch);
             else
                 Scan(l, w, xc, dt, xdblBase, xzBase, y, scan!, seqLen);
-            return Linear(y, w.OutProj, w.OutProjBias);
+            return w.OutProjLinear.Apply(y, rows);
         }
     }
 

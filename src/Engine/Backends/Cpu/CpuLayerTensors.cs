@@ -25,7 +25,16 @@ internal sealed class CpuLayerTensors : IDisposable
         D = Fp32(w.D, c.DInner);
         OutProj = Fp32(w.OutProj, c.DModel, c.DInner);
         OutProjBias = w.OutProjBias is null ? null : Fp32(w.OutProjBias, c.DModel);
+        InProjLinear = new CpuLinear(InProj, InProjBias);
+        XProjLinear = new CpuLinear(XProj, null);
+        DtProjLinear = new CpuLinear(DtProj, null); // dt_proj's bias is added inside the scan, with the softplus
+        OutProjLinear = new CpuLinear(OutProj, OutProjBias);
     }
+
+    public CpuLinear InProjLinear { get; }
+    public CpuLinear XProjLinear { get; }
+    public CpuLinear DtProjLinear { get; }
+    public CpuLinear OutProjLinear { get; }
 
     public Tensor Norm { get; }
     public Tensor InProj { get; }

@@ -14,12 +14,14 @@ internal sealed class CpuWeights : IDisposable
         LmHead = ReferenceEquals(weights.LmHead, weights.Embedding)
             ? Embedding
             : CpuLayerTensors.Fp32(weights.LmHead, config.VocabSize, config.DModel);
+        LmHeadLinear = new CpuLinear(LmHead, null);
     }
 
     public Tensor Embedding { get; }
     public IReadOnlyList<CpuLayerTensors> Layers { get; }
     public Tensor NormF { get; }
     public Tensor LmHead { get; }
+    public CpuLinear LmHeadLinear { get; }
 
     public void Dispose()
     {
