@@ -33,4 +33,7 @@ public static class TelemetryNames
     public const string PrefixCacheLookups = "mambaserve.prefix_cache.lookups";
     public const string EngineStepDuration = "mambaserve.engine.step.duration";
     public const string Tokens = "mambaserve.tokens";
+
+    // Server-side project metrics.
+    public const string RequestsAborted = "mambaserve.requests.aborted";
 }

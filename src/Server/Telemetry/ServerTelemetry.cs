@@ -14,7 +14,7 @@ public sealed class ServerTelemetry
     public const string ActivitySourceName = "MambaServe.Server";
 
     /// <summary>Requests whose client went away (or that were cancelled) before they finished.</summary>
-    public const string RequestsAborted = "mambaserve.requests.aborted";
+    public const string RequestsAborted = TelemetryNames.RequestsAborted;
 
     // Bucket bounds from the GenAI semantic conventions' advice (seconds).
     private static readonly double[] s_latencyBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
