@@ -31,6 +31,19 @@ public sealed class EngineLoopTests
         return list;
     }
 
+    /// <summary>Makes every prefill signal <c>Entered</c> and block until <c>Release</c> is set.</summary>
+    private static (ManualResetEventSlim Entered, ManualResetEventSlim Release) HoldPrefills(FakeModelRunner runner)
+    {
+        var entered = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        runner.OnPrefill = () =>
+        {
+            entered.Set();
+            release.Wait(Ct);
+        };
+        return (entered, release);
+    }
+
     private static void WaitUntil(Func<bool> condition)
     {
         Assert.True(SpinWait.SpinUntil(condition, Patience), "condition not reached");
@@ -59,13 +72,9 @@ public sealed class EngineLoopTests
     {
         var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingRequests = 1, PrefixCacheMaxBytes = 0 };
         var (loop, runner, _) = Build(options, slots: 1);
-        using var entered = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        runner.OnPrefill = () =>
-        {
-            entered.Set();
-            release.Wait(Ct);
-        };
+        var (entered, release) = HoldPrefills(runner);
+        using var _ = entered;
+        using var __ = release;
         loop.Start();
 
         var running = loop.GenerateAsync(Request(RandomPrompt(4), maxTokens: 2), Ct);
@@ -84,13 +93,9 @@ public sealed class EngineLoopTests
     {
         var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingPromptTokens = 10, PrefixCacheMaxBytes = 0 };
         var (loop, runner, _) = Build(options, slots: 1);
-        using var entered = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        runner.OnPrefill = () =>
-        {
-            entered.Set();
-            release.Wait(Ct);
-        };
+        var (entered, release) = HoldPrefills(runner);
+        using var _ = entered;
+        using var __ = release;
         loop.Start();
 
         var running = loop.GenerateAsync(Request(RandomPrompt(10), maxTokens: 1), Ct);

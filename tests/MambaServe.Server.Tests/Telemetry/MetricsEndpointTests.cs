@@ -30,17 +30,7 @@ public sealed class MetricsEndpointTests
         var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
-        using var cts = new CancellationTokenSource();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
-        {
-            Content = new StringContent("""{"prompt":"Hello","max_tokens":5,"stream":true}""", Encoding.UTF8, "application/json"),
-        };
-
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        await engine.FirstUpdateSent;
-        await cts.CancelAsync();
-        response.Dispose();
-        await engine.Aborted.WaitAsync(TimeSpan.FromMinutes(1));
+        await StreamDisconnect.StartThenDisconnectAsync(client, engine);
 
         var text = await ScrapeUntilAsync(client, "mambaserve_requests_aborted_total");
         Assert.Contains("error_type=\"aborted\"", text);

@@ -83,21 +83,10 @@ public sealed class CompletionsStreamingTests
         var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
-        using var cts = new CancellationTokenSource();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
-        {
-            Content = new StringContent("""{"prompt":"Hello","max_tokens":5,"stream":true}""", Encoding.UTF8, "application/json"),
-        };
 
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        var stream = await response.Content.ReadAsStreamAsync(cts.Token);
-        await engine.FirstUpdateSent;
-        await cts.CancelAsync();
-        response.Dispose();
+        await StreamDisconnect.StartThenDisconnectAsync(client, engine);
 
-        await engine.Aborted.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(0, engine.CompletedRequests);
-        await stream.DisposeAsync();
     }
 
     [Fact]
