@@ -73,9 +73,14 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
 // raised the registers and cut occupancy more than they added bytes in flight. Every thread reaches the
 // shuffles (no early return).
 constexpr int kUnroll = 1;
+// Blocks per SM the compiler must fit: 8 caps the registers at 32, so that a full SM (64 warps) keeps one 16-byte
+// state load per thread in flight (35 registers allowed only 6 blocks: 25% fewer bytes in flight).
+#ifndef MSV_SSU_MIN_BLOCKS
+#define MSV_SSU_MIN_BLOCKS 8
+#endif
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
+__global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int group) {
     using Raw = typename StateVec<S>::Raw;
     constexpr int V = StateVec<S>::kVec;
     const int64_t b = blockIdx.y;
