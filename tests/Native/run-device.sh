@@ -39,10 +39,13 @@ ptxas "" "" >> "$OUT/build.log" 2>&1
 cp /tmp/selective_scan_bf16.o /tmp/scan.o
 # VARIANT_FLAGS: a second build of the same tree with other compile-time settings (e.g. -DMSV_SCAN_MIN_BLOCKS=3),
 # benched against the first on the target shapes, interleaved A B A B, for an A/B within one call.
-if [[ -n "${VARIANT_FLAGS:-}" ]]; then
-  { cmake -S tests/Native -B $build-b "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+# VARIANT_DIR: the variant is another staged tree (e.g. the previous commit) instead, built with VARIANT_FLAGS if set.
+vdir=${VARIANT_DIR:-$PWD}
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
+  { cmake -S $vdir/tests/Native -B $build-b "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
       -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-      -DCMAKE_CUDA_FLAGS="$VARIANT_FLAGS" && cmake --build $build-b -j "$(nproc)"; ptxas "$VARIANT_FLAGS" _b; } \
+      -DCMAKE_CUDA_FLAGS="${VARIANT_FLAGS:-}" && cmake --build $build-b -j "$(nproc)"
+    (cd $vdir && ptxas "${VARIANT_FLAGS:-}" _b); } \
     >> "$OUT/build.log" 2>&1
 fi
 
@@ -50,7 +53,7 @@ if [[ -x $bin ]]; then
   timeout 150 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
   timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
 fi
-if [[ -n "${VARIANT_FLAGS:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
   for rep in 1 2; do
     for v in A B; do
       b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests
@@ -59,7 +62,7 @@ if [[ -n "${VARIANT_FLAGS:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]];
       done
     done
   done > "$OUT/variants.log"
-  echo "variant B = $VARIANT_FLAGS" >> "$OUT/variants.log"
+  echo "variant B = ${VARIANT_DIR:-this tree} ${VARIANT_FLAGS:-}" >> "$OUT/variants.log"
   cat "$OUT/variants.log" >> "$OUT/bench.log"; rm "$OUT/variants.log"
 fi
 if [[ -n "${PROFILE:-}" && -x $bin ]]; then

@@ -185,18 +185,21 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
                         ga *= pa;
                     }
                 }
-                float ea = __shfl_up_sync(0xffffffffu, ga, 1, kLanes);
-                float eb = __shfl_up_sync(0xffffffffu, gb, 1, kLanes);
-                if (lane == 0) ea = 1.0f, eb = 0.0f;
-                float h = ea * sCarry[c][n] + eb;
+                // (ga, gb) now compose the tile's tokens up to the lane's last, so the state after them is
+                // ga h0 + gb (h0: the carried state), and the lane below's end state is this lane's start: one
+                // shuffle of h instead of two of the exclusive (ga, gb), and none to broadcast the carry.
+                const float carry = sCarry[c][n];
+                const float h_end = ga * carry + gb;
+                float h = __shfl_up_sync(0xffffffffu, h_end, 1, kLanes);
+                if (lane == 0) h = carry;
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     h = a[i] * h + bb[i];
                     y[i] += Cv[i] * h;
                 }
-                // Every lane has read the carry before the shuffle returns; then one lane replaces it.
-                const float last = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);
-                if (lane == 0) sCarry[c][n] = last;
+                // Every lane read the carry before the shuffle above could return (h_end depends on it); the last
+                // lane's end state is the next tile's carry.
+                if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
             *reinterpret_cast<float4*>(&sDtu[c][base]) = make_float4(y[0], y[1], y[2], y[3]);
             *reinterpret_cast<float4*>(&sDtu[c][base + 4]) = make_float4(y[4], y[5], y[6], y[7]);
