@@ -6,14 +6,15 @@ set -u
 cd "$(dirname "$0")"
 OUT=${OUT:-/tmp/msv-out}
 mkdir -p "$OUT"
-{ nvidia-smi; nvcc --version; cmake --version; command -v ninja; nproc; } > "$OUT/env.txt" 2>&1
+# At most 8 files come back from $OUT: environment, build and ptxas reports share build.log.
+{ nvidia-smi; nvcc --version; cmake --version; command -v ninja; nproc; } > "$OUT/build.log" 2>&1
 build=/tmp/msv-build
 bin=$build/mambaserve_gpu_tests
 t0=$(date +%s)
 gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
 if ! { cmake -S tests/Native -B $build "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
          -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-       && cmake --build $build -j "$(nproc)"; } > "$OUT/build.log" 2>&1; then
+       && cmake --build $build -j "$(nproc)"; } >> "$OUT/build.log" 2>&1; then
   echo "cmake build failed; plain nvcc build" >> "$OUT/build.log"
   obj=/tmp/msv-obj; mkdir -p $obj
   inc=(-Isrc/Native/include -Isrc/Native -Igoogletest/googletest/include -Igoogletest/googletest)
@@ -27,14 +28,42 @@ if ! { cmake -S tests/Native -B $build "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BU
 fi
 echo "build_s=$(( $(date +%s) - t0 ))" >> "$OUT/build.log"
 # Registers, shared memory and spills of the kernels, for the notes.
-nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v -Isrc/Native/include -Isrc/Native -c \
-  src/Native/selective_scan/selective_scan_bf16.cu -o /tmp/scan.o > "$OUT/ptxas.txt" 2>&1
-nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v -Isrc/Native/include -Isrc/Native -c \
-  src/Native/selective_state_update/selective_state_update_bf16.cu -o /tmp/ssu.o >> "$OUT/ptxas.txt" 2>&1
+ptxas() {  # $1: extra flags
+  for f in selective_scan/selective_scan_bf16 selective_state_update/selective_state_update_bf16; do
+    echo "== ptxas $f $1"
+    nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v $1 -Isrc/Native/include -Isrc/Native -c \
+      src/Native/$f.cu -o /tmp/$(basename $f)$2.o 2>&1 | grep -E "Function properties|registers|spill"
+  done
+}
+ptxas "" "" >> "$OUT/build.log" 2>&1
+cp /tmp/selective_scan_bf16.o /tmp/scan.o
+# VARIANT_FLAGS: a second build of the same tree with other compile-time settings (e.g. -DMSV_SCAN_MIN_BLOCKS=3),
+# benched against the first on the target shapes, interleaved A B A B, for an A/B within one call.
+# VARIANT_DIR: the variant is another staged tree (e.g. the previous commit) instead, built with VARIANT_FLAGS if set.
+vdir=${VARIANT_DIR:-$PWD}
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
+  { cmake -S $vdir/tests/Native -B $build-b "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+      -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+      -DCMAKE_CUDA_FLAGS="${VARIANT_FLAGS:-}" && cmake --build $build-b -j "$(nproc)"
+    (cd $vdir && ptxas "${VARIANT_FLAGS:-}" _b); } \
+    >> "$OUT/build.log" 2>&1
+fi
 
 if [[ -x $bin ]]; then
-  timeout 300 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
-  timeout 120 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
+  timeout 150 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
+  timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
+fi
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
+  for rep in 1 2; do
+    for v in A B; do
+      b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests
+      for f in scan_bf16_b16 state_update_bf16_statef32_b256; do
+        MSV_BENCH_FILTER=$f timeout 60 $b --bench 2>&1 | grep -E "\"what\":\"(copy_d2d_2048|$f)" | sed "s/^/variant=$v /"
+      done
+    done
+  done > "$OUT/variants.log"
+  echo "variant B = ${VARIANT_DIR:-this tree} ${VARIANT_FLAGS:-}" >> "$OUT/variants.log"
+  cat "$OUT/variants.log" >> "$OUT/bench.log"; rm "$OUT/variants.log"
 fi
 if [[ -n "${PROFILE:-}" && -x $bin ]]; then
   cuobjdump --dump-sass /tmp/scan.o > "$OUT/scan.sass" 2>&1
@@ -47,15 +76,17 @@ if [[ -n "${PROFILE:-}" && -x $bin ]]; then
 fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1
-  timeout 150 python3 peer_pytorch.py decode --dims 2.8b --batches 1,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
+  [[ -z "${SKIP_DECODE:-}" ]] && \
+    timeout 150 python3 peer_pytorch.py decode --dims 2.8b --batches 1,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
 fi
 if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
   timeout 120 compute-sanitizer --tool memcheck $bin \
-    --gtest_filter='*b33*L7*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*' > "$OUT/sanitizer.log" 2>&1
+    --gtest_filter='*b33*L7*:*b33*n16_L1000*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*' > "$OUT/sanitizer.log" 2>&1
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi
-echo "== build"; tail -3 "$OUT/build.log"
+echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.log" | head -12
 echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|FAILED  \]" "$OUT/tests.log" | head -40
-echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null; tail -2 "$OUT/bench.log"
+echo "== ptxas"; grep -A2 "selective_scan_kernelINS0_4bf16ELb1ELb1E\|state_update_vec_kernelINS0_4bf16EfLb1ELb1E" "$OUT/build.log" | grep -v "^--"
+echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== peer"; cat "$OUT/peer.log" 2>/dev/null | tail -6
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null

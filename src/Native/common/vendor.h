@@ -40,12 +40,21 @@
 #define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
 #define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
 #define MSV_VENDOR_NAME "hip"
+// The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
+template <typename F> inline void msv_prefer_shared_memory(F*) {}
 // 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up.
 __device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
 #else
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #define MSV_VENDOR_NAME "cuda"
+// Hint that kernel f wants the largest shared-memory carveout (so that its occupancy is bounded by registers,
+// not by the L1 / shared split the driver picks). A hint only: an error is cleared, not reported.
+template <typename F> inline void msv_prefer_shared_memory(F* f) {
+    if (cudaFuncSetAttribute(f, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared) !=
+        cudaSuccess)
+        (void)cudaGetLastError();
+}
 // 2^x on the special-function unit, denormal results flushed: one MUFU.EX2, where exp2f/__expf add a denormal
 // fix-up around it. The scan evaluates one per (token, channel, state), so this is its hottest instruction.
 __device__ __forceinline__ float msv_exp2(float x) {

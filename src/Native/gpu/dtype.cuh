@@ -38,11 +38,14 @@ template <typename T> __device__ __forceinline__ float load(const T* p, int64_t 
 
 // softplus(x) = log1p(e^x), with log1p(e) = log(u) * e / (u - 1) for u = 1 + e (Goldberg's trick: a few ulps
 // from the fast log and divide, where the library log1pf costs ~10x as many instructions, mostly in branches).
+// Branch-free: all three cases are computed and selected (the unused ones may be inf or NaN), which the
+// scan's staging runs for every (token, channel) without the jumps a branch around the exp costs.
 __device__ __forceinline__ float softplus(float x) {
-    if (x > 20.0f) return x;
     const float e = __expf(x);
     const float u = 1.0f + e;
-    return u == 1.0f ? e : __logf(u) * __fdividef(e, u - 1.0f);
+    const float g = __logf(u) * __fdividef(e, u - 1.0f);
+    const float small = u == 1.0f ? e : g;
+    return x > 20.0f ? x : small;
 }
 // __fdividef: 1 + e^-x overflows to inf only where x / inf = -0 is the right limit.
 __device__ __forceinline__ float silu(float x) { return __fdividef(x, 1.0f + __expf(-x)); }

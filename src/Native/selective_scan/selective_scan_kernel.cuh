@@ -37,9 +37,24 @@ constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
 constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
 static_assert(kChannels == kScanMaxState, "B/C staging maps channel columns onto states");
 constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kRowsPerPass = kThreads / kChannels;  // staging: rows st0 + k * kRowsPerPass of each tile
+static_assert(kRowsPerPass == 16 && kTile % 32 == 0, "srow() below assumes 16-row passes");
+// tpos(st0 + 16 k) for st0 < 16, with the k-dependent part a compile-time constant in unrolled loops.
+__device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerPass + 4 * (k >> 1); }
+
+// Blocks per SM the compiler must fit (registers <= 65536 / (kThreads * this)): 4 caps them at 64.
+#ifndef MSV_SCAN_MIN_BLOCKS
+#define MSV_SCAN_MIN_BLOCKS 4
+#endif
+
+// Compile-time choice between the bounds-checked staging (last tile, partial channel block, dstate < 16) and
+// the unchecked one that every other tile takes: the checks cost more instructions than the loads themselves.
+template <bool B> struct Guard {
+    static constexpr bool value = B;
+};
 
 template <typename T, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_scan_params p) {
+__global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_kernel(const msv_scan_params p) {
     __shared__ __align__(16) float sDt[kChannels][kRow];
     __shared__ __align__(16) float sDtu[kChannels][kRow];  // dt * u, then y once the channel is scanned
     __shared__ __align__(16) float sB[kScanMaxState][kRow];
@@ -63,7 +78,6 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     }
 
     // Staging role: thread handles channel sc of rows st0 + k * kRowsPerPass.
-    constexpr int kRowsPerPass = kThreads / kChannels;
     const int sc = threadIdx.x % kChannels;
     const int st0 = threadIdx.x / kChannels;
     const int sd = d0 + sc;
@@ -80,12 +94,18 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
     const bool bc_active = sc < N;  // kChannels == kScanMaxState: column sc is also state sc of B and C
     const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride + sc;
     const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride + sc;
+    // Every channel of the block exists and B, C fill all 16 columns: tiles that end inside the chunk need no
+    // bounds checks at all.
+    const bool block_full = d0 + kChannels <= p.dim && N == kScanMaxState;
 
     for (int t0 = 0; t0 < L; t0 += kTile) {
         __syncthreads();  // the previous tile's output pass is done with the shared arrays
-        {
-            // Every load of the stage is issued before any is used. Thread (row st0 + 16k, column sc) stages u and
-            // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
+        const int rows_left = L - t0 - st0;  // this thread's row st0 + 16 k is in the chunk iff 16 k < rows_left
+        const bool full = block_full && t0 + kTile <= L;  // uniform over the block
+        // Every load of the stage is issued before any is used. Thread (row st0 + 16k, column sc) stages u and
+        // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
+        auto stage = [&](auto guard) {
+            constexpr bool kGuard = decltype(guard)::value;
             float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
             const int64_t r0 = t0 + st0;
             // Row pointers advanced by precomputed steps: 64-bit index products per load cost more than the loads.
@@ -95,27 +115,35 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
             const T* pc = Cm + r0 * p.C_row_stride;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const bool in = r0 + k * kRowsPerPass < L;
-                xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
-                xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
-                vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
-                vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                if (kGuard) {
+                    const bool in = k * kRowsPerPass < rows_left;
+                    xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
+                    xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
+                    vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
+                    vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                } else {
+                    xu[k] = to_float(*pu), xd[k] = to_float(*pd), vb[k] = to_float(*pb), vc[k] = to_float(*pc);
+                }
                 pu += step_u, pd += step_d, pb += step_b, pc += step_c;
             }
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = tpos(st0 + k * kRowsPerPass);
+                const int tt = srow(st0, k);
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
-                v = (s_active && r0 + k * kRowsPerPass < L) ? v : 0.0f;
+                if (kGuard) v = (s_active && k * kRowsPerPass < rows_left) ? v : 0.0f;
                 sDt[sc][tt] = v;
                 sDtu[sc][tt] = v * xu[k];
-                if (sc < N) {
+                if (!kGuard || sc < N) {
                     sB[sc][tt] = vb[k];
                     sC[sc][tt] = vc[k];
                 }
             }
-        }
+        };
+        if (full)
+            stage(Guard<false>{});
+        else
+            stage(Guard<true>{});
         __syncthreads();
 
         {
@@ -129,21 +157,23 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
             };
             read8(sDt[c], dt);
             read8(sDtu[c], dtu);
+            // The product of the lane's a_i = 2^(dt_i A) is 2^(A sum dt_i): one exp per state instead of kItems
+            // multiplies.
+            float sdt = 0.0f;
 #pragma unroll
-            for (int i = 0; i < kItems; ++i) y[i] = 0.0f;
+            for (int i = 0; i < kItems; ++i) y[i] = 0.0f, sdt += dt[i];
             for (int n = 0; n < N; ++n) {
                 float Bv[kItems], Cv[kItems];
                 read8(sB[n], Bv);
                 read8(sC[n], Cv);
                 const float An = sA[c][n];
                 float a[kItems], bb[kItems];
-                float ga = 1.0f, gb = 0.0f;  // this lane's tokens composed
+                float ga = msv_exp2(sdt * An), gb = 0.0f;  // this lane's tokens composed
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     a[i] = msv_exp2(dt[i] * An);
                     bb[i] = dtu[i] * Bv[i];
                     gb = a[i] * gb + bb[i];
-                    ga *= a[i];
                 }
                 // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
 #pragma unroll
@@ -155,32 +185,36 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
                         ga *= pa;
                     }
                 }
-                float ea = __shfl_up_sync(0xffffffffu, ga, 1, kLanes);
-                float eb = __shfl_up_sync(0xffffffffu, gb, 1, kLanes);
-                if (lane == 0) ea = 1.0f, eb = 0.0f;
-                float h = ea * sCarry[c][n] + eb;
+                // (ga, gb) now compose the tile's tokens up to the lane's last, so the state after them is
+                // ga h0 + gb (h0: the carried state), and the lane below's end state is this lane's start: one
+                // shuffle of h instead of two of the exclusive (ga, gb), and none to broadcast the carry.
+                const float carry = sCarry[c][n];
+                const float h_end = ga * carry + gb;
+                float h = __shfl_up_sync(0xffffffffu, h_end, 1, kLanes);
+                if (lane == 0) h = carry;
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     h = a[i] * h + bb[i];
                     y[i] += Cv[i] * h;
                 }
-                // Every lane has read the carry before the shuffle returns; then one lane replaces it.
-                const float last = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);
-                if (lane == 0) sCarry[c][n] = last;
+                // Every lane read the carry before the shuffle above could return (h_end depends on it); the last
+                // lane's end state is the next tile's carry.
+                if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
             *reinterpret_cast<float4*>(&sDtu[c][base]) = make_float4(y[0], y[1], y[2], y[3]);
             *reinterpret_cast<float4*>(&sDtu[c][base + 4]) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
-        {
+        auto emit = [&](auto guard) {
+            constexpr bool kGuard = decltype(guard)::value;
             float xu[kStage], xz[kStage];
             const int64_t r0 = t0 + st0;
             const T* pu = u + r0 * p.u_row_stride;
             const T* pz = kHasZ ? z + r0 * p.z_row_stride : nullptr;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const bool in = s_active && r0 + k * kRowsPerPass < L;
+                const bool in = !kGuard || (s_active && k * kRowsPerPass < rows_left);
                 xu[k] = in ? to_float(*pu) : 0.0f;  // again: L2-hot
                 xz[k] = (kHasZ && in) ? to_float(*pz) : 0.0f;
                 pu += step_u;
@@ -190,15 +224,18 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
             const int64_t step_o = kRowsPerPass * p.out_row_stride;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = st0 + k * kRowsPerPass;
-                if (s_active && t0 + tt < L) {
-                    float v = sDtu[sc][tpos(tt)] + Dd * xu[k];
+                if (!kGuard || (s_active && k * kRowsPerPass < rows_left)) {
+                    float v = sDtu[sc][srow(st0, k)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
                     *po = from_float<T>(v);
                 }
                 po += step_o;
             }
-        }
+        };
+        if (full)
+            emit(Guard<false>{});
+        else
+            emit(Guard<true>{});
     }
     __syncthreads();
     for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
@@ -210,6 +247,10 @@ __global__ void __launch_bounds__(kThreads, 3) selective_scan_kernel(const msv_s
 template <typename T, bool kHasZ>
 void launch(const msv_scan_params& p, cudaStream_t stream) {
     const dim3 grid((p.dim + kChannels - 1) / kChannels, p.batch);
+    // MSV_SCAN_MIN_BLOCKS blocks of ~40 KB static shared memory each need more than the smallest carveout.
+    static const bool carveout = (msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, true>),
+                                  msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, false>), true);
+    (void)carveout;
     if (p.delta_softplus)
         selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p);
     else

@@ -67,24 +67,31 @@ __device__ __forceinline__ void write_out(const msv_state_update_params& p, int6
     static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(y);
 }
 
-// `group` = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never straddle
-// a shuffle group. Each thread owns the same state slice (n0 .. n0 + kVec) of kUnroll channels kThreads / group
-// apart and issues their loads first. kUnroll = 1 measured best on the H200 (docs/gpu-kernels.md): 2 and 4
+// `group` = 1 << lg = dstate / kVec adjacent threads per channel: a power of two <= MSV_GROUP, so groups never
+// straddle a shuffle group (passed as its log: a runtime divisor would make each % and / an integer division).
+// Each thread owns the same state slice (n0 .. n0 + kVec) of kUnroll channels kThreads / group apart and issues
+// their loads first. kUnroll = 1 measured best on the H200 (docs/gpu-kernels.md): 2 and 4
 // raised the registers and cut occupancy more than they added bytes in flight. Every thread reaches the
 // shuffles (no early return).
 constexpr int kUnroll = 1;
+// Blocks per SM the compiler must fit: 8 caps the registers at 32, so that a full SM (64 warps) keeps one 16-byte
+// state load per thread in flight (35 registers allowed only 6 blocks: 25% fewer bytes in flight).
+#ifndef MSV_SSU_MIN_BLOCKS
+#define MSV_SSU_MIN_BLOCKS 8
+#endif
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_state_update_params p, int group) {
+__global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
     using Raw = typename StateVec<S>::Raw;
     constexpr int V = StateVec<S>::kVec;
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
-    const int g = threadIdx.x % group;  // kThreads is a multiple of group: the same slice for every u
+    const int group = 1 << lg;
+    const int g = threadIdx.x & (group - 1);  // kThreads is a multiple of group: the same slice for every u
     const int n0 = g * V;
     const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + n0;
-    const int stride = kThreads / group;  // channels between a thread's consecutive u
-    const int dbase = blockIdx.x * kUnroll * stride + threadIdx.x / group;
+    const int stride = kThreads >> lg;  // channels between a thread's consecutive u
+    const int dbase = blockIdx.x * kUnroll * stride + static_cast<int>(threadIdx.x >> lg);
 
     Raw raw[kUnroll];
     float dt[kUnroll], x[kUnroll], zv[kUnroll];
@@ -129,7 +136,7 @@ __global__ void __launch_bounds__(kThreads) state_update_vec_kernel(const msv_st
             }
             StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
         }
-        for (int off = group / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
+        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
         if (act && g == 0) {
             if (p.D) y += p.D[d] * x[u];
             if (kHasZ) y *= silu(zv[u]);
@@ -181,7 +188,9 @@ void launch(const msv_state_update_params& p, cudaStream_t stream) {
     if (const int group = vector_group<S>(p); group > 0) {
         const int per_block = kThreads * kUnroll;
         const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
-        state_update_vec_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p, group);
+        int lg = 0;
+        while ((1 << lg) < group) ++lg;
+        state_update_vec_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p, lg);
     } else {
         const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
         state_update_scalar_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p);
