@@ -38,31 +38,47 @@ ptxas() {  # $1: extra flags
 ptxas "" "" >> "$OUT/build.log" 2>&1
 cp /tmp/selective_scan_bf16.o /tmp/scan.o
 # VARIANT_FLAGS: a second build of the same tree with other compile-time settings (e.g. -DMSV_SCAN_MIN_BLOCKS=3),
-# benched against the first on the target shapes, interleaved A B A B, for an A/B within one call.
+# benched against the first on the target shapes, interleaved A B A B, for an A/B within one call (variants are
+# built for sm_90 only, to save build time).
 # VARIANT_DIR: the variant is another staged tree (e.g. the previous commit) instead, built with VARIANT_FLAGS if set.
 vdir=${VARIANT_DIR:-$PWD}
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
   { cmake -S $vdir/tests/Native -B $build-b "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
       -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-      -DCMAKE_CUDA_FLAGS="${VARIANT_FLAGS:-}" && cmake --build $build-b -j "$(nproc)"
+      -DCMAKE_CUDA_FLAGS="${VARIANT_FLAGS:-}" -DMSV_CUDA_ARCHITECTURES=90 && cmake --build $build-b -j "$(nproc)"
     (cd $vdir && ptxas "${VARIANT_FLAGS:-}" _b); } \
     >> "$OUT/build.log" 2>&1
+fi
+# VARIANT_C_FLAGS: a third build of this tree (e.g. -DMSV_SCAN_STATE_UNROLL=2), benched A B C; its scan tests run
+# too (tests.log), so a variant that wins can become the default with its kernels checked.
+if [[ -n "${VARIANT_C_FLAGS:-}" ]]; then
+  { cmake -S tests/Native -B $build-c "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+      -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+      -DCMAKE_CUDA_FLAGS="$VARIANT_C_FLAGS" -DMSV_CUDA_ARCHITECTURES=90 && cmake --build $build-c -j "$(nproc)"
+    ptxas "$VARIANT_C_FLAGS" _c; } >> "$OUT/build.log" 2>&1
 fi
 
 if [[ -x $bin ]]; then
   timeout 150 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
+  if [[ -x $build-c/mambaserve_gpu_tests ]]; then
+    echo "== variant C ($VARIANT_C_FLAGS): scan tests" >> "$OUT/tests.log"
+    timeout 60 $build-c/mambaserve_gpu_tests --gtest_filter='*Scan*' >> "$OUT/tests.log" 2>&1
+    echo "tests_c_rc=$?" >> "$OUT/tests.log"
+  fi
   timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
 fi
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
   for rep in 1 2; do
-    for v in A B; do
-      b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests
+    for v in A B C; do
+      b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests; [[ $v == C ]] && b=$build-c/mambaserve_gpu_tests
+      [[ -x $b ]] || continue
       for f in scan_bf16_b16 state_update_bf16_statef32_b256; do
         MSV_BENCH_FILTER=$f timeout 60 $b --bench 2>&1 | grep -E "\"what\":\"(copy_d2d_2048|$f)" | sed "s/^/variant=$v /"
       done
     done
   done > "$OUT/variants.log"
-  echo "variant B = ${VARIANT_DIR:-this tree} ${VARIANT_FLAGS:-}" >> "$OUT/variants.log"
+  echo "variant B = ${VARIANT_DIR:-this tree} ${VARIANT_FLAGS:-}; variant C = this tree ${VARIANT_C_FLAGS:-}" \
+    >> "$OUT/variants.log"
   cat "$OUT/variants.log" >> "$OUT/bench.log"; rm "$OUT/variants.log"
 fi
 if [[ -n "${PROFILE:-}" && -x $bin ]]; then
@@ -85,8 +101,8 @@ if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi
 echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.log" | head -12
-echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|FAILED  \]" "$OUT/tests.log" | head -40
-echo "== ptxas"; grep -A2 "selective_scan_kernelINS0_4bf16ELb1ELb1E\|state_update_vec_kernelINS0_4bf16EfLb1ELb1E" "$OUT/build.log" | grep -v "^--"
+echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant" "$OUT/tests.log" | head -40
+echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== peer"; cat "$OUT/peer.log" 2>/dev/null | tail -6
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null

@@ -16,6 +16,8 @@
 // Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0).
 #pragma once
 
+#include <type_traits>
+
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
@@ -47,18 +49,46 @@ __device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerP
 #define MSV_SCAN_MIN_BLOCKS 4
 #endif
 
+// 1: with bf16 activations, B and C of a token travel through shared memory as their raw bits packed in one
+// 32-bit word (B high, C low), so a lane's 8 tokens of both are two 16-byte reads per state instead of four, and
+// staging stores one word instead of two; unpacking is one AND (B) and one shift (C) per token. Off by default:
+// run 10 measured it 3.3% slower (1.215 vs 1.177 ms at batch 16) although L1/TEX fell from 73% to 58%: the
+// unpacking and a spill inside the state loop (64-register cap) cost more than the shared-memory requests saved,
+// so that pipe was not what bounds the kernel (docs/gpu-kernels.md, run 10). Passes the tests either way.
+#ifndef MSV_SCAN_PACKED_BC
+#define MSV_SCAN_PACKED_BC 0
+#endif
+
+// State loop unrolled by this factor when > 1 (two states' exp, shuffle and replay chains interleaved, at the
+// price of registers under the 64-register cap); 1 leaves the loop as the compiler chooses. Run 10: 2 (with the
+// packed B/C) spilled 16/24 bytes and ran 1.23 ms against 1.18.
+#ifndef MSV_SCAN_STATE_UNROLL
+#define MSV_SCAN_STATE_UNROLL 1
+#endif
+#define MSV_SCAN_PRAGMA(x) _Pragma(#x)
+#define MSV_SCAN_UNROLL(n) MSV_SCAN_PRAGMA(unroll n)
+
 // Compile-time choice between the bounds-checked staging (last tile, partial channel block, dstate < 16) and
 // the unchecked one that every other tile takes: the checks cost more instructions than the loads themselves.
 template <bool B> struct Guard {
     static constexpr bool value = B;
 };
 
+// The raw bits of a bf16 B and C, B in the high half (a float once the low half is masked), C in the low.
+template <typename T> __device__ __forceinline__ uint32_t pack_bits(const T& b, const T& c) {
+    if constexpr (std::is_same<T, bf16>::value)
+        return static_cast<uint32_t>(b.bits) << 16 | c.bits;
+    else
+        return 0u;  // unused: only bf16 packs
+}
+
 template <typename T, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_kernel(const msv_scan_params p) {
     __shared__ __align__(16) float sDt[kChannels][kRow];
     __shared__ __align__(16) float sDtu[kChannels][kRow];  // dt * u, then y once the channel is scanned
-    __shared__ __align__(16) float sB[kScanMaxState][kRow];
-    __shared__ __align__(16) float sC[kScanMaxState][kRow];
+    constexpr bool kPack = MSV_SCAN_PACKED_BC && std::is_same<T, bf16>::value;
+    __shared__ __align__(16) float sB[kScanMaxState][kRow];  // kPack: the packed (B, C) bits of each token
+    __shared__ __align__(16) float sC[kPack ? 1 : kScanMaxState][kRow];
     __shared__ float sA[kChannels][kScanMaxState];
     __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
 
@@ -107,6 +137,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
         auto stage = [&](auto guard) {
             constexpr bool kGuard = decltype(guard)::value;
             float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
+            uint32_t wbc[kStage];  // kPack: B bits << 16 | C bits
             const int64_t r0 = t0 + st0;
             // Row pointers advanced by precomputed steps: 64-bit index products per load cost more than the loads.
             const T* pu = u + r0 * p.u_row_stride;
@@ -119,10 +150,18 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
                     const bool in = k * kRowsPerPass < rows_left;
                     xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
                     xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
-                    vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
-                    vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                    if constexpr (kPack) {
+                        wbc[k] = (bc_active && in) ? pack_bits(*pb, *pc) : 0u;  // bf16 zero bits: B = C = 0
+                    } else {
+                        vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
+                        vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                    }
                 } else {
-                    xu[k] = to_float(*pu), xd[k] = to_float(*pd), vb[k] = to_float(*pb), vc[k] = to_float(*pc);
+                    xu[k] = to_float(*pu), xd[k] = to_float(*pd);
+                    if constexpr (kPack)
+                        wbc[k] = pack_bits(*pb, *pc);
+                    else
+                        vb[k] = to_float(*pb), vc[k] = to_float(*pc);
                 }
                 pu += step_u, pd += step_d, pb += step_b, pc += step_c;
             }
@@ -135,8 +174,12 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
                 sDt[sc][tt] = v;
                 sDtu[sc][tt] = v * xu[k];
                 if (!kGuard || sc < N) {
-                    sB[sc][tt] = vb[k];
-                    sC[sc][tt] = vc[k];
+                    if constexpr (kPack) {
+                        sB[sc][tt] = __uint_as_float(wbc[k]);
+                    } else {
+                        sB[sc][tt] = vb[k];
+                        sC[sc][tt] = vc[k];
+                    }
                 }
             }
         };
@@ -162,17 +205,20 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
             float sdt = 0.0f;
 #pragma unroll
             for (int i = 0; i < kItems; ++i) y[i] = 0.0f, sdt += dt[i];
+#if MSV_SCAN_STATE_UNROLL > 1
+            MSV_SCAN_UNROLL(MSV_SCAN_STATE_UNROLL)
+#endif
             for (int n = 0; n < N; ++n) {
-                float Bv[kItems], Cv[kItems];
+                float Bv[kItems], Cv[kItems];  // kPack: Bv holds the packed words, C is unpacked in the replay
                 read8(sB[n], Bv);
-                read8(sC[n], Cv);
+                if constexpr (!kPack) read8(sC[n], Cv);
                 const float An = sA[c][n];
                 float a[kItems], bb[kItems];
                 float ga = msv_exp2(sdt * An), gb = 0.0f;  // this lane's tokens composed
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     a[i] = msv_exp2(dt[i] * An);
-                    bb[i] = dtu[i] * Bv[i];
+                    bb[i] = dtu[i] * (kPack ? __uint_as_float(__float_as_uint(Bv[i]) & 0xffff0000u) : Bv[i]);
                     gb = a[i] * gb + bb[i];
                 }
                 // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
@@ -195,7 +241,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     h = a[i] * h + bb[i];
-                    y[i] += Cv[i] * h;
+                    y[i] += (kPack ? __uint_as_float(__float_as_uint(Bv[i]) << 16) : Cv[i]) * h;
                 }
                 // Every lane read the carry before the shuffle above could return (h_end depends on it); the last
                 // lane's end state is the next tile's carry.
