@@ -36,6 +36,13 @@ msv_status require_slots(const int32_t* slot_idx, int32_t batch, const char* fun
     return MSV_OK;
 }
 
+// The checks every slot-indexed kernel of this backend needs (params with dtype, slot_idx and batch), in that order.
+template <typename Params>
+msv_status require_f32_slots(const Params& p, const char* function) {
+    if (msv_status s = require_f32(p.dtype, function); s != MSV_OK) return s;
+    return require_slots(p.slot_idx, p.batch, function);
+}
+
 }  // namespace
 
 extern "C" MSV_API const char* msv_backend_name(void) { return "cpu"; }
@@ -43,33 +50,25 @@ extern "C" MSV_API const char* msv_backend_name(void) { return "cpu"; }
 namespace msv::backend {
 
 msv_status selective_scan_fwd(const msv_scan_params& p, void*) {
-    const char* fn = "msv_selective_scan_fwd";
-    if (msv_status s = require_f32(p.dtype, fn); s != MSV_OK) return s;
-    if (msv_status s = require_slots(p.slot_idx, p.batch, fn); s != MSV_OK) return s;
+    if (msv_status s = require_f32_slots(p, "msv_selective_scan_fwd"); s != MSV_OK) return s;
     ref::selective_scan_fwd(p);
     return MSV_OK;
 }
 
 msv_status selective_state_update(const msv_state_update_params& p, void*) {
-    const char* fn = "msv_selective_state_update";
-    if (msv_status s = require_f32(p.dtype, fn); s != MSV_OK) return s;
-    if (msv_status s = require_slots(p.slot_idx, p.batch, fn); s != MSV_OK) return s;
+    if (msv_status s = require_f32_slots(p, "msv_selective_state_update"); s != MSV_OK) return s;
     ref::selective_state_update(p);
     return MSV_OK;
 }
 
 msv_status causal_conv1d_fwd(const msv_conv1d_params& p, void*) {
-    const char* fn = "msv_causal_conv1d_fwd";
-    if (msv_status s = require_f32(p.dtype, fn); s != MSV_OK) return s;
-    if (msv_status s = require_slots(p.slot_idx, p.batch, fn); s != MSV_OK) return s;
+    if (msv_status s = require_f32_slots(p, "msv_causal_conv1d_fwd"); s != MSV_OK) return s;
     ref::causal_conv1d_fwd(p);
     return MSV_OK;
 }
 
 msv_status causal_conv1d_update(const msv_conv1d_params& p, void*) {
-    const char* fn = "msv_causal_conv1d_update";
-    if (msv_status s = require_f32(p.dtype, fn); s != MSV_OK) return s;
-    if (msv_status s = require_slots(p.slot_idx, p.batch, fn); s != MSV_OK) return s;
+    if (msv_status s = require_f32_slots(p, "msv_causal_conv1d_update"); s != MSV_OK) return s;
     ref::causal_conv1d_update(p);
     return MSV_OK;
 }
