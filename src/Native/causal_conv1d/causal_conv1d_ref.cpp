@@ -4,9 +4,8 @@
 // x and out must not alias (later tokens and the new state read earlier inputs).
 #include "causal_conv1d/causal_conv1d.h"
 
+#include "common/channel_blocks.h"
 #include "common/math.h"
-
-#include <algorithm>
 
 namespace msv::ref {
 namespace {
@@ -47,15 +46,8 @@ void conv_block(const msv_conv1d_params& p, int64_t b, int d0, int nc) {
 }  // namespace
 
 void causal_conv1d_fwd(const msv_conv1d_params& p) {
-    const int64_t blocks = (p.dim + kBlock - 1) / kBlock;
     const int64_t work = static_cast<int64_t>(p.batch) * p.dim * p.seqlen * p.width;
-#pragma omp parallel for collapse(2) schedule(static) if (work >= kParallelMinWork)
-    for (int64_t b = 0; b < p.batch; ++b) {
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-            const int d0 = static_cast<int>(blk * kBlock);
-            conv_block(p, b, d0, std::min(kBlock, p.dim - d0));
-        }
-    }
+    for_each_channel_block(p.batch, p.dim, kBlock, work, [&](int64_t b, int d0, int nc) { conv_block(p, b, d0, nc); });
 }
 
 void causal_conv1d_update(const msv_conv1d_params& p) { causal_conv1d_fwd(p); }

@@ -3,6 +3,7 @@
 // could alias the output, and reads of u/delta/z/out per token are kBlock contiguous floats rather than one.
 #include "selective_scan/selective_scan.h"
 
+#include "common/channel_blocks.h"
 #include "common/math.h"
 #include "common/ssm_step.h"
 
@@ -57,15 +58,8 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
 }  // namespace
 
 void selective_scan_fwd(const msv_scan_params& p) {
-    const int64_t blocks = (p.dim + kBlock - 1) / kBlock;
     const int64_t work = static_cast<int64_t>(p.batch) * p.dim * p.seqlen * p.dstate;
-#pragma omp parallel for collapse(2) schedule(static) if (work >= kParallelMinWork)
-    for (int64_t b = 0; b < p.batch; ++b) {
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-            const int d0 = static_cast<int>(blk * kBlock);
-            scan_block(p, b, d0, std::min(kBlock, p.dim - d0));
-        }
-    }
+    for_each_channel_block(p.batch, p.dim, kBlock, work, [&](int64_t b, int d0, int nc) { scan_block(p, b, d0, nc); });
 }
 
 }  // namespace msv::ref
