@@ -46,11 +46,12 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         if (slots.Length != tokens.Length)
             throw new ArgumentException($"Decode got {slots.Length} slots but {tokens.Length} tokens.", nameof(tokens));
         if (slots.IsEmpty) return;
-        var seen = new HashSet<int>();
-        foreach (var s in slots)
+        for (var i = 0; i < slots.Length; i++)
         {
+            var s = slots[i];
             _state.CheckSlot(s);
-            if (!seen.Add(s)) throw new ArgumentException($"Slot {s} appears twice in one decode batch.", nameof(slots));
+            // A scan of the earlier entries (a batch is at most the pool size): no set allocated on every decode.
+            if (slots[..i].Contains(s)) throw new ArgumentException($"Slot {s} appears twice in one decode batch.", nameof(slots));
         }
         CheckTokens(tokens);
         CheckLogits(logits, slots.Length);

@@ -110,6 +110,17 @@ public class CpuModelRunnerSlotTests
         Assert.Throws<ArgumentException>(() => runner.Prefill(0, [1, 2], new float[10], true));
     }
 
+    [Fact]
+    public void Decode_SlotRepeatedLaterInBatch_ThrowsNamingSlot()
+    {
+        using var runner = LoadedRunners.Create(Model, slots: 4);
+        var logits = new float[3 * runner.LogitsWidth];
+
+        var ex = Assert.Throws<ArgumentException>(() => runner.Decode([1, 3, 1], [5, 6, 7], logits));
+
+        Assert.Contains("Slot 1 appears twice", ex.Message);
+    }
+
     private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string where)
     {
         // Batched and single decode use different BLAS paths (gemm vs gemv) for the projections, so the last bits
