@@ -60,7 +60,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context)
     {
         var model = api.Models.Require(request.Model);
-        var tokenizer = model.Tokenizer ?? throw ApiException.BadRequest($"The model `{model.Name}` is served without a tokenizer.", "text");
+        var tokenizer = PromptBuilder.RequireTokenizer(model, "text");
         var ids = tokenizer.Encode(request.Text);
         var response = new TokenizeResponse { Count = ids.Count, MaxModelLen = api.ModelOptions.MaxModelLen };
         response.TokenIds.AddRange(ids);

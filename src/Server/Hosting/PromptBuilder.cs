@@ -1,3 +1,4 @@
+using MambaServe.Engine.Tokenization;
 using MambaServe.Server.OpenAi;
 
 namespace MambaServe.Server.Hosting;
@@ -17,6 +18,10 @@ public static class PromptBuilder
         CheckTokens(model, tokens, param);
         return new PreparedPrompt(tokens, text);
     }
+
+    /// <summary>The model's tokenizer, or a 400 naming <paramref name="param"/> when it is served without one.</summary>
+    public static MambaTokenizer RequireTokenizer(IServedModel model, string param) =>
+        model.Tokenizer ?? throw ApiException.BadRequest($"The model `{model.Name}` is served without a tokenizer.", param);
 
     public static PreparedPrompt FromTokens(IServedModel model, IReadOnlyList<int> tokens, string param)
     {

@@ -9,7 +9,7 @@ public static class TokenizeEndpoint
     {
         var request = await OpenAiJson.ReadAsync<TokenizeRequest>(http.Request, http.RequestAborted);
         var model = api.Models.Require(request.Model);
-        var tokenizer = RequireTokenizer(model, "prompt");
+        var tokenizer = PromptBuilder.RequireTokenizer(model, "prompt");
         if (request.Prompt is null)
         {
             throw ApiException.BadRequest("prompt is required.", "prompt");
@@ -23,7 +23,7 @@ public static class TokenizeEndpoint
     {
         var request = await OpenAiJson.ReadAsync<DetokenizeRequest>(http.Request, http.RequestAborted);
         var model = api.Models.Require(request.Model);
-        var tokenizer = RequireTokenizer(model, "tokens");
+        var tokenizer = PromptBuilder.RequireTokenizer(model, "tokens");
         if (request.Tokens is null)
         {
             throw ApiException.BadRequest("tokens is required.", "tokens");
@@ -39,7 +39,4 @@ public static class TokenizeEndpoint
 
         await OpenAiJson.WriteAsync(http.Response, new DetokenizeResponse(tokenizer.Decode(request.Tokens)));
     }
-
-    private static Engine.Tokenization.MambaTokenizer RequireTokenizer(IServedModel model, string param) =>
-        model.Tokenizer ?? throw ApiException.BadRequest($"The model `{model.Name}` is served without a tokenizer.", param);
 }
