@@ -44,6 +44,9 @@ public sealed partial class GenerationRun : IAsyncDisposable
 
     public int PromptTokens { get; private set; }
 
+    /// <summary>Tokens generated so far, over every choice: the updates <see cref="ReadAllAsync"/> has yielded.</summary>
+    public int CompletionTokens => _completionTokens;
+
     /// <summary>Admits every prompt; throws the engine's admission errors after aborting any prompt already admitted.</summary>
     public static async Task<GenerationRun> StartAsync(GenerationRunContext context, IReadOnlyList<PreparedPrompt> prompts, SamplingParams sampling, int n, CancellationToken ct)
     {

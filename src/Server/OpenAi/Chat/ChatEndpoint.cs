@@ -62,13 +62,11 @@ public static class ChatEndpoint
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
         var logprobLists = Enumerable.Range(0, n).Select(_ => new List<ChatTokenLogprob>()).ToArray();
         var finishes = new string?[n];
-        int completionTokens = 0;
         try
         {
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 texts[item.Choice].Append(item.Update.TextDelta);
-                completionTokens += item.Update.TokenIds.Count;
                 finishes[item.Choice] = FinishReasons.ToWire(item.Update.Finish) ?? finishes[item.Choice];
                 if (mapper is not null)
                 {
@@ -84,6 +82,6 @@ public static class ChatEndpoint
 
         var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
             i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i])).ToList();
-        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, completionTokens)));
+        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens)));
     }
 }

@@ -9,7 +9,6 @@ public static class ChatStreamer
     {
         var sse = new SseWriter(http.Response);
         await sse.StartAsync();
-        int completionTokens = 0;
         try
         {
             for (int i = 0; i < n; i++)
@@ -20,7 +19,6 @@ public static class ChatStreamer
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 var update = item.Update;
-                completionTokens += update.TokenIds.Count;
                 if (update.TextDelta.Length == 0 && update.Finish is null && mapper is null)
                 {
                     continue;
@@ -39,7 +37,7 @@ public static class ChatStreamer
 
         if (includeUsage)
         {
-            await sse.WriteAsync(new ChatChunk(id, created, model, [], new UsageInfo(run.PromptTokens, completionTokens)));
+            await sse.WriteAsync(new ChatChunk(id, created, model, [], new UsageInfo(run.PromptTokens, run.CompletionTokens)));
         }
 
         await sse.WriteDoneAsync();
