@@ -18,8 +18,10 @@ public sealed class CpuKernelsArgumentTests
     [InlineData("conv: width 0", "msv_causal_conv1d_fwd: width must be > 0", (int)MsvStatus.InvalidArgument)]
     [InlineData("conv: weight null", "msv_causal_conv1d_fwd: weight is NULL", (int)MsvStatus.InvalidArgument)]
     [InlineData("conv update: seqlen 7", "msv_causal_conv1d_update: seqlen must be 1", (int)MsvStatus.InvalidArgument)]
+    [InlineData("conv: out aliases x", "msv_causal_conv1d_fwd: out must not alias x", (int)MsvStatus.InvalidArgument)]
     [InlineData("rmsnorm: weight null", "msv_rmsnorm_residual: weight is NULL", (int)MsvStatus.InvalidArgument)]
     [InlineData("rmsnorm: rows 0", "msv_rmsnorm_residual: rows must be > 0", (int)MsvStatus.InvalidArgument)]
+    [InlineData("rmsnorm: eps negative", "msv_rmsnorm_residual: eps must be finite and >= 0", (int)MsvStatus.InvalidArgument)]
     public void Kernel_BadArgument_ThrowsNamingTheFieldAndWritesNothing(string scenario, string message, int status)
     {
         var scan = new ScanCase(91, 2, 7, 24, 8, full: true);
@@ -63,8 +65,10 @@ public sealed class CpuKernelsArgumentTests
             case "conv: width 0": c.Width = 0; CpuKernels.CausalConv1dFwd(c); break;
             case "conv: weight null": c.Weight = 0; CpuKernels.CausalConv1dFwd(c); break;
             case "conv update: seqlen 7": CpuKernels.CausalConv1dUpdate(c); break;
+            case "conv: out aliases x": c.Out = c.X; CpuKernels.CausalConv1dFwd(c); break;
             case "rmsnorm: weight null": n.Weight = 0; CpuKernels.RmsNormResidual(n); break;
             case "rmsnorm: rows 0": n.Rows = 0; CpuKernels.RmsNormResidual(n); break;
+            case "rmsnorm: eps negative": n.Eps = -Random.Shared.NextSingle() - 1e-3f; CpuKernels.RmsNormResidual(n); break;
             default: throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
         }
     }
