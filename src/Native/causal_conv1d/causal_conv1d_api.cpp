@@ -12,15 +12,12 @@ msv_status validate(const msv_conv1d_params* p, const char* function, bool updat
     v.not_null(p, "params");
     if (!v.ok()) return v.status();
     v.positive(p->batch, "batch").positive(p->dim, "dim").positive(p->seqlen, "seqlen").positive(p->width, "width");
-    if (v.ok() && update && p->seqlen != 1)
-        return msv::set_error(MSV_ERR_INVALID_ARGUMENT,
-                              std::string(function) + ": seqlen must be 1 for the update, got " +
-                                  std::to_string(p->seqlen));
+    v.check(!update || p->seqlen == 1,
+            [&] { return "seqlen must be 1 for the update, got " + std::to_string(p->seqlen); });
     v.dtype(p->dtype, "dtype");
     v.not_null(p->x, "x").not_null(p->out, "out").not_null(p->weight, "weight");
     v.not_null(p->conv_state, "conv_state").not_null(p->slot_idx, "slot_idx");
-    if (v.ok() && p->x == p->out)
-        return msv::set_error(MSV_ERR_INVALID_ARGUMENT, std::string(function) + ": out must not alias x");
+    v.check(p->x != p->out, [] { return std::string("out must not alias x"); });
     v.view(p->x_batch_stride, p->x_row_stride, p->batch, p->seqlen, p->dim, "x", false);
     v.view(p->out_batch_stride, p->out_row_stride, p->batch, p->seqlen, p->dim, "out", true);
     v.at_least(p->state_slot_stride, p->batch > 1 ? static_cast<int64_t>(p->dim) * (p->width - 1) : 0,

@@ -34,6 +34,13 @@ public:
             fail(std::string(field) + " is not a valid msv_dtype: " + std::to_string(static_cast<int>(value)));
         return *this;
     }
+    // A rule the typed checks above do not cover; `describe` (returning the message after "function: ") runs only
+    // when the rule is broken, so a passing call builds no string.
+    template <typename Describe>
+    Validator& check(bool holds, const Describe& describe) {
+        if (ok_ && !holds) fail(describe());
+        return *this;
+    }
     // A [batch, seqlen, width] view: rows must not overlap (>= width apart when there is more than one row), and
     // batch entries must be >= 0 apart. Overlap between batch entries is only rejected for written views.
     Validator& view(int64_t batch_stride, int64_t row_stride, int64_t batch, int64_t seqlen, int64_t width,

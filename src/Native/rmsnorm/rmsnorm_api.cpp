@@ -17,8 +17,7 @@ msv_status validate(const msv_rmsnorm_params* p) {
     if (p->x) v.view(0, p->x_row_stride, 1, p->rows, p->dim, "x", false);
     v.view(0, p->residual_row_stride, 1, p->rows, p->dim, "residual", true);
     v.view(0, p->out_row_stride, 1, p->rows, p->dim, "out", true);
-    if (v.ok() && !(p->eps >= 0.0f && std::isfinite(p->eps)))
-        return msv::set_error(MSV_ERR_INVALID_ARGUMENT, "msv_rmsnorm_residual: eps must be finite and >= 0");
+    v.check(p->eps >= 0.0f && std::isfinite(p->eps), [] { return std::string("eps must be finite and >= 0"); });
     return v.finish();
 }
 

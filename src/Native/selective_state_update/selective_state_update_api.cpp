@@ -13,10 +13,9 @@ msv_status validate(const msv_state_update_params* p) {
     if (!v.ok()) return v.status();
     v.positive(p->batch, "batch").positive(p->dim, "dim").positive(p->dstate, "dstate");
     v.dtype(p->dtype, "dtype");
-    if (v.ok() && p->state_dtype != MSV_F32 && p->state_dtype != MSV_BF16)
-        return msv::set_error(MSV_ERR_INVALID_ARGUMENT,
-                              "msv_selective_state_update: state_dtype must be MSV_F32 or MSV_BF16, got " +
-                                  std::to_string(static_cast<int>(p->state_dtype)));
+    v.check(p->state_dtype == MSV_F32 || p->state_dtype == MSV_BF16, [&] {
+        return "state_dtype must be MSV_F32 or MSV_BF16, got " + std::to_string(static_cast<int>(p->state_dtype));
+    });
     v.not_null(p->x, "x").not_null(p->delta, "delta").not_null(p->B, "B").not_null(p->C, "C");
     v.not_null(p->out, "out").not_null(p->A, "A").not_null(p->state, "state").not_null(p->slot_idx, "slot_idx");
     v.view(p->x_batch_stride, 0, p->batch, 1, p->dim, "x", false);
