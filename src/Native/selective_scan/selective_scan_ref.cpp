@@ -42,8 +42,7 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
         const float* Ct = Cm + t * p.C_row_stride;
         for (int c = 0; c < nc; ++c) {
             const int d = d0 + c;
-            float dt = delta[t * p.delta_row_stride + d] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
-            if (p.delta_softplus) dt = softplus(dt);
+            const float dt = ssm_dt(delta[t * p.delta_row_stride + d], p.dt_bias, d, p.delta_softplus);
             const float x = u[t * p.u_row_stride + d];
             const float dtx = dt * x;
             float y = ssm_step(h + c * N, a + c * N, Bt, Ct, dt, dtx, N);

@@ -28,8 +28,8 @@ void update_channel(const msv_state_update_params& p, int64_t b, int d) {
     const int64_t base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * N;
     const float* A = p.A + static_cast<int64_t>(d) * N;
 
-    float dt = static_cast<const float*>(p.delta)[b * p.delta_batch_stride + d] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
-    if (p.delta_softplus) dt = softplus(dt);
+    const float dt = ssm_dt(static_cast<const float*>(p.delta)[b * p.delta_batch_stride + d], p.dt_bias, d,
+                            p.delta_softplus);
     const float x = static_cast<const float*>(p.x)[b * p.x_batch_stride + d];
     const float dtx = dt * x;
     // The state row goes through a local fp32 copy: bf16 storage is widened and rounded back, and the recurrence
