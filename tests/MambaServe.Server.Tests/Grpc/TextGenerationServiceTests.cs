@@ -15,12 +15,7 @@ public sealed class TextGenerationServiceTests
         var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
         int maxTokens = Random.Shared.Next(2, 9);
 
-        using var call = client.Generate(new GenerateRequest { Prompt = "Once upon", MaxTokens = maxTokens, Temperature = 0 });
-        var responses = new List<GenerateResponse>();
-        await foreach (var response in call.ResponseStream.ReadAllAsync())
-        {
-            responses.Add(response);
-        }
+        var responses = await DrainAsync(client.Generate(new GenerateRequest { Prompt = "Once upon", MaxTokens = maxTokens, Temperature = 0 }));
 
         var tokens = engine.TokensOf(0, maxTokens);
         Assert.Equal(maxTokens, responses.Count);
