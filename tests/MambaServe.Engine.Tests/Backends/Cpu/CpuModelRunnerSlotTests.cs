@@ -11,17 +11,21 @@ public class CpuModelRunnerSlotTests
     private static int[] RandomTokens(Random rng, int count, int vocab) =>
         Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();
 
-    [Fact]
-    public void Decode_BatchOfSlotsAtDifferentPositions_EqualsDecodingEachAlone()
+    // Up to 16 rows every projection runs the native per-row linear, so a row's arithmetic does not depend on its
+    // batch: logits are bit-identical. Beyond that libtorch's GEMM groups rows into blocks and may round the last
+    // bit differently; anything beyond float32 noise there would be a real mix-up between sequences.
+    [Theory]
+    [InlineData(4, 0f)]
+    [InlineData(20, 1e-5f)]
+    public void Decode_BatchOfSlotsAtDifferentPositions_EqualsDecodingEachAlone(int batch, float tolerance)
     {
-        var rng = new Random(11);
-        int[] slots = [5, 2, 7, 0];
-        int[] promptLengths = [3, 10, 25, 40];
-        using var batched = LoadedRunners.Create(Model, slots: 8);
-        using var alone = LoadedRunners.Create(Model, slots: 8);
+        var rng = new Random(11 + batch);
+        var slots = Enumerable.Range(0, 2 * batch).OrderBy(_ => rng.Next()).Take(batch).ToArray();
+        using var batched = LoadedRunners.Create(Model, slots: 2 * batch);
+        using var alone = LoadedRunners.Create(Model, slots: 2 * batch);
         var vocab = batched.Config.UnpaddedVocabSize;
         var width = batched.LogitsWidth;
-        var prompts = promptLengths.Select(n => RandomTokens(rng, n, vocab)).ToArray();
+        var prompts = slots.Select(_ => RandomTokens(rng, rng.Next(1, 48), vocab)).ToArray();
         var scratch = new float[width];
         for (var i = 0; i < slots.Length; i++)
         {
@@ -38,7 +42,7 @@ public class CpuModelRunnerSlotTests
             {
                 var single = new float[width];
                 alone.Decode([slots[i]], [tokens[i]], single);
-                AssertClose(single, batchLogits.AsSpan(i * width, width), $"step {step}, slot {slots[i]}");
+                AssertClose(single, batchLogits.AsSpan(i * width, width), tolerance, $"step {step}, slot {slots[i]}");
             }
         }
     }
@@ -121,11 +125,9 @@ public class CpuModelRunnerSlotTests
         Assert.Contains("Slot 1 appears twice", ex.Message);
     }
 
-    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string where)
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string where)
     {
-        // Batched and single decode use different BLAS paths (gemm vs gemv) for the projections, so the last bits
-        // may differ; anything beyond float32 rounding noise is a real mix-up between sequences.
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(MathF.Abs(expected[i] - actual[i]) <= 1e-5f, $"{where}, logit {i}: {actual[i]} vs {expected[i]}");
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{where}, logit {i}: {actual[i]} vs {expected[i]}");
     }
 }
