@@ -58,14 +58,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
     {
         int rows = (int)normed.shape[0], di = config.DInner, r = config.DtRank;
         var batch = slotIdx.Length;
-        var xz = w.InProjLinear.Apply(normed, rows);                                     // [rows, 2*Di]: x | z
+        var xz = w.InProj.Apply(normed, rows);                                     // [rows, 2*Di]: x | z
         var xc = empty(rows, di, dtype: ScalarType.Float32);
         var xzBase = (float*)xz.DataPointer();
         fixed (int* slots = slotIdx)
         {
             Conv(l, w, xzBase, xc, slots, batch, seqLen);
-            var xdbl = w.XProjLinear.Apply(xc, rows);                                      // [rows, R + 2N]: dt | B | C
-            var dt = w.DtProjLinear.Apply(xdbl.narrow(1, 0, r).contiguous(), rows);       // [rows, Di], bias added in the scan
+            var xdbl = w.XProj.Apply(xc, rows);                                      // [rows, R + 2N]: dt | B | C
+            var dt = w.DtProj.Apply(xdbl.narrow(1, 0, r).contiguous(), rows);       // [rows, Di], bias added in the scan
             var y = empty(rows, di, dtype: ScalarType.Float32);
             var xdblBase = (float*)xdbl.DataPointer();
             // One token per sequence (decode, or a one-token prefill) is the in-place state update; a chunk is a scan.
@@ -73,7 +73,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
                 StateUpdate(l, w, xc, dt, xdblBase, xzBase, y, slots, batch);
             else
                 Scan(l, w, xc, dt, xdblBase, xzBase, y, scan!, seqLen);
-            return w.OutProjLinear.Apply(y, rows);
+            return w.OutProj.Apply(y, rows);
         }
     }
 
