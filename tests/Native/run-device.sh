@@ -12,9 +12,34 @@ build=/tmp/msv-build
 bin=$build/mambaserve_gpu_tests
 t0=$(date +%s)
 gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
-if ! { cmake -S tests/Native -B $build "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
-         -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-       && cmake --build $build -j "$(nproc)"; } >> "$OUT/build.log" 2>&1; then
+# ARCHS: CUDA architectures of the main build (default sm_90 only, the device's: half the build time of 80;90).
+cmake_build() {  # $1: source tree, $2: build dir, $3: extra CUDA flags, $4: architectures
+  cmake -S "$1/tests/Native" -B "$2" "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+    -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+    -DCMAKE_CUDA_FLAGS="$3" -DMSV_CUDA_ARCHITECTURES="$4" && cmake --build "$2" -j "$(nproc)"
+}
+# Registers, shared memory and spills of the kernels, for the notes.
+ptxas() {  # $1: extra flags, $2: object suffix
+  for f in selective_scan/selective_scan_bf16 selective_state_update/selective_state_update_bf16; do
+    echo "== ptxas $f $1"
+    nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v $1 -Isrc/Native/include -Isrc/Native -c \
+      src/Native/$f.cu -o /tmp/$(basename $f)$2.o 2>&1 | grep -E "Function properties|registers|spill"
+  done
+}
+# VARIANT_FLAGS: a second build (B) with other compile-time settings (e.g. -DMSV_SCAN_MIN_BLOCKS=3); VARIANT_DIR:
+# B is another staged tree (e.g. the previous commit), built with VARIANT_FLAGS if set. VARIANT_C_FLAGS: a third
+# build (C) of this tree. B and C are benched against A (this tree) on the target shapes, interleaved A B C A B C,
+# and C's scan tests run too, so a variant that wins can become the default with its kernels checked. The
+# variant builds run beside the main one.
+vdir=${VARIANT_DIR:-$PWD}
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
+  { cmake_build "$vdir" $build-b "${VARIANT_FLAGS:-}" 90 && (cd "$vdir" && ptxas "${VARIANT_FLAGS:-}" _b); } \
+    > /tmp/build-b.log 2>&1 &
+fi
+if [[ -n "${VARIANT_C_FLAGS:-}" ]]; then
+  { cmake_build "$PWD" $build-c "$VARIANT_C_FLAGS" 90 && ptxas "$VARIANT_C_FLAGS" _c; } > /tmp/build-c.log 2>&1 &
+fi
+if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
   echo "cmake build failed; plain nvcc build" >> "$OUT/build.log"
   obj=/tmp/msv-obj; mkdir -p $obj
   inc=(-Isrc/Native/include -Isrc/Native -Igoogletest/googletest/include -Igoogletest/googletest)
@@ -26,37 +51,11 @@ if ! { cmake -S tests/Native -B $build "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BU
     >> "$OUT/build.log" 2>&1
   mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread >> "$OUT/build.log" 2>&1
 fi
-echo "build_s=$(( $(date +%s) - t0 ))" >> "$OUT/build.log"
-# Registers, shared memory and spills of the kernels, for the notes.
-ptxas() {  # $1: extra flags
-  for f in selective_scan/selective_scan_bf16 selective_state_update/selective_state_update_bf16; do
-    echo "== ptxas $f $1"
-    nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v $1 -Isrc/Native/include -Isrc/Native -c \
-      src/Native/$f.cu -o /tmp/$(basename $f)$2.o 2>&1 | grep -E "Function properties|registers|spill"
-  done
-}
 ptxas "" "" >> "$OUT/build.log" 2>&1
 cp /tmp/selective_scan_bf16.o /tmp/scan.o
-# VARIANT_FLAGS: a second build of the same tree with other compile-time settings (e.g. -DMSV_SCAN_MIN_BLOCKS=3),
-# benched against the first on the target shapes, interleaved A B A B, for an A/B within one call (variants are
-# built for sm_90 only, to save build time).
-# VARIANT_DIR: the variant is another staged tree (e.g. the previous commit) instead, built with VARIANT_FLAGS if set.
-vdir=${VARIANT_DIR:-$PWD}
-if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
-  { cmake -S $vdir/tests/Native -B $build-b "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
-      -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-      -DCMAKE_CUDA_FLAGS="${VARIANT_FLAGS:-}" -DMSV_CUDA_ARCHITECTURES=90 && cmake --build $build-b -j "$(nproc)"
-    (cd $vdir && ptxas "${VARIANT_FLAGS:-}" _b); } \
-    >> "$OUT/build.log" 2>&1
-fi
-# VARIANT_C_FLAGS: a third build of this tree (e.g. -DMSV_SCAN_STATE_UNROLL=2), benched A B C; its scan tests run
-# too (tests.log), so a variant that wins can become the default with its kernels checked.
-if [[ -n "${VARIANT_C_FLAGS:-}" ]]; then
-  { cmake -S tests/Native -B $build-c "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
-      -DGTEST_SOURCE_DIR="$PWD/googletest" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-      -DCMAKE_CUDA_FLAGS="$VARIANT_C_FLAGS" -DMSV_CUDA_ARCHITECTURES=90 && cmake --build $build-c -j "$(nproc)"
-    ptxas "$VARIANT_C_FLAGS" _c; } >> "$OUT/build.log" 2>&1
-fi
+wait
+cat /tmp/build-b.log /tmp/build-c.log >> "$OUT/build.log" 2>/dev/null
+echo "build_s=$(( $(date +%s) - t0 ))" >> "$OUT/build.log"
 
 if [[ -x $bin ]]; then
   timeout 150 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
@@ -89,6 +88,12 @@ if [[ -n "${PROFILE:-}" && -x $bin ]]; then
     "${sections[@]}" $bin --bench > "$OUT/ncu.txt" 2>&1
   MSV_BENCH_FILTER=state_update_bf16_statef32_b256 timeout 100 ncu --clock-control none -k regex:state_update -c 1 \
     "${sections[@]}" $bin --bench >> "$OUT/ncu.txt" 2>&1
+  # Where the scan's warps stall, per SASS instruction (sampled), and the stall reasons over the whole kernel.
+  MSV_BENCH_FILTER=scan_bf16_b16 timeout 150 ncu --clock-control none -k regex:selective_scan_kernel -c 1 \
+    --section WarpStateStats --section SourceCounters --import-source yes -f -o /tmp/scan-src $bin --bench \
+    > /dev/null 2>&1
+  { ncu -i /tmp/scan-src.ncu-rep --page details --print-details all --section WarpStateStats
+    ncu -i /tmp/scan-src.ncu-rep --page source --csv --print-source sass; } > "$OUT/scan-source.txt" 2>&1
 fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1

@@ -1,7 +1,8 @@
 // GPU selective scan vs the fp32 CPU reference, on fresh random inputs laid out as the model lays them out:
-// u and z are views into one in_proj row, B and C views into one x_proj row (at an odd offset), out rows are
-// padded (the pad must stay poisoned), and the batch reads and writes scattered slots of a larger state pool
-// whose other slots must stay untouched (NaN).
+// u and z are views into one in_proj row, B and C views into one x_proj row, and the batch reads and writes
+// scattered slots of a larger state pool whose other slots must stay untouched (NaN). Two layouts: "aligned"
+// (every row 16-byte aligned, as the model's are: the kernel's 16-byte path) and unaligned (B and C at an odd
+// offset, padded out rows whose pad must stay poisoned, odd batch strides: the one-element path).
 #include "selective_scan/selective_scan.h"
 #include "test_util.h"
 
@@ -14,19 +15,21 @@ struct ScanCase {
     msv_dtype dtype;
     int batch, dim, dstate, seqlen;
     bool z, D, dt_bias, softplus;
+    bool aligned;
 };
 
 std::string case_name(const ::testing::TestParamInfo<ScanCase>& info) {
     const ScanCase& c = info.param;
     return std::string(dtype_name(c.dtype)) + "_b" + std::to_string(c.batch) + "_d" + std::to_string(c.dim) + "_n" +
            std::to_string(c.dstate) + "_L" + std::to_string(c.seqlen) + (c.z ? "_z" : "") + (c.D ? "_D" : "") +
-           (c.dt_bias ? "_bias" : "") + (c.softplus ? "_softplus" : "");
+           (c.dt_bias ? "_bias" : "") + (c.softplus ? "_softplus" : "") + (c.aligned ? "_aligned" : "");
 }
 
 // Inputs and outputs of one scan call, host mirrors and device buffers in the same layout.
 struct ScanProblem {
-    static constexpr int kRank = 5;  // dt_rank columns before B in the x_proj row: B and C start unaligned
     ScanCase c;
+    int rank;  // dt_rank columns before B in the x_proj row: odd (B and C unaligned) unless aligned
+    int pad;   // extra elements after each out row and each delta batch
     int slots;
     int64_t state_stride;
     std::vector<int32_t> slot_idx;
@@ -34,13 +37,15 @@ struct ScanProblem {
 
     ScanProblem(const ScanCase& sc, std::mt19937& rng)
         : c(sc),
+          rank(sc.aligned ? 8 : 5),
+          pad(sc.aligned ? 0 : 3),
           slots(2 * sc.batch + 3),
           state_stride(static_cast<int64_t>(sc.dim) * sc.dstate + 7),
           slot_idx(random_slots(rng, sc.batch, slots)),
           xz(sc.dtype, size_t(sc.batch) * sc.seqlen * 2 * sc.dim),
-          delta(sc.dtype, size_t(sc.batch) * (size_t(sc.seqlen) * sc.dim + 3)),
-          xproj(sc.dtype, size_t(sc.batch) * sc.seqlen * (kRank + 2 * sc.dstate)),
-          out(sc.dtype, size_t(sc.batch) * sc.seqlen * (sc.dim + 3)),
+          delta(sc.dtype, size_t(sc.batch) * (size_t(sc.seqlen) * sc.dim + pad)),
+          xproj(sc.dtype, size_t(sc.batch) * sc.seqlen * (rank + 2 * sc.dstate)),
+          out(sc.dtype, size_t(sc.batch) * sc.seqlen * (sc.dim + pad)),
           A(MSV_F32, size_t(sc.dim) * sc.dstate),
           D(MSV_F32, sc.dim),
           dt_bias(MSV_F32, sc.dim),
@@ -71,7 +76,7 @@ struct ScanProblem {
             return host ? static_cast<void*>(b.host() + offset)
                         : static_cast<void*>(static_cast<char*>(b.device()) + offset * dtype_size(b.dtype()));
         };
-        const int64_t xz_row = 2 * c.dim, xp_row = kRank + 2 * c.dstate, out_row = c.dim + 3;
+        const int64_t xz_row = 2 * c.dim, xp_row = rank + 2 * c.dstate, out_row = c.dim + pad;
         msv_scan_params p{};
         p.batch = c.batch;
         p.dim = c.dim;
@@ -85,12 +90,12 @@ struct ScanProblem {
         p.z_batch_stride = c.seqlen * xz_row;
         p.z_row_stride = xz_row;
         p.delta = ptr(delta, int64_t(t0) * c.dim);
-        p.delta_batch_stride = int64_t(c.seqlen) * c.dim + 3;
+        p.delta_batch_stride = int64_t(c.seqlen) * c.dim + pad;
         p.delta_row_stride = c.dim;
-        p.B = ptr(xproj, t0 * xp_row + kRank);
+        p.B = ptr(xproj, t0 * xp_row + rank);
         p.B_batch_stride = c.seqlen * xp_row;
         p.B_row_stride = xp_row;
-        p.C = ptr(xproj, t0 * xp_row + kRank + c.dstate);
+        p.C = ptr(xproj, t0 * xp_row + rank + c.dstate);
         p.C_batch_stride = c.seqlen * xp_row;
         p.C_row_stride = xp_row;
         p.out = ptr(out, t0 * out_row);
@@ -137,8 +142,11 @@ std::vector<ScanCase> scan_cases() {
         for (int L : {1, 7, 64, 1000, 4099})
             for (int n : {8, 16})
                 for (int b : {1, 33}) {
-                    // Flags cycle so every combination appears across the shapes; dim 72 leaves a partial block.
-                    cases.push_back({dt, b, k % 3 == 2 ? 40 : 72, n, L, k % 2 == 0, k % 4 != 3, k % 3 != 1, k % 5 != 4});
+                    // Flags cycle so every combination appears across the shapes; dims 72 and 40 leave a partial
+                    // block. Each (dtype, L, dstate) has one batch size in each layout.
+                    const bool aligned = (k / 4 + k % 2) % 2 == 0;
+                    cases.push_back({dt, b, k % 3 == 2 ? 40 : 72, n, L, k % 2 == 0, k % 4 != 3, k % 3 != 1, k % 5 != 4,
+                                     aligned});
                     ++k;
                 }
     return cases;
@@ -148,11 +156,12 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SelectiveScanGpu, ::testing::ValuesIn(scan_case
 
 // Chunks of odd sizes (straddling the kernel's tiles) carrying the state equal one long scan; `out_tol` allows
 // for rounding the outputs to the activation dtype after float sums whose tile boundaries differ.
-void expect_chunks_equal_one_long_scan(msv_dtype dtype, double out_tol, double state_tol) {
+void expect_chunks_equal_one_long_scan(msv_dtype dtype, bool aligned, double out_tol, double state_tol) {
     const unsigned seed = fresh_seed();
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
-    const ScanCase c{dtype, 5, 100, 16, 1000, true, true, true, true};
+    // dim 104: six full channel blocks and a partial one; aligned rows put the full tiles on the 16-byte path.
+    const ScanCase c{dtype, 5, 104, 16, 1000, true, true, true, true, aligned};
     ScanProblem pb(c, rng);
     DeviceInts slots(pb.slot_idx);
     Stream stream;
@@ -180,17 +189,20 @@ void expect_chunks_equal_one_long_scan(msv_dtype dtype, double out_tol, double s
 }
 
 TEST(SelectiveScanGpuChunks, SelectiveScanFwd_ChunksCarryingState_EqualOneLongScan) {
-    expect_chunks_equal_one_long_scan(MSV_F32, 1e-5, 1e-5);
+    expect_chunks_equal_one_long_scan(MSV_F32, false, 1e-5, 1e-5);
 }
 
-// bf16 takes its own staging path (B and C bits packed in shared memory).
-TEST(SelectiveScanGpuChunks, SelectiveScanFwdBf16_ChunksCarryingState_EqualOneLongScan) {
-    expect_chunks_equal_one_long_scan(MSV_BF16, 1e-2, 1e-4);
+TEST(SelectiveScanGpuChunks, SelectiveScanFwdAlignedRows_ChunksCarryingState_EqualOneLongScan) {
+    expect_chunks_equal_one_long_scan(MSV_F32, true, 1e-5, 1e-5);
+}
+
+TEST(SelectiveScanGpuChunks, SelectiveScanFwdBf16AlignedRows_ChunksCarryingState_EqualOneLongScan) {
+    expect_chunks_equal_one_long_scan(MSV_BF16, true, 1e-2, 1e-4);
 }
 
 TEST(SelectiveScanGpuLimits, SelectiveScanFwd_DstateAboveTileLimit_ReturnsUnsupported) {
     std::mt19937 rng(fresh_seed());
-    const ScanCase c{MSV_F32, 1, 8, 32, 4, false, false, false, true};
+    const ScanCase c{MSV_F32, 1, 8, 32, 4, false, false, false, true, false};
     ScanProblem pb(c, rng);
     DeviceInts slots(pb.slot_idx);
     const msv_scan_params p = pb.params(false, slots.get(), 0, c.seqlen);

@@ -6,6 +6,8 @@
 // MSV_GROUP (32) lanes as their unit of cooperation and pass it as the shuffle width, which is correct on both.
 #pragma once
 
+#include <string.h>
+
 #if defined(MSV_HIP)
 #include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
@@ -42,8 +44,12 @@
 #define MSV_VENDOR_NAME "hip"
 // The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
 template <typename F> inline void msv_prefer_shared_memory(F*) {}
-// 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up.
+// 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up; log2 and 1/x alike.
 __device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
+__device__ __forceinline__ float msv_log2(float x) { return __log2f(x); }
+__device__ __forceinline__ float msv_rcp(float x) { return __frcp_rn(x); }
+// One 16-byte store to global memory (p 16-byte aligned).
+__device__ __forceinline__ void msv_store16(void* p, float4 v) { *static_cast<float4*>(p) = v; }
 #else
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -61,6 +67,46 @@ __device__ __forceinline__ float msv_exp2(float x) {
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
     return y;
+}
+// log2(x) and 1/x, one MUFU each, denormals flushed: __logf and __fdividef wrap theirs in range fix-ups that cost
+// more than the MUFU (the scan's staging runs softplus and silu once per (token, channel)).
+__device__ __forceinline__ float msv_log2(float x) {
+    float y;
+    asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+__device__ __forceinline__ float msv_rcp(float x) {
+    float y;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+// One 16-byte store to global memory (p 16-byte aligned). Spelled out because nvcc splits a plain float4 or
+// uint4 store through a pointer cast from a 2- or 4-byte element type into 4-byte stores.
+__device__ __forceinline__ void msv_store16(void* p, float4 v) {
+    asm volatile("st.global.v4.f32 [%0], {%1, %2, %3, %4};" ::"l"(p), "f"(v.x), "f"(v.y), "f"(v.z), "f"(v.w)
+                 : "memory");
+}
+// Two floats to bf16 (round to nearest even), lo in the low half: one F2FP instruction on sm_80+.
+__device__ __forceinline__ unsigned int msv_bf16x2_bits(float lo, float hi) {
+    unsigned int r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+#endif
+
+// float -> bf16 bits, round to nearest even, NaN kept quiet: the CPU reference's rule (common/math.h) and torch's.
+// (memcpy rather than __float_as_uint: host compilers read this header too.)
+__device__ __forceinline__ unsigned int msv_bf16_bits(float v) {
+    unsigned int u;
+    memcpy(&u, &v, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x0040u;
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return u >> 16;
+}
+#if defined(MSV_HIP)
+// Two floats to bf16, lo in the low half: gfx90a has no packing conversion, so bit math.
+__device__ __forceinline__ unsigned int msv_bf16x2_bits(float lo, float hi) {
+    return msv_bf16_bits(lo) | msv_bf16_bits(hi) << 16;
 }
 #endif
 

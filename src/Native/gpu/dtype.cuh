@@ -26,28 +26,67 @@ __device__ __forceinline__ float to_float(bf16 v) { return __uint_as_float(stati
 template <typename T> __device__ __forceinline__ T from_float(float v);
 template <> __device__ __forceinline__ float from_float<float>(float v) { return v; }
 template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
-// Round to nearest even, NaN kept quiet: the same rule as the CPU reference (common/math.h) and torch.
 template <> __device__ __forceinline__ bf16 from_float<bf16>(float v) {
-    uint32_t u = __float_as_uint(v);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return bf16{static_cast<uint16_t>((u >> 16) | 0x0040u)};
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return bf16{static_cast<uint16_t>(u >> 16)};
+    return bf16{static_cast<uint16_t>(msv_bf16_bits(v))};
 }
 
 template <typename T> __device__ __forceinline__ float load(const T* p, int64_t i) { return to_float(p[i]); }
 
+// Eight consecutive elements as fp32, from and to 16-byte-aligned addresses: one 16-byte access for the 2-byte
+// types (two for fp32), where one element per access costs a load, a conversion and an address step each.
+__device__ __forceinline__ void load8(const float* p, float (&v)[8]) {
+    const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+}
+__device__ __forceinline__ void load8(const bf16* p, float (&v)[8]) {
+    const uint4 w = *reinterpret_cast<const uint4*>(p);
+    const uint32_t words[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+        v[2 * i] = __uint_as_float(words[i] << 16), v[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+}
+__device__ __forceinline__ void load8(const __half* p, float (&v)[8]) {
+    const uint4 w = *reinterpret_cast<const uint4*>(p);
+    const uint32_t words[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        v[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(words[i] & 0xffffu)));
+        v[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(words[i] >> 16)));
+    }
+}
+__device__ __forceinline__ void store8(float* p, const float (&v)[8]) {
+    msv_store16(p, make_float4(v[0], v[1], v[2], v[3]));
+    msv_store16(p + 4, make_float4(v[4], v[5], v[6], v[7]));
+}
+// The 2-byte types travel as float4s of packed bit patterns.
+__device__ __forceinline__ void store8(bf16* p, const float (&v)[8]) {
+    msv_store16(p, make_float4(__uint_as_float(msv_bf16x2_bits(v[0], v[1])), __uint_as_float(msv_bf16x2_bits(v[2], v[3])),
+                               __uint_as_float(msv_bf16x2_bits(v[4], v[5])), __uint_as_float(msv_bf16x2_bits(v[6], v[7]))));
+}
+__device__ __forceinline__ void store8(__half* p, const float (&v)[8]) {
+    auto bits = [](float lo, float hi) {
+        return __uint_as_float(static_cast<uint32_t>(__half_as_ushort(__float2half_rn(lo))) |
+                               static_cast<uint32_t>(__half_as_ushort(__float2half_rn(hi))) << 16);
+    };
+    msv_store16(p, make_float4(bits(v[0], v[1]), bits(v[2], v[3]), bits(v[4], v[5]), bits(v[6], v[7])));
+}
+
 // softplus(x) = log1p(e^x), with log1p(e) = log(u) * e / (u - 1) for u = 1 + e (Goldberg's trick: a few ulps
-// from the fast log and divide, where the library log1pf costs ~10x as many instructions, mostly in branches).
+// from the fast log and reciprocal, where the library log1pf costs ~10x as many instructions, mostly in branches).
 // Branch-free: all three cases are computed and selected (the unused ones may be inf or NaN), which the
 // scan's staging runs for every (token, channel) without the jumps a branch around the exp costs.
 __device__ __forceinline__ float softplus(float x) {
-    const float e = __expf(x);
+    constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.6931471805599453f;
+    const float e = msv_exp2(x * kLog2e);
     const float u = 1.0f + e;
-    const float g = __logf(u) * __fdividef(e, u - 1.0f);
+    const float g = (msv_log2(u) * kLn2) * (e * msv_rcp(u - 1.0f));
     const float small = u == 1.0f ? e : g;
     return x > 20.0f ? x : small;
 }
-// __fdividef: 1 + e^-x overflows to inf only where x / inf = -0 is the right limit.
-__device__ __forceinline__ float silu(float x) { return __fdividef(x, 1.0f + __expf(-x)); }
+// x / (1 + e^-x); where e^-x overflows to inf the reciprocal is 0 and the result the right limit, -0.
+__device__ __forceinline__ float silu(float x) {
+    constexpr float kLog2e = 1.4426950408889634f;
+    return x * msv_rcp(1.0f + msv_exp2(-x * kLog2e));
+}
 
 }  // namespace msv::gpu

@@ -11,6 +11,8 @@ arch=${MSV_HIP_ARCHITECTURES:-gfx90a}
 command -v hipcc > /dev/null || { echo "hipcc not found (apt-get install -y hipcc)" >&2; exit 2; }
 # Files that name no --offload-arch make hipcc ask rocm_agent_enumerator for the local GPU; there is none here.
 export HCC_AMDGPU_TARGET=$arch
+# hipcc targets NVIDIA (through nvcc) when it finds a CUDA toolkit; this check is about the AMD build.
+export HIP_PLATFORM=amd
 
 gtest=${GTEST_SOURCE_DIR:-/usr/src/googletest}
 if [[ -f $gtest/CMakeLists.txt ]]; then

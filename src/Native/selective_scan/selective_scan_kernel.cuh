@@ -1,19 +1,23 @@
 // GPU selective scan over a chunk (msv_scan_params in mambaserve.h), one source for CUDA and HIP.
 //
 // A block owns one batch entry and kChannels adjacent channels, and walks the chunk in tiles of kTile tokens.
-// Per tile: (1) all threads load the tile's u, delta (and B, C rows) with coalesced row reads (activations are
-// token-major), apply softplus, and store dt and dt*u transposed in shared memory, channel-major; (2) each
+// Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are token-major), apply softplus,
+// and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major for B and C); (2) each
 // half-warp (kLanes lanes) scans one channel with lanes along time: lane l owns kItems consecutive tokens,
 // reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a
-// shuffle scan over the kLanes lanes gives each lane the pair of the tokens before it, and the state carried
-// from the previous tile (shared memory, per channel and state) turns that into the lane's starting h; the lane
-// replays its tokens for h_t and y_t;
-// (3) the block writes y rows back coalesced, adding D u and the silu(z) gate. exp(dt A) is computed once per
-// (token, state), as one exp2 with A pre-scaled by log2(e); there are three barriers per tile and none inside the
-// state loop. The work per token and state is ~7 instructions plus the scan's share (~1/kItems of ~40), and the
-// kernel is bound by instruction issue, so kItems is as large as the registers allow.
+// shuffle scan over the kLanes lanes gives each lane the pair of the tokens up to its last, and the state
+// carried from the previous tile (shared memory, per channel and state) turns that into the lane's end state;
+// the lane below's end state is the lane's start, and the lane replays its tokens for h_t and y_t; (3) the block
+// writes y rows back, adding D u and the silu(z) gate. exp(dt A) is computed once per (token, state), as one
+// exp2 with A pre-scaled by log2(e); there are three barriers per tile and none inside the state loop.
 //
-// Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0).
+// Steps (1) and (3) have two forms. Tiles that lie inside the chunk, in blocks whose 16 channels all exist, with
+// dstate 16 and every row 16-byte aligned (the model's shapes) move 8 channels of one token per thread with one
+// 16-byte access per array; the rest (the chunk's last tile, a partial channel block, odd strides) move one
+// element per thread and access, bounds-checked.
+//
+// Tokens past the chunk's end, and channels past dim, get dt = 0: the identity pair (1, 0). States past dstate
+// get A = 0 and B = C = 0, so the state loop always runs kScanMaxState states at compile-time-known offsets.
 #pragma once
 
 #include <type_traits>
@@ -31,15 +35,22 @@ constexpr int kWarps = kChannels * kLanes / MSV_GROUP;
 constexpr int kThreads = kWarps * MSV_GROUP;
 constexpr int kItems = 8;  // tokens per lane
 constexpr int kTile = kLanes * kItems;
-// Shared rows are indexed by tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at 8l + 4(l/4), which
-// puts the 8 lanes of one read phase on 8 distinct bank groups; the extra 4 floats of row padding make the
-// transposing stores of 16 channels land on different banks.
+constexpr int kVec = 8;  // elements per 16-byte access of the aligned form: half a block's row segment
+static_assert(kThreads * kVec == kTile * kChannels, "aligned form: one thread per (token, half row segment)");
+static_assert(kChannels == kScanMaxState, "staging maps channel columns onto states");
+// Token t of a channel's shared row sits at tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at
+// 8l + 4(l/4), which puts the 8 lanes of one read phase on 8 distinct bank groups.
 __device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
 constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
+// Rows 8..15 sit kSkew floats further on, so that the aligned form's transposing accesses (lanes: 16 tokens x
+// the two halves of the row segment) fall on 32 distinct banks: 8 rows of 148 floats are 0 banks apart, 16 more
+// make it 16.
+constexpr int kSkew = 16;
+__device__ __forceinline__ int rowof(int c) { return c * kRow + (c >> 3) * kSkew; }
+constexpr int kRows = kChannels * kRow + kSkew;
 constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
-static_assert(kChannels == kScanMaxState, "B/C staging maps channel columns onto states");
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kRowsPerPass = kThreads / kChannels;  // staging: rows st0 + k * kRowsPerPass of each tile
+constexpr int kRowsPerPass = kThreads / kChannels;  // checked form: rows st0 + k * kRowsPerPass of each tile
 static_assert(kRowsPerPass == 16 && kTile % 32 == 0, "srow() below assumes 16-row passes");
 // tpos(st0 + 16 k) for st0 < 16, with the k-dependent part a compile-time constant in unrolled loops.
 __device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerPass + 4 * (k >> 1); }
@@ -49,176 +60,153 @@ __device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerP
 #define MSV_SCAN_MIN_BLOCKS 4
 #endif
 
-// 1: with bf16 activations, B and C of a token travel through shared memory as their raw bits packed in one
-// 32-bit word (B high, C low), so a lane's 8 tokens of both are two 16-byte reads per state instead of four, and
-// staging stores one word instead of two; unpacking is one AND (B) and one shift (C) per token. Off by default:
-// run 10 measured it 3.3% slower (1.215 vs 1.177 ms at batch 16) although L1/TEX fell from 73% to 58%: the
-// unpacking and a spill inside the state loop (64-register cap) cost more than the shared-memory requests saved,
-// so that pipe was not what bounds the kernel (docs/gpu-kernels.md, run 10). Passes the tests either way.
-#ifndef MSV_SCAN_PACKED_BC
-#define MSV_SCAN_PACKED_BC 0
-#endif
-
-// State loop unrolled by this factor when > 1 (two states' exp, shuffle and replay chains interleaved, at the
-// price of registers under the 64-register cap); 1 leaves the loop as the compiler chooses. Run 10: 2 (with the
-// packed B/C) spilled 16/24 bytes and ran 1.23 ms against 1.18.
+// The state loop's unroll factor (it always runs kScanMaxState states). Full unrolling turns the per-state
+// shared-memory addresses into constants and drops the loop's counter and branch; smaller factors are kept for
+// A/B runs (run 10 measured 1 against 2).
 #ifndef MSV_SCAN_STATE_UNROLL
-#define MSV_SCAN_STATE_UNROLL 1
+#define MSV_SCAN_STATE_UNROLL 16
 #endif
 #define MSV_SCAN_PRAGMA(x) _Pragma(#x)
 #define MSV_SCAN_UNROLL(n) MSV_SCAN_PRAGMA(unroll n)
 
-// Compile-time choice between the bounds-checked staging (last tile, partial channel block, dstate < 16) and
-// the unchecked one that every other tile takes: the checks cost more instructions than the loads themselves.
+// Compile-time choice between the bounds-checked, one-element staging and the aligned 16-byte one.
 template <bool B> struct Guard {
     static constexpr bool value = B;
 };
 
-// The raw bits of a bf16 B and C, B in the high half (a float once the low half is masked), C in the low.
-template <typename T> __device__ __forceinline__ uint32_t pack_bits(const T& b, const T& c) {
-    if constexpr (std::is_same<T, bf16>::value)
-        return static_cast<uint32_t>(b.bits) << 16 | c.bits;
-    else
-        return 0u;  // unused: only bf16 packs
-}
-
 template <typename T, bool kHasZ, bool kSoftplus>
-__global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_kernel(const msv_scan_params p) {
-    __shared__ __align__(16) float sDt[kChannels][kRow];
-    __shared__ __align__(16) float sDtu[kChannels][kRow];  // dt * u, then y once the channel is scanned
-    constexpr bool kPack = MSV_SCAN_PACKED_BC && std::is_same<T, bf16>::value;
-    __shared__ __align__(16) float sB[kScanMaxState][kRow];  // kPack: the packed (B, C) bits of each token
-    __shared__ __align__(16) float sC[kPack ? 1 : kScanMaxState][kRow];
+__global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
+    selective_scan_kernel(const msv_scan_params p, const bool rows_aligned) {
+    __shared__ __align__(16) float sDt[kRows];
+    __shared__ __align__(16) float sDtu[kRows];  // dt * u, then y once the channel is scanned
+    __shared__ __align__(16) float sB[kRows];    // state-major: row n holds B[., n] of the tile's tokens
+    __shared__ __align__(16) float sC[kRows];
     __shared__ float sA[kChannels][kScanMaxState];
     __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
+    __shared__ __align__(16) float sBias[kChannels];
+    __shared__ __align__(16) float sD[kChannels];
 
-    const int lane = threadIdx.x % kLanes;  // position along time within the channel's half-warp
-    const int sc_scan = threadIdx.x / kLanes;  // the channel this thread scans
     const int d0 = blockIdx.x * kChannels;
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
     const int L = p.seqlen;
     float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
 
-    for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
-        const int c = i / N, n = i - c * N;
-        const bool in = d0 + c < p.dim;
+    for (int i = threadIdx.x; i < kChannels * kScanMaxState; i += kThreads) {
+        const int c = i / kScanMaxState, n = i % kScanMaxState;
+        const bool in = d0 + c < p.dim && n < N;
         sA[c][n] = in ? p.A[static_cast<int64_t>(d0 + c) * N + n] * kLog2e : 0.0f;
         sCarry[c][n] = in ? state[static_cast<int64_t>(d0 + c) * N + n] : 0.0f;
     }
+    if (threadIdx.x < kChannels) {
+        const int d = d0 + threadIdx.x;
+        sBias[threadIdx.x] = (d < p.dim && p.dt_bias) ? p.dt_bias[d] : 0.0f;
+        sD[threadIdx.x] = (d < p.dim && p.D) ? p.D[d] : 0.0f;
+    }
 
-    // Staging role: thread handles channel sc of rows st0 + k * kRowsPerPass.
+    // Checked form: thread handles channel sc (and state sc of B and C) of rows st0 + k * kRowsPerPass.
     const int sc = threadIdx.x % kChannels;
     const int st0 = threadIdx.x / kChannels;
-    const int sd = d0 + sc;
-    const bool s_active = sd < p.dim;
-    const float bias = (s_active && p.dt_bias) ? p.dt_bias[sd] : 0.0f;
-    const float Dd = (s_active && p.D) ? p.D[sd] : 0.0f;
-    const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + sd;
-    const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + sd;
-    const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + sd : nullptr;
-    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + sd;
-    const int64_t step_u = kRowsPerPass * p.u_row_stride, step_d = kRowsPerPass * p.delta_row_stride;
-    const int64_t step_b = kRowsPerPass * p.B_row_stride, step_c = kRowsPerPass * p.C_row_stride;
-    const int64_t step_z = kRowsPerPass * p.z_row_stride;
-    const bool bc_active = sc < N;  // kChannels == kScanMaxState: column sc is also state sc of B and C
-    const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride + sc;
-    const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride + sc;
-    // Every channel of the block exists and B, C fill all 16 columns: tiles that end inside the chunk need no
-    // bounds checks at all.
-    const bool block_full = d0 + kChannels <= p.dim && N == kScanMaxState;
+    const bool s_active = d0 + sc < p.dim;
+    const bool bc_active = sc < N;
+    // Aligned form: thread handles channels (states) 8 vh .. 8 vh + 7 of row vr.
+    const int vr = threadIdx.x >> 1, vh = threadIdx.x & 1;
+    // Row 0 of the block's columns; each form adds its own column offset.
+    const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + d0;
+    const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + d0;
+    const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + d0 : nullptr;
+    T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + d0;
+    const T* Bm = static_cast<const T*>(p.B) + b * p.B_batch_stride;
+    const T* Cm = static_cast<const T*>(p.C) + b * p.C_batch_stride;
+    // Every channel of the block exists, B and C fill all 16 columns, rows are 16-byte aligned: tiles that end
+    // inside the chunk take the aligned form.
+    const bool block_vec = rows_aligned && d0 + kChannels <= p.dim && N == kScanMaxState;
 
     for (int t0 = 0; t0 < L; t0 += kTile) {
         __syncthreads();  // the previous tile's output pass is done with the shared arrays
-        const int rows_left = L - t0 - st0;  // this thread's row st0 + 16 k is in the chunk iff 16 k < rows_left
-        const bool full = block_full && t0 + kTile <= L;  // uniform over the block
-        // Every load of the stage is issued before any is used. Thread (row st0 + 16k, column sc) stages u and
-        // delta of channel sc and, for sc < N, B and C of state sc: no division by the runtime N.
-        auto stage = [&](auto guard) {
-            constexpr bool kGuard = decltype(guard)::value;
-            float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
-            uint32_t wbc[kStage];  // kPack: B bits << 16 | C bits
-            const int64_t r0 = t0 + st0;
-            // Row pointers advanced by precomputed steps: 64-bit index products per load cost more than the loads.
-            const T* pu = u + r0 * p.u_row_stride;
-            const T* pd = delta + r0 * p.delta_row_stride;
-            const T* pb = Bm + r0 * p.B_row_stride;
-            const T* pc = Cm + r0 * p.C_row_stride;
+        const bool vec = block_vec && t0 + kTile <= L;  // uniform over the block
+        if (vec) {
+            const int64_t r = t0 + vr;
+            const int cv = kVec * vh;
+            float xu[kVec], xd[kVec], xb[kVec], xc[kVec];
+            load8(u + r * p.u_row_stride + cv, xu);
+            load8(delta + r * p.delta_row_stride + cv, xd);
+            load8(Bm + r * p.B_row_stride + cv, xb);
+            load8(Cm + r * p.C_row_stride + cv, xc);
+            const int base = rowof(kVec * vh) + tpos(vr);
 #pragma unroll
-            for (int k = 0; k < kStage; ++k) {
-                if (kGuard) {
-                    const bool in = k * kRowsPerPass < rows_left;
-                    xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
-                    xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
-                    if constexpr (kPack) {
-                        wbc[k] = (bc_active && in) ? pack_bits(*pb, *pc) : 0u;  // bf16 zero bits: B = C = 0
-                    } else {
-                        vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
-                        vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
-                    }
-                } else {
-                    xu[k] = to_float(*pu), xd[k] = to_float(*pd);
-                    if constexpr (kPack)
-                        wbc[k] = pack_bits(*pb, *pc);
-                    else
-                        vb[k] = to_float(*pb), vc[k] = to_float(*pc);
-                }
-                pu += step_u, pd += step_d, pb += step_b, pc += step_c;
+            for (int j = 0; j < kVec; ++j) {
+                float v = xd[j] + sBias[kVec * vh + j];
+                if (kSoftplus) v = softplus(v);
+                sDt[base + j * kRow] = v;
+                sDtu[base + j * kRow] = v * xu[j];
+                sB[base + j * kRow] = xb[j];
+                sC[base + j * kRow] = xc[j];
             }
+        } else {
+            // Every load is issued before any is used; row pointers advance by precomputed steps (64-bit index
+            // products per load cost more than the loads).
+            const int rows_left = L - t0 - st0;  // row st0 + 16 k is in the chunk iff 16 k < rows_left
+            float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
+            const int64_t r0 = t0 + st0;
+            const T* pu = u + r0 * p.u_row_stride + sc;
+            const T* pd = delta + r0 * p.delta_row_stride + sc;
+            const T* pb = Bm + r0 * p.B_row_stride + sc;
+            const T* pc = Cm + r0 * p.C_row_stride + sc;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = srow(st0, k);
+                const bool in = k * kRowsPerPass < rows_left;
+                xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
+                xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
+                vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
+                vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                pu += kRowsPerPass * p.u_row_stride, pd += kRowsPerPass * p.delta_row_stride;
+                pb += kRowsPerPass * p.B_row_stride, pc += kRowsPerPass * p.C_row_stride;
+            }
+            const float bias = sBias[sc];
+#pragma unroll
+            for (int k = 0; k < kStage; ++k) {
+                const int tt = rowof(sc) + srow(st0, k);
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
-                if (kGuard) v = (s_active && k * kRowsPerPass < rows_left) ? v : 0.0f;
-                sDt[sc][tt] = v;
-                sDtu[sc][tt] = v * xu[k];
-                if (!kGuard || sc < N) {
-                    if constexpr (kPack) {
-                        sB[sc][tt] = __uint_as_float(wbc[k]);
-                    } else {
-                        sB[sc][tt] = vb[k];
-                        sC[sc][tt] = vc[k];
-                    }
-                }
+                v = (s_active && k * kRowsPerPass < rows_left) ? v : 0.0f;
+                sDt[tt] = v;
+                sDtu[tt] = v * xu[k];
+                sB[tt] = vb[k];  // zero past dstate and past the chunk: those states stay exactly 0
+                sC[tt] = vc[k];
             }
-        };
-        if (full)
-            stage(Guard<false>{});
-        else
-            stage(Guard<true>{});
+        }
         __syncthreads();
 
         {
-            const int c = sc_scan;
-            const int base = tpos(lane * kItems);  // the lane's 8 tokens: two 16-byte runs, base and base + 4
+            const int lane = threadIdx.x % kLanes;  // position along time within the channel's half-warp
+            const int c = threadIdx.x / kLanes;     // the channel this half-warp scans
+            const int base = tpos(lane * kItems);   // the lane's 8 tokens: two 16-byte runs, base and base + 4
             float dt[kItems], dtu[kItems], y[kItems];
             auto read8 = [&](const float* row, float (&v)[kItems]) {
                 const float4 lo = *reinterpret_cast<const float4*>(row + base);
                 const float4 hi = *reinterpret_cast<const float4*>(row + base + 4);
                 v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
             };
-            read8(sDt[c], dt);
-            read8(sDtu[c], dtu);
+            read8(sDt + rowof(c), dt);
+            read8(sDtu + rowof(c), dtu);
             // The product of the lane's a_i = 2^(dt_i A) is 2^(A sum dt_i): one exp per state instead of kItems
             // multiplies.
             float sdt = 0.0f;
 #pragma unroll
             for (int i = 0; i < kItems; ++i) y[i] = 0.0f, sdt += dt[i];
-#if MSV_SCAN_STATE_UNROLL > 1
             MSV_SCAN_UNROLL(MSV_SCAN_STATE_UNROLL)
-#endif
-            for (int n = 0; n < N; ++n) {
-                float Bv[kItems], Cv[kItems];  // kPack: Bv holds the packed words, C is unpacked in the replay
-                read8(sB[n], Bv);
-                if constexpr (!kPack) read8(sC[n], Cv);
+            for (int n = 0; n < kScanMaxState; ++n) {
+                float Bv[kItems], Cv[kItems];
+                read8(sB + rowof(n), Bv);
+                read8(sC + rowof(n), Cv);
                 const float An = sA[c][n];
                 float a[kItems], bb[kItems];
                 float ga = msv_exp2(sdt * An), gb = 0.0f;  // this lane's tokens composed
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     a[i] = msv_exp2(dt[i] * An);
-                    bb[i] = dtu[i] * (kPack ? __uint_as_float(__float_as_uint(Bv[i]) & 0xffff0000u) : Bv[i]);
+                    bb[i] = dtu[i] * Bv[i];
                     gb = a[i] * gb + bb[i];
                 }
                 // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
@@ -241,53 +229,76 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS) selective_scan_
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     h = a[i] * h + bb[i];
-                    y[i] += (kPack ? __uint_as_float(__float_as_uint(Bv[i]) << 16) : Cv[i]) * h;
+                    y[i] += Cv[i] * h;
                 }
                 // Every lane read the carry before the shuffle above could return (h_end depends on it); the last
                 // lane's end state is the next tile's carry.
                 if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
-            *reinterpret_cast<float4*>(&sDtu[c][base]) = make_float4(y[0], y[1], y[2], y[3]);
-            *reinterpret_cast<float4*>(&sDtu[c][base + 4]) = make_float4(y[4], y[5], y[6], y[7]);
+            *reinterpret_cast<float4*>(sDtu + rowof(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(sDtu + rowof(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
-        auto emit = [&](auto guard) {
-            constexpr bool kGuard = decltype(guard)::value;
+        if (vec) {
+            const int64_t r = t0 + vr;
+            const int cv = kVec * vh;
+            float xu[kVec], xz[kVec], v[kVec];
+            load8(u + r * p.u_row_stride + cv, xu);  // again: L2-hot
+            if (kHasZ) load8(z + r * p.z_row_stride + cv, xz);
+            const int base = rowof(kVec * vh) + tpos(vr);
+#pragma unroll
+            for (int j = 0; j < kVec; ++j) {
+                v[j] = sDtu[base + j * kRow] + sD[kVec * vh + j] * xu[j];
+                if (kHasZ) v[j] *= silu(xz[j]);
+            }
+            store8(out + r * p.out_row_stride + cv, v);
+        } else {
+            const int rows_left = L - t0 - st0;
             float xu[kStage], xz[kStage];
             const int64_t r0 = t0 + st0;
-            const T* pu = u + r0 * p.u_row_stride;
-            const T* pz = kHasZ ? z + r0 * p.z_row_stride : nullptr;
+            const T* pu = u + r0 * p.u_row_stride + sc;
+            const T* pz = kHasZ ? z + r0 * p.z_row_stride + sc : nullptr;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const bool in = !kGuard || (s_active && k * kRowsPerPass < rows_left);
-                xu[k] = in ? to_float(*pu) : 0.0f;  // again: L2-hot
+                const bool in = s_active && k * kRowsPerPass < rows_left;
+                xu[k] = in ? to_float(*pu) : 0.0f;
                 xz[k] = (kHasZ && in) ? to_float(*pz) : 0.0f;
-                pu += step_u;
-                if (kHasZ) pz += step_z;
+                pu += kRowsPerPass * p.u_row_stride;
+                if (kHasZ) pz += kRowsPerPass * p.z_row_stride;
             }
-            T* po = out + r0 * p.out_row_stride;
-            const int64_t step_o = kRowsPerPass * p.out_row_stride;
+            const float Dd = sD[sc];
+            T* po = out + r0 * p.out_row_stride + sc;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                if (!kGuard || (s_active && k * kRowsPerPass < rows_left)) {
-                    float v = sDtu[sc][srow(st0, k)] + Dd * xu[k];
+                if (s_active && k * kRowsPerPass < rows_left) {
+                    float v = sDtu[rowof(sc) + srow(st0, k)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
                     *po = from_float<T>(v);
                 }
-                po += step_o;
+                po += kRowsPerPass * p.out_row_stride;
             }
-        };
-        if (full)
-            emit(Guard<false>{});
-        else
-            emit(Guard<true>{});
+        }
     }
     __syncthreads();
     for (int i = threadIdx.x; i < kChannels * N; i += kThreads) {
         const int c = i / N, n = i - c * N;
         if (d0 + c < p.dim) state[static_cast<int64_t>(d0 + c) * N + n] = sCarry[c][n];
     }
+}
+
+// Whether every row segment the aligned form reads or writes starts on a 16-byte boundary: base pointers, row
+// and batch strides (channel offsets are multiples of kVec elements, so 16 or 32 bytes).
+template <typename T> bool rows_aligned(const msv_scan_params& p) {
+    auto ok = [](const void* ptr, int64_t batch_stride, int64_t row_stride) {
+        constexpr int64_t kAlign = 16;
+        return reinterpret_cast<uintptr_t>(ptr) % kAlign == 0 &&
+               (batch_stride * static_cast<int64_t>(sizeof(T))) % kAlign == 0 &&
+               (row_stride * static_cast<int64_t>(sizeof(T))) % kAlign == 0;
+    };
+    return ok(p.u, p.u_batch_stride, p.u_row_stride) && ok(p.delta, p.delta_batch_stride, p.delta_row_stride) &&
+           ok(p.B, p.B_batch_stride, p.B_row_stride) && ok(p.C, p.C_batch_stride, p.C_row_stride) &&
+           (!p.z || ok(p.z, p.z_batch_stride, p.z_row_stride)) && ok(p.out, p.out_batch_stride, p.out_row_stride);
 }
 
 template <typename T, bool kHasZ>
@@ -297,10 +308,11 @@ void launch(const msv_scan_params& p, cudaStream_t stream) {
     static const bool carveout = (msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, true>),
                                   msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, false>), true);
     (void)carveout;
+    const bool aligned = rows_aligned<T>(p);
     if (p.delta_softplus)
-        selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p);
+        selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p, aligned);
     else
-        selective_scan_kernel<T, kHasZ, false><<<grid, kThreads, 0, stream>>>(p);
+        selective_scan_kernel<T, kHasZ, false><<<grid, kThreads, 0, stream>>>(p, aligned);
 }
 
 }  // namespace scan
