@@ -1,17 +1,21 @@
 // GPU selective scan over a chunk (msv_scan_params in mambaserve.h), one source for CUDA and HIP.
 //
-// A block owns one batch entry and kChannels adjacent channels, and walks the chunk in tiles of kTile tokens.
-// Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are token-major), apply softplus,
-// and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major for B and C); (2) each
-// half-warp (kLanes lanes) scans one channel with lanes along time: lane l owns kItems consecutive tokens,
-// reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a
-// shuffle scan over the kLanes lanes gives each lane the pair of the tokens up to its last, and the state
-// carried from the previous tile (shared memory, per channel and state) turns that into the lane's end state;
-// the lane below's end state is the lane's start, and the lane replays its tokens for h_t and y_t; (3) the block
-// writes y rows back, adding D u and the silu(z) gate. exp(dt A) is computed once per (token, state), as one
-// exp2 with A pre-scaled by log2(e); there are three barriers per tile and none inside the state loop.
+// A block owns one batch entry and kChannels adjacent channels (32), and walks the chunk in tiles of kTile tokens
+// (64). Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are token-major), apply
+// softplus, and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major for B and C);
+// (2) kLanes (8) lanes scan one channel with lanes along time: lane l owns kItems (8) consecutive tokens, reduces
+// its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a shuffle
+// scan over the kLanes lanes gives each lane the pair of the tokens up to its last, and the state carried from
+// the previous tile (shared memory, per channel and state) turns that into the lane's end state; the lane
+// below's end state is the lane's start, and the lane replays its tokens for h_t and y_t; (3) the block writes
+// y rows back, adding D u and the silu(z) gate. exp(dt A) is computed once per (token, state), as one exp2 with
+// A pre-scaled by log2(e); there are three barriers per tile and none inside the state loop.
 //
-// Steps (1) and (3) have two forms. Tiles that lie inside the chunk, in blocks whose 16 channels all exist, with
+// The kernel is bound by the latency of each state's chain (exps, then dependent shuffles, then the replay), not
+// by memory (docs/gpu-kernels.md): hence 8 lanes per channel (three shuffle steps, not four), and a shuffle scan
+// that carries only the b half of each pair (MSV_SCAN_DT_PREFIX).
+//
+// Steps (1) and (3) have two forms. Tiles that lie inside the chunk, in blocks whose channels all exist, with
 // dstate 16 and every row 16-byte aligned (the model's shapes) move 8 channels of one token per thread with one
 // 16-byte access per array; the rest (the chunk's last tile, a partial channel block, odd strides) move one
 // element per thread and access, bounds-checked.
@@ -29,31 +33,43 @@
 namespace msv::gpu {
 namespace scan {
 
-constexpr int kChannels = 16;  // per block: 32 bytes of a bf16 row, one memory sector
-constexpr int kLanes = 16;     // lanes scanning one channel: a warp scans two channels side by side
-constexpr int kWarps = kChannels * kLanes / MSV_GROUP;
-constexpr int kThreads = kWarps * MSV_GROUP;
-constexpr int kItems = 8;  // tokens per lane
+// Lanes scanning one channel (8 or 16; 32 would need more than 48 KB of static shared memory): fewer lanes mean fewer dependent shuffle steps per state and a
+// shorter tile, more channels per block (B and C, shared by all channels, staged for more of them). 16 lanes
+// measured 1.140 ms, 8 lanes 0.922 ms (batch 16, 1024 tokens, H200, two-value scan).
+#ifndef MSV_SCAN_LANES
+#define MSV_SCAN_LANES 8
+#endif
+constexpr int kThreads = 256;
+constexpr int kLanes = MSV_SCAN_LANES;
+constexpr int kLevels = kLanes == 32 ? 5 : kLanes == 16 ? 4 : kLanes == 8 ? 3 : kLanes == 4 ? 2 : 1;
+static_assert(1 << kLevels == kLanes && kLanes <= MSV_GROUP, "lanes per channel: a power of two within a warp");
+constexpr int kChannels = kThreads / kLanes;  // per block
+constexpr int kItems = 8;                     // tokens per lane
 constexpr int kTile = kLanes * kItems;
-constexpr int kVec = 8;  // elements per 16-byte access of the aligned form: half a block's row segment
-static_assert(kThreads * kVec == kTile * kChannels, "aligned form: one thread per (token, half row segment)");
-static_assert(kChannels == kScanMaxState, "staging maps channel columns onto states");
-// Token t of a channel's shared row sits at tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at
-// 8l + 4(l/4), which puts the 8 lanes of one read phase on 8 distinct bank groups.
+constexpr int kVec = 8;  // elements per 16-byte access of the aligned form
+static_assert(kChannels % kVec == 0 && kChannels <= 4 * kVec, "channel groups of the aligned form");
+constexpr int kGroups = kChannels / kVec;  // 8-channel groups per row segment
+static_assert(kTile * kChannels == kThreads * kVec, "aligned form: one u and one delta vector per thread");
+constexpr int kBCVecs = kTile * 2 * kScanMaxState / kVec / kThreads;  // B and C vectors per thread, aligned form
+static_assert(kBCVecs >= 1 && kTile * 2 * kScanMaxState == kBCVecs * kVec * kThreads, "B/C vectors per thread");
+// Token t of a shared row sits at tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at 8l + 4(l/4),
+// which puts the 8 lanes of one read phase on 8 distinct bank groups.
 __device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
-constexpr int kRow = kTile + 4 * (kTile / 32) + 4;
-// Rows 8..15 sit kSkew floats further on, so that the aligned form's transposing accesses (lanes: 16 tokens x
-// the two halves of the row segment) fall on 32 distinct banks: 8 rows of 148 floats are 0 banks apart, 16 more
-// make it 16.
-constexpr int kSkew = 16;
-__device__ __forceinline__ int rowof(int c) { return c * kRow + (c >> 3) * kSkew; }
-constexpr int kRows = kChannels * kRow + kSkew;
-constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements each thread stages per tile
+constexpr int kRow = kTile + 4 * (kTile / 32) + 4;  // a multiple of 4 floats and of 32 banks per 8 rows
+static_assert(kRow % 4 == 0 && (8 * kRow) % 32 == 0, "row padding");
+// Row c of an array whose rows are written in G groups of 8 (the aligned form's transposing accesses: lanes =
+// consecutive tokens x groups) starts 32 / G banks further per group, so the G groups fall on distinct banks.
+template <int G> __device__ __forceinline__ int rowof(int c) { return c * kRow + (c >> 3) * (32 / G); }
+template <int G, int Rows> constexpr int kRowsSize = Rows * kRow + (Rows / 8) * (32 / G);
+constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements per thread, checked form
+constexpr int kRowsPerPass = kThreads / kChannels;    // checked form: rows st0 + k * kRowsPerPass of each tile
+static_assert(32 % kRowsPerPass == 0, "srow() below");
+// tpos(st0 + kRowsPerPass k) for st0 < kRowsPerPass, with the k-dependent part a compile-time constant.
+__device__ __forceinline__ int srow(int st0, int k) {
+    return st0 + k * kRowsPerPass + 4 * ((k * kRowsPerPass) >> 5);
+}
+constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per thread, checked form
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kRowsPerPass = kThreads / kChannels;  // checked form: rows st0 + k * kRowsPerPass of each tile
-static_assert(kRowsPerPass == 16 && kTile % 32 == 0, "srow() below assumes 16-row passes");
-// tpos(st0 + 16 k) for st0 < 16, with the k-dependent part a compile-time constant in unrolled loops.
-__device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerPass + 4 * (k >> 1); }
 
 // Blocks per SM the compiler must fit (registers <= 65536 / (kThreads * this)): 4 caps them at 64.
 #ifndef MSV_SCAN_MIN_BLOCKS
@@ -61,26 +77,29 @@ __device__ __forceinline__ int srow(int st0, int k) { return st0 + k * kRowsPerP
 #endif
 
 // The state loop's unroll factor (it always runs kScanMaxState states). Full unrolling turns the per-state
-// shared-memory addresses into constants and drops the loop's counter and branch; smaller factors are kept for
-// A/B runs (run 10 measured 1 against 2).
+// shared-memory addresses into constants and drops the loop's counter and branch.
 #ifndef MSV_SCAN_STATE_UNROLL
 #define MSV_SCAN_STATE_UNROLL 16
 #endif
 #define MSV_SCAN_PRAGMA(x) _Pragma(#x)
 #define MSV_SCAN_UNROLL(n) MSV_SCAN_PRAGMA(unroll n)
 
-// Compile-time choice between the bounds-checked, one-element staging and the aligned 16-byte one.
-template <bool B> struct Guard {
-    static constexpr bool value = B;
-};
+// 1: the shuffle scan carries only gb. The decay over a window of lanes is 2^(A * (sum of its dt)), and the sums
+// do not depend on the state, so they are scanned once per tile; each step's factor is then one exp2 computed
+// off the shuffle chain, where otherwise the product ga is shuffled beside gb (one shuffle per step traded for
+// one MUFU). Measured 0.870 against 0.922 ms (batch 16, 1024 tokens, H200); 0 keeps the two-value scan for A/B.
+#ifndef MSV_SCAN_DT_PREFIX
+#define MSV_SCAN_DT_PREFIX 1
+#endif
 
 template <typename T, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
     selective_scan_kernel(const msv_scan_params p, const bool rows_aligned) {
-    __shared__ __align__(16) float sDt[kRows];
-    __shared__ __align__(16) float sDtu[kRows];  // dt * u, then y once the channel is scanned
-    __shared__ __align__(16) float sB[kRows];    // state-major: row n holds B[., n] of the tile's tokens
-    __shared__ __align__(16) float sC[kRows];
+    __shared__ __align__(16) float sDt[kRowsSize<kGroups, kChannels>];
+    __shared__ __align__(16) float sDtu[kRowsSize<kGroups, kChannels>];  // dt * u, then y once scanned
+    // State-major: row n holds B[., n] (C[., n]) of the tile's tokens.
+    __shared__ __align__(16) float sB[kRowsSize<2, kScanMaxState>];
+    __shared__ __align__(16) float sC[kRowsSize<2, kScanMaxState>];
     __shared__ float sA[kChannels][kScanMaxState];
     __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
     __shared__ __align__(16) float sBias[kChannels];
@@ -104,13 +123,13 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
         sD[threadIdx.x] = (d < p.dim && p.D) ? p.D[d] : 0.0f;
     }
 
-    // Checked form: thread handles channel sc (and state sc of B and C) of rows st0 + k * kRowsPerPass.
+    // Checked form: thread handles channel sc of rows st0 + k * kRowsPerPass, and B/C columns sc + a * kChannels
+    // (column j < 16: state j of B, else state j - 16 of C).
     const int sc = threadIdx.x % kChannels;
     const int st0 = threadIdx.x / kChannels;
     const bool s_active = d0 + sc < p.dim;
-    const bool bc_active = sc < N;
-    // Aligned form: thread handles channels (states) 8 vh .. 8 vh + 7 of row vr.
-    const int vr = threadIdx.x >> 1, vh = threadIdx.x & 1;
+    // Aligned form: thread handles channels 8 vq .. 8 vq + 7 of row vr.
+    const int vr = threadIdx.x / kGroups, vq = threadIdx.x % kGroups;
     // Row 0 of the block's columns; each form adds its own column offset.
     const T* u = static_cast<const T*>(p.u) + b * p.u_batch_stride + d0;
     const T* delta = static_cast<const T*>(p.delta) + b * p.delta_batch_stride + d0;
@@ -126,61 +145,85 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
         __syncthreads();  // the previous tile's output pass is done with the shared arrays
         const bool vec = block_vec && t0 + kTile <= L;  // uniform over the block
         if (vec) {
+            // All loads first, then the transposing stores.
             const int64_t r = t0 + vr;
-            const int cv = kVec * vh;
-            float xu[kVec], xd[kVec], xb[kVec], xc[kVec];
+            const int cv = kVec * vq;
+            float xu[kVec], xd[kVec], xbc[kBCVecs][kVec];
             load8(u + r * p.u_row_stride + cv, xu);
             load8(delta + r * p.delta_row_stride + cv, xd);
-            load8(Bm + r * p.B_row_stride + cv, xb);
-            load8(Cm + r * p.C_row_stride + cv, xc);
-            const int base = rowof(kVec * vh) + tpos(vr);
+            int bc_arr[kBCVecs], bc_pos[kBCVecs];  // B (0) or C (1); shared offset of the vector's first state
+#pragma unroll
+            for (int k = 0; k < kBCVecs; ++k) {
+                const int idx = threadIdx.x + k * kThreads;  // over (array, token, half)
+                const int arr = idx / (2 * kTile), row = (idx % (2 * kTile)) / 2, half = idx % 2;
+                const T* src = arr == 0 ? Bm + (t0 + row) * p.B_row_stride : Cm + (t0 + row) * p.C_row_stride;
+                load8(src + kVec * half, xbc[k]);
+                bc_arr[k] = arr, bc_pos[k] = rowof<2>(kVec * half) + tpos(row);
+            }
+            const int base = rowof<kGroups>(cv) + tpos(vr);
 #pragma unroll
             for (int j = 0; j < kVec; ++j) {
-                float v = xd[j] + sBias[kVec * vh + j];
+                float v = xd[j] + sBias[cv + j];
                 if (kSoftplus) v = softplus(v);
                 sDt[base + j * kRow] = v;
                 sDtu[base + j * kRow] = v * xu[j];
-                sB[base + j * kRow] = xb[j];
-                sC[base + j * kRow] = xc[j];
+            }
+#pragma unroll
+            for (int k = 0; k < kBCVecs; ++k) {
+                float* dst = (bc_arr[k] == 0 ? sB : sC) + bc_pos[k];
+#pragma unroll
+                for (int j = 0; j < kVec; ++j) dst[j * kRow] = xbc[k][j];
             }
         } else {
             // Every load is issued before any is used; row pointers advance by precomputed steps (64-bit index
             // products per load cost more than the loads).
-            const int rows_left = L - t0 - st0;  // row st0 + 16 k is in the chunk iff 16 k < rows_left
-            float xu[kStage], xd[kStage], vb[kStage], vc[kStage];
+            const int rows_left = L - t0 - st0;  // row st0 + R k is in the chunk iff R k < rows_left
+            float xu[kStage], xd[kStage], xbc[kBCColumns][kStage];
             const int64_t r0 = t0 + st0;
             const T* pu = u + r0 * p.u_row_stride + sc;
             const T* pd = delta + r0 * p.delta_row_stride + sc;
-            const T* pb = Bm + r0 * p.B_row_stride + sc;
-            const T* pc = Cm + r0 * p.C_row_stride + sc;
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const bool in = k * kRowsPerPass < rows_left;
-                xu[k] = (s_active && in) ? to_float(*pu) : 0.0f;
-                xd[k] = (s_active && in) ? to_float(*pd) : 0.0f;
-                vb[k] = (bc_active && in) ? to_float(*pb) : 0.0f;
-                vc[k] = (bc_active && in) ? to_float(*pc) : 0.0f;
+                const bool in = s_active && k * kRowsPerPass < rows_left;
+                xu[k] = in ? to_float(*pu) : 0.0f;
+                xd[k] = in ? to_float(*pd) : 0.0f;
                 pu += kRowsPerPass * p.u_row_stride, pd += kRowsPerPass * p.delta_row_stride;
-                pb += kRowsPerPass * p.B_row_stride, pc += kRowsPerPass * p.C_row_stride;
+            }
+#pragma unroll
+            for (int a = 0; a < kBCColumns; ++a) {
+                const int j = sc + a * kChannels, n = j % kScanMaxState;
+                const bool is_b = j < kScanMaxState;
+                const T* pbc = is_b ? Bm + r0 * p.B_row_stride + n : Cm + r0 * p.C_row_stride + n;
+                const int64_t step = kRowsPerPass * (is_b ? p.B_row_stride : p.C_row_stride);
+#pragma unroll
+                for (int k = 0; k < kStage; ++k) {
+                    xbc[a][k] = (n < N && k * kRowsPerPass < rows_left) ? to_float(*pbc) : 0.0f;
+                    pbc += step;
+                }
             }
             const float bias = sBias[sc];
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = rowof(sc) + srow(st0, k);
+                const int tt = rowof<kGroups>(sc) + srow(st0, k);
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
                 v = (s_active && k * kRowsPerPass < rows_left) ? v : 0.0f;
                 sDt[tt] = v;
                 sDtu[tt] = v * xu[k];
-                sB[tt] = vb[k];  // zero past dstate and past the chunk: those states stay exactly 0
-                sC[tt] = vc[k];
+            }
+#pragma unroll
+            for (int a = 0; a < kBCColumns; ++a) {
+                const int j = sc + a * kChannels, n = j % kScanMaxState;
+                float* dst = (j < kScanMaxState ? sB : sC) + rowof<2>(n);
+#pragma unroll
+                for (int k = 0; k < kStage; ++k) dst[srow(st0, k)] = xbc[a][k];  // 0 past dstate and the chunk
             }
         }
         __syncthreads();
 
         {
-            const int lane = threadIdx.x % kLanes;  // position along time within the channel's half-warp
-            const int c = threadIdx.x / kLanes;     // the channel this half-warp scans
+            const int lane = threadIdx.x % kLanes;  // position along time within the channel's lanes
+            const int c = threadIdx.x / kLanes;     // the channel these lanes scan
             const int base = tpos(lane * kItems);   // the lane's 8 tokens: two 16-byte runs, base and base + 4
             float dt[kItems], dtu[kItems], y[kItems];
             auto read8 = [&](const float* row, float (&v)[kItems]) {
@@ -188,21 +231,36 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 const float4 hi = *reinterpret_cast<const float4*>(row + base + 4);
                 v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
             };
-            read8(sDt + rowof(c), dt);
-            read8(sDtu + rowof(c), dtu);
+            read8(sDt + rowof<kGroups>(c), dt);
+            read8(sDtu + rowof<kGroups>(c), dtu);
             // The product of the lane's a_i = 2^(dt_i A) is 2^(A sum dt_i): one exp per state instead of kItems
             // multiplies.
             float sdt = 0.0f;
 #pragma unroll
             for (int i = 0; i < kItems; ++i) y[i] = 0.0f, sdt += dt[i];
+#if MSV_SCAN_DT_PREFIX
+            // The same Kogge-Stone scan over the lanes' dt sums: before step k a lane holds the sum over lanes
+            // (l - 2^k, l], the window whose composition its (ga, gb) holds at that step.
+            float window[kLevels];
+            {
+                float s = sdt;
+#pragma unroll
+                for (int k = 0; k < kLevels; ++k) {
+                    window[k] = s;
+                    const float below = __shfl_up_sync(0xffffffffu, s, 1 << k, kLanes);
+                    if (lane >= (1 << k)) s += below;
+                }
+                sdt = s;  // now over lanes [0, l]: the tile's decay up to the lane's last token is 2^(A sdt)
+            }
+#endif
             MSV_SCAN_UNROLL(MSV_SCAN_STATE_UNROLL)
             for (int n = 0; n < kScanMaxState; ++n) {
                 float Bv[kItems], Cv[kItems];
-                read8(sB + rowof(n), Bv);
-                read8(sC + rowof(n), Cv);
+                read8(sB + rowof<2>(n), Bv);
+                read8(sC + rowof<2>(n), Cv);
                 const float An = sA[c][n];
                 float a[kItems], bb[kItems];
-                float ga = msv_exp2(sdt * An), gb = 0.0f;  // this lane's tokens composed
+                float gb = 0.0f;  // this lane's tokens composed
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {
                     a[i] = msv_exp2(dt[i] * An);
@@ -210,15 +268,28 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                     gb = a[i] * gb + bb[i];
                 }
                 // Inclusive scan over the channel's lanes (earlier tokens on lower lanes).
+#if MSV_SCAN_DT_PREFIX
+                float f[kLevels];
 #pragma unroll
-                for (int off = 1; off < kLanes; off *= 2) {
-                    const float pa = __shfl_up_sync(0xffffffffu, ga, off, kLanes);
-                    const float pb = __shfl_up_sync(0xffffffffu, gb, off, kLanes);
-                    if (lane >= off) {
+                for (int k = 0; k < kLevels; ++k) f[k] = msv_exp2(window[k] * An);
+#pragma unroll
+                for (int k = 0; k < kLevels; ++k) {
+                    const float pb = __shfl_up_sync(0xffffffffu, gb, 1 << k, kLanes);
+                    if (lane >= (1 << k)) gb = f[k] * pb + gb;
+                }
+                const float ga = msv_exp2(sdt * An);
+#else
+                float ga = msv_exp2(sdt * An);
+#pragma unroll
+                for (int k = 0; k < kLevels; ++k) {
+                    const float pa = __shfl_up_sync(0xffffffffu, ga, 1 << k, kLanes);
+                    const float pb = __shfl_up_sync(0xffffffffu, gb, 1 << k, kLanes);
+                    if (lane >= (1 << k)) {
                         gb = ga * pb + gb;
                         ga *= pa;
                     }
                 }
+#endif
                 // (ga, gb) now compose the tile's tokens up to the lane's last, so the state after them is
                 // ga h0 + gb (h0: the carried state), and the lane below's end state is this lane's start: one
                 // shuffle of h instead of two of the exclusive (ga, gb), and none to broadcast the carry.
@@ -235,21 +306,21 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 // lane's end state is the next tile's carry.
                 if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
-            *reinterpret_cast<float4*>(sDtu + rowof(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
-            *reinterpret_cast<float4*>(sDtu + rowof(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
+            *reinterpret_cast<float4*>(sDtu + rowof<kGroups>(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(sDtu + rowof<kGroups>(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
         if (vec) {
             const int64_t r = t0 + vr;
-            const int cv = kVec * vh;
+            const int cv = kVec * vq;
             float xu[kVec], xz[kVec], v[kVec];
             load8(u + r * p.u_row_stride + cv, xu);  // again: L2-hot
             if (kHasZ) load8(z + r * p.z_row_stride + cv, xz);
-            const int base = rowof(kVec * vh) + tpos(vr);
+            const int base = rowof<kGroups>(cv) + tpos(vr);
 #pragma unroll
             for (int j = 0; j < kVec; ++j) {
-                v[j] = sDtu[base + j * kRow] + sD[kVec * vh + j] * xu[j];
+                v[j] = sDtu[base + j * kRow] + sD[cv + j] * xu[j];
                 if (kHasZ) v[j] *= silu(xz[j]);
             }
             store8(out + r * p.out_row_stride + cv, v);
@@ -272,7 +343,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
                 if (s_active && k * kRowsPerPass < rows_left) {
-                    float v = sDtu[rowof(sc) + srow(st0, k)] + Dd * xu[k];
+                    float v = sDtu[rowof<kGroups>(sc) + srow(st0, k)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
                     *po = from_float<T>(v);
                 }
