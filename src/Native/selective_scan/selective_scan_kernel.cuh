@@ -33,9 +33,10 @@
 namespace msv::gpu {
 namespace scan {
 
-// Lanes scanning one channel (8 or 16; 32 would need more than 48 KB of static shared memory): fewer lanes mean fewer dependent shuffle steps per state and a
-// shorter tile, more channels per block (B and C, shared by all channels, staged for more of them). 16 lanes
-// measured 1.140 ms, 8 lanes 0.922 ms (batch 16, 1024 tokens, H200, two-value scan).
+// Lanes scanning one channel, 8 or 16 (32 would need more than 48 KB of static shared memory): fewer lanes mean
+// fewer dependent shuffle steps per state and a shorter tile, more channels per block (B and C, shared by all
+// channels, staged for more of them). 16 lanes measured 1.140 ms, 8 lanes 0.922 ms (batch 16, 1024 tokens,
+// H200, two-value scan).
 #ifndef MSV_SCAN_LANES
 #define MSV_SCAN_LANES 8
 #endif
