@@ -73,23 +73,36 @@ struct ConvProblem {
     }
 };
 
-class CausalConv1dGpu : public ::testing::TestWithParam<ConvCase> {};
-
-TEST_P(CausalConv1dGpu, CausalConv1dFwd_RandomInputs_MatchesCpuReference) {
+// The GPU kernel (a chunk, or the one-token update) and the CPU reference on the same fresh inputs: out and the
+// conv state must agree.
+void expect_gpu_matches_reference(const ConvCase& c, bool update) {
     const unsigned seed = fresh_seed();
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
-    const ConvCase& c = GetParam();
     ConvProblem pb(c, rng);
     DeviceInts slots(pb.slot_idx);
     Stream stream;
-    const msv_conv1d_params dp = pb.params(false, slots.get(), 0, c.seqlen);
-    msv_ok(msv_causal_conv1d_fwd(&dp, stream.handle()), "msv_causal_conv1d_fwd");
+    const int len = update ? 1 : c.seqlen;
+    const msv_conv1d_params dp = pb.params(false, slots.get(), 0, len);
+    if (update)
+        msv_ok(msv_causal_conv1d_update(&dp, stream.handle()), "msv_causal_conv1d_update");
+    else
+        msv_ok(msv_causal_conv1d_fwd(&dp, stream.handle()), "msv_causal_conv1d_fwd");
     stream.sync();
     cuda_ok(cudaGetLastError(), "conv kernel");
-    ref::causal_conv1d_fwd(pb.params(true, pb.slot_idx.data(), 0, c.seqlen));
+    const msv_conv1d_params hp = pb.params(true, pb.slot_idx.data(), 0, len);
+    if (update)
+        ref::causal_conv1d_update(hp);
+    else
+        ref::causal_conv1d_fwd(hp);
     EXPECT_TRUE(all_close(pb.out.download(), pb.out.values(), tolerance(c.dtype))) << "out";
     EXPECT_TRUE(all_close(pb.state.download(), pb.state.values(), 1e-6)) << "conv state";
+}
+
+class CausalConv1dGpu : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(CausalConv1dGpu, CausalConv1dFwd_RandomInputs_MatchesCpuReference) {
+    expect_gpu_matches_reference(GetParam(), false);
 }
 
 std::vector<ConvCase> conv_cases() {
@@ -110,20 +123,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CausalConv1dGpu, ::testing::ValuesIn(conv_cases
 class CausalConv1dUpdateGpu : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(CausalConv1dUpdateGpu, CausalConv1dUpdate_RandomInputs_MatchesCpuReference) {
-    const unsigned seed = fresh_seed();
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    std::mt19937 rng(seed);
-    const ConvCase& c = GetParam();
-    ConvProblem pb(c, rng);
-    DeviceInts slots(pb.slot_idx);
-    Stream stream;
-    const msv_conv1d_params dp = pb.params(false, slots.get(), 0, 1);
-    msv_ok(msv_causal_conv1d_update(&dp, stream.handle()), "msv_causal_conv1d_update");
-    stream.sync();
-    cuda_ok(cudaGetLastError(), "conv update kernel");
-    ref::causal_conv1d_update(pb.params(true, pb.slot_idx.data(), 0, 1));
-    EXPECT_TRUE(all_close(pb.out.download(), pb.out.values(), tolerance(c.dtype))) << "out";
-    EXPECT_TRUE(all_close(pb.state.download(), pb.state.values(), 1e-6)) << "conv state";
+    expect_gpu_matches_reference(GetParam(), true);
 }
 
 std::vector<ConvCase> update_cases() {

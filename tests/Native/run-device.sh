@@ -30,7 +30,8 @@ ptxas() {  # $1: extra flags, $2: object suffix
 # B is another staged tree (e.g. the previous commit), built with VARIANT_FLAGS if set. VARIANT_C_FLAGS: a third
 # build (C) of this tree. B and C are benched against A (this tree) on the target shapes, interleaved A B C A B C,
 # and C's scan tests run too, so a variant that wins can become the default with its kernels checked. The
-# variant builds run beside the main one.
+# variant builds run beside the main one. VARIANT_EXTRA_BENCH: more bench names for the variant rounds (e.g.
+# scan_bf16_b1).
 vdir=${VARIANT_DIR:-$PWD}
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
   { cmake_build "$vdir" $build-b "${VARIANT_FLAGS:-}" 90 && (cd "$vdir" && ptxas "${VARIANT_FLAGS:-}" _b); } \
@@ -71,7 +72,7 @@ if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaser
     for v in A B C; do
       b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests; [[ $v == C ]] && b=$build-c/mambaserve_gpu_tests
       [[ -x $b ]] || continue
-      for f in scan_bf16_b16 state_update_bf16_statef32_b256; do
+      for f in scan_bf16_b16 ${VARIANT_EXTRA_BENCH:-} state_update_bf16_statef32_b256; do
         MSV_BENCH_FILTER=$f timeout 60 $b --bench 2>&1 | grep -E "\"what\":\"(copy_d2d_2048|$f)" | sed "s/^/variant=$v /"
       done
     done
