@@ -32,6 +32,7 @@ ptxas() {  # $1: extra flags, $2: object suffix
 # and C's scan tests run too, so a variant that wins can become the default with its kernels checked. The
 # variant builds run beside the main one. VARIANT_EXTRA_BENCH: more bench names for the variant rounds (e.g.
 # scan_bf16_b1).
+rm -f /tmp/build-b.log /tmp/build-c.log  # a warm machine keeps the last call's variant logs
 vdir=${VARIANT_DIR:-$PWD}
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
   { cmake_build "$vdir" $build-b "${VARIANT_FLAGS:-}" 90 && (cd "$vdir" && ptxas "${VARIANT_FLAGS:-}" _b); } \

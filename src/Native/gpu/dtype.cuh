@@ -14,6 +14,10 @@ struct bf16 {
     uint16_t bits;
 };
 
+// exp(x) = 2^(x log2 e) and ln(x) = log2(x) ln 2: the kernels' exps and logs are base-2 MUFU instructions.
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
 template <msv_dtype DT> struct storage;
 template <> struct storage<MSV_F32> { using type = float; };
 template <> struct storage<MSV_F16> { using type = __half; };
@@ -76,7 +80,6 @@ __device__ __forceinline__ void store8(__half* p, const float (&v)[8]) {
 // Branch-free: all three cases are computed and selected (the unused ones may be inf or NaN), which the
 // scan's staging runs for every (token, channel) without the jumps a branch around the exp costs.
 __device__ __forceinline__ float softplus(float x) {
-    constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.6931471805599453f;
     const float e = msv_exp2(x * kLog2e);
     const float u = 1.0f + e;
     const float g = (msv_log2(u) * kLn2) * (e * msv_rcp(u - 1.0f));
@@ -85,7 +88,6 @@ __device__ __forceinline__ float softplus(float x) {
 }
 // x / (1 + e^-x); where e^-x overflows to inf the reciprocal is 0 and the result the right limit, -0.
 __device__ __forceinline__ float silu(float x) {
-    constexpr float kLog2e = 1.4426950408889634f;
     return x * msv_rcp(1.0f + msv_exp2(-x * kLog2e));
 }
 

@@ -24,8 +24,6 @@
 // get A = 0 and B = C = 0, so the state loop always runs kScanMaxState states at compile-time-known offsets.
 #pragma once
 
-#include <type_traits>
-
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
@@ -70,7 +68,6 @@ __device__ __forceinline__ int srow(int st0, int k) {
     return st0 + k * kRowsPerPass + 4 * ((k * kRowsPerPass) >> 5);
 }
 constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per thread, checked form
-constexpr float kLog2e = 1.4426950408889634f;
 
 // Blocks per SM the compiler must fit (registers <= 65536 / (kThreads * this)): 4 caps them at 64.
 #ifndef MSV_SCAN_MIN_BLOCKS

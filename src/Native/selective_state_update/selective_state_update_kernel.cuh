@@ -128,7 +128,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
             float v = dt[u] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
-            const float vl = v * 1.4426950408889634f;  // exp(v A) = 2^(v log2(e) A)
+            const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
 #pragma unroll
             for (int k = 0; k < V; ++k) {
                 h[k] = msv_exp2(vl * A[k]) * h[k] + dtx * Bv[k];
