@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MambaServe.Engine.Loading.Weights;
 
 namespace MambaServe.Engine.Loading;
@@ -53,15 +52,11 @@ public static class CheckpointLoader
         var bin = Path.Combine(directory, PyTorchBinFileName);
         if (File.Exists(bin))
         {
-            return OpenPyTorchBin(bin);
+            return PyTorchBinTensorSource.Open(bin);
         }
 
         throw new CheckpointException(
             $"No weights in '{directory}': expected '{SafetensorsFileName}', '{SafetensorsIndexFileName}' " +
             $"(sharded) or '{PyTorchBinFileName}'.");
     }
-
-    // Kept out of OpenTensors so that only an original-format load JIT-compiles code touching TorchSharp.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ITensorSource OpenPyTorchBin(string path) => PyTorchBinTensorSource.Open(path);
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Loading.Safetensors;
+namespace MambaServe.Engine.Loading;
 
 /// <summary>Upcasts little-endian fp32 / fp16 / bf16 bytes to an fp32 array.</summary>
 internal static class Float32Converter
