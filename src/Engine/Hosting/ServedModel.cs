@@ -1,6 +1,7 @@
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Backends.Cpu;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Engine.Tokenization;
@@ -43,11 +44,12 @@ public sealed class ServedModel : IAsyncDisposable
         var config = checkpoint.Config;
         options.Scheduler.Validate();
         var slots = options.StatePool.ResolveSlotCount(config);
-        var runner = new CpuModelRunner(config, checkpoint.Weights, slots, options.Threads, options.StatePool.SsmStateDType);
+        var sampleable = SampleableVocabOf(config, tokenizer);
+        var runner = new CpuModelRunner(config, checkpoint.Weights, slots, options.Threads, options.StatePool.SsmStateDType,
+            new SamplerTokenChooserFactory(sampleable));
         try
         {
-            var loop = new EngineLoop(runner, options.Scheduler,
-                new SamplerTokenChooserFactory(SampleableVocabOf(config, tokenizer)),
+            var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),
                 new DetokenizingTextStreamFactory(tokenizer), metrics: metrics);
             loop.Start();
             return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop);

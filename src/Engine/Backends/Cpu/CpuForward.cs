@@ -13,13 +13,14 @@ namespace MambaServe.Engine.Backends.Cpu;
 /// </summary>
 internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, CpuStatePool state)
 {
-    public void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> slots, int sequenceLength, Span<float> logits, bool allLogits)
+    /// <param name="logits">Receives <paramref name="rows"/>' logits: [rows, vocab] for All, [vocab] for Last.</param>
+    public void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> slots, int sequenceLength, Span<float> logits, LogitRows rows)
     {
         using var scope = NewDisposeScope();
-        var rows = tokens.Length;
+        var count = tokens.Length;
         var ids = torch.tensor(tokens.ToArray(), ScalarType.Int64);
         var hidden = weights.Embedding.index_select(0, ids).contiguous();
-        var residual = zeros(rows, config.DModel, dtype: ScalarType.Float32);
+        var residual = zeros(count, config.DModel, dtype: ScalarType.Float32);
         var slotIdx = slots.ToArray();
 
         // A chunk of one slot is a scan, which keeps the SSM state in fp32 (staged when the pool stores bf16).
@@ -31,9 +32,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             var normed = AddAndNorm(previousOut, residual, layer.Norm);
             previousOut = Mixer(l, layer, normed, slotIdx, sequenceLength, scan);
         }
+        if (rows == LogitRows.None)
+        {
+            return; // the layers left every state in its slot; the final norm only feeds the LM head
+        }
+
         var final = AddAndNorm(previousOut, residual, weights.NormF);
-        var head = allLogits ? final : final.narrow(0, rows - 1, 1);
-        var result = weights.LmHeadLinear.Apply(head, allLogits ? rows : 1);
+        var head = rows == LogitRows.All ? final : final.narrow(0, count - 1, 1);
+        var result = weights.LmHeadLinear.Apply(head, rows == LogitRows.All ? count : 1);
         new ReadOnlySpan<float>((void*)result.DataPointer(), checked((int)result.numel())).CopyTo(logits);
     }
 

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.State;
 using static TorchSharp.torch;
 
@@ -7,16 +8,23 @@ namespace MambaServe.Engine.Backends.Cpu;
 /// <summary>
 /// The CPU backend: matrix products and embedding through TorchSharp (libtorch's BLAS), and the sequential parts
 /// (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
-/// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3.
-/// Owned by one thread (the engine loop); not thread-safe.
+/// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs every one-token
+/// entry as one batched decode, then each longer chunk as its own prefill, then forks and samples on the host
+/// (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
 /// </summary>
-public sealed unsafe class CpuModelRunner : IModelRunner
+public sealed class CpuModelRunner : IModelRunner
 {
     private readonly CpuWeights _weights;
     private readonly CpuStatePool _state;
     private readonly CpuForward _forward;
+    private readonly HostSampler _sampler;
+    private readonly StepBatchValidator _validator;
+    private readonly CpuStepBuffers _buffers = new();
 
-    public CpuModelRunner(MambaConfig config, MambaWeights weights, int slotCount, int? threads = null, StateDType ssmStateDType = StateDType.Float32)
+    /// <param name="choosers">How targets are sampled; default <see cref="SamplerTokenChooserFactory"/> over the
+    /// config's real (unpadded) vocab.</param>
+    public CpuModelRunner(MambaConfig config, MambaWeights weights, int slotCount, int? threads = null,
+        StateDType ssmStateDType = StateDType.Float32, ITokenChooserFactory? choosers = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         if (threads is > 0) set_num_threads(threads.Value);
@@ -24,57 +32,97 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         _weights = new CpuWeights(config, weights);
         _state = new CpuStatePool(config, slotCount, ssmStateDType);
         _forward = new CpuForward(config, _weights, _state);
+        _sampler = new HostSampler(choosers ?? new SamplerTokenChooserFactory(config.UnpaddedVocabSize), slotCount);
+        _validator = new StepBatchValidator(slotCount, config.VocabSize);
+        var stateKind = ssmStateDType == StateDType.BFloat16 ? "bf16" : "fp32";
+        Device = new DeviceDescription(DeviceKind.Cpu, "cpu", $"{get_num_threads()} threads, fp32 weights, {stateKind} state");
     }
 
     public MambaConfig Config { get; }
     public int SlotCount => _state.SlotCount;
     public int LogitsWidth => Config.VocabSize;
+    public DeviceDescription Device { get; }
+    public string? FaultReason => null;
 
-    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, bool allLogits)
+    public void Step(StepBatch batch)
     {
-        _state.CheckSlot(slot);
-        if (tokens.IsEmpty) throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
-        CheckTokens(tokens);
-        var rows = allLogits ? tokens.Length : 1;
-        CheckLogits(logits, rows);
-        ReadOnlySpan<int> slots = [slot];
-        _forward.Run(tokens, slots, sequenceLength: tokens.Length, logits[..(rows * LogitsWidth)], allLogits);
+        _validator.Validate(batch);
+        _buffers.Prepare(batch, LogitsWidth);
+        RunDecodes(batch);
+        for (var i = 0; i < batch.Entries.Count; i++)
+        {
+            if (batch.Entries[i].Tokens.Length > 1) RunChunk(batch.Entries[i]);
+        }
     }
 
-    public void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
+    /// <summary>Every one-token entry (decodes, and prompts' last single tokens) as one batch of rows.</summary>
+    private void RunDecodes(StepBatch batch)
     {
-        if (slots.Length != tokens.Length)
-            throw new ArgumentException($"Decode got {slots.Length} slots but {tokens.Length} tokens.", nameof(tokens));
-        if (slots.IsEmpty) return;
-        for (var i = 0; i < slots.Length; i++)
+        var rows = _buffers.DecodeRows(batch, out var needLogits);
+        if (rows == 0) return;
+        var logits = _buffers.DecodeLogits.AsMemory(0, needLogits ? rows * LogitsWidth : 0);
+        _forward.Run(_buffers.DecodeTokens.AsSpan(0, rows), _buffers.DecodeSlots.AsSpan(0, rows), sequenceLength: 1, logits.Span,
+            needLogits ? LogitRows.All : LogitRows.None);
+        for (var i = 0; i < rows; i++)
         {
-            var s = slots[i];
-            _state.CheckSlot(s);
-            // A scan of the earlier entries (a batch is at most the pool size): no set allocated on every decode.
-            if (slots[..i].Contains(s)) throw new ArgumentException($"Slot {s} appears twice in one decode batch.", nameof(slots));
+            var entry = _buffers.Decodes[i];
+            var row = needLogits ? logits.Slice(i * LogitsWidth, LogitsWidth) : default;
+            if (entry.AllLogits) entry.SetLogits(row);
+            ForkAndSample(entry, row.Span);
         }
-        CheckTokens(tokens);
-        CheckLogits(logits, slots.Length);
-        _forward.Run(tokens, slots, sequenceLength: 1, logits[..(slots.Length * LogitsWidth)], allLogits: true);
+    }
+
+    private void RunChunk(StepEntry entry)
+    {
+        var rows = entry.AllLogits ? LogitRows.All : entry.Samples.Count > 0 ? LogitRows.Last : LogitRows.None;
+        var logits = entry.AllLogits ? _buffers.RentChunkLogits(entry.Tokens.Length * LogitsWidth) : _buffers.LastRow;
+        ReadOnlySpan<int> slots = [entry.Slot];
+        _forward.Run(entry.Tokens.Span, slots, sequenceLength: entry.Tokens.Length, logits.Span, rows);
+        if (entry.AllLogits) entry.SetLogits(logits);
+        ForkAndSample(entry, rows == LogitRows.None ? default : logits.Span[^LogitsWidth..]);
+    }
+
+    /// <summary>Forks the entry's state into each other target slot, then samples every target from the last row.</summary>
+    private void ForkAndSample(StepEntry entry, ReadOnlySpan<float> lastRow)
+    {
+        for (var i = 0; i < entry.Samples.Count; i++)
+        {
+            var target = entry.Samples[i];
+            if (target.Slot != entry.Slot) _state.Copy(entry.Slot, target.Slot);
+            _sampler.Sample(target, lastRow);
+        }
     }
 
     public void CopySlot(int source, int destination) => _state.Copy(source, destination);
-    public void ZeroSlot(int slot) => _state.Zero(slot);
-    public StateSnapshot Snapshot(int slot) => _state.Snapshot(slot);
-    public void Restore(int slot, StateSnapshot snapshot) => _state.Restore(slot, snapshot);
 
-    private void CheckTokens(ReadOnlySpan<int> tokens)
+    public void ZeroSlot(int slot)
     {
-        foreach (var t in tokens)
-            if ((uint)t >= (uint)Config.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), t, $"Token id must be in [0, {Config.VocabSize}).");
+        _state.Zero(slot);
+        _sampler.Forget(slot);
     }
 
-    private void CheckLogits(Span<float> logits, int rows)
+    public IStateSnapshot Snapshot(int slot) => _state.Snapshot(slot);
+
+    public void Restore(int slot, IStateSnapshot snapshot)
     {
-        if (logits.Length < (long)rows * LogitsWidth)
-            throw new ArgumentException($"Logits buffer holds {logits.Length} floats; {rows} x {LogitsWidth} needed.", nameof(logits));
+        var own = Own(snapshot);
+        _state.Restore(slot, own.Conv, own.Ssm);
     }
+
+    public byte[] ExportSnapshot(IStateSnapshot snapshot)
+    {
+        var own = Own(snapshot);
+        return StateSnapshotFormat.Write(Config, own.Conv, own.Ssm);
+    }
+
+    public IStateSnapshot ImportSnapshot(ReadOnlySpan<byte> bytes)
+    {
+        var (conv, ssm) = StateSnapshotFormat.Read(Config, bytes);
+        return new CpuStateSnapshot(conv, ssm);
+    }
+
+    private static CpuStateSnapshot Own(IStateSnapshot snapshot) =>
+        snapshot as CpuStateSnapshot ?? throw new ArgumentException($"A {snapshot?.GetType().Name} is not a CPU runner's snapshot.", nameof(snapshot));
 
     public void Dispose()
     {

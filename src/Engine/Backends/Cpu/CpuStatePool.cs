@@ -69,23 +69,23 @@ internal sealed unsafe class CpuStatePool : IDisposable
         Ssm[slot].zero_();
     }
 
-    public StateSnapshot Snapshot(int slot)
+    public CpuStateSnapshot Snapshot(int slot)
     {
         using var scope = NewDisposeScope(); // the slot views below are temporaries
         CheckSlot(slot);
         using var conv = Conv[slot].contiguous();
         using var ssm = Ssm[slot].to(ScalarType.Float32).contiguous();
-        return new StateSnapshot(conv.data<float>().ToArray(), ssm.data<float>().ToArray());
+        return new CpuStateSnapshot(conv.data<float>().ToArray(), ssm.data<float>().ToArray());
     }
 
-    public void Restore(int slot, StateSnapshot snapshot)
+    public void Restore(int slot, float[] convState, float[] ssmState)
     {
         using var scope = NewDisposeScope(); // the slot views below are temporaries
         CheckSlot(slot);
-        if (snapshot.Conv.LongLength != ConvSlotStride || snapshot.Ssm.LongLength != SsmSlotStride)
-            throw new ArgumentException("Snapshot was taken from a model of a different shape.", nameof(snapshot));
-        using var conv = tensor(snapshot.Conv, ScalarType.Float32);
-        using var ssm = tensor(snapshot.Ssm, ScalarType.Float32);
+        if (convState.LongLength != ConvSlotStride || ssmState.LongLength != SsmSlotStride)
+            throw new ArgumentException("Snapshot was taken from a model of a different shape.", nameof(convState));
+        using var conv = tensor(convState, ScalarType.Float32);
+        using var ssm = tensor(ssmState, ScalarType.Float32);
         Conv[slot].copy_(conv.view(Conv[slot].shape));
         Ssm[slot].copy_(ssm.view(Ssm[slot].shape));
     }

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends.Cpu;
 using MambaServe.Engine.State;
 using MambaServe.Engine.Tests.Infrastructure;
 
@@ -20,14 +21,12 @@ public class CpuModelRunnerBf16StateTests
         var width = runner.LogitsWidth;
         var compared = Math.Min(width, c.Vocab);
         var position = 0;
-        var logits = new float[7 * width];
         while (position < c.Tokens.Length)
         {
             var length = position < c.PromptLength ? Math.Min(7, c.PromptLength - position) : 1;
-            if (length > 1 || position < c.PromptLength)
-                runner.Prefill(2, c.Tokens.AsSpan(position, length), logits, allLogits: true);
-            else
-                runner.Decode([2], [c.Tokens[position]], logits);
+            var logits = length > 1 || position < c.PromptLength
+                ? runner.Prefill(2, c.Tokens[position..(position + length)])
+                : runner.Decode([2], [c.Tokens[position]]);
             for (var r = 0; r < length; r++)
             {
                 var expected = c.Logits.AsSpan((position + r) * c.Vocab, compared);
@@ -49,11 +48,10 @@ public class CpuModelRunnerBf16StateTests
     public void SnapshotRestore_Bf16State_RoundTripsExactly()
     {
         using var runner = LoadedRunners.Create(ReferenceSet.ModelDir("tiny-b"), slots: 2, ssmStateDType: StateDType.BFloat16);
-        var logits = new float[runner.LogitsWidth];
-        runner.Prefill(0, [5, 9, 11, 300, 42], logits, allLogits: false);
-        var snapshot = runner.Snapshot(0);
+        runner.Prefill(0, [5, 9, 11, 300, 42]);
+        var snapshot = (CpuStateSnapshot)runner.Snapshot(0);
         runner.Restore(1, snapshot);
-        var again = runner.Snapshot(1);
+        var again = (CpuStateSnapshot)runner.Snapshot(1);
         Assert.Equal(snapshot.Ssm, again.Ssm);
         Assert.Equal(snapshot.Conv, again.Conv);
         Assert.Contains(snapshot.Ssm, v => v != 0f);

@@ -1,4 +1,6 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Backends.Cpu;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Tests.Infrastructure;
 
 namespace MambaServe.Engine.Tests.Backends.Cpu;
@@ -26,22 +28,19 @@ public class CpuModelRunnerSlotTests
         var vocab = batched.Config.UnpaddedVocabSize;
         var width = batched.LogitsWidth;
         var prompts = slots.Select(_ => RandomTokens(rng, rng.Next(1, 48), vocab)).ToArray();
-        var scratch = new float[width];
         for (var i = 0; i < slots.Length; i++)
         {
-            batched.Prefill(slots[i], prompts[i], scratch, allLogits: false);
-            alone.Prefill(slots[i], prompts[i], scratch, allLogits: false);
+            batched.Prefill(slots[i], prompts[i]);
+            alone.Prefill(slots[i], prompts[i]);
         }
 
         for (var step = 0; step < 6; step++)
         {
             var tokens = RandomTokens(rng, slots.Length, vocab);
-            var batchLogits = new float[slots.Length * width];
-            batched.Decode(slots, tokens, batchLogits);
+            var batchLogits = batched.Decode(slots, tokens);
             for (var i = 0; i < slots.Length; i++)
             {
-                var single = new float[width];
-                alone.Decode([slots[i]], [tokens[i]], single);
+                var single = alone.Decode([slots[i]], [tokens[i]]);
                 AssertClose(single, batchLogits.AsSpan(i * width, width), tolerance, $"step {step}, slot {slots[i]}");
             }
         }
@@ -53,14 +52,11 @@ public class CpuModelRunnerSlotTests
         var rng = new Random(12);
         using var runner = LoadedRunners.Create(Model, slots: 4);
         var prompt = RandomTokens(rng, 20, runner.Config.UnpaddedVocabSize);
-        var scratch = new float[runner.LogitsWidth];
-        runner.Prefill(1, prompt, scratch, allLogits: false);
+        runner.Prefill(1, prompt);
         runner.CopySlot(1, 3);
 
-        var a = new float[runner.LogitsWidth];
-        var b = new float[runner.LogitsWidth];
-        runner.Decode([1], [42], a);
-        runner.Decode([3], [42], b);
+        var a = runner.Decode([1], [42]);
+        var b = runner.Decode([3], [42]);
         Assert.Equal(a, b);
     }
 
@@ -70,18 +66,15 @@ public class CpuModelRunnerSlotTests
         var rng = new Random(13);
         using var runner = LoadedRunners.Create(Model, slots: 4);
         var prompt = RandomTokens(rng, 33, runner.Config.UnpaddedVocabSize);
-        var scratch = new float[runner.LogitsWidth];
-        runner.Prefill(0, prompt, scratch, allLogits: false);
-        var snapshot = runner.Snapshot(0);
+        runner.Prefill(0, prompt);
+        var snapshot = (CpuStateSnapshot)runner.Snapshot(0);
         Assert.Equal(runner.Config.ConvStateElementsPerSlot, snapshot.Conv.LongLength);
         Assert.Equal(runner.Config.SsmStateElementsPerSlot, snapshot.Ssm.LongLength);
         Assert.Contains(snapshot.Ssm, v => v != 0f);
 
         runner.Restore(2, snapshot);
-        var a = new float[runner.LogitsWidth];
-        var b = new float[runner.LogitsWidth];
-        runner.Prefill(0, [7, 8, 9], a, allLogits: false);
-        runner.Prefill(2, [7, 8, 9], b, allLogits: false);
+        var a = runner.Prefill(0, [7, 8, 9]);
+        var b = runner.Prefill(2, [7, 8, 9]);
         Assert.Equal(a, b);
     }
 
@@ -91,38 +84,50 @@ public class CpuModelRunnerSlotTests
         var rng = new Random(14);
         using var runner = LoadedRunners.Create(Model, slots: 2);
         var prompt = RandomTokens(rng, 12, runner.Config.UnpaddedVocabSize);
-        var fresh = new float[runner.LogitsWidth];
-        runner.Prefill(1, prompt, fresh, allLogits: false);
+        var fresh = runner.Prefill(1, prompt);
 
-        runner.Prefill(0, RandomTokens(rng, 9, runner.Config.UnpaddedVocabSize), new float[runner.LogitsWidth], allLogits: false);
+        runner.Prefill(0, RandomTokens(rng, 9, runner.Config.UnpaddedVocabSize));
         runner.ZeroSlot(0);
-        var reused = new float[runner.LogitsWidth];
-        runner.Prefill(0, prompt, reused, allLogits: false);
+        var reused = runner.Prefill(0, prompt);
         Assert.Equal(fresh, reused);
     }
 
     [Fact]
-    public void BadArguments_AreRejectedBeforeCompute()
+    public void Step_BadEntries_AreRejectedBeforeComputeNamingTheEntry()
     {
         using var runner = LoadedRunners.Create(Model, slots: 2);
-        var logits = new float[2 * runner.LogitsWidth];
-        Assert.Throws<ArgumentOutOfRangeException>(() => runner.Prefill(2, [1], logits, false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => runner.Prefill(0, [runner.Config.VocabSize], logits, false));
-        Assert.Throws<ArgumentException>(() => runner.Prefill(0, [], logits, false));
-        Assert.Throws<ArgumentException>(() => runner.Decode([0, 0], [1, 2], logits));
-        Assert.Throws<ArgumentException>(() => runner.Decode([0, 1], [1], logits));
-        Assert.Throws<ArgumentException>(() => runner.Prefill(0, [1, 2], new float[10], true));
+        Assert.Equal(0, Assert.Throws<StepEntryException>(() => runner.Prefill(2, [1])).EntryIndex);
+        Assert.Equal(0, Assert.Throws<StepEntryException>(() => runner.Prefill(0, [runner.Config.VocabSize])).EntryIndex);
+        Assert.Equal(0, Assert.Throws<StepEntryException>(() => runner.Prefill(0, [])).EntryIndex);
+        Assert.Equal(1, Assert.Throws<StepEntryException>(() => runner.Decode([0, 0], [1, 2])).EntryIndex);
+        Assert.Equal(0, Assert.Throws<StepEntryException>(() => runner.Decode([-1], [1])).EntryIndex);
     }
 
     [Fact]
-    public void Decode_SlotRepeatedLaterInBatch_ThrowsNamingSlot()
+    public void Step_SlotRepeatedLaterInBatch_ThrowsNamingSlotAndEntry()
     {
         using var runner = LoadedRunners.Create(Model, slots: 4);
-        var logits = new float[3 * runner.LogitsWidth];
 
-        var ex = Assert.Throws<ArgumentException>(() => runner.Decode([1, 3, 1], [5, 6, 7], logits));
+        var ex = Assert.Throws<StepEntryException>(() => runner.Decode([1, 3, 1], [5, 6, 7]));
 
         Assert.Contains("Slot 1 appears twice", ex.Message);
+        Assert.Equal(2, ex.EntryIndex);
+    }
+
+    [Fact]
+    public void Step_PromptChunkWithoutSamples_LeavesSameStateAsOneThatSamples()
+    {
+        var rng = new Random(15);
+        using var runner = LoadedRunners.Create(Model, slots: 2);
+        var prompt = RandomTokens(rng, 40, runner.Config.UnpaddedVocabSize);
+        var batch = new StepBatch();
+        batch.AddChunk(0, prompt[..30]);
+        batch.AddChunk(1, prompt[..30]).AddSample(1, new SequenceSampling(new SamplingParams { Temperature = 0 }, 1, prompt));
+        runner.Step(batch);
+
+        Assert.Null(batch.Entries[0].Samples.FirstOrDefault());
+        Assert.NotNull(batch.Entries[1].Samples[0].Chosen);
+        Assert.Equal(runner.Prefill(1, prompt[30..]), runner.Prefill(0, prompt[30..]));
     }
 
     private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string where)
