@@ -16,12 +16,7 @@ public static class CheckpointLoader
     /// <exception cref="CheckpointException">Anything wrong with the directory, config or tensors.</exception>
     public static LoadedCheckpoint Load(string modelDirectory)
     {
-        if (!Directory.Exists(modelDirectory))
-        {
-            throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
-        }
-
-        var directory = Path.GetFullPath(modelDirectory);
+        var directory = RequireDirectory(modelDirectory);
         try
         {
             var config = CheckpointConfigReader.Read(directory);
@@ -34,6 +29,12 @@ public static class CheckpointLoader
             throw new CheckpointException($"Reading the checkpoint in '{directory}' failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>The directory's full path, or a <see cref="CheckpointException"/> when it does not exist.</summary>
+    internal static string RequireDirectory(string modelDirectory) =>
+        Directory.Exists(modelDirectory)
+            ? Path.GetFullPath(modelDirectory)
+            : throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
 
     private static ITensorSource OpenTensors(string directory)
     {
