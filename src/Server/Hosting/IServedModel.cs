@@ -16,4 +16,7 @@ public interface IServedModel : IAsyncDisposable
     IGenerationEngine Engine { get; }
 
     EngineStats Stats { get; }
+
+    /// <summary>Null while the model's device is healthy; otherwise why it was lost (health turns 503).</summary>
+    string? FaultReason => null;
 }

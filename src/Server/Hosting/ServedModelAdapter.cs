@@ -17,5 +17,7 @@ public sealed class ServedModelAdapter(ServedModel model) : IServedModel
 
     public EngineStats Stats => model.Stats;
 
+    public string? FaultReason => model.FaultReason;
+
     public ValueTask DisposeAsync() => model.DisposeAsync();
 }

@@ -16,6 +16,8 @@ public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGen
 
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
+    public string? FaultReason { get; set; }
+
     public bool Disposed { get; private set; }
 
     public ValueTask DisposeAsync()
