@@ -1,0 +1,437 @@
+using System.Runtime.CompilerServices;
+using MambaServe.Server.OpenAi.Chat.Templates.Runtime;
+
+namespace MambaServe.Server.OpenAi.Chat.Templates.Syntax;
+
+/// <summary>
+/// Jinja's expression grammar, loosest first: conditional (<c>a if b else c</c>), or, and, not, comparisons (chains,
+/// <c>in</c>, <c>not in</c>), <c>+ -</c>, <c>~</c>, <c>* / // %</c>, <c>**</c>, unary <c>- +</c>, then a primary with its
+/// postfix (<c>.attr</c>, <c>[key]</c>, <c>[a:b:c]</c>, calls) and filters / tests (<c>|f(args)</c>, <c>is [not] t</c>),
+/// which bind tighter than arithmetic: <c>x + y|length</c> is <c>x + (y|length)</c>. Unknown filters and tests are
+/// errors here, at load, as in Jinja.
+/// </summary>
+internal sealed class ExpressionParser(TokenStream s)
+{
+    private static readonly HashSet<string> s_compareOps = ["==", "!=", "<", ">", "<=", ">="];
+
+    // Names that end an argument-less test (`x is defined and y`), so they are not read as its argument.
+    private static readonly HashSet<string> s_testArgStops = ["else", "or", "and", "if", "is", "in", "not"];
+
+    public Expr ParseExpression(bool withCondition = true) => withCondition ? ParseCondition() : ParseOr();
+
+    /// <summary>An expression, or a tuple of them when commas follow (<c>{{ a, b }}</c>, <c>set x = 1, 2</c>).</summary>
+    public Expr ParseTuple(bool withCondition = true)
+    {
+        int line = s.Current.Line;
+        var first = ParseExpression(withCondition);
+        if (!s.Current.IsOperator(","))
+        {
+            return first;
+        }
+
+        var items = new List<Expr> { first };
+        while (s.SkipOperator(",") && !AtTupleEnd())
+        {
+            items.Add(ParseExpression(withCondition));
+        }
+
+        return new TupleExpr(line, items);
+    }
+
+    /// <summary>A name, names separated by commas (optionally in parentheses), or, when allowed, <c>ns.attr</c>.</summary>
+    public Expr ParseAssignTarget(bool allowAttribute)
+    {
+        int line = s.Current.Line;
+        bool parens = s.SkipOperator("(");
+        var first = TargetName();
+        if (!parens && allowAttribute && s.SkipOperator("."))
+        {
+            return new GetAttrExpr(line, first, s.Expect(TokenKind.Name).Value);
+        }
+
+        var names = new List<Expr> { first };
+        while (s.SkipOperator(",") && s.Current.Kind == TokenKind.Name && !s.Current.IsName("in"))
+        {
+            names.Add(TargetName());
+        }
+
+        if (parens)
+        {
+            s.ExpectOperator(")");
+        }
+
+        return names.Count == 1 && !parens ? first : new TupleExpr(line, names);
+    }
+
+    public CallArgs ParseCallArgs()
+    {
+        s.ExpectOperator("(");
+        var positional = new List<Expr>();
+        var named = new List<KeyValuePair<string, Expr>>();
+        while (!s.Current.IsOperator(")"))
+        {
+            if (s.Current.IsOperator("*") || s.Current.IsOperator("**"))
+            {
+                throw new TemplateException("*args and **kwargs in calls are not supported", s.Current.Line);
+            }
+
+            if (s.Current.Kind == TokenKind.Name && s.Peek().IsOperator("="))
+            {
+                string name = s.Next().Value;
+                s.Next();
+                named.Add(new(name, ParseExpression()));
+            }
+            else if (named.Count > 0)
+            {
+                throw new TemplateException("a positional argument follows a keyword argument", s.Current.Line);
+            }
+            else
+            {
+                positional.Add(ParseExpression());
+            }
+
+            if (!s.SkipOperator(","))
+            {
+                break;
+            }
+        }
+
+        s.ExpectOperator(")");
+        return new CallArgs(positional, named);
+    }
+
+    /// <summary>The filter after a <c>|</c> (or at the start of a filter block): a name and optional arguments.</summary>
+    public FilterCall ParseFilterCall()
+    {
+        var name = s.Expect(TokenKind.Name, what: "a filter name");
+        if (!Filters.Exists(name.Value))
+        {
+            throw new TemplateException($"no filter named '{name.Value}'", name.Line);
+        }
+
+        return new FilterCall(name.Value, s.Current.IsOperator("(") ? ParseCallArgs() : CallArgs.None);
+    }
+
+    private NameExpr TargetName()
+    {
+        var token = s.Expect(TokenKind.Name, what: "a variable name");
+        if (token.Value is "true" or "false" or "none" or "True" or "False" or "None")
+        {
+            throw new TemplateException($"cannot assign to '{token.Value}'", token.Line);
+        }
+
+        return new NameExpr(token.Line, token.Value);
+    }
+
+    private bool AtTupleEnd() =>
+        s.Current.Kind is TokenKind.VariableEnd or TokenKind.BlockEnd or TokenKind.Eof || s.Current.IsOperator(")") || s.Current.IsName("if");
+
+    private Expr ParseCondition()
+    {
+        int line = s.Current.Line;
+        var expr = ParseOr();
+        while (s.SkipName("if"))
+        {
+            var test = ParseOr();
+            var otherwise = s.SkipName("else") ? ParseCondition() : null;
+            expr = new ConditionalExpr(line, test, expr, otherwise);
+        }
+
+        return expr;
+    }
+
+    private Expr ParseOr() => ParseLeftAssociative(ParseAnd, op => s.Current.IsName(op), "or");
+
+    private Expr ParseAnd() => ParseLeftAssociative(ParseNot, op => s.Current.IsName(op), "and");
+
+    private Expr ParseNot()
+    {
+        var token = s.Current;
+        if (token.IsName("not"))
+        {
+            s.Next();
+            RuntimeHelpers.EnsureSufficientExecutionStack();
+            return new UnaryExpr(token.Line, "not", ParseNot());
+        }
+
+        return ParseCompare();
+    }
+
+    private Expr ParseCompare()
+    {
+        var first = ParseMath1();
+        var rest = new List<KeyValuePair<string, Expr>>();
+        while (true)
+        {
+            var token = s.Current;
+            if (token.Kind == TokenKind.Operator && s_compareOps.Contains(token.Value))
+            {
+                s.Next();
+                rest.Add(new(token.Value, ParseMath1()));
+            }
+            else if (token.IsName("in"))
+            {
+                s.Next();
+                rest.Add(new("in", ParseMath1()));
+            }
+            else if (token.IsName("not") && s.Peek().IsName("in"))
+            {
+                s.Next();
+                s.Next();
+                rest.Add(new("not in", ParseMath1()));
+            }
+            else
+            {
+                return rest.Count == 0 ? first : new CompareExpr(first.Line, first, rest);
+            }
+        }
+    }
+
+    private Expr ParseMath1() => ParseLeftAssociative(ParseConcat, s.Current.IsOperator, "+", "-");
+
+    private Expr ParseConcat() => ParseLeftAssociative(ParseMath2, s.Current.IsOperator, "~");
+
+    private Expr ParseMath2() => ParseLeftAssociative(ParsePow, s.Current.IsOperator, "*", "/", "//", "%");
+
+    private Expr ParsePow() => ParseLeftAssociative(() => ParseUnary(), s.Current.IsOperator, "**");
+
+    private Expr ParseLeftAssociative(Func<Expr> operand, Func<string, bool> isOp, params string[] ops)
+    {
+        var left = operand();
+        while (true)
+        {
+            var op = ops.FirstOrDefault(isOp);
+            if (op is null)
+            {
+                return left;
+            }
+
+            var token = s.Next();
+            left = new BinaryExpr(token.Line, op, left, operand());
+        }
+    }
+
+    private Expr ParseUnary(bool withFilter = true)
+    {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        var token = s.Current;
+        Expr node;
+        if (token.IsOperator("-") || token.IsOperator("+"))
+        {
+            s.Next();
+            node = new UnaryExpr(token.Line, token.Value, ParseUnary(withFilter: false));
+        }
+        else
+        {
+            node = ParsePrimary();
+        }
+
+        node = ParsePostfix(node);
+        return withFilter ? ParseFilters(node) : node;
+    }
+
+    private Expr ParsePrimary()
+    {
+        var token = s.Current;
+        switch (token.Kind)
+        {
+            case TokenKind.Name:
+                s.Next();
+                return token.Value switch
+                {
+                    "true" or "True" => new LiteralExpr(token.Line, true),
+                    "false" or "False" => new LiteralExpr(token.Line, false),
+                    "none" or "None" => new LiteralExpr(token.Line, null),
+                    _ => new NameExpr(token.Line, token.Value),
+                };
+            case TokenKind.String:
+                var text = new System.Text.StringBuilder();
+                while (s.Current.Kind == TokenKind.String)
+                {
+                    text.Append(s.Next().Value);
+                }
+
+                return new LiteralExpr(token.Line, text.ToString());
+            case TokenKind.Integer or TokenKind.Float:
+                s.Next();
+                return new LiteralExpr(token.Line, token.Literal);
+            case TokenKind.Operator when token.Value == "(":
+                return ParseParenthesised();
+            case TokenKind.Operator when token.Value == "[":
+                return ParseList();
+            case TokenKind.Operator when token.Value == "{":
+                return ParseDict();
+            default:
+                throw new TemplateException($"expected an expression, found {token.Describe()}", token.Line);
+        }
+    }
+
+    private Expr ParseParenthesised()
+    {
+        int line = s.Next().Line;
+        if (s.SkipOperator(")"))
+        {
+            return new TupleExpr(line, []);
+        }
+
+        var first = ParseExpression();
+        if (s.SkipOperator(")"))
+        {
+            return first;
+        }
+
+        var items = new List<Expr> { first };
+        while (s.SkipOperator(",") && !s.Current.IsOperator(")"))
+        {
+            items.Add(ParseExpression());
+        }
+
+        s.ExpectOperator(")");
+        return new TupleExpr(line, items);
+    }
+
+    private ListExpr ParseList()
+    {
+        int line = s.Next().Line;
+        var items = new List<Expr>();
+        while (!s.Current.IsOperator("]"))
+        {
+            items.Add(ParseExpression());
+            if (!s.SkipOperator(","))
+            {
+                break;
+            }
+        }
+
+        s.ExpectOperator("]");
+        return new ListExpr(line, items);
+    }
+
+    private DictExpr ParseDict()
+    {
+        int line = s.Next().Line;
+        var items = new List<KeyValuePair<Expr, Expr>>();
+        while (!s.Current.IsOperator("}"))
+        {
+            var key = ParseExpression();
+            s.ExpectOperator(":");
+            items.Add(new(key, ParseExpression()));
+            if (!s.SkipOperator(","))
+            {
+                break;
+            }
+        }
+
+        s.ExpectOperator("}");
+        return new DictExpr(line, items);
+    }
+
+    private Expr ParsePostfix(Expr node)
+    {
+        while (true)
+        {
+            var token = s.Current;
+            if (token.IsOperator("."))
+            {
+                s.Next();
+                var attr = s.Next();
+                node = attr.Kind switch
+                {
+                    TokenKind.Name => new GetAttrExpr(token.Line, node, attr.Value),
+                    TokenKind.Integer => new GetItemExpr(token.Line, node, new LiteralExpr(attr.Line, attr.Literal)),
+                    _ => throw new TemplateException($"expected an attribute name after '.', found {attr.Describe()}", attr.Line),
+                };
+            }
+            else if (token.IsOperator("["))
+            {
+                s.Next();
+                node = ParseSubscript(node, token.Line);
+            }
+            else if (token.IsOperator("("))
+            {
+                node = new CallExpr(token.Line, node, ParseCallArgs());
+            }
+            else
+            {
+                return node;
+            }
+        }
+    }
+
+    private Expr ParseSubscript(Expr target, int line)
+    {
+        Expr? start = null, stop = null, step = null;
+        bool slice = false;
+        if (!s.Current.IsOperator(":"))
+        {
+            start = ParseExpression();
+        }
+
+        if (s.SkipOperator(":"))
+        {
+            slice = true;
+            if (!s.Current.IsOperator(":") && !s.Current.IsOperator("]"))
+            {
+                stop = ParseExpression();
+            }
+
+            if (s.SkipOperator(":") && !s.Current.IsOperator("]"))
+            {
+                step = ParseExpression();
+            }
+        }
+
+        s.ExpectOperator("]");
+        return slice ? new SliceExpr(line, target, start, stop, step) : new GetItemExpr(line, target, start!);
+    }
+
+    private Expr ParseFilters(Expr node)
+    {
+        while (true)
+        {
+            var token = s.Current;
+            if (token.IsOperator("|"))
+            {
+                s.Next();
+                node = new FilterExpr(token.Line, node, ParseFilterCall());
+            }
+            else if (token.IsName("is"))
+            {
+                s.Next();
+                node = ParseTest(node, token.Line);
+            }
+            else if (token.IsOperator("("))
+            {
+                node = new CallExpr(token.Line, node, ParseCallArgs());
+            }
+            else
+            {
+                return node;
+            }
+        }
+    }
+
+    private TestExpr ParseTest(Expr target, int line)
+    {
+        bool negated = s.SkipName("not");
+        var name = s.Expect(TokenKind.Name, what: "a test name");
+        if (!Tests.Exists(name.Value))
+        {
+            throw new TemplateException($"no test named '{name.Value}'", name.Line);
+        }
+
+        var args = CallArgs.None;
+        var next = s.Current;
+        if (next.IsOperator("("))
+        {
+            args = ParseCallArgs();
+        }
+        else if ((next.Kind is TokenKind.Name or TokenKind.String or TokenKind.Integer or TokenKind.Float
+                  || next.IsOperator("[") || next.IsOperator("{")) && !(next.Kind == TokenKind.Name && s_testArgStops.Contains(next.Value)))
+        {
+            args = new CallArgs([ParsePostfix(ParsePrimary())], []);
+        }
+
+        return new TestExpr(line, target, name.Value, args, negated);
+    }
+}
