@@ -45,7 +45,7 @@ internal static class Builtins
     private static object? Namespace(Arguments args)
     {
         var ns = new JinjaNamespace();
-        if (args.Check("namespace", 1).Positional.Count == 1)
+        if (OnePositional(args, "namespace"))
         {
             var initial = args.Positional[0] as JinjaDict ?? throw new TemplateException("namespace() takes a mapping or keyword arguments");
             foreach (var (key, value) in initial.Items)
@@ -62,10 +62,14 @@ internal static class Builtins
         return ns;
     }
 
+    /// <summary>namespace() and dict() take at most one mapping, then any keyword arguments.</summary>
+    private static bool OnePositional(Arguments args, string function) =>
+        args.Positional.Count <= 1 ? args.Positional.Count == 1 : throw new TemplateException($"{function}() takes at most one positional argument");
+
     private static JinjaDict Dict(Arguments args)
     {
         var dict = new JinjaDict();
-        if (args.Check("dict", 1).Positional.Count == 1 && args.Positional[0] is JinjaDict initial)
+        if (OnePositional(args, "dict") && args.Positional[0] is JinjaDict initial)
         {
             foreach (var (key, value) in initial.Items)
             {

@@ -11,7 +11,7 @@ internal static partial class Filters
 {
     private static readonly Dictionary<string, Func<object?, Arguments, object?>> s_filters = new(StringComparer.Ordinal)
     {
-        ["abs"] = (v, _) => PyOps.IsInt(v) ? Math.Abs(PyOps.ToLong(v)) : v is double d ? Math.Abs(d) : throw new TemplateException($"bad operand type for abs(): '{PyText.TypeName(v)}'"),
+        ["abs"] = (v, _) => PyOps.IsInt(v) ? (object)Math.Abs(PyOps.ToLong(v)) : v is double d ? Math.Abs(d) : throw new TemplateException($"bad operand type for abs(): '{PyText.TypeName(v)}'"),
         ["attr"] = (v, a) => Members.GetAttr(v, StringMethods.Text(a.Check("attr", 1).Get(0, "name"))),
         ["capitalize"] = (v, _) => StringMethods.Capitalize(PyText.Str(v)),
         ["count"] = (v, _) => PyOps.Length(v),
@@ -215,7 +215,7 @@ internal static partial class Filters
         double scale = Math.Pow(10, precision);
         return method switch
         {
-            "common" when PyOps.IsInt(value) && precision >= 0 => PyOps.ToLong(value),
+            "common" when PyOps.IsInt(value) && precision >= 0 => (object)PyOps.ToLong(value),
             "common" => precision >= 0 ? Math.Round(PyOps.ToDouble(value), precision, MidpointRounding.ToEven) : Math.Round(PyOps.ToDouble(value) * scale, MidpointRounding.ToEven) / scale,
             "ceil" => Math.Ceiling(PyOps.ToDouble(value) * scale) / scale,
             "floor" => Math.Floor(PyOps.ToDouble(value) * scale) / scale,

@@ -12,7 +12,7 @@ internal static class Limits
 
     public const int MaxString = 1 << 26;
 
-    public const int MaxSteps = 10_000_000;
+    public const int MaxSteps = 2_000_000;
 
     public const int MaxMacroDepth = 64;
 

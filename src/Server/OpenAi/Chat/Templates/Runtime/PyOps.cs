@@ -50,7 +50,8 @@ internal static class PyOps
     public static object? Subtract(object? a, object? b)
     {
         CheckDefined(a, b);
-        return IsInt(a) && IsInt(b) ? checked(ToLong(a) - ToLong(b))
+        // (object) casts: a conditional of long and double would otherwise convert the int result to double.
+        return IsInt(a) && IsInt(b) ? (object)checked(ToLong(a) - ToLong(b))
             : IsNumber(a) && IsNumber(b) ? ToDouble(a) - ToDouble(b)
             : throw Unsupported("-", a, b);
     }
@@ -153,7 +154,7 @@ internal static class PyOps
     public static object? Negate(object? a)
     {
         CheckDefined(a, a);
-        return IsInt(a) ? checked(-ToLong(a)) : a is double d ? -d : throw new TemplateException($"bad operand type for unary -: '{PyText.TypeName(a)}'");
+        return IsInt(a) ? (object)checked(-ToLong(a)) : a is double d ? -d : throw new TemplateException($"bad operand type for unary -: '{PyText.TypeName(a)}'");
     }
 
     public static object? Positive(object? a)

@@ -85,11 +85,7 @@ internal sealed partial class Renderer(TemplateOptions options)
 
     private Flow Exec(Stmt stmt, Scope scope, StringBuilder output)
     {
-        if (++_steps > Limits.MaxSteps)
-        {
-            throw new TemplateException($"the template ran more than {Limits.MaxSteps} steps", stmt.Line);
-        }
-
+        Step(stmt.Line);
         RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
@@ -102,6 +98,15 @@ internal sealed partial class Renderer(TemplateOptions options)
         catch (Exception ex) when (IsEvaluationFault(ex))
         {
             throw new TemplateException(ex.Message, stmt.Line, ex);
+        }
+    }
+
+    /// <summary>Counts a statement or a loop iteration (an empty loop body runs no statements but still costs).</summary>
+    private void Step(int line)
+    {
+        if (++_steps > Limits.MaxSteps)
+        {
+            throw new TemplateException($"the template ran more than {Limits.MaxSteps} steps", line);
         }
     }
 
@@ -170,6 +175,7 @@ internal sealed partial class Renderer(TemplateOptions options)
         for (int i = 0; i < items.Count; i++)
         {
             // A fresh scope per iteration, as Jinja's loop frame: a set inside the body lasts one iteration.
+            Step(loop.Line);
             var iteration = new Scope(scope);
             context.Index0 = i;
             iteration.Set("loop", context);

@@ -7,13 +7,14 @@ namespace MambaServe.Server.OpenAi.Chat.Templates.Runtime;
 /// </summary>
 internal sealed class Scope(Scope? parent)
 {
-    private readonly Dictionary<string, object?> _variables = new(StringComparer.Ordinal);
+    // Created on first set: most loop iterations only read.
+    private Dictionary<string, object?>? _variables;
 
     public bool TryGet(string name, out object? value)
     {
         for (var scope = this; scope is not null; scope = scope.Parent)
         {
-            if (scope._variables.TryGetValue(name, out value))
+            if (scope._variables is not null && scope._variables.TryGetValue(name, out value))
             {
                 return true;
             }
@@ -25,7 +26,7 @@ internal sealed class Scope(Scope? parent)
 
     public object? Lookup(string name) => TryGet(name, out var value) ? value : Undefined.Missing(name);
 
-    public void Set(string name, object? value) => _variables[name] = value;
+    public void Set(string name, object? value) => (_variables ??= new(StringComparer.Ordinal))[name] = value;
 
     private Scope? Parent { get; } = parent;
 }

@@ -187,13 +187,13 @@ internal sealed class ExpressionParser(TokenStream s)
         }
     }
 
-    private Expr ParseMath1() => ParseLeftAssociative(ParseConcat, s.Current.IsOperator, "+", "-");
+    private Expr ParseMath1() => ParseLeftAssociative(ParseConcat, op => s.Current.IsOperator(op), "+", "-");
 
-    private Expr ParseConcat() => ParseLeftAssociative(ParseMath2, s.Current.IsOperator, "~");
+    private Expr ParseConcat() => ParseLeftAssociative(ParseMath2, op => s.Current.IsOperator(op), "~");
 
-    private Expr ParseMath2() => ParseLeftAssociative(ParsePow, s.Current.IsOperator, "*", "/", "//", "%");
+    private Expr ParseMath2() => ParseLeftAssociative(ParsePow, op => s.Current.IsOperator(op), "*", "/", "//", "%");
 
-    private Expr ParsePow() => ParseLeftAssociative(() => ParseUnary(), s.Current.IsOperator, "**");
+    private Expr ParsePow() => ParseLeftAssociative(() => ParseUnary(), op => s.Current.IsOperator(op), "**");
 
     private Expr ParseLeftAssociative(Func<Expr> operand, Func<string, bool> isOp, params string[] ops)
     {

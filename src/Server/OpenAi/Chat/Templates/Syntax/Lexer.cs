@@ -289,7 +289,7 @@ internal sealed partial class Lexer
 
         string text = _src[start.._pos].Replace("_", string.Empty, StringComparison.Ordinal);
         object value = isFloat
-            ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
+            ? (object)double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
             : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : throw Error($"integer literal {text} is too large", start);
         _tokens.Add(new Token(isFloat ? TokenKind.Float : TokenKind.Integer, text, LineAt(start), value));
     }
