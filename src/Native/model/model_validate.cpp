@@ -13,6 +13,7 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 std::string fstr(float v) {
+    if (std::isnan(v)) return "NaN";  // printf writes "-nan" for the default NaN of some runtimes
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
     return buf;
