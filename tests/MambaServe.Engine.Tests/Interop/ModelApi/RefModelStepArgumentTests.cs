@@ -29,7 +29,7 @@ public sealed class RefModelStepArgumentTests
     [InlineData("repetition", "sample 0: repetition_penalty must be finite and > 0, got 0", 0)]
     [InlineData("logprobs", "sample 0: logprobs must be <= max_logprobs (20), got 21", 0)]
     [InlineData("bias value", "sample 1: bias_values[0] is not finite", 1)]
-    [InlineData("bias id", "sample 1: bias_ids[0] = -4 out of range", 1)]
+    [InlineData("bias id", "sample 1: bias_ids[0] = -4 is negative", 1)]
     [InlineData("prompt id", "sample 0: prompt_ids[1] = 600 out of range [0, 512)", 0)]
     [InlineData("sampling null", "sample 2: sampling is NULL", 1)]
     [InlineData("position", "sample 0: position must be >= 0, got -1", 0)]
