@@ -5,14 +5,16 @@ using Microsoft.Extensions.Options;
 namespace MambaServe.Server.Hosting;
 
 /// <summary>
-/// Builds the server: configuration (appsettings.json, MambaServe__* environment variables, then the command-line
-/// overrides, which win), services, Kestrel's two listeners (REST on HTTP/1.1, gRPC on HTTP/2 cleartext) and routes.
+/// Builds the server: configuration (appsettings.json beside the binary, MambaServe__* environment variables, then the
+/// command-line overrides, which win), services, Kestrel's two listeners (REST on HTTP/1.1, gRPC on HTTP/2 cleartext) and routes.
 /// </summary>
 public static class ServerApp
 {
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The content root is the binary's own folder, not the working directory: appsettings.json beside the
+        // published binary (API keys included) applies wherever the server is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is { Count: > 0 })
         {
             builder.Configuration.AddInMemoryCollection(overrides);

@@ -18,7 +18,7 @@ public sealed class CentralPackagesTests
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         Assert.NotEmpty(declared);
-        Assert.Empty(declared.Where(p => !referenced.Contains(p)));
+        Assert.All(declared, p => Assert.Contains(p, referenced));
     }
 
     private static IEnumerable<string> Includes(string file, string element) =>
