@@ -18,6 +18,14 @@ public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGen
 
     public bool Disposed { get; private set; }
 
+    public bool Stopped { get; private set; }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        return Task.CompletedTask;
+    }
+
     public ValueTask DisposeAsync()
     {
         Disposed = true;
