@@ -13,9 +13,9 @@ public static class ModelSource
     /// <summary>The embedded default, copied beside the binary at build time.</summary>
     public static string EmbeddedDefault => Path.Combine(AppContext.BaseDirectory, "models", "mamba-demo-5m");
 
-    /// <summary>The folder of <paramref name="model"/>, with the hub settings of the process environment.</summary>
+    /// <summary>The folder of <paramref name="model"/>, with the hub settings of the process environment; warnings go to stderr.</summary>
     public static async Task<string> ResolveAsync(string? model, CancellationToken ct) =>
-        (await ResolveModelAsync(model, HubOptions.FromEnvironment(), null, ct)).Directory;
+        (await ResolveModelAsync(model, HubOptions.FromEnvironment(), w => Console.Error.WriteLine($"warning: {w}"), ct)).Directory;
 
     /// <summary>
     /// The folder of <paramref name="model"/> and the name to serve it under, as vLLM does: the hub id for a hub
