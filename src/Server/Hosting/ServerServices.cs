@@ -27,19 +27,7 @@ public static class ServerServices
     {
         var services = builder.Services;
         var config = builder.Configuration;
-        services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section))
-            // A blank key would let "Bearer " in; blanks also pad a list that --api-key shortened (ServerApp).
-            .PostConfigure(o => o.ApiKeys = o.ApiKeys.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray())
-            .ValidateDataAnnotations()
-            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
-            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
-                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
-            .ValidateOnStart();
-        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
-            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
-        services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
-            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
+        AddSettings(services, config);
 
         // The host's shutdown timeout bounds StoppingAsync too: it must leave the engine its whole grace period.
         services.AddOptions<HostOptions>().Configure<IOptions<SchedulerOptions>>((host, scheduler) =>
@@ -75,6 +63,23 @@ public static class ServerServices
         services.AddGrpcReflection();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ModelReadyHealthCheck.ReadyTag]);
         services.AddGrpcHealthChecks();
+    }
+
+    private static void AddSettings(IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section))
+            // A blank key would let "Bearer " in; blanks also pad a list that --api-key shortened (ServerApp).
+            .PostConfigure(o => o.ApiKeys = o.ApiKeys.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray())
+            .ValidateDataAnnotations()
+            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
+            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
+                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
+            .ValidateOnStart();
+        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
+            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
+        services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
+            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }
 
     private static void AddTelemetry(IServiceCollection services, IConfiguration config)
