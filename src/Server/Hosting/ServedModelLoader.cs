@@ -24,7 +24,16 @@ public sealed partial class ServedModelLoader(
         var options = new EngineOptions(scheduler.Value, Slots(statePool.Value, scheduler.Value), settings.Threads) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
-        return new ServedModelAdapter(served);
+        try
+        {
+            return new ServedModelAdapter(served);
+        }
+        catch
+        {
+            // A chat template that does not parse fails the load; the started engine must not outlive it.
+            await served.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Without a slot count or memory budget, one state slot per sequence the scheduler may run (--max-num-seqs).</summary>
