@@ -29,15 +29,17 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task Health_LoadFailed_StopsTheApplicationWithTheReason()
     {
-        var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}");
-        await using var factory = new ServerFactory(null, new Dictionary<string, string?> { ["MambaServe:Model:Path"] = missing });
+        var reason = $"weights missing {Guid.NewGuid():N}";
+        var loader = new FailingLoader(reason);
+        await using var factory = new ServerFactory(loader);
         var stopping = factory.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var models = factory.Services.GetRequiredService<ModelHost>();
 
+        loader.Release();
         // A failed load ends the process (ServerRunner exits non-zero) instead of answering 503 forever.
         await Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.Contains(missing, models.LoadFailure, StringComparison.Ordinal);
+        Assert.Equal(reason, models.LoadFailure);
     }
 
     [Fact]
@@ -50,5 +52,19 @@ public sealed class HealthEndpointTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/models")).StatusCode);
+    }
+
+    /// <summary>Fails the load once released, so the test holds the services before the application stops.</summary>
+    private sealed class FailingLoader(string reason) : IModelLoader
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
+        {
+            await _release.Task.WaitAsync(cancellationToken);
+            throw new InvalidDataException(reason);
+        }
     }
 }
