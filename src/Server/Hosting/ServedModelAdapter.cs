@@ -25,5 +25,7 @@ public sealed class ServedModelAdapter(ServedModel model) : IServedModel
 
     public string? FaultReason => model.FaultReason;
 
+    public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => model.DisposeAsync();
 }
