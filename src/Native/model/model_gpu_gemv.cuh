@@ -23,7 +23,8 @@
 //   kEpiResidual  out_proj: residual[r, n] += y (+ bias[n]) in fp32;
 //   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[slice][r][n] in fp32.
 //
-// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its first rows).
+// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and each
+// lane's first U chunks in registers).
 #pragma once
 
 #include "gpu/dtype.cuh"
@@ -129,6 +130,22 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
             msv_prefetch_l2(w + first * a.ldw, static_cast<uint32_t>(bytes & ~int64_t(15)));
         }
     }
+    bool row_ok[NR];
+#pragma unroll
+    for (int i = 0; i < NR; ++i) row_ok[i] = n0 + i < a.N;
+    // The first U chunks' weights are loaded before the wait: they are in flight while the predecessor finishes.
+    uint4 wq[U][NR];
+    auto load_batch = [&](int c0) {
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = c0 + u * MSV_GROUP;
+#pragma unroll
+            for (int i = 0; i < NR; ++i)
+                wq[u][i] = (c < c_end && row_ok[i]) ? load_weights(w + (n0 + i) * a.ldw + static_cast<int64_t>(c) * CE)
+                                                    : make_uint4(0, 0, 0, 0);
+        }
+    };
+    load_batch(c_begin + lane);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
@@ -140,20 +157,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
 #pragma unroll
         for (int i = 0; i < NR; ++i) acc[i][r] = 0.0f;
     }
-    bool row_ok[NR];
-#pragma unroll
-    for (int i = 0; i < NR; ++i) row_ok[i] = n0 + i < a.N;
 
     for (int c0 = c_begin + lane; c0 < c_end; c0 += MSV_GROUP * U) {
-        uint4 wq[U][NR];
-#pragma unroll
-        for (int u = 0; u < U; ++u) {
-            const int c = c0 + u * MSV_GROUP;
-#pragma unroll
-            for (int i = 0; i < NR; ++i)
-                wq[u][i] = (c < c_end && row_ok[i]) ? load_weights(w + (n0 + i) * a.ldw + static_cast<int64_t>(c) * CE)
-                                                    : make_uint4(0, 0, 0, 0);
-        }
+        if (c0 != c_begin + lane) load_batch(c0);
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * MSV_GROUP;

@@ -103,42 +103,56 @@ __device__ Best row_best(const float* v, int vs, Scratch& sc) {
     return block_best(b, sc.best);
 }
 
-// Sampling: returns the chosen id. work holds the processed row; it is overwritten with the scaled logits.
+// Sum over the row of exp((double)(s_i - m)) for the tokens whose key is >= t (sampler_ref.cpp's mass_from).
+__device__ double mass_from(const float* s, int vs, uint32_t t, float m, Scratch& sc) {
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < vs; i += kThreads)
+        if (sm::order_key(s[i]) >= t) sum += exp(static_cast<double>(s[i] - m));
+    return block_sum(sum, sc.dsum);
+}
+
+// Sampling (sampler_ref.h step 3): returns the chosen id. work holds the processed row; it is overwritten with the
+// scaled logits. tau_k and tau_p by bisection over order keys, as survivor_threshold does; every thread runs the
+// same bisection (the counts and sums are block-wide).
 __device__ int32_t draw(const SampleTarget& t, float* work, int vs, Scratch& sc) {
     const float inv_t = 1.0f / t.temperature;
     for (int i = threadIdx.x; i < vs; i += kThreads) work[i] = sm::scaled(work[i], inv_t);
     __syncthreads();
-    const float max_s = row_best(work, vs, sc).v;
-    uint32_t lo = 0;  // keys >= lo survive
-    const uint32_t hi = sm::order_key(max_s);
+    Best lo_b{INFINITY, 0}, hi_b = kNone;
+    for (int i = threadIdx.x; i < vs; i += kThreads) {
+        const float v = work[i];
+        hi_b = better(hi_b, Best{v, i});
+        if (v < lo_b.v) lo_b.v = v;
+    }
+    const float m = block_best(hi_b, sc.best).v;
+    const float mn = -block_best(Best{-lo_b.v, 0}, sc.best).v;
+    float tau = -INFINITY;
     if (t.top_k > 0 && t.top_k < vs) {
-        lo = sm::largest_key_where(lo, hi, [&](uint32_t key) {
+        const uint32_t key = sm::largest_key_where(sm::order_key(mn), sm::order_key(m), [&](uint32_t k) {
             int32_t n = 0;
-            for (int i = threadIdx.x; i < vs; i += kThreads) n += sm::order_key(work[i]) >= key;
+            for (int i = threadIdx.x; i < vs; i += kThreads) n += sm::order_key(work[i]) >= k;
             return block_sum(n, sc.isum) >= t.top_k;
         });
+        tau = sm::from_order_key(key);
     }
     if (t.top_p < 1.0f) {
-        // Mass over the top-k survivors, renormalised among them; double sums.
-        double total = 0.0;
-        for (int i = threadIdx.x; i < vs; i += kThreads)
-            if (sm::order_key(work[i]) >= lo) total += exp(static_cast<double>(work[i]) - max_s);
-        total = block_sum(total, sc.dsum);
-        const double want = static_cast<double>(t.top_p) * total;
-        lo = sm::largest_key_where(lo, hi, [&](uint32_t key) {
-            double m = 0.0;
-            for (int i = threadIdx.x; i < vs; i += kThreads)
-                if (sm::order_key(work[i]) >= key) m += exp(static_cast<double>(work[i]) - max_s);
-            return block_sum(m, sc.dsum) >= want;
-        });
+        const uint32_t lo = sm::order_key(tau);
+        const double target = static_cast<double>(t.top_p) * mass_from(work, vs, lo, m, sc);
+        tau = sm::from_order_key(
+            sm::largest_key_where(lo, sm::order_key(m), [&](uint32_t k) { return mass_from(work, vs, k, m, sc) >= target; }));
     }
-    float floor_s = sm::from_order_key(lo);
-    if (t.min_p > 0.0f) floor_s = fmaxf(floor_s, sm::min_p_threshold(max_s, t.min_p));
+    if (t.min_p > 0.0f) tau = fmaxf(tau, sm::min_p_threshold(m, t.min_p));
+    const uint32_t tau_key = sm::order_key(tau);
     Best b = kNone;
+    bool any = false;
     for (int i = threadIdx.x; i < vs; i += kThreads) {
         const float s = work[i];
-        if (s >= floor_s && sm::order_key(s) >= lo) b = better(b, Best{sm::perturbed(s, t.seed, t.position, i), i});
+        if (sm::order_key(s) < tau_key) continue;
+        any = true;
+        b = better(b, Best{sm::perturbed(s, t.seed, t.position, i), i});
     }
+    const int32_t survivors = block_sum(static_cast<int32_t>(any), sc.isum);
+    if (survivors == 0) return block_best(hi_b, sc.best).id;  // as gumbel_max: no survivor, argmax s
     return block_best(b, sc.best).id;
 }
 
@@ -159,11 +173,12 @@ __global__ void __launch_bounds__(kThreads) sampler_kernel(const SamplerArgs a) 
         process_row(t, raw, vs, counts, seen, work);
         const int32_t tok = t.temperature < sm::kGreedyTemperature ? row_best(work, vs, sc).id : draw(t, work, vs, sc);
 
-        // log-softmax over the raw row: max, then sum exp(raw - max) in double.
+        // log-softmax over the raw row (sampler_ref's log_normalizer): max, then sum exp((double)(raw - max)).
         const float max_raw = row_best(raw, vs, sc).v;
         double se = 0.0;
-        for (int i = threadIdx.x; i < vs; i += kThreads) se += exp(static_cast<double>(raw[i]) - max_raw);
-        const float lnorm = sm::log_norm(max_raw, block_sum(se, sc.dsum));
+        for (int i = threadIdx.x; i < vs; i += kThreads) se += exp(static_cast<double>(raw[i] - max_raw));
+        se = block_sum(se, sc.dsum);
+        const float lnorm = isinf(max_raw) && max_raw < 0 ? max_raw : sm::log_norm(max_raw, se);
 
         char* rec = static_cast<char*>(a.out) + static_cast<int64_t>(ti) * (8 + 8 * int64_t(N));
         int32_t* ids = reinterpret_cast<int32_t*>(rec + 8);

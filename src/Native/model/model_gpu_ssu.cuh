@@ -61,6 +61,33 @@ __global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, 
         const int64_t bytes = static_cast<int64_t>(min(per_block, a.di - d0)) * a.ld_dr * sizeof(T);
         msv_prefetch_l2(wdt + static_cast<int64_t>(d0) * a.ld_dr, static_cast<uint32_t>(bytes & ~int64_t(15)));
     }
+    // Before the wait: everything that the kernel before x_proj wrote or that no kernel of this step writes (this
+    // layer's state is written only here; x and z come from in_proj, which finished before x_proj let this kernel
+    // start, as every kernel waits before it lets its successor start). Only x_proj's partial sums need the wait.
+    const int n0 = g * V;
+    float A[V];
+    float bias = 0.0f, Dd = 0.0f;
+    float h[R][V], xs[R], zs[R];
+    if (act) {
+#pragma unroll
+        for (int q = 0; q < V / 4; ++q) {
+            const float4 v = reinterpret_cast<const float4*>(a.A + static_cast<int64_t>(d) * a.ds + n0)[q];
+            A[4 * q] = v.x, A[4 * q + 1] = v.y, A[4 * q + 2] = v.z, A[4 * q + 3] = v.w;
+        }
+        bias = a.dt_bias[d];
+        Dd = a.D ? a.D[d] : 0.0f;
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+        xs[r] = zs[r] = 0.0f;
+        if (act && r < a.rows) {
+            StateVec<S>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
+                                  static_cast<int64_t>(d) * a.ds + n0,
+                              h[r]);
+            xs[r] = to_float(static_cast<const T*>(a.x)[r * a.ld_x + d]);
+            zs[r] = to_float(static_cast<const T*>(a.z)[r * a.ld_z + d]);
+        }
+    }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
@@ -95,33 +122,12 @@ __global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, 
     for (int r = 0; r < R; ++r)
         for (int off = group >> 1; off > 0; off >>= 1) dtp[r] += __shfl_xor_sync(MSV_GROUP_MASK, dtp[r], off, MSV_GROUP);
 
-    const int n0 = g * V;
-    float A[V];
-    float bias = 0.0f, Dd = 0.0f;
-    if (act) {
-#pragma unroll
-        for (int q = 0; q < V / 4; ++q) {
-            const float4 v = reinterpret_cast<const float4*>(a.A + static_cast<int64_t>(d) * a.ds + n0)[q];
-            A[4 * q] = v.x, A[4 * q + 1] = v.y, A[4 * q + 2] = v.z, A[4 * q + 3] = v.w;
-        }
-        bias = a.dt_bias[d];
-        Dd = a.D ? a.D[d] : 0.0f;
-    }
-    // Every row's state first (R independent 16-byte loads in flight), then the updates.
-    float h[R][V];
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-        if (act && r < a.rows)
-            StateVec<S>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
-                                  static_cast<int64_t>(d) * a.ds + n0,
-                              h[r]);
 #pragma unroll
     for (int r = 0; r < R; ++r) {
         if (r >= a.rows) break;
-        float y = 0.0f, x = 0.0f, z = 0.0f;
+        float y = 0.0f;
+        const float x = xs[r], z = zs[r];
         if (act) {
-            x = to_float(static_cast<const T*>(a.x)[r * a.ld_x + d]);
-            z = to_float(static_cast<const T*>(a.z)[r * a.ld_z + d]);
             const float dt = softplus(round_to<T>(dtp[r]) + bias);
             const float dtx = dt * x, vl = dt * kLog2e;
             const float* B = xdbl + r * a.nx + a.dr + n0;
