@@ -5,8 +5,15 @@
 // device copy rate measured in the same run). Times are wall-clock per msv_model_step (inputs up, graph or kernels,
 // outputs down, one synchronisation): what the engine sees. Median over the timed steps after warm-up.
 // MSV_BENCH_FILTER=substring selects measurements; MSV_BENCH_STATES=f32 or bf16 runs one state dtype.
+// MSV_BENCH_NVTX=1: 2 warm-up steps and 1 timed step per measurement, the timed one inside an NVTX range named
+// "profile" (run-device.sh's PROFILE_MODEL runs ncu on those ranges for per-kernel durations).
 #include "model_test_util.h"
 #include "test_util.h"
+
+#if __has_include(<nvtx3/nvToolsExt.h>)
+#include <nvtx3/nvToolsExt.h>
+#define MSV_HAVE_NVTX 1
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -112,6 +119,8 @@ public:
 
     // Median wall-clock ms of msv_model_step over `timed` steps of `batch` entries of `len` tokens.
     double time_steps(int batch, int len, const msv_sampling& p, int warmup, int timed) {
+        const bool nvtx = std::getenv("MSV_BENCH_NVTX") != nullptr;
+        if (nvtx) warmup = 2, timed = 1;
         std::mt19937 rng(batch * 7 + len);
         std::vector<double> ms;
         for (int it = 0; it < warmup + timed; ++it) {
@@ -128,9 +137,17 @@ public:
             msv_step s{};
             s.entries = es.data(), s.samples = ts.data(), s.n_entries = batch, s.n_samples = batch;
             s.out_tokens = out_t.data(), s.out_logprobs = out_lp.data();
+            const bool mark = nvtx && it == warmup + timed - 1;
+#if defined(MSV_HAVE_NVTX)
+            if (mark) nvtxRangePushA("profile");
+#endif
             const auto t0 = std::chrono::steady_clock::now();
             msv_ok(msv_model_step(m_, &s), "msv_model_step");
             const auto t1 = std::chrono::steady_clock::now();
+#if defined(MSV_HAVE_NVTX)
+            if (mark) nvtxRangePop();
+#endif
+            (void)mark;
             if (it >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         }
         std::sort(ms.begin(), ms.end());

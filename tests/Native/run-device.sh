@@ -112,6 +112,36 @@ if [[ -n "${PROFILE:-}" && -x $bin ]]; then
   { ncu -i /tmp/scan-src.ncu-rep --page details --print-details all --section WarpStateStats
     ncu -i /tmp/scan-src.ncu-rep --page source --csv --print-source sass; } > "$OUT/scan-source.txt" 2>&1
 fi
+# PROFILE_MODEL="measurement|measurement..." (names of bench_model.cpp, one state dtype): ncu times every kernel of
+# one step of each (an NVTX range in the bench), printed per step as kernel name, launches, total and mean us.
+# PROFILE_ENV: extra environment for that run (e.g. MSV_FUSED_MAX_ROWS=4).
+if [[ -n "${PROFILE_MODEL:-}" && -x $bin ]]; then
+  states=f32; [[ "$PROFILE_MODEL" == *statebf16* ]] && states=bf16
+  env ${PROFILE_ENV:-} MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
+    ncu --clock-control none --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
+    --print-units base $bin --bench-model > /tmp/profile.csv 2> /tmp/profile.err
+  echo "== profile ${PROFILE_ENV:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
+  python3 - /tmp/profile.csv >> "$OUT/profile.log" 2>&1 <<'PY'
+import csv, re, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+head, data = rows[0], rows[1:]
+k, v = head.index("Kernel Name"), head.index("Metric Value")
+steps = []
+for r in data:
+    name = r[k]
+    short = re.sub(r"\(.*", "", name)
+    short = re.sub(r"msv::gpu::(model::)?", "", short)[:90]
+    if "embed_kernel" in short or not steps: steps.append([])
+    steps[-1].append((short, float(r[v]) / 1e3))
+for i, st in enumerate(steps):
+    agg = {}
+    for n, us in st: a = agg.setdefault(n, [0, 0.0]); a[0] += 1; a[1] += us
+    print(f"-- step {i}: {len(st)} kernels, {sum(u for _, u in st):.1f} us of kernel time")
+    for n, (c, t) in sorted(agg.items(), key=lambda x: -x[1][1])[:14]:
+        print(f"{t:10.1f} us {c:5d} x {t / c:8.2f} us  {n}")
+PY
+  tail -3 /tmp/profile.err >> "$OUT/profile.log"
+fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1
   [[ -z "${SKIP_DECODE:-}" ]] && \
@@ -128,5 +158,6 @@ echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
 grep -E '^== A/B' -A8 "$OUT/model.log" 2>/dev/null | grep -v '^== A/B' | cut -c1-140
+echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150
 echo "== peer"; grep -E '"what"' "$OUT/peer.log" 2>/dev/null | tail -8 | cut -c1-200
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null

@@ -164,6 +164,7 @@ private:
     bool lost_ = false;
     std::string lost_reason_;
     bool fused_decode_ = true, pdl_ = true;
+    int fused_max_rows_ = kGemvMaxRows;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -39,7 +39,7 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
 }
 
 bool Model::fused_rows(int rows) const {
-    return fused_decode_ && rows <= kGemvMaxRows && dt_ssu_supported(d_.ds, cfg_.state_dtype);
+    return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds, cfg_.state_dtype);
 }
 
 msv_status Model::enqueue_embed(const int32_t* tokens, int rows) {
@@ -214,7 +214,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
                                         buf_.head_in, d.ld_dm, stream_, false);
         s != MSV_OK)
         return s;
-    if (fused_decode_ && rows <= kGemvMaxRows) {
+    if (fused_decode_ && rows <= fused_max_rows_) {
         a.x = buf_.head_in, a.ldx = d.ld_dm;
         return launch_gemv(wt, GemvKind::kLogits, false, a, 1, stream_, false);
     }

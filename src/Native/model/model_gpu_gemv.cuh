@@ -72,23 +72,68 @@ template <> __device__ __forceinline__ void unpack<__half>(const uint4& q, float
     }
 }
 
+// The norm weights of chunk c (kProNorm), shared by every row.
+template <typename W, int P>
+__device__ __forceinline__ void load_norm_w(const GemvArgs& a, int c, float (&nw)[Chunk<W>::kElems]) {
+    if constexpr (P == kProNorm) {
+        constexpr int E = Chunk<W>::kElems;
+#pragma unroll
+        for (int q = 0; q < E / 4; ++q) {
+            const float4 w = reinterpret_cast<const float4*>(a.norm_w + c * E)[q];
+            nw[4 * q] = w.x, nw[4 * q + 1] = w.y, nw[4 * q + 2] = w.z, nw[4 * q + 3] = w.w;
+        }
+    }
+}
+
 // x chunk c of row r, as fp32 (kProT), or residual * norm_w with the residual's squares added to `ss` (kProNorm).
 template <typename W, int P>
-__device__ __forceinline__ void load_x(const GemvArgs& a, int r, int c, float (&v)[Chunk<W>::kElems], float& ss) {
+__device__ __forceinline__ void load_x(const GemvArgs& a, int r, int c, const float (&nw)[Chunk<W>::kElems],
+                                       float (&v)[Chunk<W>::kElems], float& ss) {
     constexpr int E = Chunk<W>::kElems;
     if constexpr (P == kProT) {
         unpack<W>(*reinterpret_cast<const uint4*>(static_cast<const W*>(a.x) + r * a.ldx + c * E), v);
     } else {
         const float4* res = reinterpret_cast<const float4*>(a.residual + r * a.ld_res + c * E);
-        const float4* nw = reinterpret_cast<const float4*>(a.norm_w + c * E);
 #pragma unroll
         for (int q = 0; q < E / 4; ++q) {
-            const float4 x = res[q], w = nw[q];
+            const float4 x = res[q];
             ss += x.x * x.x + x.y * x.y + x.z * x.z + x.w * x.w;
-            v[4 * q] = x.x * w.x, v[4 * q + 1] = x.y * w.y, v[4 * q + 2] = x.z * w.z, v[4 * q + 3] = x.w * w.w;
+            v[4 * q] = x.x * nw[4 * q], v[4 * q + 1] = x.y * nw[4 * q + 1], v[4 * q + 2] = x.z * nw[4 * q + 2];
+            v[4 * q + 3] = x.w * nw[4 * q + 3];
         }
     }
 }
+
+// Warp reduce-scatter of M (a power of two <= MSV_GROUP) per-lane values: a butterfly that halves the values each
+// lane carries at every step (M - 1 shuffles in all, where reducing each value alone costs 5 M). Afterwards lane l
+// holds the total of value l >> (log2(MSV_GROUP) - log2(M)) in v[0].
+template <int M>
+__device__ __forceinline__ void reduce_scatter(float (&v)[M], int lane) {
+    int m = M;
+#pragma unroll
+    for (int off = MSV_GROUP / 2; off >= 1; off /= 2) {
+        if (m > 1) {
+            const bool upper = (lane & off) != 0;
+#pragma unroll
+            for (int k = 0; k < M / 2; ++k) {
+                if (k >= m / 2) break;
+                const float send = upper ? v[k] : v[k + m / 2];
+                const float keep = upper ? v[k + m / 2] : v[k];
+                v[k] = keep + __shfl_xor_sync(MSV_GROUP_MASK, send, off, MSV_GROUP);
+            }
+            m /= 2;
+        } else {
+            v[0] += __shfl_xor_sync(MSV_GROUP_MASK, v[0], off, MSV_GROUP);
+        }
+    }
+}
+
+template <int M> struct Log2 {
+    static constexpr int value = M <= 1 ? 0 : 1 + Log2<M / 2>::value;
+};
+template <> struct Log2<1> {
+    static constexpr int value = 0;
+};
 
 // The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
 // the host), state shifted by one in place. Each (row, channel) belongs to one thread of the grid.
@@ -164,14 +209,15 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * MSV_GROUP;
             if (c >= c_end) break;
-            float wf[NR][CE];
+            float wf[NR][CE], nw[CE];
 #pragma unroll
             for (int i = 0; i < NR; ++i) unpack<W>(wq[u][i], wf[i]);
+            load_norm_w<W, P>(a, c, nw);
 #pragma unroll
             for (int r = 0; r < R; ++r) {
                 if (r >= a.rows) break;
                 float xv[CE];
-                load_x<W, P>(a, r, c, xv, ss[r]);
+                load_x<W, P>(a, r, c, nw, xv, ss[r]);
 #pragma unroll
                 for (int i = 0; i < NR; ++i)
 #pragma unroll
@@ -180,42 +226,47 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         }
     }
 
-    // Warp sums; afterwards every lane holds every total.
+    // Warp totals by reduce-scatter: lane l ends with output j = l >> shift (j = i * R + r), 32 / (NR R) lanes
+    // per output; the first of them writes it. Every output's epilogue (the conv's loads among them) runs in
+    // parallel across the lanes.
+    constexpr int M = NR * R;
+    constexpr int kShift = Log2<MSV_GROUP>::value - Log2<M>::value;
+    float v[M];
 #pragma unroll
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
+    for (int i = 0; i < NR; ++i)
 #pragma unroll
-        for (int r = 0; r < R; ++r) {
-            if constexpr (P == kProNorm) ss[r] += __shfl_xor_sync(MSV_GROUP_MASK, ss[r], off, MSV_GROUP);
-#pragma unroll
-            for (int i = 0; i < NR; ++i) acc[i][r] += __shfl_xor_sync(MSV_GROUP_MASK, acc[i][r], off, MSV_GROUP);
-        }
+        for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
+    reduce_scatter<M>(v, lane);
+    const int j = lane >> kShift, oi = j / R, orow = j % R;
+    float scale = 1.0f;
+    if constexpr (P == kProNorm) {
+        reduce_scatter<R>(ss, lane);
+        // ss total of row r sits in lane r << (log2 MSV_GROUP - log2 R).
+        const float tot = __shfl_sync(MSV_GROUP_MASK, ss[0], orow << (Log2<MSV_GROUP>::value - Log2<R>::value), MSV_GROUP);
+        scale = rsqrtf(tot / static_cast<float>(a.K) + a.eps);
     }
-    // Lane i * R + r writes (n0 + i, r): NR * R <= MSV_GROUP.
+    bool ok = false;
 #pragma unroll
-    for (int i = 0; i < NR; ++i) {
-#pragma unroll
-        for (int r = 0; r < R; ++r) {
-            if (lane != i * R + r || r >= a.rows || !row_ok[i]) continue;
-            const int n = n0 + i;
-            float v = acc[i][r];
-            if constexpr (P == kProNorm) v *= rsqrtf(ss[r] / static_cast<float>(a.K) + a.eps);
-            if constexpr (E == kEpiPartial) {
-                a.partial[(static_cast<int64_t>(blockIdx.y) * R + r) * a.N + n] = v;
-            } else if constexpr (E == kEpiResidual) {
-                if (a.bias) v += a.bias[n];
-                a.residual_out[r * a.ld_res_out + n] += v;
-            } else {
-                if (a.bias) v += a.bias[n];
-                if (E == kEpiConv && n < a.conv.di) {
-                    // The in_proj output rounds to the activation type before the conv, as in the reference.
-                    const float xv = to_float(from_float<W>(v));
-                    static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a, r, n, xv));
-                } else if (a.y_f32) {
-                    static_cast<float*>(a.y)[r * a.ldy + n] = v;
-                } else {
-                    static_cast<W*>(a.y)[r * a.ldy + n] = from_float<W>(v);
-                }
-            }
+    for (int i = 0; i < NR; ++i)
+        if (i == oi) ok = row_ok[i];
+    if ((lane & ((1 << kShift) - 1)) != 0 || orow >= a.rows || !ok) return;
+    const int n = n0 + oi, r = orow;
+    float out = v[0] * scale;
+    if constexpr (E == kEpiPartial) {
+        a.partial[(static_cast<int64_t>(blockIdx.y) * R + r) * a.N + n] = out;
+    } else if constexpr (E == kEpiResidual) {
+        if (a.bias) out += a.bias[n];
+        a.residual_out[r * a.ld_res_out + n] += out;
+    } else {
+        if (a.bias) out += a.bias[n];
+        if (E == kEpiConv && n < a.conv.di) {
+            // The in_proj output rounds to the activation type before the conv, as in the reference.
+            const float xv = to_float(from_float<W>(out));
+            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a, r, n, xv));
+        } else if (a.y_f32) {
+            static_cast<float*>(a.y)[r * a.ldy + n] = out;
+        } else {
+            static_cast<W*>(a.y)[r * a.ldy + n] = from_float<W>(out);
         }
     }
 }
