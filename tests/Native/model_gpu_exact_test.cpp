@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -42,9 +43,22 @@ StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std:
     return all;
 }
 
-// Rows of the fused path (<= 8 per step) are computed independently of the batch: bit-identical logits and the
-// same sampled tokens, in bf16 (the production dtype).
+// Sets an environment variable for one scope (the model reads its MSV_* knobs at create).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+    ~ScopedEnv() { unsetenv(name_); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+};
+
+// Rows of the fused path (forced up to 8 rows per step here; by default it takes 1 and 2) are computed
+// independently of the batch: bit-identical logits and the same sampled tokens, in bf16 (the production dtype).
 TEST(ModelGpuExact, BatchedDecode_UpToEightRows_EqualsDecodingAlone) {
+    ScopedEnv fused("MSV_FUSED_MAX_ROWS", "8");
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
     const msv_model_config c = make_config(small_shape(), MSV_BF16, MSV_F32);

@@ -70,12 +70,12 @@ if [[ -x $bin ]]; then
     echo "tests_c_rc=$?" >> "$OUT/tests.log"
   fi
   # The kernel bench (KERNEL_BENCH=1) and the model bench (SKIP_MODEL_BENCH=1 to skip). AB=1 adds batch 1 and 8
-  # with programmatic dependent launch off, and with the fused small-batch path off (BLAS decode).
+  # with programmatic dependent launch off, and with the fused small-batch path taking up to 8 rows.
   if [[ -n "${KERNEL_BENCH:-}" ]]; then timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"; fi
   if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
     timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
     if [[ -n "${AB:-}" ]]; then
-      for v in "MSV_PDL=0" "MSV_FUSED_DECODE=0"; do
+      for v in "MSV_PDL=0" "MSV_FUSED_MAX_ROWS=8"; do
         echo "== A/B: $v" >> "$OUT/model.log"
         env $v MSV_BENCH_STATES=f32 MSV_BENCH_FILTER='greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1' \
           timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"

@@ -164,7 +164,8 @@ private:
     bool lost_ = false;
     std::string lost_reason_;
     bool fused_decode_ = true, pdl_ = true;
-    int fused_max_rows_ = kGemvMaxRows;
+    // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
+    int fused_max_rows_ = 2;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -23,8 +23,9 @@ const void* cat(const void* base, int64_t elems, msv_dtype t) {
 int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
 // K slices of x_proj: ~64 16-byte chunks each, so that ~100 blocks share its 2 MB (mamba-2.8b).
 int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
-// L2 prefetch per GEMV block before its PDL wait: the first rows of its tile.
-constexpr int64_t kPrefetchBytes = 16 << 10;
+// L2 prefetch per GEMV block before its PDL wait: its whole tile (up to this), streamed while the previous,
+// latency-bound kernel finishes.
+constexpr int64_t kPrefetchBytes = 96 << 10;
 
 }  // namespace
 
