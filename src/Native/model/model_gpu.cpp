@@ -112,6 +112,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_FUSED_DECODE"); f && f[0] == '0') fused_decode_ = false;
     // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS.
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
+    if (const char* f = std::getenv("MSV_GEMV_PREFETCH")) prefetch_bytes_ = std::max(0L, std::atol(f));
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;

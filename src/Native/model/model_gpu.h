@@ -166,6 +166,8 @@ private:
     bool fused_decode_ = true, pdl_ = true;
     // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
     int fused_max_rows_ = 2;
+    // L2 prefetch per GEMV block before its PDL wait (bytes of its tile; MSV_GEMV_PREFETCH overrides).
+    int64_t prefetch_bytes_ = 16 << 10;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

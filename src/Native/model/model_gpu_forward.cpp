@@ -23,9 +23,6 @@ const void* cat(const void* base, int64_t elems, msv_dtype t) {
 int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
 // K slices of x_proj: ~64 16-byte chunks each, so that ~100 blocks share its 2 MB (mamba-2.8b).
 int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
-// L2 prefetch per GEMV block before its PDL wait: its whole tile (up to this), streamed while the previous,
-// latency-bound kernel finishes.
-constexpr int64_t kPrefetchBytes = 96 << 10;
 
 }  // namespace
 
@@ -61,7 +58,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         GemvArgs in{};
         in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
-        in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = kPrefetchBytes;
+        in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
         in.conv.di = d.di, in.conv.dc = d.dc, in.conv.weight = w.conv_w, in.conv.bias = w.conv_b;
         in.conv.state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1), in.conv.slot_stride = d.conv_slot;
         in.conv.slot = slots, in.conv.xc = buf_.xc, in.conv.ld_xc = d.ld_di;
@@ -69,7 +66,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
 
         GemvArgs xp{};
         xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
-        xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = kPrefetchBytes;
+        xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_bytes_;
         if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK) return s;
 
         DtSsuArgs ss{};
@@ -85,7 +82,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         GemvArgs op{};
         op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
-        op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = kPrefetchBytes;
+        op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_bytes_;
         if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
     }
     return MSV_OK;
@@ -206,7 +203,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     const int ce = 16 / static_cast<int>(dsize(wt));
     GemvArgs a{};
     a.W = lm_head_, a.ldw = d.ld_dm, a.N = d.vocab, a.K = d.dm, a.kc = static_cast<int>(d.ld_dm / ce);
-    a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = kPrefetchBytes;
+    a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_bytes_;
     if (fused && row_idx == nullptr) {
         a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
         return launch_gemv(wt, GemvKind::kLogits, true, a, 1, stream_, pdl_);
