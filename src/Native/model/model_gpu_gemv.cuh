@@ -23,8 +23,8 @@
 //   kEpiResidual  out_proj: residual[r, n] += y (+ bias[n]) in fp32;
 //   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[slice][r][n] in fp32.
 //
-// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile and each lane's first U
-// chunks in registers).
+// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and each
+// lane's first U chunks in registers).
 #pragma once
 
 #include "gpu/dtype.cuh"
@@ -166,19 +166,10 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     const int c_end = E == kEpiPartial ? min(a.kc, c_begin + a.chunks_per_split) : a.kc;
     const W* w = static_cast<const W*>(a.W);
 
-    // L2 prefetch of this block's weights before the wait, so that HBM streams them while the predecessor (a
-    // latency-bound kernel, usually) finishes: the whole tile of consecutive rows in one bulk prefetch; for a K
-    // slice (split-K) each row's slice separately.
-    const int first = blockIdx.x * kWarps * NR;
-    if (a.prefetch_bytes > 0 && first < a.N) {
-        const int rows = min(kWarps * NR, a.N - first);
-        if constexpr (E == kEpiPartial) {
-            if (threadIdx.x < rows) {
-                const int64_t bytes = static_cast<int64_t>(c_end - c_begin) * 16;
-                msv_prefetch_l2(w + (first + threadIdx.x) * a.ldw + static_cast<int64_t>(c_begin) * CE,
-                                static_cast<uint32_t>(bytes));
-            }
-        } else if (threadIdx.x == 0) {
+    if (threadIdx.x == 0 && a.prefetch_bytes > 0) {
+        const int first = blockIdx.x * kWarps * NR;
+        if (first < a.N) {
+            const int64_t rows = min(kWarps * NR, a.N - first);
             const int64_t tile = rows * a.ldw * static_cast<int64_t>(sizeof(W));
             const int64_t bytes = a.prefetch_bytes < tile ? a.prefetch_bytes : tile;
             msv_prefetch_l2(w + first * a.ldw, static_cast<uint32_t>(bytes & ~int64_t(15)));
@@ -187,10 +178,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     bool row_ok[NR];
 #pragma unroll
     for (int i = 0; i < NR; ++i) row_ok[i] = n0 + i < a.N;
-    // Weights double-buffered: batch k + 1 (U chunks per row) is in flight while batch k is multiplied, and the
-    // first batch is issued before the wait.
-    uint4 cur[U][NR], nxt[U][NR];
-    auto load_batch = [&](uint4 (&wq)[U][NR], int c0) {
+    // The first U chunks' weights are loaded before the wait: they are in flight while the predecessor finishes.
+    uint4 wq[U][NR];
+    auto load_batch = [&](int c0) {
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * MSV_GROUP;
@@ -200,7 +190,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
                                                     : make_uint4(0, 0, 0, 0);
         }
     };
-    load_batch(cur, c_begin + lane);
+    load_batch(c_begin + lane);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
@@ -214,14 +204,14 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     }
 
     for (int c0 = c_begin + lane; c0 < c_end; c0 += MSV_GROUP * U) {
-        if (c0 + MSV_GROUP * U < c_end) load_batch(nxt, c0 + MSV_GROUP * U);
+        if (c0 != c_begin + lane) load_batch(c0);
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * MSV_GROUP;
             if (c >= c_end) break;
             float wf[NR][CE], nw[CE];
 #pragma unroll
-            for (int i = 0; i < NR; ++i) unpack<W>(cur[u][i], wf[i]);
+            for (int i = 0; i < NR; ++i) unpack<W>(wq[u][i], wf[i]);
             load_norm_w<W, P>(a, c, nw);
 #pragma unroll
             for (int r = 0; r < R; ++r) {
@@ -234,10 +224,6 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
                     for (int e = 0; e < CE; ++e) acc[i][r] = fmaf(wf[i][e], xv[e], acc[i][r]);
             }
         }
-#pragma unroll
-        for (int u = 0; u < U; ++u)
-#pragma unroll
-            for (int i = 0; i < NR; ++i) cur[u][i] = nxt[u][i];
     }
 
     // Warp totals by reduce-scatter: lane l ends with output j = l >> shift (j = i * R + r), 32 / (NR R) lanes
