@@ -13,6 +13,7 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 std::string fstr(float v) {
+    if (std::isnan(v)) return "NaN";  // printf writes "-nan" for the default NaN of some runtimes
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
     return buf;
@@ -95,8 +96,8 @@ std::string check_sampling(const msv_sampling& p, const msv_model_config& c, boo
         return "logprobs must be <= max_logprobs (" + str(c.max_logprobs) + "), got " + str(p.logprobs);
     if (p.n_bias < 0) return "n_bias must be >= 0, got " + str(p.n_bias);
     if (p.n_bias > 0 && (p.bias_ids == nullptr || p.bias_values == nullptr)) return "bias_ids or bias_values is NULL";
-    if (auto e = check_ids(p.bias_ids, p.n_bias, 0, INT32_MAX, "bias_ids"); !e.empty()) return e;
     for (int32_t i = 0; i < p.n_bias; ++i) {
+        if (p.bias_ids[i] < 0) return "bias_ids[" + str(i) + "] = " + str(p.bias_ids[i]) + " is negative";
         if (!std::isfinite(p.bias_values[i])) return "bias_values[" + str(i) + "] is not finite";
     }
     if (!reset) return {};

@@ -62,6 +62,10 @@ internal sealed unsafe class StepBuilder : IDisposable
 
     public ref MsvSampling Sampling(int i) => ref *(MsvSampling*)_samplings[i];
 
+    /// <summary>A copy of <paramref name="values"/> that lives as long as the step (for pointers a test swaps in).</summary>
+    public nint Copy<T>(ReadOnlySpan<T> values)
+        where T : unmanaged => _arena.Copy(values);
+
     /// <summary>The entry msv_model_step blamed (-1: none or the step itself).</summary>
     public int BadEntry => *(int*)_step.OutBadEntry;
 
