@@ -20,6 +20,7 @@
 #define cudaErrorMemoryAllocation hipErrorOutOfMemory
 #define cudaErrorNoDevice hipErrorNoDevice
 #define cudaErrorInsufficientDriver hipErrorInsufficientDriver
+#define cudaErrorInvalidValue hipErrorInvalidValue
 #define cudaError_t hipError_t
 #define cudaEventDisableTiming hipEventDisableTiming
 #define cudaEventCreateWithFlags hipEventCreateWithFlags
@@ -75,12 +76,15 @@
 #define MSV_VENDOR_NAME "hip"
 // The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
 template <typename F> inline void msv_prefer_shared_memory(F*) {}
+// Device code only (host sources that include this header, compiled as plain C++ by hipcc, lack the intrinsics).
+#if defined(__HIP__)
 // 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up; log2 and 1/x alike.
 __device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
 __device__ __forceinline__ float msv_log2(float x) { return __log2f(x); }
 __device__ __forceinline__ float msv_rcp(float x) { return __frcp_rn(x); }
 // One 16-byte store to global memory (p 16-byte aligned).
 __device__ __forceinline__ void msv_store16(void* p, float4 v) { *static_cast<float4*>(p) = v; }
+#endif
 #else
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -134,7 +138,7 @@ __device__ __forceinline__ unsigned int msv_bf16_bits(float v) {
     u += 0x7fffu + ((u >> 16) & 1u);
     return u >> 16;
 }
-#if defined(MSV_HIP)
+#if defined(MSV_HIP) && defined(__HIP__)
 // Two floats to bf16, lo in the low half: gfx90a has no packing conversion, so bit math.
 __device__ __forceinline__ unsigned int msv_bf16x2_bits(float lo, float hi) {
     return msv_bf16_bits(lo) | msv_bf16_bits(hi) << 16;

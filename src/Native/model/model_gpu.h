@@ -114,13 +114,12 @@ public:
     const msv_model_config& config() const { return cfg_; }
     const Dims& dims() const { return d_; }
     int slots() const { return slots_; }
-    // Test hooks: force the BLAS path for decode (no fused small-batch kernels), PDL on or off.
-    void set_fused_decode(bool on) { fused_decode_ = on; }
+    // Programmatic dependent launch on or off (a graph capture that fails with it retries without).
     void set_pdl(bool on) { pdl_ = on; }
     bool pdl() const { return pdl_; }
     cudaStream_t stream() const { return stream_; }
 
-    // For snapshots (model_gpu_snapshot.cpp).
+    // For snapshots and graphs (model_gpu_slots.cpp, model_gpu_graphs.cpp).
     int64_t snapshot_payload_bytes() const;
     uint64_t id() const { return id_; }
     msv_status check_lost() const;

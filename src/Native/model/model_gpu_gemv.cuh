@@ -44,7 +44,10 @@ template <typename W> struct Chunk {
 // 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path.
 __device__ __forceinline__ uint4 load_weights(const void* p) {
 #if defined(MSV_HIP)
-    return __builtin_nontemporal_load(static_cast<const uint4*>(p));
+    // HIP's uint4 is a struct; the builtin wants a native vector type.
+    typedef unsigned int u32x4 __attribute__((ext_vector_type(4)));
+    const u32x4 v = __builtin_nontemporal_load(static_cast<const u32x4*>(p));
+    return make_uint4(v.x, v.y, v.z, v.w);
 #else
     uint4 v;
     asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
