@@ -28,7 +28,7 @@ mounts=() images_mounted=() server_pid=
 
 pass() { passed=$((passed + 1)); echo "PASS $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" > "$work/check.log" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/     /' "$work/check.log" | tail -n 5; fi; }
+check() { local what=$1; shift; if ("$@") > "$work/check.log" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/     /' "$work/check.log" | tail -n 5; fi; }
 note() { echo "NOTE $*"; }
 
 cleanup() {
@@ -51,15 +51,15 @@ build() { # image dockerfile build-args...
   fi
 }
 
-# Mounts an image's root read-only with /proc, /dev and a writable /tmp (the host folder $2) inside it.
+# Mounts an image's root read-only with /proc, /dev and a writable /tmp (the host folder $2) inside it and sets
+# $root to it (not printed: the mounts must be recorded in this shell for the cleanup).
 mount_root() {
-  local image=$1 tmp=$2 root
+  local image=$1 tmp=$2
   root=$(podman image mount "$image") || return 1
   images_mounted+=("$image")
   mount -t proc proc "$root/proc" && mounts+=("$root/proc")
   mount --bind /dev "$root/dev" && mounts+=("$root/dev")
   mount --bind "$tmp" "$root/tmp" && mounts+=("$root/tmp")
-  echo "$root"
 }
 
 inspect() { podman image inspect --format "$2" "$1"; }
@@ -72,17 +72,20 @@ image_env() {
   echo "$env"
 }
 
-# Runs a command in the image as its USER with its environment: in_image IMAGE ROOT [VAR=value...] -- command...
-# A subshell that execs the command: started with &, $! is the command itself, which then gets signals directly.
-in_image() (
-  local image=$1 root=$2 user uid; shift 2
+# Runs a command in the image as its USER, with its environment and working directory, by exec: call it in a
+# subshell, ( in_image ... ), or in the background, where $! is then the command itself and gets signals directly.
+#   in_image IMAGE ROOT [VAR=value...] -- command...
+in_image() {
+  local image=$1 root=$2 user uid workdir; shift 2
   local extra=()
   while [[ $1 != -- ]]; do extra+=("$1"); shift; done; shift
   user=$(inspect "$image" '{{.Config.User}}')
   uid=$(awk -F: -v u="${user:-root}" '$1 == u || $3 == u { print $3 ":" $4; exit }' "$root/etc/passwd")
+  workdir=$(inspect "$image" '{{.Config.WorkingDir}}')
   mapfile -t env < <(image_env "$image")
-  exec env -i "${env[@]}" HOME="/home/${user:-root}" "${extra[@]}" chroot --userspec="${uid:-0:0}" "$root" "$@"
-)
+  exec env -i "${env[@]}" HOME="/home/${user:-root}" "${extra[@]}" chroot --userspec="${uid:-0:0}" "$root" \
+    env --chdir="${workdir:-/}" "$@"
+}
 
 wait_for_health() { # url seconds
   local i
@@ -115,7 +118,7 @@ test_cpu() {
     --build-arg RUNTIME_IMAGE="$prefix/dotnet-aspnet:10.0" --build-arg REVISION="$(git -C "$repo" rev-parse HEAD 2> /dev/null)" || return
   check_image_config "$image"
   mkdir -p "$tmp" && chmod 1777 "$tmp"
-  root=$(mount_root "$image" "$tmp") || { fail "mount $image"; return; }
+  mount_root "$image" "$tmp" || { fail "mount $image"; return; }
   check "$image: no compiler in the runtime image" bash -c "! ls $root/usr/bin/{gcc,g++,cc,c++,clang,cmake} 2> /dev/null | grep -q ."
   check "$image: libgomp present" bash -c "ls $root/usr/lib/x86_64-linux-gnu/libgomp.so.1"
 
@@ -146,7 +149,7 @@ test_cpu() {
   if ((status == 0)); then pass "$image: SIGTERM: drained and exited 0"; else fail "$image: SIGTERM: exit $status"; tail -n 10 "$work/server.log"; fi
 
   status=0
-  in_image "$image" "$root" -- "${entrypoint[@]}" generate --model /nonexistent/model --prompt hi > "$work/fault.log" 2>&1 || status=$?
+  (in_image "$image" "$root" -- "${entrypoint[@]}" generate --model /nonexistent/model --prompt hi) > "$work/fault.log" 2>&1 || status=$?
   if ((status != 0)); then
     pass "$image: a failing command's exit code ($status) passes through the entrypoint: $(grep -m1 -i error "$work/fault.log")"
   else
@@ -173,7 +176,7 @@ test_rocm() {
   check_image_config "$image"
   mkdir -p "$tmp" && chmod 1777 "$tmp"
   cc -O1 -o "$tmp/msv-probe" "$here/test/msv-probe.c" -ldl || { fail "compile msv-probe"; return; }
-  root=$(mount_root "$image" "$tmp") || { fail "mount $image"; return; }
+  mount_root "$image" "$tmp" || { fail "mount $image"; return; }
   check "$image: libmambaserve_hip.so loads and reports hip" bash -c "chroot $root /tmp/msv-probe /app/libmambaserve_hip.so | tee /dev/stderr | grep -qx hip"
   check "$image: every library libmambaserve_hip.so links resolves" bash -c "chroot $root ldd /app/libmambaserve_hip.so | tee /dev/stderr | grep -c amdhip64 && ! chroot $root ldd /app/libmambaserve_hip.so | grep -q 'not found'"
   check "$image: built for $(cat "$root/app/mambaserve_hip.targets")" test -s "$root/app/mambaserve_hip.targets"
