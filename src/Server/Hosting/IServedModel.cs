@@ -1,5 +1,6 @@
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.Hosting;
 
@@ -9,6 +10,9 @@ public interface IServedModel : IAsyncDisposable
     string Name { get; }
 
     MambaTokenizer? Tokenizer { get; }
+
+    /// <summary>The model's own chat template, compiled at load; null when it has none (chat uses the documented default).</summary>
+    ModelChatTemplate? ChatTemplate { get; }
 
     /// <summary>Token ids at or above it are padding rows: rejected in prompts.</summary>
     int SampleableVocab { get; }

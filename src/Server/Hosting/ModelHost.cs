@@ -59,9 +59,9 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
             var model = await loader.LoadAsync(_stopping.Token);
             _model = model;
             LogLoaded(model.Name);
-            if (model.Tokenizer?.ChatTemplate is not null)
+            if (model.Tokenizer is not null && model.ChatTemplate is null)
             {
-                LogChatTemplateIgnored(model.Name);
+                LogDefaultChatTemplate(model.Name);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -78,8 +78,8 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} loaded; serving")]
     private partial void LogLoaded(string model);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model} has a Jinja chat_template; chat uses the documented default template instead (docs/server.md)")]
-    private partial void LogChatTemplateIgnored(string model);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} has no chat_template; chat uses the documented default template (docs/server.md)")]
+    private partial void LogDefaultChatTemplate(string model);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model failed to load")]
     private partial void LogLoadFailed(Exception ex);

@@ -18,6 +18,15 @@ public sealed class ServedModelLoader(
         var options = new EngineOptions(scheduler.Value, statePool.Value, model.Value.Threads);
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(directory, name, options, metrics), cancellationToken);
-        return new ServedModelAdapter(served);
+        try
+        {
+            return new ServedModelAdapter(served);
+        }
+        catch
+        {
+            // A chat template that does not parse fails the load; the started engine must not outlive it.
+            await served.DisposeAsync();
+            throw;
+        }
     }
 }
