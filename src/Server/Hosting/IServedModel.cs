@@ -20,4 +20,7 @@ public interface IServedModel : IAsyncDisposable
     IGenerationEngine Engine { get; }
 
     EngineStats Stats { get; }
+
+    /// <summary>Stops the engine: in-flight requests get the grace period, then end with finish reason abort.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
 }

@@ -23,5 +23,7 @@ public sealed class ServedModelAdapter(ServedModel model) : IServedModel
 
     public EngineStats Stats => model.Stats;
 
+    public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => model.DisposeAsync();
 }

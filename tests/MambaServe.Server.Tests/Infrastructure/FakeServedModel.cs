@@ -22,6 +22,14 @@ public sealed class FakeServedModel(
 
     public bool Disposed { get; private set; }
 
+    public bool Stopped { get; private set; }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        return Task.CompletedTask;
+    }
+
     public ValueTask DisposeAsync()
     {
         Disposed = true;
