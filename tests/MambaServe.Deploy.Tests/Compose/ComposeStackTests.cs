@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MambaServe.Deploy.Tests.Infrastructure;
 using MambaServe.Server.Health;
+using MambaServe.Server.Hosting;
 
 namespace MambaServe.Deploy.Tests.Compose;
 
@@ -67,7 +68,7 @@ public sealed partial class ComposeStackTests(RunningServer server)
             Assert.Contains($"{settings.Server.Port}:{settings.Server.Port}", ports);
             Assert.Contains($"{settings.Server.GrpcPort}:{settings.Server.GrpcPort}", ports);
             var stopGrace = TimeSpan.FromSeconds(int.Parse(service.At("stop_grace_period").Text().TrimEnd('s'), CultureInfo.InvariantCulture));
-            Assert.True(stopGrace > settings.Scheduler.ShutdownGracePeriod + TimeSpan.FromSeconds(5));
+            Assert.True(stopGrace >= settings.Scheduler.ShutdownGracePeriod + ServerServices.ShutdownMargin);
             Assert.Equal($"deploy/docker/Dockerfile.{profile}", service.At("build", "dockerfile").Text());
         }
     }

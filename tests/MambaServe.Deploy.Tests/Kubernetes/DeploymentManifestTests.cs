@@ -1,15 +1,13 @@
 using k8s.Models;
 using MambaServe.Deploy.Tests.Infrastructure;
 using MambaServe.Server.Health;
+using MambaServe.Server.Hosting;
 
 namespace MambaServe.Deploy.Tests.Kubernetes;
 
 /// <summary>The rendered Deployment of each overlay against the server's real routes, ports and shutdown settings.</summary>
 public sealed class DeploymentManifestTests
 {
-    // What a pod needs at most between SIGTERM's grace ending and the process being gone: dispose the model, flush logs.
-    private static readonly TimeSpan s_exitMargin = TimeSpan.FromSeconds(5);
-
     [Theory]
     [MemberData(nameof(RenderedObjects.Overlays), MemberType = typeof(RenderedObjects))]
     public async Task Probes_Rendered_UseTheServersHealthRoutesOnTheRestPort(string overlay)
@@ -60,8 +58,10 @@ public sealed class DeploymentManifestTests
         var preStop = PreStopSleep(rendered.Server);
 
         var kubelet = TimeSpan.FromSeconds(rendered.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds ?? 30);
-        Assert.True(kubelet >= preStop + drain + s_exitMargin,
-            $"terminationGracePeriodSeconds {kubelet.TotalSeconds} s < preStop {preStop.TotalSeconds} s + drain {drain.TotalSeconds} s + {s_exitMargin.TotalSeconds} s");
+        // The server's own bound on shutdown: the drain plus its margin for the last step, final chunks and Kestrel.
+        var margin = ServerServices.ShutdownMargin;
+        Assert.True(kubelet >= preStop + drain + margin,
+            $"terminationGracePeriodSeconds {kubelet.TotalSeconds} s < preStop {preStop.TotalSeconds} s + drain {drain.TotalSeconds} s + shutdown margin {margin.TotalSeconds} s");
     }
 
     [Theory]
