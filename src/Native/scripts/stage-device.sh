@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Stage what a device run needs into one folder: src/Native, tests/Native, googletest source and the peer
-# benchmark (../shared/bench/peer_pytorch.py beside the checkout, when there). The lent GPU machine runs a copy of
-# the checkout the session started in, so stage into an ignored folder of that checkout and name it in `carry`:
-#   src/Native/scripts/stage-device.sh <that checkout>/.carry/gpu      (default: .carry/gpu in this checkout)
+# benchmark (bench/peers/peer_pytorch.py). The lent GPU machine runs a copy of the checkout the session started in,
+# so stage into an ignored folder of that checkout and name it in `carry`:
+#   src/Native/scripts/stage-device.sh [<that checkout>/.carry/gpu]      (default: .carry/gpu in this checkout)
 # then, on the device: cd .carry/gpu && bash run-device.sh
-# GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: the peer script.
+# GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: another peer script.
+# NATIVE_CPU_TREE: a tree whose src/Native is copied first and overlaid by this one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 dest=${1:-$here/.carry/gpu}
 gtest=${GTEST_SRC:-/usr/src/googletest}
-peer=${PEER:-$here/../shared/bench/peer_pytorch.py}
+peer=${PEER:-$here/bench/peers/peer_pytorch.py}
 rm -rf "$dest" && mkdir -p "$dest/src" "$dest/tests"
 if [[ -n "${NATIVE_CPU_TREE:-}" ]]; then cp -r "$NATIVE_CPU_TREE/src/Native" "$dest/src/"; fi
 mkdir -p "$dest/src/Native" && cp -r "$here/src/Native/." "$dest/src/Native/"
