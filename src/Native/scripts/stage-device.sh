@@ -2,10 +2,11 @@
 # Stage what a device run needs into one folder: src/Native, tests/Native, googletest source and the peer
 # benchmark (bench/peers/peer_pytorch.py). The lent GPU machine runs a copy of the checkout the session started in,
 # so stage into an ignored folder of that checkout and name it in `carry`:
-#   src/Native/scripts/stage-device.sh <that checkout>/.carry/gpu      (default: .carry/gpu in this checkout)
+#   src/Native/scripts/stage-device.sh [<that checkout>/.carry/gpu]      (default: .carry/gpu in this checkout)
 # then, on the device: cd .carry/gpu && bash run-device.sh
-# GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: the peer script.
-# The whole-stack device run (managed runner, server, bench) is scripts/device/stage.sh.
+# GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: another peer script.
+# NATIVE_CPU_TREE: a tree whose src/Native is copied first and overlaid by this one.
+# The whole-stack device run (managed runner, server, bench) is scripts/device/stage.sh + run.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 dest=${1:-$here/.carry/gpu}
