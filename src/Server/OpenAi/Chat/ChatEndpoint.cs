@@ -13,7 +13,7 @@ public static class ChatEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ChatRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
-        var text = DefaultChatTemplate.Render(request.Messages, request.AddGenerationPrompt ?? true);
+        var text = DefaultChatTemplate.Render(ChatMessageValidator.Validate(request.Messages), request.AddGenerationPrompt ?? true);
         var prompt = PromptBuilder.FromText(model, text, "messages");
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions.MaxModelLen);
