@@ -44,6 +44,9 @@ public static class ServerServices
         // the last host built would otherwise own (several hosts live side by side in tests).
         services.AddSerilog(
             (sp, logger) => logger
+                // Health check results are states, not events: ModelHost logs the load's outcome once, where the
+                // health service would log an error for every probe while the model loads.
+                .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Fatal)
                 .ReadFrom.Configuration(config)
                 .ReadFrom.Services(sp)
                 .Enrich.FromLogContext()
@@ -70,7 +73,9 @@ public static class ServerServices
             .ConfigureResource(r => r.AddService(TelemetryNames.ProviderName))
             .WithMetrics(m =>
             {
-                m.AddMeter(ServerTelemetry.MeterName, TelemetryNames.EngineMeter).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                m.AddMeter(ServerTelemetry.MeterName, TelemetryNames.EngineMeter).AddAspNetCoreInstrumentation()
+                    // No scrape cache: a request is counted in the very next scrape.
+                    .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp)
                 {
                     m.AddOtlpExporter();

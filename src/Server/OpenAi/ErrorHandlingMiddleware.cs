@@ -1,4 +1,5 @@
 using MambaServe.Server.Hosting;
+using MambaServe.Server.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -6,9 +7,11 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// Every REST failure becomes the OpenAI error body with its status; also enforces the body size limit (413) for
-/// servers that do not (the in-process test server). A failure after a stream started is left to the stream writer.
+/// servers that do not (the in-process test server), and counts every error answer by status and reason. A failure
+/// after a stream started is left to the stream writer.
 /// </summary>
-public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptions<ServerOptions> options, ILogger<ErrorHandlingMiddleware> logger)
+public sealed partial class ErrorHandlingMiddleware(
+    RequestDelegate next, IOptions<ServerOptions> options, ServerTelemetry telemetry, ILogger<ErrorHandlingMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -45,6 +48,8 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
                 LogFailure(ex, context.Request.Path);
             }
 
+            // Counted before the body is written, so a scrape right after the answer already sees it.
+            telemetry.RecordRejected(error);
             context.Response.Clear();
             await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
         }
