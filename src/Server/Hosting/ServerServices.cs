@@ -62,7 +62,12 @@ public static class ServerServices
         });
         services.AddGrpcReflection();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ModelReadyHealthCheck.ReadyTag]);
-        services.AddGrpcHealthChecks();
+        // grpc.health.v1 answers for the server ("") and for each API service by name, as gRPC clients and probes ask.
+        services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map(string.Empty, c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+            o.Services.Map(Grpc.V1.TextGeneration.Descriptor.FullName, c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+        });
     }
 
     private static void AddTelemetry(IServiceCollection services, IConfiguration config)
