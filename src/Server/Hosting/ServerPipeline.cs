@@ -30,6 +30,7 @@ public static class ServerPipeline
         });
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<GrpcMessageValidationMiddleware>();
 
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
