@@ -13,6 +13,9 @@ namespace MambaServe.Server.OpenAi;
 public sealed partial class ErrorHandlingMiddleware(
     RequestDelegate next, IOptions<ServerOptions> options, ServerTelemetry telemetry, ILogger<ErrorHandlingMiddleware> logger)
 {
+    /// <summary>nginx's status for a request whose client closed the connection before the answer; only ever logged.</summary>
+    public const int StatusCodeClientClosedRequest = 499;
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
@@ -36,9 +39,14 @@ public sealed partial class ErrorHandlingMiddleware(
 
             await next(context);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; nothing to answer.
+            // The client went away (whatever that broke on the way out); nothing to answer. The request log shows
+            // nginx's 499 "client closed request" rather than a status nobody sent.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodeClientClosedRequest;
+            }
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
@@ -51,7 +59,14 @@ public sealed partial class ErrorHandlingMiddleware(
             // Counted before the body is written, so a scrape right after the answer already sees it.
             telemetry.RecordRejected(error);
             context.Response.Clear();
-            await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+            try
+            {
+                await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+            }
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client left while the error was written.
+            }
         }
     }
 
