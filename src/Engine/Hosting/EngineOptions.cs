@@ -7,5 +7,8 @@ namespace MambaServe.Engine.Hosting;
 /// <param name="Threads">CPU threads for the matrix products (null: libtorch's default, one per core).</param>
 public sealed record EngineOptions(SchedulerOptions Scheduler, StatePoolOptions StatePool, int? Threads = null)
 {
+    /// <summary>The compute type asked for; a backend that cannot honour it refuses to load.</summary>
+    public ModelDType DType { get; init; } = ModelDType.Auto;
+
     public static EngineOptions Default { get; } = new(new SchedulerOptions(), new StatePoolOptions());
 }

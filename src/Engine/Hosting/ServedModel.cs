@@ -38,6 +38,13 @@ public sealed class ServedModel : IAsyncDisposable
 
     public static ServedModel Load(string modelDirectory, string modelName, EngineOptions options, EngineMetrics? metrics = null)
     {
+        if (options.DType is not (ModelDType.Auto or ModelDType.Float32))
+        {
+            // Before the weights are read: an impossible setting fails in milliseconds, not after the load.
+            throw new NotSupportedException(
+                $"dtype {options.DType.ToString().ToLowerInvariant()} is not supported by the CPU runner, which computes in float32: use auto or float32.");
+        }
+
         var checkpoint = CheckpointLoader.Load(modelDirectory);
         var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
         var config = checkpoint.Config;
@@ -61,6 +68,12 @@ public sealed class ServedModel : IAsyncDisposable
 
     private static int SampleableVocabOf(MambaConfig config, MambaTokenizer? tokenizer) =>
         tokenizer is null ? config.UnpaddedVocabSize : Math.Min(config.UnpaddedVocabSize, tokenizer.VocabCount);
+
+    /// <summary>
+    /// Stops the engine loop: no new requests, in-flight ones get <see cref="SchedulerOptions.ShutdownGracePeriod"/>,
+    /// then end with <see cref="Generation.FinishReason.Abort"/>; <paramref name="cancellationToken"/> aborts at once.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _loop.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -53,6 +53,7 @@ public sealed class MambaTokenizer
 
         EosTokenId = def.EosToken is { } eos && (added.TryGetValue(eos, out var eosId) || def.Vocab.TryGetValue(eos, out eosId)) ? eosId : null;
         ChatTemplate = def.ChatTemplate;
+        SpecialTokens = def.SpecialTokens;
     }
 
     /// <summary>Highest token id + 1, added tokens included (the model's embedding may be wider: padding rows).</summary>
@@ -61,8 +62,14 @@ public sealed class MambaTokenizer
     /// <summary>The id of tokenizer_config.json's eos_token; null when there is no such file or entry.</summary>
     public int? EosTokenId { get; }
 
-    /// <summary>tokenizer_config.json's chat_template (Jinja), if any.</summary>
+    /// <summary>
+    /// The model's chat template (Jinja), if any: chat_template.jinja beside tokenizer_config.json, else the config's
+    /// chat_template (a string, or the template named "default" of the list form).
+    /// </summary>
     public string? ChatTemplate { get; }
+
+    /// <summary>tokenizer_config.json's special tokens by attribute name (bos_token, eos_token, unk_token, pad_token, ...).</summary>
+    public IReadOnlyDictionary<string, string> SpecialTokens { get; }
 
     public static MambaTokenizer FromFile(string tokenizerJsonPath) => new(TokenizerDefinition.Read(tokenizerJsonPath));
 

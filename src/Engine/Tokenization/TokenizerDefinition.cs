@@ -2,15 +2,24 @@ using System.Text.Json;
 
 namespace MambaServe.Engine.Tokenization;
 
-/// <summary>The parts of an HF tokenizer.json (+ tokenizer_config.json) that a byte-level BPE needs.</summary>
+/// <summary>
+/// The parts of an HF tokenizer.json (+ tokenizer_config.json and chat_template.jinja) that a byte-level BPE and
+/// the chat template need. <see cref="SpecialTokens"/> maps tokenizer_config.json's special-token attributes
+/// (bos_token, eos_token, ...) to their text.
+/// </summary>
 internal sealed record TokenizerDefinition(
     Dictionary<string, int> Vocab,
     List<string> Merges,
     IReadOnlyList<AddedToken> AddedTokens,
     bool Nfc,
-    string? EosToken,
+    IReadOnlyDictionary<string, string> SpecialTokens,
     string? ChatTemplate)
 {
+    /// <summary>transformers' SPECIAL_TOKENS_ATTRIBUTES that name one token (additional_special_tokens is a list).</summary>
+    private static readonly string[] s_specialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+
+    public string? EosToken => SpecialTokens.GetValueOrDefault("eos_token");
+
     public static TokenizerDefinition Read(string tokenizerJsonPath)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(tokenizerJsonPath));
@@ -47,8 +56,17 @@ internal sealed record TokenizerDefinition(
             }
         }
 
-        var (eos, template) = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, "tokenizer_config.json"));
-        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), eos, template);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!;
+        var (specials, template) = ReadConfig(Path.Combine(folder, "tokenizer_config.json"));
+        AddSpecialTokensFromVocab(specials, vocab, added);
+        // transformers: a chat_template.jinja beside the config takes priority over the config's chat_template.
+        var templateFile = Path.Combine(folder, "chat_template.jinja");
+        if (File.Exists(templateFile))
+        {
+            template = File.ReadAllText(templateFile);
+        }
+
+        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), specials, template);
     }
 
     private static bool HasNfc(JsonElement root)
@@ -69,16 +87,66 @@ internal sealed record TokenizerDefinition(
         throw new NotSupportedException($"tokenizer.json normalizer {type} is not supported (only NFC)");
     }
 
-    private static (string? Eos, string? ChatTemplate) ReadConfig(string path)
+    private static (Dictionary<string, string> Specials, string? ChatTemplate) ReadConfig(string path)
     {
+        var specials = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!File.Exists(path))
         {
-            return (null, null);
+            return (specials, null);
         }
+
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
-        return (TokenContent(root, "eos_token"),
-            root.TryGetProperty("chat_template", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null);
+        foreach (var name in s_specialTokenNames)
+        {
+            if (TokenContent(root, name) is { } content)
+            {
+                specials[name] = content;
+            }
+        }
+
+        return (specials, root.TryGetProperty("chat_template", out var t) ? ChatTemplateOf(t, path) : null);
+    }
+
+    /// <summary>
+    /// chat_template is a string, or a list of {"name", "template"} from which transformers applies "default" when
+    /// the caller names none (and fails without one: so does this, at load).
+    /// </summary>
+    private static string? ChatTemplateOf(JsonElement value, string path)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                return value.GetString();
+            case JsonValueKind.Array:
+                var named = value.EnumerateArray()
+                    .Where(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("name", out _) && t.TryGetProperty("template", out _))
+                    .ToDictionary(t => t.GetProperty("name").GetString() ?? string.Empty, t => t.GetProperty("template").GetString());
+                return named.TryGetValue("default", out var template)
+                    ? template
+                    : throw new InvalidDataException(
+                        $"{path}: chat_template lists templates ({string.Join(", ", named.Keys)}) but none named \"default\", which chat uses");
+            case JsonValueKind.Null:
+                return null;
+            default:
+                throw new InvalidDataException($"{path}: chat_template must be a string or a list of named templates");
+        }
+    }
+
+    /// <summary>
+    /// As transformers' fast tokenizer does, a special token of the config that the vocabulary holds but
+    /// tokenizer.json does not list as an added token becomes one, so its text in a prompt (a chat template's
+    /// bos_token) encodes as that one id rather than as pieces.
+    /// </summary>
+    private static void AddSpecialTokensFromVocab(Dictionary<string, string> specials, Dictionary<string, int> vocab, List<AddedToken> added)
+    {
+        foreach (var content in specials.Values.Distinct())
+        {
+            if (added.All(t => t.Content != content) && vocab.TryGetValue(content, out int id))
+            {
+                added.Add(new AddedToken(id, content, Special: true));
+            }
+        }
     }
 
     // A special token in tokenizer_config.json is either its text or an AddedToken object with "content".

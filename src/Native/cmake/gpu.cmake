@@ -19,6 +19,10 @@ foreach(family IN LISTS MSV_FAMILIES)
   endforeach()
 endforeach()
 set(MSV_GPU_HOST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gpu/gpu_backend.cpp)
+# Until the GPU model layer lands (issue 9), msv_model_* answer MSV_ERR_UNSUPPORTED from this placeholder.
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/gpu/model_unsupported.cpp)
+  list(APPEND MSV_GPU_HOST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gpu/model_unsupported.cpp)
+endif()
 
 if(MSV_BACKEND STREQUAL "cuda")
   set(MSV_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures (CMAKE_CUDA_ARCHITECTURES form)")

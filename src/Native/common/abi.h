@@ -14,4 +14,10 @@ static_assert(sizeof(msv_conv1d_params) == 120 && offsetof(msv_conv1d_params, sl
               "msv_conv1d_params ABI");
 static_assert(sizeof(msv_rmsnorm_params) == 80 && offsetof(msv_rmsnorm_params, eps) == 72, "msv_rmsnorm_params ABI");
 static_assert(sizeof(msv_linear_params) == 64 && offsetof(msv_linear_params, out_row_stride) == 56, "msv_linear_params ABI");
+static_assert(sizeof(msv_device_info) == 440 && offsetof(msv_device_info, reason) == 184, "msv_device_info ABI");
+static_assert(sizeof(msv_model_config) == 76 && offsetof(msv_model_config, use_graphs) == 72, "msv_model_config ABI");
+static_assert(sizeof(msv_sampling) == 72 && offsetof(msv_sampling, prompt_ids) == 64, "msv_sampling ABI");
+static_assert(sizeof(msv_sample_target) == 24 && offsetof(msv_sample_target, sampling) == 16, "msv_sample_target ABI");
+static_assert(sizeof(msv_step_entry) == 32 && offsetof(msv_step_entry, n_samples) == 24, "msv_step_entry ABI");
+static_assert(sizeof(msv_step) == 72 && offsetof(msv_step, out_bad_entry) == 64, "msv_step ABI");
 #endif

@@ -4,6 +4,7 @@
 #include "mambaserve.h"
 
 #include <exception>
+#include <new>
 #include <string>
 
 namespace msv {
@@ -18,6 +19,8 @@ msv_status guarded(const char* function, F&& body) noexcept {
     try {
         clear_error();
         return body();
+    } catch (const std::bad_alloc&) {
+        return set_error(MSV_ERR_OUT_OF_MEMORY, std::string(function) + ": out of host memory");
     } catch (const std::exception& e) {
         return set_error(MSV_ERR_DEVICE, std::string(function) + ": " + e.what());
     } catch (...) {

@@ -40,6 +40,31 @@ inline float bf16_to_float(uint16_t v) {
     return f;
 }
 
+// IEEE binary16 to float, exact for every value (subnormals normalised, inf and NaN kept).
+inline float f16_to_float(uint16_t h) {
+    const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+    uint32_t exponent = (h >> 10) & 0x1fu;
+    uint32_t mantissa = h & 0x3ffu;
+    uint32_t bits;
+    if (exponent == 0x1fu) {
+        bits = sign | 0x7f800000u | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {
+        exponent = 113;
+        while ((mantissa & 0x400u) == 0) {
+            mantissa <<= 1;
+            --exponent;
+        }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 // Round to nearest even, as torch's float -> bfloat16 conversion does; NaN stays a (quiet) NaN.
 inline uint16_t float_to_bf16(float f) {
     uint32_t bits;

@@ -39,6 +39,8 @@ typedef enum msv_status {
     MSV_ERR_INVALID_ARGUMENT = 1,
     MSV_ERR_UNSUPPORTED = 2,
     MSV_ERR_DEVICE = 3,
+    MSV_ERR_OUT_OF_MEMORY = 4,       /* host or device allocation failed; the message names the bytes asked for */
+    MSV_ERR_DEVICE_LOST = 5,         /* sticky: the device faulted; every later call on the model answers this */
 } msv_status;
 
 /* Message for the last non-OK status on this thread ("" if none). Valid until the next call on this thread. */
@@ -143,6 +145,158 @@ typedef struct msv_linear_params {
 } msv_linear_params;
 
 MSV_API msv_status msv_linear(const msv_linear_params* p, void* stream);
+
+/* ==== the model: weights, state pool and one step of batched work (docs/gpu-engine.md section 3) ==============
+ * Every library exports this: libmambaserve_cuda / libmambaserve_hip run it on the GPU (pointers below are HOST
+ * memory for every backend: the library stages them), libmambaserve_cpu runs the fp32 reference (model/model_ref.h)
+ * and accepts weight_dtype MSV_F32 only. Call order: msv_model_create, msv_model_set_tensor for every tensor,
+ * msv_model_finalize, msv_model_allocate_pool, then any number of steps and slot operations, msv_model_destroy.
+ * A model is used by one thread at a time. */
+typedef struct msv_model msv_model;        /* weights, state pool, sampler state, buffers, stream, BLAS handle */
+typedef struct msv_snapshot msv_snapshot;  /* one slot's recurrent state, in the memory the model keeps state in */
+
+typedef struct msv_device_info {
+    int32_t count;                   /* devices this library sees (0: none, see reason) */
+    char name[128];                  /* of the device asked for */
+    char arch[32];                   /* "sm_90", "gfx942" */
+    int32_t warp_size;
+    int64_t total_bytes, free_bytes;
+    char reason[256];                /* when count == 0: which of device, driver or permission is missing */
+} msv_device_info;
+/* Fills *out for device `device` (>= 0). MSV_OK whenever *out was filled, also when count == 0: the CPU library
+ * answers count 0 with reason "cpu library". */
+MSV_API msv_status msv_device_query(int32_t device, msv_device_info* out);
+
+typedef struct msv_model_config {
+    int32_t d_model, n_layer, d_inner, d_state, d_conv, dt_rank;
+    int32_t vocab;                   /* rows of the embedding and the LM head (padded); width of logits rows */
+    int32_t sampleable_vocab;        /* 1..vocab: ids >= this are never sampled, penalised or in a softmax */
+    int32_t conv_bias, proj_bias, tie_embeddings;   /* 0 or 1; proj_bias covers in_proj and out_proj */
+    float norm_eps;                  /* RMSNorm epsilon, finite and >= 0 */
+    msv_dtype weight_dtype;          /* MSV_F32 (exactness mode), MSV_BF16 or MSV_F16: matrices and activations;
+                                        fp32 accumulation, residual stream fp32 */
+    msv_dtype state_dtype;           /* SSM state: MSV_F32 or MSV_BF16 (conv state is always fp32) */
+    int32_t max_step_tokens;         /* most tokens one step may carry (sum of n_tokens over its entries) */
+    int32_t max_decode_batch;        /* most 1-token entries in one step (graph buckets 1, 2, 4, .. up to it) */
+    int32_t max_logprobs;            /* top-N capacity of the sampler and row width of out_top_* (0..1024) */
+    int32_t device;                  /* device index (ignored by the CPU library) */
+    int32_t use_graphs;              /* 0 or 1: capture decode per batch bucket and replay */
+} msv_model_config;
+
+/* Allocates the weights (uninitialised) and the step buffers. *out is NULL on failure. */
+MSV_API msv_status msv_model_create(const msv_model_config* config, msv_model** out);
+/* NULL is a no-op. Snapshots own their memory and may be freed before or after their model. */
+MSV_API void msv_model_destroy(msv_model* m);
+
+typedef enum msv_tensor {
+    MSV_T_EMBEDDING = 0,             /* [vocab, d_model] */
+    MSV_T_NORM_F = 1,                /* [d_model] */
+    MSV_T_LM_HEAD = 2,               /* [vocab, d_model]; only when tie_embeddings == 0 */
+    MSV_T_NORM = 10,                 /* per layer from here on: [d_model] */
+    MSV_T_IN_PROJ = 11,              /* [2 d_inner, d_model] */
+    MSV_T_IN_PROJ_BIAS = 12,         /* [2 d_inner]; only when proj_bias */
+    MSV_T_CONV_WEIGHT = 13,          /* [d_inner, d_conv] */
+    MSV_T_CONV_BIAS = 14,            /* [d_inner]; only when conv_bias */
+    MSV_T_X_PROJ = 15,               /* [dt_rank + 2 d_state, d_inner] */
+    MSV_T_DT_PROJ = 16,              /* [d_inner, dt_rank] */
+    MSV_T_DT_PROJ_BIAS = 17,         /* [d_inner] */
+    MSV_T_A_LOG = 18,                /* [d_inner, d_state]: the model keeps A = -exp(A_log) in fp32 */
+    MSV_T_D = 19,                    /* [d_inner] */
+    MSV_T_OUT_PROJ = 20,             /* [d_model, d_inner] */
+    MSV_T_OUT_PROJ_BIAS = 21,        /* [d_model]; only when proj_bias */
+} msv_tensor;
+/* Copies one tensor (row-major, PyTorch's layout) from host memory in any msv_dtype; the model converts it to its
+ * storage type (matrices and the embedding to weight_dtype; norms, conv, A, D and biases to fp32) in pieces, so the
+ * host never holds more than the caller's source. `layer` is in [0, n_layer) for per-layer tensors and ignored for
+ * the others; `count` must be the tensor's element count. Setting a tensor twice overwrites it. Before finalize. */
+MSV_API msv_status msv_model_set_tensor(msv_model* m, msv_tensor t, int32_t layer, const void* host, msv_dtype src,
+                                        int64_t count);
+/* Checks that every tensor was set (the message names the first missing one), derives what the forward needs and
+ * returns the bytes of weight memory in use (may be NULL). Once. */
+MSV_API msv_status msv_model_finalize(msv_model* m, int64_t* weight_bytes);
+
+/* Bytes one slot costs (recurrent state plus sampler state) and the bytes the device (CPU: the host) has free now,
+ * for sizing the pool. Either pointer may be NULL. */
+MSV_API msv_status msv_model_memory(msv_model* m, int64_t* bytes_per_slot, int64_t* free_bytes);
+/* Allocates the pool of `slots` slots (state zero, sampler state clear) and captures the decode graphs. Once,
+ * after finalize. */
+MSV_API msv_status msv_model_allocate_pool(msv_model* m, int32_t slots);
+
+/* How one sample is drawn (docs/gpu-engine.md "Sampler on the device"; model/sampler_math.h has the exact rules).
+ * On the slot's logits row (ids < sampleable_vocab): + logit bias; repetition penalty over the slot's seen set
+ * (prompt ids and outputs); - frequency_penalty * count - presence_penalty over its output counts; then greedy
+ * argmax (lowest id on ties) when temperature < 1e-5, else temperature, the top_k / top_p / min_p thresholds and a
+ * Gumbel-max draw keyed by (seed, position, token id). */
+typedef struct msv_sampling {
+    uint64_t seed;
+    float temperature;               /* finite, >= 0; < 1e-5: greedy */
+    int32_t top_k;                   /* >= 0; 0: off */
+    float top_p;                     /* (0, 1]; 1: off */
+    float min_p;                     /* [0, 1]; 0: off */
+    float repetition_penalty;        /* finite, > 0; 1: off */
+    float presence_penalty, frequency_penalty;   /* finite; 0: off */
+    int32_t logprobs;                /* top-N to return, 0..max_logprobs; < 0: none. The chosen token's logprob is
+                                        always returned. */
+    int32_t n_bias;                  /* >= 0 entries in bias_ids / bias_values */
+    int32_t n_prompt;                /* >= 0 entries in prompt_ids; read only when the target resets */
+    const int32_t* bias_ids;         /* >= 0; ids >= sampleable_vocab are ignored (as the host sampler does) */
+    const float* bias_values;        /* finite */
+    const int32_t* prompt_ids;       /* in [0, vocab): the repetition-penalty set at reset */
+} msv_sampling;
+
+typedef struct msv_sample_target {
+    int32_t slot;                    /* != its entry's slot: a fork, the entry's state is copied here first */
+    int32_t reset;                   /* 0 or 1: (re)start this slot's sampler state: clear output counts, seen set
+                                        = prompt_ids. Slot operations never touch sampler state; only this does. */
+    int32_t position;                /* >= 0: tokens this sample drew so far, the RNG counter */
+    const msv_sampling* sampling;    /* may be shared by several targets */
+} msv_sample_target;
+
+typedef struct msv_step_entry {
+    const int32_t* tokens;           /* [n_tokens], ids in [0, vocab) */
+    int32_t slot;                    /* the state the chunk starts from and ends in */
+    int32_t n_tokens;                /* >= 1: a prefill chunk, or one decode token */
+    int32_t all_logits;              /* 0 or 1: copy every position's logits to out_logits */
+    int32_t first_sample, n_samples; /* this entry's targets: samples[first_sample, first_sample + n_samples),
+                                        all drawn from its last position's logits */
+} msv_step_entry;
+
+typedef struct msv_step {
+    const msv_step_entry* entries;
+    const msv_sample_target* samples;
+    int32_t n_entries;               /* >= 0 */
+    int32_t n_samples;               /* >= 0; every target belongs to exactly one entry */
+    int32_t* out_tokens;             /* [n_samples] */
+    float* out_logprobs;             /* [n_samples]: the chosen token's log-softmax over the raw logits */
+    int32_t* out_top_ids;            /* [n_samples, max_logprobs], or NULL when no target asks for logprobs > 0;
+                                        largest first, lower id first on ties; unused entries -1 */
+    float* out_top_logprobs;         /* [n_samples, max_logprobs] alike; unused entries -INFINITY */
+    float* out_logits;               /* [sum of n_tokens over all_logits entries, vocab], entry order; or NULL when
+                                        no entry asks */
+    int32_t* out_bad_entry;          /* may be NULL; set to -1, or, when the step is refused because of one entry
+                                        or one of its targets, to that entry's index */
+} msv_step;
+/* Runs one step: every entry's chunk from its slot's state (several prefill chunks of different lengths and
+ * decodes together), then the forks, then sampling. Slots: each slot appears at most once in a step, as an entry's
+ * slot or as a fork target (an entry's own target, slot == entry slot, is not a second use). Refuses bad input before
+ * changing any state: MSV_ERR_INVALID_ARGUMENT, message "msv_model_step: entry 3: slot 70 out of range [0, 64)" or
+ * "... sample 5: ...", and *out_bad_entry. */
+MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s);
+
+MSV_API msv_status msv_model_copy_slot(msv_model* m, int32_t src, int32_t dst);  /* recurrent state only */
+MSV_API msv_status msv_model_zero_slot(msv_model* m, int32_t slot);              /* recurrent state only */
+/* A copy of one slot's state, kept where the model keeps state (device memory on a GPU). */
+MSV_API msv_status msv_model_snapshot(msv_model* m, int32_t slot, msv_snapshot** out);
+/* Only a snapshot of this model (msv_model_snapshot or msv_model_snapshot_from_host on it). */
+MSV_API msv_status msv_model_restore(msv_model* m, int32_t slot, const msv_snapshot* s);
+/* Bytes of the snapshot's export: a 32-byte header (model/snapshot_format.h), then conv state
+ * [n_layer, d_inner, d_conv - 1] fp32, then SSM state [n_layer, d_inner, d_state] in state_dtype. -1 for NULL. */
+MSV_API int64_t msv_snapshot_bytes(const msv_snapshot* s);
+/* Export: writes exactly msv_snapshot_bytes(s) bytes to host (bytes must equal it). */
+MSV_API msv_status msv_snapshot_read(const msv_snapshot* s, void* host, int64_t bytes);
+/* Import: a snapshot of this model from an export of a model of the same shape and state dtype (checked). */
+MSV_API msv_status msv_model_snapshot_from_host(msv_model* m, const void* host, int64_t bytes, msv_snapshot** out);
+MSV_API void msv_snapshot_free(msv_snapshot* s);  /* NULL is a no-op */
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.Hosting;
 
@@ -10,10 +11,16 @@ public interface IServedModel : IAsyncDisposable
 
     MambaTokenizer? Tokenizer { get; }
 
+    /// <summary>The model's own chat template, compiled at load; null when it has none (chat uses the documented default).</summary>
+    ModelChatTemplate? ChatTemplate { get; }
+
     /// <summary>Token ids at or above it are padding rows: rejected in prompts.</summary>
     int SampleableVocab { get; }
 
     IGenerationEngine Engine { get; }
 
     EngineStats Stats { get; }
+
+    /// <summary>Stops the engine: in-flight requests get the grace period, then end with finish reason abort.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
 }

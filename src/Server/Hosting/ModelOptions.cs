@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using MambaServe.Engine.Hosting;
 
 namespace MambaServe.Server.Hosting;
 
@@ -10,7 +11,7 @@ public sealed class ModelOptions
     /// <summary>Model folder or Hugging Face hub id; empty serves the embedded demo model.</summary>
     public string? Path { get; set; }
 
-    /// <summary>The id clients send as "model"; empty means the folder's name.</summary>
+    /// <summary>The id clients send as "model"; empty means the hub id the model was loaded by, else the folder's name.</summary>
     public string? Name { get; set; }
 
     /// <summary>
@@ -19,6 +20,9 @@ public sealed class ModelOptions
     /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxModelLen { get; set; } = 4096;
+
+    /// <summary>The type the runner computes in; a backend that cannot honour it refuses to start.</summary>
+    public ModelDType DType { get; set; } = ModelDType.Auto;
 
     /// <summary>CPU threads for the runner; empty lets the backend choose.</summary>
     [Range(1, 1024)]

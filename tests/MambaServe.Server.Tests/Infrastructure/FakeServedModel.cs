@@ -1,14 +1,18 @@
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.Tests.Infrastructure;
 
-public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGenerationEngine engine, int sampleableVocab = 8192) : IServedModel
+public sealed class FakeServedModel(
+    string name, MambaTokenizer? tokenizer, IGenerationEngine engine, int sampleableVocab = 8192, ModelChatTemplate? chatTemplate = null) : IServedModel
 {
     public string Name => name;
 
     public MambaTokenizer? Tokenizer => tokenizer;
+
+    public ModelChatTemplate? ChatTemplate => chatTemplate;
 
     public int SampleableVocab => sampleableVocab;
 
@@ -17,6 +21,14 @@ public sealed class FakeServedModel(string name, MambaTokenizer? tokenizer, IGen
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
     public bool Disposed { get; private set; }
+
+    public bool Stopped { get; private set; }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        return Task.CompletedTask;
+    }
 
     public ValueTask DisposeAsync()
     {

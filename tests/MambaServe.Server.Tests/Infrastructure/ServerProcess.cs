@@ -3,21 +3,21 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace MambaServe.Server.Tests.Infrastructure;
 
 /// <summary>
-/// The built server as users run it: <c>dotnet MambaServe.Server.dll</c> (the build output copied beside the tests,
-/// with the embedded demo model) in its own process on free loopback ports, configured through MambaServe__*
-/// environment variables. Keeps the console output for failure messages and collects every error line.
+/// The built server as a real process (<c>dotnet MambaServe.Server.dll</c>, copied beside the test binary by the
+/// project reference) on free ports: what a user or a supervisor starts, signals and watches exit. Disposing kills
+/// it if it still runs, so a failing test never leaves a server behind.
 /// </summary>
-public sealed class ServerProcess : IAsyncDisposable
+public sealed partial class ServerProcess : IAsyncDisposable
 {
-    private const int KeptLines = 400;
+    private const int SigTerm = 15;
+
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _tail = new();
-    private readonly ConcurrentQueue<string> _errors = new();
-    private volatile bool _inError;
+    private readonly ConcurrentQueue<string> _lines = new();
 
     private ServerProcess(Process process, int port, int grpcPort)
     {
@@ -25,6 +25,9 @@ public sealed class ServerProcess : IAsyncDisposable
         Port = port;
         GrpcPort = grpcPort;
     }
+
+    /// <summary>The server dll of the test's own build output.</summary>
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "MambaServe.Server.dll");
 
     public int Port { get; }
 
@@ -34,130 +37,209 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
 
-    /// <summary>Console lines logged at error or fatal level ([ERR], [FTL]) so far, with the exception lines after them.</summary>
-    public IReadOnlyCollection<string> ErrorLines => _errors;
+    /// <summary>Every line written so far to stdout and stderr, in arrival order.</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public string Output => string.Join('\n', _lines);
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The last lines the server wrote, for failure messages.</summary>
-    public string Tail => string.Join('\n', _tail);
+    /// <summary>The last lines written, for failure messages.</summary>
+    public string Tail => string.Join('\n', Lines.TakeLast(400));
 
-    /// <summary>Starts the server with <paramref name="settings"/> (configuration keys, e.g. MambaServe:Model:MaxModelLen) and waits for /health.</summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, TimeSpan? readyTimeout = null)
+    /// <summary>Entries logged at error or fatal level ([ERR], [FTL]) so far, each with the exception lines after it.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            var errors = new List<string>();
+            bool inError = false;
+            foreach (var line in Lines)
+            {
+                bool entry = line.StartsWith('[');
+                if (entry)
+                {
+                    inError = line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal);
+                }
+
+                if (inError)
+                {
+                    errors.Add(entry ? line : "    " + line);
+                }
+            }
+
+            return errors;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server (embedded demo model) with <paramref name="settings"/> as configuration keys
+    /// (<c>MambaServe:Model:MaxModelLen</c>, set through MambaServe__* environment variables) and waits until it is healthy.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken ct = default)
+    {
+        var environment = settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => (string?)s.Value);
+        var server = Start([], environment: environment);
+        try
+        {
+            using var http = await server.WaitHealthyAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server with <paramref name="args"/> plus <c>--host 127.0.0.1</c> and free <c>--port</c> /
+    /// <c>--grpc-port</c> (unless <paramref name="addPorts"/> is false), in <paramref name="workingDirectory"/>
+    /// (default: a fresh temp folder, never the binary's own).
+    /// </summary>
+    public static ServerProcess Start(
+        IEnumerable<string> args, string? dll = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null, bool addPorts = true)
     {
         int port = FreePort(), grpcPort = FreePort();
-        var start = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(DotnetHost)
         {
-            WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("mambaserve-cwd-").FullName,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MambaServe.Server.dll"));
-        start.Environment["MambaServe__Server__Host"] = "127.0.0.1";
-        start.Environment["MambaServe__Server__Port"] = port.ToString(CultureInfo.InvariantCulture);
-        start.Environment["MambaServe__Server__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        info.ArgumentList.Add(dll ?? ServerDll);
+        foreach (var arg in args)
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            info.ArgumentList.Add(arg);
         }
 
-        var server = new ServerProcess(new Process { StartInfo = start }, port, grpcPort);
-        server.Start();
-        await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromMinutes(2));
+        if (addPorts)
+        {
+            foreach (var arg in new[] { "--host", "127.0.0.1", "--port", Invariant(port), "--grpc-port", Invariant(grpcPort) })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
+        // A developer's environment must not change what the test sees (hub, keys, environment name).
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MambaServe__", StringComparison.OrdinalIgnoreCase)
+                     || k.StartsWith("HF_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = info };
+        var server = new ServerProcess(process, port, grpcPort);
+        process.OutputDataReceived += (_, e) => server.Collect(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Collect(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         return server;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Waits until <c>/health</c> answers 200; fails with the server's output if it exits first.</summary>
+    public async Task<HttpClient> WaitHealthyAsync(CancellationToken ct)
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Start()
-    {
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _tail.Enqueue(line);
-        while (_tail.Count > KeptLines && _tail.TryDequeue(out _))
-        {
-        }
-
-        bool entry = line.StartsWith('[');
-        if (entry && (line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal)))
-        {
-            _errors.Enqueue(line);
-            _inError = true;
-        }
-        else if (!entry && _inError && _errors.Count < 100)
-        {
-            // An exception's lines follow its entry.
-            _errors.Enqueue("    " + line);
-        }
-        else if (entry)
-        {
-            _inError = false;
-        }
-    }
-
-    private async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        var http = new HttpClient { BaseAddress = BaseAddress };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        while (true)
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The server exited with code {_process.ExitCode} before it was ready:\n{Tail}");
+                throw new InvalidOperationException($"The server exited with {_process.ExitCode} before it was healthy:\n{Output}");
             }
 
             try
             {
-                using var response = await http.GetAsync("/health");
+                using var response = await http.GetAsync("/health", timeout.Token);
                 if (response.IsSuccessStatusCode)
                 {
-                    return;
+                    return http;
                 }
             }
             catch (HttpRequestException)
             {
                 // Not listening yet.
             }
-            catch (TaskCanceledException)
-            {
-            }
 
-            await Task.Delay(100);
+            await Task.Delay(100, timeout.Token);
         }
-
-        throw new TimeoutException($"The server was not ready after {timeout}:\n{Tail}");
     }
 
-    // The dotnet CLI tells child processes which host runs them; outside it, the one on PATH.
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+    /// <summary>The exit code; throws with the output if the process is still running after <paramref name="limit"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan limit, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(limit);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"The server still runs after {limit}:\n{Output}");
+        }
 
-    private static int FreePort()
+        // WaitForExitAsync returns once the output streams are drained too.
+        return _process.ExitCode;
+    }
+
+    /// <summary>Sends SIGTERM, as a supervisor (systemd, Kubernetes, docker stop) does.</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already gone.
+        }
+
+        _process.Dispose();
+    }
+
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    private static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private void Collect(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

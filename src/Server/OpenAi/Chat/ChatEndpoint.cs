@@ -5,7 +5,10 @@ using MambaServe.Server.Hosting;
 
 namespace MambaServe.Server.OpenAi.Chat;
 
-/// <summary>POST /v1/chat/completions: messages rendered by <see cref="DefaultChatTemplate"/>, then generated like a completion.</summary>
+/// <summary>
+/// POST /v1/chat/completions: messages rendered by the model's own <see cref="ModelChatTemplate"/> (or, for a model
+/// without one, <see cref="DefaultChatTemplate"/>), then generated like a completion.
+/// </summary>
 public static class ChatEndpoint
 {
     public static async Task HandleAsync(HttpContext http, ApiServices api)
@@ -13,7 +16,12 @@ public static class ChatEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ChatRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
-        var text = DefaultChatTemplate.Render(ChatMessageValidator.Validate(request.Messages), request.AddGenerationPrompt ?? true);
+        // The default template knows five roles; a model's own template decides which roles it takes.
+        var messages = ChatMessageValidator.Validate(request.Messages, model.ChatTemplate is null ? ChatMessageValidator.Roles : null);
+        bool addGenerationPrompt = request.AddGenerationPrompt ?? true;
+        var text = model.ChatTemplate is { } template
+            ? template.Render(messages, addGenerationPrompt)
+            : DefaultChatTemplate.Render(messages, addGenerationPrompt);
         var prompt = PromptBuilder.FromText(model, text, "messages");
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions.MaxModelLen);

@@ -8,9 +8,11 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// </summary>
 public static class ChatMessageValidator
 {
+    /// <summary>The roles of <see cref="DefaultChatTemplate"/>.</summary>
     public static readonly IReadOnlyList<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
-    public static IReadOnlyList<ChatMessage> Validate(IReadOnlyList<ChatMessage?>? messages)
+    /// <summary>Checks every message; <paramref name="roles"/> null takes any non-empty role (a model's template judges it).</summary>
+    public static IReadOnlyList<ChatMessage> Validate(IReadOnlyList<ChatMessage?>? messages, IReadOnlyList<string>? roles)
     {
         if (messages is null || messages.Count == 0)
         {
@@ -20,10 +22,10 @@ public static class ChatMessageValidator
         for (int i = 0; i < messages.Count; i++)
         {
             var message = messages[i] ?? throw ApiException.BadRequest($"messages[{i}] must be an object, not null.", $"messages[{i}]");
-            if (message.Role is not { } role || !Roles.Contains(role))
+            if (string.IsNullOrEmpty(message.Role) || roles is not null && !roles.Contains(message.Role))
             {
-                throw ApiException.BadRequest(
-                    $"messages[{i}].role must be one of {string.Join(", ", Roles)}{(message.Role is null ? "; it is missing" : string.Empty)}.", $"messages[{i}].role");
+                var expected = roles is null ? "a non-empty string" : $"one of {string.Join(", ", roles)}";
+                throw ApiException.BadRequest($"messages[{i}].role must be {expected}{(message.Role is null ? "; it is missing" : string.Empty)}.", $"messages[{i}].role");
             }
 
             CheckContent(message.Content, $"messages[{i}].content");

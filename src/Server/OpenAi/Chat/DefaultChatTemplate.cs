@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
-/// Renders chat messages into one prompt. Models' tokenizer_config chat_template is Jinja, and no Jinja engine is
-/// among the packages this project may use, so every model gets this documented plain-text template (docs/server.md):
+/// Renders chat messages into one prompt for a model without a chat template of its own (those use
+/// <see cref="ModelChatTemplate"/>): this documented plain-text template (docs/server.md):
 /// each message as <c>"{Role}: {content}\n"</c> (Role capitalised: System, User, Assistant, Developer, Tool), then,
 /// with add_generation_prompt (default), <c>"Assistant:"</c>. Base models continue such transcripts naturally.
 /// </summary>
@@ -42,7 +42,8 @@ public static class DefaultChatTemplate
         return prompt.ToString();
     }
 
-    private static string Content(JsonElement? content)
+    /// <summary>A message's text: a string as is, text parts joined, null or absent as "" (400 for other shapes).</summary>
+    internal static string Content(JsonElement? content)
     {
         if (content is not { } element || element.ValueKind == JsonValueKind.Null)
         {
