@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MambaServe.Engine.Loading.Weights;
 
 namespace MambaServe.Engine.Loading;
@@ -6,7 +5,7 @@ namespace MambaServe.Engine.Loading;
 /// <summary>
 /// Loads a Mamba checkpoint directory: <c>config.json</c> plus <c>model.safetensors</c>, sharded safetensors with
 /// <c>model.safetensors.index.json</c>, or (original format) <c>pytorch_model.bin</c>, tried in that order.
-/// Weights come back as validated fp32 host arrays.
+/// Weights come back as validated fp32 host arrays, or one tensor at a time in their stored dtype (<see cref="Stream"/>).
 /// </summary>
 public static class CheckpointLoader
 {
@@ -17,17 +16,26 @@ public static class CheckpointLoader
     /// <exception cref="CheckpointException">Anything wrong with the directory, config or tensors.</exception>
     public static LoadedCheckpoint Load(string modelDirectory)
     {
-        if (!Directory.Exists(modelDirectory))
-        {
-            throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
-        }
+        var directory = RequireDirectory(modelDirectory);
+        var config = CheckpointConfigReader.Read(directory);
+        var weights = ReadTensors(directory, source => WeightAssembler.Assemble(config, source, directory));
+        return new LoadedCheckpoint(directory, config, weights);
+    }
 
-        var directory = Path.GetFullPath(modelDirectory);
+    /// <summary>Each tensor in its stored dtype, after the whole checkpoint was checked (<see cref="IWeightSource.Stream"/>).</summary>
+    internal static void Stream(string directory, MambaConfig config, CheckpointTensorVisitor visit) =>
+        ReadTensors(directory, source =>
+        {
+            CheckpointTensorStream.Stream(config, source, directory, visit);
+            return true;
+        });
+
+    private static T ReadTensors<T>(string directory, Func<ITensorSource, T> read)
+    {
         try
         {
-            var config = CheckpointConfigReader.Read(directory);
             using var source = OpenTensors(directory);
-            return new LoadedCheckpoint(directory, config, WeightAssembler.Assemble(config, source, directory));
+            return read(source);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -35,6 +43,12 @@ public static class CheckpointLoader
             throw new CheckpointException($"Reading the checkpoint in '{directory}' failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>The directory's full path, or a <see cref="CheckpointException"/> when it does not exist.</summary>
+    internal static string RequireDirectory(string modelDirectory) =>
+        Directory.Exists(modelDirectory)
+            ? Path.GetFullPath(modelDirectory)
+            : throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
 
     private static ITensorSource OpenTensors(string directory)
     {
@@ -53,15 +67,11 @@ public static class CheckpointLoader
         var bin = Path.Combine(directory, PyTorchBinFileName);
         if (File.Exists(bin))
         {
-            return OpenPyTorchBin(bin);
+            return PyTorchBinTensorSource.Open(bin);
         }
 
         throw new CheckpointException(
             $"No weights in '{directory}': expected '{SafetensorsFileName}', '{SafetensorsIndexFileName}' " +
             $"(sharded) or '{PyTorchBinFileName}'.");
     }
-
-    // Kept out of OpenTensors so that only an original-format load JIT-compiles code touching TorchSharp.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ITensorSource OpenPyTorchBin(string path) => PyTorchBinTensorSource.Open(path);
 }

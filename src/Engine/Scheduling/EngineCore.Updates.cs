@@ -1,11 +1,13 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Scheduling;
 
 internal sealed partial class EngineCore
 {
-    /// <summary>Chooses a sample's next token from its logits row and publishes it; a throw fails the request only.</summary>
-    private void Advance(SampleState sample, ReadOnlySpan<float> logitsRow)
+    /// <summary>Publishes the token the runner sampled for <paramref name="sample"/>; a failure fails its request only.</summary>
+    private void ApplySample(SampleState sample, SampleTarget target)
     {
         var group = sample.Group;
         if (group.Phase == GroupPhase.Done || sample.Finished)
@@ -13,10 +15,16 @@ internal sealed partial class EngineCore
             return;
         }
 
+        if (target.Error is { } error)
+        {
+            Fail(group, error);
+            return;
+        }
+
         if (group.Request.Sampling.MaxTokens == 0)
         {
-            // Scoring only (prompt logprobs): the budget is spent before any token is chosen, so none is reported
-            // or counted.
+            // Scoring only (prompt logprobs): the budget is spent before any token, so the one the runner sampled
+            // is neither reported nor counted.
             Publish(sample, new GenerationUpdate(
                 sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0), group.PromptLogprobs));
             return;
@@ -24,8 +32,7 @@ internal sealed partial class EngineCore
 
         try
         {
-            var chosen = sample.Chooser!.Choose(logitsRow);
-            Accept(sample, chosen);
+            Accept(sample, target.Chosen!.Value);
         }
         catch (Exception ex)
         {

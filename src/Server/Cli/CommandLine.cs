@@ -65,8 +65,9 @@ public static class CommandLine
         }
 
         var model = (Option<string?>)settings.Single(s => s.Key == $"{ModelOptions.Section}:Path").Option;
-        root.Subcommands.Add(GenerateCommand.Create(model));
-        root.Subcommands.Add(BenchCommand.Create(model));
+        var device = (Option<string?>)settings.Single(s => s.Key == $"{ModelOptions.Section}:Device").Option;
+        root.Subcommands.Add(GenerateCommand.Create(model, device));
+        root.Subcommands.Add(BenchCommand.Create(model, device));
         root.SetAction((parse, ct) =>
         {
             var overrides = settings.SelectMany(s => s.Read(parse)).ToDictionary(kv => kv.Key, kv => kv.Value);

@@ -24,6 +24,8 @@ public static class ServeSettings
         ServeSetting.Text("--dtype", $"{ModelOptions.Section}:DType", "auto",
             "Compute type where the backend supports it (the CPU runner computes in float32 only).",
             ["auto", "float32", "bfloat16", "float16"]),
+        ServeSetting.Text("--device", $"{ModelOptions.Section}:Device", "auto",
+            "Backend: auto (a usable GPU, else the CPU), cpu, cuda or rocm.", ["auto", "cpu", "cuda", "rocm"], recursive: true),
         ServeSetting.Integer("--max-num-seqs", $"{ServerServices.SchedulerSection}:MaxRunningSequences", s_scheduler.MaxRunningSequences,
             "Sequences decoded together; also the state slots unless MambaServe:StatePool sets them.", 1, 65536),
         ServeSetting.Text("--host", $"{ServerOptions.Section}:Host", s_server.Host,

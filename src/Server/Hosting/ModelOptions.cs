@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 
 namespace MambaServe.Server.Hosting;
@@ -20,6 +21,9 @@ public sealed class ModelOptions
     /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxModelLen { get; set; } = 4096;
+
+    /// <summary>Which backend computes: Auto (a usable GPU, else the CPU), Cpu, Cuda or Rocm (case-insensitive).</summary>
+    public DeviceKind Device { get; set; } = DeviceKind.Auto;
 
     /// <summary>The type the runner computes in; a backend that cannot honour it refuses to start.</summary>
     public ModelDType DType { get; set; } = ModelDType.Auto;

@@ -23,6 +23,8 @@ public sealed class ServedModelAdapter(ServedModel model) : IServedModel
 
     public EngineStats Stats => model.Stats;
 
+    public string? FaultReason => model.FaultReason;
+
     public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => model.DisposeAsync();

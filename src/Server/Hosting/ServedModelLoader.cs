@@ -21,7 +21,7 @@ public sealed partial class ServedModelLoader(
         var settings = model.Value;
         var resolved = await ModelSource.ResolveModelAsync(settings.Path, hub, LogHubWarning, cancellationToken);
         var name = string.IsNullOrWhiteSpace(settings.Name) ? resolved.DefaultName : settings.Name;
-        var options = new EngineOptions(scheduler.Value, Slots(statePool.Value, scheduler.Value), settings.Threads) { DType = settings.DType };
+        var options = new EngineOptions(scheduler.Value, Slots(statePool.Value, scheduler.Value), settings.Threads, settings.Device) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
         try

@@ -45,14 +45,13 @@ public static class ServerServices
         // the last host built would otherwise own (several hosts live side by side in tests).
         services.AddSerilog(
             (sp, logger) => logger
-                // Health check results are states, not events: ModelHost logs the load's outcome once, where the
-                // health service would log an error for every probe while the model loads.
-                .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Fatal)
                 .ReadFrom.Configuration(config)
                 .ReadFrom.Services(sp)
                 .Enrich.FromLogContext()
                 // Start-up failures that ServerRunner reports in one line: not again as Kestrel's and the host's traces.
                 .Filter.ByExcluding(e => StartupFailure.Describe(e.Exception) is not null)
+                // A model that is loading is not an error: the health service would log one for every probe.
+                .Filter.ByExcluding(ModelReadyHealthCheck.IsLoadingProbe)
                 .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
             preserveStaticLogger: true);
 

@@ -43,6 +43,20 @@ public sealed class HealthEndpointTests
     }
 
     [Fact]
+    public async Task Health_DeviceLost_Turns503()
+    {
+        var model = new FakeServedModel("fake-model", DemoTokenizer.Instance, new FakeEngine(DemoTokenizer.Instance));
+        await using var factory = new ServerFactory(new FakeModelLoader(model));
+        var client = await factory.CreateReadyClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+
+        model.FaultReason = "cudaErrorIllegalAddress: an illegal memory access was encountered";
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
     public async Task Health_ApiKeysConfigured_StaysOpen()
     {
         var settings = new Dictionary<string, string?> { ["MambaServe:Server:ApiKeys:0"] = "secret" };

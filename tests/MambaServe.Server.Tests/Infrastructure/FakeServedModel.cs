@@ -20,6 +20,8 @@ public sealed class FakeServedModel(
 
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
+    public string? FaultReason { get; set; }
+
     public bool Disposed { get; private set; }
 
     public bool Stopped { get; private set; }
