@@ -50,6 +50,7 @@ public static class ServerServices
                 .Enrich.FromLogContext()
                 // Start-up failures that ServerRunner reports in one line: not again as Kestrel's and the host's traces.
                 .Filter.ByExcluding(e => StartupFailure.Describe(e.Exception) is not null)
+                .Filter.ByExcluding(StartupFailure.IsCancelledStart)
                 // A model that is loading is not an error: the health service would log one for every probe.
                 .Filter.ByExcluding(ModelReadyHealthCheck.IsLoadingProbe)
                 .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
