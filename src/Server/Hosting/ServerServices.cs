@@ -87,7 +87,7 @@ public static class ServerServices
         services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
             .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
         services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
-            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
+            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0 && o.SlotLimit is null or >= 1, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }
 
     private static void AddTelemetry(IServiceCollection services, IConfiguration config)
