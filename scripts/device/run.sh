@@ -16,7 +16,9 @@ work=/tmp/msv-dev
 mkdir -p "$OUT"
 PHASES=${PHASES:-tests bench}
 t0=$(date +%s)
-stamp() { echo "$1 at $(( $(date +%s) - t0 )) s" | tee -a "$OUT/phases.log"; }
+# At most 8 files come back from $OUT: the phase times go to stdout, the checkpoint's line to build.log.
+phases=""
+stamp() { phases+="$1 at $(( $(date +%s) - t0 )) s"$'\n'; echo "$1 at $(( $(date +%s) - t0 )) s"; }
 export DOTNET_ROOT=$work/dotnet PATH=$work/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 server=$work/app/MambaServe.Server.dll
 big=/tmp/msv-ckpt-2.8b
@@ -37,12 +39,12 @@ build_pid=$!
 tar -C "$work/dotnet" -xJf dotnet-runtime.tar.xz
 tar -C "$work/app" -xJf app.tar.xz
 tar -C "$work/tests" -xJf tests.tar.xz
-# tests/fixtures lands where the test assembly looks for it (beside it), bench/peers beside that.
-tar -C "$work" -xJf fixtures.tar.xz
+# The fixtures and the demo model from the checkout, where the test assembly looks for them (beside it).
+ln -s "$checkout/tests/fixtures" "$work/tests/fixtures"
 mkdir -p "$work/tests/models" && ln -s "$checkout/models/mamba-demo-5m" "$work/tests/models/mamba-demo-5m"
 [[ -f $big/model.safetensors ]] ||
   dotnet "$server" bench make-checkpoint --shape 2.8b --out "$big" --tokenizer-from "$checkout/models/mamba-demo-5m" \
-    > "$OUT/checkpoint.log" 2>&1
+    >> "$OUT/build.log" 2>&1
 stamp "unpacked, checkpoint written"
 
 wait $build_pid; build_rc=$?
@@ -64,20 +66,20 @@ fi
 if [[ " $PHASES " == *" bench "* ]]; then
   # The peer first (its decode at the same batches, plus the bandwidth floor), then ours, which reads the peer's lines.
   {
-    { timeout 90 python3 "$work/bench/peers/peer_pytorch.py" floor
-      timeout 200 python3 "$work/bench/peers/peer_pytorch.py" decode --dims 2.8b --batches 1,8,64,256 --steps 20 \
+    { timeout 90 python3 "$checkout/bench/peers/peer_pytorch.py" floor
+      timeout 200 python3 "$checkout/bench/peers/peer_pytorch.py" decode --dims 2.8b --batches 1,8,64,256 --steps 20 \
         --prefill-len 1024 --prefill-batches 1,16; } > "$OUT/peer.jsonl" 2> "$OUT/peer.err"
     stamp "peer done"
   }
   # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
   timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
     --json "$OUT/bench-gpu.json" --png "$OUT/bench-gpu.png" \
-    --peers "$work/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
+    --peers "$checkout/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
   echo "bench_rc=$?" >> "$OUT/bench.log"
   stamp "bench done"
 fi
 
-echo "== phases"; cat "$OUT/phases.log"
+echo "== phases"; printf '%s' "$phases"
 echo "== build"; grep -E "error|build_rc" "$OUT/build.log" | head -10
 echo "== tests"; grep -E "\[FAIL\]|\[SKIP\]|Total:|tests_rc" "$OUT/tests.log" 2>/dev/null | head -40
 echo "== peer"; grep -E '"what"' "$OUT/peer.jsonl" 2>/dev/null | cut -c1-200; tail -3 "$OUT/peer.err" 2>/dev/null

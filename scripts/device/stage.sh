@@ -7,9 +7,8 @@
 #   app.tar.xz             the server, published framework-dependent without the CPU backend (no libtorch)
 #   tests.tar.xz           MambaServe.Gpu.Tests (xunit v3 executable)
 #   native.tar.xz          src/Native, tests/Native and googletest source (GTEST_SRC, default /usr/src/googletest)
-#   fixtures.tar.xz        tests/fixtures, bench/peers (the recorded peer runs and peer_pytorch.py)
 #   run.sh                 what runs there
-# The demo model is not staged: run.sh takes models/mamba-demo-5m from the checkout the device copies.
+# The demo model, tests/fixtures and bench/peers are not staged: run.sh takes them from the checkout the device copies.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dest=${1:-$here/.carry/dev}
@@ -34,13 +33,16 @@ dotnet publish "$here/src/Server" -c Release -r linux-x64 --self-contained false
   -o "$work/app" -nologo -v quiet
 dotnet publish "$here/tests/MambaServe.Gpu.Tests" -c Release -r linux-x64 --self-contained false -o "$work/tests" -nologo -v quiet
 rm -rf "$work/app/models" "$work/tests/models" "$work/tests/fixtures" "$work"/*/*.pdb
+# The test platform's code-coverage collector (its native engines for every OS) and satellite resources: unused by the
+# xunit v3 executable, and a third of the size limit.
+rm -rf "$work/tests/CodeCoverage" "$work"/tests/{x86,x64,arm64,alpine,ubuntu,macos} \
+  "$work"/*/{cs,de,es,fr,it,ja,ko,pl,pt-BR,ru,tr,zh-Hans,zh-Hant}
 if ls "$work/app" | grep -qiE 'libtorch|TorchSharp|mambaserve_cpu'; then echo "stage: the server publish holds the CPU backend" >&2; exit 1; fi
 tar -C "$work/app" -cf - . | xz -T2 -9 > "$dest/app.tar.xz"
 tar -C "$work/tests" -cf - . | xz -T2 -9 > "$dest/tests.tar.xz"
 tar -C "$here" -cf - src/Native tests/Native --transform "s,^,native/," | xz -T2 -9 > "$work/n.tar.xz"
 tar -C "$(dirname "$gtest")" -cf - "$(basename "$gtest")" --transform "s,^$(basename "$gtest"),native/googletest," | xz -T2 -9 > "$work/g.tar.xz"
 cat "$work/n.tar.xz" "$work/g.tar.xz" > "$dest/native.tar.xz"   # concatenated xz streams: tar -xJ reads both
-tar -C "$here" -cf - tests/fixtures bench/peers | xz -T2 -9 > "$dest/fixtures.tar.xz"
 cp "$here/scripts/device/run.sh" "$dest/run.sh"
 
 tracked=$(cd "$here" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
