@@ -2,7 +2,8 @@
 # Compile-only check of the HIP build, no AMD GPU needed: builds libmambaserve_hip.so (with hipBLAS) and checks that
 # it exports every msv_ function of mambaserve.h (exit 1 otherwise); then, when the googletest source is there,
 # the GPU test binary too (a warning if that fails).
-#   src/Native/scripts/check-hip-build.sh [build-dir]      (MSV_HIP_ARCHITECTURES overrides the target list)
+#   src/Native/scripts/check-hip-build.sh [build-dir]      (MSV_HIP_ARCHITECTURES overrides the target list;
+#                                                           MSV_HIP_CHECK_TESTS=0 builds the library only)
 # Two toolchains:
 #  - MSV_ROCM_ROOT=<a Debian 13 root with hipcc 5.7, libhipblas-dev, librocblas-dev, cmake> (made by debootstrap,
 #    then `apt-get install hipcc libhipblas-dev librocblas-dev libamdhip64-dev cmake` inside it): the sources and
@@ -19,7 +20,7 @@ if [[ -n "${MSV_ROCM_ROOT:-}" ]]; then
   mkdir -p "$stage/src" "$stage/tests"
   cp -r "$root/src/Native" "$stage/src/" && cp -r "$root/tests/Native" "$stage/tests/"
   gtest=${GTEST_SOURCE_DIR:-/usr/src/googletest}
-  [[ -f $gtest/CMakeLists.txt ]] && cp -r "$gtest" "$stage/googletest"
+  [[ -f $gtest/CMakeLists.txt && ${MSV_HIP_CHECK_TESTS:-1} != 0 ]] && cp -r "$gtest" "$stage/googletest"
   exec chroot "$MSV_ROCM_ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
     MSV_HIP_ARCHITECTURES="${MSV_HIP_ARCHITECTURES:-gfx90a;gfx942;gfx1100}" \
     GTEST_SOURCE_DIR=/tmp/msv-hip-check/googletest \
@@ -34,7 +35,7 @@ export HCC_AMDGPU_TARGET=${arch//;/,}
 export HIP_PLATFORM=amd
 
 gtest=${GTEST_SOURCE_DIR:-/usr/src/googletest}
-if [[ -f $gtest/CMakeLists.txt ]]; then
+if [[ -f $gtest/CMakeLists.txt && ${MSV_HIP_CHECK_TESTS:-1} != 0 ]]; then
   project=$root/tests/Native
   extra=(-DGTEST_SOURCE_DIR="$gtest" -DMSV_NATIVE_DIR="$root/src/Native")
   lib=$build/native/libmambaserve_hip.so
