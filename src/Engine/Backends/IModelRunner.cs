@@ -3,9 +3,11 @@ using MambaServe.Engine.Loading;
 namespace MambaServe.Engine.Backends;
 
 /// <summary>
-/// The seam between scheduling and compute. A runner owns a preallocated pool of recurrent-state slots
-/// (conv [layers, d_inner, d_conv-1] and ssm [layers, d_inner, d_state] each) and knows slots and tokens, never
-/// requests. Not thread-safe: one engine loop thread owns it.
+/// The seam between scheduling and compute, the same for every device. A runner owns a preallocated pool of
+/// recurrent-state slots (conv [layers, d_inner, d_conv-1] and ssm [layers, d_inner, d_state] each) and knows slots
+/// and tokens, never requests. One <see cref="Step"/> runs all of an engine step's work: prefill chunks of several
+/// sequences and the decode tokens of others, forks, and sampling with the parameters the batch carries. Not
+/// thread-safe: one engine loop thread owns it. Contract: docs/gpu-engine.md section 2.
 /// </summary>
 public interface IModelRunner : IDisposable
 {
@@ -14,32 +16,46 @@ public interface IModelRunner : IDisposable
     /// <summary>Number of state slots in the pool; slot ids are 0..SlotCount-1.</summary>
     int SlotCount { get; }
 
-    /// <summary>Width of each logits row (the padded vocab; padded ids are for the sampler to mask).</summary>
+    /// <summary>Width of each row of <see cref="StepEntry.Logits"/> (the padded vocab; padded ids are never sampled).</summary>
     int LogitsWidth { get; }
 
-    /// <summary>
-    /// Runs <paramref name="tokens"/> through the model starting from <paramref name="slot"/>'s current state and
-    /// leaves the state after the last token in the slot. Writes logits for every position
-    /// (<c>[tokens.Length, LogitsWidth]</c>) when <paramref name="allLogits"/> is set, else only the last position's
-    /// (<c>[LogitsWidth]</c>).
-    /// </summary>
-    void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, bool allLogits);
+    /// <summary>What computes, for logs and health: "cpu (16 threads)", "cuda:0 NVIDIA H200 (bf16 weights)".</summary>
+    DeviceDescription Device { get; }
 
     /// <summary>
-    /// One token for each of <c>slots.Length</c> sequences, each at its own position: advances each slot's state by
-    /// <c>tokens[i]</c> and writes <c>[slots.Length, LogitsWidth]</c> logits. Slots must be distinct.
+    /// Null while the runner is healthy; one line saying why once its device is lost (every later step fails, and the
+    /// server's health check turns 503 with this reason).
     /// </summary>
-    void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits);
+    string? FaultReason { get; }
 
-    /// <summary>Overwrites <paramref name="destination"/>'s state with <paramref name="source"/>'s (fork).</summary>
+    /// <summary>
+    /// Runs every entry of <paramref name="batch"/> (each from its slot's current state, leaving the state after its
+    /// last token there), copies an entry's state into each fork target's slot, samples every target from its
+    /// entry's last position, and writes the results into the batch: <see cref="SampleTarget.Chosen"/> or
+    /// <see cref="SampleTarget.Error"/>, and <see cref="StepEntry.Logits"/> for entries that ask for them.
+    /// Throws <see cref="StepEntryException"/> for an invalid entry before changing any state. Any other exception
+    /// may leave the slots of the batch in any state.
+    /// </summary>
+    void Step(StepBatch batch);
+
+    /// <summary>Overwrites <paramref name="destination"/>'s state with <paramref name="source"/>'s.</summary>
     void CopySlot(int source, int destination);
 
     /// <summary>Resets a slot to the zero state (a new sequence).</summary>
     void ZeroSlot(int slot);
 
-    /// <summary>Copies a slot's state out, e.g. for the prefix cache.</summary>
-    StateSnapshot Snapshot(int slot);
+    /// <summary>A copy of a slot's state, kept where the runner keeps state (device memory on a GPU).</summary>
+    IStateSnapshot Snapshot(int slot);
 
-    /// <summary>Overwrites a slot's state with a snapshot taken from a runner of the same model.</summary>
-    void Restore(int slot, StateSnapshot snapshot);
+    /// <summary>Overwrites a slot's state with a snapshot this runner took or imported.</summary>
+    /// <exception cref="ArgumentException">The snapshot belongs to another kind of runner or another model shape.</exception>
+    /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
+    void Restore(int slot, IStateSnapshot snapshot);
+
+    /// <summary>The snapshot as bytes, to keep outside the runner (on disk); <see cref="ImportSnapshot"/> reverses it.</summary>
+    byte[] ExportSnapshot(IStateSnapshot snapshot);
+
+    /// <summary>A snapshot from bytes that <see cref="ExportSnapshot"/> of a runner of the same model wrote.</summary>
+    /// <exception cref="ArgumentException">Wrong size, layout or model shape.</exception>
+    IStateSnapshot ImportSnapshot(ReadOnlySpan<byte> bytes);
 }

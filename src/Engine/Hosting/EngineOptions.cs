@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
 
@@ -5,7 +6,8 @@ namespace MambaServe.Engine.Hosting;
 
 /// <summary>Everything needed to build a serving engine for one model; immutable.</summary>
 /// <param name="Threads">CPU threads for the matrix products (null: libtorch's default, one per core).</param>
-public sealed record EngineOptions(SchedulerOptions Scheduler, StatePoolOptions StatePool, int? Threads = null)
+/// <param name="Device">Which backend computes (<see cref="RunnerBackends"/>); Auto takes a usable GPU, else the CPU.</param>
+public sealed record EngineOptions(SchedulerOptions Scheduler, StatePoolOptions StatePool, int? Threads = null, DeviceKind Device = DeviceKind.Auto)
 {
     public static EngineOptions Default { get; } = new(new SchedulerOptions(), new StatePoolOptions());
 }

@@ -1,6 +1,6 @@
 using MambaServe.Engine.Backends;
-using MambaServe.Engine.Backends.Cpu;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Engine.Tokenization;
@@ -8,8 +8,9 @@ using MambaServe.Engine.Tokenization;
 namespace MambaServe.Engine.Hosting;
 
 /// <summary>
-/// One loaded model ready to serve: checkpoint, tokenizer (absent for token-id-only folders), CPU runner and a
-/// started engine loop. The composition root of the engine, used by the server and the command line alike.
+/// One loaded model ready to serve: config, tokenizer (absent for token-id-only folders), a runner from the backend
+/// <see cref="EngineOptions.Device"/> selects, and a started engine loop. The composition root of the engine, used by
+/// the server and the command line alike.
 /// </summary>
 public sealed class ServedModel : IAsyncDisposable
 {
@@ -33,21 +34,29 @@ public sealed class ServedModel : IAsyncDisposable
     public IGenerationEngine Engine => _loop;
     public EngineStats Stats => _loop.Stats;
 
+    /// <summary>What the runner computes on ("cpu (16 threads, ...)").</summary>
+    public DeviceDescription Device => _runner.Device;
+
+    /// <summary>Null while healthy; why the device was lost otherwise (health turns 503).</summary>
+    public string? FaultReason => _runner.FaultReason;
+
     /// <summary>Ids below this can be sampled: the config's real vocab, further limited by the tokenizer's size.</summary>
     public int SampleableVocab => SampleableVocabOf(Config, Tokenizer);
 
+    /// <exception cref="BackendUnavailableException">The device asked for cannot run here (checked before any weight is read).</exception>
+    /// <exception cref="CheckpointException">The checkpoint cannot be used.</exception>
     public static ServedModel Load(string modelDirectory, string modelName, EngineOptions options, EngineMetrics? metrics = null)
     {
-        var checkpoint = CheckpointLoader.Load(modelDirectory);
-        var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
-        var config = checkpoint.Config;
         options.Scheduler.Validate();
-        var slots = options.StatePool.ResolveSlotCount(config);
-        var runner = new CpuModelRunner(config, checkpoint.Weights, slots, options.Threads, options.StatePool.SsmStateDType);
+        var backend = RunnerBackends.Resolve(options.Device);
+        var weights = CheckpointWeightSource.Open(modelDirectory);
+        var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
+        var config = weights.Config;
+        var sampleable = SampleableVocabOf(config, tokenizer);
+        var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads));
         try
         {
-            var loop = new EngineLoop(runner, options.Scheduler,
-                new SamplerTokenChooserFactory(SampleableVocabOf(config, tokenizer)),
+            var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),
                 new DetokenizingTextStreamFactory(tokenizer), metrics: metrics);
             loop.Start();
             return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop);

@@ -7,6 +7,8 @@ internal enum MsvStatus
     InvalidArgument = 1,
     Unsupported = 2,
     Device = 3,
+    /// <summary>Device memory ran out; the message names the bytes asked for and free.</summary>
     OutOfMemory = 4,
+    /// <summary>A sticky device error: every later call of that model answers it.</summary>
     DeviceLost = 5,
 }

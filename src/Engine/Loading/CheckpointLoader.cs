@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MambaServe.Engine.Loading.Weights;
 
 namespace MambaServe.Engine.Loading;
@@ -17,12 +16,7 @@ public static class CheckpointLoader
     /// <exception cref="CheckpointException">Anything wrong with the directory, config or tensors.</exception>
     public static LoadedCheckpoint Load(string modelDirectory)
     {
-        if (!Directory.Exists(modelDirectory))
-        {
-            throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
-        }
-
-        var directory = Path.GetFullPath(modelDirectory);
+        var directory = RequireDirectory(modelDirectory);
         try
         {
             var config = CheckpointConfigReader.Read(directory);
@@ -35,6 +29,12 @@ public static class CheckpointLoader
             throw new CheckpointException($"Reading the checkpoint in '{directory}' failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>The directory's full path, or a <see cref="CheckpointException"/> when it does not exist.</summary>
+    internal static string RequireDirectory(string modelDirectory) =>
+        Directory.Exists(modelDirectory)
+            ? Path.GetFullPath(modelDirectory)
+            : throw new CheckpointException($"Model directory '{modelDirectory}' does not exist.");
 
     private static ITensorSource OpenTensors(string directory)
     {
@@ -53,15 +53,11 @@ public static class CheckpointLoader
         var bin = Path.Combine(directory, PyTorchBinFileName);
         if (File.Exists(bin))
         {
-            return OpenPyTorchBin(bin);
+            return PyTorchBinTensorSource.Open(bin);
         }
 
         throw new CheckpointException(
             $"No weights in '{directory}': expected '{SafetensorsFileName}', '{SafetensorsIndexFileName}' " +
             $"(sharded) or '{PyTorchBinFileName}'.");
     }
-
-    // Kept out of OpenTensors so that only an original-format load JIT-compiles code touching TorchSharp.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ITensorSource OpenPyTorchBin(string path) => PyTorchBinTensorSource.Open(path);
 }

@@ -33,4 +33,18 @@ public sealed record MambaConfig(
 
     /// <summary>Width of one x_proj output row: dt (rank R), then B and C (d_state each).</summary>
     public int XProjWidth => DtRank + 2 * DState;
+
+    /// <summary>Weights stored (a tied LM head counted once with the embedding).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long d = DModel, inner = DInner;
+            long layer = d + 2 * inner * d + inner * DConv + (long)XProjWidth * inner + inner * DtRank + inner
+                + inner * DState + inner + d * inner
+                + (ProjBias ? 2 * inner + d : 0) + (ConvBias ? inner : 0);
+            long vocab = (long)VocabSize * d;
+            return vocab + NLayer * layer + d + (TieEmbeddings ? 0 : vocab);
+        }
+    }
 }

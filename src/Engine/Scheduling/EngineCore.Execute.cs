@@ -1,72 +1,143 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 
 namespace MambaServe.Engine.Scheduling;
 
 internal sealed partial class EngineCore
 {
-    /// <summary>Rows of all-position logits asked of the runner at once when scoring a prompt (bounds the buffer).</summary>
-    private const int PromptLogprobRowsPerCall = 32;
-
     /// <summary>
-    /// One batched decode for every decoding sample. Runner contract relied on: a call that throws has changed no
-    /// slot, so on failure each sample is retried alone and only the requests whose own decode throws fail.
+    /// Runs the plan as one <see cref="StepBatch"/>: every decoding sample's last token, then each prefill chunk, a
+    /// chunk that completes its prompt carrying one sample target per sample of its request (the others are forks).
     /// </summary>
-    private void RunDecodes(List<SampleState> decodes)
+    private void Execute(StepPlan plan)
     {
-        int count = decodes.Count;
-        if (count == 0)
+        BuildBatch(plan);
+        RestorePendingPrefixes();
+        if (_batch.Entries.Count == 0 || !RunBatch())
         {
             return;
         }
 
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < _planned.Count; i++)
         {
-            _decodeSlots[i] = decodes[i].Slot;
-            _decodeTokens[i] = decodes[i].LastToken;
-        }
-
-        try
-        {
-            _runner.Decode(_decodeSlots.AsSpan(0, count), _decodeTokens.AsSpan(0, count), _decodeLogits.AsSpan(0, count * _width));
-        }
-        catch (Exception)
-        {
-            DecodeOneByOne(decodes);
-            return;
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            Advance(decodes[i], _decodeLogits.AsSpan(i * _width, _width));
+            Apply(_planned[i], _batch.Entries[i]);
         }
     }
 
-    private void DecodeOneByOne(List<SampleState> decodes)
+    private void BuildBatch(StepPlan plan)
     {
-        var row = _decodeLogits.AsSpan(0, _width);
-        foreach (var sample in decodes)
+        _batch.Clear();
+        _planned.Clear();
+        foreach (var sample in plan.Decodes)
         {
-            if (sample.Group.Phase == GroupPhase.Done)
+            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!);
+            _planned.Add(new PlannedEntry(sample, default));
+        }
+
+        foreach (var chunk in plan.Prefills)
+        {
+            var group = chunk.Group;
+            if (group.Phase != GroupPhase.Prefilling)
             {
                 continue;
             }
 
+            var entry = _batch.AddChunk(group.Samples[0].Slot, group.Prompt.AsMemory(chunk.Start, chunk.Length), group.WantsPromptLogprobs);
+            if (chunk.CompletesPrompt)
+            {
+                foreach (var sample in group.Samples)
+                {
+                    sample.Sampling ??= new SequenceSampling(group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens);
+                    entry.AddSample(sample.Slot, sample.Sampling);
+                }
+            }
+
+            _planned.Add(new PlannedEntry(null, chunk));
+        }
+    }
+
+    /// <summary>
+    /// Loads the cached prefix states found at admission into their slots, before anything of this step can add to
+    /// the prefix cache, whose evictions dispose snapshots.
+    /// </summary>
+    private void RestorePendingPrefixes()
+    {
+        for (int i = _planned.Count - 1; i >= 0; i--)
+        {
+            var group = _planned[i].Group;
+            if (_planned[i].Decode is not null || group.PendingRestore is not { } snapshot)
+            {
+                continue;
+            }
+
+            group.PendingRestore = null;
             try
             {
-                _runner.Decode([sample.Slot], [sample.LastToken], row);
+                _runner.Restore(group.Samples[0].Slot, snapshot);
             }
             catch (Exception ex)
             {
-                Fail(sample.Group, ex);
-                continue;
+                Fail(group, ex);
+                Drop(i);
             }
-
-            Advance(sample, row);
         }
     }
 
-    private void RunPrefill(PrefillChunk chunk)
+    /// <summary>
+    /// Runs the batch. An entry the runner rejects (before changing any state) fails its request, and the rest runs
+    /// again; any other failure may have touched every slot of the batch, so every request in it fails. Returns
+    /// whether results are there to apply.
+    /// </summary>
+    private bool RunBatch()
     {
+        while (_batch.Entries.Count > 0)
+        {
+            try
+            {
+                _runner.Step(_batch);
+                return true;
+            }
+            catch (StepEntryException ex) when (ex.EntryIndex < _planned.Count)
+            {
+                var group = _planned[ex.EntryIndex].Group;
+                Fail(group, ex);
+                for (int i = _planned.Count - 1; i >= 0; i--)
+                {
+                    if (_planned[i].Group == group)
+                    {
+                        Drop(i);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var planned in _planned)
+                {
+                    Fail(planned.Group, ex);
+                }
+
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private void Drop(int index)
+    {
+        _planned.RemoveAt(index);
+        _batch.RemoveAt(index);
+    }
+
+    private void Apply(PlannedEntry planned, StepEntry entry)
+    {
+        if (planned.Decode is { } sample)
+        {
+            ApplySample(sample, entry.Samples[0]);
+            return;
+        }
+
+        var chunk = planned.Chunk;
         var group = chunk.Group;
         if (group.Phase != GroupPhase.Prefilling)
         {
@@ -75,65 +146,32 @@ internal sealed partial class EngineCore
 
         try
         {
-            PrefillTokens(group, chunk.Start, chunk.Start + chunk.Length);
-            group.PrefilledLength = chunk.Start + chunk.Length;
-            if (chunk.CompletesPrompt)
+            if (entry.AllLogits)
             {
-                StartDecoding(group);
+                ScorePrompt(group, chunk, entry.Logits.Span);
             }
+
+            group.PrefilledLength = chunk.Start + chunk.Length;
+            CachePrefix(group);
         }
         catch (Exception ex)
         {
             Fail(group, ex);
+            return;
+        }
+
+        if (chunk.CompletesPrompt)
+        {
+            StartDecoding(group, entry);
         }
     }
 
-    /// <summary>
-    /// Runs prompt tokens [start, end) into the group's first slot, split at prefix-cache boundaries (snapshotting at
-    /// each) and, when prompt logprobs are wanted, into pieces small enough for the all-logits buffer. Leaves the last
-    /// position's logits in <see cref="_lastRow"/>.
-    /// </summary>
-    private void PrefillTokens(SequenceGroup group, int start, int end)
+    /// <summary>Scores the chunk's prompt tokens from its all-position logits (row t predicts token t + 1).</summary>
+    private void ScorePrompt(SequenceGroup group, PrefillChunk chunk, ReadOnlySpan<float> logits)
     {
-        int slot = group.Samples[0].Slot;
-        if (group.PendingRestore is { } snapshot)
-        {
-            _runner.Restore(slot, snapshot);
-            group.PendingRestore = null;
-        }
-
-        int interval = _options.PrefixCacheInterval;
-        for (int pos = start; pos < end;)
-        {
-            int pieceEnd = _prefixCache is null ? end : Math.Min(end, (pos / interval + 1) * interval);
-            if (group.WantsPromptLogprobs)
-            {
-                pieceEnd = Math.Min(pieceEnd, pos + PromptLogprobRowsPerCall);
-                PrefillScoring(group, slot, pos, pieceEnd);
-            }
-            else
-            {
-                _runner.Prefill(slot, group.Prompt.AsSpan(pos, pieceEnd - pos), _lastRow, allLogits: false);
-            }
-
-            pos = pieceEnd;
-            if (_prefixCache is not null && pos % interval == 0 && !_prefixCache.Contains(group.Prompt, pos))
-            {
-                _prefixCache.Add(group.Prompt, pos, _runner.Snapshot(slot));
-            }
-        }
-    }
-
-    private void PrefillScoring(SequenceGroup group, int slot, int start, int end)
-    {
-        int rows = end - start;
-        _promptLogits ??= new float[PromptLogprobRowsPerCall * _width];
-        var logits = _promptLogits.AsSpan(0, rows * _width);
-        _runner.Prefill(slot, group.Prompt.AsSpan(start, rows), logits, allLogits: true);
-
         int topN = group.Request.Sampling.PromptLogprobs ?? 0;
         var scored = group.PromptLogprobs ??= new List<TokenLogprob>(group.Prompt.Length);
-        for (int pos = start; pos < end; pos++)
+        for (int pos = chunk.Start; pos < chunk.Start + chunk.Length; pos++)
         {
             // Token pos is predicted by the logits at pos - 1; the first prompt token has no context.
             if (pos == 0)
@@ -142,39 +180,42 @@ internal sealed partial class EngineCore
                 continue;
             }
 
-            var row = pos == start ? group.PreviousLogitsRow : logits.Slice((pos - start - 1) * _width, _width);
-            scored.Add(_choosers.ScorePromptToken(row, group.Prompt[pos], topN));
+            var row = pos == chunk.Start
+                ? group.PreviousLogitsRow.AsSpan()
+                : logits.Slice((pos - chunk.Start - 1) * _width, _width);
+            scored.Add(_scorer.Score(row, group.Prompt[pos], topN));
         }
 
-        var last = logits.Slice((rows - 1) * _width, _width);
-        last.CopyTo(_lastRow);
         group.PreviousLogitsRow ??= new float[_width];
-        last.CopyTo(group.PreviousLogitsRow);
+        logits.Slice((chunk.Length - 1) * _width, _width).CopyTo(group.PreviousLogitsRow);
     }
 
-    /// <summary>Forks the prefilled state into every sample's slot and chooses each sample's first token.</summary>
-    private void StartDecoding(SequenceGroup group)
+    /// <summary>Snapshots the first slot when the prompt so far ends on a prefix-cache boundary (chunks end on them).</summary>
+    private void CachePrefix(SequenceGroup group)
     {
-        var sampling = group.Request.Sampling;
-        var samples = group.Samples;
-        for (int i = 1; i < samples.Length; i++)
+        int length = group.PrefilledLength;
+        if (_prefixCache is { } cache && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length))
         {
-            _runner.CopySlot(samples[0].Slot, samples[i].Slot);
+            cache.Add(group.Prompt, length, _runner.Snapshot(group.Samples[0].Slot));
         }
+    }
 
+    /// <summary>The prompt is in: every sample's first token was sampled (forks included) in this step.</summary>
+    private void StartDecoding(SequenceGroup group, StepEntry entry)
+    {
+        var samples = group.Samples;
         foreach (var sample in samples)
         {
-            sample.Chooser = _choosers.Create(sampling, group.Request.PromptTokens, group.BaseSeed + sample.Index);
-            sample.Text = _texts.Create(sampling);
+            sample.Text = _texts.Create(group.Request.Sampling);
         }
 
         group.PreviousLogitsRow = null;
         group.Phase = GroupPhase.Decoding;
         group.UnfinishedSamples = samples.Length;
         TokensProcessed?.Invoke(group.Prompt.Length, 0);
-        foreach (var sample in samples)
+        for (int i = 0; i < samples.Length; i++)
         {
-            Advance(sample, _lastRow);
+            ApplySample(samples[i], entry.Samples[i]);
         }
     }
 }

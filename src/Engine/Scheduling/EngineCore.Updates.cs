@@ -1,11 +1,13 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Scheduling;
 
 internal sealed partial class EngineCore
 {
-    /// <summary>Chooses a sample's next token from its logits row and publishes it; a throw fails the request only.</summary>
-    private void Advance(SampleState sample, ReadOnlySpan<float> logitsRow)
+    /// <summary>Publishes the token the runner sampled for <paramref name="sample"/>; a failure fails its request only.</summary>
+    private void ApplySample(SampleState sample, SampleTarget target)
     {
         var group = sample.Group;
         if (group.Phase == GroupPhase.Done || sample.Finished)
@@ -13,10 +15,15 @@ internal sealed partial class EngineCore
             return;
         }
 
+        if (target.Error is { } error)
+        {
+            Fail(group, error);
+            return;
+        }
+
         try
         {
-            var chosen = sample.Chooser!.Choose(logitsRow);
-            Accept(sample, chosen);
+            Accept(sample, target.Chosen!.Value);
         }
         catch (Exception ex)
         {

@@ -1,18 +1,20 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.State;
 
 namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
 /// The synchronous heart of the engine: owns the runner, the state pool, the prefix cache and the scheduler, and runs
-/// one schedule → execute → update step per <see cref="Step"/> call. No threads here; <see cref="EngineLoop"/> drives
-/// it from its dedicated thread and tests drive it step by step. A failure is confined to the request it belongs to.
+/// one schedule → execute → update step per <see cref="Step"/> call, handing the runner one <see cref="StepBatch"/>
+/// per step. No threads here; <see cref="EngineLoop"/> drives it from its dedicated thread and tests drive it step by
+/// step. A failure is confined to the requests it belongs to (docs/gpu-engine.md section 2, faults).
 /// </summary>
 internal sealed partial class EngineCore
 {
     private readonly IModelRunner _runner;
     private readonly SchedulerOptions _options;
-    private readonly ITokenChooserFactory _choosers;
+    private readonly IPromptScorer _scorer;
     private readonly ITextStreamFactory _texts;
     private readonly TimeProvider _time;
     private readonly AdmissionGate? _gate;
@@ -22,17 +24,14 @@ internal sealed partial class EngineCore
     private readonly List<SequenceGroup> _active = [];
     private readonly List<SequenceGroup> _expired = [];
     private readonly int _width;
-    private readonly float[] _decodeLogits;
-    private readonly int[] _decodeSlots;
-    private readonly int[] _decodeTokens;
-    private readonly float[] _lastRow;
-    private float[]? _promptLogits;
+    private readonly StepBatch _batch = new();
+    private readonly List<PlannedEntry> _planned = [];
     private long _steps;
 
     public EngineCore(
         IModelRunner runner,
         SchedulerOptions options,
-        ITokenChooserFactory choosers,
+        IPromptScorer scorer,
         ITextStreamFactory texts,
         TimeProvider time,
         AdmissionGate? gate = null)
@@ -40,7 +39,7 @@ internal sealed partial class EngineCore
         options.Validate();
         _runner = runner;
         _options = options;
-        _choosers = choosers;
+        _scorer = scorer;
         _texts = texts;
         _time = time;
         _gate = gate;
@@ -50,11 +49,6 @@ internal sealed partial class EngineCore
             : null;
         _scheduler = new Scheduler(options, _pool, _prefixCache);
         _width = runner.LogitsWidth;
-        int maxBatch = _scheduler.MaxRunningSamples;
-        _decodeLogits = new float[(long)maxBatch * _width];
-        _decodeSlots = new int[maxBatch];
-        _decodeTokens = new int[maxBatch];
-        _lastRow = new float[_width];
     }
 
     public bool HasWork => _active.Count > 0;
@@ -86,8 +80,8 @@ internal sealed partial class EngineCore
     }
 
     /// <summary>
-    /// One engine step: drops aborted and timed-out requests, then runs one batched decode of every decoding sample
-    /// and this step's prefill chunks, and publishes the resulting updates. Returns the tokens run.
+    /// One engine step: drops aborted and timed-out requests, then runs every decoding sample's next token and this
+    /// step's prefill chunks as one batch, and publishes the resulting updates. Returns the tokens run.
     /// </summary>
     public int Step()
     {
@@ -98,15 +92,13 @@ internal sealed partial class EngineCore
             LeaveWaiting(group);
         }
 
-        RunDecodes(plan.Decodes);
-        foreach (var chunk in plan.Prefills)
-        {
-            RunPrefill(chunk);
-        }
-
+        Execute(plan);
         _steps++;
         return plan.TokenCount;
     }
+
+    /// <summary>Disposes the cached prefix states (they hold runner memory) once the engine is done.</summary>
+    public void ReleasePrefixCache() => _prefixCache?.Clear();
 
     /// <summary>Ends every request now: unfinished samples get a final <c>Abort</c> update (shutdown).</summary>
     public void AbortAll()

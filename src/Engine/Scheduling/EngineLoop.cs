@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Telemetry;
 
 namespace MambaServe.Engine.Scheduling;
@@ -35,20 +36,20 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
     public EngineLoop(
         IModelRunner runner,
         SchedulerOptions options,
-        ITokenChooserFactory choosers,
+        IPromptScorer scorer,
         ITextStreamFactory texts,
         TimeProvider? timeProvider = null,
         EngineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(choosers);
+        ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(texts);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _metrics = metrics;
         _gate = new AdmissionGate(options.MaxWaitingRequests, options.MaxWaitingPromptTokens);
-        _core = new EngineCore(runner, options, choosers, texts, _time, _gate)
+        _core = new EngineCore(runner, options, scorer, texts, _time, _gate)
         {
             TokensProcessed = (input, output) =>
             {
@@ -208,6 +209,7 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
             }
 
             _core.FailAll(new EngineStoppedException("The engine loop stopped."));
+            _core.ReleasePrefixCache();
             _stats = _core.Stats;
             _completion.TrySetResult();
         }

@@ -1,6 +1,8 @@
+using MambaServe.Engine.Backends;
+
 namespace MambaServe.Engine.Scheduling;
 
-/// <summary>One sample of a request: its slot, chooser and text stream once prefill is done. Engine loop only.</summary>
+/// <summary>One sample of a request: its slot, and its sampling and text stream once its prompt is in. Engine loop only.</summary>
 internal sealed class SampleState(SequenceGroup group, int index)
 {
     public SequenceGroup Group { get; } = group;
@@ -10,7 +12,8 @@ internal sealed class SampleState(SequenceGroup group, int index)
     /// <summary>Leased slot, or -1 when none is held (not admitted yet, or already released).</summary>
     public int Slot { get; set; } = -1;
 
-    public ITokenChooser? Chooser { get; set; }
+    /// <summary>How the runner samples this sample's tokens; the same instance for its whole life.</summary>
+    public SequenceSampling? Sampling { get; set; }
 
     public ITextStream? Text { get; set; }
 

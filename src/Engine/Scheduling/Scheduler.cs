@@ -18,6 +18,7 @@ internal sealed class Scheduler
     private readonly PriorityQueue<SequenceGroup, (int Priority, long Arrival)> _waiting = new();
     private readonly List<SequenceGroup> _running = [];
     private readonly StepPlan _plan = new();
+    private int _scoredRowsLeft;
 
     public Scheduler(SchedulerOptions options, StatePool pool, PrefixStateCache? prefixCache)
     {
@@ -25,6 +26,12 @@ internal sealed class Scheduler
         _pool = pool;
         _prefixCache = prefixCache;
     }
+
+    /// <summary>
+    /// Prompt tokens scored per step at most. Each is a row of all-position logits that the runner hands back (for
+    /// a 50k vocab, 200 KB each), so this bounds the runner's logits buffer and its copy from a device.
+    /// </summary>
+    public const int ScoredRowsPerStep = 256;
 
     /// <summary>Groups in the waiting queue (removed ones are dropped lazily, so this may briefly overcount).</summary>
     public int WaitingCount => _waiting.Count;
@@ -45,6 +52,7 @@ internal sealed class Scheduler
     public StepPlan Schedule()
     {
         _plan.Clear();
+        _scoredRowsLeft = ScoredRowsPerStep;
         foreach (var group in _running)
         {
             if (group.Phase != GroupPhase.Decoding)
@@ -127,6 +135,11 @@ internal sealed class Scheduler
                 return false;
             }
 
+            if (admitted.WantsPromptLogprobs && _scoredRowsLeft == 0)
+            {
+                return false; // it could not start this step; it is admitted (and holds slots) once it can
+            }
+
             _waiting.Dequeue();
             foreach (var sample in admitted.Samples)
             {
@@ -161,15 +174,39 @@ internal sealed class Scheduler
         }
     }
 
+    /// <summary>
+    /// Plans the group's next chunk within <paramref name="budget"/> tokens and returns its length (0: none this
+    /// step). With the prefix cache on, a chunk never crosses a cache boundary: the state at each boundary is then the
+    /// state after some chunk, which the engine snapshots, and the runner never has to stop inside an entry. A chunk
+    /// that scores its prompt also fits the step's all-logits rows (<see cref="ScoredRowsPerStep"/>).
+    /// </summary>
     private int AddChunk(SequenceGroup group, int budget)
     {
         int start = group.PrefilledLength;
         int end = start + Math.Min(Math.Min(group.Prompt.Length - start, _options.PrefillChunkSize), budget);
-        int interval = _options.PrefixCacheInterval;
-        if (end < group.Prompt.Length && end / interval * interval > start)
+        if (group.WantsPromptLogprobs)
         {
-            // End chunks on cache boundaries so the next chunk starts on one and snapshots need no extra split.
-            end = end / interval * interval;
+            end = Math.Min(end, start + _scoredRowsLeft);
+        }
+
+        int interval = _options.PrefixCacheInterval;
+        if (_prefixCache is { MaxBytes: > 0 })
+        {
+            end = Math.Min(end, (start / interval + 1) * interval);
+        }
+        else if (end < group.Prompt.Length && end / interval * interval > start)
+        {
+            end = end / interval * interval; // aligned all the same, so turning the cache on changes no chunk plan but long ones
+        }
+
+        if (end <= start)
+        {
+            return 0;
+        }
+
+        if (group.WantsPromptLogprobs)
+        {
+            _scoredRowsLeft -= end - start;
         }
 
         _plan.Prefills.Add(new PrefillChunk(group, start, end - start));

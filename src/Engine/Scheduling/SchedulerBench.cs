@@ -6,7 +6,7 @@ namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
 /// Measures what the engine itself costs per step (scheduling, slot bookkeeping, update publishing) with
-/// <c>sequences</c> decoding at once on a runner and sampler that do nothing. A tool for the <c>bench</c> command, not
+/// <c>sequences</c> decoding at once on a runner that computes nothing and samples token 1. A tool for the <c>bench</c> command, not
 /// a test: it prints numbers and asserts nothing. Update channels are drained between steps, outside the timing, as
 /// the server's readers would.
 /// </summary>
@@ -23,7 +23,7 @@ public static class SchedulerBench
             MaxWaitingRequests = sequences,
             PrefixCacheMaxBytes = 0,
         };
-        var core = new EngineCore(new NoOpModelRunner(sequences, 64), options, new FirstTokenChooser(), new SilentTextStream(), TimeProvider.System);
+        var core = new EngineCore(new NoOpModelRunner(sequences, 64), options, new NoScores(), new SilentTextStream(), TimeProvider.System);
         var sampling = new SamplingParams { MaxTokens = int.MaxValue, IgnoreEos = true, Temperature = 0 };
         var groups = new List<SequenceGroup>(sequences);
         for (int i = 0; i < sequences; i++)
@@ -71,13 +71,9 @@ public static class SchedulerBench
         }
     }
 
-    private sealed class FirstTokenChooser : ITokenChooserFactory, ITokenChooser
+    private sealed class NoScores : IPromptScorer
     {
-        public ITokenChooser Create(SamplingParams sampling, IReadOnlyList<int> promptTokens, long seed) => this;
-
-        public TokenLogprob ScorePromptToken(ReadOnlySpan<float> logitsRow, int tokenId, int topN) => new(tokenId, 0f, []);
-
-        public ChosenToken Choose(ReadOnlySpan<float> logits) => new(1, 0f, []);
+        public TokenLogprob Score(ReadOnlySpan<float> logitsRow, int tokenId, int topN) => new(tokenId, 0f, []);
     }
 
     private sealed class SilentTextStream : ITextStreamFactory, ITextStream

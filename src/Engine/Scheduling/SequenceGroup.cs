@@ -50,8 +50,8 @@ internal sealed class SequenceGroup
     /// <summary>Prompt tokens already in the first sample's slot (restored or prefilled).</summary>
     public int PrefilledLength { get; set; }
 
-    /// <summary>A cached prefix state to load into the first slot before the first chunk.</summary>
-    public StateSnapshot? PendingRestore { get; set; }
+    /// <summary>A cached prefix state to load into the first slot before the first chunk (owned by the prefix cache).</summary>
+    public IStateSnapshot? PendingRestore { get; set; }
 
     /// <summary>Still counted by the admission gate as waiting.</summary>
     public bool CountedAsWaiting { get; set; } = true;

@@ -3,4 +3,4 @@ using MambaServe.Engine.Backends;
 namespace MambaServe.Engine.State;
 
 /// <summary>The state after the first <see cref="Length"/> tokens of a prompt, found in the prefix cache.</summary>
-public sealed record PrefixHit(int Length, StateSnapshot Snapshot);
+public sealed record PrefixHit(int Length, IStateSnapshot Snapshot);

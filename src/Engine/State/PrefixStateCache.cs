@@ -9,8 +9,10 @@ namespace MambaServe.Engine.State;
 /// shares a prefix with an earlier one restores the deepest stored state and prefills only the rest. Unlike a KV
 /// cache, one Mamba state summarises the whole prefix, so only prefix boundaries can be reused, hence the fixed
 /// interval. Keys are XxHash128 of the token bytes plus the length; a hit is confirmed by comparing the stored tokens,
-/// so a hash collision can never restore a wrong state. LRU, bounded by <see cref="StateSnapshot.SizeInBytes"/>.
-/// Not thread-safe: only the engine loop thread uses it (counters are read atomically by metrics).
+/// so a hash collision can never restore a wrong state. LRU, bounded by <see cref="IStateSnapshot.SizeInBytes"/>.
+/// The cache owns the snapshots given to <see cref="Add"/> and disposes each one it drops (evicted, replaced, not
+/// stored, cleared), which frees the runner memory (device memory on a GPU) behind it. Not thread-safe: only the
+/// engine loop thread uses it (counters are read atomically by metrics).
 /// </summary>
 public sealed class PrefixStateCache
 {
@@ -89,19 +91,22 @@ public sealed class PrefixStateCache
 
     /// <summary>
     /// Stores the state after the first <paramref name="length"/> tokens (a positive multiple of
-    /// <see cref="Interval"/>), evicting least recently used entries to stay within <see cref="MaxBytes"/>. A snapshot
-    /// larger than the whole budget is not stored. The snapshot must not be modified afterwards.
+    /// <see cref="Interval"/>), evicting least recently used entries to stay within <see cref="MaxBytes"/>. Takes
+    /// ownership of <paramref name="snapshot"/>: one larger than the whole budget, or for a prefix already stored, is
+    /// disposed at once.
     /// </summary>
-    public void Add(ReadOnlySpan<int> tokens, int length, StateSnapshot snapshot)
+    public void Add(ReadOnlySpan<int> tokens, int length, IStateSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         if (length <= 0 || length % Interval != 0 || length > tokens.Length)
         {
+            snapshot.Dispose();
             throw new ArgumentOutOfRangeException(nameof(length), length, $"Must be a positive multiple of {Interval} within the tokens.");
         }
 
         if (snapshot.SizeInBytes > MaxBytes)
         {
+            snapshot.Dispose();
             return;
         }
 
@@ -112,6 +117,7 @@ public sealed class PrefixStateCache
             if (prefix.SequenceEqual(existing.Value.Tokens))
             {
                 Touch(existing);
+                snapshot.Dispose();
                 return;
             }
 
@@ -123,6 +129,15 @@ public sealed class PrefixStateCache
         _entries.Add(key, node);
         Interlocked.Add(ref _sizeInBytes, snapshot.SizeInBytes);
         while (_sizeInBytes > MaxBytes && _lru.Last is { } oldest)
+        {
+            Remove(oldest);
+        }
+    }
+
+    /// <summary>Drops and disposes every stored snapshot (the engine stops; the runner is about to go).</summary>
+    public void Clear()
+    {
+        while (_lru.Last is { } oldest)
         {
             Remove(oldest);
         }
@@ -141,7 +156,8 @@ public sealed class PrefixStateCache
         _lru.Remove(node);
         _entries.Remove(node.Value.Key);
         Interlocked.Add(ref _sizeInBytes, -node.Value.Snapshot.SizeInBytes);
+        node.Value.Snapshot.Dispose();
     }
 
-    private sealed record Entry((UInt128 Hash, int Length) Key, int[] Tokens, StateSnapshot Snapshot);
+    private sealed record Entry((UInt128 Hash, int Length) Key, int[] Tokens, IStateSnapshot Snapshot);
 }

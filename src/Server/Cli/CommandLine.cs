@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MambaServe.Engine.Backends;
 using MambaServe.Server.Cli.Bench;
 using MambaServe.Server.Hosting;
 
@@ -21,14 +22,21 @@ public static class CommandLine
         var port = new Option<int?>("--port") { Description = "REST port, HTTP/1.1 (default 8000)." };
         var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port, HTTP/2 cleartext (default 8001)." };
         var host = new Option<string?>("--host") { Description = "Address to bind (default 0.0.0.0)." };
-        var root = new RootCommand("MambaServe: an inference server for Mamba language models.") { model, port, grpcPort, host };
-        root.Subcommands.Add(GenerateCommand.Create(model));
-        root.Subcommands.Add(BenchCommand.Create(model));
+        var device = new Option<DeviceKind?>("--device")
+        {
+            Description = "Backend: auto (a usable GPU, else the CPU), cpu, cuda or rocm (default auto).",
+            Recursive = true,
+        };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda", "rocm");
+        var root = new RootCommand("MambaServe: an inference server for Mamba language models.") { model, port, grpcPort, host, device };
+        root.Subcommands.Add(GenerateCommand.Create(model, device));
+        root.Subcommands.Add(BenchCommand.Create(model, device));
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();
             Set(overrides, $"{ModelOptions.Section}:Path", parse.GetValue(model));
+            Set(overrides, $"{ModelOptions.Section}:Device", parse.GetValue(device)?.ToString());
             Set(overrides, $"{ServerOptions.Section}:Port", parse.GetValue(port)?.ToString(CultureInfo.InvariantCulture));
             Set(overrides, $"{ServerOptions.Section}:GrpcPort", parse.GetValue(grpcPort)?.ToString(CultureInfo.InvariantCulture));
             Set(overrides, $"{ServerOptions.Section}:Host", parse.GetValue(host));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
@@ -9,7 +10,7 @@ namespace MambaServe.Server.Cli;
 /// <summary>`generate`: one completion from the command line, streamed to stdout as tokens are produced.</summary>
 public static class GenerateCommand
 {
-    public static Command Create(Option<string?> modelOption)
+    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
     {
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 64 };
@@ -44,11 +45,12 @@ public static class GenerateCommand
             try
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, ct);
+                var options = EngineOptions.Default with { Device = parse.GetValue(deviceOption) ?? DeviceKind.Auto };
+                return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, options, ct);
             }
-            catch (CheckpointException e)
+            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
             {
-                // A model that cannot be found, fetched or read: say which file and why, not a stack trace.
+                // A model that cannot be found, fetched or read, or a device that is not there: one line, no stack trace.
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 1;
             }
@@ -56,9 +58,9 @@ public static class GenerateCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string modelDir, string prompt, SamplingParams sampling, CancellationToken ct)
+    private static async Task<int> RunAsync(string modelDir, string prompt, SamplingParams sampling, EngineOptions options, CancellationToken ct)
     {
-        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), EngineOptions.Default);
+        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options);
         if (model.Tokenizer is null)
         {
             await Console.Error.WriteLineAsync($"error: {modelDir} has no tokenizer.json, so it cannot take a text prompt.");

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using MambaServe.Engine.Backends;
 
 namespace MambaServe.Server.Hosting;
 
@@ -19,6 +20,9 @@ public sealed class ModelOptions
     /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxModelLen { get; set; } = 4096;
+
+    /// <summary>Which backend computes: Auto (a usable GPU, else the CPU), Cpu, Cuda or Rocm (case-insensitive).</summary>
+    public DeviceKind Device { get; set; } = DeviceKind.Auto;
 
     /// <summary>CPU threads for the runner; empty lets the backend choose.</summary>
     [Range(1, 1024)]

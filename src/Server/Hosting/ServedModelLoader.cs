@@ -15,7 +15,7 @@ public sealed class ServedModelLoader(
     {
         var directory = await ModelSource.ResolveAsync(model.Value.Path, cancellationToken);
         var name = string.IsNullOrWhiteSpace(model.Value.Name) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) : model.Value.Name;
-        var options = new EngineOptions(scheduler.Value, statePool.Value, model.Value.Threads);
+        var options = new EngineOptions(scheduler.Value, statePool.Value, model.Value.Threads, model.Value.Device);
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(directory, name, options, metrics), cancellationToken);
         try

@@ -1,28 +1,38 @@
+using System.Buffers.Binary;
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Tests.Infrastructure;
 
 /// <summary>
 /// A deterministic stand-in for a model: a slot's "state" is a 64-bit hash chained over every token it has seen, and a
 /// logits row is a pure function of that state. So two slots that saw the same tokens give identical logits whatever
-/// else is batched with them, and a restored snapshot continues exactly like a full prefill. Like the real runners'
-/// contract, a call that throws changes no slot. Records calls for assertions.
+/// else is batched with them, and a restored snapshot continues exactly like a full prefill. Samples on the host
+/// (<see cref="HostSampler"/>) like the CPU runner, and keeps the step contract: an invalid entry throws
+/// <see cref="StepEntryException"/> before any state changes. Records what it ran for assertions.
 /// </summary>
 internal sealed class FakeModelRunner : IModelRunner
 {
     private readonly ulong[] _states;
-    private readonly int _ssmFloats;
+    private readonly int _snapshotBytes;
+    private readonly HostSampler _sampler;
+    private readonly StepBatchValidator _validator;
+    private float[] _logits = [];
 
-    public FakeModelRunner(int slotCount = 8, int logitsWidth = 50, int? eosTokenId = null, int ssmFloats = 60)
+    /// <param name="snapshotBytes">What each snapshot reports as its size (prefix-cache budget tests).</param>
+    public FakeModelRunner(int slotCount = 8, int logitsWidth = 50, int? eosTokenId = null, int snapshotBytes = 256,
+        ITokenChooserFactory? choosers = null)
     {
         _states = new ulong[slotCount];
-        _ssmFloats = ssmFloats;
+        _snapshotBytes = snapshotBytes;
         LogitsWidth = logitsWidth;
         Config = new MambaConfig(
             DModel: 8, NLayer: 1, VocabSize: logitsWidth, UnpaddedVocabSize: logitsWidth, DState: 4, DConv: 4,
             DInner: 16, DtRank: 1, ProjBias: false, ConvBias: true, TieEmbeddings: true, NormEpsilon: 1e-5f,
             ResidualInFp32: true, EosTokenId: eosTokenId, BosTokenId: null, PadTokenId: null);
+        _sampler = new HostSampler(choosers ?? new SamplerTokenChooserFactory(logitsWidth), slotCount);
+        _validator = new StepBatchValidator(slotCount, logitsWidth);
     }
 
     public MambaConfig Config { get; }
@@ -31,23 +41,35 @@ internal sealed class FakeModelRunner : IModelRunner
 
     public int LogitsWidth { get; }
 
-    /// <summary>Any Prefill or Decode whose input contains this (slot, token) pair throws (token -1: any token).</summary>
+    public DeviceDescription Device { get; } = new(DeviceKind.Cpu, "fake", "hash-chain model for tests");
+
+    public string? FaultReason { get; set; }
+
+    /// <summary>A step whose entry contains this (slot, token) pair rejects that entry (token -1: any token).</summary>
     public Func<int, int, bool>? FailWhen { get; set; }
 
-    /// <summary>Called on entry to every Prefill (e.g. to block the engine thread in a test).</summary>
-    public Action? OnPrefill { get; set; }
+    /// <summary>A step for which this holds throws a plain exception after it has run half of its entries.</summary>
+    public Func<StepBatch, bool>? CrashWhen { get; set; }
 
-    public List<(int Slot, int Length)> PrefillCalls { get; } = [];
+    /// <summary>Called on entry to every Step (e.g. to block the engine thread in a test).</summary>
+    public Action? OnStep { get; set; }
 
-    public List<int> DecodeBatchSizes { get; } = [];
+    /// <summary>Every entry run, in order: (slot, tokens, sample targets, forks among them, all logits).</summary>
+    public List<(int Slot, int Length, int Samples, int Forks, bool AllLogits)> Entries { get; } = [];
 
-    public int CopyCount { get; private set; }
+    /// <summary>Entries per successful step.</summary>
+    public List<int> StepSizes { get; } = [];
+
+    public int ForkCount => Entries.Sum(e => e.Forks);
 
     public int ZeroCount { get; private set; }
 
     public int RestoreCount { get; private set; }
 
     public int SnapshotCount { get; private set; }
+
+    /// <summary>Snapshots taken or imported and not disposed yet.</summary>
+    public int LiveSnapshots { get; private set; }
 
     /// <summary>The logits row a slot that has seen <paramref name="tokens"/> from zero state produces.</summary>
     public float[] LogitsAfter(ReadOnlySpan<int> tokens)
@@ -63,95 +85,133 @@ internal sealed class FakeModelRunner : IModelRunner
         return row;
     }
 
-    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, bool allLogits)
+    public void Step(StepBatch batch)
     {
-        OnPrefill?.Invoke();
-        CheckSlot(slot);
-        foreach (int token in tokens)
+        OnStep?.Invoke();
+        _validator.Validate(batch);
+        CheckInjectedFailures(batch);
+        int rows = batch.Entries.Where(e => e.AllLogits).Sum(e => e.Tokens.Length);
+        if (_logits.Length < rows * LogitsWidth)
         {
-            CheckFailure(slot, token);
+            _logits = new float[rows * LogitsWidth];
         }
 
-        PrefillCalls.Add((slot, tokens.Length));
-        ulong state = _states[slot];
-        for (int i = 0; i < tokens.Length; i++)
+        int used = 0;
+        var lastRow = new float[LogitsWidth];
+        for (int i = 0; i < batch.Entries.Count; i++)
         {
-            state = Mix(state, tokens[i]);
-            if (allLogits)
+            if (CrashWhen?.Invoke(batch) == true && i == batch.Entries.Count / 2)
             {
-                WriteLogits(state, logits.Slice(i * LogitsWidth, LogitsWidth));
+                throw new InvalidOperationException("Injected failure in the middle of a step.");
+            }
+
+            used = RunEntry(batch.Entries[i], used, lastRow);
+        }
+
+        StepSizes.Add(batch.Entries.Count);
+    }
+
+    private void CheckInjectedFailures(StepBatch batch)
+    {
+        for (int i = 0; i < batch.Entries.Count; i++)
+        {
+            var entry = batch.Entries[i];
+            foreach (int token in entry.Tokens.Span)
+            {
+                if (FailWhen?.Invoke(entry.Slot, token) == true)
+                {
+                    throw new StepEntryException(i, $"Injected failure for slot {entry.Slot}, token {token}.",
+                        new InvalidOperationException("Injected failure."));
+                }
+            }
+        }
+    }
+
+    private int RunEntry(StepEntry entry, int used, float[] lastRow)
+    {
+        ulong state = _states[entry.Slot];
+        var tokens = entry.Tokens.Span;
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            state = Mix(state, tokens[t]);
+            if (entry.AllLogits)
+            {
+                WriteLogits(state, _logits.AsSpan(used + t * LogitsWidth, LogitsWidth));
             }
         }
 
-        if (!allLogits)
+        _states[entry.Slot] = state;
+        if (entry.AllLogits)
         {
-            WriteLogits(state, logits[..LogitsWidth]);
+            entry.SetLogits(_logits.AsMemory(used, tokens.Length * LogitsWidth));
+            used += tokens.Length * LogitsWidth;
         }
 
-        _states[slot] = state;
-    }
-
-    public void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        var seen = new HashSet<int>();
-        for (int i = 0; i < slots.Length; i++)
+        WriteLogits(state, lastRow);
+        int forks = 0;
+        foreach (var target in entry.Samples)
         {
-            CheckSlot(slots[i]);
-            CheckFailure(slots[i], tokens[i]);
-            if (!seen.Add(slots[i]))
+            if (target.Slot != entry.Slot)
             {
-                throw new ArgumentException($"Slot {slots[i]} twice in one batch.");
+                _states[target.Slot] = state;
+                forks++;
             }
+
+            _sampler.Sample(target, lastRow);
         }
 
-        DecodeBatchSizes.Add(slots.Length);
-        for (int i = 0; i < slots.Length; i++)
-        {
-            _states[slots[i]] = Mix(_states[slots[i]], tokens[i]);
-            WriteLogits(_states[slots[i]], logits.Slice(i * LogitsWidth, LogitsWidth));
-        }
+        Entries.Add((entry.Slot, tokens.Length, entry.Samples.Count, forks, entry.AllLogits));
+        return used;
     }
 
-    public void CopySlot(int source, int destination)
-    {
-        CopyCount++;
-        _states[destination] = _states[source];
-    }
+    public void CopySlot(int source, int destination) => _states[destination] = _states[source];
 
     public void ZeroSlot(int slot)
     {
         ZeroCount++;
         _states[slot] = 0;
+        _sampler.Forget(slot);
     }
 
-    public StateSnapshot Snapshot(int slot)
+    public IStateSnapshot Snapshot(int slot)
     {
         SnapshotCount++;
-        ulong state = _states[slot];
-        // 16 bits per float keeps every chunk exactly representable.
-        var conv = new float[4];
-        for (int i = 0; i < 4; i++)
-        {
-            conv[i] = (state >> (16 * i)) & 0xFFFF;
-        }
-
-        return new StateSnapshot(conv, new float[_ssmFloats]);
+        return new FakeSnapshot(this, _states[slot]);
     }
 
-    public void Restore(int slot, StateSnapshot snapshot)
+    public void Restore(int slot, IStateSnapshot snapshot)
     {
         RestoreCount++;
-        ulong state = 0;
-        for (int i = 0; i < 4; i++)
+        _states[slot] = Own(snapshot).State;
+    }
+
+    public byte[] ExportSnapshot(IStateSnapshot snapshot)
+    {
+        var bytes = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0xFA4E);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(4), Own(snapshot).State);
+        return bytes;
+    }
+
+    public IStateSnapshot ImportSnapshot(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != 12 || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != 0xFA4E)
         {
-            state |= (ulong)snapshot.Conv[i] << (16 * i);
+            throw new ArgumentException("Not a fake runner's snapshot.", nameof(bytes));
         }
 
-        _states[slot] = state;
+        return new FakeSnapshot(this, BinaryPrimitives.ReadUInt64LittleEndian(bytes[4..]));
     }
 
     public void Dispose()
     {
+    }
+
+    private FakeSnapshot Own(IStateSnapshot snapshot)
+    {
+        var own = snapshot as FakeSnapshot ?? throw new ArgumentException("Not a fake runner's snapshot.", nameof(snapshot));
+        ObjectDisposedException.ThrowIf(own.Disposed, own);
+        return own;
     }
 
     private static ulong Mix(ulong state, int token)
@@ -162,7 +222,7 @@ internal sealed class FakeModelRunner : IModelRunner
         return z ^ (z >> 31);
     }
 
-    private void WriteLogits(ulong state, Span<float> row)
+    private static void WriteLogits(ulong state, Span<float> row)
     {
         for (int j = 0; j < row.Length; j++)
         {
@@ -171,13 +231,30 @@ internal sealed class FakeModelRunner : IModelRunner
         }
     }
 
-    private void CheckSlot(int slot) => ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)_states.Length);
-
-    private void CheckFailure(int slot, int token)
+    private sealed class FakeSnapshot : IStateSnapshot
     {
-        if (FailWhen?.Invoke(slot, token) == true)
+        private readonly FakeModelRunner _owner;
+
+        public FakeSnapshot(FakeModelRunner owner, ulong state)
         {
-            throw new InvalidOperationException($"Injected failure for slot {slot}, token {token}.");
+            _owner = owner;
+            State = state;
+            owner.LiveSnapshots++;
+        }
+
+        public ulong State { get; }
+
+        public bool Disposed { get; private set; }
+
+        public long SizeInBytes => _owner._snapshotBytes;
+
+        public void Dispose()
+        {
+            if (!Disposed)
+            {
+                Disposed = true;
+                _owner.LiveSnapshots--;
+            }
         }
     }
 }

@@ -1,27 +1,29 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
-using MambaServe.Engine.Scheduling;
 
 namespace MambaServe.Engine.Tests.Infrastructure;
 
 /// <summary>
 /// Choosers simple enough to predict: temperature 0 takes the argmax; otherwise a <see cref="Random"/> seeded with the
-/// sample's seed picks uniformly (so seeds are observable). Logprobs are exact log-softmax values.
+/// sample's seed picks uniformly (so seeds are observable). Logprobs are exact log-softmax values, and prompt scores
+/// too (it is the engine's prompt scorer in the tests).
 /// </summary>
-internal sealed class FakeTokenChooserFactory : ITokenChooserFactory
+internal sealed class FakeTokenChooserFactory : ITokenChooserFactory, IPromptScorer
 {
     /// <summary>A chooser created with this seed throws on its first choice.</summary>
     public long? FailingSeed { get; set; }
 
     public List<long> SeedsCreated { get; } = [];
 
-    public ITokenChooser Create(SamplingParams sampling, IReadOnlyList<int> promptTokens, long seed)
+    public ITokenChooser Create(SequenceSampling sampling)
     {
-        SeedsCreated.Add(seed);
-        return new Chooser(sampling.Temperature == 0 ? null : new Random(unchecked((int)seed)), seed == FailingSeed);
+        SeedsCreated.Add(sampling.Seed);
+        var random = sampling.Parameters.Temperature == 0 ? null : new Random(unchecked((int)sampling.Seed));
+        return new Chooser(random, sampling.Seed == FailingSeed);
     }
 
-    public TokenLogprob ScorePromptToken(ReadOnlySpan<float> logitsRow, int tokenId, int topN)
+    public TokenLogprob Score(ReadOnlySpan<float> logitsRow, int tokenId, int topN)
     {
         var all = new (int TokenId, float Logprob)[logitsRow.Length];
         for (int i = 0; i < all.Length; i++)

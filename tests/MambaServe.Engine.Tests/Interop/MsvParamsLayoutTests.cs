@@ -1,10 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MambaServe.Engine.Interop;
+using MambaServe.Engine.Loading;
 
 namespace MambaServe.Engine.Tests.Interop;
 
-/// <summary>The managed mirrors have the C structs' LP64 layout (src/Native/common/abi.h asserts the same numbers).</summary>
+/// <summary>
+/// The managed mirrors have the C structs' LP64 layout (src/Native/common/abi.h asserts the same numbers for the kernel
+/// params; the model API's numbers follow from docs/gpu-engine.md section 3).
+/// </summary>
 public sealed class MsvParamsLayoutTests
 {
     [Fact]
@@ -20,5 +24,43 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvRmsNormParams>(nameof(MsvRmsNormParams.Eps)));
         Assert.Equal(64, Unsafe.SizeOf<MsvLinearParams>());
         Assert.Equal(56, (int)Marshal.OffsetOf<MsvLinearParams>(nameof(MsvLinearParams.OutRowStride)));
+    }
+
+    [Fact]
+    public void ModelApiStructs_Layout_MatchesCStructs()
+    {
+        Assert.Equal(440, Unsafe.SizeOf<MsvDeviceInfo>());
+        Assert.Equal(164, (int)Marshal.OffsetOf<MsvDeviceInfo>(nameof(MsvDeviceInfo.WarpSize)));
+        Assert.Equal(184, (int)Marshal.OffsetOf<MsvDeviceInfo>(nameof(MsvDeviceInfo.ReasonBytes)));
+        Assert.Equal(76, Unsafe.SizeOf<MsvModelConfig>());
+        Assert.Equal(44, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.NormEps)));
+        Assert.Equal(72, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.UseGraphs)));
+        Assert.Equal(80, Unsafe.SizeOf<MsvSampling>());
+        Assert.Equal(32, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.Seed)));
+        Assert.Equal(72, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.PromptIds)));
+        Assert.Equal(24, Unsafe.SizeOf<MsvSampleTarget>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<MsvSampleTarget>(nameof(MsvSampleTarget.Sampling)));
+        Assert.Equal(32, Unsafe.SizeOf<MsvStepEntry>());
+        Assert.Equal(24, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.NSamples)));
+        Assert.Equal(72, Unsafe.SizeOf<MsvStep>());
+        Assert.Equal(64, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutLogits)));
+    }
+
+    [Fact]
+    public void MsvTensor_Values_AreTheTensorRoles()
+    {
+        Assert.Equal(
+            Enum.GetValues<TensorRole>().Select(r => ((int)r, r.ToString())),
+            Enum.GetValues<MsvTensor>().Select(t => ((int)t, t.ToString())));
+    }
+
+    [Fact]
+    public unsafe void MsvDeviceInfo_Strings_StopAtTheTerminator()
+    {
+        var info = default(MsvDeviceInfo);
+        "NVIDIA H200\0junk"u8.CopyTo(MemoryMarshal.CreateSpan(ref info.NameBytes[0], 128));
+
+        Assert.Equal("NVIDIA H200", info.Name);
+        Assert.Equal(string.Empty, info.Reason);
     }
 }

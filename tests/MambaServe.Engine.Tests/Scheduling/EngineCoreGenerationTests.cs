@@ -17,8 +17,9 @@ public sealed class EngineCoreGenerationTests
 
         harness.RunUntilIdle();
 
-        Assert.Single(harness.Runner.PrefillCalls);
-        Assert.Equal(2, harness.Runner.CopyCount);
+        var prefill = Assert.Single(harness.Runner.Entries, e => e.Length > 1);
+        Assert.Equal((10, 3, 2), (prefill.Length, prefill.Samples, prefill.Forks));
+        Assert.Equal(2, harness.Runner.ForkCount);
         Assert.Equal([seed, seed + 1, seed + 2], harness.Choosers.SeedsCreated);
         var updates = Drain(group);
         Assert.Equal(3, updates.Count(u => u.Finish == FinishReason.Length));
@@ -45,7 +46,7 @@ public sealed class EngineCoreGenerationTests
         int[] second = [.. first.Take(17), .. RandomPrompt(9)];
         harness.Submit(Request(first, maxTokens: 2));
         harness.RunUntilIdle();
-        int prefilledBefore = harness.Runner.PrefillCalls.Sum(c => c.Length);
+        int ranBefore = harness.Runner.Entries.Sum(e => e.Length);
 
         var hit = harness.Submit(Request(second, maxTokens: 7));
         harness.RunUntilIdle();
@@ -53,7 +54,8 @@ public sealed class EngineCoreGenerationTests
         Assert.Equal(1, harness.Core.PrefixCache!.Hits);
         Assert.Equal(2, harness.Core.PrefixCache.Lookups);
         Assert.Equal(1, harness.Runner.RestoreCount);
-        Assert.Equal(second.Length - 16, harness.Runner.PrefillCalls.Sum(c => c.Length) - prefilledBefore);
+        // The prompt after the restored 16 tokens, then one decode per generated token but the last.
+        Assert.Equal(second.Length - 16 + 6, harness.Runner.Entries.Sum(e => e.Length) - ranBefore);
         Assert.Equal(harness.GreedyReference(second, 7), Tokens(Drain(hit)));
     }
 
@@ -69,11 +71,12 @@ public sealed class EngineCoreGenerationTests
         var firstRun = harness.Submit(Request(prompt, maxTokens: 3));
         harness.RunUntilIdle();
 
+        int entriesBefore = harness.Runner.Entries.Count;
         var secondRun = harness.Submit(Request(prompt, maxTokens: 3));
         harness.RunUntilIdle();
 
         Assert.Equal(1, harness.Core.PrefixCache!.Hits);
-        Assert.Equal(4, harness.Runner.PrefillCalls[^1].Length);
+        Assert.Equal([4], harness.Runner.Entries.Skip(entriesBefore).Where(e => e.Length > 1).Select(e => e.Length));
         Assert.Equal(Tokens(Drain(firstRun)), Tokens(Drain(secondRun)));
     }
 
@@ -93,7 +96,7 @@ public sealed class EngineCoreGenerationTests
         var target = crowd.Submit(Request(prompt, maxTokens: 20));
         crowd.RunUntilIdle();
 
-        Assert.Contains(crowd.Runner.DecodeBatchSizes, size => size > 32);
+        Assert.Contains(crowd.Runner.StepSizes, size => size > 32);
         Assert.Equal(Tokens(Drain(aloneGroup)), Tokens(Drain(target)));
         Assert.All(others, g => Assert.Null(Error(g)));
     }
@@ -168,5 +171,44 @@ public sealed class EngineCoreGenerationTests
             Assert.Equal(expected, scored[i].Logprob!.Value, 5);
             Assert.Equal(3, scored[i].Top.Count);
         }
+    }
+
+    [Fact]
+    public void Step_PrefixCacheEvicts_DisposesEverySnapshotItDrops()
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 2, MaxBatchTokensPerStep = 64, PrefillChunkSize = 8, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 3 * 256,
+        };
+        var harness = new EngineCoreHarness(options, slots: 2);
+        for (int i = 0; i < 6; i++)
+        {
+            harness.Submit(Request(RandomPrompt(13), maxTokens: 2));
+        }
+
+        harness.RunUntilIdle();
+
+        Assert.Equal(6 * 3, harness.Runner.SnapshotCount);
+        Assert.Equal(3, harness.Core.PrefixCache!.Count);
+        Assert.Equal(3, harness.Runner.LiveSnapshots);
+        harness.Core.ReleasePrefixCache();
+        Assert.Equal(0, harness.Runner.LiveSnapshots);
+    }
+
+    [Fact]
+    public void Step_PromptLongerThanTwoCacheIntervals_SnapshotsAtEveryBoundary()
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 2, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 1 << 20,
+        };
+        var harness = new EngineCoreHarness(options, slots: 2);
+        int[] prompt = RandomPrompt(14);
+
+        harness.Submit(Request(prompt, maxTokens: 1));
+        harness.RunUntilIdle();
+
+        Assert.All(new[] { 4, 8, 12 }, length => Assert.True(harness.Core.PrefixCache!.Contains(prompt, length), $"no state at {length}"));
+        Assert.All(harness.Runner.Entries, e => Assert.InRange(e.Length, 1, 4));
     }
 }

@@ -14,7 +14,7 @@ internal sealed class EngineCoreHarness
     public EngineCoreHarness(SchedulerOptions? options = null, int slots = 8, int width = 50, int? eosTokenId = null)
     {
         Options = options ?? new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 0 };
-        Runner = new FakeModelRunner(slots, width, eosTokenId);
+        Runner = new FakeModelRunner(slots, width, eosTokenId, choosers: Choosers);
         Gate = new AdmissionGate(Options.MaxWaitingRequests, Options.MaxWaitingPromptTokens);
         Core = new EngineCore(Runner, Options, Choosers, new FakeTextStreamFactory(), Time, Gate);
     }

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Scheduling;
 using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
@@ -43,11 +44,11 @@ public sealed class EngineCoreTests
         int steps = 0;
         while (prefilling.Phase != GroupPhase.Decoding && prefilling.Phase != GroupPhase.Done)
         {
-            int prefillsBefore = harness.Runner.PrefillCalls.Count;
+            int entriesBefore = harness.Runner.Entries.Count;
             harness.Core.Step();
             steps++;
             Assert.Single(Drain(running));
-            Assert.All(harness.Runner.PrefillCalls.Skip(prefillsBefore), call => Assert.InRange(call.Length, 1, 8));
+            Assert.All(harness.Runner.Entries.Skip(entriesBefore), entry => Assert.InRange(entry.Length, 1, 8));
         }
 
         Assert.True(steps >= 150 / 8, $"prefill took {steps} steps");
@@ -148,7 +149,8 @@ public sealed class EngineCoreTests
         harness.RunUntilIdle();
 
         Assert.IsType<GenerationFailedException>(Error(groups[1]));
-        Assert.IsType<InvalidOperationException>(Error(groups[1])!.InnerException);
+        var rejected = Assert.IsType<StepEntryException>(Error(groups[1])!.InnerException);
+        Assert.IsType<InvalidOperationException>(rejected.InnerException);
         Assert.Equal(harness.GreedyReference(prompts[0], 12), Tokens(Drain(groups[0])));
         Assert.Equal(harness.GreedyReference(prompts[2], 12), Tokens(Drain(groups[2])));
         Assert.Equal(0, harness.Core.Pool.InUse);
@@ -185,5 +187,41 @@ public sealed class EngineCoreTests
         Assert.IsType<GenerationFailedException>(Error(failing));
         Assert.Equal(harness.GreedyReference(prompt, 5), Tokens(Drain(healthy)));
         Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    [Fact]
+    public void Step_RunnerFailsMidStep_FailsEveryRequestInTheStepAndKeepsServing()
+    {
+        var harness = new EngineCoreHarness(slots: 4);
+        var groups = Enumerable.Range(0, 3).Select(_ => harness.Submit(Request(RandomPrompt(6), maxTokens: 50))).ToArray();
+        harness.Core.Step();
+        harness.Runner.CrashWhen = batch => batch.Entries.Count == 3;
+
+        harness.Core.Step();
+
+        Assert.All(groups, g => Assert.IsType<InvalidOperationException>(Assert.IsType<GenerationFailedException>(Error(g)).InnerException));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+        harness.Runner.CrashWhen = null;
+        int[] prompt = RandomPrompt(9);
+        var after = harness.Submit(Request(prompt, maxTokens: 5));
+        harness.RunUntilIdle();
+        Assert.Equal(harness.GreedyReference(prompt, 5), Tokens(Drain(after)));
+    }
+
+    [Fact]
+    public void Step_DecodesAndNewPrompt_RunAsOneBatch()
+    {
+        var harness = new EngineCoreHarness(slots: 3);
+        harness.Submit(Request(RandomPrompt(5), maxTokens: 10, n: 2, temperature: 1));
+        harness.Core.Step();
+        int stepsBefore = harness.Runner.StepSizes.Count, entriesBefore = harness.Runner.Entries.Count;
+
+        harness.Submit(Request(RandomPrompt(7), maxTokens: 10));
+        harness.Core.Step();
+
+        Assert.Equal(stepsBefore + 1, harness.Runner.StepSizes.Count);
+        var step = harness.Runner.Entries.Skip(entriesBefore).ToList();
+        Assert.Equal([(1, 1), (1, 1), (7, 1)], step.Select(e => (e.Length, e.Samples)));
+        Assert.NotEqual(step[0].Slot, step[1].Slot);
     }
 }

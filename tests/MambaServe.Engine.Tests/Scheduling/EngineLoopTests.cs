@@ -15,9 +15,10 @@ public sealed class EngineLoopTests
     private static (EngineLoop Loop, FakeModelRunner Runner, FakeTimeProvider Time) Build(SchedulerOptions? options = null, int slots = 4)
     {
         options ??= new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0 };
-        var runner = new FakeModelRunner(slots);
+        var choosers = new FakeTokenChooserFactory();
+        var runner = new FakeModelRunner(slots, choosers: choosers);
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(Random.Shared.Next(1, 10_000)));
-        return (new EngineLoop(runner, options, new FakeTokenChooserFactory(), new FakeTextStreamFactory(), time), runner, time);
+        return (new EngineLoop(runner, options, choosers, new FakeTextStreamFactory(), time), runner, time);
     }
 
     private static async Task<List<GenerationUpdate>> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
@@ -31,12 +32,12 @@ public sealed class EngineLoopTests
         return list;
     }
 
-    /// <summary>Makes every prefill signal <c>Entered</c> and block until <c>Release</c> is set.</summary>
-    private static (ManualResetEventSlim Entered, ManualResetEventSlim Release) HoldPrefills(FakeModelRunner runner)
+    /// <summary>Makes every step signal <c>Entered</c> and block until <c>Release</c> is set.</summary>
+    private static (ManualResetEventSlim Entered, ManualResetEventSlim Release) HoldSteps(FakeModelRunner runner)
     {
         var entered = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
-        runner.OnPrefill = () =>
+        runner.OnStep = () =>
         {
             entered.Set();
             release.Wait(Ct);
@@ -72,7 +73,7 @@ public sealed class EngineLoopTests
     {
         var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingRequests = 1, PrefixCacheMaxBytes = 0 };
         var (loop, runner, _) = Build(options, slots: 1);
-        var (entered, release) = HoldPrefills(runner);
+        var (entered, release) = HoldSteps(runner);
         using var _ = entered;
         using var __ = release;
         loop.Start();
@@ -93,7 +94,7 @@ public sealed class EngineLoopTests
     {
         var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 8, PrefillChunkSize = 8, MaxWaitingPromptTokens = 10, PrefixCacheMaxBytes = 0 };
         var (loop, runner, _) = Build(options, slots: 1);
-        var (entered, release) = HoldPrefills(runner);
+        var (entered, release) = HoldSteps(runner);
         using var _ = entered;
         using var __ = release;
         loop.Start();

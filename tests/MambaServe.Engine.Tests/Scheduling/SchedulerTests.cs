@@ -8,8 +8,8 @@ public sealed class SchedulerTests
 {
     private long _arrivals;
 
-    private SequenceGroup Group(int promptLength, int n = 1, int priority = 0) =>
-        new(Request(RandomPrompt(promptLength), n: n, priority: priority, temperature: n > 1 ? 1 : 0), ++_arrivals, null, 1);
+    private SequenceGroup Group(int promptLength, int n = 1, int priority = 0, int? promptLogprobs = null) =>
+        new(Request(RandomPrompt(promptLength), n: n, priority: priority, temperature: n > 1 ? 1 : 0, promptLogprobs: promptLogprobs), ++_arrivals, null, 1);
 
     /// <summary>Plays the executor's part: prefill chunks advance, a finished prompt starts decoding.</summary>
     private static void Execute(StepPlan plan)
@@ -64,6 +64,39 @@ public sealed class SchedulerTests
         }
 
         Assert.Equal([8, 16, 24, 30], ends);
+    }
+
+    [Fact]
+    public void Schedule_PrefixCacheOn_NoChunkCrossesABoundary()
+    {
+        var options = new SchedulerOptions { MaxRunningSequences = 1, MaxBatchTokensPerStep = 64, PrefillChunkSize = 20, PrefixCacheInterval = 8 };
+        var scheduler = new Scheduler(options, new StatePool(1, _ => { }), new PrefixStateCache(8, 1 << 20));
+        var group = Group(30);
+        scheduler.Enqueue(group);
+
+        var ends = new List<int>();
+        while (group.Phase != GroupPhase.Decoding)
+        {
+            var plan = scheduler.Schedule();
+            ends.AddRange(plan.Prefills.Select(c => c.Start + c.Length));
+            Execute(plan);
+        }
+
+        Assert.Equal([8, 16, 24, 30], ends);
+    }
+
+    [Fact]
+    public void Schedule_ScoringRequests_ShareTheStepsScoredRows()
+    {
+        var options = new SchedulerOptions { MaxRunningSequences = 3, MaxBatchTokensPerStep = 4096, PrefillChunkSize = 1000 };
+        var scheduler = new Scheduler(options, new StatePool(3, _ => { }), null);
+        var scoring = Enumerable.Range(0, 3).Select(_ => Group(200, promptLogprobs: 1)).ToList();
+        scoring.ForEach(scheduler.Enqueue);
+
+        var plan = scheduler.Schedule();
+
+        Assert.Equal([200, Scheduler.ScoredRowsPerStep - 200], plan.Prefills.Select(c => c.Length));
+        Assert.Equal(GroupPhase.Waiting, scoring[2].Phase);
     }
 
     [Fact]

@@ -7,8 +7,16 @@ public sealed class PrefixStateCacheTests
 {
     private static int[] RandomTokens(int length) => Enumerable.Range(0, length).Select(_ => Random.Shared.Next(50_000)).ToArray();
 
-    private static StateSnapshot RandomSnapshot(int floats = 10) =>
-        new(Enumerable.Range(0, 2).Select(_ => Random.Shared.NextSingle()).ToArray(), new float[floats - 2]);
+    private static TestSnapshot RandomSnapshot(int floats = 10) => new(floats * sizeof(float));
+
+    private sealed class TestSnapshot(long sizeInBytes) : IStateSnapshot
+    {
+        public long SizeInBytes => sizeInBytes;
+
+        public int DisposeCount { get; private set; }
+
+        public void Dispose() => DisposeCount++;
+    }
 
     [Fact]
     public void FindDeepest_SeveralPrefixesStored_ReturnsDeepestWithinMaxLength()
@@ -47,8 +55,10 @@ public sealed class PrefixStateCacheTests
         var snapshotBytes = RandomSnapshot().SizeInBytes;
         var cache = new PrefixStateCache(interval: 4, maxBytes: snapshotBytes * 2);
         int[] a = RandomTokens(4), b = RandomTokens(4), c = RandomTokens(4);
-        cache.Add(a, 4, RandomSnapshot());
-        cache.Add(b, 4, RandomSnapshot());
+        var atA = RandomSnapshot();
+        var atB = RandomSnapshot();
+        cache.Add(a, 4, atA);
+        cache.Add(b, 4, atB);
         Assert.NotNull(cache.FindDeepest(a, 4)); // a is now more recent than b
 
         cache.Add(c, 4, RandomSnapshot());
@@ -56,6 +66,8 @@ public sealed class PrefixStateCacheTests
         Assert.True(cache.Contains(a, 4));
         Assert.False(cache.Contains(b, 4));
         Assert.True(cache.Contains(c, 4));
+        Assert.Equal(1, atB.DisposeCount);
+        Assert.Equal(0, atA.DisposeCount);
         Assert.Equal(snapshotBytes * 2, cache.SizeInBytes);
         Assert.Equal(2, cache.Count);
     }
@@ -70,6 +82,38 @@ public sealed class PrefixStateCacheTests
 
         Assert.Equal(0, cache.Count);
         Assert.Equal(0, cache.SizeInBytes);
+        Assert.Equal(1, big.DisposeCount);
+    }
+
+    [Fact]
+    public void Add_PrefixAlreadyStored_KeepsFirstAndDisposesSecond()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        int[] tokens = RandomTokens(8);
+        var first = RandomSnapshot();
+        var second = RandomSnapshot();
+
+        cache.Add(tokens, 8, first);
+        cache.Add(tokens, 8, second);
+
+        Assert.Same(first, cache.FindDeepest(tokens, 8)!.Snapshot);
+        Assert.Equal((0, 1), (first.DisposeCount, second.DisposeCount));
+    }
+
+    [Fact]
+    public void Clear_SnapshotsStored_DisposesEachOnceAndEmpties()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        var snapshots = Enumerable.Range(0, 5).Select(_ => RandomSnapshot()).ToList();
+        foreach (var snapshot in snapshots)
+        {
+            cache.Add(RandomTokens(4), 4, snapshot);
+        }
+
+        cache.Clear();
+
+        Assert.All(snapshots, s => Assert.Equal(1, s.DisposeCount));
+        Assert.Equal((0, 0L), (cache.Count, cache.SizeInBytes));
     }
 
     [Fact]

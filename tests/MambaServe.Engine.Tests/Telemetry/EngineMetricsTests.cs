@@ -33,7 +33,8 @@ public sealed class EngineMetricsTests
 
         int slots = Random.Shared.Next(2, 9);
         var options = new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheInterval = 4 };
-        var loop = new EngineLoop(new FakeModelRunner(slots), options, new FakeTokenChooserFactory(), new FakeTextStreamFactory(), metrics: metrics);
+        var choosers = new FakeTokenChooserFactory();
+        var loop = new EngineLoop(new FakeModelRunner(slots, choosers: choosers), options, choosers, new FakeTextStreamFactory(), metrics: metrics);
         loop.Start();
         int promptLength = Random.Shared.Next(8, 30);
         int[] prompt = RandomPrompt(promptLength);

@@ -1,6 +1,6 @@
 namespace MambaServe.Engine.Loading.Weights;
 
-/// <summary>Named tensors of one checkpoint, whatever the file format; values come back upcast to fp32.</summary>
+/// <summary>Named tensors of one checkpoint, whatever the file format.</summary>
 internal interface ITensorSource : IDisposable
 {
     IReadOnlyCollection<string> Names { get; }
@@ -10,5 +10,11 @@ internal interface ITensorSource : IDisposable
 
     IReadOnlyList<long> ShapeOf(string name);
 
-    float[] ReadFloat32(string name);
+    TensorDType DTypeOf(string name);
+
+    /// <summary>
+    /// The tensor's values as stored (<see cref="DTypeOf"/>, little-endian), contiguous and row-major. Valid until the
+    /// next call or until the source is disposed.
+    /// </summary>
+    ReadOnlySpan<byte> ReadBytes(string name);
 }

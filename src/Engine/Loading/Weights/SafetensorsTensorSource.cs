@@ -75,7 +75,13 @@ internal sealed class SafetensorsTensorSource : ITensorSource
 
     public IReadOnlyList<long> ShapeOf(string name) => _owner[name].Tensors[name].Shape;
 
-    public float[] ReadFloat32(string name) => _owner[name].ReadFloat32(name);
+    public TensorDType DTypeOf(string name) => _owner[name].Tensors[name].DType;
+
+    public ReadOnlySpan<byte> ReadBytes(string name)
+    {
+        var file = _owner[name];
+        return file.GetBytes(file.Tensors[name]);
+    }
 
     public void Dispose()
     {

@@ -96,7 +96,7 @@ internal sealed class WeightAssembler
             throw ShapeError(name, shape, $"[{_config.VocabSize} (or unpadded {_config.UnpaddedVocabSize}), {_config.DModel}]");
         }
 
-        var values = _source.ReadFloat32(name);
+        var values = ReadFloat32(name);
         if (rows == _config.VocabSize)
         {
             return values;
@@ -116,7 +116,18 @@ internal sealed class WeightAssembler
             throw ShapeError(name, shape, $"[{string.Join(", ", expected)}]");
         }
 
-        return _source.ReadFloat32(name);
+        return ReadFloat32(name);
+    }
+
+    private float[] ReadFloat32(string name)
+    {
+        var dtype = _source.DTypeOf(name);
+        if (dtype == TensorDType.Int64)
+        {
+            throw new CheckpointException($"Tensor '{name}' in '{_source.FileOf(name)}' holds int64 values where floats are expected.");
+        }
+
+        return Float32Converter.ToFloat32(_source.ReadBytes(name), dtype);
     }
 
     private void Require(string name)

@@ -1,37 +1,40 @@
 using System.CommandLine;
-using MambaServe.Engine.Backends.Cpu;
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.State;
 using Spectre.Console;
 
 namespace MambaServe.Server.Cli.Bench;
 
 /// <summary>
-/// `bench`: CPU prefill and decode tokens/s at batch 1 and 16 for the demo model and for random weights of
-/// mamba-130m's shape, beside the machine's measured memory read bandwidth. A tool that prints numbers, never a test.
+/// `bench`: prefill and decode tokens/s at batch 1 and 16 for the demo model and for random weights of mamba-130m's
+/// shape, on the backend <c>--device</c> selects, beside the machine's measured memory read bandwidth. A tool that
+/// prints numbers, never a test.
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create(Option<string?> modelOption)
+    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
     {
         var batches = new Option<int[]>("--batch") { Description = "Batch sizes.", DefaultValueFactory = _ => [1, 16], AllowMultipleArgumentsPerToken = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence.", DefaultValueFactory = _ => 256 };
         var decodeSteps = new Option<int>("--decode-steps") { Description = "Decode steps timed.", DefaultValueFactory = _ => 32 };
         var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
-        var command = new Command("bench", "Measure CPU prefill/decode throughput and memory bandwidth.")
+        var command = new Command("bench", "Measure prefill/decode throughput and memory bandwidth.")
         {
             batches, promptTokens, decodeSteps, skipRandom,
         };
-        command.Subcommands.Add(ServingBenchCommand.Create(modelOption));
+        command.Subcommands.Add(ServingBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(SchedulerBenchCommand.Create());
         command.SetAction(async (parse, ct) =>
         {
             try
             {
+                var backend = RunnerBackends.Resolve(parse.GetValue(deviceOption) ?? DeviceKind.Auto);
                 var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                Run(model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
+                Run(backend, model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
                 return 0;
             }
-            catch (CheckpointException e)
+            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
             {
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 1;
@@ -40,7 +43,7 @@ public static class BenchCommand
         return command;
     }
 
-    private static void Run(string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
+    private static void Run(IRunnerBackend backend, string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
     {
         // Redirected output has no terminal width; keep the table on one line per row.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
@@ -49,12 +52,12 @@ public static class BenchCommand
         var before = MemoryBandwidth.MeasureReadGBps();
 
         var rows = new List<(string Model, long WeightBytes, RunnerBenchResult Result)>();
-        var demo = CheckpointLoader.Load(modelDir);
-        rows.AddRange(Measure(Path.GetFileName(modelDir.TrimEnd('/')), demo.Config, demo.Weights, batches, promptTokens, decodeSteps));
+        rows.AddRange(Measure(backend, Path.GetFileName(modelDir.TrimEnd('/')), CheckpointWeightSource.Open(modelDir), batches, promptTokens, decodeSteps));
         if (!skipRandom)
         {
             var shape = RandomCheckpoint.Mamba130mShape;
-            rows.AddRange(Measure("random mamba-130m shape", shape, RandomCheckpoint.Create(shape, seed: 7), batches, promptTokens, decodeSteps));
+            var random = new InMemoryWeightSource(shape, RandomCheckpoint.Create(shape, seed: 7));
+            rows.AddRange(Measure(backend, "random mamba-130m shape", random, batches, promptTokens, decodeSteps));
         }
         var after = MemoryBandwidth.MeasureReadGBps();
         var bandwidth = Math.Max(before, after);
@@ -71,20 +74,13 @@ public static class BenchCommand
         AnsiConsole.MarkupLine("ratio = decode ms/step at batch 1 / time to read the fp32 weights once at the measured bandwidth (target <= 2).");
     }
 
-    private static IEnumerable<(string, long, RunnerBenchResult)> Measure(string name, MambaConfig config, MambaWeights weights, int[] batches, int promptTokens, int decodeSteps)
+    private static IEnumerable<(string, long, RunnerBenchResult)> Measure(IRunnerBackend backend, string name, IWeightSource weights,
+        int[] batches, int promptTokens, int decodeSteps)
     {
-        var weightBytes = WeightBytes(weights);
-        using var runner = new CpuModelRunner(config, weights, slotCount: batches.Max());
+        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = batches.Max() }, weights.Config.UnpaddedVocabSize);
+        using var runner = backend.CreateRunner(options);
+        AnsiConsole.MarkupLine($"{Markup.Escape(name)} on {Markup.Escape(runner.Device.ToString())}");
+        var weightBytes = weights.Config.ParameterCount * sizeof(float);
         return batches.Select(batch => (name, weightBytes, RunnerBenchmark.Run(runner, batch, promptTokens, decodeSteps))).ToList();
-    }
-
-    /// <summary>Bytes of distinct fp32 weight arrays (a tied head is read once per step with the embedding row).</summary>
-    private static long WeightBytes(MambaWeights w)
-    {
-        var arrays = new HashSet<float[]>(ReferenceEqualityComparer.Instance) { w.Embedding, w.NormF, w.LmHead };
-        foreach (var l in w.Layers)
-            foreach (var a in new[] { l.Norm, l.InProj, l.InProjBias, l.ConvWeight, l.ConvBias, l.XProj, l.DtProj, l.DtProjBias, l.ALog, l.D, l.OutProj, l.OutProjBias })
-                if (a is not null) arrays.Add(a);
-        return arrays.Sum(a => (long)a.Length) * sizeof(float);
     }
 }

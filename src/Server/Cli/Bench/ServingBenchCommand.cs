@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Scheduling;
@@ -13,7 +14,7 @@ namespace MambaServe.Server.Cli.Bench;
 /// </summary>
 public static class ServingBenchCommand
 {
-    public static Command Create(Option<string?> modelOption)
+    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
     {
         var levels = new Option<int[]>("--concurrency") { DefaultValueFactory = _ => [1, 4, 16, 64], AllowMultipleArgumentsPerToken = true };
         var promptTokens = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
@@ -28,10 +29,11 @@ public static class ServingBenchCommand
             try
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                await RunAsync(modelDir, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), ct);
+                var device = parse.GetValue(deviceOption) ?? DeviceKind.Auto;
+                await RunAsync(modelDir, device, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), ct);
                 return 0;
             }
-            catch (CheckpointException e)
+            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
             {
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 1;
@@ -40,12 +42,13 @@ public static class ServingBenchCommand
         return command;
     }
 
-    private static async Task RunAsync(string modelDir, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, CancellationToken ct)
+    private static async Task RunAsync(string modelDir, DeviceKind device, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, CancellationToken ct)
     {
         var maxConcurrency = levels.Max();
         var options = new EngineOptions(
             new SchedulerOptions { MaxRunningSequences = maxConcurrency, MaxBatchTokensPerStep = Math.Max(2048, maxConcurrency + 512), PrefixCacheMaxBytes = 0 },
-            new StatePoolOptions { SlotCount = maxConcurrency });
+            new StatePoolOptions { SlotCount = maxConcurrency },
+            Device: device);
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options);
         await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 1, 2, promptTokens, 8, ct); // warm-up
 

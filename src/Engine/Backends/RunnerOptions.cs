@@ -1,0 +1,14 @@
+using MambaServe.Engine.Loading;
+using MambaServe.Engine.State;
+
+namespace MambaServe.Engine.Backends;
+
+/// <summary>What a backend needs to build a runner.</summary>
+/// <param name="Weights">The model: its config and weights, read in whichever form the backend wants.</param>
+/// <param name="StatePool">Slot count (or memory budget) and SSM state dtype.</param>
+/// <param name="SampleableVocab">Ids at or above it are never sampled (vocab padding, ids the tokenizer lacks).</param>
+/// <param name="Threads">CPU threads (null: the backend's default).</param>
+public sealed record RunnerOptions(IWeightSource Weights, StatePoolOptions StatePool, int SampleableVocab, int? Threads = null)
+{
+    public MambaConfig Config => Weights.Config;
+}

@@ -1,0 +1,45 @@
+using MambaServe.Engine.Sampling;
+
+namespace MambaServe.Engine.Backends;
+
+/// <summary>
+/// One token to sample from its entry's last position. A target on another slot than its entry's is a fork: the
+/// runner first copies the entry's state (after the entry's tokens) into that slot. The runner writes the result:
+/// <see cref="Chosen"/>, or <see cref="Error"/> when this sample's sampler failed (only its request fails).
+/// Pooled by <see cref="StepBatch"/>: valid until the batch is cleared.
+/// </summary>
+public sealed class SampleTarget
+{
+    internal SampleTarget()
+    {
+    }
+
+    public int Slot { get; private set; }
+
+    public SequenceSampling Sampling { get; private set; } = null!;
+
+    public ChosenToken? Chosen { get; private set; }
+
+    public Exception? Error { get; private set; }
+
+    public void SetChosen(ChosenToken chosen)
+    {
+        Chosen = chosen;
+        Error = null;
+    }
+
+    public void SetError(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Error = error;
+        Chosen = null;
+    }
+
+    internal void Reset(int slot, SequenceSampling sampling)
+    {
+        Slot = slot;
+        Sampling = sampling;
+        Chosen = null;
+        Error = null;
+    }
+}

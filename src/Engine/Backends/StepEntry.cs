@@ -1,0 +1,64 @@
+namespace MambaServe.Engine.Backends;
+
+/// <summary>
+/// One sequence's work in a step: <see cref="Tokens"/> run from <see cref="Slot"/>'s current state (a prefill chunk of
+/// any length, or one decode token), then each of <see cref="Samples"/> sampled from the last position. An entry
+/// without samples is a chunk in the middle of a prompt. Pooled by <see cref="StepBatch"/>: valid until the batch is
+/// cleared.
+/// </summary>
+public sealed class StepEntry
+{
+    private readonly List<SampleTarget> _samples = [];
+    private readonly StepBatch _batch;
+
+    internal StepEntry(StepBatch batch)
+    {
+        _batch = batch;
+    }
+
+    public int Slot { get; private set; }
+
+    public ReadOnlyMemory<int> Tokens { get; private set; }
+
+    /// <summary>Every position's logits leave the runner in <see cref="Logits"/> (prompt scoring only).</summary>
+    public bool AllLogits { get; private set; }
+
+    public IReadOnlyList<SampleTarget> Samples => _samples;
+
+    /// <summary>
+    /// Written by the runner when <see cref="AllLogits"/> is set: <c>[Tokens.Length, LogitsWidth]</c> fp32, row t the
+    /// logits after token t. Owned by the runner; valid until its next <see cref="IModelRunner.Step"/>.
+    /// </summary>
+    public ReadOnlyMemory<float> Logits { get; private set; }
+
+    /// <summary>Adds a token to sample after this entry, on <paramref name="slot"/> (another slot than the entry's: a fork).</summary>
+    public SampleTarget AddSample(int slot, SequenceSampling sampling)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        var target = _batch.RentTarget();
+        target.Reset(slot, sampling);
+        _samples.Add(target);
+        return target;
+    }
+
+    public void SetLogits(ReadOnlyMemory<float> logits) => Logits = logits;
+
+    internal void Reset(int slot, ReadOnlyMemory<int> tokens, bool allLogits)
+    {
+        Slot = slot;
+        Tokens = tokens;
+        AllLogits = allLogits;
+        Logits = default;
+    }
+
+    /// <summary>Hands the targets back to the batch's pool.</summary>
+    internal void ReleaseSamples()
+    {
+        foreach (var target in _samples)
+        {
+            _batch.ReturnTarget(target);
+        }
+
+        _samples.Clear();
+    }
+}

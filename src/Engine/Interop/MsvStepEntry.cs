@@ -1,0 +1,17 @@
+using System.Runtime.InteropServices;
+
+namespace MambaServe.Engine.Interop;
+
+/// <summary>Mirror of <c>msv_step_entry</c> (mambaserve.h): one sequence's tokens in a step.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct MsvStepEntry
+{
+    public int Slot;
+    public int NTokens;
+    /// <summary>const int32_t*.</summary>
+    public nint Tokens;
+    /// <summary>Nonzero: every position's logits go to the step's out_logits (entry order, rows concatenated).</summary>
+    public int AllLogits;
+    /// <summary>This entry's targets are samples [FirstSample, FirstSample + NSamples) of the step.</summary>
+    public int FirstSample, NSamples;
+}

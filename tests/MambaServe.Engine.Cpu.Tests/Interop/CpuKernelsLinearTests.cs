@@ -1,0 +1,52 @@
+using MambaServe.Engine.Cpu.Interop;
+using MambaServe.Engine.Interop;
+using TorchSharp;
+
+namespace MambaServe.Engine.Cpu.Tests.Interop;
+
+public sealed class CpuKernelsLinearTests
+{
+    [Theory]
+    [InlineData(1, 768, 3072, true, 91)]   // mamba-130m in_proj at batch 1
+    [InlineData(3, 48, 1536, false, 92)]   // dt_proj
+    [InlineData(16, 1536, 80, false, 93)]  // x_proj at the largest native batch
+    [InlineData(5, 37, 11, true, 94)]      // sizes that are no multiple of the vector or block width
+    public void Linear_RandomInputs_MatchesTorchLinear(int rows, int inFeatures, int outFeatures, bool withBias, int seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        var rng = new Random(seed);
+        // Strided rows: x and out are views into wider buffers, so unwritten padding must stay NaN.
+        int xStride = inFeatures + 3, outStride = outFeatures + 2;
+        var x = KernelData.Uniform(rng, rows * xStride, -2f, 2f);
+        var weight = KernelData.Uniform(rng, outFeatures * inFeatures, -0.5f, 0.5f);
+        var bias = KernelData.Uniform(rng, outFeatures, -1f, 1f);
+        var output = KernelData.Poisoned(rows * outStride);
+
+        CpuKernels.Linear(new MsvLinearParams
+        {
+            Rows = rows, InFeatures = inFeatures, OutFeatures = outFeatures, X = x.Ptr, XRowStride = xStride,
+            Weight = weight.Ptr, Bias = withBias ? bias.Ptr : 0, Out = output.Ptr, OutRowStride = outStride,
+        });
+
+        var expected = torch.nn.functional.linear(
+            KernelData.T(x.Data, rows, xStride).narrow(1, 0, inFeatures).to(torch.float64),
+            KernelData.T(weight.Data, outFeatures, inFeatures).to(torch.float64),
+            withBias ? KernelData.T(bias.Data, outFeatures).to(torch.float64) : null);
+        var actual = KernelData.T(output.Data, rows, outStride);
+        KernelData.AssertClose(expected, actual.narrow(1, 0, outFeatures), 1e-4, 1e-4, "out");
+        Assert.True(actual.narrow(1, outFeatures, 2).isnan().all().item<bool>(), "the kernel wrote outside the out view");
+    }
+
+    [Fact]
+    public void Linear_NullWeight_ThrowsNamingTheField()
+    {
+        var x = new Pinned<float>(4);
+        var output = new Pinned<float>(4);
+        var e = Assert.Throws<NativeKernelException>(() => CpuKernels.Linear(new MsvLinearParams
+        {
+            Rows = 1, InFeatures = 4, OutFeatures = 4, X = x.Ptr, XRowStride = 4, Out = output.Ptr, OutRowStride = 4,
+        }));
+        Assert.Equal(MsvStatus.InvalidArgument, e.Status);
+        Assert.Contains("weight", e.Message);
+    }
+}
