@@ -120,7 +120,7 @@ internal sealed partial class StateFileStore
             return null;
         }
 
-        if (!header.Fingerprint.AsSpan().SequenceEqual(_fingerprint))
+        if (withState && header.HasState && !header.Fingerprint.AsSpan().SequenceEqual(_fingerprint))
         {
             throw new StateModelMismatchException(id);
         }

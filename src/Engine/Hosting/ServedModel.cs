@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
@@ -17,8 +18,9 @@ public sealed class ServedModel : IAsyncDisposable
     private readonly IModelRunner _runner;
     private readonly EngineLoop _loop;
 
-    private ServedModel(string name, string directory, MambaConfig config, MambaTokenizer? tokenizer, IModelRunner runner, EngineLoop loop)
+    private ServedModel(string name, string directory, MambaConfig config, MambaTokenizer? tokenizer, IModelRunner runner, EngineLoop loop, byte[] fingerprint)
     {
+        Fingerprint = fingerprint;
         Name = name;
         Directory = directory;
         Config = config;
@@ -32,6 +34,12 @@ public sealed class ServedModel : IAsyncDisposable
     public MambaConfig Config { get; }
     public MambaTokenizer? Tokenizer { get; }
     public IGenerationEngine Engine => _loop;
+
+    /// <summary>Runs runner work on the engine loop thread (the state store disposes snapshots through it).</summary>
+    public IRunnerOperations RunnerOperations => _loop;
+
+    /// <summary>Which model and state layout saved states belong to (<see cref="ModelFingerprint"/>).</summary>
+    public byte[] Fingerprint { get; }
     public EngineStats Stats => _loop.Stats;
 
     /// <summary>What the runner computes on ("cpu (16 threads, ...)").</summary>
@@ -51,6 +59,7 @@ public sealed class ServedModel : IAsyncDisposable
         var backend = RunnerBackends.Resolve(options.Device);
         var weights = CheckpointWeightSource.Open(modelDirectory);
         var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
+        var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, $"ssm {options.StatePool.SsmStateDType}");
         var config = weights.Config;
         var sampleable = SampleableVocabOf(config, tokenizer);
         var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads));
@@ -59,7 +68,7 @@ public sealed class ServedModel : IAsyncDisposable
             var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),
                 new DetokenizingTextStreamFactory(tokenizer), metrics: metrics);
             loop.Start();
-            return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop);
+            return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop, fingerprint);
         }
         catch
         {

@@ -25,7 +25,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
             throw ApiException.BadRequest("max_tokens must be at least 1.", "max_tokens");
         }
 
-        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         var sampling = Sampling(request, maxTokens);
         string id = $"grpc-{Guid.NewGuid():N}";
         await using var run = await GenerationRun.StartAsync(

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
@@ -9,7 +10,8 @@ namespace MambaServe.Server.Hosting;
 
 /// <summary>Resolves <see cref="ModelOptions.Path"/> (folder, hub id or the embedded default) and loads it with its engine.</summary>
 public sealed class ServedModelLoader(
-    IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, EngineMetrics metrics) : IModelLoader
+    IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, IOptions<StateStoreOptions> stateStore,
+    EngineMetrics metrics, ILoggerFactory loggers) : IModelLoader
 {
     public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
     {
@@ -20,7 +22,7 @@ public sealed class ServedModelLoader(
         var served = await Task.Run(() => ServedModel.Load(directory, name, options, metrics), cancellationToken);
         try
         {
-            return new ServedModelAdapter(served);
+            return new ServedModelAdapter(served, stateStore.Value, loggers.CreateLogger("MambaServe.StateStore"));
         }
         catch
         {

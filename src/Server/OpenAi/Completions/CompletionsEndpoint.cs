@@ -42,7 +42,7 @@ public static class CompletionsEndpoint
 
         foreach (var prompt in prompts)
         {
-            PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+            PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         }
 
         bool echo = request.Echo == true;

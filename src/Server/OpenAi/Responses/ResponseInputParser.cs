@@ -119,7 +119,7 @@ public static class ResponseInputParser
         try
         {
             var text = value.GetString()!;
-            return IsValidUtf16(text)
+            return Utf16Text.IsValid(text)
                 ? text
                 : throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
         }
@@ -127,22 +127,5 @@ public static class ResponseInputParser
         {
             throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
         }
-    }
-
-    private static bool IsValidUtf16(string text)
-    {
-        for (int i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
 namespace MambaServe.Engine.Tests.Interop.ModelApi;

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Interop;
+using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
 namespace MambaServe.Engine.Tests.Interop.ModelApi;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MambaServe.Engine.Cpu.Interop;
 using MambaServe.Engine.Interop;
 
 namespace MambaServe.Engine.Tests.Interop.ModelApi;
