@@ -55,7 +55,7 @@ public static class CompletionsEndpoint
         for (int c = 0; c < choices.Length; c++)
         {
             choices[c] = new CompletionChoiceState(prompts[c / n], echo, scoreOnly, names);
-            builders[c] = names is null ? null : new CompletionLogprobsBuilder(names);
+            builders[c] = names is null ? null : new CompletionLogprobsBuilder(names) { Streaming = request.Stream == true };
         }
 
         return new CompletionPlan(prompts, n, sampling, choices, builders);
