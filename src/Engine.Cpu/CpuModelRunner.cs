@@ -113,12 +113,12 @@ public sealed class CpuModelRunner : IModelRunner
     public byte[] ExportSnapshot(IStateSnapshot snapshot)
     {
         var own = Own(snapshot);
-        return StateSnapshotFormat.Write(Config, own.Conv, own.Ssm);
+        return StateSnapshotFormat.Write(Config, _state.SsmDType, own.Conv, own.Ssm);
     }
 
     public IStateSnapshot ImportSnapshot(ReadOnlySpan<byte> bytes)
     {
-        var (conv, ssm) = StateSnapshotFormat.Read(Config, bytes);
+        var (conv, ssm) = StateSnapshotFormat.Read(Config, _state.SsmDType, bytes);
         return new CpuStateSnapshot(conv, ssm);
     }
 

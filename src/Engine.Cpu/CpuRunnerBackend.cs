@@ -1,6 +1,7 @@
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Cpu;
 using MambaServe.Engine.Cpu.Interop;
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Sampling;
 
 [assembly: RunnerBackend(typeof(CpuRunnerBackend))]
@@ -28,6 +29,13 @@ public sealed class CpuRunnerBackend : IRunnerBackend
     public IModelRunner CreateRunner(RunnerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.DType is not (ModelDType.Auto or ModelDType.Float32))
+        {
+            // Before the weights are read: an impossible setting fails in milliseconds, not after the load.
+            throw new NotSupportedException(
+                $"dtype {options.DType.ToString().ToLowerInvariant()} is not supported by the CPU runner, which computes in float32: use auto or float32.");
+        }
+
         var config = options.Config;
         var slots = options.StatePool.ResolveSlotCount(config);
         var weights = options.Weights.ReadFloat32();

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.State;
 
@@ -8,7 +9,9 @@ namespace MambaServe.Engine.Backends;
 /// <param name="StatePool">Slot count (or memory budget) and SSM state dtype.</param>
 /// <param name="SampleableVocab">Ids at or above it are never sampled (vocab padding, ids the tokenizer lacks).</param>
 /// <param name="Threads">CPU threads (null: the backend's default).</param>
-public sealed record RunnerOptions(IWeightSource Weights, StatePoolOptions StatePool, int SampleableVocab, int? Threads = null)
+/// <param name="DType">The compute type asked for (<c>--dtype</c>); a backend refuses one it cannot honour before reading weights.</param>
+public sealed record RunnerOptions(IWeightSource Weights, StatePoolOptions StatePool, int SampleableVocab, int? Threads = null,
+    ModelDType DType = ModelDType.Auto)
 {
     public MambaConfig Config => Weights.Config;
 }

@@ -1,23 +1,25 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.State;
 
 namespace MambaServe.Engine.Backends;
 
 /// <summary>
-/// The bytes of an exported fp32 state snapshot (<see cref="IModelRunner.ExportSnapshot"/>): a 28-byte little-endian
-/// header (magic "MSVS", format version 1, SSM state dtype 0 = fp32, then n_layer, d_inner, d_conv and d_state as
-/// int32), the conv state fp32 [layers, d_inner, d_conv - 1], then the SSM state fp32 [layers, d_inner, d_state]. The
-/// header makes an import into a runner of another model shape fail with a clear error instead of restoring garbage.
+/// The bytes of an exported state snapshot (<see cref="IModelRunner.ExportSnapshot"/>), the same for every backend
+/// and the native libraries (src/Native/model/snapshot_format.h), so an export moves between runners of one model:
+/// a 32-byte little-endian header (magic "MSVSNAP1", then n_layer, d_inner, d_conv, d_state, the SSM state dtype as
+/// msv_dtype and a reserved 0, all int32), the conv state fp32 [layers, d_inner, d_conv - 1], then the SSM state
+/// [layers, d_inner, d_state] in that dtype (fp32, or bf16 bits). An import into a runner of another shape or state
+/// dtype fails saying which.
 /// </summary>
 public static class StateSnapshotFormat
 {
-    public const int HeaderBytes = 28;
-    private const uint Magic = 0x5356534D; // "MSVS" read as a little-endian uint32
-    private const ushort Version = 1;
-    private const ushort Fp32 = 0;
+    public const int HeaderBytes = 32;
+    private static ReadOnlySpan<byte> Magic => "MSVSNAP1"u8;
 
-    public static byte[] Write(MambaConfig config, ReadOnlySpan<float> conv, ReadOnlySpan<float> ssm)
+    /// <param name="ssm">fp32 values; with a bf16 state they are rounded to bf16 (exact for values a bf16 pool holds).</param>
+    public static byte[] Write(MambaConfig config, StateDType ssmDType, ReadOnlySpan<float> conv, ReadOnlySpan<float> ssm)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (conv.Length != config.ConvStateElementsPerSlot || ssm.Length != config.SsmStateElementsPerSlot)
@@ -25,52 +27,75 @@ public static class StateSnapshotFormat
             throw new ArgumentException("The state does not have this model's shape.");
         }
 
-        var bytes = new byte[HeaderBytes + (conv.Length + ssm.Length) * sizeof(float)];
+        var bytes = new byte[Size(config, ssmDType)];
         var span = bytes.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], Fp32);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], config.NLayer);
-        BinaryPrimitives.WriteInt32LittleEndian(span[12..], config.DInner);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], config.DConv);
-        BinaryPrimitives.WriteInt32LittleEndian(span[20..], config.DState);
+        Magic.CopyTo(span);
+        int[] fields = [config.NLayer, config.DInner, config.DConv, config.DState, DTypeCode(ssmDType), 0];
+        MemoryMarshal.AsBytes(fields.AsSpan()).CopyTo(span[8..]);
         MemoryMarshal.AsBytes(conv).CopyTo(span[HeaderBytes..]);
-        MemoryMarshal.AsBytes(ssm).CopyTo(span[(HeaderBytes + conv.Length * sizeof(float))..]);
+        var ssmBytes = span[(HeaderBytes + conv.Length * sizeof(float))..];
+        if (ssmDType == StateDType.Float32)
+        {
+            MemoryMarshal.AsBytes(ssm).CopyTo(ssmBytes);
+        }
+        else
+        {
+            for (int i = 0; i < ssm.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(ssmBytes[(2 * i)..], ToBFloat16(ssm[i]));
+            }
+        }
+
         return bytes;
     }
 
-    /// <exception cref="ArgumentException">Not this format, or a state of another model shape.</exception>
-    public static (float[] Conv, float[] Ssm) Read(MambaConfig config, ReadOnlySpan<byte> bytes)
+    /// <summary>The conv and SSM state, both widened to fp32.</summary>
+    /// <exception cref="ArgumentException">Not this format, or a state of another shape or state dtype.</exception>
+    public static (float[] Conv, float[] Ssm) Read(MambaConfig config, StateDType ssmDType, ReadOnlySpan<byte> bytes)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (bytes.Length < HeaderBytes || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic)
+        if (bytes.Length < HeaderBytes || !bytes[..8].SequenceEqual(Magic))
         {
-            throw new ArgumentException("Not an exported state snapshot (no MSVS header).", nameof(bytes));
+            throw new ArgumentException("Not an exported state snapshot (no MSVSNAP1 header).", nameof(bytes));
         }
 
-        if (BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) != Version || BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]) != Fp32)
-        {
-            throw new ArgumentException("The snapshot was written in a format version or state dtype this runner does not read.", nameof(bytes));
-        }
-
-        int layers = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]), inner = BinaryPrimitives.ReadInt32LittleEndian(bytes[12..]);
-        int convWidth = BinaryPrimitives.ReadInt32LittleEndian(bytes[16..]), state = BinaryPrimitives.ReadInt32LittleEndian(bytes[20..]);
-        if (layers != config.NLayer || inner != config.DInner || convWidth != config.DConv || state != config.DState)
+        var h = MemoryMarshal.Cast<byte, int>(bytes[8..HeaderBytes]);
+        if (h[0] != config.NLayer || h[1] != config.DInner || h[2] != config.DConv || h[3] != config.DState || h[4] != DTypeCode(ssmDType))
         {
             throw new ArgumentException(
-                $"The snapshot is of a model with {layers} layers, d_inner {inner}, d_conv {convWidth}, d_state {state}; " +
-                $"this runner's has {config.NLayer}, {config.DInner}, {config.DConv}, {config.DState}.", nameof(bytes));
+                $"The snapshot is of a model with n_layer {h[0]}, d_inner {h[1]}, d_conv {h[2]}, d_state {h[3]}, state dtype {h[4]}; " +
+                $"this runner's has {config.NLayer}, {config.DInner}, {config.DConv}, {config.DState}, {DTypeCode(ssmDType)}.", nameof(bytes));
         }
 
-        long expected = HeaderBytes + (config.ConvStateElementsPerSlot + config.SsmStateElementsPerSlot) * sizeof(float);
-        if (bytes.Length != expected)
+        if (bytes.Length != Size(config, ssmDType))
         {
-            throw new ArgumentException($"The snapshot holds {bytes.Length} bytes; {expected} expected.", nameof(bytes));
+            throw new ArgumentException($"The snapshot holds {bytes.Length} bytes; {Size(config, ssmDType)} expected.", nameof(bytes));
         }
 
-        var data = MemoryMarshal.Cast<byte, float>(bytes[HeaderBytes..]);
-        var conv = data[..(int)config.ConvStateElementsPerSlot].ToArray();
-        var ssm = data[(int)config.ConvStateElementsPerSlot..].ToArray();
+        int convCount = (int)config.ConvStateElementsPerSlot;
+        var conv = MemoryMarshal.Cast<byte, float>(bytes.Slice(HeaderBytes, convCount * sizeof(float))).ToArray();
+        var ssmBytes = bytes[(HeaderBytes + convCount * sizeof(float))..];
+        var ssm = Float32Converter.ToFloat32(ssmBytes, ssmDType == StateDType.Float32 ? TensorDType.Float32 : TensorDType.BFloat16);
         return (conv, ssm);
+    }
+
+    /// <summary>Bytes of an export for this model and state dtype.</summary>
+    public static long Size(MambaConfig config, StateDType ssmDType) =>
+        HeaderBytes + config.ConvStateElementsPerSlot * sizeof(float)
+        + config.SsmStateElementsPerSlot * (ssmDType == StateDType.BFloat16 ? 2 : sizeof(float));
+
+    /// <summary>msv_dtype's value: MSV_F32 = 0, MSV_BF16 = 2.</summary>
+    private static int DTypeCode(StateDType dtype) => dtype == StateDType.BFloat16 ? 2 : 0;
+
+    /// <summary>Round to nearest even, as torch converts fp32 to bf16 (NaN stays NaN).</summary>
+    private static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            return (ushort)((bits >> 16) | 0x40);
+        }
+
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 }

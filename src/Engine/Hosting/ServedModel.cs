@@ -62,7 +62,7 @@ public sealed class ServedModel : IAsyncDisposable
         var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, $"ssm {options.StatePool.SsmStateDType}");
         var config = weights.Config;
         var sampleable = SampleableVocabOf(config, tokenizer);
-        var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads));
+        var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads, options.DType));
         try
         {
             var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),
@@ -79,6 +79,12 @@ public sealed class ServedModel : IAsyncDisposable
 
     private static int SampleableVocabOf(MambaConfig config, MambaTokenizer? tokenizer) =>
         tokenizer is null ? config.UnpaddedVocabSize : Math.Min(config.UnpaddedVocabSize, tokenizer.VocabCount);
+
+    /// <summary>
+    /// Stops the engine loop: no new requests, in-flight ones get <see cref="SchedulerOptions.ShutdownGracePeriod"/>,
+    /// then end with <see cref="Generation.FinishReason.Abort"/>; <paramref name="cancellationToken"/> aborts at once.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _loop.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

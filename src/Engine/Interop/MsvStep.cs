@@ -6,12 +6,12 @@ namespace MambaServe.Engine.Interop;
 [StructLayout(LayoutKind.Sequential)]
 internal struct MsvStep
 {
-    public int NEntries;
     /// <summary>const msv_step_entry*.</summary>
     public nint Entries;
-    public int NSamples;
     /// <summary>const msv_sample_target*.</summary>
     public nint Samples;
+    public int NEntries;
+    public int NSamples;
     /// <summary>int32_t [NSamples].</summary>
     public nint OutTokens;
     /// <summary>float [NSamples]: the chosen token's log-softmax over the raw logits.</summary>
@@ -22,4 +22,6 @@ internal struct MsvStep
     public nint OutTopLogprobs;
     /// <summary>float [sum of NTokens over all-logits entries, vocab] or 0.</summary>
     public nint OutLogits;
+    /// <summary>int32_t* or 0: -1, or the index of the entry a refused step was refused for (a StepEntryException).</summary>
+    public nint OutBadEntry;
 }

@@ -6,10 +6,10 @@ namespace MambaServe.Engine.Interop;
 [StructLayout(LayoutKind.Sequential)]
 internal struct MsvStepEntry
 {
+    /// <summary>const int32_t* [NTokens].</summary>
+    public nint Tokens;
     public int Slot;
     public int NTokens;
-    /// <summary>const int32_t*.</summary>
-    public nint Tokens;
     /// <summary>Nonzero: every position's logits go to the step's out_logits (entry order, rows concatenated).</summary>
     public int AllLogits;
     /// <summary>This entry's targets are samples [FirstSample, FirstSample + NSamples) of the step.</summary>

@@ -5,7 +5,7 @@ namespace MambaServe.Engine.Loading;
 /// <summary>
 /// Loads a Mamba checkpoint directory: <c>config.json</c> plus <c>model.safetensors</c>, sharded safetensors with
 /// <c>model.safetensors.index.json</c>, or (original format) <c>pytorch_model.bin</c>, tried in that order.
-/// Weights come back as validated fp32 host arrays.
+/// Weights come back as validated fp32 host arrays, or one tensor at a time in their stored dtype (<see cref="Stream"/>).
 /// </summary>
 public static class CheckpointLoader
 {
@@ -17,11 +17,25 @@ public static class CheckpointLoader
     public static LoadedCheckpoint Load(string modelDirectory)
     {
         var directory = RequireDirectory(modelDirectory);
+        var config = CheckpointConfigReader.Read(directory);
+        var weights = ReadTensors(directory, source => WeightAssembler.Assemble(config, source, directory));
+        return new LoadedCheckpoint(directory, config, weights);
+    }
+
+    /// <summary>Each tensor in its stored dtype, after the whole checkpoint was checked (<see cref="IWeightSource.Stream"/>).</summary>
+    internal static void Stream(string directory, MambaConfig config, CheckpointTensorVisitor visit) =>
+        ReadTensors(directory, source =>
+        {
+            CheckpointTensorStream.Stream(config, source, directory, visit);
+            return true;
+        });
+
+    private static T ReadTensors<T>(string directory, Func<ITensorSource, T> read)
+    {
         try
         {
-            var config = CheckpointConfigReader.Read(directory);
             using var source = OpenTensors(directory);
-            return new LoadedCheckpoint(directory, config, WeightAssembler.Assemble(config, source, directory));
+            return read(source);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -21,4 +21,10 @@ public sealed class CheckpointWeightSource : IWeightSource
     }
 
     public MambaWeights ReadFloat32() => CheckpointLoader.Load(Directory).Weights;
+
+    public void Stream(CheckpointTensorVisitor visit)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        CheckpointLoader.Stream(Directory, Config, visit);
+    }
 }

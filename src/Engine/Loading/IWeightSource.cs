@@ -8,4 +8,12 @@ public interface IWeightSource
     /// <summary>Every weight as validated fp32 host arrays (the CPU runner's form).</summary>
     /// <exception cref="CheckpointException">A file or tensor is missing, truncated or of the wrong shape.</exception>
     MambaWeights ReadFloat32();
+
+    /// <summary>
+    /// Each weight once, in its stored dtype, checked by the same rules as <see cref="ReadFloat32"/> before the first
+    /// is handed over (the GPU runner's form: it uploads bf16 tensors with no fp32 copy of the model). A tied LM head
+    /// is not handed over: it is the embedding.
+    /// </summary>
+    /// <exception cref="CheckpointException">As for <see cref="ReadFloat32"/>.</exception>
+    void Stream(CheckpointTensorVisitor visit);
 }

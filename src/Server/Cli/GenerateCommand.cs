@@ -10,7 +10,7 @@ namespace MambaServe.Server.Cli;
 /// <summary>`generate`: one completion from the command line, streamed to stdout as tokens are produced.</summary>
 public static class GenerateCommand
 {
-    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
+    public static Command Create(Option<string?> modelOption, Option<string?> deviceOption)
     {
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 64 };
@@ -45,7 +45,7 @@ public static class GenerateCommand
             try
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                var options = EngineOptions.Default with { Device = parse.GetValue(deviceOption) ?? DeviceKind.Auto };
+                var options = EngineOptions.Default with { Device = DeviceChoice.Parse(parse.GetValue(deviceOption)) };
                 return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, options, ct);
             }
             catch (Exception e) when (e is CheckpointException or BackendUnavailableException)

@@ -13,19 +13,28 @@ public static class ModelSource
     /// <summary>The embedded default, copied beside the binary at build time.</summary>
     public static string EmbeddedDefault => Path.Combine(AppContext.BaseDirectory, "models", "mamba-demo-5m");
 
-    public static async Task<string> ResolveAsync(string? model, CancellationToken ct)
+    /// <summary>The folder of <paramref name="model"/>, with the hub settings of the process environment; warnings go to stderr.</summary>
+    public static async Task<string> ResolveAsync(string? model, CancellationToken ct) =>
+        (await ResolveModelAsync(model, HubOptions.FromEnvironment(), w => Console.Error.WriteLine($"warning: {w}"), ct)).Directory;
+
+    /// <summary>
+    /// The folder of <paramref name="model"/> and the name to serve it under, as vLLM does: the hub id for a hub
+    /// model (not its snapshot folder's commit hash), else the folder's name.
+    /// </summary>
+    /// <param name="warning">Told when an unreachable hub makes the resolver use its cache.</param>
+    public static async Task<ResolvedModel> ResolveModelAsync(string? model, HubOptions hub, Action<string>? warning, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(model)) return EmbeddedDefault;
-        if (Directory.Exists(model)) return Path.GetFullPath(model);
+        if (string.IsNullOrWhiteSpace(model)) return Local(EmbeddedDefault);
+        if (Directory.Exists(model)) return Local(Path.GetFullPath(model));
         // `dotnet run --project` starts the program in the project folder; a relative path the user typed is
         // relative to the shell's folder, which the shell keeps in PWD.
         if (!Path.IsPathRooted(model) && Environment.GetEnvironmentVariable("PWD") is { } shellDir
             && Directory.Exists(Path.Combine(shellDir, model)))
-            return Path.GetFullPath(Path.Combine(shellDir, model));
+            return Local(Path.GetFullPath(Path.Combine(shellDir, model)));
 
-        var resolver = new HubModelResolver(HubOptions.FromEnvironment());
+        var resolver = new HubModelResolver(hub, warning: warning);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        return await console.Progress()
+        var directory = await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
             .StartAsync(async ctx =>
             {
@@ -39,5 +48,9 @@ public static class ModelSource
                 });
                 return await resolver.ResolveAsync(model, progress, ct);
             });
+        return new ResolvedModel(directory, model);
     }
+
+    private static ResolvedModel Local(string directory) =>
+        new(directory, Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)));
 }

@@ -3,7 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace MambaServe.Server.Health;
 
-/// <summary>Ready once the model is loaded and its engine runs; drives /health and grpc.health.v1.</summary>
+/// <summary>
+/// Ready once the model is loaded and its engine runs, and while its device works; drives /health and grpc.health.v1.
+/// </summary>
 public sealed class ModelReadyHealthCheck(ModelHost models) : IHealthCheck
 {
     public const string ReadyTag = "ready";
@@ -12,7 +14,9 @@ public sealed class ModelReadyHealthCheck(ModelHost models) : IHealthCheck
     {
         if (models.Model is { } model)
         {
-            return Task.FromResult(HealthCheckResult.Healthy($"Serving {model.Name}."));
+            return Task.FromResult(model.FaultReason is { } fault
+                ? HealthCheckResult.Unhealthy($"The device of {model.Name} failed: {fault}")
+                : HealthCheckResult.Healthy($"Serving {model.Name}."));
         }
 
         return Task.FromResult(models.LoadFailure is { } failure

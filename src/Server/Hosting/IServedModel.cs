@@ -24,4 +24,10 @@ public interface IServedModel : IAsyncDisposable
     ConversationStore? Conversations { get; }
 
     EngineStats Stats { get; }
+
+    /// <summary>Stops the engine: in-flight requests get the grace period, then end with finish reason abort.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+
+    /// <summary>Null while the model's device is healthy; otherwise why it was lost (health turns 503).</summary>
+    string? FaultReason => null;
 }

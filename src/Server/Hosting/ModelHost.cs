@@ -4,13 +4,17 @@ namespace MambaServe.Server.Hosting;
 
 /// <summary>
 /// Loads the model in the background at start (so the process answers /health/live and /health 503 while weights
-/// load) and disposes it at stop, which stops the engine loop gracefully after the server stopped taking requests.
+/// load); a load that fails stops the application, which then exits non-zero (ServerRunner), so a supervisor
+/// restarts it or reports it instead of watching a 503 forever. At shutdown it stops the engine before the web
+/// server drains: in-flight requests get the grace period and then end with finish reason abort, so every client
+/// gets a complete answer rather than a reset connection.
 /// </summary>
-public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> logger) : IHostedService
+public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : IHostedLifecycleService
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task _loading = Task.CompletedTask;
     private volatile IServedModel? _model;
+    private volatile bool _shuttingDown;
 
     /// <summary>The served model, or null while loading (or after a failed load).</summary>
     public IServedModel? Model => _model;
@@ -18,10 +22,17 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
     /// <summary>Why loading failed, if it did.</summary>
     public string? LoadFailure { get; private set; }
 
-    /// <summary>The served model; throws the 503 "not ready" error while it loads.</summary>
-    public IServedModel Require() =>
-        _model ?? throw new ApiException(503, LoadFailure is null ? "The model is still loading." : $"The model failed to load: {LoadFailure}",
+    /// <summary>The served model; throws the 503 "not ready" error while it loads or once shutdown began.</summary>
+    public IServedModel Require()
+    {
+        if (_shuttingDown)
+        {
+            throw new ApiException(503, "The server is shutting down.", ApiException.ServiceUnavailable, null, "engine_stopped");
+        }
+
+        return _model ?? throw new ApiException(503, LoadFailure is null ? "The model is still loading." : $"The model failed to load: {LoadFailure}",
             ApiException.ServiceUnavailable, null, "model_not_ready");
+    }
 
     /// <summary>The served model if <paramref name="requested"/> names it (empty names it too); else 404.</summary>
     public IServedModel Require(string? requested)
@@ -35,16 +46,36 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
         return model;
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _loading = Task.Run(LoadAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs before any hosted service stops, the web server included: the engine gets its grace period while
+    /// Kestrel still serves the in-flight responses, and Kestrel's own drain then finds them finished.
+    /// <paramref name="cancellationToken"/> is the host's shutdown timeout, set above the grace period.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        _shuttingDown = true;
         await _stopping.CancelAsync();
         await _loading.ConfigureAwait(false);
+        if (_model is { } model)
+        {
+            await model.StopAsync(cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
         if (_model is { } model)
         {
             _model = null;
@@ -69,9 +100,12 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
         }
         catch (Exception ex)
         {
-            // Keep the process up: /health stays 503 with the reason, so an orchestrator sees why.
+            // One line that says why (the message names the file, id or setting); the trace only at Debug. Then
+            // the process ends non-zero, as vLLM's does, rather than serving 503 forever.
             LoadFailure = ex.Message;
-            LogLoadFailed(ex);
+            LogLoadFailed(ex.Message);
+            LogLoadFailedDetail(ex);
+            lifetime.StopApplication();
         }
     }
 
@@ -81,6 +115,9 @@ public sealed partial class ModelHost(IModelLoader loader, ILogger<ModelHost> lo
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} has no chat_template; chat uses the documented default template (docs/server.md)")]
     private partial void LogDefaultChatTemplate(string model);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Model failed to load")]
-    private partial void LogLoadFailed(Exception ex);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Model failed to load: {Reason}")]
+    private partial void LogLoadFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Model load failure detail")]
+    private partial void LogLoadFailedDetail(Exception ex);
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Hosting;
 
 namespace MambaServe.Server.Hosting;
 
@@ -11,7 +12,7 @@ public sealed class ModelOptions
     /// <summary>Model folder or Hugging Face hub id; empty serves the embedded demo model.</summary>
     public string? Path { get; set; }
 
-    /// <summary>The id clients send as "model"; empty means the folder's name.</summary>
+    /// <summary>The id clients send as "model"; empty means the hub id the model was loaded by, else the folder's name.</summary>
     public string? Name { get; set; }
 
     /// <summary>
@@ -32,6 +33,9 @@ public sealed class ModelOptions
 
     /// <summary>Which backend computes: Auto (a usable GPU, else the CPU), Cpu, Cuda or Rocm (case-insensitive).</summary>
     public DeviceKind Device { get; set; } = DeviceKind.Auto;
+
+    /// <summary>The type the runner computes in; a backend that cannot honour it refuses to start.</summary>
+    public ModelDType DType { get; set; } = ModelDType.Auto;
 
     /// <summary>CPU threads for the runner; empty lets the backend choose.</summary>
     [Range(1, 1024)]

@@ -26,6 +26,10 @@ public sealed class ServedModelAdapter(ServedModel model, StateStoreOptions stat
 
     public EngineStats Stats => model.Stats;
 
+    public string? FaultReason => model.FaultReason;
+
+    public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         // The store first: its live snapshots are disposed on the engine loop, which must still run.

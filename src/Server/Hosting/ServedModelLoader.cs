@@ -1,5 +1,6 @@
 using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Loading.Hub;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
 using MambaServe.Engine.Telemetry;
@@ -8,18 +9,22 @@ using Microsoft.Extensions.Options;
 
 namespace MambaServe.Server.Hosting;
 
-/// <summary>Resolves <see cref="ModelOptions.Path"/> (folder, hub id or the embedded default) and loads it with its engine.</summary>
-public sealed class ServedModelLoader(
+/// <summary>
+/// Resolves <see cref="ModelOptions.Path"/> (folder, hub id or the embedded default) and loads it with its engine,
+/// served under <see cref="ModelOptions.Name"/>, else the hub id, else the folder's name.
+/// </summary>
+public sealed partial class ServedModelLoader(
     IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, IOptions<StateStoreOptions> stateStore,
-    EngineMetrics metrics, ILoggerFactory loggers) : IModelLoader
+    EngineMetrics metrics, HubOptions hub, ILogger<ServedModelLoader> logger, ILoggerFactory loggers) : IModelLoader
 {
     public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
     {
-        var directory = await ModelSource.ResolveAsync(model.Value.Path, cancellationToken);
-        var name = string.IsNullOrWhiteSpace(model.Value.Name) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) : model.Value.Name;
-        var options = new EngineOptions(scheduler.Value, statePool.Value, model.Value.Threads, model.Value.Device);
+        var settings = model.Value;
+        var resolved = await ModelSource.ResolveModelAsync(settings.Path, hub, LogHubWarning, cancellationToken);
+        var name = string.IsNullOrWhiteSpace(settings.Name) ? resolved.DefaultName : settings.Name;
+        var options = new EngineOptions(scheduler.Value, Slots(statePool.Value, scheduler.Value), settings.Threads, settings.Device) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
-        var served = await Task.Run(() => ServedModel.Load(directory, name, options, metrics), cancellationToken);
+        var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
         try
         {
             return new ServedModelAdapter(served, stateStore.Value, loggers.CreateLogger("MambaServe.StateStore"));
@@ -31,4 +36,11 @@ public sealed class ServedModelLoader(
             throw;
         }
     }
+
+    /// <summary>Without a slot count or memory budget, one state slot per sequence the scheduler may run (--max-num-seqs).</summary>
+    public static StatePoolOptions Slots(StatePoolOptions pool, SchedulerOptions scheduler) =>
+        pool.SlotCount is null && pool.MemoryBudgetBytes is null ? pool with { SlotCount = scheduler.MaxRunningSequences } : pool;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    private partial void LogHubWarning(string warning);
 }

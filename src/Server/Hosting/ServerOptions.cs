@@ -7,9 +7,12 @@ public sealed class ServerOptions
 {
     public const string Section = "MambaServe:Server";
 
-    /// <summary>Address Kestrel binds both ports to (vLLM's default: every interface).</summary>
+    /// <summary>
+    /// Address Kestrel binds both ports to. Loopback by default (llama.cpp's server does the same), so a first run
+    /// never exposes an open API; containers set 0.0.0.0.
+    /// </summary>
     [Required]
-    public string Host { get; set; } = "0.0.0.0";
+    public string Host { get; set; } = "127.0.0.1";
 
     /// <summary>REST (HTTP/1.1) port.</summary>
     [Range(1, 65535)]

@@ -1,10 +1,12 @@
 using MambaServe.Engine.Conversations;
+using MambaServe.Engine.Loading.Hub;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Grpc;
 using MambaServe.Server.Health;
 using MambaServe.Server.Telemetry;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -19,23 +21,20 @@ public static class ServerServices
     public const string SchedulerSection = "MambaServe:Scheduler";
     public const string StatePoolSection = "MambaServe:StatePool";
 
+    /// <summary>Time beyond the grace period for the last engine step, the final chunks and Kestrel's drain.</summary>
+    public static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(10);
+
     public static void Add(WebApplicationBuilder builder)
     {
         var services = builder.Services;
         var config = builder.Configuration;
-        services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section)).ValidateDataAnnotations()
-            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
-            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
-                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
-            .ValidateOnStart();
-        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
-            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
-        services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section))
-            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:StateStore settings.").ValidateOnStart();
-        services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
-            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
+        AddSettings(services, config);
 
+        // The host's shutdown timeout bounds StoppingAsync too: it must leave the engine its whole grace period.
+        services.AddOptions<HostOptions>().Configure<IOptions<SchedulerOptions>>((host, scheduler) =>
+            host.ShutdownTimeout = scheduler.Value.ShutdownGracePeriod + ShutdownMargin);
+
+        services.TryAddSingleton(_ => HubOptions.FromEnvironment());
         services.AddSingleton<IModelLoader, ServedModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
@@ -50,6 +49,8 @@ public static class ServerServices
                 .ReadFrom.Configuration(config)
                 .ReadFrom.Services(sp)
                 .Enrich.FromLogContext()
+                // Start-up failures that ServerRunner reports in one line: not again as Kestrel's and the host's traces.
+                .Filter.ByExcluding(e => StartupFailure.Describe(e.Exception) is not null)
                 .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
             preserveStaticLogger: true);
 
@@ -63,6 +64,25 @@ public static class ServerServices
         services.AddGrpcReflection();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ModelReadyHealthCheck.ReadyTag]);
         services.AddGrpcHealthChecks();
+    }
+
+    private static void AddSettings(IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<ModelOptions>().Bind(config.GetSection(ModelOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(config.GetSection(ServerOptions.Section))
+            // A blank key would let "Bearer " in; blanks also pad a list that --api-key shortened (ServerApp).
+            .PostConfigure(o => o.ApiKeys = o.ApiKeys.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray())
+            .ValidateDataAnnotations()
+            .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
+            .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
+                "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
+            .ValidateOnStart();
+        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
+            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
+        services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section))
+            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:StateStore settings.").ValidateOnStart();
+        services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
+            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }
 
     private static void AddTelemetry(IServiceCollection services, IConfiguration config)

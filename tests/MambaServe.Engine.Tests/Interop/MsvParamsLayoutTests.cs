@@ -7,7 +7,7 @@ namespace MambaServe.Engine.Tests.Interop;
 
 /// <summary>
 /// The managed mirrors have the C structs' LP64 layout (src/Native/common/abi.h asserts the same numbers for the kernel
-/// params; the model API's numbers follow from docs/gpu-engine.md section 3).
+/// params; the model API's follow from its declarations in mambaserve.h).
 /// </summary>
 public sealed class MsvParamsLayoutTests
 {
@@ -35,15 +35,18 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(76, Unsafe.SizeOf<MsvModelConfig>());
         Assert.Equal(44, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.NormEps)));
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.UseGraphs)));
-        Assert.Equal(80, Unsafe.SizeOf<MsvSampling>());
-        Assert.Equal(32, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.Seed)));
-        Assert.Equal(72, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.PromptIds)));
+        Assert.Equal(72, Unsafe.SizeOf<MsvSampling>());
+        Assert.Equal(8, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.Temperature)));
+        Assert.Equal(64, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.PromptIds)));
         Assert.Equal(24, Unsafe.SizeOf<MsvSampleTarget>());
         Assert.Equal(16, (int)Marshal.OffsetOf<MsvSampleTarget>(nameof(MsvSampleTarget.Sampling)));
         Assert.Equal(32, Unsafe.SizeOf<MsvStepEntry>());
+        Assert.Equal(8, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.Slot)));
         Assert.Equal(24, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.NSamples)));
         Assert.Equal(72, Unsafe.SizeOf<MsvStep>());
-        Assert.Equal(64, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutLogits)));
+        Assert.Equal(16, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.NEntries)));
+        Assert.Equal(56, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutLogits)));
+        Assert.Equal(64, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutBadEntry)));
     }
 
     [Fact]

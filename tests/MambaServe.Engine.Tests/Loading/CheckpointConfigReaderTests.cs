@@ -129,6 +129,23 @@ public sealed class CheckpointConfigReaderTests
         Assert.Contains($"'{key}'", ex.Message);
     }
 
+    [Theory]
+    [InlineData("""{"hidden_size": 768, "num_hidden_layers": 24, "vocab_size": 50280, "model_type": "mamba2", "num_heads": 24, "head_dim": 64}""")]
+    [InlineData("""{"hidden_size": 4096, "num_hidden_layers": 32, "vocab_size": 65536, "model_type": "jamba", "attn_layer_period": 8}""")]
+    [InlineData("""{"hidden_size": 2560, "num_hidden_layers": 54, "vocab_size": 32000, "model_type": "zamba2"}""")]
+    [InlineData("""{"hidden_size": 4096, "num_hidden_layers": 64, "vocab_size": 65024, "model_type": "falcon_mamba"}""")]
+    [InlineData("""{"d_model": 768, "n_layer": 24, "vocab_size": 50277, "ssm_cfg": {"layer": "Mamba2"}, "attn_layer_idx": []}""")]
+    public void Read_Mamba2OrHybridConfig_RefusedSayingOnlyMamba1IsSupported(string json)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("config.json"), json);
+
+        var ex = Assert.Throws<CheckpointException>(() => CheckpointConfigReader.Read(dir.Path));
+
+        Assert.Contains("not supported", ex.Message);
+        Assert.Matches("Mamba-?1", ex.Message);
+    }
+
     [Fact]
     public void Read_MalformedJson_ThrowsNamingFile()
     {

@@ -1,5 +1,8 @@
 using System.Net;
+using MambaServe.Server.Hosting;
 using MambaServe.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace MambaServe.Server.Tests.Health;
 
@@ -24,23 +27,31 @@ public sealed class HealthEndpointTests
     }
 
     [Fact]
-    public async Task Health_LoadFailed_Stays503AndCompletionsSayWhy()
+    public async Task Health_LoadFailed_StopsTheApplicationWithTheReason()
     {
-        var settings = new Dictionary<string, string?> { ["MambaServe:Model:Path"] = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}") };
-        await using var factory = new ServerFactory(null, settings);
-        var client = factory.CreateClient();
+        var reason = $"weights missing {Guid.NewGuid():N}";
+        var loader = new FailingLoader(reason);
+        await using var factory = new ServerFactory(loader);
+        var stopping = factory.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var models = factory.Services.GetRequiredService<ModelHost>();
 
-        // The failure surfaces as the health reason; poll until the loader has given up.
-        string reason = string.Empty;
-        for (int i = 0; i < 200 && !reason.Contains("failed", StringComparison.Ordinal); i++)
-        {
-            using var response = await Json.PostAsync(client, "/v1/completions", new { prompt = "x" });
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            reason = (string?)(await Json.ReadAsync(response))["error"]!["message"] ?? string.Empty;
-            await Task.Delay(25);
-        }
+        loader.Release();
+        // A failed load ends the process (ServerRunner exits non-zero) instead of answering 503 forever.
+        await Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.Contains("failed to load", reason, StringComparison.Ordinal);
+        Assert.Equal(reason, models.LoadFailure);
+    }
+
+    [Fact]
+    public async Task Health_DeviceLost_Turns503()
+    {
+        var model = new FakeServedModel("fake-model", DemoTokenizer.Instance, new FakeEngine(DemoTokenizer.Instance));
+        await using var factory = new ServerFactory(new FakeModelLoader(model));
+        var client = await factory.CreateReadyClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+
+        model.FaultReason = "cudaErrorIllegalAddress: an illegal memory access was encountered";
+
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
@@ -55,5 +66,19 @@ public sealed class HealthEndpointTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/models")).StatusCode);
+    }
+
+    /// <summary>Fails the load once released, so the test holds the services before the application stops.</summary>
+    private sealed class FailingLoader(string reason) : IModelLoader
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
+        {
+            await _release.Task.WaitAsync(cancellationToken);
+            throw new InvalidDataException(reason);
+        }
     }
 }

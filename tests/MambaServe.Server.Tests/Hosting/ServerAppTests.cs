@@ -1,6 +1,7 @@
 using MambaServe.Engine.Scheduling;
 using MambaServe.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace MambaServe.Server.Tests.Hosting;
@@ -54,6 +55,27 @@ public sealed class ServerAppTests
         Assert.Equal(8001, server.GrpcPort);
         Assert.Equal(4096, model.MaxModelLen);
         Assert.Empty(server.ApiKeys);
+        Assert.Equal("127.0.0.1", server.Host);
+    }
+
+    [Theory]
+    [InlineData("00:00:10")]
+    [InlineData("00:02:00")]
+    public async Task Build_GracePeriod_HostShutdownTimeoutExceedsIt(string grace)
+    {
+        await using var app = ServerApp.Build([$"--MambaServe:Scheduler:ShutdownGracePeriod={grace}"]);
+
+        var host = app.Services.GetRequiredService<IOptions<HostOptions>>().Value;
+
+        Assert.True(host.ShutdownTimeout > TimeSpan.Parse(grace, System.Globalization.CultureInfo.InvariantCulture), $"{host.ShutdownTimeout}");
+    }
+
+    [Fact]
+    public async Task Build_BlankApiKey_IsNotAKey()
+    {
+        await using var app = ServerApp.Build(["--MambaServe:Server:ApiKeys:0=", "--MambaServe:Server:ApiKeys:1=k"]);
+
+        Assert.Equal(["k"], app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.ApiKeys);
     }
 
     [Theory]

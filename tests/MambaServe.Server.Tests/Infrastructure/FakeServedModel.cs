@@ -25,7 +25,17 @@ public sealed class FakeServedModel(
 
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
+    public string? FaultReason { get; set; }
+
     public bool Disposed { get; private set; }
+
+    public bool Stopped { get; private set; }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        return Task.CompletedTask;
+    }
 
     public async ValueTask DisposeAsync()
     {

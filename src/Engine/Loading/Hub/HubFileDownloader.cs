@@ -29,7 +29,7 @@ internal sealed class HubFileDownloader
                 async token => await DownloadOnceAsync(url, blobPath, file, size, progress, token).ConfigureAwait(false),
                 ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (HubHttp.IsTransient(ex, ct))
+        catch (Exception ex) when (HubHttp.IsUnreachable(ex, ct))
         {
             throw new HubException(
                 $"Downloading '{file}' from {url} failed after retries ({ex.Message}); the partial file " +

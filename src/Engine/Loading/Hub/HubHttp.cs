@@ -7,7 +7,8 @@ namespace MambaServe.Engine.Loading.Hub;
 
 /// <summary>
 /// Requests to the hub: bearer token, status-to-error mapping, and a Polly retry pipeline for transient failures
-/// (network errors, timeouts, 408/429/5xx). Permanent answers (401, 403, 404) are not retried.
+/// (network errors, timeouts, 408/429/5xx). Permanent answers (401, 403, 404) are not retried, and neither is a
+/// host name that does not resolve: DNS has already answered, and asking again five times only delays the error.
 /// </summary>
 internal sealed class HubHttp
 {
@@ -70,10 +71,16 @@ internal sealed class HubHttp
     /// <summary>Worth retrying: network and I/O errors, retryable statuses, and timeouts (not the caller's cancellation).</summary>
     public static bool IsTransient(Exception? ex, CancellationToken ct) => ex switch
     {
-        HttpRequestException => true,
+        HttpRequestException http => !IsNameResolutionFailure(http),
         IOException => true,
         // HttpClient reports its own timeout as a cancellation; only the caller's cancellation is final.
         OperationCanceledException => !ct.IsCancellationRequested,
         _ => false,
     };
+
+    /// <summary>The hub could not be reached at all this time: a transient failure or a host name that does not resolve.</summary>
+    public static bool IsUnreachable(Exception? ex, CancellationToken ct) => IsTransient(ex, ct) || IsNameResolutionFailure(ex);
+
+    private static bool IsNameResolutionFailure(Exception? ex) =>
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError };
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace MambaServe.Engine.Loading.Hub;
@@ -14,11 +15,14 @@ public sealed partial class HubModelResolver
 
     private readonly HubOptions _options;
     private readonly HubHttp _http;
+    private readonly Action<string>? _warning;
 
-    public HubModelResolver(HubOptions options, HttpClient? httpClient = null)
+    /// <param name="warning">Told when the resolver falls back to the cache because the hub cannot be reached.</param>
+    public HubModelResolver(HubOptions options, HttpClient? httpClient = null, Action<string>? warning = null)
     {
         _options = options;
         _http = new HubHttp(httpClient ?? s_defaultClient.Value, options);
+        _warning = warning;
     }
 
     /// <summary>Resolves with <see cref="HubOptions.FromEnvironment"/>.</summary>
@@ -51,16 +55,17 @@ public sealed partial class HubModelResolver
                 $"'{cache.RepoFolder}' and HF_HUB_OFFLINE is set, so nothing can be downloaded.");
         }
 
+        // As huggingface_hub does: with the hub unreachable, a cached snapshot is still a valid answer. With one in
+        // the cache the file list gets one quick try and no retries; a host name that does not resolve is never retried.
+        var cached = cache.FindSnapshot(_options.Revision);
         HubRepoInfo info;
         try
         {
-            info = await GetRepoInfoAsync(modelIdOrPath, ct).ConfigureAwait(false);
+            info = await GetRepoInfoAsync(modelIdOrPath, retry: cached is null, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (HubHttp.IsTransient(ex, ct))
+        catch (Exception ex) when (HubHttp.IsUnreachable(ex, ct))
         {
-            // As huggingface_hub does: with the hub unreachable, a cached snapshot is still a valid answer.
-            return cache.FindSnapshot(_options.Revision) ?? throw new HubException(
-                $"Cannot reach the hub at {_options.Endpoint} for '{modelIdOrPath}' and it is not cached: {ex.Message}", ex);
+            return UseCacheOrThrow(modelIdOrPath, cache, cached, ex);
         }
 
         await DownloadSnapshotAsync(modelIdOrPath, cache, info, progress, ct).ConfigureAwait(false);
@@ -68,15 +73,35 @@ public sealed partial class HubModelResolver
         return cache.SnapshotFolder(info.Sha);
     }
 
-    private async Task<HubRepoInfo> GetRepoInfoAsync(string modelId, CancellationToken ct)
+    private string UseCacheOrThrow(string modelId, HubCache cache, string? cached, Exception ex)
+    {
+        var reason = ex is OperationCanceledException
+            ? string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.MetadataTimeout.TotalSeconds:0.#} s")
+            : ex.Message;
+        if (cached is null)
+        {
+            throw new HubException(
+                $"Cannot reach the hub at {_options.Endpoint} for '{modelId}' ({reason}) and it is not in the cache at '{cache.RepoFolder}'.", ex);
+        }
+
+        _warning?.Invoke($"Cannot reach the hub at {_options.Endpoint} ({reason}); using the cached snapshot of '{modelId}' at " +
+            $"'{cached}', which may be out of date.");
+        return cached;
+    }
+
+    private async Task<HubRepoInfo> GetRepoInfoAsync(string modelId, bool retry, CancellationToken ct)
     {
         var url = HubUrl($"api/models/{modelId}/revision/{Uri.EscapeDataString(_options.Revision)}?blobs=true");
-        return await _http.Retry.ExecuteAsync(async token =>
+        async ValueTask<HubRepoInfo> Once(CancellationToken token)
         {
-            using var response = await _http.SendAsync(url, null, $"Repository '{modelId}' (revision '{_options.Revision}')", token)
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(_options.MetadataTimeout);
+            using var response = await _http.SendAsync(url, null, $"Repository '{modelId}' (revision '{_options.Revision}')", timeout.Token)
                 .ConfigureAwait(false);
-            return HubRepoInfo.Parse(url.ToString(), await response.Content.ReadAsStringAsync(token).ConfigureAwait(false));
-        }, ct).ConfigureAwait(false);
+            return HubRepoInfo.Parse(url.ToString(), await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false));
+        }
+
+        return retry ? await _http.Retry.ExecuteAsync(Once, ct).ConfigureAwait(false) : await Once(ct).ConfigureAwait(false);
     }
 
     private async Task DownloadSnapshotAsync(string modelId, HubCache cache, HubRepoInfo info,

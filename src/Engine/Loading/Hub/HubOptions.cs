@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 
 namespace MambaServe.Engine.Loading.Hub;
 
@@ -23,8 +24,14 @@ public sealed record HubOptions(Uri Endpoint, string CacheDirectory, string? Tok
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Limit of one request for the repository's file list (<c>HF_HUB_ETAG_TIMEOUT</c>, 10 s as in huggingface_hub):
+    /// with a cached copy, that one try is all an unreachable hub costs.
+    /// </summary>
+    public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Reads <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c> (else the token file <c>HF_TOKEN_PATH</c> or <c>$HF_HOME/token</c>),
-    /// <c>HF_HUB_OFFLINE</c>, and the cache root <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else
+    /// <c>HF_HUB_OFFLINE</c>, <c>HF_HUB_ETAG_TIMEOUT</c> (seconds), and the cache root <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else
     /// <c>$XDG_CACHE_HOME/huggingface/hub</c>, else <c>~/.cache/huggingface/hub</c>.
     /// </summary>
     /// <param name="environment">The variables to read; null reads the process environment.</param>
@@ -37,8 +44,11 @@ public sealed record HubOptions(Uri Endpoint, string CacheDirectory, string? Tok
         var hfHome = Get("HF_HOME") ?? Path.Combine(Get("XDG_CACHE_HOME") ?? Path.Combine(home, ".cache"), "huggingface");
         var cache = Get("HF_HUB_CACHE") ?? Path.Combine(hfHome, "hub");
         var endpoint = Get("HF_ENDPOINT") is { } e ? new Uri(e.TrimEnd('/')) : DefaultEndpoint;
-        return new HubOptions(endpoint, cache, Get("HF_TOKEN") ?? ReadTokenFile(Get("HF_TOKEN_PATH") ?? Path.Combine(hfHome, "token")),
+        var options = new HubOptions(endpoint, cache, Get("HF_TOKEN") ?? ReadTokenFile(Get("HF_TOKEN_PATH") ?? Path.Combine(hfHome, "token")),
             IsTrue(Get("HF_HUB_OFFLINE")));
+        return double.TryParse(Get("HF_HUB_ETAG_TIMEOUT"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? options with { MetadataTimeout = TimeSpan.FromSeconds(seconds) }
+            : options;
     }
 
     private static bool IsTrue(string? value) =>

@@ -13,7 +13,7 @@ namespace MambaServe.Server.Cli.Bench;
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
+    public static Command Create(Option<string?> modelOption, Option<string?> deviceOption)
     {
         var batches = new Option<int[]>("--batch") { Description = "Batch sizes.", DefaultValueFactory = _ => [1, 16], AllowMultipleArgumentsPerToken = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence.", DefaultValueFactory = _ => 256 };
@@ -29,7 +29,7 @@ public static class BenchCommand
         {
             try
             {
-                var backend = RunnerBackends.Resolve(parse.GetValue(deviceOption) ?? DeviceKind.Auto);
+                var backend = RunnerBackends.Resolve(DeviceChoice.Parse(parse.GetValue(deviceOption)));
                 var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 Run(backend, model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
                 return 0;

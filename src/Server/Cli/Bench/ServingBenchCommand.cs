@@ -14,7 +14,7 @@ namespace MambaServe.Server.Cli.Bench;
 /// </summary>
 public static class ServingBenchCommand
 {
-    public static Command Create(Option<string?> modelOption, Option<DeviceKind?> deviceOption)
+    public static Command Create(Option<string?> modelOption, Option<string?> deviceOption)
     {
         var levels = new Option<int[]>("--concurrency") { DefaultValueFactory = _ => [1, 4, 16, 64], AllowMultipleArgumentsPerToken = true };
         var promptTokens = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
@@ -29,7 +29,7 @@ public static class ServingBenchCommand
             try
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                var device = parse.GetValue(deviceOption) ?? DeviceKind.Auto;
+                var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 await RunAsync(modelDir, device, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), ct);
                 return 0;
             }

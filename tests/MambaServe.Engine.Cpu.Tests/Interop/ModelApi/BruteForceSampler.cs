@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// The sampler rules of model/sampler_ref.h computed the slow, obvious way (sorting, float64 sums), with its own

@@ -1,6 +1,6 @@
 using MambaServe.Engine.Interop;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// A reference model whose logits are chosen by the test, exactly: token t (&lt; 16) yields logits row rows[t].

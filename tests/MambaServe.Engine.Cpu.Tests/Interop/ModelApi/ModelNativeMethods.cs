@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using MambaServe.Engine.Cpu.Interop;
 using MambaServe.Engine.Interop;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// Test-only P/Invokes of libmambaserve_cpu's msv_model_* API (the GPU runner's own bindings live with it). Handles

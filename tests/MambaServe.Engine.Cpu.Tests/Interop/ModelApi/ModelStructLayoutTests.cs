@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>The test mirrors have the C structs' LP64 layout (src/Native/common/abi.h asserts the same numbers).</summary>
 public sealed class ModelStructLayoutTests

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_device_info</c> (mambaserve.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

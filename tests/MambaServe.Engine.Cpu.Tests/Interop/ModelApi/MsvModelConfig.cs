@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_model_config</c> (mambaserve.h), field by field.</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_sampling</c> (mambaserve.h), field by field.</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_step</c> (mambaserve.h); every pointer is host memory.</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_step_entry</c> (mambaserve.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

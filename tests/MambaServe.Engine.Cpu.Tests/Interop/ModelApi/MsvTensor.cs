@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Test-only mirror of <c>msv_tensor</c> (mambaserve.h).</summary>
 internal enum MsvTensor

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Unmanaged host buffers for one native call, freed together.</summary>
 internal sealed unsafe class NativeArena : IDisposable

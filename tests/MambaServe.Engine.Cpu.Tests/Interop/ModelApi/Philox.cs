@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Philox-4x32-10 (Random123), written from the paper for the tests: the sampler's expected draws.</summary>
 internal static class Philox

@@ -1,7 +1,7 @@
 using MambaServe.Engine.Interop;
 using MambaServe.Engine.Loading;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>An <c>msv_model</c> of libmambaserve_cpu (the fp32 reference) with its tensors set and its pool allocated.</summary>
 internal sealed class RefModel : IDisposable

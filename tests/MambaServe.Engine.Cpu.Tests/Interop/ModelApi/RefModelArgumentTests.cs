@@ -2,7 +2,7 @@ using MambaServe.Engine.Interop;
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>The msv_model_* calls other than the step: bad configs, tensors, order of calls, slots and snapshots.</summary>
 public sealed class RefModelArgumentTests

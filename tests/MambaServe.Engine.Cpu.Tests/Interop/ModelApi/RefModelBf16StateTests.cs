@@ -2,7 +2,7 @@ using MambaServe.Engine.Interop;
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// The reference model with a bf16 SSM state (rounded at the end of every chunk and after every decode token):

@@ -1,7 +1,7 @@
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// msv_model_step of libmambaserve_cpu (the fp32 reference model) against the float64 HF references: every path a

@@ -2,7 +2,7 @@ using MambaServe.Engine.Interop;
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// Forks, snapshots and exported snapshots of the reference model: the state they carry continues a sequence

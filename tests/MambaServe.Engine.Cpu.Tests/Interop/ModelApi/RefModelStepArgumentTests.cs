@@ -2,7 +2,7 @@ using MambaServe.Engine.Interop;
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// msv_model_step refuses bad input before changing any state: status, message (naming the entry or sample),

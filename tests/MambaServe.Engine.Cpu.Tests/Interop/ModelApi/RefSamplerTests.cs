@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// The sampler of msv_model_step (libmambaserve_cpu: model/sampler_ref.cpp) on logits rows the test chooses

@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>An <c>msv_snapshot</c> handle; frees it on dispose.</summary>
 internal sealed class RefSnapshot(nint handle) : IDisposable

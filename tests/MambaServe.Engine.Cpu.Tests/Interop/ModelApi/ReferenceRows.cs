@@ -1,7 +1,7 @@
 using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>Logits rows against a float64 reference case (max abs error 1e-3, tests/fixtures/README.md).</summary>
 internal static class ReferenceRows

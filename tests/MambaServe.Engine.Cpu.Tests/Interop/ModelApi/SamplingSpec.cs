@@ -1,4 +1,4 @@
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>A managed <c>msv_sampling</c>: defaults are "plain sampling at temperature 1, nothing else".</summary>
 internal sealed record SamplingSpec

@@ -1,6 +1,6 @@
 using MambaServe.Engine.Interop;
 
-namespace MambaServe.Engine.Tests.Interop.ModelApi;
+namespace MambaServe.Engine.Cpu.Tests.Interop.ModelApi;
 
 /// <summary>
 /// Lays one step out in unmanaged memory as <c>msv_model_step</c> reads it. Tests that check validation change

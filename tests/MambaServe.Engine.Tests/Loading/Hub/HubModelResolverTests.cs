@@ -124,14 +124,46 @@ public sealed class HubModelResolverTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ResolveAsync_HubUnreachableWithCachedSnapshot_FallsBackToCache()
+    public async Task ResolveAsync_HubUnresolvableWithCachedSnapshot_OneTryThenCacheWithWarning()
     {
         var online = await Resolver().ResolveAsync(FakeHubServer.RepoId, null, Ct);
-        var unreachable = new HubOptions(new Uri("http://127.0.0.1:1"), _cache.Path, null, false) { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1) };
+        var warnings = new ConcurrentQueue<string>();
+        using var handler = new CountingHandler();
+        var unresolvable = new HubOptions(new Uri("http://nonexistent.invalid"), _cache.Path, null, false) { RetryDelay = TimeSpan.FromMilliseconds(1) };
 
-        var folder = await new HubModelResolver(unreachable).ResolveAsync(FakeHubServer.RepoId, null, Ct);
+        var folder = await new HubModelResolver(unresolvable, new HttpClient(handler), warnings.Enqueue).ResolveAsync(FakeHubServer.RepoId, null, Ct);
 
         Assert.Equal(online, folder);
+        Assert.Equal(1, handler.Requests);
+        var warning = Assert.Single(warnings);
+        Assert.Contains("nonexistent.invalid", warning);
+        Assert.Contains(FakeHubServer.RepoId, warning);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_HubUnresolvableNothingCached_FailsAfterOneTry()
+    {
+        using var handler = new CountingHandler();
+        var unresolvable = new HubOptions(new Uri("http://nonexistent.invalid"), _cache.Path, null, false) { RetryDelay = TimeSpan.FromMilliseconds(1) };
+
+        var ex = await Assert.ThrowsAsync<HubException>(() => new HubModelResolver(unresolvable, new HttpClient(handler)).ResolveAsync(FakeHubServer.RepoId, null, Ct));
+
+        Assert.Equal(1, handler.Requests);
+        Assert.Contains("nonexistent.invalid", ex.Message);
+        Assert.Contains("not in the cache", ex.Message);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_HubRefusingWithCachedSnapshot_NoRetriesBeforeUsingCache()
+    {
+        var online = await Resolver().ResolveAsync(FakeHubServer.RepoId, null, Ct);
+        using var handler = new CountingHandler();
+        var refused = new HubOptions(new Uri("http://127.0.0.1:1"), _cache.Path, null, false) { RetryDelay = TimeSpan.FromMilliseconds(1) };
+
+        var folder = await new HubModelResolver(refused, new HttpClient(handler)).ResolveAsync(FakeHubServer.RepoId, null, Ct);
+
+        Assert.Equal(online, folder);
+        Assert.Equal(1, handler.Requests);
     }
 
     [Fact]
@@ -212,6 +244,20 @@ public sealed class HubModelResolverTests : IAsyncLifetime
 
     private HubModelResolver Resolver(string? token = null, bool offline = false) =>
         new(new HubOptions(_server.Endpoint, _cache.Path, token, offline) { RetryDelay = TimeSpan.FromMilliseconds(5) });
+
+    /// <summary>Real sockets, counting every request the resolver sends (each retry is one).</summary>
+    private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _requests;
+
+        public int Requests => _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     private sealed class RecordingProgress : IProgress<DownloadProgress>
     {

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using MambaServe.Engine.Loading.Hub;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Hosting;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using static MambaServe.Server.Tests.OpenAi.Chat.Templates.ChatMessages;
 
@@ -108,8 +110,8 @@ public sealed class ChatTemplateServingTests : IDisposable
         CopyDemoModel("{% for m in messages %}\n{{ m.content }}\n{% endfor");
         var loader = new ServedModelLoader(
             Options.Create(new ModelOptions { Path = _folder, Threads = 1 }), Options.Create(new SchedulerOptions()),
-            Options.Create(new StatePoolOptions { SlotCount = 2 }), Options.Create(new MambaServe.Engine.Conversations.StateStoreOptions()),
-            new EngineMetrics(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            Options.Create(new StatePoolOptions { SlotCount = 2 }), Options.Create(new MambaServe.Engine.Conversations.StateStoreOptions()), new EngineMetrics(),
+            HubOptions.FromEnvironment(), NullLogger<ServedModelLoader>.Instance, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => loader.LoadAsync(CancellationToken.None));
 

@@ -1,0 +1,38 @@
+using MambaServe.Engine.Scheduling;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.Cli;
+
+/// <summary>
+/// The first-class serve options (vLLM's names where vLLM has one), each bound to one configuration key. Adding an
+/// option is one entry here: help, parsing and the configuration override follow from it.
+/// </summary>
+public static class ServeSettings
+{
+    private static readonly ServerOptions s_server = new();
+    private static readonly ModelOptions s_model = new();
+    private static readonly SchedulerOptions s_scheduler = new();
+
+    public static IReadOnlyList<ServeSetting> Create() =>
+    [
+        ServeSetting.Text("--model", $"{ModelOptions.Section}:Path", "the embedded models/mamba-demo-5m",
+            "Model folder or Hugging Face hub id.", recursive: true),
+        ServeSetting.Text("--served-model-name", $"{ModelOptions.Section}:Name", "the hub id, else the folder name",
+            "The id clients send as `model`."),
+        ServeSetting.Integer("--max-model-len", $"{ModelOptions.Section}:MaxModelLen", s_model.MaxModelLen,
+            "Most prompt plus completion tokens per request.", 1, int.MaxValue),
+        ServeSetting.Text("--dtype", $"{ModelOptions.Section}:DType", "auto",
+            "Compute type where the backend supports it (the CPU runner computes in float32 only).",
+            ["auto", "float32", "bfloat16", "float16"]),
+        ServeSetting.Text("--device", $"{ModelOptions.Section}:Device", "auto",
+            "Backend: auto (a usable GPU, else the CPU), cpu, cuda or rocm.", ["auto", "cpu", "cuda", "rocm"], recursive: true),
+        ServeSetting.Integer("--max-num-seqs", $"{ServerServices.SchedulerSection}:MaxRunningSequences", s_scheduler.MaxRunningSequences,
+            "Sequences decoded together; also the state slots unless MambaServe:StatePool sets them.", 1, 65536),
+        ServeSetting.Text("--host", $"{ServerOptions.Section}:Host", s_server.Host,
+            "Address to bind; 0.0.0.0 for every interface."),
+        ServeSetting.Integer("--port", $"{ServerOptions.Section}:Port", s_server.Port, "REST port (HTTP/1.1).", 1, 65535),
+        ServeSetting.Integer("--grpc-port", $"{ServerOptions.Section}:GrpcPort", s_server.GrpcPort, "gRPC port (HTTP/2 cleartext).", 1, 65535),
+        ServeSetting.List("--api-key", $"{ServerOptions.Section}:ApiKeys", "none, the API is open",
+            "Accepted bearer key; replaces the configured keys."),
+    ];
+}

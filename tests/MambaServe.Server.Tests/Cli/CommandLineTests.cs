@@ -1,0 +1,136 @@
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Server.Cli;
+using MambaServe.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace MambaServe.Server.Tests.Cli;
+
+/// <summary>The serve command line: strict (unknown options are errors with a suggestion), familiar flags, honest help.</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData(new[] { "--prot", "9000" }, "--port")]
+    [InlineData(new[] { "--max-token", "5" }, "--max-tokens (an option of `generate`)")]
+    [InlineData(new[] { "generate", "--prompt", "x", "--max-token", "5" }, "--max-tokens")]
+    [InlineData(new[] { "--served-model", "x" }, "--served-model-name")]
+    [InlineData(new[] { "--api-keys", "x" }, "--api-key")]
+    public async Task Run_UnknownOption_UsageErrorWithSuggestionAndNothingRuns(string[] args, string suggestion)
+    {
+        var (exit, error, served) = await RunAsync(args);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains($"unknown option '{args[^2]}': did you mean {suggestion}?", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    [Theory]
+    [InlineData("--port", "abc", "--port takes a whole number")]
+    [InlineData("--max-num-seqs", "0", "--max-num-seqs takes a whole number")]
+    [InlineData("--dtype", "fp8", "fp8")]
+    public async Task Run_InvalidValue_UsageErrorNamingIt(string option, string value, string message)
+    {
+        var (exit, error, served) = await RunAsync([option, value]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    [Fact]
+    public async Task Run_StrayArgument_UsageError()
+    {
+        var (exit, error, served) = await RunAsync(["serve-please"]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains("unexpected argument 'serve-please'", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    [Fact]
+    public async Task Run_ConfigurationOverrides_PassToTheHostInBothForms()
+    {
+        var (exit, _, served) = await RunAsync(["--MambaServe:Scheduler:PrefillChunkSize=128", "--MambaServe:Server:LogPrompts", "true", "--port", "9100"]);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["--MambaServe:Scheduler:PrefillChunkSize=128", "--MambaServe:Server:LogPrompts=true"], served!.ConfigurationArgs);
+        Assert.Equal("9100", served.Overrides["MambaServe:Server:Port"]);
+    }
+
+    [Fact]
+    public async Task Run_FamiliarFlags_BindTheirSettings()
+    {
+        var (exit, _, served) = await RunAsync(
+            ["--max-model-len", "8192", "--api-key", "k1", "--api-key", "k2", "--max-num-seqs", "8", "--dtype", "float32",
+             "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0"]);
+        await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
+
+        var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
+        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var scheduler = app.Services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
+        Assert.Equal(0, exit);
+        Assert.Equal(8192, model.MaxModelLen);
+        Assert.Equal(ModelDType.Float32, model.DType);
+        Assert.Equal("my-model", model.Name);
+        Assert.Equal("some/where", model.Path);
+        Assert.Equal(["k1", "k2"], server.ApiKeys);
+        Assert.Equal("0.0.0.0", server.Host);
+        Assert.Equal(8, scheduler.MaxRunningSequences);
+    }
+
+    [Fact]
+    public async Task Run_ApiKeyOption_ReplacesConfiguredKeys()
+    {
+        var (_, _, served) = await RunAsync(
+            ["--MambaServe:Server:ApiKeys:0=a", "--MambaServe:Server:ApiKeys:1=b", "--MambaServe:Server:ApiKeys:2=c", "--api-key", "only"]);
+        await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
+
+        Assert.Equal(["only"], app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.ApiKeys);
+    }
+
+    [Fact]
+    public async Task Help_EveryServeOption_ShownWithDefaultAndSetting()
+    {
+        var output = new StringWriter();
+
+        var (exit, _, _) = await RunAsync(["--help"], output);
+
+        var help = output.ToString();
+        Assert.Equal(0, exit);
+        Assert.Contains("--Section:Key=value", help, StringComparison.Ordinal);
+        foreach (var setting in ServeSettings.Create())
+        {
+            var line = Assert.Single(help.Split('\n'), l => l.TrimStart().StartsWith(setting.Option.Name + " ", StringComparison.Ordinal));
+            Assert.Contains("[default: ", line, StringComparison.Ordinal);
+            Assert.Contains($"[setting: {setting.Key}]", line, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(
+            ["--model", "--served-model-name", "--max-model-len", "--dtype", "--max-num-seqs", "--host", "--port", "--grpc-port", "--api-key"],
+            ServeSettings.Create().Select(s => s.Option.Name));
+    }
+
+    [Fact]
+    public void Slots_NoCountNorBudget_OnePerRunnableSequence()
+    {
+        var scheduler = new SchedulerOptions { MaxRunningSequences = 8 };
+
+        Assert.Equal(8, ServedModelLoader.Slots(new(), scheduler).SlotCount);
+        Assert.Equal(3, ServedModelLoader.Slots(new() { SlotCount = 3 }, scheduler).SlotCount);
+        Assert.Null(ServedModelLoader.Slots(new() { MemoryBudgetBytes = 1 << 20 }, scheduler).SlotCount);
+    }
+
+    private static async Task<(int Exit, string Error, ServeRequest? Served)> RunAsync(string[] args, TextWriter? output = null)
+    {
+        ServeRequest? served = null;
+        var error = new StringWriter();
+        int exit = await CommandLine.RunAsync(args, (request, _) =>
+        {
+            served = request;
+            return Task.FromResult(0);
+        }, output ?? TextWriter.Null, error);
+        return (exit, error.ToString(), served);
+    }
+}
