@@ -59,7 +59,28 @@ public sealed class ServedModel : IAsyncDisposable
         var backend = RunnerBackends.Resolve(options.Device);
         var weights = CheckpointWeightSource.Open(modelDirectory);
         var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
-        var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, $"ssm {options.StatePool.SsmStateDType}");
+        var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, StateLayout(options));
+        return Start(backend, weights, tokenizer, modelName, modelDirectory, options, metrics, fingerprint);
+    }
+
+    /// <summary>
+    /// A model from weights that have no checkpoint folder (the benchmarks' random weights of a public shape), with
+    /// <paramref name="tokenizer"/> borrowed from another model; <paramref name="description"/> names it for the state
+    /// store's fingerprint.
+    /// </summary>
+    public static ServedModel Load(IWeightSource weights, MambaTokenizer? tokenizer, string modelName, string description, EngineOptions options, EngineMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        options.Scheduler.Validate();
+        var backend = RunnerBackends.Resolve(options.Device);
+        var fingerprint = ModelFingerprint.OfText($"{description}\n{StateLayout(options)}");
+        return Start(backend, weights, tokenizer, modelName, string.Empty, options, metrics, fingerprint);
+    }
+
+    private static ServedModel Start(
+        IRunnerBackend backend, IWeightSource weights, MambaTokenizer? tokenizer, string modelName, string modelDirectory,
+        EngineOptions options, EngineMetrics? metrics, byte[] fingerprint)
+    {
         var config = weights.Config;
         var sampleable = SampleableVocabOf(config, tokenizer);
         var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads, options.DType));
@@ -76,6 +97,8 @@ public sealed class ServedModel : IAsyncDisposable
             throw;
         }
     }
+
+    private static string StateLayout(EngineOptions options) => $"ssm {options.StatePool.SsmStateDType}";
 
     private static int SampleableVocabOf(MambaConfig config, MambaTokenizer? tokenizer) =>
         tokenizer is null ? config.UnpaddedVocabSize : Math.Min(config.UnpaddedVocabSize, tokenizer.VocabCount);

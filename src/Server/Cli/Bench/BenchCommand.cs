@@ -25,6 +25,8 @@ public static class BenchCommand
         };
         command.Subcommands.Add(ServingBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(SchedulerBenchCommand.Create());
+        command.Subcommands.Add(ConversationBenchCommand.Create(modelOption, deviceOption));
+        command.Subcommands.Add(LongGenerationBenchCommand.Create(modelOption, deviceOption));
         command.SetAction(async (parse, ct) =>
         {
             try
