@@ -20,6 +20,14 @@ public static class ResponsesEndpoint
         PromptBuilder.RequireTokenizer(model, "input");
         var input = ResponseInputParser.Parse(request.Input);
         var metadata = ResponseMetadata.Validate(request.Metadata);
+        foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })
+        {
+            if (text is not null && !Utf16Text.IsValid(text))
+            {
+                throw ApiException.BadRequest($"{param} is not valid Unicode text (a lone surrogate).", param);
+            }
+        }
+
         if (request.MaxOutputTokens is < 1)
         {
             throw ApiException.BadRequest("max_output_tokens must be at least 1.", "max_output_tokens");

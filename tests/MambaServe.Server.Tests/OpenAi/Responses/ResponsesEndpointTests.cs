@@ -184,6 +184,10 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","metadata":{"k":null}}""", "metadata")]
     [InlineData("""{"input":"hi","previous_response_id":7}""", "previous_response_id")]
     [InlineData("""{"input":"hi","instructions":["x"]}""", "instructions")]
+    [InlineData("""{"input":"hi","instructions":"\ud800"}""", "instructions")]
+    [InlineData("""{"input":"hi","user":"a\udfff"}""", "user")]
+    [InlineData("""{"input":[{"role":"user","content":null}]}""", "input[0].content")]
+    [InlineData("""{"input":[{"role":null,"content":"x"}]}""", "input[0].role")]
     public async Task Create_MalformedRequest_Is400NamingTheField(string body, string param)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
