@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Server.Cli;
@@ -29,6 +30,7 @@ public sealed class CommandLineTests
     [InlineData("--port", "abc", "--port takes a whole number")]
     [InlineData("--max-num-seqs", "0", "--max-num-seqs takes a whole number")]
     [InlineData("--dtype", "fp8", "fp8")]
+    [InlineData("--device", "tpu", "tpu")]
     public async Task Run_InvalidValue_UsageErrorNamingIt(string option, string value, string message)
     {
         var (exit, error, served) = await RunAsync([option, value]);
@@ -64,7 +66,7 @@ public sealed class CommandLineTests
     {
         var (exit, _, served) = await RunAsync(
             ["--max-model-len", "8192", "--api-key", "k1", "--api-key", "k2", "--max-num-seqs", "8", "--dtype", "float32",
-             "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0"]);
+             "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0", "--device", "rocm"]);
         await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
 
         var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
@@ -73,6 +75,7 @@ public sealed class CommandLineTests
         Assert.Equal(0, exit);
         Assert.Equal(8192, model.MaxModelLen);
         Assert.Equal(ModelDType.Float32, model.DType);
+        Assert.Equal(DeviceKind.Rocm, model.Device);
         Assert.Equal("my-model", model.Name);
         Assert.Equal("some/where", model.Path);
         Assert.Equal(["k1", "k2"], server.ApiKeys);
@@ -108,7 +111,7 @@ public sealed class CommandLineTests
         }
 
         Assert.Equal(
-            ["--model", "--served-model-name", "--max-model-len", "--dtype", "--max-num-seqs", "--host", "--port", "--grpc-port", "--api-key"],
+            ["--model", "--served-model-name", "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--host", "--port", "--grpc-port", "--api-key"],
             ServeSettings.Create().Select(s => s.Option.Name));
     }
 
