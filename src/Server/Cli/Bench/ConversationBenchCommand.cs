@@ -90,7 +90,16 @@ public static class ConversationBenchCommand
         AnsiConsole.Write(table);
         int same = responses.Zip(resent).Count(p => p.First.Text == p.Second.Text);
         AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns");
+        var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
+        AnsiConsole.MarkupLine(
+            $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
+            "the whole conversation: the previous answer did not start with whitespace, so the chat template's space made it another text)");
         Ratio("responses (previous_response_id)", responses);
+        if (continued.Count > 0 && continued.Count < responses.Count - 1)
+        {
+            Ratio("responses, continued turns only", [responses[0], .. continued]);
+        }
+
         Ratio("chat, whole history resent", resent);
         Ratio("chat, whole history resent, prefix cache on", cached);
     }

@@ -18,6 +18,7 @@ public static class ResponsesEndpoint
         var model = api.Models.Require(request.Model);
         var store = ResponseStore.Of(model);
         PromptBuilder.RequireTokenizer(model, "input");
+        ResponseOptionsCheck.Validate(request);
         var input = ResponseInputParser.Parse(request.Input);
         var metadata = ResponseMetadata.Validate(request.Metadata);
         foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })

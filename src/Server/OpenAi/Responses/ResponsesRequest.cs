@@ -3,9 +3,10 @@ using System.Text.Json;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// POST /v1/responses body: the part of OpenAI's Responses API that text generation uses. Fields the server does not
-/// use (tools, reasoning, text format, truncation, ...) are ignored as elsewhere; <see cref="Input"/> is parsed by
-/// <see cref="ResponseInputParser"/> so that every malformed item is a 400 naming its path.
+/// POST /v1/responses body: the part of OpenAI's Responses API that text generation uses. <see cref="Input"/> is parsed
+/// by <see cref="ResponseInputParser"/> so that every malformed item is a 400 naming its path. The other OpenAI fields
+/// are bound too and checked by <see cref="ResponseOptionsCheck"/>: accepted where their value asks for what the
+/// server does anyway (no tools, text format "text"), refused with a 400 naming them otherwise.
 /// </summary>
 public sealed class ResponsesRequest
 {
@@ -33,4 +34,36 @@ public sealed class ResponsesRequest
     public Dictionary<string, string?>? Metadata { get; set; }
 
     public string? User { get; set; }
+
+    public JsonElement? Tools { get; set; }
+
+    public JsonElement? ToolChoice { get; set; }
+
+    public JsonElement? Text { get; set; }
+
+    public JsonElement? Reasoning { get; set; }
+
+    public JsonElement? Truncation { get; set; }
+
+    public JsonElement? Include { get; set; }
+
+    public JsonElement? ParallelToolCalls { get; set; }
+
+    public JsonElement? Background { get; set; }
+
+    public JsonElement? TopLogprobs { get; set; }
+
+    public JsonElement? MaxToolCalls { get; set; }
+
+    public JsonElement? Conversation { get; set; }
+
+    public JsonElement? Prompt { get; set; }
+
+    public JsonElement? StreamOptions { get; set; }
+
+    public JsonElement? ServiceTier { get; set; }
+
+    public JsonElement? PromptCacheKey { get; set; }
+
+    public JsonElement? SafetyIdentifier { get; set; }
 }

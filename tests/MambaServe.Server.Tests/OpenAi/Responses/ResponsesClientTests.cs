@@ -14,7 +14,7 @@ public sealed class ResponsesClientTests
     [Fact]
     public async Task ResponsesClient_CreateContinueStreamRetrieveDelete_WorkUnchanged()
     {
-        var engine = new FakeEngine(DemoTokenizer.Instance) { StopAfter = 3 };
+        var engine = new FakeEngine(DemoTokenizer.Instance) { StopAfter = 3, Script = ResponsesEndpointTests.ScriptStartingWithASpace() };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var http = await factory.CreateReadyClientAsync();
         var client = new ResponsesClient(new ApiKeyCredential("unused"), new ResponsesClientOptions

@@ -46,7 +46,7 @@ public sealed class ResponsesEndpointTests
     [Fact]
     public async Task Create_PreviousResponseId_PrefillsThePendingTokenAndTheNewTurnOnly()
     {
-        var engine = new FakeEngine(DemoTokenizer.Instance);
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
         var first = await CreateAsync(client, new { input = "Hello there", max_output_tokens = 4, instructions = "Be brief." });
@@ -84,6 +84,25 @@ public sealed class ResponsesEndpointTests
     }
 
     [Fact]
+    public async Task Create_PreviousAnswerStartingWithALetter_PrefillsTheWholeConversation()
+    {
+        var letters = Enumerable.Range(300, 7700).Where(id => DemoTokenizer.Instance.Decode([id]) is { Length: > 0 } text && char.IsLetter(text[0])).ToArray();
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = [.. Enumerable.Range(0, 4).Select(_ => letters[Random.Shared.Next(letters.Length)])] };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var first = await CreateAsync(client, new { input = "Hello there", max_output_tokens = 4 });
+
+        var second = await CreateAsync(client, new { input = "More.", max_output_tokens = 2, previous_response_id = (string)first["id"]! });
+
+        // The template renders "Assistant: abc", but the state holds "Assistant:abc": it cannot be continued.
+        var request = engine.Requests.Last();
+        Assert.Null(request.Start);
+        string whole = $"User: Hello there\nAssistant: {engine.TextOf(engine.TokensOf(0, 4))}\nUser: More.\nAssistant:";
+        Assert.Equal(DemoTokenizer.Instance.Encode(whole), request.PromptTokens);
+        Assert.Equal(0, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+    }
+
+    [Fact]
     public async Task Get_StoredResponse_ReturnsItUntilDeleted()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
@@ -108,6 +127,21 @@ public sealed class ResponsesEndpointTests
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         using var again = await client.DeleteAsync($"/v1/responses/{id}");
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Create_OpenAiFieldsAskingForWhatTheServerDoes_AreAccepted()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/responses", """
+            {"input":"hi","max_output_tokens":2,"tools":[],"tool_choice":"auto","text":{"format":{"type":"text"}},
+             "reasoning":{"effort":null},"truncation":"disabled","parallel_tool_calls":true,"include":[],"background":false,
+             "service_tier":"auto","user":"u-1","stream_options":{},"prompt_cache_key":"k"}
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
@@ -185,6 +219,11 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","previous_response_id":7}""", "previous_response_id")]
     [InlineData("""{"input":"hi","instructions":["x"]}""", "instructions")]
     [InlineData("""{"input":"hi","instructions":"\ud800"}""", "instructions")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}]}""", "tools")]
+    [InlineData("""{"input":"hi","text":{"format":{"type":"json_object"}}}""", "text")]
+    [InlineData("""{"input":"hi","reasoning":{"effort":"high"}}""", "reasoning")]
+    [InlineData("""{"input":"hi","background":true}""", "background")]
+    [InlineData("""{"input":"hi","parallel_tool_calls":"yes"}""", "parallel_tool_calls")]
     [InlineData("""{"input":"hi","user":"a\udfff"}""", "user")]
     [InlineData("""{"input":[{"role":"user","content":null}]}""", "input[0].content")]
     [InlineData("""{"input":[{"role":null,"content":"x"}]}""", "input[0].role")]
@@ -244,6 +283,17 @@ public sealed class ResponsesEndpointTests
         Assert.False(string.IsNullOrEmpty((string?)failed["error"]!["message"]));
         using var stored = await client.GetAsync($"/v1/responses/{(string)failed["id"]!}");
         Assert.Equal(HttpStatusCode.NotFound, stored.StatusCode);
+    }
+
+    /// <summary>
+    /// A scripted answer whose text starts with a space, as a model's answer to "Assistant:" does: the default template
+    /// renders it back unchanged, so the conversation continues from the saved state (one starting with a letter gets
+    /// the template's space, is no longer the text the state holds, and is prefilled whole).
+    /// </summary>
+    internal static IReadOnlyList<int> ScriptStartingWithASpace()
+    {
+        var spaced = Enumerable.Range(300, 7700).Where(id => DemoTokenizer.Instance.Decode([id]).StartsWith(' ')).ToArray();
+        return [spaced[Random.Shared.Next(spaced.Length)], .. Enumerable.Range(0, 31).Select(_ => Random.Shared.Next(300, 8000))];
     }
 
     internal static async Task<JsonNode> CreateAsync(HttpClient client, object body)
