@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One call on the lent GPU machine: build (CMake, or plain nvcc if CMake fails), run the GoogleTest suite, the
-# bench and the PyTorch peer baselines, then a compute-sanitizer pass over a few shapes. Run from the staged
+# One call on the lent GPU machine: build (CMake, or plain nvcc if CMake fails), run the GoogleTest suite (kernels
+# and the model against the reference), the model bench (and the kernel bench with KERNEL_BENCH=1) and the PyTorch
+# peer baselines (floor, decode at batch 1, 8, 64, 256), then a compute-sanitizer pass over kernel and model tests. Run from the staged
 # folder (src/Native/scripts/stage-device.sh); logs go to $OUT. Prints a short summary last.
 set -u
 cd "$(dirname "$0")"
@@ -47,11 +48,13 @@ if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
   inc=(-Isrc/Native/include -Isrc/Native -Igoogletest/googletest/include -Igoogletest/googletest)
   srcs=$(ls src/Native/*/*_ref.cpp src/Native/*/*_api.cpp src/Native/common/error.cpp src/Native/gpu/*.cpp \
          src/Native/*/*_fp32.cu src/Native/*/*_fp16.cu src/Native/*/*_bf16.cu tests/Native/*.cpp \
-         googletest/googletest/src/gtest-all.cc)
+         src/Native/model/model_validate*.cpp src/Native/model/model_tensors.cpp src/Native/model/model_gpu*.cpp \
+         src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu \
+         googletest/googletest/src/gtest-all.cc | sort -u)
   printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
-    'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \
+    'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC -DMSV_NATIVE_SOURCE_DIR=\\\"$PWD/src/Native\\\" '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \
     >> "$OUT/build.log" 2>&1
-  mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread >> "$OUT/build.log" 2>&1
+  mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread -lcublas >> "$OUT/build.log" 2>&1
 fi
 ptxas "" "" >> "$OUT/build.log" 2>&1
 cp /tmp/selective_scan_bf16.o /tmp/scan.o
@@ -60,13 +63,25 @@ cat /tmp/build-b.log /tmp/build-c.log >> "$OUT/build.log" 2>/dev/null
 echo "build_s=$(( $(date +%s) - t0 ))" >> "$OUT/build.log"
 
 if [[ -x $bin ]]; then
-  timeout 150 $bin > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
+  timeout 180 $bin ${TEST_FILTER:+--gtest_filter=$TEST_FILTER} > "$OUT/tests.log" 2>&1; echo "tests_rc=$?" >> "$OUT/tests.log"
   if [[ -x $build-c/mambaserve_gpu_tests ]]; then
     echo "== variant C ($VARIANT_C_FLAGS): scan tests" >> "$OUT/tests.log"
     timeout 60 $build-c/mambaserve_gpu_tests --gtest_filter='*Scan*' >> "$OUT/tests.log" 2>&1
     echo "tests_c_rc=$?" >> "$OUT/tests.log"
   fi
-  timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"
+  # The kernel bench (KERNEL_BENCH=1) and the model bench (SKIP_MODEL_BENCH=1 to skip). AB=1 adds batch 1 and 8
+  # with programmatic dependent launch off, and with the fused small-batch path taking up to 8 rows.
+  if [[ -n "${KERNEL_BENCH:-}" ]]; then timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"; fi
+  if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
+    timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
+    if [[ -n "${AB:-}" ]]; then
+      for v in "MSV_PDL=0" "MSV_FUSED_MAX_ROWS=8"; do
+        echo "== A/B: $v" >> "$OUT/model.log"
+        env $v MSV_BENCH_STATES=f32 MSV_BENCH_FILTER='greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1' \
+          timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
+      done
+    fi
+  fi
 fi
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
   for rep in 1 2; do
@@ -97,19 +112,52 @@ if [[ -n "${PROFILE:-}" && -x $bin ]]; then
   { ncu -i /tmp/scan-src.ncu-rep --page details --print-details all --section WarpStateStats
     ncu -i /tmp/scan-src.ncu-rep --page source --csv --print-source sass; } > "$OUT/scan-source.txt" 2>&1
 fi
+# PROFILE_MODEL="measurement|measurement..." (names of bench_model.cpp, one state dtype): ncu times every kernel of
+# one step of each (an NVTX range in the bench), printed per step as kernel name, launches, total and mean us.
+# PROFILE_ENV: extra environment for that run (e.g. MSV_FUSED_MAX_ROWS=4).
+if [[ -n "${PROFILE_MODEL:-}" && -x $bin ]]; then
+  states=f32; [[ "$PROFILE_MODEL" == *statebf16* ]] && states=bf16
+  env ${PROFILE_ENV:-} MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
+    ncu --clock-control none --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
+    --print-units base $bin --bench-model > /tmp/profile.csv 2> /tmp/profile.err
+  echo "== profile ${PROFILE_ENV:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
+  python3 - /tmp/profile.csv >> "$OUT/profile.log" 2>&1 <<'PY'
+import csv, re, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+head, data = rows[0], rows[1:]
+k, v = head.index("Kernel Name"), head.index("Metric Value")
+steps = []
+for r in data:
+    name = r[k]
+    short = re.sub(r"\(.*", "", name)
+    short = re.sub(r"msv::gpu::(model::)?", "", short)[:90]
+    if "embed_kernel" in short or not steps: steps.append([])
+    steps[-1].append((short, float(r[v]) / 1e3))
+for i, st in enumerate(steps):
+    agg = {}
+    for n, us in st: a = agg.setdefault(n, [0, 0.0]); a[0] += 1; a[1] += us
+    print(f"-- step {i}: {len(st)} kernels, {sum(u for _, u in st):.1f} us of kernel time")
+    for n, (c, t) in sorted(agg.items(), key=lambda x: -x[1][1])[:14]:
+        print(f"{t:10.1f} us {c:5d} x {t / c:8.2f} us  {n}")
+PY
+  tail -3 /tmp/profile.err >> "$OUT/profile.log"
+fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1
   [[ -z "${SKIP_DECODE:-}" ]] && \
-    timeout 150 python3 peer_pytorch.py decode --dims 2.8b --batches 1,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
+    timeout 200 python3 peer_pytorch.py decode --dims 2.8b --batches 1,8,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
 fi
 if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
-  timeout 120 compute-sanitizer --tool memcheck $bin \
-    --gtest_filter='*b33*L7*:*b33*n16_L1000*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*' > "$OUT/sanitizer.log" 2>&1
+  timeout 240 compute-sanitizer --tool memcheck $bin --gtest_filter="${SANITIZER_FILTER:-*b33*L7*:*b33*n16_L1000*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*:*ModelGpu.*small_wf32_sf32:*ModelGpu.*odd_wbf16_sbf16:*ModelGpuExact.Graphs*:*ModelGpuSampler.Draws*}" \
+    > "$OUT/sanitizer.log" 2>&1
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi
 echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.log" | head -12
-echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant" "$OUT/tests.log" | head -40
+echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^sampler:" "$OUT/tests.log" | head -40
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
-echo "== peer"; cat "$OUT/peer.log" 2>/dev/null | tail -6
+echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
+grep -E '^== A/B' -A8 "$OUT/model.log" 2>/dev/null | grep -v '^== A/B' | cut -c1-140
+echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150
+echo "== peer"; grep -E '"what"' "$OUT/peer.log" 2>/dev/null | tail -8 | cut -c1-200
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null

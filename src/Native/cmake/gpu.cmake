@@ -19,10 +19,12 @@ foreach(family IN LISTS MSV_FAMILIES)
   endforeach()
 endforeach()
 set(MSV_GPU_HOST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gpu/gpu_backend.cpp)
-# Until the GPU model layer lands (issue 9), msv_model_* answer MSV_ERR_UNSUPPORTED from this placeholder.
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/gpu/model_unsupported.cpp)
-  list(APPEND MSV_GPU_HOST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gpu/model_unsupported.cpp)
-endif()
+# The model on the device (issue 9): model/model_gpu*.cu kernels and model/model_gpu*.cpp host code, over the
+# vendor BLAS (common/blas.h).
+file(GLOB MSV_MODEL_GPU_KERNELS ${CMAKE_CURRENT_SOURCE_DIR}/model/model_gpu*.cu)
+file(GLOB MSV_MODEL_GPU_HOST ${CMAKE_CURRENT_SOURCE_DIR}/model/model_gpu*.cpp)
+list(APPEND MSV_GPU_SOURCES ${MSV_MODEL_GPU_KERNELS})
+list(APPEND MSV_GPU_HOST_SOURCES ${MSV_MODEL_GPU_HOST})
 
 if(MSV_BACKEND STREQUAL "cuda")
   set(MSV_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures (CMAKE_CUDA_ARCHITECTURES form)")
@@ -35,6 +37,8 @@ if(MSV_BACKEND STREQUAL "cuda")
                         CUDA_VISIBILITY_PRESET hidden CUDA_RUNTIME_LIBRARY Static)
   # Line info costs nothing at run time and lets compute-sanitizer / ncu point at source lines.
   target_compile_options(mambaserve_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo -Xptxas=-warn-spills>)
+  # cuBLAS for the projections of many rows; the toolkit's include directories for the host sources too.
+  target_link_libraries(mambaserve_cuda PRIVATE CUDA::cublas)
 elseif(MSV_BACKEND STREQUAL "hip")
   set(MSV_HIP_ARCHITECTURES "gfx90a;gfx942;gfx1100" CACHE STRING "AMD GPU targets (--offload-arch)")
   set(MSV_GPU_LIBRARY mambaserve_hip)
@@ -64,6 +68,19 @@ elseif(MSV_BACKEND STREQUAL "hip")
     message(FATAL_ERROR "MSV_BACKEND=hip needs CMake's HIP language (a ROCm clang) or -DCMAKE_CXX_COMPILER=hipcc")
   endif()
   target_compile_definitions(mambaserve_hip PUBLIC MSV_HIP=1)
+  # hipBLAS (over rocBLAS) for the projections of many rows: its CMake package where ROCm installs one, else the
+  # library and header found directly (Debian's packages).
+  find_package(hipblas CONFIG QUIET)
+  if(TARGET roc::hipblas)
+    target_link_libraries(mambaserve_hip PRIVATE roc::hipblas)
+  else()
+    find_library(MSV_HIPBLAS_LIBRARY hipblas REQUIRED)
+    find_path(MSV_HIPBLAS_INCLUDE NAMES hipblas/hipblas.h hipblas.h)
+    target_link_libraries(mambaserve_hip PRIVATE ${MSV_HIPBLAS_LIBRARY})
+    if(MSV_HIPBLAS_INCLUDE)
+      target_include_directories(mambaserve_hip PRIVATE ${MSV_HIPBLAS_INCLUDE})
+    endif()
+  endif()
 endif()
 
 target_include_directories(${MSV_GPU_LIBRARY} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR})

@@ -6,15 +6,47 @@
 // MSV_GROUP (32) lanes as their unit of cooperation and pass it as the shuffle width, which is correct on both.
 #pragma once
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(MSV_HIP)
 #include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
 
+#define cudaDevAttrMultiProcessorCount hipDeviceAttributeMultiprocessorCount
+#define cudaDeviceGetAttribute hipDeviceGetAttribute
 #define cudaDeviceProp hipDeviceProp_t
 #define cudaDeviceSynchronize hipDeviceSynchronize
+#define cudaErrorMemoryAllocation hipErrorOutOfMemory
+#define cudaErrorNoDevice hipErrorNoDevice
+#define cudaErrorInsufficientDriver hipErrorInsufficientDriver
+#define cudaErrorInvalidValue hipErrorInvalidValue
 #define cudaError_t hipError_t
+#define cudaEventDisableTiming hipEventDisableTiming
+#define cudaEventCreateWithFlags hipEventCreateWithFlags
+#define cudaEventQuery hipEventQuery
+#define cudaFreeHost hipHostFree
+#define cudaFuncAttributeMaxDynamicSharedMemorySize hipFuncAttributeMaxDynamicSharedMemorySize
+#define cudaFuncSetAttribute hipFuncSetAttribute
+#define cudaGetDevice hipGetDevice
+#define cudaGetDeviceCount hipGetDeviceCount
+#define cudaGraphDestroy hipGraphDestroy
+#define cudaGraphExecDestroy hipGraphExecDestroy
+#define cudaGraphExec_t hipGraphExec_t
+#define cudaGraphInstantiateWithFlags hipGraphInstantiateWithFlags
+#define cudaGraphLaunch hipGraphLaunch
+#define cudaGraph_t hipGraph_t
+#define cudaMallocHost hipHostMalloc
+#define cudaMemGetInfo hipMemGetInfo
+#define cudaMemsetAsync hipMemsetAsync
+#define cudaOccupancyMaxActiveBlocksPerMultiprocessor hipOccupancyMaxActiveBlocksPerMultiprocessor
+#define cudaPeekAtLastError hipPeekAtLastError
+#define cudaSetDevice hipSetDevice
+#define cudaStreamBeginCapture hipStreamBeginCapture
+#define cudaStreamCaptureModeThreadLocal hipStreamCaptureModeThreadLocal
+#define cudaStreamCreateWithFlags hipStreamCreateWithFlags
+#define cudaStreamEndCapture hipStreamEndCapture
+#define cudaStreamNonBlocking hipStreamNonBlocking
 #define cudaEventCreate hipEventCreate
 #define cudaEventDestroy hipEventDestroy
 #define cudaEventElapsedTime hipEventElapsedTime
@@ -44,12 +76,15 @@
 #define MSV_VENDOR_NAME "hip"
 // The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
 template <typename F> inline void msv_prefer_shared_memory(F*) {}
+// Device code only (host sources that include this header, compiled as plain C++ by hipcc, lack the intrinsics).
+#if defined(__HIP__)
 // 2^x: ROCm's exp2f is the hardware v_exp_f32 plus a denormal range fix-up; log2 and 1/x alike.
 __device__ __forceinline__ float msv_exp2(float x) { return exp2f(x); }
 __device__ __forceinline__ float msv_log2(float x) { return __log2f(x); }
 __device__ __forceinline__ float msv_rcp(float x) { return __frcp_rn(x); }
 // One 16-byte store to global memory (p 16-byte aligned).
 __device__ __forceinline__ void msv_store16(void* p, float4 v) { *static_cast<float4*>(p) = v; }
+#endif
 #else
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -103,12 +138,55 @@ __device__ __forceinline__ unsigned int msv_bf16_bits(float v) {
     u += 0x7fffu + ((u >> 16) & 1u);
     return u >> 16;
 }
-#if defined(MSV_HIP)
+#if defined(MSV_HIP) && defined(__HIP__)
 // Two floats to bf16, lo in the low half: gfx90a has no packing conversion, so bit math.
 __device__ __forceinline__ unsigned int msv_bf16x2_bits(float lo, float hi) {
     return msv_bf16_bits(lo) | msv_bf16_bits(hi) << 16;
 }
 #endif
 
-// Lanes that cooperate through shuffles: a CUDA warp, half a CDNA wavefront.
+// Errors after which the context is unusable (every later call fails the same way): the model reports the device
+// as lost rather than failing one step.
+inline bool msv_error_is_sticky(cudaError_t e) {
+#if defined(MSV_HIP)
+    return e == hipErrorIllegalAddress || e == hipErrorLaunchFailure || e == hipErrorAssert ||
+           e == hipErrorECCNotCorrectable || e == hipErrorLaunchTimeOut;
+#else
+    return e == cudaErrorIllegalAddress || e == cudaErrorLaunchFailure || e == cudaErrorAssert ||
+           e == cudaErrorHardwareStackError || e == cudaErrorIllegalInstruction || e == cudaErrorMisalignedAddress ||
+           e == cudaErrorInvalidAddressSpace || e == cudaErrorInvalidPc || e == cudaErrorLaunchTimeout ||
+           e == cudaErrorECCUncorrectable;
+#endif
+}
+
+// Lanes that cooperate through shuffles: a CUDA warp, half a CDNA wavefront. Every shuffle passes MSV_GROUP as its
+// width (so a 64-wide wavefront runs as two independent groups) and MSV_GROUP_MASK as its member mask (CUDA only;
+// HIP's shuffles take none). Block reductions index partial sums by threadIdx.x / MSV_GROUP, never by the
+// hardware warp. tests/Native/wave_width_test.cpp scans the kernel sources for literal masks and widths.
 #define MSV_GROUP 32
+#define MSV_GROUP_MASK 0xffffffffu
+
+// Programmatic dependent launch (sm_90): a kernel launched with the attribute may start while its predecessor
+// still runs; it must call msv_pdl_wait() before touching anything the predecessor writes or reads (only
+// immutable data, the weights, may be read before), and calls msv_pdl_launch_dependents() to let the next kernel
+// start early. No-ops on HIP and before sm_90, where launches simply serialise.
+__device__ __forceinline__ void msv_pdl_wait() {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void msv_pdl_launch_dependents() {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+// Pulls [p, p + bytes) into L2 without waiting (bytes a multiple of 16, p 16-byte aligned): a kernel's weights,
+// fetched before msv_pdl_wait() so their first reads hit L2 while the predecessor finishes.
+// (The bulk prefetch needs PTX 8.0, CUDA 12; older toolkits skip it.)
+__device__ __forceinline__ void msv_prefetch_l2(const void* p, uint32_t bytes) {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && __CUDACC_VER_MAJOR__ >= 12
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
+#else
+    (void)p, (void)bytes;
+#endif
+}

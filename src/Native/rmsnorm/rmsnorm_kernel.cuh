@@ -29,7 +29,7 @@ __global__ void __launch_bounds__(kThreads) rmsnorm_kernel(const msv_rmsnorm_par
         }
         sumsq += v * v;
     }
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) sumsq += __shfl_xor_sync(0xffffffffu, sumsq, off, MSV_GROUP);
+    for (int off = MSV_GROUP / 2; off > 0; off /= 2) sumsq += __shfl_xor_sync(MSV_GROUP_MASK, sumsq, off, MSV_GROUP);
     if (threadIdx.x % MSV_GROUP == 0) partial[threadIdx.x / MSV_GROUP] = sumsq;
     __syncthreads();
     float total = 0.0f;

@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Compile-only check of the HIP build, no AMD GPU needed: builds libmambaserve_hip.so for gfx90a with Debian 12's
-# hipcc (apt-get install -y hipcc; ROCm 5.2 knows gfx90a but not gfx942) and checks that it exports every msv_
-# function of mambaserve.h (exit 1 otherwise); then, when the googletest source is installed, tries the GPU test
-# binary too (a warning if that fails).
+# Compile-only check of the HIP build, no AMD GPU needed: builds libmambaserve_hip.so (with hipBLAS) and checks that
+# it exports every msv_ function of mambaserve.h (exit 1 otherwise); then, when the googletest source is there,
+# the GPU test binary too (a warning if that fails).
 #   src/Native/scripts/check-hip-build.sh [build-dir]      (MSV_HIP_ARCHITECTURES overrides the target list)
+# Two toolchains:
+#  - MSV_ROCM_ROOT=<a Debian 13 root with hipcc 5.7, libhipblas-dev, librocblas-dev, cmake> (made by debootstrap,
+#    then `apt-get install hipcc libhipblas-dev librocblas-dev libamdhip64-dev cmake` inside it): the sources and
+#    googletest are copied into <root>/tmp/msv-hip-check and the check runs there under chroot (as root), for
+#    gfx90a, gfx942 and gfx1100. This is the check of issue 9: real hipBLAS / rocBLAS, all three targets.
+#  - otherwise the host's hipcc (Debian 12: apt-get install -y hipcc, ROCm 5.2, no hipBLAS and no gfx942): gfx90a.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
+if [[ -n "${MSV_ROCM_ROOT:-}" ]]; then
+  [[ -x "$MSV_ROCM_ROOT/usr/bin/hipcc" ]] || { echo "no hipcc in $MSV_ROCM_ROOT" >&2; exit 2; }
+  stage=$MSV_ROCM_ROOT/tmp/msv-hip-check
+  rm -rf "$stage" && mkdir -p "$stage"
+  cp -r "$root/src" "$root/tests" "$stage/"
+  gtest=${GTEST_SOURCE_DIR:-/usr/src/googletest}
+  [[ -f $gtest/CMakeLists.txt ]] && cp -r "$gtest" "$stage/googletest"
+  exec chroot "$MSV_ROCM_ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
+    MSV_HIP_ARCHITECTURES="${MSV_HIP_ARCHITECTURES:-gfx90a;gfx942;gfx1100}" \
+    GTEST_SOURCE_DIR=/tmp/msv-hip-check/googletest \
+    bash /tmp/msv-hip-check/src/Native/scripts/check-hip-build.sh /tmp/msv-hip-check/build
+fi
 build=${1:-$root/artifacts/native/hip-check}
 arch=${MSV_HIP_ARCHITECTURES:-gfx90a}
 command -v hipcc > /dev/null || { echo "hipcc not found (apt-get install -y hipcc)" >&2; exit 2; }
 # Files that name no --offload-arch make hipcc ask rocm_agent_enumerator for the local GPU; there is none here.
-export HCC_AMDGPU_TARGET=$arch
+export HCC_AMDGPU_TARGET=${arch//;/,}
 # hipcc targets NVIDIA (through nvcc) when it finds a CUDA toolkit; this check is about the AMD build.
 export HIP_PLATFORM=amd
 

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Stage what a device run needs into one folder (default .carry/gpu in this checkout): src/Native (the CPU side from
-# NATIVE_CPU_TREE overlaid by this tree's GPU files when the refs are not merged yet), tests/Native, googletest
-# source and the peer benchmark. Used for the lent GPU machine, which runs a copy of another checkout.
+# Stage what a device run needs into one folder: src/Native, tests/Native, googletest source and the peer
+# benchmark (bench/peers/peer_pytorch.py). The lent GPU machine runs a copy of the checkout the session started in,
+# so stage into an ignored folder of that checkout and name it in `carry`:
+#   src/Native/scripts/stage-device.sh [<that checkout>/.carry/gpu]      (default: .carry/gpu in this checkout)
+# then, on the device: cd .carry/gpu && bash run-device.sh
+# GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: another peer script.
+# NATIVE_CPU_TREE: a tree whose src/Native is copied first and overlaid by this one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 dest=${1:-$here/.carry/gpu}
+gtest=${GTEST_SRC:-/usr/src/googletest}
+peer=${PEER:-$here/bench/peers/peer_pytorch.py}
 rm -rf "$dest" && mkdir -p "$dest/src" "$dest/tests"
 if [[ -n "${NATIVE_CPU_TREE:-}" ]]; then cp -r "$NATIVE_CPU_TREE/src/Native" "$dest/src/"; fi
 mkdir -p "$dest/src/Native" && cp -r "$here/src/Native/." "$dest/src/Native/"
 cp -r "$here/tests/Native" "$dest/tests/"
-cp -r /usr/src/googletest "$dest/googletest"
-cp "$here/bench/peers/peer_pytorch.py" "$dest/"
-cp "$here/tests/Native/run-device.sh" "$dest/" 2>/dev/null || true
+cp -r "$gtest" "$dest/googletest"
+if [[ -f "$peer" ]]; then cp "$peer" "$dest/"; else echo "no peer script at $peer (peer runs skipped)"; fi
+cp "$here/tests/Native/run-device.sh" "$dest/"
 echo "staged into $dest"

@@ -245,7 +245,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
 #pragma unroll
                 for (int k = 0; k < kLevels; ++k) {
                     window[k] = s;
-                    const float below = __shfl_up_sync(0xffffffffu, s, 1 << k, kLanes);
+                    const float below = __shfl_up_sync(MSV_GROUP_MASK, s, 1 << k, kLanes);
                     if (lane >= (1 << k)) s += below;
                 }
                 sdt = s;  // now over lanes [0, l]: the tile's decay up to the lane's last token is 2^(A sdt)
@@ -272,7 +272,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 for (int k = 0; k < kLevels; ++k) f[k] = msv_exp2(window[k] * An);
 #pragma unroll
                 for (int k = 0; k < kLevels; ++k) {
-                    const float pb = __shfl_up_sync(0xffffffffu, gb, 1 << k, kLanes);
+                    const float pb = __shfl_up_sync(MSV_GROUP_MASK, gb, 1 << k, kLanes);
                     if (lane >= (1 << k)) gb = f[k] * pb + gb;
                 }
                 const float ga = msv_exp2(sdt * An);
@@ -280,8 +280,8 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 float ga = msv_exp2(sdt * An);
 #pragma unroll
                 for (int k = 0; k < kLevels; ++k) {
-                    const float pa = __shfl_up_sync(0xffffffffu, ga, 1 << k, kLanes);
-                    const float pb = __shfl_up_sync(0xffffffffu, gb, 1 << k, kLanes);
+                    const float pa = __shfl_up_sync(MSV_GROUP_MASK, ga, 1 << k, kLanes);
+                    const float pb = __shfl_up_sync(MSV_GROUP_MASK, gb, 1 << k, kLanes);
                     if (lane >= (1 << k)) {
                         gb = ga * pb + gb;
                         ga *= pa;
@@ -293,7 +293,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 // shuffle of h instead of two of the exclusive (ga, gb), and none to broadcast the carry.
                 const float carry = sCarry[c][n];
                 const float h_end = ga * carry + gb;
-                float h = __shfl_up_sync(0xffffffffu, h_end, 1, kLanes);
+                float h = __shfl_up_sync(MSV_GROUP_MASK, h_end, 1, kLanes);
                 if (lane == 0) h = carry;
 #pragma unroll
                 for (int i = 0; i < kItems; ++i) {

@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
             }
             StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
         }
-        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(0xffffffffu, y, off, MSV_GROUP);
+        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
             if (p.D) y += p.D[d] * x[u];
             if (kHasZ) y *= silu(zv[u]);

@@ -31,9 +31,9 @@ public static class ServerPipeline
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);
         app.MapPost("/tokenize", TokenizeEndpoint.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoint.DetokenizeAsync);
-        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag) });
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks(HealthRoutes.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag) });
+        app.MapHealthChecks(HealthRoutes.Live, new HealthCheckOptions { Predicate = _ => false });
+        app.MapPrometheusScrapingEndpoint(HealthRoutes.Metrics);
 
         var grpcServices = new[]
         {

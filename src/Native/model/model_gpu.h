@@ -1,0 +1,229 @@
+// The model on the GPU (CUDA or HIP): weights, state pool, step buffers, BLAS handle, decode graphs. Host code;
+// the kernels it launches are declared in model_gpu_kernels.h. docs/gpu-model.md describes the forward and the
+// choices behind it; docs/gpu-engine.md section 3 is the C API this implements.
+#pragma once
+
+#include "common/blas.h"
+#include "common/vendor.h"
+#include "mambaserve.h"
+#include "model/model_gpu_kernels.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace msv::gpu::model {
+
+// Shapes and the padded row strides (in elements) of every matrix and activation buffer: rows padded to a
+// multiple of 8 elements are 16-byte aligned in every dtype, which the vector paths of the kernels need.
+struct Dims {
+    int dm = 0, layers = 0, di = 0, ds = 0, dc = 0, dr = 0, vocab = 0, vs = 0;
+    int nx = 0;  // x_proj rows: dt_rank + 2 d_state
+    int64_t ld_dm = 0, ld_di = 0, ld_xz = 0, ld_nx = 0, ld_dr = 0;
+    int64_t conv_slot = 0, ssm_slot = 0;  // elements of one slot's conv / SSM state, all layers
+};
+
+struct LayerWeights {
+    void* in_proj = nullptr;   // [2 di, ld_dm]
+    void* x_proj = nullptr;    // [nx, ld_di]
+    void* dt_proj = nullptr;   // [di, ld_dr]
+    void* out_proj = nullptr;  // [dm, ld_di]
+    float* norm = nullptr;     // [dm]
+    float* in_bias = nullptr;  // [2 di] or null
+    float* conv_w = nullptr;   // [di, dc]
+    float* conv_b = nullptr;   // [di] or null
+    float* dt_bias = nullptr;  // [di]
+    float* A = nullptr;        // [di, ds]: A_log until finalize, then -exp(A_log)
+    float* D = nullptr;        // [di]
+    float* out_bias = nullptr; // [dm] or null
+};
+
+// Device buffers of one step, sized for max(max_step_tokens, max_decode_batch) rows at create. Zeroed once: the
+// padding columns of every row stay zero, which the 16-byte paths of the GEMV read as inputs.
+struct Buffers {
+    int rows = 0;               // capacity in rows
+    int head_rows = 0;          // capacity of the LM head per pass (logits rows)
+    float* residual = nullptr;  // [rows, ld_dm] fp32
+    void* hn = nullptr;         // [rows, ld_dm] normalised (BLAS path), storage type
+    void* xz = nullptr;         // [rows, ld_xz] in_proj output (x | z)
+    void* xc = nullptr;         // [rows, ld_di] conv output
+    void* xdbl = nullptr;       // [rows, ld_nx] x_proj output (dt | B | C)
+    void* delta = nullptr;      // [rows, ld_di] dt_proj output
+    void* y = nullptr;          // [rows, ld_di] scan / state update output
+    float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
+    void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
+    float* logits = nullptr;    // [head_rows, vocab]
+    float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
+    int32_t* iota = nullptr;    // [kScanGroup] 0, 1, 2, ...
+    float* sampler_work = nullptr;  // [kSamplerBlocks, vocab]
+};
+
+// Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
+// logprobs (max_logprobs each).
+inline int64_t target_out_bytes(int max_logprobs) { return 8 + 8 * static_cast<int64_t>(max_logprobs); }
+
+// Consecutive prefill entries of equal length scan together, up to this many (a bf16 pool stages their states).
+constexpr int kScanGroup = 16;
+// Sampler blocks at most: each keeps its processed row in sampler_work.
+constexpr int kSamplerBlocks = 128;
+
+struct Snapshot;
+
+// The rows of one forward pass over the BLAS path: decode rows first (one token each, the state update), then the
+// prefill entries' rows in groups of equal length (conv + scan over [count, len] at once).
+struct RowPlan {
+    int rows = 0, nd = 0;
+    const int32_t* tokens = nullptr;     // device [rows]
+    const int32_t* dec_slots = nullptr;  // device [nd]
+    struct Group {
+        int row0 = 0, len = 0, count = 0;
+        const int32_t* slots = nullptr;  // device [count]
+        const int32_t* host_slots = nullptr;
+    };
+    std::vector<Group> groups;
+};
+
+// Where the decode path's inputs sit in device_in_ (fixed, so that graphs can read them): tokens and slots of up to
+// max_rows rows, the target count, the targets.
+struct DecodeLayout {
+    size_t tokens = 0, slots = 0, n_targets = 0, targets = 0;
+    int max_rows = 0;
+};
+
+class Model {
+public:
+    static msv_status create(const msv_model_config& c, std::unique_ptr<Model>* out);
+    ~Model();
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    msv_status set_tensor(msv_tensor t, int layer, const void* host, msv_dtype src, int64_t count);
+    msv_status finalize(int64_t* weight_bytes);
+    msv_status memory(int64_t* bytes_per_slot, int64_t* free_bytes);
+    msv_status allocate_pool(int slots);
+    msv_status step(const msv_step& s);
+    msv_status copy_slot(int src, int dst);
+    msv_status zero_slot(int slot);
+    msv_status copy_slot_async(int src, int dst);
+    msv_status snapshot(int slot, std::unique_ptr<Snapshot>* out);
+    msv_status restore(int slot, const Snapshot& s);
+    msv_status snapshot_from_host(const void* host, int64_t bytes, std::unique_ptr<Snapshot>* out);
+    bool finalized() const { return finalized_; }
+
+    const msv_model_config& config() const { return cfg_; }
+    const Dims& dims() const { return d_; }
+    int slots() const { return slots_; }
+    // Programmatic dependent launch on or off (a graph capture that fails with it retries without).
+    void set_pdl(bool on) { pdl_ = on; }
+    bool pdl() const { return pdl_; }
+    cudaStream_t stream() const { return stream_; }
+
+    // For snapshots and graphs (model_gpu_slots.cpp, model_gpu_graphs.cpp).
+    int64_t snapshot_payload_bytes() const;
+    uint64_t id() const { return id_; }
+    msv_status check_lost() const;
+    msv_status fail(cudaError_t err, const char* what);
+
+    // The whole decode of a bucket of `rows` rows from the fixed decode layout (what a graph captures).
+    msv_status enqueue_decode(int rows);
+
+private:
+    Model() = default;
+    friend struct StepRunner;
+
+    msv_status init(const msv_model_config& c);
+    msv_status alloc_device(void** p, size_t bytes, const char* what);
+    msv_status move_snapshot(int slot, void* payload, bool to_slot);
+    msv_status new_snapshot(std::unique_ptr<Snapshot>* out);
+    msv_status alloc_weights();
+    msv_status upload_piece(void* dst, msv_dtype dst_type, int64_t rows, int64_t cols, int64_t ld, const void* host,
+                            msv_dtype src, int64_t count);
+    msv_status alloc_step_buffers();
+    msv_status sync(const char* what);
+
+    // The forward (model_gpu_forward.cpp). All enqueue on stream_ and never synchronise.
+    bool fused_rows(int rows) const;
+    msv_status enqueue_embed(const int32_t* tokens, int rows);
+    msv_status enqueue_layers_fused(int rows, const int32_t* slots);
+    msv_status enqueue_layers_blas(const RowPlan& plan);
+    // Logits of `rows` rows into buf_.logits: rows [0, rows) of the residual (row_idx null) or the listed ones.
+    msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
+    msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
+                               void* out);
+    msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
+                    int M, int N, int K, float beta);
+
+    msv_model_config cfg_{};
+    Dims d_{};
+    int device_ = 0;
+    int sm_count_ = 0;
+    uint64_t id_ = 0;
+    bool finalized_ = false, pooled_ = false;
+    bool lost_ = false;
+    std::string lost_reason_;
+    bool fused_decode_ = true, pdl_ = true;
+    // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
+    int fused_max_rows_ = 2;
+    // L2 prefetch per GEMV block before its PDL wait (bytes of its tile; MSV_GEMV_PREFETCH overrides).
+    int64_t prefetch_bytes_ = 16 << 10;
+
+    cudaStream_t stream_ = nullptr;
+    blas::Handle blas_ = nullptr;
+    void* blas_workspace_ = nullptr;
+
+    // Weights: one arena.
+    void* arena_ = nullptr;
+    size_t arena_bytes_ = 0;
+    void* embedding_ = nullptr;  // [vocab, ld_dm]
+    void* lm_head_ = nullptr;    // the embedding when tied
+    float* norm_f_ = nullptr;
+    std::vector<LayerWeights> layers_;
+    std::vector<uint8_t> set_;  // which (tensor, layer) were set
+
+    // Staging for set_tensor: two pinned halves and a device scratch for the raw source piece.
+    void* pinned_stage_ = nullptr;
+    void* device_stage_ = nullptr;
+    cudaEvent_t stage_done_[2] = {nullptr, nullptr};
+
+    // State pool: slots + 1 (the last is the scratch slot of padded graph rows).
+    int slots_ = 0;
+    float* conv_pool_ = nullptr;   // [slots + 1, layers, di, dc - 1]
+    void* ssm_pool_ = nullptr;     // [slots + 1, layers, di, ds], state_dtype
+    int32_t* counts_ = nullptr;    // [slots, vs] output counts
+    uint8_t* seen_ = nullptr;      // [slots, vs] prompt or output seen (repetition penalty)
+
+    // Step buffers.
+    Buffers buf_{};
+    // Inputs of a step: written to pinned_in_, one copy to device_in_. Outputs: device_out_ -> pinned_out_.
+    void* pinned_in_ = nullptr;
+    void* device_in_ = nullptr;
+    size_t in_bytes_ = 0;
+    void* device_out_ = nullptr;
+    void* pinned_out_ = nullptr;
+    size_t out_bytes_ = 0;
+    // Variable-length sampler inputs (bias lists, prompt ids at reset), grown on demand.
+    void* pinned_var_ = nullptr;
+    void* device_var_ = nullptr;
+    size_t var_bytes_ = 0;
+
+    DecodeLayout decode_{};
+    std::unique_ptr<class DecodeGraphs> graphs_;
+};
+
+// One slot's state in device memory: conv [layers, di, dc - 1] fp32 then SSM [layers, di, ds] in state dtype (the
+// export layout of model/snapshot_format.h without its header). Owns its memory: it may outlive its model.
+struct Snapshot {
+    uint64_t model_id = 0;
+    msv_model_config cfg{};
+    void* data = nullptr;
+    int64_t bytes = 0;  // payload, without the export header
+    Snapshot() = default;
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    ~Snapshot();
+};
+// Writes the export (header + payload) of a snapshot to host memory; bytes must be its export size.
+msv_status snapshot_export(const Snapshot& snap, void* host, int64_t bytes);
+
+}  // namespace msv::gpu::model

@@ -1,0 +1,251 @@
+// The forward on the device, as enqueued work (no synchronisation): embedding, the layers by the fused small-batch
+// path or the BLAS path, the final norm and LM head, the sampler. docs/gpu-model.md has the kernel sequence.
+#include "causal_conv1d/causal_conv1d.h"
+#include "common/error.h"
+#include "model/model_gpu.h"
+#include "selective_scan/selective_scan.h"
+#include "selective_state_update/selective_state_update.h"
+
+#include <algorithm>
+#include <string>
+
+namespace msv::gpu::model {
+namespace {
+
+size_t dsize(msv_dtype t) { return t == MSV_F32 ? 4 : 2; }
+template <typename P> P* at(void* base, int64_t elems, msv_dtype t) {
+    return reinterpret_cast<P*>(static_cast<char*>(base) + elems * int64_t(dsize(t)));
+}
+const void* cat(const void* base, int64_t elems, msv_dtype t) {
+    return static_cast<const char*>(base) + elems * int64_t(dsize(t));
+}
+// Rows template of the fused kernels for a batch of `rows`: 1, 2, 4 or 8.
+int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
+// K slices of x_proj: ~64 16-byte chunks each, so that ~100 blocks share its 2 MB (mamba-2.8b).
+int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
+
+}  // namespace
+
+msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
+                       int N, int K, float beta) {
+    if (M <= 0) return MSV_OK;
+    const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
+                                      ldy, M, N, K, beta);
+    if (s == blas::kOk) return MSV_OK;
+    return set_error(MSV_ERR_DEVICE, std::string("BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) + "x" +
+                                         std::to_string(K) + ": " + blas::status_name(s));
+}
+
+bool Model::fused_rows(int rows) const {
+    return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds, cfg_.state_dtype);
+}
+
+msv_status Model::enqueue_embed(const int32_t* tokens, int rows) {
+    return launch_embed(cfg_.weight_dtype, tokens, rows, embedding_, d_.ld_dm, d_.dm, buf_.residual, d_.ld_dm, stream_,
+                        pdl_);
+}
+
+// Per layer: in_proj (+ RMSNorm before, conv after), x_proj split along K, dt_proj + state update, out_proj into
+// the residual. Four kernels, each waiting on its predecessor only after prefetching its weights.
+msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    const int ce = 16 / static_cast<int>(dsize(wt));
+    const int R = rows_template(rows);
+    const int splits = xproj_splits(static_cast<int>(d.ld_di / ce));
+    for (int l = 0; l < d.layers; ++l) {
+        const LayerWeights& w = layers_[l];
+        GemvArgs in{};
+        in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
+        in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
+        in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
+        in.conv.di = d.di, in.conv.dc = d.dc, in.conv.weight = w.conv_w, in.conv.bias = w.conv_b;
+        in.conv.state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1), in.conv.slot_stride = d.conv_slot;
+        in.conv.slot = slots, in.conv.xc = buf_.xc, in.conv.ld_xc = d.ld_di;
+        if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
+
+        GemvArgs xp{};
+        xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
+        xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_bytes_;
+        if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK) return s;
+
+        DtSsuArgs ss{};
+        ss.partial = buf_.partial, ss.splits = splits, ss.nx = d.nx, ss.rows = rows;
+        ss.dt_proj = w.dt_proj, ss.ld_dr = d.ld_dr, ss.dr = d.dr, ss.di = d.di, ss.ds = d.ds;
+        ss.dt_bias = w.dt_bias, ss.A = w.A, ss.D = w.D;
+        ss.x = buf_.xc, ss.ld_x = d.ld_di, ss.z = cat(buf_.xz, d.di, wt), ss.ld_z = d.ld_xz;
+        ss.y = buf_.y, ss.ld_y = d.ld_di;
+        ss.state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(dsize(cfg_.state_dtype));
+        ss.slot_stride = d.ssm_slot, ss.slot = slots;
+        if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
+
+        GemvArgs op{};
+        op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
+        op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
+        op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_bytes_;
+        if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
+    }
+    return MSV_OK;
+}
+
+namespace {
+
+// The conv of one prefill group [count, len] (fwd) or of the decode rows (update).
+msv_conv1d_params conv_params(const Dims& d, msv_dtype wt, const LayerWeights& w, float* state, const void* xz,
+                              void* xc, int batch, int len, const int32_t* slots) {
+    msv_conv1d_params p{};
+    p.batch = batch, p.dim = d.di, p.seqlen = len, p.width = d.dc, p.dtype = wt;
+    p.x = xz, p.x_batch_stride = len * d.ld_xz, p.x_row_stride = d.ld_xz;
+    p.out = xc, p.out_batch_stride = len * d.ld_di, p.out_row_stride = d.ld_di;
+    p.weight = w.conv_w, p.bias = w.conv_b, p.silu = 1;
+    p.conv_state = state, p.state_slot_stride = d.conv_slot, p.slot_idx = slots;
+    return p;
+}
+
+}  // namespace
+
+// Every row through the vendor BLAS for the projections; conv update + state update for the decode rows, conv +
+// scan for each prefill group.
+msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    const int M = plan.rows;
+    const size_t ss = dsize(cfg_.state_dtype);
+    for (int l = 0; l < d.layers; ++l) {
+        const LayerWeights& w = layers_[l];
+        float* conv_state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1);
+        void* ssm_state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(ss);
+        if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
+                                            buf_.hn, d.ld_dm, stream_, false);
+            s != MSV_OK)
+            return s;
+        if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm, 0.0f);
+            s != MSV_OK)
+            return s;
+        if (w.in_bias)
+            if (msv_status s = launch_add_bias(wt, false, buf_.xz, d.ld_xz, M, 2 * d.di, w.in_bias, stream_); s != MSV_OK)
+                return s;
+        if (plan.nd > 0) {
+            const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
+            if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
+        }
+        for (const RowPlan::Group& g : plan.groups) {
+            const msv_conv1d_params p = conv_params(d, wt, w, conv_state, cat(buf_.xz, g.row0 * d.ld_xz, wt),
+                                                    at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
+            if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
+        }
+        if (msv_status s = gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+            s != MSV_OK)
+            return s;
+        if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr, 0.0f);
+            s != MSV_OK)
+            return s;
+        if (plan.nd > 0) {
+            msv_state_update_params p{};
+            p.batch = plan.nd, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = cfg_.state_dtype;
+            p.x = buf_.xc, p.x_batch_stride = d.ld_di, p.delta = buf_.delta, p.delta_batch_stride = d.ld_di;
+            p.B = cat(buf_.xdbl, d.dr, wt), p.B_batch_stride = d.ld_nx;
+            p.C = cat(buf_.xdbl, d.dr + d.ds, wt), p.C_batch_stride = d.ld_nx;
+            p.z = cat(buf_.xz, d.di, wt), p.z_batch_stride = d.ld_xz, p.out = buf_.y, p.out_batch_stride = d.ld_di;
+            p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
+            p.state = ssm_state, p.state_slot_stride = d.ssm_slot, p.slot_idx = plan.dec_slots;
+            if (msv_status s = msv::backend::selective_state_update(p, stream_); s != MSV_OK) return s;
+        }
+        for (const RowPlan::Group& g : plan.groups) {
+            const int64_t r0 = g.row0;
+            msv_scan_params p{};
+            p.batch = g.count, p.dim = d.di, p.dstate = d.ds, p.seqlen = g.len, p.dtype = wt;
+            p.u = cat(buf_.xc, r0 * d.ld_di, wt), p.u_batch_stride = g.len * d.ld_di, p.u_row_stride = d.ld_di;
+            p.delta = cat(buf_.delta, r0 * d.ld_di, wt), p.delta_batch_stride = g.len * d.ld_di;
+            p.delta_row_stride = d.ld_di;
+            p.B = cat(buf_.xdbl, r0 * d.ld_nx + d.dr, wt), p.B_batch_stride = g.len * d.ld_nx, p.B_row_stride = d.ld_nx;
+            p.C = cat(buf_.xdbl, r0 * d.ld_nx + d.dr + d.ds, wt), p.C_batch_stride = g.len * d.ld_nx;
+            p.C_row_stride = d.ld_nx;
+            p.z = cat(buf_.xz, r0 * d.ld_xz + d.di, wt), p.z_batch_stride = g.len * d.ld_xz, p.z_row_stride = d.ld_xz;
+            p.out = at<char>(buf_.y, r0 * d.ld_di, wt), p.out_batch_stride = g.len * d.ld_di;
+            p.out_row_stride = d.ld_di;
+            p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
+            // The scan keeps an fp32 state: a bf16 pool's states are staged through fp32 scratch.
+            const int64_t elems = int64_t(d.di) * d.ds;
+            if (cfg_.state_dtype == MSV_BF16) {
+                if (msv_status s = launch_state_to_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems, buf_.scan_state,
+                                                       stream_);
+                    s != MSV_OK)
+                    return s;
+                p.state = buf_.scan_state, p.state_slot_stride = elems, p.slot_idx = buf_.iota;
+            } else {
+                p.state = static_cast<float*>(ssm_state), p.state_slot_stride = d.ssm_slot, p.slot_idx = g.slots;
+            }
+            if (msv_status s = msv::backend::selective_scan_fwd(p, stream_); s != MSV_OK) return s;
+            if (cfg_.state_dtype == MSV_BF16)
+                if (msv_status s = launch_state_from_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems,
+                                                         buf_.scan_state, stream_);
+                    s != MSV_OK)
+                    return s;
+        }
+        if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di, 1.0f);
+            s != MSV_OK)
+            return s;
+        if (w.out_bias)
+            if (msv_status s = launch_add_bias(wt, true, buf_.residual, d.ld_dm, M, d.dm, w.out_bias, stream_);
+                s != MSV_OK)
+                return s;
+    }
+    return MSV_OK;
+}
+
+// Final norm + LM head into buf_.logits [rows, vocab]. fused: rows [0, rows) of the residual in one GEMV with the
+// norm in its prologue; else the rows are normalised (gathered by row_idx) and multiplied by our GEMV (<= 8 rows)
+// or the BLAS.
+msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    const int ce = 16 / static_cast<int>(dsize(wt));
+    GemvArgs a{};
+    a.W = lm_head_, a.ldw = d.ld_dm, a.N = d.vocab, a.K = d.dm, a.kc = static_cast<int>(d.ld_dm / ce);
+    a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_bytes_;
+    if (fused && row_idx == nullptr) {
+        a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
+        return launch_gemv(wt, GemvKind::kLogits, true, a, 1, stream_, pdl_);
+    }
+    if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, row_idx, rows, norm_f_, cfg_.norm_eps, d.dm,
+                                        buf_.head_in, d.ld_dm, stream_, false);
+        s != MSV_OK)
+        return s;
+    if (fused_decode_ && rows <= fused_max_rows_) {
+        a.x = buf_.head_in, a.ldx = d.ld_dm;
+        return launch_gemv(wt, GemvKind::kLogits, false, a, 1, stream_, false);
+    }
+    return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f);
+}
+
+msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out) {
+    if (max_targets <= 0) return MSV_OK;
+    SamplerArgs a{};
+    a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
+    a.counts = counts_, a.seen = seen_, a.work = buf_.sampler_work, a.max_logprobs = cfg_.max_logprobs;
+    a.out = out;
+    return launch_sampler(a, std::min(max_targets, kSamplerBlocks), stream_, pdl_);
+}
+
+// A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records
+// exactly this, so a replay and an eager run launch the same kernels with the same shapes.
+msv_status Model::enqueue_decode(int rows) {
+    char* in = static_cast<char*>(device_in_);
+    const int32_t* tokens = reinterpret_cast<const int32_t*>(in + decode_.tokens);
+    const int32_t* slots = reinterpret_cast<const int32_t*>(in + decode_.slots);
+    if (msv_status s = enqueue_embed(tokens, rows); s != MSV_OK) return s;
+    const bool fused = fused_rows(rows);
+    if (fused) {
+        if (msv_status s = enqueue_layers_fused(rows, slots); s != MSV_OK) return s;
+    } else {
+        RowPlan plan;
+        plan.rows = rows, plan.nd = rows, plan.tokens = tokens, plan.dec_slots = slots;
+        if (msv_status s = enqueue_layers_blas(plan); s != MSV_OK) return s;
+    }
+    if (msv_status s = enqueue_head(nullptr, rows, fused); s != MSV_OK) return s;
+    return enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
+                           reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_);
+}
+
+}  // namespace msv::gpu::model

@@ -1,0 +1,326 @@
+// Small-batch matrix-vector products of the decode step (R <= 8 rows), with the neighbouring small steps fused in:
+//   y[r, n] = sum_k W[n, k] x[r, k]     W: [N, ldw] row-major, rows padded with zeros to a multiple of 8 elements.
+//
+// Why our own: at 1..8 rows a projection reads each weight once and does 2R flops per weight, so it runs at memory
+// bandwidth or not at all. The vendor GEMM reached ~52% of the copy rate here (issue 9); a projection at near copy
+// rate needs every load 16 bytes wide, several independent loads in flight per lane, and each weight load used for
+// every row. ggml-cuda's mmv kernels do small batches the same way (one warp per output row, lanes along K).
+//
+// Shape of the work: a block is kWarps warps; warp w owns NR consecutive output rows and all of K, lanes striding
+// over K in 16-byte chunks (8 bf16 / fp16 weights, or 4 fp32), U chunks per lane in flight at a time. The rows
+// of x are read through L1 (every warp of a block, and every block on an SM, reads the same x), the weights with
+// no L1 allocation. A warp reduces its sums by shuffles; no shared memory, no barrier.
+//
+// Inputs (Pro):
+//   kProT     x is [R, ldx] in the weights' storage type;
+//   kProNorm  x is RMSNorm(residual) * norm_w: the warp reads residual (fp32) and norm_w, multiplies them and
+//             accumulates sum(residual^2) alongside the products; the scale rsqrt(mean + eps) is applied to the
+//             finished sums (sum_k W (s r w) = s sum_k W (r w)), so the norm needs no pass of its own.
+// Outputs (Epi):
+//   kEpiStore     y[r, n] (+ bias[n]) in the storage type (or fp32 when Y is float);
+//   kEpiConv      in_proj: n < di is x, run through the slot's causal conv (the conv update of one token, state
+//                 shifted in place) and silu, written to xc[r, n]; n >= di is z, stored to y[r, n];
+//   kEpiResidual  out_proj: residual[r, n] += y (+ bias[n]) in fp32;
+//   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[slice][r][n] in fp32.
+//
+// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and each
+// lane's first U chunks in registers).
+#pragma once
+
+#include "gpu/dtype.cuh"
+#include "gpu/check.h"
+#include "model/model_gpu_kernels.h"
+#include "model/model_gpu_launch.cuh"
+
+namespace msv::gpu::model {
+
+enum Pro { kProT = 0, kProNorm = 1 };
+enum Epi { kEpiStore = 0, kEpiConv = 1, kEpiResidual = 2, kEpiPartial = 3 };
+
+template <typename W> struct Chunk {
+    static constexpr int kElems = 16 / sizeof(W);
+};
+
+// 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path.
+__device__ __forceinline__ uint4 load_weights(const void* p) {
+#if defined(MSV_HIP)
+    // HIP's uint4 is a struct; the builtin wants a native vector type.
+    typedef unsigned int u32x4 __attribute__((ext_vector_type(4)));
+    const u32x4 v = __builtin_nontemporal_load(static_cast<const u32x4*>(p));
+    return make_uint4(v.x, v.y, v.z, v.w);
+#else
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+#endif
+}
+
+template <typename W> __device__ __forceinline__ void unpack(const uint4& q, float (&v)[Chunk<W>::kElems]);
+template <> __device__ __forceinline__ void unpack<float>(const uint4& q, float (&v)[4]) {
+    v[0] = __uint_as_float(q.x), v[1] = __uint_as_float(q.y), v[2] = __uint_as_float(q.z), v[3] = __uint_as_float(q.w);
+}
+template <> __device__ __forceinline__ void unpack<bf16>(const uint4& q, float (&v)[8]) {
+    const uint32_t w[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[2 * i] = __uint_as_float(w[i] << 16), v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+}
+template <> __device__ __forceinline__ void unpack<__half>(const uint4& q, float (&v)[8]) {
+    const uint32_t w[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        v[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] & 0xffffu)));
+        v[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] >> 16)));
+    }
+}
+
+// The norm weights of chunk c (kProNorm), shared by every row.
+template <typename W, int P>
+__device__ __forceinline__ void load_norm_w(const GemvArgs& a, int c, float (&nw)[Chunk<W>::kElems]) {
+    if constexpr (P == kProNorm) {
+        constexpr int E = Chunk<W>::kElems;
+#pragma unroll
+        for (int q = 0; q < E / 4; ++q) {
+            const float4 w = reinterpret_cast<const float4*>(a.norm_w + c * E)[q];
+            nw[4 * q] = w.x, nw[4 * q + 1] = w.y, nw[4 * q + 2] = w.z, nw[4 * q + 3] = w.w;
+        }
+    }
+}
+
+// x chunk c of row r, as fp32 (kProT), or residual * norm_w with the residual's squares added to `ss` (kProNorm).
+template <typename W, int P>
+__device__ __forceinline__ void load_x(const GemvArgs& a, int r, int c, const float (&nw)[Chunk<W>::kElems],
+                                       float (&v)[Chunk<W>::kElems], float& ss) {
+    constexpr int E = Chunk<W>::kElems;
+    if constexpr (P == kProT) {
+        unpack<W>(*reinterpret_cast<const uint4*>(static_cast<const W*>(a.x) + r * a.ldx + c * E), v);
+    } else {
+        const float4* res = reinterpret_cast<const float4*>(a.residual + r * a.ld_res + c * E);
+#pragma unroll
+        for (int q = 0; q < E / 4; ++q) {
+            const float4 x = res[q];
+            ss += x.x * x.x + x.y * x.y + x.z * x.z + x.w * x.w;
+            v[4 * q] = x.x * nw[4 * q], v[4 * q + 1] = x.y * nw[4 * q + 1], v[4 * q + 2] = x.z * nw[4 * q + 2];
+            v[4 * q + 3] = x.w * nw[4 * q + 3];
+        }
+    }
+}
+
+// Warp reduce-scatter of M (a power of two <= MSV_GROUP) per-lane values: a butterfly that halves the values each
+// lane carries at every step (M - 1 shuffles in all, where reducing each value alone costs 5 M). Afterwards lane l
+// holds the total of value l >> (log2(MSV_GROUP) - log2(M)) in v[0].
+template <int M>
+__device__ __forceinline__ void reduce_scatter(float (&v)[M], int lane) {
+    int m = M;
+#pragma unroll
+    for (int off = MSV_GROUP / 2; off >= 1; off /= 2) {
+        if (m > 1) {
+            const bool upper = (lane & off) != 0;
+#pragma unroll
+            for (int k = 0; k < M / 2; ++k) {
+                if (k >= m / 2) break;
+                const float send = upper ? v[k] : v[k + m / 2];
+                const float keep = upper ? v[k + m / 2] : v[k];
+                v[k] = keep + __shfl_xor_sync(MSV_GROUP_MASK, send, off, MSV_GROUP);
+            }
+            m /= 2;
+        } else {
+            v[0] += __shfl_xor_sync(MSV_GROUP_MASK, v[0], off, MSV_GROUP);
+        }
+    }
+}
+
+template <int M> struct Log2 {
+    static constexpr int value = M <= 1 ? 0 : 1 + Log2<M / 2>::value;
+};
+template <> struct Log2<1> {
+    static constexpr int value = 0;
+};
+
+// The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
+// the host), state shifted by one in place. Each (row, channel) belongs to one thread of the grid.
+__device__ __forceinline__ float conv_epilogue(const GemvArgs& a, int r, int n, float xv) {
+    const ConvArgs& cv = a.conv;
+    const int S = cv.dc - 1;
+    float* st = cv.state + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
+    const float* w = cv.weight + static_cast<int64_t>(n) * cv.dc;
+    float win[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) win[k] = k < S ? st[k] : (k == S ? xv : 0.0f);
+    float acc = cv.bias ? cv.bias[n] : 0.0f;
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+        if (k <= S) acc += w[k] * win[k];
+#pragma unroll
+    for (int k = 0; k < 3; ++k)
+        if (k < S) st[k] = win[k + 1];
+    return silu(acc);
+}
+
+template <typename W, int R, int NR, int U, int P, int E, int kWarps>
+__global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs a) {
+    constexpr int CE = Chunk<W>::kElems;
+    const int lane = threadIdx.x % MSV_GROUP;
+    const int warp = threadIdx.x / MSV_GROUP;
+    const int n0 = (blockIdx.x * kWarps + warp) * NR;
+    // Split-K: this block's chunks are [c_begin, c_end).
+    const int c_begin = E == kEpiPartial ? blockIdx.y * a.chunks_per_split : 0;
+    const int c_end = E == kEpiPartial ? min(a.kc, c_begin + a.chunks_per_split) : a.kc;
+    const W* w = static_cast<const W*>(a.W);
+
+    if (threadIdx.x == 0 && a.prefetch_bytes > 0) {
+        const int first = blockIdx.x * kWarps * NR;
+        if (first < a.N) {
+            const int64_t rows = min(kWarps * NR, a.N - first);
+            const int64_t tile = rows * a.ldw * static_cast<int64_t>(sizeof(W));
+            const int64_t bytes = a.prefetch_bytes < tile ? a.prefetch_bytes : tile;
+            msv_prefetch_l2(w + first * a.ldw, static_cast<uint32_t>(bytes & ~int64_t(15)));
+        }
+    }
+    bool row_ok[NR];
+#pragma unroll
+    for (int i = 0; i < NR; ++i) row_ok[i] = n0 + i < a.N;
+    // The first U chunks' weights are loaded before the wait: they are in flight while the predecessor finishes.
+    uint4 wq[U][NR];
+    auto load_batch = [&](int c0) {
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = c0 + u * MSV_GROUP;
+#pragma unroll
+            for (int i = 0; i < NR; ++i)
+                wq[u][i] = (c < c_end && row_ok[i]) ? load_weights(w + (n0 + i) * a.ldw + static_cast<int64_t>(c) * CE)
+                                                    : make_uint4(0, 0, 0, 0);
+        }
+    };
+    load_batch(c_begin + lane);
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+
+    float acc[NR][R];
+    float ss[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+        ss[r] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < NR; ++i) acc[i][r] = 0.0f;
+    }
+
+    for (int c0 = c_begin + lane; c0 < c_end; c0 += MSV_GROUP * U) {
+        if (c0 != c_begin + lane) load_batch(c0);
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = c0 + u * MSV_GROUP;
+            if (c >= c_end) break;
+            float wf[NR][CE], nw[CE];
+#pragma unroll
+            for (int i = 0; i < NR; ++i) unpack<W>(wq[u][i], wf[i]);
+            load_norm_w<W, P>(a, c, nw);
+#pragma unroll
+            for (int r = 0; r < R; ++r) {
+                if (r >= a.rows) break;
+                float xv[CE];
+                load_x<W, P>(a, r, c, nw, xv, ss[r]);
+#pragma unroll
+                for (int i = 0; i < NR; ++i)
+#pragma unroll
+                    for (int e = 0; e < CE; ++e) acc[i][r] = fmaf(wf[i][e], xv[e], acc[i][r]);
+            }
+        }
+    }
+
+    // Warp totals by reduce-scatter: lane l ends with output j = l >> shift (j = i * R + r), 32 / (NR R) lanes
+    // per output; the first of them writes it. Every output's epilogue (the conv's loads among them) runs in
+    // parallel across the lanes.
+    constexpr int M = NR * R;
+    constexpr int kShift = Log2<MSV_GROUP>::value - Log2<M>::value;
+    float v[M];
+#pragma unroll
+    for (int i = 0; i < NR; ++i)
+#pragma unroll
+        for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
+    reduce_scatter<M>(v, lane);
+    const int j = lane >> kShift, oi = j / R, orow = j % R;
+    float scale = 1.0f;
+    if constexpr (P == kProNorm) {
+        reduce_scatter<R>(ss, lane);
+        // ss total of row r sits in lane r << (log2 MSV_GROUP - log2 R).
+        const float tot = __shfl_sync(MSV_GROUP_MASK, ss[0], orow << (Log2<MSV_GROUP>::value - Log2<R>::value), MSV_GROUP);
+        scale = rsqrtf(tot / static_cast<float>(a.K) + a.eps);
+    }
+    bool ok = false;
+#pragma unroll
+    for (int i = 0; i < NR; ++i)
+        if (i == oi) ok = row_ok[i];
+    if ((lane & ((1 << kShift) - 1)) != 0 || orow >= a.rows || !ok) return;
+    const int n = n0 + oi, r = orow;
+    float out = v[0] * scale;
+    if constexpr (E == kEpiPartial) {
+        a.partial[(static_cast<int64_t>(blockIdx.y) * R + r) * a.N + n] = out;
+    } else if constexpr (E == kEpiResidual) {
+        if (a.bias) out += a.bias[n];
+        a.residual_out[r * a.ld_res_out + n] += out;
+    } else {
+        if (a.bias) out += a.bias[n];
+        if (E == kEpiConv && n < a.conv.di) {
+            // The in_proj output rounds to the activation type before the conv, as in the reference.
+            const float xv = to_float(from_float<W>(out));
+            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a, r, n, xv));
+        } else if (a.y_f32) {
+            static_cast<float*>(a.y)[r * a.ldy + n] = out;
+        } else {
+            static_cast<W*>(a.y)[r * a.ldy + n] = from_float<W>(out);
+        }
+    }
+}
+
+// Rows per warp, chunks in flight per lane and warps per block, by product and batch rows. NR * R <= MSV_GROUP (one
+// lane writes each output). More rows per warp reuse each x read from L1 for more weights (x traffic is R times the
+// weights' at NR = 1); fewer keep more blocks for the tail. Starting points, tuned on the H200 (docs/gpu-model.md).
+template <int R, int E> struct GemvShape;
+template <int R> struct GemvShape<R, kEpiConv> { static constexpr int NR = R <= 2 ? 2 : 4, U = 2, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiResidual> { static constexpr int NR = R <= 2 ? 1 : 2, U = 4, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiPartial> { static constexpr int NR = R <= 4 ? 4 : 2, U = 2, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiStore> { static constexpr int NR = R <= 2 ? 2 : 4, U = 2, kWarps = 4; };
+
+template <typename W, int R, int P, int E>
+cudaError_t gemv_launch_shape(GemvArgs a, int splits, cudaStream_t s, bool pdl) {
+    using Sh = GemvShape<R, E>;
+    static_assert(Sh::NR * R <= MSV_GROUP, "one lane per output of a warp");
+    const int rows_per_block = Sh::kWarps * Sh::NR;
+    dim3 grid((a.N + rows_per_block - 1) / rows_per_block, E == kEpiPartial ? splits : 1);
+    if (E == kEpiPartial) a.chunks_per_split = (a.kc + splits - 1) / splits;
+    return launch_kernel(gemv_kernel<W, R, Sh::NR, Sh::U, P, E, Sh::kWarps>, grid, dim3(Sh::kWarps * MSV_GROUP), 0,
+                         s, pdl, a);
+}
+
+template <typename W, int R>
+cudaError_t gemv_launch_rows(GemvKind kind, bool norm, const GemvArgs& a, int splits, cudaStream_t s, bool pdl) {
+    switch (kind) {
+        case GemvKind::kConv: return gemv_launch_shape<W, R, kProNorm, kEpiConv>(a, splits, s, pdl);
+        case GemvKind::kResidual: return gemv_launch_shape<W, R, kProT, kEpiResidual>(a, splits, s, pdl);
+        case GemvKind::kPartial: return gemv_launch_shape<W, R, kProT, kEpiPartial>(a, splits, s, pdl);
+        case GemvKind::kLogits:
+        case GemvKind::kStore:
+            return norm ? gemv_launch_shape<W, R, kProNorm, kEpiStore>(a, splits, s, pdl)
+                        : gemv_launch_shape<W, R, kProT, kEpiStore>(a, splits, s, pdl);
+    }
+    return cudaErrorInvalidValue;
+}
+
+template <typename W>
+msv_status launch_gemv_typed(GemvKind kind, bool norm, const GemvArgs& a, int splits, cudaStream_t s, bool pdl) {
+    cudaError_t err;
+    if (a.rows <= 1)
+        err = gemv_launch_rows<W, 1>(kind, norm, a, splits, s, pdl);
+    else if (a.rows <= 2)
+        err = gemv_launch_rows<W, 2>(kind, norm, a, splits, s, pdl);
+    else if (a.rows <= 4)
+        err = gemv_launch_rows<W, 4>(kind, norm, a, splits, s, pdl);
+    else
+        err = gemv_launch_rows<W, 8>(kind, norm, a, splits, s, pdl);
+    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("gemv launch: ") + cudaGetErrorString(err));
+    return MSV_OK;
+}
+
+}  // namespace msv::gpu::model

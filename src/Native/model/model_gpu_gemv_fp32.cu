@@ -1,0 +1,6 @@
+// Explicit instantiation: the small-batch GEMV kernels for float weights (model_gpu_gemv.cuh).
+#include "model/model_gpu_gemv.cuh"
+
+namespace msv::gpu::model {
+template msv_status launch_gemv_typed<float>(GemvKind, bool, const GemvArgs&, int, cudaStream_t, bool);
+}  // namespace msv::gpu::model

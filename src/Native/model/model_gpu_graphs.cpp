@@ -1,0 +1,62 @@
+#include "model/model_gpu_graphs.h"
+
+#include "common/error.h"
+#include "model/model_gpu.h"
+
+#include <string>
+
+namespace msv::gpu::model {
+
+std::vector<int> decode_buckets(int max_decode_batch) {
+    std::vector<int> b;
+    for (int n = 1; n < max_decode_batch; n *= 2) b.push_back(n);
+    b.push_back(std::max(1, max_decode_batch));
+    return b;
+}
+
+int bucket_for(int rows, int max_decode_batch) {
+    for (int b : decode_buckets(max_decode_batch))
+        if (b >= rows) return b;
+    return max_decode_batch;
+}
+
+DecodeGraphs::~DecodeGraphs() {
+    for (Entry& e : graphs_)
+        if (e.exec) (void)cudaGraphExecDestroy(e.exec);
+}
+
+msv_status DecodeGraphs::capture(Model& m) {
+    for (int rows : decode_buckets(m.config().max_decode_batch)) {
+        cudaGraph_t graph = nullptr;
+        cudaError_t err = cudaStreamBeginCapture(m.stream(), cudaStreamCaptureModeThreadLocal);
+        msv_status s = err == cudaSuccess ? m.enqueue_decode(rows) : MSV_OK;
+        const cudaError_t end = cudaStreamEndCapture(m.stream(), &graph);
+        if (err == cudaSuccess) err = end;
+        cudaGraphExec_t exec = nullptr;
+        if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+        if (graph) (void)cudaGraphDestroy(graph);
+        if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
+            // Retry this and every later bucket without programmatic edges.
+            (void)cudaGetLastError();
+            m.set_pdl(false);
+            for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
+            graphs_.clear();
+            return capture(m);
+        }
+        if (s != MSV_OK) return s;
+        if (err != cudaSuccess) return m.fail(err, "msv_model_allocate_pool: decode graph capture");
+        graphs_.push_back({rows, exec});
+    }
+    return MSV_OK;
+}
+
+msv_status DecodeGraphs::replay(int rows, cudaStream_t stream) {
+    for (const Entry& e : graphs_)
+        if (e.rows == rows) {
+            const cudaError_t err = cudaGraphLaunch(e.exec, stream);
+            return err == cudaSuccess ? MSV_OK : set_error(MSV_ERR_DEVICE, std::string("graph launch: ") + cudaGetErrorString(err));
+        }
+    return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows");
+}
+
+}  // namespace msv::gpu::model

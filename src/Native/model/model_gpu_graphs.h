@@ -1,0 +1,42 @@
+// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, ... up to max_decode_batch) and replayed:
+// a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading of the
+// weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the step
+// inputs, so a replay reads whatever the step uploaded there.
+#pragma once
+
+#include "common/vendor.h"
+#include "mambaserve.h"
+
+#include <vector>
+
+namespace msv::gpu::model {
+
+class Model;
+
+class DecodeGraphs {
+public:
+    DecodeGraphs() = default;
+    ~DecodeGraphs();
+    DecodeGraphs(const DecodeGraphs&) = delete;
+    DecodeGraphs& operator=(const DecodeGraphs&) = delete;
+
+    // Captures every bucket of the model's max_decode_batch. With PDL on, a capture that fails is retried
+    // without it (a runtime that cannot record programmatic edges).
+    msv_status capture(Model& m);
+    // The graph of bucket `rows` (a bucket size), launched on `stream`.
+    msv_status replay(int rows, cudaStream_t stream);
+
+private:
+    struct Entry {
+        int rows = 0;
+        cudaGraphExec_t exec = nullptr;
+    };
+    std::vector<Entry> graphs_;
+};
+
+// The buckets of a max decode batch: 1, 2, 4, ... below it, then it.
+std::vector<int> decode_buckets(int max_decode_batch);
+// The smallest bucket holding `rows`.
+int bucket_for(int rows, int max_decode_batch);
+
+}  // namespace msv::gpu::model

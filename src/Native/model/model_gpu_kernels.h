@@ -1,0 +1,135 @@
+// Argument structs and launchers of the model's own kernels (model_gpu_*.cu). Host-visible: model_gpu*.cpp fill
+// the structs and call the launchers, which enqueue on the given stream and return a launch error as msv_status.
+// Every launcher takes `pdl`: launch with programmatic dependent launch (CUDA, sm_90) so that the kernel's
+// prologue overlaps its predecessor's tail; the kernels call msv_pdl_wait() before touching activations.
+#pragma once
+
+#include "common/vendor.h"
+#include "mambaserve.h"
+
+#include <cstdint>
+
+namespace msv::gpu::model {
+
+// The fused decode path handles up to this many rows (graph buckets 1, 2, 4, 8); larger batches use the BLAS.
+constexpr int kGemvMaxRows = 8;
+// K slices of the split-K x_proj product in the fused path, at most.
+constexpr int kMaxSplits = 32;
+
+struct ConvArgs {            // the conv update fused into in_proj's epilogue (kEpiConv)
+    int di = 0, dc = 0;
+    const float* weight = nullptr;     // [di, dc]
+    const float* bias = nullptr;       // [di] or null
+    float* state = nullptr;            // pool at this layer: slot s at state + s * slot_stride, [di, dc - 1]
+    int64_t slot_stride = 0;
+    const int32_t* slot = nullptr;     // [rows]
+    void* xc = nullptr;                // [rows, ld_xc] conv output, storage type
+    int64_t ld_xc = 0;
+};
+
+struct GemvArgs {
+    const void* W = nullptr;           // [N, ldw], storage type
+    int64_t ldw = 0;
+    int N = 0, K = 0;                  // K: real width (the RMSNorm mean divides by it)
+    int kc = 0;                        // 16-byte chunks per row: ldw / elements per chunk
+    int rows = 0;                      // <= the kernel's R
+    // kProT
+    const void* x = nullptr;
+    int64_t ldx = 0;
+    // kProNorm
+    const float* residual = nullptr;
+    int64_t ld_res = 0;
+    const float* norm_w = nullptr;     // [ldw], zero-padded
+    float eps = 0.0f;
+    // outputs
+    void* y = nullptr;
+    int64_t ldy = 0;
+    int y_f32 = 0;                     // y is fp32 (the logits)
+    const float* bias = nullptr;
+    float* residual_out = nullptr;     // kEpiResidual
+    int64_t ld_res_out = 0;
+    float* partial = nullptr;          // kEpiPartial: [splits, R, N]
+    int chunks_per_split = 0;
+    ConvArgs conv;
+    int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
+};
+
+enum class GemvKind { kStore, kConv, kResidual, kPartial, kLogits };
+
+// y = W x over rows <= kGemvMaxRows. `norm`: x is RMSNorm(residual) * norm_w (kProNorm), else a.x. `splits`:
+// blocks along K for kPartial (a.chunks_per_split set by the launcher).
+msv_status launch_gemv(msv_dtype wt, GemvKind kind, bool norm, GemvArgs a, int splits, cudaStream_t s, bool pdl);
+
+// dt_proj + softplus + the SSM state update + D skip + silu(z) gate for the fused path: x_proj's split-K partials
+// are summed (fixed order) per block; then per channel dt = softplus(dt_proj . xdbl[:dt_rank] + dt_bias).
+struct DtSsuArgs {
+    const float* partial = nullptr;    // [splits, R, nx] (R = the kernel's rows template)
+    int splits = 0, nx = 0, rows = 0;
+    const void* dt_proj = nullptr;     // [di, ld_dr]
+    int64_t ld_dr = 0;
+    int dr = 0, di = 0, ds = 0;
+    const float* dt_bias = nullptr;
+    const float* A = nullptr;          // [di, ds], -exp(A_log)
+    const float* D = nullptr;
+    const void* x = nullptr;           // conv output [rows, ld_x]
+    int64_t ld_x = 0;
+    const void* z = nullptr;           // [rows, ld_z]
+    int64_t ld_z = 0;
+    void* y = nullptr;                 // [rows, ld_y]
+    int64_t ld_y = 0;
+    void* state = nullptr;             // pool at this layer
+    int64_t slot_stride = 0;
+    const int32_t* slot = nullptr;     // [rows]
+};
+// R: the rows template (1, 2, 4 or 8) the partials were written with.
+msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);
+// Whether the fused state update handles this d_state with this state dtype (16-byte state vectors).
+bool dt_ssu_supported(int ds, msv_dtype state);
+
+// residual[r, :] = embedding[tokens[r], :] in fp32.
+msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
+                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl);
+// out[i, :] = RMSNorm(residual[row_idx ? row_idx[i] : i, :]) * w in the storage type.
+msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res, const int32_t* row_idx, int rows,
+                            const float* w, float eps, int dm, void* out, int64_t ld_out, cudaStream_t s, bool pdl);
+// y[r, n] += bias[n]: y in the storage type, or fp32 when y_f32.
+msv_status launch_add_bias(msv_dtype wt, bool y_f32, void* y, int64_t ldy, int rows, int n, const float* bias,
+                           cudaStream_t s);
+// A bf16 SSM pool's layer states of `count` slots to fp32 scratch [count, di * ds] and back (the scan keeps an
+// fp32 state).
+msv_status launch_state_to_f32(const void* pool, int64_t slot_stride, const int32_t* slots, int count,
+                               int64_t elems, float* scratch, cudaStream_t s);
+msv_status launch_state_from_f32(void* pool, int64_t slot_stride, const int32_t* slots, int count, int64_t elems,
+                                 const float* scratch, cudaStream_t s);
+// dst[row * ld + col] (dst_type) = src[i] (src_type, device) for the flat range [first, first + n) of a
+// [rows, cols] tensor.
+msv_status launch_convert(void* dst, msv_dtype dst_type, int64_t cols, int64_t ld, const void* src,
+                          msv_dtype src_type, int64_t first, int64_t n, cudaStream_t s);
+// A = -exp(A) in place.
+msv_status launch_neg_exp(float* a, int64_t n, cudaStream_t s);
+
+// ---- the sampler --------------------------------------------------------------------------------------------
+struct SampleTarget {                  // one per sample target, in device memory
+    int32_t slot, row, reset, position;
+    uint64_t seed;
+    float temperature, top_p, min_p, repetition, presence, frequency;
+    int32_t top_k, logprobs, n_bias, n_prompt;
+    const int32_t* bias_ids;
+    const float* bias_values;
+    const int32_t* prompt_ids;
+};
+struct SamplerArgs {
+    const float* logits = nullptr;     // [rows, ld]: raw logits, never modified
+    int64_t ld = 0;
+    int vs = 0;                        // sampleable vocab
+    const SampleTarget* targets = nullptr;
+    const int32_t* n_targets = nullptr;  // device count (graphs: a fixed grid, blocks loop up to it)
+    int32_t* counts = nullptr;         // [slots, vs] output counts
+    uint8_t* seen = nullptr;           // [slots, vs] repetition-penalty set
+    float* work = nullptr;             // [grid, ld]: each block's processed row
+    int max_logprobs = 0;
+    void* out = nullptr;               // per target: int32 token, float logprob, int32 ids[N], float logprobs[N]
+};
+msv_status launch_sampler(const SamplerArgs& a, int grid, cudaStream_t s, bool pdl);
+
+}  // namespace msv::gpu::model

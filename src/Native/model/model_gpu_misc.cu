@@ -1,0 +1,192 @@
+// The model's small kernels: embedding gather, RMSNorm of selected rows, bias add, bf16 <-> fp32 state staging for
+// the scan, weight conversion at load, A = -exp(A_log); and the dtype switches of the launchers.
+#include "gpu/dtype.cuh"
+#include "model/model_gpu_kernels.h"
+#include "model/model_gpu_launch.cuh"
+
+#include <algorithm>
+#include <string>
+
+namespace msv::gpu::model {
+
+template <typename W> msv_status launch_gemv_typed(GemvKind, bool, const GemvArgs&, int, cudaStream_t, bool);
+template <typename T> msv_status launch_dt_ssu_t(msv_dtype, int, const DtSsuArgs&, cudaStream_t, bool);
+
+namespace {
+
+constexpr int kThreads = 256;
+
+msv_status launched(cudaError_t err, const char* what) {
+    if (err == cudaSuccess) err = cudaGetLastError();
+    if (err == cudaSuccess) return MSV_OK;
+    return set_error(MSV_ERR_DEVICE, std::string(what) + ": " + cudaGetErrorString(err));
+}
+
+unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + kThreads - 1) / kThreads, 65535 * 8)); }
+
+template <typename T>
+__global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int64_t ld_emb, int dm, float* res,
+                             int64_t ld_res) {
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const int r = blockIdx.y;
+    const T* src = emb + static_cast<int64_t>(tokens[r]) * ld_emb;
+    for (int k = blockIdx.x * kThreads + threadIdx.x; k < dm; k += gridDim.x * kThreads)
+        res[r * ld_res + k] = to_float(src[k]);
+}
+
+// One block per output row: sum of squares, block reduction in MSV_GROUP-lane groups, scale.
+template <typename T>
+__global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, int64_t ld_res, const int32_t* row_idx,
+                                                             const float* w, float eps, int dm, T* out, int64_t ld_out) {
+    __shared__ float partial[kThreads / MSV_GROUP];
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const int i = blockIdx.x;
+    const float* x = res + static_cast<int64_t>(row_idx ? row_idx[i] : i) * ld_res;
+    float ss = 0.0f;
+    for (int k = threadIdx.x; k < dm; k += kThreads) ss += x[k] * x[k];
+    for (int off = MSV_GROUP / 2; off > 0; off /= 2) ss += __shfl_xor_sync(MSV_GROUP_MASK, ss, off, MSV_GROUP);
+    if (threadIdx.x % MSV_GROUP == 0) partial[threadIdx.x / MSV_GROUP] = ss;
+    __syncthreads();
+    float total = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kThreads / MSV_GROUP; ++k) total += partial[k];
+    const float scale = rsqrtf(total / static_cast<float>(dm) + eps);
+    for (int k = threadIdx.x; k < dm; k += kThreads) out[i * ld_out + k] = from_float<T>(x[k] * scale * w[k]);
+}
+
+template <typename Y>
+__global__ void add_bias_kernel(Y* y, int64_t ldy, int rows, int n, const float* bias) {
+    const int64_t total = static_cast<int64_t>(rows) * n;
+    for (int64_t i = blockIdx.x * int64_t(kThreads) + threadIdx.x; i < total; i += int64_t(gridDim.x) * kThreads) {
+        const int64_t r = i / n, c = i - r * n;
+        y[r * ldy + c] = from_float<Y>(to_float(y[r * ldy + c]) + bias[c]);
+    }
+}
+
+__global__ void state_to_f32_kernel(const bf16* pool, int64_t slot_stride, const int32_t* slots, int64_t elems,
+                                    float* scratch) {
+    const int b = blockIdx.y;
+    const bf16* src = pool + static_cast<int64_t>(slots[b]) * slot_stride;
+    for (int64_t i = blockIdx.x * int64_t(kThreads) + threadIdx.x; i < elems; i += int64_t(gridDim.x) * kThreads)
+        scratch[b * elems + i] = to_float(src[i]);
+}
+
+__global__ void state_from_f32_kernel(bf16* pool, int64_t slot_stride, const int32_t* slots, int64_t elems,
+                                      const float* scratch) {
+    const int b = blockIdx.y;
+    bf16* dst = pool + static_cast<int64_t>(slots[b]) * slot_stride;
+    for (int64_t i = blockIdx.x * int64_t(kThreads) + threadIdx.x; i < elems; i += int64_t(gridDim.x) * kThreads)
+        dst[i] = from_float<bf16>(scratch[b * elems + i]);
+}
+
+template <typename D, typename S>
+__global__ void convert_kernel(D* dst, int64_t cols, int64_t ld, const S* src, int64_t first, int64_t n) {
+    for (int64_t i = blockIdx.x * int64_t(kThreads) + threadIdx.x; i < n; i += int64_t(gridDim.x) * kThreads) {
+        const int64_t flat = first + i, row = flat / cols, col = flat - row * cols;
+        dst[row * ld + col] = from_float<D>(to_float(src[i]));
+    }
+}
+
+__global__ void neg_exp_kernel(float* a, int64_t n) {
+    for (int64_t i = blockIdx.x * int64_t(kThreads) + threadIdx.x; i < n; i += int64_t(gridDim.x) * kThreads)
+        a[i] = -expf(a[i]);
+}
+
+template <typename F>
+msv_status by_type(msv_dtype t, F&& f) {
+    switch (t) {
+        case MSV_F32: return f(float{});
+        case MSV_F16: return f(__half{});
+        default: return f(bf16{});
+    }
+}
+
+}  // namespace
+
+msv_status launch_gemv(msv_dtype wt, GemvKind kind, bool norm, GemvArgs a, int splits, cudaStream_t s, bool pdl) {
+    return by_type(wt, [&](auto w) { return launch_gemv_typed<decltype(w)>(kind, norm, a, splits, s, pdl); });
+}
+
+msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
+    return by_type(wt, [&](auto w) { return launch_dt_ssu_t<decltype(w)>(state, R, a, s, pdl); });
+}
+
+bool dt_ssu_supported(int ds, msv_dtype state) {
+    const int v = state == MSV_BF16 ? 8 : 4;
+    if (ds % v != 0) return false;
+    const int group = ds / v;
+    return group <= MSV_GROUP && (group & (group - 1)) == 0;
+}
+
+msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
+                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl) {
+    const dim3 grid((dm + kThreads - 1) / kThreads, rows);
+    return by_type(wt, [&](auto w) {
+        using T = decltype(w);
+        return launched(launch_kernel(embed_kernel<T>, grid, dim3(kThreads), 0, s, pdl, tokens, rows,
+                                      static_cast<const T*>(emb), ld_emb, dm, residual, ld_res),
+                        "embedding");
+    });
+}
+
+msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res, const int32_t* row_idx, int rows,
+                            const float* w, float eps, int dm, void* out, int64_t ld_out, cudaStream_t s, bool pdl) {
+    if (rows <= 0) return MSV_OK;
+    return by_type(wt, [&](auto t) {
+        using T = decltype(t);
+        return launched(launch_kernel(norm_rows_kernel<T>, dim3(rows), dim3(kThreads), 0, s, pdl, residual, ld_res,
+                                      row_idx, w, eps, dm, static_cast<T*>(out), ld_out),
+                        "rmsnorm rows");
+    });
+}
+
+msv_status launch_add_bias(msv_dtype wt, bool y_f32, void* y, int64_t ldy, int rows, int n, const float* bias,
+                           cudaStream_t s) {
+    const unsigned grid = blocks_for(static_cast<int64_t>(rows) * n);
+    if (y_f32) {
+        add_bias_kernel<float><<<grid, kThreads, 0, s>>>(static_cast<float*>(y), ldy, rows, n, bias);
+        return launched(cudaSuccess, "bias");
+    }
+    return by_type(wt, [&](auto t) {
+        using T = decltype(t);
+        add_bias_kernel<T><<<grid, kThreads, 0, s>>>(static_cast<T*>(y), ldy, rows, n, bias);
+        return launched(cudaSuccess, "bias");
+    });
+}
+
+msv_status launch_state_to_f32(const void* pool, int64_t slot_stride, const int32_t* slots, int count, int64_t elems,
+                               float* scratch, cudaStream_t s) {
+    const dim3 grid(std::min<unsigned>(blocks_for(elems), 1024), count);
+    state_to_f32_kernel<<<grid, kThreads, 0, s>>>(static_cast<const bf16*>(pool), slot_stride, slots, elems, scratch);
+    return launched(cudaSuccess, "state to fp32");
+}
+
+msv_status launch_state_from_f32(void* pool, int64_t slot_stride, const int32_t* slots, int count, int64_t elems,
+                                 const float* scratch, cudaStream_t s) {
+    const dim3 grid(std::min<unsigned>(blocks_for(elems), 1024), count);
+    state_from_f32_kernel<<<grid, kThreads, 0, s>>>(static_cast<bf16*>(pool), slot_stride, slots, elems, scratch);
+    return launched(cudaSuccess, "state from fp32");
+}
+
+msv_status launch_convert(void* dst, msv_dtype dst_type, int64_t cols, int64_t ld, const void* src, msv_dtype src_type,
+                          int64_t first, int64_t n, cudaStream_t s) {
+    const unsigned grid = blocks_for(n);
+    return by_type(dst_type, [&](auto d) {
+        using D = decltype(d);
+        return by_type(src_type, [&](auto sv) {
+            using S = decltype(sv);
+            convert_kernel<D, S><<<grid, kThreads, 0, s>>>(static_cast<D*>(dst), cols, ld, static_cast<const S*>(src),
+                                                           first, n);
+            return launched(cudaSuccess, "weight conversion");
+        });
+    });
+}
+
+msv_status launch_neg_exp(float* a, int64_t n, cudaStream_t s) {
+    neg_exp_kernel<<<blocks_for(n), kThreads, 0, s>>>(a, n);
+    return launched(cudaSuccess, "A = -exp(A_log)");
+}
+
+}  // namespace msv::gpu::model

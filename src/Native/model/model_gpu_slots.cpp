@@ -1,0 +1,115 @@
+// Slot operations and snapshots on the GPU: a slot's state is two contiguous ranges (conv, SSM) of the pools, so
+// copy, zero, snapshot and restore are two device copies or memsets each; snapshots stay in device memory.
+#include "common/error.h"
+#include "model/model_gpu.h"
+#include "model/snapshot_format.h"
+
+#include <cstring>
+#include <string>
+
+namespace msv::gpu::model {
+namespace {
+size_t ssm_bytes(const msv_model_config& c) { return c.state_dtype == MSV_BF16 ? 2 : 4; }
+}  // namespace
+
+Snapshot::~Snapshot() {
+    if (data) (void)cudaFree(data);
+}
+
+int64_t Model::snapshot_payload_bytes() const { return msv::model::state_payload_bytes(cfg_); }
+
+msv_status Model::copy_slot_async(int src, int dst) {
+    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    char* ssm = static_cast<char*>(ssm_pool_);
+    if (cudaError_t e = cudaMemcpyAsync(conv_pool_ + int64_t(dst) * d_.conv_slot, conv_pool_ + int64_t(src) * d_.conv_slot,
+                                        cb, cudaMemcpyDeviceToDevice, stream_);
+        e != cudaSuccess)
+        return fail(e, "slot copy");
+    if (cudaError_t e = cudaMemcpyAsync(ssm + dst * sb, ssm + src * sb, sb, cudaMemcpyDeviceToDevice, stream_);
+        e != cudaSuccess)
+        return fail(e, "slot copy");
+    return MSV_OK;
+}
+
+msv_status Model::copy_slot(int src, int dst) {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    if (msv_status s = copy_slot_async(src, dst); s != MSV_OK) return s;
+    return sync("msv_model_copy_slot");
+}
+
+msv_status Model::zero_slot(int slot) {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    if (cudaError_t e = cudaMemsetAsync(conv_pool_ + int64_t(slot) * d_.conv_slot, 0, cb, stream_); e != cudaSuccess)
+        return fail(e, "msv_model_zero_slot");
+    if (cudaError_t e = cudaMemsetAsync(static_cast<char*>(ssm_pool_) + slot * sb, 0, sb, stream_); e != cudaSuccess)
+        return fail(e, "msv_model_zero_slot");
+    return sync("msv_model_zero_slot");
+}
+
+// Between a snapshot's payload (conv then SSM) and a slot of the pools, either way.
+msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
+    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    char* conv = reinterpret_cast<char*>(conv_pool_ + int64_t(slot) * d_.conv_slot);
+    char* ssm = static_cast<char*>(ssm_pool_) + slot * sb;
+    char* p = static_cast<char*>(payload);
+    cudaError_t e = to_slot ? cudaMemcpyAsync(conv, p, cb, cudaMemcpyDeviceToDevice, stream_)
+                            : cudaMemcpyAsync(p, conv, cb, cudaMemcpyDeviceToDevice, stream_);
+    if (e == cudaSuccess)
+        e = to_slot ? cudaMemcpyAsync(ssm, p + cb, sb, cudaMemcpyDeviceToDevice, stream_)
+                    : cudaMemcpyAsync(p + cb, ssm, sb, cudaMemcpyDeviceToDevice, stream_);
+    if (e != cudaSuccess) return fail(e, to_slot ? "msv_model_restore" : "msv_model_snapshot");
+    return sync(to_slot ? "msv_model_restore" : "msv_model_snapshot");
+}
+
+msv_status Model::new_snapshot(std::unique_ptr<Snapshot>* out) {
+    auto snap = std::make_unique<Snapshot>();
+    snap->model_id = id_, snap->cfg = cfg_, snap->bytes = snapshot_payload_bytes();
+    if (msv_status s = alloc_device(&snap->data, size_t(snap->bytes), "snapshot"); s != MSV_OK) return s;
+    *out = std::move(snap);
+    return MSV_OK;
+}
+
+msv_status Model::snapshot(int slot, std::unique_ptr<Snapshot>* out) {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    std::unique_ptr<Snapshot> snap;
+    if (msv_status s = new_snapshot(&snap); s != MSV_OK) return s;
+    if (msv_status s = move_snapshot(slot, snap->data, false); s != MSV_OK) return s;
+    *out = std::move(snap);
+    return MSV_OK;
+}
+
+msv_status Model::restore(int slot, const Snapshot& snap) {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    return move_snapshot(slot, snap.data, true);
+}
+
+msv_status Model::snapshot_from_host(const void* host, int64_t bytes, std::unique_ptr<Snapshot>* out) {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    const int64_t header = static_cast<int64_t>(sizeof(msv::model::SnapshotHeader));
+    std::unique_ptr<Snapshot> snap;
+    if (msv_status s = new_snapshot(&snap); s != MSV_OK) return s;
+    if (bytes != header + snap->bytes)
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "msv_model_snapshot_from_host: wrong size");
+    if (cudaError_t e = cudaMemcpy(snap->data, static_cast<const char*>(host) + header, size_t(snap->bytes),
+                                   cudaMemcpyHostToDevice);
+        e != cudaSuccess)
+        return fail(e, "msv_model_snapshot_from_host");
+    *out = std::move(snap);
+    return MSV_OK;
+}
+
+// Export: the shared header, then the payload as it sits in device memory.
+msv_status snapshot_export(const Snapshot& snap, void* host, int64_t bytes) {
+    const msv::model::SnapshotHeader h = msv::model::make_snapshot_header(snap.cfg);
+    if (bytes != int64_t(sizeof h) + snap.bytes)
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "msv_snapshot_read: bytes must be " +
+                                                       std::to_string(int64_t(sizeof h) + snap.bytes));
+    std::memcpy(host, &h, sizeof h);
+    const cudaError_t e = cudaMemcpy(static_cast<char*>(host) + sizeof h, snap.data, size_t(snap.bytes),
+                                     cudaMemcpyDeviceToHost);
+    if (e != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("msv_snapshot_read: ") + cudaGetErrorString(e));
+    return MSV_OK;
+}
+
+}  // namespace msv::gpu::model

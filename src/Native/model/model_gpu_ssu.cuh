@@ -1,0 +1,178 @@
+// The fused decode step after x_proj (DtSsuArgs): x_proj's split-K partial sums -> xdbl = [dt | B | C] per row;
+// dt = softplus(dt_proj . dt + dt_bias); the selective state update in place on each row's slot; + D x; * silu(z).
+//
+// dt_proj is ~2 MB at the mamba-2.8b shape: as its own GEMV it would cost a launch and a tail for ~0.5 us of
+// reading. Here each channel's row of dt_proj (dt_rank weights) is read by the threads that own the channel's
+// state, once for all rows of the batch, and the product never leaves registers. Thread layout as in the state
+// update kernel: dstate / V adjacent threads per channel (V = 4 fp32 or 8 bf16 states, one 16-byte vector each).
+#pragma once
+
+#include "gpu/check.h"
+#include "gpu/dtype.cuh"
+#include "model/model_gpu_kernels.h"
+#include "model/model_gpu_launch.cuh"
+
+namespace msv::gpu::model {
+
+constexpr int kSsuThreads = 256;
+
+template <typename S> struct StateVec;
+template <> struct StateVec<float> {
+    static constexpr int kVec = 4;
+    __device__ static void load(const float* p, float (&v)[4]) {
+        const float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+    }
+    __device__ static void store(float* p, const float (&v)[4]) {
+        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+    }
+};
+template <> struct StateVec<bf16> {
+    static constexpr int kVec = 8;
+    __device__ static void load(const bf16* p, float (&v)[8]) { load8(p, v); }
+    __device__ static void store(bf16* p, const float (&v)[8]) { store8(p, v); }
+};
+
+// One 16-byte chunk of a weight row as fp32.
+__device__ __forceinline__ void unpack_chunk(const float* p, float (&v)[4]) {
+    const float4 q = *reinterpret_cast<const float4*>(p);
+    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+}
+__device__ __forceinline__ void unpack_chunk(const bf16* p, float (&v)[8]) { load8(p, v); }
+__device__ __forceinline__ void unpack_chunk(const __half* p, float (&v)[8]) { load8(p, v); }
+
+template <typename T> __device__ __forceinline__ float round_to(float v) { return to_float(from_float<T>(v)); }
+
+// lg: log2 of the threads per channel (dstate / V, a power of two <= MSV_GROUP: dt_ssu_supported).
+template <typename T, typename S, int R>
+__global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, int lg) {
+    constexpr int V = StateVec<S>::kVec;
+    constexpr int CE = 16 / sizeof(T);  // dt_proj elements per 16-byte chunk
+    extern __shared__ float xdbl[];     // [R, nx]
+    const int group = 1 << lg;
+    const int g = threadIdx.x & (group - 1);
+    const int per_block = kSsuThreads >> lg;
+    const int d = blockIdx.x * per_block + static_cast<int>(threadIdx.x >> lg);
+    const bool act = d < a.di;
+    const T* wdt = static_cast<const T*>(a.dt_proj);
+
+    if (threadIdx.x == 0) {
+        const int d0 = blockIdx.x * per_block;
+        const int64_t bytes = static_cast<int64_t>(min(per_block, a.di - d0)) * a.ld_dr * sizeof(T);
+        msv_prefetch_l2(wdt + static_cast<int64_t>(d0) * a.ld_dr, static_cast<uint32_t>(bytes & ~int64_t(15)));
+    }
+    // Before the wait: everything that the kernel before x_proj wrote or that no kernel of this step writes (this
+    // layer's state is written only here; x and z come from in_proj, which finished before x_proj let this kernel
+    // start, as every kernel waits before it lets its successor start). Only x_proj's partial sums need the wait.
+    const int n0 = g * V;
+    float A[V];
+    float bias = 0.0f, Dd = 0.0f;
+    float h[R][V], xs[R], zs[R];
+    if (act) {
+#pragma unroll
+        for (int q = 0; q < V / 4; ++q) {
+            const float4 v = reinterpret_cast<const float4*>(a.A + static_cast<int64_t>(d) * a.ds + n0)[q];
+            A[4 * q] = v.x, A[4 * q + 1] = v.y, A[4 * q + 2] = v.z, A[4 * q + 3] = v.w;
+        }
+        bias = a.dt_bias[d];
+        Dd = a.D ? a.D[d] : 0.0f;
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+        xs[r] = zs[r] = 0.0f;
+        if (act && r < a.rows) {
+            StateVec<S>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
+                                  static_cast<int64_t>(d) * a.ds + n0,
+                              h[r]);
+            xs[r] = to_float(static_cast<const T*>(a.x)[r * a.ld_x + d]);
+            zs[r] = to_float(static_cast<const T*>(a.z)[r * a.ld_z + d]);
+        }
+    }
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+
+    // xdbl rows, summed over the K slices in a fixed order, rounded to the activation type as the BLAS path's
+    // x_proj output is.
+    for (int i = threadIdx.x; i < a.rows * a.nx; i += kSsuThreads) {
+        const int r = i / a.nx, j = i - r * a.nx;
+        float v = 0.0f;
+        for (int s = 0; s < a.splits; ++s) v += a.partial[(static_cast<int64_t>(s) * R + r) * a.nx + j];
+        xdbl[r * a.nx + j] = round_to<T>(v);
+    }
+    __syncthreads();
+
+    // dt_proj . dt for every row: thread g of the channel takes chunks g, g + group, ...
+    float dtp[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) dtp[r] = 0.0f;
+    const int kc = static_cast<int>(a.ld_dr / CE);
+    for (int c = g; c < kc && act; c += group) {
+        float w[CE];
+        unpack_chunk(wdt + static_cast<int64_t>(d) * a.ld_dr + c * CE, w);
+#pragma unroll
+        for (int e = 0; e < CE; ++e) {
+            const int k = c * CE + e;
+            if (k >= a.dr) break;
+#pragma unroll
+            for (int r = 0; r < R; ++r)
+                if (r < a.rows) dtp[r] = fmaf(w[e], xdbl[r * a.nx + k], dtp[r]);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+        for (int off = group >> 1; off > 0; off >>= 1) dtp[r] += __shfl_xor_sync(MSV_GROUP_MASK, dtp[r], off, MSV_GROUP);
+
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+        if (r >= a.rows) break;
+        float y = 0.0f;
+        const float x = xs[r], z = zs[r];
+        if (act) {
+            const float dt = softplus(round_to<T>(dtp[r]) + bias);
+            const float dtx = dt * x, vl = dt * kLog2e;
+            const float* B = xdbl + r * a.nx + a.dr + n0;
+            const float* C = B + a.ds;
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                h[r][k] = msv_exp2(vl * A[k]) * h[r][k] + dtx * B[k];
+                y += C[k] * h[r][k];
+            }
+            StateVec<S>::store(static_cast<S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
+                                   static_cast<int64_t>(d) * a.ds + n0,
+                               h[r]);
+        }
+        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
+        if (act && g == 0) {
+            y += Dd * x;
+            y *= silu(z);
+            static_cast<T*>(a.y)[r * a.ld_y + d] = from_float<T>(y);
+        }
+    }
+}
+
+template <typename T, typename S>
+msv_status launch_dt_ssu_typed(int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
+    constexpr int V = StateVec<S>::kVec;
+    const int group = a.ds / V;
+    int lg = 0;
+    while ((1 << lg) < group) ++lg;
+    const int per_block = kSsuThreads >> lg;
+    const dim3 grid((a.di + per_block - 1) / per_block);
+    const size_t smem = static_cast<size_t>(R) * a.nx * sizeof(float);
+    cudaError_t err;
+    switch (R) {
+        case 1: err = launch_kernel(dt_ssu_kernel<T, S, 1>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
+        case 2: err = launch_kernel(dt_ssu_kernel<T, S, 2>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
+        case 4: err = launch_kernel(dt_ssu_kernel<T, S, 4>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
+        default: err = launch_kernel(dt_ssu_kernel<T, S, 8>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
+    }
+    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("dt_ssu launch: ") + cudaGetErrorString(err));
+    return MSV_OK;
+}
+
+template <typename T>
+msv_status launch_dt_ssu_t(msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
+    return state == MSV_BF16 ? launch_dt_ssu_typed<T, bf16>(R, a, s, pdl) : launch_dt_ssu_typed<T, float>(R, a, s, pdl);
+}
+
+}  // namespace msv::gpu::model

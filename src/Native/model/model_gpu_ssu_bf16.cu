@@ -1,0 +1,6 @@
+// Explicit instantiation: the fused dt_proj + state update for bf16 activations (model_gpu_ssu.cuh).
+#include "model/model_gpu_ssu.cuh"
+
+namespace msv::gpu::model {
+template msv_status launch_dt_ssu_t<bf16>(msv_dtype, int, const DtSsuArgs&, cudaStream_t, bool);
+}  // namespace msv::gpu::model

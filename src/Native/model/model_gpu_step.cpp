@@ -1,0 +1,318 @@
+// One step (msv_model_step) on the GPU: plan the rows on the host, write every input into the pinned buffer and
+// copy it with one transfer, enqueue the forward (a graph replay for a pure decode step), the forks and the
+// sampler, copy the outputs back with one transfer, synchronise once, scatter the outputs to the caller's arrays.
+#include "common/error.h"
+#include "model/model_gpu.h"
+#include "model/model_gpu_graphs.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace msv::gpu::model {
+namespace {
+
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+// A bump allocator over the pinned input buffer; device addresses mirror host offsets.
+class InputWriter {
+public:
+    InputWriter(void* host, void* device, size_t capacity) : host_(static_cast<char*>(host)), device_(static_cast<char*>(device)), cap_(capacity) {}
+    template <typename T> T* take(size_t count, T** device_view, size_t at = SIZE_MAX) {
+        const size_t off = at != SIZE_MAX ? at : align16(used_);
+        const size_t end = off + count * sizeof(T);
+        if (end > cap_) throw std::length_error("step inputs exceed the pinned buffer");
+        used_ = std::max(used_, end);
+        *device_view = reinterpret_cast<T*>(device_ + off);
+        return reinterpret_cast<T*>(host_ + off);
+    }
+    size_t used() const { return used_; }
+
+private:
+    char* host_;
+    char* device_;
+    size_t cap_;
+    size_t used_ = 0;
+};
+
+}  // namespace
+
+struct StepRunner {
+    Model& m;
+    const msv_step& s;
+    std::vector<int> sample_entry;  // sample index -> its entry
+    std::vector<int> target_order;  // device target -> sample index
+    std::vector<int> row0;          // entry -> first residual row
+    std::vector<int> head0;         // entry -> first logits row (-1: none); its samples use its last logits row
+    std::vector<int32_t> head;      // logits row -> residual row
+    size_t var_used = 0;
+
+    StepRunner(Model& model, const msv_step& step) : m(model), s(step) {}
+
+    bool pure_decode() const {
+        if (s.n_entries <= 0 || s.n_entries > m.cfg_.max_decode_batch) return false;
+        for (int e = 0; e < s.n_entries; ++e)
+            if (s.entries[e].n_tokens != 1) return false;
+        return true;
+    }
+
+    void map_samples() {
+        sample_entry.assign(s.n_samples, -1);
+        for (int e = 0; e < s.n_entries; ++e)
+            for (int k = 0; k < s.entries[e].n_samples; ++k) sample_entry[s.entries[e].first_sample + k] = e;
+    }
+
+    // Logits rows in entry order: every row of an all_logits entry, the last row of an entry that samples.
+    void plan_head() {
+        head0.assign(s.n_entries, -1);
+        head.clear();
+        for (int e = 0; e < s.n_entries; ++e) {
+            const msv_step_entry& en = s.entries[e];
+            if (en.all_logits) {
+                head0[e] = static_cast<int>(head.size());
+                for (int t = 0; t < en.n_tokens; ++t) head.push_back(row0[e] + t);
+            } else if (en.n_samples > 0) {
+                head0[e] = static_cast<int>(head.size());
+                head.push_back(row0[e] + en.n_tokens - 1);
+            }
+        }
+    }
+    int sample_row(int e) const { return head0[e] + (s.entries[e].all_logits ? s.entries[e].n_tokens - 1 : 0); }
+
+    // Bytes of bias lists and prompt ids the targets need on the device.
+    msv_status stage_var() {
+        size_t need = 0;
+        for (int i = 0; i < s.n_samples; ++i) {
+            const msv_sampling& p = *s.samples[i].sampling;
+            need += align16(size_t(p.n_bias) * 8) + (s.samples[i].reset ? align16(size_t(p.n_prompt) * 4) : 0);
+        }
+        if (need > m.var_bytes_) {
+            if (m.pinned_var_) (void)cudaFreeHost(m.pinned_var_);
+            if (m.device_var_) (void)cudaFree(m.device_var_);
+            m.pinned_var_ = m.device_var_ = nullptr;
+            m.var_bytes_ = 0;
+            const size_t bytes = std::max(need * 2, size_t(1) << 16);
+            if (cudaMallocHost(&m.pinned_var_, bytes) != cudaSuccess)
+                return set_error(MSV_ERR_OUT_OF_MEMORY, "msv_model_step: pinned sampler inputs of " + std::to_string(bytes) + " bytes");
+            if (msv_status st = m.alloc_device(&m.device_var_, bytes, "msv_model_step: sampler inputs"); st != MSV_OK)
+                return st;
+            m.var_bytes_ = bytes;
+        }
+        return MSV_OK;
+    }
+
+    SampleTarget make_target(int si, int row) {
+        const msv_sample_target& t = s.samples[si];
+        const msv_sampling& p = *t.sampling;
+        SampleTarget d{};
+        d.slot = t.slot, d.row = row, d.reset = t.reset, d.position = t.position, d.seed = p.seed;
+        d.temperature = p.temperature, d.top_p = p.top_p, d.min_p = p.min_p, d.repetition = p.repetition_penalty;
+        d.presence = p.presence_penalty, d.frequency = p.frequency_penalty, d.top_k = p.top_k;
+        d.logprobs = p.logprobs, d.n_bias = p.n_bias, d.n_prompt = t.reset ? p.n_prompt : 0;
+        char* host = static_cast<char*>(m.pinned_var_);
+        char* dev = static_cast<char*>(m.device_var_);
+        if (p.n_bias > 0) {
+            std::memcpy(host + var_used, p.bias_ids, size_t(p.n_bias) * 4);
+            std::memcpy(host + var_used + size_t(p.n_bias) * 4, p.bias_values, size_t(p.n_bias) * 4);
+            d.bias_ids = reinterpret_cast<const int32_t*>(dev + var_used);
+            d.bias_values = reinterpret_cast<const float*>(dev + var_used + size_t(p.n_bias) * 4);
+            var_used += align16(size_t(p.n_bias) * 8);
+        }
+        if (d.n_prompt > 0) {
+            std::memcpy(host + var_used, p.prompt_ids, size_t(p.n_prompt) * 4);
+            d.prompt_ids = reinterpret_cast<const int32_t*>(dev + var_used);
+            var_used += align16(size_t(p.n_prompt) * 4);
+        }
+        return d;
+    }
+
+    msv_status upload(size_t in_used) {
+        if (var_used > 0)
+            if (cudaError_t e = cudaMemcpyAsync(m.device_var_, m.pinned_var_, var_used, cudaMemcpyHostToDevice, m.stream_);
+                e != cudaSuccess)
+                return m.fail(e, "msv_model_step: sampler inputs");
+        if (cudaError_t e = cudaMemcpyAsync(m.device_in_, m.pinned_in_, in_used, cudaMemcpyHostToDevice, m.stream_);
+            e != cudaSuccess)
+            return m.fail(e, "msv_model_step: inputs");
+        return MSV_OK;
+    }
+
+    // Forks: the entry's state after its chunk is copied to each target slot that differs from the entry's.
+    msv_status forks() {
+        for (int si = 0; si < s.n_samples; ++si) {
+            const int e = sample_entry[si];
+            if (s.samples[si].slot != s.entries[e].slot)
+                if (msv_status st = m.copy_slot_async(s.entries[e].slot, s.samples[si].slot); st != MSV_OK) return st;
+        }
+        return MSV_OK;
+    }
+
+    // all_logits rows in [h0, h1) of the logits buffer (row h0 at buffer row 0) to the caller.
+    msv_status copy_logits(int h0, int h1) {
+        int64_t out_row = 0;
+        for (int e = 0; e < s.n_entries; ++e) {
+            const msv_step_entry& en = s.entries[e];
+            if (!en.all_logits) continue;
+            const int a = std::max(h0, head0[e]), b = std::min(h1, head0[e] + en.n_tokens);
+            if (a < b) {
+                float* dst = s.out_logits + (out_row + (a - head0[e])) * int64_t(m.d_.vocab);
+                const float* src = m.buf_.logits + int64_t(a - h0) * m.d_.vocab;
+                if (cudaError_t err = cudaMemcpyAsync(dst, src, size_t(b - a) * m.d_.vocab * 4, cudaMemcpyDeviceToHost,
+                                                      m.stream_);
+                    err != cudaSuccess)
+                    return m.fail(err, "msv_model_step: logits");
+            }
+            out_row += en.n_tokens;
+        }
+        return MSV_OK;
+    }
+
+    msv_status finish(int n_targets) {
+        const int64_t rec = target_out_bytes(m.cfg_.max_logprobs);
+        if (n_targets > 0)
+            if (cudaError_t e = cudaMemcpyAsync(m.pinned_out_, m.device_out_, size_t(n_targets) * rec,
+                                                cudaMemcpyDeviceToHost, m.stream_);
+                e != cudaSuccess)
+                return m.fail(e, "msv_model_step: outputs");
+        if (msv_status st = m.sync("msv_model_step"); st != MSV_OK) return st;
+        const int N = m.cfg_.max_logprobs;
+        for (int k = 0; k < n_targets; ++k) {
+            const char* r = static_cast<const char*>(m.pinned_out_) + k * rec;
+            const int si = target_order[k];
+            std::memcpy(&s.out_tokens[si], r, 4);
+            std::memcpy(&s.out_logprobs[si], r + 4, 4);
+            if (s.out_top_ids && N > 0) std::memcpy(s.out_top_ids + int64_t(si) * N, r + 8, size_t(N) * 4);
+            if (s.out_top_logprobs && N > 0)
+                std::memcpy(s.out_top_logprobs + int64_t(si) * N, r + 8 + 4 * int64_t(N), size_t(N) * 4);
+        }
+        return MSV_OK;
+    }
+
+    // A pure decode step: rows = entries in order, padded to the bucket with the scratch slot; the graph (or the
+    // same kernels enqueued) computes logits for every row and samples every target.
+    msv_status run_decode() {
+        const int n = s.n_entries;
+        const int rows = bucket_for(n, m.cfg_.max_decode_batch);
+        const DecodeLayout& L = m.decode_;
+        InputWriter in(m.pinned_in_, m.device_in_, m.in_bytes_);
+        int32_t* dv;
+        SampleTarget* tv;
+        int32_t* tokens = in.take<int32_t>(L.max_rows, &dv, L.tokens);
+        int32_t* slots = in.take<int32_t>(L.max_rows, &dv, L.slots);
+        int32_t* count = in.take<int32_t>(4, &dv, L.n_targets);
+        SampleTarget* targets = in.take<SampleTarget>(std::max(1, s.n_samples), &tv, L.targets);
+        row0.resize(n);
+        for (int r = 0; r < rows; ++r) {
+            tokens[r] = r < n ? s.entries[r].tokens[0] : 0;
+            slots[r] = r < n ? s.entries[r].slot : m.slots_;
+            if (r < n) row0[r] = r;
+        }
+        plan_head();
+        *count = s.n_samples;
+        target_order.resize(s.n_samples);
+        for (int si = 0; si < s.n_samples; ++si) {
+            target_order[si] = si;
+            targets[si] = make_target(si, sample_entry[si]);
+        }
+        if (msv_status st = upload(L.targets + size_t(s.n_samples) * sizeof(SampleTarget)); st != MSV_OK) return st;
+        msv_status st = m.graphs_ ? m.graphs_->replay(rows, m.stream_) : m.enqueue_decode(rows);
+        if (st != MSV_OK) return st;
+        if ((st = forks()) != MSV_OK) return st;
+        // Decode logits row r is entry r's: copy the all_logits ones.
+        int64_t out_row = 0;
+        for (int e = 0; e < n; ++e)
+            if (s.entries[e].all_logits) {
+                if (cudaError_t err = cudaMemcpyAsync(s.out_logits + out_row * m.d_.vocab, m.buf_.logits + int64_t(e) * m.d_.vocab,
+                                                      size_t(m.d_.vocab) * 4, cudaMemcpyDeviceToHost, m.stream_);
+                    err != cudaSuccess)
+                    return m.fail(err, "msv_model_step: logits");
+                ++out_row;
+            }
+        return finish(s.n_samples);
+    }
+
+    // Any other step: decode rows first, then prefill entries grouped by equal length; the BLAS path; the LM head
+    // and the sampler in passes of at most buf_.head_rows logits rows.
+    msv_status run_generic() {
+        std::vector<int> dec, pre;
+        for (int e = 0; e < s.n_entries; ++e) (s.entries[e].n_tokens == 1 ? dec : pre).push_back(e);
+        row0.assign(s.n_entries, 0);
+        int rows = 0;
+        for (int e : dec) row0[e] = rows++;
+        for (int e : pre) row0[e] = rows, rows += s.entries[e].n_tokens;
+        plan_head();
+
+        InputWriter in(m.pinned_in_, m.device_in_, m.in_bytes_);
+        RowPlan plan;
+        plan.rows = rows, plan.nd = static_cast<int>(dec.size());
+        int32_t* tokens = in.take<int32_t>(rows, const_cast<int32_t**>(&plan.tokens));
+        for (int e = 0; e < s.n_entries; ++e)
+            std::memcpy(tokens + row0[e], s.entries[e].tokens, size_t(s.entries[e].n_tokens) * 4);
+        int32_t* dslots = in.take<int32_t>(std::max<size_t>(dec.size(), 1), const_cast<int32_t**>(&plan.dec_slots));
+        for (size_t i = 0; i < dec.size(); ++i) dslots[i] = s.entries[dec[i]].slot;
+        int32_t* dev_pslots;
+        int32_t* pslots = in.take<int32_t>(std::max<size_t>(pre.size(), 1), &dev_pslots);
+        for (size_t i = 0; i < pre.size();) {
+            RowPlan::Group g;
+            g.row0 = row0[pre[i]], g.len = s.entries[pre[i]].n_tokens, g.slots = dev_pslots + i, g.host_slots = pslots + i;
+            while (i < pre.size() && g.count < kScanGroup && s.entries[pre[i]].n_tokens == g.len)
+                pslots[i] = s.entries[pre[i]].slot, ++g.count, ++i;
+            plan.groups.push_back(g);
+        }
+        const int nh = static_cast<int>(head.size());
+        int32_t* dev_head;
+        int32_t* hrows = in.take<int32_t>(std::max(nh, 1), &dev_head);
+        std::copy(head.begin(), head.end(), hrows);
+        // Targets sorted by logits row, so each LM head pass samples a contiguous range.
+        target_order.resize(s.n_samples);
+        std::iota(target_order.begin(), target_order.end(), 0);
+        std::stable_sort(target_order.begin(), target_order.end(),
+                         [&](int a, int b) { return sample_row(sample_entry[a]) < sample_row(sample_entry[b]); });
+        const int cap = m.buf_.head_rows;
+        const int passes = std::max(1, (nh + cap - 1) / cap);
+        int32_t* dev_counts;
+        int32_t* counts = in.take<int32_t>(passes, &dev_counts);
+        SampleTarget* dev_targets;
+        SampleTarget* targets = in.take<SampleTarget>(std::max(1, s.n_samples), &dev_targets);
+        std::vector<int> first(passes + 1, 0);
+        for (int k = 0; k < s.n_samples; ++k) {
+            const int si = target_order[k];
+            const int row = sample_row(sample_entry[si]);
+            targets[k] = make_target(si, row % cap);
+            ++first[row / cap + 1];
+        }
+        for (int p = 0; p < passes; ++p) counts[p] = first[p + 1], first[p + 1] += first[p];
+        if (msv_status st = upload(in.used()); st != MSV_OK) return st;
+
+        if (msv_status st = m.enqueue_embed(plan.tokens, rows); st != MSV_OK) return st;
+        if (msv_status st = m.enqueue_layers_blas(plan); st != MSV_OK) return st;
+        if (msv_status st = forks(); st != MSV_OK) return st;
+        for (int p = 0; p < passes; ++p) {
+            const int h0 = p * cap, h1 = std::min(nh, h0 + cap);
+            if (h1 > h0)
+                if (msv_status st = m.enqueue_head(dev_head + h0, h1 - h0, false); st != MSV_OK) return st;
+            char* out = static_cast<char*>(m.device_out_) + first[p] * target_out_bytes(m.cfg_.max_logprobs);
+            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out); st != MSV_OK)
+                return st;
+            if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
+        }
+        return finish(s.n_samples);
+    }
+
+    msv_status run() {
+        map_samples();
+        if (msv_status st = stage_var(); st != MSV_OK) return st;
+        return pure_decode() ? run_decode() : run_generic();
+    }
+};
+
+msv_status Model::step(const msv_step& s) {
+    if (msv_status st = check_lost(); st != MSV_OK) return st;
+    if (s.n_entries == 0) return MSV_OK;
+    StepRunner runner(*this, s);
+    return runner.run();
+}
+
+}  // namespace msv::gpu::model

@@ -1,0 +1,213 @@
+// `mambaserve_gpu_tests --bench-model`: the whole model through msv_model_step at the mamba-2.8b shape (d_model
+// 2560, 64 layers, d_inner 5120, d_state 16, dt_rank 160, vocab 50280), random bf16 weights: decode step time at
+// batch 1, 8, 64 and 256 (greedy, and top_p 0.9 / temperature 0.7 at 1 and 256), prefill of 1024 tokens at batch
+// 1 and 16, for an fp32 and a bf16 SSM state; and the weight-read floor of a batch-1 step (weight bytes over the
+// device copy rate measured in the same run). Times are wall-clock per msv_model_step (inputs up, graph or kernels,
+// outputs down, one synchronisation): what the engine sees. Median over the timed steps after warm-up.
+// MSV_BENCH_FILTER=substring selects measurements; MSV_BENCH_STATES=f32 or bf16 runs one state dtype.
+// MSV_BENCH_NVTX=1: 2 warm-up steps and 1 timed step per measurement, the timed one inside an NVTX range named
+// "profile" (run-device.sh's PROFILE_MODEL runs ncu on those ranges for per-kernel durations).
+#include "model_test_util.h"
+#include "test_util.h"
+
+#if __has_include(<nvtx3/nvToolsExt.h>)
+#include <nvtx3/nvToolsExt.h>
+#define MSV_HAVE_NVTX 1
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace msv::test {
+namespace {
+
+// MSV_BENCH_FILTER: substrings separated by '|'; a measurement runs when its name contains one of them.
+bool wanted_model(const std::string& name) {
+    const char* f = std::getenv("MSV_BENCH_FILTER");
+    if (f == nullptr) return true;
+    const std::string all(f);
+    for (size_t at = 0; at <= all.size();) {
+        const size_t end = std::min(all.find('|', at), all.size());
+        if (end > at && name.find(all.substr(at, end - at)) != std::string::npos) return true;
+        at = end + 1;
+    }
+    return false;
+}
+
+// Random bf16 values of unit variance times `scale`, from a fast generator (5.5 GB of weights are drawn per model).
+std::vector<uint16_t> random_bf16(size_t n, float scale, uint64_t seed) {
+    std::vector<uint16_t> v(n);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const float u = (static_cast<float>(x >> 40) / 16777216.0f * 2.0f - 1.0f) * 1.7320508f * scale;
+        v[i] = float_to_bf16(u);
+    }
+    return v;
+}
+
+double copy_gbps() {
+    const size_t bytes = size_t(2) << 30;
+    void *a = nullptr, *b = nullptr;
+    cuda_ok(cudaMalloc(&a, bytes), "cudaMalloc");
+    cuda_ok(cudaMalloc(&b, bytes), "cudaMalloc");
+    cuda_ok(cudaMemset(a, 0x5A, bytes), "memset");
+    cudaEvent_t e0, e1;
+    cuda_ok(cudaEventCreate(&e0), "event");
+    cuda_ok(cudaEventCreate(&e1), "event");
+    for (int i = 0; i < 3; ++i) cuda_ok(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice), "copy");
+    cuda_ok(cudaEventRecord(e0, nullptr), "record");
+    for (int i = 0; i < 10; ++i) cuda_ok(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, nullptr), "copy");
+    cuda_ok(cudaEventRecord(e1, nullptr), "record");
+    cuda_ok(cudaEventSynchronize(e1), "sync");
+    float ms = 0;
+    cuda_ok(cudaEventElapsedTime(&ms, e0, e1), "elapsed");
+    (void)cudaEventDestroy(e0);
+    (void)cudaEventDestroy(e1);
+    (void)cudaFree(a);
+    (void)cudaFree(b);
+    return 2.0 * bytes * 10 / (ms * 1e-3) / 1e9;
+}
+
+class BenchModel {
+public:
+    BenchModel(msv_dtype state, int slots) {
+        c_ = make_config({2560, 64, 5120, 16, 4, 160, 50280, 50277, true, false, true, "2.8b"}, MSV_BF16, state,
+                         16 * 1024, 256, 1);
+        msv_ok(msv_model_create(&c_, &m_), "msv_model_create");
+        const int64_t dm = c_.d_model, di = c_.d_inner;
+        const std::vector<uint16_t> emb = random_bf16(size_t(c_.vocab) * dm, 1.0f, 1);
+        const std::vector<uint16_t> wdm = random_bf16(size_t(2) * di * dm, 1.0f / std::sqrt(float(dm)), 2);
+        const std::vector<uint16_t> wdi = random_bf16(size_t(dm) * di, 1.0f / std::sqrt(float(di)), 3);
+        const std::vector<uint16_t> wdr = random_bf16(size_t(di) * c_.dt_rank, 0.5f / std::sqrt(float(c_.dt_rank)), 4);
+        auto put16 = [&](msv_tensor t, int l, const std::vector<uint16_t>& v, int64_t n) {
+            msv_ok(msv_model_set_tensor(m_, t, l, v.data(), MSV_BF16, n), "set_tensor");
+        };
+        auto put32 = [&](msv_tensor t, int l, std::vector<float> v) {
+            msv_ok(msv_model_set_tensor(m_, t, l, v.data(), MSV_F32, int64_t(v.size())), "set_tensor");
+        };
+        put16(MSV_T_EMBEDDING, 0, emb, int64_t(c_.vocab) * dm);
+        put32(MSV_T_NORM_F, 0, std::vector<float>(dm, 1.0f));
+        std::vector<float> a_log(size_t(di) * c_.d_state), conv(size_t(di) * c_.d_conv);
+        for (size_t i = 0; i < a_log.size(); ++i) a_log[i] = std::log(float(i % c_.d_state + 1));
+        for (size_t i = 0; i < conv.size(); ++i) conv[i] = 0.25f * float(int(i % 7) - 3) / 3.0f;
+        for (int l = 0; l < c_.n_layer; ++l) {
+            put32(MSV_T_NORM, l, std::vector<float>(dm, 1.0f));
+            put16(MSV_T_IN_PROJ, l, wdm, 2 * di * dm);
+            put32(MSV_T_CONV_WEIGHT, l, conv);
+            put32(MSV_T_CONV_BIAS, l, std::vector<float>(di, 0.01f));
+            put16(MSV_T_X_PROJ, l, wdi, (c_.dt_rank + 2 * c_.d_state) * di);
+            put16(MSV_T_DT_PROJ, l, wdr, di * c_.dt_rank);
+            put32(MSV_T_DT_PROJ_BIAS, l, std::vector<float>(di, -4.0f));
+            put32(MSV_T_A_LOG, l, a_log);
+            put32(MSV_T_D, l, std::vector<float>(di, 1.0f));
+            put16(MSV_T_OUT_PROJ, l, wdi, dm * di);
+        }
+        msv_ok(msv_model_finalize(m_, &weight_bytes_), "finalize");
+        msv_ok(msv_model_allocate_pool(m_, slots), "allocate_pool");
+    }
+    ~BenchModel() { msv_model_destroy(m_); }
+    BenchModel(const BenchModel&) = delete;
+    BenchModel& operator=(const BenchModel&) = delete;
+
+    int64_t weight_bytes() const { return weight_bytes_; }
+
+    // Median wall-clock ms of msv_model_step over `timed` steps of `batch` entries of `len` tokens.
+    double time_steps(int batch, int len, const msv_sampling& p, int warmup, int timed) {
+        const bool nvtx = std::getenv("MSV_BENCH_NVTX") != nullptr;
+        if (nvtx) warmup = 2, timed = 1;
+        std::mt19937 rng(batch * 7 + len);
+        std::vector<double> ms;
+        for (int it = 0; it < warmup + timed; ++it) {
+            std::vector<std::vector<int32_t>> toks(batch);
+            std::vector<msv_step_entry> es(batch);
+            std::vector<msv_sample_target> ts(batch);
+            for (int b = 0; b < batch; ++b) {
+                toks[b] = random_tokens(rng, len, c_.vocab);
+                ts[b] = {b, it == 0, it, &p};
+                es[b] = {toks[b].data(), b, len, 0, b, 1};
+            }
+            std::vector<int32_t> out_t(batch);
+            std::vector<float> out_lp(batch);
+            msv_step s{};
+            s.entries = es.data(), s.samples = ts.data(), s.n_entries = batch, s.n_samples = batch;
+            s.out_tokens = out_t.data(), s.out_logprobs = out_lp.data();
+            const bool mark = nvtx && it == warmup + timed - 1;
+#if defined(MSV_HAVE_NVTX)
+            if (mark) nvtxRangePushA("profile");
+#endif
+            const auto t0 = std::chrono::steady_clock::now();
+            msv_ok(msv_model_step(m_, &s), "msv_model_step");
+            const auto t1 = std::chrono::steady_clock::now();
+#if defined(MSV_HAVE_NVTX)
+            if (mark) nvtxRangePop();
+#endif
+            (void)mark;
+            if (it >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        }
+        std::sort(ms.begin(), ms.end());
+        return ms[ms.size() / 2];
+    }
+
+private:
+    msv_model_config c_{};
+    msv_model* m_ = nullptr;
+    int64_t weight_bytes_ = 0;
+};
+
+struct Line {
+    std::string what;
+    double ms, per_s;
+};
+
+}  // namespace
+
+int run_model_bench() {
+    std::vector<Line> lines;
+    try {
+        const double gbps = copy_gbps();
+        std::printf("{\"what\":\"copy_d2d_2048MiB\",\"GBps\":%.1f}\n", gbps);
+        const char* only = std::getenv("MSV_BENCH_STATES");
+        for (msv_dtype state : {MSV_F32, MSV_BF16}) {
+            const std::string sn = dtype_name(state);
+            if (only && sn != only) continue;
+            BenchModel m(state, 260);
+            const double floor_ms = m.weight_bytes() / (gbps * 1e9) * 1e3;
+            std::printf("{\"what\":\"floor\",\"state\":\"%s\",\"weight_bytes\":%lld,\"floor_ms\":%.3f}\n", sn.c_str(),
+                        static_cast<long long>(m.weight_bytes()), floor_ms);
+            msv_sampling g = greedy(), topp = greedy();
+            topp.temperature = 0.7f, topp.top_p = 0.9f, topp.seed = 7;
+            auto record = [&](const std::string& what, double ms, double tokens) {
+                std::printf("{\"what\":\"%s\",\"ms\":%.4f,\"tokens_per_s\":%.1f,\"of_floor\":%.3f}\n", what.c_str(), ms,
+                            tokens / ms * 1e3, ms / floor_ms);
+                std::fflush(stdout);
+                lines.push_back({what, ms, tokens / ms * 1e3});
+            };
+            for (int b : {1, 8, 64, 256}) {
+                const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
+                if (wanted_model(name)) record(name, m.time_steps(b, 1, g, 8, 40), b);
+            }
+            for (int b : {1, 256}) {
+                const std::string name = "model_decode_topp_state" + sn + "_b" + std::to_string(b);
+                if (wanted_model(name)) record(name, m.time_steps(b, 1, topp, 8, 40), b);
+            }
+            for (int b : {1, 16}) {
+                const std::string name = "model_prefill1024_state" + sn + "_b" + std::to_string(b);
+                if (wanted_model(name)) record(name, m.time_steps(b, 1024, g, 2, 5), 1024.0 * b);
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "model bench failed: %s\n", e.what());
+        return 1;
+    }
+    std::printf("\n%-40s %10s %12s\n", "model step (mamba-2.8b, bf16 weights)", "ms", "tokens/s");
+    for (const Line& l : lines) std::printf("%-40s %10.3f %12.1f\n", l.what.c_str(), l.ms, l.per_s);
+    return 0;
+}
+
+}  // namespace msv::test
