@@ -200,6 +200,12 @@ public sealed partial class ConversationStore : IAsyncDisposable
                 return true;
             }
 
+            if (entry.OnDisk && _disk is not null && _writer?.TryGetPending(id) is null && !_disk.Exists(id))
+            {
+                RemoveLocked(id); // deleted through another replica (or by the disk budget): gone here too
+                return true;
+            }
+
             _lru.Remove(node);
             _lru.AddFirst(node);
             var state = withState && entry.State is { } shared && shared.TryAcquire() ? new LiveInitialState(shared) : null;

@@ -129,6 +129,9 @@ internal sealed partial class StateFileStore
         return (header.Meta, header.HasState ? state : null);
     }
 
+    /// <summary>Whether the file of <paramref name="id"/> is there (another replica may have deleted it).</summary>
+    public bool Exists(string id) => File.Exists(PathOf(id));
+
     public bool Delete(string id)
     {
         Forget(id);

@@ -182,6 +182,20 @@ public sealed class ConversationStoreTests
     }
 
     [Fact]
+    public async Task Continue_FileDeletedByAnotherReplica_IsGoneFromMemoryToo()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        var other = harness.Open(); // another replica on the same directory
+        var (id, _, _) = harness.Save(store);
+        await store.FlushWritesAsync();
+
+        Assert.True(other.Delete(id, string.Empty));
+
+        Assert.Null(store.Continue(id, string.Empty));
+    }
+
+    [Fact]
     public async Task Find_MalformedId_IsUnknownWithoutTouchingTheDisk()
     {
         await using var harness = new StoreHarness();
