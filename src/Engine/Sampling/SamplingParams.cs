@@ -20,6 +20,7 @@ public sealed record SamplingParams
     public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
     /// <summary>Same seed, same output; null draws a fresh seed.</summary>
     public long? Seed { get; init; }
+    /// <summary>Tokens to generate; 0 chooses none (scoring: the request ends after prefill with its prompt logprobs).</summary>
     public int MaxTokens { get; init; } = 16;
     /// <summary>Text is cut before the first occurrence of any of these.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];

@@ -21,6 +21,15 @@ internal sealed partial class EngineCore
             return;
         }
 
+        if (group.Request.Sampling.MaxTokens == 0)
+        {
+            // Scoring only (prompt logprobs): the budget is spent before any token, so the one the runner sampled
+            // is neither reported nor counted.
+            Publish(sample, new GenerationUpdate(
+                sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0), group.PromptLogprobs));
+            return;
+        }
+
         try
         {
             Accept(sample, target.Chosen!.Value);
@@ -73,10 +82,16 @@ internal sealed partial class EngineCore
             finish,
             finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
             sample.Generated == 1 ? group.PromptLogprobs : null);
-        group.Updates.Writer.TryWrite(update);
         TokensProcessed?.Invoke(0, 1);
+        Publish(sample, update);
+    }
 
-        if (finish is not null)
+    /// <summary>Sends a sample's update; a final one (with a finish reason) frees its slot and may retire the group.</summary>
+    private void Publish(SampleState sample, GenerationUpdate update)
+    {
+        var group = sample.Group;
+        group.Updates.Writer.TryWrite(update);
+        if (update.Finish is not null)
         {
             sample.Finished = true;
             _scheduler.ReleaseSample(sample);

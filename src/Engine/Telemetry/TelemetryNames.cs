@@ -36,4 +36,13 @@ public static class TelemetryNames
 
     // Server-side project metrics.
     public const string RequestsAborted = "mambaserve.requests.aborted";
+
+    /// <summary>Requests answered with an error before or instead of generating, tagged by status and reason.</summary>
+    public const string RequestsRejected = "mambaserve.requests.rejected";
+
+    /// <summary>The HTTP status of a rejection (for gRPC, the HTTP status of the same failure over REST).</summary>
+    public const string StatusCodeAttribute = "http.response.status_code";
+
+    /// <summary>Why a request was rejected: the error's code (unknown_parameter, invalid_api_key, …) or else its type.</summary>
+    public const string RejectReasonAttribute = "mambaserve.reject.reason";
 }

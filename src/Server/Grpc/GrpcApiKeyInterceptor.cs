@@ -1,6 +1,8 @@
 using global::Grpc.Core;
 using global::Grpc.Core.Interceptors;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi;
+using MambaServe.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace MambaServe.Server.Grpc;
@@ -9,7 +11,7 @@ namespace MambaServe.Server.Grpc;
 /// With API keys configured, MambaServe's gRPC methods need the <c>authorization: Bearer &lt;key&gt;</c> metadata
 /// (UNAUTHENTICATED otherwise); grpc.health.v1 and reflection stay open, like /health over REST.
 /// </summary>
-public sealed class GrpcApiKeyInterceptor(IOptions<ServerOptions> options) : Interceptor
+public sealed class GrpcApiKeyInterceptor(IOptions<ServerOptions> options, ServerTelemetry telemetry) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -35,7 +37,9 @@ public sealed class GrpcApiKeyInterceptor(IOptions<ServerOptions> options) : Int
 
         if (!ApiKeyMiddleware.IsAuthorized(context.RequestHeaders.GetValue("authorization"), keys))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "Incorrect or missing API key: send `authorization: Bearer <key>` metadata."));
+            var error = new ApiException(401, "Incorrect or missing API key: send `authorization: Bearer <key>` metadata.", ApiException.Authentication, null, "invalid_api_key");
+            telemetry.RecordRejected(error);
+            throw GrpcStatusMapping.ToRpc(error);
         }
     }
 }

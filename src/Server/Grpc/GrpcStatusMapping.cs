@@ -18,9 +18,8 @@ public static class GrpcStatusMapping
         _ => StatusCode.Internal,
     };
 
-    public static RpcException ToRpc(Exception ex)
+    public static RpcException ToRpc(ApiException error)
     {
-        var error = ApiErrors.From(ex);
         var metadata = new Metadata();
         if (error.Param is { } param)
         {

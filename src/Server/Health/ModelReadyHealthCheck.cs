@@ -1,5 +1,6 @@
 using MambaServe.Server.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Serilog.Events;
 
 namespace MambaServe.Server.Health;
 
@@ -9,6 +10,9 @@ namespace MambaServe.Server.Health;
 public sealed class ModelReadyHealthCheck(ModelHost models) : IHealthCheck
 {
     public const string ReadyTag = "ready";
+
+    /// <summary>The result's description while the model loads.</summary>
+    public const string Loading = "The model is loading.";
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -21,6 +25,15 @@ public sealed class ModelReadyHealthCheck(ModelHost models) : IHealthCheck
 
         return Task.FromResult(models.LoadFailure is { } failure
             ? HealthCheckResult.Unhealthy($"The model failed to load: {failure}")
-            : HealthCheckResult.Unhealthy("The model is loading."));
+            : HealthCheckResult.Unhealthy(Loading));
     }
+
+    /// <summary>
+    /// True for the health service's log line of a probe that found the model loading (it logs every unhealthy
+    /// result as an error). Load failures and device faults keep their lines.
+    /// </summary>
+    public static bool IsLoadingProbe(LogEvent e) =>
+        e.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: string context }
+        && context.StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal)
+        && e.Properties.Values.Any(v => v is ScalarValue { Value: string text } && text == Loading);
 }

@@ -29,6 +29,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
     private FinishReason? _lastFinish;
     private string? _errorType;
     private bool _finished;
+    private bool _recorded;
 
     private GenerationRun(GenerationRunContext context, CancellationToken ct)
     {
@@ -100,7 +101,9 @@ public sealed partial class GenerationRun : IAsyncDisposable
             yield return item;
         }
 
+        // Recorded before the caller writes the end of its response: a client that has the answer finds it counted.
         _finished = true;
+        Record();
     }
 
     public async ValueTask DisposeAsync()
@@ -116,14 +119,30 @@ public sealed partial class GenerationRun : IAsyncDisposable
             // The pumps end with the cancellation (or the error already reported to the reader).
         }
 
-        var duration = Stopwatch.GetElapsedTime(_started);
-        var telemetry = _context.Telemetry;
         if (aborted)
         {
             _errorType = "aborted";
-            telemetry.RecordAborted(_context.Operation, _context.Model.Name);
+            _context.Telemetry.RecordAborted(_context.Operation, _context.Model.Name);
         }
 
+        Record();
+        _cts.Dispose();
+    }
+
+    /// <summary>Marks the run as failed (the reader saw an engine error) so it is not counted as a client abort.</summary>
+    public void MarkFailed(Exception ex) => _errorType = ex.GetType().Name;
+
+    // The request's metrics, span and log line, once: when the reader saw the last update, or else at disposal.
+    private void Record()
+    {
+        if (_recorded)
+        {
+            return;
+        }
+
+        _recorded = true;
+        var duration = Stopwatch.GetElapsedTime(_started);
+        var telemetry = _context.Telemetry;
         telemetry.RecordRequest(_context.Operation, _context.Model.Name, duration, _errorType);
         if (_firstToken is { } first && _completionTokens > 1)
         {
@@ -137,11 +156,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
         _activity?.Dispose();
         LogCompleted(_context.RequestId, _context.Model.Name, _context.Operation, PromptTokens, _completionTokens,
             duration.TotalMilliseconds, _errorType ?? FinishReasons.ToWire(_lastFinish) ?? "none");
-        _cts.Dispose();
     }
-
-    /// <summary>Marks the run as failed (the reader saw an engine error) so it is not counted as a client abort.</summary>
-    public void MarkFailed(Exception ex) => _errorType = ex.GetType().Name;
 
     // Phases are children of the request span explicitly: they start on whatever async flow reads the updates.
     private Activity? StartPhase(string name) =>

@@ -8,19 +8,30 @@ using MambaServe.Server.OpenAi.Responses;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Serilog;
+using Serilog.Events;
 
 namespace MambaServe.Server.Hosting;
 
-/// <summary>Middleware order and routes: errors outermost, then request logs, API keys, endpoints.</summary>
+/// <summary>
+/// Middleware order and routes: the request log outermost (one line per request, with the status the error middleware
+/// chose), then errors, API keys, endpoints.
+/// </summary>
 public static class ServerPipeline
 {
     public static void Map(WebApplication app)
     {
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
-        app.UseSerilogRequestLogging(o => o.EnrichDiagnosticContext = (diagnostics, http) =>
-            diagnostics.Set("RequestId", http.TraceIdentifier));
+        app.UseSerilogRequestLogging(o =>
+        {
+            // The host's own logger: the static Log.Logger stays silent (hosts keep their loggers, ServerServices).
+            o.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms, request {RequestId}";
+            o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("RequestId", http.TraceIdentifier);
+            o.GetLevel = RequestLogLevel;
+        });
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<GrpcMessageValidationMiddleware>();
 
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
@@ -50,6 +61,23 @@ public static class ServerPipeline
         }
 
         app.MapFallback(NotFound);
+    }
+
+    /// <summary>
+    /// Errors are server faults (5xx or an exception). A probe's 503 while the model loads is the state it asks about
+    /// and any other 503 a temporary state (loading, stopping) that ModelHost logs once: neither is an error line.
+    /// </summary>
+    internal static LogEventLevel RequestLogLevel(HttpContext http, double elapsedMs, Exception? ex)
+    {
+        int status = http.Response.StatusCode;
+        if (http.Request.Path.StartsWithSegments("/health"))
+        {
+            return ex is null ? LogEventLevel.Information : LogEventLevel.Error;
+        }
+
+        return ex is not null || status is >= 500 and not 503 ? LogEventLevel.Error
+            : status == 503 ? LogEventLevel.Warning
+            : LogEventLevel.Information;
     }
 
     private static Task NotFound(HttpContext context) =>

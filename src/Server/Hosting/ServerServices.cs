@@ -51,6 +51,8 @@ public static class ServerServices
                 .Enrich.FromLogContext()
                 // Start-up failures that ServerRunner reports in one line: not again as Kestrel's and the host's traces.
                 .Filter.ByExcluding(e => StartupFailure.Describe(e.Exception) is not null)
+                // A model that is loading is not an error: the health service would log one for every probe.
+                .Filter.ByExcluding(ModelReadyHealthCheck.IsLoadingProbe)
                 .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
             preserveStaticLogger: true);
 
@@ -63,7 +65,12 @@ public static class ServerServices
         });
         services.AddGrpcReflection();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ModelReadyHealthCheck.ReadyTag]);
-        services.AddGrpcHealthChecks();
+        // grpc.health.v1 answers for the server ("") and for each API service by name, as gRPC clients and probes ask.
+        services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map(string.Empty, c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+            o.Services.Map(Grpc.V1.TextGeneration.Descriptor.FullName, c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag));
+        });
     }
 
     private static void AddSettings(IServiceCollection services, IConfiguration config)
@@ -93,7 +100,9 @@ public static class ServerServices
             .ConfigureResource(r => r.AddService(TelemetryNames.ProviderName))
             .WithMetrics(m =>
             {
-                m.AddMeter(ServerTelemetry.MeterName, TelemetryNames.EngineMeter).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                m.AddMeter(ServerTelemetry.MeterName, TelemetryNames.EngineMeter).AddAspNetCoreInstrumentation()
+                    // No scrape cache: a request is counted in the very next scrape.
+                    .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp)
                 {
                     m.AddOtlpExporter();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MambaServe.Engine.Scheduling;
+using MambaServe.Server.OpenAi.Validation;
 
 namespace MambaServe.Server.OpenAi;
 
@@ -9,7 +10,8 @@ public static class ApiErrors
     public static ApiException From(Exception ex) => ex switch
     {
         ApiException api => api,
-        JsonException json => ApiException.BadRequest($"Invalid JSON body: {json.Message}", JsonParam(json.Path)),
+        // Bodies are read by RequestReader, which names fields itself; any other JSON failure keeps .NET's wording out.
+        JsonException json => new ApiException(400, "The request body is not valid for this route.", ApiException.InvalidRequest, JsonPath.Format(JsonPath.Parse(json.Path)), "invalid_json"),
         ArgumentException arg => ApiException.BadRequest(StripParam(arg), arg.ParamName is "request" ? null : arg.ParamName),
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
             new ApiException(413, "The request body is too large.", ApiException.InvalidRequest, null, "request_too_large"),
@@ -31,18 +33,5 @@ public static class ApiErrors
         }
 
         return cut >= 0 ? message[..cut].Trim() : message;
-    }
-
-    // "$.temperature" -> "temperature": the JSON path of the offending field is what OpenAI calls param.
-    private static string? JsonParam(string? path)
-    {
-        if (string.IsNullOrEmpty(path) || path == "$")
-        {
-            return null;
-        }
-
-        var trimmed = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-        int end = trimmed.IndexOfAny(['.', '[']);
-        return end > 0 ? trimmed[..end] : trimmed;
     }
 }

@@ -20,5 +20,8 @@ public sealed class ApiException(int status, string message, string type, string
 
     public string? Code { get; } = code;
 
+    /// <summary>A low-cardinality reason for metrics: the code when there is one, else the type.</summary>
+    public string Reason => Code ?? Type;
+
     public static ApiException BadRequest(string message, string? param = null) => new(400, message, InvalidRequest, param);
 }

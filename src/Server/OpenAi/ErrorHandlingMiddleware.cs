@@ -1,4 +1,5 @@
 using MambaServe.Server.Hosting;
+using MambaServe.Server.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -6,10 +7,15 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// Every REST failure becomes the OpenAI error body with its status; also enforces the body size limit (413) for
-/// servers that do not (the in-process test server). A failure after a stream started is left to the stream writer.
+/// servers that do not (the in-process test server), and counts every error answer by status and reason. A failure
+/// after a stream started is left to the stream writer.
 /// </summary>
-public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptions<ServerOptions> options, ILogger<ErrorHandlingMiddleware> logger)
+public sealed partial class ErrorHandlingMiddleware(
+    RequestDelegate next, IOptions<ServerOptions> options, ServerTelemetry telemetry, ILogger<ErrorHandlingMiddleware> logger)
 {
+    /// <summary>nginx's status for a request whose client closed the connection before the answer; only ever logged.</summary>
+    public const int StatusCodeClientClosedRequest = 499;
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
@@ -33,9 +39,14 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
 
             await next(context);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; nothing to answer.
+            // The client went away (whatever that broke on the way out); nothing to answer. The request log shows
+            // nginx's 499 "client closed request" rather than a status nobody sent.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodeClientClosedRequest;
+            }
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
@@ -45,8 +56,17 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
                 LogFailure(ex, context.Request.Path);
             }
 
+            // Counted before the body is written, so a scrape right after the answer already sees it.
+            telemetry.RecordRejected(error);
             context.Response.Clear();
-            await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+            try
+            {
+                await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+            }
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client left while the error was written.
+            }
         }
     }
 

@@ -1,35 +1,40 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MambaServe.Server.OpenAi.Validation;
 
 namespace MambaServe.Server.OpenAi;
 
-/// <summary>The wire format: snake_case, strict numbers (a string where a number belongs is a 400), unknown fields ignored.</summary>
+/// <summary>
+/// The wire format: snake_case, strict numbers (a string where a number belongs is a 400), finite floats; request
+/// bodies are read by <see cref="RequestReader"/>, which refuses fields the server does not honour.
+/// </summary>
 public static class OpenAiJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.Strict,
-        PropertyNameCaseInsensitive = false,
-        AllowTrailingCommas = false,
-        ReadCommentHandling = JsonCommentHandling.Disallow,
-        // OpenAI sends '<', '>' and quotes unescaped; this is a JSON API, never embedded in HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static readonly JsonSerializerOptions Options = Create();
 
-    /// <summary>Reads the request body as <typeparamref name="T"/>; malformed JSON, wrong types and an empty body are 400s.</summary>
-    public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken ct)
-        where T : class
+    private static JsonSerializerOptions Create()
     {
-        if (request.ContentLength == 0)
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
-            throw ApiException.BadRequest("The request body is empty; expected a JSON object.");
-        }
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            NumberHandling = JsonNumberHandling.Strict,
+            PropertyNameCaseInsensitive = false,
+            AllowTrailingCommas = false,
+            ReadCommentHandling = JsonCommentHandling.Disallow,
+            // OpenAI sends '<', '>' and quotes unescaped; this is a JSON API, never embedded in HTML.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Converters = { new FiniteSingleConverter() },
+        };
 
-        var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Options, ct);
-        return value ?? throw ApiException.BadRequest("The request body must be a JSON object, not null.");
+        // Read-only with its resolver in place: the request reader inspects type metadata before the first (de)serialization.
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
     }
+
+    /// <summary>Reads the request body as <typeparamref name="T"/>; any bad input is a 4xx naming the field (<see cref="RequestReader"/>).</summary>
+    public static Task<T> ReadAsync<T>(HttpRequest request, CancellationToken ct)
+        where T : class => RequestReader.ReadAsync<T>(request, Options, ct);
 
     public static Task WriteAsync<T>(HttpResponse response, T value, int status = 200)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MambaServe.Server.OpenAi.Validation;
 
 namespace MambaServe.Server.OpenAi;
 
@@ -15,7 +16,7 @@ public sealed class StringOrListConverter : JsonConverter<List<string>>
 
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new JsonException("Expected a string or an array of strings.");
+            throw new WireFormatException("must be a string or an array of strings");
         }
 
         var list = new List<string>();
@@ -23,7 +24,7 @@ public sealed class StringOrListConverter : JsonConverter<List<string>>
         {
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw new JsonException("Expected an array of strings.");
+                throw new WireFormatException("must be a string or an array of strings (every item a string)");
             }
 
             list.Add(reader.GetString()!);

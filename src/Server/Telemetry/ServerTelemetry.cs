@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MambaServe.Engine.Telemetry;
+using MambaServe.Server.OpenAi;
 
 namespace MambaServe.Server.Telemetry;
 
@@ -24,6 +25,7 @@ public sealed class ServerTelemetry
     private readonly Histogram<double> _timePerOutputToken;
     private readonly Histogram<double> _requestDuration;
     private readonly Counter<long> _aborted;
+    private readonly Counter<long> _rejected;
 
     public ServerTelemetry(IMeterFactory meterFactory)
     {
@@ -35,6 +37,7 @@ public sealed class ServerTelemetry
         _requestDuration = meter.CreateHistogram(TelemetryNames.RequestDuration, "s", "Generative AI server request duration.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_latencyBuckets });
         _aborted = meter.CreateCounter<long>(RequestsAborted, "{request}", "Requests aborted by a client disconnect or cancellation.");
+        _rejected = meter.CreateCounter<long>(TelemetryNames.RequestsRejected, "{request}", "Requests answered with an error, by status and reason.");
     }
 
     public ActivitySource Source { get; } = new(ActivitySourceName);
@@ -49,6 +52,12 @@ public sealed class ServerTelemetry
         _requestDuration.Record(duration.TotalSeconds, Tags(operation, model, errorType));
 
     public void RecordAborted(string operation, string model) => _aborted.Add(1, Tags(operation, model, null));
+
+    /// <summary>Counts a request answered with <paramref name="error"/> (REST or gRPC).</summary>
+    public void RecordRejected(ApiException error) => _rejected.Add(
+        1,
+        new KeyValuePair<string, object?>(TelemetryNames.StatusCodeAttribute, error.Status),
+        new KeyValuePair<string, object?>(TelemetryNames.RejectReasonAttribute, error.Reason));
 
     private static TagList Tags(string operation, string model, string? errorType)
     {

@@ -211,4 +211,27 @@ public sealed class EngineCoreGenerationTests
         Assert.All(new[] { 4, 8, 12 }, length => Assert.True(harness.Core.PrefixCache!.Contains(prompt, length), $"no state at {length}"));
         Assert.All(harness.Runner.Entries, e => Assert.InRange(e.Length, 1, 4));
     }
+
+    [Fact]
+    public void Step_MaxTokensZero_FinishesAfterPrefillWithPromptLogprobsAndNoToken()
+    {
+        var harness = new EngineCoreHarness(slots: 4);
+        int[] prompt = RandomPrompt(Random.Shared.Next(5, 30));
+        int n = Random.Shared.Next(1, 4);
+        var outputs = new List<int>();
+        harness.Core.TokensProcessed = (_, output) => outputs.Add(output);
+        var group = harness.Submit(Request(prompt, maxTokens: 0, n: n, promptLogprobs: 2));
+
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal(n, updates.Count);
+        Assert.All(updates, u => Assert.Empty(u.TokenIds));
+        Assert.All(updates, u => Assert.Equal(FinishReason.Length, u.Finish));
+        Assert.All(updates, u => Assert.Equal(0, u.Usage!.CompletionTokens));
+        Assert.Equal(prompt, updates[0].PromptLogprobs!.Select(s => s.TokenId));
+        Assert.Equal(0, outputs.Sum());
+        Assert.Equal(0, harness.Core.Stats.SlotsInUse);
+        Assert.True(group.Updates.Reader.Completion.IsCompleted);
+    }
 }

@@ -7,20 +7,34 @@ namespace MambaServe.Server.Tests.Grpc;
 
 public sealed class GrpcHealthAndReflectionTests
 {
-    [Fact]
-    public async Task HealthCheck_NotServingWhileLoading_ServingOnceLoaded()
+    [Theory]
+    [InlineData("")]
+    [InlineData("mambaserve.v1.TextGeneration")]
+    public async Task HealthCheck_ServiceByName_NotServingWhileLoading_ServingOnceLoaded(string service)
     {
         var loader = new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, new FakeEngine(DemoTokenizer.Instance)), waitForRelease: true);
         await using var factory = new ServerFactory(loader);
         var health = new global::Grpc.Health.V1.Health.HealthClient(GrpcClients.Channel(factory));
 
-        var loading = await health.CheckAsync(new HealthCheckRequest());
+        var loading = await health.CheckAsync(new HealthCheckRequest { Service = service });
         loader.Release();
         await factory.CreateReadyClientAsync();
-        var loaded = await health.CheckAsync(new HealthCheckRequest());
+        var loaded = await health.CheckAsync(new HealthCheckRequest { Service = service });
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, loading.Status);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, loaded.Status);
+    }
+
+    [Fact]
+    public async Task HealthCheck_UnknownService_NotFound()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        var health = new global::Grpc.Health.V1.Health.HealthClient(GrpcClients.Channel(factory));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await health.CheckAsync(new HealthCheckRequest { Service = $"no.such.Service{Random.Shared.Next()}" }));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 
     [Fact]

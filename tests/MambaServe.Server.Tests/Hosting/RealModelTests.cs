@@ -122,6 +122,26 @@ public sealed class RealModelTests
         Assert.Equal(0, model.Stats.RunningSequences);
     }
 
+    [Fact]
+    public async Task Completions_LogitBiasPlus100_ForcesThatTokenEveryStep()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+        int forced = Random.Shared.Next(300, 8000);
+        int maxTokens = Random.Shared.Next(2, 6);
+        var body = new Dictionary<string, object>
+        {
+            ["prompt"] = "Once upon a time", ["max_tokens"] = maxTokens, ["temperature"] = 0.8, ["ignore_eos"] = true, ["logprobs"] = 0,
+            ["return_tokens_as_token_ids"] = true, ["logit_bias"] = new Dictionary<string, float> { [forced.ToString(System.Globalization.CultureInfo.InvariantCulture)] = 100 },
+        };
+
+        using var response = await Json.PostAsync(client, "/v1/completions", body);
+
+        var tokens = (await Json.ReadAsync(response))["choices"]![0]!["logprobs"]!["tokens"]!.AsArray();
+        Assert.Equal(maxTokens, tokens.Count);
+        Assert.All(tokens, t => Assert.Equal($"token_id:{forced}", (string?)t));
+    }
+
     private static async Task<string> EngineGreedyAsync(string prompt, int maxTokens)
     {
         var options = EngineOptions.Default with { Threads = 1, StatePool = new() { SlotCount = 2 } };

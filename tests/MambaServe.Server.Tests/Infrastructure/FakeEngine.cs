@@ -66,6 +66,15 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
         {
             var prompt = request.Sampling.PromptLogprobs is { } topPrompt ? PromptLogprobs(request.PromptTokens, topPrompt) : null;
             int max = request.Sampling.MaxTokens;
+            if (max == 0)
+            {
+                // As the engine does for scoring: no token, the prompt logprobs and a length finish per sample.
+                for (int s = 0; s < request.N; s++)
+                {
+                    yield return new GenerationUpdate(s, [], string.Empty, null, FinishReason.Length, new GenerationUsage(request.PromptTokens.Count, 0), prompt);
+                }
+            }
+
             var perSample = Enumerable.Range(0, request.N).Select(s => TokensOf(s, max)).ToList();
             for (int step = 0; step < perSample.Max(t => t.Count); step++)
             {

@@ -35,12 +35,62 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+
     /// <summary>Every line written so far to stdout and stderr, in arrival order.</summary>
     public IReadOnlyList<string> Lines => [.. _lines];
 
     public string Output => string.Join('\n', _lines);
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines written, for failure messages.</summary>
+    public string Tail => string.Join('\n', Lines.TakeLast(400));
+
+    /// <summary>Entries logged at error or fatal level ([ERR], [FTL]) so far, each with the exception lines after it.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            var errors = new List<string>();
+            bool inError = false;
+            foreach (var line in Lines)
+            {
+                bool entry = line.StartsWith('[');
+                if (entry)
+                {
+                    inError = line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal);
+                }
+
+                if (inError)
+                {
+                    errors.Add(entry ? line : "    " + line);
+                }
+            }
+
+            return errors;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server (embedded demo model) with <paramref name="settings"/> as configuration keys
+    /// (<c>MambaServe:Model:MaxModelLen</c>, set through MambaServe__* environment variables) and waits until it is healthy.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken ct = default)
+    {
+        var environment = settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => (string?)s.Value);
+        var server = Start([], environment: environment);
+        try
+        {
+            using var http = await server.WaitHealthyAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>
     /// Starts the server with <paramref name="args"/> plus <c>--host 127.0.0.1</c> and free <c>--port</c> /

@@ -31,7 +31,7 @@ public sealed class ErrorResponseTests
     [InlineData("/v1/completions", """{"prompt":"hi","max_tokens":1000001}""", "max_tokens")]
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":1000001}""", "max_completion_tokens")]
     [InlineData("/v1/chat/completions", """{"messages":[]}""", "messages")]
-    [InlineData("/v1/chat/completions", """{"messages":[{"role":"wizard","content":"hi"}]}""", "messages")]
+    [InlineData("/v1/chat/completions", """{"messages":[{"role":"wizard","content":"hi"}]}""", "messages[0].role")]
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""", "top_logprobs")]
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"max_tokens":0}""", "max_tokens")]
     [InlineData("/tokenize", """{"prompt":5}""", "prompt")]

@@ -16,10 +16,12 @@ public static class ChatEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ChatRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
+        // The default template knows five roles; a model's own template decides which roles it takes.
+        var messages = ChatMessageValidator.Validate(request.Messages, model.ChatTemplate is null ? ChatMessageValidator.Roles : null);
         bool addGenerationPrompt = request.AddGenerationPrompt ?? true;
         var text = model.ChatTemplate is { } template
-            ? template.Render(request.Messages, addGenerationPrompt)
-            : DefaultChatTemplate.Render(request.Messages, addGenerationPrompt);
+            ? template.Render(messages, addGenerationPrompt)
+            : DefaultChatTemplate.Render(messages, addGenerationPrompt);
         var prompt = PromptBuilder.FromText(model, text, "messages");
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);

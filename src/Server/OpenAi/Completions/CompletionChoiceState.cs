@@ -4,10 +4,10 @@ using MambaServe.Server.Hosting;
 namespace MambaServe.Server.OpenAi.Completions;
 
 /// <summary>
-/// One choice as it builds up: applies echo (the prompt's text and scored tokens come first) and scoring-only
-/// requests (max_tokens 0: the engine is asked for one token, which is dropped), and yields each update's share.
+/// One choice as it builds up: applies echo (the prompt's text and scored tokens come first) and yields each update's
+/// share. A scoring request (max_tokens 0) gets no token from the engine, only its prompt logprobs.
 /// </summary>
-public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, bool scoreOnly, TokenNames? logprobNames)
+public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, TokenNames? logprobNames)
 {
     private bool _started;
 
@@ -30,17 +30,12 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, bool
             }
         }
 
-        if (!scoreOnly)
-        {
-            text += update.TextDelta;
-            entries.AddRange(update.Logprobs ?? []);
-            CompletionTokens += update.TokenIds.Count;
-        }
-
+        text += update.TextDelta;
+        entries.AddRange(update.Logprobs ?? []);
+        CompletionTokens += update.TokenIds.Count;
         if (update.Finish is { } finish)
         {
-            // A scoring request ends because its zero-token budget is spent, whatever the dropped token did.
-            FinishReason = scoreOnly ? "length" : FinishReasons.ToWire(finish);
+            FinishReason = FinishReasons.ToWire(finish);
         }
 
         if (builder is null || logprobNames is null)

@@ -46,15 +46,13 @@ public static class CompletionsEndpoint
         }
 
         bool echo = request.Echo == true;
-        bool scoreOnly = maxTokens == 0;
-        // The engine always produces at least one token; a max_tokens 0 request asks for one and drops it.
-        var sampling = SamplingMapper.Map(request, Math.Max(1, maxTokens), request.Logprobs, echo ? request.Logprobs : null, model.SampleableVocab);
+        var sampling = SamplingMapper.Map(request, maxTokens, request.Logprobs, echo ? request.Logprobs : null, model.SampleableVocab);
         var names = request.Logprobs is null ? null : new TokenNames(model, request.ReturnTokensAsTokenIds == true);
         var choices = new CompletionChoiceState[prompts.Count * n];
         var builders = new CompletionLogprobsBuilder?[choices.Length];
         for (int c = 0; c < choices.Length; c++)
         {
-            choices[c] = new CompletionChoiceState(prompts[c / n], echo, scoreOnly, names);
+            choices[c] = new CompletionChoiceState(prompts[c / n], echo, names);
             builders[c] = names is null ? null : new CompletionLogprobsBuilder(names) { Streaming = request.Stream == true };
         }
 

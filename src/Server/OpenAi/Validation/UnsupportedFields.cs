@@ -1,0 +1,81 @@
+using System.Text.Json;
+using MambaServe.Server.OpenAi.Chat;
+using MambaServe.Server.OpenAi.Completions;
+
+namespace MambaServe.Server.OpenAi.Validation;
+
+/// <summary>
+/// OpenAI fields the request types do not bind, and when each is refused. A request that asks for something the
+/// server does not do (JSON mode, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
+/// silently ignores it; values that ask for what the server does anyway are accepted. Fields that only describe the
+/// caller and change no output (user, metadata, …) are accepted and not used. docs/server.md lists them.
+/// </summary>
+public static class UnsupportedFields
+{
+    private const string NoTools = "this server does not call tools or functions";
+
+    private static readonly Dictionary<string, FieldRule> s_shared = new()
+    {
+        ["response_format"] = v => IsNull(v) || IsTextFormat(v) ? null
+            : "response_format is not supported beyond {\"type\": \"text\"}: this server has no JSON mode or structured outputs.",
+        ["tools"] = v => IsNull(v) || v is { ValueKind: JsonValueKind.Array } && v.GetArrayLength() == 0 ? null : $"tools are not supported: {NoTools}.",
+        ["functions"] = v => IsNull(v) || v is { ValueKind: JsonValueKind.Array } && v.GetArrayLength() == 0 ? null : $"functions are not supported: {NoTools}.",
+        ["tool_choice"] = v => IsNull(v) || IsString(v, "none") ? null : $"tool_choice is not supported (only \"none\"): {NoTools}.",
+        ["function_call"] = v => IsNull(v) || IsString(v, "none") ? null : $"function_call is not supported (only \"none\"): {NoTools}.",
+        ["store"] = v => IsNull(v) || v.ValueKind == JsonValueKind.False ? null : "store is not supported: this server does not store completions.",
+        ["modalities"] = v => IsNull(v) || IsTextOnly(v) ? null : "modalities is not supported beyond [\"text\"]: this server generates text only.",
+        ["audio"] = NotSupported("audio", "this server generates text only"),
+        ["prediction"] = NotSupported("prediction", "predicted outputs are not implemented"),
+        ["reasoning_effort"] = NotSupported("reasoning_effort", "the served model is not a reasoning model"),
+        ["verbosity"] = NotSupported("verbosity", "the served model has no verbosity setting"),
+        ["web_search_options"] = NotSupported("web_search_options", "this server does not search the web"),
+    };
+
+    // Accepted, not used: they describe the caller or route billing, or ask nothing of a server without tools, and
+    // change no output. Only their JSON kind is checked.
+    private static readonly Dictionary<string, JsonValueKind> s_ignoredShared = new()
+    {
+        ["metadata"] = JsonValueKind.Object,
+        ["service_tier"] = JsonValueKind.String,
+        ["safety_identifier"] = JsonValueKind.String,
+        ["prompt_cache_key"] = JsonValueKind.String,
+        ["parallel_tool_calls"] = JsonValueKind.True,
+    };
+
+    private static readonly Dictionary<string, FieldRule> s_completions = new(s_shared)
+    {
+        ["best_of"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int b) && b == 1 ? null
+            : "best_of > 1 is not supported: ask for several samples with n and pick among them.",
+        ["suffix"] = v => IsNull(v) || IsString(v, string.Empty) ? null : "suffix is not supported: this server does not insert text (no fill-in-the-middle).",
+    };
+
+    private static readonly Dictionary<string, FieldRule> s_none = [];
+    private static readonly Dictionary<string, JsonValueKind> s_ignoredNone = [];
+
+    /// <summary>Unbound fields of <paramref name="request"/> refused unless their rule accepts the value (none for the tokenizer routes).</summary>
+    public static IReadOnlyDictionary<string, FieldRule> Refused(Type request) =>
+        request == typeof(CompletionRequest) ? s_completions
+        : request == typeof(ChatRequest) ? s_shared
+        : s_none;
+
+    /// <summary>
+    /// Unbound fields of <paramref name="request"/> accepted and not used, with the JSON kind each must have
+    /// (<see cref="JsonValueKind.True"/> stands for a boolean).
+    /// </summary>
+    public static IReadOnlyDictionary<string, JsonValueKind> Ignored(Type request) =>
+        request == typeof(CompletionRequest) || request == typeof(ChatRequest) ? s_ignoredShared : s_ignoredNone;
+
+    private static FieldRule NotSupported(string field, string why) =>
+        v => IsNull(v) ? null : $"{field} is not supported: {why}.";
+
+    private static bool IsNull(JsonElement v) => v.ValueKind == JsonValueKind.Null;
+
+    private static bool IsString(JsonElement v, string text) => v.ValueKind == JsonValueKind.String && v.ValueEquals(text);
+
+    private static bool IsTextFormat(JsonElement v) =>
+        v.ValueKind == JsonValueKind.Object && v.TryGetProperty("type", out var type) && IsString(type, "text")
+        && v.EnumerateObject().Count() == 1;
+
+    private static bool IsTextOnly(JsonElement v) =>
+        v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 1 && IsString(v[0], "text");
+}

@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace MambaServe.Server.Tests.Infrastructure;
+
+/// <summary>Reads samples out of a Prometheus text exposition.</summary>
+public static class Prometheus
+{
+    /// <summary>The sum of every sample of <paramref name="metric"/> whose labels include all of <paramref name="labels"/> (0 when none).</summary>
+    public static double Sum(string exposition, string metric, params (string Name, string Value)[] labels)
+    {
+        double sum = 0;
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (line.StartsWith('#') || !line.StartsWith(metric, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var rest = line[metric.Length..];
+            if (rest.Length == 0 || (rest[0] != '{' && rest[0] != ' '))
+            {
+                continue;
+            }
+
+            int close = rest.StartsWith('{') ? rest.IndexOf('}', StringComparison.Ordinal) : -1;
+            var labelText = close > 0 ? rest[..(close + 1)] : string.Empty;
+            if (labels.All(l => labelText.Contains($"{l.Name}=\"{l.Value}\"", StringComparison.Ordinal)))
+            {
+                var value = rest[(close + 1)..].Trim().Split(' ')[0];
+                sum += double.Parse(value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+}
