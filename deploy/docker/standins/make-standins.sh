@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the official base images, for machines that cannot pull them (no registry reachable):
 # Debian roots from debootstrap imported with `podman import`, plus this machine's own .NET installation.
-#   deploy/docker/standins/make-standins.sh cpu|rocm...
+#   deploy/docker/standins/make-standins.sh cpu|rocm|rocm-root...
+#
+#   rocm-root: only the ROCm build root below (no podman needed): what CI's HIP compile check builds in.
 #
 #   cpu:  $PREFIX/debian:bookworm     debootstrap --variant=minbase bookworm
 #         $PREFIX/dotnet-sdk:10.0     bookworm + ICU/OpenSSL + the local .NET SDK    (for mcr.microsoft.com/dotnet/sdk)
@@ -103,9 +105,15 @@ standins_rocm() {
   import_root "$rocm_root" "$prefix/rocm-build:trixie"
 }
 
+(($# > 0)) || { echo "usage: $0 cpu|rocm|rocm-root..." >&2; exit 2; }
+if [[ "$*" == rocm-root ]]; then
+  # shellcheck disable=SC2086 # the package list is meant to split
+  make_root trixie "$rocm_root" $rocm_packages
+  echo "$rocm_root"
+  exit 0
+fi
 need podman podman
 need tar tar
-(($# > 0)) || { echo "usage: $0 cpu|rocm..." >&2; exit 2; }
 for what in "$@"; do
   case $what in
     cpu) standins_cpu ;;

@@ -14,4 +14,10 @@ public sealed record RunnerOptions(IWeightSource Weights, StatePoolOptions State
     ModelDType DType = ModelDType.Auto)
 {
     public MambaConfig Config => Weights.Config;
+
+    /// <summary>
+    /// Most tokens one step carries (the scheduler's MaxBatchTokensPerStep); a runner that sizes step buffers ahead
+    /// (the GPU) uses it, and splits a larger step (null: the runner's default).
+    /// </summary>
+    public int? MaxStepTokens { get; init; }
 }

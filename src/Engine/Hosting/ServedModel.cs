@@ -83,7 +83,10 @@ public sealed class ServedModel : IAsyncDisposable
     {
         var config = weights.Config;
         var sampleable = SampleableVocabOf(config, tokenizer);
-        var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads, options.DType));
+        var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads, options.DType)
+        {
+            MaxStepTokens = options.Scheduler.MaxBatchTokensPerStep,
+        });
         try
         {
             var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),

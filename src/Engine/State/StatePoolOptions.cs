@@ -15,6 +15,14 @@ public sealed record StatePoolOptions
     /// <summary>Bytes to spend on slot state when <see cref="SlotCount"/> is not set.</summary>
     public long? MemoryBudgetBytes { get; init; }
 
+    /// <summary>
+    /// Most slots a pool the runner sizes itself may take (the GPU runner sizes its pool from free device memory when
+    /// neither <see cref="SlotCount"/> nor <see cref="MemoryBudgetBytes"/> is set); the server sets it to the
+    /// scheduler's MaxRunningSequences, since more slots than sequences that can run would only hold memory. Without a
+    /// count or budget, <see cref="ResolveSlotCount"/> returns it (else <see cref="DefaultSlotCount"/>).
+    /// </summary>
+    public int? SlotLimit { get; init; }
+
     /// <summary>Storage type of the SSM state; the runner decides how to honour it.</summary>
     public StateDType SsmStateDType { get; init; } = StateDType.Float32;
 
@@ -49,6 +57,6 @@ public sealed record StatePoolOptions
             return (int)Math.Min(slots, int.MaxValue);
         }
 
-        return DefaultSlotCount;
+        return SlotLimit is >= 1 ? SlotLimit.Value : DefaultSlotCount;
     }
 }

@@ -52,7 +52,13 @@ msv_status Model::sync(const char* what) {
     return err == cudaSuccess ? MSV_OK : fail(err, what);
 }
 
+std::recursive_mutex& device_memory_lock() {
+    static std::recursive_mutex lock;
+    return lock;
+}
+
 msv_status Model::alloc_device(void** p, size_t bytes, const char* what) {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     *p = nullptr;
     if (bytes == 0) return MSV_OK;
     const cudaError_t err = cudaMalloc(p, bytes);
@@ -74,6 +80,7 @@ msv_status Model::create(const msv_model_config& c, std::unique_ptr<Model>* out)
 }
 
 msv_status Model::init(const msv_model_config& c) {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     cfg_ = c;
     if (c.d_conv < kConvMinWidth || c.d_conv > kConvMaxWidth)
         return set_error(MSV_ERR_UNSUPPORTED, "msv_model_create: the GPU model supports d_conv 2..4, got " +
@@ -203,12 +210,15 @@ msv_status Model::alloc_step_buffers() {
     }
     int32_t iota[kScanGroup];
     for (int i = 0; i < kScanGroup; ++i) iota[i] = i;
-    if (cudaError_t e = cudaMemcpy(b.iota, iota, sizeof iota, cudaMemcpyHostToDevice); e != cudaSuccess)
+    // On the model's stream, after the memsets alloc_device queued there (a plain cudaMemcpy runs on the legacy stream,
+    // which a non-blocking stream does not wait for: the memset could land after the indices).
+    if (cudaError_t e = cudaMemcpyAsync(b.iota, iota, sizeof iota, cudaMemcpyHostToDevice, stream_); e != cudaSuccess)
         return fail(e, "msv_model_create: indices");
-    return MSV_OK;
+    return sync("msv_model_create");
 }
 
 Model::~Model() {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (stream_) (void)cudaStreamSynchronize(stream_);
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
@@ -335,6 +345,7 @@ msv_status Model::memory(int64_t* bytes_per_slot, int64_t* free_bytes) {
 }
 
 msv_status Model::allocate_pool(int slots) {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     slots_ = slots;
     const size_t n = size_t(slots) + 1;  // + the scratch slot of padded graph rows

@@ -10,10 +10,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace msv::gpu::model {
+
+// One process-wide lock for the calls that can break another thread's graph capture (cudaMalloc, cudaFree, pinned
+// host memory, BLAS handle and stream set-up and tear-down): a capture holds it, so a model loading, a snapshot freed
+// or a step growing its buffers in another thread waits instead of invalidating the capture ("operation failed due
+// to a previous error during capture", seen on the H200 with runners created in parallel). Recursive, since
+// allocate_pool allocates while it holds it. Captures happen once per model, at allocate_pool, so serving never waits.
+std::recursive_mutex& device_memory_lock();
 
 // Shapes and the padded row strides (in elements) of every matrix and activation buffer: rows padded to a
 // multiple of 8 elements are 16-byte aligned in every dtype, which the vector paths of the kernels need.
@@ -105,6 +113,8 @@ public:
     msv_status step(const msv_step& s);
     msv_status copy_slot(int src, int dst);
     msv_status zero_slot(int slot);
+    // Zeros every slot (scratch included) and the sampler's per-slot memory: after the pre-capture warm-up.
+    msv_status zero_pools();
     msv_status copy_slot_async(int src, int dst);
     msv_status snapshot(int slot, std::unique_ptr<Snapshot>* out);
     msv_status restore(int slot, const Snapshot& s);

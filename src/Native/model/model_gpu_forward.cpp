@@ -29,11 +29,17 @@ int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                        int N, int K, float beta) {
     if (M <= 0) return MSV_OK;
+    // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
+    if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
+        return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +
+                                             ": " + cudaGetErrorString(pending));
     const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
                                       ldy, M, N, K, beta);
     if (s == blas::kOk) return MSV_OK;
+    const cudaError_t launch = cudaGetLastError();
     return set_error(MSV_ERR_DEVICE, std::string("BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) + "x" +
-                                         std::to_string(K) + ": " + blas::status_name(s));
+                                         std::to_string(K) + ": " + blas::status_name(s) +
+                                         (launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : ""));
 }
 
 bool Model::fused_rows(int rows) const {

@@ -26,6 +26,17 @@ DecodeGraphs::~DecodeGraphs() {
 }
 
 msv_status DecodeGraphs::capture(Model& m) {
+    // Every bucket runs once eagerly before any capture: the BLAS library chooses, loads and sets up the kernels of a
+    // shape at its first call, which fails inside a capture (seen on the H200: cuBLAS could not launch the 40-row LM
+    // head GEMM of a 40-slot pool, that shape's first call). The inputs are the zeroed step buffers (token 0 on slot
+    // 0, no sampling target); the state and sampler memory the runs touched are zeroed after.
+    for (int rows : decode_buckets(m.config().max_decode_batch))
+        if (msv_status s = m.enqueue_decode(rows); s != MSV_OK) return s;
+    if (msv_status s = m.zero_pools(); s != MSV_OK) return s;
+    return capture_buckets(m);
+}
+
+msv_status DecodeGraphs::capture_buckets(Model& m) {
     for (int rows : decode_buckets(m.config().max_decode_batch)) {
         cudaGraph_t graph = nullptr;
         cudaError_t err = cudaStreamBeginCapture(m.stream(), cudaStreamCaptureModeThreadLocal);
@@ -41,7 +52,7 @@ msv_status DecodeGraphs::capture(Model& m) {
             m.set_pdl(false);
             for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
             graphs_.clear();
-            return capture(m);
+            return capture_buckets(m);
         }
         if (s != MSV_OK) return s;
         if (err != cudaSuccess) return m.fail(err, "msv_model_allocate_pool: decode graph capture");

@@ -20,13 +20,15 @@ public:
     DecodeGraphs(const DecodeGraphs&) = delete;
     DecodeGraphs& operator=(const DecodeGraphs&) = delete;
 
-    // Captures every bucket of the model's max_decode_batch. With PDL on, a capture that fails is retried
-    // without it (a runtime that cannot record programmatic edges).
+    // Runs every bucket of the model's max_decode_batch once eagerly (the BLAS library's first call of a shape must
+    // not be inside a capture), zeros the pools, then captures every bucket.
     msv_status capture(Model& m);
     // The graph of bucket `rows` (a bucket size), launched on `stream`.
     msv_status replay(int rows, cudaStream_t stream);
 
 private:
+    // With PDL on, a capture that fails is retried without it (a runtime that cannot record programmatic edges).
+    msv_status capture_buckets(Model& m);
     struct Entry {
         int rows = 0;
         cudaGraphExec_t exec = nullptr;

@@ -13,6 +13,7 @@ size_t ssm_bytes(const msv_model_config& c) { return c.state_dtype == MSV_BF16 ?
 }  // namespace
 
 Snapshot::~Snapshot() {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (data) (void)cudaFree(data);
 }
 
@@ -45,6 +46,17 @@ msv_status Model::zero_slot(int slot) {
     if (cudaError_t e = cudaMemsetAsync(static_cast<char*>(ssm_pool_) + slot * sb, 0, sb, stream_); e != cudaSuccess)
         return fail(e, "msv_model_zero_slot");
     return sync("msv_model_zero_slot");
+}
+
+msv_status Model::zero_pools() {
+    if (msv_status s = check_lost(); s != MSV_OK) return s;
+    const size_t n = size_t(slots_) + 1;
+    cudaError_t e = cudaMemsetAsync(conv_pool_, 0, n * d_.conv_slot * 4, stream_);
+    if (e == cudaSuccess) e = cudaMemsetAsync(ssm_pool_, 0, n * d_.ssm_slot * ssm_bytes(cfg_), stream_);
+    if (e == cudaSuccess) e = cudaMemsetAsync(counts_, 0, size_t(slots_) * d_.vs * 4, stream_);
+    if (e == cudaSuccess) e = cudaMemsetAsync(seen_, 0, size_t(slots_) * d_.vs, stream_);
+    if (e != cudaSuccess) return fail(e, "msv_model_allocate_pool: zeroing the pools");
+    return sync("msv_model_allocate_pool");
 }
 
 // Between a snapshot's payload (conv then SSM) and a slot of the pools, either way.
@@ -91,10 +103,13 @@ msv_status Model::snapshot_from_host(const void* host, int64_t bytes, std::uniqu
     if (msv_status s = new_snapshot(&snap); s != MSV_OK) return s;
     if (bytes != header + snap->bytes)
         return set_error(MSV_ERR_INVALID_ARGUMENT, "msv_model_snapshot_from_host: wrong size");
-    if (cudaError_t e = cudaMemcpy(snap->data, static_cast<const char*>(host) + header, size_t(snap->bytes),
-                                   cudaMemcpyHostToDevice);
+    // On the model's stream, which does not wait for the legacy stream of a plain cudaMemcpy: a restore that follows
+    // must see the whole copy (a plain cudaMemcpy from pageable memory may return before its DMA lands).
+    if (cudaError_t e = cudaMemcpyAsync(snap->data, static_cast<const char*>(host) + header, size_t(snap->bytes),
+                                        cudaMemcpyHostToDevice, stream_);
         e != cudaSuccess)
         return fail(e, "msv_model_snapshot_from_host");
+    if (msv_status s = sync("msv_model_snapshot_from_host"); s != MSV_OK) return s;
     *out = std::move(snap);
     return MSV_OK;
 }

@@ -89,6 +89,7 @@ struct StepRunner {
             need += align16(size_t(p.n_bias) * 8) + (s.samples[i].reset ? align16(size_t(p.n_prompt) * 4) : 0);
         }
         if (need > m.var_bytes_) {
+            const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
             if (m.pinned_var_) (void)cudaFreeHost(m.pinned_var_);
             if (m.device_var_) (void)cudaFree(m.device_var_);
             m.pinned_var_ = m.device_var_ = nullptr;

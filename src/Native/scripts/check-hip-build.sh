@@ -15,7 +15,9 @@ if [[ -n "${MSV_ROCM_ROOT:-}" ]]; then
   [[ -x "$MSV_ROCM_ROOT/usr/bin/hipcc" ]] || { echo "no hipcc in $MSV_ROCM_ROOT" >&2; exit 2; }
   stage=$MSV_ROCM_ROOT/tmp/msv-hip-check
   rm -rf "$stage" && mkdir -p "$stage"
-  cp -r "$root/src" "$root/tests" "$stage/"
+  # Only the native trees: src/ and tests/ also hold the managed projects' build outputs.
+  mkdir -p "$stage/src" "$stage/tests"
+  cp -r "$root/src/Native" "$stage/src/" && cp -r "$root/tests/Native" "$stage/tests/"
   gtest=${GTEST_SOURCE_DIR:-/usr/src/googletest}
   [[ -f $gtest/CMakeLists.txt ]] && cp -r "$gtest" "$stage/googletest"
   exec chroot "$MSV_ROCM_ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \

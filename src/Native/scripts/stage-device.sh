@@ -6,6 +6,7 @@
 # then, on the device: cd .carry/gpu && bash run-device.sh
 # GTEST_SRC: googletest source tree (default: Debian's /usr/src/googletest). PEER: another peer script.
 # NATIVE_CPU_TREE: a tree whose src/Native is copied first and overlaid by this one.
+# The whole-stack device run (managed runner, server, bench) is scripts/device/stage.sh + run.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 dest=${1:-$here/.carry/gpu}

@@ -37,9 +37,12 @@ public sealed partial class ServedModelLoader(
         }
     }
 
-    /// <summary>Without a slot count or memory budget, one state slot per sequence the scheduler may run (--max-num-seqs).</summary>
+    /// <summary>
+    /// Without a slot count or memory budget, at most one state slot per sequence the scheduler may run
+    /// (--max-num-seqs): the CPU takes exactly that many, a GPU as many of them as fit in free device memory.
+    /// </summary>
     public static StatePoolOptions Slots(StatePoolOptions pool, SchedulerOptions scheduler) =>
-        pool.SlotCount is null && pool.MemoryBudgetBytes is null ? pool with { SlotCount = scheduler.MaxRunningSequences } : pool;
+        pool.SlotCount is null && pool.MemoryBudgetBytes is null ? pool with { SlotLimit = pool.SlotLimit ?? scheduler.MaxRunningSequences } : pool;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     private partial void LogHubWarning(string warning);

@@ -30,6 +30,11 @@ public static partial class ServerRunner
             await app.RunAsync(cancellationToken);
             return models.LoadFailure is null ? 0 : 1;
         }
+        catch (OperationCanceledException) when (models.LoadFailure is not null)
+        {
+            // The failed load stopped the application while the host was still starting: already said in one line.
+            return 1;
+        }
         catch (Exception ex) when (StartupFailure.Describe(ex) is { } line)
         {
             LogStartupFailed(logger, line);

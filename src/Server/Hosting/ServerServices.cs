@@ -51,6 +51,7 @@ public static class ServerServices
                 .Enrich.FromLogContext()
                 // Start-up failures that ServerRunner reports in one line: not again as Kestrel's and the host's traces.
                 .Filter.ByExcluding(e => StartupFailure.Describe(e.Exception) is not null)
+                .Filter.ByExcluding(StartupFailure.IsCancelledStart)
                 // A model that is loading is not an error: the health service would log one for every probe.
                 .Filter.ByExcluding(ModelReadyHealthCheck.IsLoadingProbe)
                 .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
@@ -89,7 +90,7 @@ public static class ServerServices
         services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section))
             .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:StateStore settings.").ValidateOnStart();
         services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
-            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
+            .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0 && o.SlotLimit is null or >= 1, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }
 
     private static void AddTelemetry(IServiceCollection services, IConfiguration config)

@@ -20,6 +20,15 @@ public static class StartupFailure
         _ => null,
     };
 
+    /// <summary>
+    /// The host's own report that its start was cancelled: a model that fails to load stops the application, and when
+    /// that races the start of Kestrel the host logs "Hosting failed to start" with the cancellation. The load failure
+    /// is the one line that says why; this is its echo.
+    /// </summary>
+    public static bool IsCancelledStart(Serilog.Events.LogEvent e) =>
+        e.Exception is OperationCanceledException
+        && e.MessageTemplate.Text.StartsWith("Hosting failed to start", StringComparison.Ordinal);
+
     /// <summary>Exit code: 2 for a setting the user must change (as for a bad command line), 1 for the rest.</summary>
     public static int ExitCode(Exception ex) => ex is OptionsValidationException ? 2 : 1;
 }

@@ -51,4 +51,12 @@ public sealed class StatePoolOptionsTests
 
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ResolveSlotCount(config));
     }
+
+    [Fact]
+    public void ResolveSlotCount_OnlyALimit_TakesTheLimit()
+    {
+        Assert.Equal(12, new StatePoolOptions { SlotLimit = 12 }.ResolveSlotCount(RandomConfig()));
+        Assert.Equal(3, new StatePoolOptions { SlotLimit = 12, SlotCount = 3 }.ResolveSlotCount(RandomConfig()));
+        Assert.Equal(StatePoolOptions.DefaultSlotCount, new StatePoolOptions().ResolveSlotCount(RandomConfig()));
+    }
 }

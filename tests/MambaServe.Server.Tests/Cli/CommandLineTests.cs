@@ -1,5 +1,6 @@
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Loading;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Server.Cli;
 using MambaServe.Server.Hosting;
@@ -116,11 +117,13 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Slots_NoCountNorBudget_OnePerRunnableSequence()
+    public void Slots_NoCountNorBudget_AtMostOnePerRunnableSequence()
     {
         var scheduler = new SchedulerOptions { MaxRunningSequences = 8 };
 
-        Assert.Equal(8, ServedModelLoader.Slots(new(), scheduler).SlotCount);
+        Assert.Null(ServedModelLoader.Slots(new(), scheduler).SlotCount); // a GPU sizes its pool from free memory, up to the limit
+        Assert.Equal(8, ServedModelLoader.Slots(new(), scheduler).SlotLimit);
+        Assert.Equal(8, ServedModelLoader.Slots(new(), scheduler).ResolveSlotCount(RandomCheckpoint.Mamba130mShape));
         Assert.Equal(3, ServedModelLoader.Slots(new() { SlotCount = 3 }, scheduler).SlotCount);
         Assert.Null(ServedModelLoader.Slots(new() { MemoryBudgetBytes = 1 << 20 }, scheduler).SlotCount);
     }

@@ -27,6 +27,9 @@ public static class BenchCommand
         command.Subcommands.Add(SchedulerBenchCommand.Create());
         command.Subcommands.Add(ConversationBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(LongGenerationBenchCommand.Create(modelOption, deviceOption));
+        command.Subcommands.Add(Gpu.GpuBenchCommand.Create(deviceOption));
+        command.Subcommands.Add(Gpu.GpuBenchCommand.CreateMakeCheckpoint());
+        command.Subcommands.Add(Gpu.GpuBenchCommand.CreatePlot());
         command.SetAction(async (parse, ct) =>
         {
             try

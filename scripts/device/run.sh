@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The whole-stack run on the lent GPU machine, staged by scripts/device/stage.sh (docs/gpu-engine.md "Device runs"):
+#   cd .carry/dev && bash run.sh              (device tool: carry [".carry/dev"])
+# In one call, because device time is scarce: builds libmambaserve_cuda.so (sm_90) while the .NET runtime, the
+# server and the tests are unpacked and a random-weight mamba-2.8b checkpoint is written; runs MambaServe.Gpu.Tests
+# (conformance, fixtures, greedy ids, the real server over REST/SSE/chat/gRPC); then `bench gpu` and the PyTorch peer
+# in the same call, so the report compares like with like. Everything lands in $OUT; a summary is printed last.
+# A call is at most 10 minutes, so the phases can be split over calls on the warm machine: PHASES="tests" then
+# PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
+# are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`.
+set -u
+cd "$(dirname "$0")"
+checkout=$(cd ../.. && pwd)
+OUT=${OUT:-/tmp/msv-out}
+work=/tmp/msv-dev
+mkdir -p "$OUT"
+PHASES=${PHASES:-tests bench}
+t0=$(date +%s)
+# At most 8 files come back from $OUT: the phase times go to stdout, the checkpoint's line to build.log.
+phases=""
+stamp() { phases+="$1 at $(( $(date +%s) - t0 )) s"$'\n'; echo "$1 at $(( $(date +%s) - t0 )) s"; }
+export DOTNET_ROOT=$work/dotnet PATH=$work/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+server=$work/app/MambaServe.Server.dll
+big=/tmp/msv-ckpt-2.8b
+key=$(cat ./*.tar.xz | md5sum | cut -d' ' -f1)
+if [[ "$(cat "$work/ready" 2>/dev/null)" != "$key" ]]; then
+rm -rf "$work" && mkdir -p "$work/dotnet" "$work/app" "$work/tests"
+
+{ nvidia-smi; nvcc --version; nproc; } > "$OUT/build.log" 2>&1
+gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
+(
+  tar -C "$work" -xJf native.tar.xz &&
+  cmake -S "$work/native/src/Native" -B "$work/build" "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" -DMSV_CUDA_ARCHITECTURES=90 &&
+  cmake --build "$work/build" -j "$(nproc)" --target mambaserve_cuda
+) >> "$OUT/build.log" 2>&1 &
+build_pid=$!
+
+tar -C "$work/dotnet" -xJf dotnet-runtime.tar.xz
+tar -C "$work/app" -xJf app.tar.xz
+tar -C "$work/tests" -xJf tests.tar.xz
+# The fixtures and the demo model from the checkout, where the test assembly looks for them (beside it).
+ln -s "$checkout/tests/fixtures" "$work/tests/fixtures"
+mkdir -p "$work/tests/models" && ln -s "$checkout/models/mamba-demo-5m" "$work/tests/models/mamba-demo-5m"
+[[ -f $big/model.safetensors ]] ||
+  dotnet "$server" bench make-checkpoint --shape 2.8b --out "$big" --tokenizer-from "$checkout/models/mamba-demo-5m" \
+    >> "$OUT/build.log" 2>&1
+stamp "unpacked, checkpoint written"
+
+wait $build_pid; build_rc=$?
+echo "build_rc=$build_rc" >> "$OUT/build.log"
+stamp "native build done (rc $build_rc)"
+[[ $build_rc == 0 ]] && echo "$key" > "$work/ready"
+fi
+lib=$(find "$work/build" -name 'libmambaserve_cuda.so' | head -1)
+[[ -n $lib ]] || { echo "no libmambaserve_cuda.so:"; tail -30 "$OUT/build.log"; exit 1; }
+export MAMBASERVE_NATIVE_DIR=$(dirname "$lib") MAMBASERVE_SERVER_DLL=$server MAMBASERVE_BIG_CHECKPOINT=$big
+
+if [[ " $PHASES " == *" tests "* ]]; then
+  (cd "$work/tests" && timeout "${TESTS_TIMEOUT:-240}" dotnet MambaServe.Gpu.Tests.dll -noColor -reporter verbose \
+    ${TEST_FILTER:+-method "$TEST_FILTER"} > "$OUT/tests.log" 2>&1)
+  echo "tests_rc=$?" >> "$OUT/tests.log"
+  stamp "device tests done"
+fi
+
+if [[ " $PHASES " == *" bench "* ]]; then
+  # The peer first (its decode at the same batches, plus the bandwidth floor), then ours, which reads the peer's lines.
+  {
+    { timeout 90 python3 "$checkout/bench/peers/peer_pytorch.py" floor
+      timeout 200 python3 "$checkout/bench/peers/peer_pytorch.py" decode --dims 2.8b --batches 1,8,64,256 --steps 20 \
+        --prefill-len 1024 --prefill-batches 1,16; } > "$OUT/peer.jsonl" 2> "$OUT/peer.err"
+    stamp "peer done"
+  }
+  # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
+  timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
+    --json "$OUT/bench-gpu.json" --png "$OUT/bench-gpu.png" \
+    --peers "$checkout/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
+  echo "bench_rc=$?" >> "$OUT/bench.log"
+  stamp "bench done"
+fi
+
+echo "== phases"; printf '%s' "$phases"
+echo "== build"; grep -E "error|build_rc" "$OUT/build.log" | head -10
+echo "== tests"; grep -E "\[FAIL\]|\[SKIP\]|Total:|tests_rc" "$OUT/tests.log" 2>/dev/null | head -40
+echo "== peer"; grep -E '"what"' "$OUT/peer.jsonl" 2>/dev/null | cut -c1-200; tail -3 "$OUT/peer.err" 2>/dev/null
+echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200

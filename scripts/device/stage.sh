@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Stages the whole-stack GPU run into one folder for the lent GPU machine (docs/gpu-engine.md "Device runs"):
+#   scripts/device/stage.sh [<checkout the device copies>/.carry/dev]     (default: .carry/dev of this checkout)
+# then on the device, with carry [".carry/dev"]:  cd .carry/dev && bash run.sh
+# What it holds (all compressed; the working tree plus this folder must stay under 64 MiB, so it prints its size):
+#   dotnet-runtime.tar.xz  the .NET runtime of this machine (host + shared frameworks; made once, cached in .carry/cache)
+#   app.tar.xz             the server, published framework-dependent without the CPU backend (no libtorch)
+#   tests.tar.xz           MambaServe.Gpu.Tests (xunit v3 executable)
+#   native.tar.xz          src/Native, tests/Native and googletest source (GTEST_SRC, default /usr/src/googletest)
+#   run.sh                 what runs there
+# The demo model, tests/fixtures and bench/peers are not staged: run.sh takes them from the checkout the device copies.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+dest=${1:-$here/.carry/dev}
+gtest=${GTEST_SRC:-/usr/src/googletest}
+cache=$here/.carry/cache
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$dest" "$cache"
+rm -f "$dest"/*.tar.xz "$dest"/run.sh
+
+runtime=$cache/dotnet-runtime-$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ {v=$2} END {print v}').tar.xz
+if [[ ! -f $runtime ]]; then
+  echo "stage: packing the .NET runtime (once) into $runtime"
+  tar -C "$(dirname "$(readlink -f "$(command -v dotnet)")")" -cf - dotnet host shared | xz -T2 -9 > "$runtime.part"
+  mv "$runtime.part" "$runtime"
+fi
+cp "$runtime" "$dest/dotnet-runtime.tar.xz"
+
+# Framework-dependent for linux-x64 (only that RID's native assets, e.g. SkiaSharp's); the demo model and the
+# fixtures come from the checkout and the fixtures archive instead of twice more inside the apps.
+dotnet publish "$here/src/Server" -c Release -r linux-x64 --self-contained false -p:MambaServeCpuBackend=false \
+  -o "$work/app" -nologo -v quiet
+dotnet publish "$here/tests/MambaServe.Gpu.Tests" -c Release -r linux-x64 --self-contained false -o "$work/tests" -nologo -v quiet
+rm -rf "$work/app/models" "$work/tests/models" "$work/tests/fixtures" "$work"/*/*.pdb
+# The test platform's code-coverage collector (its native engines for every OS) and satellite resources: unused by the
+# xunit v3 executable, and a third of the size limit.
+rm -rf "$work/tests/CodeCoverage" "$work"/tests/{x86,x64,arm64,alpine,ubuntu,macos} \
+  "$work"/*/{cs,de,es,fr,it,ja,ko,pl,pt-BR,ru,tr,zh-Hans,zh-Hant}
+if ls "$work/app" | grep -qiE 'libtorch|TorchSharp|mambaserve_cpu'; then echo "stage: the server publish holds the CPU backend" >&2; exit 1; fi
+tar -C "$work/app" -cf - . | xz -T2 -9 > "$dest/app.tar.xz"
+tar -C "$work/tests" -cf - . | xz -T2 -9 > "$dest/tests.tar.xz"
+tar -C "$here" -cf - src/Native tests/Native --transform "s,^,native/," | xz -T2 -9 > "$work/n.tar.xz"
+tar -C "$(dirname "$gtest")" -cf - "$(basename "$gtest")" --transform "s,^$(basename "$gtest"),native/googletest," | xz -T2 -9 > "$work/g.tar.xz"
+cat "$work/n.tar.xz" "$work/g.tar.xz" > "$dest/native.tar.xz"   # concatenated xz streams: tar -xJ reads both
+cp "$here/scripts/device/run.sh" "$dest/run.sh"
+
+tracked=$(cd "$here" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+staged=$(du -cb "$dest" | tail -1 | cut -f1)
+echo "stage: $dest holds $((staged / 1024)) KiB ($(ls "$dest" | tr '\n' ' '))"
+echo "stage: with this checkout's tracked files ($((tracked / 1024)) KiB): $(((tracked + staged) / 1048576)) MiB of the 64 MiB that may travel"

@@ -1,0 +1,184 @@
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Gpu.Interop;
+using MambaServe.Engine.Interop;
+using MambaServe.Engine.Loading;
+
+namespace MambaServe.Engine.Gpu;
+
+/// <summary>
+/// The GPU runner: the whole model in the native library's <c>msv_model</c> (weights, state pool, snapshots and the
+/// sampler in device memory), driven through the C API. A step is marshalled into pinned buffers reused from step to
+/// step (<see cref="GpuStepBuffers"/>), so only sampled ids, logprobs and asked-for logits come back to the host. On
+/// libmambaserve_cpu (the fp32 reference) the same runner runs without a GPU, which is how CI tests it. Owned by one
+/// thread (the engine loop); not thread-safe, except <see cref="QueryMemory"/>.
+/// </summary>
+public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
+{
+    private readonly ModelHandle _model;
+    private readonly GpuDevice _device;
+    private readonly StepBatchValidator _validator;
+    private readonly GpuStepBuffers _buffers;
+    private readonly GpuSamplerSlots _samplers;
+    private string? _fault;
+
+    private GpuModelRunner(MambaConfig config, ModelHandle model, GpuModelSettings settings, GpuDevice device)
+    {
+        Config = config;
+        _model = model;
+        _device = device;
+        Settings = settings;
+        _validator = new StepBatchValidator(settings.Slots, config.VocabSize);
+        _buffers = new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch);
+        _samplers = new GpuSamplerSlots(settings.Slots);
+        Device = new DeviceDescription(device.Kind, device.Name,
+            $"{WeightDTypes.Name(settings.WeightDType)} weights, {WeightDTypes.Name(settings.StateDType)} state, {settings.Slots} slots");
+    }
+
+    public MambaConfig Config { get; }
+    public int SlotCount => Settings.Slots;
+    public int LogitsWidth => Config.VocabSize;
+    public DeviceDescription Device { get; }
+    public string? FaultReason => Volatile.Read(ref _fault);
+
+    internal GpuModelSettings Settings { get; }
+
+    /// <summary>Builds the model on <paramref name="device"/>, whose library <see cref="ModelLibrary.Use"/> already chose.</summary>
+    internal static GpuModelRunner Create(RunnerOptions options, GpuDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (model, settings) = GpuModelLoader.Load(options, device);
+        return new GpuModelRunner(options.Config, model, settings, device);
+    }
+
+    public void Step(StepBatch batch)
+    {
+        ThrowIfFaulted();
+        _validator.Validate(batch);
+        _buffers.Build(batch, _samplers);
+        var groups = _buffers.Groups;
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var step = _buffers.Step(g);
+            var status = ModelNativeMethods.ModelStep(_model, in step);
+            if (status != MsvStatus.Ok)
+            {
+                ThrowStepFailure(status, g);
+            }
+        }
+
+        _buffers.ReadResults(batch, _samplers);
+    }
+
+    private void ThrowStepFailure(MsvStatus status, int group)
+    {
+        var message = NativeStatus.LastError();
+        int bad = _buffers.BadPart;
+        if (status == MsvStatus.InvalidArgument && bad >= 0 && group == 0)
+        {
+            // Refused before any state changed (the first call of the step): only that entry's request fails.
+            throw new StepEntryException(_buffers.EntryOfPart(_buffers.Groups[0].FirstPart + bad), message);
+        }
+
+        throw Failure(status, message);
+    }
+
+    public void CopySlot(int source, int destination) => Check(ModelNativeMethods.ModelCopySlot(_model, source, destination));
+
+    public void ZeroSlot(int slot)
+    {
+        // On a lost device there is no state to reset, and the engine frees slots while it fails the requests.
+        if (FaultReason is null)
+        {
+            Check(ModelNativeMethods.ModelZeroSlot(_model, slot));
+        }
+
+        _samplers.Forget(slot);
+    }
+
+    public IStateSnapshot Snapshot(int slot)
+    {
+        Check(ModelNativeMethods.ModelSnapshot(_model, slot, out var handle));
+        return new GpuSnapshot(this, handle);
+    }
+
+    public void Restore(int slot, IStateSnapshot snapshot) => Check(ModelNativeMethods.ModelRestore(_model, slot, Own(snapshot).Handle));
+
+    public byte[] ExportSnapshot(IStateSnapshot snapshot)
+    {
+        var own = Own(snapshot);
+        var bytes = new byte[own.SizeInBytes];
+        fixed (byte* host = bytes)
+        {
+            Check(ModelNativeMethods.SnapshotRead(own.Handle, (nint)host, bytes.Length));
+        }
+
+        return bytes;
+    }
+
+    public IStateSnapshot ImportSnapshot(ReadOnlySpan<byte> bytes)
+    {
+        SnapshotHandle handle;
+        MsvStatus status;
+        fixed (byte* host = bytes)
+        {
+            status = ModelNativeMethods.ModelSnapshotFromHost(_model, (nint)host, bytes.Length, out handle);
+        }
+
+        if (status == MsvStatus.InvalidArgument)
+        {
+            handle.Dispose();
+            throw new ArgumentException(NativeStatus.LastError(), nameof(bytes));
+        }
+
+        Check(status);
+        return new GpuSnapshot(this, handle);
+    }
+
+    /// <summary>Free and total memory of the runner's device now (from any thread; the bench samples it on the side).</summary>
+    public DeviceMemory QueryMemory()
+    {
+        NativeStatus.Check(ModelNativeMethods.DeviceQuery(_device.Index, out var info));
+        return new DeviceMemory(info.FreeBytes, info.TotalBytes);
+    }
+
+    private GpuSnapshot Own(IStateSnapshot snapshot)
+    {
+        if (snapshot is not GpuSnapshot own || own.Owner != this)
+        {
+            throw new ArgumentException($"A {snapshot?.GetType().Name} is not a snapshot of this GPU runner.", nameof(snapshot));
+        }
+
+        ObjectDisposedException.ThrowIf(own.Handle.IsClosed, snapshot);
+        return own;
+    }
+
+    private void Check(MsvStatus status)
+    {
+        ThrowIfFaulted();
+        if (status != MsvStatus.Ok)
+        {
+            throw Failure(status, NativeStatus.LastError());
+        }
+    }
+
+    /// <summary>The exception for a failed call; a lost device is remembered (every later call fails, health turns 503).</summary>
+    private NativeKernelException Failure(MsvStatus status, string message)
+    {
+        if (status == MsvStatus.DeviceLost)
+        {
+            Interlocked.CompareExchange(ref _fault, $"{_device.Name} was lost: {message}", null);
+        }
+
+        return new NativeKernelException(status, message);
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (FaultReason is { } fault)
+        {
+            throw new NativeKernelException(MsvStatus.DeviceLost, fault);
+        }
+    }
+
+    public void Dispose() => _model.Dispose();
+}

@@ -1,0 +1,51 @@
+using MambaServe.Engine.Backends;
+
+namespace MambaServe.Server.Cli.Bench.Gpu;
+
+/// <summary>
+/// Samples a device's memory in use on a side thread every few milliseconds while a measurement runs, and keeps the
+/// peak: a preallocated pool shows as one level, anything the library allocates on the way shows too.
+/// </summary>
+public sealed class DeviceMemorySampler : IDisposable
+{
+    private readonly IDeviceMemory _device;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private long _peak;
+
+    public DeviceMemorySampler(IDeviceMemory device, TimeSpan? interval = null)
+    {
+        _device = device;
+        var period = interval ?? TimeSpan.FromMilliseconds(10);
+        _peak = device.QueryMemory().UsedBytes;
+        _thread = new Thread(() =>
+        {
+            while (!_stop)
+            {
+                Sample();
+                Thread.Sleep(period);
+            }
+        })
+        { IsBackground = true, Name = "device memory sampler" };
+        _thread.Start();
+    }
+
+    /// <summary>The most memory in use seen so far.</summary>
+    public long PeakBytes => Interlocked.Read(ref _peak);
+
+    private void Sample()
+    {
+        long used = _device.QueryMemory().UsedBytes;
+        long seen;
+        while (used > (seen = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, used, seen) != seen)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+        Sample();
+    }
+}

@@ -1,0 +1,34 @@
+namespace MambaServe.Server.Cli.Bench.Gpu;
+
+/// <summary>One decode measurement: a step of <see cref="Batch"/> one-token entries, each sampled.</summary>
+public sealed record DecodeFigure(int Batch, double MsMedian, double MsMean, double TokensPerSecond);
+
+/// <summary>One step prefilling <see cref="Batch"/> prompts of <see cref="Tokens"/> tokens.</summary>
+public sealed record PrefillFigure(int Batch, int Tokens, double MsMedian);
+
+/// <summary>
+/// The seed's experiment at one batch size: <see cref="Batch"/> concurrent requests through the engine, each a
+/// prompt of <see cref="PromptTokens"/> and <see cref="GeneratedTokens"/> sampled tokens; wall seconds from the first
+/// submission to the last token, and the peak device memory in use (sampled on a side thread). Null seconds: not run,
+/// <see cref="Note"/> says why.
+/// </summary>
+public sealed record SeedFigure(int Batch, int PromptTokens, int GeneratedTokens, double? Seconds, long? PeakDeviceBytes, string? Note = null);
+
+/// <summary>All figures of one state dtype.</summary>
+public sealed record GpuBenchRun(
+    string State,
+    string Device,
+    double LoadSeconds,
+    long HostPeakBytesAfterLoad,
+    long DeviceBytesInUseAfterLoad,
+    IReadOnlyList<DecodeFigure> Decode,
+    IReadOnlyList<PrefillFigure> Prefill,
+    IReadOnlyList<SeedFigure> Seed);
+
+/// <summary>What <c>bench gpu</c> writes as JSON (and draws).</summary>
+public sealed record GpuBenchReport(
+    DateTimeOffset Date,
+    string Checkpoint,
+    long Parameters,
+    long Bf16WeightBytes,
+    IReadOnlyList<GpuBenchRun> Runs);

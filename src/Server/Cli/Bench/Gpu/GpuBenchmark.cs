@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.State;
+
+namespace MambaServe.Server.Cli.Bench.Gpu;
+
+/// <summary>
+/// The GPU benchmark of issue 9 on one checkpoint (the mamba-2.8b shape with random bf16 weights): per SSM state
+/// dtype, the decode step time at each batch size, the prefill of a whole prompt per batch size, and the seed's
+/// experiment through the engine (<see cref="SeedExperiment"/>). One runner per state dtype serves all three.
+/// </summary>
+public static class GpuBenchmark
+{
+    public static GpuBenchRun Run(IRunnerBackend backend, GpuBenchSettings s, StateDType state, Action<string> log)
+    {
+        var weights = CheckpointWeightSource.Open(s.Checkpoint);
+        int slots = Math.Max(s.DecodeBatches.DefaultIfEmpty(1).Max(), s.SeedBatches.DefaultIfEmpty(1).Max());
+        int stepTokens = Math.Max(s.PrefillBatches.DefaultIfEmpty(1).Max() * s.PrefillTokens, SeedExperiment.StepTokens);
+        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = slots, SsmStateDType = state }, weights.Config.UnpaddedVocabSize)
+        {
+            MaxStepTokens = stepTokens,
+        };
+        var clock = Stopwatch.StartNew();
+        using var runner = backend.CreateRunner(options);
+        double loadSeconds = clock.Elapsed.TotalSeconds;
+        long hostPeak = HostMemory.PeakResidentBytes();
+        long deviceInUse = runner is IDeviceMemory memory ? memory.QueryMemory().UsedBytes : 0;
+        log($"{runner.Device}: loaded in {loadSeconds:F1} s, host peak {hostPeak / 1e9:F2} GB, device in use {deviceInUse / 1e9:F2} GB");
+
+        var decode = s.DecodeBatches.Select(b => Decode(runner, b, s.DecodeSteps)).ToList();
+        log($"decode: {string.Join(", ", decode.Select(d => $"b{d.Batch} {d.MsMedian:F3} ms"))}");
+        var prefill = s.PrefillBatches.Select(b => Prefill(runner, b, s.PrefillTokens)).ToList();
+        log($"prefill: {string.Join(", ", prefill.Select(p => $"b{p.Batch} {p.MsMedian:F1} ms"))}");
+        var seed = SeedExperiment.Run(runner, s, log);
+        return new GpuBenchRun(state == StateDType.BFloat16 ? "bf16" : "fp32", runner.Device.ToString(), loadSeconds, hostPeak, deviceInUse,
+            decode, prefill, seed);
+    }
+
+    /// <summary>Steps of <paramref name="batch"/> decodes, each greedily sampled (the peer's decode is greedy too).</summary>
+    private static DecodeFigure Decode(IModelRunner runner, int batch, int steps)
+    {
+        var rng = new Random(batch);
+        int vocab = runner.Config.UnpaddedVocabSize;
+        var greedy = new SamplingParams { Temperature = 0 };
+        var samplings = Enumerable.Range(0, batch).Select(i => new SequenceSampling(greedy, i, [1])).ToArray();
+        var step = new StepBatch();
+        for (int i = 0; i < batch; i++)
+        {
+            runner.ZeroSlot(i);
+            step.AddChunk(i, Enumerable.Range(0, 16).Select(_ => rng.Next(vocab)).ToArray());
+        }
+
+        runner.Step(step);
+        var times = new List<double>(steps);
+        for (int n = -5; n < steps; n++)
+        {
+            step.Clear();
+            for (int i = 0; i < batch; i++)
+            {
+                step.AddToken(i, rng.Next(vocab)).AddSample(i, samplings[i]);
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            runner.Step(step);
+            if (n >= 0)
+            {
+                times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+
+        double median = Median(times);
+        return new DecodeFigure(batch, median, times.Average(), batch / median * 1000);
+    }
+
+    /// <summary>One step holding <paramref name="batch"/> whole prompts, each sampled at its end; median of 5 after a warm-up.</summary>
+    private static PrefillFigure Prefill(IModelRunner runner, int batch, int tokens)
+    {
+        var rng = new Random(tokens + batch);
+        int vocab = runner.Config.UnpaddedVocabSize;
+        var prompts = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, tokens).Select(_ => rng.Next(vocab)).ToArray()).ToArray();
+        var step = new StepBatch();
+        var times = new List<double>();
+        for (int n = -1; n < 5; n++)
+        {
+            step.Clear();
+            for (int i = 0; i < batch; i++)
+            {
+                runner.ZeroSlot(i);
+                step.AddChunk(i, prompts[i]).AddSample(i, new SequenceSampling(new SamplingParams { Temperature = 0 }, i, prompts[i]));
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            runner.Step(step);
+            if (n >= 0)
+            {
+                times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+
+        return new PrefillFigure(batch, tokens, Median(times));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

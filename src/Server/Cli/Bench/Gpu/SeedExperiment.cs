@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Scheduling;
+
+namespace MambaServe.Server.Cli.Bench.Gpu;
+
+/// <summary>
+/// The seed's experiment through the engine API with the scheduler: b concurrent requests, each a prompt of random
+/// tokens and a fixed number of generated tokens (top_p 0.9, temperature 0.7, EOS ignored), timed from the first
+/// submission to the last token, with the device memory in use sampled on a side thread. One engine loop per batch
+/// size over the same runner (its pool is sized for the largest).
+/// </summary>
+public static class SeedExperiment
+{
+    /// <summary>Tokens per engine step: eight 1024-token prompt chunks, or 128 decodes and the rest prefill.</summary>
+    public const int StepTokens = 8192;
+
+    public static List<SeedFigure> Run(IModelRunner runner, GpuBenchSettings s, Action<string> log)
+    {
+        var figures = new List<SeedFigure>();
+        var spent = Stopwatch.StartNew();
+        foreach (int batch in s.SeedBatches)
+        {
+            if (spent.Elapsed > s.SeedBudget)
+            {
+                figures.Add(new SeedFigure(batch, s.SeedPromptTokens, s.SeedGeneratedTokens, null, null, $"skipped: past the time budget of {s.SeedBudget.TotalSeconds:F0} s"));
+                continue;
+            }
+
+            var figure = RunOne(runner, batch, s.SeedPromptTokens, s.SeedGeneratedTokens).GetAwaiter().GetResult();
+            log($"seed experiment b{batch}: {figure.Seconds:F2} s, peak device {figure.PeakDeviceBytes / 1e9:F2} GB");
+            figures.Add(figure);
+        }
+
+        return figures;
+    }
+
+    private static async Task<SeedFigure> RunOne(IModelRunner runner, int batch, int promptTokens, int generated)
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = batch, MaxBatchTokensPerStep = StepTokens, PrefillChunkSize = promptTokens, PrefixCacheMaxBytes = 0,
+            MaxWaitingRequests = Math.Max(256, batch),
+        };
+        await using var loop = new EngineLoop(runner, options, new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null));
+        loop.Start();
+        var rng = new Random(batch);
+        int vocab = runner.Config.UnpaddedVocabSize;
+        var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest($"seed-{batch}-{i}",
+            Enumerable.Range(0, promptTokens).Select(_ => rng.Next(2, vocab)).ToArray(),
+            new SamplingParams { Temperature = 0.7f, TopP = 0.9f, MaxTokens = generated, IgnoreEos = true, Seed = i })).ToList();
+
+        using var memory = runner is IDeviceMemory device ? new DeviceMemorySampler(device) : null;
+        var clock = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(requests.Select(async r =>
+        {
+            int tokens = 0;
+            await foreach (var update in loop.GenerateAsync(r))
+            {
+                tokens += update.TokenIds.Count;
+            }
+
+            return tokens;
+        }));
+        double seconds = clock.Elapsed.TotalSeconds;
+        string? note = counts.All(c => c == generated) ? null : $"only {counts.Min()} tokens in a request";
+        return new SeedFigure(batch, promptTokens, generated, seconds, memory?.PeakBytes, note);
+    }
+}

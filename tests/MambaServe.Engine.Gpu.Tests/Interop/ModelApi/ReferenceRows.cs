@@ -1,0 +1,45 @@
+using MambaServe.Engine.Gpu.Tests.Infrastructure;
+using MambaServe.Engine.Tests.Infrastructure;
+
+namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;
+
+/// <summary>Logits rows against a float64 reference case (max abs error 1e-3, tests/fixtures/README.md).</summary>
+internal static class ReferenceRows
+{
+    public const float Tolerance = 1e-3f;
+
+    /// <summary>Models whose references the msv_model tests use (tiny-a-original is tiny-a's weights again).</summary>
+    public static readonly string[] Models = ["tiny-a", "tiny-b", "demo"];
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var model in Models)
+            foreach (var c in ReferenceSet.Cases(model))
+                data.Add(model, c.Index);
+        return data;
+    }
+
+    public static RefModel Load(string model, int slots = 8) =>
+        RefModel.FromCheckpoint(Checkpoints.Load(ReferenceSet.ModelDir(model)), slots);
+
+    /// <summary>rows of <paramref name="logits"/> (width wide) equal the case's rows from firstRow on.</summary>
+    public static void AssertMatch(ReferenceCase c, ReadOnlySpan<float> logits, int width, int firstRow, int rows)
+    {
+        var compared = Math.Min(width, c.Vocab);
+        for (var r = 0; r < rows; r++)
+        {
+            var expected = c.Logits.AsSpan((firstRow + r) * c.Vocab, compared);
+            var actual = logits.Slice(r * width, compared);
+            var worst = 0f;
+            var at = 0;
+            for (var v = 0; v < compared; v++)
+            {
+                var err = MathF.Abs(expected[v] - actual[v]);
+                if (!(err <= worst)) { worst = err; at = v; }
+            }
+            Assert.True(worst <= Tolerance,
+                $"{c}: position {firstRow + r}, token {at}: |{actual[at]} - {expected[at]}| = {worst} > {Tolerance}");
+        }
+    }
+}

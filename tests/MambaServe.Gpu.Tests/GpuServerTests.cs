@@ -1,0 +1,118 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using MambaServe.Engine.Tests.Infrastructure;
+using MambaServe.Gpu.Tests.Infrastructure;
+using MambaServe.Server.Grpc.V1;
+
+namespace MambaServe.Gpu.Tests;
+
+/// <summary>
+/// The real server on the GPU (issue 9, point 7): <c>--device cuda</c> on the demo model (fp32 mode: its greedy
+/// tokens over gRPC are the CPU engine's) and on a random-weight checkpoint of the mamba-2.8b shape
+/// (MAMBASERVE_BIG_CHECKPOINT, written by <c>bench make-checkpoint</c>); completions, SSE, chat and gRPC answer.
+/// </summary>
+[Trait("Category", "Gpu")]
+public sealed class GpuServerTests
+{
+    [Fact]
+    public async Task Serve_DemoModelOnCuda_EveryApiAnswersAndGreedyIsTheCpuEngines()
+    {
+        await using var server = await Start(TestPaths.DemoModel, ["--dtype", "float32"]);
+        await AssertApisAnswerAsync(server);
+
+        var fixture = GreedyFixture.Load();
+        var client = new TextGeneration.TextGenerationClient(server.Grpc);
+        foreach (var c in fixture.Cases)
+        {
+            var request = new GenerateRequest
+            {
+                PromptTokenIds = new TokenIds { Ids = { c.PromptIds } }, MaxTokens = fixture.MaxTokens, Temperature = 0, IgnoreEos = true,
+            };
+            var ids = new List<int>();
+            using var call = client.Generate(request);
+            await foreach (var response in call.ResponseStream.ReadAllAsync())
+            {
+                ids.AddRange(response.TokenIds);
+            }
+
+            Assert.Equal(c.GreedyIds, ids);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_Mamba28bShapeOnCuda_EveryApiAnswers()
+    {
+        var dir = Environment.GetEnvironmentVariable("MAMBASERVE_BIG_CHECKPOINT");
+        Assert.SkipWhen(dir is null || !Directory.Exists(dir), "MAMBASERVE_BIG_CHECKPOINT names no checkpoint folder (scripts/device/run.sh makes one).");
+        await using var server = await Start(dir!, ["--max-num-seqs", "16"]);
+
+        await AssertApisAnswerAsync(server);
+    }
+
+    private static async Task<ServerProcess> Start(string modelDir, string[] args)
+    {
+        GpuLibrary.Require();
+        Assert.SkipWhen(ServerProcess.ServerDll is null, "MAMBASERVE_SERVER_DLL names no server assembly (scripts/device/run.sh sets it).");
+        return await ServerProcess.StartAsync(modelDir, args, TimeSpan.FromMinutes(3));
+    }
+
+    private static async Task AssertApisAnswerAsync(ServerProcess server)
+    {
+        const int tokens = 12;
+        var completion = await PostAsync(server, "/v1/completions", new { prompt = "The history of", max_tokens = tokens, ignore_eos = true, temperature = 0.7, top_p = 0.9, seed = 3 });
+        Assert.Equal(tokens, completion["usage"]!["completion_tokens"]!.GetValue<int>());
+        Assert.Equal("length", completion["choices"]![0]!["finish_reason"]!.GetValue<string>());
+
+        var chunks = await StreamAsync(server, new { prompt = "Once", max_tokens = tokens, ignore_eos = true, stream = true });
+        Assert.Equal("[DONE]", chunks[^1]);
+        Assert.True(chunks.Count >= 2, $"SSE: {string.Join(" | ", chunks)}\n{server.Log}");
+
+        var chat = await PostAsync(server, "/v1/chat/completions", new { messages = new[] { new { role = "user", content = "Hello there" } }, max_tokens = tokens });
+        Assert.Equal("assistant", chat["choices"]![0]!["message"]!["role"]!.GetValue<string>());
+        Assert.True(chat["usage"]!["completion_tokens"]!.GetValue<int>() >= 1);
+
+        var client = new TextGeneration.TextGenerationClient(server.Grpc);
+        using var call = client.Generate(new GenerateRequest { Prompt = "The", MaxTokens = tokens, IgnoreEos = true });
+        var responses = new List<GenerateResponse>();
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
+        {
+            responses.Add(response);
+        }
+
+        Assert.Equal(tokens, responses.Sum(r => r.TokenIds.Count));
+        Assert.Equal("length", responses[^1].FinishReason);
+    }
+
+    private static async Task<JsonNode> PostAsync(ServerProcess server, string path, object body)
+    {
+        using var response = await server.Http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}\n{server.Log}");
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>The SSE data payloads of a streamed completion, in order.</summary>
+    private static async Task<List<string>> StreamAsync(ServerProcess server, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = JsonContent.Create(body) };
+        using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var data = new List<string>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data.Add(line["data: ".Length..]);
+                if (data[^1] != "[DONE]")
+                {
+                    _ = JsonDocument.Parse(data[^1]); // every chunk is JSON
+                }
+            }
+        }
+
+        return data;
+    }
+}
