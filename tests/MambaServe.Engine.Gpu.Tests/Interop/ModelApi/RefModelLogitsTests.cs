@@ -1,4 +1,3 @@
-using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
 namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;

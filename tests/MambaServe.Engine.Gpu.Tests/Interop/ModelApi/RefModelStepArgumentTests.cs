@@ -1,6 +1,5 @@
 using MambaServe.Engine.Gpu.Interop;
 using MambaServe.Engine.Interop;
-using MambaServe.Engine.Cpu.Tests.Infrastructure;
 using MambaServe.Engine.Tests.Infrastructure;
 
 namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;

@@ -214,7 +214,7 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","temperature":-1}""", "temperature")]
     [InlineData("""{"input":"hi","top_p":"x"}""", "top_p")]
     [InlineData("""{"input":"hi","store":"yes"}""", "store")]
-    [InlineData("""{"input":"hi","metadata":{"k":5}}""", "metadata")]
+    [InlineData("""{"input":"hi","metadata":{"k":5}}""", "metadata.k")]
     [InlineData("""{"input":"hi","metadata":{"k":null}}""", "metadata")]
     [InlineData("""{"input":"hi","previous_response_id":7}""", "previous_response_id")]
     [InlineData("""{"input":"hi","instructions":["x"]}""", "instructions")]
