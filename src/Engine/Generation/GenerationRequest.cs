@@ -6,10 +6,17 @@ namespace MambaServe.Engine.Generation;
 /// <param name="N">Independent samples from the one prompt (prefilled once, state forked).</param>
 /// <param name="Priority">Lower runs first; FCFS within a priority.</param>
 /// <param name="Timeout">Wall time from admission after which the request ends with an error.</param>
+/// <param name="Start">
+/// A state to start from instead of zero: the prompt then holds only the tokens that follow it (the prefix cache is
+/// neither read nor written for such a prompt, whose tokens do not start at zero).
+/// </param>
+/// <param name="SaveState">Receives the final state when the request ends by length or a stop token; only with N = 1.</param>
 public sealed record GenerationRequest(
     string RequestId,
     IReadOnlyList<int> PromptTokens,
     SamplingParams Sampling,
     int N = 1,
     int Priority = 0,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    InitialState? Start = null,
+    IStateSink? SaveState = null);

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
@@ -17,8 +18,9 @@ public sealed class ServedModel : IAsyncDisposable
     private readonly IModelRunner _runner;
     private readonly EngineLoop _loop;
 
-    private ServedModel(string name, string directory, MambaConfig config, MambaTokenizer? tokenizer, IModelRunner runner, EngineLoop loop)
+    private ServedModel(string name, string directory, MambaConfig config, MambaTokenizer? tokenizer, IModelRunner runner, EngineLoop loop, byte[] fingerprint)
     {
+        Fingerprint = fingerprint;
         Name = name;
         Directory = directory;
         Config = config;
@@ -32,6 +34,12 @@ public sealed class ServedModel : IAsyncDisposable
     public MambaConfig Config { get; }
     public MambaTokenizer? Tokenizer { get; }
     public IGenerationEngine Engine => _loop;
+
+    /// <summary>Runs runner work on the engine loop thread (the state store disposes snapshots through it).</summary>
+    public IRunnerOperations RunnerOperations => _loop;
+
+    /// <summary>Which model and state layout saved states belong to (<see cref="ModelFingerprint"/>).</summary>
+    public byte[] Fingerprint { get; }
     public EngineStats Stats => _loop.Stats;
 
     /// <summary>What the runner computes on ("cpu (16 threads, ...)").</summary>
@@ -51,6 +59,28 @@ public sealed class ServedModel : IAsyncDisposable
         var backend = RunnerBackends.Resolve(options.Device);
         var weights = CheckpointWeightSource.Open(modelDirectory);
         var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
+        var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, StateLayout(options));
+        return Start(backend, weights, tokenizer, modelName, modelDirectory, options, metrics, fingerprint);
+    }
+
+    /// <summary>
+    /// A model from weights that have no checkpoint folder (the benchmarks' random weights of a public shape), with
+    /// <paramref name="tokenizer"/> borrowed from another model; <paramref name="description"/> names it for the state
+    /// store's fingerprint.
+    /// </summary>
+    public static ServedModel Load(IWeightSource weights, MambaTokenizer? tokenizer, string modelName, string description, EngineOptions options, EngineMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        options.Scheduler.Validate();
+        var backend = RunnerBackends.Resolve(options.Device);
+        var fingerprint = ModelFingerprint.OfText($"{description}\n{StateLayout(options)}");
+        return Start(backend, weights, tokenizer, modelName, string.Empty, options, metrics, fingerprint);
+    }
+
+    private static ServedModel Start(
+        IRunnerBackend backend, IWeightSource weights, MambaTokenizer? tokenizer, string modelName, string modelDirectory,
+        EngineOptions options, EngineMetrics? metrics, byte[] fingerprint)
+    {
         var config = weights.Config;
         var sampleable = SampleableVocabOf(config, tokenizer);
         var runner = backend.CreateRunner(new RunnerOptions(weights, options.StatePool, sampleable, options.Threads, options.DType)
@@ -62,7 +92,7 @@ public sealed class ServedModel : IAsyncDisposable
             var loop = new EngineLoop(runner, options.Scheduler, new PromptScorer(sampleable),
                 new DetokenizingTextStreamFactory(tokenizer), metrics: metrics);
             loop.Start();
-            return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop);
+            return new ServedModel(modelName, modelDirectory, config, tokenizer, runner, loop, fingerprint);
         }
         catch
         {
@@ -70,6 +100,8 @@ public sealed class ServedModel : IAsyncDisposable
             throw;
         }
     }
+
+    private static string StateLayout(EngineOptions options) => $"ssm {options.StatePool.SsmStateDType}";
 
     private static int SampleableVocabOf(MambaConfig config, MambaTokenizer? tokenizer) =>
         tokenizer is null ? config.UnpaddedVocabSize : Math.Min(config.UnpaddedVocabSize, tokenizer.VocabCount);

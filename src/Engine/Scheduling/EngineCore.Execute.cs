@@ -57,23 +57,32 @@ internal sealed partial class EngineCore
     }
 
     /// <summary>
-    /// Loads the cached prefix states found at admission into their slots, before anything of this step can add to
-    /// the prefix cache, whose evictions dispose snapshots.
+    /// Loads the cached prefix states found at admission, and the start states requests carry, into their slots before
+    /// anything of this step can add to the prefix cache, whose evictions dispose snapshots.
     /// </summary>
     private void RestorePendingPrefixes()
     {
         for (int i = _planned.Count - 1; i >= 0; i--)
         {
             var group = _planned[i].Group;
-            if (_planned[i].Decode is not null || group.PendingRestore is not { } snapshot)
+            if (_planned[i].Decode is not null || (group.PendingRestore is null && group.PendingStart is null))
             {
                 continue;
             }
 
+            var snapshot = group.PendingRestore;
             group.PendingRestore = null;
             try
             {
-                _runner.Restore(group.Samples[0].Slot, snapshot);
+                if (snapshot is not null)
+                {
+                    _runner.Restore(group.Samples[0].Slot, snapshot);
+                }
+                else
+                {
+                    group.PendingStart!.RestoreInto(_runner, group.Samples[0].Slot);
+                    group.ReleaseStart();
+                }
             }
             catch (Exception ex)
             {
@@ -194,7 +203,7 @@ internal sealed partial class EngineCore
     private void CachePrefix(SequenceGroup group)
     {
         int length = group.PrefilledLength;
-        if (_prefixCache is { } cache && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length))
+        if (_prefixCache is { } cache && group.Request.Start is null && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length))
         {
             cache.Add(group.Prompt, length, _runner.Snapshot(group.Samples[0].Slot));
         }

@@ -55,6 +55,7 @@ internal sealed partial class EngineCore
             // Stop tokens end the text without showing themselves (they are still reported as token ids).
             delta = sample.Text!.Flush();
             finish = FinishReason.Stop;
+            SaveState(sample, pendingToken: null);
         }
         else
         {
@@ -68,6 +69,7 @@ internal sealed partial class EngineCore
             {
                 delta += sample.Text.Flush();
                 finish = FinishReason.Length;
+                SaveState(sample, pendingToken: token);
             }
         }
 
@@ -98,6 +100,30 @@ internal sealed partial class EngineCore
                 Retire(group);
                 group.Updates.Writer.TryComplete();
             }
+        }
+    }
+
+    /// <summary>
+    /// Hands the finished sample's state to the request's sink, before its last update is published (so the reader sees
+    /// the sink filled). A stop string ends the text inside tokens the state has seen, so no state is saved then.
+    /// </summary>
+    private void SaveState(SampleState sample, int? pendingToken)
+    {
+        if (sample.Group.Request.SaveState is not { } sink)
+        {
+            return;
+        }
+
+        IStateSnapshot? snapshot = null;
+        try
+        {
+            snapshot = _runner.Snapshot(sample.Slot);
+            sink.Save(new SavedState(snapshot, pendingToken), _runner);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Saving is best effort: the request itself succeeded. A sink that failed did not take the snapshot.
+            snapshot?.Dispose();
         }
     }
 

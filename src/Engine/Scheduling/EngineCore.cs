@@ -156,6 +156,7 @@ internal sealed partial class EngineCore
 
     private void Retire(SequenceGroup group)
     {
+        group.ReleaseStart();
         LeaveWaiting(group);
         _scheduler.Remove(group);
         _active.Remove(group);

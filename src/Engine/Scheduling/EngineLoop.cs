@@ -14,11 +14,12 @@ namespace MambaServe.Engine.Scheduling;
 /// request is a flag the loop acts on at its next step. Host it from a BackgroundService: <see cref="Start"/> in
 /// StartAsync, <see cref="StopAsync"/> in StopAsync. The runner stays owned (and disposed) by the caller.
 /// </summary>
-public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
+public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, IAsyncDisposable
 {
     private const int NotStarted = 0, Running = 1, Stopping = 2, Stopped = 3;
 
     private readonly EngineCore _core;
+    private readonly IModelRunner _runner;
     private readonly SchedulerOptions _options;
     private readonly TimeProvider _time;
     private readonly EngineMetrics? _metrics;
@@ -45,6 +46,7 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(texts);
+        _runner = runner;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _metrics = metrics;
@@ -121,6 +123,11 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
             throw new ArgumentException($"n must be between 1 and {_core.MaxRunningSamples}.", nameof(request));
         }
 
+        if (request.SaveState is not null && request.N != 1)
+        {
+            throw new ArgumentException("Only a request with n = 1 can save its final state.", nameof(request));
+        }
+
         if (Volatile.Read(ref _state) != Running)
         {
             throw new EngineStoppedException("The engine is not accepting requests (not started or shutting down).");
@@ -173,6 +180,7 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
         {
             while (true)
             {
+                RunOperations();
                 while (_inbox.Reader.TryRead(out var group))
                 {
                     _core.Submit(group);
@@ -180,8 +188,8 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
 
                 if (!_core.HasWork)
                 {
-                    // Idle: block until a request arrives; false means stopping with nothing left.
-                    if (!_inbox.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    // Idle: block until a request or a runner operation arrives; false means stopping with nothing left.
+                    if (!WaitForWork())
                     {
                         break;
                     }
@@ -210,6 +218,7 @@ public sealed class EngineLoop : IGenerationEngine, IAsyncDisposable
 
             _core.FailAll(new EngineStoppedException("The engine loop stopped."));
             _core.ReleasePrefixCache();
+            MarkOperationsInline();
             _stats = _core.Stats;
             _completion.TrySetResult();
         }

@@ -160,8 +160,9 @@ internal sealed class Scheduler
 
     private void LookUpPrefix(SequenceGroup group)
     {
-        // Prompt logprobs need every position's logits, which a restored prefix does not give.
-        if (_prefixCache is null || _prefixCache.MaxBytes == 0 || group.WantsPromptLogprobs)
+        // Prompt logprobs need every position's logits, which a restored prefix does not give; a prompt that follows a
+        // start state is not a prefix from zero, so cached prefixes do not describe it.
+        if (_prefixCache is null || _prefixCache.MaxBytes == 0 || group.WantsPromptLogprobs || group.Request.Start is not null)
         {
             return;
         }

@@ -16,6 +16,7 @@ internal sealed class SequenceGroup
     public SequenceGroup(GenerationRequest request, long arrivalOrder, DateTimeOffset? deadline, long baseSeed)
     {
         Request = request;
+        PendingStart = request.Start;
         Prompt = [.. request.PromptTokens];
         ArrivalOrder = arrivalOrder;
         Deadline = deadline;
@@ -53,6 +54,9 @@ internal sealed class SequenceGroup
     /// <summary>A cached prefix state to load into the first slot before the first chunk (owned by the prefix cache).</summary>
     public IStateSnapshot? PendingRestore { get; set; }
 
+    /// <summary>The request's start state until it is restored into the first slot (or the request ends).</summary>
+    public InitialState? PendingStart { get; set; }
+
     /// <summary>Still counted by the admission gate as waiting.</summary>
     public bool CountedAsWaiting { get; set; } = true;
 
@@ -67,6 +71,13 @@ internal sealed class SequenceGroup
     public bool AbortRequested => _abortRequested;
 
     public void RequestAbort() => _abortRequested = true;
+
+    /// <summary>Lets go of the start state if it was never restored (the request ended first).</summary>
+    public void ReleaseStart()
+    {
+        PendingStart?.Release();
+        PendingStart = null;
+    }
 
     public bool WantsPromptLogprobs => Request.Sampling.PromptLogprobs is not null;
 }

@@ -20,7 +20,7 @@ public static class ServeSettings
         ServeSetting.Text("--served-model-name", $"{ModelOptions.Section}:Name", "the hub id, else the folder name",
             "The id clients send as `model`."),
         ServeSetting.Integer("--max-model-len", $"{ModelOptions.Section}:MaxModelLen", s_model.MaxModelLen,
-            "Most prompt plus completion tokens per request.", 1, int.MaxValue),
+            "Most prompt tokens per request (and the default output budget: what the prompt leaves of it); no context wall.", 1, int.MaxValue),
         ServeSetting.Text("--dtype", $"{ModelOptions.Section}:DType", "auto",
             "Compute type where the backend supports it (the CPU runner computes in float32 only).",
             ["auto", "float32", "bfloat16", "float16"]),

@@ -25,16 +25,34 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
             throw ApiException.BadRequest("max_tokens must be at least 1.", "max_tokens");
         }
 
-        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         var sampling = Sampling(request, maxTokens);
-        string id = $"grpc-{Guid.NewGuid():N}";
+        var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
+        try
+        {
+            await RunAsync(model, request, sampling, conversation, responseStream, context);
+        }
+        finally
+        {
+            conversation.Abandon();
+        }
+    }
+
+    private async Task RunAsync(
+        IServedModel model, GenerateRequest request, SamplingParams sampling, GenerateConversation conversation,
+        IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        string id = conversation.Pending?.Id ?? $"grpc-{Guid.NewGuid():N}";
         await using var run = await GenerationRun.StartAsync(
-            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), [prompt], sampling, 1, context.CancellationToken);
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), [conversation.Prompt], sampling, 1, context.CancellationToken,
+            conversation.Start, conversation.Pending);
+        var text = conversation.Pending is null ? null : new System.Text.StringBuilder();
         try
         {
             await foreach (var item in run.ReadAllAsync(context.CancellationToken))
             {
                 var update = item.Update;
+                text?.Append(update.TextDelta);
                 var response = new GenerateResponse { Text = update.TextDelta };
                 response.TokenIds.AddRange(update.TokenIds);
                 if (FinishReasons.ToWire(update.Finish) is { } finish)
@@ -44,7 +62,16 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
 
                 if (update.Usage is { } usage)
                 {
-                    response.Usage = new Usage { PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens, TotalTokens = usage.TotalTokens };
+                    int cached = conversation.CachedTokens;
+                    response.Usage = new Usage
+                    {
+                        PromptTokens = cached + usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
+                        TotalTokens = cached + usage.TotalTokens, CachedTokens = cached,
+                    };
+                    if (conversation.Commit(model, request, text?.ToString() ?? string.Empty, update.Finish, usage.PromptTokens, usage.CompletionTokens) is { } stored)
+                    {
+                        response.ResponseId = stored;
+                    }
                 }
 
                 await responseStream.WriteAsync(response, context.CancellationToken);

@@ -49,14 +49,23 @@ public sealed partial class GenerationRun : IAsyncDisposable
     public int CompletionTokens => _completionTokens;
 
     /// <summary>Admits every prompt; throws the engine's admission errors after aborting any prompt already admitted.</summary>
-    public static async Task<GenerationRun> StartAsync(GenerationRunContext context, IReadOnlyList<PreparedPrompt> prompts, SamplingParams sampling, int n, CancellationToken ct)
+    /// <param name="start">A state the (single) prompt continues from; owned by the run from this call on (released on a refusal).</param>
+    /// <param name="saveState">Receives the (single) prompt's final state.</param>
+    public static async Task<GenerationRun> StartAsync(
+        GenerationRunContext context, IReadOnlyList<PreparedPrompt> prompts, SamplingParams sampling, int n, CancellationToken ct,
+        InitialState? start = null, IStateSink? saveState = null)
     {
         var run = new GenerationRun(context, ct) { _remaining = prompts.Count * n };
         try
         {
+            if ((start is not null || saveState is not null) && prompts.Count != 1)
+            {
+                throw new ArgumentException("A start state or a state sink goes with exactly one prompt.", nameof(prompts));
+            }
+
             for (int p = 0; p < prompts.Count; p++)
             {
-                var request = new GenerationRequest($"{context.RequestId}-{p}", prompts[p].Tokens, sampling, n);
+                var request = new GenerationRequest($"{context.RequestId}-{p}", prompts[p].Tokens, sampling, n, Start: start, SaveState: saveState);
                 var stream = context.Model.Engine.GenerateAsync(request, run._cts.Token);
                 run._pumps.Add(run.PumpAsync(stream, p, n));
                 run.PromptTokens += prompts[p].Tokens.Count;
@@ -64,6 +73,8 @@ public sealed partial class GenerationRun : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            // Admission refused: the engine never took the start state.
+            start?.Release();
             run._errorType = ex.GetType().Name;
             await run.DisposeAsync();
             throw;

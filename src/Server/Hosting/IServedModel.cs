@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
 using MambaServe.Server.OpenAi.Chat;
@@ -18,6 +19,9 @@ public interface IServedModel : IAsyncDisposable
     int SampleableVocab { get; }
 
     IGenerationEngine Engine { get; }
+
+    /// <summary>The Responses API's state store for this model (saved states are the runner's, so it lives with the model).</summary>
+    ConversationStore? Conversations { get; }
 
     EngineStats Stats { get; }
 

@@ -16,11 +16,20 @@ public sealed class ModelOptions
     public string? Name { get; set; }
 
     /// <summary>
-    /// Maximum prompt plus completion tokens per request. Mamba's state has constant size, so the model has no
-    /// intrinsic limit; the server keeps one so that a request's cost stays bounded.
+    /// Maximum prompt tokens per request (what one request may make the engine prefill), and the default output budget
+    /// of chat and responses requests that name none (what is left of it after the prompt). Mamba's state has constant
+    /// size, so this is no context wall: a continued response prefills only its new tokens, and the output is limited
+    /// by <see cref="MaxGenerationTokens"/>.
     /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxModelLen { get; set; } = 4096;
+
+    /// <summary>
+    /// Largest max_tokens / max_output_tokens a request may ask for. Memory per sequence is constant, so a long
+    /// generation costs time, not memory; the engine gives every decoding sequence one token per step.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxGenerationTokens { get; set; } = 1_000_000;
 
     /// <summary>Which backend computes: Auto (a usable GPU, else the CPU), Cpu, Cuda or Rocm (case-insensitive).</summary>
     public DeviceKind Device { get; set; } = DeviceKind.Auto;

@@ -46,16 +46,30 @@ public static class PromptBuilder
         }
     }
 
-    /// <summary>Rejects a prompt that, with the tokens asked for, exceeds the server's context limit.</summary>
-    public static void CheckLength(PreparedPrompt prompt, int maxTokens, int maxModelLen, string param)
+    /// <summary>
+    /// Rejects a prompt longer than <see cref="ModelOptions.MaxModelLen"/> (400 on <paramref name="promptParam"/>) and an
+    /// output budget above <see cref="ModelOptions.MaxGenerationTokens"/> (400 on <paramref name="maxTokensParam"/>).
+    /// There is no combined context limit: a Mamba sequence's state does not grow with its length.
+    /// </summary>
+    public static void CheckLength(PreparedPrompt prompt, int maxTokens, ModelOptions limits, string promptParam, string maxTokensParam = "max_tokens")
     {
-        long total = (long)prompt.Tokens.Count + maxTokens;
-        if (total > maxModelLen)
+        if (prompt.Tokens.Count > limits.MaxModelLen)
         {
             throw ApiException.BadRequest(
-                $"This model's maximum context length is {maxModelLen} tokens. However, you requested {total} tokens " +
-                $"({prompt.Tokens.Count} in the prompt, {maxTokens} in the completion). Please reduce the prompt or max_tokens.",
-                param);
+                $"This server accepts prompts of up to {limits.MaxModelLen} tokens; this one has {prompt.Tokens.Count}. " +
+                "Please shorten the prompt.",
+                promptParam);
+        }
+
+        if (maxTokens > limits.MaxGenerationTokens)
+        {
+            throw ApiException.BadRequest(
+                $"{maxTokensParam} must be at most {limits.MaxGenerationTokens} (MambaServe:Model:MaxGenerationTokens); got {maxTokens}.",
+                maxTokensParam);
         }
     }
+
+    /// <summary>The output budget of a request that names none: what <see cref="ModelOptions.MaxModelLen"/> leaves after the prompt.</summary>
+    public static int DefaultMaxTokens(PreparedPrompt prompt, ModelOptions limits) =>
+        Math.Clamp(limits.MaxModelLen - prompt.Tokens.Count, 1, limits.MaxGenerationTokens);
 }

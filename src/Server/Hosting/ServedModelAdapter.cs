@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
@@ -6,10 +7,10 @@ using MambaServe.Server.OpenAi.Chat;
 namespace MambaServe.Server.Hosting;
 
 /// <summary>
-/// The engine's <see cref="ServedModel"/> as the API layer sees it. Constructing it compiles the model's chat
-/// template, so a template that does not parse fails the load (<see cref="InvalidDataException"/>).
+/// The engine's <see cref="ServedModel"/> as the API layer sees it, with the model's state store. Constructing it
+/// compiles the model's chat template, so a template that does not parse fails the load (<see cref="InvalidDataException"/>).
 /// </summary>
-public sealed class ServedModelAdapter(ServedModel model) : IServedModel
+public sealed class ServedModelAdapter(ServedModel model, StateStoreOptions stateStore, ILogger? storeLogger = null) : IServedModel
 {
     public string Name => model.Name;
 
@@ -21,11 +22,22 @@ public sealed class ServedModelAdapter(ServedModel model) : IServedModel
 
     public IGenerationEngine Engine => model.Engine;
 
+    public ConversationStore? Conversations { get; } = new(stateStore, model.Fingerprint, model.RunnerOperations, logger: storeLogger);
+
     public EngineStats Stats => model.Stats;
 
     public string? FaultReason => model.FaultReason;
 
     public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
 
-    public ValueTask DisposeAsync() => model.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // The store first: its live snapshots are disposed on the engine loop, which must still run.
+        if (Conversations is not null)
+        {
+            await Conversations.DisposeAsync();
+        }
+
+        await model.DisposeAsync();
+    }
 }

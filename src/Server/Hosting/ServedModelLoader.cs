@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading.Hub;
 using MambaServe.Engine.Scheduling;
@@ -13,8 +14,8 @@ namespace MambaServe.Server.Hosting;
 /// served under <see cref="ModelOptions.Name"/>, else the hub id, else the folder's name.
 /// </summary>
 public sealed partial class ServedModelLoader(
-    IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, EngineMetrics metrics,
-    HubOptions hub, ILogger<ServedModelLoader> logger) : IModelLoader
+    IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, IOptions<StateStoreOptions> stateStore,
+    EngineMetrics metrics, HubOptions hub, ILogger<ServedModelLoader> logger, ILoggerFactory loggers) : IModelLoader
 {
     public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
     {
@@ -26,7 +27,7 @@ public sealed partial class ServedModelLoader(
         var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
         try
         {
-            return new ServedModelAdapter(served);
+            return new ServedModelAdapter(served, stateStore.Value, loggers.CreateLogger("MambaServe.StateStore"));
         }
         catch
         {

@@ -10,7 +10,8 @@ namespace MambaServe.Server.Hosting;
 /// </summary>
 public static class ServerApp
 {
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="services">Registrations applied after the server's own (the benchmarks serve models they build themselves).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         // The content root is the binary's own folder, not the working directory: appsettings.json beside the
         // published binary (API keys included) applies wherever the server is started from.
@@ -31,6 +32,7 @@ public static class ServerApp
         });
 
         ServerServices.Add(builder);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         ServerPipeline.Map(app);
         ExposureWarning.Register(app);

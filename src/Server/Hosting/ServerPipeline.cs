@@ -4,6 +4,7 @@ using MambaServe.Server.OpenAi;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.OpenAi.Completions;
 using MambaServe.Server.OpenAi.Models;
+using MambaServe.Server.OpenAi.Responses;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Serilog;
@@ -34,6 +35,9 @@ public static class ServerPipeline
 
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
+        app.MapPost("/v1/responses", ResponsesEndpoint.CreateAsync);
+        app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
+        app.MapDelete("/v1/responses/{id}", ResponsesEndpoint.DeleteAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);
         app.MapPost("/tokenize", TokenizeEndpoint.TokenizeAsync);

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Loading.Hub;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
@@ -86,6 +87,8 @@ public static class ServerServices
             .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
             .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
+        services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section))
+            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:StateStore settings.").ValidateOnStart();
         services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
             .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0 && o.SlotLimit is null or >= 1, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }

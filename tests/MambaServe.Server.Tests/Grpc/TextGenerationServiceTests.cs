@@ -74,7 +74,7 @@ public sealed class TextGenerationServiceTests
 
         await AssertStatusAsync(StatusCode.InvalidArgument, client.Generate(new GenerateRequest { MaxTokens = 3 }));
         await AssertStatusAsync(StatusCode.InvalidArgument, client.Generate(new GenerateRequest { Prompt = "x", Temperature = -1 }));
-        await AssertStatusAsync(StatusCode.InvalidArgument, client.Generate(new GenerateRequest { Prompt = "x", MaxTokens = 100_000 }));
+        await AssertStatusAsync(StatusCode.InvalidArgument, client.Generate(new GenerateRequest { Prompt = "x", MaxTokens = 1_000_001 }));
         await AssertStatusAsync(StatusCode.NotFound, client.Generate(new GenerateRequest { Prompt = "x", Model = "nope" }));
         engine.Overloaded = true;
         await AssertStatusAsync(StatusCode.ResourceExhausted, client.Generate(new GenerateRequest { Prompt = "x" }));

@@ -55,6 +55,7 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
         }
 
         Requests.Enqueue(request);
+        request.Start?.Release(); // a scripted engine has no state to restore into
         return RunAsync(request, cancellationToken);
     }
 
@@ -89,6 +90,11 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                     bool last = step == tokens.Count - 1;
                     FinishReason? finish = last ? (tokens.Count < max ? FinishReason.Stop : FinishReason.Length) : null;
                     int id = tokens[step];
+                    if (finish is not null && request.SaveState is { } sink)
+                    {
+                        sink.Save(new SavedState(new FakeSnapshot(), finish == FinishReason.Length ? id : null), null!);
+                    }
+
                     yield return new GenerationUpdate(
                         s, [id], TextOf([id]),
                         request.Sampling.Logprobs is { } top ? [Logprob(id, top)] : null,
@@ -123,6 +129,15 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
             {
                 _aborted.TrySetResult();
             }
+        }
+    }
+
+    private sealed class FakeSnapshot : MambaServe.Engine.Backends.IStateSnapshot
+    {
+        public long SizeInBytes => 1024;
+
+        public void Dispose()
+        {
         }
     }
 

@@ -1,3 +1,5 @@
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tokenization;
 using MambaServe.Server.Hosting;
@@ -18,6 +20,9 @@ public sealed class FakeServedModel(
 
     public IGenerationEngine Engine => engine;
 
+    /// <summary>A memory-only store; the fake engine's snapshots need no runner to dispose.</summary>
+    public ConversationStore? Conversations { get; } = new(new StateStoreOptions(), ModelFingerprint.OfText(name), new NoRunner());
+
     public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
 
     public string? FaultReason { get; set; }
@@ -32,9 +37,18 @@ public sealed class FakeServedModel(
         return Task.CompletedTask;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Disposed = true;
-        return ValueTask.CompletedTask;
+        await Conversations!.DisposeAsync();
+    }
+
+    private sealed class NoRunner : IRunnerOperations
+    {
+        public Task RunAsync(Action<IModelRunner> operation)
+        {
+            operation(null!);
+            return Task.CompletedTask;
+        }
     }
 }

@@ -25,6 +25,8 @@ public static class BenchCommand
         };
         command.Subcommands.Add(ServingBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(SchedulerBenchCommand.Create());
+        command.Subcommands.Add(ConversationBenchCommand.Create(modelOption, deviceOption));
+        command.Subcommands.Add(LongGenerationBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(Gpu.GpuBenchCommand.Create(deviceOption));
         command.Subcommands.Add(Gpu.GpuBenchCommand.CreateMakeCheckpoint());
         command.Subcommands.Add(Gpu.GpuBenchCommand.CreatePlot());

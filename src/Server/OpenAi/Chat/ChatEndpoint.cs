@@ -24,7 +24,7 @@ public static class ChatEndpoint
             : DefaultChatTemplate.Render(messages, addGenerationPrompt);
         var prompt = PromptBuilder.FromText(model, text, "messages");
         int n = api.CheckChoices(request.N, 1);
-        var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions.MaxModelLen);
+        var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
@@ -40,15 +40,15 @@ public static class ChatEndpoint
     }
 
     /// <summary>The sampling parameters (400s for bad token budgets or logprob requests) and, when asked, the logprob mapper.</summary>
-    private static (SamplingParams Sampling, ChatLogprobsMapper? Mapper) Sampling(ChatRequest request, PreparedPrompt prompt, IServedModel model, int maxModelLen)
+    private static (SamplingParams Sampling, ChatLogprobsMapper? Mapper) Sampling(ChatRequest request, PreparedPrompt prompt, IServedModel model, ModelOptions limits)
     {
-        int maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? Math.Max(1, maxModelLen - prompt.Tokens.Count);
+        int maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? PromptBuilder.DefaultMaxTokens(prompt, limits);
         if (maxTokens < 1)
         {
             throw ApiException.BadRequest("max_tokens must be at least 1.", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         }
 
-        PromptBuilder.CheckLength(prompt, maxTokens, maxModelLen, "messages");
+        PromptBuilder.CheckLength(prompt, maxTokens, limits, "messages", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         if (request.TopLogprobs is not null && request.Logprobs != true)
         {
             throw ApiException.BadRequest("top_logprobs requires logprobs to be true.", "top_logprobs");

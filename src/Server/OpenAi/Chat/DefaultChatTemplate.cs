@@ -7,7 +7,10 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// Renders chat messages into one prompt for a model without a chat template of its own (those use
 /// <see cref="ModelChatTemplate"/>): this documented plain-text template (docs/server.md):
 /// each message as <c>"{Role}: {content}\n"</c> (Role capitalised: System, User, Assistant, Developer, Tool), then,
-/// with add_generation_prompt (default), <c>"Assistant:"</c>. Base models continue such transcripts naturally.
+/// with add_generation_prompt (default), <c>"Assistant:"</c>. Base models continue such transcripts naturally. The
+/// space after the colon is left out when the content starts with whitespace: a model's reply to "Assistant:" starts
+/// with its own space (" Hello"), and rendering that reply back must give the very text the model saw and produced,
+/// so that a continued conversation (the Responses API) prefills only what follows it.
 /// </summary>
 public static class DefaultChatTemplate
 {
@@ -31,7 +34,14 @@ public static class DefaultChatTemplate
                 throw ApiException.BadRequest($"Unsupported message role `{role}`: use one of {string.Join(", ", s_roles)}.", "messages");
             }
 
-            prompt.Append(char.ToUpperInvariant(role[0])).Append(role.AsSpan(1)).Append(": ").Append(Content(message.Content)).Append('\n');
+            var content = Content(message.Content);
+            prompt.Append(char.ToUpperInvariant(role[0])).Append(role.AsSpan(1)).Append(':');
+            if (content.Length == 0 || !char.IsWhiteSpace(content[0]))
+            {
+                prompt.Append(' ');
+            }
+
+            prompt.Append(content).Append('\n');
         }
 
         if (addGenerationPrompt)

@@ -43,10 +43,11 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, Toke
             return (text, null);
         }
 
-        int before = builder.Result.Tokens.Count;
+        // The entries just added are the builder's last ones (a streaming builder holds only those).
         builder.Add(entries);
         var all = builder.Result;
-        int count = all.Tokens.Count - before;
+        int count = entries.Count;
+        int before = all.Tokens.Count - count;
         return (text, new CompletionLogprobs(
             all.Tokens.GetRange(before, count),
             all.TokenLogprobs.GetRange(before, count),

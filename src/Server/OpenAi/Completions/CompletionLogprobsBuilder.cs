@@ -2,9 +2,15 @@ using MambaServe.Engine.Generation;
 
 namespace MambaServe.Server.OpenAi.Completions;
 
-/// <summary>Accumulates one choice's legacy logprobs; text offsets count characters from the start of the choice's text.</summary>
+/// <summary>
+/// Accumulates one choice's legacy logprobs; text offsets count characters from the start of the choice's text. When
+/// <see cref="Streaming"/>, each <see cref="Add"/> replaces what the last one added (only the running offset is kept),
+/// so a stream of any length holds one chunk's entries, never the whole choice's.
+/// </summary>
 public sealed class CompletionLogprobsBuilder(TokenNames names, int startOffset = 0)
 {
+    public bool Streaming { get; init; }
+
     private readonly CompletionLogprobs _logprobs = new([], [], [], []);
     private int _offset = startOffset;
 
@@ -12,6 +18,14 @@ public sealed class CompletionLogprobsBuilder(TokenNames names, int startOffset 
 
     public void Add(IEnumerable<TokenLogprob> entries)
     {
+        if (Streaming)
+        {
+            _logprobs.Tokens.Clear();
+            _logprobs.TokenLogprobs.Clear();
+            _logprobs.TopLogprobs.Clear();
+            _logprobs.TextOffset.Clear();
+        }
+
         foreach (var entry in entries)
         {
             var text = names.Of(entry.TokenId);

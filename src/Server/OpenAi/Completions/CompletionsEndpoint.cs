@@ -42,7 +42,7 @@ public static class CompletionsEndpoint
 
         foreach (var prompt in prompts)
         {
-            PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions.MaxModelLen, "prompt");
+            PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         }
 
         bool echo = request.Echo == true;
@@ -53,7 +53,7 @@ public static class CompletionsEndpoint
         for (int c = 0; c < choices.Length; c++)
         {
             choices[c] = new CompletionChoiceState(prompts[c / n], echo, names);
-            builders[c] = names is null ? null : new CompletionLogprobsBuilder(names);
+            builders[c] = names is null ? null : new CompletionLogprobsBuilder(names) { Streaming = request.Stream == true };
         }
 
         return new CompletionPlan(prompts, n, sampling, choices, builders);

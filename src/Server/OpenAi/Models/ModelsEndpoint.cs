@@ -19,5 +19,5 @@ public static class ModelsEndpoint
         return OpenAiJson.WriteAsync(http.Response, Card(model, api));
     }
 
-    private static ModelCard Card(IServedModel model, ApiServices api) => new(model.Name, s_started, api.ModelOptions.MaxModelLen);
+    private static ModelCard Card(IServedModel model, ApiServices api) => new(model.Name, s_started, api.ModelOptions.MaxModelLen, api.ModelOptions.MaxGenerationTokens);
 }

@@ -110,8 +110,8 @@ public sealed class ChatTemplateServingTests : IDisposable
         CopyDemoModel("{% for m in messages %}\n{{ m.content }}\n{% endfor");
         var loader = new ServedModelLoader(
             Options.Create(new ModelOptions { Path = _folder, Threads = 1 }), Options.Create(new SchedulerOptions()),
-            Options.Create(new StatePoolOptions { SlotCount = 2 }), new EngineMetrics(),
-            HubOptions.FromEnvironment(), NullLogger<ServedModelLoader>.Instance);
+            Options.Create(new StatePoolOptions { SlotCount = 2 }), Options.Create(new MambaServe.Engine.Conversations.StateStoreOptions()), new EngineMetrics(),
+            HubOptions.FromEnvironment(), NullLogger<ServedModelLoader>.Instance, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => loader.LoadAsync(CancellationToken.None));
 

@@ -39,6 +39,29 @@ public sealed class CompletionsStreamingTests
     }
 
     [Fact]
+    public async Task Completions_StreamWithLogprobs_EveryChunkCarriesItsTokensLogprobAndOffset()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        int maxTokens = Random.Shared.Next(3, 9);
+
+        using var response = await Json.PostAsync(client, "/v1/completions", new { prompt = "Hello", max_tokens = maxTokens, stream = true, logprobs = 1 });
+
+        var chunks = (await Json.ReadEventsAsync(response))[..^1].Select(Json.Parse).ToList();
+        var tokens = engine.TokensOf(0, maxTokens);
+        int offset = 0;
+        for (int i = 0; i < maxTokens; i++)
+        {
+            var logprobs = chunks[i]["choices"]![0]!["logprobs"]!;
+            Assert.Equal(FakeEngine.LogprobOf(tokens[i]), (float)logprobs["token_logprobs"]![0]!, 3);
+            Assert.Single(logprobs["tokens"]!.AsArray());
+            Assert.Equal(offset, (int)logprobs["text_offset"]![0]!);
+            offset += ((string)logprobs["tokens"]![0]!).Length;
+        }
+    }
+
+    [Fact]
     public async Task Completions_StreamWithoutUsage_HasNoUsageChunk()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);

@@ -6,10 +6,14 @@ namespace MambaServe.Server.Tests.OpenAi.Models;
 public sealed class ModelsEndpointTests
 {
     [Fact]
-    public async Task ListModels_ServedModel_HasIdAndConfiguredMaxModelLen()
+    public async Task ListModels_ServedModel_HasIdAndConfiguredLimits()
     {
-        int maxLen = Random.Shared.Next(100, 9000);
-        var settings = new Dictionary<string, string?> { ["MambaServe:Model:MaxModelLen"] = maxLen.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        int maxLen = Random.Shared.Next(100, 9000), maxGeneration = Random.Shared.Next(1, 5_000_000);
+        var settings = new Dictionary<string, string?>
+        {
+            ["MambaServe:Model:MaxModelLen"] = maxLen.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MambaServe:Model:MaxGenerationTokens"] = maxGeneration.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance, "served-x", settings);
         var client = await factory.CreateReadyClientAsync();
 
@@ -20,6 +24,7 @@ public sealed class ModelsEndpointTests
         Assert.Equal("served-x", (string?)model["id"]);
         Assert.Equal("model", (string?)model["object"]);
         Assert.Equal(maxLen, (int)model["max_model_len"]!);
+        Assert.Equal(maxGeneration, (int)model["max_generation_tokens"]!);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/models/served-x")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/models/other")).StatusCode);
     }

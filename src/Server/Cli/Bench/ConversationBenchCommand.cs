@@ -1,0 +1,115 @@
+using System.CommandLine;
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Hosting;
+using MambaServe.Engine.Loading;
+using MambaServe.Engine.Scheduling;
+using MambaServe.Engine.State;
+using MambaServe.Engine.Tokenization;
+using Spectre.Console;
+
+namespace MambaServe.Server.Cli.Bench;
+
+/// <summary>
+/// `bench conversation`: a many-turn conversation through the real HTTP server, time to first token per turn,
+/// continuing with previous_response_id against resending the whole history through /v1/chat/completions (with the
+/// prefix cache off, as a server without saved states re-prefills, and on). Runs the served model (default: the demo
+/// model) and random weights of mamba-130m's shape with the demo tokenizer.
+/// </summary>
+public static class ConversationBenchCommand
+{
+    public static Command Create(Option<string?> modelOption, Option<string?> deviceOption)
+    {
+        var turns = new Option<int>("--turns") { Description = "Turns of the conversation.", DefaultValueFactory = _ => 50 };
+        var outputTokens = new Option<int>("--output-tokens") { Description = "Tokens per answer.", DefaultValueFactory = _ => 24 };
+        var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
+        var command = new Command("conversation", "Time to first token per turn: previous_response_id against resending the history.")
+        {
+            turns, outputTokens, skipRandom,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
+                var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
+                var tokenizer = MambaTokenizer.TryLoad(modelDir) ?? throw new CheckpointException($"'{modelDir}' has no tokenizer.json: a conversation needs text.");
+                var name = Path.GetFileName(modelDir.TrimEnd('/'));
+                await RunAsync(name, options => ServedModel.Load(modelDir, name, options), device, parse.GetValue(turns), parse.GetValue(outputTokens), ct);
+                if (!parse.GetValue(skipRandom))
+                {
+                    var shape = RandomCheckpoint.Mamba130mShape;
+                    var weights = new InMemoryWeightSource(shape, RandomCheckpoint.Create(shape, seed: 7));
+                    const string random = "random-mamba-130m-shape";
+                    await RunAsync(random, options => ServedModel.Load(weights, tokenizer, random, "random mamba-130m shape, seed 7", options), device,
+                        parse.GetValue(turns), parse.GetValue(outputTokens), ct);
+                }
+
+                return 0;
+            }
+            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(string name, Func<EngineOptions, ServedModel> load, DeviceKind device, int turns, int outputTokens, CancellationToken ct)
+    {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, through the HTTP server");
+        List<ConversationTurn> responses, resent, cached;
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false))))
+        {
+            (responses, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
+        }
+
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true))))
+        {
+            (_, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
+        }
+
+        Report(responses, resent, cached);
+    }
+
+    private static EngineOptions Options(DeviceKind device, bool prefixCache) =>
+        new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0 }, new StatePoolOptions { SlotCount = 4 }, Device: device);
+
+    private static void Report(List<ConversationTurn> responses, List<ConversationTurn> resent, List<ConversationTurn> cached)
+    {
+        var table = new Table().AddColumns(
+            "turn", "responses TTFT ms", "cached tokens", "prefilled", "chat resend TTFT ms", "prompt tokens", "chat + prefix cache TTFT ms");
+        for (int t = 0; t < responses.Count; t++)
+        {
+            var r = responses[t];
+            table.AddRow($"{t + 1}", $"{r.TtftMs:F1}", $"{r.CachedTokens}", $"{r.InputTokens - r.CachedTokens}",
+                $"{resent[t].TtftMs:F1}", $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
+        }
+
+        AnsiConsole.Write(table);
+        int same = responses.Zip(resent).Count(p => p.First.Text == p.Second.Text);
+        AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns");
+        var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
+        AnsiConsole.MarkupLine(
+            $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
+            "the whole conversation: the previous answer did not start with whitespace, so the chat template's space made it another text)");
+        Ratio("responses (previous_response_id)", responses);
+        if (continued.Count > 0 && continued.Count < responses.Count - 1)
+        {
+            Ratio("responses, continued turns only", [responses[0], .. continued]);
+        }
+
+        Ratio("chat, whole history resent", resent);
+        Ratio("chat, whole history resent, prefix cache on", cached);
+    }
+
+    private static void Ratio(string label, List<ConversationTurn> turns)
+    {
+        int k = Math.Min(5, turns.Count);
+        double first = turns[..k].Average(t => t.TtftMs), last = turns[^k..].Average(t => t.TtftMs);
+        AnsiConsole.MarkupLine(
+            $"{Markup.Escape(label)}: turn {turns.Count} / turn 1 TTFT = [bold]{turns[^1].TtftMs / turns[0].TtftMs:F2}[/]; " +
+            $"mean of the last {k} / first {k} = [bold]{last / first:F2}[/]");
+    }
+}

@@ -1,0 +1,46 @@
+namespace MambaServe.Server.Cli.Bench;
+
+/// <summary>One benchmark conversation: the same user turns sent by continuing responses and, optionally, by resending chat history.</summary>
+public static class ConversationBenchmark
+{
+    public const string Instructions = "You are a reporter for the city paper.";
+
+    private static readonly string[] s_inputs =
+    [
+        "Tell me about the jury.", "What did the court say about the election?", "Who spoke for the city?",
+        "And what happened in the legislature?", "Was the governor pleased with the vote?", "What did the committee find?",
+        "How did the people of the county feel?", "Tell me more about the mayor.", "What will the council do next year?",
+        "Why did the judge call for a new trial?",
+    ];
+
+    /// <summary>
+    /// Runs <paramref name="turns"/> turns with previous_response_id and, the same user
+    /// turns through chat completions with each turn's whole history (else only the chat conversation runs, returned second).
+    /// </summary>
+    public static async Task<(List<ConversationTurn> Responses, List<ConversationTurn> Chat)> RunAsync(
+        HttpClient http, string model, int turns, int outputTokens, bool withResponses, CancellationToken ct)
+    {
+        await ConversationClient.RespondAsync(http, model, Instructions, "Hello.", null, 4, ct); // warm-up: JIT, first allocations
+        var responses = new List<ConversationTurn>();
+        var chat = new List<ConversationTurn>();
+        var messages = new List<object> { new { role = "system", content = Instructions } };
+        string? previous = null;
+        for (int t = 0; t < turns; t++)
+        {
+            var input = s_inputs[t % s_inputs.Length];
+            if (withResponses)
+            {
+                var turn = await ConversationClient.RespondAsync(http, model, Instructions, input, previous, outputTokens, ct);
+                responses.Add(turn);
+                previous = turn.ResponseId;
+            }
+
+            messages.Add(new { role = "user", content = input });
+            var answer = await ConversationClient.ChatAsync(http, model, messages, outputTokens, ct);
+            chat.Add(answer);
+            messages.Add(new { role = "assistant", content = answer.Text });
+        }
+
+        return (responses, chat);
+    }
+}

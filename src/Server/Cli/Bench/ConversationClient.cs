@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MambaServe.Server.Cli.Bench;
+
+/// <summary>
+/// The two ways a client holds a conversation with the server, streamed so that the time to the first text is
+/// measured as a client sees it: continuing with previous_response_id (POST /v1/responses), or resending the whole
+/// history (POST /v1/chat/completions).
+/// </summary>
+public static class ConversationClient
+{
+    public static async Task<ConversationTurn> RespondAsync(HttpClient http, string model, string instructions, string input, string? previous, int maxTokens, CancellationToken ct)
+    {
+        var body = new { model, input, instructions, previous_response_id = previous, max_output_tokens = maxTokens, temperature = 0, stream = true };
+        var started = Stopwatch.GetTimestamp();
+        double? first = null;
+        var text = new StringBuilder();
+        JsonNode? final = null;
+        await foreach (var (type, data) in EventsAsync(http, "/v1/responses", body, ct))
+        {
+            if (type == "response.output_text.delta")
+            {
+                first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                text.Append((string?)data["delta"]);
+            }
+            else if (type is "response.completed" or "response.incomplete")
+            {
+                final = data["response"];
+            }
+            else if (type is "response.failed" or "error")
+            {
+                throw new InvalidOperationException($"The response failed: {data.ToJsonString()}");
+            }
+        }
+
+        first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds; // no text at all: the first token was a stop
+        var usage = final?["usage"] ?? throw new InvalidOperationException("The stream ended without a final response.");
+        return new ConversationTurn(first.Value, text.ToString(), (int)usage["input_tokens"]!, (int)usage["input_tokens_details"]!["cached_tokens"]!, (string?)final["id"]);
+    }
+
+    public static async Task<ConversationTurn> ChatAsync(HttpClient http, string model, IReadOnlyList<object> messages, int maxTokens, CancellationToken ct)
+    {
+        var body = new { model, messages, max_tokens = maxTokens, temperature = 0, stream = true, stream_options = new { include_usage = true } };
+        var started = Stopwatch.GetTimestamp();
+        double? first = null;
+        var text = new StringBuilder();
+        int prompt = 0;
+        await foreach (var (_, data) in EventsAsync(http, "/v1/chat/completions", body, ct))
+        {
+            if (data["choices"] is JsonArray { Count: > 0 } choices && (string?)choices[0]!["delta"]?["content"] is { Length: > 0 } delta)
+            {
+                first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                text.Append(delta);
+            }
+
+            prompt = (int?)data["usage"]?["prompt_tokens"] ?? prompt;
+        }
+
+        first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return new ConversationTurn(first.Value, text.ToString(), prompt, 0, null);
+    }
+
+    /// <summary>The SSE events of a POST: (event name or "", data as JSON), until the stream ends or says [DONE].</summary>
+    public static async IAsyncEnumerable<(string Type, JsonNode Data)> EventsAsync(
+        HttpClient http, string path, object body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        }
+
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        string type = string.Empty;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                type = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = line["data: ".Length..];
+                if (data == "[DONE]")
+                {
+                    yield break;
+                }
+
+                yield return (type, JsonNode.Parse(data) ?? throw new JsonException("null event"));
+                type = string.Empty;
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// What a Responses request runs: the tokens to prefill, the state to start from (owned by the plan until handed to
+/// the engine), how many context tokens that state already holds, the whole conversation, and its rendering.
+/// </summary>
+public sealed record ConversationPlan(
+    PreparedPrompt Prompt,
+    InitialState? Start,
+    int CachedTokens,
+    IReadOnlyList<ConversationMessage> Messages,
+    string RenderedText);

@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// Reads a Responses <c>input</c>: a string (one user message), or a list of messages, each
+/// <c>{"role", "content"}</c> with an optional <c>"type": "message"</c>, content a string or a list of text parts
+/// (<c>input_text</c>, <c>output_text</c> or <c>text</c>). Anything else (images, files, tool items, wrong types,
+/// invalid UTF-16) is a 400 whose param is the item's path, e.g. <c>input[2].content[0].text</c>.
+/// </summary>
+public static class ResponseInputParser
+{
+    private static readonly string[] s_roles = ["user", "assistant", "system", "developer"];
+    private static readonly string[] s_textParts = ["input_text", "output_text", "text"];
+
+    public static List<ConversationMessage> Parse(JsonElement? input)
+    {
+        if (input is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            throw ApiException.BadRequest("input is required: a string or a list of messages.", "input");
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return [new ConversationMessage("user", Text(element, "input"))];
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiException.BadRequest("input must be a string or a list of messages.", "input");
+        }
+
+        var messages = new List<ConversationMessage>();
+        int index = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            messages.Add(Message(item, $"input[{index++}]"));
+        }
+
+        if (messages.Count == 0)
+        {
+            throw ApiException.BadRequest("input must not be an empty list.", "input");
+        }
+
+        return messages;
+    }
+
+    private static ConversationMessage Message(JsonElement item, string path)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest($"{path} must be a message object with a role and content.", path);
+        }
+
+        if (item.TryGetProperty("type", out var type) && !(type.ValueKind == JsonValueKind.String && Text(type, $"{path}.type") == "message"))
+        {
+            throw ApiException.BadRequest($"{path}.type: only message items are supported.", $"{path}.type");
+        }
+
+        if (!item.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest($"{path}.role must be one of {string.Join(", ", s_roles)}.", $"{path}.role");
+        }
+
+        var role = Text(roleElement, $"{path}.role");
+        if (!s_roles.Contains(role))
+        {
+            throw ApiException.BadRequest($"{path}.role must be one of {string.Join(", ", s_roles)}; got `{role}`.", $"{path}.role");
+        }
+
+        if (!item.TryGetProperty("content", out var content))
+        {
+            throw ApiException.BadRequest($"{path}.content is required.", $"{path}.content");
+        }
+
+        return new ConversationMessage(role, Content(content, $"{path}.content"));
+    }
+
+    private static string Content(JsonElement content, string path)
+    {
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return Text(content, path);
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiException.BadRequest($"{path} must be a string or a list of text parts.", path);
+        }
+
+        var text = new StringBuilder();
+        int index = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            var partPath = $"{path}[{index++}]";
+            if (part.ValueKind != JsonValueKind.Object
+                || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || !s_textParts.Contains(Text(type, $"{partPath}.type")))
+            {
+                throw ApiException.BadRequest(
+                    $"{partPath}: only text parts ({{\"type\": \"input_text\", \"text\": ...}}) are supported.", $"{partPath}.type");
+            }
+
+            if (!part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.BadRequest($"{partPath}.text must be a string.", $"{partPath}.text");
+            }
+
+            text.Append(Text(value, $"{partPath}.text"));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>A JSON string as .NET text; a lone surrogate (\ud800) is a 400 rather than an exception deeper down.</summary>
+    internal static string Text(JsonElement value, string path)
+    {
+        try
+        {
+            var text = value.GetString()!;
+            return Utf16Text.IsValid(text)
+                ? text
+                : throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (no
+/// tools, tool_choice none or auto, text format "text", truncation of either kind: there is no context to truncate,
+/// no include, background false, top_logprobs 0); anything else is a 400 naming the field, rather than an answer that
+/// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
+/// safety_identifier, parallel_tool_calls, max_tool_calls, stream_options) are accepted and not used.
+/// </summary>
+public static class ResponseOptionsCheck
+{
+    public static void Validate(ResponsesRequest request)
+    {
+        Refuse(request.Tools, "tools", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "tools are not supported: this server does not call tools or functions.");
+        Refuse(request.ToolChoice, "tool_choice", v => IsString(v, "none") || IsString(v, "auto"), "tool_choice is not supported beyond \"none\" and \"auto\": this server has no tools.");
+        Refuse(request.Text, "text", IsTextFormat, "text.format is not supported beyond {\"type\": \"text\"}: this server has no JSON mode or structured outputs.");
+        Refuse(request.Reasoning, "reasoning", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Null),
+            "reasoning is not supported: the served model is not a reasoning model.");
+        Refuse(request.Truncation, "truncation", v => IsString(v, "disabled") || IsString(v, "auto"), "truncation must be \"disabled\" or \"auto\".");
+        Refuse(request.Include, "include", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "include is not supported: responses carry no extra items.");
+        Refuse(request.Background, "background", v => v.ValueKind == JsonValueKind.False, "background mode is not supported: use stream for long responses.");
+        Refuse(request.TopLogprobs, "top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n == 0,
+            "top_logprobs is not supported by /v1/responses: use /v1/chat/completions with logprobs.");
+        Refuse(request.Conversation, "conversation", _ => false, "conversation objects are not supported: continue with previous_response_id.");
+        Refuse(request.Prompt, "prompt", _ => false, "prompt templates are not supported: send input.");
+        Kind(request.ParallelToolCalls, "parallel_tool_calls", JsonValueKind.True, "a boolean");
+        Kind(request.StreamOptions, "stream_options", JsonValueKind.Object, "an object");
+        Kind(request.ServiceTier, "service_tier", JsonValueKind.String, "a string");
+        Kind(request.PromptCacheKey, "prompt_cache_key", JsonValueKind.String, "a string");
+        Kind(request.SafetyIdentifier, "safety_identifier", JsonValueKind.String, "a string");
+        Kind(request.MaxToolCalls, "max_tool_calls", JsonValueKind.Number, "a number");
+    }
+
+    private static void Refuse(JsonElement? value, string name, Func<JsonElement, bool> accepted, string message)
+    {
+        if (value is { ValueKind: not JsonValueKind.Null } v && !accepted(v))
+        {
+            throw ApiException.BadRequest(message, name);
+        }
+    }
+
+    private static void Kind(JsonElement? value, string name, JsonValueKind kind, string expected)
+    {
+        if (value is { ValueKind: not JsonValueKind.Null } v && v.ValueKind != kind && !(kind == JsonValueKind.True && v.ValueKind == JsonValueKind.False))
+        {
+            throw ApiException.BadRequest($"{name} must be {expected}.", name);
+        }
+    }
+
+    private static bool IsString(JsonElement value, string text) => value.ValueKind == JsonValueKind.String && value.ValueEquals(text);
+
+    private static bool IsTextFormat(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Object && value.EnumerateObject().All(p => p.Name switch
+        {
+            "format" => p.Value.ValueKind == JsonValueKind.Null
+                || p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("type", out var type) && IsString(type, "text"),
+            "verbosity" => p.Value.ValueKind == JsonValueKind.Null || IsString(p.Value, "medium"),
+            _ => false,
+        });
+}

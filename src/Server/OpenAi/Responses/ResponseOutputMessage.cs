@@ -1,0 +1,9 @@
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>The assistant message of a response (<c>type: message</c>).</summary>
+public sealed record ResponseOutputMessage(string Id, string Status, IReadOnlyList<ResponseOutputText> Content)
+{
+    public string Type => "message";
+
+    public string Role => "assistant";
+}

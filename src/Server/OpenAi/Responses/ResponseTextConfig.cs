@@ -1,0 +1,3 @@
+namespace MambaServe.Server.OpenAi.Responses;
+
+public sealed record ResponseTextConfig(ResponseTextFormat Format);

@@ -1,0 +1,22 @@
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>Checks for lone surrogates, which JSON allows (<c>"\ud800"</c>) but no tokenizer or UTF-8 writer accepts.</summary>
+public static class Utf16Text
+{
+    public static bool IsValid(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,216 @@
+using MambaServe.Engine.Conversations;
+
+namespace MambaServe.Engine.Tests.Conversations;
+
+public sealed class ConversationStoreTests
+{
+    [Fact]
+    public async Task Continue_InMemory_RestoresTheSavedStateAndDocument()
+    {
+        await using var harness = new StoreHarness(withDirectory: false);
+        var store = harness.Open();
+        var (id, state, document) = harness.Save(store);
+
+        var found = Assert.IsType<Continuation>(store.Continue(id, string.Empty));
+
+        Assert.Equal(document, found.Response.Document);
+        Assert.Equal(state, harness.Restored(found));
+        Assert.Matches("^resp_[0-9a-f]{48}$", id);
+    }
+
+    [Fact]
+    public async Task Continue_AfterRestart_ImportsTheStateFromDisk()
+    {
+        await using var harness = new StoreHarness();
+        var first = harness.Open();
+        var (id, state, document) = harness.Save(first);
+        await first.DisposeAsync();
+
+        var found = Assert.IsType<Continuation>(harness.Open().Continue(id, string.Empty));
+
+        Assert.Equal(document, found.Response.Document);
+        Assert.Equal(state, harness.Restored(found));
+    }
+
+    [Fact]
+    public async Task Continue_TruncatedFile_ThrowsUnreadableThenIsGone()
+    {
+        await using var harness = new StoreHarness();
+        var (id, _, _) = await SavedOnDiskOnly(harness);
+        var bytes = File.ReadAllBytes(harness.FileOf(id));
+        File.WriteAllBytes(harness.FileOf(id), bytes[..Random.Shared.Next(1, bytes.Length - 1)]);
+        var store = harness.Open();
+
+        Assert.Throws<StoredResponseUnreadableException>(() => store.Continue(id, string.Empty));
+        Assert.False(File.Exists(harness.FileOf(id)));
+        Assert.Null(store.Continue(id, string.Empty));
+    }
+
+    [Fact]
+    public async Task Continue_FlippedStateByte_ThrowsUnreadableWhileTheResponseObjectStillReads()
+    {
+        await using var harness = new StoreHarness();
+        var (id, _, document) = await SavedOnDiskOnly(harness);
+        var bytes = File.ReadAllBytes(harness.FileOf(id));
+        bytes[^Random.Shared.Next(1, 13)] ^= (byte)(1 << Random.Shared.Next(8)); // the last 12 bytes are the fake state
+        File.WriteAllBytes(harness.FileOf(id), bytes);
+        var store = harness.Open();
+
+        Assert.Equal(document, store.Get(id, string.Empty)!.Document);
+        Assert.Throws<StoredResponseUnreadableException>(() => store.Continue(id, string.Empty));
+    }
+
+    [Fact]
+    public async Task Get_FlippedHeaderOrDocumentByte_ThrowsUnreadable()
+    {
+        await using var harness = new StoreHarness();
+        var (id, _, document) = await SavedOnDiskOnly(harness);
+        var bytes = File.ReadAllBytes(harness.FileOf(id));
+        bytes[Random.Shared.Next(8, 112 + document.Length)] ^= (byte)(1 << Random.Shared.Next(8));
+        File.WriteAllBytes(harness.FileOf(id), bytes);
+
+        Assert.Throws<StoredResponseUnreadableException>(() => harness.Open().Get(id, string.Empty));
+    }
+
+    [Fact]
+    public async Task Continue_StateOfAnotherModel_ThrowsMismatchButTheResponseReads()
+    {
+        await using var harness = new StoreHarness();
+        var (id, _, document) = await SavedOnDiskOnly(harness);
+        var other = harness.Open(fingerprint: ModelFingerprint.OfText("another model"));
+
+        Assert.Throws<StateModelMismatchException>(() => other.Continue(id, string.Empty));
+        Assert.Equal(document, other.Get(id, string.Empty)!.Document);
+    }
+
+    [Fact]
+    public async Task Find_AnotherOwner_SeesNothingAndCannotDelete()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        var owner = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([1, 2, 3]));
+        var (id, _, _) = harness.Save(store, owner);
+
+        Assert.Null(store.Get(id, string.Empty));
+        Assert.Null(store.Continue(id, new string('a', 64)));
+        Assert.False(store.Delete(id, string.Empty));
+        Assert.NotNull(store.Get(id, owner));
+        Assert.True(store.Delete(id, owner));
+        await store.FlushWritesAsync();
+        Assert.Null(store.Get(id, owner));
+        Assert.False(File.Exists(harness.FileOf(id)));
+    }
+
+    [Fact]
+    public async Task Get_OlderThanMaxAge_IsGoneFromMemoryAndDisk()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open(maxAge: TimeSpan.FromHours(2));
+        var (id, _, _) = harness.Save(store);
+        await store.FlushWritesAsync();
+        harness.Time.Advance(TimeSpan.FromHours(1));
+        Assert.NotNull(store.Get(id, string.Empty));
+
+        harness.Time.Advance(TimeSpan.FromHours(1.5));
+
+        Assert.Null(store.Get(id, string.Empty));
+        Assert.Null(harness.Open(maxAge: TimeSpan.FromHours(2)).Get(id, string.Empty));
+        Assert.False(File.Exists(harness.FileOf(id)));
+    }
+
+    [Fact]
+    public async Task Commit_OverMemoryBudgetWithoutDisk_EvictsTheLeastRecentlyUsedAndDisposesItsSnapshot()
+    {
+        await using var harness = new StoreHarness(withDirectory: false);
+        var store = harness.Open(maxMemory: 3 * 1000 + 3 * 400);
+        var a = harness.Save(store);
+        var b = harness.Save(store);
+        var c = harness.Save(store);
+        store.Get(a.Id, string.Empty); // a is now more recent than b
+        int live = harness.Runner.LiveSnapshots;
+
+        var d = harness.Save(store);
+
+        Assert.Null(store.Get(b.Id, string.Empty));
+        Assert.All(new[] { a.Id, c.Id, d.Id }, id => Assert.NotNull(store.Get(id, string.Empty)));
+        Assert.Equal(live, harness.Runner.LiveSnapshots); // one added, the evicted one disposed
+    }
+
+    [Fact]
+    public async Task Continue_EvictedFromMemoryWithDisk_ReadsTheStateBack()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open(maxMemory: 1500);
+        var a = harness.Save(store);
+        await store.FlushWritesAsync();
+        harness.Save(store);
+
+        Assert.Equal(a.State, harness.Restored(store.Continue(a.Id, string.Empty)!));
+    }
+
+    [Fact]
+    public async Task Commit_DirectoryNotWritable_KeepsTheResponseInMemory()
+    {
+        await using var harness = new StoreHarness();
+        var blocker = Path.Combine(harness.Directory!.Path, "not-a-directory");
+        File.WriteAllText(blocker, "x");
+        var store = harness.Open(directory: blocker);
+        var (id, state, _) = harness.Save(store);
+        await store.FlushWritesAsync();
+
+        Assert.Equal(state, harness.Restored(store.Continue(id, string.Empty)!));
+    }
+
+    [Fact]
+    public async Task Commit_OverDiskBudget_DeletesTheLeastRecentlyUsedFiles()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open(maxDisk: 3 * 330);
+        var ids = new List<string>();
+        for (int i = 0; i < 6; i++)
+        {
+            ids.Add(harness.Save(store, documentBytes: 200).Id); // 112 + 200 + 12 bytes on disk
+            await store.FlushWritesAsync();
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var files = Directory.GetFiles(harness.Directory!.Path);
+        Assert.Equal(3, files.Length);
+        Assert.Contains(harness.FileOf(ids[^1]), files);
+        Assert.DoesNotContain(harness.FileOf(ids[0]), files);
+        Assert.True(files.Sum(f => new FileInfo(f).Length) <= 3 * 330);
+    }
+
+    [Fact]
+    public async Task Continue_FileDeletedByAnotherReplica_IsGoneFromMemoryToo()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        var other = harness.Open(); // another replica on the same directory
+        var (id, _, _) = harness.Save(store);
+        await store.FlushWritesAsync();
+
+        Assert.True(other.Delete(id, string.Empty));
+
+        Assert.Null(store.Continue(id, string.Empty));
+    }
+
+    [Fact]
+    public async Task Find_MalformedId_IsUnknownWithoutTouchingTheDisk()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+
+        Assert.Null(store.Get("../../etc/passwd", string.Empty));
+        Assert.Null(store.Continue("resp_" + new string('G', 48), string.Empty));
+        Assert.False(store.Delete("resp_", string.Empty));
+    }
+
+    private static async Task<(string Id, ulong State, byte[] Document)> SavedOnDiskOnly(StoreHarness harness)
+    {
+        var store = harness.Open();
+        var saved = harness.Save(store);
+        await store.DisposeAsync();
+        return saved;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using MambaServe.Server.Hosting;
+using MambaServe.Server.Tests.Infrastructure;
+
+namespace MambaServe.Server.Tests.OpenAi.Responses;
+
+/// <summary>
+/// The official openai npm package (tests/clients/node, installed with npm ci from its lock file) against a real
+/// server on a free port: create, continue while streaming, retrieve, delete. Skipped where node is not installed.
+/// </summary>
+public sealed class NodeClientTests
+{
+    private static readonly string s_clientDirectory = Path.Combine(AppContext.BaseDirectory, "clients", "node");
+
+    [Fact]
+    public async Task OpenAiNpmClient_CreateContinueStreamRetrieveDelete_WorkUnchanged()
+    {
+        if (!OnPath("node") || !OnPath("npm"))
+        {
+            Assert.Skip("node and npm are not installed.");
+        }
+
+        await RunAsync("npm", "ci --no-audit --no-fund", TimeSpan.FromMinutes(5));
+        int port = FreePort();
+        var app = ServerApp.Build([], new Dictionary<string, string?>
+        {
+            ["MambaServe:Server:Host"] = "127.0.0.1",
+            ["MambaServe:Server:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["MambaServe:Server:GrpcPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["MambaServe:Model:Path"] = TestPaths.DemoModel,
+            ["MambaServe:Model:Threads"] = "1",
+            ["MambaServe:StatePool:SlotCount"] = "2",
+            ["MambaServe:Scheduler:MaxRunningSequences"] = "2",
+        });
+        await using (app)
+        {
+            await app.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitReadyAsync(http);
+
+            var output = await RunAsync("node", $"responses.mjs http://127.0.0.1:{port} mamba-demo-5m", TimeSpan.FromMinutes(2));
+            var seen = JsonNode.Parse(output.Trim().Split('\n')[^1])!;
+
+            Assert.Matches("^resp_[0-9a-f]{48}$", (string)seen["first"]!["id"]!);
+            Assert.False(string.IsNullOrEmpty((string?)seen["first"]!["text"]));
+            var second = seen["second"]!;
+            Assert.Equal((string)seen["first"]!["id"]!, (string)second["previous"]!);
+            var firstUsage = seen["first"]!["usage"]!;
+            Assert.Equal((int)firstUsage["input_tokens"]! + (int)firstUsage["output_tokens"]! - 1, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+            Assert.Equal("response.created", (string)second["types"]![0]!);
+            Assert.Equal((string)second["deltas"]!, (string)seen["fetchedText"]!);
+            Assert.Equal(404, (int)seen["goneStatus"]!);
+            await app.StopAsync();
+        }
+    }
+
+    private static async Task<string> RunAsync(string file, string arguments, TimeSpan limit)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = s_clientDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {arguments} did not finish within {limit}.");
+        }
+
+        Assert.True(process.ExitCode == 0, $"{file} {arguments} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    private static bool OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Any(directory => directory.Length > 0 && File.Exists(Path.Combine(directory, name)));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http)
+    {
+        for (int i = 0; i < 1200; i++)
+        {
+            if ((await http.GetAsync("/health")).IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The server did not become ready.");
+    }
+}
