@@ -66,22 +66,6 @@ public class CpuModelRunnerNumericsTests
 
     // Greedy decoding from the reference prompts is a case of the runner conformance suite (CpuRunnerConformanceTests).
 
-    private static void AssertMatchesReference(ReferenceCase c, ReadOnlySpan<float> logits, int width, int firstRow, int rows)
-    {
-        var compared = Math.Min(width, c.Vocab);
-        for (var r = 0; r < rows; r++)
-        {
-            var expected = c.Logits.AsSpan((firstRow + r) * c.Vocab, compared);
-            var actual = logits.Slice(r * width, compared);
-            var worst = 0f;
-            var at = 0;
-            for (var v = 0; v < compared; v++)
-            {
-                var err = MathF.Abs(expected[v] - actual[v]);
-                if (!(err <= worst)) { worst = err; at = v; }
-            }
-            Assert.True(worst <= Tolerance,
-                $"{c}: position {firstRow + r}, token {at}: |{actual[at]} - {expected[at]}| = {worst} > {Tolerance}");
-        }
-    }
+    private static void AssertMatchesReference(ReferenceCase c, ReadOnlySpan<float> logits, int width, int firstRow, int rows) =>
+        c.AssertRowsWithin(logits, width, firstRow, rows, Tolerance);
 }

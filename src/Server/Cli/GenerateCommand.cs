@@ -42,18 +42,12 @@ public static class GenerateCommand
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var options = EngineOptions.Default with { Device = DeviceChoice.Parse(parse.GetValue(deviceOption)) };
                 return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, options, ct);
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
-            {
-                // A model that cannot be found, fetched or read, or a device that is not there: one line, no stack trace.
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

@@ -32,18 +32,13 @@ public static class BenchCommand
         command.Subcommands.Add(Gpu.GpuBenchCommand.CreatePlot());
         command.SetAction(async (parse, ct) =>
         {
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var backend = RunnerBackends.Resolve(DeviceChoice.Parse(parse.GetValue(deviceOption)));
                 var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 Run(backend, model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
                 return 0;
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

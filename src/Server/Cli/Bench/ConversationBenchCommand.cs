@@ -28,7 +28,7 @@ public static class ConversationBenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
@@ -45,12 +45,7 @@ public static class ConversationBenchCommand
                 }
 
                 return 0;
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

@@ -22,18 +22,13 @@ public static class LongGenerationBenchCommand
         var command = new Command("long-generation", "Resident memory over one very long streamed generation.") { tokens };
         command.SetAction(async (parse, ct) =>
         {
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 await RunAsync(modelDir, device, parse.GetValue(tokens), ct);
                 return 0;
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

@@ -26,18 +26,13 @@ public static class ServingBenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 await RunAsync(modelDir, device, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), ct);
                 return 0;
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            });
         });
         return command;
     }

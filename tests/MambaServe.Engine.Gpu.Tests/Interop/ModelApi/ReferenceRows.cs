@@ -24,22 +24,6 @@ internal static class ReferenceRows
         RefModel.FromCheckpoint(Checkpoints.Load(ReferenceSet.ModelDir(model)), slots);
 
     /// <summary>rows of <paramref name="logits"/> (width wide) equal the case's rows from firstRow on.</summary>
-    public static void AssertMatch(ReferenceCase c, ReadOnlySpan<float> logits, int width, int firstRow, int rows)
-    {
-        var compared = Math.Min(width, c.Vocab);
-        for (var r = 0; r < rows; r++)
-        {
-            var expected = c.Logits.AsSpan((firstRow + r) * c.Vocab, compared);
-            var actual = logits.Slice(r * width, compared);
-            var worst = 0f;
-            var at = 0;
-            for (var v = 0; v < compared; v++)
-            {
-                var err = MathF.Abs(expected[v] - actual[v]);
-                if (!(err <= worst)) { worst = err; at = v; }
-            }
-            Assert.True(worst <= Tolerance,
-                $"{c}: position {firstRow + r}, token {at}: |{actual[at]} - {expected[at]}| = {worst} > {Tolerance}");
-        }
-    }
+    public static void AssertMatch(ReferenceCase c, ReadOnlySpan<float> logits, int width, int firstRow, int rows) =>
+        c.AssertRowsWithin(logits, width, firstRow, rows, Tolerance);
 }

@@ -32,7 +32,7 @@ public static class GpuBenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            try
+            return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var backend = RunnerBackends.Resolve(device);
@@ -54,12 +54,7 @@ public static class GpuBenchCommand
                 var report = new GpuBenchReport(DateTimeOffset.UtcNow, Path.GetFileName(settings.Checkpoint.TrimEnd('/')), config.ParameterCount, config.ParameterCount * 2, runs);
                 await Finish(report, parse.GetValue(jsonOut), parse.GetValue(pngOut), parse.GetValue(peers)!, ct);
                 return 0;
-            }
-            catch (Exception e) when (e is CheckpointException or BackendUnavailableException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
+            }, argumentErrorsToo: true);
         });
         return command;
     }
