@@ -122,14 +122,16 @@ public sealed class ConversationStoreTests
     public async Task Commit_OverMemoryBudgetWithoutDisk_EvictsTheLeastRecentlyUsedAndDisposesItsSnapshot()
     {
         await using var harness = new StoreHarness(withDirectory: false);
+        // Entries of 1,000 state bytes + 300 document bytes: three fit in the budget, a fourth does not (random
+        // document sizes let four small ones fit now and then).
         var store = harness.Open(maxMemory: 3 * 1000 + 3 * 400);
-        var a = harness.Save(store);
-        var b = harness.Save(store);
-        var c = harness.Save(store);
+        var a = harness.Save(store, documentBytes: 300);
+        var b = harness.Save(store, documentBytes: 300);
+        var c = harness.Save(store, documentBytes: 300);
         store.Get(a.Id, string.Empty); // a is now more recent than b
         int live = harness.Runner.LiveSnapshots;
 
-        var d = harness.Save(store);
+        var d = harness.Save(store, documentBytes: 300);
 
         Assert.Null(store.Get(b.Id, string.Empty));
         Assert.All(new[] { a.Id, c.Id, d.Id }, id => Assert.NotNull(store.Get(id, string.Empty)));
