@@ -46,6 +46,16 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
         return model;
     }
 
+    /// <summary>
+    /// The host failed to start (its one line is already logged): the background load is cancelled, and whatever it
+    /// throws while the host is torn down around it is not reported as a second failure.
+    /// </summary>
+    public void Abandon()
+    {
+        _shuttingDown = true;
+        _stopping.Cancel();
+    }
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -95,8 +105,11 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
                 LogDefaultChatTemplate(model.Name);
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (Exception ex) when (_stopping.IsCancellationRequested)
         {
+            // Stopped or abandoned mid-load (a start-up failure elsewhere, such as a taken port, tears the host down
+            // around the load): whatever the load threw then is an echo of that, not a reason of its own.
+            LogLoadInterrupted(ex);
         }
         catch (Exception ex)
         {
@@ -117,6 +130,9 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Model failed to load: {Reason}")]
     private partial void LogLoadFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Model load interrupted by shutdown")]
+    private partial void LogLoadInterrupted(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Model load failure detail")]
     private partial void LogLoadFailedDetail(Exception ex);

@@ -37,6 +37,7 @@ public static partial class ServerRunner
         }
         catch (Exception ex) when (StartupFailure.Describe(ex) is { } line)
         {
+            models.Abandon();
             LogStartupFailed(logger, line);
             return StartupFailure.ExitCode(ex);
         }
