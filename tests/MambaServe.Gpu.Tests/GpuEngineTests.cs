@@ -77,7 +77,7 @@ public sealed class GpuEngineTests
                 entry.AddSample(s, greedy[s]);
                 alone.Step(one);
                 var batched = all.Entries[s];
-                var (worst, relative) = Differences(entry.Logits.Span, batched.Logits.Span);
+                var (worst, _, relative) = RowDifference.Of(entry.Logits.Span, batched.Logits.Span);
                 Assert.True(worst <= maxAbs, $"step {step}, sequence {s} of {batch}: logits differ by {worst} (bound {maxAbs})");
                 Assert.True(relative <= relativeL2 || relativeL2 == 0, $"step {step}, sequence {s} of {batch}: relative L2 {relative:G4} > {relativeL2}");
                 if (maxAbs < 0.01f)
@@ -88,21 +88,5 @@ public sealed class GpuEngineTests
                 tokens[s] = batched.Samples[0].Chosen!.Value.TokenId;
             }
         }
-    }
-
-    /// <summary>The largest difference at one id, and ||a - b|| / ||a||.</summary>
-    private static (float MaxAbs, double RelativeL2) Differences(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float worst = 0;
-        double diff2 = 0, norm2 = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            float d = MathF.Abs(a[i] - b[i]);
-            worst = MathF.Max(worst, d);
-            diff2 += (double)d * d;
-            norm2 += (double)a[i] * a[i];
-        }
-
-        return (worst, Math.Sqrt(diff2 / norm2));
     }
 }

@@ -18,20 +18,7 @@ public sealed record LogitsTolerance(float Absolute, float RelativeL2)
     {
         int compared = Math.Min(actual.Length, c.Vocab);
         var expected = c.Logits.AsSpan(position * c.Vocab, compared);
-        double worst = 0, diff2 = 0, norm2 = 0;
-        int at = 0;
-        for (int v = 0; v < compared; v++)
-        {
-            double err = Math.Abs((double)expected[v] - actual[v]);
-            if (!(err <= worst))
-            {
-                worst = err;
-                at = v;
-            }
-
-            diff2 += err * err;
-            norm2 += (double)expected[v] * expected[v];
-        }
+        var (worst, at, relative) = RowDifference.Of(expected, actual);
 
         if (Absolute > 0)
         {
@@ -40,7 +27,6 @@ public sealed record LogitsTolerance(float Absolute, float RelativeL2)
 
         if (RelativeL2 > 0)
         {
-            double relative = Math.Sqrt(diff2 / Math.Max(norm2, 1e-30));
             Assert.True(relative <= RelativeL2, $"{c} {path}: position {position}: relative L2 error {relative:G4} > {RelativeL2}");
         }
     }

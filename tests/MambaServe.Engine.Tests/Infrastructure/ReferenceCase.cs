@@ -20,15 +20,36 @@ public sealed record ReferenceCase(string Model, int Index, int PromptLength, in
         {
             var expected = Logits.AsSpan((firstRow + r) * Vocab, compared);
             var actual = logits.Slice(r * width, compared);
-            var worst = 0f;
-            var at = 0;
-            for (var v = 0; v < compared; v++)
-            {
-                var err = MathF.Abs(expected[v] - actual[v]);
-                if (!(err <= worst)) { worst = err; at = v; }
-            }
-            Assert.True(worst <= tolerance,
-                $"{this}: position {firstRow + r}, token {at}: |{actual[at]} - {expected[at]}| = {worst} > {tolerance}");
+            var d = RowDifference.Of(expected, actual);
+            Assert.True(d.Worst <= tolerance,
+                $"{this}: position {firstRow + r}, token {d.At}: |{actual[d.At]} - {expected[d.At]}| = {d.Worst} > {tolerance}");
         }
+    }
+}
+
+/// <summary>
+/// How far a logits row is from an expected one: the largest difference at one id (<see cref="At"/>; a NaN counts as
+/// the largest) and ||actual - expected|| / ||expected||.
+/// </summary>
+public readonly record struct RowDifference(double Worst, int At, double RelativeL2)
+{
+    public static RowDifference Of(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double worst = 0, diff2 = 0, norm2 = 0;
+        int at = 0;
+        for (int v = 0; v < expected.Length; v++)
+        {
+            double err = Math.Abs((double)expected[v] - actual[v]);
+            if (!(err <= worst))
+            {
+                worst = err;
+                at = v;
+            }
+
+            diff2 += err * err;
+            norm2 += (double)expected[v] * expected[v];
+        }
+
+        return new RowDifference(worst, at, Math.Sqrt(diff2 / Math.Max(norm2, 1e-30)));
     }
 }

@@ -11,6 +11,8 @@ namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;
 /// </summary>
 public sealed class RefModelBf16StateTests
 {
+    private static readonly LogitsTolerance Bf16 = LogitsTolerance.Relative(3e-2f);
+
     [Theory]
     [InlineData("tiny-b")]
     [InlineData("demo")]
@@ -25,7 +27,7 @@ public sealed class RefModelBf16StateTests
         {
             var length = position < c.PromptLength ? Math.Min(7, c.PromptLength - position) : 1;
             var logits = m.Logits(slot, c.Tokens[position..(position + length)]);
-            for (var r = 0; r < length; r++) AssertWithinBf16Tolerance(c, logits.AsSpan(r * width, width), position + r);
+            for (var r = 0; r < length; r++) Bf16.AssertRow(c, position + r, logits.AsSpan(r * width, width), "bf16 state");
             position += length;
             if (position == c.PromptLength)
             {
@@ -34,19 +36,5 @@ public sealed class RefModelBf16StateTests
                 m.Restore(slot, snapshot);
             }
         }
-    }
-
-    private static void AssertWithinBf16Tolerance(ReferenceCase c, ReadOnlySpan<float> actual, int position)
-    {
-        var compared = Math.Min(actual.Length, c.Vocab);
-        var expected = c.Logits.AsSpan(position * c.Vocab, compared);
-        double err = 0, norm = 0;
-        for (var v = 0; v < compared; v++)
-        {
-            err += (actual[v] - expected[v]) * (double)(actual[v] - expected[v]);
-            norm += expected[v] * (double)expected[v];
-        }
-        var relative = Math.Sqrt(err / norm);
-        Assert.True(relative <= 3e-2, $"{c}: position {position}: relative L2 error {relative}");
     }
 }
