@@ -70,15 +70,21 @@ if [[ -x $bin ]]; then
     echo "tests_c_rc=$?" >> "$OUT/tests.log"
   fi
   # The kernel bench (KERNEL_BENCH=1) and the model bench (SKIP_MODEL_BENCH=1 to skip). AB=1 adds batch 1 and 8
-  # with programmatic dependent launch off, and with the fused small-batch path taking up to 8 rows.
+  # with programmatic dependent launch off, and with the fused small-batch path taking up to 8 rows; AB_ENVS
+  # replaces those settings (';' between variants, each a space-separated list of VAR=value, rounds interleaved
+  # AB_ROUNDS times) and AB_FILTER the measurements (MSV_BENCH_FILTER syntax).
   if [[ -n "${KERNEL_BENCH:-}" ]]; then timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"; fi
   if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
     timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
     if [[ -n "${AB:-}" ]]; then
-      for v in "MSV_PDL=0" "MSV_FUSED_MAX_ROWS=8"; do
-        echo "== A/B: $v" >> "$OUT/model.log"
-        env $v MSV_BENCH_STATES=f32 MSV_BENCH_FILTER='greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1' \
-          timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
+      IFS=';' read -r -a variants <<< "${AB_ENVS:-MSV_PDL=0;MSV_FUSED_MAX_ROWS=8}"
+      for round in $(seq "${AB_ROUNDS:-1}"); do
+        for v in "${variants[@]}"; do
+          echo "== A/B: $v (round $round)" >> "$OUT/model.log"
+          env $v MSV_BENCH_STATES=f32 \
+            MSV_BENCH_FILTER="${AB_FILTER:-greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1}" \
+            timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
+        done
       done
     fi
   fi
@@ -157,7 +163,7 @@ echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
-grep -E '^== A/B' -A8 "$OUT/model.log" 2>/dev/null | grep -v '^== A/B' | cut -c1-140
+grep -E '^== A/B' -A8 "$OUT/model.log" 2>/dev/null | grep -E '^== A/B|"what"' | cut -c1-140
 echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150
 echo "== peer"; grep -E '"what"' "$OUT/peer.log" 2>/dev/null | tail -8 | cut -c1-200
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null

@@ -120,6 +120,7 @@ msv_status Model::init(const msv_model_config& c) {
     // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS.
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
     if (const char* f = std::getenv("MSV_GEMV_PREFETCH")) prefetch_bytes_ = std::max(0L, std::atol(f));
+    if (const char* f = std::getenv("MSV_SAMPLER_WHOLE_ROW"); f && f[0] == '1') sampler_whole_row_ = true;
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;
@@ -196,6 +197,8 @@ msv_status Model::alloc_step_buffers() {
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},
         {reinterpret_cast<void**>(&b.sampler_work), size_t(kSamplerBlocks) * d.vocab * 4, "sampler rows"},
+        {reinterpret_cast<void**>(&b.sampler_keys), size_t(kSamplerBlocks) * d.vocab * 4, "sampler candidate keys"},
+        {reinterpret_cast<void**>(&b.sampler_mass), size_t(kSamplerBlocks) * d.vocab * 8, "sampler candidate mass"},
     };
     for (const Need& n : needs) {
         const std::string what = std::string("msv_model_create: ") + n.what;
@@ -223,7 +226,7 @@ Model::~Model() {
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
                    buf_.delta, buf_.y, buf_.partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
-                   buf_.sampler_work, conv_pool_, ssm_pool_, counts_, seen_, device_in_, device_out_, device_var_};
+                   buf_.sampler_work, buf_.sampler_keys, buf_.sampler_mass, conv_pool_, ssm_pool_, counts_, seen_, device_in_, device_out_, device_var_};
     for (void* p : dev)
         if (p) (void)cudaFree(p);
     for (void* p : {pinned_stage_, pinned_in_, pinned_out_, pinned_var_})

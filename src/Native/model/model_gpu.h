@@ -65,6 +65,8 @@ struct Buffers {
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
     int32_t* iota = nullptr;    // [kScanGroup] 0, 1, 2, ...
     float* sampler_work = nullptr;  // [kSamplerBlocks, vocab]
+    uint32_t* sampler_keys = nullptr;  // [kSamplerBlocks, vocab] threshold-search candidates
+    double* sampler_mass = nullptr;    // [kSamplerBlocks, vocab]
 };
 
 // Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
@@ -177,6 +179,7 @@ private:
     int fused_max_rows_ = 2;
     // L2 prefetch per GEMV block before its PDL wait (bytes of its tile; MSV_GEMV_PREFETCH overrides).
     int64_t prefetch_bytes_ = 16 << 10;
+    bool sampler_whole_row_ = false;  // MSV_SAMPLER_WHOLE_ROW=1: threshold bisection over the whole row (A/B)
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

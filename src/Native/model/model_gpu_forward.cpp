@@ -230,6 +230,7 @@ msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_
     SamplerArgs a{};
     a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
     a.counts = counts_, a.seen = seen_, a.work = buf_.sampler_work, a.max_logprobs = cfg_.max_logprobs;
+    a.cand_key = buf_.sampler_keys, a.cand_mass = buf_.sampler_mass, a.whole_row_search = sampler_whole_row_;
     a.out = out;
     return launch_sampler(a, std::min(max_targets, kSamplerBlocks), stream_, pdl_);
 }

@@ -127,6 +127,9 @@ struct SamplerArgs {
     int32_t* counts = nullptr;         // [slots, vs] output counts
     uint8_t* seen = nullptr;           // [slots, vs] repetition-penalty set
     float* work = nullptr;             // [grid, ld]: each block's processed row
+    uint32_t* cand_key = nullptr;      // [grid, ld]: each block's threshold-search candidates (keys)
+    double* cand_mass = nullptr;       // [grid, ld]: and their exp(s - max)
+    bool whole_row_search = false;     // MSV_SAMPLER_WHOLE_ROW=1: bisect over the whole row (the old way, for A/B)
     int max_logprobs = 0;
     void* out = nullptr;               // per target: int32 token, float logprob, int32 ids[N], float logprobs[N]
 };

@@ -66,10 +66,13 @@ MSV_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
 // The random word of `token` at `position` of the stream `seed`: Philox keyed by (seed low, seed high) on the
 // counter (position, token / 4, 0, 0), word token % 4. One Philox call serves 4 consecutive token ids, so a GPU
 // thread holding 4 adjacent logits makes one call.
+// The words of tokens 4 (token / 4) .. 4 (token / 4) + 3 at once.
+MSV_HD Philox4 random_words(uint64_t seed, int32_t position, int32_t token) {
+    return philox4x32_10(static_cast<uint32_t>(position), static_cast<uint32_t>(token) >> 2, 0u, 0u,
+                         static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+}
 MSV_HD uint32_t random_word(uint64_t seed, int32_t position, int32_t token) {
-    const Philox4 r = philox4x32_10(static_cast<uint32_t>(position), static_cast<uint32_t>(token) >> 2, 0u, 0u,
-                                    static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-    return r.v[token & 3];
+    return random_words(seed, position, token).v[token & 3];
 }
 
 // Uniform in the open interval (0, 1): ((w >> 9) + 0.5) * 2^-23, every step exact in float.
