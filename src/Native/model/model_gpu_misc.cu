@@ -35,7 +35,20 @@ __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int6
         res[r * ld_res + k] = to_float(src[k]);
 }
 
-// One block per output row: sum of squares, block reduction in MSV_GROUP-lane groups, scale.
+// One block per output row: sum of squares, block reduction in MSV_GROUP-lane groups, scale. The row is read in
+// 16-byte pieces, kept in registers between the two passes where it fits (kCached pieces per thread: d_model up to
+// 4096), so a thread issues a few wide loads at once instead of a chain of scalar ones (the scalar version took
+// ~7 us per layer at batch 256, for 2.6 MB).
+constexpr int kCached = 4;
+
+template <typename T>
+__device__ __forceinline__ void store_scaled(T* out, const float4 v, float scale, const float* w, int k) {
+    out[k] = from_float<T>(v.x * scale * w[k]);
+    out[k + 1] = from_float<T>(v.y * scale * w[k + 1]);
+    out[k + 2] = from_float<T>(v.z * scale * w[k + 2]);
+    out[k + 3] = from_float<T>(v.w * scale * w[k + 3]);
+}
+
 template <typename T>
 __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, int64_t ld_res, const int32_t* row_idx,
                                                              const float* w, float eps, int dm, T* out, int64_t ld_out) {
@@ -44,8 +57,24 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
     msv_pdl_launch_dependents();
     const int i = blockIdx.x;
     const float* x = res + static_cast<int64_t>(row_idx ? row_idx[i] : i) * ld_res;
+    T* o = out + i * ld_out;
+    // Rows start 16-byte aligned (ld_res is a multiple of 8); the pieces cover [0, 4 * n4), a scalar tail the rest.
+    const int n4 = dm / 4;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    float4 v[kCached];
     float ss = 0.0f;
-    for (int k = threadIdx.x; k < dm; k += kThreads) ss += x[k] * x[k];
+#pragma unroll
+    for (int c = 0; c < kCached; ++c) {
+        const int q = threadIdx.x + c * kThreads;
+        v[c] = q < n4 ? x4[q] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+#pragma unroll
+    for (int c = 0; c < kCached; ++c) ss += v[c].x * v[c].x + v[c].y * v[c].y + v[c].z * v[c].z + v[c].w * v[c].w;
+    for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads) {
+        const float4 u = x4[q];
+        ss += u.x * u.x + u.y * u.y + u.z * u.z + u.w * u.w;
+    }
+    for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) ss += x[k] * x[k];
     for (int off = MSV_GROUP / 2; off > 0; off /= 2) ss += __shfl_xor_sync(MSV_GROUP_MASK, ss, off, MSV_GROUP);
     if (threadIdx.x % MSV_GROUP == 0) partial[threadIdx.x / MSV_GROUP] = ss;
     __syncthreads();
@@ -53,7 +82,13 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
 #pragma unroll
     for (int k = 0; k < kThreads / MSV_GROUP; ++k) total += partial[k];
     const float scale = rsqrtf(total / static_cast<float>(dm) + eps);
-    for (int k = threadIdx.x; k < dm; k += kThreads) out[i * ld_out + k] = from_float<T>(x[k] * scale * w[k]);
+#pragma unroll
+    for (int c = 0; c < kCached; ++c) {
+        const int q = threadIdx.x + c * kThreads;
+        if (q < n4) store_scaled(o, v[c], scale, w, 4 * q);
+    }
+    for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads) store_scaled(o, x4[q], scale, w, 4 * q);
+    for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) o[k] = from_float<T>(x[k] * scale * w[k]);
 }
 
 template <typename Y>
