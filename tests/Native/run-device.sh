@@ -138,7 +138,7 @@ for r in data:
     short = re.sub(r"\(.*", "", name)
     short = re.sub(r"msv::gpu::(model::)?", "", short)[:90]
     if "embed_kernel" in short or not steps: steps.append([])
-    steps[-1].append((short, float(r[v]) / 1e3))
+    steps[-1].append((short, float(r[v].replace(",", "")) / 1e3))
 for i, st in enumerate(steps):
     agg = {}
     for n, us in st: a = agg.setdefault(n, [0, 0.0]); a[0] += 1; a[1] += us

@@ -121,6 +121,10 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
     if (const char* f = std::getenv("MSV_GEMV_PREFETCH")) prefetch_bytes_ = std::max(0L, std::atol(f));
     if (const char* f = std::getenv("MSV_SAMPLER_WHOLE_ROW"); f && f[0] == '1') sampler_whole_row_ = true;
+    if (const char* f = std::getenv("MSV_GEMV_SHAPE_IN")) gemv_shape_in_ = std::clamp(std::atoi(f), 0, 5);
+    if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
+    if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);
+    if (const char* f = std::getenv("MSV_SSU_THREADS")) ssu_threads_ = std::atoi(f);
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;

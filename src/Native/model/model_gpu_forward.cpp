@@ -65,6 +65,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
+        in.shape = gemv_shape_in_;
         in.conv.di = d.di, in.conv.dc = d.dc, in.conv.weight = w.conv_w, in.conv.bias = w.conv_b;
         in.conv.state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1), in.conv.slot_stride = d.conv_slot;
         in.conv.slot = slots, in.conv.xc = buf_.xc, in.conv.ld_xc = d.ld_di;
@@ -82,13 +83,14 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         ss.x = buf_.xc, ss.ld_x = d.ld_di, ss.z = cat(buf_.xz, d.di, wt), ss.ld_z = d.ld_xz;
         ss.y = buf_.y, ss.ld_y = d.ld_di;
         ss.state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(dsize(cfg_.state_dtype));
-        ss.slot_stride = d.ssm_slot, ss.slot = slots;
+        ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_;
         if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs op{};
         op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
         op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_bytes_;
+        op.shape = gemv_shape_out_;
         if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
     }
     return MSV_OK;
@@ -212,6 +214,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_bytes_;
     if (fused && row_idx == nullptr) {
         a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
+        a.shape = gemv_shape_head_;
         return launch_gemv(wt, GemvKind::kLogits, true, a, 1, stream_, pdl_);
     }
     if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, row_idx, rows, norm_f_, cfg_.norm_eps, d.dm,

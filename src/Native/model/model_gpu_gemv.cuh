@@ -30,50 +30,13 @@
 #include "gpu/dtype.cuh"
 #include "gpu/check.h"
 #include "model/model_gpu_kernels.h"
+#include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_launch.cuh"
 
 namespace msv::gpu::model {
 
 enum Pro { kProT = 0, kProNorm = 1 };
 enum Epi { kEpiStore = 0, kEpiConv = 1, kEpiResidual = 2, kEpiPartial = 3 };
-
-template <typename W> struct Chunk {
-    static constexpr int kElems = 16 / sizeof(W);
-};
-
-// 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path.
-__device__ __forceinline__ uint4 load_weights(const void* p) {
-#if defined(MSV_HIP)
-    // HIP's uint4 is a struct; the builtin wants a native vector type.
-    typedef unsigned int u32x4 __attribute__((ext_vector_type(4)));
-    const u32x4 v = __builtin_nontemporal_load(static_cast<const u32x4*>(p));
-    return make_uint4(v.x, v.y, v.z, v.w);
-#else
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-                 : "l"(p));
-    return v;
-#endif
-}
-
-template <typename W> __device__ __forceinline__ void unpack(const uint4& q, float (&v)[Chunk<W>::kElems]);
-template <> __device__ __forceinline__ void unpack<float>(const uint4& q, float (&v)[4]) {
-    v[0] = __uint_as_float(q.x), v[1] = __uint_as_float(q.y), v[2] = __uint_as_float(q.z), v[3] = __uint_as_float(q.w);
-}
-template <> __device__ __forceinline__ void unpack<bf16>(const uint4& q, float (&v)[8]) {
-    const uint32_t w[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) v[2 * i] = __uint_as_float(w[i] << 16), v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-}
-template <> __device__ __forceinline__ void unpack<__half>(const uint4& q, float (&v)[8]) {
-    const uint32_t w[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        v[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] & 0xffffu)));
-        v[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] >> 16)));
-    }
-}
 
 // The norm weights of chunk c (kProNorm), shared by every row.
 template <typename W, int P>
@@ -278,20 +241,55 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
 // lane writes each output). More rows per warp reuse each x read from L1 for more weights (x traffic is R times the
 // weights' at NR = 1); fewer keep more blocks for the tail. Starting points, tuned on the H200 (docs/gpu-model.md).
 template <int R, int E> struct GemvShape;
-template <int R> struct GemvShape<R, kEpiConv> { static constexpr int NR = R <= 2 ? 2 : 4, U = 2, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiConv> { static constexpr int NR = R <= 2 && R > 1 ? 2 : 4, U = R == 1 ? 1 : 2, kWarps = 4; };
 template <int R> struct GemvShape<R, kEpiResidual> { static constexpr int NR = R <= 2 ? 1 : 2, U = 4, kWarps = 4; };
 template <int R> struct GemvShape<R, kEpiPartial> { static constexpr int NR = R <= 4 ? 4 : 2, U = 2, kWarps = 4; };
 template <int R> struct GemvShape<R, kEpiStore> { static constexpr int NR = R <= 2 ? 2 : 4, U = 2, kWarps = 4; };
 
-template <typename W, int R, int P, int E>
-cudaError_t gemv_launch_shape(GemvArgs a, int splits, cudaStream_t s, bool pdl) {
-    using Sh = GemvShape<R, E>;
+// Alternative batch-1 shapes of in_proj, out_proj and the LM head, chosen at run time (GemvArgs::shape,
+// MSV_GEMV_SHAPE_IN / _OUT / _HEAD) for A/B runs on the device (docs/gpu-model.md: in_proj's 4 rows per warp with
+// one chunk in flight per row beat 2 rows x 2 chunks by 0.13 ms a step; the others within noise or worse).
+template <int R, int E, int V> struct GemvVariant : GemvShape<R, E> {};
+template <> struct GemvVariant<1, kEpiConv, 1> { static constexpr int NR = 2, U = 2, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiConv, 2> { static constexpr int NR = 8, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiConv, 3> { static constexpr int NR = 4, U = 1, kWarps = 8; };
+template <> struct GemvVariant<1, kEpiConv, 4> { static constexpr int NR = 2, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiConv, 5> { static constexpr int NR = 4, U = 1, kWarps = 2; };
+template <> struct GemvVariant<1, kEpiResidual, 1> { static constexpr int NR = 2, U = 2, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiResidual, 2> { static constexpr int NR = 1, U = 2, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiResidual, 3> { static constexpr int NR = 1, U = 4, kWarps = 8; };
+template <> struct GemvVariant<1, kEpiResidual, 4> { static constexpr int NR = 2, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiResidual, 5> { static constexpr int NR = 4, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiStore, 1> { static constexpr int NR = 4, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiStore, 2> { static constexpr int NR = 2, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiStore, 3> { static constexpr int NR = 4, U = 1, kWarps = 8; };
+template <> struct GemvVariant<1, kEpiStore, 4> { static constexpr int NR = 8, U = 1, kWarps = 4; };
+template <> struct GemvVariant<1, kEpiStore, 5> { static constexpr int NR = 2, U = 2, kWarps = 8; };
+
+template <typename W, int R, int P, int E, int V>
+cudaError_t gemv_launch_variant(GemvArgs a, int splits, cudaStream_t s, bool pdl) {
+    using Sh = GemvVariant<R, E, V>;
     static_assert(Sh::NR * R <= MSV_GROUP, "one lane per output of a warp");
     const int rows_per_block = Sh::kWarps * Sh::NR;
     dim3 grid((a.N + rows_per_block - 1) / rows_per_block, E == kEpiPartial ? splits : 1);
     if (E == kEpiPartial) a.chunks_per_split = (a.kc + splits - 1) / splits;
     return launch_kernel(gemv_kernel<W, R, Sh::NR, Sh::U, P, E, Sh::kWarps>, grid, dim3(Sh::kWarps * MSV_GROUP), 0,
                          s, pdl, a);
+}
+
+template <typename W, int R, int P, int E>
+cudaError_t gemv_launch_shape(GemvArgs a, int splits, cudaStream_t s, bool pdl) {
+    if constexpr (R == 1 && (E == kEpiConv || E == kEpiResidual || (E == kEpiStore && P == kProNorm))) {
+        switch (a.shape) {
+            case 1: return gemv_launch_variant<W, R, P, E, 1>(a, splits, s, pdl);
+            case 2: return gemv_launch_variant<W, R, P, E, 2>(a, splits, s, pdl);
+            case 3: return gemv_launch_variant<W, R, P, E, 3>(a, splits, s, pdl);
+            case 4: return gemv_launch_variant<W, R, P, E, 4>(a, splits, s, pdl);
+            case 5: return gemv_launch_variant<W, R, P, E, 5>(a, splits, s, pdl);
+            default: break;
+        }
+    }
+    return gemv_launch_variant<W, R, P, E, 0>(a, splits, s, pdl);
 }
 
 template <typename W, int R>

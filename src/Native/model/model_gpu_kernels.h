@@ -52,6 +52,7 @@ struct GemvArgs {
     int chunks_per_split = 0;
     ConvArgs conv;
     int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
+    int shape = 0;                     // batch-1 in_proj / out_proj: an alternative grid shape (model_gpu_gemv.cuh)
 };
 
 enum class GemvKind { kStore, kConv, kResidual, kPartial, kLogits };
@@ -80,6 +81,7 @@ struct DtSsuArgs {
     void* state = nullptr;             // pool at this layer
     int64_t slot_stride = 0;
     const int32_t* slot = nullptr;     // [rows]
+    int threads = 0;                   // threads per block: 128, else the default 256 (model_gpu_ssu.cuh)
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);

@@ -9,12 +9,18 @@
 
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
+#include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_launch.cuh"
 
 namespace msv::gpu::model {
 
+// Threads per block: 256 (the default: 80 blocks at the mamba-2.8b shape) or 128 (160 blocks), chosen at launch
+// (DtSsuArgs::threads, MSV_SSU_THREADS). 128 spreads the work over every SM but measured 0.06 ms a step slower at
+// batch 1 on the H200 (docs/gpu-model.md): each block sums x_proj's partials again, and twice the blocks do it.
 constexpr int kSsuThreads = 256;
+// dt_proj chunks per thread loaded at once (the first batch before the PDL wait).
+constexpr int kDtBatch = 4;
 
 template <typename S> struct StateVec;
 template <> struct StateVec<float> {
@@ -33,25 +39,17 @@ template <> struct StateVec<bf16> {
     __device__ static void store(bf16* p, const float (&v)[8]) { store8(p, v); }
 };
 
-// One 16-byte chunk of a weight row as fp32.
-__device__ __forceinline__ void unpack_chunk(const float* p, float (&v)[4]) {
-    const float4 q = *reinterpret_cast<const float4*>(p);
-    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
-}
-__device__ __forceinline__ void unpack_chunk(const bf16* p, float (&v)[8]) { load8(p, v); }
-__device__ __forceinline__ void unpack_chunk(const __half* p, float (&v)[8]) { load8(p, v); }
-
 template <typename T> __device__ __forceinline__ float round_to(float v) { return to_float(from_float<T>(v)); }
 
 // lg: log2 of the threads per channel (dstate / V, a power of two <= MSV_GROUP: dt_ssu_supported).
-template <typename T, typename S, int R>
-__global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, int lg) {
+template <typename T, typename S, int R, int kThreads>
+__global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int lg) {
     constexpr int V = StateVec<S>::kVec;
     constexpr int CE = 16 / sizeof(T);  // dt_proj elements per 16-byte chunk
     extern __shared__ float xdbl[];     // [R, nx]
     const int group = 1 << lg;
     const int g = threadIdx.x & (group - 1);
-    const int per_block = kSsuThreads >> lg;
+    const int per_block = kThreads >> lg;
     const int d = blockIdx.x * per_block + static_cast<int>(threadIdx.x >> lg);
     const bool act = d < a.di;
     const T* wdt = static_cast<const T*>(a.dt_proj);
@@ -88,34 +86,58 @@ __global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, 
             zs[r] = to_float(static_cast<const T*>(a.z)[r * a.ld_z + d]);
         }
     }
+    // dt_proj chunks g, g + group, ... of the channel, kDtBatch at a time: the first batch before the wait.
+    const int kc = static_cast<int>(a.ld_dr / CE);
+    uint4 wq[kDtBatch];
+    const auto load_dt = [&](int c0) {
+#pragma unroll
+        for (int q = 0; q < kDtBatch; ++q) {
+            const int c = c0 + q * group;
+            wq[q] = act && c < kc ? load_weights(wdt + static_cast<int64_t>(d) * a.ld_dr + c * CE) : make_uint4(0, 0, 0, 0);
+        }
+    };
+    load_dt(g);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
     // xdbl rows, summed over the K slices in a fixed order, rounded to the activation type as the BLAS path's
-    // x_proj output is.
-    for (int i = threadIdx.x; i < a.rows * a.nx; i += kSsuThreads) {
+    // x_proj output is. The partials are loaded 8 at a time (independent loads), then added in slice order.
+    for (int i = threadIdx.x; i < a.rows * a.nx; i += kThreads) {
         const int r = i / a.nx, j = i - r * a.nx;
         float v = 0.0f;
-        for (int s = 0; s < a.splits; ++s) v += a.partial[(static_cast<int64_t>(s) * R + r) * a.nx + j];
+        for (int s0 = 0; s0 < a.splits; s0 += 8) {
+            float t[8];
+#pragma unroll
+            for (int q = 0; q < 8; ++q)
+                t[q] = s0 + q < a.splits ? a.partial[(static_cast<int64_t>(s0 + q) * R + r) * a.nx + j] : 0.0f;
+#pragma unroll
+            for (int q = 0; q < 8; ++q)
+                if (s0 + q < a.splits) v += t[q];
+        }
         xdbl[r * a.nx + j] = round_to<T>(v);
     }
     __syncthreads();
 
-    // dt_proj . dt for every row: thread g of the channel takes chunks g, g + group, ...
+    // dt_proj . dt for every row, in chunk order g, g + group, ...
     float dtp[R];
 #pragma unroll
     for (int r = 0; r < R; ++r) dtp[r] = 0.0f;
-    const int kc = static_cast<int>(a.ld_dr / CE);
-    for (int c = g; c < kc && act; c += group) {
-        float w[CE];
-        unpack_chunk(wdt + static_cast<int64_t>(d) * a.ld_dr + c * CE, w);
+    for (int c0 = g; c0 < kc && act; c0 += kDtBatch * group) {
+        if (c0 != g) load_dt(c0);
 #pragma unroll
-        for (int e = 0; e < CE; ++e) {
-            const int k = c * CE + e;
-            if (k >= a.dr) break;
+        for (int q = 0; q < kDtBatch; ++q) {
+            const int c = c0 + q * group;
+            if (c >= kc) break;
+            float w[CE];
+            unpack<T>(wq[q], w);
 #pragma unroll
-            for (int r = 0; r < R; ++r)
-                if (r < a.rows) dtp[r] = fmaf(w[e], xdbl[r * a.nx + k], dtp[r]);
+            for (int e = 0; e < CE; ++e) {
+                const int k = c * CE + e;
+                if (k >= a.dr) break;
+#pragma unroll
+                for (int r = 0; r < R; ++r)
+                    if (r < a.rows) dtp[r] = fmaf(w[e], xdbl[r * a.nx + k], dtp[r]);
+            }
         }
     }
 #pragma unroll
@@ -150,22 +172,27 @@ __global__ void __launch_bounds__(kSsuThreads) dt_ssu_kernel(const DtSsuArgs a, 
     }
 }
 
+template <typename T, typename S, int kThreads>
+cudaError_t launch_dt_ssu_threads(int R, const DtSsuArgs& a, int lg, cudaStream_t s, bool pdl) {
+    const int per_block = kThreads >> lg;
+    const dim3 grid((a.di + per_block - 1) / per_block);
+    const size_t smem = static_cast<size_t>(R) * a.nx * sizeof(float);
+    switch (R) {
+        case 1: return launch_kernel(dt_ssu_kernel<T, S, 1, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        case 2: return launch_kernel(dt_ssu_kernel<T, S, 2, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        case 4: return launch_kernel(dt_ssu_kernel<T, S, 4, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        default: return launch_kernel(dt_ssu_kernel<T, S, 8, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+    }
+}
+
 template <typename T, typename S>
 msv_status launch_dt_ssu_typed(int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
     constexpr int V = StateVec<S>::kVec;
     const int group = a.ds / V;
     int lg = 0;
     while ((1 << lg) < group) ++lg;
-    const int per_block = kSsuThreads >> lg;
-    const dim3 grid((a.di + per_block - 1) / per_block);
-    const size_t smem = static_cast<size_t>(R) * a.nx * sizeof(float);
-    cudaError_t err;
-    switch (R) {
-        case 1: err = launch_kernel(dt_ssu_kernel<T, S, 1>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
-        case 2: err = launch_kernel(dt_ssu_kernel<T, S, 2>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
-        case 4: err = launch_kernel(dt_ssu_kernel<T, S, 4>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
-        default: err = launch_kernel(dt_ssu_kernel<T, S, 8>, grid, dim3(kSsuThreads), smem, s, pdl, a, lg); break;
-    }
+    const cudaError_t err = a.threads == 128 ? launch_dt_ssu_threads<T, S, 128>(R, a, lg, s, pdl)
+                                             : launch_dt_ssu_threads<T, S, kSsuThreads>(R, a, lg, s, pdl);
     if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("dt_ssu launch: ") + cudaGetErrorString(err));
     return MSV_OK;
 }
