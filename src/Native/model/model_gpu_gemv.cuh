@@ -241,16 +241,26 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
 // lane writes each output). More rows per warp reuse each x read from L1 for more weights (x traffic is R times the
 // weights' at NR = 1); fewer keep more blocks for the tail. Starting points, tuned on the H200 (docs/gpu-model.md).
 template <int R, int E> struct GemvShape;
-template <int R> struct GemvShape<R, kEpiConv> { static constexpr int NR = R <= 2 && R > 1 ? 2 : 4, U = R == 1 ? 1 : 2, kWarps = 4; };
-template <int R> struct GemvShape<R, kEpiResidual> { static constexpr int NR = R <= 2 ? 1 : 2, U = 4, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiConv> { static constexpr int NR = 4, U = R <= 2 ? 1 : 2, kWarps = 4; };
+template <int R> struct GemvShape<R, kEpiResidual> {
+    static constexpr int NR = R <= 2 ? 1 : 2, U = R == 2 ? 2 : 4, kWarps = 4;
+};
 template <int R> struct GemvShape<R, kEpiPartial> { static constexpr int NR = R <= 4 ? 4 : 2, U = 2, kWarps = 4; };
 template <int R> struct GemvShape<R, kEpiStore> { static constexpr int NR = R <= 2 ? 2 : 4, U = 2, kWarps = 4; };
 
-// Alternative batch-1 shapes of in_proj, out_proj and the LM head, chosen at run time (GemvArgs::shape,
-// MSV_GEMV_SHAPE_IN / _OUT / _HEAD) for A/B runs on the device (docs/gpu-model.md: in_proj's 4 rows per warp with
-// one chunk in flight per row beat 2 rows x 2 chunks by 0.13 ms a step; the others within noise or worse).
+// Alternative shapes of in_proj, out_proj (batches of 1, 2 and 4 rows) and the LM head (1 row), chosen at run time
+// (GemvArgs::shape, MSV_GEMV_SHAPE_IN / _OUT / _HEAD) for A/B runs on the device; variant 1 of in_proj at 1 and 2
+// rows and of out_proj at 2 rows is the shape before 2026-12-02 (docs/gpu-model.md). Shapes change only how the
+// work is split: every lane sums its chunks in the same order and the butterfly is the same, so the bits are too.
 template <int R, int E, int V> struct GemvVariant : GemvShape<R, E> {};
 template <> struct GemvVariant<1, kEpiConv, 1> { static constexpr int NR = 2, U = 2, kWarps = 4; };
+template <> struct GemvVariant<2, kEpiConv, 1> { static constexpr int NR = 2, U = 2, kWarps = 4; };
+template <> struct GemvVariant<2, kEpiConv, 2> { static constexpr int NR = 2, U = 1, kWarps = 4; };
+template <> struct GemvVariant<2, kEpiResidual, 1> { static constexpr int NR = 1, U = 4, kWarps = 4; };
+template <> struct GemvVariant<2, kEpiResidual, 2> { static constexpr int NR = 2, U = 2, kWarps = 4; };
+template <> struct GemvVariant<4, kEpiConv, 1> { static constexpr int NR = 4, U = 1, kWarps = 4; };
+template <> struct GemvVariant<4, kEpiResidual, 1> { static constexpr int NR = 1, U = 2, kWarps = 4; };
+template <> struct GemvVariant<4, kEpiResidual, 2> { static constexpr int NR = 2, U = 2, kWarps = 4; };
 template <> struct GemvVariant<1, kEpiConv, 2> { static constexpr int NR = 8, U = 1, kWarps = 4; };
 template <> struct GemvVariant<1, kEpiConv, 3> { static constexpr int NR = 4, U = 1, kWarps = 8; };
 template <> struct GemvVariant<1, kEpiConv, 4> { static constexpr int NR = 2, U = 1, kWarps = 4; };
@@ -279,7 +289,8 @@ cudaError_t gemv_launch_variant(GemvArgs a, int splits, cudaStream_t s, bool pdl
 
 template <typename W, int R, int P, int E>
 cudaError_t gemv_launch_shape(GemvArgs a, int splits, cudaStream_t s, bool pdl) {
-    if constexpr (R == 1 && (E == kEpiConv || E == kEpiResidual || (E == kEpiStore && P == kProNorm))) {
+    if constexpr ((R == 1 && (E == kEpiConv || E == kEpiResidual || (E == kEpiStore && P == kProNorm))) ||
+                  ((R == 2 || R == 4) && (E == kEpiConv || E == kEpiResidual))) {
         switch (a.shape) {
             case 1: return gemv_launch_variant<W, R, P, E, 1>(a, splits, s, pdl);
             case 2: return gemv_launch_variant<W, R, P, E, 2>(a, splits, s, pdl);
