@@ -37,7 +37,9 @@ rm -rf "$work/app/models" "$work/tests/models" "$work/tests/fixtures" "$work"/*/
 # xunit v3 executable, and a third of the size limit.
 rm -rf "$work/tests/CodeCoverage" "$work"/tests/{x86,x64,arm64,alpine,ubuntu,macos} \
   "$work"/*/{cs,de,es,fr,it,ja,ko,pl,pt-BR,ru,tr,zh-Hans,zh-Hant}
-if ls "$work/app" | grep -qiE 'libtorch|TorchSharp|mambaserve_cpu'; then echo "stage: the server publish holds the CPU backend" >&2; exit 1; fi
+# grep reads a listing taken first: `ls | grep -q` under pipefail can fail on SIGPIPE when grep stops at a match.
+listing=$(ls "$work/app")
+if grep -qiE 'libtorch|TorchSharp|mambaserve_cpu' <<< "$listing"; then echo "stage: the server publish holds the CPU backend" >&2; exit 1; fi
 tar -C "$work/app" -cf - . | xz -T2 -9 > "$dest/app.tar.xz"
 tar -C "$work/tests" -cf - . | xz -T2 -9 > "$dest/tests.tar.xz"
 tar -C "$here" -cf - src/Native tests/Native --transform "s,^,native/," | xz -T2 -9 > "$work/n.tar.xz"

@@ -50,8 +50,11 @@ cmake -S "$project" -B "$build" -DMSV_BACKEND=hip -DCMAKE_CXX_COMPILER=hipcc -DM
 cmake --build "$build" -j "$(nproc)" --target mambaserve_hip
 
 missing=0
+# The export table is read once: `nm | grep -q` under pipefail fails at random when grep exits early and nm gets
+# SIGPIPE (a CI run reported five present exports as missing that way).
+exports=$(nm -D --defined-only "$lib")
 for name in $(grep -o 'msv_[a-z0-9_]*(' "$root/src/Native/include/mambaserve.h" | tr -d '('); do
-  if ! nm -D --defined-only "$lib" | grep -qw "$name"; then echo "missing export: $name" >&2; missing=1; fi
+  if ! grep -qw "$name" <<< "$exports"; then echo "missing export: $name" >&2; missing=1; fi
 done
 [[ $missing == 0 ]] || exit 1
 echo "HIP build for $arch OK: $lib exports every msv_ function"
