@@ -1,6 +1,6 @@
 // `mambaserve_gpu_tests --bench-model`: the whole model through msv_model_step at the mamba-2.8b shape (d_model
 // 2560, 64 layers, d_inner 5120, d_state 16, dt_rank 160, vocab 50280), random bf16 weights: decode step time at
-// batch 1, 8, 64 and 256 (greedy, and top_p 0.9 / temperature 0.7 at 1 and 256), prefill of 1024 tokens at batch
+// batch 1, 2, 4, 8, 64 and 256 (greedy, and top_p 0.9 / temperature 0.7 at 1 and 256), prefill of 1024 tokens at batch
 // 1 and 16, for an fp32 and a bf16 SSM state; and the weight-read floor of a batch-1 step (weight bytes over the
 // device copy rate measured in the same run). Times are wall-clock per msv_model_step (inputs up, graph or kernels,
 // outputs down, one synchronisation): what the engine sees. Median over the timed steps after warm-up.
