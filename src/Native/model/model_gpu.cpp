@@ -230,7 +230,8 @@ Model::~Model() {
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
                    buf_.delta, buf_.y, buf_.partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
-                   buf_.sampler_work, buf_.sampler_keys, buf_.sampler_mass, conv_pool_, ssm_pool_, counts_, seen_, device_in_, device_out_, device_var_};
+                   buf_.sampler_work, buf_.sampler_keys, buf_.sampler_mass, conv_pool_, ssm_pool_, counts_, seen_,
+                   device_in_, device_out_, device_var_};
     for (void* p : dev)
         if (p) (void)cudaFree(p);
     for (void* p : {pinned_stage_, pinned_in_, pinned_out_, pinned_var_})

@@ -52,7 +52,7 @@ struct GemvArgs {
     int chunks_per_split = 0;
     ConvArgs conv;
     int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
-    int shape = 0;                     // batch-1 in_proj / out_proj: an alternative grid shape (model_gpu_gemv.cuh)
+    int shape = 0;                     // an alternative grid shape for A/B runs (GemvVariant, model_gpu_gemv.cuh)
 };
 
 enum class GemvKind { kStore, kConv, kResidual, kPartial, kLogits };

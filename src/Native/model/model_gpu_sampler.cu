@@ -11,8 +11,10 @@
 // only the side the threshold is on, folding the other side's count and mass into running totals. A step costs what
 // is left, not the vocabulary, and the exp is not recomputed 32 times (the whole-row version spent ~0.3-0.6 ms of a
 // batch-1 top-p step on those exps). The threshold found is the same key: the search asks the same monotone
-// question, only the order of the double sums differs (sampler_math.h: boundary cases only). The chosen token's log-softmax and the top-N are over the raw row. Then the slot's output
-// count and seen flag of the chosen token are updated: the next step's penalties see it.
+// question, only the order of the double sums differs (sampler_math.h: boundary cases only).
+//
+// The chosen token's log-softmax and the top-N are over the raw row. Then the slot's output count and seen flag of
+// the chosen token are updated: the next step's penalties see it.
 #include "common/error.h"
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_kernels.h"
@@ -279,7 +281,7 @@ __device__ int32_t draw(const SampleTarget& t, float* work, int vs, Candidates c
         const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
 #pragma unroll
         for (int q = 0; q < 4; ++q)
-            if (live[q]) b = better(b, Best{sm::add_rn(work[g + q], sm::gumbel(r.v[q])), g + q});
+            if (live[q]) b = better(b, Best{sm::perturbed_by(work[g + q], r.v[q]), g + q});
     }
     const int32_t survivors = block_sum(static_cast<int32_t>(any), sc.isum);
     if (survivors == 0) return block_best(hi_b, sc.best).id;  // as gumbel_max: no survivor, argmax s
@@ -301,7 +303,8 @@ __global__ void __launch_bounds__(kThreads) sampler_kernel(const SamplerArgs a) 
         uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * vs;
         if (t.reset) reset_slot(t, vs, counts, seen);
         process_row(t, raw, vs, counts, seen, work);
-        const Candidates cand{a.cand_key + static_cast<int64_t>(blockIdx.x) * a.ld, a.cand_mass + static_cast<int64_t>(blockIdx.x) * a.ld};
+        const Candidates cand{a.cand_key + static_cast<int64_t>(blockIdx.x) * a.ld,
+                              a.cand_mass + static_cast<int64_t>(blockIdx.x) * a.ld};
         const int32_t tok = t.temperature < sm::kGreedyTemperature ? row_best(work, vs, sc).id
                                                                    : draw(t, work, vs, cand, a.whole_row_search, sc);
 

@@ -65,8 +65,8 @@ MSV_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
 
 // The random word of `token` at `position` of the stream `seed`: Philox keyed by (seed low, seed high) on the
 // counter (position, token / 4, 0, 0), word token % 4. One Philox call serves 4 consecutive token ids, so a GPU
-// thread holding 4 adjacent logits makes one call.
-// The words of tokens 4 (token / 4) .. 4 (token / 4) + 3 at once.
+// thread holding 4 adjacent logits makes one call: random_words gives the words of tokens 4 (token / 4) ..
+// 4 (token / 4) + 3 at once.
 MSV_HD Philox4 random_words(uint64_t seed, int32_t position, int32_t token) {
     return philox4x32_10(static_cast<uint32_t>(position), static_cast<uint32_t>(token) >> 2, 0u, 0u,
                          static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
@@ -138,9 +138,10 @@ MSV_HD uint32_t largest_key_where(uint32_t lo, uint32_t hi, const Holds& holds) 
 // the top-N logprobs all pick by it.
 MSV_HD bool ranks_before(float a, int32_t id_a, float b, int32_t id_b) { return a > b || (a == b && id_a < id_b); }
 
-// The Gumbel-max key of a surviving token: s + Gumbel(seed, position, token), rounded once.
+// The Gumbel-max key of a surviving token: s + Gumbel of its random word, rounded once.
+MSV_HD float perturbed_by(float s, uint32_t word) { return add_rn(s, gumbel(word)); }
 MSV_HD float perturbed(float s, uint64_t seed, int32_t position, int32_t token) {
-    return add_rn(s, gumbel(random_word(seed, position, token)));
+    return perturbed_by(s, random_word(seed, position, token));
 }
 
 // log-softmax normaliser of the raw row from its max and sum_i exp(raw_i - max) (accumulated in double):
