@@ -11,50 +11,6 @@
 namespace msv::test {
 namespace {
 
-// Prompts slots [0, n), then runs `batches` steps of one token per slot, sampling with a per-slot seed;
-// returns every step's logits and tokens concatenated.
-StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std::vector<int>& batches, unsigned seed,
-                      bool alone) {
-    std::mt19937 rng(seed);
-    StepResult all;
-    auto append = [&](const StepResult& r) {
-        all.logits.insert(all.logits.end(), r.logits.begin(), r.logits.end());
-        all.tokens.insert(all.tokens.end(), r.tokens.begin(), r.tokens.end());
-    };
-    // Prompts one at a time on both sides: a prefill of many rows goes through the BLAS, whose rounding depends on
-    // the row count.
-    for (int s = 0; s < n; ++s) append(run_gpu(m, c, {{s, random_tokens(rng, 2 + s % 4, c.vocab), true, {}}}));
-    int position = 0;
-    for (int b : batches) {
-        std::vector<Entry> step;
-        for (int s = 0; s < b; ++s) {
-            Entry e{s, random_tokens(rng, 1, c.vocab), true, {}};
-            Target t{s, position == 0, position, greedy()};
-            t.sampling.temperature = 0.8f, t.sampling.top_p = 0.9f, t.sampling.seed = 1000 + s;
-            e.targets.push_back(t);
-            step.push_back(e);
-        }
-        ++position;
-        if (alone)
-            for (const Entry& e : step) append(run_gpu(m, c, {e}));
-        else
-            append(run_gpu(m, c, step));
-    }
-    return all;
-}
-
-// Sets an environment variable for one scope (the model reads its MSV_* knobs at create).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-    ~ScopedEnv() { unsetenv(name_); }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    const char* name_;
-};
-
 // Rows of the fused path (forced up to 8 rows per step here; by default it takes 1 and 2) are computed
 // independently of the batch: bit-identical logits and the same sampled tokens, in bf16 (the production dtype).
 TEST(ModelGpuExact, BatchedDecode_UpToEightRows_EqualsDecodingAlone) {

@@ -159,7 +159,8 @@ TEST_P(ModelGpu, CopyAndZeroSlot_MatchReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, ModelGpu,
                          ::testing::Values(Variant{small_shape(), MSV_F32, MSV_F32}, Variant{small_shape(), MSV_BF16, MSV_F32},
                                            Variant{small_shape(), MSV_BF16, MSV_BF16}, Variant{odd_shape(), MSV_F32, MSV_F32},
-                                           Variant{odd_shape(), MSV_BF16, MSV_BF16}, Variant{odd_shape(), MSV_F16, MSV_F32}),
+                                           Variant{odd_shape(), MSV_BF16, MSV_BF16}, Variant{odd_shape(), MSV_F16, MSV_F32},
+                                           Variant{wide_shape(), MSV_BF16, MSV_F32}),
                          variant_name);
 
 }  // namespace

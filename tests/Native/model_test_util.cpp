@@ -13,6 +13,7 @@ namespace msv::test {
 
 Shape small_shape() { return {64, 2, 128, 16, 4, 8, 200, 190, true, false, true, "small"}; }
 Shape odd_shape() { return {40, 3, 72, 8, 3, 5, 101, 97, true, true, false, "odd"}; }
+Shape wide_shape() { return {256, 2, 512, 16, 4, 16, 300, 300, true, false, true, "wide"}; }
 
 msv_model_config make_config(const Shape& s, msv_dtype weights, msv_dtype state, int max_step_tokens,
                              int max_decode_batch, int use_graphs) {
@@ -162,6 +163,36 @@ std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab) {
     std::vector<int32_t> t(static_cast<size_t>(n));
     for (int32_t& x : t) x = d(rng);
     return t;
+}
+
+StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std::vector<int>& batches, unsigned seed,
+                      bool alone) {
+    std::mt19937 rng(seed);
+    StepResult all;
+    auto append = [&](const StepResult& r) {
+        all.logits.insert(all.logits.end(), r.logits.begin(), r.logits.end());
+        all.tokens.insert(all.tokens.end(), r.tokens.begin(), r.tokens.end());
+    };
+    // Prompts one at a time on both sides: a prefill of many rows goes through the BLAS, whose rounding depends on
+    // the row count.
+    for (int s = 0; s < n; ++s) append(run_gpu(m, c, {{s, random_tokens(rng, 2 + s % 4, c.vocab), true, {}}}));
+    int position = 0;
+    for (int b : batches) {
+        std::vector<Entry> step;
+        for (int s = 0; s < b; ++s) {
+            Entry e{s, random_tokens(rng, 1, c.vocab), true, {}};
+            Target t{s, position == 0, position, greedy()};
+            t.sampling.temperature = 0.8f, t.sampling.top_p = 0.9f, t.sampling.seed = 1000 + s;
+            e.targets.push_back(t);
+            step.push_back(e);
+        }
+        ++position;
+        if (alone)
+            for (const Entry& e : step) append(run_gpu(m, c, {e}));
+        else
+            append(run_gpu(m, c, step));
+    }
+    return all;
 }
 
 }  // namespace msv::test

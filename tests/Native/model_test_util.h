@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
@@ -29,6 +30,9 @@ struct Shape {
 // A small shape and an odd one (sizes that are not multiples of 8, d_conv 3, biases, untied head).
 Shape small_shape();
 Shape odd_shape();
+// Wide enough that every warp of the tensor-core GEMM (model_gpu_mma.cu: 8 warps share K by steps of 32) sums
+// several steps of out_proj and x_proj, and in_proj spans many blocks.
+Shape wide_shape();
 
 msv_model_config make_config(const Shape& s, msv_dtype weights, msv_dtype state, int max_step_tokens = 256,
                              int max_decode_batch = 16, int use_graphs = 1);
@@ -84,5 +88,22 @@ StepResult run_ref(RefModel& r, const msv_model_config& c, std::vector<Entry> en
                                         msv_dtype weights, double abs_tol = 2e-3, double rel_tol = 3e-2);
 
 std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab);
+
+// Prompts slots [0, n) one at a time, then runs `batches` steps of one token per slot (all in one step, or each
+// alone), sampling with a per-slot seed; returns every step's logits and tokens concatenated.
+StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std::vector<int>& batches, unsigned seed,
+                      bool alone);
+
+// Sets an environment variable for one scope (the model reads its MSV_* knobs at create).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+    ~ScopedEnv() { unsetenv(name_); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+};
 
 }  // namespace msv::test

@@ -49,7 +49,7 @@ if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
   srcs=$(ls src/Native/*/*_ref.cpp src/Native/*/*_api.cpp src/Native/common/error.cpp src/Native/gpu/*.cpp \
          src/Native/*/*_fp32.cu src/Native/*/*_fp16.cu src/Native/*/*_bf16.cu tests/Native/*.cpp \
          src/Native/model/model_validate*.cpp src/Native/model/model_tensors.cpp src/Native/model/model_gpu*.cpp \
-         src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu \
+         src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu src/Native/model/model_gpu_mma.cu \
          googletest/googletest/src/gtest-all.cc | sort -u)
   printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
     'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC -DMSV_NATIVE_SOURCE_DIR=\\\"$PWD/src/Native\\\" '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \
@@ -154,7 +154,7 @@ if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
     timeout 200 python3 peer_pytorch.py decode --dims 2.8b --batches 1,8,64,256 --steps 20 >> "$OUT/peer.log" 2>&1
 fi
 if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
-  timeout 240 compute-sanitizer --tool memcheck $bin --gtest_filter="${SANITIZER_FILTER:-*b33*L7*:*b33*n16_L1000*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*:*ModelGpu.*small_wf32_sf32:*ModelGpu.*odd_wbf16_sbf16:*ModelGpuExact.Graphs*:*ModelGpuSampler.Draws*}" \
+  timeout 240 compute-sanitizer --tool memcheck $bin --gtest_filter="${SANITIZER_FILTER:-*b33*L7*:*b33*n16_L1000*:*b33*L1000_w4*:*State*b33*:*r33_d777*:*Chunks*:*ModelGpu.*small_wf32_sf32:*ModelGpu.*odd_wbf16_sbf16:*ModelGpu.*wide_wbf16_sf32:*ModelGpuMma.*:*ModelGpuExact.Graphs*:*ModelGpuSampler.Draws*}" \
     > "$OUT/sanitizer.log" 2>&1
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi

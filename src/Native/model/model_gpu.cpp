@@ -125,6 +125,12 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_SSU_THREADS")) ssu_threads_ = std::atoi(f);
+    // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+); MSV_MMA_MAX_ROWS (0..64)
+    // moves that bound, 0 gives every product to the vendor BLAS (A/B runs, docs/gpu-model.md).
+    mma_max_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kMmaDefaultRows : 0;
+    if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
+        mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
+    if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 1);
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;

@@ -180,6 +180,9 @@ private:
     // L2 prefetch per GEMV block before its PDL wait (bytes of its tile; MSV_GEMV_PREFETCH overrides).
     int64_t prefetch_bytes_ = 16 << 10;
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
+    // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
+    int mma_max_rows_ = 0;
+    int mma_shape_ = 0;  // MSV_MMA_SHAPE=1: that GEMM without its L2 sector hint (A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     bool sampler_whole_row_ = false;  // MSV_SAMPLER_WHOLE_ROW=1: threshold bisection over the whole row (A/B)
 

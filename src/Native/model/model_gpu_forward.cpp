@@ -29,6 +29,13 @@ int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                        int N, int K, float beta) {
     if (M <= 0) return MSV_OK;
+    if (M <= mma_max_rows_) {
+        MmaArgs a{};
+        a.W = W, a.ldw = ldw, a.N = N, a.kc = static_cast<int>(ldw / (16 / dsize(cfg_.weight_dtype)));
+        a.X = X, a.ldx = ldx, a.M = M, a.Y = Y, a.ldy = ldy, a.y_f32 = y_f32 ? 1 : 0, a.beta = beta;
+        a.shape = mma_shape_;
+        return launch_mma_gemm(cfg_.weight_dtype, a, stream_, pdl_);
+    }
     // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
     if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
         return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +

@@ -88,6 +88,29 @@ msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& 
 // Whether the fused state update handles this d_state with this state dtype (16-byte state vectors).
 bool dt_ssu_supported(int ds, msv_dtype state);
 
+// The BLAS path's projections of few rows on tensor cores (model_gpu_mma.cu): bf16 / fp16 weights, CUDA sm_80+;
+// elsewhere the vendor BLAS. Y[m, n] = sum_k W[n, k] X[m, k] (+ beta Y), fp32 accumulation. It runs up to
+// kMmaMaxRows rows; by default the model gives it kMmaDefaultRows (on the H200 it beat the BLAS by 1-3% at 4 and
+// 8 rows and lost by 2.8x at 64; docs/gpu-model.md).
+constexpr int kMmaMaxRows = 64;
+constexpr int kMmaDefaultRows = 8;
+struct MmaArgs {
+    const void* W = nullptr;           // [N, ldw], storage type, rows zero-padded to 16 bytes
+    int64_t ldw = 0;
+    int N = 0, kc = 0;                 // kc: 16-byte chunks per row (ldw / elements per chunk)
+    const void* X = nullptr;           // [M, ldx], storage type; columns [K, ldw) zero or finite
+    int64_t ldx = 0;
+    int M = 0;
+    void* Y = nullptr;                 // [M, ldy], fp32 when y_f32, else the storage type
+    int64_t ldy = 0;
+    int y_f32 = 0;
+    float beta = 0.0f;
+    int shape = 0;                     // 1: without the L2 sector hint (A/B runs, MSV_MMA_SHAPE)
+};
+// Whether the tensor-core GEMM runs for these weights on a device of this compute capability.
+bool mma_supported(msv_dtype wt, int cc_major);
+msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool pdl);
+
 // residual[r, :] = embedding[tokens[r], :] in fp32.
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
                         float* residual, int64_t ld_res, cudaStream_t s, bool pdl);

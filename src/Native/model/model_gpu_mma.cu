@@ -1,0 +1,212 @@
+// The BLAS path's projections of few rows on tensor cores: Y[m, n] = sum_k W[n, k] X[m, k] (+ beta Y).
+//
+// Why our own: at a few rows a projection reads each weight once and is bound by memory; the vendor GEMM reached ~52%
+// of the copy rate at 8 rows (issue 9's probe: 2.53 ms for the decode's 257 products at batch 8, floor 1.30), and
+// its rounding depends on the row count. The fused GEMV does 2 M flops per weight on the FP32 pipes and lost to the
+// BLAS past 2 rows. Here one mma.sync (m16n8k16, fp32 accumulation) multiplies 16 weight rows by 8 batch rows.
+// Measured on the H200 (docs/gpu-model.md): 1-3% faster than cuBLAS over a whole step at 4 and 8 rows, and a row's
+// bits do not depend on the batch; 2.8x slower at 64 rows, where each warp's X fragments (4x the weight bytes)
+// come from L2. So the model gives it up to kMmaDefaultRows rows.
+//
+// Shape: a block owns 16 output rows n (the MMA's M side) and every batch row m (NT tiles of 8: the MMA's N side);
+// its kSlices warps split K by steps of 32 (warp w takes steps w, w + kSlices, ...: at any moment the block reads
+// one contiguous stretch of each of its rows), and sum their accumulators through shared memory in warp order.
+// Lane (g = lane / 4, t = lane % 4) loads 16 bytes of weight rows g and g + 8 and of X row g of each tile: chunk t
+// of every 4-chunk step. The fragments take those words in place, which permutes K identically in W and X (the
+// sum is over all K, so any common permutation gives the same products): the first MMA of a step takes words 0-1
+// of each 16-byte piece, the second words 2-3.
+//
+// The order of every sum is fixed by N and K alone, so a row's result does not depend on M: batched rows equal
+// rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global partials;
+// that reduction ran one block per tile on dependent loads and made 64 rows 2.6x slower than the BLAS.) CUDA
+// sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
+#include "gpu/dtype.cuh"
+#include "model/model_gpu_chunk.cuh"
+#include "model/model_gpu_kernels.h"
+#include "model/model_gpu_launch.cuh"
+
+#include <string>
+
+namespace msv::gpu::model {
+namespace {
+
+constexpr int kRowsPerBlock = 16;
+constexpr int kChunksPerStep = 4;         // 4 x 16 bytes = 32 K elements: two m16n8k16 MMAs
+
+#if !defined(MSV_HIP)
+
+template <typename T> struct MmaInstr;
+template <> struct MmaInstr<bf16> {
+    __device__ static void run(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                               uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#endif
+    }
+};
+template <> struct MmaInstr<__half> {
+    __device__ static void run(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                               uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#endif
+    }
+};
+
+// 16 bytes of weights as load_weights, and (kWide) a hint that L2 fetch the 256-byte sector group around them: a warp's
+// load touches 64 bytes of each of 8 rows, and the block's other warps read the rest of those 256 bytes soon after.
+template <bool kWide> __device__ __forceinline__ uint4 load_w(const void* p) {
+    if constexpr (kWide) {
+        uint4 v;
+        asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                     : "l"(p));
+        return v;
+    } else {
+        return load_weights(p);
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float v) {
+    if (a.y_f32) {
+        float* y = static_cast<float*>(a.Y) + static_cast<int64_t>(m) * a.ldy + n;
+        *y = a.beta != 0.0f ? v + a.beta * *y : v;
+    } else {
+        T* y = static_cast<T*>(a.Y) + static_cast<int64_t>(m) * a.ldy + n;
+        *y = from_float<T>(a.beta != 0.0f ? v + a.beta * to_float(*y) : v);
+    }
+}
+
+// NT tiles of 8 batch rows; U steps of weights (and X) in flight per warp.
+template <typename T, int NT, int U, int kSlices, bool kWide>
+__global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const MmaArgs a) {
+    constexpr int E = Chunk<T>::kElems;
+    __shared__ float sums[kSlices][NT * 4][MSV_GROUP];
+    const int lane = threadIdx.x % MSV_GROUP, warp = threadIdx.x / MSV_GROUP;
+    const int g = lane >> 2, t = lane & 3;
+    const int n_lo = blockIdx.x * kRowsPerBlock + g, n_hi = n_lo + 8;
+    const int steps = (a.kc + kChunksPerStep - 1) / kChunksPerStep;
+    const T* w = static_cast<const T*>(a.W);
+    const T* x = static_cast<const T*>(a.X);
+
+    uint4 wq[U][2];
+    const auto load_batch = [&](int base) {
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = (base + u * kSlices) * kChunksPerStep + t;
+            wq[u][0] = c < a.kc && n_lo < a.N ? load_w<kWide>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
+                                              : make_uint4(0, 0, 0, 0);
+            wq[u][1] = c < a.kc && n_hi < a.N ? load_w<kWide>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
+                                              : make_uint4(0, 0, 0, 0);
+        }
+    };
+    // Weights only before the wait: they are in flight while the predecessor finishes.
+    load_batch(warp);
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+
+    float acc[NT][4];
+#pragma unroll
+    for (int j = 0; j < NT; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+    // base is the same on every lane of a warp: mma.sync needs the whole warp.
+    for (int base = warp; base < steps; base += U * kSlices) {
+        if (base != warp) load_batch(base);
+        uint4 xq[U][NT];
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = (base + u * kSlices) * kChunksPerStep + t;
+#pragma unroll
+            for (int j = 0; j < NT; ++j) {
+                const int m = j * 8 + g;
+                xq[u][j] = c < a.kc && m < a.M
+                               ? *reinterpret_cast<const uint4*>(x + m * a.ldx + static_cast<int64_t>(c) * E)
+                               : make_uint4(0, 0, 0, 0);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            if (base + u * kSlices >= steps) break;
+#pragma unroll
+            for (int j = 0; j < NT; ++j) {
+                MmaInstr<T>::run(acc[j], wq[u][0].x, wq[u][1].x, wq[u][0].y, wq[u][1].y, xq[u][j].x, xq[u][j].y);
+                MmaInstr<T>::run(acc[j], wq[u][0].z, wq[u][1].z, wq[u][0].w, wq[u][1].w, xq[u][j].z, xq[u][j].w);
+            }
+        }
+    }
+
+#pragma unroll
+    for (int j = 0; j < NT; ++j)
+#pragma unroll
+        for (int q = 0; q < 4; ++q) sums[warp][j * 4 + q][lane] = acc[j][q];
+    __syncthreads();
+    // Lane (g, t) of value j * 4 + q held D[n_lo if q < 2 else n_hi][m = 8 j + 2 t + (q & 1)].
+    for (int i = threadIdx.x; i < NT * 4 * MSV_GROUP; i += kSlices * MSV_GROUP) {
+        const int v = i / MSV_GROUP, l = i % MSV_GROUP, j = v / 4, q = v % 4;
+        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8), m = j * 8 + 2 * (l & 3) + (q & 1);
+        if (n >= a.N || m >= a.M) continue;
+        float s = 0.0f;
+#pragma unroll
+        for (int k = 0; k < kSlices; ++k) s += sums[k][v][l];
+        store_out<T>(a, m, n, s);
+    }
+}
+
+template <typename T, int NT, int U, int kSlices, bool kWide>
+cudaError_t launch_shape(const MmaArgs& a, cudaStream_t s, bool pdl) {
+    const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock);
+    return launch_kernel(mma_gemm_kernel<T, NT, U, kSlices, kWide>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
+}
+
+// 8 warps per block and U steps in flight per warp measured best on the H200 (4 or 16 warps, or twice the steps,
+// were slower; docs/gpu-model.md), with the 256-byte L2 hint (MmaArgs::shape 1: without it, for A/B runs).
+template <typename T, int NT>
+cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
+    // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
+    constexpr int U = NT <= 2 ? 4 : NT == 4 ? 2 : 1;
+    constexpr int kWarps = 8;
+    if (a.shape == 1) return launch_shape<T, NT, U, kWarps, false>(a, s, pdl);
+    return launch_shape<T, NT, U, kWarps, true>(a, s, pdl);
+}
+
+template <typename T>
+cudaError_t launch_typed(const MmaArgs& a, cudaStream_t s, bool pdl) {
+    if (a.M <= 8) return launch_tiles<T, 1>(a, s, pdl);
+    if (a.M <= 16) return launch_tiles<T, 2>(a, s, pdl);
+    if (a.M <= 32) return launch_tiles<T, 4>(a, s, pdl);
+    return launch_tiles<T, 8>(a, s, pdl);
+}
+
+#endif  // !MSV_HIP
+
+}  // namespace
+
+bool mma_supported(msv_dtype wt, int cc_major) {
+#if defined(MSV_HIP)
+    (void)wt, (void)cc_major;
+    return false;
+#else
+    return wt != MSV_F32 && cc_major >= 8;
+#endif
+}
+
+msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool pdl) {
+#if defined(MSV_HIP)
+    (void)wt, (void)a, (void)s, (void)pdl;
+    return set_error(MSV_ERR_UNSUPPORTED, "mma gemm: not built for HIP");
+#else
+    if (a.M <= 0 || a.M > kMmaMaxRows || wt == MSV_F32)
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: rows " + std::to_string(a.M) + " or fp32 weights");
+    const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
+    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("mma gemm launch: ") + cudaGetErrorString(err));
+    return MSV_OK;
+#endif
+}
+
+}  // namespace msv::gpu::model

@@ -1,0 +1,55 @@
+// The tensor-core GEMM of the BLAS path (model_gpu_mma.cu, bf16 weights) against itself and against the vendor BLAS,
+// on the wide shape (K long enough that each of a block's warps sums several steps), at up to 64 rows (the model
+// gives it 8 by default; MSV_MMA_MAX_ROWS=64 here, so its 1-, 2-, 4- and 8-tile kernels all run). Against the fp32
+// reference it runs in every ModelGpu test of a bf16 / fp16 variant (decode batches of 3..8, prompts of <= 8).
+#include "model_test_util.h"
+#include "test_util.h"
+
+#include <cstring>
+
+namespace msv::test {
+namespace {
+
+// With the fused path off every decode row takes the BLAS path, so decoding alone runs the same GEMM at 1 row that
+// the batch runs at 12 and 16: a row's sums do not depend on the other rows, and their order not on the row count.
+TEST(ModelGpuMma, BatchedRows_EqualDecodingAlone) {
+    ScopedEnv blas_path("MSV_FUSED_DECODE", "0"), rows("MSV_MMA_MAX_ROWS", "64");
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(wide_shape(), MSV_BF16, MSV_F32);
+    const Weights w = random_weights(c, rng);
+    GpuModel batched(c, w, 16), alone(c, w, 16);
+    const StepResult a = run_script(batched.get(), c, 16, {16, 12, 16, 5}, seed, false);
+    const StepResult b = run_script(alone.get(), c, 16, {16, 12, 16, 5}, seed, true);
+    ASSERT_EQ(a.logits.size(), b.logits.size());
+    EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4)) << "seed " << seed;
+    EXPECT_EQ(a.tokens, b.tokens) << "seed " << seed;
+}
+
+// The same steps through the vendor BLAS (MSV_MMA_MAX_ROWS=0): both accumulate bf16 products in fp32, so they
+// differ only in summation order and the bf16 rounding of activations that follows; a lost or doubled K step or
+// a misplaced fragment would be far outside 1e-2 relative L2.
+TEST(ModelGpuMma, Logits_MatchVendorBlas) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(wide_shape(), MSV_BF16, MSV_F32);
+    const Weights w = random_weights(c, rng);
+    // Decode batches of 16, 9 and 3 (2- and 1-tile kernels), then prompts of 29 and 60 rows (4 and 8 tiles).
+    const auto script = [&](const char* max_rows) {
+        ScopedEnv rows("MSV_MMA_MAX_ROWS", max_rows);
+        GpuModel m(c, w, 16);
+        StepResult r = run_script(m.get(), c, 16, {16, 9, 3}, seed, false);
+        std::mt19937 prompts(seed + 1);
+        for (int n : {29, 60}) {
+            const StepResult p = run_gpu(m.get(), c, {{n % 16, random_tokens(prompts, n, c.vocab), true, {}}});
+            r.logits.insert(r.logits.end(), p.logits.begin(), p.logits.end());
+        }
+        return r;
+    };
+    const StepResult a = script("64"), b = script("0");
+    ASSERT_EQ(a.logits.size(), b.logits.size());
+    EXPECT_TRUE(logits_close(a.logits, b.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << "seed " << seed;
+}
+
+}  // namespace
+}  // namespace msv::test
