@@ -47,6 +47,12 @@ internal sealed partial class EngineCore
         int token = chosen.TokenId;
         sample.Generated++;
         sample.LastToken = token;
+        TokensProcessed?.Invoke(0, 1);
+        if (sampling.Stop.Count == 0)
+        {
+            AcceptWithoutStopStrings(sample, chosen);
+            return;
+        }
 
         FinishReason? finish = null;
         string delta;
@@ -82,24 +88,58 @@ internal sealed partial class EngineCore
             finish,
             finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
             sample.Generated == 1 ? group.PromptLogprobs : null);
-        TokensProcessed?.Invoke(0, 1);
         Publish(sample, update);
+    }
+
+    /// <summary>
+    /// A token of a sample without stop strings: its text cannot end it, so the finish follows from the token alone
+    /// (stop token, EOS, max_tokens) and is settled here, slot and saved state included, while the text and the update
+    /// are left to the outbox, which in the engine loop makes them on its own thread during the next step.
+    /// </summary>
+    private void AcceptWithoutStopStrings(SampleState sample, ChosenToken chosen)
+    {
+        var group = sample.Group;
+        var sampling = group.Request.Sampling;
+        bool stopToken = IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, chosen.TokenId);
+        FinishReason? finish = stopToken ? FinishReason.Stop : sample.Generated >= sampling.MaxTokens ? FinishReason.Length : null;
+        if (finish is not null)
+        {
+            SaveState(sample, pendingToken: stopToken ? null : chosen.TokenId);
+        }
+
+        _outbox.WriteToken(sample, new TokenUpdate(
+            chosen,
+            stopToken,
+            finish,
+            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
+            sampling.Logprobs is not null,
+            sample.Generated == 1 ? group.PromptLogprobs : null));
+        if (finish is not null)
+        {
+            Finish(sample);
+        }
     }
 
     /// <summary>Sends a sample's update; a final one (with a finish reason) frees its slot and may retire the group.</summary>
     private void Publish(SampleState sample, GenerationUpdate update)
     {
-        var group = sample.Group;
-        group.Updates.Writer.TryWrite(update);
+        _outbox.Write(sample.Group, update);
         if (update.Finish is not null)
         {
-            sample.Finished = true;
-            _scheduler.ReleaseSample(sample);
-            if (--group.UnfinishedSamples == 0)
-            {
-                Retire(group);
-                group.Updates.Writer.TryComplete();
-            }
+            Finish(sample);
+        }
+    }
+
+    /// <summary>The sample's last update is posted: free its slot, and retire the group after its last sample.</summary>
+    private void Finish(SampleState sample)
+    {
+        var group = sample.Group;
+        sample.Finished = true;
+        _scheduler.ReleaseSample(sample);
+        if (--group.UnfinishedSamples == 0)
+        {
+            Retire(group);
+            _outbox.Complete(group);
         }
     }
 
@@ -158,7 +198,7 @@ internal sealed partial class EngineCore
             {
                 if (!sample.Finished)
                 {
-                    group.Updates.Writer.TryWrite(new GenerationUpdate(
+                    _outbox.Write(group, new GenerationUpdate(
                         sample.Index, [], string.Empty, Finish: FinishReason.Abort,
                         Usage: new GenerationUsage(group.Prompt.Length, sample.Generated)));
                 }
@@ -166,7 +206,7 @@ internal sealed partial class EngineCore
         }
 
         Retire(group);
-        group.Updates.Writer.TryComplete();
+        _outbox.Complete(group);
     }
 
     private void Fail(SequenceGroup group, Exception error)
@@ -180,6 +220,6 @@ internal sealed partial class EngineCore
         var reported = error is GenerationTimeoutException or GenerationFailedException or EngineStoppedException
             ? error
             : new GenerationFailedException($"Request '{group.Request.RequestId}' failed: {error.Message}", error);
-        group.Updates.Writer.TryComplete(reported);
+        _outbox.Complete(group, reported);
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class EngineCore
     private readonly SchedulerOptions _options;
     private readonly IPromptScorer _scorer;
     private readonly ITextStreamFactory _texts;
+    private readonly UpdateOutbox _outbox;
     private readonly TimeProvider _time;
     private readonly AdmissionGate? _gate;
     private readonly StatePool _pool;
@@ -34,7 +35,8 @@ internal sealed partial class EngineCore
         IPromptScorer scorer,
         ITextStreamFactory texts,
         TimeProvider time,
-        AdmissionGate? gate = null)
+        AdmissionGate? gate = null,
+        UpdateOutbox? outbox = null)
     {
         options.Validate();
         _runner = runner;
@@ -43,6 +45,7 @@ internal sealed partial class EngineCore
         _texts = texts;
         _time = time;
         _gate = gate;
+        _outbox = outbox ?? UpdateOutbox.Inline();
         _pool = new StatePool(runner.SlotCount, runner.ZeroSlot);
         _prefixCache = options.PrefixCacheMaxBytes > 0
             ? new PrefixStateCache(options.PrefixCacheInterval, options.PrefixCacheMaxBytes)
@@ -85,16 +88,23 @@ internal sealed partial class EngineCore
     /// </summary>
     public int Step()
     {
-        SweepAbortsAndTimeouts();
-        var plan = _scheduler.Schedule();
-        foreach (var group in plan.Admitted)
+        try
         {
-            LeaveWaiting(group);
-        }
+            SweepAbortsAndTimeouts();
+            var plan = _scheduler.Schedule();
+            foreach (var group in plan.Admitted)
+            {
+                LeaveWaiting(group);
+            }
 
-        Execute(plan);
-        _steps++;
-        return plan.TokenCount;
+            Execute(plan);
+            _steps++;
+            return plan.TokenCount;
+        }
+        finally
+        {
+            _outbox.Flush();
+        }
     }
 
     /// <summary>Disposes the cached prefix states (they hold runner memory) once the engine is done.</summary>
@@ -107,6 +117,8 @@ internal sealed partial class EngineCore
         {
             Abort(group, emitFinalUpdates: true);
         }
+
+        _outbox.Flush();
     }
 
     /// <summary>Ends every request with <paramref name="error"/> (the loop itself failed).</summary>
@@ -116,6 +128,8 @@ internal sealed partial class EngineCore
         {
             Fail(group, error);
         }
+
+        _outbox.Flush();
     }
 
     private void SweepAbortsAndTimeouts()

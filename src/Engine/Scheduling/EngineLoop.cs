@@ -24,6 +24,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
     private readonly TimeProvider _time;
     private readonly EngineMetrics? _metrics;
     private readonly AdmissionGate _gate;
+    private readonly UpdateOutbox _outbox = UpdateOutbox.Background();
     private readonly Channel<SequenceGroup> _inbox = Channel.CreateUnbounded<SequenceGroup>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
@@ -51,7 +52,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
         _time = timeProvider ?? TimeProvider.System;
         _metrics = metrics;
         _gate = new AdmissionGate(options.MaxWaitingRequests, options.MaxWaitingPromptTokens);
-        _core = new EngineCore(runner, options, scorer, texts, _time, _gate)
+        _core = new EngineCore(runner, options, scorer, texts, _time, _gate, _outbox)
         {
             TokensProcessed = (input, output) =>
             {
@@ -77,6 +78,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             throw new InvalidOperationException("The engine loop was already started.");
         }
 
+        _outbox.Start();
         _thread.Start();
     }
 
@@ -98,6 +100,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
         if (previous == NotStarted && Interlocked.CompareExchange(ref _state, Stopped, NotStarted) == NotStarted)
         {
             _inbox.Writer.TryComplete();
+            _outbox.Dispose();
             _completion.TrySetResult();
             return;
         }
@@ -220,6 +223,8 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             _core.ReleasePrefixCache();
             MarkOperationsInline();
             _stats = _core.Stats;
+            // Every update posted reaches its channel before the engine counts as stopped.
+            _outbox.Dispose();
             _completion.TrySetResult();
         }
     }

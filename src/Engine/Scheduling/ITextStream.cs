@@ -1,9 +1,9 @@
 namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
-/// Turns one sample's generated tokens into text deltas and detects stop strings. One instance per sample, engine
-/// loop thread only. Adapter target: <c>Tokenization.StreamingDetokenizer.Push</c> piped into
-/// <c>Sampling.StopStringMatcher.Push</c>.
+/// Turns one sample's generated tokens into text deltas and detects stop strings. One instance per sample, used by
+/// one thread: the engine loop's, or for a sample without stop strings the update outbox's (UpdateOutbox). Adapter
+/// target: <c>Tokenization.StreamingDetokenizer.Push</c> piped into <c>Sampling.StopStringMatcher.Push</c>.
 /// </summary>
 public interface ITextStream
 {

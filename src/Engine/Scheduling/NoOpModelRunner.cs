@@ -6,9 +6,10 @@ namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
 /// A runner that computes nothing and samples token 1 every time, so <see cref="SchedulerBench"/> times only the
-/// engine's own bookkeeping.
+/// engine's own bookkeeping; with <c>stepTime</c> each step holds the calling thread that long, spinning, as the
+/// engine thread waits for a device step.
 /// </summary>
-internal sealed class NoOpModelRunner(int slotCount, int logitsWidth) : IModelRunner
+internal sealed class NoOpModelRunner(int slotCount, int logitsWidth, TimeSpan stepTime = default) : IModelRunner
 {
     private static readonly ChosenToken First = new(1, 0f, []);
 
@@ -27,6 +28,12 @@ internal sealed class NoOpModelRunner(int slotCount, int logitsWidth) : IModelRu
 
     public void Step(StepBatch batch)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < stepTime)
+        {
+            Thread.SpinWait(64);
+        }
+
         // Indexed loops: foreach over the IReadOnlyList views would box an enumerator per entry.
         for (int i = 0; i < batch.Entries.Count; i++)
         {

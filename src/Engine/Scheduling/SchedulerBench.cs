@@ -6,13 +6,19 @@ namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
 /// Measures what the engine itself costs per step (scheduling, slot bookkeeping, update publishing) with
-/// <c>sequences</c> decoding at once on a runner that computes nothing and samples token 1. A tool for the <c>bench</c> command, not
-/// a test: it prints numbers and asserts nothing. Update channels are drained between steps, outside the timing, as
-/// the server's readers would.
+/// <c>sequences</c> decoding at once on a runner that computes nothing and samples token 1. A tool for the <c>bench</c>
+/// command, not a test: it prints numbers and asserts nothing. Update channels are drained between steps, outside
+/// the timing, as the server's readers would. <c>texts</c>: the text streams (default: none, no text); with
+/// <c>backgroundOutbox</c> the updates and their text are made on the outbox's thread, as in the engine loop, and the
+/// timing is what is left on the engine thread (what a runner's device waits for between steps). <c>deviceStep</c>:
+/// the runner holds the engine thread that long per step, as a device step does, so the timing shows what of the
+/// host work still adds to it.
 /// </summary>
 public static class SchedulerBench
 {
-    public static SchedulerBenchResult Run(int sequences = 256, int steps = 2000)
+    public static SchedulerBenchResult Run(
+        int sequences = 256, int steps = 2000, ITextStreamFactory? texts = null, bool backgroundOutbox = false,
+        TimeSpan deviceStep = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequences, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
@@ -23,7 +29,10 @@ public static class SchedulerBench
             MaxWaitingRequests = sequences,
             PrefixCacheMaxBytes = 0,
         };
-        var core = new EngineCore(new NoOpModelRunner(sequences, 64), options, new NoScores(), new SilentTextStream(), TimeProvider.System);
+        using var outbox = backgroundOutbox ? UpdateOutbox.Background() : UpdateOutbox.Inline();
+        outbox.Start();
+        var core = new EngineCore(
+            new NoOpModelRunner(sequences, 64, deviceStep), options, new NoScores(), texts ?? new SilentTextStream(), TimeProvider.System, outbox: outbox);
         var sampling = new SamplingParams { MaxTokens = int.MaxValue, IgnoreEos = true, Temperature = 0 };
         var groups = new List<SequenceGroup>(sequences);
         for (int i = 0; i < sequences; i++)

@@ -68,6 +68,32 @@ public sealed class EngineLoopTests
         Assert.Equal(runner.SlotCount, loop.Stats.SlotsTotal);
     }
 
+    /// <summary>
+    /// A request without stop strings has its text made on the update outbox's thread while the next step runs; one
+    /// with a stop string (here one that never matches) has it made on the engine thread. Both stream the same.
+    /// </summary>
+    [Fact]
+    public async Task GenerateAsync_TextOnTheOutboxOrOnTheEngineThread_SameTokensTextAndFinish()
+    {
+        var (loop, _, _) = Build();
+        loop.Start();
+        int[] prompt = RandomPrompt(21);
+
+        var outboxText = loop.GenerateAsync(Request(prompt, maxTokens: 15, logprobs: 2), Ct);
+        var engineText = loop.GenerateAsync(Request(prompt, maxTokens: 15, logprobs: 2, stop: ["never shown"]), Ct);
+        var a = await CollectAsync(outboxText);
+        var b = await CollectAsync(engineText);
+
+        Assert.Equal(15, Tokens(a).Length);
+        Assert.Equal(Tokens(b), Tokens(a));
+        Assert.Equal(string.Concat(b.Select(u => u.TextDelta)), string.Concat(a.Select(u => u.TextDelta)));
+        Assert.Equal(string.Concat(Tokens(a).Select(FakeTextStreamFactory.TextOf)), string.Concat(a.Select(u => u.TextDelta)));
+        Assert.Equal(b.SelectMany(u => u.Logprobs!).Select(l => l.Logprob), a.SelectMany(u => u.Logprobs!).Select(l => l.Logprob));
+        Assert.Equal((FinishReason.Length, 15), (a[^1].Finish!.Value, a[^1].Usage!.CompletionTokens));
+        Assert.Equal(a[^1].Usage, b[^1].Usage);
+        await loop.StopAsync(Ct);
+    }
+
     [Fact]
     public async Task GenerateAsync_WaitingRequestsFull_ThrowsOverloadedAtOnce()
     {
