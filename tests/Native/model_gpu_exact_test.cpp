@@ -15,18 +15,7 @@ namespace {
 // independently of the batch: bit-identical logits and the same sampled tokens, in bf16 (the production dtype).
 TEST(ModelGpuExact, BatchedDecode_UpToEightRows_EqualsDecodingAlone) {
     ScopedEnv fused("MSV_FUSED_MAX_ROWS", "8");
-    const unsigned seed = fresh_seed();
-    std::mt19937 rng(seed);
-    const msv_model_config c = make_config(small_shape(), MSV_BF16, MSV_F32);
-    const Weights w = random_weights(c, rng);
-    GpuModel batched(c, w, 16), alone(c, w, 16);
-    const StepResult a = run_script(batched.get(), c, 8, {8, 8, 5, 3}, seed, false);
-    const StepResult b = run_script(alone.get(), c, 8, {8, 8, 5, 3}, seed, true);
-    // The same rows in a different order: compare as multisets would be weaker; instead both scripts emit rows in
-    // slot order within a step, so the concatenations line up.
-    ASSERT_EQ(a.logits.size(), b.logits.size()) << "seed " << seed;
-    EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4)) << "seed " << seed;
-    EXPECT_EQ(a.tokens, b.tokens) << "seed " << seed;
+    expect_batched_equals_alone(small_shape(), 8, {8, 8, 5, 3});
 }
 
 // Past 8 rows the projections go through the vendor BLAS: equal to decoding alone within fp32 rounding.

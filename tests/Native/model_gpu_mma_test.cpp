@@ -5,7 +5,6 @@
 #include "model_test_util.h"
 #include "test_util.h"
 
-#include <cstring>
 
 namespace msv::test {
 namespace {
@@ -14,16 +13,7 @@ namespace {
 // the batch runs at 12 and 16: a row's sums do not depend on the other rows, and their order not on the row count.
 TEST(ModelGpuMma, BatchedRows_EqualDecodingAlone) {
     ScopedEnv blas_path("MSV_FUSED_DECODE", "0"), rows("MSV_MMA_MAX_ROWS", "64");
-    const unsigned seed = fresh_seed();
-    std::mt19937 rng(seed);
-    const msv_model_config c = make_config(wide_shape(), MSV_BF16, MSV_F32);
-    const Weights w = random_weights(c, rng);
-    GpuModel batched(c, w, 16), alone(c, w, 16);
-    const StepResult a = run_script(batched.get(), c, 16, {16, 12, 16, 5}, seed, false);
-    const StepResult b = run_script(alone.get(), c, 16, {16, 12, 16, 5}, seed, true);
-    ASSERT_EQ(a.logits.size(), b.logits.size());
-    EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4)) << "seed " << seed;
-    EXPECT_EQ(a.tokens, b.tokens) << "seed " << seed;
+    expect_batched_equals_alone(wide_shape(), 16, {16, 12, 16, 5});
 }
 
 // The same steps through the vendor BLAS (MSV_MMA_MAX_ROWS=0): both accumulate bf16 products in fp32, so they

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -193,6 +194,20 @@ StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std:
             append(run_gpu(m, c, step));
     }
     return all;
+}
+
+void expect_batched_equals_alone(const Shape& shape, int n, const std::vector<int>& batches) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
+    const Weights w = random_weights(c, rng);
+    GpuModel batched(c, w, 16), alone(c, w, 16);
+    const StepResult a = run_script(batched.get(), c, n, batches, seed, false);
+    const StepResult b = run_script(alone.get(), c, n, batches, seed, true);
+    // Both scripts emit rows in slot order within a step, so the concatenations line up.
+    ASSERT_EQ(a.logits.size(), b.logits.size()) << "seed " << seed;
+    EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4)) << "seed " << seed;
+    EXPECT_EQ(a.tokens, b.tokens) << "seed " << seed;
 }
 
 }  // namespace msv::test

@@ -94,6 +94,11 @@ std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab);
 StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std::vector<int>& batches, unsigned seed,
                       bool alone);
 
+// Decodes `batches` steps over slots [0, n) of a bf16-weight, fp32-state model of `shape` twice, each step's rows in
+// one step and each row alone, and expects bit-identical logits and the same tokens (the MSV_* knobs in force pick
+// the path under test).
+void expect_batched_equals_alone(const Shape& shape, int n, const std::vector<int>& batches);
+
 // Sets an environment variable for one scope (the model reads its MSV_* knobs at create).
 class ScopedEnv {
 public:
