@@ -18,7 +18,8 @@ TEST(ModelGpuExact, BatchedDecode_UpToEightRows_EqualsDecodingAlone) {
     expect_batched_equals_alone(small_shape(), 8, {8, 8, 5, 3});
 }
 
-// Past 8 rows the projections go through the vendor BLAS: equal to decoding alone within fp32 rounding.
+// fp32 weights past the fused path: the projections go through the vendor BLAS, equal to decoding alone within fp32
+// rounding.
 TEST(ModelGpuExact, BatchedDecode_BlasRows_CloseToDecodingAlone) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);

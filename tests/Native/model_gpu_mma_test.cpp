@@ -5,7 +5,6 @@
 #include "model_test_util.h"
 #include "test_util.h"
 
-
 namespace msv::test {
 namespace {
 

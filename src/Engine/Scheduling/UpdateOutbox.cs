@@ -130,17 +130,26 @@ internal sealed class UpdateOutbox : IDisposable
     private static void Send(in Outgoing item)
     {
         var writer = item.Group.Updates.Writer;
-        switch (item.Kind)
+        try
         {
-            case Kind.Update:
-                writer.TryWrite(item.Update!);
-                break;
-            case Kind.Token:
-                writer.TryWrite(item.Token.ToUpdate(item.Sample!));
-                break;
-            default:
-                writer.TryComplete(item.Error);
-                break;
+            switch (item.Kind)
+            {
+                case Kind.Update:
+                    writer.TryWrite(item.Update!);
+                    break;
+                case Kind.Token:
+                    writer.TryWrite(item.Token.ToUpdate(item.Sample!));
+                    break;
+                default:
+                    writer.TryComplete(item.Error);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A text stream that throws fails its request only, as it did on the engine thread: the reader gets the
+            // error and goes away, which frees the request's slots at the engine's next step.
+            writer.TryComplete(new GenerationFailedException($"Request '{item.Group.Request.RequestId}' failed: {ex.Message}", ex));
         }
     }
 

@@ -94,6 +94,49 @@ public sealed class EngineLoopTests
         await loop.StopAsync(Ct);
     }
 
+    /// <summary>
+    /// The outbox thread makes the text of samples without stop strings; a text stream that throws there fails its own
+    /// request (as on the engine thread), the reader's departure frees its slot, and the other request streams on.
+    /// </summary>
+    [Fact]
+    public async Task GenerateAsync_TextFailsOnTheOutboxThread_FailsThatRequestOnly()
+    {
+        var options = new SchedulerOptions { MaxRunningSequences = 4, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0 };
+        var choosers = new FakeTokenChooserFactory();
+        var runner = new FakeModelRunner(4, choosers: choosers);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var loop = new EngineLoop(runner, options, choosers, new BreaksAtMaxTokens(13), time);
+        loop.Start();
+        int[] prompt = RandomPrompt(9);
+
+        var failing = CollectAsync(loop.GenerateAsync(Request(prompt, maxTokens: 13), Ct));
+        var healthy = await CollectAsync(loop.GenerateAsync(Request(prompt, maxTokens: 12), Ct));
+
+        var error = await Assert.ThrowsAsync<GenerationFailedException>(() => failing);
+        Assert.IsType<FormatException>(error.InnerException);
+        Assert.Equal(12, Tokens(healthy).Length);
+        Assert.Equal(FinishReason.Length, healthy[^1].Finish);
+        WaitUntil(() => loop.Stats.SlotsInUse == 0);
+    }
+
+    /// <summary>The fake text, except that a request with this max_tokens gets a stream that throws on its third token.</summary>
+    private sealed class BreaksAtMaxTokens(int maxTokens) : ITextStreamFactory
+    {
+        private readonly FakeTextStreamFactory _texts = new();
+
+        public ITextStream Create(MambaServe.Engine.Sampling.SamplingParams sampling) =>
+            sampling.MaxTokens == maxTokens ? new Breaking() : _texts.Create(sampling);
+
+        private sealed class Breaking : ITextStream
+        {
+            private int _pushed;
+
+            public TextStep Push(int tokenId) => ++_pushed < 3 ? new TextStep("x", false) : throw new FormatException("bad bytes");
+
+            public string Flush() => string.Empty;
+        }
+    }
+
     [Fact]
     public async Task GenerateAsync_WaitingRequestsFull_ThrowsOverloadedAtOnce()
     {

@@ -100,6 +100,31 @@ public sealed class UpdateOutboxTests
     }
 
     [Fact]
+    public async Task WriteToken_TextStreamThrows_FailsThatRequestOnlyAndTheOutboxGoesOn()
+    {
+        var broken = Group(4);
+        var healthy = Group(5);
+        var sample = new SampleState(broken, 0) { Text = new ThrowingText() };
+        using (var outbox = UpdateOutbox.Background())
+        {
+            outbox.Start();
+            outbox.WriteToken(sample, new TokenUpdate(new ChosenToken(5, 0f, []), false, null, null, false, null));
+            outbox.Write(healthy, Update(7));
+            outbox.Complete(healthy);
+            outbox.Flush();
+        }
+
+        var (brokenTokens, error) = await ReadAllAsync(broken);
+        var (healthyTokens, healthyError) = await ReadAllAsync(healthy);
+        Assert.Empty(brokenTokens);
+        var failed = Assert.IsType<GenerationFailedException>(error);
+        Assert.Contains("r4", failed.Message);
+        Assert.IsType<FormatException>(failed.InnerException);
+        Assert.Equal([7], healthyTokens);
+        Assert.Null(healthyError);
+    }
+
+    [Fact]
     public async Task Dispose_NeverStarted_StillWritesWhatWasPosted()
     {
         var group = Group(3);
@@ -113,6 +138,13 @@ public sealed class UpdateOutboxTests
         var (tokens, error) = await ReadAllAsync(group);
         Assert.Equal([1], tokens);
         Assert.Null(error);
+    }
+
+    private sealed class ThrowingText : ITextStream
+    {
+        public TextStep Push(int tokenId) => throw new FormatException("not a token");
+
+        public string Flush() => throw new FormatException("not a token");
     }
 
     /// <summary>The fake text of a token, "|flushed" on a flush, and the threads that used the stream.</summary>
