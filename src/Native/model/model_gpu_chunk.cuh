@@ -11,8 +11,10 @@ template <typename W> struct Chunk {
     static constexpr int kElems = 16 / sizeof(W);
 };
 
-// 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path.
-__device__ __forceinline__ uint4 load_weights(const void* p) {
+// 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path. kL2Sectors (CUDA): also
+// hint that L2 fetch the 256-byte sector group around them, for a kernel whose warp touches 64 bytes of each of
+// several rows and whose other warps read the rest soon after (the tensor-core GEMM, model_gpu_mma.cu).
+template <bool kL2Sectors = false> __device__ __forceinline__ uint4 load_weights(const void* p) {
 #if defined(MSV_HIP)
     // HIP's uint4 is a struct; the builtin wants a native vector type.
     typedef unsigned int u32x4 __attribute__((ext_vector_type(4)));
@@ -20,9 +22,14 @@ __device__ __forceinline__ uint4 load_weights(const void* p) {
     return make_uint4(v.x, v.y, v.z, v.w);
 #else
     uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-                 : "l"(p));
+    if constexpr (kL2Sectors)
+        asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                     : "l"(p));
+    else
+        asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                     : "l"(p));
     return v;
 #endif
 }

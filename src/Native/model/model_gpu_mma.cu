@@ -32,6 +32,7 @@ namespace msv::gpu::model {
 namespace {
 
 constexpr int kRowsPerBlock = 16;
+constexpr int kSlices = 8;                // warps per block, each a share of K
 constexpr int kChunksPerStep = 4;         // 4 x 16 bytes = 32 K elements: two m16n8k16 MMAs
 
 #if !defined(MSV_HIP)
@@ -56,20 +57,6 @@ template <typename T> struct MmaInstr {
 };
 #undef MSV_MMA_M16N8K16
 
-// 16 bytes of weights as load_weights, and (kWide) a hint that L2 fetch the 256-byte sector group around them: a warp's
-// load touches 64 bytes of each of 8 rows, and the block's other warps read the rest of those 256 bytes soon after.
-template <bool kWide> __device__ __forceinline__ uint4 load_w(const void* p) {
-    if constexpr (kWide) {
-        uint4 v;
-        asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
-                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-                     : "l"(p));
-        return v;
-    } else {
-        return load_weights(p);
-    }
-}
-
 template <typename T>
 __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float v) {
     if (a.y_f32) {
@@ -82,7 +69,7 @@ __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float 
 }
 
 // NT tiles of 8 batch rows; U steps of weights (and X) in flight per warp.
-template <typename T, int NT, int U, int kSlices, bool kWide>
+template <typename T, int NT, int U, bool kL2Sectors>
 __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const MmaArgs a) {
     constexpr int E = Chunk<T>::kElems;
     __shared__ float sums[kSlices][NT * 4][MSV_GROUP];
@@ -98,9 +85,9 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = (base + u * kSlices) * kChunksPerStep + t;
-            wq[u][0] = c < a.kc && n_lo < a.N ? load_w<kWide>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
+            wq[u][0] = c < a.kc && n_lo < a.N ? load_weights<kL2Sectors>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
                                               : make_uint4(0, 0, 0, 0);
-            wq[u][1] = c < a.kc && n_hi < a.N ? load_w<kWide>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
+            wq[u][1] = c < a.kc && n_hi < a.N ? load_weights<kL2Sectors>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
                                               : make_uint4(0, 0, 0, 0);
         }
     };
@@ -155,10 +142,10 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
     }
 }
 
-template <typename T, int NT, int U, int kSlices, bool kWide>
+template <typename T, int NT, int U, bool kL2Sectors>
 cudaError_t launch_shape(const MmaArgs& a, cudaStream_t s, bool pdl) {
     const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock);
-    return launch_kernel(mma_gemm_kernel<T, NT, U, kSlices, kWide>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
+    return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
 }
 
 // 8 warps per block and U steps in flight per warp measured best on the H200 (4 or 16 warps, or twice the steps,
@@ -167,9 +154,8 @@ template <typename T, int NT>
 cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT <= 2 ? 4 : NT == 4 ? 2 : 1;
-    constexpr int kWarps = 8;
-    if (a.shape == 1) return launch_shape<T, NT, U, kWarps, false>(a, s, pdl);
-    return launch_shape<T, NT, U, kWarps, true>(a, s, pdl);
+    if (a.shape == 1) return launch_shape<T, NT, U, false>(a, s, pdl);
+    return launch_shape<T, NT, U, true>(a, s, pdl);
 }
 
 template <typename T>
