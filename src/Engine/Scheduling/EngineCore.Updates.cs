@@ -42,21 +42,21 @@ internal sealed partial class EngineCore
 
     private void Accept(SampleState sample, ChosenToken chosen)
     {
-        var group = sample.Group;
-        var sampling = group.Request.Sampling;
+        var sampling = sample.Group.Request.Sampling;
         int token = chosen.TokenId;
         sample.Generated++;
         sample.LastToken = token;
         TokensProcessed?.Invoke(0, 1);
+        bool stopToken = IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token);
         if (sampling.Stop.Count == 0)
         {
-            AcceptWithoutStopStrings(sample, chosen);
+            AcceptWithoutStopStrings(sample, chosen, stopToken);
             return;
         }
 
         FinishReason? finish = null;
         string delta;
-        if (IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token))
+        if (stopToken)
         {
             // Stop tokens end the text without showing themselves (they are still reported as token ids).
             delta = sample.Text!.Flush();
@@ -79,16 +79,7 @@ internal sealed partial class EngineCore
             }
         }
 
-        var logprobs = sampling.Logprobs is null ? null : new[] { new TokenLogprob(token, chosen.Logprob, chosen.Top) };
-        var update = new GenerationUpdate(
-            sample.Index,
-            [token],
-            delta,
-            logprobs,
-            finish,
-            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
-            sample.Generated == 1 ? group.PromptLogprobs : null);
-        Publish(sample, update);
+        Publish(sample, TokenUpdateOf(sample, chosen, stopToken, finish).ToUpdate(sample.Index, delta));
     }
 
     /// <summary>
@@ -96,28 +87,33 @@ internal sealed partial class EngineCore
     /// (stop token, EOS, max_tokens) and is settled here, slot and saved state included, while the text and the update
     /// are left to the outbox, which in the engine loop makes them on its own thread during the next step.
     /// </summary>
-    private void AcceptWithoutStopStrings(SampleState sample, ChosenToken chosen)
+    private void AcceptWithoutStopStrings(SampleState sample, ChosenToken chosen, bool stopToken)
     {
-        var group = sample.Group;
-        var sampling = group.Request.Sampling;
-        bool stopToken = IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, chosen.TokenId);
+        var sampling = sample.Group.Request.Sampling;
         FinishReason? finish = stopToken ? FinishReason.Stop : sample.Generated >= sampling.MaxTokens ? FinishReason.Length : null;
         if (finish is not null)
         {
             SaveState(sample, pendingToken: stopToken ? null : chosen.TokenId);
         }
 
-        _outbox.WriteToken(sample, new TokenUpdate(
-            chosen,
-            stopToken,
-            finish,
-            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
-            sampling.Logprobs is not null,
-            sample.Generated == 1 ? group.PromptLogprobs : null));
+        _outbox.WriteToken(sample, TokenUpdateOf(sample, chosen, stopToken, finish));
         if (finish is not null)
         {
             Finish(sample);
         }
+    }
+
+    /// <summary>Everything of a token's update but its text: usage on the last, the prompt's logprobs on the first.</summary>
+    private static TokenUpdate TokenUpdateOf(SampleState sample, ChosenToken chosen, bool stopToken, FinishReason? finish)
+    {
+        var group = sample.Group;
+        return new TokenUpdate(
+            chosen,
+            stopToken,
+            finish,
+            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
+            group.Request.Sampling.Logprobs is not null,
+            sample.Generated == 1 ? group.PromptLogprobs : null);
     }
 
     /// <summary>Sends a sample's update; a final one (with a finish reason) frees its slot and may retire the group.</summary>

@@ -4,9 +4,9 @@ using MambaServe.Engine.Sampling;
 namespace MambaServe.Engine.Scheduling;
 
 /// <summary>
-/// A sampled token of a sample whose text cannot end it, with everything its update needs except the text, which
-/// <see cref="ToUpdate"/> makes from the sample's text stream: the token's text (a stop token shows none), and a
-/// finished sample's held-back text flushed into the same update.
+/// A sampled token with everything its update needs except the text. For a sample whose text cannot end it,
+/// <see cref="ToUpdate(SampleState)"/> makes the text from the sample's text stream (a stop token shows none; a
+/// finished sample's held-back text is flushed into the same update); otherwise the engine made it already.
 /// </summary>
 internal readonly record struct TokenUpdate(
     ChosenToken Chosen,
@@ -26,7 +26,13 @@ internal readonly record struct TokenUpdate(
             delta += text.Flush();
         }
 
+        return ToUpdate(sample.Index, delta);
+    }
+
+    /// <summary>The update with <paramref name="delta"/> as its text (made by the caller).</summary>
+    public GenerationUpdate ToUpdate(int sampleIndex, string delta)
+    {
         var logprobs = WithLogprobs ? new[] { new TokenLogprob(Chosen.TokenId, Chosen.Logprob, Chosen.Top) } : null;
-        return new GenerationUpdate(sample.Index, [Chosen.TokenId], delta, logprobs, Finish, Usage, PromptLogprobs);
+        return new GenerationUpdate(sampleIndex, [Chosen.TokenId], delta, logprobs, Finish, Usage, PromptLogprobs);
     }
 }
