@@ -40,5 +40,33 @@ TEST(ModelGpuMma, Logits_MatchVendorBlas) {
     EXPECT_TRUE(logits_close(a.logits, b.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << "seed " << seed;
 }
 
+// In a pure decode step the GEMM runs each token's conv update in in_proj's epilogue (model_gpu_mma.cu, kConv): a
+// row's bits still do not depend on the batch, with in_proj and out_proj biases and d_conv 3 (the odd shape).
+TEST(ModelGpuMma, ConvEpilogue_BatchedRows_EqualDecodingAlone) {
+    ScopedEnv blas_path("MSV_FUSED_DECODE", "0");
+    expect_batched_equals_alone(odd_shape(), 8, {8, 7, 4, 2});
+}
+
+// The conv epilogue against the conv kernel of the BLAS path (MSV_MMA_CONV=0), each decode row through our GEMM: the
+// same math (the in_proj output rounded to bf16 before the conv, as in the reference), summed in the kernels' own
+// orders. A conv state read from or written to the wrong slot, channel or row would be far outside 1e-2.
+TEST(ModelGpuMma, ConvEpilogue_MatchesTheConvKernel) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    ScopedEnv blas_path("MSV_FUSED_DECODE", "0");
+    for (const Shape& shape : {wide_shape(), odd_shape()}) {
+        const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
+        const Weights w = random_weights(c, rng);
+        const auto script = [&](const char* conv_in_gemm) {
+            ScopedEnv conv("MSV_MMA_CONV", conv_in_gemm);
+            GpuModel m(c, w, 8);
+            return run_script(m.get(), c, 8, {8, 3, 5, 8, 1, 4}, seed, false);
+        };
+        const StepResult a = script("1"), b = script("0");
+        ASSERT_EQ(a.logits.size(), b.logits.size());
+        EXPECT_TRUE(logits_close(a.logits, b.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << shape.name << " seed " << seed;
+    }
+}
+
 }  // namespace
 }  // namespace msv::test

@@ -120,13 +120,18 @@ if [[ -n "${PROFILE:-}" && -x $bin ]]; then
 fi
 # PROFILE_MODEL="measurement|measurement..." (names of bench_model.cpp, one state dtype): ncu times every kernel of
 # one step of each (an NVTX range in the bench), printed per step as kernel name, launches, total and mean us.
-# PROFILE_ENV: extra environment for that run (e.g. MSV_FUSED_MAX_ROWS=4).
+# PROFILE_ENV: extra environment for that run (e.g. MSV_FUSED_MAX_ROWS=4); PROFILE_ENVS: several, separated by
+# ';', one profile each. PROFILE_NCU: extra ncu flags (e.g. '--cache-control none': L2 kept warm between kernels,
+# as in a replayed graph, instead of flushed before each).
 if [[ -n "${PROFILE_MODEL:-}" && -x $bin ]]; then
   states=f32; [[ "$PROFILE_MODEL" == *statebf16* ]] && states=bf16
-  env ${PROFILE_ENV:-} MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
-    ncu --clock-control none --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
+  IFS=';' read -r -a profile_envs <<< "${PROFILE_ENVS:-${PROFILE_ENV:-}}"
+  [[ ${#profile_envs[@]} -eq 0 ]] && profile_envs=("")
+  for penv in "${profile_envs[@]}"; do
+  env $penv MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
+    ncu --clock-control none ${PROFILE_NCU:-} --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
     --print-units base $bin --bench-model > /tmp/profile.csv 2> /tmp/profile.err
-  echo "== profile ${PROFILE_ENV:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
+  echo "== profile $penv ${PROFILE_NCU:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
   python3 - /tmp/profile.csv >> "$OUT/profile.log" 2>&1 <<'PY'
 import csv, re, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
@@ -147,6 +152,7 @@ for i, st in enumerate(steps):
         print(f"{t:10.1f} us {c:5d} x {t / c:8.2f} us  {n}")
 PY
   tail -3 /tmp/profile.err >> "$OUT/profile.log"
+  done
 fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
   timeout 100 python3 peer_pytorch.py floor > "$OUT/peer.log" 2>&1

@@ -131,6 +131,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
         mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 1);
+    if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;

@@ -163,8 +163,11 @@ private:
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
                                void* out);
+    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
-                    int M, int N, int K, float beta);
+                    int M, int N, int K, float beta, const float* bias = nullptr);
+    MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
+                     int N, float beta, const float* bias) const;
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -183,6 +186,7 @@ private:
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
     int mma_shape_ = 0;  // MSV_MMA_SHAPE=1: that GEMM without its L2 sector hint (A/B)
+    bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     bool sampler_whole_row_ = false;  // MSV_SAMPLER_WHOLE_ROW=1: threshold bisection over the whole row (A/B)
 

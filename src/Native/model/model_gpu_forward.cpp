@@ -26,23 +26,29 @@ int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
 
 }  // namespace
 
+MmaArgs Model::mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
+                        int N, float beta, const float* bias) const {
+    MmaArgs a{};
+    a.W = W, a.ldw = ldw, a.N = N, a.kc = static_cast<int>(ldw / (16 / dsize(cfg_.weight_dtype)));
+    a.X = X, a.ldx = ldx, a.M = M, a.Y = Y, a.ldy = ldy, a.y_f32 = y_f32 ? 1 : 0, a.beta = beta, a.bias = bias;
+    a.shape = mma_shape_;
+    return a;
+}
+
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
-                       int N, int K, float beta) {
+                       int N, int K, float beta, const float* bias) {
     if (M <= 0) return MSV_OK;
-    if (M <= mma_max_rows_) {
-        MmaArgs a{};
-        a.W = W, a.ldw = ldw, a.N = N, a.kc = static_cast<int>(ldw / (16 / dsize(cfg_.weight_dtype)));
-        a.X = X, a.ldx = ldx, a.M = M, a.Y = Y, a.ldy = ldy, a.y_f32 = y_f32 ? 1 : 0, a.beta = beta;
-        a.shape = mma_shape_;
-        return launch_mma_gemm(cfg_.weight_dtype, a, stream_, pdl_);
-    }
+    if (M <= mma_max_rows_)
+        return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias), stream_,
+                               pdl_);
     // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
     if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
         return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +
                                              ": " + cudaGetErrorString(pending));
     const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
                                       ldy, M, N, K, beta);
-    if (s == blas::kOk) return MSV_OK;
+    if (s == blas::kOk)
+        return bias ? launch_add_bias(cfg_.weight_dtype, y_f32, Y, ldy, M, N, bias, stream_) : MSV_OK;
     const cudaError_t launch = cudaGetLastError();
     return set_error(MSV_ERR_DEVICE, std::string("BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) + "x" +
                                          std::to_string(K) + ": " + blas::status_name(s) +
@@ -119,28 +125,39 @@ msv_conv1d_params conv_params(const Dims& d, msv_dtype wt, const LayerWeights& w
 
 }  // namespace
 
-// Every row through the vendor BLAS for the projections; conv update + state update for the decode rows, conv +
-// scan for each prefill group.
+// Every row through the vendor BLAS (or our GEMM at few rows) for the projections; conv update + state update for
+// the decode rows, conv + scan for each prefill group.
 msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
     const int M = plan.rows;
     const size_t ss = dsize(cfg_.state_dtype);
+    // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (measured on the H200:
+    // 6-7% of a step at 4 and 8 rows with the norm's PDL and out_proj's bias in its epilogue; docs/gpu-model.md).
+    const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         float* conv_state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1);
         void* ssm_state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(ss);
+        // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
         if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
-                                            buf_.hn, d.ld_dm, stream_, false);
+                                            buf_.hn, d.ld_dm, stream_, pdl_);
             s != MSV_OK)
             return s;
-        if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm, 0.0f);
-            s != MSV_OK)
+        if (conv_in_gemm) {
+            MmaArgs a = mma_args(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, 0.0f,
+                                 w.in_bias);
+            a.epi = MmaEpi::kConv;
+            a.conv.di = d.di, a.conv.dc = d.dc, a.conv.weight = w.conv_w, a.conv.bias = w.conv_b;
+            a.conv.state = conv_state, a.conv.slot_stride = d.conv_slot, a.conv.slot = plan.dec_slots;
+            a.conv.xc = buf_.xc, a.conv.ld_xc = d.ld_di;
+            if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
+        } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,
+                                       0.0f, w.in_bias);
+                   s != MSV_OK) {
             return s;
-        if (w.in_bias)
-            if (msv_status s = launch_add_bias(wt, false, buf_.xz, d.ld_xz, M, 2 * d.di, w.in_bias, stream_); s != MSV_OK)
-                return s;
-        if (plan.nd > 0) {
+        }
+        if (plan.nd > 0 && !conv_in_gemm) {
             const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
             if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
         }
@@ -198,13 +215,10 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                     s != MSV_OK)
                     return s;
         }
-        if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di, 1.0f);
+        if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di, 1.0f,
+                                w.out_bias);
             s != MSV_OK)
             return s;
-        if (w.out_bias)
-            if (msv_status s = launch_add_bias(wt, true, buf_.residual, d.ld_dm, M, d.dm, w.out_bias, stream_);
-                s != MSV_OK)
-                return s;
     }
     return MSV_OK;
 }

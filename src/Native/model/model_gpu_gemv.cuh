@@ -31,6 +31,7 @@
 #include "gpu/check.h"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_chunk.cuh"
+#include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_launch.cuh"
 
 namespace msv::gpu::model {
@@ -100,26 +101,6 @@ template <int M> struct Log2 {
 template <> struct Log2<1> {
     static constexpr int value = 0;
 };
-
-// The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
-// the host), state shifted by one in place. Each (row, channel) belongs to one thread of the grid.
-__device__ __forceinline__ float conv_epilogue(const GemvArgs& a, int r, int n, float xv) {
-    const ConvArgs& cv = a.conv;
-    const int S = cv.dc - 1;
-    float* st = cv.state + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
-    const float* w = cv.weight + static_cast<int64_t>(n) * cv.dc;
-    float win[4];
-#pragma unroll
-    for (int k = 0; k < 4; ++k) win[k] = k < S ? st[k] : (k == S ? xv : 0.0f);
-    float acc = cv.bias ? cv.bias[n] : 0.0f;
-#pragma unroll
-    for (int k = 0; k < 4; ++k)
-        if (k <= S) acc += w[k] * win[k];
-#pragma unroll
-    for (int k = 0; k < 3; ++k)
-        if (k < S) st[k] = win[k + 1];
-    return silu(acc);
-}
 
 template <typename W, int R, int NR, int U, int P, int E, int kWarps>
 __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs a) {
@@ -228,7 +209,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         if (E == kEpiConv && n < a.conv.di) {
             // The in_proj output rounds to the activation type before the conv, as in the reference.
             const float xv = to_float(from_float<W>(out));
-            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a, r, n, xv));
+            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a.conv, r, n, xv));
         } else if (a.y_f32) {
             static_cast<float*>(a.y)[r * a.ldy + n] = out;
         } else {

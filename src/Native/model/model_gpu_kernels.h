@@ -94,6 +94,7 @@ bool dt_ssu_supported(int ds, msv_dtype state);
 // 8 rows and lost by 2.8x at 64; docs/gpu-model.md).
 constexpr int kMmaMaxRows = 64;
 constexpr int kMmaDefaultRows = 8;
+enum class MmaEpi { kStore, kConv };
 struct MmaArgs {
     const void* W = nullptr;           // [N, ldw], storage type, rows zero-padded to 16 bytes
     int64_t ldw = 0;
@@ -106,6 +107,11 @@ struct MmaArgs {
     int y_f32 = 0;
     float beta = 0.0f;
     int shape = 0;                     // 1: without the L2 sector hint (A/B runs, MSV_MMA_SHAPE)
+    // Pure decode steps (model_gpu_forward.cpp) fold in_proj's neighbours into it:
+    const float* bias = nullptr;       // [N], added before beta * Y
+    MmaEpi epi = MmaEpi::kStore;
+    ConvArgs conv;                     // kConv: n < conv.di is x (conv update of one token, silu, to conv.xc),
+                                       // n >= conv.di is z, stored to Y
 };
 // Whether the tensor-core GEMM runs for these weights on a device of this compute capability.
 bool mma_supported(msv_dtype wt, int cc_major);

@@ -22,6 +22,7 @@
 // sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_chunk.cuh"
+#include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_launch.cuh"
 
@@ -59,6 +60,7 @@ template <typename T> struct MmaInstr {
 
 template <typename T>
 __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float v) {
+    if (a.bias) v += a.bias[n];
     if (a.y_f32) {
         float* y = static_cast<float*>(a.Y) + static_cast<int64_t>(m) * a.ldy + n;
         *y = a.beta != 0.0f ? v + a.beta * *y : v;
@@ -68,8 +70,9 @@ __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float 
     }
 }
 
-// NT tiles of 8 batch rows; U steps of weights (and X) in flight per warp.
-template <typename T, int NT, int U, bool kL2Sectors>
+// NT tiles of 8 batch rows; U steps of weights (and X) in flight per warp. kEpi kConv: in_proj of a pure decode
+// step, with the conv update of each x channel in the epilogue (MmaArgs::conv).
+template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi>
 __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const MmaArgs a) {
     constexpr int E = Chunk<T>::kElems;
     __shared__ float sums[kSlices][NT * 4][MSV_GROUP];
@@ -138,32 +141,48 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
         float s = 0.0f;
 #pragma unroll
         for (int k = 0; k < kSlices; ++k) s += sums[k][v][l];
-        store_out<T>(a, m, n, s);
+        if constexpr (kEpi == MmaEpi::kConv) {
+            if (n < a.conv.di) {
+                if (a.bias) s += a.bias[n];
+                // The in_proj output rounds to the activation type before the conv, as in the reference.
+                const float xv = to_float(from_float<T>(s));
+                static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue(a.conv, m, n, xv));
+            } else {
+                store_out<T>(a, m, n, s);
+            }
+        } else {
+            store_out<T>(a, m, n, s);
+        }
     }
 }
 
-template <typename T, int NT, int U, bool kL2Sectors>
+template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi>
 cudaError_t launch_shape(const MmaArgs& a, cudaStream_t s, bool pdl) {
     const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock);
-    return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
+    return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors, kEpi>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
 }
 
 // 8 warps per block and U steps in flight per warp measured best on the H200 (4 or 16 warps, or twice the steps,
 // were slower; docs/gpu-model.md), with the 256-byte L2 hint (MmaArgs::shape 1: without it, for A/B runs).
-template <typename T, int NT>
+template <typename T, int NT, MmaEpi kEpi>
 cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT <= 2 ? 4 : NT == 4 ? 2 : 1;
-    if (a.shape == 1) return launch_shape<T, NT, U, false>(a, s, pdl);
-    return launch_shape<T, NT, U, true>(a, s, pdl);
+    if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
+    return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
+}
+
+template <typename T, MmaEpi kEpi>
+cudaError_t launch_rows(const MmaArgs& a, cudaStream_t s, bool pdl) {
+    if (a.M <= 8) return launch_tiles<T, 1, kEpi>(a, s, pdl);
+    if (a.M <= 16) return launch_tiles<T, 2, kEpi>(a, s, pdl);
+    if (a.M <= 32) return launch_tiles<T, 4, kEpi>(a, s, pdl);
+    return launch_tiles<T, 8, kEpi>(a, s, pdl);
 }
 
 template <typename T>
 cudaError_t launch_typed(const MmaArgs& a, cudaStream_t s, bool pdl) {
-    if (a.M <= 8) return launch_tiles<T, 1>(a, s, pdl);
-    if (a.M <= 16) return launch_tiles<T, 2>(a, s, pdl);
-    if (a.M <= 32) return launch_tiles<T, 4>(a, s, pdl);
-    return launch_tiles<T, 8>(a, s, pdl);
+    return a.epi == MmaEpi::kConv ? launch_rows<T, MmaEpi::kConv>(a, s, pdl) : launch_rows<T, MmaEpi::kStore>(a, s, pdl);
 }
 
 #endif  // !MSV_HIP
@@ -185,7 +204,7 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
     return set_error(MSV_ERR_UNSUPPORTED, "mma gemm: not built for HIP");
 #else
     if (a.M <= 0 || a.M > kMmaMaxRows || wt == MSV_F32)
-        return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: rows " + std::to_string(a.M) + " or fp32 weights");
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: " + std::to_string(a.M) + " rows, or fp32 weights");
     const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
     if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("mma gemm launch: ") + cudaGetErrorString(err));
     return MSV_OK;

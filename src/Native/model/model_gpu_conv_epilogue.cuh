@@ -1,0 +1,29 @@
+// The conv update of one decode token fused into in_proj's epilogue, shared by the GEMV (model_gpu_gemv.cuh) and
+// the tensor-core GEMM (model_gpu_mma.cu): each kernel finishes in_proj's x channel n of row r and hands it here.
+#pragma once
+
+#include "gpu/dtype.cuh"
+#include "model/model_gpu_kernels.h"
+
+namespace msv::gpu::model {
+
+// The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
+// the host), state shifted by one in place. Each (row, channel) belongs to one thread of the grid.
+__device__ __forceinline__ float conv_epilogue(const ConvArgs& cv, int r, int n, float xv) {
+    const int S = cv.dc - 1;
+    float* st = cv.state + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
+    const float* w = cv.weight + static_cast<int64_t>(n) * cv.dc;
+    float win[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) win[k] = k < S ? st[k] : (k == S ? xv : 0.0f);
+    float acc = cv.bias ? cv.bias[n] : 0.0f;
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+        if (k <= S) acc += w[k] * win[k];
+#pragma unroll
+    for (int k = 0; k < 3; ++k)
+        if (k < S) st[k] = win[k + 1];
+    return silu(acc);
+}
+
+}  // namespace msv::gpu::model
