@@ -188,7 +188,7 @@ int run_model_bench() {
                 std::fflush(stdout);
                 lines.push_back({what, ms, tokens / ms * 1e3});
             };
-            for (int b : {1, 2, 4, 8, 64, 256}) {
+            for (int b : {1, 2, 4, 8, 16, 32, 64, 256}) {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, g, 8, 40), b);
             }
