@@ -101,37 +101,20 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     msv_pdl_launch_dependents();
 
     // xdbl rows, summed over the K slices in a fixed order, rounded to the activation type as the BLAS path's
-    // x_proj output is. A thread takes kSumOutputs outputs at a time and loads their partials 8 slices at a time,
-    // all independent loads in flight together, then adds each output's in slice order (at 8 rows a thread has 6
-    // outputs: one at a time, their dependent L2 round trips were most of the kernel).
-    constexpr int kSumOutputs = 2;
-    const int outputs = a.rows * a.nx;
-    for (int i0 = threadIdx.x; i0 < outputs; i0 += kSumOutputs * kThreads) {
-        float v[kSumOutputs];
-        int rr[kSumOutputs], jj[kSumOutputs];
-#pragma unroll
-        for (int o = 0; o < kSumOutputs; ++o) {
-            const int i = min(i0 + o * kThreads, outputs - 1);
-            v[o] = 0.0f, rr[o] = i / a.nx, jj[o] = i - rr[o] * a.nx;
-        }
+    // x_proj output is. The partials are loaded 8 at a time (independent loads), then added in slice order.
+    for (int i = threadIdx.x; i < a.rows * a.nx; i += kThreads) {
+        const int r = i / a.nx, j = i - r * a.nx;
+        float v = 0.0f;
         for (int s0 = 0; s0 < a.splits; s0 += 8) {
-            float t[kSumOutputs][8];
+            float t[8];
 #pragma unroll
-            for (int o = 0; o < kSumOutputs; ++o)
+            for (int q = 0; q < 8; ++q)
+                t[q] = s0 + q < a.splits ? a.partial[(static_cast<int64_t>(s0 + q) * R + r) * a.nx + j] : 0.0f;
 #pragma unroll
-                for (int q = 0; q < 8; ++q)
-                    t[o][q] = s0 + q < a.splits
-                                  ? a.partial[(static_cast<int64_t>(s0 + q) * R + rr[o]) * a.nx + jj[o]]
-                                  : 0.0f;
-#pragma unroll
-            for (int o = 0; o < kSumOutputs; ++o)
-#pragma unroll
-                for (int q = 0; q < 8; ++q)
-                    if (s0 + q < a.splits) v[o] += t[o][q];
+            for (int q = 0; q < 8; ++q)
+                if (s0 + q < a.splits) v += t[q];
         }
-#pragma unroll
-        for (int o = 0; o < kSumOutputs; ++o)
-            if (i0 + o * kThreads < outputs) xdbl[rr[o] * a.nx + jj[o]] = round_to<T>(v[o]);
+        xdbl[r * a.nx + j] = round_to<T>(v);
     }
     __syncthreads();
 
