@@ -128,11 +128,11 @@ if [[ -n "${PROFILE_MODEL:-}" && -x $bin ]]; then
   IFS=';' read -r -a profile_envs <<< "${PROFILE_ENVS:-${PROFILE_ENV:-}}"
   [[ ${#profile_envs[@]} -eq 0 ]] && profile_envs=("")
   for penv in "${profile_envs[@]}"; do
-  env $penv MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
-    ncu --clock-control none ${PROFILE_NCU:-} --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
-    --print-units base $bin --bench-model > /tmp/profile.csv 2> /tmp/profile.err
-  echo "== profile $penv ${PROFILE_NCU:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
-  python3 - /tmp/profile.csv >> "$OUT/profile.log" 2>&1 <<'PY'
+    env $penv MSV_BENCH_NVTX=1 MSV_BENCH_FILTER="$PROFILE_MODEL" MSV_BENCH_STATES=$states timeout 240 \
+      ncu --clock-control none ${PROFILE_NCU:-} --nvtx --nvtx-include "profile/" --metrics gpu__time_duration.sum --csv \
+      --print-units base $bin --bench-model > /tmp/profile.csv 2> /tmp/profile.err
+    echo "== profile $penv ${PROFILE_NCU:-} $PROFILE_MODEL (rc $?)" >> "$OUT/profile.log"
+    python3 - /tmp/profile.csv >> "$OUT/profile.log" 2>&1 <<'PY'
 import csv, re, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
 head, data = rows[0], rows[1:]
@@ -151,7 +151,7 @@ for i, st in enumerate(steps):
     for n, (c, t) in sorted(agg.items(), key=lambda x: -x[1][1])[:14]:
         print(f"{t:10.1f} us {c:5d} x {t / c:8.2f} us  {n}")
 PY
-  tail -3 /tmp/profile.err >> "$OUT/profile.log"
+    tail -3 /tmp/profile.err >> "$OUT/profile.log"
   done
 fi
 if [[ -f peer_pytorch.py && -z "${SKIP_PEER:-}" ]]; then
