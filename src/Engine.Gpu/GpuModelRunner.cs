@@ -20,6 +20,7 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
     private readonly GpuStepBuffers _buffers;
     private readonly GpuSamplerSlots _samplers;
     private string? _fault;
+    private long _totalBytes = -1;  // the device's size, queried once (QueryMemory)
 
     private GpuModelRunner(MambaConfig config, ModelHandle model, GpuModelSettings settings, GpuDevice device)
     {
@@ -134,11 +135,23 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
         return new GpuSnapshot(this, handle);
     }
 
-    /// <summary>Free and total memory of the runner's device now (from any thread; the bench samples it on the side).</summary>
+    /// <summary>
+    /// Free and total memory of the runner's device now (from any thread; the bench samples it on the side while the
+    /// engine steps). Free memory comes through the model (cudaMemGetInfo alone); the device query behind the total
+    /// also reads every device property, a heavy driver call to repeat beside the engine thread, so it runs once.
+    /// </summary>
     public DeviceMemory QueryMemory()
     {
-        NativeStatus.Check(ModelNativeMethods.DeviceQuery(_device.Index, out var info));
-        return new DeviceMemory(info.FreeBytes, info.TotalBytes);
+        long total = Volatile.Read(ref _totalBytes);
+        if (total < 0)
+        {
+            NativeStatus.Check(ModelNativeMethods.DeviceQuery(_device.Index, out var info));
+            total = info.TotalBytes;
+            Volatile.Write(ref _totalBytes, total);
+        }
+
+        NativeStatus.Check(ModelNativeMethods.ModelMemory(_model, out _, out long free));
+        return new DeviceMemory(free, total);
     }
 
     private GpuSnapshot Own(IStateSnapshot snapshot)

@@ -352,6 +352,8 @@ msv_status Model::memory(int64_t* bytes_per_slot, int64_t* free_bytes) {
         *bytes_per_slot = d_.conv_slot * 4 + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) + int64_t(d_.vs) * 5 +
                           int64_t(sizeof(SampleTarget)) + target_out_bytes(cfg_.max_logprobs);
     if (free_bytes) {
+        // Callable from any thread (the bench samples it beside the engine's): the query is of the current device.
+        if (cudaError_t e = cudaSetDevice(device_); e != cudaSuccess) return fail(e, "msv_model_memory: set device");
         size_t f = 0, t = 0;
         if (cudaError_t e = cudaMemGetInfo(&f, &t); e != cudaSuccess) return fail(e, "msv_model_memory");
         *free_bytes = static_cast<int64_t>(f);
