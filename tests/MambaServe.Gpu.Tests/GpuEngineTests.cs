@@ -89,4 +89,42 @@ public sealed class GpuEngineTests
             }
         }
     }
+
+    /// <summary>
+    /// The bench samples the device's memory on a side thread while the engine steps (its peak device memory): the
+    /// query goes through the model from that thread, so each sample must name the runner's device (the same total),
+    /// with the model and its pool counted as used, while prompts run on the test thread.
+    /// </summary>
+    [Fact]
+    public async Task QueryMemory_FromASideThreadWhileStepping_ReportsTheDevice()
+    {
+        using var runner = GpuRunners.Create(TestPaths.DemoModel, 8, ModelDType.BFloat16);
+        var device = Assert.IsAssignableFrom<IDeviceMemory>(runner);
+        var before = device.QueryMemory();
+        Assert.True(before.FreeBytes > 0 && before.FreeBytes < before.TotalBytes, $"free {before.FreeBytes} of {before.TotalBytes}");
+        var samples = new List<DeviceMemory>();
+        using var stop = new CancellationTokenSource();
+        var side = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                samples.Add(device.QueryMemory());
+            }
+        }, TestContext.Current.CancellationToken);
+
+        var rng = new Random(5);
+        for (int s = 0; s < 8; s++)
+        {
+            runner.Prefill(s, [.. Enumerable.Range(0, 64).Select(_ => rng.Next(runner.Config.UnpaddedVocabSize))]);
+        }
+
+        stop.Cancel();
+        await side;
+        Assert.NotEmpty(samples);
+        Assert.All(samples, m =>
+        {
+            Assert.Equal(before.TotalBytes, m.TotalBytes);
+            Assert.InRange(m.FreeBytes, 1, m.TotalBytes - 1);
+        });
+    }
 }
