@@ -30,10 +30,11 @@ public static class GpuBenchTables
             }
 
             AnsiConsole.Write(prefill);
-            var seed = new Table().AddColumns("seed experiment batch", "seconds", "peak device GB", "note");
+            var seed = new Table().AddColumns("seed experiment batch", "seconds", "peak device GB", "steps", "runner ms/step", "host ms/step", "note");
             foreach (var s in run.Seed)
             {
-                seed.AddRow($"{s.Batch}", s.Seconds is { } sec ? $"{sec:F2}" : "", s.PeakDeviceBytes is { } b ? $"{b / 1e9:F2}" : "", Markup.Escape(s.Note ?? ""));
+                seed.AddRow($"{s.Batch}", s.Seconds is { } sec ? $"{sec:F2}" : "", s.PeakDeviceBytes is { } b ? $"{b / 1e9:F2}" : "", $"{s.Steps}",
+                    s.RunnerMsPerStep is { } r ? $"{r:F3}" : "", s.HostMsPerStep is { } h ? $"{h:F3}" : "", Markup.Escape(s.Note ?? ""));
             }
 
             AnsiConsole.Write(seed);

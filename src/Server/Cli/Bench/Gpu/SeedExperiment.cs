@@ -10,8 +10,9 @@ namespace MambaServe.Server.Cli.Bench.Gpu;
 /// <summary>
 /// The seed's experiment through the engine API with the scheduler: b concurrent requests, each a prompt of random
 /// tokens and a fixed number of generated tokens (top_p 0.9, temperature 0.7, EOS ignored), timed from the first
-/// submission to the last token, with the device memory in use sampled on a side thread. One engine loop per batch
-/// size over the same runner (its pool is sized for the largest).
+/// submission to the last token, with the device memory in use sampled on a side thread and the time inside the
+/// runner's steps counted (<see cref="StepTimingRunner"/>). One engine loop per batch size over the same runner (its
+/// pool is sized for the largest).
 /// </summary>
 public static class SeedExperiment
 {
@@ -45,7 +46,8 @@ public static class SeedExperiment
             MaxRunningSequences = batch, MaxBatchTokensPerStep = StepTokens, PrefillChunkSize = promptTokens, PrefixCacheMaxBytes = 0,
             MaxWaitingRequests = Math.Max(256, batch),
         };
-        await using var loop = new EngineLoop(runner, options, new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null));
+        var timed = new StepTimingRunner(runner);
+        await using var loop = new EngineLoop(timed, options, new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null));
         loop.Start();
         var rng = new Random(batch);
         int vocab = runner.Config.UnpaddedVocabSize;
@@ -67,6 +69,9 @@ public static class SeedExperiment
         }));
         double seconds = clock.Elapsed.TotalSeconds;
         string? note = counts.All(c => c == generated) ? null : $"only {counts.Min()} tokens in a request";
-        return new SeedFigure(batch, promptTokens, generated, seconds, memory?.PeakBytes, note);
+        int steps = Math.Max(timed.Steps, 1);
+        double runnerMs = timed.StepTime.TotalMilliseconds;
+        return new SeedFigure(batch, promptTokens, generated, seconds, memory?.PeakBytes, note, timed.Steps, runnerMs / steps,
+            (seconds * 1e3 - runnerMs) / steps);
     }
 }
