@@ -132,8 +132,8 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const msv_dtype wt = cfg_.weight_dtype;
     const int M = plan.rows;
     const size_t ss = dsize(cfg_.state_dtype);
-    // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (measured on the H200:
-    // 6-7% of a step at 4 and 8 rows with the norm's PDL and out_proj's bias in its epilogue; docs/gpu-model.md).
+    // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
+    // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
