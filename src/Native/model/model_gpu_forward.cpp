@@ -19,6 +19,14 @@ template <typename P> P* at(void* base, int64_t elems, msv_dtype t) {
 const void* cat(const void* base, int64_t elems, msv_dtype t) {
     return static_cast<const char*>(base) + elems * int64_t(dsize(t));
 }
+// The conv update of each decode row's token in in_proj's epilogue (the GEMV's and our GEMM's), on the layer's
+// conv state `state`, writing the conv output to xc.
+ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, float* state, const int32_t* slots, void* xc) {
+    ConvArgs c{};
+    c.di = d.di, c.dc = d.dc, c.weight = w.conv_w, c.bias = w.conv_b;
+    c.state = state, c.slot_stride = d.conv_slot, c.slot = slots, c.xc = xc, c.ld_xc = d.ld_di;
+    return c;
+}
 // Rows template of the fused kernels for a batch of `rows`: 1, 2, 4 or 8.
 int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
 // K slices of x_proj: ~64 16-byte chunks each, so that ~100 blocks share its 2 MB (mamba-2.8b).
@@ -79,9 +87,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
         in.shape = gemv_shape_in_;
-        in.conv.di = d.di, in.conv.dc = d.dc, in.conv.weight = w.conv_w, in.conv.bias = w.conv_b;
-        in.conv.state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1), in.conv.slot_stride = d.conv_slot;
-        in.conv.slot = slots, in.conv.xc = buf_.xc, in.conv.ld_xc = d.ld_di;
+        in.conv = conv_epilogue_args(d, w, conv_pool_ + int64_t(l) * d.di * (d.dc - 1), slots, buf_.xc);
         if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs xp{};
@@ -148,9 +154,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             MmaArgs a = mma_args(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, 0.0f,
                                  w.in_bias);
             a.epi = MmaEpi::kConv;
-            a.conv.di = d.di, a.conv.dc = d.dc, a.conv.weight = w.conv_w, a.conv.bias = w.conv_b;
-            a.conv.state = conv_state, a.conv.slot_stride = d.conv_slot, a.conv.slot = plan.dec_slots;
-            a.conv.xc = buf_.xc, a.conv.ld_xc = d.ld_di;
+            a.conv = conv_epilogue_args(d, w, conv_state, plan.dec_slots, buf_.xc);
             if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,
                                        0.0f, w.in_bias);

@@ -60,7 +60,6 @@ template <typename T> struct MmaInstr {
 
 template <typename T>
 __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float v) {
-    if (a.bias) v += a.bias[n];
     if (a.y_f32) {
         float* y = static_cast<float*>(a.Y) + static_cast<int64_t>(m) * a.ldy + n;
         *y = a.beta != 0.0f ? v + a.beta * *y : v;
@@ -141,15 +140,11 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
         float s = 0.0f;
 #pragma unroll
         for (int k = 0; k < kSlices; ++k) s += sums[k][v][l];
-        if constexpr (kEpi == MmaEpi::kConv) {
-            if (n < a.conv.di) {
-                if (a.bias) s += a.bias[n];
-                // The in_proj output rounds to the activation type before the conv, as in the reference.
-                const float xv = to_float(from_float<T>(s));
-                static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue(a.conv, m, n, xv));
-            } else {
-                store_out<T>(a, m, n, s);
-            }
+        if (a.bias) s += a.bias[n];
+        if (kEpi == MmaEpi::kConv && n < a.conv.di) {
+            // The in_proj output rounds to the activation type before the conv, as in the reference.
+            const float xv = to_float(from_float<T>(s));
+            static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue(a.conv, m, n, xv));
         } else {
             store_out<T>(a, m, n, s);
         }
