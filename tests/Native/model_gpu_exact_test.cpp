@@ -63,26 +63,38 @@ msv_sampling params_for(int slot, std::vector<int32_t>& bias_ids, std::vector<fl
         case 6: p.logprobs = 0; break;
         default: p.temperature = 0.5f, p.top_p = 0.95f, p.frequency_penalty = 0.3f; break;
     }
-    if (slot % 8 == 7 || slot % 8 == 0) {
+    // Larger top_k in the second half: 225 gathers a few hundred tokens; 900 (with top_p) more than the collect kernel
+    // takes, so the threshold kernel searches the row itself (in a vocabulary larger than top_k).
+    if (slot >= 8 && (slot % 8 == 2 || slot % 8 == 4)) p.top_k *= 45;
+    if (slot % 8 == 7 || slot % 8 == 0 || slot % 8 == 4) {
         p.n_bias = static_cast<int32_t>(bias_ids.size());
         p.bias_ids = bias_ids.data(), p.bias_values = bias_values.data();
     }
     return p;
 }
 
+// A vocabulary over several of the sampler's 1024-id chunks (the last one partial), beside the small shape's one chunk.
+Shape many_chunk_vocab_shape() {
+    Shape s = small_shape();
+    s.vocab = 5000, s.sampleable = 4997, s.name = "vocab5000";
+    return s;
+}
+
 // The GPU's tokens against msv::ref::Sampler drawing from the GPU's own logits rows with the same history: greedy
 // must agree always; a draw may differ only where a sum's rounding decides (a top-p boundary), so the rate is
 // bounded. Logprobs and the top-N agree to rounding.
-TEST(ModelGpuSampler, Draws_MatchReferenceSampler) {
+void expect_draws_match_reference(const Shape& shape) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
-    const msv_model_config c = make_config(small_shape(), MSV_F32, MSV_F32);
+    const msv_model_config c = make_config(shape, MSV_F32, MSV_F32);
     const Weights w = random_weights(c, rng);
     constexpr int kSlots = 16, kSteps = 24;
     GpuModel g(c, w, kSlots);
     msv::ref::Sampler ref(kSlots, c.sampleable_vocab);
-    std::vector<int32_t> bias_ids = {3, 17, 17, 150, 195};  // 195 >= sampleable: ignored
-    std::vector<float> bias_values = {2.0f, -1.0f, 0.5f, 5.0f, 9.0f};
+    // Ids past the sampleable vocabulary are ignored; in the large vocabulary the +40 entries, spread over the chunks,
+    // put the top-k and top-p thresholds among themselves.
+    std::vector<int32_t> bias_ids = {3, 17, 17, 150, 195, 1023, 1024, 2047, 3000, 4100, 4996, 4997};
+    std::vector<float> bias_values = {2.0f, -1.0f, 0.5f, 5.0f, 9.0f, 40.0f, 40.0f, 40.5f, 40.0f, 39.5f, 40.0f, 60.0f};
     std::vector<std::vector<int32_t>> prompt(kSlots), history(kSlots);
     std::vector<msv_sampling> params(kSlots);
     for (int s = 0; s < kSlots; ++s) {
@@ -138,14 +150,20 @@ TEST(ModelGpuSampler, Draws_MatchReferenceSampler) {
     }
     EXPECT_GT(draws - greedy_draws, 0);
     EXPECT_LE(mismatches * 50, draws) << mismatches << " of " << draws << " draws differ (seed " << seed << ")";
-    std::printf("sampler: %d of %d draws differ from the reference (%d greedy)\n", mismatches, draws, greedy_draws);
+    std::printf("sampler (%s): %d of %d draws differ from the reference (%d greedy)\n", shape.name.c_str(), mismatches,
+                draws, greedy_draws);
+}
+
+TEST(ModelGpuSampler, Draws_MatchReferenceSampler) { expect_draws_match_reference(small_shape()); }
+TEST(ModelGpuSampler, Draws_MatchReferenceSampler_VocabOverManyChunks) {
+    expect_draws_match_reference(many_chunk_vocab_shape());
 }
 
 // The same seed gives the same tokens whatever else is in the batch.
-TEST(ModelGpuSampler, SameSeed_SameTokens_WhateverTheBatch) {
+void expect_same_seed_same_tokens(const Shape& shape) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
-    const msv_model_config c = make_config(small_shape(), MSV_BF16, MSV_F32);
+    const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
     const Weights w = random_weights(c, rng);
     GpuModel g(c, w, 16);
     const std::vector<int32_t> prompt = random_tokens(rng, 6, c.vocab);
@@ -176,6 +194,11 @@ TEST(ModelGpuSampler, SameSeed_SameTokens_WhateverTheBatch) {
         return out;
     };
     EXPECT_EQ(sequence(0, 0), sequence(1, 5)) << "seed " << seed;
+}
+
+TEST(ModelGpuSampler, SameSeed_SameTokens_WhateverTheBatch) { expect_same_seed_same_tokens(small_shape()); }
+TEST(ModelGpuSampler, SameSeed_SameTokens_WhateverTheBatch_VocabOverManyChunks) {
+    expect_same_seed_same_tokens(many_chunk_vocab_shape());
 }
 
 // ---- errors and the device --------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi
 echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.log" | head -12
-echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^sampler:" "$OUT/tests.log" | head -40
+echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^sampler" "$OUT/tests.log" | head -40
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160

@@ -120,7 +120,6 @@ msv_status Model::init(const msv_model_config& c) {
     // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS.
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
     if (const char* f = std::getenv("MSV_GEMV_PREFETCH")) prefetch_bytes_ = std::max(0L, std::atol(f));
-    if (const char* f = std::getenv("MSV_SAMPLER_WHOLE_ROW"); f && f[0] == '1') sampler_whole_row_ = true;
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_IN")) gemv_shape_in_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);
@@ -128,6 +127,8 @@ msv_status Model::init(const msv_model_config& c) {
     // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+); MSV_MMA_MAX_ROWS (0..64)
     // moves that bound, 0 gives every product to the vendor BLAS (A/B runs, docs/gpu-model.md).
     mma_max_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kMmaDefaultRows : 0;
+    if (const char* f = std::getenv("MSV_SAMPLER_TARGET_BLOCKS"); f)
+        sampler_target_blocks_ = std::clamp(std::atoi(f), 1, kSamplerTargets);
     if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
         mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 1);
@@ -207,14 +208,13 @@ msv_status Model::alloc_step_buffers() {
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},
-        {reinterpret_cast<void**>(&b.sampler_work), size_t(kSamplerBlocks) * d.vocab * 4, "sampler rows"},
-        {reinterpret_cast<void**>(&b.sampler_keys), size_t(kSamplerBlocks) * d.vocab * 4, "sampler candidate keys"},
-        {reinterpret_cast<void**>(&b.sampler_mass), size_t(kSamplerBlocks) * d.vocab * 8, "sampler candidate mass"},
+        {&b.sampler.base, sampler_scratch_bytes(d.vocab, d.vs, cfg_.max_logprobs), "sampler scratch"},
     };
     for (const Need& n : needs) {
         const std::string what = std::string("msv_model_create: ") + n.what;
         if (msv_status s = alloc_device(n.where, n.bytes, what.c_str()); s != MSV_OK) return s;
     }
+    b.sampler = carve_sampler_scratch(b.sampler.base, d.vocab, d.vs, cfg_.max_logprobs);
     if (cfg_.state_dtype == MSV_BF16) {
         void* p = nullptr;
         if (msv_status s = alloc_device(&p, size_t(kScanGroup) * d.di * d.ds * 4, "msv_model_create: scan state");
@@ -237,7 +237,7 @@ Model::~Model() {
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
                    buf_.delta, buf_.y, buf_.partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
-                   buf_.sampler_work, buf_.sampler_keys, buf_.sampler_mass, conv_pool_, ssm_pool_, counts_, seen_,
+                   buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
                    device_in_, device_out_, device_var_};
     for (void* p : dev)
         if (p) (void)cudaFree(p);

@@ -64,9 +64,7 @@ struct Buffers {
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
     int32_t* iota = nullptr;    // [kScanGroup] 0, 1, 2, ...
-    float* sampler_work = nullptr;  // [kSamplerBlocks, vocab]
-    uint32_t* sampler_keys = nullptr;  // [kSamplerBlocks, vocab] threshold-search candidates
-    double* sampler_mass = nullptr;    // [kSamplerBlocks, vocab]
+    SamplerScratch sampler;     // the sampler's rows, candidates, partial results and histograms (one allocation)
 };
 
 // Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
@@ -75,8 +73,6 @@ inline int64_t target_out_bytes(int max_logprobs) { return 8 + 8 * static_cast<i
 
 // Consecutive prefill entries of equal length scan together, up to this many (a bf16 pool stages their states).
 constexpr int kScanGroup = 16;
-// Sampler blocks at most: each keeps its processed row in sampler_work.
-constexpr int kSamplerBlocks = 128;
 
 struct Snapshot;
 
@@ -185,10 +181,10 @@ private:
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
+    int sampler_target_blocks_ = kSamplerTargets;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
     int mma_shape_ = 0;  // MSV_MMA_SHAPE=1: that GEMM without its L2 sector hint (A/B)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
-    bool sampler_whole_row_ = false;  // MSV_SAMPLER_WHOLE_ROW=1: threshold bisection over the whole row (A/B)
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -257,10 +257,9 @@ msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_
     if (max_targets <= 0) return MSV_OK;
     SamplerArgs a{};
     a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
-    a.counts = counts_, a.seen = seen_, a.work = buf_.sampler_work, a.max_logprobs = cfg_.max_logprobs;
-    a.cand_key = buf_.sampler_keys, a.cand_mass = buf_.sampler_mass, a.whole_row_search = sampler_whole_row_;
-    a.out = out;
-    return launch_sampler(a, std::min(max_targets, kSamplerBlocks), stream_, pdl_);
+    a.counts = counts_, a.seen = seen_, a.scratch = buf_.sampler, a.max_logprobs = cfg_.max_logprobs;
+    a.out = out, a.target_blocks = sampler_target_blocks_;
+    return launch_sampler(a, max_targets, stream_, pdl_);
 }
 
 // A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records

@@ -149,6 +149,32 @@ struct SampleTarget {                  // one per sample target, in device memor
     const float* bias_values;
     const int32_t* prompt_ids;
 };
+// The sampler's device scratch, carved from one allocation (sampler_scratch_bytes / carve_sampler_scratch in
+// model_gpu_sampler.cu, which owns the layout). Per target of one launch (at most kSamplerTargets).
+struct SamplerScratch {
+    void* base = nullptr;
+    int64_t ld = 0;
+    int chunks = 0;             // row chunks of kSamplerChunk ids (the fixed partition of every row)
+    float* work = nullptr;      // [kSamplerTargets, ld]: the processed, scaled row of a sampling target
+    uint32_t* cand_key = nullptr;  // [kSamplerTargets, ld]: the threshold search's candidates (keys)
+    double* cand_mass = nullptr;   // [kSamplerTargets, ld]: and their exp(s - max)
+    void* partials = nullptr;   // [kSamplerTargets, chunks] per-chunk results (model_gpu_sampler.cu's ChunkPartial)
+    int32_t* top_ids = nullptr;    // [kSamplerTargets, chunks, max_logprobs]: each chunk's top-N of the raw row
+    float* top_values = nullptr;   // alike
+    uint32_t* hist_count = nullptr;          // [kSamplerTargets, kSamplerBins]
+    unsigned long long* hist_mass = nullptr; // alike, fixed point
+    void* plans = nullptr;      // [kSamplerTargets]: a top-k / top-p target's search plan and threshold (Plan)
+    uint32_t* tickets = nullptr;  // [4, kSamplerTargets]: last-block counters of the four kernels (zero between steps)
+};
+// Targets per sampler launch at most (more are sampled by further launches over the next targets).
+constexpr int kSamplerTargets = 256;
+// Row ids per sampler block: a fixed partition, so a row's sums never depend on the batch.
+constexpr int kSamplerChunk = 1024;
+// Histogram bins of the top-k / top-p search.
+constexpr int kSamplerBins = 1024;
+size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs);
+SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_logprobs);
+
 struct SamplerArgs {
     const float* logits = nullptr;     // [rows, ld]: raw logits, never modified
     int64_t ld = 0;
@@ -157,13 +183,13 @@ struct SamplerArgs {
     const int32_t* n_targets = nullptr;  // device count (graphs: a fixed grid, blocks loop up to it)
     int32_t* counts = nullptr;         // [slots, vs] output counts
     uint8_t* seen = nullptr;           // [slots, vs] repetition-penalty set
-    float* work = nullptr;             // [grid, ld]: each block's processed row
-    uint32_t* cand_key = nullptr;      // [grid, ld]: each block's threshold-search candidates (keys)
-    double* cand_mass = nullptr;       // [grid, ld]: and their exp(s - max)
-    bool whole_row_search = false;     // MSV_SAMPLER_WHOLE_ROW=1: bisect over the whole row (the old way, for A/B)
+    SamplerScratch scratch;
     int max_logprobs = 0;
     void* out = nullptr;               // per target: int32 token, float logprob, int32 ids[N], float logprobs[N]
+    int first = 0;                     // this launch's first target (set by launch_sampler)
+    int target_blocks = kSamplerTargets;  // the grid's rows of blocks; each row loops over targets row, row + rows, ..
 };
-msv_status launch_sampler(const SamplerArgs& a, int grid, cudaStream_t s, bool pdl);
+// Samples targets [0, *n_targets) of at most max_targets, in launches of kSamplerTargets.
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl);
 
 }  // namespace msv::gpu::model

@@ -1,354 +1,390 @@
 // The sampler on the device (docs/gpu-engine.md "Sampler on the device"; the arithmetic is model/sampler_math.h,
 // shared with the reference sampler, so both draw the same tokens from the same logits).
 //
-// One block per target (blocks loop over targets, so a graph's fixed grid serves any count): the processed row
-// (bias, repetition, frequency / presence) goes to the block's row of `work`; greedy is one argmax pass; sampling
-// scales by 1 / temperature, finds the top-k and top-p thresholds by bisection over order keys (no sort) and the
-// min-p threshold from the maximum, and draws by Gumbel-max among the survivors.
-//
-// The bisection runs over a shrinking candidate list, not the row: the keys in range (and, for top-p, their
-// exp(s - max) in double, computed once) are copied to the block's candidate buffers, and each bisection step keeps
-// only the side the threshold is on, folding the other side's count and mass into running totals. A step costs what
-// is left, not the vocabulary, and the exp is not recomputed 32 times (the whole-row version spent ~0.3-0.6 ms of a
-// batch-1 top-p step on those exps). The threshold found is the same key: the search asks the same monotone
-// question, only the order of the double sums differs (sampler_math.h: boundary cases only).
-//
-// The chosen token's log-softmax and the top-N are over the raw row. Then the slot's output count and seen flag of
-// the chosen token are updated: the next step's penalties see it.
+// Every row is cut into chunks of kSamplerChunk ids, and each (chunk, target) pair is one block, so a batch-1 step
+// spreads its row over ~50 SMs instead of one (the one-block-per-target sampler took ~57 us for a greedy row and
+// ~0.25 ms for top-p at batch 1). The chunks are the same whatever the batch, so a row's sums never depend on it.
+// Four kernels; a target's work is finished by the last of its blocks (last_block):
+//  1. prepare: bias, penalties and temperature over the chunk (the scaled row s goes to `work`); per chunk the
+//     argmax, the smallest s, the raw row's max and sum of exp, and its top-N. A greedy target is finished here.
+//  2. threshold (targets with top-k or top-p): a histogram of s over 1024 bins of max(s) - s, with counts and masses
+//     exp(s - max) in fixed point (integer sums: the same bits in any order); the last block plans which bins hold
+//     the thresholds (make_plan), or, when they hold more than the collect kernel takes, searches the row itself.
+//  3. collect: the planned bins' tokens, gathered by every block from its chunk; the last block finds tau among
+//     them (model_gpu_sampler_search.cuh). The threshold is sampler_math.h's: the largest key whose count / mass of
+//     tokens at or above it reaches the target; only the order and the precision of the mass sums differ from the
+//     reference (fixed point of 2^-46 for the bins above, double among the gathered tokens), which matters only at
+//     the top_p boundary.
+//  4. draw: Gumbel-max among the survivors of each chunk (one Philox call per 4 adjacent ids), and the last block
+//     picks the best and finishes the target.
+// Finishing: the chosen token's log-softmax and the top-N over the raw row, from the chunks' partial results; then
+// the slot's output count and seen flag of the token (the next step's penalties see it).
 #include "common/error.h"
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_launch.cuh"
-#include "model/sampler_math.h"
+#include "model/model_gpu_sampler_bins.cuh"
 
+#include <algorithm>
 #include <string>
 
 namespace msv::gpu::model {
 namespace {
 
-namespace sm = msv::sampler;
+using namespace sampler_block;
 
-constexpr int kThreads = 512;
-constexpr int kGroups = kThreads / MSV_GROUP;
-
-struct Best {
-    float v;
-    int32_t id;
-};
-__device__ __forceinline__ Best better(Best a, Best b) { return sm::ranks_before(b.v, b.id, a.v, a.id) ? b : a; }
-
-// Block-wide reductions in MSV_GROUP-lane groups; every thread gets the result. `scratch` holds kGroups entries
-// and is free again when the function returns.
-__device__ Best block_best(Best b, Best* scratch) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        Best o{__shfl_xor_sync(MSV_GROUP_MASK, b.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, b.id, off, MSV_GROUP)};
-        b = better(b, o);
-    }
-    if (threadIdx.x % MSV_GROUP == 0) scratch[threadIdx.x / MSV_GROUP] = b;
-    __syncthreads();
-    Best r = scratch[0];
-    for (int k = 1; k < kGroups; ++k) r = better(r, scratch[k]);
-    __syncthreads();
-    return r;
-}
-
-template <typename V> __device__ V block_sum(V v, V* scratch) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) v += __shfl_xor_sync(MSV_GROUP_MASK, v, off, MSV_GROUP);
-    if (threadIdx.x % MSV_GROUP == 0) scratch[threadIdx.x / MSV_GROUP] = v;
-    __syncthreads();
-    V r = scratch[0];
-    for (int k = 1; k < kGroups; ++k) r += scratch[k];
-    __syncthreads();
-    return r;
-}
-
-constexpr Best kNone{-INFINITY, 0x7fffffff};
-
-struct Scratch {
-    Best best[kGroups];
-    double dsum[kGroups];
-    int32_t isum[kGroups];
-    uint32_t umin[kGroups], umax[kGroups];
-};
-
-// Count and mass of a block in one round (every thread gets both).
-__device__ void block_count_mass(int32_t& n, double& e, Scratch& sc) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        n += __shfl_xor_sync(MSV_GROUP_MASK, n, off, MSV_GROUP);
-        e += __shfl_xor_sync(MSV_GROUP_MASK, e, off, MSV_GROUP);
-    }
-    if (threadIdx.x % MSV_GROUP == 0) sc.isum[threadIdx.x / MSV_GROUP] = n, sc.dsum[threadIdx.x / MSV_GROUP] = e;
-    __syncthreads();
-    n = sc.isum[0], e = sc.dsum[0];
-    for (int k = 1; k < kGroups; ++k) n += sc.isum[k], e += sc.dsum[k];
-    __syncthreads();
-}
-
-// Smallest and largest key of a block in one round (a thread with no key passes ~0u and 0).
-__device__ void block_min_max(uint32_t& lo, uint32_t& hi, Scratch& sc) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        lo = min(lo, static_cast<uint32_t>(__shfl_xor_sync(MSV_GROUP_MASK, lo, off, MSV_GROUP)));
-        hi = max(hi, static_cast<uint32_t>(__shfl_xor_sync(MSV_GROUP_MASK, hi, off, MSV_GROUP)));
-    }
-    if (threadIdx.x % MSV_GROUP == 0) sc.umin[threadIdx.x / MSV_GROUP] = lo, sc.umax[threadIdx.x / MSV_GROUP] = hi;
-    __syncthreads();
-    lo = sc.umin[0], hi = sc.umax[0];
-    for (int k = 1; k < kGroups; ++k) lo = min(lo, sc.umin[k]), hi = max(hi, sc.umax[k]);
-    __syncthreads();
-}
-
-// The block's candidate buffers: thread t holds its candidates at t, t + kThreads, t + 2 kThreads, ... (coalesced,
-// and never past the row: a thread starts with at most as many as it has row elements).
-struct Candidates {
-    uint32_t* key;
-    double* mass;
-};
-
-// sampler_math.h's largest_key_where over [lo, hi] of the row `s`, for holds(count, mass) of the tokens with key >= t
-// (mass = sum exp(s - m) in double, only when kMass). holds(lo) must be true and hi must be the row's largest key in
-// range. Candidates are the keys in the current range; each step folds the side above the range into n_above /
-// m_above and tightens the range to the keys that are left (the answer is always a token's key, so it stays in).
-// `total` (kMass): set, before the first holds(), to the mass of the whole range (mass_from(lo), summed in the same
-// order, so holds may use it).
-template <bool kMass, typename Holds>
-__device__ uint32_t candidate_search(const float* s, int vs, uint32_t lo, uint32_t hi, float m, Candidates c,
-                                     Scratch& sc, double* total, const Holds& holds) {
-    int n = 0;
-    uint32_t kmin = ~0u, kmax = 0;
-    double sum = 0.0;
-    for (int i = threadIdx.x; i < vs; i += kThreads) {
-        const uint32_t k = sm::order_key(s[i]);
-        if (k < lo || k > hi) continue;
-        const int p = n * kThreads + threadIdx.x;
-        c.key[p] = k;
-        if constexpr (kMass) {
-            const double e = exp(static_cast<double>(s[i] - m));
-            c.mass[p] = e, sum += e;
-        }
-        ++n, kmin = min(kmin, k), kmax = max(kmax, k);
-    }
-    if constexpr (kMass) *total = block_sum(sum, sc.dsum);
-    block_min_max(kmin, kmax, sc);
-    lo = max(lo, kmin), hi = min(hi, kmax);
-    int32_t n_above = 0;
-    double m_above = 0.0;
-    while (lo < hi) {
-        const uint32_t mid = lo + static_cast<uint32_t>((static_cast<uint64_t>(hi) - lo + 1) / 2);
-        int32_t nu = 0;
-        double mu = 0.0;
-        for (int j = 0; j < n; ++j) {
-            const int p = j * kThreads + threadIdx.x;
-            if (c.key[p] >= mid) {
-                ++nu;
-                if constexpr (kMass) mu += c.mass[p];
-            }
-        }
-        block_count_mass(nu, mu, sc);
-        const bool up = holds(n_above + nu, m_above + mu);
-        if (up) {
-            lo = mid;
-        } else {
-            hi = mid - 1, n_above += nu, m_above += mu;
-        }
-        // Keep the side the answer is on, in place (a thread only moves its own candidates down its own list).
-        int kept = 0;
-        kmin = ~0u, kmax = 0;
-        for (int j = 0; j < n; ++j) {
-            const int p = j * kThreads + threadIdx.x;
-            const uint32_t k = c.key[p];
-            if ((k >= mid) != up) continue;
-            if (kept != j) {
-                const int q = kept * kThreads + threadIdx.x;
-                c.key[q] = k;
-                if constexpr (kMass) c.mass[q] = c.mass[p];
-            }
-            ++kept, kmin = min(kmin, k), kmax = max(kmax, k);
-        }
-        n = kept;
-        block_min_max(kmin, kmax, sc);
-        if (kmin <= kmax) lo = max(lo, kmin), hi = min(hi, kmax);
-    }
-    return lo;
-}
-
-// (Re)start the slot's sampler state: no outputs counted, the seen set = the prompt's ids.
-__device__ void reset_slot(const SampleTarget& t, int vs, int32_t* counts, uint8_t* seen) {
-    for (int i = threadIdx.x; i < vs; i += kThreads) counts[i] = 0, seen[i] = 0;
-    __syncthreads();
-    for (int j = threadIdx.x; j < t.n_prompt; j += kThreads) {
-        const int32_t id = t.prompt_ids[j];
-        if (id >= 0 && id < vs) seen[id] = 1;
-    }
-    __syncthreads();
-}
-
-// work[i] = the raw logit after bias, repetition and frequency / presence penalties (sampler_math.h's order).
-__device__ void process_row(const SampleTarget& t, const float* raw, int vs, const int32_t* counts,
-                            const uint8_t* seen, float* work) {
-    for (int i = threadIdx.x; i < vs; i += kThreads) work[i] = raw[i];
-    __syncthreads();
-    // Bias entries in list order by one thread: a repeated id adds twice, as the reference does.
-    if (threadIdx.x == 0)
-        for (int j = 0; j < t.n_bias; ++j) {
-            const int32_t id = t.bias_ids[j];
-            if (id >= 0 && id < vs) work[id] = sm::add_rn(work[id], t.bias_values[j]);
-        }
-    __syncthreads();
-    const bool rep = t.repetition != 1.0f, fp = t.frequency != 0.0f || t.presence != 0.0f;
-    if (rep || fp)
-        for (int i = threadIdx.x; i < vs; i += kThreads) {
-            float w = work[i];
-            if (rep && seen[i]) w = sm::repetition(w, t.repetition);
-            const int32_t c = counts[i];
-            if (fp && c > 0) w = sm::frequency_presence(w, c, t.frequency, t.presence);
-            work[i] = w;
-        }
-    __syncthreads();
-}
-
-__device__ Best row_best(const float* v, int vs, Scratch& sc) {
-    Best b = kNone;
-    for (int i = threadIdx.x; i < vs; i += kThreads) b = better(b, Best{v[i], i});
-    return block_best(b, sc.best);
-}
-
-// Sum over the row of exp((double)(s_i - m)) for the tokens whose key is >= t (sampler_ref.cpp's mass_from).
-__device__ double mass_from(const float* s, int vs, uint32_t t, float m, Scratch& sc) {
-    double sum = 0.0;
-    for (int i = threadIdx.x; i < vs; i += kThreads)
-        if (sm::order_key(s[i]) >= t) sum += exp(static_cast<double>(s[i] - m));
-    return block_sum(sum, sc.dsum);
-}
-
-// Sampling (sampler_ref.h step 3): returns the chosen id. work holds the processed row; it is overwritten with the
-// scaled logits. tau_k and tau_p as survivor_threshold finds them (candidate_search: the same bisection); every
-// thread runs the same search (the counts and sums are block-wide).
-__device__ int32_t draw(const SampleTarget& t, float* work, int vs, Candidates cand, bool whole_row, Scratch& sc) {
-    const float inv_t = 1.0f / t.temperature;
-    for (int i = threadIdx.x; i < vs; i += kThreads) work[i] = sm::scaled(work[i], inv_t);
-    __syncthreads();
-    Best lo_b{INFINITY, 0}, hi_b = kNone;
-    for (int i = threadIdx.x; i < vs; i += kThreads) {
-        const float v = work[i];
-        hi_b = better(hi_b, Best{v, i});
-        if (v < lo_b.v) lo_b.v = v;
-    }
-    const float m = block_best(hi_b, sc.best).v;
-    const float mn = -block_best(Best{-lo_b.v, 0}, sc.best).v;
-    float tau = -INFINITY;
-    if (t.top_k > 0 && t.top_k < vs) {
-        uint32_t key;
-        if (whole_row) {
-            key = sm::largest_key_where(sm::order_key(mn), sm::order_key(m), [&](uint32_t k) {
-                int32_t n = 0;
-                for (int i = threadIdx.x; i < vs; i += kThreads) n += sm::order_key(work[i]) >= k;
-                return block_sum(n, sc.isum) >= t.top_k;
-            });
-        } else {
-            key = candidate_search<false>(work, vs, sm::order_key(mn), sm::order_key(m), m, cand, sc, nullptr,
-                                          [&](int32_t n, double) { return n >= t.top_k; });
-        }
-        tau = sm::from_order_key(key);
-    }
-    if (t.top_p < 1.0f) {
-        const uint32_t lo = sm::order_key(tau);
-        if (whole_row) {
-            const double target = static_cast<double>(t.top_p) * mass_from(work, vs, lo, m, sc);
-            tau = sm::from_order_key(sm::largest_key_where(
-                lo, sm::order_key(m), [&](uint32_t k) { return mass_from(work, vs, k, m, sc) >= target; }));
-        } else {
-            double total = 0.0;
-            tau = sm::from_order_key(candidate_search<true>(
-                work, vs, lo, sm::order_key(m), m, cand, sc, &total,
-                [&](int32_t, double mass) { return mass >= static_cast<double>(t.top_p) * total; }));
-        }
-    }
-    if (t.min_p > 0.0f) tau = fmaxf(tau, sm::min_p_threshold(m, t.min_p));
-    const uint32_t tau_key = sm::order_key(tau);
-    // Gumbel-max over the survivors, 4 adjacent ids per thread: one Philox call gives all four their words.
-    Best b = kNone;
-    bool any = false;
-    for (int g = threadIdx.x * 4; g < vs; g += kThreads * 4) {
-        bool live[4];
-        bool group = false;
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {
-            live[q] = g + q < vs && sm::order_key(work[g + q]) >= tau_key;
-            group |= live[q];
-        }
-        if (!group) continue;
-        any = true;
-        const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
-#pragma unroll
-        for (int q = 0; q < 4; ++q)
-            if (live[q]) b = better(b, Best{sm::perturbed_by(work[g + q], r.v[q]), g + q});
-    }
-    const int32_t survivors = block_sum(static_cast<int32_t>(any), sc.isum);
-    if (survivors == 0) return block_best(hi_b, sc.best).id;  // as gumbel_max: no survivor, argmax s
-    return block_best(b, sc.best).id;
-}
-
-__global__ void __launch_bounds__(kThreads) sampler_kernel(const SamplerArgs a) {
+// ---- 1. prepare -------------------------------------------------------------------------------------------------
+__global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) {
+    __shared__ float sw[kSamplerChunk];
     __shared__ Scratch sc;
+    __shared__ bool last;
     msv_pdl_wait();
     msv_pdl_launch_dependents();
-    const int n = *a.n_targets;
-    float* work = a.work + static_cast<int64_t>(blockIdx.x) * a.ld;
-    const int vs = a.vs;
-    const int N = a.max_logprobs;
-    for (int ti = blockIdx.x; ti < n; ti += gridDim.x) {
-        const SampleTarget t = a.targets[ti];
+    const SamplerScratch& x = a.scratch;
+    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
+    const int n = launch_targets(a);
+    for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const SampleTarget t = a.targets[a.first + lt];
         const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
         int32_t* counts = a.counts + static_cast<int64_t>(t.slot) * vs;
         uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * vs;
-        if (t.reset) reset_slot(t, vs, counts, seen);
-        process_row(t, raw, vs, counts, seen, work);
-        const Candidates cand{a.cand_key + static_cast<int64_t>(blockIdx.x) * a.ld,
-                              a.cand_mass + static_cast<int64_t>(blockIdx.x) * a.ld};
-        const int32_t tok = t.temperature < sm::kGreedyTemperature ? row_best(work, vs, sc).id
-                                                                   : draw(t, work, vs, cand, a.whole_row_search, sc);
-
-        // log-softmax over the raw row (sampler_ref's log_normalizer): max, then sum exp((double)(raw - max)).
-        const float max_raw = row_best(raw, vs, sc).v;
-        double se = 0.0;
-        for (int i = threadIdx.x; i < vs; i += kThreads) se += exp(static_cast<double>(raw[i] - max_raw));
-        se = block_sum(se, sc.dsum);
-        const float lnorm = isinf(max_raw) && max_raw < 0 ? max_raw : sm::log_norm(max_raw, se);
-
-        char* rec = static_cast<char*>(a.out) + static_cast<int64_t>(ti) * (8 + 8 * int64_t(N));
-        int32_t* ids = reinterpret_cast<int32_t*>(rec + 8);
-        float* lps = reinterpret_cast<float*>(rec + 8 + 4 * int64_t(N));
-        if (threadIdx.x == 0) {
-            *reinterpret_cast<int32_t*>(rec) = tok;
-            *reinterpret_cast<float*>(rec + 4) = raw[tok] - lnorm;
-        }
-        for (int j = threadIdx.x; j < N; j += kThreads) ids[j] = -1, lps[j] = -INFINITY;
-        __syncthreads();
-        // Top-N by repeated argmax among the tokens ranking after the previous pick.
-        Best prev{INFINITY, -1};
-        for (int j = 0; j < t.logprobs && j < N && j < vs; ++j) {
-            Best b = kNone;
-            for (int i = threadIdx.x; i < vs; i += kThreads) {
-                const float v = raw[i];
-                if (sm::ranks_before(prev.v, prev.id, v, i)) b = better(b, Best{v, i});
+        // The threshold kernel's histogram of this target starts empty: each block clears its share.
+        for (int b = c * kThreads + threadIdx.x; b < kSamplerBins; b += gridDim.x * kThreads)
+            x.hist_count[lt * kSamplerBins + b] = 0, x.hist_mass[lt * kSamplerBins + b] = 0;
+        if (t.reset) {  // the slot's sampler state restarts: no outputs counted, the seen set = the prompt's ids
+            for (int j = threadIdx.x; j < len; j += kThreads) counts[i0 + j] = 0, seen[i0 + j] = 0;
+            __syncthreads();
+            for (int j = threadIdx.x; j < t.n_prompt; j += kThreads) {
+                const int32_t id = t.prompt_ids[j];
+                if (id >= i0 && id < i0 + len) seen[id] = 1;
             }
-            prev = block_best(b, sc.best);
-            if (threadIdx.x == 0) ids[j] = prev.id, lps[j] = prev.v - lnorm;
+            __syncthreads();
         }
+        float r[kPer];
+#pragma unroll
+        for (int k = 0; k < kPer; ++k) {
+            const int j = threadIdx.x + k * kThreads;
+            r[k] = j < len ? raw[i0 + j] : -INFINITY;
+            if (j < len) sw[j] = r[k];
+        }
+        __syncthreads();
+        // Bias entries in list order by one thread: a repeated id adds twice, as the reference does.
+        if (threadIdx.x == 0)
+            for (int b = 0; b < t.n_bias; ++b) {
+                const int32_t id = t.bias_ids[b];
+                if (id >= i0 && id < i0 + len) sw[id - i0] = sm::add_rn(sw[id - i0], t.bias_values[b]);
+            }
+        __syncthreads();
+        const bool greedy = is_greedy(t);
+        const bool rep = t.repetition != 1.0f, fp = t.frequency != 0.0f || t.presence != 0.0f;
+        const float inv_t = greedy ? 1.0f : 1.0f / t.temperature;
+        float* work = x.work + static_cast<int64_t>(lt) * x.ld;
+        Best best = kNone;
+        float lo = INFINITY, rmax = -INFINITY;
+#pragma unroll
+        for (int k = 0; k < kPer; ++k) {
+            const int j = threadIdx.x + k * kThreads, i = i0 + j;
+            if (j >= len) continue;
+            float w = sw[j];
+            if (rep && seen[i]) w = sm::repetition(w, t.repetition);
+            if (fp && counts[i] > 0) w = sm::frequency_presence(w, counts[i], t.frequency, t.presence);
+            if (!greedy) w = sm::scaled(w, inv_t), work[i] = w, lo = fminf(lo, w);
+            best = better(best, Best{w, i});
+            rmax = fmaxf(rmax, r[k]);
+        }
+        best = block_best(best, sc);
+        lo = -block_best(Best{-lo, 0}, sc).v;
+        rmax = block_best(Best{rmax, 0}, sc).v;
+        double se = 0.0;
+        if (rmax > -INFINITY)
+#pragma unroll
+            for (int k = 0; k < kPer; ++k)
+                if (threadIdx.x + k * kThreads < len) se += exp(static_cast<double>(r[k] - rmax));
+        se = block_sum(se, sc.dsum);
+        // The chunk's top-N of the raw row, by repeated argmax (-1 past the chunk's length).
+        const int L = top_n_of(t, a.max_logprobs, vs);
+        Best prev{INFINITY, -1};
+        for (int j = 0; j < L; ++j) {
+            Best b = kNone;
+#pragma unroll
+            for (int k = 0; k < kPer; ++k) {
+                const int i = i0 + threadIdx.x + k * kThreads;
+                if (threadIdx.x + k * kThreads < len && sm::ranks_before(prev.v, prev.id, r[k], i))
+                    b = better(b, Best{r[k], i});
+            }
+            prev = block_best(b, sc);
+            if (threadIdx.x == 0) {
+                x.top_ids[top_index(a, lt, c) + j] = prev.id == kNone.id ? -1 : prev.id;
+                x.top_values[top_index(a, lt, c) + j] = prev.v;
+            }
+        }
+        ChunkPartial* pp = partials_of(a, lt);
         if (threadIdx.x == 0) {
-            counts[tok] += 1;
-            seen[tok] = 1;
+            pp[c].best_v = best.v, pp[c].best_id = best.id, pp[c].min_s = lo;
+            pp[c].raw_max = rmax, pp[c].raw_sum = se;
         }
+        if (greedy && last_block(ticket(a, kPrepareTicket, lt), gridDim.x, last)) {
+            Best g = kNone;
+            for (int k = threadIdx.x; k < x.chunks; k += kThreads)
+                g = better(g, Best{load_l2(&pp[k].best_v), load_l2(&pp[k].best_id)});
+            finish(a, lt, t, block_best(g, sc).id, sc);
+        }
+    }
+}
+
+// ---- 2. threshold -------------------------------------------------------------------------------------------------
+__global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a) {
+    __shared__ uint32_t hc[kSamplerBins];
+    __shared__ unsigned long long hm[kSamplerBins];
+    __shared__ Scratch sc;
+    __shared__ PairScratch ps;
+    __shared__ bool last;
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const SamplerScratch& x = a.scratch;
+    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
+    const int n = launch_targets(a);
+    for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const SampleTarget t = a.targets[a.first + lt];
+        if (!searches(t, vs)) continue;
+        const Bins bins = bins_of(a, lt, sc);
+        const bool finite = isfinite(bins.m);
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        uint32_t* gc = x.hist_count + lt * kSamplerBins;
+        unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
+        for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = 0, hm[b] = 0;
+        __syncthreads();
+        if (finite)
+#pragma unroll
+            for (int k = 0; k < kPer; ++k) {
+                const int j = threadIdx.x + k * kThreads;
+                if (j >= len) continue;
+                const float v = s[i0 + j];
+                const int b = bins.of(v);
+                atomicAdd(&hc[b], 1u);
+                if (has_top_p(t))
+                    atomicAdd(&hm[b],
+                              static_cast<unsigned long long>(exp(static_cast<double>(v - bins.m)) * kMassUnit));
+            }
+        __syncthreads();
+        for (int b = threadIdx.x; b < kSamplerBins; b += kThreads)
+            if (hc[b] != 0) {
+                atomicAdd(gc + b, hc[b]);
+                if (hm[b] != 0) atomicAdd(gm + b, hm[b]);
+            }
+        if (!last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
+        // The plan; a target whose planned bins hold too many tokens for the collect kernel is searched here, over
+        // the whole row (one block: slow, and rare: a large top_k, or many tokens tied near the threshold).
+        Plan plan{};
+        plan.tau = -INFINITY;
+        if (finite) {
+            for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
+            __syncthreads();
+            plan = make_plan(t, vs, hc, hm, sc);
+            plan.tau = -INFINITY;
+            if (plan.count > kPairMax) plan.tau = find_threshold(a, lt, t, bins, sc, ps, hc, hm), plan.done = 1;
+        } else {
+            plan.done = 1;
+        }
+        if (plan.done && t.min_p > 0.0f) plan.tau = fmaxf(plan.tau, sm::min_p_threshold(bins.m, t.min_p));
+        if (threadIdx.x == 0) *plan_of(a, lt) = plan;
         __syncthreads();
     }
 }
 
+// ---- 3. collect -------------------------------------------------------------------------------------------------
+// tau from the planned bins' tokens (every one of them is in ps: at most kPairMax).
+__device__ float tau_from_collected(const SampleTarget& t, bool top_k, const Plan& plan, const Bins& bins, int total,
+                                    PairScratch& ps, Scratch& sc) {
+    float tau = -INFINITY;
+    if (top_k) {
+        // Top-k: every token above the threshold's bin is here, so the counts need nothing from the histogram.
+        const uint32_t key_k = all_pairs<false>(ps, total, 0u, 0, 0.0,
+                                                [&](int32_t n, double) { return n >= t.top_k; }, nullptr, sc);
+        tau = sm::from_order_key(key_k);
+        if (has_top_p(t)) {
+            // Top-p over the top-k survivors: Z and the sums are exact (double) over the same tokens.
+            double part = 0.0;
+            for (int i = threadIdx.x; i < total; i += kThreads)
+                if (ps.key[i] >= key_k) part += ps.mass[i];
+            const double target = static_cast<double>(t.top_p) * block_sum(part, sc.dsum);
+            tau = sm::from_order_key(all_pairs<true>(ps, total, key_k, 0, 0.0,
+                                                     [&](int32_t, double m) { return m >= target; }, nullptr, sc));
+        }
+    } else {
+        tau = sm::from_order_key(all_pairs<true>(ps, total, 0u, 0, plan.m_above,
+                                                 [&](int32_t, double m) { return m >= plan.target; }, nullptr, sc));
+    }
+    if (t.min_p > 0.0f) tau = fmaxf(tau, sm::min_p_threshold(bins.m, t.min_p));
+    return tau;
+}
+
+__global__ void __launch_bounds__(kThreads) collect_kernel(const SamplerArgs a) {
+    __shared__ Scratch sc;
+    __shared__ PairScratch ps;
+    __shared__ bool last;
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const SamplerScratch& x = a.scratch;
+    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
+    const int n = launch_targets(a);
+    for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const SampleTarget t = a.targets[a.first + lt];
+        if (!searches(t, vs)) continue;
+        Plan* plan = plan_of(a, lt);
+        if (plan->done) continue;
+        const int b_lo = plan->b_lo, b_hi = plan->b_hi;
+        const Bins bins = bins_of(a, lt, sc);
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
+        uint32_t key[kPer];
+        bool in[kPer];
+        int mine = 0;
+#pragma unroll
+        for (int k = 0; k < kPer; ++k) {
+            const int j = threadIdx.x + k * kThreads;
+            in[k] = false;
+            if (j >= len) continue;
+            const float v = s[i0 + j];
+            const int b = bins.of(v);
+            key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
+        }
+        unsigned long long chunk_total;
+        int at = static_cast<int>(block_exclusive_scan(static_cast<unsigned long long>(mine), sc.scan, chunk_total));
+        uint32_t* segment = x.cand_key + static_cast<int64_t>(lt) * x.ld + i0;
+#pragma unroll
+        for (int k = 0; k < kPer; ++k)
+            if (in[k]) segment[at++] = key[k];
+        ChunkPartial* pp = partials_of(a, lt);
+        if (threadIdx.x == 0) pp[c].members = static_cast<int32_t>(chunk_total);
+        if (!last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
+        // The segments, in chunk order, into shared memory (thread t copies chunks t per .. t per + per - 1).
+        const int per = (x.chunks + kThreads - 1) / kThreads;
+        int count = 0;
+        const int q0 = threadIdx.x * per, q1 = min(x.chunks, q0 + per);
+        for (int q = q0; q < q1; ++q) count += load_l2(&pp[q].members);
+        unsigned long long all;
+        int to = static_cast<int>(block_exclusive_scan(static_cast<unsigned long long>(count), sc.scan, all));
+        const int total = min(static_cast<int>(all), kPairMax);  // = plan->count <= kPairMax: the same bins counted
+        for (int q = q0; q < q1; ++q) {
+            const int members = load_l2(&pp[q].members);
+            const uint32_t* from = x.cand_key + static_cast<int64_t>(lt) * x.ld + q * kSamplerChunk;
+            for (int j = 0; j < members && to < total; ++j, ++to) {
+                const uint32_t k = load_l2(from + j);
+                ps.key[to] = k;
+                ps.mass[to] = exp(static_cast<double>(sm::from_order_key(k) - bins.m));
+            }
+        }
+        __syncthreads();
+        const float tau = tau_from_collected(t, has_top_k(t, vs), *plan, bins, total, ps, sc);
+        if (threadIdx.x == 0) plan->tau = tau;
+        __syncthreads();
+    }
+}
+
+// ---- 4. draw ------------------------------------------------------------------------------------------------------
+__global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
+    __shared__ Scratch sc;
+    __shared__ bool last;
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const SamplerScratch& x = a.scratch;
+    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, i1 = min(vs, i0 + kSamplerChunk);
+    const int n = launch_targets(a);
+    for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const SampleTarget t = a.targets[a.first + lt];
+        if (is_greedy(t)) continue;
+        ChunkPartial* pp = partials_of(a, lt);
+        float tau = -INFINITY;
+        if (searches(t, vs)) {
+            tau = plan_of(a, lt)->tau;
+        } else if (t.min_p > 0.0f) {
+            tau = sm::min_p_threshold(max_s(a, lt, sc), t.min_p);
+        }
+        const uint32_t tau_key = sm::order_key(tau);
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        // Gumbel-max over the survivors, the 4 adjacent ids of one Philox call per thread.
+        Best b = kNone;
+        int32_t any = 0;
+        const int g = i0 + threadIdx.x * kPer;
+        if (g < i1) {
+            bool live[kPer];
+#pragma unroll
+            for (int q = 0; q < kPer; ++q) {
+                live[q] = g + q < i1 && sm::order_key(s[g + q]) >= tau_key;
+                any |= live[q];
+            }
+            if (any) {
+                const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
+#pragma unroll
+                for (int q = 0; q < kPer; ++q)
+                    if (live[q]) b = better(b, Best{sm::perturbed_by(s[g + q], r.v[q]), g + q});
+            }
+        }
+        b = block_best(b, sc);
+        any = block_sum(any, sc.isum);
+        if (threadIdx.x == 0) pp[c].draw_v = b.v, pp[c].draw_id = b.id, pp[c].survivors = any;
+        if (!last_block(ticket(a, kDrawTicket, lt), gridDim.x, last)) continue;
+        int32_t survivors = 0;
+        Best drawn = kNone, top = kNone;
+        for (int k = threadIdx.x; k < x.chunks; k += kThreads) {
+            survivors += load_l2(&pp[k].survivors);
+            drawn = better(drawn, Best{load_l2(&pp[k].draw_v), load_l2(&pp[k].draw_id)});
+            top = better(top, Best{load_l2(&pp[k].best_v), load_l2(&pp[k].best_id)});
+        }
+        survivors = block_sum(survivors, sc.isum);
+        drawn = block_best(drawn, sc);
+        top = block_best(top, sc);
+        finish(a, lt, t, survivors > 0 ? drawn.id : top.id, sc);  // as gumbel_max: no survivor, argmax s
+    }
+}
+
+size_t align256(size_t n) { return (n + 255) & ~size_t(255); }
+
 }  // namespace
 
-msv_status launch_sampler(const SamplerArgs& a, int grid, cudaStream_t s, bool pdl) {
-    const cudaError_t err = launch_kernel(sampler_kernel, dim3(grid), dim3(kThreads), 0, s, pdl, a);
-    if (err == cudaSuccess) return MSV_OK;
-    return set_error(MSV_ERR_DEVICE, std::string("sampler launch: ") + cudaGetErrorString(err));
+SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_logprobs) {
+    SamplerScratch x;
+    // Rows of `work` start on 16 bytes (the threshold search reads them 4 floats at a time).
+    x.base = base, x.ld = (ld + 3) / 4 * 4, x.chunks = (vs + kSamplerChunk - 1) / kSamplerChunk;
+    ld = x.ld;
+    const size_t T = kSamplerTargets, N = std::max(max_logprobs, 1);
+    char* p = static_cast<char*>(base);
+    size_t at = 0;
+    auto take = [&](size_t bytes) {
+        char* q = p ? p + at : nullptr;
+        at += align256(bytes);
+        return q;
+    };
+    x.work = reinterpret_cast<float*>(take(T * ld * 4));
+    x.cand_key = reinterpret_cast<uint32_t*>(take(T * ld * 4));
+    x.cand_mass = reinterpret_cast<double*>(take(T * ld * 8));
+    x.partials = take(T * x.chunks * sizeof(ChunkPartial));
+    x.top_ids = reinterpret_cast<int32_t*>(take(T * x.chunks * N * 4));
+    x.top_values = reinterpret_cast<float*>(take(T * x.chunks * N * 4));
+    x.hist_count = reinterpret_cast<uint32_t*>(take(T * kSamplerBins * 4));
+    x.hist_mass = reinterpret_cast<unsigned long long*>(take(T * kSamplerBins * 8));
+    x.plans = take(T * sizeof(Plan));
+    x.tickets = reinterpret_cast<uint32_t*>(take(kTickets * T * 4));
+    if (!p) x.base = reinterpret_cast<void*>(at);  // the size, for sampler_scratch_bytes
+    return x;
+}
+
+size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs) {
+    return reinterpret_cast<size_t>(carve_sampler_scratch(nullptr, ld, vs, max_logprobs).base);
+}
+
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl) {
+    for (int first = 0; first < max_targets; first += kSamplerTargets) {
+        a.first = first;
+        const dim3 grid(a.scratch.chunks, std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first)));
+        for (auto* kernel : {prepare_kernel, threshold_kernel, collect_kernel, draw_kernel}) {
+            const cudaError_t err = launch_kernel(kernel, grid, dim3(kThreads), 0, s, pdl, a);
+            if (err != cudaSuccess)
+                return set_error(MSV_ERR_DEVICE, std::string("sampler launch: ") + cudaGetErrorString(err));
+        }
+    }
+    return MSV_OK;
 }
 
 }  // namespace msv::gpu::model

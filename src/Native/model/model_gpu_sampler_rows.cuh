@@ -1,0 +1,155 @@
+// Shared pieces of the device sampler's kernels (model_gpu_sampler.cu): the per-chunk partial results, the
+// histogram's bins, and finishing a target from its chunks' results.
+#pragma once
+
+#include "model/model_gpu_kernels.h"
+#include "model/model_gpu_sampler_block.cuh"
+
+namespace msv::gpu::model::sampler_block {
+
+constexpr int kPer = kSamplerChunk / kThreads;  // ids per thread in a chunk
+static_assert(kPer == 4, "the draw gives each thread the 4 ids of one Philox call");
+constexpr int kBinsPer = kSamplerBins / kThreads;  // histogram bins per thread in the threshold search
+static_assert(kBinsPer * kThreads == kSamplerBins, "bins split evenly over the block");
+// The bins span s in [max - 64, max] (exp(-64) ~ 1.6e-28 of the top token); everything below is in the last bin.
+constexpr float kBinRange = 64.0f;
+// Fixed-point unit of the histogram's masses (each exp(s - max) <= 1, so a bin of 2^17 tokens still fits).
+constexpr double kMassUnit = 70368744177664.0;  // 2^46
+// Top-N entries of the chunks' lists that the finishing block stages in shared memory (50 chunks x 20 at most here).
+constexpr int kTopStaged = 2048;
+
+struct ChunkPartial {
+    float best_v;  // argmax of the processed row (greedy) or of the scaled row s (sampling)
+    int32_t best_id;
+    float min_s;    // smallest s (sampling)
+    float raw_max;  // the raw row's max over the chunk, and sum exp((double)(raw - raw_max))
+    double raw_sum;
+    float draw_v;  // the chunk's best Gumbel-perturbed survivor
+    int32_t draw_id;
+    int32_t survivors;  // whether the chunk has any
+    int32_t members;    // tokens of the chunk that the collect kernel gathered
+};
+
+// A top-k / top-p target's threshold search: the threshold kernel plans it from the histogram, the collect kernel
+// gathers the planned bins' tokens and finds tau (or the threshold kernel searched the whole row itself: done).
+struct Plan {
+    int32_t done;        // tau is final
+    int32_t b_lo, b_hi;  // the bins whose tokens the collect kernel gathers
+    int32_t count;       // how many tokens they hold
+    double m_above;      // top-p without top-k: the mass of the bins before b_lo, and the mass to reach
+    double target;
+    float tau;           // the survivor threshold, min_p included
+    int32_t pad;
+};
+
+enum Ticket { kPrepareTicket = 0, kThresholdTicket = 1, kCollectTicket = 2, kDrawTicket = 3 };
+constexpr int kTickets = 4;
+
+__device__ inline bool is_greedy(const SampleTarget& t) { return t.temperature < sm::kGreedyTemperature; }
+__device__ inline bool has_top_k(const SampleTarget& t, int vs) { return t.top_k > 0 && t.top_k < vs; }
+__device__ inline bool has_top_p(const SampleTarget& t) { return t.top_p < 1.0f; }
+__device__ inline bool searches(const SampleTarget& t, int vs) {
+    return !is_greedy(t) && (has_top_k(t, vs) || has_top_p(t));
+}
+__device__ inline int top_n_of(const SampleTarget& t, int max_logprobs, int vs) {
+    return max(0, min(t.logprobs, min(max_logprobs, vs)));
+}
+
+__device__ inline ChunkPartial* partials_of(const SamplerArgs& a, int lt) {
+    return static_cast<ChunkPartial*>(a.scratch.partials) + static_cast<int64_t>(lt) * a.scratch.chunks;
+}
+__device__ inline int64_t top_index(const SamplerArgs& a, int lt, int chunk) {
+    return (static_cast<int64_t>(lt) * a.scratch.chunks + chunk) * a.max_logprobs;
+}
+__device__ inline Plan* plan_of(const SamplerArgs& a, int lt) { return static_cast<Plan*>(a.scratch.plans) + lt; }
+__device__ inline uint32_t* ticket(const SamplerArgs& a, Ticket k, int lt) {
+    return a.scratch.tickets + k * kSamplerTargets + lt;
+}
+// Targets of this launch (graphs: the count is on the device; blocks loop over it).
+__device__ inline int launch_targets(const SamplerArgs& a) { return min(*a.n_targets - a.first, kSamplerTargets); }
+
+// The histogram's bins: d = max - s, rounded once, scaled to kSamplerBins over [0, range). Monotone in s (a larger
+// s never gets a later bin), so each bin is one range of order keys.
+struct Bins {
+    float m, range, scale;
+    __device__ inline int of(float v) const {
+        const float d = sm::add_rn(m, -v);
+        if (!(d < range)) return kSamplerBins - 1;
+        return min(static_cast<int>(sm::mul_rn(d, scale)), kSamplerBins - 1);
+    }
+};
+// The largest s of a sampling target (from the chunks' partial results; every thread gets it).
+__device__ inline float max_s(const SamplerArgs& a, int lt, Scratch& sc) {
+    const ChunkPartial* pp = partials_of(a, lt);
+    float m = -INFINITY;
+    for (int c = threadIdx.x; c < a.scratch.chunks; c += kThreads) m = fmaxf(m, load_l2(&pp[c].best_v));
+    return block_best(Best{m, 0}, sc).v;
+}
+__device__ inline Bins bins_of(const SamplerArgs& a, int lt, Scratch& sc) {
+    const ChunkPartial* pp = partials_of(a, lt);
+    const float m = max_s(a, lt, sc);
+    float mn = INFINITY;
+    for (int c = threadIdx.x; c < a.scratch.chunks; c += kThreads) mn = fminf(mn, load_l2(&pp[c].min_s));
+    mn = -block_best(Best{-mn, 0}, sc).v;
+    const float range = fminf(sm::add_rn(m, -mn), kBinRange);
+    return Bins{m, range, range > 0.0f ? kSamplerBins / range : 0.0f};
+}
+
+// Finish a target: the token's logprob and the top-N over the raw row (from the chunks' partial results, combined in
+// chunk order), the output record, and the slot's count and seen flag of the token. The whole block calls it.
+__device__ inline void finish(const SamplerArgs& a, int lt, const SampleTarget& t, int32_t tok, Scratch& sc) {
+    const ChunkPartial* pp = partials_of(a, lt);
+    const int chunks = a.scratch.chunks;
+    float m = -INFINITY;
+    for (int c = threadIdx.x; c < chunks; c += kThreads) m = fmaxf(m, load_l2(&pp[c].raw_max));
+    m = block_best(Best{m, 0}, sc).v;
+    double z = 0.0;
+    for (int c = threadIdx.x; c < chunks; c += kThreads) {
+        const float mc = load_l2(&pp[c].raw_max);
+        if (mc > -INFINITY) z += load_l2(&pp[c].raw_sum) * exp(static_cast<double>(mc - m));
+    }
+    z = block_sum(z, sc.dsum);
+    const float lnorm = isinf(m) && m < 0 ? m : sm::log_norm(m, z);
+
+    const int N = a.max_logprobs;
+    char* rec = static_cast<char*>(a.out) + static_cast<int64_t>(a.first + lt) * (8 + 8 * int64_t(N));
+    int32_t* ids = reinterpret_cast<int32_t*>(rec + 8);
+    float* lps = reinterpret_cast<float*>(rec + 8 + 4 * int64_t(N));
+    const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
+    if (threadIdx.x == 0) {
+        *reinterpret_cast<int32_t*>(rec) = tok;
+        *reinterpret_cast<float*>(rec + 4) = raw[tok] - lnorm;
+    }
+    for (int j = threadIdx.x; j < N; j += kThreads) ids[j] = -1, lps[j] = -INFINITY;
+    __syncthreads();
+    // Top-N: repeated argmax over the chunks' lists (each the chunk's top L), among entries ranking after the last
+    // pick; the lists are copied to shared memory first when they fit (each pick then reads no global memory).
+    const int L = top_n_of(t, N, a.vs);
+    __shared__ Best staged[kTopStaged];
+    const bool fits = chunks * L <= kTopStaged;
+    if (fits) {
+        for (int e = threadIdx.x; e < chunks * L; e += kThreads) {
+            const int64_t at = top_index(a, lt, e / L) + e % L;
+            staged[e] = Best{load_l2(a.scratch.top_values + at), load_l2(a.scratch.top_ids + at)};
+        }
+        __syncthreads();
+    }
+    Best prev{INFINITY, -1};
+    for (int j = 0; j < L; ++j) {
+        Best b = kNone;
+        for (int e = threadIdx.x; e < chunks * L; e += kThreads) {
+            const int64_t at = top_index(a, lt, e / L) + e % L;
+            const Best c = fits ? staged[e] : Best{load_l2(a.scratch.top_values + at), load_l2(a.scratch.top_ids + at)};
+            if (c.id >= 0 && sm::ranks_before(prev.v, prev.id, c.v, c.id)) b = better(b, c);
+        }
+        prev = block_best(b, sc);
+        if (threadIdx.x == 0 && prev.id != kNone.id) ids[j] = prev.id, lps[j] = prev.v - lnorm;
+    }
+    if (threadIdx.x == 0) {
+        a.counts[static_cast<int64_t>(t.slot) * a.vs + tok] += 1;
+        a.seen[static_cast<int64_t>(t.slot) * a.vs + tok] = 1;
+    }
+    __syncthreads();
+}
+
+}  // namespace msv::gpu::model::sampler_block
