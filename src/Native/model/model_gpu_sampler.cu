@@ -123,11 +123,17 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
             pp[c].best_v = best.v, pp[c].best_id = best.id, pp[c].min_s = lo;
             pp[c].raw_max = rmax, pp[c].raw_sum = se;
         }
-        if (greedy && last_block(ticket(a, kPrepareTicket, lt), gridDim.x, last)) {
+        if (!last_block(ticket(a, kPrepareTicket, lt), gridDim.x, last)) continue;
+        if (greedy) {
             Best g = kNone;
             for (int k = threadIdx.x; k < x.chunks; k += kThreads)
                 g = better(g, Best{load_l2(&pp[k].best_v), load_l2(&pp[k].best_id)});
             finish(a, lt, t, block_best(g, sc).id, sc);
+        } else {
+            // The row's bins, once: the later kernels' blocks read them instead of reducing the chunks again.
+            const Bins bins = bins_of(a, lt, sc);
+            if (threadIdx.x == 0) plan_of(a, lt)->bins = bins;
+            __syncthreads();
         }
     }
 }
@@ -137,7 +143,6 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
     __shared__ Scratch sc;
-    __shared__ PairScratch ps;
     __shared__ bool last;
     msv_pdl_wait();
     msv_pdl_launch_dependents();
@@ -147,7 +152,7 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = a.targets[a.first + lt];
         if (!searches(t, vs)) continue;
-        const Bins bins = bins_of(a, lt, sc);
+        const Bins bins = plan_of(a, lt)->bins;
         const bool finite = isfinite(bins.m);
         const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
         uint32_t* gc = x.hist_count + lt * kSamplerBins;
@@ -173,19 +178,15 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
                 if (hm[b] != 0) atomicAdd(gm + b, hm[b]);
             }
         if (!last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
-        // The plan; a target whose planned bins hold too many tokens for the collect kernel is searched here, over
-        // the whole row (one block: slow, and rare: a large top_k, or many tokens tied near the threshold).
         Plan plan{};
-        plan.tau = -INFINITY;
         if (finite) {
             for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
             __syncthreads();
             plan = make_plan(t, vs, hc, hm, sc);
-            plan.tau = -INFINITY;
-            if (plan.count > kPairMax) plan.tau = find_threshold(a, lt, t, bins, sc, ps, hc, hm), plan.done = 1;
         } else {
             plan.done = 1;
         }
+        plan.bins = bins, plan.tau = -INFINITY;
         if (plan.done && t.min_p > 0.0f) plan.tau = fmaxf(plan.tau, sm::min_p_threshold(bins.m, t.min_p));
         if (threadIdx.x == 0) *plan_of(a, lt) = plan;
         __syncthreads();
@@ -219,7 +220,11 @@ __device__ float tau_from_collected(const SampleTarget& t, bool top_k, const Pla
     return tau;
 }
 
-__global__ void __launch_bounds__(kThreads) collect_kernel(const SamplerArgs a) {
+// 4 blocks per SM (64 registers; the whole-row search's code would take 80, and 3 blocks): at 256 targets the
+// kernel's 12,800 blocks are latency-bound, so occupancy sets its time (164 -> 102 us).
+__global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs a) {
+    __shared__ uint32_t hc[kSamplerBins];
+    __shared__ unsigned long long hm[kSamplerBins];
     __shared__ Scratch sc;
     __shared__ PairScratch ps;
     __shared__ bool last;
@@ -234,30 +239,46 @@ __global__ void __launch_bounds__(kThreads) collect_kernel(const SamplerArgs a) 
         Plan* plan = plan_of(a, lt);
         if (plan->done) continue;
         const int b_lo = plan->b_lo, b_hi = plan->b_hi;
-        const Bins bins = bins_of(a, lt, sc);
+        const Bins bins = plan->bins;
+        // More tokens than the last block takes (a large top_k, or many tokens tied near the threshold): the last
+        // block searches the whole row (slow: one block reads it all).
+        const bool whole_row = plan->count > kPairMax;
         const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
-        // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
-        uint32_t key[kPer];
-        bool in[kPer];
-        int mine = 0;
-#pragma unroll
-        for (int k = 0; k < kPer; ++k) {
-            const int j = threadIdx.x + k * kThreads;
-            in[k] = false;
-            if (j >= len) continue;
-            const float v = s[i0 + j];
-            const int b = bins.of(v);
-            key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
-        }
-        unsigned long long chunk_total;
-        int at = static_cast<int>(block_exclusive_scan(static_cast<unsigned long long>(mine), sc.scan, chunk_total));
-        uint32_t* segment = x.cand_key + static_cast<int64_t>(lt) * x.ld + i0;
-#pragma unroll
-        for (int k = 0; k < kPer; ++k)
-            if (in[k]) segment[at++] = key[k];
         ChunkPartial* pp = partials_of(a, lt);
-        if (threadIdx.x == 0) pp[c].members = static_cast<int32_t>(chunk_total);
+        if (!whole_row) {
+            // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
+            uint32_t key[kPer];
+            bool in[kPer];
+            int mine = 0;
+#pragma unroll
+            for (int k = 0; k < kPer; ++k) {
+                const int j = threadIdx.x + k * kThreads;
+                in[k] = false;
+                if (j >= len) continue;
+                const float v = s[i0 + j];
+                const int b = bins.of(v);
+                key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
+            }
+            unsigned long long chunk_total;
+            int at = static_cast<int>(block_exclusive_scan(static_cast<unsigned long long>(mine), sc.scan, chunk_total));
+            uint32_t* segment = x.cand_key + static_cast<int64_t>(lt) * x.ld + i0;
+#pragma unroll
+            for (int k = 0; k < kPer; ++k)
+                if (in[k]) segment[at++] = key[k];
+            if (threadIdx.x == 0) pp[c].members = static_cast<int32_t>(chunk_total);
+        }
         if (!last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
+        if (whole_row) {
+            const uint32_t* gc = x.hist_count + lt * kSamplerBins;
+            const unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
+            for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
+            __syncthreads();
+            float tau = find_threshold(a, lt, t, bins, sc, ps, hc, hm);
+            if (t.min_p > 0.0f) tau = fmaxf(tau, sm::min_p_threshold(bins.m, t.min_p));
+            if (threadIdx.x == 0) plan->tau = tau;
+            __syncthreads();
+            continue;
+        }
         // The segments, in chunk order, into shared memory (thread t copies chunks t per .. t per + per - 1).
         const int per = (x.chunks + kThreads - 1) / kThreads;
         int count = 0;
@@ -299,7 +320,7 @@ __global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
         if (searches(t, vs)) {
             tau = plan_of(a, lt)->tau;
         } else if (t.min_p > 0.0f) {
-            tau = sm::min_p_threshold(max_s(a, lt, sc), t.min_p);
+            tau = sm::min_p_threshold(plan_of(a, lt)->bins.m, t.min_p);
         }
         const uint32_t tau_key = sm::order_key(tau);
         const float* s = x.work + static_cast<int64_t>(lt) * x.ld;

@@ -30,9 +30,20 @@ struct ChunkPartial {
     int32_t members;    // tokens of the chunk that the collect kernel gathered
 };
 
-// A top-k / top-p target's threshold search: the threshold kernel plans it from the histogram, the collect kernel
-// gathers the planned bins' tokens and finds tau (or the threshold kernel searched the whole row itself: done).
+// The histogram's bins: d = max - s, rounded once, scaled to kSamplerBins over [0, range). Monotone in s (a larger
+// s never gets a later bin), so each bin is one range of order keys.
+struct Bins {
+    float m, range, scale;
+    __device__ inline int of(float v) const {
+        const float d = sm::add_rn(m, -v);
+        if (!(d < range)) return kSamplerBins - 1;
+        return min(static_cast<int>(sm::mul_rn(d, scale)), kSamplerBins - 1);
+    }
+};
+// A sampling target's threshold search: the threshold kernel plans it from the histogram, the collect kernel gathers
+// the planned bins' tokens and finds tau (or, with more than kPairMax of them, searches the whole row).
 struct Plan {
+    Bins bins;           // the target's bins (set by the prepare kernel's last block for every sampling target)
     int32_t done;        // tau is final
     int32_t b_lo, b_hi;  // the bins whose tokens the collect kernel gathers
     int32_t count;       // how many tokens they hold
@@ -68,16 +79,6 @@ __device__ inline uint32_t* ticket(const SamplerArgs& a, Ticket k, int lt) {
 // Targets of this launch (graphs: the count is on the device; blocks loop over it).
 __device__ inline int launch_targets(const SamplerArgs& a) { return min(*a.n_targets - a.first, kSamplerTargets); }
 
-// The histogram's bins: d = max - s, rounded once, scaled to kSamplerBins over [0, range). Monotone in s (a larger
-// s never gets a later bin), so each bin is one range of order keys.
-struct Bins {
-    float m, range, scale;
-    __device__ inline int of(float v) const {
-        const float d = sm::add_rn(m, -v);
-        if (!(d < range)) return kSamplerBins - 1;
-        return min(static_cast<int>(sm::mul_rn(d, scale)), kSamplerBins - 1);
-    }
-};
 // The largest s of a sampling target (from the chunks' partial results; every thread gets it).
 __device__ inline float max_s(const SamplerArgs& a, int lt, Scratch& sc) {
     const ChunkPartial* pp = partials_of(a, lt);
