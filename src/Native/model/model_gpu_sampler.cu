@@ -38,11 +38,8 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
     __shared__ float sw[kSamplerChunk];
     __shared__ Scratch sc;
     __shared__ bool last;
-    msv_pdl_wait();
-    msv_pdl_launch_dependents();
+    const auto [vs, c, i0, len, n] = start_block(a);
     const SamplerScratch& x = a.scratch;
-    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
-    const int n = launch_targets(a);
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = a.targets[a.first + lt];
         const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
@@ -139,16 +136,20 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
 }
 
 // ---- 2. threshold -------------------------------------------------------------------------------------------------
+// The target's histogram (global sums of every block's) into shared memory, for the block that finishes it.
+__device__ void load_histogram(const uint32_t* gc, const unsigned long long* gm, uint32_t* hc, unsigned long long* hm) {
+    for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
+    __syncthreads();
+}
+
 __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a) {
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
     __shared__ Scratch sc;
     __shared__ bool last;
-    msv_pdl_wait();
-    msv_pdl_launch_dependents();
+    const auto [vs, c, i0, len, n] = start_block(a);
+    (void)c;
     const SamplerScratch& x = a.scratch;
-    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
-    const int n = launch_targets(a);
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = a.targets[a.first + lt];
         if (!searches(t, vs)) continue;
@@ -180,8 +181,7 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
         if (!last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
         Plan plan{};
         if (finite) {
-            for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
-            __syncthreads();
+            load_histogram(gc, gm, hc, hm);
             plan = make_plan(t, vs, hc, hm, sc);
         } else {
             plan.done = 1;
@@ -228,11 +228,8 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
     __shared__ Scratch sc;
     __shared__ PairScratch ps;
     __shared__ bool last;
-    msv_pdl_wait();
-    msv_pdl_launch_dependents();
+    const auto [vs, c, i0, len, n] = start_block(a);
     const SamplerScratch& x = a.scratch;
-    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, len = min(kSamplerChunk, vs - i0);
-    const int n = launch_targets(a);
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = a.targets[a.first + lt];
         if (!searches(t, vs)) continue;
@@ -269,10 +266,7 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
         }
         if (!last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
         if (whole_row) {
-            const uint32_t* gc = x.hist_count + lt * kSamplerBins;
-            const unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
-            for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = load_l2(gc + b), hm[b] = load_l2(gm + b);
-            __syncthreads();
+            load_histogram(x.hist_count + lt * kSamplerBins, x.hist_mass + lt * kSamplerBins, hc, hm);
             float tau = find_threshold(a, lt, t, bins, sc, ps, hc, hm);
             if (t.min_p > 0.0f) tau = fmaxf(tau, sm::min_p_threshold(bins.m, t.min_p));
             if (threadIdx.x == 0) plan->tau = tau;
@@ -307,11 +301,9 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
 __global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
     __shared__ Scratch sc;
     __shared__ bool last;
-    msv_pdl_wait();
-    msv_pdl_launch_dependents();
+    const auto [vs, c, i0, len, n] = start_block(a);
+    const int i1 = i0 + len;
     const SamplerScratch& x = a.scratch;
-    const int vs = a.vs, c = blockIdx.x, i0 = c * kSamplerChunk, i1 = min(vs, i0 + kSamplerChunk);
-    const int n = launch_targets(a);
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = a.targets[a.first + lt];
         if (is_greedy(t)) continue;

@@ -76,8 +76,18 @@ __device__ inline Plan* plan_of(const SamplerArgs& a, int lt) { return static_ca
 __device__ inline uint32_t* ticket(const SamplerArgs& a, Ticket k, int lt) {
     return a.scratch.tickets + k * kSamplerTargets + lt;
 }
-// Targets of this launch (graphs: the count is on the device; blocks loop over it).
-__device__ inline int launch_targets(const SamplerArgs& a) { return min(*a.n_targets - a.first, kSamplerTargets); }
+// What every sampler kernel starts with: wait for its predecessor (PDL; nothing before this touches its data), let
+// the next kernel launch, and take this block's chunk, ids [i0, i0 + len) of the row, and the launch's targets
+// (graphs: the count is on the device; rows of blocks loop over it).
+struct BlockJob {
+    int vs, c, i0, len, n;
+};
+__device__ inline BlockJob start_block(const SamplerArgs& a) {
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const int c = static_cast<int>(blockIdx.x), i0 = c * kSamplerChunk;
+    return BlockJob{a.vs, c, i0, min(kSamplerChunk, a.vs - i0), min(*a.n_targets - a.first, kSamplerTargets)};
+}
 
 // The largest s of a sampling target (from the chunks' partial results; every thread gets it).
 __device__ inline float max_s(const SamplerArgs& a, int lt, Scratch& sc) {
