@@ -9,9 +9,10 @@
 //     argmax, the smallest s, the raw row's max and sum of exp, and its top-N. A greedy target is finished here.
 //  2. threshold (targets with top-k or top-p): a histogram of s over 1024 bins of max(s) - s, with counts and masses
 //     exp(s - max) in fixed point (integer sums: the same bits in any order); the last block plans which bins hold
-//     the thresholds (make_plan), or, when they hold more than the collect kernel takes, searches the row itself.
+//     the thresholds (make_plan).
 //  3. collect: the planned bins' tokens, gathered by every block from its chunk; the last block finds tau among
-//     them (model_gpu_sampler_search.cuh). The threshold is sampler_math.h's: the largest key whose count / mass of
+//     them (model_gpu_sampler_search.cuh), or, when they are more than it takes (kPairMax), searches the whole row
+//     (find_threshold: one block, slow, rare). The threshold is sampler_math.h's: the largest key whose count / mass of
 //     tokens at or above it reaches the target; only the order and the precision of the mass sums differ from the
 //     reference (fixed point of 2^-46 for the bins above, double among the gathered tokens), which matters only at
 //     the top_p boundary.
@@ -257,7 +258,8 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
                 key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
             }
             unsigned long long chunk_total;
-            int at = static_cast<int>(block_exclusive_scan(static_cast<unsigned long long>(mine), sc.scan, chunk_total));
+            const unsigned long long before = block_exclusive_scan(mine, sc.scan, chunk_total);
+            int at = static_cast<int>(before);
             uint32_t* segment = x.cand_key + static_cast<int64_t>(lt) * x.ld + i0;
 #pragma unroll
             for (int k = 0; k < kPer; ++k)
