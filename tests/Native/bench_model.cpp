@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace msv::test {
@@ -117,6 +118,27 @@ public:
 
     int64_t weight_bytes() const { return weight_bytes_; }
 
+    // One msv_model_step of `batch` entries of `len` random tokens on slots 0 .. batch - 1 (step `it`; the first
+    // resets the slots' samplers); the inputs are made before `t0` is taken.
+    void step(int batch, int len, const msv_sampling& p, int it, std::mt19937& rng,
+              std::chrono::steady_clock::time_point* t0 = nullptr) {
+        std::vector<std::vector<int32_t>> toks(batch);
+        std::vector<msv_step_entry> es(batch);
+        std::vector<msv_sample_target> ts(batch);
+        for (int b = 0; b < batch; ++b) {
+            toks[b] = random_tokens(rng, len, c_.vocab);
+            ts[b] = {b, it == 0, it, &p};
+            es[b] = {toks[b].data(), b, len, 0, b, 1};
+        }
+        std::vector<int32_t> out_t(batch);
+        std::vector<float> out_lp(batch);
+        msv_step s{};
+        s.entries = es.data(), s.samples = ts.data(), s.n_entries = batch, s.n_samples = batch;
+        s.out_tokens = out_t.data(), s.out_logprobs = out_lp.data();
+        if (t0) *t0 = std::chrono::steady_clock::now();
+        msv_ok(msv_model_step(m_, &s), "msv_model_step");
+    }
+
     // Median wall-clock ms of msv_model_step over `timed` steps of `batch` entries of `len` tokens.
     double time_steps(int batch, int len, const msv_sampling& p, int warmup, int timed) {
         const bool nvtx = std::getenv("MSV_BENCH_NVTX") != nullptr;
@@ -124,25 +146,12 @@ public:
         std::mt19937 rng(batch * 7 + len);
         std::vector<double> ms;
         for (int it = 0; it < warmup + timed; ++it) {
-            std::vector<std::vector<int32_t>> toks(batch);
-            std::vector<msv_step_entry> es(batch);
-            std::vector<msv_sample_target> ts(batch);
-            for (int b = 0; b < batch; ++b) {
-                toks[b] = random_tokens(rng, len, c_.vocab);
-                ts[b] = {b, it == 0, it, &p};
-                es[b] = {toks[b].data(), b, len, 0, b, 1};
-            }
-            std::vector<int32_t> out_t(batch);
-            std::vector<float> out_lp(batch);
-            msv_step s{};
-            s.entries = es.data(), s.samples = ts.data(), s.n_entries = batch, s.n_samples = batch;
-            s.out_tokens = out_t.data(), s.out_logprobs = out_lp.data();
             const bool mark = nvtx && it == warmup + timed - 1;
 #if defined(MSV_HAVE_NVTX)
             if (mark) nvtxRangePushA("profile");
 #endif
-            const auto t0 = std::chrono::steady_clock::now();
-            msv_ok(msv_model_step(m_, &s), "msv_model_step");
+            std::chrono::steady_clock::time_point t0;
+            step(batch, len, p, it, rng, &t0);
             const auto t1 = std::chrono::steady_clock::now();
 #if defined(MSV_HAVE_NVTX)
             if (mark) nvtxRangePop();
@@ -164,6 +173,27 @@ struct Line {
     std::string what;
     double ms, per_s;
 };
+
+// Two models with the same weights, each decoding `rows` rows per step from its own host thread (its own stream):
+// mean wall-clock ms per pair of steps over `timed` pairs. Against one model's step of 2 x rows, it says whether two
+// independent halves of a batch overlap on the device (one half's compute-bound GEMMs beside the other's
+// memory-bound state update), the premise of running a large batch as two streams (docs/gpu-model.md, "What is
+// left"). Nothing in the server runs this way yet.
+double time_two_models(BenchModel& a, BenchModel& b, int rows, const msv_sampling& p, int warmup, int timed) {
+    auto run = [&](BenchModel& m, int first, int count, unsigned seed) {
+        std::mt19937 rng(seed);
+        for (int it = first; it < first + count; ++it) m.step(rows, 1, p, it, rng);
+    };
+    std::thread wa([&] { run(a, 0, warmup, 1); }), wb([&] { run(b, 0, warmup, 2); });
+    wa.join(), wb.join();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread ta([&] { run(a, warmup, timed, 3); }), tb([&] { run(b, warmup, timed, 4); });
+    ta.join(), tb.join();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / timed;
+}
+
+// A measurement that runs only when MSV_BENCH_FILTER names it (a second 2.8b model costs time and memory).
+bool named_in_filter(const std::string& name) { return std::getenv("MSV_BENCH_FILTER") && wanted_model(name); }
 
 }  // namespace
 
@@ -195,6 +225,11 @@ int run_model_bench() {
             for (int b : {1, 8, 256}) {
                 const std::string name = "model_decode_topp_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, topp, 8, 40), b);
+            }
+            const std::string two = "model_decode_greedy_state" + sn + "_b256_as_two_b128";
+            if (named_in_filter(two)) {
+                BenchModel second(state, 260);
+                record(two, time_two_models(m, second, 128, g, 8, 40), 256);
             }
             for (int b : {1, 16}) {
                 const std::string name = "model_prefill1024_state" + sn + "_b" + std::to_string(b);
