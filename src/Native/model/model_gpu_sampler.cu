@@ -356,9 +356,8 @@ __global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
 
 size_t align256(size_t n) { return (n + 255) & ~size_t(255); }
 
-}  // namespace
-
-SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_logprobs) {
+// The scratch's parts from `base` (null: their offsets only), and in *bytes the size of the whole.
+SamplerScratch lay_out(void* base, int64_t ld, int vs, int max_logprobs, size_t* bytes) {
     SamplerScratch x;
     // Rows of `work` start on 16 bytes (the threshold search reads them 4 floats at a time).
     x.base = base, x.ld = (ld + 3) / 4 * 4, x.chunks = (vs + kSamplerChunk - 1) / kSamplerChunk;
@@ -366,9 +365,9 @@ SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_log
     const size_t T = kSamplerTargets, N = std::max(max_logprobs, 1);
     char* p = static_cast<char*>(base);
     size_t at = 0;
-    auto take = [&](size_t bytes) {
+    auto take = [&](size_t part) {
         char* q = p ? p + at : nullptr;
-        at += align256(bytes);
+        at += align256(part);
         return q;
     };
     x.work = reinterpret_cast<float*>(take(T * ld * 4));
@@ -381,12 +380,21 @@ SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_log
     x.hist_mass = reinterpret_cast<unsigned long long*>(take(T * kSamplerBins * 8));
     x.plans = take(T * sizeof(Plan));
     x.tickets = reinterpret_cast<uint32_t*>(take(kTickets * T * 4));
-    if (!p) x.base = reinterpret_cast<void*>(at);  // the size, for sampler_scratch_bytes
+    *bytes = at;
     return x;
 }
 
+}  // namespace
+
+SamplerScratch carve_sampler_scratch(void* base, int64_t ld, int vs, int max_logprobs) {
+    size_t bytes;
+    return lay_out(base, ld, vs, max_logprobs, &bytes);
+}
+
 size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs) {
-    return reinterpret_cast<size_t>(carve_sampler_scratch(nullptr, ld, vs, max_logprobs).base);
+    size_t bytes;
+    (void)lay_out(nullptr, ld, vs, max_logprobs, &bytes);
+    return bytes;
 }
 
 msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl) {
