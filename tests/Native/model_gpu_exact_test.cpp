@@ -3,6 +3,7 @@
 #include "model_test_util.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -83,12 +84,17 @@ Shape many_chunk_vocab_shape() {
 // The GPU's tokens against msv::ref::Sampler drawing from the GPU's own logits rows with the same history: greedy
 // must agree always; a draw may differ only where a sum's rounding decides (a top-p boundary), so the rate is
 // bounded. Logprobs and the top-N agree to rounding.
-void expect_draws_match_reference(const Shape& shape) {
+// `slots` beyond the sampler's kSamplerTargets (256) sample in several launches per step; their prompts are shorter,
+// so that the first step's prefill fits one step.
+void expect_draws_match_reference(const Shape& shape, int slots = 16) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
-    const msv_model_config c = make_config(shape, MSV_F32, MSV_F32);
+    const int kSlots = slots, kSteps = slots > 16 ? 6 : 24;
+    auto prompt_length = [&](int s) { return slots > 16 ? 1 + s % 4 : 4 + s; };
+    int prompt_tokens = 0;
+    for (int s = 0; s < kSlots; ++s) prompt_tokens += prompt_length(s);
+    const msv_model_config c = make_config(shape, MSV_F32, MSV_F32, std::max(256, prompt_tokens), std::max(16, slots));
     const Weights w = random_weights(c, rng);
-    constexpr int kSlots = 16, kSteps = 24;
     GpuModel g(c, w, kSlots);
     msv::ref::Sampler ref(kSlots, c.sampleable_vocab);
     // Ids past the sampleable vocabulary are ignored; in the large vocabulary the +40 entries, spread over the chunks,
@@ -98,7 +104,7 @@ void expect_draws_match_reference(const Shape& shape) {
     std::vector<std::vector<int32_t>> prompt(kSlots), history(kSlots);
     std::vector<msv_sampling> params(kSlots);
     for (int s = 0; s < kSlots; ++s) {
-        prompt[s] = random_tokens(rng, 4 + s, c.vocab);
+        prompt[s] = random_tokens(rng, prompt_length(s), c.vocab);
         params[s] = params_for(s, bias_ids, bias_values);
         params[s].prompt_ids = prompt[s].data(), params[s].n_prompt = static_cast<int32_t>(prompt[s].size());
     }
@@ -150,13 +156,18 @@ void expect_draws_match_reference(const Shape& shape) {
     }
     EXPECT_GT(draws - greedy_draws, 0);
     EXPECT_LE(mismatches * 50, draws) << mismatches << " of " << draws << " draws differ (seed " << seed << ")";
-    std::printf("sampler (%s): %d of %d draws differ from the reference (%d greedy)\n", shape.name.c_str(), mismatches,
-                draws, greedy_draws);
+    std::printf("sampler (%s, %d slots): %d of %d draws differ from the reference (%d greedy)\n", shape.name.c_str(),
+                slots, mismatches, draws, greedy_draws);
 }
 
 TEST(ModelGpuSampler, Draws_MatchReferenceSampler) { expect_draws_match_reference(small_shape()); }
 TEST(ModelGpuSampler, Draws_MatchReferenceSampler_VocabOverManyChunks) {
     expect_draws_match_reference(many_chunk_vocab_shape());
+}
+// 300 targets a step: the prefill step's and every decode step's (a graph bucket of 300 rows) sampler runs in two
+// launches, the second starting at target 256.
+TEST(ModelGpuSampler, Draws_MatchReferenceSampler_MoreTargetsThanOneLaunch) {
+    expect_draws_match_reference(many_chunk_vocab_shape(), 300);
 }
 
 // The same seed gives the same tokens whatever else is in the batch.

@@ -15,21 +15,22 @@ TEST(ModelGpuMma, BatchedRows_EqualDecodingAlone) {
     expect_batched_equals_alone(wide_shape(), 16, {16, 12, 16, 5});
 }
 
-// The same steps through the vendor BLAS (MSV_MMA_MAX_ROWS=0): both accumulate bf16 products in fp32, so they
-// differ only in summation order and the bf16 rounding of activations that follows; a lost or doubled K step or
-// a misplaced fragment would be far outside 1e-2 relative L2.
+// The same steps through the vendor BLAS (MSV_MMA_MAX_ROWS=0, MSV_SMALL_PROJ_ROWS=0): both accumulate bf16 products
+// in fp32, so they differ only in summation order and the bf16 rounding of activations that follows; a lost or
+// doubled K step or slice, or a misplaced fragment or row group, would be far outside 1e-2 relative L2. The prompt of
+// 150 rows runs x_proj and dt_proj on our GEMM in three groups of rows (kMmaGroupRows 64), x_proj in K slices.
 TEST(ModelGpuMma, Logits_MatchVendorBlas) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
     const msv_model_config c = make_config(wide_shape(), MSV_BF16, MSV_F32);
     const Weights w = random_weights(c, rng);
-    // Decode batches of 16, 9 and 3 (2- and 1-tile kernels), then prompts of 29 and 60 rows (4 and 8 tiles).
+    // Decode batches of 16, 9 and 3 (2- and 1-tile kernels), then prompts of 29, 60 and 150 rows (4 and 8 tiles).
     const auto script = [&](const char* max_rows) {
-        ScopedEnv rows("MSV_MMA_MAX_ROWS", max_rows);
+        ScopedEnv rows("MSV_MMA_MAX_ROWS", max_rows), small("MSV_SMALL_PROJ_ROWS", max_rows[0] == '0' ? "0" : "256");
         GpuModel m(c, w, 16);
         StepResult r = run_script(m.get(), c, 16, {16, 9, 3}, seed, false);
         std::mt19937 prompts(seed + 1);
-        for (int n : {29, 60}) {
+        for (int n : {29, 60, 150}) {
             const StepResult p = run_gpu(m.get(), c, {{n % 16, random_tokens(prompts, n, c.vocab), true, {}}});
             r.logits.insert(r.logits.end(), p.logits.begin(), p.logits.end());
         }

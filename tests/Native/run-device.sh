@@ -54,7 +54,7 @@ if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
   printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
     'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC -DMSV_NATIVE_SOURCE_DIR=\\\"$PWD/src/Native\\\" '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \
     >> "$OUT/build.log" 2>&1
-  mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread -lcublas >> "$OUT/build.log" 2>&1
+  mkdir -p $build && nvcc -o $bin $obj/*.o -Xcompiler -fopenmp -lpthread -lcublas -lcublasLt >> "$OUT/build.log" 2>&1
 fi
 ptxas "" "" >> "$OUT/build.log" 2>&1
 cp /tmp/selective_scan_bf16.o /tmp/scan.o

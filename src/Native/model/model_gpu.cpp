@@ -133,6 +133,11 @@ msv_status Model::init(const msv_model_config& c) {
         mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 1);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
+    small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
+    if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
+        small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
+    if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
+        small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;
@@ -191,6 +196,7 @@ msv_status Model::alloc_step_buffers() {
     Buffers& b = buf_;
     b.rows = std::max({cfg_.max_step_tokens, cfg_.max_decode_batch, 1});
     b.head_rows = std::min(b.rows, std::max(cfg_.max_decode_batch, 256));
+    b.small_rows = std::min(b.rows, small_proj_rows_);
     const size_t R = size_t(b.rows);
     struct Need {
         void** where;
@@ -205,6 +211,8 @@ msv_status Model::alloc_step_buffers() {
         {&b.delta, R * d.ld_di * ws, "dt_proj output"},
         {&b.y, R * d.ld_di * ws, "scan output"},
         {reinterpret_cast<void**>(&b.partial), size_t(kMaxSplits) * kGemvMaxRows * d.nx * 4, "x_proj partial sums"},
+        {reinterpret_cast<void**>(&b.small_partial), size_t(kSmallProjMaxSplits) * std::max(b.small_rows, 1) * d.nx * 4,
+         "x_proj slices"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},
@@ -236,7 +244,7 @@ Model::~Model() {
     if (stream_) (void)cudaStreamSynchronize(stream_);
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
-                   buf_.delta, buf_.y, buf_.partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
+                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
                    buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
                    device_in_, device_out_, device_var_};
     for (void* p : dev)

@@ -60,6 +60,8 @@ struct Buffers {
     void* delta = nullptr;      // [rows, ld_di] dt_proj output
     void* y = nullptr;          // [rows, ld_di] scan / state update output
     float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
+    float* small_partial = nullptr;  // [kSmallProjMaxSplits, small_rows, nx] x_proj slices (BLAS path, our GEMM)
+    int small_rows = 0;              // rows that x_proj path takes: min(rows, kSmallProjMaxRows); 0 without our GEMM
     void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
@@ -164,6 +166,9 @@ private:
                     int M, int N, int K, float beta, const float* bias = nullptr);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
+    // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
+    // buf_.delta: for M up to buf_.small_rows.
+    msv_status enqueue_small_projections(const LayerWeights& w, int M);
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -185,6 +190,9 @@ private:
     int mma_shape_ = 0;  // MSV_MMA_SHAPE=1: that GEMM without its L2 sector hint (A/B)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
+    // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
+    // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
+    int small_proj_rows_ = 0, small_proj_splits_ = 10;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -63,6 +63,20 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
                                          (launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : ""));
 }
 
+msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    MmaArgs x = mma_args(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, nullptr, 0, M, d.nx, 0.0f, nullptr);
+    x.splits = small_proj_splits_, x.partial = buf_.small_partial;
+    if (msv_status s = launch_mma_gemm(wt, x, stream_, pdl_); s != MSV_OK) return s;
+    if (msv_status s = launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
+        s != MSV_OK)
+        return s;
+    return launch_mma_gemm(wt, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
+                                        0.0f, nullptr),
+                           stream_, pdl_);
+}
+
 bool Model::fused_rows(int rows) const {
     return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds, cfg_.state_dtype);
 }
@@ -170,12 +184,17 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                                     at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
-        if (msv_status s = gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
-            s != MSV_OK)
-            return s;
-        if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr, 0.0f);
-            s != MSV_OK)
-            return s;
+        if (M <= buf_.small_rows) {
+            if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
+        } else {
+            if (msv_status s = gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+                s != MSV_OK)
+                return s;
+            if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,
+                                    0.0f);
+                s != MSV_OK)
+                return s;
+        }
         if (plan.nd > 0) {
             msv_state_update_params p{};
             p.batch = plan.nd, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = cfg_.state_dtype;

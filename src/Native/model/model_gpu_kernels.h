@@ -94,6 +94,17 @@ bool dt_ssu_supported(int ds, msv_dtype state);
 // 8 rows and lost by 2.8x at 64; docs/gpu-model.md).
 constexpr int kMmaMaxRows = 64;
 constexpr int kMmaDefaultRows = 8;
+// A block takes up to this many batch rows; more rows run as groups of blocks along grid.y.
+constexpr int kMmaGroupRows = 64;
+// x_proj and dt_proj of small batches (up to kSmallProjDefaultRows rows; MSV_SMALL_PROJ_ROWS, at most
+// kSmallProjMaxRows) run on that GEMM whatever MSV_MMA_MAX_ROWS says, x_proj split along K over blocks
+// (docs/gpu-model.md, "Session 2026-12-02, fifth"): the vendor BLAS spent ~12.5 us a layer on these two small
+// products at 16 rows. On the H200 a decode step at 4-32 rows took 0.08-0.15 ms less, and at 64-256 rows 0.26-0.84
+// ms more (many short latency-bound blocks), so the default stops at 32.
+constexpr int kSmallProjDefaultRows = 32;
+constexpr int kSmallProjMaxRows = 256;
+// K slices of that x_proj, at most.
+constexpr int kSmallProjMaxSplits = 16;
 enum class MmaEpi { kStore, kConv };
 struct MmaArgs {
     const void* W = nullptr;           // [N, ldw], storage type, rows zero-padded to 16 bytes
@@ -112,10 +123,18 @@ struct MmaArgs {
     MmaEpi epi = MmaEpi::kStore;
     ConvArgs conv;                     // kConv: n < conv.di is x (conv update of one token, silu, to conv.xc),
                                        // n >= conv.di is z, stored to Y
+    // Split-K over blocks (kStore only): slice z of `splits` writes its fp32 sums to partial[z, M, N] instead of Y
+    // (no bias, no beta); launch_split_sum adds the slices in order.
+    int splits = 1;
+    float* partial = nullptr;
 };
 // Whether the tensor-core GEMM runs for these weights on a device of this compute capability.
 bool mma_supported(msv_dtype wt, int cc_major);
 msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool pdl);
+// y[m, n] (storage type, row stride ldy) = sum over z = 0 .. splits - 1 of partial[z, m, n]: a split-K mma product's
+// slices, in a fixed order (CUDA only, like the GEMM).
+msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
+                            cudaStream_t s, bool pdl);
 
 // residual[r, :] = embedding[tokens[r], :] in fp32.
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,

@@ -16,8 +16,12 @@
 // sum is over all K, so any common permutation gives the same products): the first MMA of a step takes words 0-1
 // of each 16-byte piece, the second words 2-3.
 //
-// The order of every sum is fixed by N and K alone, so a row's result does not depend on M: batched rows equal
-// rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global partials;
+// More than kMmaGroupRows (64) batch rows run as groups of blocks along grid.y. Split-K (MmaArgs::splits > 1, for
+// x_proj: 192 outputs would give only 12 blocks) cuts the steps into slices along grid.z, each writing its sums to
+// fp32 partials that split_sum_kernel adds in slice order.
+//
+// The order of every sum is fixed by N, K and the split count alone, so a row's result does not depend on M: batched
+// rows equal rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global partials;
 // that reduction ran one block per tile on dependent loads and made 64 rows 2.6x slower than the BLAS.) CUDA
 // sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
 #include "gpu/dtype.cuh"
@@ -78,7 +82,11 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
     const int lane = threadIdx.x % MSV_GROUP, warp = threadIdx.x / MSV_GROUP;
     const int g = lane >> 2, t = lane & 3;
     const int n_lo = blockIdx.x * kRowsPerBlock + g, n_hi = n_lo + 8;
+    const int m0 = blockIdx.y * kMmaGroupRows;  // this block's group of batch rows
+    // This block's K steps (split-K: blockIdx.z is the slice).
     const int steps = (a.kc + kChunksPerStep - 1) / kChunksPerStep;
+    const int per_split = (steps + a.splits - 1) / a.splits;
+    const int s_begin = blockIdx.z * per_split, s_end = min(steps, s_begin + per_split);
     const T* w = static_cast<const T*>(a.W);
     const T* x = static_cast<const T*>(a.X);
 
@@ -86,15 +94,16 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
     const auto load_batch = [&](int base) {
 #pragma unroll
         for (int u = 0; u < U; ++u) {
-            const int c = (base + u * kSlices) * kChunksPerStep + t;
-            wq[u][0] = c < a.kc && n_lo < a.N ? load_weights<kL2Sectors>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
-                                              : make_uint4(0, 0, 0, 0);
-            wq[u][1] = c < a.kc && n_hi < a.N ? load_weights<kL2Sectors>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
-                                              : make_uint4(0, 0, 0, 0);
+            const int st = base + u * kSlices, c = st * kChunksPerStep + t;
+            const bool ok = st < s_end && c < a.kc;
+            wq[u][0] = ok && n_lo < a.N ? load_weights<kL2Sectors>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
+                                        : make_uint4(0, 0, 0, 0);
+            wq[u][1] = ok && n_hi < a.N ? load_weights<kL2Sectors>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
+                                        : make_uint4(0, 0, 0, 0);
         }
     };
     // Weights only before the wait: they are in flight while the predecessor finishes.
-    load_batch(warp);
+    load_batch(s_begin + warp);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
@@ -102,15 +111,15 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
 #pragma unroll
     for (int j = 0; j < NT; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
     // base is the same on every lane of a warp: mma.sync needs the whole warp.
-    for (int base = warp; base < steps; base += U * kSlices) {
-        if (base != warp) load_batch(base);
+    for (int base = s_begin + warp; base < s_end; base += U * kSlices) {
+        if (base != s_begin + warp) load_batch(base);
         uint4 xq[U][NT];
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = (base + u * kSlices) * kChunksPerStep + t;
 #pragma unroll
             for (int j = 0; j < NT; ++j) {
-                const int m = j * 8 + g;
+                const int m = m0 + j * 8 + g;
                 xq[u][j] = c < a.kc && m < a.M
                                ? *reinterpret_cast<const uint4*>(x + m * a.ldx + static_cast<int64_t>(c) * E)
                                : make_uint4(0, 0, 0, 0);
@@ -118,7 +127,7 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
         }
 #pragma unroll
         for (int u = 0; u < U; ++u) {
-            if (base + u * kSlices >= steps) break;
+            if (base + u * kSlices >= s_end) break;
 #pragma unroll
             for (int j = 0; j < NT; ++j) {
                 MmaInstr<T>::run(acc[j], wq[u][0].x, wq[u][1].x, wq[u][0].y, wq[u][1].y, xq[u][j].x, xq[u][j].y);
@@ -135,11 +144,16 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
     // Lane (g, t) of value j * 4 + q held D[n_lo if q < 2 else n_hi][m = 8 j + 2 t + (q & 1)].
     for (int i = threadIdx.x; i < NT * 4 * MSV_GROUP; i += kSlices * MSV_GROUP) {
         const int v = i / MSV_GROUP, l = i % MSV_GROUP, j = v / 4, q = v % 4;
-        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8), m = j * 8 + 2 * (l & 3) + (q & 1);
+        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8);
+        const int m = m0 + j * 8 + 2 * (l & 3) + (q & 1);
         if (n >= a.N || m >= a.M) continue;
         float s = 0.0f;
 #pragma unroll
         for (int k = 0; k < kSlices; ++k) s += sums[k][v][l];
+        if (a.splits > 1) {  // this slice's share, summed by split_sum_kernel
+            a.partial[(static_cast<int64_t>(blockIdx.z) * a.M + m) * a.N + n] = s;
+            continue;
+        }
         if (a.bias) s += a.bias[n];
         if (kEpi == MmaEpi::kConv && n < a.conv.di) {
             // The in_proj output rounds to the activation type before the conv, as in the reference.
@@ -153,7 +167,7 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
 
 template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi>
 cudaError_t launch_shape(const MmaArgs& a, cudaStream_t s, bool pdl) {
-    const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock);
+    const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock, (a.M + kMmaGroupRows - 1) / kMmaGroupRows, a.splits);
     return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors, kEpi>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
 }
 
@@ -167,12 +181,25 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
 }
 
+// Tiles by the rows of the largest group (more than kMmaGroupRows rows run as groups along grid.y).
 template <typename T, MmaEpi kEpi>
 cudaError_t launch_rows(const MmaArgs& a, cudaStream_t s, bool pdl) {
     if (a.M <= 8) return launch_tiles<T, 1, kEpi>(a, s, pdl);
     if (a.M <= 16) return launch_tiles<T, 2, kEpi>(a, s, pdl);
     if (a.M <= 32) return launch_tiles<T, 4, kEpi>(a, s, pdl);
     return launch_tiles<T, 8, kEpi>(a, s, pdl);
+}
+
+// y[m, n] = sum over slices z (in order) of partial[z, m, n], in the storage type.
+template <typename T>
+__global__ void split_sum_kernel(const float* partial, int splits, int M, int N, T* y, int64_t ldy) {
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= M * N) return;
+    float s = 0.0f;
+    for (int z = 0; z < splits; ++z) s += partial[static_cast<int64_t>(z) * M * N + i];
+    y[static_cast<int64_t>(i / N) * ldy + i % N] = from_float<T>(s);
 }
 
 template <typename T>
@@ -198,10 +225,28 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
     (void)wt, (void)a, (void)s, (void)pdl;
     return set_error(MSV_ERR_UNSUPPORTED, "mma gemm: not built for HIP");
 #else
-    if (a.M <= 0 || a.M > kMmaMaxRows || wt == MSV_F32)
-        return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: " + std::to_string(a.M) + " rows, or fp32 weights");
+    if (a.M <= 0 || wt == MSV_F32 || a.splits < 1 || (a.splits > 1 && (a.partial == nullptr || a.epi != MmaEpi::kStore)))
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: " + std::to_string(a.M) + " rows, " +
+                                                       std::to_string(a.splits) + " splits, or fp32 weights");
     const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
     if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("mma gemm launch: ") + cudaGetErrorString(err));
+    return MSV_OK;
+#endif
+}
+
+msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
+                            cudaStream_t s, bool pdl) {
+#if defined(MSV_HIP)
+    (void)wt, (void)partial, (void)splits, (void)M, (void)N, (void)y, (void)ldy, (void)s, (void)pdl;
+    return set_error(MSV_ERR_UNSUPPORTED, "split sum: not built for HIP");
+#else
+    const dim3 grid((M * N + 255) / 256);
+    const cudaError_t err =
+        wt == MSV_BF16 ? launch_kernel(split_sum_kernel<bf16>, grid, dim3(256), 0, s, pdl, partial, splits, M, N,
+                                       static_cast<bf16*>(y), ldy)
+                       : launch_kernel(split_sum_kernel<__half>, grid, dim3(256), 0, s, pdl, partial, splits, M, N,
+                                       static_cast<__half*>(y), ldy);
+    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("split sum launch: ") + cudaGetErrorString(err));
     return MSV_OK;
 #endif
 }
