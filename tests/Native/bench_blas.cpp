@@ -99,8 +99,8 @@ int run_blas_bench() {
             BENCH_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, p.K, M, p.K));
             BENCH_CHECK(cublasLtMatrixLayoutCreate(&lc, yt, p.N, M, p.N));
             BENCH_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-            BENCH_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &kWorkspace,
-                                                             sizeof kWorkspace));
+            BENCH_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                             &kWorkspace, sizeof kWorkspace));
             cublasLtMatmulHeuristicResult_t found[32];
             int n = 0;
             BENCH_CHECK(cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, lc, lc, pref, 32, found, &n));

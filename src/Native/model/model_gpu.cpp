@@ -244,8 +244,8 @@ Model::~Model() {
     if (stream_) (void)cudaStreamSynchronize(stream_);
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
-                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state, buf_.iota,
-                   buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
+                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state,
+                   buf_.iota, buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
                    device_in_, device_out_, device_var_};
     for (void* p : dev)
         if (p) (void)cudaFree(p);

@@ -61,7 +61,7 @@ struct Buffers {
     void* y = nullptr;          // [rows, ld_di] scan / state update output
     float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
     float* small_partial = nullptr;  // [kSmallProjMaxSplits, small_rows, nx] x_proj slices (BLAS path, our GEMM)
-    int small_rows = 0;              // rows that x_proj path takes: min(rows, kSmallProjMaxRows); 0 without our GEMM
+    int small_rows = 0;              // the most rows that path takes (min(rows, small_proj_rows_)); 0: none
     void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan

@@ -187,7 +187,8 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         if (M <= buf_.small_rows) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
-            if (msv_status s = gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+            if (msv_status s =
+                    gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
                 s != MSV_OK)
                 return s;
             if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,

@@ -21,9 +21,9 @@
 // fp32 partials that split_sum_kernel adds in slice order.
 //
 // The order of every sum is fixed by N, K and the split count alone, so a row's result does not depend on M: batched
-// rows equal rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global partials;
-// that reduction ran one block per tile on dependent loads and made 64 rows 2.6x slower than the BLAS.) CUDA
-// sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
+// rows equal rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global
+// partials; that reduction ran one block per tile on dependent loads and made 64 rows 2.6x slower than the BLAS.)
+// CUDA sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
@@ -225,7 +225,8 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
     (void)wt, (void)a, (void)s, (void)pdl;
     return set_error(MSV_ERR_UNSUPPORTED, "mma gemm: not built for HIP");
 #else
-    if (a.M <= 0 || wt == MSV_F32 || a.splits < 1 || (a.splits > 1 && (a.partial == nullptr || a.epi != MmaEpi::kStore)))
+    const bool bad_split = a.splits < 1 || (a.splits > 1 && (a.partial == nullptr || a.epi != MmaEpi::kStore));
+    if (a.M <= 0 || wt == MSV_F32 || bad_split)
         return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: " + std::to_string(a.M) + " rows, " +
                                                        std::to_string(a.splits) + " splits, or fp32 weights");
     const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
@@ -246,7 +247,8 @@ msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int 
                                        static_cast<bf16*>(y), ldy)
                        : launch_kernel(split_sum_kernel<__half>, grid, dim3(256), 0, s, pdl, partial, splits, M, N,
                                        static_cast<__half*>(y), ldy);
-    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("split sum launch: ") + cudaGetErrorString(err));
+    if (err != cudaSuccess)
+        return set_error(MSV_ERR_DEVICE, std::string("split sum launch: ") + cudaGetErrorString(err));
     return MSV_OK;
 #endif
 }

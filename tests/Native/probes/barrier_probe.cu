@@ -18,7 +18,8 @@ __global__ void coop_kernel(int n, float* sink) {
 }
 
 // Sense-reversing barrier on one counter: each block's thread 0 arrives, the last flips the generation.
-__device__ __forceinline__ void flag_barrier(unsigned* count, volatile unsigned* gen, unsigned blocks, unsigned& my_gen) {
+__device__ __forceinline__ void flag_barrier(unsigned* count, volatile unsigned* gen, unsigned blocks,
+                                             unsigned& my_gen) {
     __syncthreads();
     if (threadIdx.x == 0) {
         __threadfence();
@@ -113,7 +114,8 @@ int main() {
         cudaEventSynchronize(b);
         float ms_flag;
         cudaEventElapsedTime(&ms_flag, a, b);
-        printf("blocks %4d: cg grid.sync %.3f us, flag barrier %.3f us, graph boundary %.3f us, with PDL %.3f us (%s)\n",
+        printf("blocks %4d: cg grid.sync %.3f us, flag barrier %.3f us, graph boundary %.3f us, "
+               "with PDL %.3f us (%s)\n",
                blocks, ms_coop * 1e3f / n, ms_flag * 1e3f / n, time_graph(blocks, 500, false, sink),
                time_graph(blocks, 500, true, sink), cudaGetErrorString(cudaGetLastError()));
     }
