@@ -28,14 +28,19 @@
 namespace msv::test {
 namespace {
 
-// MSV_BENCH_FILTER: substrings separated by '|'; a measurement runs when its name contains one of them.
+// MSV_BENCH_FILTER: substrings separated by '|'; a measurement runs when its name contains one of them. A substring
+// ending in '$' must end the name ("greedy_statef32_b1$" is batch 1 alone, not 16 or 128 too).
 bool wanted_model(const std::string& name) {
     const char* f = std::getenv("MSV_BENCH_FILTER");
     if (f == nullptr) return true;
     const std::string all(f);
     for (size_t at = 0; at <= all.size();) {
         const size_t end = std::min(all.find('|', at), all.size());
-        if (end > at && name.find(all.substr(at, end - at)) != std::string::npos) return true;
+        std::string part = all.substr(at, end - at);
+        const bool anchored = !part.empty() && part.back() == '$';
+        if (anchored) part.pop_back();
+        const size_t found = part.empty() ? std::string::npos : name.rfind(part);
+        if (found != std::string::npos && (!anchored || found + part.size() == name.size())) return true;
         at = end + 1;
     }
     return false;
