@@ -196,7 +196,6 @@ msv_status Model::alloc_step_buffers() {
     Buffers& b = buf_;
     b.rows = std::max({cfg_.max_step_tokens, cfg_.max_decode_batch, 1});
     b.head_rows = std::min(b.rows, std::max(cfg_.max_decode_batch, 256));
-    b.small_rows = std::min(b.rows, small_proj_rows_);
     const size_t R = size_t(b.rows);
     struct Need {
         void** where;
@@ -211,8 +210,8 @@ msv_status Model::alloc_step_buffers() {
         {&b.delta, R * d.ld_di * ws, "dt_proj output"},
         {&b.y, R * d.ld_di * ws, "scan output"},
         {reinterpret_cast<void**>(&b.partial), size_t(kMaxSplits) * kGemvMaxRows * d.nx * 4, "x_proj partial sums"},
-        {reinterpret_cast<void**>(&b.small_partial), size_t(kSmallProjMaxSplits) * std::max(b.small_rows, 1) * d.nx * 4,
-         "x_proj slices"},
+        {reinterpret_cast<void**>(&b.small_partial),
+         size_t(kSmallProjMaxSplits) * std::clamp(small_proj_rows_, 1, b.rows) * d.nx * 4, "x_proj slices"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},

@@ -60,8 +60,7 @@ struct Buffers {
     void* delta = nullptr;      // [rows, ld_di] dt_proj output
     void* y = nullptr;          // [rows, ld_di] scan / state update output
     float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
-    float* small_partial = nullptr;  // [kSmallProjMaxSplits, small_rows, nx] x_proj slices (BLAS path, our GEMM)
-    int small_rows = 0;              // the most rows that path takes (min(rows, small_proj_rows_)); 0: none
+    float* small_partial = nullptr;  // [kSmallProjMaxSplits, min(rows, small_proj_rows_), nx] x_proj slices
     void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
@@ -167,7 +166,7 @@ private:
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
-    // buf_.delta: for M up to buf_.small_rows.
+    // buf_.delta: for M up to small_proj_rows_.
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
 
     msv_model_config cfg_{};

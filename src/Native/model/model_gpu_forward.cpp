@@ -184,7 +184,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                                     at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
-        if (M <= buf_.small_rows) {
+        if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
             if (msv_status s =

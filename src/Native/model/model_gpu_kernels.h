@@ -132,7 +132,7 @@ struct MmaArgs {
 bool mma_supported(msv_dtype wt, int cc_major);
 msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool pdl);
 // y[m, n] (storage type, row stride ldy) = sum over z = 0 .. splits - 1 of partial[z, m, n]: a split-K mma product's
-// slices, in a fixed order (CUDA only, like the GEMM).
+// slices, in a fixed order (model_gpu_misc.cu).
 msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
                             cudaStream_t s, bool pdl);
 

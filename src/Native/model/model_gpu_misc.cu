@@ -91,6 +91,18 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
     for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) o[k] = from_float<T>(x[k] * scale * w[k]);
 }
 
+// y[m, n] = sum over slices z (in order) of partial[z, m, n], in the storage type (a split-K product's slices).
+template <typename T>
+__global__ void split_sum_kernel(const float* partial, int splits, int M, int N, T* y, int64_t ldy) {
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    const int i = blockIdx.x * kThreads + threadIdx.x;
+    if (i >= M * N) return;
+    float s = 0.0f;
+    for (int z = 0; z < splits; ++z) s += partial[static_cast<int64_t>(z) * M * N + i];
+    y[static_cast<int64_t>(i / N) * ldy + i % N] = from_float<T>(s);
+}
+
 template <typename Y>
 __global__ void add_bias_kernel(Y* y, int64_t ldy, int rows, int n, const float* bias) {
     const int64_t total = static_cast<int64_t>(rows) * n;
@@ -174,6 +186,16 @@ msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res,
         return launched(launch_kernel(norm_rows_kernel<T>, dim3(rows), dim3(kThreads), 0, s, pdl, residual, ld_res,
                                       row_idx, w, eps, dm, static_cast<T*>(out), ld_out),
                         "rmsnorm rows");
+    });
+}
+
+msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
+                            cudaStream_t s, bool pdl) {
+    return by_type(wt, [&](auto t) {
+        using T = decltype(t);
+        return launched(launch_kernel(split_sum_kernel<T>, dim3((M * N + kThreads - 1) / kThreads), dim3(kThreads), 0,
+                                      s, pdl, partial, splits, M, N, static_cast<T*>(y), ldy),
+                        "split sum");
     });
 }
 

@@ -18,7 +18,7 @@
 //
 // More than kMmaGroupRows (64) batch rows run as groups of blocks along grid.y. Split-K (MmaArgs::splits > 1, for
 // x_proj: 192 outputs would give only 12 blocks) cuts the steps into slices along grid.z, each writing its sums to
-// fp32 partials that split_sum_kernel adds in slice order.
+// fp32 partials that launch_split_sum (model_gpu_misc.cu) adds in slice order.
 //
 // The order of every sum is fixed by N, K and the split count alone, so a row's result does not depend on M: batched
 // rows equal rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global
@@ -150,7 +150,7 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
         float s = 0.0f;
 #pragma unroll
         for (int k = 0; k < kSlices; ++k) s += sums[k][v][l];
-        if (a.splits > 1) {  // this slice's share, summed by split_sum_kernel
+        if (a.splits > 1) {  // this slice's share, summed by launch_split_sum
             a.partial[(static_cast<int64_t>(blockIdx.z) * a.M + m) * a.N + n] = s;
             continue;
         }
@@ -190,18 +190,6 @@ cudaError_t launch_rows(const MmaArgs& a, cudaStream_t s, bool pdl) {
     return launch_tiles<T, 8, kEpi>(a, s, pdl);
 }
 
-// y[m, n] = sum over slices z (in order) of partial[z, m, n], in the storage type.
-template <typename T>
-__global__ void split_sum_kernel(const float* partial, int splits, int M, int N, T* y, int64_t ldy) {
-    msv_pdl_wait();
-    msv_pdl_launch_dependents();
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= M * N) return;
-    float s = 0.0f;
-    for (int z = 0; z < splits; ++z) s += partial[static_cast<int64_t>(z) * M * N + i];
-    y[static_cast<int64_t>(i / N) * ldy + i % N] = from_float<T>(s);
-}
-
 template <typename T>
 cudaError_t launch_typed(const MmaArgs& a, cudaStream_t s, bool pdl) {
     return a.epi == MmaEpi::kConv ? launch_rows<T, MmaEpi::kConv>(a, s, pdl) : launch_rows<T, MmaEpi::kStore>(a, s, pdl);
@@ -231,24 +219,6 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
                                                        std::to_string(a.splits) + " splits, or fp32 weights");
     const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
     if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("mma gemm launch: ") + cudaGetErrorString(err));
-    return MSV_OK;
-#endif
-}
-
-msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
-                            cudaStream_t s, bool pdl) {
-#if defined(MSV_HIP)
-    (void)wt, (void)partial, (void)splits, (void)M, (void)N, (void)y, (void)ldy, (void)s, (void)pdl;
-    return set_error(MSV_ERR_UNSUPPORTED, "split sum: not built for HIP");
-#else
-    const dim3 grid((M * N + 255) / 256);
-    const cudaError_t err =
-        wt == MSV_BF16 ? launch_kernel(split_sum_kernel<bf16>, grid, dim3(256), 0, s, pdl, partial, splits, M, N,
-                                       static_cast<bf16*>(y), ldy)
-                       : launch_kernel(split_sum_kernel<__half>, grid, dim3(256), 0, s, pdl, partial, splits, M, N,
-                                       static_cast<__half*>(y), ldy);
-    if (err != cudaSuccess)
-        return set_error(MSV_ERR_DEVICE, std::string("split sum launch: ") + cudaGetErrorString(err));
     return MSV_OK;
 #endif
 }
