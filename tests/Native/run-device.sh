@@ -74,19 +74,21 @@ if [[ -x $bin ]]; then
   # replaces those settings (';' between variants, each a space-separated list of VAR=value, rounds interleaved
   # AB_ROUNDS times) and AB_FILTER the measurements (MSV_BENCH_FILTER syntax).
   if [[ -n "${KERNEL_BENCH:-}" ]]; then timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"; fi
+  # AB_STATES: the A/B runs' state dtype, f32 (default), bf16, or both. SKIP_MODEL_BENCH skips only the full bench.
   if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
     timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
-    if [[ -n "${AB:-}" ]]; then
-      IFS=';' read -r -a variants <<< "${AB_ENVS:-MSV_PDL=0;MSV_FUSED_MAX_ROWS=8}"
-      for round in $(seq "${AB_ROUNDS:-1}"); do
-        for v in "${variants[@]}"; do
-          echo "== A/B: $v (round $round)" >> "$OUT/model.log"
-          env $v MSV_BENCH_STATES=f32 \
-            MSV_BENCH_FILTER="${AB_FILTER:-greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1}" \
-            timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
-        done
+  fi
+  if [[ -n "${AB:-}" ]]; then
+    IFS=';' read -r -a variants <<< "${AB_ENVS:-MSV_PDL=0;MSV_FUSED_MAX_ROWS=8}"
+    states=(MSV_BENCH_STATES="${AB_STATES:-f32}"); [[ "${AB_STATES:-}" == both ]] && states=()
+    for round in $(seq "${AB_ROUNDS:-1}"); do
+      for v in "${variants[@]}"; do
+        echo "== A/B: $v (round $round)" >> "$OUT/model.log"
+        env $v "${states[@]}" \
+          MSV_BENCH_FILTER="${AB_FILTER:-greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1}" \
+          timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
       done
-    fi
+    done
   fi
 fi
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
@@ -169,7 +171,7 @@ echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
 echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
-grep -E '^== A/B' -A8 "$OUT/model.log" 2>/dev/null | grep -E '^== A/B|"what"' | cut -c1-140
+sed -n '/^== A\/B/,$p' "$OUT/model.log" 2>/dev/null | grep -E '^== A/B|"what"' | cut -c1-110
 echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150
 echo "== peer"; grep -E '"what"' "$OUT/peer.log" 2>/dev/null | tail -8 | cut -c1-200
 echo "== sanitizer"; tail -4 "$OUT/sanitizer.log" 2>/dev/null
