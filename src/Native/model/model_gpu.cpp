@@ -136,21 +136,6 @@ msv_status Model::init(const msv_model_config& c) {
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
-    dt_mma_ = mma_supported(cfg_.weight_dtype, prop.major);
-    if (const char* f = std::getenv("MSV_DT_SSU_MMA"); f && f[0] == '0') dt_mma_ = false;  // FMAs instead (tests, A/B)
-    if (const char* f = std::getenv("MSV_DT_SSU_ROWS")) dt_ssu_rows_ = std::max(0, std::atoi(f));
-    {
-        DtSsuArgs shape{};
-        shape.ds = d_.ds, shape.ld_dr = d_.ld_dr, shape.ld_xdbl = d_.ld_nx;
-#if defined(MSV_HIP)
-        const size_t smem_limit = prop.sharedMemPerBlock;
-#else
-        const size_t smem_limit = prop.sharedMemPerBlockOptin;
-#endif
-        if (!dt_ssu_supported(d_.ds, cfg_.state_dtype) ||
-            dt_ssu_rows_prepare(cfg_.weight_dtype, cfg_.state_dtype, shape, smem_limit) != MSV_OK)
-            dt_ssu_rows_ = 0;
-    }
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
 

@@ -165,12 +165,9 @@ private:
                     int M, int N, int K, float beta, const float* bias = nullptr);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
-    // x_proj of M rows into buf_.xdbl: up to small_proj_rows_ on our GEMM (split along K, then its slices summed),
-    // else by gemm(); dt_proj likewise into buf_.delta.
-    msv_status enqueue_x_proj(const LayerWeights& w, int M);
-    msv_status enqueue_dt_proj(const LayerWeights& w, int M);
-    // The fused state updates' arguments for layer l and `rows` decode rows on `slots`, but for x_proj's output.
-    DtSsuArgs dt_ssu_args(int l, int rows, const int32_t* slots) const;
+    // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
+    // buf_.delta: for M up to small_proj_rows_.
+    msv_status enqueue_small_projections(const LayerWeights& w, int M);
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -195,11 +192,6 @@ private:
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;
-    // Pure decode steps of at least this many rows on the BLAS path fold dt_proj into the state update
-    // (launch_dt_ssu_rows; MSV_DT_SSU_ROWS, default 0: never; it measured slower, docs/gpu-model.md "sixth"), on
-    // tensor cores where dt_mma_.
-    int dt_ssu_rows_ = 0;
-    bool dt_mma_ = false;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

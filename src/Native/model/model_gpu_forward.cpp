@@ -63,37 +63,18 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
                                          (launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : ""));
 }
 
-msv_status Model::enqueue_x_proj(const LayerWeights& w, int M) {
+msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
-    if (M > small_proj_rows_) return gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
     MmaArgs x = mma_args(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, nullptr, 0, M, d.nx, 0.0f, nullptr);
     x.splits = small_proj_splits_, x.partial = buf_.small_partial;
     if (msv_status s = launch_mma_gemm(wt, x, stream_, pdl_); s != MSV_OK) return s;
-    return launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
-}
-
-msv_status Model::enqueue_dt_proj(const LayerWeights& w, int M) {
-    const Dims& d = d_;
-    if (M > small_proj_rows_)
-        return gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr, 0.0f);
-    return launch_mma_gemm(cfg_.weight_dtype, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta,
-                                                       d.ld_di, M, d.di, 0.0f, nullptr),
+    if (msv_status s = launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
+        s != MSV_OK)
+        return s;
+    return launch_mma_gemm(wt, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
+                                        0.0f, nullptr),
                            stream_, pdl_);
-}
-
-DtSsuArgs Model::dt_ssu_args(int l, int rows, const int32_t* slots) const {
-    const Dims& d = d_;
-    const LayerWeights& w = layers_[l];
-    DtSsuArgs a{};
-    a.nx = d.nx, a.rows = rows;
-    a.dt_proj = w.dt_proj, a.ld_dr = d.ld_dr, a.dr = d.dr, a.di = d.di, a.ds = d.ds;
-    a.dt_bias = w.dt_bias, a.A = w.A, a.D = w.D;
-    a.x = buf_.xc, a.ld_x = d.ld_di, a.z = cat(buf_.xz, d.di, cfg_.weight_dtype), a.ld_z = d.ld_xz;
-    a.y = buf_.y, a.ld_y = d.ld_di;
-    a.state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(dsize(cfg_.state_dtype));
-    a.slot_stride = d.ssm_slot, a.slot = slots, a.threads = ssu_threads_;
-    return a;
 }
 
 bool Model::fused_rows(int rows) const {
@@ -128,8 +109,14 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_bytes_;
         if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK) return s;
 
-        DtSsuArgs ss = dt_ssu_args(l, rows, slots);
-        ss.partial = buf_.partial, ss.splits = splits;
+        DtSsuArgs ss{};
+        ss.partial = buf_.partial, ss.splits = splits, ss.nx = d.nx, ss.rows = rows;
+        ss.dt_proj = w.dt_proj, ss.ld_dr = d.ld_dr, ss.dr = d.dr, ss.di = d.di, ss.ds = d.ds;
+        ss.dt_bias = w.dt_bias, ss.A = w.A, ss.D = w.D;
+        ss.x = buf_.xc, ss.ld_x = d.ld_di, ss.z = cat(buf_.xz, d.di, wt), ss.ld_z = d.ld_xz;
+        ss.y = buf_.y, ss.ld_y = d.ld_di;
+        ss.state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(dsize(cfg_.state_dtype));
+        ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_;
         if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs op{};
@@ -168,8 +155,6 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
-    // A pure decode step takes dt_proj in its state update (model_gpu_ssu_rows.cuh), and so skips that product.
-    const bool dt_in_ssu = plan.groups.empty() && plan.nd == M && dt_ssu_rows_ > 0 && M >= dt_ssu_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         float* conv_state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1);
@@ -199,15 +184,19 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                                     at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
-        if (msv_status s = enqueue_x_proj(w, M); s != MSV_OK) return s;
-        if (!dt_in_ssu)
-            if (msv_status s = enqueue_dt_proj(w, M); s != MSV_OK) return s;
-        if (dt_in_ssu) {
-            DtSsuArgs a = dt_ssu_args(l, M, plan.dec_slots);
-            a.xdbl = buf_.xdbl, a.ld_xdbl = d.ld_nx;
-            if (msv_status s = launch_dt_ssu_rows(wt, cfg_.state_dtype, a, dt_mma_, stream_, pdl_); s != MSV_OK)
+        if (M <= small_proj_rows_) {
+            if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
+        } else {
+            if (msv_status s =
+                    gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+                s != MSV_OK)
                 return s;
-        } else if (plan.nd > 0) {
+            if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,
+                                    0.0f);
+                s != MSV_OK)
+                return s;
+        }
+        if (plan.nd > 0) {
             msv_state_update_params p{};
             p.batch = plan.nd, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = cfg_.state_dtype;
             p.x = buf_.xc, p.x_batch_stride = d.ld_di, p.delta = buf_.delta, p.delta_batch_stride = d.ld_di;

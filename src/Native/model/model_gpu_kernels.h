@@ -66,8 +66,6 @@ msv_status launch_gemv(msv_dtype wt, GemvKind kind, bool norm, GemvArgs a, int s
 struct DtSsuArgs {
     const float* partial = nullptr;    // [splits, R, nx] (R = the kernel's rows template)
     int splits = 0, nx = 0, rows = 0;
-    const void* xdbl = nullptr;        // launch_dt_ssu_rows: x_proj's output [rows, ld_xdbl] instead of partials
-    int64_t ld_xdbl = 0;
     const void* dt_proj = nullptr;     // [di, ld_dr]
     int64_t ld_dr = 0;
     int dr = 0, di = 0, ds = 0;
@@ -87,12 +85,6 @@ struct DtSsuArgs {
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);
-// The same for the BLAS path's pure decode steps of any number of rows, from x_proj's output a.xdbl
-// (model_gpu_ssu_rows.cuh). mma: dt_proj on tensor cores (mma_supported for the weights).
-msv_status launch_dt_ssu_rows(msv_dtype wt, msv_dtype state, const DtSsuArgs& a, bool mma, cudaStream_t s, bool pdl);
-// MSV_OK when that kernel's shared memory for this shape (a.ds, a.ld_dr, a.ld_xdbl) fits in `limit` bytes a block,
-// having allowed it more than the default where it needs more; otherwise the caller keeps dt_proj as a product.
-msv_status dt_ssu_rows_prepare(msv_dtype wt, msv_dtype state, const DtSsuArgs& a, size_t limit);
 // Whether the fused state update handles this d_state with this state dtype (16-byte state vectors).
 bool dt_ssu_supported(int ds, msv_dtype state);
 

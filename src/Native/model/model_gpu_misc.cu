@@ -11,8 +11,6 @@ namespace msv::gpu::model {
 
 template <typename W> msv_status launch_gemv_typed(GemvKind, bool, const GemvArgs&, int, cudaStream_t, bool);
 template <typename T> msv_status launch_dt_ssu_t(msv_dtype, int, const DtSsuArgs&, cudaStream_t, bool);
-template <typename T> msv_status launch_dt_ssu_rows_t(msv_dtype, const DtSsuArgs&, bool, cudaStream_t, bool);
-template <typename T> msv_status dt_ssu_rows_prepare_t(msv_dtype, const DtSsuArgs&, size_t);
 
 namespace {
 
@@ -160,15 +158,6 @@ msv_status launch_gemv(msv_dtype wt, GemvKind kind, bool norm, GemvArgs a, int s
 
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
     return by_type(wt, [&](auto w) { return launch_dt_ssu_t<decltype(w)>(state, R, a, s, pdl); });
-}
-
-msv_status launch_dt_ssu_rows(msv_dtype wt, msv_dtype state, const DtSsuArgs& a, bool mma, cudaStream_t s,
-                              bool pdl) {
-    return by_type(wt, [&](auto w) { return launch_dt_ssu_rows_t<decltype(w)>(state, a, mma, s, pdl); });
-}
-
-msv_status dt_ssu_rows_prepare(msv_dtype wt, msv_dtype state, const DtSsuArgs& a, size_t limit) {
-    return by_type(wt, [&](auto w) { return dt_ssu_rows_prepare_t<decltype(w)>(state, a, limit); });
 }
 
 bool dt_ssu_supported(int ds, msv_dtype state) {
