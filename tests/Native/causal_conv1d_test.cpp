@@ -1,5 +1,5 @@
 // GPU causal conv1d (chunk and one-token update) vs the fp32 CPU reference, with scattered slots of a conv-state
-// pool (other slots must stay NaN) and padded out rows (the pad must stay NaN).
+// pool in the activation type (other slots must stay NaN) and padded out rows (the pad must stay NaN).
 #include "causal_conv1d/causal_conv1d.h"
 #include "test_util.h"
 
@@ -34,14 +34,15 @@ struct ConvProblem {
           out(cc.dtype, size_t(cc.batch) * cc.seqlen * (cc.dim + 2)),
           weight(MSV_F32, size_t(cc.dim) * cc.width),
           bias(MSV_F32, cc.dim),
-          state(MSV_F32, size_t(slots) * state_stride) {
+          state(cc.dtype, size_t(slots) * state_stride) {
         xz.normal(rng);
         weight.normal(rng, 0.0f, 0.5f);
         bias.normal(rng);
         state.poison();
         std::normal_distribution<float> dist(0.0f, 1.0f);
         for (int32_t s : slot_idx)
-            for (int64_t i = 0; i < int64_t(c.dim) * (c.width - 1); ++i) state.host()[s * state_stride + i] = dist(rng);
+            for (int64_t i = 0; i < int64_t(c.dim) * (c.width - 1); ++i)
+                state.host()[s * state_stride + i] = round_to(c.dtype, dist(rng));
         out.poison();
         for (Buffer* b : {&xz, &weight, &bias, &state}) b->upload();
     }
@@ -66,7 +67,7 @@ struct ConvProblem {
         p.weight = static_cast<const float*>(ptr(weight, 0));
         p.bias = c.bias ? static_cast<const float*>(ptr(bias, 0)) : nullptr;
         p.silu = c.silu;
-        p.conv_state = static_cast<float*>(ptr(state, 0));
+        p.conv_state = ptr(state, 0);
         p.state_slot_stride = state_stride;
         p.slot_idx = slots_ptr;
         return p;

@@ -15,7 +15,7 @@ internal struct MsvModelConfig
     public float NormEps;
     /// <summary>F32 (exactness mode), BF16 or F16; accumulation and the residual are fp32.</summary>
     public MsvDtype WeightDtype;
-    /// <summary>SSM state: F32 or BF16; the conv state is fp32.</summary>
+    /// <summary>SSM state: F32 or BF16; the conv state is in the weight type (fp32 in snapshot exports).</summary>
     public MsvDtype StateDtype;
     /// <summary>Most tokens one step may carry (prefill chunks and decodes together).</summary>
     public int MaxStepTokens;

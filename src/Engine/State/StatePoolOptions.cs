@@ -29,7 +29,8 @@ public sealed record StatePoolOptions
     /// <summary>Used when neither a count nor a budget is given.</summary>
     public const int DefaultSlotCount = 64;
 
-    /// <summary>Bytes one slot takes: conv state in fp32 plus SSM state in <see cref="SsmStateDType"/>.</summary>
+    /// <summary>Bytes one slot takes: conv state in fp32 plus SSM state in <see cref="SsmStateDType"/> (an upper bound
+    /// on the GPU, whose conv state is in the weight type).</summary>
     public long BytesPerSlot(MambaConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -5,6 +5,10 @@
 // written in place, so every thread that reads a channel's state and the one that writes it are in one block:
 // all reads happen before a __syncthreads, the write after it.
 //
+// The state is stored in the activation type T: it holds past inputs x, which are already of that type, so a bf16
+// state loses nothing and moves half the bytes of an fp32 one (the decode update at 256 rows is mostly state
+// traffic).
+//
 // fwd: a block is 32 channels (lane = channel, so each token row is one coalesced segment) x kWarps slices of
 // kSlice tokens; a thread walks its slice with the last W inputs in registers, so the sequence dimension is
 // parallel too and no input is loaded more than W times. Chunks longer than kWarps * kSlice tokens take more
@@ -49,13 +53,14 @@ __global__ void __launch_bounds__(kThreads) conv_fwd_kernel(const msv_conv1d_par
     const bool first = blockIdx.z == 0;  // the block that reads and writes the state
     const int L = p.seqlen;
 
-    float* st = p.conv_state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * S;
+    T* st = static_cast<T*>(p.conv_state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
+            static_cast<int64_t>(d) * S;
     const T* x = static_cast<const T*>(p.x) + b * p.x_batch_stride + d;
     T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + d;
 
     float init[S], w[W];
 #pragma unroll
-    for (int k = 0; k < S; ++k) init[k] = active && first ? st[k] : 0.0f;
+    for (int k = 0; k < S; ++k) init[k] = active && first ? to_float(st[k]) : 0.0f;
 #pragma unroll
     for (int k = 0; k < W; ++k) w[k] = active ? p.weight[static_cast<int64_t>(d) * W + k] : 0.0f;
     const float bias = (active && p.bias) ? p.bias[d] : 0.0f;
@@ -85,7 +90,7 @@ __global__ void __launch_bounds__(kThreads) conv_fwd_kernel(const msv_conv1d_par
     }
     if (active && first && warp == 0) {
 #pragma unroll
-        for (int i = 0; i < S; ++i) st[i] = seq(L + i);
+        for (int i = 0; i < S; ++i) st[i] = from_float<T>(seq(L + i));
     }
 }
 
@@ -96,10 +101,11 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     const int d = blockIdx.x * kUpdateThreads + threadIdx.x;
     const int64_t b = blockIdx.y;
     if (d >= p.dim) return;
-    float* st = p.conv_state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * S;
+    T* st = static_cast<T*>(p.conv_state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
+            static_cast<int64_t>(d) * S;
     float win[W];
 #pragma unroll
-    for (int k = 0; k < S; ++k) win[k] = st[k];
+    for (int k = 0; k < S; ++k) win[k] = to_float(st[k]);
     win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
     const float* w = p.weight + static_cast<int64_t>(d) * W;
     float acc = p.bias ? p.bias[d] : 0.0f;
@@ -108,7 +114,7 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     if (kSilu) acc = silu(acc);
     static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(acc);
 #pragma unroll
-    for (int k = 0; k < S; ++k) st[k] = win[k + 1];
+    for (int k = 0; k < S; ++k) st[k] = from_float<T>(win[k + 1]);
 }
 
 template <typename T, int W>

@@ -17,7 +17,7 @@ void conv_block(const msv_conv1d_params& p, int64_t b, int d0, int nc) {
     const int S = W - 1;
     const auto* x = static_cast<const float*>(p.x) + b * p.x_batch_stride;
     auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
-    float* st = p.conv_state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
+    float* st = static_cast<float*>(p.conv_state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride;
 
     for (int64_t t = 0; t < p.seqlen; ++t) {
         for (int d = d0; d < d0 + nc; ++d) {

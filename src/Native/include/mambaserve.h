@@ -110,7 +110,7 @@ typedef struct msv_conv1d_params {
     const float* weight;             /* [dim, width] */
     const float* bias;               /* [dim] or NULL */
     int32_t silu;
-    float* conv_state;               /* fp32 [.., dim, width - 1] per slot */
+    void* conv_state;                /* [.., dim, width - 1] per slot, in dtype: it holds past x values */
     int64_t state_slot_stride;
     const int32_t* slot_idx;
 } msv_conv1d_params;
@@ -175,7 +175,8 @@ typedef struct msv_model_config {
     float norm_eps;                  /* RMSNorm epsilon, finite and >= 0 */
     msv_dtype weight_dtype;          /* MSV_F32 (exactness mode), MSV_BF16 or MSV_F16: matrices and activations;
                                         fp32 accumulation, residual stream fp32 */
-    msv_dtype state_dtype;           /* SSM state: MSV_F32 or MSV_BF16 (conv state is always fp32) */
+    msv_dtype state_dtype;           /* SSM state: MSV_F32 or MSV_BF16 (the conv state is in weight_dtype: it holds
+                                        past in_proj outputs, which are of that type; exports hold it as fp32) */
     int32_t max_step_tokens;         /* most tokens one step may carry (sum of n_tokens over its entries) */
     int32_t max_decode_batch;        /* most 1-token entries in one step (graph buckets 1, 2, 4, .. up to it) */
     int32_t max_logprobs;            /* top-N capacity of the sampler and row width of out_top_* (0..1024) */

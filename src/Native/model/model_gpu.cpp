@@ -23,7 +23,6 @@ constexpr size_t kAlign = 256;
 
 int64_t pad8(int64_t n) { return (n + 7) / 8 * 8; }
 size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-size_t dsize(msv_dtype t) { return t == MSV_F32 ? 4 : 2; }
 
 std::atomic<uint64_t> g_next_id{1};
 
@@ -356,7 +355,7 @@ msv_status Model::finalize(int64_t* weight_bytes) {
 msv_status Model::memory(int64_t* bytes_per_slot, int64_t* free_bytes) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     if (bytes_per_slot)
-        *bytes_per_slot = d_.conv_slot * 4 + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) + int64_t(d_.vs) * 5 +
+        *bytes_per_slot = int64_t(conv_slot_bytes()) + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) + int64_t(d_.vs) * 5 +
                           int64_t(sizeof(SampleTarget)) + target_out_bytes(cfg_.max_logprobs);
     if (free_bytes) {
         // Callable from any thread (the bench samples it beside the engine's): the query is of the current device.
@@ -374,9 +373,9 @@ msv_status Model::allocate_pool(int slots) {
     slots_ = slots;
     const size_t n = size_t(slots) + 1;  // + the scratch slot of padded graph rows
     void* conv = nullptr;
-    if (msv_status s = alloc_device(&conv, n * d_.conv_slot * 4, "msv_model_allocate_pool: conv state"); s != MSV_OK)
+    if (msv_status s = alloc_device(&conv, n * conv_slot_bytes(), "msv_model_allocate_pool: conv state"); s != MSV_OK)
         return s;
-    conv_pool_ = static_cast<float*>(conv);
+    conv_pool_ = conv;
     if (msv_status s = alloc_device(&ssm_pool_, n * d_.ssm_slot * dsize(cfg_.state_dtype),
                                     "msv_model_allocate_pool: SSM state");
         s != MSV_OK)

@@ -16,6 +16,9 @@
 
 namespace msv::gpu::model {
 
+// Bytes of one element of a storage type.
+inline size_t dsize(msv_dtype t) { return t == MSV_F32 ? 4 : 2; }
+
 // One process-wide lock for the calls that can break another thread's graph capture (cudaMalloc, cudaFree, pinned
 // host memory, BLAS handle and stream set-up and tear-down): a capture holds it, so a model loading, a snapshot freed
 // or a step growing its buffers in another thread waits instead of invalidating the capture ("operation failed due
@@ -130,6 +133,9 @@ public:
 
     // For snapshots and graphs (model_gpu_slots.cpp, model_gpu_graphs.cpp).
     int64_t snapshot_payload_bytes() const;
+    // One slot's conv state in bytes, and where layer l's starts in slot `slot`.
+    size_t conv_slot_bytes() const;
+    void* conv_at(int slot, int l = 0) const;
     uint64_t id() const { return id_; }
     msv_status check_lost() const;
     msv_status fail(cudaError_t err, const char* what);
@@ -213,7 +219,7 @@ private:
 
     // State pool: slots + 1 (the last is the scratch slot of padded graph rows).
     int slots_ = 0;
-    float* conv_pool_ = nullptr;   // [slots + 1, layers, di, dc - 1]
+    void* conv_pool_ = nullptr;    // [slots + 1, layers, di, dc - 1] in the weight (activation) type
     void* ssm_pool_ = nullptr;     // [slots + 1, layers, di, ds], state_dtype
     int32_t* counts_ = nullptr;    // [slots, vs] output counts
     uint8_t* seen_ = nullptr;      // [slots, vs] prompt or output seen (repetition penalty)

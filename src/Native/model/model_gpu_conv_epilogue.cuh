@@ -8,21 +8,22 @@
 namespace msv::gpu::model {
 
 // The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
-// the host), state shifted by one in place. Each (row, channel) belongs to one thread of the grid.
-__device__ __forceinline__ float conv_epilogue(const ConvArgs& cv, int r, int n, float xv) {
+// the host), state shifted by one in place, in the storage type T (xv is of it). Each (row, channel) belongs to one
+// thread of the grid.
+template <typename T> __device__ __forceinline__ float conv_epilogue(const ConvArgs& cv, int r, int n, float xv) {
     const int S = cv.dc - 1;
-    float* st = cv.state + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
+    T* st = static_cast<T*>(cv.state) + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
     const float* w = cv.weight + static_cast<int64_t>(n) * cv.dc;
     float win[4];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) win[k] = k < S ? st[k] : (k == S ? xv : 0.0f);
+    for (int k = 0; k < 4; ++k) win[k] = k < S ? to_float(st[k]) : (k == S ? xv : 0.0f);
     float acc = cv.bias ? cv.bias[n] : 0.0f;
 #pragma unroll
     for (int k = 0; k < 4; ++k)
         if (k <= S) acc += w[k] * win[k];
 #pragma unroll
     for (int k = 0; k < 3; ++k)
-        if (k < S) st[k] = win[k + 1];
+        if (k < S) st[k] = from_float<T>(win[k + 1]);
     return silu(acc);
 }
 

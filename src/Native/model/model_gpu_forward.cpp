@@ -12,7 +12,6 @@
 namespace msv::gpu::model {
 namespace {
 
-size_t dsize(msv_dtype t) { return t == MSV_F32 ? 4 : 2; }
 template <typename P> P* at(void* base, int64_t elems, msv_dtype t) {
     return reinterpret_cast<P*>(static_cast<char*>(base) + elems * int64_t(dsize(t)));
 }
@@ -21,7 +20,7 @@ const void* cat(const void* base, int64_t elems, msv_dtype t) {
 }
 // The conv update of each decode row's token in in_proj's epilogue (the GEMV's and our GEMM's), on the layer's
 // conv state `state`, writing the conv output to xc.
-ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, float* state, const int32_t* slots, void* xc) {
+ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, void* state, const int32_t* slots, void* xc) {
     ConvArgs c{};
     c.di = d.di, c.dc = d.dc, c.weight = w.conv_w, c.bias = w.conv_b;
     c.state = state, c.slot_stride = d.conv_slot, c.slot = slots, c.xc = xc, c.ld_xc = d.ld_di;
@@ -101,7 +100,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
         in.shape = gemv_shape_in_;
-        in.conv = conv_epilogue_args(d, w, conv_pool_ + int64_t(l) * d.di * (d.dc - 1), slots, buf_.xc);
+        in.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
         if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs xp{};
@@ -132,7 +131,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
 namespace {
 
 // The conv of one prefill group [count, len] (fwd) or of the decode rows (update).
-msv_conv1d_params conv_params(const Dims& d, msv_dtype wt, const LayerWeights& w, float* state, const void* xz,
+msv_conv1d_params conv_params(const Dims& d, msv_dtype wt, const LayerWeights& w, void* state, const void* xz,
                               void* xc, int batch, int len, const int32_t* slots) {
     msv_conv1d_params p{};
     p.batch = batch, p.dim = d.di, p.seqlen = len, p.width = d.dc, p.dtype = wt;
@@ -157,7 +156,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
-        float* conv_state = conv_pool_ + int64_t(l) * d.di * (d.dc - 1);
+        void* conv_state = conv_at(0, l);
         void* ssm_state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(ss);
         // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
         if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,

@@ -209,7 +209,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         if (E == kEpiConv && n < a.conv.di) {
             // The in_proj output rounds to the activation type before the conv, as in the reference.
             const float xv = to_float(from_float<W>(out));
-            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue(a.conv, r, n, xv));
+            static_cast<W*>(a.conv.xc)[r * a.conv.ld_xc + n] = from_float<W>(conv_epilogue<W>(a.conv, r, n, xv));
         } else if (a.y_f32) {
             static_cast<float*>(a.y)[r * a.ldy + n] = out;
         } else {

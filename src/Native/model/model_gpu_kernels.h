@@ -20,7 +20,8 @@ struct ConvArgs {            // the conv update fused into in_proj's epilogue (k
     int di = 0, dc = 0;
     const float* weight = nullptr;     // [di, dc]
     const float* bias = nullptr;       // [di] or null
-    float* state = nullptr;            // pool at this layer: slot s at state + s * slot_stride, [di, dc - 1]
+    void* state = nullptr;             // pool at this layer: slot s at state + s * slot_stride, [di, dc - 1],
+                                       // storage type
     int64_t slot_stride = 0;
     const int32_t* slot = nullptr;     // [rows]
     void* xc = nullptr;                // [rows, ld_xc] conv output, storage type

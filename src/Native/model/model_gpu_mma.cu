@@ -158,7 +158,7 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
         if (kEpi == MmaEpi::kConv && n < a.conv.di) {
             // The in_proj output rounds to the activation type before the conv, as in the reference.
             const float xv = to_float(from_float<T>(s));
-            static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue(a.conv, m, n, xv));
+            static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue<T>(a.conv, m, n, xv));
         } else {
             store_out<T>(a, m, n, s);
         }

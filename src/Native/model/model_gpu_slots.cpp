@@ -9,7 +9,7 @@
 
 namespace msv::gpu::model {
 namespace {
-size_t ssm_bytes(const msv_model_config& c) { return c.state_dtype == MSV_BF16 ? 2 : 4; }
+size_t ssm_bytes(const msv_model_config& c) { return dsize(c.state_dtype); }
 }  // namespace
 
 Snapshot::~Snapshot() {
@@ -17,13 +17,21 @@ Snapshot::~Snapshot() {
     if (data) (void)cudaFree(data);
 }
 
+// A snapshot's payload is the export's (conv state fp32, then SSM state): the conv state converts on the way in and
+// out of the pool, which holds it in the weight type.
 int64_t Model::snapshot_payload_bytes() const { return msv::model::state_payload_bytes(cfg_); }
 
+size_t Model::conv_slot_bytes() const { return size_t(d_.conv_slot) * dsize(cfg_.weight_dtype); }
+
+void* Model::conv_at(int slot, int l) const {
+    return static_cast<char*>(conv_pool_) +
+           (int64_t(slot) * d_.conv_slot + int64_t(l) * d_.di * (d_.dc - 1)) * int64_t(dsize(cfg_.weight_dtype));
+}
+
 msv_status Model::copy_slot_async(int src, int dst) {
-    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    const size_t cb = conv_slot_bytes(), sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
     char* ssm = static_cast<char*>(ssm_pool_);
-    if (cudaError_t e = cudaMemcpyAsync(conv_pool_ + int64_t(dst) * d_.conv_slot, conv_pool_ + int64_t(src) * d_.conv_slot,
-                                        cb, cudaMemcpyDeviceToDevice, stream_);
+    if (cudaError_t e = cudaMemcpyAsync(conv_at(dst), conv_at(src), cb, cudaMemcpyDeviceToDevice, stream_);
         e != cudaSuccess)
         return fail(e, "slot copy");
     if (cudaError_t e = cudaMemcpyAsync(ssm + dst * sb, ssm + src * sb, sb, cudaMemcpyDeviceToDevice, stream_);
@@ -40,8 +48,8 @@ msv_status Model::copy_slot(int src, int dst) {
 
 msv_status Model::zero_slot(int slot) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
-    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
-    if (cudaError_t e = cudaMemsetAsync(conv_pool_ + int64_t(slot) * d_.conv_slot, 0, cb, stream_); e != cudaSuccess)
+    const size_t cb = conv_slot_bytes(), sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    if (cudaError_t e = cudaMemsetAsync(conv_at(slot), 0, cb, stream_); e != cudaSuccess)
         return fail(e, "msv_model_zero_slot");
     if (cudaError_t e = cudaMemsetAsync(static_cast<char*>(ssm_pool_) + slot * sb, 0, sb, stream_); e != cudaSuccess)
         return fail(e, "msv_model_zero_slot");
@@ -51,7 +59,7 @@ msv_status Model::zero_slot(int slot) {
 msv_status Model::zero_pools() {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     const size_t n = size_t(slots_) + 1;
-    cudaError_t e = cudaMemsetAsync(conv_pool_, 0, n * d_.conv_slot * 4, stream_);
+    cudaError_t e = cudaMemsetAsync(conv_pool_, 0, n * conv_slot_bytes(), stream_);
     if (e == cudaSuccess) e = cudaMemsetAsync(ssm_pool_, 0, n * d_.ssm_slot * ssm_bytes(cfg_), stream_);
     if (e == cudaSuccess) e = cudaMemsetAsync(counts_, 0, size_t(slots_) * d_.vs * 4, stream_);
     if (e == cudaSuccess) e = cudaMemsetAsync(seen_, 0, size_t(slots_) * d_.vs, stream_);
@@ -59,17 +67,21 @@ msv_status Model::zero_pools() {
     return sync("msv_model_allocate_pool");
 }
 
-// Between a snapshot's payload (conv then SSM) and a slot of the pools, either way.
+// Between a snapshot's payload (conv then SSM) and a slot of the pools, either way; the conv state through the
+// conversion kernel (fp32 in the payload, the weight type in the pool: exact both ways for states the model wrote).
 msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
     const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
-    char* conv = reinterpret_cast<char*>(conv_pool_ + int64_t(slot) * d_.conv_slot);
+    void* conv = conv_at(slot);
     char* ssm = static_cast<char*>(ssm_pool_) + slot * sb;
     char* p = static_cast<char*>(payload);
-    cudaError_t e = to_slot ? cudaMemcpyAsync(conv, p, cb, cudaMemcpyDeviceToDevice, stream_)
-                            : cudaMemcpyAsync(p, conv, cb, cudaMemcpyDeviceToDevice, stream_);
-    if (e == cudaSuccess)
-        e = to_slot ? cudaMemcpyAsync(ssm, p + cb, sb, cudaMemcpyDeviceToDevice, stream_)
-                    : cudaMemcpyAsync(p + cb, ssm, sb, cudaMemcpyDeviceToDevice, stream_);
+    const msv_dtype wt = cfg_.weight_dtype;
+    const int64_t n = d_.conv_slot;
+    if (msv_status s = to_slot ? launch_convert(conv, wt, n, n, p, MSV_F32, 0, n, stream_)
+                               : launch_convert(p, MSV_F32, n, n, conv, wt, 0, n, stream_);
+        s != MSV_OK)
+        return s;
+    const cudaError_t e = to_slot ? cudaMemcpyAsync(ssm, p + cb, sb, cudaMemcpyDeviceToDevice, stream_)
+                                  : cudaMemcpyAsync(p + cb, ssm, sb, cudaMemcpyDeviceToDevice, stream_);
     if (e != cudaSuccess) return fail(e, to_slot ? "msv_model_restore" : "msv_model_snapshot");
     return sync(to_slot ? "msv_model_restore" : "msv_model_snapshot");
 }
