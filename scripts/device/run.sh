@@ -29,7 +29,7 @@ rm -rf "$work" && mkdir -p "$work/dotnet" "$work/app" "$work/tests"
 { nvidia-smi; nvcc --version; nproc; } > "$OUT/build.log" 2>&1
 gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
 (
-  tar -C "$work" -xJf native.tar.xz &&
+  tar -C "$work" -xJif native.tar.xz &&   # -i: past the first archive's end, into the googletest one
   cmake -S "$work/native/src/Native" -B "$work/build" "${gen[@]}" -DMSV_BACKEND=cuda -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" -DMSV_CUDA_ARCHITECTURES=90 &&
   cmake --build "$work/build" -j "$(nproc)" --target mambaserve_cuda

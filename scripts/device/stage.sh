@@ -44,7 +44,7 @@ tar -C "$work/app" -cf - . | xz -T2 -9 > "$dest/app.tar.xz"
 tar -C "$work/tests" -cf - . | xz -T2 -9 > "$dest/tests.tar.xz"
 tar -C "$here" -cf - src/Native tests/Native --transform "s,^,native/," | xz -T2 -9 > "$work/n.tar.xz"
 tar -C "$(dirname "$gtest")" -cf - "$(basename "$gtest")" --transform "s,^$(basename "$gtest"),native/googletest," | xz -T2 -9 > "$work/g.tar.xz"
-cat "$work/n.tar.xz" "$work/g.tar.xz" > "$dest/native.tar.xz"   # concatenated xz streams: tar -xJ reads both
+cat "$work/n.tar.xz" "$work/g.tar.xz" > "$dest/native.tar.xz"   # two xz streams of two archives: tar -xJi reads both
 cp "$here/scripts/device/run.sh" "$dest/run.sh"
 
 tracked=$(cd "$here" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
