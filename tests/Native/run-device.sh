@@ -170,7 +170,7 @@ echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.l
 echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^sampler" "$OUT/tests.log" | head -40
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
-echo "== model"; grep -E '"what":"(floor|copy)|^model|^== A/B|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
+echo "== model"; grep -E '"what":"(floor|copy)|^model|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
 sed -n '/^== A\/B/,$p' "$OUT/model.log" 2>/dev/null | grep -E '^== A/B|"what"' | cut -c1-110
 echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150
 echo "== peer"; grep -E '"what"' "$OUT/peer.log" 2>/dev/null | tail -8 | cut -c1-200

@@ -355,8 +355,8 @@ msv_status Model::finalize(int64_t* weight_bytes) {
 msv_status Model::memory(int64_t* bytes_per_slot, int64_t* free_bytes) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     if (bytes_per_slot)
-        *bytes_per_slot = int64_t(conv_slot_bytes()) + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) + int64_t(d_.vs) * 5 +
-                          int64_t(sizeof(SampleTarget)) + target_out_bytes(cfg_.max_logprobs);
+        *bytes_per_slot = int64_t(conv_slot_bytes()) + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) +
+                          int64_t(d_.vs) * 5 + int64_t(sizeof(SampleTarget)) + target_out_bytes(cfg_.max_logprobs);
     if (free_bytes) {
         // Callable from any thread (the bench samples it beside the engine's): the query is of the current device.
         if (cudaError_t e = cudaSetDevice(device_); e != cudaSuccess) return fail(e, "msv_model_memory: set device");

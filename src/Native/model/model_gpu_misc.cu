@@ -1,5 +1,6 @@
 // The model's small kernels: embedding gather, RMSNorm of selected rows, bias add, bf16 <-> fp32 state staging for
-// the scan, weight conversion at load, A = -exp(A_log); and the dtype switches of the launchers.
+// the scan, dtype conversion (weights at load, the conv state of snapshots), A = -exp(A_log); and the dtype switches
+// of the launchers.
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_launch.cuh"
@@ -236,7 +237,7 @@ msv_status launch_convert(void* dst, msv_dtype dst_type, int64_t cols, int64_t l
             using S = decltype(sv);
             convert_kernel<D, S><<<grid, kThreads, 0, s>>>(static_cast<D*>(dst), cols, ld, static_cast<const S*>(src),
                                                            first, n);
-            return launched(cudaSuccess, "weight conversion");
+            return launched(cudaSuccess, "dtype conversion");
         });
     });
 }
