@@ -355,7 +355,7 @@ msv_status Model::finalize(int64_t* weight_bytes) {
 msv_status Model::memory(int64_t* bytes_per_slot, int64_t* free_bytes) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     if (bytes_per_slot)
-        *bytes_per_slot = int64_t(conv_slot_bytes()) + d_.ssm_slot * int64_t(dsize(cfg_.state_dtype)) +
+        *bytes_per_slot = int64_t(conv_slot_bytes()) + int64_t(ssm_slot_bytes()) +
                           int64_t(d_.vs) * 5 + int64_t(sizeof(SampleTarget)) + target_out_bytes(cfg_.max_logprobs);
     if (free_bytes) {
         // Callable from any thread (the bench samples it beside the engine's): the query is of the current device.
@@ -376,7 +376,7 @@ msv_status Model::allocate_pool(int slots) {
     if (msv_status s = alloc_device(&conv, n * conv_slot_bytes(), "msv_model_allocate_pool: conv state"); s != MSV_OK)
         return s;
     conv_pool_ = conv;
-    if (msv_status s = alloc_device(&ssm_pool_, n * d_.ssm_slot * dsize(cfg_.state_dtype),
+    if (msv_status s = alloc_device(&ssm_pool_, n * ssm_slot_bytes(),
                                     "msv_model_allocate_pool: SSM state");
         s != MSV_OK)
         return s;

@@ -133,9 +133,11 @@ public:
 
     // For snapshots and graphs (model_gpu_slots.cpp, model_gpu_graphs.cpp).
     int64_t snapshot_payload_bytes() const;
-    // One slot's conv state in bytes, and where layer l's starts in slot `slot`.
+    // One slot's conv state in bytes, and where layer l's starts in slot `slot`; the same for the SSM state.
     size_t conv_slot_bytes() const;
     void* conv_at(int slot, int l = 0) const;
+    size_t ssm_slot_bytes() const;
+    void* ssm_at(int slot, int l = 0) const;
     uint64_t id() const { return id_; }
     msv_status check_lost() const;
     msv_status fail(cudaError_t err, const char* what);

@@ -114,7 +114,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         ss.dt_bias = w.dt_bias, ss.A = w.A, ss.D = w.D;
         ss.x = buf_.xc, ss.ld_x = d.ld_di, ss.z = cat(buf_.xz, d.di, wt), ss.ld_z = d.ld_xz;
         ss.y = buf_.y, ss.ld_y = d.ld_di;
-        ss.state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(dsize(cfg_.state_dtype));
+        ss.state = ssm_at(0, l);
         ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_;
         if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 
@@ -150,14 +150,13 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
     const int M = plan.rows;
-    const size_t ss = dsize(cfg_.state_dtype);
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         void* conv_state = conv_at(0, l);
-        void* ssm_state = static_cast<char*>(ssm_pool_) + int64_t(l) * d.di * d.ds * int64_t(ss);
+        void* ssm_state = ssm_at(0, l);
         // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
         if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
                                             buf_.hn, d.ld_dm, stream_, pdl_);

@@ -8,10 +8,6 @@
 #include <string>
 
 namespace msv::gpu::model {
-namespace {
-size_t ssm_bytes(const msv_model_config& c) { return dsize(c.state_dtype); }
-}  // namespace
-
 Snapshot::~Snapshot() {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (data) (void)cudaFree(data);
@@ -28,13 +24,18 @@ void* Model::conv_at(int slot, int l) const {
            (int64_t(slot) * d_.conv_slot + int64_t(l) * d_.di * (d_.dc - 1)) * int64_t(dsize(cfg_.weight_dtype));
 }
 
+size_t Model::ssm_slot_bytes() const { return size_t(d_.ssm_slot) * dsize(cfg_.state_dtype); }
+
+void* Model::ssm_at(int slot, int l) const {
+    return static_cast<char*>(ssm_pool_) +
+           (int64_t(slot) * d_.ssm_slot + int64_t(l) * d_.di * d_.ds) * int64_t(dsize(cfg_.state_dtype));
+}
+
 msv_status Model::copy_slot_async(int src, int dst) {
-    const size_t cb = conv_slot_bytes(), sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
-    char* ssm = static_cast<char*>(ssm_pool_);
-    if (cudaError_t e = cudaMemcpyAsync(conv_at(dst), conv_at(src), cb, cudaMemcpyDeviceToDevice, stream_);
+    if (cudaError_t e = cudaMemcpyAsync(conv_at(dst), conv_at(src), conv_slot_bytes(), cudaMemcpyDeviceToDevice, stream_);
         e != cudaSuccess)
         return fail(e, "slot copy");
-    if (cudaError_t e = cudaMemcpyAsync(ssm + dst * sb, ssm + src * sb, sb, cudaMemcpyDeviceToDevice, stream_);
+    if (cudaError_t e = cudaMemcpyAsync(ssm_at(dst), ssm_at(src), ssm_slot_bytes(), cudaMemcpyDeviceToDevice, stream_);
         e != cudaSuccess)
         return fail(e, "slot copy");
     return MSV_OK;
@@ -48,10 +49,9 @@ msv_status Model::copy_slot(int src, int dst) {
 
 msv_status Model::zero_slot(int slot) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
-    const size_t cb = conv_slot_bytes(), sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
-    if (cudaError_t e = cudaMemsetAsync(conv_at(slot), 0, cb, stream_); e != cudaSuccess)
+    if (cudaError_t e = cudaMemsetAsync(conv_at(slot), 0, conv_slot_bytes(), stream_); e != cudaSuccess)
         return fail(e, "msv_model_zero_slot");
-    if (cudaError_t e = cudaMemsetAsync(static_cast<char*>(ssm_pool_) + slot * sb, 0, sb, stream_); e != cudaSuccess)
+    if (cudaError_t e = cudaMemsetAsync(ssm_at(slot), 0, ssm_slot_bytes(), stream_); e != cudaSuccess)
         return fail(e, "msv_model_zero_slot");
     return sync("msv_model_zero_slot");
 }
@@ -60,7 +60,7 @@ msv_status Model::zero_pools() {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     const size_t n = size_t(slots_) + 1;
     cudaError_t e = cudaMemsetAsync(conv_pool_, 0, n * conv_slot_bytes(), stream_);
-    if (e == cudaSuccess) e = cudaMemsetAsync(ssm_pool_, 0, n * d_.ssm_slot * ssm_bytes(cfg_), stream_);
+    if (e == cudaSuccess) e = cudaMemsetAsync(ssm_pool_, 0, n * ssm_slot_bytes(), stream_);
     if (e == cudaSuccess) e = cudaMemsetAsync(counts_, 0, size_t(slots_) * d_.vs * 4, stream_);
     if (e == cudaSuccess) e = cudaMemsetAsync(seen_, 0, size_t(slots_) * d_.vs, stream_);
     if (e != cudaSuccess) return fail(e, "msv_model_allocate_pool: zeroing the pools");
@@ -70,9 +70,10 @@ msv_status Model::zero_pools() {
 // Between a snapshot's payload (conv then SSM) and a slot of the pools, either way; the conv state through the
 // conversion kernel (fp32 in the payload, the weight type in the pool: exact both ways for states the model wrote).
 msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
-    const size_t cb = size_t(d_.conv_slot) * 4, sb = size_t(d_.ssm_slot) * ssm_bytes(cfg_);
+    // The payload's conv part is fp32 (the export layout), whatever the pool holds.
+    const size_t cb = size_t(d_.conv_slot) * 4, sb = ssm_slot_bytes();
     void* conv = conv_at(slot);
-    char* ssm = static_cast<char*>(ssm_pool_) + slot * sb;
+    void* ssm = ssm_at(slot);
     char* p = static_cast<char*>(payload);
     const msv_dtype wt = cfg_.weight_dtype;
     const int64_t n = d_.conv_slot;
