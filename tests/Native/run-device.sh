@@ -21,7 +21,7 @@ cmake_build() {  # $1: source tree, $2: build dir, $3: extra CUDA flags, $4: arc
 }
 # Registers, shared memory and spills of the kernels, for the notes.
 ptxas() {  # $1: extra flags, $2: object suffix
-  for f in selective_scan/selective_scan_bf16 selective_state_update/selective_state_update_bf16 model/model_gpu_tall; do
+  for f in selective_scan/selective_scan_bf16 selective_state_update/selective_state_update_bf16; do
     echo "== ptxas $f $1"
     nvcc -std=c++17 -O3 -gencode arch=compute_90,code=sm_90 -Xptxas -v $1 -Isrc/Native/include -Isrc/Native -c \
       src/Native/$f.cu -o /tmp/$(basename $f)$2.o 2>&1 | grep -E "Function properties|registers|spill"
@@ -50,7 +50,6 @@ if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
          src/Native/*/*_fp32.cu src/Native/*/*_fp16.cu src/Native/*/*_bf16.cu tests/Native/*.cpp \
          src/Native/model/model_validate*.cpp src/Native/model/model_tensors.cpp src/Native/model/model_gpu*.cpp \
          src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu src/Native/model/model_gpu_mma.cu \
-         src/Native/model/model_gpu_tall.cu \
          googletest/googletest/src/gtest-all.cc | sort -u)
   printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
     'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC -DMSV_NATIVE_SOURCE_DIR=\\\"$PWD/src/Native\\\" '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \

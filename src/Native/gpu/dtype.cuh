@@ -62,20 +62,16 @@ __device__ __forceinline__ void store8(float* p, const float (&v)[8]) {
     msv_store16(p, make_float4(v[0], v[1], v[2], v[3]));
     msv_store16(p + 4, make_float4(v[4], v[5], v[6], v[7]));
 }
-// Two values as one 32-bit word of a 2-byte type, the first in the low half.
-template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <> __device__ __forceinline__ uint32_t pack2<bf16>(float lo, float hi) { return msv_bf16x2_bits(lo, hi); }
-template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
-    return static_cast<uint32_t>(__half_as_ushort(__float2half_rn(lo))) |
-           static_cast<uint32_t>(__half_as_ushort(__float2half_rn(hi))) << 16;
-}
 // The 2-byte types travel as float4s of packed bit patterns.
 __device__ __forceinline__ void store8(bf16* p, const float (&v)[8]) {
     msv_store16(p, make_float4(__uint_as_float(msv_bf16x2_bits(v[0], v[1])), __uint_as_float(msv_bf16x2_bits(v[2], v[3])),
                                __uint_as_float(msv_bf16x2_bits(v[4], v[5])), __uint_as_float(msv_bf16x2_bits(v[6], v[7]))));
 }
 __device__ __forceinline__ void store8(__half* p, const float (&v)[8]) {
-    auto bits = [](float lo, float hi) { return __uint_as_float(pack2<__half>(lo, hi)); };
+    auto bits = [](float lo, float hi) {
+        return __uint_as_float(static_cast<uint32_t>(__half_as_ushort(__float2half_rn(lo))) |
+                               static_cast<uint32_t>(__half_as_ushort(__float2half_rn(hi))) << 16);
+    };
     msv_store16(p, make_float4(bits(v[0], v[1]), bits(v[2], v[3]), bits(v[4], v[5]), bits(v[6], v[7])));
 }
 

@@ -137,30 +137,6 @@ msv_status Model::init(const msv_model_config& c) {
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
-    // The tall GEMM lost to the vendor BLAS at 33-256 rows on the H200 (docs/gpu-model.md, "seventh"): off unless
-    // MSV_TALL_PROJ_ROWS asks for it.
-    if (const char* f = std::getenv("MSV_TALL_PROJ_ROWS"); f && tall_gemm_supported(cfg_.weight_dtype, prop.major))
-        tall_proj_rows_ = std::clamp(std::atoi(f), 0, kTallProjMaxRows);
-    if (const char* f = std::getenv("MSV_TALL_PROJ_SPLITS"))
-        tall_proj_splits_ = std::clamp(std::atoi(f), 1, kTallProjMaxSplits);
-    if (tall_proj_rows_ > 0) {
-        // The tall GEMM stages a slice of K in shared memory: x_proj takes more slices where its would not fit, and a
-        // shape whose dt_proj does not fit keeps the other paths.
-        const int chunk = 16 / static_cast<int>(dsize(cfg_.weight_dtype));
-        const int kc_x = static_cast<int>(d_.ld_di / chunk), kc_dt = static_cast<int>(d_.ld_dr / chunk);
-#if defined(MSV_HIP)
-        const size_t limit = 0;  // not built for HIP (mma_supported says so; HIP 5.7 has no opt-in field)
-#else
-        const size_t limit = prop.sharedMemPerBlockOptin - 16;  // the mbarrier is static shared memory
-#endif
-        while (tall_gemm_smem(kc_x, tall_proj_splits_) > limit && tall_proj_splits_ < kTallProjMaxSplits)
-            ++tall_proj_splits_;
-        const size_t smem = std::max(tall_gemm_smem(kc_x, tall_proj_splits_), tall_gemm_smem(kc_dt, 1));
-        if (smem > limit)
-            tall_proj_rows_ = 0;
-        else if (msv_status s = tall_gemm_prepare(cfg_.weight_dtype, smem); s != MSV_OK)
-            return s;
-    }
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;
@@ -234,10 +210,7 @@ msv_status Model::alloc_step_buffers() {
         {&b.y, R * d.ld_di * ws, "scan output"},
         {reinterpret_cast<void**>(&b.partial), size_t(kMaxSplits) * kGemvMaxRows * d.nx * 4, "x_proj partial sums"},
         {reinterpret_cast<void**>(&b.small_partial),
-         std::max(size_t(kSmallProjMaxSplits) * std::clamp(small_proj_rows_, 1, b.rows),
-                  size_t(tall_proj_rows_ > 0 ? kTallProjMaxSplits : 0) * std::min(kTallProjMaxRows, b.rows)) *
-             d.nx * 4,
-         "x_proj slices"},
+         size_t(kSmallProjMaxSplits) * std::clamp(small_proj_rows_, 1, b.rows) * d.nx * 4, "x_proj slices"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},

@@ -63,7 +63,7 @@ struct Buffers {
     void* delta = nullptr;      // [rows, ld_di] dt_proj output
     void* y = nullptr;          // [rows, ld_di] scan / state update output
     float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
-    float* small_partial = nullptr;  // x_proj slices of enqueue_small_projections: [slices, rows, nx]
+    float* small_partial = nullptr;  // [kSmallProjMaxSplits, min(rows, small_proj_rows_), nx] x_proj slices
     void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
@@ -174,10 +174,8 @@ private:
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
-    // buf_.delta: on the tall GEMM (batch rows as the MMA's M side) when tall_rows(M), else on the GEMM of few rows
-    // (M up to small_proj_rows_).
+    // buf_.delta: for M up to small_proj_rows_.
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
-    bool tall_rows(int M) const { return tall_proj_rows_ > 0 && M >= tall_proj_rows_ && M <= kTallProjMaxRows; }
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -202,9 +200,6 @@ private:
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;
-    // x_proj / dt_proj on the tall GEMM from this many rows up to kTallProjMaxRows (MSV_TALL_PROJ_ROWS; 0: never),
-    // x_proj in tall_proj_splits_ slices along K (MSV_TALL_PROJ_SPLITS).
-    int tall_proj_rows_ = 0, tall_proj_splits_ = kTallProjDefaultSplits;
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -65,17 +65,15 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
 msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
-    const bool tall = tall_rows(M);
-    const auto product = [&](const MmaArgs& a) {
-        return tall ? launch_tall_gemm(wt, a, stream_, pdl_) : launch_mma_gemm(wt, a, stream_, pdl_);
-    };
     MmaArgs x = mma_args(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, nullptr, 0, M, d.nx, 0.0f, nullptr);
-    x.splits = tall ? tall_gemm_slices(x.kc, tall_proj_splits_) : small_proj_splits_, x.partial = buf_.small_partial;
-    if (msv_status s = product(x); s != MSV_OK) return s;
+    x.splits = small_proj_splits_, x.partial = buf_.small_partial;
+    if (msv_status s = launch_mma_gemm(wt, x, stream_, pdl_); s != MSV_OK) return s;
     if (msv_status s = launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
         s != MSV_OK)
         return s;
-    return product(mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, 0.0f, nullptr));
+    return launch_mma_gemm(wt, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
+                                        0.0f, nullptr),
+                           stream_, pdl_);
 }
 
 bool Model::fused_rows(int rows) const {
@@ -184,7 +182,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                                     at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
-        if (M <= small_proj_rows_ || tall_rows(M)) {
+        if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
             if (msv_status s =

@@ -137,25 +137,6 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
 msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
                             cudaStream_t s, bool pdl);
 
-// x_proj and dt_proj of many rows on tensor cores, batch rows as the MMA's M side (model_gpu_tall.cu): the same
-// MmaArgs (kStore only; W, X in bf16 / fp16), split-K into `splits` slices of partials as above. CUDA sm_90+. An
-// experiment, slower than the vendor BLAS (docs/gpu-model.md, "seventh"): the model gives it rows from
-// MSV_TALL_PROJ_ROWS (default: never) up to kTallProjMaxRows, x_proj in kTallProjDefaultSplits slices
-// (MSV_TALL_PROJ_SPLITS). A row's bits depend on N, K and the slice count only.
-constexpr int kTallProjMaxRows = 256;
-constexpr int kTallProjDefaultSplits = 16;
-constexpr int kTallProjMaxSplits = 32;
-// Whether it runs here: CUDA 12+, bf16 / fp16 weights, a device of compute capability 9+ and sm_90 code in the build
-// (it stages its tiles by bulk copies).
-bool tall_gemm_supported(msv_dtype wt, int cc_major);
-// K steps (32 elements) per slice, and the slices that hold any step, for kc 16-byte chunks cut into `splits`.
-int tall_gemm_slice_steps(int kc, int splits);
-int tall_gemm_slices(int kc, int splits);
-// Dynamic shared memory a launch of that slicing takes; tall_gemm_prepare allows up to `smem` (outside capture).
-size_t tall_gemm_smem(int kc, int splits);
-msv_status tall_gemm_prepare(msv_dtype wt, size_t smem);
-msv_status launch_tall_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool pdl);
-
 // residual[r, :] = embedding[tokens[r], :] in fp32.
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
                         float* residual, int64_t ld_res, cudaStream_t s, bool pdl);
