@@ -70,8 +70,7 @@ msv_status Model::zero_pools() {
 // Between a snapshot's payload (conv then SSM) and a slot of the pools, either way; the conv state through the
 // conversion kernel (fp32 in the payload, the weight type in the pool: exact both ways for states the model wrote).
 msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
-    // The payload's conv part is fp32 (the export layout), whatever the pool holds.
-    const size_t cb = size_t(d_.conv_slot) * 4, sb = ssm_slot_bytes();
+    const size_t cb = size_t(msv::model::conv_payload_bytes(cfg_)), sb = ssm_slot_bytes();
     void* conv = conv_at(slot);
     void* ssm = ssm_at(slot);
     char* p = static_cast<char*>(payload);

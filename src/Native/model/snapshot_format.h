@@ -24,9 +24,11 @@ inline int64_t ssm_state_elements(const msv_model_config& c) {
     return static_cast<int64_t>(c.n_layer) * c.d_inner * c.d_state;
 }
 inline int64_t ssm_state_element_bytes(const msv_model_config& c) { return c.state_dtype == MSV_BF16 ? 2 : 4; }
+// Bytes of the payload's conv part: fp32, whatever type a backend's pool holds it in.
+inline int64_t conv_payload_bytes(const msv_model_config& c) { return conv_state_elements(c) * 4; }
 // Bytes of one slot's recurrent state: conv (fp32) + SSM (state dtype).
 inline int64_t state_payload_bytes(const msv_model_config& c) {
-    return conv_state_elements(c) * 4 + ssm_state_elements(c) * ssm_state_element_bytes(c);
+    return conv_payload_bytes(c) + ssm_state_elements(c) * ssm_state_element_bytes(c);
 }
 inline int64_t snapshot_export_bytes(const msv_model_config& c) {
     return static_cast<int64_t>(sizeof(SnapshotHeader)) + state_payload_bytes(c);
