@@ -23,9 +23,6 @@
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
 
-#include <cstdint>
-#include <cstdlib>
-
 namespace msv::gpu {
 namespace conv {
 
@@ -33,8 +30,6 @@ constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * MSV_GROUP;
 constexpr int kSlice = 16;  // tokens per warp
 constexpr int kUpdateThreads = 256;
-constexpr int kVecThreads = 128;  // conv_update_vec_kernel: threads and rows of a block
-constexpr int kVecRows = 4;
 
 // seq[j] for j < W-1 lives in the register array `init`: pick it with compile-time indices only (a run-time index
 // would move the array to local memory).
@@ -122,82 +117,6 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     for (int k = 0; k < S; ++k) st[k] = from_float<T>(win[k + 1]);
 }
 
-// One token, V = 16 / sizeof(T) adjacent channels per thread and kVecRows rows per block: a thread's W-1 state
-// values per channel are W-1 16-byte words, x and the output one word each, and its V x W weights are loaded once
-// (16 bytes at a time) for all its rows; every row's loads are issued before any of them is used. The same
-// arithmetic per channel as conv_update_kernel, so the same bits. The scalar kernel moves the state 2 bytes at a
-// time (9.7 us a layer at 256 rows of mamba-2.8b, where the bytes take ~6); a first vector version with one row a
-// block read its weights with one 4-byte load per value, 32 cache lines per warp instruction, and was 2.7x slower.
-template <typename T, int W, bool kSilu>
-__global__ void __launch_bounds__(kVecThreads) conv_update_vec_kernel(const msv_conv1d_params p) {
-    constexpr int S = W - 1;
-    constexpr int V = 16 / sizeof(T);
-    constexpr int SW = S > 0 ? S : 1;
-    const int d0 = (blockIdx.x * kVecThreads + threadIdx.x) * V;
-    const int b0 = blockIdx.y * kVecRows;
-    if (d0 >= p.dim) return;
-    const int rows = min(kVecRows, p.batch - b0);
-    float w[V * W];
-#pragma unroll
-    for (int i = 0; i < V * W / 4; ++i) {
-        const float4 q = reinterpret_cast<const float4*>(p.weight + static_cast<int64_t>(d0) * W)[i];
-        w[4 * i] = q.x, w[4 * i + 1] = q.y, w[4 * i + 2] = q.z, w[4 * i + 3] = q.w;
-    }
-    uint4 state[kVecRows][SW], x[kVecRows];
-    uint4* st[kVecRows];
-#pragma unroll
-    for (int r = 0; r < kVecRows; ++r) {
-        if (r >= rows) break;
-        const int64_t b = b0 + r;
-        st[r] = reinterpret_cast<uint4*>(static_cast<T*>(p.conv_state) +
-                                         static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
-                                         static_cast<int64_t>(d0) * S);
-#pragma unroll
-        for (int i = 0; i < S; ++i) state[r][i] = st[r][i];
-        x[r] = *reinterpret_cast<const uint4*>(static_cast<const T*>(p.x) + b * p.x_batch_stride + d0);
-    }
-#pragma unroll
-    for (int r = 0; r < kVecRows; ++r) {
-        if (r >= rows) break;
-        const T* sv = reinterpret_cast<const T*>(state[r]);
-        const T* xv = reinterpret_cast<const T*>(&x[r]);
-        uint4 out, next[SW];
-        T* ov = reinterpret_cast<T*>(&out);
-        T* nv = reinterpret_cast<T*>(next);
-#pragma unroll
-        for (int c = 0; c < V; ++c) {
-            float win[W];
-#pragma unroll
-            for (int k = 0; k < S; ++k) win[k] = to_float(sv[c * S + k]);
-            win[S] = to_float(xv[c]);
-            float acc = p.bias ? p.bias[d0 + c] : 0.0f;
-#pragma unroll
-            for (int k = 0; k < W; ++k) acc += w[c * W + k] * win[k];
-            if (kSilu) acc = silu(acc);
-            ov[c] = from_float<T>(acc);
-#pragma unroll
-            for (int k = 0; k < S; ++k) nv[c * S + k] = from_float<T>(win[k + 1]);
-        }
-        *reinterpret_cast<uint4*>(static_cast<T*>(p.out) + (b0 + r) * p.out_batch_stride + d0) = out;
-#pragma unroll
-        for (int i = 0; i < S; ++i) st[r][i] = next[i];
-    }
-}
-
-// Whether conv_update_vec_kernel can take p: whole 16-byte words of channels at every row and slot.
-template <typename T>
-bool update_vec_ok(const msv_conv1d_params& p) {
-    constexpr int V = 16 / sizeof(T);
-    auto aligned = [](const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; };
-    // Opt-in (MSV_CONV_VEC=1): measured no faster than the scalar kernel (docs/gpu-model.md, "eighth").
-    static const bool on = [] {
-        const char* e = std::getenv("MSV_CONV_VEC");
-        return e && e[0] == '1';
-    }();
-    return on && p.dim % V == 0 && aligned(p.conv_state) && aligned(p.x) && aligned(p.out) &&
-           p.state_slot_stride % V == 0 && p.x_batch_stride % V == 0 && p.out_batch_stride % V == 0;
-}
-
 template <typename T, int W>
 void launch_fwd(const msv_conv1d_params& p, cudaStream_t stream) {
     const int per_block = kWarps * kSlice;
@@ -210,15 +129,6 @@ void launch_fwd(const msv_conv1d_params& p, cudaStream_t stream) {
 
 template <typename T, int W>
 void launch_update(const msv_conv1d_params& p, cudaStream_t stream) {
-    if (update_vec_ok<T>(p)) {
-        constexpr int V = 16 / sizeof(T);
-        const dim3 grid((p.dim / V + kVecThreads - 1) / kVecThreads, (p.batch + kVecRows - 1) / kVecRows);
-        if (p.silu)
-            conv_update_vec_kernel<T, W, true><<<grid, kVecThreads, 0, stream>>>(p);
-        else
-            conv_update_vec_kernel<T, W, false><<<grid, kVecThreads, 0, stream>>>(p);
-        return;
-    }
     const dim3 grid((p.dim + kUpdateThreads - 1) / kUpdateThreads, p.batch);
     if (p.silu)
         conv_update_kernel<T, W, true><<<grid, kUpdateThreads, 0, stream>>>(p);

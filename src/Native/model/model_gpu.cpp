@@ -137,9 +137,6 @@ msv_status Model::init(const msv_model_config& c) {
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
-    if (const char* f = std::getenv("MSV_CHAIN_PARTS")) chain_parts_ = std::clamp(std::atoi(f), 1, kMaxChainParts);
-    if (const char* f = std::getenv("MSV_CHAIN_MIN_ROWS")) chain_min_rows_ = std::max(1, std::atoi(f));
-    if (msv_status s = create_lanes(); s != MSV_OK) return s;
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;
@@ -150,27 +147,6 @@ msv_status Model::init(const msv_model_config& c) {
         if (cudaError_t err = cudaEventCreateWithFlags(&e, cudaEventDisableTiming); err != cudaSuccess)
             return fail(err, "msv_model_create: events");
     return sync("msv_model_create");
-}
-
-msv_status Model::create_lanes() {
-    if (chain_parts_ <= 1) return MSV_OK;
-    if (cudaError_t e = cudaEventCreateWithFlags(&fork_, cudaEventDisableTiming); e != cudaSuccess)
-        return fail(e, "msv_model_create: lane events");
-    lanes_.resize(chain_parts_ - 1);
-    for (Lane& lane : lanes_) {
-        if (cudaError_t e = cudaStreamCreateWithFlags(&lane.stream, cudaStreamNonBlocking); e != cudaSuccess)
-            return fail(e, "msv_model_create: lane stream");
-        if (cudaError_t e = cudaEventCreateWithFlags(&lane.done, cudaEventDisableTiming); e != cudaSuccess)
-            return fail(e, "msv_model_create: lane events");
-        if (blas::create(&lane.blas) != blas::kOk) return set_error(MSV_ERR_DEVICE, "msv_model_create: lane BLAS handle");
-        // Its own workspace: two lanes' products run at once.
-        if (msv_status s = alloc_device(&lane.workspace, kBlasWorkspace, "msv_model_create: lane BLAS workspace");
-            s != MSV_OK)
-            return s;
-        if (blas::Status b = blas::bind(lane.blas, lane.stream, lane.workspace, kBlasWorkspace); b != blas::kOk)
-            return set_error(MSV_ERR_DEVICE, std::string("msv_model_create: lane BLAS stream: ") + blas::status_name(b));
-    }
-    return MSV_OK;
 }
 
 msv_status Model::alloc_weights() {
@@ -275,14 +251,6 @@ Model::~Model() {
         if (p) (void)cudaFreeHost(p);
     for (cudaEvent_t e : stage_done_)
         if (e) (void)cudaEventDestroy(e);
-    for (Lane& lane : lanes_) {
-        if (lane.stream) (void)cudaStreamSynchronize(lane.stream);
-        blas::destroy(lane.blas);
-        if (lane.workspace) (void)cudaFree(lane.workspace);
-        if (lane.done) (void)cudaEventDestroy(lane.done);
-        if (lane.stream) (void)cudaStreamDestroy(lane.stream);
-    }
-    if (fork_) (void)cudaEventDestroy(fork_);
     blas::destroy(blas_);
     if (stream_) (void)cudaStreamDestroy(stream_);
     (void)cudaGetLastError();

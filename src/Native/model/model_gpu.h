@@ -101,17 +101,6 @@ struct DecodeLayout {
     int max_rows = 0;
 };
 
-// A stream with its own BLAS handle and workspace. A pure decode step of many rows splits its batch into parts
-// between the projections: each part runs its conv update, x_proj, dt_proj and state update on its own lane, so
-// that one part's latency-bound small products overlap another's memory-bound state update (docs/gpu-model.md,
-// "eighth"). Lane 0 is the model's stream.
-struct Lane {
-    cudaStream_t stream = nullptr;
-    blas::Handle blas = nullptr;
-    void* workspace = nullptr;
-    cudaEvent_t done = nullptr;  // recorded at the end of the lane's part, waited for by the model's stream
-};
-
 class Model {
 public:
     static msv_status create(const msv_model_config& c, std::unique_ptr<Model>* out);
@@ -182,18 +171,6 @@ private:
     // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
                     int M, int N, int K, float beta, const float* bias = nullptr);
-    // The same on a lane's stream and BLAS handle.
-    msv_status gemm_on(const Lane& lane, const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y,
-                       int64_t ldy, int M, int N, int K, float beta, const float* bias);
-    Lane main_lane() const { return Lane{stream_, blas_, blas_workspace_, nullptr}; }
-    msv_status create_lanes();
-    // A pure decode step's rows [r0, r0 + n) of layer l after in_proj: conv update, x_proj, dt_proj, state update.
-    msv_status enqueue_decode_rows(const Lane& lane, const LayerWeights& w, int l, int r0, int n, const int32_t* slots);
-    // The same for every row, split over chain_parts_ lanes (forked after in_proj, joined before out_proj).
-    msv_status enqueue_decode_parts(const LayerWeights& w, int l, const RowPlan& plan);
-    bool split_decode(const RowPlan& plan) const;
-    // enqueue_layers_blas between in_proj and out_proj when the step is not split.
-    msv_status enqueue_layer_middle(const LayerWeights& w, int l, const RowPlan& plan, bool conv_in_gemm);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
@@ -223,11 +200,6 @@ private:
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;
-    // A pure decode step of at least chain_min_rows_ rows runs its conv / x_proj / dt_proj / state update in
-    // chain_parts_ parts on as many lanes (MSV_CHAIN_PARTS 1..4, MSV_CHAIN_MIN_ROWS); 1: one part.
-    int chain_parts_ = 1, chain_min_rows_ = 64;
-    std::vector<Lane> lanes_;       // chain_parts_ - 1 lanes beside the model's stream
-    cudaEvent_t fork_ = nullptr;    // after in_proj, waited for by every lane
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -44,23 +44,18 @@ MmaArgs Model::mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, 
 
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                        int N, int K, float beta, const float* bias) {
-    return gemm_on(main_lane(), W, ldw, X, ldx, y_f32, Y, ldy, M, N, K, beta, bias);
-}
-
-msv_status Model::gemm_on(const Lane& lane, const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32,
-                          void* Y, int64_t ldy, int M, int N, int K, float beta, const float* bias) {
     if (M <= 0) return MSV_OK;
     if (M <= mma_max_rows_)
-        return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias),
-                               lane.stream, pdl_);
+        return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias), stream_,
+                               pdl_);
     // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
     if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
         return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +
                                              ": " + cudaGetErrorString(pending));
-    const blas::Status s = blas::gemm(lane.blas, cfg_.weight_dtype, W, ldw, X, ldx,
-                                      y_f32 ? MSV_F32 : cfg_.weight_dtype, Y, ldy, M, N, K, beta);
+    const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
+                                      ldy, M, N, K, beta);
     if (s == blas::kOk)
-        return bias ? launch_add_bias(cfg_.weight_dtype, y_f32, Y, ldy, M, N, bias, lane.stream) : MSV_OK;
+        return bias ? launch_add_bias(cfg_.weight_dtype, y_f32, Y, ldy, M, N, bias, stream_) : MSV_OK;
     const cudaError_t launch = cudaGetLastError();
     return set_error(MSV_ERR_DEVICE, std::string("BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) + "x" +
                                          std::to_string(K) + ": " + blas::status_name(s) +
@@ -147,67 +142,7 @@ msv_conv1d_params conv_params(const Dims& d, msv_dtype wt, const LayerWeights& w
     return p;
 }
 
-// The state update of n decode rows from row r0 of the step buffers, on the layer's SSM state `state`.
-msv_state_update_params ssu_params(const Dims& d, msv_dtype wt, msv_dtype st, const LayerWeights& w, void* state,
-                                   const Buffers& b, int r0, int n, const int32_t* slots) {
-    msv_state_update_params p{};
-    p.batch = n, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = st;
-    p.x = cat(b.xc, r0 * d.ld_di, wt), p.x_batch_stride = d.ld_di;
-    p.delta = cat(b.delta, r0 * d.ld_di, wt), p.delta_batch_stride = d.ld_di;
-    p.B = cat(b.xdbl, r0 * d.ld_nx + d.dr, wt), p.B_batch_stride = d.ld_nx;
-    p.C = cat(b.xdbl, r0 * d.ld_nx + d.dr + d.ds, wt), p.C_batch_stride = d.ld_nx;
-    p.z = cat(b.xz, r0 * d.ld_xz + d.di, wt), p.z_batch_stride = d.ld_xz;
-    p.out = at<char>(b.y, r0 * d.ld_di, wt), p.out_batch_stride = d.ld_di;
-    p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
-    p.state = state, p.state_slot_stride = d.ssm_slot, p.slot_idx = slots;
-    return p;
-}
-
 }  // namespace
-
-bool Model::split_decode(const RowPlan& plan) const {
-    return chain_parts_ > 1 && plan.groups.empty() && plan.nd == plan.rows && plan.rows >= chain_min_rows_ &&
-           plan.rows >= chain_parts_;
-}
-
-msv_status Model::enqueue_decode_rows(const Lane& lane, const LayerWeights& w, int l, int r0, int n,
-                                      const int32_t* slots) {
-    const Dims& d = d_;
-    const msv_dtype wt = cfg_.weight_dtype;
-    const msv_conv1d_params c = conv_params(d, wt, w, conv_at(0, l), cat(buf_.xz, r0 * d.ld_xz, wt),
-                                            at<char>(buf_.xc, r0 * d.ld_di, wt), n, 1, slots);
-    if (msv_status s = msv::backend::causal_conv1d_update(c, lane.stream); s != MSV_OK) return s;
-    if (msv_status s = gemm_on(lane, w.x_proj, d.ld_di, cat(buf_.xc, r0 * d.ld_di, wt), d.ld_di, false,
-                               at<char>(buf_.xdbl, r0 * d.ld_nx, wt), d.ld_nx, n, d.nx, d.di, 0.0f, nullptr);
-        s != MSV_OK)
-        return s;
-    if (msv_status s = gemm_on(lane, w.dt_proj, d.ld_dr, cat(buf_.xdbl, r0 * d.ld_nx, wt), d.ld_nx, false,
-                               at<char>(buf_.delta, r0 * d.ld_di, wt), d.ld_di, n, d.di, d.dr, 0.0f, nullptr);
-        s != MSV_OK)
-        return s;
-    return msv::backend::selective_state_update(
-        ssu_params(d, wt, cfg_.state_dtype, w, ssm_at(0, l), buf_, r0, n, slots), lane.stream);
-}
-
-msv_status Model::enqueue_decode_parts(const LayerWeights& w, int l, const RowPlan& plan) {
-    const int parts = chain_parts_;
-    if (cudaError_t e = cudaEventRecord(fork_, stream_); e != cudaSuccess) return fail(e, "decode parts: fork");
-    for (const Lane& lane : lanes_)
-        if (cudaError_t e = cudaStreamWaitEvent(lane.stream, fork_, 0); e != cudaSuccess)
-            return fail(e, "decode parts: fork");
-    for (int p = 0; p < parts; ++p) {
-        const int r0 = plan.nd * p / parts, r1 = plan.nd * (p + 1) / parts;
-        const Lane lane = p == 0 ? main_lane() : lanes_[p - 1];
-        if (msv_status s = enqueue_decode_rows(lane, w, l, r0, r1 - r0, plan.dec_slots + r0); s != MSV_OK) return s;
-    }
-    for (const Lane& lane : lanes_) {
-        if (cudaError_t e = cudaEventRecord(lane.done, lane.stream); e != cudaSuccess)
-            return fail(e, "decode parts: join");
-        if (cudaError_t e = cudaStreamWaitEvent(stream_, lane.done, 0); e != cudaSuccess)
-            return fail(e, "decode parts: join");
-    }
-    return MSV_OK;
-}
 
 // Every row through the vendor BLAS (or our GEMM at few rows) for the projections; conv update + state update for
 // the decode rows, conv + scan for each prefill group.
@@ -218,9 +153,10 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
-    const bool split = split_decode(plan);
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
+        void* conv_state = conv_at(0, l);
+        void* ssm_state = ssm_at(0, l);
         // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
         if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
                                             buf_.hn, d.ld_dm, stream_, pdl_);
@@ -230,92 +166,81 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             MmaArgs a = mma_args(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, 0.0f,
                                  w.in_bias);
             a.epi = MmaEpi::kConv;
-            a.conv = conv_epilogue_args(d, w, conv_at(0, l), plan.dec_slots, buf_.xc);
+            a.conv = conv_epilogue_args(d, w, conv_state, plan.dec_slots, buf_.xc);
             if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,
                                        0.0f, w.in_bias);
                    s != MSV_OK) {
             return s;
         }
-        if (split) {
-            if (msv_status s = enqueue_decode_parts(w, l, plan); s != MSV_OK) return s;
+        if (plan.nd > 0 && !conv_in_gemm) {
+            const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
+            if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
+        }
+        for (const RowPlan::Group& g : plan.groups) {
+            const msv_conv1d_params p = conv_params(d, wt, w, conv_state, cat(buf_.xz, g.row0 * d.ld_xz, wt),
+                                                    at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
+            if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
+        }
+        if (M <= small_proj_rows_) {
+            if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
-            if (msv_status s = enqueue_layer_middle(w, l, plan, conv_in_gemm); s != MSV_OK) return s;
+            if (msv_status s =
+                    gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+                s != MSV_OK)
+                return s;
+            if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,
+                                    0.0f);
+                s != MSV_OK)
+                return s;
+        }
+        if (plan.nd > 0) {
+            msv_state_update_params p{};
+            p.batch = plan.nd, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = cfg_.state_dtype;
+            p.x = buf_.xc, p.x_batch_stride = d.ld_di, p.delta = buf_.delta, p.delta_batch_stride = d.ld_di;
+            p.B = cat(buf_.xdbl, d.dr, wt), p.B_batch_stride = d.ld_nx;
+            p.C = cat(buf_.xdbl, d.dr + d.ds, wt), p.C_batch_stride = d.ld_nx;
+            p.z = cat(buf_.xz, d.di, wt), p.z_batch_stride = d.ld_xz, p.out = buf_.y, p.out_batch_stride = d.ld_di;
+            p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
+            p.state = ssm_state, p.state_slot_stride = d.ssm_slot, p.slot_idx = plan.dec_slots;
+            if (msv_status s = msv::backend::selective_state_update(p, stream_); s != MSV_OK) return s;
+        }
+        for (const RowPlan::Group& g : plan.groups) {
+            const int64_t r0 = g.row0;
+            msv_scan_params p{};
+            p.batch = g.count, p.dim = d.di, p.dstate = d.ds, p.seqlen = g.len, p.dtype = wt;
+            p.u = cat(buf_.xc, r0 * d.ld_di, wt), p.u_batch_stride = g.len * d.ld_di, p.u_row_stride = d.ld_di;
+            p.delta = cat(buf_.delta, r0 * d.ld_di, wt), p.delta_batch_stride = g.len * d.ld_di;
+            p.delta_row_stride = d.ld_di;
+            p.B = cat(buf_.xdbl, r0 * d.ld_nx + d.dr, wt), p.B_batch_stride = g.len * d.ld_nx, p.B_row_stride = d.ld_nx;
+            p.C = cat(buf_.xdbl, r0 * d.ld_nx + d.dr + d.ds, wt), p.C_batch_stride = g.len * d.ld_nx;
+            p.C_row_stride = d.ld_nx;
+            p.z = cat(buf_.xz, r0 * d.ld_xz + d.di, wt), p.z_batch_stride = g.len * d.ld_xz, p.z_row_stride = d.ld_xz;
+            p.out = at<char>(buf_.y, r0 * d.ld_di, wt), p.out_batch_stride = g.len * d.ld_di;
+            p.out_row_stride = d.ld_di;
+            p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
+            // The scan keeps an fp32 state: a bf16 pool's states are staged through fp32 scratch.
+            const int64_t elems = int64_t(d.di) * d.ds;
+            if (cfg_.state_dtype == MSV_BF16) {
+                if (msv_status s = launch_state_to_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems, buf_.scan_state,
+                                                       stream_);
+                    s != MSV_OK)
+                    return s;
+                p.state = buf_.scan_state, p.state_slot_stride = elems, p.slot_idx = buf_.iota;
+            } else {
+                p.state = static_cast<float*>(ssm_state), p.state_slot_stride = d.ssm_slot, p.slot_idx = g.slots;
+            }
+            if (msv_status s = msv::backend::selective_scan_fwd(p, stream_); s != MSV_OK) return s;
+            if (cfg_.state_dtype == MSV_BF16)
+                if (msv_status s = launch_state_from_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems,
+                                                         buf_.scan_state, stream_);
+                    s != MSV_OK)
+                    return s;
         }
         if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di, 1.0f,
                                 w.out_bias);
             s != MSV_OK)
             return s;
-    }
-    return MSV_OK;
-}
-
-// Between in_proj and out_proj, every row of one layer on the model's stream: the conv update of the decode rows
-// (unless in_proj's epilogue ran it) and the conv of each prefill group, x_proj and dt_proj, the state update of the
-// decode rows and the scan of each group.
-msv_status Model::enqueue_layer_middle(const LayerWeights& w, int l, const RowPlan& plan, bool conv_in_gemm) {
-    const Dims& d = d_;
-    const msv_dtype wt = cfg_.weight_dtype;
-    const int M = plan.rows;
-    void* conv_state = conv_at(0, l);
-    void* ssm_state = ssm_at(0, l);
-    if (plan.nd > 0 && !conv_in_gemm) {
-        const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
-        if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
-    }
-    for (const RowPlan::Group& g : plan.groups) {
-        const msv_conv1d_params p = conv_params(d, wt, w, conv_state, cat(buf_.xz, g.row0 * d.ld_xz, wt),
-                                                at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
-        if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
-    }
-    if (M <= small_proj_rows_) {
-        if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
-    } else {
-        if (msv_status s =
-                gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
-            s != MSV_OK)
-            return s;
-        if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,
-                                0.0f);
-            s != MSV_OK)
-            return s;
-    }
-    if (plan.nd > 0) {
-        const msv_state_update_params p =
-            ssu_params(d, wt, cfg_.state_dtype, w, ssm_state, buf_, 0, plan.nd, plan.dec_slots);
-        if (msv_status s = msv::backend::selective_state_update(p, stream_); s != MSV_OK) return s;
-    }
-    for (const RowPlan::Group& g : plan.groups) {
-        const int64_t r0 = g.row0;
-        msv_scan_params p{};
-        p.batch = g.count, p.dim = d.di, p.dstate = d.ds, p.seqlen = g.len, p.dtype = wt;
-        p.u = cat(buf_.xc, r0 * d.ld_di, wt), p.u_batch_stride = g.len * d.ld_di, p.u_row_stride = d.ld_di;
-        p.delta = cat(buf_.delta, r0 * d.ld_di, wt), p.delta_batch_stride = g.len * d.ld_di;
-        p.delta_row_stride = d.ld_di;
-        p.B = cat(buf_.xdbl, r0 * d.ld_nx + d.dr, wt), p.B_batch_stride = g.len * d.ld_nx, p.B_row_stride = d.ld_nx;
-        p.C = cat(buf_.xdbl, r0 * d.ld_nx + d.dr + d.ds, wt), p.C_batch_stride = g.len * d.ld_nx;
-        p.C_row_stride = d.ld_nx;
-        p.z = cat(buf_.xz, r0 * d.ld_xz + d.di, wt), p.z_batch_stride = g.len * d.ld_xz, p.z_row_stride = d.ld_xz;
-        p.out = at<char>(buf_.y, r0 * d.ld_di, wt), p.out_batch_stride = g.len * d.ld_di;
-        p.out_row_stride = d.ld_di;
-        p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
-        // The scan keeps an fp32 state: a bf16 pool's states are staged through fp32 scratch.
-        const int64_t elems = int64_t(d.di) * d.ds;
-        if (cfg_.state_dtype == MSV_BF16) {
-            if (msv_status s = launch_state_to_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems, buf_.scan_state,
-                                                   stream_);
-                s != MSV_OK)
-                return s;
-            p.state = buf_.scan_state, p.state_slot_stride = elems, p.slot_idx = buf_.iota;
-        } else {
-            p.state = static_cast<float*>(ssm_state), p.state_slot_stride = d.ssm_slot, p.slot_idx = g.slots;
-        }
-        if (msv_status s = msv::backend::selective_scan_fwd(p, stream_); s != MSV_OK) return s;
-        if (cfg_.state_dtype == MSV_BF16)
-            if (msv_status s = launch_state_from_f32(ssm_state, d.ssm_slot, g.slots, g.count, elems,
-                                                     buf_.scan_state, stream_);
-                s != MSV_OK)
-                return s;
     }
     return MSV_OK;
 }

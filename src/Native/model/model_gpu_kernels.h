@@ -106,8 +106,6 @@ constexpr int kSmallProjDefaultRows = 32;
 constexpr int kSmallProjMaxRows = 256;
 // K slices of that x_proj, at most.
 constexpr int kSmallProjMaxSplits = 16;
-// Parts (lanes) a pure decode step's conv / x_proj / dt_proj / state update may be split into (MSV_CHAIN_PARTS).
-constexpr int kMaxChainParts = 4;
 enum class MmaEpi { kStore, kConv };
 struct MmaArgs {
     const void* W = nullptr;           // [N, ldw], storage type, rows zero-padded to 16 bytes
