@@ -38,6 +38,7 @@ namespace {
 
 constexpr int kRowsPerBlock = 16;
 constexpr int kSlices = 8;                // warps per block, each a share of K
+constexpr int kWideTiles = 400;           // tiles beyond what 132 SMs hold at 3 blocks each (launch_tiles)
 constexpr int kChunksPerStep = 4;         // 4 x 16 bytes = 32 K elements: two m16n8k16 MMAs
 
 #if !defined(MSV_HIP)
@@ -75,8 +76,8 @@ __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float 
 
 // NT tiles of 8 batch rows; U steps of weights (and X) in flight per warp. kEpi kConv: in_proj of a pure decode
 // step, with the conv update of each x channel in the epilogue (MmaArgs::conv).
-template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi>
-__global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const MmaArgs a) {
+template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi, int MB = 1>
+__global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const MmaArgs a) {
     constexpr int E = Chunk<T>::kElems;
     __shared__ float sums[kSlices][NT * 4][MSV_GROUP];
     const int lane = threadIdx.x % MSV_GROUP, warp = threadIdx.x / MSV_GROUP;
@@ -165,10 +166,11 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP) mma_gemm_kernel(const Mma
     }
 }
 
-template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi>
+template <typename T, int NT, int U, bool kL2Sectors, MmaEpi kEpi, int MB = 1>
 cudaError_t launch_shape(const MmaArgs& a, cudaStream_t s, bool pdl) {
     const dim3 grid((a.N + kRowsPerBlock - 1) / kRowsPerBlock, (a.M + kMmaGroupRows - 1) / kMmaGroupRows, a.splits);
-    return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors, kEpi>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl, a);
+    return launch_kernel(mma_gemm_kernel<T, NT, U, kL2Sectors, kEpi, MB>, grid, dim3(kSlices * MSV_GROUP), 0, s, pdl,
+                         a);
 }
 
 // 8 warps per block and U steps in flight per warp measured best on the H200 (4 or 16 warps, or twice the steps,
@@ -178,6 +180,15 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT <= 2 ? 4 : NT == 4 ? 2 : 1;
     if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
+    // Up to 8 rows, the default shape needs 76-80 registers a thread, so 3 blocks of 256 threads fit an SM: a product
+    // of more tiles than 3 x 132 SMs hold at once (in_proj's 640, the LM head's) runs in two waves or more. There,
+    // 2 steps in flight and 5 blocks an SM (44 registers) took in_proj from 20.1 to 18.8 us and a decode step at 8
+    // rows 3.6% faster on the H200; for the narrower products it was slower (docs/gpu-model.md, section ninth).
+    // The sum order does not depend on U, so the results are the same bits.
+    if constexpr (NT == 1) {
+        if ((a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles)
+            return launch_shape<T, NT, 2, true, kEpi, 5>(a, s, pdl);
+    }
     return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
 }
 
