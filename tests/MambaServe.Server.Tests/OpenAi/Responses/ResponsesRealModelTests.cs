@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
 using static MambaServe.Server.Tests.OpenAi.Responses.ResponsesEndpointTests;
 
 namespace MambaServe.Server.Tests.OpenAi.Responses;
@@ -58,15 +61,20 @@ public sealed class ResponsesRealModelTests
     public async Task Continue_AfterRestartWithAStateDirectory_ContinuesFromDisk()
     {
         using var directory = new TempDirectory();
+        var log = new CollectingSink();
         string id;
         JsonNode first;
-        await using (var factory = new ServerFactory(null, Settings(directory.Path)))
+        await using (var factory = new ServerFactory(null, Settings(directory.Path)) { TestServices = s => s.AddSingleton<ILogEventSink>(log) })
         {
             first = await CreateAsync(await factory.CreateReadyClientAsync(), new { input = "Tell me about the jury.", max_output_tokens = 6, temperature = 0 });
             id = (string)first["id"]!;
         }
 
-        Assert.Single(Directory.GetFiles(directory.Path, "resp_*.msvresp"));
+        // Seen once in CI (not reproduced since): no file after the restart. The message carries what the server
+        // said (a refused write or export logs a warning) and how the first response ended.
+        var files = Directory.GetFiles(directory.Path, "resp_*.msvresp");
+        Assert.True(files.Length == 1, $"{files.Length} files; response {first.ToJsonString()}; server log: " +
+            string.Join(" | ", log.Events.Where(e => e.Level >= LogEventLevel.Warning).Select(e => e.RenderMessage())));
         await using var restarted = new ServerFactory(null, Settings(directory.Path));
         var client = await restarted.CreateReadyClientAsync();
         using (var stored = await client.GetAsync($"/v1/responses/{id}"))
