@@ -83,10 +83,11 @@ struct DtSsuArgs {
     int64_t slot_stride = 0;
     const int32_t* slot = nullptr;     // [rows]
     int threads = 0;                   // threads per block: 128, else the default 256 (model_gpu_ssu.cuh)
+    int state_vec = 0;                 // bf16 state: 8 states a thread (A/B), else 4 (model_gpu_ssu.cuh)
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);
-// Whether the fused state update handles this d_state with this state dtype (16-byte state vectors).
+// Whether the fused state update handles this d_state (4 states a thread, in groups of a power of two <= a warp).
 bool dt_ssu_supported(int ds, msv_dtype state);
 
 // The BLAS path's projections of few rows on tensor cores (model_gpu_mma.cu): bf16 / fp16 weights, CUDA sm_80+;

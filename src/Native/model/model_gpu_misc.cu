@@ -162,9 +162,9 @@ msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& 
 }
 
 bool dt_ssu_supported(int ds, msv_dtype state) {
-    const int v = state == MSV_BF16 ? 8 : 4;
-    if (ds % v != 0) return false;
-    const int group = ds / v;
+    (void)state;
+    if (ds % 4 != 0) return false;
+    const int group = ds / 4;
     return group <= MSV_GROUP && (group & (group - 1)) == 0;
 }
 

@@ -4,7 +4,7 @@
 // dt_proj is ~2 MB at the mamba-2.8b shape: as its own GEMV it would cost a launch and a tail for ~0.5 us of
 // reading. Here each channel's row of dt_proj (dt_rank weights) is read by the threads that own the channel's
 // state, once for all rows of the batch, and the product never leaves registers. Thread layout as in the state
-// update kernel: dstate / V adjacent threads per channel (V = 4 fp32 or 8 bf16 states, one 16-byte vector each).
+// update kernel: dstate / V adjacent threads per channel (V = 4 states: 16 bytes of fp32 or 8 of bf16; StateVec).
 #pragma once
 
 #include "gpu/check.h"
@@ -22,9 +22,12 @@ constexpr int kSsuThreads = 256;
 // dt_proj chunks per thread loaded at once (the first batch before the PDL wait).
 constexpr int kDtBatch = 4;
 
-template <typename S> struct StateVec;
-template <> struct StateVec<float> {
-    static constexpr int kVec = 4;
+// V states of one channel a thread. fp32: 4 (one 16-byte vector). bf16: 4 (8 bytes) by default, so that a channel
+// of 16 states has 4 threads as in fp32 and the grid as many blocks (80 at the mamba-2.8b shape, not 40), each
+// thread with half the dt_proj chunks; 8 (16 bytes, the state update kernel's layout) for A/B runs
+// (DtSsuArgs::state_vec, docs/gpu-model.md section "tenth").
+template <typename S, int V> struct StateVec;
+template <> struct StateVec<float, 4> {
     __device__ static void load(const float* p, float (&v)[4]) {
         const float4 q = *reinterpret_cast<const float4*>(p);
         v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
@@ -33,18 +36,26 @@ template <> struct StateVec<float> {
         *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
     }
 };
-template <> struct StateVec<bf16> {
-    static constexpr int kVec = 8;
+template <> struct StateVec<bf16, 8> {
     __device__ static void load(const bf16* p, float (&v)[8]) { load8(p, v); }
     __device__ static void store(bf16* p, const float (&v)[8]) { store8(p, v); }
+};
+template <> struct StateVec<bf16, 4> {
+    __device__ static void load(const bf16* p, float (&v)[4]) {
+        const uint2 w = *reinterpret_cast<const uint2*>(p);
+        v[0] = __uint_as_float(w.x << 16), v[1] = __uint_as_float(w.x & 0xffff0000u);
+        v[2] = __uint_as_float(w.y << 16), v[3] = __uint_as_float(w.y & 0xffff0000u);
+    }
+    __device__ static void store(bf16* p, const float (&v)[4]) {
+        *reinterpret_cast<uint2*>(p) = make_uint2(msv_bf16x2_bits(v[0], v[1]), msv_bf16x2_bits(v[2], v[3]));
+    }
 };
 
 template <typename T> __device__ __forceinline__ float round_to(float v) { return to_float(from_float<T>(v)); }
 
 // lg: log2 of the threads per channel (dstate / V, a power of two <= MSV_GROUP: dt_ssu_supported).
-template <typename T, typename S, int R, int kThreads>
+template <typename T, typename S, int V, int R, int kThreads>
 __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int lg) {
-    constexpr int V = StateVec<S>::kVec;
     constexpr int CE = 16 / sizeof(T);  // dt_proj elements per 16-byte chunk
     extern __shared__ float xdbl[];     // [R, nx]
     const int group = 1 << lg;
@@ -79,7 +90,7 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     for (int r = 0; r < R; ++r) {
         xs[r] = zs[r] = 0.0f;
         if (act && r < a.rows) {
-            StateVec<S>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
+            StateVec<S, V>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
                                   static_cast<int64_t>(d) * a.ds + n0,
                               h[r]);
             xs[r] = to_float(static_cast<const T*>(a.x)[r * a.ld_x + d]);
@@ -159,7 +170,7 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
                 h[r][k] = msv_exp2(vl * A[k]) * h[r][k] + dtx * B[k];
                 y += C[k] * h[r][k];
             }
-            StateVec<S>::store(static_cast<S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
+            StateVec<S, V>::store(static_cast<S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
                                    static_cast<int64_t>(d) * a.ds + n0,
                                h[r]);
         }
@@ -172,34 +183,36 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     }
 }
 
-template <typename T, typename S, int kThreads>
+template <typename T, typename S, int V, int kThreads>
 cudaError_t launch_dt_ssu_threads(int R, const DtSsuArgs& a, int lg, cudaStream_t s, bool pdl) {
     const int per_block = kThreads >> lg;
     const dim3 grid((a.di + per_block - 1) / per_block);
     const size_t smem = static_cast<size_t>(R) * a.nx * sizeof(float);
     switch (R) {
-        case 1: return launch_kernel(dt_ssu_kernel<T, S, 1, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
-        case 2: return launch_kernel(dt_ssu_kernel<T, S, 2, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
-        case 4: return launch_kernel(dt_ssu_kernel<T, S, 4, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
-        default: return launch_kernel(dt_ssu_kernel<T, S, 8, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        case 1: return launch_kernel(dt_ssu_kernel<T, S, V, 1, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        case 2: return launch_kernel(dt_ssu_kernel<T, S, V, 2, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        case 4: return launch_kernel(dt_ssu_kernel<T, S, V, 4, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
+        default: return launch_kernel(dt_ssu_kernel<T, S, V, 8, kThreads>, grid, dim3(kThreads), smem, s, pdl, a, lg);
     }
 }
 
-template <typename T, typename S>
+template <typename T, typename S, int V>
 msv_status launch_dt_ssu_typed(int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
-    constexpr int V = StateVec<S>::kVec;
     const int group = a.ds / V;
     int lg = 0;
     while ((1 << lg) < group) ++lg;
-    const cudaError_t err = a.threads == 128 ? launch_dt_ssu_threads<T, S, 128>(R, a, lg, s, pdl)
-                                             : launch_dt_ssu_threads<T, S, kSsuThreads>(R, a, lg, s, pdl);
+    const cudaError_t err = a.threads == 128 ? launch_dt_ssu_threads<T, S, V, 128>(R, a, lg, s, pdl)
+                                             : launch_dt_ssu_threads<T, S, V, kSsuThreads>(R, a, lg, s, pdl);
     if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("dt_ssu launch: ") + cudaGetErrorString(err));
     return MSV_OK;
 }
 
 template <typename T>
 msv_status launch_dt_ssu_t(msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
-    return state == MSV_BF16 ? launch_dt_ssu_typed<T, bf16>(R, a, s, pdl) : launch_dt_ssu_typed<T, float>(R, a, s, pdl);
+    if (state != MSV_BF16) return launch_dt_ssu_typed<T, float, 4>(R, a, s, pdl);
+    const int group8 = a.ds / 8;
+    const bool vec8 = a.state_vec == 8 && a.ds % 8 == 0 && (group8 & (group8 - 1)) == 0;
+    return vec8 ? launch_dt_ssu_typed<T, bf16, 8>(R, a, s, pdl) : launch_dt_ssu_typed<T, bf16, 4>(R, a, s, pdl);
 }
 
 }  // namespace msv::gpu::model
