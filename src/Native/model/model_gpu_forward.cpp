@@ -77,7 +77,7 @@ msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
 }
 
 bool Model::fused_rows(int rows) const {
-    return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds, cfg_.state_dtype);
+    return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds);
 }
 
 msv_status Model::enqueue_embed(const int32_t* tokens, int rows) {
