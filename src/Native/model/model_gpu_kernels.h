@@ -87,8 +87,9 @@ struct DtSsuArgs {
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);
-// Whether the fused state update handles this d_state (4 states a thread, in groups of a power of two <= a warp).
-bool dt_ssu_supported(int ds);
+// Whether the fused state update handles this d_state with `states` states a thread (4 by default; 8 for a bf16
+// state in A/B runs): d_state / states threads a channel, a power of two <= a warp.
+bool dt_ssu_supported(int ds, int states = 4);
 
 // The BLAS path's projections of few rows on tensor cores (model_gpu_mma.cu): bf16 / fp16 weights, CUDA sm_80+;
 // elsewhere the vendor BLAS. Y[m, n] = sum_k W[n, k] X[m, k] (+ beta Y), fp32 accumulation. It runs up to

@@ -161,9 +161,9 @@ msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& 
     return by_type(wt, [&](auto w) { return launch_dt_ssu_t<decltype(w)>(state, R, a, s, pdl); });
 }
 
-bool dt_ssu_supported(int ds) {
-    if (ds % 4 != 0) return false;
-    const int group = ds / 4;
+bool dt_ssu_supported(int ds, int states) {
+    if (ds % states != 0) return false;
+    const int group = ds / states;
     return group <= MSV_GROUP && (group & (group - 1)) == 0;
 }
 

@@ -91,8 +91,8 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
         xs[r] = zs[r] = 0.0f;
         if (act && r < a.rows) {
             StateVec<S, V>::load(static_cast<const S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
-                                  static_cast<int64_t>(d) * a.ds + n0,
-                              h[r]);
+                                     static_cast<int64_t>(d) * a.ds + n0,
+                                 h[r]);
             xs[r] = to_float(static_cast<const T*>(a.x)[r * a.ld_x + d]);
             zs[r] = to_float(static_cast<const T*>(a.z)[r * a.ld_z + d]);
         }
@@ -171,8 +171,8 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
                 y += C[k] * h[r][k];
             }
             StateVec<S, V>::store(static_cast<S*>(a.state) + static_cast<int64_t>(a.slot[r]) * a.slot_stride +
-                                   static_cast<int64_t>(d) * a.ds + n0,
-                               h[r]);
+                                      static_cast<int64_t>(d) * a.ds + n0,
+                                  h[r]);
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
@@ -210,8 +210,7 @@ msv_status launch_dt_ssu_typed(int R, const DtSsuArgs& a, cudaStream_t s, bool p
 template <typename T>
 msv_status launch_dt_ssu_t(msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl) {
     if (state != MSV_BF16) return launch_dt_ssu_typed<T, float, 4>(R, a, s, pdl);
-    const int group8 = a.ds / 8;
-    const bool vec8 = a.state_vec == 8 && a.ds % 8 == 0 && (group8 & (group8 - 1)) == 0;
+    const bool vec8 = a.state_vec == 8 && dt_ssu_supported(a.ds, 8);
     return vec8 ? launch_dt_ssu_typed<T, bf16, 8>(R, a, s, pdl) : launch_dt_ssu_typed<T, bf16, 4>(R, a, s, pdl);
 }
 
