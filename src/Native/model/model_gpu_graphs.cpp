@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "model/model_gpu.h"
 
+#include <cstdio>
 #include <string>
 
 namespace msv::gpu::model {
@@ -47,7 +48,11 @@ msv_status DecodeGraphs::capture_buckets(Model& m) {
         if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
         if (graph) (void)cudaGraphDestroy(graph);
         if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
-            // Retry this and every later bucket without programmatic edges.
+            // Retry this and every later bucket without programmatic edges; said once on stderr, since every decode
+            // step runs slower from here on.
+            std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with programmatic dependent launch "
+                                 "failed (%s); capturing without it\n",
+                         rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
             (void)cudaGetLastError();
             m.set_pdl(false);
             for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
