@@ -12,9 +12,11 @@ namespace MambaServe.Server.Hosting;
 public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger) : IHostedLifecycleService
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _disposeLock = new();
     private Task _loading = Task.CompletedTask;
     private volatile IServedModel? _model;
     private volatile bool _shuttingDown;
+    private Task? _disposal;
 
     /// <summary>The served model, or null while loading (or after a failed load).</summary>
     public IServedModel? Model => _model;
@@ -84,8 +86,24 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StoppedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Disposes the model, whose state store then finishes writing its queued responses to disk. The host's stop can
+    /// run twice at once: an <c>IHost.StopAsync</c> call while <c>RunAsync</c> runs (WebApplicationFactory's dispose is
+    /// one) stops the host, and <c>RunAsync</c>, seeing the application stop, stops it too. Every call waits for the one
+    /// disposal, so that neither returns while the store still writes: whoever stopped the host may then take the state
+    /// directory for complete (a restart on it, a test), not only the caller whose stop did the disposing.
+    /// </summary>
+    public Task StoppedAsync(CancellationToken cancellationToken)
     {
+        lock (_disposeLock)
+        {
+            return _disposal ??= DisposeModelAsync();
+        }
+    }
+
+    private async Task DisposeModelAsync()
+    {
+        await Task.Yield(); // the disposal runs outside the lock
         if (_model is { } model)
         {
             _model = null;
