@@ -36,6 +36,14 @@
 
 namespace msv::gpu::model {
 
+// Which GEMVs issue a lane's next batch of weight loads before its current batch's products (software pipelining):
+// bit 4 every GEMV of 2 or more rows, bit (1 << epilogue) that epilogue's GEMV of 1 row. On the H200 it took a
+// 2-row step from 2.44-2.46 to 2.32 ms and a 1-row step (every GEMV) from 2.11-2.12 to 2.42 (docs/gpu-model.md,
+// "Session 2026-12-03"). Other masks for A/B builds (-DMSV_GEMV_PIPELINE=...).
+#ifndef MSV_GEMV_PIPELINE
+#define MSV_GEMV_PIPELINE 16
+#endif
+
 enum Pro { kProT = 0, kProNorm = 1 };
 enum Epi { kEpiStore = 0, kEpiConv = 1, kEpiResidual = 2, kEpiPartial = 3 };
 
@@ -150,15 +158,14 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         for (int i = 0; i < NR; ++i) acc[i][r] = 0.0f;
     }
 
-    for (int c0 = c_begin + lane; c0 < c_end; c0 += MSV_GROUP * U) {
-        if (c0 != c_begin + lane) load_batch(c0);
+    const auto consume = [&](const uint4 (&q)[U][NR], int c0) {
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * MSV_GROUP;
             if (c >= c_end) break;
             float wf[NR][CE], nw[CE];
 #pragma unroll
-            for (int i = 0; i < NR; ++i) unpack<W>(wq[u][i], wf[i]);
+            for (int i = 0; i < NR; ++i) unpack<W>(q[u][i], wf[i]);
             load_norm_w<W, P>(a, c, nw);
 #pragma unroll
             for (int r = 0; r < R; ++r) {
@@ -170,6 +177,22 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
 #pragma unroll
                     for (int e = 0; e < CE; ++e) acc[i][r] = fmaf(wf[i][e], xv[e], acc[i][r]);
             }
+        }
+    };
+    constexpr bool kPipeline = (MSV_GEMV_PIPELINE & (R == 1 ? 1 << E : 16)) != 0;
+    for (int c0 = c_begin + lane; c0 < c_end; c0 += MSV_GROUP * U) {
+        if constexpr (kPipeline) {
+            // The next batch's loads are in flight while this batch is used.
+            uint4 cur[U][NR];
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+#pragma unroll
+                for (int i = 0; i < NR; ++i) cur[u][i] = wq[u][i];
+            if (c0 + MSV_GROUP * U < c_end) load_batch(c0 + MSV_GROUP * U);
+            consume(cur, c0);
+        } else {
+            if (c0 != c_begin + lane) load_batch(c0);
+            consume(wq, c0);
         }
     }
 
