@@ -39,7 +39,7 @@ namespace msv::gpu::model {
 // Which GEMVs issue a lane's next batch of weight loads before its current batch's products (software pipelining):
 // bit 4 every GEMV of 2 or more rows, bit (1 << epilogue) that epilogue's GEMV of 1 row. On the H200 it took a
 // 2-row step from 2.44-2.46 to 2.32 ms and a 1-row step (every GEMV) from 2.11-2.12 to 2.42 (docs/gpu-model.md,
-// "Session 2026-12-03"). Other masks for A/B builds (-DMSV_GEMV_PIPELINE=...).
+// "Session 2026-12-03, second"). Other masks for A/B builds (-DMSV_GEMV_PIPELINE=...).
 #ifndef MSV_GEMV_PIPELINE
 #define MSV_GEMV_PIPELINE 16
 #endif
