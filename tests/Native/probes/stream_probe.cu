@@ -1,0 +1,403 @@
+// Probe (docs/gpu-model.md, "Session 2026-12-03, third"): how fast can one persistent kernel run the 64 layers of
+// a batch-1 decode step of the mamba-2.8b shape if a producer warp per SM streams the weights into a ring of shared
+// memory with bulk copies, never waiting on the data dependencies, while the consumer warps wait on grid-wide
+// counters between the four products of a layer (in_proj, x_proj, dt_proj + state update, out_proj)?
+// The arithmetic is the products' (bf16 weights, fp32 activations) with stand-in epilogues; it answers only the
+// timing question: does streaming through the dependency waits bring the layers near the copy rate?
+// Not part of the test build; on the device:
+//   nvcc -O3 -arch=sm_90 tests/Native/probes/stream_probe.cu -o /tmp/stream_probe && /tmp/stream_probe
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <vector>
+
+#define CK(x)                                                                                                   \
+    do {                                                                                                        \
+        cudaError_t e_ = (x);                                                                                   \
+        if (e_ != cudaSuccess) {                                                                                \
+            printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));                                   \
+            exit(1);                                                                                            \
+        }                                                                                                       \
+    } while (0)
+
+constexpr int kLayers = 64, kModel = 2560, kInner = 5120, kRank = 160, kStates = 16;
+#ifndef PROBE_CONSUMER_WARPS
+#define PROBE_CONSUMER_WARPS 8
+#endif
+constexpr int kConsumerWarps = PROBE_CONSUMER_WARPS, kConsumers = kConsumerWarps * 32, kProducerWarps = 4;
+constexpr int kThreads = kConsumers + kProducerWarps * 32;
+constexpr int kActFloats = kInner;  // the longest input vector
+
+struct Op {
+    const char* w;         // layer 0's matrix; layer l at w + l * layer_stride
+    int64_t layer_stride;  // bytes
+    int rows, row_bytes, rows_per_tile;
+};
+
+struct Args {
+    Op op[4];  // in_proj, x_proj, dt_proj (+ state update), out_proj
+    float *resid, *xz, *xdbl, *y, *state;
+    unsigned* done;  // [layers * 4]: blocks that finished each product, summed over launches
+    unsigned epoch;  // this launch's number (1, 2, ...): a product is done when its counter reaches blocks * epoch
+    int deps;        // 0: consumers never wait (the streaming rate alone)
+    int ahead;       // 0: the producer starts a product's tiles only once the consumers passed its wait
+    int stages, tile_bytes;
+    // How the producer loads a tile: 0 one bulk copy (TMA) by one lane; 1 32 bulk copies, one a lane; 2 16-byte loads
+    // into registers and stores to shared memory, a warp a tile, 16 chunks a lane in flight; 3 16-byte cp.async, a
+    // warp a tile, all in flight, counted on the tile's mbarrier.
+    int pmode;
+    int vec_act;  // 1: the input vector loaded as float4, all loads of a thread issued before its stores
+    int cmode;  // 1: the consumers only take the tiles (wait, release): the ring's own rate; 2: no input loads
+};
+
+__device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+
+__device__ __forceinline__ void mbar_init(uint64_t* b, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(saddr(b)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* b, unsigned parity) {
+    asm volatile(
+        "{\n.reg .pred p;\nW:\nmbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n@!p bra W;\n}\n" ::"r"(saddr(b)),
+        "r"(parity)
+        : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* b) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(saddr(b)) : "memory");
+}
+__device__ __forceinline__ void mbar_expect(uint64_t* b, unsigned bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(saddr(b)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
+    asm volatile(
+        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(saddr(dst)),
+        "l"(src), "r"(bytes), "r"(saddr(bar))
+        : "memory");
+}
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(saddr(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_arrive(uint64_t* b) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" ::"r"(saddr(b)) : "memory");
+}
+__device__ __forceinline__ uint4 ldg_stream(const void* p) {
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+}
+__device__ __forceinline__ void consumers_sync() { asm volatile("bar.sync 1, %0;" ::"n"(kConsumers) : "memory"); }
+
+__device__ __forceinline__ void block_rows(const Op& o, int& r0, int& r1) {
+    r0 = static_cast<int>(static_cast<int64_t>(o.rows) * blockIdx.x / gridDim.x);
+    r1 = static_cast<int>(static_cast<int64_t>(o.rows) * (blockIdx.x + 1) / gridDim.x);
+}
+
+__device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&w);
+    const float4 a0 = *reinterpret_cast<const float4*>(a), a1 = *reinterpret_cast<const float4*>(a + 4);
+    float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]), f2 = __bfloat1622float2(h[2]),
+           f3 = __bfloat1622float2(h[3]);
+    return f0.x * a0.x + f0.y * a0.y + f1.x * a0.z + f1.y * a0.w + f2.x * a1.x + f2.y * a1.y + f3.x * a1.z +
+           f3.y * a1.w;
+}
+
+__global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    uint64_t* full = reinterpret_cast<uint64_t*>(smem);
+    uint64_t* empty = full + 32;  // full: [0, 32), empty: [32, 64), then the `passed` word
+    float* act = reinterpret_cast<float*>(smem + 1024);
+    float* st = act + kActFloats;                 // the block's state rows of this layer (dt_proj's rows x 16)
+    volatile int* passed = reinterpret_cast<volatile int*>(full + 64);  // products whose wait the consumers passed
+    unsigned char* ring = smem + 1024 + (kActFloats + 64 * kStates) * 4;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < a.stages; ++s)
+            mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], kConsumerWarps);
+        *passed = 0;
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+
+    if (warp >= kConsumerWarps) {  // producers: the block's tiles in consumption order, blind to the data
+        const int pw = warp - kConsumerWarps;
+        if (a.pmode <= 1 && pw > 0) return;
+        int i = 0;
+        for (int l = 0; l < kLayers; ++l)
+            for (int k = 0; k < 4; ++k) {
+                const Op& o = a.op[k];
+                int r0, r1;
+                block_rows(o, r0, r1);
+                if (!a.ahead)
+                    while (*passed <= l * 4 + k) {
+                    }
+                for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
+                    if (a.pmode >= 2 && i % kProducerWarps != pw) continue;
+                    const int s = i % a.stages, use = i / a.stages;
+                    if (use > 0) mbar_wait(&empty[s], (use - 1) & 1);
+                    const unsigned bytes = static_cast<unsigned>(min(o.rows_per_tile, r1 - r) * o.row_bytes);
+                    unsigned char* dst = ring + static_cast<size_t>(s) * a.tile_bytes;
+                    const char* src = o.w + l * o.layer_stride + static_cast<int64_t>(r) * o.row_bytes;
+                    if (a.pmode == 0) {
+                        if (lane == 0) mbar_expect(&full[s], bytes), bulk_copy(dst, src, bytes, &full[s]);
+                    } else if (a.pmode == 1) {
+                        if (lane == 0) mbar_expect(&full[s], bytes);
+                        __syncwarp();
+                        const unsigned piece = (bytes / 16 + 31) / 32 * 16, off = lane * piece;
+                        if (off < bytes) bulk_copy(dst + off, src + off, min(piece, bytes - off), &full[s]);
+                    } else if (a.pmode == 2) {
+                        const int chunks = bytes / 16;
+                        for (int c0 = 0; c0 < chunks; c0 += 16 * 32) {
+                            uint4 v[16];
+#pragma unroll
+                            for (int u = 0; u < 16; ++u) {
+                                const int c = c0 + u * 32 + lane;
+                                if (c < chunks) v[u] = ldg_stream(src + c * 16);
+                            }
+#pragma unroll
+                            for (int u = 0; u < 16; ++u) {
+                                const int c = c0 + u * 32 + lane;
+                                if (c < chunks) reinterpret_cast<uint4*>(dst)[c] = v[u];
+                            }
+                        }
+                        mbar_arrive(&full[s]);
+                    } else {
+                        for (int c = lane; c < static_cast<int>(bytes / 16); c += 32) cp_async16(dst + c * 16, src + c * 16);
+                        cp_async_arrive(&full[s]);
+                    }
+                }
+            }
+        if (a.pmode == 3) asm volatile("cp.async.wait_all;" ::: "memory");
+        return;
+    }
+
+    int i = 0;
+    for (int l = 0; l < kLayers; ++l)
+        for (int k = 0; k < 4; ++k) {
+            const Op& o = a.op[k];
+            int r0, r1;
+            block_rows(o, r0, r1);
+            const int K = o.row_bytes / 2;
+            if (k == 2 && a.cmode == 0)  // the state rows do not depend on this step's products: loaded before the wait
+                for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
+                    st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
+            if (a.deps && (l > 0 || k > 0)) {
+                if (threadIdx.x == 0) {
+                    const unsigned* c = a.done + l * 4 + k - 1;
+                    const unsigned want = gridDim.x * a.epoch;
+                    unsigned v;
+                    do asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(c) : "memory");
+                    while (v < want);
+                }
+                consumers_sync();
+            }
+            if (threadIdx.x == 0) *passed = l * 4 + k + 1;
+            const float* in = k == 0 ? a.resid : k == 1 ? a.xz : k == 2 ? a.xdbl : a.y;
+            const int n_in = k == 2 ? kRank + 2 * kStates : K;
+            if (a.cmode == 0) {
+                if (a.vec_act) {  // every load in flight at once: one round trip
+                    float4 v[(kActFloats / 4 + kConsumers - 1) / kConsumers];
+#pragma unroll
+                    for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
+                        const int j = (u * kConsumers + threadIdx.x) * 4;
+                        if (j < n_in) v[u] = __ldcg(reinterpret_cast<const float4*>(in + j));
+                    }
+#pragma unroll
+                    for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
+                        const int j = (u * kConsumers + threadIdx.x) * 4;
+                        if (j < n_in) *reinterpret_cast<float4*>(act + j) = v[u];
+                    }
+                } else {
+                    for (int j = threadIdx.x; j < n_in; j += kConsumers) act[j] = __ldcg(in + j);
+                }
+                if (k == 2)  // x of the block's channels, beside B and C
+                    for (int j = threadIdx.x; j < r1 - r0; j += kConsumers) act[256 + j] = __ldcg(a.xz + r0 + j);
+            }
+            consumers_sync();
+            for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
+                const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
+                mbar_wait(&full[s], use & 1);
+                const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
+                const int chunks = o.row_bytes / 16;
+                const int wpr = n >= kConsumerWarps ? 1 : kConsumerWarps / n;  // warps sharing a row
+                for (int t = warp / wpr; t < n && a.cmode != 1; t += kConsumerWarps / wpr) {
+                    const int seg = warp % wpr, per = (chunks + wpr - 1) / wpr;
+                    const int c0 = seg * per, c1 = min(chunks, c0 + per);
+                    float acc = 0.0f, acc2 = 0.0f;  // two chains
+                    int c = c0 + lane;
+                    for (; c + 32 < c1; c += 64)
+                        acc += dot_chunk(tile[t * chunks + c], act + c * 8),
+                            acc2 += dot_chunk(tile[t * chunks + c + 32], act + (c + 32) * 8);
+                    if (c < c1) acc += dot_chunk(tile[t * chunks + c], act + c * 8);
+                    acc += acc2;
+                    for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
+                    const int row = r + t;
+                    if (k == 2) {  // dt_proj then the state update of channel `row`, one state a lane
+                        const float dt = log1pf(__expf(acc));
+                        float h = 0.0f;
+                        if (lane < kStates) {
+                            float* p = st + (row - r0) * kStates + lane;
+                            h = *p * __expf(-dt * (1.0f + lane)) + dt * act[256 + row - r0] * act[kRank + lane];
+                            *p = h;
+                            h *= act[kRank + kStates + lane];
+                        }
+                        for (int m = 8; m > 0; m >>= 1) h += __shfl_xor_sync(0xffffffffu, h, m);
+                        if (lane == 0) a.y[row] = h;
+                    } else if (lane == 0) {
+                        float* out = k == 0 ? a.xz : k == 1 ? a.xdbl : a.resid;
+                        if (wpr == 1 && k != 3) out[row] = k == 0 && row < kInner ? acc / (1.0f + __expf(-acc)) : acc;
+                        else atomicAdd(out + row, acc * 1e-3f);
+                    }
+                }
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&empty[s]);
+            }
+            if (k == 2 && a.cmode == 0) {
+                consumers_sync();
+                for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
+                    a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
+            }
+            consumers_sync();
+            if (threadIdx.x == 0) {
+                __threadfence();
+                atomicAdd(a.done + l * 4 + k, 1u);
+            }
+        }
+}
+
+__global__ void read_kernel(const uint4* p, size_t n, float* sink) {
+    uint32_t acc = 0;
+    for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+         i += static_cast<size_t>(gridDim.x) * blockDim.x * 4) {
+        uint4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            const size_t j = i + static_cast<size_t>(u) * gridDim.x * blockDim.x;
+            v[u] = j < n ? ldg_stream(p + j) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+    }
+    if (acc == 0x12345678u) sink[0] = 1.0f;
+}
+
+__global__ void fill_kernel(__nv_bfloat16* p, size_t n, float scale) {
+    for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+         i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+        uint32_t h = static_cast<uint32_t>(i) * 2654435761u;
+        h ^= h >> 15;
+        p[i] = __float2bfloat16(scale * ((h & 0xffff) / 65536.0f - 0.5f));
+    }
+}
+
+int main() {
+    int sms = 0;
+    CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    const int rows[4] = {2 * kInner, kRank + 2 * kStates, kInner, kModel};
+    const int row_bytes[4] = {kModel * 2, kInner * 2, kRank * 2, kInner * 2};
+    size_t total = 0;
+    std::vector<char*> w(4);
+    for (int k = 0; k < 4; ++k) {
+        const size_t bytes = static_cast<size_t>(rows[k]) * row_bytes[k] * kLayers;
+        CK(cudaMalloc(&w[k], bytes));
+        fill_kernel<<<1024, 256>>>(reinterpret_cast<__nv_bfloat16*>(w[k]), bytes / 2, 0.05f);
+        total += bytes;
+    }
+    float *resid, *xz, *xdbl, *y, *state;
+    unsigned* done;
+    CK(cudaMalloc(&resid, kModel * 4));
+    CK(cudaMalloc(&xz, 2 * kInner * 4));
+    CK(cudaMalloc(&xdbl, 256 * 4));
+    CK(cudaMalloc(&y, kInner * 4));
+    CK(cudaMalloc(&state, static_cast<size_t>(kLayers) * kInner * kStates * 4));
+    CK(cudaMalloc(&done, kLayers * 4 * 4));
+    CK(cudaMemset(resid, 0, kModel * 4));
+    CK(cudaMemset(xz, 0, 2 * kInner * 4));
+    CK(cudaMemset(xdbl, 0, 256 * 4));
+    CK(cudaMemset(state, 0, static_cast<size_t>(kLayers) * kInner * kStates * 4));
+
+    // The copy rate, as peer_pytorch.py floor measures it (a 2 GiB device-to-device copy).
+    char *c0, *c1;
+    const size_t cbytes = size_t{2} << 30;
+    CK(cudaMalloc(&c0, cbytes));
+    CK(cudaMalloc(&c1, cbytes));
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    float ms = 0.0f;
+    CK(cudaMemcpy(c1, c0, cbytes, cudaMemcpyDeviceToDevice));
+    CK(cudaEventRecord(e0));
+    for (int r = 0; r < 5; ++r) CK(cudaMemcpy(c1, c0, cbytes, cudaMemcpyDeviceToDevice));
+    CK(cudaEventRecord(e1));
+    CK(cudaEventSynchronize(e1));
+    CK(cudaEventElapsedTime(&ms, e0, e1));
+    const double copy_gbps = 2.0 * cbytes * 5 / (ms * 1e-3) / 1e9;
+    CK(cudaFree(c0));
+    CK(cudaFree(c1));
+    const double floor_ms = total / (copy_gbps * 1e9) * 1e3;
+    printf("{\"what\":\"copy\",\"consumer_warps\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%.4f,\"sms\":%d}\n", kConsumerWarps, copy_gbps,
+           total, floor_ms, sms);
+
+    {  // the same bytes read once by a plain streaming kernel
+        float* sink;
+        CK(cudaMalloc(&sink, 4));
+        float t = 0.0f;
+        for (int rep = 0; rep < 2; ++rep) {
+            CK(cudaEventRecord(e0));
+            for (int k = 0; k < 4; ++k)
+                read_kernel<<<sms * 8, 256>>>(reinterpret_cast<const uint4*>(w[k]),
+                                              static_cast<size_t>(rows[k]) * row_bytes[k] * kLayers / 16, sink);
+            CK(cudaEventRecord(e1));
+            CK(cudaEventSynchronize(e1));
+            CK(cudaEventElapsedTime(&t, e0, e1));
+        }
+        printf("{\"what\":\"read\",\"ms\":%.4f,\"of_floor\":%.3f,\"GBps\":%.1f}\n", t, t / floor_ms,
+               total / (t * 1e-3) / 1e9);
+    }
+    const int smem_cap = 227 * 1024;
+    const int fixed = 1024 + (kActFloats + 64 * kStates) * 4;
+    CK(cudaFuncSetAttribute(stream_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_cap));
+    unsigned epoch = 0;
+    CK(cudaMemset(done, 0, kLayers * 4 * 4));
+    const int pmodes[] = {0, 0, 3, 0};
+    const int vecs[] = {0, 1, 1, 1};
+    const int cmodes[] = {0, 0, 0, 2};
+    for (int v = 0; v < 4; ++v)
+    for (int tile_kb : {32, 40}) {
+        // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
+        for (int mode : {0, 1, 2}) {
+            const int pmode = pmodes[v], cmode = cmodes[v];
+            if (cmode == 1 && mode > 0) continue;
+            const int deps = mode > 0, ahead = mode < 2;
+            Args a{};
+            a.tile_bytes = tile_kb * 1024;
+            a.stages = std::min(32, (smem_cap - fixed) / a.tile_bytes);
+            for (int k = 0; k < 4; ++k)
+                a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
+                             a.tile_bytes / row_bytes[k]};
+            a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
+            a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = vecs[v];
+            const int smem = fixed + a.stages * a.tile_bytes;
+            const int iters = 30;
+            float t = 0.0f;
+            for (int rep = 0; rep < 2; ++rep) {
+                CK(cudaEventRecord(e0));
+                for (int it = 0; it < iters; ++it) {
+                    a.epoch = ++epoch;
+                    stream_kernel<<<sms, kThreads, smem>>>(a);
+                }
+                CK(cudaEventRecord(e1));
+                CK(cudaEventSynchronize(e1));
+                CK(cudaGetLastError());
+                CK(cudaEventElapsedTime(&t, e0, e1));
+            }
+            const double step = t / iters;
+            printf("{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"vec\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%d,\"ahead\":%d,\"ms\":%.4f,\"of_floor\":%.3f,"
+                   "\"GBps\":%.1f}\n",
+                   pmode, cmode, vecs[v], tile_kb, a.stages, deps, ahead, step, step / floor_ms, total / (step * 1e-3) / 1e9);
+        }
+    }
+    return 0;
+}
