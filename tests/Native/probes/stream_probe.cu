@@ -6,6 +6,8 @@
 // timing question: does streaming through the dependency waits bring the layers near the copy rate?
 // Not part of the test build; on the device:
 //   nvcc -O3 -arch=sm_90 tests/Native/probes/stream_probe.cu -o /tmp/stream_probe && /tmp/stream_probe
+// Build knobs: -DPROBE_CONSUMER_WARPS=n (8), -DPROBE_GROUPS=g (1; the stage counts of main() must then be multiples
+// of g, or a group waits a phase ahead on a stage's mbarrier and the kernel hangs).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,9 +28,14 @@ constexpr int kLayers = 64, kModel = 2560, kInner = 5120, kRank = 160, kStates =
 #ifndef PROBE_CONSUMER_WARPS
 #define PROBE_CONSUMER_WARPS 8
 #endif
+#ifndef PROBE_GROUPS  // groups of consumer warps taking alternate tiles, so that several tiles are in work at once
+#define PROBE_GROUPS 1
+#endif
+constexpr int kGroups = PROBE_GROUPS, kGroupWarps = PROBE_CONSUMER_WARPS / PROBE_GROUPS;
 constexpr int kConsumerWarps = PROBE_CONSUMER_WARPS, kConsumers = kConsumerWarps * 32, kProducerWarps = 4;
 constexpr int kThreads = kConsumers + kProducerWarps * 32;
 constexpr int kActFloats = kInner;  // the longest input vector
+constexpr int kRegChunks = 10;      // cmode 3: 16-byte chunks of the input a lane holds (80 floats)
 
 struct Op {
     const char* w;         // layer 0's matrix; layer l at w + l * layer_stride
@@ -49,7 +56,10 @@ struct Args {
     // warp a tile, all in flight, counted on the tile's mbarrier.
     int pmode;
     int vec_act;  // 1: the input vector loaded as float4, all loads of a thread issued before its stores
-    int cmode;  // 1: the consumers only take the tiles (wait, release): the ring's own rate; 2: no input loads
+    // 1: the consumers only take the tiles (wait, release): the ring's own rate; 2: no input loads; 3: as 0, but
+    // each lane keeps its slice of the input vector in registers for the whole product (the GEMV's way), where 0
+    // reads it from shared memory again for every row
+    int cmode;
 };
 
 __device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
@@ -104,6 +114,27 @@ __device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
            f3.y * a1.w;
 }
 
+// A finished row: dt_proj then the state update of channel `row` (one state a lane), or a stored / added output.
+__device__ __forceinline__ void epilogue(const Args& a, int k, int row, int r0, float acc, int wpr, int lane,
+                                         float* st, const float* act) {
+    if (k == 2) {
+        const float dt = log1pf(__expf(acc));
+        float h = 0.0f;
+        if (lane < kStates) {
+            float* p = st + (row - r0) * kStates + lane;
+            h = *p * __expf(-dt * (1.0f + lane)) + dt * act[256 + row - r0] * act[kRank + lane];
+            *p = h;
+            h *= act[kRank + kStates + lane];
+        }
+        for (int m = 8; m > 0; m >>= 1) h += __shfl_xor_sync(0xffffffffu, h, m);
+        if (lane == 0) a.y[row] = h;
+    } else if (lane == 0) {
+        float* out = k == 0 ? a.xz : k == 1 ? a.xdbl : a.resid;
+        if (wpr == 1 && k != 3) out[row] = k == 0 && row < kInner ? acc / (1.0f + __expf(-acc)) : acc;
+        else atomicAdd(out + row, acc * 1e-3f);
+    }
+}
+
 __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     extern __shared__ __align__(128) unsigned char smem[];
     uint64_t* full = reinterpret_cast<uint64_t*>(smem);
@@ -115,7 +146,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     if (threadIdx.x == 0) {
         for (int s = 0; s < a.stages; ++s)
-            mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], kConsumerWarps);
+            mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], kGroupWarps);
         *passed = 0;
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
@@ -180,7 +211,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             int r0, r1;
             block_rows(o, r0, r1);
             const int K = o.row_bytes / 2;
-            if (k == 2 && a.cmode == 0)  // the state rows do not depend on this step's products: loaded before the wait
+            if (k == 2 && (a.cmode == 0 || a.cmode == 3))  // the state rows do not depend on this step's products: loaded before the wait
                 for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                     st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
             if (a.deps && (l > 0 || k > 0)) {
@@ -196,7 +227,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             if (threadIdx.x == 0) *passed = l * 4 + k + 1;
             const float* in = k == 0 ? a.resid : k == 1 ? a.xz : k == 2 ? a.xdbl : a.y;
             const int n_in = k == 2 ? kRank + 2 * kStates : K;
-            if (a.cmode == 0) {
+            if (a.cmode == 0 || a.cmode == 3) {
                 if (a.vec_act) {  // every load in flight at once: one round trip
                     float4 v[(kActFloats / 4 + kConsumers - 1) / kConsumers];
 #pragma unroll
@@ -216,14 +247,56 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                     for (int j = threadIdx.x; j < r1 - r0; j += kConsumers) act[256 + j] = __ldcg(a.xz + r0 + j);
             }
             consumers_sync();
+            bool tile_first = true;
+            float areg[kRegChunks][8];
             for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
+                const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
+                if (i % kGroups != group) continue;
                 const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
                 mbar_wait(&full[s], use & 1);
                 const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
                 const int chunks = o.row_bytes / 16;
-                const int wpr = n >= kConsumerWarps ? 1 : kConsumerWarps / n;  // warps sharing a row
-                for (int t = warp / wpr; t < n && a.cmode != 1; t += kConsumerWarps / wpr) {
-                    const int seg = warp % wpr, per = (chunks + wpr - 1) / wpr;
+                if (a.cmode == 3) {
+                    // wpr warps share a row so that a lane holds at most kRegChunks chunks of the input: in_proj and
+                    // dt_proj one warp a row, x_proj and out_proj two; a warp keeps its segment for every tile.
+                    const int wpr = chunks > kRegChunks * 32 ? 2 : 1, slots = kGroupWarps / wpr;
+                    const int seg = gw % wpr, per = chunks / wpr, c0 = seg * per;
+                    if (tile_first) {  // the first tile of this product for this group: load the slice
+                        tile_first = false;
+#pragma unroll
+                        for (int j = 0; j < kRegChunks; ++j) {
+                            const int c = c0 + lane + 32 * j;
+                            if (c < c0 + per) {
+                                const float4 x0 = *reinterpret_cast<const float4*>(act + c * 8);
+                                const float4 x1 = *reinterpret_cast<const float4*>(act + c * 8 + 4);
+                                areg[j][0] = x0.x, areg[j][1] = x0.y, areg[j][2] = x0.z, areg[j][3] = x0.w;
+                                areg[j][4] = x1.x, areg[j][5] = x1.y, areg[j][6] = x1.z, areg[j][7] = x1.w;
+                            }
+                        }
+                    }
+                    for (int t = gw / wpr; t < n; t += slots) {
+                        float acc = 0.0f, acc2 = 0.0f;
+#pragma unroll
+                        for (int j = 0; j < kRegChunks; ++j) {
+                            const int c = c0 + lane + 32 * j;
+                            if (c < c0 + per) {
+                                const uint4 wv = tile[t * chunks + c];
+                                const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&wv);
+                                const float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]);
+                                const float2 f2 = __bfloat1622float2(h[2]), f3 = __bfloat1622float2(h[3]);
+                                float& d = (j & 1) ? acc2 : acc;
+                                d += f0.x * areg[j][0] + f0.y * areg[j][1] + f1.x * areg[j][2] + f1.y * areg[j][3] +
+                                     f2.x * areg[j][4] + f2.y * areg[j][5] + f3.x * areg[j][6] + f3.y * areg[j][7];
+                            }
+                        }
+                        acc += acc2;
+                        for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
+                        epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
+                    }
+                } else {
+                const int wpr = n >= kGroupWarps ? 1 : kGroupWarps / n;  // warps sharing a row
+                for (int t = gw / wpr; t < n && a.cmode != 1; t += kGroupWarps / wpr) {
+                    const int seg = gw % wpr, per = (chunks + wpr - 1) / wpr;
                     const int c0 = seg * per, c1 = min(chunks, c0 + per);
                     float acc = 0.0f, acc2 = 0.0f;  // two chains
                     int c = c0 + lane;
@@ -233,28 +306,13 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                     if (c < c1) acc += dot_chunk(tile[t * chunks + c], act + c * 8);
                     acc += acc2;
                     for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
-                    const int row = r + t;
-                    if (k == 2) {  // dt_proj then the state update of channel `row`, one state a lane
-                        const float dt = log1pf(__expf(acc));
-                        float h = 0.0f;
-                        if (lane < kStates) {
-                            float* p = st + (row - r0) * kStates + lane;
-                            h = *p * __expf(-dt * (1.0f + lane)) + dt * act[256 + row - r0] * act[kRank + lane];
-                            *p = h;
-                            h *= act[kRank + kStates + lane];
-                        }
-                        for (int m = 8; m > 0; m >>= 1) h += __shfl_xor_sync(0xffffffffu, h, m);
-                        if (lane == 0) a.y[row] = h;
-                    } else if (lane == 0) {
-                        float* out = k == 0 ? a.xz : k == 1 ? a.xdbl : a.resid;
-                        if (wpr == 1 && k != 3) out[row] = k == 0 && row < kInner ? acc / (1.0f + __expf(-acc)) : acc;
-                        else atomicAdd(out + row, acc * 1e-3f);
-                    }
+                    epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
+                }
                 }
                 __syncwarp();
                 if (lane == 0) mbar_arrive(&empty[s]);
             }
-            if (k == 2 && a.cmode == 0) {
+            if (k == 2 && (a.cmode == 0 || a.cmode == 3)) {
                 consumers_sync();
                 for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                     a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
@@ -337,7 +395,7 @@ int main() {
     CK(cudaFree(c0));
     CK(cudaFree(c1));
     const double floor_ms = total / (copy_gbps * 1e9) * 1e3;
-    printf("{\"what\":\"copy\",\"consumer_warps\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%.4f,\"sms\":%d}\n", kConsumerWarps, copy_gbps,
+    printf("{\"what\":\"copy\",\"consumer_warps\":%d,\"groups\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%.4f,\"sms\":%d}\n", kConsumerWarps, kGroups, copy_gbps,
            total, floor_ms, sms);
 
     {  // the same bytes read once by a plain streaming kernel
@@ -361,9 +419,9 @@ int main() {
     CK(cudaFuncSetAttribute(stream_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_cap));
     unsigned epoch = 0;
     CK(cudaMemset(done, 0, kLayers * 4 * 4));
-    const int pmodes[] = {0, 0, 3, 0};
-    const int vecs[] = {0, 1, 1, 1};
-    const int cmodes[] = {0, 0, 0, 2};
+    const int pmodes[] = {0, 0, 3, 3};
+    const int vecs[] = {1, 1, 1, 1};
+    const int cmodes[] = {0, 3, 0, 3};
     for (int v = 0; v < 4; ++v)
     for (int tile_kb : {32, 40}) {
         // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
