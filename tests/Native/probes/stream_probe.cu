@@ -419,6 +419,7 @@ int main() {
     CK(cudaFuncSetAttribute(stream_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_cap));
     unsigned epoch = 0;
     CK(cudaMemset(done, 0, kLayers * 4 * 4));
+    // The variants of call 6; calls 2-5 ran other rows of these arrays (docs/gpu-model.md lists them).
     const int pmodes[] = {0, 0, 3, 3};
     const int vecs[] = {1, 1, 1, 1};
     const int cmodes[] = {0, 3, 0, 3};
