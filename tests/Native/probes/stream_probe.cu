@@ -15,13 +15,13 @@
 #include <cuda_runtime.h>
 #include <vector>
 
-#define CK(x)                                                                                                   \
-    do {                                                                                                        \
-        cudaError_t e_ = (x);                                                                                   \
-        if (e_ != cudaSuccess) {                                                                                \
-            printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));                                   \
-            exit(1);                                                                                            \
-        }                                                                                                       \
+#define CK(x)                                                                 \
+    do {                                                                      \
+        cudaError_t e_ = (x);                                                 \
+        if (e_ != cudaSuccess) {                                              \
+            printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
+            exit(1);                                                          \
+        }                                                                     \
     } while (0)
 
 constexpr int kLayers = 64, kModel = 2560, kInner = 5120, kRank = 160, kStates = 16;
@@ -105,6 +105,18 @@ __device__ __forceinline__ void block_rows(const Op& o, int& r0, int& r1) {
     r1 = static_cast<int>(static_cast<int64_t>(o.rows) * (blockIdx.x + 1) / gridDim.x);
 }
 
+// Calls f(layer, product, op, first row, end row) for each product of the step in order, with this block's rows:
+// the tile schedule the producers and the consumers both follow.
+template <typename F>
+__device__ __forceinline__ void for_each_product(const Args& a, F&& f) {
+    for (int l = 0; l < kLayers; ++l)
+        for (int k = 0; k < 4; ++k) {
+            int r0, r1;
+            block_rows(a.op[k], r0, r1);
+            f(l, k, a.op[k], r0, r1);
+        }
+}
+
 __device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
     const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&w);
     const float4 a0 = *reinterpret_cast<const float4*>(a), a1 = *reinterpret_cast<const float4*>(a + 4);
@@ -115,8 +127,8 @@ __device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
 }
 
 // A finished row: dt_proj then the state update of channel `row` (one state a lane), or a stored / added output.
-__device__ __forceinline__ void epilogue(const Args& a, int k, int row, int r0, float acc, int wpr, int lane,
-                                         float* st, const float* act) {
+__device__ __forceinline__ void epilogue(const Args& a, int k, int row, int r0, float acc, int wpr, int lane, float* st,
+                                         const float* act) {
     if (k == 2) {
         const float dt = log1pf(__expf(acc));
         float h = 0.0f;
@@ -130,8 +142,10 @@ __device__ __forceinline__ void epilogue(const Args& a, int k, int row, int r0, 
         if (lane == 0) a.y[row] = h;
     } else if (lane == 0) {
         float* out = k == 0 ? a.xz : k == 1 ? a.xdbl : a.resid;
-        if (wpr == 1 && k != 3) out[row] = k == 0 && row < kInner ? acc / (1.0f + __expf(-acc)) : acc;
-        else atomicAdd(out + row, acc * 1e-3f);
+        if (wpr == 1 && k != 3)
+            out[row] = k == 0 && row < kInner ? acc / (1.0f + __expf(-acc)) : acc;
+        else
+            atomicAdd(out + row, acc * 1e-3f);
     }
 }
 
@@ -140,7 +154,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     uint64_t* full = reinterpret_cast<uint64_t*>(smem);
     uint64_t* empty = full + 32;  // full: [0, 32), empty: [32, 64), then the `passed` word
     float* act = reinterpret_cast<float*>(smem + 1024);
-    float* st = act + kActFloats;                 // the block's state rows of this layer (dt_proj's rows x 16)
+    float* st = act + kActFloats;  // the block's state rows of this layer (dt_proj's rows x 16)
     volatile int* passed = reinterpret_cast<volatile int*>(full + 64);  // products whose wait the consumers passed
     unsigned char* ring = smem + 1024 + (kActFloats + 64 * kStates) * 4;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -156,144 +170,138 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
         const int pw = warp - kConsumerWarps;
         if (a.pmode <= 1 && pw > 0) return;
         int i = 0;
-        for (int l = 0; l < kLayers; ++l)
-            for (int k = 0; k < 4; ++k) {
-                const Op& o = a.op[k];
-                int r0, r1;
-                block_rows(o, r0, r1);
-                if (!a.ahead)
-                    while (*passed <= l * 4 + k) {
-                    }
-                for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
-                    if (a.pmode >= 2 && i % kProducerWarps != pw) continue;
-                    const int s = i % a.stages, use = i / a.stages;
-                    if (use > 0) mbar_wait(&empty[s], (use - 1) & 1);
-                    const unsigned bytes = static_cast<unsigned>(min(o.rows_per_tile, r1 - r) * o.row_bytes);
-                    unsigned char* dst = ring + static_cast<size_t>(s) * a.tile_bytes;
-                    const char* src = o.w + l * o.layer_stride + static_cast<int64_t>(r) * o.row_bytes;
-                    if (a.pmode == 0) {
-                        if (lane == 0) mbar_expect(&full[s], bytes), bulk_copy(dst, src, bytes, &full[s]);
-                    } else if (a.pmode == 1) {
-                        if (lane == 0) mbar_expect(&full[s], bytes);
-                        __syncwarp();
-                        const unsigned piece = (bytes / 16 + 31) / 32 * 16, off = lane * piece;
-                        if (off < bytes) bulk_copy(dst + off, src + off, min(piece, bytes - off), &full[s]);
-                    } else if (a.pmode == 2) {
-                        const int chunks = bytes / 16;
-                        for (int c0 = 0; c0 < chunks; c0 += 16 * 32) {
-                            uint4 v[16];
+        for_each_product(a, [&](int l, int k, const Op& o, int r0, int r1) {
+            if (!a.ahead)
+                while (*passed <= l * 4 + k) {
+                }
+            for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
+                if (a.pmode >= 2 && i % kProducerWarps != pw) continue;
+                const int s = i % a.stages, use = i / a.stages;
+                if (use > 0) mbar_wait(&empty[s], (use - 1) & 1);
+                const unsigned bytes = static_cast<unsigned>(min(o.rows_per_tile, r1 - r) * o.row_bytes);
+                unsigned char* dst = ring + static_cast<size_t>(s) * a.tile_bytes;
+                const char* src = o.w + l * o.layer_stride + static_cast<int64_t>(r) * o.row_bytes;
+                if (a.pmode == 0) {
+                    if (lane == 0) mbar_expect(&full[s], bytes), bulk_copy(dst, src, bytes, &full[s]);
+                } else if (a.pmode == 1) {
+                    if (lane == 0) mbar_expect(&full[s], bytes);
+                    __syncwarp();
+                    const unsigned piece = (bytes / 16 + 31) / 32 * 16, off = lane * piece;
+                    if (off < bytes) bulk_copy(dst + off, src + off, min(piece, bytes - off), &full[s]);
+                } else if (a.pmode == 2) {
+                    const int chunks = bytes / 16;
+                    for (int c0 = 0; c0 < chunks; c0 += 16 * 32) {
+                        uint4 v[16];
 #pragma unroll
-                            for (int u = 0; u < 16; ++u) {
-                                const int c = c0 + u * 32 + lane;
-                                if (c < chunks) v[u] = ldg_stream(src + c * 16);
-                            }
-#pragma unroll
-                            for (int u = 0; u < 16; ++u) {
-                                const int c = c0 + u * 32 + lane;
-                                if (c < chunks) reinterpret_cast<uint4*>(dst)[c] = v[u];
-                            }
+                        for (int u = 0; u < 16; ++u) {
+                            const int c = c0 + u * 32 + lane;
+                            if (c < chunks) v[u] = ldg_stream(src + c * 16);
                         }
-                        mbar_arrive(&full[s]);
-                    } else {
-                        for (int c = lane; c < static_cast<int>(bytes / 16); c += 32) cp_async16(dst + c * 16, src + c * 16);
-                        cp_async_arrive(&full[s]);
+#pragma unroll
+                        for (int u = 0; u < 16; ++u) {
+                            const int c = c0 + u * 32 + lane;
+                            if (c < chunks) reinterpret_cast<uint4*>(dst)[c] = v[u];
+                        }
                     }
+                    mbar_arrive(&full[s]);
+                } else {
+                    for (int c = lane; c < static_cast<int>(bytes / 16); c += 32)
+                        cp_async16(dst + c * 16, src + c * 16);
+                    cp_async_arrive(&full[s]);
                 }
             }
+        });
         if (a.pmode == 3) asm volatile("cp.async.wait_all;" ::: "memory");
         return;
     }
 
     int i = 0;
-    for (int l = 0; l < kLayers; ++l)
-        for (int k = 0; k < 4; ++k) {
-            const Op& o = a.op[k];
-            int r0, r1;
-            block_rows(o, r0, r1);
-            const int K = o.row_bytes / 2;
-            if (k == 2 && (a.cmode == 0 || a.cmode == 3))  // the state rows do not depend on this step's products: loaded before the wait
-                for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
-                    st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
-            if (a.deps && (l > 0 || k > 0)) {
-                if (threadIdx.x == 0) {
-                    const unsigned* c = a.done + l * 4 + k - 1;
-                    const unsigned want = gridDim.x * a.epoch;
-                    unsigned v;
-                    do asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(c) : "memory");
-                    while (v < want);
-                }
-                consumers_sync();
-            }
-            if (threadIdx.x == 0) *passed = l * 4 + k + 1;
-            const float* in = k == 0 ? a.resid : k == 1 ? a.xz : k == 2 ? a.xdbl : a.y;
-            const int n_in = k == 2 ? kRank + 2 * kStates : K;
-            if (a.cmode == 0 || a.cmode == 3) {
-                if (a.vec_act) {  // every load in flight at once: one round trip
-                    float4 v[(kActFloats / 4 + kConsumers - 1) / kConsumers];
-#pragma unroll
-                    for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
-                        const int j = (u * kConsumers + threadIdx.x) * 4;
-                        if (j < n_in) v[u] = __ldcg(reinterpret_cast<const float4*>(in + j));
-                    }
-#pragma unroll
-                    for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
-                        const int j = (u * kConsumers + threadIdx.x) * 4;
-                        if (j < n_in) *reinterpret_cast<float4*>(act + j) = v[u];
-                    }
-                } else {
-                    for (int j = threadIdx.x; j < n_in; j += kConsumers) act[j] = __ldcg(in + j);
-                }
-                if (k == 2)  // x of the block's channels, beside B and C
-                    for (int j = threadIdx.x; j < r1 - r0; j += kConsumers) act[256 + j] = __ldcg(a.xz + r0 + j);
+    for_each_product(a, [&](int l, int k, const Op& o, int r0, int r1) {
+        const int K = o.row_bytes / 2;
+        if (k == 2 && (a.cmode == 0 ||
+                       a.cmode == 3))  // the state rows do not depend on this step's products: loaded before the wait
+            for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
+                st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
+        if (a.deps && (l > 0 || k > 0)) {
+            if (threadIdx.x == 0) {
+                const unsigned* c = a.done + l * 4 + k - 1;
+                const unsigned want = gridDim.x * a.epoch;
+                unsigned v;
+                do asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(c) : "memory");
+                while (v < want);
             }
             consumers_sync();
-            bool tile_first = true;
-            float areg[kRegChunks][8];
-            for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
-                const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
-                if (i % kGroups != group) continue;
-                const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
-                mbar_wait(&full[s], use & 1);
-                const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
-                const int chunks = o.row_bytes / 16;
-                if (a.cmode == 3) {
-                    // wpr warps share a row so that a lane holds at most kRegChunks chunks of the input: in_proj and
-                    // dt_proj one warp a row, x_proj and out_proj two; a warp keeps its segment for every tile.
-                    const int wpr = chunks > kRegChunks * 32 ? 2 : 1, slots = kGroupWarps / wpr;
-                    const int seg = gw % wpr, per = chunks / wpr, c0 = seg * per;
-                    if (tile_first) {  // the first tile of this product for this group: load the slice
-                        tile_first = false;
+        }
+        if (threadIdx.x == 0) *passed = l * 4 + k + 1;
+        const float* in = k == 0 ? a.resid : k == 1 ? a.xz : k == 2 ? a.xdbl : a.y;
+        const int n_in = k == 2 ? kRank + 2 * kStates : K;
+        if (a.cmode == 0 || a.cmode == 3) {
+            if (a.vec_act) {  // every load in flight at once: one round trip
+                float4 v[(kActFloats / 4 + kConsumers - 1) / kConsumers];
 #pragma unroll
-                        for (int j = 0; j < kRegChunks; ++j) {
-                            const int c = c0 + lane + 32 * j;
-                            if (c < c0 + per) {
-                                const float4 x0 = *reinterpret_cast<const float4*>(act + c * 8);
-                                const float4 x1 = *reinterpret_cast<const float4*>(act + c * 8 + 4);
-                                areg[j][0] = x0.x, areg[j][1] = x0.y, areg[j][2] = x0.z, areg[j][3] = x0.w;
-                                areg[j][4] = x1.x, areg[j][5] = x1.y, areg[j][6] = x1.z, areg[j][7] = x1.w;
-                            }
+                for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
+                    const int j = (u * kConsumers + threadIdx.x) * 4;
+                    if (j < n_in) v[u] = __ldcg(reinterpret_cast<const float4*>(in + j));
+                }
+#pragma unroll
+                for (int u = 0; u < (kActFloats / 4 + kConsumers - 1) / kConsumers; ++u) {
+                    const int j = (u * kConsumers + threadIdx.x) * 4;
+                    if (j < n_in) *reinterpret_cast<float4*>(act + j) = v[u];
+                }
+            } else {
+                for (int j = threadIdx.x; j < n_in; j += kConsumers) act[j] = __ldcg(in + j);
+            }
+            if (k == 2)  // x of the block's channels, beside B and C
+                for (int j = threadIdx.x; j < r1 - r0; j += kConsumers) act[256 + j] = __ldcg(a.xz + r0 + j);
+        }
+        consumers_sync();
+        bool tile_first = true;
+        float areg[kRegChunks][8];
+        for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
+            const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
+            if (i % kGroups != group) continue;
+            const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
+            mbar_wait(&full[s], use & 1);
+            const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
+            const int chunks = o.row_bytes / 16;
+            if (a.cmode == 3) {
+                // wpr warps share a row so that a lane holds at most kRegChunks chunks of the input: in_proj and
+                // dt_proj one warp a row, x_proj and out_proj two; a warp keeps its segment for every tile.
+                const int wpr = chunks > kRegChunks * 32 ? 2 : 1, slots = kGroupWarps / wpr;
+                const int seg = gw % wpr, per = chunks / wpr, c0 = seg * per;
+                if (tile_first) {  // the first tile of this product for this group: load the slice
+                    tile_first = false;
+#pragma unroll
+                    for (int j = 0; j < kRegChunks; ++j) {
+                        const int c = c0 + lane + 32 * j;
+                        if (c < c0 + per) {
+                            const float4 x0 = *reinterpret_cast<const float4*>(act + c * 8);
+                            const float4 x1 = *reinterpret_cast<const float4*>(act + c * 8 + 4);
+                            areg[j][0] = x0.x, areg[j][1] = x0.y, areg[j][2] = x0.z, areg[j][3] = x0.w;
+                            areg[j][4] = x1.x, areg[j][5] = x1.y, areg[j][6] = x1.z, areg[j][7] = x1.w;
                         }
                     }
-                    for (int t = gw / wpr; t < n; t += slots) {
-                        float acc = 0.0f, acc2 = 0.0f;
+                }
+                for (int t = gw / wpr; t < n; t += slots) {
+                    float acc = 0.0f, acc2 = 0.0f;
 #pragma unroll
-                        for (int j = 0; j < kRegChunks; ++j) {
-                            const int c = c0 + lane + 32 * j;
-                            if (c < c0 + per) {
-                                const uint4 wv = tile[t * chunks + c];
-                                const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&wv);
-                                const float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]);
-                                const float2 f2 = __bfloat1622float2(h[2]), f3 = __bfloat1622float2(h[3]);
-                                float& d = (j & 1) ? acc2 : acc;
-                                d += f0.x * areg[j][0] + f0.y * areg[j][1] + f1.x * areg[j][2] + f1.y * areg[j][3] +
-                                     f2.x * areg[j][4] + f2.y * areg[j][5] + f3.x * areg[j][6] + f3.y * areg[j][7];
-                            }
+                    for (int j = 0; j < kRegChunks; ++j) {
+                        const int c = c0 + lane + 32 * j;
+                        if (c < c0 + per) {
+                            const uint4 wv = tile[t * chunks + c];
+                            const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&wv);
+                            const float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]);
+                            const float2 f2 = __bfloat1622float2(h[2]), f3 = __bfloat1622float2(h[3]);
+                            float& d = (j & 1) ? acc2 : acc;
+                            d += f0.x * areg[j][0] + f0.y * areg[j][1] + f1.x * areg[j][2] + f1.y * areg[j][3] +
+                                 f2.x * areg[j][4] + f2.y * areg[j][5] + f3.x * areg[j][6] + f3.y * areg[j][7];
                         }
-                        acc += acc2;
-                        for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
-                        epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
                     }
-                } else {
+                    acc += acc2;
+                    for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
+                    epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
+                }
+            } else {
                 const int wpr = n >= kGroupWarps ? 1 : kGroupWarps / n;  // warps sharing a row
                 for (int t = gw / wpr; t < n && a.cmode != 1; t += kGroupWarps / wpr) {
                     const int seg = gw % wpr, per = (chunks + wpr - 1) / wpr;
@@ -308,21 +316,21 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                     for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
                     epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
                 }
-                }
-                __syncwarp();
-                if (lane == 0) mbar_arrive(&empty[s]);
             }
-            if (k == 2 && (a.cmode == 0 || a.cmode == 3)) {
-                consumers_sync();
-                for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
-                    a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
-            }
-            consumers_sync();
-            if (threadIdx.x == 0) {
-                __threadfence();
-                atomicAdd(a.done + l * 4 + k, 1u);
-            }
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&empty[s]);
         }
+        if (k == 2 && (a.cmode == 0 || a.cmode == 3)) {
+            consumers_sync();
+            for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
+                a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
+        }
+        consumers_sync();
+        if (threadIdx.x == 0) {
+            __threadfence();
+            atomicAdd(a.done + l * 4 + k, 1u);
+        }
+    });
 }
 
 __global__ void read_kernel(const uint4* p, size_t n, float* sink) {
@@ -395,8 +403,10 @@ int main() {
     CK(cudaFree(c0));
     CK(cudaFree(c1));
     const double floor_ms = total / (copy_gbps * 1e9) * 1e3;
-    printf("{\"what\":\"copy\",\"consumer_warps\":%d,\"groups\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%.4f,\"sms\":%d}\n", kConsumerWarps, kGroups, copy_gbps,
-           total, floor_ms, sms);
+    printf(
+        "{\"what\":\"copy\",\"consumer_warps\":%d,\"groups\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%"
+        ".4f,\"sms\":%d}\n",
+        kConsumerWarps, kGroups, copy_gbps, total, floor_ms, sms);
 
     {  // the same bytes read once by a plain streaming kernel
         float* sink;
@@ -424,39 +434,42 @@ int main() {
     const int vecs[] = {1, 1, 1, 1};
     const int cmodes[] = {0, 3, 0, 3};
     for (int v = 0; v < 4; ++v)
-    for (int tile_kb : {32, 40}) {
-        // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
-        for (int mode : {0, 1, 2}) {
-            const int pmode = pmodes[v], cmode = cmodes[v];
-            if (cmode == 1 && mode > 0) continue;
-            const int deps = mode > 0, ahead = mode < 2;
-            Args a{};
-            a.tile_bytes = tile_kb * 1024;
-            a.stages = std::min(32, (smem_cap - fixed) / a.tile_bytes);
-            for (int k = 0; k < 4; ++k)
-                a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
-                             a.tile_bytes / row_bytes[k]};
-            a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
-            a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = vecs[v];
-            const int smem = fixed + a.stages * a.tile_bytes;
-            const int iters = 30;
-            float t = 0.0f;
-            for (int rep = 0; rep < 2; ++rep) {
-                CK(cudaEventRecord(e0));
-                for (int it = 0; it < iters; ++it) {
-                    a.epoch = ++epoch;
-                    stream_kernel<<<sms, kThreads, smem>>>(a);
+        for (int tile_kb : {32, 40}) {
+            // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
+            for (int mode : {0, 1, 2}) {
+                const int pmode = pmodes[v], cmode = cmodes[v];
+                if (cmode == 1 && mode > 0) continue;
+                const int deps = mode > 0, ahead = mode < 2;
+                Args a{};
+                a.tile_bytes = tile_kb * 1024;
+                a.stages = std::min(32, (smem_cap - fixed) / a.tile_bytes);
+                for (int k = 0; k < 4; ++k)
+                    a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
+                                 a.tile_bytes / row_bytes[k]};
+                a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
+                a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = vecs[v];
+                const int smem = fixed + a.stages * a.tile_bytes;
+                const int iters = 30;
+                float t = 0.0f;
+                for (int rep = 0; rep < 2; ++rep) {
+                    CK(cudaEventRecord(e0));
+                    for (int it = 0; it < iters; ++it) {
+                        a.epoch = ++epoch;
+                        stream_kernel<<<sms, kThreads, smem>>>(a);
+                    }
+                    CK(cudaEventRecord(e1));
+                    CK(cudaEventSynchronize(e1));
+                    CK(cudaGetLastError());
+                    CK(cudaEventElapsedTime(&t, e0, e1));
                 }
-                CK(cudaEventRecord(e1));
-                CK(cudaEventSynchronize(e1));
-                CK(cudaGetLastError());
-                CK(cudaEventElapsedTime(&t, e0, e1));
+                const double step = t / iters;
+                printf(
+                    "{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"vec\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%"
+                    "d,\"ahead\":%d,\"ms\":%.4f,\"of_floor\":%.3f,"
+                    "\"GBps\":%.1f}\n",
+                    pmode, cmode, vecs[v], tile_kb, a.stages, deps, ahead, step, step / floor_ms,
+                    total / (step * 1e-3) / 1e9);
             }
-            const double step = t / iters;
-            printf("{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"vec\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%d,\"ahead\":%d,\"ms\":%.4f,\"of_floor\":%.3f,"
-                   "\"GBps\":%.1f}\n",
-                   pmode, cmode, vecs[v], tile_kb, a.stages, deps, ahead, step, step / floor_ms, total / (step * 1e-3) / 1e9);
         }
-    }
     return 0;
 }
