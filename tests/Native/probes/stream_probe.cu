@@ -1,6 +1,6 @@
-// Probe (docs/gpu-model.md, "Session 2026-12-03, third"): how fast can one persistent kernel run the 64 layers of
-// a batch-1 decode step of the mamba-2.8b shape if a producer warp per SM streams the weights into a ring of shared
-// memory with bulk copies, never waiting on the data dependencies, while the consumer warps wait on grid-wide
+// Probe (docs/gpu-model.md, "Session 2026-12-03, third (continued)"): how fast can one persistent kernel run the 64
+// layers of a batch-1 decode step of the mamba-2.8b shape if producer warps per SM stream the weights into a ring of
+// shared memory, never waiting on the data dependencies, while the consumer warps wait on grid-wide
 // counters between the four products of a layer (in_proj, x_proj, dt_proj + state update, out_proj)?
 // The arithmetic is the products' (bf16 weights, fp32 activations) with stand-in epilogues; it answers only the
 // timing question: does streaming through the dependency waits bring the layers near the copy rate?
