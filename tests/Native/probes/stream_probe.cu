@@ -58,7 +58,8 @@ struct Args {
     int vec_act;  // 1: the input vector loaded as float4, all loads of a thread issued before its stores
     // 1: the consumers only take the tiles (wait, release): the ring's own rate; 2: no input loads; 3: as 0, but
     // each lane keeps its slice of the input vector in registers for the whole product (the GEMV's way), where 0
-    // reads it from shared memory again for every row
+    // reads it from shared memory again for every row; 4: as 0, but each tile is one warp's (tile i is warp i % 8's,
+    // in stage i % 8 of 8 stages), so 8 tiles are in work at once
     int cmode;
 };
 
@@ -160,7 +161,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     if (threadIdx.x == 0) {
         for (int s = 0; s < a.stages; ++s)
-            mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], kGroupWarps);
+            mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], a.cmode == 4 ? 1 : kGroupWarps);
         *passed = 0;
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
@@ -218,8 +219,8 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     int i = 0;
     for_each_product(a, [&](int l, int k, const Op& o, int r0, int r1) {
         const int K = o.row_bytes / 2;
-        if (k == 2 && (a.cmode == 0 ||
-                       a.cmode == 3))  // the state rows do not depend on this step's products: loaded before the wait
+        const bool with_inputs = a.cmode == 0 || a.cmode >= 3;
+        if (k == 2 && with_inputs)  // the state rows do not depend on this step's products: loaded before the wait
             for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                 st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
         if (a.deps && (l > 0 || k > 0)) {
@@ -235,7 +236,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
         if (threadIdx.x == 0) *passed = l * 4 + k + 1;
         const float* in = k == 0 ? a.resid : k == 1 ? a.xz : k == 2 ? a.xdbl : a.y;
         const int n_in = k == 2 ? kRank + 2 * kStates : K;
-        if (a.cmode == 0 || a.cmode == 3) {
+        if (with_inputs) {
             if (a.vec_act) {  // every load in flight at once: one round trip
                 float4 v[(kActFloats / 4 + kConsumers - 1) / kConsumers];
 #pragma unroll
@@ -259,7 +260,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
         float areg[kRegChunks][8];
         for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
             const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
-            if (i % kGroups != group) continue;
+            if (i % kGroups != group || (a.cmode == 4 && i % kConsumerWarps != warp)) continue;
             const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
             mbar_wait(&full[s], use & 1);
             const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
@@ -302,8 +303,9 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                     epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
                 }
             } else {
-                const int wpr = n >= kGroupWarps ? 1 : kGroupWarps / n;  // warps sharing a row
-                for (int t = gw / wpr; t < n && a.cmode != 1; t += kGroupWarps / wpr) {
+                const bool own = a.cmode == 4;                                  // the whole tile is this warp's
+                const int wpr = own || n >= kGroupWarps ? 1 : kGroupWarps / n;  // warps sharing a row
+                for (int t = own ? 0 : gw / wpr; t < n && a.cmode != 1; t += own ? 1 : kGroupWarps / wpr) {
                     const int seg = gw % wpr, per = (chunks + wpr - 1) / wpr;
                     const int c0 = seg * per, c1 = min(chunks, c0 + per);
                     float acc = 0.0f, acc2 = 0.0f;  // two chains
@@ -320,7 +322,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             __syncwarp();
             if (lane == 0) mbar_arrive(&empty[s]);
         }
-        if (k == 2 && (a.cmode == 0 || a.cmode == 3)) {
+        if (k == 2 && with_inputs) {
             consumers_sync();
             for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                 a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
@@ -430,11 +432,13 @@ int main() {
     unsigned epoch = 0;
     CK(cudaMemset(done, 0, kLayers * 4 * 4));
     // The variants of call 6; calls 2-5 ran other rows of these arrays (docs/gpu-model.md lists them).
-    const int pmodes[] = {0, 0, 3, 3};
-    const int vecs[] = {1, 1, 1, 1};
-    const int cmodes[] = {0, 3, 0, 3};
-    for (int v = 0; v < 4; ++v)
-        for (int tile_kb : {32, 40}) {
+    // cmode 4 (written after call 6, not yet run) takes 24 KB tiles in 8 stages, one a consumer warp.
+    const int pmodes[] = {0, 0, 3, 3, 0, 3};
+    const int vecs[] = {1, 1, 1, 1, 1, 1};
+    const int cmodes[] = {0, 3, 0, 3, 4, 4};
+    for (int v = 0; v < 6; ++v)
+        for (int tile_kb : {24, 32, 40}) {
+            if ((cmodes[v] == 4) != (tile_kb == 24)) continue;
             // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
             for (int mode : {0, 1, 2}) {
                 const int pmode = pmodes[v], cmode = cmodes[v];
@@ -442,10 +446,12 @@ int main() {
                 const int deps = mode > 0, ahead = mode < 2;
                 Args a{};
                 a.tile_bytes = tile_kb * 1024;
-                a.stages = std::min(32, (smem_cap - fixed) / a.tile_bytes);
+                a.stages = cmode == 4 ? kConsumerWarps : std::min(32, (smem_cap - fixed) / a.tile_bytes);
+                // cmode 4: rows a tile so that a block's share of every product spreads over its warps
+                const int own_rows[4] = {4, 2, 5, 2};
                 for (int k = 0; k < 4; ++k)
                     a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
-                                 a.tile_bytes / row_bytes[k]};
+                                 cmode == 4 ? own_rows[k] : a.tile_bytes / row_bytes[k]};
                 a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
                 a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = vecs[v];
                 const int smem = fixed + a.stages * a.tile_bytes;
