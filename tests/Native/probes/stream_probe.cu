@@ -118,13 +118,16 @@ __device__ __forceinline__ void for_each_product(const Args& a, F&& f) {
         }
 }
 
-__device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
+// One 16-byte chunk of bf16 weights times its 8 inputs.
+__device__ __forceinline__ float dot8(uint4 w, float4 a0, float4 a1) {
     const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&w);
-    const float4 a0 = *reinterpret_cast<const float4*>(a), a1 = *reinterpret_cast<const float4*>(a + 4);
     float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]), f2 = __bfloat1622float2(h[2]),
            f3 = __bfloat1622float2(h[3]);
     return f0.x * a0.x + f0.y * a0.y + f1.x * a0.z + f1.y * a0.w + f2.x * a1.x + f2.y * a1.y + f3.x * a1.z +
            f3.y * a1.w;
+}
+__device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
+    return dot8(w, *reinterpret_cast<const float4*>(a), *reinterpret_cast<const float4*>(a + 4));
 }
 
 // A finished row: dt_proj then the state update of channel `row` (one state a lane), or a stored / added output.
@@ -257,7 +260,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
         }
         consumers_sync();
         bool tile_first = true;
-        float areg[kRegChunks][8];
+        float4 areg[kRegChunks][2];
         for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
             const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
             if (i % kGroups != group || (a.cmode == 4 && i % kConsumerWarps != warp)) continue;
@@ -276,10 +279,8 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                     for (int j = 0; j < kRegChunks; ++j) {
                         const int c = c0 + lane + 32 * j;
                         if (c < c0 + per) {
-                            const float4 x0 = *reinterpret_cast<const float4*>(act + c * 8);
-                            const float4 x1 = *reinterpret_cast<const float4*>(act + c * 8 + 4);
-                            areg[j][0] = x0.x, areg[j][1] = x0.y, areg[j][2] = x0.z, areg[j][3] = x0.w;
-                            areg[j][4] = x1.x, areg[j][5] = x1.y, areg[j][6] = x1.z, areg[j][7] = x1.w;
+                            areg[j][0] = *reinterpret_cast<const float4*>(act + c * 8);
+                            areg[j][1] = *reinterpret_cast<const float4*>(act + c * 8 + 4);
                         }
                     }
                 }
@@ -288,15 +289,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
 #pragma unroll
                     for (int j = 0; j < kRegChunks; ++j) {
                         const int c = c0 + lane + 32 * j;
-                        if (c < c0 + per) {
-                            const uint4 wv = tile[t * chunks + c];
-                            const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&wv);
-                            const float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]);
-                            const float2 f2 = __bfloat1622float2(h[2]), f3 = __bfloat1622float2(h[3]);
-                            float& d = (j & 1) ? acc2 : acc;
-                            d += f0.x * areg[j][0] + f0.y * areg[j][1] + f1.x * areg[j][2] + f1.y * areg[j][3] +
-                                 f2.x * areg[j][4] + f2.y * areg[j][5] + f3.x * areg[j][6] + f3.y * areg[j][7];
-                        }
+                        if (c < c0 + per) ((j & 1) ? acc2 : acc) += dot8(tile[t * chunks + c], areg[j][0], areg[j][1]);
                     }
                     acc += acc2;
                     for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
