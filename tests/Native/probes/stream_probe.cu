@@ -8,21 +8,10 @@
 //   nvcc -O3 -arch=sm_90 tests/Native/probes/stream_probe.cu -o /tmp/stream_probe && /tmp/stream_probe
 // Build knobs: -DPROBE_CONSUMER_WARPS=n (8), -DPROBE_GROUPS=g (1; the stage counts of main() must then be multiples
 // of g, or a group waits a phase ahead on a stage's mbarrier and the kernel hangs).
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cuda_bf16.h>
-#include <cuda_runtime.h>
-#include <vector>
+#include "probe_async.cuh"
 
-#define CK(x)                                                                 \
-    do {                                                                      \
-        cudaError_t e_ = (x);                                                 \
-        if (e_ != cudaSuccess) {                                              \
-            printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
-            exit(1);                                                          \
-        }                                                                     \
-    } while (0)
+#include <string>
+#include <vector>
 
 constexpr int kLayers = 64, kModel = 2560, kInner = 5120, kRank = 160, kStates = 16;
 #ifndef PROBE_CONSUMER_WARPS
@@ -61,44 +50,17 @@ struct Args {
     // reads it from shared memory again for every row; 4: as 0, but each tile is one warp's (tile i is warp i % 8's,
     // in stage i % 8 of 8 stages), so 8 tiles are in work at once
     int cmode;
+    // How a block says it finished a product: 0 the consumers meet at a barrier, then one thread fences (fence.sc)
+    // and adds to the counter; 1 the same with one release reduction instead of fence + atomic; 2 each consumer warp
+    // bumps a shared-memory count and goes on, and a signal warp (producer warp 1, idle in pmodes 0-1) waits for all
+    // of them, fences and adds, so the consumers never wait on the fence
+    int sig;
+    // Per block clock64 cycles summed over blocks and launches (consumer warp 0, lane 0; producer warp 0, lane 0):
+    // [0] kernel, [1] product starts (dependency wait, input loads, barriers), [2] waiting for full stages,
+    // [3] tile work, [4] product ends (state store, barrier, signal), [5] producer waiting for empty stages
+    unsigned long long* prof;
 };
 
-__device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
-
-__device__ __forceinline__ void mbar_init(uint64_t* b, unsigned count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(saddr(b)), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t* b, unsigned parity) {
-    asm volatile(
-        "{\n.reg .pred p;\nW:\nmbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n@!p bra W;\n}\n" ::"r"(saddr(b)),
-        "r"(parity)
-        : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(uint64_t* b) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(saddr(b)) : "memory");
-}
-__device__ __forceinline__ void mbar_expect(uint64_t* b, unsigned bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(saddr(b)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
-    asm volatile(
-        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(saddr(dst)),
-        "l"(src), "r"(bytes), "r"(saddr(bar))
-        : "memory");
-}
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(saddr(dst)), "l"(src) : "memory");
-}
-__device__ __forceinline__ void cp_async_arrive(uint64_t* b) {
-    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" ::"r"(saddr(b)) : "memory");
-}
-__device__ __forceinline__ uint4 ldg_stream(const void* p) {
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-                 : "l"(p));
-    return v;
-}
 __device__ __forceinline__ void consumers_sync() { asm volatile("bar.sync 1, %0;" ::"n"(kConsumers) : "memory"); }
 
 __device__ __forceinline__ void block_rows(const Op& o, int& r0, int& r1) {
@@ -160,19 +122,35 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
     float* act = reinterpret_cast<float*>(smem + 1024);
     float* st = act + kActFloats;  // the block's state rows of this layer (dt_proj's rows x 16)
     volatile int* passed = reinterpret_cast<volatile int*>(full + 64);  // products whose wait the consumers passed
+    unsigned* arrivals = reinterpret_cast<unsigned*>(full + 65);        // sig 2: consumer warps done, all products
     unsigned char* ring = smem + 1024 + (kActFloats + 64 * kStates) * 4;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     if (threadIdx.x == 0) {
         for (int s = 0; s < a.stages; ++s)
             mbar_init(&full[s], a.pmode >= 2 ? 32 : 1), mbar_init(&empty[s], a.cmode == 4 ? 1 : kGroupWarps);
         *passed = 0;
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        *arrivals = 0;
+        mbar_init_fence();
     }
     __syncthreads();
 
     if (warp >= kConsumerWarps) {  // producers: the block's tiles in consumption order, blind to the data
         const int pw = warp - kConsumerWarps;
+        if (a.sig == 2 && a.pmode <= 1 && pw == 1) {  // the signal warp
+            if (lane == 0) {
+                unsigned want = 0;
+                for (int p = 0; p < kLayers * 4; ++p) {
+                    want += kConsumerWarps;
+                    while (*reinterpret_cast<volatile unsigned*>(arrivals) < want) {
+                    }
+                    __threadfence();
+                    atomicAdd(a.done + p, 1u);
+                }
+            }
+            return;
+        }
         if (a.pmode <= 1 && pw > 0) return;
+        long long t_empty = 0;
         int i = 0;
         for_each_product(a, [&](int l, int k, const Op& o, int r0, int r1) {
             if (!a.ahead)
@@ -181,7 +159,11 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
                 if (a.pmode >= 2 && i % kProducerWarps != pw) continue;
                 const int s = i % a.stages, use = i / a.stages;
-                if (use > 0) mbar_wait(&empty[s], (use - 1) & 1);
+                if (use > 0) {
+                    const long long t0 = clock64();
+                    mbar_wait(&empty[s], (use - 1) & 1);
+                    t_empty += clock64() - t0;
+                }
                 const unsigned bytes = static_cast<unsigned>(min(o.rows_per_tile, r1 - r) * o.row_bytes);
                 unsigned char* dst = ring + static_cast<size_t>(s) * a.tile_bytes;
                 const char* src = o.w + l * o.layer_stride + static_cast<int64_t>(r) * o.row_bytes;
@@ -216,24 +198,22 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             }
         });
         if (a.pmode == 3) asm volatile("cp.async.wait_all;" ::: "memory");
+        if (pw == 0 && lane == 0) atomicAdd(a.prof + 5, static_cast<unsigned long long>(t_empty));
         return;
     }
 
+    const long long t_begin = clock64();
+    long long t_start = 0, t_full = 0, t_work = 0, t_end = 0;
     int i = 0;
     for_each_product(a, [&](int l, int k, const Op& o, int r0, int r1) {
         const int K = o.row_bytes / 2;
+        long long t0 = clock64();
         const bool with_inputs = a.cmode == 0 || a.cmode >= 3;
         if (k == 2 && with_inputs)  // the state rows do not depend on this step's products: loaded before the wait
             for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                 st[j] = __ldcg(a.state + (static_cast<int64_t>(l) * kInner + r0) * kStates + j);
         if (a.deps && (l > 0 || k > 0)) {
-            if (threadIdx.x == 0) {
-                const unsigned* c = a.done + l * 4 + k - 1;
-                const unsigned want = gridDim.x * a.epoch;
-                unsigned v;
-                do asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(c) : "memory");
-                while (v < want);
-            }
+            if (threadIdx.x == 0) wait_counter(a.done + l * 4 + k - 1, gridDim.x * a.epoch);
             consumers_sync();
         }
         if (threadIdx.x == 0) *passed = l * 4 + k + 1;
@@ -259,13 +239,17 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                 for (int j = threadIdx.x; j < r1 - r0; j += kConsumers) act[256 + j] = __ldcg(a.xz + r0 + j);
         }
         consumers_sync();
+        t_start += clock64() - t0;
         bool tile_first = true;
         float4 areg[kRegChunks][2];
         for (int r = r0; r < r1; r += o.rows_per_tile, ++i) {
             const int group = warp / kGroupWarps, gw = warp % kGroupWarps;
             if (i % kGroups != group || (a.cmode == 4 && i % kConsumerWarps != warp)) continue;
             const int s = i % a.stages, use = i / a.stages, n = min(o.rows_per_tile, r1 - r);
+            t0 = clock64();
             mbar_wait(&full[s], use & 1);
+            const long long t1 = clock64();
+            t_full += t1 - t0;
             const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
             const int chunks = o.row_bytes / 16;
             if (a.cmode == 3) {
@@ -314,18 +298,40 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             }
             __syncwarp();
             if (lane == 0) mbar_arrive(&empty[s]);
+            t_work += clock64() - t1;
         }
+        t0 = clock64();
         if (k == 2 && with_inputs) {
             consumers_sync();
             for (int j = threadIdx.x; j < (r1 - r0) * kStates; j += kConsumers)
                 a.state[(static_cast<int64_t>(l) * kInner + r0) * kStates + j] = st[j];
         }
-        consumers_sync();
-        if (threadIdx.x == 0) {
-            __threadfence();
-            atomicAdd(a.done + l * 4 + k, 1u);
+        if (a.sig == 2) {
+            __syncwarp();
+            if (lane == 0) {
+                __threadfence_block();
+                atomicAdd(arrivals, 1u);
+            }
+        } else {
+            consumers_sync();
+            if (threadIdx.x == 0) {
+                if (a.sig == 1) {
+                    asm volatile("red.release.gpu.global.add.u32 [%0], 1;" ::"l"(a.done + l * 4 + k) : "memory");
+                } else {
+                    __threadfence();
+                    atomicAdd(a.done + l * 4 + k, 1u);
+                }
+            }
         }
+        t_end += clock64() - t0;
     });
+    if (threadIdx.x == 0) {
+        atomicAdd(a.prof + 0, static_cast<unsigned long long>(clock64() - t_begin));
+        atomicAdd(a.prof + 1, static_cast<unsigned long long>(t_start));
+        atomicAdd(a.prof + 2, static_cast<unsigned long long>(t_full));
+        atomicAdd(a.prof + 3, static_cast<unsigned long long>(t_work));
+        atomicAdd(a.prof + 4, static_cast<unsigned long long>(t_end));
+    }
 }
 
 __global__ void read_kernel(const uint4* p, size_t n, float* sink) {
@@ -344,14 +350,6 @@ __global__ void read_kernel(const uint4* p, size_t n, float* sink) {
     if (acc == 0x12345678u) sink[0] = 1.0f;
 }
 
-__global__ void fill_kernel(__nv_bfloat16* p, size_t n, float scale) {
-    for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-         i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-        uint32_t h = static_cast<uint32_t>(i) * 2654435761u;
-        h ^= h >> 15;
-        p[i] = __float2bfloat16(scale * ((h & 0xffff) / 65536.0f - 0.5f));
-    }
-}
 
 int main() {
     int sms = 0;
@@ -379,24 +377,10 @@ int main() {
     CK(cudaMemset(xdbl, 0, 256 * 4));
     CK(cudaMemset(state, 0, static_cast<size_t>(kLayers) * kInner * kStates * 4));
 
-    // The copy rate, as peer_pytorch.py floor measures it (a 2 GiB device-to-device copy).
-    char *c0, *c1;
-    const size_t cbytes = size_t{2} << 30;
-    CK(cudaMalloc(&c0, cbytes));
-    CK(cudaMalloc(&c1, cbytes));
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    float ms = 0.0f;
-    CK(cudaMemcpy(c1, c0, cbytes, cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(e0));
-    for (int r = 0; r < 5; ++r) CK(cudaMemcpy(c1, c0, cbytes, cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(e1));
-    CK(cudaEventSynchronize(e1));
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    const double copy_gbps = 2.0 * cbytes * 5 / (ms * 1e-3) / 1e9;
-    CK(cudaFree(c0));
-    CK(cudaFree(c1));
+    const double copy_gbps = copy_rate_gbps();
     const double floor_ms = total / (copy_gbps * 1e9) * 1e3;
     printf(
         "{\"what\":\"copy\",\"consumer_warps\":%d,\"groups\":%d,\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%"
@@ -424,51 +408,59 @@ int main() {
     CK(cudaFuncSetAttribute(stream_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_cap));
     unsigned epoch = 0;
     CK(cudaMemset(done, 0, kLayers * 4 * 4));
-    // The variants of call 6; calls 2-5 ran other rows of these arrays (docs/gpu-model.md lists them).
-    // cmode 4 (written after call 6, not yet run) takes 24 KB tiles in 8 stages, one a consumer warp.
-    const int pmodes[] = {0, 0, 3, 3, 0, 3};
-    const int vecs[] = {1, 1, 1, 1, 1, 1};
-    const int cmodes[] = {0, 3, 0, 3, 4, 4};
-    for (int v = 0; v < 6; ++v)
-        for (int tile_kb : {24, 32, 40}) {
-            if ((cmodes[v] == 4) != (tile_kb == 24)) continue;
-            // mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles after its wait
-            for (int mode : {0, 1, 2}) {
-                const int pmode = pmodes[v], cmode = cmodes[v];
-                if (cmode == 1 && mode > 0) continue;
-                const int deps = mode > 0, ahead = mode < 2;
-                Args a{};
-                a.tile_bytes = tile_kb * 1024;
-                a.stages = cmode == 4 ? kConsumerWarps : std::min(32, (smem_cap - fixed) / a.tile_bytes);
-                // cmode 4: rows a tile so that a block's share of every product spreads over its warps
-                const int own_rows[4] = {4, 2, 5, 2};
-                for (int k = 0; k < 4; ++k)
-                    a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
-                                 cmode == 4 ? own_rows[k] : a.tile_bytes / row_bytes[k]};
-                a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
-                a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = vecs[v];
-                const int smem = fixed + a.stages * a.tile_bytes;
-                const int iters = 30;
-                float t = 0.0f;
-                for (int rep = 0; rep < 2; ++rep) {
-                    CK(cudaEventRecord(e0));
-                    for (int it = 0; it < iters; ++it) {
-                        a.epoch = ++epoch;
-                        stream_kernel<<<sms, kThreads, smem>>>(a);
-                    }
-                    CK(cudaEventRecord(e1));
-                    CK(cudaEventSynchronize(e1));
-                    CK(cudaGetLastError());
-                    CK(cudaEventElapsedTime(&t, e0, e1));
-                }
-                const double step = t / iters;
-                printf(
-                    "{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"vec\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%"
-                    "d,\"ahead\":%d,\"ms\":%.4f,\"of_floor\":%.3f,"
-                    "\"GBps\":%.1f}\n",
-                    pmode, cmode, vecs[v], tile_kb, a.stages, deps, ahead, step, step / floor_ms,
-                    total / (step * 1e-3) / 1e9);
-            }
+    unsigned long long* prof;
+    CK(cudaMalloc(&prof, 8 * sizeof(unsigned long long)));
+    // Configurations "pmode:cmode:tile_kb:mode:sig", comma-separated (PROBE_CONFIGS; the default is the list of the
+    // session's call). mode 0: no waits; 1: waits, the stream running ahead of them; 2: waits, a product's tiles only
+    // after its wait. cmode 4 takes tile_kb-sized stages, one a consumer warp. PROBE_ITERS: launches a timing (30).
+    const char* env = getenv("PROBE_CONFIGS");
+    std::string list = env ? env
+                           : "0:1:40:0:0,0:3:40:0:0,0:3:40:1:0,0:3:40:0:1,0:3:40:1:1,0:3:40:0:2,0:3:40:1:2,"
+                             "0:0:40:0:0,0:0:40:1:0,0:0:40:1:2,0:4:24:0:0,0:4:24:1:0,0:4:24:1:2,3:4:24:1:0";
+    const int iters = getenv("PROBE_ITERS") ? atoi(getenv("PROBE_ITERS")) : 30;
+    for (size_t pos = 0; pos < list.size();) {
+        size_t next = list.find(',', pos);
+        if (next == std::string::npos) next = list.size();
+        int pmode, cmode, tile_kb, mode, sig;
+        if (sscanf(list.substr(pos, next - pos).c_str(), "%d:%d:%d:%d:%d", &pmode, &cmode, &tile_kb, &mode, &sig) != 5) {
+            printf("bad config %s\n", list.substr(pos, next - pos).c_str());
+            return 1;
         }
+        pos = next + 1;
+        const int deps = mode > 0, ahead = mode < 2;
+        Args a{};
+        a.tile_bytes = tile_kb * 1024;
+        a.stages = cmode == 4 ? kConsumerWarps : std::min(32, (smem_cap - fixed) / a.tile_bytes);
+        // cmode 4: rows a tile so that a block's share of every product spreads over its warps
+        const int own_rows[4] = {4, 2, 5, 2};
+        for (int k = 0; k < 4; ++k)
+            a.op[k] = Op{w[k], static_cast<int64_t>(rows[k]) * row_bytes[k], rows[k], row_bytes[k],
+                         cmode == 4 ? own_rows[k] : a.tile_bytes / row_bytes[k]};
+        a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
+        a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = 1, a.sig = sig, a.prof = prof;
+        const int smem = fixed + a.stages * a.tile_bytes;
+        float t = 0.0f;
+        unsigned long long pr[8];
+        for (int rep = 0; rep < 2; ++rep) {
+            CK(cudaMemset(prof, 0, 8 * sizeof(unsigned long long)));
+            CK(cudaEventRecord(e0));
+            for (int it = 0; it < iters; ++it) {
+                a.epoch = ++epoch;
+                stream_kernel<<<sms, kThreads, smem>>>(a);
+            }
+            CK(cudaEventRecord(e1));
+            CK(cudaEventSynchronize(e1));
+            CK(cudaGetLastError());
+            CK(cudaEventElapsedTime(&t, e0, e1));
+            CK(cudaMemcpy(pr, prof, sizeof pr, cudaMemcpyDeviceToHost));
+        }
+        const double step = t / iters, kern = static_cast<double>(pr[0]);
+        printf(
+            "{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%d,\"ahead\":%d,"
+            "\"sig\":%d,\"ms\":%.4f,\"of_floor\":%.3f,\"GBps\":%.1f,\"kernel_cycles\":%.0f,\"start\":%.3f,"
+            "\"full_wait\":%.3f,\"work\":%.3f,\"end\":%.3f,\"producer_empty_wait\":%.3f}\n",
+            pmode, cmode, tile_kb, a.stages, deps, ahead, sig, step, step / floor_ms, total / (step * 1e-3) / 1e9,
+            kern / (sms * iters), pr[1] / kern, pr[2] / kern, pr[3] / kern, pr[4] / kern, pr[5] / kern);
+    }
     return 0;
 }
