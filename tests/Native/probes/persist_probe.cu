@@ -44,11 +44,46 @@ struct Args {
     unsigned* tickets;    // [4][kMaxRowTiles]
     unsigned* done;       // [layers * 4]: row tiles finished, summed over launches
     float* check;         // [2 kInner]: layer 0's in_proj sums
+    // clock64() cycles summed over blocks and launches (consumer thread 0; the producer thread): [0] kernel,
+    // [1] product starts (wait, input staging), [2] waiting for full stages, [3] MMAs, [4] unit ends (partials,
+    // tickets, epilogues, counters), [5] producer waiting for empty stages
+    unsigned long long* prof;
     unsigned epoch;
     int deps, stages;
     int desc;  // 1: the B descriptor's two offsets swapped (a check of which is which)
 };
-constexpr int kMaxRowTiles = 160;
+constexpr int kMaxRowTiles = 160, kMaxS = 64;
+
+// Bounded waits for the probe: a wait that spins past ~4 s of clock64() records where it was (block, layer, product,
+// what) in mapped host memory and traps, so that a hang shows up as an error with its place instead of a killed run.
+__device__ unsigned long long* g_stuck;
+__device__ __noinline__ void stuck(int l, int p, int what) {
+    atomicCAS(g_stuck, 0ull,
+              (1ull << 63) | (static_cast<unsigned long long>(blockIdx.x) << 32) | (l << 16) | (p << 8) | what);
+    __threadfence_system();
+    asm volatile("trap;");
+}
+__device__ __forceinline__ void wait_full(uint64_t* b, unsigned parity, int l, int p, int what) {
+    const long long c0 = clock64();
+    uint32_t done = 0;
+    while (true) {
+        asm volatile("{\n.reg .pred q;\nmbarrier.try_wait.parity.shared::cta.b64 q, [%1], %2;\nselp.u32 %0, 1, 0, q;\n}\n"
+                     : "=r"(done)
+                     : "r"(saddr(b)), "r"(parity)
+                     : "memory");
+        if (done) return;
+        if (clock64() - c0 > (8ll << 30)) stuck(l, p, what);
+    }
+}
+__device__ __forceinline__ void wait_count(const unsigned* c, unsigned want, int l, int p) {
+    const long long c0 = clock64();
+    unsigned v;
+    while (true) {
+        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(c) : "memory");
+        if (v >= want) return;
+        if (clock64() - c0 > (8ll << 30)) stuck(l, p, 3);
+    }
+}
 
 __device__ __forceinline__ void consumers_sync() { asm volatile("bar.sync 1, %0;" ::"n"(kConsumers) : "memory"); }
 
@@ -118,27 +153,36 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
     if (threadIdx.x >= kConsumers) {  // producer: every box of the block's units, ahead of the data
         if (threadIdx.x != kConsumers) return;
         int i = 0;
+        long long t_empty = 0;
         for_each_unit(a, [&](int l, int p, int u) {
             if (u < 0) return;
             const int S = a.S[p], rt = u / S, sp = u % S, kt_all = (a.K[p] + kKTile - 1) / kKTile;
             for (int kt = sp * kt_all / S; kt < (sp + 1) * kt_all / S; ++kt, ++i) {
                 const int s = i % a.stages;
-                if (i >= a.stages) mbar_wait(&empty[s], ((i / a.stages) - 1) & 1);
+                if (i >= a.stages) {
+                    const long long c0 = clock64();
+                    wait_full(&empty[s], ((i / a.stages) - 1) & 1, l, p, 1);
+                    t_empty += clock64() - c0;
+                }
                 mbar_expect(&full[s], kBox);
                 tma_load(ring + s * kBox, &a.maps[p], &full[s], kt * kKTile, l * a.N[p] + rt * kRows);
             }
         });
+        atomicAdd(a.prof + 5, static_cast<unsigned long long>(t_empty));
         return;
     }
 
     const int t = threadIdx.x, warp = t / 32, lane = t % 32;
+    const long long c_begin = clock64();
+    long long c_start = 0, c_full = 0, c_mma = 0, c_end = 0;
     int i = 0;
     for_each_unit(a, [&](int l, int p, int u) {
         const int K = a.K[p], kt_all = (K + kKTile - 1) / kKTile;
+        long long c0 = clock64();
         if (u < 0) {  // product start: wait for the previous product, then stage the input vector
             if (a.deps && (l > 0 || p > 0)) {
                 const int prev = l * 4 + p - 1, pp = (p + 3) % 4;
-                if (t == 0) wait_counter(a.done + prev, static_cast<unsigned>(a.N[pp] / kRows) * a.epoch);
+                if (t == 0) wait_count(a.done + prev, static_cast<unsigned>(a.N[pp] / kRows) * a.epoch, l, p);
                 consumers_sync();
             }
             if (p == 0) {  // RMSNorm of the residual (every block, fp32), to bf16
@@ -161,6 +205,7 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
             for (int j = K + t; j < kt_all * kKTile + 128; j += kConsumers) xs[j] = __float2bfloat16(0.0f);
             asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic writes seen by wgmma
             consumers_sync();
+            c_start += clock64() - c0;
             return;
         }
         const int S = a.S[p], rt = u / S, sp = u % S, kt0 = sp * kt_all / S, kt1 = (sp + 1) * kt_all / S;
@@ -169,7 +214,9 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
         // Alternate k-tiles go to two accumulators, so that a box's MMAs need not wait for the previous box's.
         const auto box_mma = [&](float(&d)[4], int kt, int first) {
             const int s = i % a.stages;
-            mbar_wait(&full[s], (i / a.stages) & 1);
+            const long long c1 = clock64();
+            wait_full(&full[s], (i / a.stages) & 1, l, p, 2);
+            c_full += clock64() - c1;
             wgmma_fence();
             const unsigned char* box = ring + s * kBox;
             const unsigned char* xk = reinterpret_cast<const unsigned char*>(xs) + kt * 128;
@@ -190,6 +237,8 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
         }
         wgmma_wait<0>();
         if (lane == 0) mbar_arrive(&empty[prev]);
+        c0 = clock64() - c0;
+        const long long c2 = clock64();
         const bool two = kt1 - kt0 > 1;
         // column 0: lanes with lane % 4 == 0 hold rows warp * 16 + lane / 4 (d[0]) and + 8 (d[2])
         const int r0 = rt * kRows + warp * 16 + lane / 4;
@@ -207,11 +256,19 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
             consumers_sync();
             if (t == 0) ticket = atomicAdd(a.tickets + p * kMaxRowTiles + rt, 1u);
             consumers_sync();
-            if (ticket != static_cast<unsigned>(S - 1)) return;
+            if (ticket != static_cast<unsigned>(S - 1)) {
+                c_mma += c0, c_end += clock64() - c2;
+                return;
+            }
             __threadfence();
-            if (t < kRows) {
-                float v = 0.0f;
-                for (int q = 0; q < S; ++q) v += __ldcg(a.part[p] + static_cast<size_t>(q) * a.N[p] + rt * kRows + t);
+            if (t < kRows) {  // every partial's load issued at once (one round trip), then summed in split order
+                float v = 0.0f, q_v[kMaxS];
+#pragma unroll
+                for (int q = 0; q < kMaxS; ++q)
+                    if (q < S) q_v[q] = __ldcg(a.part[p] + static_cast<size_t>(q) * a.N[p] + rt * kRows + t);
+#pragma unroll
+                for (int q = 0; q < kMaxS; ++q)
+                    if (q < S) v += q_v[q];
                 epilogue(a, l, p, rt * kRows + t, v);
             }
             if (t == 0) a.tickets[p * kMaxRowTiles + rt] = 0;
@@ -219,10 +276,24 @@ __global__ void __launch_bounds__(kThreads, 1) persist_kernel(const Args a) {
         __threadfence();
         consumers_sync();
         if (t == 0) atomicAdd(a.done + l * 4 + p, 1u);
+        c_mma += c0, c_end += clock64() - c2;
     });
+    if (t == 0) {
+        atomicAdd(a.prof + 0, static_cast<unsigned long long>(clock64() - c_begin));
+        atomicAdd(a.prof + 1, static_cast<unsigned long long>(c_start));
+        atomicAdd(a.prof + 2, static_cast<unsigned long long>(c_full));
+        atomicAdd(a.prof + 3, static_cast<unsigned long long>(c_mma - c_full));
+        atomicAdd(a.prof + 4, static_cast<unsigned long long>(c_end));
+    }
 }
 
 int main() {
+    setvbuf(stdout, nullptr, _IONBF, 0);
+    unsigned long long *h_stuck, *d_stuck;
+    CK(cudaHostAlloc(&h_stuck, 8, cudaHostAllocMapped));
+    *h_stuck = 0;
+    CK(cudaHostGetDevicePointer(&d_stuck, h_stuck, 0));
+    CK(cudaMemcpyToSymbol(g_stuck, &d_stuck, sizeof d_stuck));
     int sms = 0;
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
     const int N[4] = {2 * kInner, kRank + 2 * kStates, kInner, kModel}, K[4] = {kModel, kInner, kRank, kInner};
@@ -255,6 +326,7 @@ int main() {
     CK(cudaMalloc(&a.done, kLayers * 4 * 4));
     CK(cudaMemset(a.done, 0, kLayers * 4 * 4));
     CK(cudaMalloc(&a.check, 2 * kInner * 4));
+    CK(cudaMalloc(&a.prof, 8 * 8));
     CK(cudaMemset(a.act, 0, 4 * kMaxK * 2));
     std::vector<float> resid0(kModel);
     for (int j = 0; j < kModel; ++j) resid0[j] = std::sin(0.37f * j) + 0.1f * std::cos(0.011f * j * j);
@@ -262,15 +334,15 @@ int main() {
     printf("{\"what\":\"copy\",\"GBps\":%.1f,\"layer_weight_bytes\":%zu,\"floor_ms\":%.4f,\"sms\":%d}\n", copy_gbps, total,
            floor_ms, sms);
 
-    const int smem_cap = 227 * 1024;
-    CK(cudaFuncSetAttribute(persist_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_cap));
+    // the largest ring: 24 stages (the kernel's static shared memory comes off the 227 KB too)
+    CK(cudaFuncSetAttribute(persist_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 1024 + 24 * kBox + kXBytes));
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
     unsigned epoch = 0;
     // PROBE_CONFIGS: "stages:deps:S_in:S_x:S_out:desc", comma-separated
     const char* env = getenv("PROBE_CONFIGS");
-    std::string list = env ? env : "24:1:4:40:16:0,24:1:4:40:16:1,24:0:4:40:16:0,16:1:4:40:16:0,24:1:2:40:8:0,24:1:8:40:16:0,24:1:4:20:10:0";
+    std::string list = env ? env : "24:0:4:40:16:0,24:1:4:40:16:0,24:1:4:40:16:1,16:1:4:40:16:0,24:1:2:40:8:0,24:1:8:40:16:0,24:1:4:20:10:0";
     for (size_t pos = 0; pos < list.size();) {
         size_t next = list.find(',', pos);
         if (next == std::string::npos) next = list.size();
@@ -285,8 +357,14 @@ int main() {
         CK(cudaMemcpy(a.resid, resid0.data(), kModel * 4, cudaMemcpyHostToDevice));
         a.epoch = ++epoch;
         persist_kernel<<<sms, kThreads, smem>>>(a);
-        CK(cudaDeviceSynchronize());
-        CK(cudaGetLastError());
+        if (cudaDeviceSynchronize() != cudaSuccess) {
+            const unsigned long long where = *h_stuck;
+            printf("{\"what\":\"stuck\",\"config\":\"%s\",\"block\":%llu,\"layer\":%llu,\"product\":%llu,"
+                   "\"wait\":%llu,\"error\":\"%s\"}\n",
+                   list.c_str(), (where >> 32) & 0x7fffffff, (where >> 16) & 0xffff, (where >> 8) & 0xff, where & 0xff,
+                   cudaGetErrorString(cudaGetLastError()));
+            return 1;
+        }
         std::vector<float> got(2 * kInner);
         CK(cudaMemcpy(got.data(), a.check, got.size() * 4, cudaMemcpyDeviceToHost));
         std::vector<__nv_bfloat16> w0(static_cast<size_t>(N[0]) * K[0]);
@@ -304,7 +382,9 @@ int main() {
         }
         const int iters = 20;
         float t = 0.0f;
+        unsigned long long pr[8];
         for (int rep = 0; rep < 2; ++rep) {
+            CK(cudaMemset(a.prof, 0, 8 * 8));
             CK(cudaEventRecord(e0));
             for (int it = 0; it < iters; ++it) {
                 a.epoch = ++epoch;
@@ -314,11 +394,14 @@ int main() {
             CK(cudaEventSynchronize(e1));
             CK(cudaGetLastError());
             CK(cudaEventElapsedTime(&t, e0, e1));
+            CK(cudaMemcpy(pr, a.prof, sizeof pr, cudaMemcpyDeviceToHost));
         }
-        const double step = t / iters;
+        const double step = t / iters, kern = static_cast<double>(pr[0]);
         printf("{\"what\":\"persist\",\"desc\":%d,\"stages\":%d,\"deps\":%d,\"S\":[%d,%d,1,%d],\"ms\":%.4f,\"of_floor\":%.3f,"
-               "\"GBps\":%.1f,\"check_max_err\":%.3g,\"check_max_ref\":%.3g}\n",
-               desc, stages, deps, s_in, s_x, s_out, step, step / floor_ms, total / (step * 1e-3) / 1e9, err, ref_max);
+               "\"GBps\":%.1f,\"check_max_err\":%.3g,\"check_max_ref\":%.3g,\"start\":%.3f,\"full_wait\":%.3f,\"mma\":%.3f,"
+               "\"unit_end\":%.3f,\"producer_empty_wait\":%.3f}\n",
+               desc, stages, deps, s_in, s_x, s_out, step, step / floor_ms, total / (step * 1e-3) / 1e9, err, ref_max, pr[1] / kern, pr[2] / kern, pr[3] / kern, pr[4] / kern,
+               pr[5] / kern);
     }
     return 0;
 }
