@@ -337,9 +337,6 @@ int main() {
 
     // the largest ring: 24 stages (the kernel's static shared memory comes off the 227 KB too)
     CK(cudaFuncSetAttribute(persist_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 1024 + 24 * kBox + kXBytes));
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
     unsigned epoch = 0;
     // PROBE_CONFIGS: "stages:deps:S_in:S_x:S_out:desc", comma-separated
     const char* env = getenv("PROBE_CONFIGS");
@@ -386,22 +383,15 @@ int main() {
             err = std::fmax(err, std::fabs(ref - got[r])), ref_max = std::fmax(ref_max, std::fabs(ref));
         }
         const int iters = 20;
-        float t = 0.0f;
         unsigned long long pr[8];
-        for (int rep = 0; rep < 2; ++rep) {
-            CK(cudaMemset(a.prof, 0, 8 * 8));
-            CK(cudaEventRecord(e0));
-            for (int it = 0; it < iters; ++it) {
+        const double step = time_launches(
+            iters,
+            [&] {
                 a.epoch = ++epoch;
                 persist_kernel<<<sms, kThreads, smem>>>(a);
-            }
-            CK(cudaEventRecord(e1));
-            CK(cudaEventSynchronize(e1));
-            CK(cudaGetLastError());
-            CK(cudaEventElapsedTime(&t, e0, e1));
-            CK(cudaMemcpy(pr, a.prof, sizeof pr, cudaMemcpyDeviceToHost));
-        }
-        const double step = t / iters, kern = static_cast<double>(pr[0]);
+            },
+            a.prof, pr);
+        const double kern = static_cast<double>(pr[0]);
         printf("{\"what\":\"persist\",\"desc\":%d,\"stages\":%d,\"deps\":%d,\"S\":[%d,%d,1,%d],\"ms\":%.4f,\"of_floor\":%.3f,"
                "\"GBps\":%.1f,\"check_max_err\":%.3g,\"check_max_ref\":%.3g,\"start\":%.3f,\"full_wait\":%.3f,\"mma\":%.3f,"
                "\"unit_end\":%.3f,\"producer_empty_wait\":%.3f}\n",

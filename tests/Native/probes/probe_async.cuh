@@ -93,3 +93,26 @@ inline double copy_rate_gbps() {
     CK(cudaFree(c1));
     return 2.0 * bytes * 5 / (ms * 1e-3) / 1e9;
 }
+
+// Milliseconds a launch: the second of two timings of `iters` calls of launch(); the 8 counters at `prof` (the
+// kernels' clock64() marks) are zeroed before each timing and copied to `pr` after it.
+template <typename F>
+inline double time_launches(int iters, F&& launch, unsigned long long* prof, unsigned long long (&pr)[8]) {
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    float ms = 0.0f;
+    for (int rep = 0; rep < 2; ++rep) {
+        CK(cudaMemset(prof, 0, sizeof pr));
+        CK(cudaEventRecord(e0));
+        for (int it = 0; it < iters; ++it) launch();
+        CK(cudaEventRecord(e1));
+        CK(cudaEventSynchronize(e1));
+        CK(cudaGetLastError());
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        CK(cudaMemcpy(pr, prof, sizeof pr, cudaMemcpyDeviceToHost));
+    }
+    CK(cudaEventDestroy(e0));
+    CK(cudaEventDestroy(e1));
+    return ms / iters;
+}

@@ -439,22 +439,15 @@ int main() {
         a.resid = resid, a.xz = xz, a.xdbl = xdbl, a.y = y, a.state = state, a.done = done, a.deps = deps;
         a.ahead = ahead, a.pmode = pmode, a.cmode = cmode, a.vec_act = 1, a.sig = sig, a.prof = prof;
         const int smem = fixed + a.stages * a.tile_bytes;
-        float t = 0.0f;
         unsigned long long pr[8];
-        for (int rep = 0; rep < 2; ++rep) {
-            CK(cudaMemset(prof, 0, 8 * sizeof(unsigned long long)));
-            CK(cudaEventRecord(e0));
-            for (int it = 0; it < iters; ++it) {
+        const double step = time_launches(
+            iters,
+            [&] {
                 a.epoch = ++epoch;
                 stream_kernel<<<sms, kThreads, smem>>>(a);
-            }
-            CK(cudaEventRecord(e1));
-            CK(cudaEventSynchronize(e1));
-            CK(cudaGetLastError());
-            CK(cudaEventElapsedTime(&t, e0, e1));
-            CK(cudaMemcpy(pr, prof, sizeof pr, cudaMemcpyDeviceToHost));
-        }
-        const double step = t / iters, kern = static_cast<double>(pr[0]);
+            },
+            prof, pr);
+        const double kern = static_cast<double>(pr[0]);
         printf(
             "{\"what\":\"stream\",\"pmode\":%d,\"cmode\":%d,\"tile_kb\":%d,\"stages\":%d,\"deps\":%d,\"ahead\":%d,"
             "\"sig\":%d,\"ms\":%.4f,\"of_floor\":%.3f,\"GBps\":%.1f,\"kernel_cycles\":%.0f,\"start\":%.3f,"

@@ -26,6 +26,21 @@ constexpr int kWTileBytes = kWRows * 128;
 __host__ __device__ constexpr int align1k(int b) { return (b + 1023) / 1024 * 1024; }
 template <int WG, int NB> __host__ __device__ constexpr int stage_bytes() { return WG * kWTileBytes + align1k(NB * 128); }
 
+// Stage i's MMAs once its data is in: D += A B over the stage's 64 K (A at byte `a_off` of the stage, B at `b_off`),
+// then one group left in flight: when this returns, stage i - 1's MMAs are done and it can go back to the producer.
+template <int NB, int STAGES>
+__device__ __forceinline__ void stage_mma(float (&d)[NB / 2], uint64_t* full, const unsigned char* ring, int stage_bytes,
+                                          int i, int a_off, int b_off) {
+    const int s = i % STAGES;
+    mbar_wait(&full[s], (i / STAGES) & 1);
+    const unsigned char* st = ring + s * stage_bytes;
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < kKTile / 16; ++kk) Wgmma<NB>::run(d, sw128_desc(st + a_off + kk * 32), sw128_desc(st + b_off + kk * 32));
+    wgmma_commit();
+    wgmma_wait<1>();
+}
+
 // grid (weight-row tiles of WG * 64, splits); block WG consumer warpgroups + 1 producer warp.
 template <int WG, int NB, int STAGES>
 __global__ void __launch_bounds__(WG * 128 + 32) skinny_kernel(const __grid_constant__ CUtensorMap tw,
@@ -60,16 +75,7 @@ __global__ void __launch_bounds__(WG * 128 + 32) skinny_kernel(const __grid_cons
 #pragma unroll
     for (int j = 0; j < NB / 2; ++j) d[j] = 0.0f;
     for (int kt = kt0, i = 0; kt < kt1; ++kt, ++i) {
-        const int s = i % STAGES;
-        mbar_wait(&full[s], (i / STAGES) & 1);
-        const unsigned char* st = smem + s * SB;
-        wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < kKTile / 16; ++kk)
-            Wgmma<NB>::run(d, sw128_desc(st + g * kWTileBytes + kk * 32), sw128_desc(st + WG * kWTileBytes + kk * 32));
-        wgmma_commit();
-        // One group stays in flight: the previous stage's MMAs are done, so its stage goes back to the producer.
-        wgmma_wait<1>();
+        stage_mma<NB, STAGES>(d, full, smem, SB, i, g * kWTileBytes, WG * kWTileBytes);
         if (lane == 0 && i > 0) mbar_arrive(&empty[(i - 1) % STAGES]);
     }
     wgmma_wait<0>();
@@ -133,15 +139,7 @@ __global__ void __launch_bounds__(128 + 32) streamk_kernel(const __grid_constant
 #pragma unroll
         for (int j = 0; j < NB / 2; ++j) d[j] = 0.0f;
         for (; u < tile_end; ++u, ++i) {
-            const int s = i % STAGES;
-            mbar_wait(&full[s], (i / STAGES) & 1);
-            const unsigned char* st = smem + s * SB;
-            wgmma_fence();
-#pragma unroll
-            for (int kk = 0; kk < kKTile / 16; ++kk)
-                Wgmma<NB>::run(d, sw128_desc(st + kk * 32), sw128_desc(st + kWTileBytes + kk * 32));
-            wgmma_commit();
-            wgmma_wait<1>();
+            stage_mma<NB, STAGES>(d, full, smem, SB, i, 0, kWTileBytes);
             if (lane == 0 && u > tile_start) mbar_arrive(&empty[(i - 1) % STAGES]);
         }
         wgmma_wait<0>();
@@ -209,28 +207,8 @@ struct Problem {
 
 constexpr int kLayers = 16;
 
-template <int WG, int NB, int STAGES>
-static void run_config(const Problem& p, int M, int splits, const std::vector<__nv_bfloat16*>& w, __nv_bfloat16* x,
-                       float* part, float* y, const float* yref, double copy_gbps) {
-    auto kern = skinny_kernel<WG, NB, STAGES>;
-    const int smem = STAGES * stage_bytes<WG, NB>() + 1024;
-    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    const int ktiles = (p.K + kKTile - 1) / kKTile, per = (ktiles + splits - 1) / splits;
-    dim3 grid((p.N + WG * kWRows - 1) / (WG * kWRows), splits);
-    std::vector<CUtensorMap> maps(kLayers);
-    for (int l = 0; l < kLayers; ++l) maps[l] = make_map(w[l], p.K, p.N, kWRows);
-    const CUtensorMap mx = make_map(x, p.K, M, NB);
-    auto launch = [&](int l) {
-        kern<<<grid, WG * 128 + 32, smem>>>(maps[l], mx, splits > 1 ? part : y, M, p.N, ktiles, per);
-        if (splits > 1) split_sum<<<264, 256>>>(part, y, M * p.N, splits);
-    };
-    launch(0);
-    CK(cudaDeviceSynchronize());
-    std::vector<float> a(static_cast<size_t>(M) * p.N), b(a.size());
-    CK(cudaMemcpy(a.data(), y, a.size() * 4, cudaMemcpyDeviceToHost));
-    CK(cudaMemcpy(b.data(), yref, b.size() * 4, cudaMemcpyDeviceToHost));
-    double err = 0.0, ref = 0.0;
-    for (size_t i = 0; i < a.size(); ++i) err = fmax(err, fabs(a[i] - b[i])), ref = fmax(ref, fabs(b[i]));
+// Microseconds a launch, over 20 rounds of the kLayers weight copies (the second of two timings).
+template <typename F> static double time_layers(F&& launch) {
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
@@ -245,13 +223,66 @@ static void run_config(const Problem& p, int M, int splits, const std::vector<__
         CK(cudaGetLastError());
         CK(cudaEventElapsedTime(&ms, e0, e1));
     }
-    const double us = ms * 1e3 / (reps * kLayers), bytes = 2.0 * p.N * p.K;
+    CK(cudaEventDestroy(e0));
+    CK(cudaEventDestroy(e1));
+    return ms * 1e3 / (reps * kLayers);
+}
+
+// The largest |y - yref| over n outputs, and the largest |yref|.
+static void max_error(const float* y, const float* yref, size_t n, double& err, double& ref) {
+    std::vector<float> a(n), b(n);
+    CK(cudaMemcpy(a.data(), y, n * 4, cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(b.data(), yref, n * 4, cudaMemcpyDeviceToHost));
+    err = 0.0, ref = 0.0;
+    for (size_t i = 0; i < n; ++i) err = fmax(err, fabs(a[i] - b[i])), ref = fmax(ref, fabs(b[i]));
+}
+
+// The tensor maps of the kLayers weight copies (64-row boxes) and of X (NB-row boxes, rows past M zero-filled).
+struct Maps {
+    std::vector<CUtensorMap> w;
+    CUtensorMap x;
+};
+static Maps make_maps(const Problem& p, int M, int NB, const std::vector<__nv_bfloat16*>& w, const __nv_bfloat16* x) {
+    Maps m{std::vector<CUtensorMap>(kLayers), make_map(x, p.K, M, NB)};
+    for (int l = 0; l < kLayers; ++l) m.w[l] = make_map(w[l], p.K, p.N, kWRows);
+    return m;
+}
+
+// One launch checked against the reference (max error, max |reference|), then microseconds a launch.
+struct Measured {
+    double err, ref, us;
+};
+template <typename F> static Measured measure(F&& launch, int M, int N, float* y, const float* yref) {
+    CK(cudaMemset(y, 0, size_t{4} * M * N));
+    launch(0);
+    CK(cudaDeviceSynchronize());
+    CK(cudaGetLastError());
+    Measured r{};
+    max_error(y, yref, static_cast<size_t>(M) * N, r.err, r.ref);
+    r.us = time_layers(launch);
+    return r;
+}
+
+template <int WG, int NB, int STAGES>
+static void run_config(const Problem& p, int M, int splits, const std::vector<__nv_bfloat16*>& w, __nv_bfloat16* x,
+                       float* part, float* y, const float* yref, double copy_gbps) {
+    auto kern = skinny_kernel<WG, NB, STAGES>;
+    const int smem = STAGES * stage_bytes<WG, NB>() + 1024;
+    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    const int ktiles = (p.K + kKTile - 1) / kKTile, per = (ktiles + splits - 1) / splits;
+    dim3 grid((p.N + WG * kWRows - 1) / (WG * kWRows), splits);
+    const Maps maps = make_maps(p, M, NB, w, x);
+    const auto launch = [&](int l) {
+        kern<<<grid, WG * 128 + 32, smem>>>(maps.w[l], maps.x, splits > 1 ? part : y, M, p.N, ktiles, per);
+        if (splits > 1) split_sum<<<264, 256>>>(part, y, M * p.N, splits);
+    };
+    const Measured r = measure(launch, M, p.N, y, yref);
+    const double us = r.us, bytes = 2.0 * p.N * p.K;
     printf("{\"what\":\"wgmma\",\"product\":\"%s\",\"M\":%d,\"WG\":%d,\"NB\":%d,\"stages\":%d,\"splits\":%d,\"blocks\":%d,"
            "\"smem\":%d,\"us\":%.2f,\"GBps\":%.0f,\"of_copy\":%.3f,\"max_err\":%.3g,\"max_ref\":%.3g}\n",
            p.name, M, WG, NB, STAGES, splits, grid.x * grid.y, smem, us, bytes / (us * 1e3), bytes / (us * 1e3) / copy_gbps,
-           err, ref);
+           r.err, r.ref);
 }
-
 
 template <int NB, int STAGES>
 static void run_streamk(const Problem& p, int M, int per_sm, const std::vector<__nv_bfloat16*>& w, __nv_bfloat16* x,
@@ -262,37 +293,13 @@ static void run_streamk(const Problem& p, int M, int per_sm, const std::vector<_
     int sms = 0;
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
     const int ktiles = (p.K + kKTile - 1) / kKTile, blocks = sms * per_sm;
-    std::vector<CUtensorMap> maps(kLayers);
-    for (int l = 0; l < kLayers; ++l) maps[l] = make_map(w[l], p.K, p.N, kWRows);
-    const CUtensorMap mx = make_map(x, p.K, M, NB);
-    auto launch = [&](int l) { kern<<<blocks, 160, smem>>>(maps[l], mx, y, part, tickets, M, p.N, ktiles); };
-    CK(cudaMemset(y, 0, size_t{4} * M * p.N));
-    launch(0);
-    CK(cudaDeviceSynchronize());
-    CK(cudaGetLastError());
-    std::vector<float> a(static_cast<size_t>(M) * p.N), r(a.size());
-    CK(cudaMemcpy(a.data(), y, a.size() * 4, cudaMemcpyDeviceToHost));
-    CK(cudaMemcpy(r.data(), yref, r.size() * 4, cudaMemcpyDeviceToHost));
-    double err = 0.0, ref = 0.0;
-    for (size_t i = 0; i < a.size(); ++i) err = fmax(err, fabs(a[i] - r[i])), ref = fmax(ref, fabs(r[i]));
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
-    const int reps = 20;
-    float ms = 0.0f;
-    for (int round = 0; round < 2; ++round) {
-        CK(cudaEventRecord(e0));
-        for (int rr = 0; rr < reps; ++rr)
-            for (int l = 0; l < kLayers; ++l) launch(l);
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        CK(cudaGetLastError());
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-    }
-    const double us = ms * 1e3 / (reps * kLayers), bytes = 2.0 * p.N * p.K;
+    const Maps maps = make_maps(p, M, NB, w, x);
+    const auto launch = [&](int l) { kern<<<blocks, 160, smem>>>(maps.w[l], maps.x, y, part, tickets, M, p.N, ktiles); };
+    const Measured r = measure(launch, M, p.N, y, yref);
+    const double us = r.us, bytes = 2.0 * p.N * p.K;
     printf("{\"what\":\"streamk\",\"product\":\"%s\",\"M\":%d,\"NB\":%d,\"stages\":%d,\"blocks\":%d,\"smem\":%d,"
            "\"us\":%.2f,\"GBps\":%.0f,\"of_copy\":%.3f,\"max_err\":%.3g,\"max_ref\":%.3g}\n",
-           p.name, M, NB, STAGES, blocks, smem, us, bytes / (us * 1e3), bytes / (us * 1e3) / copy_gbps, err, ref);
+           p.name, M, NB, STAGES, blocks, smem, us, bytes / (us * 1e3), bytes / (us * 1e3) / copy_gbps, r.err, r.ref);
 }
 
 static void run_cublas(cublasHandle_t h, const Problem& p, int M, const std::vector<__nv_bfloat16*>& w,
@@ -304,20 +311,7 @@ static void run_cublas(cublasHandle_t h, const Problem& p, int M, const std::vec
     };
     launch(0);
     CK(cudaDeviceSynchronize());
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
-    const int reps = 20;
-    float ms = 0.0f;
-    for (int round = 0; round < 2; ++round) {
-        CK(cudaEventRecord(e0));
-        for (int r = 0; r < reps; ++r)
-            for (int l = 0; l < kLayers; ++l) launch(l);
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-    }
-    const double us = ms * 1e3 / (reps * kLayers), bytes = 2.0 * p.N * p.K;
+    const double us = time_layers(launch), bytes = 2.0 * p.N * p.K;
     printf("{\"what\":\"cublas\",\"product\":\"%s\",\"M\":%d,\"us\":%.2f,\"GBps\":%.0f,\"of_copy\":%.3f}\n", p.name, M, us,
            bytes / (us * 1e3), bytes / (us * 1e3) / copy_gbps);
 }
