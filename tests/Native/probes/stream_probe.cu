@@ -6,6 +6,8 @@
 // timing question: does streaming through the dependency waits bring the layers near the copy rate?
 // Not part of the test build; on the device:
 //   nvcc -O3 -arch=sm_90 tests/Native/probes/stream_probe.cu -o /tmp/stream_probe && /tmp/stream_probe
+// Run knobs: PROBE_CONFIGS="pmode:cmode:tile_kb:mode:sig,..." (see main()), PROBE_ITERS; each line of output also
+// gives the consumers' and the producer's shares of the kernel's cycles ("Session 2026-12-03, fourth").
 // Build knobs: -DPROBE_CONSUMER_WARPS=n (8), -DPROBE_GROUPS=g (1; the stage counts of main() must then be multiples
 // of g, or a group waits a phase ahead on a stage's mbarrier and the kernel hangs).
 #include "probe_async.cuh"
