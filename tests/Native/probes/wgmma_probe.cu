@@ -321,6 +321,7 @@ static void run_shapes(const Problem& p, int M, const std::vector<__nv_bfloat16*
                        unsigned* tickets, float* y, const float* yref, double copy_gbps) {
     run_config<1, NB, 4>(p, M, 1, w, x, part, y, yref, copy_gbps);
     run_config<1, NB, 8>(p, M, 1, w, x, part, y, yref, copy_gbps);
+    run_config<1, NB, 4>(p, M, 4, w, x, part, y, yref, copy_gbps);  // split-K + a summing kernel (calls 2-4)
     run_config<2, NB, 4>(p, M, 1, w, x, part, y, yref, copy_gbps);
     run_streamk<NB, 4>(p, M, 1, w, x, part, tickets, y, yref, copy_gbps);
     run_streamk<NB, 8>(p, M, 1, w, x, part, tickets, y, yref, copy_gbps);
