@@ -9,6 +9,7 @@
 #include "model/model_tensors.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -138,6 +139,10 @@ msv_status Model::init(const msv_model_config& c) {
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
+    if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
+        ablate_ = std::atoi(f);
+        if (ablate_ != 0) std::fprintf(stderr, "mambaserve: MSV_BENCH_ABLATE=%d leaves kernels out: timing only, results wrong\n", ablate_);
+    }
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
     if (msv_status s = alloc_step_buffers(); s != MSV_OK) return s;

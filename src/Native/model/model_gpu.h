@@ -80,6 +80,15 @@ constexpr int kScanGroup = 16;
 
 struct Snapshot;
 
+// Kernels a step leaves out under MSV_BENCH_ABLATE (a bit mask; A/B runs only): the step's time without one of them
+// is that kernel's marginal cost inside the replayed graph, overlaps included, which ncu's serialised per-kernel
+// times are not. The results of such a step are wrong. docs/gpu-model.md, "Session 2026-12-03, fifth".
+enum AblateBits : int {
+    kAblateFusedInProj = 1, kAblateFusedXProj = 2, kAblateFusedDtSsu = 4, kAblateFusedOutProj = 8,
+    kAblateNorm = 16, kAblateInProj = 32, kAblateConv = 64, kAblateSmallProj = 128, kAblateStateUpdate = 256,
+    kAblateOutProj = 512, kAblateHead = 1024, kAblateSampler = 2048, kAblateDtProj = 4096,
+};
+
 // The rows of one forward pass over the BLAS path: decode rows first (one token each, the state update), then the
 // prefill entries' rows in groups of equal length (conv + scan over [count, len] at once).
 struct RowPlan {
@@ -201,6 +210,8 @@ private:
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;
+    int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
+    bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 
     cudaStream_t stream_ = nullptr;
     blas::Handle blas_ = nullptr;

@@ -101,12 +101,15 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
         in.shape = gemv_shape_in_;
         in.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
-        if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
+        if (!ablated(kAblateFusedInProj))
+            if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs xp{};
         xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
         xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_bytes_;
-        if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK) return s;
+        if (!ablated(kAblateFusedXProj))
+            if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK)
+                return s;
 
         DtSsuArgs ss{};
         ss.partial = buf_.partial, ss.splits = splits, ss.nx = d.nx, ss.rows = rows;
@@ -116,14 +119,16 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         ss.y = buf_.y, ss.ld_y = d.ld_di;
         ss.state = ssm_at(0, l);
         ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_, ss.state_vec = ssu_bf16_vec_;
-        if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
+        if (!ablated(kAblateFusedDtSsu))
+            if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs op{};
         op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
         op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_bytes_;
         op.shape = gemv_shape_out_;
-        if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
+        if (!ablated(kAblateFusedOutProj))
+            if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
     }
     return MSV_OK;
 }
@@ -158,11 +163,14 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         void* conv_state = conv_at(0, l);
         void* ssm_state = ssm_at(0, l);
         // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
-        if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
-                                            buf_.hn, d.ld_dm, stream_, pdl_);
-            s != MSV_OK)
+        if (ablated(kAblateNorm)) {
+        } else if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
+                                                   buf_.hn, d.ld_dm, stream_, pdl_);
+                   s != MSV_OK) {
             return s;
-        if (conv_in_gemm) {
+        }
+        if (ablated(kAblateInProj)) {
+        } else if (conv_in_gemm) {
             MmaArgs a = mma_args(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, 0.0f,
                                  w.in_bias);
             a.epi = MmaEpi::kConv;
@@ -173,7 +181,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                    s != MSV_OK) {
             return s;
         }
-        if (plan.nd > 0 && !conv_in_gemm) {
+        if (plan.nd > 0 && !conv_in_gemm && !ablated(kAblateConv)) {
             const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
             if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
         }
@@ -182,19 +190,21 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                                     at<char>(buf_.xc, g.row0 * d.ld_di, wt), g.count, g.len, g.slots);
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
-        if (M <= small_proj_rows_) {
+        if (ablated(kAblateSmallProj)) {
+        } else if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
             if (msv_status s =
                     gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
                 s != MSV_OK)
                 return s;
-            if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr,
-                                    0.0f);
-                s != MSV_OK)
-                return s;
+            if (!ablated(kAblateDtProj))
+                if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
+                                        d.dr, 0.0f);
+                    s != MSV_OK)
+                    return s;
         }
-        if (plan.nd > 0) {
+        if (plan.nd > 0 && !ablated(kAblateStateUpdate)) {
             msv_state_update_params p{};
             p.batch = plan.nd, p.dim = d.di, p.dstate = d.ds, p.dtype = wt, p.state_dtype = cfg_.state_dtype;
             p.x = buf_.xc, p.x_batch_stride = d.ld_di, p.delta = buf_.delta, p.delta_batch_stride = d.ld_di;
@@ -237,10 +247,12 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                     s != MSV_OK)
                     return s;
         }
-        if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di, 1.0f,
-                                w.out_bias);
-            s != MSV_OK)
+        if (ablated(kAblateOutProj)) {
+        } else if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di,
+                                       1.0f, w.out_bias);
+                   s != MSV_OK) {
             return s;
+        }
     }
     return MSV_OK;
 }
@@ -295,7 +307,9 @@ msv_status Model::enqueue_decode(int rows) {
         plan.rows = rows, plan.nd = rows, plan.tokens = tokens, plan.dec_slots = slots;
         if (msv_status s = enqueue_layers_blas(plan); s != MSV_OK) return s;
     }
-    if (msv_status s = enqueue_head(nullptr, rows, fused); s != MSV_OK) return s;
+    if (!ablated(kAblateHead))
+        if (msv_status s = enqueue_head(nullptr, rows, fused); s != MSV_OK) return s;
+    if (ablated(kAblateSampler)) return MSV_OK;
     return enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
                            reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_);
 }
