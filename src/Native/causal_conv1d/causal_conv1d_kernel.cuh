@@ -107,7 +107,23 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
 #pragma unroll
     for (int k = 0; k < S; ++k) win[k] = to_float(st[k]);
     win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
-    const float* w = p.weight + static_cast<int64_t>(d) * W;
+    // Width 4: the channel's weights as one 16-byte load (rows of 4 floats, when the tensor is 16-byte aligned, as
+    // the model's are). Four scalar loads 16 bytes apart made each warp touch 16 sectors four times, and L1 was the
+    // kernel's busiest unit at 256 entries (72% of its throughput, ncu; docs/gpu-model.md, "Session 2026-12-03,
+    // fifth").
+    float w[W];
+    bool vector_weights = false;
+    if constexpr (W == 4) {
+        vector_weights = (reinterpret_cast<uintptr_t>(p.weight) & 15) == 0;
+        if (vector_weights) {
+            const float4 q = reinterpret_cast<const float4*>(p.weight)[d];
+            w[0] = q.x, w[1] = q.y, w[2] = q.z, w[3] = q.w;
+        }
+    }
+    if (!vector_weights) {
+#pragma unroll
+        for (int k = 0; k < W; ++k) w[k] = p.weight[static_cast<int64_t>(d) * W + k];
+    }
     float acc = p.bias ? p.bias[d] : 0.0f;
 #pragma unroll
     for (int k = 0; k < W; ++k) acc += w[k] * win[k];

@@ -137,6 +137,8 @@ msv_status Model::init(const msv_model_config& c) {
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
+    if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && small_proj_rows_ > 0)
+        xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
@@ -216,7 +218,8 @@ msv_status Model::alloc_step_buffers() {
         {&b.y, R * d.ld_di * ws, "scan output"},
         {reinterpret_cast<void**>(&b.partial), size_t(kMaxSplits) * kGemvMaxRows * d.nx * 4, "x_proj partial sums"},
         {reinterpret_cast<void**>(&b.small_partial),
-         size_t(kSmallProjMaxSplits) * std::clamp(small_proj_rows_, 1, b.rows) * d.nx * 4, "x_proj slices"},
+         size_t(kSmallProjMaxSplits) * std::clamp(std::max(small_proj_rows_, xproj_split_rows_), 1, b.rows) * d.nx * 4,
+         "x_proj slices"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},

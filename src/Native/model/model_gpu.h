@@ -185,6 +185,8 @@ private:
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
     // buf_.delta: for M up to small_proj_rows_.
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
+    // x_proj of M rows on our GEMM in small_proj_splits_ K slices, summed into buf_.xdbl.
+    msv_status enqueue_x_proj_split(const LayerWeights& w, int M);
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -210,6 +212,9 @@ private:
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;
+    // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
+    // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
+    int xproj_split_rows_ = 0;
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 

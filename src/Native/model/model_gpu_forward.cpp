@@ -62,15 +62,19 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
                                          (launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : ""));
 }
 
-msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
+msv_status Model::enqueue_x_proj_split(const LayerWeights& w, int M) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
     MmaArgs x = mma_args(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, nullptr, 0, M, d.nx, 0.0f, nullptr);
     x.splits = small_proj_splits_, x.partial = buf_.small_partial;
     if (msv_status s = launch_mma_gemm(wt, x, stream_, pdl_); s != MSV_OK) return s;
-    if (msv_status s = launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
-        s != MSV_OK)
-        return s;
+    return launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
+}
+
+msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    if (msv_status s = enqueue_x_proj_split(w, M); s != MSV_OK) return s;
     return launch_mma_gemm(wt, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
                                         0.0f, nullptr),
                            stream_, pdl_);
@@ -194,8 +198,10 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         } else if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
-            if (msv_status s =
-                    gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di, 0.0f);
+            if (msv_status s = M <= xproj_split_rows_
+                                   ? enqueue_x_proj_split(w, M)
+                                   : gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di,
+                                          0.0f);
                 s != MSV_OK)
                 return s;
             if (!ablated(kAblateDtProj))
