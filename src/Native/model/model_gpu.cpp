@@ -9,8 +9,8 @@
 #include "model/model_tensors.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -137,13 +137,15 @@ msv_status Model::init(const msv_model_config& c) {
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
-    if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && small_proj_rows_ > 0)
+    if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
         ablate_ = std::atoi(f);
-        if (ablate_ != 0) std::fprintf(stderr, "mambaserve: MSV_BENCH_ABLATE=%d leaves kernels out: timing only, results wrong\n", ablate_);
+        if (ablate_ != 0)
+            std::fprintf(stderr, "mambaserve: MSV_BENCH_ABLATE=%d leaves kernels out: timing only, results wrong\n",
+                         ablate_);
     }
 
     if (msv_status s = alloc_weights(); s != MSV_OK) return s;
