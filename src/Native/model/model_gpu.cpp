@@ -119,7 +119,15 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_FUSED_DECODE"); f && f[0] == '0') fused_decode_ = false;
     // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS.
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
-    if (const char* f = std::getenv("MSV_GEMV_PREFETCH")) prefetch_bytes_ = std::max(0L, std::atol(f));
+    if (const char* f = std::getenv("MSV_GEMV_PREFETCH"))
+        prefetch_in_ = prefetch_x_ = prefetch_out_ = prefetch_head_ = std::max(0L, std::atol(f));
+    const auto prefetch_knob = [](const char* name, int64_t& bytes) {
+        if (const char* f = std::getenv(name)) bytes = std::max(0L, std::atol(f));
+    };
+    prefetch_knob("MSV_GEMV_PREFETCH_IN", prefetch_in_);
+    prefetch_knob("MSV_GEMV_PREFETCH_X", prefetch_x_);
+    prefetch_knob("MSV_GEMV_PREFETCH_OUT", prefetch_out_);
+    prefetch_knob("MSV_GEMV_PREFETCH_HEAD", prefetch_head_);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_IN")) gemv_shape_in_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);

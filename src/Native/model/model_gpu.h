@@ -199,8 +199,9 @@ private:
     bool fused_decode_ = true, pdl_ = true;
     // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
     int fused_max_rows_ = 2;
-    // L2 prefetch per GEMV block before its PDL wait (bytes of its tile; MSV_GEMV_PREFETCH overrides).
-    int64_t prefetch_bytes_ = 16 << 10;
+    // L2 prefetch per GEMV block before its PDL wait (bytes of its tile), by GEMV: in_proj, x_proj, out_proj, LM
+    // head. MSV_GEMV_PREFETCH sets all four, MSV_GEMV_PREFETCH_IN / _X / _OUT / _HEAD one (A/B runs).
+    int64_t prefetch_in_ = 16 << 10, prefetch_x_ = 16 << 10, prefetch_out_ = 16 << 10, prefetch_head_ = 16 << 10;
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;

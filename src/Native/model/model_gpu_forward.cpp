@@ -102,7 +102,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         GemvArgs in{};
         in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
-        in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_bytes_;
+        in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_in_;
         in.shape = gemv_shape_in_;
         in.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
         if (!ablated(kAblateFusedInProj))
@@ -110,7 +110,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
 
         GemvArgs xp{};
         xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
-        xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_bytes_;
+        xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_x_;
         if (!ablated(kAblateFusedXProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK)
                 return s;
@@ -129,7 +129,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         GemvArgs op{};
         op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
-        op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_bytes_;
+        op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_out_;
         op.shape = gemv_shape_out_;
         if (!ablated(kAblateFusedOutProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
@@ -272,7 +272,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     const int ce = 16 / static_cast<int>(dsize(wt));
     GemvArgs a{};
     a.W = lm_head_, a.ldw = d.ld_dm, a.N = d.vocab, a.K = d.dm, a.kc = static_cast<int>(d.ld_dm / ce);
-    a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_bytes_;
+    a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_head_;
     if (fused && row_idx == nullptr) {
         a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
         a.shape = gemv_shape_head_;

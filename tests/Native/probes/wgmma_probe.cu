@@ -12,6 +12,7 @@
 // 16 copies of the weights (as 16 layers: the 26 MB of out_proj would otherwise sit in the 50 MB L2).
 // Not part of the test build; on the device:
 //   nvcc -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a tests/Native/probes/wgmma_probe.cu -o /tmp/wgmma_probe -lcuda -lcublas && /tmp/wgmma_probe
+#include "probe_products.cuh"
 #include "probe_wgmma.cuh"
 
 #include <cublas_v2.h>
@@ -191,13 +192,6 @@ __global__ void split_sum(const float* part, float* y, int MN, int splits) {
     }
 }
 
-__global__ void ref_kernel(const __nv_bfloat16* w, const __nv_bfloat16* x, float* y, int M, int N, int K) {
-    const int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
-    if (n >= N) return;
-    float s = 0.0f;
-    for (int k = 0; k < K; ++k) s += __bfloat162float(w[static_cast<size_t>(n) * K + k]) * __bfloat162float(x[m * K + k]);
-    y[static_cast<size_t>(m) * N + n] = s;
-}
 
 
 struct Problem {
@@ -205,28 +199,7 @@ struct Problem {
     int N, K;
 };
 
-constexpr int kLayers = 16;
 
-// Microseconds a launch, over 20 rounds of the kLayers weight copies (the second of two timings).
-template <typename F> static double time_layers(F&& launch) {
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
-    const int reps = 20;
-    float ms = 0.0f;
-    for (int round = 0; round < 2; ++round) {
-        CK(cudaEventRecord(e0));
-        for (int r = 0; r < reps; ++r)
-            for (int l = 0; l < kLayers; ++l) launch(l);
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        CK(cudaGetLastError());
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-    }
-    CK(cudaEventDestroy(e0));
-    CK(cudaEventDestroy(e1));
-    return ms * 1e3 / (reps * kLayers);
-}
 
 // The largest |y - yref| over n outputs, and the largest |yref|.
 static void max_error(const float* y, const float* yref, size_t n, double& err, double& ref) {
