@@ -19,14 +19,12 @@
 
 #include <cublas_v2.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 enum Epi { kStoreBf16 = 0, kAddF32 = 1, kPartial = 2 };
 
-__host__ __device__ constexpr int align1k(int b) { return (b + 1023) / 1024 * 1024; }
 template <int BM, int BN> __host__ __device__ constexpr int stage_bytes() { return BM * 128 + align1k(BN * 128); }
 
 // Cluster pieces (C > 1): the C blocks of a cluster hold the same batch rows and neighbouring weight tiles, so each

@@ -9,6 +9,9 @@
 
 constexpr int kKTile = 64;  // K elements a tensor-map box: one 128-byte swizzle row of bf16
 
+// Shared-memory tiles with the 128-byte swizzle start on 1024-byte boundaries (8-row atoms): bytes rounded up to that.
+__host__ __device__ constexpr int align1k(int b) { return (b + 1023) / 1024 * 1024; }
+
 __device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, uint64_t* bar, int x, int y) {
     asm volatile(
         "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(

@@ -24,7 +24,6 @@
 constexpr int kWRows = 64;               // weight rows a consumer warpgroup
 constexpr int kWTileBytes = kWRows * 128;
 
-__host__ __device__ constexpr int align1k(int b) { return (b + 1023) / 1024 * 1024; }
 template <int WG, int NB> __host__ __device__ constexpr int stage_bytes() { return WG * kWTileBytes + align1k(NB * 128); }
 
 // Stage i's MMAs once its data is in: D += A B over the stage's 64 K (A at byte `a_off` of the stage, B at `b_off`),
@@ -192,14 +191,10 @@ __global__ void split_sum(const float* part, float* y, int MN, int splits) {
     }
 }
 
-
-
 struct Problem {
     const char* name;
     int N, K;
 };
-
-
 
 // The largest |y - yref| over n outputs, and the largest |yref|.
 static void max_error(const float* y, const float* yref, size_t n, double& err, double& ref) {
