@@ -78,6 +78,27 @@ if [[ -x $bin ]]; then
   if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
     timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
   fi
+  # TEST_ENVS: the TEST_FILTER tests again under each setting (';' between them, each VAR=value ...), for kernels
+  # whose variants are chosen at launch from the environment (e.g. MSV_SSU_BLOCK_ROWS=4).
+  if [[ -n "${TEST_ENVS:-}" ]]; then
+    IFS=';' read -r -a tenvs <<< "$TEST_ENVS"
+    for v in "${tenvs[@]}"; do
+      echo "== tests under $v" >> "$OUT/tests.log"
+      env $v timeout 120 $bin ${TEST_FILTER:+--gtest_filter=$TEST_FILTER} 2>&1 | grep -E "^\[  (PASSED|FAILED) |FAILED  \]" \
+        >> "$OUT/tests.log"
+    done
+  fi
+  # KERNEL_AB_ENVS: the kernel bench's KERNEL_AB_FILTER measurements under each setting, AB_ROUNDS rounds interleaved.
+  if [[ -n "${KERNEL_AB_ENVS:-}" ]]; then
+    IFS=';' read -r -a kenvs <<< "$KERNEL_AB_ENVS"
+    for round in $(seq "${AB_ROUNDS:-1}"); do
+      for v in "${kenvs[@]}"; do
+        echo "== kernel A/B: $v (round $round)" >> "$OUT/bench.log"
+        env $v MSV_BENCH_FILTER="${KERNEL_AB_FILTER:-state_update}" timeout 60 $bin --bench 2>&1 | grep -E '"what"' \
+          >> "$OUT/bench.log"
+      done
+    done
+  fi
   if [[ -n "${AB:-}" ]]; then
     IFS=';' read -r -a variants <<< "${AB_ENVS:-MSV_PDL=0;MSV_FUSED_MAX_ROWS=8}"
     states=(MSV_BENCH_STATES="${AB_STATES:-f32}"); [[ "${AB_STATES:-}" == both ]] && states=()
@@ -167,9 +188,10 @@ if [[ -x $bin && -z "${SKIP_SANITIZER:-}" ]]; then
   echo "sanitizer_rc=$?" >> "$OUT/sanitizer.log"
 fi
 echo "== build"; grep -E "build_s|error|FAILED|cmake build failed" "$OUT/build.log" | head -12
-echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^sampler" "$OUT/tests.log" | head -40
+echo "== tests"; grep -E "^\[  (PASSED|FAILED) |tests_rc|tests_c_rc|FAILED  \]|^== variant|^== tests under|^sampler" "$OUT/tests.log" | head -40
 echo "== ptxas"; grep -E -A2 "^== ptxas|selective_scan_kernelINS0_4bf16ELb1ELb1E" "$OUT/build.log" | grep -E "^== ptxas|registers|spill" | grep -v "^--" | head -40
 echo "== bench"; sed -n '/^kernel/,$p' "$OUT/bench.log" 2>/dev/null | cut -c1-160
+grep -E '^== kernel A/B|"what"' "$OUT/bench.log" 2>/dev/null | sed -n '/^== kernel A\/B/,$p' | cut -c1-130
 echo "== model"; grep -E '"what":"(floor|copy)|^model|model_bench_rc' "$OUT/model.log" 2>/dev/null | cut -c1-160
 sed -n '/^== A\/B/,$p' "$OUT/model.log" 2>/dev/null | grep -E '^== A/B|"what"' | cut -c1-110
 echo "== profile"; grep -E "^-- step|^ +[0-9.]+ us" "$OUT/profile.log" 2>/dev/null | head -90 | cut -c1-150

@@ -1,5 +1,6 @@
 // GPU selective state update vs the fp32 CPU reference: fp32 and bf16 state pools, scattered slots, and both the
-// 16-byte-vector path (aligned pool) and the scalar path (a slot stride that breaks the alignment).
+// 16-byte-vector path (aligned pool) and the scalar path (a slot stride that breaks the alignment); on the vector
+// path B and C either as vector loads (x_proj rows whose dt part leaves them aligned) or one element at a time.
 #include "selective_state_update/selective_state_update.h"
 #include "test_util.h"
 
@@ -12,12 +13,13 @@ struct SsuCase {
     msv_dtype dtype, state_dtype;
     int batch, dim, dstate;
     bool aligned, z, D, softplus;
+    bool bc_aligned = false;  // dt rank 8, not 3: B and C start on a 16-byte boundary of each x_proj row
 };
 
 std::string case_name(const ::testing::TestParamInfo<SsuCase>& info) {
     const SsuCase& c = info.param;
     return std::string(dtype_name(c.dtype)) + "_state" + dtype_name(c.state_dtype) + "_b" + std::to_string(c.batch) +
-           "_d" + std::to_string(c.dim) + "_n" + std::to_string(c.dstate) + (c.aligned ? "_vec" : "_scalar") +
+           "_d" + std::to_string(c.dim) + "_n" + std::to_string(c.dstate) + (c.aligned ? "_vec" : "_scalar") + (c.bc_aligned ? "_bcvec" : "") +
            (c.z ? "_z" : "") + (c.D ? "_D" : "") + (c.softplus ? "_softplus" : "");
 }
 
@@ -28,7 +30,7 @@ TEST_P(SelectiveStateUpdateGpu, SelectiveStateUpdate_RandomInputs_MatchesCpuRefe
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
     const SsuCase& c = GetParam();
-    const int N = c.dstate, rank = 3;
+    const int N = c.dstate, rank = c.bc_aligned ? 8 : 3;
     const int slots = 2 * c.batch + 3;
     const int64_t stride = static_cast<int64_t>(c.dim) * N + (c.aligned ? 8 : 1);
     const std::vector<int32_t> slot_idx = random_slots(rng, c.batch, slots);
@@ -115,6 +117,11 @@ std::vector<SsuCase> ssu_cases() {
                 for (int b : {1, 33})
                     for (bool aligned : {true, false}) {
                         cases.push_back({dt, st, b, k % 3 == 0 ? 200 : 72, n, aligned, k % 2 == 0, k % 4 != 1, k % 5 != 2});
+                        if (aligned) {
+                            SsuCase v = cases.back();
+                            v.bc_aligned = true;
+                            cases.push_back(v);
+                        }
                         ++k;
                     }
     // A dstate that does not split into 16-byte vectors takes the scalar path even when aligned.

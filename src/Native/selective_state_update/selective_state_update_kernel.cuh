@@ -1,9 +1,10 @@
 // GPU selective state update for one decode token (msv_state_update_params), in place on each slot's state.
 //
 // Memory-bound: per (entry, channel) the dstate-long state row is read and written once and everything else is
-// a few scalars, so the fast path moves the state in 16-byte vectors (4 fp32 or 8 bf16 states per thread, a
-// channel spread over dstate / that many adjacent threads, whose partial C.h sums meet through shuffles). Rows
-// that are not 16-byte aligned, or a dstate that does not split that way, take a one-thread-per-channel path.
+// a few scalars (and B and C, as one vector each where aligned), so the fast path moves the state in 16-byte
+// vectors (4 fp32 or 8 bf16 states per thread, a channel spread over dstate / that many adjacent threads, whose
+// partial C.h sums meet through shuffles). Rows that are not 16-byte aligned, or a dstate that does not split
+// that way, take a one-thread-per-channel path.
 #pragma once
 
 #include "gpu/check.h"
@@ -17,37 +18,35 @@ namespace ssu {
 
 constexpr int kThreads = 256;
 
-template <typename S> struct StateVec;
-
-template <> struct StateVec<float> {
-    static constexpr int kVec = 4;
-    using Raw = float4;
-    __device__ static Raw load_raw(const float* p) { return *reinterpret_cast<const float4*>(p); }
-    __device__ static void unpack(const Raw& q, float (&v)[kVec]) { v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w; }
-    __device__ static void store(float* p, const float (&v)[kVec]) {
-        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
-    }
-};
-
-template <> struct StateVec<bf16> {
-    static constexpr int kVec = 8;
-    using Raw = uint4;
-    __device__ static Raw load_raw(const bf16* p) { return *reinterpret_cast<const uint4*>(p); }
-    __device__ static void unpack(const Raw& q, float (&v)[kVec]) {
-        const uint32_t w[4] = {q.x, q.y, q.z, q.w};
+// V states of one channel, as kWords 16-byte words (kStates: one word). Unpacked one state at a time as the
+// update uses it, and stored as 16-byte words (nvcc splits a uint4 store through a bf16 pointer into 4-byte ones).
+template <typename S, int V> struct StateVec {
+    static constexpr int kWords = V * static_cast<int>(sizeof(S)) / 16;
+    uint4 q[kWords];
+    __device__ void load(const S* p) {
 #pragma unroll
-        for (int k = 0; k < 4; ++k) {
-            v[2 * k] = __uint_as_float(w[k] << 16);
-            v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+        for (int i = 0; i < kWords; ++i) q[i] = reinterpret_cast<const uint4*>(p)[i];
+    }
+    // 32-bit word i of the slice (i a compile-time constant once unrolled).
+    __device__ uint32_t word(int i) const {
+        const uint4& v = q[i >> 2];
+        return (i & 3) == 0 ? v.x : (i & 3) == 1 ? v.y : (i & 3) == 2 ? v.z : v.w;
+    }
+    __device__ float get(int k) const {
+        if constexpr (sizeof(S) == 4) return __uint_as_float(word(k));
+        else return __uint_as_float((k & 1) ? (word(k >> 1) & 0xffff0000u) : (word(k >> 1) << 16));
+    }
+    __device__ static void store(S* p, const float (&v)[V]) {
+#pragma unroll
+        for (int i = 0; i < kWords; ++i) {
+            if constexpr (sizeof(S) == 4)
+                msv_store16(p + 4 * i, make_float4(v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]));
+            else
+                msv_store16(p + 8 * i, make_float4(__uint_as_float(msv_bf16x2_bits(v[8 * i], v[8 * i + 1])),
+                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 2], v[8 * i + 3])),
+                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 4], v[8 * i + 5])),
+                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 6], v[8 * i + 7]))));
         }
-    }
-    __device__ static void store(bf16* p, const float (&v)[kVec]) {
-        uint32_t w[4];
-#pragma unroll
-        for (int k = 0; k < 4; ++k)
-            w[k] = static_cast<uint32_t>(from_float<bf16>(v[2 * k]).bits) |
-                   (static_cast<uint32_t>(from_float<bf16>(v[2 * k + 1]).bits) << 16);
-        *reinterpret_cast<uint4*>(p) = make_uint4(w[0], w[1], w[2], w[3]);
     }
 };
 
@@ -80,10 +79,59 @@ constexpr int kUnroll = 1;
 #define MSV_SSU_MIN_BLOCKS 8
 #endif
 
-template <typename T, typename S, bool kHasZ, bool kSoftplus>
+// B or C of a thread's V-state slice. kVec: one 8- or 16-byte load where the views allow (vector_bc: x_proj rows
+// whose dt part is a multiple of 8 elements, as in every released checkpoint), else one load an element. One load
+// where there were V cut the kernel by 9% (fp32 state) and 14% (bf16) at batch 256 on the H200 (docs/gpu-model.md,
+// "Session 2026-12-03, seventh"). The 2-byte types stay packed, two a word, until each is used: at the 32-register
+// cap a bf16 state's 8 states a thread leave no room for 16 unpacked floats of B and C.
+template <typename T> __device__ __forceinline__ uint32_t raw_bits(T v);
+template <> __device__ __forceinline__ uint32_t raw_bits(bf16 v) { return v.bits; }
+template <> __device__ __forceinline__ uint32_t raw_bits(__half v) { return __half_as_ushort(v); }
+__device__ __forceinline__ float half_of(bf16*, uint32_t w, int hi) {
+    return __uint_as_float(hi ? (w & 0xffff0000u) : (w << 16));
+}
+__device__ __forceinline__ float half_of(__half*, uint32_t w, int hi) {
+    return __half2float(__ushort_as_half(static_cast<unsigned short>(hi ? (w >> 16) : (w & 0xffffu))));
+}
+
+template <typename T, int V> struct Slice {
+    uint32_t w[V / 2];
+    __device__ float get(int k) const { return half_of(static_cast<T*>(nullptr), w[k >> 1], k & 1); }
+    template <bool kVec> __device__ void load(const T* p) {
+        if constexpr (kVec && V >= 8) {
+#pragma unroll
+            for (int i = 0; i < V / 8; ++i) {
+                const uint4 q = reinterpret_cast<const uint4*>(p)[i];
+                w[4 * i] = q.x, w[4 * i + 1] = q.y, w[4 * i + 2] = q.z, w[4 * i + 3] = q.w;
+            }
+        } else if constexpr (kVec && V == 4) {
+            const uint2 q = *reinterpret_cast<const uint2*>(p);
+            w[0] = q.x, w[1] = q.y;
+        } else {
+#pragma unroll
+            for (int k = 0; k < V / 2; ++k) w[k] = raw_bits(p[2 * k]) | raw_bits(p[2 * k + 1]) << 16;
+        }
+    }
+};
+template <int V> struct Slice<float, V> {
+    float v[V];
+    __device__ float get(int k) const { return v[k]; }
+    template <bool kVec> __device__ void load(const float* p) {
+#pragma unroll
+        for (int q = 0; q < V / 4; ++q) {
+            if constexpr (kVec) {
+                const float4 f = reinterpret_cast<const float4*>(p)[q];
+                v[4 * q] = f.x, v[4 * q + 1] = f.y, v[4 * q + 2] = f.z, v[4 * q + 3] = f.w;
+            } else {
+#pragma unroll
+                for (int k = 0; k < 4; ++k) v[4 * q + k] = p[4 * q + k];
+            }
+        }
+    }
+};
+
+template <typename T, typename S, int V, bool kHasZ, bool kSoftplus, bool kBcVec>
 __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
-    using Raw = typename StateVec<S>::Raw;
-    constexpr int V = StateVec<S>::kVec;
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
     const int group = 1 << lg;
@@ -93,23 +141,20 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     const int stride = kThreads >> lg;  // channels between a thread's consecutive u
     const int dbase = blockIdx.x * kUnroll * stride + static_cast<int>(threadIdx.x >> lg);
 
-    Raw raw[kUnroll];
+    StateVec<S, V> raw[kUnroll];
     float dt[kUnroll], x[kUnroll], zv[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
-        if (act) raw[u] = StateVec<S>::load_raw(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
+        if (act) raw[u].load(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
         dt[u] = act ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) : 0.0f;
         x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d) : 0.0f;
         zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d) : 0.0f;
     }
-    float Bv[V], Cv[V];
-#pragma unroll
-    for (int k = 0; k < V; ++k) {
-        Bv[k] = load(static_cast<const T*>(p.B), b * p.B_batch_stride + n0 + k);
-        Cv[k] = load(static_cast<const T*>(p.C), b * p.C_batch_stride + n0 + k);
-    }
+    Slice<T, V> Bs, Cs;
+    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * p.B_batch_stride + n0);
+    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * p.C_batch_stride + n0);
 
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
@@ -117,24 +162,24 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
         const bool act = d < p.dim;
         float y = 0.0f;
         if (act) {
-            float A[V], h[V];
-            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d) * N + n0);
-#pragma unroll
-            for (int q = 0; q < V / 4; ++q) {
-                const float4 v = a4[q];
-                A[4 * q] = v.x, A[4 * q + 1] = v.y, A[4 * q + 2] = v.z, A[4 * q + 3] = v.w;
-            }
-            StateVec<S>::unpack(raw[u], h);
             float v = dt[u] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
             const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
+            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d) * N + n0);
+            float h[V];
 #pragma unroll
-            for (int k = 0; k < V; ++k) {
-                h[k] = msv_exp2(vl * A[k]) * h[k] + dtx * Bv[k];
-                y += Cv[k] * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
+            for (int q = 0; q < V / 4; ++q) {
+                const float4 av = a4[q];
+                const float A[4] = {av.x, av.y, av.z, av.w};
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    const int k = 4 * q + j;
+                    h[k] = msv_exp2(vl * A[j]) * raw[u].get(k) + dtx * Bs.get(k);
+                    y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
+                }
             }
-            StateVec<S>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
+            StateVec<S, V>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
@@ -171,9 +216,13 @@ __global__ void __launch_bounds__(kThreads) state_update_scalar_kernel(const msv
     write_out<T, kHasZ>(p, b, d, y, x);
 }
 
+// States a thread of the vector path: one 16-byte vector, 4 fp32 or 8 bf16. Two vectors a thread (8 / 16 states,
+// 40 or 48 registers, 6 or 5 blocks an SM) cut the instructions a state by ~30-40% but measured slower at batch
+// 64 and with a bf16 state (docs/gpu-model.md, "Session 2026-12-03, seventh").
+template <typename S> constexpr int kStates = 16 / static_cast<int>(sizeof(S));
+
 template <typename S>
-int vector_group(const msv_state_update_params& p) {
-    constexpr int V = StateVec<S>::kVec;
+int vector_group(const msv_state_update_params& p, int V) {
     if (p.dstate % V != 0) return 0;
     const int group = p.dstate / V;
     if (group > MSV_GROUP || (group & (group - 1)) != 0) return 0;
@@ -183,14 +232,33 @@ int vector_group(const msv_state_update_params& p) {
     return group;
 }
 
+// B and C slices of V elements start on a V-element boundary of every row (the vector loads need it).
+template <typename T>
+bool vector_bc(const msv_state_update_params& p, int V) {
+    const int64_t bytes = V * static_cast<int64_t>(sizeof(T));
+    const int64_t align = bytes < 16 ? bytes : 16;
+    const auto aligned = [&](const void* base, int64_t stride) {
+        return reinterpret_cast<uintptr_t>(base) % align == 0 && (stride * static_cast<int64_t>(sizeof(T))) % align == 0;
+    };
+    return aligned(p.B, p.batch > 1 ? p.B_batch_stride : 0) && aligned(p.C, p.batch > 1 ? p.C_batch_stride : 0);
+}
+
+template <typename T, typename S, int V, bool kHasZ, bool kSoftplus>
+void launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream) {
+    const int per_block = kThreads * kUnroll;
+    const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
+    int lg = 0;
+    while ((1 << lg) < group) ++lg;
+    if (vector_bc<T>(p, V))
+        state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, true><<<grid, kThreads, 0, stream>>>(p, lg);
+    else
+        state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, false><<<grid, kThreads, 0, stream>>>(p, lg);
+}
+
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 void launch(const msv_state_update_params& p, cudaStream_t stream) {
-    if (const int group = vector_group<S>(p); group > 0) {
-        const int per_block = kThreads * kUnroll;
-        const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
-        int lg = 0;
-        while ((1 << lg) < group) ++lg;
-        state_update_vec_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p, lg);
+    if (const int group = vector_group<S>(p, kStates<S>); group > 0) {
+        launch_vec<T, S, kStates<S>, kHasZ, kSoftplus>(p, group, stream);
     } else {
         const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
         state_update_scalar_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p);
