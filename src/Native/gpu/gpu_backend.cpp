@@ -61,8 +61,12 @@ msv_status selective_scan_fwd(const msv_scan_params& p, void* stream) {
 }
 
 msv_status selective_state_update(const msv_state_update_params& p, void* stream) {
-    return by_dtype(p.dtype, p, stream, launch_selective_state_update<MSV_F32>,
-                    launch_selective_state_update<MSV_F16>, launch_selective_state_update<MSV_BF16>);
+    // A plain launch: the caller's stream has no programmatic dependencies (the model's graphs launch with them).
+    const auto plain = [](auto launcher) {
+        return [launcher](const msv_state_update_params& q, void* s) { return launcher(q, s, false); };
+    };
+    return by_dtype(p.dtype, p, stream, plain(launch_selective_state_update<MSV_F32>),
+                    plain(launch_selective_state_update<MSV_F16>), plain(launch_selective_state_update<MSV_BF16>));
 }
 
 msv_status causal_conv1d_fwd(const msv_conv1d_params& p, void* stream) {

@@ -13,7 +13,9 @@ constexpr int kConvMinWidth = 2;
 constexpr int kConvMaxWidth = 4;
 
 template <msv_dtype DT> msv_status launch_selective_scan_fwd(const msv_scan_params& p, void* stream);
-template <msv_dtype DT> msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream);
+// pdl: launched with programmatic dependent launch (the model's decode graphs; see gpu/launch_kernel.cuh).
+template <msv_dtype DT>
+msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream, bool pdl = false);
 template <msv_dtype DT> msv_status launch_causal_conv1d_fwd(const msv_conv1d_params& p, void* stream);
 template <msv_dtype DT> msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream);
 template <msv_dtype DT> msv_status launch_rmsnorm_residual(const msv_rmsnorm_params& p, void* stream);

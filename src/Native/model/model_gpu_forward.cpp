@@ -4,7 +4,7 @@
 #include "common/error.h"
 #include "model/model_gpu.h"
 #include "selective_scan/selective_scan.h"
-#include "selective_state_update/selective_state_update.h"
+#include "gpu/launch.h"
 
 #include <algorithm>
 #include <string>
@@ -25,6 +25,14 @@ ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, void* state, c
     c.di = d.di, c.dc = d.dc, c.weight = w.conv_w, c.bias = w.conv_b;
     c.state = state, c.slot_stride = d.conv_slot, c.slot = slots, c.xc = xc, c.ld_xc = d.ld_di;
     return c;
+}
+// The state update of the decode rows; with `pdl` it loads all but delta while dt_proj finishes.
+msv_status state_update(const msv_state_update_params& p, cudaStream_t s, bool pdl) {
+    switch (p.dtype) {
+        case MSV_F32: return launch_selective_state_update<MSV_F32>(p, s, pdl);
+        case MSV_F16: return launch_selective_state_update<MSV_F16>(p, s, pdl);
+        default: return launch_selective_state_update<MSV_BF16>(p, s, pdl);
+    }
 }
 // Rows template of the fused kernels for a batch of `rows`: 1, 2, 4 or 8.
 int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }
@@ -219,7 +227,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             p.z = cat(buf_.xz, d.di, wt), p.z_batch_stride = d.ld_xz, p.out = buf_.y, p.out_batch_stride = d.ld_di;
             p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
             p.state = ssm_state, p.state_slot_stride = d.ssm_slot, p.slot_idx = plan.dec_slots;
-            if (msv_status s = msv::backend::selective_state_update(p, stream_); s != MSV_OK) return s;
+            if (msv_status s = state_update(p, stream_, pdl_ && ssu_pdl_); s != MSV_OK) return s;
         }
         for (const RowPlan::Group& g : plan.groups) {
             const int64_t r0 = g.row0;

@@ -32,7 +32,7 @@
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
-#include "model/model_gpu_launch.cuh"
+#include "gpu/launch_kernel.cuh"
 
 namespace msv::gpu::model {
 

@@ -3,7 +3,7 @@
 // of the launchers.
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_launch.cuh"
+#include "gpu/launch_kernel.cuh"
 
 #include <algorithm>
 #include <string>

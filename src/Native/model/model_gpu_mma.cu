@@ -28,7 +28,7 @@
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_launch.cuh"
+#include "gpu/launch_kernel.cuh"
 
 #include <string>
 #include <type_traits>

@@ -23,7 +23,7 @@
 #include "common/error.h"
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_launch.cuh"
+#include "gpu/launch_kernel.cuh"
 #include "model/model_gpu_sampler_bins.cuh"
 
 #include <algorithm>

@@ -11,7 +11,7 @@
 #include "gpu/dtype.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_launch.cuh"
+#include "gpu/launch_kernel.cuh"
 
 namespace msv::gpu::model {
 

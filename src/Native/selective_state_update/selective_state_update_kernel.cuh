@@ -10,6 +10,7 @@
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
+#include "gpu/launch_kernel.cuh"
 
 #include <stdint.h>
 
@@ -141,6 +142,10 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     const int stride = kThreads >> lg;  // channels between a thread's consecutive u
     const int dbase = blockIdx.x * kUnroll * stride + static_cast<int>(threadIdx.x >> lg);
 
+    // Launched with programmatic dependent launch (the model's decode step), this kernel may start while the
+    // kernel before it (dt_proj, which writes delta) finishes: everything else it reads was written before that
+    // kernel waited (the slot's state by this kernel a step ago; x, z, B, C by earlier kernels), so it is loaded
+    // first and only delta after the wait. Without the attribute the wait returns at once.
     StateVec<S, V> raw[kUnroll];
     float dt[kUnroll], x[kUnroll], zv[kUnroll];
 #pragma unroll
@@ -148,13 +153,19 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
         if (act) raw[u].load(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
-        dt[u] = act ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) : 0.0f;
         x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d) : 0.0f;
         zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d) : 0.0f;
     }
     Slice<T, V> Bs, Cs;
     Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * p.B_batch_stride + n0);
     Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * p.C_batch_stride + n0);
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+        const int d = dbase + u * stride;
+        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) : 0.0f;
+    }
 
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
@@ -195,6 +206,8 @@ __device__ __forceinline__ float state_load(const bf16* s, int64_t i) { return t
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kThreads) state_update_scalar_kernel(const msv_state_update_params p) {
+    msv_pdl_wait();  // as the vector kernel, without loading ahead (the path of unaligned views)
+    msv_pdl_launch_dependents();
     const int64_t b = blockIdx.y;
     const int d = blockIdx.x * kThreads + threadIdx.x;
     if (d >= p.dim) return;
@@ -244,46 +257,42 @@ bool vector_bc(const msv_state_update_params& p, int V) {
 }
 
 template <typename T, typename S, int V, bool kHasZ, bool kSoftplus>
-void launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream) {
+cudaError_t launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream, bool pdl) {
     const int per_block = kThreads * kUnroll;
     const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
     int lg = 0;
     while ((1 << lg) < group) ++lg;
-    if (vector_bc<T>(p, V))
-        state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, true><<<grid, kThreads, 0, stream>>>(p, lg);
-    else
-        state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, false><<<grid, kThreads, 0, stream>>>(p, lg);
+    const auto kernel = vector_bc<T>(p, V) ? state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, true>
+                                            : state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, false>;
+    return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
 }
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
-void launch(const msv_state_update_params& p, cudaStream_t stream) {
-    if (const int group = vector_group<S>(p, kStates<S>); group > 0) {
-        launch_vec<T, S, kStates<S>, kHasZ, kSoftplus>(p, group, stream);
-    } else {
-        const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
-        state_update_scalar_kernel<T, S, kHasZ, kSoftplus><<<grid, kThreads, 0, stream>>>(p);
-    }
+cudaError_t launch(const msv_state_update_params& p, cudaStream_t stream, bool pdl) {
+    if (const int group = vector_group<S>(p, kStates<S>); group > 0)
+        return launch_vec<T, S, kStates<S>, kHasZ, kSoftplus>(p, group, stream, pdl);
+    const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
+    return launch_kernel(state_update_scalar_kernel<T, S, kHasZ, kSoftplus>, grid, dim3(kThreads), 0, stream, pdl, p);
 }
 
 template <typename T, typename S>
-void launch_flags(const msv_state_update_params& p, cudaStream_t stream) {
+cudaError_t launch_flags(const msv_state_update_params& p, cudaStream_t stream, bool pdl) {
     if (p.z)
-        p.delta_softplus ? launch<T, S, true, true>(p, stream) : launch<T, S, true, false>(p, stream);
-    else
-        p.delta_softplus ? launch<T, S, false, true>(p, stream) : launch<T, S, false, false>(p, stream);
+        return p.delta_softplus ? launch<T, S, true, true>(p, stream, pdl) : launch<T, S, true, false>(p, stream, pdl);
+    return p.delta_softplus ? launch<T, S, false, true>(p, stream, pdl) : launch<T, S, false, false>(p, stream, pdl);
 }
 
 }  // namespace ssu
 
 template <msv_dtype DT>
-msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream) {
+msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream, bool pdl) {
     using T = typename storage<DT>::type;
     const auto s = static_cast<cudaStream_t>(stream);
-    if (p.state_dtype == MSV_BF16)
-        ssu::launch_flags<T, bf16>(p, s);
-    else
-        ssu::launch_flags<T, float>(p, s);
-    return check_launch("msv_selective_state_update");
+    const cudaError_t err = p.state_dtype == MSV_BF16 ? ssu::launch_flags<T, bf16>(p, s, pdl)
+                                                      : ssu::launch_flags<T, float>(p, s, pdl);
+    return err == cudaSuccess
+               ? MSV_OK
+               : set_error(MSV_ERR_DEVICE, std::string("msv_selective_state_update: ") + cudaGetErrorString(err));
 }
 
 }  // namespace msv::gpu

@@ -1,4 +1,5 @@
-// Kernel launch with or without programmatic dependent launch, for the model's .cu files.
+// Kernel launch with or without programmatic dependent launch: the model's kernels, and the kernel families the
+// model also launches inside its decode graphs (the state update).
 #pragma once
 
 #include "common/error.h"
@@ -6,7 +7,7 @@
 
 #include <utility>
 
-namespace msv::gpu::model {
+namespace msv::gpu {
 
 // With `pdl` (CUDA 11.8+, used on sm_90): the kernel may begin while the previous kernel on the stream finishes;
 // it must call msv_pdl_wait() before touching that kernel's data. Stream capture records the programmatic edge,
@@ -31,4 +32,4 @@ inline cudaError_t launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 bloc
     return cudaGetLastError();
 }
 
-}  // namespace msv::gpu::model
+}  // namespace msv::gpu
