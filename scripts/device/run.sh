@@ -7,7 +7,8 @@
 # in the same call, so the report compares like with like. Everything lands in $OUT; a summary is printed last.
 # A call is at most 10 minutes, so the phases can be split over calls on the warm machine: PHASES="tests" then
 # PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
-# are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`.
+# are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`. PHASES="native tests bench"
+# adds the native suite first (below).
 set -u
 cd "$(dirname "$0")"
 checkout=$(cd ../.. && pwd)
@@ -55,6 +56,16 @@ fi
 lib=$(find "$work/build" -name 'libmambaserve_cuda.so' | head -1)
 [[ -n $lib ]] || { echo "no libmambaserve_cuda.so:"; tail -30 "$OUT/build.log"; exit 1; }
 export MAMBASERVE_NATIVE_DIR=$(dirname "$lib") MAMBASERVE_SERVER_DLL=$server MAMBASERVE_BIG_CHECKPOINT=$big
+
+# PHASES="native ...": first the native suite of the same unpacked tree (tests/Native/run-device.sh: GoogleTest,
+# memcheck and its A/B knobs such as AB=1 AB_ENVS=...), so that one machine start serves both. NATIVE_TEST_FILTER is
+# its gtest filter (TEST_FILTER stays the .NET tests'); its logs go to /tmp/msv-native-out, its summary to stdout.
+if [[ " $PHASES " == *" native "* ]]; then
+  cp "$work/native/tests/Native/run-device.sh" "$work/native/"
+  (cd "$work/native" && OUT=/tmp/msv-native-out TEST_FILTER="${NATIVE_TEST_FILTER:-}" SKIP_PEER=1 \
+    timeout "${NATIVE_TIMEOUT:-300}" bash run-device.sh 2>&1 | grep -vE '"what":"(copy|floor)' | cut -c1-120 | tail -70)
+  stamp "native suite done"
+fi
 
 if [[ " $PHASES " == *" tests "* ]]; then
   (cd "$work/tests" && timeout "${TESTS_TIMEOUT:-240}" dotnet MambaServe.Gpu.Tests.dll -noColor -reporter verbose \
