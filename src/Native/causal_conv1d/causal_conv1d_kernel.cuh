@@ -22,6 +22,7 @@
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
+#include "gpu/launch_kernel.cuh"
 
 namespace msv::gpu {
 namespace conv {
@@ -103,10 +104,12 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     if (d >= p.dim) return;
     T* st = static_cast<T*>(p.conv_state) + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride +
             static_cast<int64_t>(d) * S;
+    // With programmatic dependent launch (the model's decode step past the fused rows) the state and the weights
+    // are loaded before the wait, x (the kernel before's output) after it; the next kernel may then start and
+    // fetch its weights. Without the attribute the wait returns at once.
     float win[W];
 #pragma unroll
     for (int k = 0; k < S; ++k) win[k] = to_float(st[k]);
-    win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
     // Width 4: the channel's weights as one 16-byte load (rows of 4 floats, when the tensor is 16-byte aligned, as
     // the model's are). Four scalar loads 16 bytes apart made each warp touch 16 sectors four times, and L1 was the
     // kernel's busiest unit at 256 entries (72% of its throughput, ncu; docs/gpu-model.md, "Session 2026-12-03,
@@ -124,6 +127,9 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
 #pragma unroll
         for (int k = 0; k < W; ++k) w[k] = p.weight[static_cast<int64_t>(d) * W + k];
     }
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+    win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
     float acc = p.bias ? p.bias[d] : 0.0f;
 #pragma unroll
     for (int k = 0; k < W; ++k) acc += w[k] * win[k];
@@ -144,12 +150,10 @@ void launch_fwd(const msv_conv1d_params& p, cudaStream_t stream) {
 }
 
 template <typename T, int W>
-void launch_update(const msv_conv1d_params& p, cudaStream_t stream) {
+cudaError_t launch_update(const msv_conv1d_params& p, cudaStream_t stream, bool pdl) {
     const dim3 grid((p.dim + kUpdateThreads - 1) / kUpdateThreads, p.batch);
-    if (p.silu)
-        conv_update_kernel<T, W, true><<<grid, kUpdateThreads, 0, stream>>>(p);
-    else
-        conv_update_kernel<T, W, false><<<grid, kUpdateThreads, 0, stream>>>(p);
+    return launch_kernel(p.silu ? conv_update_kernel<T, W, true> : conv_update_kernel<T, W, false>, grid,
+                         dim3(kUpdateThreads), 0, stream, pdl, p);
 }
 
 }  // namespace conv
@@ -168,15 +172,15 @@ msv_status launch_causal_conv1d_fwd(const msv_conv1d_params& p, void* stream) {
 }
 
 template <msv_dtype DT>
-msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream) {
+msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream, bool pdl) {
     using T = typename storage<DT>::type;
     const auto s = static_cast<cudaStream_t>(stream);
-    switch (p.width) {
-        case 2: conv::launch_update<T, 2>(p, s); break;
-        case 3: conv::launch_update<T, 3>(p, s); break;
-        default: conv::launch_update<T, 4>(p, s); break;
-    }
-    return check_launch("msv_causal_conv1d_update");
+    const cudaError_t err = p.width == 2   ? conv::launch_update<T, 2>(p, s, pdl)
+                            : p.width == 3 ? conv::launch_update<T, 3>(p, s, pdl)
+                                           : conv::launch_update<T, 4>(p, s, pdl);
+    return err == cudaSuccess
+               ? MSV_OK
+               : set_error(MSV_ERR_DEVICE, std::string("msv_causal_conv1d_update: ") + cudaGetErrorString(err));
 }
 
 }  // namespace msv::gpu

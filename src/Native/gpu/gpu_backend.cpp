@@ -40,6 +40,12 @@ msv_status by_dtype(msv_dtype dtype, const P& p, void* stream, F32 f32, F16 f16,
     return msv::set_error(MSV_ERR_INVALID_ARGUMENT, "unknown msv_dtype " + std::to_string(static_cast<int>(dtype)));
 }
 
+// A launcher that can take programmatic dependent launch, called plainly: the C API's callers' streams have no
+// programmatic dependencies (the model's graphs launch with them).
+template <typename Launcher> auto plain(Launcher launcher) {
+    return [launcher](const auto& p, void* stream) { return launcher(p, stream, false); };
+}
+
 msv_status check_conv_width(const msv_conv1d_params& p, const char* function) {
     if (p.width >= msv::gpu::kConvMinWidth && p.width <= msv::gpu::kConvMaxWidth) return MSV_OK;
     return unsupported(function, "the GPU conv supports width 2..4, got " + std::to_string(p.width));
@@ -61,10 +67,6 @@ msv_status selective_scan_fwd(const msv_scan_params& p, void* stream) {
 }
 
 msv_status selective_state_update(const msv_state_update_params& p, void* stream) {
-    // A plain launch: the caller's stream has no programmatic dependencies (the model's graphs launch with them).
-    const auto plain = [](auto launcher) {
-        return [launcher](const msv_state_update_params& q, void* s) { return launcher(q, s, false); };
-    };
     return by_dtype(p.dtype, p, stream, plain(launch_selective_state_update<MSV_F32>),
                     plain(launch_selective_state_update<MSV_F16>), plain(launch_selective_state_update<MSV_BF16>));
 }
@@ -77,8 +79,8 @@ msv_status causal_conv1d_fwd(const msv_conv1d_params& p, void* stream) {
 
 msv_status causal_conv1d_update(const msv_conv1d_params& p, void* stream) {
     if (msv_status s = check_conv_width(p, "msv_causal_conv1d_update"); s != MSV_OK) return s;
-    return by_dtype(p.dtype, p, stream, launch_causal_conv1d_update<MSV_F32>, launch_causal_conv1d_update<MSV_F16>,
-                    launch_causal_conv1d_update<MSV_BF16>);
+    return by_dtype(p.dtype, p, stream, plain(launch_causal_conv1d_update<MSV_F32>),
+                    plain(launch_causal_conv1d_update<MSV_F16>), plain(launch_causal_conv1d_update<MSV_BF16>));
 }
 
 msv_status rmsnorm_residual(const msv_rmsnorm_params& p, void* stream) {

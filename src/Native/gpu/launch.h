@@ -13,11 +13,13 @@ constexpr int kConvMinWidth = 2;
 constexpr int kConvMaxWidth = 4;
 
 template <msv_dtype DT> msv_status launch_selective_scan_fwd(const msv_scan_params& p, void* stream);
-// pdl: launched with programmatic dependent launch (the model's decode graphs; see gpu/launch_kernel.cuh).
+// pdl (the state update, the conv update): launched with programmatic dependent launch, as in the model's decode
+// graphs (gpu/launch_kernel.cuh); the C API launches plainly.
 template <msv_dtype DT>
 msv_status launch_selective_state_update(const msv_state_update_params& p, void* stream, bool pdl = false);
 template <msv_dtype DT> msv_status launch_causal_conv1d_fwd(const msv_conv1d_params& p, void* stream);
-template <msv_dtype DT> msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream);
+template <msv_dtype DT>
+msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream, bool pdl = false);
 template <msv_dtype DT> msv_status launch_rmsnorm_residual(const msv_rmsnorm_params& p, void* stream);
 
 }  // namespace msv::gpu

@@ -134,6 +134,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_SSU_THREADS")) ssu_threads_ = std::atoi(f);
     if (const char* f = std::getenv("MSV_SSU_BF16_VEC")) ssu_bf16_vec_ = std::atoi(f);
     if (const char* f = std::getenv("MSV_SSU_PDL"); f && f[0] == '0') ssu_pdl_ = false;
+    if (const char* f = std::getenv("MSV_CONV_PDL"); f && f[0] == '0') conv_pdl_ = false;
     // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+); MSV_MMA_MAX_ROWS (0..64)
     // moves that bound, 0 gives every product to the vendor BLAS (A/B runs, docs/gpu-model.md).
     mma_max_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kMmaDefaultRows : 0;

@@ -210,8 +210,9 @@ private:
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     int ssu_bf16_vec_ = 0;  // MSV_SSU_BF16_VEC=8: its bf16 state 8 states a thread, not 4 (A/B)
-    // The BLAS path's state update launched with PDL like the kernels around it (MSV_SSU_PDL=0: a plain launch, A/B).
-    bool ssu_pdl_ = true;
+    // The BLAS path's state update launched with PDL like the kernels around it (MSV_SSU_PDL=0: a plain launch, A/B),
+    // and its conv update (MSV_CONV_PDL=0).
+    bool ssu_pdl_ = true, conv_pdl_ = true;
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
     // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
     int small_proj_rows_ = 0, small_proj_splits_ = 10;

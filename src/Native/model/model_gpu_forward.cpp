@@ -26,12 +26,21 @@ ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, void* state, c
     c.state = state, c.slot_stride = d.conv_slot, c.slot = slots, c.xc = xc, c.ld_xc = d.ld_di;
     return c;
 }
-// The state update of the decode rows; with `pdl` it loads all but delta while dt_proj finishes.
+// The decode rows' state update and conv update (past the fused path); with `pdl` each loads what the kernel
+// before it does not write while that kernel finishes (all but delta; the conv state and weights), and lets the
+// next kernel start early. The model checked d_conv (2..4) at creation.
 msv_status state_update(const msv_state_update_params& p, cudaStream_t s, bool pdl) {
     switch (p.dtype) {
         case MSV_F32: return launch_selective_state_update<MSV_F32>(p, s, pdl);
         case MSV_F16: return launch_selective_state_update<MSV_F16>(p, s, pdl);
         default: return launch_selective_state_update<MSV_BF16>(p, s, pdl);
+    }
+}
+msv_status conv_update(const msv_conv1d_params& p, cudaStream_t s, bool pdl) {
+    switch (p.dtype) {
+        case MSV_F32: return launch_causal_conv1d_update<MSV_F32>(p, s, pdl);
+        case MSV_F16: return launch_causal_conv1d_update<MSV_F16>(p, s, pdl);
+        default: return launch_causal_conv1d_update<MSV_BF16>(p, s, pdl);
     }
 }
 // Rows template of the fused kernels for a batch of `rows`: 1, 2, 4 or 8.
@@ -195,7 +204,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         }
         if (plan.nd > 0 && !conv_in_gemm && !ablated(kAblateConv)) {
             const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
-            if (msv_status s = msv::backend::causal_conv1d_update(p, stream_); s != MSV_OK) return s;
+            if (msv_status s = conv_update(p, stream_, pdl_ && conv_pdl_); s != MSV_OK) return s;
         }
         for (const RowPlan::Group& g : plan.groups) {
             const msv_conv1d_params p = conv_params(d, wt, w, conv_state, cat(buf_.xz, g.row0 * d.ld_xz, wt),
