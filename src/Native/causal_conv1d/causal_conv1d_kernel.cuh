@@ -178,9 +178,7 @@ msv_status launch_causal_conv1d_update(const msv_conv1d_params& p, void* stream,
     const cudaError_t err = p.width == 2   ? conv::launch_update<T, 2>(p, s, pdl)
                             : p.width == 3 ? conv::launch_update<T, 3>(p, s, pdl)
                                            : conv::launch_update<T, 4>(p, s, pdl);
-    return err == cudaSuccess
-               ? MSV_OK
-               : set_error(MSV_ERR_DEVICE, std::string("msv_causal_conv1d_update: ") + cudaGetErrorString(err));
+    return launch_status(err, "msv_causal_conv1d_update");
 }
 
 }  // namespace msv::gpu

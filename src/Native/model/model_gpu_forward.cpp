@@ -2,12 +2,13 @@
 // path or the BLAS path, the final norm and LM head, the sampler. docs/gpu-model.md has the kernel sequence.
 #include "causal_conv1d/causal_conv1d.h"
 #include "common/error.h"
+#include "gpu/launch.h"
 #include "model/model_gpu.h"
 #include "selective_scan/selective_scan.h"
-#include "gpu/launch.h"
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 namespace msv::gpu::model {
 namespace {
@@ -29,19 +30,19 @@ ConvArgs conv_epilogue_args(const Dims& d, const LayerWeights& w, void* state, c
 // The decode rows' state update and conv update (past the fused path); with `pdl` each loads what the kernel
 // before it does not write while that kernel finishes (all but delta; the conv state and weights), and lets the
 // next kernel start early. The model checked d_conv (2..4) at creation.
-msv_status state_update(const msv_state_update_params& p, cudaStream_t s, bool pdl) {
-    switch (p.dtype) {
-        case MSV_F32: return launch_selective_state_update<MSV_F32>(p, s, pdl);
-        case MSV_F16: return launch_selective_state_update<MSV_F16>(p, s, pdl);
-        default: return launch_selective_state_update<MSV_BF16>(p, s, pdl);
+// f(the activation dtype as a compile-time constant): the kernel families' launchers are templates on it.
+template <typename F> msv_status with_dtype(msv_dtype t, F&& f) {
+    switch (t) {
+        case MSV_F32: return f(std::integral_constant<msv_dtype, MSV_F32>{});
+        case MSV_F16: return f(std::integral_constant<msv_dtype, MSV_F16>{});
+        default: return f(std::integral_constant<msv_dtype, MSV_BF16>{});
     }
 }
+msv_status state_update(const msv_state_update_params& p, cudaStream_t s, bool pdl) {
+    return with_dtype(p.dtype, [&](auto t) { return launch_selective_state_update<decltype(t)::value>(p, s, pdl); });
+}
 msv_status conv_update(const msv_conv1d_params& p, cudaStream_t s, bool pdl) {
-    switch (p.dtype) {
-        case MSV_F32: return launch_causal_conv1d_update<MSV_F32>(p, s, pdl);
-        case MSV_F16: return launch_causal_conv1d_update<MSV_F16>(p, s, pdl);
-        default: return launch_causal_conv1d_update<MSV_BF16>(p, s, pdl);
-    }
+    return with_dtype(p.dtype, [&](auto t) { return launch_causal_conv1d_update<decltype(t)::value>(p, s, pdl); });
 }
 // Rows template of the fused kernels for a batch of `rows`: 1, 2, 4 or 8.
 int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8; }

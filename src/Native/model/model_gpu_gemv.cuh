@@ -27,12 +27,12 @@
 // lane's first U chunks in registers).
 #pragma once
 
-#include "gpu/dtype.cuh"
 #include "gpu/check.h"
-#include "model/model_gpu_kernels.h"
+#include "gpu/dtype.cuh"
+#include "gpu/launch_kernel.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
-#include "gpu/launch_kernel.cuh"
+#include "model/model_gpu_kernels.h"
 
 namespace msv::gpu::model {
 
@@ -332,8 +332,7 @@ msv_status launch_gemv_typed(GemvKind kind, bool norm, const GemvArgs& a, int sp
         err = gemv_launch_rows<W, 4>(kind, norm, a, splits, s, pdl);
     else
         err = gemv_launch_rows<W, 8>(kind, norm, a, splits, s, pdl);
-    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("gemv launch: ") + cudaGetErrorString(err));
-    return MSV_OK;
+    return launch_status(err, "gemv launch");
 }
 
 }  // namespace msv::gpu::model

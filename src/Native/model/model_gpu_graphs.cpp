@@ -1,6 +1,7 @@
 #include "model/model_gpu_graphs.h"
 
 #include "common/error.h"
+#include "gpu/check.h"
 #include "model/model_gpu.h"
 
 #include <cstdio>
@@ -70,7 +71,7 @@ msv_status DecodeGraphs::replay(int rows, cudaStream_t stream) {
     for (const Entry& e : graphs_)
         if (e.rows == rows) {
             const cudaError_t err = cudaGraphLaunch(e.exec, stream);
-            return err == cudaSuccess ? MSV_OK : set_error(MSV_ERR_DEVICE, std::string("graph launch: ") + cudaGetErrorString(err));
+            return launch_status(err, "graph launch");
         }
     return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows");
 }

@@ -2,8 +2,8 @@
 // the scan, dtype conversion (weights at load, the conv state of snapshots), A = -exp(A_log); and the dtype switches
 // of the launchers.
 #include "gpu/dtype.cuh"
-#include "model/model_gpu_kernels.h"
 #include "gpu/launch_kernel.cuh"
+#include "model/model_gpu_kernels.h"
 
 #include <algorithm>
 #include <string>

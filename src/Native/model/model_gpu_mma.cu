@@ -24,11 +24,12 @@
 // rows equal rows alone, bit for bit. (A first version split K over blocks with a last-block reduction of global
 // partials; that reduction ran one block per tile on dependent loads and made 64 rows 2.6x slower than the BLAS.)
 // CUDA sm_80+ only; on HIP the launcher answers unsupported and the caller uses the vendor BLAS.
+#include "gpu/check.h"
 #include "gpu/dtype.cuh"
+#include "gpu/launch_kernel.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_kernels.h"
-#include "gpu/launch_kernel.cuh"
 
 #include <string>
 #include <type_traits>
@@ -229,8 +230,7 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
         return set_error(MSV_ERR_INVALID_ARGUMENT, "mma gemm: " + std::to_string(a.M) + " rows, " +
                                                        std::to_string(a.splits) + " splits, or fp32 weights");
     const cudaError_t err = wt == MSV_BF16 ? launch_typed<bf16>(a, s, pdl) : launch_typed<__half>(a, s, pdl);
-    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("mma gemm launch: ") + cudaGetErrorString(err));
-    return MSV_OK;
+    return launch_status(err, "mma gemm launch");
 #endif
 }
 

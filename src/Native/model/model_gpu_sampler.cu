@@ -21,9 +21,10 @@
 // Finishing: the chosen token's log-softmax and the top-N over the raw row, from the chunks' partial results; then
 // the slot's output count and seen flag of the token (the next step's penalties see it).
 #include "common/error.h"
+#include "gpu/check.h"
 #include "gpu/dtype.cuh"
-#include "model/model_gpu_kernels.h"
 #include "gpu/launch_kernel.cuh"
+#include "model/model_gpu_kernels.h"
 #include "model/model_gpu_sampler_bins.cuh"
 
 #include <algorithm>
@@ -403,8 +404,7 @@ msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool p
         const dim3 grid(a.scratch.chunks, std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first)));
         for (auto* kernel : {prepare_kernel, threshold_kernel, collect_kernel, draw_kernel}) {
             const cudaError_t err = launch_kernel(kernel, grid, dim3(kThreads), 0, s, pdl, a);
-            if (err != cudaSuccess)
-                return set_error(MSV_ERR_DEVICE, std::string("sampler launch: ") + cudaGetErrorString(err));
+            if (err != cudaSuccess) return launch_status(err, "sampler launch");
         }
     }
     return MSV_OK;

@@ -9,9 +9,9 @@
 
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
+#include "gpu/launch_kernel.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_kernels.h"
-#include "gpu/launch_kernel.cuh"
 
 namespace msv::gpu::model {
 
@@ -203,8 +203,7 @@ msv_status launch_dt_ssu_typed(int R, const DtSsuArgs& a, cudaStream_t s, bool p
     while ((1 << lg) < group) ++lg;
     const cudaError_t err = a.threads == 128 ? launch_dt_ssu_threads<T, S, V, 128>(R, a, lg, s, pdl)
                                              : launch_dt_ssu_threads<T, S, V, kSsuThreads>(R, a, lg, s, pdl);
-    if (err != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("dt_ssu launch: ") + cudaGetErrorString(err));
-    return MSV_OK;
+    return launch_status(err, "dt_ssu launch");
 }
 
 template <typename T>

@@ -19,38 +19,6 @@ namespace ssu {
 
 constexpr int kThreads = 256;
 
-// V states of one channel, as kWords 16-byte words (kStates: one word). Unpacked one state at a time as the
-// update uses it, and stored as 16-byte words (nvcc splits a uint4 store through a bf16 pointer into 4-byte ones).
-template <typename S, int V> struct StateVec {
-    static constexpr int kWords = V * static_cast<int>(sizeof(S)) / 16;
-    uint4 q[kWords];
-    __device__ void load(const S* p) {
-#pragma unroll
-        for (int i = 0; i < kWords; ++i) q[i] = reinterpret_cast<const uint4*>(p)[i];
-    }
-    // 32-bit word i of the slice (i a compile-time constant once unrolled).
-    __device__ uint32_t word(int i) const {
-        const uint4& v = q[i >> 2];
-        return (i & 3) == 0 ? v.x : (i & 3) == 1 ? v.y : (i & 3) == 2 ? v.z : v.w;
-    }
-    __device__ float get(int k) const {
-        if constexpr (sizeof(S) == 4) return __uint_as_float(word(k));
-        else return __uint_as_float((k & 1) ? (word(k >> 1) & 0xffff0000u) : (word(k >> 1) << 16));
-    }
-    __device__ static void store(S* p, const float (&v)[V]) {
-#pragma unroll
-        for (int i = 0; i < kWords; ++i) {
-            if constexpr (sizeof(S) == 4)
-                msv_store16(p + 4 * i, make_float4(v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]));
-            else
-                msv_store16(p + 8 * i, make_float4(__uint_as_float(msv_bf16x2_bits(v[8 * i], v[8 * i + 1])),
-                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 2], v[8 * i + 3])),
-                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 4], v[8 * i + 5])),
-                                                   __uint_as_float(msv_bf16x2_bits(v[8 * i + 6], v[8 * i + 7]))));
-        }
-    }
-};
-
 // Per-channel scalars shared by both paths.
 template <typename T, bool kSoftplus>
 __device__ __forceinline__ void channel_inputs(const msv_state_update_params& p, int64_t b, int d, float& dt,
@@ -80,11 +48,11 @@ constexpr int kUnroll = 1;
 #define MSV_SSU_MIN_BLOCKS 8
 #endif
 
-// B or C of a thread's V-state slice. kVec: one 8- or 16-byte load where the views allow (vector_bc: x_proj rows
+// A thread's V elements (V = 4 or 8) of B, C or the state. kVec: one 8- or 16-byte load where the views allow (vector_bc: x_proj rows
 // whose dt part is a multiple of 8 elements, as in every released checkpoint), else one load an element. One load
 // where there were V cut the kernel by 9% (fp32 state) and 14% (bf16) at batch 256 on the H200 (docs/gpu-model.md,
 // "Session 2026-12-03, seventh"). The 2-byte types stay packed, two a word, until each is used: at the 32-register
-// cap a bf16 state's 8 states a thread leave no room for 16 unpacked floats of B and C.
+// cap a bf16 state's 8 states a thread leave no room for 16 unpacked floats of B and C (nor of the states).
 template <typename T> __device__ __forceinline__ uint32_t raw_bits(T v);
 template <> __device__ __forceinline__ uint32_t raw_bits(bf16 v) { return v.bits; }
 template <> __device__ __forceinline__ uint32_t raw_bits(__half v) { return __half_as_ushort(v); }
@@ -99,12 +67,9 @@ template <typename T, int V> struct Slice {
     uint32_t w[V / 2];
     __device__ float get(int k) const { return half_of(static_cast<T*>(nullptr), w[k >> 1], k & 1); }
     template <bool kVec> __device__ void load(const T* p) {
-        if constexpr (kVec && V >= 8) {
-#pragma unroll
-            for (int i = 0; i < V / 8; ++i) {
-                const uint4 q = reinterpret_cast<const uint4*>(p)[i];
-                w[4 * i] = q.x, w[4 * i + 1] = q.y, w[4 * i + 2] = q.z, w[4 * i + 3] = q.w;
-            }
+        if constexpr (kVec && V == 8) {
+            const uint4 q = *reinterpret_cast<const uint4*>(p);
+            w[0] = q.x, w[1] = q.y, w[2] = q.z, w[3] = q.w;
         } else if constexpr (kVec && V == 4) {
             const uint2 q = *reinterpret_cast<const uint2*>(p);
             w[0] = q.x, w[1] = q.y;
@@ -131,8 +96,21 @@ template <int V> struct Slice<float, V> {
     }
 };
 
-template <typename T, typename S, int V, bool kHasZ, bool kSoftplus, bool kBcVec>
+// States a thread of the vector path: one 16-byte vector, 4 fp32 or 8 bf16. Two vectors a thread (8 / 16 states,
+// 40 or 48 registers, 6 or 5 blocks an SM) cut the instructions a state by ~30-40% but measured slower at batch
+// 64 and with a bf16 state (docs/gpu-model.md, "Session 2026-12-03, seventh").
+template <typename S> constexpr int kStates = 16 / static_cast<int>(sizeof(S));
+
+// A thread's states are loaded and unpacked as a Slice (one 16-byte load) and stored as one 16-byte word: nvcc
+// splits a uint4 store through a bf16 pointer into 4-byte stores.
+__device__ __forceinline__ void store_states(float* p, const float (&v)[4]) {
+    msv_store16(p, make_float4(v[0], v[1], v[2], v[3]));
+}
+__device__ __forceinline__ void store_states(bf16* p, const float (&v)[8]) { store8(p, v); }
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec>
 __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
+    constexpr int V = kStates<S>;
     const int64_t b = blockIdx.y;
     const int N = p.dstate;
     const int group = 1 << lg;
@@ -146,13 +124,13 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     // kernel before it (dt_proj, which writes delta) finishes: everything else it reads was written before that
     // kernel waited (the slot's state by this kernel a step ago; x, z, B, C by earlier kernels), so it is loaded
     // first and only delta after the wait. Without the attribute the wait returns at once.
-    StateVec<S, V> raw[kUnroll];
+    Slice<S, V> raw[kUnroll];
     float dt[kUnroll], x[kUnroll], zv[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
-        if (act) raw[u].load(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
+        if (act) raw[u].template load<true>(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
         x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d) : 0.0f;
         zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d) : 0.0f;
     }
@@ -190,7 +168,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
                     y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
                 }
             }
-            StateVec<S, V>::store(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
+            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
@@ -229,13 +207,9 @@ __global__ void __launch_bounds__(kThreads) state_update_scalar_kernel(const msv
     write_out<T, kHasZ>(p, b, d, y, x);
 }
 
-// States a thread of the vector path: one 16-byte vector, 4 fp32 or 8 bf16. Two vectors a thread (8 / 16 states,
-// 40 or 48 registers, 6 or 5 blocks an SM) cut the instructions a state by ~30-40% but measured slower at batch
-// 64 and with a bf16 state (docs/gpu-model.md, "Session 2026-12-03, seventh").
-template <typename S> constexpr int kStates = 16 / static_cast<int>(sizeof(S));
-
 template <typename S>
-int vector_group(const msv_state_update_params& p, int V) {
+int vector_group(const msv_state_update_params& p) {
+    constexpr int V = kStates<S>;
     if (p.dstate % V != 0) return 0;
     const int group = p.dstate / V;
     if (group > MSV_GROUP || (group & (group - 1)) != 0) return 0;
@@ -245,10 +219,10 @@ int vector_group(const msv_state_update_params& p, int V) {
     return group;
 }
 
-// B and C slices of V elements start on a V-element boundary of every row (the vector loads need it).
-template <typename T>
-bool vector_bc(const msv_state_update_params& p, int V) {
-    const int64_t bytes = V * static_cast<int64_t>(sizeof(T));
+// B and C slices of kStates elements start on such a boundary of every row (the vector loads need it).
+template <typename T, typename S>
+bool vector_bc(const msv_state_update_params& p) {
+    const int64_t bytes = kStates<S> * static_cast<int64_t>(sizeof(T));
     const int64_t align = bytes < 16 ? bytes : 16;
     const auto aligned = [&](const void* base, int64_t stride) {
         return reinterpret_cast<uintptr_t>(base) % align == 0 && (stride * static_cast<int64_t>(sizeof(T))) % align == 0;
@@ -256,21 +230,21 @@ bool vector_bc(const msv_state_update_params& p, int V) {
     return aligned(p.B, p.batch > 1 ? p.B_batch_stride : 0) && aligned(p.C, p.batch > 1 ? p.C_batch_stride : 0);
 }
 
-template <typename T, typename S, int V, bool kHasZ, bool kSoftplus>
+template <typename T, typename S, bool kHasZ, bool kSoftplus>
 cudaError_t launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream, bool pdl) {
     const int per_block = kThreads * kUnroll;
     const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
     int lg = 0;
     while ((1 << lg) < group) ++lg;
-    const auto kernel = vector_bc<T>(p, V) ? state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, true>
-                                            : state_update_vec_kernel<T, S, V, kHasZ, kSoftplus, false>;
+    const auto kernel = vector_bc<T, S>(p) ? state_update_vec_kernel<T, S, kHasZ, kSoftplus, true>
+                                            : state_update_vec_kernel<T, S, kHasZ, kSoftplus, false>;
     return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
 }
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 cudaError_t launch(const msv_state_update_params& p, cudaStream_t stream, bool pdl) {
-    if (const int group = vector_group<S>(p, kStates<S>); group > 0)
-        return launch_vec<T, S, kStates<S>, kHasZ, kSoftplus>(p, group, stream, pdl);
+    if (const int group = vector_group<S>(p); group > 0)
+        return launch_vec<T, S, kHasZ, kSoftplus>(p, group, stream, pdl);
     const dim3 grid((p.dim + kThreads - 1) / kThreads, p.batch);
     return launch_kernel(state_update_scalar_kernel<T, S, kHasZ, kSoftplus>, grid, dim3(kThreads), 0, stream, pdl, p);
 }
@@ -290,9 +264,7 @@ msv_status launch_selective_state_update(const msv_state_update_params& p, void*
     const auto s = static_cast<cudaStream_t>(stream);
     const cudaError_t err = p.state_dtype == MSV_BF16 ? ssu::launch_flags<T, bf16>(p, s, pdl)
                                                       : ssu::launch_flags<T, float>(p, s, pdl);
-    return err == cudaSuccess
-               ? MSV_OK
-               : set_error(MSV_ERR_DEVICE, std::string("msv_selective_state_update: ") + cudaGetErrorString(err));
+    return launch_status(err, "msv_selective_state_update");
 }
 
 }  // namespace msv::gpu
