@@ -232,7 +232,7 @@ int run_model_bench() {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, g, 8, 40), b);
             }
-            for (int b : {1, 8, 256}) {
+            for (int b : {1, 8, 32, 128, 256}) {
                 const std::string name = "model_decode_topp_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, topp, 8, 40), b);
             }
