@@ -49,7 +49,7 @@ if ! cmake_build "$PWD" $build "" "${ARCHS:-90}" >> "$OUT/build.log" 2>&1; then
   srcs=$(ls src/Native/*/*_ref.cpp src/Native/*/*_api.cpp src/Native/common/error.cpp src/Native/gpu/*.cpp \
          src/Native/*/*_fp32.cu src/Native/*/*_fp16.cu src/Native/*/*_bf16.cu tests/Native/*.cpp \
          src/Native/model/model_validate*.cpp src/Native/model/model_tensors.cpp src/Native/model/model_gpu*.cpp \
-         src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu src/Native/model/model_gpu_mma.cu src/Native/model/model_gpu_mid.cu \
+         src/Native/model/model_gpu_misc.cu src/Native/model/model_gpu_sampler.cu src/Native/model/model_gpu_mma.cu \
          googletest/googletest/src/gtest-all.cc | sort -u)
   printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c \
     'nvcc -std=c++17 -O3 -lineinfo -gencode arch=compute_90,code=sm_90 -Xcompiler -fopenmp,-fPIC -DMSV_NATIVE_SOURCE_DIR=\\\"$PWD/src/Native\\\" '"${inc[*]}"' -x $(case {} in *.cu) echo cu;; *) echo c++;; esac) -c {} -o '$obj'/$(echo {} | tr / _).o' \

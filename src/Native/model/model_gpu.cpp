@@ -147,20 +147,6 @@ msv_status Model::init(const msv_model_config& c) {
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
-    // The decode step's middle as one kernel where its grid fits the device at once and dt_proj's K its registers.
-    const int chunk_elems = 16 / static_cast<int>(dsize(cfg_.weight_dtype));
-    bool mid_fits = false;
-    if (mma_supported(cfg_.weight_dtype, prop.major) && d_.ld_dr / chunk_elems <= kDtMaxSteps * 4 && d_.di % 2 == 0) {
-        int capacity = 0;
-        if (msv_status s = mid_capacity(cfg_.weight_dtype, &capacity); s != MSV_OK) return s;
-        if (mid_blocks(d_.nx, static_cast<int>(d_.ld_di / chunk_elems)) <= capacity) mid_fits = true;
-    }
-    // Off by default: slower than the kernel chain on the H200 (docs/gpu-model.md, "Session 2026-12-03, eighth").
-    if (const char* f = std::getenv("MSV_MID_ROWS"); f && mid_fits) mid_max_rows_ = std::clamp(std::atoi(f), 0, kMidMaxRows);
-    if (const char* f = std::getenv("MSV_MID_MIN_ROWS")) mid_min_rows_ = std::max(1, std::atoi(f));
-    if (const char* f = std::getenv("MSV_MID_SKIP")) mid_skip_ = std::atoi(f);
-    if (const char* f = std::getenv("MSV_MID_DT"); f && f[0] == '0') mid_dt_ = false;
-    if (const char* f = std::getenv("MSV_MID_DT_TILES")) mid_dt_tiles_ = std::clamp(std::atoi(f), 1, 4);
     if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
@@ -230,7 +216,6 @@ msv_status Model::alloc_step_buffers() {
     b.rows = std::max({cfg_.max_step_tokens, cfg_.max_decode_batch, 1});
     b.head_rows = std::min(b.rows, std::max(cfg_.max_decode_batch, 256));
     const size_t R = size_t(b.rows);
-    const int mid_slices = msv::gpu::model::mid_slices(static_cast<int>(d.ld_di * ws / 16));
     struct Need {
         void** where;
         size_t bytes;
@@ -247,10 +232,6 @@ msv_status Model::alloc_step_buffers() {
         {reinterpret_cast<void**>(&b.small_partial),
          size_t(kSmallProjMaxSplits) * std::clamp(std::max(small_proj_rows_, xproj_split_rows_), 1, b.rows) * d.nx * 4,
          "x_proj slices"},
-        {reinterpret_cast<void**>(&b.mid_partial),
-         mid_max_rows_ > 0 ? size_t(mid_slices) * kMidMaxRows * d.nx * 4 : 0, "decode middle slices"},
-        {reinterpret_cast<void**>(&b.mid_barrier), mid_max_rows_ > 0 ? size_t(1 + mid_slices) * 8 : 0,
-         "decode middle barriers"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},
@@ -280,11 +261,9 @@ msv_status Model::alloc_step_buffers() {
 Model::~Model() {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (stream_) (void)cudaStreamSynchronize(stream_);
-    if (mid_skip_ & kMidTimes) mid_print_times(mid_blocks(d_.nx, static_cast<int>(d_.ld_di * dsize(cfg_.weight_dtype) / 16)));
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
-                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.mid_partial,
-                   buf_.mid_barrier, buf_.head_in, buf_.logits, buf_.scan_state,
+                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state,
                    buf_.iota, buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
                    device_in_, device_out_, device_var_};
     for (void* p : dev)

@@ -64,8 +64,6 @@ struct Buffers {
     void* y = nullptr;          // [rows, ld_di] scan / state update output
     float* partial = nullptr;   // [kMaxSplits, kGemvMaxRows, nx] x_proj split-K sums (fused path)
     float* small_partial = nullptr;  // [kSmallProjMaxSplits, min(rows, small_proj_rows_), nx] x_proj slices
-    float* mid_partial = nullptr;    // [slices, kMidMaxRows, nx] x_proj slice sums of the decode middle
-    unsigned long long* mid_barrier = nullptr;  // [1 + slices] its barriers' arrival counters
     void* head_in = nullptr;    // [head_rows, ld_dm] final-norm rows for the BLAS LM head
     float* logits = nullptr;    // [head_rows, vocab]
     float* scan_state = nullptr;  // [kScanGroup, di * ds] fp32 state of a bf16 pool during a scan
@@ -189,8 +187,6 @@ private:
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
     // x_proj of M rows on our GEMM in small_proj_splits_ K slices, summed into buf_.xdbl.
     msv_status enqueue_x_proj_split(const LayerWeights& w, int M);
-    // The conv update, x_proj and dt_proj of a pure decode step's M rows at layer l in one kernel.
-    msv_status enqueue_mid(const LayerWeights& w, int l, const int32_t* slots, int M);
 
     msv_model_config cfg_{};
     Dims d_{};
@@ -223,13 +219,6 @@ private:
     // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
     // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
     int xproj_split_rows_ = 0;
-    // Rows from / up to which a pure decode step whose conv update is not in in_proj's epilogue runs the conv update,
-    // x_proj and dt_proj as one kernel (model_gpu_mid.cu; MSV_MID_MIN_ROWS, MSV_MID_ROWS, 0: never). Set at create
-    // where the weights and the device allow it.
-    int mid_min_rows_ = 1, mid_max_rows_ = 0;
-    int mid_skip_ = 0;  // MSV_MID_SKIP (MidSkip bits; timing only)
-    int mid_dt_tiles_ = 4;  // MSV_MID_DT_TILES (A/B)
-    bool mid_dt_ = true;    // dt_proj inside that kernel (MSV_MID_DT=0: a product after it, A/B)
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 

@@ -89,26 +89,6 @@ msv_status Model::enqueue_x_proj_split(const LayerWeights& w, int M) {
     return launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
 }
 
-msv_status Model::enqueue_mid(const LayerWeights& w, int l, const int32_t* slots, int M) {
-    const Dims& d = d_;
-    const int ce = 16 / static_cast<int>(dsize(cfg_.weight_dtype));
-    MidArgs a{};
-    a.M = M, a.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
-    a.xz = buf_.xz, a.ld_xz = d.ld_xz;
-    a.wx = w.x_proj, a.nx = d.nx, a.kc_x = static_cast<int>(d.ld_di / ce);
-    a.xdbl = buf_.xdbl, a.ld_nx = d.ld_nx;
-    a.wdt = mid_dt_ ? w.dt_proj : nullptr, a.kc_dt = static_cast<int>(d.ld_dr / ce);
-    a.delta = buf_.delta, a.ld_delta = d.ld_di;
-    a.partial = buf_.mid_partial, a.barrier = buf_.mid_barrier, a.skip = mid_skip_;
-    a.dt_tiles = mid_dt_tiles_;
-    if (msv_status s = launch_mid(cfg_.weight_dtype, a, stream_, pdl_); s != MSV_OK || mid_dt_) return s;
-    if (M <= small_proj_rows_)
-        return launch_mma_gemm(cfg_.weight_dtype, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta,
-                                                           d.ld_di, M, d.di, 0.0f, nullptr),
-                               stream_, pdl_);
-    return gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di, d.dr, 0.0f);
-}
-
 msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
@@ -200,8 +180,6 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
-    // Past that, the conv update, x_proj and dt_proj of a pure decode step in one kernel (model_gpu_mid.cu).
-    const bool mid = !conv_in_gemm && plan.groups.empty() && plan.nd == M && M >= mid_min_rows_ && M <= mid_max_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         void* conv_state = conv_at(0, l);
@@ -225,7 +203,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                    s != MSV_OK) {
             return s;
         }
-        if (plan.nd > 0 && !conv_in_gemm && !mid && !ablated(kAblateConv)) {
+        if (plan.nd > 0 && !conv_in_gemm && !ablated(kAblateConv)) {
             const msv_conv1d_params p = conv_params(d, wt, w, conv_state, buf_.xz, buf_.xc, plan.nd, 1, plan.dec_slots);
             if (msv_status s = conv_update(p, stream_, pdl_ && conv_pdl_); s != MSV_OK) return s;
         }
@@ -235,8 +213,6 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             if (msv_status s = msv::backend::causal_conv1d_fwd(p, stream_); s != MSV_OK) return s;
         }
         if (ablated(kAblateSmallProj)) {
-        } else if (mid) {
-            if (msv_status s = enqueue_mid(w, l, plan.dec_slots, M); s != MSV_OK) return s;
         } else if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
@@ -261,8 +237,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             p.z = cat(buf_.xz, d.di, wt), p.z_batch_stride = d.ld_xz, p.out = buf_.y, p.out_batch_stride = d.ld_di;
             p.A = w.A, p.D = w.D, p.dt_bias = w.dt_bias, p.delta_softplus = 1;
             p.state = ssm_state, p.state_slot_stride = d.ssm_slot, p.slot_idx = plan.dec_slots;
-            // Right after the middle kernel a plain launch: the state update reads x, B and C before its PDL wait.
-            if (msv_status s = state_update(p, stream_, pdl_ && ssu_pdl_ && !(mid && mid_dt_)); s != MSV_OK) return s;
+            if (msv_status s = state_update(p, stream_, pdl_ && ssu_pdl_); s != MSV_OK) return s;
         }
         for (const RowPlan::Group& g : plan.groups) {
             const int64_t r0 = g.row0;

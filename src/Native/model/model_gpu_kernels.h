@@ -139,41 +139,6 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
 msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
                             cudaStream_t s, bool pdl);
 
-// The middle of a pure decode step in one kernel (model_gpu_mid.cu): the conv update of each row's token, x_proj
-// and dt_proj, for up to kMidMaxRows rows. bf16 / fp16 weights, CUDA sm_80+.
-constexpr int kMidMaxRows = 256;
-constexpr int kSliceSteps = 4;   // x_proj's K slice: 4 steps of 4 16-byte chunks (128 channels of bf16 / fp16)
-constexpr int kDtMaxSteps = 6;   // dt_proj's K (dt_rank) up to 6 steps: 24 chunks, dt_rank <= 192
-struct MidArgs {
-    int M = 0;                     // rows, one decode token each
-    ConvArgs conv;                 // the conv update: state, weights, slots; its output to conv.xc [M, ld_xc]
-    const void* xz = nullptr;      // [M, ld_xz] in_proj output: x channels [0, conv.di)
-    int64_t ld_xz = 0;
-    const void* wx = nullptr;      // x_proj [nx, kc_x chunks]; xc rows hold kc_x chunks too (zero past di)
-    int nx = 0, kc_x = 0;
-    void* xdbl = nullptr;          // [M, ld_nx] x_proj output (dt | B | C)
-    int64_t ld_nx = 0;
-    const void* wdt = nullptr;     // dt_proj [di, kc_dt chunks], reading xdbl's first kc_dt chunks of a row (null:
-                                   // the kernel stops at xdbl)
-    int kc_dt = 0;
-    void* delta = nullptr;         // [M, ld_delta] dt_proj output (no bias: the state update adds it)
-    int64_t ld_delta = 0;
-    float* partial = nullptr;      // [slices, M, nx] x_proj's slice sums
-    unsigned long long* barrier = nullptr;  // [1 + slices] arrival counters: zeroed once, never reset
-    int dt_tiles = 4;              // 8-row tiles of a dt_proj item (1..4; MSV_MID_DT_TILES, A/B)
-    int skip = 0;                  // MidSkip bits (MSV_MID_SKIP, timing only: the results are wrong)
-};
-// Phases the middle kernel leaves out under MSV_MID_SKIP: each phase's cost is the step's time without it.
-// kMidTimes: stamp the phases' clocks instead (mid_print_times prints the last launch's per-block durations).
-enum MidSkip : int { kSkipConv = 1, kSkipXProj = 2, kSkipReduce = 4, kSkipDtProj = 8, kSkipBarriers = 16, kMidTimes = 32 };
-void mid_print_times(int blocks);
-// x_proj's K slices for rows of kc_x chunks, and the grid's blocks (slices x tiles of 64 of the nx outputs): every
-// block must be resident at once; mid_capacity gives how many the device holds.
-int mid_slices(int kc_x);
-int mid_blocks(int nx, int kc_x);
-msv_status mid_capacity(msv_dtype wt, int* blocks);
-msv_status launch_mid(msv_dtype wt, const MidArgs& a, cudaStream_t s, bool pdl);
-
 // residual[r, :] = embedding[tokens[r], :] in fp32.
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
                         float* residual, int64_t ld_res, cudaStream_t s, bool pdl);

@@ -30,7 +30,6 @@
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_mma_instr.cuh"
 
 #include <string>
 #include <type_traits>
@@ -45,6 +44,25 @@ constexpr int kChunksPerStep = 4;         // 4 x 16 bytes = 32 K elements: two m
 
 #if !defined(MSV_HIP)
 
+// D += A B for one m16n8k16 tile (A: 16 x 16 row-major, B: 16 x 8 column-major, fp32 D), in bf16 or fp16.
+#define MSV_MMA_M16N8K16(TYPE)                                                                                         \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." TYPE "." TYPE ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, " \
+                 "{%0,%1,%2,%3};"                                                                                      \
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                                                      \
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))
+
+template <typename T> struct MmaInstr {
+    __device__ static void run(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                               uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+        if constexpr (std::is_same_v<T, bf16>)
+            MSV_MMA_M16N8K16("bf16");
+        else
+            MSV_MMA_M16N8K16("f16");
+#endif
+    }
+};
+#undef MSV_MMA_M16N8K16
 
 template <typename T>
 __device__ __forceinline__ void store_out(const MmaArgs& a, int m, int n, float v) {
