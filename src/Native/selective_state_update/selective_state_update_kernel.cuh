@@ -111,12 +111,15 @@ __device__ __forceinline__ void store_states(bf16* p, const float (&v)[8]) { sto
 template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec>
 __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
     constexpr int V = kStates<S>;
-    const int64_t b = blockIdx.y;
+    // Offsets in 32 bits (vector_group checked that every row offset and the slot stride fit): an address is one
+    // wide multiply-add where 64-bit strides take four or five instructions (0.5-1% at 64-256 rows on the H200).
+    const int b = blockIdx.y;
+    using Off = int;
     const int N = p.dstate;
     const int group = 1 << lg;
     const int g = threadIdx.x & (group - 1);  // kThreads is a multiple of group: the same slice for every u
     const int n0 = g * V;
-    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + n0;
+    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * static_cast<Off>(p.state_slot_stride) + n0;
     const int stride = kThreads >> lg;  // channels between a thread's consecutive u
     const int dbase = blockIdx.x * kUnroll * stride + static_cast<int>(threadIdx.x >> lg);
 
@@ -130,19 +133,19 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
-        if (act) raw[u].template load<true>(static_cast<const S*>(p.state) + slot_base + static_cast<int64_t>(d) * N);
-        x[u] = act ? load(static_cast<const T*>(p.x), b * p.x_batch_stride + d) : 0.0f;
-        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * p.z_batch_stride + d) : 0.0f;
+        if (act) raw[u].template load<true>(static_cast<const S*>(p.state) + slot_base + static_cast<Off>(d) * N);
+        x[u] = act ? load(static_cast<const T*>(p.x), b * static_cast<Off>(p.x_batch_stride) + d) : 0.0f;
+        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * static_cast<Off>(p.z_batch_stride) + d) : 0.0f;
     }
     Slice<T, V> Bs, Cs;
-    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * p.B_batch_stride + n0);
-    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * p.C_batch_stride + n0);
+    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<Off>(p.B_batch_stride) + n0);
+    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<Off>(p.C_batch_stride) + n0);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
-        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * p.delta_batch_stride + d) : 0.0f;
+        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * static_cast<Off>(p.delta_batch_stride) + d) : 0.0f;
     }
 
 #pragma unroll
@@ -155,7 +158,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
             const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
-            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int64_t>(d) * N + n0);
+            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<Off>(d) * N + n0);
             float h[V];
 #pragma unroll
             for (int q = 0; q < V / 4; ++q) {
@@ -168,13 +171,13 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
                     y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
                 }
             }
-            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int64_t>(d) * N, h);
+            store_states(static_cast<S*>(p.state) + slot_base + static_cast<Off>(d) * N, h);
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
             if (p.D) y += p.D[d] * x[u];
             if (kHasZ) y *= silu(zv[u]);
-            static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(y);
+            static_cast<T*>(p.out)[b * static_cast<Off>(p.out_batch_stride) + d] = from_float<T>(y);
         }
     }
 }
@@ -216,6 +219,13 @@ int vector_group(const msv_state_update_params& p) {
     if (reinterpret_cast<uintptr_t>(p.state) % 16 != 0) return 0;
     if ((p.state_slot_stride * static_cast<int64_t>(sizeof(S))) % 16 != 0) return 0;
     if (reinterpret_cast<uintptr_t>(p.A) % 16 != 0) return 0;
+    // The vector kernel's 32-bit offsets: every row's last element, the slot stride and A's size.
+    constexpr int64_t kMax = INT32_MAX;
+    const int64_t rows = p.batch > 0 ? p.batch - 1 : 0;
+    for (const int64_t stride : {p.x_batch_stride, p.z_batch_stride, p.B_batch_stride, p.C_batch_stride,
+                                 p.delta_batch_stride, p.out_batch_stride})
+        if (stride < 0 || rows * stride + p.dim > kMax) return 0;
+    if (p.state_slot_stride > kMax || static_cast<int64_t>(p.dim) * p.dstate > kMax) return 0;
     return group;
 }
 
