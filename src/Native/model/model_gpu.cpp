@@ -19,6 +19,7 @@ namespace msv::gpu::model {
 namespace {
 
 constexpr size_t kStageBytes = size_t(32) << 20;      // pinned staging for set_tensor, two halves
+constexpr size_t kBlasWorkspace = size_t(32) << 20;
 constexpr size_t kAlign = 256;
 
 int64_t pad8(int64_t n) { return (n + 7) / 8 * 8; }
@@ -146,8 +147,6 @@ msv_status Model::init(const msv_model_config& c) {
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
-    if (const char* f = std::getenv("MSV_XPROJ_LT"); f && cfg_.weight_dtype != MSV_F32)
-        xproj_lt_rank_ = std::clamp(std::atoi(f), -1, 15);
     if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))

@@ -7,7 +7,6 @@
 #include "common/vendor.h"
 #include "mambaserve.h"
 #include "model/model_gpu_kernels.h"
-#include "model/model_gpu_lt.h"
 
 #include <cstdint>
 #include <memory>
@@ -75,9 +74,6 @@ struct Buffers {
 // Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
 // logprobs (max_logprobs each).
 inline int64_t target_out_bytes(int max_logprobs) { return 8 + 8 * static_cast<int64_t>(max_logprobs); }
-
-// The vendor BLAS's workspace (cuBLAS and cuBLASLt share it, on the model's one stream).
-constexpr size_t kBlasWorkspace = size_t(32) << 20;
 
 // Consecutive prefill entries of equal length scan together, up to this many (a bf16 pool stages their states).
 constexpr int kScanGroup = 16;
@@ -223,10 +219,6 @@ private:
     // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
     // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
     int xproj_split_rows_ = 0;
-    // x_proj past small_proj_rows_ through cuBLASLt with the algorithm of this rank in its heuristic's list
-    // (MSV_XPROJ_LT; -1: cuBLAS's default pick). model_gpu_lt.h.
-    int xproj_lt_rank_ = -1;
-    LtProduct lt_;
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 

@@ -216,10 +216,8 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         } else if (M <= small_proj_rows_) {
             if (msv_status s = enqueue_small_projections(w, M); s != MSV_OK) return s;
         } else {
-            if (msv_status s = M <= xproj_split_rows_ ? enqueue_x_proj_split(w, M)
-                               : xproj_lt_rank_ >= 0
-                                   ? lt_.run(stream_, blas_workspace_, kBlasWorkspace, wt, w.x_proj, d.ld_di, buf_.xc,
-                                             d.ld_di, buf_.xdbl, d.ld_nx, M, d.nx, d.di, xproj_lt_rank_)
+            if (msv_status s = M <= xproj_split_rows_
+                                   ? enqueue_x_proj_split(w, M)
                                    : gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di,
                                           0.0f);
                 s != MSV_OK)
