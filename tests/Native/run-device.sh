@@ -112,7 +112,7 @@ if [[ -x $bin ]]; then
     done
   fi
 fi
-if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" && -x $bin && -x $build-b/mambaserve_gpu_tests ]]; then
+if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}${VARIANT_C_FLAGS:-}" && -x $bin ]]; then
   for rep in 1 2; do
     for v in A B C; do
       b=$bin; [[ $v == B ]] && b=$build-b/mambaserve_gpu_tests; [[ $v == C ]] && b=$build-c/mambaserve_gpu_tests
