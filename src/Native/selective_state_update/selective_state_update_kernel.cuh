@@ -219,12 +219,13 @@ int vector_group(const msv_state_update_params& p) {
     if (reinterpret_cast<uintptr_t>(p.state) % 16 != 0) return 0;
     if ((p.state_slot_stride * static_cast<int64_t>(sizeof(S))) % 16 != 0) return 0;
     if (reinterpret_cast<uintptr_t>(p.A) % 16 != 0) return 0;
-    // The vector kernel's 32-bit offsets: every row's last element, the slot stride and A's size.
+    // The vector kernel's 32-bit offsets: every row's last element (of x, z, delta and out: dim; of B and C:
+    // dstate), the slot stride and A's size.
     constexpr int64_t kMax = INT32_MAX;
-    const int64_t rows = p.batch > 0 ? p.batch - 1 : 0;
+    const int64_t rows = p.batch > 0 ? p.batch - 1 : 0, row_len = p.dim > p.dstate ? p.dim : p.dstate;
     for (const int64_t stride : {p.x_batch_stride, p.z_batch_stride, p.B_batch_stride, p.C_batch_stride,
                                  p.delta_batch_stride, p.out_batch_stride})
-        if (stride < 0 || rows * stride + p.dim > kMax) return 0;
+        if (stride < 0 || rows * stride + row_len > kMax) return 0;
     if (p.state_slot_stride > kMax || static_cast<int64_t>(p.dim) * p.dstate > kMax) return 0;
     return group;
 }
