@@ -19,7 +19,8 @@ namespace ssu {
 
 constexpr int kThreads = 256;
 
-// Per-channel scalars shared by both paths.
+// Per-channel scalars and the output of the one-thread-per-channel path (the vector kernel loads z before its PDL
+// wait and delta after it, so it spells these out).
 template <typename T, bool kSoftplus>
 __device__ __forceinline__ void channel_inputs(const msv_state_update_params& p, int64_t b, int d, float& dt,
                                                float& x) {
@@ -114,12 +115,11 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     // Offsets in 32 bits (vector_group checked that every row offset and the slot stride fit): an address is one
     // wide multiply-add where 64-bit strides take four or five instructions (0.5-1% at 64-256 rows on the H200).
     const int b = blockIdx.y;
-    using Off = int;
     const int N = p.dstate;
     const int group = 1 << lg;
     const int g = threadIdx.x & (group - 1);  // kThreads is a multiple of group: the same slice for every u
     const int n0 = g * V;
-    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * static_cast<Off>(p.state_slot_stride) + n0;
+    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * static_cast<int>(p.state_slot_stride) + n0;
     const int stride = kThreads >> lg;  // channels between a thread's consecutive u
     const int dbase = blockIdx.x * kUnroll * stride + static_cast<int>(threadIdx.x >> lg);
 
@@ -133,19 +133,19 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
-        if (act) raw[u].template load<true>(static_cast<const S*>(p.state) + slot_base + static_cast<Off>(d) * N);
-        x[u] = act ? load(static_cast<const T*>(p.x), b * static_cast<Off>(p.x_batch_stride) + d) : 0.0f;
-        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * static_cast<Off>(p.z_batch_stride) + d) : 0.0f;
+        if (act) raw[u].template load<true>(static_cast<const S*>(p.state) + slot_base + static_cast<int>(d) * N);
+        x[u] = act ? load(static_cast<const T*>(p.x), b * static_cast<int>(p.x_batch_stride) + d) : 0.0f;
+        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * static_cast<int>(p.z_batch_stride) + d) : 0.0f;
     }
     Slice<T, V> Bs, Cs;
-    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<Off>(p.B_batch_stride) + n0);
-    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<Off>(p.C_batch_stride) + n0);
+    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<int>(p.B_batch_stride) + n0);
+    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<int>(p.C_batch_stride) + n0);
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
-        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * static_cast<Off>(p.delta_batch_stride) + d) : 0.0f;
+        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * static_cast<int>(p.delta_batch_stride) + d) : 0.0f;
     }
 
 #pragma unroll
@@ -158,7 +158,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
             const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
-            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<Off>(d) * N + n0);
+            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int>(d) * N + n0);
             float h[V];
 #pragma unroll
             for (int q = 0; q < V / 4; ++q) {
@@ -171,13 +171,13 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
                     y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
                 }
             }
-            store_states(static_cast<S*>(p.state) + slot_base + static_cast<Off>(d) * N, h);
+            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int>(d) * N, h);
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
             if (p.D) y += p.D[d] * x[u];
             if (kHasZ) y *= silu(zv[u]);
-            static_cast<T*>(p.out)[b * static_cast<Off>(p.out_batch_stride) + d] = from_float<T>(y);
+            static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
         }
     }
 }
