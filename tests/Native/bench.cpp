@@ -250,7 +250,7 @@ int run_bench() {
         std::mt19937 rng(12345);
         bench_copy(size_t(2) << 30, true);
         bench_copy(size_t(80) << 20, false);  // the size of a b256 fp32 state pool layer: same traffic as its update
-        for (int b : {1, 16}) bench_scan(b, 1024, MSV_BF16, rng);
+        for (int b : {1, 4, 16}) bench_scan(b, 1024, MSV_BF16, rng);
         bench_scan(16, 1024, MSV_F32, rng);
         for (msv_dtype st : {MSV_F32, MSV_BF16})
             for (int b : {1, 64, 256}) bench_state_update(b, MSV_BF16, st, rng);

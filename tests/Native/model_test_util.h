@@ -99,16 +99,4 @@ StepResult run_script(msv_model* m, const msv_model_config& c, int n, const std:
 // the path under test).
 void expect_batched_equals_alone(const Shape& shape, int n, const std::vector<int>& batches);
 
-// Sets an environment variable for one scope (the model reads its MSV_* knobs at create).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-    ~ScopedEnv() { unsetenv(name_); }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    const char* name_;
-};
-
 }  // namespace msv::test

@@ -114,11 +114,10 @@ struct ScanProblem {
 
 class SelectiveScanGpu : public ::testing::TestWithParam<ScanCase> {};
 
-TEST_P(SelectiveScanGpu, SelectiveScanFwd_RandomInputs_MatchesCpuReference) {
+void expect_scan_matches_reference(const ScanCase& c) {
     const unsigned seed = fresh_seed();
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
-    const ScanCase& c = GetParam();
     ScanProblem pb(c, rng);
     DeviceInts slots(pb.slot_idx);
     Stream stream;
@@ -133,6 +132,18 @@ TEST_P(SelectiveScanGpu, SelectiveScanFwd_RandomInputs_MatchesCpuReference) {
     EXPECT_TRUE(all_close(pb.out.download(), pb.out.values(), tolerance(c.dtype))) << "out";
     // The state is fp32 whatever the activations: only fp32 reordering separates it from the reference.
     EXPECT_TRUE(all_close(pb.state.download(), pb.state.values(), 1e-4)) << "state";
+}
+
+// MSV_SCAN_SEQ picks the kernel whatever the shape: 0 the tiled one, 1 the token walk, which the model takes for
+// chunks of many (sequence, channel) pairs.
+TEST_P(SelectiveScanGpu, SelectiveScanFwd_RandomInputs_MatchesCpuReference) {
+    ScopedEnv tiled("MSV_SCAN_SEQ", "0");
+    expect_scan_matches_reference(GetParam());
+}
+
+TEST_P(SelectiveScanGpu, SelectiveScanFwdTokenWalk_RandomInputs_MatchesCpuReference) {
+    ScopedEnv walk("MSV_SCAN_SEQ", "1");
+    expect_scan_matches_reference(GetParam());
 }
 
 std::vector<ScanCase> scan_cases() {
@@ -197,6 +208,12 @@ TEST(SelectiveScanGpuChunks, SelectiveScanFwdAlignedRows_ChunksCarryingState_Equ
 }
 
 TEST(SelectiveScanGpuChunks, SelectiveScanFwdBf16AlignedRows_ChunksCarryingState_EqualOneLongScan) {
+    expect_chunks_equal_one_long_scan(MSV_BF16, true, 1e-2, 1e-4);
+}
+
+TEST(SelectiveScanGpuChunks, SelectiveScanFwdTokenWalk_ChunksCarryingState_EqualOneLongScan) {
+    ScopedEnv walk("MSV_SCAN_SEQ", "1");
+    expect_chunks_equal_one_long_scan(MSV_F32, false, 1e-5, 1e-5);
     expect_chunks_equal_one_long_scan(MSV_BF16, true, 1e-2, 1e-4);
 }
 

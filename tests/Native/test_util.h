@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -104,6 +105,30 @@ public:
 
 private:
     cudaStream_t stream_{};
+};
+
+// Sets an environment variable for one scope (the model reads its MSV_* knobs at create; kernels such as the
+// scan read theirs at each launch).
+// The value it had before comes back at the end of the scope (run-device.sh's TEST_ENVS set knobs for a whole run).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) had_ = true, old_ = old;
+        setenv(name, value, 1);
+    }
+    ~ScopedEnv() {
+        if (had_)
+            setenv(name_, old_.c_str(), 1);
+        else
+            unsetenv(name_);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+    bool had_ = false;
+    std::string old_;
 };
 
 }  // namespace msv::test
