@@ -190,17 +190,8 @@ struct SamplerScratch {
 };
 // Targets per sampler launch at most (more are sampled by further launches over the next targets).
 constexpr int kSamplerTargets = 256;
-// Row ids per sampler block: a fixed partition, so a row's sums never depend on the batch (only on this constant:
-// the chunks' sums combine in chunk order). A compile-time knob for A/B builds (-DMSV_SAMPLER_CHUNK=1024 / 2048 in
-// the CUDA flags; only model_gpu_sampler.cu uses it): fewer, fatter blocks a row (docs/gpu-model.md "Session
-// 2026-12-02, fourth").
-#ifndef MSV_SAMPLER_CHUNK
-#define MSV_SAMPLER_CHUNK 4096
-#endif
-constexpr int kSamplerChunk = MSV_SAMPLER_CHUNK;
-// Whole groups of 4 ids (one Philox call) for each of the 256 threads; prepare stages the chunk in shared memory.
-static_assert(kSamplerChunk % (4 * 256) == 0 && kSamplerChunk > 0 && kSamplerChunk <= 8192,
-              "MSV_SAMPLER_CHUNK: a multiple of 1024, at most 8192");
+// Row ids per sampler block: a fixed partition, so a row's sums never depend on the batch.
+constexpr int kSamplerChunk = 1024;
 // Histogram bins of the top-k / top-p search.
 constexpr int kSamplerBins = 1024;
 size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs);

@@ -2,23 +2,22 @@
 // shared with the reference sampler, so both draw the same tokens from the same logits).
 //
 // Every row is cut into chunks of kSamplerChunk ids, and each (chunk, target) pair is one block, so a batch-1 step
-// spreads its row over vocab / kSamplerChunk SMs instead of one (the one-block-per-target sampler took ~57 us for a
-// greedy row and ~0.25 ms for top-p at batch 1). The chunks are the same whatever the batch, so a row's sums never
-// depend on it (they do on kSamplerChunk: the chunks' sums combine in chunk order).
+// spreads its row over ~50 SMs instead of one (the one-block-per-target sampler took ~57 us for a greedy row and
+// ~0.25 ms for top-p at batch 1). The chunks are the same whatever the batch, so a row's sums never depend on it.
 // Four kernels; a target's work is finished by the last of its blocks (last_block):
 //  1. prepare: bias, penalties and temperature over the chunk (the scaled row s goes to `work`); per chunk the
 //     argmax, the smallest s, the raw row's max and sum of exp, and its top-N. A greedy target is finished here.
-//  2. threshold (targets with top-k or top-p): a histogram of s over kSamplerBins (1024) bins of max(s) - s, with
-//     counts and masses exp(s - max) in fixed point (integer sums: the same bits in any order); the last block plans
-//     which bins hold the thresholds (make_plan).
+//  2. threshold (targets with top-k or top-p): a histogram of s over 1024 bins of max(s) - s, with counts and masses
+//     exp(s - max) in fixed point (integer sums: the same bits in any order); the last block plans which bins hold
+//     the thresholds (make_plan).
 //  3. collect: the planned bins' tokens, gathered by every block from its chunk; the last block finds tau among
 //     them (model_gpu_sampler_search.cuh), or, when they are more than it takes (kPairMax), searches the whole row
 //     (find_threshold: one block, slow, rare). The threshold is sampler_math.h's: the largest key whose count / mass of
 //     tokens at or above it reaches the target; only the order and the precision of the mass sums differ from the
 //     reference (fixed point of 2^-46 for the bins above, double among the gathered tokens), which matters only at
 //     the top_p boundary.
-//  4. draw: Gumbel-max among the survivors of each chunk (one Philox call per 4 adjacent ids, keyed by the id, so
-//     the tokens do not depend on kSamplerChunk), and the last block picks the best and finishes the target.
+//  4. draw: Gumbel-max among the survivors of each chunk (one Philox call per 4 adjacent ids), and the last block
+//     picks the best and finishes the target.
 // Finishing: the chosen token's log-softmax and the top-N over the raw row, from the chunks' partial results; then
 // the slot's output count and seen flag of the token (the next step's penalties see it).
 #include "common/error.h"
@@ -37,7 +36,7 @@ namespace {
 using namespace sampler_block;
 
 // ---- 1. prepare -------------------------------------------------------------------------------------------------
-__global__ void MSV_SAMPLER_BOUNDS prepare_kernel(const SamplerArgs a) {
+__global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) {
     __shared__ float sw[kSamplerChunk];
     __shared__ Scratch sc;
     __shared__ bool last;
@@ -79,29 +78,6 @@ __global__ void MSV_SAMPLER_BOUNDS prepare_kernel(const SamplerArgs a) {
         const bool rep = t.repetition != 1.0f, fp = t.frequency != 0.0f || t.presence != 0.0f;
         const float inv_t = greedy ? 1.0f : 1.0f / t.temperature;
         float* work = x.work + static_cast<int64_t>(lt) * x.ld;
-        // Which ids are seen / drawn, as bit masks: every load issued before any is used (a branch per id made
-        // each wait for the one before), the few counts > 0 loaded again (L1) where applied.
-        uint32_t seen_bits = 0, count_bits = 0;
-        constexpr int kBatch = kPer % 8 == 0 ? 8 : 4;  // loads in flight a thread (16 spilled at 48 registers)
-#pragma unroll
-        for (int k0 = 0; k0 < kPer; k0 += kBatch) {
-            if (rep) {
-                uint8_t v[kBatch];
-#pragma unroll
-                for (int k = 0; k < kBatch; ++k)
-                    v[k] = seen[i0 + min(static_cast<int>(threadIdx.x) + (k0 + k) * kThreads, len - 1)];
-#pragma unroll
-                for (int k = 0; k < kBatch; ++k) seen_bits |= (v[k] != 0 ? 1u : 0u) << (k0 + k);
-            }
-            if (fp) {
-                int32_t v[kBatch];
-#pragma unroll
-                for (int k = 0; k < kBatch; ++k)
-                    v[k] = counts[i0 + min(static_cast<int>(threadIdx.x) + (k0 + k) * kThreads, len - 1)];
-#pragma unroll
-                for (int k = 0; k < kBatch; ++k) count_bits |= (v[k] > 0 ? 1u : 0u) << (k0 + k);
-            }
-        }
         Best best = kNone;
         float lo = INFINITY, rmax = -INFINITY;
 #pragma unroll
@@ -109,15 +85,15 @@ __global__ void MSV_SAMPLER_BOUNDS prepare_kernel(const SamplerArgs a) {
             const int j = threadIdx.x + k * kThreads, i = i0 + j;
             if (j >= len) continue;
             float w = sw[j];
-            if (seen_bits >> k & 1u) w = sm::repetition(w, t.repetition);
-            if (count_bits >> k & 1u) w = sm::frequency_presence(w, counts[i], t.frequency, t.presence);
+            if (rep && seen[i]) w = sm::repetition(w, t.repetition);
+            if (fp && counts[i] > 0) w = sm::frequency_presence(w, counts[i], t.frequency, t.presence);
             if (!greedy) w = sm::scaled(w, inv_t), work[i] = w, lo = fminf(lo, w);
             best = better(best, Best{w, i});
             rmax = fmaxf(rmax, r[k]);
         }
-        float neg_lo = -lo;
-        block_best3(best, neg_lo, rmax, sc);
-        lo = -neg_lo;
+        best = block_best(best, sc);
+        lo = -block_best(Best{-lo, 0}, sc).v;
+        rmax = block_best(Best{rmax, 0}, sc).v;
         double se = 0.0;
         if (rmax > -INFINITY)
 #pragma unroll
@@ -168,7 +144,7 @@ __device__ void load_histogram(const uint32_t* gc, const unsigned long long* gm,
     __syncthreads();
 }
 
-__global__ void MSV_SAMPLER_BOUNDS threshold_kernel(const SamplerArgs a) {
+__global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a) {
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
     __shared__ Scratch sc;
@@ -186,19 +162,18 @@ __global__ void MSV_SAMPLER_BOUNDS threshold_kernel(const SamplerArgs a) {
         unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = 0, hm[b] = 0;
         __syncthreads();
-        if (finite) {
-            float v[kPer];
-            load_chunk(s, i0, len, v);
+        if (finite)
 #pragma unroll
             for (int k = 0; k < kPer; ++k) {
-                if (static_cast<int>(threadIdx.x) + k * kThreads >= len) continue;
-                const int b = bins.of(v[k]);
+                const int j = threadIdx.x + k * kThreads;
+                if (j >= len) continue;
+                const float v = s[i0 + j];
+                const int b = bins.of(v);
                 atomicAdd(&hc[b], 1u);
                 if (has_top_p(t))
                     atomicAdd(&hm[b],
-                              static_cast<unsigned long long>(exp(static_cast<double>(v[k] - bins.m)) * kMassUnit));
+                              static_cast<unsigned long long>(exp(static_cast<double>(v - bins.m)) * kMassUnit));
             }
-        }
         __syncthreads();
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads)
             if (hc[b] != 0) {
@@ -247,9 +222,8 @@ __device__ float tau_from_collected(const SampleTarget& t, bool top_k, const Pla
     return tau;
 }
 
-// 4 blocks per SM (64 registers; the whole-row search's code would take 80, and 3 blocks): at 256 targets and
-// 1024-id chunks the kernel's 12,800 blocks are latency-bound, so occupancy sets its time (164 -> 102 us). At 64,
-// CUDA 11.8's ptxas spills a few values that only the last block's code reads (2-3 stores a block, no loads).
+// 4 blocks per SM (64 registers; the whole-row search's code would take 80, and 3 blocks): at 256 targets the
+// kernel's 12,800 blocks are latency-bound, so occupancy sets its time (164 -> 102 us).
 __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs a) {
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
@@ -272,23 +246,25 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
         ChunkPartial* pp = partials_of(a, lt);
         if (!whole_row) {
             // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
-            // Membership as a bit mask, and the few members loaded again (L1) when written: keeping kPer keys in
-            // registers until then spilled at 16 a thread.
-            float v[kPer];
-            load_chunk(s, i0, len, v);
-            uint32_t in = 0;
+            uint32_t key[kPer];
+            bool in[kPer];
+            int mine = 0;
 #pragma unroll
             for (int k = 0; k < kPer; ++k) {
-                const int b = bins.of(v[k]);
-                if (static_cast<int>(threadIdx.x) + k * kThreads < len && b >= b_lo && b <= b_hi) in |= 1u << k;
+                const int j = threadIdx.x + k * kThreads;
+                in[k] = false;
+                if (j >= len) continue;
+                const float v = s[i0 + j];
+                const int b = bins.of(v);
+                key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
             }
             unsigned long long chunk_total;
-            const unsigned long long before = block_exclusive_scan(__popc(in), sc.scan, chunk_total);
+            const unsigned long long before = block_exclusive_scan(mine, sc.scan, chunk_total);
             int at = static_cast<int>(before);
             uint32_t* segment = x.cand_key + static_cast<int64_t>(lt) * x.ld + i0;
 #pragma unroll
             for (int k = 0; k < kPer; ++k)
-                if (in >> k & 1u) segment[at++] = sm::order_key(s[i0 + threadIdx.x + k * kThreads]);
+                if (in[k]) segment[at++] = key[k];
             if (threadIdx.x == 0) pp[c].members = static_cast<int32_t>(chunk_total);
         }
         if (!last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
@@ -325,7 +301,7 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
 }
 
 // ---- 4. draw ------------------------------------------------------------------------------------------------------
-__global__ void MSV_SAMPLER_BOUNDS draw_kernel(const SamplerArgs a) {
+__global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
     __shared__ Scratch sc;
     __shared__ bool last;
     const auto [vs, c, i0, len, n] = start_block(a);
@@ -343,40 +319,24 @@ __global__ void MSV_SAMPLER_BOUNDS draw_kernel(const SamplerArgs a) {
         }
         const uint32_t tau_key = sm::order_key(tau);
         const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
-        // Gumbel-max over the survivors: group q of a thread is the 4 adjacent ids of one Philox call at
-        // i0 + 4 (threadIdx.x + q kThreads), keyed by the id as in the reference. First every group's 16-byte load
-        // (in flight together; the row is readable up to vs rounded up to 4) and the survivors as a bit mask, then
-        // the few groups with survivors load their values again (L1) for the draw: holding them took 60 registers.
-        const float4* s4 = reinterpret_cast<const float4*>(s);
-        float4 quad[kQuads];
-#pragma unroll
-        for (int q = 0; q < kQuads; ++q) {  // groups past the chunk load its first (no branch between the loads)
-            const int g = i0 + 4 * (threadIdx.x + q * kThreads);
-            quad[q] = s4[(g < i1 ? g : i0) / 4];
-        }
-        uint32_t live = 0;  // bit 4 q + e: id e of group q survives
-#pragma unroll
-        for (int q = 0; q < kQuads; ++q) {
-            const int g = i0 + 4 * (threadIdx.x + q * kThreads);
-            const float v[4] = {quad[q].x, quad[q].y, quad[q].z, quad[q].w};
-#pragma unroll
-            for (int e = 0; e < 4; ++e)
-                if (g + e < i1 && sm::order_key(v[e]) >= tau_key) live |= 1u << (4 * q + e);
-        }
+        // Gumbel-max over the survivors, the 4 adjacent ids of one Philox call per thread.
         Best b = kNone;
+        int32_t any = 0;
+        const int g = i0 + threadIdx.x * kPer;
+        if (g < i1) {
+            bool live[kPer];
 #pragma unroll
-        for (int q = 0; q < kQuads; ++q) {
-            const uint32_t m = live >> (4 * q) & 15u;
-            if (m == 0) continue;
-            const int g = i0 + 4 * (threadIdx.x + q * kThreads);
-            const float4 w4 = s4[g / 4];
-            const float v[4] = {w4.x, w4.y, w4.z, w4.w};
-            const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
+            for (int q = 0; q < kPer; ++q) {
+                live[q] = g + q < i1 && sm::order_key(s[g + q]) >= tau_key;
+                any |= live[q];
+            }
+            if (any) {
+                const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
 #pragma unroll
-            for (int e = 0; e < 4; ++e)
-                if (m >> e & 1u) b = better(b, Best{sm::perturbed_by(v[e], r.v[e]), g + e});
+                for (int q = 0; q < kPer; ++q)
+                    if (live[q]) b = better(b, Best{sm::perturbed_by(s[g + q], r.v[q]), g + q});
+            }
         }
-        int32_t any = live != 0;
         b = block_best(b, sc);
         any = block_sum(any, sc.isum);
         if (threadIdx.x == 0) pp[c].draw_v = b.v, pp[c].draw_id = b.id, pp[c].survivors = any;

@@ -26,7 +26,6 @@ __device__ __forceinline__ Best better(Best a, Best b) { return sm::ranks_before
 // Room for one reduction's group results; free again when the reduction returns.
 struct Scratch {
     Best best[kGroups];
-    float hi1[kGroups], hi2[kGroups];
     double dsum[kGroups];
     int32_t isum[kGroups];
     uint32_t umin[kGroups], umax[kGroups];
@@ -45,28 +44,6 @@ __device__ inline Best block_best(Best b, Scratch& sc) {
     for (int k = 1; k < kGroups; ++k) r = better(r, sc.best[k]);
     __syncthreads();
     return r;
-}
-
-// The larger of two values as block_best ranks them (id 0 on both: larger value first, the first on ties).
-__device__ __forceinline__ float larger(float a, float b) { return better(Best{a, 0}, Best{b, 0}).v; }
-
-// block_best of b, x and y (x, y as Best{x, 0}) in one round: the same comparisons in the same order as three
-// block_best calls, so the same bits, with one shared-memory pass instead of three.
-__device__ inline void block_best3(Best& b, float& x, float& y, Scratch& sc) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        Best o{__shfl_xor_sync(MSV_GROUP_MASK, b.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, b.id, off, MSV_GROUP)};
-        b = better(b, o);
-        x = larger(x, __shfl_xor_sync(MSV_GROUP_MASK, x, off, MSV_GROUP));
-        y = larger(y, __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP));
-    }
-    if (threadIdx.x % MSV_GROUP == 0) {
-        const int g = threadIdx.x / MSV_GROUP;
-        sc.best[g] = b, sc.hi1[g] = x, sc.hi2[g] = y;
-    }
-    __syncthreads();
-    b = sc.best[0], x = sc.hi1[0], y = sc.hi2[0];
-    for (int k = 1; k < kGroups; ++k) b = better(b, sc.best[k]), x = larger(x, sc.hi1[k]), y = larger(y, sc.hi2[k]);
-    __syncthreads();
 }
 
 template <typename V> __device__ V block_sum(V v, V* scratch) {

@@ -8,29 +8,15 @@
 namespace msv::gpu::model::sampler_block {
 
 constexpr int kPer = kSamplerChunk / kThreads;  // ids per thread in a chunk
-// The draw gives each thread kQuads groups of the 4 adjacent ids of one Philox call.
-constexpr int kQuads = kPer / 4;
-static_assert(kQuads * 4 * kThreads == kSamplerChunk, "whole Philox groups per thread");
-static_assert(kPer <= 32, "the kernels keep a bit per id of a thread in a 32-bit mask");
-// The launch bounds of prepare, threshold and draw. Left free, ptxas gives them 60-64 registers at 8-16 ids a
-// thread (4 blocks an SM, against 5-6 at 4 ids); held to 5 blocks (48 registers) they do not spill (CUDA 11.8).
-// 4 ids a thread stay free, as measured before; 32 need more than 48 registers. (A minimum of 1 block is not the
-// same as none: ptxas then takes up to 80-150 registers.)
-#if MSV_SAMPLER_CHUNK == 2048 || MSV_SAMPLER_CHUNK == 4096
-#define MSV_SAMPLER_BOUNDS __launch_bounds__(kThreads, 5)
-#else
-#define MSV_SAMPLER_BOUNDS __launch_bounds__(kThreads)
-#endif
+static_assert(kPer == 4, "the draw gives each thread the 4 ids of one Philox call");
 constexpr int kBinsPer = kSamplerBins / kThreads;  // histogram bins per thread in the threshold search
 static_assert(kBinsPer * kThreads == kSamplerBins, "bins split evenly over the block");
 // The bins span s in [max - 64, max] (exp(-64) ~ 1.6e-28 of the top token); everything below is in the last bin.
 constexpr float kBinRange = 64.0f;
 // Fixed-point unit of the histogram's masses (each exp(s - max) <= 1, so a bin of 2^17 tokens still fits).
 constexpr double kMassUnit = 70368744177664.0;  // 2^46
-// Top-N entries of the chunks' lists that the finishing block stages in shared memory: a row of up to ~100k ids at
-// top-20 (its chunks x 20); longer lists are read from global memory. Scaled with the chunk so that prepare's
-// staged chunk and these stay within the 48 KB of static shared memory.
-constexpr int kTopStaged = 2048 * 1024 / kSamplerChunk;
+// Top-N entries of the chunks' lists that the finishing block stages in shared memory (50 chunks x 20 at most here).
+constexpr int kTopStaged = 2048;
 
 struct ChunkPartial {
     float best_v;  // argmax of the processed row (greedy) or of the scaled row s (sampling)
@@ -101,14 +87,6 @@ __device__ inline BlockJob start_block(const SamplerArgs& a) {
     msv_pdl_launch_dependents();
     const int c = static_cast<int>(blockIdx.x), i0 = c * kSamplerChunk;
     return BlockJob{a.vs, c, i0, min(kSamplerChunk, a.vs - i0), min(*a.n_targets - a.first, kSamplerTargets)};
-}
-
-// This thread's ids of the chunk, j = threadIdx.x + k kThreads (k < kPer), from row s, every load issued before any
-// is used (a branch per id made each wait for the one before: kPer round trips). Ids past the chunk's length read
-// its last id.
-__device__ __forceinline__ void load_chunk(const float* s, int i0, int len, float (&v)[kPer]) {
-#pragma unroll
-    for (int k = 0; k < kPer; ++k) v[k] = s[i0 + min(static_cast<int>(threadIdx.x) + k * kThreads, len - 1)];
 }
 
 // The largest s of a sampling target (from the chunks' partial results; every thread gets it).
