@@ -43,7 +43,8 @@ template <typename T, bool kHasZ, bool kSoftplus>
 __global__ void __launch_bounds__(kSeqThreads, MSV_SCAN_SEQ_MIN_BLOCKS) selective_scan_seq_kernel(const msv_scan_params p) {
     __shared__ __align__(16) float sBC[2][kSeqTile][kBC];
 
-    const int ch = blockIdx.x * kSeqThreads + threadIdx.x;
+    const int tid = static_cast<int>(threadIdx.x);  // an int: HIP's min() has no (int, unsigned) overload
+    const int ch = static_cast<int>(blockIdx.x) * kSeqThreads + tid;
     const bool active = ch < p.dim;
     const int64_t b = blockIdx.y;
     const int N = p.dstate, L = p.seqlen;
@@ -64,22 +65,22 @@ __global__ void __launch_bounds__(kSeqThreads, MSV_SCAN_SEQ_MIN_BLOCKS) selectiv
     const T* z = kHasZ ? static_cast<const T*>(p.z) + b * p.z_batch_stride + cc : nullptr;
     T* out = static_cast<T*>(p.out) + b * p.out_batch_stride + cc;
 
-    // B and C of tile t0 into registers: element threadIdx.x + k kSeqThreads is token (threadIdx.x + k kSeqThreads)
-    // / kBC, column threadIdx.x % kBC (B's states, then C's). Every load is unconditional, from a clamped (valid)
+    // B and C of tile t0 into registers: element tid + k kSeqThreads is token (tid + k kSeqThreads) / kBC, column
+    // tid % kBC (B's states, then C's). Every load is unconditional, from a clamped (valid)
     // address, and only its use is selected: a load under a branch is waited for before the next one is issued.
-    const int bc_col = threadIdx.x % kBC, bc_n = bc_col % kScanMaxState;
+    const int bc_col = tid % kBC, bc_n = bc_col % kScanMaxState;
     const T* bc_src = static_cast<const T*>(bc_col < kScanMaxState ? p.B : p.C) +
                       b * (bc_col < kScanMaxState ? p.B_batch_stride : p.C_batch_stride) + min(bc_n, N - 1);
     const int64_t bc_stride = bc_col < kScanMaxState ? p.B_row_stride : p.C_row_stride;
     auto load_bc = [&](int t0, T (&v)[kBCPerThread]) {
 #pragma unroll
         for (int k = 0; k < kBCPerThread; ++k)
-            v[k] = bc_src[min(t0 + (threadIdx.x + k * kSeqThreads) / kBC, L - 1) * bc_stride];
+            v[k] = bc_src[static_cast<int64_t>(min(t0 + (tid + k * kSeqThreads) / kBC, L - 1)) * bc_stride];
     };
     auto store_bc = [&](int buf, int t0, const T (&v)[kBCPerThread]) {  // zero past the chunk and past dstate
 #pragma unroll
         for (int k = 0; k < kBCPerThread; ++k) {
-            const int tok = (threadIdx.x + k * kSeqThreads) / kBC;
+            const int tok = (tid + k * kSeqThreads) / kBC;
             sBC[buf][tok][bc_col] = (t0 + tok < L && bc_n < N) ? to_float(v[k]) : 0.0f;
         }
     };
