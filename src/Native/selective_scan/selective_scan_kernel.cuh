@@ -375,7 +375,7 @@ template <typename T> bool rows_aligned(const msv_scan_params& p) {
 
 // (batch entry, channel) pairs from which a chunk walks each channel token by token (selective_scan_seq_kernel.cuh)
 // instead of tiling its tokens over lanes: about 10 sequences of mamba-2.8b's 5,120 channels (1,024 tokens, H200:
-// 4 sequences 0.394 against 0.246 ms, 16 sequences 0.747 against 0.871). MSV_SCAN_SEQ=0 / 1 forces either kernel.
+// 4 sequences 0.394 against 0.246 ms, 16 sequences 0.704 against 0.869). MSV_SCAN_SEQ=0 / 1 forces either kernel.
 constexpr int64_t kSeqMinChannels = 51200;
 inline bool walks_tokens(const msv_scan_params& p) {
     if (const char* f = std::getenv("MSV_SCAN_SEQ")) return f[0] == '1';

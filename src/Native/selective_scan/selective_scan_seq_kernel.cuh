@@ -3,8 +3,8 @@
 // spreads a channel's tokens over 8 lanes and composes them with a shuffle scan, which a one-sequence prefill needs
 // (5,120 channels are too few threads to walk 1,024 tokens one at a time: 0.31 against 0.11 ms) but which costs
 // ~1.5 exp2 per (token, state) and a chain of dependent shuffles. Here each (token, state) costs one exp2, a
-// multiply and two FMAs, and a thread's 16 states are 16 independent chains: 0.747 against 0.871 ms at 16
-// sequences of 1,024 tokens (bf16, H200; docs/gpu-model.md "Session 2026-12-03, ninth").
+// multiply and two FMAs, and a thread's 16 states are 16 independent chains: 0.704 against 0.869 ms at 16
+// sequences of 1,024 tokens (bf16, H200, one call; docs/gpu-model.md "Session 2026-12-03, ninth").
 //
 // A block is one batch entry and kSeqThreads adjacent channels. B and C of kSeqTile tokens are staged in shared
 // memory (the block's channels share them), the next tile's loads issued before the current tile is walked; u,
@@ -12,7 +12,6 @@
 // dstate <= kScanMaxState (states past dstate have A = B = C = 0 and stay 0).
 #pragma once
 
-#include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch.h"
 
@@ -20,8 +19,8 @@ namespace msv::gpu::scan_seq {
 
 constexpr int kSeqThreads = 128;
 // Blocks an SM the registers must allow: more resident warps hide the walk's latency better than registers avoid
-// spills (5 blocks: 96 registers and ~160 bytes spilled, 0.747 ms at batch 16, against 0.789 with 4 blocks and no
-// spill). Splitting a channel's states over 2 or 4 lanes (each lane the softplus and gate of every 2nd / 4th token)
+// spills (5 blocks: 96 registers and up to ~100 bytes spilled, 0.755 ms at batch 16, against 0.789 with 4 blocks
+// and no spill, one call, before the kernel took its final form). Splitting a channel's states over 2 or 4 lanes (each lane the softplus and gate of every 2nd / 4th token)
 // lost: 0.97 / 1.53 ms.
 #ifndef MSV_SCAN_SEQ_MIN_BLOCKS
 #define MSV_SCAN_SEQ_MIN_BLOCKS 5
