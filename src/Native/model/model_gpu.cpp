@@ -151,6 +151,7 @@ msv_status Model::init(const msv_model_config& c) {
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
+    timeline_.open();
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
         ablate_ = std::atoi(f);
         if (ablate_ != 0)
@@ -261,6 +262,7 @@ msv_status Model::alloc_step_buffers() {
 Model::~Model() {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     if (stream_) (void)cudaStreamSynchronize(stream_);
+    timeline_.write();
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
                    buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state,

@@ -123,12 +123,14 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_in_;
         in.shape = gemv_shape_in_;
         in.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
+        in.timeline = timeline_.records();
         if (!ablated(kAblateFusedInProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kConv, true, in, 1, stream_, pdl_); s != MSV_OK) return s;
 
         GemvArgs xp{};
         xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
         xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_x_;
+        xp.timeline = timeline_.records();
         if (!ablated(kAblateFusedXProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK)
                 return s;
@@ -141,6 +143,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         ss.y = buf_.y, ss.ld_y = d.ld_di;
         ss.state = ssm_at(0, l);
         ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_, ss.state_vec = ssu_bf16_vec_;
+        ss.timeline = timeline_.records();
         if (!ablated(kAblateFusedDtSsu))
             if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 
@@ -149,6 +152,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
         op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_out_;
         op.shape = gemv_shape_out_;
+        op.timeline = timeline_.records();
         if (!ablated(kAblateFusedOutProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kResidual, false, op, 1, stream_, pdl_); s != MSV_OK) return s;
     }
@@ -291,6 +295,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     GemvArgs a{};
     a.W = lm_head_, a.ldw = d.ld_dm, a.N = d.vocab, a.K = d.dm, a.kc = static_cast<int>(d.ld_dm / ce);
     a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_head_;
+    a.timeline = timeline_.records();
     if (fused && row_idx == nullptr) {
         a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
         a.shape = gemv_shape_head_;

@@ -30,6 +30,7 @@
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch_kernel.cuh"
+#include "gpu/timeline.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_conv_epilogue.cuh"
 #include "model/model_gpu_kernels.h"
@@ -120,6 +121,8 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     const int c_begin = E == kEpiPartial ? blockIdx.y * a.chunks_per_split : 0;
     const int c_end = E == kEpiPartial ? min(a.kc, c_begin + a.chunks_per_split) : a.kc;
     const W* w = static_cast<const W*>(a.W);
+    BlockTimeline tl;
+    if (threadIdx.x == 0) tl.start();
 
     if (threadIdx.x == 0 && a.prefetch_bytes > 0) {
         const int first = blockIdx.x * kWarps * NR;
@@ -147,6 +150,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     };
     load_batch(c_begin + lane);
     msv_pdl_wait();
+    if (threadIdx.x == 0) tl.waited();
     msv_pdl_launch_dependents();
 
     float acc[NR][R];
@@ -207,6 +211,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
 #pragma unroll
         for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
     reduce_scatter<M>(v, lane);
+    if (threadIdx.x == 0) tl.end(a.timeline, E);
     const int j = lane >> kShift, oi = j / R, orow = j % R;
     float scale = 1.0f;
     if constexpr (P == kProNorm) {

@@ -54,6 +54,7 @@ struct GemvArgs {
     ConvArgs conv;
     int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
     int shape = 0;                     // an alternative grid shape for A/B runs (GemvVariant, model_gpu_gemv.cuh)
+    unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
 
 enum class GemvKind { kStore, kConv, kResidual, kPartial, kLogits };
@@ -84,6 +85,7 @@ struct DtSsuArgs {
     const int32_t* slot = nullptr;     // [rows]
     int threads = 0;                   // threads per block: 128, else the default 256 (model_gpu_ssu.cuh)
     int state_vec = 0;                 // bf16 state: 8 states a thread (A/B), else 4 (model_gpu_ssu.cuh)
+    unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.
 msv_status launch_dt_ssu(msv_dtype wt, msv_dtype state, int R, const DtSsuArgs& a, cudaStream_t s, bool pdl);

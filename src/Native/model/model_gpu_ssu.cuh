@@ -10,6 +10,7 @@
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch_kernel.cuh"
+#include "gpu/timeline.cuh"
 #include "model/model_gpu_chunk.cuh"
 #include "model/model_gpu_kernels.h"
 
@@ -64,6 +65,8 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     const int d = blockIdx.x * per_block + static_cast<int>(threadIdx.x >> lg);
     const bool act = d < a.di;
     const T* wdt = static_cast<const T*>(a.dt_proj);
+    BlockTimeline tl;
+    if (threadIdx.x == 0) tl.start();
 
     if (threadIdx.x == 0) {
         const int d0 = blockIdx.x * per_block;
@@ -109,6 +112,7 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     };
     load_dt(g);
     msv_pdl_wait();
+    if (threadIdx.x == 0) tl.waited();
     msv_pdl_launch_dependents();
 
     // xdbl rows, summed over the K slices in a fixed order, rounded to the activation type as the BLAS path's
@@ -181,6 +185,7 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
             static_cast<T*>(a.y)[r * a.ld_y + d] = from_float<T>(y);
         }
     }
+    if (threadIdx.x == 0) tl.end(a.timeline, kTagDtSsu);
 }
 
 template <typename T, typename S, int V, int kThreads>

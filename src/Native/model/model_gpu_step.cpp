@@ -312,6 +312,7 @@ struct StepRunner {
 msv_status Model::step(const msv_step& s) {
     if (msv_status st = check_lost(); st != MSV_OK) return st;
     if (s.n_entries == 0) return MSV_OK;
+    timeline_.reset(stream_);
     StepRunner runner(*this, s);
     return runner.run();
 }

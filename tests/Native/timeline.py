@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Where a decode step's time goes, block by block: reads the file a -DMSV_TIMELINE=1 build writes
+(MSV_TIMELINE_FILE, src/Native/model/model_gpu_timeline.h) and prints, per kernel of a layer (averaged over the
+middle layers), when its blocks started, when their PDL wait returned and when they finished, relative to the
+release of the layer's first kernel; the hand-offs between kernels; and how the ends of in_proj spread over SMs.
+
+    python3 timeline.py <file> [--layer N]
+
+Times are on one axis: each SM's clock64 is mapped to the global timer by a fit per SM (the global timer may
+tick coarsely; the fit over ~2 ms of records is good to a few ns).
+"""
+import statistics
+import sys
+
+TAGS = {0: "head/store", 1: "in_proj+conv", 2: "out_proj", 3: "x_proj", 4: "dt_ssu"}
+
+
+def read(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            tag, sm, blocks, block, gt0, c0, c1, c2, gt2 = map(int, line.split())
+            recs.append(dict(tag=tag, sm=sm, blocks=blocks, block=block, gt0=gt0, c0=c0, c1=c1, c2=c2, gt2=gt2))
+    return recs
+
+
+def fit_clocks(recs):
+    """ns = (clock - off[sm]) / f + base: one slope for every SM (one clock domain), an offset per SM."""
+    by_sm = {}
+    for r in recs:
+        by_sm.setdefault(r["sm"], []).extend([(r["c0"], r["gt0"]), (r["c2"], r["gt2"])])
+    slopes = []
+    for pts in by_sm.values():
+        if len(pts) < 8:
+            continue
+        mc = statistics.fmean(c for c, _ in pts)
+        mg = statistics.fmean(g for _, g in pts)
+        sxx = sum((c - mc) ** 2 for c, _ in pts)
+        if sxx > 0:
+            slopes.append(sum((c - mc) * (g - mg) for c, g in pts) / sxx)  # ns per cycle
+    k = statistics.median(slopes)
+    off = {sm: statistics.fmean(g - c * k for c, g in pts) for sm, pts in by_sm.items()}
+    resid = [g - (c * k + off[sm]) for sm, pts in by_sm.items() for c, g in pts]
+    gts = sorted({r["gt0"] for r in recs} | {r["gt2"] for r in recs})
+    steps = [b - a for a, b in zip(gts, gts[1:]) if b > a]
+    print(f"clock: {1 / k:.3f} GHz (median over {len(slopes)} SMs); global timer step >= {min(steps) if steps else 0} ns; "
+          f"fit residual rms {statistics.pstdev(resid):.0f} ns")
+    t_base = min(r["gt0"] for r in recs)
+    for r in recs:
+        o = off[r["sm"]] - t_base
+        r["t0"], r["t1"], r["t2"] = (r["c0"] * k + o) / 1e3, (r["c1"] * k + o) / 1e3, (r["c2"] * k + o) / 1e3  # us
+
+
+def instances(recs):
+    """Launches in start order: a kernel's launches never overlap each other, so each tag's records sorted by
+    start split into consecutive runs of `blocks` records."""
+    out = []
+    by_tag = {}
+    for r in recs:
+        by_tag.setdefault(r["tag"], []).append(r)
+    for tag, rs in by_tag.items():
+        rs.sort(key=lambda r: r["t0"])
+        i = 0
+        while i < len(rs):
+            n = rs[i]["blocks"]
+            out.append((tag, rs[i:i + n]))
+            i += n
+    out.sort(key=lambda x: min(r["t0"] for r in x[1]))
+    return out
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * (len(xs) - 1) + 0.5))]
+
+
+def stats(rs):
+    t0 = [r["t0"] for r in rs]
+    t1 = [r["t1"] for r in rs]
+    t2 = [r["t2"] for r in rs]
+    return dict(s0=min(t0), s1=max(t0), w0=min(t1), w1=max(t1), e10=pct(t2, 0.1), e50=pct(t2, 0.5), e90=pct(t2, 0.9),
+                e1=max(t2), n=len(rs))
+
+
+def main():
+    path = sys.argv[1]
+    show = int(sys.argv[sys.argv.index("--layer") + 1]) if "--layer" in sys.argv else None
+    recs = read(path)
+    if not recs:
+        print("no records (kernels built without -DMSV_TIMELINE=1?)")
+        return
+    fit_clocks(recs)
+    inst = instances(recs)
+    seq = [(tag, stats(rs), rs) for tag, rs in inst]
+    # Layers: runs of in_proj, x_proj, dt_ssu, out_proj (the fused path).
+    layers = []
+    i = 0
+    while i + 3 < len(seq):
+        if [s[0] for s in seq[i:i + 4]] == [1, 3, 4, 2]:
+            layers.append(seq[i:i + 4])
+            i += 4
+        else:
+            i += 1
+    print(f"{len(recs)} records, {len(seq)} launches, {len(layers)} layers of the fused path")
+    if len(layers) < 3:
+        for tag, s, _ in seq[:12]:
+            print(TAGS.get(tag, tag), {k: round(v, 2) for k, v in s.items()})
+        return
+    mid = layers[1:-1]
+    per_layer = [b[0][1]["w0"] - a[0][1]["w0"] for a, b in zip(layers, layers[1:])]
+    print(f"layer period (in_proj release to the next's): mean {statistics.fmean(per_layer):.2f} us, "
+          f"min {min(per_layer):.2f}, max {max(per_layer):.2f}")
+    cols = ["s0", "s1", "w0", "w1", "e10", "e50", "e90", "e1"]
+    print("us from the layer's in_proj release; s: block starts (first, last), w: wait returns, e: block ends")
+    print(f"{'kernel':14} {'blocks':>6} " + " ".join(f"{c:>7}" for c in cols) + f" {'handoff':>8} {'run':>7}")
+    for k in range(4):
+        tag = mid[0][k][0]
+        vals = {c: statistics.fmean(L[k][1][c] - L[0][1]["w0"] for L in mid) for c in cols}
+        hand = statistics.fmean(L[k][1]["w0"] - (L[k - 1][1]["e1"] if k else prev_end(layers, L)) for L in mid)
+        run = statistics.fmean(L[k][1]["e1"] - L[k][1]["w0"] for L in mid)
+        print(f"{TAGS[tag]:14} {mid[0][k][1]['n']:6d} " + " ".join(f"{vals[c]:7.2f}" for c in cols) +
+              f" {hand:8.2f} {run:7.2f}")
+    # in_proj's blocks per SM and when each SM's last block ended.
+    ends, counts = [], []
+    for L in mid:
+        w0 = L[0][1]["w0"]
+        by_sm = {}
+        for r in L[0][2]:
+            by_sm.setdefault(r["sm"], []).append(r["t2"] - w0)
+        ends.append(sorted(max(v) for v in by_sm.values()))
+        counts.append(sorted(len(v) for v in by_sm.values()))
+    n_sm = len(ends[0])
+    print(f"in_proj: {n_sm} SMs, blocks per SM {counts[0][0]}-{counts[0][-1]}; each SM's last end (us from release): "
+          + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(e, p) for e in ends):.2f}" for p in (0, 0.1, 0.5, 0.9, 1)))
+    for k in range(4):
+        e = []
+        for L in mid:
+            w0 = L[k][1]["w0"]
+            by_sm = {}
+            for r in L[k][2]:
+                by_sm.setdefault(r["sm"], []).append(r["t2"] - w0)
+            e.append(sorted(max(v) for v in by_sm.values()))
+        print(f"  {TAGS[mid[0][k][0]]:14} per-SM last end from its own release: "
+              + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(x, p) for x in e):.2f}" for p in (0, 0.5, 0.9, 1)))
+    if show is not None and show < len(layers):
+        print(f"layer {show}, absolute us:")
+        for tag, s, _ in layers[show]:
+            print(f"  {TAGS[tag]:14} " + " ".join(f"{c} {s[c]:9.2f}" for c in cols))
+    tail = [x for x in seq if x[0] == 0]
+    if tail:
+        s = tail[-1][1]
+        print(f"LM head: {s['n']} blocks, run {s['e1'] - s['w0']:.2f} us, handoff {s['w0'] - layers[-1][3][1]['e1']:.2f} us")
+
+
+def prev_end(layers, L):
+    i = layers.index(L)
+    return layers[i - 1][3][1]["e1"]
+
+
+if __name__ == "__main__":
+    main()
