@@ -74,17 +74,23 @@ __global__ void __launch_bounds__(kThreads) conv_fwd_kernel(const msv_conv1d_par
     const int t_begin = (static_cast<int>(blockIdx.z) * kWarps + warp) * kSlice;
     const int t_end = min(L, t_begin + kSlice);
     if (active && t_begin < t_end) {
+        // The slice's inputs first, every load issued before any is used (from a clamped address past the chunk):
+        // loaded token by token between the stores of out, which the compiler cannot order before them (out and x
+        // are distinct arrays, but it cannot know), each load waited for the one before.
+        T xs[kSlice];
+#pragma unroll
+        for (int j = 0; j < kSlice; ++j) xs[j] = x[static_cast<int64_t>(min(t_begin + j, L - 1)) * p.x_row_stride];
         float win[W];
 #pragma unroll
         for (int k = 0; k < S; ++k) win[k] = seq(t_begin + k);
-#pragma unroll 4
-        for (int t = t_begin; t < t_end; ++t) {
-            win[S] = load(x, static_cast<int64_t>(t) * p.x_row_stride);
+#pragma unroll
+        for (int j = 0; j < kSlice; ++j) {
+            win[S] = to_float(xs[j]);
             float acc = bias;
 #pragma unroll
             for (int k = 0; k < W; ++k) acc += w[k] * win[k];
             if (kSilu) acc = silu(acc);
-            out[static_cast<int64_t>(t) * p.out_row_stride] = from_float<T>(acc);
+            if (t_begin + j < t_end) out[static_cast<int64_t>(t_begin + j) * p.out_row_stride] = from_float<T>(acc);
 #pragma unroll
             for (int k = 0; k < S; ++k) win[k] = win[k + 1];
         }
