@@ -6,8 +6,8 @@ release of the layer's first kernel; the hand-offs between kernels; and how the 
 
     python3 timeline.py <file> [--layer N]
 
-Times are on one axis: each SM's clock64 is mapped to the global timer by a fit per SM (the global timer may
-tick coarsely; the fit over ~2 ms of records is good to a few ns).
+Times are on one axis: the global timer where it ticks finely (32 ns on the H200), the wait's return placed by the
+block's clock64 between its start and end; where the global timer is coarse, each SM's clock64 fitted to it.
 """
 import statistics
 import sys
@@ -21,8 +21,10 @@ def read(path):
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            tag, sm, blocks, block, gt0, c0, c1, c2, gt2 = map(int, line.split())
-            recs.append(dict(tag=tag, sm=sm, blocks=blocks, block=block, gt0=gt0, c0=c0, c1=c1, c2=c2, gt2=gt2))
+            v = list(map(int, line.split())) + [0, 0]
+            tag, sm, blocks, block, gt0, c0, c1, c2, gt2, ca, cb = v[:11]
+            recs.append(dict(tag=tag, sm=sm, blocks=blocks, block=block, gt0=gt0, c0=c0, c1=c1, c2=c2, gt2=gt2,
+                             ca=ca or c1, cb=cb or ca or c1))
     return recs
 
 
@@ -45,12 +47,23 @@ def fit_clocks(recs):
     resid = [g - (c * k + off[sm]) for sm, pts in by_sm.items() for c, g in pts]
     gts = sorted({r["gt0"] for r in recs} | {r["gt2"] for r in recs})
     steps = [b - a for a, b in zip(gts, gts[1:]) if b > a]
-    print(f"clock: {1 / k:.3f} GHz (median over {len(slopes)} SMs); global timer step >= {min(steps) if steps else 0} ns; "
+    step = min(steps) if steps else 0
+    print(f"clock: {1 / k:.3f} GHz (median over {len(slopes)} SMs); global timer step >= {step} ns; "
           f"fit residual rms {statistics.pstdev(resid):.0f} ns")
     t_base = min(r["gt0"] for r in recs)
+    fine = 0 < step < 200
     for r in recs:
-        o = off[r["sm"]] - t_base
-        r["t0"], r["t1"], r["t2"] = (r["c0"] * k + o) / 1e3, (r["c1"] * k + o) / 1e3, (r["c2"] * k + o) / 1e3  # us
+        if fine:
+            # The H200's global timer ticks every 32 ns, finer than the fit (SM clocks move during a step): start and
+            # end from it, the wait's return placed between them by the block's own clock.
+            span = max(1, r["c2"] - r["c0"])
+            at = lambda c: (r["gt0"] + (c - r["c0"]) / span * (r["gt2"] - r["gt0"]) - t_base) / 1e3
+            r["t0"], r["t1"], r["t2"] = (r["gt0"] - t_base) / 1e3, at(r["c1"]), (r["gt2"] - t_base) / 1e3
+            r["ta"], r["tb"] = at(r["ca"]), at(r["cb"])
+        else:
+            o = off[r["sm"]] - t_base
+            r["t0"], r["t1"], r["t2"] = (r["c0"] * k + o) / 1e3, (r["c1"] * k + o) / 1e3, (r["c2"] * k + o) / 1e3  # us
+            r["ta"], r["tb"] = (r["ca"] * k + o) / 1e3, (r["cb"] * k + o) / 1e3
 
 
 def instances(recs):
@@ -122,6 +135,14 @@ def main():
         run = statistics.fmean(L[k][1]["e1"] - L[k][1]["w0"] for L in mid)
         print(f"{TAGS[tag]:14} {mid[0][k][1]['n']:6d} " + " ".join(f"{vals[c]:7.2f}" for c in cols) +
               f" {hand:8.2f} {run:7.2f}")
+    # Inside the blocks: the marks a and b (GEMV: main loop done, warp sums reduced; dt_ssu: x_proj's partials
+    # summed, dt done), medians over a launch's blocks, and the launch's last block at each.
+    print("inside the blocks (us; median block: wait->a, a->b, b->end; last block at a, b from the release):")
+    for k in range(4):
+        med = lambda f: statistics.fmean(statistics.median(f(r) for r in L[k][2]) for L in mid)
+        last = lambda key: statistics.fmean(max(r[key] for r in L[k][2]) - L[k][1]["w0"] for L in mid)
+        print(f"  {TAGS[mid[0][k][0]]:14} {med(lambda r: r['ta'] - r['t1']):6.2f} {med(lambda r: r['tb'] - r['ta']):6.2f} "
+              f"{med(lambda r: r['t2'] - r['tb']):6.2f}   last a {last('ta'):6.2f}, b {last('tb'):6.2f}")
     # in_proj's blocks per SM and when each SM's last block ended.
     ends, counts = [], []
     for L in mid:

@@ -8,7 +8,8 @@
 // (tests/Native/tools/timeline.py). Without the flag every call here compiles to nothing.
 //
 // Buffer (device, zeroed by the host before each step): [0] records taken (atomic), [1] capacity, then records of
-// kTimelineWords words: meta (tag << 56 | smid << 40 | grid blocks << 20 | linear block), gt0, c0, c1, c2, gt2.
+// kTimelineWords words: meta (tag << 56 | smid << 40 | grid blocks << 20 | linear block), gt0, c0, c1, c2, gt2, ca,
+// cb (ca, cb: two marks inside the work where a kernel sets them, else 0).
 #pragma once
 
 #include "common/vendor.h"
@@ -19,13 +20,13 @@
 
 namespace msv::gpu {
 
-constexpr int kTimelineWords = 6;
+constexpr int kTimelineWords = 8;
 // Which kernel a record is from (the GEMV's epilogue kinds first, as in model_gpu_gemv.cuh).
 enum TimelineTag { kTagGemvStore = 0, kTagGemvConv = 1, kTagGemvResidual = 2, kTagGemvPartial = 3, kTagDtSsu = 4 };
 
 struct BlockTimeline {
 #if MSV_TIMELINE && !defined(MSV_HIP)
-    unsigned long long gt0 = 0, c0 = 0, c1 = 0;
+    unsigned long long gt0 = 0, c0 = 0, c1 = 0, ca = 0, cb = 0;
     __device__ static unsigned long long global_ns() {
         unsigned long long t;
         asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
@@ -41,6 +42,8 @@ struct BlockTimeline {
         c0 = clock64();
     }
     __device__ void waited() { c1 = clock64(); }
+    __device__ void mark_a() { ca = clock64(); }
+    __device__ void mark_b() { cb = clock64(); }
     __device__ void end(unsigned long long* buf, int tag) {
         if (buf == nullptr) return;
         const unsigned long long c2 = clock64(), gt2 = global_ns();
@@ -51,11 +54,13 @@ struct BlockTimeline {
         unsigned long long* r = buf + 2 + i * kTimelineWords;
         r[0] = (static_cast<unsigned long long>(tag) << 56) | (static_cast<unsigned long long>(smid()) << 40) |
                (blocks << 20) | b;
-        r[1] = gt0, r[2] = c0, r[3] = c1, r[4] = c2, r[5] = gt2;
+        r[1] = gt0, r[2] = c0, r[3] = c1, r[4] = c2, r[5] = gt2, r[6] = ca, r[7] = cb;
     }
 #else
     __device__ void start() {}
     __device__ void waited() {}
+    __device__ void mark_a() {}
+    __device__ void mark_b() {}
     __device__ void end(unsigned long long*, int) {}
 #endif
 };

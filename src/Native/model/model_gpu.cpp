@@ -133,6 +133,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_SSU_THREADS")) ssu_threads_ = std::atoi(f);
     if (const char* f = std::getenv("MSV_SSU_BF16_VEC")) ssu_bf16_vec_ = std::atoi(f);
+    if (const char* f = std::getenv("MSV_SSU_TRIGGER")) ssu_trigger_ = std::clamp(std::atoi(f), 0, 3);
     if (const char* f = std::getenv("MSV_SSU_PDL"); f && f[0] == '0') ssu_pdl_ = false;
     if (const char* f = std::getenv("MSV_CONV_PDL"); f && f[0] == '0') conv_pdl_ = false;
     // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+); MSV_MMA_MAX_ROWS (0..64)

@@ -211,6 +211,7 @@ private:
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     int ssu_bf16_vec_ = 0;  // MSV_SSU_BF16_VEC=8: its bf16 state 8 states a thread, not 4 (A/B)
+    int ssu_trigger_ = 0;  // MSV_SSU_TRIGGER=0..3: where dt_ssu lets out_proj start (DtSsuArgs::trigger_at, A/B)
     // The BLAS path's state update launched with PDL like the kernels around it (MSV_SSU_PDL=0: a plain launch, A/B),
     // and its conv update (MSV_CONV_PDL=0).
     bool ssu_pdl_ = true, conv_pdl_ = true;

@@ -143,7 +143,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         ss.y = buf_.y, ss.ld_y = d.ld_di;
         ss.state = ssm_at(0, l);
         ss.slot_stride = d.ssm_slot, ss.slot = slots, ss.threads = ssu_threads_, ss.state_vec = ssu_bf16_vec_;
-        ss.timeline = timeline_.records();
+        ss.timeline = timeline_.records(), ss.trigger_at = ssu_trigger_;
         if (!ablated(kAblateFusedDtSsu))
             if (msv_status s = launch_dt_ssu(wt, cfg_.state_dtype, R, ss, stream_, pdl_); s != MSV_OK) return s;
 

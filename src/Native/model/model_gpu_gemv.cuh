@@ -21,7 +21,8 @@
 //   kEpiConv      in_proj: n < di is x, run through the slot's causal conv (the conv update of one token, state
 //                 shifted in place) and silu, written to xc[r, n]; n >= di is z, stored to y[r, n];
 //   kEpiResidual  out_proj: residual[r, n] += y (+ bias[n]) in fp32;
-//   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[slice][r][n] in fp32.
+//   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[r][n][slice] in fp32 (slice-minor,
+//                 kMaxSplits a row: the reader loads an output's slices as 16-byte vectors).
 //
 // PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and each
 // lane's first U chunks in registers).
@@ -210,8 +211,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     for (int i = 0; i < NR; ++i)
 #pragma unroll
         for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
+    if (threadIdx.x == 0) tl.mark_a();
     reduce_scatter<M>(v, lane);
-    if (threadIdx.x == 0) tl.end(a.timeline, E);
+    if (threadIdx.x == 0) tl.mark_b();
     const int j = lane >> kShift, oi = j / R, orow = j % R;
     float scale = 1.0f;
     if constexpr (P == kProNorm) {
@@ -228,7 +230,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     const int n = n0 + oi, r = orow;
     float out = v[0] * scale;
     if constexpr (E == kEpiPartial) {
-        a.partial[(static_cast<int64_t>(blockIdx.y) * R + r) * a.N + n] = out;
+        a.partial[(static_cast<int64_t>(r) * a.N + n) * kMaxSplits + blockIdx.y] = out;
     } else if constexpr (E == kEpiResidual) {
         if (a.bias) out += a.bias[n];
         a.residual_out[r * a.ld_res_out + n] += out;
@@ -244,6 +246,8 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
             static_cast<W*>(a.y)[r * a.ldy + n] = from_float<W>(out);
         }
     }
+    // Thread 0 always writes (its row is the block's first, inside N), so every block records.
+    if (threadIdx.x == 0) tl.end(a.timeline, E);
 }
 
 // Rows per warp, chunks in flight per lane and warps per block, by product and batch rows. NR * R <= MSV_GROUP (one

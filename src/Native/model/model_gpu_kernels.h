@@ -49,7 +49,7 @@ struct GemvArgs {
     const float* bias = nullptr;
     float* residual_out = nullptr;     // kEpiResidual
     int64_t ld_res_out = 0;
-    float* partial = nullptr;          // kEpiPartial: [splits, R, N]
+    float* partial = nullptr;          // kEpiPartial: [R, N, kMaxSplits]
     int chunks_per_split = 0;
     ConvArgs conv;
     int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
@@ -66,7 +66,7 @@ msv_status launch_gemv(msv_dtype wt, GemvKind kind, bool norm, GemvArgs a, int s
 // dt_proj + softplus + the SSM state update + D skip + silu(z) gate for the fused path: x_proj's split-K partials
 // are summed (fixed order) per block; then per channel dt = softplus(dt_proj . xdbl[:dt_rank] + dt_bias).
 struct DtSsuArgs {
-    const float* partial = nullptr;    // [splits, R, nx] (R = the kernel's rows template)
+    const float* partial = nullptr;    // [rows, nx, kMaxSplits]: x_proj's K slices of each output
     int splits = 0, nx = 0, rows = 0;
     const void* dt_proj = nullptr;     // [di, ld_dr]
     int64_t ld_dr = 0;
@@ -85,6 +85,8 @@ struct DtSsuArgs {
     const int32_t* slot = nullptr;     // [rows]
     int threads = 0;                   // threads per block: 128, else the default 256 (model_gpu_ssu.cuh)
     int state_vec = 0;                 // bf16 state: 8 states a thread (A/B), else 4 (model_gpu_ssu.cuh)
+    int trigger_at = 0;                // where out_proj may start: 0 after the wait, 1 after the partial sums, 2 after
+                                       // dt, 3 at the end (MSV_SSU_TRIGGER, A/B)
     unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
 // R: the rows template (1, 2, 4 or 8) the partials were written with.

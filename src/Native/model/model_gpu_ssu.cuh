@@ -20,8 +20,17 @@ namespace msv::gpu::model {
 // (DtSsuArgs::threads, MSV_SSU_THREADS). 128 spreads the work over every SM but measured 0.06 ms a step slower at
 // batch 1 on the H200 (docs/gpu-model.md): each block sums x_proj's partials again, and twice the blocks do it.
 constexpr int kSsuThreads = 256;
-// dt_proj chunks per thread loaded at once (the first batch before the PDL wait).
-constexpr int kDtBatch = 4;
+// dt_proj chunks per thread loaded at once (the first batch before the PDL wait): 5 covers a channel's 160 dt_proj
+// weights (mamba-2.8b, bf16) in 4 threads, so no load waits after the wait. x_proj's partial sums loaded at once:
+// 16 covers its 10 K slices. Build knobs for A/B (docs/gpu-model.md, "Session 2026-12-03, tenth").
+#ifndef MSV_SSU_DT_BATCH
+#define MSV_SSU_DT_BATCH 5
+#endif
+#ifndef MSV_SSU_PARTIAL_BATCH
+#define MSV_SSU_PARTIAL_BATCH 16
+#endif
+constexpr int kDtBatch = MSV_SSU_DT_BATCH;
+constexpr int kPartialBatch = MSV_SSU_PARTIAL_BATCH;
 
 // V states of one channel a thread. fp32: 4 (one 16-byte vector). bf16: 4 (8 bytes) by default, so that a channel
 // of 16 states has 4 threads as in fp32 and the grid as many blocks (80 at the mamba-2.8b shape, not 40), each
@@ -55,8 +64,11 @@ template <> struct StateVec<bf16, 4> {
 template <typename T> __device__ __forceinline__ float round_to(float v) { return to_float(from_float<T>(v)); }
 
 // lg: log2 of the threads per channel (dstate / V, a power of two <= MSV_GROUP: dt_ssu_supported).
+// One block an SM is all the grid ever has (80 blocks at mamba-2.8b): saying so lets ptxas keep a batch of loads in
+// flight together. Without it, aiming at more blocks an SM, it issued each of x_proj's partial-sum loads after the
+// previous one's add (seen in the sm_90 machine code), however the source grouped them.
 template <typename T, typename S, int V, int R, int kThreads>
-__global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int lg) {
+__global__ void __launch_bounds__(kThreads, 1) dt_ssu_kernel(const DtSsuArgs a, int lg) {
     constexpr int CE = 16 / sizeof(T);  // dt_proj elements per 16-byte chunk
     extern __shared__ float xdbl[];     // [R, nx]
     const int group = 1 << lg;
@@ -113,25 +125,36 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
     load_dt(g);
     msv_pdl_wait();
     if (threadIdx.x == 0) tl.waited();
-    msv_pdl_launch_dependents();
+    if (a.trigger_at == 0) msv_pdl_launch_dependents();
 
     // xdbl rows, summed over the K slices in a fixed order, rounded to the activation type as the BLAS path's
-    // x_proj output is. The partials are loaded 8 at a time (independent loads), then added in slice order.
+    // x_proj output is. An output's slices are contiguous: a batch is kPartialBatch / 4 vector loads, all issued
+    // before the first add (each from a vector clamped into range). Loaded one slice at a time they were given one
+    // register and waited for one by one: ten round trips to L2 for ten slices, ~2.2-2.8 us of the kernel's ~5.3 us
+    // at batch 1 on the H200.
+    static_assert(kPartialBatch % 4 == 0 && kMaxSplits % 4 == 0, "slices as float4");
     for (int i = threadIdx.x; i < a.rows * a.nx; i += kThreads) {
-        const int r = i / a.nx, j = i - r * a.nx;
+        const float4* part = reinterpret_cast<const float4*>(a.partial + static_cast<int64_t>(i) * kMaxSplits);
+        const int last = (a.splits - 1) / 4;
         float v = 0.0f;
-        for (int s0 = 0; s0 < a.splits; s0 += 8) {
-            float t[8];
+        for (int s0 = 0; s0 < a.splits; s0 += kPartialBatch) {
+            float4 t[kPartialBatch / 4];
 #pragma unroll
-            for (int q = 0; q < 8; ++q)
-                t[q] = s0 + q < a.splits ? a.partial[(static_cast<int64_t>(s0 + q) * R + r) * a.nx + j] : 0.0f;
+            for (int q = 0; q < kPartialBatch / 4; ++q) t[q] = __ldg(part + min(s0 / 4 + q, last));
 #pragma unroll
-            for (int q = 0; q < 8; ++q)
-                if (s0 + q < a.splits) v += t[q];
+            for (int q = 0; q < kPartialBatch / 4; ++q) {
+                const int z = s0 + 4 * q;
+                v += z < a.splits ? t[q].x : 0.0f;
+                v += z + 1 < a.splits ? t[q].y : 0.0f;
+                v += z + 2 < a.splits ? t[q].z : 0.0f;
+                v += z + 3 < a.splits ? t[q].w : 0.0f;
+            }
         }
-        xdbl[r * a.nx + j] = round_to<T>(v);
+        xdbl[i] = round_to<T>(v);
     }
     __syncthreads();
+    if (threadIdx.x == 0) tl.mark_a();
+    if (a.trigger_at == 1) msv_pdl_launch_dependents();
 
     // dt_proj . dt for every row, in chunk order g, g + group, ...
     float dtp[R];
@@ -141,23 +164,28 @@ __global__ void __launch_bounds__(kThreads) dt_ssu_kernel(const DtSsuArgs a, int
         if (c0 != g) load_dt(c0);
 #pragma unroll
         for (int q = 0; q < kDtBatch; ++q) {
+            // Past dt_rank (and past the row: load_dt gave zeros) a select keeps the sum: a branch per product
+            // made each shared-memory read wait for the one before.
             const int c = c0 + q * group;
-            if (c >= kc) break;
             float w[CE];
             unpack<T>(wq[q], w);
 #pragma unroll
             for (int e = 0; e < CE; ++e) {
                 const int k = c * CE + e;
-                if (k >= a.dr) break;
+                const int kx = min(k, a.dr - 1);
 #pragma unroll
-                for (int r = 0; r < R; ++r)
-                    if (r < a.rows) dtp[r] = fmaf(w[e], xdbl[r * a.nx + k], dtp[r]);
+                for (int r = 0; r < R; ++r) {
+                    const float f = fmaf(w[e], xdbl[r * a.nx + kx], dtp[r]);
+                    dtp[r] = k < a.dr && r < a.rows ? f : dtp[r];
+                }
             }
         }
     }
 #pragma unroll
     for (int r = 0; r < R; ++r)
         for (int off = group >> 1; off > 0; off >>= 1) dtp[r] += __shfl_xor_sync(MSV_GROUP_MASK, dtp[r], off, MSV_GROUP);
+    if (threadIdx.x == 0) tl.mark_b();
+    if (a.trigger_at == 2) msv_pdl_launch_dependents();
 
 #pragma unroll
     for (int r = 0; r < R; ++r) {

@@ -8,7 +8,7 @@
 
 namespace msv::gpu::model {
 namespace {
-constexpr int kWords = 6;  // gpu/timeline.cuh, kTimelineWords
+constexpr int kWords = 8;  // gpu/timeline.cuh, kTimelineWords
 }  // namespace
 
 void StepTimeline::open() {
@@ -43,11 +43,11 @@ void StepTimeline::write() const {
         return;
     FILE* f = std::fopen(path_.c_str(), "w");
     if (!f) return;
-    std::fprintf(f, "# records %llu of %llu taken; tag sm blocks block gt0 c0 c1 c2 gt2\n", n, head[0]);
+    std::fprintf(f, "# records %llu of %llu taken; tag sm blocks block gt0 c0 c1 c2 gt2 ca cb\n", n, head[0]);
     for (unsigned long long i = 0; i < n; ++i) {
         const unsigned long long* q = r.data() + i * kWords;
-        std::fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu\n", q[0] >> 56, (q[0] >> 40) & 0xffff,
-                     (q[0] >> 20) & 0xfffff, q[0] & 0xfffff, q[1], q[2], q[3], q[4], q[5]);
+        std::fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", q[0] >> 56, (q[0] >> 40) & 0xffff,
+                     (q[0] >> 20) & 0xfffff, q[0] & 0xfffff, q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
     }
     std::fclose(f);
 }
