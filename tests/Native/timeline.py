@@ -143,28 +143,19 @@ def main():
         last = lambda key: statistics.fmean(max(r[key] for r in L[k][2]) - L[k][1]["w0"] for L in mid)
         print(f"  {TAGS[mid[0][k][0]]:14} {med(lambda r: r['ta'] - r['t1']):6.2f} {med(lambda r: r['tb'] - r['ta']):6.2f} "
               f"{med(lambda r: r['t2'] - r['tb']):6.2f}   last a {last('ta'):6.2f}, b {last('tb'):6.2f}")
-    # in_proj's blocks per SM and when each SM's last block ended.
-    ends, counts = [], []
-    for L in mid:
-        w0 = L[0][1]["w0"]
-        by_sm = {}
-        for r in L[0][2]:
-            by_sm.setdefault(r["sm"], []).append(r["t2"] - w0)
-        ends.append(sorted(max(v) for v in by_sm.values()))
-        counts.append(sorted(len(v) for v in by_sm.values()))
-    n_sm = len(ends[0])
-    print(f"in_proj: {n_sm} SMs, blocks per SM {counts[0][0]}-{counts[0][-1]}; each SM's last end (us from release): "
-          + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(e, p) for e in ends):.2f}" for p in (0, 0.1, 0.5, 0.9, 1)))
+    # Per kernel: when each SM's last block ended, from the kernel's release (in_proj: also its blocks per SM).
     for k in range(4):
-        e = []
+        ends, counts = [], []
         for L in mid:
             w0 = L[k][1]["w0"]
             by_sm = {}
             for r in L[k][2]:
                 by_sm.setdefault(r["sm"], []).append(r["t2"] - w0)
-            e.append(sorted(max(v) for v in by_sm.values()))
-        print(f"  {TAGS[mid[0][k][0]]:14} per-SM last end from its own release: "
-              + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(x, p) for x in e):.2f}" for p in (0, 0.5, 0.9, 1)))
+            ends.append(sorted(max(v) for v in by_sm.values()))
+            counts.append(sorted(len(v) for v in by_sm.values()))
+        spread = f" ({len(ends[0])} SMs, {counts[0][0]}-{counts[0][-1]} blocks each)" if k == 0 else ""
+        print(f"  {TAGS[mid[0][k][0]]:14} per-SM last end from its release{spread}: "
+              + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(x, p) for x in ends):.2f}" for p in (0, 0.1, 0.5, 0.9, 1)))
     if show is not None and show < len(layers):
         print(f"layer {show}, absolute us:")
         for tag, s, _ in layers[show]:

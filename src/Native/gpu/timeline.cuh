@@ -5,7 +5,7 @@
 // long a programmatic dependent launch takes to release the next kernel, how the blocks' ends spread. Each
 // recorded block's thread 0 notes, on its SM's clock, when the block started, when its PDL wait returned and when
 // its work was done, plus the global timer at start and end so the host can put every SM on one time axis
-// (tests/Native/tools/timeline.py). Without the flag every call here compiles to nothing.
+// (tests/Native/timeline.py). Without the flag every call here compiles to nothing.
 //
 // Buffer (device, zeroed by the host before each step): [0] records taken (atomic), [1] capacity, then records of
 // kTimelineWords words: meta (tag << 56 | smid << 40 | grid blocks << 20 | linear block), gt0, c0, c1, c2, gt2, ca,
@@ -21,6 +21,9 @@
 namespace msv::gpu {
 
 constexpr int kTimelineWords = 8;
+// Where the meta word's fields sit (model_gpu_timeline.cpp unpacks them): tag, SM, grid blocks, linear block.
+constexpr int kTimelineTagShift = 56, kTimelineSmShift = 40, kTimelineBlocksShift = 20;
+constexpr unsigned long long kTimelineSmMask = 0xffff, kTimelineBlockMask = 0xfffff;
 // Which kernel a record is from (the GEMV's epilogue kinds first, as in model_gpu_gemv.cuh).
 enum TimelineTag { kTagGemvStore = 0, kTagGemvConv = 1, kTagGemvResidual = 2, kTagGemvPartial = 3, kTagDtSsu = 4 };
 
@@ -52,8 +55,8 @@ struct BlockTimeline {
         const unsigned long long blocks = gridDim.x * gridDim.y * gridDim.z;
         const unsigned long long b = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
         unsigned long long* r = buf + 2 + i * kTimelineWords;
-        r[0] = (static_cast<unsigned long long>(tag) << 56) | (static_cast<unsigned long long>(smid()) << 40) |
-               (blocks << 20) | b;
+        r[0] = (static_cast<unsigned long long>(tag) << kTimelineTagShift) |
+               (static_cast<unsigned long long>(smid()) << kTimelineSmShift) | (blocks << kTimelineBlocksShift) | b;
         r[1] = gt0, r[2] = c0, r[3] = c1, r[4] = c2, r[5] = gt2, r[6] = ca, r[7] = cb;
     }
 #else

@@ -1,7 +1,7 @@
 // The host side of the decode step's per-block timeline (gpu/timeline.cuh), a diagnosis tool: with
 // MSV_TIMELINE_FILE set, the model keeps a device buffer of MSV_TIMELINE_RECORDS records (default 200,000),
 // zeroes its count before every step, so that it holds the last step's records, and writes them as text to that
-// file when the model is destroyed; tests/Native/tools/timeline.py reads the file. Only kernels built with
+// file when the model is destroyed; tests/Native/timeline.py reads the file. Only kernels built with
 // -DMSV_TIMELINE=1 (a CUDA flag: host files do not see it) record anything; others leave the file empty.
 #pragma once
 

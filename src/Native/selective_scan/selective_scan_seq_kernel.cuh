@@ -20,8 +20,8 @@ namespace msv::gpu::scan_seq {
 constexpr int kSeqThreads = 128;
 // Blocks an SM the registers must allow: more resident warps hide the walk's latency better than registers avoid
 // spills (5 blocks: 96 registers and up to ~100 bytes spilled, 0.755 ms at batch 16, against 0.789 with 4 blocks
-// and no spill, one call, before the kernel took its final form). Splitting a channel's states over 2 or 4 lanes (each lane the softplus and gate of every 2nd / 4th token)
-// lost: 0.97 / 1.53 ms.
+// and no spill, one call, before the kernel took its final form). Splitting a channel's states over 2 or 4 lanes
+// (each lane the softplus and gate of every 2nd / 4th token) lost: 0.97 / 1.53 ms.
 #ifndef MSV_SCAN_SEQ_MIN_BLOCKS
 #define MSV_SCAN_SEQ_MIN_BLOCKS 5
 #endif
