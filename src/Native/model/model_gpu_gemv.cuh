@@ -112,6 +112,13 @@ template <> struct Log2<1> {
     static constexpr int value = 0;
 };
 
+// Which warp of a GEMV block records its timeline (-DMSV_TIMELINE_LAST_WARP=1: the last, whose rows come last in
+// the tile; default the first).
+#ifndef MSV_TIMELINE_LAST_WARP
+#define MSV_TIMELINE_LAST_WARP 0
+#endif
+template <int kWarps> constexpr int kTimelineWarp = MSV_TIMELINE_LAST_WARP ? kWarps - 1 : 0;
+
 template <typename W, int R, int NR, int U, int P, int E, int kWarps>
 __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs a) {
     constexpr int CE = Chunk<W>::kElems;
@@ -123,7 +130,8 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     const int c_end = E == kEpiPartial ? min(a.kc, c_begin + a.chunks_per_split) : a.kc;
     const W* w = static_cast<const W*>(a.W);
     BlockTimeline tl;
-    if (threadIdx.x == 0) tl.start();
+    const bool recorder = threadIdx.x == kTimelineWarp<kWarps> * MSV_GROUP;
+    if (recorder) tl.start();
 
     if (threadIdx.x == 0 && a.prefetch_bytes > 0) {
         const int first = blockIdx.x * kWarps * NR;
@@ -151,7 +159,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     };
     load_batch(c_begin + lane);
     msv_pdl_wait();
-    if (threadIdx.x == 0) tl.waited();
+    if (recorder) tl.waited();
     msv_pdl_launch_dependents();
 
     float acc[NR][R];
@@ -211,9 +219,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     for (int i = 0; i < NR; ++i)
 #pragma unroll
         for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
-    if (threadIdx.x == 0) tl.mark_a();
+    if (recorder) tl.mark_a();
     reduce_scatter<M>(v, lane);
-    if (threadIdx.x == 0) tl.mark_b();
+    if (recorder) tl.mark_b();
     const int j = lane >> kShift, oi = j / R, orow = j % R;
     float scale = 1.0f;
     if constexpr (P == kProNorm) {
@@ -246,8 +254,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
             static_cast<W*>(a.y)[r * a.ldy + n] = from_float<W>(out);
         }
     }
-    // Thread 0 always writes (its row is the block's first, inside N), so every block records.
-    if (threadIdx.x == 0) tl.end(a.timeline, E);
+    // Lane 0 of a warp always writes when the warp's first row is inside N: every block records (the last warp's
+    // timeline skips the last block when N leaves its last warp no row).
+    if (recorder) tl.end(a.timeline, E);
 }
 
 // Rows per warp, chunks in flight per lane and warps per block, by product and batch rows. NR * R <= MSV_GROUP (one
