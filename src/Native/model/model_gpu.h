@@ -201,8 +201,11 @@ private:
     // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
     int fused_max_rows_ = 2;
     // L2 prefetch per GEMV block before its PDL wait (bytes of its tile), by GEMV: in_proj, x_proj, out_proj, LM
-    // head. MSV_GEMV_PREFETCH sets all four, MSV_GEMV_PREFETCH_IN / _X / _OUT / _HEAD one (A/B runs).
-    int64_t prefetch_in_ = 16 << 10, prefetch_x_ = 16 << 10, prefetch_out_ = 16 << 10, prefetch_head_ = 16 << 10;
+    // head. MSV_GEMV_PREFETCH sets all four, MSV_GEMV_PREFETCH_IN / _X / _OUT / _HEAD one (A/B runs). in_proj's blocks
+    // prefetch while out_proj streams, so their share competes with the step's critical path: 6 KiB took a batch-1
+    // step from 1.973-1.976 to 1.939 ms on the H200, 4-8 KiB within 0.5% of that, 12 KiB and more lost
+    // (docs/gpu-model.md, "Session 2026-12-03, eleventh").
+    int64_t prefetch_in_ = 6 << 10, prefetch_x_ = 16 << 10, prefetch_out_ = 16 << 10, prefetch_head_ = 16 << 10;
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
