@@ -128,6 +128,7 @@ msv_status Model::init(const msv_model_config& c) {
     prefetch_knob("MSV_GEMV_PREFETCH_X", prefetch_x_);
     prefetch_knob("MSV_GEMV_PREFETCH_OUT", prefetch_out_);
     prefetch_knob("MSV_GEMV_PREFETCH_HEAD", prefetch_head_);
+    if (const char* f = std::getenv("MSV_GEMV_LATE_FIRST")) late_first_batch_ = std::clamp(std::atoi(f), 0, 15);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_IN")) gemv_shape_in_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);

@@ -206,6 +206,13 @@ private:
     // step from 1.973-1.976 to 1.939 ms on the H200, 4-8 KiB within 0.5% of that, 12 KiB and more lost
     // (docs/gpu-model.md, "Session 2026-12-03, eleventh").
     int64_t prefetch_in_ = 6 << 10, prefetch_x_ = 16 << 10, prefetch_out_ = 16 << 10, prefetch_head_ = 16 << 10;
+    // GEMVs of one row that load their first weight batch after the PDL wait instead of before (bit 1 in_proj, 2
+    // x_proj, 4 out_proj, 8 the LM head; MSV_GEMV_LATE_FIRST). Loaded before, in_proj's 5 MB compete with out_proj's
+    // stream and out_proj's with x_proj's and dt_ssu's round trips, all on the step's critical path: in_proj, out_proj
+    // and the head after the wait took a batch-1 step from 1.989-1.995 to 1.896-1.906 ms on the H200 (bf16 state
+    // 2.053-2.055 to 1.959-1.968); at 2 rows it gained nothing, so 2-row steps keep the early loads
+    // (docs/gpu-model.md, "Session 2026-12-03, eleventh").
+    int late_first_batch_ = 1 | 4 | 8;
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;

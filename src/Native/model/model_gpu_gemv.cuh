@@ -24,8 +24,8 @@
 //   kEpiPartial   split-K (x_proj): blockIdx.y is a K slice; partial sums to part[r][n][slice] in fp32 (slice-minor,
 //                 kMaxSplits a row: the reader loads an output's slices as 16-byte vectors).
 //
-// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and each
-// lane's first U chunks in registers).
+// PDL: before msv_pdl_wait() a block touches only its weights (an L2 prefetch of its tile's first rows and, unless
+// a.late_first_batch, each lane's first U chunks in registers).
 #pragma once
 
 #include "gpu/check.h"
@@ -157,8 +157,11 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
                                                     : make_uint4(0, 0, 0, 0);
         }
     };
-    load_batch(c_begin + lane);
+    // a.late_first_batch (batch-1 steps): the first batch after the wait, so that before it only the L2 prefetch
+    // competes with the predecessor's loads (Model::late_first_batch_ says why).
+    if (!a.late_first_batch) load_batch(c_begin + lane);
     msv_pdl_wait();
+    if (a.late_first_batch) load_batch(c_begin + lane);
     if (recorder) tl.waited();
     msv_pdl_launch_dependents();
 

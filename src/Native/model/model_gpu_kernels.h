@@ -53,6 +53,7 @@ struct GemvArgs {
     int chunks_per_split = 0;
     ConvArgs conv;
     int64_t prefetch_bytes = 0;        // per block, before the PDL wait (0: none)
+    int late_first_batch = 0;          // 1: the first weight batch loaded after the PDL wait (Model::late_first_batch_)
     int shape = 0;                     // an alternative grid shape for A/B runs (GemvVariant, model_gpu_gemv.cuh)
     unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
