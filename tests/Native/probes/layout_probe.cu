@@ -12,10 +12,8 @@
 // Bytes: 16 copies of a 52 MB matrix (in_proj of mamba-2.8b, 10240 x 2560 bf16), rotated so that L2 never holds
 // the one read. Launched back to back (no PDL, so each time includes a launch's ramp and drain).
 //   nvcc -O3 -std=c++17 -arch=sm_90 tests/Native/probes/layout_probe.cu -o /tmp/lp && /tmp/lp
-#include <cuda_runtime.h>
+#include "probe_async.cuh"
 
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 namespace {
@@ -25,14 +23,6 @@ constexpr int kRowsPerWarp = 4, kWarps = 4, kLanes = 32;
 constexpr int kBatches = kChunks / kLanes;  // 10
 constexpr int kBlocks = kRows / (kRowsPerWarp * kWarps);  // 640
 constexpr int kCopies = 16;
-
-__device__ __forceinline__ uint4 ld_nc(const uint4* p) {
-    uint4 v;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-                 : "l"(p));
-    return v;
-}
 
 // The chunk (as a uint4 index into the matrix) that lane `lane` of global warp `gw` reads for row i of batch j.
 template <int kMode>
@@ -61,11 +51,11 @@ __global__ void __launch_bounds__(kWarps * kLanes) read_kernel(const uint4* m, u
     if constexpr (kMode == 4) {
         uint4 cur[kRowsPerWarp], nxt[kRowsPerWarp];
 #pragma unroll
-        for (int i = 0; i < kRowsPerWarp; ++i) cur[i] = ld_nc(m + chunk_at<0>(gw, w, lane, i, 0));
+        for (int i = 0; i < kRowsPerWarp; ++i) cur[i] = ldg_stream(m + chunk_at<0>(gw, w, lane, i, 0));
         for (int j = 0; j < kBatches; ++j) {
             if (j + 1 < kBatches) {
 #pragma unroll
-                for (int i = 0; i < kRowsPerWarp; ++i) nxt[i] = ld_nc(m + chunk_at<0>(gw, w, lane, i, j + 1));
+                for (int i = 0; i < kRowsPerWarp; ++i) nxt[i] = ldg_stream(m + chunk_at<0>(gw, w, lane, i, j + 1));
             }
 #pragma unroll
             for (int i = 0; i < kRowsPerWarp; ++i) acc += cur[i].x ^ cur[i].y ^ cur[i].z ^ cur[i].w;
@@ -76,7 +66,7 @@ __global__ void __launch_bounds__(kWarps * kLanes) read_kernel(const uint4* m, u
         for (int j = 0; j < kBatches; ++j) {
             uint4 v[kRowsPerWarp];
 #pragma unroll
-            for (int i = 0; i < kRowsPerWarp; ++i) v[i] = ld_nc(m + chunk_at<kMode>(gw, w, lane, i, j));
+            for (int i = 0; i < kRowsPerWarp; ++i) v[i] = ldg_stream(m + chunk_at<kMode>(gw, w, lane, i, j));
 #pragma unroll
             for (int i = 0; i < kRowsPerWarp; ++i) acc += v[i].x ^ v[i].y ^ v[i].z ^ v[i].w;
         }
@@ -84,26 +74,26 @@ __global__ void __launch_bounds__(kWarps * kLanes) read_kernel(const uint4* m, u
     if (acc == 0x12345678u) sink[gw] = acc;  // keeps the loads; practically never taken
 }
 
-void check(cudaError_t e, const char* what) {
-    if (e != cudaSuccess) {
-        std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
-        std::exit(1);
-    }
+// us per call of `work` (reps calls between two events, after kCopies calls of warm-up).
+template <typename F>
+float us_per_call(F work, int reps) {
+    for (int r = 0; r < kCopies; ++r) work(r);
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    CK(cudaEventRecord(a));
+    for (int r = 0; r < reps; ++r) work(r);
+    CK(cudaEventRecord(b));
+    CK(cudaEventSynchronize(b));
+    float ms = 0;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    return ms * 1000.0f / reps;
 }
 
 template <int kMode>
 float time_mode(const std::vector<const uint4*>& copies, unsigned* sink, int reps) {
-    for (int r = 0; r < kCopies; ++r) read_kernel<kMode><<<kBlocks, kWarps * kLanes>>>(copies[r % kCopies], sink);
-    cudaEvent_t a, b;
-    check(cudaEventCreate(&a), "event");
-    check(cudaEventCreate(&b), "event");
-    check(cudaEventRecord(a), "record");
-    for (int r = 0; r < reps; ++r) read_kernel<kMode><<<kBlocks, kWarps * kLanes>>>(copies[r % kCopies], sink);
-    check(cudaEventRecord(b), "record");
-    check(cudaEventSynchronize(b), "sync");
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, a, b), "elapsed");
-    return ms * 1000.0f / reps;
+    return us_per_call([&](int r) { read_kernel<kMode><<<kBlocks, kWarps * kLanes>>>(copies[r % kCopies], sink); },
+                       reps);
 }
 
 }  // namespace
@@ -113,12 +103,12 @@ int main() {
     std::vector<const uint4*> copies;
     for (int c = 0; c < kCopies; ++c) {
         void* p = nullptr;
-        check(cudaMalloc(&p, bytes), "malloc");
-        check(cudaMemset(p, c + 1, bytes), "memset");
+        CK(cudaMalloc(&p, bytes));
+        CK(cudaMemset(p, c + 1, bytes));
         copies.push_back(static_cast<const uint4*>(p));
     }
     unsigned* sink = nullptr;
-    check(cudaMalloc(&sink, kBlocks * kWarps * sizeof(unsigned)), "malloc");
+    CK(cudaMalloc(&sink, kBlocks * kWarps * sizeof(unsigned)));
     const char* names[] = {"row-major (as the GEMV)", "warp-packed", "block-packed", "grid-packed",
                            "row-major, 2 batches in flight"};
     for (int round = 0; round < 3; ++round) {
@@ -134,17 +124,10 @@ int main() {
     }
     // The device copy rate on the same matrices (read + write), for scale.
     void* dst = nullptr;
-    check(cudaMalloc(&dst, bytes), "malloc");
-    cudaEvent_t a, b;
-    check(cudaEventCreate(&a), "event");
-    check(cudaEventCreate(&b), "event");
-    check(cudaEventRecord(a), "record");
-    for (int r = 0; r < 32; ++r) check(cudaMemcpyAsync(dst, copies[r % kCopies], bytes, cudaMemcpyDeviceToDevice), "copy");
-    check(cudaEventRecord(b), "record");
-    check(cudaEventSynchronize(b), "sync");
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, a, b), "elapsed");
-    std::printf("copy: %.2f us a matrix read and written, %.0f GB/s\n", ms * 1000 / 32, 2.0 * bytes * 32 / (ms * 1e-3) / 1e9);
-    check(cudaGetLastError(), "launch");
+    CK(cudaMalloc(&dst, bytes));
+    const float us = us_per_call(
+        [&](int r) { CK(cudaMemcpyAsync(dst, copies[r % kCopies], bytes, cudaMemcpyDeviceToDevice)); }, 32);
+    std::printf("copy: %.2f us a matrix read and written, %.0f GB/s\n", us, 2.0 * bytes / (us * 1e-6) / 1e9);
+    CK(cudaGetLastError());
     return 0;
 }
