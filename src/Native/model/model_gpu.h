@@ -212,7 +212,10 @@ private:
     // and the head after the wait took a batch-1 step from 1.989-1.995 to 1.896-1.906 ms on the H200 (bf16 state
     // 2.053-2.055 to 1.959-1.968); at 2 rows it gained nothing, so 2-row steps keep the early loads
     // (docs/gpu-model.md, "Session 2026-12-03, eleventh").
-    int late_first_batch_ = 1 | 4 | 8;
+    enum LateFirst { kLateIn = 1, kLateX = 2, kLateOut = 4, kLateHead = 8 };
+    int late_first_batch_ = kLateIn | kLateOut | kLateHead;
+    // GemvArgs::late_first_batch of the GEMV `bit` in a step of `rows` (one-row steps only, as measured).
+    int late_first(int bit, int rows) const { return rows == 1 && (late_first_batch_ & bit) != 0; }
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;

@@ -121,7 +121,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
         in.rows = rows, in.residual = buf_.residual, in.ld_res = d.ld_dm, in.norm_w = w.norm, in.eps = cfg_.norm_eps;
         in.y = buf_.xz, in.ldy = d.ld_xz, in.bias = w.in_bias, in.prefetch_bytes = prefetch_in_;
-        in.late_first_batch = rows == 1 && (late_first_batch_ & 1);
+        in.late_first_batch = late_first(kLateIn, rows);
         in.shape = gemv_shape_in_;
         in.conv = conv_epilogue_args(d, w, conv_at(0, l), slots, buf_.xc);
         in.timeline = timeline_.records();
@@ -131,7 +131,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         GemvArgs xp{};
         xp.W = w.x_proj, xp.ldw = d.ld_di, xp.N = d.nx, xp.K = d.di, xp.kc = static_cast<int>(d.ld_di / ce);
         xp.rows = rows, xp.x = buf_.xc, xp.ldx = d.ld_di, xp.partial = buf_.partial, xp.prefetch_bytes = prefetch_x_;
-        xp.late_first_batch = rows == 1 && ((late_first_batch_ >> 1) & 1);
+        xp.late_first_batch = late_first(kLateX, rows);
         xp.timeline = timeline_.records();
         if (!ablated(kAblateFusedXProj))
             if (msv_status s = launch_gemv(wt, GemvKind::kPartial, false, xp, splits, stream_, pdl_); s != MSV_OK)
@@ -153,7 +153,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
         op.W = w.out_proj, op.ldw = d.ld_di, op.N = d.dm, op.K = d.di, op.kc = static_cast<int>(d.ld_di / ce);
         op.rows = rows, op.x = buf_.y, op.ldx = d.ld_di, op.bias = w.out_bias;
         op.residual_out = buf_.residual, op.ld_res_out = d.ld_dm, op.prefetch_bytes = prefetch_out_;
-        op.late_first_batch = rows == 1 && ((late_first_batch_ >> 2) & 1);
+        op.late_first_batch = late_first(kLateOut, rows);
         op.shape = gemv_shape_out_;
         op.timeline = timeline_.records();
         if (!ablated(kAblateFusedOutProj))
@@ -298,7 +298,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     GemvArgs a{};
     a.W = lm_head_, a.ldw = d.ld_dm, a.N = d.vocab, a.K = d.dm, a.kc = static_cast<int>(d.ld_dm / ce);
     a.rows = rows, a.y = buf_.logits, a.ldy = d.vocab, a.y_f32 = 1, a.prefetch_bytes = prefetch_head_;
-    a.late_first_batch = rows == 1 && ((late_first_batch_ >> 3) & 1);
+    a.late_first_batch = late_first(kLateHead, rows);
     a.timeline = timeline_.records();
     if (fused && row_idx == nullptr) {
         a.residual = buf_.residual, a.ld_res = d.ld_dm, a.norm_w = norm_f_, a.eps = cfg_.norm_eps;
