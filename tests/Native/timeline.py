@@ -12,7 +12,9 @@ block's clock64 between its start and end; where the global timer is coarse, eac
 import statistics
 import sys
 
-TAGS = {0: "head/store", 1: "in_proj+conv", 2: "out_proj", 3: "x_proj", 4: "dt_ssu"}
+TAGS = {0: "head/store", 1: "in_proj+conv", 2: "out_proj", 3: "x_proj", 4: "dt_ssu", 5: "sample:prepare",
+        6: "sample:threshold", 7: "sample:collect", 8: "sample:draw"}
+SAMPLER = (5, 6, 7, 8)
 
 
 def read(path):
@@ -164,6 +166,28 @@ def main():
     if tail:
         s = tail[-1][1]
         print(f"LM head: {s['n']} blocks, run {s['e1'] - s['w0']:.2f} us, handoff {s['w0'] - layers[-1][3][1]['e1']:.2f} us")
+        print_sampler(seq, s["e1"])
+
+
+def print_sampler(seq, head_end):
+    """The sampler's kernels after the LM head: per launch, its hand-off from the previous end, the blocks' chunk
+    work (wait -> mark a, median), the ticket (a -> b of the last block) and the last block's finishing work."""
+    launches = [x for x in seq if x[0] in SAMPLER][-4:]  # the step's last sampler launches (blocks start early: PDL)
+    if not launches:
+        print("no sampler records (the buffer full? MSV_TIMELINE_RECORDS)")
+        return
+    print("sampler (us): handoff = wait return after the previous end; chunk = median wait -> a; "
+          "last a = the launch's last chunk done; finish = last block b -> end")
+    prev = head_end
+    for tag, s, rs in launches[:4]:
+        chunk = statistics.median(r["ta"] - r["t1"] for r in rs)
+        fin = [r for r in rs if r["cb"] != r["ca"]]
+        fin_run = fin[0]["t2"] - fin[0]["tb"] if fin else 0.0
+        last_a = max(r["ta"] for r in rs) - s["w0"]
+        print(f"  {TAGS[tag]:17} {s['n']:4d} blocks, handoff {s['w0'] - prev:6.2f}, chunk {chunk:6.2f}, "
+              f"last a {last_a:6.2f}, finish {fin_run:6.2f}, run {s['e1'] - s['w0']:6.2f}")
+        prev = s["e1"]
+    print(f"  LM head end -> sampler end: {prev - head_end:.2f} us")
 
 
 def prev_end(layers, L):

@@ -25,7 +25,11 @@ constexpr int kTimelineWords = 8;
 constexpr int kTimelineTagShift = 56, kTimelineSmShift = 40, kTimelineBlocksShift = 20;
 constexpr unsigned long long kTimelineSmMask = 0xffff, kTimelineBlockMask = 0xfffff;
 // Which kernel a record is from (the GEMV's epilogue kinds first, as in model_gpu_gemv.cuh).
-enum TimelineTag { kTagGemvStore = 0, kTagGemvConv = 1, kTagGemvResidual = 2, kTagGemvPartial = 3, kTagDtSsu = 4 };
+enum TimelineTag {
+    kTagGemvStore = 0, kTagGemvConv = 1, kTagGemvResidual = 2, kTagGemvPartial = 3, kTagDtSsu = 4,
+    // The sampler's four kernels (model_gpu_sampler.cu): mark a before a block's ticket, mark b after it.
+    kTagSamplePrepare = 5, kTagSampleThreshold = 6, kTagSampleCollect = 7, kTagSampleDraw = 8
+};
 
 struct BlockTimeline {
 #if MSV_TIMELINE && !defined(MSV_HIP)

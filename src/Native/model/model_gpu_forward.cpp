@@ -321,7 +321,7 @@ msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_
     SamplerArgs a{};
     a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
     a.counts = counts_, a.seen = seen_, a.scratch = buf_.sampler, a.max_logprobs = cfg_.max_logprobs;
-    a.out = out, a.target_blocks = sampler_target_blocks_;
+    a.out = out, a.target_blocks = sampler_target_blocks_, a.timeline = timeline_.records();
     return launch_sampler(a, max_targets, stream_, pdl_);
 }
 

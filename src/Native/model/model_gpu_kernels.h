@@ -215,6 +215,7 @@ struct SamplerArgs {
     void* out = nullptr;               // per target: int32 token, float logprob, int32 ids[N], float logprobs[N]
     int first = 0;                     // this launch's first target (set by launch_sampler)
     int target_blocks = kSamplerTargets;  // the grid's rows of blocks; each row loops over targets row, row + rows, ..
+    unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
 // Samples targets [0, *n_targets) of at most max_targets, in launches of kSamplerTargets.
 msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl);

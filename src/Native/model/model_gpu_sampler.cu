@@ -24,6 +24,7 @@
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
 #include "gpu/launch_kernel.cuh"
+#include "gpu/timeline.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_sampler_bins.cuh"
 
@@ -35,15 +36,62 @@ namespace {
 
 using namespace sampler_block;
 
+// A block's timeline (-DMSV_TIMELINE=1 builds; nothing otherwise): start, the predecessor's wait, and marks around
+// the ticket (a: the chunk's work done; b, the last block only: its finishing work starts).
+struct SamplerTimeline {
+    BlockTimeline tl;
+    __device__ SamplerTimeline() {
+        if (threadIdx.x == 0) tl.start();
+    }
+    __device__ void waited() {
+        if (threadIdx.x == 0) tl.waited();
+    }
+    __device__ bool last_block(uint32_t* counter, uint32_t blocks, bool& flag) {
+        if (threadIdx.x == 0) tl.mark_a();
+        const bool last = sampler_block::last_block(counter, blocks, flag);
+        if (last && threadIdx.x == 0) tl.mark_b();
+        return last;
+    }
+    __device__ void end(const SamplerArgs& a, TimelineTag tag) {
+        if (threadIdx.x == 0) tl.end(a.timeline, tag);
+    }
+};
+
+// A chunk's s values of this thread (ids i0 + threadIdx.x + k kThreads), 0 past the chunk.
+__device__ __forceinline__ void load_chunk(const float* s, int i0, int len, float (&v)[kPer]) {
+#pragma unroll
+    for (int k = 0; k < kPer; ++k) {
+        const int j = threadIdx.x + k * kThreads;
+        v[k] = j < len ? s[i0 + j] : 0.0f;
+    }
+}
+// The 4 adjacent s values g .. g + 3 below i1 (one 16-byte load where all four are; rows of s start on 16 bytes).
+__device__ __forceinline__ void load_adjacent(const float* s, int g, int i1, float (&v)[kPer]) {
+    if (g + kPer <= i1) {
+        const float4 q = *reinterpret_cast<const float4*>(s + g);
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+    } else {
+#pragma unroll
+        for (int q = 0; q < kPer; ++q) v[q] = g + q < i1 ? s[g + q] : 0.0f;
+    }
+}
+
 // ---- 1. prepare -------------------------------------------------------------------------------------------------
 __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) {
     __shared__ float sw[kSamplerChunk];
     __shared__ Scratch sc;
     __shared__ bool last;
-    const auto [vs, c, i0, len, n] = start_block(a);
+    SamplerTimeline tl;
+    // The block's first target before the wait (the step's upload, as the count): its row's address is then known
+    // when the LM head's logits are.
+    const int targets = targets_in_launch(a);
+    SampleTarget first{};
+    if (static_cast<int>(blockIdx.y) < targets) first = a.targets[a.first + blockIdx.y];
+    const auto [vs, c, i0, len, n] = start_block(a, targets);
+    tl.waited();
     const SamplerScratch& x = a.scratch;
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
-        const SampleTarget t = a.targets[a.first + lt];
+        const SampleTarget t = lt == static_cast<int>(blockIdx.y) ? first : a.targets[a.first + lt];
         const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
         int32_t* counts = a.counts + static_cast<int64_t>(t.slot) * vs;
         uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * vs;
@@ -91,9 +139,9 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
             best = better(best, Best{w, i});
             rmax = fmaxf(rmax, r[k]);
         }
-        best = block_best(best, sc);
-        lo = -block_best(Best{-lo, 0}, sc).v;
-        rmax = block_best(Best{rmax, 0}, sc).v;
+        Best neg_lo{-lo, 0}, top_raw{rmax, 0};
+        block_best3(best, neg_lo, top_raw, sc);
+        lo = -neg_lo.v, rmax = top_raw.v;
         double se = 0.0;
         if (rmax > -INFINITY)
 #pragma unroll
@@ -122,19 +170,26 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
             pp[c].best_v = best.v, pp[c].best_id = best.id, pp[c].min_s = lo;
             pp[c].raw_max = rmax, pp[c].raw_sum = se;
         }
-        if (!last_block(ticket(a, kPrepareTicket, lt), gridDim.x, last)) continue;
+        if (!tl.last_block(ticket(a, kPrepareTicket, lt), gridDim.x, last)) continue;
         if (greedy) {
             Best g = kNone;
             for (int k = threadIdx.x; k < x.chunks; k += kThreads)
                 g = better(g, Best{load_l2(&pp[k].best_v), load_l2(&pp[k].best_id)});
-            finish(a, lt, t, block_best(g, sc).id, sc);
+            const int32_t tok = block_best(g, sc).id;
+            // Thread 0 writes the record: its load of the token's raw logit overlaps the norm's loads.
+            const float raw_tok = threadIdx.x == 0 ? load_l2(raw + tok) : 0.0f;
+            finish(a, lt, t, tok, raw_tok, row_log_norm(a, lt, sc), sc);
         } else {
-            // The row's bins, once: the later kernels' blocks read them instead of reducing the chunks again.
-            const Bins bins = bins_of(a, lt, sc);
-            if (threadIdx.x == 0) plan_of(a, lt)->bins = bins;
+            // The row's bins and norm, once: the later kernels' blocks read them instead of reducing the chunks again.
+            const RowSummary r = row_summary(a, lt, sc);
+            if (threadIdx.x == 0) {
+                Plan* plan = plan_of(a, lt);
+                plan->bins = r.bins, plan->lnorm = r.lnorm;
+            }
             __syncthreads();
         }
     }
+    tl.end(a, kTagSamplePrepare);
 }
 
 // ---- 2. threshold -------------------------------------------------------------------------------------------------
@@ -149,15 +204,23 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
     __shared__ unsigned long long hm[kSamplerBins];
     __shared__ Scratch sc;
     __shared__ bool last;
+    SamplerTimeline tl;
     const auto [vs, c, i0, len, n] = start_block(a);
+    tl.waited();
     (void)c;
     const SamplerScratch& x = a.scratch;
+    const bool early = n <= kEarlyLoadTargets;
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        float v[kPer];
+        if (early) load_chunk(s, i0, len, v);
+        const Plan* before = plan_of(a, lt);
+        const Bins bins = before->bins;  // loaded beside the target (the prepare kernel wrote it for any sampling one)
+        const float lnorm = before->lnorm;
         const SampleTarget t = a.targets[a.first + lt];
         if (!searches(t, vs)) continue;
-        const Bins bins = plan_of(a, lt)->bins;
+        if (!early) load_chunk(s, i0, len, v);
         const bool finite = isfinite(bins.m);
-        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
         uint32_t* gc = x.hist_count + lt * kSamplerBins;
         unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = 0, hm[b] = 0;
@@ -167,12 +230,11 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
             for (int k = 0; k < kPer; ++k) {
                 const int j = threadIdx.x + k * kThreads;
                 if (j >= len) continue;
-                const float v = s[i0 + j];
-                const int b = bins.of(v);
+                const int b = bins.of(v[k]);
                 atomicAdd(&hc[b], 1u);
                 if (has_top_p(t))
                     atomicAdd(&hm[b],
-                              static_cast<unsigned long long>(exp(static_cast<double>(v - bins.m)) * kMassUnit));
+                              static_cast<unsigned long long>(exp(static_cast<double>(v[k] - bins.m)) * kMassUnit));
             }
         __syncthreads();
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads)
@@ -180,7 +242,7 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
                 atomicAdd(gc + b, hc[b]);
                 if (hm[b] != 0) atomicAdd(gm + b, hm[b]);
             }
-        if (!last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
+        if (!tl.last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
         Plan plan{};
         if (finite) {
             load_histogram(gc, gm, hc, hm);
@@ -188,11 +250,12 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
         } else {
             plan.done = 1;
         }
-        plan.bins = bins, plan.tau = -INFINITY;
+        plan.bins = bins, plan.lnorm = lnorm, plan.tau = -INFINITY;
         if (plan.done && t.min_p > 0.0f) plan.tau = fmaxf(plan.tau, sm::min_p_threshold(bins.m, t.min_p));
         if (threadIdx.x == 0) *plan_of(a, lt) = plan;
         __syncthreads();
     }
+    tl.end(a, kTagSampleThreshold);
 }
 
 // ---- 3. collect -------------------------------------------------------------------------------------------------
@@ -230,19 +293,23 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
     __shared__ Scratch sc;
     __shared__ PairScratch ps;
     __shared__ bool last;
+    SamplerTimeline tl;
     const auto [vs, c, i0, len, n] = start_block(a);
+    tl.waited();
     const SamplerScratch& x = a.scratch;
+    const bool early = n <= kEarlyLoadTargets;
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
-        const SampleTarget t = a.targets[a.first + lt];
-        if (!searches(t, vs)) continue;
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        float v[kPer];
+        if (early) load_chunk(s, i0, len, v);
         Plan* plan = plan_of(a, lt);
-        if (plan->done) continue;
-        const int b_lo = plan->b_lo, b_hi = plan->b_hi;
+        const int32_t done = plan->done, b_lo = plan->b_lo, b_hi = plan->b_hi, planned = plan->count;
         const Bins bins = plan->bins;
+        const SampleTarget t = a.targets[a.first + lt];
+        if (!searches(t, vs) || done) continue;
         // More tokens than the last block takes (a large top_k, or many tokens tied near the threshold): the last
         // block searches the whole row (slow: one block reads it all).
-        const bool whole_row = plan->count > kPairMax;
-        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        const bool whole_row = planned > kPairMax;
         ChunkPartial* pp = partials_of(a, lt);
         if (!whole_row) {
             // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
@@ -254,9 +321,9 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
                 const int j = threadIdx.x + k * kThreads;
                 in[k] = false;
                 if (j >= len) continue;
-                const float v = s[i0 + j];
-                const int b = bins.of(v);
-                key[k] = sm::order_key(v), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
+                if (!early) v[k] = s[i0 + j];
+                const int b = bins.of(v[k]);
+                key[k] = sm::order_key(v[k]), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
             }
             unsigned long long chunk_total;
             const unsigned long long before = block_exclusive_scan(mine, sc.scan, chunk_total);
@@ -267,7 +334,7 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
                 if (in[k]) segment[at++] = key[k];
             if (threadIdx.x == 0) pp[c].members = static_cast<int32_t>(chunk_total);
         }
-        if (!last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
+        if (!tl.last_block(ticket(a, kCollectTicket, lt), gridDim.x, last)) continue;
         if (whole_row) {
             load_histogram(x.hist_count + lt * kSamplerBins, x.hist_mass + lt * kSamplerBins, hc, hm);
             float tau = find_threshold(a, lt, t, bins, sc, ps, hc, hm);
@@ -298,49 +365,58 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
         if (threadIdx.x == 0) plan->tau = tau;
         __syncthreads();
     }
+    tl.end(a, kTagSampleCollect);
 }
 
 // ---- 4. draw ------------------------------------------------------------------------------------------------------
 __global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
     __shared__ Scratch sc;
     __shared__ bool last;
+    SamplerTimeline tl;
     const auto [vs, c, i0, len, n] = start_block(a);
+    tl.waited();
     const int i1 = i0 + len;
     const SamplerScratch& x = a.scratch;
+    const bool early = n <= kEarlyLoadTargets;
+    const int g = i0 + threadIdx.x * kPer;  // this thread's 4 adjacent ids: one Philox call
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
+        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
+        float v[kPer];
+        if (early) load_adjacent(s, g, i1, v);
+        const Plan* plan = plan_of(a, lt);
+        const float planned_tau = plan->tau, m = plan->bins.m, lnorm = plan->lnorm;
         const SampleTarget t = a.targets[a.first + lt];
         if (is_greedy(t)) continue;
+        if (!early) load_adjacent(s, g, i1, v);
         ChunkPartial* pp = partials_of(a, lt);
         float tau = -INFINITY;
         if (searches(t, vs)) {
-            tau = plan_of(a, lt)->tau;
+            tau = planned_tau;
         } else if (t.min_p > 0.0f) {
-            tau = sm::min_p_threshold(plan_of(a, lt)->bins.m, t.min_p);
+            tau = sm::min_p_threshold(m, t.min_p);
         }
         const uint32_t tau_key = sm::order_key(tau);
-        const float* s = x.work + static_cast<int64_t>(lt) * x.ld;
-        // Gumbel-max over the survivors, the 4 adjacent ids of one Philox call per thread.
+        // Gumbel-max over the survivors.
         Best b = kNone;
         int32_t any = 0;
-        const int g = i0 + threadIdx.x * kPer;
         if (g < i1) {
             bool live[kPer];
 #pragma unroll
             for (int q = 0; q < kPer; ++q) {
-                live[q] = g + q < i1 && sm::order_key(s[g + q]) >= tau_key;
+                live[q] = g + q < i1 && sm::order_key(v[q]) >= tau_key;
                 any |= live[q];
             }
             if (any) {
                 const sm::Philox4 r = sm::random_words(t.seed, t.position, g);
 #pragma unroll
                 for (int q = 0; q < kPer; ++q)
-                    if (live[q]) b = better(b, Best{sm::perturbed_by(s[g + q], r.v[q]), g + q});
+                    if (live[q]) b = better(b, Best{sm::perturbed_by(v[q], r.v[q]), g + q});
             }
         }
         b = block_best(b, sc);
         any = block_sum(any, sc.isum);
         if (threadIdx.x == 0) pp[c].draw_v = b.v, pp[c].draw_id = b.id, pp[c].survivors = any;
-        if (!last_block(ticket(a, kDrawTicket, lt), gridDim.x, last)) continue;
+        if (!tl.last_block(ticket(a, kDrawTicket, lt), gridDim.x, last)) continue;
         int32_t survivors = 0;
         Best drawn = kNone, top = kNone;
         for (int k = threadIdx.x; k < x.chunks; k += kThreads) {
@@ -351,8 +427,11 @@ __global__ void __launch_bounds__(kThreads) draw_kernel(const SamplerArgs a) {
         survivors = block_sum(survivors, sc.isum);
         drawn = block_best(drawn, sc);
         top = block_best(top, sc);
-        finish(a, lt, t, survivors > 0 ? drawn.id : top.id, sc);  // as gumbel_max: no survivor, argmax s
+        const int32_t tok = survivors > 0 ? drawn.id : top.id;  // as gumbel_max: no survivor, argmax s
+        const float raw_tok = threadIdx.x == 0 ? load_l2(a.logits + static_cast<int64_t>(t.row) * a.ld + tok) : 0.0f;
+        finish(a, lt, t, tok, raw_tok, lnorm, sc);
     }
+    tl.end(a, kTagSampleDraw);
 }
 
 size_t align256(size_t n) { return (n + 255) & ~size_t(255); }

@@ -50,7 +50,7 @@ struct Plan {
     double m_above;      // top-p without top-k: the mass of the bins before b_lo, and the mass to reach
     double target;
     float tau;           // the survivor threshold, min_p included
-    int32_t pad;
+    float lnorm;         // log of the raw row's softmax sum (the prepare kernel's last block: the draw's finish reads it)
 };
 
 enum Ticket { kPrepareTicket = 0, kThresholdTicket = 1, kCollectTicket = 2, kDrawTicket = 3 };
@@ -76,39 +76,66 @@ __device__ inline Plan* plan_of(const SamplerArgs& a, int lt) { return static_ca
 __device__ inline uint32_t* ticket(const SamplerArgs& a, Ticket k, int lt) {
     return a.scratch.tickets + k * kSamplerTargets + lt;
 }
-// What every sampler kernel starts with: wait for its predecessor (PDL; nothing before this touches its data), let
-// the next kernel launch, and take this block's chunk, ids [i0, i0 + len) of the row, and the launch's targets
-// (graphs: the count is on the device; rows of blocks loop over it).
+// At most this many targets in a launch, the threshold, collect and draw kernels load their chunk of s before they
+// read the target and its plan (the addresses depend on neither): at a few targets the step waits on these round
+// trips one after the other. At more, a greedy target's blocks would read 4 KB each for nothing.
+constexpr int kEarlyLoadTargets = 8;
+
+// The launch's target count. The count and the targets come from the step's upload, complete before the step's first
+// kernel started (a kernel that PDL releases early overlaps only kernels of its own step), so they may be read before
+// the wait: the load then overlaps the predecessor instead of following it.
+__device__ inline int targets_in_launch(const SamplerArgs& a) {
+    return min(*a.n_targets - a.first, kSamplerTargets);
+}
+// What every sampler kernel starts with: wait for its predecessor (PDL; nothing of its outputs is touched before
+// this), let the next kernel launch, and take this block's chunk, ids [i0, i0 + len) of the row, and the launch's n
+// targets (graphs: the count is on the device; rows of blocks loop over it).
 struct BlockJob {
     int vs, c, i0, len, n;
 };
-__device__ inline BlockJob start_block(const SamplerArgs& a) {
+__device__ inline BlockJob start_block(const SamplerArgs& a, int n) {
     msv_pdl_wait();
     msv_pdl_launch_dependents();
     const int c = static_cast<int>(blockIdx.x), i0 = c * kSamplerChunk;
-    return BlockJob{a.vs, c, i0, min(kSamplerChunk, a.vs - i0), min(*a.n_targets - a.first, kSamplerTargets)};
+    return BlockJob{a.vs, c, i0, min(kSamplerChunk, a.vs - i0), n};
 }
+__device__ inline BlockJob start_block(const SamplerArgs& a) { return start_block(a, targets_in_launch(a)); }
 
-// The largest s of a sampling target (from the chunks' partial results; every thread gets it).
-__device__ inline float max_s(const SamplerArgs& a, int lt, Scratch& sc) {
+// What the prepare kernel's last block makes of a sampling target's chunks, once, for the later kernels: the bins of
+// s (its largest and smallest value) and the raw row's log-softmax norm (the draw's finish reads it from the plan).
+struct RowSummary {
+    Bins bins;
+    float lnorm;
+};
+__device__ inline RowSummary row_summary(const SamplerArgs& a, int lt, Scratch& sc) {
     const ChunkPartial* pp = partials_of(a, lt);
-    float m = -INFINITY;
-    for (int c = threadIdx.x; c < a.scratch.chunks; c += kThreads) m = fmaxf(m, load_l2(&pp[c].best_v));
-    return block_best(Best{m, 0}, sc).v;
-}
-__device__ inline Bins bins_of(const SamplerArgs& a, int lt, Scratch& sc) {
-    const ChunkPartial* pp = partials_of(a, lt);
-    const float m = max_s(a, lt, sc);
-    float mn = INFINITY;
-    for (int c = threadIdx.x; c < a.scratch.chunks; c += kThreads) mn = fminf(mn, load_l2(&pp[c].min_s));
-    mn = -block_best(Best{-mn, 0}, sc).v;
+    const int chunks = a.scratch.chunks;
+    // Every chunk's four numbers in one round of loads (a thread keeps its first chunk's raw max and sum).
+    float m = -INFINITY, mn = INFINITY, rm = -INFINITY, mine_max = -INFINITY;
+    double mine_sum = 0.0;
+    for (int c = threadIdx.x; c < chunks; c += kThreads) {
+        const float mc = load_l2(&pp[c].raw_max);
+        const double sc_sum = load_l2(&pp[c].raw_sum);
+        m = fmaxf(m, load_l2(&pp[c].best_v)), mn = fminf(mn, load_l2(&pp[c].min_s)), rm = fmaxf(rm, mc);
+        if (c == threadIdx.x) mine_max = mc, mine_sum = sc_sum;
+    }
+    Best bm{m, 0}, bmn{-mn, 0}, brm{rm, 0};
+    block_best3(bm, bmn, brm, sc);
+    m = bm.v, mn = -bmn.v, rm = brm.v;
+    double z = 0.0;
+    for (int c = threadIdx.x; c < chunks; c += kThreads) {
+        const float mc = c == threadIdx.x ? mine_max : load_l2(&pp[c].raw_max);
+        if (mc > -INFINITY) z += (c == threadIdx.x ? mine_sum : load_l2(&pp[c].raw_sum)) * exp(static_cast<double>(mc - rm));
+    }
+    z = block_sum(z, sc.dsum);
     const float range = fminf(sm::add_rn(m, -mn), kBinRange);
-    return Bins{m, range, range > 0.0f ? kSamplerBins / range : 0.0f};
+    return RowSummary{Bins{m, range, range > 0.0f ? kSamplerBins / range : 0.0f},
+                      isinf(rm) && rm < 0 ? rm : sm::log_norm(rm, z)};
 }
 
-// Finish a target: the token's logprob and the top-N over the raw row (from the chunks' partial results, combined in
-// chunk order), the output record, and the slot's count and seen flag of the token. The whole block calls it.
-__device__ inline void finish(const SamplerArgs& a, int lt, const SampleTarget& t, int32_t tok, Scratch& sc) {
+// The log of the raw row's softmax sum, from the chunks' maxima and sums (combined in chunk order). The whole block
+// calls it; every thread gets it.
+__device__ inline float row_log_norm(const SamplerArgs& a, int lt, Scratch& sc) {
     const ChunkPartial* pp = partials_of(a, lt);
     const int chunks = a.scratch.chunks;
     float m = -INFINITY;
@@ -120,16 +147,22 @@ __device__ inline void finish(const SamplerArgs& a, int lt, const SampleTarget& 
         if (mc > -INFINITY) z += load_l2(&pp[c].raw_sum) * exp(static_cast<double>(mc - m));
     }
     z = block_sum(z, sc.dsum);
-    const float lnorm = isinf(m) && m < 0 ? m : sm::log_norm(m, z);
+    return isinf(m) && m < 0 ? m : sm::log_norm(m, z);
+}
 
+// Finish a target: the token's logprob (raw_tok - lnorm) and the top-N over the raw row (from the chunks' partial
+// results, combined in chunk order), the output record, and the slot's count and seen flag of the token. The whole
+// block calls it.
+__device__ inline void finish(const SamplerArgs& a, int lt, const SampleTarget& t, int32_t tok, float raw_tok,
+                              float lnorm, Scratch& sc) {
+    const int chunks = a.scratch.chunks;
     const int N = a.max_logprobs;
     char* rec = static_cast<char*>(a.out) + static_cast<int64_t>(a.first + lt) * (8 + 8 * int64_t(N));
     int32_t* ids = reinterpret_cast<int32_t*>(rec + 8);
     float* lps = reinterpret_cast<float*>(rec + 8 + 4 * int64_t(N));
-    const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
     if (threadIdx.x == 0) {
         *reinterpret_cast<int32_t*>(rec) = tok;
-        *reinterpret_cast<float*>(rec + 4) = raw[tok] - lnorm;
+        *reinterpret_cast<float*>(rec + 4) = raw_tok - lnorm;
     }
     for (int j = threadIdx.x; j < N; j += kThreads) ids[j] = -1, lps[j] = -INFINITY;
     __syncthreads();
@@ -157,7 +190,8 @@ __device__ inline void finish(const SamplerArgs& a, int lt, const SampleTarget& 
         if (threadIdx.x == 0 && prev.id != kNone.id) ids[j] = prev.id, lps[j] = prev.v - lnorm;
     }
     if (threadIdx.x == 0) {
-        a.counts[static_cast<int64_t>(t.slot) * a.vs + tok] += 1;
+        // A reduction, not a load and a store: the kernel's end need not wait for the count's round trip.
+        atomicAdd(&a.counts[static_cast<int64_t>(t.slot) * a.vs + tok], 1);
         a.seen[static_cast<int64_t>(t.slot) * a.vs + tok] = 1;
     }
     __syncthreads();

@@ -19,9 +19,18 @@ public static class SeedExperiment
     /// <summary>Tokens per engine step: eight 1024-token prompt chunks, or 128 decodes and the rest prefill.</summary>
     public const int StepTokens = 8192;
 
+    /// <summary>
+    /// The untimed run before the timed ones: a short prompt and enough tokens (~0.5 s) for the engine loop's and the
+    /// scheduler's methods to leave the JIT's first tier. Without it the first timed run paid for that: its host time
+    /// between device steps was 24-43 us a step against 5-13 us for the same batch later in the process (docs/benchmarks.md).
+    /// </summary>
+    private const int WarmUpPromptTokens = 64, WarmUpGeneratedTokens = 256;
+
     public static List<SeedFigure> Run(IModelRunner runner, GpuBenchSettings s, Action<string> log)
     {
         var figures = new List<SeedFigure>();
+        var warmUp = RunOne(runner, 1, WarmUpPromptTokens, WarmUpGeneratedTokens).GetAwaiter().GetResult();
+        log($"seed experiment warm-up (b1, {WarmUpPromptTokens} + {WarmUpGeneratedTokens} tokens, untimed): {warmUp.Seconds:F2} s");
         var spent = Stopwatch.StartNew();
         foreach (int batch in s.SeedBatches)
         {
