@@ -243,7 +243,7 @@ int run_model_bench() {
                 BenchModel second(state, 260);
                 record(two, time_two_models(m, second, b / 2, g, 8, 40), b);
             }
-            for (int b : {1, 16}) {
+            for (int b : {1, 2, 4, 8, 16}) {  // 2-8: the tiled scan's range (batch x channels below the walk's)
                 const std::string name = "model_prefill1024_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1024, g, 2, 5), 1024.0 * b);
             }

@@ -135,9 +135,17 @@ void expect_scan_matches_reference(const ScanCase& c) {
 }
 
 // MSV_SCAN_SEQ picks the kernel whatever the shape: 0 the tiled one, 1 the token walk, which the model takes for
-// chunks of many (sequence, channel) pairs.
+// chunks of many (sequence, channel) pairs. MSV_SCAN_LANES picks the tiled kernel's lanes a channel: left alone,
+// these small shapes would all take 16 (as one sequence of the model's does), and 8 (2-9 sequences) none.
 TEST_P(SelectiveScanGpu, SelectiveScanFwd_RandomInputs_MatchesCpuReference) {
     ScopedEnv tiled("MSV_SCAN_SEQ", "0");
+    ScopedEnv lanes("MSV_SCAN_LANES", "16");
+    expect_scan_matches_reference(GetParam());
+}
+
+TEST_P(SelectiveScanGpu, SelectiveScanFwdEightLanes_RandomInputs_MatchesCpuReference) {
+    ScopedEnv tiled("MSV_SCAN_SEQ", "0");
+    ScopedEnv lanes("MSV_SCAN_LANES", "8");
     expect_scan_matches_reference(GetParam());
 }
 

@@ -1,10 +1,10 @@
 // GPU selective scan over a chunk (msv_scan_params in mambaserve.h), one source for CUDA and HIP.
 //
-// A block owns one batch entry and kChannels adjacent channels (32), and walks the chunk in tiles of kTile tokens
-// (64). Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are token-major), apply
-// softplus, and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major for B and C);
-// (2) kLanes (8) lanes scan one channel with lanes along time: lane l owns kItems (8) consecutive tokens, reduces
-// its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a shuffle
+// A block owns one batch entry and kChannels adjacent channels (32; 16 with 16 lanes), and walks the chunk in tiles
+// of kTile tokens (64; 128). Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are
+// token-major), apply softplus, and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major
+// for B and C); (2) kLanes (8, or 16 for a chunk of one sequence: Tiles) lanes scan one channel with lanes along
+// time: lane l owns kItems (8) consecutive tokens, reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a shuffle
 // scan over the kLanes lanes gives each lane the pair of the tokens up to its last, and the state carried from
 // the previous tile (shared memory, per channel and state) turns that into the lane's end state; the lane
 // below's end state is the lane's start, and the lane replays its tokens for h_t and y_t; (3) the block writes
@@ -36,41 +36,44 @@ namespace scan {
 
 // Lanes scanning one channel, 8 or 16 (32 would need more than 48 KB of static shared memory): fewer lanes mean
 // fewer dependent shuffle steps per state and a shorter tile, more channels per block (B and C, shared by all
-// channels, staged for more of them). 16 lanes measured 1.140 ms, 8 lanes 0.922 ms (batch 16, 1024 tokens,
-// H200, two-value scan).
-#ifndef MSV_SCAN_LANES
-#define MSV_SCAN_LANES 8
-#endif
+// channels, staged for more of them); more lanes mean more threads for the latency-bound chains. 8 lanes won at
+// 2-8 sequences of 1,024 tokens (fp32 state, H200, the whole prefill: 27.9 / 53.0 / 103.7 against 28.2 / 55.4 /
+// 109.5 ms with 16), 16 at one sequence (16.1 against 17.2 ms): its 5,120 channels x 8 lanes are ~10 warps an SM.
+// The tile's shape follows from the lanes (Tiles below); launch() picks them.
 constexpr int kThreads = 256;
-constexpr int kLanes = MSV_SCAN_LANES;
-constexpr int kLevels = kLanes == 32 ? 5 : kLanes == 16 ? 4 : kLanes == 8 ? 3 : kLanes == 4 ? 2 : 1;
-static_assert(1 << kLevels == kLanes && kLanes <= MSV_GROUP, "lanes per channel: a power of two within a warp");
-constexpr int kChannels = kThreads / kLanes;  // per block
-constexpr int kItems = 8;                     // tokens per lane
-constexpr int kTile = kLanes * kItems;
-constexpr int kVec = 8;  // elements per 16-byte access of the aligned form
-static_assert(kChannels % kVec == 0 && kChannels <= 4 * kVec, "channel groups of the aligned form");
-constexpr int kGroups = kChannels / kVec;  // 8-channel groups per row segment
-static_assert(kTile * kChannels == kThreads * kVec, "aligned form: one u and one delta vector per thread");
-constexpr int kBCVecs = kTile * 2 * kScanMaxState / kVec / kThreads;  // B and C vectors per thread, aligned form
-static_assert(kBCVecs >= 1 && kTile * 2 * kScanMaxState == kBCVecs * kVec * kThreads, "B/C vectors per thread");
+constexpr int kItems = 8;  // tokens per lane
+constexpr int kVec = 8;    // elements per 16-byte access of the aligned form
+constexpr int64_t kWideLanesMaxChannels = 5120;  // batch x channels up to which a chunk takes 16 lanes
 // Token t of a shared row sits at tpos(t) = t + 4 * (t / 32): lane l's two 16-byte reads start at 8l + 4(l/4),
 // which puts the 8 lanes of one read phase on 8 distinct bank groups.
 __device__ __forceinline__ int tpos(int t) { return t + 4 * (t >> 5); }
-constexpr int kRow = kTile + 4 * (kTile / 32) + 4;  // a multiple of 4 floats and of 32 banks per 8 rows
-static_assert(kRow % 4 == 0 && (8 * kRow) % 32 == 0, "row padding");
-// Row c of an array whose rows are written in G groups of 8 (the aligned form's transposing accesses: lanes =
-// consecutive tokens x groups) starts 32 / G banks further per group, so the G groups fall on distinct banks.
-template <int G> __device__ __forceinline__ int rowof(int c) { return c * kRow + (c >> 3) * (32 / G); }
-template <int G, int Rows> constexpr int kRowsSize = Rows * kRow + (Rows / 8) * (32 / G);
-constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements per thread, checked form
-constexpr int kRowsPerPass = kThreads / kChannels;    // checked form: rows st0 + k * kRowsPerPass of each tile
-static_assert(32 % kRowsPerPass == 0, "srow() below");
-// tpos(st0 + kRowsPerPass k) for st0 < kRowsPerPass, with the k-dependent part a compile-time constant.
-__device__ __forceinline__ int srow(int st0, int k) {
-    return st0 + k * kRowsPerPass + 4 * ((k * kRowsPerPass) >> 5);
-}
-constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per thread, checked form
+
+template <int kLanesArg> struct Tiles {
+    static constexpr int kLanes = kLanesArg;
+    static constexpr int kLevels = kLanes == 32 ? 5 : kLanes == 16 ? 4 : kLanes == 8 ? 3 : kLanes == 4 ? 2 : 1;
+    static_assert(1 << kLevels == kLanes && kLanes <= MSV_GROUP, "lanes per channel: a power of two within a warp");
+    static constexpr int kChannels = kThreads / kLanes;  // per block
+    static constexpr int kTile = kLanes * kItems;
+    static_assert(kChannels % kVec == 0 && kChannels <= 4 * kVec, "channel groups of the aligned form");
+    static constexpr int kGroups = kChannels / kVec;  // 8-channel groups per row segment
+    static_assert(kTile * kChannels == kThreads * kVec, "aligned form: one u and one delta vector per thread");
+    static constexpr int kBCVecs = kTile * 2 * kScanMaxState / kVec / kThreads;  // B and C vectors per thread, aligned form
+    static_assert(kBCVecs >= 1 && kTile * 2 * kScanMaxState == kBCVecs * kVec * kThreads, "B/C vectors per thread");
+    static constexpr int kRow = kTile + 4 * (kTile / 32) + 4;  // a multiple of 4 floats and of 32 banks per 8 rows
+    static_assert(kRow % 4 == 0 && (8 * kRow) % 32 == 0, "row padding");
+    static constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements per thread, checked form
+    static constexpr int kRowsPerPass = kThreads / kChannels;    // checked form: rows st0 + k * kRowsPerPass of each tile
+    static_assert(32 % kRowsPerPass == 0, "srow() below");
+    static constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per thread, checked form
+    // Row c of an array whose rows are written in G groups of 8 (the aligned form's transposing accesses: lanes =
+    // consecutive tokens x groups) starts 32 / G banks further per group, so the G groups fall on distinct banks.
+    template <int G> __device__ static __forceinline__ int rowof(int c) { return c * kRow + (c >> 3) * (32 / G); }
+    template <int G, int Rows> static constexpr int kRowsSize = Rows * kRow + (Rows / 8) * (32 / G);
+    // tpos(st0 + kRowsPerPass k) for st0 < kRowsPerPass, with the k-dependent part a compile-time constant.
+    __device__ static __forceinline__ int srow(int st0, int k) {
+        return st0 + k * kRowsPerPass + 4 * ((k * kRowsPerPass) >> 5);
+    }
+};
 
 // Blocks per SM the compiler must fit (registers <= 65536 / (kThreads * this)): 4 caps them at 64.
 #ifndef MSV_SCAN_MIN_BLOCKS
@@ -93,14 +96,18 @@ constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per th
 #define MSV_SCAN_DT_PREFIX 1
 #endif
 
-template <typename T, bool kHasZ, bool kSoftplus>
+template <typename T, bool kHasZ, bool kSoftplus, int kLanes>
 __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
     selective_scan_kernel(const msv_scan_params p, const bool rows_aligned) {
-    __shared__ __align__(16) float sDt[kRowsSize<kGroups, kChannels>];
-    __shared__ __align__(16) float sDtu[kRowsSize<kGroups, kChannels>];  // dt * u, then y once scanned
+    using S = Tiles<kLanes>;
+    constexpr int kLevels = S::kLevels, kChannels = S::kChannels, kTile = S::kTile, kGroups = S::kGroups;
+    constexpr int kBCVecs = S::kBCVecs, kRow = S::kRow, kStage = S::kStage, kRowsPerPass = S::kRowsPerPass;
+    constexpr int kBCColumns = S::kBCColumns;
+    __shared__ __align__(16) float sDt[S::template kRowsSize<kGroups, kChannels>];
+    __shared__ __align__(16) float sDtu[S::template kRowsSize<kGroups, kChannels>];  // dt * u, then y once scanned
     // State-major: row n holds B[., n] (C[., n]) of the tile's tokens.
-    __shared__ __align__(16) float sB[kRowsSize<2, kScanMaxState>];
-    __shared__ __align__(16) float sC[kRowsSize<2, kScanMaxState>];
+    __shared__ __align__(16) float sB[S::template kRowsSize<2, kScanMaxState>];
+    __shared__ __align__(16) float sC[S::template kRowsSize<2, kScanMaxState>];
     __shared__ float sA[kChannels][kScanMaxState];
     __shared__ float sCarry[kChannels][kScanMaxState];  // state entering the tile
     __shared__ __align__(16) float sBias[kChannels];
@@ -159,9 +166,9 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 const int arr = idx / (2 * kTile), row = (idx % (2 * kTile)) / 2, half = idx % 2;
                 const T* src = arr == 0 ? Bm + (t0 + row) * p.B_row_stride : Cm + (t0 + row) * p.C_row_stride;
                 load8(src + kVec * half, xbc[k]);
-                bc_arr[k] = arr, bc_pos[k] = rowof<2>(kVec * half) + tpos(row);
+                bc_arr[k] = arr, bc_pos[k] = S::template rowof<2>(kVec * half) + tpos(row);
             }
-            const int base = rowof<kGroups>(cv) + tpos(vr);
+            const int base = S::template rowof<kGroups>(cv) + tpos(vr);
 #pragma unroll
             for (int j = 0; j < kVec; ++j) {
                 float v = xd[j] + sBias[cv + j];
@@ -205,7 +212,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
             const float bias = sBias[sc];
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
-                const int tt = rowof<kGroups>(sc) + srow(st0, k);
+                const int tt = S::template rowof<kGroups>(sc) + S::srow(st0, k);
                 float v = xd[k] + bias;
                 if (kSoftplus) v = softplus(v);
                 v = (s_active && k * kRowsPerPass < rows_left) ? v : 0.0f;
@@ -215,9 +222,9 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
 #pragma unroll
             for (int a = 0; a < kBCColumns; ++a) {
                 const int j = sc + a * kChannels, n = j % kScanMaxState;
-                float* dst = (j < kScanMaxState ? sB : sC) + rowof<2>(n);
+                float* dst = (j < kScanMaxState ? sB : sC) + S::template rowof<2>(n);
 #pragma unroll
-                for (int k = 0; k < kStage; ++k) dst[srow(st0, k)] = xbc[a][k];  // 0 past dstate and the chunk
+                for (int k = 0; k < kStage; ++k) dst[S::srow(st0, k)] = xbc[a][k];  // 0 past dstate and the chunk
             }
         }
         __syncthreads();
@@ -232,8 +239,8 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 const float4 hi = *reinterpret_cast<const float4*>(row + base + 4);
                 v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
             };
-            read8(sDt + rowof<kGroups>(c), dt);
-            read8(sDtu + rowof<kGroups>(c), dtu);
+            read8(sDt + S::template rowof<kGroups>(c), dt);
+            read8(sDtu + S::template rowof<kGroups>(c), dtu);
             // The product of the lane's a_i = 2^(dt_i A) is 2^(A sum dt_i): one exp per state instead of kItems
             // multiplies.
             float sdt = 0.0f;
@@ -257,8 +264,8 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
             MSV_SCAN_UNROLL(MSV_SCAN_STATE_UNROLL)
             for (int n = 0; n < kScanMaxState; ++n) {
                 float Bv[kItems], Cv[kItems];
-                read8(sB + rowof<2>(n), Bv);
-                read8(sC + rowof<2>(n), Cv);
+                read8(sB + S::template rowof<2>(n), Bv);
+                read8(sC + S::template rowof<2>(n), Cv);
                 const float An = sA[c][n];
                 float a[kItems], bb[kItems];
                 float gb = 0.0f;  // this lane's tokens composed
@@ -307,8 +314,8 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 // lane's end state is the next tile's carry.
                 if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
-            *reinterpret_cast<float4*>(sDtu + rowof<kGroups>(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
-            *reinterpret_cast<float4*>(sDtu + rowof<kGroups>(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
+            *reinterpret_cast<float4*>(sDtu + S::template rowof<kGroups>(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(sDtu + S::template rowof<kGroups>(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
@@ -318,7 +325,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
             float xu[kVec], xz[kVec], v[kVec];
             load8(u + r * p.u_row_stride + cv, xu);  // again: L2-hot
             if (kHasZ) load8(z + r * p.z_row_stride + cv, xz);
-            const int base = rowof<kGroups>(cv) + tpos(vr);
+            const int base = S::template rowof<kGroups>(cv) + tpos(vr);
 #pragma unroll
             for (int j = 0; j < kVec; ++j) {
                 v[j] = sDtu[base + j * kRow] + sD[cv + j] * xu[j];
@@ -344,7 +351,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
 #pragma unroll
             for (int k = 0; k < kStage; ++k) {
                 if (s_active && k * kRowsPerPass < rows_left) {
-                    float v = sDtu[rowof<kGroups>(sc) + srow(st0, k)] + Dd * xu[k];
+                    float v = sDtu[S::template rowof<kGroups>(sc) + S::srow(st0, k)] + Dd * xu[k];
                     if (kHasZ) v *= silu(xz[k]);
                     *po = from_float<T>(v);
                 }
@@ -382,6 +389,28 @@ inline bool walks_tokens(const msv_scan_params& p) {
     return static_cast<int64_t>(p.batch) * p.dim >= kSeqMinChannels;
 }
 
+// 16 lanes a channel for a chunk of at most kWideLanesMaxChannels (batch entry, channel) pairs, else 8 (Tiles);
+// MSV_SCAN_LANES=8 / 16 forces either.
+inline bool wide_lanes(const msv_scan_params& p) {
+    if (const char* f = std::getenv("MSV_SCAN_LANES")) return std::atoi(f) == 16;
+    return static_cast<int64_t>(p.batch) * p.dim <= kWideLanesMaxChannels;
+}
+
+template <typename T, bool kHasZ, int kLanes>
+void launch_tiled(const msv_scan_params& p, cudaStream_t stream) {
+    constexpr int kChannels = Tiles<kLanes>::kChannels;
+    const dim3 grid((p.dim + kChannels - 1) / kChannels, p.batch);
+    // MSV_SCAN_MIN_BLOCKS blocks of ~40 KB static shared memory each need more than the smallest carveout.
+    static const bool carveout = (msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, true, kLanes>),
+                                  msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, false, kLanes>), true);
+    (void)carveout;
+    const bool aligned = rows_aligned<T>(p);
+    if (p.delta_softplus)
+        selective_scan_kernel<T, kHasZ, true, kLanes><<<grid, kThreads, 0, stream>>>(p, aligned);
+    else
+        selective_scan_kernel<T, kHasZ, false, kLanes><<<grid, kThreads, 0, stream>>>(p, aligned);
+}
+
 template <typename T, bool kHasZ>
 void launch(const msv_scan_params& p, cudaStream_t stream) {
     if (walks_tokens(p)) {
@@ -391,16 +420,10 @@ void launch(const msv_scan_params& p, cudaStream_t stream) {
             scan_seq::launch<T, kHasZ, false>(p, stream);
         return;
     }
-    const dim3 grid((p.dim + kChannels - 1) / kChannels, p.batch);
-    // MSV_SCAN_MIN_BLOCKS blocks of ~40 KB static shared memory each need more than the smallest carveout.
-    static const bool carveout = (msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, true>),
-                                  msv_prefer_shared_memory(selective_scan_kernel<T, kHasZ, false>), true);
-    (void)carveout;
-    const bool aligned = rows_aligned<T>(p);
-    if (p.delta_softplus)
-        selective_scan_kernel<T, kHasZ, true><<<grid, kThreads, 0, stream>>>(p, aligned);
+    if (wide_lanes(p))
+        launch_tiled<T, kHasZ, 16>(p, stream);
     else
-        selective_scan_kernel<T, kHasZ, false><<<grid, kThreads, 0, stream>>>(p, aligned);
+        launch_tiled<T, kHasZ, 8>(p, stream);
 }
 
 }  // namespace scan
