@@ -199,9 +199,22 @@ __device__ void load_histogram(const uint32_t* gc, const unsigned long long* gm,
     __syncthreads();
 }
 
+// The block's histogram masses as three 32-bit sums of 16-bit parts of each token's fixed-point mass (< 2^47, and a
+// block holds 1,024 tokens: no part's sum overflows), so every update is a native shared-memory atomic instead of a
+// 64-bit compare-and-swap loop; the parts meet again, exactly, when the block adds its bins to the global sums.
+// MSV_SAMPLER_MASS64=1 keeps the 64-bit atomics (A/B).
+#ifndef MSV_SAMPLER_MASS64
+#define MSV_SAMPLER_MASS64 0
+#endif
+constexpr int kMassParts = 3;
+static_assert(kSamplerChunk * 65535ull < (1ull << 32), "a part's sum over a chunk fits 32 bits");
+
 __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a) {
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
+#if !MSV_SAMPLER_MASS64
+    __shared__ uint32_t hm_part[kMassParts][kSamplerBins];
+#endif
     __shared__ Scratch sc;
     __shared__ bool last;
     SamplerTimeline tl;
@@ -223,7 +236,12 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
         const bool finite = isfinite(bins.m);
         uint32_t* gc = x.hist_count + lt * kSamplerBins;
         unsigned long long* gm = x.hist_mass + lt * kSamplerBins;
+#if MSV_SAMPLER_MASS64
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads) hc[b] = 0, hm[b] = 0;
+#else
+        for (int b = threadIdx.x; b < kSamplerBins; b += kThreads)
+            hc[b] = 0, hm_part[0][b] = 0, hm_part[1][b] = 0, hm_part[2][b] = 0;
+#endif
         __syncthreads();
         if (finite)
 #pragma unroll
@@ -232,15 +250,29 @@ __global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a
                 if (j >= len) continue;
                 const int b = bins.of(v[k]);
                 atomicAdd(&hc[b], 1u);
-                if (has_top_p(t))
-                    atomicAdd(&hm[b],
-                              static_cast<unsigned long long>(exp(static_cast<double>(v[k] - bins.m)) * kMassUnit));
+                if (has_top_p(t)) {
+                    const auto mass =
+                        static_cast<unsigned long long>(exp(static_cast<double>(v[k] - bins.m)) * kMassUnit);
+#if MSV_SAMPLER_MASS64
+                    atomicAdd(&hm[b], mass);
+#else
+                    atomicAdd(&hm_part[0][b], static_cast<uint32_t>(mass & 0xffff));
+                    atomicAdd(&hm_part[1][b], static_cast<uint32_t>((mass >> 16) & 0xffff));
+                    atomicAdd(&hm_part[2][b], static_cast<uint32_t>(mass >> 32));
+#endif
+                }
             }
         __syncthreads();
         for (int b = threadIdx.x; b < kSamplerBins; b += kThreads)
             if (hc[b] != 0) {
                 atomicAdd(gc + b, hc[b]);
-                if (hm[b] != 0) atomicAdd(gm + b, hm[b]);
+#if MSV_SAMPLER_MASS64
+                const unsigned long long mass = hm[b];
+#else
+                const unsigned long long mass = hm_part[0][b] + (static_cast<unsigned long long>(hm_part[1][b]) << 16) +
+                                                (static_cast<unsigned long long>(hm_part[2][b]) << 32);
+#endif
+                if (mass != 0) atomicAdd(gm + b, mass);
             }
         if (!tl.last_block(ticket(a, kThresholdTicket, lt), gridDim.x, last)) continue;
         Plan plan{};

@@ -117,11 +117,25 @@ __device__ inline unsigned long long block_exclusive_scan(unsigned long long v, 
     return before + inc - v;
 }
 
+// The device-scope fence of last_block. The pattern needs release before the ticket and acquire after it, not a
+// sequentially consistent fence: CUDA's __threadfence() is fence.sc.gpu (MEMBAR.SC.GPU on sm_90), fence.acq_rel.gpu
+// the lighter MEMBAR.ALL.GPU. MSV_SAMPLER_SC_FENCE=1 keeps __threadfence() (A/B); HIP has only __threadfence().
+#ifndef MSV_SAMPLER_SC_FENCE
+#define MSV_SAMPLER_SC_FENCE 0
+#endif
+__device__ __forceinline__ void ticket_fence() {
+#if !defined(MSV_HIP) && !MSV_SAMPLER_SC_FENCE
+    asm volatile("fence.acq_rel.gpu;" ::: "memory");
+#else
+    __threadfence();
+#endif
+}
+
 // True in the block that finishes a target's work last among the `blocks` blocks that count on `counter`, after every
 // one of them made its global writes visible (the threadfence-reduction pattern: fence, then a ticket). The last
 // block resets the counter for the next step; it reads what the others wrote with load_l2 (never a stale L1 line).
 __device__ inline bool last_block(uint32_t* counter, uint32_t blocks, bool& flag) {
-    __threadfence();
+    ticket_fence();
     __syncthreads();
     if (threadIdx.x == 0) {
         const uint32_t ticket = atomicAdd(counter, 1u);
@@ -131,7 +145,7 @@ __device__ inline bool last_block(uint32_t* counter, uint32_t blocks, bool& flag
     __syncthreads();
     const bool last = flag;
     __syncthreads();  // flag is free for the next call
-    if (last) __threadfence();
+    if (last) ticket_fence();
     return last;
 }
 
