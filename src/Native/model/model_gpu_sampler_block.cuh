@@ -119,12 +119,13 @@ __device__ inline unsigned long long block_exclusive_scan(unsigned long long v, 
 
 // The device-scope fence of last_block. The pattern needs release before the ticket and acquire after it, not a
 // sequentially consistent fence: CUDA's __threadfence() is fence.sc.gpu (MEMBAR.SC.GPU on sm_90), fence.acq_rel.gpu
-// the lighter MEMBAR.ALL.GPU. MSV_SAMPLER_SC_FENCE=1 keeps __threadfence() (A/B); HIP has only __threadfence().
+// the lighter MEMBAR.ALL.GPU. MSV_SAMPLER_SC_FENCE=1 keeps __threadfence() (A/B); HIP has only __threadfence(), and
+// PTX has fence.acq_rel from sm_70.
 #ifndef MSV_SAMPLER_SC_FENCE
 #define MSV_SAMPLER_SC_FENCE 0
 #endif
 __device__ __forceinline__ void ticket_fence() {
-#if !defined(MSV_HIP) && !MSV_SAMPLER_SC_FENCE
+#if !defined(MSV_HIP) && !MSV_SAMPLER_SC_FENCE && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
     asm volatile("fence.acq_rel.gpu;" ::: "memory");
 #else
     __threadfence();
