@@ -178,7 +178,7 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
             const int32_t tok = block_best(g, sc).id;
             // Thread 0 writes the record: its load of the token's raw logit overlaps the norm's loads.
             const float raw_tok = threadIdx.x == 0 ? load_l2(raw + tok) : 0.0f;
-            finish(a, lt, t, tok, raw_tok, row_log_norm(a, lt, sc), sc);
+            finish(a, lt, t, tok, raw_tok, row_summary(a, lt, sc).lnorm, sc);
         } else {
             // The row's bins and norm, once: the later kernels' blocks read them instead of reducing the chunks again.
             const RowSummary r = row_summary(a, lt, sc);
@@ -344,6 +344,7 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
         const bool whole_row = planned > kPairMax;
         ChunkPartial* pp = partials_of(a, lt);
         if (!whole_row) {
+            if (!early) load_chunk(s, i0, len, v);
             // The chunk's tokens in the planned bins, in thread order, to the chunk's segment of the candidate row.
             uint32_t key[kPer];
             bool in[kPer];
@@ -353,7 +354,6 @@ __global__ void __launch_bounds__(kThreads, 4) collect_kernel(const SamplerArgs 
                 const int j = threadIdx.x + k * kThreads;
                 in[k] = false;
                 if (j >= len) continue;
-                if (!early) v[k] = s[i0 + j];
                 const int b = bins.of(v[k]);
                 key[k] = sm::order_key(v[k]), in[k] = b >= b_lo && b <= b_hi, mine += in[k];
             }

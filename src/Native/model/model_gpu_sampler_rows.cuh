@@ -101,8 +101,9 @@ __device__ inline BlockJob start_block(const SamplerArgs& a, int n) {
 }
 __device__ inline BlockJob start_block(const SamplerArgs& a) { return start_block(a, targets_in_launch(a)); }
 
-// What the prepare kernel's last block makes of a sampling target's chunks, once, for the later kernels: the bins of
-// s (its largest and smallest value) and the raw row's log-softmax norm (the draw's finish reads it from the plan).
+// What the prepare kernel's last block makes of a target's chunks: the bins of s (its largest and smallest value; a
+// sampling target's later kernels read them from the plan) and the raw row's log-softmax norm (combined in chunk
+// order; a greedy target's finish uses it at once, a sampling target's draw reads it from the plan).
 struct RowSummary {
     Bins bins;
     float lnorm;
@@ -131,23 +132,6 @@ __device__ inline RowSummary row_summary(const SamplerArgs& a, int lt, Scratch& 
     const float range = fminf(sm::add_rn(m, -mn), kBinRange);
     return RowSummary{Bins{m, range, range > 0.0f ? kSamplerBins / range : 0.0f},
                       isinf(rm) && rm < 0 ? rm : sm::log_norm(rm, z)};
-}
-
-// The log of the raw row's softmax sum, from the chunks' maxima and sums (combined in chunk order). The whole block
-// calls it; every thread gets it.
-__device__ inline float row_log_norm(const SamplerArgs& a, int lt, Scratch& sc) {
-    const ChunkPartial* pp = partials_of(a, lt);
-    const int chunks = a.scratch.chunks;
-    float m = -INFINITY;
-    for (int c = threadIdx.x; c < chunks; c += kThreads) m = fmaxf(m, load_l2(&pp[c].raw_max));
-    m = block_best(Best{m, 0}, sc).v;
-    double z = 0.0;
-    for (int c = threadIdx.x; c < chunks; c += kThreads) {
-        const float mc = load_l2(&pp[c].raw_max);
-        if (mc > -INFINITY) z += load_l2(&pp[c].raw_sum) * exp(static_cast<double>(mc - m));
-    }
-    z = block_sum(z, sc.dsum);
-    return isinf(m) && m < 0 ? m : sm::log_norm(m, z);
 }
 
 // Finish a target: the token's logprob (raw_tok - lnorm) and the top-N over the raw row (from the chunks' partial
