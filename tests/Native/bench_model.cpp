@@ -4,9 +4,13 @@
 // 1 and 16, for an fp32 and a bf16 SSM state; and the weight-read floor of a batch-1 step (weight bytes over the
 // device copy rate measured in the same run). Times are wall-clock per msv_model_step (inputs up, graph or kernels,
 // outputs down, one synchronisation): what the engine sees. Median over the timed steps after warm-up.
-// MSV_BENCH_FILTER=substring selects measurements; MSV_BENCH_STATES=f32 or bf16 runs one state dtype.
+// MSV_BENCH_FILTER=substring selects measurements; MSV_BENCH_STATES=f32 or bf16 runs one state dtype, or a list in
+// order ("bf16,f32", "idle:f32,bf16"; bench_states); MSV_BENCH_KEEP=1 keeps each model alive to the end. A second
+// model made in one process steps 3-5% slower than the first (docs/gpu-model.md, "Session 2026-12-04, second"; the
+// server's process, one model, and `bench gpu` showed no such gap): compare states one a process.
 // MSV_BENCH_NVTX=1: 2 warm-up steps and 1 timed step per measurement, the timed one inside an NVTX range named
 // "profile" (run-device.sh's PROFILE_MODEL runs ncu on those ranges for per-kernel durations).
+#include "common/blas.h"
 #include "model_test_util.h"
 #include "test_util.h"
 
@@ -21,6 +25,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,10 +89,12 @@ double copy_gbps() {
 
 class BenchModel {
 public:
-    BenchModel(msv_dtype state, int slots) {
+    // stage: how far an idle model is built (MSV_BENCH_IDLE_STAGE: 0 create only, 1 + weights, 2 + pool).
+    BenchModel(msv_dtype state, int slots, int stage = 2) {
         c_ = make_config({2560, 64, 5120, 16, 4, 160, 50280, 50277, true, false, true, "2.8b"}, MSV_BF16, state,
                          16 * 1024, 256, 1);
         msv_ok(msv_model_create(&c_, &m_), "msv_model_create");
+        if (stage == 0) return;
         const int64_t dm = c_.d_model, di = c_.d_inner;
         const std::vector<uint16_t> emb = random_bf16(size_t(c_.vocab) * dm, 1.0f, 1);
         const std::vector<uint16_t> wdm = random_bf16(size_t(2) * di * dm, 1.0f / std::sqrt(float(dm)), 2);
@@ -116,6 +124,7 @@ public:
             put16(MSV_T_OUT_PROJ, l, wdi, dm * di);
         }
         msv_ok(msv_model_finalize(m_, &weight_bytes_), "finalize");
+        if (stage == 1) return;
         msv_ok(msv_model_allocate_pool(m_, slots), "allocate_pool");
     }
     ~BenchModel() { msv_model_destroy(m_); }
@@ -198,6 +207,59 @@ double time_two_models(BenchModel& a, BenchModel& b, int rows, const msv_samplin
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / timed;
 }
 
+struct BenchState {
+    msv_dtype state;
+    bool idle;  // made (as far as MSV_BENCH_IDLE_STAGE says) and kept or destroyed without a measurement
+};
+
+// MSV_BENCH_STATES: f32 or bf16 (one state), or a comma list in the order to run, each entry optionally "idle:"
+// (e.g. "idle:f32,bf16": a model made and destroyed before the bf16 one). Default "f32,bf16".
+std::vector<BenchState> bench_states() {
+    const char* env = std::getenv("MSV_BENCH_STATES");
+    std::string list = env ? env : "f32,bf16";
+    std::vector<BenchState> out;
+    size_t at = 0;
+    while (at <= list.size()) {
+        const size_t end = std::min(list.find(',', at), list.size());
+        std::string item = list.substr(at, end - at);
+        at = end + 1;
+        const bool idle = item.rfind("idle:", 0) == 0;
+        if (idle) item = item.substr(5);
+        if (item == "f32" || item == "bf16") out.push_back({item == "f32" ? MSV_F32 : MSV_BF16, idle});
+        else if (!item.empty()) throw std::runtime_error("MSV_BENCH_STATES: unknown state '" + item + "'");
+    }
+    return out;
+}
+
+// What a process holds before its first model, for the second model's tests (docs/gpu-model.md, "Session
+// 2026-12-04, second"): MSV_BENCH_PAD_MB=n MiB of device memory (freed again under MSV_BENCH_PAD_FREE=1),
+// MSV_BENCH_PAD_STREAMS=n streams, MSV_BENCH_PAD_BLAS=1 a BLAS handle. None of them slowed the model.
+class BenchPads {
+public:
+    BenchPads() {
+        if (const char* mb = std::getenv("MSV_BENCH_PAD_MB")) {
+            cuda_ok(cudaMalloc(&memory_, size_t(std::atoll(mb)) << 20), "cudaMalloc pad");
+            if (std::getenv("MSV_BENCH_PAD_FREE")) cuda_ok(cudaFree(memory_), "cudaFree pad"), memory_ = nullptr;
+        }
+        if (const char* n = std::getenv("MSV_BENCH_PAD_STREAMS")) streams_.resize(std::max(0, std::atoi(n)));
+        for (cudaStream_t& s : streams_) cuda_ok(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "stream");
+        if (std::getenv("MSV_BENCH_PAD_BLAS") && blas::create(&blas_) != blas::kOk)
+            throw std::runtime_error("pad BLAS handle");
+    }
+    ~BenchPads() {
+        blas::destroy(blas_);
+        for (cudaStream_t s : streams_) (void)cudaStreamDestroy(s);
+        if (memory_) (void)cudaFree(memory_);
+    }
+    BenchPads(const BenchPads&) = delete;
+    BenchPads& operator=(const BenchPads&) = delete;
+
+private:
+    void* memory_ = nullptr;
+    std::vector<cudaStream_t> streams_;
+    blas::Handle blas_{};
+};
+
 // The two-model measurement runs only when MSV_BENCH_FILTER names it, "as_two" included (a second 2.8b model costs
 // time and memory; a filter for the one-model b256 step would match its name too).
 bool named_in_filter(const std::string& name) {
@@ -212,11 +274,22 @@ int run_model_bench() {
     try {
         const double gbps = copy_gbps();
         std::printf("{\"what\":\"copy_d2d_2048MiB\",\"GBps\":%.1f}\n", gbps);
-        const char* only = std::getenv("MSV_BENCH_STATES");
-        for (msv_dtype state : {MSV_F32, MSV_BF16}) {
+        const BenchPads pads;
+        // Earlier models of the run, kept alive under MSV_BENCH_KEEP=1 (MSV_BENCH_STATES lists them; idle ones are
+        // made and not measured): whether the freed memory or the process's history slows a second model.
+        std::vector<std::unique_ptr<BenchModel>> kept;
+        const bool keep = std::getenv("MSV_BENCH_KEEP") != nullptr;
+        for (const BenchState& bs : bench_states()) {
+            const msv_dtype state = bs.state;
             const std::string sn = dtype_name(state);
-            if (only && sn != only) continue;
-            BenchModel m(state, 260);
+            const char* idle_stage = std::getenv("MSV_BENCH_IDLE_STAGE");
+            auto owned = std::make_unique<BenchModel>(state, 260, bs.idle && idle_stage ? std::atoi(idle_stage) : 2);
+            BenchModel& m = *owned;
+            if (keep) kept.push_back(std::move(owned));
+            if (bs.idle) {
+                std::printf("{\"what\":\"idle_model\",\"state\":\"%s\"}\n", sn.c_str());
+                continue;
+            }
             const double floor_ms = m.weight_bytes() / (gbps * 1e9) * 1e3;
             std::printf("{\"what\":\"floor\",\"state\":\"%s\",\"weight_bytes\":%lld,\"floor_ms\":%.3f}\n", sn.c_str(),
                         static_cast<long long>(m.weight_bytes()), floor_ms);

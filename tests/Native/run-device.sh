@@ -75,8 +75,13 @@ if [[ -x $bin ]]; then
   # AB_ROUNDS times) and AB_FILTER the measurements (MSV_BENCH_FILTER syntax).
   if [[ -n "${KERNEL_BENCH:-}" ]]; then timeout 90 $bin --bench > "$OUT/bench.log" 2>&1; echo "bench_rc=$?" >> "$OUT/bench.log"; fi
   # AB_STATES: the A/B runs' state dtype, f32 (default), bf16, or both. SKIP_MODEL_BENCH skips only the full bench.
+  # One process a state: a second model made in the same process steps 3-5% slower (docs/gpu-model.md, "Session
+  # 2026-12-04, second"), which once read as a bf16 state's cost.
   if [[ -z "${SKIP_MODEL_BENCH:-}" ]]; then
-    timeout 300 $bin --bench-model > "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
+    : > "$OUT/model.log"
+    for st in f32 bf16; do
+      MSV_BENCH_STATES=$st timeout 300 $bin --bench-model >> "$OUT/model.log" 2>&1; echo "model_bench_rc=$?" >> "$OUT/model.log"
+    done
   fi
   # TEST_ENVS: the TEST_FILTER tests again under each setting (';' between them, each VAR=value ...), for kernels
   # whose variants are chosen at launch from the environment (e.g. MSV_SSU_BLOCK_ROWS=4).
@@ -101,13 +106,15 @@ if [[ -x $bin ]]; then
   fi
   if [[ -n "${AB:-}" ]]; then
     IFS=';' read -r -a variants <<< "${AB_ENVS:-MSV_PDL=0;MSV_FUSED_MAX_ROWS=8}"
-    states=(MSV_BENCH_STATES="${AB_STATES:-f32}"); [[ "${AB_STATES:-}" == both ]] && states=()
+    ab_states=("${AB_STATES:-f32}"); [[ "${AB_STATES:-}" == both ]] && ab_states=(f32 bf16)
     for round in $(seq "${AB_ROUNDS:-1}"); do
       for v in "${variants[@]}"; do
         echo "== A/B: $v (round $round)" >> "$OUT/model.log"
-        env $v "${states[@]}" \
-          MSV_BENCH_FILTER="${AB_FILTER:-greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1}" \
-          timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
+        for st in "${ab_states[@]}"; do
+          env $v MSV_BENCH_STATES="$st" \
+            MSV_BENCH_FILTER="${AB_FILTER:-greedy_statef32_b1|greedy_statef32_b8|prefill1024_statef32_b1}" \
+            timeout 120 $bin --bench-model 2>&1 | grep -E '"what"' >> "$OUT/model.log"
+        done
       done
     done
   fi
