@@ -33,11 +33,13 @@ struct Scratch {
     unsigned long long broadcast;
 };
 
+// The Best of the lane `off` lanes away (xor) in this thread's group.
+__device__ __forceinline__ Best lane_xor(Best b, int off) {
+    return Best{__shfl_xor_sync(MSV_GROUP_MASK, b.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, b.id, off, MSV_GROUP)};
+}
+
 __device__ inline Best block_best(Best b, Scratch& sc) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        Best o{__shfl_xor_sync(MSV_GROUP_MASK, b.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, b.id, off, MSV_GROUP)};
-        b = better(b, o);
-    }
+    for (int off = MSV_GROUP / 2; off > 0; off /= 2) b = better(b, lane_xor(b, off));
     if (threadIdx.x % MSV_GROUP == 0) sc.best[threadIdx.x / MSV_GROUP] = b;
     __syncthreads();
     Best r = sc.best[0];
@@ -48,18 +50,16 @@ __device__ inline Best block_best(Best b, Scratch& sc) {
 
 // Three block_best reductions in one round (one pair of barriers instead of three); the same results.
 __device__ inline void block_best3(Best& x, Best& y, Best& z, Scratch& sc) {
-    for (int off = MSV_GROUP / 2; off > 0; off /= 2) {
-        x = better(x, Best{__shfl_xor_sync(MSV_GROUP_MASK, x.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, x.id, off, MSV_GROUP)});
-        y = better(y, Best{__shfl_xor_sync(MSV_GROUP_MASK, y.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, y.id, off, MSV_GROUP)});
-        z = better(z, Best{__shfl_xor_sync(MSV_GROUP_MASK, z.v, off, MSV_GROUP), __shfl_xor_sync(MSV_GROUP_MASK, z.id, off, MSV_GROUP)});
-    }
+    for (int off = MSV_GROUP / 2; off > 0; off /= 2)
+        x = better(x, lane_xor(x, off)), y = better(y, lane_xor(y, off)), z = better(z, lane_xor(z, off));
     if (threadIdx.x % MSV_GROUP == 0) {
         const int g = threadIdx.x / MSV_GROUP;
         sc.best[g] = x, sc.best_b[g] = y, sc.best_c[g] = z;
     }
     __syncthreads();
     x = sc.best[0], y = sc.best_b[0], z = sc.best_c[0];
-    for (int k = 1; k < kGroups; ++k) x = better(x, sc.best[k]), y = better(y, sc.best_b[k]), z = better(z, sc.best_c[k]);
+    for (int k = 1; k < kGroups; ++k)
+        x = better(x, sc.best[k]), y = better(y, sc.best_b[k]), z = better(z, sc.best_c[k]);
     __syncthreads();
 }
 

@@ -4,7 +4,8 @@
 // of kTile tokens (64; 128). Per tile: (1) all threads load the tile's u, delta, B and C rows (activations are
 // token-major), apply softplus, and store dt, dt*u, B and C transposed in shared memory, channel-major (state-major
 // for B and C); (2) kLanes (8, or 16 for a chunk of one sequence: Tiles) lanes scan one channel with lanes along
-// time: lane l owns kItems (8) consecutive tokens, reduces its (a, b) pairs (h = a h + b composes associatively: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a shuffle
+// time: lane l owns kItems (8) consecutive tokens, reduces its (a, b) pairs (h = a h + b composes associatively:
+// (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)), a shuffle
 // scan over the kLanes lanes gives each lane the pair of the tokens up to its last, and the state carried from
 // the previous tile (shared memory, per channel and state) turns that into the lane's end state; the lane
 // below's end state is the lane's start, and the lane replays its tokens for h_t and y_t; (3) the block writes
@@ -57,12 +58,13 @@ template <int kLanesArg> struct Tiles {
     static_assert(kChannels % kVec == 0 && kChannels <= 4 * kVec, "channel groups of the aligned form");
     static constexpr int kGroups = kChannels / kVec;  // 8-channel groups per row segment
     static_assert(kTile * kChannels == kThreads * kVec, "aligned form: one u and one delta vector per thread");
-    static constexpr int kBCVecs = kTile * 2 * kScanMaxState / kVec / kThreads;  // B and C vectors per thread, aligned form
+    // B and C vectors per thread, aligned form.
+    static constexpr int kBCVecs = kTile * 2 * kScanMaxState / kVec / kThreads;
     static_assert(kBCVecs >= 1 && kTile * 2 * kScanMaxState == kBCVecs * kVec * kThreads, "B/C vectors per thread");
     static constexpr int kRow = kTile + 4 * (kTile / 32) + 4;  // a multiple of 4 floats and of 32 banks per 8 rows
     static_assert(kRow % 4 == 0 && (8 * kRow) % 32 == 0, "row padding");
     static constexpr int kStage = kTile * kChannels / kThreads;  // (token, channel) elements per thread, checked form
-    static constexpr int kRowsPerPass = kThreads / kChannels;    // checked form: rows st0 + k * kRowsPerPass of each tile
+    static constexpr int kRowsPerPass = kThreads / kChannels;    // checked form: rows st0 + k kRowsPerPass of a tile
     static_assert(32 % kRowsPerPass == 0, "srow() below");
     static constexpr int kBCColumns = 2 * kScanMaxState / kChannels;  // B/C columns per thread, checked form
     // Row c of an array whose rows are written in G groups of 8 (the aligned form's transposing accesses: lanes =
@@ -314,8 +316,9 @@ __global__ void __launch_bounds__(kThreads, MSV_SCAN_MIN_BLOCKS)
                 // lane's end state is the next tile's carry.
                 if (lane == kLanes - 1) sCarry[c][n] = h_end;
             }
-            *reinterpret_cast<float4*>(sDtu + S::template rowof<kGroups>(c) + base) = make_float4(y[0], y[1], y[2], y[3]);
-            *reinterpret_cast<float4*>(sDtu + S::template rowof<kGroups>(c) + base + 4) = make_float4(y[4], y[5], y[6], y[7]);
+            float* yrow = sDtu + S::template rowof<kGroups>(c) + base;
+            *reinterpret_cast<float4*>(yrow) = make_float4(y[0], y[1], y[2], y[3]);
+            *reinterpret_cast<float4*>(yrow + 4) = make_float4(y[4], y[5], y[6], y[7]);
         }
         __syncthreads();
 
