@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # A/B of whole trees on the lent GPU machine: each tree staged under trees/ (src/Native/scripts/stage-device.sh with
 # TREES="main next/x ...") is built (CUDA, sm_90, in parallel), its GoogleTest filter run, memcheck run on a smaller
-# filter, then the model bench over AB_ROUNDS interleaved rounds, one process per tree and state (a second model made
-# in one process steps 3-5% slower: docs/gpu-model.md, "Session 2026-12-04, second"). Run from the staged folder:
+# filter, then the model bench over AB_ROUNDS interleaved rounds, one process per tree, state and environment variant
+# (a second model made in one process steps 3-5% slower: docs/gpu-model.md, "Session 2026-12-04, second"). Run from
+# the staged folder:
 #   cd .carry/gpu && AB_FILTER='topp_statebf16_b1$|topp_statebf16_b128$' bash ab-trees.sh
 # TEST_FILTER (default ModelGpu*), SANITIZER_FILTER (default none), AB_STATES (default "f32 bf16"), AB_ROUNDS
-# (default 3), AB_ENV (extra environment for every bench run), BUILD_JOBS (default 6 a tree).
+# (default 3), AB_ENV (extra environment for every bench run), AB_ENVS (variants, ';'-separated, each run for every
+# tree, e.g. 'MSV_X=0;MSV_X=1'; an empty variant is the plain run; default: one plain variant), AB_TREES (only these
+# staged tree names bench with the variants; others run plain; default: every tree), BUILD_JOBS (default 6 a tree).
 set -u
 cd "$(dirname "$0")"
 t0=$(date +%s)
@@ -36,14 +39,20 @@ for n in "${names[@]}"; do
 done
 echo "tests done at $(( $(date +%s) - t0 )) s"
 
+IFS=';' read -r -a variants <<< "${AB_ENVS:-}"
+[[ ${#variants[@]} -gt 0 ]] || variants=("")
 for round in $(seq "${AB_ROUNDS:-3}"); do
   for st in ${AB_STATES:-f32 bf16}; do
     for n in "${names[@]}"; do
       bin=/tmp/ab-$n/mambaserve_gpu_tests
       [[ -x $bin ]] || continue
-      line=$(env ${AB_ENV:-} MSV_BENCH_STATES="$st" MSV_BENCH_FILTER="${AB_FILTER:-_b1\$}" timeout 120 "$bin" --bench-model 2>&1 |
-        grep -E '"what":"model' | sed -E 's/.*"what":"model_(decode_)?([^"]*)","ms":([0-9.]+).*/\2 \3/' | tr '\n' ' ')
-      echo "[$round $st $n] $line"
+      mine=("${variants[@]}")
+      [[ -z "${AB_TREES:-}" || " $AB_TREES " == *" $n "* ]] || mine=("")
+      for v in "${mine[@]}"; do
+        line=$(env ${AB_ENV:-} $v MSV_BENCH_STATES="$st" MSV_BENCH_FILTER="${AB_FILTER:-_b1\$}" timeout 120 "$bin" --bench-model 2>&1 |
+          grep -E '"what":"model' | sed -E 's/.*"what":"model_(decode_)?([^"]*)","ms":([0-9.]+).*/\2 \3/' | tr '\n' ' ')
+        echo "[$round $st $n${v:+ $v}] $line"
+      done
     done
   done
 done
