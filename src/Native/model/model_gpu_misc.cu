@@ -43,24 +43,34 @@ __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int6
 constexpr int kCached = 4;
 
 template <typename T>
-__device__ __forceinline__ void store_scaled(T* out, const float4 v, float scale, const float* w, int k) {
-    out[k] = from_float<T>(v.x * scale * w[k]);
-    out[k + 1] = from_float<T>(v.y * scale * w[k + 1]);
-    out[k + 2] = from_float<T>(v.z * scale * w[k + 2]);
-    out[k + 3] = from_float<T>(v.w * scale * w[k + 3]);
+__device__ __forceinline__ void store_scaled(T* out, const float4 v, float scale, const float4 w, int k) {
+    out[k] = from_float<T>(v.x * scale * w.x);
+    out[k + 1] = from_float<T>(v.y * scale * w.y);
+    out[k + 2] = from_float<T>(v.z * scale * w.z);
+    out[k + 3] = from_float<T>(v.w * scale * w.w);
 }
+__device__ __forceinline__ float4 load4(const float* p) { return make_float4(p[0], p[1], p[2], p[3]); }
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, int64_t ld_res, const int32_t* row_idx,
                                                              const float* w, float eps, int dm, T* out, int64_t ld_out) {
     __shared__ float partial[kThreads / MSV_GROUP];
+    // The norm's weights of the cached pieces before the wait (no kernel of a step writes them): loaded where they are
+    // used, each weight load came after the store before it (o and w might alias, as far as the compiler knows), a
+    // chain of 12 loads a thread after the block's reduction (sm_90 machine code).
+    const int n4 = dm / 4;
+    float4 wc[kCached];
+#pragma unroll
+    for (int c = 0; c < kCached; ++c) {
+        const int q = threadIdx.x + c * kThreads;
+        wc[c] = q < n4 ? load4(w + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
     const int i = blockIdx.x;
     const float* x = res + static_cast<int64_t>(row_idx ? row_idx[i] : i) * ld_res;
     T* o = out + i * ld_out;
     // Rows start 16-byte aligned (ld_res is a multiple of 8); the pieces cover [0, 4 * n4), a scalar tail the rest.
-    const int n4 = dm / 4;
     const float4* x4 = reinterpret_cast<const float4*>(x);
     float4 v[kCached];
     float ss = 0.0f;
@@ -86,9 +96,10 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
 #pragma unroll
     for (int c = 0; c < kCached; ++c) {
         const int q = threadIdx.x + c * kThreads;
-        if (q < n4) store_scaled(o, v[c], scale, w, 4 * q);
+        if (q < n4) store_scaled(o, v[c], scale, wc[c], 4 * q);
     }
-    for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads) store_scaled(o, x4[q], scale, w, 4 * q);
+    for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads)
+        store_scaled(o, x4[q], scale, load4(w + 4 * q), 4 * q);
     for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) o[k] = from_float<T>(x[k] * scale * w[k]);
 }
 
