@@ -14,7 +14,10 @@ template <typename W> struct Chunk {
 // 16 bytes of weights, read once: no L1 allocation (x lives there), and the read-only path. kL2Sectors (CUDA): also
 // hint that L2 fetch the 256-byte sector group around them, for a kernel whose warp touches 64 bytes of each of
 // several rows and whose other warps read the rest soon after (the tensor-core GEMM, model_gpu_mma.cu).
-template <bool kL2Sectors = false> __device__ __forceinline__ uint4 load_weights(const void* p) {
+// kCoherent (CUDA): the plain global path instead of the read-only one, for loads that must be issued before a PDL
+// wait: ptxas (CUDA 11.8, sm_90) scheduled the tensor-core GEMM's read-only weight loads after its
+// griddepcontrol.wait however the source placed them, and kept plain loads ahead of it (tests/Native/pdl-order.sh).
+template <bool kL2Sectors = false, bool kCoherent = false> __device__ __forceinline__ uint4 load_weights(const void* p) {
 #if defined(MSV_HIP)
     // HIP's uint4 is a struct; the builtin wants a native vector type.
     typedef unsigned int u32x4 __attribute__((ext_vector_type(4)));
@@ -22,7 +25,15 @@ template <bool kL2Sectors = false> __device__ __forceinline__ uint4 load_weights
     return make_uint4(v.x, v.y, v.z, v.w);
 #else
     uint4 v;
-    if constexpr (kL2Sectors)
+    if constexpr (kCoherent && kL2Sectors)
+        asm volatile("ld.global.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                     : "l"(p));
+    else if constexpr (kCoherent)
+        asm volatile("ld.global.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                     : "l"(p));
+    else if constexpr (kL2Sectors)
         asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
                      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
                      : "l"(p));

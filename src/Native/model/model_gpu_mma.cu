@@ -93,19 +93,21 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
     const T* x = static_cast<const T*>(a.X);
 
     uint4 wq[U][2];
-    const auto load_batch = [&](int base) {
+    const auto load_batch = [&](int base, auto coherent) {
+        constexpr bool kCoherent = decltype(coherent)::value;
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int st = base + u * kSlices, c = st * kChunksPerStep + t;
             const bool ok = st < s_end && c < a.kc;
-            wq[u][0] = ok && n_lo < a.N ? load_weights<kL2Sectors>(w + n_lo * a.ldw + static_cast<int64_t>(c) * E)
-                                        : make_uint4(0, 0, 0, 0);
-            wq[u][1] = ok && n_hi < a.N ? load_weights<kL2Sectors>(w + n_hi * a.ldw + static_cast<int64_t>(c) * E)
-                                        : make_uint4(0, 0, 0, 0);
+            const T* lo = w + n_lo * a.ldw + static_cast<int64_t>(c) * E;
+            const T* hi = w + n_hi * a.ldw + static_cast<int64_t>(c) * E;
+            wq[u][0] = ok && n_lo < a.N ? load_weights<kL2Sectors, kCoherent>(lo) : make_uint4(0, 0, 0, 0);
+            wq[u][1] = ok && n_hi < a.N ? load_weights<kL2Sectors, kCoherent>(hi) : make_uint4(0, 0, 0, 0);
         }
     };
-    // Weights only before the wait: they are in flight while the predecessor finishes.
-    load_batch(s_begin + warp);
+    // Weights only before the wait: they are in flight while the predecessor finishes. Through the plain path, which
+    // ptxas leaves ahead of the wait (load_weights).
+    load_batch(s_begin + warp, std::true_type{});
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
@@ -114,7 +116,7 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
     for (int j = 0; j < NT; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
     // base is the same on every lane of a warp: mma.sync needs the whole warp.
     for (int base = s_begin + warp; base < s_end; base += U * kSlices) {
-        if (base != s_begin + warp) load_batch(base);
+        if (base != s_begin + warp) load_batch(base, std::false_type{});
         uint4 xq[U][NT];
 #pragma unroll
         for (int u = 0; u < U; ++u) {
