@@ -157,6 +157,16 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
                                                     : make_uint4(0, 0, 0, 0);
         }
     };
+    // out_proj's residual entry of the output this lane writes (see the epilogue) before the wait: the previous
+    // layer's out_proj wrote it and has finished (this kernel starts only once its predecessor passed its own wait,
+    // and so on back). Loaded in the epilogue, it was a round trip at the end of out_proj's critical path.
+    float res = 0.0f;
+    if constexpr (E == kEpiResidual) {
+        constexpr int kShift = Log2<MSV_GROUP>::value - Log2<NR * R>::value;
+        const int j = lane >> kShift, oi = j / R, orow = j % R;
+        if ((lane & ((1 << kShift) - 1)) == 0 && orow < a.rows && n0 + oi < a.N)
+            res = a.residual_out[orow * a.ld_res_out + n0 + oi];
+    }
     // a.late_first_batch (batch-1 steps): the first batch after the wait, so that before it only the L2 prefetch
     // competes with the predecessor's loads (Model::late_first_batch_ says why).
     if (!a.late_first_batch) load_batch(c_begin + lane);
@@ -244,7 +254,7 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         a.partial[(static_cast<int64_t>(r) * a.N + n) * kMaxSplits + blockIdx.y] = out;
     } else if constexpr (E == kEpiResidual) {
         if (a.bias) out += a.bias[n];
-        a.residual_out[r * a.ld_res_out + n] += out;
+        a.residual_out[r * a.ld_res_out + n] = res + out;
     } else {
         if (a.bias) out += a.bias[n];
         if (E == kEpiConv && n < a.conv.di) {

@@ -105,8 +105,19 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
             wq[u][1] = ok && n_hi < a.N ? load_weights<kL2Sectors, kCoherent>(hi) : make_uint4(0, 0, 0, 0);
         }
     };
-    // Weights only before the wait: they are in flight while the predecessor finishes. Through the plain path, which
-    // ptxas leaves ahead of the wait (load_weights).
+    // Weights before the wait: they are in flight while the predecessor finishes, through the plain path, which
+    // ptxas leaves ahead of the wait (load_weights). And, for a product added into an fp32 Y (out_proj into the
+    // residual) of one tile of rows, where each thread stores at most one output (the epilogue below), that output's
+    // old value: the kernel that wrote it has finished (this one starts only once its predecessor passed its own
+    // wait, and so on back). Loaded in the epilogue, it was a round trip at the end.
+    float y_old = 0.0f;
+    const bool y_ahead = NT == 1 && kEpi == MmaEpi::kStore && a.y_f32 && a.beta != 0.0f && a.splits == 1;
+    if (y_ahead && threadIdx.x < 4 * MSV_GROUP) {
+        const int l = threadIdx.x % MSV_GROUP, q = threadIdx.x / MSV_GROUP;
+        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8);
+        const int m = m0 + 2 * (l & 3) + (q & 1);
+        if (n < a.N && m < a.M) y_old = static_cast<const float*>(a.Y)[static_cast<int64_t>(m) * a.ldy + n];
+    }
     load_batch(s_begin + warp, std::true_type{});
     msv_pdl_wait();
     msv_pdl_launch_dependents();
@@ -163,6 +174,8 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
             // The in_proj output rounds to the activation type before the conv, as in the reference.
             const float xv = to_float(from_float<T>(s));
             static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue<T>(a.conv, m, n, xv));
+        } else if (y_ahead) {
+            static_cast<float*>(a.Y)[static_cast<int64_t>(m) * a.ldy + n] = s + a.beta * y_old;
         } else {
             store_out<T>(a, m, n, s);
         }
