@@ -140,6 +140,16 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     Slice<T, V> Bs, Cs;
     Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<int>(p.B_batch_stride) + n0);
     Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<int>(p.C_batch_stride) + n0);
+    // dt_bias and D before the wait too: loaded where they were used, dt_bias came after delta and D after the
+    // shuffles (sm_90 machine code), round trips after the wait. (A as well measured no better: at the kernel's
+    // 32-register cap its 8 values spilled.)
+    float bias[kUnroll], Dd[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+        const int d = dbase + u * stride;
+        bias[u] = d < p.dim && p.dt_bias ? p.dt_bias[d] : 0.0f;
+        Dd[u] = d < p.dim && p.D ? p.D[d] : 0.0f;
+    }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 #pragma unroll
@@ -154,7 +164,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
         const bool act = d < p.dim;
         float y = 0.0f;
         if (act) {
-            float v = dt[u] + (p.dt_bias ? p.dt_bias[d] : 0.0f);
+            float v = dt[u] + bias[u];
             if (kSoftplus) v = softplus(v);
             const float dtx = v * x[u];
             const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
@@ -175,7 +185,7 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
         }
         for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
         if (act && g == 0) {
-            if (p.D) y += p.D[d] * x[u];
+            if (p.D) y += Dd[u] * x[u];
             if (kHasZ) y *= silu(zv[u]);
             static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
         }
