@@ -180,6 +180,14 @@ __device__ __forceinline__ void msv_pdl_launch_dependents() {
     asm volatile("griddepcontrol.launch_dependents;" :::);
 #endif
 }
+// Pulls the line holding p into L2 without waiting (no alignment needed; HIP and before sm_80: nothing).
+__device__ __forceinline__ void msv_prefetch_line_l2(const void* p) {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+#else
+    (void)p;
+#endif
+}
 // Pulls [p, p + bytes) into L2 without waiting (bytes a multiple of 16, p 16-byte aligned): a kernel's weights,
 // fetched before msv_pdl_wait() so their first reads hit L2 while the predecessor finishes.
 // (The bulk prefetch needs PTX 8.0, CUDA 12; older toolkits skip it.)

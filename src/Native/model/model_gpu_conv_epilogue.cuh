@@ -7,6 +7,19 @@
 
 namespace msv::gpu::model {
 
+// Before a kernel's PDL wait: the lines that the conv update of channel n of row r reads (its state, weights and
+// bias; none written by the kernel before in_proj in a step) into L2, where the model's weight stream of the step
+// before has evicted them: read in the epilogue, after the slot index, they were two round trips to memory at the
+// end of in_proj. Prefetches hold no registers across the product (loading the values there did, and cost).
+__device__ __forceinline__ void prefetch_conv_inputs(const ConvArgs& cv, int r, int n, size_t state_elem) {
+    const int S = cv.dc - 1;
+    const char* st = static_cast<const char*>(cv.state) +
+                     (static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S) * state_elem;
+    msv_prefetch_line_l2(st);
+    msv_prefetch_line_l2(cv.weight + static_cast<int64_t>(n) * cv.dc);
+    if (cv.bias) msv_prefetch_line_l2(cv.bias + n);
+}
+
 // The conv update of one token for channel n of row r: window = [state[0 .. S-1], xv] (S = dc - 1 <= 3, checked on
 // the host), state shifted by one in place, in the storage type T (xv is of it). Each (row, channel) belongs to one
 // thread of the grid.

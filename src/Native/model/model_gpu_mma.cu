@@ -119,6 +119,13 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
         if (n < a.N && m < a.M) y_old = static_cast<const float*>(a.Y)[static_cast<int64_t>(m) * a.ldy + n];
     }
     load_batch(s_begin + warp, std::true_type{});
+    if (kEpi == MmaEpi::kConv && NT == 1 && a.splits == 1 && threadIdx.x < 4 * MSV_GROUP) {
+        // The conv update's inputs of this thread's one output (the epilogue's mapping, as y_old's above).
+        const int l = threadIdx.x % MSV_GROUP, q = threadIdx.x / MSV_GROUP;
+        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8);
+        const int m = m0 + 2 * (l & 3) + (q & 1);
+        if (n < a.N && n < a.conv.di && m < a.M) prefetch_conv_inputs(a.conv, m, n, sizeof(T));
+    }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
 
