@@ -10,7 +10,9 @@ namespace msv::gpu::model {
 // Before a kernel's PDL wait: the lines that the conv update of channel n of row r reads (its state, weights and
 // bias; none written by the kernel before in_proj in a step) into L2, where the model's weight stream of the step
 // before has evicted them: read in the epilogue, after the slot index, they were two round trips to memory at the
-// end of in_proj. Prefetches hold no registers across the product (loading the values there did, and cost).
+// end of in_proj. Used by the tensor-core GEMM (3-8 rows: 0.9-1.3% a step on the H200). In the GEMV's in_proj (1-2
+// rows) the same prefetch, or loading the values themselves before the wait, made a 2-row step 17-20% slower and a
+// 1-row step no faster (docs/gpu-model.md, "Session 2026-12-04, third").
 __device__ __forceinline__ void prefetch_conv_inputs(const ConvArgs& cv, int r, int n, size_t state_elem) {
     const int S = cv.dc - 1;
     const char* st = static_cast<const char*>(cv.state) +

@@ -167,12 +167,6 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
         if ((lane & ((1 << kShift) - 1)) == 0 && orow < a.rows && n0 + oi < a.N)
             res = a.residual_out[orow * a.ld_res_out + n0 + oi];
     }
-    if constexpr (E == kEpiConv) {  // the conv update's inputs of the output this lane writes (see the epilogue)
-        constexpr int kShift = Log2<MSV_GROUP>::value - Log2<NR * R>::value;
-        const int j = lane >> kShift, oi = j / R, orow = j % R;
-        if ((lane & ((1 << kShift) - 1)) == 0 && orow < a.rows && n0 + oi < a.N && n0 + oi < a.conv.di)
-            prefetch_conv_inputs(a.conv, orow, n0 + oi, sizeof(W));
-    }
     // a.late_first_batch (batch-1 steps): the first batch after the wait, so that before it only the L2 prefetch
     // competes with the predecessor's loads (Model::late_first_batch_ says why).
     if (!a.late_first_batch) load_batch(c_begin + lane);
