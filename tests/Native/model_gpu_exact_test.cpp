@@ -13,7 +13,7 @@
 namespace msv::test {
 namespace {
 
-// Rows of the fused path (forced up to 8 rows per step here; by default it takes 1 and 2) are computed
+// Rows of the fused path (forced up to 8 rows per step here; by default it takes 1 row, or 1 and 2) are computed
 // independently of the batch: bit-identical logits and the same sampled tokens, in bf16 (the production dtype).
 TEST(ModelGpuExact, BatchedDecode_UpToEightRows_EqualsDecodingAlone) {
     ScopedEnv fused("MSV_FUSED_MAX_ROWS", "8");

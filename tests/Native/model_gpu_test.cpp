@@ -83,7 +83,8 @@ TEST_P(ModelGpu, MixedStep_DecodesAndPrefills_MatchReference) {
     both({token(1), token(7), token(2), token(8), token(9)}, "decode after mixed");
 }
 
-// Batches of 1..16 decodes: the fused path up to 8 rows, the BLAS path beyond (graph buckets 1..16).
+// Batches of 1..16 decodes: the fused path at 1 row (1-2 without the tensor-core GEMM), the BLAS path beyond (graph
+// buckets 1..16).
 TEST_P(ModelGpu, BatchedDecode_EveryBucket_MatchesReference) {
     std::vector<Entry> prompts;
     for (int s = 0; s < 16; ++s) prompts.push_back(prefill(s, random_tokens(rng_, 1 + s % 5, c_.vocab)));

@@ -117,7 +117,11 @@ msv_status Model::init(const msv_model_config& c) {
     pdl_ = false;
 #endif
     if (const char* f = std::getenv("MSV_FUSED_DECODE"); f && f[0] == '0') fused_decode_ = false;
-    // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS.
+    // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS path. By
+    // default 1 where that path's products of a few rows run on the tensor-core GEMM with PDL (bf16 / fp16 weights,
+    // sm_90): there a 2-row step ran 1.3-3% faster than on the fused GEMVs (H200, docs/gpu-model.md "Session
+    // 2026-12-04, third"); else 2.
+    fused_max_rows_ = mma_supported(cfg_.weight_dtype, prop.major) && prop.major >= 9 ? 1 : 2;
     if (const char* f = std::getenv("MSV_FUSED_MAX_ROWS")) fused_max_rows_ = std::clamp(std::atoi(f), 0, kGemvMaxRows);
     if (const char* f = std::getenv("MSV_GEMV_PREFETCH"))
         prefetch_in_ = prefetch_x_ = prefetch_out_ = prefetch_head_ = std::max(0L, std::atol(f));

@@ -198,7 +198,8 @@ private:
     bool lost_ = false;
     std::string lost_reason_;
     bool fused_decode_ = true, pdl_ = true;
-    // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2).
+    // The fused path's GEMVs measured slower than the BLAS past 2 rows on the H200 (docs/gpu-model.md, run 2), and at
+    // 2 rows slower than the tensor-core GEMM (init() picks 1 there).
     int fused_max_rows_ = 2;
     // L2 prefetch per GEMV block before its PDL wait (bytes of its tile), by GEMV: in_proj, x_proj, out_proj, LM
     // head. MSV_GEMV_PREFETCH sets all four, MSV_GEMV_PREFETCH_IN / _X / _OUT / _HEAD one (A/B runs). in_proj's blocks
