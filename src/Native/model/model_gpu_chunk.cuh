@@ -15,8 +15,9 @@ template <typename W> struct Chunk {
 // hint that L2 fetch the 256-byte sector group around them, for a kernel whose warp touches 64 bytes of each of
 // several rows and whose other warps read the rest soon after (the tensor-core GEMM, model_gpu_mma.cu).
 // kCoherent (CUDA): the plain global path instead of the read-only one, for loads that must be issued before a PDL
-// wait: ptxas (CUDA 11.8, sm_90) scheduled the tensor-core GEMM's read-only weight loads after its
-// griddepcontrol.wait however the source placed them, and kept plain loads ahead of it (tests/Native/pdl-order.sh).
+// wait: ptxas (CUDA 11.8 and 13, sm_90) scheduled the tensor-core GEMM's and dt_ssu's read-only weight loads after
+// their griddepcontrol.wait however the source placed them, and keeps plain loads ahead of it
+// (tests/Native/pdl-order.sh).
 template <bool kL2Sectors = false, bool kCoherent = false> __device__ __forceinline__ uint4 load_weights(const void* p) {
 #if defined(MSV_HIP)
     // HIP's uint4 is a struct; the builtin wants a native vector type.

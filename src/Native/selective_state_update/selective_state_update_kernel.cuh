@@ -141,8 +141,8 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<int>(p.B_batch_stride) + n0);
     Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<int>(p.C_batch_stride) + n0);
     // dt_bias and D before the wait too: loaded where they were used, dt_bias came after delta and D after the
-    // shuffles (sm_90 machine code), round trips after the wait. (A as well measured no better: at the kernel's
-    // 32-register cap its 8 values spilled.)
+    // shuffles (sm_90 machine code), round trips after the wait. (A stays where it is used: at the kernel's
+    // 32-register cap ptxas issues its second half after the softplus wherever the source loads it.)
     float bias[kUnroll], Dd[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
