@@ -8,6 +8,7 @@
 #include "mambaserve.h"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_timeline.h"
+#include "model/model_gpu_lt.h"
 
 #include <cstdint>
 #include <memory>
@@ -75,6 +76,9 @@ struct Buffers {
 // Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
 // logprobs (max_logprobs each).
 inline int64_t target_out_bytes(int max_logprobs) { return 8 + 8 * static_cast<int64_t>(max_logprobs); }
+
+// The vendor BLAS's workspace (cuBLAS and cuBLASLt share it, on the model's one stream).
+constexpr size_t kBlasWorkspace = size_t(32) << 20;
 
 // Consecutive prefill entries of equal length scan together, up to this many (a bf16 pool stages their states).
 constexpr int kScanGroup = 16;
@@ -178,9 +182,10 @@ private:
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
                                void* out);
-    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS.
+    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS: cuBLAS's
+    // default pick, or past kLtMinRows rows with lt_rank >= 0 cuBLASLt's algorithm of that rank (model_gpu_lt.h).
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
-                    int M, int N, int K, float beta, const float* bias = nullptr);
+                    int M, int N, int K, float beta, const float* bias = nullptr, int lt_rank = -1);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
@@ -235,6 +240,11 @@ private:
     // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
     // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
     int xproj_split_rows_ = 0;
+    // Experiment (A/B): the BLAS path's in_proj, x_proj and out_proj past kLtMinRows rows through cuBLASLt with the
+    // algorithm of this rank in its heuristic's list (MSV_INPROJ_LT, MSV_XPROJ_LT, MSV_OUTPROJ_LT; -1: cuBLAS's
+    // default pick; CUDA, bf16 / fp16 weights). model_gpu_lt.h.
+    int inproj_lt_rank_ = -1, xproj_lt_rank_ = -1, outproj_lt_rank_ = -1;
+    LtProduct lt_;
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 
