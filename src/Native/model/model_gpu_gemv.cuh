@@ -159,7 +159,9 @@ __global__ void __launch_bounds__(kWarps * MSV_GROUP) gemv_kernel(const GemvArgs
     };
     // out_proj's residual entry of the output this lane writes (see the epilogue) before the wait: the previous
     // layer's out_proj wrote it and has finished (this kernel starts only once its predecessor passed its own wait,
-    // and so on back). Loaded in the epilogue, it was a round trip at the end of out_proj's critical path.
+    // and so on back). Loaded in the epilogue, it was a round trip at the end of out_proj's critical path. The lane's
+    // output is worked out here again rather than hoisted for the epilogue too: kept live across the product, it
+    // raised the registers of the other epilogues' kernels (sm_90, ptxas -v).
     float res = 0.0f;
     if constexpr (E == kEpiResidual) {
         constexpr int kShift = Log2<MSV_GROUP>::value - Log2<NR * R>::value;

@@ -109,7 +109,9 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
     // ptxas leaves ahead of the wait (load_weights). And, for a product added into an fp32 Y (out_proj into the
     // residual) of one tile of rows, where each thread stores at most one output (the epilogue below), that output's
     // old value: the kernel that wrote it has finished (this one starts only once its predecessor passed its own
-    // wait, and so on back). Loaded in the epilogue, it was a round trip at the end.
+    // wait, and so on back). Loaded in the epilogue, it was a round trip at the end. (The thread's output is the
+    // epilogue loop's first item, written out here and below for the conv prefetch rather than through a shared
+    // helper: every form of one tried changed the sm_90 code of these measured kernels.)
     float y_old = 0.0f;
     const bool y_ahead = NT == 1 && kEpi == MmaEpi::kStore && a.y_f32 && a.beta != 0.0f && a.splits == 1;
     if (y_ahead && threadIdx.x < 4 * MSV_GROUP) {
