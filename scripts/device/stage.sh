@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dest=${1:-$here/.carry/dev}
-gtest=${GTEST_SRC:-/usr/src/googletest}
+gtest=$("$here/src/Native/scripts/ensure-googletest.sh")
 cache=$here/.carry/cache
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

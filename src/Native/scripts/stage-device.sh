@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 dest=${1:-$here/.carry/gpu}
-gtest=${GTEST_SRC:-/usr/src/googletest}
+gtest=$("$here/src/Native/scripts/ensure-googletest.sh")
 peer=${PEER:-$here/bench/peers/peer_pytorch.py}
 rm -rf "$dest" && mkdir -p "$dest/src" "$dest/tests"
 if [[ -n "${NATIVE_CPU_TREE:-}" ]]; then cp -r "$NATIVE_CPU_TREE/src/Native" "$dest/src/"; fi
