@@ -5,8 +5,6 @@
 #include "model_test_util.h"
 #include "test_util.h"
 
-#include <cstring>
-
 namespace msv::test {
 namespace {
 
@@ -68,70 +66,6 @@ TEST(ModelGpuMma, ConvEpilogue_MatchesTheConvKernel) {
         const StepResult a = script("1"), b = script("0");
         ASSERT_EQ(a.logits.size(), b.logits.size());
         EXPECT_TRUE(logits_close(a.logits, b.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << shape.name << " seed " << seed;
-    }
-}
-
-}  // namespace
-}  // namespace msv::test
-
-namespace msv::test {
-namespace {
-
-// x_proj past 32 rows through cuBLASLt with a fixed rank in its heuristic's list (model_gpu_lt.h, MSV_XPROJ_LT)
-// against cuBLAS's default pick: the same product in other orders (split-K or not), so within bf16 tolerance over
-// decode steps of 64, 40 and 33 rows, bf16 weights with an fp32 and a bf16 state; a wrong layout, leading dimension
-// or row count would be far outside 1e-2. Each rank also runs twice: the same bits (the algorithm is not timed).
-TEST(ModelGpuBlas, XProjThroughLt_MatchesTheDefaultPick) {
-    const unsigned seed = fresh_seed();
-    std::mt19937 rng(seed);
-    for (msv_dtype state : {MSV_F32, MSV_BF16}) {
-        const msv_model_config c = make_config(wide_shape(), MSV_BF16, state, 256, 64);
-        const Weights w = random_weights(c, rng);
-        const auto script = [&](const char* rank) {
-            ScopedEnv lt("MSV_XPROJ_LT", rank);
-            GpuModel m(c, w, 64);
-            return run_script(m.get(), c, 64, {64, 40, 33, 64}, seed, false);
-        };
-        const StepResult base = script("-1");
-        for (const char* rank : {"0", "1", "2"}) {
-            const StepResult a = script(rank), b = script(rank);
-            ASSERT_EQ(a.logits.size(), base.logits.size());
-            EXPECT_TRUE(logits_close(a.logits, base.logits, c.vocab, MSV_BF16, 0.0, 1e-2))
-                << "rank " << rank << " seed " << seed;
-            EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4)) << "rank " << rank;
-        }
-    }
-}
-
-// in_proj (bf16 / fp16 out, beta 0) and out_proj (fp32 out, beta 1: added into the residual) past 32 rows through
-// cuBLASLt with a fixed rank (MSV_INPROJ_LT, MSV_OUTPROJ_LT), each knob alone, against cuBLAS's default pick over
-// decode steps of 64, 40 and 33 rows (the graph buckets capture the cuBLASLt products). The wide shape in bf16 and
-// the odd shape in fp16 (sizes not multiples of 8, in_proj and out_proj biases added after the product, as after
-// cuBLAS's): a wrong layout, leading dimension, output type or beta would be far outside 1e-2 relative L2. Each rank
-// runs twice: the same bits (the algorithm is not timed).
-TEST(ModelGpuBlas, InAndOutProjThroughLt_MatchTheDefaultPick) {
-    const unsigned seed = fresh_seed();
-    std::mt19937 rng(seed);
-    const std::pair<Shape, msv_dtype> variants[] = {{wide_shape(), MSV_BF16}, {odd_shape(), MSV_F16}};
-    for (const auto& [shape, weights] : variants) {
-        const msv_model_config c = make_config(shape, weights, MSV_F32, 256, 64);
-        const Weights w = random_weights(c, rng);
-        const auto script = [&](const char* knob, const char* rank) {
-            ScopedEnv lt(knob, rank);
-            GpuModel m(c, w, 64);
-            return run_script(m.get(), c, 64, {64, 40, 33, 64}, seed, false);
-        };
-        const StepResult base = script("MSV_INPROJ_LT", "-1");
-        for (const char* knob : {"MSV_INPROJ_LT", "MSV_OUTPROJ_LT"}) {
-            for (const char* rank : {"0", "1", "2"}) {
-                const StepResult a = script(knob, rank), b = script(knob, rank);
-                ASSERT_EQ(a.logits.size(), base.logits.size());
-                EXPECT_TRUE(logits_close(a.logits, base.logits, c.vocab, weights, 0.0, 1e-2))
-                    << shape.name << " " << knob << "=" << rank << " seed " << seed;
-                EXPECT_EQ(0, std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4))
-                    << shape.name << " " << knob << "=" << rank;
-            }
-        }
     }
 }
 

@@ -37,9 +37,8 @@ if(MSV_BACKEND STREQUAL "cuda")
                         CUDA_VISIBILITY_PRESET hidden CUDA_RUNTIME_LIBRARY Static)
   # Line info costs nothing at run time and lets compute-sanitizer / ncu point at source lines.
   target_compile_options(mambaserve_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo -Xptxas=-warn-spills>)
-  # cuBLAS for the projections of many rows (cuBLASLt for the MSV_*_LT experiment's, model/model_gpu_lt.h); the
-  # toolkit's include directories for the host sources too.
-  target_link_libraries(mambaserve_cuda PRIVATE CUDA::cublas CUDA::cublasLt)
+  # cuBLAS for the projections of many rows; the toolkit's include directories for the host sources too.
+  target_link_libraries(mambaserve_cuda PRIVATE CUDA::cublas)
 elseif(MSV_BACKEND STREQUAL "hip")
   set(MSV_HIP_ARCHITECTURES "gfx90a;gfx942;gfx1100" CACHE STRING "AMD GPU targets (--offload-arch)")
   set(MSV_GPU_LIBRARY mambaserve_hip)

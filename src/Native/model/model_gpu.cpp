@@ -19,6 +19,7 @@ namespace msv::gpu::model {
 namespace {
 
 constexpr size_t kStageBytes = size_t(32) << 20;      // pinned staging for set_tensor, two halves
+constexpr size_t kBlasWorkspace = size_t(32) << 20;
 constexpr size_t kAlign = 256;
 
 int64_t pad8(int64_t n) { return (n + 7) / 8 * 8; }
@@ -147,21 +148,11 @@ msv_status Model::init(const msv_model_config& c) {
         sampler_target_blocks_ = std::clamp(std::atoi(f), 1, kSamplerTargets);
     if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
         mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
-    if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 1);
+    if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 3);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
-    // Experiment knobs, off by default (model_gpu_lt.h): a rank in cuBLASLt's list for in_proj, x_proj, out_proj.
-    // Ignored for fp32 weights (cuBLAS's pedantic fp32 stays) and where there is no cuBLASLt (HIP).
-    if (kLtAvailable && cfg_.weight_dtype != MSV_F32) {
-        const auto lt_rank = [](const char* knob, int& rank) {
-            if (const char* f = std::getenv(knob)) rank = std::clamp(std::atoi(f), -1, 15);
-        };
-        lt_rank("MSV_INPROJ_LT", inproj_lt_rank_);
-        lt_rank("MSV_XPROJ_LT", xproj_lt_rank_);
-        lt_rank("MSV_OUTPROJ_LT", outproj_lt_rank_);
-    }
     if (const char* f = std::getenv("MSV_XPROJ_SPLIT_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))

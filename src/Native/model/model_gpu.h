@@ -8,7 +8,6 @@
 #include "mambaserve.h"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_timeline.h"
-#include "model/model_gpu_lt.h"
 
 #include <cstdint>
 #include <memory>
@@ -76,9 +75,6 @@ struct Buffers {
 // Per-target outputs of the sampler, interleaved so the used part is one copy: token, logprob, then top-N ids and
 // logprobs (max_logprobs each).
 inline int64_t target_out_bytes(int max_logprobs) { return 8 + 8 * static_cast<int64_t>(max_logprobs); }
-
-// The vendor BLAS's workspace (cuBLAS and cuBLASLt share it, on the model's one stream).
-constexpr size_t kBlasWorkspace = size_t(32) << 20;
 
 // Consecutive prefill entries of equal length scan together, up to this many (a bf16 pool stages their states).
 constexpr int kScanGroup = 16;
@@ -182,10 +178,9 @@ private:
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
                                void* out);
-    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS: cuBLAS's
-    // default pick, or past kLtMinRows rows with lt_rank >= 0 cuBLASLt's algorithm of that rank (model_gpu_lt.h).
+    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
-                    int M, int N, int K, float beta, const float* bias = nullptr, int lt_rank = -1);
+                    int M, int N, int K, float beta, const float* bias = nullptr);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
@@ -226,7 +221,8 @@ private:
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
     int sampler_target_blocks_ = kSamplerTargets;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
-    int mma_shape_ = 0;  // MSV_MMA_SHAPE=1: that GEMM without its L2 sector hint (A/B)
+    int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 and 3 other shapes
+                         // (launch_tiles, model_gpu_mma.cu)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     int ssu_bf16_vec_ = 0;  // MSV_SSU_BF16_VEC=8: its bf16 state 8 states a thread, not 4 (A/B)
@@ -240,11 +236,6 @@ private:
     // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
     // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
     int xproj_split_rows_ = 0;
-    // Experiment (A/B): the BLAS path's in_proj, x_proj and out_proj past kLtMinRows rows through cuBLASLt with the
-    // algorithm of this rank in its heuristic's list (MSV_INPROJ_LT, MSV_XPROJ_LT, MSV_OUTPROJ_LT; -1: cuBLAS's
-    // default pick; CUDA, bf16 / fp16 weights). model_gpu_lt.h.
-    int inproj_lt_rank_ = -1, xproj_lt_rank_ = -1, outproj_lt_rank_ = -1;
-    LtProduct lt_;
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }
 

@@ -61,7 +61,7 @@ MmaArgs Model::mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, 
 }
 
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
-                       int N, int K, float beta, const float* bias, int lt_rank) {
+                       int N, int K, float beta, const float* bias) {
     if (M <= 0) return MSV_OK;
     if (M <= mma_max_rows_)
         return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias), stream_,
@@ -70,16 +70,6 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
     if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
         return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +
                                              ": " + cudaGetErrorString(pending));
-    // The experiment's cuBLASLt product (MSV_*_LT, set only for bf16 / fp16 weights on CUDA): the same product and
-    // types as blas::gemm below, with the bias added after it as there.
-    if (lt_rank >= 0 && M > kLtMinRows) {
-        const msv_dtype wt = cfg_.weight_dtype;
-        if (msv_status s = lt_.run(stream_, blas_workspace_, kBlasWorkspace, wt, W, ldw, X, ldx, y_f32 ? MSV_F32 : wt, Y,
-                                   ldy, M, N, K, beta, lt_rank);
-            s != MSV_OK)
-            return s;
-        return bias ? launch_add_bias(wt, y_f32, Y, ldy, M, N, bias, stream_) : MSV_OK;
-    }
     const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
                                       ldy, M, N, K, beta);
     if (s == blas::kOk)
@@ -216,7 +206,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             a.conv = conv_epilogue_args(d, w, conv_state, plan.dec_slots, buf_.xc);
             if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,
-                                       0.0f, w.in_bias, inproj_lt_rank_);
+                                       0.0f, w.in_bias);
                    s != MSV_OK) {
             return s;
         }
@@ -236,7 +226,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             if (msv_status s = M <= xproj_split_rows_
                                    ? enqueue_x_proj_split(w, M)
                                    : gemm(w.x_proj, d.ld_di, buf_.xc, d.ld_di, false, buf_.xdbl, d.ld_nx, M, d.nx, d.di,
-                                          0.0f, nullptr, xproj_lt_rank_);
+                                          0.0f);
                 s != MSV_OK)
                 return s;
             if (!ablated(kAblateDtProj))
@@ -290,7 +280,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         }
         if (ablated(kAblateOutProj)) {
         } else if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di,
-                                       1.0f, w.out_bias, outproj_lt_rank_);
+                                       1.0f, w.out_bias);
                    s != MSV_OK) {
             return s;
         }

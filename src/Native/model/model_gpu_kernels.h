@@ -99,7 +99,8 @@ bool dt_ssu_supported(int ds, int states = 4);
 // The BLAS path's projections of few rows on tensor cores (model_gpu_mma.cu): bf16 / fp16 weights, CUDA sm_80+;
 // elsewhere the vendor BLAS. Y[m, n] = sum_k W[n, k] X[m, k] (+ beta Y), fp32 accumulation. It runs up to
 // kMmaMaxRows rows; by default the model gives it kMmaDefaultRows (on the H200 it beat the BLAS by 1-3% at 4 and
-// 8 rows and lost by 2.8x at 64; docs/gpu-model.md).
+// 8 rows and lost by 2.8x at 64; docs/gpu-model.md). Its weights ahead of the PDL wait did not change that past 8
+// rows: a decode step at 16 rows 9.6% slower than with cuBLAS, at 32 rows 30% (section "Session 2026-12-04, fourth").
 constexpr int kMmaMaxRows = 64;
 constexpr int kMmaDefaultRows = 8;
 // A block takes up to this many batch rows; more rows run as groups of blocks along grid.y.
@@ -107,9 +108,10 @@ constexpr int kMmaGroupRows = 64;
 // x_proj and dt_proj of small batches (up to kSmallProjDefaultRows rows; MSV_SMALL_PROJ_ROWS, at most
 // kSmallProjMaxRows) run on that GEMM whatever MSV_MMA_MAX_ROWS says, x_proj split along K over blocks
 // (docs/gpu-model.md, "Session 2026-12-02, fifth"): the vendor BLAS spent ~12.5 us a layer on these two small
-// products at 16 rows. On the H200 a decode step at 4-32 rows took 0.08-0.15 ms less, and at 64-256 rows 0.26-0.84
-// ms more (many short latency-bound blocks), so the default stops at 32.
-constexpr int kSmallProjDefaultRows = 32;
+// products at 16 rows. On the H200 a decode step at 4-32 rows took 0.08-0.15 ms less, and at 128-256 rows 0.26-0.84
+// ms more (many short latency-bound blocks); at 64 rows it was 0.26 ms more when it was written, 2.4% less once the
+// GEMM's weights went ahead of its PDL wait (section "Session 2026-12-04, fourth"), so the default stops at 64.
+constexpr int kSmallProjDefaultRows = 64;
 constexpr int kSmallProjMaxRows = 256;
 // K slices of that x_proj, at most.
 constexpr int kSmallProjMaxSplits = 16;
@@ -125,7 +127,7 @@ struct MmaArgs {
     int64_t ldy = 0;
     int y_f32 = 0;
     float beta = 0.0f;
-    int shape = 0;                     // 1: without the L2 sector hint (A/B runs, MSV_MMA_SHAPE)
+    int shape = 0;                     // A/B runs (MSV_MMA_SHAPE): 1 without the L2 sector hint, 2-3 (launch_tiles)
     // Pure decode steps (model_gpu_forward.cpp) fold in_proj's neighbours into it:
     const float* bias = nullptr;       // [N], added before beta * Y
     MmaEpi epi = MmaEpi::kStore;
