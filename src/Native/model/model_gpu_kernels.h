@@ -127,7 +127,7 @@ struct MmaArgs {
     int64_t ldy = 0;
     int y_f32 = 0;
     float beta = 0.0f;
-    int shape = 0;                     // A/B runs (MSV_MMA_SHAPE): 1 without the L2 sector hint, 2-3 (launch_tiles)
+    int shape = 0;                     // A/B runs (MSV_MMA_SHAPE): 1 without the L2 sector hint, 2 (launch_tiles)
     // Pure decode steps (model_gpu_forward.cpp) fold in_proj's neighbours into it:
     const float* bias = nullptr;       // [N], added before beta * Y
     MmaEpi epi = MmaEpi::kStore;

@@ -205,15 +205,17 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT == 1 ? 4 : NT == 2 ? 2 : 1;
     if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
-    // 9-32 rows (in the model x_proj and dt_proj only, MSV_SMALL_PROJ_ROWS) run half the steps in flight of the
-    // earlier shape (MSV_MMA_SHAPE=2, A/B): 60 and 66 registers at 2 and 4 tiles instead of 92 and 82, so 3 blocks or
-    // more an SM instead of 2; a decode step at 16 rows 0.8% faster and at 32 rows 2.7% on the H200 (docs/gpu-model.md,
-    // "Session 2026-12-04, fourth").
+    // 9-64 rows (in the model x_proj and dt_proj only, MSV_SMALL_PROJ_ROWS): 3 blocks an SM or more instead of 2.
+    // At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at 2 and 4 tiles, against 92
+    // and 82), at 33-64 a launch bound (80 against 89, no spill). On the H200 a decode step at 16 rows 0.9-2.1%
+    // faster, at 32 rows 2.2-2.9%, at 64 rows 2.8% (docs/gpu-model.md, "Session 2026-12-04, fourth").
+    // MSV_MMA_SHAPE=2: the earlier shapes (A/B).
     if constexpr (NT == 2 || NT == 4) {
         if (a.shape == 2) return launch_shape<T, NT, 2 * U, true, kEpi>(a, s, pdl);
     }
-    if constexpr (NT == 8) {  // A/B: 80 registers (3 blocks an SM) at 33-64 rows, against 89
-        if (a.shape == 3) return launch_shape<T, NT, U, true, kEpi, 3>(a, s, pdl);
+    if constexpr (NT == 8) {
+        if (a.shape == 2) return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
+        return launch_shape<T, NT, U, true, kEpi, 3>(a, s, pdl);
     }
     // Up to 8 rows, the default shape needs 76-80 registers a thread, so 3 blocks of 256 threads fit an SM: a product
     // of more tiles than 3 x 132 SMs hold at once (in_proj's 640, the LM head's) runs in two waves or more. There,
