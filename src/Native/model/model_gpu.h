@@ -231,8 +231,10 @@ private:
     // and its conv update (MSV_CONV_PDL=0).
     bool ssu_pdl_ = true, conv_pdl_ = true;
     // x_proj / dt_proj on our GEMM up to this many rows (MSV_SMALL_PROJ_ROWS; 0: by mma_max_rows_ like the other
-    // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS).
-    int small_proj_rows_ = 0, small_proj_splits_ = 10;
+    // products), x_proj in small_proj_splits_ slices along K (MSV_SMALL_PROJ_SPLITS). 16 slices against 10: a decode
+    // step at 64 rows 0.6-1.0% faster on the H200, at 16-32 rows the same or 0.5% (docs/gpu-model.md, "Session
+    // 2026-12-04, fourth").
+    int small_proj_rows_ = 0, small_proj_splits_ = kSmallProjMaxSplits;
     // x_proj alone (dt_proj through the BLAS) on that GEMM split along K up to this many rows past small_proj_rows_
     // (MSV_XPROJ_SPLIT_ROWS, A/B; default: none).
     int xproj_split_rows_ = 0;
