@@ -208,7 +208,7 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // 9-64 rows (in the model x_proj and dt_proj only, MSV_SMALL_PROJ_ROWS): 3 blocks an SM or more instead of 2.
     // At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at 2 and 4 tiles, against 92
     // and 82), at 33-64 a launch bound (80 against 89, no spill). On the H200 a decode step at 16 rows 0.9-2.1%
-    // faster, at 32 rows 2.2-2.9%, at 64 rows 2.8% (docs/gpu-model.md, "Session 2026-12-04, fourth").
+    // faster, at 32 rows 2.2-2.9%, at 64 rows 0.7-0.8% (docs/gpu-model.md, "Session 2026-12-04, fourth").
     // MSV_MMA_SHAPE=2: the earlier shapes (A/B).
     if constexpr (NT == 2 || NT == 4) {
         if (a.shape == 2) return launch_shape<T, NT, 2 * U, true, kEpi>(a, s, pdl);
