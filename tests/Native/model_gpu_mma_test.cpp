@@ -41,6 +41,25 @@ TEST(ModelGpuMma, Logits_MatchVendorBlas) {
     EXPECT_TRUE(logits_close(a.logits, b.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << "seed " << seed;
 }
 
+// The wide products past 8 rows (in_proj of more than 6,400 outputs, the LM head of a 7,000-token vocab: the
+// one-wave shape of launch_tiles, 2 and 4 tiles of rows) on our GEMM, as the per-product knobs put them there
+// (MSV_INPROJ_MMA_ROWS, MSV_HEAD_MMA_ROWS), against the vendor BLAS: bounds as in Logits_MatchVendorBlas.
+TEST(ModelGpuMma, WideProducts_PastEightRows_MatchVendorBlas) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const Shape wide_products{256, 1, 3264, 16, 4, 16, 7000, 7000, true, false, true, "wide-products"};
+    const msv_model_config c = make_config(wide_products, MSV_BF16, MSV_F32, 256, 32);
+    const Weights w = random_weights(c, rng);
+    const auto script = [&](const char* rows) {
+        ScopedEnv in("MSV_INPROJ_MMA_ROWS", rows), head("MSV_HEAD_MMA_ROWS", rows);
+        GpuModel m(c, w, 32);
+        return run_script(m.get(), c, 32, {16, 29, 9}, seed, false);
+    };
+    const StepResult ours = script("32"), blas = script("0");
+    ASSERT_EQ(ours.logits.size(), blas.logits.size());
+    EXPECT_TRUE(logits_close(ours.logits, blas.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << "seed " << seed;
+}
+
 // In a pure decode step the GEMM runs each token's conv update in in_proj's epilogue (model_gpu_mma.cu, kConv): a
 // row's bits still do not depend on the batch, with in_proj and out_proj biases and d_conv 3 (the odd shape).
 TEST(ModelGpuMma, ConvEpilogue_BatchedRows_EqualDecodingAlone) {

@@ -148,6 +148,14 @@ msv_status Model::init(const msv_model_config& c) {
         sampler_target_blocks_ = std::clamp(std::atoi(f), 1, kSamplerTargets);
     if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
         mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
+    inproj_mma_rows_ = outproj_mma_rows_ = head_mma_rows_ = mma_max_rows_;
+    const auto product_rows = [&](const char* knob, int& rows) {
+        if (const char* f = std::getenv(knob); f && mma_supported(cfg_.weight_dtype, prop.major))
+            rows = std::clamp(std::atoi(f), 0, kMmaMaxRows);
+    };
+    product_rows("MSV_INPROJ_MMA_ROWS", inproj_mma_rows_);
+    product_rows("MSV_OUTPROJ_MMA_ROWS", outproj_mma_rows_);
+    product_rows("MSV_HEAD_MMA_ROWS", head_mma_rows_);
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 2);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;

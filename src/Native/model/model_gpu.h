@@ -178,9 +178,9 @@ private:
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
                                void* out);
-    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_max_rows_ rows, else the vendor BLAS.
+    // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_rows rows (-1: mma_max_rows_), else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
-                    int M, int N, int K, float beta, const float* bias = nullptr);
+                    int M, int N, int K, float beta, const float* bias = nullptr, int mma_rows = -1);
     MmaArgs mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
                      int N, float beta, const float* bias) const;
     // x_proj (split along K, then its slices summed) and dt_proj of M rows on our GEMM, into buf_.xdbl and
@@ -220,6 +220,9 @@ private:
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
+    // The same bound for in_proj, out_proj and the LM head each (MSV_INPROJ_MMA_ROWS, MSV_OUTPROJ_MMA_ROWS,
+    // MSV_HEAD_MMA_ROWS; A/B; default mma_max_rows_).
+    int inproj_mma_rows_ = 0, outproj_mma_rows_ = 0, head_mma_rows_ = 0;
     int sampler_target_blocks_ = kSamplerTargets;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
     int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 its earlier shapes
                          // (launch_tiles, model_gpu_mma.cu)

@@ -61,9 +61,9 @@ MmaArgs Model::mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, 
 }
 
 msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
-                       int N, int K, float beta, const float* bias) {
+                       int N, int K, float beta, const float* bias, int mma_rows) {
     if (M <= 0) return MSV_OK;
-    if (M <= mma_max_rows_)
+    if (M <= (mma_rows < 0 ? mma_max_rows_ : mma_rows))
         return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias), stream_,
                                pdl_);
     // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
@@ -186,7 +186,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const int M = plan.rows;
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
-    const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= mma_max_rows_;
+    const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= inproj_mma_rows_;
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         void* conv_state = conv_at(0, l);
@@ -206,7 +206,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
             a.conv = conv_epilogue_args(d, w, conv_state, plan.dec_slots, buf_.xc);
             if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,
-                                       0.0f, w.in_bias);
+                                       0.0f, w.in_bias, inproj_mma_rows_);
                    s != MSV_OK) {
             return s;
         }
@@ -280,7 +280,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         }
         if (ablated(kAblateOutProj)) {
         } else if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di,
-                                       1.0f, w.out_bias);
+                                       1.0f, w.out_bias, outproj_mma_rows_);
                    s != MSV_OK) {
             return s;
         }
@@ -313,7 +313,8 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
         a.x = buf_.head_in, a.ldx = d.ld_dm;
         return launch_gemv(wt, GemvKind::kLogits, false, a, 1, stream_, false);
     }
-    return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f);
+    return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f,
+                nullptr, head_mma_rows_);
 }
 
 msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out) {
