@@ -213,9 +213,9 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     if constexpr (NT == 2 || NT == 4) {
         if (a.shape == 2) return launch_shape<T, NT, 2 * U, true, kEpi>(a, s, pdl);
         // The wide products (in_proj, the LM head; on this GEMM past 8 rows only under MSV_*MMA_ROWS) in one wave, as
-        // up to 8 rows below: 1 step in flight, 48 registers, 5 blocks an SM. At 16 rows in_proj had run 1.21 waves
-        // (4 blocks an SM); a decode step with every large product here took 2.776 ms against 2.958 (H200, section
-        // "Session 2026-12-04, fourth"; 2 steps in flight at 48 registers spill).
+        // up to 8 rows below: 1 step in flight, 48 registers, 5 blocks an SM. With 2 steps in flight (4 blocks an
+        // SM) in_proj ran 1.21 waves at 16 rows; a decode step with every large product here took 2.776 ms against
+        // 2.998-3.004 that way (H200, section "Session 2026-12-04, fourth"; 2 steps at 48 registers spill).
         if ((a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles)
             return launch_shape<T, NT, 1, true, kEpi, 5>(a, s, pdl);
     }
