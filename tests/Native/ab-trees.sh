@@ -16,6 +16,11 @@ trees=(trees/*/)
 [[ -d ${trees[0]} ]] || { echo "no trees/ (stage with TREES=\"ref ...\")"; exit 1; }
 names=()
 for t in "${trees[@]}"; do names+=("$(basename "$t")"); done
+# AB_FILTER is MSV_BENCH_FILTER's syntax (bench_model.cpp): substrings separated by '|', each optionally ending in '$'.
+# A regular expression's groups or classes match no name, and the rounds would measure nothing after the builds.
+if [[ "${AB_FILTER:-}" =~ [][()*+?^{}] ]]; then
+  echo "AB_FILTER '$AB_FILTER': names separated by '|' (a '\$' may end one), not a regular expression"; exit 1
+fi
 
 build() { # tree, name
   local b=/tmp/ab-$2
