@@ -204,6 +204,8 @@ template <typename T, int NT, MmaEpi kEpi>
 cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT == 1 ? 4 : NT == 2 ? 2 : 1;
+    // More tiles than 3 blocks an SM hold at once (in_proj's 640, the LM head's): the shapes below for these.
+    const bool wide = (a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles;
     if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
     // 9-64 rows (in the model x_proj and dt_proj only, MSV_SMALL_PROJ_ROWS): 3 blocks an SM or more instead of 2.
     // At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at 2 and 4 tiles, against 92
@@ -216,8 +218,7 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
         // up to 8 rows below: 1 step in flight, 48 registers, 5 blocks an SM. With 2 steps in flight (4 blocks an
         // SM) in_proj ran 1.21 waves at 16 rows; a decode step with every large product here took 2.776 ms against
         // 2.998-3.004 that way (H200, section "Session 2026-12-04, fourth"; 2 steps at 48 registers spill).
-        if ((a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles)
-            return launch_shape<T, NT, 1, true, kEpi, 5>(a, s, pdl);
+        if (wide) return launch_shape<T, NT, 1, true, kEpi, 5>(a, s, pdl);
     }
     if constexpr (NT == 8) {
         if (a.shape == 2) return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
@@ -229,8 +230,7 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // rows 3.6% faster on the H200; for the narrower products it was slower (docs/gpu-model.md, section ninth).
     // The sum order does not depend on U, so the results are the same bits.
     if constexpr (NT == 1) {
-        if ((a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles)
-            return launch_shape<T, NT, 2, true, kEpi, 5>(a, s, pdl);
+        if (wide) return launch_shape<T, NT, 2, true, kEpi, 5>(a, s, pdl);
     }
     return launch_shape<T, NT, U, true, kEpi>(a, s, pdl);
 }
