@@ -42,8 +42,8 @@ TEST(ModelGpuMma, Logits_MatchVendorBlas) {
 }
 
 // The wide products past 8 rows (in_proj of more than 6,400 outputs, the LM head of a 7,000-token vocab: the
-// one-wave shape of launch_tiles, 2 and 4 tiles of rows) on our GEMM, as the per-product knobs put them there
-// (MSV_INPROJ_MMA_ROWS, MSV_HEAD_MMA_ROWS), against the vendor BLAS: bounds as in Logits_MatchVendorBlas.
+// one-wave shape of launch_tiles, 2 and 4 tiles of rows) on our GEMM, as in_proj runs there by default up to 16
+// rows and every product with MSV_MMA_MAX_ROWS=32, against the vendor BLAS: bounds as in Logits_MatchVendorBlas.
 TEST(ModelGpuMma, WideProducts_PastEightRows_MatchVendorBlas) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
@@ -51,7 +51,7 @@ TEST(ModelGpuMma, WideProducts_PastEightRows_MatchVendorBlas) {
     const msv_model_config c = make_config(wide_products, MSV_BF16, MSV_F32, 256, 32);
     const Weights w = random_weights(c, rng);
     const auto script = [&](const char* rows) {
-        ScopedEnv in("MSV_INPROJ_MMA_ROWS", rows), head("MSV_HEAD_MMA_ROWS", rows);
+        ScopedEnv all("MSV_MMA_MAX_ROWS", rows);
         GpuModel m(c, w, 32);
         return run_script(m.get(), c, 32, {16, 29, 9}, seed, false);
     };

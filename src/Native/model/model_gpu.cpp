@@ -141,21 +141,17 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_SSU_TRIGGER")) ssu_trigger_ = std::clamp(std::atoi(f), 0, 3);
     if (const char* f = std::getenv("MSV_SSU_PDL"); f && f[0] == '0') ssu_pdl_ = false;
     if (const char* f = std::getenv("MSV_CONV_PDL"); f && f[0] == '0') conv_pdl_ = false;
-    // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+); MSV_MMA_MAX_ROWS (0..64)
-    // moves that bound, 0 gives every product to the vendor BLAS (A/B runs, docs/gpu-model.md).
+    // The tensor-core GEMM for products of up to 8 rows (bf16 / fp16 weights, sm_80+), in_proj up to 16;
+    // MSV_MMA_MAX_ROWS (0..64) moves that bound for every product, 0 gives every product to the vendor BLAS, and
+    // MSV_INPROJ_MMA_ROWS moves in_proj's alone (A/B runs, docs/gpu-model.md).
     mma_max_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kMmaDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SAMPLER_TARGET_BLOCKS"); f)
         sampler_target_blocks_ = std::clamp(std::atoi(f), 1, kSamplerTargets);
+    inproj_mma_rows_ = mma_max_rows_ > 0 ? kInProjMmaDefaultRows : 0;
     if (const char* f = std::getenv("MSV_MMA_MAX_ROWS"); f && mma_max_rows_ > 0)
-        mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
-    inproj_mma_rows_ = outproj_mma_rows_ = head_mma_rows_ = mma_max_rows_;
-    const auto product_rows = [&](const char* knob, int& rows) {
-        if (const char* f = std::getenv(knob); f && mma_supported(cfg_.weight_dtype, prop.major))
-            rows = std::clamp(std::atoi(f), 0, kMmaMaxRows);
-    };
-    product_rows("MSV_INPROJ_MMA_ROWS", inproj_mma_rows_);
-    product_rows("MSV_OUTPROJ_MMA_ROWS", outproj_mma_rows_);
-    product_rows("MSV_HEAD_MMA_ROWS", head_mma_rows_);
+        inproj_mma_rows_ = mma_max_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
+    if (const char* f = std::getenv("MSV_INPROJ_MMA_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
+        inproj_mma_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 2);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;

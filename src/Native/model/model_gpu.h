@@ -220,9 +220,8 @@ private:
     int gemv_shape_in_ = 0, gemv_shape_out_ = 0, gemv_shape_head_ = 0;  // MSV_GEMV_SHAPE_*: batch-1 GEMV shapes (A/B)
     // Rows up to which the BLAS path's products run on our tensor-core GEMM (0: never; MSV_MMA_MAX_ROWS).
     int mma_max_rows_ = 0;
-    // The same bound for in_proj, out_proj and the LM head each (MSV_INPROJ_MMA_ROWS, MSV_OUTPROJ_MMA_ROWS,
-    // MSV_HEAD_MMA_ROWS; A/B; default mma_max_rows_).
-    int inproj_mma_rows_ = 0, outproj_mma_rows_ = 0, head_mma_rows_ = 0;
+    // The same bound for in_proj (kInProjMmaDefaultRows; MSV_INPROJ_MMA_ROWS).
+    int inproj_mma_rows_ = 0;
     int sampler_target_blocks_ = kSamplerTargets;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
     int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 its earlier shapes
                          // (launch_tiles, model_gpu_mma.cu)

@@ -280,7 +280,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         }
         if (ablated(kAblateOutProj)) {
         } else if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di,
-                                       1.0f, w.out_bias, outproj_mma_rows_);
+                                       1.0f, w.out_bias);
                    s != MSV_OK) {
             return s;
         }
@@ -313,8 +313,7 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
         a.x = buf_.head_in, a.ldx = d.ld_dm;
         return launch_gemv(wt, GemvKind::kLogits, false, a, 1, stream_, false);
     }
-    return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f,
-                nullptr, head_mma_rows_);
+    return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f);
 }
 
 msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out) {

@@ -101,8 +101,12 @@ bool dt_ssu_supported(int ds, int states = 4);
 // kMmaMaxRows rows; by default the model gives it kMmaDefaultRows (on the H200 it beat the BLAS by 1-3% at 4 and
 // 8 rows and lost by 2.8x at 64; docs/gpu-model.md). Its weights ahead of the PDL wait did not change that past 8
 // rows: a decode step at 16 rows 9.6% slower than with cuBLAS, at 32 rows 30% (section "Session 2026-12-04, fourth").
+// in_proj alone takes it up to kInProjMmaDefaultRows: there it gains the conv update in its epilogue and the PDL
+// overlap, and a decode step at 16 rows took 2.2-2.5% less than with cuBLAS (at 32 rows 13-15% more; out_proj and
+// the LM head at 16 rows 4-5% more and the same; section "Session 2026-12-04, fifth").
 constexpr int kMmaMaxRows = 64;
 constexpr int kMmaDefaultRows = 8;
+constexpr int kInProjMmaDefaultRows = 16;
 // A block takes up to this many batch rows; more rows run as groups of blocks along grid.y.
 constexpr int kMmaGroupRows = 64;
 // x_proj and dt_proj of small batches (up to kSmallProjDefaultRows rows; MSV_SMALL_PROJ_ROWS, at most
