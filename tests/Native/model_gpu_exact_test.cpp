@@ -234,6 +234,79 @@ TEST(ModelGpuSampler, SameSeed_SameTokens_WhateverTheBatch_VocabOverManyChunks) 
     expect_same_seed_same_tokens(many_chunk_vocab_shape());
 }
 
+// A step whose targets are all greedy runs the sampler's first kernel alone (its own decode graphs): the same
+// tokens, logprobs and top-N, bit for bit, as the whole sampler (MSV_GREEDY_ONLY=0), with penalties, a logit bias
+// and logprobs; greedy-only steps alternate with mixed ones (sampling targets beside greedy ones, the whole sampler),
+// so the later kernels' per-target counters must stay right across the steps that skip them. Decode steps of 1, 3 and
+// 12 rows (graph buckets of the fused and BLAS paths) and one greedy prefill + decode step (no graph).
+TEST(ModelGpuSampler, GreedyOnlySteps_MatchTheWholeSampler) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(many_chunk_vocab_shape(), MSV_BF16, MSV_F32, 256, 16, 1);
+    const Weights w = random_weights(c, rng);
+    GpuModel skip(c, w, 16);
+    std::unique_ptr<GpuModel> whole;
+    {
+        ScopedEnv off("MSV_GREEDY_ONLY", "0");
+        whole = std::make_unique<GpuModel>(c, w, 16);
+    }
+    std::vector<int32_t> bias_ids = {5, 1500, 4000};
+    std::vector<float> bias_values = {3.0f, 2.5f, -1.0f};
+    const auto params = [&](int slot, bool sampling) {
+        msv_sampling p = greedy();
+        p.logprobs = 5, p.seed = 77 + slot;
+        if (slot % 3 == 1) p.repetition_penalty = 1.3f, p.frequency_penalty = 0.4f;
+        if (slot % 3 == 2) p.n_bias = 3, p.bias_ids = bias_ids.data(), p.bias_values = bias_values.data();
+        if (sampling && slot % 2 == 0) p.temperature = 0.8f, p.top_p = 0.9f;
+        return p;
+    };
+    std::vector<std::vector<int32_t>> prompts;
+    for (int s = 0; s < 12; ++s) prompts.push_back(random_tokens(rng, 3 + s % 4, c.vocab));
+    std::vector<int32_t> next(12, 0);
+    const std::vector<int> rows = {1, 3, 12, 12, 3, 12, 1, 12};
+    int compared = 0;
+    for (size_t step = 0; step <= rows.size(); ++step) {
+        // Step 0: every prompt, one entry each. Odd steps mix sampling targets in; step 4 (greedy) also prefills slot
+        // 12's prompt beside the decodes.
+        const bool sampling = step % 2 == 1;
+        std::vector<Entry> entries;
+        const int n = step == 0 ? 12 : rows[step - 1];
+        for (int s = 0; s < n; ++s) {
+            Entry e{s, step == 0 ? prompts[s] : std::vector<int32_t>{next[s]}, false, {}};
+            e.targets.push_back({s, step == 0, static_cast<int32_t>(step), params(s, sampling)});
+            entries.push_back(e);
+        }
+        if (step == 4) {
+            Entry e{12, random_tokens(rng, 5, c.vocab), false, {}};
+            e.targets.push_back({12, true, 0, params(12, false)});
+            entries.push_back(e);
+        }
+        const auto run = [&](GpuModel& m) {
+            if (step > 0) return run_gpu(m.get(), c, entries);
+            StepResult all;  // prompts one at a time
+            for (const Entry& e : entries) {
+                const StepResult r = run_gpu(m.get(), c, {e});
+                all.tokens.insert(all.tokens.end(), r.tokens.begin(), r.tokens.end());
+                all.logprobs.insert(all.logprobs.end(), r.logprobs.begin(), r.logprobs.end());
+                all.top_ids.insert(all.top_ids.end(), r.top_ids.begin(), r.top_ids.end());
+                all.top_logprobs.insert(all.top_logprobs.end(), r.top_logprobs.begin(), r.top_logprobs.end());
+            }
+            return all;
+        };
+        const StepResult a = run(skip), b = run(*whole);
+        ASSERT_EQ(a.tokens, b.tokens) << "step " << step << " seed " << seed;
+        ASSERT_EQ(a.top_ids, b.top_ids) << "step " << step << " seed " << seed;
+        ASSERT_EQ(a.logprobs.size(), b.logprobs.size());
+        EXPECT_EQ(0, std::memcmp(a.logprobs.data(), b.logprobs.data(), a.logprobs.size() * 4)) << "step " << step;
+        ASSERT_EQ(a.top_logprobs.size(), b.top_logprobs.size());
+        EXPECT_EQ(0, std::memcmp(a.top_logprobs.data(), b.top_logprobs.data(), a.top_logprobs.size() * 4))
+            << "step " << step;
+        for (int s = 0; s < n; ++s) next[s] = a.tokens[s];
+        compared += static_cast<int>(a.tokens.size());
+    }
+    EXPECT_EQ(12 + 1 + 3 + 12 + 13 + 3 + 12 + 1 + 12, compared);
+}
+
 // ---- errors and the device --------------------------------------------------------------------------------------
 
 TEST(ModelGpuErrors, WeightsLargerThanTheDevice_OutOfMemoryNamesTheBytes) {

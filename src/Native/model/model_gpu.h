@@ -152,8 +152,12 @@ public:
     msv_status check_lost() const;
     msv_status fail(cudaError_t err, const char* what);
 
-    // The whole decode of a bucket of `rows` rows from the fixed decode layout (what a graph captures).
-    msv_status enqueue_decode(int rows);
+    // The whole decode of a bucket of `rows` rows from the fixed decode layout (what a graph captures);
+    // greedy_only: every target of the step is greedy, so the sampler runs its first kernel alone.
+    msv_status enqueue_decode(int rows, bool greedy_only);
+    // Whether steps whose targets are all greedy run the sampler's first kernel alone (MSV_GREEDY_ONLY=0: never,
+    // A/B), in their own decode graphs.
+    bool greedy_only_steps() const { return greedy_only_steps_; }
 
 private:
     Model() = default;
@@ -177,7 +181,7 @@ private:
     // Logits of `rows` rows into buf_.logits: rows [0, rows) of the residual (row_idx null) or the listed ones.
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
-                               void* out);
+                               void* out, bool greedy_only);
     // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_rows rows (-1: mma_max_rows_), else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
                     int M, int N, int K, float beta, const float* bias = nullptr, int mma_rows = -1);
@@ -222,7 +226,11 @@ private:
     int mma_max_rows_ = 0;
     // The same bound for in_proj (kInProjMmaDefaultRows; MSV_INPROJ_MMA_ROWS).
     int inproj_mma_rows_ = 0;
-    int sampler_target_blocks_ = kSamplerTargets;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
+    int sampler_target_blocks_ = kSamplerTargets;
+    // A greedy target is finished by the sampler's first kernel; the three after it only read the target and leave,
+    // which at 256 rows still costs ~56 us a step (three grids of 12,800 blocks; ncu, H200). Steps whose targets
+    // are all greedy skip them (docs/gpu-model.md, "Session 2026-12-04, fifth").
+    bool greedy_only_steps_ = true;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
     int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 its earlier shapes
                          // (launch_tiles, model_gpu_mma.cu)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)

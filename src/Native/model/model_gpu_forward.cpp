@@ -316,18 +316,19 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
     return gemm(lm_head_, d.ld_dm, buf_.head_in, d.ld_dm, true, buf_.logits, d.vocab, rows, d.vocab, d.dm, 0.0f);
 }
 
-msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out) {
+msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out,
+                                  bool greedy_only) {
     if (max_targets <= 0) return MSV_OK;
     SamplerArgs a{};
     a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
     a.counts = counts_, a.seen = seen_, a.scratch = buf_.sampler, a.max_logprobs = cfg_.max_logprobs;
     a.out = out, a.target_blocks = sampler_target_blocks_, a.timeline = timeline_.records();
-    return launch_sampler(a, max_targets, stream_, pdl_);
+    return launch_sampler(a, max_targets, stream_, pdl_, greedy_only);
 }
 
 // A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records
 // exactly this, so a replay and an eager run launch the same kernels with the same shapes.
-msv_status Model::enqueue_decode(int rows) {
+msv_status Model::enqueue_decode(int rows, bool greedy_only) {
     char* in = static_cast<char*>(device_in_);
     const int32_t* tokens = reinterpret_cast<const int32_t*>(in + decode_.tokens);
     const int32_t* slots = reinterpret_cast<const int32_t*>(in + decode_.slots);
@@ -344,7 +345,8 @@ msv_status Model::enqueue_decode(int rows) {
         if (msv_status s = enqueue_head(nullptr, rows, fused); s != MSV_OK) return s;
     if (ablated(kAblateSampler)) return MSV_OK;
     return enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
-                           reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_);
+                           reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_,
+                           greedy_only);
 }
 
 }  // namespace msv::gpu::model

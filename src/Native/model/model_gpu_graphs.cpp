@@ -33,47 +33,49 @@ msv_status DecodeGraphs::capture(Model& m) {
     // head GEMM of a 40-slot pool, that shape's first call). The inputs are the zeroed step buffers (token 0 on slot
     // 0, no sampling target); the state and sampler memory the runs touched are zeroed after.
     for (int rows : decode_buckets(m.config().max_decode_batch))
-        if (msv_status s = m.enqueue_decode(rows); s != MSV_OK) return s;
+        if (msv_status s = m.enqueue_decode(rows, false); s != MSV_OK) return s;
     if (msv_status s = m.zero_pools(); s != MSV_OK) return s;
     return capture_buckets(m);
 }
 
 msv_status DecodeGraphs::capture_buckets(Model& m) {
-    for (int rows : decode_buckets(m.config().max_decode_batch)) {
-        cudaGraph_t graph = nullptr;
-        cudaError_t err = cudaStreamBeginCapture(m.stream(), cudaStreamCaptureModeThreadLocal);
-        msv_status s = err == cudaSuccess ? m.enqueue_decode(rows) : MSV_OK;
-        const cudaError_t end = cudaStreamEndCapture(m.stream(), &graph);
-        if (err == cudaSuccess) err = end;
-        cudaGraphExec_t exec = nullptr;
-        if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
-        if (graph) (void)cudaGraphDestroy(graph);
-        if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
-            // Retry this and every later bucket without programmatic edges; said once on stderr, since every decode
-            // step runs slower from here on.
-            std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with programmatic dependent launch "
-                                 "failed (%s); capturing without it\n",
-                         rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
-            (void)cudaGetLastError();
-            m.set_pdl(false);
-            for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
-            graphs_.clear();
-            return capture_buckets(m);
+    for (int rows : decode_buckets(m.config().max_decode_batch))
+        for (const bool greedy_only : {false, true}) {
+            if (greedy_only && !m.greedy_only_steps()) continue;
+            cudaGraph_t graph = nullptr;
+            cudaError_t err = cudaStreamBeginCapture(m.stream(), cudaStreamCaptureModeThreadLocal);
+            msv_status s = err == cudaSuccess ? m.enqueue_decode(rows, greedy_only) : MSV_OK;
+            const cudaError_t end = cudaStreamEndCapture(m.stream(), &graph);
+            if (err == cudaSuccess) err = end;
+            cudaGraphExec_t exec = nullptr;
+            if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+            if (graph) (void)cudaGraphDestroy(graph);
+            if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
+                // Retry this and every later bucket without programmatic edges; said once on stderr, since every
+                // decode step runs slower from here on.
+                std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with programmatic dependent launch "
+                                     "failed (%s); capturing without it\n",
+                             rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
+                (void)cudaGetLastError();
+                m.set_pdl(false);
+                for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
+                graphs_.clear();
+                return capture_buckets(m);
+            }
+            if (s != MSV_OK) return s;
+            if (err != cudaSuccess) return m.fail(err, "msv_model_allocate_pool: decode graph capture");
+            graphs_.push_back({rows, greedy_only, exec});
         }
-        if (s != MSV_OK) return s;
-        if (err != cudaSuccess) return m.fail(err, "msv_model_allocate_pool: decode graph capture");
-        graphs_.push_back({rows, exec});
-    }
     return MSV_OK;
 }
 
-msv_status DecodeGraphs::replay(int rows, cudaStream_t stream) {
+msv_status DecodeGraphs::replay(int rows, bool greedy_only, cudaStream_t stream) {
+    // The greedy-only graph only for a greedy-only step; the whole sampler's serves any step.
+    const Entry* found = nullptr;
     for (const Entry& e : graphs_)
-        if (e.rows == rows) {
-            const cudaError_t err = cudaGraphLaunch(e.exec, stream);
-            return launch_status(err, "graph launch");
-        }
-    return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows");
+        if (e.rows == rows && (e.greedy_only == greedy_only || (!e.greedy_only && found == nullptr))) found = &e;
+    if (found == nullptr) return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows");
+    return launch_status(cudaGraphLaunch(found->exec, stream), "graph launch");
 }
 
 }  // namespace msv::gpu::model

@@ -1,4 +1,5 @@
-// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, ... up to max_decode_batch) and replayed:
+// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, ... up to max_decode_batch) and replayed
+// (two per bucket where steps of greedy targets alone skip the sampler's later kernels, Model::greedy_only_steps):
 // a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading of the
 // weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the step
 // inputs, so a replay reads whatever the step uploaded there.
@@ -23,14 +24,16 @@ public:
     // Runs every bucket of the model's max_decode_batch once eagerly (the BLAS library's first call of a shape must
     // not be inside a capture), zeros the pools, then captures every bucket.
     msv_status capture(Model& m);
-    // The graph of bucket `rows` (a bucket size), launched on `stream`.
-    msv_status replay(int rows, cudaStream_t stream);
+    // The graph of bucket `rows` (a bucket size), launched on `stream`: the greedy-only one where captured (a step
+    // of greedy targets alone may take either; any other step must take the whole sampler's).
+    msv_status replay(int rows, bool greedy_only, cudaStream_t stream);
 
 private:
     // With PDL on, a capture that fails is retried without it (a runtime that cannot record programmatic edges).
     msv_status capture_buckets(Model& m);
     struct Entry {
         int rows = 0;
+        bool greedy_only = false;
         cudaGraphExec_t exec = nullptr;
     };
     std::vector<Entry> graphs_;

@@ -224,6 +224,7 @@ struct SamplerArgs {
     unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
 // Samples targets [0, *n_targets) of at most max_targets, in launches of kSamplerTargets.
-msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl);
+// greedy_only: every target is greedy (finished by the first kernel), so the other three are not launched.
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, bool greedy_only);
 
 }  // namespace msv::gpu::model

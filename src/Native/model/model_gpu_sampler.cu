@@ -509,11 +509,12 @@ size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs) {
     return bytes;
 }
 
-msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl) {
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, bool greedy_only) {
     for (int first = 0; first < max_targets; first += kSamplerTargets) {
         a.first = first;
         const dim3 grid(a.scratch.chunks, std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first)));
         for (auto* kernel : {prepare_kernel, threshold_kernel, collect_kernel, draw_kernel}) {
+            if (greedy_only && kernel != prepare_kernel) break;
             const cudaError_t err = launch_kernel(kernel, grid, dim3(kThreads), 0, s, pdl, a);
             if (err != cudaSuccess) return launch_status(err, "sampler launch");
         }

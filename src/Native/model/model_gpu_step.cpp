@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "model/model_gpu.h"
 #include "model/model_gpu_graphs.h"
+#include "model/sampler_math.h"
 
 #include <algorithm>
 #include <cstring>
@@ -80,6 +81,15 @@ struct StepRunner {
         }
     }
     int sample_row(int e) const { return head0[e] + (s.entries[e].all_logits ? s.entries[e].n_tokens - 1 : 0); }
+
+    // Every target greedy (the sampler's first kernel finishes them: the others need not run), where the model
+    // allows it.
+    bool greedy_only() const {
+        if (!m.greedy_only_steps_) return false;
+        for (int i = 0; i < s.n_samples; ++i)
+            if (!(s.samples[i].sampling->temperature < msv::sampler::kGreedyTemperature)) return false;
+        return true;
+    }
 
     // Bytes of bias lists and prompt ids the targets need on the device.
     msv_status stage_var() {
@@ -218,7 +228,8 @@ struct StepRunner {
             targets[si] = make_target(si, sample_entry[si]);
         }
         if (msv_status st = upload(L.targets + size_t(s.n_samples) * sizeof(SampleTarget)); st != MSV_OK) return st;
-        msv_status st = m.graphs_ ? m.graphs_->replay(rows, m.stream_) : m.enqueue_decode(rows);
+        const bool greedy = greedy_only();
+        msv_status st = m.graphs_ ? m.graphs_->replay(rows, greedy, m.stream_) : m.enqueue_decode(rows, greedy);
         if (st != MSV_OK) return st;
         if ((st = forks()) != MSV_OK) return st;
         // Decode logits row r is entry r's: copy the all_logits ones.
@@ -295,7 +306,8 @@ struct StepRunner {
             if (h1 > h0)
                 if (msv_status st = m.enqueue_head(dev_head + h0, h1 - h0, false); st != MSV_OK) return st;
             char* out = static_cast<char*>(m.device_out_) + first[p] * target_out_bytes(m.cfg_.max_logprobs);
-            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out); st != MSV_OK)
+            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out, greedy_only());
+                st != MSV_OK)
                 return st;
             if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
         }
