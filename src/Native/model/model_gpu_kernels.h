@@ -102,7 +102,7 @@ bool dt_ssu_supported(int ds, int states = 4);
 // 8 rows and lost by 2.8x at 64; docs/gpu-model.md). Its weights ahead of the PDL wait did not change that past 8
 // rows: a decode step at 16 rows 9.6% slower than with cuBLAS, at 32 rows 30% (section "Session 2026-12-04, fourth").
 // in_proj alone takes it up to kInProjMmaDefaultRows: there it gains the conv update in its epilogue and the PDL
-// overlap, and a decode step at 16 rows took 2.2-2.5% less than with cuBLAS (at 32 rows 13-15% more; out_proj and
+// overlap, and a decode step at 16 rows took 1.9-2.5% less than with cuBLAS (at 32 rows 13-15% more; out_proj and
 // the LM head at 16 rows 4-5% more and the same; section "Session 2026-12-04, fifth").
 constexpr int kMmaMaxRows = 64;
 constexpr int kMmaDefaultRows = 8;
