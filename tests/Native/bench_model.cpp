@@ -305,6 +305,13 @@ int run_model_bench() {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, g, 8, 40), b);
             }
+            // Batches between the powers of two (buckets 24, 48 and 192 since "Session 2026-12-04, fifth"), only
+            // when the filter names them.
+            for (int b : {20, 40, 160}) {
+                const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
+                if (std::getenv("MSV_BENCH_FILTER") && wanted_model(name))
+                    record(name, m.time_steps(b, 1, g, 8, 40), b);
+            }
             for (int b : {1, 8, 32, 128, 256}) {
                 const std::string name = "model_decode_topp_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, topp, 8, 40), b);

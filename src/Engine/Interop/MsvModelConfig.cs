@@ -19,7 +19,7 @@ internal struct MsvModelConfig
     public MsvDtype StateDtype;
     /// <summary>Most tokens one step may carry (prefill chunks and decodes together).</summary>
     public int MaxStepTokens;
-    /// <summary>Most decode entries in one step; graph buckets 1, 2, 4, ... up to it.</summary>
+    /// <summary>Most decode entries in one step; graph buckets 1, 2, 4, 8, 12, 16, 24, ... up to it.</summary>
     public int MaxDecodeBatch;
     /// <summary>Top-N capacity of the sampler.</summary>
     public int MaxLogprobs;

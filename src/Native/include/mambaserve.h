@@ -178,7 +178,7 @@ typedef struct msv_model_config {
     msv_dtype state_dtype;           /* SSM state: MSV_F32 or MSV_BF16 (the conv state is in weight_dtype: it holds
                                         past in_proj outputs, which are of that type; exports hold it as fp32) */
     int32_t max_step_tokens;         /* most tokens one step may carry (sum of n_tokens over its entries) */
-    int32_t max_decode_batch;        /* most 1-token entries in one step (graph buckets 1, 2, 4, .. up to it) */
+    int32_t max_decode_batch;        /* most 1-token entries in one step (graph buckets 1, 2, 4, 8, 12, .. it) */
     int32_t max_logprobs;            /* top-N capacity of the sampler and row width of out_top_* (0..1024) */
     int32_t device;                  /* device index (ignored by the CPU library) */
     int32_t use_graphs;              /* 0 or 1: capture decode per batch bucket and replay */

@@ -158,6 +158,9 @@ public:
     // Whether steps whose targets are all greedy run the sampler's first kernel alone (MSV_GREEDY_ONLY=0: never,
     // A/B), in their own decode graphs.
     bool greedy_only_steps() const { return greedy_only_steps_; }
+    // Decode buckets halfway between the powers of two past 8 rows (MSV_DECODE_BUCKETS=pow2: powers of two alone,
+    // A/B): a padded row costs its share of the state update, conv and sampler, and past 16 rows most of a step.
+    bool buckets_between() const { return buckets_between_; }
 
 private:
     Model() = default;
@@ -230,7 +233,8 @@ private:
     // A greedy target is finished by the sampler's first kernel; the three after it only read the target and leave,
     // which at 256 rows still costs ~56 us a step (three grids of 12,800 blocks; ncu, H200). Steps whose targets
     // are all greedy skip them (docs/gpu-model.md, "Session 2026-12-04, fifth").
-    bool greedy_only_steps_ = true;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
+    bool greedy_only_steps_ = true;
+    bool buckets_between_ = true;  // MSV_SAMPLER_TARGET_BLOCKS: the sampler grid's rows of targets
     int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 its earlier shapes
                          // (launch_tiles, model_gpu_mma.cu)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)

@@ -9,15 +9,18 @@
 
 namespace msv::gpu::model {
 
-std::vector<int> decode_buckets(int max_decode_batch) {
+std::vector<int> decode_buckets(int max_decode_batch, bool between) {
     std::vector<int> b;
-    for (int n = 1; n < max_decode_batch; n *= 2) b.push_back(n);
+    for (int n = 1; n < max_decode_batch; n *= 2) {
+        b.push_back(n);
+        if (between && n >= 8 && n + n / 2 < max_decode_batch) b.push_back(n + n / 2);
+    }
     b.push_back(std::max(1, max_decode_batch));
     return b;
 }
 
-int bucket_for(int rows, int max_decode_batch) {
-    for (int b : decode_buckets(max_decode_batch))
+int bucket_for(int rows, int max_decode_batch, bool between) {
+    for (int b : decode_buckets(max_decode_batch, between))
         if (b >= rows) return b;
     return max_decode_batch;
 }
@@ -32,14 +35,14 @@ msv_status DecodeGraphs::capture(Model& m) {
     // shape at its first call, which fails inside a capture (seen on the H200: cuBLAS could not launch the 40-row LM
     // head GEMM of a 40-slot pool, that shape's first call). The inputs are the zeroed step buffers (token 0 on slot
     // 0, no sampling target); the state and sampler memory the runs touched are zeroed after.
-    for (int rows : decode_buckets(m.config().max_decode_batch))
+    for (int rows : decode_buckets(m.config().max_decode_batch, m.buckets_between()))
         if (msv_status s = m.enqueue_decode(rows, false); s != MSV_OK) return s;
     if (msv_status s = m.zero_pools(); s != MSV_OK) return s;
     return capture_buckets(m);
 }
 
 msv_status DecodeGraphs::capture_buckets(Model& m) {
-    for (int rows : decode_buckets(m.config().max_decode_batch))
+    for (int rows : decode_buckets(m.config().max_decode_batch, m.buckets_between()))
         for (const bool greedy_only : {false, true}) {
             if (greedy_only && !m.greedy_only_steps()) continue;
             cudaGraph_t graph = nullptr;

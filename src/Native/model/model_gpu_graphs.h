@@ -1,4 +1,5 @@
-// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, ... up to max_decode_batch) and replayed
+// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, 8, 12, 16, 24, ... up to max_decode_batch) and
+// replayed
 // (two per bucket where steps of greedy targets alone skip the sampler's later kernels, Model::greedy_only_steps):
 // a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading of the
 // weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the step
@@ -39,9 +40,10 @@ private:
     std::vector<Entry> graphs_;
 };
 
-// The buckets of a max decode batch: 1, 2, 4, ... below it, then it.
-std::vector<int> decode_buckets(int max_decode_batch);
+// The buckets of a max decode batch: 1, 2, 4, ... below it, then it; `between`: past 8 rows also halfway between two
+// powers of two (12, 24, 48, ...), so that a step of 20 sequences runs 24 rows, not 32 (Model::buckets_between).
+std::vector<int> decode_buckets(int max_decode_batch, bool between);
 // The smallest bucket holding `rows`.
-int bucket_for(int rows, int max_decode_batch);
+int bucket_for(int rows, int max_decode_batch, bool between);
 
 }  // namespace msv::gpu::model

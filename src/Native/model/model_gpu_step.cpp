@@ -205,7 +205,7 @@ struct StepRunner {
     // same kernels enqueued) computes logits for every row and samples every target.
     msv_status run_decode() {
         const int n = s.n_entries;
-        const int rows = bucket_for(n, m.cfg_.max_decode_batch);
+        const int rows = bucket_for(n, m.cfg_.max_decode_batch, m.buckets_between_);
         const DecodeLayout& L = m.decode_;
         InputWriter in(m.pinned_in_, m.device_in_, m.in_bytes_);
         int32_t* dv;
