@@ -59,11 +59,7 @@ TEST(ModelGpuExact, ProgrammaticLaunch_OnAndOff_Identical) {
     const msv_model_config c = make_config(small_shape(), MSV_BF16, MSV_BF16, 256, 16, 1);
     const Weights w = random_weights(c, rng);
     GpuModel on(c, w, 16);
-    std::unique_ptr<GpuModel> off;
-    {
-        ScopedEnv plain("MSV_PDL", "0");
-        off = std::make_unique<GpuModel>(c, w, 16);
-    }
+    const std::unique_ptr<GpuModel> off = gpu_model_with("MSV_PDL", "0", c, w, 16);
     const StepResult a = run_script(on.get(), c, 16, {1, 3, 8, 12, 16, 2}, seed, false);
     const StepResult b = run_script(off->get(), c, 16, {1, 3, 8, 12, 16, 2}, seed, false);
     ASSERT_EQ(a.logits.size(), b.logits.size());
@@ -246,11 +242,7 @@ TEST(ModelGpuSampler, GreedyOnlySteps_MatchTheWholeSampler) {
     const msv_model_config c = make_config(many_chunk_vocab_shape(), MSV_BF16, MSV_F32, 256, 16, 1);
     const Weights w = random_weights(c, rng);
     GpuModel skip(c, w, 16);
-    std::unique_ptr<GpuModel> whole;
-    {
-        ScopedEnv off("MSV_GREEDY_ONLY", "0");
-        whole = std::make_unique<GpuModel>(c, w, 16);
-    }
+    const std::unique_ptr<GpuModel> whole = gpu_model_with("MSV_GREEDY_ONLY", "0", c, w, 16);
     std::vector<int32_t> bias_ids = {5, 1500, 4000};
     std::vector<float> bias_values = {3.0f, 2.5f, -1.0f};
     const auto params = [&](int slot, bool sampling) {

@@ -81,6 +81,12 @@ GpuModel::GpuModel(const msv_model_config& c, const Weights& w, int slots) {
 
 GpuModel::~GpuModel() { msv_model_destroy(m_); }
 
+std::unique_ptr<GpuModel> gpu_model_with(const char* name, const char* value, const msv_model_config& c,
+                                         const Weights& w, int slots) {
+    ScopedEnv env(name, value);
+    return std::make_unique<GpuModel>(c, w, slots);
+}
+
 RefModel::RefModel(const msv_model_config& c, const Weights& w, int slots) : model(c), sampler(slots, c.sampleable_vocab) {
     for (const auto& [key, v] : w) model.set_tensor(static_cast<msv_tensor>(key.first), key.second, v.data(), MSV_F32);
     model.allocate_pool(slots);

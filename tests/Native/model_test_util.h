@@ -53,6 +53,10 @@ private:
     msv_model* m_ = nullptr;
 };
 
+// A GPU model made while the environment variable `name` is `value` (a knob the model reads once, at create).
+std::unique_ptr<GpuModel> gpu_model_with(const char* name, const char* value, const msv_model_config& c,
+                                         const Weights& w, int slots);
+
 // The reference model and sampler with the same weights and pool.
 struct RefModel {
     RefModel(const msv_model_config& c, const Weights& w, int slots);
