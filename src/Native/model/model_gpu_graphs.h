@@ -1,9 +1,8 @@
-// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, 8, 12, 16, 24, ... up to max_decode_batch) and
-// replayed
-// (two per bucket where steps of greedy targets alone skip the sampler's later kernels, Model::greedy_only_steps):
-// a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading of the
-// weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the step
-// inputs, so a replay reads whatever the step uploaded there.
+// Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, 8, 12, 16, 24, ... up to max_decode_batch;
+// two per bucket where steps of greedy targets alone skip the sampler's later kernels, Model::greedy_only_steps) and
+// replayed: a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading
+// of the weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the
+// step inputs, so a replay reads whatever the step uploaded there.
 #pragma once
 
 #include "common/vendor.h"
