@@ -73,12 +73,11 @@ msv_status DecodeGraphs::capture_buckets(Model& m) {
 }
 
 msv_status DecodeGraphs::replay(int rows, bool greedy_only, cudaStream_t stream) {
-    // The greedy-only graph only for a greedy-only step; the whole sampler's serves any step.
-    const Entry* found = nullptr;
     for (const Entry& e : graphs_)
-        if (e.rows == rows && (e.greedy_only == greedy_only || (!e.greedy_only && found == nullptr))) found = &e;
-    if (found == nullptr) return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows");
-    return launch_status(cudaGraphLaunch(found->exec, stream), "graph launch");
+        if (e.rows == rows && e.greedy_only == greedy_only)
+            return launch_status(cudaGraphLaunch(e.exec, stream), "graph launch");
+    return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows" +
+                                         (greedy_only ? " of greedy targets alone" : ""));
 }
 
 }  // namespace msv::gpu::model

@@ -24,8 +24,8 @@ public:
     // Runs every bucket of the model's max_decode_batch once eagerly (the BLAS library's first call of a shape must
     // not be inside a capture), zeros the pools, then captures every bucket.
     msv_status capture(Model& m);
-    // The graph of bucket `rows` (a bucket size), launched on `stream`: the greedy-only one where captured (a step
-    // of greedy targets alone may take either; any other step must take the whole sampler's).
+    // The graph of bucket `rows` (a bucket size) and kind, launched on `stream`: greedy_only asks for the one without
+    // the sampler's later kernels, captured whenever Model::greedy_only_steps() (the only steps that ask for it).
     msv_status replay(int rows, bool greedy_only, cudaStream_t stream);
 
 private:

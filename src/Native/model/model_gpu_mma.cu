@@ -207,14 +207,14 @@ cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // More tiles than 3 blocks an SM hold at once (in_proj's 640, the LM head's): the shapes below for these.
     const bool wide = (a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles;
     if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
-    // 9-64 rows (in the model x_proj and dt_proj only, MSV_SMALL_PROJ_ROWS): 3 blocks an SM or more instead of 2.
-    // At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at 2 and 4 tiles, against 92
-    // and 82), at 33-64 a launch bound (80 against 89, no spill). On the H200 a decode step at 16 rows 0.9-2.1%
-    // faster, at 32 rows 2.2-2.9%, at 64 rows 0.7-0.8% (docs/gpu-model.md, "Session 2026-12-04, fourth").
-    // MSV_MMA_SHAPE=2: the earlier shapes (A/B).
+    // 9-64 rows (in the model x_proj and dt_proj, MSV_SMALL_PROJ_ROWS; in_proj takes the wide shape below): 3 blocks
+    // an SM or more instead of 2. At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at
+    // 2 and 4 tiles, against 92 and 82), at 33-64 a launch bound (80 against 89, no spill). On the H200 a decode step
+    // at 16 rows 0.9-2.1% faster, at 32 rows 2.2-2.9%, at 64 rows 0.7-0.8% (docs/gpu-model.md, "Session 2026-12-04,
+    // fourth"). MSV_MMA_SHAPE=2: the earlier shapes (A/B).
     if constexpr (NT == 2 || NT == 4) {
         if (a.shape == 2) return launch_shape<T, NT, 2 * U, true, kEpi>(a, s, pdl);
-        // The wide products (in_proj, the LM head; on this GEMM past 8 rows only under MSV_*MMA_ROWS) in one wave, as
+        // The wide products (in_proj up to kInProjMmaDefaultRows, every one under MSV_MMA_MAX_ROWS) in one wave, as
         // up to 8 rows below: 1 step in flight, 48 registers, 5 blocks an SM. With 2 steps in flight (4 blocks an
         // SM) in_proj ran 1.21 waves at 16 rows; a decode step with every large product here took 2.776 ms against
         // 2.998-3.004 that way (H200, section "Session 2026-12-04, fourth"; 2 steps at 48 registers spill).

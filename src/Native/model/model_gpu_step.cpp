@@ -282,6 +282,7 @@ struct StepRunner {
         std::iota(target_order.begin(), target_order.end(), 0);
         std::stable_sort(target_order.begin(), target_order.end(),
                          [&](int a, int b) { return sample_row(sample_entry[a]) < sample_row(sample_entry[b]); });
+        const bool greedy = greedy_only();
         const int cap = m.buf_.head_rows;
         const int passes = std::max(1, (nh + cap - 1) / cap);
         int32_t* dev_counts;
@@ -306,7 +307,7 @@ struct StepRunner {
             if (h1 > h0)
                 if (msv_status st = m.enqueue_head(dev_head + h0, h1 - h0, false); st != MSV_OK) return st;
             char* out = static_cast<char*>(m.device_out_) + first[p] * target_out_bytes(m.cfg_.max_logprobs);
-            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out, greedy_only());
+            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out, greedy);
                 st != MSV_OK)
                 return st;
             if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
