@@ -77,22 +77,7 @@ __device__ __forceinline__ void load_adjacent(const float* s, int g, int i1, flo
 }
 
 // ---- 1. prepare -------------------------------------------------------------------------------------------------
-// Blocks an SM the prepare and threshold kernels must fit, for A/B builds (-DMSV_SAMPLER_MIN_BLOCKS=6 or 8: 40 or 32
-// registers, a few dozen bytes spilled; with it every sampler kernel asks for the largest shared-memory carveout, so
-// that their 19-25 KB a block do not become the limit). At 64 registers these two run 4 blocks an SM, half the warps:
-// at 128 top-p rows the threshold kernel's 6,400 latency-bound blocks took 100 us, prepare's 61, with 72% and 31%
-// of the issue slots finding no eligible warp (ncu, H200; docs/gpu-model.md "Session 2026-12-04, fifth"). Not yet
-// measured in a step: 0 (the default) keeps the compiler's choice.
-#ifndef MSV_SAMPLER_MIN_BLOCKS
-#define MSV_SAMPLER_MIN_BLOCKS 0
-#endif
-#if MSV_SAMPLER_MIN_BLOCKS > 0
-#define MSV_SAMPLER_BOUNDS __launch_bounds__(kThreads, MSV_SAMPLER_MIN_BLOCKS)
-#else
-#define MSV_SAMPLER_BOUNDS __launch_bounds__(kThreads)
-#endif
-
-__global__ void MSV_SAMPLER_BOUNDS prepare_kernel(const SamplerArgs a) {
+__global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) {
     __shared__ float sw[kSamplerChunk];
     __shared__ Scratch sc;
     __shared__ bool last;
@@ -224,7 +209,7 @@ __device__ void load_histogram(const uint32_t* gc, const unsigned long long* gm,
 constexpr int kMassParts = 3;
 static_assert(kSamplerChunk * 65535ull < (1ull << 32), "a part's sum over a chunk fits 32 bits");
 
-__global__ void MSV_SAMPLER_BOUNDS threshold_kernel(const SamplerArgs a) {
+__global__ void __launch_bounds__(kThreads) threshold_kernel(const SamplerArgs a) {
     __shared__ uint32_t hc[kSamplerBins];
     __shared__ unsigned long long hm[kSamplerBins];
 #if !MSV_SAMPLER_MASS64
@@ -525,12 +510,6 @@ size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs) {
 }
 
 msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, bool greedy_only) {
-#if MSV_SAMPLER_MIN_BLOCKS > 0
-    // Once, at the model's first step (outside any graph capture: pool allocation runs every bucket eagerly first).
-    static const bool carveout = (msv_prefer_shared_memory(prepare_kernel), msv_prefer_shared_memory(threshold_kernel),
-                                  msv_prefer_shared_memory(collect_kernel), msv_prefer_shared_memory(draw_kernel), true);
-    (void)carveout;
-#endif
     for (int first = 0; first < max_targets; first += kSamplerTargets) {
         a.first = first;
         const dim3 grid(a.scratch.chunks, std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first)));
