@@ -56,6 +56,8 @@ struct Plan {
 enum Ticket { kPrepareTicket = 0, kThresholdTicket = 1, kCollectTicket = 2, kDrawTicket = 3 };
 constexpr int kTickets = 4;
 
+// sm::is_greedy_temperature's rule, spelled out: calling it reordered the prepare kernel's sm_90 code (nvcc 11.8,
+// same arithmetic), which no device run has measured.
 __device__ inline bool is_greedy(const SampleTarget& t) { return t.temperature < sm::kGreedyTemperature; }
 __device__ inline bool has_top_k(const SampleTarget& t, int vs) { return t.top_k > 0 && t.top_k < vs; }
 __device__ inline bool has_top_p(const SampleTarget& t) { return t.top_p < 1.0f; }

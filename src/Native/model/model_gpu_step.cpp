@@ -87,7 +87,7 @@ struct StepRunner {
     bool greedy_only() const {
         if (!m.greedy_only_steps_) return false;
         for (int i = 0; i < s.n_samples; ++i)
-            if (!(s.samples[i].sampling->temperature < msv::sampler::kGreedyTemperature)) return false;
+            if (!msv::sampler::is_greedy_temperature(s.samples[i].sampling->temperature)) return false;
         return true;
     }
 

@@ -23,6 +23,10 @@ namespace msv::sampler {
 
 // Temperatures below this are greedy (vLLM's rule; dividing by them would overflow).
 constexpr float kGreedyTemperature = 1e-5f;
+// The greedy rule of the reference sampler and of the step that picks a greedy-only decode graph (which leaves out
+// the kernels a sampling target needs), so it must also be the device sampler's (is_greedy, which spells it out).
+// NaN is not greedy.
+MSV_HD bool is_greedy_temperature(float temperature) { return temperature < kGreedyTemperature; }
 
 // ---- rounding without contraction ---------------------------------------------------------------------------
 MSV_HD float mul_rn(float a, float b) {

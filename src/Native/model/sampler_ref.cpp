@@ -31,7 +31,7 @@ Drawn Sampler::draw(int slot, const float* logits, const msv_sampling& p, int32_
     float* w = work_.data();
     process_logits(logits, V, p, seen_.data() + index(slot, 0), counts_.data() + index(slot, 0), w);
     int32_t token;
-    if (p.temperature < kGreedyTemperature) {
+    if (is_greedy_temperature(p.temperature)) {
         token = argmax(w, V);
     } else {
         const float inverse = 1.0f / p.temperature;
