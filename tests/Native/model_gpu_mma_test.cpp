@@ -51,9 +51,8 @@ TEST(ModelGpuMma, WideProducts_PastEightRows_MatchVendorBlas) {
     const msv_model_config c = make_config(wide_products, MSV_BF16, MSV_F32, 256, 32);
     const Weights w = random_weights(c, rng);
     const auto script = [&](const char* rows) {
-        ScopedEnv all("MSV_MMA_MAX_ROWS", rows);
-        GpuModel m(c, w, 32);
-        return run_script(m.get(), c, 32, {16, 29, 9}, seed, false);
+        const std::unique_ptr<GpuModel> m = gpu_model_with("MSV_MMA_MAX_ROWS", rows, c, w, 32);
+        return run_script(m->get(), c, 32, {16, 29, 9}, seed, false);
     };
     const StepResult ours = script("32"), blas = script("0");
     ASSERT_EQ(ours.logits.size(), blas.logits.size());
