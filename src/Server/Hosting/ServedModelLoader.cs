@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading.Hub;
@@ -15,14 +16,20 @@ namespace MambaServe.Server.Hosting;
 /// </summary>
 public sealed partial class ServedModelLoader(
     IOptions<ModelOptions> model, IOptions<SchedulerOptions> scheduler, IOptions<StatePoolOptions> statePool, IOptions<StateStoreOptions> stateStore,
-    EngineMetrics metrics, HubOptions hub, ILogger<ServedModelLoader> logger, ILoggerFactory loggers) : IModelLoader
+    EngineMetrics metrics, HubOptions hub, ILogger<ServedModelLoader> logger, ILoggerFactory loggers,
+    SchedulerSettingsGiven? schedulerGiven = null) : IModelLoader
 {
     public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
     {
         var settings = model.Value;
         var resolved = await ModelSource.ResolveModelAsync(settings.Path, hub, LogHubWarning, cancellationToken);
         var name = string.IsNullOrWhiteSpace(settings.Name) ? resolved.DefaultName : settings.Name;
-        var options = new EngineOptions(scheduler.Value, Slots(statePool.Value, scheduler.Value), settings.Threads, settings.Device) { DType = settings.DType };
+        // On a GPU the scheduler settings the deployment left out take the GPU's defaults (GpuSchedulerDefaults).
+        var device = ProbeDevice(settings.Device);
+        var given = schedulerGiven ?? SchedulerSettingsGiven.None;
+        var limits = GpuSchedulerDefaults.Apply(scheduler.Value, device, given.Contains);
+        LogSchedulerLimits(RunnerBackends.Name(device), limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize);
+        var options = new EngineOptions(limits, Slots(statePool.Value, limits), settings.Threads, device) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
         try
@@ -43,6 +50,25 @@ public sealed partial class ServedModelLoader(
     /// </summary>
     public static StatePoolOptions Slots(StatePoolOptions pool, SchedulerOptions scheduler) =>
         pool.SlotCount is null && pool.MemoryBudgetBytes is null ? pool with { SlotLimit = pool.SlotLimit ?? scheduler.MaxRunningSequences } : pool;
+
+    /// <summary>
+    /// The backend <paramref name="device"/> will take (auto: the first usable one). Cheap: no model is loaded. When
+    /// none can run, the choice as given, so that the load fails with its own message.
+    /// </summary>
+    private static DeviceKind ProbeDevice(DeviceKind device)
+    {
+        try
+        {
+            return RunnerBackends.Resolve(device).Kind;
+        }
+        catch (BackendUnavailableException)
+        {
+            return device;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler on {Device}: {Sequences} sequences, {Tokens} tokens a step, prefill chunks of {Chunk} tokens")]
+    private partial void LogSchedulerLimits(string device, int sequences, int tokens, int chunk);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     private partial void LogHubWarning(string warning);

@@ -84,6 +84,22 @@ public sealed class CommandLineTests
         Assert.Equal(8, scheduler.MaxRunningSequences);
     }
 
+    // A GPU fills in only the scheduler settings the deployment left out (GpuSchedulerDefaults): a flag and a
+    // configuration key both count as given, and nothing else does.
+    [Fact]
+    public async Task Run_SchedulerSettingsGiven_NamesTheFlagsAndKeysGivenOnly()
+    {
+        var (_, _, served) = await RunAsync(["--max-num-seqs", "8", "--MambaServe:Scheduler:PrefillChunkSize=128", "--port", "9100"]);
+        await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
+        var given = app.Services.GetRequiredService<SchedulerSettingsGiven>();
+
+        Assert.True(given.Contains(nameof(SchedulerOptions.MaxRunningSequences)));
+        Assert.True(given.Contains(nameof(SchedulerOptions.PrefillChunkSize)));
+        Assert.False(given.Contains(nameof(SchedulerOptions.MaxBatchTokensPerStep)));
+        var limits = GpuSchedulerDefaults.Apply(app.Services.GetRequiredService<IOptions<SchedulerOptions>>().Value, DeviceKind.Cuda, given.Contains);
+        Assert.Equal((8, GpuSchedulerDefaults.MaxBatchTokensPerStep, 128), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize));
+    }
+
     [Fact]
     public async Task Run_ApiKeyOption_ReplacesConfiguredKeys()
     {

@@ -1,0 +1,44 @@
+using MambaServe.Engine.Backends;
+
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>
+/// Scheduler limits for a model served on a GPU, for the settings a deployment leaves out. The CPU defaults (64
+/// sequences, 2,048 tokens a step, 512-token prefill chunks) suit a few cores; on a GPU they would cap the batch at 64
+/// (a bf16-state mamba-2.8b step on the H200 decodes 17.7k tok/s at 64 rows and 41.0k at 256, docs/benchmarks.md) and
+/// cut prompts into steps too small for the tensor cores (on the H200 a 1,024-token prompt costs 15.8 us a token
+/// alone, 12.4 in a step of eight). 256 sequences and 8,192 tokens a step are what vLLM gives an OpenAI server on a large GPU.
+/// The state pool follows the sequence limit (as many slots as fit in free device memory, up to it).
+/// </summary>
+public static class GpuSchedulerDefaults
+{
+    public const int MaxRunningSequences = 256;
+    public const int MaxBatchTokensPerStep = 8192;
+    public const int PrefillChunkSize = 2048;
+
+    public static bool IsGpu(DeviceKind device) => device is DeviceKind.Cuda or DeviceKind.Rocm;
+
+    /// <summary>
+    /// <paramref name="options"/> with the GPU defaults in place of the settings <paramref name="given"/> does not name
+    /// (<see cref="SchedulerOptions"/> property names), on a GPU; unchanged on the CPU. Given settings win, and the
+    /// defaults bend to them so that the result validates: the sequence limit below a given step budget, the budget
+    /// above a given sequence limit.
+    /// </summary>
+    public static SchedulerOptions Apply(SchedulerOptions options, DeviceKind device, Func<string, bool> given)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(given);
+        if (!IsGpu(device))
+        {
+            return options;
+        }
+
+        bool givenTokens = given(nameof(SchedulerOptions.MaxBatchTokensPerStep));
+        int sequences = given(nameof(SchedulerOptions.MaxRunningSequences))
+            ? options.MaxRunningSequences
+            : givenTokens ? Math.Clamp(options.MaxBatchTokensPerStep - 1, 1, MaxRunningSequences) : MaxRunningSequences;
+        int tokens = givenTokens ? options.MaxBatchTokensPerStep : Math.Max(MaxBatchTokensPerStep, sequences + PrefillChunkSize);
+        int chunk = given(nameof(SchedulerOptions.PrefillChunkSize)) ? options.PrefillChunkSize : PrefillChunkSize;
+        return options with { MaxRunningSequences = sequences, MaxBatchTokensPerStep = tokens, PrefillChunkSize = chunk };
+    }
+}
