@@ -7,7 +7,9 @@ namespace MambaServe.Engine.Scheduling;
 /// sequences, 2,048 tokens a step, 512-token prefill chunks) suit a few cores; on a GPU they would cap the batch at 64
 /// (a bf16-state mamba-2.8b step on the H200 decodes 17.7k tok/s at 64 rows and 41.0k at 256, docs/benchmarks.md) and
 /// cut prompts into steps too small for the tensor cores (on the H200 a 1,024-token prompt costs 15.8 us a token
-/// alone, 12.4 in a step of eight). 256 sequences and 8,192 tokens a step are what vLLM gives an OpenAI server on a large GPU.
+/// alone, 12.4 in a step of eight). vLLM's OpenAI server takes 256 sequences and 2,048 tokens a step on most GPUs,
+/// 1,024 and 8,192 on those of 70 GiB or more; here 256 and 8,192 on any GPU: a Mamba sequence holds a fixed state
+/// (~23 MB at mamba-2.8b with an fp32 state), not a cache that grows, and the sampler takes 256 targets a launch.
 /// The state pool follows the sequence limit (as many slots as fit in free device memory, up to it).
 /// </summary>
 public static class GpuSchedulerDefaults
