@@ -164,6 +164,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
     timeline_.open();
+    gaps_.open();
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
         ablate_ = std::atoi(f);
         if (ablate_ != 0)

@@ -7,6 +7,7 @@
 #include "common/vendor.h"
 #include "mambaserve.h"
 #include "model/model_gpu_kernels.h"
+#include "model/model_gpu_step_gaps.h"
 #include "model/model_gpu_timeline.h"
 
 #include <cstdint>
@@ -299,6 +300,7 @@ private:
     DecodeLayout decode_{};
     std::unique_ptr<class DecodeGraphs> graphs_;
     StepTimeline timeline_;  // MSV_TIMELINE_FILE: the fused decode kernels' per-block records (diagnosis)
+    StepGaps gaps_;          // MSV_STEP_GAPS=1: device idle time between steps (diagnosis)
 };
 
 // One slot's state in device memory: conv [layers, di, dc - 1] fp32 then SSM [layers, di, ds] in state dtype (the

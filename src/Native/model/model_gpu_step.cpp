@@ -187,6 +187,7 @@ struct StepRunner {
                                                 cudaMemcpyDeviceToHost, m.stream_);
                 e != cudaSuccess)
                 return m.fail(e, "msv_model_step: outputs");
+        m.gaps_.end(m.stream_);
         if (msv_status st = m.sync("msv_model_step"); st != MSV_OK) return st;
         const int N = m.cfg_.max_logprobs;
         for (int k = 0; k < n_targets; ++k) {
@@ -326,8 +327,11 @@ msv_status Model::step(const msv_step& s) {
     if (msv_status st = check_lost(); st != MSV_OK) return st;
     if (s.n_entries == 0) return MSV_OK;
     timeline_.reset(stream_);
+    gaps_.begin(stream_);
     StepRunner runner(*this, s);
-    return runner.run();
+    const msv_status st = runner.run();
+    gaps_.after_sync(st == MSV_OK);
+    return st;
 }
 
 }  // namespace msv::gpu::model
