@@ -35,7 +35,7 @@ public static class ServerServices
             host.ShutdownTimeout = scheduler.Value.ShutdownGracePeriod + ShutdownMargin);
 
         services.TryAddSingleton(_ => HubOptions.FromEnvironment());
-        services.AddSingleton(SchedulerSettingsGiven.From(config));
+        services.AddSingleton(sp => SchedulerSettingsGiven.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<IModelLoader, ServedModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
