@@ -100,6 +100,21 @@ public sealed class CommandLineTests
         Assert.Equal((8, GpuSchedulerDefaults.MaxBatchTokensPerStep, 128), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize));
     }
 
+    // The shipped appsettings.json gives no scheduler limit (a value there would count as given and keep a GPU at
+    // the CPU's 64 sequences).
+    [Fact]
+    public async Task Run_NoSchedulerSetting_NoneGiven()
+    {
+        var (_, _, served) = await RunAsync(["--port", "9100"]);
+        await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
+        var given = app.Services.GetRequiredService<SchedulerSettingsGiven>();
+
+        foreach (var name in new[] { nameof(SchedulerOptions.MaxRunningSequences), nameof(SchedulerOptions.MaxBatchTokensPerStep), nameof(SchedulerOptions.PrefillChunkSize) })
+        {
+            Assert.False(given.Contains(name), name);
+        }
+    }
+
     [Fact]
     public async Task Run_ApiKeyOption_ReplacesConfiguredKeys()
     {
