@@ -18,7 +18,7 @@ public static class GpuSchedulerDefaults
     public const int MaxBatchTokensPerStep = 8192;
     public const int PrefillChunkSize = 2048;
 
-    public static bool IsGpu(DeviceKind device) => device is DeviceKind.Cuda or DeviceKind.Rocm;
+    private static bool IsGpu(DeviceKind device) => device is DeviceKind.Cuda or DeviceKind.Rocm;
 
     /// <summary>
     /// <paramref name="options"/> with the GPU defaults in place of the settings <paramref name="given"/> does not name
