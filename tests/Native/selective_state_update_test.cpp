@@ -1,6 +1,7 @@
 // GPU selective state update vs the fp32 CPU reference: fp32 and bf16 state pools, scattered slots, and both the
 // 16-byte-vector path (aligned pool) and the scalar path (a slot stride that breaks the alignment); on the vector
-// path B and C either as vector loads (x_proj rows whose dt part leaves them aligned) or one element at a time.
+// path B and C either as vector loads (x_proj rows whose dt part leaves them aligned) or one element at a time. With
+// an fp32 state, batch 1 takes the register kernel and batch 33 the shared-memory one (ssu::async_min_rows).
 #include "selective_state_update/selective_state_update.h"
 #include "test_util.h"
 

@@ -180,6 +180,29 @@ __device__ __forceinline__ void msv_pdl_launch_dependents() {
     asm volatile("griddepcontrol.launch_dependents;" :::);
 #endif
 }
+// 16 bytes from global to shared memory without a register in between (cp.async, sm_80+): a thread can keep many
+// such copies in flight where loads into registers would cost occupancy. msv_copy_commit() closes a group of the
+// thread's copies; msv_copy_wait<N>() returns once at most N of its groups are still in flight (its own copies
+// only: a thread that reads what another copied needs a barrier too). HIP and before sm_80: a plain copy, done when
+// the call returns.
+__device__ __forceinline__ void msv_copy16_async(void* smem, const void* gmem) {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
+#else
+    *static_cast<float4*>(smem) = *static_cast<const float4*>(gmem);
+#endif
+}
+__device__ __forceinline__ void msv_copy_commit() {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+template <int N> __device__ __forceinline__ void msv_copy_wait() {
+#if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+#endif
+}
 // Pulls the line holding p into L2 without waiting (no alignment needed; HIP and before sm_80: nothing).
 __device__ __forceinline__ void msv_prefetch_line_l2(const void* p) {
 #if !defined(MSV_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800

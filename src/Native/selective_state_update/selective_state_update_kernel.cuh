@@ -13,6 +13,7 @@
 #include "gpu/launch_kernel.cuh"
 
 #include <stdint.h>
+#include <cstdlib>
 
 namespace msv::gpu {
 namespace ssu {
@@ -67,6 +68,11 @@ __device__ __forceinline__ float half_of(__half*, uint32_t w, int hi) {
 template <typename T, int V> struct Slice {
     uint32_t w[V / 2];
     __device__ float get(int k) const { return half_of(static_cast<T*>(nullptr), w[k >> 1], k & 1); }
+    // The V elements of one 16-byte word (V == 8) from shared memory.
+    __device__ void set(const float4 q) {
+        static_assert(V == 8, "a 16-byte word holds 8 two-byte elements");
+        w[0] = __float_as_uint(q.x), w[1] = __float_as_uint(q.y), w[2] = __float_as_uint(q.z), w[3] = __float_as_uint(q.w);
+    }
     template <bool kVec> __device__ void load(const T* p) {
         if constexpr (kVec && V == 8) {
             const uint4 q = *reinterpret_cast<const uint4*>(p);
@@ -83,6 +89,10 @@ template <typename T, int V> struct Slice {
 template <int V> struct Slice<float, V> {
     float v[V];
     __device__ float get(int k) const { return v[k]; }
+    __device__ void set(const float4 q) {
+        static_assert(V == 4, "a 16-byte word holds 4 floats");
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+    }
     template <bool kVec> __device__ void load(const float* p) {
 #pragma unroll
         for (int q = 0; q < V / 4; ++q) {
@@ -192,6 +202,126 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
     }
 }
 
+// The vector path with each thread's states copied into shared memory (msv_copy16_async) rather than loaded into
+// registers: kU channels a thread (kThreads >> lg apart, as kUnroll above), their states and A slices all in flight
+// before the first is used, so an SM keeps kU times the bytes in flight of the register kernel, whose 32-register
+// cap holds it to one 16-byte state load a thread. Same arithmetic per channel in the same order: the same bits.
+// Chosen at launch (async_channels below).
+template <typename S> constexpr int kAVecs = kStates<S> / 4;  // float4s of A a thread's states use
+template <int kU, typename S> constexpr int kAsyncMinBlocks = kU == 2 ? 6 : 4;  // 40 and 64 registers
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec, int kU>
+__global__ void __launch_bounds__(kThreads, (kAsyncMinBlocks<kU, S>)) state_update_async_kernel(const msv_state_update_params p,
+                                                                                              int lg) {
+    constexpr int V = kStates<S>;
+    __shared__ float4 st_s[kU][kThreads];
+    __shared__ float4 a_s[kU][kAVecs<S>][kThreads];
+    const int b = blockIdx.y;
+    const int N = p.dstate;
+    const int group = 1 << lg;
+    const int g = threadIdx.x & (group - 1);
+    const int n0 = g * V;
+    const int64_t slot_base = static_cast<int64_t>(p.slot_idx[b]) * static_cast<int>(p.state_slot_stride) + n0;
+    const int stride = kThreads >> lg;
+    const int dbase = blockIdx.x * kU * stride + static_cast<int>(threadIdx.x >> lg);
+    const int t = threadIdx.x;
+    // One copy group per channel, in the order they are used: the state (written by this kernel a step ago) and A
+    // (a weight) may be read before the PDL wait.
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+        const int d = dbase + u * stride;
+        if (d < p.dim) {
+            msv_copy16_async(&st_s[u][t], static_cast<const S*>(p.state) + slot_base + static_cast<int>(d) * N);
+#pragma unroll
+            for (int q = 0; q < kAVecs<S>; ++q) msv_copy16_async(&a_s[u][q][t], p.A + static_cast<int>(d) * N + n0 + 4 * q);
+        }
+        msv_copy_commit();
+    }
+    float x[kU], zv[kU], bias[kU], Dd[kU], dt[kU];
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+        const int d = dbase + u * stride;
+        const bool act = d < p.dim;
+        x[u] = act ? load(static_cast<const T*>(p.x), b * static_cast<int>(p.x_batch_stride) + d) : 0.0f;
+        zv[u] = (kHasZ && act) ? load(static_cast<const T*>(p.z), b * static_cast<int>(p.z_batch_stride) + d) : 0.0f;
+        bias[u] = act && p.dt_bias ? p.dt_bias[d] : 0.0f;
+        Dd[u] = act && p.D ? p.D[d] : 0.0f;
+    }
+    Slice<T, V> Bs, Cs;
+    Bs.template load<kBcVec>(static_cast<const T*>(p.B) + b * static_cast<int>(p.B_batch_stride) + n0);
+    Cs.template load<kBcVec>(static_cast<const T*>(p.C) + b * static_cast<int>(p.C_batch_stride) + n0);
+    msv_pdl_wait();
+    msv_pdl_launch_dependents();
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+        const int d = dbase + u * stride;
+        dt[u] = d < p.dim ? load(static_cast<const T*>(p.delta), b * static_cast<int>(p.delta_batch_stride) + d) : 0.0f;
+    }
+
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+        const int d = dbase + u * stride;
+        const bool act = d < p.dim;
+        // Copy groups complete in order: once at most kU - 1 - u are in flight, channel u's have landed.
+        if (u == 0) msv_copy_wait<kU - 1>();
+        if (u == 1) msv_copy_wait<(kU > 1 ? kU - 2 : 0)>();
+        if (u == 2) msv_copy_wait<(kU > 2 ? kU - 3 : 0)>();
+        if (u == 3) msv_copy_wait<0>();
+        float y = 0.0f;
+        if (act) {
+            Slice<S, V> raw;
+            raw.set(st_s[u][t]);
+            float v = dt[u] + bias[u];
+            if (kSoftplus) v = softplus(v);
+            const float dtx = v * x[u];
+            const float vl = v * kLog2e;
+            float h[V];
+#pragma unroll
+            for (int q = 0; q < kAVecs<S>; ++q) {
+                const float4 av = a_s[u][q][t];
+                const float A[4] = {av.x, av.y, av.z, av.w};
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    const int k = 4 * q + j;
+                    h[k] = msv_exp2(vl * A[j]) * raw.get(k) + dtx * Bs.get(k);
+                    y += Cs.get(k) * h[k];
+                }
+            }
+            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int>(d) * N, h);
+        }
+        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
+        if (act && g == 0) {
+            if (p.D) y += Dd[u] * x[u];
+            if (kHasZ) y *= silu(zv[u]);
+            static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
+        }
+    }
+}
+
+// Channels a thread of the shared-memory kernel above, or 0 for the register kernel. H200, decode steps of the
+// mamba-2.8b shape, greedy, ms (docs/gpu-model.md, "Session 2026-12-04, eighth"), register / shared-memory kernel
+// with 2 channels: fp32 state at 256 rows 7.65-7.75 / 7.47-7.55, 64 rows 3.96-4.01 / 3.95-3.99, 32 rows 3.15-3.20 /
+// 3.13-3.17, but 2 rows 2.11-2.13 / 2.24-2.25 (half the blocks of a grid that does not fill the GPU). So the
+// shared-memory kernel from async_min_rows() rows up, with an fp32 state only: a bf16 state's kernel, bound by its
+// instructions rather than its loads, ran 8-27% slower that way. MSV_SSU_ASYNC=0 / 2 / 4 (channels, both states)
+// and MSV_SSU_ASYNC_MIN_ROWS override them for A/B runs.
+template <typename S> int async_channels() {
+    static const int env = [] {
+        const char* f = std::getenv("MSV_SSU_ASYNC");
+        if (!f) return -1;
+        const int v = std::atoi(f);
+        return v == 2 || v == 4 ? v : 0;
+    }();
+    return env >= 0 ? env : sizeof(S) == 4 ? 2 : 0;
+}
+inline int async_min_rows() {
+    static const int v = [] {
+        const char* f = std::getenv("MSV_SSU_ASYNC_MIN_ROWS");
+        return f ? std::atoi(f) : 32;
+    }();
+    return v;
+}
+
 __device__ __forceinline__ float state_load(const float* s, int64_t i) { return s[i]; }
 __device__ __forceinline__ float state_load(const bf16* s, int64_t i) { return to_float(s[i]); }
 
@@ -253,10 +383,21 @@ bool vector_bc(const msv_state_update_params& p) {
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
 cudaError_t launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream, bool pdl) {
-    const int per_block = kThreads * kUnroll;
-    const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
     int lg = 0;
     while ((1 << lg) < group) ++lg;
+    if (const int ku = async_channels<S>(); ku > 0 && p.batch >= async_min_rows()) {
+        const dim3 grid((p.dim * group + kThreads * ku - 1) / (kThreads * ku), p.batch);
+        const bool bc = vector_bc<T, S>(p);
+        auto* kernel = ku == 2 ? (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 2>
+                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 2>)
+                               : (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 4>
+                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 4>);
+        // No carveout hint (msv_prefer_shared_memory): with it a step of 8 rows ran 2.55 ms against 2.35 (H200; an SM
+        // whose shared-memory split changes between kernels cannot overlap them under PDL).
+        return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
+    }
+    const int per_block = kThreads * kUnroll;
+    const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
     const auto kernel = vector_bc<T, S>(p) ? state_update_vec_kernel<T, S, kHasZ, kSoftplus, true>
                                             : state_update_vec_kernel<T, S, kHasZ, kSoftplus, false>;
     return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
