@@ -302,9 +302,9 @@ __global__ void __launch_bounds__(kThreads, (kAsyncMinBlocks<kU, S>)) state_upda
 // mamba-2.8b shape, greedy, ms (docs/gpu-model.md, "Session 2026-12-04, eighth"), register / shared-memory kernel
 // with 2 channels: fp32 state at 256 rows 7.65-7.75 / 7.47-7.55, 64 rows 3.96-4.01 / 3.95-3.99, 32 rows 3.15-3.20 /
 // 3.13-3.17, but 2 rows 2.11-2.13 / 2.24-2.25 (half the blocks of a grid that does not fill the GPU). So the
-// shared-memory kernel from async_min_rows() rows up, with an fp32 state only: a bf16 state's kernel, bound by its
-// instructions rather than its loads, ran 8-27% slower that way. MSV_SSU_ASYNC=0 / 2 / 4 (channels, both states)
-// and MSV_SSU_ASYNC_MIN_ROWS override them for A/B runs.
+// shared-memory kernel from async_min_rows() rows up, with an fp32 state only: a bf16 state's kernel ran 4-27% slower
+// with A copied too and tied with A loaded where used; one channel a thread gained nothing at 8-32 rows.
+// MSV_SSU_ASYNC=0 / 2 / 4 (channels, both states) and MSV_SSU_ASYNC_MIN_ROWS override them for A/B runs.
 template <typename S> int async_channels() {
     static const int env = [] {
         const char* f = std::getenv("MSV_SSU_ASYNC");
