@@ -119,6 +119,43 @@ __device__ __forceinline__ void store_states(float* p, const float (&v)[4]) {
 }
 __device__ __forceinline__ void store_states(bf16* p, const float (&v)[8]) { store8(p, v); }
 
+// One channel of a vector-path thread, shared by both kernels: h = exp(dt A) h + dt x B for the thread's V states
+// (raw), stored to the slot; y = C.h over the channel's group of threads, + D x, * silu(z), written by the group's
+// first thread. a_at(q) gives the q-th float4 of the thread's A slice where the kernel keeps it. Every thread
+// reaches the shuffles.
+template <typename T, typename S, bool kHasZ, bool kSoftplus, int V, typename AAt>
+__device__ __forceinline__ void update_channel(const msv_state_update_params& p, int b, int d, bool act, int g,
+                                               int group, int64_t slot_base, const Slice<S, V>& raw, float dt,
+                                               float bias, float x, float zv, float Dd, const Slice<T, V>& Bs,
+                                               const Slice<T, V>& Cs, AAt a_at) {
+    float y = 0.0f;
+    if (act) {
+        float v = dt + bias;
+        if (kSoftplus) v = softplus(v);
+        const float dtx = v * x;
+        const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
+        float h[V];
+#pragma unroll
+        for (int q = 0; q < V / 4; ++q) {
+            const float4 av = a_at(q);
+            const float A[4] = {av.x, av.y, av.z, av.w};
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const int k = 4 * q + j;
+                h[k] = msv_exp2(vl * A[j]) * raw.get(k) + dtx * Bs.get(k);
+                y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
+            }
+        }
+        store_states(static_cast<S*>(p.state) + slot_base + static_cast<int>(d) * p.dstate, h);
+    }
+    for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
+    if (act && g == 0) {
+        if (p.D) y += Dd * x;
+        if (kHasZ) y *= silu(zv);
+        static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
+    }
+}
+
 template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec>
 __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
     constexpr int V = kStates<S>;
@@ -171,34 +208,9 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
         const int d = dbase + u * stride;
-        const bool act = d < p.dim;
-        float y = 0.0f;
-        if (act) {
-            float v = dt[u] + bias[u];
-            if (kSoftplus) v = softplus(v);
-            const float dtx = v * x[u];
-            const float vl = v * kLog2e;  // exp(v A) = 2^(v log2(e) A)
-            const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int>(d) * N + n0);
-            float h[V];
-#pragma unroll
-            for (int q = 0; q < V / 4; ++q) {
-                const float4 av = a4[q];
-                const float A[4] = {av.x, av.y, av.z, av.w};
-#pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const int k = 4 * q + j;
-                    h[k] = msv_exp2(vl * A[j]) * raw[u].get(k) + dtx * Bs.get(k);
-                    y += Cs.get(k) * h[k];  // the fp32 h, before rounding to the pool's type (as the reference)
-                }
-            }
-            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int>(d) * N, h);
-        }
-        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
-        if (act && g == 0) {
-            if (p.D) y += Dd[u] * x[u];
-            if (kHasZ) y *= silu(zv[u]);
-            static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
-        }
+        const float4* a4 = reinterpret_cast<const float4*>(p.A + static_cast<int>(d) * N + n0);
+        update_channel<T, S, kHasZ, kSoftplus, V>(p, b, d, d < p.dim, g, group, slot_base, raw[u], dt[u], bias[u], x[u],
+                                                  zv[u], Dd[u], Bs, Cs, [&](int q) { return a4[q]; });
     }
 }
 
@@ -267,34 +279,10 @@ __global__ void __launch_bounds__(kThreads, (kAsyncMinBlocks<kU, S>)) state_upda
         if (u == 1) msv_copy_wait<(kU > 1 ? kU - 2 : 0)>();
         if (u == 2) msv_copy_wait<(kU > 2 ? kU - 3 : 0)>();
         if (u == 3) msv_copy_wait<0>();
-        float y = 0.0f;
-        if (act) {
-            Slice<S, V> raw;
-            raw.set(st_s[u][t]);
-            float v = dt[u] + bias[u];
-            if (kSoftplus) v = softplus(v);
-            const float dtx = v * x[u];
-            const float vl = v * kLog2e;
-            float h[V];
-#pragma unroll
-            for (int q = 0; q < kAVecs<S>; ++q) {
-                const float4 av = a_s[u][q][t];
-                const float A[4] = {av.x, av.y, av.z, av.w};
-#pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const int k = 4 * q + j;
-                    h[k] = msv_exp2(vl * A[j]) * raw.get(k) + dtx * Bs.get(k);
-                    y += Cs.get(k) * h[k];
-                }
-            }
-            store_states(static_cast<S*>(p.state) + slot_base + static_cast<int>(d) * N, h);
-        }
-        for (int off = group >> 1; off > 0; off >>= 1) y += __shfl_xor_sync(MSV_GROUP_MASK, y, off, MSV_GROUP);
-        if (act && g == 0) {
-            if (p.D) y += Dd[u] * x[u];
-            if (kHasZ) y *= silu(zv[u]);
-            static_cast<T*>(p.out)[b * static_cast<int>(p.out_batch_stride) + d] = from_float<T>(y);
-        }
+        Slice<S, V> raw;
+        if (act) raw.set(st_s[u][t]);
+        update_channel<T, S, kHasZ, kSoftplus, V>(p, b, d, act, g, group, slot_base, raw, dt[u], bias[u], x[u], zv[u],
+                                                  Dd[u], Bs, Cs, [&](int q) { return a_s[u][q][t]; });
     }
 }
 
