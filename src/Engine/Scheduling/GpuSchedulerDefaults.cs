@@ -11,12 +11,18 @@ namespace MambaServe.Engine.Scheduling;
 /// 1,024 and 8,192 on those of 70 GiB or more; here 256 and 8,192 on any GPU: a Mamba sequence holds a fixed state
 /// (~23 MB at mamba-2.8b with an fp32 state), not a cache that grows, and the sampler takes 256 targets a launch.
 /// The state pool follows the sequence limit (as many slots as fit in free device memory, up to it).
+/// The queue grows with it: vLLM queues every request it cannot run yet, and its benchmark client (<c>vllm bench
+/// serve</c>) sends its 1,000 prompts at once by default; with the CPU's 256 waiting requests beside 256 running, 488
+/// of them would get 429s. 4,096 waiting requests and 16 Mi waiting prompt tokens (~64 MB of token ids) keep a
+/// bound for a deployment that scales out on the queue (docs/deployment.md).
 /// </summary>
 public static class GpuSchedulerDefaults
 {
     public const int MaxRunningSequences = 256;
     public const int MaxBatchTokensPerStep = 8192;
     public const int PrefillChunkSize = 2048;
+    public const int MaxWaitingRequests = 4096;
+    public const long MaxWaitingPromptTokens = 16L << 20;
 
     private static bool IsGpu(DeviceKind device) => device is DeviceKind.Cuda or DeviceKind.Rocm;
 
@@ -41,6 +47,15 @@ public static class GpuSchedulerDefaults
             : givenTokens ? Math.Clamp(options.MaxBatchTokensPerStep - 1, 1, MaxRunningSequences) : MaxRunningSequences;
         int tokens = givenTokens ? options.MaxBatchTokensPerStep : Math.Max(MaxBatchTokensPerStep, sequences + PrefillChunkSize);
         int chunk = given(nameof(SchedulerOptions.PrefillChunkSize)) ? options.PrefillChunkSize : PrefillChunkSize;
-        return options with { MaxRunningSequences = sequences, MaxBatchTokensPerStep = tokens, PrefillChunkSize = chunk };
+        int waiting = given(nameof(SchedulerOptions.MaxWaitingRequests)) ? options.MaxWaitingRequests : MaxWaitingRequests;
+        long waitingTokens = given(nameof(SchedulerOptions.MaxWaitingPromptTokens)) ? options.MaxWaitingPromptTokens : MaxWaitingPromptTokens;
+        return options with
+        {
+            MaxRunningSequences = sequences,
+            MaxBatchTokensPerStep = tokens,
+            PrefillChunkSize = chunk,
+            MaxWaitingRequests = waiting,
+            MaxWaitingPromptTokens = waitingTokens,
+        };
     }
 }

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Tests.Infrastructure;
@@ -155,6 +156,45 @@ public sealed class EngineLoopTests
         release.Set();
         Assert.Equal(2, (await CollectAsync(running)).Count);
         Assert.Equal(2, (await CollectAsync(waiting)).Count);
+        await loop.StopAsync(Ct);
+    }
+
+    /// <summary>
+    /// A burst of 1,000 requests while the engine is busy (vLLM's benchmark client sends its 1,000 prompts at once):
+    /// on a GPU's limits every one waits its turn and completes; on the CPU's the queue past 256 answers overloaded.
+    /// </summary>
+    [Theory]
+    [InlineData(DeviceKind.Cuda, 0)]
+    [InlineData(DeviceKind.Cpu, 999 - 256)]
+    public async Task GenerateAsync_ABurstOfAThousand_QueuesOnAGpusLimits(DeviceKind device, int overloaded)
+    {
+        var options = GpuSchedulerDefaults.Apply(new SchedulerOptions { PrefixCacheMaxBytes = 0 }, device, n => n == "PrefixCacheMaxBytes");
+        var (loop, runner, _) = Build(options, slots: options.MaxRunningSequences);
+        var (entered, release) = HoldSteps(runner);
+        using var _ = entered;
+        using var __ = release;
+        loop.Start();
+
+        var first = loop.GenerateAsync(Request(RandomPrompt(4), maxTokens: 2), Ct);
+        Assert.True(entered.Wait(Patience, Ct));
+        var admitted = new List<IAsyncEnumerable<GenerationUpdate>> { first };
+        int rejected = 0;
+        for (int i = 1; i < 1000; i++)
+        {
+            try
+            {
+                admitted.Add(loop.GenerateAsync(Request(RandomPrompt(16), maxTokens: 2), Ct));
+            }
+            catch (EngineOverloadedException)
+            {
+                rejected++;
+            }
+        }
+
+        release.Set();
+        var results = await Task.WhenAll(admitted.Select(CollectAsync));
+        Assert.Equal(overloaded, rejected);
+        Assert.All(results, updates => Assert.Equal(2, updates.Count));
         await loop.StopAsync(Ct);
     }
 

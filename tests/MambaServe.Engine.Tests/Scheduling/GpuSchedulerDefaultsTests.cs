@@ -15,6 +15,7 @@ public sealed class GpuSchedulerDefaultsTests
         var limits = GpuSchedulerDefaults.Apply(new SchedulerOptions(), device, Nothing);
 
         Assert.Equal((256, 8192, 2048), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize));
+        Assert.Equal((4096, 16L << 20), (limits.MaxWaitingRequests, limits.MaxWaitingPromptTokens));
         limits.Validate();
     }
 
@@ -31,11 +32,12 @@ public sealed class GpuSchedulerDefaultsTests
     [Fact]
     public void Apply_GivenSettingsWin_AndTheOthersKeepTheirValues()
     {
-        var options = new SchedulerOptions { MaxRunningSequences = 32, PrefillChunkSize = 300, MaxWaitingRequests = 9 };
+        var options = new SchedulerOptions { MaxRunningSequences = 32, PrefillChunkSize = 300, MaxWaitingRequests = 9, PrefixCacheInterval = 64 };
 
-        var limits = GpuSchedulerDefaults.Apply(options, DeviceKind.Cuda, n => n is "MaxRunningSequences" or "PrefillChunkSize");
+        var limits = GpuSchedulerDefaults.Apply(options, DeviceKind.Cuda, n => n is "MaxRunningSequences" or "PrefillChunkSize" or "MaxWaitingRequests");
 
         Assert.Equal((32, 8192, 300, 9), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize, limits.MaxWaitingRequests));
+        Assert.Equal((GpuSchedulerDefaults.MaxWaitingPromptTokens, 64), (limits.MaxWaitingPromptTokens, limits.PrefixCacheInterval));
     }
 
     [Fact]

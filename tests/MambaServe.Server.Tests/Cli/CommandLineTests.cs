@@ -109,7 +109,11 @@ public sealed class CommandLineTests
         await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
         var given = app.Services.GetRequiredService<SchedulerSettingsGiven>();
 
-        foreach (var name in new[] { nameof(SchedulerOptions.MaxRunningSequences), nameof(SchedulerOptions.MaxBatchTokensPerStep), nameof(SchedulerOptions.PrefillChunkSize) })
+        foreach (var name in new[]
+                 {
+                     nameof(SchedulerOptions.MaxRunningSequences), nameof(SchedulerOptions.MaxBatchTokensPerStep), nameof(SchedulerOptions.PrefillChunkSize),
+                     nameof(SchedulerOptions.MaxWaitingRequests), nameof(SchedulerOptions.MaxWaitingPromptTokens),
+                 })
         {
             Assert.False(given.Contains(name), name);
         }
