@@ -22,7 +22,7 @@ public sealed class GpuServerTests
         await using var server = await Start(TestPaths.DemoModel, ["--dtype", "float32"]);
         await AssertApisAnswerAsync(server);
         // No scheduler setting given: the GPU's limits (GpuSchedulerDefaults), not the CPU's 64 / 2048 / 512.
-        Assert.Contains("Scheduler on cuda: 256 sequences, 8192 tokens a step, prefill chunks of 2048 tokens", server.Log, StringComparison.Ordinal);
+        Assert.Contains("Scheduler on cuda: 256 sequences, 8192 tokens a step, prefill chunks of 2048 tokens, up to 4096 requests waiting", server.Log, StringComparison.Ordinal);
 
         var fixture = GreedyFixture.Load();
         var client = new TextGeneration.TextGenerationClient(server.Grpc);
@@ -52,7 +52,7 @@ public sealed class GpuServerTests
 
         await AssertApisAnswerAsync(server);
         // The given sequence limit wins; the rest are the GPU's.
-        Assert.Contains("Scheduler on cuda: 16 sequences, 8192 tokens a step, prefill chunks of 2048 tokens", server.Log, StringComparison.Ordinal);
+        Assert.Contains("Scheduler on cuda: 16 sequences, 8192 tokens a step, prefill chunks of 2048 tokens, up to 4096 requests waiting", server.Log, StringComparison.Ordinal);
     }
 
     private static async Task<ServerProcess> Start(string modelDir, string[] args)

@@ -28,7 +28,7 @@ public sealed partial class ServedModelLoader(
         var device = ProbeDevice(settings.Device);
         var given = schedulerGiven ?? SchedulerSettingsGiven.None;
         var limits = GpuSchedulerDefaults.Apply(scheduler.Value, device, given.Contains);
-        LogSchedulerLimits(RunnerBackends.Name(device), limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize);
+        LogSchedulerLimits(RunnerBackends.Name(device), limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize, limits.MaxWaitingRequests);
         var options = new EngineOptions(limits, Slots(statePool.Value, limits), settings.Threads, device) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
         var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
@@ -67,8 +67,8 @@ public sealed partial class ServedModelLoader(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler on {Device}: {Sequences} sequences, {Tokens} tokens a step, prefill chunks of {Chunk} tokens")]
-    private partial void LogSchedulerLimits(string device, int sequences, int tokens, int chunk);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler on {Device}: {Sequences} sequences, {Tokens} tokens a step, prefill chunks of {Chunk} tokens, up to {Waiting} requests waiting")]
+    private partial void LogSchedulerLimits(string device, int sequences, int tokens, int chunk, int waiting);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     private partial void LogHubWarning(string warning);
