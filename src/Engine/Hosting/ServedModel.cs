@@ -51,12 +51,16 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>Ids below this can be sampled: the config's real vocab, further limited by the tokenizer's size.</summary>
     public int SampleableVocab => SampleableVocabOf(Config, Tokenizer);
 
+    /// <param name="backend">
+    /// The backend <see cref="RunnerBackends.Resolve(DeviceKind)"/> already chose for <see cref="EngineOptions.Device"/>
+    /// (the server resolves it first to pick the scheduler's limits); null resolves it here.
+    /// </param>
     /// <exception cref="BackendUnavailableException">The device asked for cannot run here (checked before any weight is read).</exception>
     /// <exception cref="CheckpointException">The checkpoint cannot be used.</exception>
-    public static ServedModel Load(string modelDirectory, string modelName, EngineOptions options, EngineMetrics? metrics = null)
+    public static ServedModel Load(string modelDirectory, string modelName, EngineOptions options, EngineMetrics? metrics = null, IRunnerBackend? backend = null)
     {
         options.Scheduler.Validate();
-        var backend = RunnerBackends.Resolve(options.Device);
+        backend ??= RunnerBackends.Resolve(options.Device);
         var weights = CheckpointWeightSource.Open(modelDirectory);
         var tokenizer = MambaTokenizer.TryLoad(modelDirectory);
         var fingerprint = ModelFingerprint.OfDirectory(modelDirectory, StateLayout(options));

@@ -24,14 +24,16 @@ public sealed partial class ServedModelLoader(
         var settings = model.Value;
         var resolved = await ModelSource.ResolveModelAsync(settings.Path, hub, LogHubWarning, cancellationToken);
         var name = string.IsNullOrWhiteSpace(settings.Name) ? resolved.DefaultName : settings.Name;
-        // On a GPU the scheduler settings the deployment left out take the GPU's defaults (GpuSchedulerDefaults).
-        var device = ProbeDevice(settings.Device);
+        // On a GPU the scheduler settings the deployment left out take the GPU's defaults (GpuSchedulerDefaults). The
+        // backend resolved here is the one the model loads on (null: none can run, and the load says why).
+        var backend = TryResolve(settings.Device);
+        var device = backend?.Kind ?? settings.Device;
         var given = schedulerGiven ?? SchedulerSettingsGiven.None;
         var limits = GpuSchedulerDefaults.Apply(scheduler.Value, device, given.Contains);
         LogSchedulerLimits(RunnerBackends.Name(device), limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize, limits.MaxWaitingRequests);
         var options = new EngineOptions(limits, Slots(statePool.Value, limits), settings.Threads, device) { DType = settings.DType };
         // Loading maps weights and builds the runner: CPU work, kept off the host's startup path.
-        var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics), cancellationToken);
+        var served = await Task.Run(() => ServedModel.Load(resolved.Directory, name, options, metrics, backend), cancellationToken);
         try
         {
             return new ServedModelAdapter(served, stateStore.Value, loggers.CreateLogger("MambaServe.StateStore"));
@@ -52,18 +54,18 @@ public sealed partial class ServedModelLoader(
         pool.SlotCount is null && pool.MemoryBudgetBytes is null ? pool with { SlotLimit = pool.SlotLimit ?? scheduler.MaxRunningSequences } : pool;
 
     /// <summary>
-    /// The backend <paramref name="device"/> will take (auto: the first usable one). Cheap: no model is loaded. When
-    /// none can run, the choice as given, so that the load fails with its own message.
+    /// The backend <paramref name="device"/> takes (auto: the first usable one), or null when none can run, so that
+    /// the load fails with its own message. Cheap: no model is loaded.
     /// </summary>
-    private static DeviceKind ProbeDevice(DeviceKind device)
+    private static IRunnerBackend? TryResolve(DeviceKind device)
     {
         try
         {
-            return RunnerBackends.Resolve(device).Kind;
+            return RunnerBackends.Resolve(device);
         }
         catch (BackendUnavailableException)
         {
-            return device;
+            return null;
         }
     }
 

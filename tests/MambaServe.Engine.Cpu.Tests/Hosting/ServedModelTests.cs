@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Sampling;
@@ -99,6 +100,36 @@ public class ServedModelTests
             // Different chunk boundaries change only how rows are grouped into matrix products: float32 noise.
             Assert.InRange(hit.Logprobs[i].Logprob!.Value, full.Logprobs[i].Logprob!.Value - 1e-4f, full.Logprobs[i].Logprob!.Value + 1e-4f);
             Assert.Equal(full.Logprobs[i].Top.Select(t => t.TokenId), hit.Logprobs[i].Top.Select(t => t.TokenId));
+        }
+    }
+
+    [Fact]
+    public async Task Load_WithAResolvedBackend_BuildsItsRunnerWithoutProbingAgain()
+    {
+        var backend = new CountingBackend(RunnerBackends.Resolve(DeviceKind.Cpu));
+
+        await using var model = ServedModel.Load(TestPaths.DemoModel, "demo", Options(slots: 2), backend: backend);
+
+        Assert.Equal((0, 1), (backend.Probes, backend.Runners));
+        Assert.Equal(DeviceKind.Cpu, model.Device.Kind);
+    }
+
+    private sealed class CountingBackend(IRunnerBackend inner) : IRunnerBackend
+    {
+        public int Probes { get; private set; }
+        public int Runners { get; private set; }
+        public DeviceKind Kind => inner.Kind;
+
+        public string? WhyUnavailable()
+        {
+            Probes++;
+            return inner.WhyUnavailable();
+        }
+
+        public IModelRunner CreateRunner(RunnerOptions options)
+        {
+            Runners++;
+            return inner.CreateRunner(options);
         }
     }
 }

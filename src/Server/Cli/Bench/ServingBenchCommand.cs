@@ -49,9 +49,10 @@ public static class ServingBenchCommand
     private static async Task RunAsync(string modelDir, DeviceKind device, string limits, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, CancellationToken ct)
     {
         var maxConcurrency = levels.Max();
-        var (scheduler, pool) = Limits(limits, RunnerBackends.Resolve(device).Kind, maxConcurrency);
+        var backend = RunnerBackends.Resolve(device);
+        var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency);
         var options = new EngineOptions(scheduler, pool, Device: device);
-        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options);
+        await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
         await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 1, 2, promptTokens, 8, ct); // warm-up
 
         var table = new Table().AddColumns("concurrency", "requests", "output tok/s", "TTFT p50 ms", "TTFT p90 ms", "TTFT p99 ms", "TPOT p50 ms");
