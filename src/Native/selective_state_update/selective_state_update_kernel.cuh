@@ -4,7 +4,8 @@
 // a few scalars (and B and C, as one vector each where aligned), so the fast path moves the state in 16-byte
 // vectors (4 fp32 or 8 bf16 states per thread, a channel spread over dstate / that many adjacent threads, whose
 // partial C.h sums meet through shuffles). Rows that are not 16-byte aligned, or a dstate that does not split
-// that way, take a one-thread-per-channel path.
+// that way, take a one-thread-per-channel path. The vector path has two kernels: states loaded into registers, and
+// (an fp32 state from 32 rows up: async_channels) states copied into shared memory, more of them in flight a thread.
 #pragma once
 
 #include "gpu/check.h"
