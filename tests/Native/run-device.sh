@@ -35,6 +35,14 @@ ptxas() {  # $1: extra flags, $2: object suffix
 # scan_bf16_b1).
 rm -f /tmp/build-b.log /tmp/build-c.log  # a warm machine keeps the last call's variant logs
 vdir=${VARIANT_DIR:-$PWD}
+# A warm machine may also keep a build folder configured from another source tree (the native phase of
+# scripts/device/run.sh builds in $build from its own unpacked copy), which CMake refuses to reuse: start afresh.
+fresh_build_dir() {  # $1: build folder, $2: the source tree it must have been configured from
+  if [[ -f $1/CMakeCache.txt ]] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$2/tests/Native" "$1/CMakeCache.txt"; then
+    rm -rf "$1"
+  fi
+}
+fresh_build_dir $build "$PWD"; fresh_build_dir $build-b "$vdir"; fresh_build_dir $build-c "$PWD"
 if [[ -n "${VARIANT_FLAGS:-}${VARIANT_DIR:-}" ]]; then
   { cmake_build "$vdir" $build-b "${VARIANT_FLAGS:-}" 90 && (cd "$vdir" && ptxas "${VARIANT_FLAGS:-}" _b); } \
     > /tmp/build-b.log 2>&1 &
