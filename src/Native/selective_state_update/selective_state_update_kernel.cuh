@@ -221,10 +221,17 @@ __global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec
 // cap holds it to one 16-byte state load a thread. Same arithmetic per channel in the same order: the same bits.
 // Chosen at launch (async_channels below).
 template <typename S> constexpr int kAVecs = kStates<S> / 4;  // float4s of A a thread's states use
-template <int kU, typename S> constexpr int kAsyncMinBlocks = kU == 2 ? 6 : 4;  // 40 and 64 registers
+template <int kU> constexpr int kAsyncMinBlocks = kU == 2 ? 6 : 4;  // 40 and 64 registers
+
+// msv_copy_wait<pending>() for a count known only once the caller's loop is unrolled (pending <= kMax).
+template <int kMax> __device__ __forceinline__ void copy_wait_pending(int pending) {
+    if constexpr (kMax > 0)
+        if (pending < kMax) return copy_wait_pending<kMax - 1>(pending);
+    msv_copy_wait<kMax>();
+}
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec, int kU>
-__global__ void __launch_bounds__(kThreads, (kAsyncMinBlocks<kU, S>)) state_update_async_kernel(const msv_state_update_params p,
+__global__ void __launch_bounds__(kThreads, kAsyncMinBlocks<kU>) state_update_async_kernel(const msv_state_update_params p,
                                                                                               int lg) {
     constexpr int V = kStates<S>;
     __shared__ float4 st_s[kU][kThreads];
@@ -276,10 +283,7 @@ __global__ void __launch_bounds__(kThreads, (kAsyncMinBlocks<kU, S>)) state_upda
         const int d = dbase + u * stride;
         const bool act = d < p.dim;
         // Copy groups complete in order: once at most kU - 1 - u are in flight, channel u's have landed.
-        if (u == 0) msv_copy_wait<kU - 1>();
-        if (u == 1) msv_copy_wait<(kU > 1 ? kU - 2 : 0)>();
-        if (u == 2) msv_copy_wait<(kU > 2 ? kU - 3 : 0)>();
-        if (u == 3) msv_copy_wait<0>();
+        copy_wait_pending<kU - 1>(kU - 1 - u);
         Slice<S, V> raw;
         if (act) raw.set(st_s[u][t]);
         update_channel<T, S, kHasZ, kSoftplus, V>(p, b, d, act, g, group, slot_base, raw, dt[u], bias[u], x[u], zv[u],
