@@ -38,8 +38,7 @@ gen=(); command -v ninja > /dev/null && gen=(-G Ninja)
 build_pid=$!
 
 tar -C "$work/dotnet" -xJf dotnet-runtime.tar.xz
-tar -C "$work/app" -xJf app.tar.xz
-tar -C "$work/tests" -xJf tests.tar.xz
+tar -C "$work" -xJf apps.tar.xz   # app/ and tests/
 # The fixtures and the demo model from the checkout, where the test assembly looks for them (beside it).
 ln -s "$checkout/tests/fixtures" "$work/tests/fixtures"
 mkdir -p "$work/tests/models" && ln -s "$checkout/models/mamba-demo-5m" "$work/tests/models/mamba-demo-5m"
