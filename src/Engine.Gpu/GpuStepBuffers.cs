@@ -151,7 +151,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         for (int k = 0; k < entry.Samples.Count; k++, samples++)
         {
             var (sampling, reset, position) = samplers.Stage(entry.Samples[k]);
-            _samplings[samples] = sampling.Native;
+            _samplings[samples] = sampling.For(entry.Samples[k]);
             _stagedSamplings.Add(sampling);
             _targets[samples] = new MsvSampleTarget
             {

@@ -18,6 +18,13 @@ public sealed class SampleTarget
 
     public SequenceSampling Sampling { get; private set; } = null!;
 
+    /// <summary>
+    /// This step's token may not be any of <see cref="SequenceSampling.MinTokensBans"/>: its sample has fewer than
+    /// min_tokens tokens. Set per step, unlike the sampling (vLLM's min_tokens logits processor). The runner bans the
+    /// ids in its sampler only: reported logprobs stay those of the raw logits, as for logit_bias.
+    /// </summary>
+    public bool BanStopTokens { get; private set; }
+
     public ChosenToken? Chosen { get; private set; }
 
     public Exception? Error { get; private set; }
@@ -35,10 +42,11 @@ public sealed class SampleTarget
         Chosen = null;
     }
 
-    internal void Reset(int slot, SequenceSampling sampling)
+    internal void Reset(int slot, SequenceSampling sampling, bool banStopTokens)
     {
         Slot = slot;
         Sampling = sampling;
+        BanStopTokens = banStopTokens;
         Chosen = null;
         Error = null;
     }

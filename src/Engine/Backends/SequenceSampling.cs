@@ -10,13 +10,15 @@ namespace MambaServe.Engine.Backends;
 /// </summary>
 public sealed class SequenceSampling
 {
-    public SequenceSampling(SamplingParams parameters, long seed, IReadOnlyList<int> promptTokens)
+    /// <param name="minTokensBans">See <see cref="MinTokensBans"/>; null: none.</param>
+    public SequenceSampling(SamplingParams parameters, long seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int>? minTokensBans = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(promptTokens);
         Parameters = parameters;
         Seed = seed;
         PromptTokens = promptTokens;
+        MinTokensBans = minTokensBans ?? [];
     }
 
     public SamplingParams Parameters { get; }
@@ -25,4 +27,12 @@ public sealed class SequenceSampling
     public long Seed { get; }
 
     public IReadOnlyList<int> PromptTokens { get; }
+
+    /// <summary>
+    /// The token ids a target may not choose while it carries <see cref="SampleTarget.BanStopTokens"/> (its sample is
+    /// short of <see cref="SamplingParams.MinTokens"/>): the model's EOS and the request's stop_token_ids, vLLM's
+    /// all_stop_token_ids (EOS even with ignore_eos, as vLLM). The engine fills it when min_tokens is set; otherwise
+    /// empty.
+    /// </summary>
+    public IReadOnlyList<int> MinTokensBans { get; }
 }

@@ -32,11 +32,12 @@ public sealed class StepEntry
     public ReadOnlyMemory<float> Logits { get; private set; }
 
     /// <summary>Adds a token to sample after this entry, on <paramref name="slot"/> (another slot than the entry's: a fork).</summary>
-    public SampleTarget AddSample(int slot, SequenceSampling sampling)
+    /// <param name="banStopTokens">This token may not be one of the sampling's <see cref="SequenceSampling.MinTokensBans"/> (min_tokens).</param>
+    public SampleTarget AddSample(int slot, SequenceSampling sampling, bool banStopTokens = false)
     {
         ArgumentNullException.ThrowIfNull(sampling);
         var target = _batch.RentTarget();
-        target.Reset(slot, sampling);
+        target.Reset(slot, sampling, banStopTokens);
         _samples.Add(target);
         return target;
     }

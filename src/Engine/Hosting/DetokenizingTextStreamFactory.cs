@@ -15,22 +15,26 @@ public sealed class DetokenizingTextStreamFactory(MambaTokenizer? tokenizer) : I
 
     private sealed class Stream(StreamingDetokenizer detokenizer, StopStringMatcher stops) : ITextStream
     {
-        public TextStep Push(int tokenId)
+        // The detokenizer's held-back bytes belong to the last token pushed, so its flush may stop only if that could.
+        private bool _mayStop = true;
+
+        public TextStep Push(int tokenId, bool mayStop)
         {
-            var (emit, stopped) = stops.Push(detokenizer.Push(tokenId));
+            _mayStop = mayStop;
+            var (emit, stopped) = stops.Push(detokenizer.Push(tokenId), mayStop);
             return new TextStep(emit, stopped);
         }
 
         public string Flush()
         {
-            var (emit, stopped) = stops.Push(detokenizer.Flush());
+            var (emit, stopped) = stops.Push(detokenizer.Flush(), _mayStop);
             return stopped ? emit : emit + stops.Flush();
         }
     }
 
     private sealed class NoText : ITextStream
     {
-        public TextStep Push(int tokenId) => new(string.Empty, false);
+        public TextStep Push(int tokenId, bool mayStop) => new(string.Empty, false);
         public string Flush() => string.Empty;
     }
 }

@@ -8,5 +8,9 @@ namespace MambaServe.Engine.Sampling;
 public interface ITokenChooser
 {
     /// <param name="logits">One row, <c>[IModelRunner.LogitsWidth]</c> (padded ids included; the chooser masks them).</param>
-    ChosenToken Choose(ReadOnlySpan<float> logits);
+    /// <param name="banned">
+    /// Ids this choice may not return (min_tokens' stop tokens; usually empty). They leave the reported logprobs alone,
+    /// which are those of the raw logits.
+    /// </param>
+    ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned);
 }

@@ -11,9 +11,9 @@ public sealed class SamplerTokenChooserFactory(int sampleableVocab) : ITokenChoo
 
     private sealed class Chooser(SequenceSampler sampler) : ITokenChooser
     {
-        public ChosenToken Choose(ReadOnlySpan<float> logits)
+        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
         {
-            var s = sampler.Sample(logits);
+            var s = sampler.Sample(logits, banned);
             return new ChosenToken(s.TokenId, s.Logprob, s.Top);
         }
     }

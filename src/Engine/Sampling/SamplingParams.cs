@@ -22,6 +22,12 @@ public sealed record SamplingParams
     public long? Seed { get; init; }
     /// <summary>Tokens to generate; 0 chooses none (scoring: the request ends after prefill with its prompt logprobs).</summary>
     public int MaxTokens { get; init; } = 16;
+    /// <summary>
+    /// vLLM's min_tokens: the first this many tokens of each sample cannot be EOS or one of <see cref="StopTokenIds"/>
+    /// (the runner's sampler bans them) and no stop condition ends the sample on them (a stop string must end in a
+    /// later token's text); max_tokens still does. 0 (the default) changes nothing; at most <see cref="MaxTokens"/>.
+    /// </summary>
+    public int MinTokens { get; init; }
     /// <summary>Text is cut before the first occurrence of any of these.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];

@@ -21,6 +21,9 @@ public static class SamplingParamsValidator
         Check(p.PresencePenalty is >= -2 and <= 2, "presence_penalty", p.PresencePenalty, "must be in [-2, 2]");
         Check(p.FrequencyPenalty is >= -2 and <= 2, "frequency_penalty", p.FrequencyPenalty, "must be in [-2, 2]");
         Check(p.MaxTokens >= 0, "max_tokens", p.MaxTokens, "must be >= 0");
+        Check(p.MinTokens >= 0, "min_tokens", p.MinTokens, "must be >= 0");
+        Check(p.MinTokens <= p.MaxTokens, "min_tokens", p.MinTokens,
+            $"must be less than or equal to max_tokens ({p.MaxTokens}), got {p.MinTokens}");
         Check(p.Logprobs is null or >= 0 and <= MaxLogprobs, "logprobs", p.Logprobs, $"must be in [0, {MaxLogprobs}]");
         Check(p.PromptLogprobs is null or >= 0 and <= MaxLogprobs, "prompt_logprobs", p.PromptLogprobs, $"must be in [0, {MaxLogprobs}]");
         ArgumentNullException.ThrowIfNull(p.LogitBias, "logit_bias");

@@ -44,8 +44,17 @@ public sealed class SequenceSampler
     }
 
     /// <summary>Samples from one logits row (at least sampleableVocab wide) and records the choice for penalties.</summary>
-    public SampledToken Sample(ReadOnlySpan<float> logits)
+    public SampledToken Sample(ReadOnlySpan<float> logits) => Sample(logits, []);
+
+    /// <summary>
+    /// <see cref="Sample(ReadOnlySpan{float})"/> that never chooses one of <paramref name="banned"/> (min_tokens' stop
+    /// tokens; ids outside the sampleable vocab are ignored). They get -inf after bias and penalties, as vLLM's
+    /// min_tokens processor does; the reported logprobs are the raw logits', as for logit_bias, so a banned id keeps
+    /// a finite logprob (and may be among the top alternatives).
+    /// </summary>
+    public SampledToken Sample(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
     {
+        ArgumentNullException.ThrowIfNull(banned);
         if (logits.Length < _vocab)
         {
             throw new ArgumentException($"logits row has {logits.Length} entries, fewer than the vocab {_vocab}", nameof(logits));
@@ -55,6 +64,13 @@ public sealed class SequenceSampler
         raw.CopyTo(work);
         ApplyBias(work);
         ApplyPenalties(work);
+        for (var i = 0; i < banned.Count; i++)
+        {
+            if ((uint)banned[i] < (uint)_vocab)
+            {
+                work[banned[i]] = float.NegativeInfinity;
+            }
+        }
 
         var token = _p.Temperature < GreedyTemperature ? Argmax(work) : Draw(work);
 
@@ -129,6 +145,7 @@ public sealed class SequenceSampler
             total += _sortKeys[c];
         }
         var u = _rng.NextDouble() * total;
+        var last = count - 1;
         for (var c = 0; c < count; c++)
         {
             u -= _sortKeys[c];
@@ -136,8 +153,13 @@ public sealed class SequenceSampler
             {
                 return _candidates[c];
             }
+            if (_sortKeys[c] > 0)
+            {
+                last = c;
+            }
         }
-        return _candidates[count - 1]; // rounding left u at ~0: the last candidate's share
+        // Rounding left u at ~0: the last candidate with a share (a banned id, weight 0, may come after it).
+        return _candidates[last];
     }
 
     /// <summary>Fills <see cref="_candidates"/> with all ids, or the top_k largest (by heap, not a full sort).</summary>

@@ -13,6 +13,8 @@ public sealed class StopStringMatcher
     private readonly int _longest;
     private readonly StringBuilder _held = new();
     private bool _stopped;
+    // Leading characters of _held that came in deltas pushed with mayStop false: a match must end after them.
+    private int _unmatchable;
 
     public StopStringMatcher(IReadOnlyList<string> stops)
     {
@@ -25,7 +27,15 @@ public sealed class StopStringMatcher
     /// Adds a delta. Returns the text that is now safe to emit and whether a stop string matched; on a match the text
     /// ends just before the stop string and every later call emits nothing.
     /// </summary>
-    public (string Emit, bool Stopped) Push(string delta)
+    public (string Emit, bool Stopped) Push(string delta) => Push(delta, mayStop: true);
+
+    /// <summary>
+    /// Adds a delta that may end in a stop string only when <paramref name="mayStop"/> (false: text of a sample's first
+    /// min_tokens tokens). Such text is never the end of a match, but its tail is still held back while it could begin
+    /// one, so a stop string that starts there and ends in a later delta cuts the text where it starts (vLLM's
+    /// detokenizer checks only the text after min_tokens, looking back a stop string's length).
+    /// </summary>
+    public (string Emit, bool Stopped) Push(string delta, bool mayStop)
     {
         if (_stopped)
         {
@@ -37,7 +47,11 @@ public sealed class StopStringMatcher
         }
         _held.Append(delta);
         var text = _held.ToString();
-        var match = FirstMatch(text);
+        if (!mayStop)
+        {
+            _unmatchable = text.Length;
+        }
+        var match = mayStop ? FirstMatch(text, _unmatchable) : -1;
         if (match >= 0)
         {
             _stopped = true;
@@ -46,6 +60,7 @@ public sealed class StopStringMatcher
         }
         var keep = PossibleStopPrefixLength(text);
         _held.Clear().Append(text, text.Length - keep, keep);
+        _unmatchable = Math.Max(0, _unmatchable - (text.Length - keep));
         return (text[..^keep], false);
     }
 
@@ -54,15 +69,17 @@ public sealed class StopStringMatcher
     {
         var text = _stopped ? string.Empty : _held.ToString();
         _held.Clear();
+        _unmatchable = 0;
         return text;
     }
 
-    private int FirstMatch(string text)
+    /// <summary>Where the first match that ends after <paramref name="unmatchable"/> characters starts, or -1.</summary>
+    private int FirstMatch(string text, int unmatchable)
     {
         var first = -1;
         foreach (var stop in _stops)
         {
-            var at = text.IndexOf(stop, StringComparison.Ordinal);
+            var at = text.IndexOf(stop, Math.Max(0, unmatchable - stop.Length + 1), StringComparison.Ordinal);
             if (at >= 0 && (first < 0 || at < first))
             {
                 first = at;

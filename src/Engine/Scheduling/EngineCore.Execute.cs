@@ -1,5 +1,6 @@
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Scheduling;
 
@@ -30,7 +31,7 @@ internal sealed partial class EngineCore
         _planned.Clear();
         foreach (var sample in plan.Decodes)
         {
-            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!);
+            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample));
             _planned.Add(new PlannedEntry(sample, default));
         }
 
@@ -47,13 +48,45 @@ internal sealed partial class EngineCore
             {
                 foreach (var sample in group.Samples)
                 {
-                    sample.Sampling ??= new SequenceSampling(group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens);
-                    entry.AddSample(sample.Slot, sample.Sampling);
+                    sample.Sampling ??= new SequenceSampling(
+                        group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, MinTokensBans(group.Request.Sampling));
+                    entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample));
                 }
             }
 
             _planned.Add(new PlannedEntry(null, chunk));
         }
+    }
+
+    /// <summary>
+    /// Whether the sample's next token is one of its first min_tokens, which may not be EOS or a stop token id (vLLM's
+    /// min_tokens logits processor). Counted per sample, so each fork of an n &gt; 1 request counts its own tokens.
+    /// </summary>
+    private static bool BansStopTokens(SampleState sample) => sample.Generated < sample.Group.Request.Sampling.MinTokens;
+
+    /// <summary>What <see cref="BansStopTokens"/> bans: the model's EOS (even with ignore_eos, as vLLM) and stop_token_ids.</summary>
+    private IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)
+    {
+        if (sampling.MinTokens == 0)
+        {
+            return null;
+        }
+
+        var bans = new List<int>(sampling.StopTokenIds.Count + 1);
+        if (_runner.Config.EosTokenId is { } eos)
+        {
+            bans.Add(eos);
+        }
+
+        foreach (int id in sampling.StopTokenIds)
+        {
+            if (!bans.Contains(id))
+            {
+                bans.Add(id);
+            }
+        }
+
+        return bans;
     }
 
     /// <summary>

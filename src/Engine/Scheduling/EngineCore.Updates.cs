@@ -47,7 +47,11 @@ internal sealed partial class EngineCore
         sample.Generated++;
         sample.LastToken = token;
         TokensProcessed?.Invoke(0, 1);
-        bool stopToken = IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token);
+        // The first min_tokens tokens end nothing but by max_tokens (vLLM's stop checker returns early for them): the
+        // sampler banned stop tokens for them, and their text is not matched against stop strings (a stop string may
+        // still begin in it and end in a later token's text, as vLLM's detokenizer checks only later text).
+        bool mayStop = sample.Generated > sampling.MinTokens;
+        bool stopToken = mayStop && IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token);
         if (sampling.Stop.Count == 0)
         {
             AcceptWithoutStopStrings(sample, chosen, stopToken);
@@ -65,7 +69,7 @@ internal sealed partial class EngineCore
         }
         else
         {
-            var text = sample.Text!.Push(token);
+            var text = sample.Text!.Push(token, mayStop);
             delta = text.Delta;
             if (text.Stopped)
             {

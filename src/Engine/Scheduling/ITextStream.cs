@@ -7,7 +7,11 @@ namespace MambaServe.Engine.Scheduling;
 /// </summary>
 public interface ITextStream
 {
-    TextStep Push(int tokenId);
+    /// <param name="mayStop">
+    /// False for the first min_tokens tokens of the sample: their text is never the end of a stop string (it may be the
+    /// start of one that ends in a later token's text), so <see cref="TextStep.Stopped"/> stays false.
+    /// </param>
+    TextStep Push(int tokenId, bool mayStop);
 
     /// <summary>
     /// Text still held back when the sequence ends without a stop string (length, EOS or stop token): detokenizer

@@ -89,7 +89,7 @@ public static class SchedulerBench
     {
         public ITextStream Create(SamplingParams sampling) => this;
 
-        public TextStep Push(int tokenId) => new(string.Empty, false);
+        public TextStep Push(int tokenId, bool mayStop) => new(string.Empty, false);
 
         public string Flush() => string.Empty;
     }

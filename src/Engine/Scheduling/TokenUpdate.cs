@@ -20,7 +20,8 @@ internal readonly record struct TokenUpdate(
     public GenerationUpdate ToUpdate(SampleState sample)
     {
         var text = sample.Text!;
-        string delta = IsStopToken ? text.Flush() : text.Push(Chosen.TokenId).Delta;
+        // Only samples without stop strings come here, so whether the text may stop them is moot.
+        string delta = IsStopToken ? text.Flush() : text.Push(Chosen.TokenId, mayStop: true).Delta;
         if (Finish == FinishReason.Length)
         {
             delta += text.Flush();

@@ -14,6 +14,7 @@ public static class GenerateCommand
     {
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 64 };
+        var minTokens = new Option<int>("--min-tokens") { Description = "Tokens to generate before EOS or a stop string can end the text." };
         var temperature = new Option<float>("--temperature") { Description = "0 is greedy.", DefaultValueFactory = _ => 1f };
         var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
         var topK = new Option<int>("--top-k") { Description = "0 disables." };
@@ -23,13 +24,13 @@ public static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop strings (repeatable).", AllowMultipleArgumentsPerToken = true };
         var command = new Command("generate", "Generate a completion and stream it to stdout.")
         {
-            prompt, maxTokens, temperature, topP, topK, minP, repetition, seed, stop,
+            prompt, maxTokens, minTokens, temperature, topP, topK, minP, repetition, seed, stop,
         };
         command.SetAction(async (parse, ct) =>
         {
             var sampling = new SamplingParams
             {
-                MaxTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP),
+                MaxTokens = parse.GetValue(maxTokens), MinTokens = parse.GetValue(minTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP),
                 TopK = parse.GetValue(topK), MinP = parse.GetValue(minP), RepetitionPenalty = parse.GetValue(repetition),
                 Seed = parse.GetValue(seed), Stop = parse.GetValue(stop) ?? [],
             };
@@ -39,7 +40,7 @@ public static class GenerateCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
             return await CliErrors.ReportingLoadFailures(async () =>

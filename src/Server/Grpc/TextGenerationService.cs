@@ -100,6 +100,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
         var sampling = new SamplingParams
         {
             MaxTokens = maxTokens,
+            MinTokens = r.HasMinTokens ? r.MinTokens : d.MinTokens,
             Temperature = r.HasTemperature ? r.Temperature : d.Temperature,
             TopP = r.HasTopP ? r.TopP : d.TopP,
             TopK = r.HasTopK ? r.TopK : d.TopK,

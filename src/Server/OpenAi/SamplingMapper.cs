@@ -6,8 +6,15 @@ namespace MambaServe.Server.OpenAi;
 /// <summary>Turns the request's sampling fields into validated engine <see cref="SamplingParams"/> (400 with param on bad values).</summary>
 public static class SamplingMapper
 {
-    public static SamplingParams Map(SamplingRequest request, int maxTokens, int? logprobs, int? promptLogprobs, int sampleableVocab)
+    /// <param name="maxTokensField">The field <paramref name="maxTokens"/> came from, for min_tokens' error (chat's max_completion_tokens).</param>
+    public static SamplingParams Map(SamplingRequest request, int maxTokens, int? logprobs, int? promptLogprobs, int sampleableVocab, string maxTokensField = "max_tokens")
     {
+        if (request.MinTokens is > 0 and var min && min > maxTokens)
+        {
+            // The engine's validator says the same, naming max_tokens whichever field set it.
+            throw ApiException.BadRequest($"min_tokens must be less than or equal to {maxTokensField} ({maxTokens}), got {min}", "min_tokens");
+        }
+
         var defaults = new SamplingParams();
         var sampling = new SamplingParams
         {
@@ -21,6 +28,7 @@ public static class SamplingMapper
             LogitBias = ParseLogitBias(request.LogitBias, sampleableVocab),
             Seed = request.Seed,
             MaxTokens = maxTokens,
+            MinTokens = request.MinTokens ?? defaults.MinTokens,
             Stop = request.Stop ?? [],
             StopTokenIds = request.StopTokenIds ?? [],
             IgnoreEos = request.IgnoreEos ?? false,

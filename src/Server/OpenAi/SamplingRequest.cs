@@ -22,6 +22,10 @@ public abstract class SamplingRequest
 
     public List<int>? StopTokenIds { get; set; }
     public bool? IgnoreEos { get; set; }
+
+    /// <summary>vLLM: tokens each sample generates before EOS or stop_token_ids can end it (0..max_tokens).</summary>
+    public int? MinTokens { get; set; }
+
     public bool? Stream { get; set; }
     public StreamOptions? StreamOptions { get; set; }
     public string? User { get; set; }

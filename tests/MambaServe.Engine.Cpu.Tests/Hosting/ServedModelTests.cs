@@ -104,6 +104,56 @@ public class ServedModelTests
     }
 
     [Fact]
+    public async Task GenerateAsync_MinTokensWithTheGreedyFirstTokenAsStopToken_BansItAndReportsRawLogprobs()
+    {
+        await using var model = ServedModel.Load(TestPaths.DemoModel, "demo", Options(slots: 2, prefixCacheBytes: 0));
+        var prompt = model.Tokenizer!.Encode("The jury said it was satisfied that the election");
+        var probe = await RunAsync(model.Engine, prompt, new SamplingParams { Temperature = 0, MaxTokens = 1, Logprobs = 3 }, "probe");
+        int stop = probe.Tokens[0];
+        var control = await RunAsync(model.Engine, prompt, new SamplingParams { Temperature = 0, MaxTokens = 12, StopTokenIds = [stop] }, "control");
+        Assert.Equal([stop], control.Tokens);
+        Assert.Equal(FinishReason.Stop, control.Finish);
+
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 12, StopTokenIds = [stop], MinTokens = 4, Logprobs = 3 };
+        var (tokens, logprobs, _, finish) = await RunAsync(model.Engine, prompt, sampling, "min");
+
+        Assert.True(tokens.Count >= 4, $"only {tokens.Count} tokens");
+        int?[] bans = [stop, model.Config.EosTokenId];
+        Assert.All(tokens.Take(4), t => Assert.DoesNotContain(t, bans));
+        Assert.Equal(tokens[^1] == stop || tokens[^1] == model.Config.EosTokenId ? FinishReason.Stop : FinishReason.Length, finish);
+        // Greedy takes the likeliest token not banned; the banned one is still reported first, with its raw logprob.
+        Assert.Equal(probe.Logprobs[0].Top.Select(t => t.TokenId).First(id => !bans.Contains(id)), tokens[0]);
+        Assert.Equal(stop, logprobs[0].Top[0].TokenId);
+        Assert.Equal(probe.Logprobs[0].Top[0].Logprob, logprobs[0].Top[0].Logprob, 5);
+        Assert.All(logprobs, lp => Assert.True(float.IsFinite(lp.Logprob!.Value) && lp.Top.All(t => float.IsFinite(t.Logprob))));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_MinTokensWithAStopStringInTheFirstTokens_CutsOnlyWhereAMatchEndsLater()
+    {
+        const int MinTokens = 6;
+        await using var model = ServedModel.Load(TestPaths.DemoModel, "demo", Options(slots: 2, prefixCacheBytes: 0));
+        var tokenizer = model.Tokenizer!;
+        var prompt = tokenizer.Encode("Once upon a time there was a little");
+        var full = await RunAsync(model.Engine, prompt, new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true }, "full");
+        Assert.DoesNotContain(model.Config.EosTokenId, full.Tokens.Take(MinTokens).Cast<int?>()); // min_tokens bans it: the runs would part
+        string stop = tokenizer.Decode([full.Tokens[1]]);
+        var control = await RunAsync(model.Engine, prompt, new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true, Stop = [stop] }, "control");
+        Assert.Equal(full.Text[..full.Text.IndexOf(stop, StringComparison.Ordinal)], control.Text);
+
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true, Stop = [stop], MinTokens = MinTokens };
+        var run = await RunAsync(model.Engine, prompt, sampling, "min");
+
+        // A match must end in the text of token MinTokens + 1 or later (it may begin earlier, as vLLM looks back).
+        int unmatchable = tokenizer.Decode(full.Tokens.Take(MinTokens)).Length;
+        int cut = full.Text.IndexOf(stop, Math.Max(0, unmatchable - stop.Length + 1), StringComparison.Ordinal);
+        Assert.Equal(cut < 0 ? full.Text : full.Text[..cut], run.Text);
+        Assert.Equal(cut < 0 ? FinishReason.Length : FinishReason.Stop, run.Finish);
+        Assert.True(run.Tokens.Count > MinTokens, $"{run.Tokens.Count} tokens");
+        Assert.True(run.Text.Length > control.Text.Length, $"'{run.Text}' vs '{control.Text}'");
+    }
+
+    [Fact]
     public async Task Load_WithAResolvedBackend_BuildsItsRunnerWithoutProbingAgain()
     {
         var backend = new CountingBackend(RunnerBackends.Resolve(DeviceKind.Cpu));

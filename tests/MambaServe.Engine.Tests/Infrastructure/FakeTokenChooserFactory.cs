@@ -6,7 +6,7 @@ namespace MambaServe.Engine.Tests.Infrastructure;
 
 /// <summary>
 /// Choosers simple enough to predict: temperature 0 takes the argmax; otherwise a <see cref="Random"/> seeded with the
-/// sample's seed picks uniformly (so seeds are observable). Logprobs are exact log-softmax values, and prompt scores
+/// sample's seed picks uniformly (so seeds are observable), both skipping a target's banned ids. Logprobs are exact log-softmax values, and prompt scores
 /// too (it is the engine's prompt scorer in the tests).
 /// </summary>
 internal sealed class FakeTokenChooserFactory : ITokenChooserFactory, IPromptScorer
@@ -66,15 +66,35 @@ internal sealed class FakeTokenChooserFactory : ITokenChooserFactory, IPromptSco
 
     private sealed class Chooser(Random? random, bool fail) : ITokenChooser
     {
-        public ChosenToken Choose(ReadOnlySpan<float> logits)
+        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
         {
             if (fail)
             {
                 throw new InvalidOperationException("Injected sampler failure.");
             }
 
-            int token = random is null ? ArgMax(logits) : random.Next(logits.Length);
+            int token;
+            do
+            {
+                token = random is null ? ArgMax(Without(logits, banned)) : random.Next(logits.Length);
+            }
+            while (banned.Contains(token) && banned.Count < logits.Length);
+
             return new ChosenToken(token, LogSoftmax(logits, token), []);
+        }
+
+        private static float[] Without(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
+        {
+            var row = logits.ToArray();
+            foreach (int id in banned)
+            {
+                if ((uint)id < (uint)row.Length)
+                {
+                    row[id] = float.NegativeInfinity;
+                }
+            }
+
+            return row;
         }
     }
 }

@@ -49,6 +49,24 @@ public sealed class HostSamplerTests
     }
 
     [Fact]
+    public void Sample_BanStopTokensFlag_BansTheSamplingsIdsForThatTargetOnly()
+    {
+        var sampler = new HostSampler(new SamplerTokenChooserFactory(64), 2);
+        var row = Row(3);
+        int best = Array.IndexOf(row, row.Max());
+        var sampling = new SequenceSampling(new SamplingParams { Temperature = 0f }, 1, [], [best]);
+        var batch = new StepBatch();
+        var banned = batch.AddToken(0, 0).AddSample(0, sampling, banStopTokens: true);
+        var free = batch.AddToken(1, 0).AddSample(1, new SequenceSampling(new SamplingParams { Temperature = 0f }, 1, [], [best]));
+
+        sampler.Sample(banned, row);
+        sampler.Sample(free, row);
+
+        Assert.NotEqual(best, banned.Chosen!.Value.TokenId);
+        Assert.Equal(best, free.Chosen!.Value.TokenId);
+    }
+
+    [Fact]
     public void Sample_ChooserThrows_ReportsOnTheTargetOnly()
     {
         var sampler = new HostSampler(new SamplerTokenChooserFactory(64), 1);

@@ -23,6 +23,9 @@ public sealed class SamplingParamsValidatorTests
         { "logprobs", new SamplingParams { Logprobs = -1 } },
         { "prompt_logprobs", new SamplingParams { PromptLogprobs = 21 } },
         { "max_tokens", new SamplingParams { MaxTokens = -1 } },
+        { "min_tokens", new SamplingParams { MinTokens = -1 } },
+        { "min_tokens", new SamplingParams { MinTokens = 17, MaxTokens = 16 } },
+        { "min_tokens", new SamplingParams { MinTokens = 1, MaxTokens = 0 } },
         { "logit_bias", new SamplingParams { LogitBias = new Dictionary<int, float> { [5] = 101f } } },
         { "stop", new SamplingParams { Stop = ["ok", ""] } },
     };
@@ -46,5 +49,14 @@ public sealed class SamplingParamsValidatorTests
             FrequencyPenalty = 2f, Logprobs = 20, PromptLogprobs = 0, MaxTokens = 0, Stop = ["\n"],
             LogitBias = new Dictionary<int, float> { [0] = -100f, [1] = 100f },
         });
+        SamplingParamsValidator.Validate(new SamplingParams { MinTokens = 16, MaxTokens = 16, IgnoreEos = true });
+    }
+
+    [Fact]
+    public void Validate_MinTokensAboveMaxTokens_SaysBothLimits()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => SamplingParamsValidator.Validate(new SamplingParams { MinTokens = 9, MaxTokens = 4 }));
+
+        Assert.StartsWith("min_tokens must be less than or equal to max_tokens (4), got 9", error.Message, StringComparison.Ordinal);
     }
 }

@@ -39,6 +39,45 @@ public sealed class SequenceSamplerTests
     }
 
     [Fact]
+    public void Sample_BannedArgmax_GreedyTakesTheNextAndLogprobsStayRaw()
+    {
+        var logits = RandomLogits(NewRandom(), 20);
+        logits[7] = 30f;
+        logits[3] = 20f;
+        var sampler = new SequenceSampler(new SamplingParams { Temperature = 0f, Logprobs = 2 }, 20, [], 1);
+
+        var token = sampler.Sample(logits, [7, 25]);
+
+        Assert.Equal(3, token.TokenId);
+        var logNorm = MathF.Log(logits.Sum(MathF.Exp));
+        Assert.Equal(logits[3] - logNorm, token.Logprob, 4);
+        Assert.Equal(7, token.Top[0].TokenId);
+        Assert.Equal(logits[7] - logNorm, token.Top[0].Logprob, 4);
+    }
+
+    [Theory]
+    [InlineData(1f, 1f, 0, 0f)]
+    [InlineData(0.8f, 0.9f, 0, 0f)]
+    [InlineData(1.5f, 1f, 6, 0f)]
+    [InlineData(1f, 1f, 0, 0.01f)]
+    public void Sample_BannedIds_NeverDrawnWhateverTheTruncation(float temperature, float topP, int topK, float minP)
+    {
+        var random = NewRandom();
+        var logits = RandomLogits(random, 16, scale: 1f);
+        int[] banned = [0, 2, 5, 15];
+        foreach (int id in banned)
+        {
+            logits[id] += 3f; // the likeliest tokens: most draws would pick them
+        }
+        var sampler = new SequenceSampler(new SamplingParams { Temperature = temperature, TopP = topP, TopK = topK, MinP = minP }, 16, [], random.NextInt64());
+
+        for (var i = 0; i < 2000; i++)
+        {
+            Assert.DoesNotContain(sampler.Sample(logits, banned).TokenId, banned);
+        }
+    }
+
+    [Fact]
     public void Sample_GreedyTie_PicksLowestId()
     {
         var logits = RandomLogits(NewRandom(), 8);

@@ -37,6 +37,36 @@ public sealed class StopStringMatcherTests
     }
 
     [Fact]
+    public void Push_MayStopFalse_WholeStopStringPassesUnmatched()
+    {
+        var matcher = new StopStringMatcher(["END"]);
+
+        Assert.Equal(("a END b", false), matcher.Push("a END b", mayStop: false));
+        Assert.Equal((" c", false), matcher.Push(" c"));
+        Assert.Equal((" d", true), matcher.Push(" dEND"));
+    }
+
+    [Fact]
+    public void Push_StopBeginsInUnmatchableTextAndEndsLater_CutsWhereItBegins()
+    {
+        var matcher = new StopStringMatcher(["END"]);
+
+        Assert.Equal(("xx ", false), matcher.Push("xx EN", mayStop: false));
+        Assert.Equal((string.Empty, true), matcher.Push("D!"));
+    }
+
+    [Fact]
+    public void Push_HeldTailHoldsAWholeStopFromUnmatchableText_OnlyALaterEndMatches()
+    {
+        // "xab" is held (a prefix of "xabz") and contains the whole of "ab"; that "ab" ended in unmatchable text.
+        var matcher = new StopStringMatcher(["ab", "xabz"]);
+
+        Assert.Equal(("q", false), matcher.Push("qxab", mayStop: false));
+        Assert.Equal(("xab!", false), matcher.Push("!"));
+        Assert.Equal(("1", true), matcher.Push("1ab"));
+    }
+
+    [Fact]
     public void Flush_HeldPartialPrefix_ReleasedAtEnd()
     {
         var matcher = new StopStringMatcher(["</answer>"]);

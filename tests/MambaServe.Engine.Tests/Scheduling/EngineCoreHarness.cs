@@ -37,13 +37,15 @@ internal sealed class EngineCoreHarness
     public static GenerationRequest Request(
         int[] prompt, int maxTokens = 8, int priority = 0, int n = 1, float temperature = 0, long? seed = null,
         TimeSpan? timeout = null, IReadOnlyList<string>? stop = null, IReadOnlyList<int>? stopTokenIds = null,
-        int? logprobs = null, int? promptLogprobs = null) =>
+        int? logprobs = null, int? promptLogprobs = null, int minTokens = 0, bool ignoreEos = false) =>
         new(
             Guid.NewGuid().ToString("N"),
             prompt,
             new SamplingParams
             {
                 MaxTokens = maxTokens,
+                MinTokens = minTokens,
+                IgnoreEos = ignoreEos,
                 Temperature = temperature,
                 Seed = seed,
                 Stop = stop ?? [],
@@ -107,13 +109,23 @@ internal sealed class EngineCoreHarness
     }
 
     /// <summary>The greedy continuation of <paramref name="prompt"/> computed straight from the fake model.</summary>
-    public int[] GreedyReference(int[] prompt, int maxTokens)
+    /// <param name="bannedFirst">Ids the first <paramref name="banFor"/> tokens may not be (min_tokens' bans).</param>
+    public int[] GreedyReference(int[] prompt, int maxTokens, IReadOnlyList<int>? bannedFirst = null, int banFor = 0)
     {
         var seen = prompt.ToList();
         var output = new List<int>();
         for (int i = 0; i < maxTokens; i++)
         {
-            int next = FakeTokenChooserFactory.ArgMax(Runner.LogitsAfter(seen.ToArray()));
+            var row = Runner.LogitsAfter(seen.ToArray());
+            if (i < banFor)
+            {
+                foreach (int id in bannedFirst!)
+                {
+                    row[id] = float.NegativeInfinity;
+                }
+            }
+
+            int next = FakeTokenChooserFactory.ArgMax(row);
             output.Add(next);
             seen.Add(next);
         }

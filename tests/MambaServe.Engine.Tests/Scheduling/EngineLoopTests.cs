@@ -132,7 +132,7 @@ public sealed class EngineLoopTests
         {
             private int _pushed;
 
-            public TextStep Push(int tokenId) => ++_pushed < 3 ? new TextStep("x", false) : throw new FormatException("bad bytes");
+            public TextStep Push(int tokenId, bool mayStop) => ++_pushed < 3 ? new TextStep("x", false) : throw new FormatException("bad bytes");
 
             public string Flush() => string.Empty;
         }

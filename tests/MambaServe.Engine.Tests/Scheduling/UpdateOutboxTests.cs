@@ -142,7 +142,7 @@ public sealed class UpdateOutboxTests
 
     private sealed class ThrowingText : ITextStream
     {
-        public TextStep Push(int tokenId) => throw new FormatException("not a token");
+        public TextStep Push(int tokenId, bool mayStop) => throw new FormatException("not a token");
 
         public string Flush() => throw new FormatException("not a token");
     }
@@ -154,7 +154,7 @@ public sealed class UpdateOutboxTests
 
         public ITextStream Create(SamplingParams sampling) => this;
 
-        public TextStep Push(int tokenId)
+        public TextStep Push(int tokenId, bool mayStop)
         {
             Threads.Add(Environment.CurrentManagedThreadId);
             return new TextStep(FakeTextStreamFactory.TextOf(tokenId), false);

@@ -43,6 +43,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Run_GenerateMinTokensAboveMaxTokens_RefusedBeforeAnyModelLoads()
+    {
+        var (exit, error, served) = await RunAsync(["generate", "--prompt", "x", "--max-tokens", "3", "--min-tokens", "5", "--model", "/nonexistent"]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains("error: min_tokens must be less than or equal to max_tokens (3), got 5", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    [Fact]
     public async Task Run_StrayArgument_UsageError()
     {
         var (exit, error, served) = await RunAsync(["serve-please"]);

@@ -51,6 +51,26 @@ public sealed class TextGenerationServiceTests
     }
 
     [Fact]
+    public async Task Generate_MinTokens_ReachesTheEngineAndIsCheckedAgainstMaxTokens()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
+
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "x", MaxTokens = 6, MinTokens = 4 }));
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "x", MaxTokens = 6 }));
+        var tooMany = await Assert.ThrowsAsync<RpcException>(() => DrainAsync(client.Generate(new GenerateRequest { Prompt = "x", MaxTokens = 3, MinTokens = 4 })));
+        var negative = await Assert.ThrowsAsync<RpcException>(() => DrainAsync(client.Generate(new GenerateRequest { Prompt = "x", MinTokens = -1 })));
+
+        Assert.Equal([4, 0], engine.Requests.Select(r => r.Sampling.MinTokens));
+        Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
+        Assert.Contains("min_tokens must be less than or equal to max_tokens (3)", tooMany.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, negative.StatusCode);
+        Assert.Contains("min_tokens", negative.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Tokenize_Text_ReturnsTheTokenizersIds()
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);

@@ -142,6 +142,66 @@ public sealed class RealModelTests
         Assert.All(tokens, t => Assert.Equal($"token_id:{forced}", (string?)t));
     }
 
+    [Fact]
+    public async Task Completions_DemoModelMinTokens_BansTheStopTokenAndReportsItsFiniteLogprob()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+        var common = new Dictionary<string, object>
+        {
+            ["prompt"] = "The little dog", ["temperature"] = 0, ["logprobs"] = 5, ["return_tokens_as_token_ids"] = true,
+        };
+        using var probe = await Json.PostAsync(client, "/v1/completions", new Dictionary<string, object>(common) { ["max_tokens"] = 1 });
+        string stop = (string)(await Json.ReadAsync(probe))["choices"]![0]!["logprobs"]!["tokens"]![0]!;
+        int stopId = int.Parse(stop["token_id:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var body = new Dictionary<string, object>(common) { ["max_tokens"] = 10, ["stop_token_ids"] = new[] { stopId } };
+        using var control = await Json.PostAsync(client, "/v1/completions", body);
+        Assert.Equal(1, (int)(await Json.ReadAsync(control))["usage"]!["completion_tokens"]!);
+
+        body["min_tokens"] = 3;
+        using var response = await Json.PostAsync(client, "/v1/completions", body);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        var result = Json.Parse(text);
+        var logprobs = result["choices"]![0]!["logprobs"]!;
+        var tokens = logprobs["tokens"]!.AsArray().Select(t => (string)t!).ToList();
+        Assert.True(tokens.Count >= 3, text);
+        Assert.DoesNotContain(stop, tokens.Take(3));
+        Assert.Equal(tokens.Count, (int)result["usage"]!["completion_tokens"]!);
+        // The banned token is still the likeliest under the raw logits: reported, with a finite logprob.
+        var firstTop = logprobs["top_logprobs"]![0]!.AsObject();
+        Assert.True(firstTop.ContainsKey(stop), text);
+        Assert.All(logprobs["token_logprobs"]!.AsArray(), lp => Assert.True(float.IsFinite((float)lp!)));
+        Assert.All(logprobs["top_logprobs"]!.AsArray().SelectMany(top => top!.AsObject()), kv => Assert.True(float.IsFinite((float)kv.Value!)));
+    }
+
+    [Fact]
+    public async Task Chat_DemoModelMinTokens_GeneratesAtLeastThatManyWithFiniteLogprobs()
+    {
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+        var messages = new[] { new { role = "user", content = "Tell me about the jury." } };
+        using var probe = await Json.PostAsync(client, "/v1/chat/completions", new { messages, temperature = 0, max_tokens = 1, logprobs = true, return_tokens_as_token_ids = true });
+        string stop = (string)(await Json.ReadAsync(probe))["choices"]![0]!["logprobs"]!["content"]![0]!["token"]!;
+        int stopId = int.Parse(stop["token_id:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+
+        using var response = await Json.PostAsync(client, "/v1/chat/completions", new
+        {
+            messages, temperature = 0, max_tokens = 8, min_tokens = 4, stop_token_ids = new[] { stopId }, logprobs = true, top_logprobs = 3,
+            return_tokens_as_token_ids = true,
+        });
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        var result = Json.Parse(text);
+        var content = result["choices"]![0]!["logprobs"]!["content"]!.AsArray();
+        Assert.True(content.Count >= 4, text);
+        Assert.DoesNotContain(stop, content.Take(4).Select(c => (string?)c!["token"]));
+        Assert.Equal(content.Count, (int)result["usage"]!["completion_tokens"]!);
+        Assert.All(content, c => Assert.True(float.IsFinite((float)c!["logprob"]!)));
+    }
+
     private static async Task<string> EngineGreedyAsync(string prompt, int maxTokens)
     {
         var options = EngineOptions.Default with { Threads = 1, StatePool = new() { SlotCount = 2 } };

@@ -60,7 +60,8 @@ public static class ChatEndpoint
             throw ApiException.BadRequest($"top_logprobs must be in [0, {SamplingParamsValidator.MaxLogprobs}].", "top_logprobs");
         }
 
-        var sampling = SamplingMapper.Map(request, maxTokens, logprobs, null, model.SampleableVocab);
+        var sampling = SamplingMapper.Map(
+            request, maxTokens, logprobs, null, model.SampleableVocab, request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         var mapper = logprobs is null ? null : new ChatLogprobsMapper(new TokenNames(model, request.ReturnTokensAsTokenIds == true));
         return (sampling, mapper);
     }

@@ -55,6 +55,78 @@ public abstract partial class RunnerConformanceTests
         }
     }
 
+    [Fact]
+    public void Step_BanStopTokens_AvoidsTheBansOnlyWhileFlaggedAndReportsRawLogprobs()
+    {
+        var rng = new Random(109);
+        using var runner = Create(3);
+        var prompt = Tokens(rng, runner, 14);
+        int vocab = runner.Config.UnpaddedVocabSize;
+        // min_tokens' bans, widened to all but four ids: a draw outside them is a ban that did not hold.
+        var allowed = Enumerable.Range(0, vocab).OrderBy(_ => rng.Next()).Take(4).ToHashSet();
+        int[] bans = Enumerable.Range(0, vocab).Where(id => !allowed.Contains(id)).ToArray();
+        var greedy = new SequenceSampling(new SamplingParams { Temperature = 0, Logprobs = 3 }, 1, prompt, bans);
+        var sampled = new[] { 2, 3 }.Select(seed => new SequenceSampling(new SamplingParams { Temperature = 1.3f, TopP = 0.95f }, seed, prompt, bans)).ToArray();
+        var batch = new StepBatch();
+        var entry = batch.AddChunk(0, prompt, allLogits: true);
+        entry.AddSample(0, greedy, banStopTokens: true);
+        entry.AddSample(1, sampled[0], banStopTokens: true);
+        entry.AddSample(2, sampled[1], banStopTokens: true);
+
+        runner.Step(batch);
+
+        var row = entry.Logits.Span[^runner.LogitsWidth..][..vocab].ToArray();
+        var chosen = entry.Samples[0].Chosen!.Value;
+        Assert.Equal(allowed.MaxBy(id => (row[id], -id)), chosen.TokenId);
+        Assert.All(entry.Samples, t => Assert.Contains(t.Chosen!.Value.TokenId, allowed));
+        // Logprobs are the raw logits' (as with logit_bias): the banned argmax is still reported first, never -inf.
+        float logNorm = LogSumExp(row);
+        Assert.True(MathF.Abs(row[chosen.TokenId] - logNorm - chosen.Logprob) <= 1e-3f, $"logprob {chosen.Logprob}");
+        Assert.Equal(3, chosen.Top.Count);
+        Assert.Equal(ArgMax(row), chosen.Top[0].TokenId);
+        Assert.All(chosen.Top, t => Assert.True(float.IsFinite(t.Logprob)));
+
+        // The next step bans nothing for the greedy sample (the flag is per step) and still all for the others.
+        var tokens = entry.Samples.Select(t => t.Chosen!.Value.TokenId).ToArray();
+        batch.Clear();
+        var free = batch.AddToken(0, tokens[0], allLogits: true);
+        free.AddSample(0, greedy);
+        batch.AddToken(1, tokens[1]).AddSample(1, sampled[0], banStopTokens: true);
+        batch.AddToken(2, tokens[2]).AddSample(2, sampled[1], banStopTokens: true);
+
+        runner.Step(batch);
+
+        Assert.Equal(ArgMax(free.Logits.Span[..vocab]), free.Samples[0].Chosen!.Value.TokenId);
+        Assert.Contains(batch.Entries[1].Samples[0].Chosen!.Value.TokenId, allowed);
+        Assert.Contains(batch.Entries[2].Samples[0].Chosen!.Value.TokenId, allowed);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private static float LogSumExp(ReadOnlySpan<float> row)
+    {
+        float max = row[ArgMax(row)];
+        double sum = 0;
+        foreach (float v in row)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return (float)(max + Math.Log(sum));
+    }
+
     /// <summary>
     /// Prefills <paramref name="prompt"/> into the first target's slot (forking to the others), then decodes each
     /// target's own tokens until <paramref name="count"/> or <paramref name="eos"/>; returns each target's tokens.
