@@ -6,12 +6,16 @@ namespace MambaServe.Engine.Hosting;
 
 /// <summary>
 /// Token ids to text for the engine loop: the streaming detokenizer (whole UTF-8 characters only) piped through the
-/// stop-string matcher. A model served without a tokenizer produces no text (clients get token ids).
+/// stop-string matcher, as the request's sampling parameters ask (skip_special_tokens, include_stop_str_in_output). A model served without a tokenizer produces no text (clients get token ids).
 /// </summary>
 public sealed class DetokenizingTextStreamFactory(MambaTokenizer? tokenizer) : ITextStreamFactory
 {
     public ITextStream Create(SamplingParams sampling) =>
-        tokenizer is null ? new NoText() : new Stream(tokenizer.CreateStreamingDetokenizer(), new StopStringMatcher(sampling.Stop));
+        tokenizer is null
+            ? new NoText()
+            : new Stream(
+                tokenizer.CreateStreamingDetokenizer(sampling.SkipSpecialTokens),
+                new StopStringMatcher(sampling.Stop, sampling.IncludeStopStrInOutput));
 
     private sealed class Stream(StreamingDetokenizer detokenizer, StopStringMatcher stops) : ITextStream
     {

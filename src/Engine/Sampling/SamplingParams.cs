@@ -28,8 +28,19 @@ public sealed record SamplingParams
     /// later token's text); max_tokens still does. 0 (the default) changes nothing; at most <see cref="MaxTokens"/>.
     /// </summary>
     public int MinTokens { get; init; }
-    /// <summary>Text is cut before the first occurrence of any of these.</summary>
+    /// <summary>Text is cut before the first occurrence of any of these (after it with <see cref="IncludeStopStrInOutput"/>).</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
+    /// <summary>
+    /// vLLM's include_stop_str_in_output: a matched stop string stays in the text, which then ends right after it
+    /// (text after it in the same token is still dropped). False (the default) cuts the text before it.
+    /// </summary>
+    public bool IncludeStopStrInOutput { get; init; }
+    /// <summary>
+    /// vLLM's skip_special_tokens: the text leaves out tokens the tokenizer marks special (GPT-NeoX's
+    /// &lt;|endoftext|&gt; generated with ignore_eos). False (the engine's default, kept for gRPC and generate) renders
+    /// their text; the OpenAI routes default to true, as vLLM. Token ids and logprob tokens are unaffected.
+    /// </summary>
+    public bool SkipSpecialTokens { get; init; }
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
     /// <summary>When set, the model's EOS token does not end the sequence.</summary>
     public bool IgnoreEos { get; init; }

@@ -54,6 +54,7 @@ public sealed class MambaTokenizer
         EosTokenId = def.EosToken is { } eos && (added.TryGetValue(eos, out var eosId) || def.Vocab.TryGetValue(eos, out eosId)) ? eosId : null;
         ChatTemplate = def.ChatTemplate;
         SpecialTokens = def.SpecialTokens;
+        PostProcessorAddsTokens = def.PostProcessorAddsTokens;
     }
 
     /// <summary>Highest token id + 1, added tokens included (the model's embedding may be wider: padding rows).</summary>
@@ -70,6 +71,12 @@ public sealed class MambaTokenizer
 
     /// <summary>tokenizer_config.json's special tokens by attribute name (bos_token, eos_token, unk_token, pad_token, ...).</summary>
     public IReadOnlyDictionary<string, string> SpecialTokens { get; }
+
+    /// <summary>
+    /// Whether tokenizer.json's post_processor would add special tokens (BOS/EOS, CLS/SEP) to an encoded text, as HF's
+    /// add_special_tokens=True does. <see cref="Encode"/> never adds them; GPT-NeoX's ByteLevel processor adds none.
+    /// </summary>
+    public bool PostProcessorAddsTokens { get; }
 
     public static MambaTokenizer FromFile(string tokenizerJsonPath) => new(TokenizerDefinition.Read(tokenizerJsonPath));
 

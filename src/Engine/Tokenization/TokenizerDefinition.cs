@@ -13,7 +13,8 @@ internal sealed record TokenizerDefinition(
     IReadOnlyList<AddedToken> AddedTokens,
     bool Nfc,
     IReadOnlyDictionary<string, string> SpecialTokens,
-    string? ChatTemplate)
+    string? ChatTemplate,
+    bool PostProcessorAddsTokens = false)
 {
     /// <summary>transformers' SPECIAL_TOKENS_ATTRIBUTES that name one token (additional_special_tokens is a list).</summary>
     private static readonly string[] s_specialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
@@ -66,7 +67,33 @@ internal sealed record TokenizerDefinition(
             template = File.ReadAllText(templateFile);
         }
 
-        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), specials, template);
+        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), specials, template, AddsTokens(root));
+    }
+
+    /// <summary>
+    /// Whether tokenizer.json's post_processor adds special tokens around an encoded text (HF's add_special_tokens):
+    /// ByteLevel (GPT-2, GPT-NeoX) and none add nothing; TemplateProcessing adds the special tokens its single template
+    /// names; Bert and Roberta processors add CLS/SEP. A Sequence adds what any of its processors adds.
+    /// </summary>
+    private static bool AddsTokens(JsonElement root) =>
+        root.TryGetProperty("post_processor", out var processor) && AddsTokensOf(processor);
+
+    private static bool AddsTokensOf(JsonElement processor)
+    {
+        if (processor.ValueKind != JsonValueKind.Object || !processor.TryGetProperty("type", out var type))
+        {
+            return false;
+        }
+
+        return type.GetString() switch
+        {
+            "ByteLevel" => false,
+            "Sequence" => processor.TryGetProperty("processors", out var list) && list.ValueKind == JsonValueKind.Array
+                && list.EnumerateArray().Any(AddsTokensOf),
+            "TemplateProcessing" => processor.TryGetProperty("single", out var single) && single.ValueKind == JsonValueKind.Array
+                && single.EnumerateArray().Any(piece => piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("SpecialToken", out _)),
+            _ => true,
+        };
     }
 
     private static bool HasNfc(JsonElement root)

@@ -13,12 +13,20 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         var model = api.Models.Require(request.Model);
-        var prompt = request.InputCase switch
+        int? keep = PromptOptions.Keep(request.HasTruncatePromptTokens ? request.TruncatePromptTokens : null);
+        if (keep is not null && request.HasPreviousResponseId)
+        {
+            throw ApiException.BadRequest(
+                "truncate_prompt_tokens cannot be combined with previous_response_id: the saved state holds the earlier context.",
+                PromptOptions.TruncateParam);
+        }
+
+        var prompt = PromptOptions.Truncate(model, request.InputCase switch
         {
             GenerateRequest.InputOneofCase.Prompt => PromptBuilder.FromText(model, request.Prompt, "prompt"),
             GenerateRequest.InputOneofCase.PromptTokenIds => PromptBuilder.FromTokens(model, request.PromptTokenIds.Ids, "prompt_token_ids"),
             _ => throw ApiException.BadRequest("Set prompt or prompt_token_ids.", "prompt"),
-        };
+        }, keep);
         int maxTokens = request.HasMaxTokens ? request.MaxTokens : 16;
         if (maxTokens < 1)
         {
@@ -112,6 +120,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
             FrequencyPenalty = r.HasFrequencyPenalty ? r.FrequencyPenalty : d.FrequencyPenalty,
             RepetitionPenalty = r.HasRepetitionPenalty ? r.RepetitionPenalty : d.RepetitionPenalty,
             IgnoreEos = r.HasIgnoreEos && r.IgnoreEos,
+            IncludeStopStrInOutput = r.HasIncludeStopStrInOutput && r.IncludeStopStrInOutput,
         };
         SamplingParamsValidator.Validate(sampling);
         return sampling;

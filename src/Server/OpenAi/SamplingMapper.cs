@@ -32,6 +32,9 @@ public static class SamplingMapper
             Stop = request.Stop ?? [],
             StopTokenIds = request.StopTokenIds ?? [],
             IgnoreEos = request.IgnoreEos ?? false,
+            IncludeStopStrInOutput = request.IncludeStopStrInOutput ?? false,
+            // vLLM's default; the engine's own default (false) keeps gRPC and generate as they were.
+            SkipSpecialTokens = request.SkipSpecialTokens ?? true,
             Logprobs = logprobs,
             PromptLogprobs = promptLogprobs,
         };

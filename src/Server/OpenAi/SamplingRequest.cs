@@ -26,6 +26,21 @@ public abstract class SamplingRequest
     /// <summary>vLLM: tokens each sample generates before EOS or stop_token_ids can end it (0..max_tokens).</summary>
     public int? MinTokens { get; set; }
 
+    /// <summary>vLLM: keep the matched stop string at the end of the text (default false: cut before it).</summary>
+    public bool? IncludeStopStrInOutput { get; set; }
+
+    /// <summary>vLLM: use only the last k tokens of each tokenized prompt (k >= 1; -1 or null: all of it).</summary>
+    public int? TruncatePromptTokens { get; set; }
+
+    /// <summary>vLLM: leave special tokens (&lt;|endoftext|&gt; generated with ignore_eos) out of the text (default true).</summary>
+    public bool? SkipSpecialTokens { get; set; }
+
+    /// <summary>
+    /// vLLM: let the tokenizer's post-processor add its special tokens to the prompt (vLLM's default: true for
+    /// completions, false for chat). Accepted when it changes nothing for the served tokenizer (GPT-NeoX's adds none).
+    /// </summary>
+    public bool? AddSpecialTokens { get; set; }
+
     public bool? Stream { get; set; }
     public StreamOptions? StreamOptions { get; set; }
     public string? User { get; set; }

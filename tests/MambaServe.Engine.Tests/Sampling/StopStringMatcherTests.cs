@@ -28,6 +28,38 @@ public sealed class StopStringMatcherTests
     }
 
     [Fact]
+    public void Push_IncludeStopSplitAcrossDeltas_EndsRightAfterTheStopString()
+    {
+        var matcher = new StopStringMatcher(["\n\n"], includeStop: true);
+
+        var first = matcher.Push("Hello\n");
+        var second = matcher.Push("\nWorld");
+
+        Assert.Equal(("Hello", false), first);
+        Assert.Equal(("\n\n", true), second);
+        Assert.Equal((string.Empty, true), matcher.Push("more"));
+        Assert.Equal(string.Empty, matcher.Flush());
+    }
+
+    [Fact]
+    public void Push_IncludeStopInsideOneDelta_KeepsTheEarliestStopAndDropsWhatFollows()
+    {
+        var matcher = new StopStringMatcher(["END", "###"], includeStop: true);
+
+        Assert.Equal(("abc", false), matcher.Push("abc"));
+        Assert.Equal((" x ###", true), matcher.Push(" x ###y END"));
+    }
+
+    [Fact]
+    public void Push_IncludeStopBeginningInMinTokensText_KeepsItWhole()
+    {
+        var matcher = new StopStringMatcher(["STOP"], includeStop: true);
+
+        Assert.Equal(("a", false), matcher.Push("aST", mayStop: false));
+        Assert.Equal(("STOP", true), matcher.Push("OPb"));
+    }
+
+    [Fact]
     public void Push_PartialPrefixThenDivergence_ReleasesHeldText()
     {
         var matcher = new StopStringMatcher(["STOP"]);

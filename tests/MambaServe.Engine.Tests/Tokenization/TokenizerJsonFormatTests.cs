@@ -67,4 +67,25 @@ public sealed class TokenizerJsonFormatTests : IDisposable
         Assert.Equal("{{ messages }}", tokenizer.ChatTemplate);
         Assert.Equal(9, tokenizer.VocabCount);
     }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("""{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}""", false)]
+    [InlineData("""{"type":"Sequence","processors":[{"type":"ByteLevel"}]}""", false)]
+    [InlineData("""{"type":"TemplateProcessing","single":[{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{}}""", false)]
+    [InlineData("""{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<|endoftext|>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{}}""", true)]
+    [InlineData("""{"type":"Sequence","processors":[{"type":"ByteLevel"},{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<|endoftext|>","type_id":0}}]}]}""", true)]
+    [InlineData("""{"type":"RobertaProcessing","sep":["</s>",2],"cls":["<s>",0]}""", true)]
+    public void PostProcessorAddsTokens_ByPostProcessor_TellsWhetherSpecialTokensWouldBeAdded(string? processor, bool adds)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(TokenizerJson)!;
+        json["post_processor"] = processor is null ? null : System.Text.Json.Nodes.JsonNode.Parse(processor);
+        File.WriteAllText(Path.Combine(_folder, "tokenizer.json"), json.ToJsonString());
+
+        var tokenizer = MambaTokenizer.TryLoad(_folder)!;
+
+        Assert.Equal(adds, tokenizer.PostProcessorAddsTokens);
+        // Encoding never adds them.
+        Assert.Equal([4, 5, 6], tokenizer.Encode("hi hi!"));
+    }
 }

@@ -51,6 +51,33 @@ public sealed class TextGenerationServiceTests
     }
 
     [Fact]
+    public async Task Generate_IncludeStopStrAndTruncatePromptTokens_ReachTheEngine()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
+        var tokens = DemoTokenizer.Instance.Encode("Once upon a time there was a dog");
+
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "Once upon a time there was a dog", IncludeStopStrInOutput = true, TruncatePromptTokens = 3 }));
+        await DrainAsync(client.Generate(new GenerateRequest { PromptTokenIds = new TokenIds { Ids = { 5, 6, 7, 8 } }, TruncatePromptTokens = -1 }));
+        var zero = await Assert.ThrowsAsync<RpcException>(() => DrainAsync(client.Generate(new GenerateRequest { Prompt = "x", TruncatePromptTokens = 0 })));
+        var continued = await Assert.ThrowsAsync<RpcException>(() => DrainAsync(client.Generate(
+            new GenerateRequest { Prompt = "x", TruncatePromptTokens = 2, PreviousResponseId = "resp_x" })));
+
+        var requests = engine.Requests.ToArray();
+        Assert.Equal(2, requests.Length);
+        Assert.True(requests[0].Sampling.IncludeStopStrInOutput);
+        Assert.Equal(tokens.Skip(tokens.Count - 3), requests[0].PromptTokens);
+        Assert.False(requests[1].Sampling.IncludeStopStrInOutput);
+        Assert.Equal([5, 6, 7, 8], requests[1].PromptTokens);
+        Assert.Equal(StatusCode.InvalidArgument, zero.StatusCode);
+        Assert.Contains("truncate_prompt_tokens must be at least 1", zero.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, continued.StatusCode);
+        Assert.Contains("truncate_prompt_tokens cannot be combined with previous_response_id", continued.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_MinTokens_ReachesTheEngineAndIsCheckedAgainstMaxTokens()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);

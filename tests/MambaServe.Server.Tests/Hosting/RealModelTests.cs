@@ -207,7 +207,9 @@ public sealed class RealModelTests
         var options = EngineOptions.Default with { Threads = 1, StatePool = new() { SlotCount = 2 } };
         await using var model = ServedModel.Load(TestPaths.DemoModel, "reference", options);
         var request = new GenerationRequest("reference", model.Tokenizer!.Encode(prompt),
-            new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true });
+            // The OpenAI routes skip special tokens (vLLM's skip_special_tokens default); with ignore_eos the greedy
+            // text may hold <|endoftext|>.
+            new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true, SkipSpecialTokens = true });
         var text = new System.Text.StringBuilder();
         await foreach (var update in model.Engine.GenerateAsync(request))
         {

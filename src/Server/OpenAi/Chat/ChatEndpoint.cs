@@ -16,13 +16,15 @@ public static class ChatEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ChatRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
+        int? keep = PromptOptions.Keep(request.TruncatePromptTokens);
+        PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         // The default template knows five roles; a model's own template decides which roles it takes.
         var messages = ChatMessageValidator.Validate(request.Messages, model.ChatTemplate is null ? ChatMessageValidator.Roles : null);
         bool addGenerationPrompt = request.AddGenerationPrompt ?? true;
         var text = model.ChatTemplate is { } template
             ? template.Render(messages, addGenerationPrompt)
             : DefaultChatTemplate.Render(messages, addGenerationPrompt);
-        var prompt = PromptBuilder.FromText(model, text, "messages");
+        var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         string id = $"chatcmpl-{Guid.NewGuid():N}";

@@ -32,7 +32,10 @@ public static class CompletionsEndpoint
     /// <summary>Validates the request against the model and limits (400s) and sets up one state per choice.</summary>
     private static CompletionPlan Plan(CompletionRequest request, IServedModel model, ApiServices api)
     {
-        var prompts = CompletionPrompts.Parse(request.Prompt, model);
+        int? keep = PromptOptions.Keep(request.TruncatePromptTokens);
+        PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
+        // vLLM truncates before its length check: a long prompt cut to its last k tokens is served.
+        var prompts = CompletionPrompts.Parse(request.Prompt, model).Select(p => PromptOptions.Truncate(model, p, keep)).ToList();
         int n = api.CheckChoices(request.N, prompts.Count);
         int maxTokens = request.MaxTokens ?? 16;
         if (maxTokens < 0)

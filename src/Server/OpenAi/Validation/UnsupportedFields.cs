@@ -8,11 +8,14 @@ namespace MambaServe.Server.OpenAi.Validation;
 /// OpenAI fields the request types do not bind, and when each is refused. A request that asks for something the
 /// server does not do (JSON mode, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
 /// silently ignores it; values that ask for what the server does anyway are accepted. Fields that only describe the
-/// caller and change no output (user, metadata, …) are accepted and not used. docs/server.md lists them.
+/// caller and change no output (user, metadata, …) are accepted and not used. vLLM's extensions that ask for
+/// something the server does not do (beam search, guided decoding, priorities) follow the same rules, so a client
+/// that sends their neutral values is served. docs/server.md lists them.
 /// </summary>
 public static class UnsupportedFields
 {
     private const string NoTools = "this server does not call tools or functions";
+    private const string NoStructuredOutputs = "this server has no guided decoding or structured outputs";
 
     private static readonly Dictionary<string, FieldRule> s_shared = new()
     {
@@ -29,6 +32,24 @@ public static class UnsupportedFields
         ["reasoning_effort"] = NotSupported("reasoning_effort", "the served model is not a reasoning model"),
         ["verbosity"] = NotSupported("verbosity", "the served model has no verbosity setting"),
         ["web_search_options"] = NotSupported("web_search_options", "this server does not search the web"),
+
+        // vLLM's extensions that ask for what the server does not do; their neutral values are accepted.
+        ["use_beam_search"] = v => IsNull(v) || v.ValueKind == JsonValueKind.False ? null
+            : "use_beam_search is not supported: this server samples (no beam search); ask for several samples with n.",
+        ["length_penalty"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double p) && p == 1.0 ? null
+            : "length_penalty is not supported beyond 1.0: it applies only to beam search, which this server does not do.",
+        ["guided_json"] = NotSupported("guided_json", NoStructuredOutputs),
+        ["guided_regex"] = NotSupported("guided_regex", NoStructuredOutputs),
+        ["guided_choice"] = NotSupported("guided_choice", NoStructuredOutputs),
+        ["guided_grammar"] = NotSupported("guided_grammar", NoStructuredOutputs),
+        ["structured_outputs"] = NotSupported("structured_outputs", NoStructuredOutputs),
+        ["allowed_token_ids"] = NotSupported("allowed_token_ids", "the sampler does not restrict the vocabulary; ban tokens with logit_bias -100"),
+        ["bad_words"] = v => IsNull(v) || IsEmptyArray(v) ? null
+            : "bad_words is not supported: the sampler bans no word sequences; ban single tokens with logit_bias -100.",
+        ["logits_processors"] = v => IsNull(v) || IsEmptyArray(v) ? null
+            : "logits_processors is not supported: this server runs no custom logits processors.",
+        ["priority"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long p) && p == 0 ? null
+            : "priority is not supported beyond 0: this server schedules first come, first served.",
     };
 
     // Accepted, not used: they describe the caller or route billing, or ask nothing of a server without tools, and
@@ -40,6 +61,9 @@ public static class UnsupportedFields
         ["safety_identifier"] = JsonValueKind.String,
         ["prompt_cache_key"] = JsonValueKind.String,
         ["parallel_tool_calls"] = JsonValueKind.True,
+        // vLLM: with a byte-level BPE (the only kind this server serves), detokenizing puts nothing between special
+        // tokens whichever value is sent, as vLLM's fast-tokenizer detokenizer does; so both values give the same text.
+        ["spaces_between_special_tokens"] = JsonValueKind.True,
     };
 
     private static readonly Dictionary<string, FieldRule> s_completions = new(s_shared)
@@ -71,6 +95,8 @@ public static class UnsupportedFields
     private static bool IsNull(JsonElement v) => v.ValueKind == JsonValueKind.Null;
 
     private static bool IsString(JsonElement v, string text) => v.ValueKind == JsonValueKind.String && v.ValueEquals(text);
+
+    private static bool IsEmptyArray(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0;
 
     private static bool IsTextFormat(JsonElement v) =>
         v.ValueKind == JsonValueKind.Object && v.TryGetProperty("type", out var type) && IsString(type, "text")
