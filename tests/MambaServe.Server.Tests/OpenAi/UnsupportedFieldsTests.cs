@@ -70,7 +70,7 @@ public sealed class UnsupportedFieldsTests
     [InlineData(Chat, """{"mm_processor_kwargs":{}}""", "mm_processor_kwargs", null)]
     [InlineData(Completions, """{"kv_transfer_params":{}}""", "kv_transfer_params", null)]
     [InlineData(Chat, """{"echo":true}""", "echo", null)]
-    [InlineData(Completions, """{"stream_options":{"include_usage":true,"continuous_usage_stats":true}}""", "stream_options.continuous_usage_stats", null)]
+    [InlineData(Completions, """{"stream_options":{"include_usage":true,"include_obfuscation":true}}""", "stream_options.include_obfuscation", null)]
     [InlineData(Chat, """{"stream_options":{"include_obfuscation":true}}""", "stream_options.include_obfuscation", null)]
     public async Task Post_UnknownField_Returns400WithSuggestion(string path, string field, string param, string? suggestion)
     {

@@ -33,7 +33,7 @@ public static class ChatEndpoint
 
         if (request.Stream == true)
         {
-            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
+            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions);
         }
         else
         {

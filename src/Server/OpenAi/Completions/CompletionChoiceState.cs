@@ -13,6 +13,9 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, Toke
 
     public int CompletionTokens { get; private set; }
 
+    /// <summary>This choice's prompt tokens (a request with several prompts has several).</summary>
+    public int PromptTokens => prompt.Tokens.Count;
+
     public string? FinishReason { get; private set; }
 
     /// <summary>Applies one update: the text to add, the logprobs to add (null when not requested), the finish reason.</summary>

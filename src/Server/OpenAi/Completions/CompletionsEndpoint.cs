@@ -21,7 +21,7 @@ public static class CompletionsEndpoint
 
         if (request.Stream == true)
         {
-            await StreamAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name, request.StreamOptions?.IncludeUsage == true);
+            await StreamAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name, request.StreamOptions);
         }
         else
         {
@@ -90,8 +90,9 @@ public static class CompletionsEndpoint
 
     private static async Task StreamAsync(
         HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
-        string id, long created, string model, bool includeUsage)
+        string id, long created, string model, StreamOptions? options)
     {
+        bool continuousUsage = StreamOptions.ContinuousUsage(options);
         var sse = new SseWriter(http.Response);
         await sse.StartAsync();
         try
@@ -106,7 +107,8 @@ public static class CompletionsEndpoint
                 }
 
                 var finish = item.Update.Finish is null ? null : state.FinishReason;
-                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], null));
+                var usage = continuousUsage ? new UsageInfo(state.PromptTokens, state.CompletionTokens) : null;
+                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], usage));
             }
         }
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
@@ -116,7 +118,7 @@ public static class CompletionsEndpoint
             return;
         }
 
-        if (includeUsage)
+        if (StreamOptions.FinalUsage(options))
         {
             var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
             await sse.WriteAsync(new CompletionResponse(id, created, model, [], usage));
