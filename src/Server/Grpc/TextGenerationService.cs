@@ -121,6 +121,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
             RepetitionPenalty = r.HasRepetitionPenalty ? r.RepetitionPenalty : d.RepetitionPenalty,
             IgnoreEos = r.HasIgnoreEos && r.IgnoreEos,
             IncludeStopStrInOutput = r.HasIncludeStopStrInOutput && r.IncludeStopStrInOutput,
+            SkipSpecialTokens = r.HasSkipSpecialTokens && r.SkipSpecialTokens,
         };
         SamplingParamsValidator.Validate(sampling);
         return sampling;

@@ -78,6 +78,21 @@ public sealed class TextGenerationServiceTests
     }
 
     [Fact]
+    public async Task Generate_SkipSpecialTokens_ReachesTheEngineAndIsOffWhenUnset()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
+
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "Once upon a time", SkipSpecialTokens = true }));
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "Once upon a time" }));
+        await DrainAsync(client.Generate(new GenerateRequest { Prompt = "Once upon a time", SkipSpecialTokens = false }));
+
+        Assert.Equal([true, false, false], engine.Requests.Select(r => r.Sampling.SkipSpecialTokens));
+    }
+
+    [Fact]
     public async Task Generate_MinTokens_ReachesTheEngineAndIsCheckedAgainstMaxTokens()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
