@@ -24,6 +24,25 @@ internal static class LogitMath
     }
 
     /// <summary>
+    /// The rank of <paramref name="id"/> in <paramref name="x"/> (1: largest): 1 + the entries larger than it, plus the
+    /// equal ones with a lower id, the order <see cref="TopN"/> lists them in. One pass over the row.
+    /// </summary>
+    public static int Rank(ReadOnlySpan<float> x, int id)
+    {
+        var value = x[id];
+        var ahead = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var v = x[i];
+            if (v > value || (v == value && i < id))
+            {
+                ahead++;
+            }
+        }
+        return ahead + 1;
+    }
+
+    /// <summary>
     /// The <paramref name="n"/> largest entries of <paramref name="x"/> as (id, x - <paramref name="logNorm"/>),
     /// largest first, lowest id first on ties. A size-n min-heap: O(V log n), no sort of the whole vocab.
     /// </summary>

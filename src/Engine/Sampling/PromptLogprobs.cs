@@ -36,7 +36,7 @@ public static class PromptLogprobs
                 throw new ArgumentOutOfRangeException(nameof(tokens), token, $"prompt token {t} is outside the sampleable vocab");
             }
             var logNorm = LogitMath.LogSumExp(row);
-            result[t] = new TokenLogprob(token, row[token] - logNorm, LogitMath.TopN(row, topN, logNorm, heap));
+            result[t] = new TokenLogprob(token, row[token] - logNorm, LogitMath.TopN(row, topN, logNorm, heap), LogitMath.Rank(row, token));
         }
         return result;
     }

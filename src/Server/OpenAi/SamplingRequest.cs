@@ -45,6 +45,9 @@ public abstract class SamplingRequest
     public StreamOptions? StreamOptions { get; set; }
     public string? User { get; set; }
 
+    /// <summary>vLLM: score the prompt's tokens, listing this many alternatives per position (0–20; -1, the whole vocabulary, is refused).</summary>
+    public int? PromptLogprobs { get; set; }
+
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
 }

@@ -23,6 +23,7 @@ public sealed class PromptLogprobsTests
         Assert.Equal(3, result[0].TokenId);
         Assert.Null(result[0].Logprob);
         Assert.Empty(result[0].Top);
+        Assert.Null(result[0].Rank);
         for (var t = 1; t < tokens.Length; t++)
         {
             var expected = LogSoftmax(logits.AsSpan((t - 1) * width, vocab));
@@ -31,6 +32,7 @@ public sealed class PromptLogprobsTests
             Assert.Equal(expected[tokens[t]], result[t].Logprob!.Value, 1e-5);
             Assert.Equal(expectedTop.Select(x => x.i), result[t].Top.Select(x => x.TokenId));
             Assert.All(result[t].Top.Zip(expectedTop), p => Assert.Equal(p.Second.l, p.First.Logprob, 1e-5));
+            Assert.Equal(1 + expected.Count(l => l > expected[tokens[t]]), result[t].Rank);
         }
     }
 

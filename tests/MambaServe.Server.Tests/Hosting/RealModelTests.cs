@@ -55,6 +55,48 @@ public sealed class RealModelTests
     }
 
     [Fact]
+    public async Task Completions_DemoModelPromptLogprobs_EqualTheEchoScoresWithTrueRanks()
+    {
+        const string prompt = "The cat sat on the mat and looked at the dog";
+        await using var factory = new ServerFactory(null, ModelSettings(TestPaths.DemoModel));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var echoResponse = await Json.PostAsync(client, "/v1/completions", new { prompt, max_tokens = 0, echo = true, logprobs = 20 });
+        using var promptResponse = await Json.PostAsync(client, "/v1/completions", new { prompt, max_tokens = 1, prompt_logprobs = 20 });
+
+        Assert.Equal(HttpStatusCode.OK, promptResponse.StatusCode);
+        var echo = (await Json.ReadAsync(echoResponse))["choices"]![0]!["logprobs"]!;
+        var scored = (await Json.ReadAsync(promptResponse))["choices"]![0]!["prompt_logprobs"]!.AsArray();
+        var ids = DemoTokenizer.Instance.Encode(prompt);
+        Assert.Equal(ids.Count, scored.Count);
+        Assert.Null(scored[0]);
+        for (int i = 1; i < ids.Count; i++)
+        {
+            var entries = scored[i]!.AsObject();
+            var own = entries[ids[i].ToString()]!;
+            Assert.Equal((float)echo["token_logprobs"]![i]!, (float)own["logprob"]!, 5);
+            Assert.Equal(DemoTokenizer.Instance.TokenText(ids[i]), (string?)own["decoded_token"]);
+            // The alternatives are echo's top_logprobs (keyed by text there), ranked 1..20 by logprob.
+            var alternatives = entries.Where(e => (int)e.Value!["rank"]! <= 20).OrderBy(e => (int)e.Value!["rank"]!).ToList();
+            Assert.Equal(Enumerable.Range(1, 20), alternatives.Select(e => (int)e.Value!["rank"]!));
+            var echoTop = echo["top_logprobs"]![i]!.AsObject().Select(e => (float)e.Value!).OrderDescending().ToList();
+            Assert.Equal(echoTop, alternatives.Select(e => (float)e.Value!["logprob"]!), (a, b) => Math.Abs(a - b) < 1e-5);
+            // The prompt token's rank: its place among the top 20 when it is there (rank 1 is the argmax), else past them.
+            int rank = (int)own["rank"]!;
+            int place = alternatives.FindIndex(e => e.Key == ids[i].ToString());
+            if (place >= 0)
+            {
+                Assert.Equal(place + 1, rank);
+            }
+            else
+            {
+                Assert.True(rank > 20, $"rank {rank} of a token outside the top 20");
+                Assert.True((float)own["logprob"]! <= (float)alternatives[^1].Value!["logprob"]!);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Completions_ModelWithoutTokenizer_ServesTokenIdsOnly()
     {
         await using var factory = new ServerFactory(null, ModelSettings(TestPaths.Fixture("tiny-a")));

@@ -147,6 +147,9 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
     private static TokenLogprob Logprob(int id, int top) =>
         new(id, LogprobOf(id), Enumerable.Range(0, top).Select(k => (id + 1 + k, LogprobOf(id) - 1 - k)).ToList());
 
+    // A scored prompt token's rank, derived from the id as its logprob is: 1 + id % 3.
+    public static int RankOf(int id) => 1 + id % 3;
+
     private static List<TokenLogprob> PromptLogprobs(IReadOnlyList<int> prompt, int top) =>
-        prompt.Select((id, i) => i == 0 ? new TokenLogprob(id, null, []) : Logprob(id, top)).ToList();
+        prompt.Select((id, i) => i == 0 ? new TokenLogprob(id, null, []) : Logprob(id, top) with { Rank = RankOf(id) }).ToList();
 }

@@ -27,17 +27,18 @@ public static class ChatEndpoint
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
+        var promptMapper = sampling.PromptLogprobs is { } promptTop ? new PromptLogprobsMapper(new TokenNames(model, false), promptTop) : null;
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
 
         if (request.Stream == true)
         {
-            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions);
+            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions, promptMapper);
         }
         else
         {
-            await RespondAsync(http, run, mapper, n, id, created, model.Name);
+            await RespondAsync(http, run, mapper, promptMapper, n, id, created, model.Name);
         }
     }
 
@@ -63,14 +64,16 @@ public static class ChatEndpoint
         }
 
         var sampling = SamplingMapper.Map(
-            request, maxTokens, logprobs, null, model.SampleableVocab, request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+            request, maxTokens, logprobs, PromptLogprobsMapper.Check(request.PromptLogprobs), model.SampleableVocab, request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         var mapper = logprobs is null ? null : new ChatLogprobsMapper(new TokenNames(model, request.ReturnTokensAsTokenIds == true));
         return (sampling, mapper);
     }
 
-    private static async Task RespondAsync(HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model)
+    private static async Task RespondAsync(
+        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model)
     {
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
+        var promptLogprobs = new List<Dictionary<string, PromptLogprobEntry>?>?[n];
         var logprobLists = Enumerable.Range(0, n).Select(_ => new List<ChatTokenLogprob>()).ToArray();
         var finishes = new string?[n];
         try
@@ -78,6 +81,11 @@ public static class ChatEndpoint
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 texts[item.Choice].Append(item.Update.TextDelta);
+                if (promptMapper is not null && item.Update.PromptLogprobs is { } scored)
+                {
+                    promptLogprobs[item.Choice] ??= promptMapper.Map(scored);
+                }
+
                 finishes[item.Choice] = FinishReasons.ToWire(item.Update.Finish) ?? finishes[item.Choice];
                 if (mapper is not null)
                 {
@@ -92,7 +100,7 @@ public static class ChatEndpoint
         }
 
         var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
-            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i])).ToList();
+            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], promptLogprobs[i])).ToList();
         await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens)));
     }
 }

@@ -1,3 +1,11 @@
+using System.Text.Json.Serialization;
+
 namespace MambaServe.Server.OpenAi.Completions;
 
-public sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
+/// <param name="PromptLogprobs">vLLM's prompt_logprobs (<see cref="PromptLogprobsMapper"/>): left out unless requested; streamed in a choice's first chunk only.</param>
+public sealed record CompletionChoice(
+    int Index,
+    string Text,
+    CompletionLogprobs? Logprobs,
+    string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Dictionary<string, PromptLogprobEntry>?>? PromptLogprobs = null);

@@ -5,9 +5,12 @@ namespace MambaServe.Server.OpenAi.Completions;
 
 /// <summary>
 /// One choice as it builds up: applies echo (the prompt's text and scored tokens come first) and yields each update's
-/// share. A scoring request (max_tokens 0) gets no token from the engine, only its prompt logprobs.
+/// share. A scoring request (max_tokens 0) gets no token from the engine, only its prompt logprobs. With vLLM's
+/// prompt_logprobs the first update also yields the prompt's scores in that shape.
 /// </summary>
-public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, TokenNames? logprobNames)
+/// <param name="echoTop">Alternatives echo lists per prompt token (the engine may score more for prompt_logprobs).</param>
+public sealed class CompletionChoiceState(
+    PreparedPrompt prompt, bool echo, TokenNames? logprobNames, int echoTop = 0, PromptLogprobsMapper? promptMapper = null)
 {
     private bool _started;
 
@@ -18,18 +21,28 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, Toke
 
     public string? FinishReason { get; private set; }
 
-    /// <summary>Applies one update: the text to add, the logprobs to add (null when not requested), the finish reason.</summary>
-    public (string Text, CompletionLogprobs? Logprobs) Apply(GenerationUpdate update, CompletionLogprobsBuilder? builder)
+    /// <summary>
+    /// Applies one update: the text to add, the logprobs to add (null when not requested), the prompt_logprobs (on the
+    /// first update only, when requested), the finish reason.
+    /// </summary>
+    public (string Text, CompletionLogprobs? Logprobs, List<Dictionary<string, PromptLogprobEntry>?>? PromptLogprobs) Apply(
+        GenerationUpdate update, CompletionLogprobsBuilder? builder)
     {
         string text = string.Empty;
         var entries = new List<TokenLogprob>();
+        List<Dictionary<string, PromptLogprobEntry>?>? promptLogprobs = null;
         if (!_started)
         {
             _started = true;
             if (echo)
             {
                 text = prompt.Text ?? string.Empty;
-                entries.AddRange(update.PromptLogprobs ?? []);
+                entries.AddRange((update.PromptLogprobs ?? []).Select(p => PromptLogprobsMapper.WithTop(p, echoTop)));
+            }
+
+            if (promptMapper is not null && update.PromptLogprobs is { } scored)
+            {
+                promptLogprobs = promptMapper.Map(scored);
             }
         }
 
@@ -43,7 +56,7 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, Toke
 
         if (builder is null || logprobNames is null)
         {
-            return (text, null);
+            return (text, null, promptLogprobs);
         }
 
         // The entries just added are the builder's last ones (a streaming builder holds only those).
@@ -55,6 +68,6 @@ public sealed class CompletionChoiceState(PreparedPrompt prompt, bool echo, Toke
             all.Tokens.GetRange(before, count),
             all.TokenLogprobs.GetRange(before, count),
             all.TopLogprobs.GetRange(before, count),
-            all.TextOffset.GetRange(before, count)));
+            all.TextOffset.GetRange(before, count)), promptLogprobs);
     }
 }

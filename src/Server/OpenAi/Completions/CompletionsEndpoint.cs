@@ -49,13 +49,17 @@ public static class CompletionsEndpoint
         }
 
         bool echo = request.Echo == true;
-        var sampling = SamplingMapper.Map(request, maxTokens, request.Logprobs, echo ? request.Logprobs : null, model.SampleableVocab);
+        int? promptTop = PromptLogprobsMapper.Check(request.PromptLogprobs);
+        int? echoTop = echo ? request.Logprobs : null;
+        var sampling = SamplingMapper.Map(request, maxTokens, request.Logprobs, PromptLogprobsMapper.EngineTop(echoTop, promptTop), model.SampleableVocab);
         var names = request.Logprobs is null ? null : new TokenNames(model, request.ReturnTokensAsTokenIds == true);
+        // vLLM's decoded_token is the token's text whatever return_tokens_as_token_ids says.
+        var promptMapper = promptTop is { } top ? new PromptLogprobsMapper(new TokenNames(model, false), top) : null;
         var choices = new CompletionChoiceState[prompts.Count * n];
         var builders = new CompletionLogprobsBuilder?[choices.Length];
         for (int c = 0; c < choices.Length; c++)
         {
-            choices[c] = new CompletionChoiceState(prompts[c / n], echo, names);
+            choices[c] = new CompletionChoiceState(prompts[c / n], echo, names, echoTop ?? 0, promptMapper);
             builders[c] = names is null ? null : new CompletionLogprobsBuilder(names) { Streaming = request.Stream == true };
         }
 
@@ -67,11 +71,14 @@ public static class CompletionsEndpoint
         string id, long created, string model)
     {
         var texts = choices.Select(_ => new StringBuilder()).ToArray();
+        var promptLogprobs = new List<Dictionary<string, PromptLogprobEntry>?>?[choices.Length];
         try
         {
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
-                texts[item.Choice].Append(choices[item.Choice].Apply(item.Update, builders[item.Choice]).Text);
+                var (text, _, prompt) = choices[item.Choice].Apply(item.Update, builders[item.Choice]);
+                texts[item.Choice].Append(text);
+                promptLogprobs[item.Choice] ??= prompt;
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -80,7 +87,7 @@ public static class CompletionsEndpoint
             throw;
         }
 
-        var result = choices.Select((c, i) => new CompletionChoice(i, texts[i].ToString(), builders[i]?.Result, c.FinishReason)).ToList();
+        var result = choices.Select((c, i) => new CompletionChoice(i, texts[i].ToString(), builders[i]?.Result, c.FinishReason, promptLogprobs[i])).ToList();
         var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
         await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model, result, usage));
     }
@@ -100,15 +107,15 @@ public static class CompletionsEndpoint
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 var state = choices[item.Choice];
-                var (text, logprobs) = state.Apply(item.Update, builders[item.Choice]);
-                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0))
+                var (text, logprobs, prompt) = state.Apply(item.Update, builders[item.Choice]);
+                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0) && prompt is null)
                 {
                     continue;
                 }
 
                 var finish = item.Update.Finish is null ? null : state.FinishReason;
                 var usage = continuousUsage ? new UsageInfo(state.PromptTokens, state.CompletionTokens) : null;
-                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], usage));
+                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish, prompt)], usage));
             }
         }
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
