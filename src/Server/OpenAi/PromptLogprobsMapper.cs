@@ -11,15 +11,20 @@ namespace MambaServe.Server.OpenAi;
 /// </summary>
 public sealed class PromptLogprobsMapper(TokenNames names, int topN)
 {
-    /// <summary>The request's prompt_logprobs: null, or 0..<see cref="SamplingParamsValidator.MaxLogprobs"/> (400 otherwise).</summary>
-    public static int? Check(int? promptLogprobs) => promptLogprobs switch
+    /// <summary>
+    /// The request's prompt_logprobs to score: null, or 0..<see cref="SamplingParamsValidator.MaxLogprobs"/> (400
+    /// otherwise). As vLLM, a streamed request may not ask for alternatives (400) and gets no prompt_logprobs at all,
+    /// so 0 with <paramref name="stream"/> scores nothing.
+    /// </summary>
+    public static int? Check(int? promptLogprobs, bool stream) => promptLogprobs switch
     {
         null => null,
         -1 => throw ApiException.BadRequest(
             $"prompt_logprobs=-1 (the whole vocabulary) is not supported; at most {SamplingParamsValidator.MaxLogprobs} alternatives per token.", "prompt_logprobs"),
         < 0 or > SamplingParamsValidator.MaxLogprobs => throw ApiException.BadRequest(
             $"prompt_logprobs must be in [0, {SamplingParamsValidator.MaxLogprobs}], got {promptLogprobs}.", "prompt_logprobs"),
-        _ => promptLogprobs,
+        > 0 when stream => throw ApiException.BadRequest("`prompt_logprobs` are not available when `stream=True`.", "prompt_logprobs"),
+        _ => stream ? null : promptLogprobs,
     };
 
     /// <summary>The engine's scoring depth: both echo's and prompt_logprobs' alternatives come from one list.</summary>

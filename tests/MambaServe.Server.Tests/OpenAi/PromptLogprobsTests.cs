@@ -87,28 +87,7 @@ public sealed class PromptLogprobsTests
     }
 
     [Fact]
-    public async Task Completions_StreamPromptLogprobs_OnlyInTheFirstChunkOfEachChoice()
-    {
-        var engine = new FakeEngine(DemoTokenizer.Instance);
-        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        var client = await factory.CreateReadyClientAsync();
-        const string prompt = "Hello there, world";
-
-        using var response = await Json.PostAsync(client, "/v1/completions", new { prompt, max_tokens = 4, n = 2, stream = true, prompt_logprobs = 1 });
-
-        var chunks = (await Json.ReadEventsAsync(response))[..^1].Select(Json.Parse).ToList();
-        var ids = DemoTokenizer.Instance.Encode(prompt);
-        for (int c = 0; c < 2; c++)
-        {
-            var ofChoice = chunks.Select(ch => ch["choices"]![0]!.AsObject()).Where(ch => (int)ch["index"]! == c).ToList();
-            Assert.Equal(4, ofChoice.Count);
-            AssertFakeScores(ofChoice[0]["prompt_logprobs"], ids, 1);
-            Assert.All(ofChoice.Skip(1), ch => Assert.False(ch.ContainsKey("prompt_logprobs")));
-        }
-    }
-
-    [Fact]
-    public async Task Chat_PromptLogprobs_ScoresTheRenderedPromptOnEachChoice()
+    public async Task Chat_PromptLogprobs_ScoresTheRenderedPromptOnceOnTheResponse()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
@@ -118,28 +97,54 @@ public sealed class PromptLogprobsTests
             new { messages = new[] { new { role = "user", content = "Hi there" } }, max_tokens = 2, n = 2, prompt_logprobs = 2 });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var ids = engine.Requests.Single().PromptTokens;
-        var choices = (await Json.ReadAsync(response))["choices"]!.AsArray();
+        var body = await Json.ReadAsync(response);
+        var choices = body["choices"]!.AsArray();
         Assert.Equal(2, choices.Count);
-        Assert.All(choices, c => AssertFakeScores(c!["prompt_logprobs"], ids, 2));
+        // vLLM's ChatCompletionResponse carries them, not its choices: every choice shares the prompt.
+        Assert.All(choices, c => Assert.False(c!.AsObject().ContainsKey("prompt_logprobs")));
+        AssertFakeScores(body["prompt_logprobs"], engine.Requests.Single().PromptTokens, 2);
     }
 
-    [Fact]
-    public async Task Chat_StreamPromptLogprobs_OnlyInTheFirstChunkAfterTheRole()
+    [Theory]
+    [InlineData("/v1/completions")]
+    [InlineData("/v1/chat/completions")]
+    public async Task PromptLogprobs_StreamedWithAlternatives_400AsVllm(string path)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
+        var body = path.Contains("chat")
+            ? """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":1,"stream":true,"prompt_logprobs":1}"""
+            : """{"prompt":"Hi","max_tokens":1,"stream":true,"prompt_logprobs":1}""";
 
-        using var response = await Json.PostAsync(client, "/v1/chat/completions",
-            new { messages = new[] { new { role = "user", content = "Hi there" } }, max_tokens = 3, stream = true, prompt_logprobs = 0 });
+        using var response = await Json.PostAsync(client, path, body);
 
-        var chunks = (await Json.ReadEventsAsync(response))[..^1].Select(Json.Parse).Select(ch => ch["choices"]![0]!.AsObject()).ToList();
-        Assert.Equal(4, chunks.Count);
-        Assert.Equal("assistant", (string?)chunks[0]["delta"]!["role"]);
-        Assert.False(chunks[0].ContainsKey("prompt_logprobs"));
-        AssertFakeScores(chunks[1]["prompt_logprobs"], engine.Requests.Single().PromptTokens, 0);
-        Assert.All(chunks.Skip(2), ch => Assert.False(ch.ContainsKey("prompt_logprobs")));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await Json.ReadAsync(response))["error"]!;
+        Assert.Equal("prompt_logprobs", (string?)error["param"]);
+        Assert.Equal("`prompt_logprobs` are not available when `stream=True`.", (string?)error["message"]);
+        Assert.Empty(engine.Requests);
+    }
+
+    [Theory]
+    [InlineData("/v1/completions")]
+    [InlineData("/v1/chat/completions")]
+    public async Task PromptLogprobs_ZeroStreamed_AcceptedAndNothingScored(string path)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var body = path.Contains("chat")
+            ? """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"stream":true,"prompt_logprobs":0}"""
+            : """{"prompt":"Hi","max_tokens":2,"stream":true,"prompt_logprobs":0}""";
+
+        using var response = await Json.PostAsync(client, path, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = await Json.ReadEventsAsync(response);
+        Assert.Equal("[DONE]", events[^1]);
+        Assert.All(events[..^1], e => Assert.DoesNotContain("prompt_logprobs", e, StringComparison.Ordinal));
+        Assert.Null(engine.Requests.Single().Sampling.PromptLogprobs);
     }
 
     [Theory]

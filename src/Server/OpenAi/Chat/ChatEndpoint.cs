@@ -34,7 +34,7 @@ public static class ChatEndpoint
 
         if (request.Stream == true)
         {
-            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions, promptMapper);
+            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions);
         }
         else
         {
@@ -64,7 +64,7 @@ public static class ChatEndpoint
         }
 
         var sampling = SamplingMapper.Map(
-            request, maxTokens, logprobs, PromptLogprobsMapper.Check(request.PromptLogprobs), model.SampleableVocab, request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+            request, maxTokens, logprobs, PromptLogprobsMapper.Check(request.PromptLogprobs, request.Stream == true), model.SampleableVocab, request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         var mapper = logprobs is null ? null : new ChatLogprobsMapper(new TokenNames(model, request.ReturnTokensAsTokenIds == true));
         return (sampling, mapper);
     }
@@ -73,7 +73,8 @@ public static class ChatEndpoint
         HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model)
     {
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
-        var promptLogprobs = new List<Dictionary<string, PromptLogprobEntry>?>?[n];
+        // vLLM puts the prompt's scores on the response, once: every choice shares the prompt.
+        List<Dictionary<string, PromptLogprobEntry>?>? promptLogprobs = null;
         var logprobLists = Enumerable.Range(0, n).Select(_ => new List<ChatTokenLogprob>()).ToArray();
         var finishes = new string?[n];
         try
@@ -83,7 +84,7 @@ public static class ChatEndpoint
                 texts[item.Choice].Append(item.Update.TextDelta);
                 if (promptMapper is not null && item.Update.PromptLogprobs is { } scored)
                 {
-                    promptLogprobs[item.Choice] ??= promptMapper.Map(scored);
+                    promptLogprobs ??= promptMapper.Map(scored);
                 }
 
                 finishes[item.Choice] = FinishReasons.ToWire(item.Update.Finish) ?? finishes[item.Choice];
@@ -100,7 +101,7 @@ public static class ChatEndpoint
         }
 
         var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
-            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], promptLogprobs[i])).ToList();
-        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens)));
+            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i])).ToList();
+        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs));
     }
 }

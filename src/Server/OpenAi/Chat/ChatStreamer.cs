@@ -5,12 +5,8 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// <summary>Streams a chat run as OpenAI does: a role delta per choice first, then content deltas, finish, optional usage, [DONE].</summary>
 public static class ChatStreamer
 {
-    public static async Task StreamAsync(
-        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model, StreamOptions? options,
-        PromptLogprobsMapper? promptMapper = null)
+    public static async Task StreamAsync(HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model, StreamOptions? options)
     {
-        // vLLM's prompt_logprobs ride on each choice's first chunk after its role chunk (the engine sends them with the first token).
-        var promptSent = new bool[n];
         // vLLM's continuous_usage_stats: each chunk carries its choice's tokens so far (the role chunks none yet).
         int[]? generated = StreamOptions.ContinuousUsage(options) ? new int[n] : null;
         UsageInfo? UsageOf(int choice) => generated is null ? null : new UsageInfo(run.PromptTokens, generated[choice]);
@@ -31,20 +27,12 @@ public static class ChatStreamer
                     generated[item.Choice] += update.TokenIds.Count;
                 }
 
-                List<Dictionary<string, PromptLogprobEntry>?>? prompt = null;
-                if (promptMapper is not null && !promptSent[item.Choice] && update.PromptLogprobs is { } scored)
-                {
-                    promptSent[item.Choice] = true;
-                    prompt = promptMapper.Map(scored);
-                }
-
-                if (update.TextDelta.Length == 0 && update.Finish is null && mapper is null && prompt is null)
+                if (update.TextDelta.Length == 0 && update.Finish is null && mapper is null)
                 {
                     continue;
                 }
 
-                var choice = new ChatChunkChoice(
-                    item.Choice, new ChatDelta(null, update.TextDelta), mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish), prompt);
+                var choice = new ChatChunkChoice(item.Choice, new ChatDelta(null, update.TextDelta), mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish));
                 await sse.WriteAsync(new ChatChunk(id, created, model, [choice], UsageOf(item.Choice)));
             }
         }

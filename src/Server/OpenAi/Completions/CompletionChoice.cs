@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace MambaServe.Server.OpenAi.Completions;
 
-/// <param name="PromptLogprobs">vLLM's prompt_logprobs (<see cref="PromptLogprobsMapper"/>): left out unless requested; streamed in a choice's first chunk only.</param>
+/// <param name="PromptLogprobs">vLLM's prompt_logprobs (<see cref="PromptLogprobsMapper"/>): left out unless requested (never in a stream).</param>
 public sealed record CompletionChoice(
     int Index,
     string Text,

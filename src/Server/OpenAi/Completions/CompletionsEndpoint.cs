@@ -49,7 +49,7 @@ public static class CompletionsEndpoint
         }
 
         bool echo = request.Echo == true;
-        int? promptTop = PromptLogprobsMapper.Check(request.PromptLogprobs);
+        int? promptTop = PromptLogprobsMapper.Check(request.PromptLogprobs, request.Stream == true);
         int? echoTop = echo ? request.Logprobs : null;
         var sampling = SamplingMapper.Map(request, maxTokens, request.Logprobs, PromptLogprobsMapper.EngineTop(echoTop, promptTop), model.SampleableVocab);
         var names = request.Logprobs is null ? null : new TokenNames(model, request.ReturnTokensAsTokenIds == true);
@@ -107,15 +107,16 @@ public static class CompletionsEndpoint
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 var state = choices[item.Choice];
-                var (text, logprobs, prompt) = state.Apply(item.Update, builders[item.Choice]);
-                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0) && prompt is null)
+                // No prompt_logprobs in a stream (PromptLogprobsMapper.Check).
+                var (text, logprobs, _) = state.Apply(item.Update, builders[item.Choice]);
+                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0))
                 {
                     continue;
                 }
 
                 var finish = item.Update.Finish is null ? null : state.FinishReason;
                 var usage = continuousUsage ? new UsageInfo(state.PromptTokens, state.CompletionTokens) : null;
-                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish, prompt)], usage));
+                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], usage));
             }
         }
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
