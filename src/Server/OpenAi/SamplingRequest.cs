@@ -45,6 +45,9 @@ public abstract class SamplingRequest
     public StreamOptions? StreamOptions { get; set; }
     public string? User { get; set; }
 
+    /// <summary>vLLM: the request's id (1 to 256 characters): the response id becomes cmpl-/chatcmpl-&lt;request_id&gt;.</summary>
+    public string? RequestId { get; set; }
+
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
 }
