@@ -219,6 +219,7 @@ public sealed class ChatExtrasTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
         Assert.Equal("request_id", (string?)Json.Parse(text)["error"]!["param"]);
+        Assert.Contains($"request_id must be 1 to 256 characters long; it has {(value == "257" ? 257 : 0)}.", text, StringComparison.Ordinal);
         Assert.Empty(engine.Requests);
     }
 
