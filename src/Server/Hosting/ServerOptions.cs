@@ -38,6 +38,17 @@ public sealed class ServerOptions
     [Range(1024, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 8L << 20;
 
+    /// <summary>
+    /// vLLM's --trust-request-chat-template: whether a chat request may bring its own template (chat_template, or
+    /// chat_template_kwargs.chat_template). Off: such a request is a 400. On: the template is compiled for that request
+    /// (at most <see cref="MaxRequestChatTemplateChars"/> characters) and runs under the interpreter's usual bounds.
+    /// </summary>
+    public bool TrustRequestChatTemplate { get; set; }
+
+    /// <summary>Longest chat template a request may bring when <see cref="TrustRequestChatTemplate"/> is on.</summary>
+    [Range(1, 1 << 24)]
+    public int MaxRequestChatTemplateChars { get; set; } = 65536;
+
     /// <summary>Largest n (samples per prompt) times prompts in one request.</summary>
     [Range(1, 1024)]
     public int MaxChoices { get; set; } = 64;

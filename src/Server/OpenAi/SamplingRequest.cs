@@ -48,6 +48,9 @@ public abstract class SamplingRequest
     /// <summary>vLLM: score the prompt's tokens, listing this many alternatives per position (0–20; -1, the whole vocabulary, is refused).</summary>
     public int? PromptLogprobs { get; set; }
 
+    /// <summary>vLLM: the request's id (1 to 256 characters): the response id becomes cmpl-/chatcmpl-&lt;request_id&gt;.</summary>
+    public string? RequestId { get; set; }
+
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
 }

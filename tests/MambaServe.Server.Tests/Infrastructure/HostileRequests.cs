@@ -20,11 +20,12 @@ public sealed class HostileRequests(int seed)
 
     private static readonly (string Path, string Json)[] s_templates =
     [
-        ("/v1/completions", """{"model":"mamba-demo-5m","prompt":"Once upon a time","max_tokens":4,"temperature":0.7,"top_p":0.9,"top_k":20,"n":2,"stop":["\n","END"],"logprobs":2,"echo":false,"seed":42,"stream":false,"stream_options":{"include_usage":true},"logit_bias":{"50":-1.5},"stop_token_ids":[0],"min_tokens":2,"user":"fuzz"}"""),
+        ("/v1/completions", """{"model":"mamba-demo-5m","prompt":"Once upon a time","max_tokens":4,"temperature":0.7,"top_p":0.9,"top_k":20,"n":2,"stop":["\n","END"],"logprobs":2,"echo":false,"seed":42,"request_id":"fuzz-1","stream":false,"stream_options":{"include_usage":true},"logit_bias":{"50":-1.5},"stop_token_ids":[0],"min_tokens":2,"user":"fuzz"}"""),
         ("/v1/completions", """{"prompt":["The cat","A dog"],"max_tokens":3,"stream":true,"echo":true,"logprobs":1,"presence_penalty":0.5,"frequency_penalty":-0.5,"repetition_penalty":1.1,"min_p":0.05,"ignore_eos":true,"include_stop_str_in_output":true,"truncate_prompt_tokens":3,"skip_special_tokens":false,"use_beam_search":false,"priority":0}"""),
         ("/v1/completions", """{"prompt":[[41,605,80],[893,12]],"max_tokens":0,"echo":true,"logprobs":0,"return_tokens_as_token_ids":true}"""),
         ("/v1/completions", """{"prompt":[41,605,80,893],"max_tokens":2,"temperature":0,"n":1,"stream":true}"""),
-        ("/v1/chat/completions", """{"model":"mamba-demo-5m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi there"}]},{"role":"assistant","content":"Hello"},{"role":"user","content":"Tell me a story","name":"ann"}],"max_tokens":4,"temperature":0,"logprobs":true,"top_logprobs":2,"n":2,"stream":true,"stream_options":{"include_usage":true},"add_generation_prompt":true}"""),
+        ("/v1/chat/completions", """{"model":"mamba-demo-5m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi there"}]},{"role":"assistant","content":"Hello"},{"role":"user","content":"Tell me a story","name":"ann"}],"max_tokens":4,"temperature":0,"logprobs":true,"top_logprobs":2,"n":2,"stream":true,"stream_options":{"include_usage":true},"add_generation_prompt":true,"chat_template_kwargs":{"enable_thinking":false,"depth":[1,2.5,{"k":null}]},"request_id":"fuzz-chat"}"""),
+        ("/v1/chat/completions", """{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Once"}],"max_tokens":2,"continue_final_message":true,"add_generation_prompt":false,"chat_template":null,"request_id":"r"}"""),
         ("/v1/chat/completions", """{"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":3,"min_tokens":1,"stop":"\n","include_stop_str_in_output":true,"truncate_prompt_tokens":4,"add_special_tokens":false,"spaces_between_special_tokens":true,"seed":7,"response_format":{"type":"text"},"tools":[],"tool_choice":"none"}"""),
         ("/tokenize", """{"model":"mamba-demo-5m","prompt":"Hello world"}"""),
         ("/detokenize", """{"model":"mamba-demo-5m","tokens":[41,605,80,893]}"""),
@@ -44,7 +45,7 @@ public sealed class HostileRequests(int seed)
     private static readonly string[] s_fields =
     [
         "response_format", "tools", "tool_choice", "functions", "function_call", "best_of", "suffix", "store", "audio", "modalities",
-        "guided_json", "max_token", "temprature", "Prompt", "messages", "prompt", "n", "logprobs", "stream", "metadata", "\u00e9\u00e8", "",
+        "guided_json", "chat_template", "chat_template_kwargs", "continue_final_message", "request_id", "max_token", "temprature", "Prompt", "messages", "prompt", "n", "logprobs", "stream", "metadata", "\u00e9\u00e8", "",
     ];
 
     private static readonly string?[] s_contentTypes =

@@ -51,6 +51,8 @@ public sealed class UnsupportedFieldsTests
     [InlineData(Completions, """{"suffix":null,"best_of":null,"response_format":null}""")]
     [InlineData(Completions, """{"top_k":5,"min_p":0.1,"repetition_penalty":1.1,"stop_token_ids":[7],"ignore_eos":true,"return_tokens_as_token_ids":false}""")]
     [InlineData(Chat, """{"top_k":5,"min_p":0.1,"repetition_penalty":1.1,"add_generation_prompt":true,"max_completion_tokens":3}""")]
+    [InlineData(Chat, """{"continue_final_message":false,"chat_template_kwargs":{"enable_thinking":false},"chat_template":null,"request_id":"r-1"}""")]
+    [InlineData(Completions, """{"request_id":"r-1"}""")]
     public async Task Post_ValueTheServerAlreadyHonours_Accepted(string path, string field)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);

@@ -7,7 +7,7 @@ namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
 /// POST /v1/chat/completions: messages rendered by the model's own <see cref="ModelChatTemplate"/> (or, for a model
-/// without one, <see cref="DefaultChatTemplate"/>), then generated like a completion.
+/// without one, <see cref="DefaultChatTemplate"/>; see <see cref="ChatPrompt"/>), then generated like a completion.
 /// </summary>
 public static class ChatEndpoint
 {
@@ -18,17 +18,12 @@ public static class ChatEndpoint
         var model = api.Models.Require(request.Model);
         int? keep = PromptOptions.Keep(request.TruncatePromptTokens);
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
-        // The default template knows five roles; a model's own template decides which roles it takes.
-        var messages = ChatMessageValidator.Validate(request.Messages, model.ChatTemplate is null ? ChatMessageValidator.Roles : null);
-        bool addGenerationPrompt = request.AddGenerationPrompt ?? true;
-        var text = model.ChatTemplate is { } template
-            ? template.Render(messages, addGenerationPrompt)
-            : DefaultChatTemplate.Render(messages, addGenerationPrompt);
+        string id = RequestIds.Create("chatcmpl-", request.RequestId);
+        var text = ChatPrompt.Render(request, model, api.ServerOptions);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         var promptMapper = sampling.PromptLogprobs is { } promptTop ? new PromptLogprobsMapper(new TokenNames(model, false), promptTop) : null;
-        string id = $"chatcmpl-{Guid.NewGuid():N}";
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
 

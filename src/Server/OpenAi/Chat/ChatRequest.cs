@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>POST /v1/chat/completions body.</summary>
@@ -16,4 +18,13 @@ public sealed class ChatRequest : SamplingRequest
 
     /// <summary>vLLM: end the rendered prompt with the assistant's turn opener (default true).</summary>
     public bool? AddGenerationPrompt { get; set; }
+
+    /// <summary>vLLM: continue the last (assistant) message: the prompt ends right after its content (default false).</summary>
+    public bool? ContinueFinalMessage { get; set; }
+
+    /// <summary>vLLM: extra variables for the chat template (enable_thinking, ...), JSON values as the template sees them.</summary>
+    public Dictionary<string, JsonElement>? ChatTemplateKwargs { get; set; }
+
+    /// <summary>vLLM: a template for this request only; refused unless Server:TrustRequestChatTemplate is set.</summary>
+    public string? ChatTemplate { get; set; }
 }

@@ -10,7 +10,8 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// with add_generation_prompt (default), <c>"Assistant:"</c>. Base models continue such transcripts naturally. The
 /// space after the colon is left out when the content starts with whitespace: a model's reply to "Assistant:" starts
 /// with its own space (" Hello"), and rendering that reply back must give the very text the model saw and produced,
-/// so that a continued conversation (the Responses API) prefills only what follows it.
+/// so that a continued conversation (the Responses API) prefills only what follows it. With continue_final_message the
+/// last message's newline is left out (and no generation prompt added), so the model continues that message.
 /// </summary>
 public static class DefaultChatTemplate
 {
@@ -18,7 +19,7 @@ public static class DefaultChatTemplate
 
     public const string GenerationPrompt = "Assistant:";
 
-    public static string Render(IReadOnlyList<ChatMessage>? messages, bool addGenerationPrompt)
+    public static string Render(IReadOnlyList<ChatMessage>? messages, bool addGenerationPrompt, bool continueFinalMessage = false)
     {
         if (messages is null || messages.Count == 0)
         {
@@ -44,7 +45,11 @@ public static class DefaultChatTemplate
             prompt.Append(content).Append('\n');
         }
 
-        if (addGenerationPrompt)
+        if (continueFinalMessage)
+        {
+            prompt.Length--;
+        }
+        else if (addGenerationPrompt)
         {
             prompt.Append(GenerationPrompt);
         }

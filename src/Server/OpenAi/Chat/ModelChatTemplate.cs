@@ -1,3 +1,4 @@
+using System.Text.Json;
 using MambaServe.Engine.Tokenization;
 using MambaServe.Server.OpenAi.Chat.Templates;
 
@@ -41,8 +42,14 @@ public sealed class ModelChatTemplate
         }
     }
 
-    /// <summary>The prompt for <paramref name="messages"/>; a template error (raise_exception included) is a 400 on messages.</summary>
-    public string Render(IReadOnlyList<ChatMessage?>? messages, bool addGenerationPrompt)
+    /// <summary>The names of the special-token variables (bos_token, eos_token, ...) the template is given.</summary>
+    public IEnumerable<string> SpecialTokenNames => _specialTokens.Keys;
+
+    /// <summary>
+    /// The prompt for <paramref name="messages"/>; a template error (raise_exception included) is a 400 on messages.
+    /// <paramref name="extra"/> (chat_template_kwargs) adds variables; the caller has refused names that collide.
+    /// </summary>
+    public string Render(IReadOnlyList<ChatMessage?>? messages, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonElement>? extra = null)
     {
         var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -57,6 +64,11 @@ public sealed class ModelChatTemplate
         foreach (var (name, token) in _specialTokens)
         {
             variables[name] = token;
+        }
+
+        foreach (var (name, value) in extra ?? new Dictionary<string, JsonElement>())
+        {
+            variables.TryAdd(name, value);
         }
 
         try

@@ -13,8 +13,8 @@ public static class CompletionsEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<CompletionRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
+        string id = RequestIds.Create("cmpl-", request.RequestId);
         var plan = Plan(request, model, api);
-        string id = $"cmpl-{Guid.NewGuid():N}";
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct);

@@ -29,7 +29,7 @@ internal static class TemplateValues
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Null or JsonValueKind.Undefined => null,
-        JsonValueKind.Number => json.TryGetInt64(out long l) ? l : json.GetDouble(),
+        JsonValueKind.Number => json.TryGetInt64(out long l) ? (object)l : json.GetDouble(),
         JsonValueKind.Array => json.EnumerateArray().Select(FromJson).ToList(),
         _ => Dict(json.EnumerateObject().Select(p => (p.Name, FromJson(p.Value)))),
     };
