@@ -32,6 +32,11 @@ public sealed class PromptLogprobsTests
         }
     }
 
+    /// <summary>A streamed request of two tokens to <paramref name="path"/> asking for prompt_logprobs.</summary>
+    private static string StreamedBody(string path, int promptLogprobs) => path.Contains("chat")
+        ? $$"""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"stream":true,"prompt_logprobs":{{promptLogprobs}}}"""
+        : $$"""{"prompt":"Hi","max_tokens":2,"stream":true,"prompt_logprobs":{{promptLogprobs}}}""";
+
     [Fact]
     public async Task Completions_PromptLogprobsWithoutEcho_EveryChoiceScoresItsOwnPrompt()
     {
@@ -113,11 +118,7 @@ public sealed class PromptLogprobsTests
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
-        var body = path.Contains("chat")
-            ? """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":1,"stream":true,"prompt_logprobs":1}"""
-            : """{"prompt":"Hi","max_tokens":1,"stream":true,"prompt_logprobs":1}""";
-
-        using var response = await Json.PostAsync(client, path, body);
+        using var response = await Json.PostAsync(client, path, StreamedBody(path, promptLogprobs: 1));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = (await Json.ReadAsync(response))["error"]!;
@@ -134,11 +135,7 @@ public sealed class PromptLogprobsTests
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
-        var body = path.Contains("chat")
-            ? """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"stream":true,"prompt_logprobs":0}"""
-            : """{"prompt":"Hi","max_tokens":2,"stream":true,"prompt_logprobs":0}""";
-
-        using var response = await Json.PostAsync(client, path, body);
+        using var response = await Json.PostAsync(client, path, StreamedBody(path, promptLogprobs: 0));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var events = await Json.ReadEventsAsync(response);
