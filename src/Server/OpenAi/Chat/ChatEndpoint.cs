@@ -18,7 +18,7 @@ public static class ChatEndpoint
         var model = api.Models.Require(request.Model);
         int? keep = PromptOptions.Keep(request.TruncatePromptTokens);
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
-        string id = RequestIds.Create("chatcmpl-", request.RequestId);
+        string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         var text = ChatPrompt.Render(request, model, api.ServerOptions);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);

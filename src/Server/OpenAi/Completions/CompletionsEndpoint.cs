@@ -13,7 +13,7 @@ public static class CompletionsEndpoint
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<CompletionRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
-        string id = RequestIds.Create("cmpl-", request.RequestId);
+        string id = RequestIds.Create(http, "cmpl-", request.RequestId);
         var plan = Plan(request, model, api);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(
