@@ -12,6 +12,13 @@ namespace MambaServe.Engine.Tokenization;
 /// </summary>
 public sealed class MambaTokenizer
 {
+    /// <summary>
+    /// transformers' SPECIAL_TOKENS_ATTRIBUTES that name one token (additional_special_tokens, a list, is the other):
+    /// the keys <see cref="SpecialTokens"/> may hold, and the variables a chat template gets for them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SpecialTokenAttributes =
+        ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+
     // GPT-2's pre-tokenizer split (HF ByteLevel with use_regex = true).
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 

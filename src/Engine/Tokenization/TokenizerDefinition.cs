@@ -16,8 +16,6 @@ internal sealed record TokenizerDefinition(
     string? ChatTemplate,
     bool PostProcessorAddsTokens = false)
 {
-    /// <summary>transformers' SPECIAL_TOKENS_ATTRIBUTES that name one token (additional_special_tokens is a list).</summary>
-    private static readonly string[] s_specialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
     public string? EosToken => SpecialTokens.GetValueOrDefault("eos_token");
 
@@ -124,7 +122,7 @@ internal sealed record TokenizerDefinition(
 
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
-        foreach (var name in s_specialTokenNames)
+        foreach (var name in MambaTokenizer.SpecialTokenAttributes)
         {
             if (TokenContent(root, name) is { } content)
             {

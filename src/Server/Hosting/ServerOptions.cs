@@ -39,8 +39,8 @@ public sealed class ServerOptions
     public long MaxRequestBodyBytes { get; set; } = 8L << 20;
 
     /// <summary>
-    /// vLLM's --trust-request-chat-template: whether a chat request may bring its own template (chat_template, or
-    /// chat_template_kwargs.chat_template). Off: such a request is a 400. On: the template is compiled for that request
+    /// vLLM's --trust-request-chat-template: whether a chat request may bring its own template in chat_template
+    /// (chat_template_kwargs.chat_template is refused either way). Off: such a request is a 400. On: the template is compiled for that request
     /// (at most <see cref="MaxRequestChatTemplateChars"/> characters) and runs under the interpreter's usual bounds.
     /// </summary>
     public bool TrustRequestChatTemplate { get; set; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
+using MambaServe.Server.Hosting;
 
 namespace MambaServe.Server.OpenAi;
 
@@ -26,6 +27,13 @@ public sealed class PromptLogprobsMapper(TokenNames names, int topN)
         > 0 when stream => throw ApiException.BadRequest("`prompt_logprobs` are not available when `stream=True`.", "prompt_logprobs"),
         _ => stream ? null : promptLogprobs,
     };
+
+    /// <summary>
+    /// The mapper for a request's checked prompt_logprobs (<see cref="Check"/>), or null when none are asked for.
+    /// vLLM's decoded_token is the token's text whatever return_tokens_as_token_ids says.
+    /// </summary>
+    public static PromptLogprobsMapper? For(IServedModel model, int? promptTop) =>
+        promptTop is { } top ? new PromptLogprobsMapper(new TokenNames(model, false), top) : null;
 
     /// <summary>The engine's scoring depth: both echo's and prompt_logprobs' alternatives come from one list.</summary>
     public static int? EngineTop(int? echoTop, int? promptTop) =>

@@ -23,7 +23,7 @@ public static class ChatEndpoint
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
-        var promptMapper = sampling.PromptLogprobs is { } promptTop ? new PromptLogprobsMapper(new TokenNames(model, false), promptTop) : null;
+        var promptMapper = PromptLogprobsMapper.For(model, sampling.PromptLogprobs);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MambaServe.Engine.Tokenization;
 using MambaServe.Server.Hosting;
 
 namespace MambaServe.Server.OpenAi.Chat;
@@ -24,9 +25,6 @@ public static class ChatPrompt
         ["raise_exception"] = "the server defines it",
         ["strftime_now"] = "the server defines it",
     };
-
-    private static readonly string[] s_specialTokens =
-        ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token", "additional_special_tokens"];
 
     /// <summary>The rendered prompt (400s name the field at fault).</summary>
     public static string Render(ChatRequest request, IServedModel model, ServerOptions server)
@@ -125,7 +123,8 @@ public static class ChatPrompt
                 throw ApiException.BadRequest($"chat_template_kwargs cannot set `{key}`: the server gives the template that variable itself; {why}.", $"chat_template_kwargs.{key}");
             }
 
-            if (s_specialTokens.Contains(key) || template?.SpecialTokenNames.Contains(key) == true)
+            if (MambaTokenizer.SpecialTokenAttributes.Contains(key) || key == "additional_special_tokens"
+                || template?.SpecialTokenNames.Contains(key) == true)
             {
                 throw ApiException.BadRequest($"chat_template_kwargs cannot set `{key}`: the template gets the tokenizer's special tokens as they are.", $"chat_template_kwargs.{key}");
             }

@@ -53,8 +53,7 @@ public static class CompletionsEndpoint
         int? echoTop = echo ? request.Logprobs : null;
         var sampling = SamplingMapper.Map(request, maxTokens, request.Logprobs, PromptLogprobsMapper.EngineTop(echoTop, promptTop), model.SampleableVocab);
         var names = request.Logprobs is null ? null : new TokenNames(model, request.ReturnTokensAsTokenIds == true);
-        // vLLM's decoded_token is the token's text whatever return_tokens_as_token_ids says.
-        var promptMapper = promptTop is { } top ? new PromptLogprobsMapper(new TokenNames(model, false), top) : null;
+        var promptMapper = PromptLogprobsMapper.For(model, promptTop);
         var choices = new CompletionChoiceState[prompts.Count * n];
         var builders = new CompletionLogprobsBuilder?[choices.Length];
         for (int c = 0; c < choices.Length; c++)

@@ -21,8 +21,8 @@ public static class UnsupportedFields
     {
         ["response_format"] = v => IsNull(v) || IsTextFormat(v) ? null
             : "response_format is not supported beyond {\"type\": \"text\"}: this server has no JSON mode or structured outputs.",
-        ["tools"] = v => IsNull(v) || v is { ValueKind: JsonValueKind.Array } && v.GetArrayLength() == 0 ? null : $"tools are not supported: {NoTools}.",
-        ["functions"] = v => IsNull(v) || v is { ValueKind: JsonValueKind.Array } && v.GetArrayLength() == 0 ? null : $"functions are not supported: {NoTools}.",
+        ["tools"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"tools are not supported: {NoTools}.",
+        ["functions"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"functions are not supported: {NoTools}.",
         ["tool_choice"] = v => IsNull(v) || IsString(v, "none") ? null : $"tool_choice is not supported (only \"none\"): {NoTools}.",
         ["function_call"] = v => IsNull(v) || IsString(v, "none") ? null : $"function_call is not supported (only \"none\"): {NoTools}.",
         ["store"] = v => IsNull(v) || v.ValueKind == JsonValueKind.False ? null : "store is not supported: this server does not store completions.",
