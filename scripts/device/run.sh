@@ -83,7 +83,7 @@ if [[ " $PHASES " == *" bench "* ]]; then
   }
   # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
   timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
-    --json "$OUT/bench-gpu.json" --png "$OUT/bench-gpu.png" \
+    --json "$OUT/bench-gpu.json" \
     --peers "$checkout/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
   echo "bench_rc=$?" >> "$OUT/bench.log"
   stamp "bench done"

@@ -4,7 +4,8 @@
 # then on the device, with carry [".carry/dev"]:  cd .carry/dev && bash run.sh
 # What it holds (all compressed; the working tree plus this folder must stay under 64 MiB, so it prints its size):
 #   dotnet-runtime.tar.xz  the .NET runtime of this machine (host + shared frameworks; made once, cached in .carry/cache)
-#   apps.tar.xz            app/: the server, published framework-dependent without the CPU backend (no libtorch);
+#   apps.tar.xz            app/: the server, published framework-dependent without the CPU backend (no libtorch) and
+#                          without the chart's native libraries (bench's PNG is drawn here from its JSON);
 #                          tests/: MambaServe.Gpu.Tests (xunit v3 executable)
 #   native.tar.xz          src/Native, tests/Native and googletest source (GTEST_SRC, default /usr/src/googletest)
 #   run.sh                 what runs there
@@ -39,9 +40,16 @@ dotnet publish "$here/src/Server" -c Release -r linux-x64 --self-contained false
 dotnet publish "$here/tests/MambaServe.Gpu.Tests" -c Release -r linux-x64 --self-contained false -o "$work/tests" -nologo -v quiet
 rm -rf "$work/app/models" "$work/tests/models" "$work/tests/fixtures" "$work"/*/*.pdb
 # The test platform's code-coverage collector (its native engines for every OS) and satellite resources: unused by the
-# xunit v3 executable, and a third of the size limit.
+# xunit v3 executable, and a third of the size limit. So are VSTest's own assemblies (the adapter, the test platform,
+# code coverage, Cecil, Newtonsoft.Json, Application Insights: ~1.5 MB packed), which Microsoft.NET.Test.Sdk brings for
+# `dotnet test` and the executable never loads (it ran the same without them here: same tests, same results).
 rm -rf "$work/tests/CodeCoverage" "$work"/tests/{x86,x64,arm64,alpine,ubuntu,macos} \
-  "$work"/*/{cs,de,es,fr,it,ja,ko,pl,pt-BR,ru,tr,zh-Hans,zh-Hant}
+  "$work"/*/{cs,de,es,fr,it,ja,ko,pl,pt-BR,ru,tr,zh-Hans,zh-Hant} \
+  "$work"/tests/{Microsoft.CodeCoverage,Microsoft.VisualStudio.,Microsoft.TestPlatform.,Mono.Cecil}* \
+  "$work"/tests/{Microsoft.ApplicationInsights,Microsoft.DiaSymReader,Newtonsoft.Json,xunit.runner.visualstudio.testadapter}.dll
+# SkiaSharp's and HarfBuzz's native libraries (~3.7 MB packed) draw only bench's PNG; run.sh writes the JSON and the
+# chart is drawn back here from it (`bench plot --report`), so the carry keeps room for the checkout to grow.
+rm -f "$work/app/libSkiaSharp.so" "$work/app/libHarfBuzzSharp.so"
 # grep reads a listing taken first: `ls | grep -q` under pipefail can fail on SIGPIPE when grep stops at a match.
 listing=$(ls "$work/app")
 if grep -qiE 'libtorch|TorchSharp|mambaserve_cpu' <<< "$listing"; then echo "stage: the server publish holds the CPU backend" >&2; exit 1; fi
