@@ -53,4 +53,10 @@ public abstract class SamplingRequest
 
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
+
+    /// <summary>
+    /// vLLM: the response also gives the prompt's token ids and each choice's generated token ids (stop tokens
+    /// included, echo not); a stream gives the prompt's ids in its first chunk and each chunk's new ids.
+    /// </summary>
+    public bool? ReturnTokenIds { get; set; }
 }

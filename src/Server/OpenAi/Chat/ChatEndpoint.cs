@@ -27,13 +27,15 @@ public static class ChatEndpoint
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
 
+        // vLLM's return_token_ids: the rendered prompt's ids once, each choice's generated ids.
+        var promptIds = request.ReturnTokenIds == true ? prompt.Tokens : null;
         if (request.Stream == true)
         {
-            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions);
+            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions, promptIds);
         }
         else
         {
-            await RespondAsync(http, run, mapper, promptMapper, n, id, created, model.Name);
+            await RespondAsync(http, run, mapper, promptMapper, n, id, created, model.Name, promptIds);
         }
     }
 
@@ -65,9 +67,11 @@ public static class ChatEndpoint
     }
 
     private static async Task RespondAsync(
-        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model)
+        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model,
+        IReadOnlyList<int>? promptIds)
     {
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
+        var tokenIds = promptIds is null ? null : Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
         // vLLM puts the prompt's scores on the response, once: every choice shares the prompt.
         List<Dictionary<string, PromptLogprobEntry>?>? promptLogprobs = null;
         var logprobLists = Enumerable.Range(0, n).Select(_ => new List<ChatTokenLogprob>()).ToArray();
@@ -77,6 +81,7 @@ public static class ChatEndpoint
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 texts[item.Choice].Append(item.Update.TextDelta);
+                tokenIds?[item.Choice].AddRange(item.Update.TokenIds);
                 if (promptMapper is not null && item.Update.PromptLogprobs is { } scored)
                 {
                     promptLogprobs ??= promptMapper.Map(scored);
@@ -96,7 +101,8 @@ public static class ChatEndpoint
         }
 
         var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
-            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i])).ToList();
-        await OpenAiJson.WriteAsync(http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs));
+            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], tokenIds?[i])).ToList();
+        await OpenAiJson.WriteAsync(
+            http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs, promptIds));
     }
 }

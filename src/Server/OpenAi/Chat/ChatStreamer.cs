@@ -5,7 +5,10 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// <summary>Streams a chat run as OpenAI does: a role delta per choice first, then content deltas, finish, optional usage, [DONE].</summary>
 public static class ChatStreamer
 {
-    public static async Task StreamAsync(HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model, StreamOptions? options)
+    /// <param name="promptIds">vLLM's return_token_ids: the prompt's ids for the first chunk (then each chunk's new ids); null when not asked.</param>
+    public static async Task StreamAsync(
+        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model, StreamOptions? options,
+        IReadOnlyList<int>? promptIds = null)
     {
         // vLLM's continuous_usage_stats: each chunk carries its choice's tokens so far (the role chunks none yet).
         int[]? generated = StreamOptions.ContinuousUsage(options) ? new int[n] : null;
@@ -16,7 +19,8 @@ public static class ChatStreamer
         {
             for (int i = 0; i < n; i++)
             {
-                await sse.WriteAsync(new ChatChunk(id, created, model, [new ChatChunkChoice(i, new ChatDelta("assistant", string.Empty), null, null)], UsageOf(i)));
+                var role = new ChatChunkChoice(i, new ChatDelta("assistant", string.Empty), null, null);
+                await sse.WriteAsync(new ChatChunk(id, created, model, [role], UsageOf(i), i == 0 ? promptIds : null));
             }
 
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
@@ -27,12 +31,16 @@ public static class ChatStreamer
                     generated[item.Choice] += update.TokenIds.Count;
                 }
 
-                if (update.TextDelta.Length == 0 && update.Finish is null && mapper is null)
+                // A token whose text is not complete yet (part of a UTF-8 sequence) still goes out when its id is asked for.
+                bool newIds = promptIds is not null && update.TokenIds.Count > 0;
+                if (update.TextDelta.Length == 0 && update.Finish is null && mapper is null && !newIds)
                 {
                     continue;
                 }
 
-                var choice = new ChatChunkChoice(item.Choice, new ChatDelta(null, update.TextDelta), mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish));
+                var choice = new ChatChunkChoice(
+                    item.Choice, new ChatDelta(null, update.TextDelta), mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish),
+                    promptIds is null ? null : update.TokenIds);
                 await sse.WriteAsync(new ChatChunk(id, created, model, [choice], UsageOf(item.Choice)));
             }
         }

@@ -21,11 +21,11 @@ public static class CompletionsEndpoint
 
         if (request.Stream == true)
         {
-            await StreamAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name, request.StreamOptions);
+            await StreamAsync(http, run, plan, id, created, model.Name, request.StreamOptions);
         }
         else
         {
-            await RespondAsync(http, run, plan.Choices, plan.Builders, id, created, model.Name);
+            await RespondAsync(http, run, plan, id, created, model.Name);
         }
     }
 
@@ -62,14 +62,14 @@ public static class CompletionsEndpoint
             builders[c] = names is null ? null : new CompletionLogprobsBuilder(names) { Streaming = request.Stream == true };
         }
 
-        return new CompletionPlan(prompts, n, sampling, choices, builders);
+        return new CompletionPlan(prompts, n, sampling, choices, builders, request.ReturnTokenIds == true);
     }
 
-    private static async Task RespondAsync(
-        HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
-        string id, long created, string model)
+    private static async Task RespondAsync(HttpContext http, GenerationRun run, CompletionPlan plan, string id, long created, string model)
     {
+        var (choices, builders) = (plan.Choices, plan.Builders);
         var texts = choices.Select(_ => new StringBuilder()).ToArray();
+        var tokenIds = plan.ReturnTokenIds ? choices.Select(_ => new List<int>()).ToArray() : null;
         var promptLogprobs = new List<Dictionary<string, PromptLogprobEntry>?>?[choices.Length];
         try
         {
@@ -77,6 +77,7 @@ public static class CompletionsEndpoint
             {
                 var (text, _, prompt) = choices[item.Choice].Apply(item.Update, builders[item.Choice]);
                 texts[item.Choice].Append(text);
+                tokenIds?[item.Choice].AddRange(item.Update.TokenIds);
                 promptLogprobs[item.Choice] ??= prompt;
             }
         }
@@ -86,18 +87,24 @@ public static class CompletionsEndpoint
             throw;
         }
 
-        var result = choices.Select((c, i) => new CompletionChoice(i, texts[i].ToString(), builders[i]?.Result, c.FinishReason, promptLogprobs[i])).ToList();
+        var result = choices.Select((c, i) => new CompletionChoice(
+            i, texts[i].ToString(), builders[i]?.Result, c.FinishReason, promptLogprobs[i], plan.PromptTokenIds(i), tokenIds?[i])).ToList();
         var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
         await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model, result, usage));
     }
 
     private sealed record CompletionPlan(
-        IReadOnlyList<PreparedPrompt> Prompts, int N, SamplingParams Sampling, CompletionChoiceState[] Choices, CompletionLogprobsBuilder?[] Builders);
-
-    private static async Task StreamAsync(
-        HttpContext http, GenerationRun run, CompletionChoiceState[] choices, CompletionLogprobsBuilder?[] builders,
-        string id, long created, string model, StreamOptions? options)
+        IReadOnlyList<PreparedPrompt> Prompts, int N, SamplingParams Sampling, CompletionChoiceState[] Choices, CompletionLogprobsBuilder?[] Builders,
+        bool ReturnTokenIds)
     {
+        /// <summary>vLLM's return_token_ids: choice <paramref name="choice"/>'s prompt ids (null when not asked).</summary>
+        public IReadOnlyList<int>? PromptTokenIds(int choice) => ReturnTokenIds ? Prompts[choice / N].Tokens : null;
+    }
+
+    private static async Task StreamAsync(HttpContext http, GenerationRun run, CompletionPlan plan, string id, long created, string model, StreamOptions? options)
+    {
+        var (choices, builders) = (plan.Choices, plan.Builders);
+        var sentPromptIds = new bool[choices.Length];
         bool continuousUsage = StreamOptions.ContinuousUsage(options);
         var sse = new SseWriter(http.Response);
         await sse.StartAsync();
@@ -108,14 +115,20 @@ public static class CompletionsEndpoint
                 var state = choices[item.Choice];
                 // No prompt_logprobs in a stream (PromptLogprobsMapper.Check).
                 var (text, logprobs, _) = state.Apply(item.Update, builders[item.Choice]);
-                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0))
+                // A token whose text is not complete yet (part of a UTF-8 sequence) still goes out when its id is asked for.
+                bool newIds = plan.ReturnTokenIds && item.Update.TokenIds.Count > 0;
+                if (text.Length == 0 && item.Update.Finish is null && (logprobs is null || logprobs.Tokens.Count == 0) && !newIds)
                 {
                     continue;
                 }
 
                 var finish = item.Update.Finish is null ? null : state.FinishReason;
                 var usage = continuousUsage ? new UsageInfo(state.PromptTokens, state.CompletionTokens) : null;
-                await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(item.Choice, text, logprobs, finish)], usage));
+                var promptIds = sentPromptIds[item.Choice] ? null : plan.PromptTokenIds(item.Choice);
+                sentPromptIds[item.Choice] = true;
+                var choice = new CompletionChoice(
+                    item.Choice, text, logprobs, finish, PromptTokenIds: promptIds, TokenIds: plan.ReturnTokenIds ? item.Update.TokenIds : null);
+                await sse.WriteAsync(new CompletionResponse(id, created, model, [choice], usage));
             }
         }
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
