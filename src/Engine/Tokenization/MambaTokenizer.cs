@@ -24,6 +24,7 @@ public sealed class MambaTokenizer
 
     private readonly BpeTokenizer _bpe;
     private readonly byte[][] _idBytes;
+    private readonly string[] _pieces;
     private readonly bool[] _isSpecial;
 
     private MambaTokenizer(TokenizerDefinition def)
@@ -47,14 +48,17 @@ public sealed class MambaTokenizer
 
         VocabCount = Math.Max(def.Vocab.Values.DefaultIfEmpty(-1).Max(), def.AddedTokens.Select(t => t.Id).DefaultIfEmpty(-1).Max()) + 1;
         _idBytes = new byte[VocabCount][];
+        _pieces = new string[VocabCount];
         _isSpecial = new bool[VocabCount];
         foreach (var (text, id) in def.Vocab)
         {
             _idBytes[id] = ByteLevelAlphabet.ToBytes(text);
+            _pieces[id] = text;
         }
         foreach (var t in def.AddedTokens)
         {
             _idBytes[t.Id] = ByteLevelAlphabet.ToBytes(t.Content);
+            _pieces[t.Id] = t.Content;
             _isSpecial[t.Id] = t.Special;
         }
 
@@ -113,6 +117,15 @@ public sealed class MambaTokenizer
 
     /// <summary>One token's text as OpenAI logprobs show it (a token cut inside a character shows U+FFFD).</summary>
     public string TokenText(int id) => Encoding.UTF8.GetString(TokenBytes(id));
+
+    /// <summary>
+    /// Token <paramref name="id"/> as the vocabulary spells it (transformers' convert_ids_to_tokens: byte-level
+    /// characters, "Ġthe" for " the"; an added token's content as written).
+    /// </summary>
+    public string TokenPiece(int id) =>
+        (uint)id < (uint)_pieces.Length && _pieces[id] is { } piece
+            ? piece
+            : throw new ArgumentOutOfRangeException(nameof(id), id, $"not a token id of this vocabulary (0..{VocabCount - 1})");
 
     /// <summary>A detokenizer for one sequence; <paramref name="skipSpecialTokens"/> as in <see cref="Decode"/>.</summary>
     public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
