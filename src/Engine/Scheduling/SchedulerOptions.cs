@@ -33,7 +33,11 @@ public sealed record SchedulerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(PrefillChunkSize, 1, nameof(PrefillChunkSize));
         // A step must have room for every running sample's decode token plus at least one prefill token, or a waiting
         // request could starve behind a full batch forever.
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchTokensPerStep, MaxRunningSequences + 1, nameof(MaxBatchTokensPerStep));
+        if (MaxBatchTokensPerStep <= MaxRunningSequences)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchTokensPerStep), MaxBatchTokensPerStep,
+                $"must be more than MaxRunningSequences ({MaxRunningSequences}): a step holds a token of every running sequence and at least one prompt token.");
+        }
         ArgumentOutOfRangeException.ThrowIfNegative(MaxWaitingRequests, nameof(MaxWaitingRequests));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxWaitingPromptTokens, nameof(MaxWaitingPromptTokens));
         ArgumentOutOfRangeException.ThrowIfLessThan(PrefixCacheInterval, 1, nameof(PrefixCacheInterval));

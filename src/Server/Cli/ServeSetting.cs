@@ -55,6 +55,18 @@ public sealed class ServeSetting
         return new ServeSetting(option, key, parse => Single(key, parse.GetValue(option)));
     }
 
+    /// <summary>
+    /// A switch, as vLLM's store_true flags: <c>--name</c> alone sets the key to true, <c>--name false</c> to false;
+    /// absent, the configuration decides.
+    /// </summary>
+    public static ServeSetting Flag(string name, string key, string description)
+    {
+        var option = new Option<bool>(name) { Description = Describe(description, "off", key) };
+        return new ServeSetting(option, key, parse => parse.GetResult(option) is not { Implicit: false }
+            ? []
+            : [KeyValuePair.Create(key, (string?)(parse.GetValue(option) ? "true" : "false"))]);
+    }
+
     /// <summary>A repeatable value; given on the command line, the list replaces the configured one.</summary>
     public static ServeSetting List(string name, string key, string defaultText, string description)
     {

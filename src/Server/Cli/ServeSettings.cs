@@ -29,11 +29,16 @@ public static class ServeSettings
         ServeSetting.Integer("--max-num-seqs", $"{ServerServices.SchedulerSection}:MaxRunningSequences",
             $"{s_scheduler.MaxRunningSequences}, {GpuSchedulerDefaults.MaxRunningSequences} on a GPU",
             "Sequences decoded together; also the state slots unless MambaServe:StatePool sets them.", 1, 65536),
+        ServeSetting.Integer("--max-num-batched-tokens", $"{ServerServices.SchedulerSection}:MaxBatchTokensPerStep",
+            $"{s_scheduler.MaxBatchTokensPerStep}, {GpuSchedulerDefaults.MaxBatchTokensPerStep} on a GPU",
+            "Tokens one engine step runs: a token for each decoding sequence, then prefill chunks.", 2, int.MaxValue),
         ServeSetting.Text("--host", $"{ServerOptions.Section}:Host", s_server.Host,
             "Address to bind; 0.0.0.0 for every interface."),
         ServeSetting.Integer("--port", $"{ServerOptions.Section}:Port", s_server.Port, "REST port (HTTP/1.1).", 1, 65535),
         ServeSetting.Integer("--grpc-port", $"{ServerOptions.Section}:GrpcPort", s_server.GrpcPort, "gRPC port (HTTP/2 cleartext).", 1, 65535),
         ServeSetting.List("--api-key", $"{ServerOptions.Section}:ApiKeys", "none, the API is open",
             "Accepted bearer key; replaces the configured keys."),
+        ServeSetting.Flag("--trust-request-chat-template", $"{ServerOptions.Section}:TrustRequestChatTemplate",
+            "Render a chat_template sent in a request (compiled per request, under the template runtime's limits); off, such a request is a 400."),
     ];
 }

@@ -86,10 +86,10 @@ public static class ServerServices
             .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
                 "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
             .ValidateOnStart();
-        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection))
-            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:Scheduler settings.").ValidateOnStart();
-        services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section))
-            .Validate(o => Succeeds(o.Validate), "Invalid MambaServe:StateStore settings.").ValidateOnStart();
+        services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchedulerOptions>>(new ArgumentCheckValidator<SchedulerOptions>(SchedulerSection, o => o.Validate()));
+        services.AddOptions<StateStoreOptions>().Bind(config.GetSection(StateStoreOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ArgumentCheckValidator<StateStoreOptions>(StateStoreOptions.Section, o => o.Validate()));
         services.AddOptions<StatePoolOptions>().Bind(config.GetSection(StatePoolSection))
             .Validate(o => o.SlotCount is null or >= 1 && o.MemoryBudgetBytes is null or > 0 && o.SlotLimit is null or >= 1, "Invalid MambaServe:StatePool settings.").ValidateOnStart();
     }
@@ -118,18 +118,5 @@ public static class ServerServices
                     t.AddOtlpExporter();
                 }
             });
-    }
-
-    private static bool Succeeds(Action validate)
-    {
-        try
-        {
-            validate();
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -30,6 +30,8 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("--port", "abc", "--port takes a whole number")]
     [InlineData("--max-num-seqs", "0", "--max-num-seqs takes a whole number")]
+    [InlineData("--max-num-batched-tokens", "1", "--max-num-batched-tokens takes a whole number")]
+    [InlineData("--trust-request-chat-template", "maybe", "maybe")]
     [InlineData("--dtype", "fp8", "fp8")]
     [InlineData("--device", "tpu", "tpu")]
     public async Task Run_InvalidValue_UsageErrorNamingIt(string option, string value, string message)
@@ -77,7 +79,8 @@ public sealed class CommandLineTests
     {
         var (exit, _, served) = await RunAsync(
             ["--max-model-len", "8192", "--api-key", "k1", "--api-key", "k2", "--max-num-seqs", "8", "--dtype", "float32",
-             "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0", "--device", "rocm"]);
+             "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0", "--device", "rocm",
+             "--max-num-batched-tokens", "4096", "--trust-request-chat-template"]);
         await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
 
         var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
@@ -92,6 +95,22 @@ public sealed class CommandLineTests
         Assert.Equal(["k1", "k2"], server.ApiKeys);
         Assert.Equal("0.0.0.0", server.Host);
         Assert.Equal(8, scheduler.MaxRunningSequences);
+        Assert.Equal(4096, scheduler.MaxBatchTokensPerStep);
+        Assert.True(server.TrustRequestChatTemplate);
+    }
+
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--trust-request-chat-template" }, true)]
+    [InlineData(new[] { "--trust-request-chat-template", "false", "--MambaServe:Server:TrustRequestChatTemplate=true" }, false)]
+    [InlineData(new[] { "--MambaServe:Server:TrustRequestChatTemplate=true" }, true)]
+    public async Task Run_TrustRequestChatTemplate_FlagWinsOverConfigurationAndAbsentLeavesIt(string[] args, bool trusted)
+    {
+        var (exit, _, served) = await RunAsync(args);
+        await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(trusted, app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.TrustRequestChatTemplate);
     }
 
     // A GPU fills in only the scheduler settings the deployment left out (GpuSchedulerDefaults): a flag and a
@@ -157,7 +176,8 @@ public sealed class CommandLineTests
         }
 
         Assert.Equal(
-            ["--model", "--served-model-name", "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--host", "--port", "--grpc-port", "--api-key"],
+            ["--model", "--served-model-name", "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-num-batched-tokens", "--host", "--port",
+             "--grpc-port", "--api-key", "--trust-request-chat-template"],
             ServeSettings.Create().Select(s => s.Option.Name));
     }
 

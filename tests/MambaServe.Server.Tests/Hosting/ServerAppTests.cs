@@ -103,6 +103,30 @@ public sealed class ServerAppTests
         });
     }
 
+    [Theory]
+    [InlineData("MambaServe:Scheduler:MaxBatchTokensPerStep", "10", "MambaServe:Scheduler:MaxBatchTokensPerStep is 10: must be more than MaxRunningSequences (64)")]
+    [InlineData("MambaServe:Scheduler:PrefixCacheInterval", "0", "MambaServe:Scheduler:PrefixCacheInterval is 0: ")]
+    [InlineData("MambaServe:StateStore:MaxDiskBytes", "-1", "MambaServe:StateStore:MaxDiskBytes is -1: Must be 0 or more.")]
+    public async Task Start_InvalidEngineSetting_FailureNamesTheSettingItsValueAndTheRule(string key, string value, string message)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            var app = ServerApp.Build([$"--{key}={value}"]);
+            try
+            {
+                await app.StartAsync();
+            }
+            finally
+            {
+                await DisposeQuietlyAsync(app);
+            }
+        });
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith(message, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("Parameter '", failure, StringComparison.Ordinal);
+    }
+
     private static async Task DisposeQuietlyAsync(Microsoft.AspNetCore.Builder.WebApplication app)
     {
         try
