@@ -11,6 +11,10 @@ namespace MambaServe.Engine.Generation;
 /// neither read nor written for such a prompt, whose tokens do not start at zero).
 /// </param>
 /// <param name="SaveState">Receives the final state when the request ends by length or a stop token; only with N = 1.</param>
+/// <param name="CacheSalt">
+/// vLLM's cache_salt: the prompt's prefixes are looked up in and stored to the prefix-state cache under this salt only,
+/// so requests share cached prefixes only with requests of the same salt (null: the unsalted partition).
+/// </param>
 public sealed record GenerationRequest(
     string RequestId,
     IReadOnlyList<int> PromptTokens,
@@ -19,4 +23,5 @@ public sealed record GenerationRequest(
     int Priority = 0,
     TimeSpan? Timeout = null,
     InitialState? Start = null,
-    IStateSink? SaveState = null);
+    IStateSink? SaveState = null,
+    string? CacheSalt = null);

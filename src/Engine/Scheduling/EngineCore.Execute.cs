@@ -236,9 +236,10 @@ internal sealed partial class EngineCore
     private void CachePrefix(SequenceGroup group)
     {
         int length = group.PrefilledLength;
-        if (_prefixCache is { } cache && group.Request.Start is null && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length))
+        string? salt = group.Request.CacheSalt;
+        if (_prefixCache is { } cache && group.Request.Start is null && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length, salt))
         {
-            cache.Add(group.Prompt, length, _runner.Snapshot(group.Samples[0].Slot));
+            cache.Add(group.Prompt, length, _runner.Snapshot(group.Samples[0].Slot), salt);
         }
     }
 

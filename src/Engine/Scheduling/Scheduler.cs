@@ -168,7 +168,7 @@ internal sealed class Scheduler
         }
 
         // At least one token is always prefilled: the first sampled token needs the last position's logits.
-        if (_prefixCache.FindDeepest(group.Prompt, group.Prompt.Length - 1) is { } hit)
+        if (_prefixCache.FindDeepest(group.Prompt, group.Prompt.Length - 1, group.Request.CacheSalt) is { } hit)
         {
             group.PendingRestore = hit.Snapshot;
             group.PrefilledLength = hit.Length;

@@ -9,14 +9,17 @@ namespace MambaServe.Engine.State;
 /// shares a prefix with an earlier one restores the deepest stored state and prefills only the rest. Unlike a KV
 /// cache, one Mamba state summarises the whole prefix, so only prefix boundaries can be reused, hence the fixed
 /// interval. Keys are XxHash128 of the token bytes plus the length; a hit is confirmed by comparing the stored tokens,
-/// so a hash collision can never restore a wrong state. LRU, bounded by <see cref="IStateSnapshot.SizeInBytes"/>.
+/// so a hash collision can never restore a wrong state. A salt (vLLM's cache_salt) partitions the cache: a prefix
+/// stored under one salt is found only by lookups with the same salt (none with none), so a tenant cannot learn from
+/// a faster first token that another tenant's prompt began the same way. LRU over every partition, bounded by
+/// <see cref="IStateSnapshot.SizeInBytes"/>.
 /// The cache owns the snapshots given to <see cref="Add"/> and disposes each one it drops (evicted, replaced, not
 /// stored, cleared), which frees the runner memory (device memory on a GPU) behind it. Not thread-safe: only the
 /// engine loop thread uses it (counters are read atomically by metrics).
 /// </summary>
 public sealed class PrefixStateCache
 {
-    private readonly Dictionary<(UInt128 Hash, int Length), LinkedListNode<Entry>> _entries = [];
+    private readonly Dictionary<(string? Salt, UInt128 Hash, int Length), LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _lru = new(); // most recently used first
     private long _hits;
     private long _lookups;
@@ -48,9 +51,10 @@ public sealed class PrefixStateCache
 
     /// <summary>
     /// The deepest stored state for a prefix of <paramref name="tokens"/> no longer than <paramref name="maxLength"/>
-    /// tokens, or null. Counts one lookup, and one hit when found; a hit becomes the most recently used entry.
+    /// tokens stored under <paramref name="salt"/>, or null. Counts one lookup, and one hit when found; a hit becomes
+    /// the most recently used entry.
     /// </summary>
-    public PrefixHit? FindDeepest(ReadOnlySpan<int> tokens, int maxLength)
+    public PrefixHit? FindDeepest(ReadOnlySpan<int> tokens, int maxLength, string? salt = null)
     {
         Interlocked.Increment(ref _lookups);
         int deepest = Math.Min(maxLength, tokens.Length) / Interval * Interval;
@@ -71,7 +75,7 @@ public sealed class PrefixStateCache
         for (int i = hashes.Length - 1; i >= 0; i--)
         {
             int length = (i + 1) * Interval;
-            if (_entries.TryGetValue((hashes[i], length), out var node) && tokens[..length].SequenceEqual(node.Value.Tokens))
+            if (_entries.TryGetValue((salt, hashes[i], length), out var node) && tokens[..length].SequenceEqual(node.Value.Tokens))
             {
                 Touch(node);
                 Interlocked.Increment(ref _hits);
@@ -82,20 +86,20 @@ public sealed class PrefixStateCache
         return null;
     }
 
-    /// <summary>Whether the state after the first <paramref name="length"/> tokens is stored (no LRU effect).</summary>
-    public bool Contains(ReadOnlySpan<int> tokens, int length)
+    /// <summary>Whether the state after the first <paramref name="length"/> tokens is stored under <paramref name="salt"/> (no LRU effect).</summary>
+    public bool Contains(ReadOnlySpan<int> tokens, int length, string? salt = null)
     {
         var prefix = tokens[..length];
-        return _entries.TryGetValue((Hash(prefix), length), out var node) && prefix.SequenceEqual(node.Value.Tokens);
+        return _entries.TryGetValue((salt, Hash(prefix), length), out var node) && prefix.SequenceEqual(node.Value.Tokens);
     }
 
     /// <summary>
     /// Stores the state after the first <paramref name="length"/> tokens (a positive multiple of
-    /// <see cref="Interval"/>), evicting least recently used entries to stay within <see cref="MaxBytes"/>. Takes
+    /// <see cref="Interval"/>) under <paramref name="salt"/>, evicting least recently used entries to stay within <see cref="MaxBytes"/>. Takes
     /// ownership of <paramref name="snapshot"/>: one larger than the whole budget, or for a prefix already stored, is
     /// disposed at once.
     /// </summary>
-    public void Add(ReadOnlySpan<int> tokens, int length, IStateSnapshot snapshot)
+    public void Add(ReadOnlySpan<int> tokens, int length, IStateSnapshot snapshot, string? salt = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         if (length <= 0 || length % Interval != 0 || length > tokens.Length)
@@ -111,7 +115,7 @@ public sealed class PrefixStateCache
         }
 
         var prefix = tokens[..length];
-        var key = (Hash(prefix), length);
+        var key = (salt, Hash(prefix), length);
         if (_entries.TryGetValue(key, out var existing))
         {
             if (prefix.SequenceEqual(existing.Value.Tokens))
@@ -159,5 +163,5 @@ public sealed class PrefixStateCache
         node.Value.Snapshot.Dispose();
     }
 
-    private sealed record Entry((UInt128 Hash, int Length) Key, int[] Tokens, IStateSnapshot Snapshot);
+    private sealed record Entry((string? Salt, UInt128 Hash, int Length) Key, int[] Tokens, IStateSnapshot Snapshot);
 }

@@ -13,6 +13,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         var model = api.Models.Require(request.Model);
+        string? salt = PromptOptions.CacheSalt(request.HasCacheSalt ? request.CacheSalt : null);
         int? keep = PromptOptions.Keep(request.HasTruncatePromptTokens ? request.TruncatePromptTokens : null);
         if (keep is not null && request.HasPreviousResponseId)
         {
@@ -38,7 +39,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
         var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
         try
         {
-            await RunAsync(model, request, sampling, conversation, responseStream, context);
+            await RunAsync(model, request, sampling, conversation, salt, responseStream, context);
         }
         finally
         {
@@ -47,13 +48,13 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
     }
 
     private async Task RunAsync(
-        IServedModel model, GenerateRequest request, SamplingParams sampling, GenerateConversation conversation,
+        IServedModel model, GenerateRequest request, SamplingParams sampling, GenerateConversation conversation, string? salt,
         IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         string id = conversation.Pending?.Id ?? $"grpc-{Guid.NewGuid():N}";
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationTextCompletion), [conversation.Prompt], sampling, 1, context.CancellationToken,
-            conversation.Start, conversation.Pending);
+            conversation.Start, conversation.Pending, salt);
         var text = conversation.Pending is null ? null : new System.Text.StringBuilder();
         try
         {

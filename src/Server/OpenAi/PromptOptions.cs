@@ -4,12 +4,22 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// vLLM's prompt-side request fields, shared by REST and gRPC: truncate_prompt_tokens (left truncation of the
-/// tokenized prompt) and add_special_tokens (accepted where it changes nothing for the served tokenizer).
+/// tokenized prompt), add_special_tokens (accepted where it changes nothing for the served tokenizer) and cache_salt
+/// (the prefix-state cache partition).
 /// </summary>
 public static class PromptOptions
 {
     public const string TruncateParam = "truncate_prompt_tokens";
     public const string AddSpecialTokensParam = "add_special_tokens";
+    public const string CacheSaltParam = "cache_salt";
+
+    /// <summary>
+    /// vLLM's cache_salt, checked as vLLM checks it (a non-empty string when given): the engine then shares cached
+    /// prompt prefixes only with requests of the same salt.
+    /// </summary>
+    public static string? CacheSalt(string? salt) => salt is { Length: 0 }
+        ? throw ApiException.BadRequest($"Parameter '{CacheSaltParam}' must be a non-empty string if provided.", CacheSaltParam)
+        : salt;
 
     /// <summary>
     /// The number of prompt tokens to keep, or null to keep all. vLLM's -1 ("the model's max length") keeps all: a

@@ -51,6 +51,9 @@ public abstract class SamplingRequest
     /// <summary>vLLM: the request's id (1 to 256 characters): the response id becomes cmpl-/chatcmpl-&lt;request_id&gt;.</summary>
     public string? RequestId { get; set; }
 
+    /// <summary>vLLM: the prefix-state cache partition (a non-empty string); requests share cached prompt prefixes only with the same salt.</summary>
+    public string? CacheSalt { get; set; }
+
     /// <summary>vLLM: report logprob tokens as "token_id:N" even when a tokenizer exists.</summary>
     public bool? ReturnTokensAsTokenIds { get; set; }
 

@@ -59,6 +59,33 @@ public sealed class EngineCoreGenerationTests
         Assert.Equal(harness.GreedyReference(second, 7), Tokens(Drain(hit)));
     }
 
+    [Theory]
+    [InlineData("tenant-a", "tenant-a", 1)]
+    [InlineData("tenant-a", "tenant-b", 0)]
+    [InlineData("tenant-a", null, 0)]
+    [InlineData(null, "tenant-a", 0)]
+    public void Step_CacheSalt_SharesCachedPrefixesOnlyWithTheSameSalt(string? firstSalt, string? secondSalt, int hits)
+    {
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 1, MaxBatchTokensPerStep = 64, PrefillChunkSize = 8, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 1 << 20,
+        };
+        var harness = new EngineCoreHarness(options, slots: 1);
+        int[] prompt = RandomPrompt(13);
+        var first = harness.Submit(Request(prompt, maxTokens: 3) with { CacheSalt = firstSalt });
+        harness.RunUntilIdle();
+        int ranBefore = harness.Runner.Entries.Sum(e => e.Length);
+
+        var second = harness.Submit(Request(prompt, maxTokens: 3) with { CacheSalt = secondSalt });
+        harness.RunUntilIdle();
+
+        Assert.Equal(hits, harness.Core.PrefixCache!.Hits);
+        Assert.Equal(hits, harness.Runner.RestoreCount);
+        // A hit restores 12 tokens and prefills the last one; a miss prefills all 13. Two decodes after either.
+        Assert.Equal((hits == 1 ? 1 : 13) + 2, harness.Runner.Entries.Sum(e => e.Length) - ranBefore);
+        Assert.Equal(Tokens(Drain(first)), Tokens(Drain(second)));
+    }
+
     [Fact]
     public void Step_PromptEndsOnCachedBoundary_StillPrefillsLastToken()
     {

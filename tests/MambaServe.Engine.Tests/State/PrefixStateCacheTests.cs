@@ -36,6 +36,40 @@ public sealed class PrefixStateCacheTests
     }
 
     [Fact]
+    public void FindDeepest_OtherSaltOrNone_Misses_SameSaltHits()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        int[] tokens = RandomTokens(12);
+        var salted = RandomSnapshot();
+        var plain = RandomSnapshot();
+        cache.Add(tokens, 8, salted, salt: "tenant-a");
+        cache.Add(tokens, 4, plain);
+
+        Assert.Same(salted, cache.FindDeepest(tokens, 12, "tenant-a")!.Snapshot);
+        Assert.Same(plain, cache.FindDeepest(tokens, 12)!.Snapshot); // the unsalted 4, not tenant-a's 8
+        Assert.Null(cache.FindDeepest(tokens, 12, "tenant-b"));
+        Assert.True(cache.Contains(tokens, 8, "tenant-a"));
+        Assert.False(cache.Contains(tokens, 8));
+        Assert.False(cache.Contains(tokens, 4, "tenant-a"));
+    }
+
+    [Fact]
+    public void Add_SamePrefixUnderTwoSalts_KeepsBoth()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        int[] tokens = RandomTokens(4);
+        var a = RandomSnapshot();
+        var b = RandomSnapshot();
+
+        cache.Add(tokens, 4, a, salt: "a");
+        cache.Add(tokens, 4, b, salt: "b");
+
+        Assert.Equal(2, cache.Count);
+        Assert.Equal(0, a.DisposeCount + b.DisposeCount);
+        Assert.Same(b, cache.FindDeepest(tokens, 4, "b")!.Snapshot);
+    }
+
+    [Fact]
     public void FindDeepest_DifferentTokensSameLength_Misses()
     {
         var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);

@@ -19,13 +19,14 @@ public static class ChatEndpoint
         int? keep = PromptOptions.Keep(request.TruncatePromptTokens);
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
+        string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         var text = ChatPrompt.Render(request, model, api.ServerOptions);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         var promptMapper = PromptLogprobsMapper.For(model, sampling.PromptLogprobs);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct);
+        await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt);
 
         // vLLM's return_token_ids: the rendered prompt's ids once, each choice's generated ids.
         var promptIds = request.ReturnTokenIds == true ? prompt.Tokens : null;

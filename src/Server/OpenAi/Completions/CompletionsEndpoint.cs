@@ -14,10 +14,11 @@ public static class CompletionsEndpoint
         var request = await OpenAiJson.ReadAsync<CompletionRequest>(http.Request, ct);
         var model = api.Models.Require(request.Model);
         string id = RequestIds.Create(http, "cmpl-", request.RequestId);
+        string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         var plan = Plan(request, model, api);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(
-            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct);
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct, cacheSalt: salt);
 
         if (request.Stream == true)
         {
