@@ -42,7 +42,10 @@ public static class ServerPipeline
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);
         app.MapPost("/tokenize", TokenizeEndpoint.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoint.DetokenizeAsync);
-        app.MapHealthChecks(HealthRoutes.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag) });
+        var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag) };
+        app.MapHealthChecks(HealthRoutes.Ready, ready);
+        app.MapHealthChecks(HealthRoutes.Ping, ready);
+        app.MapGet(HealthRoutes.Version, VersionEndpoint.Handle);
         app.MapHealthChecks(HealthRoutes.Live, new HealthCheckOptions { Predicate = _ => false });
         app.MapPrometheusScrapingEndpoint(HealthRoutes.Metrics);
 

@@ -65,7 +65,44 @@ public sealed class HealthEndpointTests
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/ping")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/version")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Ping_GetAndPost_FollowReadiness()
+    {
+        var loader = new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, new FakeEngine(DemoTokenizer.Instance)), waitForRelease: true);
+        await using var factory = new ServerFactory(loader);
+        var client = factory.CreateClient();
+
+        var loadingGet = await client.GetAsync("/ping");
+        var loadingPost = await client.PostAsync("/ping", null);
+        loader.Release();
+        await factory.CreateReadyClientAsync();
+        var loadedGet = await client.GetAsync("/ping");
+        var loadedPost = await client.PostAsync("/ping", null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, loadingGet.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, loadingPost.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, loadedGet.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, loadedPost.StatusCode);
+    }
+
+    [Fact]
+    public async Task Version_GivesTheServersInformationalVersion()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var stamped = typeof(ServerApp).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+
+        var body = await Json.ReadAsync(await client.GetAsync("/version"));
+
+        Assert.Equal(stamped, (string?)body["version"]);
+        Assert.Matches(@"^\d+\.\d+\.\d+", stamped);
     }
 
     /// <summary>Fails the load once released, so the test holds the services before the application stops.</summary>
