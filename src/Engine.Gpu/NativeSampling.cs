@@ -8,7 +8,8 @@ namespace MambaServe.Engine.Gpu;
 /// the sample starts, into pinned arrays the struct points at (they live as long as the sample does). A sample with
 /// min_tokens bans (<see cref="SequenceSampling.MinTokensBans"/>) gets a second struct, <see cref="NativeBanning"/>,
 /// for the steps whose target bans them: the same arrays with the bans appended as bias entries, so a step only picks
-/// one of two structs and copies nothing.
+/// one of two structs and copies nothing. A structured output's grammar bans (<see cref="SampleTarget.GrammarBans"/>)
+/// change every step: they are appended to those entries in a third pair of arrays, rewritten each step.
 /// </summary>
 internal sealed class NativeSampling
 {
@@ -26,6 +27,8 @@ internal sealed class NativeSampling
     private readonly PinnedBuffer<int> _biasIds;
     private readonly PinnedBuffer<float> _biasValues;
     private readonly PinnedBuffer<int> _prompt;
+    private PinnedBuffer<int>? _stepIds;
+    private PinnedBuffer<float>? _stepValues;
 
     public NativeSampling(SequenceSampling sampling)
     {
@@ -88,6 +91,29 @@ internal sealed class NativeSampling
     /// <summary>Top-N logprobs to report (0: none).</summary>
     public int TopCount => Math.Max(0, Sampling.Parameters.Logprobs ?? 0);
 
-    /// <summary>The struct for <paramref name="target"/>'s step.</summary>
-    public MsvSampling For(SampleTarget target) => target.BanStopTokens ? NativeBanning : Native;
+    /// <summary>The struct for <paramref name="target"/>'s step; its arrays stay valid until this sample's next step.</summary>
+    public MsvSampling For(SampleTarget target)
+    {
+        var fixedEntries = target.BanStopTokens ? NativeBanning : Native;
+        var grammar = target.GrammarBans;
+        if (grammar.Count == 0)
+        {
+            return fixedEntries;
+        }
+
+        int count = fixedEntries.NBias + grammar.Count;
+        _stepIds ??= new PinnedBuffer<int>(count);
+        _stepValues ??= new PinnedBuffer<float>(count);
+        _stepIds.Ensure(count);
+        _stepValues.Ensure(count);
+        _biasIds.Span[..fixedEntries.NBias].CopyTo(_stepIds.Span);
+        _biasValues.Span[..fixedEntries.NBias].CopyTo(_stepValues.Span);
+        for (int i = 0; i < grammar.Count; i++)
+        {
+            _stepIds[fixedEntries.NBias + i] = grammar[i];
+            _stepValues[fixedEntries.NBias + i] = BanBias;
+        }
+
+        return fixedEntries with { NBias = count, BiasIds = _stepIds.At(0), BiasValues = _stepValues.At(0) };
+    }
 }

@@ -25,6 +25,20 @@ public sealed class SampleTarget
     /// </summary>
     public bool BanStopTokens { get; private set; }
 
+    /// <summary>
+    /// Ids this step's token may not be because a structured output's grammar forbids them here (JSON mode, a choice);
+    /// empty for most targets. Banned like <see cref="SequenceSampling.MinTokensBans"/>: in the sampler only.
+    /// </summary>
+    public IReadOnlyList<int> GrammarBans { get; private set; } = [];
+
+    /// <summary>Every id banned for this step: the min_tokens bans when flagged, and the grammar's.</summary>
+    public IReadOnlyList<int> Bans => (BanStopTokens, GrammarBans.Count) switch
+    {
+        (false, _) => GrammarBans,
+        (true, 0) => Sampling.MinTokensBans,
+        _ => [.. Sampling.MinTokensBans, .. GrammarBans],
+    };
+
     public ChosenToken? Chosen { get; private set; }
 
     public Exception? Error { get; private set; }
@@ -42,11 +56,12 @@ public sealed class SampleTarget
         Chosen = null;
     }
 
-    internal void Reset(int slot, SequenceSampling sampling, bool banStopTokens)
+    internal void Reset(int slot, SequenceSampling sampling, bool banStopTokens, IReadOnlyList<int> grammarBans)
     {
         Slot = slot;
         Sampling = sampling;
         BanStopTokens = banStopTokens;
+        GrammarBans = grammarBans;
         Chosen = null;
         Error = null;
     }

@@ -15,6 +15,10 @@ namespace MambaServe.Engine.Generation;
 /// vLLM's cache_salt: the prompt's prefixes are looked up in and stored to the prefix-state cache under this salt only,
 /// so requests share cached prefixes only with requests of the same salt (null: the unsalted partition).
 /// </param>
+/// <param name="Constraint">
+/// A grammar every sample's output follows (structured outputs), each sample from its own start; it should end only
+/// with the model's EOS, so EOS must not be ignored.
+/// </param>
 public sealed record GenerationRequest(
     string RequestId,
     IReadOnlyList<int> PromptTokens,
@@ -24,4 +28,5 @@ public sealed record GenerationRequest(
     TimeSpan? Timeout = null,
     InitialState? Start = null,
     IStateSink? SaveState = null,
-    string? CacheSalt = null);
+    string? CacheSalt = null,
+    ITokenConstraintFactory? Constraint = null);

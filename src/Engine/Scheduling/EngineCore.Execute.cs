@@ -31,7 +31,7 @@ internal sealed partial class EngineCore
         _planned.Clear();
         foreach (var sample in plan.Decodes)
         {
-            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample));
+            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample), sample.Constraint?.Banned());
             _planned.Add(new PlannedEntry(sample, default));
         }
 
@@ -50,7 +50,8 @@ internal sealed partial class EngineCore
                 {
                     sample.Sampling ??= new SequenceSampling(
                         group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, MinTokensBans(group.Request.Sampling));
-                    entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample));
+                    sample.Constraint ??= group.Request.Constraint?.Create();
+                    entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample), sample.Constraint?.Banned());
                 }
             }
 

@@ -44,6 +44,7 @@ internal sealed partial class EngineCore
     {
         var sampling = sample.Group.Request.Sampling;
         int token = chosen.TokenId;
+        sample.Constraint?.Advance(token);
         sample.Generated++;
         sample.LastToken = token;
         TokensProcessed?.Invoke(0, 1);

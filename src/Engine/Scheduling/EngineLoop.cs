@@ -131,6 +131,12 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             throw new ArgumentException("Only a request with n = 1 can save its final state.", nameof(request));
         }
 
+        if (request.Constraint is not null && (request.Sampling.IgnoreEos || request.Sampling.MinTokens > 0))
+        {
+            // A structured output ends with EOS when its grammar is complete, and only then may EOS come.
+            throw new ArgumentException("A constrained output cannot ignore EOS or ban it (min_tokens).", nameof(request));
+        }
+
         if (Volatile.Read(ref _state) != Running)
         {
             throw new EngineStoppedException("The engine is not accepting requests (not started or shutting down).");

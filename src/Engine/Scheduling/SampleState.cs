@@ -17,6 +17,9 @@ internal sealed class SampleState(SequenceGroup group, int index)
 
     public ITextStream? Text { get; set; }
 
+    /// <summary>The grammar this sample's output follows (structured outputs), from its first token on; null: none.</summary>
+    public Generation.ITokenConstraint? Constraint { get; set; }
+
     /// <summary>Last chosen token: the input of this sample's next decode.</summary>
     public int LastToken { get; set; }
 

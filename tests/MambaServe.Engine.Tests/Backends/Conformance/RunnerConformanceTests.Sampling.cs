@@ -101,6 +101,43 @@ public abstract partial class RunnerConformanceTests
         Assert.Contains(batch.Entries[2].Samples[0].Chosen!.Value.TokenId, allowed);
     }
 
+    [Fact]
+    public void Step_GrammarBans_ChangeEveryStepAndJoinTheMinTokensBans()
+    {
+        var rng = new Random(113);
+        using var runner = Create(2);
+        var prompt = Tokens(rng, runner, 9);
+        int vocab = runner.Config.UnpaddedVocabSize;
+        var stopBans = Enumerable.Range(0, vocab).OrderBy(_ => rng.Next()).Take(vocab / 2).ToArray();
+        var greedy = new SequenceSampling(new SamplingParams { Temperature = 0 }, 1, prompt, stopBans);
+        var sampled = new SequenceSampling(new SamplingParams { Temperature = 1.1f, TopK = 50 }, 4, prompt, stopBans);
+        var batch = new StepBatch();
+        var entry = batch.AddChunk(0, prompt, allLogits: true);
+        int[] last = [0, 0];
+        for (int step = 0; step < 3; step++)
+        {
+            // A grammar that allows three other ids each step, on top of min_tokens' bans on the first step only.
+            var allowed = Enumerable.Range(0, vocab).Where(id => !stopBans.Contains(id) || step > 0).OrderBy(_ => rng.Next()).Take(3).ToHashSet();
+            var grammar = Enumerable.Range(0, vocab).Where(id => !allowed.Contains(id)).ToArray();
+            if (step > 0)
+            {
+                batch.Clear();
+                entry = batch.AddToken(0, last[0], allLogits: true);
+                batch.AddToken(1, last[1]);
+            }
+
+            var greedyTarget = entry.AddSample(0, greedy, banStopTokens: step == 0, grammarBans: grammar);
+            var sampledTarget = (step == 0 ? entry : batch.Entries[1]).AddSample(1, sampled, banStopTokens: step == 0, grammarBans: grammar);
+
+            runner.Step(batch);
+
+            var row = entry.Logits.Span[^runner.LogitsWidth..][..vocab].ToArray();
+            Assert.Equal(allowed.MaxBy(id => (row[id], -id)), greedyTarget.Chosen!.Value.TokenId);
+            Assert.Contains(sampledTarget.Chosen!.Value.TokenId, allowed);
+            last = [greedyTarget.Chosen!.Value.TokenId, sampledTarget.Chosen!.Value.TokenId];
+        }
+    }
+
     private static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;

@@ -1,0 +1,14 @@
+namespace MambaServe.Engine.Structured;
+
+/// <summary>
+/// A byte-level grammar's state as a value: feeding bytes gives the next state or a refusal, and equal states allow
+/// the same continuations, so a state is the key of its token mask (<see cref="StructuredVocabulary"/>).
+/// </summary>
+public interface IGrammarState<TSelf> where TSelf : struct, IGrammarState<TSelf>, IEquatable<TSelf>
+{
+    /// <summary>The state after every byte of <paramref name="bytes"/>, or false at the first one the grammar refuses.</summary>
+    bool Feed(ReadOnlySpan<byte> bytes, out TSelf next);
+
+    /// <summary>A whole document has been read: the output may end here (the model's EOS is allowed).</summary>
+    bool IsComplete { get; }
+}

@@ -1,0 +1,16 @@
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Tokenization;
+
+namespace MambaServe.Engine.Structured;
+
+/// <summary>The output formats the engine can enforce, as constraints for <see cref="GenerationRequest.Constraint"/>.</summary>
+public static class StructuredOutputs
+{
+    /// <summary>One JSON object (OpenAI's JSON mode, vLLM's json_object), then EOS.</summary>
+    public static ITokenConstraintFactory JsonObject(MambaTokenizer tokenizer) =>
+        new GrammarConstraintFactory<JsonGrammarState>(StructuredVocabulary.For(tokenizer), JsonGrammarState.Start(objectRoot: true));
+
+    /// <summary>Exactly one of <paramref name="choices"/> (vLLM's choice), then EOS.</summary>
+    public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>
+        new GrammarConstraintFactory<ChoiceGrammarState>(StructuredVocabulary.For(tokenizer), ChoiceGrammarState.Start(new ChoiceTable(choices)));
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using MambaServe.Engine.Tokenization;
+
+namespace MambaServe.Engine.Structured;
+
+/// <summary>
+/// A tokenizer's vocabulary as grammars see it: each token's bytes (special tokens other than EOS are never allowed
+/// inside a structured output) and the EOS id, plus a cache of token masks by grammar state, shared by every request
+/// on the model. A mask is computed by feeding each token's bytes to a copy of the state: ~V x a few bytes, a few
+/// milliseconds for a 50k vocabulary, so the engine computes each state's once and reuses it. One per tokenizer
+/// (<see cref="For"/>); thread-safe.
+/// </summary>
+public sealed class StructuredVocabulary
+{
+    /// <summary>Banned ids kept over all cached masks at most (4 bytes each: 64 MiB); past it, masks are computed each time.</summary>
+    public const long MaxCachedIds = 16L << 20;
+
+    private static readonly ConditionalWeakTable<MambaTokenizer, StructuredVocabulary> s_byTokenizer = [];
+
+    private readonly byte[]?[] _tokens;
+    private readonly ConcurrentDictionary<object, int[]> _masks = new();
+    private long _cachedIds;
+
+    private StructuredVocabulary(MambaTokenizer tokenizer)
+    {
+        Eos = tokenizer.EosTokenId;
+        _tokens = new byte[]?[tokenizer.VocabCount];
+        for (int id = 0; id < _tokens.Length; id++)
+        {
+            if (id != Eos && !tokenizer.IsSpecial(id))
+            {
+                _tokens[id] = tokenizer.TokenBytes(id).ToArray();
+            }
+        }
+    }
+
+    /// <summary>A vocabulary given as bytes per id (null: never allowed), for tests over a small made-up one.</summary>
+    internal StructuredVocabulary(byte[]?[] tokens, int? eos)
+    {
+        _tokens = tokens;
+        Eos = eos;
+    }
+
+    /// <summary>The model's EOS id, which ends a structured output once its grammar is complete; null: the model has none.</summary>
+    public int? Eos { get; }
+
+    public int Count => _tokens.Length;
+
+    public static StructuredVocabulary For(MambaTokenizer tokenizer) => s_byTokenizer.GetValue(tokenizer, t => new StructuredVocabulary(t));
+
+    /// <summary>Token <paramref name="id"/>'s bytes, or null for a token no grammar allows (EOS, special tokens).</summary>
+    public byte[]? Bytes(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : null;
+
+    /// <summary>The ids a grammar in <paramref name="state"/> bans as the next token, sorted.</summary>
+    public int[] BannedAfter<TState>(TState state) where TState : struct, IGrammarState<TState>, IEquatable<TState>
+    {
+        if (_masks.TryGetValue(state, out var cached))
+        {
+            return cached;
+        }
+
+        var banned = new List<int>();
+        for (int id = 0; id < _tokens.Length; id++)
+        {
+            bool allowed = id == Eos ? state.IsComplete : _tokens[id] is { } bytes && state.Feed(bytes, out _);
+            if (!allowed)
+            {
+                banned.Add(id);
+            }
+        }
+
+        var mask = banned.ToArray();
+        if (Interlocked.Add(ref _cachedIds, mask.Length) <= MaxCachedIds)
+        {
+            _masks.TryAdd(state, mask);
+        }
+        else
+        {
+            Interlocked.Add(ref _cachedIds, -mask.Length);
+        }
+
+        return mask;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text;
+using System.Text.Json;
+using MambaServe.Engine.Structured;
+
+namespace MambaServe.Engine.Tests.Structured;
+
+/// <summary>The JSON automaton against hand-picked documents and against System.Text.Json's parser on random ones.</summary>
+public sealed class JsonGrammarStateTests
+{
+    [Theory]
+    [InlineData("""{}""")]
+    [InlineData("""{"a":1}""")]
+    [InlineData("""{ "a" : [ 1 , -0.5e+3 , 2E-7 , true , false , null , "x" ] , "b" : { } }""")]
+    [InlineData("""{"esc":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00","utf8":"é漢😀"}""")]
+    [InlineData("{\n  \"nested\": [[[{}]], []],\n  \"n\": 0\n}")]
+    public void Feed_ValidObject_AcceptedAndCompleteOnlyAtTheEnd(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var state = JsonGrammarState.Start(objectRoot: true);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            Assert.False(state.IsComplete, $"complete before byte {i}");
+            Assert.True(state.Feed(bytes[i], out state), $"refused byte {i} ('{(char)bytes[i]}') of {json}");
+        }
+
+        Assert.True(state.IsComplete);
+        Assert.False(state.Feed((byte)' ', out _)); // nothing follows a whole document: the output ends with EOS
+    }
+
+    [Theory]
+    [InlineData("""{"a":01}""", 6)]
+    [InlineData("""{"a" 1}""", 5)]
+    [InlineData("""{,}""", 1)]
+    [InlineData("""{"a":[1,]}""", 8)]
+    [InlineData("""{"a":tru}""", 8)]
+    [InlineData("""{"a":"\x"}""", 7)]
+    [InlineData("""{"a":1}}""", 7)]
+    [InlineData("""{"a":1.}""", 7)]
+    [InlineData("""{"a":-}""", 6)]
+    [InlineData("""{"a":"\u12G4"}""", 10)]
+    [InlineData("""{a:1}""", 1)]
+    [InlineData("""[1]""", 0)]
+    [InlineData(""" "x" """, 1)]
+    public void Feed_InvalidObject_RefusedAtTheFirstBadByte(string json, int bad)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var state = JsonGrammarState.Start(objectRoot: true);
+        for (int i = 0; i < bad; i++)
+        {
+            Assert.True(state.Feed(bytes[i], out state), $"refused byte {i} early");
+        }
+
+        Assert.False(state.Feed(bytes[bad], out _));
+    }
+
+    [Fact]
+    public void Feed_ControlCharacterOrBrokenUtf8InAString_Refused()
+    {
+        var start = JsonGrammarState.Start(objectRoot: true);
+        Assert.True(start.Feed("{\"a\":\""u8, out var inString));
+
+        Assert.False(inString.Feed(0x0A, out _));          // a raw newline
+        Assert.False(inString.Feed(0x80, out _));          // a continuation byte without its lead
+        Assert.True(inString.Feed(0xE6, out var lead));    // the lead of a three-byte character
+        Assert.False(lead.Feed((byte)'"', out _));         // cannot close inside the character
+        Assert.True(lead.Feed([0xBC, 0xA2], out var whole));
+        Assert.True(whole.Feed((byte)'"', out _));
+    }
+
+    [Fact]
+    public void Feed_AnyRootValue_NumbersCompleteWithoutAnEnd()
+    {
+        var start = JsonGrammarState.Start(objectRoot: false);
+
+        Assert.True(start.Feed("12.5"u8, out var number));
+        Assert.True(number.IsComplete);
+        Assert.True(number.Feed((byte)'e', out var exponent));
+        Assert.False(exponent.IsComplete);
+        Assert.True(start.Feed("[true]"u8, out var array));
+        Assert.True(array.IsComplete);
+    }
+
+    [Fact]
+    public void Feed_PastTheLimits_Refused()
+    {
+        var state = JsonGrammarState.Start(objectRoot: true);
+        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{\"a\":" + new string('[', JsonGrammarState.MaxDepth - 1)), out var deep));
+        Assert.False(deep.Feed((byte)'[', out _));
+        Assert.True(deep.Feed((byte)'1', out _));
+
+        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{" + new string(' ', JsonGrammarState.MaxWhitespaceRun)), out var padded));
+        Assert.False(padded.Feed((byte)'\n', out _));
+        Assert.True(padded.Feed((byte)'}', out _));
+    }
+
+    [Fact]
+    public void Feed_RandomDocumentsAndMutations_AgreesWithSystemTextJson()
+    {
+        var rng = new Random(20261204);
+        int valid = 0, invalid = 0;
+        for (int n = 0; n < 3000; n++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(RandomObject(rng, 0));
+            if (n % 2 == 1)
+            {
+                // One ASCII byte replaced by a JSON-significant one: mostly invalid, sometimes still valid. (Bytes of a
+                // multi-byte character are left alone: System.Text.Json does not check UTF-8 while it parses; we do.)
+                var ascii = Enumerable.Range(0, bytes.Length).Where(i => bytes[i] < 0x80).ToArray();
+                bytes[ascii[rng.Next(ascii.Length)]] = (byte)"{}[]\":,0-1e.tfn \\a"[rng.Next(18)];
+            }
+
+            bool ours = JsonGrammarState.Start(objectRoot: true).Feed(bytes, out var end) && end.IsComplete;
+            bool theirs = ParsesAsObject(bytes) && bytes[^1] is not ((byte)' ' or (byte)'\n');
+            Assert.True(ours == theirs, $"{Encoding.UTF8.GetString(bytes)}: ours {ours}, System.Text.Json {theirs}");
+            (theirs ? ref valid : ref invalid)++;
+        }
+
+        Assert.True(valid > 1500 && invalid > 500, $"{valid} valid, {invalid} invalid");
+    }
+
+    private static bool ParsesAsObject(byte[] bytes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            return doc.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string RandomObject(Random rng, int depth)
+    {
+        var members = Enumerable.Range(0, rng.Next(depth > 2 ? 2 : 4))
+            .Select(i => $"{Space(rng)}\"k{i}{(rng.Next(3) == 0 ? "\\n\u00e9" : "")}\"{Space(rng)}:{Space(rng)}{RandomValue(rng, depth + 1)}{Space(rng)}");
+        return "{" + string.Join(",", members) + "}";
+    }
+
+    private static string RandomValue(Random rng, int depth) => rng.Next(depth > 3 ? 6 : 8) switch
+    {
+        0 => rng.Next(-1000, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        1 => (rng.NextDouble() * 1e6 - 5e5).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        2 => "\"text " + rng.Next() + "\\\"\"",
+        3 => rng.Next(2) == 0 ? "true" : "false",
+        4 => "null",
+        5 => "1.5e-3",
+        6 => RandomObject(rng, depth),
+        _ => "[" + string.Join(",", Enumerable.Range(0, rng.Next(3)).Select(_ => RandomValue(rng, depth + 1))) + "]",
+    };
+
+    private static string Space(Random rng) => rng.Next(4) == 0 ? " " : "";
+}
