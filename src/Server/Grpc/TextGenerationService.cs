@@ -1,4 +1,5 @@
 using global::Grpc.Core;
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Grpc.V1;
@@ -36,10 +37,11 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
 
         PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         var sampling = Sampling(request, maxTokens);
+        var constraint = StructuredOutputMapper.Map(request.HasJsonObject && request.JsonObject, request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
         var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
         try
         {
-            await RunAsync(model, request, sampling, conversation, salt, responseStream, context);
+            await RunAsync(model, request, sampling, conversation, (salt, constraint), responseStream, context);
         }
         finally
         {
@@ -48,13 +50,13 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
     }
 
     private async Task RunAsync(
-        IServedModel model, GenerateRequest request, SamplingParams sampling, GenerateConversation conversation, string? salt,
-        IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+        IServedModel model, GenerateRequest request, SamplingParams sampling, GenerateConversation conversation,
+        (string? CacheSalt, ITokenConstraintFactory? Constraint) extras, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         string id = conversation.Pending?.Id ?? $"grpc-{Guid.NewGuid():N}";
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationTextCompletion), [conversation.Prompt], sampling, 1, context.CancellationToken,
-            conversation.Start, conversation.Pending, salt);
+            conversation.Start, conversation.Pending, extras.CacheSalt, extras.Constraint);
         var text = conversation.Pending is null ? null : new System.Text.StringBuilder();
         try
         {

@@ -52,9 +52,10 @@ public sealed partial class GenerationRun : IAsyncDisposable
     /// <param name="start">A state the (single) prompt continues from; owned by the run from this call on (released on a refusal).</param>
     /// <param name="saveState">Receives the (single) prompt's final state.</param>
     /// <param name="cacheSalt">vLLM's cache_salt: the prefix-state cache partition of every prompt.</param>
+    /// <param name="constraint">The output format every choice follows (structured outputs), or null for free text.</param>
     public static async Task<GenerationRun> StartAsync(
         GenerationRunContext context, IReadOnlyList<PreparedPrompt> prompts, SamplingParams sampling, int n, CancellationToken ct,
-        InitialState? start = null, IStateSink? saveState = null, string? cacheSalt = null)
+        InitialState? start = null, IStateSink? saveState = null, string? cacheSalt = null, ITokenConstraintFactory? constraint = null)
     {
         var run = new GenerationRun(context, ct) { _remaining = prompts.Count * n };
         try
@@ -67,7 +68,8 @@ public sealed partial class GenerationRun : IAsyncDisposable
             for (int p = 0; p < prompts.Count; p++)
             {
                 var request = new GenerationRequest(
-                    $"{context.RequestId}-{p}", prompts[p].Tokens, sampling, n, Start: start, SaveState: saveState, CacheSalt: cacheSalt);
+                    $"{context.RequestId}-{p}", prompts[p].Tokens, sampling, n, Start: start, SaveState: saveState, CacheSalt: cacheSalt,
+                    Constraint: constraint);
                 var stream = context.Model.Engine.GenerateAsync(request, run._cts.Token);
                 run._pumps.Add(run.PumpAsync(stream, p, n));
                 run.PromptTokens += prompts[p].Tokens.Count;

@@ -26,7 +26,9 @@ public static class ChatEndpoint
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         var promptMapper = PromptLogprobsMapper.For(model, sampling.PromptLogprobs);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var run = await GenerationRun.StartAsync(api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt);
+        var constraint = StructuredOutputMapper.Map(request, model);
+        await using var run = await GenerationRun.StartAsync(
+            api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt, constraint: constraint);
 
         // vLLM's return_token_ids: the rendered prompt's ids once, each choice's generated ids.
         var promptIds = request.ReturnTokenIds == true ? prompt.Tokens : null;

@@ -16,9 +16,10 @@ public static class CompletionsEndpoint
         string id = RequestIds.Create(http, "cmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         var plan = Plan(request, model, api);
+        var constraint = StructuredOutputMapper.Map(request, model);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(
-            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct, cacheSalt: salt);
+            api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct, cacheSalt: salt, constraint: constraint);
 
         if (request.Stream == true)
         {

@@ -6,7 +6,7 @@ namespace MambaServe.Server.OpenAi.Validation;
 
 /// <summary>
 /// OpenAI fields the request types do not bind, and when each is refused. A request that asks for something the
-/// server does not do (JSON mode, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
+/// server does not do (a JSON schema, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
 /// silently ignores it; values that ask for what the server does anyway are accepted. Fields that only describe the
 /// caller and change no output (user, metadata, …) are accepted and not used. vLLM's extensions that ask for
 /// something the server does not do (beam search, guided decoding, priorities) follow the same rules, so a client
@@ -15,12 +15,11 @@ namespace MambaServe.Server.OpenAi.Validation;
 public static class UnsupportedFields
 {
     private const string NoTools = "this server does not call tools or functions";
-    private const string NoStructuredOutputs = "this server has no guided decoding or structured outputs";
+    private const string NoStructuredOutputs =
+        "this server enforces JSON mode and choices only (response_format json_object, structured_outputs json_object or choice, guided_choice)";
 
     private static readonly Dictionary<string, FieldRule> s_shared = new()
     {
-        ["response_format"] = v => IsNull(v) || IsTextFormat(v) ? null
-            : "response_format is not supported beyond {\"type\": \"text\"}: this server has no JSON mode or structured outputs.",
         ["tools"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"tools are not supported: {NoTools}.",
         ["functions"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"functions are not supported: {NoTools}.",
         ["tool_choice"] = v => IsNull(v) || IsString(v, "none") ? null : $"tool_choice is not supported (only \"none\"): {NoTools}.",
@@ -40,9 +39,7 @@ public static class UnsupportedFields
             : "length_penalty is not supported beyond 1.0: it applies only to beam search, which this server does not do.",
         ["guided_json"] = NotSupported("guided_json", NoStructuredOutputs),
         ["guided_regex"] = NotSupported("guided_regex", NoStructuredOutputs),
-        ["guided_choice"] = NotSupported("guided_choice", NoStructuredOutputs),
         ["guided_grammar"] = NotSupported("guided_grammar", NoStructuredOutputs),
-        ["structured_outputs"] = NotSupported("structured_outputs", NoStructuredOutputs),
         ["allowed_token_ids"] = NotSupported("allowed_token_ids", "the sampler does not restrict the vocabulary; ban tokens with logit_bias -100"),
         ["bad_words"] = v => IsNull(v) || IsEmptyArray(v) ? null
             : "bad_words is not supported: the sampler bans no word sequences; ban single tokens with logit_bias -100.",
@@ -97,10 +94,6 @@ public static class UnsupportedFields
     private static bool IsString(JsonElement v, string text) => v.ValueKind == JsonValueKind.String && v.ValueEquals(text);
 
     private static bool IsEmptyArray(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0;
-
-    private static bool IsTextFormat(JsonElement v) =>
-        v.ValueKind == JsonValueKind.Object && v.TryGetProperty("type", out var type) && IsString(type, "text")
-        && v.EnumerateObject().Count() == 1;
 
     private static bool IsTextOnly(JsonElement v) =>
         v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 1 && IsString(v[0], "text");

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Tokenization;
+using MambaServe.Server.Hosting;
+using Grammars = MambaServe.Engine.Structured.StructuredOutputs;
+
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>
+/// The request's output format, from OpenAI's response_format, vLLM's structured_outputs or vLLM's older
+/// guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object) or a choice among strings.
+/// Anything else (a JSON schema, a regex, a grammar) is a 400 naming the field. docs/server.md has the rules.
+/// </summary>
+public static class StructuredOutputMapper
+{
+    /// <summary>Most choices one request may list (each is compared byte by byte against every vocabulary token).</summary>
+    public const int MaxChoices = 1024;
+
+    private const string Supported = "this server enforces JSON mode (one JSON object) and a choice among strings";
+
+    /// <summary>The constraint for the request's format, or null for free text.</summary>
+    public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model)
+    {
+        var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
+        if (request.ResponseFormat is { ValueKind: not JsonValueKind.Null } format && FromResponseFormat(format) is { } fromFormat)
+        {
+            kinds.Add(("response_format", fromFormat));
+        }
+
+        if (request.StructuredOutputs is { ValueKind: not JsonValueKind.Null } outputs)
+        {
+            kinds.Add(FromStructuredOutputs(outputs));
+        }
+
+        if (request.GuidedChoice is { } guided)
+        {
+            kinds.Add(("guided_choice", t => StructuredOutputsChoice(guided, "guided_choice", t)));
+        }
+
+        return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0);
+    }
+
+    /// <summary>gRPC's fields: json_object, or a non-empty choice list (the same rules and 400s as REST).</summary>
+    public static ITokenConstraintFactory? Map(bool jsonObject, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
+    {
+        var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
+        if (jsonObject)
+        {
+            kinds.Add(("json_object", Grammars.JsonObject));
+        }
+
+        if (choice.Count > 0)
+        {
+            kinds.Add(("choice", t => StructuredOutputsChoice(choice, "choice", t)));
+        }
+
+        return Build(kinds, model, ignoreEos, minTokens);
+    }
+
+    private static ITokenConstraintFactory? Build(
+        List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)> kinds, IServedModel model, bool ignoreEos, int minTokens)
+    {
+        if (kinds.Count == 0)
+        {
+            return null;
+        }
+
+        if (kinds.Count > 1)
+        {
+            throw ApiException.BadRequest($"Send one output format, not {string.Join(" and ", kinds.Select(k => k.Param))}.", kinds[1].Param);
+        }
+
+        var (param, make) = kinds[0];
+        var tokenizer = model.Tokenizer
+            ?? throw ApiException.BadRequest($"{param} needs the model's tokenizer, and `{model.Name}` is served without one.", param);
+        if (tokenizer.EosTokenId is null)
+        {
+            throw ApiException.BadRequest($"{param} needs an end-of-sequence token to end the output, and `{model.Name}`'s tokenizer has none.", param);
+        }
+
+        if (ignoreEos)
+        {
+            throw ApiException.BadRequest($"ignore_eos cannot be combined with {param}: a structured output ends with EOS once it is complete.", "ignore_eos");
+        }
+
+        if (minTokens > 0)
+        {
+            throw ApiException.BadRequest($"min_tokens cannot be combined with {param}: it would ban the EOS that ends a complete output.", "min_tokens");
+        }
+
+        return make(tokenizer);
+    }
+
+    private static Func<MambaTokenizer, ITokenConstraintFactory>? FromResponseFormat(JsonElement format)
+    {
+        string? type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
+            ? t.GetString()
+            : throw ApiException.BadRequest("response_format must be an object with a string `type`.", "response_format");
+        return type switch
+        {
+            "text" => null,
+            "json_object" => Grammars.JsonObject,
+            "json_schema" => throw Unsupported("response_format", "response_format `json_schema` is not supported"),
+            _ => throw ApiException.BadRequest($"response_format.type must be `text`, `json_object` or `json_schema`, got `{type}`.", "response_format.type"),
+        };
+    }
+
+    private static (string, Func<MambaTokenizer, ITokenConstraintFactory>) FromStructuredOutputs(JsonElement outputs)
+    {
+        if (outputs.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest("structured_outputs must be an object.", "structured_outputs");
+        }
+
+        var kinds = outputs.EnumerateObject().Where(p => p.Value.ValueKind is not (JsonValueKind.Null or JsonValueKind.False)).ToList();
+        if (kinds.Count != 1)
+        {
+            throw ApiException.BadRequest(
+                $"structured_outputs must set exactly one kind of constraint (`json_object` or `choice` here), got {kinds.Count}.", "structured_outputs");
+        }
+
+        var kind = kinds[0];
+        string param = $"structured_outputs.{kind.Name}";
+        return kind.Name switch
+        {
+            "json_object" when kind.Value.ValueKind == JsonValueKind.True => (param, Grammars.JsonObject),
+            "json_object" => throw ApiException.BadRequest("structured_outputs.json_object must be true.", param),
+            "choice" => (param, t => StructuredOutputsChoice(ReadChoices(kind.Value, param), param, t)),
+            "json" or "regex" or "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
+        };
+    }
+
+    private static List<string> ReadChoices(JsonElement value, string param)
+    {
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
+        {
+            throw ApiException.BadRequest($"{param} must be an array of strings.", param);
+        }
+
+        return [.. value.EnumerateArray().Select(c => c.GetString()!)];
+    }
+
+    private static ITokenConstraintFactory StructuredOutputsChoice(IReadOnlyList<string> choices, string param, MambaTokenizer tokenizer)
+    {
+        if (choices.Count == 0 || choices.Count > MaxChoices)
+        {
+            throw ApiException.BadRequest($"{param} must list 1 to {MaxChoices} strings, got {choices.Count}.", param);
+        }
+
+        return Grammars.Choice(tokenizer, choices);
+    }
+
+    private static ApiException Unsupported(string param, string what) =>
+        new(400, $"{what}: {Supported} (response_format `json_object`, structured_outputs `json_object` or `choice`, guided_choice).",
+            ApiException.InvalidRequest, param, "unsupported_parameter");
+}

@@ -1,0 +1,292 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using MambaServe.Engine.Structured;
+using MambaServe.Server.Grpc.V1;
+using MambaServe.Server.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace MambaServe.Server.Tests.OpenAi;
+
+/// <summary>
+/// JSON mode and choices (OpenAI's response_format, vLLM's structured_outputs and guided_choice): the mapping and its
+/// refusals against the scripted engine, then the demo model through the real engine, streamed and not, and through
+/// the official OpenAI .NET client.
+/// </summary>
+public sealed class StructuredOutputTests
+{
+    private const string Chat = "/v1/chat/completions";
+    private const string Completions = "/v1/completions";
+
+    [Theory]
+    [InlineData(Chat, """{"response_format":{"type":"json_object"}}""")]
+    [InlineData(Completions, """{"response_format":{"type":"json_object"}}""")]
+    [InlineData(Chat, """{"structured_outputs":{"json_object":true}}""")]
+    [InlineData(Completions, """{"structured_outputs":{"json_object":true,"choice":null}}""")]
+    public async Task Post_JsonMode_TheEngineGetsAJsonObjectConstraint(string path, string field)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, path, Body(path, field));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var banned = Assert.Single(engine.Requests).Constraint!.Create().Banned().ToHashSet();
+        Assert.DoesNotContain(DemoTokenizer.Instance.Encode("{")[0], banned);
+        Assert.Contains(DemoTokenizer.Instance.Encode("The")[0], banned);
+    }
+
+    [Theory]
+    [InlineData(Chat, """{"structured_outputs":{"choice":[" yes"," no"]}}""")]
+    [InlineData(Completions, """{"guided_choice":[" yes"," no"]}""")]
+    public async Task Post_Choice_TheEngineGetsAChoiceConstraint(string path, string field)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, path, Body(path, field));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var banned = Assert.Single(engine.Requests).Constraint!.Create().Banned().ToHashSet();
+        Assert.DoesNotContain(DemoTokenizer.Instance.Encode(" yes")[0], banned);
+        Assert.DoesNotContain(DemoTokenizer.Instance.Encode(" no")[0], banned);
+        Assert.Contains(DemoTokenizer.Instance.Encode(" maybe")[0], banned);
+    }
+
+    [Theory]
+    [InlineData(Chat, """{"response_format":{"type":"text"}}""")]
+    [InlineData(Completions, """{"response_format":null,"structured_outputs":null}""")]
+    public async Task Post_TextFormat_NoConstraint(string path, string field)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, path, Body(path, field));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(Assert.Single(engine.Requests).Constraint);
+    }
+
+    [Theory]
+    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}}""", "response_format", "not supported")]
+    [InlineData(Chat, """{"response_format":{"type":"xml"}}""", "response_format.type", "`xml`")]
+    [InlineData(Chat, """{"response_format":"json"}""", "response_format", "object with a string `type`")]
+    [InlineData(Completions, """{"structured_outputs":{"regex":"a+"}}""", "structured_outputs.regex", "not supported")]
+    [InlineData(Completions, """{"structured_outputs":{"json":{"type":"object"}}}""", "structured_outputs.json", "not supported")]
+    [InlineData(Completions, """{"structured_outputs":{"choice":["a"],"json_object":true}}""", "structured_outputs", "exactly one")]
+    [InlineData(Completions, """{"structured_outputs":{"choice":[]}}""", "structured_outputs.choice", "1 to 1024")]
+    [InlineData(Completions, """{"structured_outputs":{"choice":["a",1]}}""", "structured_outputs.choice", "array of strings")]
+    [InlineData(Completions, """{"structured_outputs":{"pattern":"a"}}""", "structured_outputs.pattern", "Unknown")]
+    [InlineData(Chat, """{"response_format":{"type":"json_object"},"guided_choice":["a"]}""", "guided_choice", "one output format")]
+    [InlineData(Chat, """{"response_format":{"type":"json_object"},"ignore_eos":true}""", "ignore_eos", "ends with EOS")]
+    [InlineData(Chat, """{"guided_choice":["a"],"min_tokens":1}""", "min_tokens", "ban the EOS")]
+    [InlineData(Completions, """{"guided_json":{"type":"object"}}""", "guided_json", "not supported")]
+    public async Task Post_FormatTheServerCannotEnforce_Returns400NamingTheField(string path, string field, string param, string message)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, path, Body(path, field));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await Json.ReadAsync(response))["error"]!;
+        Assert.Equal(param, (string?)error["param"]);
+        Assert.Contains(message, (string?)error["message"], StringComparison.Ordinal);
+        Assert.Empty(engine.Requests);
+    }
+
+    [Fact]
+    public async Task Post_JsonModeOnAModelWithoutTokenizer_Returns400()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(null));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, Completions, """{"prompt":[1,2,3],"max_tokens":2,"response_format":{"type":"json_object"}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("without one", (string?)(await Json.ReadAsync(response))["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RealModel_JsonMode_EveryChoiceIsAJsonPrefixAndACompleteOneParses(bool stream)
+    {
+        await using var factory = RealServer();
+        var client = await factory.CreateReadyClientAsync();
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Describe the jury as JSON." }),
+            ["max_tokens"] = 60, ["temperature"] = 0.9, ["seed"] = 11, ["n"] = 6, ["stream"] = stream,
+            ["response_format"] = new JsonObject { ["type"] = "json_object" },
+            // Quotes and the closing brace made likely, so that strings close and some objects end within the budget.
+            ["logit_bias"] = new JsonObject
+            {
+                [Token("\"").ToString(System.Globalization.CultureInfo.InvariantCulture)] = 6,
+                [Token("}").ToString(System.Globalization.CultureInfo.InvariantCulture)] = 8,
+            },
+        };
+
+        var choices = await ChatChoicesAsync(client, body, stream);
+
+        Assert.Equal(6, choices.Count);
+        int complete = 0;
+        foreach (var (text, finish) in choices)
+        {
+            Assert.True(JsonGrammarState.Start(objectRoot: true).Feed(Encoding.UTF8.GetBytes(text), out var end), text);
+            if (finish == "stop")
+            {
+                Assert.True(end.IsComplete, text);
+                using var doc = JsonDocument.Parse(text);
+                Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+                complete++;
+            }
+            else
+            {
+                Assert.Equal("length", finish);
+            }
+        }
+
+        Assert.True(complete > 0, string.Join(" | ", choices.Select(c => c.Text)));
+    }
+
+    [Fact]
+    public async Task RealModel_GuidedChoice_TheTextIsOneOfTheChoices()
+    {
+        await using var factory = RealServer();
+        var client = await factory.CreateReadyClientAsync();
+        string[] choices = [" yes", " no", " perhaps so"];
+
+        using var response = await Json.PostAsync(client, Completions, new
+        {
+            prompt = "Is the sky blue? Answer:", max_tokens = 8, temperature = 1.0, n = 8, seed = 3, guided_choice = choices,
+        });
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        foreach (var choice in (await Json.ReadAsync(response))["choices"]!.AsArray())
+        {
+            Assert.Contains((string)choice!["text"]!, choices);
+            Assert.Equal("stop", (string?)choice["finish_reason"]);
+        }
+    }
+
+    [Fact]
+    public async Task OpenAiClient_JsonObjectResponseFormat_GetsJson()
+    {
+        await using var factory = RealServer();
+        var http = await factory.CreateReadyClientAsync();
+        var chat = new ChatClient("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(http.BaseAddress!, "/v1"),
+            Transport = new HttpClientPipelineTransport(http),
+        });
+        var options = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), MaxOutputTokenCount = 40, Temperature = 0 };
+        // The object closes at once: "}" made likely wherever the grammar allows it.
+        options.LogitBiases[Token("}")] = 10;
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Reply in JSON.")], options);
+
+        var text = Assert.Single(completion.Content).Text;
+        using var doc = JsonDocument.Parse(text);
+        Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+    }
+
+    [Fact]
+    public async Task Grpc_ChoiceAndJsonObject_EnforcedOnTheRealModel_IgnoreEosRefused()
+    {
+        await using var factory = RealServer();
+        await factory.CreateReadyClientAsync();
+        var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
+
+        var choice = new GenerateRequest { Prompt = "Is the sky blue? Answer:", MaxTokens = 8, Temperature = 1, Seed = 9 };
+        choice.Choice.Add([" yes", " no"]);
+        var chosen = await TextAsync(client.Generate(choice));
+        var json = new GenerateRequest { Prompt = "Data:", MaxTokens = 30, Temperature = 0, JsonObject = true };
+        var jsonText = await TextAsync(client.Generate(json));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => TextAsync(client.Generate(
+            new GenerateRequest { Prompt = "Data:", MaxTokens = 4, JsonObject = true, IgnoreEos = true })));
+
+        Assert.Contains(chosen, new[] { " yes", " no" });
+        Assert.True(JsonGrammarState.Start(objectRoot: true).Feed(Encoding.UTF8.GetBytes(jsonText), out _), jsonText);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("ignore_eos", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> TextAsync(AsyncServerStreamingCall<GenerateResponse> call)
+    {
+        using (call)
+        {
+            var text = new StringBuilder();
+            await foreach (var response in call.ResponseStream.ReadAllAsync())
+            {
+                text.Append(response.Text);
+            }
+
+            return text.ToString();
+        }
+    }
+
+    private static ServerFactory RealServer() => new(null, new Dictionary<string, string?>
+    {
+        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
+        ["MambaServe:Model:Threads"] = "1",
+        ["MambaServe:StatePool:SlotCount"] = "8",
+        ["MambaServe:Scheduler:MaxRunningSequences"] = "8",
+    });
+
+    private static int Token(string text) => Assert.Single(DemoTokenizer.Instance.Encode(text));
+
+    private static string Body(string path, string field)
+    {
+        var body = JsonNode.Parse(field)!.AsObject();
+        body["max_tokens"] ??= 2;
+        if (path == Chat)
+        {
+            body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Hi" });
+        }
+        else
+        {
+            body["prompt"] = "Once upon";
+        }
+
+        return body.ToJsonString();
+    }
+
+    private static async Task<List<(string Text, string? Finish)>> ChatChoicesAsync(HttpClient client, JsonObject body, bool stream)
+    {
+        using var response = await Json.PostAsync(client, Chat, body.ToJsonString());
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        if (!stream)
+        {
+            return [.. (await Json.ReadAsync(response))["choices"]!.AsArray()
+                .Select(c => ((string)c!["message"]!["content"]!, (string?)c["finish_reason"]))];
+        }
+
+        var texts = new SortedDictionary<int, StringBuilder>();
+        var finishes = new Dictionary<int, string?>();
+        foreach (var data in (await Json.ReadEventsAsync(response)).Where(d => d != "[DONE]"))
+        {
+            foreach (var choice in Json.Parse(data)["choices"]!.AsArray())
+            {
+                int index = (int)choice!["index"]!;
+                (texts.TryGetValue(index, out var sb) ? sb : texts[index] = new StringBuilder()).Append((string?)choice["delta"]!["content"]);
+                if ((string?)choice["finish_reason"] is { } finish)
+                {
+                    finishes[index] = finish;
+                }
+            }
+        }
+
+        return [.. texts.Select(t => (t.Value.ToString(), finishes.GetValueOrDefault(t.Key)))];
+    }
+}
