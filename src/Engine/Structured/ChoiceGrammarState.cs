@@ -25,6 +25,9 @@ public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarSt
     // Shorter choices sort first, so a choice matched whole is the first of the range.
     public bool IsComplete => _lo < _hi && _table[_lo].Length == _length;
 
+    /// <summary>The tag of the choice matched whole (<see cref="IsComplete"/>).</summary>
+    public int MatchedTag => _table.Tag(_lo);
+
     public bool Feed(ReadOnlySpan<byte> bytes, out ChoiceGrammarState next)
     {
         int lo = _lo, hi = _hi, length = _length;
@@ -57,19 +60,41 @@ public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarSt
     }
 }
 
-/// <summary>The choices of one request as sorted, distinct UTF-8 byte strings (compared by reference in states).</summary>
+/// <summary>
+/// Choices as sorted, distinct UTF-8 byte strings, each with a tag (its place in the caller's list: a property's
+/// index for object keys). Compared by reference in states.
+/// </summary>
 public sealed class ChoiceTable
 {
     private readonly byte[][] _choices;
+    private readonly int[] _tags;
 
     public ChoiceTable(IEnumerable<string> choices)
+        : this(choices.Select((c, i) => (c, i)))
     {
-        var sorted = choices.Select(System.Text.Encoding.UTF8.GetBytes).ToList();
-        sorted.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
-        _choices = sorted.Where((c, i) => i == 0 || !c.AsSpan().SequenceEqual(sorted[i - 1])).ToArray();
+    }
+
+    /// <param name="choices">Texts and their tags; of equal texts the first is kept.</param>
+    public ChoiceTable(IEnumerable<(string Text, int Tag)> choices)
+    {
+        var sorted = choices.Select(c => (Bytes: System.Text.Encoding.UTF8.GetBytes(c.Text), c.Tag)).ToList();
+        // A stable sort keeps the first of equal texts first.
+        sorted = [.. sorted.Select((c, i) => (c, i)).OrderBy(x => x.c.Bytes, ByteOrder.Instance).ThenBy(x => x.i).Select(x => x.c)];
+        var kept = sorted.Where((c, i) => i == 0 || !c.Bytes.AsSpan().SequenceEqual(sorted[i - 1].Bytes)).ToList();
+        _choices = [.. kept.Select(c => c.Bytes)];
+        _tags = [.. kept.Select(c => c.Tag)];
     }
 
     public int Count => _choices.Length;
 
     public byte[] this[int index] => _choices[index];
+
+    public int Tag(int index) => _tags[index];
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static readonly ByteOrder Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
 }

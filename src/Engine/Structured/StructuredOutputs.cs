@@ -8,7 +8,11 @@ public static class StructuredOutputs
 {
     /// <summary>One JSON object (OpenAI's JSON mode, vLLM's json_object), then EOS.</summary>
     public static ITokenConstraintFactory JsonObject(MambaTokenizer tokenizer) =>
-        new GrammarConstraintFactory<JsonGrammarState>(StructuredVocabulary.For(tokenizer), JsonGrammarState.Start(objectRoot: true));
+        new GrammarConstraintFactory<JsonSchemaState>(StructuredVocabulary.For(tokenizer), JsonSchemaState.StartObject());
+
+    /// <summary>One JSON value that <paramref name="schema"/> (from <see cref="JsonSchemaCompiler.Compile"/>) describes, then EOS.</summary>
+    public static ITokenConstraintFactory JsonSchema(MambaTokenizer tokenizer, SchemaNode schema) =>
+        new GrammarConstraintFactory<JsonSchemaState>(StructuredVocabulary.For(tokenizer), JsonSchemaState.Start(schema));
 
     /// <summary>Exactly one of <paramref name="choices"/> (vLLM's choice), then EOS.</summary>
     public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>

@@ -52,14 +52,17 @@ public abstract class SamplingRequest
     /// <summary>vLLM: the request's id (1 to 256 characters): the response id becomes cmpl-/chatcmpl-&lt;request_id&gt;.</summary>
     public string? RequestId { get; set; }
 
-    /// <summary>OpenAI's output format: <c>{"type": "text"}</c> or <c>{"type": "json_object"}</c> (<see cref="StructuredOutputMapper"/>).</summary>
+    /// <summary>OpenAI's output format: <c>{"type": "text"}</c>, <c>"json_object"</c> or <c>"json_schema"</c> (<see cref="StructuredOutputMapper"/>).</summary>
     public JsonElement? ResponseFormat { get; set; }
 
-    /// <summary>vLLM's structured outputs: <c>{"json_object": true}</c> or <c>{"choice": [...]}</c>.</summary>
+    /// <summary>vLLM's structured outputs: <c>{"json_object": true}</c>, <c>{"json": schema}</c> or <c>{"choice": [...]}</c>.</summary>
     public JsonElement? StructuredOutputs { get; set; }
 
     /// <summary>vLLM's older spelling of structured_outputs.choice.</summary>
     public List<string>? GuidedChoice { get; set; }
+
+    /// <summary>vLLM's older spelling of structured_outputs.json: a JSON schema, as an object or its JSON text.</summary>
+    public JsonElement? GuidedJson { get; set; }
 
     /// <summary>vLLM: the prefix-state cache partition (a non-empty string); requests share cached prompt prefixes only with the same salt.</summary>
     public string? CacheSalt { get; set; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Structured;
 using MambaServe.Engine.Tokenization;
 using MambaServe.Server.Hosting;
 using Grammars = MambaServe.Engine.Structured.StructuredOutputs;
@@ -8,15 +9,16 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// The request's output format, from OpenAI's response_format, vLLM's structured_outputs or vLLM's older
-/// guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object) or a choice among strings.
-/// Anything else (a JSON schema, a regex, a grammar) is a 400 naming the field. docs/server.md has the rules.
+/// guided_json / guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object), a JSON schema
+/// (<see cref="JsonSchemaCompiler"/> says which keywords), or a choice among strings. A regex or a grammar is a 400
+/// naming the field. docs/server.md has the rules.
 /// </summary>
 public static class StructuredOutputMapper
 {
     /// <summary>Most choices one request may list (each is compared byte by byte against every vocabulary token).</summary>
     public const int MaxChoices = 1024;
 
-    private const string Supported = "this server enforces JSON mode (one JSON object) and a choice among strings";
+    private const string Supported = "this server enforces JSON mode, JSON schemas and choices among strings";
 
     /// <summary>The constraint for the request's format, or null for free text.</summary>
     public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model)
@@ -37,16 +39,26 @@ public static class StructuredOutputMapper
             kinds.Add(("guided_choice", t => StructuredOutputsChoice(guided, "guided_choice", t)));
         }
 
+        if (request.GuidedJson is { ValueKind: not JsonValueKind.Null } guidedJson)
+        {
+            kinds.Add(("guided_json", FromSchema(guidedJson, "guided_json")));
+        }
+
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0);
     }
 
-    /// <summary>gRPC's fields: json_object, or a non-empty choice list (the same rules and 400s as REST).</summary>
-    public static ITokenConstraintFactory? Map(bool jsonObject, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
+    /// <summary>gRPC's fields: json_object, a JSON schema's text, or a non-empty choice list (the same rules and 400s as REST).</summary>
+    public static ITokenConstraintFactory? Map(bool jsonObject, string? jsonSchema, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
     {
         var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
         if (jsonObject)
         {
             kinds.Add(("json_object", Grammars.JsonObject));
+        }
+
+        if (jsonSchema is not null)
+        {
+            kinds.Add(("json_schema", FromSchema(JsonSerializer.SerializeToElement(jsonSchema), "json_schema")));
         }
 
         if (choice.Count > 0)
@@ -100,7 +112,7 @@ public static class StructuredOutputMapper
         {
             "text" => null,
             "json_object" => Grammars.JsonObject,
-            "json_schema" => throw Unsupported("response_format", "response_format `json_schema` is not supported"),
+            "json_schema" => FromSchema(OpenAiSchema(format), "response_format.json_schema.schema"),
             _ => throw ApiException.BadRequest($"response_format.type must be `text`, `json_object` or `json_schema`, got `{type}`.", "response_format.type"),
         };
     }
@@ -126,9 +138,58 @@ public static class StructuredOutputMapper
             "json_object" when kind.Value.ValueKind == JsonValueKind.True => (param, Grammars.JsonObject),
             "json_object" => throw ApiException.BadRequest("structured_outputs.json_object must be true.", param),
             "choice" => (param, t => StructuredOutputsChoice(ReadChoices(kind.Value, param), param, t)),
-            "json" or "regex" or "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            "json" => (param, FromSchema(kind.Value, param)),
+            "regex" or "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
             _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
         };
+    }
+
+    /// <summary>OpenAI's <c>{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}</c>: its schema (strict or not, it is enforced).</summary>
+    private static JsonElement OpenAiSchema(JsonElement format)
+    {
+        if (!format.TryGetProperty("json_schema", out var wrapper) || wrapper.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest("response_format.json_schema must be an object with the `schema`.", "response_format.json_schema");
+        }
+
+        return wrapper.TryGetProperty("schema", out var schema) && schema.ValueKind != JsonValueKind.Null
+            ? schema
+            : throw ApiException.BadRequest("response_format.json_schema.schema is required.", "response_format.json_schema.schema");
+    }
+
+    /// <summary>
+    /// A JSON schema given as an object or (vLLM allows both) as its JSON text, compiled now, so that a schema the
+    /// grammar cannot enforce is a 400 naming where in it.
+    /// </summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromSchema(JsonElement schema, string param)
+    {
+        if (schema.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(schema.GetString()!);
+                schema = doc.RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                throw ApiException.BadRequest($"{param} is not valid JSON: {ex.Message}", param);
+            }
+        }
+
+        if (schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True))
+        {
+            throw ApiException.BadRequest($"{param} must be a JSON schema (an object).", param);
+        }
+
+        try
+        {
+            var root = JsonSchemaCompiler.Compile(schema);
+            return t => Grammars.JsonSchema(t, root);
+        }
+        catch (SchemaNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
     }
 
     private static List<string> ReadChoices(JsonElement value, string param)
@@ -152,6 +213,6 @@ public static class StructuredOutputMapper
     }
 
     private static ApiException Unsupported(string param, string what) =>
-        new(400, $"{what}: {Supported} (response_format `json_object`, structured_outputs `json_object` or `choice`, guided_choice).",
+        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json` or `choice`, guided_json, guided_choice).",
             ApiException.InvalidRequest, param, "unsupported_parameter");
 }

@@ -27,7 +27,7 @@ public sealed class EngineCoreStructuredTests
     public void Step_JsonObjectConstraint_EverySampleIsAValidPrefixAndEndsWithEosWhenComplete()
     {
         var harness = new EngineCoreHarness(slots: 8, eosTokenId: Eos);
-        var factory = new GrammarConstraintFactory<JsonGrammarState>(s_vocabulary, JsonGrammarState.Start(objectRoot: true));
+        var factory = new GrammarConstraintFactory<JsonSchemaState>(s_vocabulary, JsonSchemaState.StartObject());
         var groups = Enumerable.Range(0, 24)
             .Select(i => harness.Submit(Request(RandomPrompt(5), maxTokens: 300, temperature: 1, seed: 1000 + i) with { Constraint = factory }))
             .ToList();
@@ -41,7 +41,7 @@ public sealed class EngineCoreStructuredTests
             var tokens = Tokens(updates);
             var finish = updates[^1].Finish;
             var text = tokens.TakeWhile(t => t != Eos).SelectMany(t => s_tokens[t]!).ToArray();
-            Assert.True(JsonGrammarState.Start(objectRoot: true).Feed(text, out var end), Encoding.UTF8.GetString(text));
+            Assert.True(JsonSchemaState.StartObject().Feed(text, out var end), Encoding.UTF8.GetString(text));
             if (finish == FinishReason.Stop)
             {
                 Assert.Equal(Eos, tokens[^1]);

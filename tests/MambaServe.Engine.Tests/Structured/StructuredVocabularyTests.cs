@@ -14,7 +14,7 @@ public sealed class StructuredVocabularyTests
     {
         var vocab = StructuredVocabulary.For(s_tokenizer);
 
-        var banned = vocab.BannedAfter(JsonGrammarState.Start(objectRoot: true)).ToHashSet();
+        var banned = vocab.BannedAfter(JsonSchemaState.StartObject()).ToHashSet();
 
         var allowed = Enumerable.Range(0, vocab.Count).Where(id => !banned.Contains(id)).ToList();
         Assert.NotEmpty(allowed);
@@ -28,7 +28,7 @@ public sealed class StructuredVocabularyTests
     public void BannedAfter_CompleteDocument_AllowsOnlyEos()
     {
         var vocab = StructuredVocabulary.For(s_tokenizer);
-        Assert.True(JsonGrammarState.Start(objectRoot: true).Feed("{\"a\": [1, 2]}"u8, out var complete));
+        Assert.True(JsonSchemaState.StartObject().Feed("{\"a\": [1, 2]}"u8, out var complete));
 
         var banned = vocab.BannedAfter(complete);
 
@@ -40,7 +40,7 @@ public sealed class StructuredVocabularyTests
     public void BannedAfter_SameStateTwice_ReturnsTheCachedMask()
     {
         var vocab = StructuredVocabulary.For(s_tokenizer);
-        Assert.True(JsonGrammarState.Start(objectRoot: true).Feed("{\"x\": \"te"u8, out var inString));
+        Assert.True(JsonSchemaState.StartObject().Feed("{\"x\": \"te"u8, out var inString));
 
         Assert.Same(vocab.BannedAfter(inString), vocab.BannedAfter(inString));
     }
@@ -77,7 +77,7 @@ public sealed class StructuredVocabularyTests
                 }
 
                 text.Add(token);
-                Assert.True(JsonGrammarState.Start(objectRoot: true).Feed(Encoding.UTF8.GetBytes(s_tokenizer.Decode(text)), out _), s_tokenizer.Decode(text));
+                Assert.True(JsonSchemaState.StartObject().Feed(Encoding.UTF8.GetBytes(s_tokenizer.Decode(text)), out _), s_tokenizer.Decode(text));
             }
         }
 

@@ -10,8 +10,6 @@ public sealed class UnsupportedFieldsTests
     private const string Completions = "/v1/completions";
 
     [Theory]
-    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}}""", "response_format")]
-    [InlineData(Completions, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}}""", "response_format")]
     [InlineData(Chat, """{"tools":[{"type":"function","function":{"name":"f"}}]}""", "tools")]
     [InlineData(Chat, """{"tool_choice":"auto"}""", "tool_choice")]
     [InlineData(Chat, """{"tool_choice":{"type":"function","function":{"name":"f"}}}""", "tool_choice")]

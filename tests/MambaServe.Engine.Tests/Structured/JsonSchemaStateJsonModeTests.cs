@@ -4,8 +4,8 @@ using MambaServe.Engine.Structured;
 
 namespace MambaServe.Engine.Tests.Structured;
 
-/// <summary>The JSON automaton against hand-picked documents and against System.Text.Json's parser on random ones.</summary>
-public sealed class JsonGrammarStateTests
+/// <summary>The JSON automaton in JSON mode (any object) against hand-picked documents and against System.Text.Json's parser on random ones.</summary>
+public sealed class JsonSchemaStateJsonModeTests
 {
     [Theory]
     [InlineData("""{}""")]
@@ -16,7 +16,7 @@ public sealed class JsonGrammarStateTests
     public void Feed_ValidObject_AcceptedAndCompleteOnlyAtTheEnd(string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
-        var state = JsonGrammarState.Start(objectRoot: true);
+        var state = JsonSchemaState.StartObject();
         for (int i = 0; i < bytes.Length; i++)
         {
             Assert.False(state.IsComplete, $"complete before byte {i}");
@@ -44,7 +44,7 @@ public sealed class JsonGrammarStateTests
     public void Feed_InvalidObject_RefusedAtTheFirstBadByte(string json, int bad)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
-        var state = JsonGrammarState.Start(objectRoot: true);
+        var state = JsonSchemaState.StartObject();
         for (int i = 0; i < bad; i++)
         {
             Assert.True(state.Feed(bytes[i], out state), $"refused byte {i} early");
@@ -56,7 +56,7 @@ public sealed class JsonGrammarStateTests
     [Fact]
     public void Feed_ControlCharacterOrBrokenUtf8InAString_Refused()
     {
-        var start = JsonGrammarState.Start(objectRoot: true);
+        var start = JsonSchemaState.StartObject();
         Assert.True(start.Feed("{\"a\":\""u8, out var inString));
 
         Assert.False(inString.Feed(0x0A, out _));          // a raw newline
@@ -70,7 +70,7 @@ public sealed class JsonGrammarStateTests
     [Fact]
     public void Feed_AnyRootValue_NumbersCompleteWithoutAnEnd()
     {
-        var start = JsonGrammarState.Start(objectRoot: false);
+        var start = JsonSchemaState.Start(SchemaNode.Any);
 
         Assert.True(start.Feed("12.5"u8, out var number));
         Assert.True(number.IsComplete);
@@ -83,12 +83,12 @@ public sealed class JsonGrammarStateTests
     [Fact]
     public void Feed_PastTheLimits_Refused()
     {
-        var state = JsonGrammarState.Start(objectRoot: true);
-        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{\"a\":" + new string('[', JsonGrammarState.MaxDepth - 1)), out var deep));
+        var state = JsonSchemaState.StartObject();
+        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{\"a\":" + new string('[', JsonSchemaState.MaxDepth - 1)), out var deep));
         Assert.False(deep.Feed((byte)'[', out _));
         Assert.True(deep.Feed((byte)'1', out _));
 
-        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{" + new string(' ', JsonGrammarState.MaxWhitespaceRun)), out var padded));
+        Assert.True(state.Feed(Encoding.ASCII.GetBytes("{" + new string(' ', JsonSchemaState.MaxWhitespaceRun)), out var padded));
         Assert.False(padded.Feed((byte)'\n', out _));
         Assert.True(padded.Feed((byte)'}', out _));
     }
@@ -109,7 +109,7 @@ public sealed class JsonGrammarStateTests
                 bytes[ascii[rng.Next(ascii.Length)]] = (byte)"{}[]\":,0-1e.tfn \\a"[rng.Next(18)];
             }
 
-            bool ours = JsonGrammarState.Start(objectRoot: true).Feed(bytes, out var end) && end.IsComplete;
+            bool ours = JsonSchemaState.StartObject().Feed(bytes, out var end) && end.IsComplete;
             bool theirs = ParsesAsObject(bytes) && bytes[^1] is not ((byte)' ' or (byte)'\n');
             Assert.True(ours == theirs, $"{Encoding.UTF8.GetString(bytes)}: ours {ours}, System.Text.Json {theirs}");
             (theirs ? ref valid : ref invalid)++;

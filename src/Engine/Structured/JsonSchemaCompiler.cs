@@ -1,0 +1,285 @@
+using System.Text.Json;
+
+namespace MambaServe.Engine.Structured;
+
+/// <summary>
+/// A JSON schema as <see cref="SchemaNode"/>s, for the keywords the grammar can enforce byte by byte: type (one or
+/// several), properties / required (written in the schema's order, optional ones may be left out), items, enum,
+/// const, anyOf / oneOf whose alternatives take different kinds of value, nullable, and $ref into $defs /
+/// definitions (recursion included). Annotations (title, description, default, format, examples, ...) and
+/// additionalProperties are read past: only declared properties are written, so any output is valid either way. A
+/// validation keyword the grammar would not enforce (pattern, minLength, minimum, minItems, allOf, ...) is refused
+/// with <see cref="SchemaNotSupportedException"/>, never silently ignored.
+/// </summary>
+public static class JsonSchemaCompiler
+{
+    private static readonly HashSet<string> s_unsupported =
+    [
+        "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+        "minItems", "maxItems", "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
+        "maxProperties", "patternProperties", "propertyNames", "dependentRequired", "dependentSchemas", "dependencies",
+        "if", "then", "else", "not", "allOf", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
+    ];
+
+    private static readonly string[] s_types = ["object", "array", "string", "number", "integer", "boolean", "null"];
+
+    public static SchemaNode Compile(JsonElement schema) => new Compilation(schema).Node(schema, "#");
+
+    private sealed class Compilation(JsonElement root)
+    {
+        private readonly Dictionary<string, SchemaNode> _refs = [];
+
+        public SchemaNode Node(JsonElement schema, string path)
+        {
+            if (schema.ValueKind == JsonValueKind.True)
+            {
+                return SchemaNode.Any;
+            }
+
+            if (schema.ValueKind != JsonValueKind.Object)
+            {
+                throw new SchemaNotSupportedException(path, schema.ValueKind == JsonValueKind.False
+                    ? "the schema `false` allows no value"
+                    : "a schema must be an object or true");
+            }
+
+            foreach (var keyword in schema.EnumerateObject())
+            {
+                if (s_unsupported.Contains(keyword.Name))
+                {
+                    throw new SchemaNotSupportedException(path, $"`{keyword.Name}` is not enforced by this server");
+                }
+            }
+
+            if (schema.TryGetProperty("$ref", out var reference))
+            {
+                return Reference(reference, path);
+            }
+
+            if (schema.TryGetProperty("enum", out var values) || schema.TryGetProperty("const", out values))
+            {
+                return Literals(schema, values, path);
+            }
+
+            var alternatives = schema.TryGetProperty("anyOf", out var any) || schema.TryGetProperty("oneOf", out any)
+                ? AnyOf(any, $"{path}/anyOf")
+                : null;
+            var node = Typed(schema, path);
+            return alternatives is null ? node : Merge(alternatives, node, path);
+        }
+
+        private SchemaNode Typed(JsonElement schema, string path)
+        {
+            var types = Types(schema, path);
+            var node = new SchemaNode
+            {
+                AllowsString = types.Contains("string"),
+                AllowsNumber = types.Contains("number"),
+                AllowsInteger = types.Contains("integer") || types.Contains("number"),
+                AllowsBoolean = types.Contains("boolean"),
+                AllowsNull = types.Contains("null")
+                    || schema.TryGetProperty("nullable", out var nullable) && nullable.ValueKind == JsonValueKind.True,
+            };
+            if (types.Contains("object"))
+            {
+                node.Object = Object(schema, path);
+            }
+
+            if (types.Contains("array"))
+            {
+                node.ArrayItems = Items(schema, path);
+            }
+
+            return node;
+        }
+
+        private static HashSet<string> Types(JsonElement schema, string path)
+        {
+            if (!schema.TryGetProperty("type", out var type))
+            {
+                // No type: what the other keywords describe; anyOf alone: its alternatives; annotations only: any value.
+                var implied = new HashSet<string>();
+                if (schema.TryGetProperty("properties", out _) || schema.TryGetProperty("required", out _))
+                {
+                    implied.Add("object");
+                }
+
+                if (schema.TryGetProperty("items", out _))
+                {
+                    implied.Add("array");
+                }
+
+                bool anyOf = schema.TryGetProperty("anyOf", out _) || schema.TryGetProperty("oneOf", out _);
+                return implied.Count > 0 || anyOf ? implied : [.. s_types];
+            }
+
+            var names = type.ValueKind switch
+            {
+                JsonValueKind.String => [type.GetString()!],
+                JsonValueKind.Array when type.EnumerateArray().All(t => t.ValueKind == JsonValueKind.String) => type.EnumerateArray().Select(t => t.GetString()!).ToList(),
+                _ => throw new SchemaNotSupportedException(path, "`type` must be a string or an array of strings"),
+            };
+            foreach (var name in names.Where(n => !s_types.Contains(n)))
+            {
+                throw new SchemaNotSupportedException(path, $"unknown type `{name}`");
+            }
+
+            return [.. names];
+        }
+
+        private ObjectShape Object(JsonElement schema, string path)
+        {
+            if (!schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object
+                || !properties.EnumerateObject().Any())
+            {
+                if (schema.TryGetProperty("required", out var req) && req.ValueKind == JsonValueKind.Array && req.GetArrayLength() > 0)
+                {
+                    throw new SchemaNotSupportedException(path, "`required` names properties the schema does not declare");
+                }
+
+                return ObjectShape.Free;
+            }
+
+            var required = schema.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.Array
+                ? r.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).ToHashSet()
+                : [];
+            var list = new List<SchemaProperty>();
+            foreach (var property in properties.EnumerateObject())
+            {
+                var node = Node(property.Value, $"{path}/properties/{property.Name}");
+                list.Add(new SchemaProperty(property.Name, JsonSerializer.Serialize(property.Name), node, required.Remove(property.Name)));
+            }
+
+            if (required.Count > 0)
+            {
+                throw new SchemaNotSupportedException(path, $"`required` names `{required.First()}`, which `properties` does not declare");
+            }
+
+            return ObjectShape.Declared(list);
+        }
+
+        private SchemaNode Items(JsonElement schema, string path)
+        {
+            if (!schema.TryGetProperty("items", out var items))
+            {
+                return SchemaNode.Any;
+            }
+
+            return items.ValueKind == JsonValueKind.Array
+                ? throw new SchemaNotSupportedException(path, "`items` as a list (tuples) is not enforced by this server")
+                : Node(items, $"{path}/items");
+        }
+
+        private static SchemaNode Literals(JsonElement schema, JsonElement values, string path)
+        {
+            var list = schema.TryGetProperty("enum", out _)
+                ? values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
+                    ? values.EnumerateArray().ToList()
+                    : throw new SchemaNotSupportedException(path, "`enum` must be a non-empty array")
+                : [values];
+            // Written compactly, exactly as listed: the grammar takes these texts and nothing else.
+            return new SchemaNode { Literals = new ChoiceTable(list.Select(v => JsonSerializer.Serialize(v))) };
+        }
+
+        private List<SchemaNode> AnyOf(JsonElement list, string path)
+        {
+            if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+            {
+                throw new SchemaNotSupportedException(path, "`anyOf` / `oneOf` must be a non-empty array");
+            }
+
+            return [.. list.EnumerateArray().Select((s, i) => Node(s, $"{path}/{i}"))];
+        }
+
+        /// <summary>
+        /// The alternatives as one node. A value's first byte must tell which alternative it follows, so each kind of
+        /// value may come from one alternative only, and enum / const alternatives stand alone.
+        /// </summary>
+        private static SchemaNode Merge(List<SchemaNode> alternatives, SchemaNode sibling, string path)
+        {
+            if (sibling.AllowsString || sibling.AllowsInteger || sibling.AllowsBoolean || sibling.AllowsNull || sibling.Object is not null || sibling.ArrayItems is not null)
+            {
+                alternatives = [.. alternatives, sibling];
+            }
+
+            if (alternatives.Count == 1)
+            {
+                return alternatives[0];
+            }
+
+            if (alternatives.Any(a => a.Literals is not null))
+            {
+                throw new SchemaNotSupportedException(path, "`anyOf` mixing enum / const with other alternatives is not enforced by this server");
+            }
+
+            var merged = new SchemaNode();
+            foreach (var a in alternatives)
+            {
+                if ((a.AllowsString && merged.AllowsString) || (a.AllowsInteger && merged.AllowsInteger) || (a.AllowsBoolean && merged.AllowsBoolean)
+                    || (a.AllowsNull && merged.AllowsNull) || (a.Object is not null && merged.Object is not null) || (a.ArrayItems is not null && merged.ArrayItems is not null))
+                {
+                    throw new SchemaNotSupportedException(path, "`anyOf` / `oneOf` alternatives must take different kinds of value (one object, one string, ...)");
+                }
+
+                merged.AllowsString |= a.AllowsString;
+                merged.AllowsNumber |= a.AllowsNumber;
+                merged.AllowsInteger |= a.AllowsInteger;
+                merged.AllowsBoolean |= a.AllowsBoolean;
+                merged.AllowsNull |= a.AllowsNull;
+                merged.Object ??= a.Object;
+                merged.ArrayItems ??= a.ArrayItems;
+            }
+
+            return merged;
+        }
+
+        private SchemaNode Reference(JsonElement reference, string path)
+        {
+            var target = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : "";
+            if (_refs.TryGetValue(target, out var known))
+            {
+                return known;
+            }
+
+            var schema = Resolve(target) ?? throw new SchemaNotSupportedException(path, $"`$ref` `{target}` is not `#`, `#/$defs/...` or `#/definitions/...` of this schema");
+            // Registered before its body is compiled, so a recursive reference finds it. Its fields are filled in below.
+            var node = new SchemaNode();
+            _refs[target] = node;
+            var body = Node(schema, target);
+            node.AllowsString = body.AllowsString;
+            node.AllowsNumber = body.AllowsNumber;
+            node.AllowsInteger = body.AllowsInteger;
+            node.AllowsBoolean = body.AllowsBoolean;
+            node.AllowsNull = body.AllowsNull;
+            node.Object = body.Object;
+            node.ArrayItems = body.ArrayItems;
+            node.Literals = body.Literals;
+            return node;
+        }
+
+        private JsonElement? Resolve(string target)
+        {
+            if (target == "#")
+            {
+                return root;
+            }
+
+            foreach (var prefix in new[] { "#/$defs/", "#/definitions/" })
+            {
+                if (target.StartsWith(prefix, StringComparison.Ordinal) && root.TryGetProperty(prefix[2..^1], out var defs)
+                    && defs.ValueKind == JsonValueKind.Object && defs.TryGetProperty(target[prefix.Length..], out var schema))
+                {
+                    return schema;
+                }
+            }
+
+            return null;
+        }
+    }
+}
+
+/// <summary>A schema, or a part of one, the grammar cannot enforce; <see cref="Exception.Message"/> says where and why.</summary>
+public sealed class SchemaNotSupportedException(string path, string reason) : Exception($"{path}: {reason}")
+{
+    public string Path { get; } = path;
+}

@@ -1,0 +1,96 @@
+namespace MambaServe.Engine.Structured;
+
+/// <summary>
+/// One place of a compiled JSON schema (<see cref="JsonSchemaCompiler"/>): which kinds of value may stand there and,
+/// for objects and arrays, what they hold. Compared by reference: a grammar state names the node it is in.
+/// </summary>
+public sealed class SchemaNode
+{
+    internal SchemaNode()
+    {
+    }
+
+    /// <summary>Any JSON value: the node of <c>{}</c>, of an array without items and of a free object's values.</summary>
+    public static SchemaNode Any { get; } = CreateAny();
+
+    public bool AllowsString { get; internal set; }
+
+    /// <summary>Numbers with a fraction or an exponent too (JSON's "number"); false with <see cref="AllowsInteger"/>: whole numbers only.</summary>
+    public bool AllowsNumber { get; internal set; }
+
+    public bool AllowsInteger { get; internal set; }
+
+    public bool AllowsBoolean { get; internal set; }
+
+    public bool AllowsNull { get; internal set; }
+
+    /// <summary>The objects allowed here, or null for none.</summary>
+    public ObjectShape? Object { get; internal set; }
+
+    /// <summary>The schema of an array's items when arrays are allowed here, else null.</summary>
+    public SchemaNode? ArrayItems { get; internal set; }
+
+    /// <summary>enum / const: the allowed values as compact JSON texts; when set, nothing else is allowed.</summary>
+    public ChoiceTable? Literals { get; internal set; }
+
+    private static SchemaNode CreateAny()
+    {
+        var any = new SchemaNode { AllowsString = true, AllowsNumber = true, AllowsInteger = true, AllowsBoolean = true, AllowsNull = true };
+        any.Object = ObjectShape.Free;
+        any.ArrayItems = any;
+        return any;
+    }
+}
+
+/// <summary>
+/// The objects a node allows: a free object (any keys, any values) or the declared properties, written in the
+/// schema's order, each optional one free to be left out and every required one present. Only declared properties
+/// are written, so an output is valid whatever additionalProperties says.
+/// </summary>
+public sealed class ObjectShape
+{
+    private readonly ChoiceTable[] _keysFrom;
+    private readonly bool[] _requiredFrom;
+
+    private ObjectShape(IReadOnlyList<SchemaProperty>? properties)
+    {
+        Properties = properties ?? [];
+        IsFree = properties is null;
+        _keysFrom = new ChoiceTable[Properties.Count + 1];
+        _requiredFrom = new bool[Properties.Count + 1];
+        for (int next = Properties.Count; next >= 0; next--)
+        {
+            _requiredFrom[next] = next < Properties.Count && (Properties[next].Required || _requiredFrom[next + 1]);
+            // The keys that may come when `next` is the first property not yet passed: up to the first required one.
+            var keys = new List<(string, int)>();
+            for (int i = next; i < Properties.Count; i++)
+            {
+                keys.Add((Properties[i].KeyJson, i));
+                if (Properties[i].Required)
+                {
+                    break;
+                }
+            }
+
+            _keysFrom[next] = new ChoiceTable(keys);
+        }
+    }
+
+    /// <summary>Any object: its keys are free strings, its values any JSON.</summary>
+    public static ObjectShape Free { get; } = new(null);
+
+    public bool IsFree { get; }
+
+    public IReadOnlyList<SchemaProperty> Properties { get; }
+
+    internal static ObjectShape Declared(IReadOnlyList<SchemaProperty> properties) => new(properties);
+
+    /// <summary>Whether a required property is still to come once the properties before <paramref name="next"/> are passed.</summary>
+    internal bool RequiredFrom(int next) => !IsFree && _requiredFrom[next];
+
+    /// <summary>The keys (as JSON strings, quotes included) that may come next, tagged with their property's index.</summary>
+    internal ChoiceTable KeysFrom(int next) => _keysFrom[next];
+}
+
+/// <param name="KeyJson">The key as it is written: a JSON string, quotes included.</param>
+public sealed record SchemaProperty(string Name, string KeyJson, SchemaNode Node, bool Required);

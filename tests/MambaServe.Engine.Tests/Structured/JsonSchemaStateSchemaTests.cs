@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+using Json.Schema;
+using MambaServe.Engine.Structured;
+
+namespace MambaServe.Engine.Tests.Structured;
+
+/// <summary>
+/// The schema grammar: hand-picked documents, the keywords it refuses, and random walks over allowed tokens whose
+/// every finished document an independent validator (JsonSchema.Net) accepts.
+/// </summary>
+public sealed class JsonSchemaStateSchemaTests
+{
+    private const string Person = """
+        {"type":"object","properties":{
+          "name":{"type":"string"},
+          "age":{"type":"integer"},
+          "email":{"anyOf":[{"type":"string"},{"type":"null"}],"description":"optional"},
+          "role":{"enum":["admin","user",3,null]},
+          "tags":{"type":"array","items":{"type":"string"}},
+          "score":{"type":"number"},
+          "active":{"type":"boolean"}},
+         "required":["name","age","role"],"additionalProperties":false}
+        """;
+
+    private const string Tree = """
+        {"$defs":{"node":{"type":"object","properties":{"label":{"const":"n"},"children":{"type":"array","items":{"$ref":"#/$defs/node"}}},"required":["label"]}},
+         "$ref":"#/$defs/node"}
+        """;
+
+    private const string Mixed = """
+        {"type":"object","properties":{
+          "id":{"type":["integer","null"]},
+          "point":{"type":"object","properties":{"x":{"type":"number"},"y":{"type":"number"}},"required":["x","y"]},
+          "extra":{},
+          "list":{"type":"array"},
+          "kind":{"oneOf":[{"type":"object","properties":{"k":{"type":"boolean"}}},{"type":"string"}]}},
+         "required":["point","kind"]}
+        """;
+
+    [Theory]
+    [InlineData("""{"name":"Ann","age":31,"role":"admin"}""")]
+    [InlineData("""{ "name" : "Ann" , "age" : -7 , "email" : null , "role" : 3 , "tags" : [ "a" , "b" ] , "score" : 1.5e3 , "active" : true }""")]
+    [InlineData("""{"name":"","age":0,"email":"a@b","role":null,"tags":[]}""")]
+    public void Feed_DocumentOfThePersonSchema_Accepted(string json)
+    {
+        Assert.True(Start(Person).Feed(Encoding.UTF8.GetBytes(json), out var end), json);
+        Assert.True(end.IsComplete);
+    }
+
+    [Theory]
+    [InlineData("""{"age":31,"name":"Ann","role":"user"}""", "properties in the schema's order")]
+    [InlineData("""{"name":"Ann","role":"user"}""", "a required property left out")]
+    [InlineData("""{"name":"Ann","age":3.5,"role":"user"}""", "a fraction for an integer")]
+    [InlineData("""{"name":"Ann","age":1e2,"role":"user"}""", "an exponent for an integer")]
+    [InlineData("""{"name":1,"age":1,"role":"user"}""", "a number for a string")]
+    [InlineData("""{"name":"Ann","age":1,"role":"guest"}""", "a value outside the enum")]
+    [InlineData("""{"name":"Ann","age":1,"role":"user","nick":"x"}""", "an undeclared property")]
+    [InlineData("""{"name":"Ann","age":1,"role":"user","tags":[1]}""", "a number in a string array")]
+    [InlineData("""{"name":"Ann","age":1,"role":33}""", "33 is not the enum's 3")]
+    [InlineData("""{"name":"Ann","age":1,"role":"user",}""", "a trailing comma")]
+    public void Feed_DocumentOutsideThePersonSchema_Refused(string json, string why)
+    {
+        bool fed = Start(Person).Feed(Encoding.UTF8.GetBytes(json), out var end);
+
+        Assert.False(fed && end.IsComplete, why);
+    }
+
+    [Fact]
+    public void Feed_RecursiveTree_AcceptedAtAnyDepthWithinTheLimit()
+    {
+        var tree = """{"label":"n","children":[{"label":"n"},{"label":"n","children":[{"label":"n","children":[]}]}]}""";
+
+        Assert.True(Start(Tree).Feed(Encoding.UTF8.GetBytes(tree), out var end));
+        Assert.True(end.IsComplete);
+        Assert.False(Start(Tree).Feed("""{"label":"m"}"""u8, out _));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"string","pattern":"^a"}""", "#", "`pattern`")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"string","minLength":2}}}""", "#/properties/a", "`minLength`")]
+    [InlineData("""{"allOf":[{"type":"string"}]}""", "#", "`allOf`")]
+    [InlineData("""{"anyOf":[{"type":"object"},{"type":"object","properties":{"a":{}}}]}""", "#", "different kinds of value")]
+    [InlineData("""{"anyOf":[{"enum":["a"]},{"type":"null"}]}""", "#", "enum / const")]
+    [InlineData("""{"$ref":"https://example.com/s.json"}""", "#", "`$ref`")]
+    [InlineData("""{"type":"object","properties":{"a":{}},"required":["b"]}""", "#", "`b`")]
+    [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "#", "tuples")]
+    [InlineData("""false""", "#", "allows no value")]
+    [InlineData("""{"type":"date"}""", "#", "unknown type")]
+    public void Compile_KeywordTheGrammarCannotEnforce_RefusedNamingWhere(string schema, string path, string reason)
+    {
+        var error = Assert.Throws<SchemaNotSupportedException>(() => JsonSchemaCompiler.Compile(JsonDocument.Parse(schema).RootElement));
+
+        Assert.Equal(path, error.Path);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Person)]
+    [InlineData(Tree)]
+    [InlineData(Mixed)]
+    [InlineData("""{"type":"array","items":{"enum":[1,12,"x",true]}}""")]
+    [InlineData("""{"anyOf":[{"type":"integer"},{"type":"array","items":{"type":"boolean"}}]}""")]
+    public void RandomWalks_OfAllowedTokens_FinishOnlyAsDocumentsTheValidatorAccepts(string schemaText)
+    {
+        var vocabulary = new StructuredVocabulary([.. s_pieces.Select(Encoding.UTF8.GetBytes)], Eos);
+        var validator = JsonSchema.FromText(schemaText);
+        var start = Start(schemaText);
+        var rng = new Random(schemaText.Length);
+        int finished = 0;
+        for (int walk = 0; walk < 40; walk++)
+        {
+            var state = start;
+            var text = new List<byte>();
+            for (int step = 0; step < 400; step++)
+            {
+                var banned = vocabulary.BannedAfter(state).ToHashSet();
+                var allowed = Enumerable.Range(0, s_pieces.Length).Where(id => !banned.Contains(id)).ToList();
+                Assert.NotEmpty(allowed);
+                if (allowed.Contains(Eos))
+                {
+                    Assert.True(state.IsComplete);
+                    var doc = JsonDocument.Parse(text.ToArray()).RootElement;
+                    var result = validator.Evaluate(doc);
+                    Assert.True(result.IsValid, Encoding.UTF8.GetString(text.ToArray()));
+                    finished++;
+                    break;
+                }
+
+                // Closing pieces often, so that walks end.
+                var closers = allowed.Where(id => s_closers.Contains(s_pieces[id])).ToList();
+                int token = closers.Count > 0 && rng.Next(4) > 0 ? closers[rng.Next(closers.Count)] : allowed[rng.Next(allowed.Count)];
+                Assert.True(state.Feed(Encoding.UTF8.GetBytes(s_pieces[token]), out state));
+                text.AddRange(Encoding.UTF8.GetBytes(s_pieces[token]));
+            }
+        }
+
+        Assert.True(finished >= 20, $"{finished} of 40 walks finished");
+    }
+
+    private const int Eos = 0;
+
+    // Id 0 is EOS (no bytes); then every printable ASCII byte, and a few multi-byte pieces as BPE merges them.
+    private static readonly string[] s_pieces =
+    [
+        "", .. Enumerable.Range(0x20, 0x5F).Select(c => ((char)c).ToString()),
+        "true", "false", "null", "\":", "\", \"", "},", "}]", "\"}", "12", "é", "\"name\":", "\"label\":\"n\"",
+    ];
+
+    private static readonly HashSet<string> s_closers = ["\"", "}", "]", "0", "\"}", "}]", "\"label\":\"n\"", "\":", "true", "null", "n"];
+
+    private static JsonSchemaState Start(string schema) => JsonSchemaState.Start(JsonSchemaCompiler.Compile(JsonDocument.Parse(schema).RootElement));
+}
