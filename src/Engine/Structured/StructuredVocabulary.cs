@@ -16,6 +16,8 @@ public sealed class StructuredVocabulary
     /// <summary>Banned ids kept over all cached masks at most (4 bytes each: 64 MiB); past it, masks are computed each time.</summary>
     public const long MaxCachedIds = 16L << 20;
 
+    private const int ChunkSize = 8192;
+
     private static readonly ConditionalWeakTable<MambaTokenizer, StructuredVocabulary> s_byTokenizer = [];
 
     private readonly byte[]?[] _tokens;
@@ -60,17 +62,24 @@ public sealed class StructuredVocabulary
             return cached;
         }
 
-        var banned = new List<int>();
-        for (int id = 0; id < _tokens.Length; id++)
+        // Chunks of the vocabulary in parallel (a 50k vocabulary takes ~1.5 ms on one core), joined in id order.
+        int chunks = (_tokens.Length + ChunkSize - 1) / ChunkSize;
+        var parts = new List<int>[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks > 1 ? Environment.ProcessorCount : 1 }, c =>
         {
-            bool allowed = id == Eos ? state.IsComplete : _tokens[id] is { } bytes && state.Feed(bytes, out _);
-            if (!allowed)
+            var part = new List<int>();
+            for (int id = c * ChunkSize, end = Math.Min(id + ChunkSize, _tokens.Length); id < end; id++)
             {
-                banned.Add(id);
+                bool allowed = id == Eos ? state.IsComplete : _tokens[id] is { } bytes && state.Feed(bytes, out _);
+                if (!allowed)
+                {
+                    part.Add(id);
+                }
             }
-        }
 
-        var mask = banned.ToArray();
+            parts[c] = part;
+        });
+        var mask = parts.SelectMany(p => p).ToArray();
         if (Interlocked.Add(ref _cachedIds, mask.Length) <= MaxCachedIds)
         {
             _masks.TryAdd(state, mask);
