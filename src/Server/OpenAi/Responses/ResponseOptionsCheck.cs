@@ -15,7 +15,7 @@ public static class ResponseOptionsCheck
     {
         Refuse(request.Tools, "tools", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "tools are not supported: this server does not call tools or functions.");
         Refuse(request.ToolChoice, "tool_choice", v => IsString(v, "none") || IsString(v, "auto"), "tool_choice is not supported beyond \"none\" and \"auto\": this server has no tools.");
-        Refuse(request.Text, "text", IsTextFormat, "text.format is not supported beyond {\"type\": \"text\"}: this server has no JSON mode or structured outputs.");
+        Refuse(request.Text, "text", IsTextFormat, "text.format is not supported beyond {\"type\": \"text\"} on /v1/responses: for JSON mode or a JSON schema use /v1/chat/completions with response_format.");
         Refuse(request.Reasoning, "reasoning", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Null),
             "reasoning is not supported: the served model is not a reasoning model.");
         Refuse(request.Truncation, "truncation", v => IsString(v, "disabled") || IsString(v, "auto"), "truncation must be \"disabled\" or \"auto\".");
