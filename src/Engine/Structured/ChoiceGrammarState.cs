@@ -3,7 +3,8 @@ namespace MambaServe.Engine.Structured;
 /// <summary>
 /// Where an output stands against a fixed list of choices (vLLM's choice / guided_choice): the choices are sorted
 /// by their UTF-8 bytes, so those that begin with what was output so far are one range [Lo, Hi) of them. Each byte
-/// narrows the range; the output may end when a choice in it has been matched whole.
+/// narrows the range by two binary searches (a mask feeds every vocabulary token, so a long list must not cost a
+/// scan per byte); the output may end when a choice in it has been matched whole.
 /// </summary>
 public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarState>
 {
@@ -22,6 +23,27 @@ public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarSt
 
     public static ChoiceGrammarState Start(ChoiceTable table) => new(table, 0, table.Count, 0);
 
+    /// <summary>The first index in [lo, hi) whose byte at <paramref name="position"/> (-1 past its end) is above <paramref name="value"/>, else hi.</summary>
+    private int FirstWithByteAbove(int lo, int hi, int position, int value)
+    {
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo) / 2;
+            var choice = _table[mid];
+            int at = choice.Length > position ? choice[position] : -1;
+            if (at > value)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return lo;
+    }
+
     // Shorter choices sort first, so a choice matched whole is the first of the range.
     public bool IsComplete => _lo < _hi && _table[_lo].Length == _length;
 
@@ -33,25 +55,17 @@ public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarSt
         int lo = _lo, hi = _hi, length = _length;
         foreach (byte b in bytes)
         {
-            // The choices of the range whose byte at `length` is b: skip those too short or smaller, then take the run.
-            while (lo < hi && (_table[lo].Length <= length || _table[lo][length] < b))
-            {
-                lo++;
-            }
-
-            int end = lo;
-            while (end < hi && _table[end].Length > length && _table[end][length] == b)
-            {
-                end++;
-            }
-
-            if (end == lo)
+            // Within the range every choice shares the first `length` bytes, so the byte at `length` (-1 past the end)
+            // never decreases: the choices with b there are one run, found by its two bounds.
+            int first = FirstWithByteAbove(lo, hi, length, b - 1);
+            int end = FirstWithByteAbove(first, hi, length, b);
+            if (end == first)
             {
                 next = this;
                 return false;
             }
 
-            hi = end;
+            (lo, hi) = (first, end);
             length++;
         }
 

@@ -23,14 +23,27 @@ public static class JsonSchemaCompiler
 
     private static readonly string[] s_types = ["object", "array", "string", "number", "integer", "boolean", "null"];
 
+    /// <summary>Most schema nodes one schema may compile to (properties, items, alternatives, references).</summary>
+    public const int MaxNodes = 10_000;
+
+    /// <summary>Most enum values one schema may list in all.</summary>
+    public const int MaxLiterals = 10_000;
+
     public static SchemaNode Compile(JsonElement schema) => new Compilation(schema).Node(schema, "#");
 
     private sealed class Compilation(JsonElement root)
     {
         private readonly Dictionary<string, SchemaNode> _refs = [];
+        private int _nodes;
+        private int _literals;
 
         public SchemaNode Node(JsonElement schema, string path)
         {
+            if (++_nodes > MaxNodes)
+            {
+                throw new SchemaNotSupportedException(path, $"the schema has more than {MaxNodes} parts");
+            }
+
             if (schema.ValueKind == JsonValueKind.True)
             {
                 return SchemaNode.Any;
@@ -170,13 +183,18 @@ public static class JsonSchemaCompiler
                 : Node(items, $"{path}/items");
         }
 
-        private static SchemaNode Literals(JsonElement schema, JsonElement values, string path)
+        private SchemaNode Literals(JsonElement schema, JsonElement values, string path)
         {
             var list = schema.TryGetProperty("enum", out _)
                 ? values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
                     ? values.EnumerateArray().ToList()
                     : throw new SchemaNotSupportedException(path, "`enum` must be a non-empty array")
                 : [values];
+            if ((_literals += list.Count) > MaxLiterals)
+            {
+                throw new SchemaNotSupportedException(path, $"the schema lists more than {MaxLiterals} enum values");
+            }
+
             // Written compactly, exactly as listed: the grammar takes these texts and nothing else.
             return new SchemaNode { Literals = new ChoiceTable(list.Select(v => JsonSerializer.Serialize(v))) };
         }

@@ -49,30 +49,18 @@ public sealed class SchemaNode
 /// </summary>
 public sealed class ObjectShape
 {
-    private readonly ChoiceTable[] _keysFrom;
+    private readonly ChoiceTable?[] _keysFrom;
     private readonly bool[] _requiredFrom;
 
     private ObjectShape(IReadOnlyList<SchemaProperty>? properties)
     {
         Properties = properties ?? [];
         IsFree = properties is null;
-        _keysFrom = new ChoiceTable[Properties.Count + 1];
+        _keysFrom = new ChoiceTable?[Properties.Count + 1];
         _requiredFrom = new bool[Properties.Count + 1];
-        for (int next = Properties.Count; next >= 0; next--)
+        for (int next = Properties.Count - 1; next >= 0; next--)
         {
-            _requiredFrom[next] = next < Properties.Count && (Properties[next].Required || _requiredFrom[next + 1]);
-            // The keys that may come when `next` is the first property not yet passed: up to the first required one.
-            var keys = new List<(string, int)>();
-            for (int i = next; i < Properties.Count; i++)
-            {
-                keys.Add((Properties[i].KeyJson, i));
-                if (Properties[i].Required)
-                {
-                    break;
-                }
-            }
-
-            _keysFrom[next] = new ChoiceTable(keys);
+            _requiredFrom[next] = Properties[next].Required || _requiredFrom[next + 1];
         }
     }
 
@@ -88,8 +76,32 @@ public sealed class ObjectShape
     /// <summary>Whether a required property is still to come once the properties before <paramref name="next"/> are passed.</summary>
     internal bool RequiredFrom(int next) => !IsFree && _requiredFrom[next];
 
-    /// <summary>The keys (as JSON strings, quotes included) that may come next, tagged with their property's index.</summary>
-    internal ChoiceTable KeysFrom(int next) => _keysFrom[next];
+    /// <summary>
+    /// The keys (as JSON strings, quotes included) that may come when <paramref name="next"/> is the first property not
+    /// yet passed: up to the first required one, each tagged with its property's index. Built when first needed (a
+    /// long run of optional properties makes these lists long, and most are never reached); a race builds one twice.
+    /// </summary>
+    internal ChoiceTable KeysFrom(int next)
+    {
+        if (Volatile.Read(ref _keysFrom[next]) is { } built)
+        {
+            return built;
+        }
+
+        var keys = new List<(string, int)>();
+        for (int i = next; i < Properties.Count; i++)
+        {
+            keys.Add((Properties[i].KeyJson, i));
+            if (Properties[i].Required)
+            {
+                break;
+            }
+        }
+
+        var table = new ChoiceTable(keys);
+        Volatile.Write(ref _keysFrom[next], table);
+        return table;
+    }
 }
 
 /// <param name="KeyJson">The key as it is written: a JSON string, quotes included.</param>

@@ -95,6 +95,32 @@ public sealed class JsonSchemaStateSchemaTests
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Compile_OverTheSizeLimits_Refused()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, JsonSchemaCompiler.MaxNodes).Select(i => $"\"p{i}\":{{}}"));
+        var values = string.Join(",", Enumerable.Range(0, JsonSchemaCompiler.MaxLiterals + 1));
+
+        var tooManyParts = Assert.Throws<SchemaNotSupportedException>(() => JsonSchemaCompiler.Compile(JsonDocument.Parse($"{{\"properties\":{{{properties}}}}}").RootElement));
+        var tooManyValues = Assert.Throws<SchemaNotSupportedException>(() => JsonSchemaCompiler.Compile(JsonDocument.Parse($"{{\"enum\":[{values}]}}").RootElement));
+
+        Assert.Contains("more than 10000 parts", tooManyParts.Message, StringComparison.Ordinal);
+        Assert.Contains("more than 10000 enum values", tooManyValues.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Feed_ManyOptionalProperties_KeysInOrderAnyMayBeLeftOut()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, 1000).Select(i => $"\"p{i}\":{{\"type\":\"integer\"}}"));
+        var start = Start($"{{\"type\":\"object\",\"properties\":{{{properties}}},\"required\":[\"p999\"]}}");
+
+        Assert.True(start.Feed("""{"p3":1,"p500":2,"p999":3}"""u8, out var end));
+        Assert.True(end.IsComplete);
+        Assert.False(start.Feed("""{"p500":2,"p3":1"""u8, out _));
+        Assert.True(start.Feed("""{"p998":0"""u8, out var beforeLast));
+        Assert.False(beforeLast.Feed((byte)'}', out _)); // p999 is required
+    }
+
     [Theory]
     [InlineData(Person)]
     [InlineData(Tree)]
