@@ -7,15 +7,16 @@ namespace MambaServe.Engine.Structured;
 /// several), properties / required (written in the schema's order, optional ones may be left out), items, enum,
 /// const, anyOf / oneOf whose alternatives take different kinds of value, nullable, and $ref into $defs /
 /// definitions (recursion included). Annotations (title, description, default, format, examples, ...) and
-/// additionalProperties are read past: only declared properties are written, so any output is valid either way. A
-/// validation keyword the grammar would not enforce (pattern, minLength, minimum, minItems, allOf, ...) is refused
-/// with <see cref="SchemaNotSupportedException"/>, never silently ignored.
+/// additionalProperties are read past: only declared properties are written, so any output is valid either way.
+/// Strings take pattern, minLength / maxLength and the fixed-shape formats (<see cref="StringPatterns"/>). A
+/// validation keyword the grammar would not enforce (minimum, minItems, allOf, ...) is refused with
+/// <see cref="SchemaNotSupportedException"/>, never silently ignored.
 /// </summary>
 public static class JsonSchemaCompiler
 {
     private static readonly HashSet<string> s_unsupported =
     [
-        "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
         "minItems", "maxItems", "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
         "maxProperties", "patternProperties", "propertyNames", "dependentRequired", "dependentSchemas", "dependencies",
         "if", "then", "else", "not", "allOf", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
@@ -93,6 +94,11 @@ public static class JsonSchemaCompiler
                 AllowsNull = types.Contains("null")
                     || schema.TryGetProperty("nullable", out var nullable) && nullable.ValueKind == JsonValueKind.True,
             };
+            if (node.AllowsString)
+            {
+                node.StringPattern = StringPattern(schema, path);
+            }
+
             if (types.Contains("object"))
             {
                 node.Object = Object(schema, path);
@@ -104,6 +110,23 @@ public static class JsonSchemaCompiler
             }
 
             return node;
+        }
+
+        private static RegexProgram? StringPattern(JsonElement schema, string path)
+        {
+            string? Text(string keyword) => schema.TryGetProperty(keyword, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            int? Count(string keyword) => schema.TryGetProperty(keyword, out var v)
+                ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n : throw new SchemaNotSupportedException(path, $"`{keyword}` must be a whole number >= 0")
+                : null;
+            var expression = StringPatterns.For(Text("pattern"), Count("minLength"), Count("maxLength"), Text("format"), path);
+            try
+            {
+                return expression is null ? null : RegexParser.Parse(expression);
+            }
+            catch (RegexNotSupportedException ex)
+            {
+                throw new SchemaNotSupportedException(path, $"its string rule: {ex.Message}");
+            }
         }
 
         private static HashSet<string> Types(JsonElement schema, string path)
@@ -240,6 +263,7 @@ public static class JsonSchemaCompiler
                 }
 
                 merged.AllowsString |= a.AllowsString;
+                merged.StringPattern ??= a.StringPattern;
                 merged.AllowsNumber |= a.AllowsNumber;
                 merged.AllowsInteger |= a.AllowsInteger;
                 merged.AllowsBoolean |= a.AllowsBoolean;
@@ -265,6 +289,7 @@ public static class JsonSchemaCompiler
             _refs[target] = node;
             var body = Node(schema, target);
             node.AllowsString = body.AllowsString;
+            node.StringPattern = body.StringPattern;
             node.AllowsNumber = body.AllowsNumber;
             node.AllowsInteger = body.AllowsInteger;
             node.AllowsBoolean = body.AllowsBoolean;

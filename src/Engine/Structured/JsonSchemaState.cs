@@ -30,8 +30,12 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
     private readonly bool _integer;   // the number being read must be whole
     private readonly SchemaNode? _node; // Value, Colon: the schema of the value to come
     private readonly ChoiceGrammarState _choice; // Choice, KeyChoice: the enum value or key being read
+    private readonly RegexGrammarState _text;    // PatternString, PatternEscape, PatternHex: the string's characters against its pattern
+    private readonly int _unit;                  // PatternHex: the \u escape's digits so far
 
-    private JsonSchemaState(Frame? frames, Mode mode, SchemaNode? node, byte aux = 0, byte whitespace = 0, bool integer = false, ChoiceGrammarState choice = default)
+    private JsonSchemaState(
+        Frame? frames, Mode mode, SchemaNode? node, byte aux = 0, byte whitespace = 0, bool integer = false, ChoiceGrammarState choice = default,
+        RegexGrammarState text = default, int unit = 0)
     {
         _frames = frames;
         _mode = mode;
@@ -40,6 +44,8 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
         _whitespace = whitespace;
         _integer = integer;
         _choice = choice;
+        _text = text;
+        _unit = unit;
     }
 
     /// <summary>The start of a document that <paramref name="schema"/> describes.</summary>
@@ -83,6 +89,9 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
             Mode.Utf8 or Mode.KeyUtf8 => b is >= 0x80 and <= 0xBF && Counted(out next, _mode),
             Mode.Literal => InLiteral(b, out next),
             Mode.Choice => InEnum(b, out next),
+            Mode.PatternString => InPatternString(b, out next),
+            Mode.PatternEscape => PatternEscape(b, out next),
+            Mode.PatternHex => PatternHex(b, out next),
             Mode.KeyChoice => InKey(b, out next),
             Mode.NumMinus => b == '0' ? To(out next, Mode.NumZero) : IsDigit19(b) && To(out next, Mode.NumInt),
             Mode.NumZero => Fraction(b) ? To(out next, Mode.NumDot) : Exponent(b) ? To(out next, Mode.NumExp) : EndNumber(b, out next),
@@ -141,6 +150,7 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
         {
             (byte)'{' => node.Object is { } shape && Open(new Frame(_frames, shape, null, 0, Depth + 1), Mode.ObjectFirst, out next),
             (byte)'[' => node.ArrayItems is { } items && Open(new Frame(_frames, null, items, 0, Depth + 1), Mode.ArrayFirst, out next),
+            (byte)'"' when node.StringPattern is { } pattern => node.AllowsString && PatternText(RegexGrammarState.Start(pattern), out next),
             (byte)'"' => node.AllowsString && To(out next, Mode.String),
             (byte)'-' => node.AllowsInteger && To(out next, Mode.NumMinus, integer: !node.AllowsNumber),
             (byte)'0' => node.AllowsInteger && To(out next, Mode.NumZero, integer: !node.AllowsNumber),
@@ -254,6 +264,91 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
         return true;
     }
 
+    /// <summary>
+    /// A string whose characters must match a pattern: raw UTF-8 goes to the pattern as it comes; an escape is decoded
+    /// first (the pattern sees the character, not the backslash). It ends only where the pattern is matched whole.
+    /// </summary>
+    private bool InPatternString(byte b, out JsonSchemaState next)
+    {
+        next = this;
+        return b switch
+        {
+            (byte)'"' => _text.IsComplete && EndValue(out next),
+            (byte)'\\' => EscapeCanMatch() && To(out next, Mode.PatternEscape, text: _text),
+            < 0x20 => false,
+            _ => _text.Feed(b, out var text) && PatternText(text, out next),
+        };
+    }
+
+    private bool PatternEscape(byte b, out JsonSchemaState next)
+    {
+        next = this;
+        int decoded = b switch
+        {
+            (byte)'"' or (byte)'\\' or (byte)'/' => b,
+            (byte)'b' => '\b',
+            (byte)'f' => '\f',
+            (byte)'n' => '\n',
+            (byte)'r' => '\r',
+            (byte)'t' => '\t',
+            _ => -1,
+        };
+        if (b == 'u')
+        {
+            return To(out next, Mode.PatternHex, aux: 4, text: _text);
+        }
+
+        return decoded >= 0 && _text.ReadCharacter(decoded, out var text) && PatternText(text, out next);
+    }
+
+    /// <summary>
+    /// A \u escape's hex digit. Each digit narrows the code points it can still spell; a digit after which none of
+    /// them is one the pattern can read (or only surrogates: write such a character raw) is refused at once.
+    /// </summary>
+    private bool PatternHex(byte b, out JsonSchemaState next)
+    {
+        next = this;
+        int digit = b switch
+        {
+            >= (byte)'0' and <= (byte)'9' => b - '0',
+            >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+            >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+            _ => -1,
+        };
+        if (digit < 0)
+        {
+            return false;
+        }
+
+        int unit = (_unit << 4) | digit, left = _aux - 1;
+        if (left > 0)
+        {
+            int lo = unit << (4 * left), hi = lo | ((1 << (4 * left)) - 1);
+            return CanReadOutsideSurrogates(lo, hi) && To(out next, Mode.PatternHex, aux: (byte)left, text: _text, unit: unit);
+        }
+
+        return unit is < 0xD800 or > 0xDFFF && _text.ReadCharacter(unit, out var text) && PatternText(text, out next);
+    }
+
+    /// <summary>Whether some escape could be next: a character the simple escapes spell, or one a \u escape can.</summary>
+    private bool EscapeCanMatch()
+    {
+        foreach (char c in "\"\\/\b\f\n\r\t")
+        {
+            if (_text.CanRead(c, c))
+            {
+                return true;
+            }
+        }
+
+        return CanReadOutsideSurrogates(0, 0xFFFF);
+    }
+
+    private bool CanReadOutsideSurrogates(int lo, int hi) =>
+        (lo < 0xD800 && _text.CanRead(lo, Math.Min(hi, 0xD7FF))) || (hi > 0xDFFF && _text.CanRead(Math.Max(lo, 0xE000), hi));
+
+    private bool PatternText(RegexGrammarState text, out JsonSchemaState next) => To(out next, Mode.PatternString, text: text);
+
     /// <summary>A byte that ends a number: the number is a whole value, and the byte is read after it.</summary>
     private bool EndNumber(byte b, out JsonSchemaState next)
     {
@@ -281,9 +376,11 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
 
     private bool Close(out JsonSchemaState next) => new JsonSchemaState(_frames!.Parent, Mode.After, null).EndValue(out next);
 
-    private bool To(out JsonSchemaState next, Mode mode, SchemaNode? node = null, byte aux = 0, bool? integer = null, ChoiceGrammarState choice = default)
+    private bool To(
+        out JsonSchemaState next, Mode mode, SchemaNode? node = null, byte aux = 0, bool? integer = null, ChoiceGrammarState choice = default,
+        RegexGrammarState text = default, int unit = 0)
     {
-        next = new JsonSchemaState(_frames, mode, node, aux, 0, integer ?? _integer, choice);
+        next = new JsonSchemaState(_frames, mode, node, aux, 0, integer ?? _integer, choice, text, unit);
         return true;
     }
 
@@ -319,6 +416,9 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
         Literal,
         Choice,
         KeyChoice,
+        PatternString,
+        PatternEscape,
+        PatternHex,
         NumMinus,
         NumZero,
         NumInt,

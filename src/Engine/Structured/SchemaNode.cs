@@ -15,6 +15,9 @@ public sealed class SchemaNode
 
     public bool AllowsString { get; internal set; }
 
+    /// <summary>What a string's characters must match (pattern, lengths, a fixed-shape format), or null: any string.</summary>
+    public RegexProgram? StringPattern { get; internal set; }
+
     /// <summary>Numbers with a fraction or an exponent too (JSON's "number"); false with <see cref="AllowsInteger"/>: whole numbers only.</summary>
     public bool AllowsNumber { get; internal set; }
 

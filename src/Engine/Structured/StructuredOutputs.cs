@@ -14,6 +14,10 @@ public static class StructuredOutputs
     public static ITokenConstraintFactory JsonSchema(MambaTokenizer tokenizer, SchemaNode schema) =>
         new GrammarConstraintFactory<JsonSchemaState>(StructuredVocabulary.For(tokenizer), JsonSchemaState.Start(schema));
 
+    /// <summary>Text the whole of which <paramref name="pattern"/> (from <see cref="RegexParser.Parse"/>) matches, then EOS.</summary>
+    public static ITokenConstraintFactory Regex(MambaTokenizer tokenizer, RegexProgram pattern) =>
+        new GrammarConstraintFactory<RegexGrammarState>(StructuredVocabulary.For(tokenizer), RegexGrammarState.Start(pattern));
+
     /// <summary>Exactly one of <paramref name="choices"/> (vLLM's choice), then EOS.</summary>
     public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>
         new GrammarConstraintFactory<ChoiceGrammarState>(StructuredVocabulary.For(tokenizer), ChoiceGrammarState.Start(new ChoiceTable(choices)));

@@ -38,7 +38,8 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
         PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         var sampling = Sampling(request, maxTokens);
         var constraint = StructuredOutputMapper.Map(
-            request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null, request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
+            request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null, request.HasRegex ? request.Regex : null,
+            request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
         var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
         try
         {

@@ -55,7 +55,7 @@ public abstract class SamplingRequest
     /// <summary>OpenAI's output format: <c>{"type": "text"}</c>, <c>"json_object"</c> or <c>"json_schema"</c> (<see cref="StructuredOutputMapper"/>).</summary>
     public JsonElement? ResponseFormat { get; set; }
 
-    /// <summary>vLLM's structured outputs: <c>{"json_object": true}</c>, <c>{"json": schema}</c> or <c>{"choice": [...]}</c>.</summary>
+    /// <summary>vLLM's structured outputs: <c>{"json_object": true}</c>, <c>{"json": schema}</c>, <c>{"regex": "..."}</c> or <c>{"choice": [...]}</c>.</summary>
     public JsonElement? StructuredOutputs { get; set; }
 
     /// <summary>vLLM's older spelling of structured_outputs.choice.</summary>
@@ -63,6 +63,9 @@ public abstract class SamplingRequest
 
     /// <summary>vLLM's older spelling of structured_outputs.json: a JSON schema, as an object or its JSON text.</summary>
     public JsonElement? GuidedJson { get; set; }
+
+    /// <summary>vLLM's older spelling of structured_outputs.regex.</summary>
+    public string? GuidedRegex { get; set; }
 
     /// <summary>vLLM: the prefix-state cache partition (a non-empty string); requests share cached prompt prefixes only with the same salt.</summary>
     public string? CacheSalt { get; set; }

@@ -9,16 +9,16 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// The request's output format, from OpenAI's response_format, vLLM's structured_outputs or vLLM's older
-/// guided_json / guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object), a JSON schema
-/// (<see cref="JsonSchemaCompiler"/> says which keywords), or a choice among strings. A regex or a grammar is a 400
-/// naming the field. docs/server.md has the rules.
+/// guided_json / guided_regex / guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object),
+/// a JSON schema (<see cref="JsonSchemaCompiler"/> says which keywords), a regular expression (<see cref="RegexParser"/>)
+/// or a choice among strings. A grammar or a structural tag is a 400 naming the field. docs/server.md has the rules.
 /// </summary>
 public static class StructuredOutputMapper
 {
     /// <summary>Most choices one request may list (each is compared byte by byte against every vocabulary token).</summary>
     public const int MaxChoices = 1024;
 
-    private const string Supported = "this server enforces JSON mode, JSON schemas and choices among strings";
+    private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions and choices among strings";
 
     /// <summary>The constraint for the request's format, or null for free text.</summary>
     public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model)
@@ -44,11 +44,17 @@ public static class StructuredOutputMapper
             kinds.Add(("guided_json", FromSchema(guidedJson, "guided_json")));
         }
 
+        if (request.GuidedRegex is { } guidedRegex)
+        {
+            kinds.Add(("guided_regex", FromRegex(JsonSerializer.SerializeToElement(guidedRegex), "guided_regex")));
+        }
+
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0);
     }
 
     /// <summary>gRPC's fields: json_object, a JSON schema's text, or a non-empty choice list (the same rules and 400s as REST).</summary>
-    public static ITokenConstraintFactory? Map(bool jsonObject, string? jsonSchema, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
+    public static ITokenConstraintFactory? Map(
+        bool jsonObject, string? jsonSchema, string? regex, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
     {
         var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
         if (jsonObject)
@@ -59,6 +65,11 @@ public static class StructuredOutputMapper
         if (jsonSchema is not null)
         {
             kinds.Add(("json_schema", FromSchema(JsonSerializer.SerializeToElement(jsonSchema), "json_schema")));
+        }
+
+        if (regex is not null)
+        {
+            kinds.Add(("regex", FromRegex(JsonSerializer.SerializeToElement(regex), "regex")));
         }
 
         if (choice.Count > 0)
@@ -139,7 +150,8 @@ public static class StructuredOutputMapper
             "json_object" => throw ApiException.BadRequest("structured_outputs.json_object must be true.", param),
             "choice" => (param, t => StructuredOutputsChoice(ReadChoices(kind.Value, param), param, t)),
             "json" => (param, FromSchema(kind.Value, param)),
-            "regex" or "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            "regex" => (param, FromRegex(kind.Value, param)),
+            "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
             _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
         };
     }
@@ -192,6 +204,25 @@ public static class StructuredOutputMapper
         }
     }
 
+    /// <summary>A regular expression the whole output must match, parsed now, so a construct it does not take is a 400.</summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromRegex(JsonElement pattern, string param)
+    {
+        if (pattern.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest($"{param} must be a string (a regular expression).", param);
+        }
+
+        try
+        {
+            var program = RegexParser.Parse(pattern.GetString()!);
+            return t => Grammars.Regex(t, program);
+        }
+        catch (RegexNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
+    }
+
     private static List<string> ReadChoices(JsonElement value, string param)
     {
         if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
@@ -213,6 +244,6 @@ public static class StructuredOutputMapper
     }
 
     private static ApiException Unsupported(string param, string what) =>
-        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json` or `choice`, guided_json, guided_choice).",
+        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json`, `regex` or `choice`, guided_json, guided_regex, guided_choice).",
             ApiException.InvalidRequest, param, "unsupported_parameter");
 }

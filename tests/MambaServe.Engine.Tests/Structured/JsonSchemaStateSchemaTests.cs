@@ -77,8 +77,45 @@ public sealed class JsonSchemaStateSchemaTests
     }
 
     [Theory]
-    [InlineData("""{"type":"string","pattern":"^a"}""", "#", "`pattern`")]
-    [InlineData("""{"type":"object","properties":{"a":{"type":"string","minLength":2}}}""", "#/properties/a", "`minLength`")]
+    [InlineData("""{"type":"string","pattern":"^[a-z]+@[a-z]+\\.com$"}""", "\"ab@cd.com\"", true)]
+    [InlineData("""{"type":"string","pattern":"^[a-z]+@[a-z]+\\.com$"}""", "\"ab@cd.org\"", false)]
+    [InlineData("""{"type":"string","pattern":"\\d"}""", "\"a1b\"", true)]
+    [InlineData("""{"type":"string","pattern":"\\d"}""", "\"ab\"", false)]
+    [InlineData("""{"type":"string","pattern":"^a\nb\"$"}""", "\"a\\nb\\\"\"", true)]
+    [InlineData("""{"type":"string","pattern":"^ab$"}""", "\"\\u0061b\"", true)]
+    [InlineData("""{"type":"string","pattern":"^ab$"}""", "\"\\u0062b\"", false)]
+    [InlineData("""{"type":"string","format":"date"}""", "\"2024-02-29\"", true)]
+    [InlineData("""{"type":"string","format":"date"}""", "\"2024-13-01\"", false)]
+    [InlineData("""{"type":"string","format":"date-time"}""", "\"2024-02-29T23:59:00.5+01:00\"", true)]
+    [InlineData("""{"type":"string","format":"uuid"}""", "\"123e4567-e89b-12d3-a456-426614174000\"", true)]
+    [InlineData("""{"type":"string","format":"uuid"}""", "\"123e4567\"", false)]
+    [InlineData("""{"type":"string","format":"email"}""", "\"not checked: an annotation\"", true)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"é漢\"", true)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"a\"", false)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"abcd\"", false)]
+    public void Feed_StringRules_EnforcedOnTheDecodedCharacters(string schema, string json, bool valid)
+    {
+        bool fed = Start(schema).Feed(Encoding.UTF8.GetBytes(json), out var end);
+
+        Assert.Equal(valid, fed && end.IsComplete);
+    }
+
+    [Fact]
+    public void Feed_PatternString_AnEscapeThePatternCannotTakeIsRefusedAtItsFirstByte()
+    {
+        Assert.True(Start("""{"type":"string","pattern":"^[a-c]+$"}""").Feed("\"ab"u8, out var inString));
+
+        Assert.False(inString.Feed("\\n"u8, out _));     // a newline: not in [a-c]
+        Assert.False(inString.Feed("\\u01"u8, out _));   // U+0100..U+01FF: none in [a-c]
+        Assert.True(inString.Feed("\\u006"u8, out _));   // U+0060..U+006F holds a, b and c
+        Assert.True(inString.Feed("\""u8, out var closed) && closed.IsComplete);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"string","pattern":"(a"}""", "#", "its string rule")]
+    [InlineData("""{"type":"string","pattern":"^a|b"}""", "#", "anchored on one side")]
+    [InlineData("""{"type":"string","pattern":"a","maxLength":3}""", "#", "`pattern` beside")]
+    [InlineData("""{"type":"string","maxLength":5000}""", "#", "its string rule")]
     [InlineData("""{"allOf":[{"type":"string"}]}""", "#", "`allOf`")]
     [InlineData("""{"anyOf":[{"type":"object"},{"type":"object","properties":{"a":{}}}]}""", "#", "different kinds of value")]
     [InlineData("""{"anyOf":[{"enum":["a"]},{"type":"null"}]}""", "#", "enum / const")]
@@ -125,6 +162,8 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData(Person)]
     [InlineData(Tree)]
     [InlineData(Mixed)]
+    [InlineData("""{"type":"array","items":{"type":"string","pattern":"^[a-e]+[0-9]?$"}}""")]
+    [InlineData("""{"type":"object","properties":{"s":{"type":"string","minLength":1,"maxLength":4},"t":{"type":"string","pattern":"x"}},"required":["s","t"]}""")]
     [InlineData("""{"type":"array","items":{"enum":[1,12,"x",true]}}""")]
     [InlineData("""{"anyOf":[{"type":"integer"},{"type":"array","items":{"type":"boolean"}}]}""")]
     public void RandomWalks_OfAllowedTokens_FinishOnlyAsDocumentsTheValidatorAccepts(string schemaText)

@@ -31,6 +31,7 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":{"type":"object","properties":{"a":{"type":"string"}}}}}}""")]
     [InlineData(Completions, """{"structured_outputs":{"json":{"type":"object"}}}""")]
     [InlineData(Completions, """{"guided_json":"{\"type\":\"object\"}"}""")]
+    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"d":{"type":"string","format":"date","pattern":"^2"}}}}}}""")]
     public async Task Post_JsonModeOrAnObjectSchema_TheEngineGetsAJsonConstraint(string path, string field)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
@@ -79,7 +80,7 @@ public sealed class StructuredOutputTests
     }
 
     [Theory]
-    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"string","pattern":"^a"}}}}""", "response_format.json_schema.schema", "`pattern` is not enforced")]
+    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"integer","minimum":1}}}}""", "response_format.json_schema.schema", "`minimum` is not enforced")]
     [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}""", "response_format.json_schema.schema", "is required")]
     [InlineData(Chat, """{"response_format":{"type":"json_schema"}}""", "response_format.json_schema", "object with the `schema`")]
     [InlineData(Completions, """{"guided_json":"{not json"}""", "guided_json", "not valid JSON")]
@@ -87,7 +88,9 @@ public sealed class StructuredOutputTests
     [InlineData(Completions, """{"structured_outputs":{"json":{"properties":{"a":{"allOf":[]}}}}}""", "structured_outputs.json", "#/properties/a: `allOf`")]
     [InlineData(Chat, """{"response_format":{"type":"xml"}}""", "response_format.type", "`xml`")]
     [InlineData(Chat, """{"response_format":"json"}""", "response_format", "object with a string `type`")]
-    [InlineData(Completions, """{"structured_outputs":{"regex":"a+"}}""", "structured_outputs.regex", "not supported")]
+    [InlineData(Completions, """{"structured_outputs":{"regex":"(a"}}""", "structured_outputs.regex", "an unclosed `(`")]
+    [InlineData(Completions, """{"structured_outputs":{"regex":5}}""", "structured_outputs.regex", "must be a string")]
+    [InlineData(Completions, """{"structured_outputs":{"grammar":"root ::= x"}}""", "structured_outputs.grammar", "not supported")]
     [InlineData(Completions, """{"structured_outputs":{"choice":["a"],"json_object":true}}""", "structured_outputs", "exactly one")]
     [InlineData(Completions, """{"structured_outputs":{"choice":[]}}""", "structured_outputs.choice", "1 to 1024")]
     [InlineData(Completions, """{"structured_outputs":{"choice":["a",1]}}""", "structured_outputs.choice", "array of strings")]
@@ -95,7 +98,8 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"response_format":{"type":"json_object"},"guided_choice":["a"]}""", "guided_choice", "one output format")]
     [InlineData(Chat, """{"response_format":{"type":"json_object"},"ignore_eos":true}""", "ignore_eos", "ends with EOS")]
     [InlineData(Chat, """{"guided_choice":["a"],"min_tokens":1}""", "min_tokens", "ban the EOS")]
-    [InlineData(Completions, """{"guided_regex":"a+"}""", "guided_regex", "not regular expressions")]
+    [InlineData(Completions, """{"guided_regex":"(?=a)"}""", "guided_regex", "lookaround")]
+    [InlineData(Completions, """{"guided_grammar":"root ::= x"}""", "guided_grammar", "not grammars")]
     public async Task Post_FormatTheServerCannotEnforce_Returns400NamingTheField(string path, string field, string param, string message)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
@@ -253,6 +257,42 @@ public sealed class StructuredOutputTests
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
     }
 
+    [Theory]
+    [InlineData(false, "guided_regex")]
+    [InlineData(true, "structured_outputs")]
+    public async Task RealModel_Regex_EveryChoiceMatchesWhole(bool stream, string field)
+    {
+        await using var factory = RealServer();
+        var client = await factory.CreateReadyClientAsync();
+        const string pattern = @"(Mr|Mrs)\. [A-Z][a-z]{2,8}, \d{3}-\d{4}";
+        var body = new JsonObject
+        {
+            ["prompt"] = "The jury called", ["max_tokens"] = 40, ["temperature"] = 1.0, ["seed"] = 4, ["n"] = 4, ["stream"] = stream,
+            [field] = field == "guided_regex" ? pattern : new JsonObject { ["regex"] = pattern },
+        };
+
+        using var response = await Json.PostAsync(client, Completions, body.ToJsonString());
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var texts = new string[4];
+        var finishes = new string?[4];
+        var chunks = stream
+            ? (await Json.ReadEventsAsync(response)).Where(d => d != "[DONE]").Select(Json.Parse).ToList()
+            : [await Json.ReadAsync(response)];
+        foreach (var choice in chunks.SelectMany(c => c["choices"]!.AsArray()))
+        {
+            int i = (int)choice!["index"]!;
+            texts[i] += (string?)choice["text"];
+            finishes[i] = (string?)choice["finish_reason"] ?? finishes[i];
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Matches(@"^(?:" + pattern + @")\z", texts[i]);
+            Assert.Equal("stop", finishes[i]);
+        }
+    }
+
     [Fact]
     public async Task RealModel_GuidedChoice_TheTextIsOneOfTheChoices()
     {
@@ -309,12 +349,15 @@ public sealed class StructuredOutputTests
         var jsonText = await TextAsync(client.Generate(json));
         var schema = new GenerateRequest { Prompt = "Count:", MaxTokens = 20, Temperature = 0, JsonSchema = """{"type":"array","items":{"type":"integer"}}""" };
         var schemaText = await TextAsync(client.Generate(schema));
+        var regex = new GenerateRequest { Prompt = "Date:", MaxTokens = 20, Temperature = 0, Regex = @"\d{4}-\d{2}-\d{2}" };
+        var regexText = await TextAsync(client.Generate(regex));
         var refused = await Assert.ThrowsAsync<RpcException>(() => TextAsync(client.Generate(
             new GenerateRequest { Prompt = "Data:", MaxTokens = 4, JsonObject = true, IgnoreEos = true })));
 
         Assert.Contains(chosen, new[] { " yes", " no" });
         Assert.True(JsonSchemaState.StartObject().Feed(Encoding.UTF8.GetBytes(jsonText), out _), jsonText);
         Assert.StartsWith("[", schemaText.TrimStart(), StringComparison.Ordinal);
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}\z", regexText);
         Assert.True(SchemaStart(schema.JsonSchema).Feed(Encoding.UTF8.GetBytes(schemaText), out _), schemaText);
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Contains("ignore_eos", refused.Status.Detail, StringComparison.Ordinal);

@@ -6,7 +6,7 @@ namespace MambaServe.Server.OpenAi.Validation;
 
 /// <summary>
 /// OpenAI fields the request types do not bind, and when each is refused. A request that asks for something the
-/// server does not do (a regex, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
+/// server does not do (a grammar, tools, best_of) gets a 400 naming the field rather than a plain-text answer that
 /// silently ignores it; values that ask for what the server does anyway are accepted. Fields that only describe the
 /// caller and change no output (user, metadata, …) are accepted and not used. vLLM's extensions that ask for
 /// something the server does not do (beam search, guided decoding, priorities) follow the same rules, so a client
@@ -16,7 +16,7 @@ public static class UnsupportedFields
 {
     private const string NoTools = "this server does not call tools or functions";
     private const string NoStructuredOutputs =
-        "this server enforces JSON mode, JSON schemas and choices (response_format, structured_outputs json_object / json / choice, guided_json, guided_choice), not regular expressions or grammars";
+        "this server enforces JSON mode, JSON schemas, regular expressions and choices (response_format, structured_outputs json_object / json / regex / choice, guided_json, guided_regex, guided_choice), not grammars";
 
     private static readonly Dictionary<string, FieldRule> s_shared = new()
     {
@@ -37,7 +37,6 @@ public static class UnsupportedFields
             : "use_beam_search is not supported: this server samples (no beam search); ask for several samples with n.",
         ["length_penalty"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double p) && p == 1.0 ? null
             : "length_penalty is not supported beyond 1.0: it applies only to beam search, which this server does not do.",
-        ["guided_regex"] = NotSupported("guided_regex", NoStructuredOutputs),
         ["guided_grammar"] = NotSupported("guided_grammar", NoStructuredOutputs),
         ["allowed_token_ids"] = NotSupported("allowed_token_ids", "the sampler does not restrict the vocabulary; ban tokens with logit_bias -100"),
         ["bad_words"] = v => IsNull(v) || IsEmptyArray(v) ? null
