@@ -13,7 +13,11 @@ namespace MambaServe.Engine.Structured;
 /// </summary>
 public sealed class StructuredVocabulary
 {
-    /// <summary>Banned ids kept over all cached masks at most (4 bytes each: 64 MiB); past it, masks are computed each time.</summary>
+    /// <summary>
+    /// Banned ids kept over all cached masks at most (4 bytes each: 64 MiB). A mask that would pass it empties the
+    /// cache first: the states in use fill it again within a step or two, and formats no longer asked for (each new
+    /// schema or pattern brings its own states) do not hold memory or crowd out the others for good.
+    /// </summary>
     public const long MaxCachedIds = 16L << 20;
 
     private const int ChunkSize = 8192;
@@ -21,8 +25,10 @@ public sealed class StructuredVocabulary
     private static readonly ConditionalWeakTable<MambaTokenizer, StructuredVocabulary> s_byTokenizer = [];
 
     private readonly byte[]?[] _tokens;
+    private readonly long _maxCachedIds = MaxCachedIds;
     private readonly ConcurrentDictionary<object, int[]> _masks = new();
-    private long _cachedIds;
+    private long _cachedIds; // under the _masks lock
+    private long _clears;
 
     private StructuredVocabulary(MambaTokenizer tokenizer)
     {
@@ -38,16 +44,23 @@ public sealed class StructuredVocabulary
     }
 
     /// <summary>A vocabulary given as bytes per id (null: never allowed), for tests over a small made-up one.</summary>
-    internal StructuredVocabulary(byte[]?[] tokens, int? eos)
+    internal StructuredVocabulary(byte[]?[] tokens, int? eos, long maxCachedIds = MaxCachedIds)
     {
         _tokens = tokens;
         Eos = eos;
+        _maxCachedIds = maxCachedIds;
     }
 
     /// <summary>The model's EOS id, which ends a structured output once its grammar is complete; null: the model has none.</summary>
     public int? Eos { get; }
 
     public int Count => _tokens.Length;
+
+    /// <summary>Banned ids held by the cached masks now.</summary>
+    public long CachedIds => Interlocked.Read(ref _cachedIds);
+
+    /// <summary>Times the cache was emptied to stay within <see cref="MaxCachedIds"/>.</summary>
+    public long Clears => Interlocked.Read(ref _clears);
 
     public static StructuredVocabulary For(MambaTokenizer tokenizer) => s_byTokenizer.GetValue(tokenizer, t => new StructuredVocabulary(t));
 
@@ -80,13 +93,19 @@ public sealed class StructuredVocabulary
             parts[c] = part;
         });
         var mask = parts.SelectMany(p => p).ToArray();
-        if (Interlocked.Add(ref _cachedIds, mask.Length) <= MaxCachedIds)
+        lock (_masks)
         {
-            _masks.TryAdd(state, mask);
-        }
-        else
-        {
-            Interlocked.Add(ref _cachedIds, -mask.Length);
+            if (_cachedIds + mask.Length > _maxCachedIds)
+            {
+                _masks.Clear();
+                _cachedIds = 0;
+                Interlocked.Increment(ref _clears);
+            }
+
+            if (_masks.TryAdd(state, mask))
+            {
+                _cachedIds += mask.Length;
+            }
         }
 
         return mask;

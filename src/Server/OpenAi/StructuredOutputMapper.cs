@@ -195,7 +195,7 @@ public static class StructuredOutputMapper
 
         try
         {
-            var root = JsonSchemaCompiler.Compile(schema);
+            var root = Grammars.CompileSchema(schema);
             return t => Grammars.JsonSchema(t, root);
         }
         catch (SchemaNotSupportedException ex)
@@ -214,7 +214,7 @@ public static class StructuredOutputMapper
 
         try
         {
-            var program = RegexParser.Parse(pattern.GetString()!);
+            var program = Grammars.CompileRegex(pattern.GetString()!);
             return t => Grammars.Regex(t, program);
         }
         catch (RegexNotSupportedException ex)

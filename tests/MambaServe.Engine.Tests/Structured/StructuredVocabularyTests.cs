@@ -46,6 +46,40 @@ public sealed class StructuredVocabularyTests
     }
 
     [Fact]
+    public void BannedAfter_PastTheCacheBudget_EmptiesTheCacheAndStaysWithinIt()
+    {
+        byte[]?[] pieces = [.. "{}\":, ab1".Select(c => new[] { (byte)c }), []];
+        var vocab = new StructuredVocabulary(pieces, eos: pieces.Length - 1, maxCachedIds: 20);
+        var states = new List<JsonSchemaState> { JsonSchemaState.StartObject() };
+        foreach (byte b in "{\"ab\": 1, \"b\": 11}"u8)
+        {
+            Assert.True(states[^1].Feed(b, out var next));
+            states.Add(next);
+        }
+
+        foreach (var state in states)
+        {
+            var banned = vocab.BannedAfter(state);
+            Assert.True(vocab.CachedIds <= 20);
+            Assert.Equal(banned, vocab.BannedAfter(state)); // cached or computed again: the same mask
+        }
+
+        Assert.True(vocab.Clears > 0);
+    }
+
+    [Fact]
+    public void Compile_TheSameFormatTwice_SharesTheCompiledGrammar_AFailureIsNotKept()
+    {
+        var schema = System.Text.Json.JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"string"}}}""").RootElement;
+        var spaced = System.Text.Json.JsonDocument.Parse("""{ "type": "object", "properties": { "a": { "type": "string" } } }""").RootElement;
+
+        Assert.Same(StructuredOutputs.CompileSchema(schema), StructuredOutputs.CompileSchema(spaced));
+        Assert.Same(StructuredOutputs.CompileRegex("[a-z]+7"), StructuredOutputs.CompileRegex("[a-z]+7"));
+        Assert.Throws<RegexNotSupportedException>(() => StructuredOutputs.CompileRegex("(?=x)"));
+        Assert.Throws<RegexNotSupportedException>(() => StructuredOutputs.CompileRegex("(?=x)"));
+    }
+
+    [Fact]
     public void RandomWalks_OfAllowedTokens_AreAlwaysValidJsonPrefixes_AndEndOnlyWhenComplete()
     {
         var vocab = StructuredVocabulary.For(s_tokenizer);
