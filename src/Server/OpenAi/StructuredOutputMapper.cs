@@ -80,6 +80,34 @@ public static class StructuredOutputMapper
         return Build(kinds, model, ignoreEos, minTokens);
     }
 
+    /// <summary>/v1/responses' <c>text.format</c>: <c>json_object</c>, or <c>json_schema</c> with its schema beside the type.</summary>
+    public static ITokenConstraintFactory? MapResponsesText(JsonElement? text, IServedModel model)
+    {
+        var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
+        if (text is { ValueKind: JsonValueKind.Object } t && t.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.Object)
+        {
+            string? type = format.TryGetProperty("type", out var ty) && ty.ValueKind == JsonValueKind.String ? ty.GetString() : null;
+            switch (type)
+            {
+                case "text":
+                    break;
+                case "json_object":
+                    kinds.Add(("text.format", Grammars.JsonObject));
+                    break;
+                case "json_schema":
+                    var schema = format.TryGetProperty("schema", out var s) && s.ValueKind != JsonValueKind.Null
+                        ? s
+                        : throw ApiException.BadRequest("text.format.schema is required.", "text.format.schema");
+                    kinds.Add(("text.format", FromSchema(schema, "text.format.schema")));
+                    break;
+                default:
+                    throw ApiException.BadRequest($"text.format.type must be `text`, `json_object` or `json_schema`, got `{type}`.", "text.format.type");
+            }
+        }
+
+        return Build(kinds, model, ignoreEos: false, minTokens: 0);
+    }
+
     private static ITokenConstraintFactory? Build(
         List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)> kinds, IServedModel model, bool ignoreEos, int minTokens)
     {

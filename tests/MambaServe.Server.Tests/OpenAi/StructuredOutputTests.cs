@@ -293,6 +293,43 @@ public sealed class StructuredOutputTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Responses_TextFormatJsonSchema_OutputFollowsItAndTheFormatIsEchoed(bool stream)
+    {
+        await using var factory = RealServer();
+        var client = await factory.CreateReadyClientAsync();
+        // No number: the demo model would write a number's digits past the budget (Responses has no logit_bias to stop it).
+        const string schema = """{"type":"object","properties":{"answer":{"enum":["yes","no"]},"sure":{"type":"boolean"}},"required":["answer","sure"]}""";
+        var body = new JsonObject
+        {
+            ["input"] = "Is the sky blue?", ["max_output_tokens"] = 40, ["temperature"] = 0, ["stream"] = stream, ["store"] = false,
+            ["text"] = new JsonObject
+            {
+                ["format"] = new JsonObject { ["type"] = "json_schema", ["name"] = "verdict", ["strict"] = true, ["schema"] = JsonNode.Parse(schema) },
+            },
+        };
+
+        using var response = await Json.PostAsync(client, "/v1/responses", body.ToJsonString());
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        // A Responses stream names each event (`event: ...` then `data: ...`): the last one carries the final response.
+        var final = stream
+            ? (await response.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal))
+                .Select(l => Json.Parse(l["data: ".Length..])).Last(e => (string?)e["type"] is "response.completed" or "response.incomplete")["response"]!
+            : await Json.ReadAsync(response);
+        var format = final["text"]!["format"]!;
+        Assert.Equal("json_schema", (string?)format["type"]);
+        Assert.Equal("verdict", (string?)format["name"]);
+        Assert.True((bool)format["strict"]!);
+        var text = string.Concat(final["output"]![0]!["content"]!.AsArray().Select(c => (string?)c!["text"]));
+        Assert.Equal("completed", (string?)final["status"]);
+        using var doc = JsonDocument.Parse(text);
+        Assert.Contains(doc.RootElement.GetProperty("answer").GetString(), new[] { "yes", "no" });
+        Assert.True(doc.RootElement.GetProperty("sure").ValueKind is JsonValueKind.True or JsonValueKind.False, text);
+    }
+
     [Fact]
     public async Task RealModel_GuidedChoice_TheTextIsOneOfTheChoices()
     {

@@ -92,5 +92,8 @@ public sealed class ResponseDraft(
 
     private ResponseObject Build(string status, IReadOnlyList<ResponseOutputMessage> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
         new(id, CreatedAt.ToUnixTimeSeconds(), status, error, incomplete, request.Instructions, request.MaxOutputTokens, model, output,
-            request.PreviousResponseId, pending is not null, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata);
+            request.PreviousResponseId, pending is not null, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata)
+        {
+            Text = new ResponseTextConfig(ResponseTextFormat.Of(request.Text)),
+        };
 }

@@ -3,7 +3,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// <summary>
 /// OpenAI's Response object as this server fills it: one assistant message of <c>output_text</c>, usage with
 /// <c>cached_tokens</c> (the context restored from the previous response's saved state), and the fields the official
-/// clients read given their fixed values (no tools, no reasoning, text format "text").
+/// clients read given their fixed values (no tools, no reasoning) and the text format asked for.
 /// </summary>
 public sealed record ResponseObject(
     string Id,
@@ -31,7 +31,8 @@ public sealed record ResponseObject(
 
     public ResponseReasoning Reasoning { get; } = new(null, null);
 
-    public ResponseTextConfig Text { get; } = new(new ResponseTextFormat("text"));
+    /// <summary>The text format the request asked for (JSON mode or a schema are enforced: docs/server.md).</summary>
+    public ResponseTextConfig Text { get; init; } = new(new ResponseTextFormat("text"));
 
     public string ToolChoice => "auto";
 

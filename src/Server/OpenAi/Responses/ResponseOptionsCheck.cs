@@ -4,7 +4,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (no
-/// tools, tool_choice none or auto, text format "text", truncation of either kind: there is no context to truncate,
+/// tools, tool_choice none or auto, a text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
 /// no include, background false, top_logprobs 0); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
 /// safety_identifier, parallel_tool_calls, max_tool_calls, stream_options) are accepted and not used.
@@ -15,7 +15,7 @@ public static class ResponseOptionsCheck
     {
         Refuse(request.Tools, "tools", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "tools are not supported: this server does not call tools or functions.");
         Refuse(request.ToolChoice, "tool_choice", v => IsString(v, "none") || IsString(v, "auto"), "tool_choice is not supported beyond \"none\" and \"auto\": this server has no tools.");
-        Refuse(request.Text, "text", IsTextFormat, "text.format is not supported beyond {\"type\": \"text\"} on /v1/responses: for JSON mode or a JSON schema use /v1/chat/completions with response_format.");
+        Refuse(request.Text, "text", IsTextFormat, "text must be an object with `format` (type `text`, `json_object` or `json_schema`) and `verbosity` `medium` at most.");
         Refuse(request.Reasoning, "reasoning", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Null),
             "reasoning is not supported: the served model is not a reasoning model.");
         Refuse(request.Truncation, "truncation", v => IsString(v, "disabled") || IsString(v, "auto"), "truncation must be \"disabled\" or \"auto\".");
@@ -54,8 +54,8 @@ public static class ResponseOptionsCheck
     private static bool IsTextFormat(JsonElement value) =>
         value.ValueKind == JsonValueKind.Object && value.EnumerateObject().All(p => p.Name switch
         {
-            "format" => p.Value.ValueKind == JsonValueKind.Null
-                || p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("type", out var type) && IsString(type, "text"),
+            // The structured formats are read and checked by StructuredOutputMapper.
+            "format" => p.Value.ValueKind is JsonValueKind.Null or JsonValueKind.Object,
             "verbosity" => p.Value.ValueKind == JsonValueKind.Null || IsString(p.Value, "medium"),
             _ => false,
         });

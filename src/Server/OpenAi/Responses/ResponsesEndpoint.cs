@@ -36,13 +36,14 @@ public static class ResponsesEndpoint
 
         string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
         var plan = Plan(model, request, input, owner);
+        var constraint = StructuredOutputMapper.MapResponsesText(request.Text, model);
         var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions);
         GenerationRun run;
         try
         {
             run = await GenerationRun.StartAsync(
                 api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, api, model), 1, ct,
-                plan.Start, draft.Sink);
+                plan.Start, draft.Sink, constraint: constraint);
         }
         catch
         {
