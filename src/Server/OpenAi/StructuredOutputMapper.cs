@@ -21,7 +21,19 @@ public static class StructuredOutputMapper
     private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions and choices among strings";
 
     /// <summary>The constraint for the request's format, or null for free text.</summary>
-    public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model)
+    public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model) =>
+        Build(Kinds(request), model, request.IgnoreEos == true, request.MinTokens ?? 0);
+
+    /// <summary>A forced tool call's constraint: its function's parameters schema (no other format beside it).</summary>
+    public static ITokenConstraintFactory MapTool(Chat.ForcedToolCall tool, SamplingRequest request, IServedModel model)
+    {
+        var kinds = Kinds(request);
+        string param = $"tools[{tool.ToolIndex}].function.parameters";
+        kinds.Insert(0, ("tool_choice", FromSchema(tool.Parameters, param)));
+        return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
+    }
+
+    private static List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)> Kinds(SamplingRequest request)
     {
         var kinds = new List<(string Param, Func<MambaTokenizer, ITokenConstraintFactory> Make)>();
         if (request.ResponseFormat is { ValueKind: not JsonValueKind.Null } format && FromResponseFormat(format) is { } fromFormat)
@@ -49,7 +61,7 @@ public static class StructuredOutputMapper
             kinds.Add(("guided_regex", FromRegex(JsonSerializer.SerializeToElement(guidedRegex), "guided_regex")));
         }
 
-        return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0);
+        return kinds;
     }
 
     /// <summary>gRPC's fields: json_object, a JSON schema's text, or a non-empty choice list (the same rules and 400s as REST).</summary>

@@ -20,25 +20,29 @@ public static class ChatEndpoint
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
+        var tool = ForcedToolCall.Of(request);
         var text = ChatPrompt.Render(request, model, api.ServerOptions);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         var promptMapper = PromptLogprobsMapper.For(model, sampling.PromptLogprobs);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var constraint = StructuredOutputMapper.Map(request, model);
+        var constraint = tool is null ? StructuredOutputMapper.Map(request, model) : StructuredOutputMapper.MapTool(tool, request, model);
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt, constraint: constraint);
 
-        // vLLM's return_token_ids: the rendered prompt's ids once, each choice's generated ids.
-        var promptIds = request.ReturnTokenIds == true ? prompt.Tokens : null;
+        // The answer's shape: logprobs, vLLM's return_token_ids (the prompt's ids once, each choice's ids), a forced call.
+        var answer = new ChatAnswer(mapper, request.ReturnTokenIds == true ? prompt.Tokens : null, tool)
+        {
+            CallIds = tool is null ? [] : [.. Enumerable.Range(0, n).Select(_ => ChatToolCall.NewId())],
+        };
         if (request.Stream == true)
         {
-            await ChatStreamer.StreamAsync(http, run, mapper, n, id, created, model.Name, request.StreamOptions, promptIds);
+            await ChatStreamer.StreamAsync(http, run, n, id, created, model.Name, request.StreamOptions, answer);
         }
         else
         {
-            await RespondAsync(http, run, mapper, promptMapper, n, id, created, model.Name, promptIds);
+            await RespondAsync(http, run, promptMapper, n, id, created, model.Name, answer);
         }
     }
 
@@ -70,9 +74,9 @@ public static class ChatEndpoint
     }
 
     private static async Task RespondAsync(
-        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model,
-        IReadOnlyList<int>? promptIds)
+        HttpContext http, GenerationRun run, PromptLogprobsMapper? promptMapper, int n, string id, long created, string model, ChatAnswer answer)
     {
+        var (mapper, promptIds) = (answer.Logprobs, answer.PromptIds);
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
         var tokenIds = promptIds is null ? null : Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
         // vLLM puts the prompt's scores on the response, once: every choice shares the prompt.
@@ -104,7 +108,7 @@ public static class ChatEndpoint
         }
 
         var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
-            i, new ChatResponseMessage(texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], tokenIds?[i])).ToList();
+            i, answer.Message(i, texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], tokenIds?[i])).ToList();
         await OpenAiJson.WriteAsync(
             http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs, promptIds));
     }

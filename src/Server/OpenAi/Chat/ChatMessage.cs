@@ -10,4 +10,10 @@ public sealed class ChatMessage
     public JsonElement? Content { get; set; }
 
     public string? Name { get; set; }
+
+    /// <summary>An assistant message's earlier tool calls (<see cref="ChatToolHistory"/>): <c>[{"id", "type": "function", "function": {"name", "arguments"}}]</c>.</summary>
+    public JsonElement? ToolCalls { get; set; }
+
+    /// <summary>A tool message's answer to which call.</summary>
+    public string? ToolCallId { get; set; }
 }

@@ -29,6 +29,7 @@ public static class ChatMessageValidator
             }
 
             CheckContent(message.Content, $"messages[{i}].content");
+            ChatToolHistory.Check(message, i);
         }
 
         return messages!;

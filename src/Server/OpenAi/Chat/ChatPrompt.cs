@@ -53,7 +53,11 @@ public static class ChatPrompt
             return DefaultChatTemplate.Render(messages, addGenerationPrompt, continueFinal);
         }
 
-        var text = template.Render(messages, addGenerationPrompt, kwargs);
+        // As vLLM: the template sees the tools whenever the model may be made to call one.
+        var tools = request.Tools is { Count: > 0 } list && ForcedToolCall.Of(request) is not null
+            ? JsonSerializer.SerializeToElement(list, OpenAiJson.Options)
+            : (JsonElement?)null;
+        var text = template.Render(messages, addGenerationPrompt, kwargs, tools);
         return continueFinal ? CutAfterFinalMessage(text, DefaultChatTemplate.Content(messages[^1].Content)) : text;
     }
 

@@ -27,4 +27,10 @@ public sealed class ChatRequest : SamplingRequest
 
     /// <summary>vLLM: a template for this request only; refused unless Server:TrustRequestChatTemplate is set.</summary>
     public string? ChatTemplate { get; set; }
+
+    /// <summary>Functions the model can be made to call (<see cref="ForcedToolCall"/>).</summary>
+    public List<ChatTool>? Tools { get; set; }
+
+    /// <summary>"none", a named function, or "required" with one tool ("auto" is refused: <see cref="ForcedToolCall"/>).</summary>
+    public JsonElement? ToolChoice { get; set; }
 }

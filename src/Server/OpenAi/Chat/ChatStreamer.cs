@@ -5,11 +5,15 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// <summary>Streams a chat run as OpenAI does: a role delta per choice first, then content deltas, finish, optional usage, [DONE].</summary>
 public static class ChatStreamer
 {
-    /// <param name="promptIds">vLLM's return_token_ids: the prompt's ids for the first chunk (then each chunk's new ids); null when not asked.</param>
+    /// <param name="answer">
+    /// Logprobs, vLLM's return_token_ids (the prompt's ids in the first chunk, then each chunk's new ids), and a forced
+    /// tool call (its arguments stream as tool_calls deltas, the first with the call's id and name).
+    /// </param>
     public static async Task StreamAsync(
-        HttpContext http, GenerationRun run, ChatLogprobsMapper? mapper, int n, string id, long created, string model, StreamOptions? options,
-        IReadOnlyList<int>? promptIds = null)
+        HttpContext http, GenerationRun run, int n, string id, long created, string model, StreamOptions? options, ChatAnswer answer)
     {
+        var (mapper, promptIds) = (answer.Logprobs, answer.PromptIds);
+        var started = new bool[n];
         // vLLM's continuous_usage_stats: each chunk carries its choice's tokens so far (the role chunks none yet).
         int[]? generated = StreamOptions.ContinuousUsage(options) ? new int[n] : null;
         UsageInfo? UsageOf(int choice) => generated is null ? null : new UsageInfo(run.PromptTokens, generated[choice]);
@@ -38,8 +42,10 @@ public static class ChatStreamer
                     continue;
                 }
 
+                var delta = answer.Delta(item.Choice, update.TextDelta, first: !started[item.Choice]);
+                started[item.Choice] = true;
                 var choice = new ChatChunkChoice(
-                    item.Choice, new ChatDelta(null, update.TextDelta), mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish),
+                    item.Choice, delta, mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish),
                     promptIds is null ? null : update.TokenIds);
                 await sse.WriteAsync(new ChatChunk(id, created, model, [choice], UsageOf(item.Choice)));
             }

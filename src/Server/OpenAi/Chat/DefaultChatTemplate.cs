@@ -35,7 +35,10 @@ public static class DefaultChatTemplate
                 throw ApiException.BadRequest($"Unsupported message role `{role}`: use one of {string.Join(", ", s_roles)}.", "messages");
             }
 
-            var content = Content(message.Content);
+            // An earlier forced call is what the model wrote after "Assistant:": its arguments.
+            var content = message.ToolCalls is { ValueKind: JsonValueKind.Array } calls && Content(message.Content).Length == 0
+                ? ChatToolHistory.ArgumentsText(calls)
+                : Content(message.Content);
             prompt.Append(char.ToUpperInvariant(role[0])).Append(role.AsSpan(1)).Append(':');
             if (content.Length == 0 || !char.IsWhiteSpace(content[0]))
             {

@@ -48,14 +48,17 @@ public sealed class ModelChatTemplate
     /// <summary>
     /// The prompt for <paramref name="messages"/>; a template error (raise_exception included) is a 400 on messages.
     /// <paramref name="extra"/> (chat_template_kwargs) adds variables; the caller has refused names that collide.
+    /// <paramref name="tools"/> is the request's tools list when the model is to call one (templates that know tools
+    /// describe them in the prompt), else null.
     /// </summary>
-    public string Render(IReadOnlyList<ChatMessage?>? messages, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonElement>? extra = null)
+    public string Render(
+        IReadOnlyList<ChatMessage?>? messages, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonElement>? extra = null, JsonElement? tools = null)
     {
         var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["messages"] = Messages(messages),
             ["add_generation_prompt"] = addGenerationPrompt,
-            ["tools"] = null,
+            ["tools"] = tools,
             ["documents"] = null,
             ["raise_exception"] = new TemplateFunction("raise_exception", args =>
                 throw new TemplateRaisedException(args.Count > 0 ? TemplateFunction.Text(args[0]) : "raise_exception() called")),
@@ -110,6 +113,16 @@ public sealed class ModelChatTemplate
             if (message.Name is not null)
             {
                 entry.Add(new("name", message.Name));
+            }
+
+            if (message.ToolCalls is { ValueKind: JsonValueKind.Array } calls)
+            {
+                entry.Add(new("tool_calls", ChatToolHistory.ForTemplate(calls)));
+            }
+
+            if (message.ToolCallId is not null)
+            {
+                entry.Add(new("tool_call_id", message.ToolCallId));
             }
 
             result.Add(entry);

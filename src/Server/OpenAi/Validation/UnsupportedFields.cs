@@ -20,9 +20,7 @@ public static class UnsupportedFields
 
     private static readonly Dictionary<string, FieldRule> s_shared = new()
     {
-        ["tools"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"tools are not supported: {NoTools}.",
         ["functions"] = v => IsNull(v) || IsEmptyArray(v) ? null : $"functions are not supported: {NoTools}.",
-        ["tool_choice"] = v => IsNull(v) || IsString(v, "none") ? null : $"tool_choice is not supported (only \"none\"): {NoTools}.",
         ["function_call"] = v => IsNull(v) || IsString(v, "none") ? null : $"function_call is not supported (only \"none\"): {NoTools}.",
         ["store"] = v => IsNull(v) || v.ValueKind == JsonValueKind.False ? null : "store is not supported: this server does not store completions.",
         ["modalities"] = v => IsNull(v) || IsTextOnly(v) ? null : "modalities is not supported beyond [\"text\"]: this server generates text only.",

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MambaServe.Server.OpenAi.Chat;
+
+/// <summary>
+/// The function a chat request makes the model call: <c>tool_choice</c> naming one of <c>tools</c>, or
+/// <c>"required"</c> with one tool. The output is then that function's arguments, enforced by its parameters schema
+/// (as vLLM does for these two choices, with no tool-call parser), and the answer is a tool call. <c>"auto"</c> needs
+/// a parser for the model's own tool-call format, which this server has not: a 400 that says what to send instead.
+/// </summary>
+public sealed partial record ForcedToolCall(string Name, JsonElement Parameters, int ToolIndex)
+{
+    /// <summary>The forced call, or null when the model answers in text (no tools, or tool_choice "none").</summary>
+    public static ForcedToolCall? Of(ChatRequest request)
+    {
+        var tools = request.Tools ?? [];
+        for (int i = 0; i < tools.Count; i++)
+        {
+            Check(tools[i], i);
+        }
+
+        var choice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : (JsonElement?)null;
+        if (choice is { } c && IsString(c, "none") || choice is null && tools.Count == 0)
+        {
+            return null;
+        }
+
+        if (tools.Count == 0)
+        {
+            throw ApiException.BadRequest("tool_choice needs tools: name the functions in `tools`.", "tool_choice");
+        }
+
+        // Tools without a tool_choice ask for OpenAI's default with tools, "auto".
+        if (choice is null || IsString(choice.Value, "auto"))
+        {
+            throw new ApiException(400,
+                "tool_choice `auto` is not supported: it needs a parser for the model's own tool-call format, which this server has not. "
+                + "Name the function ({\"type\": \"function\", \"function\": {\"name\": ...}}) or send `required` with one tool.",
+                ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
+        }
+
+        if (IsString(choice.Value, "required"))
+        {
+            return tools.Count == 1
+                ? Forced(tools, 0)
+                : throw new ApiException(400, "tool_choice `required` is supported with one tool only: name the function to call.",
+                    ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
+        }
+
+        string? name = choice.Value.ValueKind == JsonValueKind.Object
+            && choice.Value.TryGetProperty("type", out var type) && IsString(type, "function")
+            && choice.Value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+            && function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                ? n.GetString()
+                : throw ApiException.BadRequest(
+                    "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}.", "tool_choice");
+        int index = tools.FindIndex(t => t.Function!.Name == name);
+        return index >= 0 ? Forced(tools, index) : throw ApiException.BadRequest($"tool_choice names `{name}`, which is not in tools.", "tool_choice.function.name");
+    }
+
+    private static ForcedToolCall Forced(List<ChatTool> tools, int index)
+    {
+        var function = tools[index].Function!;
+        // No parameters: any object, as OpenAI takes a function without them.
+        var parameters = function.Parameters is { ValueKind: JsonValueKind.Object } p ? p : JsonDocument.Parse("""{"type":"object"}""").RootElement;
+        return new ForcedToolCall(function.Name!, parameters, index);
+    }
+
+    private static void Check(ChatTool tool, int index)
+    {
+        if (tool.Type != "function" || tool.Function is null)
+        {
+            throw ApiException.BadRequest($"tools[{index}] must be {{\"type\": \"function\", \"function\": {{...}}}}.", $"tools[{index}]");
+        }
+
+        if (tool.Function.Name is not { } name || !FunctionName().IsMatch(name))
+        {
+            throw ApiException.BadRequest(
+                $"tools[{index}].function.name must be 1 to 64 letters, digits, underscores or dashes.", $"tools[{index}].function.name");
+        }
+
+        if (tool.Function.Parameters is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+        {
+            throw ApiException.BadRequest($"tools[{index}].function.parameters must be a JSON schema (an object).", $"tools[{index}].function.parameters");
+        }
+    }
+
+    private static bool IsString(JsonElement value, string text) => value.ValueKind == JsonValueKind.String && value.ValueEquals(text);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex FunctionName();
+}

@@ -1,0 +1,215 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MambaServe.Server.OpenAi.Chat;
+using MambaServe.Server.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace MambaServe.Server.Tests.OpenAi.Chat;
+
+/// <summary>
+/// A forced tool call (tool_choice naming a function, or "required" with one tool): the arguments follow the
+/// function's parameters schema and come back as a tool call, through the official OpenAI .NET client and raw HTTP,
+/// streamed and not; earlier calls in the messages reach the template; what cannot be done is a 400 naming the field.
+/// </summary>
+public sealed class ToolChoiceTests
+{
+    private const string Chat = "/v1/chat/completions";
+
+    private const string WeatherParameters =
+        """{"type":"object","properties":{"city":{"type":"string","maxLength":24},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}""";
+
+    [Fact]
+    public async Task OpenAiClient_NamedFunction_ReturnsOneCallWhoseArgumentsFollowTheSchema()
+    {
+        await using var factory = RealServer();
+        var chat = Client(await factory.CreateReadyClientAsync());
+        var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
+        var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather"), Temperature = 0, MaxOutputTokenCount = 60 };
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("What is the weather in Paris?")], options);
+
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.StartsWith("call_", call.Id, StringComparison.Ordinal);
+        AssertWeather(call.FunctionArguments.ToString());
+        Assert.Empty(completion.Content);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+    }
+
+    [Fact]
+    public async Task OpenAiClient_Streamed_TheCallArrivesInPartsThatJoinToValidArguments()
+    {
+        await using var factory = RealServer();
+        var chat = Client(await factory.CreateReadyClientAsync());
+        var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
+        var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 0, MaxOutputTokenCount = 60 };
+
+        var arguments = new StringBuilder();
+        string? name = null, id = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("What is the weather in Oslo?")], options))
+        {
+            foreach (var part in update.ToolCallUpdates)
+            {
+                Assert.Equal(0, part.Index);
+                name ??= part.FunctionName;
+                id ??= part.ToolCallId;
+                arguments.Append(part.FunctionArgumentsUpdate?.ToString());
+            }
+
+            Assert.DoesNotContain(update.ContentUpdate, c => c.Text.Length > 0);
+        }
+
+        Assert.Equal("get_weather", name);
+        Assert.StartsWith("call_", id, StringComparison.Ordinal);
+        AssertWeather(arguments.ToString());
+    }
+
+    [Fact]
+    public async Task Post_ToolChoiceNone_AnswersInTextAndTheTemplateSeesNoTools()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = WithTemplate(engine, "{% if tools %}TOOLS {{ tools[0].function.name }}\n{% endif %}{% for m in messages %}{{ m.content }}\n{% endfor %}");
+        var client = await factory.CreateReadyClientAsync();
+
+        var none = await PostOkAsync(client, Body("\"none\""));
+        await PostOkAsync(client, Body("""{"type":"function","function":{"name":"get_weather"}}"""));
+
+        var message = none["choices"]![0]!["message"]!.AsObject();
+        Assert.False(message.ContainsKey("tool_calls"));
+        Assert.NotNull((string?)message["content"]);
+        var prompts = engine.Requests.Select(r => DemoTokenizer.Instance.Decode(r.PromptTokens)).ToList();
+        Assert.Equal("Hi\n", prompts[0]);
+        Assert.Equal("TOOLS get_weather\nHi\n", prompts[1]);
+    }
+
+    [Fact]
+    public async Task Post_EarlierCallInTheMessages_TheTemplateSeesItsArgumentsAsAMap()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        const string template = "{% for m in messages %}{% if m.tool_calls %}{% for c in m.tool_calls %}{{ c.function.name }}:{{ c.function.arguments.city }}{% endfor %}{% else %}{{ m.role }}={{ m.content }}{% endif %}|{% endfor %}";
+        await using var factory = WithTemplate(engine, template);
+        var client = await factory.CreateReadyClientAsync();
+        var body = """
+            {"messages":[{"role":"user","content":"Weather?"},
+              {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},
+              {"role":"tool","tool_call_id":"call_1","content":"cold"}],"max_tokens":2}
+            """;
+
+        await PostOkAsync(client, body);
+
+        Assert.Equal("user=Weather?|get_weather:Oslo|tool=cold|", DemoTokenizer.Instance.Decode(Assert.Single(engine.Requests).PromptTokens));
+    }
+
+    [Fact]
+    public async Task Post_EarlierCallWithTheDefaultTemplate_RendersItsArguments()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var body = """
+            {"messages":[{"role":"user","content":"Weather?"},
+              {"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":" {\"city\": \"Oslo\"}"}}]},
+              {"role":"tool","tool_call_id":"call_1","content":"cold"}],"max_tokens":2}
+            """;
+
+        await PostOkAsync(client, body);
+
+        Assert.Equal("User: Weather?\nAssistant: {\"city\": \"Oslo\"}\nTool: cold\nAssistant:", DemoTokenizer.Instance.Decode(Assert.Single(engine.Requests).PromptTokens));
+    }
+
+    [Theory]
+    [InlineData("\"auto\"", "tool_choice", "`auto` is not supported")]
+    [InlineData("\"required\"", "tool_choice", "one tool only", true)]
+    [InlineData("""{"type":"function","function":{"name":"other"}}""", "tool_choice.function.name", "`other`")]
+    [InlineData("""{"type":"function"}""", "tool_choice", "must be")]
+    public async Task Post_ToolChoiceTheServerCannotHonour_Returns400NamingIt(string choice, string param, string message, bool twoTools = false)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, Chat, Body(choice, twoTools));
+
+        await AssertRefusedAsync(response, param, message);
+        Assert.Empty(engine.Requests);
+    }
+
+    [Theory]
+    [InlineData("""{"tool_choice":"required"}""", "tool_choice", "needs tools")]
+    [InlineData("""{"tools":[{"type":"retrieval"}],"tool_choice":"none"}""", "tools[0]", "\"function\"")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"a b"}}]}""", "tools[0].function.name", "1 to 64")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":"x"}}],"tool_choice":"required"}""", "tools[0].function.parameters", "an object")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"integer","minimum":0}}}],"tool_choice":"required"}""", "tools[0].function.parameters", "`minimum`")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required","response_format":{"type":"json_object"}}""", "response_format", "one output format")]
+    [InlineData("""{"messages":[{"role":"user","content":"x","tool_calls":[]}]}""", "messages[0].tool_calls", "`assistant` message")]
+    [InlineData("""{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":{}}}]}]}""", "messages[0].tool_calls[0]", "arguments")]
+    [InlineData("""{"messages":[{"role":"user","content":"x","tool_call_id":"c"}]}""", "messages[0].tool_call_id", "`tool` message")]
+    public async Task Post_BadToolsOrHistory_Returns400NamingTheField(string fields, string param, string message)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["messages"] ??= new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Hi" });
+        body["max_tokens"] = 2;
+
+        using var response = await Json.PostAsync(client, Chat, body.ToJsonString());
+
+        await AssertRefusedAsync(response, param, message);
+        Assert.Empty(engine.Requests);
+    }
+
+    private static void AssertWeather(string arguments)
+    {
+        using var doc = JsonDocument.Parse(arguments);
+        var root = doc.RootElement;
+        Assert.Equal(["city", "unit"], root.EnumerateObject().Select(p => p.Name));
+        Assert.True(root.GetProperty("city").GetString()!.Length <= 24, arguments);
+        Assert.Contains(root.GetProperty("unit").GetString(), new[] { "celsius", "fahrenheit" });
+    }
+
+    private static async Task AssertRefusedAsync(HttpResponseMessage response, string param, string message)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        var error = Json.Parse(text)["error"]!;
+        Assert.Equal(param, (string?)error["param"]);
+        Assert.Contains(message, (string?)error["message"], StringComparison.Ordinal);
+    }
+
+    private static string Body(string toolChoice, bool twoTools = false)
+    {
+        var tool = """{"type":"function","function":{"name":"get_weather","parameters":""" + WeatherParameters + "}}";
+        var tools = twoTools ? tool + """,{"type":"function","function":{"name":"get_time"}}""" : tool;
+        return $$"""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"tools":[{{tools}}],"tool_choice":{{toolChoice}}}""";
+    }
+
+    private static async Task<JsonNode> PostOkAsync(HttpClient client, string body)
+    {
+        using var response = await Json.PostAsync(client, Chat, body);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await Json.ReadAsync(response);
+    }
+
+    private static ServerFactory WithTemplate(FakeEngine engine, string template) =>
+        new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
+            chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))));
+
+    private static ServerFactory RealServer() => new(null, new Dictionary<string, string?>
+    {
+        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
+        ["MambaServe:Model:Threads"] = "1",
+    });
+
+    private static ChatClient Client(HttpClient http) =>
+        new("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(http.BaseAddress!, "/v1"),
+            Transport = new HttpClientPipelineTransport(http),
+        });
+}
