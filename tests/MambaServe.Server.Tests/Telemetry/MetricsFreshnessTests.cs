@@ -43,7 +43,7 @@ public sealed class MetricsFreshnessTests
             (await Json.PostAsync(client, "/v1/completions", """{"prompt":"hi","max_token":3}""")).Dispose();
         }
 
-        (await Json.PostAsync(client, "/v1/completions", """{"prompt":"hi","tools":[{"type":"function"}]}""")).Dispose();
+        (await Json.PostAsync(client, "/v1/completions", """{"prompt":"hi","best_of":3}""")).Dispose();
         (await client.GetAsync("/v1/nowhere")).Dispose();
         using var anonymous = factory.CreateClient();
         (await anonymous.GetAsync("/v1/models")).Dispose();

@@ -26,6 +26,11 @@ public static class ChatPrompt
         ["strftime_now"] = "the server defines it",
     };
 
+    private static readonly JsonSerializerOptions s_toolsJson = new(OpenAiJson.Options)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
     /// <summary>The rendered prompt (400s name the field at fault).</summary>
     public static string Render(ChatRequest request, IServedModel model, ServerOptions server)
     {
@@ -53,9 +58,10 @@ public static class ChatPrompt
             return DefaultChatTemplate.Render(messages, addGenerationPrompt, continueFinal);
         }
 
-        // As vLLM: the template sees the tools whenever the model may be made to call one.
+        // As vLLM: the template sees the tools whenever the model may be made to call one (fields the client left out
+        // stay out, so `tools | tojson` prints what was sent).
         var tools = request.Tools is { Count: > 0 } list && ForcedToolCall.Of(request) is not null
-            ? JsonSerializer.SerializeToElement(list, OpenAiJson.Options)
+            ? JsonSerializer.SerializeToElement(list, s_toolsJson)
             : (JsonElement?)null;
         var text = template.Render(messages, addGenerationPrompt, kwargs, tools);
         return continueFinal ? CutAfterFinalMessage(text, DefaultChatTemplate.Content(messages[^1].Content)) : text;

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Chat.Templates;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -103,6 +104,37 @@ public sealed class ToolChoiceTests
         await PostOkAsync(client, body);
 
         Assert.Equal("user=Weather?|get_weather:Oslo|tool=cold|", DemoTokenizer.Instance.Decode(Assert.Single(engine.Requests).PromptTokens));
+    }
+
+    [Fact]
+    public async Task Post_QwenTemplate_ToolsAndAnEarlierCallRenderAsTransformersRendersThem()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = WithTemplate(engine, ChatMessages.Fixture("qwen2.5.jinja"));
+        var client = await factory.CreateReadyClientAsync();
+        var body = """
+            {"messages":[{"role":"user","content":"Weather in Paris?"},
+              {"role":"assistant","content":"","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}}]},
+              {"role":"tool","tool_call_id":"call_1","content":"22C"}],
+             "tools":[{"type":"function","function":{"name":"get_weather","description":"Get weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],
+             "tool_choice":{"type":"function","function":{"name":"get_weather"}},"max_tokens":2}
+            """;
+
+        await PostOkAsync(client, body);
+
+        // The same text as RealChatTemplateTests' transformers rendering of this conversation.
+        Assert.Equal(
+            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n# Tools\n\n"
+            + "You may call one or more functions to assist with the user query.\n\n"
+            + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+            + "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n"
+            + "</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+            + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
+            + "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+            + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n"
+            + "<|im_start|>user\n<tool_response>\n22C\n</tool_response><|im_end|>\n"
+            + "<|im_start|>assistant\n",
+            DemoTokenizer.Instance.Decode(Assert.Single(engine.Requests).PromptTokens));
     }
 
     [Fact]
