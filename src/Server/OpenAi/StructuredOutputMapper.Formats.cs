@@ -1,0 +1,144 @@
+using System.Text.Json;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Structured;
+using MambaServe.Engine.Tokenization;
+using Grammars = MambaServe.Engine.Structured.StructuredOutputs;
+
+namespace MambaServe.Server.OpenAi;
+
+/// <summary>How each field's value becomes a format: its checks (400s naming the field) and the compiled grammar.</summary>
+public static partial class StructuredOutputMapper
+{
+    private static Func<MambaTokenizer, ITokenConstraintFactory>? FromResponseFormat(JsonElement format)
+    {
+        string? type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
+            ? t.GetString()
+            : throw ApiException.BadRequest("response_format must be an object with a string `type`.", "response_format");
+        return type switch
+        {
+            "text" => null,
+            "json_object" => Grammars.JsonObject,
+            "json_schema" => FromSchema(OpenAiSchema(format), "response_format.json_schema.schema"),
+            _ => throw ApiException.BadRequest($"response_format.type must be `text`, `json_object` or `json_schema`, got `{type}`.", "response_format.type"),
+        };
+    }
+
+    private static FormatKind FromStructuredOutputs(JsonElement outputs)
+    {
+        if (outputs.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest("structured_outputs must be an object.", "structured_outputs");
+        }
+
+        var kinds = outputs.EnumerateObject().Where(p => p.Value.ValueKind is not (JsonValueKind.Null or JsonValueKind.False)).ToList();
+        if (kinds.Count != 1)
+        {
+            throw ApiException.BadRequest(
+                $"structured_outputs must set exactly one kind of constraint (`json_object` or `choice` here), got {kinds.Count}.", "structured_outputs");
+        }
+
+        var kind = kinds[0];
+        string param = $"structured_outputs.{kind.Name}";
+        return kind.Name switch
+        {
+            "json_object" when kind.Value.ValueKind == JsonValueKind.True => new(param, Grammars.JsonObject),
+            "json_object" => throw ApiException.BadRequest("structured_outputs.json_object must be true.", param),
+            "choice" => new(param, t => StructuredOutputsChoice(ReadChoices(kind.Value, param), param, t)),
+            "json" => new(param, FromSchema(kind.Value, param)),
+            "regex" => new(param, FromRegex(kind.Value, param)),
+            "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
+        };
+    }
+
+    /// <summary>OpenAI's <c>{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}</c>: its schema (strict or not, it is enforced).</summary>
+    private static JsonElement OpenAiSchema(JsonElement format)
+    {
+        if (!format.TryGetProperty("json_schema", out var wrapper) || wrapper.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest("response_format.json_schema must be an object with the `schema`.", "response_format.json_schema");
+        }
+
+        return wrapper.TryGetProperty("schema", out var schema) && schema.ValueKind != JsonValueKind.Null
+            ? schema
+            : throw ApiException.BadRequest("response_format.json_schema.schema is required.", "response_format.json_schema.schema");
+    }
+
+    /// <summary>
+    /// A JSON schema given as an object or (vLLM allows both) as its JSON text, compiled now, so that a schema the
+    /// grammar cannot enforce is a 400 naming where in it.
+    /// </summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromSchema(JsonElement schema, string param)
+    {
+        if (schema.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(schema.GetString()!);
+                schema = doc.RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                throw ApiException.BadRequest($"{param} is not valid JSON: {ex.Message}", param);
+            }
+        }
+
+        if (schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True))
+        {
+            throw ApiException.BadRequest($"{param} must be a JSON schema (an object).", param);
+        }
+
+        try
+        {
+            var root = Grammars.CompileSchema(schema);
+            return t => Grammars.JsonSchema(t, root);
+        }
+        catch (SchemaNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
+    }
+
+    /// <summary>A regular expression the whole output must match, parsed now, so a construct it does not take is a 400.</summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromRegex(JsonElement pattern, string param)
+    {
+        if (pattern.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest($"{param} must be a string (a regular expression).", param);
+        }
+
+        try
+        {
+            var program = Grammars.CompileRegex(pattern.GetString()!);
+            return t => Grammars.Regex(t, program);
+        }
+        catch (RegexNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
+    }
+
+    private static List<string> ReadChoices(JsonElement value, string param)
+    {
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
+        {
+            throw ApiException.BadRequest($"{param} must be an array of strings.", param);
+        }
+
+        return [.. value.EnumerateArray().Select(c => c.GetString()!)];
+    }
+
+    private static ITokenConstraintFactory StructuredOutputsChoice(IReadOnlyList<string> choices, string param, MambaTokenizer tokenizer)
+    {
+        if (choices.Count == 0 || choices.Count > MaxChoices)
+        {
+            throw ApiException.BadRequest($"{param} must list 1 to {MaxChoices} strings, got {choices.Count}.", param);
+        }
+
+        return Grammars.Choice(tokenizer, choices);
+    }
+
+    private static ApiException Unsupported(string param, string what) =>
+        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json`, `regex` or `choice`, guided_json, guided_regex, guided_choice).",
+            ApiException.InvalidRequest, param, "unsupported_parameter");
+}
