@@ -13,18 +13,10 @@ public sealed class ReturnTokenIdsRealModelTests
 {
     private const string Prompt = "Once upon a time";
 
-    private static Dictionary<string, string?> ModelSettings() => new()
-    {
-        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-        ["MambaServe:Model:Threads"] = "1",
-        ["MambaServe:StatePool:SlotCount"] = "4",
-        ["MambaServe:Scheduler:MaxRunningSequences"] = "4",
-    };
-
     [Fact]
     public async Task Completions_ReturnTokenIds_GivesThePromptsIdsAndIdsThatDecodeToTheText()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
 
         var choice = (await PostAsync(client, "/v1/completions", Body(Prompt, 12)))["choices"]![0]!;
@@ -38,7 +30,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [Fact]
     public async Task Completions_WithoutReturnTokenIds_LeavesBothFieldsOut()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var body = Body(Prompt, 4);
         body["return_token_ids"] = false;
@@ -52,7 +44,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [Fact]
     public async Task Completions_EchoAndTwoPrompts_EachChoiceGetsItsOwnPromptAndOnlyGeneratedIds()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         string[] prompts = [Prompt, "The jury said"];
         var body = Body(prompts, 5);
@@ -73,7 +65,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [Fact]
     public async Task Completions_Streamed_PromptIdsInTheFirstChunkOnlyAndTheSameIdsAsNotStreamed()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var whole = (await PostAsync(client, "/v1/completions", Body(Prompt, 12)))["choices"]![0]!;
         var body = Body(Prompt, 12);
@@ -93,7 +85,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [InlineData("/v1/chat/completions")]
     public async Task Streamed_TokensWithoutTextYet_StillGoOutWithTheirIds(string path)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         // The byte-level token of 0xE2 alone, forced at every step: each is the lead byte of a three-byte UTF-8
         // sequence, so a token adds no text until a later one ends the sequence as invalid.
@@ -113,7 +105,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [InlineData("/v1/chat/completions")]
     public async Task StopTokenId_IsInTheIdsButNotInTheText(string path)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         // The bias forces the token at every step, so the first token is the stop token: the sample ends at once, no text.
         int stop = (await TokenizeAsync(client, " the"))[0];
@@ -131,7 +123,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [Fact]
     public async Task Chat_ReturnTokenIds_PromptIdsOnTheResponseAndIdsThatDecodeToTheContent()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
 
         var response = await PostAsync(client, "/v1/chat/completions", ChatBody(10));
@@ -148,7 +140,7 @@ public sealed class ReturnTokenIdsRealModelTests
     [Fact]
     public async Task Chat_Streamed_PromptIdsInTheFirstChunkOnlyAndTheSameIdsAsNotStreamed()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var whole = await PostAsync(client, "/v1/chat/completions", ChatBody(10));
         var body = ChatBody(10);

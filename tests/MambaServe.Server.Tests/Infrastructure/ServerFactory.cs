@@ -16,6 +16,24 @@ public sealed class ServerFactory(IModelLoader? loader, IReadOnlyDictionary<stri
     public static ServerFactory WithFake(FakeEngine engine, MambaTokenizer? tokenizer = null, string name = "fake-model", IReadOnlyDictionary<string, string?>? settings = null) =>
         new(new FakeModelLoader(new FakeServedModel(name, tokenizer, engine)), settings);
 
+    /// <summary>The real engine on the demo model: one thread, <paramref name="slots"/> slots and running sequences, plus <paramref name="extra"/> settings.</summary>
+    public static ServerFactory WithDemoModel(int slots = 8, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["MambaServe:Model:Path"] = TestPaths.DemoModel,
+            ["MambaServe:Model:Threads"] = "1",
+            ["MambaServe:StatePool:SlotCount"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MambaServe:Scheduler:MaxRunningSequences"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return new ServerFactory(null, settings);
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("MambaServe:Server:RestrictGrpcToGrpcPort", "false");

@@ -85,12 +85,7 @@ public sealed class CacheSaltTests
     [Fact]
     public async Task RealModel_SamePromptUnderTwoSalts_RestoresTheCachedPrefixOnlyForTheSameSalt()
     {
-        await using var factory = new ServerFactory(null, new Dictionary<string, string?>
-        {
-            ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-            ["MambaServe:Model:Threads"] = "1",
-            ["MambaServe:Scheduler:PrefixCacheInterval"] = "4",
-        });
+        await using var factory = ServerFactory.WithDemoModel(extra: new Dictionary<string, string?> { ["MambaServe:Scheduler:PrefixCacheInterval"] = "4" });
         var client = await factory.CreateReadyClientAsync();
         const string prompt = "The jury said it did find that many of the city's people were pleased";
 

@@ -34,14 +34,8 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"d":{"type":"string","format":"date","pattern":"^2"}}}}}}""")]
     public async Task Post_JsonModeOrAnObjectSchema_TheEngineGetsAJsonConstraint(string path, string field)
     {
-        var engine = new FakeEngine(DemoTokenizer.Instance);
-        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        var client = await factory.CreateReadyClientAsync();
+        var banned = await FirstBansAsync(path, field);
 
-        using var response = await Json.PostAsync(client, path, Body(path, field));
-
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var banned = Assert.Single(engine.Requests).Constraint!.Create().Banned().ToHashSet();
         Assert.DoesNotContain(DemoTokenizer.Instance.Encode("{")[0], banned);
         Assert.Contains(DemoTokenizer.Instance.Encode("The")[0], banned);
     }
@@ -51,14 +45,8 @@ public sealed class StructuredOutputTests
     [InlineData(Completions, """{"guided_choice":[" yes"," no"]}""")]
     public async Task Post_Choice_TheEngineGetsAChoiceConstraint(string path, string field)
     {
-        var engine = new FakeEngine(DemoTokenizer.Instance);
-        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        var client = await factory.CreateReadyClientAsync();
+        var banned = await FirstBansAsync(path, field);
 
-        using var response = await Json.PostAsync(client, path, Body(path, field));
-
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var banned = Assert.Single(engine.Requests).Constraint!.Create().Banned().ToHashSet();
         Assert.DoesNotContain(DemoTokenizer.Instance.Encode(" yes")[0], banned);
         Assert.DoesNotContain(DemoTokenizer.Instance.Encode(" no")[0], banned);
         Assert.Contains(DemoTokenizer.Instance.Encode(" maybe")[0], banned);
@@ -132,7 +120,7 @@ public sealed class StructuredOutputTests
     [InlineData(true)]
     public async Task RealModel_JsonMode_EveryChoiceIsAJsonPrefixAndACompleteOneParses(bool stream)
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var client = await factory.CreateReadyClientAsync();
         var body = new JsonObject
         {
@@ -187,7 +175,7 @@ public sealed class StructuredOutputTests
     [InlineData(true)]
     public async Task RealModel_JsonSchema_EveryFinishedChoiceValidates(bool stream)
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var client = await factory.CreateReadyClientAsync();
         var body = new JsonObject
         {
@@ -231,7 +219,7 @@ public sealed class StructuredOutputTests
     [Fact]
     public async Task OpenAiClient_JsonSchemaResponseFormat_GetsAValidatingObject()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var http = await factory.CreateReadyClientAsync();
         var chat = new ChatClient("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
         {
@@ -262,7 +250,7 @@ public sealed class StructuredOutputTests
     [InlineData(true, "structured_outputs")]
     public async Task RealModel_Regex_EveryChoiceMatchesWhole(bool stream, string field)
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var client = await factory.CreateReadyClientAsync();
         const string pattern = @"(Mr|Mrs)\. [A-Z][a-z]{2,8}, \d{3}-\d{4}";
         var body = new JsonObject
@@ -298,7 +286,7 @@ public sealed class StructuredOutputTests
     [InlineData(true)]
     public async Task Responses_TextFormatJsonSchema_OutputFollowsItAndTheFormatIsEchoed(bool stream)
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var client = await factory.CreateReadyClientAsync();
         // No number: the demo model would write a number's digits past the budget (Responses has no logit_bias to stop it).
         const string schema = """{"type":"object","properties":{"answer":{"enum":["yes","no"]},"sure":{"type":"boolean"}},"required":["answer","sure"]}""";
@@ -333,7 +321,7 @@ public sealed class StructuredOutputTests
     [Fact]
     public async Task RealModel_GuidedChoice_TheTextIsOneOfTheChoices()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var client = await factory.CreateReadyClientAsync();
         string[] choices = [" yes", " no", " perhaps so"];
 
@@ -353,7 +341,7 @@ public sealed class StructuredOutputTests
     [Fact]
     public async Task OpenAiClient_JsonObjectResponseFormat_GetsJson()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var http = await factory.CreateReadyClientAsync();
         var chat = new ChatClient("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
         {
@@ -375,7 +363,7 @@ public sealed class StructuredOutputTests
     [Fact]
     public async Task Grpc_ChoiceAndJsonObject_EnforcedOnTheRealModel_IgnoreEosRefused()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         await factory.CreateReadyClientAsync();
         var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
 
@@ -442,15 +430,20 @@ public sealed class StructuredOutputTests
 
     private static JsonSchemaState SchemaStart(string schema) => JsonSchemaState.Start(JsonSchemaCompiler.Compile(JsonDocument.Parse(schema).RootElement));
 
-    private static ServerFactory RealServer() => new(null, new Dictionary<string, string?>
-    {
-        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-        ["MambaServe:Model:Threads"] = "1",
-        ["MambaServe:StatePool:SlotCount"] = "8",
-        ["MambaServe:Scheduler:MaxRunningSequences"] = "8",
-    });
-
     private static int Token(string text) => Assert.Single(DemoTokenizer.Instance.Encode(text));
+
+    /// <summary>Posts the request to the scripted engine and gives the ids its constraint bans for the first token.</summary>
+    private static async Task<HashSet<int>> FirstBansAsync(string path, string field)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, path, Body(path, field));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return Assert.Single(engine.Requests).Constraint!.Create().Banned().ToHashSet();
+    }
 
     private static string Body(string path, string field)
     {

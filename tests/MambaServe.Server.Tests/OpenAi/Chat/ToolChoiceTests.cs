@@ -27,7 +27,7 @@ public sealed class ToolChoiceTests
     [Fact]
     public async Task OpenAiClient_NamedFunction_ReturnsOneCallWhoseArgumentsFollowTheSchema()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var chat = Client(await factory.CreateReadyClientAsync());
         var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
         var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather"), Temperature = 0, MaxOutputTokenCount = 60 };
@@ -45,7 +45,7 @@ public sealed class ToolChoiceTests
     [Fact]
     public async Task OpenAiClient_Streamed_TheCallArrivesInPartsThatJoinToValidArguments()
     {
-        await using var factory = RealServer();
+        await using var factory = ServerFactory.WithDemoModel();
         var chat = Client(await factory.CreateReadyClientAsync());
         var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
         var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 0, MaxOutputTokenCount = 60 };
@@ -124,16 +124,7 @@ public sealed class ToolChoiceTests
 
         // The same text as RealChatTemplateTests' transformers rendering of this conversation.
         Assert.Equal(
-            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n# Tools\n\n"
-            + "You may call one or more functions to assist with the user query.\n\n"
-            + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
-            + "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n"
-            + "</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
-            + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
-            + "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
-            + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n"
-            + "<|im_start|>user\n<tool_response>\n22C\n</tool_response><|im_end|>\n"
-            + "<|im_start|>assistant\n",
+            ChatMessages.QwenToolConversation,
             DemoTokenizer.Instance.Decode(Assert.Single(engine.Requests).PromptTokens));
     }
 
@@ -231,12 +222,6 @@ public sealed class ToolChoiceTests
     private static ServerFactory WithTemplate(FakeEngine engine, string template) =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
             chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))));
-
-    private static ServerFactory RealServer() => new(null, new Dictionary<string, string?>
-    {
-        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-        ["MambaServe:Model:Threads"] = "1",
-    });
 
     private static ChatClient Client(HttpClient http) =>
         new("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions

@@ -89,16 +89,7 @@ public sealed class RealChatTemplateTests
         var prompt = Jinja.RenderHf(Fixture("qwen2.5.jinja"), Jinja.Vars(("messages", messages), ("tools", new List<object?> { tool }), ("add_generation_prompt", true)));
 
         Assert.Equal(
-            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n# Tools\n\n"
-            + "You may call one or more functions to assist with the user query.\n\n"
-            + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
-            + "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n"
-            + "</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
-            + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
-            + "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
-            + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n"
-            + "<|im_start|>user\n<tool_response>\n22C\n</tool_response><|im_end|>\n"
-            + "<|im_start|>assistant\n",
+            ChatMessages.QwenToolConversation,
             prompt);
     }
 
