@@ -8,7 +8,7 @@
 # A call is at most 10 minutes, so the phases can be split over calls on the warm machine: PHASES="tests" then
 # PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
 # are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`. PHASES="native tests bench"
-# adds the native suite first (below).
+# adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server (last).
 set -u
 cd "$(dirname "$0")"
 checkout=$(cd ../.. && pwd)
@@ -89,8 +89,24 @@ if [[ " $PHASES " == *" bench "* ]]; then
   stamp "bench done"
 fi
 
+# PHASES="... structured": the server on the GPU with the random 2.8b-shape checkpoint (the demo's 8k tokenizer), and
+# bench/structured_outputs.py against it: free text beside JSON mode, a JSON schema and a regex, whose grammar bans
+# reach the device sampler as bias entries (docs/server.md "Structured outputs").
+if [[ " $PHASES " == *" structured "* ]]; then
+  # The server's log apart (its own file offset would write over the bench's lines); its tail joins the bench's at the end.
+  dotnet "$server" --device cuda --model "$big" --port 8765 --grpc-port 8766 > /tmp/msv-structured-server.log 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 120); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/health')" 2> /dev/null && break; sleep 1; done
+  timeout 240 python3 "$checkout/bench/structured_outputs.py" --url http://127.0.0.1:8765 > "$OUT/structured.log" 2>&1
+  echo "structured_rc=$?" >> "$OUT/structured.log"
+  kill "$server_pid"; wait "$server_pid" 2> /dev/null
+  tail -20 /tmp/msv-structured-server.log >> "$OUT/structured.log"
+  stamp "structured outputs bench done"
+fi
+
 echo "== phases"; printf '%s' "$phases"
 echo "== build"; grep -E "error|build_rc" "$OUT/build.log" | head -10
 echo "== tests"; grep -E "\[FAIL\]|\[SKIP\]|Total:|tests_rc" "$OUT/tests.log" 2>/dev/null | head -40
 echo "== peer"; grep -E '"what"' "$OUT/peer.jsonl" 2>/dev/null | cut -c1-200; tail -3 "$OUT/peer.err" 2>/dev/null
 echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200
+echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/dev/null
