@@ -17,7 +17,7 @@ public static class JsonSchemaCompiler
     private static readonly HashSet<string> s_unsupported =
     [
         "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-        "minItems", "maxItems", "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
+        "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
         "maxProperties", "patternProperties", "propertyNames", "dependentRequired", "dependentSchemas", "dependencies",
         "if", "then", "else", "not", "allOf", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
     ];
@@ -107,18 +107,26 @@ public static class JsonSchemaCompiler
             if (types.Contains("array"))
             {
                 node.ArrayItems = Items(schema, path);
+                node.MinItems = Count(schema, "minItems", path) ?? 0;
+                node.MaxItems = Count(schema, "maxItems", path);
+                if (node.MaxItems < node.MinItems)
+                {
+                    throw new SchemaNotSupportedException(path, "`maxItems` is below `minItems`: no array fits");
+                }
             }
 
             return node;
         }
 
+        /// <summary>A count keyword (minItems, maxLength, ...): a whole number from 0, or null when absent.</summary>
+        private static int? Count(JsonElement schema, string keyword, string path) => schema.TryGetProperty(keyword, out var v)
+            ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n : throw new SchemaNotSupportedException(path, $"`{keyword}` must be a whole number >= 0")
+            : null;
+
         private static RegexProgram? StringPattern(JsonElement schema, string path)
         {
             string? Text(string keyword) => schema.TryGetProperty(keyword, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            int? Count(string keyword) => schema.TryGetProperty(keyword, out var v)
-                ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n : throw new SchemaNotSupportedException(path, $"`{keyword}` must be a whole number >= 0")
-                : null;
-            var expression = StringPatterns.For(Text("pattern"), Count("minLength"), Count("maxLength"), Text("format"), path);
+            var expression = StringPatterns.For(Text("pattern"), Count(schema, "minLength", path), Count(schema, "maxLength", path), Text("format"), path);
             try
             {
                 return expression is null ? null : RegexParser.Parse(expression);
@@ -213,6 +221,11 @@ public static class JsonSchemaCompiler
                     ? values.EnumerateArray().ToList()
                     : throw new SchemaNotSupportedException(path, "`enum` must be a non-empty array")
                 : [values];
+            if (schema.TryGetProperty("nullable", out var nullable) && nullable.ValueKind == JsonValueKind.True)
+            {
+                list.Add(JsonDocument.Parse("null").RootElement);
+            }
+
             if ((_literals += list.Count) > MaxLiterals)
             {
                 throw new SchemaNotSupportedException(path, $"the schema lists more than {MaxLiterals} enum values");
@@ -233,8 +246,10 @@ public static class JsonSchemaCompiler
         }
 
         /// <summary>
-        /// The alternatives as one node. A value's first byte must tell which alternative it follows, so each kind of
-        /// value may come from one alternative only, and enum / const alternatives stand alone.
+        /// The alternatives as one node. A value's first byte must tell which alternative it follows: each kind of
+        /// value may come from one alternative only, and the enum / const values of all alternatives (joined in one
+        /// list) may not begin as a value of another alternative does (<c>Optional[Literal["a", "b"]]</c>: the values
+        /// begin with a quote, null with an n).
         /// </summary>
         private static SchemaNode Merge(List<SchemaNode> alternatives, SchemaNode sibling, string path)
         {
@@ -248,13 +263,9 @@ public static class JsonSchemaCompiler
                 return alternatives[0];
             }
 
-            if (alternatives.Any(a => a.Literals is not null))
-            {
-                throw new SchemaNotSupportedException(path, "`anyOf` mixing enum / const with other alternatives is not enforced by this server");
-            }
-
             var merged = new SchemaNode();
-            foreach (var a in alternatives)
+            var literals = alternatives.Where(a => a.Literals is not null).ToList();
+            foreach (var a in alternatives.Where(a => a.Literals is null))
             {
                 if ((a.AllowsString && merged.AllowsString) || (a.AllowsInteger && merged.AllowsInteger) || (a.AllowsBoolean && merged.AllowsBoolean)
                     || (a.AllowsNull && merged.AllowsNull) || (a.Object is not null && merged.Object is not null) || (a.ArrayItems is not null && merged.ArrayItems is not null))
@@ -269,11 +280,37 @@ public static class JsonSchemaCompiler
                 merged.AllowsBoolean |= a.AllowsBoolean;
                 merged.AllowsNull |= a.AllowsNull;
                 merged.Object ??= a.Object;
-                merged.ArrayItems ??= a.ArrayItems;
+                if (a.ArrayItems is not null)
+                {
+                    (merged.ArrayItems, merged.MinItems, merged.MaxItems) = (a.ArrayItems, a.MinItems, a.MaxItems);
+                }
+            }
+
+            if (literals.Count > 0)
+            {
+                var texts = literals.SelectMany(a => Enumerable.Range(0, a.Literals!.Count).Select(i => System.Text.Encoding.UTF8.GetString(a.Literals![i]))).ToList();
+                if (texts.FirstOrDefault(t => Opens(merged, (byte)t[0])) is { } clash)
+                {
+                    throw new SchemaNotSupportedException(path, $"`anyOf` / `oneOf`: the value {clash} begins as another alternative's values do");
+                }
+
+                merged.Literals = new ChoiceTable(texts);
             }
 
             return merged;
         }
+
+        /// <summary>Whether a value of <paramref name="node"/>'s kinds can begin with <paramref name="b"/>.</summary>
+        private static bool Opens(SchemaNode node, byte b) => b switch
+        {
+            (byte)'"' => node.AllowsString,
+            (byte)'-' or (>= (byte)'0' and <= (byte)'9') => node.AllowsInteger,
+            (byte)'t' or (byte)'f' => node.AllowsBoolean,
+            (byte)'n' => node.AllowsNull,
+            (byte)'{' => node.Object is not null,
+            (byte)'[' => node.ArrayItems is not null,
+            _ => false,
+        };
 
         private SchemaNode Reference(JsonElement reference, string path)
         {
@@ -296,6 +333,8 @@ public static class JsonSchemaCompiler
             node.AllowsNull = body.AllowsNull;
             node.Object = body.Object;
             node.ArrayItems = body.ArrayItems;
+            node.MinItems = body.MinItems;
+            node.MaxItems = body.MaxItems;
             node.Literals = body.Literals;
             return node;
         }

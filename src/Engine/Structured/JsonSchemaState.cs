@@ -134,22 +134,45 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
                 return b == ',' ? (shape.IsFree || frame.Next < shape.Properties.Count) && To(out next, Mode.ObjectKey)
                     : b == '}' && !shape.RequiredFrom(frame.Next) && Close(out next);
             case Mode.After:
-                return b == ',' ? To(out next, Mode.Value, frame!.Items) : b == ']' && Close(out next);
+            {
+                // An array's frame counts its items (Next): maxItems bounds the commas, minItems the closing bracket.
+                var array = frame!.Array!;
+                if (b == ',')
+                {
+                    next = new JsonSchemaState(frame with { Next = frame.Next + 1 }, Mode.Value, array.ArrayItems);
+                    return array.MaxItems is not { } max || frame.Next < max;
+                }
+
+                return b == ']' && frame.Next >= array.MinItems && Close(out next);
+            }
+
             case Mode.ArrayFirst when b == ']':
-                return Close(out next);
+                return frame!.Array!.MinItems == 0 && Close(out next);
+            case Mode.ArrayFirst:
+                return frame!.Array!.MaxItems is not 0
+                    && new JsonSchemaState(frame with { Next = 1 }, Mode.Value, frame.Array.ArrayItems).StartValue(b, out next);
         }
 
-        // A value starts: Mode.Value, or an array's first item.
-        var node = _mode == Mode.ArrayFirst ? frame!.Items! : _node!;
-        if (node.Literals is { } literals)
+        return StartValue(b, out next);
+    }
+
+    /// <summary>
+    /// The first byte of a value of <see cref="_node"/>: one of its enum / const texts when one begins with it, else
+    /// the kind of value it opens (the compiler made sure no byte could open both).
+    /// </summary>
+    private bool StartValue(byte b, out JsonSchemaState next)
+    {
+        next = this;
+        var node = _node!;
+        if (node.Literals is { } literals && ChoiceGrammarState.Start(literals).Feed([b], out var choice))
         {
-            return ChoiceGrammarState.Start(literals).Feed([b], out var choice) && To(out next, Mode.Choice, choice: choice);
+            return To(out next, Mode.Choice, choice: choice);
         }
 
         return b switch
         {
             (byte)'{' => node.Object is { } shape && Open(new Frame(_frames, shape, null, 0, Depth + 1), Mode.ObjectFirst, out next),
-            (byte)'[' => node.ArrayItems is { } items && Open(new Frame(_frames, null, items, 0, Depth + 1), Mode.ArrayFirst, out next),
+            (byte)'[' => node.ArrayItems is not null && Open(new Frame(_frames, null, node, 0, Depth + 1), Mode.ArrayFirst, out next),
             (byte)'"' when node.StringPattern is { } pattern => node.AllowsString && PatternText(RegexGrammarState.Start(pattern), out next),
             (byte)'"' => node.AllowsString && To(out next, Mode.String),
             (byte)'-' => node.AllowsInteger && To(out next, Mode.NumMinus, integer: !node.AllowsNumber),
@@ -394,8 +417,11 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
 
     private static bool IsHex(byte b) => IsDigit(b) || b is >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
 
-    /// <summary>An open object (<see cref="Shape"/>, with the index of the first property not passed) or array (<see cref="Items"/>).</summary>
-    private sealed record Frame(Frame? Parent, ObjectShape? Shape, SchemaNode? Items, int Next, int Depth);
+    /// <summary>
+    /// An open object (<see cref="Shape"/>; <see cref="Next"/>: the index of the first property not passed) or array
+    /// (<see cref="Array"/>, the array's node; <see cref="Next"/>: the items begun).
+    /// </summary>
+    private sealed record Frame(Frame? Parent, ObjectShape? Shape, SchemaNode? Array, int Next, int Depth);
 
     private enum Mode : byte
     {

@@ -33,6 +33,12 @@ public sealed class SchemaNode
     /// <summary>The schema of an array's items when arrays are allowed here, else null.</summary>
     public SchemaNode? ArrayItems { get; internal set; }
 
+    /// <summary>minItems of the arrays allowed here.</summary>
+    public int MinItems { get; internal set; }
+
+    /// <summary>maxItems of the arrays allowed here, or null for no bound.</summary>
+    public int? MaxItems { get; internal set; }
+
     /// <summary>enum / const: the allowed values as compact JSON texts; when set, nothing else is allowed.</summary>
     public ChoiceTable? Literals { get; internal set; }
 

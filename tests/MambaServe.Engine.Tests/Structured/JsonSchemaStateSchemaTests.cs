@@ -100,6 +100,29 @@ public sealed class JsonSchemaStateSchemaTests
         Assert.Equal(valid, fed && end.IsComplete);
     }
 
+    [Theory]
+    [InlineData("""{"anyOf":[{"enum":["a","b"]},{"type":"null"}]}""", "\"a\"", true)]
+    [InlineData("""{"anyOf":[{"enum":["a","b"]},{"type":"null"}]}""", "null", true)]
+    [InlineData("""{"anyOf":[{"enum":["a","b"]},{"type":"null"}]}""", "\"c\"", false)]
+    [InlineData("""{"anyOf":[{"const":1},{"type":"string"}]}""", "1", true)]
+    [InlineData("""{"anyOf":[{"const":1},{"type":"string"}]}""", "\"x\"", true)]
+    [InlineData("""{"anyOf":[{"const":1},{"type":"string"}]}""", "2", false)]
+    [InlineData("""{"enum":["x"],"nullable":true}""", "null", true)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[]", false)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[1]", true)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[ 1 , 2 ]", true)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[1,2,3]", false)]
+    [InlineData("""{"type":"array","maxItems":0}""", "[]", true)]
+    [InlineData("""{"type":"array","maxItems":0}""", "[1]", false)]
+    [InlineData("""{"anyOf":[{"type":"array","items":{"type":"boolean"},"minItems":2},{"type":"null"}]}""", "[true]", false)]
+    [InlineData("""{"anyOf":[{"type":"array","items":{"type":"boolean"},"minItems":2},{"type":"null"}]}""", "[true,false]", true)]
+    public void Feed_OptionalEnumsAndItemCounts_Enforced(string schema, string json, bool valid)
+    {
+        bool fed = Start(schema).Feed(Encoding.UTF8.GetBytes(json), out var end);
+
+        Assert.Equal(valid, fed && end.IsComplete);
+    }
+
     [Fact]
     public void Feed_PatternString_AnEscapeThePatternCannotTakeIsRefusedAtItsFirstByte()
     {
@@ -118,7 +141,10 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"type":"string","maxLength":5000}""", "#", "its string rule")]
     [InlineData("""{"allOf":[{"type":"string"}]}""", "#", "`allOf`")]
     [InlineData("""{"anyOf":[{"type":"object"},{"type":"object","properties":{"a":{}}}]}""", "#", "different kinds of value")]
-    [InlineData("""{"anyOf":[{"enum":["a"]},{"type":"null"}]}""", "#", "enum / const")]
+    [InlineData("""{"anyOf":[{"enum":["a"]},{"type":"string"}]}""", "#", "the value \"a\" begins as another")]
+    [InlineData("""{"type":"array","minItems":3,"maxItems":2}""", "#", "below `minItems`")]
+    [InlineData("""{"type":"array","minItems":-1}""", "#", "`minItems` must be a whole number")]
+    [InlineData("""{"type":"integer","minimum":0}""", "#", "`minimum`")]
     [InlineData("""{"$ref":"https://example.com/s.json"}""", "#", "`$ref`")]
     [InlineData("""{"type":"object","properties":{"a":{}},"required":["b"]}""", "#", "`b`")]
     [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "#", "tuples")]
@@ -165,6 +191,7 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"type":"array","items":{"type":"string","pattern":"^[a-e]+[0-9]?$"}}""")]
     [InlineData("""{"type":"object","properties":{"s":{"type":"string","minLength":1,"maxLength":4},"t":{"type":"string","pattern":"x"}},"required":["s","t"]}""")]
     [InlineData("""{"type":"array","items":{"enum":[1,12,"x",true]}}""")]
+    [InlineData("""{"type":"object","properties":{"l":{"type":"array","items":{"anyOf":[{"enum":["a","bc"]},{"type":"null"},{"type":"integer"}]},"minItems":2,"maxItems":3}},"required":["l"]}""")]
     [InlineData("""{"anyOf":[{"type":"integer"},{"type":"array","items":{"type":"boolean"}}]}""")]
     public void RandomWalks_OfAllowedTokens_FinishOnlyAsDocumentsTheValidatorAccepts(string schemaText)
     {
