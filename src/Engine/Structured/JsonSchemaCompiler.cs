@@ -181,7 +181,13 @@ public static class JsonSchemaCompiler
                     throw new SchemaNotSupportedException(path, "`required` names properties the schema does not declare");
                 }
 
-                return ObjectShape.Free;
+                // No properties: additionalProperties says what the object holds (false: nothing; a schema: its values).
+                return schema.TryGetProperty("additionalProperties", out var extra) ? extra.ValueKind switch
+                {
+                    JsonValueKind.False => ObjectShape.Declared([]),
+                    JsonValueKind.Object => ObjectShape.Map(Node(extra, $"{path}/additionalProperties")),
+                    _ => ObjectShape.Free,
+                } : ObjectShape.Free;
             }
 
             var required = schema.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.Array

@@ -204,8 +204,8 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
         bool key = _mode == Mode.Key;
         return b switch
         {
-            // A free object's key ends: its value may be anything.
-            (byte)'"' => key ? To(out next, Mode.Colon, SchemaNode.Any) : EndValue(out next),
+            // A free object's key ends: its value follows the object's additionalProperties schema, else anything.
+            (byte)'"' => key ? To(out next, Mode.Colon, _frames!.Shape!.FreeValues ?? SchemaNode.Any) : EndValue(out next),
             (byte)'\\' => To(out next, key ? Mode.KeyEscape : Mode.Escape),
             < 0x20 => false,
             < 0x80 => true,

@@ -61,10 +61,11 @@ public sealed class ObjectShape
     private readonly ChoiceTable?[] _keysFrom;
     private readonly bool[] _requiredFrom;
 
-    private ObjectShape(IReadOnlyList<SchemaProperty>? properties)
+    private ObjectShape(IReadOnlyList<SchemaProperty>? properties, SchemaNode? freeValues = null)
     {
         Properties = properties ?? [];
         IsFree = properties is null;
+        FreeValues = freeValues;
         _keysFrom = new ChoiceTable?[Properties.Count + 1];
         _requiredFrom = new bool[Properties.Count + 1];
         for (int next = Properties.Count - 1; next >= 0; next--)
@@ -77,6 +78,12 @@ public sealed class ObjectShape
     public static ObjectShape Free { get; } = new(null);
 
     public bool IsFree { get; }
+
+    /// <summary>A free object's values (additionalProperties as a schema: a map's values); null: any JSON.</summary>
+    public SchemaNode? FreeValues { get; }
+
+    /// <summary>An object of free keys whose values follow <paramref name="values"/> (a <c>dict[str, X]</c>).</summary>
+    internal static ObjectShape Map(SchemaNode values) => new(null, values);
 
     public IReadOnlyList<SchemaProperty> Properties { get; }
 

@@ -112,6 +112,10 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[1]", true)]
     [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[ 1 , 2 ]", true)]
     [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", "[1,2,3]", false)]
+    [InlineData("""{"type":"object","additionalProperties":{"type":"integer"}}""", "{\"a\": 1, \"b\": -2}", true)]
+    [InlineData("""{"type":"object","additionalProperties":{"type":"integer"}}""", "{\"a\": \"x\"}", false)]
+    [InlineData("""{"type":"object","additionalProperties":false}""", "{}", true)]
+    [InlineData("""{"type":"object","additionalProperties":false}""", "{\"a\": 1}", false)]
     [InlineData("""{"type":"array","maxItems":0}""", "[]", true)]
     [InlineData("""{"type":"array","maxItems":0}""", "[1]", false)]
     [InlineData("""{"anyOf":[{"type":"array","items":{"type":"boolean"},"minItems":2},{"type":"null"}]}""", "[true]", false)]
@@ -192,6 +196,7 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"type":"object","properties":{"s":{"type":"string","minLength":1,"maxLength":4},"t":{"type":"string","pattern":"x"}},"required":["s","t"]}""")]
     [InlineData("""{"type":"array","items":{"enum":[1,12,"x",true]}}""")]
     [InlineData("""{"type":"object","properties":{"l":{"type":"array","items":{"anyOf":[{"enum":["a","bc"]},{"type":"null"},{"type":"integer"}]},"minItems":2,"maxItems":3}},"required":["l"]}""")]
+    [InlineData("""{"type":"object","additionalProperties":{"type":"array","items":{"type":"boolean"},"maxItems":2}}""")]
     [InlineData("""{"anyOf":[{"type":"integer"},{"type":"array","items":{"type":"boolean"}}]}""")]
     public void RandomWalks_OfAllowedTokens_FinishOnlyAsDocumentsTheValidatorAccepts(string schemaText)
     {
