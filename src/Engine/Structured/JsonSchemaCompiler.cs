@@ -16,8 +16,7 @@ public static class JsonSchemaCompiler
 {
     private static readonly HashSet<string> s_unsupported =
     [
-        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-        "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
+        "multipleOf", "uniqueItems", "contains", "minContains", "maxContains", "prefixItems", "minProperties",
         "maxProperties", "patternProperties", "propertyNames", "dependentRequired", "dependentSchemas", "dependencies",
         "if", "then", "else", "not", "allOf", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
     ];
@@ -99,6 +98,8 @@ public static class JsonSchemaCompiler
                 node.StringPattern = StringPattern(schema, path);
             }
 
+            Bounds(schema, node, path);
+
             if (types.Contains("object"))
             {
                 node.Object = Object(schema, path);
@@ -116,6 +117,56 @@ public static class JsonSchemaCompiler
             }
 
             return node;
+        }
+
+        /// <summary>
+        /// minimum / maximum / exclusiveMinimum / exclusiveMaximum of whole numbers, as the least and greatest value
+        /// allowed. Bounds on numbers with fractions are not enforced (a 400): their digits are not counted.
+        /// </summary>
+        private static void Bounds(JsonElement schema, SchemaNode node, string path)
+        {
+            string[] keywords = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
+            if (!keywords.Any(k => schema.TryGetProperty(k, out _)))
+            {
+                return;
+            }
+
+            if (!node.AllowsInteger || node.AllowsNumber)
+            {
+                throw new SchemaNotSupportedException(path, "`minimum` / `maximum` are enforced on whole numbers (`integer`) only by this server");
+            }
+
+            decimal Bound(string keyword) => schema.GetProperty(keyword) is { ValueKind: JsonValueKind.Number } v && v.TryGetDecimal(out decimal d)
+                ? d
+                : throw new SchemaNotSupportedException(path, $"`{keyword}` must be a number");
+            static long Clamp(decimal d) => d <= long.MinValue ? long.MinValue : d >= long.MaxValue ? long.MaxValue : (long)d;
+            decimal lo = decimal.MinValue, hi = decimal.MaxValue;
+            if (schema.TryGetProperty("minimum", out _))
+            {
+                lo = Math.Max(lo, Math.Ceiling(Bound("minimum")));
+            }
+
+            if (schema.TryGetProperty("exclusiveMinimum", out _))
+            {
+                lo = Math.Max(lo, Math.Floor(Bound("exclusiveMinimum")) + 1);
+            }
+
+            if (schema.TryGetProperty("maximum", out _))
+            {
+                hi = Math.Min(hi, Math.Floor(Bound("maximum")));
+            }
+
+            if (schema.TryGetProperty("exclusiveMaximum", out _))
+            {
+                hi = Math.Min(hi, Math.Ceiling(Bound("exclusiveMaximum")) - 1);
+            }
+
+            if (lo > hi)
+            {
+                throw new SchemaNotSupportedException(path, "the bounds leave no whole number");
+            }
+
+            (node.IntegerMin, node.IntegerMax) = (Clamp(lo), Clamp(hi));
         }
 
         /// <summary>A count keyword (minItems, maxLength, ...): a whole number from 0, or null when absent.</summary>
@@ -283,6 +334,11 @@ public static class JsonSchemaCompiler
                 merged.StringPattern ??= a.StringPattern;
                 merged.AllowsNumber |= a.AllowsNumber;
                 merged.AllowsInteger |= a.AllowsInteger;
+                if (a.AllowsInteger)
+                {
+                    (merged.IntegerMin, merged.IntegerMax) = (a.IntegerMin, a.IntegerMax);
+                }
+
                 merged.AllowsBoolean |= a.AllowsBoolean;
                 merged.AllowsNull |= a.AllowsNull;
                 merged.Object ??= a.Object;
@@ -335,6 +391,7 @@ public static class JsonSchemaCompiler
             node.StringPattern = body.StringPattern;
             node.AllowsNumber = body.AllowsNumber;
             node.AllowsInteger = body.AllowsInteger;
+            (node.IntegerMin, node.IntegerMax) = (body.IntegerMin, body.IntegerMax);
             node.AllowsBoolean = body.AllowsBoolean;
             node.AllowsNull = body.AllowsNull;
             node.Object = body.Object;

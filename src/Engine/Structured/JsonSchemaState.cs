@@ -9,7 +9,7 @@ namespace MambaServe.Engine.Structured;
 /// <c>{"type": "object"}</c>. A value type with value equality (the stack compares by content, the nodes by
 /// reference), so a state is also the key of its token mask (<see cref="StructuredVocabulary"/>).
 /// </summary>
-public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
+public readonly partial record struct JsonSchemaState : IGrammarState<JsonSchemaState>
 {
     /// <summary>Deepest nesting allowed: deeper output is refused, never silently cut.</summary>
     public const int MaxDepth = 32;
@@ -32,11 +32,13 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
     private readonly ChoiceGrammarState _choice; // Choice, KeyChoice: the enum value or key being read
     private readonly RegexGrammarState _text;    // PatternString, PatternEscape, PatternHex: the string's characters against its pattern
     private readonly int _unit;                  // PatternHex: the \u escape's digits so far
+    private readonly long _magnitude;            // a bounded integer's digits so far (its sign in _aux)
 
     private JsonSchemaState(
         Frame? frames, Mode mode, SchemaNode? node, byte aux = 0, byte whitespace = 0, bool integer = false, ChoiceGrammarState choice = default,
-        RegexGrammarState text = default, int unit = 0)
+        RegexGrammarState text = default, int unit = 0, long magnitude = 0)
     {
+        _magnitude = magnitude;
         _frames = frames;
         _mode = mode;
         _node = node;
@@ -58,7 +60,7 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
 
     /// <summary>A whole document has been read: only the end of the output may follow.</summary>
     public bool IsComplete => _mode == Mode.Done
-        || (_frames is null && (_mode is Mode.NumZero or Mode.NumInt or Mode.NumFrac or Mode.NumExpDigits || (_mode == Mode.Choice && _choice.IsComplete)));
+        || (_frames is null && (_mode is Mode.NumZero or Mode.NumInt or Mode.NumFrac or Mode.NumExpDigits && BoundedIntegerEnds() || (_mode == Mode.Choice && _choice.IsComplete)));
 
     private int Depth => _frames?.Depth ?? 0;
 
@@ -93,6 +95,7 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
             Mode.PatternEscape => PatternEscape(b, out next),
             Mode.PatternHex => PatternHex(b, out next),
             Mode.KeyChoice => InKey(b, out next),
+            Mode.NumMinus or Mode.NumZero or Mode.NumInt when IsBoundedInteger => BoundedDigit(b, out next),
             Mode.NumMinus => b == '0' ? To(out next, Mode.NumZero) : IsDigit19(b) && To(out next, Mode.NumInt),
             Mode.NumZero => Fraction(b) ? To(out next, Mode.NumDot) : Exponent(b) ? To(out next, Mode.NumExp) : EndNumber(b, out next),
             Mode.NumInt => IsDigit(b) ? To(out next, Mode.NumInt) : Fraction(b) ? To(out next, Mode.NumDot) : Exponent(b) ? To(out next, Mode.NumExp) : EndNumber(b, out next),
@@ -175,6 +178,7 @@ public readonly record struct JsonSchemaState : IGrammarState<JsonSchemaState>
             (byte)'[' => node.ArrayItems is not null && Open(new Frame(_frames, null, node, 0, Depth + 1), Mode.ArrayFirst, out next),
             (byte)'"' when node.StringPattern is { } pattern => node.AllowsString && PatternText(RegexGrammarState.Start(pattern), out next),
             (byte)'"' => node.AllowsString && To(out next, Mode.String),
+            (byte)'-' or (>= (byte)'0' and <= (byte)'9') when node.IsBoundedInteger => StartBoundedInteger(node, b, out next),
             (byte)'-' => node.AllowsInteger && To(out next, Mode.NumMinus, integer: !node.AllowsNumber),
             (byte)'0' => node.AllowsInteger && To(out next, Mode.NumZero, integer: !node.AllowsNumber),
             >= (byte)'1' and <= (byte)'9' => node.AllowsInteger && To(out next, Mode.NumInt, integer: !node.AllowsNumber),

@@ -23,6 +23,15 @@ public sealed class SchemaNode
 
     public bool AllowsInteger { get; internal set; }
 
+    /// <summary>The least whole number allowed (minimum / exclusiveMinimum); <see cref="long.MinValue"/>: no bound.</summary>
+    public long IntegerMin { get; internal set; } = long.MinValue;
+
+    /// <summary>The greatest whole number allowed (maximum / exclusiveMaximum); <see cref="long.MaxValue"/>: no bound.</summary>
+    public long IntegerMax { get; internal set; } = long.MaxValue;
+
+    /// <summary>Whole numbers only, with bounds: the grammar counts their digits (<see cref="JsonSchemaState"/>).</summary>
+    public bool IsBoundedInteger => AllowsInteger && !AllowsNumber && (IntegerMin != long.MinValue || IntegerMax != long.MaxValue);
+
     public bool AllowsBoolean { get; internal set; }
 
     public bool AllowsNull { get; internal set; }

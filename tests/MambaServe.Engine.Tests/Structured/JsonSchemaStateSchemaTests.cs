@@ -127,6 +127,41 @@ public sealed class JsonSchemaStateSchemaTests
         Assert.Equal(valid, fed && end.IsComplete);
     }
 
+    [Theory]
+    [InlineData("""{"type":"integer","minimum":1,"maximum":100}""", "1 42 100 10 99", "0 101 -5 1000 -0 1.5")]
+    [InlineData("""{"type":"integer","exclusiveMinimum":0,"exclusiveMaximum":10}""", "1 5 9", "0 10 -1 11")]
+    [InlineData("""{"type":"integer","minimum":-20,"maximum":-5}""", "-5 -20 -12", "-4 -21 5 -0 0")]
+    [InlineData("""{"type":"integer","minimum":0}""", "0 7 123456789012", "-1 -0.5")]
+    [InlineData("""{"type":"integer","maximum":-1}""", "-1 -9999", "0 -0 1")]
+    [InlineData("""{"type":"integer","minimum":1.5,"maximum":3.5}""", "2 3", "1 4")]
+    public void Feed_BoundedIntegers_InsideTheBoundsOnly(string schema, string inside, string outside)
+    {
+        var start = Start(schema);
+        foreach (var value in inside.Split(' '))
+        {
+            Assert.True(start.Feed(Encoding.ASCII.GetBytes(value), out var end) && end.IsComplete, $"{value} should fit");
+            Assert.True(Start("""{"type":"array","items":""" + schema + "}").Feed(Encoding.ASCII.GetBytes($"[{value}]"), out var inArray) && inArray.IsComplete, $"[{value}]");
+        }
+
+        foreach (var value in outside.Split(' '))
+        {
+            Assert.False(start.Feed(Encoding.ASCII.GetBytes(value), out var end) && end.IsComplete, $"{value} should not fit");
+            Assert.False(Start("""{"type":"array","items":""" + schema + "}").Feed(Encoding.ASCII.GetBytes($"[{value}]"), out var inArray) && inArray.IsComplete, $"[{value}]");
+        }
+    }
+
+    [Fact]
+    public void Feed_BoundedInteger_ADigitThatNoNumberInTheBoundsBeginsWithIsRefused()
+    {
+        var start = Start("""{"type":"integer","minimum":30,"maximum":45}""");
+
+        Assert.False(start.Feed((byte)'5', out _));       // 5, 50.., none in 30..45
+        Assert.True(start.Feed("4"u8, out var four));     // 40..45
+        Assert.False(four.Feed((byte)'6', out _));        // 46
+        Assert.False(four.IsComplete);                    // 4 alone is below 30
+        Assert.False(start.Feed((byte)'-', out _));
+    }
+
     [Fact]
     public void Feed_PatternString_AnEscapeThePatternCannotTakeIsRefusedAtItsFirstByte()
     {
@@ -148,7 +183,8 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"anyOf":[{"enum":["a"]},{"type":"string"}]}""", "#", "the value \"a\" begins as another")]
     [InlineData("""{"type":"array","minItems":3,"maxItems":2}""", "#", "below `minItems`")]
     [InlineData("""{"type":"array","minItems":-1}""", "#", "`minItems` must be a whole number")]
-    [InlineData("""{"type":"integer","minimum":0}""", "#", "`minimum`")]
+    [InlineData("""{"type":"number","minimum":0}""", "#", "whole numbers (`integer`) only")]
+    [InlineData("""{"type":"integer","minimum":5,"maximum":4}""", "#", "no whole number")]
     [InlineData("""{"$ref":"https://example.com/s.json"}""", "#", "`$ref`")]
     [InlineData("""{"type":"object","properties":{"a":{}},"required":["b"]}""", "#", "`b`")]
     [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "#", "tuples")]
@@ -197,6 +233,7 @@ public sealed class JsonSchemaStateSchemaTests
     [InlineData("""{"type":"array","items":{"enum":[1,12,"x",true]}}""")]
     [InlineData("""{"type":"object","properties":{"l":{"type":"array","items":{"anyOf":[{"enum":["a","bc"]},{"type":"null"},{"type":"integer"}]},"minItems":2,"maxItems":3}},"required":["l"]}""")]
     [InlineData("""{"type":"object","additionalProperties":{"type":"array","items":{"type":"boolean"},"maxItems":2}}""")]
+    [InlineData("""{"type":"array","items":{"type":"integer","minimum":-3,"maximum":120},"minItems":1}""")]
     [InlineData("""{"anyOf":[{"type":"integer"},{"type":"array","items":{"type":"boolean"}}]}""")]
     public void RandomWalks_OfAllowedTokens_FinishOnlyAsDocumentsTheValidatorAccepts(string schemaText)
     {
