@@ -68,7 +68,7 @@ public sealed class StructuredOutputTests
     }
 
     [Theory]
-    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"integer","minimum":1}}}}""", "response_format.json_schema.schema", "`minimum` is not enforced")]
+    [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"array","uniqueItems":true}}}}""", "response_format.json_schema.schema", "`uniqueItems` is not enforced")]
     [InlineData(Chat, """{"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}""", "response_format.json_schema.schema", "is required")]
     [InlineData(Chat, """{"response_format":{"type":"json_schema"}}""", "response_format.json_schema", "object with the `schema`")]
     [InlineData(Completions, """{"guided_json":"{not json"}""", "guided_json", "not valid JSON")]

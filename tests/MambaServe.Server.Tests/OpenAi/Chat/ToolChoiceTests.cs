@@ -167,7 +167,7 @@ public sealed class ToolChoiceTests
     [InlineData("""{"tools":[{"type":"retrieval"}],"tool_choice":"none"}""", "tools[0]", "\"function\"")]
     [InlineData("""{"tools":[{"type":"function","function":{"name":"a b"}}]}""", "tools[0].function.name", "1 to 64")]
     [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":"x"}}],"tool_choice":"required"}""", "tools[0].function.parameters", "an object")]
-    [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"integer","minimum":0}}}],"tool_choice":"required"}""", "tools[0].function.parameters", "`minimum`")]
+    [InlineData("""{"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"number","minimum":0}}}],"tool_choice":"required"}""", "tools[0].function.parameters", "whole numbers")]
     [InlineData("""{"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required","response_format":{"type":"json_object"}}""", "response_format", "one output format")]
     [InlineData("""{"messages":[{"role":"user","content":"x","tool_calls":[]}]}""", "messages[0].tool_calls", "`assistant` message")]
     [InlineData("""{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":{}}}]}]}""", "messages[0].tool_calls[0]", "arguments")]
