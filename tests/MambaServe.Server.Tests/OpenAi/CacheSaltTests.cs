@@ -90,11 +90,11 @@ public sealed class CacheSaltTests
         const string prompt = "The jury said it did find that many of the city's people were pleased";
 
         var first = await CompleteAsync(client, prompt, "tenant-a");
-        double afterFirst = await HitsAsync(client);
+        double afterFirst = await HitsAfterLookupsAsync(client, 1);
         var other = await CompleteAsync(client, prompt, "tenant-b");
-        double afterOther = await HitsAsync(client);
+        double afterOther = await HitsAfterLookupsAsync(client, 2);
         var same = await CompleteAsync(client, prompt, "tenant-a");
-        double afterSame = await HitsAsync(client);
+        double afterSame = await HitsAfterLookupsAsync(client, 3);
 
         Assert.Equal(afterFirst, afterOther);
         Assert.Equal(afterOther + 1, afterSame);
@@ -109,6 +109,22 @@ public sealed class CacheSaltTests
         return (string)(await Json.ReadAsync(response))["choices"]![0]!["text"]!;
     }
 
-    private static async Task<double> HitsAsync(HttpClient client) =>
-        Prometheus.Sum(await client.GetStringAsync("/metrics"), "mambaserve_prefix_cache_hits_total");
+    /// <summary>
+    /// The prefix-cache hits once the engine's published stats count <paramref name="lookups"/> lookups: a request that
+    /// ends in the step that admitted it (EOS at once) can answer before the engine publishes that step's stats.
+    /// </summary>
+    private static async Task<double> HitsAfterLookupsAsync(HttpClient client, int lookups)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var text = await client.GetStringAsync("/metrics");
+            if (Prometheus.Sum(text, "mambaserve_prefix_cache_lookups_total") >= lookups || attempt == 100)
+            {
+                Assert.Equal(lookups, Prometheus.Sum(text, "mambaserve_prefix_cache_lookups_total"));
+                return Prometheus.Sum(text, "mambaserve_prefix_cache_hits_total");
+            }
+
+            await Task.Delay(50);
+        }
+    }
 }
