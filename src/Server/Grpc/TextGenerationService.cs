@@ -37,6 +37,11 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
 
         PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "prompt");
         var sampling = Sampling(request, maxTokens);
+        if (request.LogitBias.Keys.FirstOrDefault(id => id >= model.SampleableVocab, -1) is >= 0 and var outside)
+        {
+            throw ApiException.BadRequest($"logit_bias key {outside} is not a token id of this model (0..{model.SampleableVocab - 1}).", "logit_bias");
+        }
+
         var constraint = StructuredOutputMapper.Map(
             request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null, request.HasRegex ? request.Regex : null,
             request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
@@ -68,6 +73,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
                 text?.Append(update.TextDelta);
                 var response = new GenerateResponse { Text = update.TextDelta };
                 response.TokenIds.AddRange(update.TokenIds);
+                response.Logprobs.AddRange(GrpcLogprobs.Of(update.Logprobs));
                 if (FinishReasons.ToWire(update.Finish) is { } finish)
                 {
                     response.FinishReason = finish;
@@ -127,6 +133,8 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
             IgnoreEos = r.HasIgnoreEos && r.IgnoreEos,
             IncludeStopStrInOutput = r.HasIncludeStopStrInOutput && r.IncludeStopStrInOutput,
             SkipSpecialTokens = r.HasSkipSpecialTokens && r.SkipSpecialTokens,
+            Logprobs = r.HasLogprobs ? r.Logprobs : null,
+            LogitBias = r.LogitBias.ToDictionary(p => p.Key, p => p.Value),
         };
         SamplingParamsValidator.Validate(sampling);
         return sampling;
