@@ -31,7 +31,12 @@ internal sealed partial class EngineCore
         _planned.Clear();
         foreach (var sample in plan.Decodes)
         {
-            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample), sample.Constraint?.Banned());
+            if (sample.Group.Phase == GroupPhase.Done || !TryGrammarBans(sample, out var grammarBans))
+            {
+                continue;
+            }
+
+            _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample), grammarBans);
             _planned.Add(new PlannedEntry(sample, default));
         }
 
@@ -43,19 +48,43 @@ internal sealed partial class EngineCore
                 continue;
             }
 
-            var entry = _batch.AddChunk(group.Samples[0].Slot, group.Prompt.AsMemory(chunk.Start, chunk.Length), group.WantsPromptLogprobs);
-            if (chunk.CompletesPrompt)
+            var grammarBans = new IReadOnlyList<int>?[chunk.CompletesPrompt ? group.Samples.Length : 0];
+            if (chunk.CompletesPrompt && !group.Samples.Select((s, i) => TryGrammarBans(s, out grammarBans[i])).All(ok => ok))
             {
-                foreach (var sample in group.Samples)
-                {
-                    sample.Sampling ??= new SequenceSampling(
-                        group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, MinTokensBans(group.Request.Sampling));
-                    sample.Constraint ??= group.Request.Constraint?.Create();
-                    entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample), sample.Constraint?.Banned());
-                }
+                continue;
+            }
+
+            var entry = _batch.AddChunk(group.Samples[0].Slot, group.Prompt.AsMemory(chunk.Start, chunk.Length), group.WantsPromptLogprobs);
+            for (int i = 0; i < grammarBans.Length; i++)
+            {
+                var sample = group.Samples[i];
+                sample.Sampling ??= new SequenceSampling(
+                    group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, MinTokensBans(group.Request.Sampling));
+                entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample), grammarBans[i]);
             }
 
             _planned.Add(new PlannedEntry(null, chunk));
+        }
+    }
+
+    /// <summary>
+    /// The ids the sample's grammar (structured outputs) bans for its next token, its grammar made at its first token.
+    /// A grammar that throws (a pattern past its DFA budget, a fault) fails its own request, not the step: false, and
+    /// the step goes on without that request.
+    /// </summary>
+    private bool TryGrammarBans(SampleState sample, out IReadOnlyList<int>? bans)
+    {
+        try
+        {
+            sample.Constraint ??= sample.Group.Request.Constraint?.Create();
+            bans = sample.Constraint?.Banned();
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(sample.Group, ex is AggregateException { InnerException: { } inner } ? inner : ex);
+            bans = null;
+            return false;
         }
     }
 

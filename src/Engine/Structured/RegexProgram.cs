@@ -15,6 +15,12 @@ public sealed class RegexProgram
     /// <summary>Most NFA states a pattern may compile to (x{1000} alone makes a thousand).</summary>
     public const int MaxStates = 20_000;
 
+    /// <summary>
+    /// Most DFA states one pattern builds (each a set of NFA states, built as texts reach it): a pattern such as
+    /// (a|b)*a(a|b){20} can need millions. Past it the request using the pattern fails with a clear error.
+    /// </summary>
+    public const int MaxDfaStates = 20_000;
+
     private readonly List<NfaState> _states;
     private readonly int _accept;
     private readonly ConcurrentDictionary<StateSet, int> _ids = new();
@@ -73,6 +79,11 @@ public sealed class RegexProgram
     private int Intern(StateSet set) => _ids.GetOrAdd(set, s =>
     {
         int id = Interlocked.Increment(ref _nextId) - 1;
+        if (id >= MaxDfaStates)
+        {
+            throw new RegexNotSupportedException($"the pattern needs more than {MaxDfaStates} automaton states for the text so far");
+        }
+
         _sets[id] = s;
         return id;
     });

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MambaServe.Engine.Generation;
+using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.Structured;
 using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
 
@@ -58,6 +59,41 @@ public sealed class EngineCoreStructuredTests
         }
 
         Assert.True(completed >= 6, $"{completed} of 24 completed");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void Step_AGrammarThatThrows_FailsOnlyItsRequest(int throwAt)
+    {
+        var harness = new EngineCoreHarness(slots: 4, eosTokenId: Eos);
+        var failing = harness.Submit(Request(RandomPrompt(5), maxTokens: 8, temperature: 1, seed: 1) with { Constraint = new ThrowingFactory(throwAt) });
+        var free = harness.Submit(Request(RandomPrompt(6), maxTokens: 8, temperature: 1, seed: 2, ignoreEos: true));
+
+        harness.RunUntilIdle();
+
+        var error = Error(failing);
+        Assert.IsType<GenerationFailedException>(error);
+        Assert.Contains("grammar budget", error!.Message, StringComparison.Ordinal);
+        Assert.Equal(8, Tokens(Drain(free)).Length);
+        Assert.Null(Error(free));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    private sealed class ThrowingFactory(int throwAt) : ITokenConstraintFactory
+    {
+        public ITokenConstraint Create() => new Throwing(throwAt);
+
+        private sealed class Throwing(int throwAt) : ITokenConstraint
+        {
+            private int _calls;
+
+            public IReadOnlyList<int> Banned() => _calls++ == throwAt ? throw new InvalidOperationException("past the grammar budget") : [];
+
+            public void Advance(int tokenId)
+            {
+            }
+        }
     }
 
     [Fact]

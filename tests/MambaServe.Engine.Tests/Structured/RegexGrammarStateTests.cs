@@ -83,6 +83,23 @@ public sealed class RegexGrammarStateTests
     }
 
     [Fact]
+    public void Feed_APatternThatNeedsMillionsOfStates_StopsAtTheBudgetWithAClearError()
+    {
+        var state = RegexGrammarState.Start(RegexParser.Parse("(a|b)*a(a|b){20}"));
+        var rng = new Random(3);
+
+        var error = Assert.Throws<RegexNotSupportedException>(() =>
+        {
+            for (int i = 0; i < 1_000_000; i++)
+            {
+                state.Feed(rng.Next(2) == 0 ? (byte)'a' : (byte)'b', out state);
+            }
+        });
+
+        Assert.Contains($"more than {RegexProgram.MaxDfaStates} automaton states", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_PatternsPastTheLimits_Refused()
     {
         Assert.Throws<RegexNotSupportedException>(() => RegexParser.Parse(new string('a', RegexParser.MaxLength + 1)));
