@@ -55,11 +55,11 @@ internal sealed partial class EngineCore
             }
 
             var entry = _batch.AddChunk(group.Samples[0].Slot, group.Prompt.AsMemory(chunk.Start, chunk.Length), group.WantsPromptLogprobs);
+            var minTokensBans = grammarBans.Length > 0 ? MinTokensBans(group.Request.Sampling) : null;
             for (int i = 0; i < grammarBans.Length; i++)
             {
                 var sample = group.Samples[i];
-                sample.Sampling ??= new SequenceSampling(
-                    group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, MinTokensBans(group.Request.Sampling));
+                sample.Sampling ??= new SequenceSampling(group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, minTokensBans);
                 entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample), grammarBans[i]);
             }
 

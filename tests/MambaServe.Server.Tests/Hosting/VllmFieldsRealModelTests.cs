@@ -13,20 +13,12 @@ public sealed class VllmFieldsRealModelTests
 {
     private const string Prompt = "Once upon a time";
 
-    private static Dictionary<string, string?> ModelSettings() => new()
-    {
-        ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-        ["MambaServe:Model:Threads"] = "1",
-        ["MambaServe:StatePool:SlotCount"] = "4",
-        ["MambaServe:Scheduler:MaxRunningSequences"] = "4",
-    };
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Completions_IncludeStopStrInOutput_KeepsTheStopStringAtTheEnd(bool stream)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var full = await CompleteAsync(client, new() { ["prompt"] = Prompt, ["max_tokens"] = 16, ["ignore_eos"] = true }, stream);
         // A stop string from the middle of the greedy text, so that text follows it in the same or later tokens.
@@ -48,7 +40,7 @@ public sealed class VllmFieldsRealModelTests
     [InlineData(true)]
     public async Task Chat_IncludeStopStrInOutput_KeepsTheStopStringAtTheEnd(bool stream)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var messages = new[] { new { role = "user", content = "Tell me about the jury." } };
         var full = await ChatAsync(client, new() { ["messages"] = messages, ["max_tokens"] = 16, ["ignore_eos"] = true }, stream);
@@ -69,7 +61,7 @@ public sealed class VllmFieldsRealModelTests
     [InlineData(true)]
     public async Task Completions_TruncatePromptTokens_EqualsTheTruncatedPromptGivenDirectly(bool stream)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         const string prompt = "The little dog ran to the door and opened it";
         using var tokenize = await Json.PostAsync(client, "/tokenize", new { prompt });
@@ -96,7 +88,7 @@ public sealed class VllmFieldsRealModelTests
     [Fact]
     public async Task Chat_TruncatePromptTokens_CountsTheKeptTokens()
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         var messages = new[] { new { role = "user", content = "Tell me about the jury and the little dog." } };
 
@@ -112,7 +104,7 @@ public sealed class VllmFieldsRealModelTests
     [InlineData(true)]
     public async Task Completions_SkipSpecialTokens_LeavesEndOfTextOutOfTheTextByDefault(bool stream)
     {
-        await using var factory = new ServerFactory(null, ModelSettings());
+        await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         // logit_bias forces <|endoftext|> (id 0, special) and ignore_eos keeps it from ending the choice.
         var body = new Dictionary<string, object>

@@ -21,7 +21,7 @@ public static class ChatEndpoint
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         var tool = ForcedToolCall.Of(request);
-        var text = ChatPrompt.Render(request, model, api.ServerOptions);
+        var text = ChatPrompt.Render(request, model, api.ServerOptions, tool);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);

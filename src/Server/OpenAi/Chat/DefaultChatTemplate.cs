@@ -36,9 +36,12 @@ public static class DefaultChatTemplate
             }
 
             // An earlier forced call is what the model wrote after "Assistant:": its arguments.
-            var content = message.ToolCalls is { ValueKind: JsonValueKind.Array } calls && Content(message.Content).Length == 0
-                ? ChatToolHistory.ArgumentsText(calls)
-                : Content(message.Content);
+            var content = Content(message.Content);
+            if (content.Length == 0 && message.ToolCalls is { ValueKind: JsonValueKind.Array } calls)
+            {
+                content = ChatToolHistory.ArgumentsText(calls);
+            }
+
             prompt.Append(char.ToUpperInvariant(role[0])).Append(role.AsSpan(1)).Append(':');
             if (content.Length == 0 || !char.IsWhiteSpace(content[0]))
             {
