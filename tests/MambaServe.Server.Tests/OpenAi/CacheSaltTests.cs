@@ -1,7 +1,9 @@
 using System.Net;
 using Grpc.Core;
 using MambaServe.Server.Grpc.V1;
+using MambaServe.Server.Hosting;
 using MambaServe.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MambaServe.Server.Tests.OpenAi;
 
@@ -87,14 +89,15 @@ public sealed class CacheSaltTests
     {
         await using var factory = ServerFactory.WithDemoModel(extra: new Dictionary<string, string?> { ["MambaServe:Scheduler:PrefixCacheInterval"] = "4" });
         var client = await factory.CreateReadyClientAsync();
+        var model = factory.Services.GetRequiredService<ModelHost>().Require();
         const string prompt = "The jury said it did find that many of the city's people were pleased";
 
         var first = await CompleteAsync(client, prompt, "tenant-a");
-        double afterFirst = await HitsAfterLookupsAsync(client, 1);
+        long afterFirst = await HitsAfterLookupsAsync(model, 1);
         var other = await CompleteAsync(client, prompt, "tenant-b");
-        double afterOther = await HitsAfterLookupsAsync(client, 2);
+        long afterOther = await HitsAfterLookupsAsync(model, 2);
         var same = await CompleteAsync(client, prompt, "tenant-a");
-        double afterSame = await HitsAfterLookupsAsync(client, 3);
+        long afterSame = await HitsAfterLookupsAsync(model, 3);
 
         Assert.Equal(afterFirst, afterOther);
         Assert.Equal(afterOther + 1, afterSame);
@@ -110,21 +113,19 @@ public sealed class CacheSaltTests
     }
 
     /// <summary>
-    /// The prefix-cache hits once the engine's published stats count <paramref name="lookups"/> lookups: a request that
-    /// ends in the step that admitted it (EOS at once) can answer before the engine publishes that step's stats.
+    /// This server's prefix-cache hits once its engine's published stats count <paramref name="lookups"/> lookups. Read
+    /// from the served model, not /metrics: the Prometheus exporter reads the engine meter of every server in the test
+    /// process, so tests running beside this one add their lookups and hits; and a request that ends in the step that
+    /// admitted it (EOS at once) can answer before the engine publishes that step's stats.
     /// </summary>
-    private static async Task<double> HitsAfterLookupsAsync(HttpClient client, int lookups)
+    private static async Task<long> HitsAfterLookupsAsync(IServedModel model, int lookups)
     {
-        for (int attempt = 0; ; attempt++)
+        for (int attempt = 0; model.Stats.PrefixCacheLookups < lookups && attempt < 100; attempt++)
         {
-            var text = await client.GetStringAsync("/metrics");
-            if (Prometheus.Sum(text, "mambaserve_prefix_cache_lookups_total") >= lookups || attempt == 100)
-            {
-                Assert.Equal(lookups, Prometheus.Sum(text, "mambaserve_prefix_cache_lookups_total"));
-                return Prometheus.Sum(text, "mambaserve_prefix_cache_hits_total");
-            }
-
             await Task.Delay(50);
         }
+
+        Assert.Equal(lookups, model.Stats.PrefixCacheLookups);
+        return model.Stats.PrefixCacheHits;
     }
 }
