@@ -58,7 +58,7 @@ internal static unsafe class GpuModelLoader
             NativeStatus.Check(ModelNativeMethods.ModelFinalize(model, out long weightBytes));
             int slots = AllocatePool(model, options.StatePool, cap, device, weightBytes, out long bytesPerSlot);
             return (model, new GpuModelSettings(native.WeightDtype, stateDtype, slots, weightBytes, bytesPerSlot,
-                native.MaxStepTokens, Math.Min(native.MaxDecodeBatch, slots), native.MaxLogprobs));
+                native.MaxStepTokens, Math.Min(native.MaxDecodeBatch, slots), native.MaxLogprobs, native.SampleableVocab));
         }
         catch
         {

@@ -29,7 +29,7 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
         _device = device;
         Settings = settings;
         _validator = new StepBatchValidator(settings.Slots, config.VocabSize);
-        _buffers = new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch);
+        _buffers = new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch, settings.SampleableVocab);
         _samplers = new GpuSamplerSlots(settings.Slots);
         Device = new DeviceDescription(device.Kind, device.Name,
             $"{WeightDTypes.Name(settings.WeightDType)} weights, {WeightDTypes.Name(settings.StateDType)} state, {settings.Slots} slots");

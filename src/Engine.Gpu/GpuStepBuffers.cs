@@ -10,7 +10,7 @@ namespace MambaServe.Engine.Gpu;
 /// into several calls (<see cref="StepGroup"/>), an entry longer than max_step_tokens into pieces, of which only the
 /// last samples. Owned by the runner's thread.
 /// </summary>
-internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxStepTokens, int maxDecodeBatch)
+internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxStepTokens, int maxDecodeBatch, int sampleableVocab)
 {
     private readonly PinnedBuffer<int> _tokens = new(256);
     private readonly PinnedBuffer<MsvStepEntry> _parts = new(64);
@@ -151,7 +151,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         for (int k = 0; k < entry.Samples.Count; k++, samples++)
         {
             var (sampling, reset, position) = samplers.Stage(entry.Samples[k]);
-            _samplings[samples] = sampling.For(entry.Samples[k]);
+            _samplings[samples] = sampling.For(entry.Samples[k], sampleableVocab);
             _stagedSamplings.Add(sampling);
             _targets[samples] = new MsvSampleTarget
             {

@@ -9,7 +9,7 @@ namespace MambaServe.Engine.Gpu;
 /// min_tokens bans (<see cref="SequenceSampling.MinTokensBans"/>) gets a second struct, <see cref="NativeBanning"/>,
 /// for the steps whose target bans them: the same arrays with the bans appended as bias entries, so a step only picks
 /// one of two structs and copies nothing. A structured output's grammar bans (<see cref="SampleTarget.GrammarBans"/>)
-/// change every step: they are appended to those entries in a third pair of arrays, rewritten each step.
+/// change every step: the struct points at the step's mask bits (<c>ban_bits</c>), which the mask keeps pinned.
 /// </summary>
 internal sealed class NativeSampling
 {
@@ -27,8 +27,6 @@ internal sealed class NativeSampling
     private readonly PinnedBuffer<int> _biasIds;
     private readonly PinnedBuffer<float> _biasValues;
     private readonly PinnedBuffer<int> _prompt;
-    private PinnedBuffer<int>? _stepIds;
-    private PinnedBuffer<float>? _stepValues;
 
     public NativeSampling(SequenceSampling sampling)
     {
@@ -91,8 +89,12 @@ internal sealed class NativeSampling
     /// <summary>Top-N logprobs to report (0: none).</summary>
     public int TopCount => Math.Max(0, Sampling.Parameters.Logprobs ?? 0);
 
-    /// <summary>The struct for <paramref name="target"/>'s step; its arrays stay valid until this sample's next step.</summary>
-    public MsvSampling For(SampleTarget target)
+    /// <summary>
+    /// The struct for <paramref name="target"/>'s step; its arrays stay valid until this sample's next step (the grammar
+    /// mask's bits as long as the target holds the mask). <paramref name="sampleableVocab"/>: the ids the device
+    /// sampler reads of a mask, which must cover them.
+    /// </summary>
+    public MsvSampling For(SampleTarget target, int sampleableVocab)
     {
         var fixedEntries = target.BanStopTokens ? NativeBanning : Native;
         var grammar = target.GrammarBans;
@@ -101,19 +103,11 @@ internal sealed class NativeSampling
             return fixedEntries;
         }
 
-        int count = fixedEntries.NBias + grammar.Count;
-        _stepIds ??= new PinnedBuffer<int>(count);
-        _stepValues ??= new PinnedBuffer<float>(count);
-        _stepIds.Ensure(count);
-        _stepValues.Ensure(count);
-        _biasIds.Span[..fixedEntries.NBias].CopyTo(_stepIds.Span);
-        _biasValues.Span[..fixedEntries.NBias].CopyTo(_stepValues.Span);
-        for (int i = 0; i < grammar.Count; i++)
+        if (grammar.Vocabulary < sampleableVocab)
         {
-            _stepIds[fixedEntries.NBias + i] = grammar[i];
-            _stepValues[fixedEntries.NBias + i] = BanBias;
+            throw new ArgumentException($"A grammar mask over {grammar.Vocabulary} ids does not cover the model's {sampleableVocab} sampleable ids.", nameof(target));
         }
 
-        return fixedEntries with { NBias = count, BiasIds = _stepIds.At(0), BiasValues = _stepValues.At(0) };
+        return fixedEntries with { BanBits = grammar.BitsAddress };
     }
 }

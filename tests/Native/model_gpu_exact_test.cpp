@@ -2,6 +2,7 @@
 // the device sampler against the reference sampler on the same logits, and the errors it reports.
 #include "model_test_util.h"
 #include "test_util.h"
+#include "model/sampler_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -105,7 +106,9 @@ Shape many_chunk_vocab_shape() {
 // bounded. Logprobs and the top-N agree to rounding.
 // `slots` beyond the sampler's kSamplerTargets (256) sample in several launches per step; their prompts are shorter,
 // so that the first step's prefill fits one step.
-void expect_draws_match_reference(const Shape& shape, int slots = 16) {
+// `bans`: every step, a quarter of the slots get a fresh ban mask (msv_sampling.ban_bits) over ~90% of the ids, and
+// their tokens must avoid it.
+void expect_draws_match_reference(const Shape& shape, int slots = 16, bool bans = false) {
     const unsigned seed = fresh_seed();
     std::mt19937 rng(seed);
     const int kSlots = slots, kSteps = slots > 16 ? 6 : 24;
@@ -129,9 +132,16 @@ void expect_draws_match_reference(const Shape& shape, int slots = 16) {
     }
     int draws = 0, greedy_draws = 0, mismatches = 0;
     std::vector<int32_t> next(kSlots);
+    std::vector<std::vector<uint32_t>> masks(kSlots);
     for (int step = 0; step <= kSteps; ++step) {
         std::vector<Entry> entries;
         for (int s = 0; s < kSlots; ++s) {
+            if (bans && s % 4 == 1) {
+                masks[s].assign((c.sampleable_vocab + 31) / 32, 0u);
+                for (int id = 0; id < c.sampleable_vocab; ++id)
+                    if (rng() % 10 != 0) masks[s][id >> 5] |= 1u << (id & 31);
+                params[s].ban_bits = masks[s].data();
+            }
             Entry e{s, step == 0 ? prompt[s] : std::vector<int32_t>{next[s]}, true, {}};
             e.targets.push_back({s, step == 0, step, params[s]});
             entries.push_back(e);
@@ -146,6 +156,8 @@ void expect_draws_match_reference(const Shape& shape, int slots = 16) {
             std::vector<float> lps(c.max_logprobs);
             const msv::ref::Drawn d = ref.draw(s, logits, params[s], step, ids.data(), lps.data(), c.max_logprobs);
             const int32_t got = r.tokens[s];
+            if (params[s].ban_bits != nullptr)
+                EXPECT_FALSE(msv::sampler::banned(params[s].ban_bits, got)) << "slot " << s << " step " << step << ": " << got;
             ++draws;
             const bool is_greedy = params[s].temperature < 1e-5f;
             greedy_draws += is_greedy;
@@ -182,6 +194,9 @@ void expect_draws_match_reference(const Shape& shape, int slots = 16) {
 TEST(ModelGpuSampler, Draws_MatchReferenceSampler) { expect_draws_match_reference(small_shape()); }
 TEST(ModelGpuSampler, Draws_MatchReferenceSampler_VocabOverManyChunks) {
     expect_draws_match_reference(many_chunk_vocab_shape());
+}
+TEST(ModelGpuSampler, Draws_WithBanBits_MatchReferenceSampler) {
+    expect_draws_match_reference(many_chunk_vocab_shape(), 16, true);
 }
 // 300 targets a step: the prefill step's and every decode step's (a graph bucket of 300 rows) sampler runs in two
 // launches, the second starting at target 256.

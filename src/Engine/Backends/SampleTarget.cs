@@ -1,3 +1,4 @@
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Backends;
@@ -27,9 +28,10 @@ public sealed class SampleTarget
 
     /// <summary>
     /// Ids this step's token may not be because a structured output's grammar forbids them here (JSON mode, a choice);
-    /// empty for most targets. Banned like <see cref="SequenceSampling.MinTokensBans"/>: in the sampler only.
+    /// empty for most targets. Banned like <see cref="SequenceSampling.MinTokensBans"/>: in the sampler only (a host
+    /// sampler takes the ids, a device sampler the mask's bits).
     /// </summary>
-    public IReadOnlyList<int> GrammarBans { get; private set; } = [];
+    public TokenMask GrammarBans { get; private set; } = TokenMask.None;
 
     /// <summary>Every id banned for this step: the min_tokens bans when flagged, and the grammar's.</summary>
     public IReadOnlyList<int> Bans => (BanStopTokens, GrammarBans.Count) switch
@@ -56,7 +58,7 @@ public sealed class SampleTarget
         Chosen = null;
     }
 
-    internal void Reset(int slot, SequenceSampling sampling, bool banStopTokens, IReadOnlyList<int> grammarBans)
+    internal void Reset(int slot, SequenceSampling sampling, bool banStopTokens, TokenMask grammarBans)
     {
         Slot = slot;
         Sampling = sampling;

@@ -1,3 +1,5 @@
+using MambaServe.Engine.Generation;
+
 namespace MambaServe.Engine.Backends;
 
 /// <summary>
@@ -34,11 +36,11 @@ public sealed class StepEntry
     /// <summary>Adds a token to sample after this entry, on <paramref name="slot"/> (another slot than the entry's: a fork).</summary>
     /// <param name="banStopTokens">This token may not be one of the sampling's <see cref="SequenceSampling.MinTokensBans"/> (min_tokens).</param>
     /// <param name="grammarBans">Ids a structured output's grammar bans for this token (<see cref="SampleTarget.GrammarBans"/>).</param>
-    public SampleTarget AddSample(int slot, SequenceSampling sampling, bool banStopTokens = false, IReadOnlyList<int>? grammarBans = null)
+    public SampleTarget AddSample(int slot, SequenceSampling sampling, bool banStopTokens = false, TokenMask? grammarBans = null)
     {
         ArgumentNullException.ThrowIfNull(sampling);
         var target = _batch.RentTarget();
-        target.Reset(slot, sampling, banStopTokens, grammarBans ?? []);
+        target.Reset(slot, sampling, banStopTokens, grammarBans ?? TokenMask.None);
         _samples.Add(target);
         return target;
     }

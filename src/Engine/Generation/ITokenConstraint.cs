@@ -9,7 +9,7 @@ namespace MambaServe.Engine.Generation;
 public interface ITokenConstraint
 {
     /// <summary>The ids the next token may not be; empty when any is allowed. Valid until the next <see cref="Advance"/>.</summary>
-    IReadOnlyList<int> Banned();
+    TokenMask Banned();
 
     /// <summary>Moves past <paramref name="tokenId"/>; throws when the grammar does not allow it (the sample then fails).</summary>
     void Advance(int tokenId);

@@ -25,4 +25,6 @@ internal struct MsvSampling
     public nint BiasValues;
     /// <summary>const int32_t*: the repetition-penalty set at reset.</summary>
     public nint PromptIds;
+    /// <summary>const uint32_t*, or 0: the step's ban mask over the sampleable ids (<see cref="Generation.TokenMask.Bits"/>).</summary>
+    public nint BanBits;
 }

@@ -48,7 +48,7 @@ internal sealed partial class EngineCore
                 continue;
             }
 
-            var grammarBans = new IReadOnlyList<int>?[chunk.CompletesPrompt ? group.Samples.Length : 0];
+            var grammarBans = new TokenMask?[chunk.CompletesPrompt ? group.Samples.Length : 0];
             if (chunk.CompletesPrompt && !group.Samples.Select((s, i) => TryGrammarBans(s, out grammarBans[i])).All(ok => ok))
             {
                 continue;
@@ -72,7 +72,7 @@ internal sealed partial class EngineCore
     /// A grammar that throws (a pattern past its DFA budget, a fault) fails its own request, not the step: false, and
     /// the step goes on without that request.
     /// </summary>
-    private bool TryGrammarBans(SampleState sample, out IReadOnlyList<int>? bans)
+    private bool TryGrammarBans(SampleState sample, out TokenMask? bans)
     {
         try
         {

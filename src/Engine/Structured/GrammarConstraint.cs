@@ -8,7 +8,7 @@ internal sealed class GrammarConstraint<TState>(StructuredVocabulary vocabulary,
 {
     private TState _state = start;
 
-    public IReadOnlyList<int> Banned() => vocabulary.BannedAfter(_state);
+    public TokenMask Banned() => vocabulary.BannedAfter(_state);
 
     public void Advance(int tokenId)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Tokenization;
 
 namespace MambaServe.Engine.Structured;
@@ -14,9 +15,9 @@ namespace MambaServe.Engine.Structured;
 public sealed class StructuredVocabulary
 {
     /// <summary>
-    /// Banned ids kept over all cached masks at most (4 bytes each: 64 MiB). A mask that would pass it empties the
-    /// cache first: the states in use fill it again within a step or two, and formats no longer asked for (each new
-    /// schema or pattern brings its own states) do not hold memory or crowd out the others for good.
+    /// Banned ids and bitmask words kept over all cached masks at most (4 bytes each: 64 MiB). A mask that would pass
+    /// it empties the cache first: the states in use fill it again within a step or two, and formats no longer asked
+    /// for (each new schema or pattern brings its own states) do not hold memory or crowd out the others for good.
     /// </summary>
     public const long MaxCachedIds = 16L << 20;
 
@@ -26,7 +27,7 @@ public sealed class StructuredVocabulary
 
     private readonly byte[]?[] _tokens;
     private readonly long _maxCachedIds = MaxCachedIds;
-    private readonly ConcurrentDictionary<object, int[]> _masks = new();
+    private readonly ConcurrentDictionary<object, TokenMask> _masks = new();
     private long _cachedIds; // under the _masks lock
     private long _clears;
 
@@ -56,7 +57,7 @@ public sealed class StructuredVocabulary
 
     public int Count => _tokens.Length;
 
-    /// <summary>Banned ids held by the cached masks now.</summary>
+    /// <summary>Banned ids and bitmask words held by the cached masks now.</summary>
     public long CachedIds => Interlocked.Read(ref _cachedIds);
 
     /// <summary>Times the cache was emptied to stay within <see cref="MaxCachedIds"/>.</summary>
@@ -67,8 +68,8 @@ public sealed class StructuredVocabulary
     /// <summary>Token <paramref name="id"/>'s bytes, or null for a token no grammar allows (EOS, special tokens).</summary>
     public byte[]? Bytes(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : null;
 
-    /// <summary>The ids a grammar in <paramref name="state"/> bans as the next token, sorted.</summary>
-    public int[] BannedAfter<TState>(TState state) where TState : struct, IGrammarState<TState>, IEquatable<TState>
+    /// <summary>The ids a grammar in <paramref name="state"/> bans as the next token.</summary>
+    public TokenMask BannedAfter<TState>(TState state) where TState : struct, IGrammarState<TState>, IEquatable<TState>
     {
         if (_masks.TryGetValue(state, out var cached))
         {
@@ -92,10 +93,11 @@ public sealed class StructuredVocabulary
 
             parts[c] = part;
         });
-        var mask = parts.SelectMany(p => p).ToArray();
+        var mask = TokenMask.FromSorted([.. parts.SelectMany(p => p)], _tokens.Length);
+        long size = mask.Count + mask.Bits.Length;
         lock (_masks)
         {
-            if (_cachedIds + mask.Length > _maxCachedIds)
+            if (_cachedIds + size > _maxCachedIds)
             {
                 _masks.Clear();
                 _cachedIds = 0;
@@ -104,7 +106,7 @@ public sealed class StructuredVocabulary
 
             if (_masks.TryAdd(state, mask))
             {
-                _cachedIds += mask.Length;
+                _cachedIds += size;
             }
         }
 

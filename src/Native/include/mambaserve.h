@@ -224,8 +224,9 @@ MSV_API msv_status msv_model_memory(msv_model* m, int64_t* bytes_per_slot, int64
 MSV_API msv_status msv_model_allocate_pool(msv_model* m, int32_t slots);
 
 /* How one sample is drawn (docs/gpu-engine.md "Sampler on the device"; model/sampler_math.h has the exact rules).
- * On the slot's logits row (ids < sampleable_vocab): + logit bias; repetition penalty over the slot's seen set
- * (prompt ids and outputs); - frequency_penalty * count - presence_penalty over its output counts; then greedy
+ * On the slot's logits row (ids < sampleable_vocab): + logit bias; + MSV_BAN_BIAS on banned ids; repetition
+ * penalty over the slot's seen set (prompt ids and outputs); - frequency_penalty * count - presence_penalty over its
+ * output counts; then greedy
  * argmax (lowest id on ties) when temperature < 1e-5, else temperature, the top_k / top_p / min_p thresholds and a
  * Gumbel-max draw keyed by (seed, position, token id). */
 typedef struct msv_sampling {
@@ -243,7 +244,16 @@ typedef struct msv_sampling {
     const int32_t* bias_ids;         /* >= 0; ids >= sampleable_vocab are ignored (as the host sampler does) */
     const float* bias_values;        /* finite */
     const int32_t* prompt_ids;       /* in [0, vocab): the repetition-penalty set at reset */
+    const uint32_t* ban_bits;        /* NULL, or (sampleable_vocab + 31) / 32 words: a set bit (id & 31) of word
+                                        id >> 5 bans that id for this step (a structured output's grammar): its
+                                        logit gets MSV_BAN_BIAS after the bias entries, exactly as a bias entry of
+                                        that value appended to the list would. A 50k vocabulary's mask is 6 KB,
+                                        where the same bans as bias entries were ~360 KB a row. */
 } msv_sampling;
+
+/* What a ban adds to a logit: large and finite (the sampler's arithmetic is not written for -inf), some 10^7 times
+ * any real logit, so no threshold or draw picks it and its exp() is 0. */
+#define MSV_BAN_BIAS (-1e9f)
 
 typedef struct msv_sample_target {
     int32_t slot;                    /* != its entry's slot: a fork, the entry's state is copied here first */

@@ -181,6 +181,7 @@ struct SampleTarget {                  // one per sample target, in device memor
     const int32_t* bias_ids;
     const float* bias_values;
     const int32_t* prompt_ids;
+    const uint32_t* ban_bits;  // NULL, or the step's ban mask (msv_sampling.ban_bits)
 };
 // The sampler's device scratch, carved from one allocation (sampler_scratch_bytes / carve_sampler_scratch in
 // model_gpu_sampler.cu, which owns the layout). Per target of one launch (at most kSamplerTargets).

@@ -5,7 +5,7 @@
 // spreads its row over ~50 SMs instead of one (the one-block-per-target sampler took ~57 us for a greedy row and
 // ~0.25 ms for top-p at batch 1). The chunks are the same whatever the batch, so a row's sums never depend on it.
 // Four kernels; a target's work is finished by the last of its blocks (last_block):
-//  1. prepare: bias, penalties and temperature over the chunk (the scaled row s goes to `work`); per chunk the
+//  1. prepare: bias, bans, penalties and temperature over the chunk (the scaled row s goes to `work`); per chunk the
 //     argmax, the smallest s, the raw row's max and sum of exp, and its top-N. A greedy target is finished here.
 //  2. threshold (targets with top-k or top-p): a histogram of s over 1024 bins of max(s) - s, with counts and masses
 //     exp(s - max) in fixed point (integer sums: the same bits in any order); the last block plans which bins hold
@@ -133,6 +133,7 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
             const int j = threadIdx.x + k * kThreads, i = i0 + j;
             if (j >= len) continue;
             float w = sw[j];
+            if (t.ban_bits != nullptr && sm::banned(t.ban_bits, i)) w = sm::add_rn(w, MSV_BAN_BIAS);
             if (rep && seen[i]) w = sm::repetition(w, t.repetition);
             if (fp && counts[i] > 0) w = sm::frequency_presence(w, counts[i], t.frequency, t.presence);
             if (!greedy) w = sm::scaled(w, inv_t), work[i] = w, lo = fminf(lo, w);

@@ -91,12 +91,16 @@ struct StepRunner {
         return true;
     }
 
-    // Bytes of bias lists and prompt ids the targets need on the device.
+    // Bytes of one ban mask (msv_sampling.ban_bits).
+    size_t ban_bytes() const { return size_t(m.cfg_.sampleable_vocab + 31) / 32 * 4; }
+
+    // Bytes of bias lists, ban masks and prompt ids the targets need on the device.
     msv_status stage_var() {
         size_t need = 0;
         for (int i = 0; i < s.n_samples; ++i) {
             const msv_sampling& p = *s.samples[i].sampling;
             need += align16(size_t(p.n_bias) * 8) + (s.samples[i].reset ? align16(size_t(p.n_prompt) * 4) : 0);
+            if (p.ban_bits != nullptr) need += align16(ban_bytes());
         }
         if (need > m.var_bytes_) {
             const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
@@ -130,6 +134,11 @@ struct StepRunner {
             d.bias_ids = reinterpret_cast<const int32_t*>(dev + var_used);
             d.bias_values = reinterpret_cast<const float*>(dev + var_used + size_t(p.n_bias) * 4);
             var_used += align16(size_t(p.n_bias) * 8);
+        }
+        if (p.ban_bits != nullptr) {
+            std::memcpy(host + var_used, p.ban_bits, ban_bytes());
+            d.ban_bits = reinterpret_cast<const uint32_t*>(dev + var_used);
+            var_used += align16(ban_bytes());
         }
         if (d.n_prompt > 0) {
             std::memcpy(host + var_used, p.prompt_ids, size_t(p.n_prompt) * 4);

@@ -28,6 +28,9 @@ constexpr float kGreedyTemperature = 1e-5f;
 // NaN is not greedy.
 MSV_HD bool is_greedy_temperature(float temperature) { return temperature < kGreedyTemperature; }
 
+// Whether a step's ban mask (msv_sampling.ban_bits) bans `id`.
+MSV_HD bool banned(const uint32_t* bits, int id) { return (bits[id >> 5] >> (id & 31)) & 1u; }
+
 // ---- rounding without contraction ---------------------------------------------------------------------------
 MSV_HD float mul_rn(float a, float b) {
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)

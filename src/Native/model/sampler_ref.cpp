@@ -56,6 +56,9 @@ void process_logits(const float* raw, int V, const msv_sampling& p, const uint8_
     for (int32_t i = 0; i < p.n_bias; ++i) {
         if (p.bias_ids[i] < V) w[p.bias_ids[i]] += p.bias_values[i];
     }
+    if (p.ban_bits != nullptr)
+        for (int i = 0; i < V; ++i)
+            if (banned(p.ban_bits, i)) w[i] += MSV_BAN_BIAS;
     const bool repetition_on = p.repetition_penalty != 1.0f;
     const bool counts_on = p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f;
     for (int i = 0; i < V; ++i) {

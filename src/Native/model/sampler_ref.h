@@ -2,8 +2,9 @@
 // the arithmetic of sampler_math.h. The CPU library samples with it and the GPU sampler tests compare against it.
 //
 // One draw from a raw logits row (V = sampleable_vocab entries are read; padded ids never take part):
-//  1. w = raw + logit bias (ids >= V ignored); repetition penalty on the slot's seen set (prompt ids at reset, and
-//     every token drawn since); frequency / presence penalty on tokens drawn count > 0 times. (sampler_math.h)
+//  1. w = raw + logit bias (ids >= V ignored), then + MSV_BAN_BIAS on the ids the ban mask sets; repetition penalty
+//     on the slot's seen set (prompt ids at reset, and every token drawn since); frequency / presence penalty on
+//     tokens drawn count > 0 times. (sampler_math.h)
 //  2. temperature < 1e-5: the token is argmax w, lowest id on ties.
 //  3. else s = w * (1 / temperature), m = max s, and a token survives iff s >= tau = max(tau_k, tau_p, tau_min):
 //     - tau_k = the k-th largest s (top_k > 0 and < V; else -inf): ties with it survive, so more than k may;

@@ -35,9 +35,10 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(76, Unsafe.SizeOf<MsvModelConfig>());
         Assert.Equal(44, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.NormEps)));
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.UseGraphs)));
-        Assert.Equal(72, Unsafe.SizeOf<MsvSampling>());
+        Assert.Equal(80, Unsafe.SizeOf<MsvSampling>());
         Assert.Equal(8, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.Temperature)));
         Assert.Equal(64, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.PromptIds)));
+        Assert.Equal(72, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.BanBits)));
         Assert.Equal(24, Unsafe.SizeOf<MsvSampleTarget>());
         Assert.Equal(16, (int)Marshal.OffsetOf<MsvSampleTarget>(nameof(MsvSampleTarget.Sampling)));
         Assert.Equal(32, Unsafe.SizeOf<MsvStepEntry>());

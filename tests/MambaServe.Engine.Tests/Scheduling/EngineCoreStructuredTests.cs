@@ -88,7 +88,7 @@ public sealed class EngineCoreStructuredTests
         {
             private int _calls;
 
-            public IReadOnlyList<int> Banned() => _calls++ == throwAt ? throw new InvalidOperationException("past the grammar budget") : [];
+            public TokenMask Banned() => _calls++ == throwAt ? throw new InvalidOperationException("past the grammar budget") : TokenMask.None;
 
             public void Advance(int tokenId)
             {

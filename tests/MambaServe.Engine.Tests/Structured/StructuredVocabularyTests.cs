@@ -32,7 +32,8 @@ public sealed class StructuredVocabularyTests
 
         var banned = vocab.BannedAfter(complete);
 
-        Assert.Equal(vocab.Count - 1, banned.Length);
+        Assert.Equal(vocab.Count - 1, banned.Count);
+        Assert.False(banned.Bans(s_tokenizer.EosTokenId!.Value));
         Assert.DoesNotContain(s_tokenizer.EosTokenId!.Value, banned);
     }
 

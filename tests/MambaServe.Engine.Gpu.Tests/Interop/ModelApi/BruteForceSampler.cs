@@ -9,6 +9,9 @@ internal sealed class BruteForceSampler(int sampleableVocab)
     private readonly Dictionary<int, HashSet<int>> _seen = [];
     private readonly Dictionary<int, Dictionary<int, int>> _counts = [];
 
+    /// <summary>mambaserve.h's MSV_BAN_BIAS.</summary>
+    public const float BanBias = -1e9f;
+
     public int Vocab { get; } = sampleableVocab;
 
     public void Reset(int slot, IEnumerable<int> promptIds)
@@ -37,12 +40,14 @@ internal sealed class BruteForceSampler(int sampleableVocab)
         return token;
     }
 
-    /// <summary>Bias, then repetition over the seen set, then frequency / presence over the output counts.</summary>
+    /// <summary>Bias, then the bans (-1e9), then repetition over the seen set, then frequency / presence over the output counts.</summary>
     public float[] Process(int slot, float[] raw, SamplingSpec p)
     {
         var w = raw[..Vocab];
         for (var i = 0; i < p.BiasIds.Length; i++)
             if (p.BiasIds[i] < Vocab) w[p.BiasIds[i]] += p.BiasValues[i];
+        foreach (var id in (IEnumerable<int>?)p.Bans ?? [])
+            if (id < Vocab) w[id] += BanBias;
         foreach (var id in _seen[slot])
             w[id] = w[id] > 0 ? w[id] / p.RepetitionPenalty : w[id] * p.RepetitionPenalty;
         foreach (var (id, count) in _counts[slot])

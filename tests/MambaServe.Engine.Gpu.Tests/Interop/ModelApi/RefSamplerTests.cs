@@ -1,3 +1,5 @@
+using MambaServe.Engine.Generation;
+
 namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;
 
 /// <summary>
@@ -139,6 +141,53 @@ public sealed class RefSamplerTests
             {
                 if (position == 0) reference.Reset(r, specs[r].PromptIds);
                 Assert.Equal(reference.Draw(r, rows[r], specs[r], position), tokens[r]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A grammar's bans as ban_bits (most of the row banned, changing every step, with bias and penalties on): every
+    /// draw and logprob equals the same bans sent as bias entries of MSV_BAN_BIAS appended to the list (what the GPU
+    /// runner sent before the mask existed), and the brute-force draw; no banned id is ever drawn.
+    /// </summary>
+    [Fact]
+    public void Draw_BanBits_EqualTheSameBansAsBiasEntries()
+    {
+        var rng = new Random(41);
+        var rows = LogitRowModel.RandomRows(rng, 4, Vocab, Sampleable, 2f);
+        using var bits = LogitRowModel.Create(rows, Vocab, Sampleable);
+        using var entries = LogitRowModel.Create(rows, Vocab, Sampleable);
+        var reference = new BruteForceSampler(Sampleable);
+        var specs = Enumerable.Range(0, 4).Select(r => new SamplingSpec
+        {
+            Temperature = r == 0 ? 0f : 0.9f, TopP = r == 2 ? 0.8f : 1f, TopK = r == 3 ? 5 : 0, Seed = (ulong)(r + 7),
+            RepetitionPenalty = 1.2f, PresencePenalty = 0.3f, Logprobs = 3,
+            BiasIds = [rng.Next(Sampleable), rng.Next(Sampleable)], BiasValues = [4f, -2f],
+            PromptIds = [.. Enumerable.Range(0, 20).Select(_ => rng.Next(Sampleable))],
+        }).ToArray();
+        for (var position = 0; position < 10; position++)
+        {
+            var allowed = Enumerable.Range(0, Sampleable).OrderBy(_ => rng.Next()).Take(1 + rng.Next(40)).ToHashSet();
+            var mask = TokenMask.Of(Enumerable.Range(0, Sampleable).Where(id => !allowed.Contains(id)), Sampleable);
+            var withBits = specs.Select(p => p with { Bans = mask }).ToArray();
+            var withEntries = specs.Select(p => p with
+            {
+                BiasIds = [.. p.BiasIds, .. mask], BiasValues = [.. p.BiasValues, .. mask.Select(_ => BruteForceSampler.BanBias)],
+            }).ToArray();
+            StepResult Run(RefModel m, SamplingSpec[] ps) => m.Step([.. Enumerable.Range(0, 4).Select(r =>
+                new EntryRequest(r, [r], Samples: [new SampleRequest(r, ps[r], Reset: position == 0, Position: position)]))]);
+
+            var a = Run(bits, withBits);
+            var b = Run(entries, withEntries);
+
+            Assert.Equal(b.Tokens, a.Tokens);
+            Assert.Equal(b.Logprobs, a.Logprobs);
+            for (var r = 0; r < 4; r++)
+            {
+                Assert.Equal(b.TopIdsOf(r).ToArray(), a.TopIdsOf(r).ToArray());
+                Assert.Contains(a.Tokens[r], allowed);
+                if (position == 0) reference.Reset(r, specs[r].PromptIds);
+                Assert.Equal(reference.Draw(r, rows[r], withBits[r], position), a.Tokens[r]);
             }
         }
     }

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Interop;
 
 namespace MambaServe.Engine.Gpu.Tests.Interop.ModelApi;
@@ -17,6 +18,8 @@ internal sealed record SamplingSpec
     public int[] BiasIds { get; init; } = [];
     public float[] BiasValues { get; init; } = [];
     public int[] PromptIds { get; init; } = [];
+    /// <summary>A grammar's bans for the step, sent as <c>ban_bits</c> (null: none).</summary>
+    public TokenMask? Bans { get; init; }
 
     public static SamplingSpec Greedy { get; } = new() { Temperature = 0f };
 
@@ -36,5 +39,6 @@ internal sealed record SamplingSpec
         BiasIds = BiasIds.Length > 0 ? arena.Copy<int>(BiasIds) : 0,
         BiasValues = BiasValues.Length > 0 ? arena.Copy<float>(BiasValues) : 0,
         PromptIds = PromptIds.Length > 0 ? arena.Copy<int>(PromptIds) : 0,
+        BanBits = Bans is null ? 0 : arena.Copy<uint>(Bans.Bits),
     };
 }

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Tests.Infrastructure;
 
@@ -118,7 +119,7 @@ public abstract partial class RunnerConformanceTests
         {
             // A grammar that allows three other ids each step, on top of min_tokens' bans on the first step only.
             var allowed = Enumerable.Range(0, vocab).Where(id => !stopBans.Contains(id) || step > 0).OrderBy(_ => rng.Next()).Take(3).ToHashSet();
-            var grammar = Enumerable.Range(0, vocab).Where(id => !allowed.Contains(id)).ToArray();
+            var grammar = TokenMask.Of(Enumerable.Range(0, vocab).Where(id => !allowed.Contains(id)), vocab);
             if (step > 0)
             {
                 batch.Clear();
