@@ -33,14 +33,6 @@ public sealed class SampleTarget
     /// </summary>
     public TokenMask GrammarBans { get; private set; } = TokenMask.None;
 
-    /// <summary>Every id banned for this step: the min_tokens bans when flagged, and the grammar's.</summary>
-    public IReadOnlyList<int> Bans => (BanStopTokens, GrammarBans.Count) switch
-    {
-        (false, _) => GrammarBans,
-        (true, 0) => Sampling.MinTokensBans,
-        _ => [.. Sampling.MinTokensBans, .. GrammarBans],
-    };
-
     public ChosenToken? Chosen { get; private set; }
 
     public Exception? Error { get; private set; }

@@ -1,29 +1,29 @@
 using System.Collections;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace MambaServe.Engine.Generation;
 
 /// <summary>
-/// Token ids a grammar bans for one step, in the two forms the samplers take: the sorted ids (the host sampler sets
-/// each to -inf) and the same set as a bitmask over the vocabulary, bit <c>id &amp; 31</c> of word <c>id &gt;&gt; 5</c>
-/// (the device sampler's <c>msv_sampling.ban_bits</c>). A grammar usually bans most of the vocabulary, so the bitmask
-/// is what a GPU step uploads: 6 KB a row at 50k ids, where the ids as bias entries were ~360 KB. Immutable, so one
-/// mask serves every sample in the same grammar state; the words live on the pinned object heap, so a native step
-/// reads them in place (<see cref="BitsAddress"/>) for as long as the mask is referenced.
+/// Token ids a grammar bans for one step, as a bitmask over the vocabulary: bit <c>id &amp; 31</c> of word
+/// <c>id &gt;&gt; 5</c> set bans <c>id</c>. The device sampler takes the words as they are (<c>msv_sampling.ban_bits</c>:
+/// 6 KB a row at 50k ids, where the ids as bias entries were ~360 KB) and the host sampler walks the set bits. A
+/// grammar usually bans most of the vocabulary, so the bits are also what the mask cache keeps (the sorted ids took
+/// 200 KB a state). Immutable, so one mask serves every sample in the same grammar state; the words live on the
+/// pinned object heap, so a native step reads them in place (<see cref="BitsAddress"/>) while the mask is referenced.
+/// Enumerates the banned ids in ascending order.
 /// </summary>
-public sealed class TokenMask : IReadOnlyList<int>
+public sealed class TokenMask : IEnumerable<int>
 {
-    private readonly int[] _ids;
     private readonly uint[] _bits;
 
-    private TokenMask(int[] sortedIds, int vocabulary)
+    private TokenMask(uint[] bits, int vocabulary)
     {
-        _ids = sortedIds;
+        _bits = bits;
         Vocabulary = vocabulary;
-        _bits = GC.AllocateArray<uint>((vocabulary + 31) / 32, pinned: true);
-        foreach (int id in sortedIds)
+        foreach (uint word in bits)
         {
-            _bits[id >> 5] |= 1u << (id & 31);
+            Count += BitOperations.PopCount(word);
         }
     }
 
@@ -33,9 +33,8 @@ public sealed class TokenMask : IReadOnlyList<int>
     /// <summary>Ids the bitmask covers: [0, Vocabulary).</summary>
     public int Vocabulary { get; }
 
-    public int Count => _ids.Length;
-
-    public int this[int index] => _ids[index];
+    /// <summary>Banned ids.</summary>
+    public int Count { get; }
 
     /// <summary>The bitmask: <c>(Vocabulary + 31) / 32</c> words, a set bit bans its id.</summary>
     public ReadOnlySpan<uint> Bits => _bits;
@@ -47,22 +46,54 @@ public sealed class TokenMask : IReadOnlyList<int>
     public static TokenMask Of(IEnumerable<int> ids, int vocabulary)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(vocabulary);
-        var sorted = ids.Distinct().Order().ToArray();
-        if (sorted.Length > 0 && (sorted[0] < 0 || sorted[^1] >= vocabulary))
+        var bits = NewWords(vocabulary);
+        foreach (int id in ids)
         {
-            throw new ArgumentOutOfRangeException(nameof(ids), $"Banned ids must be in [0, {vocabulary}); got {(sorted[0] < 0 ? sorted[0] : sorted[^1])}.");
+            if ((uint)id >= (uint)vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), $"Banned ids must be in [0, {vocabulary}); got {id}.");
+            }
+
+            bits[id >> 5] |= 1u << (id & 31);
         }
 
-        return new TokenMask(sorted, vocabulary);
+        return new TokenMask(bits, vocabulary);
     }
 
-    /// <summary>A mask from ids already sorted ascending, distinct and in range (the grammar's mask builder makes them so).</summary>
-    internal static TokenMask FromSorted(int[] sortedIds, int vocabulary) => new(sortedIds, vocabulary);
+    /// <summary>The mask banning every id whose <paramref name="allowed"/> entry is false (the vocabulary is its length).</summary>
+    public static TokenMask BanningAllBut(ReadOnlySpan<bool> allowed)
+    {
+        var bits = NewWords(allowed.Length);
+        for (int w = 0; w < bits.Length; w++)
+        {
+            var chunk = allowed.Slice(w * 32, Math.Min(32, allowed.Length - w * 32));
+            uint word = 0;
+            for (int b = 0; b < chunk.Length; b++)
+            {
+                word |= chunk[b] ? 0u : 1u << b;
+            }
+
+            bits[w] = word;
+        }
+
+        return new TokenMask(bits, allowed.Length);
+    }
 
     /// <summary>Whether <paramref name="id"/> is banned.</summary>
     public bool Bans(int id) => (uint)id < (uint)Vocabulary && (_bits[id >> 5] & (1u << (id & 31))) != 0;
 
-    public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)_ids).GetEnumerator();
+    public IEnumerator<int> GetEnumerator()
+    {
+        for (int w = 0; w < _bits.Length; w++)
+        {
+            for (uint word = _bits[w]; word != 0; word &= word - 1)
+            {
+                yield return (w << 5) | BitOperations.TrailingZeroCount(word);
+            }
+        }
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static uint[] NewWords(int vocabulary) => GC.AllocateArray<uint>((vocabulary + 31) / 32, pinned: true);
 }

@@ -37,7 +37,7 @@ public sealed class HostSampler
                 _owners[slot] = target.Sampling;
             }
 
-            target.SetChosen(_choosers[slot]!.Choose(logitsRow, target.Bans));
+            target.SetChosen(_choosers[slot]!.Choose(logitsRow, target.BanStopTokens ? target.Sampling.MinTokensBans : [], target.GrammarBans));
         }
         catch (Exception ex)
         {

@@ -1,3 +1,5 @@
+using MambaServe.Engine.Generation;
+
 namespace MambaServe.Engine.Sampling;
 
 /// <summary>
@@ -12,5 +14,6 @@ public interface ITokenChooser
     /// Ids this choice may not return (min_tokens' stop tokens; usually empty). They leave the reported logprobs alone,
     /// which are those of the raw logits.
     /// </param>
-    ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned);
+    /// <param name="grammar">Ids a structured output's grammar bans here, likewise (<see cref="TokenMask.None"/>: none).</param>
+    ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned, TokenMask grammar);
 }

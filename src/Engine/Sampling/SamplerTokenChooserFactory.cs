@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
 
 namespace MambaServe.Engine.Sampling;
 
@@ -11,9 +12,9 @@ public sealed class SamplerTokenChooserFactory(int sampleableVocab) : ITokenChoo
 
     private sealed class Chooser(SequenceSampler sampler) : ITokenChooser
     {
-        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
+        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned, TokenMask grammar)
         {
-            var s = sampler.Sample(logits, banned);
+            var s = sampler.Sample(logits, banned, grammar);
             return new ChosenToken(s.TokenId, s.Logprob, s.Top);
         }
     }

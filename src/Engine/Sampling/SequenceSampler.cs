@@ -1,3 +1,5 @@
+using MambaServe.Engine.Generation;
+
 namespace MambaServe.Engine.Sampling;
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed class SequenceSampler
     }
 
     /// <summary>Samples from one logits row (at least sampleableVocab wide) and records the choice for penalties.</summary>
-    public SampledToken Sample(ReadOnlySpan<float> logits) => Sample(logits, []);
+    public SampledToken Sample(ReadOnlySpan<float> logits) => Sample(logits, [], null);
 
     /// <summary>
     /// <see cref="Sample(ReadOnlySpan{float})"/> that never chooses one of <paramref name="banned"/> (min_tokens' stop
@@ -52,7 +54,8 @@ public sealed class SequenceSampler
     /// min_tokens processor does; the reported logprobs are the raw logits', as for logit_bias, so a banned id keeps
     /// a finite logprob (and may be among the top alternatives).
     /// </summary>
-    public SampledToken Sample(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
+    /// <param name="grammar">A structured output's bans for this token, applied the same way (null: none).</param>
+    public SampledToken Sample(ReadOnlySpan<float> logits, IReadOnlyList<int> banned, TokenMask? grammar = null)
     {
         ArgumentNullException.ThrowIfNull(banned);
         if (logits.Length < _vocab)
@@ -69,6 +72,14 @@ public sealed class SequenceSampler
             if ((uint)banned[i] < (uint)_vocab)
             {
                 work[banned[i]] = float.NegativeInfinity;
+            }
+        }
+
+        foreach (int id in grammar ?? TokenMask.None)
+        {
+            if (id < _vocab)
+            {
+                work[id] = float.NegativeInfinity;
             }
         }
 

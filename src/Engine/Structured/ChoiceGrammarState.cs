@@ -50,6 +50,8 @@ public readonly record struct ChoiceGrammarState : IGrammarState<ChoiceGrammarSt
     /// <summary>The tag of the choice matched whole (<see cref="IsComplete"/>).</summary>
     public int MatchedTag => _table.Tag(_lo);
 
+    public bool Feed(byte b, out ChoiceGrammarState next) => Feed(new ReadOnlySpan<byte>(in b), out next);
+
     public bool Feed(ReadOnlySpan<byte> bytes, out ChoiceGrammarState next)
     {
         int lo = _lo, hi = _hi, length = _length;

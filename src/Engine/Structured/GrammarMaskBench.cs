@@ -25,11 +25,13 @@ public static class GrammarMaskBench
         var pieces = Pieces(tokenizer, randomPieces);
         var states = DocumentStates();
         MasksOf(new StructuredVocabulary(pieces, tokenizer.EosTokenId), states); // warm-up
+        var clock = Stopwatch.StartNew();
         var vocabulary = new StructuredVocabulary(pieces, tokenizer.EosTokenId);
+        var built = clock.Elapsed;
         var computed = MasksOf(vocabulary, states);
         var cached = MasksOf(vocabulary, states);
         int distinct = states.Distinct().Count();
-        return new GrammarMaskBenchResult(pieces.Length, states.Count, distinct, computed / distinct, cached / states.Count);
+        return new GrammarMaskBenchResult(pieces.Length, states.Count, distinct, built, computed / distinct, cached / states.Count);
     }
 
     private static byte[]?[] Pieces(MambaTokenizer tokenizer, int randomPieces)

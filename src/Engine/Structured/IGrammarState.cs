@@ -9,6 +9,9 @@ public interface IGrammarState<TSelf> where TSelf : struct, IGrammarState<TSelf>
     /// <summary>The state after every byte of <paramref name="bytes"/>, or false at the first one the grammar refuses.</summary>
     bool Feed(ReadOnlySpan<byte> bytes, out TSelf next);
 
+    /// <summary>The state after <paramref name="b"/>, or false when the grammar refuses it (a token prefix tree's walk).</summary>
+    bool Feed(byte b, out TSelf next);
+
     /// <summary>A whole document has been read: the output may end here (the model's EOS is allowed).</summary>
     bool IsComplete { get; }
 }

@@ -26,6 +26,22 @@ public sealed class TokenMaskTests
     }
 
     [Fact]
+    public void BanningAllBut_BansExactlyTheIdsNotAllowed()
+    {
+        var rng = new Random(3);
+        foreach (int vocabulary in new[] { 0, 5, 32, 70, 8192 })
+        {
+            var allowed = Enumerable.Range(0, vocabulary).Select(_ => rng.Next(3) == 0).ToArray();
+
+            var mask = TokenMask.BanningAllBut(allowed);
+
+            Assert.Equal(Enumerable.Range(0, vocabulary).Where(id => !allowed[id]), mask);
+            Assert.Equal(allowed.Count(a => !a), mask.Count);
+            Assert.Equal(vocabulary, mask.Vocabulary);
+        }
+    }
+
+    [Fact]
     public void BitsAddress_ReadsTheMaskInPlace_AfterCollections()
     {
         var mask = TokenMask.Of([0, 5, 63, 64, 99], 100);

@@ -66,8 +66,9 @@ internal sealed class FakeTokenChooserFactory : ITokenChooserFactory, IPromptSco
 
     private sealed class Chooser(Random? random, bool fail) : ITokenChooser
     {
-        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
+        public ChosenToken Choose(ReadOnlySpan<float> logits, IReadOnlyList<int> stopBans, TokenMask grammar)
         {
+            var banned = stopBans.Concat(grammar).ToHashSet();
             if (fail)
             {
                 throw new InvalidOperationException("Injected sampler failure.");
@@ -83,7 +84,7 @@ internal sealed class FakeTokenChooserFactory : ITokenChooserFactory, IPromptSco
             return new ChosenToken(token, LogSoftmax(logits, token), []);
         }
 
-        private static float[] Without(ReadOnlySpan<float> logits, IReadOnlyList<int> banned)
+        private static float[] Without(ReadOnlySpan<float> logits, HashSet<int> banned)
         {
             var row = logits.ToArray();
             foreach (int id in banned)

@@ -50,7 +50,7 @@ public sealed class StructuredVocabularyTests
     public void BannedAfter_PastTheCacheBudget_EmptiesTheCacheAndStaysWithinIt()
     {
         byte[]?[] pieces = [.. "{}\":, ab1".Select(c => new[] { (byte)c }), []];
-        var vocab = new StructuredVocabulary(pieces, eos: pieces.Length - 1, maxCachedIds: 20);
+        var vocab = new StructuredVocabulary(pieces, eos: pieces.Length - 1, maxCachedWords: 4);
         var states = new List<JsonSchemaState> { JsonSchemaState.StartObject() };
         foreach (byte b in "{\"ab\": 1, \"b\": 11}"u8)
         {
@@ -61,7 +61,7 @@ public sealed class StructuredVocabularyTests
         foreach (var state in states)
         {
             var banned = vocab.BannedAfter(state);
-            Assert.True(vocab.CachedIds <= 20);
+            Assert.True(vocab.CachedWords <= 4);
             Assert.Equal(banned, vocab.BannedAfter(state)); // cached or computed again: the same mask
         }
 
