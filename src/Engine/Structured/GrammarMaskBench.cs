@@ -19,12 +19,40 @@ public static class GrammarMaskBench
 
     private static ReadOnlySpan<byte> Document => """{"name": "Ann Lee", "age": 42, "tags": ["a", "bc"]}"""u8;
 
-    public static GrammarMaskBenchResult Run(MambaTokenizer tokenizer, int randomPieces)
+    /// <summary>
+    /// JSON in GBNF (llama.cpp's json.gbnf in shape: an object at the root, whitespace after each value), for
+    /// <c>--format gbnf</c>: the same document's states under a grammar run by stacks rather than the JSON automaton.
+    /// </summary>
+    public const string JsonGbnf = """
+        root   ::= object
+        value  ::= object | array | string | number | ("true" | "false" | "null") ws
+        object ::= "{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}" ws
+        array  ::= "[" ws ( value ("," ws value)* )? "]" ws
+        string ::= "\"" ( [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4}) )* "\"" ws
+        number ::= "-"? ("0" | [1-9] [0-9]*) ("." [0-9]+)? ([eE] [-+]? [0-9]+)? ws
+        # whitespace, at most one run
+        ws ::= | [ \t\n] ws
+        """;
+
+    /// <param name="format">`json-schema` (the JSON automaton with a schema) or `gbnf` (<see cref="JsonGbnf"/>).</param>
+    public static GrammarMaskBenchResult Run(MambaTokenizer tokenizer, int randomPieces, string format = "json-schema")
     {
         ArgumentOutOfRangeException.ThrowIfNegative(randomPieces);
+        return format switch
+        {
+            "json-schema" => Run(tokenizer, randomPieces, () => JsonSchemaState.Start(JsonSchemaCompiler.Compile(JsonDocument.Parse(Schema).RootElement))),
+            "gbnf" => Run(tokenizer, randomPieces, () => GbnfGrammarState.Start(GbnfParser.Parse(JsonGbnf))),
+            _ => throw new ArgumentException($"format must be `json-schema` or `gbnf`, got `{format}`.", nameof(format)),
+        };
+    }
+
+    /// <param name="start">A fresh grammar each call: the warm-up's must not leave the timed run its caches (a GBNF grammar remembers its steps).</param>
+    private static GrammarMaskBenchResult Run<TState>(MambaTokenizer tokenizer, int randomPieces, Func<TState> start)
+        where TState : struct, IGrammarState<TState>, IEquatable<TState>
+    {
         var pieces = Pieces(tokenizer, randomPieces);
-        var states = DocumentStates();
-        MasksOf(new StructuredVocabulary(pieces, tokenizer.EosTokenId), states); // warm-up
+        MasksOf(new StructuredVocabulary(pieces, tokenizer.EosTokenId), DocumentStates(start())); // warm-up
+        var states = DocumentStates(start());
         var clock = Stopwatch.StartNew();
         var vocabulary = new StructuredVocabulary(pieces, tokenizer.EosTokenId);
         var built = clock.Elapsed;
@@ -45,20 +73,24 @@ public static class GrammarMaskBench
     }
 
     /// <summary>The state before each byte of <see cref="Document"/>, repeats included (a string's inside recurs).</summary>
-    private static List<JsonSchemaState> DocumentStates()
+    private static List<TState> DocumentStates<TState>(TState state)
+        where TState : struct, IGrammarState<TState>, IEquatable<TState>
     {
-        var states = new List<JsonSchemaState>();
-        var state = JsonSchemaState.Start(JsonSchemaCompiler.Compile(JsonDocument.Parse(Schema).RootElement));
+        var states = new List<TState>();
         foreach (byte b in Document)
         {
             states.Add(state);
-            state.Feed(b, out state);
+            if (!state.Feed(b, out state))
+            {
+                throw new InvalidOperationException("The bench's document does not follow its own grammar.");
+            }
         }
 
         return states;
     }
 
-    private static TimeSpan MasksOf(StructuredVocabulary vocabulary, List<JsonSchemaState> states)
+    private static TimeSpan MasksOf<TState>(StructuredVocabulary vocabulary, List<TState> states)
+        where TState : struct, IGrammarState<TState>, IEquatable<TState>
     {
         var clock = Stopwatch.StartNew();
         foreach (var state in states)

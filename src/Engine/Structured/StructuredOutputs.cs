@@ -20,6 +20,7 @@ public static class StructuredOutputs
     private static readonly Compiled<SchemaNode> s_schemas = new();
     private static readonly Compiled<RegexProgram> s_patterns = new();
     private static readonly Compiled<ChoiceTable> s_choices = new();
+    private static readonly Compiled<GbnfGrammar> s_grammars = new();
 
     /// <summary>One JSON object (OpenAI's JSON mode, vLLM's json_object), then EOS.</summary>
     public static ITokenConstraintFactory JsonObject(MambaTokenizer tokenizer) =>
@@ -37,6 +38,14 @@ public static class StructuredOutputs
     public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>
         new GrammarConstraintFactory<ChoiceGrammarState>(
             StructuredVocabulary.For(tokenizer), ChoiceGrammarState.Start(s_choices.Get(string.Join('\0', choices), _ => new ChoiceTable(choices))));
+
+    /// <summary>Text that <paramref name="grammar"/>'s root rule (from <see cref="CompileGrammar"/>) matches whole, then EOS.</summary>
+    public static ITokenConstraintFactory Grammar(MambaTokenizer tokenizer, GbnfGrammar grammar) =>
+        new GrammarConstraintFactory<GbnfGrammarState>(StructuredVocabulary.For(tokenizer), GbnfGrammarState.Start(grammar));
+
+    /// <summary>The compiled GBNF grammar (kept by its text).</summary>
+    /// <exception cref="GrammarNotSupportedException">A syntax error, an undefined or left-recursive rule, no root.</exception>
+    public static GbnfGrammar CompileGrammar(string grammar) => s_grammars.Get(grammar, GbnfParser.Parse);
 
     /// <summary>The compiled schema (kept by its compact JSON text).</summary>
     /// <exception cref="SchemaNotSupportedException">The schema uses a keyword the grammar cannot enforce.</exception>

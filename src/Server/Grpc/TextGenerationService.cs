@@ -44,7 +44,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
 
         var constraint = StructuredOutputMapper.Map(
             request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null, request.HasRegex ? request.Regex : null,
-            request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
+            request.HasGrammar ? request.Grammar : null, request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
         var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
         try
         {

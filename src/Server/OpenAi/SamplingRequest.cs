@@ -67,6 +67,12 @@ public abstract class SamplingRequest
     /// <summary>vLLM's older spelling of structured_outputs.regex.</summary>
     public string? GuidedRegex { get; set; }
 
+    /// <summary>vLLM's older spelling of structured_outputs.grammar: a GBNF grammar the output must match.</summary>
+    public string? GuidedGrammar { get; set; }
+
+    /// <summary>llama.cpp server's spelling of the same: a GBNF grammar the output must match.</summary>
+    public string? Grammar { get; set; }
+
     /// <summary>vLLM: the prefix-state cache partition (a non-empty string); requests share cached prompt prefixes only with the same salt.</summary>
     public string? CacheSalt { get; set; }
 

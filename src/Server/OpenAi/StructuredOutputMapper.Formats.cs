@@ -46,7 +46,8 @@ public static partial class StructuredOutputMapper
             "choice" => new(param, t => StructuredOutputsChoice(ReadChoices(kind.Value, param), param, t)),
             "json" => new(param, FromSchema(kind.Value, param)),
             "regex" => new(param, FromRegex(kind.Value, param)),
-            "grammar" or "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            "grammar" => new(param, FromGrammar(kind.Value, param)),
+            "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
             _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
         };
     }
@@ -118,6 +119,25 @@ public static partial class StructuredOutputMapper
         }
     }
 
+    /// <summary>A GBNF grammar whose <c>root</c> rule the whole output must match, compiled now, so a bad one is a 400 saying where.</summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromGrammar(JsonElement grammar, string param)
+    {
+        if (grammar.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest($"{param} must be a string (a grammar in GBNF).", param);
+        }
+
+        try
+        {
+            var compiled = Grammars.CompileGrammar(grammar.GetString()!);
+            return t => Grammars.Grammar(t, compiled);
+        }
+        catch (GrammarNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
+    }
+
     private static List<string> ReadChoices(JsonElement value, string param)
     {
         if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
@@ -139,6 +159,6 @@ public static partial class StructuredOutputMapper
     }
 
     private static ApiException Unsupported(string param, string what) =>
-        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json`, `regex` or `choice`, guided_json, guided_regex, guided_choice).",
+        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json`, `regex`, `choice` or `grammar`, guided_json, guided_regex, guided_choice, guided_grammar, grammar).",
             ApiException.InvalidRequest, param, "unsupported_parameter");
 }

@@ -9,16 +9,17 @@ namespace MambaServe.Server.OpenAi;
 
 /// <summary>
 /// The request's output format, from OpenAI's response_format, vLLM's structured_outputs or vLLM's older
-/// guided_json / guided_regex / guided_choice, as the engine constraint that enforces it: JSON mode (one JSON object),
-/// a JSON schema (<see cref="JsonSchemaCompiler"/> says which keywords), a regular expression (<see cref="RegexParser"/>)
-/// or a choice among strings. A grammar or a structural tag is a 400 naming the field. docs/server.md has the rules.
+/// guided_json / guided_regex / guided_choice / guided_grammar (and llama.cpp's grammar), as the engine constraint that
+/// enforces it: JSON mode (one JSON object), a JSON schema (<see cref="JsonSchemaCompiler"/> says which keywords), a
+/// regular expression (<see cref="RegexParser"/>), a choice among strings or a GBNF grammar (<see cref="GbnfGrammar"/>).
+/// A structural tag is a 400 naming the field. docs/server.md has the rules.
 /// </summary>
 public static partial class StructuredOutputMapper
 {
     /// <summary>Most choices one request may list (each is compared byte by byte against every vocabulary token).</summary>
     public const int MaxChoices = 1024;
 
-    private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions and choices among strings";
+    private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions, choices among strings and GBNF grammars";
 
     /// <summary>The constraint for the request's format, or null for free text.</summary>
     public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model) =>
@@ -61,12 +62,22 @@ public static partial class StructuredOutputMapper
             kinds.Add(new("guided_regex", FromRegex(JsonSerializer.SerializeToElement(guidedRegex), "guided_regex")));
         }
 
+        if (request.GuidedGrammar is { } guidedGrammar)
+        {
+            kinds.Add(new("guided_grammar", FromGrammar(JsonSerializer.SerializeToElement(guidedGrammar), "guided_grammar")));
+        }
+
+        if (request.Grammar is { } grammar)
+        {
+            kinds.Add(new("grammar", FromGrammar(JsonSerializer.SerializeToElement(grammar), "grammar")));
+        }
+
         return kinds;
     }
 
-    /// <summary>gRPC's fields: json_object, a JSON schema's text, or a non-empty choice list (the same rules and 400s as REST).</summary>
+    /// <summary>gRPC's fields: json_object, a JSON schema's text, a regex, a GBNF grammar or a non-empty choice list (the same rules and 400s as REST).</summary>
     public static ITokenConstraintFactory? Map(
-        bool jsonObject, string? jsonSchema, string? regex, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
+        bool jsonObject, string? jsonSchema, string? regex, string? grammar, IReadOnlyList<string> choice, bool ignoreEos, int minTokens, IServedModel model)
     {
         var kinds = new List<FormatKind>();
         if (jsonObject)
@@ -82,6 +93,11 @@ public static partial class StructuredOutputMapper
         if (regex is not null)
         {
             kinds.Add(new("regex", FromRegex(JsonSerializer.SerializeToElement(regex), "regex")));
+        }
+
+        if (grammar is not null)
+        {
+            kinds.Add(new("grammar", FromGrammar(JsonSerializer.SerializeToElement(grammar), "grammar")));
         }
 
         if (choice.Count > 0)

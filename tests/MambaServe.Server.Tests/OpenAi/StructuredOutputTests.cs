@@ -78,7 +78,11 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"response_format":"json"}""", "response_format", "object with a string `type`")]
     [InlineData(Completions, """{"structured_outputs":{"regex":"(a"}}""", "structured_outputs.regex", "an unclosed `(`")]
     [InlineData(Completions, """{"structured_outputs":{"regex":5}}""", "structured_outputs.regex", "must be a string")]
-    [InlineData(Completions, """{"structured_outputs":{"grammar":"root ::= x"}}""", "structured_outputs.grammar", "not supported")]
+    [InlineData(Completions, """{"structured_outputs":{"grammar":"root ::= x"}}""", "structured_outputs.grammar", "cannot be enforced: rule `x` is used but not defined (line 1, column 10)")]
+    [InlineData(Chat, """{"grammar":"root ::= root \"a\" | \"b\""}""", "grammar", "rule `root` is left-recursive")]
+    [InlineData(Completions, """{"structured_outputs":{"grammar":7}}""", "structured_outputs.grammar", "must be a string (a grammar in GBNF)")]
+    [InlineData(Completions, """{"guided_grammar":"root ::= \"a\"","guided_regex":"a"}""", "guided_grammar", "one output format")]
+    [InlineData(Chat, """{"grammar":"root ::= \"a\"","min_tokens":2}""", "min_tokens", "ban the EOS")]
     [InlineData(Completions, """{"structured_outputs":{"choice":["a"],"json_object":true}}""", "structured_outputs", "exactly one")]
     [InlineData(Completions, """{"structured_outputs":{"choice":[]}}""", "structured_outputs.choice", "1 to 1024")]
     [InlineData(Completions, """{"structured_outputs":{"choice":["a",1]}}""", "structured_outputs.choice", "array of strings")]
@@ -87,7 +91,7 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"response_format":{"type":"json_object"},"ignore_eos":true}""", "ignore_eos", "ends with EOS")]
     [InlineData(Chat, """{"guided_choice":["a"],"min_tokens":1}""", "min_tokens", "ban the EOS")]
     [InlineData(Completions, """{"guided_regex":"(?=a)"}""", "guided_regex", "lookaround")]
-    [InlineData(Completions, """{"guided_grammar":"root ::= x"}""", "guided_grammar", "not grammars")]
+    [InlineData(Completions, """{"guided_grammar":"root ::= [a-"}""", "guided_grammar", "unterminated character class")]
     public async Task Post_FormatTheServerCannotEnforce_Returns400NamingTheField(string path, string field, string param, string message)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);

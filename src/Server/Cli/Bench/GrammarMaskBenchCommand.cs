@@ -19,7 +19,13 @@ public static class GrammarMaskBenchCommand
             Description = "Random 2-8 byte pieces added to the model's vocabulary.",
             DefaultValueFactory = _ => 42_000,
         };
-        var command = new Command("grammar-masks", "Measure the cost of a structured output's token masks.") { randomPieces };
+        var format = new Option<string>("--format")
+        {
+            Description = "The grammar over the bench's JSON document: json-schema (the JSON automaton) or gbnf (a JSON grammar in GBNF).",
+            DefaultValueFactory = _ => "json-schema",
+        };
+        format.AcceptOnlyFromAmong("json-schema", "gbnf");
+        var command = new Command("grammar-masks", "Measure the cost of a structured output's token masks.") { randomPieces, format };
         command.SetAction(async (parse, ct) =>
         {
             return await CliErrors.ReportingLoadFailures(async () =>
@@ -27,7 +33,7 @@ public static class GrammarMaskBenchCommand
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var tokenizer = MambaTokenizer.TryLoad(modelDir)
                     ?? throw new InvalidOperationException($"No tokenizer.json in {modelDir}.");
-                var r = GrammarMaskBench.Run(tokenizer, parse.GetValue(randomPieces));
+                var r = GrammarMaskBench.Run(tokenizer, parse.GetValue(randomPieces), parse.GetValue(format)!);
                 Console.WriteLine($"vocabulary {r.Vocabulary} (prefix tree built once in {r.VocabularyBuild.TotalMilliseconds:F1} ms), " +
                                   $"{r.DistinctStates} distinct of {r.States} states, " +
                                   $"{Environment.ProcessorCount} cores: {r.PerNewState.TotalMilliseconds:F2} ms per new state, " +

@@ -15,8 +15,6 @@ namespace MambaServe.Server.OpenAi.Validation;
 public static class UnsupportedFields
 {
     private const string NoTools = "this server does not call tools or functions";
-    private const string NoStructuredOutputs =
-        "this server enforces JSON mode, JSON schemas, regular expressions and choices (response_format, structured_outputs json_object / json / regex / choice, guided_json, guided_regex, guided_choice), not grammars";
 
     private static readonly Dictionary<string, FieldRule> s_shared = new()
     {
@@ -35,7 +33,6 @@ public static class UnsupportedFields
             : "use_beam_search is not supported: this server samples (no beam search); ask for several samples with n.",
         ["length_penalty"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double p) && p == 1.0 ? null
             : "length_penalty is not supported beyond 1.0: it applies only to beam search, which this server does not do.",
-        ["guided_grammar"] = NotSupported("guided_grammar", NoStructuredOutputs),
         ["allowed_token_ids"] = NotSupported("allowed_token_ids", "the sampler does not restrict the vocabulary; ban tokens with logit_bias -100"),
         ["bad_words"] = v => IsNull(v) || IsEmptyArray(v) ? null
             : "bad_words is not supported: the sampler bans no word sequences; ban single tokens with logit_bias -100.",

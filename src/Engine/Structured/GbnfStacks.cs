@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+
+namespace MambaServe.Engine.Structured;
+
+/// <summary>
+/// Runs a <see cref="GbnfGrammar"/> the way llama.cpp's grammar sampler does: a parse is a set of stacks, each a
+/// position waiting for a character (its top) and the positions to return to after the rules it is inside. Reading a
+/// character keeps the stacks whose top class takes it, moves each past it and expands it again until its top is a
+/// class (every alternative of a referenced rule; an alternative's end returns to the stack below; the empty stack
+/// means the root rule is complete). A reference that ends its alternative returns straight to the caller's caller
+/// (a tail call), so repetitions (<c>r ::= x r |</c>) keep their stacks flat.
+/// Stack nodes are interned (one object per (position, parent)), so a stack set is a sorted array of node ids and
+/// equal sets are equal states: their token masks are shared. Steps are remembered per (set, character), since a
+/// token mask's walk feeds the same few characters to the same sets many times. Thread-safe.
+/// </summary>
+internal sealed class GbnfStacks
+{
+    /// <summary>Stack nodes a grammar may make over its life, all requests together (deep recursion makes one a level).</summary>
+    public const int MaxNodes = 1 << 18;
+
+    /// <summary>Stacks one parse may hold at once (an ambiguous grammar multiplies them).</summary>
+    public const int MaxStacks = 4096;
+
+    private const int MaxRemembered = 1 << 17;
+
+    private readonly GbnfGrammar _grammar;
+    private readonly ConcurrentDictionary<(int Position, int Parent), StackNode> _nodes = new();
+    private readonly ConcurrentDictionary<(StackSet Set, int CodePoint), StackSet?> _steps = new();
+    private int _nextId;
+
+    public GbnfStacks(GbnfGrammar grammar)
+    {
+        _grammar = grammar;
+        var start = new List<StackNode?>();
+        foreach (int alt in grammar.Alternatives(grammar.Root))
+        {
+            Expand(alt, null, start);
+        }
+
+        Start = StackSet.Of(start);
+    }
+
+    /// <summary>The stacks before the first character.</summary>
+    public StackSet Start { get; }
+
+    /// <summary>The stacks after <paramref name="codePoint"/>, or null when no stack takes it.</summary>
+    public StackSet? Step(StackSet set, int codePoint)
+    {
+        if (_steps.TryGetValue((set, codePoint), out var known))
+        {
+            return known;
+        }
+
+        var next = new List<StackNode?>();
+        foreach (var node in set.Nodes)
+        {
+            if (node is not null && _grammar.Matches(node.Position, codePoint))
+            {
+                Expand(node.Position + 1, node.Parent, next);
+            }
+        }
+
+        var result = next.Count == 0 ? null : StackSet.Of(next);
+        if (_steps.Count >= MaxRemembered)
+        {
+            _steps.Clear();
+        }
+
+        _steps.TryAdd((set, codePoint), result);
+        return result;
+    }
+
+    /// <summary>Whether some stack of <paramref name="set"/> takes a code point in [<paramref name="lo"/>, <paramref name="hi"/>].</summary>
+    public bool CanRead(StackSet set, int lo, int hi) =>
+        set.Nodes.Any(node => node is not null && _grammar.MatchesAny(node.Position, lo, hi));
+
+    /// <summary>Adds the stacks that continue at <paramref name="position"/> with <paramref name="parent"/> below it, each with a class on top.</summary>
+    private void Expand(int position, StackNode? parent, List<StackNode?> into)
+    {
+        if (_grammar.IsEnd(position))
+        {
+            if (parent is null)
+            {
+                into.Add(null); // the root rule is complete
+            }
+            else
+            {
+                Expand(parent.Position, parent.Parent, into);
+            }
+
+            return;
+        }
+
+        int rule = _grammar.RuleAt(position);
+        if (rule < 0)
+        {
+            into.Add(Node(position, parent));
+            if (into.Count > MaxStacks * 4)
+            {
+                throw new InvalidOperationException($"The grammar's parse holds more than {MaxStacks} stacks at once (it is too ambiguous).");
+            }
+
+            return;
+        }
+
+        var returnTo = _grammar.IsEnd(position + 1) ? parent : Node(position + 1, parent); // a tail call returns past this rule
+        foreach (int alt in _grammar.Alternatives(rule))
+        {
+            Expand(alt, returnTo, into);
+        }
+    }
+
+    private StackNode Node(int position, StackNode? parent)
+    {
+        var key = (position, parent?.Id ?? 0);
+        if (_nodes.TryGetValue(key, out var node))
+        {
+            return node;
+        }
+
+        if (_nodes.Count >= MaxNodes)
+        {
+            throw new InvalidOperationException($"The grammar's parse passed {MaxNodes} stack nodes (its recursion runs too deep).");
+        }
+
+        return _nodes.GetOrAdd(key, k => new StackNode(Interlocked.Increment(ref _nextId), k.Position, parent));
+    }
+}
+
+/// <summary>One level of a parse stack: a position in the grammar and the level below it. Interned by <see cref="GbnfStacks"/>.</summary>
+internal sealed class StackNode(int id, int position, StackNode? parent)
+{
+    public int Id { get; } = id;
+
+    public int Position { get; } = position;
+
+    public StackNode? Parent { get; } = parent;
+}
+
+/// <summary>A parse's stacks: distinct interned nodes sorted by id (null first: the complete, empty stack). Equal by content.</summary>
+internal sealed class StackSet : IEquatable<StackSet>
+{
+    private readonly int _hash;
+
+    private StackSet(StackNode?[] nodes)
+    {
+        Nodes = nodes;
+        var hash = new HashCode();
+        foreach (var node in nodes)
+        {
+            hash.Add(node?.Id ?? 0);
+        }
+
+        _hash = hash.ToHashCode();
+    }
+
+    public StackNode?[] Nodes { get; }
+
+    /// <summary>The root rule may end here.</summary>
+    public bool IsComplete => Nodes.Length > 0 && Nodes[0] is null;
+
+    public static StackSet Of(List<StackNode?> nodes)
+    {
+        var distinct = nodes.DistinctBy(n => n?.Id ?? 0).OrderBy(n => n?.Id ?? 0).ToArray();
+        if (distinct.Length > GbnfStacks.MaxStacks)
+        {
+            throw new InvalidOperationException($"The grammar's parse holds more than {GbnfStacks.MaxStacks} stacks at once (it is too ambiguous).");
+        }
+
+        return new StackSet(distinct);
+    }
+
+    public bool Equals(StackSet? other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        if (other is null || other._hash != _hash || other.Nodes.Length != Nodes.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Nodes.Length; i++)
+        {
+            if (!ReferenceEquals(Nodes[i], other.Nodes[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override bool Equals(object? obj) => Equals(obj as StackSet);
+
+    public override int GetHashCode() => _hash;
+}
