@@ -27,19 +27,7 @@ public readonly record struct GbnfGrammarState : IGrammarState<GbnfGrammarState>
 
     public bool IsComplete => _needed == 0 && _set.IsComplete;
 
-    public bool Feed(ReadOnlySpan<byte> bytes, out GbnfGrammarState next)
-    {
-        next = this;
-        foreach (byte b in bytes)
-        {
-            if (!next.Feed(b, out next))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public bool Feed(ReadOnlySpan<byte> bytes, out GbnfGrammarState next) => GrammarStates.FeedEach(this, bytes, out next);
 
     public bool Feed(byte b, out GbnfGrammarState next)
     {

@@ -15,3 +15,26 @@ public interface IGrammarState<TSelf> where TSelf : struct, IGrammarState<TSelf>
     /// <summary>A whole document has been read: the output may end here (the model's EOS is allowed).</summary>
     bool IsComplete { get; }
 }
+
+/// <summary>What grammar states share.</summary>
+public static class GrammarStates
+{
+    /// <summary>
+    /// <paramref name="state"/> fed every byte of <paramref name="bytes"/> one at a time: the span form of
+    /// <see cref="IGrammarState{TSelf}.Feed(byte, out TSelf)"/> for states that have nothing faster.
+    /// </summary>
+    public static bool FeedEach<TState>(TState state, ReadOnlySpan<byte> bytes, out TState next)
+        where TState : struct, IGrammarState<TState>, IEquatable<TState>
+    {
+        next = state;
+        foreach (byte b in bytes)
+        {
+            if (!next.Feed(b, out next))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -64,19 +64,7 @@ public readonly partial record struct JsonSchemaState : IGrammarState<JsonSchema
 
     private int Depth => _frames?.Depth ?? 0;
 
-    public bool Feed(ReadOnlySpan<byte> bytes, out JsonSchemaState next)
-    {
-        next = this;
-        foreach (byte b in bytes)
-        {
-            if (!next.Feed(b, out next))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public bool Feed(ReadOnlySpan<byte> bytes, out JsonSchemaState next) => GrammarStates.FeedEach(this, bytes, out next);
 
     /// <summary>The state after <paramref name="b"/>, or false when no document of the schema continues with it.</summary>
     public bool Feed(byte b, out JsonSchemaState next)

@@ -35,19 +35,7 @@ public readonly record struct RegexGrammarState : IGrammarState<RegexGrammarStat
         return _needed == 0 && Read(codePoint, out next);
     }
 
-    public bool Feed(ReadOnlySpan<byte> bytes, out RegexGrammarState next)
-    {
-        next = this;
-        foreach (byte b in bytes)
-        {
-            if (!next.Feed(b, out next))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public bool Feed(ReadOnlySpan<byte> bytes, out RegexGrammarState next) => GrammarStates.FeedEach(this, bytes, out next);
 
     public bool Feed(byte b, out RegexGrammarState next)
     {

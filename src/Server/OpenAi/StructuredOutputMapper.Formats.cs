@@ -101,38 +101,35 @@ public static partial class StructuredOutputMapper
     }
 
     /// <summary>A regular expression the whole output must match, parsed now, so a construct it does not take is a 400.</summary>
-    private static Func<MambaTokenizer, ITokenConstraintFactory> FromRegex(JsonElement pattern, string param)
-    {
-        if (pattern.ValueKind != JsonValueKind.String)
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromRegex(JsonElement pattern, string param) =>
+        FromText(pattern, param, "a regular expression", text =>
         {
-            throw ApiException.BadRequest($"{param} must be a string (a regular expression).", param);
-        }
-
-        try
-        {
-            var program = Grammars.CompileRegex(pattern.GetString()!);
+            var program = Grammars.CompileRegex(text);
             return t => Grammars.Regex(t, program);
-        }
-        catch (RegexNotSupportedException ex)
-        {
-            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
-        }
-    }
+        });
 
     /// <summary>A GBNF grammar whose <c>root</c> rule the whole output must match, compiled now, so a bad one is a 400 saying where.</summary>
-    private static Func<MambaTokenizer, ITokenConstraintFactory> FromGrammar(JsonElement grammar, string param)
-    {
-        if (grammar.ValueKind != JsonValueKind.String)
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromGrammar(JsonElement grammar, string param) =>
+        FromText(grammar, param, "a grammar in GBNF", text =>
         {
-            throw ApiException.BadRequest($"{param} must be a string (a grammar in GBNF).", param);
+            var compiled = Grammars.CompileGrammar(text);
+            return t => Grammars.Grammar(t, compiled);
+        });
+
+    /// <summary>A format given as text, compiled by <paramref name="compile"/> now: not a string, or text it refuses, is a 400.</summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromText(
+        JsonElement value, string param, string what, Func<string, Func<MambaTokenizer, ITokenConstraintFactory>> compile)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest($"{param} must be a string ({what}).", param);
         }
 
         try
         {
-            var compiled = Grammars.CompileGrammar(grammar.GetString()!);
-            return t => Grammars.Grammar(t, compiled);
+            return compile(value.GetString()!);
         }
-        catch (GrammarNotSupportedException ex)
+        catch (Exception ex) when (ex is RegexNotSupportedException or GrammarNotSupportedException)
         {
             throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
         }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using MambaServe.Engine.Structured;
 
@@ -75,15 +74,14 @@ public sealed class GbnfGrammarStateTests
         int valid = 0, invalid = 0;
         for (int n = 0; n < 2000; n++)
         {
-            var bytes = Encoding.UTF8.GetBytes(RandomObject(rng, 0));
+            var bytes = Encoding.UTF8.GetBytes(RandomJson.Object(rng, 0, spaceAfter: true));
             if (n % 2 == 1)
             {
-                var ascii = Enumerable.Range(0, bytes.Length).Where(i => bytes[i] < 0x80).ToArray();
-                bytes[ascii[rng.Next(ascii.Length)]] = (byte)"{}[]\":,0-1e.tfn \\a"[rng.Next(18)];
+                RandomJson.Mutate(rng, bytes);
             }
 
             bool ours = start.Feed(bytes, out var end) && end.IsComplete;
-            bool theirs = ParsesAsObject(bytes);
+            bool theirs = RandomJson.ParsesAsObject(bytes);
 
             Assert.True(ours == theirs, $"{Encoding.UTF8.GetString(bytes)}: grammar {ours}, System.Text.Json {theirs}");
             (theirs ? ref valid : ref invalid)++;
@@ -143,38 +141,4 @@ public sealed class GbnfGrammarStateTests
 
         Assert.Contains($"{GbnfStacks.MaxNodes} stack nodes", error.Message, StringComparison.Ordinal);
     }
-
-    private static bool ParsesAsObject(byte[] bytes)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(bytes);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && bytes[0] == '{';
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static string RandomObject(Random rng, int depth)
-    {
-        var members = Enumerable.Range(0, rng.Next(depth > 2 ? 2 : 4))
-            .Select(i => $"\"k{i}{(rng.Next(3) == 0 ? "\\n\u00e9\\u00E9" : "")}\"{Space(rng)}:{Space(rng)}{RandomValue(rng, depth + 1)}{Space(rng)}");
-        return "{" + Space(rng) + string.Join("," + Space(rng), members) + "}" + Space(rng);
-    }
-
-    private static string RandomValue(Random rng, int depth) => rng.Next(depth > 3 ? 6 : 8) switch
-    {
-        0 => rng.Next(-1000, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        1 => (rng.NextDouble() * 1e6 - 5e5).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        2 => "\"text " + rng.Next() + "\\\"\"",
-        3 => rng.Next(2) == 0 ? "true" : "false",
-        4 => "null",
-        5 => "1.5e-3",
-        6 => RandomObject(rng, depth),
-        _ => "[" + Space(rng) + string.Join("," + Space(rng), Enumerable.Range(0, rng.Next(3)).Select(_ => RandomValue(rng, depth + 1) + Space(rng))) + "]",
-    };
-
-    private static string Space(Random rng) => rng.Next(4) == 0 ? " " : "";
 }

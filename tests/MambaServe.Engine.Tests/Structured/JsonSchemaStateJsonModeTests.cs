@@ -100,55 +100,18 @@ public sealed class JsonSchemaStateJsonModeTests
         int valid = 0, invalid = 0;
         for (int n = 0; n < 3000; n++)
         {
-            var bytes = Encoding.UTF8.GetBytes(RandomObject(rng, 0));
+            var bytes = Encoding.UTF8.GetBytes(RandomJson.Object(rng, 0));
             if (n % 2 == 1)
             {
-                // One ASCII byte replaced by a JSON-significant one: mostly invalid, sometimes still valid. (Bytes of a
-                // multi-byte character are left alone: System.Text.Json does not check UTF-8 while it parses; we do.)
-                var ascii = Enumerable.Range(0, bytes.Length).Where(i => bytes[i] < 0x80).ToArray();
-                bytes[ascii[rng.Next(ascii.Length)]] = (byte)"{}[]\":,0-1e.tfn \\a"[rng.Next(18)];
+                RandomJson.Mutate(rng, bytes);
             }
 
             bool ours = JsonSchemaState.StartObject().Feed(bytes, out var end) && end.IsComplete;
-            bool theirs = ParsesAsObject(bytes) && bytes[^1] is not ((byte)' ' or (byte)'\n');
+            bool theirs = RandomJson.ParsesAsObject(bytes) && bytes[^1] is not ((byte)' ' or (byte)'\n');
             Assert.True(ours == theirs, $"{Encoding.UTF8.GetString(bytes)}: ours {ours}, System.Text.Json {theirs}");
             (theirs ? ref valid : ref invalid)++;
         }
 
         Assert.True(valid > 1500 && invalid > 500, $"{valid} valid, {invalid} invalid");
     }
-
-    private static bool ParsesAsObject(byte[] bytes)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(bytes);
-            return doc.RootElement.ValueKind == JsonValueKind.Object;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static string RandomObject(Random rng, int depth)
-    {
-        var members = Enumerable.Range(0, rng.Next(depth > 2 ? 2 : 4))
-            .Select(i => $"{Space(rng)}\"k{i}{(rng.Next(3) == 0 ? "\\n\u00e9" : "")}\"{Space(rng)}:{Space(rng)}{RandomValue(rng, depth + 1)}{Space(rng)}");
-        return "{" + string.Join(",", members) + "}";
-    }
-
-    private static string RandomValue(Random rng, int depth) => rng.Next(depth > 3 ? 6 : 8) switch
-    {
-        0 => rng.Next(-1000, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        1 => (rng.NextDouble() * 1e6 - 5e5).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        2 => "\"text " + rng.Next() + "\\\"\"",
-        3 => rng.Next(2) == 0 ? "true" : "false",
-        4 => "null",
-        5 => "1.5e-3",
-        6 => RandomObject(rng, depth),
-        _ => "[" + string.Join(",", Enumerable.Range(0, rng.Next(3)).Select(_ => RandomValue(rng, depth + 1))) + "]",
-    };
-
-    private static string Space(Random rng) => rng.Next(4) == 0 ? " " : "";
 }

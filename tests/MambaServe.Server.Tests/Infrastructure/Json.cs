@@ -29,5 +29,26 @@ public static class Json
 
     public static JsonNode Parse(string json) => JsonNode.Parse(json)!;
 
+    /// <summary>
+    /// Each choice's whole text and finish reason from a completions or chat response, streamed (SSE chunks joined) or
+    /// not; a chat choice's text is its message's (or its deltas') content.
+    /// </summary>
+    public static async Task<(string[] Texts, string?[] Finishes)> ReadChoicesAsync(HttpResponseMessage response, bool stream, int n)
+    {
+        var texts = new string[n];
+        var finishes = new string?[n];
+        var bodies = stream
+            ? (await ReadEventsAsync(response)).Where(d => d != "[DONE]").Select(Parse).ToList()
+            : [await ReadAsync(response)];
+        foreach (var choice in bodies.SelectMany(b => b["choices"]!.AsArray()))
+        {
+            int i = (int)choice!["index"]!;
+            texts[i] += (string?)(choice["text"] ?? choice[stream ? "delta" : "message"]?["content"]);
+            finishes[i] = (string?)choice["finish_reason"] ?? finishes[i];
+        }
+
+        return (texts, finishes);
+    }
+
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
 }

@@ -49,18 +49,7 @@ public sealed class GrammarOutputTests
         using var response = await Json.PostAsync(client, path, body.ToJsonString());
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var texts = new string[4];
-        var finishes = new string?[4];
-        var chunks = stream
-            ? (await Json.ReadEventsAsync(response)).Where(d => d != "[DONE]").Select(Json.Parse).ToList()
-            : [await Json.ReadAsync(response)];
-        foreach (var choice in chunks.SelectMany(c => c["choices"]!.AsArray()))
-        {
-            int i = (int)choice!["index"]!;
-            texts[i] += chat ? (string?)(choice[stream ? "delta" : "message"]?["content"]) : (string?)choice["text"];
-            finishes[i] = (string?)choice["finish_reason"] ?? finishes[i];
-        }
-
+        var (texts, finishes) = await Json.ReadChoicesAsync(response, stream, 4);
         for (int i = 0; i < 4; i++)
         {
             Assert.Matches(Sentence, texts[i]);
