@@ -76,7 +76,7 @@ public readonly partial record struct JsonSchemaState : IGrammarState<JsonSchema
             Mode.String or Mode.Key => InString(b, out next),
             Mode.Escape or Mode.KeyEscape => Escape(b, out next),
             Mode.Hex or Mode.KeyHex => IsHex(b) && Counted(out next, _mode),
-            Mode.Utf8 or Mode.KeyUtf8 => b is >= 0x80 and <= 0xBF && Counted(out next, _mode),
+            Mode.Utf8 or Mode.KeyUtf8 => ContinuationAllowed(b) && Counted(out next, _mode),
             Mode.Literal => InLiteral(b, out next),
             Mode.Choice => InEnum(b, out next),
             Mode.PatternString => InPatternString(b, out next),
@@ -202,8 +202,13 @@ public readonly partial record struct JsonSchemaState : IGrammarState<JsonSchema
             < 0x20 => false,
             < 0x80 => true,
             >= 0xC2 and <= 0xDF => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 1),
-            >= 0xE0 and <= 0xEF => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 2),
-            >= 0xF0 and <= 0xF4 => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 3),
+            // The leads whose first continuation byte is narrower (UTF-8's well-formed table): its range in the high bits.
+            0xE0 => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 2 | 1 << 4),
+            0xED => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 2 | 2 << 4),
+            >= 0xE1 and <= 0xEF => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 2),
+            0xF0 => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 3 | 3 << 4),
+            0xF4 => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 3 | 4 << 4),
+            >= 0xF1 and <= 0xF3 => To(out next, key ? Mode.KeyUtf8 : Mode.Utf8, aux: 3),
             _ => false, // a continuation byte without its lead, or a byte UTF-8 never uses
         };
     }
@@ -224,8 +229,20 @@ public readonly partial record struct JsonSchemaState : IGrammarState<JsonSchema
     private bool Counted(out JsonSchemaState next, Mode mode)
     {
         var back = mode is Mode.KeyHex or Mode.KeyUtf8 ? Mode.Key : Mode.String;
-        return To(out next, _aux == 1 ? back : mode, aux: (byte)(_aux - 1));
+        int left = _aux & 0xF; // the high bits (a first continuation byte's range) hold only for that byte
+        return To(out next, left == 1 ? back : mode, aux: (byte)(left - 1));
     }
+
+    /// <summary>A UTF-8 continuation byte, in the narrower range after E0 (no overlong form), ED (no surrogate), F0 (no
+    /// overlong form) and F4 (nothing past U+10FFFF).</summary>
+    private bool ContinuationAllowed(byte b) => (_aux >> 4) switch
+    {
+        0 => b is >= 0x80 and <= 0xBF,
+        1 => b is >= 0xA0 and <= 0xBF,
+        2 => b is >= 0x80 and <= 0x9F,
+        3 => b is >= 0x90 and <= 0xBF,
+        _ => b is >= 0x80 and <= 0x8F,
+    };
 
     private static byte Literal(int which, int position) => (byte)(which << 4 | position);
 
