@@ -40,5 +40,9 @@ public static class ServeSettings
             "Accepted bearer key; replaces the configured keys."),
         ServeSetting.Flag("--trust-request-chat-template", $"{ServerOptions.Section}:TrustRequestChatTemplate",
             "Render a chat_template sent in a request (compiled per request, under the template runtime's limits); off, such a request is a 400."),
+        ServeSetting.Flag("--enable-auto-tool-choice", $"{ServerOptions.Section}:EnableAutoToolChoice",
+            "Serve tool_choice \"auto\" (the default with tools): the model's calls are read out of its text; needs --tool-call-parser."),
+        ServeSetting.Text("--tool-call-parser", $"{ServerOptions.Section}:ToolCallParser", "none",
+            "The format the model writes tool calls in (Hermes 2 Pro, Qwen 2.5: hermes).", ["hermes"]),
     ];
 }

@@ -45,6 +45,20 @@ public sealed class ServerOptions
     /// </summary>
     public bool TrustRequestChatTemplate { get; set; }
 
+    /// <summary>
+    /// vLLM's --enable-auto-tool-choice: chat requests with tools may leave the call to the model (tool_choice "auto",
+    /// the default with tools), its calls read out of its text by <see cref="ToolCallParser"/>, which it needs. Off: such
+    /// a request is a 400 that says how to turn it on.
+    /// </summary>
+    public bool EnableAutoToolChoice { get; set; }
+
+    /// <summary>vLLM's --tool-call-parser: the format the model writes its calls in; <c>hermes</c> (Hermes 2 Pro, Qwen 2.5) is the one served.</summary>
+    [AllowedValues(null, "hermes")]
+    public string? ToolCallParser { get; set; }
+
+    /// <summary>Whether tool_choice "auto" is served: <see cref="EnableAutoToolChoice"/> with a <see cref="ToolCallParser"/>.</summary>
+    public bool AutoToolChoice => EnableAutoToolChoice && ToolCallParser is not null;
+
     /// <summary>Longest chat template a request may bring when <see cref="TrustRequestChatTemplate"/> is on.</summary>
     [Range(1, 1 << 24)]
     public int MaxRequestChatTemplateChars { get; set; } = 65536;

@@ -34,6 +34,7 @@ public sealed class CommandLineTests
     [InlineData("--trust-request-chat-template", "maybe", "maybe")]
     [InlineData("--dtype", "fp8", "fp8")]
     [InlineData("--device", "tpu", "tpu")]
+    [InlineData("--tool-call-parser", "xml", "xml")]
     public async Task Run_InvalidValue_UsageErrorNamingIt(string option, string value, string message)
     {
         var (exit, error, served) = await RunAsync([option, value]);
@@ -80,7 +81,7 @@ public sealed class CommandLineTests
         var (exit, _, served) = await RunAsync(
             ["--max-model-len", "8192", "--api-key", "k1", "--api-key", "k2", "--max-num-seqs", "8", "--dtype", "float32",
              "--served-model-name", "my-model", "--model", "some/where", "--host", "0.0.0.0", "--device", "rocm",
-             "--max-num-batched-tokens", "4096", "--trust-request-chat-template"]);
+             "--max-num-batched-tokens", "4096", "--trust-request-chat-template", "--enable-auto-tool-choice", "--tool-call-parser", "hermes"]);
         await using var app = ServerApp.Build(served!.ConfigurationArgs, served.Overrides);
 
         var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
@@ -97,6 +98,8 @@ public sealed class CommandLineTests
         Assert.Equal(8, scheduler.MaxRunningSequences);
         Assert.Equal(4096, scheduler.MaxBatchTokensPerStep);
         Assert.True(server.TrustRequestChatTemplate);
+        Assert.True(server.AutoToolChoice);
+        Assert.Equal("hermes", server.ToolCallParser);
     }
 
     [Theory]
@@ -177,7 +180,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(
             ["--model", "--served-model-name", "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-num-batched-tokens", "--host", "--port",
-             "--grpc-port", "--api-key", "--trust-request-chat-template"],
+             "--grpc-port", "--api-key", "--trust-request-chat-template", "--enable-auto-tool-choice", "--tool-call-parser"],
             ServeSettings.Create().Select(s => s.Option.Name));
     }
 

@@ -85,6 +85,7 @@ public sealed class ServerAppTests
     [InlineData("MambaServe:Server:Host", "not an address")]
     [InlineData("MambaServe:Scheduler:MaxRunningSequences", "0")]
     [InlineData("MambaServe:StatePool:SlotCount", "0")]
+    [InlineData("MambaServe:Server:ToolCallParser", "xml")]
     public async Task Start_InvalidSetting_FailsBeforeServing(string key, string value)
     {
         // Validation fails before any listener binds or the model loads: at build time for the Kestrel settings (the
@@ -107,6 +108,7 @@ public sealed class ServerAppTests
     [InlineData("MambaServe:Scheduler:MaxBatchTokensPerStep", "10", "MambaServe:Scheduler:MaxBatchTokensPerStep is 10: must be more than MaxRunningSequences (64)")]
     [InlineData("MambaServe:Scheduler:PrefixCacheInterval", "0", "MambaServe:Scheduler:PrefixCacheInterval is 0: ")]
     [InlineData("MambaServe:StateStore:MaxDiskBytes", "-1", "MambaServe:StateStore:MaxDiskBytes is -1: Must be 0 or more.")]
+    [InlineData("MambaServe:Server:EnableAutoToolChoice", "true", "MambaServe:Server:EnableAutoToolChoice (--enable-auto-tool-choice) needs ToolCallParser (--tool-call-parser hermes)")]
     public async Task Start_InvalidEngineSetting_FailureNamesTheSettingItsValueAndTheRule(string key, string value, string message)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

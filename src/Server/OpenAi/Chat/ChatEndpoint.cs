@@ -20,8 +20,9 @@ public static class ChatEndpoint
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
-        var tool = ForcedToolCall.Of(request);
-        var text = ChatPrompt.Render(request, model, api.ServerOptions, tool);
+        bool autoTools = api.ServerOptions.AutoToolChoice && ForcedToolCall.AsksAuto(request);
+        var tool = autoTools ? null : ForcedToolCall.Of(request);
+        var text = ChatPrompt.Render(request, model, api.ServerOptions, tool, withTools: autoTools);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
@@ -35,6 +36,7 @@ public static class ChatEndpoint
         var answer = new ChatAnswer(mapper, request.ReturnTokenIds == true ? prompt.Tokens : null, tool)
         {
             CallIds = tool is null ? [] : [.. Enumerable.Range(0, n).Select(_ => ChatToolCall.NewId())],
+            Auto = autoTools ? new AutoToolCalls(n) : null,
         };
         if (request.Stream == true)
         {
@@ -107,8 +109,8 @@ public static class ChatEndpoint
             throw;
         }
 
-        var choices = Enumerable.Range(0, n).Select(i => new ChatChoice(
-            i, answer.Message(i, texts[i].ToString()), mapper is null ? null : new ChatLogprobs(logprobLists[i]), finishes[i], tokenIds?[i])).ToList();
+        var choices = Enumerable.Range(0, n).Select(i => (Message: answer.Message(i, texts[i].ToString()), Index: i)).Select(m => new ChatChoice(
+            m.Index, m.Message, mapper is null ? null : new ChatLogprobs(logprobLists[m.Index]), answer.Finish(m.Index, finishes[m.Index]), tokenIds?[m.Index])).ToList();
         await OpenAiJson.WriteAsync(
             http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs, promptIds));
     }

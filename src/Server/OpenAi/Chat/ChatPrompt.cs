@@ -32,8 +32,9 @@ public static class ChatPrompt
     };
 
     /// <summary>The rendered prompt (400s name the field at fault).</summary>
-    /// <param name="tool">The call the request forces (<see cref="ForcedToolCall.Of"/>), or null: the template then sees no tools.</param>
-    public static string Render(ChatRequest request, IServedModel model, ServerOptions server, ForcedToolCall? tool = null)
+    /// <param name="tool">The call the request forces (<see cref="ForcedToolCall.Of"/>), or null: the template then sees no tools, unless <paramref name="withTools"/>.</param>
+    /// <param name="withTools">An auto tool choice: the template sees the tools and the model may call one.</param>
+    public static string Render(ChatRequest request, IServedModel model, ServerOptions server, ForcedToolCall? tool = null, bool withTools = false)
     {
         bool continueFinal = request.ContinueFinalMessage == true;
         if (continueFinal && request.AddGenerationPrompt == true)
@@ -61,7 +62,7 @@ public static class ChatPrompt
 
         // As vLLM: the template sees the tools whenever the model may be made to call one (fields the client left out
         // stay out, so `tools | tojson` prints what was sent).
-        var tools = tool is not null ? JsonSerializer.SerializeToElement(request.Tools, s_toolsJson) : (JsonElement?)null;
+        var tools = tool is not null || withTools ? JsonSerializer.SerializeToElement(request.Tools, s_toolsJson) : (JsonElement?)null;
         var text = template.Render(messages, addGenerationPrompt, kwargs, tools);
         return continueFinal ? CutAfterFinalMessage(text, DefaultChatTemplate.Content(messages[^1].Content)) : text;
     }

@@ -42,10 +42,15 @@ public static class ChatStreamer
                     continue;
                 }
 
-                var delta = answer.Delta(item.Choice, update.TextDelta, first: !started[item.Choice]);
+                var delta = answer.Delta(item.Choice, update.TextDelta, first: !started[item.Choice], last: update.Finish is not null);
+                if (delta is { Content: "", ToolCalls: null } && update.Finish is null && mapper is null && !newIds)
+                {
+                    continue; // an auto tool choice holds this text back for now
+                }
+
                 started[item.Choice] = true;
                 var choice = new ChatChunkChoice(
-                    item.Choice, delta, mapper?.Map(update.Logprobs), FinishReasons.ToWire(update.Finish),
+                    item.Choice, delta, mapper?.Map(update.Logprobs), answer.Finish(item.Choice, FinishReasons.ToWire(update.Finish)),
                     promptIds is null ? null : update.TokenIds);
                 await sse.WriteAsync(new ChatChunk(id, created, model, [choice], UsageOf(item.Choice)));
             }

@@ -7,10 +7,24 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// The function a chat request makes the model call: <c>tool_choice</c> naming one of <c>tools</c>, or
 /// <c>"required"</c> with one tool. The output is then that function's arguments, enforced by its parameters schema
 /// (as vLLM does for these two choices, with no tool-call parser), and the answer is a tool call. <c>"auto"</c> needs
-/// a parser for the model's own tool-call format, which this server has not: a 400 that says what to send instead.
+/// a parser for the model's own tool-call format: with the server's Hermes parser on (<see cref="AutoToolCalls"/>) the
+/// endpoint takes it before this; otherwise it is a 400 that says what to send instead.
 /// </summary>
 public sealed partial record ForcedToolCall(string Name, JsonElement Parameters, int ToolIndex)
 {
+    /// <summary>Whether the request leaves the call to the model: tools, and tool_choice "auto" or none given (OpenAI's default with tools).</summary>
+    public static bool AsksAuto(ChatRequest request)
+    {
+        var tools = request.Tools ?? [];
+        for (int i = 0; i < tools.Count; i++)
+        {
+            Check(tools[i], i);
+        }
+
+        var choice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : (JsonElement?)null;
+        return tools.Count > 0 && (choice is null || IsString(choice.Value, "auto"));
+    }
+
     /// <summary>The forced call, or null when the model answers in text (no tools, or tool_choice "none").</summary>
     public static ForcedToolCall? Of(ChatRequest request)
     {
@@ -35,8 +49,9 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         if (choice is null || IsString(choice.Value, "auto"))
         {
             throw new ApiException(400,
-                "tool_choice `auto` is not supported: it needs a parser for the model's own tool-call format, which this server has not. "
-                + "Name the function ({\"type\": \"function\", \"function\": {\"name\": ...}}) or send `required` with one tool.",
+                "tool_choice `auto` is not supported without a parser for the model's tool-call format: start the server with "
+                + "--enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or "
+                + "name the function ({\"type\": \"function\", \"function\": {\"name\": ...}}) or send `required` with one tool.",
                 ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
         }
 

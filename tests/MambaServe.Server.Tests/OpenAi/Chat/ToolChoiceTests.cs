@@ -146,7 +146,7 @@ public sealed class ToolChoiceTests
     }
 
     [Theory]
-    [InlineData("\"auto\"", "tool_choice", "`auto` is not supported")]
+    [InlineData("\"auto\"", "tool_choice", "--enable-auto-tool-choice --tool-call-parser hermes")]
     [InlineData("\"required\"", "tool_choice", "one tool only", true)]
     [InlineData("""{"type":"function","function":{"name":"other"}}""", "tool_choice.function.name", "`other`")]
     [InlineData("""{"type":"function"}""", "tool_choice", "must be")]
