@@ -90,14 +90,16 @@ if [[ " $PHASES " == *" bench "* ]]; then
 fi
 
 # PHASES="... structured": the server on the GPU with the random 2.8b-shape checkpoint (the demo's 8k tokenizer), and
-# bench/structured_outputs.py against it: free text beside JSON mode, a JSON schema and a regex, whose grammar bans
-# reach the device sampler as bias entries (docs/server.md "Structured outputs").
+# bench/structured_outputs.py against it at 8 and 64 samples a request: free text beside JSON mode, a JSON schema, a
+# regex and a GBNF grammar, whose masks reach the device sampler as bitmasks (msv_sampling.ban_bits; docs/server.md
+# "Structured outputs").
 if [[ " $PHASES " == *" structured "* ]]; then
   # The server's log apart (its own file offset would write over the bench's lines); its tail joins the bench's at the end.
   dotnet "$server" --device cuda --model "$big" --port 8765 --grpc-port 8766 > /tmp/msv-structured-server.log 2>&1 &
   server_pid=$!
   for _ in $(seq 1 120); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/health')" 2> /dev/null && break; sleep 1; done
-  timeout 240 python3 "$checkout/bench/structured_outputs.py" --url http://127.0.0.1:8765 > "$OUT/structured.log" 2>&1
+  { timeout 200 python3 "$checkout/bench/structured_outputs.py" --url http://127.0.0.1:8765 --n 8 \
+      && timeout 200 python3 "$checkout/bench/structured_outputs.py" --url http://127.0.0.1:8765 --n 64; } > "$OUT/structured.log" 2>&1
   echo "structured_rc=$?" >> "$OUT/structured.log"
   kill "$server_pid"; wait "$server_pid" 2> /dev/null
   tail -20 /tmp/msv-structured-server.log >> "$OUT/structured.log"
