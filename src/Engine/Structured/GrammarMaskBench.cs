@@ -34,15 +34,16 @@ public static class GrammarMaskBench
         ws ::= | [ \t\n] ws
         """;
 
-    /// <param name="format">`json-schema` (the JSON automaton with a schema) or `gbnf` (<see cref="JsonGbnf"/>).</param>
+    /// <param name="format">`json-schema` (the JSON automaton with a schema), `json-object` (the same automaton, any object: JSON mode) or `gbnf` (<see cref="JsonGbnf"/>: any object too).</param>
     public static GrammarMaskBenchResult Run(MambaTokenizer tokenizer, int randomPieces, string format = "json-schema")
     {
         ArgumentOutOfRangeException.ThrowIfNegative(randomPieces);
         return format switch
         {
             "json-schema" => Run(tokenizer, randomPieces, () => JsonSchemaState.Start(JsonSchemaCompiler.Compile(JsonDocument.Parse(Schema).RootElement))),
+            "json-object" => Run(tokenizer, randomPieces, JsonSchemaState.StartObject),
             "gbnf" => Run(tokenizer, randomPieces, () => GbnfGrammarState.Start(GbnfParser.Parse(JsonGbnf))),
-            _ => throw new ArgumentException($"format must be `json-schema` or `gbnf`, got `{format}`.", nameof(format)),
+            _ => throw new ArgumentException($"format must be `json-schema`, `json-object` or `gbnf`, got `{format}`.", nameof(format)),
         };
     }
 

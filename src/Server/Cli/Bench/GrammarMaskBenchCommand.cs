@@ -21,10 +21,10 @@ public static class GrammarMaskBenchCommand
         };
         var format = new Option<string>("--format")
         {
-            Description = "The grammar over the bench's JSON document: json-schema (the JSON automaton) or gbnf (a JSON grammar in GBNF).",
+            Description = "The grammar over the bench's JSON document: json-schema (the JSON automaton with a schema), json-object (JSON mode) or gbnf (a JSON grammar in GBNF).",
             DefaultValueFactory = _ => "json-schema",
         };
-        format.AcceptOnlyFromAmong("json-schema", "gbnf");
+        format.AcceptOnlyFromAmong("json-schema", "json-object", "gbnf");
         var command = new Command("grammar-masks", "Measure the cost of a structured output's token masks.") { randomPieces, format };
         command.SetAction(async (parse, ct) =>
         {
