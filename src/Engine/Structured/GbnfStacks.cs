@@ -23,10 +23,17 @@ internal sealed class GbnfStacks
 
     private const int MaxRemembered = 1 << 17;
 
+    /// <summary>
+    /// Stack sets that get an ASCII step table (1 KB each) at most, over the grammar's life: 2 MB (a JSON grammar makes a
+    /// few hundred sets); past it, steps go through the shared memo only.
+    /// </summary>
+    private const int MaxAsciiTables = 2048;
+
     private readonly GbnfGrammar _grammar;
     private readonly ConcurrentDictionary<(int Position, int Parent), StackNode> _nodes = new();
     private readonly ConcurrentDictionary<(StackSet Set, int CodePoint), StackSet?> _steps = new();
     private int _nextId;
+    private int _asciiTables;
 
     public GbnfStacks(GbnfGrammar grammar)
     {
@@ -45,6 +52,41 @@ internal sealed class GbnfStacks
 
     /// <summary>The stacks after <paramref name="codePoint"/>, or null when no stack takes it.</summary>
     public StackSet? Step(StackSet set, int codePoint)
+    {
+        // A token mask's walk steps the same few sets by ASCII characters over and over: a table on the set answers
+        // those without hashing (a dead end is StackSet.Dead there).
+        var table = codePoint < 128 ? AsciiTable(set) : null;
+        if (table?[codePoint] is { } cached)
+        {
+            return ReferenceEquals(cached, StackSet.Dead) ? null : cached;
+        }
+
+        var next = Remembered(set, codePoint);
+        if (table is not null)
+        {
+            table[codePoint] = next ?? StackSet.Dead;
+        }
+
+        return next;
+    }
+
+    private StackSet?[]? AsciiTable(StackSet set)
+    {
+        if (set.Ascii is { } table)
+        {
+            return table;
+        }
+
+        if (Volatile.Read(ref _asciiTables) >= MaxAsciiTables)
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref _asciiTables);
+        return Interlocked.CompareExchange(ref set.Ascii, new StackSet?[128], null) ?? set.Ascii;
+    }
+
+    private StackSet? Remembered(StackSet set, int codePoint)
     {
         if (_steps.TryGetValue((set, codePoint), out var known))
         {
@@ -156,18 +198,33 @@ internal sealed class StackSet : IEquatable<StackSet>
 
     public StackNode?[] Nodes { get; }
 
+    /// <summary>No stack: what an ASCII step table holds for a character no stack takes.</summary>
+    public static StackSet Dead { get; } = new([]);
+
+    /// <summary>The sets after each ASCII character, filled as they are asked for (<see cref="GbnfStacks.Step"/>); null until the first.</summary>
+    public StackSet?[]? Ascii;
+
     /// <summary>The root rule may end here.</summary>
     public bool IsComplete => Nodes.Length > 0 && Nodes[0] is null;
 
     public static StackSet Of(List<StackNode?> nodes)
     {
-        var distinct = nodes.DistinctBy(n => n?.Id ?? 0).OrderBy(n => n?.Id ?? 0).ToArray();
-        if (distinct.Length > GbnfStacks.MaxStacks)
+        nodes.Sort(static (a, b) => (a?.Id ?? 0).CompareTo(b?.Id ?? 0));
+        int count = 0;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            if (i == 0 || !ReferenceEquals(nodes[i], nodes[i - 1]))
+            {
+                nodes[count++] = nodes[i]; // interned: equal nodes are one object
+            }
+        }
+
+        if (count > GbnfStacks.MaxStacks)
         {
             throw new InvalidOperationException($"The grammar's parse holds more than {GbnfStacks.MaxStacks} stacks at once (it is too ambiguous).");
         }
 
-        return new StackSet(distinct);
+        return new StackSet([.. nodes[..count]]);
     }
 
     public bool Equals(StackSet? other)

@@ -112,6 +112,18 @@ public sealed class GbnfGrammarStateTests
     }
 
     [Fact]
+    public void Feed_MoreStackSetsThanGetAsciiTables_StillReadsEveryCharacter()
+    {
+        // Each nesting level is a new stack set: past the 2,048 sets with an ASCII step table, steps go through the memo.
+        var start = GbnfGrammarState.Start(GbnfParser.Parse("root ::= \"(\" root \")\" | \"x\""));
+        var text = Encoding.ASCII.GetBytes(new string('(', 3000) + "x" + new string(')', 3000));
+
+        Assert.True(start.Feed(text, out var end) && end.IsComplete);
+        Assert.False(start.Feed(text.AsSpan(0, 6000), out var open) && open.IsComplete);
+        Assert.False(start.Feed([.. text, (byte)')'], out _));
+    }
+
+    [Fact]
     public void Feed_RecursionDeeperThanTheNodeBudget_FailsWithAClearError()
     {
         var state = GbnfGrammarState.Start(GbnfParser.Parse("root ::= \"(\" root \")\" | \"x\""));
