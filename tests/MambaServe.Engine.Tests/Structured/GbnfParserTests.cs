@@ -63,6 +63,31 @@ public sealed class GbnfParserTests
         Assert.False(start.Feed("hib"u8, out _));
     }
 
+    /// <summary>The layout llama.cpp's grammars use: a body on the lines after <c>::=</c>, a line ending in <c>|</c>, an empty first alternative.</summary>
+    [Fact]
+    public void Parse_BodiesOnLaterLinesAndAnEmptyFirstAlternative_AreRead()
+    {
+        var grammar = GbnfParser.Parse("""
+            root ::=
+              "[" ws (
+                    item
+                ("," ws item)*   # more items
+              )? "]"
+            item ::= [a-z]+ |
+              [0-9]+
+            ws ::= | " " | "\n" [ \t]{0,4}
+            """);
+        var start = GbnfGrammarState.Start(grammar);
+
+        foreach (var text in new[] { "[]", "[ ab]", "[\n\t\tab,12,\n x]", "[12, 3]" })
+        {
+            Assert.True(start.Feed(Encoding.UTF8.GetBytes(text), out var end) && end.IsComplete, text);
+        }
+
+        Assert.False(start.Feed("[ab,]"u8, out var trailing) && trailing.IsComplete);
+        Assert.False(start.Feed("[\n\t\t\t\t\tab]"u8, out _)); // five tabs: past {0,4}
+    }
+
     /// <summary>
     /// vLLM's documented grammar example, over the demo model's tokens: random walks that take only allowed tokens end
     /// (EOS allowed only then) with text the grammar accepts whole.
