@@ -4,6 +4,7 @@ using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
+using MambaServe.Engine.Tokenization;
 
 namespace MambaServe.Server.Cli;
 
@@ -22,10 +23,16 @@ public static class GenerateCommand
         var repetition = new Option<float>("--repetition-penalty") { DefaultValueFactory = _ => 1f };
         var seed = new Option<long?>("--seed") { Description = "Same seed, same output." };
         var stop = new Option<string[]>("--stop") { Description = "Stop strings (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var format = new GenerateFormat();
         var command = new Command("generate", "Generate a completion and stream it to stdout.")
         {
             prompt, maxTokens, minTokens, temperature, topP, topK, minP, repetition, seed, stop,
         };
+        foreach (var option in format.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             var sampling = new SamplingParams
@@ -34,9 +41,15 @@ public static class GenerateCommand
                 TopK = parse.GetValue(topK), MinP = parse.GetValue(minP), RepetitionPenalty = parse.GetValue(repetition),
                 Seed = parse.GetValue(seed), Stop = parse.GetValue(stop) ?? [],
             };
+            Func<MambaTokenizer, ITokenConstraintFactory>? constraint;
             try
             {
                 SamplingParamsValidator.Validate(sampling);
+                constraint = format.Compile(parse);
+                if (constraint is not null && sampling.MinTokens > 0)
+                {
+                    throw new ArgumentException("--min-tokens cannot go with an output format: it would ban the EOS that ends it");
+                }
             }
             catch (ArgumentException e)
             {
@@ -47,23 +60,38 @@ public static class GenerateCommand
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var options = EngineOptions.Default with { Device = DeviceChoice.Parse(parse.GetValue(deviceOption)) };
-                return await RunAsync(modelDir, parse.GetValue(prompt)!, sampling, options, ct);
+                var run = new GenerateRun(parse.GetValue(prompt)!, sampling, constraint, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+                return await RunAsync(modelDir, run, options, ct);
             });
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string modelDir, string prompt, SamplingParams sampling, EngineOptions options, CancellationToken ct)
+    /// <summary>What one `generate` asks for, and where its text (stdout) and its summary line (stderr) go.</summary>
+    private sealed record GenerateRun(
+        string Prompt, SamplingParams Sampling, Func<MambaTokenizer, ITokenConstraintFactory>? Constraint, TextWriter Output, TextWriter Error);
+
+    private static async Task<int> RunAsync(string modelDir, GenerateRun run, EngineOptions options, CancellationToken ct)
     {
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options);
         if (model.Tokenizer is null)
         {
-            await Console.Error.WriteLineAsync($"error: {modelDir} has no tokenizer.json, so it cannot take a text prompt.");
+            await run.Error.WriteLineAsync($"error: {modelDir} has no tokenizer.json, so it cannot take a text prompt.");
             return 2;
         }
-        var request = new GenerationRequest($"cli-{Guid.NewGuid():N}", model.Tokenizer.Encode(prompt), sampling);
-        var stdout = Console.Out;
-        await stdout.WriteAsync(prompt);
+
+        if (run.Constraint is not null && model.Tokenizer.EosTokenId is null)
+        {
+            await run.Error.WriteLineAsync($"error: {modelDir} has no EOS token, which an output format needs to end.");
+            return 2;
+        }
+
+        var request = new GenerationRequest($"cli-{Guid.NewGuid():N}", model.Tokenizer.Encode(run.Prompt), run.Sampling)
+        {
+            Constraint = run.Constraint?.Invoke(model.Tokenizer),
+        };
+        var stdout = run.Output;
+        await stdout.WriteAsync(run.Prompt);
         FinishReason? finish = null;
         GenerationUsage? usage = null;
         await foreach (var update in model.Engine.GenerateAsync(request, ct))
@@ -74,7 +102,7 @@ public static class GenerateCommand
             usage = update.Usage ?? usage;
         }
         await stdout.WriteLineAsync();
-        await Console.Error.WriteLineAsync($"[finish: {finish?.ToString().ToLowerInvariant()}, prompt tokens: {usage?.PromptTokens}, completion tokens: {usage?.CompletionTokens}]");
+        await run.Error.WriteLineAsync($"[finish: {finish?.ToString().ToLowerInvariant()}, prompt tokens: {usage?.PromptTokens}, completion tokens: {usage?.CompletionTokens}]");
         return 0;
     }
 }

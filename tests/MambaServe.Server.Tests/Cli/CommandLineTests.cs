@@ -4,6 +4,7 @@ using MambaServe.Engine.Loading;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Server.Cli;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -53,6 +54,45 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.UsageError, exit);
         Assert.Contains("error: min_tokens must be less than or equal to max_tokens (3), got 5", error, StringComparison.Ordinal);
         Assert.Null(served);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--json", "--regex", "a+" }, "give one output format, not --regex and --json")]
+    [InlineData(new[] { "--grammar", "root ::= x" }, "the grammar cannot be enforced: rule `x` is used but not defined (line 1, column 10)")]
+    [InlineData(new[] { "--json-schema", "{\"type\":\"array\",\"uniqueItems\":true}" }, "--json-schema cannot be enforced: #: `uniqueItems`")]
+    [InlineData(new[] { "--json-schema", "{oops" }, "--json-schema is not valid JSON")]
+    [InlineData(new[] { "--regex", "(a" }, "--regex cannot be enforced")]
+    [InlineData(new[] { "--grammar-file", "/nonexistent/g.gbnf" }, "cannot read --grammar-file")]
+    [InlineData(new[] { "--json", "--min-tokens", "2" }, "--min-tokens cannot go with an output format")]
+    public async Task Run_GenerateWithAFormatItCannotTake_RefusedBeforeAnyModelLoads(string[] format, string message)
+    {
+        var (exit, error, served) = await RunAsync(["generate", "--prompt", "x", "--model", "/nonexistent", .. format]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains($"error: {message}", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    [Fact]
+    public async Task Run_GenerateWithAGrammarFile_TheDemoModelWritesASentenceOfIt()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"msv-{Guid.NewGuid():N}.gbnf");
+        await File.WriteAllTextAsync(file, "root ::= item (\", \" item){1,3} \".\"\nitem ::= [A-Z] [a-z]{1,8} | [0-9]{1,3}\n");
+        try
+        {
+            var output = new StringWriter();
+            var (exit, error, _) = await RunAsync(
+                ["generate", "--model", TestPaths.DemoModel, "--device", "cpu", "--prompt", "Names:", "--grammar-file", file,
+                 "--temperature", "0.8", "--seed", "5", "--max-tokens", "60"], output);
+
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"^Names:([A-Z][a-z]{1,8}|[0-9]{1,3})(, ([A-Z][a-z]{1,8}|[0-9]{1,3})){1,3}\.\r?\n\z", output.ToString());
+            Assert.Contains("[finish: stop", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
