@@ -45,7 +45,7 @@ public sealed class HostileRequests(int seed)
     private static readonly string[] s_fields =
     [
         "response_format", "tools", "tool_choice", "functions", "function_call", "best_of", "suffix", "store", "audio", "modalities",
-        "guided_json", "chat_template", "chat_template_kwargs", "continue_final_message", "request_id", "max_token", "temprature", "Prompt", "messages", "prompt", "n", "logprobs", "stream", "metadata", "\u00e9\u00e8", "",
+        "guided_json", "guided_grammar", "grammar", "structured_outputs", "chat_template", "chat_template_kwargs", "continue_final_message", "request_id", "max_token", "temprature", "Prompt", "messages", "prompt", "n", "logprobs", "stream", "metadata", "\u00e9\u00e8", "",
     ];
 
     private static readonly string?[] s_contentTypes =
