@@ -148,32 +148,47 @@ public sealed class GbnfGrammar
         var color = new byte[rules.Count]; // 0 unseen, 1 on the path, 2 done
         for (int r = 0; r < rules.Count; r++)
         {
-            Visit(r, [], leftmost, color);
+            Visit(r, leftmost, color);
         }
     }
 
-    private void Visit(int rule, List<int> path, int[][] leftmost, byte[] color)
+    /// <summary>
+    /// A depth-first search from <paramref name="root"/> over the leftmost references, on an explicit stack (a chain of
+    /// nested optional rules can be tens of thousands long): a reference back to a rule on the path is left recursion.
+    /// </summary>
+    private void Visit(int root, int[][] leftmost, byte[] color)
     {
-        if (color[rule] == 2)
+        if (color[root] != 0)
         {
             return;
         }
 
-        if (color[rule] == 1)
+        var path = new List<(int Rule, int Next)> { (root, 0) }; // a rule on the path, and the index of its next reference to follow
+        color[root] = 1;
+        while (path.Count > 0)
         {
-            var cycle = path.SkipWhile(r => r != rule).Append(rule).Select(r => Names[r]);
-            throw new GrammarNotSupportedException($"rule `{Names[rule]}` is left-recursive ({string.Join(" -> ", cycle)}): write the repetition with `*` or `+`");
-        }
+            var (rule, next) = path[^1];
+            if (next == leftmost[rule].Length)
+            {
+                color[rule] = 2;
+                path.RemoveAt(path.Count - 1);
+                continue;
+            }
 
-        color[rule] = 1;
-        path.Add(rule);
-        foreach (int next in leftmost[rule])
-        {
-            Visit(next, path, leftmost, color);
-        }
+            path[^1] = (rule, next + 1);
+            int target = leftmost[rule][next];
+            if (color[target] == 1)
+            {
+                var cycle = path.Select(p => p.Rule).SkipWhile(r => r != target).Append(target).Select(r => Names[r]);
+                throw new GrammarNotSupportedException($"rule `{Names[target]}` is left-recursive ({string.Join(" -> ", cycle)}): write the repetition with `*` or `+`");
+            }
 
-        path.RemoveAt(path.Count - 1);
-        color[rule] = 2;
+            if (color[target] == 0)
+            {
+                color[target] = 1;
+                path.Add((target, 0));
+            }
+        }
     }
 }
 

@@ -23,6 +23,9 @@ internal sealed class GbnfParser
     /// <summary>The largest bound a <c>{m,n}</c> repetition may give.</summary>
     public const int MaxRepeat = 1_000;
 
+    /// <summary>Parentheses nested at most (the parser descends once a level).</summary>
+    public const int MaxNesting = 256;
+
     private readonly string _text;
     private readonly Dictionary<string, int> _ruleIds = new(StringComparer.Ordinal);
     private readonly List<string> _ruleNames = [];
@@ -30,6 +33,7 @@ internal sealed class GbnfParser
     private readonly List<int> _firstUse = [];
     private int _pos;
     private int _elements;
+    private int _nesting;
 
     private GbnfParser(string text) => _text = text;
 
@@ -134,11 +138,17 @@ internal sealed class GbnfParser
             }
             else if (c == '(')
             {
+                if (++_nesting > MaxNesting)
+                {
+                    throw Error($"groups nested more than {MaxNesting} deep", at);
+                }
+
                 _pos++;
                 SkipSpace(newlines: true);
                 var group = ParseAlternatives(nested: true);
                 SkipSpace(newlines: true);
                 Expect(")");
+                _nesting--;
                 item = [GbnfElement.Ref(NewRule(group, "group"))];
             }
             else if (IsNameChar(c))

@@ -23,6 +23,9 @@ internal sealed class GbnfStacks
 
     private const int MaxRemembered = 1 << 17;
 
+    /// <summary>(Position, stack below) pairs one character's expansion may visit.</summary>
+    public const int MaxExpansions = 100_000;
+
     /// <summary>
     /// Stack sets that get an ASCII step table (1 KB each) at most, over the grammar's life: 2 MB (a JSON grammar makes a
     /// few hundred sets); past it, steps go through the shared memo only.
@@ -35,16 +38,24 @@ internal sealed class GbnfStacks
     private int _nextId;
     private int _asciiTables;
 
+    // An expansion's worklist and visited pairs, kept per thread (a mask's walk runs on several) and emptied per use.
+    [ThreadStatic]
+    private static Stack<(int Position, StackNode? Parent)>? t_work;
+    [ThreadStatic]
+    private static HashSet<(int Position, int Parent)>? t_seen;
+
+    /// <exception cref="GrammarNotSupportedException">The grammar's start alone passes a budget (too ambiguous).</exception>
     public GbnfStacks(GbnfGrammar grammar)
     {
         _grammar = grammar;
-        var start = new List<StackNode?>();
-        foreach (int alt in grammar.Alternatives(grammar.Root))
+        try
         {
-            Expand(alt, null, start);
+            Start = StackSet.Of(Expand(new(grammar.Alternatives(grammar.Root).Select(alt => (alt, (StackNode?)null)))));
         }
-
-        Start = StackSet.Of(start);
+        catch (InvalidOperationException e)
+        {
+            throw new GrammarNotSupportedException($"its start: {e.Message}");
+        }
     }
 
     /// <summary>The stacks before the first character.</summary>
@@ -93,15 +104,17 @@ internal sealed class GbnfStacks
             return known;
         }
 
-        var next = new List<StackNode?>();
+        var work = t_work ??= new();
+        work.Clear(); // an expansion that threw may have left pairs behind
         foreach (var node in set.Nodes)
         {
             if (node is not null && _grammar.Matches(node.Position, codePoint))
             {
-                Expand(node.Position + 1, node.Parent, next);
+                work.Push((node.Position + 1, node.Parent));
             }
         }
 
+        var next = Expand(work);
         var result = next.Count == 0 ? null : StackSet.Of(next);
         if (_steps.Count >= MaxRemembered)
         {
@@ -116,40 +129,65 @@ internal sealed class GbnfStacks
     public bool CanRead(StackSet set, int lo, int hi) =>
         set.Nodes.Any(node => node is not null && _grammar.MatchesAny(node.Position, lo, hi));
 
-    /// <summary>Adds the stacks that continue at <paramref name="position"/> with <paramref name="parent"/> below it, each with a class on top.</summary>
-    private void Expand(int position, StackNode? parent, List<StackNode?> into)
+    /// <summary>
+    /// The stacks that continue from each of <paramref name="starts"/> (a position with its stack below), expanded
+    /// until a class is on top: with a worklist, each (position, stack below) pair once, so neither a grammar whose
+    /// empty alternatives multiply (<c>("" | ""){0,1000}</c>) nor one that nests optional rules thousands deep can run
+    /// away or overflow the thread's stack; past <see cref="MaxExpansions"/> pairs the parse fails.
+    /// </summary>
+    private List<StackNode?> Expand(Stack<(int Position, StackNode? Parent)> work)
     {
-        if (_grammar.IsEnd(position))
+        var into = new List<StackNode?>();
+        var seen = t_seen ??= [];
+        seen.Clear();
+        while (work.TryPop(out var item))
         {
-            if (parent is null)
+            var (position, parent) = item;
+            if (!seen.Add((position, parent?.Id ?? 0)))
             {
-                into.Add(null); // the root rule is complete
-            }
-            else
-            {
-                Expand(parent.Position, parent.Parent, into);
-            }
-
-            return;
-        }
-
-        int rule = _grammar.RuleAt(position);
-        if (rule < 0)
-        {
-            into.Add(Node(position, parent));
-            if (into.Count > MaxStacks * 4)
-            {
-                throw new InvalidOperationException($"The grammar's parse holds more than {MaxStacks} stacks at once (it is too ambiguous).");
+                continue;
             }
 
-            return;
+            if (seen.Count > MaxExpansions)
+            {
+                throw new InvalidOperationException(
+                    $"The grammar's parse expands more than {MaxExpansions} positions for one character (it is too ambiguous or nests too deep).");
+            }
+
+            if (_grammar.IsEnd(position))
+            {
+                if (parent is null)
+                {
+                    into.Add(null); // the root rule is complete
+                }
+                else
+                {
+                    work.Push((parent.Position, parent.Parent));
+                }
+
+                continue;
+            }
+
+            int rule = _grammar.RuleAt(position);
+            if (rule < 0)
+            {
+                into.Add(Node(position, parent));
+                continue;
+            }
+
+            var returnTo = _grammar.IsEnd(position + 1) ? parent : Node(position + 1, parent); // a tail call returns past this rule
+            foreach (int alt in _grammar.Alternatives(rule))
+            {
+                work.Push((alt, returnTo));
+            }
         }
 
-        var returnTo = _grammar.IsEnd(position + 1) ? parent : Node(position + 1, parent); // a tail call returns past this rule
-        foreach (int alt in _grammar.Alternatives(rule))
+        if (seen.Count > 4096)
         {
-            Expand(alt, returnTo, into);
+            t_seen = null; // a large expansion's set is not kept for the thread's life
         }
+
+        return into;
     }
 
     private StackNode Node(int position, StackNode? parent)

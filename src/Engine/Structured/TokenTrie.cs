@@ -87,14 +87,14 @@ internal sealed class TokenTrie
     public void MarkAllowed<TState>(TState state, bool[] allowed, int firstChild, int endChild)
         where TState : struct, IGrammarState<TState>, IEquatable<TState>
     {
-        if (firstChild >= endChild)
-        {
-            return;
-        }
-
         if (firstChild == 0)
         {
             MarkTokens(0, state, allowed); // the root's own tokens: empty byte strings, which any state accepts
+        }
+
+        if (firstChild >= endChild)
+        {
+            return;
         }
 
         var states = new TState[MaxDepth + 1];

@@ -226,9 +226,8 @@ MSV_API msv_status msv_model_allocate_pool(msv_model* m, int32_t slots);
 /* How one sample is drawn (docs/gpu-engine.md "Sampler on the device"; model/sampler_math.h has the exact rules).
  * On the slot's logits row (ids < sampleable_vocab): + logit bias; + MSV_BAN_BIAS on banned ids; repetition
  * penalty over the slot's seen set (prompt ids and outputs); - frequency_penalty * count - presence_penalty over its
- * output counts; then greedy
- * argmax (lowest id on ties) when temperature < 1e-5, else temperature, the top_k / top_p / min_p thresholds and a
- * Gumbel-max draw keyed by (seed, position, token id). */
+ * output counts; then greedy argmax (lowest id on ties) when temperature < 1e-5, else temperature, the top_k / top_p /
+ * min_p thresholds and a Gumbel-max draw keyed by (seed, position, token id). */
 typedef struct msv_sampling {
     uint64_t seed;
     float temperature;               /* finite, >= 0; < 1e-5: greedy */

@@ -124,6 +124,23 @@ public sealed class GbnfGrammarStateTests
     }
 
     [Fact]
+    public void Parse_EmptyAlternativesThatMultiply_ReadInLinearTime()
+    {
+        // 2^1000 ways to read nothing before the "x": each (position, stack below) is expanded once.
+        var start = GbnfGrammarState.Start(GbnfParser.Parse("root ::= (\"\" | \"\"){0,1000} \"x\""));
+
+        Assert.True(start.Feed("x"u8, out var end) && end.IsComplete);
+    }
+
+    [Fact]
+    public void Parse_OptionalRulesNestedAMillionDeep_RefusedNotOverflowingTheStack()
+    {
+        var error = Assert.Throws<GrammarNotSupportedException>(() => GbnfParser.Parse("root ::= (((\"a\")?){0,1000}){0,1000} \"b\""));
+
+        Assert.Contains($"more than {GbnfStacks.MaxExpansions} positions", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Feed_RecursionDeeperThanTheNodeBudget_FailsWithAClearError()
     {
         var state = GbnfGrammarState.Start(GbnfParser.Parse("root ::= \"(\" root \")\" | \"x\""));

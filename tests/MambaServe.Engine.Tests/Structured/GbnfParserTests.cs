@@ -38,6 +38,22 @@ public sealed class GbnfParserTests
             () => GbnfParser.Parse("root ::= " + string.Concat(Enumerable.Repeat("\"a\"{0,1000} ", 60)))).Message, StringComparison.Ordinal);
 
     [Fact]
+    public void Parse_GroupsNestedPastTheLimit_Refused() =>
+        Assert.Contains($"groups nested more than {GbnfParser.MaxNesting} deep", Assert.Throws<GrammarNotSupportedException>(
+            () => GbnfParser.Parse("root ::= " + new string('(', 30_000) + "\"a\"" + new string(')', 30_000))).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_ALeftmostChainOfTensOfThousandsOfRules_CheckedWithoutOverflowingTheStack()
+    {
+        // 40 nested nullable repetitions: a chain of ~40,000 rules each reached first by the one before it.
+        var text = "root ::= " + string.Concat(Enumerable.Repeat("(", 40)) + "\"a\"?" + string.Concat(Enumerable.Repeat("){0,1000}", 40)) + " \"b\"";
+
+        var error = Record.Exception(() => GbnfParser.Parse(text));
+
+        Assert.True(error is null or GrammarNotSupportedException, error?.ToString());
+    }
+
+    [Fact]
     public void Parse_PastTheLength_Refused() =>
         Assert.Contains("more than", Assert.Throws<GrammarNotSupportedException>(
             () => GbnfParser.Parse("root ::= \"a\"" + new string(' ', GbnfParser.MaxLength))).Message, StringComparison.Ordinal);
