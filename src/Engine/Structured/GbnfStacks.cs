@@ -54,7 +54,7 @@ internal sealed class GbnfStacks
         }
         catch (InvalidOperationException e)
         {
-            throw new GrammarNotSupportedException($"its start: {e.Message}");
+            throw new GrammarNotSupportedException($"its start: {e.Message.TrimEnd('.')}");
         }
     }
 
