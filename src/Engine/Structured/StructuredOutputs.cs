@@ -34,6 +34,10 @@ public static class StructuredOutputs
     public static ITokenConstraintFactory Regex(MambaTokenizer tokenizer, RegexProgram pattern) =>
         new GrammarConstraintFactory<RegexGrammarState>(StructuredVocabulary.For(tokenizer), RegexGrammarState.Start(pattern));
 
+    /// <summary>A JSON array of one or more calls of <paramref name="tools"/> (vLLM's output for tool_choice "required"), then EOS.</summary>
+    public static ITokenConstraintFactory ToolCalls(MambaTokenizer tokenizer, ToolCallsGrammar tools) =>
+        new GrammarConstraintFactory<ToolCallsGrammarState>(StructuredVocabulary.For(tokenizer), ToolCallsGrammarState.Start(tools));
+
     /// <summary>Exactly one of <paramref name="choices"/> (vLLM's choice), then EOS.</summary>
     public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>
         new GrammarConstraintFactory<ChoiceGrammarState>(

@@ -71,6 +71,13 @@ public static partial class StructuredOutputMapper
     /// </summary>
     private static Func<MambaTokenizer, ITokenConstraintFactory> FromSchema(JsonElement schema, string param)
     {
+        var root = SchemaOf(schema, param);
+        return t => Grammars.JsonSchema(t, root);
+    }
+
+    /// <summary>A JSON schema (an object, or its JSON text) compiled; 400s naming <paramref name="param"/>.</summary>
+    private static SchemaNode SchemaOf(JsonElement schema, string param)
+    {
         if (schema.ValueKind == JsonValueKind.String)
         {
             try
@@ -91,8 +98,7 @@ public static partial class StructuredOutputMapper
 
         try
         {
-            var root = Grammars.CompileSchema(schema);
-            return t => Grammars.JsonSchema(t, root);
+            return Grammars.CompileSchema(schema);
         }
         catch (SchemaNotSupportedException ex)
         {

@@ -34,6 +34,17 @@ public static partial class StructuredOutputMapper
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
     }
 
+    /// <summary>tool_choice "required" with several tools: a JSON array of calls, each call's parameters by its tool's schema.</summary>
+    /// <param name="several">OpenAI's parallel_tool_calls: false allows one call only.</param>
+    public static ITokenConstraintFactory MapRequiredTools(IReadOnlyList<Chat.ChatTool> tools, bool several, SamplingRequest request, IServedModel model)
+    {
+        var kinds = Kinds(request);
+        var grammar = new ToolCallsGrammar([.. tools.Select((tool, i) => (tool.Function!.Name!, SchemaOf(
+            Chat.ForcedToolCall.ParametersOf(tool.Function), $"tools[{i}].function.parameters")))], several);
+        kinds.Insert(0, new("tool_choice", t => Grammars.ToolCalls(t, grammar)));
+        return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
+    }
+
     private static List<FormatKind> Kinds(SamplingRequest request)
     {
         var kinds = new List<FormatKind>();

@@ -3,24 +3,43 @@ using System.Text;
 namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
-/// <c>tool_choice: "auto"</c> with a tool-call parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser
-/// hermes</c>): the model answers freely, and the calls it writes in the Hermes format (<see cref="HermesToolCalls"/>)
-/// become the message's <c>tool_calls</c>, the text before them its content, and the finish reason
-/// <c>tool_calls</c>. Streamed, content goes out as it comes, except a tail that may begin <c>&lt;tool_call&gt;</c>;
-/// from the first call on the text is held, and the calls (or, if they do not read, the held text as content) go out
+/// An answer whose tool calls are read out of its text once it is written: <c>tool_choice: "auto"</c> with a tool-call
+/// parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser hermes</c>: calls in the Hermes format,
+/// <see cref="HermesToolCalls"/>, the text before them content) and <c>"required"</c> with several tools (the whole
+/// answer a JSON array of calls, <see cref="RequiredToolCalls"/>). Calls found make the message's <c>tool_calls</c> and
+/// the finish reason <c>tool_calls</c>. Streamed, content goes out as it comes up to where the format holds the text
+/// back (the first call, or a tail that may begin one); the calls, or the held text as content if none read, go out
 /// with the finish. One per request; per choice state; used by one request's thread.
 /// </summary>
-public sealed class AutoToolCalls(int choices)
+public sealed class AutoToolCalls
 {
-    private readonly StringBuilder[] _text = [.. Enumerable.Range(0, choices).Select(_ => new StringBuilder())];
-    private readonly int[] _sent = new int[choices];       // content characters streamed so far
-    private readonly bool[] _holding = new bool[choices];  // a call has begun: nothing more streams until the end
-    private readonly bool[] _called = new bool[choices];
+    private readonly Func<string, (string? Content, IReadOnlyList<ChatFunctionCall> Calls)> _parse;
+    private readonly Func<string, int> _heldFrom;
+    private readonly StringBuilder[] _text;
+    private readonly int[] _sent;     // content characters streamed so far
+    private readonly bool[] _called;
+
+    /// <param name="parse">A whole answer's content and calls (no calls: the text is content).</param>
+    /// <param name="heldFrom">Where a stream stops sending content for now: the text from there may still be (part of) a call.</param>
+    private AutoToolCalls(int choices, Func<string, (string?, IReadOnlyList<ChatFunctionCall>)> parse, Func<string, int> heldFrom)
+    {
+        _parse = parse;
+        _heldFrom = heldFrom;
+        _text = [.. Enumerable.Range(0, choices).Select(_ => new StringBuilder())];
+        _sent = new int[choices];
+        _called = new bool[choices];
+    }
+
+    /// <summary>tool_choice "auto" with the Hermes parser.</summary>
+    public static AutoToolCalls Hermes(int choices) => new(choices, HermesToolCalls.Parse, HermesToolCalls.HeldFrom);
+
+    /// <summary>tool_choice "required" with several tools: the answer is the calls, nothing streams before the end.</summary>
+    public static AutoToolCalls Required(int choices) => new(choices, RequiredToolCalls.Parse, _ => 0);
 
     /// <summary>A whole answer's message: content and calls, or the text as content when it holds no call.</summary>
     public ChatResponseMessage Message(int choice, string text)
     {
-        var (content, calls) = HermesToolCalls.Parse(text);
+        var (content, calls) = _parse(text);
         _called[choice] = calls.Count > 0;
         return calls.Count == 0
             ? new ChatResponseMessage(text)
@@ -33,39 +52,29 @@ public sealed class AutoToolCalls(int choices)
     /// </summary>
     public ChatDelta Delta(int choice, string text, bool last)
     {
-        var all = _text[choice].Append(text);
-        if (!_holding[choice])
+        string all = _text[choice].Append(text).ToString();
+        if (!last)
         {
-            int open = all.ToString().IndexOf(HermesToolCalls.Open, _sent[choice], StringComparison.Ordinal);
-            _holding[choice] = open >= 0;
+            return new ChatDelta(null, Take(choice, all, _heldFrom(all)));
         }
 
-        if (last)
+        var (content, calls) = _parse(all);
+        _called[choice] = calls.Count > 0;
+        if (calls.Count == 0)
         {
-            var (_, calls) = HermesToolCalls.Parse(all.ToString());
-            _called[choice] = calls.Count > 0;
-            if (calls.Count > 0)
-            {
-                // The content before the first call went out already (the stream sends up to it and holds from it).
-                return new ChatDelta(null, Take(choice, all.ToString().IndexOf(HermesToolCalls.Open, StringComparison.Ordinal)),
-                    [.. calls.Select((c, k) => new ChatToolCall(k, ChatToolCall.NewId(), "function", c))]);
-            }
-
-            return new ChatDelta(null, Take(choice, all.Length));
+            return new ChatDelta(null, Take(choice, all, all.Length));
         }
 
-        string soFar = all.ToString();
-        int safe = _holding[choice]
-            ? soFar.IndexOf(HermesToolCalls.Open, StringComparison.Ordinal)
-            : soFar.Length - HermesToolCalls.PartialOpenAtEnd(soFar);
-        return new ChatDelta(null, Take(choice, safe));
+        // The content before the calls, what of it the stream has not sent yet.
+        return new ChatDelta(null, Take(choice, all, content?.Length ?? 0),
+            [.. calls.Select((c, k) => new ChatToolCall(k, ChatToolCall.NewId(), "function", c))]);
     }
 
-    /// <summary>The finish reason to send: <c>tool_calls</c> when the answer made calls.</summary>
-    public string? Finish(int choice, string? finish) => finish is not null && _called[choice] ? "tool_calls" : finish;
+    /// <summary>The finish reason to send: <c>tool_calls</c> when the answer made calls and ended by itself (a cut one stays <c>length</c>).</summary>
+    public string? Finish(int choice, string? finish) => finish == "stop" && _called[choice] ? "tool_calls" : finish;
 
     /// <summary>The content from what was sent up to <paramref name="end"/>, now sent.</summary>
-    private string Take(int choice, int end)
+    private string Take(int choice, string all, int end)
     {
         int from = _sent[choice];
         if (end <= from)
@@ -74,6 +83,6 @@ public sealed class AutoToolCalls(int choices)
         }
 
         _sent[choice] = end;
-        return _text[choice].ToString(from, end - from);
+        return all[from..end];
     }
 }

@@ -21,14 +21,17 @@ public static class ChatEndpoint
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         bool autoTools = api.ServerOptions.AutoToolChoice && ForcedToolCall.AsksAuto(request);
-        var tool = autoTools ? null : ForcedToolCall.Of(request);
-        var text = ChatPrompt.Render(request, model, api.ServerOptions, tool, withTools: autoTools);
+        bool requiredTools = ForcedToolCall.AsksRequiredOfSeveral(request);
+        var tool = autoTools || requiredTools ? null : ForcedToolCall.Of(request);
+        var text = ChatPrompt.Render(request, model, api.ServerOptions, tool, withTools: autoTools || requiredTools);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);
         var (sampling, mapper) = Sampling(request, prompt, model, api.ModelOptions);
         var promptMapper = PromptLogprobsMapper.For(model, sampling.PromptLogprobs);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var constraint = tool is null ? StructuredOutputMapper.Map(request, model) : StructuredOutputMapper.MapTool(tool, request, model);
+        var constraint = requiredTools ? StructuredOutputMapper.MapRequiredTools(request.Tools!, request.ParallelToolCalls != false, request, model)
+            : tool is null ? StructuredOutputMapper.Map(request, model)
+            : StructuredOutputMapper.MapTool(tool, request, model);
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt, constraint: constraint);
 
@@ -36,7 +39,7 @@ public static class ChatEndpoint
         var answer = new ChatAnswer(mapper, request.ReturnTokenIds == true ? prompt.Tokens : null, tool)
         {
             CallIds = tool is null ? [] : [.. Enumerable.Range(0, n).Select(_ => ChatToolCall.NewId())],
-            Auto = autoTools ? new AutoToolCalls(n) : null,
+            Auto = autoTools ? AutoToolCalls.Hermes(n) : requiredTools ? AutoToolCalls.Required(n) : null,
         };
         if (request.Stream == true)
         {

@@ -33,4 +33,7 @@ public sealed class ChatRequest : SamplingRequest
 
     /// <summary>"none", a named function, or "required" with one tool ("auto" is refused: <see cref="ForcedToolCall"/>).</summary>
     public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>OpenAI's: false asks for one call at most (used by tool_choice "required" with several tools; default true).</summary>
+    public bool? ParallelToolCalls { get; set; }
 }

@@ -25,6 +25,22 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         return tools.Count > 0 && (choice is null || IsString(choice.Value, "auto"));
     }
 
+    /// <summary>Whether the request asks for one or more calls among several tools (tool_choice "required"), answered as vLLM does (<see cref="RequiredToolCalls"/>).</summary>
+    public static bool AsksRequiredOfSeveral(ChatRequest request)
+    {
+        var tools = request.Tools ?? [];
+        for (int i = 0; i < tools.Count; i++)
+        {
+            Check(tools[i], i);
+        }
+
+        return tools.Count > 1 && request.ToolChoice is { } c && IsString(c, "required");
+    }
+
+    /// <summary>A function's parameters schema: any object when it gives none, as OpenAI takes such a function.</summary>
+    public static JsonElement ParametersOf(ChatFunction function) =>
+        function.Parameters is { ValueKind: JsonValueKind.Object } p ? p : JsonDocument.Parse("""{"type":"object"}""").RootElement;
+
     /// <summary>The forced call, or null when the model answers in text (no tools, or tool_choice "none").</summary>
     public static ForcedToolCall? Of(ChatRequest request)
     {
@@ -77,9 +93,7 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     private static ForcedToolCall Forced(List<ChatTool> tools, int index)
     {
         var function = tools[index].Function!;
-        // No parameters: any object, as OpenAI takes a function without them.
-        var parameters = function.Parameters is { ValueKind: JsonValueKind.Object } p ? p : JsonDocument.Parse("""{"type":"object"}""").RootElement;
-        return new ForcedToolCall(function.Name!, parameters, index);
+        return new ForcedToolCall(function.Name!, ParametersOf(function), index);
     }
 
     private static void Check(ChatTool tool, int index)

@@ -47,6 +47,13 @@ public static class HermesToolCalls
         return (content.Length > 0 ? content : null, calls);
     }
 
+    /// <summary>Where a stream holds <paramref name="text"/> back: at the first call, else at a tail that may begin one.</summary>
+    public static int HeldFrom(string text)
+    {
+        int open = text.IndexOf(Open, StringComparison.Ordinal);
+        return open >= 0 ? open : text.Length - PartialOpenAtEnd(text);
+    }
+
     /// <summary>How much of <paramref name="text"/>'s end may be the start of <see cref="Open"/>: held back from a stream until known.</summary>
     public static int PartialOpenAtEnd(string text)
     {

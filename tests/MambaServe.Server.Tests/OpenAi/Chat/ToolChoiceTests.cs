@@ -70,6 +70,82 @@ public sealed class ToolChoiceTests
         AssertWeather(arguments.ToString());
     }
 
+    /// <summary>
+    /// "required" with two tools, as vLLM answers it: the model writes a JSON array of calls, each call's parameters by
+    /// its own tool's schema, and they come back as tool_calls, streamed with the last chunk. With parallel_tool_calls
+    /// false the array holds one call and ends (finish_reason tool_calls); otherwise the demo model keeps adding calls
+    /// until max_tokens cuts it (length), and the calls it finished come back.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Post_RequiredWithTwoTools_CallsFollowTheirOwnSchemas(bool stream, bool parallel)
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var client = await factory.CreateReadyClientAsync();
+        const string TimeParameters = """{"type":"object","properties":{"zone":{"enum":["UTC","CET"]}},"required":["zone"]}""";
+        JsonObject Tool(string name, string parameters) => new()
+        {
+            ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["parameters"] = JsonNode.Parse(parameters) },
+        };
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Weather and time in Oslo?" }),
+            ["max_tokens"] = 120, ["temperature"] = 1.0, ["seed"] = 7, ["n"] = 3, ["stream"] = stream,
+            ["tools"] = new JsonArray(Tool("get_weather", WeatherParameters), Tool("get_time", TimeParameters)),
+            ["tool_choice"] = "required", ["parallel_tool_calls"] = parallel,
+        }.ToJsonString();
+
+        using var response = await Json.PostAsync(client, Chat, body);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var choices = new List<(List<JsonNode> Calls, string? Finish, string Content)>();
+        if (stream)
+        {
+            var chunks = (await Json.ReadEventsAsync(response)).Where(d => d != "[DONE]").Select(Json.Parse).SelectMany(c => c["choices"]!.AsArray()).ToList();
+            foreach (var group in chunks.GroupBy(c => (int)c!["index"]!))
+            {
+                var deltas = group.Select(c => c!["delta"]!).ToList();
+                choices.Add((
+                    [.. deltas.Where(d => d["tool_calls"] is not null).SelectMany(d => d["tool_calls"]!.AsArray()).Select(c => c!)],
+                    group.Select(c => (string?)c!["finish_reason"]).LastOrDefault(f => f is not null),
+                    string.Concat(deltas.Select(d => (string?)d["content"]))));
+            }
+        }
+        else
+        {
+            foreach (var choice in (await Json.ReadAsync(response))["choices"]!.AsArray())
+            {
+                choices.Add(([.. choice!["message"]!["tool_calls"]!.AsArray().Select(c => c!)], (string?)choice["finish_reason"], (string?)choice["message"]!["content"] ?? ""));
+            }
+        }
+
+        Assert.Equal(3, choices.Count);
+        foreach (var (calls, finish, content) in choices)
+        {
+            Assert.Equal(parallel ? "length" : "tool_calls", finish);
+            Assert.Equal("", content);
+            Assert.True(parallel ? calls.Count >= 1 : calls.Count == 1, $"{calls.Count} calls");
+            foreach (var call in calls)
+            {
+                var name = (string?)call["function"]!["name"];
+                var arguments = (string)call["function"]!["arguments"]!;
+                Assert.StartsWith("call_", (string?)call["id"], StringComparison.Ordinal);
+                if (name == "get_weather")
+                {
+                    AssertWeather(arguments);
+                }
+                else
+                {
+                    Assert.Equal("get_time", name);
+                    Assert.Contains(JsonDocument.Parse(arguments).RootElement.GetProperty("zone").GetString(), new[] { "UTC", "CET" });
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task Post_ToolChoiceNone_AnswersInTextAndTheTemplateSeesNoTools()
     {
@@ -147,7 +223,6 @@ public sealed class ToolChoiceTests
 
     [Theory]
     [InlineData("\"auto\"", "tool_choice", "--enable-auto-tool-choice --tool-call-parser hermes")]
-    [InlineData("\"required\"", "tool_choice", "one tool only", true)]
     [InlineData("""{"type":"function","function":{"name":"other"}}""", "tool_choice.function.name", "`other`")]
     [InlineData("""{"type":"function"}""", "tool_choice", "must be")]
     public async Task Post_ToolChoiceTheServerCannotHonour_Returns400NamingIt(string choice, string param, string message, bool twoTools = false)
