@@ -30,8 +30,12 @@ public sealed class AutoToolCalls
         _called = new bool[choices];
     }
 
-    /// <summary>tool_choice "auto" with the Hermes parser.</summary>
-    public static AutoToolCalls Hermes(int choices) => new(choices, HermesToolCalls.Parse, HermesToolCalls.HeldFrom);
+    /// <summary>tool_choice "auto" with the Hermes parser; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
+    public static AutoToolCalls Hermes(int choices, bool several = true) => new(choices, text =>
+    {
+        var (content, calls) = HermesToolCalls.Parse(text);
+        return (content, several ? calls : [.. calls.Take(1)]);
+    }, HermesToolCalls.HeldFrom);
 
     /// <summary>tool_choice "required" with several tools: the answer is the calls, nothing streams before the end.</summary>
     public static AutoToolCalls Required(int choices) => new(choices, RequiredToolCalls.Parse, _ => 0);

@@ -107,6 +107,20 @@ public sealed class AutoToolChoiceTests
         Assert.Equal("tool_calls", chunks.SelectMany(c => c["choices"]!.AsArray()).Select(c => (string?)c!["finish_reason"]).Last(f => f is not null));
     }
 
+    [Fact]
+    public async Task Post_ParallelToolCallsFalse_KeepsTheFirstCall()
+    {
+        await using var factory = WithTemplate(Scripted(TwoCalls));
+        var client = await factory.CreateReadyClientAsync();
+        var body = JsonNode.Parse(Body(stream: false))!.AsObject();
+        body["parallel_tool_calls"] = false;
+
+        using var response = await Json.PostAsync(client, Chat, body.ToJsonString());
+
+        var calls = (await Json.ReadAsync(response))["choices"]![0]!["message"]!["tool_calls"]!.AsArray();
+        Assert.Equal("get_weather", (string?)Assert.Single(calls)!["function"]!["name"]);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
