@@ -147,6 +147,29 @@ public sealed class ToolChoiceTests
     }
 
     [Fact]
+    public async Task OpenAiClient_RequiredWithTwoToolsAndNoParallelCalls_ReadsOneCall()
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var chat = Client(await factory.CreateReadyClientAsync());
+        var options = new ChatCompletionOptions
+        {
+            Tools =
+            {
+                OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters)),
+                OpenAI.Chat.ChatTool.CreateFunctionTool("get_time", "The time in a zone", BinaryData.FromString("""{"type":"object","properties":{"zone":{"enum":["UTC","CET"]}},"required":["zone"]}""")),
+            },
+            ToolChoice = ChatToolChoice.CreateRequiredChoice(), AllowParallelToolCalls = false, Temperature = 0, MaxOutputTokenCount = 80,
+        };
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("What is the weather in Oslo?")], options);
+
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Contains(call.FunctionName, new[] { "get_weather", "get_time" });
+        Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(call.FunctionArguments.ToString()).RootElement.ValueKind);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+    }
+
+    [Fact]
     public async Task Post_ToolChoiceNone_AnswersInTextAndTheTemplateSeesNoTools()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
