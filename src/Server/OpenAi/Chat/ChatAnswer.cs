@@ -34,6 +34,10 @@ public sealed record ChatAnswer(ChatLogprobsMapper? Logprobs, IReadOnlyList<int>
         _ => new ChatDelta(null, text),
     };
 
-    /// <summary>The finish reason on the wire: <c>tool_calls</c> when an auto tool choice found calls.</summary>
-    public string? Finish(int choice, string? finish) => Auto?.Finish(choice, finish) ?? finish;
+    /// <summary>
+    /// The finish reason on the wire: <c>tool_calls</c> when an answer that ended by itself made calls the model chose
+    /// (auto, required), <c>stop</c> for a call forced by name (OpenAI's answers).
+    /// </summary>
+    public string? Finish(int choice, string? finish) =>
+        Auto?.Finish(choice, finish) ?? (Tool is { Required: true } && finish == "stop" ? "tool_calls" : finish);
 }

@@ -10,7 +10,8 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// a parser for the model's own tool-call format: with the server's Hermes parser on (<see cref="AutoToolCalls"/>) the
 /// endpoint takes it before this; otherwise it is a 400 that says what to send instead.
 /// </summary>
-public sealed partial record ForcedToolCall(string Name, JsonElement Parameters, int ToolIndex)
+/// <param name="Required">Forced by <c>"required"</c> (the answer then finishes with <c>tool_calls</c>, as OpenAI's does), not by name (<c>stop</c>).</param>
+public sealed partial record ForcedToolCall(string Name, JsonElement Parameters, int ToolIndex, bool Required = false)
 {
     /// <summary>Whether the request leaves the call to the model: tools, and tool_choice "auto" or none given (OpenAI's default with tools).</summary>
     public static bool AsksAuto(ChatRequest request)
@@ -74,7 +75,7 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         if (IsString(choice.Value, "required"))
         {
             return tools.Count == 1
-                ? Forced(tools, 0)
+                ? Forced(tools, 0) with { Required = true }
                 : throw new ApiException(400, "tool_choice `required` is supported with one tool only: name the function to call.",
                     ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
         }

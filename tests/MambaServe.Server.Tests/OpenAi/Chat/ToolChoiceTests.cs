@@ -52,8 +52,10 @@ public sealed class ToolChoiceTests
 
         var arguments = new StringBuilder();
         string? name = null, id = null;
+        ChatFinishReason? finish = null;
         await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("What is the weather in Oslo?")], options))
         {
+            finish = update.FinishReason ?? finish;
             foreach (var part in update.ToolCallUpdates)
             {
                 Assert.Equal(0, part.Index);
@@ -68,6 +70,7 @@ public sealed class ToolChoiceTests
         Assert.Equal("get_weather", name);
         Assert.StartsWith("call_", id, StringComparison.Ordinal);
         AssertWeather(arguments.ToString());
+        Assert.Equal(ChatFinishReason.ToolCalls, finish); // "required": the model's call, as OpenAI reports it
     }
 
     /// <summary>
