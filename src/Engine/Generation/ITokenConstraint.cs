@@ -4,8 +4,7 @@ namespace MambaServe.Engine.Generation;
 /// A grammar one sample's output must follow (structured outputs: JSON mode, a choice). Before each of the sample's
 /// tokens the engine asks which ids the grammar bans at that point and the runner's sampler avoids them (as it does
 /// logit_bias: reported logprobs stay the raw logits'); after the token is chosen the engine advances the grammar.
-/// <see cref="Advance"/> runs on the engine loop's thread only; <see cref="Banned"/> may also run on others, several
-/// constraints at once (the engine builds a step's new masks in parallel), never while the same one advances.
+/// Used on the engine loop's thread only.
 /// </summary>
 public interface ITokenConstraint
 {

@@ -29,7 +29,6 @@ internal sealed partial class EngineCore
     {
         _batch.Clear();
         _planned.Clear();
-        PrepareGrammarMasks(plan.Decodes);
         foreach (var sample in plan.Decodes)
         {
             if (sample.Group.Phase == GroupPhase.Done || !TryGrammarBans(sample, out var grammarBans))
@@ -66,50 +65,6 @@ internal sealed partial class EngineCore
 
             _planned.Add(new PlannedEntry(null, chunk));
         }
-    }
-
-    /// <summary>
-    /// The decoding samples' grammar masks, built in parallel before the batch when several rows are constrained: a
-    /// new grammar state's mask is a walk of the vocabulary, and rows meeting new states in one step would otherwise
-    /// build theirs one after another on this thread while the device waits (on the H200, 64 rows of a GBNF grammar
-    /// with counted repetitions ran at half the free-text rate). A failure is left for <see cref="TryGrammarBans"/>,
-    /// which meets it again on this thread and fails only its request.
-    /// </summary>
-    private void PrepareGrammarMasks(List<SampleState> decodes)
-    {
-        _constrained.Clear();
-        foreach (var sample in decodes)
-        {
-            if (sample.Group.Phase != GroupPhase.Done && sample.Group.Request.Constraint is { } factory)
-            {
-                try
-                {
-                    sample.Constraint ??= factory.Create();
-                    _constrained.Add(sample.Constraint);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    // TryGrammarBans makes it again and fails the request.
-                }
-            }
-        }
-
-        if (_constrained.Count < MinRowsForParallelMasks)
-        {
-            return;
-        }
-
-        Parallel.ForEach(_constrained, constraint =>
-        {
-            try
-            {
-                constraint.Banned();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // TryGrammarBans meets it again.
-            }
-        });
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using MambaServe.Engine.Backends;
-using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.State;
 
@@ -28,10 +27,6 @@ internal sealed partial class EngineCore
     private readonly int _width;
     private readonly StepBatch _batch = new();
     private readonly List<PlannedEntry> _planned = [];
-    private readonly List<ITokenConstraint> _constrained = [];
-
-    /// <summary>Constrained rows in a step from which their masks are built in parallel (PrepareGrammarMasks).</summary>
-    private const int MinRowsForParallelMasks = 8;
     private long _steps;
 
     public EngineCore(
