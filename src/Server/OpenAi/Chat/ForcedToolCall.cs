@@ -16,24 +16,15 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     /// <summary>Whether the request leaves the call to the model: tools, and tool_choice "auto" or none given (OpenAI's default with tools).</summary>
     public static bool AsksAuto(ChatRequest request)
     {
-        var tools = request.Tools ?? [];
-        for (int i = 0; i < tools.Count; i++)
-        {
-            Check(tools[i], i);
-        }
+        var tools = CheckedTools(request);
 
-        var choice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : (JsonElement?)null;
-        return tools.Count > 0 && (choice is null || IsString(choice.Value, "auto"));
+        return tools.Count > 0 && (Choice(request) is not { } choice || IsString(choice, "auto"));
     }
 
     /// <summary>Whether the request asks for one or more calls among several tools (tool_choice "required"), answered as vLLM does (<see cref="RequiredToolCalls"/>).</summary>
     public static bool AsksRequiredOfSeveral(ChatRequest request)
     {
-        var tools = request.Tools ?? [];
-        for (int i = 0; i < tools.Count; i++)
-        {
-            Check(tools[i], i);
-        }
+        var tools = CheckedTools(request);
 
         return tools.Count > 1 && request.ToolChoice is { } c && IsString(c, "required");
     }
@@ -45,13 +36,9 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     /// <summary>The forced call, or null when the model answers in text (no tools, or tool_choice "none").</summary>
     public static ForcedToolCall? Of(ChatRequest request)
     {
-        var tools = request.Tools ?? [];
-        for (int i = 0; i < tools.Count; i++)
-        {
-            Check(tools[i], i);
-        }
+        var tools = CheckedTools(request);
 
-        var choice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : (JsonElement?)null;
+        var choice = Choice(request);
         if (choice is { } c && IsString(c, "none") || choice is null && tools.Count == 0)
         {
             return null;
@@ -97,6 +84,18 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         return new ForcedToolCall(function.Name!, ParametersOf(function), index);
     }
 
+    /// <summary>The request's tools, each checked (a 400 naming the first that is not a function OpenAI would take).</summary>
+    private static List<ChatTool> CheckedTools(ChatRequest request)
+    {
+        var tools = request.Tools ?? [];
+        for (int i = 0; i < tools.Count; i++)
+        {
+            Check(tools[i], i);
+        }
+
+        return tools;
+    }
+
     private static void Check(ChatTool tool, int index)
     {
         if (tool.Type != "function" || tool.Function is null)
@@ -115,6 +114,9 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
             throw ApiException.BadRequest($"tools[{index}].function.parameters must be a JSON schema (an object).", $"tools[{index}].function.parameters");
         }
     }
+
+    /// <summary>tool_choice, or null when absent or JSON null.</summary>
+    private static JsonElement? Choice(ChatRequest request) => request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : null;
 
     private static bool IsString(JsonElement value, string text) => value.ValueKind == JsonValueKind.String && value.ValueEquals(text);
 
