@@ -4,7 +4,11 @@
 middle layers), when its blocks started, when their PDL wait returned and when they finished, relative to the
 release of the layer's first kernel; the hand-offs between kernels; and how the ends of in_proj spread over SMs.
 
-    python3 timeline.py <file> [--layer N]
+    python3 timeline.py <file> [--layer N] [--per-sm]
+
+--per-sm adds, for each kernel of the fused path, an SM's last block end from the kernel's release by how many of
+the kernel's blocks that SM ran (over the middle layers): whether the uneven share of early-launched blocks sets a
+kernel's end (docs/gpu-model.md, "Session 2026-12-05, twelfth": it did not).
 
 Times are on one axis: the global timer where it ticks finely (32 ns on the H200), the wait's return placed by the
 block's clock64 between its start and end; where the global timer is coarse, each SM's clock64 fitted to it.
@@ -158,6 +162,8 @@ def main():
         spread = f" ({len(ends[0])} SMs, {counts[0][0]}-{counts[0][-1]} blocks each)" if k == 0 else ""
         print(f"  {TAGS[mid[0][k][0]]:14} per-SM last end from its release{spread}: "
               + ", ".join(f"p{int(p * 100)} {statistics.fmean(pct(x, p) for x in ends):.2f}" for p in (0, 0.1, 0.5, 0.9, 1)))
+    if "--per-sm" in sys.argv:
+        print_per_sm(mid)
     if show is not None and show < len(layers):
         print(f"layer {show}, absolute us:")
         for tag, s, _ in layers[show]:
@@ -188,6 +194,23 @@ def print_sampler(seq, head_end):
               f"last a {last_a:6.2f}, finish {fin_run:6.2f}, run {s['e1'] - s['w0']:6.2f}")
         prev = s["e1"]
     print(f"  LM head end -> sampler end: {prev - head_end:.2f} us")
+
+
+def print_per_sm(mid):
+    """Per kernel of a layer: SMs that ran n of its blocks -> how many such SMs a layer, their mean last end (us from
+    the kernel's release)."""
+    print("per SM (blocks an SM: SMs a layer, mean last end from the release in us):")
+    for k in range(4):
+        ends = {}
+        for L in mid:
+            w0 = L[k][1]["w0"]
+            by_sm = {}
+            for r in L[k][2]:
+                by_sm.setdefault(r["sm"], []).append(r["t2"] - w0)
+            for v in by_sm.values():
+                ends.setdefault(len(v), []).append(max(v))
+        print(f"  {TAGS[mid[0][k][0]]:14} " + ", ".join(
+            f"{n}: {len(v) / len(mid):.0f} SMs {statistics.fmean(v):.2f}" for n, v in sorted(ends.items())))
 
 
 def prev_end(layers, L):
