@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -8,7 +6,6 @@ using Grpc.Core;
 using MambaServe.Engine.Structured;
 using MambaServe.Server.Grpc.V1;
 using MambaServe.Server.Tests.Infrastructure;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace MambaServe.Server.Tests.OpenAi;
@@ -225,11 +222,7 @@ public sealed class StructuredOutputTests
     {
         await using var factory = ServerFactory.WithDemoModel();
         var http = await factory.CreateReadyClientAsync();
-        var chat = new ChatClient("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-        });
+        var chat = OpenAiClients.Chat(http, "mamba-demo-5m");
         const string schema = """{"type":"object","properties":{"answer":{"enum":["yes","no"]},"confidence":{"type":"integer"}},"required":["answer","confidence"],"additionalProperties":false}""";
         var options = new ChatCompletionOptions
         {
@@ -336,11 +329,7 @@ public sealed class StructuredOutputTests
     {
         await using var factory = ServerFactory.WithDemoModel();
         var http = await factory.CreateReadyClientAsync();
-        var chat = new ChatClient("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-        });
+        var chat = OpenAiClients.Chat(http, "mamba-demo-5m");
         var options = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), MaxOutputTokenCount = 40, Temperature = 0 };
         // The object closes at once: "}" made likely wherever the grammar allows it.
         options.LogitBiases[Token("}")] = 10;

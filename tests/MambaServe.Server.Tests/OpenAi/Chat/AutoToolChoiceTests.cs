@@ -1,11 +1,8 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace MambaServe.Server.Tests.OpenAi.Chat;
@@ -141,11 +138,7 @@ public sealed class AutoToolChoiceTests
     public async Task OpenAiClient_AutoToolsStreamed_ReadsTheCalls()
     {
         await using var factory = WithTemplate(Scripted(TwoCalls));
-        var chat = new ChatClient("fake-model", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri((await factory.CreateReadyClientAsync()).BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(factory.CreateClient()),
-        });
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "fake-model");
         var options = new ChatCompletionOptions
         {
             Tools = { OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather"), OpenAI.Chat.ChatTool.CreateFunctionTool("get_time") },

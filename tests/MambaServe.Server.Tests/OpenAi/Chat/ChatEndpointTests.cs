@@ -1,9 +1,6 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace MambaServe.Server.Tests.OpenAi.Chat;
@@ -16,7 +13,7 @@ public sealed class ChatEndpointTests
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        var chat = CreateChatClient(await factory.CreateReadyClientAsync());
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "fake-model");
         int maxTokens = Random.Shared.Next(2, 9);
 
         ChatCompletion completion = await chat.CompleteChatAsync(
@@ -39,7 +36,7 @@ public sealed class ChatEndpointTests
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        var chat = CreateChatClient(await factory.CreateReadyClientAsync());
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "fake-model");
         int maxTokens = Random.Shared.Next(2, 9);
 
         var text = new System.Text.StringBuilder();
@@ -109,11 +106,4 @@ public sealed class ChatEndpointTests
         Assert.Equal(2, logprob["top_logprobs"]!.AsArray().Count);
         Assert.Equal(System.Text.Encoding.UTF8.GetBytes((string)logprob["token"]!).Length, logprob["bytes"]!.AsArray().Count);
     }
-
-    private static ChatClient CreateChatClient(HttpClient http) =>
-        new("fake-model", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-        });
 }

@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -7,7 +5,6 @@ using System.Text.Json.Nodes;
 using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
 using MambaServe.Server.Tests.OpenAi.Chat.Templates;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace MambaServe.Server.Tests.OpenAi.Chat;
@@ -28,7 +25,7 @@ public sealed class ToolChoiceTests
     public async Task OpenAiClient_NamedFunction_ReturnsOneCallWhoseArgumentsFollowTheSchema()
     {
         await using var factory = ServerFactory.WithDemoModel();
-        var chat = Client(await factory.CreateReadyClientAsync());
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "mamba-demo-5m");
         var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
         var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather"), Temperature = 0, MaxOutputTokenCount = 60 };
 
@@ -46,7 +43,7 @@ public sealed class ToolChoiceTests
     public async Task OpenAiClient_Streamed_TheCallArrivesInPartsThatJoinToValidArguments()
     {
         await using var factory = ServerFactory.WithDemoModel();
-        var chat = Client(await factory.CreateReadyClientAsync());
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "mamba-demo-5m");
         var weather = OpenAI.Chat.ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString(WeatherParameters));
         var options = new ChatCompletionOptions { Tools = { weather }, ToolChoice = ChatToolChoice.CreateRequiredChoice(), Temperature = 0, MaxOutputTokenCount = 60 };
 
@@ -153,7 +150,7 @@ public sealed class ToolChoiceTests
     public async Task OpenAiClient_RequiredWithTwoToolsAndNoParallelCalls_ReadsOneCall()
     {
         await using var factory = ServerFactory.WithDemoModel();
-        var chat = Client(await factory.CreateReadyClientAsync());
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "mamba-demo-5m");
         var options = new ChatCompletionOptions
         {
             Tools =
@@ -323,11 +320,4 @@ public sealed class ToolChoiceTests
     private static ServerFactory WithTemplate(FakeEngine engine, string template) =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
             chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))));
-
-    private static ChatClient Client(HttpClient http) =>
-        new("mamba-demo-5m", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-        });
 }
