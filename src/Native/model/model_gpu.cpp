@@ -163,6 +163,11 @@ msv_status Model::init(const msv_model_config& c) {
         xproj_split_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
+    out_proj_slice_min_ = mma_max_rows_ + 1, out_proj_slice_max_ = kMmaMaxRows * 4;
+    if (const char* f = std::getenv("MSV_OUTPROJ_SLICES"))
+        out_proj_slices_ = std::clamp(std::atoi(f), 0, kMaxResidualSlices);
+    if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_MIN")) out_proj_slice_min_ = std::max(1, std::atoi(f));
+    if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_MAX")) out_proj_slice_max_ = std::max(0, std::atoi(f));
     timeline_.open();
     gaps_.open();
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
@@ -246,6 +251,9 @@ msv_status Model::alloc_step_buffers() {
         {reinterpret_cast<void**>(&b.small_partial),
          size_t(kSmallProjMaxSplits) * std::clamp(std::max(small_proj_rows_, xproj_split_rows_), 1, b.rows) * d.nx * 4,
          "x_proj slices"},
+        {reinterpret_cast<void**>(&b.out_partial),
+         out_proj_slices_ > 0 ? size_t(out_proj_slices_) * std::clamp(out_proj_slice_max_, 1, b.rows) * d.ld_dm * 4 : 0,
+         "out_proj slices"},
         {&b.head_in, size_t(b.head_rows) * d.ld_dm * ws, "LM head rows"},
         {reinterpret_cast<void**>(&b.logits), size_t(b.head_rows) * d.vocab * 4, "logits"},
         {reinterpret_cast<void**>(&b.iota), kScanGroup * 4, "indices"},
@@ -278,8 +286,8 @@ Model::~Model() {
     timeline_.write();
     graphs_.reset();
     void* dev[] = {arena_, blas_workspace_, device_stage_, buf_.residual, buf_.hn, buf_.xz, buf_.xc, buf_.xdbl,
-                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.head_in, buf_.logits, buf_.scan_state,
-                   buf_.iota, buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
+                   buf_.delta, buf_.y, buf_.partial, buf_.small_partial, buf_.out_partial, buf_.head_in, buf_.logits,
+                   buf_.scan_state, buf_.iota, buf_.sampler.base, conv_pool_, ssm_pool_, counts_, seen_,
                    device_in_, device_out_, device_var_};
     for (void* p : dev)
         if (p) (void)cudaFree(p);

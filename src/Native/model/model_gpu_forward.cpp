@@ -98,6 +98,12 @@ msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
                            stream_, pdl_);
 }
 
+bool Model::out_proj_sliced(int rows) const {
+    const int K = d_.di, S = out_proj_slices_;
+    return residual_slices_supported(S) && rows >= out_proj_slice_min_ &&
+           rows <= std::min(out_proj_slice_max_, buf_.rows) && K % S == 0 && (K / S) % 8 == 0;
+}
+
 bool Model::fused_rows(int rows) const {
     return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds);
 }
@@ -187,12 +193,14 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     // A pure decode step on our GEMM runs each token's conv update in in_proj's epilogue (with the norm's PDL,
     // measured on the H200 at 3-4% of a step at 4 and 8 rows; docs/gpu-model.md, "Session 2026-12-02, third").
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= inproj_mma_rows_;
+    const bool out_sliced = out_proj_sliced(M);
     for (int l = 0; l < d.layers; ++l) {
         const LayerWeights& w = layers_[l];
         void* conv_state = conv_at(0, l);
         void* ssm_state = ssm_at(0, l);
-        // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual).
-        if (ablated(kAblateNorm)) {
+        // With PDL: the norm may be queued behind out_proj's tail (it waits before it reads the residual). With
+        // out_proj in slices, the previous layer's slice sum wrote this layer's norm.
+        if (ablated(kAblateNorm) || (out_sliced && l > 0)) {
         } else if (msv_status s = launch_norm_rows(wt, buf_.residual, d.ld_dm, nullptr, M, w.norm, cfg_.norm_eps, d.dm,
                                                    buf_.hn, d.ld_dm, stream_, pdl_);
                    s != MSV_OK) {
@@ -279,6 +287,9 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                     return s;
         }
         if (ablated(kAblateOutProj)) {
+        } else if (out_sliced) {
+            const float* next_norm = l + 1 < d.layers && !ablated(kAblateNorm) ? layers_[l + 1].norm : nullptr;
+            if (msv_status s = enqueue_out_proj_slices(w, M, next_norm); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.out_proj, d.ld_di, buf_.y, d.ld_di, true, buf_.residual, d.ld_dm, M, d.dm, d.di,
                                        1.0f, w.out_bias);
                    s != MSV_OK) {
@@ -286,6 +297,23 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         }
     }
     return MSV_OK;
+}
+
+msv_status Model::enqueue_out_proj_slices(const LayerWeights& w, int M, const float* next_norm) {
+    const Dims& d = d_;
+    const msv_dtype wt = cfg_.weight_dtype;
+    if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
+        return set_error(MSV_ERR_DEVICE, std::string("before out_proj slices: ") + cudaGetErrorString(pending));
+    const blas::Status b = blas::gemm_k_slices(blas_, wt, w.out_proj, d.ld_di, buf_.y, d.ld_di, buf_.out_partial,
+                                               d.ld_dm, M, d.dm, d.di, out_proj_slices_);
+    if (b != blas::kOk)
+        return set_error(MSV_ERR_DEVICE, std::string("BLAS out_proj in ") + std::to_string(out_proj_slices_) +
+                                             " slices, " + std::to_string(M) + " rows: " + blas::status_name(b));
+    ResidualSlices add;
+    add.partial = buf_.out_partial, add.splits = out_proj_slices_, add.ld = d.ld_dm, add.slice = M * d.ld_dm;
+    add.bias = w.out_bias;
+    return launch_residual_slices_norm(wt, add, buf_.residual, d.ld_dm, M, next_norm, cfg_.norm_eps, d.dm, buf_.hn,
+                                       d.ld_dm, stream_, pdl_);
 }
 
 // Final norm + LM head into buf_.logits [rows, vocab]. fused: rows [0, rows) of the residual in one GEMV with the

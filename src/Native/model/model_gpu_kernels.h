@@ -156,6 +156,21 @@ msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const voi
 // out[i, :] = RMSNorm(residual[row_idx ? row_idx[i] : i, :]) * w in the storage type.
 msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res, const int32_t* row_idx, int rows,
                             const float* w, float eps, int dm, void* out, int64_t ld_out, cudaStream_t s, bool pdl);
+// A split-K product's slices to add into the residual: partial[z, m, :] (rows `ld` floats apart, a multiple of 4;
+// z < splits, slices `slice` floats apart), plus bias (or null).
+constexpr int kMaxResidualSlices = 8;
+bool residual_slices_supported(int splits);  // 2, 4, 5 or 8 slices
+struct ResidualSlices {
+    const float* partial = nullptr;
+    int splits = 0;
+    int64_t ld = 0, slice = 0;
+    const float* bias = nullptr;
+};
+// residual[m, :] += bias + the slices (in order) for m < rows, then out[m, :] = RMSNorm(residual[m, :]) * w as
+// launch_norm_rows does; w null: the residual alone.
+msv_status launch_residual_slices_norm(msv_dtype wt, const ResidualSlices& add, float* residual, int64_t ld_res,
+                                       int rows, const float* w, float eps, int dm, void* out, int64_t ld_out,
+                                       cudaStream_t s, bool pdl);
 // y[r, n] += bias[n]: y in the storage type, or fp32 when y_f32.
 msv_status launch_add_bias(msv_dtype wt, bool y_f32, void* y, int64_t ldy, int rows, int n, const float* bias,
                            cudaStream_t s);

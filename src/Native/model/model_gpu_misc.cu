@@ -51,9 +51,14 @@ __device__ __forceinline__ void store_scaled(T* out, const float4 v, float scale
 }
 __device__ __forceinline__ float4 load4(const float* p) { return make_float4(p[0], p[1], p[2], p[3]); }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, int64_t ld_res, const int32_t* row_idx,
-                                                             const float* w, float eps, int dm, T* out, int64_t ld_out) {
+// With S > 0 slices, each row first becomes residual + bias + the sum of a split-K product's S slices
+// (ResidualSlices: out_proj in K slices), written back, and is then normalised; w null skips the norm (the last
+// layer's out_proj). A piece's slices are loaded together and added in slice order.
+template <typename T, int S>
+__global__ void __launch_bounds__(kThreads) norm_rows_kernel(float* res, int64_t ld_res, const int32_t* row_idx,
+                                                             const float* w, float eps, int dm, T* out, int64_t ld_out,
+                                                             const ResidualSlices add) {
+    constexpr bool kAdd = S > 0;
     __shared__ float partial[kThreads / MSV_GROUP];
     // The norm's weights of the cached pieces before the wait (no kernel of a step writes them): loaded where they are
     // used, each weight load came after the store before it (o and w might alias, as far as the compiler knows), a
@@ -63,15 +68,52 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
 #pragma unroll
     for (int c = 0; c < kCached; ++c) {
         const int q = threadIdx.x + c * kThreads;
-        wc[c] = q < n4 ? load4(w + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        wc[c] = (!kAdd || w) && q < n4 ? load4(w + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
     const int i = blockIdx.x;
-    const float* x = res + static_cast<int64_t>(row_idx ? row_idx[i] : i) * ld_res;
+    float* x = res + static_cast<int64_t>(row_idx ? row_idx[i] : i) * ld_res;
     T* o = out + i * ld_out;
     // Rows start 16-byte aligned (ld_res is a multiple of 8); the pieces cover [0, 4 * n4), a scalar tail the rest.
-    const float4* x4 = reinterpret_cast<const float4*>(x);
+    float4* x4 = reinterpret_cast<float4*>(x);
+    // A piece's slices from partial (q in range), and the bias's piece (zero without one).
+    const auto slices_of = [&](int q, float4 (&p)[S > 0 ? S : 1], float4& b) {
+#pragma unroll
+        for (int z = 0; z < S; ++z)
+            p[z] = __ldg(reinterpret_cast<const float4*>(add.partial + z * add.slice + i * add.ld) + q);
+        b = add.bias ? load4(add.bias + 4 * q) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    };
+    // v + bias + the slices added in order, stored back as piece q.
+    const auto add_slices = [&](int q, float4 v, const float4 (&p)[S > 0 ? S : 1], float4 b) {
+        float4 sum = p[0];
+#pragma unroll
+        for (int z = 1; z < S; ++z) sum.x += p[z].x, sum.y += p[z].y, sum.z += p[z].z, sum.w += p[z].w;
+        v.x += sum.x + b.x, v.y += sum.y + b.y, v.z += sum.z + b.z, v.w += sum.w + b.w;
+        x4[q] = v;
+        return v;
+    };
+    // Piece q past the cached ones (kAdd: with the slices added, stored back), and the scalar tail's element k.
+    const auto piece = [&](int q) {
+        float4 v = x4[q];
+        if constexpr (kAdd) {
+            float4 p[S], b;
+            slices_of(q, p, b);
+            v = add_slices(q, v, p, b);
+        }
+        return v;
+    };
+    const auto scalar = [&](int k) {
+        float v = x[k];
+        if constexpr (kAdd) {
+            float sum = add.partial[i * add.ld + k];
+#pragma unroll
+            for (int z = 1; z < S; ++z) sum += add.partial[z * add.slice + i * add.ld + k];
+            v += sum + (add.bias ? add.bias[k] : 0.0f);
+            x[k] = v;
+        }
+        return v;
+    };
     float4 v[kCached];
     float ss = 0.0f;
 #pragma unroll
@@ -79,13 +121,33 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
         const int q = threadIdx.x + c * kThreads;
         v[c] = q < n4 ? x4[q] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     }
+    if constexpr (kAdd) {
+        // Every cached piece's slices are loaded before the first store: stored piece by piece, each piece's loads
+        // waited for the store before it (x4 and partial might alias, as far as the compiler knows).
+        float4 p[kCached][S], b[kCached];
+#pragma unroll
+        for (int c = 0; c < kCached; ++c) {
+            const int q = threadIdx.x + c * kThreads;
+            if (q < n4) slices_of(q, p[c], b[c]);
+        }
+#pragma unroll
+        for (int c = 0; c < kCached; ++c) {
+            const int q = threadIdx.x + c * kThreads;
+            if (q < n4) v[c] = add_slices(q, v[c], p[c], b[c]);
+        }
+    }
 #pragma unroll
     for (int c = 0; c < kCached; ++c) ss += v[c].x * v[c].x + v[c].y * v[c].y + v[c].z * v[c].z + v[c].w * v[c].w;
     for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads) {
-        const float4 u = x4[q];
+        const float4 u = piece(q);
         ss += u.x * u.x + u.y * u.y + u.z * u.z + u.w * u.w;
     }
-    for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) ss += x[k] * x[k];
+    for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) {
+        const float u = scalar(k);
+        ss += u * u;
+    }
+    // kAdd without a norm: the residual alone (w is the same for every thread, so none is left at the barrier).
+    if (kAdd && w == nullptr) return;
     for (int off = MSV_GROUP / 2; off > 0; off /= 2) ss += __shfl_xor_sync(MSV_GROUP_MASK, ss, off, MSV_GROUP);
     if (threadIdx.x % MSV_GROUP == 0) partial[threadIdx.x / MSV_GROUP] = ss;
     __syncthreads();
@@ -98,6 +160,7 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(const float* res, i
         const int q = threadIdx.x + c * kThreads;
         if (q < n4) store_scaled(o, v[c], scale, wc[c], 4 * q);
     }
+    // Past the cached pieces the row is read again: this thread wrote those pieces (kAdd), so it sees them.
     for (int q = threadIdx.x + kCached * kThreads; q < n4; q += kThreads)
         store_scaled(o, x4[q], scale, load4(w + 4 * q), 4 * q);
     for (int k = 4 * n4 + threadIdx.x; k < dm; k += kThreads) o[k] = from_float<T>(x[k] * scale * w[k]);
@@ -203,9 +266,35 @@ msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res,
     if (rows <= 0) return MSV_OK;
     return by_type(wt, [&](auto t) {
         using T = decltype(t);
-        return launched(launch_kernel(norm_rows_kernel<T>, dim3(rows), dim3(kThreads), 0, s, pdl, residual, ld_res,
-                                      row_idx, w, eps, dm, static_cast<T*>(out), ld_out),
+        return launched(launch_kernel(norm_rows_kernel<T, 0>, dim3(rows), dim3(kThreads), 0, s, pdl,
+                                      const_cast<float*>(residual), ld_res, row_idx, w, eps, dm, static_cast<T*>(out),
+                                      ld_out, ResidualSlices{}),
                         "rmsnorm rows");
+    });
+}
+
+bool residual_slices_supported(int splits) { return splits == 2 || splits == 4 || splits == 5 || splits == 8; }
+
+msv_status launch_residual_slices_norm(msv_dtype wt, const ResidualSlices& add, float* residual, int64_t ld_res,
+                                       int rows, const float* w, float eps, int dm, void* out, int64_t ld_out,
+                                       cudaStream_t s, bool pdl) {
+    if (rows <= 0) return MSV_OK;
+    if (!residual_slices_supported(add.splits) || add.partial == nullptr || add.ld % 4 != 0)
+        return set_error(MSV_ERR_INVALID_ARGUMENT, "residual slices: " + std::to_string(add.splits) +
+                                                       " slices (2, 4, 5 or 8), rows of " + std::to_string(add.ld));
+    return by_type(wt, [&](auto t) {
+        using T = decltype(t);
+        const auto launch = [&](auto kernel) {
+            return launched(launch_kernel(kernel, dim3(rows), dim3(kThreads), 0, s, pdl, residual, ld_res, nullptr, w,
+                                          eps, dm, static_cast<T*>(out), ld_out, add),
+                            "residual slices + rmsnorm");
+        };
+        switch (add.splits) {
+            case 2: return launch(norm_rows_kernel<T, 2>);
+            case 4: return launch(norm_rows_kernel<T, 4>);
+            case 5: return launch(norm_rows_kernel<T, 5>);
+            default: return launch(norm_rows_kernel<T, 8>);
+        }
     });
 }
 

@@ -1,0 +1,86 @@
+// out_proj of the BLAS path in K slices (MSV_OUTPROJ_SLICES, model_gpu_forward.cpp): one strided-batched vendor
+// product writes each slice's sums, and the next layer's RMSNorm kernel adds them (and the bias) into the residual
+// before it normalises; after the last layer it adds them alone. Every decode row and prompt here takes the BLAS path
+// (fused path and our GEMM off) with slices from one row up, so the slices run at every row count and prompt length.
+#include "model_test_util.h"
+#include "test_util.h"
+
+#include <string>
+
+namespace msv::test {
+namespace {
+
+// d_inner 320 divides into 2, 4, 5 and 8 slices of whole 16-byte pieces; out_proj bias, three layers (a middle
+// layer's norm after the slices, and the last layer's residual alone), d_model 38 (a scalar tail past the float4
+// pieces).
+Shape sliced_shape() { return {38, 3, 320, 16, 4, 8, 150, 150, true, true, false, "sliced"}; }
+// d_model past the norm kernel's cached pieces (4 x 256 float4 a row): pieces read again and a scalar tail.
+Shape wide_row_shape() { return {4106, 2, 64, 16, 4, 8, 60, 60, true, true, false, "wide-row"}; }
+
+struct BlasPath {
+    ScopedEnv fused{"MSV_FUSED_DECODE", "0"}, mma{"MSV_MMA_MAX_ROWS", "0"}, small{"MSV_SMALL_PROJ_ROWS", "0"},
+        min_rows{"MSV_OUTPROJ_SLICE_MIN", "1"};
+};
+
+// Decode batches of 16, 9, 3 and 1 rows, then prompts of 29 and 60 tokens, with `slices` ("0": one product).
+StepResult script(const msv_model_config& c, const Weights& w, const char* slices, unsigned seed) {
+    BlasPath blas;
+    ScopedEnv env("MSV_OUTPROJ_SLICES", slices);
+    GpuModel m(c, w, 16);
+    StepResult r = run_script(m.get(), c, 16, {16, 9, 3, 1}, seed, false);
+    std::mt19937 prompts(seed + 1);
+    for (int n : {29, 60}) {
+        const StepResult p = run_gpu(m.get(), c, {{n % 16, random_tokens(prompts, n, c.vocab), true, {}}});
+        r.logits.insert(r.logits.end(), p.logits.begin(), p.logits.end());
+    }
+    return r;
+}
+
+// Against out_proj as one product: both accumulate bf16 products in fp32 and differ in summation order only; a lost,
+// doubled or misplaced slice, row or bias would be far outside 1e-2 relative L2.
+TEST(ModelGpuOutProj, Slices_MatchOneProduct) {
+    const unsigned seed = fresh_seed();
+    for (const Shape& shape : {sliced_shape(), wide_row_shape(), wide_shape()}) {
+        std::mt19937 rng(seed);
+        const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
+        const Weights w = random_weights(c, rng);
+        const StepResult one = script(c, w, "0", seed);
+        for (const char* slices : {"2", "4", "5", "8"}) {
+            if (shape.d_inner % std::stoi(slices) != 0) continue;
+            const StepResult sliced = script(c, w, slices, seed);
+            ASSERT_EQ(sliced.logits.size(), one.logits.size());
+            // The slices ran: their sums meet in another order, so some logit's bits differ.
+            EXPECT_NE(sliced.logits, one.logits) << shape.name << ", " << slices << " slices";
+            EXPECT_TRUE(logits_close(sliced.logits, one.logits, c.vocab, MSV_BF16, 0.0, 1e-2))
+                << shape.name << ", " << slices << " slices, seed " << seed;
+        }
+    }
+}
+
+// fp32 weights (the exactness mode) within 2e-3 of the fp32 reference, step by step: prompts, then decodes of
+// several rows, with 4 slices.
+TEST(ModelGpuOutProj, Slices_Fp32Weights_MatchReference) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(sliced_shape(), MSV_F32, MSV_F32);
+    const Weights w = random_weights(c, rng);
+    BlasPath blas;
+    ScopedEnv env("MSV_OUTPROJ_SLICES", "4");
+    GpuModel gpu(c, w, 8);
+    RefModel ref(c, w, 8);
+    const auto both = [&](const std::vector<Entry>& entries, const std::string& what) {
+        const StepResult g = run_gpu(gpu.get(), c, entries), r = run_ref(ref, c, entries);
+        EXPECT_TRUE(logits_close(g.logits, r.logits, c.vocab, MSV_F32)) << what << ", seed " << seed;
+    };
+    std::vector<Entry> prompts;
+    for (int s = 0; s < 6; ++s) prompts.push_back({s, random_tokens(rng, 3 + 5 * s, c.vocab), true, {}});
+    both(prompts, "prompts");
+    for (int step = 0; step < 3; ++step) {
+        std::vector<Entry> decode;
+        for (int s = 0; s < 6; ++s) decode.push_back({s, random_tokens(rng, 1, c.vocab), true, {}});
+        both(decode, "decode step " + std::to_string(step));
+    }
+}
+
+}  // namespace
+}  // namespace msv::test
