@@ -95,6 +95,17 @@ public sealed class CommandLineTests
         }
     }
 
+    // The seed experiment's step budget (bench gpu): refused before the checkpoint is read or a device is looked for.
+    [Fact]
+    public async Task Run_BenchGpuSeedStepTokensZero_UsageErrorNamingIt()
+    {
+        var (exit, error, served) = await RunAsync(["bench", "gpu", "--checkpoint", "/nonexistent", "--seed-step-tokens", "0"]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains("--seed-step-tokens must be at least 1.", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
     [Fact]
     public async Task Run_StrayArgument_UsageError()
     {

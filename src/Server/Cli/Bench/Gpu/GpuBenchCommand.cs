@@ -25,10 +25,18 @@ public static class GpuBenchCommand
         var seedBatches = Ints("--seed-batches", "Seed-experiment batch sizes.", [1, 2, 4, 8, 16, 32, 64, 128]);
         var seedBudget = new Option<int>("--seed-budget-s") { Description = "Seconds of seed experiment per state dtype before the rest is skipped.", DefaultValueFactory = _ => 600 };
         var generated = new Option<int>("--seed-generate") { Description = "Tokens generated per request in the seed experiment.", DefaultValueFactory = _ => 1024 };
+        var seedStepTokens = new Option<int>("--seed-step-tokens")
+        {
+            Description = "The scheduler's tokens a step in the seed experiment (prompt chunks and decodes).", DefaultValueFactory = _ => SeedExperiment.DefaultStepTokens,
+        };
+        seedStepTokens.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--seed-step-tokens must be at least 1.");
+        });
         var (jsonOut, pngOut, peers) = Outputs();
         var command = new Command("gpu", "Decode, prefill and the seed's experiment on a GPU; writes JSON and a PNG against the peers.")
         {
-            checkpoint, states, decodeBatches, prefillBatches, seedBatches, seedBudget, generated, jsonOut, pngOut, peers,
+            checkpoint, states, decodeBatches, prefillBatches, seedBatches, seedBudget, generated, seedStepTokens, jsonOut, pngOut, peers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,7 +55,7 @@ public static class GpuBenchCommand
                     Checkpoint = parse.GetValue(checkpoint)!, States = [.. parse.GetValue(states)!.Select(ParseState)],
                     DecodeBatches = parse.GetValue(decodeBatches)!, PrefillBatches = parse.GetValue(prefillBatches)!,
                     SeedBatches = parse.GetValue(seedBatches)!, SeedBudget = TimeSpan.FromSeconds(parse.GetValue(seedBudget)),
-                    SeedGeneratedTokens = parse.GetValue(generated),
+                    SeedGeneratedTokens = parse.GetValue(generated), SeedStepTokens = parse.GetValue(seedStepTokens),
                 };
                 var config = CheckpointWeightSource.Open(settings.Checkpoint).Config;
                 var runs = settings.States.Select(state => GpuBenchmark.Run(backend, settings, state, line => AnsiConsole.MarkupLine(Markup.Escape(line)))).ToList();

@@ -11,10 +11,11 @@ public sealed record PrefillFigure(int Batch, int Tokens, double MsMedian);
 /// prompt of <see cref="PromptTokens"/> and <see cref="GeneratedTokens"/> sampled tokens; wall seconds from the first
 /// submission to the last token, and the peak device memory in use (sampled on a side thread). Null seconds: not run,
 /// <see cref="Note"/> says why. <see cref="Steps"/> engine steps ran; <see cref="RunnerMsPerStep"/> is the mean time
-/// inside the runner's step, <see cref="HostMsPerStep"/> the rest of the wall time per step (what the engine adds).
+/// inside the runner's step, <see cref="HostMsPerStep"/> the rest of the wall time per step (what the engine adds),
+/// under a scheduler budget of <see cref="StepTokens"/> tokens a step.
 /// </summary>
 public sealed record SeedFigure(int Batch, int PromptTokens, int GeneratedTokens, double? Seconds, long? PeakDeviceBytes, string? Note = null,
-    int? Steps = null, double? RunnerMsPerStep = null, double? HostMsPerStep = null);
+    int? Steps = null, double? RunnerMsPerStep = null, double? HostMsPerStep = null, int? StepTokens = null);
 
 /// <summary>All figures of one state dtype.</summary>
 public sealed record GpuBenchRun(

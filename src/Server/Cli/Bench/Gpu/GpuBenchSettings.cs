@@ -15,6 +15,9 @@ public sealed record GpuBenchSettings
     public int SeedPromptTokens { get; init; } = 1024;
     public int SeedGeneratedTokens { get; init; } = 1024;
 
+    /// <summary>The scheduler's token budget a step in the seed experiment (prompt chunks and decodes together).</summary>
+    public int SeedStepTokens { get; init; } = SeedExperiment.DefaultStepTokens;
+
     /// <summary>Seed-experiment batches are skipped once this much time went into them (per state dtype).</summary>
     public TimeSpan SeedBudget { get; init; } = TimeSpan.FromMinutes(10);
 }

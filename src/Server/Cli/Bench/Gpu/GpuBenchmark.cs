@@ -17,7 +17,7 @@ public static class GpuBenchmark
     {
         var weights = CheckpointWeightSource.Open(s.Checkpoint);
         int slots = Math.Max(s.DecodeBatches.DefaultIfEmpty(1).Max(), s.SeedBatches.DefaultIfEmpty(1).Max());
-        int stepTokens = Math.Max(s.PrefillBatches.DefaultIfEmpty(1).Max() * s.PrefillTokens, SeedExperiment.StepTokens);
+        int stepTokens = Math.Max(s.PrefillBatches.DefaultIfEmpty(1).Max() * s.PrefillTokens, s.SeedStepTokens);
         var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = slots, SsmStateDType = state }, weights.Config.UnpaddedVocabSize)
         {
             MaxStepTokens = stepTokens,

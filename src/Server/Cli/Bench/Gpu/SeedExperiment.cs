@@ -16,8 +16,11 @@ namespace MambaServe.Server.Cli.Bench.Gpu;
 /// </summary>
 public static class SeedExperiment
 {
-    /// <summary>Tokens per engine step: eight 1024-token prompt chunks, or 128 decodes and the rest prefill.</summary>
-    public const int StepTokens = 8192;
+    /// <summary>
+    /// Tokens per engine step by default (<see cref="GpuBenchSettings.SeedStepTokens"/>): eight 1024-token prompt chunks,
+    /// or 128 decodes and the rest prefill; the GPU server's own default (<see cref="GpuSchedulerDefaults"/>).
+    /// </summary>
+    public const int DefaultStepTokens = GpuSchedulerDefaults.MaxBatchTokensPerStep;
 
     /// <summary>
     /// The untimed run before the timed ones: a short prompt and enough tokens (~0.5 s) for the engine loop's and the
@@ -29,7 +32,7 @@ public static class SeedExperiment
     public static List<SeedFigure> Run(IModelRunner runner, GpuBenchSettings s, Action<string> log)
     {
         var figures = new List<SeedFigure>();
-        var warmUp = RunOne(runner, 1, WarmUpPromptTokens, WarmUpGeneratedTokens).GetAwaiter().GetResult();
+        var warmUp = RunOne(runner, 1, WarmUpPromptTokens, WarmUpGeneratedTokens, s.SeedStepTokens).GetAwaiter().GetResult();
         log($"seed experiment warm-up (b1, {WarmUpPromptTokens} + {WarmUpGeneratedTokens} tokens, untimed): {warmUp.Seconds:F2} s");
         var spent = Stopwatch.StartNew();
         foreach (int batch in s.SeedBatches)
@@ -40,19 +43,19 @@ public static class SeedExperiment
                 continue;
             }
 
-            var figure = RunOne(runner, batch, s.SeedPromptTokens, s.SeedGeneratedTokens).GetAwaiter().GetResult();
-            log($"seed experiment b{batch}: {figure.Seconds:F2} s, peak device {figure.PeakDeviceBytes / 1e9:F2} GB");
+            var figure = RunOne(runner, batch, s.SeedPromptTokens, s.SeedGeneratedTokens, s.SeedStepTokens).GetAwaiter().GetResult();
+            log($"seed experiment b{batch} ({s.SeedStepTokens} tokens a step): {figure.Seconds:F2} s, peak device {figure.PeakDeviceBytes / 1e9:F2} GB");
             figures.Add(figure);
         }
 
         return figures;
     }
 
-    private static async Task<SeedFigure> RunOne(IModelRunner runner, int batch, int promptTokens, int generated)
+    private static async Task<SeedFigure> RunOne(IModelRunner runner, int batch, int promptTokens, int generated, int stepTokens)
     {
         var options = new SchedulerOptions
         {
-            MaxRunningSequences = batch, MaxBatchTokensPerStep = StepTokens, PrefillChunkSize = promptTokens, PrefixCacheMaxBytes = 0,
+            MaxRunningSequences = batch, MaxBatchTokensPerStep = stepTokens, PrefillChunkSize = promptTokens, PrefixCacheMaxBytes = 0,
             MaxWaitingRequests = Math.Max(256, batch),
         };
         var timed = new StepTimingRunner(runner);
@@ -81,6 +84,6 @@ public static class SeedExperiment
         int steps = Math.Max(timed.Steps, 1);
         double runnerMs = timed.StepTime.TotalMilliseconds;
         return new SeedFigure(batch, promptTokens, generated, seconds, memory?.PeakBytes, note, timed.Steps, runnerMs / steps,
-            (seconds * 1e3 - runnerMs) / steps);
+            (seconds * 1e3 - runnerMs) / steps, stepTokens);
     }
 }
