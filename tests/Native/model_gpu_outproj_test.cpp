@@ -1,7 +1,8 @@
 // out_proj of the BLAS path in K slices (MSV_OUTPROJ_SLICES, model_gpu_forward.cpp): one strided-batched vendor
-// product writes each slice's sums, and the next layer's RMSNorm kernel adds them (and the bias) into the residual
-// before it normalises; after the last layer it adds them alone. Every decode row and prompt here takes the BLAS path
-// (fused path and our GEMM off) with slices from one row up, so the slices run at every row count and prompt length.
+// product (or, at the rows our tensor-core GEMM takes, its split-K) writes each slice's sums, and the next layer's
+// RMSNorm kernel adds them (and the bias) into the residual before it normalises; after the last layer it adds them
+// alone. Every decode row and prompt here takes the BLAS path (fused path off) with slices from one row up, so the
+// slices run at every row count and prompt length.
 #include "model_test_util.h"
 #include "test_util.h"
 
@@ -17,17 +18,21 @@ Shape sliced_shape() { return {38, 3, 320, 16, 4, 8, 150, 150, true, true, false
 // d_model past the norm kernel's cached pieces (4 x 256 float4 a row): pieces read again and a scalar tail.
 Shape wide_row_shape() { return {4106, 2, 64, 16, 4, 8, 60, 60, true, true, false, "wide-row"}; }
 
+// The BLAS path for every row with slices from one row up; the products of up to `gemm_rows` rows on our GEMM.
 struct BlasPath {
-    ScopedEnv fused{"MSV_FUSED_DECODE", "0"}, mma{"MSV_MMA_MAX_ROWS", "0"}, small{"MSV_SMALL_PROJ_ROWS", "0"},
-        min_rows{"MSV_OUTPROJ_SLICE_MIN", "1"};
+    explicit BlasPath(const char* gemm_rows = "0")
+        : mma("MSV_MMA_MAX_ROWS", gemm_rows), small("MSV_SMALL_PROJ_ROWS", gemm_rows) {}
+    ScopedEnv fused{"MSV_FUSED_DECODE", "0"}, min_rows{"MSV_OUTPROJ_SLICE_MIN", "1"};
+    ScopedEnv mma, small;
 };
 
-// Decode batches of 16, 9, 3 and 1 rows, then prompts of 29 and 60 tokens, with `slices` ("0": one product).
-StepResult script(const msv_model_config& c, const Weights& w, const char* slices, unsigned seed) {
-    BlasPath blas;
+// Decode batches of `batches` rows, then prompts of 29 and 60 tokens, with `slices` ("0": one product).
+StepResult script(const msv_model_config& c, const Weights& w, const char* slices, unsigned seed,
+                  const std::vector<int>& batches = {16, 9, 3, 1}, const char* gemm_rows = "0") {
+    BlasPath blas(gemm_rows);
     ScopedEnv env("MSV_OUTPROJ_SLICES", slices);
     GpuModel m(c, w, 16);
-    StepResult r = run_script(m.get(), c, 16, {16, 9, 3, 1}, seed, false);
+    StepResult r = run_script(m.get(), c, 16, batches, seed, false);
     std::mt19937 prompts(seed + 1);
     for (int n : {29, 60}) {
         const StepResult p = run_gpu(m.get(), c, {{n % 16, random_tokens(prompts, n, c.vocab), true, {}}});
@@ -55,6 +60,24 @@ TEST(ModelGpuOutProj, Slices_MatchOneProduct) {
                 << shape.name << ", " << slices << " slices, seed " << seed;
         }
     }
+}
+
+// Up to our GEMM's 8 rows the slices are its split-K (model_gpu_mma.cu) where it ran out_proj as one grid with the
+// residual added in its epilogue: the two within 1e-2 and not bit-equal; and, since that GEMM's sums have an order
+// fixed by N, K and the slice count, a batch's rows equal each row decoded alone, bit for bit.
+TEST(ModelGpuOutProj, GemmSlices_MatchOneGrid_BatchedEqualsAlone) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(wide_shape(), MSV_BF16, MSV_F32);
+    const Weights w = random_weights(c, rng);
+    const std::vector<int> batches{8, 5, 2, 1};
+    const StepResult one = script(c, w, "0", seed, batches, "8"), sliced = script(c, w, "4", seed, batches, "8");
+    ASSERT_EQ(sliced.logits.size(), one.logits.size());
+    EXPECT_NE(sliced.logits, one.logits);
+    EXPECT_TRUE(logits_close(sliced.logits, one.logits, c.vocab, MSV_BF16, 0.0, 1e-2)) << "seed " << seed;
+    BlasPath gemm("8");
+    ScopedEnv env("MSV_OUTPROJ_SLICES", "4");
+    expect_batched_equals_alone(wide_shape(), 8, {8, 5, 8, 2});
 }
 
 // fp32 weights (the exactness mode) within 2e-3 of the fp32 reference, step by step: prompts, then decodes of

@@ -302,16 +302,25 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
 msv_status Model::enqueue_out_proj_slices(const LayerWeights& w, int M, const float* next_norm) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
-    if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
-        return set_error(MSV_ERR_DEVICE, std::string("before out_proj slices: ") + cudaGetErrorString(pending));
-    const blas::Status b = blas::gemm_k_slices(blas_, wt, w.out_proj, d.ld_di, buf_.y, d.ld_di, buf_.out_partial,
-                                               d.ld_dm, M, d.dm, d.di, out_proj_slices_);
-    if (b != blas::kOk)
-        return set_error(MSV_ERR_DEVICE, std::string("BLAS out_proj in ") + std::to_string(out_proj_slices_) +
-                                             " slices, " + std::to_string(M) + " rows: " + blas::status_name(b));
     ResidualSlices add;
-    add.partial = buf_.out_partial, add.splits = out_proj_slices_, add.ld = d.ld_dm, add.slice = M * d.ld_dm;
-    add.bias = w.out_bias;
+    add.partial = buf_.out_partial, add.splits = out_proj_slices_, add.bias = w.out_bias;
+    if (M <= mma_max_rows_ && d.dm % 4 == 0) {
+        // Rows our GEMM takes: its split-K slices (rows of dm sums), where it ran out_proj as one grid of
+        // dm / 16 blocks (160 at the mamba-2.8b shape, 1.2 a SM) with the residual added in its epilogue.
+        MmaArgs a = mma_args(w.out_proj, d.ld_di, buf_.y, d.ld_di, false, nullptr, 0, M, d.dm, 0.0f, nullptr);
+        a.splits = out_proj_slices_, a.partial = buf_.out_partial;
+        if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
+        add.ld = d.dm, add.slice = int64_t(M) * d.dm;
+    } else {
+        if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
+            return set_error(MSV_ERR_DEVICE, std::string("before out_proj slices: ") + cudaGetErrorString(pending));
+        const blas::Status b = blas::gemm_k_slices(blas_, wt, w.out_proj, d.ld_di, buf_.y, d.ld_di, buf_.out_partial,
+                                                   d.ld_dm, M, d.dm, d.di, out_proj_slices_);
+        if (b != blas::kOk)
+            return set_error(MSV_ERR_DEVICE, std::string("BLAS out_proj in ") + std::to_string(out_proj_slices_) +
+                                                 " slices, " + std::to_string(M) + " rows: " + blas::status_name(b));
+        add.ld = d.ld_dm, add.slice = M * d.ld_dm;
+    }
     return launch_residual_slices_norm(wt, add, buf_.residual, d.ld_dm, M, next_norm, cfg_.norm_eps, d.dm, buf_.hn,
                                        d.ld_dm, stream_, pdl_);
 }
