@@ -39,7 +39,7 @@ namespace {
 
 constexpr int kRowsPerBlock = 16;
 constexpr int kSlices = 8;                // warps per block, each a share of K
-constexpr int kWideTiles = 400;           // tiles beyond what 132 SMs hold at 3 blocks each (launch_tiles)
+constexpr int kWideTiles = 400;           // blocks beyond what 132 SMs hold at 3 each (launch_tiles)
 constexpr int kChunksPerStep = 4;         // 4 x 16 bytes = 32 K elements: two m16n8k16 MMAs
 
 #if !defined(MSV_HIP)
@@ -204,8 +204,9 @@ template <typename T, int NT, MmaEpi kEpi>
 cudaError_t launch_tiles(const MmaArgs& a, cudaStream_t s, bool pdl) {
     // Fewer steps in flight as the X fragments grow (registers: U x NT x 4 words of X).
     constexpr int U = NT == 1 ? 4 : NT == 2 ? 2 : 1;
-    // More tiles than 3 blocks an SM hold at once (in_proj's 640, the LM head's): the shapes below for these.
-    const bool wide = (a.N + kRowsPerBlock - 1) / kRowsPerBlock > kWideTiles;
+    // More blocks than 3 an SM hold at once (in_proj's 640 tiles, the LM head's, out_proj's 160 tiles in 4 or more
+    // K slices): the shapes below for these.
+    const bool wide = (a.N + kRowsPerBlock - 1) / kRowsPerBlock * a.splits > kWideTiles;
     if (a.shape == 1) return launch_shape<T, NT, U, false, kEpi>(a, s, pdl);
     // 9-64 rows (in the model x_proj and dt_proj, MSV_SMALL_PROJ_ROWS; in_proj takes the wide shape below): 3 blocks
     // an SM or more instead of 2. At 9-32 rows half the steps in flight of the earlier shape (60 and 66 registers at
