@@ -168,6 +168,9 @@ msv_status Model::init(const msv_model_config& c) {
         out_proj_slices_ = std::clamp(std::atoi(f), 0, kMaxResidualSlices);
     if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_MIN")) out_proj_slice_min_ = std::max(1, std::atoi(f));
     if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_MAX")) out_proj_slice_max_ = std::max(0, std::atoi(f));
+    out_proj_slice_gemm_rows_ = mma_max_rows_;
+    if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_GEMM_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
+        out_proj_slice_gemm_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     timeline_.open();
     gaps_.open();
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {

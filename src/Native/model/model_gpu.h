@@ -197,9 +197,9 @@ private:
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
     // x_proj of M rows on our GEMM in small_proj_splits_ K slices, summed into buf_.xdbl.
     msv_status enqueue_x_proj_split(const LayerWeights& w, int M);
-    // out_proj of M rows in out_proj_slices_ K slices (our GEMM's split-K up to mma_max_rows_, else the BLAS), added
-    // into the residual, which is then normalised with next_norm into buf_.hn (null: the last layer, the residual
-    // alone).
+    // out_proj of M rows in out_proj_slices_ K slices (our GEMM's split-K up to out_proj_slice_gemm_rows_, else the
+    // BLAS), added into the residual, which is then normalised with next_norm into buf_.hn (null: the last layer, the
+    // residual alone).
     msv_status enqueue_out_proj_slices(const LayerWeights& w, int M, const float* next_norm);
 
     msv_model_config cfg_{};
@@ -265,6 +265,9 @@ private:
     // by the next layer's RMSNorm kernel, which also replaces the vendor's split-K reduction (MSV_OUTPROJ_SLICES,
     // _SLICE_MIN, _SLICE_MAX; 0 slices: off; docs/gpu-model.md, "Session 2026-12-05, thirteenth").
     int out_proj_slices_ = 0, out_proj_slice_min_ = 0, out_proj_slice_max_ = 0;
+    // Rows up to which those slices are our GEMM's split rather than the BLAS's (MSV_OUTPROJ_SLICE_GEMM_ROWS, 0..64;
+    // default mma_max_rows_, where our GEMM runs out_proj unsliced).
+    int out_proj_slice_gemm_rows_ = 0;
     bool out_proj_sliced(int rows) const;
     int ablate_ = 0;  // MSV_BENCH_ABLATE (AblateBits)
     bool ablated(int bit) const { return (ablate_ & bit) != 0; }

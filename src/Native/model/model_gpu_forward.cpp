@@ -304,7 +304,7 @@ msv_status Model::enqueue_out_proj_slices(const LayerWeights& w, int M, const fl
     const msv_dtype wt = cfg_.weight_dtype;
     ResidualSlices add;
     add.partial = buf_.out_partial, add.splits = out_proj_slices_, add.bias = w.out_bias;
-    if (M <= mma_max_rows_ && d.dm % 4 == 0) {
+    if (M <= out_proj_slice_gemm_rows_ && d.dm % 4 == 0) {
         // Rows our GEMM takes: its split-K slices (rows of dm sums), where it ran out_proj as one grid of
         // dm / 16 blocks (160 at the mamba-2.8b shape, 1.2 a SM) with the residual added in its epilogue.
         MmaArgs a = mma_args(w.out_proj, d.ld_di, buf_.y, d.ld_di, false, nullptr, 0, M, d.dm, 0.0f, nullptr);
