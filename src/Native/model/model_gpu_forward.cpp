@@ -49,6 +49,20 @@ int rows_template(int rows) { return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ?
 // K slices of x_proj: ~64 16-byte chunks each, so that ~100 blocks share its 2 MB (mamba-2.8b).
 int xproj_splits(int kc) { return std::clamp(kc / 64, 1, kMaxSplits); }
 
+// A vendor BLAS call (`call` returns its status) named by `what()` in errors (made only then: eager steps call the
+// BLAS hundreds of times). A launch error left by an earlier kernel would be reported by the BLAS as its own failure:
+// it is named instead, before the call; a failed call's message adds any launch error behind it.
+template <typename What, typename Call>
+msv_status checked_blas(What&& what, Call&& call) {
+    if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
+        return set_error(MSV_ERR_DEVICE, "before " + what() + ": " + cudaGetErrorString(pending));
+    const blas::Status s = call();
+    if (s == blas::kOk) return MSV_OK;
+    const cudaError_t launch = cudaGetLastError();
+    const std::string behind = launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : "";
+    return set_error(MSV_ERR_DEVICE, what() + ": " + blas::status_name(s) + behind);
+}
+
 }  // namespace
 
 MmaArgs Model::mma_args(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy, int M,
@@ -66,18 +80,16 @@ msv_status Model::gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, b
     if (M <= (mma_rows < 0 ? mma_max_rows_ : mma_rows))
         return launch_mma_gemm(cfg_.weight_dtype, mma_args(W, ldw, X, ldx, y_f32, Y, ldy, M, N, beta, bias), stream_,
                                pdl_);
-    // A launch error left by an earlier kernel would be reported by the BLAS as its own failure: name it instead.
-    if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
-        return set_error(MSV_ERR_DEVICE, std::string("before BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) +
-                                             ": " + cudaGetErrorString(pending));
-    const blas::Status s = blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y,
-                                      ldy, M, N, K, beta);
-    if (s == blas::kOk)
-        return bias ? launch_add_bias(cfg_.weight_dtype, y_f32, Y, ldy, M, N, bias, stream_) : MSV_OK;
-    const cudaError_t launch = cudaGetLastError();
-    return set_error(MSV_ERR_DEVICE, std::string("BLAS gemm ") + std::to_string(M) + "x" + std::to_string(N) + "x" +
-                                         std::to_string(K) + ": " + blas::status_name(s) +
-                                         (launch != cudaSuccess ? std::string(" (") + cudaGetErrorString(launch) + ")" : ""));
+    const auto what = [&] {
+        return "BLAS gemm " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+    };
+    if (msv_status s = checked_blas(what, [&] {
+            return blas::gemm(blas_, cfg_.weight_dtype, W, ldw, X, ldx, y_f32 ? MSV_F32 : cfg_.weight_dtype, Y, ldy, M,
+                              N, K, beta);
+        });
+        s != MSV_OK)
+        return s;
+    return bias ? launch_add_bias(cfg_.weight_dtype, y_f32, Y, ldy, M, N, bias, stream_) : MSV_OK;
 }
 
 msv_status Model::enqueue_x_proj_split(const LayerWeights& w, int M) {
@@ -312,13 +324,15 @@ msv_status Model::enqueue_out_proj_slices(const LayerWeights& w, int M, const fl
         if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         add.ld = d.dm, add.slice = int64_t(M) * d.dm;
     } else {
-        if (const cudaError_t pending = cudaPeekAtLastError(); pending != cudaSuccess)
-            return set_error(MSV_ERR_DEVICE, std::string("before out_proj slices: ") + cudaGetErrorString(pending));
-        const blas::Status b = blas::gemm_k_slices(blas_, wt, w.out_proj, d.ld_di, buf_.y, d.ld_di, buf_.out_partial,
-                                                   d.ld_dm, M, d.dm, d.di, out_proj_slices_);
-        if (b != blas::kOk)
-            return set_error(MSV_ERR_DEVICE, std::string("BLAS out_proj in ") + std::to_string(out_proj_slices_) +
-                                                 " slices, " + std::to_string(M) + " rows: " + blas::status_name(b));
+        const auto what = [&] {
+            return "BLAS out_proj in " + std::to_string(out_proj_slices_) + " slices, " + std::to_string(M) + " rows";
+        };
+        if (msv_status s = checked_blas(what, [&] {
+                return blas::gemm_k_slices(blas_, wt, w.out_proj, d.ld_di, buf_.y, d.ld_di, buf_.out_partial, d.ld_dm,
+                                           M, d.dm, d.di, out_proj_slices_);
+            });
+            s != MSV_OK)
+            return s;
         add.ld = d.ld_dm, add.slice = M * d.ld_dm;
     }
     return launch_residual_slices_norm(wt, add, buf_.residual, d.ld_dm, M, next_norm, cfg_.norm_eps, d.dm, buf_.hn,
