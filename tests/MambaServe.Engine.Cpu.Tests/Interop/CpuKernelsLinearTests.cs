@@ -37,6 +37,40 @@ public sealed class CpuKernelsLinearTests
         Assert.True(actual.narrow(1, outFeatures, 2).isnan().all().item<bool>(), "the kernel wrote outside the out view");
     }
 
+    // The kernel tiles weight rows by three and input rows by two; every pair must still be summed in the one order a
+    // row gets alone, so that a sequence's logits do not depend on its batch (CpuModelRunnerSlotTests relies on it).
+    // Sizes: 16 and 47 outputs leave one and two weight rows outside the tiles; K = 101 has whole 64- and 16-float
+    // steps and a scalar tail.
+    [Theory]
+    [InlineData(47, 101, 95)]
+    [InlineData(16, 1536, 96)]
+    public void Linear_EveryRowCountUpTo16_EachRowBitIdenticalToTheRowAlone(int outFeatures, int inFeatures, int seed)
+    {
+        var rng = new Random(seed);
+        const int maxRows = 16;
+        var x = KernelData.Uniform(rng, maxRows * inFeatures, -2f, 2f);
+        var weight = KernelData.Uniform(rng, outFeatures * inFeatures, -0.5f, 0.5f);
+        var bias = KernelData.Uniform(rng, outFeatures, -1f, 1f);
+        var alone = KernelData.Poisoned(maxRows * outFeatures);
+        for (var r = 0; r < maxRows; r++)
+        {
+            CpuKernels.Linear(Params(1, x.At(r * inFeatures), alone.At(r * outFeatures)));
+        }
+
+        for (var rows = 2; rows <= maxRows; rows++)
+        {
+            var batched = KernelData.Poisoned(rows * outFeatures);
+            CpuKernels.Linear(Params(rows, x.Ptr, batched.Ptr));
+            Assert.Equal(alone.Data.AsSpan(0, rows * outFeatures).ToArray(), batched.Data);
+        }
+
+        MsvLinearParams Params(int rows, nint input, nint output) => new()
+        {
+            Rows = rows, InFeatures = inFeatures, OutFeatures = outFeatures, X = input, XRowStride = inFeatures,
+            Weight = weight.Ptr, Bias = bias.Ptr, Out = output, OutRowStride = outFeatures,
+        };
+    }
+
     [Fact]
     public void Linear_NullWeight_ThrowsNamingTheField()
     {
