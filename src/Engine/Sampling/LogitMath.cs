@@ -1,26 +1,47 @@
+using System.Numerics.Tensors;
+
 namespace MambaServe.Engine.Sampling;
 
 /// <summary>Log-softmax pieces shared by <see cref="SequenceSampler"/> and <see cref="PromptLogprobs"/>.</summary>
 internal static class LogitMath
 {
+    // Doubles a chunk of SumExp works on: 8 KiB of stack, in L1 between its passes.
+    private const int SumExpChunk = 1024;
+
     /// <summary>log(sum(exp(x))), accumulated in double so a 50k vocab keeps float precision.</summary>
     public static float LogSumExp(ReadOnlySpan<float> x)
     {
-        var max = float.NegativeInfinity;
-        foreach (var v in x)
+        if (x.IsEmpty)
         {
-            max = Math.Max(max, v);
+            return float.NegativeInfinity;
         }
+        var max = TensorPrimitives.Max(x);
         if (float.IsNegativeInfinity(max))
         {
             return max;
         }
+        return (float)(max + Math.Log(SumExp(x, max)));
+    }
+
+    /// <summary>
+    /// sum(exp(x - shift)) in double: each entry widened (exactly), shifted, exponentiated and summed in vectors
+    /// (TensorPrimitives), chunk by chunk. A row of the vocab is a sampler's hottest loop on the CPU: one exp per id
+    /// and token, which scalar Math.Exp made ~0.9 ms a token at 50k ids.
+    /// </summary>
+    public static double SumExp(ReadOnlySpan<float> x, float shift)
+    {
+        Span<double> chunk = stackalloc double[SumExpChunk];
         var sum = 0.0;
-        foreach (var v in x)
+        for (var start = 0; start < x.Length; start += SumExpChunk)
         {
-            sum += Math.Exp(v - max);
+            var part = x.Slice(start, Math.Min(SumExpChunk, x.Length - start));
+            var wide = chunk[..part.Length];
+            TensorPrimitives.ConvertChecked(part, wide);
+            TensorPrimitives.Subtract(wide, shift, wide);
+            TensorPrimitives.Exp(wide, wide);
+            sum += TensorPrimitives.Sum<double>(wide);
         }
-        return (float)(max + Math.Log(sum));
+        return sum;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MambaServe.Engine.Generation;
 
 namespace MambaServe.Engine.Sampling;
@@ -7,7 +8,8 @@ namespace MambaServe.Engine.Sampling;
 /// output tokens), frequency and presence penalties (output tokens, OpenAI's formula), then greedy argmax when
 /// temperature is 0, else temperature, top_k, top_p, min_p and a draw from a RNG seeded once per sequence (same seed,
 /// same tokens; no state shared with other sequences). Scratch buffers are allocated once per sequence; a step
-/// costs O(V) plus O(k log k) for top_k or O(V log V) for top_p alone. Not thread-safe: one per sequence.
+/// costs O(V) (its passes over the row in vectors) plus O(k log k) for top_k, and top_p sorts only the part of the
+/// row its nucleus reaches (<see cref="NucleusSelector"/>). Not thread-safe: one per sequence.
 /// </summary>
 public sealed class SequenceSampler
 {
@@ -19,12 +21,13 @@ public sealed class SequenceSampler
     private readonly Random _rng;
     private readonly float[] _work;
     private readonly int[] _candidates;
-    private readonly float[] _sortKeys;
+    private readonly float[] _weights;
     private readonly bool[] _seen;          // in the prompt or the output: repetition penalty
     private readonly List<int> _seenIds = [];
     private readonly int[] _outputCounts;   // frequency and presence penalties
     private readonly List<int> _outputIds = [];
     private readonly PriorityQueue<int, (float, int)> _heap = new();
+    private readonly NucleusSelector _nucleus;
 
     /// <param name="sampleableVocab">Ids at or above it are padding rows of the LM head: never sampled or reported.</param>
     public SequenceSampler(SamplingParams p, int sampleableVocab, IReadOnlyList<int> promptTokens, long seed)
@@ -36,9 +39,10 @@ public sealed class SequenceSampler
         _rng = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
         _work = new float[sampleableVocab];
         _candidates = new int[sampleableVocab];
-        _sortKeys = new float[sampleableVocab];
+        _weights = new float[sampleableVocab];
         _seen = new bool[sampleableVocab];
         _outputCounts = new int[sampleableVocab];
+        _nucleus = new NucleusSelector(sampleableVocab);
         foreach (var token in promptTokens)
         {
             MarkSeen(token);
@@ -138,33 +142,35 @@ public sealed class SequenceSampler
 
     private int Draw(Span<float> work)
     {
-        var inverseTemperature = 1f / _p.Temperature;
-        for (var i = 0; i < work.Length; i++)
-        {
-            work[i] *= inverseTemperature;
-        }
-        var max = work[Argmax(work)];
+        TensorPrimitives.Multiply(work, 1f / _p.Temperature, work);
+        var max = TensorPrimitives.Max(work);
         var count = Candidates(work);
         count = ApplyTopP(work, count, max);
         count = ApplyMinP(work, count, max);
 
-        // Unnormalised weights; _sortKeys is free again once top_p is done with it.
-        var total = 0.0;
+        // Unnormalised weights (exp in vectors), summed in the order the draw below walks them.
+        var weights = _weights.AsSpan(0, count);
         for (var c = 0; c < count; c++)
         {
-            _sortKeys[c] = MathF.Exp(work[_candidates[c]] - max);
-            total += _sortKeys[c];
+            weights[c] = work[_candidates[c]];
+        }
+        TensorPrimitives.Subtract(weights, max, weights);
+        TensorPrimitives.Exp(weights, weights);
+        var total = 0.0;
+        foreach (var weight in weights)
+        {
+            total += weight;
         }
         var u = _rng.NextDouble() * total;
         var last = count - 1;
         for (var c = 0; c < count; c++)
         {
-            u -= _sortKeys[c];
+            u -= _weights[c];
             if (u < 0)
             {
                 return _candidates[c];
             }
-            if (_sortKeys[c] > 0)
+            if (_weights[c] > 0)
             {
                 last = c;
             }
@@ -200,23 +206,21 @@ public sealed class SequenceSampler
         {
             return count;
         }
-        var total = 0.0;
-        for (var c = 0; c < count; c++)
+        double total;
+        if (count == _vocab)
         {
-            _sortKeys[c] = -work[_candidates[c]]; // ascending keys = descending logits
-            total += Math.Exp(work[_candidates[c]] - max);
+            // No top_k: the candidates are every id in order, so the sum runs over the row in vectors.
+            total = LogitMath.SumExp(work, max);
         }
-        Array.Sort(_sortKeys, _candidates, 0, count);
-        var cumulative = 0.0;
-        for (var c = 0; c < count; c++)
+        else
         {
-            cumulative += Math.Exp(-_sortKeys[c] - max) / total;
-            if (cumulative >= _p.TopP)
+            total = 0.0;
+            for (var c = 0; c < count; c++)
             {
-                return c + 1;
+                total += Math.Exp(work[_candidates[c]] - max);
             }
         }
-        return count;
+        return _nucleus.Select(work, _candidates.AsSpan(0, count), max, total, _p.TopP);
     }
 
     /// <summary>Drops tokens whose probability is below min_p times the top token's (a ratio, so truncation-proof).</summary>

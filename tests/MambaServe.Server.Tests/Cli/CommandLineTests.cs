@@ -106,6 +106,21 @@ public sealed class CommandLineTests
         Assert.Null(served);
     }
 
+    // The serving bench's sampling options and the sampler bench's sizes: refused before a model is loaded.
+    [Theory]
+    [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--top-p", "0" }, "--top-p must be in (0, 1].")]
+    [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--temperature", "-1" }, "--temperature must be a number >= 0.")]
+    [InlineData(new[] { "bench", "sampler", "--vocab", "8192", "1" }, "--vocab sizes must be at least 2.")]
+    [InlineData(new[] { "bench", "sampler", "--tokens", "0" }, "--tokens must be at least 1.")]
+    public async Task Run_BenchSamplingOptionOutOfRange_UsageErrorNamingIt(string[] args, string message)
+    {
+        var (exit, error, served) = await RunAsync(args);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
     [Fact]
     public async Task Run_StrayArgument_UsageError()
     {

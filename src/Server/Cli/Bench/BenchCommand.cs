@@ -25,6 +25,7 @@ public static class BenchCommand
         };
         command.Subcommands.Add(ServingBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(SchedulerBenchCommand.Create());
+        command.Subcommands.Add(SamplerBenchCommand.Create());
         command.Subcommands.Add(GrammarMaskBenchCommand.Create(modelOption));
         command.Subcommands.Add(ConversationBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(LongGenerationBenchCommand.Create(modelOption, deviceOption));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
+using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
 using MambaServe.Server.Hosting;
@@ -28,9 +29,19 @@ public static class ServingBenchCommand
                 + "defaults on this device) or cpu (the CPU's defaults, whatever the device).",
         };
         limits.AcceptOnlyFromAmong("fit", "server", "cpu");
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (0: greedy).", DefaultValueFactory = _ => 0f };
+        temperature.Validators.Add(r =>
+        {
+            if (!(r.GetValueOrDefault<float>() >= 0f && float.IsFinite(r.GetValueOrDefault<float>()))) r.AddError("--temperature must be a number >= 0.");
+        });
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling's probability mass (1: off).", DefaultValueFactory = _ => 1f };
+        topP.Validators.Add(r =>
+        {
+            if (!(r.GetValueOrDefault<float>() is > 0f and <= 1f)) r.AddError("--top-p must be in (0, 1].");
+        });
         var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
         {
-            levels, promptTokens, outputTokens, requestsPerClient, limits,
+            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -38,31 +49,36 @@ public static class ServingBenchCommand
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
+                var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
                 await RunAsync(modelDir, device, parse.GetValue(limits)!, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens),
-                    parse.GetValue(requestsPerClient), ct);
+                    parse.GetValue(requestsPerClient), sampling, ct);
                 return 0;
             });
         });
         return command;
     }
 
-    private static async Task RunAsync(string modelDir, DeviceKind device, string limits, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, CancellationToken ct)
+    private static async Task RunAsync(
+        string modelDir, DeviceKind device, string limits, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, SamplingParams sampling, CancellationToken ct)
     {
         var maxConcurrency = levels.Max();
         var backend = RunnerBackends.Resolve(device);
         var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency);
         var options = new EngineOptions(scheduler, pool, Device: device);
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
-        await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 1, 2, promptTokens, 8, ct); // warm-up
+        // Warm-up long enough (256 tokens over ~0.2 s) for the JIT to tier up the sampler's vector code: with 16 tokens,
+        // the first level (concurrency 1) ran on unoptimised TensorPrimitives and read ~20% slow.
+        await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 4, 8, promptTokens, 32, sampling, ct);
 
         var table = new Table().AddColumns("concurrency", "requests", "output tok/s", "TTFT p50 ms", "TTFT p90 ms", "TTFT p99 ms", "TPOT p50 ms");
         foreach (var c in levels)
         {
-            var r = await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, ct);
+            var r = await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, ct);
             table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}");
         }
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), greedy, prefix cache off; "
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
+            + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}") + ", prefix cache off; "
             + $"scheduler ({limits}): {scheduler.MaxRunningSequences} sequences, {scheduler.MaxBatchTokensPerStep} tokens a step, prefill chunks of {scheduler.PrefillChunkSize}");
         AnsiConsole.Write(table);
     }

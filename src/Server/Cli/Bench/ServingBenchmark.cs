@@ -14,9 +14,11 @@ public static class ServingBenchmark
     /// <paramref name="concurrency"/> clients each send requests back to back (random prompts of
     /// <paramref name="promptTokens"/> tokens, <paramref name="outputTokens"/> tokens out, EOS ignored) until
     /// <paramref name="requests"/> have finished. Time to first token is measured from the call to the first update
-    /// that carries a token; time per output token over the rest of each request.
+    /// that carries a token; time per output token over the rest of each request. <paramref name="sampling"/>: how
+    /// tokens are chosen (its token limits are the bench's).
     /// </summary>
-    public static async Task<ServingBenchResult> RunAsync(IGenerationEngine engine, int vocab, int concurrency, int requests, int promptTokens, int outputTokens, CancellationToken ct)
+    public static async Task<ServingBenchResult> RunAsync(
+        IGenerationEngine engine, int vocab, int concurrency, int requests, int promptTokens, int outputTokens, SamplingParams sampling, CancellationToken ct)
     {
         var ttft = new List<double>();
         var tpot = new List<double>();
@@ -30,8 +32,7 @@ public static class ServingBenchmark
             while (Interlocked.Increment(ref next) <= requests)
             {
                 var prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(2, vocab)).ToArray();
-                var sampling = new SamplingParams { Temperature = 0, MaxTokens = outputTokens, IgnoreEos = true };
-                var request = new GenerationRequest($"bench-{client}-{next}", prompt, sampling);
+                var request = new GenerationRequest($"bench-{client}-{next}", prompt, sampling with { MaxTokens = outputTokens, IgnoreEos = true, Seed = next });
                 var started = Stopwatch.GetTimestamp();
                 double? first = null;
                 var tokens = 0;
