@@ -4,20 +4,27 @@
 
 namespace msv::ref {
 
-// Cloned for AVX-512 / AVX2 / baseline and picked at load time: with d_state 16 the loop is one AVX-512 vector.
-// A separate function with restrict pointers is what lets GCC vectorise it (inlined into the kernels' loops it
-// stayed scalar), and fast_exp instead of std::exp is what lets the exp vectorise at all.
+// Cloned for AVX-512 / AVX2 / baseline and picked at load time. The lanes are channels, so the loop over them is one
+// vector per n with no reduction across lanes: a channel a lane ran ~2.6x faster than a channel a call with its
+// d_state across the lanes, whose horizontal sum and exp chain left the core waiting (docs/benchmarks.md, "CPU
+// engine"). fast_exp instead of std::exp is what lets the exp vectorise at all.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-float ssm_step(float* __restrict h, const float* __restrict A, const float* __restrict B, const float* __restrict C,
-               float dt, float dtx, int N) {
-    float y = 0.0f;
-#pragma omp simd reduction(+ : y)
+void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const float* __restrict B,
+                    const float* __restrict C, const float* __restrict dt, const float* __restrict dtx,
+                    float* __restrict y, int N) {
+    float acc[kSsmLanes] = {};
     for (int n = 0; n < N; ++n) {
-        const float v = fast_exp(dt * A[n]) * h[n] + dtx * B[n];
-        h[n] = v;
-        y += C[n] * v;
+        float* h = hT + n * kSsmLanes;
+        const float* a = AT + n * kSsmLanes;
+        const float b = B[n], c = C[n];
+#pragma omp simd
+        for (int lane = 0; lane < kSsmLanes; ++lane) {
+            const float v = fast_exp(dt[lane] * a[lane]) * h[lane] + dtx[lane] * b;
+            h[lane] = v;
+            acc[lane] += c * v;
+        }
     }
-    return y;
+    for (int lane = 0; lane < kSsmLanes; ++lane) y[lane] = acc[lane];
 }
 
 }  // namespace msv::ref

@@ -1,13 +1,18 @@
-// One token of the selective-scan recurrence for one channel, over its d_state lanes: the inner loop of both the
-// chunk scan and the decode state update, in one place so both run the same (vectorised) arithmetic.
+// One token of the selective-scan recurrence for a block of channels: the inner loop of both the chunk scan and the
+// decode state update, in one place so both run the same (vectorised) arithmetic.
 #pragma once
 
 #include "common/math.h"
 
+#include <cstdint>
+
 namespace msv::ref {
 
-// d_state up to this fits a kernel's on-stack state row (Mamba uses 16); larger rows go to the heap.
-constexpr int kMaxLocalStates = 256;
+// Channels a block holds: one per vector lane (a zmm of floats; two ymm or four xmm in the narrower clones).
+constexpr int kSsmLanes = 16;
+
+// d_state up to this fits a kernel's on-stack block (Mamba uses 16); larger rows go to the heap.
+constexpr int kMaxLocalStates = 64;
 
 // A channel's dt as the scan and the state update take it: raw delta plus the optional dt_bias[d], through softplus
 // when asked.
@@ -16,9 +21,28 @@ inline float ssm_dt(float delta, const float* dt_bias, int d, bool delta_softplu
     return delta_softplus ? softplus(dt) : dt;
 }
 
-// h[n] = exp(dt * A[n]) * h[n] + dtx * B[n] for n < N, in place; returns sum_n C[n] * h[n] (the new h).
-// The arrays must not overlap h.
-float ssm_step(float* __restrict h, const float* __restrict A, const float* __restrict B, const float* __restrict C,
-               float dt, float dtx, int N);
+// One token for kSsmLanes channels at once, a channel a lane. hT and AT hold the channels' state and A rows
+// transposed: element (n, lane) at [n * kSsmLanes + lane], n < N. For every lane and n,
+// h = exp(dt[lane] * A) * h + dtx[lane] * B[n], in place, and y[lane] = sum over n, in n order, of C[n] * (new h).
+// B and C are the token's, shared by the channels. Lanes past a block's channels hold zeros (A, h, dt, dtx) and give
+// zeros. Lanes never mix, so a channel's result does not depend on the block it is in.
+void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const float* __restrict B,
+                    const float* __restrict C, const float* __restrict dt, const float* __restrict dtx,
+                    float* __restrict y, int N);
+
+// Copies the rows of channels [0, nc) (row c at rows + c * N, N floats, read through load(i)) into the transposed
+// block t, and zeros the lanes from nc on.
+template <typename Load>
+inline void ssm_rows_to_lanes(float* t, int nc, int N, const Load& load) {
+    for (int n = 0; n < N; ++n)
+        for (int c = 0; c < kSsmLanes; ++c) t[n * kSsmLanes + c] = c < nc ? load(static_cast<int64_t>(c) * N + n) : 0.0f;
+}
+
+// The reverse for the first nc lanes: store(i, value) with i = c * N + n.
+template <typename Store>
+inline void ssm_lanes_to_rows(const float* t, int nc, int N, const Store& store) {
+    for (int c = 0; c < nc; ++c)
+        for (int n = 0; n < N; ++n) store(static_cast<int64_t>(c) * N + n, t[n * kSsmLanes + c]);
+}
 
 }  // namespace msv::ref

@@ -1,20 +1,16 @@
-// fp32 selective scan. Work is split into (batch entry, block of kBlock channels): one pass over the chunk per
-// block, with the block's state and A rows copied to a small local array so the inner loop touches no memory that
-// could alias the output, and reads of u/delta/z/out per token are kBlock contiguous floats rather than one.
+// fp32 selective scan. Work is split into (batch entry, block of kSsmLanes channels): one pass over the chunk per
+// block, with the block's state and A rows transposed into a small local array (a channel a vector lane, see
+// ssm_step.h) for the whole chunk, and reads of u/delta/z/out per token are kSsmLanes contiguous floats rather than one.
 #include "selective_scan/selective_scan.h"
 
 #include "common/channel_blocks.h"
 #include "common/math.h"
 #include "common/ssm_step.h"
 
-#include <algorithm>
 #include <vector>
 
 namespace msv::ref {
 namespace {
-
-constexpr int kBlock = 8;
-constexpr int kLocalStates = 64;  // dstate up to this uses the stack; larger (unusual) falls back to the heap
 
 void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
     const int N = p.dstate;
@@ -25,40 +21,43 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
     const auto* z = p.z ? static_cast<const float*>(p.z) + b * p.z_batch_stride : nullptr;
     auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
     float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d0) * N;
+    const float* A = p.A + static_cast<int64_t>(d0) * N;
 
-    float stack[2 * kBlock * kLocalStates];
+    float stack[2 * kSsmLanes * kMaxLocalStates];
     std::vector<float> heap;
     float* h = stack;
-    if (N > kLocalStates) {
-        heap.resize(2 * static_cast<size_t>(kBlock) * N);
+    if (N > kMaxLocalStates) {
+        heap.resize(2 * static_cast<size_t>(kSsmLanes) * N);
         h = heap.data();
     }
-    float* a = h + kBlock * N;
-    std::copy(state, state + static_cast<int64_t>(nc) * N, h);
-    std::copy(p.A + static_cast<int64_t>(d0) * N, p.A + static_cast<int64_t>(d0 + nc) * N, a);
+    float* a = h + kSsmLanes * N;
+    ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return state[i]; });
+    ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
 
+    float dt[kSsmLanes] = {}, dtx[kSsmLanes] = {}, y[kSsmLanes];
     for (int t = 0; t < p.seqlen; ++t) {
-        const float* Bt = Bm + t * p.B_row_stride;
-        const float* Ct = Cm + t * p.C_row_stride;
         for (int c = 0; c < nc; ++c) {
             const int d = d0 + c;
-            const float dt = ssm_dt(delta[t * p.delta_row_stride + d], p.dt_bias, d, p.delta_softplus);
-            const float x = u[t * p.u_row_stride + d];
-            const float dtx = dt * x;
-            float y = ssm_step(h + c * N, a + c * N, Bt, Ct, dt, dtx, N);
-            if (p.D) y += p.D[d] * x;
-            if (z) y *= silu(z[t * p.z_row_stride + d]);
-            out[t * p.out_row_stride + d] = y;
+            dt[c] = ssm_dt(delta[t * p.delta_row_stride + d], p.dt_bias, d, p.delta_softplus);
+            dtx[c] = dt[c] * u[t * p.u_row_stride + d];
+        }
+        ssm_step_lanes(h, a, Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dt, dtx, y, N);
+        for (int c = 0; c < nc; ++c) {
+            const int d = d0 + c;
+            float yc = y[c];
+            if (p.D) yc += p.D[d] * u[t * p.u_row_stride + d];
+            if (z) yc *= silu(z[t * p.z_row_stride + d]);
+            out[t * p.out_row_stride + d] = yc;
         }
     }
-    std::copy(h, h + static_cast<int64_t>(nc) * N, state);
+    ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { state[i] = v; });
 }
 
 }  // namespace
 
 void selective_scan_fwd(const msv_scan_params& p) {
     const int64_t work = static_cast<int64_t>(p.batch) * p.dim * p.seqlen * p.dstate;
-    for_each_channel_block(p.batch, p.dim, kBlock, work, [&](int64_t b, int d0, int nc) { scan_block(p, b, d0, nc); });
+    for_each_channel_block(p.batch, p.dim, kSsmLanes, work, [&](int64_t b, int d0, int nc) { scan_block(p, b, d0, nc); });
 }
 
 }  // namespace msv::ref

@@ -1,8 +1,9 @@
 // fp32 selective state update: one token per batch entry, in place on the slot's state (fp32 or bf16).
-// The state row of a channel is read once into registers/L1, updated, and written back once.
+// The state rows of a block of channels are read once into a local block, updated, and written back once.
 #include "selective_state_update/selective_state_update.h"
 
 #include "common/math.h"
+#include "common/channel_blocks.h"
 #include "common/ssm_step.h"
 
 #include <vector>
@@ -20,39 +21,53 @@ struct Bf16State {
     static void store(void* s, int64_t i, float v) { static_cast<uint16_t*>(s)[i] = float_to_bf16(v); }
 };
 
+// Channels [d0, d0 + nc) of batch entry b, a channel a vector lane (ssm_step.h).
 template <typename S>
-void update_channel(const msv_state_update_params& p, int64_t b, int d) {
+void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     const int N = p.dstate;
     const float* Bb = static_cast<const float*>(p.B) + b * p.B_batch_stride;
     const float* Cb = static_cast<const float*>(p.C) + b * p.C_batch_stride;
-    const int64_t base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d) * N;
-    const float* A = p.A + static_cast<int64_t>(d) * N;
+    const float* x = static_cast<const float*>(p.x) + b * p.x_batch_stride;
+    const int64_t base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d0) * N;
+    const float* A = p.A + static_cast<int64_t>(d0) * N;
 
-    const float dt = ssm_dt(static_cast<const float*>(p.delta)[b * p.delta_batch_stride + d], p.dt_bias, d,
-                            p.delta_softplus);
-    const float x = static_cast<const float*>(p.x)[b * p.x_batch_stride + d];
-    const float dtx = dt * x;
-    // The state row goes through a local fp32 copy: bf16 storage is widened and rounded back, and the recurrence
-    // itself is one shared vectorised loop. y uses the fp32 h before rounding, as mamba_ssm's state update does.
-    float local[kMaxLocalStates];
+    // The state rows go through a local fp32 block: bf16 storage is widened and rounded back. y uses the fp32 h
+    // before rounding, as mamba_ssm's state update does.
+    float stack[2 * kSsmLanes * kMaxLocalStates];
     std::vector<float> heap;
-    if (N > kMaxLocalStates) heap.resize(N);
-    float* h = N > kMaxLocalStates ? heap.data() : local;
-    for (int n = 0; n < N; ++n) h[n] = S::load(p.state, base + n);
-    float y = ssm_step(h, A, Bb, Cb, dt, dtx, N);
-    for (int n = 0; n < N; ++n) S::store(p.state, base + n, h[n]);
-    if (p.D) y += p.D[d] * x;
-    if (p.z) y *= silu(static_cast<const float*>(p.z)[b * p.z_batch_stride + d]);
-    static_cast<float*>(p.out)[b * p.out_batch_stride + d] = y;
+    float* h = stack;
+    if (N > kMaxLocalStates) {
+        heap.resize(2 * static_cast<size_t>(kSsmLanes) * N);
+        h = heap.data();
+    }
+    float* a = h + kSsmLanes * N;
+    ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return S::load(p.state, base + i); });
+    ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
+
+    float dt[kSsmLanes] = {}, dtx[kSsmLanes] = {}, y[kSsmLanes];
+    for (int c = 0; c < nc; ++c) {
+        const int d = d0 + c;
+        dt[c] = ssm_dt(static_cast<const float*>(p.delta)[b * p.delta_batch_stride + d], p.dt_bias, d, p.delta_softplus);
+        dtx[c] = dt[c] * x[d];
+    }
+    ssm_step_lanes(h, a, Bb, Cb, dt, dtx, y, N);
+    ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { S::store(p.state, base + i, v); });
+    for (int c = 0; c < nc; ++c) {
+        const int d = d0 + c;
+        float yc = y[c];
+        if (p.D) yc += p.D[d] * x[d];
+        if (p.z) yc *= silu(static_cast<const float*>(p.z)[b * p.z_batch_stride + d]);
+        static_cast<float*>(p.out)[b * p.out_batch_stride + d] = yc;
+    }
 }
 
 template <typename S>
 void update_all(const msv_state_update_params& p) {
-    const int64_t total = static_cast<int64_t>(p.batch) * p.dim;
     // Each state element costs an exp, several times a multiply-add, so a quarter of the usual work already pays
     // for waking the team (mamba-130m decode at batch 1: 1536 x 16 states per layer).
-#pragma omp parallel for schedule(static) if (total * p.dstate >= kParallelMinWork / 4)
-    for (int64_t i = 0; i < total; ++i) update_channel<S>(p, i / p.dim, static_cast<int>(i % p.dim));
+    const int64_t work = static_cast<int64_t>(p.batch) * p.dim * p.dstate;
+    for_each_channel_block(p.batch, p.dim, kSsmLanes, 4 * work,
+                           [&](int64_t b, int d0, int nc) { update_block<S>(p, b, d0, nc); });
 }
 
 }  // namespace
