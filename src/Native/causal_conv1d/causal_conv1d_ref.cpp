@@ -4,6 +4,7 @@
 // x and out must not alias (later tokens and the new state read earlier inputs).
 #include "causal_conv1d/causal_conv1d.h"
 
+#include "common/activations.h"
 #include "common/channel_blocks.h"
 #include "common/math.h"
 
@@ -28,9 +29,9 @@ void conv_block(const msv_conv1d_params& p, int64_t b, int d0, int nc) {
                 const float v = j >= 0 ? x[j * p.x_row_stride + d] : st[static_cast<int64_t>(d) * S + t + k];
                 acc += w[k] * v;
             }
-            if (p.silu) acc = silu(acc);
             out[t * p.out_row_stride + d] = acc;
         }
+        if (p.silu) silu_inplace(out + t * p.out_row_stride + d0, nc);
     }
     // New state = last S values of [state, x]. Position q = seqlen + i of that sequence is >= i, so writing
     // index i in increasing order never overwrites a state value still to be read.

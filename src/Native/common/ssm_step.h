@@ -1,4 +1,4 @@
-// One token of the selective-scan recurrence for a block of channels: the inner loop of both the chunk scan and the
+// One token of the selective scan for a block of channels: the inner loop of both the chunk scan and the
 // decode state update, in one place so both run the same (vectorised) arithmetic.
 #pragma once
 
@@ -14,21 +14,22 @@ constexpr int kSsmLanes = 16;
 // d_state up to this fits a kernel's on-stack block (Mamba uses 16); larger rows go to the heap.
 constexpr int kMaxLocalStates = 64;
 
-// A channel's dt as the scan and the state update take it: raw delta plus the optional dt_bias[d], through softplus
-// when asked.
-inline float ssm_dt(float delta, const float* dt_bias, int d, bool delta_softplus) {
-    const float dt = delta + (dt_bias ? dt_bias[d] : 0.0f);
-    return delta_softplus ? softplus(dt) : dt;
-}
-
 // One token for kSsmLanes channels at once, a channel a lane. hT and AT hold the channels' state and A rows
-// transposed: element (n, lane) at [n * kSsmLanes + lane], n < N. For every lane and n,
-// h = exp(dt[lane] * A) * h + dtx[lane] * B[n], in place, and y[lane] = sum over n, in n order, of C[n] * (new h).
-// B and C are the token's, shared by the channels. Lanes past a block's channels hold zeros (A, h, dt, dtx) and give
-// zeros. Lanes never mix, so a channel's result does not depend on the block it is in.
+// transposed: element (n, lane) at [n * kSsmLanes + lane], n < N. Per lane, as mambaserve.h documents the scan:
+// dt = delta + dt_bias (through softplus when asked), h = exp(dt * A) * h + dt * u * B[n] for every n, in place,
+// y = sum over n, in n order, of C[n] * (new h), then y += D * u and y *= silu(z). B and C are the token's, shared by
+// the channels; delta, u, z, dt_bias and D are lane arrays (dt_bias, D and z may be null: none). Lanes past a block's
+// channels hold zeros and give zeros. Lanes never mix, so a channel's result does not depend on the block it is in.
 void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const float* __restrict B,
-                    const float* __restrict C, const float* __restrict dt, const float* __restrict dtx,
-                    float* __restrict y, int N);
+                    const float* __restrict C, const float* __restrict delta, const float* __restrict dt_bias,
+                    bool delta_softplus, const float* __restrict u, const float* __restrict D,
+                    const float* __restrict z, float* __restrict y, int N);
+
+// Lane arrays of a block: values[c] for c < nc from get(c), zeros after.
+template <typename Get>
+inline void ssm_fill_lanes(float* lanes, int nc, const Get& get) {
+    for (int c = 0; c < kSsmLanes; ++c) lanes[c] = c < nc ? get(c) : 0.0f;
+}
 
 // Copies the rows of channels [0, nc) (row c at rows + c * N, N floats, read through load(i)) into the transposed
 // block t, and zeros the lanes from nc on.

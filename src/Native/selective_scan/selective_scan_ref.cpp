@@ -34,21 +34,17 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
     ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return state[i]; });
     ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
 
-    float dt[kSsmLanes] = {}, dtx[kSsmLanes] = {}, y[kSsmLanes];
+    // Per block: its channels' dt_bias and D as lane arrays; per token: delta, u and z.
+    float bias[kSsmLanes], skip[kSsmLanes], dlt[kSsmLanes], x[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
+    if (p.dt_bias) ssm_fill_lanes(bias, nc, [&](int c) { return p.dt_bias[d0 + c]; });
+    if (p.D) ssm_fill_lanes(skip, nc, [&](int c) { return p.D[d0 + c]; });
     for (int t = 0; t < p.seqlen; ++t) {
-        for (int c = 0; c < nc; ++c) {
-            const int d = d0 + c;
-            dt[c] = ssm_dt(delta[t * p.delta_row_stride + d], p.dt_bias, d, p.delta_softplus);
-            dtx[c] = dt[c] * u[t * p.u_row_stride + d];
-        }
-        ssm_step_lanes(h, a, Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dt, dtx, y, N);
-        for (int c = 0; c < nc; ++c) {
-            const int d = d0 + c;
-            float yc = y[c];
-            if (p.D) yc += p.D[d] * u[t * p.u_row_stride + d];
-            if (z) yc *= silu(z[t * p.z_row_stride + d]);
-            out[t * p.out_row_stride + d] = yc;
-        }
+        ssm_fill_lanes(dlt, nc, [&](int c) { return delta[t * p.delta_row_stride + d0 + c]; });
+        ssm_fill_lanes(x, nc, [&](int c) { return u[t * p.u_row_stride + d0 + c]; });
+        if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[t * p.z_row_stride + d0 + c]; });
+        ssm_step_lanes(h, a, Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dlt, p.dt_bias ? bias : nullptr,
+                       p.delta_softplus, x, p.D ? skip : nullptr, z ? gate : nullptr, y, N);
+        for (int c = 0; c < nc; ++c) out[t * p.out_row_stride + d0 + c] = y[c];
     }
     ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { state[i] = v; });
 }

@@ -44,21 +44,19 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return S::load(p.state, base + i); });
     ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
 
-    float dt[kSsmLanes] = {}, dtx[kSsmLanes] = {}, y[kSsmLanes];
-    for (int c = 0; c < nc; ++c) {
-        const int d = d0 + c;
-        dt[c] = ssm_dt(static_cast<const float*>(p.delta)[b * p.delta_batch_stride + d], p.dt_bias, d, p.delta_softplus);
-        dtx[c] = dt[c] * x[d];
-    }
-    ssm_step_lanes(h, a, Bb, Cb, dt, dtx, y, N);
+    const auto* delta = static_cast<const float*>(p.delta) + b * p.delta_batch_stride;
+    const auto* z = p.z ? static_cast<const float*>(p.z) + b * p.z_batch_stride : nullptr;
+    float bias[kSsmLanes], skip[kSsmLanes], dlt[kSsmLanes], xs[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
+    if (p.dt_bias) ssm_fill_lanes(bias, nc, [&](int c) { return p.dt_bias[d0 + c]; });
+    if (p.D) ssm_fill_lanes(skip, nc, [&](int c) { return p.D[d0 + c]; });
+    ssm_fill_lanes(dlt, nc, [&](int c) { return delta[d0 + c]; });
+    ssm_fill_lanes(xs, nc, [&](int c) { return x[d0 + c]; });
+    if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[d0 + c]; });
+    ssm_step_lanes(h, a, Bb, Cb, dlt, p.dt_bias ? bias : nullptr, p.delta_softplus, xs, p.D ? skip : nullptr,
+                   z ? gate : nullptr, y, N);
     ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { S::store(p.state, base + i, v); });
-    for (int c = 0; c < nc; ++c) {
-        const int d = d0 + c;
-        float yc = y[c];
-        if (p.D) yc += p.D[d] * x[d];
-        if (p.z) yc *= silu(static_cast<const float*>(p.z)[b * p.z_batch_stride + d]);
-        static_cast<float*>(p.out)[b * p.out_batch_stride + d] = yc;
-    }
+    auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
+    for (int c = 0; c < nc; ++c) out[d0 + c] = y[c];
 }
 
 template <typename S>
