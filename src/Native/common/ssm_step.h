@@ -5,6 +5,7 @@
 #include "common/math.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace msv::ref {
 
@@ -45,5 +46,47 @@ inline void ssm_lanes_to_rows(const float* t, int nc, int N, const Store& store)
     for (int c = 0; c < nc; ++c)
         for (int n = 0; n < N; ++n) store(static_cast<int64_t>(c) * N + n, t[n * kSsmLanes + c]);
 }
+
+// The working set of a block of channels [d0, d0 + nc) for ssm_step_lanes: its state rows and A rows transposed
+// (on the stack up to kMaxLocalStates, else the heap), and its dt_bias and D as lane arrays (null when the call has
+// none). The state comes in and goes out through the caller's load(i) / store(i, value), i = c * N + n, so the
+// storage type (fp32 or bf16) stays the caller's.
+class SsmLaneBlock {
+public:
+    SsmLaneBlock(const float* A, const float* dt_bias, const float* D, int d0, int nc, int N) : nc_(nc), N_(N) {
+        if (N > kMaxLocalStates) heap_.resize(2 * static_cast<size_t>(kSsmLanes) * N);
+        h_ = N > kMaxLocalStates ? heap_.data() : stack_;
+        a_ = h_ + kSsmLanes * N;
+        const float* rows = A + static_cast<int64_t>(d0) * N;
+        ssm_rows_to_lanes(a_, nc, N, [&](int64_t i) { return rows[i]; });
+        if (dt_bias) ssm_fill_lanes(bias_, nc, [&](int c) { return dt_bias[d0 + c]; });
+        if (D) ssm_fill_lanes(skip_, nc, [&](int c) { return D[d0 + c]; });
+        has_bias_ = dt_bias != nullptr;
+        has_skip_ = D != nullptr;
+    }
+    SsmLaneBlock(const SsmLaneBlock&) = delete;
+    SsmLaneBlock& operator=(const SsmLaneBlock&) = delete;
+
+    template <typename Load>
+    void load_state(const Load& load) { ssm_rows_to_lanes(h_, nc_, N_, load); }
+    template <typename Store>
+    void store_state(const Store& store) const { ssm_lanes_to_rows(h_, nc_, N_, store); }
+
+    // One token: delta, u and z (null: no gate) as lane arrays, y out.
+    void step(const float* B, const float* C, const float* delta, bool delta_softplus, const float* u, const float* z,
+              float* y) {
+        ssm_step_lanes(h_, a_, B, C, delta, has_bias_ ? bias_ : nullptr, delta_softplus, u, has_skip_ ? skip_ : nullptr,
+                       z, y, N_);
+    }
+
+private:
+    int nc_, N_;
+    float stack_[2 * kSsmLanes * kMaxLocalStates];
+    std::vector<float> heap_;
+    float* h_;
+    float* a_;
+    float bias_[kSsmLanes], skip_[kSsmLanes];
+    bool has_bias_, has_skip_;
+};
 
 }  // namespace msv::ref

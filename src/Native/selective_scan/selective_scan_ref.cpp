@@ -7,7 +7,6 @@
 #include "common/math.h"
 #include "common/ssm_step.h"
 
-#include <vector>
 
 namespace msv::ref {
 namespace {
@@ -21,32 +20,18 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
     const auto* z = p.z ? static_cast<const float*>(p.z) + b * p.z_batch_stride : nullptr;
     auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
     float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d0) * N;
-    const float* A = p.A + static_cast<int64_t>(d0) * N;
 
-    float stack[2 * kSsmLanes * kMaxLocalStates];
-    std::vector<float> heap;
-    float* h = stack;
-    if (N > kMaxLocalStates) {
-        heap.resize(2 * static_cast<size_t>(kSsmLanes) * N);
-        h = heap.data();
-    }
-    float* a = h + kSsmLanes * N;
-    ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return state[i]; });
-    ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
-
-    // Per block: its channels' dt_bias and D as lane arrays; per token: delta, u and z.
-    float bias[kSsmLanes], skip[kSsmLanes], dlt[kSsmLanes], x[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
-    if (p.dt_bias) ssm_fill_lanes(bias, nc, [&](int c) { return p.dt_bias[d0 + c]; });
-    if (p.D) ssm_fill_lanes(skip, nc, [&](int c) { return p.D[d0 + c]; });
+    SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
+    block.load_state([&](int64_t i) { return state[i]; });
+    float dlt[kSsmLanes], x[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
     for (int t = 0; t < p.seqlen; ++t) {
         ssm_fill_lanes(dlt, nc, [&](int c) { return delta[t * p.delta_row_stride + d0 + c]; });
         ssm_fill_lanes(x, nc, [&](int c) { return u[t * p.u_row_stride + d0 + c]; });
         if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[t * p.z_row_stride + d0 + c]; });
-        ssm_step_lanes(h, a, Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dlt, p.dt_bias ? bias : nullptr,
-                       p.delta_softplus, x, p.D ? skip : nullptr, z ? gate : nullptr, y, N);
+        block.step(Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dlt, p.delta_softplus, x, z ? gate : nullptr, y);
         for (int c = 0; c < nc; ++c) out[t * p.out_row_stride + d0 + c] = y[c];
     }
-    ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { state[i] = v; });
+    block.store_state([&](int64_t i, float v) { state[i] = v; });
 }
 
 }  // namespace

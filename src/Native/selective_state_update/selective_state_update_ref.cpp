@@ -6,7 +6,6 @@
 #include "common/channel_blocks.h"
 #include "common/ssm_step.h"
 
-#include <vector>
 
 namespace msv::ref {
 namespace {
@@ -29,32 +28,19 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     const float* Cb = static_cast<const float*>(p.C) + b * p.C_batch_stride;
     const float* x = static_cast<const float*>(p.x) + b * p.x_batch_stride;
     const int64_t base = static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d0) * N;
-    const float* A = p.A + static_cast<int64_t>(d0) * N;
-
-    // The state rows go through a local fp32 block: bf16 storage is widened and rounded back. y uses the fp32 h
-    // before rounding, as mamba_ssm's state update does.
-    float stack[2 * kSsmLanes * kMaxLocalStates];
-    std::vector<float> heap;
-    float* h = stack;
-    if (N > kMaxLocalStates) {
-        heap.resize(2 * static_cast<size_t>(kSsmLanes) * N);
-        h = heap.data();
-    }
-    float* a = h + kSsmLanes * N;
-    ssm_rows_to_lanes(h, nc, N, [&](int64_t i) { return S::load(p.state, base + i); });
-    ssm_rows_to_lanes(a, nc, N, [&](int64_t i) { return A[i]; });
-
     const auto* delta = static_cast<const float*>(p.delta) + b * p.delta_batch_stride;
     const auto* z = p.z ? static_cast<const float*>(p.z) + b * p.z_batch_stride : nullptr;
-    float bias[kSsmLanes], skip[kSsmLanes], dlt[kSsmLanes], xs[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
-    if (p.dt_bias) ssm_fill_lanes(bias, nc, [&](int c) { return p.dt_bias[d0 + c]; });
-    if (p.D) ssm_fill_lanes(skip, nc, [&](int c) { return p.D[d0 + c]; });
+
+    // The state rows go through the block's fp32 copy: bf16 storage is widened and rounded back. y uses the fp32 h
+    // before rounding, as mamba_ssm's state update does.
+    SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
+    block.load_state([&](int64_t i) { return S::load(p.state, base + i); });
+    float dlt[kSsmLanes], xs[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
     ssm_fill_lanes(dlt, nc, [&](int c) { return delta[d0 + c]; });
     ssm_fill_lanes(xs, nc, [&](int c) { return x[d0 + c]; });
     if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[d0 + c]; });
-    ssm_step_lanes(h, a, Bb, Cb, dlt, p.dt_bias ? bias : nullptr, p.delta_softplus, xs, p.D ? skip : nullptr,
-                   z ? gate : nullptr, y, N);
-    ssm_lanes_to_rows(h, nc, N, [&](int64_t i, float v) { S::store(p.state, base + i, v); });
+    block.step(Bb, Cb, dlt, p.delta_softplus, xs, z ? gate : nullptr, y);
+    block.store_state([&](int64_t i, float v) { S::store(p.state, base + i, v); });
     auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
     for (int c = 0; c < nc; ++c) out[d0 + c] = y[c];
 }
