@@ -27,7 +27,7 @@ public sealed class SequenceSampler
     private readonly int[] _outputCounts;   // frequency and presence penalties
     private readonly List<int> _outputIds = [];
     private readonly PriorityQueue<int, (float, int)> _heap = new();
-    private readonly NucleusSelector _nucleus;
+    private readonly NucleusSelector? _nucleus;  // top_p < 1 only: its scratch is ~14 bytes an id
 
     /// <param name="sampleableVocab">Ids at or above it are padding rows of the LM head: never sampled or reported.</param>
     public SequenceSampler(SamplingParams p, int sampleableVocab, IReadOnlyList<int> promptTokens, long seed)
@@ -42,7 +42,7 @@ public sealed class SequenceSampler
         _weights = new float[sampleableVocab];
         _seen = new bool[sampleableVocab];
         _outputCounts = new int[sampleableVocab];
-        _nucleus = new NucleusSelector(sampleableVocab);
+        _nucleus = p.TopP < 1f ? new NucleusSelector(sampleableVocab) : null;
         foreach (var token in promptTokens)
         {
             MarkSeen(token);
@@ -220,7 +220,7 @@ public sealed class SequenceSampler
                 total += Math.Exp(work[_candidates[c]] - max);
             }
         }
-        return _nucleus.Select(work, _candidates.AsSpan(0, count), max, total, _p.TopP);
+        return _nucleus!.Select(work, _candidates.AsSpan(0, count), max, total, _p.TopP);
     }
 
     /// <summary>Drops tokens whose probability is below min_p times the top token's (a ratio, so truncation-proof).</summary>

@@ -2,10 +2,9 @@
 // The state rows of a block of channels are read once into a local block, updated, and written back once.
 #include "selective_state_update/selective_state_update.h"
 
-#include "common/math.h"
 #include "common/channel_blocks.h"
+#include "common/math.h"
 #include "common/ssm_step.h"
-
 
 namespace msv::ref {
 namespace {
