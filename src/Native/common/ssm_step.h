@@ -72,11 +72,17 @@ public:
     template <typename Store>
     void store_state(const Store& store) const { ssm_lanes_to_rows(h_, nc_, N_, store); }
 
-    // One token: delta, u and z (null: no gate) as lane arrays, y out.
+    // One token: delta, u and z (null: no gate) point at the block's first channel in the token's rows, and the
+    // block's nc outputs go to out onwards.
     void step(const float* B, const float* C, const float* delta, bool delta_softplus, const float* u, const float* z,
-              float* y) {
-        ssm_step_lanes(h_, a_, B, C, delta, has_bias_ ? bias_ : nullptr, delta_softplus, u, has_skip_ ? skip_ : nullptr,
-                       z, y, N_);
+              float* out) {
+        float dlt[kSsmLanes], x[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
+        ssm_fill_lanes(dlt, nc_, [&](int c) { return delta[c]; });
+        ssm_fill_lanes(x, nc_, [&](int c) { return u[c]; });
+        if (z) ssm_fill_lanes(gate, nc_, [&](int c) { return z[c]; });
+        ssm_step_lanes(h_, a_, B, C, dlt, has_bias_ ? bias_ : nullptr, delta_softplus, x, has_skip_ ? skip_ : nullptr,
+                       z ? gate : nullptr, y, N_);
+        for (int c = 0; c < nc_; ++c) out[c] = y[c];
     }
 
 private:

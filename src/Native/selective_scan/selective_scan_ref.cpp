@@ -1,12 +1,11 @@
 // fp32 selective scan. Work is split into (batch entry, block of kSsmLanes channels): one pass over the chunk per
 // block, with the block's state and A rows transposed into a small local array (a channel a vector lane, see
-// ssm_step.h) for the whole chunk, and reads of u/delta/z/out per token are kSsmLanes contiguous floats rather than one.
+// ssm_step.h) for the whole chunk, and reads of u/delta/z/out per token are kSsmLanes contiguous floats, not one.
 #include "selective_scan/selective_scan.h"
 
 #include "common/channel_blocks.h"
 #include "common/math.h"
 #include "common/ssm_step.h"
-
 
 namespace msv::ref {
 namespace {
@@ -23,13 +22,10 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
 
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
     block.load_state([&](int64_t i) { return state[i]; });
-    float dlt[kSsmLanes], x[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
     for (int t = 0; t < p.seqlen; ++t) {
-        ssm_fill_lanes(dlt, nc, [&](int c) { return delta[t * p.delta_row_stride + d0 + c]; });
-        ssm_fill_lanes(x, nc, [&](int c) { return u[t * p.u_row_stride + d0 + c]; });
-        if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[t * p.z_row_stride + d0 + c]; });
-        block.step(Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, dlt, p.delta_softplus, x, z ? gate : nullptr, y);
-        for (int c = 0; c < nc; ++c) out[t * p.out_row_stride + d0 + c] = y[c];
+        block.step(Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, delta + t * p.delta_row_stride + d0,
+                   p.delta_softplus, u + t * p.u_row_stride + d0, z ? z + t * p.z_row_stride + d0 : nullptr,
+                   out + t * p.out_row_stride + d0);
     }
     block.store_state([&](int64_t i, float v) { state[i] = v; });
 }

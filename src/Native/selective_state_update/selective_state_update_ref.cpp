@@ -34,14 +34,9 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     // before rounding, as mamba_ssm's state update does.
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
     block.load_state([&](int64_t i) { return S::load(p.state, base + i); });
-    float dlt[kSsmLanes], xs[kSsmLanes], gate[kSsmLanes], y[kSsmLanes];
-    ssm_fill_lanes(dlt, nc, [&](int c) { return delta[d0 + c]; });
-    ssm_fill_lanes(xs, nc, [&](int c) { return x[d0 + c]; });
-    if (z) ssm_fill_lanes(gate, nc, [&](int c) { return z[d0 + c]; });
-    block.step(Bb, Cb, dlt, p.delta_softplus, xs, z ? gate : nullptr, y);
+    block.step(Bb, Cb, delta + d0, p.delta_softplus, x + d0, z ? z + d0 : nullptr,
+               static_cast<float*>(p.out) + b * p.out_batch_stride + d0);
     block.store_state([&](int64_t i, float v) { S::store(p.state, base + i, v); });
-    auto* out = static_cast<float*>(p.out) + b * p.out_batch_stride;
-    for (int c = 0; c < nc; ++c) out[d0 + c] = y[c];
 }
 
 template <typename S>
