@@ -165,12 +165,12 @@ public sealed class SequenceSampler
         var last = count - 1;
         for (var c = 0; c < count; c++)
         {
-            u -= _weights[c];
+            u -= weights[c];
             if (u < 0)
             {
                 return _candidates[c];
             }
-            if (_weights[c] > 0)
+            if (weights[c] > 0)
             {
                 last = c;
             }

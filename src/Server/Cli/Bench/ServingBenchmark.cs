@@ -29,10 +29,11 @@ public static class ServingBenchmark
         var clients = Enumerable.Range(0, concurrency).Select(async client =>
         {
             var rng = new Random(client + 1);
-            while (Interlocked.Increment(ref next) <= requests)
+            int number;
+            while ((number = Interlocked.Increment(ref next)) <= requests)
             {
                 var prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(2, vocab)).ToArray();
-                var request = new GenerationRequest($"bench-{client}-{next}", prompt, sampling with { MaxTokens = outputTokens, IgnoreEos = true, Seed = next });
+                var request = new GenerationRequest($"bench-{client}-{number}", prompt, sampling with { MaxTokens = outputTokens, IgnoreEos = true, Seed = number });
                 var started = Stopwatch.GetTimestamp();
                 double? first = null;
                 var tokens = 0;
