@@ -26,6 +26,10 @@ void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const floa
                     bool delta_softplus, const float* __restrict u, const float* __restrict D,
                     const float* __restrict z, float* __restrict y, int N);
 
+// out[j * out_stride + i] = in[i * in_stride + j] for i, j < kSsmLanes: a full block's state or A rows into lanes and
+// back, kSsmLanes states at a time.
+void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out_stride);
+
 // Lane arrays of a block: values[c] for c < nc from get(c), zeros after.
 template <typename Get>
 inline void ssm_fill_lanes(float* lanes, int nc, const Get& get) {
@@ -57,8 +61,7 @@ public:
         if (N > kMaxLocalStates) heap_.resize(2 * static_cast<size_t>(kSsmLanes) * N);
         h_ = N > kMaxLocalStates ? heap_.data() : stack_;
         a_ = h_ + kSsmLanes * N;
-        const float* rows = A + static_cast<int64_t>(d0) * N;
-        ssm_rows_to_lanes(a_, nc, N, [&](int64_t i) { return rows[i]; });
+        load_rows(a_, A + static_cast<int64_t>(d0) * N);
         if (dt_bias) ssm_fill_lanes(bias_, nc, [&](int c) { return dt_bias[d0 + c]; });
         if (D) ssm_fill_lanes(skip_, nc, [&](int c) { return D[d0 + c]; });
         has_bias_ = dt_bias != nullptr;
@@ -71,6 +74,12 @@ public:
     void load_state(const Load& load) { ssm_rows_to_lanes(h_, nc_, N_, load); }
     template <typename Store>
     void store_state(const Store& store) const { ssm_lanes_to_rows(h_, nc_, N_, store); }
+    // The same for an fp32 state whose rows are contiguous (N floats a channel from rows).
+    void load_state_rows(const float* rows) { load_rows(h_, rows); }
+    void store_state_rows(float* rows) const {
+        if (!full_tiles()) return store_state([&](int64_t i, float v) { rows[i] = v; });
+        for (int n = 0; n < N_; n += kSsmLanes) ssm_transpose16(h_ + n * kSsmLanes, kSsmLanes, rows + n, N_);
+    }
 
     // One token: delta, u and z (null: no gate) point at the block's first channel in the token's rows, and the
     // block's nc outputs go to out onwards.
@@ -86,6 +95,14 @@ public:
     }
 
 private:
+    // A block of kSsmLanes channels and whole kSsmLanes-state tiles goes through the shuffle transpose; a partial block
+    // (the last of a dim that is no multiple of kSsmLanes) or an odd d_state element by element.
+    bool full_tiles() const { return nc_ == kSsmLanes && N_ % kSsmLanes == 0; }
+    void load_rows(float* t, const float* rows) {
+        if (!full_tiles()) return ssm_rows_to_lanes(t, nc_, N_, [&](int64_t i) { return rows[i]; });
+        for (int n = 0; n < N_; n += kSsmLanes) ssm_transpose16(rows + n, N_, t + n * kSsmLanes, kSsmLanes);
+    }
+
     int nc_, N_;
     float stack_[2 * kSsmLanes * kMaxLocalStates];
     std::vector<float> heap_;

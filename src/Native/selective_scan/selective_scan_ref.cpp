@@ -21,13 +21,13 @@ void scan_block(const msv_scan_params& p, int64_t b, int d0, int nc) {
     float* state = p.state + static_cast<int64_t>(p.slot_idx[b]) * p.state_slot_stride + static_cast<int64_t>(d0) * N;
 
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
-    block.load_state([&](int64_t i) { return state[i]; });
+    block.load_state_rows(state);
     for (int t = 0; t < p.seqlen; ++t) {
         block.step(Bm + t * p.B_row_stride, Cm + t * p.C_row_stride, delta + t * p.delta_row_stride + d0,
                    p.delta_softplus, u + t * p.u_row_stride + d0, z ? z + t * p.z_row_stride + d0 : nullptr,
                    out + t * p.out_row_stride + d0);
     }
-    block.store_state([&](int64_t i, float v) { state[i] = v; });
+    block.store_state_rows(state);
 }
 
 }  // namespace

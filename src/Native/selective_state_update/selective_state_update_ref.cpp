@@ -9,14 +9,24 @@
 namespace msv::ref {
 namespace {
 
-// Loads/stores one state element in the slot's storage type; fp32 math either way.
+// Moves a block's state rows in and out of the slot's storage type; fp32 math either way.
 struct F32State {
-    static float load(const void* s, int64_t i) { return static_cast<const float*>(s)[i]; }
-    static void store(void* s, int64_t i, float v) { static_cast<float*>(s)[i] = v; }
+    static void load_block(SsmLaneBlock& block, const void* s, int64_t base) {
+        block.load_state_rows(static_cast<const float*>(s) + base);
+    }
+    static void store_block(const SsmLaneBlock& block, void* s, int64_t base) {
+        block.store_state_rows(static_cast<float*>(s) + base);
+    }
 };
 struct Bf16State {
-    static float load(const void* s, int64_t i) { return bf16_to_float(static_cast<const uint16_t*>(s)[i]); }
-    static void store(void* s, int64_t i, float v) { static_cast<uint16_t*>(s)[i] = float_to_bf16(v); }
+    static void load_block(SsmLaneBlock& block, const void* s, int64_t base) {
+        const auto* rows = static_cast<const uint16_t*>(s) + base;
+        block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
+    }
+    static void store_block(const SsmLaneBlock& block, void* s, int64_t base) {
+        auto* rows = static_cast<uint16_t*>(s) + base;
+        block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
+    }
 };
 
 // Channels [d0, d0 + nc) of batch entry b, a channel a vector lane (ssm_step.h).
@@ -33,10 +43,10 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     // The state rows go through the block's fp32 copy: bf16 storage is widened and rounded back. y uses the fp32 h
     // before rounding, as mamba_ssm's state update does.
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
-    block.load_state([&](int64_t i) { return S::load(p.state, base + i); });
+    S::load_block(block, p.state, base);
     block.step(Bb, Cb, delta + d0, p.delta_softplus, x + d0, z ? z + d0 : nullptr,
                static_cast<float*>(p.out) + b * p.out_batch_stride + d0);
-    block.store_state([&](int64_t i, float v) { S::store(p.state, base + i, v); });
+    S::store_block(block, p.state, base);
 }
 
 template <typename S>
