@@ -9,23 +9,29 @@
 namespace msv::ref {
 namespace {
 
-// Moves a block's state rows in and out of the slot's storage type; fp32 math either way.
+// Moves a block's state rows (count elements from base) in and out of the slot's storage type; fp32 math either
+// way. scratch holds kSsmLanes * kMaxLocalStates floats.
 struct F32State {
-    static void load_block(SsmLaneBlock& block, const void* s, int64_t base) {
+    static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t, float*) {
         block.load_state_rows(static_cast<const float*>(s) + base);
     }
-    static void store_block(const SsmLaneBlock& block, void* s, int64_t base) {
+    static void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t, float*) {
         block.store_state_rows(static_cast<float*>(s) + base);
     }
 };
+// bf16 rows are widened into the scratch and go through the same fp32 transposes, then are rounded back.
 struct Bf16State {
-    static void load_block(SsmLaneBlock& block, const void* s, int64_t base) {
+    static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t count, float* scratch) {
         const auto* rows = static_cast<const uint16_t*>(s) + base;
-        block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
+        if (count > kSsmLanes * kMaxLocalStates) return block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
+        for (int64_t i = 0; i < count; ++i) scratch[i] = bf16_to_float(rows[i]);
+        block.load_state_rows(scratch);
     }
-    static void store_block(const SsmLaneBlock& block, void* s, int64_t base) {
+    static void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t count, float* scratch) {
         auto* rows = static_cast<uint16_t*>(s) + base;
-        block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
+        if (count > kSsmLanes * kMaxLocalStates) return block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
+        block.store_state_rows(scratch);
+        for (int64_t i = 0; i < count; ++i) rows[i] = float_to_bf16(scratch[i]);
     }
 };
 
@@ -43,10 +49,12 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     // The state rows go through the block's fp32 copy: bf16 storage is widened and rounded back. y uses the fp32 h
     // before rounding, as mamba_ssm's state update does.
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
-    S::load_block(block, p.state, base);
+    const int64_t count = static_cast<int64_t>(nc) * N;
+    float scratch[kSsmLanes * kMaxLocalStates];
+    S::load_block(block, p.state, base, count, scratch);
     block.step(Bb, Cb, delta + d0, p.delta_softplus, x + d0, z ? z + d0 : nullptr,
                static_cast<float*>(p.out) + b * p.out_batch_stride + d0);
-    S::store_block(block, p.state, base);
+    S::store_block(block, p.state, base, count, scratch);
 }
 
 template <typename S>

@@ -106,10 +106,11 @@ public sealed class CommandLineTests
         Assert.Null(served);
     }
 
-    // The serving bench's sampling options and the sampler bench's sizes: refused before a model is loaded.
+    // The serving bench's sampling and state options and the sampler bench's sizes: refused before a model is loaded.
     [Theory]
     [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--top-p", "0" }, "--top-p must be in (0, 1].")]
     [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--temperature", "-1" }, "--temperature must be a number >= 0.")]
+    [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--state", "fp16" }, "Argument 'fp16' not recognized. Must be one of:")]
     [InlineData(new[] { "bench", "sampler", "--vocab", "8192", "1" }, "--vocab sizes must be at least 2.")]
     [InlineData(new[] { "bench", "sampler", "--tokens", "0" }, "--tokens must be at least 1.")]
     public async Task Run_BenchSamplingOptionOutOfRange_UsageErrorNamingIt(string[] args, string message)

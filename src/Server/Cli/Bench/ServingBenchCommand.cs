@@ -39,9 +39,11 @@ public static class ServingBenchCommand
         {
             if (!(r.GetValueOrDefault<float>() is > 0f and <= 1f)) r.AddError("--top-p must be in (0, 1].");
         });
+        var state = new Option<string>("--state") { Description = "The SSM state's dtype in the slot pool: fp32 or bf16.", DefaultValueFactory = _ => "fp32" };
+        state.AcceptOnlyFromAmong("fp32", "bf16");
         var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
         {
-            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP,
+            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -50,8 +52,9 @@ public static class ServingBenchCommand
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
-                await RunAsync(modelDir, device, parse.GetValue(limits)!, parse.GetValue(levels)!, parse.GetValue(promptTokens), parse.GetValue(outputTokens),
-                    parse.GetValue(requestsPerClient), sampling, ct);
+                var stateDType = parse.GetValue(state) == "bf16" ? StateDType.BFloat16 : StateDType.Float32;
+                await RunAsync(modelDir, device, parse.GetValue(limits)!, stateDType, parse.GetValue(levels)!, parse.GetValue(promptTokens),
+                    parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, ct);
                 return 0;
             });
         });
@@ -59,11 +62,12 @@ public static class ServingBenchCommand
     }
 
     private static async Task RunAsync(
-        string modelDir, DeviceKind device, string limits, int[] levels, int promptTokens, int outputTokens, int requestsPerClient, SamplingParams sampling, CancellationToken ct)
+        string modelDir, DeviceKind device, string limits, StateDType stateDType, int[] levels, int promptTokens, int outputTokens, int requestsPerClient,
+        SamplingParams sampling, CancellationToken ct)
     {
         var maxConcurrency = levels.Max();
         var backend = RunnerBackends.Resolve(device);
-        var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency);
+        var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency, stateDType);
         var options = new EngineOptions(scheduler, pool, Device: device);
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
         // Warm-up long enough (256 tokens over ~0.2 s) for the JIT to tier up the sampler's vector code: with 16 tokens,
@@ -78,23 +82,24 @@ public static class ServingBenchCommand
         }
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
-            + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}") + ", prefix cache off; "
+            + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}")
+            + $", {(stateDType == StateDType.BFloat16 ? "bf16" : "fp32")} state, prefix cache off; "
             + $"scheduler ({limits}): {scheduler.MaxRunningSequences} sequences, {scheduler.MaxBatchTokensPerStep} tokens a step, prefill chunks of {scheduler.PrefillChunkSize}");
         AnsiConsole.Write(table);
     }
 
     /// <summary>The scheduler and pool of a <c>--scheduler</c> choice on the device <paramref name="device"/> resolved to.</summary>
-    private static (SchedulerOptions, StatePoolOptions) Limits(string limits, DeviceKind device, int maxConcurrency)
+    private static (SchedulerOptions, StatePoolOptions) Limits(string limits, DeviceKind device, int maxConcurrency, StateDType stateDType)
     {
         // Every client may wait at once; the prefix cache would serve repeated random prompts from memory.
         var plain = new SchedulerOptions { PrefixCacheMaxBytes = 0, MaxWaitingRequests = Math.Max(256, maxConcurrency) };
         if (limits == "fit")
         {
             var fit = plain with { MaxRunningSequences = maxConcurrency, MaxBatchTokensPerStep = Math.Max(2048, maxConcurrency + 512) };
-            return (fit, new StatePoolOptions { SlotCount = maxConcurrency });
+            return (fit, new StatePoolOptions { SlotCount = maxConcurrency, SsmStateDType = stateDType });
         }
 
         var scheduler = limits == "server" ? GpuSchedulerDefaults.Apply(plain, device, _ => false) : plain;
-        return (scheduler, ServedModelLoader.Slots(new StatePoolOptions(), scheduler));
+        return (scheduler, ServedModelLoader.Slots(new StatePoolOptions { SsmStateDType = stateDType }, scheduler));
     }
 }
