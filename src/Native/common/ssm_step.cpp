@@ -48,9 +48,16 @@ void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const floa
     for (int lane = 0; lane < kSsmLanes; ++lane) y[lane] = acc[lane];
 }
 
+// __builtin_shufflevector is clang's and GCC's from 12 on. GCC 11 (Ubuntu 22.04's) has only __builtin_shuffle, which
+// it lowered to scalar moves and branches here, so older compilers take the plain element loop below.
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define MSV_HAVE_SHUFFLEVECTOR 1
+#endif
+
 // Four shuffle stages on whole rows in registers (pairs of floats, then of pairs, then 128-bit quarters twice) instead
 // of 256 scalar moves: the decode state update transposes every block's state in and out each token, and as scalar
 // copies the transposes took 2.5x the time of the recurrence itself (`perf`, demo model at 64 requests).
+#ifdef MSV_HAVE_SHUFFLEVECTOR
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
     typedef float row __attribute__((vector_size(kSsmLanes * sizeof(float))));
@@ -81,5 +88,11 @@ void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out
     }
     for (int j = 0; j < kSsmLanes; ++j) __builtin_memcpy(out + j * out_stride, &t[j], sizeof(row));
 }
+#else
+void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
+    for (int i = 0; i < kSsmLanes; ++i)
+        for (int j = 0; j < kSsmLanes; ++j) out[j * out_stride + i] = in[i * in_stride + j];
+}
+#endif
 
 }  // namespace msv::ref
