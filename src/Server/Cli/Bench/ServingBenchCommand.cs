@@ -52,7 +52,7 @@ public static class ServingBenchCommand
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
-                var stateDType = parse.GetValue(state) == "bf16" ? StateDType.BFloat16 : StateDType.Float32;
+                var stateDType = BenchStateDType.Parse(parse.GetValue(state)!);
                 await RunAsync(modelDir, device, parse.GetValue(limits)!, stateDType, parse.GetValue(levels)!, parse.GetValue(promptTokens),
                     parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, ct);
                 return 0;
@@ -83,7 +83,7 @@ public static class ServingBenchCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
             + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}")
-            + $", {(stateDType == StateDType.BFloat16 ? "bf16" : "fp32")} state, prefix cache off; "
+            + $", {BenchStateDType.Name(stateDType)} state, prefix cache off; "
             + $"scheduler ({limits}): {scheduler.MaxRunningSequences} sequences, {scheduler.MaxBatchTokensPerStep} tokens a step, prefill chunks of {scheduler.PrefillChunkSize}");
         AnsiConsole.Write(table);
     }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Loading;
-using MambaServe.Engine.State;
 using Spectre.Console;
 
 namespace MambaServe.Server.Cli.Bench.Gpu;
@@ -52,7 +51,7 @@ public static class GpuBenchCommand
 
                 var settings = new GpuBenchSettings
                 {
-                    Checkpoint = parse.GetValue(checkpoint)!, States = [.. parse.GetValue(states)!.Select(ParseState)],
+                    Checkpoint = parse.GetValue(checkpoint)!, States = [.. parse.GetValue(states)!.Select(BenchStateDType.Parse)],
                     DecodeBatches = parse.GetValue(decodeBatches)!, PrefillBatches = parse.GetValue(prefillBatches)!,
                     SeedBatches = parse.GetValue(seedBatches)!, SeedBudget = TimeSpan.FromSeconds(parse.GetValue(seedBudget)),
                     SeedGeneratedTokens = parse.GetValue(generated), SeedStepTokens = parse.GetValue(seedStepTokens),
@@ -135,11 +134,4 @@ public static class GpuBenchCommand
 
     private static Option<int[]> Ints(string name, string description, int[] defaults) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaults, AllowMultipleArgumentsPerToken = true };
-
-    private static StateDType ParseState(string value) => value switch
-    {
-        "fp32" or "float32" => StateDType.Float32,
-        "bf16" or "bfloat16" => StateDType.BFloat16,
-        _ => throw new ArgumentException($"Unknown state dtype '{value}': fp32 or bf16."),
-    };
 }

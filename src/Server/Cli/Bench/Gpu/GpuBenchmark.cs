@@ -34,7 +34,7 @@ public static class GpuBenchmark
         var prefill = s.PrefillBatches.Select(b => Prefill(runner, b, s.PrefillTokens)).ToList();
         log($"prefill: {string.Join(", ", prefill.Select(p => $"b{p.Batch} {p.MsMedian:F1} ms"))}");
         var seed = SeedExperiment.Run(runner, s, log);
-        return new GpuBenchRun(state == StateDType.BFloat16 ? "bf16" : "fp32", runner.Device.ToString(), loadSeconds, hostPeak, deviceInUse,
+        return new GpuBenchRun(BenchStateDType.Name(state), runner.Device.ToString(), loadSeconds, hostPeak, deviceInUse,
             decode, prefill, seed);
     }
 
