@@ -58,6 +58,15 @@ void ssm_step_lanes(float* __restrict hT, const float* __restrict AT, const floa
 // of 256 scalar moves: the decode state update transposes every block's state in and out each token, and as scalar
 // copies the transposes took 2.5x the time of the recurrence itself (`perf`, demo model at 64 requests).
 #ifdef MSV_HAVE_SHUFFLEVECTOR
+// The index lists of the three stages (0-15 pick from the first operand, 16-31 from the second): within each 128-bit
+// quarter, the low or high halves of a and b interleaved a float (32) or a pair (64) at a time; and the even or odd
+// quarters of a, then of b (Q).
+#define MSV_LO32 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29
+#define MSV_HI32 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31
+#define MSV_LO64 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define MSV_HI64 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define MSV_EVEN_Q 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27
+#define MSV_ODD_Q 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
     typedef float row __attribute__((vector_size(kSsmLanes * sizeof(float))));
@@ -65,26 +74,26 @@ void ssm_transpose16(const float* in, int64_t in_stride, float* out, int64_t out
     for (int i = 0; i < kSsmLanes; ++i) __builtin_memcpy(&r[i], in + i * in_stride, sizeof(row));
     // Rows 2k and 2k + 1 interleaved a float at a time within each quarter.
     for (int k = 0; k < kSsmLanes; k += 2) {
-        t[k] = __builtin_shufflevector(r[k], r[k + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29);
-        t[k + 1] = __builtin_shufflevector(r[k], r[k + 1], 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+        t[k] = __builtin_shufflevector(r[k], r[k + 1], MSV_LO32);
+        t[k + 1] = __builtin_shufflevector(r[k], r[k + 1], MSV_HI32);
     }
     // Then a pair of floats at a time: quarter b of r[4m + q] is column 4b + q, rows 4m .. 4m + 3.
     for (int m = 0; m < kSsmLanes; m += 4) {
-        r[m] = __builtin_shufflevector(t[m], t[m + 2], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-        r[m + 1] = __builtin_shufflevector(t[m], t[m + 2], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-        r[m + 2] = __builtin_shufflevector(t[m + 1], t[m + 3], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-        r[m + 3] = __builtin_shufflevector(t[m + 1], t[m + 3], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+        r[m] = __builtin_shufflevector(t[m], t[m + 2], MSV_LO64);
+        r[m + 1] = __builtin_shufflevector(t[m], t[m + 2], MSV_HI64);
+        r[m + 2] = __builtin_shufflevector(t[m + 1], t[m + 3], MSV_LO64);
+        r[m + 3] = __builtin_shufflevector(t[m + 1], t[m + 3], MSV_HI64);
     }
     // Then the quarters, twice: column 4b + q gathers quarter b of r[q], r[4 + q], r[8 + q] and r[12 + q].
     for (int q = 0; q < 4; ++q) {
-        const row lo01 = __builtin_shufflevector(r[q], r[4 + q], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-        const row hi01 = __builtin_shufflevector(r[q], r[4 + q], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
-        const row lo23 = __builtin_shufflevector(r[8 + q], r[12 + q], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-        const row hi23 = __builtin_shufflevector(r[8 + q], r[12 + q], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
-        t[q] = __builtin_shufflevector(lo01, lo23, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-        t[8 + q] = __builtin_shufflevector(lo01, lo23, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
-        t[4 + q] = __builtin_shufflevector(hi01, hi23, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-        t[12 + q] = __builtin_shufflevector(hi01, hi23, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+        const row lo01 = __builtin_shufflevector(r[q], r[4 + q], MSV_EVEN_Q);
+        const row hi01 = __builtin_shufflevector(r[q], r[4 + q], MSV_ODD_Q);
+        const row lo23 = __builtin_shufflevector(r[8 + q], r[12 + q], MSV_EVEN_Q);
+        const row hi23 = __builtin_shufflevector(r[8 + q], r[12 + q], MSV_ODD_Q);
+        t[q] = __builtin_shufflevector(lo01, lo23, MSV_EVEN_Q);
+        t[8 + q] = __builtin_shufflevector(lo01, lo23, MSV_ODD_Q);
+        t[4 + q] = __builtin_shufflevector(hi01, hi23, MSV_EVEN_Q);
+        t[12 + q] = __builtin_shufflevector(hi01, hi23, MSV_ODD_Q);
     }
     for (int j = 0; j < kSsmLanes; ++j) __builtin_memcpy(out + j * out_stride, &t[j], sizeof(row));
 }

@@ -53,8 +53,9 @@ inline void ssm_lanes_to_rows(const float* t, int nc, int N, const Store& store)
 
 // The working set of a block of channels [d0, d0 + nc) for ssm_step_lanes: its state rows and A rows transposed
 // (on the stack up to kMaxLocalStates, else the heap), and its dt_bias and D as lane arrays (null when the call has
-// none). The state comes in and goes out through the caller's load(i) / store(i, value), i = c * N + n, so the
-// storage type (fp32 or bf16) stays the caller's.
+// none). An fp32 state with contiguous rows comes in and goes out with load_state_rows / store_state_rows (a full
+// block through the shuffle transpose); any other storage through the caller's load(i) / store(i, value), i = c * N +
+// n, element by element.
 class SsmLaneBlock {
 public:
     SsmLaneBlock(const float* A, const float* dt_bias, const float* D, int d0, int nc, int N) : nc_(nc), N_(N) {

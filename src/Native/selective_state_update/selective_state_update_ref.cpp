@@ -10,7 +10,7 @@ namespace msv::ref {
 namespace {
 
 // Moves a block's state rows (count elements from base) in and out of the slot's storage type; fp32 math either
-// way. scratch holds kSsmLanes * kMaxLocalStates floats.
+// way. scratch holds Bf16State::kScratch floats.
 struct F32State {
     static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t, float*) {
         block.load_state_rows(static_cast<const float*>(s) + base);
@@ -19,17 +19,19 @@ struct F32State {
         block.store_state_rows(static_cast<float*>(s) + base);
     }
 };
-// bf16 rows are widened into the scratch and go through the same fp32 transposes, then are rounded back.
+// bf16 rows are widened into the scratch and go through the same fp32 transposes, then are rounded back; a d_state
+// past kMaxLocalStates (no scratch that large) goes element by element.
 struct Bf16State {
+    static constexpr int64_t kScratch = kSsmLanes * kMaxLocalStates;
     static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t count, float* scratch) {
         const auto* rows = static_cast<const uint16_t*>(s) + base;
-        if (count > kSsmLanes * kMaxLocalStates) return block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
+        if (count > kScratch) return block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
         for (int64_t i = 0; i < count; ++i) scratch[i] = bf16_to_float(rows[i]);
         block.load_state_rows(scratch);
     }
     static void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t count, float* scratch) {
         auto* rows = static_cast<uint16_t*>(s) + base;
-        if (count > kSsmLanes * kMaxLocalStates) return block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
+        if (count > kScratch) return block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
         block.store_state_rows(scratch);
         for (int64_t i = 0; i < count; ++i) rows[i] = float_to_bf16(scratch[i]);
     }
@@ -50,7 +52,7 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     // before rounding, as mamba_ssm's state update does.
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
     const int64_t count = static_cast<int64_t>(nc) * N;
-    float scratch[kSsmLanes * kMaxLocalStates];
+    float scratch[Bf16State::kScratch];
     S::load_block(block, p.state, base, count, scratch);
     block.step(Bb, Cb, delta + d0, p.delta_softplus, x + d0, z ? z + d0 : nullptr,
                static_cast<float*>(p.out) + b * p.out_batch_stride + d0);
