@@ -10,7 +10,7 @@ namespace MambaServe.Engine.Cpu;
 /// The CPU backend: matrix products and embedding through TorchSharp (libtorch's BLAS), and the sequential parts
 /// (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
 /// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs every one-token
-/// entry as one batched decode, then each longer chunk as its own prefill, then forks and samples on the host
+/// entry as one batched decode, then every longer chunk together as one prefill, then forks and samples on the host
 /// (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
 /// </summary>
 public sealed class CpuModelRunner : IModelRunner
@@ -50,10 +50,7 @@ public sealed class CpuModelRunner : IModelRunner
         _validator.Validate(batch);
         _buffers.Prepare(batch, LogitsWidth);
         RunDecodes(batch);
-        for (var i = 0; i < batch.Entries.Count; i++)
-        {
-            if (batch.Entries[i].Tokens.Length > 1) RunChunk(batch.Entries[i]);
-        }
+        RunChunks(batch);
     }
 
     /// <summary>Every one-token entry (decodes, and prompts' last single tokens) as one batch of rows.</summary>
@@ -62,8 +59,7 @@ public sealed class CpuModelRunner : IModelRunner
         var rows = _buffers.DecodeRows(batch, out var needLogits);
         if (rows == 0) return;
         var logits = _buffers.DecodeLogits.AsMemory(0, needLogits ? rows * LogitsWidth : 0);
-        _forward.Run(_buffers.DecodeTokens.AsSpan(0, rows), _buffers.DecodeSlots.AsSpan(0, rows), sequenceLength: 1, logits.Span,
-            needLogits ? LogitRows.All : LogitRows.None);
+        _forward.Decode(_buffers.DecodeTokens.AsSpan(0, rows), _buffers.DecodeSlots.AsSpan(0, rows), logits.Span, needLogits);
         for (var i = 0; i < rows; i++)
         {
             var entry = _buffers.Decodes[i];
@@ -73,14 +69,22 @@ public sealed class CpuModelRunner : IModelRunner
         }
     }
 
-    private void RunChunk(StepEntry entry)
+    /// <summary>Every longer chunk in one prefill forward, so the step's prompts share each projection's GEMM.</summary>
+    private void RunChunks(StepBatch batch)
     {
-        var rows = entry.AllLogits ? LogitRows.All : entry.Samples.Count > 0 ? LogitRows.Last : LogitRows.None;
-        var logits = entry.AllLogits ? _buffers.RentChunkLogits(entry.Tokens.Length * LogitsWidth) : _buffers.LastRow;
-        ReadOnlySpan<int> slots = [entry.Slot];
-        _forward.Run(entry.Tokens.Span, slots, sequenceLength: entry.Tokens.Length, logits.Span, rows);
-        if (entry.AllLogits) entry.SetLogits(logits);
-        ForkAndSample(entry, rows == LogitRows.None ? default : logits.Span[^LogitsWidth..]);
+        var tokens = _buffers.GatherChunks(batch);
+        if (tokens == 0) return;
+        var chunks = _buffers.ChunkRows.AsSpan(0, _buffers.Chunks.Count);
+        _forward.Prefill(_buffers.ChunkTokens.AsSpan(0, tokens), chunks, _buffers.ChunkLogits);
+        var at = 0;
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            var entry = _buffers.Chunks[i];
+            var logits = _buffers.ChunkLogits.AsMemory(at, chunks[i].LogitCount * LogitsWidth);
+            at += logits.Length;
+            if (entry.AllLogits) entry.SetLogits(logits);
+            ForkAndSample(entry, logits.IsEmpty ? default : logits.Span[^LogitsWidth..]);
+        }
     }
 
     /// <summary>Forks the entry's state into each other target slot, then samples every target from the last row.</summary>

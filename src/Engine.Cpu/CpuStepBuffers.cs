@@ -4,28 +4,36 @@ namespace MambaServe.Engine.Cpu;
 
 /// <summary>
 /// The CPU runner's per-step scratch, grown as steps need and reused: the one-token entries gathered into one decode
-/// batch, their logits, and the all-position logits handed out to entries (valid until the next step).
+/// batch, the longer chunks gathered into one prefill, and their logits (handed out to entries, valid until the next
+/// step).
 /// </summary>
 internal sealed class CpuStepBuffers
 {
-    private float[] _chunkLogits = [];
-    private int _chunkLogitsUsed;
-
     public List<StepEntry> Decodes { get; } = [];
     public int[] DecodeSlots { get; private set; } = [];
     public int[] DecodeTokens { get; private set; } = [];
     public float[] DecodeLogits { get; private set; } = [];
-    public Memory<float> LastRow { get; private set; }
+
+    public List<StepEntry> Chunks { get; } = [];
+    public ChunkRows[] ChunkRows { get; private set; } = [];
+    public int[] ChunkTokens { get; private set; } = [];
+    public float[] ChunkLogits { get; private set; } = [];
 
     /// <summary>Sizes every buffer for <paramref name="batch"/> before any compute, so nothing grows mid-step.</summary>
     public void Prepare(StepBatch batch, int width)
     {
-        int decodes = 0, allLogitsRows = 0;
+        int decodes = 0, chunks = 0, chunkTokens = 0, chunkLogitRows = 0;
         for (var i = 0; i < batch.Entries.Count; i++)
         {
             var entry = batch.Entries[i];
-            if (entry.Tokens.Length == 1) decodes++;
-            else if (entry.AllLogits) allLogitsRows += entry.Tokens.Length;
+            if (entry.Tokens.Length == 1)
+            {
+                decodes++;
+                continue;
+            }
+            chunks++;
+            chunkTokens += entry.Tokens.Length;
+            chunkLogitRows += Cpu.ChunkRows.Of(entry, start: 0).LogitCount;
         }
 
         if (DecodeSlots.Length < decodes)
@@ -33,11 +41,10 @@ internal sealed class CpuStepBuffers
             DecodeSlots = new int[decodes];
             DecodeTokens = new int[decodes];
         }
-
         if (DecodeLogits.LongLength < (long)decodes * width) DecodeLogits = new float[(long)decodes * width];
-        if (_chunkLogits.LongLength < (long)allLogitsRows * width) _chunkLogits = new float[(long)allLogitsRows * width];
-        if (LastRow.Length != width) LastRow = new float[width];
-        _chunkLogitsUsed = 0;
+        if (ChunkRows.Length < chunks) ChunkRows = new ChunkRows[chunks];
+        if (ChunkTokens.Length < chunkTokens) ChunkTokens = new int[chunkTokens];
+        if (ChunkLogits.LongLength < (long)chunkLogitRows * width) ChunkLogits = new float[(long)chunkLogitRows * width];
     }
 
     /// <summary>Gathers the one-token entries; returns how many, and whether any of them needs its logits.</summary>
@@ -58,11 +65,21 @@ internal sealed class CpuStepBuffers
         return Decodes.Count;
     }
 
-    /// <summary>A region no other entry of this step holds.</summary>
-    public Memory<float> RentChunkLogits(int floats)
+    /// <summary>Gathers the entries of two or more tokens back to back; returns how many tokens they hold.</summary>
+    public int GatherChunks(StepBatch batch)
     {
-        var region = _chunkLogits.AsMemory(_chunkLogitsUsed, floats);
-        _chunkLogitsUsed += floats;
-        return region;
+        Chunks.Clear();
+        var tokens = 0;
+        for (var i = 0; i < batch.Entries.Count; i++)
+        {
+            var entry = batch.Entries[i];
+            if (entry.Tokens.Length == 1) continue;
+            entry.Tokens.Span.CopyTo(ChunkTokens.AsSpan(tokens));
+            ChunkRows[Chunks.Count] = Cpu.ChunkRows.Of(entry, start: tokens);
+            Chunks.Add(entry);
+            tokens += entry.Tokens.Length;
+        }
+
+        return tokens;
     }
 }

@@ -83,6 +83,54 @@ public abstract partial class RunnerConformanceTests
     }
 
     [Fact]
+    public void Step_SeveralPromptChunks_EachEqualsItsChunkAlone()
+    {
+        var rng = new Random(107);
+        using var together = Create(5);
+        using var alone = Create(5);
+        // Slots 1 and 3 continue earlier prompts; 0, 2 and 4 start fresh.
+        foreach (var (slot, length) in new[] { (1, 19), (3, 6) })
+        {
+            var earlier = Tokens(rng, together, length);
+            together.Prefill(slot, earlier);
+            alone.Prefill(slot, earlier);
+        }
+
+        // Chunks of different lengths that ask for all logits, the last row (a sample), or none at all.
+        (int Slot, int[] Tokens, bool AllLogits, bool Sample)[] work =
+        [
+            (0, Tokens(rng, together, 5), true, true), (1, Tokens(rng, together, 17), false, true),
+            (2, Tokens(rng, together, 2), false, false), (3, Tokens(rng, together, 33), true, false),
+            (4, Tokens(rng, together, 11), false, true),
+        ];
+        var batch = new StepBatch();
+        foreach (var w in work)
+        {
+            var entry = batch.AddChunk(w.Slot, w.Tokens, w.AllLogits);
+            if (w.Sample) entry.AddSample(w.Slot, Greedy(w.Tokens));
+        }
+
+        together.Step(batch);
+        for (int i = 0; i < work.Length; i++)
+        {
+            var single = new StepBatch();
+            var entry = single.AddChunk(work[i].Slot, work[i].Tokens, allLogits: true);
+            if (work[i].Sample) entry.AddSample(work[i].Slot, Greedy(work[i].Tokens));
+            alone.Step(single);
+            if (work[i].AllLogits)
+                AssertClose(entry.Logits.Span, batch.Entries[i].Logits.Span, BatchingTolerance, $"chunk {i}");
+            else
+                Assert.True(batch.Entries[i].Logits.IsEmpty, $"chunk {i} returned logits nobody asked for");
+            if (work[i].Sample)
+                Assert.Equal(entry.Samples[0].Chosen!.Value.TokenId, batch.Entries[i].Samples[0].Chosen!.Value.TokenId);
+        }
+
+        // Every chunk left its own slot's state, whether or not it asked for logits: the next token agrees.
+        int[] slots = [0, 1, 2, 3, 4], next = Tokens(rng, together, slots.Length);
+        AssertClose(alone.Decode(slots, next), together.Decode(slots, next), BatchingTolerance, "the token after the chunks");
+    }
+
+    [Fact]
     public void Step_PromptInChunks_EqualsOnePrefill()
     {
         var rng = new Random(102);
