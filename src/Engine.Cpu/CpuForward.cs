@@ -7,29 +7,23 @@ using static TorchSharp.torch;
 namespace MambaServe.Engine.Cpu;
 
 /// <summary>
-/// One forward pass over either one token for each of several slots (decode) or a step's prompt chunks, each on its
-/// own slot (prefill). Activations are token-major [rows, channels] fp32; the kernels read x and z as strided views
-/// into the in_proj output and B, C as views into the x_proj output, so no slicing copies are made. The norms and the
-/// projections run over every row of the forward at once, so a step's prompt chunks share each GEMM; only the conv
-/// and the scan, which carry a sequence's state, run chunk by chunk on their own rows.
+/// One forward pass over a step's rows: first one token for each of several slots (decode rows, each updating its
+/// slot's state in place), then prompt chunks, each continuing its own slot's state. Activations are token-major
+/// [rows, channels] fp32; the kernels read x and z as strided views into the in_proj output and B, C as views into
+/// the x_proj output, so no slicing copies are made. The norms and the projections run over every row at once, so
+/// the rows share each GEMM; only the conv and the SSM, which carry a sequence's state, run per kind of row: one
+/// conv update and one state update over the decode rows, and a conv and a scan per chunk on its own rows.
 /// </summary>
 internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, CpuStatePool state)
 {
-    /// <summary>One token for each of <paramref name="slots"/>, each updating its slot's state in place.</summary>
-    /// <param name="logits">Receives [tokens, vocab] when <paramref name="wantLogits"/>; untouched otherwise.</param>
-    public void Decode(ReadOnlySpan<int> tokens, ReadOnlySpan<int> slots, Span<float> logits, bool wantLogits)
-    {
-        using var scope = NewDisposeScope();
-        var final = Layers(tokens, new Middle(slots.ToArray(), null, null), wantLogits);
-        if (final is not null) CopyRows(weights.LmHeadLinear.Apply(final, tokens.Length), logits);
-    }
-
-    /// <summary>
-    /// Prompt chunks of two or more tokens, each continuing its slot's state: <paramref name="tokens"/> holds them
-    /// back to back, as <paramref name="chunks"/> says.
-    /// </summary>
-    /// <param name="logits">Receives each chunk's <see cref="ChunkRows.LogitCount"/> rows, chunk after chunk.</param>
-    public void Prefill(ReadOnlySpan<int> tokens, ReadOnlySpan<ChunkRows> chunks, Span<float> logits)
+    /// <param name="tokens">The decode rows' tokens, then the chunks' back to back.</param>
+    /// <param name="decodeSlots">The decode rows' slots, one a row.</param>
+    /// <param name="chunks">Chunks of two or more tokens; their <see cref="ChunkRows.Start"/> counts from the first
+    /// chunk row, after the decode rows.</param>
+    /// <param name="decodeLogits">Receives [decode rows, vocab]; empty when nobody reads them.</param>
+    /// <param name="chunkLogits">Receives each chunk's <see cref="ChunkRows.LogitCount"/> rows, chunk after chunk.</param>
+    public void Run(ReadOnlySpan<int> tokens, ReadOnlySpan<int> decodeSlots, ReadOnlySpan<ChunkRows> chunks,
+        Span<float> decodeLogits, Span<float> chunkLogits)
     {
         using var scope = NewDisposeScope();
         var chunkArray = chunks.ToArray();
@@ -39,11 +33,15 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         try
         {
             for (var i = 0; i < chunkArray.Length; i++) scans[i] = state.BeginScan(chunkArray[i].Slot);
-            var headRows = HeadRows(chunkArray);
-            var final = Layers(tokens, new Middle(null, chunkArray, scans!), headRows.Length > 0);
+            var decodes = decodeSlots.Length;
+            var headRows = HeadRows(decodeLogits.IsEmpty ? 0 : decodes, decodes, chunkArray);
+            var final = Layers(tokens, new Middle(decodeSlots.ToArray(), chunkArray, scans!), headRows.Length > 0);
             if (final is null) return; // the layers left every state in its slot; the final norm only feeds the LM head
             var head = headRows.Length == tokens.Length ? final : final.index_select(0, torch.tensor(headRows, ScalarType.Int64));
-            CopyRows(weights.LmHeadLinear.Apply(head.contiguous(), headRows.Length), logits);
+            var result = weights.LmHeadLinear.Apply(head.contiguous(), headRows.Length);
+            var all = new ReadOnlySpan<float>((void*)result.DataPointer(), checked((int)result.numel()));
+            all[..decodeLogits.Length].CopyTo(decodeLogits);
+            all[decodeLogits.Length..].CopyTo(chunkLogits);
         }
         finally
         {
@@ -51,23 +49,22 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         }
     }
 
-    /// <summary>The forward's rows that go through the LM head, in the order their logits are written.</summary>
-    private static long[] HeadRows(ChunkRows[] chunks)
+    /// <summary>The rows that go through the LM head, in the order their logits are written: the first
+    /// <paramref name="decodeHeads"/> decode rows, then each chunk's.</summary>
+    private static long[] HeadRows(int decodeHeads, int decodes, ChunkRows[] chunks)
     {
         var rows = new List<long>();
+        for (var i = 0; i < decodeHeads; i++) rows.Add(i);
         foreach (var chunk in chunks)
         {
             var count = chunk.LogitCount;
-            for (var j = chunk.Length - count; j < chunk.Length; j++) rows.Add(chunk.Start + j);
+            for (var j = chunk.Length - count; j < chunk.Length; j++) rows.Add(decodes + chunk.Start + j);
         }
         return rows.ToArray();
     }
 
-    private static void CopyRows(Tensor result, Span<float> logits) =>
-        new ReadOnlySpan<float>((void*)result.DataPointer(), checked((int)result.numel())).CopyTo(logits);
-
-    /// <summary>How a forward's rows map to state: decode slots (a row each), or chunks with their scan states.</summary>
-    private readonly record struct Middle(int[]? DecodeSlots, ChunkRows[]? Chunks, CpuStatePool.ScanState[]? Scans);
+    /// <summary>How a forward's rows map to state: decode slots (a row each), then chunks with their scan states.</summary>
+    private readonly record struct Middle(int[] DecodeSlots, ChunkRows[] Chunks, CpuStatePool.ScanState[] Scans);
 
     /// <summary>Every layer over the tokens; returns the final norm's output when <paramref name="wantFinal"/>.</summary>
     private Tensor? Layers(ReadOnlySpan<int> tokens, Middle middle, bool wantFinal)
@@ -109,21 +106,18 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var xc = empty(rows, di, dtype: ScalarType.Float32);
         var xzBase = (float*)xz.DataPointer();
         var xcBase = (float*)xc.DataPointer();
+        var decodes = middle.DecodeSlots.Length;
         fixed (int* decodeSlots = middle.DecodeSlots)
         {
-            if (middle.Chunks is { } convChunks)
-                foreach (var chunk in convChunks) ConvChunk(l, w, xzBase, xcBase, chunk);
-            else
-                ConvUpdate(l, w, xzBase, xcBase, decodeSlots, rows);
+            if (decodes > 0) ConvUpdate(l, w, xzBase, xcBase, decodeSlots, decodes);
+            foreach (var chunk in middle.Chunks) ConvChunk(l, w, xzBase, xcBase, decodes + chunk.Start, chunk);
             var xdbl = w.XProj.Apply(xc, rows);                                      // [rows, R + 2N]: dt | B | C
             var dt = w.DtProj.Apply(xdbl.narrow(1, 0, r).contiguous(), rows);       // [rows, Di], bias added in the scan
             var y = empty(rows, di, dtype: ScalarType.Float32);
-            var rowsOf = new Rows(xcBase, (float*)dt.DataPointer(), (float*)xdbl.DataPointer(), xzBase, (float*)y.DataPointer());
-            // One token per sequence is the in-place state update; a chunk is a scan over its own rows.
-            if (middle.Chunks is { } chunks)
-                for (var i = 0; i < chunks.Length; i++) Scan(l, w, rowsOf, middle.Scans![i], chunks[i]);
-            else
-                StateUpdate(l, w, rowsOf, decodeSlots, rows);
+            var all = new Rows(xcBase, (float*)dt.DataPointer(), (float*)xdbl.DataPointer(), xzBase, (float*)y.DataPointer());
+            // A decode row is the in-place state update; a chunk is a scan over its own rows.
+            if (decodes > 0) StateUpdate(l, w, all, decodeSlots, decodes);
+            for (var i = 0; i < middle.Chunks.Length; i++) Scan(l, w, all, middle.Scans[i], decodes + middle.Chunks[i].Start, middle.Chunks[i]);
             return w.OutProj.Apply(y, rows);
         }
     }
@@ -140,11 +134,12 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         CpuKernels.CausalConv1dUpdate(in p);
     }
 
-    private void ConvChunk(int l, CpuLayerTensors w, float* xz, float* xc, ChunkRows chunk)
+    /// <param name="row">The chunk's first row in the forward.</param>
+    private void ConvChunk(int l, CpuLayerTensors w, float* xz, float* xc, long row, ChunkRows chunk)
     {
         long di = config.DInner;
         var slot = chunk.Slot;
-        var p = ConvParams(l, w, xz + chunk.Start * 2 * di, xc + chunk.Start * di, &slot, batch: 1, chunk.Length);
+        var p = ConvParams(l, w, xz + row * 2 * di, xc + row * di, &slot, batch: 1, chunk.Length);
         CpuKernels.CausalConv1dFwd(in p);
     }
 
@@ -162,10 +157,11 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         };
     }
 
-    private void Scan(int l, CpuLayerTensors w, Rows all, CpuStatePool.ScanState scan, ChunkRows chunk)
+    /// <param name="row">The chunk's first row in the forward.</param>
+    private void Scan(int l, CpuLayerTensors w, Rows all, CpuStatePool.ScanState scan, long row, ChunkRows chunk)
     {
         long di = config.DInner, xw = config.XProjWidth, r = config.DtRank, n = config.DState;
-        long seqLen = chunk.Length, start = chunk.Start;
+        long seqLen = chunk.Length, start = row;
         var xdbl = all.XDbl + start * xw;
         var xz = all.Xz + start * 2 * di;
         var slotIndex = scan.SlotIndex;

@@ -9,8 +9,9 @@ namespace MambaServe.Engine.Cpu;
 /// <summary>
 /// The CPU backend: matrix products and embedding through TorchSharp (libtorch's BLAS), and the sequential parts
 /// (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
-/// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs every one-token
-/// entry as one batched decode, then every longer chunk together as one prefill, then forks and samples on the host
+/// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs its one-token
+/// entries (decode rows) and its longer chunks in one forward, or, at up to 16 decode rows, the decode rows in one
+/// forward and the chunks in another; then it forks and samples on the host
 /// (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
 /// </summary>
 public sealed class CpuModelRunner : IModelRunner
@@ -49,33 +50,43 @@ public sealed class CpuModelRunner : IModelRunner
     {
         _validator.Validate(batch);
         _buffers.Prepare(batch, LogitsWidth);
-        RunDecodes(batch);
-        RunChunks(batch);
+        var decodes = _buffers.GatherDecodes(batch, out var decodeLogits);
+        var chunkTokens = _buffers.GatherChunks(batch, firstToken: decodes);
+        var tokens = _buffers.Tokens.AsSpan(0, decodes + chunkTokens);
+        var slots = _buffers.DecodeSlots.AsSpan(0, decodes);
+        var chunks = _buffers.ChunkRows.AsSpan(0, _buffers.Chunks.Count);
+        var decodeOut = _buffers.DecodeLogits.AsSpan(0, decodeLogits ? decodes * LogitsWidth : 0);
+        // Up to NativeMaxRows decode rows keep the native linear, which streams each weight once; past it the decode
+        // rows take libtorch's GEMM anyway, so they share it with the step's prompt chunks.
+        if (tokens.IsEmpty) return;
+        if (decodes > CpuLinear.NativeMaxRows || chunks.IsEmpty || decodes == 0)
+        {
+            _forward.Run(tokens, slots, chunks, decodeOut, _buffers.ChunkLogits);
+        }
+        else
+        {
+            _forward.Run(tokens[..decodes], slots, [], decodeOut, []);
+            _forward.Run(tokens[decodes..], [], chunks, [], _buffers.ChunkLogits);
+        }
+        FinishDecodes(decodes, decodeLogits);
+        FinishChunks(chunks);
     }
 
-    /// <summary>Every one-token entry (decodes, and prompts' last single tokens) as one batch of rows.</summary>
-    private void RunDecodes(StepBatch batch)
+    /// <summary>Hands out the one-token entries' logits, then forks and samples each.</summary>
+    private void FinishDecodes(int rows, bool haveLogits)
     {
-        var rows = _buffers.DecodeRows(batch, out var needLogits);
-        if (rows == 0) return;
-        var logits = _buffers.DecodeLogits.AsMemory(0, needLogits ? rows * LogitsWidth : 0);
-        _forward.Decode(_buffers.DecodeTokens.AsSpan(0, rows), _buffers.DecodeSlots.AsSpan(0, rows), logits.Span, needLogits);
         for (var i = 0; i < rows; i++)
         {
             var entry = _buffers.Decodes[i];
-            var row = needLogits ? logits.Slice(i * LogitsWidth, LogitsWidth) : default;
+            var row = haveLogits ? _buffers.DecodeLogits.AsMemory(i * LogitsWidth, LogitsWidth) : default;
             if (entry.AllLogits) entry.SetLogits(row);
             ForkAndSample(entry, row.Span);
         }
     }
 
-    /// <summary>Every longer chunk in one prefill forward, so the step's prompts share each projection's GEMM.</summary>
-    private void RunChunks(StepBatch batch)
+    /// <summary>Hands out each chunk's logits (all positions, its last, or none), then forks and samples it.</summary>
+    private void FinishChunks(ReadOnlySpan<ChunkRows> chunks)
     {
-        var tokens = _buffers.GatherChunks(batch);
-        if (tokens == 0) return;
-        var chunks = _buffers.ChunkRows.AsSpan(0, _buffers.Chunks.Count);
-        _forward.Prefill(_buffers.ChunkTokens.AsSpan(0, tokens), chunks, _buffers.ChunkLogits);
         var at = 0;
         for (var i = 0; i < chunks.Length; i++)
         {
