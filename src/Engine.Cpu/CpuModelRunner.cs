@@ -22,6 +22,11 @@ public sealed class CpuModelRunner : IModelRunner
     private readonly HostSampler _sampler;
     private readonly StepBatchValidator _validator;
     private readonly CpuStepBuffers _buffers = new();
+    private readonly List<(SampleTarget Target, ReadOnlyMemory<float> Row)> _draws = [];
+    private readonly ParallelOptions _drawOptions;
+
+    /// <summary>Fewer draws than this run on the runner's thread: a parallel loop costs more than a few draws.</summary>
+    private const int ParallelDrawMin = 8;
 
     /// <param name="choosers">How targets are sampled; default <see cref="SamplerTokenChooserFactory"/> over the
     /// config's real (unpadded) vocab.</param>
@@ -36,6 +41,7 @@ public sealed class CpuModelRunner : IModelRunner
         _forward = new CpuForward(config, _weights, _state);
         _sampler = new HostSampler(choosers ?? new SamplerTokenChooserFactory(config.UnpaddedVocabSize), slotCount);
         _validator = new StepBatchValidator(slotCount, config.VocabSize);
+        _drawOptions = new ParallelOptions { MaxDegreeOfParallelism = get_num_threads() };
         var stateKind = ssmStateDType == StateDType.BFloat16 ? "bf16" : "fp32";
         Device = new DeviceDescription(DeviceKind.Cpu, "cpu", $"{get_num_threads()} threads, fp32 weights, {stateKind} state");
     }
@@ -70,6 +76,7 @@ public sealed class CpuModelRunner : IModelRunner
         }
         FinishDecodes(decodes, decodeLogits);
         FinishChunks(chunks);
+        DrawQueued();
     }
 
     /// <summary>Hands out the one-token entries' logits, then forks and samples each.</summary>
@@ -80,7 +87,7 @@ public sealed class CpuModelRunner : IModelRunner
             var entry = _buffers.Decodes[i];
             var row = haveLogits ? _buffers.DecodeLogits.AsMemory(i * LogitsWidth, LogitsWidth) : default;
             if (entry.AllLogits) entry.SetLogits(row);
-            ForkAndSample(entry, row.Span);
+            ForkAndQueue(entry, row);
         }
     }
 
@@ -94,19 +101,32 @@ public sealed class CpuModelRunner : IModelRunner
             var logits = _buffers.ChunkLogits.AsMemory(at, chunks[i].LogitCount * LogitsWidth);
             at += logits.Length;
             if (entry.AllLogits) entry.SetLogits(logits);
-            ForkAndSample(entry, logits.IsEmpty ? default : logits.Span[^LogitsWidth..]);
+            ForkAndQueue(entry, logits.IsEmpty ? default : logits[^LogitsWidth..]);
         }
     }
 
-    /// <summary>Forks the entry's state into each other target slot, then samples every target from the last row.</summary>
-    private void ForkAndSample(StepEntry entry, ReadOnlySpan<float> lastRow)
+    /// <summary>Forks the entry's state into each other target slot, and queues every target's draw from the last row.</summary>
+    private void ForkAndQueue(StepEntry entry, ReadOnlyMemory<float> lastRow)
     {
         for (var i = 0; i < entry.Samples.Count; i++)
         {
             var target = entry.Samples[i];
             if (target.Slot != entry.Slot) _state.Copy(entry.Slot, target.Slot);
-            _sampler.Sample(target, lastRow);
+            _draws.Add((target, lastRow));
         }
+    }
+
+    /// <summary>
+    /// Draws every queued target. Targets of a step are on different slots, each with its own chooser (RNG, penalty
+    /// counts, scratch), so many of them go over the cores: the forward's threads are idle meanwhile.
+    /// </summary>
+    private void DrawQueued()
+    {
+        if (_draws.Count >= ParallelDrawMin)
+            Parallel.For(0, _draws.Count, _drawOptions, i => _sampler.Sample(_draws[i].Target, _draws[i].Row.Span));
+        else
+            foreach (var (target, row) in _draws) _sampler.Sample(target, row.Span);
+        _draws.Clear();
     }
 
     public void CopySlot(int source, int destination) => _state.Copy(source, destination);

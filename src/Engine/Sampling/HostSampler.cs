@@ -6,8 +6,9 @@ namespace MambaServe.Engine.Sampling;
 /// Sampling on the host, for runners that have each sampled row's logits in host memory (the CPU runner and the
 /// test fakes; the GPU runner samples on the device). Keeps one <see cref="ITokenChooser"/> per slot and makes a new
 /// one whenever a target brings a different <see cref="SequenceSampling"/> instance to that slot (a new sequence, or
-/// a sample forked there), so each chooser's RNG position and penalty counts follow exactly one sample. Not
-/// thread-safe: the runner's thread only.
+/// a sample forked there), so each chooser's RNG position and penalty counts follow exactly one sample. Calls for
+/// different slots may run at once (each touches only its slot's chooser; the CPU runner draws a step's targets over
+/// its cores), never two for one slot, and <see cref="Forget"/> never during a step's draws.
 /// </summary>
 public sealed class HostSampler
 {

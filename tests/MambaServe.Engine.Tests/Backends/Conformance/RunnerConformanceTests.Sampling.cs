@@ -24,6 +24,40 @@ public abstract partial class RunnerConformanceTests
     }
 
     [Fact]
+    public void Step_TwelveSeededForksOfOneRow_EachDrawsWhatItDrawsAlone()
+    {
+        // Twelve targets of one step share a row of logits (forks of one prompt); each must draw with its own seed,
+        // parameters and logprob as if it were the step's only target, however the runner spreads the draws.
+        const int targets = 12;
+        var rng = new Random(109);
+        using var together = Create(targets);
+        using var alone = Create(targets);
+        var prompt = Tokens(rng, together, 9);
+        var samplings = Enumerable.Range(0, targets).Select(i => new SequenceSampling(new SamplingParams
+        {
+            Temperature = 0.6f + 0.1f * (i % 5), TopP = i % 3 == 0 ? 1f : 0.9f, TopK = i % 4 == 1 ? 20 : 0,
+            RepetitionPenalty = i % 2 == 0 ? 1f : 1.3f, Logprobs = i % 3 == 2 ? 2 : null, Seed = 500 + i,
+        }, 500 + i, prompt)).ToArray();
+
+        var batch = new StepBatch();
+        var entry = batch.AddChunk(0, prompt);
+        var drawn = Enumerable.Range(0, targets).Select(i => entry.AddSample(i, samplings[i])).ToArray();
+        together.Step(batch);
+
+        for (int i = 0; i < targets; i++)
+        {
+            alone.ZeroSlot(0);
+            var single = new StepBatch();
+            var target = single.AddChunk(0, prompt).AddSample(i, samplings[i]);
+            alone.Step(single);
+            var (expected, actual) = (target.Chosen!.Value, drawn[i].Chosen!.Value);
+            Assert.Equal(expected.TokenId, actual.TokenId);
+            Assert.Equal(expected.Logprob, actual.Logprob);
+            Assert.Equal(expected.Top?.Select(t => t.TokenId), actual.Top?.Select(t => t.TokenId));
+        }
+    }
+
+    [Fact]
     public void GreedyFromPrompt_EveryReferenceCase_ReproducesTheReferenceContinuation()
     {
         if (SkipReason is { } reason)
