@@ -62,9 +62,9 @@ public sealed class CpuModelRunner : IModelRunner
         var slots = _buffers.DecodeSlots.AsSpan(0, decodes);
         var chunks = _buffers.ChunkRows.AsSpan(0, _buffers.Chunks.Count);
         var decodeOut = _buffers.DecodeLogits.AsSpan(0, decodeLogits ? decodes * LogitsWidth : 0);
+        if (tokens.IsEmpty) return;
         // Up to NativeMaxRows decode rows keep the native linear, which streams each weight once; past it the decode
         // rows take libtorch's GEMM anyway, so they share it with the step's prompt chunks.
-        if (tokens.IsEmpty) return;
         if (decodes > CpuLinear.NativeMaxRows || chunks.IsEmpty || decodes == 0)
         {
             _forward.Run(tokens, slots, chunks, decodeOut, _buffers.ChunkLogits);
@@ -79,7 +79,7 @@ public sealed class CpuModelRunner : IModelRunner
         DrawQueued();
     }
 
-    /// <summary>Hands out the one-token entries' logits, then forks and samples each.</summary>
+    /// <summary>Hands out the one-token entries' logits, then forks each and queues its draws.</summary>
     private void FinishDecodes(int rows, bool haveLogits)
     {
         for (var i = 0; i < rows; i++)
@@ -91,7 +91,7 @@ public sealed class CpuModelRunner : IModelRunner
         }
     }
 
-    /// <summary>Hands out each chunk's logits (all positions, its last, or none), then forks and samples it.</summary>
+    /// <summary>Hands out each chunk's logits (all positions, its last, or none), then forks it and queues its draws.</summary>
     private void FinishChunks(ReadOnlySpan<ChunkRows> chunks)
     {
         var at = 0;
