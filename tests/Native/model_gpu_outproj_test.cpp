@@ -6,6 +6,7 @@
 #include "model_test_util.h"
 #include "test_util.h"
 
+#include <map>
 #include <string>
 
 namespace msv::test {
@@ -22,7 +23,7 @@ Shape wide_row_shape() { return {4106, 2, 64, 16, 4, 8, 60, 60, true, true, fals
 struct BlasPath {
     explicit BlasPath(const char* gemm_rows = "0")
         : mma("MSV_MMA_MAX_ROWS", gemm_rows), small("MSV_SMALL_PROJ_ROWS", gemm_rows) {}
-    ScopedEnv fused{"MSV_FUSED_DECODE", "0"}, min_rows{"MSV_OUTPROJ_SLICE_MIN", "1"};
+    ScopedEnv fused{"MSV_FUSED_DECODE", "0"}, min_rows{"MSV_OUTPROJ_SLICE_MIN", "1"}, max_rows{"MSV_OUTPROJ_SLICE_MAX", "256"};
     ScopedEnv mma, small;
 };
 
@@ -45,6 +46,9 @@ StepResult script(const msv_model_config& c, const Weights& w, const char* slice
 // doubled or misplaced slice, row or bias would be far outside 1e-2 relative L2.
 TEST(ModelGpuOutProj, Slices_MatchOneProduct) {
     const unsigned seed = fresh_seed();
+    // Per slice count, whether some shape's logits differ in a bit from one product's: the slices ran. On the tiny
+    // shape alone they may not (activations are rounded to bf16 between layers, and every rounding can agree).
+    std::map<std::string, bool> differs;
     for (const Shape& shape : {sliced_shape(), wide_row_shape(), wide_shape()}) {
         std::mt19937 rng(seed);
         const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
@@ -54,12 +58,12 @@ TEST(ModelGpuOutProj, Slices_MatchOneProduct) {
             if (shape.d_inner % std::stoi(slices) != 0) continue;
             const StepResult sliced = script(c, w, slices, seed);
             ASSERT_EQ(sliced.logits.size(), one.logits.size());
-            // The slices ran: their sums meet in another order, so some logit's bits differ.
-            EXPECT_NE(sliced.logits, one.logits) << shape.name << ", " << slices << " slices";
+            differs[slices] = differs[slices] || sliced.logits != one.logits;
             EXPECT_TRUE(logits_close(sliced.logits, one.logits, c.vocab, MSV_BF16, 0.0, 1e-2))
                 << shape.name << ", " << slices << " slices, seed " << seed;
         }
     }
+    for (const auto& [slices, ran] : differs) EXPECT_TRUE(ran) << slices << " slices, seed " << seed;
 }
 
 // At the rows our GEMM takes (here every product up to 16 rows: its 1- and 2-tile kernels) the slices are its

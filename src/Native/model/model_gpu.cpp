@@ -164,6 +164,9 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_SMALL_PROJ_SPLITS"))
         small_proj_splits_ = std::clamp(std::atoi(f), 1, kSmallProjMaxSplits);
     out_proj_slice_min_ = mma_max_rows_ + 1, out_proj_slice_max_ = kMmaMaxRows * 4;
+#if !defined(MSV_HIP)
+    if (mma_max_rows_ > 0) out_proj_slices_ = kOutProjDefaultSlices, out_proj_slice_max_ = kOutProjSliceDefaultMaxRows;
+#endif
     if (const char* f = std::getenv("MSV_OUTPROJ_SLICES"))
         out_proj_slices_ = std::clamp(std::atoi(f), 0, kMaxResidualSlices);
     if (const char* f = std::getenv("MSV_OUTPROJ_SLICE_MIN")) out_proj_slice_min_ = std::max(1, std::atoi(f));

@@ -159,6 +159,12 @@ msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res,
 // A split-K product's slices to add into the residual: partial[z, m, :] (rows `ld` floats apart, a multiple of 4;
 // z < splits, slices `slice` floats apart), plus bias (or null).
 constexpr int kMaxResidualSlices = 8;
+// out_proj's default K slices through the BLAS, for the rows past our GEMM up to kOutProjSliceDefaultMaxRows, where
+// our GEMM runs (sm_90, 16-bit weights) on CUDA. On an H100 2 slices took a 16-row decode step 3.5% and a 32-row top-p
+// step 1.5% faster, the seed experiment at 32 rows 1%; 64 and 128 rows did not move, 256 rows lost 2% with 4 slices,
+// and 4 or 8 slices gained no more (docs/gpu-model.md, "Session 2026-12-05, seventeenth"). Unmeasured on ROCm.
+constexpr int kOutProjDefaultSlices = 2;
+constexpr int kOutProjSliceDefaultMaxRows = 32;
 bool residual_slices_supported(int splits);  // 2, 4, 5 or 8 slices
 struct ResidualSlices {
     const float* partial = nullptr;
