@@ -14,9 +14,11 @@ internal sealed class CpuLinear
 {
     /// <summary>
     /// Rows at or below this use the native small-batch linear, which streams each weight once at memory bandwidth
-    /// (decode); more rows (prefill) are compute-bound and go to libtorch's GEMM.
+    /// (decode); more rows are compute-bound and go to libtorch's GEMM, whose AVX-512 kernel takes 16 rows at a time:
+    /// at 16 rows it was 20% faster than the native linear on the 130m shape, at 10-14 rows slower
+    /// (docs/benchmarks.md, "The native linear's last row count").
     /// </summary>
-    internal const int NativeMaxRows = 16;
+    internal const int NativeMaxRows = 15;
 
     private readonly nint _weightPointer;
     private readonly nint _biasPointer;

@@ -10,7 +10,7 @@ namespace MambaServe.Engine.Cpu;
 /// The CPU backend: matrix products and embedding through TorchSharp (libtorch's BLAS), and the sequential parts
 /// (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
 /// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs its one-token
-/// entries (decode rows) and its longer chunks in one forward, or, at up to 16 decode rows, the decode rows in one
+/// entries (decode rows) and its longer chunks in one forward, or, at up to 15 decode rows, the decode rows in one
 /// forward and the chunks in another; then it forks and samples on the host
 /// (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
 /// </summary>

@@ -14,7 +14,7 @@ public class CpuModelRunnerSlotTests
     private static int[] RandomTokens(Random rng, int count, int vocab) =>
         Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();
 
-    // Up to 16 rows every projection runs the native per-row linear, so a row's arithmetic does not depend on its
+    // Up to 15 rows every projection runs the native per-row linear, so a row's arithmetic does not depend on its
     // batch: logits are bit-identical. Beyond that libtorch's GEMM groups rows into blocks and may round the last
     // bit differently; anything beyond float32 noise there would be a real mix-up between sequences.
     [Theory]

@@ -7,7 +7,7 @@ namespace MambaServe.Engine.Cpu.Tests;
 
 /// <summary>
 /// The CPU runner keeps the runner contract on tiny-b, and reproduces every greedy reference continuation. Batching
-/// changes only how rows group into matrix products (libtorch's GEMM above 16 rows): float32 noise, far below 1e-4.
+/// changes only how rows group into matrix products (libtorch's GEMM from 16 rows): float32 noise, far below 1e-4.
 /// </summary>
 public sealed class CpuRunnerConformanceTests : RunnerConformanceTests
 {

@@ -132,7 +132,7 @@ public abstract partial class RunnerConformanceTests
     [Fact]
     public void Step_ManyDecodesBesidePromptChunks_EachRowEqualsItAlone()
     {
-        // More decode rows than a small batch holds (17+ rows take the CPU runner's GEMM, and share it with the chunks).
+        // More decode rows than a small batch holds (16+ rows take the CPU runner's GEMM, and share it with the chunks).
         const int decodes = 20;
         var rng = new Random(108);
         using var together = Create(decodes + 2);
