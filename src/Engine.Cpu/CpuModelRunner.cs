@@ -56,6 +56,7 @@ public sealed class CpuModelRunner : IModelRunner
     {
         _validator.Validate(batch);
         _buffers.Prepare(batch, LogitsWidth);
+        _draws.Clear(); // a step that failed before its draws left its queue behind
         var decodes = _buffers.GatherDecodes(batch, out var decodeLogits);
         var chunkTokens = _buffers.GatherChunks(batch, firstToken: decodes);
         var tokens = _buffers.Tokens.AsSpan(0, decodes + chunkTokens);
