@@ -111,18 +111,7 @@ public abstract partial class RunnerConformanceTests
         }
 
         together.Step(batch);
-        for (int i = 0; i < work.Length; i++)
-        {
-            var single = new StepBatch();
-            var entry = single.AddChunk(work[i].Slot, work[i].Tokens, allLogits: true);
-            if (work[i].Sample) entry.AddSample(work[i].Slot, Greedy(work[i].Tokens));
-            alone.Step(single);
-            if (work[i].AllLogits)
-                AssertClose(entry.Logits.Span, batch.Entries[i].Logits.Span, BatchingTolerance, $"chunk {i}");
-            else
-                Assert.True(batch.Entries[i].Logits.IsEmpty, $"chunk {i} returned logits nobody asked for");
-            if (work[i].Sample) AssertSameGreedyChoice(together, entry, batch.Entries[i]);
-        }
+        AssertEachEntryEqualsItAlone(together, alone, batch);
 
         // Every chunk left its own slot's state, whether or not it asked for logits: the next token agrees.
         int[] slots = [0, 1, 2, 3, 4], next = Tokens(rng, together, slots.Length);
@@ -145,27 +134,14 @@ public abstract partial class RunnerConformanceTests
         }
 
         var batch = new StepBatch();
-        var work = new List<(int Slot, int[] Tokens)>();
         for (int slot = 0; slot < decodes + 2; slot++)
         {
             var tokens = Tokens(rng, together, slot == decodes ? 14 : slot == decodes + 1 ? 3 : 1);
-            work.Add((slot, tokens));
             batch.AddChunk(slot, tokens, allLogits: slot % 3 == 0 || slot == decodes).AddSample(slot, Greedy(tokens));
         }
 
         together.Step(batch);
-        for (int i = 0; i < work.Count; i++)
-        {
-            var single = new StepBatch();
-            var entry = single.AddChunk(work[i].Slot, work[i].Tokens, allLogits: true);
-            entry.AddSample(work[i].Slot, Greedy(work[i].Tokens));
-            alone.Step(single);
-            if (batch.Entries[i].AllLogits)
-                AssertClose(entry.Logits.Span[^together.LogitsWidth..], batch.Entries[i].Logits.Span[^together.LogitsWidth..], BatchingTolerance, $"row {i}");
-            else
-                Assert.True(batch.Entries[i].Logits.IsEmpty, $"row {i} returned logits nobody asked for");
-            AssertSameGreedyChoice(together, entry, batch.Entries[i]);
-        }
+        AssertEachEntryEqualsItAlone(together, alone, batch);
 
         var slots = Enumerable.Range(0, decodes + 2).ToArray();
         var next = Tokens(rng, together, slots.Length);
@@ -306,6 +282,28 @@ public abstract partial class RunnerConformanceTests
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{where}, logit {i}: {actual[i]} vs {expected[i]} (tolerance {tolerance})");
+        }
+    }
+
+    /// <summary>
+    /// Runs each entry of <paramref name="batch"/>, already stepped on <paramref name="together"/>, alone on
+    /// <paramref name="alone"/> (every position's logits, the same targets) and checks the batched entry against it:
+    /// the logits it asked for, none where it asked for none, and its greedy choice.
+    /// </summary>
+    private void AssertEachEntryEqualsItAlone(IModelRunner together, IModelRunner alone, StepBatch batch)
+    {
+        for (int i = 0; i < batch.Entries.Count; i++)
+        {
+            var batched = batch.Entries[i];
+            var single = new StepBatch();
+            var entry = single.AddChunk(batched.Slot, batched.Tokens.ToArray(), allLogits: true);
+            foreach (var target in batched.Samples) entry.AddSample(target.Slot, target.Sampling);
+            alone.Step(single);
+            if (batched.AllLogits)
+                AssertClose(entry.Logits.Span, batched.Logits.Span, BatchingTolerance, $"entry {i}");
+            else
+                Assert.True(batched.Logits.IsEmpty, $"entry {i} returned logits nobody asked for");
+            if (batched.Samples.Count > 0) AssertSameGreedyChoice(together, entry, batched);
         }
     }
 
