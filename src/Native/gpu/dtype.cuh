@@ -30,8 +30,15 @@ __device__ __forceinline__ float to_float(bf16 v) { return __uint_as_float(stati
 template <typename T> __device__ __forceinline__ T from_float(float v);
 template <> __device__ __forceinline__ float from_float<float>(float v) { return v; }
 template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+// One F2FP on CUDA (the packing conversion with a zero high half): the bit math of msv_bf16_bits is seven
+// instructions, paid per element by every kernel that writes bf16 (the conv update writes four a thread, the state
+// update one). Round to nearest even either way; only a NaN's payload differs (canonical here). HIP keeps the bit math.
 template <> __device__ __forceinline__ bf16 from_float<bf16>(float v) {
+#if defined(MSV_HIP)
     return bf16{static_cast<uint16_t>(msv_bf16_bits(v))};
+#else
+    return bf16{static_cast<uint16_t>(msv_bf16x2_bits(v, 0.0f))};
+#endif
 }
 
 template <typename T> __device__ __forceinline__ float load(const T* p, int64_t i) { return to_float(p[i]); }

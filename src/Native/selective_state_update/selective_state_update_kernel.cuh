@@ -157,9 +157,14 @@ __device__ __forceinline__ void update_channel(const msv_state_update_params& p,
     }
 }
 
-template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec>
-__global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg) {
+// The group's log as a constant where it is the usual one (dstate 16: kLg, and the launch passes -1 otherwise): the
+// shuffles unroll and the slice and channel offsets fold, 8-10 of a bf16 thread's ~250 instructions.
+template <typename S> constexpr int kLg16 = kStates<S> == 8 ? 1 : 2;  // log2(16 / kStates)
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec, int kLg>
+__global__ void __launch_bounds__(kThreads, MSV_SSU_MIN_BLOCKS) state_update_vec_kernel(const msv_state_update_params p, int lg_arg) {
     constexpr int V = kStates<S>;
+    const int lg = kLg >= 0 ? kLg : lg_arg;
     // Offsets in 32 bits (vector_group checked that every row offset and the slot stride fit): an address is one
     // wide multiply-add where 64-bit strides take four or five instructions (0.5-1% at 64-256 rows on the H200).
     const int b = blockIdx.y;
@@ -230,10 +235,11 @@ template <int kMax> __device__ __forceinline__ void copy_wait_pending(int pendin
     msv_copy_wait<kMax>();
 }
 
-template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec, int kU>
+template <typename T, typename S, bool kHasZ, bool kSoftplus, bool kBcVec, int kU, int kLg>
 __global__ void __launch_bounds__(kThreads, kAsyncMinBlocks<kU>) state_update_async_kernel(const msv_state_update_params p,
-                                                                                              int lg) {
+                                                                                              int lg_arg) {
     constexpr int V = kStates<S>;
+    const int lg = kLg >= 0 ? kLg : lg_arg;
     __shared__ float4 st_s[kU][kThreads];
     __shared__ float4 a_s[kU][kAVecs<S>][kThreads];
     const int b = blockIdx.y;
@@ -374,26 +380,32 @@ bool vector_bc(const msv_state_update_params& p) {
     return aligned(p.B, p.batch > 1 ? p.B_batch_stride : 0) && aligned(p.C, p.batch > 1 ? p.C_batch_stride : 0);
 }
 
-template <typename T, typename S, bool kHasZ, bool kSoftplus>
-cudaError_t launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream, bool pdl) {
-    int lg = 0;
-    while ((1 << lg) < group) ++lg;
+template <typename T, typename S, bool kHasZ, bool kSoftplus, int kLg>
+cudaError_t launch_vec_lg(const msv_state_update_params& p, int group, int lg, cudaStream_t stream, bool pdl) {
     if (const int ku = async_channels<S>(); ku > 0 && p.batch >= async_min_rows()) {
         const dim3 grid((p.dim * group + kThreads * ku - 1) / (kThreads * ku), p.batch);
         const bool bc = vector_bc<T, S>(p);
-        auto* kernel = ku == 2 ? (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 2>
-                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 2>)
-                               : (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 4>
-                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 4>);
+        auto* kernel = ku == 2 ? (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 2, kLg>
+                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 2, kLg>)
+                               : (bc ? state_update_async_kernel<T, S, kHasZ, kSoftplus, true, 4, kLg>
+                                     : state_update_async_kernel<T, S, kHasZ, kSoftplus, false, 4, kLg>);
         // No carveout hint (msv_prefer_shared_memory): with it a step of 8 rows ran 2.55 ms against 2.35 (H200; an SM
         // whose shared-memory split changes between kernels cannot overlap them under PDL).
         return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
     }
     const int per_block = kThreads * kUnroll;
     const dim3 grid((p.dim * group + per_block - 1) / per_block, p.batch);
-    const auto kernel = vector_bc<T, S>(p) ? state_update_vec_kernel<T, S, kHasZ, kSoftplus, true>
-                                            : state_update_vec_kernel<T, S, kHasZ, kSoftplus, false>;
+    const auto kernel = vector_bc<T, S>(p) ? state_update_vec_kernel<T, S, kHasZ, kSoftplus, true, kLg>
+                                            : state_update_vec_kernel<T, S, kHasZ, kSoftplus, false, kLg>;
     return launch_kernel(kernel, grid, dim3(kThreads), 0, stream, pdl, p, lg);
+}
+
+template <typename T, typename S, bool kHasZ, bool kSoftplus>
+cudaError_t launch_vec(const msv_state_update_params& p, int group, cudaStream_t stream, bool pdl) {
+    int lg = 0;
+    while ((1 << lg) < group) ++lg;
+    return lg == kLg16<S> ? launch_vec_lg<T, S, kHasZ, kSoftplus, kLg16<S>>(p, group, lg, stream, pdl)
+                          : launch_vec_lg<T, S, kHasZ, kSoftplus, -1>(p, group, lg, stream, pdl);
 }
 
 template <typename T, typename S, bool kHasZ, bool kSoftplus>
