@@ -49,7 +49,10 @@ TEST(ModelGpuOutProj, Slices_MatchOneProduct) {
     // Per slice count, whether some shape's logits differ in a bit from one product's: the slices ran. On the tiny
     // shape alone they may not (activations are rounded to bf16 between layers, and every rounding can agree).
     std::map<std::string, bool> differs;
-    for (const Shape& shape : {sliced_shape(), wide_row_shape(), wide_shape()}) {
+    // The wide shape with d_inner 640, so that 5 slices (which neither 64 nor 512 divide) run on a wide shape too.
+    Shape wide = wide_shape();
+    wide.d_inner = 640, wide.name = "wide-640";
+    for (const Shape& shape : {sliced_shape(), wide_row_shape(), wide}) {
         std::mt19937 rng(seed);
         const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32);
         const Weights w = random_weights(c, rng);
