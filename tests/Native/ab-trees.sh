@@ -5,7 +5,8 @@
 # (a second model made in one process steps 3-5% slower: docs/gpu-model.md, "Session 2026-12-04, second"). Run from
 # the staged folder:
 #   cd .carry/gpu && AB_FILTER='topp_statebf16_b1$|topp_statebf16_b128$' bash ab-trees.sh
-# TEST_FILTER (default ModelGpu*), SANITIZER_FILTER (default none), AB_STATES (default "f32 bf16"), AB_ROUNDS
+# TEST_FILTER (default ModelGpu*), TEST_REPEAT (runs of that filter, default 1: a flaky test shows as a count of
+# FAILED lines), SANITIZER_FILTER (default none), AB_STATES (default "f32 bf16"), AB_ROUNDS
 # (default 3), AB_ENV (extra environment for every bench run), AB_ENVS (variants, ';'-separated, each run for every
 # tree, e.g. 'MSV_X=0;MSV_X=1'; an empty variant is the plain run; default: one plain variant), AB_TREES (only these
 # staged tree names bench with the variants; others run plain; default: every tree), BUILD_JOBS (default 6 a tree).
@@ -35,8 +36,9 @@ wait
 for n in "${names[@]}"; do
   bin=/tmp/ab-$n/mambaserve_gpu_tests
   [[ -x $bin ]] || { echo "== $n: no binary"; grep -E "error" "/tmp/ab-$n.log" | head -5; continue; }
-  echo "== $n tests: $(timeout 300 "$bin" --gtest_filter="${TEST_FILTER:-ModelGpu*}" 2>&1 |
-    grep -E "^\[  (PASSED|FAILED) |FAILED  \]" | tr '\n' ' ')"
+  echo "== $n tests: $(timeout $((300 * ${TEST_REPEAT:-1})) "$bin" --gtest_filter="${TEST_FILTER:-ModelGpu*}" \
+    --gtest_repeat="${TEST_REPEAT:-1}" 2>&1 | grep -E "^\[  (PASSED|FAILED) |FAILED  \]" | sed -E 's/ \([0-9]+ ms\)$//' |
+    sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
   if [[ -n "${SANITIZER_FILTER:-}" ]]; then
     echo "== $n memcheck: $(timeout 300 compute-sanitizer --tool memcheck "$bin" --gtest_filter="$SANITIZER_FILTER" 2>&1 |
       grep -E "ERROR SUMMARY" | head -1)"
