@@ -55,13 +55,13 @@ public sealed class CpuModelRunner : IModelRunner
     public void Step(StepBatch batch)
     {
         _validator.Validate(batch);
-        _buffers.Prepare(batch, LogitsWidth);
+        _buffers.Gather(batch, LogitsWidth);
         _draws.Clear(); // a step that failed before its draws left its queue behind
-        var decodes = _buffers.GatherDecodes(batch, out var decodeLogits);
-        var chunkTokens = _buffers.GatherChunks(batch, firstToken: decodes);
-        var tokens = _buffers.Tokens.AsSpan(0, decodes + chunkTokens);
+        var decodes = _buffers.Decodes.Count;
+        var decodeLogits = _buffers.DecodeNeedsLogits;
+        var tokens = _buffers.Tokens.AsSpan(0, _buffers.TokenCount);
         var slots = _buffers.DecodeSlots.AsSpan(0, decodes);
-        var chunks = _buffers.ChunkRows.AsSpan(0, _buffers.Chunks.Count);
+        var chunks = _buffers.ChunkRows;
         var decodeOut = _buffers.DecodeLogits.AsSpan(0, decodeLogits ? decodes * LogitsWidth : 0);
         if (tokens.IsEmpty) return;
         // Up to NativeMaxRows decode rows keep the native linear, which streams each weight once; past it the decode

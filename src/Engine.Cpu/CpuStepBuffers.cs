@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MambaServe.Engine.Backends;
 
 namespace MambaServe.Engine.Cpu;
@@ -9,75 +10,71 @@ namespace MambaServe.Engine.Cpu;
 /// </summary>
 internal sealed class CpuStepBuffers
 {
+    private readonly List<ChunkRows> _chunkRows = [];
+
     public List<StepEntry> Decodes { get; } = [];
     public int[] DecodeSlots { get; private set; } = [];
     public float[] DecodeLogits { get; private set; } = [];
 
+    /// <summary>Whether any one-token entry reads its logits (its own, or to sample from).</summary>
+    public bool DecodeNeedsLogits { get; private set; }
+
     public List<StepEntry> Chunks { get; } = [];
-    public ChunkRows[] ChunkRows { get; private set; } = [];
+
+    /// <summary>The chunks' rows, in <see cref="Chunks"/>' order; their Start counts from the first chunk token.</summary>
+    public ReadOnlySpan<ChunkRows> ChunkRows => CollectionsMarshal.AsSpan(_chunkRows);
+
     public int[] Tokens { get; private set; } = [];
+
+    /// <summary>How many of <see cref="Tokens"/> the step holds: the decode rows', then the chunks'.</summary>
+    public int TokenCount { get; private set; }
+
     public float[] ChunkLogits { get; private set; } = [];
 
-    /// <summary>Sizes every buffer for <paramref name="batch"/> before any compute, so nothing grows mid-step.</summary>
-    public void Prepare(StepBatch batch, int width)
+    /// <summary>
+    /// Sorts <paramref name="batch"/>'s entries into decode rows and chunks, sizes every buffer before any compute (so
+    /// nothing grows mid-step), and lays out the step's tokens: the decode rows' first, then each chunk's.
+    /// </summary>
+    public void Gather(StepBatch batch, int width)
     {
-        int decodes = 0, chunks = 0, chunkTokens = 0, chunkLogitRows = 0;
+        Decodes.Clear();
+        Chunks.Clear();
+        _chunkRows.Clear();
+        DecodeNeedsLogits = false;
+        int chunkTokens = 0, chunkLogitRows = 0;
         for (var i = 0; i < batch.Entries.Count; i++)
         {
             var entry = batch.Entries[i];
             if (entry.Tokens.Length == 1)
             {
-                decodes++;
+                Decodes.Add(entry);
+                DecodeNeedsLogits |= entry.AllLogits || entry.Samples.Count > 0;
                 continue;
             }
-            chunks++;
-            chunkTokens += entry.Tokens.Length;
-            chunkLogitRows += Cpu.ChunkRows.Of(entry, start: 0).LogitCount;
-        }
-
-        if (DecodeSlots.Length < decodes) DecodeSlots = new int[decodes];
-        if (Tokens.Length < decodes + chunkTokens) Tokens = new int[decodes + chunkTokens];
-        if (DecodeLogits.LongLength < (long)decodes * width) DecodeLogits = new float[(long)decodes * width];
-        if (ChunkRows.Length < chunks) ChunkRows = new ChunkRows[chunks];
-        if (ChunkLogits.LongLength < (long)chunkLogitRows * width) ChunkLogits = new float[(long)chunkLogitRows * width];
-    }
-
-    /// <summary>Gathers the one-token entries from the first token on; returns how many, and whether any of them needs its logits.</summary>
-    public int GatherDecodes(StepBatch batch, out bool needLogits)
-    {
-        Decodes.Clear();
-        needLogits = false;
-        for (var i = 0; i < batch.Entries.Count; i++)
-        {
-            var entry = batch.Entries[i];
-            if (entry.Tokens.Length != 1) continue;
-            DecodeSlots[Decodes.Count] = entry.Slot;
-            Tokens[Decodes.Count] = entry.Tokens.Span[0];
-            Decodes.Add(entry);
-            needLogits |= entry.AllLogits || entry.Samples.Count > 0;
-        }
-
-        return Decodes.Count;
-    }
-
-    /// <summary>
-    /// Gathers the entries of two or more tokens back to back from <paramref name="firstToken"/> on (their rows' Start
-    /// counts from there); returns how many tokens they hold.
-    /// </summary>
-    public int GatherChunks(StepBatch batch, int firstToken)
-    {
-        Chunks.Clear();
-        var tokens = 0;
-        for (var i = 0; i < batch.Entries.Count; i++)
-        {
-            var entry = batch.Entries[i];
-            if (entry.Tokens.Length == 1) continue;
-            entry.Tokens.Span.CopyTo(Tokens.AsSpan(firstToken + tokens));
-            ChunkRows[Chunks.Count] = Cpu.ChunkRows.Of(entry, start: tokens);
+            var rows = Cpu.ChunkRows.Of(entry, start: chunkTokens);
             Chunks.Add(entry);
-            tokens += entry.Tokens.Length;
+            _chunkRows.Add(rows);
+            chunkTokens += entry.Tokens.Length;
+            chunkLogitRows += rows.LogitCount;
         }
 
-        return tokens;
+        var decodes = Decodes.Count;
+        TokenCount = decodes + chunkTokens;
+        if (DecodeSlots.Length < decodes) DecodeSlots = new int[decodes];
+        if (Tokens.Length < TokenCount) Tokens = new int[TokenCount];
+        if (DecodeLogits.LongLength < (long)decodes * width) DecodeLogits = new float[(long)decodes * width];
+        if (ChunkLogits.LongLength < (long)chunkLogitRows * width) ChunkLogits = new float[(long)chunkLogitRows * width];
+
+        for (var i = 0; i < decodes; i++)
+        {
+            DecodeSlots[i] = Decodes[i].Slot;
+            Tokens[i] = Decodes[i].Tokens.Span[0];
+        }
+        var at = decodes;
+        foreach (var chunk in Chunks)
+        {
+            chunk.Tokens.Span.CopyTo(Tokens.AsSpan(at));
+            at += chunk.Tokens.Length;
+        }
     }
 }
