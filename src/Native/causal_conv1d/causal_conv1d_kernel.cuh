@@ -113,12 +113,9 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     // With programmatic dependent launch (the model's decode step past the fused rows) the state and the weights
     // are loaded before the wait, x (the kernel before's output) after it; the next kernel may then start and
     // fetch its weights. Without the attribute the wait returns at once.
-    // The window keeps its elements as loaded: the shifted state is stored back as those bits (every element is
-    // already of T), so only the output is rounded (the conversions of the shift were 24 of the kernel's 128
-    // instructions with bf16).
-    T raw[W];
+    float win[W];
 #pragma unroll
-    for (int k = 0; k < S; ++k) raw[k] = st[k];
+    for (int k = 0; k < S; ++k) win[k] = to_float(st[k]);
     // Width 4: the channel's weights as one 16-byte load (rows of 4 floats, when the tensor is 16-byte aligned, as
     // the model's are). Four scalar loads 16 bytes apart made each warp touch 16 sectors four times, and L1 was the
     // kernel's busiest unit at 256 entries (72% of its throughput, ncu; docs/gpu-model.md, "Session 2026-12-03,
@@ -138,14 +135,14 @@ __global__ void __launch_bounds__(kUpdateThreads) conv_update_kernel(const msv_c
     }
     msv_pdl_wait();
     msv_pdl_launch_dependents();
-    raw[S] = static_cast<const T*>(p.x)[b * p.x_batch_stride + d];
+    win[S] = load(static_cast<const T*>(p.x), b * p.x_batch_stride + d);
     float acc = p.bias ? p.bias[d] : 0.0f;
 #pragma unroll
-    for (int k = 0; k < W; ++k) acc += w[k] * to_float(raw[k]);
+    for (int k = 0; k < W; ++k) acc += w[k] * win[k];
     if (kSilu) acc = silu(acc);
     static_cast<T*>(p.out)[b * p.out_batch_stride + d] = from_float<T>(acc);
 #pragma unroll
-    for (int k = 0; k < S; ++k) st[k] = raw[k + 1];
+    for (int k = 0; k < S; ++k) st[k] = from_float<T>(win[k + 1]);
 }
 
 template <typename T, int W>
