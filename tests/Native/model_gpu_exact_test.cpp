@@ -315,6 +315,78 @@ TEST(ModelGpuSampler, GreedyOnlySteps_MatchTheWholeSampler) {
     EXPECT_EQ(12 + 1 + 3 + 12 + 13 + 3 + 12 + 1 + 12, compared);
 }
 
+// Plain greedy targets (greedy, no bias, bans, penalties or top-N) take the plain greedy kernel, one block a row,
+// whatever else the step holds: steps of plain targets alone (its own decode graphs), beside greedy targets with
+// penalties and top-N (the chunked kernels' first too), and beside sampling targets (every kernel); decode steps of
+// 1, 3 and 12 rows and steps that prefill (no graph). Against the same model with the chunked kernels alone
+// (MSV_PLAIN_GREEDY=0): the same tokens everywhere; a plain target's logprob to rounding (its sums are the plain
+// kernel's own), every other result bit for bit, so the plain kernel's resets and counts of the slots leave the
+// penalties of later steps exactly as the chunked kernels do. Vocabularies of 5,000 ids (16-byte rows: float4 loads
+// and a tail past the sampleable 4,997) and 101 (scalar loads).
+void expect_plain_greedy_matches_chunks(const Shape& shape) {
+    const unsigned seed = fresh_seed();
+    std::mt19937 rng(seed);
+    const msv_model_config c = make_config(shape, MSV_BF16, MSV_F32, 256, 16, 1);
+    const Weights w = random_weights(c, rng);
+    GpuModel plain(c, w, 16);
+    const std::unique_ptr<GpuModel> chunks = gpu_model_with("MSV_PLAIN_GREEDY", "0", c, w, 16);
+    // Slots 4k and 4k + 1 plain always (logprobs -1 and 0); 4k + 2 greedy with penalties and top-N on steps 1, 4, 7
+    // (3n + 1); 4k + 3 sampling on steps 2, 5, 8 (3n + 2); plain otherwise.
+    const auto params = [&](int slot, int step) {
+        msv_sampling p = greedy();
+        p.seed = 91 + slot;
+        if (slot % 4 == 1) p.logprobs = 0;
+        if (slot % 4 == 2 && step % 3 == 1) p.logprobs = 3, p.repetition_penalty = 1.3f, p.frequency_penalty = 0.4f;
+        if (slot % 4 == 3 && step % 3 == 2) p.temperature = 0.8f, p.top_p = 0.9f;
+        return p;
+    };
+    const auto is_plain = [&](int slot, int step) {
+        const msv_sampling p = params(slot, step);
+        return p.temperature == 0.0f && p.repetition_penalty == 1.0f && p.logprobs <= 0;
+    };
+    std::vector<int32_t> next(13, 0);
+    const std::vector<int> rows = {1, 3, 12, 12, 3, 12, 1, 12};
+    int plain_rows = 0;
+    for (int step = 0; step <= static_cast<int>(rows.size()); ++step) {
+        // Step 0 prefills every prompt in one step; step 4 also prefills slot 12's beside the decodes.
+        std::vector<Entry> entries;
+        std::vector<int> slots;
+        const int n = step == 0 ? 12 : rows[step - 1];
+        for (int s = 0; s < n; ++s) slots.push_back(s);
+        if (step == 4) slots.push_back(12);
+        for (int s : slots) {
+            const bool prompt = step == 0 || s == 12;
+            Entry e{s, prompt ? random_tokens(rng, 3 + s % 4, c.vocab) : std::vector<int32_t>{next[s]}, false, {}};
+            e.targets.push_back({s, prompt, prompt ? 0 : step, params(s, step)});
+            entries.push_back(e);
+        }
+        const StepResult a = run_gpu(plain.get(), c, entries), b = run_gpu(chunks->get(), c, entries);
+        ASSERT_EQ(a.tokens, b.tokens) << "step " << step << " seed " << seed;
+        ASSERT_EQ(a.top_ids, b.top_ids) << "step " << step << " seed " << seed;
+        ASSERT_EQ(a.top_logprobs.size(), b.top_logprobs.size());
+        EXPECT_EQ(0, std::memcmp(a.top_logprobs.data(), b.top_logprobs.data(), a.top_logprobs.size() * 4))
+            << "step " << step;
+        for (size_t i = 0; i < slots.size(); ++i) {
+            const int s = slots[i];
+            if (is_plain(s, step)) {
+                EXPECT_NEAR(a.logprobs[i], b.logprobs[i], 1e-5) << "step " << step << " slot " << s;
+                ++plain_rows;
+            } else {
+                EXPECT_EQ(0, std::memcmp(&a.logprobs[i], &b.logprobs[i], 4)) << "step " << step << " slot " << s;
+            }
+            next[s] = a.tokens[i];
+        }
+    }
+    EXPECT_GT(plain_rows, 40) << "seed " << seed;
+}
+
+TEST(ModelGpuSampler, PlainGreedyTargets_MatchTheChunkedSampler) {
+    expect_plain_greedy_matches_chunks(many_chunk_vocab_shape());
+}
+TEST(ModelGpuSampler, PlainGreedyTargets_MatchTheChunkedSampler_UnalignedRows) {
+    expect_plain_greedy_matches_chunks(odd_shape());
+}
+
 // ---- errors and the device --------------------------------------------------------------------------------------
 
 TEST(ModelGpuErrors, WeightsLargerThanTheDevice_OutOfMemoryNamesTheBytes) {

@@ -17,7 +17,7 @@ import statistics
 import sys
 
 TAGS = {0: "head/store", 1: "in_proj+conv", 2: "out_proj", 3: "x_proj", 4: "dt_ssu", 5: "sample:prepare",
-        6: "sample:threshold", 7: "sample:collect", 8: "sample:draw"}
+        6: "sample:threshold", 7: "sample:collect", 8: "sample:draw", 9: "sample:plain"}
 SAMPLER = (5, 6, 7, 8)
 
 

@@ -28,7 +28,9 @@ constexpr unsigned long long kTimelineSmMask = 0xffff, kTimelineBlockMask = 0xff
 enum TimelineTag {
     kTagGemvStore = 0, kTagGemvConv = 1, kTagGemvResidual = 2, kTagGemvPartial = 3, kTagDtSsu = 4,
     // The sampler's four kernels (model_gpu_sampler.cu): mark a before a block's ticket, mark b after it.
-    kTagSamplePrepare = 5, kTagSampleThreshold = 6, kTagSampleCollect = 7, kTagSampleDraw = 8
+    kTagSamplePrepare = 5, kTagSampleThreshold = 6, kTagSampleCollect = 7, kTagSampleDraw = 8,
+    // Its kernel for plain greedy targets (model_gpu_sampler_plain.cuh): no ticket, no marks.
+    kTagSamplePlain = 9
 };
 
 struct BlockTimeline {

@@ -153,6 +153,7 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_INPROJ_MMA_ROWS"); f && mma_supported(cfg_.weight_dtype, prop.major))
         inproj_mma_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     if (const char* f = std::getenv("MSV_GREEDY_ONLY"); f && f[0] == '0') greedy_only_steps_ = false;
+    if (const char* f = std::getenv("MSV_PLAIN_GREEDY"); f && f[0] == '0') plain_greedy_ = false;
     if (const char* f = std::getenv("MSV_DECODE_BUCKETS"); f && std::strcmp(f, "pow2") == 0) buckets_between_ = false;
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 2);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;

@@ -154,12 +154,15 @@ public:
     msv_status check_lost() const;
     msv_status fail(cudaError_t err, const char* what);
 
-    // The whole decode of a bucket of `rows` rows from the fixed decode layout (what a graph captures);
-    // greedy_only: every target of the step is greedy, so the sampler runs its first kernel alone.
-    msv_status enqueue_decode(int rows, bool greedy_only);
+    // The whole decode of a bucket of `rows` rows from the fixed decode layout (what a graph captures), with the
+    // sampler kernels the step's targets need.
+    msv_status enqueue_decode(int rows, SamplerKernels kernels);
     // Whether steps whose targets are all greedy run the sampler's first kernel alone (MSV_GREEDY_ONLY=0: never,
     // A/B), in their own decode graphs.
     bool greedy_only_steps() const { return greedy_only_steps_; }
+    // Whether plain greedy targets take the sampler's plain greedy kernel (MSV_PLAIN_GREEDY=0: never, A/B), and
+    // steps of nothing else their own decode graphs.
+    bool plain_greedy() const { return plain_greedy_; }
     // Decode buckets halfway between the powers of two past 8 rows (MSV_DECODE_BUCKETS=pow2: powers of two alone,
     // A/B): a padded row costs its share of the state update, conv and sampler, and past 16 rows most of a step.
     bool buckets_between() const { return buckets_between_; }
@@ -186,7 +189,7 @@ private:
     // Logits of `rows` rows into buf_.logits: rows [0, rows) of the residual (row_idx null) or the listed ones.
     msv_status enqueue_head(const int32_t* row_idx, int rows, bool fused);
     msv_status enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets,
-                               void* out, bool greedy_only);
+                               void* out, SamplerKernels kernels);
     // Y = X W^T (+ beta Y) (+ bias) through our GEMM up to mma_rows rows (-1: mma_max_rows_), else the vendor BLAS.
     msv_status gemm(const void* W, int64_t ldw, const void* X, int64_t ldx, bool y_f32, void* Y, int64_t ldy,
                     int M, int N, int K, float beta, const float* bias = nullptr, int mma_rows = -1);
@@ -240,6 +243,9 @@ private:
     // which at 256 rows still costs ~56 us a step (three grids of 12,800 blocks; ncu, H200). Steps whose targets
     // are all greedy skip them (docs/gpu-model.md, "Session 2026-12-04, fifth").
     bool greedy_only_steps_ = true;
+    // A plain greedy target's row read by one block (model_gpu_sampler_plain.cuh) instead of ~50 chunk blocks, each
+    // with its reductions and ticket (docs/gpu-model.md, "Session 2026-12-05, nineteenth").
+    bool plain_greedy_ = true;
     // Decode buckets halfway between the powers of two too (buckets_between()): 20, 40 and 160 sequences stepped
     // 4.5%, 10% and 16% faster on the H200 (same section).
     bool buckets_between_ = true;

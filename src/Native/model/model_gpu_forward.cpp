@@ -368,18 +368,18 @@ msv_status Model::enqueue_head(const int32_t* row_idx, int rows, bool fused) {
 }
 
 msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_targets, int max_targets, void* out,
-                                  bool greedy_only) {
+                                  SamplerKernels kernels) {
     if (max_targets <= 0) return MSV_OK;
     SamplerArgs a{};
     a.logits = buf_.logits, a.ld = d_.vocab, a.vs = d_.vs, a.targets = targets, a.n_targets = n_targets;
     a.counts = counts_, a.seen = seen_, a.scratch = buf_.sampler, a.max_logprobs = cfg_.max_logprobs;
     a.out = out, a.target_blocks = sampler_target_blocks_, a.timeline = timeline_.records();
-    return launch_sampler(a, max_targets, stream_, pdl_, greedy_only);
+    return launch_sampler(a, max_targets, stream_, pdl_, kernels, plain_greedy_);
 }
 
 // A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records
 // exactly this, so a replay and an eager run launch the same kernels with the same shapes.
-msv_status Model::enqueue_decode(int rows, bool greedy_only) {
+msv_status Model::enqueue_decode(int rows, SamplerKernels kernels) {
     char* in = static_cast<char*>(device_in_);
     const int32_t* tokens = reinterpret_cast<const int32_t*>(in + decode_.tokens);
     const int32_t* slots = reinterpret_cast<const int32_t*>(in + decode_.slots);
@@ -397,7 +397,7 @@ msv_status Model::enqueue_decode(int rows, bool greedy_only) {
     if (ablated(kAblateSampler)) return MSV_OK;
     return enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
                            reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_,
-                           greedy_only);
+                           kernels);
 }
 
 }  // namespace msv::gpu::model

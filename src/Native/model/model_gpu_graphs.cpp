@@ -36,18 +36,19 @@ msv_status DecodeGraphs::capture(Model& m) {
     // head GEMM of a 40-slot pool, that shape's first call). The inputs are the zeroed step buffers (token 0 on slot
     // 0, no sampling target); the state and sampler memory the runs touched are zeroed after.
     for (int rows : decode_buckets(m.config().max_decode_batch, m.buckets_between()))
-        if (msv_status s = m.enqueue_decode(rows, false); s != MSV_OK) return s;
+        if (msv_status s = m.enqueue_decode(rows, SamplerKernels::kAll); s != MSV_OK) return s;
     if (msv_status s = m.zero_pools(); s != MSV_OK) return s;
     return capture_buckets(m);
 }
 
 msv_status DecodeGraphs::capture_buckets(Model& m) {
     for (int rows : decode_buckets(m.config().max_decode_batch, m.buckets_between()))
-        for (const bool greedy_only : {false, true}) {
-            if (greedy_only && !m.greedy_only_steps()) continue;
+        for (const SamplerKernels kernels : {SamplerKernels::kAll, SamplerKernels::kGreedy, SamplerKernels::kPlain}) {
+            if (kernels == SamplerKernels::kGreedy && !m.greedy_only_steps()) continue;
+            if (kernels == SamplerKernels::kPlain && !m.plain_greedy()) continue;
             cudaGraph_t graph = nullptr;
             cudaError_t err = cudaStreamBeginCapture(m.stream(), cudaStreamCaptureModeThreadLocal);
-            msv_status s = err == cudaSuccess ? m.enqueue_decode(rows, greedy_only) : MSV_OK;
+            msv_status s = err == cudaSuccess ? m.enqueue_decode(rows, kernels) : MSV_OK;
             const cudaError_t end = cudaStreamEndCapture(m.stream(), &graph);
             if (err == cudaSuccess) err = end;
             cudaGraphExec_t exec = nullptr;
@@ -67,17 +68,19 @@ msv_status DecodeGraphs::capture_buckets(Model& m) {
             }
             if (s != MSV_OK) return s;
             if (err != cudaSuccess) return m.fail(err, "msv_model_allocate_pool: decode graph capture");
-            graphs_.push_back({rows, greedy_only, exec});
+            graphs_.push_back({rows, kernels, exec});
         }
     return MSV_OK;
 }
 
-msv_status DecodeGraphs::replay(int rows, bool greedy_only, cudaStream_t stream) {
+msv_status DecodeGraphs::replay(int rows, SamplerKernels kernels, cudaStream_t stream) {
     for (const Entry& e : graphs_)
-        if (e.rows == rows && e.greedy_only == greedy_only)
+        if (e.rows == rows && e.kernels == kernels)
             return launch_status(cudaGraphLaunch(e.exec, stream), "graph launch");
     return set_error(MSV_ERR_DEVICE, "no decode graph for " + std::to_string(rows) + " rows" +
-                                         (greedy_only ? " of greedy targets alone" : ""));
+                                         (kernels == SamplerKernels::kGreedy  ? " of greedy targets alone"
+                                          : kernels == SamplerKernels::kPlain ? " of plain greedy targets alone"
+                                                                              : ""));
 }
 
 }  // namespace msv::gpu::model

@@ -1,5 +1,6 @@
 // Decode captured as one CUDA / HIP graph per batch bucket (1, 2, 4, 8, 12, 16, 24, ... up to max_decode_batch;
-// two per bucket where steps of greedy targets alone skip the sampler's later kernels, Model::greedy_only_steps) and
+// one per bucket and kind of sampler step, SamplerKernels: steps of greedy targets alone skip the sampler's later
+// kernels, Model::greedy_only_steps, and steps of plain greedy targets alone the chunked ones, Model::plain_greedy) and
 // replayed: a decode step is ~260 small kernels, whose launch overhead alone would cost more than the step's reading
 // of the weights at small batches. Each graph is Model::enqueue_decode(bucket) over the fixed decode layout of the
 // step inputs, so a replay reads whatever the step uploaded there.
@@ -7,6 +8,7 @@
 
 #include "common/vendor.h"
 #include "mambaserve.h"
+#include "model/model_gpu_kernels.h"
 
 #include <vector>
 
@@ -24,16 +26,16 @@ public:
     // Runs every bucket of the model's max_decode_batch once eagerly (the BLAS library's first call of a shape must
     // not be inside a capture), zeros the pools, then captures every bucket.
     msv_status capture(Model& m);
-    // The graph of bucket `rows` (a bucket size) and kind, launched on `stream`: greedy_only asks for the one without
-    // the sampler's later kernels, captured whenever Model::greedy_only_steps() (the only steps that ask for it).
-    msv_status replay(int rows, bool greedy_only, cudaStream_t stream);
+    // The graph of bucket `rows` (a bucket size) and sampler kind, launched on `stream`. kGreedy is captured whenever
+    // Model::greedy_only_steps(), kPlain whenever Model::plain_greedy() (the only steps that ask for them).
+    msv_status replay(int rows, SamplerKernels kernels, cudaStream_t stream);
 
 private:
     // With PDL on, a capture that fails is retried without it (a runtime that cannot record programmatic edges).
     msv_status capture_buckets(Model& m);
     struct Entry {
         int rows = 0;
-        bool greedy_only = false;
+        SamplerKernels kernels = SamplerKernels::kAll;
         cudaGraphExec_t exec = nullptr;
     };
     std::vector<Entry> graphs_;

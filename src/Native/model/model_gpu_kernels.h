@@ -199,6 +199,7 @@ struct SampleTarget {                  // one per sample target, in device memor
     uint64_t seed;
     float temperature, top_p, min_p, repetition, presence, frequency;
     int32_t top_k, logprobs, n_bias, n_prompt;
+    int32_t plain;  // greedy with no bias, bans, penalties or top-N: the plain greedy kernel samples it, never the others
     const int32_t* bias_ids;
     const float* bias_values;
     const int32_t* prompt_ids;
@@ -245,8 +246,15 @@ struct SamplerArgs {
     int target_blocks = kSamplerTargets;  // the grid's rows of blocks; each row loops over targets row, row + rows, ..
     unsigned long long* timeline = nullptr;  // per-block records (gpu/timeline.cuh; -DMSV_TIMELINE=1 builds only)
 };
-// Samples targets [0, *n_targets) of at most max_targets, in launches of kSamplerTargets.
-// greedy_only: every target is greedy (finished by the first kernel), so the other three are not launched.
-msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, bool greedy_only);
+// Which of the sampler's kernels a step needs (a decode bucket has a graph of each kind the model uses):
+//  kAll     the plain greedy kernel (when the model uses it) and the four chunked kernels: any step;
+//  kGreedy  the plain greedy kernel (alike) and the chunked kernels' first, which finishes a greedy target: every
+//           target greedy;
+//  kPlain   the plain greedy kernel alone: every target plain (SampleTarget::plain).
+// Each kernel leaves the targets that are not its own, so a target's result never depends on the kind.
+enum class SamplerKernels { kAll, kGreedy, kPlain };
+// Samples targets [0, *n_targets) of at most max_targets, in launches of kSamplerTargets; `plain`: launch the plain
+// greedy kernel (the model marks plain targets; without it no target is plain and the kind is never kPlain).
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, SamplerKernels kernels, bool plain);
 
 }  // namespace msv::gpu::model

@@ -20,6 +20,8 @@
 //     picks the best and finishes the target.
 // Finishing: the chosen token's log-softmax and the top-N over the raw row, from the chunks' partial results; then
 // the slot's output count and seen flag of the token (the next step's penalties see it).
+// Plain greedy targets (no bias, bans, penalties or top-N) are the plain greedy kernel's alone, launched before these
+// four (model_gpu_sampler_plain.cuh): one block reads a row, which the chunked kernels' short blocks were slow at.
 #include "common/error.h"
 #include "gpu/check.h"
 #include "gpu/dtype.cuh"
@@ -27,6 +29,7 @@
 #include "gpu/timeline.cuh"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_sampler_bins.cuh"
+#include "model/model_gpu_sampler_plain.cuh"
 
 #include <algorithm>
 #include <string>
@@ -92,6 +95,7 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
     const SamplerScratch& x = a.scratch;
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = lt == static_cast<int>(blockIdx.y) ? first : a.targets[a.first + lt];
+        if (t.plain) continue;  // the plain greedy kernel's (no later kernel reads its plan or histogram)
         const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
         int32_t* counts = a.counts + static_cast<int64_t>(t.slot) * vs;
         uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * vs;
@@ -510,12 +514,18 @@ size_t sampler_scratch_bytes(int64_t ld, int vs, int max_logprobs) {
     return bytes;
 }
 
-msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, bool greedy_only) {
+msv_status launch_sampler(SamplerArgs a, int max_targets, cudaStream_t s, bool pdl, SamplerKernels kernels, bool plain) {
     for (int first = 0; first < max_targets; first += kSamplerTargets) {
         a.first = first;
-        const dim3 grid(a.scratch.chunks, std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first)));
+        const int rows = std::min(a.target_blocks, std::min(kSamplerTargets, max_targets - first));
+        if (plain || kernels == SamplerKernels::kPlain) {
+            const cudaError_t err = launch_kernel(plain_greedy_kernel, dim3(1, rows), dim3(kThreads), 0, s, pdl, a);
+            if (err != cudaSuccess) return launch_status(err, "sampler launch");
+        }
+        if (kernels == SamplerKernels::kPlain) continue;
+        const dim3 grid(a.scratch.chunks, rows);
         for (auto* kernel : {prepare_kernel, threshold_kernel, collect_kernel, draw_kernel}) {
-            if (greedy_only && kernel != prepare_kernel) break;
+            if (kernels == SamplerKernels::kGreedy && kernel != prepare_kernel) break;
             const cudaError_t err = launch_kernel(kernel, grid, dim3(kThreads), 0, s, pdl, a);
             if (err != cudaSuccess) return launch_status(err, "sampler launch");
         }

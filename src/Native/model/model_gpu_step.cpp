@@ -82,13 +82,25 @@ struct StepRunner {
     }
     int sample_row(int e) const { return head0[e] + (s.entries[e].all_logits ? s.entries[e].n_tokens - 1 : 0); }
 
-    // Every target greedy (the sampler's first kernel finishes them: the others need not run), where the model
-    // allows it.
-    bool greedy_only() const {
-        if (!m.greedy_only_steps_) return false;
-        for (int i = 0; i < s.n_samples; ++i)
-            if (!msv::sampler::is_greedy_temperature(s.samples[i].sampling->temperature)) return false;
-        return true;
+    // A plain greedy target (SampleTarget::plain), where the model uses the plain greedy kernel: greedy, with no
+    // bias, bans, penalties or top-N (a bias entry counts even where its id is past the sampleable vocabulary).
+    bool plain(const msv_sampling& p) const {
+        return m.plain_greedy_ && msv::sampler::is_greedy_temperature(p.temperature) && p.n_bias == 0 &&
+               p.ban_bits == nullptr && p.repetition_penalty == 1.0f && p.presence_penalty == 0.0f &&
+               p.frequency_penalty == 0.0f && p.logprobs <= 0;
+    }
+
+    // The sampler kernels the step's targets need: none but the plain greedy kernel when every target is plain;
+    // the chunked kernels' first (which finishes a greedy target) when every target is greedy, where the model
+    // allows it; else all of them.
+    SamplerKernels sampler_kernels() const {
+        bool all_plain = m.plain_greedy_, all_greedy = m.greedy_only_steps_;
+        for (int i = 0; i < s.n_samples; ++i) {
+            const msv_sampling& p = *s.samples[i].sampling;
+            all_plain = all_plain && plain(p);
+            all_greedy = all_greedy && msv::sampler::is_greedy_temperature(p.temperature);
+        }
+        return all_plain ? SamplerKernels::kPlain : all_greedy ? SamplerKernels::kGreedy : SamplerKernels::kAll;
     }
 
     // Bytes of one ban mask (msv_sampling.ban_bits).
@@ -125,7 +137,7 @@ struct StepRunner {
         d.slot = t.slot, d.row = row, d.reset = t.reset, d.position = t.position, d.seed = p.seed;
         d.temperature = p.temperature, d.top_p = p.top_p, d.min_p = p.min_p, d.repetition = p.repetition_penalty;
         d.presence = p.presence_penalty, d.frequency = p.frequency_penalty, d.top_k = p.top_k;
-        d.logprobs = p.logprobs, d.n_bias = p.n_bias, d.n_prompt = t.reset ? p.n_prompt : 0;
+        d.logprobs = p.logprobs, d.n_bias = p.n_bias, d.n_prompt = t.reset ? p.n_prompt : 0, d.plain = plain(p);
         char* host = static_cast<char*>(m.pinned_var_);
         char* dev = static_cast<char*>(m.device_var_);
         if (p.n_bias > 0) {
@@ -238,8 +250,8 @@ struct StepRunner {
             targets[si] = make_target(si, sample_entry[si]);
         }
         if (msv_status st = upload(L.targets + size_t(s.n_samples) * sizeof(SampleTarget)); st != MSV_OK) return st;
-        const bool greedy = greedy_only();
-        msv_status st = m.graphs_ ? m.graphs_->replay(rows, greedy, m.stream_) : m.enqueue_decode(rows, greedy);
+        const SamplerKernels kernels = sampler_kernels();
+        msv_status st = m.graphs_ ? m.graphs_->replay(rows, kernels, m.stream_) : m.enqueue_decode(rows, kernels);
         if (st != MSV_OK) return st;
         if ((st = forks()) != MSV_OK) return st;
         // Decode logits row r is entry r's: copy the all_logits ones.
@@ -292,7 +304,7 @@ struct StepRunner {
         std::iota(target_order.begin(), target_order.end(), 0);
         std::stable_sort(target_order.begin(), target_order.end(),
                          [&](int a, int b) { return sample_row(sample_entry[a]) < sample_row(sample_entry[b]); });
-        const bool greedy = greedy_only();
+        const SamplerKernels kernels = sampler_kernels();
         const int cap = m.buf_.head_rows;
         const int passes = std::max(1, (nh + cap - 1) / cap);
         int32_t* dev_counts;
@@ -317,7 +329,7 @@ struct StepRunner {
             if (h1 > h0)
                 if (msv_status st = m.enqueue_head(dev_head + h0, h1 - h0, false); st != MSV_OK) return st;
             char* out = static_cast<char*>(m.device_out_) + first[p] * target_out_bytes(m.cfg_.max_logprobs);
-            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out, greedy);
+            if (msv_status st = m.enqueue_sampler(dev_targets + first[p], dev_counts + p, counts[p], out, kernels);
                 st != MSV_OK)
                 return st;
             if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
