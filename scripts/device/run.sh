@@ -112,3 +112,6 @@ echo "== tests"; grep -E "\[FAIL\]|\[SKIP\]|Total:|tests_rc" "$OUT/tests.log" 2>
 echo "== peer"; grep -E '"what"' "$OUT/peer.jsonl" 2>/dev/null | cut -c1-200; tail -3 "$OUT/peer.err" 2>/dev/null
 echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200
 echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/dev/null
+# The call's status: that of the phases that ran (the summary's last grep used to set it, 2 where no structured phase
+# ran, so a clean run read as failed).
+! grep -hE '^(build|tests|bench|structured)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
