@@ -15,7 +15,7 @@ namespace MambaServe.Server.Cli;
 public sealed class GenerateFormat
 {
     private readonly Option<string?> _grammar = new("--grammar") { Description = "A GBNF grammar whose root rule the output matches whole (llama.cpp's syntax)." };
-    private readonly Option<FileInfo?> _grammarFile = new("--grammar-file") { Description = "A file holding such a grammar." };
+    private readonly Option<string?> _grammarFile = new("--grammar-file") { Description = "A file holding such a grammar." };
     private readonly Option<string?> _jsonSchema = new("--json-schema") { Description = "A JSON schema the output is one value of." };
     private readonly Option<string?> _regex = new("--regex") { Description = "A regular expression the output matches whole." };
     private readonly Option<bool> _json = new("--json") { Description = "One JSON object (JSON mode)." };
@@ -34,7 +34,7 @@ public sealed class GenerateFormat
 
         if (parse.GetValue(_grammarFile) is { } file)
         {
-            given.Add(("--grammar-file", () => Grammar(Read(file))));
+            given.Add(("--grammar-file", () => Grammar(Read(new FileInfo(ShellPaths.Input(file))))));
         }
 
         if (parse.GetValue(_jsonSchema) is { } schema)

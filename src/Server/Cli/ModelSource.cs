@@ -25,12 +25,7 @@ public static class ModelSource
     public static async Task<ResolvedModel> ResolveModelAsync(string? model, HubOptions hub, Action<string>? warning, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(model)) return Local(EmbeddedDefault);
-        if (Directory.Exists(model)) return Local(Path.GetFullPath(model));
-        // `dotnet run --project` starts the program in the project folder; a relative path the user typed is
-        // relative to the shell's folder, which the shell keeps in PWD.
-        if (!Path.IsPathRooted(model) && Environment.GetEnvironmentVariable("PWD") is { } shellDir
-            && Directory.Exists(Path.Combine(shellDir, model)))
-            return Local(Path.GetFullPath(Path.Combine(shellDir, model)));
+        if (ShellPaths.Input(model) is var local && Directory.Exists(local)) return Local(Path.GetFullPath(local));
 
         var resolver = new HubModelResolver(hub, warning: warning);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

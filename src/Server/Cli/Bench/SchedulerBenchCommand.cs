@@ -18,7 +18,7 @@ public static class SchedulerBenchCommand
     {
         var sequences = new Option<int>("--sequences") { DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5000 };
-        var text = new Option<DirectoryInfo?>("--text") { Description = "Detokenise with this model directory's tokenizer.json" };
+        var text = new Option<string?>("--text") { Description = "Detokenise with this model directory's tokenizer.json" };
         var outbox = new Option<string>("--outbox") { DefaultValueFactory = _ => "background" };
         outbox.AcceptOnlyFromAmong("inline", "background");
         var deviceUs = new Option<int>("--device-us") { Description = "Hold the engine thread this long per step, as a device step does" };
@@ -29,10 +29,11 @@ public static class SchedulerBenchCommand
         command.SetAction(parse =>
         {
             ITextStreamFactory? texts = null;
-            if (parse.GetValue(text) is { } dir)
+            if (parse.GetValue(text) is { } path)
             {
-                var tokenizer = MambaTokenizer.TryLoad(dir.FullName)
-                    ?? throw new InvalidOperationException($"No tokenizer.json in {dir.FullName}.");
+                var dir = Path.GetFullPath(ShellPaths.Input(path));
+                var tokenizer = MambaTokenizer.TryLoad(dir)
+                    ?? throw new InvalidOperationException($"No tokenizer.json in {dir}.");
                 texts = new DetokenizingTextStreamFactory(tokenizer);
             }
 

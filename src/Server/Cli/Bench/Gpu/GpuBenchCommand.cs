@@ -51,7 +51,7 @@ public static class GpuBenchCommand
 
                 var settings = new GpuBenchSettings
                 {
-                    Checkpoint = parse.GetValue(checkpoint)!, States = [.. parse.GetValue(states)!.Select(BenchStateDType.Parse)],
+                    Checkpoint = ShellPaths.Input(parse.GetValue(checkpoint)!), States = [.. parse.GetValue(states)!.Select(BenchStateDType.Parse)],
                     DecodeBatches = parse.GetValue(decodeBatches)!, PrefillBatches = parse.GetValue(prefillBatches)!,
                     SeedBatches = parse.GetValue(seedBatches)!, SeedBudget = TimeSpan.FromSeconds(parse.GetValue(seedBudget)),
                     SeedGeneratedTokens = parse.GetValue(generated), SeedStepTokens = parse.GetValue(seedStepTokens),
@@ -73,7 +73,7 @@ public static class GpuBenchCommand
         var command = new Command("plot", "Draws the PNG of a bench gpu JSON report against the peers.") { input, pngOut, peers };
         command.SetAction(async (parse, ct) =>
         {
-            var report = JsonSerializer.Deserialize<GpuBenchReport>(await File.ReadAllTextAsync(parse.GetValue(input)!, ct), Json)!;
+            var report = JsonSerializer.Deserialize<GpuBenchReport>(await File.ReadAllTextAsync(ShellPaths.Input(parse.GetValue(input)!), ct), Json)!;
             await Finish(report, null, parse.GetValue(pngOut), parse.GetValue(peers)!, ct);
             return 0;
         });
@@ -95,11 +95,12 @@ public static class GpuBenchCommand
                 "130m" => RandomCheckpoint.Mamba130mShape,
                 var other => throw new ArgumentException($"Unknown shape '{other}': 2.8b or 130m."),
             };
-            var dir = parse.GetValue(output)!;
+            var dir = ShellPaths.Output(parse.GetValue(output)!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             long bytes = RandomCheckpointWriter.Write(dir, config, parse.GetValue(seed));
-            if (parse.GetValue(tokenizer) is { } from)
+            if (parse.GetValue(tokenizer) is { } tokenizerFrom)
             {
+                var from = ShellPaths.Input(tokenizerFrom);
                 foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" }.Where(f => File.Exists(Path.Combine(from, f))))
                 {
                     File.Copy(Path.Combine(from, file), Path.Combine(dir, file), overwrite: true);
@@ -114,7 +115,9 @@ public static class GpuBenchCommand
 
     private static async Task Finish(GpuBenchReport report, string? jsonPath, string? pngPath, string[] peerFiles, CancellationToken ct)
     {
-        var peers = PeerResults.Read(peerFiles);
+        var peers = PeerResults.Read(ShellPaths.Inputs(peerFiles));
+        jsonPath = jsonPath is null ? null : ShellPaths.Output(jsonPath);
+        pngPath = pngPath is null ? null : ShellPaths.Output(pngPath);
         GpuBenchTables.Write(report, peers);
         if (jsonPath is not null)
         {
