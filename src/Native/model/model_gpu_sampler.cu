@@ -95,22 +95,14 @@ __global__ void __launch_bounds__(kThreads) prepare_kernel(const SamplerArgs a) 
     const SamplerScratch& x = a.scratch;
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = lt == static_cast<int>(blockIdx.y) ? first : a.targets[a.first + lt];
-        if (t.plain) continue;  // the plain greedy kernel's (no later kernel reads its plan or histogram)
+        if (t.plain) continue;  // the plain greedy kernel's (greedy: the later kernels leave it too)
         const float* raw = a.logits + static_cast<int64_t>(t.row) * a.ld;
         int32_t* counts = a.counts + static_cast<int64_t>(t.slot) * vs;
         uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * vs;
         // The threshold kernel's histogram of this target starts empty: each block clears its share.
         for (int b = c * kThreads + threadIdx.x; b < kSamplerBins; b += gridDim.x * kThreads)
             x.hist_count[lt * kSamplerBins + b] = 0, x.hist_mass[lt * kSamplerBins + b] = 0;
-        if (t.reset) {  // the slot's sampler state restarts: no outputs counted, the seen set = the prompt's ids
-            for (int j = threadIdx.x; j < len; j += kThreads) counts[i0 + j] = 0, seen[i0 + j] = 0;
-            __syncthreads();
-            for (int j = threadIdx.x; j < t.n_prompt; j += kThreads) {
-                const int32_t id = t.prompt_ids[j];
-                if (id >= i0 && id < i0 + len) seen[id] = 1;
-            }
-            __syncthreads();
-        }
+        if (t.reset) reset_sampler_state(t, counts, seen, i0, len);
         float r[kPer];
 #pragma unroll
         for (int k = 0; k < kPer; ++k) {

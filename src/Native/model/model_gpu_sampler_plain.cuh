@@ -80,20 +80,6 @@ __device__ inline PlainRun plain_scan(const float* raw, int64_t ld, int vs) {
     return run;
 }
 
-// The slot's sampler state restarts (SampleTarget::reset): no outputs counted, the seen set = the prompt's ids.
-// A plain target never reads them, but a later sample on the slot may not reset them again before its penalties do.
-__device__ inline void plain_reset(const SamplerArgs& a, const SampleTarget& t) {
-    int32_t* counts = a.counts + static_cast<int64_t>(t.slot) * a.vs;
-    uint8_t* seen = a.seen + static_cast<int64_t>(t.slot) * a.vs;
-    for (int i = threadIdx.x; i < a.vs; i += kThreads) counts[i] = 0, seen[i] = 0;
-    __syncthreads();
-    for (int j = threadIdx.x; j < t.n_prompt; j += kThreads) {
-        const int32_t id = t.prompt_ids[j];
-        if (id >= 0 && id < a.vs) seen[id] = 1;
-    }
-    __syncthreads();
-}
-
 // One block a target: grid (1, rows of targets), each row of blocks looping over the launch's targets as the chunked
 // kernels' rows do; the targets that are not plain are left to them.
 __global__ void __launch_bounds__(kThreads) plain_greedy_kernel(const SamplerArgs a) {
@@ -111,7 +97,9 @@ __global__ void __launch_bounds__(kThreads) plain_greedy_kernel(const SamplerArg
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = lt == static_cast<int>(blockIdx.y) ? first : a.targets[a.first + lt];
         if (!t.plain) continue;
-        if (t.reset) plain_reset(a, t);
+        if (t.reset)
+            reset_sampler_state(t, a.counts + static_cast<int64_t>(t.slot) * a.vs, a.seen + static_cast<int64_t>(t.slot) * a.vs,
+                                0, a.vs);
         const PlainRun run = plain_scan(a.logits + static_cast<int64_t>(t.row) * a.ld, a.ld, a.vs);
         // The argmax's value is the row's max (a plain target's s is its raw row).
         const Best top = block_best(run.best, sc);

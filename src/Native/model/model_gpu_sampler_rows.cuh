@@ -136,6 +136,19 @@ __device__ inline RowSummary row_summary(const SamplerArgs& a, int lt, Scratch& 
                       isinf(rm) && rm < 0 ? rm : sm::log_norm(rm, z)};
 }
 
+// The slot's sampler state restarts (SampleTarget::reset) over ids [i0, i0 + len) of its counts and seen flags: no
+// outputs counted, the seen set = the prompt's ids there. The whole block calls it: the prepare kernel's blocks for
+// their chunks, the plain greedy kernel for the whole row.
+__device__ inline void reset_sampler_state(const SampleTarget& t, int32_t* counts, uint8_t* seen, int i0, int len) {
+    for (int j = threadIdx.x; j < len; j += kThreads) counts[i0 + j] = 0, seen[i0 + j] = 0;
+    __syncthreads();
+    for (int j = threadIdx.x; j < t.n_prompt; j += kThreads) {
+        const int32_t id = t.prompt_ids[j];
+        if (id >= i0 && id < i0 + len) seen[id] = 1;
+    }
+    __syncthreads();
+}
+
 // Finish a target: the token's logprob (raw_tok - lnorm) and the top-N over the raw row (from the chunks' partial
 // results, combined in chunk order), the output record, and the slot's count and seen flag of the token. The whole
 // block calls it.
