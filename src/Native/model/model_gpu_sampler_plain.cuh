@@ -97,9 +97,9 @@ __global__ void __launch_bounds__(kThreads) plain_greedy_kernel(const SamplerArg
     for (int lt = blockIdx.y; lt < n; lt += gridDim.y) {
         const SampleTarget t = lt == static_cast<int>(blockIdx.y) ? first : a.targets[a.first + lt];
         if (!t.plain) continue;
-        if (t.reset)
-            reset_sampler_state(t, a.counts + static_cast<int64_t>(t.slot) * a.vs, a.seen + static_cast<int64_t>(t.slot) * a.vs,
-                                0, a.vs);
+        // A plain target never reads its slot's counts and seen set, but a later sample there may not reset them.
+        const int64_t at = static_cast<int64_t>(t.slot) * a.vs;
+        if (t.reset) reset_sampler_state(t, a.counts + at, a.seen + at, 0, a.vs);
         const PlainRun run = plain_scan(a.logits + static_cast<int64_t>(t.row) * a.ld, a.ld, a.vs);
         // The argmax's value is the row's max (a plain target's s is its raw row).
         const Best top = block_best(run.best, sc);
