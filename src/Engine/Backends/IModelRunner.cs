@@ -38,6 +38,36 @@ public interface IModelRunner : IDisposable
     /// </summary>
     void Step(StepBatch batch);
 
+    /// <summary>
+    /// Whether the engine should run ahead on this runner: begin the next decode batch (its tokens taken from the one in
+    /// flight, <see cref="StepBatch.AddNextToken"/>) before it ends the current one, so the host's work between two
+    /// steps overlaps the device's. False for runners that compute on the host, where a batch begun early is only a
+    /// token computed before the last one is published. docs/gpu-engine.md section 2, "Steps the host does not wait for".
+    /// </summary>
+    bool RunsAhead => false;
+
+    /// <summary>
+    /// Whether <see cref="Begin"/> can take, now, a batch whose entries continue targets of <paramref name="previous"/>,
+    /// the batch begun last and not yet ended.
+    /// </summary>
+    bool CanContinue(StepBatch previous) => true;
+
+    /// <summary>
+    /// Starts <paramref name="batch"/> as <see cref="Step"/> runs it; its results are there once <see cref="End"/>
+    /// returns. At most two batches are begun and not ended; they end in the order they began. Throws as
+    /// <see cref="Step"/> does. This default runs the batch right away (after resolving its continued tokens).
+    /// </summary>
+    void Begin(StepBatch batch)
+    {
+        batch.ResolveContinuations();
+        Step(batch);
+    }
+
+    /// <summary>Waits for the oldest begun batch, <paramref name="batch"/>, and writes its results into it.</summary>
+    void End(StepBatch batch)
+    {
+    }
+
     /// <summary>Overwrites <paramref name="destination"/>'s state with <paramref name="source"/>'s.</summary>
     void CopySlot(int source, int destination);
 

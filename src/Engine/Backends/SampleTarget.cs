@@ -37,6 +37,9 @@ public sealed class SampleTarget
 
     public Exception? Error { get; private set; }
 
+    /// <summary>Where the runner that ran this target keeps its result (the GPU runner: its index in the native step).</summary>
+    internal int RunnerIndex { get; set; }
+
     public void SetChosen(ChosenToken chosen)
     {
         Chosen = chosen;

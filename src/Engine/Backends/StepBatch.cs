@@ -45,6 +45,37 @@ public sealed class StepBatch
         return AddChunk(slot, _tokens.AsMemory(_tokensUsed++, 1), allLogits);
     }
 
+    /// <summary>
+    /// Adds one decode token that continues <paramref name="previous"/>, a target of the batch begun before this one:
+    /// its token is the one chosen there (<see cref="StepEntry.Continues"/>), not known yet while that batch is in
+    /// flight. Until <see cref="ResolveContinuations"/> the entry holds token 0.
+    /// </summary>
+    public StepEntry AddNextToken(int slot, SampleTarget previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        var entry = AddToken(slot, 0);
+        entry.Reset(slot, entry.Tokens, false, previous);
+        return entry;
+    }
+
+    /// <summary>
+    /// Writes the chosen token of each continued target into its entry (<see cref="AddNextToken"/>): what a runner that
+    /// computes on the host does before it runs the batch, once the batch before it has run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A continued target has no chosen token (its batch has not run, or failed it).</exception>
+    public void ResolveContinuations()
+    {
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            if (_entries[i].Continues is { } previous)
+            {
+                var chosen = previous.Chosen ?? throw new InvalidOperationException(
+                    $"Entry {i} continues a target that has no chosen token: the step before it has not run, or failed it.");
+                System.Runtime.InteropServices.MemoryMarshal.AsMemory(_entries[i].Tokens).Span[0] = chosen.TokenId;
+            }
+        }
+    }
+
     /// <summary>Drops one entry and its targets (the engine's retry after a <see cref="StepEntryException"/>).</summary>
     public void RemoveAt(int index)
     {

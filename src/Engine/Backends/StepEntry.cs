@@ -28,6 +28,14 @@ public sealed class StepEntry
     public IReadOnlyList<SampleTarget> Samples => _samples;
 
     /// <summary>
+    /// Set on an entry of a batch that runs ahead (<see cref="StepBatch.AddNextToken"/>): its one token is the token
+    /// chosen for this target of the batch begun before it, which may still be in flight when this one begins
+    /// (<see cref="IModelRunner.Begin"/>). A runner that computes on the host reads it once that batch has run
+    /// (<see cref="StepBatch.ResolveContinuations"/>); the GPU runner reads it on the device.
+    /// </summary>
+    public SampleTarget? Continues { get; private set; }
+
+    /// <summary>
     /// Written by the runner when <see cref="AllLogits"/> is set: <c>[Tokens.Length, LogitsWidth]</c> fp32, row t the
     /// logits after token t. Owned by the runner; valid until its next <see cref="IModelRunner.Step"/>.
     /// </summary>
@@ -47,12 +55,13 @@ public sealed class StepEntry
 
     public void SetLogits(ReadOnlyMemory<float> logits) => Logits = logits;
 
-    internal void Reset(int slot, ReadOnlyMemory<int> tokens, bool allLogits)
+    internal void Reset(int slot, ReadOnlyMemory<int> tokens, bool allLogits, SampleTarget? continues = null)
     {
         Slot = slot;
         Tokens = tokens;
         AllLogits = allLogits;
         Logits = default;
+        Continues = continues;
     }
 
     /// <summary>Hands the targets back to the batch's pool.</summary>

@@ -7,24 +7,9 @@ namespace MambaServe.Engine.Scheduling;
 internal sealed partial class EngineCore
 {
     /// <summary>
-    /// Runs the plan as one <see cref="StepBatch"/>: every decoding sample's last token, then each prefill chunk, a
+    /// Builds the plan as one <see cref="StepBatch"/>: every decoding sample's last token, then each prefill chunk, a
     /// chunk that completes its prompt carrying one sample target per sample of its request (the others are forks).
     /// </summary>
-    private void Execute(StepPlan plan)
-    {
-        BuildBatch(plan);
-        RestorePendingPrefixes();
-        if (_batch.Entries.Count == 0 || !RunBatch())
-        {
-            return;
-        }
-
-        for (int i = 0; i < _planned.Count; i++)
-        {
-            Apply(_planned[i], _batch.Entries[i]);
-        }
-    }
-
     private void BuildBatch(StepPlan plan)
     {
         _batch.Clear();
@@ -156,17 +141,17 @@ internal sealed partial class EngineCore
     }
 
     /// <summary>
-    /// Runs the batch. An entry the runner rejects (before changing any state) fails its request, and the rest runs
-    /// again; any other failure may have touched every slot of the batch, so every request in it fails. Returns
-    /// whether results are there to apply.
+    /// Begins the batch. An entry the runner rejects (before changing any state) fails its request, and the rest is
+    /// begun again; any other failure may have touched every slot of the batch, so every request in it fails. Returns
+    /// whether the batch is begun (its results to apply once it ends).
     /// </summary>
-    private bool RunBatch()
+    private bool BeginBatch()
     {
         while (_batch.Entries.Count > 0)
         {
             try
             {
-                _runner.Step(_batch);
+                _runner.Begin(_batch);
                 return true;
             }
             catch (StepEntryException ex) when (ex.EntryIndex < _planned.Count)
@@ -183,16 +168,39 @@ internal sealed partial class EngineCore
             }
             catch (Exception ex)
             {
-                foreach (var planned in _planned)
-                {
-                    Fail(planned.Group, ex);
-                }
-
+                FailPlanned(ex);
                 return false;
             }
         }
 
         return false;
+    }
+
+    /// <summary>Ends the begun batch and applies its results; a failure fails every request in it.</summary>
+    private void EndAndApply()
+    {
+        try
+        {
+            _runner.End(_batch);
+        }
+        catch (Exception ex)
+        {
+            FailPlanned(ex);
+            return;
+        }
+
+        for (int i = 0; i < _planned.Count; i++)
+        {
+            Apply(_planned[i], _batch.Entries[i]);
+        }
+    }
+
+    private void FailPlanned(Exception error)
+    {
+        foreach (var planned in _planned)
+        {
+            Fail(planned.Group, error);
+        }
     }
 
     private void Drop(int index)

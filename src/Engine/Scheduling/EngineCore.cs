@@ -25,8 +25,16 @@ internal sealed partial class EngineCore
     private readonly List<SequenceGroup> _active = [];
     private readonly List<SequenceGroup> _expired = [];
     private readonly int _width;
-    private readonly StepBatch _batch = new();
-    private readonly List<PlannedEntry> _planned = [];
+    // The step's batch and what the engine put in it; running ahead, the batch begun for the next step, and a spare
+    // that the batch after that is built in, because the next batch's entries continue the targets of this one
+    // (StepBatch.AddNextToken), which must stay as they are until it ends.
+    private StepBatch _batch = new();
+    private List<PlannedEntry> _planned = [];
+    private StepBatch _nextBatch = new();
+    private List<PlannedEntry> _nextPlanned = [];
+    private StepBatch _spareBatch = new();
+    private List<PlannedEntry> _sparePlanned = [];
+    private bool _aheadBegun;
     private long _steps;
 
     public EngineCore(
@@ -54,7 +62,8 @@ internal sealed partial class EngineCore
         _width = runner.LogitsWidth;
     }
 
-    public bool HasWork => _active.Count > 0;
+    /// <summary>Requests are active, or a batch begun ahead is still to end.</summary>
+    public bool HasWork => _active.Count > 0 || _aheadBegun;
 
     public int ActiveCount => _active.Count;
 
@@ -84,22 +93,50 @@ internal sealed partial class EngineCore
 
     /// <summary>
     /// One engine step: drops aborted and timed-out requests, then runs every decoding sample's next token and this
-    /// step's prefill chunks as one batch, and publishes the resulting updates. Returns the tokens run.
+    /// step's prefill chunks as one batch, and publishes the resulting updates. Returns the tokens run. On a runner that
+    /// runs ahead (<see cref="IModelRunner.RunsAhead"/>) a step of decodes alone begins the next step's batch before it
+    /// ends its own, and the next step is that batch (docs/gpu-engine.md section 2).
     /// </summary>
     public int Step()
     {
         try
         {
             SweepAbortsAndTimeouts();
-            var plan = _scheduler.Schedule();
-            foreach (var group in plan.Admitted)
+            int tokens;
+            if (_aheadBegun)
             {
-                LeaveWaiting(group);
+                _aheadBegun = false;
+                tokens = _batch.TokenCount;
+            }
+            else
+            {
+                var plan = _scheduler.Schedule();
+                foreach (var group in plan.Admitted)
+                {
+                    LeaveWaiting(group);
+                }
+
+                tokens = plan.TokenCount;
+                BuildBatch(plan);
+                RestorePendingPrefixes();
+                if (_batch.Entries.Count == 0 || !BeginBatch())
+                {
+                    _steps++;
+                    return tokens;
+                }
             }
 
-            Execute(plan);
+            bool ahead = TryBeginAhead();
+            EndAndApply();
+            if (ahead)
+            {
+                (_batch, _nextBatch, _spareBatch) = (_nextBatch, _spareBatch, _batch);
+                (_planned, _nextPlanned, _sparePlanned) = (_nextPlanned, _sparePlanned, _planned);
+                _aheadBegun = true;
+            }
+
             _steps++;
-            return plan.TokenCount;
+            return tokens;
         }
         finally
         {
@@ -113,6 +150,7 @@ internal sealed partial class EngineCore
     /// <summary>Ends every request now: unfinished samples get a final <c>Abort</c> update (shutdown).</summary>
     public void AbortAll()
     {
+        EndAhead();
         foreach (var group in _active.ToArray())
         {
             Abort(group, emitFinalUpdates: true);
@@ -124,6 +162,7 @@ internal sealed partial class EngineCore
     /// <summary>Ends every request with <paramref name="error"/> (the loop itself failed).</summary>
     public void FailAll(Exception error)
     {
+        EndAhead();
         foreach (var group in _active.ToArray())
         {
             Fail(group, error);

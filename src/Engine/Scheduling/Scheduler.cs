@@ -92,6 +92,35 @@ internal sealed class Scheduler
         return _plan;
     }
 
+    /// <summary>
+    /// Whether the next step would hold more than the decodes of the running samples: a prompt still prefilling, or a
+    /// waiting request that could be admitted now (the engine runs ahead only without such work).
+    /// </summary>
+    public bool HasPrefillWork()
+    {
+        foreach (var group in _running)
+        {
+            if (group.Phase == GroupPhase.Prefilling)
+            {
+                return true;
+            }
+        }
+
+        while (_waiting.TryPeek(out var head, out _))
+        {
+            if (head.Phase == GroupPhase.Done)
+            {
+                _waiting.Dequeue();
+                continue;
+            }
+
+            int needed = head.Samples.Length;
+            return _pool.Free >= needed && _pool.InUse + needed <= MaxRunningSamples;
+        }
+
+        return false;
+    }
+
     /// <summary>Frees a finished sample's slot (the step it finishes).</summary>
     public void ReleaseSample(SampleState sample)
     {

@@ -18,6 +18,7 @@ internal sealed class FakeModelRunner : IModelRunner
     private readonly int _snapshotBytes;
     private readonly HostSampler _sampler;
     private readonly StepBatchValidator _validator;
+    private readonly Queue<StepBatch> _queued = new();
     private float[] _logits = [];
 
     /// <param name="snapshotBytes">What each snapshot reports as its size (prefix-cache budget tests).</param>
@@ -90,6 +91,64 @@ internal sealed class FakeModelRunner : IModelRunner
         OnStep?.Invoke();
         _validator.Validate(batch);
         CheckInjectedFailures(batch);
+        Run(batch);
+    }
+
+    /// <summary>
+    /// Runs ahead as the GPU runner does: <see cref="Begin"/> checks a batch and queues it, and <see cref="End"/> runs
+    /// it, reading its continued tokens only then; so the engine sees no result before the batch ends. Slot
+    /// operations while a batch is queued throw (the engine must not touch slots then).
+    /// </summary>
+    public bool RunsAhead { get; set; }
+
+    /// <summary>With <see cref="RunsAhead"/>: whether the engine may begin a batch continuing the one in flight.</summary>
+    public bool AllowContinue { get; set; } = true;
+
+    /// <summary>Batches begun while another was in flight (run ahead).</summary>
+    public int BegunAhead { get; private set; }
+
+    public bool CanContinue(StepBatch previous) => AllowContinue && _queued.Count == 1 && _queued.Peek() == previous;
+
+    public void Begin(StepBatch batch)
+    {
+        if (!RunsAhead)
+        {
+            batch.ResolveContinuations();
+            Step(batch);
+            return;
+        }
+
+        if (_queued.Count == 2)
+        {
+            throw new InvalidOperationException("Two batches are in flight already.");
+        }
+
+        OnStep?.Invoke();
+        _validator.Validate(batch);
+        CheckInjectedFailures(batch);
+        BegunAhead += _queued.Count;
+        _queued.Enqueue(batch);
+    }
+
+    public void End(StepBatch batch)
+    {
+        if (!RunsAhead)
+        {
+            return;
+        }
+
+        if (!_queued.TryPeek(out var oldest) || oldest != batch)
+        {
+            throw new InvalidOperationException("End must take the oldest batch begun.");
+        }
+
+        _queued.Dequeue();
+        batch.ResolveContinuations();
+        Run(batch);
+    }
+
+    private void Run(StepBatch batch)
+    {
         int rows = batch.Entries.Where(e => e.AllLogits).Sum(e => e.Tokens.Length);
         if (_logits.Length < rows * LogitsWidth)
         {
@@ -109,6 +168,14 @@ internal sealed class FakeModelRunner : IModelRunner
         }
 
         StepSizes.Add(batch.Entries.Count);
+    }
+
+    private void ThrowIfInFlight()
+    {
+        if (_queued.Count > 0)
+        {
+            throw new InvalidOperationException("A slot was touched while a batch was in flight.");
+        }
     }
 
     private void CheckInjectedFailures(StepBatch batch)
@@ -164,10 +231,15 @@ internal sealed class FakeModelRunner : IModelRunner
         return used;
     }
 
-    public void CopySlot(int source, int destination) => _states[destination] = _states[source];
+    public void CopySlot(int source, int destination)
+    {
+        ThrowIfInFlight();
+        _states[destination] = _states[source];
+    }
 
     public void ZeroSlot(int slot)
     {
+        ThrowIfInFlight();
         ZeroCount++;
         _states[slot] = 0;
         _sampler.Forget(slot);
@@ -175,12 +247,14 @@ internal sealed class FakeModelRunner : IModelRunner
 
     public IStateSnapshot Snapshot(int slot)
     {
+        ThrowIfInFlight();
         SnapshotCount++;
         return new FakeSnapshot(this, _states[slot]);
     }
 
     public void Restore(int slot, IStateSnapshot snapshot)
     {
+        ThrowIfInFlight();
         RestoreCount++;
         _states[slot] = Own(snapshot).State;
     }

@@ -1,0 +1,90 @@
+using MambaServe.Engine.Backends;
+
+namespace MambaServe.Engine.Scheduling;
+
+/// <summary>
+/// Running ahead (vLLM's asynchronous scheduling): while the step's batch is in flight, the next step's batch is begun
+/// on the same rows, its tokens taken from this one's on the runner, so the device never waits for the host between
+/// two decode steps. Every row is assumed to continue: a row this step ends (EOS, a stop token or string, an abort)
+/// has its next result dropped, and its slot, freed now, is leased again only after that batch ends (admission
+/// schedules only when nothing is in flight). docs/gpu-engine.md section 2, "Steps the host does not wait for".
+/// </summary>
+internal sealed partial class EngineCore
+{
+    /// <summary>
+    /// Begins the next step's batch from this step's decode rows, when the runner runs ahead and the next step would be
+    /// those rows alone: nothing to prefill or admit, and no row whose next token depends on this one's on the host
+    /// (a grammar's bans) or whose state is saved when it ends. Rows that end by max_tokens now are left out.
+    /// </summary>
+    private bool TryBeginAhead()
+    {
+        if (!_runner.RunsAhead || _scheduler.HasPrefillWork() || !_runner.CanContinue(_batch))
+        {
+            return false;
+        }
+
+        _nextBatch.Clear();
+        _nextPlanned.Clear();
+        for (int i = 0; i < _planned.Count; i++)
+        {
+            if (_planned[i].Decode is not { } sample)
+            {
+                return false;
+            }
+
+            var group = sample.Group;
+            var request = group.Request;
+            if (request.Constraint is not null || request.SaveState is not null)
+            {
+                return false;
+            }
+
+            if (group.Phase != GroupPhase.Decoding || sample.Finished || group.AbortRequested || sample.Generated + 1 >= request.Sampling.MaxTokens)
+            {
+                continue;
+            }
+
+            // The row's next token is its (Generated + 1)-th, counted for min_tokens as this step's result will be.
+            _nextBatch.AddNextToken(sample.Slot, _batch.Entries[i].Samples[0])
+                .AddSample(sample.Slot, sample.Sampling!, sample.Generated + 1 < request.Sampling.MinTokens);
+            _nextPlanned.Add(new PlannedEntry(sample, default));
+        }
+
+        if (_nextBatch.Entries.Count == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            _runner.Begin(_nextBatch);
+            return true;
+        }
+        catch (Exception)
+        {
+            // Nothing ran ahead: the next step schedules these rows as usual, and a fault shows when this batch ends.
+            _nextBatch.Clear();
+            _nextPlanned.Clear();
+            return false;
+        }
+    }
+
+    /// <summary>Ends a batch begun ahead whose results nobody will read (shutdown, or the loop failed).</summary>
+    private void EndAhead()
+    {
+        if (!_aheadBegun)
+        {
+            return;
+        }
+
+        _aheadBegun = false;
+        try
+        {
+            _runner.End(_batch);
+        }
+        catch (Exception)
+        {
+            // Its requests end here anyway.
+        }
+    }
+}

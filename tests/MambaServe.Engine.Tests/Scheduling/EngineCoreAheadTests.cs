@@ -1,0 +1,233 @@
+using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Scheduling;
+using static MambaServe.Engine.Tests.Scheduling.EngineCoreHarness;
+
+namespace MambaServe.Engine.Tests.Scheduling;
+
+/// <summary>
+/// Running ahead (EngineCore.Ahead.cs) on the fake runner in its GPU-like mode: a batch begun ahead only queues, and
+/// its continued tokens are read when it ends, so an engine that read results early or touched a slot while a batch is
+/// in flight fails here.
+/// </summary>
+public sealed class EngineCoreAheadTests
+{
+    [Fact]
+    public void RunningAhead_GivesEveryRequestTheTokensOfSteppingInTurn()
+    {
+        var inTurn = Serve(runAhead: false);
+        var ahead = Serve(runAhead: true);
+
+        Assert.Equal(inTurn.Outputs, ahead.Outputs);
+        Assert.Equal(0, inTurn.BegunAhead);
+        Assert.True(ahead.BegunAhead > 20, $"{ahead.BegunAhead} batches ran ahead");
+    }
+
+    [Fact]
+    public void ARowThatStopsIsRunOnceMoreAndItsTokenDropped()
+    {
+        var harness = AheadHarness();
+        int[] prompt = RandomPrompt(7);
+        var reference = harness.GreedyReference(prompt, 40);
+        int stop = Enumerable.Range(3, 37).First(i => !reference[..i].Contains(reference[i]));
+        var group = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]]));
+
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal(reference[..(stop + 1)], Tokens(updates));
+        Assert.Equal(FinishReason.Stop, updates[^1].Finish);
+        Assert.Equal(new GenerationUsage(7, stop + 1), updates[^1].Usage);
+        // The prefill samples the first token, decodes give the rest, and one more decode, begun before the stop token
+        // was known, ran.
+        Assert.Equal(stop + 1, harness.Runner.Entries.Count(e => e.Length == 1));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    [Fact]
+    public void MinTokens_CountsTheTokenInFlight()
+    {
+        // The first token that may stop the request is its (min_tokens + 1)-th: the batch begun ahead for it must not
+        // ban stop tokens, though the token before it was not applied yet when it began.
+        var harness = AheadHarness();
+        int[] prompt = RandomPrompt(6);
+        var reference = harness.GreedyReference(prompt, 40);
+        int stop = Enumerable.Range(4, 36).First(i => !reference[..i].Contains(reference[i]));
+        var group = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]], minTokens: stop));
+
+        harness.RunUntilIdle();
+
+        var updates = Drain(group);
+        Assert.Equal(reference[..(stop + 1)], Tokens(updates));
+        Assert.Equal(FinishReason.Stop, updates[^1].Finish);
+    }
+
+    [Fact]
+    public void ARowThatEndsByMaxTokensTakesNoStepMore()
+    {
+        var harness = AheadHarness();
+        int[] prompt = RandomPrompt(5);
+        var group = harness.Submit(Request(prompt, maxTokens: 6));
+
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference(prompt, 6), Tokens(Drain(group)));
+        Assert.Equal(5, harness.Runner.Entries.Count(e => e.Length == 1));
+        Assert.True(harness.Runner.BegunAhead >= 4);
+    }
+
+    [Fact]
+    public void AWaitingRequestIsAdmittedWhenASlotFrees_AndNothingRunsAheadOfItsPrefill()
+    {
+        var harness = AheadHarness(slots: 1);
+        int[] first = RandomPrompt(6), second = RandomPrompt(9);
+        var a = harness.Submit(Request(first, maxTokens: 5));
+        var b = harness.Submit(Request(second, maxTokens: 5));
+
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference(first, 5), Tokens(Drain(a)));
+        Assert.Equal(harness.GreedyReference(second, 5), Tokens(Drain(b)));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    [Fact]
+    public void ARequestThatSavesItsState_RunsInTurn()
+    {
+        var harness = AheadHarness();
+        var sink = new CountingSink();
+        int[] prompt = RandomPrompt(6);
+        var group = harness.Submit(Request(prompt, maxTokens: 6) with { SaveState = sink });
+
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference(prompt, 6), Tokens(Drain(group)));
+        Assert.Equal(1, sink.Calls);
+        Assert.Equal(0, harness.Runner.BegunAhead);
+    }
+
+    [Fact]
+    public void AnAbortWhileABatchIsAhead_FreesTheSlotAndTheOthersGoOn()
+    {
+        var harness = AheadHarness(slots: 2);
+        int[] prompt = RandomPrompt(8);
+        var aborted = harness.Submit(Request(RandomPrompt(6), maxTokens: 1000));
+        var other = harness.Submit(Request(prompt, maxTokens: 12));
+        for (int i = 0; i < 4; i++)
+        {
+            harness.Core.Step();
+        }
+
+        aborted.RequestAbort();
+        harness.RunUntilIdle();
+
+        Drain(aborted);
+        Assert.True(aborted.Updates.Reader.Completion.IsCompletedSuccessfully);
+        Assert.Equal(harness.GreedyReference(prompt, 12), Tokens(Drain(other)));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    [Fact]
+    public void AFailureWhenABatchEnds_FailsItsRequestsAndTheEngineKeepsServing()
+    {
+        var harness = AheadHarness(slots: 4);
+        var groups = Enumerable.Range(0, 3).Select(_ => harness.Submit(Request(RandomPrompt(6), maxTokens: 50))).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            harness.Core.Step();
+        }
+
+        harness.Runner.CrashWhen = batch => batch.Entries.Count == 3;
+        harness.Core.Step();
+        harness.Runner.CrashWhen = null;
+        harness.RunUntilIdle();
+
+        Assert.All(groups, g => Assert.IsType<GenerationFailedException>(Error(g)));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+        int[] prompt = RandomPrompt(9);
+        var after = harness.Submit(Request(prompt, maxTokens: 5));
+        harness.RunUntilIdle();
+        Assert.Equal(harness.GreedyReference(prompt, 5), Tokens(Drain(after)));
+    }
+
+    [Fact]
+    public void ShuttingDownWithABatchAhead_EndsIt()
+    {
+        var harness = AheadHarness();
+        var group = harness.Submit(Request(RandomPrompt(5), maxTokens: 100));
+        for (int i = 0; i < 3; i++)
+        {
+            harness.Core.Step();
+        }
+
+        Assert.True(harness.Runner.BegunAhead > 0);
+        harness.Core.AbortAll();
+
+        Assert.False(harness.Core.HasWork);
+        Assert.Equal(FinishReason.Abort, Drain(group)[^1].Finish);
+        harness.Runner.ZeroSlot(0); // throws if a batch were still in flight
+    }
+
+    private static EngineCoreHarness AheadHarness(int slots = 8)
+    {
+        var harness = new EngineCoreHarness(slots: slots);
+        harness.Runner.RunsAhead = true;
+        return harness;
+    }
+
+    /// <summary>
+    /// A mixed load served to the end: greedy and seeded sampling, n = 2, stop strings, stop token ids, EOS, min_tokens
+    /// and logprobs, with requests arriving while others decode. Same prompts and seeds for every call.
+    /// </summary>
+    private static (List<string> Outputs, int BegunAhead) Serve(bool runAhead)
+    {
+        var harness = new EngineCoreHarness(slots: 6, eosTokenId: 3);
+        harness.Runner.RunsAhead = runAhead;
+        var rng = new Random(42);
+        int[] Prompt(int length) => Enumerable.Range(0, length).Select(_ => rng.Next(50)).ToArray();
+        var requests = new List<GenerationRequest>
+        {
+            Request(Prompt(9), maxTokens: 40),
+            Request(Prompt(12), maxTokens: 30, temperature: 1, seed: 5, n: 2),
+            Request(Prompt(4), maxTokens: 25, stop: ["<7>"]),
+            Request(Prompt(20), maxTokens: 35, stopTokenIds: [11, 12], logprobs: 2),
+            Request(Prompt(6), maxTokens: 30, minTokens: 10, temperature: 1, seed: 9),
+            Request(Prompt(15), maxTokens: 20, ignoreEos: true),
+            Request(Prompt(5), maxTokens: 28, temperature: 1, seed: 77, stop: ["<21>"]),
+            Request(Prompt(30), maxTokens: 12),
+        };
+        var groups = new List<SequenceGroup>();
+        for (int i = 0; i < requests.Count; i++)
+        {
+            groups.Add(harness.Submit(requests[i]));
+            for (int s = 0; s < 7; s++)
+            {
+                harness.Core.Step();
+            }
+        }
+
+        harness.RunUntilIdle();
+        var outputs = groups.Select((g, i) =>
+        {
+            var updates = Drain(g);
+            Assert.Null(Error(g));
+            return string.Join(" | ", Enumerable.Range(0, g.Samples.Length).Select(s =>
+                $"{string.Join(",", Tokens(updates, s))} {updates.Last(u => u.SampleIndex == s).Finish} " +
+                string.Concat(updates.Where(u => u.SampleIndex == s).Select(u => u.TextDelta)) + " " +
+                string.Join(",", updates.Where(u => u.SampleIndex == s).SelectMany(u => u.Logprobs ?? []).Select(l => $"{l.TokenId}:{l.Logprob:R}"))));
+        }).ToList();
+        Assert.Equal(0, harness.Core.Pool.InUse);
+        return (outputs, harness.Runner.BegunAhead);
+    }
+
+    private sealed class CountingSink : IStateSink
+    {
+        public int Calls { get; private set; }
+
+        public void Save(SavedState state, IModelRunner runner)
+        {
+            state.Snapshot.Dispose();
+            Calls++;
+        }
+    }
+}
