@@ -20,6 +20,12 @@ struct msv_model {
     msv::ref::Model model;
     std::unique_ptr<msv::ref::Sampler> sampler;
     bool finalized = false;
+    // Steps: msv_model_step_begin runs the step to its end at once and writes its outputs then (end only promises
+    // them by its return), so a begun step leaves nothing for its end but a count.
+    int32_t in_flight = 0;
+    // The tokens the step begun last drew, by sample index (from_previous reads them); valid only when `previous`.
+    std::vector<int32_t> previous_tokens;
+    bool previous = false;
 };
 
 struct msv_snapshot {
@@ -101,9 +107,41 @@ msv_status model_allocate_pool(msv_model* m, int32_t slots) {
 }
 
 msv_status model_step(msv_model* m, const msv_step& s) {
-    ref::run_step(m->model, *m->sampler, s);
+    // from_previous entries read the previous step's draws: the step runs on a copy of the entries that points each
+    // of them at its token.
+    std::vector<msv_step_entry> entries(s.entries, s.entries + s.n_entries);
+    std::vector<int32_t> tokens(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i)
+        if (entries[i].from_previous > 0) {
+            tokens[i] = m->previous_tokens[static_cast<size_t>(entries[i].from_previous - 1)];
+            entries[i].tokens = &tokens[i];
+        }
+    msv_step run = s;
+    run.entries = entries.data();
+    // A step that throws half way (host memory) leaves no previous step: its draws may be half written.
+    m->previous = false;
+    ref::run_step(m->model, *m->sampler, run);
+    m->previous_tokens.assign(s.out_tokens, s.out_tokens + s.n_samples);
+    m->previous = true;
     return MSV_OK;
 }
+
+msv_status model_step_begin(msv_model* m, const msv_step& s) {
+    const msv_status st = model_step(m, s);
+    if (st == MSV_OK) ++m->in_flight;
+    return st;
+}
+
+msv_status model_step_end(msv_model* m) {
+    --m->in_flight;
+    return MSV_OK;
+}
+
+int32_t model_steps_in_flight(const msv_model* m) { return m->in_flight; }
+int32_t model_previous_samples(const msv_model* m) {
+    return m->previous ? static_cast<int32_t>(m->previous_tokens.size()) : -1;
+}
+bool model_from_previous_decode_only(const msv_model*) { return false; }
 
 msv_status model_copy_slot(msv_model* m, int32_t src, int32_t dst) {
     m->model.copy_slot(src, dst);

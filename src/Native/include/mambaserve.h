@@ -262,13 +262,23 @@ typedef struct msv_sample_target {
     const msv_sampling* sampling;    /* may be shared by several targets */
 } msv_sample_target;
 
+/* 32 bytes on 64-bit targets, no padding: tokens at offset 0, then the six int32 fields in this order at 8, 12, 16,
+ * 20, 24 and 28 (the managed engine mirrors this layout field for field). */
 typedef struct msv_step_entry {
-    const int32_t* tokens;           /* [n_tokens], ids in [0, vocab) */
+    const int32_t* tokens;           /* [n_tokens], ids in [0, vocab); not read (may be NULL) when from_previous */
     int32_t slot;                    /* the state the chunk starts from and ends in */
     int32_t n_tokens;                /* >= 1: a prefill chunk, or one decode token */
     int32_t all_logits;              /* 0 or 1: copy every position's logits to out_logits */
     int32_t first_sample, n_samples; /* this entry's targets: samples[first_sample, first_sample + n_samples),
                                         all drawn from its last position's logits */
+    int32_t from_previous;           /* 0: `tokens` is the input. k >= 1: one decode token (n_tokens 1) whose id is
+                                        the token drawn for target k - 1 (an index into that step's `samples`) of
+                                        the step begun just before this one on the same model (msv_model_step or
+                                        msv_model_step_begin), read where the model keeps it (on a GPU: the device,
+                                        with no host round trip). Refused when no step ran before on the model,
+                                        when k - 1 >= that step's n_samples, when n_tokens != 1, and on a GPU when
+                                        the step has an entry of more than one token (the device reads the token
+                                        in the decode path only). */
 } msv_step_entry;
 
 typedef struct msv_step {
@@ -292,6 +302,30 @@ typedef struct msv_step {
  * changing any state: MSV_ERR_INVALID_ARGUMENT, message "msv_model_step: entry 3: slot 70 out of range [0, 64)" or
  * "... sample 5: ...", and *out_bad_entry. */
 MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s);
+
+/* A step the host does not wait for (vLLM's asynchronous scheduling): msv_model_step split in two, so that step
+ * N + 1 (its decode entries taking their tokens from step N's draws through from_previous) is enqueued before N's
+ * outputs are read, and the device does not sit idle between them. The engine's loop: begin N; begin N + 1; end N;
+ * begin N + 2; end N + 1; ...
+ *
+ * msv_model_step_begin validates the step exactly as msv_model_step does (refusing it before changing any state),
+ * enqueues all of its device work and returns without waiting (the CPU library runs it to the end right here). Its
+ * input arrays (entries, tokens, samples, samplings and their bias / ban / prompt arrays) may be reused as soon as it
+ * returns; its output arrays (out_tokens, out_logprobs, out_top_ids, out_top_logprobs, out_logits) must stay valid
+ * until the msv_model_step_end that ends it, which is when they hold the results (out_bad_entry is written at
+ * begin). At most two steps may be begun and not yet ended: a third begin is refused (MSV_ERR_INVALID_ARGUMENT,
+ * *out_bad_entry -1). An all_logits entry's rows are copied straight into out_logits; a GPU copy to pageable memory
+ * waits for the device, so such a step runs no further ahead than msv_model_step.
+ *
+ * msv_model_step_end ends the oldest begun step: waits for it and writes its outputs into the arrays given at its
+ * begin. MSV_ERR_INVALID_ARGUMENT when no step is in flight; a device fault is reported here as msv_model_step
+ * reports it (MSV_ERR_DEVICE, MSV_ERR_DEVICE_LOST), and the step counts as ended.
+ *
+ * msv_model_step is refused while a begun step is not ended. Slot operations (copy, zero, snapshot, restore,
+ * snapshot_from_host) stay allowed while steps are in flight: on a GPU they run after the begun steps in the
+ * model's stream order (and may wait for them); on the CPU every call is synchronous anyway. */
+MSV_API msv_status msv_model_step_begin(msv_model* m, const msv_step* s);
+MSV_API msv_status msv_model_step_end(msv_model* m);
 
 MSV_API msv_status msv_model_copy_slot(msv_model* m, int32_t src, int32_t dst);  /* recurrent state only */
 MSV_API msv_status msv_model_zero_slot(msv_model* m, int32_t slot);              /* recurrent state only */

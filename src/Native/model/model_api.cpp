@@ -33,6 +33,23 @@ msv_status require_slot(const msv_model* m, int32_t slot, const char* function, 
                                  std::to_string(model_slots(m)) + ")");
 }
 
+// The checks msv_model_step and msv_model_step_begin share: the pool, the count in flight (none for a step that
+// waits, fewer than two for a begin), then the step itself.
+msv_status check_step(msv_model* m, const msv_step* s, const char* fn, bool begin) {
+    if (s != nullptr && s->out_bad_entry != nullptr) *s->out_bad_entry = -1;
+    if (msv_status st = require_pool(m, fn); st != MSV_OK) return st;
+    const int32_t in_flight = msv::backend::model_steps_in_flight(m);
+    if (!begin && in_flight > 0)
+        return invalid(fn, std::string(in_flight == 1 ? "a step" : "two steps") +
+                               " begun with msv_model_step_begin not ended yet: call msv_model_step_end first");
+    if (begin && in_flight >= 2)
+        return invalid(fn, "two steps are begun and not ended, the most allowed: call msv_model_step_end first");
+    msv::model::PreviousStep previous;
+    previous.n_samples = msv::backend::model_previous_samples(m);
+    previous.decode_only = msv::backend::model_from_previous_decode_only(m);
+    return msv::model::validate_step(s, model_config(m), model_slots(m), previous, s ? s->out_bad_entry : nullptr, fn);
+}
+
 }  // namespace
 
 extern "C" MSV_API msv_status msv_device_query(int32_t device, msv_device_info* out) {
@@ -95,10 +112,24 @@ extern "C" MSV_API msv_status msv_model_allocate_pool(msv_model* m, int32_t slot
 
 extern "C" MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s) {
     return msv::guarded("msv_model_step", [&] {
-        if (s != nullptr && s->out_bad_entry != nullptr) *s->out_bad_entry = -1;
-        if (msv_status st = require_pool(m, "msv_model_step"); st != MSV_OK) return st;
-        const msv_status st = msv::model::validate_step(s, model_config(m), model_slots(m), s ? s->out_bad_entry : nullptr);
+        const msv_status st = check_step(m, s, "msv_model_step", false);
         return st != MSV_OK ? st : msv::backend::model_step(m, *s);
+    });
+}
+
+extern "C" MSV_API msv_status msv_model_step_begin(msv_model* m, const msv_step* s) {
+    return msv::guarded("msv_model_step_begin", [&] {
+        const msv_status st = check_step(m, s, "msv_model_step_begin", true);
+        return st != MSV_OK ? st : msv::backend::model_step_begin(m, *s);
+    });
+}
+
+extern "C" MSV_API msv_status msv_model_step_end(msv_model* m) {
+    return msv::guarded("msv_model_step_end", [&] {
+        if (msv_status st = require_pool(m, "msv_model_step_end"); st != MSV_OK) return st;
+        if (msv::backend::model_steps_in_flight(m) == 0)
+            return invalid("msv_model_step_end", "no step in flight (begun with msv_model_step_begin and not ended)");
+        return msv::backend::model_step_end(m);
     });
 }
 

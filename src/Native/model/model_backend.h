@@ -34,8 +34,20 @@ msv_status model_memory(msv_model* m, int64_t* bytes_per_slot, int64_t* free_byt
 // Finalized, pool not yet allocated, slots > 0.
 msv_status model_allocate_pool(msv_model* m, int32_t slots);
 
-// The step is fully validated (model_validate.h); the backend runs it.
+// Steps (model_validate.h checked the step, from_previous against model_previous_samples; model_api.cpp checked the
+// count in flight). model_step runs one step to its end with none in flight; model_step_begin starts one with fewer
+// than two in flight (the GPU enqueues it, the CPU runs it) and model_step_end finishes the oldest of at least one.
+// The step begun last (by either) is the previous step that from_previous reads; a step that fails after
+// validation, at its begin or at its end while it is the last begun, leaves none (its draws may be half written).
 msv_status model_step(msv_model* m, const msv_step& s);
+msv_status model_step_begin(msv_model* m, const msv_step& s);
+msv_status model_step_end(msv_model* m);
+// Steps begun and not yet ended (0..2).
+int32_t model_steps_in_flight(const msv_model* m);
+// n_samples of the step begun last, whose draws from_previous reads; -1 when there is none.
+int32_t model_previous_samples(const msv_model* m);
+// Whether from_previous entries need a step of 1-token entries alone (the GPU reads the token in its decode path).
+bool model_from_previous_decode_only(const msv_model* m);
 
 // Slots are inside the pool; src != dst for copy.
 msv_status model_copy_slot(msv_model* m, int32_t src, int32_t dst);

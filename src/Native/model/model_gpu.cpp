@@ -192,6 +192,9 @@ msv_status Model::init(const msv_model_config& c) {
     for (cudaEvent_t& e : stage_done_)
         if (cudaError_t err = cudaEventCreateWithFlags(&e, cudaEventDisableTiming); err != cudaSuccess)
             return fail(err, "msv_model_create: events");
+    for (Flight& f : flight_)
+        if (cudaError_t err = cudaEventCreateWithFlags(&f.done, cudaEventDisableTiming); err != cudaSuccess)
+            return fail(err, "msv_model_create: events");
     return sync("msv_model_create");
 }
 
@@ -302,6 +305,8 @@ Model::~Model() {
         if (p) (void)cudaFreeHost(p);
     for (cudaEvent_t e : stage_done_)
         if (e) (void)cudaEventDestroy(e);
+    for (const Flight& f : flight_)
+        if (f.done) (void)cudaEventDestroy(f.done);
     blas::destroy(blas_);
     if (stream_) (void)cudaStreamDestroy(stream_);
     (void)cudaGetLastError();
@@ -440,21 +445,24 @@ msv_status Model::allocate_pool(int slots) {
         s != MSV_OK)
         return s;
     counts_ = static_cast<int32_t*>(counts), seen_ = static_cast<uint8_t*>(seen);
-    // Step inputs: tokens, slots and LM head rows of every row, the target count, the targets; outputs per target.
-    in_bytes_ = align_up(size_t(buf_.rows) * 4 * 3 + 16 + size_t(buf_.rows) * 4 * 2) +
+    // Step inputs: tokens, slots, `from` and LM head rows of every row, the target count, the targets; outputs per
+    // target. The pinned copies have two halves each (Model::pinned_half).
+    in_bytes_ = align_up(size_t(buf_.rows) * 4 * 4 + 16 + size_t(buf_.rows) * 4 * 2) +
                 align_up(size_t(slots) * sizeof(SampleTarget)) + 4096;
-    out_bytes_ = size_t(slots) * target_out_bytes(cfg_.max_logprobs);
+    out_bytes_ = align_up(size_t(slots) * target_out_bytes(cfg_.max_logprobs));
     if (msv_status s = alloc_device(&device_in_, in_bytes_, "msv_model_allocate_pool: step inputs"); s != MSV_OK)
         return s;
     if (msv_status s = alloc_device(&device_out_, out_bytes_, "msv_model_allocate_pool: step outputs"); s != MSV_OK)
         return s;
-    if (cudaMallocHost(&pinned_in_, in_bytes_) != cudaSuccess || cudaMallocHost(&pinned_out_, out_bytes_) != cudaSuccess)
+    if (cudaMallocHost(&pinned_in_, 2 * in_bytes_) != cudaSuccess ||
+        cudaMallocHost(&pinned_out_, 2 * out_bytes_) != cudaSuccess)
         return set_error(MSV_ERR_OUT_OF_MEMORY, "msv_model_allocate_pool: pinned step buffers");
     // The decode path's fixed layout inside device_in_: graphs read their inputs from these addresses.
     decode_.max_rows = std::max(1, cfg_.max_decode_batch);
     decode_.tokens = 0;
     decode_.slots = size_t(decode_.max_rows) * 4;
-    decode_.n_targets = decode_.slots + size_t(decode_.max_rows) * 4;
+    decode_.from = decode_.slots + size_t(decode_.max_rows) * 4;
+    decode_.n_targets = decode_.from + size_t(decode_.max_rows) * 4;
     decode_.targets = (decode_.n_targets + 16 + 15) / 16 * 16;
     if (msv_status s = sync("msv_model_allocate_pool"); s != MSV_OK) return s;
     pooled_ = true;

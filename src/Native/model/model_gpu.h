@@ -106,10 +106,12 @@ struct RowPlan {
     std::vector<Group> groups;
 };
 
-// Where the decode path's inputs sit in device_in_ (fixed, so that graphs can read them): tokens and slots of up to
-// max_rows rows, the target count, the targets.
+// Where the decode path's inputs sit in device_in_ (fixed, so that graphs can read them): tokens, slots and `from`
+// of up to max_rows rows, the target count, the targets. from[r] is -1 (row r's token is tokens[r]) or the index of
+// a record of the previous step's outputs in device_out_ (msv_step_entry.from_previous), whose first int32 is the
+// token it drew: the embedding reads it there, so a step runs on tokens the host has not seen yet.
 struct DecodeLayout {
-    size_t tokens = 0, slots = 0, n_targets = 0, targets = 0;
+    size_t tokens = 0, slots = 0, from = 0, n_targets = 0, targets = 0;
     int max_rows = 0;
 };
 
@@ -124,7 +126,15 @@ public:
     msv_status finalize(int64_t* weight_bytes);
     msv_status memory(int64_t* bytes_per_slot, int64_t* free_bytes);
     msv_status allocate_pool(int slots);
+    // msv_model_step: begin and end of one step, with the step-gap instrumentation.
     msv_status step(const msv_step& s);
+    // msv_model_step_begin / _end: enqueue a step (at most two in flight, model_api.cpp checks) / wait for the oldest
+    // and scatter its outputs to the arrays given at its begin.
+    msv_status step_begin(const msv_step& s);
+    msv_status step_end();
+    int steps_in_flight() const { return in_flight_; }
+    // n_samples of the step begun last (-1: none, or it failed): what from_previous may name.
+    int previous_samples() const { return previous_samples_; }
     msv_status copy_slot(int src, int dst);
     msv_status zero_slot(int slot);
     // Zeros every slot (scratch included) and the sampler's per-slot memory: after the pre-capture warm-up.
@@ -180,10 +190,16 @@ private:
                             msv_dtype src, int64_t count);
     msv_status alloc_step_buffers();
     msv_status sync(const char* what);
+    // A step's host planning and enqueued work up to its output copy and event, on the next buffer half; it becomes
+    // the step in flight at that half and the previous step of from_previous. `what` names it in errors.
+    msv_status enqueue_step(const msv_step& s, const char* what);
+    // Waits for the oldest step in flight and scatters its outputs.
+    msv_status finish_step(const char* what);
 
     // The forward (model_gpu_forward.cpp). All enqueue on stream_ and never synchronise.
     bool fused_rows(int rows) const;
-    msv_status enqueue_embed(const int32_t* tokens, int rows);
+    // from: null, or per row -1 (tokens[r]) or the device_out_ record whose token row r takes (DecodeLayout).
+    msv_status enqueue_embed(const int32_t* tokens, int rows, const int32_t* from = nullptr);
     msv_status enqueue_layers_fused(int rows, const int32_t* slots);
     msv_status enqueue_layers_blas(const RowPlan& plan);
     // Logits of `rows` rows into buf_.logits: rows [0, rows) of the residual (row_idx null) or the listed ones.
@@ -305,7 +321,10 @@ private:
 
     // Step buffers.
     Buffers buf_{};
-    // Inputs of a step: written to pinned_in_, one copy to device_in_. Outputs: device_out_ -> pinned_out_.
+    // Inputs of a step: written to pinned_in_, one copy to device_in_. Outputs: device_out_ -> pinned_out_. The pinned
+    // buffers come in two halves of in_bytes_ / out_bytes_ / var_bytes_ (pinned_half), one per step in flight: the
+    // host writes step N + 1's inputs while N's copies may still read its half. The device buffers are single:
+    // stream order already puts N + 1's uploads after N's kernels, and N + 1's sampler after N's output copy.
     void* pinned_in_ = nullptr;
     void* device_in_ = nullptr;
     size_t in_bytes_ = 0;
@@ -316,6 +335,24 @@ private:
     void* pinned_var_ = nullptr;
     void* device_var_ = nullptr;
     size_t var_bytes_ = 0;
+    static char* pinned_half(void* base, size_t bytes, int half) { return static_cast<char*>(base) + half * bytes; }
+
+    // Steps begun and not ended: at most two, at alternating halves (the oldest is at next_half_ ^ (in_flight_ & 1)).
+    struct Flight {
+        cudaEvent_t done = nullptr;     // recorded after the step's output copy (created once, no timing)
+        int n_targets = 0;
+        std::vector<int> target_order;  // device target (output record) -> sample index
+        int32_t* out_tokens = nullptr;
+        float* out_logprobs = nullptr;
+        int32_t* out_top_ids = nullptr;
+        float* out_top_logprobs = nullptr;
+    };
+    Flight flight_[2];
+    int next_half_ = 0, in_flight_ = 0;
+    // The step begun last: its sample count (-1: none) and each sample's record in device_out_ (the inverse of its
+    // target_order), which from_previous reads until the next step's sampler rewrites device_out_.
+    int previous_samples_ = -1;
+    std::vector<int> previous_record_;
 
     DecodeLayout decode_{};
     std::unique_ptr<class DecodeGraphs> graphs_;

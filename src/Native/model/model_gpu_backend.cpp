@@ -102,6 +102,12 @@ msv_status model_memory(msv_model* m, int64_t* bytes_per_slot, int64_t* free_byt
 }
 msv_status model_allocate_pool(msv_model* m, int32_t slots) { return m->impl->allocate_pool(slots); }
 msv_status model_step(msv_model* m, const msv_step& s) { return m->impl->step(s); }
+msv_status model_step_begin(msv_model* m, const msv_step& s) { return m->impl->step_begin(s); }
+msv_status model_step_end(msv_model* m) { return m->impl->step_end(); }
+int32_t model_steps_in_flight(const msv_model* m) { return m->impl->steps_in_flight(); }
+int32_t model_previous_samples(const msv_model* m) { return m->impl->previous_samples(); }
+// The device reads a from_previous token in the decode path's embedding only (DecodeLayout::from).
+bool model_from_previous_decode_only(const msv_model*) { return true; }
 msv_status model_copy_slot(msv_model* m, int32_t src, int32_t dst) { return m->impl->copy_slot(src, dst); }
 msv_status model_zero_slot(msv_model* m, int32_t slot) { return m->impl->zero_slot(slot); }
 

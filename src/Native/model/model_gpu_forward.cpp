@@ -120,9 +120,9 @@ bool Model::fused_rows(int rows) const {
     return fused_decode_ && rows <= fused_max_rows_ && dt_ssu_supported(d_.ds);
 }
 
-msv_status Model::enqueue_embed(const int32_t* tokens, int rows) {
+msv_status Model::enqueue_embed(const int32_t* tokens, int rows, const int32_t* from) {
     return launch_embed(cfg_.weight_dtype, tokens, rows, embedding_, d_.ld_dm, d_.dm, buf_.residual, d_.ld_dm, stream_,
-                        pdl_);
+                        pdl_, from, device_out_, target_out_bytes(cfg_.max_logprobs));
 }
 
 // Per layer: in_proj (+ RMSNorm before, conv after), x_proj split along K, dt_proj + state update, out_proj into
@@ -378,12 +378,15 @@ msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_
 }
 
 // A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records
-// exactly this, so a replay and an eager run launch the same kernels with the same shapes.
+// exactly this, so a replay and an eager run launch the same kernels with the same shapes. The embedding reads each
+// row's token from tokens or, where `from` says, from the previous step's output records in device_out_, which only
+// this step's sampler (after it in stream order) rewrites.
 msv_status Model::enqueue_decode(int rows, SamplerKernels kernels) {
     char* in = static_cast<char*>(device_in_);
     const int32_t* tokens = reinterpret_cast<const int32_t*>(in + decode_.tokens);
     const int32_t* slots = reinterpret_cast<const int32_t*>(in + decode_.slots);
-    if (msv_status s = enqueue_embed(tokens, rows); s != MSV_OK) return s;
+    const int32_t* from = reinterpret_cast<const int32_t*>(in + decode_.from);
+    if (msv_status s = enqueue_embed(tokens, rows, from); s != MSV_OK) return s;
     const bool fused = fused_rows(rows);
     if (fused) {
         if (msv_status s = enqueue_layers_fused(rows, slots); s != MSV_OK) return s;

@@ -150,9 +150,11 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
 msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
                             cudaStream_t s, bool pdl);
 
-// residual[r, :] = embedding[tokens[r], :] in fp32.
+// residual[r, :] = embedding[token r, :] in fp32, token r = tokens[r], or, where from is not null and from[r] >= 0,
+// the int32 at the start of record from[r] of `records` (record_bytes apart: a step's sampler outputs).
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
-                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl);
+                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl, const int32_t* from = nullptr,
+                        const void* records = nullptr, int64_t record_bytes = 0);
 // out[i, :] = RMSNorm(residual[row_idx ? row_idx[i] : i, :]) * w in the storage type.
 msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res, const int32_t* row_idx, int rows,
                             const float* w, float eps, int dm, void* out, int64_t ld_out, cudaStream_t s, bool pdl);

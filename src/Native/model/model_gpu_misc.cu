@@ -27,11 +27,13 @@ unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min<int64_t>(
 
 template <typename T>
 __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int64_t ld_emb, int dm, float* res,
-                             int64_t ld_res) {
+                             int64_t ld_res, const int32_t* from, const char* records, int64_t record_bytes) {
     msv_pdl_wait();
     msv_pdl_launch_dependents();
     const int r = blockIdx.y;
-    const T* src = emb + static_cast<int64_t>(tokens[r]) * ld_emb;
+    const int32_t rec = from != nullptr ? from[r] : -1;
+    const int32_t token = rec >= 0 ? *reinterpret_cast<const int32_t*>(records + rec * record_bytes) : tokens[r];
+    const T* src = emb + static_cast<int64_t>(token) * ld_emb;
     for (int k = blockIdx.x * kThreads + threadIdx.x; k < dm; k += gridDim.x * kThreads)
         res[r * ld_res + k] = to_float(src[k]);
 }
@@ -251,12 +253,14 @@ bool dt_ssu_supported(int ds, int states) {
 }
 
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,
-                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl) {
+                        float* residual, int64_t ld_res, cudaStream_t s, bool pdl, const int32_t* from,
+                        const void* records, int64_t record_bytes) {
     const dim3 grid((dm + kThreads - 1) / kThreads, rows);
     return by_type(wt, [&](auto w) {
         using T = decltype(w);
         return launched(launch_kernel(embed_kernel<T>, grid, dim3(kThreads), 0, s, pdl, tokens, rows,
-                                      static_cast<const T*>(emb), ld_emb, dm, residual, ld_res),
+                                      static_cast<const T*>(emb), ld_emb, dm, residual, ld_res, from,
+                                      static_cast<const char*>(records), record_bytes),
                         "embedding");
     });
 }

@@ -1,6 +1,8 @@
 // One step (msv_model_step) on the GPU: plan the rows on the host, write every input into the pinned buffer and
 // copy it with one transfer, enqueue the forward (a graph replay for a pure decode step), the forks and the
 // sampler, copy the outputs back with one transfer, synchronise once, scatter the outputs to the caller's arrays.
+// msv_model_step_begin stops before the synchronisation (an event marks the output copy) and msv_model_step_end
+// waits for that event and scatters; the pinned buffers alternate between two halves, one per step in flight.
 #include "common/error.h"
 #include "model/model_gpu.h"
 #include "model/model_gpu_graphs.h"
@@ -43,6 +45,8 @@ private:
 struct StepRunner {
     Model& m;
     const msv_step& s;
+    const int half;                 // the pinned buffers' half of this step
+    const char* const what;         // the API call, in error messages
     std::vector<int> sample_entry;  // sample index -> its entry
     std::vector<int> target_order;  // device target -> sample index
     std::vector<int> row0;          // entry -> first residual row
@@ -50,7 +54,13 @@ struct StepRunner {
     std::vector<int32_t> head;      // logits row -> residual row
     size_t var_used = 0;
 
-    StepRunner(Model& model, const msv_step& step) : m(model), s(step) {}
+    StepRunner(Model& model, const msv_step& step, int buffer_half, const char* call)
+        : m(model), s(step), half(buffer_half), what(call) {}
+
+    char* pinned_in() const { return Model::pinned_half(m.pinned_in_, m.in_bytes_, half); }
+    char* pinned_var() const { return Model::pinned_half(m.pinned_var_, m.var_bytes_, half); }
+    // "msv_model_step: inputs", say.
+    std::string where(const char* part) const { return std::string(what) + ": " + part; }
 
     bool pure_decode() const {
         if (s.n_entries <= 0 || s.n_entries > m.cfg_.max_decode_batch) return false;
@@ -115,15 +125,20 @@ struct StepRunner {
             if (p.ban_bits != nullptr) need += align16(ban_bytes());
         }
         if (need > m.var_bytes_) {
+            // A step in flight may still be copying from its half of the pinned buffer, or its sampler reading the
+            // device one: both are freed here, so wait for it first.
+            if (m.in_flight_ > 0)
+                if (msv_status st = m.sync(what); st != MSV_OK) return st;
             const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
             if (m.pinned_var_) (void)cudaFreeHost(m.pinned_var_);
             if (m.device_var_) (void)cudaFree(m.device_var_);
             m.pinned_var_ = m.device_var_ = nullptr;
             m.var_bytes_ = 0;
-            const size_t bytes = std::max(need * 2, size_t(1) << 16);
-            if (cudaMallocHost(&m.pinned_var_, bytes) != cudaSuccess)
-                return set_error(MSV_ERR_OUT_OF_MEMORY, "msv_model_step: pinned sampler inputs of " + std::to_string(bytes) + " bytes");
-            if (msv_status st = m.alloc_device(&m.device_var_, bytes, "msv_model_step: sampler inputs"); st != MSV_OK)
+            const size_t bytes = align16(std::max(need * 2, size_t(1) << 16));
+            if (cudaMallocHost(&m.pinned_var_, 2 * bytes) != cudaSuccess)
+                return set_error(MSV_ERR_OUT_OF_MEMORY,
+                                 where("pinned sampler inputs of ") + std::to_string(2 * bytes) + " bytes");
+            if (msv_status st = m.alloc_device(&m.device_var_, bytes, where("sampler inputs").c_str()); st != MSV_OK)
                 return st;
             m.var_bytes_ = bytes;
         }
@@ -138,7 +153,7 @@ struct StepRunner {
         d.temperature = p.temperature, d.top_p = p.top_p, d.min_p = p.min_p, d.repetition = p.repetition_penalty;
         d.presence = p.presence_penalty, d.frequency = p.frequency_penalty, d.top_k = p.top_k;
         d.logprobs = p.logprobs, d.n_bias = p.n_bias, d.n_prompt = t.reset ? p.n_prompt : 0, d.plain = plain(p);
-        char* host = static_cast<char*>(m.pinned_var_);
+        char* host = pinned_var();
         char* dev = static_cast<char*>(m.device_var_);
         if (p.n_bias > 0) {
             std::memcpy(host + var_used, p.bias_ids, size_t(p.n_bias) * 4);
@@ -162,12 +177,13 @@ struct StepRunner {
 
     msv_status upload(size_t in_used) {
         if (var_used > 0)
-            if (cudaError_t e = cudaMemcpyAsync(m.device_var_, m.pinned_var_, var_used, cudaMemcpyHostToDevice, m.stream_);
+            if (cudaError_t e =
+                    cudaMemcpyAsync(m.device_var_, pinned_var(), var_used, cudaMemcpyHostToDevice, m.stream_);
                 e != cudaSuccess)
-                return m.fail(e, "msv_model_step: sampler inputs");
-        if (cudaError_t e = cudaMemcpyAsync(m.device_in_, m.pinned_in_, in_used, cudaMemcpyHostToDevice, m.stream_);
+                return m.fail(e, where("sampler inputs").c_str());
+        if (cudaError_t e = cudaMemcpyAsync(m.device_in_, pinned_in(), in_used, cudaMemcpyHostToDevice, m.stream_);
             e != cudaSuccess)
-            return m.fail(e, "msv_model_step: inputs");
+            return m.fail(e, where("inputs").c_str());
         return MSV_OK;
     }
 
@@ -194,32 +210,21 @@ struct StepRunner {
                 if (cudaError_t err = cudaMemcpyAsync(dst, src, size_t(b - a) * m.d_.vocab * 4, cudaMemcpyDeviceToHost,
                                                       m.stream_);
                     err != cudaSuccess)
-                    return m.fail(err, "msv_model_step: logits");
+                    return m.fail(err, where("logits").c_str());
             }
             out_row += en.n_tokens;
         }
         return MSV_OK;
     }
 
-    msv_status finish(int n_targets) {
+    // The outputs' copy into this half of the pinned buffer; Model::finish_step scatters them after the step's event.
+    msv_status copy_outputs(int n_targets) {
         const int64_t rec = target_out_bytes(m.cfg_.max_logprobs);
         if (n_targets > 0)
-            if (cudaError_t e = cudaMemcpyAsync(m.pinned_out_, m.device_out_, size_t(n_targets) * rec,
-                                                cudaMemcpyDeviceToHost, m.stream_);
+            if (cudaError_t e = cudaMemcpyAsync(Model::pinned_half(m.pinned_out_, m.out_bytes_, half), m.device_out_,
+                                                size_t(n_targets) * rec, cudaMemcpyDeviceToHost, m.stream_);
                 e != cudaSuccess)
-                return m.fail(e, "msv_model_step: outputs");
-        m.gaps_.end(m.stream_);
-        if (msv_status st = m.sync("msv_model_step"); st != MSV_OK) return st;
-        const int N = m.cfg_.max_logprobs;
-        for (int k = 0; k < n_targets; ++k) {
-            const char* r = static_cast<const char*>(m.pinned_out_) + k * rec;
-            const int si = target_order[k];
-            std::memcpy(&s.out_tokens[si], r, 4);
-            std::memcpy(&s.out_logprobs[si], r + 4, 4);
-            if (s.out_top_ids && N > 0) std::memcpy(s.out_top_ids + int64_t(si) * N, r + 8, size_t(N) * 4);
-            if (s.out_top_logprobs && N > 0)
-                std::memcpy(s.out_top_logprobs + int64_t(si) * N, r + 8 + 4 * int64_t(N), size_t(N) * 4);
-        }
+                return m.fail(e, where("outputs").c_str());
         return MSV_OK;
     }
 
@@ -229,16 +234,20 @@ struct StepRunner {
         const int n = s.n_entries;
         const int rows = bucket_for(n, m.cfg_.max_decode_batch, m.buckets_between_);
         const DecodeLayout& L = m.decode_;
-        InputWriter in(m.pinned_in_, m.device_in_, m.in_bytes_);
+        InputWriter in(pinned_in(), m.device_in_, m.in_bytes_);
         int32_t* dv;
         SampleTarget* tv;
         int32_t* tokens = in.take<int32_t>(L.max_rows, &dv, L.tokens);
         int32_t* slots = in.take<int32_t>(L.max_rows, &dv, L.slots);
+        int32_t* from = in.take<int32_t>(L.max_rows, &dv, L.from);
         int32_t* count = in.take<int32_t>(4, &dv, L.n_targets);
         SampleTarget* targets = in.take<SampleTarget>(std::max(1, s.n_samples), &tv, L.targets);
         row0.resize(n);
         for (int r = 0; r < rows; ++r) {
-            tokens[r] = r < n ? s.entries[r].tokens[0] : 0;
+            // from_previous k: the record of the previous step's sample k - 1 (validated: it exists).
+            const int k = r < n ? s.entries[r].from_previous : 0;
+            from[r] = k > 0 ? m.previous_record_[size_t(k - 1)] : -1;
+            tokens[r] = r < n && k == 0 ? s.entries[r].tokens[0] : 0;
             slots[r] = r < n ? s.entries[r].slot : m.slots_;
             if (r < n) row0[r] = r;
         }
@@ -261,10 +270,10 @@ struct StepRunner {
                 if (cudaError_t err = cudaMemcpyAsync(s.out_logits + out_row * m.d_.vocab, m.buf_.logits + int64_t(e) * m.d_.vocab,
                                                       size_t(m.d_.vocab) * 4, cudaMemcpyDeviceToHost, m.stream_);
                     err != cudaSuccess)
-                    return m.fail(err, "msv_model_step: logits");
+                    return m.fail(err, where("logits").c_str());
                 ++out_row;
             }
-        return finish(s.n_samples);
+        return copy_outputs(s.n_samples);
     }
 
     // Any other step: decode rows first, then prefill entries grouped by equal length; the BLAS path; the LM head
@@ -278,7 +287,9 @@ struct StepRunner {
         for (int e : pre) row0[e] = rows, rows += s.entries[e].n_tokens;
         plan_head();
 
-        InputWriter in(m.pinned_in_, m.device_in_, m.in_bytes_);
+        // No entry takes from_previous here: validation allows it only in a step of 1-token entries on the GPU
+        // (model_from_previous_decode_only), which is a pure decode step.
+        InputWriter in(pinned_in(), m.device_in_, m.in_bytes_);
         RowPlan plan;
         plan.rows = rows, plan.nd = static_cast<int>(dec.size());
         int32_t* tokens = in.take<int32_t>(rows, const_cast<int32_t**>(&plan.tokens));
@@ -334,7 +345,7 @@ struct StepRunner {
                 return st;
             if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
         }
-        return finish(s.n_samples);
+        return copy_outputs(s.n_samples);
     }
 
     msv_status run() {
@@ -344,15 +355,90 @@ struct StepRunner {
     }
 };
 
+msv_status Model::enqueue_step(const msv_step& s, const char* what) {
+    const int half = next_half_;
+    Flight& f = flight_[half];
+    // Until it is enqueued whole there is no previous step: one that fails half way may have written part of
+    // device_out_. The runner still reads the last one's records (previous_record_) for this step's from_previous.
+    previous_samples_ = -1;
+    StepRunner runner(*this, s, half, what);
+    msv_status st = s.n_entries > 0 ? runner.run() : MSV_OK;
+    if (st == MSV_OK)
+        if (cudaError_t e = cudaEventRecord(f.done, stream_); e != cudaSuccess) st = fail(e, what);
+    if (st != MSV_OK) {
+        // Whatever of it was enqueued may still copy from this half, which the next step reuses: let it drain.
+        (void)cudaStreamSynchronize(stream_);
+        (void)cudaGetLastError();
+        return st;
+    }
+    f.n_targets = s.n_samples;
+    f.target_order = std::move(runner.target_order);
+    f.out_tokens = s.out_tokens, f.out_logprobs = s.out_logprobs;
+    f.out_top_ids = s.out_top_ids, f.out_top_logprobs = s.out_top_logprobs;
+    previous_record_.assign(size_t(s.n_samples), 0);
+    for (int k = 0; k < s.n_samples; ++k) previous_record_[size_t(f.target_order[k])] = k;
+    previous_samples_ = s.n_samples;
+    next_half_ ^= 1;
+    ++in_flight_;
+    return MSV_OK;
+}
+
+msv_status Model::finish_step(const char* what) {
+    const int half = next_half_ ^ (in_flight_ & 1);  // the oldest step's
+    Flight& f = flight_[half];
+    // The step ends here whatever happens; if it fails while it is the last begun, its draws are no previous step.
+    const bool last = in_flight_ == 1;
+    --in_flight_;
+    msv_status st = check_lost();
+    if (st == MSV_OK)
+        if (cudaError_t e = cudaEventSynchronize(f.done); e != cudaSuccess) st = fail(e, what);
+    if (st != MSV_OK) {
+        if (last) previous_samples_ = -1;
+        return st;
+    }
+    const int64_t rec = target_out_bytes(cfg_.max_logprobs);
+    const int N = cfg_.max_logprobs;
+    const char* out = pinned_half(pinned_out_, out_bytes_, half);
+    for (int k = 0; k < f.n_targets; ++k) {
+        const char* r = out + k * rec;
+        const int si = f.target_order[k];
+        std::memcpy(&f.out_tokens[si], r, 4);
+        std::memcpy(&f.out_logprobs[si], r + 4, 4);
+        if (f.out_top_ids && N > 0) std::memcpy(f.out_top_ids + int64_t(si) * N, r + 8, size_t(N) * 4);
+        if (f.out_top_logprobs && N > 0)
+            std::memcpy(f.out_top_logprobs + int64_t(si) * N, r + 8 + 4 * int64_t(N), size_t(N) * 4);
+    }
+    return MSV_OK;
+}
+
+// The step-gap instrumentation (MSV_STEP_GAPS) measures steps that msv_model_step runs: its events pair a step's
+// start with the end of the one before, read after a wait. A begun step is not measured (its start is enqueued
+// while the step before it still runs, so "idle before it" would need a third pair of events) and leaves the next
+// synchronous step without a gap. The timeline (MSV_TIMELINE_FILE) is reset in stream order before every step, so
+// it keeps the last step's records either way.
 msv_status Model::step(const msv_step& s) {
     if (msv_status st = check_lost(); st != MSV_OK) return st;
-    if (s.n_entries == 0) return MSV_OK;
-    timeline_.reset(stream_);
-    gaps_.begin(stream_);
-    StepRunner runner(*this, s);
-    const msv_status st = runner.run();
-    gaps_.after_sync(st == MSV_OK);
+    const bool measured = s.n_entries > 0;
+    if (measured) {
+        timeline_.reset(stream_);
+        gaps_.begin(stream_);
+    }
+    msv_status st = enqueue_step(s, "msv_model_step");
+    if (st == MSV_OK) {
+        if (measured) gaps_.end(stream_);
+        st = finish_step("msv_model_step");
+    }
+    if (measured) gaps_.after_sync(st == MSV_OK);
     return st;
 }
+
+msv_status Model::step_begin(const msv_step& s) {
+    if (msv_status st = check_lost(); st != MSV_OK) return st;
+    gaps_.skip();
+    if (s.n_entries > 0) timeline_.reset(stream_);
+    return enqueue_step(s, "msv_model_step_begin");
+}
+
+msv_status Model::step_end() { return finish_step("msv_model_step_end"); }
 
 }  // namespace msv::gpu::model

@@ -18,6 +18,8 @@ public:
     void end(cudaStream_t s);
     // After the final sync of a step that succeeded; a failed step passes ok = false (no gap to the next one).
     void after_sync(bool ok);
+    // A step not measured (msv_model_step_begin): the next measured one has no gap before it.
+    void skip() { have_prev_ = false; }
     ~StepGaps();
 
 private:

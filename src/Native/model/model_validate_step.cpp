@@ -1,5 +1,6 @@
 // validate_step: the rules are listed in model_validate.h. One pass over the entries (claims their slots and their
-// target ranges), one over the targets, then the step-wide totals and outputs.
+// target ranges; from_previous against the previous step), one over the targets, then the step-wide totals and
+// outputs.
 #include "model/model_validate.h"
 
 #include "common/error.h"
@@ -16,10 +17,13 @@ constexpr int32_t kFree = -1;
 std::string str(int64_t v) { return std::to_string(v); }
 std::string range(int64_t lo, int64_t hi) { return "[" + str(lo) + ", " + str(hi) + ")"; }
 
+// The managed engine mirrors msv_step_entry field for field (mambaserve.h gives the layout).
+static_assert(sizeof(void*) != 8 || sizeof(msv_step_entry) == 32, "msv_step_entry must stay 32 bytes, no padding");
+
 class StepChecker {
 public:
-    StepChecker(const msv_step& s, const msv_model_config& c, int32_t slots)
-        : s_(s), c_(c), slots_(slots), slot_user_(slots, ""), owner_(s.n_samples, kFree) {}
+    StepChecker(const msv_step& s, const msv_model_config& c, int32_t slots, const PreviousStep& previous)
+        : s_(s), c_(c), slots_(slots), previous_(previous), slot_user_(slots, ""), owner_(s.n_samples, kFree) {}
 
     // "" or the first broken rule; bad_entry is the entry at fault (-1: the step as a whole).
     std::string run() {
@@ -27,6 +31,7 @@ public:
             bad_entry = i;
             if (auto e = entry(i); !e.empty()) return "entry " + str(i) + ": " + e;
         }
+        if (auto e = decode_only(); !e.empty()) return e;
         for (int32_t j = 0; j < s_.n_samples; ++j) {
             bad_entry = owner_[j];
             if (auto e = target(j); !e.empty()) return "sample " + str(j) + ": " + e;
@@ -50,11 +55,17 @@ private:
         const msv_step_entry& e = s_.entries[i];
         if (auto err = claim(e.slot, "entry " + str(i)); !err.empty()) return err;
         if (e.n_tokens < 1) return "n_tokens must be >= 1, got " + str(e.n_tokens);
-        if (e.tokens == nullptr) return "tokens is NULL";
-        for (int32_t t = 0; t < e.n_tokens; ++t) {
-            if (e.tokens[t] < 0 || e.tokens[t] >= c_.vocab)
-                return "tokens[" + str(t) + "] = " + str(e.tokens[t]) + " out of range " + range(0, c_.vocab);
+        if (e.from_previous != 0) {
+            if (auto err = from_previous(e); !err.empty()) return err;
+            if (first_from_previous_ < 0) first_from_previous_ = i;
+        } else {
+            if (e.tokens == nullptr) return "tokens is NULL";
+            for (int32_t t = 0; t < e.n_tokens; ++t) {
+                if (e.tokens[t] < 0 || e.tokens[t] >= c_.vocab)
+                    return "tokens[" + str(t) + "] = " + str(e.tokens[t]) + " out of range " + range(0, c_.vocab);
+            }
         }
+        if (e.n_tokens > 1 && first_chunk_ < 0) first_chunk_ = i;
         if (e.all_logits != 0 && e.all_logits != 1) return "all_logits must be 0 or 1, got " + str(e.all_logits);
         if (e.n_samples < 0 || e.first_sample < 0 ||
             static_cast<int64_t>(e.first_sample) + e.n_samples > s_.n_samples)
@@ -68,6 +79,28 @@ private:
         decodes_ += e.n_tokens == 1;
         logit_rows_ += e.all_logits ? e.n_tokens : 0;
         return {};
+    }
+
+    // "" or why the entry cannot take its token from the previous step's draws.
+    std::string from_previous(const msv_step_entry& e) const {
+        const std::string k = "from_previous " + str(e.from_previous);
+        if (e.from_previous < 0) return "from_previous must be >= 0, got " + str(e.from_previous);
+        if (e.n_tokens != 1) return k + " needs a 1-token (decode) entry, got n_tokens " + str(e.n_tokens);
+        if (previous_.n_samples < 0) return k + ", but no step ran before on this model";
+        if (e.from_previous - 1 >= previous_.n_samples)
+            return k + " names sample " + str(e.from_previous - 1) + " of the previous step, which had " +
+                   str(previous_.n_samples) + " samples";
+        return {};
+    }
+
+    // Where the backend reads from_previous tokens only in its decode path: "" or why this step is not one.
+    std::string decode_only() {
+        if (!previous_.decode_only || first_from_previous_ < 0 || first_chunk_ < 0) return {};
+        bad_entry = first_from_previous_;
+        return "entry " + str(first_from_previous_) +
+               ": from_previous needs a step of 1-token (decode) entries alone on this backend (the device reads the " +
+               "previous step's token in the decode path only), but entry " + str(first_chunk_) + " has " +
+               str(s_.entries[first_chunk_].n_tokens) + " tokens";
     }
 
     std::string target(int32_t j) {
@@ -106,6 +139,8 @@ private:
     const msv_step& s_;
     const msv_model_config& c_;
     const int32_t slots_;
+    const PreviousStep previous_;
+    int32_t first_from_previous_ = -1, first_chunk_ = -1;  // the first entry of each kind, -1: none
     std::vector<std::string> slot_user_;  // "" or who uses the slot in this step
     std::vector<int32_t> owner_;          // sample -> entry
     std::vector<int32_t> own_target_;     // entry -> its own (non-fork) target
@@ -115,16 +150,17 @@ private:
 
 }  // namespace
 
-msv_status validate_step(const msv_step* s, const msv_model_config& c, int32_t slots, int32_t* bad_entry) {
+msv_status validate_step(const msv_step* s, const msv_model_config& c, int32_t slots, const PreviousStep& previous,
+                         int32_t* bad_entry, const char* function) {
     if (bad_entry) *bad_entry = -1;
-    const char* fn = "msv_model_step: ";
-    if (s == nullptr) return set_error(MSV_ERR_INVALID_ARGUMENT, std::string(fn) + "step is NULL");
+    const std::string fn = std::string(function) + ": ";
+    if (s == nullptr) return set_error(MSV_ERR_INVALID_ARGUMENT, fn + "step is NULL");
     if (s->n_entries < 0 || s->n_samples < 0)
-        return set_error(MSV_ERR_INVALID_ARGUMENT, std::string(fn) + "n_entries and n_samples must be >= 0, got " +
+        return set_error(MSV_ERR_INVALID_ARGUMENT, fn + "n_entries and n_samples must be >= 0, got " +
                                                        str(s->n_entries) + " and " + str(s->n_samples));
     if ((s->n_entries > 0 && s->entries == nullptr) || (s->n_samples > 0 && s->samples == nullptr))
-        return set_error(MSV_ERR_INVALID_ARGUMENT, std::string(fn) + "entries or samples is NULL");
-    StepChecker checker(*s, c, slots);
+        return set_error(MSV_ERR_INVALID_ARGUMENT, fn + "entries or samples is NULL");
+    StepChecker checker(*s, c, slots, previous);
     const std::string error = checker.run();
     if (error.empty()) return MSV_OK;
     if (bad_entry) *bad_entry = checker.bad_entry;
