@@ -79,6 +79,7 @@ float round_to(msv_dtype dtype, float f) {
     }
 }
 
+#if !defined(MSV_TESTS_HOST_ONLY)
 Buffer::Buffer(msv_dtype dtype, size_t count) : dtype_(dtype), host_(count) {
     cuda_ok(cudaMalloc(&device_, std::max<size_t>(count, 1) * dtype_size(dtype)), "cudaMalloc");
 }
@@ -131,6 +132,7 @@ std::vector<uint16_t> Buffer::bits() const {
 void Buffer::set_from_bits(const std::vector<uint16_t>& b) {
     for (size_t i = 0; i < b.size(); ++i) host_[i] = dtype_ == MSV_F16 ? half_to_float(b[i]) : bf16_to_float(b[i]);
 }
+#endif
 
 ::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& want, double tol) {
     if (got.size() != want.size()) return ::testing::AssertionFailure() << "size " << got.size() << " vs " << want.size();
@@ -184,11 +186,13 @@ std::vector<int32_t> random_slots(std::mt19937& rng, int batch, int slots) {
 
 unsigned fresh_seed() { return std::random_device{}(); }
 
+#if !defined(MSV_TESTS_HOST_ONLY)
 DeviceInts::DeviceInts(const std::vector<int32_t>& values) {
     cuda_ok(cudaMalloc(reinterpret_cast<void**>(&device_), std::max<size_t>(values.size(), 1) * 4), "cudaMalloc");
     cuda_ok(cudaMemcpy(device_, values.data(), values.size() * 4, cudaMemcpyHostToDevice), "cudaMemcpy H2D");
 }
 
 DeviceInts::~DeviceInts() { (void)cudaFree(device_); }
+#endif
 
 }  // namespace msv::test

@@ -2,7 +2,9 @@
 // (so the fp32 reference sees exactly the values the kernel reads), NaN poisoning, and a tolerance check.
 #pragma once
 
+#if !defined(MSV_TESTS_HOST_ONLY)  // the CPU library's test binary has no device runtime (CMakeLists.txt)
 #include "common/vendor.h"
+#endif
 #include "mambaserve.h"
 
 #include <gtest/gtest.h>
@@ -16,9 +18,11 @@
 
 namespace msv::test {
 
+#if !defined(MSV_TESTS_HOST_ONLY)
 inline void cuda_ok(cudaError_t err, const char* what) {
     if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
 }
+#endif
 
 inline void msv_ok(msv_status status, const char* what) {
     if (status != MSV_OK)
@@ -34,6 +38,7 @@ float bf16_to_float(uint16_t b);
 // The value `f` becomes once stored in `dtype`.
 float round_to(msv_dtype dtype, float f);
 
+#if !defined(MSV_TESTS_HOST_ONLY)
 // One tensor as the kernel sees it (device, in `dtype`) and as the reference sees it (host, fp32 values that are
 // exactly representable in `dtype`). Copies and moves are disallowed: it owns device memory.
 class Buffer {
@@ -66,6 +71,7 @@ private:
     std::vector<float> host_;
     void* device_ = nullptr;
 };
+#endif
 
 // Every element of `got` must be within tol * (|want| + rms(want)) of `want`; where `want` is NaN (a poisoned
 // element the reference did not write), `got` must be NaN too. NaN in `got` elsewhere fails.
@@ -81,6 +87,7 @@ std::vector<int32_t> random_slots(std::mt19937& rng, int batch, int slots);
 // Fresh seed per test (printed in the failure message so a failure can be replayed).
 unsigned fresh_seed();
 
+#if !defined(MSV_TESTS_HOST_ONLY)
 class DeviceInts {
 public:
     explicit DeviceInts(const std::vector<int32_t>& values);
@@ -106,6 +113,7 @@ public:
 private:
     cudaStream_t stream_{};
 };
+#endif
 
 // Sets an environment variable for one scope (the model reads its MSV_* knobs at create; kernels such as the
 // scan read theirs at each launch).
