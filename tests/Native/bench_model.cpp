@@ -10,6 +10,10 @@
 // server's process, one model, and `bench gpu` showed no such gap): compare states one a process.
 // MSV_BENCH_NVTX=1: 2 warm-up steps and 1 timed step per measurement, the timed one inside an NVTX range named
 // "profile" (run-device.sh's PROFILE_MODEL runs ncu on those ranges for per-kernel durations).
+// MSV_BENCH_AHEAD=1: after each decode measurement, the same decode run ahead as the engine will run it (step N + 1
+// begun from step N's draws with from_previous, then step N ended: msv_model_step_begin / _end), as a line named
+// like it plus "_ahead" whose ms is the median time between two step ends, so one run A/Bs the two (the filter
+// selects either name; "..._b1$" names the synchronous one alone).
 #include "common/blas.h"
 #include "model_test_util.h"
 #include "test_util.h"
@@ -178,6 +182,43 @@ public:
         return ms[ms.size() / 2];
     }
 
+    // Median wall-clock ms between two msv_model_step_end returns over `timed` decode steps of `batch` entries on
+    // slots 0 .. batch - 1 run ahead: step it + 1 is begun from step it's draws (from_previous) before step it ends,
+    // so the host's work for a step (its inputs, the other's outputs) overlaps the device's. The first step takes
+    // random tokens and resets the slots' samplers.
+    double time_ahead(int batch, const msv_sampling& p, int warmup, int timed) {
+        std::mt19937 rng(batch * 7 + 1);
+        const std::vector<int32_t> first = random_tokens(rng, batch, c_.vocab);
+        std::vector<msv_step_entry> es(batch);
+        std::vector<msv_sample_target> ts(batch);
+        // Outputs of the two steps in flight: each stays until its end.
+        std::vector<int32_t> out_t[2] = {std::vector<int32_t>(batch), std::vector<int32_t>(batch)};
+        std::vector<float> out_lp[2] = {std::vector<float>(batch), std::vector<float>(batch)};
+        auto begin = [&](int it) {
+            for (int b = 0; b < batch; ++b) {
+                ts[b] = {b, it == 0, it, &p};
+                es[b] = {it == 0 ? &first[b] : nullptr, b, 1, 0, b, 1, it == 0 ? 0 : b + 1};
+            }
+            msv_step s{};
+            s.entries = es.data(), s.samples = ts.data(), s.n_entries = batch, s.n_samples = batch;
+            s.out_tokens = out_t[it & 1].data(), s.out_logprobs = out_lp[it & 1].data();
+            msv_ok(msv_model_step_begin(m_, &s), "msv_model_step_begin");
+        };
+        std::vector<double> ms;
+        begin(0);
+        auto last = std::chrono::steady_clock::now();
+        for (int it = 1; it <= warmup + timed; ++it) {
+            begin(it);
+            msv_ok(msv_model_step_end(m_), "msv_model_step_end");
+            const auto now = std::chrono::steady_clock::now();
+            if (it > warmup) ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+            last = now;
+        }
+        msv_ok(msv_model_step_end(m_), "msv_model_step_end");
+        std::sort(ms.begin(), ms.end());
+        return ms[ms.size() / 2];
+    }
+
 private:
     msv_model_config c_{};
     msv_model* m_ = nullptr;
@@ -301,9 +342,16 @@ int run_model_bench() {
                 std::fflush(stdout);
                 lines.push_back({what, ms, tokens / ms * 1e3});
             };
+            // The run-ahead twin of a decode measurement (MSV_BENCH_AHEAD=1).
+            const char* ahead_env = std::getenv("MSV_BENCH_AHEAD");
+            const bool ahead = ahead_env && std::strcmp(ahead_env, "1") == 0;
+            auto ahead_too = [&](const std::string& name, int b, const msv_sampling& p) {
+                if (ahead && wanted_model(name + "_ahead")) record(name + "_ahead", m.time_ahead(b, p, 8, 40), b);
+            };
             for (int b : {1, 2, 4, 8, 16, 32, 64, 128, 256}) {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, g, 8, 40), b);
+                ahead_too(name, b, g);
             }
             // Batches between the powers of two (buckets 24, 48 and 192 since "Session 2026-12-04, fifth"), only
             // when the filter names them.
@@ -311,10 +359,12 @@ int run_model_bench() {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);
                 if (std::getenv("MSV_BENCH_FILTER") && wanted_model(name))
                     record(name, m.time_steps(b, 1, g, 8, 40), b);
+                if (std::getenv("MSV_BENCH_FILTER")) ahead_too(name, b, g);
             }
             for (int b : {1, 8, 32, 128, 256}) {
                 const std::string name = "model_decode_topp_state" + sn + "_b" + std::to_string(b);
                 if (wanted_model(name)) record(name, m.time_steps(b, 1, topp, 8, 40), b);
+                ahead_too(name, b, topp);
             }
             for (int b : {128, 256}) {
                 const std::string two = "model_decode_greedy_state" + sn + "_b" + std::to_string(b) + "_as_two_b" +
