@@ -17,7 +17,12 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
     private readonly ModelHandle _model;
     private readonly GpuDevice _device;
     private readonly StepBatchValidator _validator;
-    private readonly GpuStepBuffers _buffers;
+    // Two layouts: a batch begun ahead is laid out while the one before it, whose outputs the library writes at its
+    // end, is still in flight.
+    private readonly GpuStepBuffers[] _buffers;
+    private readonly Queue<(StepBatch Batch, GpuStepBuffers Buffers)> _inFlight = new(2);
+    private GpuStepBuffers? _lastBegun;
+    private int _nextBuffers;
     private readonly GpuSamplerSlots _samplers;
     private string? _fault;
     private long _totalBytes = -1;  // the device's size, queried once (QueryMemory)
@@ -29,7 +34,11 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
         _device = device;
         Settings = settings;
         _validator = new StepBatchValidator(settings.Slots, config.VocabSize);
-        _buffers = new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch, settings.SampleableVocab);
+        _buffers =
+        [
+            new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch, settings.SampleableVocab),
+            new GpuStepBuffers(config.VocabSize, settings.MaxLogprobs, settings.MaxStepTokens, settings.MaxDecodeBatch, settings.SampleableVocab),
+        ];
         _samplers = new GpuSamplerSlots(settings.Slots);
         Device = new DeviceDescription(device.Kind, device.Name,
             $"{WeightDTypes.Name(settings.WeightDType)} weights, {WeightDTypes.Name(settings.StateDType)} state, {settings.Slots} slots");
@@ -53,31 +62,111 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
 
     public void Step(StepBatch batch)
     {
+        if (_inFlight.Count > 0)
+        {
+            throw new InvalidOperationException("A step is in flight; end it before running another.");
+        }
+
+        Begin(batch);
+        End(batch);
+    }
+
+    /// <summary>On unless <c>MSV_RUN_AHEAD=0</c> (for A/B runs of the engine with and without it; tests set it).</summary>
+    public bool RunsAhead { get; internal set; } = Environment.GetEnvironmentVariable("MSV_RUN_AHEAD") != "0";
+
+    public bool CanContinue(StepBatch previous) =>
+        _inFlight.Count == 1 && ReferenceEquals(_inFlight.Peek().Batch, previous) && _lastBegun!.Groups.Count == 1 &&
+        previous.Entries.Count <= Settings.MaxDecodeBatch;
+
+    /// <summary>
+    /// Lays the batch out and begins it in the library (msv_model_step_begin): one call for a batch of one native step;
+    /// a larger one (more tokens or decodes than a native step takes) runs its first parts to the end and begins the
+    /// last, which only a batch with nothing in flight may do.
+    /// </summary>
+    public void Begin(StepBatch batch)
+    {
         ThrowIfFaulted();
+        if (_inFlight.Count == 2)
+        {
+            throw new InvalidOperationException("Two steps are in flight; end one before beginning another.");
+        }
+
         _validator.Validate(batch);
-        _buffers.Build(batch, _samplers);
-        var groups = _buffers.Groups;
+        var buffers = _buffers[_nextBuffers];
+        try
+        {
+            buffers.Build(batch, _samplers, _lastBegun);
+        }
+        catch
+        {
+            _samplers.Rollback();
+            throw;
+        }
+
+        var groups = buffers.Groups;
+        if (groups.Count > 1 && _inFlight.Count > 0)
+        {
+            _samplers.Rollback();
+            throw new InvalidOperationException("A batch of several native steps cannot begin while another is in flight.");
+        }
+
         for (int g = 0; g < groups.Count; g++)
         {
-            var step = _buffers.Step(g);
-            var status = ModelNativeMethods.ModelStep(_model, in step);
+            var step = buffers.Step(g);
+            var status = ModelNativeMethods.ModelStepBegin(_model, in step);
+            if (status == MsvStatus.Ok && g < groups.Count - 1)
+            {
+                status = ModelNativeMethods.ModelStepEnd(_model);
+            }
+
             if (status != MsvStatus.Ok)
             {
-                ThrowStepFailure(status, g);
+                ThrowStepFailure(status, g, buffers);
             }
         }
 
-        _buffers.ReadResults(batch, _samplers);
+        _samplers.Accept();
+        _inFlight.Enqueue((batch, buffers));
+        _lastBegun = buffers;
+        _nextBuffers ^= 1;
     }
 
-    private void ThrowStepFailure(MsvStatus status, int group)
+    /// <summary>Waits for the oldest begun batch (msv_model_step_end) and writes its results into it.</summary>
+    public void End(StepBatch batch)
+    {
+        if (!_inFlight.TryPeek(out var oldest) || !ReferenceEquals(oldest.Batch, batch))
+        {
+            throw new InvalidOperationException("End takes the oldest batch begun and not yet ended.");
+        }
+
+        _inFlight.Dequeue();
+        var status = ModelNativeMethods.ModelStepEnd(_model);
+        if (status != MsvStatus.Ok)
+        {
+            throw Failure(status, NativeStatus.LastError());
+        }
+
+        oldest.Buffers.ReadResults(batch);
+    }
+
+    private void ThrowStepFailure(MsvStatus status, int group, GpuStepBuffers buffers)
     {
         var message = NativeStatus.LastError();
-        int bad = _buffers.BadPart;
+        int bad = buffers.BadPart;
+        if (group == 0)
+        {
+            // The first call of the batch: nothing of it reached the device, so its sampler stages are undone.
+            _samplers.Rollback();
+        }
+        else
+        {
+            _samplers.Accept();
+        }
+
         if (status == MsvStatus.InvalidArgument && bad >= 0 && group == 0)
         {
             // Refused before any state changed (the first call of the step): only that entry's request fails.
-            throw new StepEntryException(_buffers.EntryOfPart(_buffers.Groups[0].FirstPart + bad), message);
+            throw new StepEntryException(buffers.EntryOfPart(buffers.Groups[0].FirstPart + bad), message);
         }
 
         throw Failure(status, message);

@@ -25,6 +25,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
     private readonly List<StepGroup> _groups = [];
     private readonly List<int> _partEntry = [];
     private readonly List<NativeSampling> _stagedSamplings = [];
+    private readonly List<SampleTarget> _targetRefs = [];
     private int[] _entrySample = new int[64];
     private int[] _entryLogitRow = new int[64];
 
@@ -34,13 +35,14 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
     public int EntryOfPart(int part) => _partEntry[part];
 
     /// <summary>Lays the batch out; the sampler state of every target is staged in <paramref name="samplers"/>.</summary>
-    public void Build(StepBatch batch, GpuSamplerSlots samplers)
+    public void Build(StepBatch batch, GpuSamplerSlots samplers, GpuStepBuffers? previous = null)
     {
         var entries = batch.Entries;
         Reserve(batch);
         _groups.Clear();
         _partEntry.Clear();
         _stagedSamplings.Clear();
+        _targetRefs.Clear();
         var g = new GroupBuilder();
         int tokensUsed = 0, samples = 0, logitRows = 0, parts = 0;
         for (int e = 0; e < entries.Count; e++)
@@ -65,6 +67,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
                 {
                     Tokens = _tokens.At(tokensUsed + offset), Slot = entry.Slot, NTokens = take, AllLogits = entry.AllLogits ? 1 : 0,
                     FirstSample = samples - g.FirstSample, NSamples = last ? entry.Samples.Count : 0,
+                    FromPrevious = entry.Continues is { } continued ? SampleOf(previous, continued, e) + 1 : 0,
                 };
                 _partEntry.Add(e);
                 if (last)
@@ -85,6 +88,23 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
     }
 
     /// <summary>The <c>msv_step</c> of group <paramref name="index"/>: pointers into the buffers at the group's ranges.</summary>
+    /// <summary>
+    /// The index in the previous native step of a target an entry continues: the previous batch must have been one
+    /// native step (<see cref="Groups"/>), as the library reads the token from the last step's outputs.
+    /// </summary>
+    private static int SampleOf(GpuStepBuffers? previous, SampleTarget continued, int entry)
+    {
+        int index = continued.RunnerIndex;
+        if (previous is null || previous._groups.Count != 1 || (uint)index >= (uint)previous._targetRefs.Count ||
+            !ReferenceEquals(previous._targetRefs[index], continued))
+        {
+            throw new InvalidOperationException(
+                $"Entry {entry} continues a target that is not one of the last step's: a batch may continue only the batch begun just before it, run as one native step.");
+        }
+
+        return index;
+    }
+
     public MsvStep Step(int index)
     {
         var g = _groups[index];
@@ -103,8 +123,8 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
     /// <summary>The part (within its group) a refused call blamed, or -1.</summary>
     public int BadPart => _badEntry[0];
 
-    /// <summary>Writes every target's token and every all-logits entry's rows into the batch; commits the samplers.</summary>
-    public void ReadResults(StepBatch batch, GpuSamplerSlots samplers)
+    /// <summary>Writes every target's token and every all-logits entry's rows into the batch.</summary>
+    public void ReadResults(StepBatch batch)
     {
         var entries = batch.Entries;
         for (int e = 0; e < entries.Count; e++)
@@ -120,7 +140,6 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
                 int i = _entrySample[e] + k;
                 var target = entry.Samples[k];
                 target.SetChosen(new ChosenToken(_outTokens[i], _outLogprobs[i], Top(i, _stagedSamplings[i].TopCount)));
-                samplers.Commit(target);
             }
         }
     }
@@ -151,6 +170,8 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         for (int k = 0; k < entry.Samples.Count; k++, samples++)
         {
             var (sampling, reset, position) = samplers.Stage(entry.Samples[k]);
+            entry.Samples[k].RunnerIndex = samples;
+            _targetRefs.Add(entry.Samples[k]);
             _samplings[samples] = sampling.For(entry.Samples[k], sampleableVocab);
             _stagedSamplings.Add(sampling);
             _targets[samples] = new MsvSampleTarget

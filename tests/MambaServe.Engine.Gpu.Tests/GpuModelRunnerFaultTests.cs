@@ -36,6 +36,57 @@ public sealed class GpuModelRunnerFaultTests
     }
 
     [Fact]
+    public void Begin_AContinuingBatchTheModelRefuses_LeavesTheSamplersWhereTheyWere()
+    {
+        // A refused batch begun ahead is begun again without the bad entry: the other rows' RNG positions must not count
+        // the refused attempt, so they keep drawing what steps in turn draw.
+        int[] prompt = [5, 9, 2, 7, 1];
+        var sampling = new SequenceSampling(new SamplingParams { Temperature = 1.3f, Seed = 3 }, 3, prompt);
+        var refused = new SequenceSampling(new SamplingParams { TopP = 1.5f }, 1, [1]);
+        using var ahead = ReferenceRunners.Create(TinyB, slots: 2);
+        using var inTurn = ReferenceRunners.Create(TinyB, slots: 2);
+        var expected = new List<int>();
+        var batch = new StepBatch();
+        batch.AddChunk(0, prompt).AddSample(0, sampling);
+        inTurn.Step(batch);
+        for (int i = 0; i < 6; i++)
+        {
+            expected.Add(batch.Entries[0].Samples[0].Chosen!.Value.TokenId);
+            batch = new StepBatch();
+            batch.AddToken(0, expected[^1]).AddSample(0, sampling);
+            inTurn.Step(batch);
+        }
+
+        var previous = new StepBatch();
+        previous.AddChunk(0, prompt).AddSample(0, sampling);
+        previous.AddChunk(1, new[] { 4, 4 }).AddSample(1, Greedy());
+        ahead.Begin(previous);
+        var actual = new List<int>();
+        for (int i = 0; i < 6; i++)
+        {
+            var next = new StepBatch();
+            next.AddNextToken(0, previous.Entries[0].Samples[0]).AddSample(0, sampling);
+            if (i == 0)
+            {
+                next.AddNextToken(1, previous.Entries[1].Samples[0]).AddSample(1, refused);
+                var ex = Assert.Throws<StepEntryException>(() => ahead.Begin(next));
+                Assert.Equal(1, ex.EntryIndex);
+                next.RemoveAt(1);
+            }
+
+            ahead.Begin(next);
+            ahead.End(previous);
+            actual.Add(previous.Entries[0].Samples[0].Chosen!.Value.TokenId);
+            previous = next;
+        }
+
+        ahead.End(previous);
+        Assert.Equal(expected, actual);
+    }
+
+    private static SequenceSampling Greedy() => new(new SamplingParams { Temperature = 0 }, 0, [1]);
+
+    [Fact]
     public void Create_BudgetBelowOneSlot_InsufficientMemoryNamingTheSlotSize()
     {
         var pool = new StatePoolOptions { MemoryBudgetBytes = 100 };

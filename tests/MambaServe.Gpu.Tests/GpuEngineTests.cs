@@ -1,4 +1,6 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
+using MambaServe.Engine.Gpu;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Scheduling;
@@ -91,6 +93,61 @@ public sealed class GpuEngineTests
                 tokens[s] = batched.Samples[0].Chosen!.Value.TokenId;
             }
         }
+    }
+
+    /// <summary>
+    /// The engine running ahead on the device (each decode step begun before the last one ended, its tokens read from
+    /// that one's outputs on the device) gives every request the tokens of steps in turn. The requests all start in the
+    /// first step and end by max_tokens only, so both ways run the same rows in every step (a stop token would leave
+    /// its row in the step begun ahead, a batch of another size, whose products may take another kernel).
+    /// </summary>
+    [Theory]
+    [InlineData(ModelDType.BFloat16, StateDType.BFloat16)]
+    [InlineData(ModelDType.Float32, StateDType.Float32)]
+    public void Engine_RunningAhead_EveryRequestGetsTheTokensOfStepsInTurn(ModelDType dtype, StateDType state)
+    {
+        var prompts = GreedyFixture.Load().Cases.Select(c => c.PromptIds).ToArray();
+        SamplingParams[] samplings =
+        [
+            new() { Temperature = 0, MaxTokens = 40, IgnoreEos = true },
+            new() { Temperature = 0.8f, TopP = 0.9f, Seed = 11, MaxTokens = 25, IgnoreEos = true, Logprobs = 3 },
+            new() { Temperature = 1.1f, TopK = 20, FrequencyPenalty = 0.4f, Seed = 12, MaxTokens = 33, IgnoreEos = true },
+            new() { Temperature = 0, RepetitionPenalty = 1.3f, MaxTokens = 18, IgnoreEos = true },
+        ];
+
+        List<string> Serve(bool runAhead)
+        {
+            using var runner = GpuRunners.Create(TestPaths.DemoModel, 12, dtype, state);
+            ((GpuModelRunner)runner).RunsAhead = runAhead;
+            var core = new EngineCore(runner, new SchedulerOptions { MaxRunningSequences = 12, MaxBatchTokensPerStep = 4096 },
+                new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null), TimeProvider.System);
+            var groups = Enumerable.Range(0, 10).Select(i =>
+            {
+                var request = new GenerationRequest($"r{i}", prompts[i % prompts.Length], samplings[i % samplings.Length], N: i == 5 ? 2 : 1);
+                var group = new SequenceGroup(request, i, null, 100 + i);
+                core.Submit(group);
+                return group;
+            }).ToList();
+            while (core.HasWork)
+            {
+                core.Step();
+            }
+
+            return groups.Select(g =>
+            {
+                var tokens = new SortedDictionary<int, List<string>>();
+                while (g.Updates.Reader.TryRead(out var u))
+                {
+                    var list = tokens.TryGetValue(u.SampleIndex, out var l) ? l : tokens[u.SampleIndex] = [];
+                    list.AddRange(u.TokenIds.Select(t => $"{t}"));
+                    list.AddRange((u.Logprobs ?? []).Select(l => $"{l.Logprob:R}"));
+                }
+
+                return string.Join(" | ", tokens.Select(kv => $"{kv.Key}: {string.Join(",", kv.Value)}"));
+            }).ToList();
+        }
+
+        Assert.Equal(Serve(runAhead: false), Serve(runAhead: true));
     }
 
     /// <summary>

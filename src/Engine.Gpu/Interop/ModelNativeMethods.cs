@@ -49,6 +49,12 @@ internal static partial class ModelNativeMethods
     [LibraryImport(LibraryName, EntryPoint = "msv_model_step")]
     public static partial MsvStatus ModelStep(ModelHandle model, in MsvStep step);
 
+    [LibraryImport(LibraryName, EntryPoint = "msv_model_step_begin")]
+    public static partial MsvStatus ModelStepBegin(ModelHandle model, in MsvStep step);
+
+    [LibraryImport(LibraryName, EntryPoint = "msv_model_step_end")]
+    public static partial MsvStatus ModelStepEnd(ModelHandle model);
+
     [LibraryImport(LibraryName, EntryPoint = "msv_model_copy_slot")]
     public static partial MsvStatus ModelCopySlot(ModelHandle model, int source, int destination);
 

@@ -14,4 +14,9 @@ internal struct MsvStepEntry
     public int AllLogits;
     /// <summary>This entry's targets are samples [FirstSample, FirstSample + NSamples) of the step.</summary>
     public int FirstSample, NSamples;
+    /// <summary>
+    /// 0: <see cref="Tokens"/> gives the input. k &gt;= 1: one decode token, the one sampled for target k - 1 of the step
+    /// begun just before this one (msv_model_step_begin), read on the device.
+    /// </summary>
+    public int FromPrevious;
 }

@@ -46,6 +46,35 @@ public sealed class GpuEngineTests
         Assert.True(first.Values.Select(v => string.Join(",", v)).Distinct().Count() > 1, "three samples with their own seeds should not all agree");
     }
 
+    [Fact]
+    public async Task Engine_RunningAhead_EveryRequestGetsTheTokensOfStepsInTurn()
+    {
+        var prompts = GreedyFixture.Load().Cases.Select(c => c.PromptIds).ToArray();
+        SamplingParams[] samplings =
+        [
+            new() { Temperature = 0, MaxTokens = 30 },
+            new() { Temperature = 0.8f, TopP = 0.9f, Seed = 11, MaxTokens = 25, IgnoreEos = true },
+            new() { Temperature = 1.1f, TopK = 20, FrequencyPenalty = 0.4f, Seed = 12, MaxTokens = 40, MinTokens = 5 },
+            new() { Temperature = 0, RepetitionPenalty = 1.3f, MaxTokens = 18, Logprobs = 2 },
+        ];
+
+        async Task<List<string>> Serve(bool runAhead)
+        {
+            using var runner = Runner(slots: 6);
+            runner.RunsAhead = runAhead;
+            await using var loop = Start(runner);
+            var requests = Enumerable.Range(0, 8).Select(i => new GenerationRequest(
+                $"r{i}", prompts[i % prompts.Length], samplings[i % samplings.Length], N: i == 5 ? 2 : 1)).ToArray();
+            var results = await Task.WhenAll(requests.Select(r => Samples(loop, r)));
+            return results.Select(r => string.Join(" | ", r.Select(kv => $"{kv.Key}: {string.Join(",", kv.Value)}"))).ToList();
+        }
+
+        var inTurn = await Serve(runAhead: false);
+        var ahead = await Serve(runAhead: true);
+
+        Assert.Equal(inTurn, ahead);
+    }
+
     private static GpuModelRunner Runner(int slots) =>
         ReferenceRunners.Create(CheckpointWeightSource.Open(TestPaths.DemoModel), new StatePoolOptions { SlotCount = slots });
 

@@ -101,13 +101,10 @@ internal sealed class FakeModelRunner : IModelRunner
     /// </summary>
     public bool RunsAhead { get; set; }
 
-    /// <summary>With <see cref="RunsAhead"/>: whether the engine may begin a batch continuing the one in flight.</summary>
-    public bool AllowContinue { get; set; } = true;
-
     /// <summary>Batches begun while another was in flight (run ahead).</summary>
     public int BegunAhead { get; private set; }
 
-    public bool CanContinue(StepBatch previous) => AllowContinue && _queued.Count == 1 && _queued.Peek() == previous;
+    public bool CanContinue(StepBatch previous) => !RunsAhead || (_queued.Count == 1 && _queued.Peek() == previous);
 
     public void Begin(StepBatch batch)
     {

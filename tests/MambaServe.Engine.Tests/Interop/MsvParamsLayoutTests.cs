@@ -44,6 +44,7 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(32, Unsafe.SizeOf<MsvStepEntry>());
         Assert.Equal(8, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.Slot)));
         Assert.Equal(24, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.NSamples)));
+        Assert.Equal(28, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.FromPrevious)));
         Assert.Equal(72, Unsafe.SizeOf<MsvStep>());
         Assert.Equal(16, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.NEntries)));
         Assert.Equal(56, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutLogits)));

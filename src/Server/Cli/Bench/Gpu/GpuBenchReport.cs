@@ -1,7 +1,12 @@
 namespace MambaServe.Server.Cli.Bench.Gpu;
 
-/// <summary>One decode measurement: a step of <see cref="Batch"/> one-token entries, each sampled.</summary>
-public sealed record DecodeFigure(int Batch, double MsMedian, double MsMean, double TokensPerSecond);
+/// <summary>
+/// One decode measurement: a step of <see cref="Batch"/> one-token entries, each sampled, its tokens written by the
+/// host and the step waited for (median and mean); and, on a runner that runs ahead, <see cref="MsAhead"/>: the time
+/// per step of steps each begun before the last one ended, its tokens taken from that one on the device, as the
+/// engine runs decodes (docs/gpu-engine.md section 2).
+/// </summary>
+public sealed record DecodeFigure(int Batch, double MsMedian, double MsMean, double TokensPerSecond, double? MsAhead = null);
 
 /// <summary>One step prefilling <see cref="Batch"/> prompts of <see cref="Tokens"/> tokens.</summary>
 public sealed record PrefillFigure(int Batch, int Tokens, double MsMedian);

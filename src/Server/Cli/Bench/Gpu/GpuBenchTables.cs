@@ -15,11 +15,12 @@ public static class GpuBenchTables
         {
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(run.Device)}[/]: loaded in {run.LoadSeconds:F1} s; host peak {run.HostPeakBytesAfterLoad / 1e9:F2} GB " +
                 $"({run.HostPeakBytesAfterLoad / (double)report.Bf16WeightBytes:F2}x the bf16 weights; limit 1.5x); device in use {run.DeviceBytesInUseAfterLoad / 1e9:F2} GB");
-            var decode = new Table().AddColumns("decode batch", "ms/step (median)", "mean", "tokens/s", "peer ms/step", "peer / ours");
+            var decode = new Table().AddColumns("decode batch", "ms/step (median)", "mean", "tokens/s", "ms/step run ahead", "peer ms/step", "peer / ours");
             foreach (var d in run.Decode)
             {
                 bool has = peerStep.TryGetValue(d.Batch, out var p);
-                decode.AddRow($"{d.Batch}", $"{d.MsMedian:F3}", $"{d.MsMean:F3}", $"{d.TokensPerSecond:F0}", has ? $"{p:F3}" : "", has ? $"{p / d.MsMedian:F2}x" : "");
+                decode.AddRow($"{d.Batch}", $"{d.MsMedian:F3}", $"{d.MsMean:F3}", $"{d.TokensPerSecond:F0}", d.MsAhead is { } a ? $"{a:F3}" : "",
+                    has ? $"{p:F3}" : "", has ? $"{p / d.MsMedian:F2}x" : "");
             }
 
             AnsiConsole.Write(decode);

@@ -30,7 +30,7 @@ public static class GpuBenchmark
         log($"{runner.Device}: loaded in {loadSeconds:F1} s, host peak {hostPeak / 1e9:F2} GB, device in use {deviceInUse / 1e9:F2} GB");
 
         var decode = s.DecodeBatches.Select(b => Decode(runner, b, s.DecodeSteps)).ToList();
-        log($"decode: {string.Join(", ", decode.Select(d => $"b{d.Batch} {d.MsMedian:F3} ms"))}");
+        log($"decode: {string.Join(", ", decode.Select(d => $"b{d.Batch} {d.MsMedian:F3} ms" + (d.MsAhead is { } a ? $" ({a:F3} ahead)" : "")))}");
         var prefill = s.PrefillBatches.Select(b => Prefill(runner, b, s.PrefillTokens)).ToList();
         log($"prefill: {string.Join(", ", prefill.Select(p => $"b{p.Batch} {p.MsMedian:F1} ms"))}");
         var seed = SeedExperiment.Run(runner, s, log);
@@ -71,7 +71,62 @@ public static class GpuBenchmark
         }
 
         double median = Median(times);
-        return new DecodeFigure(batch, median, times.Average(), batch / median * 1000);
+        return new DecodeFigure(batch, median, times.Average(), batch / median * 1000, DecodeAhead(runner, batch, steps, samplings));
+    }
+
+    /// <summary>
+    /// Ms per step of <paramref name="steps"/> decode steps run ahead: each begun, its tokens those the step before
+    /// chose, before that one ends (the engine's way on such a runner); null on a runner that does not run ahead.
+    /// </summary>
+    private static double? DecodeAhead(IModelRunner runner, int batch, int steps, SequenceSampling[] samplings)
+    {
+        if (!runner.RunsAhead)
+        {
+            return null;
+        }
+
+        // Three batches in turn: the one in flight, the one it continues, and the next.
+        var batches = new[] { new StepBatch(), new StepBatch(), new StepBatch() };
+        var previous = batches[0];
+        for (int i = 0; i < batch; i++)
+        {
+            previous.AddToken(i, i).AddSample(i, samplings[i]);
+        }
+
+        runner.Begin(previous);
+        long started = 0;
+        for (int n = -5; n < steps; n++)
+        {
+            if (n == 0)
+            {
+                started = Stopwatch.GetTimestamp();
+            }
+
+            var next = batches[(n + 6) % 3];
+            next.Clear();
+            bool continues = runner.CanContinue(previous);
+            for (int i = 0; i < batch; i++)
+            {
+                (continues ? next.AddNextToken(i, previous.Entries[i].Samples[0]) : next.AddToken(i, i)).AddSample(i, samplings[i]);
+            }
+
+            if (!continues)
+            {
+                runner.End(previous);
+            }
+
+            runner.Begin(next);
+            if (continues)
+            {
+                runner.End(previous);
+            }
+
+            previous = next;
+        }
+
+        double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds / steps;
+        runner.End(previous);
+        return ms;
     }
 
     /// <summary>One step holding <paramref name="batch"/> whole prompts, each sampled at its end; median of 5 after a warm-up.</summary>

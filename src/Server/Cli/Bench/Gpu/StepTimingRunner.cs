@@ -16,7 +16,7 @@ public sealed class StepTimingRunner(IModelRunner inner) : IModelRunner
     /// <summary>Steps run so far.</summary>
     public int Steps { get; private set; }
 
-    /// <summary>Time spent inside <see cref="Step"/> so far.</summary>
+    /// <summary>Time spent inside <see cref="Step"/>, <see cref="Begin"/> and <see cref="End"/> so far.</summary>
     public TimeSpan StepTime => Stopwatch.GetElapsedTime(0, _ticks);
 
     public MambaConfig Config => inner.Config;
@@ -25,17 +25,27 @@ public sealed class StepTimingRunner(IModelRunner inner) : IModelRunner
     public DeviceDescription Device => inner.Device;
     public string? FaultReason => inner.FaultReason;
 
-    public void Step(StepBatch batch)
+    public void Step(StepBatch batch) => Timed(() => inner.Step(batch), step: true);
+
+    public bool RunsAhead => inner.RunsAhead;
+
+    public bool CanContinue(StepBatch previous) => inner.CanContinue(previous);
+
+    public void Begin(StepBatch batch) => Timed(() => inner.Begin(batch), step: false);
+
+    public void End(StepBatch batch) => Timed(() => inner.End(batch), step: true);
+
+    private void Timed(Action call, bool step)
     {
         long started = Stopwatch.GetTimestamp();
         try
         {
-            inner.Step(batch);
+            call();
         }
         finally
         {
             _ticks += Stopwatch.GetTimestamp() - started;
-            Steps++;
+            Steps += step ? 1 : 0;
         }
     }
 
