@@ -12,13 +12,14 @@ namespace MambaServe.Engine.Scheduling;
 internal sealed partial class EngineCore
 {
     /// <summary>
-    /// Begins the next step's batch from this step's decode rows, when the runner runs ahead and the next step would be
+    /// Begins the next step's batch from this step's decode rows, when the runner runs ahead (and
+    /// <see cref="SchedulerOptions.RunAhead"/> lets it) and the next step would be
     /// those rows alone: nothing to prefill or admit, and no row whose next token depends on this one's on the host
     /// (a grammar's bans) or whose state is saved when it ends. Rows that end by max_tokens now are left out.
     /// </summary>
     private bool TryBeginAhead()
     {
-        if (!_runner.RunsAhead || _scheduler.HasPrefillWork() || !_runner.CanContinue(_batch))
+        if (!_options.RunAhead || !_runner.RunsAhead || _scheduler.HasPrefillWork() || !_runner.CanContinue(_batch))
         {
             return false;
         }

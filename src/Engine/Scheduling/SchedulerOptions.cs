@@ -24,6 +24,13 @@ public sealed record SchedulerOptions
     /// <summary>Bytes of cached prefix states; 0 disables the prefix cache.</summary>
     public long PrefixCacheMaxBytes { get; init; } = 256L << 20;
 
+    /// <summary>
+    /// On a runner that computes asynchronously (the GPU), begin each decode step before the one before it has ended,
+    /// its tokens taken on the device (docs/gpu-engine.md section 2, "Steps the host does not wait for"): decode steps
+    /// 0.5-2.5% shorter, while a request that arrives is admitted one step later (the decision is taken a step earlier).
+    /// </summary>
+    public bool RunAhead { get; init; } = true;
+
     /// <summary>How long StopAsync lets in-flight requests finish before aborting them.</summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 

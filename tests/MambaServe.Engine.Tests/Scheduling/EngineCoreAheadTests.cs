@@ -92,6 +92,23 @@ public sealed class EngineCoreAheadTests
     }
 
     [Fact]
+    public void RunAheadOff_StepsInTurnOnARunnerThatRunsAhead()
+    {
+        var harness = new EngineCoreHarness(new SchedulerOptions
+        {
+            MaxRunningSequences = 4, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0, RunAhead = false,
+        });
+        harness.Runner.RunsAhead = true;
+        int[] prompt = RandomPrompt(6);
+        var group = harness.Submit(Request(prompt, maxTokens: 8));
+
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference(prompt, 8), Tokens(Drain(group)));
+        Assert.Equal(0, harness.Runner.BegunAhead);
+    }
+
+    [Fact]
     public void ARequestThatSavesItsState_RunsInTurn()
     {
         var harness = AheadHarness();
