@@ -5,6 +5,7 @@ using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Scheduling;
 using MambaServe.Engine.State;
+using MambaServe.Server.Cli.Bench.Gpu;
 using Spectre.Console;
 
 namespace MambaServe.Server.Cli.Bench;
@@ -41,7 +42,7 @@ public static class LongGenerationBenchCommand
         var name = Path.GetFileName(modelDir.TrimEnd('/'));
         var options = new EngineOptions(new SchedulerOptions { MaxRunningSequences = 2 }, new StatePoolOptions { SlotCount = 2 }, Device: device);
         await using var server = await BenchServer.StartAsync(() => ServedModel.Load(modelDir, name, options));
-        long coldRss = ResidentBytes();
+        long coldRss = HostMemory.ResidentBytes();
         if (warmup > 0)
         {
             await StreamAsync(server, name, warmup, [], ct);
@@ -66,7 +67,7 @@ public static class LongGenerationBenchCommand
             count += data["choices"]?[0]?["logprobs"]?["tokens"]?.AsArray().Count ?? 0;
             while (next < marks.Length && count >= marks[next])
             {
-                rows.Add((marks[next++], clock.Elapsed.TotalSeconds, ResidentBytes(), GC.GetTotalMemory(forceFullCollection: false)));
+                rows.Add((marks[next++], clock.Elapsed.TotalSeconds, HostMemory.ResidentBytes(), GC.GetTotalMemory(forceFullCollection: false)));
             }
         }
 
@@ -86,18 +87,5 @@ public static class LongGenerationBenchCommand
         }
 
         AnsiConsole.Write(table);
-    }
-
-    /// <summary>VmRSS of this process (/proc/self/status), in bytes; 0 where /proc is not there.</summary>
-    private static long ResidentBytes()
-    {
-        const string path = "/proc/self/status";
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
-
-        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 }
