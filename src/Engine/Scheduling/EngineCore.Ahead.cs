@@ -45,9 +45,9 @@ internal sealed partial class EngineCore
                 continue;
             }
 
-            // The row's next token is its (Generated + 1)-th, counted for min_tokens as this step's result will be.
+            // This step's token is drawn but not applied yet: min_tokens counts it.
             _nextBatch.AddNextToken(sample.Slot, _batch.Entries[i].Samples[0])
-                .AddSample(sample.Slot, sample.Sampling!, sample.Generated + 1 < request.Sampling.MinTokens);
+                .AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample, inFlight: 1));
             _nextPlanned.Add(new PlannedEntry(sample, default));
         }
 

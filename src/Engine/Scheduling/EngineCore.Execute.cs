@@ -77,7 +77,9 @@ internal sealed partial class EngineCore
     /// Whether the sample's next token is one of its first min_tokens, which may not be EOS or a stop token id (vLLM's
     /// min_tokens logits processor). Counted per sample, so each fork of an n &gt; 1 request counts its own tokens.
     /// </summary>
-    private static bool BansStopTokens(SampleState sample) => sample.Generated < sample.Group.Request.Sampling.MinTokens;
+    /// <param name="inFlight">Tokens of the sample drawn in steps not applied yet (a step begun ahead: one).</param>
+    private static bool BansStopTokens(SampleState sample, int inFlight = 0) =>
+        sample.Generated + inFlight < sample.Group.Request.Sampling.MinTokens;
 
     /// <summary>What <see cref="BansStopTokens"/> bans: the model's EOS (even with ignore_eos, as vLLM) and stop_token_ids.</summary>
     private IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)

@@ -106,19 +106,7 @@ internal sealed class Scheduler
             }
         }
 
-        while (_waiting.TryPeek(out var head, out _))
-        {
-            if (head.Phase == GroupPhase.Done)
-            {
-                _waiting.Dequeue();
-                continue;
-            }
-
-            int needed = head.Samples.Length;
-            return _pool.Free >= needed && _pool.InUse + needed <= MaxRunningSamples;
-        }
-
-        return false;
+        return TryPeekWaiting(out var head) && HasSlotsFor(head);
     }
 
     /// <summary>Frees a finished sample's slot (the step it finishes).</summary>
@@ -150,41 +138,51 @@ internal sealed class Scheduler
 
     private bool TryAdmitNext(out SequenceGroup admitted)
     {
-        while (_waiting.TryPeek(out admitted!, out _))
+        if (!TryPeekWaiting(out admitted) || !HasSlotsFor(admitted))
         {
-            if (admitted.Phase == GroupPhase.Done)
-            {
-                _waiting.Dequeue();
-                continue;
-            }
+            return false;
+        }
 
-            int needed = admitted.Samples.Length;
-            if (_pool.Free < needed || _pool.InUse + needed > MaxRunningSamples)
-            {
-                return false;
-            }
+        if (admitted.WantsPromptLogprobs && _scoredRowsLeft == 0)
+        {
+            return false; // it could not start this step; it is admitted (and holds slots) once it can
+        }
 
-            if (admitted.WantsPromptLogprobs && _scoredRowsLeft == 0)
+        _waiting.Dequeue();
+        foreach (var sample in admitted.Samples)
+        {
+            _pool.TryLease(out int slot);
+            sample.Slot = slot;
+        }
+
+        admitted.Phase = GroupPhase.Prefilling;
+        _running.Add(admitted);
+        _plan.Admitted.Add(admitted);
+        LookUpPrefix(admitted);
+        return true;
+    }
+
+    /// <summary>The waiting queue's head, past the groups that ended while they waited (dropped here).</summary>
+    private bool TryPeekWaiting(out SequenceGroup head)
+    {
+        while (_waiting.TryPeek(out head!, out _))
+        {
+            if (head.Phase != GroupPhase.Done)
             {
-                return false; // it could not start this step; it is admitted (and holds slots) once it can
+                return true;
             }
 
             _waiting.Dequeue();
-            foreach (var sample in admitted.Samples)
-            {
-                _pool.TryLease(out int slot);
-                sample.Slot = slot;
-            }
-
-            admitted.Phase = GroupPhase.Prefilling;
-            _running.Add(admitted);
-            _plan.Admitted.Add(admitted);
-            LookUpPrefix(admitted);
-            return true;
         }
 
-        admitted = null!;
         return false;
+    }
+
+    /// <summary>Whether the pool and the running limit leave a slot for every sample of <paramref name="group"/>.</summary>
+    private bool HasSlotsFor(SequenceGroup group)
+    {
+        int needed = group.Samples.Length;
+        return _pool.Free >= needed && _pool.InUse + needed <= MaxRunningSamples;
     }
 
     private void LookUpPrefix(SequenceGroup group)

@@ -88,9 +88,7 @@ internal sealed class FakeModelRunner : IModelRunner
 
     public void Step(StepBatch batch)
     {
-        OnStep?.Invoke();
-        _validator.Validate(batch);
-        CheckInjectedFailures(batch);
+        Check(batch);
         Run(batch);
     }
 
@@ -120,9 +118,7 @@ internal sealed class FakeModelRunner : IModelRunner
             throw new InvalidOperationException("Two batches are in flight already.");
         }
 
-        OnStep?.Invoke();
-        _validator.Validate(batch);
-        CheckInjectedFailures(batch);
+        Check(batch);
         BegunAhead += _queued.Count;
         _queued.Enqueue(batch);
     }
@@ -173,6 +169,14 @@ internal sealed class FakeModelRunner : IModelRunner
         {
             throw new InvalidOperationException("A slot was touched while a batch was in flight.");
         }
+    }
+
+    /// <summary>What a step does before it changes any state: the hook, the step contract, the injected refusals.</summary>
+    private void Check(StepBatch batch)
+    {
+        OnStep?.Invoke();
+        _validator.Validate(batch);
+        CheckInjectedFailures(batch);
     }
 
     private void CheckInjectedFailures(StepBatch batch)
