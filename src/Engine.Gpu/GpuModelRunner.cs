@@ -131,6 +131,15 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
         _nextBuffers ^= 1;
     }
 
+    /// <summary>Waits for the mark late in the batch begun last (msv_model_step_wait_mark), if one is in flight.</summary>
+    public void WaitForTail()
+    {
+        if (_inFlight.Count > 0 && ModelNativeMethods.ModelStepWaitMark(_model) is var status && status != MsvStatus.Ok)
+        {
+            throw Failure(status, NativeStatus.LastError());
+        }
+    }
+
     /// <summary>Waits for the oldest begun batch (msv_model_step_end) and writes its results into it.</summary>
     public void End(StepBatch batch)
     {

@@ -13,7 +13,10 @@
 // MSV_BENCH_AHEAD=1: after each decode measurement, the same decode run ahead as the engine will run it (step N + 1
 // begun from step N's draws with from_previous, then step N ended: msv_model_step_begin / _end), as a line named
 // like it plus "_ahead" whose ms is the median time between two step ends, so one run A/Bs the two (the filter
-// selects either name; "..._b1$" names the synchronous one alone).
+// selects either name; "..._b1$" names the synchronous one alone), and a line named like it plus "_ahead_mark" that
+// also waits for each step's mark before it begins the next (msv_model_step_wait_mark, as the engine does), whose
+// "tail" is the median share of a step between the mark's wait returning and the step's end: ~0.25 with the mark at
+// 75% of the layers, ~1 if the wait returned at once.
 #include "common/blas.h"
 #include "model_test_util.h"
 #include "test_util.h"
@@ -186,7 +189,10 @@ public:
     // slots 0 .. batch - 1 run ahead: step it + 1 is begun from step it's draws (from_previous) before step it ends,
     // so the host's work for a step (its inputs, the other's outputs) overlaps the device's. The first step takes
     // random tokens and resets the slots' samplers.
-    double time_ahead(int batch, const msv_sampling& p, int warmup, int timed) {
+    // Run ahead; with `mark`, each step's mark waited for before the next begins, and *tail the median share of a
+    // step between the wait's return and the step's end.
+    double time_ahead(int batch, const msv_sampling& p, int warmup, int timed, bool mark = false,
+                      double* tail = nullptr) {
         std::mt19937 rng(batch * 7 + 1);
         const std::vector<int32_t> first = random_tokens(rng, batch, c_.vocab);
         std::vector<msv_step_entry> es(batch);
@@ -204,18 +210,26 @@ public:
             s.out_tokens = out_t[it & 1].data(), s.out_logprobs = out_lp[it & 1].data();
             msv_ok(msv_model_step_begin(m_, &s), "msv_model_step_begin");
         };
-        std::vector<double> ms;
+        std::vector<double> ms, tails;
         begin(0);
         auto last = std::chrono::steady_clock::now();
         for (int it = 1; it <= warmup + timed; ++it) {
+            if (mark) msv_ok(msv_model_step_wait_mark(m_), "msv_model_step_wait_mark");
+            const auto marked = std::chrono::steady_clock::now();
             begin(it);
             msv_ok(msv_model_step_end(m_), "msv_model_step_end");
             const auto now = std::chrono::steady_clock::now();
-            if (it > warmup) ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+            const double step = std::chrono::duration<double, std::milli>(now - last).count();
+            if (it > warmup) {
+                ms.push_back(step);
+                tails.push_back(std::chrono::duration<double, std::milli>(now - marked).count() / step);
+            }
             last = now;
         }
         msv_ok(msv_model_step_end(m_), "msv_model_step_end");
         std::sort(ms.begin(), ms.end());
+        std::sort(tails.begin(), tails.end());
+        if (tail) *tail = tails[tails.size() / 2];
         return ms[ms.size() / 2];
     }
 
@@ -347,6 +361,11 @@ int run_model_bench() {
             const bool ahead = ahead_env && std::strcmp(ahead_env, "1") == 0;
             auto ahead_too = [&](const std::string& name, int b, const msv_sampling& p) {
                 if (ahead && wanted_model(name + "_ahead")) record(name + "_ahead", m.time_ahead(b, p, 8, 40), b);
+                if (ahead && wanted_model(name + "_ahead_mark")) {
+                    double tail = 0.0;
+                    record(name + "_ahead_mark", m.time_ahead(b, p, 8, 40, true, &tail), b);
+                    std::printf("{\"what\":\"%s_ahead_mark_tail\",\"tail\":%.3f}\n", name.c_str(), tail);
+                }
             };
             for (int b : {1, 2, 4, 8, 16, 32, 64, 128, 256}) {
                 const std::string name = "model_decode_greedy_state" + sn + "_b" + std::to_string(b);

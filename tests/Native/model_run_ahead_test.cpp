@@ -232,9 +232,10 @@ TEST_P(ModelRunAhead, DecodeSteps_EqualHostFedSteps) {
         want.push_back(io->out);
     }
 
-    // The engine's way: begin k + 1 from k, then end k.
+    // The engine's way: wait for k's mark, begin k + 1 from k, then end k.
     std::vector<std::unique_ptr<StepIo>> ios;
     for (size_t k = 0; k < plans.size(); ++k) {
+        if (k > 0) msv_ok(msv_model_step_wait_mark(ahead.get()), "msv_model_step_wait_mark");
         ios.push_back(rows_of(k, nullptr));
         const msv_step s = ios.back()->view();
         msv_ok(msv_model_step_begin(ahead.get(), &s), "msv_model_step_begin");
@@ -397,6 +398,32 @@ TEST_F(ModelRunAheadRules, Step_WhileOneInFlight) {
     const auto tp = run(twin_->get(), prefill({0, 1}), 0);
     expect_same(p->out, tp->out, "prompts");
     expect_twin_agrees({{0, {}, 2}, {1, {}, 1}}, tp->out, 1, "after the refused step");
+}
+
+// The mark: nothing to wait for with no step in flight or for an empty step; waiting twice for a step's mark, with
+// two steps in flight, and after both ended changes nothing that the steps compute.
+TEST_F(ModelRunAheadRules, WaitMark_ChangesNothing) {
+    EXPECT_TRUE(refused(msv_model_step_wait_mark(nullptr), "model is NULL"));
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait with none in flight");
+    auto empty = make_io(c_, {}, {}, 0, false, sampling_);
+    const msv_step s = empty->view();
+    msv_ok(msv_model_step_begin(m_->get(), &s), "an empty step");
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait for an empty step");
+    msv_ok(msv_model_step_end(m_->get()), "end");
+    const auto p = run(m_->get(), prefill({0, 1}), 0, true);
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait for a prefill step's mark");
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait again");
+    const auto d1 = run(m_->get(), {{0, {}, 2}, {1, {}, 1}}, 1, true);
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait with two in flight");
+    msv_ok(msv_model_step_end(m_->get()), "end");
+    msv_ok(msv_model_step_end(m_->get()), "end");
+    msv_ok(msv_model_step_wait_mark(m_->get()), "wait after both ended");
+
+    const auto tp = run(twin_->get(), prefill({0, 1}), 0);
+    const auto td1 = run(twin_->get(), {{0, {tp->out.tokens[1]}, 0}, {1, {tp->out.tokens[0]}, 0}}, 1);
+    expect_same(p->out, tp->out, "prompts");
+    expect_same(d1->out, td1->out, "first decode");
+    expect_twin_agrees({{1, {}, 2}, {0, {}, 1}}, td1->out, 2, "after the waits");
 }
 
 // Slot operations while a step is in flight see the state after it (GPU: stream order).

@@ -55,6 +55,9 @@ internal static partial class ModelNativeMethods
     [LibraryImport(LibraryName, EntryPoint = "msv_model_step_end")]
     public static partial MsvStatus ModelStepEnd(ModelHandle model);
 
+    [LibraryImport(LibraryName, EntryPoint = "msv_model_step_wait_mark")]
+    public static partial MsvStatus ModelStepWaitMark(ModelHandle model);
+
     [LibraryImport(LibraryName, EntryPoint = "msv_model_copy_slot")]
     public static partial MsvStatus ModelCopySlot(ModelHandle model, int source, int destination);
 

@@ -63,6 +63,16 @@ public interface IModelRunner : IDisposable
         Step(batch);
     }
 
+    /// <summary>
+    /// Blocks until the batch begun last is late in its run on the device (a mark three quarters through its layers on
+    /// the GPU), so that the engine decides on the batch it begins next with as late a picture of its queue as keeps
+    /// the device busy: a request that arrives before the mark joins the next step rather than the one after. Runners
+    /// that compute at <see cref="Begin"/> return at once, as this default does.
+    /// </summary>
+    void WaitForTail()
+    {
+    }
+
     /// <summary>Waits for the oldest begun batch, <paramref name="batch"/>, and writes its results into it.</summary>
     void End(StepBatch batch)
     {

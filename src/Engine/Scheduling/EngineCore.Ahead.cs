@@ -15,11 +15,30 @@ internal sealed partial class EngineCore
     /// Begins the next step's batch from this step's decode rows, when the runner runs ahead (and
     /// <see cref="SchedulerOptions.RunAhead"/> lets it) and the next step would be
     /// those rows alone: nothing to prefill or admit, and no row whose next token depends on this one's on the host
-    /// (a grammar's bans) or whose state is saved when it ends. Rows that end by max_tokens now are left out.
+    /// (a grammar's bans) or whose state is saved when it ends. Rows that end by max_tokens now are left out. The
+    /// decision waits for the batch's tail (<see cref="IModelRunner.WaitForTail"/>) and takes the requests that arrived
+    /// meanwhile first.
     /// </summary>
     private bool TryBeginAhead()
     {
-        if (!_options.RunAhead || !_runner.RunsAhead || _scheduler.HasPrefillWork() || !_runner.CanContinue(_batch))
+        if (!_options.RunAhead || !_runner.RunsAhead || !_runner.CanContinue(_batch) || !_planned.TrueForAll(CanRunAhead))
+        {
+            return false;
+        }
+
+        // Decide as late as keeps the device busy: what arrives until the batch's mark is admitted into the next step.
+        try
+        {
+            _runner.WaitForTail();
+        }
+        catch (Exception)
+        {
+            // A fault shows when this batch ends; nothing runs ahead of it.
+            return false;
+        }
+
+        TakeArrivals?.Invoke();
+        if (_scheduler.HasPrefillWork())
         {
             return false;
         }
@@ -28,18 +47,9 @@ internal sealed partial class EngineCore
         _nextPlanned.Clear();
         for (int i = 0; i < _planned.Count; i++)
         {
-            if (_planned[i].Decode is not { } sample)
-            {
-                return false;
-            }
-
+            var sample = _planned[i].Decode!;
             var group = sample.Group;
             var request = group.Request;
-            if (request.Constraint is not null || request.SaveState is not null)
-            {
-                return false;
-            }
-
             if (group.Phase != GroupPhase.Decoding || sample.Finished || group.AbortRequested || sample.Generated + 1 >= request.Sampling.MaxTokens)
             {
                 continue;
@@ -69,6 +79,13 @@ internal sealed partial class EngineCore
             return false;
         }
     }
+
+    /// <summary>
+    /// A decode row whose next token depends on nothing the host learns from this one's: no grammar's bans, and no state
+    /// saved when it ends.
+    /// </summary>
+    private static bool CanRunAhead(PlannedEntry planned) =>
+        planned.Decode is { Group.Request: { Constraint: null, SaveState: null } };
 
     /// <summary>Ends a batch begun ahead whose results nobody will read (shutdown, or the loop failed).</summary>
     private void EndAhead()

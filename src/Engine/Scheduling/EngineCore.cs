@@ -85,6 +85,13 @@ internal sealed partial class EngineCore
     /// <summary>Called by <see cref="Step"/> with the number of input (prompt) and output tokens it processed.</summary>
     public Action<int, int>? TokensProcessed { get; set; }
 
+    /// <summary>
+    /// Called by <see cref="Step"/> while its batch runs, just before it decides whether to begin the next one ahead,
+    /// to <see cref="Submit"/> the requests that arrived since the step began (the loop's inbox), so that they are
+    /// admitted into the next step rather than the one after.
+    /// </summary>
+    public Action? TakeArrivals { get; set; }
+
     public void Submit(SequenceGroup group)
     {
         _active.Add(group);

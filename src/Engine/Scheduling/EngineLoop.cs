@@ -59,6 +59,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
                 _stepInputTokens += input;
                 _stepOutputTokens += output;
             },
+            TakeArrivals = TakeArrivals,
         };
         _stats = _core.Stats;
         metrics?.Attach(() => _stats);
@@ -190,10 +191,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             while (true)
             {
                 RunOperations();
-                while (_inbox.Reader.TryRead(out var group))
-                {
-                    _core.Submit(group);
-                }
+                TakeArrivals();
 
                 if (!_core.HasWork)
                 {
@@ -220,10 +218,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             // Only reached with work left if the loop itself broke: never leave a caller waiting.
             Volatile.Write(ref _state, Stopped);
             _inbox.Writer.TryComplete();
-            while (_inbox.Reader.TryRead(out var group))
-            {
-                _core.Submit(group);
-            }
+            TakeArrivals();
 
             _core.FailAll(new EngineStoppedException("The engine loop stopped."));
             _core.ReleasePrefixCache();
@@ -232,6 +227,15 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             // Every update posted reaches its channel before the engine counts as stopped.
             _outbox.Dispose();
             _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Hands the requests that arrived to the engine (at each turn of the loop, and while a step runs).</summary>
+    private void TakeArrivals()
+    {
+        while (_inbox.Reader.TryRead(out var group))
+        {
+            _core.Submit(group);
         }
     }
 

@@ -67,6 +67,7 @@
 #define cudaStreamCreate hipStreamCreate
 #define cudaStreamDestroy hipStreamDestroy
 #define cudaStreamSynchronize hipStreamSynchronize
+#define cudaStreamWaitEvent hipStreamWaitEvent
 #define cudaStream_t hipStream_t
 #define cudaSuccess hipSuccess
 // HIP's shuffles take no member mask (and ROCm before 6.2 has no *_sync forms).
@@ -74,6 +75,9 @@
 #define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
 #define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
 #define MSV_VENDOR_NAME "hip"
+// An event the host can wait for even when recorded inside a graph's capture. HIP 5.7 has no external record: in a
+// capture this is an internal record (a dependency, never recorded by a replay), outside one a plain record.
+inline hipError_t msv_event_record_external(hipEvent_t e, hipStream_t s) { return hipEventRecord(e, s); }
 // The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
 template <typename F> inline void msv_prefer_shared_memory(F*) {}
 // Device code only (host sources that include this header, compiled as plain C++ by hipcc, lack the intrinsics).
@@ -89,6 +93,11 @@ __device__ __forceinline__ void msv_store16(void* p, float4 v) { *static_cast<fl
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #define MSV_VENDOR_NAME "cuda"
+// An event the host can wait for even when recorded inside a graph's capture (an external event record node, which
+// each replay records); outside a capture, a plain record.
+inline cudaError_t msv_event_record_external(cudaEvent_t e, cudaStream_t s) {
+    return cudaEventRecordWithFlags(e, s, cudaEventRecordExternal);
+}
 // Hint that kernel f wants the largest shared-memory carveout (so that its occupancy is bounded by registers,
 // not by the L1 / shared split the driver picks). A hint only: an error is cleared, not reported.
 template <typename F> inline void msv_prefer_shared_memory(F* f) {

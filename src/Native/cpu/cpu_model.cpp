@@ -137,6 +137,8 @@ msv_status model_step_end(msv_model* m) {
     return MSV_OK;
 }
 
+// A step ran to its end at its begin: it is past any mark.
+msv_status model_step_wait_mark(msv_model*) { return MSV_OK; }
 int32_t model_steps_in_flight(const msv_model* m) { return m->in_flight; }
 int32_t model_previous_samples(const msv_model* m) {
     return m->previous ? static_cast<int32_t>(m->previous_tokens.size()) : -1;

@@ -321,11 +321,20 @@ MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s);
  * begin. MSV_ERR_INVALID_ARGUMENT when no step is in flight; a device fault is reported here as msv_model_step
  * reports it (MSV_ERR_DEVICE, MSV_ERR_DEVICE_LOST), and the step counts as ended.
  *
+ * msv_model_step_wait_mark blocks until the step begun last has passed its mark, late in its forward (on a GPU an
+ * event after MSV_AHEAD_MARK percent of its layers, 75 by default), and returns MSV_OK at once when no step is in
+ * flight or the step has no mark: the CPU library runs a step at its begin, and on ROCm (HIP 5.7 has no external
+ * event record) a decode graph's mark is not recorded. An engine that runs ahead waits for it before it decides on
+ * the next step, so that a request that arrives while the step runs joins the next step rather than the one after,
+ * while the device still has the step's tail to run when the next one is begun. A device fault is reported as
+ * msv_model_step_end reports it; the step stays in flight.
+ *
  * msv_model_step is refused while a begun step is not ended. Slot operations (copy, zero, snapshot, restore,
  * snapshot_from_host) stay allowed while steps are in flight: on a GPU they run after the begun steps in the
  * model's stream order (and may wait for them); on the CPU every call is synchronous anyway. */
 MSV_API msv_status msv_model_step_begin(msv_model* m, const msv_step* s);
 MSV_API msv_status msv_model_step_end(msv_model* m);
+MSV_API msv_status msv_model_step_wait_mark(msv_model* m);
 
 MSV_API msv_status msv_model_copy_slot(msv_model* m, int32_t src, int32_t dst);  /* recurrent state only */
 MSV_API msv_status msv_model_zero_slot(msv_model* m, int32_t slot);              /* recurrent state only */

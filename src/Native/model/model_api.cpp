@@ -133,6 +133,13 @@ extern "C" MSV_API msv_status msv_model_step_end(msv_model* m) {
     });
 }
 
+extern "C" MSV_API msv_status msv_model_step_wait_mark(msv_model* m) {
+    return msv::guarded("msv_model_step_wait_mark", [&] {
+        if (msv_status st = require_pool(m, "msv_model_step_wait_mark"); st != MSV_OK) return st;
+        return msv::backend::model_step_wait_mark(m);
+    });
+}
+
 extern "C" MSV_API msv_status msv_model_copy_slot(msv_model* m, int32_t src, int32_t dst) {
     return msv::guarded("msv_model_copy_slot", [&] {
         const char* fn = "msv_model_copy_slot";

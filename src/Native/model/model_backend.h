@@ -42,6 +42,9 @@ msv_status model_allocate_pool(msv_model* m, int32_t slots);
 msv_status model_step(msv_model* m, const msv_step& s);
 msv_status model_step_begin(msv_model* m, const msv_step& s);
 msv_status model_step_end(msv_model* m);
+// Blocks until the step begun last has passed its mark late in its forward; at once when none is in flight or it has
+// no mark (the CPU runs a step at its begin). Pool allocated.
+msv_status model_step_wait_mark(msv_model* m);
 // Steps begun and not yet ended (0..2).
 int32_t model_steps_in_flight(const msv_model* m);
 // n_samples of the step begun last, whose draws from_previous reads; -1 when there is none.

@@ -177,6 +177,7 @@ msv_status Model::init(const msv_model_config& c) {
         out_proj_slice_gemm_rows_ = std::clamp(std::atoi(f), 0, kMmaMaxRows);
     timeline_.open();
     gaps_.open();
+    if (msv_status st = mark_.open(c.n_layer); st != MSV_OK) return st;
     if (const char* f = std::getenv("MSV_BENCH_ABLATE")) {
         ablate_ = std::atoi(f);
         if (ablate_ != 0)

@@ -8,6 +8,7 @@
 #include "mambaserve.h"
 #include "model/model_gpu_kernels.h"
 #include "model/model_gpu_step_gaps.h"
+#include "model/model_gpu_step_mark.h"
 #include "model/model_gpu_timeline.h"
 
 #include <cstdint>
@@ -132,6 +133,8 @@ public:
     // and scatter its outputs to the arrays given at its begin.
     msv_status step_begin(const msv_step& s);
     msv_status step_end();
+    // msv_model_step_wait_mark: blocks until the step begun last has passed its mark (StepMark).
+    msv_status step_wait_mark();
     int steps_in_flight() const { return in_flight_; }
     // n_samples of the step begun last (-1: none, or it failed): what from_previous may name.
     int previous_samples() const { return previous_samples_; }
@@ -358,6 +361,8 @@ private:
     std::unique_ptr<class DecodeGraphs> graphs_;
     StepTimeline timeline_;  // MSV_TIMELINE_FILE: the fused decode kernels' per-block records (diagnosis)
     StepGaps gaps_;          // MSV_STEP_GAPS=1: device idle time between steps (diagnosis)
+    StepMark mark_;          // late in each step's layers, what msv_model_step_wait_mark waits for
+    bool last_marked_ = false;  // whether the step begun last recorded the mark (one with entries)
 };
 
 // One slot's state in device memory: conv [layers, di, dc - 1] fp32 then SSM [layers, di, ds] in state dtype (the

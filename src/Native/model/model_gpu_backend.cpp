@@ -104,6 +104,7 @@ msv_status model_allocate_pool(msv_model* m, int32_t slots) { return m->impl->al
 msv_status model_step(msv_model* m, const msv_step& s) { return m->impl->step(s); }
 msv_status model_step_begin(msv_model* m, const msv_step& s) { return m->impl->step_begin(s); }
 msv_status model_step_end(msv_model* m) { return m->impl->step_end(); }
+msv_status model_step_wait_mark(msv_model* m) { return m->impl->step_wait_mark(); }
 int32_t model_steps_in_flight(const msv_model* m) { return m->impl->steps_in_flight(); }
 int32_t model_previous_samples(const msv_model* m) { return m->impl->previous_samples(); }
 // The device reads a from_previous token in the decode path's embedding only (DecodeLayout::from).

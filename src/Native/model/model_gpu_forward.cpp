@@ -134,6 +134,7 @@ msv_status Model::enqueue_layers_fused(int rows, const int32_t* slots) {
     const int R = rows_template(rows);
     const int splits = xproj_splits(static_cast<int>(d.ld_di / ce));
     for (int l = 0; l < d.layers; ++l) {
+        if (cudaError_t e = mark_.at_layer(l, stream_); e != cudaSuccess) return fail(e, "step mark");
         const LayerWeights& w = layers_[l];
         GemvArgs in{};
         in.W = w.in_proj, in.ldw = d.ld_dm, in.N = 2 * d.di, in.K = d.dm, in.kc = static_cast<int>(d.ld_dm / ce);
@@ -207,6 +208,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
     const bool conv_in_gemm = mma_conv_ && plan.groups.empty() && plan.nd == M && M <= inproj_mma_rows_;
     const bool out_sliced = out_proj_sliced(M);
     for (int l = 0; l < d.layers; ++l) {
+        if (cudaError_t e = mark_.at_layer(l, stream_); e != cudaSuccess) return fail(e, "step mark");
         const LayerWeights& w = layers_[l];
         void* conv_state = conv_at(0, l);
         void* ssm_state = ssm_at(0, l);
@@ -397,10 +399,15 @@ msv_status Model::enqueue_decode(int rows, SamplerKernels kernels) {
     }
     if (!ablated(kAblateHead))
         if (msv_status s = enqueue_head(nullptr, rows, fused); s != MSV_OK) return s;
-    if (ablated(kAblateSampler)) return MSV_OK;
-    return enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
-                           reinterpret_cast<const int32_t*>(in + decode_.n_targets), std::max(rows, 1), device_out_,
-                           kernels);
+    if (!ablated(kAblateSampler))
+        if (msv_status s = enqueue_sampler(reinterpret_cast<const SampleTarget*>(in + decode_.targets),
+                                           reinterpret_cast<const int32_t*>(in + decode_.n_targets),
+                                           std::max(rows, 1), device_out_, kernels);
+            s != MSV_OK)
+            return s;
+    // The mark's branch joins after the last kernel, so no kernel of the chain gains a dependency on it.
+    if (cudaError_t e = mark_.join(stream_); e != cudaSuccess) return fail(e, "step mark join");
+    return MSV_OK;
 }
 
 }  // namespace msv::gpu::model

@@ -345,6 +345,7 @@ struct StepRunner {
                 return st;
             if (msv_status st = copy_logits(h0, h1); st != MSV_OK) return st;
         }
+        if (cudaError_t e = m.mark_.join(m.stream_); e != cudaSuccess) return m.fail(e, where("step mark").c_str());
         return copy_outputs(s.n_samples);
     }
 
@@ -361,6 +362,7 @@ msv_status Model::enqueue_step(const msv_step& s, const char* what) {
     // Until it is enqueued whole there is no previous step: one that fails half way may have written part of
     // device_out_. The runner still reads the last one's records (previous_record_) for this step's from_previous.
     previous_samples_ = -1;
+    last_marked_ = false;
     StepRunner runner(*this, s, half, what);
     msv_status st = s.n_entries > 0 ? runner.run() : MSV_OK;
     if (st == MSV_OK)
@@ -371,6 +373,7 @@ msv_status Model::enqueue_step(const msv_step& s, const char* what) {
         (void)cudaGetLastError();
         return st;
     }
+    last_marked_ = s.n_entries > 0;
     f.n_targets = s.n_samples;
     f.target_order = std::move(runner.target_order);
     f.out_tokens = s.out_tokens, f.out_logprobs = s.out_logprobs;
@@ -440,5 +443,12 @@ msv_status Model::step_begin(const msv_step& s) {
 }
 
 msv_status Model::step_end() { return finish_step("msv_model_step_end"); }
+
+msv_status Model::step_wait_mark() {
+    if (in_flight_ == 0 || !last_marked_) return MSV_OK;
+    if (msv_status st = check_lost(); st != MSV_OK) return st;
+    if (cudaError_t e = mark_.wait(); e != cudaSuccess) return fail(e, "msv_model_step_wait_mark");
+    return MSV_OK;
+}
 
 }  // namespace msv::gpu::model

@@ -123,6 +123,20 @@ internal sealed class FakeModelRunner : IModelRunner
         _queued.Enqueue(batch);
     }
 
+    /// <summary>Called at each <see cref="WaitForTail"/>, with the batch in flight (a request arriving while it runs).</summary>
+    public Action? OnWaitForTail { get; set; }
+
+    /// <summary>Waits for the tail of the batch in flight: the engine calls it only with one batch begun and not ended.</summary>
+    public void WaitForTail()
+    {
+        if (RunsAhead && _queued.Count != 1)
+        {
+            throw new InvalidOperationException($"WaitForTail with {_queued.Count} batches in flight.");
+        }
+
+        OnWaitForTail?.Invoke();
+    }
+
     public void End(StepBatch batch)
     {
         if (!RunsAhead)

@@ -92,6 +92,38 @@ public sealed class EngineCoreAheadTests
     }
 
     [Fact]
+    public void ARequestThatArrivesBeforeTheTailOfTheBatchInFlight_IsPrefilledInTheNextStep()
+    {
+        // The decision to run ahead waits for the batch's tail and takes the arrivals first: a request that arrives
+        // meanwhile stops the engine from running ahead, so the next step admits it rather than the one after.
+        var harness = AheadHarness();
+        int[] prompt = RandomPrompt(9);
+        var decoding = harness.Submit(Request(RandomPrompt(6), maxTokens: 30));
+        for (int i = 0; i < 4; i++)
+        {
+            harness.Core.Step();
+        }
+
+        Assert.True(harness.Runner.BegunAhead > 0);
+        SequenceGroup? late = null;
+        int waits = 0;
+        harness.Runner.OnWaitForTail = () => waits++;
+        harness.Core.TakeArrivals = () => late ??= harness.Submit(Request(prompt, maxTokens: 5));
+        harness.Core.Step();
+        harness.Core.TakeArrivals = null;
+        Assert.Equal(1, waits);
+        Assert.NotNull(late);
+        Assert.Equal(GroupPhase.Waiting, late.Phase);
+
+        harness.Core.Step();
+
+        Assert.Equal(GroupPhase.Decoding, late.Phase);
+        harness.RunUntilIdle();
+        Assert.Equal(harness.GreedyReference(prompt, 5), Tokens(Drain(late)));
+        Assert.Equal(30, Tokens(Drain(decoding)).Count());
+    }
+
+    [Fact]
     public void RunAheadOff_StepsInTurnOnARunnerThatRunsAhead()
     {
         var harness = new EngineCoreHarness(new SchedulerOptions

@@ -44,7 +44,12 @@ public abstract partial class RunnerConformanceTests
             // A runner may refuse to continue a batch (the GPU runner: one of several native steps); then the batch
             // ends first and the host writes the tokens, as the engine does.
             bool continues = ahead.CanContinue(previous);
-            if (!continues)
+            if (continues)
+            {
+                // As the engine decides: late in the batch in flight.
+                ahead.WaitForTail();
+            }
+            else
             {
                 ahead.End(previous);
                 Collect(previous, chosen);

@@ -16,7 +16,9 @@ public sealed class StepTimingRunner(IModelRunner inner) : IModelRunner
     /// <summary>Steps run so far.</summary>
     public int Steps { get; private set; }
 
-    /// <summary>Time spent inside <see cref="Step"/>, <see cref="Begin"/> and <see cref="End"/> so far.</summary>
+    /// <summary>
+    /// Time spent inside <see cref="Step"/>, <see cref="Begin"/>, <see cref="WaitForTail"/> and <see cref="End"/> so far.
+    /// </summary>
     public TimeSpan StepTime => Stopwatch.GetElapsedTime(0, _ticks);
 
     public MambaConfig Config => inner.Config;
@@ -32,6 +34,8 @@ public sealed class StepTimingRunner(IModelRunner inner) : IModelRunner
     public bool CanContinue(StepBatch previous) => inner.CanContinue(previous);
 
     public void Begin(StepBatch batch) => Timed(() => inner.Begin(batch), step: false);
+
+    public void WaitForTail() => Timed(inner.WaitForTail, step: false);
 
     public void End(StepBatch batch) => Timed(() => inner.End(batch), step: true);
 

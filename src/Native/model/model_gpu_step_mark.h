@@ -1,0 +1,34 @@
+// A mark late in a step's forward that the host can wait for (msv_model_step_wait_mark): an engine that runs ahead
+// decides on the next step while this one runs, and the later it decides, the fewer new requests wait a step more
+// (docs/gpu-model.md "Steps the host does not wait for: the native side"). The mark is an event recorded on a side
+// branch forked from the stream before layer `layer()`; the branch joins the stream again at the end of the step, so
+// the main chain of kernels (and its programmatic dependent launches) is the same with or without it. Inside a
+// decode graph's capture the record is an external event node (CUDA); HIP 5.7 has no such record, so on ROCm a
+// captured step's mark is never recorded and the wait returns at once (the decision is taken as early as before).
+#pragma once
+
+#include "gpu/check.h"
+
+namespace msv::gpu::model {
+
+class StepMark {
+public:
+    // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (default 75; 0: before the first).
+    msv_status open(int layers);
+    ~StepMark();
+    // Called before each layer's kernels: forks the branch and records the mark before the mark's layer.
+    cudaError_t at_layer(int layer, cudaStream_t s);
+    // The end of a step's device work (inside the capture, for a graph): joins the branch, if one was forked.
+    cudaError_t join(cudaStream_t s);
+    // Blocks until the mark recorded last has passed (or returns at once when none was).
+    cudaError_t wait() const;
+    int layer() const { return layer_; }
+
+private:
+    int layer_ = 0;
+    bool forked_ = false;
+    cudaStream_t side_ = nullptr;
+    cudaEvent_t fork_ = nullptr, mark_ = nullptr, join_ = nullptr;
+};
+
+}  // namespace msv::gpu::model
