@@ -76,7 +76,8 @@ public static class GpuBenchmark
 
     /// <summary>
     /// Ms per step of <paramref name="steps"/> decode steps run ahead: each begun, its tokens those the step before
-    /// chose, before that one ends (the engine's way on such a runner); null on a runner that does not run ahead.
+    /// chose, late in that one's run and before it ends (the engine's way on such a runner); null on a runner that does
+    /// not run ahead.
     /// </summary>
     private static double? DecodeAhead(IModelRunner runner, int batch, int steps, SequenceSampling[] samplings)
     {
@@ -105,6 +106,12 @@ public static class GpuBenchmark
             var next = batches[(n + 6) % 3];
             next.Clear();
             bool continues = runner.CanContinue(previous);
+            if (continues)
+            {
+                // The engine decides on the next batch late in the one in flight.
+                runner.WaitForTail();
+            }
+
             for (int i = 0; i < batch; i++)
             {
                 (continues ? next.AddNextToken(i, previous.Entries[i].Samples[0]) : next.AddToken(i, i)).AddSample(i, samplings[i]);
