@@ -15,8 +15,8 @@
 // like it plus "_ahead" whose ms is the median time between two step ends, so one run A/Bs the two (the filter
 // selects either name; "..._b1$" names the synchronous one alone), and a line named like it plus "_ahead_mark" that
 // also waits for each step's mark before it begins the next (msv_model_step_wait_mark, as the engine does), whose
-// "tail" is the median share of a step between the mark's wait returning and the step's end: ~0.25 with the mark at
-// 75% of the layers, ~1 if the wait returned at once.
+// "tail" is the median share of a step between the mark's wait returning and the step's end: with MSV_AHEAD_MARK=75
+// about 0.25 if a replay records the mark mid-step, ~1 if the wait returned at once (no mark: MSV_AHEAD_MARK unset).
 #include "common/blas.h"
 #include "model_test_util.h"
 #include "test_util.h"

@@ -207,7 +207,15 @@ TEST_P(ModelRunAhead, DecodeSteps_EqualHostFedSteps) {
     const Weights w = random_weights(c, rng);
     const auto prompt = prompts(rng, kSlots, c.vocab);
     const std::vector<msv_sampling> sampling = samplings(kSlots, tc.plain, prompt);
-    GpuModel ahead(c, w, kSlots), host(c, w, kSlots);
+    GpuModel host(c, w, kSlots);
+    // The run-ahead model with the step mark (read at msv_model_create) halfway through its layers: its decode graphs
+    // carry the mark's side branch, and it waits for each step's mark as the engine does.
+    std::unique_ptr<GpuModel> marked;
+    {
+        ScopedEnv mark("MSV_AHEAD_MARK", "50");
+        marked = std::make_unique<GpuModel>(c, w, kSlots);
+    }
+    GpuModel& ahead = *marked;
     const std::vector<Plan> plans = script(tc.rows);
 
     // Step k's rows: the prompt, or one token from the previous step (ahead: its sample on the model; host: the token
@@ -268,7 +276,10 @@ protected:
         const Weights w = random_weights(c_, rng);
         prompt_ = prompts(rng, kSlots, c_.vocab);
         sampling_ = samplings(kSlots, false, prompt_);
-        m_ = std::make_unique<GpuModel>(c_, w, kSlots);
+        {
+            ScopedEnv mark("MSV_AHEAD_MARK", "50");  // m_ with the step mark; the twin without
+            m_ = std::make_unique<GpuModel>(c_, w, kSlots);
+        }
         twin_ = std::make_unique<GpuModel>(c_, w, kSlots);
     }
 

@@ -154,6 +154,9 @@ public:
     // Programmatic dependent launch on or off (a graph capture that fails with it retries without).
     void set_pdl(bool on) { pdl_ = on; }
     bool pdl() const { return pdl_; }
+    // The step mark (msv_model_step_wait_mark): on (MSV_AHEAD_MARK), or off after a graph capture with it failed.
+    bool step_mark_on() const { return mark_.on(); }
+    void step_mark_off() { mark_.off(); }
     cudaStream_t stream() const { return stream_; }
 
     // For snapshots and graphs (model_gpu_slots.cpp, model_gpu_graphs.cpp).

@@ -54,6 +54,18 @@ msv_status DecodeGraphs::capture_buckets(Model& m) {
             cudaGraphExec_t exec = nullptr;
             if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
             if (graph) (void)cudaGraphDestroy(graph);
+            if ((err != cudaSuccess || s != MSV_OK) && m.step_mark_on()) {
+                // The mark's side branch is the newest part of the graph: without it every step keeps its
+                // programmatic edges, and msv_model_step_wait_mark returns at once.
+                std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with the step mark failed (%s); "
+                                     "capturing without it\n",
+                             rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
+                (void)cudaGetLastError();
+                m.step_mark_off();
+                for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
+                graphs_.clear();
+                return capture_buckets(m);
+            }
             if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
                 // Retry this and every later bucket without programmatic edges; said once on stderr, since every
                 // decode step runs slower from here on.

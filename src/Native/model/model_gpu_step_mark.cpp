@@ -6,9 +6,9 @@
 namespace msv::gpu::model {
 
 msv_status StepMark::open(int layers) {
-    int percent = 75;
-    if (const char* f = std::getenv("MSV_AHEAD_MARK")) percent = std::clamp(std::atoi(f), 0, 100);
-    layer_ = std::min(layers - 1, layers * percent / 100);
+    const char* f = std::getenv("MSV_AHEAD_MARK");
+    if (f == nullptr || f[0] == '\0') return MSV_OK;
+    layer_ = std::min(layers - 1, layers * std::clamp(std::atoi(f), 0, 100) / 100);
     if (cudaError_t e = cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking); e != cudaSuccess)
         return launch_status(e, "msv_model_create: mark stream");
     for (cudaEvent_t* ev : {&fork_, &mark_, &join_})
@@ -24,7 +24,7 @@ StepMark::~StepMark() {
 }
 
 cudaError_t StepMark::at_layer(int layer, cudaStream_t s) {
-    if (layer != layer_ || side_ == nullptr) return cudaSuccess;
+    if (layer != layer_) return cudaSuccess;
     cudaError_t e = cudaEventRecord(fork_, s);
     if (e == cudaSuccess) e = cudaStreamWaitEvent(side_, fork_, 0);
     if (e == cudaSuccess) forked_ = true, e = msv_event_record_external(mark_, side_);

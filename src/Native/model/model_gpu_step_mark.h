@@ -5,6 +5,8 @@
 // the main chain of kernels (and its programmatic dependent launches) is the same with or without it. Inside a
 // decode graph's capture the record is an external event node (CUDA); HIP 5.7 has no such record, so on ROCm a
 // captured step's mark is never recorded and the wait returns at once (the decision is taken as early as before).
+// Off unless MSV_AHEAD_MARK is set (session "twenty-first": built and tested on the CPU library, not yet measured on
+// a GPU); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
 #pragma once
 
 #include "gpu/check.h"
@@ -13,8 +15,11 @@ namespace msv::gpu::model {
 
 class StepMark {
 public:
-    // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (default 75; 0: before the first).
+    // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first); unset, no mark.
     msv_status open(int layers);
+    bool on() const { return layer_ >= 0; }
+    // No mark from here on (a graph capture with it failed).
+    void off() { layer_ = -1; }
     ~StepMark();
     // Called before each layer's kernels: forks the branch and records the mark before the mark's layer.
     cudaError_t at_layer(int layer, cudaStream_t s);
@@ -25,7 +30,7 @@ public:
     int layer() const { return layer_; }
 
 private:
-    int layer_ = 0;
+    int layer_ = -1;
     bool forked_ = false;
     cudaStream_t side_ = nullptr;
     cudaEvent_t fork_ = nullptr, mark_ = nullptr, join_ = nullptr;
