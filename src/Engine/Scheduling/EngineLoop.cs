@@ -59,7 +59,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
                 _stepInputTokens += input;
                 _stepOutputTokens += output;
             },
-            TakeArrivals = TakeArrivals,
+            TakeArrivals = SubmitArrivals,
         };
         _stats = _core.Stats;
         metrics?.Attach(() => _stats);
@@ -191,7 +191,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             while (true)
             {
                 RunOperations();
-                TakeArrivals();
+                SubmitArrivals();
 
                 if (!_core.HasWork)
                 {
@@ -218,7 +218,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             // Only reached with work left if the loop itself broke: never leave a caller waiting.
             Volatile.Write(ref _state, Stopped);
             _inbox.Writer.TryComplete();
-            TakeArrivals();
+            SubmitArrivals();
 
             _core.FailAll(new EngineStoppedException("The engine loop stopped."));
             _core.ReleasePrefixCache();
@@ -231,7 +231,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
     }
 
     /// <summary>Hands the requests that arrived to the engine (at each turn of the loop, and while a step runs).</summary>
-    private void TakeArrivals()
+    private void SubmitArrivals()
     {
         while (_inbox.Reader.TryRead(out var group))
         {

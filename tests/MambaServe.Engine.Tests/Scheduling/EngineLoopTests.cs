@@ -287,6 +287,46 @@ public sealed class EngineLoopTests
         await loop.StopAsync(Ct);
     }
 
+    /// <summary>
+    /// Running ahead, a request that arrives while a decode batch runs, before the engine decides on the next one (the
+    /// runner's tail), is handed to the engine then: nothing runs ahead, and the batch right after prefills it.
+    /// </summary>
+    [Fact]
+    public async Task GenerateAsync_ArrivingBeforeTheRunAheadDecision_IsPrefilledInTheNextBatch()
+    {
+        var (loop, runner, _) = Build();
+        runner.RunsAhead = true;
+        int[] first = RandomPrompt(7), second = RandomPrompt(11);
+        IAsyncEnumerable<GenerationUpdate>? late = null;
+        int endedBefore = -1;
+        runner.OnWaitForTail = () =>
+        {
+            // The engine thread, the batch in flight: a client's request lands in the loop's inbox now.
+            if (late is null)
+            {
+                endedBefore = runner.StepSizes.Count;
+                late = loop.GenerateAsync(Request(second, maxTokens: 4), Ct);
+            }
+        };
+        loop.Start();
+
+        var firstUpdates = await CollectAsync(loop.GenerateAsync(Request(first, maxTokens: 40), Ct));
+        var secondUpdates = await CollectAsync(late!);
+        await loop.StopAsync(Ct);
+
+        var reference = new EngineCoreHarness();
+        Assert.Equal(reference.GreedyReference(first, 40), Tokens(firstUpdates));
+        Assert.Equal(reference.GreedyReference(second, 4), Tokens(secondUpdates));
+        // Batches end in order: the one in flight at the wait is batch endedBefore, and the next prefills the prompt.
+        int prefillEntry = runner.Entries.FindIndex(e => e.Length == second.Length);
+        int batchOfPrefill = 0;
+        for (int seen = runner.StepSizes[0]; seen <= prefillEntry; seen += runner.StepSizes[++batchOfPrefill])
+        {
+        }
+
+        Assert.Equal(endedBefore + 1, batchOfPrefill);
+    }
+
     [Fact]
     public async Task StopAsync_WithinGracePeriod_LetsInFlightRequestsFinish()
     {
