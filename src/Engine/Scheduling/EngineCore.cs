@@ -36,6 +36,7 @@ internal sealed partial class EngineCore
     private List<PlannedEntry> _sparePlanned = [];
     private bool _aheadBegun;
     private long _steps;
+    private long _stepsBegunAhead;
 
     public EngineCore(
         IModelRunner runner,
@@ -80,7 +81,8 @@ internal sealed partial class EngineCore
         _pool.Total,
         _prefixCache?.Hits ?? 0,
         _prefixCache?.Lookups ?? 0,
-        _steps);
+        _steps,
+        _stepsBegunAhead);
 
     /// <summary>Called by <see cref="Step"/> with the number of input (prompt) and output tokens it processed.</summary>
     public Action<int, int>? TokensProcessed { get; set; }
@@ -140,6 +142,7 @@ internal sealed partial class EngineCore
                 (_batch, _nextBatch, _spareBatch) = (_nextBatch, _spareBatch, _batch);
                 (_planned, _nextPlanned, _sparePlanned) = (_nextPlanned, _sparePlanned, _planned);
                 _aheadBegun = true;
+                _stepsBegunAhead++;
             }
 
             _steps++;

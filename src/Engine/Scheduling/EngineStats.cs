@@ -3,6 +3,10 @@ namespace MambaServe.Engine.Scheduling;
 /// <summary>A point-in-time view of the engine, published after each step; safe to read from any thread.</summary>
 /// <param name="RunningSequences">Samples holding a slot (prefilling or decoding).</param>
 /// <param name="WaitingRequests">Requests accepted but not yet holding slots.</param>
+/// <param name="StepsBegunAhead">
+/// Steps whose batch was begun while the step before it still ran on the device (running ahead, docs/gpu-engine.md
+/// section 2); against <paramref name="Steps"/>, how often a load lets the engine run ahead.
+/// </param>
 public sealed record EngineStats(
     int RunningSequences,
     int WaitingRequests,
@@ -10,4 +14,5 @@ public sealed record EngineStats(
     int SlotsTotal,
     long PrefixCacheHits,
     long PrefixCacheLookups,
-    long Steps);
+    long Steps,
+    long StepsBegunAhead);

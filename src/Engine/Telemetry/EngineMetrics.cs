@@ -27,6 +27,11 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableGauge(TelemetryNames.StatePoolSlotsTotal, () => Read(s => s.SlotsTotal), "{slot}", "State slots in the pool.");
         _meter.CreateObservableCounter(TelemetryNames.PrefixCacheHits, () => Read(s => s.PrefixCacheHits), "{lookup}", "Prefix-state cache lookups that hit.");
         _meter.CreateObservableCounter(TelemetryNames.PrefixCacheLookups, () => Read(s => s.PrefixCacheLookups), "{lookup}", "Prefix-state cache lookups.");
+        _meter.CreateObservableCounter(
+            TelemetryNames.EngineStepsBegunAhead,
+            () => Read(s => s.StepsBegunAhead),
+            "{step}",
+            "Engine steps begun while the step before them still ran on the device (running ahead).");
     }
 
     public Meter Meter => _meter;

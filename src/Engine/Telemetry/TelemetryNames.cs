@@ -32,6 +32,7 @@ public static class TelemetryNames
     public const string PrefixCacheHits = "mambaserve.prefix_cache.hits";
     public const string PrefixCacheLookups = "mambaserve.prefix_cache.lookups";
     public const string EngineStepDuration = "mambaserve.engine.step.duration";
+    public const string EngineStepsBegunAhead = "mambaserve.engine.steps_begun_ahead";
     public const string Tokens = "mambaserve.tokens";
 
     // Server-side project metrics.

@@ -21,6 +21,7 @@ public sealed class EngineCoreAheadTests
         Assert.Equal(inTurn.Outputs, ahead.Outputs);
         Assert.Equal(0, inTurn.BegunAhead);
         Assert.True(ahead.BegunAhead > 20, $"{ahead.BegunAhead} batches ran ahead");
+        Assert.Equal((0, ahead.BegunAhead), (inTurn.StepsBegunAhead, ahead.StepsBegunAhead));
     }
 
     [Fact]
@@ -228,7 +229,7 @@ public sealed class EngineCoreAheadTests
     /// A mixed load served to the end: greedy and seeded sampling, n = 2, stop strings, stop token ids, EOS, min_tokens
     /// and logprobs, with requests arriving while others decode. Same prompts and seeds for every call.
     /// </summary>
-    private static (List<string> Outputs, int BegunAhead) Serve(bool runAhead)
+    private static (List<string> Outputs, int BegunAhead, long StepsBegunAhead) Serve(bool runAhead)
     {
         var harness = new EngineCoreHarness(slots: 6, eosTokenId: 3);
         harness.Runner.RunsAhead = runAhead;
@@ -266,7 +267,7 @@ public sealed class EngineCoreAheadTests
                 string.Join(",", updates.Where(u => u.SampleIndex == s).SelectMany(u => u.Logprobs ?? []).Select(l => $"{l.TokenId}:{l.Logprob:R}"))));
         }).ToList();
         Assert.Equal(0, harness.Core.Pool.InUse);
-        return (outputs, harness.Runner.BegunAhead);
+        return (outputs, harness.Runner.BegunAhead, harness.Core.Stats.StepsBegunAhead);
     }
 
     private sealed class CountingSink : IStateSink

@@ -15,21 +15,7 @@ public sealed class EngineMetricsTests
         var ct = TestContext.Current.CancellationToken;
         using var metrics = new EngineMetrics();
         var measured = new ConcurrentDictionary<string, double>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, metrics.Meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            string key = instrument.Name + (tags.Length > 0 ? "/" + tags[0].Value : string.Empty);
-            measured.AddOrUpdate(key, value, (_, old) => instrument is Counter<long> ? old + value : value);
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, old) => old + 1));
-        listener.Start();
+        using var listener = Listen(metrics, measured);
 
         int slots = Random.Shared.Next(2, 9);
         var options = new SchedulerOptions { MaxRunningSequences = slots, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheInterval = 4 };
@@ -57,5 +43,54 @@ public sealed class EngineMetricsTests
         Assert.Equal(0, measured[TelemetryNames.SchedulerWaiting]);
         Assert.Equal(2, measured[TelemetryNames.PrefixCacheLookups]);
         Assert.Equal(1, measured[TelemetryNames.PrefixCacheHits]);
+        Assert.Equal(0, measured[TelemetryNames.EngineStepsBegunAhead]);
+    }
+
+    [Fact]
+    public async Task StepsBegunAhead_OnARunnerThatRunsAhead_CountsEachBatchBegunBehindAnother()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var metrics = new EngineMetrics();
+        var measured = new ConcurrentDictionary<string, double>();
+        using var listener = Listen(metrics, measured);
+        var options = new SchedulerOptions { MaxRunningSequences = 4, MaxBatchTokensPerStep = 64, PrefillChunkSize = 16, PrefixCacheMaxBytes = 0 };
+        var choosers = new FakeTokenChooserFactory();
+        var runner = new FakeModelRunner(4, choosers: choosers) { RunsAhead = true };
+        var loop = new EngineLoop(runner, options, choosers, new FakeTextStreamFactory(), metrics: metrics);
+        loop.Start();
+        await foreach (var update in loop.GenerateAsync(Request(RandomPrompt(9), maxTokens: 20), ct))
+        {
+        }
+
+        await loop.StopAsync(ct);
+        listener.RecordObservableInstruments();
+
+        Assert.True(runner.BegunAhead > 10, $"{runner.BegunAhead} batches ran ahead");
+        Assert.Equal(runner.BegunAhead, measured[TelemetryNames.EngineStepsBegunAhead]);
+        Assert.Equal(runner.BegunAhead, loop.Stats.StepsBegunAhead);
+    }
+
+    /// <summary>
+    /// Collects the engine meter's measurements: a counter's sum, a gauge's last value, a histogram's count, by name
+    /// (and "/tag" for tagged ones).
+    /// </summary>
+    private static MeterListener Listen(EngineMetrics metrics, ConcurrentDictionary<string, double> measured)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string key = instrument.Name + (tags.Length > 0 ? "/" + tags[0].Value : string.Empty);
+            measured.AddOrUpdate(key, value, (_, old) => instrument is Counter<long> ? old + value : value);
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, old) => old + 1));
+        listener.Start();
+        return listener;
     }
 }

@@ -23,7 +23,7 @@ public sealed class FakeServedModel(
     /// <summary>A memory-only store; the fake engine's snapshots need no runner to dispose.</summary>
     public ConversationStore? Conversations { get; } = new(new StateStoreOptions(), ModelFingerprint.OfText(name), new NoRunner());
 
-    public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0);
+    public EngineStats Stats => new(0, 0, 0, 8, 0, 0, 0, 0);
 
     public string? FaultReason { get; set; }
 

@@ -74,11 +74,17 @@ public static class ServingBenchCommand
         // the first level (concurrency 1) ran on unoptimised TensorPrimitives and read ~20% slow.
         await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 4, 8, promptTokens, 32, sampling, ct);
 
-        var table = new Table().AddColumns("concurrency", "requests", "output tok/s", "TTFT p50 ms", "TTFT p90 ms", "TTFT p99 ms", "TPOT p50 ms");
+        // "run ahead": the share of the level's engine steps begun while the one before still ran (GPU; docs/gpu-engine.md
+        // section 2), which steps with prefill chunks or admissions are not.
+        var table = new Table().AddColumns("concurrency", "requests", "output tok/s", "TTFT p50 ms", "TTFT p90 ms", "TTFT p99 ms", "TPOT p50 ms", "steps", "run ahead");
         foreach (var c in levels)
         {
+            var before = model.Stats;
             var r = await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, ct);
-            table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}");
+            var after = model.Stats;
+            long steps = after.Steps - before.Steps, ahead = after.StepsBegunAhead - before.StepsBegunAhead;
+            table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}",
+                $"{steps}", steps > 0 ? $"{100.0 * ahead / steps:F0}%" : "");
         }
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
