@@ -87,7 +87,6 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         Flush(ref g, parts, samples, logitRows);
     }
 
-    /// <summary>The <c>msv_step</c> of group <paramref name="index"/>: pointers into the buffers at the group's ranges.</summary>
     /// <summary>
     /// The index in the previous native step of a target an entry continues: the previous batch must have been one
     /// native step (<see cref="Groups"/>), as the library reads the token from the last step's outputs.
@@ -105,6 +104,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         return index;
     }
 
+    /// <summary>The <c>msv_step</c> of group <paramref name="index"/>: pointers into the buffers at the group's ranges.</summary>
     public MsvStep Step(int index)
     {
         var g = _groups[index];

@@ -54,26 +54,19 @@ msv_status DecodeGraphs::capture_buckets(Model& m) {
             cudaGraphExec_t exec = nullptr;
             if (err == cudaSuccess && s == MSV_OK) err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
             if (graph) (void)cudaGraphDestroy(graph);
-            if ((err != cudaSuccess || s != MSV_OK) && m.step_mark_on()) {
-                // The mark's side branch is the newest part of the graph: without it every step keeps its
-                // programmatic edges, and msv_model_step_wait_mark returns at once.
-                std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with the step mark failed (%s); "
-                                     "capturing without it\n",
-                             rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
+            // A capture that fails is retried, this and every bucket after it, without its newest optional part:
+            // first the step mark's side branch (msv_model_step_wait_mark then returns at once), then programmatic
+            // edges (every decode step runs slower from there on). Said once each on stderr.
+            const char* without = m.step_mark_on() ? "the step mark"
+                                   : m.pdl()          ? "programmatic dependent launch"
+                                                      : nullptr;
+            if ((err != cudaSuccess || s != MSV_OK) && without != nullptr) {
+                std::fprintf(stderr,
+                             "mambaserve: decode graph capture of %d rows with %s failed (%s); capturing without it\n",
+                             rows, without, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
                 (void)cudaGetLastError();
-                m.step_mark_off();
-                for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
-                graphs_.clear();
-                return capture_buckets(m);
-            }
-            if ((err != cudaSuccess || s != MSV_OK) && m.pdl()) {
-                // Retry this and every later bucket without programmatic edges; said once on stderr, since every
-                // decode step runs slower from here on.
-                std::fprintf(stderr, "mambaserve: decode graph capture of %d rows with programmatic dependent launch "
-                                     "failed (%s); capturing without it\n",
-                             rows, err != cudaSuccess ? cudaGetErrorString(err) : msv_last_error());
-                (void)cudaGetLastError();
-                m.set_pdl(false);
+                if (m.step_mark_on()) m.step_mark_off();
+                else m.set_pdl(false);
                 for (Entry& e : graphs_) (void)cudaGraphExecDestroy(e.exec);
                 graphs_.clear();
                 return capture_buckets(m);

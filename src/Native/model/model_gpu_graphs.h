@@ -31,7 +31,8 @@ public:
     msv_status replay(int rows, SamplerKernels kernels, cudaStream_t stream);
 
 private:
-    // With PDL on, a capture that fails is retried without it (a runtime that cannot record programmatic edges).
+    // A capture that fails is retried without the step mark if it is on, else without PDL if that is on (a runtime
+    // that cannot record programmatic edges).
     msv_status capture_buckets(Model& m);
     struct Entry {
         int rows = 0;
