@@ -94,9 +94,13 @@ __device__ __forceinline__ void msv_store16(void* p, float4 v) { *static_cast<fl
 #include <cuda_runtime.h>
 #define MSV_VENDOR_NAME "cuda"
 // An event the host can wait for even when recorded inside a graph's capture (an external event record node, which
-// each replay records); outside a capture, a plain record.
+// each replay records); outside a capture, a plain record: the external flag there is refused with "the operation
+// cannot be performed in the present state" (seen on an H100, CUDA 13; tests/Native/probes/event_record_probe.cu).
 inline cudaError_t msv_event_record_external(cudaEvent_t e, cudaStream_t s) {
-    return cudaEventRecordWithFlags(e, s, cudaEventRecordExternal);
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    if (cudaError_t err = cudaStreamIsCapturing(s, &capturing); err != cudaSuccess) return err;
+    return capturing == cudaStreamCaptureStatusActive ? cudaEventRecordWithFlags(e, s, cudaEventRecordExternal)
+                                                      : cudaEventRecord(e, s);
 }
 // Hint that kernel f wants the largest shared-memory carveout (so that its occupancy is bounded by registers,
 // not by the L1 / shared split the driver picks). A hint only: an error is cleared, not reported.
