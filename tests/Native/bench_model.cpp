@@ -16,7 +16,7 @@
 // selects either name; "..._b1$" names the synchronous one alone), and a line named like it plus "_ahead_mark" that
 // also waits for each step's mark before it begins the next (msv_model_step_wait_mark, as the engine does), whose
 // "tail" is the median share of a step between the mark's wait returning and the step's end: with MSV_AHEAD_MARK=75
-// about 0.25 if a replay records the mark mid-step, ~1 if the wait returned at once (no mark: MSV_AHEAD_MARK unset).
+// about 0.25 if a replay records the mark mid-step, ~1 if the wait returned at once (no mark: MSV_AHEAD_MARK=off).
 #include "common/blas.h"
 #include "model_test_util.h"
 #include "test_util.h"

@@ -277,10 +277,13 @@ protected:
         prompt_ = prompts(rng, kSlots, c_.vocab);
         sampling_ = samplings(kSlots, false, prompt_);
         {
-            ScopedEnv mark("MSV_AHEAD_MARK", "50");  // m_ with the step mark; the twin without
+            ScopedEnv mark("MSV_AHEAD_MARK", "50");  // m_ with the step mark; the twin without (the default is 75)
             m_ = std::make_unique<GpuModel>(c_, w, kSlots);
         }
-        twin_ = std::make_unique<GpuModel>(c_, w, kSlots);
+        {
+            ScopedEnv off("MSV_AHEAD_MARK", "off");
+            twin_ = std::make_unique<GpuModel>(c_, w, kSlots);
+        }
     }
 
     // Runs rows as one step on `m` (begin: msv_model_step_begin, not ended here); the io keeps the outputs.
@@ -376,7 +379,9 @@ TEST_F(ModelRunAheadRules, ThirdBegin_WhileTwoInFlight) {
     EXPECT_TRUE(refused(msv_model_step_end(m_->get()), "no step in flight"));
 
     const auto tp = run(twin_->get(), prefill({0, 1}), 0);
-    const auto td1 = run(twin_->get(), {{0, {tp->out.tokens[1]}, 0}, {1, {tp->out.tokens[0]}, 0}}, 1);
+    const auto td1 = run(twin_->get(), {{0, {tp->out.tokens[1]}, 0}, {1, {tp->out.tokens[0]}, 0}}, 1, true);
+    msv_ok(msv_model_step_wait_mark(twin_->get()), "wait with the mark off");
+    msv_ok(msv_model_step_end(twin_->get()), "end");
     expect_same(p->out, tp->out, "prompts");
     expect_same(d1->out, td1->out, "first decode");
     expect_twin_agrees({{1, {}, 2}, {0, {}, 1}}, td1->out, 2, "after the refused begin");
@@ -431,7 +436,9 @@ TEST_F(ModelRunAheadRules, WaitMark_ChangesNothing) {
     msv_ok(msv_model_step_wait_mark(m_->get()), "wait after both ended");
 
     const auto tp = run(twin_->get(), prefill({0, 1}), 0);
-    const auto td1 = run(twin_->get(), {{0, {tp->out.tokens[1]}, 0}, {1, {tp->out.tokens[0]}, 0}}, 1);
+    const auto td1 = run(twin_->get(), {{0, {tp->out.tokens[1]}, 0}, {1, {tp->out.tokens[0]}, 0}}, 1, true);
+    msv_ok(msv_model_step_wait_mark(twin_->get()), "wait with the mark off");
+    msv_ok(msv_model_step_end(twin_->get()), "end");
     expect_same(p->out, tp->out, "prompts");
     expect_same(d1->out, td1->out, "first decode");
     expect_twin_agrees({{1, {}, 2}, {0, {}, 1}}, td1->out, 2, "after the waits");

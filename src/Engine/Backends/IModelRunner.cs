@@ -65,7 +65,7 @@ public interface IModelRunner : IDisposable
 
     /// <summary>
     /// Blocks until the batch begun last is late in its run on the device (on the GPU a mark part way through its
-    /// layers, where <c>MSV_AHEAD_MARK</c> places one), so that the engine decides on the batch it begins next with as
+    /// layers: 75% unless <c>MSV_AHEAD_MARK</c> says otherwise), so that the engine decides on the batch it begins next with as
     /// late a picture of its queue as keeps the device busy: a request that arrives before the mark joins the next step
     /// rather than the one after. Runners that compute at <see cref="Begin"/> return at once, as this default does.
     /// </summary>

@@ -75,9 +75,23 @@
 #define __shfl_up_sync(mask, var, delta, width) __shfl_up(var, delta, width)
 #define __shfl_xor_sync(mask, var, lane_mask, width) __shfl_xor(var, lane_mask, width)
 #define MSV_VENDOR_NAME "hip"
-// An event the host can wait for even when recorded inside a graph's capture. HIP 5.7 has no external record: in a
-// capture this is an internal record (a dependency, never recorded by a replay), outside one a plain record.
-inline hipError_t msv_event_record_external(hipEvent_t e, hipStream_t s) { return hipEventRecord(e, s); }
+// An event the host can wait for even when recorded inside a graph's capture. HIP 5.7 has no external record flag (a
+// record in a capture is only a dependency, which no replay records), so inside a capture the event record node is
+// added to the captured graph by hand, after the stream's current nodes, and becomes the stream's one dependency: what
+// CUDA's external record does. Outside a capture, a plain record. Compiled for gfx90a / gfx942 / gfx1100, not yet run
+// on an AMD GPU; a capture that fails with it is retried without the step mark (model_gpu_graphs.cpp).
+inline hipError_t msv_event_record_external(hipEvent_t e, hipStream_t s) {
+    hipStreamCaptureStatus capturing = hipStreamCaptureStatusNone;
+    hipGraph_t graph = nullptr;
+    const hipGraphNode_t* after = nullptr;
+    size_t count = 0;
+    if (hipError_t err = hipStreamGetCaptureInfo_v2(s, &capturing, nullptr, &graph, &after, &count); err != hipSuccess)
+        return err;
+    if (capturing != hipStreamCaptureStatusActive) return hipEventRecord(e, s);
+    hipGraphNode_t record = nullptr;
+    if (hipError_t err = hipGraphAddEventRecordNode(&record, graph, after, count, e); err != hipSuccess) return err;
+    return hipStreamUpdateCaptureDependencies(s, &record, 1, hipStreamSetCaptureDependencies);
+}
 // The L1 / shared-memory split is fixed on AMD GPUs: nothing to ask for.
 template <typename F> inline void msv_prefer_shared_memory(F*) {}
 // Device code only (host sources that include this header, compiled as plain C++ by hipcc, lack the intrinsics).

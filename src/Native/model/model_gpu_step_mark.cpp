@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace msv::gpu::model {
 
 msv_status StepMark::open(int layers) {
+    // 75 by default: measured on an H100 (docs/gpu-model.md, "Session 2026-12-05, twenty-second"), the decision then
+    // comes with a quarter of the step left, far more than the host needs to begin the next one.
     const char* f = std::getenv("MSV_AHEAD_MARK");
-    if (f == nullptr || f[0] == '\0') return MSV_OK;
-    layer_ = std::min(layers - 1, layers * std::clamp(std::atoi(f), 0, 100) / 100);
+    if (f != nullptr && std::strcmp(f, "off") == 0) return MSV_OK;
+    const int percent = f == nullptr || f[0] == '\0' ? 75 : std::clamp(std::atoi(f), 0, 100);
+    layer_ = std::min(layers - 1, layers * percent / 100);
     if (cudaError_t e = cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking); e != cudaSuccess)
         return launch_status(e, "msv_model_create: mark stream");
     for (cudaEvent_t* ev : {&fork_, &mark_, &join_})

@@ -3,10 +3,10 @@
 // (docs/gpu-model.md "Steps the host does not wait for: the native side"). The mark is an event recorded on a side
 // branch forked from the stream before layer `layer()`; the branch joins the stream again at the end of the step, so
 // the main chain of kernels (and its programmatic dependent launches) is the same with or without it. Inside a
-// decode graph's capture the record is an external event node (CUDA); HIP 5.7 has no such record, so on ROCm a
-// captured step's mark is never recorded and the wait returns at once (the decision is taken as early as before).
-// Off unless MSV_AHEAD_MARK is set (session "twenty-first": built and tested on the CPU library, not yet measured on
-// a GPU); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
+// decode graph's capture the record is an event record node, which each replay records (msv_event_record_external:
+// CUDA's external record, on HIP the node added to the captured graph by hand).
+// On by default at 75% of the layers (MSV_AHEAD_MARK=off turns it off; measured on an H100 in session
+// "twenty-second"); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
 #pragma once
 
 #include "gpu/check.h"
@@ -15,7 +15,8 @@ namespace msv::gpu::model {
 
 class StepMark {
 public:
-    // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first); unset, no mark.
+    // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first; unset: 75);
+    // "off": no mark.
     msv_status open(int layers);
     bool on() const { return layer_ >= 0; }
     // No mark from here on (a graph capture with it failed).
