@@ -81,13 +81,16 @@
 // CUDA's external record does. Outside a capture, a plain record. Compiled for gfx90a / gfx942 / gfx1100, not yet run
 // on an AMD GPU; a capture that fails with it is retried without the step mark (model_gpu_graphs.cpp).
 inline hipError_t msv_event_record_external(hipEvent_t e, hipStream_t s) {
+    // Outside a capture only the status query runs before a plain record; the calls that edit the captured graph
+    // never run on an eager step (an eager step failing on the mark is what first happened on CUDA).
     hipStreamCaptureStatus capturing = hipStreamCaptureStatusNone;
+    if (hipError_t err = hipStreamIsCapturing(s, &capturing); err != hipSuccess) return err;
+    if (capturing != hipStreamCaptureStatusActive) return hipEventRecord(e, s);
     hipGraph_t graph = nullptr;
     const hipGraphNode_t* after = nullptr;
     size_t count = 0;
     if (hipError_t err = hipStreamGetCaptureInfo_v2(s, &capturing, nullptr, &graph, &after, &count); err != hipSuccess)
         return err;
-    if (capturing != hipStreamCaptureStatusActive) return hipEventRecord(e, s);
     hipGraphNode_t record = nullptr;
     if (hipError_t err = hipGraphAddEventRecordNode(&record, graph, after, count, e); err != hipSuccess) return err;
     return hipStreamUpdateCaptureDependencies(s, &record, 1, hipStreamSetCaptureDependencies);

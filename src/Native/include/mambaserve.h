@@ -322,12 +322,11 @@ MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s);
  * reports it (MSV_ERR_DEVICE, MSV_ERR_DEVICE_LOST), and the step counts as ended.
  *
  * msv_model_step_wait_mark blocks until the step begun last has passed its mark, late in its forward (on a GPU an
- * event after MSV_AHEAD_MARK percent of its layers, 75 unless set, none when "off"), and returns MSV_OK at
- * once when no step is in flight or the step has no mark (the CPU library runs a step at its begin). An engine that
- * runs ahead waits for
- * it before it decides on the next step, so that a request that arrives while the step runs joins the next step
- * rather than the one after, while the device still has the step's tail to run when the next one is begun. A device
- * fault is reported as msv_model_step_end reports it; the step stays in flight.
+ * event after MSV_AHEAD_MARK percent of its layers, 75 unless set, none when "off"), and returns MSV_OK at once when
+ * no step is in flight or the step has no mark (the CPU library runs a step at its begin). An engine that runs ahead
+ * waits for it before it decides on the next step, so that a request that arrives while the step runs joins the next
+ * step rather than the one after, while the device still has the step's tail to run when the next one is begun. A
+ * device fault is reported as msv_model_step_end reports it; the step stays in flight.
  *
  * msv_model_step is refused while a begun step is not ended. Slot operations (copy, zero, snapshot, restore,
  * snapshot_from_host) stay allowed while steps are in flight: on a GPU they run after the begun steps in the
