@@ -17,6 +17,21 @@ static double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Instantiates g and replays it three times on s, each time saying when the mark passed and when the graph ended.
+static void replay_three_times(cudaGraph_t g, cudaStream_t s, cudaEvent_t mark) {
+    cudaGraphExec_t x;
+    std::printf("instantiate: %s\n", cudaGetErrorString(cudaGraphInstantiateWithFlags(&x, g, 0)));
+    for (int i = 0; i < 3; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        cudaGraphLaunch(x, s);
+        cudaEventSynchronize(mark);
+        const double at_mark = ms_since(t0);
+        cudaStreamSynchronize(s);
+        std::printf("replay %d: mark passed at %.2f ms, graph done at %.2f ms\n", i, at_mark, ms_since(t0));
+    }
+    std::printf("last error: %s\n", cudaGetErrorString(cudaGetLastError()));
+}
+
 int main() {
     cudaStream_t s, side;
     cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
@@ -41,17 +56,7 @@ int main() {
     cudaError_t end = cudaStreamEndCapture(s, &g);
     std::printf("external record inside a capture: %s, end capture: %s\n", cudaGetErrorString(inside),
                 cudaGetErrorString(end));
-    cudaGraphExec_t x;
-    std::printf("instantiate: %s\n", cudaGetErrorString(cudaGraphInstantiateWithFlags(&x, g, 0)));
-    for (int i = 0; i < 3; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        cudaGraphLaunch(x, s);
-        cudaEventSynchronize(mark);
-        const double at_mark = ms_since(t0);
-        cudaStreamSynchronize(s);
-        std::printf("replay %d: mark passed at %.2f ms, graph done at %.2f ms\n", i, at_mark, ms_since(t0));
-    }
-    std::printf("last error: %s\n", cudaGetErrorString(cudaGetLastError()));
+    replay_three_times(g, s, mark);
 
     // The same mark as an event record node added to the captured graph by hand: what msv_event_record_external does
     // on HIP 5.7, which has no external record flag (vendor.h). Does each replay record it mid-graph here too?
@@ -82,16 +87,6 @@ int main() {
     end = cudaStreamEndCapture(s, &g2);
     std::printf("node by hand: info %s (%zu before it), add %s, update %s, end capture %s\n", cudaGetErrorString(info),
                 count, cudaGetErrorString(add), cudaGetErrorString(update), cudaGetErrorString(end));
-    cudaGraphExec_t x2;
-    std::printf("instantiate: %s\n", cudaGetErrorString(cudaGraphInstantiateWithFlags(&x2, g2, 0)));
-    for (int i = 0; i < 3; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        cudaGraphLaunch(x2, s);
-        cudaEventSynchronize(mark);
-        const double at_mark = ms_since(t0);
-        cudaStreamSynchronize(s);
-        std::printf("replay %d: mark passed at %.2f ms, graph done at %.2f ms\n", i, at_mark, ms_since(t0));
-    }
-    std::printf("last error: %s\n", cudaGetErrorString(cudaGetLastError()));
+    replay_three_times(g2, s, mark);
     return 0;
 }
