@@ -19,8 +19,9 @@ public:
     // "off": no mark.
     msv_status open(int layers);
     bool on() const { return layer_ >= 0; }
-    // No mark from here on (a graph capture with it failed).
-    void off() { layer_ = -1; }
+    // No mark from here on (a graph capture with it failed). A branch forked by the failed capture is forgotten: the
+    // retried capture must not wait on its join event, recorded (if at all) in the capture that failed.
+    void off() { layer_ = -1, forked_ = false; }
     ~StepMark();
     // Called before each layer's kernels: forks the branch and records the mark before the mark's layer.
     cudaError_t at_layer(int layer, cudaStream_t s);
@@ -28,7 +29,6 @@ public:
     cudaError_t join(cudaStream_t s);
     // Blocks until the mark recorded last has passed (or returns at once when none was).
     cudaError_t wait() const;
-    int layer() const { return layer_; }
 
 private:
     int layer_ = -1;
