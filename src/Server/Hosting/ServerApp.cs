@@ -35,7 +35,6 @@ public static class ServerApp
         services?.Invoke(builder.Services);
         var app = builder.Build();
         ServerPipeline.Map(app);
-        ExposureWarning.Register(app);
         return app;
     }
 

@@ -39,6 +39,7 @@ public static class ServerServices
         services.AddSingleton<IModelLoader, ServedModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        services.AddHostedService<ExposureWarning>();
         services.AddSingleton<ServerTelemetry>();
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ApiServices>();
