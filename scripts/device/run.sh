@@ -8,7 +8,8 @@
 # A call is at most 10 minutes, so the phases can be split over calls on the warm machine: PHASES="tests" then
 # PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
 # are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`. PHASES="native tests bench"
-# adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server (last).
+# adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server (last); "ab"
+# compares environment settings over rounds of `bench gpu` (below).
 set -u
 cd "$(dirname "$0")"
 checkout=$(cd ../.. && pwd)
@@ -87,6 +88,29 @@ if [[ " $PHASES " == *" bench "* ]]; then
     --peers "$checkout/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
   echo "bench_rc=$?" >> "$OUT/bench.log"
   stamp "bench done"
+fi
+
+# PHASES="ab": `bench gpu` with BENCH_ARGS (no peer) under each setting of AB_ENVS, settings split at ';' (each a
+# space-separated list of VAR=value, or '-' for none), AB_ROUNDS rounds (default 3) interleaved so that the machine's
+# drift falls on every setting alike. Each run's decode, prefill and seed lines go to stdout; its JSON to
+# /tmp/msv-ab (not $OUT: at most 8 files come back).
+if [[ " $PHASES " == *" ab "* ]]; then
+  IFS=';' read -ra ab_settings <<< "${AB_ENVS:--}"
+  mkdir -p /tmp/msv-ab
+  for round in $(seq 1 "${AB_ROUNDS:-3}"); do
+    for i in "${!ab_settings[@]}"; do
+      setting=${ab_settings[$i]}
+      env_list=()
+      [[ $setting != - ]] && read -ra env_list <<< "$setting"
+      echo "== round $round, setting $i: $setting"
+      # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
+      env "${env_list[@]}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
+        --json "/tmp/msv-ab/r$round-s$i.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
+      echo "rc=$?"
+      grep -E '^│ [0-9]+ +│' /tmp/msv-ab/bench.log | tr -s ' ' | cut -c1-100
+    done
+  done
+  stamp "A/B done"
 fi
 
 # PHASES="... structured": the server on the GPU with the random 2.8b-shape checkpoint (the demo's 8k tokenizer), and
