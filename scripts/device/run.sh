@@ -90,14 +90,14 @@ if [[ " $PHASES " == *" bench "* ]]; then
   stamp "bench done"
 fi
 
-# PHASES="ab": `bench gpu` with BENCH_ARGS (no peer) under each setting of AB_ENVS, settings split at ';' (each a
-# space-separated list of VAR=value, or '-' for none), AB_ROUNDS rounds (default 3) interleaved so that the machine's
-# drift falls on every setting alike. Each run's decode, prefill and seed lines go to stdout; its JSON to
-# /tmp/msv-ab (not $OUT: at most 8 files come back).
+# PHASES="ab": `bench gpu` with BENCH_ARGS (no peer) under each setting of BENCH_AB_ENVS, settings split at ';' (each
+# a space-separated list of VAR=value, or '-' for none; named apart from the native suite's AB_ENVS), BENCH_AB_ROUNDS
+# rounds (default 3) interleaved so that the machine's drift falls on every setting alike. Each run's decode, prefill
+# and seed lines go to stdout, its exit status to $OUT/ab.log, its JSON to /tmp/msv-ab (at most 8 files come back).
 if [[ " $PHASES " == *" ab "* ]]; then
-  IFS=';' read -ra ab_settings <<< "${AB_ENVS:--}"
+  IFS=';' read -ra ab_settings <<< "${BENCH_AB_ENVS:--}"
   mkdir -p /tmp/msv-ab
-  for round in $(seq 1 "${AB_ROUNDS:-3}"); do
+  for round in $(seq 1 "${BENCH_AB_ROUNDS:-3}"); do
     for i in "${!ab_settings[@]}"; do
       setting=${ab_settings[$i]}
       env_list=()
@@ -106,7 +106,7 @@ if [[ " $PHASES " == *" ab "* ]]; then
       # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
       env "${env_list[@]}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
         --json "/tmp/msv-ab/r$round-s$i.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
-      echo "rc=$?"
+      echo "ab_rc=$?" | tee -a "$OUT/ab.log"
       grep -E '^│ [0-9]+ +│' /tmp/msv-ab/bench.log | tr -s ' ' | cut -c1-100
     done
   done
@@ -138,4 +138,4 @@ echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200
 echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/dev/null
 # The call's status: that of the phases that ran (the summary's last grep used to set it, 2 where no structured phase
 # ran, so a clean run read as failed).
-! grep -hE '^(build|tests|bench|structured)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
+! grep -hE '^(build|tests|bench|structured|ab)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
