@@ -74,6 +74,8 @@ if [[ " $PHASES " == *" tests "* ]]; then
   stamp "device tests done"
 fi
 
+# `bench gpu` on the 2.8b-shape checkpoint, as the bench and ab phases run it (each adds its options and BENCH_ARGS).
+bench_gpu=(timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big")
 if [[ " $PHASES " == *" bench "* ]]; then
   # The peer first (its decode at the same batches, plus the bandwidth floor), then ours, which reads the peer's lines.
   {
@@ -83,8 +85,7 @@ if [[ " $PHASES " == *" bench "* ]]; then
     stamp "peer done"
   }
   # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-  timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
-    --json "$OUT/bench-gpu.json" \
+  "${bench_gpu[@]}" --json "$OUT/bench-gpu.json" \
     --peers "$checkout/bench/peers/seed_experiment_peers_h200.jsonl" "$OUT/peer.jsonl" --seed-budget-s 60 ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
   echo "bench_rc=$?" >> "$OUT/bench.log"
   stamp "bench done"
@@ -104,8 +105,7 @@ if [[ " $PHASES " == *" ab "* ]]; then
       [[ $setting != - ]] && read -ra env_list <<< "$setting"
       echo "== round $round, setting $i: $setting"
       # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-      env "${env_list[@]}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$big" \
-        --json "/tmp/msv-ab/r$round-s$i.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
+      env "${env_list[@]}" "${bench_gpu[@]}" --json "/tmp/msv-ab/r$round-s$i.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
       echo "ab_rc=$?" | tee -a "$OUT/ab.log"
       grep -E '^│ [0-9]+ +│' /tmp/msv-ab/bench.log | tr -s ' ' | cut -c1-100
     done
