@@ -8,9 +8,10 @@
 // On by default at 75% of the layers (MSV_AHEAD_MARK=off turns it off; measured on an H100 in session
 // "twenty-second"); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
 // MSV_GRAPH_LEAD (an experiment, off unless set): a second side branch, one event record forked before the given share
-// of the layers and joined at the end, beside the mark. On an H100 a mark forked before the first layer made 256-row
-// steps 1-2% shorter than the mark at 75% (docs/gpu-model.md, "Session 2026-12-06, twenty-fifth"); this asks whether
-// an empty branch that early brings that gain while the mark stays late.
+// of the layers and joined at the end, beside the mark. Why: on an H100 a branch in the graph, though it holds no
+// kernel, shortens 64-256-row steps, the more the earlier it forks; before layer 0 this one took 0.4-0.7% off them
+// against the mark alone, on three H100s, and nothing at one row (docs/gpu-model.md, "Session 2026-12-06,
+// twenty-fifth"). Off until an H200, the card of the targets, is measured.
 #pragma once
 
 #include "gpu/check.h"
