@@ -16,23 +16,19 @@
 
 #include "gpu/check.h"
 
-#include <initializer_list>
-
 namespace msv::gpu::model {
 
 class StepMark {
 public:
     // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first; unset: 75);
-    // "off": no mark.
+    // "off": no mark. MSV_GRAPH_LEAD likewise for the lead branch (unset: none).
     msv_status open(int layers);
     // Either branch (the mark's or the lead's) is in a step's work.
-    bool on() const { return layer_ >= 0 || lead_ >= 0; }
-    // No mark from here on (a graph capture with it failed). A branch forked by the failed capture is forgotten: the
-    // retried capture must not wait on its join event, recorded (if at all) in the capture that failed.
-    void off() { layer_ = -1, lead_ = -1, forked_ = false, lead_forked_ = false; }
-    ~StepMark();
-    // Called before each layer's kernels: forks the branch and records the mark before the mark's layer (and the lead
-    // branch before its layer).
+    bool on() const { return mark_.layer >= 0 || lead_.layer >= 0; }
+    // No branch from here on (a graph capture with them failed). A branch forked by the failed capture is forgotten:
+    // the retried capture must not wait on its join event, recorded (if at all) in the capture that failed.
+    void off() { mark_.layer = lead_.layer = -1, mark_.forked = lead_.forked = false; }
+    // Called before each layer's kernels: forks each branch before its layer.
     cudaError_t at_layer(int layer, cudaStream_t s);
     // The end of a step's device work (inside the capture, for a graph): joins the branches that were forked.
     cudaError_t join(cudaStream_t s);
@@ -40,14 +36,21 @@ public:
     cudaError_t wait() const;
 
 private:
-    static cudaError_t fork(cudaEvent_t at, cudaStream_t s, cudaStream_t side, cudaEvent_t record, cudaEvent_t join);
-    static msv_status create(cudaStream_t* side, std::initializer_list<cudaEvent_t*> events, const char* what);
+    // A side branch: forked from the stream before `layer`, it records `record` (an external record inside a capture,
+    // so that it is a node of the graph) and then `joined`, which the stream waits for at the end of the step.
+    struct Branch {
+        int layer = -1;
+        bool forked = false;
+        cudaStream_t side = nullptr;
+        cudaEvent_t fork = nullptr, record = nullptr, joined = nullptr;
 
-    int layer_ = -1, lead_ = -1;
-    bool forked_ = false, lead_forked_ = false;
-    cudaStream_t side_ = nullptr, lead_side_ = nullptr;
-    cudaEvent_t fork_ = nullptr, mark_ = nullptr, join_ = nullptr;
-    cudaEvent_t lead_mark_ = nullptr, lead_join_ = nullptr;
+        msv_status create(const char* what);
+        cudaError_t fork_from(cudaStream_t s);
+        cudaError_t join(cudaStream_t s);
+        ~Branch();
+    };
+
+    Branch mark_, lead_;  // the mark's record is what wait() waits for; the lead's is waited for by nobody
 };
 
 }  // namespace msv::gpu::model
