@@ -4,7 +4,6 @@
 #include <initializer_list>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 namespace msv::gpu::model {
 
@@ -20,43 +19,18 @@ int layer_from_env(const char* name, int layers, int default_percent) {
     return std::min(layers - 1, layers * percent / 100);
 }
 
-// MSV_GRAPH_LEAD's layers: shares in percent, a comma between them (at most kMaxLeads); none when unset or "off".
-std::vector<int> leads_from_env(int layers, size_t most) {
-    std::vector<int> out;
-    const char* f = std::getenv("MSV_GRAPH_LEAD");
-    if (f == nullptr || f[0] == '\0' || std::strcmp(f, "off") == 0) return out;
-    for (const char* p = f; *p != '\0' && out.size() < most;) {
-        out.push_back(std::min(layers - 1, layers * std::clamp(std::atoi(p), 0, 100) / 100));
-        p = std::strchr(p, ',');
-        if (p == nullptr) break;
-        ++p;
-    }
-    return out;
-}
-
 }  // namespace
 
 msv_status StepMark::open(int layers) {
     // 75 by default: measured on an H100 (docs/gpu-model.md, "Session 2026-12-05, twenty-second"), the decision then
     // comes with a quarter of the step left, far more than the host needs to begin the next one.
     mark_.layer = layer_from_env("MSV_AHEAD_MARK", layers, 75);
+    lead_.layer = layer_from_env("MSV_GRAPH_LEAD", layers, -1);
     if (mark_.layer >= 0)
         if (msv_status st = mark_.create("msv_model_create: mark stream and events"); st != MSV_OK) return st;
-    const char* span_text = std::getenv("MSV_GRAPH_LEAD_SPAN");
-    const int span = span_text ? std::max(0, std::atoi(span_text)) : 0;
-    for (const int layer : leads_from_env(layers, kMaxLeads)) {
-        Branch& b = lead_[leads_++];
-        b.layer = layer;
-        b.join_layer = span > 0 && layer + span < layers ? layer + span : -1;
-        if (msv_status st = b.create("msv_model_create: lead branch stream and events"); st != MSV_OK) return st;
-    }
+    if (lead_.layer >= 0)
+        if (msv_status st = lead_.create("msv_model_create: lead branch stream and events"); st != MSV_OK) return st;
     return MSV_OK;
-}
-
-void StepMark::off() {
-    mark_.layer = -1, mark_.forked = false;
-    for (int i = 0; i < leads_; ++i) lead_[i].layer = -1, lead_[i].forked = false;
-    leads_ = 0;
 }
 
 msv_status StepMark::Branch::create(const char* what) {
@@ -90,21 +64,16 @@ cudaError_t StepMark::Branch::join(cudaStream_t s) {
 }
 
 cudaError_t StepMark::at_layer(int layer, cudaStream_t s) {
-    for (int i = 0; i < leads_; ++i)
-        if (layer == lead_[i].join_layer)
-            if (cudaError_t e = lead_[i].join(s); e != cudaSuccess) return e;
-    for (int i = 0; i < leads_; ++i)
-        if (layer == lead_[i].layer)
-            if (cudaError_t e = lead_[i].fork_from(s); e != cudaSuccess) return e;
-    if (layer == mark_.layer)
-        if (cudaError_t e = mark_.fork_from(s); e != cudaSuccess) return e;
+    for (Branch* b : {&lead_, &mark_})
+        if (layer == b->layer)
+            if (cudaError_t e = b->fork_from(s); e != cudaSuccess) return e;
     return cudaSuccess;
 }
 
 cudaError_t StepMark::join(cudaStream_t s) {
-    for (int i = 0; i < leads_; ++i)
-        if (cudaError_t e = lead_[i].join(s); e != cudaSuccess) return e;
-    return mark_.join(s);
+    for (Branch* b : {&lead_, &mark_})
+        if (cudaError_t e = b->join(s); e != cudaSuccess) return e;
+    return cudaSuccess;
 }
 
 cudaError_t StepMark::wait() const { return mark_.record ? cudaEventSynchronize(mark_.record) : cudaSuccess; }

@@ -7,13 +7,11 @@
 // CUDA's external record, on HIP the node added to the captured graph by hand).
 // On by default at 75% of the layers (MSV_AHEAD_MARK=off turns it off; measured on an H100 in session
 // "twenty-second"); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
-// MSV_GRAPH_LEAD (an experiment, off unless set): more side branches beside the mark, each one event record forked
-// before the given share of the layers (a comma list: one branch each) and joined at the end, or MSV_GRAPH_LEAD_SPAN
-// layers after its fork. Why: on H100s a branch in the graph, though it holds no kernel, shortens 64-256-row steps,
-// the more the earlier it forks; one before layer 0 took 0.4-0.7% off them against the mark alone, on four H100s, and
-// nothing at 1-8 rows (docs/gpu-model.md, "Session 2026-12-06, twenty-fifth" and "twenty-sixth"). The list and the
-// span are there to find out why: whether more branches take more off, and whether a short one does. Off until an
-// H200, the card of the targets, is measured.
+// MSV_GRAPH_LEAD (an experiment, off unless set): a second side branch, one event record forked before the given share
+// of the layers and joined at the end, beside the mark. Why: on an H100 a branch in the graph, though it holds no
+// kernel, shortens 64-256-row steps, the more the earlier it forks; before layer 0 this one took 0.4-0.7% off them
+// against the mark alone, on three H100s, and nothing at one row (docs/gpu-model.md, "Session 2026-12-06,
+// twenty-fifth"). Off until an H200, the card of the targets, is measured.
 #pragma once
 
 #include "gpu/check.h"
@@ -23,16 +21,14 @@ namespace msv::gpu::model {
 class StepMark {
 public:
     // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first; unset: 75);
-    // "off": no mark. MSV_GRAPH_LEAD likewise for each lead branch, a comma between them (unset: none);
-    // MSV_GRAPH_LEAD_SPAN=k: a lead branch joins k layers after its fork (unset or 0: at the end).
+    // "off": no mark. MSV_GRAPH_LEAD likewise for the lead branch (unset: none).
     msv_status open(int layers);
     // Either branch (the mark's or the lead's) is in a step's work.
-    bool on() const { return mark_.layer >= 0 || leads_ > 0; }
+    bool on() const { return mark_.layer >= 0 || lead_.layer >= 0; }
     // No branch from here on (a graph capture with them failed). A branch forked by the failed capture is forgotten:
     // the retried capture must not wait on its join event, recorded (if at all) in the capture that failed.
-    void off();
-    // Called before each layer's kernels: joins each lead branch whose span ends here, then forks each branch that
-    // starts here.
+    void off() { mark_.layer = lead_.layer = -1, mark_.forked = lead_.forked = false; }
+    // Called before each layer's kernels: forks each branch before its layer.
     cudaError_t at_layer(int layer, cudaStream_t s);
     // The end of a step's device work (inside the capture, for a graph): joins the branches that were forked.
     cudaError_t join(cudaStream_t s);
@@ -44,7 +40,6 @@ private:
     // so that it is a node of the graph) and then `joined`, which the stream waits for at the end of the step.
     struct Branch {
         int layer = -1;
-        int join_layer = -1;  // joined before this layer's kernels; -1: at the end of the step
         bool forked = false;
         cudaStream_t side = nullptr;
         cudaEvent_t fork = nullptr, record = nullptr, joined = nullptr;
@@ -55,10 +50,7 @@ private:
         ~Branch();
     };
 
-    static constexpr int kMaxLeads = 8;
-    Branch mark_;              // its record is what wait() waits for
-    Branch lead_[kMaxLeads];   // their records are waited for by nobody
-    int leads_ = 0;
+    Branch mark_, lead_;  // the mark's record is what wait() waits for; the lead's is waited for by nobody
 };
 
 }  // namespace msv::gpu::model
