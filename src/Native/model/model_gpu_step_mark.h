@@ -8,10 +8,12 @@
 // On by default at 75% of the layers (MSV_AHEAD_MARK=off turns it off; measured on an H100 in session
 // "twenty-second"); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
 // MSV_GRAPH_LEAD (an experiment, off unless set): a second side branch, one event record forked before the given share
-// of the layers and joined at the end, beside the mark. Why: on an H100 a branch in the graph, though it holds no
-// kernel, shortens 64-256-row steps, the more the earlier it forks; before layer 0 this one took 0.4-0.7% off them
-// against the mark alone, on three H100s, and nothing at one row (docs/gpu-model.md, "Session 2026-12-06,
-// twenty-fifth"). Off until an H200, the card of the targets, is measured.
+// of the layers and joined at the end, beside the mark. Why: on H100s a branch in the graph, though it holds no
+// kernel, shortens 64-256-row steps, the more the earlier it forks and only while it stays open: before layer 0 and
+// joined at the end this one took 0.4-0.7% off 64-256-row steps against the mark alone (1.2-1.7% at 128), on four
+// H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing, and three or four such branches
+// took no more than one (commit 46972a0 had those knobs; docs/gpu-model.md, sections "Session 2026-12-06,
+// twenty-fifth" and "twenty-sixth"). Off until an H200, the card of the targets, is measured.
 #pragma once
 
 #include "gpu/check.h"
