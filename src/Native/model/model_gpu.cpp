@@ -157,7 +157,6 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_DECODE_BUCKETS"); f && std::strcmp(f, "pow2") == 0) buckets_between_ = false;
     if (const char* f = std::getenv("MSV_MMA_SHAPE")) mma_shape_ = std::clamp(std::atoi(f), 0, 2);
     if (const char* f = std::getenv("MSV_MMA_CONV"); f && f[0] == '0') mma_conv_ = false;
-    if (const char* f = std::getenv("MSV_MMA_CONV_AHEAD"); f && f[0] == '1') mma_conv_ahead_ = true;
     small_proj_rows_ = mma_supported(cfg_.weight_dtype, prop.major) ? kSmallProjDefaultRows : 0;
     if (const char* f = std::getenv("MSV_SMALL_PROJ_ROWS"); f && small_proj_rows_ > 0)
         small_proj_rows_ = std::clamp(std::atoi(f), 0, kSmallProjMaxRows);

@@ -274,7 +274,6 @@ private:
     int mma_shape_ = 0;  // MSV_MMA_SHAPE (A/B): 1 that GEMM without its L2 sector hint, 2 its earlier shapes
                          // (launch_tiles, model_gpu_mma.cu)
     bool mma_conv_ = true;  // the conv update in that GEMM's epilogue on pure decode steps (MSV_MMA_CONV=0: off, A/B)
-    bool mma_conv_ahead_ = false;  // its state loaded before the PDL wait (MSV_MMA_CONV_AHEAD=1: an experiment)
     int ssu_threads_ = 0;  // MSV_SSU_THREADS=128: the fused state update with half-size blocks (A/B)
     int ssu_bf16_vec_ = 0;  // MSV_SSU_BF16_VEC=8: its bf16 state 8 states a thread, not 4 (A/B)
     int ssu_trigger_ = 0;  // MSV_SSU_TRIGGER=0..3: where dt_ssu lets out_proj start (DtSsuArgs::trigger_at, A/B)

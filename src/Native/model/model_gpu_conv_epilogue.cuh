@@ -42,43 +42,4 @@ template <typename T> __device__ __forceinline__ float conv_epilogue(const ConvA
     return silu(acc);
 }
 
-// MmaEpi::kConvAhead (an experiment): the state of channel n of row r read into registers before the kernel's PDL
-// wait, where kConv only prefetches its line into L2, so that the epilogue's conv update does not begin with two
-// dependent round trips to L2 (the slot index, then the state) at the end of in_proj. The weights and bias are
-// prefetched as for kConv. The state is safe to read there for the reason prefetch_conv_inputs gives.
-template <typename T> struct ConvAhead {
-    T* st = nullptr;  // the channel's state in its slot; null where the thread has no conv output
-    float win[3] = {0.0f, 0.0f, 0.0f};
-};
-
-template <typename T> __device__ __forceinline__ ConvAhead<T> load_conv_ahead(const ConvArgs& cv, int r, int n) {
-    const int S = cv.dc - 1;
-    ConvAhead<T> c;
-    c.st = static_cast<T*>(cv.state) + static_cast<int64_t>(cv.slot[r]) * cv.slot_stride + static_cast<int64_t>(n) * S;
-#pragma unroll
-    for (int k = 0; k < 3; ++k)
-        if (k < S) c.win[k] = to_float(c.st[k]);
-    msv_prefetch_line_l2(cv.weight + static_cast<int64_t>(n) * cv.dc);
-    if (cv.bias) msv_prefetch_line_l2(cv.bias + n);
-    return c;
-}
-
-// conv_epilogue with the window's state part from load_conv_ahead.
-template <typename T>
-__device__ __forceinline__ float conv_epilogue_ahead(const ConvArgs& cv, const ConvAhead<T>& c, int n, float xv) {
-    const int S = cv.dc - 1;
-    const float* w = cv.weight + static_cast<int64_t>(n) * cv.dc;
-    float win[4];
-#pragma unroll
-    for (int k = 0; k < 4; ++k) win[k] = k < S ? c.win[k] : (k == S ? xv : 0.0f);
-    float acc = cv.bias ? cv.bias[n] : 0.0f;
-#pragma unroll
-    for (int k = 0; k < 4; ++k)
-        if (k <= S) acc += w[k] * win[k];
-#pragma unroll
-    for (int k = 0; k < 3; ++k)
-        if (k < S) c.st[k] = from_float<T>(win[k + 1]);
-    return silu(acc);
-}
-
 }  // namespace msv::gpu::model

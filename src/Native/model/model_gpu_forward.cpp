@@ -224,7 +224,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
         } else if (conv_in_gemm) {
             MmaArgs a = mma_args(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, 0.0f,
                                  w.in_bias);
-            a.epi = mma_conv_ahead_ ? MmaEpi::kConvAhead : MmaEpi::kConv;
+            a.epi = MmaEpi::kConv;
             a.conv = conv_epilogue_args(d, w, conv_state, plan.dec_slots, buf_.xc);
             if (msv_status s = launch_mma_gemm(wt, a, stream_, pdl_); s != MSV_OK) return s;
         } else if (msv_status s = gemm(w.in_proj, d.ld_dm, buf_.hn, d.ld_dm, false, buf_.xz, d.ld_xz, M, 2 * d.di, d.dm,

@@ -119,9 +119,7 @@ constexpr int kSmallProjDefaultRows = 64;
 constexpr int kSmallProjMaxRows = 256;
 // K slices of that x_proj, at most.
 constexpr int kSmallProjMaxSplits = 16;
-// kConvAhead (an experiment, MSV_MMA_CONV_AHEAD=1): kConv with each thread's conv state loaded into registers before
-// the PDL wait, at up to 8 rows (conv_epilogue.cuh, load_conv_ahead); more rows take kConv.
-enum class MmaEpi { kStore, kConv, kConvAhead };
+enum class MmaEpi { kStore, kConv };
 struct MmaArgs {
     const void* W = nullptr;           // [N, ldw], storage type, rows zero-padded to 16 bytes
     int64_t ldw = 0;
@@ -137,7 +135,7 @@ struct MmaArgs {
     // Pure decode steps (model_gpu_forward.cpp) fold in_proj's neighbours into it:
     const float* bias = nullptr;       // [N], added before beta * Y
     MmaEpi epi = MmaEpi::kStore;
-    ConvArgs conv;                     // kConv, kConvAhead: n < conv.di is x (conv update of one token, silu, to conv.xc),
+    ConvArgs conv;                     // kConv: n < conv.di is x (conv update of one token, silu, to conv.xc),
                                        // n >= conv.di is z, stored to Y
     // Split-K over blocks (kStore only): slice z of `splits` writes its fp32 sums to partial[z, M, N] instead of Y
     // (no bias, no beta); launch_split_sum adds the slices in order.

@@ -121,14 +121,6 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
         if (n < a.N && m < a.M) y_old = static_cast<const float*>(a.Y)[static_cast<int64_t>(m) * a.ldy + n];
     }
     load_batch(s_begin + warp, std::true_type{});
-    ConvAhead<T> conv_ahead;
-    if (kEpi == MmaEpi::kConvAhead && NT == 1 && a.splits == 1 && threadIdx.x < 4 * MSV_GROUP) {
-        // Its state into registers instead (the mapping as above; the epilogue's one item of this thread).
-        const int l = threadIdx.x % MSV_GROUP, q = threadIdx.x / MSV_GROUP;
-        const int n = blockIdx.x * kRowsPerBlock + (l >> 2) + (q < 2 ? 0 : 8);
-        const int m = m0 + 2 * (l & 3) + (q & 1);
-        if (n < a.N && n < a.conv.di && m < a.M) conv_ahead = load_conv_ahead<T>(a.conv, m, n);
-    }
     if (kEpi == MmaEpi::kConv && NT == 1 && a.splits == 1 && threadIdx.x < 4 * MSV_GROUP) {
         // The conv update's inputs of this thread's one output (the epilogue's mapping, as y_old's above).
         const int l = threadIdx.x % MSV_GROUP, q = threadIdx.x / MSV_GROUP;
@@ -191,10 +183,6 @@ __global__ void __launch_bounds__(kSlices * MSV_GROUP, MB) mma_gemm_kernel(const
             // The in_proj output rounds to the activation type before the conv, as in the reference.
             const float xv = to_float(from_float<T>(s));
             static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] = from_float<T>(conv_epilogue<T>(a.conv, m, n, xv));
-        } else if (kEpi == MmaEpi::kConvAhead && n < a.conv.di) {
-            const float xv = to_float(from_float<T>(s));
-            static_cast<T*>(a.conv.xc)[m * a.conv.ld_xc + n] =
-                from_float<T>(conv_epilogue_ahead<T>(a.conv, conv_ahead, n, xv));
         } else if (y_ahead) {
             static_cast<float*>(a.Y)[static_cast<int64_t>(m) * a.ldy + n] = s + a.beta * y_old;
         } else {
@@ -259,8 +247,7 @@ cudaError_t launch_rows(const MmaArgs& a, cudaStream_t s, bool pdl) {
 
 template <typename T>
 cudaError_t launch_typed(const MmaArgs& a, cudaStream_t s, bool pdl) {
-    if (a.epi == MmaEpi::kConvAhead && a.M <= 8) return launch_tiles<T, 1, MmaEpi::kConvAhead>(a, s, pdl);
-    return a.epi != MmaEpi::kStore ? launch_rows<T, MmaEpi::kConv>(a, s, pdl) : launch_rows<T, MmaEpi::kStore>(a, s, pdl);
+    return a.epi == MmaEpi::kConv ? launch_rows<T, MmaEpi::kConv>(a, s, pdl) : launch_rows<T, MmaEpi::kStore>(a, s, pdl);
 }
 
 #endif  // !MSV_HIP
