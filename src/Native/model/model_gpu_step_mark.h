@@ -10,8 +10,8 @@
 // MSV_GRAPH_LEAD (an experiment, off unless set): a second side branch, one event record forked before the given share
 // of the layers and joined at the end, beside the mark. Why: on H100s a branch in the graph, though it holds no
 // kernel, shortens 64-256-row steps, the more the earlier it forks and only while it stays open: before layer 0 and
-// joined at the end this one took 0.4-0.7% off 64-256-row steps against the mark alone (1.2-1.7% at 128), on four
-// H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing, and three or four such branches
+// joined at the end this one took 0.4-0.5% off 64-row steps, 1.2-1.7% off 128-row and 0.6-0.7% off 256-row steps
+// against the mark alone, on four H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing, and three or four such branches
 // took no more than one (commit 46972a0 had those knobs; docs/gpu-model.md, sections "Session 2026-12-06,
 // twenty-fifth" and "twenty-sixth"). Off until an H200, the card of the targets, is measured.
 #pragma once
