@@ -1,9 +1,9 @@
 #include "model/model_gpu_step_mark.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace msv::gpu::model {
 

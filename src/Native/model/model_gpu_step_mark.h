@@ -11,9 +11,9 @@
 // of the layers and joined at the end, beside the mark. Why: on H100s a branch in the graph, though it holds no
 // kernel, shortens 64-256-row steps, the more the earlier it forks and only while it stays open: before layer 0 and
 // joined at the end this one took 0.4-0.5% off 64-row steps, 1.2-1.7% off 128-row and 0.6-0.7% off 256-row steps
-// against the mark alone, on four H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing, and three or four such branches
-// took no more than one (commit 46972a0 had those knobs; docs/gpu-model.md, sections "Session 2026-12-06,
-// twenty-fifth" and "twenty-sixth"). Off until an H200, the card of the targets, is measured.
+// against the mark alone, on four H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing,
+// and three or four such branches took no more than one (commit 46972a0 had those knobs; docs/gpu-model.md, sections
+// "Session 2026-12-06, twenty-fifth" and "twenty-sixth"). Off until an H200, the card of the targets, is measured.
 #pragma once
 
 #include "gpu/check.h"
@@ -49,6 +49,9 @@ private:
         msv_status create(const char* what);
         cudaError_t fork_from(cudaStream_t s);
         cudaError_t join(cudaStream_t s);
+        Branch() = default;
+        Branch(const Branch&) = delete;  // it owns its stream and events, destroyed once
+        Branch& operator=(const Branch&) = delete;
         ~Branch();
     };
 
