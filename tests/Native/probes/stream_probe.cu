@@ -9,7 +9,7 @@
 // Run knobs: PROBE_CONFIGS="pmode:cmode:tile_kb:mode:sig,..." (see main()), PROBE_ITERS; each line of output also
 // gives the consumers' and the producer's shares of the kernel's cycles ("Session 2026-12-03, fourth").
 // Build knobs: -DPROBE_CONSUMER_WARPS=n (8), -DPROBE_GROUPS=g (1; the stage counts of main() must then be multiples
-// of g, or a group waits a phase ahead on a stage's mbarrier and the kernel hangs).
+// of g, or a group waits a phase ahead on a stage's mbarrier and the kernel hangs), -DPROBE_PRODUCER_WARPS=p (4).
 #include "probe_async.cuh"
 
 #include <string>
@@ -23,7 +23,11 @@ constexpr int kLayers = 64, kModel = 2560, kInner = 5120, kRank = 160, kStates =
 #define PROBE_GROUPS 1
 #endif
 constexpr int kGroups = PROBE_GROUPS, kGroupWarps = PROBE_CONSUMER_WARPS / PROBE_GROUPS;
-constexpr int kConsumerWarps = PROBE_CONSUMER_WARPS, kConsumers = kConsumerWarps * 32, kProducerWarps = 4;
+#ifndef PROBE_PRODUCER_WARPS  // 4 for pmodes 2-3; pmodes 0-1 use one (two with sig 2), and fewer threads leave
+#define PROBE_PRODUCER_WARPS 4  // more registers a consumer (65,536 / threads under one block an SM)
+#endif
+constexpr int kConsumerWarps = PROBE_CONSUMER_WARPS, kConsumers = kConsumerWarps * 32;
+constexpr int kProducerWarps = PROBE_PRODUCER_WARPS;
 constexpr int kThreads = kConsumers + kProducerWarps * 32;
 constexpr int kActFloats = kInner;  // the longest input vector
 constexpr int kRegChunks = 10;      // cmode 3: 16-byte chunks of the input a lane holds (80 floats)
@@ -50,7 +54,8 @@ struct Args {
     // 1: the consumers only take the tiles (wait, release): the ring's own rate; 2: no input loads; 3: as 0, but
     // each lane keeps its slice of the input vector in registers for the whole product (the GEMV's way), where 0
     // reads it from shared memory again for every row; 4: as 0, but each tile is one warp's (tile i is warp i % 8's,
-    // in stage i % 8 of 8 stages), so 8 tiles are in work at once
+    // in stage i % 8 of 8 stages), so 8 tiles are in work at once; 5: as 3, but a row whose lanes each take
+    // kRegChunks chunks (in_proj, x_proj, out_proj) loads all of them before its products (row_dot_batched)
     int cmode;
     // How a block says it finished a product: 0 the consumers meet at a barrier, then one thread fences (fence.sc)
     // and adds to the counter; 1 the same with one release reduction instead of fence + atomic; 2 each consumer warp
@@ -92,6 +97,37 @@ __device__ __forceinline__ float dot8(uint4 w, float4 a0, float4 a1) {
 }
 __device__ __forceinline__ float dot_chunk(uint4 w, const float* a) {
     return dot8(w, *reinterpret_cast<const float4*>(a), *reinterpret_cast<const float4*>(a + 4));
+}
+
+// cmode 5: one row's share of a lane, kRegChunks chunks with no bounds to test and the sum over four chains, the
+// chunks' loads written before the first product. cmode 3's loop tests each chunk's bound, so ptxas emits a branch a
+// chunk and one load in flight at a time; ncu's source page (docs/gpu-model.md, "Session 2026-12-06,
+// twenty-seventh") showed its warps waiting on each load in turn. Here the branches are gone, but ptxas still issues
+// each load just before its products, as plain or as volatile loads, with 168 of the 204 registers that 320 threads
+// would allow: about 1.5% a step, not the 2x the consumers needed.
+__device__ __forceinline__ uint4 lds128_volatile(const uint4* p) {
+    uint4 v;
+    asm volatile("ld.volatile.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "r"(saddr(p)));
+    return v;
+}
+__device__ __forceinline__ float row_dot_batched(const uint4* row, const float4 (&a)[kRegChunks][2], int lane) {
+    uint4 w[kRegChunks];
+#pragma unroll
+    for (int j = 0; j < kRegChunks; ++j) w[j] = lds128_volatile(row + lane + 32 * j);
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int j = 0; j < kRegChunks; ++j) {
+        const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&w[j]);
+        const float2 f0 = __bfloat1622float2(h[0]), f1 = __bfloat1622float2(h[1]), f2 = __bfloat1622float2(h[2]),
+                     f3 = __bfloat1622float2(h[3]);
+        acc[0] = fmaf(f0.x, a[j][0].x, acc[0]), acc[1] = fmaf(f0.y, a[j][0].y, acc[1]);
+        acc[2] = fmaf(f1.x, a[j][0].z, acc[2]), acc[3] = fmaf(f1.y, a[j][0].w, acc[3]);
+        acc[0] = fmaf(f2.x, a[j][1].x, acc[0]), acc[1] = fmaf(f2.y, a[j][1].y, acc[1]);
+        acc[2] = fmaf(f3.x, a[j][1].z, acc[2]), acc[3] = fmaf(f3.y, a[j][1].w, acc[3]);
+    }
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
 // A finished row: dt_proj then the state update of channel `row` (one state a lane), or a stored / added output.
@@ -254,7 +290,7 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
             t_full += t1 - t0;
             const uint4* tile = reinterpret_cast<const uint4*>(ring + static_cast<size_t>(s) * a.tile_bytes);
             const int chunks = o.row_bytes / 16;
-            if (a.cmode == 3) {
+            if (a.cmode == 3 || a.cmode == 5) {
                 // wpr warps share a row so that a lane holds at most kRegChunks chunks of the input: in_proj and
                 // dt_proj one warp a row, x_proj and out_proj two; a warp keeps its segment for every tile.
                 const int wpr = chunks > kRegChunks * 32 ? 2 : 1, slots = kGroupWarps / wpr;
@@ -270,7 +306,12 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                         }
                     }
                 }
-                for (int t = gw / wpr; t < n; t += slots) {
+                for (int t = gw / wpr; t < n && a.cmode == 5 && per == kRegChunks * 32; t += slots) {
+                    float acc = row_dot_batched(tile + t * chunks + c0, areg, lane);
+                    for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
+                    epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
+                }
+                for (int t = gw / wpr; t < n && (a.cmode == 3 || per != kRegChunks * 32); t += slots) {
                     float acc = 0.0f, acc2 = 0.0f;
 #pragma unroll
                     for (int j = 0; j < kRegChunks; ++j) {
