@@ -11,6 +11,13 @@
 # adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server (last); "ab"
 # compares environment settings over rounds of `bench gpu` (below).
 set -u
+# ONLY_ON=<grep -E pattern>: run only on a GPU whose name matches it (ONLY_ON=H200 for figures owed on that card, when
+# a call may get another): elsewhere say which GPU came and exit 3 before anything is unpacked or built, so that calls
+# chained with && stop at the first.
+if [[ -n "${ONLY_ON:-}" ]]; then
+  gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+  if ! grep -qE -- "$ONLY_ON" <<< "$gpu"; then echo "not run: the GPU is '${gpu:-none}', not $ONLY_ON"; exit 3; fi
+fi
 cd "$(dirname "$0")"
 checkout=$(cd ../.. && pwd)
 OUT=${OUT:-/tmp/msv-out}

@@ -55,7 +55,7 @@ struct Args {
     // each lane keeps its slice of the input vector in registers for the whole product (the GEMV's way), where 0
     // reads it from shared memory again for every row; 4: as 0, but each tile is one warp's (tile i is warp i % 8's,
     // in stage i % 8 of 8 stages), so 8 tiles are in work at once; 5: as 3, but a row whose lanes each take
-    // kRegChunks chunks (in_proj, x_proj, out_proj) loads all of them before its products (row_dot_batched)
+    // kRegChunks chunks (in_proj, x_proj, out_proj) has no bound tests and four sum chains (row_dot_batched)
     int cmode;
     // How a block says it finished a product: 0 the consumers meet at a barrier, then one thread fences (fence.sc)
     // and adds to the counter; 1 the same with one release reduction instead of fence + atomic; 2 each consumer warp
