@@ -306,19 +306,21 @@ __global__ void __launch_bounds__(kThreads, 1) stream_kernel(const Args a) {
                         }
                     }
                 }
-                for (int t = gw / wpr; t < n && a.cmode == 5 && per == kRegChunks * 32; t += slots) {
-                    float acc = row_dot_batched(tile + t * chunks + c0, areg, lane);
-                    for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
-                    epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
-                }
-                for (int t = gw / wpr; t < n && (a.cmode == 3 || per != kRegChunks * 32); t += slots) {
-                    float acc = 0.0f, acc2 = 0.0f;
+                const bool batched = a.cmode == 5 && per == kRegChunks * 32;  // else cmode 3's loop (dt_proj too)
+                for (int t = gw / wpr; t < n; t += slots) {
+                    float acc = 0.0f;
+                    if (batched) {
+                        acc = row_dot_batched(tile + t * chunks + c0, areg, lane);
+                    } else {
+                        float acc2 = 0.0f;
 #pragma unroll
-                    for (int j = 0; j < kRegChunks; ++j) {
-                        const int c = c0 + lane + 32 * j;
-                        if (c < c0 + per) ((j & 1) ? acc2 : acc) += dot8(tile[t * chunks + c], areg[j][0], areg[j][1]);
+                        for (int j = 0; j < kRegChunks; ++j) {
+                            const int c = c0 + lane + 32 * j;
+                            if (c < c0 + per)
+                                ((j & 1) ? acc2 : acc) += dot8(tile[t * chunks + c], areg[j][0], areg[j][1]);
+                        }
+                        acc += acc2;
                     }
-                    acc += acc2;
                     for (int m = 16; m > 0; m >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, m);
                     epilogue(a, k, r + t, r0, acc, wpr, lane, st, act);
                 }
