@@ -25,7 +25,8 @@ msv_status StepMark::open(int layers) {
     // 75 by default: measured on an H100 (docs/gpu-model.md, "Session 2026-12-05, twenty-second"), the decision then
     // comes with a quarter of the step left, far more than the host needs to begin the next one.
     mark_.layer = layer_from_env("MSV_AHEAD_MARK", layers, 75);
-    lead_.layer = layer_from_env("MSV_GRAPH_LEAD", layers, -1);
+    // 0 by default: before the first layer, the earliest fork, which took the most off (step_mark.h says why).
+    lead_.layer = layer_from_env("MSV_GRAPH_LEAD", layers, 0);
     if (mark_.layer >= 0)
         if (msv_status st = mark_.create("msv_model_create: mark stream and events"); st != MSV_OK) return st;
     if (lead_.layer >= 0)

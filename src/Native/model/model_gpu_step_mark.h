@@ -7,13 +7,15 @@
 // CUDA's external record, on HIP the node added to the captured graph by hand).
 // On by default at 75% of the layers (MSV_AHEAD_MARK=off turns it off; measured on an H100 in session
 // "twenty-second"); a decode graph capture that fails with it on is retried without it (model_gpu_graphs.cpp).
-// MSV_GRAPH_LEAD (an experiment, off unless set): a second side branch, one event record forked before the given share
-// of the layers and joined at the end, beside the mark. Why: on H100s a branch in the graph, though it holds no
-// kernel, shortens 64-256-row steps, the more the earlier it forks and only while it stays open: before layer 0 and
-// joined at the end this one took 0.4-0.5% off 64-row steps, 1.2-1.7% off 128-row and 0.6-0.7% off 256-row steps
-// against the mark alone, on four H100s, and nothing at 1-8 rows; joined one layer after its fork it took nothing,
-// and three or four such branches took no more than one (commit 46972a0 had those knobs; docs/gpu-model.md, sections
-// "Session 2026-12-06, twenty-fifth" and "twenty-sixth"). Off until an H200, the card of the targets, is measured.
+// The lead branch (on by default before layer 0; MSV_GRAPH_LEAD=p moves it to p% of the layers, "off" removes it): a
+// second side branch, one event record forked before the first layer and joined at the end, beside the mark. Why: on
+// H100s a branch in the graph, though it holds no kernel, shortens 64-256-row steps, the more the earlier it forks and
+// only while it stays open: before layer 0 and joined at the end this one took 0.4-0.5% off 64-row steps, 1.2-1.7%
+// off 128-row and 0.6-0.7% off 256-row steps against the mark alone, on four H100s, and nothing at 1-8 rows; joined
+// one layer after its fork it took nothing, and three or four such branches took no more than one (commit 46972a0
+// had those knobs; docs/gpu-model.md, sections "Session 2026-12-06, twenty-fifth", "twenty-sixth" and
+// "twenty-eighth"). Why an open branch shortens the chain is not known. On by default since session "twenty-eighth"
+// on that evidence; no H200, the card of the targets, has measured it.
 #pragma once
 
 #include "gpu/check.h"
@@ -23,7 +25,7 @@ namespace msv::gpu::model {
 class StepMark {
 public:
     // MSV_AHEAD_MARK: the share of the layers, in percent, run before the mark (0: before the first; unset: 75);
-    // "off": no mark. MSV_GRAPH_LEAD likewise for the lead branch (unset: none).
+    // "off": no mark. MSV_GRAPH_LEAD likewise for the lead branch (unset: 0, before the first layer).
     msv_status open(int layers);
     // Either branch (the mark's or the lead's) is in a step's work.
     bool on() const { return mark_.layer >= 0 || lead_.layer >= 0; }
