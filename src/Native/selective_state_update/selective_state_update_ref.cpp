@@ -10,12 +10,12 @@ namespace msv::ref {
 namespace {
 
 // Moves a block's state rows (count elements from base) in and out of the slot's storage type; fp32 math either
-// way. scratch holds Bf16State::kScratch floats.
+// way. Each storage type holds what its moves need: fp32 rows move straight, bf16 rows through fp32 scratch.
 struct F32State {
-    static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t, float*) {
+    void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t) {
         block.load_state_rows(static_cast<const float*>(s) + base);
     }
-    static void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t, float*) {
+    void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t) {
         block.store_state_rows(static_cast<float*>(s) + base);
     }
 };
@@ -23,13 +23,14 @@ struct F32State {
 // past kMaxLocalStates (no scratch that large) goes element by element.
 struct Bf16State {
     static constexpr int64_t kScratch = kSsmLanes * kMaxLocalStates;
-    static void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t count, float* scratch) {
+    float scratch[kScratch];
+    void load_block(SsmLaneBlock& block, const void* s, int64_t base, int64_t count) {
         const auto* rows = static_cast<const uint16_t*>(s) + base;
         if (count > kScratch) return block.load_state([&](int64_t i) { return bf16_to_float(rows[i]); });
         for (int64_t i = 0; i < count; ++i) scratch[i] = bf16_to_float(rows[i]);
         block.load_state_rows(scratch);
     }
-    static void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t count, float* scratch) {
+    void store_block(const SsmLaneBlock& block, void* s, int64_t base, int64_t count) {
         auto* rows = static_cast<uint16_t*>(s) + base;
         if (count > kScratch) return block.store_state([&](int64_t i, float v) { rows[i] = float_to_bf16(v); });
         block.store_state_rows(scratch);
@@ -52,11 +53,11 @@ void update_block(const msv_state_update_params& p, int64_t b, int d0, int nc) {
     // before rounding, as mamba_ssm's state update does.
     SsmLaneBlock block(p.A, p.dt_bias, p.D, d0, nc, N);
     const int64_t count = static_cast<int64_t>(nc) * N;
-    float scratch[Bf16State::kScratch];
-    S::load_block(block, p.state, base, count, scratch);
+    S storage;
+    storage.load_block(block, p.state, base, count);
     block.step(Bb, Cb, delta + d0, p.delta_softplus, x + d0, z ? z + d0 : nullptr,
                static_cast<float*>(p.out) + b * p.out_batch_stride + d0);
-    S::store_block(block, p.state, base, count, scratch);
+    storage.store_block(block, p.state, base, count);
 }
 
 template <typename S>
