@@ -26,21 +26,23 @@ public static partial class StructuredOutputMapper
         Build(Kinds(request), model, request.IgnoreEos == true, request.MinTokens ?? 0);
 
     /// <summary>A forced tool call's constraint: its function's parameters schema (no other format beside it).</summary>
-    public static ITokenConstraintFactory MapTool(Chat.ForcedToolCall tool, SamplingRequest request, IServedModel model)
+    /// <param name="parametersField">Where a tool's schema sits in the request, for a 400's param: chat's <c>function.parameters</c>, Responses' <c>parameters</c>.</param>
+    public static ITokenConstraintFactory MapTool(Chat.ForcedToolCall tool, SamplingRequest request, IServedModel model, string parametersField = "function.parameters")
     {
         var kinds = Kinds(request);
-        string param = $"tools[{tool.ToolIndex}].function.parameters";
+        string param = $"tools[{tool.ToolIndex}].{parametersField}";
         kinds.Insert(0, new("tool_choice", FromSchema(tool.Parameters, param)));
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
     }
 
     /// <summary>tool_choice "required" with several tools: a JSON array of calls, each call's parameters by its tool's schema.</summary>
     /// <param name="several">OpenAI's parallel_tool_calls: false allows one call only.</param>
-    public static ITokenConstraintFactory MapRequiredTools(IReadOnlyList<Chat.ChatTool> tools, bool several, SamplingRequest request, IServedModel model)
+    public static ITokenConstraintFactory MapRequiredTools(
+        IReadOnlyList<Chat.ChatTool> tools, bool several, SamplingRequest request, IServedModel model, string parametersField = "function.parameters")
     {
         var kinds = Kinds(request);
         var grammar = new ToolCallsGrammar([.. tools.Select((tool, i) => (tool.Function!.Name!, SchemaOf(
-            Chat.ForcedToolCall.ParametersOf(tool.Function), $"tools[{i}].function.parameters")))], several);
+            Chat.ForcedToolCall.ParametersOf(tool.Function), $"tools[{i}].{parametersField}")))], several);
         kinds.Insert(0, new("tool_choice", t => Grammars.ToolCalls(t, grammar)));
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
     }

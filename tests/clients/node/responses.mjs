@@ -1,5 +1,7 @@
 // Drives MambaServe's Responses API with the official openai npm package, unchanged: create, continue with
-// previous_response_id while streaming, retrieve, delete. Prints one JSON line of what it saw for the .NET test to check.
+// previous_response_id while streaming, retrieve, delete; a forced function call streamed through the package's
+// stream helper (which rebuilds the response from the events), and its output sent back to continue.
+// Prints one JSON line of what it saw for the .NET test to check.
 // Usage: node responses.mjs http://127.0.0.1:PORT MODEL
 import OpenAI from 'openai';
 
@@ -32,7 +34,29 @@ try {
   goneStatus = error.status;
 }
 
+const weather = {
+  type: 'function', name: 'get_weather', description: 'The weather in a city', strict: true,
+  parameters: {
+    type: 'object', properties: { city: { type: 'string', maxLength: 24 }, unit: { enum: ['celsius', 'fahrenheit'] } },
+    required: ['city', 'unit'], additionalProperties: false,
+  },
+};
+const callStream = client.responses.stream({
+  model, input: 'What is the weather in Paris?', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' },
+  max_output_tokens: 60, temperature: 0,
+});
+let argumentDeltas = '';
+callStream.on('response.function_call_arguments.delta', (event) => { argumentDeltas += event.delta; });
+const called = await callStream.finalResponse();
+const call = called.output.find((item) => item.type === 'function_call');
+const answered = await client.responses.create({
+  model, previous_response_id: called.id, input: [{ type: 'function_call_output', call_id: call.call_id, output: '18 C and sunny' }],
+  max_output_tokens: 4, temperature: 0,
+});
+
 console.log(JSON.stringify({
+  call: { name: call.name, callId: call.call_id, arguments: call.arguments, argumentDeltas, items: called.output.length },
+  answered: { status: answered.status, types: answered.output.map((item) => item.type), previous: answered.previous_response_id, calledId: called.id },
   first: { id: first.id, text: first.output_text, usage: first.usage },
   second: { id: final.id, deltas, previous: final.previous_response_id, usage: final.usage, types },
   fetchedText: fetched.output_text,

@@ -62,10 +62,13 @@ public static class ChatPrompt
 
         // As vLLM: the template sees the tools whenever the model may be made to call one (fields the client left out
         // stay out, so `tools | tojson` prints what was sent).
-        var tools = tool is not null || withTools ? JsonSerializer.SerializeToElement(request.Tools, s_toolsJson) : (JsonElement?)null;
+        var tools = tool is not null || withTools ? ToolsForTemplate(request.Tools) : (JsonElement?)null;
         var text = template.Render(messages, addGenerationPrompt, kwargs, tools);
         return continueFinal ? CutAfterFinalMessage(text, DefaultChatTemplate.Content(messages[^1].Content)) : text;
     }
+
+    /// <summary>The tools as a template sees them: chat's form, with the fields the client left out left out.</summary>
+    public static JsonElement ToolsForTemplate(IReadOnlyList<ChatTool>? tools) => JsonSerializer.SerializeToElement(tools, s_toolsJson);
 
     /// <summary>
     /// transformers' continue_final_message: the text up to the last occurrence of the final message's content, so

@@ -12,18 +12,22 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// rendering, only the rest is prefilled, after the previous response's pending token; otherwise (a template without
 /// that prefix property, changed instructions, no saved state) the whole rendering is prefilled from zero and nothing
 /// counts as cached. Either way the model sees the same text as if the conversation had been sent in one request.
+/// Function calls and their results render as the chat endpoint renders an assistant's tool_calls and tool messages.
 /// </summary>
 public static class ConversationPlanner
 {
+    /// <param name="tools">The tools in chat form when the model may call one (the template shows them), else null.</param>
     public static ConversationPlan Plan(
-        IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> input, StoredConversation? previous, InitialState? previousState)
+        IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> input, StoredConversation? previous, InitialState? previousState,
+        JsonElement? tools = null)
     {
         var messages = new List<ConversationMessage>(previous?.Messages ?? []);
         messages.AddRange(input);
         string rendered;
         try
         {
-            rendered = Render(model, instructions, messages);
+            ResponseInputParser.CheckToolOutputs(messages);
+            rendered = Render(model, instructions, messages, tools);
         }
         catch
         {
@@ -53,17 +57,17 @@ public static class ConversationPlanner
     }
 
     /// <summary>The conversation as the chat endpoint would render it, ending with the assistant's turn opener.</summary>
-    public static string Render(IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> messages)
+    public static string Render(IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> messages, JsonElement? tools = null)
     {
         var chat = new List<ChatMessage>(messages.Count + 1);
         if (instructions is not null)
         {
-            chat.Add(Message("system", instructions));
+            chat.Add(Message(new ConversationMessage("system", instructions)));
         }
 
-        chat.AddRange(messages.Select(m => Message(m.Role, m.Content)));
+        chat.AddRange(messages.Select(Message));
         return model.ChatTemplate is { } template
-            ? template.Render(chat, addGenerationPrompt: true)
+            ? template.Render(chat, addGenerationPrompt: true, tools: tools)
             : DefaultChatTemplate.Render(chat, addGenerationPrompt: true);
     }
 
@@ -80,6 +84,14 @@ public static class ConversationPlanner
         }
     }
 
-    private static ChatMessage Message(string role, string content) =>
-        new() { Role = role, Content = JsonSerializer.SerializeToElement(content) };
+    /// <summary>A message as the chat endpoint takes it: calls as chat's tool_calls (content null when the calls are all), a result as a tool message.</summary>
+    private static ChatMessage Message(ConversationMessage message) => new()
+    {
+        Role = message.Role,
+        Content = message.ToolCalls is { Count: > 0 } && message.Content.Length == 0 ? null : JsonSerializer.SerializeToElement(message.Content),
+        ToolCalls = message.ToolCalls is { Count: > 0 } calls
+            ? JsonSerializer.SerializeToElement(calls.Select(c => new { id = c.CallId, type = "function", function = new { name = c.Name, arguments = c.Arguments } }))
+            : null,
+        ToolCallId = message.ToolCallId,
+    };
 }

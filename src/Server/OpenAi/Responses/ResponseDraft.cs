@@ -4,18 +4,22 @@ using System.Text.Json;
 using MambaServe.Engine.Conversations;
 using MambaServe.Engine.Generation;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// One response while it is generated: what the request asked, the output text so far, and how it ended. Builds the
 /// Response object at each stage (in progress, final) and, when the response is to be stored, commits it with the
-/// conversation to the state store.
+/// conversation to the state store. Once the run has ended the text is read, once, into the output items by the
+/// request's tool choice (<see cref="ResponseToolAnswer"/>): the message, the function calls, or both.
 /// </summary>
 public sealed class ResponseDraft(
-    string id, ResponsesRequest request, string model, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan, PendingResponse? pending)
+    string id, ResponsesRequest request, string model, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan, PendingResponse? pending,
+    ResponseToolAnswer answer)
 {
     private readonly StringBuilder _text = new();
+    private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls)? _read;
 
     public string Id => id;
 
@@ -28,6 +32,12 @@ public sealed class ResponseDraft(
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
 
     public string MessageId { get; } = "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>The item of a forced call, known before any text: a stream sends its arguments as they come.</summary>
+    public ResponseFunctionCall? ForcedCall { get; } =
+        answer.Forced is { } forced ? new ResponseFunctionCall(ResponseFunctionCall.NewId(), "in_progress", ChatToolCall.NewId(), forced.Name, string.Empty) : null;
+
+    public ResponseToolAnswer Answer => answer;
 
     public ConversationPlan Plan => plan;
 
@@ -53,13 +63,25 @@ public sealed class ResponseDraft(
             FinishReason.Length => ("incomplete", new IncompleteDetails("max_output_tokens")),
             _ => ("incomplete", new IncompleteDetails("interrupted")),
         };
-        return Build(status, [OutputMessage(status)], Usage(run), null, incomplete);
+        return Build(status, Output(status), Usage(run), null, incomplete);
     }
 
     public ResponseObject Failed(GenerationRun run, ApiException error) =>
-        Build("failed", [OutputMessage("incomplete")], Usage(run), new ResponseError(error.Code ?? error.Type, error.Message), null);
+        Build("failed", Output("incomplete"), Usage(run), new ResponseError(error.Code ?? error.Type, error.Message), null);
 
-    public ResponseOutputMessage OutputMessage(string status) => new(MessageId, status, [new ResponseOutputText(Text)]);
+    /// <summary>The message (when there is text, or no call) and then the calls, each with <paramref name="status"/>.</summary>
+    public IReadOnlyList<ResponseOutputItem> Output(string status)
+    {
+        var (content, calls) = Read();
+        var items = new List<ResponseOutputItem>(calls.Count + 1);
+        if (calls.Count == 0 || !string.IsNullOrEmpty(content))
+        {
+            items.Add(new ResponseOutputMessage(MessageId, status, [new ResponseOutputText(content ?? string.Empty)]));
+        }
+
+        items.AddRange(calls.Select(call => call with { Status = status }));
+        return items;
+    }
 
     /// <summary>Stores a finished response (ended by a stop or by length) with its state; any other end drops the save.</summary>
     public void Commit(ResponseObject response, GenerationRun run)
@@ -75,25 +97,46 @@ public sealed class ResponseDraft(
             return;
         }
 
-        var text = Text;
-        var messages = new List<ConversationMessage>(plan.Messages) { new("assistant", text) };
+        var (content, calls) = Read();
+        var reply = new ConversationMessage("assistant", content ?? string.Empty,
+            calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments))]);
+        var messages = new List<ConversationMessage>(plan.Messages) { reply };
         int inputTokens = plan.CachedTokens + run.PromptTokens;
         int stateTokens = pending.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
         var document = new StoredConversation(
-            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + text, pending.PendingToken, stateTokens);
+            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, pending.PendingToken, stateTokens);
         pending.Commit(document.ToBytes(), CreatedAt);
     }
 
     /// <summary>Drops a save that was never committed (a failure or a disconnect); harmless after a commit.</summary>
     public void Abandon() => pending?.Abandon();
 
+    /// <summary>The whole text read into message text and calls, once (the run has ended): the ids stay the same after.</summary>
+    private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls) Read()
+    {
+        if (_read is { } read)
+        {
+            return read;
+        }
+
+        var (content, calls) = answer.Read(Text);
+        IReadOnlyList<ResponseFunctionCall> items = ForcedCall is { } forced
+            ? [forced with { Arguments = calls[0].Arguments }]
+            : [.. calls.Select(c => new ResponseFunctionCall(ResponseFunctionCall.NewId(), "completed", ChatToolCall.NewId(), c.Name!, c.Arguments))];
+        _read = (content, items);
+        return _read.Value;
+    }
+
     private ResponseUsage Usage(GenerationRun run) =>
         ResponseUsage.Of(plan.CachedTokens + run.PromptTokens, plan.CachedTokens, run.CompletionTokens);
 
-    private ResponseObject Build(string status, IReadOnlyList<ResponseOutputMessage> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
+    private ResponseObject Build(string status, IReadOnlyList<ResponseOutputItem> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
         new(id, CreatedAt.ToUnixTimeSeconds(), status, error, incomplete, request.Instructions, request.MaxOutputTokens, model, output,
             request.PreviousResponseId, pending is not null, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata)
         {
             Text = new ResponseTextConfig(ResponseTextFormat.Of(request.Text)),
+            Tools = request.Tools is { ValueKind: JsonValueKind.Array } tools ? tools : Array.Empty<object>(),
+            ToolChoice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } choice ? choice : "auto",
+            ParallelToolCalls = request.ParallelToolCalls is not { ValueKind: JsonValueKind.False },
         };
 }

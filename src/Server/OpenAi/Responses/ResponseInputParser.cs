@@ -4,10 +4,13 @@ using System.Text.Json;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// Reads a Responses <c>input</c>: a string (one user message), or a list of messages, each
+/// Reads a Responses <c>input</c>: a string (one user message), or a list of items: messages, each
 /// <c>{"role", "content"}</c> with an optional <c>"type": "message"</c>, content a string or a list of text parts
-/// (<c>input_text</c>, <c>output_text</c> or <c>text</c>). Anything else (images, files, tool items, wrong types,
-/// invalid UTF-16) is a 400 whose param is the item's path, e.g. <c>input[2].content[0].text</c>.
+/// (<c>input_text</c>, <c>output_text</c> or <c>text</c>); the function calls of an earlier answer
+/// (<c>{"type": "function_call", "call_id", "name", "arguments"}</c>, joined to the assistant message just before them,
+/// as the answer held them); and their results (<c>{"type": "function_call_output", "call_id", "output"}</c>, a tool
+/// message). Anything else (images, files, hosted tools' items, wrong types, invalid UTF-16) is a 400 whose param is
+/// the item's path, e.g. <c>input[2].content[0].text</c>.
 /// </summary>
 public static class ResponseInputParser
 {
@@ -35,7 +38,29 @@ public static class ResponseInputParser
         int index = 0;
         foreach (var item in element.EnumerateArray())
         {
-            messages.Add(Message(item, $"input[{index++}]"));
+            string path = $"input[{index++}]";
+            switch (ItemType(item, path))
+            {
+                case "message":
+                    messages.Add(Message(item, path));
+                    break;
+                case "function_call":
+                    var call = Call(item, path);
+                    if (messages.Count > 0 && messages[^1] is { Role: "assistant" } reply)
+                    {
+                        messages[^1] = reply with { ToolCalls = [.. reply.ToolCalls ?? [], call] };
+                    }
+                    else
+                    {
+                        messages.Add(new ConversationMessage("assistant", string.Empty, [call]));
+                    }
+
+                    break;
+                default:
+                    messages.Add(new ConversationMessage(
+                        "tool", Content(Required(item, "output", path), $"{path}.output"), null, Text(Required(item, "call_id", path, JsonValueKind.String), $"{path}.call_id")));
+                    break;
+            }
         }
 
         if (messages.Count == 0)
@@ -46,17 +71,59 @@ public static class ResponseInputParser
         return messages;
     }
 
-    private static ConversationMessage Message(JsonElement item, string path)
+    /// <summary>A function call's result answers an earlier call: a call_id that no call of the conversation has is a 400.</summary>
+    public static void CheckToolOutputs(IReadOnlyList<ConversationMessage> conversation)
+    {
+        var calls = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in conversation)
+        {
+            calls.UnionWith(message.ToolCalls?.Select(c => c.CallId) ?? []);
+            if (message.ToolCallId is { } id && !calls.Contains(id))
+            {
+                throw ApiException.BadRequest(
+                    $"No function call found for the function_call_output with call_id `{id}`: it must answer a function_call earlier in the conversation.", "input");
+            }
+        }
+    }
+
+    /// <summary>The item's type: message (also when left out), function_call or function_call_output; else a 400.</summary>
+    private static string ItemType(JsonElement item, string path)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
             throw ApiException.BadRequest($"{path} must be a message object with a role and content.", path);
         }
 
-        if (item.TryGetProperty("type", out var type) && !(type.ValueKind == JsonValueKind.String && Text(type, $"{path}.type") == "message"))
+        if (!item.TryGetProperty("type", out var type))
         {
-            throw ApiException.BadRequest($"{path}.type: only message items are supported.", $"{path}.type");
+            return "message";
         }
+
+        string? text = type.ValueKind == JsonValueKind.String ? Text(type, $"{path}.type") : null;
+        return text is "message" or "function_call" or "function_call_output"
+            ? text
+            : throw ApiException.BadRequest(
+                $"{path}.type: only message, function_call and function_call_output items are supported.", $"{path}.type");
+    }
+
+    /// <summary>An earlier function call: call_id, name and arguments (JSON text), all strings.</summary>
+    private static ConversationToolCall Call(JsonElement item, string path) => new(
+        Text(Required(item, "call_id", path, JsonValueKind.String), $"{path}.call_id"),
+        Text(Required(item, "name", path, JsonValueKind.String), $"{path}.name"),
+        Text(Required(item, "arguments", path, JsonValueKind.String), $"{path}.arguments"));
+
+    private static JsonElement Required(JsonElement item, string field, string path, JsonValueKind? kind = null)
+    {
+        if (!item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            throw ApiException.BadRequest($"{path}.{field} is required.", $"{path}.{field}");
+        }
+
+        return kind is null || value.ValueKind == kind ? value : throw ApiException.BadRequest($"{path}.{field} must be a string.", $"{path}.{field}");
+    }
+
+    private static ConversationMessage Message(JsonElement item, string path)
+    {
 
         if (!item.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
         {

@@ -1,9 +1,10 @@
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// OpenAI's Response object as this server fills it: one assistant message of <c>output_text</c>, usage with
-/// <c>cached_tokens</c> (the context restored from the previous response's saved state), and the fields the official
-/// clients read given their fixed values (no tools, no reasoning) and the text format asked for.
+/// OpenAI's Response object as this server fills it: the assistant message of <c>output_text</c> and the function calls
+/// it made, usage with <c>cached_tokens</c> (the context restored from the previous response's saved state), the
+/// request's tools, tool choice and text format as given, and the fields the official clients read at their fixed
+/// values (no reasoning, no truncation).
 /// </summary>
 public sealed record ResponseObject(
     string Id,
@@ -14,7 +15,7 @@ public sealed record ResponseObject(
     string? Instructions,
     int? MaxOutputTokens,
     string Model,
-    IReadOnlyList<ResponseOutputMessage> Output,
+    IReadOnlyList<ResponseOutputItem> Output,
     string? PreviousResponseId,
     bool Store,
     float Temperature,
@@ -27,19 +28,18 @@ public sealed record ResponseObject(
 
     public bool Background => false;
 
-    public bool ParallelToolCalls => true;
+    public bool ParallelToolCalls { get; init; } = true;
 
     public ResponseReasoning Reasoning { get; } = new(null, null);
 
     /// <summary>The text format the request asked for (JSON mode or a schema are enforced: docs/server.md).</summary>
     public ResponseTextConfig Text { get; init; } = new(new ResponseTextFormat("text"));
 
-    public string ToolChoice => "auto";
+    /// <summary>The request's tool_choice as given: "none", "auto" (the default), "required" or the named function.</summary>
+    public object ToolChoice { get; init; } = "auto";
 
-    public IReadOnlyList<object> Tools { get; } = [];
+    /// <summary>The request's tools as given.</summary>
+    public object Tools { get; init; } = Array.Empty<object>();
 
     public string Truncation => "disabled";
-
-    /// <summary>The text of the output message (what the SDKs' <c>output_text</c> convenience joins).</summary>
-    public string OutputText() => string.Concat(Output.SelectMany(m => m.Content).Select(c => c.Text));
 }

@@ -3,18 +3,17 @@ using System.Text.Json;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (no
-/// tools, tool_choice none or auto, a text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
+/// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (a
+/// text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
 /// no include, background false, top_logprobs 0); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
-/// safety_identifier, parallel_tool_calls, max_tool_calls, stream_options) are accepted and not used.
+/// safety_identifier, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
+/// tool_choice are read by <see cref="ResponseTools"/>.
 /// </summary>
 public static class ResponseOptionsCheck
 {
     public static void Validate(ResponsesRequest request)
     {
-        Refuse(request.Tools, "tools", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "tools are not supported: this server does not call tools or functions.");
-        Refuse(request.ToolChoice, "tool_choice", v => IsString(v, "none") || IsString(v, "auto"), "tool_choice is not supported beyond \"none\" and \"auto\": this server has no tools.");
         Refuse(request.Text, "text", IsTextFormat, "text must be an object with `format` (type `text`, `json_object` or `json_schema`) and `verbosity` `medium` at most.");
         Refuse(request.Reasoning, "reasoning", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Null),
             "reasoning is not supported: the served model is not a reasoning model.");

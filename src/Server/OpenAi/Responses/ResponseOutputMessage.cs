@@ -1,7 +1,7 @@
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>The assistant message of a response (<c>type: message</c>).</summary>
-public sealed record ResponseOutputMessage(string Id, string Status, IReadOnlyList<ResponseOutputText> Content)
+public sealed record ResponseOutputMessage(string Id, string Status, IReadOnlyList<ResponseOutputText> Content) : ResponseOutputItem(Id, Status)
 {
     public string Type => "message";
 

@@ -3,15 +3,18 @@ using MambaServe.Server.Hosting;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// Streams a response as OpenAI does: <c>response.created</c>, <c>response.in_progress</c>, the output item and its
-/// text part added, one <c>response.output_text.delta</c> per engine update with text, then the text, part and item
-/// done, and <c>response.completed</c> (<c>response.incomplete</c> when max_output_tokens cut it). A failure after the
-/// stream started is one <c>response.failed</c> event carrying the error. The text is kept only because the done
-/// events and the final response repeat it.
+/// Streams a response as OpenAI does: <c>response.created</c>, <c>response.in_progress</c>, then the output items in
+/// order, each between its <c>response.output_item.added</c> and <c>.done</c>, and <c>response.completed</c>
+/// (<c>response.incomplete</c> when max_output_tokens cut it). The message is opened with the first text that can go
+/// out (its text part added, one <c>response.output_text.delta</c> per engine update with text, then the text and part
+/// done); a function call streams <c>response.function_call_arguments.delta</c> and <c>.done</c>. A forced call's
+/// arguments stream as the engine writes them; calls the model chose go out whole once the answer is read, and the text
+/// that may be (part of) a call is held back until then (<see cref="ResponseToolAnswer.StreamableText"/>). A failure
+/// after the stream started is one <c>response.failed</c> event carrying the error.
 /// </summary>
 public static class ResponseStreamer
 {
-    private const int Output = 0, Content = 0;
+    private const int Content = 0;
 
     public static async Task StreamAsync(HttpContext http, GenerationRun run, ResponseDraft draft)
     {
@@ -20,16 +23,25 @@ public static class ResponseStreamer
         var started = draft.InProgress();
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.created", s, started));
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.in_progress", s, started));
-        await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, Output, new(draft.MessageId, "in_progress", [])));
-        await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.added", s, draft.MessageId, Output, Content, new(string.Empty)));
+        var message = new MessageStream(events, draft.MessageId);
+        if (draft.ForcedCall is { } forced)
+        {
+            await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, 0, forced));
+        }
+
         try
         {
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 draft.Append(item.Update);
-                if (item.Update.TextDelta.Length > 0)
+                if (draft.ForcedCall is { } call && item.Update.TextDelta.Length > 0)
                 {
-                    await events.WriteAsync(s => new ResponseTextDeltaEvent("response.output_text.delta", s, draft.MessageId, Output, Content, item.Update.TextDelta));
+                    await events.WriteAsync(s => new ResponseFunctionArgumentsEvent("response.function_call_arguments.delta", s, call.Id, 0, item.Update.TextDelta));
+                }
+                else if (draft.ForcedCall is null)
+                {
+                    var text = draft.Text;
+                    await message.SendAsync(text, draft.Answer.StreamableText(text));
                 }
             }
         }
@@ -43,11 +55,57 @@ public static class ResponseStreamer
 
         var response = draft.Completed(run);
         draft.Commit(response, run);
-        var text = draft.Text;
-        await events.WriteAsync(s => new ResponseTextDoneEvent("response.output_text.done", s, draft.MessageId, Output, Content, text));
-        await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.done", s, draft.MessageId, Output, Content, new(text)));
-        await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.done", s, Output, response.Output[0]));
+        for (int index = 0; index < response.Output.Count; index++)
+        {
+            int at = index;
+            switch (response.Output[at])
+            {
+                case ResponseOutputMessage done:
+                    var text = done.Content[Content].Text;
+                    await message.SendAsync(text, text.Length, open: true);
+                    await events.WriteAsync(s => new ResponseTextDoneEvent("response.output_text.done", s, done.Id, at, Content, text));
+                    await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.done", s, done.Id, at, Content, new(text)));
+                    break;
+                case ResponseFunctionCall call:
+                    if (draft.ForcedCall is null)
+                    {
+                        await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, at, call with { Status = "in_progress", Arguments = string.Empty }));
+                        await events.WriteAsync(s => new ResponseFunctionArgumentsEvent("response.function_call_arguments.delta", s, call.Id, at, call.Arguments));
+                    }
+
+                    await events.WriteAsync(s => new ResponseFunctionArgumentsEvent("response.function_call_arguments.done", s, call.Id, at, null, call.Arguments, call.Name));
+                    break;
+            }
+
+            await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.done", s, at, response.Output[at]));
+        }
+
         var final = response.Status == "completed" ? "response.completed" : "response.incomplete";
         await events.WriteAsync(s => new ResponseLifecycleEvent(final, s, response));
+    }
+
+    /// <summary>The message item of a stream (always output 0): opened with its first text, then that text as it comes.</summary>
+    private sealed class MessageStream(ResponseEventWriter events, string id)
+    {
+        private bool _open;
+        private int _sent;
+
+        /// <summary>Sends <paramref name="text"/> up to <paramref name="end"/>, what of it is not sent yet, opening the item first; <paramref name="open"/>: open it even for no text.</summary>
+        public async Task SendAsync(string text, int end, bool open = false)
+        {
+            if (!_open && (end > _sent || open))
+            {
+                _open = true;
+                await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, 0, new ResponseOutputMessage(id, "in_progress", [])));
+                await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.added", s, id, 0, Content, new(string.Empty)));
+            }
+
+            if (end > _sent)
+            {
+                var delta = text[_sent..end];
+                _sent = end;
+                await events.WriteAsync(s => new ResponseTextDeltaEvent("response.output_text.delta", s, id, 0, Content, delta));
+            }
+        }
     }
 }

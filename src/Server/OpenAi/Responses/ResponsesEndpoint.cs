@@ -1,13 +1,17 @@
+using System.Text.Json;
 using MambaServe.Engine.Conversations;
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// POST /v1/responses, GET /v1/responses/{id}, DELETE /v1/responses/{id}: OpenAI's Responses API for text, with
-/// <c>previous_response_id</c> continuing from the recurrent state saved at the end of that response (docs/server.md).
+/// POST /v1/responses, GET /v1/responses/{id}, DELETE /v1/responses/{id}: OpenAI's Responses API for text and function
+/// calls, with <c>previous_response_id</c> continuing from the recurrent state saved at the end of that response
+/// (docs/server.md).
 /// </summary>
 public static class ResponsesEndpoint
 {
@@ -34,10 +38,12 @@ public static class ResponsesEndpoint
             throw ApiException.BadRequest("max_output_tokens must be at least 1.", "max_output_tokens");
         }
 
+        var tools = ResponseTools.Parse(request);
+        var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
-        var plan = Plan(model, request, input, owner);
-        var constraint = StructuredOutputMapper.MapResponsesText(request.Text, model);
-        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions);
+        var plan = Plan(model, request, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null);
+        var constraint = Constraint(request, tools, answer, model, plan);
+        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer);
         GenerationRun run;
         try
         {
@@ -83,11 +89,11 @@ public static class ResponsesEndpoint
         await OpenAiJson.WriteAsync(http.Response, new ResponseDeleted(id));
     }
 
-    private static ConversationPlan Plan(IServedModel model, ResponsesRequest request, List<ConversationMessage> input, string owner)
+    private static ConversationPlan Plan(IServedModel model, ResponsesRequest request, List<ConversationMessage> input, string owner, JsonElement? tools)
     {
         if (request.PreviousResponseId is not { } previousId)
         {
-            return ConversationPlanner.Plan(model, request.Instructions, input, null, null);
+            return ConversationPlanner.Plan(model, request.Instructions, input, null, null, tools);
         }
 
         var (previous, state) = ResponseStore.Previous(model, previousId, owner, "previous_response_id");
@@ -98,20 +104,52 @@ public static class ResponsesEndpoint
                 $"The response '{previousId}' was made by the gRPC Generate call, which continues raw text; continue it there.", "previous_response_id");
         }
 
-        return ConversationPlanner.Plan(model, request.Instructions, input, previous, state);
+        return ConversationPlanner.Plan(model, request.Instructions, input, previous, state, tools);
+    }
+
+    /// <summary>
+    /// What holds the output: a forced call's parameters schema, the calls' grammar for required with several tools,
+    /// else the text format. A structured text format beside a forced call is a 400 (one format per answer). On a
+    /// refusal the plan's start state is released.
+    /// </summary>
+    private static ITokenConstraintFactory? Constraint(ResponsesRequest request, ResponseTools tools, ResponseToolAnswer answer, IServedModel model, ConversationPlan plan)
+    {
+        try
+        {
+            var text = StructuredOutputMapper.MapResponsesText(request.Text, model);
+            if (answer.Forced is null && !answer.RequiredOfSeveral)
+            {
+                return text;
+            }
+
+            if (text is not null)
+            {
+                throw ApiException.BadRequest("text.format must be `text` when tool_choice makes the model call a function: the call's arguments follow its parameters schema.", "text.format");
+            }
+
+            var chat = tools.AsChat();
+            return answer.Forced is { } forced
+                ? StructuredOutputMapper.MapTool(forced, chat, model, "parameters")
+                : StructuredOutputMapper.MapRequiredTools(tools.Functions, tools.Parallel, chat, model, "parameters");
+        }
+        catch
+        {
+            plan.Start?.Release();
+            throw;
+        }
     }
 
     /// <summary>Checks the output budget and opens the store entry; on a refusal the plan's start state is released.</summary>
     private static ResponseDraft Start(
         IServedModel model, ResponsesRequest request, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan,
-        ConversationStore store, string owner, ModelOptions limits)
+        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer)
     {
         try
         {
             int maxTokens = request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
             PromptBuilder.CheckLength(plan.Prompt, maxTokens, limits, "input", "max_output_tokens");
             var pending = request.Store != false ? store.Begin(owner) : null;
-            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending) { MaxTokens = maxTokens };
+            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer) { MaxTokens = maxTokens };
         }
         catch
         {

@@ -17,7 +17,7 @@ public sealed class AutoToolChoiceTests
 {
     private const string Chat = "/v1/chat/completions";
     private const string Template = "{% if tools %}TOOLS {{ tools | map(attribute='function.name') | join(',') }}\n{% endif %}{% for m in messages %}{{ m.content }}\n{% endfor %}";
-    private const string TwoCalls = """
+    internal const string TwoCalls = """
         Let me check.<tool_call>
         {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}
         </tool_call>
@@ -26,7 +26,7 @@ public sealed class AutoToolChoiceTests
         </tool_call>
         """;
 
-    private static readonly Dictionary<string, string?> s_auto = new()
+    internal static readonly Dictionary<string, string?> AutoToolChoiceOn = new()
     {
         ["MambaServe:Server:EnableAutoToolChoice"] = "true",
         ["MambaServe:Server:ToolCallParser"] = "hermes",
@@ -172,7 +172,7 @@ public sealed class AutoToolChoiceTests
     }
 
     /// <summary>An engine whose one sample writes <paramref name="text"/> and stops.</summary>
-    private static FakeEngine Scripted(string text)
+    internal static FakeEngine Scripted(string text)
     {
         var ids = DemoTokenizer.Instance.Encode(text);
         return new FakeEngine(DemoTokenizer.Instance) { Script = ids, StopAfter = ids.Count };
@@ -190,5 +190,5 @@ public sealed class AutoToolChoiceTests
 
     private static ServerFactory WithTemplate(FakeEngine engine) =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
-            chatTemplate: ModelChatTemplate.Parse(Template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), s_auto);
+            chatTemplate: ModelChatTemplate.Parse(Template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceOn);
 }

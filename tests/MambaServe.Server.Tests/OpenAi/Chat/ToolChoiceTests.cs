@@ -18,7 +18,7 @@ public sealed class ToolChoiceTests
 {
     private const string Chat = "/v1/chat/completions";
 
-    private const string WeatherParameters =
+    internal const string WeatherParameters =
         """{"type":"object","properties":{"city":{"type":"string","maxLength":24},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}""";
 
     [Fact]
@@ -285,7 +285,7 @@ public sealed class ToolChoiceTests
         Assert.Empty(engine.Requests);
     }
 
-    private static void AssertWeather(string arguments)
+    internal static void AssertWeather(string arguments)
     {
         using var doc = JsonDocument.Parse(arguments);
         var root = doc.RootElement;

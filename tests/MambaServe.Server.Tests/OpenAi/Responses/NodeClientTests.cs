@@ -4,19 +4,21 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Hosting;
 using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Chat;
 
 namespace MambaServe.Server.Tests.OpenAi.Responses;
 
 /// <summary>
 /// The official openai npm package (tests/clients/node, installed with npm ci from its lock file) against a real
-/// server on a free port: create, continue while streaming, retrieve, delete. Skipped where node is not installed.
+/// server on a free port: create, continue while streaming, retrieve, delete; a forced function call through the
+/// package's stream helper, then its output continuing the conversation. Skipped where node is not installed.
 /// </summary>
 public sealed class NodeClientTests
 {
     private static readonly string s_clientDirectory = Path.Combine(AppContext.BaseDirectory, "clients", "node");
 
     [Fact]
-    public async Task OpenAiNpmClient_CreateContinueStreamRetrieveDelete_WorkUnchanged()
+    public async Task OpenAiNpmClient_CreateContinueStreamRetrieveDeleteAndAFunctionCall_WorkUnchanged()
     {
         if (!OnPath("node") || !OnPath("npm"))
         {
@@ -53,6 +55,14 @@ public sealed class NodeClientTests
             Assert.Equal("response.created", (string)second["types"]![0]!);
             Assert.Equal((string)second["deltas"]!, (string)seen["fetchedText"]!);
             Assert.Equal(404, (int)seen["goneStatus"]!);
+            var call = seen["call"]!;
+            Assert.Equal(("get_weather", 1), ((string?)call["name"], (int)call["items"]!));
+            Assert.StartsWith("call_", (string?)call["callId"], StringComparison.Ordinal);
+            ToolChoiceTests.AssertWeather((string)call["arguments"]!);
+            Assert.Equal((string?)call["arguments"], (string?)call["argumentDeltas"]);
+            var answered = seen["answered"]!;
+            Assert.Equal((string?)answered["calledId"], (string?)answered["previous"]);
+            Assert.Equal("message", (string?)Assert.Single(answered["types"]!.AsArray()));
             await app.StopAsync();
         }
     }

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
 using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Chat;
 using OpenAI.Responses;
 
 #pragma warning disable OPENAI001 // the Responses client is marked experimental in the OpenAI .NET package
@@ -60,4 +61,76 @@ public sealed class ResponsesClientTests
         var gone = await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync(completed.Id));
         Assert.Equal(404, gone.Status);
     }
+
+    [Fact]
+    public async Task ResponsesClient_ForcedFunctionCall_ThenItsOutput_ContinuesTheConversation()
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var client = Client(await factory.CreateReadyClientAsync());
+        var weather = ResponseTool.CreateFunctionTool(
+            "get_weather", BinaryData.FromString(ToolChoiceTests.WeatherParameters), strictModeEnabled: true, functionDescription: "The weather in a city");
+        var ask = new CreateResponseOptions("mamba-demo-5m", [ResponseItem.CreateUserMessageItem("What is the weather in Paris?")])
+        {
+            Tools = { weather }, ToolChoice = ResponseToolChoice.CreateFunctionChoice("get_weather"), Temperature = 0, MaxOutputTokenCount = 60,
+        };
+
+        ResponseResult first = await client.CreateResponseAsync(ask);
+
+        var call = Assert.IsType<FunctionCallResponseItem>(Assert.Single(first.OutputItems));
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.StartsWith("call_", call.CallId, StringComparison.Ordinal);
+        ToolChoiceTests.AssertWeather(call.FunctionArguments.ToString());
+
+        var answer = new CreateResponseOptions("mamba-demo-5m", [ResponseItem.CreateFunctionCallOutputItem(call.CallId, "18 C and sunny")])
+        {
+            PreviousResponseId = first.Id, Temperature = 0, MaxOutputTokenCount = 8,
+        };
+        ResponseResult second = await client.CreateResponseAsync(answer);
+
+        Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(second.OutputItems));
+        Assert.Equal(first.Id, second.PreviousResponseId);
+        Assert.True(second.Usage.InputTokenCount > first.Usage.InputTokenCount + first.Usage.OutputTokenCount, "the second prompt holds the whole conversation");
+    }
+
+    [Fact]
+    public async Task ResponsesClient_StreamedForcedCall_ArgumentUpdatesJoinToTheCall()
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var client = Client(await factory.CreateReadyClientAsync());
+        var options = new CreateResponseOptions("mamba-demo-5m", [ResponseItem.CreateUserMessageItem("What is the weather in Oslo?")])
+        {
+            Tools = { ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString(ToolChoiceTests.WeatherParameters), strictModeEnabled: null) },
+            ToolChoice = ResponseToolChoice.CreateRequiredChoice(), Temperature = 0, MaxOutputTokenCount = 60, StreamingEnabled = true,
+        };
+
+        var arguments = new StringBuilder();
+        string? done = null;
+        ResponseResult? completed = null;
+        await foreach (var update in await client.CreateResponseStreamingAsync(options))
+        {
+            switch (update)
+            {
+                case StreamingResponseFunctionCallArgumentsDeltaUpdate delta:
+                    arguments.Append(delta.Delta.ToString());
+                    break;
+                case StreamingResponseFunctionCallArgumentsDoneUpdate end:
+                    done = end.FunctionArguments.ToString();
+                    break;
+                case StreamingResponseCompletedUpdate last:
+                    completed = last.Response;
+                    break;
+            }
+        }
+
+        Assert.Equal(arguments.ToString(), done);
+        ToolChoiceTests.AssertWeather(done!);
+        var call = Assert.IsType<FunctionCallResponseItem>(Assert.Single(completed!.OutputItems));
+        Assert.Equal(done, call.FunctionArguments.ToString());
+    }
+
+    private static ResponsesClient Client(HttpClient http) => new(new ApiKeyCredential("unused"), new ResponsesClientOptions
+    {
+        Endpoint = new Uri(http.BaseAddress!, "/v1"),
+        Transport = new HttpClientPipelineTransport(http),
+    });
 }

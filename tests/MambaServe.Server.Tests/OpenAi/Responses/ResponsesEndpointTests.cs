@@ -205,7 +205,13 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":[{"role":"user","content":42}]}""", "input[0].content")]
     [InlineData("""{"input":[{"role":"user","content":[{"type":"input_image","image_url":"x"}]}]}""", "input[0].content[0].type")]
     [InlineData("""{"input":[{"role":"user","content":[{"type":"input_text","text":null}]}]}""", "input[0].content[0].text")]
-    [InlineData("""{"input":[{"type":"function_call_output","call_id":"c","output":"x"}]}""", "input[0].type")]
+    [InlineData("""{"input":[{"type":"function_call_output","call_id":"c","output":"x"}]}""", "input")]
+    [InlineData("""{"input":[{"type":"reasoning","summary":[]}]}""", "input[0].type")]
+    [InlineData("""{"input":[{"type":"function_call","call_id":"c","name":"f"}]}""", "input[0].arguments")]
+    [InlineData("""{"input":[{"type":"function_call","call_id":"c","name":"f","arguments":{}}]}""", "input[0].arguments")]
+    [InlineData("""{"input":[{"type":"function_call","name":"f","arguments":"{}"}]}""", "input[0].call_id")]
+    [InlineData("""{"input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c"}]}""", "input[1].output")]
+    [InlineData("""{"input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},{"type":"function_call_output","output":"x"}]}""", "input[1].call_id")]
     [InlineData("""{"input":"\ud800"}""", "input")]
     [InlineData("""{"input":[{"role":"user","content":"a\udc00b"}]}""", "input[0].content")]
     [InlineData("""{"input":"hi","max_output_tokens":0}""", "max_output_tokens")]
@@ -219,7 +225,21 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","previous_response_id":7}""", "previous_response_id")]
     [InlineData("""{"input":"hi","instructions":["x"]}""", "instructions")]
     [InlineData("""{"input":"hi","instructions":"\ud800"}""", "instructions")]
-    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}]}""", "tools")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}]}""", "tool_choice")]
+    [InlineData("""{"input":"hi","tools":{"type":"function","name":"f"}}""", "tools")]
+    [InlineData("""{"input":"hi","tools":[{"type":"web_search"}]}""", "tools[0].type")]
+    [InlineData("""{"input":"hi","tools":[{"name":"f"}]}""", "tools[0]")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"a b"}]}""", "tools[0].name")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f","parameters":"{}"}]}""", "tools[0].parameters")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f","strict":"yes"}]}""", "tools[0].strict")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f","description":3}]}""", "tools[0].description")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"},{"type":"function","name":"f"}],"tool_choice":"required"}""", "tools[1].name")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}],"tool_choice":"sometimes"}""", "tool_choice")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"function","name":"g"}}""", "tool_choice.name")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"file_search"}}""", "tool_choice")]
+    [InlineData("""{"input":"hi","tool_choice":"required"}""", "tool_choice")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}],"tool_choice":"required","text":{"format":{"type":"json_object"}}}""", "text.format")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"frobnicate"}}}}],"tool_choice":"required"}""", "tools[0].parameters")]
     [InlineData("""{"input":"hi","text":{"format":{"type":"xml"}}}""", "text.format.type")]
     [InlineData("""{"input":"hi","text":{"format":{"type":"json_schema"}}}""", "text.format.schema")]
     [InlineData("""{"input":"hi","text":{"format":"json"}}""", "text")]
@@ -313,7 +333,7 @@ public sealed class ResponsesEndpointTests
         return client;
     }
 
-    private static async Task<List<(string Type, JsonNode Data)>> ReadEventsAsync(HttpResponseMessage response)
+    internal static async Task<List<(string Type, JsonNode Data)>> ReadEventsAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         var events = new List<(string, JsonNode)>();

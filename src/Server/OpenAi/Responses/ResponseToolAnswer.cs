@@ -1,0 +1,80 @@
+using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Chat;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// How a response's text becomes its output, by the request's tool choice, as the chat endpoint answers the same
+/// choice: no tools (or <c>none</c>): the text is the message. A function forced by name, or <c>required</c> with one
+/// tool: the text is that call's arguments, held to its parameters schema. <c>required</c> with several tools: the text
+/// is a JSON array of calls (<see cref="RequiredToolCalls"/>). <c>auto</c> (the default with tools) with the server's
+/// Hermes parser on: calls written in the Hermes format (<see cref="HermesToolCalls"/>), the text before them the
+/// message; without the parser it is a 400 that says what to send instead.
+/// </summary>
+public sealed class ResponseToolAnswer
+{
+    private readonly Func<string, (string? Content, IReadOnlyList<ChatFunctionCall> Calls)> _read;
+    private readonly Func<string, int> _heldFrom;
+
+    private ResponseToolAnswer(ForcedToolCall? forced, bool required, Func<string, (string?, IReadOnlyList<ChatFunctionCall>)> read, Func<string, int> heldFrom)
+    {
+        Forced = forced;
+        RequiredOfSeveral = required;
+        _read = read;
+        _heldFrom = heldFrom;
+    }
+
+    public static readonly ResponseToolAnswer Text = new(null, false, text => (text, []), text => text.Length);
+
+    /// <summary>The function every answer calls (by name, or required with one tool): the text is its arguments.</summary>
+    public ForcedToolCall? Forced { get; }
+
+    /// <summary><c>required</c> with several tools: the text is a JSON array of calls, held to the tools' schemas.</summary>
+    public bool RequiredOfSeveral { get; }
+
+    /// <summary>Whether the model may call a tool, so the template is shown the tools.</summary>
+    public bool MayCall => this != Text;
+
+    public static ResponseToolAnswer For(ResponseTools tools, ServerOptions server)
+    {
+        // none, or auto without tools: a text answer (OpenAI takes either choice with no tools).
+        if (tools.Functions.Count == 0)
+        {
+            return Text;
+        }
+
+        var chat = tools.AsChat();
+        if (ForcedToolCall.AsksAuto(chat))
+        {
+            if (!server.AutoToolChoice)
+            {
+                throw new ApiException(400,
+                    "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
+                    + "with --enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or name the function "
+                    + "({\"type\": \"function\", \"name\": ...}), send `required`, or `none` for a text answer.",
+                    ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
+            }
+
+            return new ResponseToolAnswer(null, false, text =>
+            {
+                var (content, calls) = HermesToolCalls.Parse(text);
+                return (content, tools.Parallel ? calls : [.. calls.Take(1)]);
+            }, HermesToolCalls.HeldFrom);
+        }
+
+        if (ForcedToolCall.AsksRequiredOfSeveral(chat))
+        {
+            return new ResponseToolAnswer(null, true, RequiredToolCalls.Parse, _ => 0);
+        }
+
+        return ForcedToolCall.Of(chat) is { } forced
+            ? new ResponseToolAnswer(forced, false, text => (null, [new ChatFunctionCall(forced.Name, text)]), _ => 0)
+            : Text;
+    }
+
+    /// <summary>A whole answer's message text (null: none) and calls; an answer without a readable call is all text.</summary>
+    public (string? Content, IReadOnlyList<ChatFunctionCall> Calls) Read(string text) => _read(text);
+
+    /// <summary>How much of a partial answer may stream as message text now: the rest may still be (part of) a call.</summary>
+    public int StreamableText(string text) => _heldFrom(text);
+}
