@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
@@ -8,6 +9,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// </summary>
 public sealed record ResponseFunctionCall(string Id, string Status, string CallId, string Name, string Arguments) : ResponseOutputItem(Id, Status)
 {
+    [JsonPropertyOrder(-3)]
     public string Type => "function_call";
 
     /// <summary>A new item id, as OpenAI writes them (<c>fc_</c> and hex).</summary>

@@ -117,6 +117,7 @@ public sealed class ResponsesFunctionToolTests
         var body = await ReadOkAsync(response);
         var output = body["output"]!.AsArray();
         Assert.Equal(["message", "function_call", "function_call"], output.Select(o => (string?)o!["type"]));
+        Assert.All(output, o => Assert.Equal(["type", "id", "status"], o!.AsObject().Take(3).Select(p => p.Key)));  // OpenAI's order
         Assert.Equal("Let me check.", (string?)output[0]!["content"]![0]!["text"]);
         Assert.Equal(["get_weather", "get_time"], output.Skip(1).Select(o => (string?)o!["name"]));
         Assert.Equal("""{"city": "Paris", "unit": "celsius"}""", (string?)output[1]!["arguments"]);
