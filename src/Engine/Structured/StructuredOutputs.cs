@@ -38,6 +38,10 @@ public static class StructuredOutputs
     public static ITokenConstraintFactory ToolCalls(MambaTokenizer tokenizer, ToolCallsGrammar tools) =>
         new GrammarConstraintFactory<ToolCallsGrammarState>(StructuredVocabulary.For(tokenizer), ToolCallsGrammarState.Start(tools));
 
+    /// <summary>Free text in which each trigger starts a structure of <paramref name="grammar"/> (vLLM's structural tag); EOS in the free text.</summary>
+    public static ITokenConstraintFactory StructuralTag(MambaTokenizer tokenizer, StructuralTagGrammar grammar) =>
+        new GrammarConstraintFactory<StructuralTagGrammarState>(StructuredVocabulary.For(tokenizer), StructuralTagGrammarState.Start(grammar));
+
     /// <summary>Exactly one of <paramref name="choices"/> (vLLM's choice), then EOS.</summary>
     public static ITokenConstraintFactory Choice(MambaTokenizer tokenizer, IReadOnlyList<string> choices) =>
         new GrammarConstraintFactory<ChoiceGrammarState>(

@@ -19,7 +19,8 @@ public static partial class StructuredOutputMapper
             "text" => null,
             "json_object" => Grammars.JsonObject,
             "json_schema" => FromSchema(OpenAiSchema(format), "response_format.json_schema.schema"),
-            _ => throw ApiException.BadRequest($"response_format.type must be `text`, `json_object` or `json_schema`, got `{type}`.", "response_format.type"),
+            "structural_tag" => FromStructuralTag(format, "response_format"),
+            _ => throw ApiException.BadRequest($"response_format.type must be `text`, `json_object`, `json_schema` or `structural_tag`, got `{type}`.", "response_format.type"),
         };
     }
 
@@ -47,9 +48,84 @@ public static partial class StructuredOutputMapper
             "json" => new(param, FromSchema(kind.Value, param)),
             "regex" => new(param, FromRegex(kind.Value, param)),
             "grammar" => new(param, FromGrammar(kind.Value, param)),
-            "structural_tag" => throw Unsupported(param, $"{param} is not supported"),
+            "structural_tag" => new(param, FromStructuralTag(FromJsonText(kind.Value, param), param)),
             _ => throw ApiException.BadRequest($"Unknown structured_outputs field `{kind.Name}`.", param),
         };
+    }
+
+    /// <summary>
+    /// vLLM's structural tag, <c>{"structures": [{"begin", "schema", "end"}], "triggers": [...]}</c>: free text in which
+    /// each trigger must go on into a structure that begins with it (<see cref="StructuralTagGrammar"/>). Every schema is
+    /// compiled now, and a tag whose structures no trigger starts, or that one output could read two ways, is a 400.
+    /// xgrammar's newer <c>format</c> objects are a 400 saying what to send.
+    /// </summary>
+    private static Func<MambaTokenizer, ITokenConstraintFactory> FromStructuralTag(JsonElement tag, string param)
+    {
+        if (tag.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest($"{param} must be an object (or its JSON text) with `structures` and `triggers`.", param);
+        }
+
+        if (tag.TryGetProperty("format", out _))
+        {
+            throw Unsupported($"{param}.format", $"{param}.format (xgrammar's structural tag formats) is not supported; send `structures` and `triggers`");
+        }
+
+        var structures = Strings(tag, "structures", param, JsonValueKind.Object).Select((s, i) =>
+        {
+            string path = $"{param}.structures[{i}]";
+            var schema = s.TryGetProperty("schema", out var given) || s.TryGetProperty("structural_tag_schema", out given)
+                ? given
+                : throw ApiException.BadRequest($"{path}.schema is required.", $"{path}.schema");
+            return (Field(s, "begin", path), SchemaOf(schema, $"{path}.schema"), Field(s, "end", path));
+        }).ToList();
+        var triggers = Strings(tag, "triggers", param, JsonValueKind.String).Select(t => t.GetString()!).ToList();
+        try
+        {
+            var grammar = new StructuralTagGrammar(structures, triggers);
+            return t => Grammars.StructuralTag(t, grammar);
+        }
+        catch (GrammarNotSupportedException ex)
+        {
+            throw new ApiException(400, $"{param} cannot be enforced: {ex.Message}.", ApiException.InvalidRequest, param, "unsupported_parameter");
+        }
+
+        static string Field(JsonElement structure, string name, string path) =>
+            structure.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                ? value.GetString()!
+                : throw ApiException.BadRequest($"{path}.{name} must be a string.", $"{path}.{name}");
+    }
+
+    /// <summary>A non-empty array field of <paramref name="tag"/> whose items are all of <paramref name="kind"/>.</summary>
+    private static List<JsonElement> Strings(JsonElement tag, string field, string param, JsonValueKind kind)
+    {
+        string path = $"{param}.{field}";
+        if (!tag.TryGetProperty(field, out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() == 0
+            || array.EnumerateArray().Any(item => item.ValueKind != kind))
+        {
+            throw ApiException.BadRequest($"{path} must be a non-empty array of {(kind == JsonValueKind.String ? "strings" : "objects")}.", path);
+        }
+
+        return [.. array.EnumerateArray()];
+    }
+
+    /// <summary>vLLM takes schemas and structural tags as JSON or as JSON text: a string is parsed (400 when it is not JSON).</summary>
+    private static JsonElement FromJsonText(JsonElement value, string param)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return value;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(value.GetString()!);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw ApiException.BadRequest($"{param} is not valid JSON: {ex.Message}", param);
+        }
     }
 
     /// <summary>OpenAI's <c>{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}</c>: its schema (strict or not, it is enforced).</summary>
@@ -78,19 +154,7 @@ public static partial class StructuredOutputMapper
     /// <summary>A JSON schema (an object, or its JSON text) compiled; 400s naming <paramref name="param"/>.</summary>
     private static SchemaNode SchemaOf(JsonElement schema, string param)
     {
-        if (schema.ValueKind == JsonValueKind.String)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(schema.GetString()!);
-                schema = doc.RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                throw ApiException.BadRequest($"{param} is not valid JSON: {ex.Message}", param);
-            }
-        }
-
+        schema = FromJsonText(schema, param);
         if (schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True))
         {
             throw ApiException.BadRequest($"{param} must be a JSON schema (an object).", param);
@@ -162,6 +226,6 @@ public static partial class StructuredOutputMapper
     }
 
     private static ApiException Unsupported(string param, string what) =>
-        new(400, $"{what}: {Supported} (response_format `json_object` or `json_schema`, structured_outputs `json_object`, `json`, `regex`, `choice` or `grammar`, guided_json, guided_regex, guided_choice, guided_grammar, grammar).",
+        new(400, $"{what}: {Supported} (response_format `json_object`, `json_schema` or `structural_tag`, structured_outputs `json_object`, `json`, `regex`, `choice`, `grammar` or `structural_tag`, guided_json, guided_regex, guided_choice, guided_grammar, grammar).",
             ApiException.InvalidRequest, param, "unsupported_parameter");
 }

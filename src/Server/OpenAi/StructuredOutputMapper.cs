@@ -11,15 +11,15 @@ namespace MambaServe.Server.OpenAi;
 /// The request's output format, from OpenAI's response_format, vLLM's structured_outputs or vLLM's older
 /// guided_json / guided_regex / guided_choice / guided_grammar (and llama.cpp's grammar), as the engine constraint that
 /// enforces it: JSON mode (one JSON object), a JSON schema (<see cref="JsonSchemaCompiler"/> says which keywords), a
-/// regular expression (<see cref="RegexParser"/>), a choice among strings or a GBNF grammar (<see cref="GbnfGrammar"/>).
-/// A structural tag is a 400 naming the field. docs/server.md has the rules.
+/// regular expression (<see cref="RegexParser"/>), a choice among strings, a GBNF grammar (<see cref="GbnfGrammar"/>) or
+/// vLLM's structural tag (<see cref="StructuralTagGrammar"/>). docs/server.md has the rules.
 /// </summary>
 public static partial class StructuredOutputMapper
 {
     /// <summary>Most choices one request may list (each is compared byte by byte against every vocabulary token).</summary>
     public const int MaxChoices = 1024;
 
-    private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions, choices among strings and GBNF grammars";
+    private const string Supported = "this server enforces JSON mode, JSON schemas, regular expressions, choices among strings, GBNF grammars and structural tags";
 
     /// <summary>The constraint for the request's format, or null for free text.</summary>
     public static ITokenConstraintFactory? Map(SamplingRequest request, IServedModel model) =>

@@ -89,6 +89,14 @@ public sealed class StructuredOutputTests
     [InlineData(Chat, """{"guided_choice":["a"],"min_tokens":1}""", "min_tokens", "ban the EOS")]
     [InlineData(Completions, """{"guided_regex":"(?=a)"}""", "guided_regex", "lookaround")]
     [InlineData(Completions, """{"guided_grammar":"root ::= [a-"}""", "guided_grammar", "unterminated character class")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","triggers":["<"]}}""", "response_format.structures", "non-empty array of objects")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","structures":[{"begin":"<a>","schema":{},"end":"</a>"}],"triggers":[1]}}""", "response_format.triggers", "non-empty array of strings")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","structures":[{"begin":"[a]","schema":{},"end":"."}],"triggers":["<"]}}""", "response_format", "starts with none of the triggers")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","structures":[{"begin":"<a>","end":"."}],"triggers":["<"]}}""", "response_format.structures[0].schema", "is required")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","structures":[{"begin":"<a>","schema":{},"end":7}],"triggers":["<"]}}""", "response_format.structures[0].end", "must be a string")]
+    [InlineData(Chat, """{"response_format":{"type":"structural_tag","structures":[{"begin":"<a>","schema":{"type":"array","uniqueItems":true},"end":"."}],"triggers":["<"]}}""", "response_format.structures[0].schema", "`uniqueItems`")]
+    [InlineData(Completions, """{"structured_outputs":{"structural_tag":"{not json"}}""", "structured_outputs.structural_tag", "not valid JSON")]
+    [InlineData(Completions, """{"structured_outputs":{"structural_tag":[1]}}""", "structured_outputs.structural_tag", "must be an object")]
     public async Task Post_FormatTheServerCannotEnforce_Returns400NamingTheField(string path, string field, string param, string message)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
@@ -157,6 +165,55 @@ public sealed class StructuredOutputTests
         }
 
         Assert.True(complete > 0, string.Join(" | ", choices.Select(c => c.Text)));
+    }
+
+    /// <summary>
+    /// A structural tag on the demo model: "&lt;" made likely, so the model starts structures often; every one it writes
+    /// holds a value of the schema, and the text around them stays free.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RealModel_StructuralTag_EveryStructureHoldsAValueOfItsSchema(bool stream)
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var client = await factory.CreateReadyClientAsync();
+        const string Schema = """{"type":"object","properties":{"city":{"enum":["Paris","Oslo"]}},"required":["city"],"additionalProperties":false}""";
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Where is the jury?" }),
+            ["max_tokens"] = 150, ["temperature"] = 0.9, ["seed"] = 5, ["n"] = 4, ["stream"] = stream,
+            ["response_format"] = new JsonObject
+            {
+                ["type"] = "structural_tag",
+                ["structures"] = new JsonArray(new JsonObject { ["begin"] = "<city>", ["schema"] = JsonNode.Parse(Schema), ["end"] = "</city>" }),
+                ["triggers"] = new JsonArray("<"),
+            },
+            ["logit_bias"] = new JsonObject
+            {
+                [Token("<").ToString(System.Globalization.CultureInfo.InvariantCulture)] = 10,
+                [Token("}").ToString(System.Globalization.CultureInfo.InvariantCulture)] = 4,
+            },
+        };
+
+        var choices = await ChatChoicesAsync(client, body, stream);
+
+        var grammar = new StructuralTagGrammar([("<city>", StructuredOutputs.CompileSchema(JsonDocument.Parse(Schema).RootElement), "</city>")], ["<"]);
+        int started = 0;
+        foreach (var (text, finish) in choices)
+        {
+            Assert.True(StructuralTagGrammarState.Start(grammar).Feed(Encoding.UTF8.GetBytes(text), out var end), text);
+            Assert.True(finish == "length" || end.IsComplete, text);
+            started += System.Text.RegularExpressions.Regex.Count(text, "<");
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "<city>(.*?)</city>"))
+            {
+                using var doc = JsonDocument.Parse(m.Groups[1].Value);
+                Assert.Contains(doc.RootElement.GetProperty("city").GetString(), new[] { "Paris", "Oslo" });
+            }
+        }
+
+        // Every "<" began a structure (the grammar above), and the model did write some.
+        Assert.True(started > 0, string.Join(" | ", choices.Select(c => c.Text)));
     }
 
     // What a Pydantic model with an optional field, an enum, a list and a nested model sends (OpenAI strict style).

@@ -108,7 +108,7 @@ public sealed class VllmFieldsTests
     [InlineData(Chat, ChatBase, "\"use_beam_search\":true", "use_beam_search", "beam search")]
     [InlineData(Completions, CompletionBase, "\"length_penalty\":0.5", "length_penalty", "beam search")]
     [InlineData(Chat, ChatBase, "\"guided_grammar\":\"root ::= x\"", "guided_grammar", "rule `x` is used but not defined")]
-    [InlineData(Completions, CompletionBase, "\"structured_outputs\":{\"structural_tag\":\"{}\"}", "structured_outputs.structural_tag", "not supported")]
+    [InlineData(Completions, CompletionBase, "\"structured_outputs\":{\"structural_tag\":\"{\\\"type\\\":\\\"structural_tag\\\",\\\"format\\\":{}}\"}", "structured_outputs.structural_tag.format", "not supported")]
     [InlineData(Completions, CompletionBase, "\"allowed_token_ids\":[1,2]", "allowed_token_ids", "logit_bias")]
     [InlineData(Chat, ChatBase, "\"allowed_token_ids\":[]", "allowed_token_ids", "logit_bias")]
     [InlineData(Completions, CompletionBase, "\"bad_words\":[\"dog\"]", "bad_words", "logit_bias")]
