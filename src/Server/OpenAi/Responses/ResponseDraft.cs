@@ -16,7 +16,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// </summary>
 public sealed class ResponseDraft(
     string id, ResponsesRequest request, string model, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan, PendingResponse? pending,
-    ResponseToolAnswer answer)
+    ResponseToolAnswer answer, ResponseLogprobs? logprobs)
 {
     private readonly StringBuilder _text = new();
     private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls)? _read;
@@ -39,6 +39,9 @@ public sealed class ResponseDraft(
 
     public ResponseToolAnswer Answer => answer;
 
+    /// <summary>The output text's logprobs, when the request asked for them.</summary>
+    public ResponseLogprobs? Logprobs => logprobs;
+
     public ConversationPlan Plan => plan;
 
     public FinishReason? Finish { get; private set; }
@@ -48,6 +51,7 @@ public sealed class ResponseDraft(
     public void Append(GenerationUpdate update)
     {
         _text.Append(update.TextDelta);
+        logprobs?.Add(update.Logprobs);
         Finish = update.Finish ?? Finish;
     }
 
@@ -76,7 +80,7 @@ public sealed class ResponseDraft(
         var items = new List<ResponseOutputItem>(calls.Count + 1);
         if (calls.Count == 0 || !string.IsNullOrEmpty(content))
         {
-            items.Add(new ResponseOutputMessage(MessageId, status, [new ResponseOutputText(content ?? string.Empty)]));
+            items.Add(new ResponseOutputMessage(MessageId, status, [new ResponseOutputText(content ?? string.Empty) { Logprobs = logprobs?.All ?? [] }]));
         }
 
         items.AddRange(calls.Select(call => call with { Status = status }));

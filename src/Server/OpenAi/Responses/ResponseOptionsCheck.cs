@@ -1,11 +1,12 @@
 using System.Text.Json;
+using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (a
 /// text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
-/// no include, background false, top_logprobs 0); anything else is a 400 naming the field, rather than an answer that
+/// include for the output text's logprobs only, background false, top_logprobs up to 20); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
 /// safety_identifier, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
 /// tool_choice are read by <see cref="ResponseTools"/>.
@@ -18,10 +19,11 @@ public static class ResponseOptionsCheck
         Refuse(request.Reasoning, "reasoning", v => v.ValueKind == JsonValueKind.Object && v.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Null),
             "reasoning is not supported: the served model is not a reasoning model.");
         Refuse(request.Truncation, "truncation", v => IsString(v, "disabled") || IsString(v, "auto"), "truncation must be \"disabled\" or \"auto\".");
-        Refuse(request.Include, "include", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "include is not supported: responses carry no extra items.");
+        Refuse(request.Include, "include", v => v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(i => IsString(i, ResponseLogprobs.Include)),
+            $"include takes only `{ResponseLogprobs.Include}` here: responses carry no other extra items.");
         Refuse(request.Background, "background", v => v.ValueKind == JsonValueKind.False, "background mode is not supported: use stream for long responses.");
-        Refuse(request.TopLogprobs, "top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n == 0,
-            "top_logprobs is not supported by /v1/responses: use /v1/chat/completions with logprobs.");
+        Refuse(request.TopLogprobs, "top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n is >= 0 and <= SamplingParamsValidator.MaxLogprobs,
+            $"top_logprobs must be a whole number in [0, {SamplingParamsValidator.MaxLogprobs}].");
         Refuse(request.Conversation, "conversation", _ => false, "conversation objects are not supported: continue with previous_response_id.");
         Refuse(request.Prompt, "prompt", _ => false, "prompt templates are not supported: send input.");
         Kind(request.ParallelToolCalls, "parallel_tool_calls", JsonValueKind.True, "a boolean");

@@ -1,3 +1,5 @@
+using MambaServe.Server.OpenAi.Chat;
+
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>A text part of the output message (<c>type: output_text</c>).</summary>
@@ -7,5 +9,6 @@ public sealed record ResponseOutputText(string Text)
 
     public IReadOnlyList<object> Annotations { get; } = [];
 
-    public IReadOnlyList<object> Logprobs { get; } = [];
+    /// <summary>The tokens' logprobs when the request asked for them (<see cref="ResponseLogprobs"/>), else empty.</summary>
+    public IReadOnlyList<ChatTokenLogprob> Logprobs { get; init; } = [];
 }

@@ -6,8 +6,8 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// Streams a response as OpenAI does: <c>response.created</c>, <c>response.in_progress</c>, then the output items in
 /// order, each between its <c>response.output_item.added</c> and <c>.done</c>, and <c>response.completed</c>
 /// (<c>response.incomplete</c> when max_output_tokens cut it). The message is opened with the first text that can go
-/// out (its text part added, one <c>response.output_text.delta</c> per engine update with text, then the text and part
-/// done); a function call streams <c>response.function_call_arguments.delta</c> and <c>.done</c>. A forced call's
+/// out (its text part added, one <c>response.output_text.delta</c> per engine update with text, with the logprobs of
+/// the tokens it brings when asked, then the text and part done); a function call streams <c>response.function_call_arguments.delta</c> and <c>.done</c>. A forced call's
 /// arguments stream as the engine writes them; calls the model chose go out whole once the answer is read, and the text
 /// that may be (part of) a call is held back until then (<see cref="ResponseToolAnswer.StreamableText"/>). A failure
 /// after the stream started is one <c>response.failed</c> event carrying the error.
@@ -23,7 +23,7 @@ public static class ResponseStreamer
         var started = draft.InProgress();
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.created", s, started));
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.in_progress", s, started));
-        var message = new MessageStream(events, draft.MessageId);
+        var message = new MessageStream(events, draft.MessageId, draft.Logprobs);
         if (draft.ForcedCall is { } forced)
         {
             await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, 0, forced));
@@ -63,7 +63,7 @@ public static class ResponseStreamer
                 case ResponseOutputMessage done:
                     var text = done.Content[Content].Text;
                     await message.SendAsync(text, text.Length, open: true);
-                    await events.WriteAsync(s => new ResponseTextDoneEvent("response.output_text.done", s, done.Id, at, Content, text));
+                    await events.WriteAsync(s => new ResponseTextDoneEvent("response.output_text.done", s, done.Id, at, Content, text) { Logprobs = done.Content[Content].Logprobs });
                     await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.done", s, done.Id, at, Content, new(text)));
                     break;
                 case ResponseFunctionCall call:
@@ -85,7 +85,7 @@ public static class ResponseStreamer
     }
 
     /// <summary>The message item of a stream (always output 0): opened with its first text, then that text as it comes.</summary>
-    private sealed class MessageStream(ResponseEventWriter events, string id)
+    private sealed class MessageStream(ResponseEventWriter events, string id, ResponseLogprobs? logprobs)
     {
         private bool _open;
         private int _sent;
@@ -104,7 +104,8 @@ public static class ResponseStreamer
             {
                 var delta = text[_sent..end];
                 _sent = end;
-                await events.WriteAsync(s => new ResponseTextDeltaEvent("response.output_text.delta", s, id, 0, Content, delta));
+                var sent = logprobs?.TakeUnsent() ?? [];
+                await events.WriteAsync(s => new ResponseTextDeltaEvent("response.output_text.delta", s, id, 0, Content, delta) { Logprobs = sent });
             }
         }
     }

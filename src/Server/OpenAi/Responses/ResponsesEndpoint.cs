@@ -40,15 +40,16 @@ public static class ResponsesEndpoint
 
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
+        int? logprobs = ResponseLogprobs.Asked(request, answer);
         string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
         var plan = Plan(model, request, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null);
         var constraint = Constraint(request, tools, answer, model, plan);
-        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer);
+        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model));
         GenerationRun run;
         try
         {
             run = await GenerationRun.StartAsync(
-                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, api, model), 1, ct,
+                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1, ct,
                 plan.Start, draft.Sink, constraint: constraint);
         }
         catch
@@ -142,14 +143,14 @@ public static class ResponsesEndpoint
     /// <summary>Checks the output budget and opens the store entry; on a refusal the plan's start state is released.</summary>
     private static ResponseDraft Start(
         IServedModel model, ResponsesRequest request, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan,
-        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer)
+        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs)
     {
         try
         {
             int maxTokens = request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
             PromptBuilder.CheckLength(plan.Prompt, maxTokens, limits, "input", "max_output_tokens");
             var pending = request.Store != false ? store.Begin(owner) : null;
-            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer) { MaxTokens = maxTokens };
+            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens };
         }
         catch
         {
@@ -158,7 +159,7 @@ public static class ResponsesEndpoint
         }
     }
 
-    private static SamplingParams Sampling(ResponsesRequest request, ResponseDraft draft, ApiServices api, IServedModel model)
+    private static SamplingParams Sampling(ResponsesRequest request, ResponseDraft draft, int? logprobs)
     {
         try
         {
@@ -168,6 +169,7 @@ public static class ResponsesEndpoint
                 Temperature = request.Temperature ?? defaults.Temperature,
                 TopP = request.TopP ?? defaults.TopP,
                 MaxTokens = draft.MaxTokens,
+                Logprobs = logprobs,
             };
             SamplingParamsValidator.Validate(sampling);
             return sampling;
