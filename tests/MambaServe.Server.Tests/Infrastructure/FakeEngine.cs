@@ -34,6 +34,9 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
 
     public int CompletedRequests;
 
+    /// <summary>Snapshots handed to state sinks and not disposed yet: what a leaked reference would keep alive.</summary>
+    public int LiveSnapshots;
+
     public Task Aborted => _aborted.Task;
 
     public Task FirstUpdateSent => _firstSent.Task;
@@ -92,7 +95,7 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                     int id = tokens[step];
                     if (finish is not null && request.SaveState is { } sink)
                     {
-                        sink.Save(new SavedState(new FakeSnapshot(), finish == FinishReason.Length ? id : null), null!);
+                        sink.Save(new SavedState(new FakeSnapshot(this), finish == FinishReason.Length ? id : null), null!);
                     }
 
                     yield return new GenerationUpdate(
@@ -134,10 +137,23 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
 
     private sealed class FakeSnapshot : MambaServe.Engine.Backends.IStateSnapshot
     {
+        private readonly FakeEngine _engine;
+        private int _disposed;
+
+        public FakeSnapshot(FakeEngine engine)
+        {
+            _engine = engine;
+            Interlocked.Increment(ref engine.LiveSnapshots);
+        }
+
         public long SizeInBytes => 1024;
 
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref _engine.LiveSnapshots);
+            }
         }
     }
 

@@ -124,7 +124,6 @@ public static class ResponseInputParser
 
     private static ConversationMessage Message(JsonElement item, string path)
     {
-
         if (!item.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
         {
             throw ApiException.BadRequest($"{path}.role must be one of {string.Join(", ", s_roles)}.", $"{path}.role");

@@ -144,6 +144,32 @@ public sealed class ResponsesEndpointTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>A continuation refused after its previous state was taken lets go of it: deleting the response then frees the snapshot.</summary>
+    [Theory]
+    [InlineData("""{"text":{"format":{"type":"json_schema","schema":{"type":"array","uniqueItems":true}}}}""")]
+    [InlineData("""{"tools":[{"type":"function","name":"f"}],"tool_choice":"required","text":{"format":{"type":"json_object"}}}""")]
+    [InlineData("""{"max_output_tokens":2000000}""")]
+    [InlineData("""{"input":[{"type":"function_call_output","call_id":"call_none","output":"x"}]}""")]
+    public async Task Create_RefusedContinuation_ReleasesThePreviousState(string refusal)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var first = await CreateAsync(client, new { input = "Hello there", max_output_tokens = 4 });
+        Assert.Equal(1, engine.LiveSnapshots);
+        var body = JsonNode.Parse(refusal)!.AsObject();
+        body["previous_response_id"] = (string)first["id"]!;
+        body.TryAdd("input", "And then?");
+
+        using var refused = await Json.PostAsync(client, "/v1/responses", body.ToJsonString());
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using var deleted = await client.DeleteAsync($"/v1/responses/{(string)first["id"]!}");
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal(0, engine.LiveSnapshots);
+        Assert.Single(engine.Requests);
+    }
+
     [Fact]
     public async Task Create_StoreFalse_KeepsNothing()
     {
