@@ -34,14 +34,22 @@ public static class ResponseStreamer
             await foreach (var item in run.ReadAllAsync(http.RequestAborted))
             {
                 draft.Append(item.Update);
-                if (draft.ForcedCall is { } call && item.Update.TextDelta.Length > 0)
+                if (draft.ForcedCall is { } call)
                 {
-                    await events.WriteAsync(s => new ResponseFunctionArgumentsEvent("response.function_call_arguments.delta", s, call.Id, 0, item.Update.TextDelta));
+                    if (item.Update.TextDelta.Length > 0)
+                    {
+                        await events.WriteAsync(s => new ResponseFunctionArgumentsEvent("response.function_call_arguments.delta", s, call.Id, 0, item.Update.TextDelta));
+                    }
                 }
-                else if (draft.ForcedCall is null)
+                else if (!draft.Answer.MayCall)
                 {
+                    await message.SendAsync(item.Update.TextDelta);
+                }
+                else
+                {
+                    // A call may begin in the text: what can go out is read from the whole text so far.
                     var text = draft.Text;
-                    await message.SendAsync(text, draft.Answer.StreamableText(text));
+                    await message.SendUpToAsync(text, draft.Answer.StreamableText(text));
                 }
             }
         }
@@ -62,7 +70,7 @@ public static class ResponseStreamer
             {
                 case ResponseOutputMessage done:
                     var text = done.Content[Content].Text;
-                    await message.SendAsync(text, text.Length, open: true);
+                    await message.SendUpToAsync(text, text.Length, open: true);
                     await events.WriteAsync(s => new ResponseTextDoneEvent("response.output_text.done", s, done.Id, at, Content, text) { Logprobs = done.Content[Content].Logprobs });
                     await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.done", s, done.Id, at, Content, new(text)));
                     break;
@@ -90,20 +98,22 @@ public static class ResponseStreamer
         private bool _open;
         private int _sent;
 
-        /// <summary>Sends <paramref name="text"/> up to <paramref name="end"/>, what of it is not sent yet, opening the item first; <paramref name="open"/>: open it even for no text.</summary>
-        public async Task SendAsync(string text, int end, bool open = false)
+        /// <summary>Sends what of the message's <paramref name="text"/> up to <paramref name="end"/> is not sent yet.</summary>
+        public Task SendUpToAsync(string text, int end, bool open = false) => SendAsync(end > _sent ? text[_sent..end] : string.Empty, open);
+
+        /// <summary>Sends the message's next text, opening the item first; <paramref name="open"/>: open it even for no text.</summary>
+        public async Task SendAsync(string delta, bool open = false)
         {
-            if (!_open && (end > _sent || open))
+            if (!_open && (delta.Length > 0 || open))
             {
                 _open = true;
                 await events.WriteAsync(s => new ResponseOutputItemEvent("response.output_item.added", s, 0, new ResponseOutputMessage(id, "in_progress", [])));
                 await events.WriteAsync(s => new ResponseContentPartEvent("response.content_part.added", s, id, 0, Content, new(string.Empty)));
             }
 
-            if (end > _sent)
+            if (delta.Length > 0)
             {
-                var delta = text[_sent..end];
-                _sent = end;
+                _sent += delta.Length;
                 var sent = logprobs?.TakeUnsent() ?? [];
                 await events.WriteAsync(s => new ResponseTextDeltaEvent("response.output_text.delta", s, id, 0, Content, delta) { Logprobs = sent });
             }
