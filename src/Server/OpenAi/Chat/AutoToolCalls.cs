@@ -13,37 +13,29 @@ namespace MambaServe.Server.OpenAi.Chat;
 /// </summary>
 public sealed class AutoToolCalls
 {
-    private readonly Func<string, (string? Content, IReadOnlyList<ChatFunctionCall> Calls)> _parse;
-    private readonly Func<string, int> _heldFrom;
+    private readonly ToolCallReader _reader;
     private readonly StringBuilder[] _text;
     private readonly int[] _sent;     // content characters streamed so far
     private readonly bool[] _called;
 
-    /// <param name="parse">A whole answer's content and calls (no calls: the text is content).</param>
-    /// <param name="heldFrom">Where a stream stops sending content for now: the text from there may still be (part of) a call.</param>
-    private AutoToolCalls(int choices, Func<string, (string?, IReadOnlyList<ChatFunctionCall>)> parse, Func<string, int> heldFrom)
+    private AutoToolCalls(int choices, ToolCallReader reader)
     {
-        _parse = parse;
-        _heldFrom = heldFrom;
+        _reader = reader;
         _text = [.. Enumerable.Range(0, choices).Select(_ => new StringBuilder())];
         _sent = new int[choices];
         _called = new bool[choices];
     }
 
     /// <summary>tool_choice "auto" with the Hermes parser; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
-    public static AutoToolCalls Hermes(int choices, bool several = true) => new(choices, text =>
-    {
-        var (content, calls) = HermesToolCalls.Parse(text);
-        return (content, several ? calls : [.. calls.Take(1)]);
-    }, HermesToolCalls.HeldFrom);
+    public static AutoToolCalls Hermes(int choices, bool several = true) => new(choices, ToolCallReader.Hermes(several));
 
     /// <summary>tool_choice "required" with several tools: the answer is the calls, nothing streams before the end.</summary>
-    public static AutoToolCalls Required(int choices) => new(choices, RequiredToolCalls.Parse, _ => 0);
+    public static AutoToolCalls Required(int choices) => new(choices, ToolCallReader.Required);
 
     /// <summary>A whole answer's message: content and calls, or the text as content when it holds no call.</summary>
     public ChatResponseMessage Message(int choice, string text)
     {
-        var (content, calls) = _parse(text);
+        var (content, calls) = _reader.Read(text);
         _called[choice] = calls.Count > 0;
         return calls.Count == 0
             ? new ChatResponseMessage(text)
@@ -59,10 +51,10 @@ public sealed class AutoToolCalls
         string all = _text[choice].Append(text).ToString();
         if (!last)
         {
-            return new ChatDelta(null, Take(choice, all, _heldFrom(all)));
+            return new ChatDelta(null, Take(choice, all, _reader.HeldFrom(all)));
         }
 
-        var (content, calls) = _parse(all);
+        var (content, calls) = _reader.Read(all);
         _called[choice] = calls.Count > 0;
         if (calls.Count == 0)
         {

@@ -13,18 +13,16 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// </summary>
 public sealed class ResponseToolAnswer
 {
-    private readonly Func<string, (string? Content, IReadOnlyList<ChatFunctionCall> Calls)> _read;
-    private readonly Func<string, int> _heldFrom;
+    private readonly ToolCallReader _reader;
 
-    private ResponseToolAnswer(ForcedToolCall? forced, bool required, Func<string, (string?, IReadOnlyList<ChatFunctionCall>)> read, Func<string, int> heldFrom)
+    private ResponseToolAnswer(ForcedToolCall? forced, bool required, ToolCallReader reader)
     {
         Forced = forced;
         RequiredOfSeveral = required;
-        _read = read;
-        _heldFrom = heldFrom;
+        _reader = reader;
     }
 
-    public static readonly ResponseToolAnswer Text = new(null, false, text => (text, []), text => text.Length);
+    public static readonly ResponseToolAnswer Text = new(null, false, ToolCallReader.Text);
 
     /// <summary>The function every answer calls (by name, or required with one tool): the text is its arguments.</summary>
     public ForcedToolCall? Forced { get; }
@@ -46,35 +44,26 @@ public sealed class ResponseToolAnswer
         var chat = tools.AsChat();
         if (ForcedToolCall.AsksAuto(chat))
         {
-            if (!server.AutoToolChoice)
-            {
-                throw new ApiException(400,
+            return server.AutoToolChoice
+                ? new ResponseToolAnswer(null, false, ToolCallReader.Hermes(tools.Parallel))
+                : throw new ApiException(400,
                     "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
                     + "with --enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or name the function "
                     + "({\"type\": \"function\", \"name\": ...}), send `required`, or `none` for a text answer.",
                     ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
-            }
-
-            return new ResponseToolAnswer(null, false, text =>
-            {
-                var (content, calls) = HermesToolCalls.Parse(text);
-                return (content, tools.Parallel ? calls : [.. calls.Take(1)]);
-            }, HermesToolCalls.HeldFrom);
         }
 
         if (ForcedToolCall.AsksRequiredOfSeveral(chat))
         {
-            return new ResponseToolAnswer(null, true, RequiredToolCalls.Parse, _ => 0);
+            return new ResponseToolAnswer(null, true, ToolCallReader.Required);
         }
 
-        return ForcedToolCall.Of(chat) is { } forced
-            ? new ResponseToolAnswer(forced, false, text => (null, [new ChatFunctionCall(forced.Name, text)]), _ => 0)
-            : Text;
+        return ForcedToolCall.Of(chat) is { } forced ? new ResponseToolAnswer(forced, false, ToolCallReader.Forced(forced.Name)) : Text;
     }
 
     /// <summary>A whole answer's message text (null: none) and calls; an answer without a readable call is all text.</summary>
-    public (string? Content, IReadOnlyList<ChatFunctionCall> Calls) Read(string text) => _read(text);
+    public (string? Content, IReadOnlyList<ChatFunctionCall> Calls) Read(string text) => _reader.Read(text);
 
     /// <summary>How much of a partial answer may stream as message text now: the rest may still be (part of) a call.</summary>
-    public int StreamableText(string text) => _heldFrom(text);
+    public int StreamableText(string text) => _reader.HeldFrom(text);
 }
