@@ -83,7 +83,7 @@ public sealed class StructuralTagGrammar
         Begins = [.. begins.Select(b => new ChoiceTable(b.Select(x => (x.Remainder, x.Structure))))];
         Schemas = [.. structures.Select(s => s.Schema)];
         Ends = [.. structures.Select(s => new ChoiceTable([s.End]))];
-        (_next, PrefixCount) = Automaton(bytes);
+        _next = Automaton(bytes);
     }
 
     /// <summary>For each trigger, the rest of the begins it starts, each tagged with its structure.</summary>
@@ -93,8 +93,6 @@ public sealed class StructuralTagGrammar
 
     internal IReadOnlyList<ChoiceTable> Ends { get; }
 
-    internal int PrefixCount { get; }
-
     /// <summary>After <paramref name="b"/> in the free text at <paramref name="prefix"/>: the next prefix (>= 0) or, when it completes trigger t, ~t.</summary>
     internal int Next(int prefix, byte b) => _next[prefix * 256 + b];
 
@@ -103,7 +101,7 @@ public sealed class StructuralTagGrammar
     /// byte leads to the longest suffix of prefix + byte that is again a prefix, unless prefix + byte ends with a whole
     /// trigger, which then starts its structure (no trigger begins another, so at most one can end there).
     /// </summary>
-    private static (int[] Next, int Count) Automaton(byte[][] triggers)
+    private static int[] Automaton(byte[][] triggers)
     {
         var prefixes = new List<byte[]> { Array.Empty<byte>() };
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [string.Empty] = 0 };
@@ -156,6 +154,6 @@ public sealed class StructuralTagGrammar
             }
         }
 
-        return (next, prefixes.Count);
+        return next;
     }
 }

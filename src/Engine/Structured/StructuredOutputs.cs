@@ -7,7 +7,7 @@ namespace MambaServe.Engine.Structured;
 
 /// <summary>
 /// The output formats the engine can enforce, as constraints for <see cref="GenerationRequest.Constraint"/>. Schemas,
-/// patterns and choice lists are compiled once and kept by their text (up to <see cref="MaxCompiled"/> of each), so
+/// patterns, choice lists, structural tags and tool-call arrays are compiled once and kept by their text (up to <see cref="MaxCompiled"/> of each), so
 /// that requests with the same format share its grammar states, and with them the token masks
 /// (<see cref="StructuredVocabulary"/>) and a pattern's DFA: a client that sends one schema with every request pays for
 /// its masks once.
@@ -21,6 +21,8 @@ public static class StructuredOutputs
     private static readonly Compiled<RegexProgram> s_patterns = new();
     private static readonly Compiled<ChoiceTable> s_choices = new();
     private static readonly Compiled<GbnfGrammar> s_grammars = new();
+    private static readonly Compiled<StructuralTagGrammar> s_structuralTags = new();
+    private static readonly Compiled<ToolCallsGrammar> s_toolCalls = new();
 
     /// <summary>One JSON object (OpenAI's JSON mode, vLLM's json_object), then EOS.</summary>
     public static ITokenConstraintFactory JsonObject(MambaTokenizer tokenizer) =>
@@ -54,6 +56,17 @@ public static class StructuredOutputs
     /// <summary>The compiled GBNF grammar (kept by its text).</summary>
     /// <exception cref="GrammarNotSupportedException">A syntax error, an undefined or left-recursive rule, no root.</exception>
     public static GbnfGrammar CompileGrammar(string grammar) => s_grammars.Get(grammar, GbnfParser.Parse);
+
+    /// <summary>
+    /// A structural tag's grammar, kept by <paramref name="text"/> (the tag as the request gave it): its states, and
+    /// with them the masks of its free text (which visit most of the vocabulary), are shared by every request that
+    /// sends the same tag.
+    /// </summary>
+    /// <exception cref="GrammarNotSupportedException">From <paramref name="compile"/>: nothing is kept.</exception>
+    public static StructuralTagGrammar CompileStructuralTag(string text, Func<StructuralTagGrammar> compile) => s_structuralTags.Get(text, _ => compile());
+
+    /// <summary>A calls array's grammar (tool_choice "required"), kept by <paramref name="text"/> (the tools as the request gave them).</summary>
+    public static ToolCallsGrammar CompileToolCalls(string text, Func<ToolCallsGrammar> compile) => s_toolCalls.Get(text, _ => compile());
 
     /// <summary>The compiled schema (kept by its compact JSON text).</summary>
     /// <exception cref="SchemaNotSupportedException">The schema uses a keyword the grammar cannot enforce.</exception>

@@ -71,7 +71,7 @@ public static partial class StructuredOutputMapper
             throw Unsupported($"{param}.format", $"{param}.format (xgrammar's structural tag formats) is not supported; send `structures` and `triggers`");
         }
 
-        var structures = Strings(tag, "structures", param, JsonValueKind.Object).Select((s, i) =>
+        var structures = NonEmptyArray(tag, "structures", param, JsonValueKind.Object).Select((s, i) =>
         {
             string path = $"{param}.structures[{i}]";
             var schema = s.TryGetProperty("schema", out var given) || s.TryGetProperty("structural_tag_schema", out given)
@@ -79,10 +79,10 @@ public static partial class StructuredOutputMapper
                 : throw ApiException.BadRequest($"{path}.schema is required.", $"{path}.schema");
             return (Field(s, "begin", path), SchemaOf(schema, $"{path}.schema"), Field(s, "end", path));
         }).ToList();
-        var triggers = Strings(tag, "triggers", param, JsonValueKind.String).Select(t => t.GetString()!).ToList();
+        var triggers = NonEmptyArray(tag, "triggers", param, JsonValueKind.String).Select(t => t.GetString()!).ToList();
         try
         {
-            var grammar = new StructuralTagGrammar(structures, triggers);
+            var grammar = Grammars.CompileStructuralTag(JsonSerializer.Serialize(tag), () => new StructuralTagGrammar(structures, triggers));
             return t => Grammars.StructuralTag(t, grammar);
         }
         catch (GrammarNotSupportedException ex)
@@ -97,7 +97,7 @@ public static partial class StructuredOutputMapper
     }
 
     /// <summary>A non-empty array field of <paramref name="tag"/> whose items are all of <paramref name="kind"/>.</summary>
-    private static List<JsonElement> Strings(JsonElement tag, string field, string param, JsonValueKind kind)
+    private static List<JsonElement> NonEmptyArray(JsonElement tag, string field, string param, JsonValueKind kind)
     {
         string path = $"{param}.{field}";
         if (!tag.TryGetProperty(field, out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() == 0

@@ -41,8 +41,10 @@ public static partial class StructuredOutputMapper
         IReadOnlyList<Chat.ChatTool> tools, bool several, SamplingRequest request, IServedModel model, string parametersField = "function.parameters")
     {
         var kinds = Kinds(request);
-        var grammar = new ToolCallsGrammar([.. tools.Select((tool, i) => (tool.Function!.Name!, SchemaOf(
-            Chat.ForcedToolCall.ParametersOf(tool.Function), $"tools[{i}].{parametersField}")))], several);
+        List<(string, SchemaNode)> calls = [.. tools.Select((tool, i) => (tool.Function!.Name!, SchemaOf(
+            Chat.ForcedToolCall.ParametersOf(tool.Function), $"tools[{i}].{parametersField}")))];
+        string text = JsonSerializer.Serialize(new { several, tools = tools.Select(t => new { t.Function!.Name, Parameters = Chat.ForcedToolCall.ParametersOf(t.Function) }) });
+        var grammar = Grammars.CompileToolCalls(text, () => new ToolCallsGrammar(calls, several));
         kinds.Insert(0, new("tool_choice", t => Grammars.ToolCalls(t, grammar)));
         return Build(kinds, model, request.IgnoreEos == true, request.MinTokens ?? 0)!;
     }

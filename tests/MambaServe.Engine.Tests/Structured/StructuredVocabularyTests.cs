@@ -78,6 +78,14 @@ public sealed class StructuredVocabularyTests
         Assert.Same(StructuredOutputs.CompileRegex("[a-z]+7"), StructuredOutputs.CompileRegex("[a-z]+7"));
         Assert.Throws<RegexNotSupportedException>(() => StructuredOutputs.CompileRegex("(?=x)"));
         Assert.Throws<RegexNotSupportedException>(() => StructuredOutputs.CompileRegex("(?=x)"));
+
+        var number = StructuredOutputs.CompileSchema(System.Text.Json.JsonDocument.Parse("""{"type":"integer"}""").RootElement);
+        StructuralTagGrammar Tag(string trigger) => new([("<n>", number, "</n>")], [trigger]);
+        Assert.Same(StructuredOutputs.CompileStructuralTag("tag-a", () => Tag("<")), StructuredOutputs.CompileStructuralTag("tag-a", () => Tag("<")));
+        Assert.Throws<GrammarNotSupportedException>(() => StructuredOutputs.CompileStructuralTag("tag-b", () => Tag("[")));
+        Assert.NotNull(StructuredOutputs.CompileStructuralTag("tag-b", () => Tag("<")));
+        ToolCallsGrammar Calls() => new([("f", number)]);
+        Assert.Same(StructuredOutputs.CompileToolCalls("calls-a", Calls), StructuredOutputs.CompileToolCalls("calls-a", Calls));
     }
 
     [Fact]
