@@ -103,7 +103,7 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
             throw ApiException.BadRequest($"tools[{index}] must be {{\"type\": \"function\", \"function\": {{...}}}}.", $"tools[{index}]");
         }
 
-        if (tool.Function.Name is not { } name || !FunctionName().IsMatch(name))
+        if (!IsFunctionName(tool.Function.Name))
         {
             throw ApiException.BadRequest(
                 $"tools[{index}].function.name must be 1 to 64 letters, digits, underscores or dashes.", $"tools[{index}].function.name");
@@ -119,6 +119,9 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     private static JsonElement? Choice(ChatRequest request) => request.ToolChoice is { ValueKind: not JsonValueKind.Null } given ? given : null;
 
     private static bool IsString(JsonElement value, string text) => value.ValueKind == JsonValueKind.String && value.ValueEquals(text);
+
+    /// <summary>A name OpenAI takes for a function: 1 to 64 letters, digits, underscores or dashes.</summary>
+    public static bool IsFunctionName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) => name is not null && FunctionName().IsMatch(name);
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex FunctionName();

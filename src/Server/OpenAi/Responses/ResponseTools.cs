@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.OpenAi.Responses;
@@ -12,7 +11,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// chat's <c>{"type": "function", "function": {"name"}}</c>. Only function tools exist here: hosted tools (web search,
 /// file search, computer use, MCP...) are a 400, as is any choice beyond none, auto, required or one function.
 /// </summary>
-public sealed partial record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElement? ChatChoice, bool Parallel)
+public sealed record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElement? ChatChoice, bool Parallel)
 {
     public static readonly ResponseTools None = new([], null, true);
 
@@ -73,7 +72,7 @@ public sealed partial record ResponseTools(IReadOnlyList<ChatTool> Functions, Js
         }
 
         string? name = tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        if (name is null || !FunctionName().IsMatch(name))
+        if (!ForcedToolCall.IsFunctionName(name))
         {
             throw ApiException.BadRequest($"{path}.name must be 1 to 64 letters, digits, underscores or dashes.", $"{path}.name");
         }
@@ -146,7 +145,4 @@ public sealed partial record ResponseTools(IReadOnlyList<ChatTool> Functions, Js
 
         return JsonSerializer.SerializeToElement(new { type = "function", function = new { name = text } });
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex FunctionName();
 }
