@@ -37,6 +37,7 @@ public static class ServerPipeline
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
         app.MapPost("/v1/responses", ResponsesEndpoint.CreateAsync);
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
+        app.MapGet("/v1/responses/{id}/input_items", ResponsesEndpoint.GetInputItemsAsync);
         app.MapDelete("/v1/responses/{id}", ResponsesEndpoint.DeleteAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);

@@ -1,6 +1,7 @@
 // Drives MambaServe's Responses API with the official openai npm package, unchanged: create, continue with
 // previous_response_id while streaming, retrieve, delete; a forced function call streamed through the package's
-// stream helper (which rebuilds the response from the events), and its output sent back to continue.
+// stream helper (which rebuilds the response from the events), and its output sent back to continue; the answered
+// response's input items listed one a page through the package's auto-paginating iterator.
 // Prints one JSON line of what it saw for the .NET test to check.
 // Usage: node responses.mjs http://127.0.0.1:PORT MODEL
 import OpenAI from 'openai';
@@ -53,9 +54,14 @@ const answered = await client.responses.create({
   model, previous_response_id: called.id, input: [{ type: 'function_call_output', call_id: call.call_id, output: '18 C and sunny' }],
   max_output_tokens: 4, temperature: 0,
 });
+const inputItems = [];
+for await (const item of client.responses.inputItems.list(answered.id, { limit: 1, order: 'asc' })) {
+  inputItems.push({ type: item.type, id: item.id, role: item.role ?? null, callId: item.call_id ?? null });
+}
 
 console.log(JSON.stringify({
-  call: { name: call.name, callId: call.call_id, arguments: call.arguments, argumentDeltas, items: called.output.length },
+  call: { name: call.name, id: call.id, callId: call.call_id, arguments: call.arguments, argumentDeltas, items: called.output.length },
+  inputItems,
   answered: { status: answered.status, types: answered.output.map((item) => item.type), previous: answered.previous_response_id, calledId: called.id },
   first: { id: first.id, text: first.output_text, usage: first.usage },
   second: { id: final.id, deltas, previous: final.previous_response_id, usage: final.usage, types },

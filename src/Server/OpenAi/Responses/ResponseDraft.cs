@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using MambaServe.Engine.Conversations;
@@ -31,7 +30,7 @@ public sealed class ResponseDraft(
 
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
 
-    public string MessageId { get; } = "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    public string MessageId { get; } = ResponseItemIds.NewMessage();
 
     /// <summary>The item of a forced call, known before any text: a stream sends its arguments as they come.</summary>
     public ResponseFunctionCall? ForcedCall { get; } =
@@ -74,10 +73,10 @@ public sealed class ResponseDraft(
         Build("failed", Output("incomplete"), Usage(run), new ResponseError(error.Code ?? error.Type, error.Message), null);
 
     /// <summary>The message (when there is text, or no call) and then the calls, each with <paramref name="status"/>.</summary>
-    public IReadOnlyList<ResponseOutputItem> Output(string status)
+    public IReadOnlyList<ResponseItem> Output(string status)
     {
         var (content, calls) = Read();
-        var items = new List<ResponseOutputItem>(calls.Count + 1);
+        var items = new List<ResponseItem>(calls.Count + 1);
         if (calls.Count == 0 || !string.IsNullOrEmpty(content))
         {
             items.Add(new ResponseOutputMessage(MessageId, status, [new ResponseOutputText(content ?? string.Empty) { Logprobs = logprobs?.All ?? [] }]));
@@ -103,8 +102,8 @@ public sealed class ResponseDraft(
 
         var (content, calls) = Read();
         var reply = new ConversationMessage("assistant", content ?? string.Empty,
-            calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments))]);
-        var messages = new List<ConversationMessage>(plan.Messages) { reply };
+            calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments, c.Id))], Id: MessageId);
+        var messages = new List<ConversationMessage>(plan.Messages.Select(ResponseItemIds.Stamped)) { reply };
         int inputTokens = plan.CachedTokens + run.PromptTokens;
         int stateTokens = pending.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
         var document = new StoredConversation(
@@ -134,7 +133,7 @@ public sealed class ResponseDraft(
     private ResponseUsage Usage(GenerationRun run) =>
         ResponseUsage.Of(plan.CachedTokens + run.PromptTokens, plan.CachedTokens, run.CompletionTokens);
 
-    private ResponseObject Build(string status, IReadOnlyList<ResponseOutputItem> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
+    private ResponseObject Build(string status, IReadOnlyList<ResponseItem> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
         new(id, CreatedAt.ToUnixTimeSeconds(), status, error, incomplete, request.Instructions, request.MaxOutputTokens, model, output,
             request.PreviousResponseId, pending is not null, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata)
         {

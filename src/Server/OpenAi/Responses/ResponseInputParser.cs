@@ -9,7 +9,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// (<c>input_text</c>, <c>output_text</c> or <c>text</c>); the function calls of an earlier answer
 /// (<c>{"type": "function_call", "call_id", "name", "arguments"}</c>, joined to the assistant message just before them,
 /// as the answer held them); and their results (<c>{"type": "function_call_output", "call_id", "output"}</c>, a tool
-/// message). Anything else (images, files, hosted tools' items, wrong types, invalid UTF-16) is a 400 whose param is
+/// message). An item's own <c>id</c>, when sent, is kept (input_items lists the item by it). Anything else (images, files, hosted tools' items, wrong types, invalid UTF-16) is a 400 whose param is
 /// the item's path, e.g. <c>input[2].content[0].text</c>.
 /// </summary>
 public static class ResponseInputParser
@@ -58,7 +58,8 @@ public static class ResponseInputParser
                     break;
                 default:
                     messages.Add(new ConversationMessage(
-                        "tool", Content(Required(item, "output", path), $"{path}.output"), null, Text(Required(item, "call_id", path, JsonValueKind.String), $"{path}.call_id")));
+                        "tool", Content(Required(item, "output", path), $"{path}.output"), null, Text(Required(item, "call_id", path, JsonValueKind.String), $"{path}.call_id"),
+                        ItemId(item, path)));
                     break;
             }
         }
@@ -110,7 +111,14 @@ public static class ResponseInputParser
     private static ConversationToolCall Call(JsonElement item, string path) => new(
         Text(Required(item, "call_id", path, JsonValueKind.String), $"{path}.call_id"),
         Text(Required(item, "name", path, JsonValueKind.String), $"{path}.name"),
-        Text(Required(item, "arguments", path, JsonValueKind.String), $"{path}.arguments"));
+        Text(Required(item, "arguments", path, JsonValueKind.String), $"{path}.arguments"),
+        ItemId(item, path));
+
+    /// <summary>The item's own <c>id</c> when the client sent one (a string), kept so that input_items lists it by that id.</summary>
+    private static string? ItemId(JsonElement item, string path) =>
+        !item.TryGetProperty("id", out var id) || id.ValueKind == JsonValueKind.Null ? null
+        : id.ValueKind == JsonValueKind.String ? Text(id, $"{path}.id")
+        : throw ApiException.BadRequest($"{path}.id must be a string.", $"{path}.id");
 
     private static JsonElement Required(JsonElement item, string field, string path, JsonValueKind? kind = null)
     {
@@ -140,7 +148,7 @@ public static class ResponseInputParser
             throw ApiException.BadRequest($"{path}.content is required.", $"{path}.content");
         }
 
-        return new ConversationMessage(role, Content(content, $"{path}.content"));
+        return new ConversationMessage(role, Content(content, $"{path}.content"), Id: ItemId(item, path));
     }
 
     private static string Content(JsonElement content, string path)

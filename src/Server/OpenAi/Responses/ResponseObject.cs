@@ -15,7 +15,7 @@ public sealed record ResponseObject(
     string? Instructions,
     int? MaxOutputTokens,
     string Model,
-    IReadOnlyList<ResponseOutputItem> Output,
+    IReadOnlyList<ResponseItem> Output,
     string? PreviousResponseId,
     bool Store,
     float Temperature,

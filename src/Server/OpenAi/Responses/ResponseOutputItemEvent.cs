@@ -1,4 +1,4 @@
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary><c>response.output_item.added</c> / <c>.done</c>: an output item (the message or a function call).</summary>
-public sealed record ResponseOutputItemEvent(string Type, int SequenceNumber, int OutputIndex, ResponseOutputItem Item) : ResponseStreamEvent(Type, SequenceNumber);
+public sealed record ResponseOutputItemEvent(string Type, int SequenceNumber, int OutputIndex, ResponseItem Item) : ResponseStreamEvent(Type, SequenceNumber);

@@ -9,7 +9,7 @@ using MambaServe.Server.OpenAi.Chat;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// POST /v1/responses, GET /v1/responses/{id}, DELETE /v1/responses/{id}: OpenAI's Responses API for text and function
+/// POST /v1/responses, GET /v1/responses/{id}, GET /v1/responses/{id}/input_items, DELETE /v1/responses/{id}: OpenAI's Responses API for text and function
 /// calls, with <c>previous_response_id</c> continuing from the recurrent state saved at the end of that response
 /// (docs/server.md).
 /// </summary>
@@ -77,6 +77,15 @@ public static class ResponsesEndpoint
         var document = ResponseStore.Get(model, id, ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions));
         http.Response.ContentType = "application/json";
         await http.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(document.Response, OpenAiJson.Options), http.RequestAborted);
+    }
+
+    /// <summary>GET /v1/responses/{id}/input_items: the items the response was generated from, a page at a time.</summary>
+    public static async Task GetInputItemsAsync(HttpContext http, string id, ApiServices api)
+    {
+        var query = ResponseItemQuery.Read(http.Request.Query);
+        var model = api.Models.Require();
+        var document = ResponseStore.Get(model, id, ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions));
+        await OpenAiJson.WriteAsync(http.Response, query.Page(ResponseInputItems.Of(document, id)));
     }
 
     public static async Task DeleteAsync(HttpContext http, string id, ApiServices api)

@@ -11,7 +11,8 @@ namespace MambaServe.Server.Tests.OpenAi.Responses;
 /// <summary>
 /// The official openai npm package (tests/clients/node, installed with npm ci from its lock file) against a real
 /// server on a free port: create, continue while streaming, retrieve, delete; a forced function call through the
-/// package's stream helper, then its output continuing the conversation. Skipped where node is not installed.
+/// package's stream helper, then its output continuing the conversation, whose input items the package pages through.
+/// Skipped where node is not installed.
 /// </summary>
 public sealed class NodeClientTests
 {
@@ -63,6 +64,12 @@ public sealed class NodeClientTests
             var answered = seen["answered"]!;
             Assert.Equal((string?)answered["calledId"], (string?)answered["previous"]);
             Assert.Equal("message", (string?)Assert.Single(answered["types"]!.AsArray()));
+            var items = seen["inputItems"]!.AsArray();
+            Assert.Equal(["message", "function_call", "function_call_output"], items.Select(item => (string?)item!["type"]));
+            Assert.Equal("user", (string?)items[0]!["role"]);
+            Assert.Equal(((string?)call["id"], (string?)call["callId"]), ((string?)items[1]!["id"], (string?)items[1]!["callId"]));
+            Assert.Equal((string?)call["callId"], (string?)items[2]!["callId"]);
+            Assert.Equal(3, items.Select(item => (string?)item!["id"]).Distinct().Count());
             await app.StopAsync();
         }
     }

@@ -63,7 +63,7 @@ public sealed class ResponsesClientTests
     }
 
     [Fact]
-    public async Task ResponsesClient_ForcedFunctionCall_ThenItsOutput_ContinuesTheConversation()
+    public async Task ResponsesClient_ForcedFunctionCall_ThenItsOutput_ContinuesTheConversation_WhoseInputItemsPage()
     {
         await using var factory = ServerFactory.WithDemoModel();
         var client = Client(await factory.CreateReadyClientAsync());
@@ -90,6 +90,17 @@ public sealed class ResponsesClientTests
         Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(second.OutputItems));
         Assert.Equal(first.Id, second.PreviousResponseId);
         Assert.True(second.Usage.InputTokenCount > first.Usage.InputTokenCount + first.Usage.OutputTokenCount, "the second prompt holds the whole conversation");
+
+        var items = new List<ResponseItem>();
+        await foreach (var item in client.GetResponseInputItemsAsync(new ResponseItemCollectionOptions(second.Id) { PageSizeLimit = 1, Order = ResponseItemCollectionOrder.Ascending }))
+        {
+            items.Add(item);
+        }
+
+        Assert.Equal("What is the weather in Paris?", Assert.IsAssignableFrom<MessageResponseItem>(items[0]).Content.Single().Text);
+        Assert.Equal((call.Id, call.CallId), (Assert.IsType<FunctionCallResponseItem>(items[1]).Id, ((FunctionCallResponseItem)items[1]).CallId));
+        Assert.Equal("18 C and sunny", Assert.IsType<FunctionCallOutputResponseItem>(items[2]).FunctionOutput);
+        Assert.Equal(3, items.Count);
     }
 
     [Fact]

@@ -210,10 +210,11 @@ public sealed class ResponsesEndpointTests
         string id = (string)(await CreateAsync(alice, new { input = "Hi", max_output_tokens = 2 }))["id"]!;
 
         using (var get = await bob.GetAsync($"/v1/responses/{id}"))
+        using (var items = await bob.GetAsync($"/v1/responses/{id}/input_items"))
         using (var continued = await Json.PostAsync(bob, "/v1/responses", new { input = "Hi", previous_response_id = id }))
         using (var delete = await bob.DeleteAsync($"/v1/responses/{id}"))
         {
-            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound), (get.StatusCode, continued.StatusCode, delete.StatusCode));
+            Assert.All([get, items, continued, delete], response => Assert.Equal(HttpStatusCode.NotFound, response.StatusCode));
         }
 
         using var own = await alice.GetAsync($"/v1/responses/{id}");
@@ -281,6 +282,7 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","user":"a\udfff"}""", "user")]
     [InlineData("""{"input":[{"role":"user","content":null}]}""", "input[0].content")]
     [InlineData("""{"input":[{"role":null,"content":"x"}]}""", "input[0].role")]
+    [InlineData("""{"input":[{"role":"user","content":"x","id":5}]}""", "input[0].id")]
     public async Task Create_MalformedRequest_Is400NamingTheField(string body, string param)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
