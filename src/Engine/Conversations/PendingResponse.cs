@@ -69,6 +69,24 @@ public sealed class PendingResponse : IStateSink
         _exported = null;
     }
 
+    /// <summary>
+    /// Stores the response with <paramref name="document"/> and no state (a saved one is released): a response that
+    /// ended early (cancelled, failed, interrupted) whose outcome is still to be read back, and whose continuation
+    /// prefills its conversation from zero.
+    /// </summary>
+    public void CommitWithoutState(byte[] document, DateTimeOffset createdAt)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (Interlocked.Exchange(ref _done, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _state, null)?.Release();
+        _exported = null;
+        _store.Commit(new StoredResponse(Id, Owner, createdAt, document), null, null);
+    }
+
     /// <summary>Drops the save (the response failed or was not complete); releases a saved state.</summary>
     public void Abandon()
     {

@@ -38,6 +38,7 @@ public static class ServerPipeline
         app.MapPost("/v1/responses", ResponsesEndpoint.CreateAsync);
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
         app.MapGet("/v1/responses/{id}/input_items", ResponsesEndpoint.GetInputItemsAsync);
+        app.MapPost("/v1/responses/{id}/cancel", ResponsesEndpoint.CancelAsync);
         app.MapDelete("/v1/responses/{id}", ResponsesEndpoint.DeleteAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);

@@ -39,6 +39,9 @@ public static class ServerServices
         services.AddSingleton<IModelLoader, ServedModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        // After the model host: stopped before the model is disposed, so running background responses store their outcome.
+        services.AddSingleton<OpenAi.Responses.BackgroundResponses>();
+        services.AddHostedService(sp => sp.GetRequiredService<OpenAi.Responses.BackgroundResponses>());
         services.AddHostedService<ExposureWarning>();
         services.AddSingleton<ServerTelemetry>();
         services.AddSingleton(sp => new EngineMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));

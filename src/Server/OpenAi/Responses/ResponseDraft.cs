@@ -19,6 +19,7 @@ public sealed class ResponseDraft(
 {
     private readonly StringBuilder _text = new();
     private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls)? _read;
+    private volatile bool _updated;
 
     public string Id => id;
 
@@ -43,6 +44,12 @@ public sealed class ResponseDraft(
 
     public ConversationPlan Plan => plan;
 
+    /// <summary>The conversation before the output, each item with its id (given here, once, so a background response lists the ids it stores).</summary>
+    public IReadOnlyList<ConversationMessage> Conversation { get; } = [.. plan.Messages.Select(ResponseItemIds.Stamped)];
+
+    /// <summary>Whether the request asked for background mode (the response is polled with GET).</summary>
+    public bool Background { get; } = request.Background is { ValueKind: JsonValueKind.True };
+
     public FinishReason? Finish { get; private set; }
 
     public string Text => _text.ToString();
@@ -52,10 +59,17 @@ public sealed class ResponseDraft(
         _text.Append(update.TextDelta);
         logprobs?.Add(update.Logprobs);
         Finish = update.Finish ?? Finish;
+        _updated = true;
     }
 
     /// <summary>The response before any output: status in_progress, no usage.</summary>
     public ResponseObject InProgress() => Build("in_progress", [], null, null, null);
+
+    /// <summary>A background response while it runs: queued until the engine's first update, then in_progress; no output yet.</summary>
+    public ResponseObject Running() => Build(_updated ? "in_progress" : "queued", [], null, null, null);
+
+    /// <summary>A background response cancelled by the client: what it had written, and its usage so far.</summary>
+    public ResponseObject Cancelled(GenerationRun run) => Build("cancelled", Output("incomplete"), Usage(run), null, null);
 
     /// <summary>The finished response: completed on a stop, incomplete at max_output_tokens or when interrupted.</summary>
     public ResponseObject Completed(GenerationRun run)
@@ -86,7 +100,11 @@ public sealed class ResponseDraft(
         return items;
     }
 
-    /// <summary>Stores a finished response (ended by a stop or by length) with its state; any other end drops the save.</summary>
+    /// <summary>
+    /// Stores a finished response (ended by a stop or by length) with its state. Any other end (<paramref name="response"/>
+    /// cancelled, failed or interrupted) drops the save, except in background mode, where GET is how the client learns
+    /// the outcome: the response is then stored without a state.
+    /// </summary>
     public void Commit(ResponseObject response, GenerationRun run)
     {
         if (pending is null)
@@ -94,7 +112,8 @@ public sealed class ResponseDraft(
             return;
         }
 
-        if (Finish is not (FinishReason.Stop or FinishReason.Length))
+        bool finished = (Finish is FinishReason.Stop or FinishReason.Length) && response.Status is not ("cancelled" or "failed");
+        if (!finished && !Background)
         {
             pending.Abandon();
             return;
@@ -103,12 +122,19 @@ public sealed class ResponseDraft(
         var (content, calls) = Read();
         var reply = new ConversationMessage("assistant", content ?? string.Empty,
             calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments, c.Id))], Id: MessageId);
-        var messages = new List<ConversationMessage>(plan.Messages.Select(ResponseItemIds.Stamped)) { reply };
+        var messages = new List<ConversationMessage>(Conversation) { reply };
         int inputTokens = plan.CachedTokens + run.PromptTokens;
-        int stateTokens = pending.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
+        int stateTokens = finished && pending.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
         var document = new StoredConversation(
-            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, pending.PendingToken, stateTokens);
-        pending.Commit(document.ToBytes(), CreatedAt);
+            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, finished ? pending.PendingToken : null, stateTokens);
+        if (finished)
+        {
+            pending.Commit(document.ToBytes(), CreatedAt);
+        }
+        else
+        {
+            pending.CommitWithoutState(document.ToBytes(), CreatedAt);
+        }
     }
 
     /// <summary>Drops a save that was never committed (a failure or a disconnect); harmless after a commit.</summary>
@@ -141,5 +167,6 @@ public sealed class ResponseDraft(
             Tools = request.Tools is { ValueKind: JsonValueKind.Array } tools ? tools : Array.Empty<object>(),
             ToolChoice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } choice ? choice : "auto",
             ParallelToolCalls = request.ParallelToolCalls is not { ValueKind: JsonValueKind.False },
+            Background = Background,
         };
 }

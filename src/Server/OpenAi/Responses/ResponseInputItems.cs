@@ -8,16 +8,17 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// </summary>
 public static class ResponseInputItems
 {
-    public static IReadOnlyList<ResponseItem> Of(StoredConversation stored, string responseId)
-    {
-        if (stored.Messages is not { } messages)
-        {
-            throw ApiException.BadRequest(
+    public static IReadOnlyList<ResponseItem> Of(StoredConversation stored, string responseId) =>
+        stored.Messages is { } messages
+            ? Of(messages.Take(messages.Count - 1).ToList(), responseId)  // the last message is this response's output
+            : throw ApiException.BadRequest(
                 $"The response '{responseId}' was made by the gRPC Generate call, which keeps raw text rather than items.", null);
-        }
 
+    /// <summary>The items of <paramref name="messages"/>, the conversation before a response's output.</summary>
+    public static IReadOnlyList<ResponseItem> Of(IReadOnlyList<ConversationMessage> messages, string responseId)
+    {
         var items = new List<ResponseItem>(messages.Count);
-        for (int index = 0; index < messages.Count - 1; index++)  // the last message is this response's output
+        for (int index = 0; index < messages.Count; index++)
         {
             var message = messages[index];
             string id = message.Id ?? ResponseItemIds.Derived(responseId, index, -1, ResponseItemIds.PrefixOf(message));

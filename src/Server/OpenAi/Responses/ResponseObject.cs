@@ -26,7 +26,8 @@ public sealed record ResponseObject(
 {
     public string Object => "response";
 
-    public bool Background => false;
+    /// <summary>Whether the response runs in background mode (created at once, then polled with GET; <see cref="BackgroundResponses"/>).</summary>
+    public bool Background { get; init; }
 
     public bool ParallelToolCalls { get; init; } = true;
 

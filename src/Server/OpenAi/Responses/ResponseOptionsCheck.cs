@@ -6,7 +6,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// <summary>
 /// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (a
 /// text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
-/// include for the output text's logprobs only, background false, top_logprobs up to 20); anything else is a 400 naming the field, rather than an answer that
+/// include for the output text's logprobs only, top_logprobs up to 20; background, stored and not streamed); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
 /// safety_identifier, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
 /// tool_choice are read by <see cref="ResponseTools"/>.
@@ -21,7 +21,20 @@ public static class ResponseOptionsCheck
         Refuse(request.Truncation, "truncation", v => IsString(v, "disabled") || IsString(v, "auto"), "truncation must be \"disabled\" or \"auto\".");
         Refuse(request.Include, "include", v => v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(i => IsString(i, ResponseLogprobs.Include)),
             $"include takes only `{ResponseLogprobs.Include}` here: responses carry no other extra items.");
-        Refuse(request.Background, "background", v => v.ValueKind == JsonValueKind.False, "background mode is not supported: use stream for long responses.");
+        Kind(request.Background, "background", JsonValueKind.True, "a boolean");
+        if (request.Background is { ValueKind: JsonValueKind.True })
+        {
+            if (request.Store == false)
+            {
+                throw ApiException.BadRequest("A background response must be stored (store: true): its outcome is read back with GET.", "store");
+            }
+
+            if (request.Stream == true)
+            {
+                throw ApiException.BadRequest("A background response is not streamed here: create it without stream and poll GET /v1/responses/{id}.", "stream");
+            }
+        }
+
         Refuse(request.TopLogprobs, "top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n is >= 0 and <= SamplingParamsValidator.MaxLogprobs,
             $"top_logprobs must be a whole number in [0, {SamplingParamsValidator.MaxLogprobs}].");
         Refuse(request.Conversation, "conversation", _ => false, "conversation objects are not supported: continue with previous_response_id.");

@@ -9,13 +9,14 @@ using MambaServe.Server.OpenAi.Chat;
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
-/// POST /v1/responses, GET /v1/responses/{id}, GET /v1/responses/{id}/input_items, DELETE /v1/responses/{id}: OpenAI's Responses API for text and function
+/// POST /v1/responses, GET /v1/responses/{id}, GET /v1/responses/{id}/input_items, POST /v1/responses/{id}/cancel,
+/// DELETE /v1/responses/{id}: OpenAI's Responses API for text and function
 /// calls, with <c>previous_response_id</c> continuing from the recurrent state saved at the end of that response
 /// (docs/server.md).
 /// </summary>
 public static class ResponsesEndpoint
 {
-    public static async Task CreateAsync(HttpContext http, ApiServices api)
+    public static async Task CreateAsync(HttpContext http, ApiServices api, BackgroundResponses background)
     {
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ResponsesRequest>(http.Request, ct);
@@ -42,20 +43,28 @@ public static class ResponsesEndpoint
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         int? logprobs = ResponseLogprobs.Asked(request, answer);
         string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
-        var plan = Plan(model, request, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null);
+        var plan = Plan(model, request, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
         var constraint = Constraint(request, tools, answer, model, plan);
         var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model));
+        // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
+        var cancellation = draft.Background ? BackgroundResponses.NewCancellation() : null;
         GenerationRun run;
         try
         {
             run = await GenerationRun.StartAsync(
-                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1, ct,
-                plan.Start, draft.Sink, constraint: constraint);
+                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1,
+                cancellation?.Token ?? ct, plan.Start, draft.Sink, constraint: constraint);
         }
         catch
         {
             draft.Abandon();
             throw;
+        }
+
+        if (cancellation is not null)
+        {
+            await OpenAiJson.WriteAsync(http.Response, background.Start(run, draft, owner, cancellation));
+            return;
         }
 
         await using (run)
@@ -71,27 +80,73 @@ public static class ResponsesEndpoint
         }
     }
 
-    public static async Task GetAsync(HttpContext http, string id, ApiServices api)
+    /// <summary>GET /v1/responses/{id}: a running background response as it stands, else the stored response as it was answered.</summary>
+    public static async Task GetAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
         var model = api.Models.Require();
-        var document = ResponseStore.Get(model, id, ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions));
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(document.Response, OpenAiJson.Options), http.RequestAborted);
+        string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
+        if (background.Find(id, owner) is { } running)
+        {
+            await OpenAiJson.WriteAsync(http.Response, running.Current());
+            return;
+        }
+
+        var document = ResponseStore.Get(model, id, owner);
+        await WriteStoredAsync(http, document);
     }
 
     /// <summary>GET /v1/responses/{id}/input_items: the items the response was generated from, a page at a time.</summary>
-    public static async Task GetInputItemsAsync(HttpContext http, string id, ApiServices api)
+    public static async Task GetInputItemsAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
         var query = ResponseItemQuery.Read(http.Request.Query);
         var model = api.Models.Require();
-        var document = ResponseStore.Get(model, id, ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions));
-        await OpenAiJson.WriteAsync(http.Response, query.Page(ResponseInputItems.Of(document, id)));
+        string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
+        var items = background.Find(id, owner) is { } running
+            ? ResponseInputItems.Of(running.Draft.Conversation, id)
+            : ResponseInputItems.Of(ResponseStore.Get(model, id, owner), id);
+        await OpenAiJson.WriteAsync(http.Response, query.Page(items));
     }
 
-    public static async Task DeleteAsync(HttpContext http, string id, ApiServices api)
+    /// <summary>
+    /// POST /v1/responses/{id}/cancel: stops a running background response and answers it cancelled (or as it ended,
+    /// when it ended first); a background response that has ended is answered as it is, so a second cancel is harmless.
+    /// A response that was not made in background mode cannot be cancelled: 400.
+    /// </summary>
+    public static async Task CancelAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
         var model = api.Models.Require();
-        if (!ResponseStore.Of(model).Delete(id, ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions)))
+        string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
+        if (background.Find(id, owner) is { } running)
+        {
+            await running.CancelAsync();
+            await running.WaitAsync(http.RequestAborted);
+            await OpenAiJson.WriteAsync(http.Response, running.Current());
+            return;
+        }
+
+        var document = ResponseStore.Get(model, id, owner);
+        if (!document.Response.TryGetProperty("background", out var made) || made.ValueKind != JsonValueKind.True)
+        {
+            throw ApiException.BadRequest($"The response '{id}' was not created with background: true; only background responses can be cancelled.", null);
+        }
+
+        await WriteStoredAsync(http, document);
+    }
+
+    /// <summary>DELETE /v1/responses/{id}: a running background response is stopped and nothing of it is kept.</summary>
+    public static async Task DeleteAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
+    {
+        var model = api.Models.Require();
+        string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
+        var running = background.Find(id, owner);
+        if (running is not null)
+        {
+            await running.DeleteAsync();
+            await running.WaitAsync(http.RequestAborted);
+        }
+
+        // The run may have stored its outcome just before the delete stopped it.
+        if (!ResponseStore.Of(model).Delete(id, owner) && running is null)
         {
             throw ResponseStore.NotFound($"Response with id '{id}' not found.", null);
         }
@@ -99,11 +154,24 @@ public static class ResponsesEndpoint
         await OpenAiJson.WriteAsync(http.Response, new ResponseDeleted(id));
     }
 
-    private static ConversationPlan Plan(IServedModel model, ResponsesRequest request, List<ConversationMessage> input, string owner, JsonElement? tools)
+    private static async Task WriteStoredAsync(HttpContext http, StoredConversation document)
+    {
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(document.Response, OpenAiJson.Options), http.RequestAborted);
+    }
+
+    private static ConversationPlan Plan(
+        IServedModel model, ResponsesRequest request, List<ConversationMessage> input, string owner, JsonElement? tools, BackgroundResponses background)
     {
         if (request.PreviousResponseId is not { } previousId)
         {
             return ConversationPlanner.Plan(model, request.Instructions, input, null, null, tools);
+        }
+
+        if (background.Find(previousId, owner) is not null)
+        {
+            throw ApiException.BadRequest(
+                $"The background response '{previousId}' is still running: continue it once GET shows it completed.", "previous_response_id");
         }
 
         var (previous, state) = ResponseStore.Previous(model, previousId, owner, "previous_response_id");

@@ -139,6 +139,27 @@ public sealed class ResponsesClientTests
         Assert.Equal(done, call.FunctionArguments.ToString());
     }
 
+    [Fact]
+    public async Task ResponsesClient_BackgroundResponse_PolledThenCancelled_WorksUnchanged()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = Client(await factory.CreateReadyClientAsync());
+
+        ResponseResult created = await client.CreateResponseAsync(
+            new CreateResponseOptions("fake-model", [ResponseItem.CreateUserMessageItem("Hello there")]) { MaxOutputTokenCount = 8, BackgroundModeEnabled = true });
+        await engine.FirstUpdateSent.WaitAsync(TimeSpan.FromSeconds(30));
+        ResponseResult polled = await client.GetResponseAsync(created.Id);
+        ResponseResult cancelled = await client.CancelResponseAsync(created.Id);
+
+        Assert.True(created.BackgroundModeEnabled);
+        Assert.Contains(created.Status, new ResponseStatus?[] { ResponseStatus.Queued, ResponseStatus.InProgress });
+        Assert.Contains(polled.Status, new ResponseStatus?[] { ResponseStatus.Queued, ResponseStatus.InProgress });
+        Assert.Equal(ResponseStatus.Cancelled, cancelled.Status);
+        Assert.Equal(engine.TextOf(engine.TokensOf(0, 1)), cancelled.GetOutputText());
+        Assert.Equal(ResponseStatus.Cancelled, (await client.GetResponseAsync(created.Id)).Value.Status);
+    }
+
     private static ResponsesClient Client(HttpClient http) => new(new ApiKeyCredential("unused"), new ResponsesClientOptions
     {
         Endpoint = new Uri(http.BaseAddress!, "/v1"),

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using MambaServe.Server.Tests.Infrastructure;
+
+namespace MambaServe.Server.Tests.OpenAi.Responses;
+
+/// <summary>
+/// <c>background: true</c>: the response is created at once and runs on without its request; GET polls it, cancel
+/// stops it (stored cancelled), DELETE stops it and keeps nothing, a failure is stored failed, and a shutdown stores
+/// what it had written as incomplete.
+/// </summary>
+public sealed class ResponsesBackgroundTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Background_AnswersAtOnce_RunsWhileHeld_ThenGetShowsItCompleted_AndItContinuesFromItsState()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true, Script = ResponsesEndpointTests.ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        var created = await ResponsesEndpointTests.CreateAsync(client, new { input = "Hello there", max_output_tokens = 4, background = true });
+        string id = (string)created["id"]!;
+
+        Assert.Contains((string)created["status"]!, new[] { "queued", "in_progress" });
+        Assert.True((bool)created["background"]!);
+        Assert.Empty(created["output"]!.AsArray());
+        await engine.FirstUpdateSent.WaitAsync(s_wait);
+        var running = await PollAsync(client, id, status => status == "in_progress");
+        Assert.True((bool)running["background"]!);
+        var items = await Json.ReadAsync(await client.GetAsync($"/v1/responses/{id}/input_items"));
+        Assert.Equal("Hello there", (string?)items["data"]![0]!["content"]![0]!["text"]);
+        using (var early = await Json.PostAsync(client, "/v1/responses", new { input = "And then?", previous_response_id = id }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, early.StatusCode);
+            Assert.Equal("previous_response_id", (string?)(await Json.ReadAsync(early))["error"]!["param"]);
+        }
+
+        engine.ReleaseAfterFirst();
+        var done = await PollAsync(client, id, status => status is not ("queued" or "in_progress"));
+
+        Assert.Equal(("incomplete", "max_output_tokens"), ((string)done["status"]!, (string?)done["incomplete_details"]!["reason"]));
+        Assert.Equal(engine.TextOf(engine.TokensOf(0, 4)), (string)done["output"]![0]!["content"]![0]!["text"]!);
+        Assert.Equal(4, (int)done["usage"]!["output_tokens"]!);
+        var second = await ResponsesEndpointTests.CreateAsync(client, new { input = "And then?", max_output_tokens = 2, previous_response_id = id });
+        Assert.NotNull(engine.Requests.Last().Start);
+        Assert.True((int)second["usage"]!["input_tokens_details"]!["cached_tokens"]! > 0);
+    }
+
+    [Fact]
+    public async Task Background_Cancel_StopsTheRun_StoresItCancelledWithoutState_AndASecondCancelAnswersTheSame()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id = (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = "Hello there", max_output_tokens = 8, background = true }))["id"]!;
+        await engine.FirstUpdateSent.WaitAsync(s_wait);
+        await PollAsync(client, id, status => status == "in_progress");
+
+        var cancelled = await Json.ReadAsync(await client.PostAsync($"/v1/responses/{id}/cancel", null));
+
+        await engine.Aborted.WaitAsync(s_wait);
+        Assert.Equal("cancelled", (string)cancelled["status"]!);
+        Assert.Equal(engine.TextOf(engine.TokensOf(0, 1)), (string)cancelled["output"]![0]!["content"]![0]!["text"]!);
+        var again = await Json.ReadAsync(await client.PostAsync($"/v1/responses/{id}/cancel", null));
+        Assert.Equal(cancelled.ToJsonString(), again.ToJsonString());
+        Assert.Equal(cancelled.ToJsonString(), (await Json.ReadAsync(await client.GetAsync($"/v1/responses/{id}"))).ToJsonString());
+        Assert.Equal(0, engine.LiveSnapshots);
+
+        engine.ReleaseAfterFirst();
+        var continued = await ResponsesEndpointTests.CreateAsync(client, new { input = "Go on.", max_output_tokens = 2, previous_response_id = id });
+        Assert.Null(engine.Requests.Last().Start);
+        Assert.Equal(0, (int)continued["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+    }
+
+    [Fact]
+    public async Task Background_DeleteWhileRunning_StopsItAndKeepsNothing()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id = (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = "Hello there", max_output_tokens = 8, background = true }))["id"]!;
+        await engine.FirstUpdateSent.WaitAsync(s_wait);
+
+        using var deleted = await client.DeleteAsync($"/v1/responses/{id}");
+
+        Assert.True((bool)(await Json.ReadAsync(deleted))["deleted"]!);
+        await engine.Aborted.WaitAsync(s_wait);
+        using var gone = await client.GetAsync($"/v1/responses/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(0, engine.LiveSnapshots);
+    }
+
+    [Fact]
+    public async Task Background_EngineFailure_IsStoredFailedWithTheError()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { FailAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id = (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = "Hello there", max_output_tokens = 8, background = true }))["id"]!;
+
+        var failed = await PollAsync(client, id, status => status is not ("queued" or "in_progress"));
+
+        Assert.Equal("failed", (string)failed["status"]!);
+        Assert.False(string.IsNullOrEmpty((string?)failed["error"]!["message"]));
+        Assert.Equal(0, engine.LiveSnapshots);
+    }
+
+    [Fact]
+    public async Task Cancel_OfAResponseNotMadeInBackground_Is400_AndOfAnUnknownOrAnotherKeysResponse_Is404()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        var settings = new Dictionary<string, string?> { ["MambaServe:Server:ApiKeys:0"] = "sk-alice", ["MambaServe:Server:ApiKeys:1"] = "sk-bob" };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
+        var alice = await Authorized(factory, "sk-alice");
+        var bob = await Authorized(factory, "sk-bob");
+        engine.ReleaseAfterFirst();
+        string foreground = (string)(await ResponsesEndpointTests.CreateAsync(alice, new { input = "Hi", max_output_tokens = 2 }))["id"]!;
+        using (var refused = await alice.PostAsync($"/v1/responses/{foreground}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        string background = (string)(await ResponsesEndpointTests.CreateAsync(alice, new { input = "Hi", max_output_tokens = 2, background = true }))["id"]!;
+        foreach (var (client, path) in new[] { (bob, $"/v1/responses/{background}/cancel"), (alice, "/v1/responses/resp_nope/cancel") })
+        {
+            using var response = await client.PostAsync(path, null);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        using var bobGet = await bob.GetAsync($"/v1/responses/{background}");
+        Assert.Equal(HttpStatusCode.NotFound, bobGet.StatusCode);
+    }
+
+    /// <summary>The real engine, stopped mid-answer: the restarted server, on the same state directory, shows what was written as incomplete.</summary>
+    [Fact]
+    public async Task Background_RunningAtShutdown_IsStoredIncompleteBeforeTheStoreCloses()
+    {
+        string directory = Directory.CreateTempSubdirectory("msv-background-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["MambaServe:StateStore:Directory"] = directory,
+                ["MambaServe:Scheduler:ShutdownGracePeriod"] = "00:00:00.200",
+            };
+            string id;
+            await using (var factory = ServerFactory.WithDemoModel(2, settings))
+            {
+                var client = await factory.CreateReadyClientAsync();
+                // A schema that no answer can finish soon: the answer is still running when the server stops.
+                var endless = new { format = new { type = "json_schema", name = "numbers", schema = new { type = "array", items = new { type = "integer" }, minItems = 100000 } } };
+                id = (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = "Count.", max_output_tokens = 100000, background = true, text = endless }))["id"]!;
+                await PollAsync(client, id, status => status == "in_progress");
+            }
+
+            await using var restarted = ServerFactory.WithDemoModel(2, settings);
+            var again = await restarted.CreateReadyClientAsync();
+            var stored = await Json.ReadAsync(await again.GetAsync($"/v1/responses/{id}"));
+
+            Assert.Equal(("incomplete", "interrupted"), ((string?)stored["status"], (string?)stored["incomplete_details"]?["reason"]));
+            Assert.InRange((int)stored["usage"]!["output_tokens"]!, 1, 99999);
+            Assert.False(string.IsNullOrEmpty((string?)stored["output"]![0]!["content"]![0]!["text"]));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<JsonNode> PollAsync(HttpClient client, string id, Func<string, bool> until)
+    {
+        var deadline = DateTime.UtcNow + s_wait;
+        while (true)
+        {
+            using var response = await client.GetAsync($"/v1/responses/{id}");
+            var body = await Json.ReadAsync(response);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+            if (until((string)body["status"]!))
+            {
+                return body;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"still {(string)body["status"]!} after {s_wait}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task<HttpClient> Authorized(ServerFactory factory, string key)
+    {
+        var client = await factory.CreateReadyClientAsync();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+}
