@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace MambaServe.Server.Hosting;
 
 /// <summary>
-/// With API keys configured, the OpenAI and tokenizer routes need <c>Authorization: Bearer &lt;key&gt;</c> (401 otherwise).
+/// With API keys configured, the OpenAI, Anthropic and tokenizer routes need <c>Authorization: Bearer &lt;key&gt;</c> or
+/// <c>x-api-key: &lt;key&gt;</c> (401 otherwise).
 /// Health and metrics stay open for probes and scrapers; gRPC has its own interceptor.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ServerOptions> options)
@@ -14,10 +15,12 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ServerOption
     public async Task InvokeAsync(HttpContext context)
     {
         var keys = options.Value.ApiKeys;
-        if (keys.Length > 0 && IsProtected(context.Request) && !IsAuthorized(context.Request.Headers.Authorization.ToString(), keys))
+        if (keys.Length > 0 && IsProtected(context.Request)
+            && !IsAuthorized(context.Request.Headers.Authorization.ToString(), keys)
+            && !IsAuthorized(ApiKeyAsBearer(context.Request), keys))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            throw new ApiException(401, "Incorrect or missing API key: send it as `Authorization: Bearer <key>`.",
+            throw new ApiException(401, "Incorrect or missing API key: send it as `Authorization: Bearer <key>` (or `x-api-key: <key>`, as Anthropic's clients do).",
                 ApiException.Authentication, null, "invalid_api_key");
         }
 
@@ -43,6 +46,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ServerOption
 
         return match;
     }
+
+    /// <summary>Anthropic's clients send the key as <c>x-api-key</c>: read as a bearer token, so one comparison serves both.</summary>
+    private static string? ApiKeyAsBearer(HttpRequest request) =>
+        request.Headers["x-api-key"].FirstOrDefault() is { Length: > 0 } key ? "Bearer " + key : null;
 
     private static bool IsProtected(HttpRequest request) =>
         request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true

@@ -40,6 +40,8 @@ public static class ServerPipeline
         app.MapGet("/v1/responses/{id}/input_items", ResponsesEndpoint.GetInputItemsAsync);
         app.MapPost("/v1/responses/{id}/cancel", ResponsesEndpoint.CancelAsync);
         app.MapDelete("/v1/responses/{id}", ResponsesEndpoint.DeleteAsync);
+        app.MapPost("/v1/messages", Anthropic.MessagesEndpoint.CreateAsync);
+        app.MapPost("/v1/messages/count_tokens", Anthropic.MessagesEndpoint.CountTokensAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);
         app.MapPost("/tokenize", TokenizeEndpoint.TokenizeAsync);

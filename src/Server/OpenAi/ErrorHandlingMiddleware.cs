@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace MambaServe.Server.OpenAi;
 
 /// <summary>
-/// Every REST failure becomes the OpenAI error body with its status; also enforces the body size limit (413) for
+/// Every REST failure becomes the OpenAI error body with its status (Anthropic's on the Anthropic routes); also enforces the body size limit (413) for
 /// servers that do not (the in-process test server), and counts every error answer by status and reason. A failure
 /// after a stream started is left to the stream writer.
 /// </summary>
@@ -61,7 +61,14 @@ public sealed partial class ErrorHandlingMiddleware(
             context.Response.Clear();
             try
             {
-                await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+                if (Anthropic.AnthropicErrorBody.Answers(context.Request.Path))
+                {
+                    await OpenAiJson.WriteAsync(context.Response, Anthropic.AnthropicErrorBody.From(error), error.Status);
+                }
+                else
+                {
+                    await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
+                }
             }
             catch (Exception) when (context.RequestAborted.IsCancellationRequested)
             {

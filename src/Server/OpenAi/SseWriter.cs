@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace MambaServe.Server.OpenAi;
@@ -26,6 +27,14 @@ public sealed class SseWriter(HttpResponse response)
         await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, OpenAiJson.Options), ct);
         await response.Body.WriteAsync(s_suffix, ct);
         await response.Body.FlushAsync(ct);
+    }
+
+    /// <summary>A named event, as the Responses and Anthropic streams send them: <c>event: &lt;type&gt;</c>, then its JSON as data.</summary>
+    public async Task WriteEventAsync<T>(string type, T value)
+    {
+        var ct = response.HttpContext.RequestAborted;
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"event: {type}\n"), ct);
+        await WriteAsync(value);
     }
 
     /// <summary>A failure after the 200 was sent: the error body as one event, then the end marker (as vLLM does).</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
@@ -19,11 +16,6 @@ public sealed class ResponseEventWriter(HttpResponse response)
         where T : ResponseStreamEvent
     {
         var value = build(_sequence++);
-        var ct = response.HttpContext.RequestAborted;
-        var head = Encoding.UTF8.GetBytes($"event: {value.Type}\ndata: ");
-        await response.Body.WriteAsync(head, ct);
-        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, OpenAiJson.Options), ct);
-        await response.Body.WriteAsync("\n\n"u8.ToArray(), ct);
-        await response.Body.FlushAsync(ct);
+        await _sse.WriteEventAsync(value.Type, value);
     }
 }

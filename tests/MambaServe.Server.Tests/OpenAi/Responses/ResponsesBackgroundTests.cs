@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Tests.Infrastructure;
 
@@ -114,8 +113,8 @@ public sealed class ResponsesBackgroundTests
         var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
         var settings = new Dictionary<string, string?> { ["MambaServe:Server:ApiKeys:0"] = "sk-alice", ["MambaServe:Server:ApiKeys:1"] = "sk-bob" };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
-        var alice = await Authorized(factory, "sk-alice");
-        var bob = await Authorized(factory, "sk-bob");
+        var alice = await ResponsesEndpointTests.Authorized(factory, "sk-alice");
+        var bob = await ResponsesEndpointTests.Authorized(factory, "sk-bob");
         engine.ReleaseAfterFirst();
         string foreground = (string)(await ResponsesEndpointTests.CreateAsync(alice, new { input = "Hi", max_output_tokens = 2 }))["id"]!;
         using (var refused = await alice.PostAsync($"/v1/responses/{foreground}/cancel", null))
@@ -186,12 +185,5 @@ public sealed class ResponsesBackgroundTests
             Assert.True(DateTime.UtcNow < deadline, $"still {(string)body["status"]!} after {s_wait}");
             await Task.Delay(20);
         }
-    }
-
-    private static async Task<HttpClient> Authorized(ServerFactory factory, string key)
-    {
-        var client = await factory.CreateReadyClientAsync();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return client;
     }
 }

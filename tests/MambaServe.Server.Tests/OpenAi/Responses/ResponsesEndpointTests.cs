@@ -362,7 +362,7 @@ public sealed class ResponsesEndpointTests
         return json;
     }
 
-    private static async Task<HttpClient> Authorized(ServerFactory factory, string key)
+    internal static async Task<HttpClient> Authorized(ServerFactory factory, string key)
     {
         var client = await factory.CreateReadyClientAsync();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);

@@ -19,7 +19,7 @@ public sealed class ResponsesFunctionToolTests
     private const string Path = "/v1/responses";
 
     // Shows the tools, each message's role and content, an assistant's calls and a result's call id.
-    private const string Template =
+    internal const string Template =
         "{% if tools %}TOOLS {{ tools | map(attribute='function.name') | join(',') }}\n{% endif %}"
         + "{% for m in messages %}{{ m.role }}: {{ m.content }}"
         + "{% if m.tool_calls %}{% for c in m.tool_calls %}[{{ c.function.name }} {{ c.id }} {{ c.function.arguments.city }}]{% endfor %}{% endif %}"
@@ -256,7 +256,7 @@ public sealed class ResponsesFunctionToolTests
     /// <summary>The scripted engine of the chat tests whose answer is some text and two Hermes calls.</summary>
     private static FakeEngine TwoCallsEngine() => AutoToolChoiceTests.Scripted(AutoToolChoiceTests.TwoCalls);
 
-    private static ServerFactory WithTemplate(FakeEngine engine) =>
+    internal static ServerFactory WithTemplate(FakeEngine engine) =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
             chatTemplate: ModelChatTemplate.Parse(Template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceTests.AutoToolChoiceOn);
 }

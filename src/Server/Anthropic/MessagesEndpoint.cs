@@ -1,0 +1,110 @@
+using System.Text;
+using MambaServe.Engine.Telemetry;
+using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi;
+using MambaServe.Server.OpenAi.Chat;
+
+namespace MambaServe.Server.Anthropic;
+
+/// <summary>
+/// POST /v1/messages and /v1/messages/count_tokens: Anthropic's Messages API, so that Anthropic's SDKs and the tools
+/// built on them work unchanged (as with vLLM's and llama.cpp's servers). The request is answered as the chat request
+/// it maps to (<see cref="MessagesChatMapper"/>): the same template, tool grammars and parsers, and sampling; the
+/// answer is a Message (<see cref="MessagesAnswer"/>), or its events when streamed (<see cref="MessagesStreamer"/>).
+/// Errors come in Anthropic's shape (<see cref="AnthropicErrorBody"/>).
+/// </summary>
+public static class MessagesEndpoint
+{
+    public static async Task CreateAsync(HttpContext http, ApiServices api)
+    {
+        var ct = http.RequestAborted;
+        var request = await OpenAiJson.ReadAsync<MessagesRequest>(http.Request, ct);
+        var model = api.Models.Require(request.Model);
+        PromptBuilder.RequireTokenizer(model, "messages");
+        var chat = MessagesChatMapper.ToChat(request);
+        string id = RequestIds.Create(http, "msg_", null);
+        var (tool, autoTools, requiredTools) = ToolAnswer(chat, api.ServerOptions);
+        var prompt = PromptBuilder.FromText(model, ChatPrompt.Render(chat, model, api.ServerOptions, tool, withTools: autoTools || requiredTools), "messages");
+        int maxTokens = chat.MaxTokens!.Value;
+        PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "messages");
+        var sampling = SamplingMapper.Map(chat, maxTokens, null, null, model.SampleableVocab);
+        var constraint = requiredTools ? StructuredOutputMapper.MapRequiredTools(chat.Tools!, chat.ParallelToolCalls != false, chat, model, "input_schema")
+            : tool is null ? null
+            : StructuredOutputMapper.MapTool(tool, chat, model, "input_schema");
+        await using var run = await GenerationRun.StartAsync(
+            api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, 1, ct, constraint: constraint);
+        var answer = new ChatAnswer(null, null, tool)
+        {
+            CallIds = tool is null ? [] : [ChatToolCall.NewId()],
+            Auto = autoTools ? AutoToolCalls.Hermes(1, chat.ParallelToolCalls != false) : requiredTools ? AutoToolCalls.Required(1) : null,
+        };
+        var stops = new MessagesStopSequences(request.StopSequences);
+        if (request.Stream == true)
+        {
+            await MessagesStreamer.StreamAsync(http, run, id, model.Name, answer, stops);
+        }
+        else
+        {
+            await RespondAsync(http, run, id, model.Name, answer, stops);
+        }
+    }
+
+    /// <summary>POST /v1/messages/count_tokens: the tokens of the prompt the same request would prefill, tools included.</summary>
+    public static async Task CountTokensAsync(HttpContext http, ApiServices api)
+    {
+        var request = await OpenAiJson.ReadAsync<MessagesRequest>(http.Request, http.RequestAborted);
+        var model = api.Models.Require(request.Model);
+        PromptBuilder.RequireTokenizer(model, "messages");
+        var chat = MessagesChatMapper.ToChat(request, countOnly: true);
+        bool mayCall = chat.Tools is { Count: > 0 } && !(chat.ToolChoice is { } choice && choice.ValueKind == System.Text.Json.JsonValueKind.String && choice.ValueEquals("none"));
+        var prompt = PromptBuilder.FromText(model, ChatPrompt.Render(chat, model, api.ServerOptions, withTools: mayCall), "messages");
+        await OpenAiJson.WriteAsync(http.Response, new MessagesTokenCount(prompt.Tokens.Count));
+    }
+
+    /// <summary>
+    /// How the answer calls tools, as chat's endpoint decides it: the forced call (a named tool, or any with one
+    /// tool), calls read from the text (auto, with the server's Hermes parser), or a JSON array of calls (any with
+    /// several tools). Auto without the parser is a 400 that says what to send instead, in Anthropic's terms.
+    /// </summary>
+    private static (ForcedToolCall? Tool, bool Auto, bool Required) ToolAnswer(ChatRequest chat, ServerOptions server)
+    {
+        if (ForcedToolCall.AsksAuto(chat))
+        {
+            return server.AutoToolChoice
+                ? (null, true, false)
+                : throw new ApiException(400,
+                    "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
+                    + "with --enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or send tool_choice "
+                    + "{\"type\": \"tool\", \"name\": ...}, {\"type\": \"any\"} or {\"type\": \"none\"}.",
+                    ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
+        }
+
+        return ForcedToolCall.AsksRequiredOfSeveral(chat) ? (null, false, true) : (ForcedToolCall.Of(chat), false, false);
+    }
+
+    private static async Task RespondAsync(HttpContext http, GenerationRun run, string id, string model, ChatAnswer answer, MessagesStopSequences stops)
+    {
+        var text = new StringBuilder();
+        string? finish = null;
+        try
+        {
+            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
+            {
+                text.Append(item.Update.TextDelta);
+                finish = FinishReasons.ToWire(item.Update.Finish) ?? finish;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            run.MarkFailed(ex);
+            throw;
+        }
+
+        var (content, matched) = stops.Cut(text.ToString(), finish == "stop");
+        var message = answer.Message(0, content);
+        var blocks = MessagesAnswer.Blocks(message);
+        string stopReason = MessagesAnswer.StopReason(answer.Finish(0, finish), blocks.OfType<MessagesToolUseBlock>().Any(), matched);
+        await OpenAiJson.WriteAsync(http.Response, new MessagesResponse(
+            id, model, blocks, stopReason, matched, new MessagesUsage(run.PromptTokens, run.CompletionTokens)));
+    }
+}
