@@ -141,7 +141,7 @@ public static class MessagesChatMapper
             switch (BlockType(block, at, "text", "tool_result"))
             {
                 case "text":
-                    texts.Add(new JsonObject { ["type"] = "text", ["text"] = Text(block, at) });
+                    texts.Add(TextPart(block, at));
                     break;
                 default:
                     var id = String(block, "tool_use_id", at);
@@ -175,7 +175,7 @@ public static class MessagesChatMapper
             switch (BlockType(block, at, "text", "tool_use"))
             {
                 case "text":
-                    texts.Add(new JsonObject { ["type"] = "text", ["text"] = Text(block, at) });
+                    texts.Add(TextPart(block, at));
                     break;
                 default:
                     if (!block.TryGetProperty("input", out var input) || input.ValueKind != JsonValueKind.Object)
@@ -241,13 +241,16 @@ public static class MessagesChatMapper
         {
             string at = $"{path}[{index++}]";
             BlockType(block, at, "text");
-            parts.Add(new JsonObject { ["type"] = "text", ["text"] = Text(block, at) });
+            parts.Add(TextPart(block, at));
         }
 
         return JsonSerializer.SerializeToElement(parts);
     }
 
     private static string Text(JsonElement block, string path) => String(block, "text", path);
+
+    /// <summary>A text block as chat's text content part.</summary>
+    private static JsonObject TextPart(JsonElement block, string path) => new() { ["type"] = "text", ["text"] = Text(block, path) };
 
     private static string String(JsonElement block, string field, string path) =>
         block.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String
