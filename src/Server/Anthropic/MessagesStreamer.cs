@@ -7,7 +7,8 @@ namespace MambaServe.Server.Anthropic;
 /// <summary>
 /// Streams a Message as Anthropic does: <c>message_start</c> (the Message with no content and the input tokens), each
 /// content block between <c>content_block_start</c> and <c>content_block_stop</c> with its deltas (<c>text_delta</c>
-/// as the text comes; <c>input_json_delta</c> for a tool_use block's input), then <c>message_delta</c> with the stop
+/// as the text comes; <c>input_json_delta</c> for a tool_use block's input, from its first character that is not
+/// whitespace), then <c>message_delta</c> with the stop
 /// reason and output tokens, and <c>message_stop</c>. The chat answer decides what goes out when
 /// (<see cref="ChatAnswer.Delta"/>): a forced call's input streams as it is written, calls read from the text go out
 /// whole at the end, and text that may begin a call is held until then. The stop sequence that ended the answer is cut
@@ -64,6 +65,7 @@ public static class MessagesStreamer
         private int _index = -1;
         private bool _open;
         private bool _text;
+        private bool _inputStarted;
 
         /// <summary>Tool_use blocks opened so far.</summary>
         public int Calls { get; private set; }
@@ -89,9 +91,13 @@ public static class MessagesStreamer
                     Calls++;
                 }
 
-                if (call.Function.Arguments.Length > 0)
+                // The input's leading whitespace is not sent: JSON does not need it, and a client that parses the input
+                // so far (the SDKs' partial-JSON parsers) fails on whitespace alone.
+                var json = _inputStarted ? call.Function.Arguments : call.Function.Arguments.TrimStart();
+                if (json.Length > 0)
                 {
-                    await sse.WriteEventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, new InputJsonDelta(call.Function.Arguments)));
+                    _inputStarted = true;
+                    await sse.WriteEventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, new InputJsonDelta(json)));
                 }
             }
         }
@@ -111,6 +117,7 @@ public static class MessagesStreamer
             _index++;
             _open = true;
             _text = text;
+            _inputStarted = false;
             await sse.WriteEventAsync("content_block_start", new ContentBlockStartEvent(_index, block));
         }
     }

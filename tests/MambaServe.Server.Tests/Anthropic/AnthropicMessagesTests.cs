@@ -114,6 +114,7 @@ public sealed class AnthropicMessagesTests
         Assert.Equal(("tool_use", "get_weather"), ((string?)start.Data["content_block"]!["type"], (string?)start.Data["content_block"]!["name"]));
         Assert.StartsWith("call_", (string?)start.Data["content_block"]!["id"], StringComparison.Ordinal);
         ToolChoiceTests.AssertWeather(input);
+        Assert.StartsWith("{", input, StringComparison.Ordinal); // SDKs parse the input so far: no whitespace-only piece
         Assert.Equal("tool_use", (string?)events.Single(e => e.Type == "message_delta").Data["delta"]!["stop_reason"]);
         Assert.Equal(["message_start", "content_block_start"], events.Take(2).Select(e => e.Type));
         Assert.Equal(["content_block_stop", "message_delta", "message_stop"], events.TakeLast(3).Select(e => e.Type));

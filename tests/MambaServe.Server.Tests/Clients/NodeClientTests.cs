@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using MambaServe.Server.Hosting;
+using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Chat;
+
+namespace MambaServe.Server.Tests.Clients;
+
+/// <summary>
+/// The official npm clients (tests/clients/node, installed with npm ci from its lock file) against a real server on a
+/// free port, each driven by a script that prints one JSON line of what it saw. openai: Responses create, continue
+/// while streaming, retrieve, delete; a forced function call through the package's stream helper, then its output
+/// continuing the conversation, whose input items the package pages through. @anthropic-ai/sdk: Messages create, a
+/// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
+/// request as its error class. Skipped where node is not installed.
+/// </summary>
+public sealed class NodeClientTests
+{
+    private static readonly string s_clientDirectory = Path.Combine(AppContext.BaseDirectory, "clients", "node");
+
+    [Fact]
+    public async Task OpenAiNpmClient_CreateContinueStreamRetrieveDeleteAndAFunctionCall_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("responses.mjs");
+
+        Assert.Matches("^resp_[0-9a-f]{48}$", (string)seen["first"]!["id"]!);
+        Assert.False(string.IsNullOrEmpty((string?)seen["first"]!["text"]));
+        var second = seen["second"]!;
+        Assert.Equal((string)seen["first"]!["id"]!, (string)second["previous"]!);
+        var firstUsage = seen["first"]!["usage"]!;
+        Assert.Equal((int)firstUsage["input_tokens"]! + (int)firstUsage["output_tokens"]! - 1, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        Assert.Equal("response.created", (string)second["types"]![0]!);
+        Assert.Equal((string)second["deltas"]!, (string)seen["fetchedText"]!);
+        Assert.Equal(404, (int)seen["goneStatus"]!);
+        var call = seen["call"]!;
+        Assert.Equal(("get_weather", 1), ((string?)call["name"], (int)call["items"]!));
+        Assert.StartsWith("call_", (string?)call["callId"], StringComparison.Ordinal);
+        ToolChoiceTests.AssertWeather((string)call["arguments"]!);
+        Assert.Equal((string?)call["arguments"], (string?)call["argumentDeltas"]);
+        var answered = seen["answered"]!;
+        Assert.Equal((string?)answered["calledId"], (string?)answered["previous"]);
+        Assert.Equal("message", (string?)Assert.Single(answered["types"]!.AsArray()));
+        var items = seen["inputItems"]!.AsArray();
+        Assert.Equal(["message", "function_call", "function_call_output"], items.Select(item => (string?)item!["type"]));
+        Assert.Equal("user", (string?)items[0]!["role"]);
+        Assert.Equal(((string?)call["id"], (string?)call["callId"]), ((string?)items[1]!["id"], (string?)items[1]!["callId"]));
+        Assert.Equal((string?)call["callId"], (string?)items[2]!["callId"]);
+        Assert.Equal(3, items.Select(item => (string?)item!["id"]).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AnthropicNpmClient_CreateStreamCountAToolUseAndAnError_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("anthropic.mjs");
+
+        var message = seen["message"]!;
+        Assert.StartsWith("msg_", (string?)message["id"], StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty((string?)message["text"]));
+        Assert.Equal(("max_tokens", 12), ((string?)message["stopReason"], (int)message["usage"]!["output_tokens"]!));
+        var streamed = seen["streamed"]!;
+        Assert.Equal(((string?)message["text"], (string?)message["text"]), ((string?)streamed["text"], (string?)streamed["deltas"]));
+        Assert.Equal((int)message["usage"]!["input_tokens"]!, (int)seen["count"]!);
+        var call = seen["call"]!;
+        Assert.Equal(("get_weather", "tool_use", 1), ((string?)call["name"], (string?)call["stopReason"], (int)call["blocks"]!));
+        ToolChoiceTests.AssertWeather(call["input"]!.ToJsonString());
+        ToolChoiceTests.AssertWeather((string)call["inputDeltas"]!);
+        var answered = seen["answered"]!;
+        Assert.Equal("text", (string?)Assert.Single(answered["types"]!.AsArray()));
+        Assert.True((int)answered["inputTokens"]! > (int)answered["calledInputTokens"]!);
+        Assert.Equal((400, "invalid_request_error", true), ((int)seen["refused"]!["status"]!, (string?)seen["refused"]!["type"], (bool)seen["refused"]!["isBadRequest"]!));
+    }
+
+    /// <summary>Starts the server on the demo model on a free port, runs <paramref name="script"/> against it, and returns its last line as JSON.</summary>
+    private static async Task<JsonNode> RunOnDemoServerAsync(string script)
+    {
+        if (!OnPath("node") || !OnPath("npm"))
+        {
+            Assert.Skip("node and npm are not installed.");
+        }
+
+        await RunAsync("npm", "ci --no-audit --no-fund", TimeSpan.FromMinutes(5));
+        int port = FreePort();
+        var app = ServerApp.Build([], new Dictionary<string, string?>
+        {
+            ["MambaServe:Server:Host"] = "127.0.0.1",
+            ["MambaServe:Server:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["MambaServe:Server:GrpcPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["MambaServe:Model:Path"] = TestPaths.DemoModel,
+            ["MambaServe:Model:Threads"] = "1",
+            ["MambaServe:StatePool:SlotCount"] = "2",
+            ["MambaServe:Scheduler:MaxRunningSequences"] = "2",
+        });
+        await using (app)
+        {
+            await app.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitReadyAsync(http);
+            var output = await RunAsync("node", $"{script} http://127.0.0.1:{port} mamba-demo-5m", TimeSpan.FromMinutes(2));
+            await app.StopAsync();
+            return JsonNode.Parse(output.Trim().Split('\n')[^1])!;
+        }
+    }
+
+    private static async Task<string> RunAsync(string file, string arguments, TimeSpan limit)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = s_clientDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {arguments} did not finish within {limit}.");
+        }
+
+        Assert.True(process.ExitCode == 0, $"{file} {arguments} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    private static bool OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Any(directory => directory.Length > 0 && File.Exists(Path.Combine(directory, name)));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http)
+    {
+        for (int i = 0; i < 1200; i++)
+        {
+            if ((await http.GetAsync("/health")).IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The server did not become ready.");
+    }
+}
