@@ -11,8 +11,8 @@ public sealed record AnthropicErrorBody(AnthropicError Error)
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Type => "error";
 
-    /// <summary>The routes that answer in Anthropic's shape.</summary>
-    public static bool Answers(PathString path) => path.StartsWithSegments("/v1/messages");
+    /// <summary>Whether a failed request is answered in Anthropic's shape: the Messages routes, and any request from an Anthropic client.</summary>
+    public static bool Answers(HttpRequest request) => request.Path.StartsWithSegments("/v1/messages") || AnthropicModels.Asks(request);
 
     public static AnthropicErrorBody From(ApiException error) => new(AnthropicError.From(error));
 }

@@ -61,7 +61,7 @@ public sealed partial class ErrorHandlingMiddleware(
             context.Response.Clear();
             try
             {
-                if (Anthropic.AnthropicErrorBody.Answers(context.Request.Path))
+                if (Anthropic.AnthropicErrorBody.Answers(context.Request))
                 {
                     await OpenAiJson.WriteAsync(context.Response, Anthropic.AnthropicErrorBody.From(error), error.Status);
                 }

@@ -107,6 +107,27 @@ public sealed class AnthropicClientTests
         Assert.Contains("temperature", body.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnthropicSdk_ListsAndRetrievesTheServedModel_WithItsLimits_AndAnUnknownOneIsItsNotFoundException()
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var http = await factory.CreateReadyClientAsync();
+        var client = Client(http);
+
+        var page = await client.Models.List(new global::Anthropic.Models.Models.ModelListParams());
+        var model = await client.Models.Retrieve("mamba-demo-5m", new global::Anthropic.Models.Models.ModelRetrieveParams());
+        var missing = await Assert.ThrowsAsync<global::Anthropic.Exceptions.AnthropicNotFoundException>(
+            () => client.Models.Retrieve("claude-sonnet-4-5", new global::Anthropic.Models.Models.ModelRetrieveParams()));
+        using var openAi = await http.GetAsync("/v1/models");
+
+        var listed = Assert.Single(page.Items);
+        Assert.False(page.HasNext());
+        Assert.Equal(("mamba-demo-5m", "mamba-demo-5m"), (listed.ID, model.ID));
+        Assert.True(model.MaxInputTokens > 0 && model.MaxTokens > 0);
+        Assert.Equal("not_found_error", JsonDocument.Parse(missing.ResponseBody).RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("list", (string?)(await Json.ReadAsync(openAi))["object"]); // without Anthropic's header: OpenAI's shape
+    }
+
     /// <summary>
     /// <paramref name="parameters"/> with temperature 0. This SDK has no sampling fields (newer Claude models take none),
     /// but the API, and this server, still take <c>temperature</c>: older clients and raw calls send it.
