@@ -30,11 +30,18 @@ public sealed class SseWriter(HttpResponse response)
     }
 
     /// <summary>A named event, as the Responses and Anthropic streams send them: <c>event: &lt;type&gt;</c>, then its JSON as data.</summary>
-    public async Task WriteEventAsync<T>(string type, T value)
+    public Task WriteEventAsync<T>(string type, T value) => WriteFrameAsync(EventFrame(type, value));
+
+    /// <summary>The bytes of a named event, to send now or keep for a client that reconnects.</summary>
+    public static byte[] EventFrame<T>(string type, T value) =>
+        [.. Encoding.UTF8.GetBytes($"event: {type}\n"), .. s_prefix, .. JsonSerializer.SerializeToUtf8Bytes(value, OpenAiJson.Options), .. s_suffix];
+
+    /// <summary>Sends an event made by <see cref="EventFrame"/>, flushed at once.</summary>
+    public async Task WriteFrameAsync(byte[] frame)
     {
         var ct = response.HttpContext.RequestAborted;
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"event: {type}\n"), ct);
-        await WriteAsync(value);
+        await response.Body.WriteAsync(frame, ct);
+        await response.Body.FlushAsync(ct);
     }
 
     /// <summary>A failure after the 200 was sent: the error body as one event, then the end marker (as vLLM does).</summary>

@@ -4,7 +4,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// One running background response (<see cref="BackgroundResponses"/>): its draft, whose key made it, how to stop it,
 /// and, once its run has ended, the final response object (<see cref="Final"/>, answered until the store has it).
 /// </summary>
-public sealed class BackgroundResponse(ResponseDraft draft, string owner, CancellationTokenSource cancellation)
+public sealed class BackgroundResponse(ResponseDraft draft, string owner, CancellationTokenSource cancellation, ResponseEventLog? events = null)
 {
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile ResponseObject? _final;
@@ -14,6 +14,12 @@ public sealed class BackgroundResponse(ResponseDraft draft, string owner, Cancel
     public ResponseDraft Draft => draft;
 
     public string Owner => owner;
+
+    /// <summary>The stream's events, when the response was asked with stream.</summary>
+    public ResponseEventLog? Events => events;
+
+    /// <summary>Cancelled by a cancel, a delete or the shutdown timeout.</summary>
+    public CancellationToken Token => cancellation.Token;
 
     /// <summary>The task that reads the run to its end and stores the outcome.</summary>
     public Task Task { get; set; } = Task.CompletedTask;

@@ -5,7 +5,8 @@ namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// Responses created with <c>background: true</c> while they run: each reads its run to the end on its own task,
-/// not on the request that created it, then stores its outcome (completed, incomplete, cancelled or failed) for GET.
+/// not on the request that created it, then stores its outcome (completed, incomplete, cancelled or failed) for GET;
+/// one asked with stream writes its events to a log that the creating request and later GETs follow.
 /// Until then GET answers from here (queued, then in_progress), cancel stops the run, and DELETE stops it and keeps
 /// nothing. At shutdown the engine has already been told to stop (<see cref="ModelHost.StoppingAsync"/>): the runs end
 /// within its grace period, and this service waits for them to store what they ended with before the model and its
@@ -18,10 +19,13 @@ public sealed partial class BackgroundResponses(ILogger<BackgroundResponses> log
     /// <summary>The cancellation a background run starts with (before the run exists, as <see cref="GenerationRun.StartAsync"/> takes it).</summary>
     public static CancellationTokenSource NewCancellation() => new();
 
-    /// <summary>Takes over <paramref name="run"/> and <paramref name="draft"/>; returns the response as created (queued).</summary>
-    public ResponseObject Start(GenerationRun run, ResponseDraft draft, string owner, CancellationTokenSource cancellation)
+    /// <summary>
+    /// Takes over <paramref name="run"/> and <paramref name="draft"/>; returns the response as created (queued). With
+    /// <paramref name="events"/>, the run streams its events there (the response was asked with stream).
+    /// </summary>
+    public ResponseObject Start(GenerationRun run, ResponseDraft draft, string owner, CancellationTokenSource cancellation, ResponseEventLog? events = null)
     {
-        var response = new BackgroundResponse(draft, owner, cancellation);
+        var response = new BackgroundResponse(draft, owner, cancellation, events);
         _running[draft.Id] = response;
         response.Task = Task.Run(() => ReadToTheEndAsync(run, response));
         return draft.Running();
@@ -61,17 +65,18 @@ public sealed partial class BackgroundResponses(ILogger<BackgroundResponses> log
                 ResponseObject final;
                 try
                 {
-                    await foreach (var item in run.ReadAllAsync(CancellationToken.None))
-                    {
-                        draft.Append(item.Update);
-                    }
-
-                    final = draft.Completed(run);
+                    final = response.Events is { } events
+                        ? await ResponseStreamer.StreamAsync(events, run, draft, response.Token)
+                        : await ReadAsync(run, draft);
                 }
                 catch (OperationCanceledException)
                 {
                     // Cancelled by the client, or stopped at the shutdown timeout (then incomplete: interrupted).
                     final = response.CancelRequested ? draft.Cancelled(run) : draft.Completed(run);
+                    if (final.Status == "incomplete" && response.Events is { } events)
+                    {
+                        await events.WriteAsync(s => new ResponseLifecycleEvent("response.incomplete", s, final));
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -82,7 +87,7 @@ public sealed partial class BackgroundResponses(ILogger<BackgroundResponses> log
                 response.Final = final;
                 if (!response.Deleted)
                 {
-                    draft.Commit(final, run);
+                    draft.Commit(final, run); // a streamed one is stored already: this does nothing then
                 }
             }
         }
@@ -93,10 +98,21 @@ public sealed partial class BackgroundResponses(ILogger<BackgroundResponses> log
         }
         finally
         {
+            response.Events?.End();
             draft.Abandon();
             _running.TryRemove(draft.Id, out _);
             response.Ended();
         }
+    }
+
+    private static async Task<ResponseObject> ReadAsync(GenerationRun run, ResponseDraft draft)
+    {
+        await foreach (var item in run.ReadAllAsync(CancellationToken.None))
+        {
+            draft.Append(item.Update);
+        }
+
+        return draft.Completed(run);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Background response {Id} ended but could not be stored")]

@@ -4,7 +4,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// Server-sent events as the Responses API streams them: <c>event: &lt;type&gt;</c> and <c>data: &lt;json&gt;</c> per
 /// event, the JSON carrying the same <c>type</c> and a <c>sequence_number</c> counting from 0; no <c>[DONE]</c> marker.
 /// </summary>
-public sealed class ResponseEventWriter(HttpResponse response)
+public sealed class ResponseEventWriter(HttpResponse response) : IResponseEventSink
 {
     private readonly SseWriter _sse = new(response);
     private int _sequence;

@@ -6,7 +6,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// <summary>
 /// The Responses fields this server does not implement. A value that asks for what it does anyway is accepted (a
 /// text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
-/// include for the output text's logprobs only, top_logprobs up to 20; background, stored and not streamed); anything else is a 400 naming the field, rather than an answer that
+/// include for the output text's logprobs only, top_logprobs up to 20; background, when stored); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
 /// safety_identifier, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
 /// tool_choice are read by <see cref="ResponseTools"/>.
@@ -27,11 +27,6 @@ public static class ResponseOptionsCheck
             if (request.Store == false)
             {
                 throw ApiException.BadRequest("A background response must be stored (store: true): its outcome is read back with GET.", "store");
-            }
-
-            if (request.Stream == true)
-            {
-                throw ApiException.BadRequest("A background response is not streamed here: create it without stream and poll GET /v1/responses/{id}.", "stream");
             }
         }
 

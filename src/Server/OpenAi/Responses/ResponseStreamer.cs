@@ -16,10 +16,14 @@ public static class ResponseStreamer
 {
     private const int Content = 0;
 
-    public static async Task StreamAsync(HttpContext http, GenerationRun run, ResponseDraft draft)
+    /// <summary>
+    /// Streams the run into <paramref name="events"/> and stores the response (before its last event, so that a client
+    /// that has it can continue it at once); returns it as it ended: completed, incomplete, or failed (after its
+    /// event). Cancelling <paramref name="ct"/> (the client going away; a background response's cancel) ends the
+    /// stream with no last event, by the run's exception.
+    /// </summary>
+    public static async Task<ResponseObject> StreamAsync(IResponseEventSink events, GenerationRun run, ResponseDraft draft, CancellationToken ct)
     {
-        var events = new ResponseEventWriter(http.Response);
-        await events.StartAsync();
         var started = draft.InProgress();
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.created", s, started));
         await events.WriteAsync(s => new ResponseLifecycleEvent("response.in_progress", s, started));
@@ -31,7 +35,7 @@ public static class ResponseStreamer
 
         try
         {
-            await foreach (var item in run.ReadAllAsync(http.RequestAborted))
+            await foreach (var item in run.ReadAllAsync(ct))
             {
                 draft.Append(item.Update);
                 if (draft.ForcedCall is { } call)
@@ -53,12 +57,13 @@ public static class ResponseStreamer
                 }
             }
         }
-        catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             run.MarkFailed(ex);
             var failed = draft.Failed(run, ApiErrors.From(ex));
+            draft.Commit(failed, run);
             await events.WriteAsync(s => new ResponseLifecycleEvent("response.failed", s, failed));
-            return;
+            return failed;
         }
 
         var response = draft.Completed(run);
@@ -90,10 +95,11 @@ public static class ResponseStreamer
 
         var final = response.Status == "completed" ? "response.completed" : "response.incomplete";
         await events.WriteAsync(s => new ResponseLifecycleEvent(final, s, response));
+        return response;
     }
 
     /// <summary>The message item of a stream (always output 0): opened with its first text, then that text as it comes.</summary>
-    private sealed class MessageStream(ResponseEventWriter events, string id, ResponseLogprobs? logprobs)
+    private sealed class MessageStream(IResponseEventSink events, string id, ResponseLogprobs? logprobs)
     {
         private bool _open;
         private int _sent;

@@ -63,7 +63,18 @@ public static class ResponsesEndpoint
 
         if (cancellation is not null)
         {
-            await OpenAiJson.WriteAsync(http.Response, background.Start(run, draft, owner, cancellation));
+            // Streamed, the events go to a log the run writes whoever reads it: this request follows it from the start.
+            var log = request.Stream == true ? new ResponseEventLog() : null;
+            var created = background.Start(run, draft, owner, cancellation, log);
+            if (log is null)
+            {
+                await OpenAiJson.WriteAsync(http.Response, created);
+                return;
+            }
+
+            var sse = new SseWriter(http.Response);
+            await sse.StartAsync();
+            await log.FollowAsync(sse, -1, ct);
             return;
         }
 
@@ -71,7 +82,7 @@ public static class ResponsesEndpoint
         {
             try
             {
-                await (request.Stream == true ? ResponseStreamer.StreamAsync(http, run, draft) : RespondAsync(http, run, draft));
+                await (request.Stream == true ? StreamAsync(http, run, draft) : RespondAsync(http, run, draft));
             }
             finally
             {
@@ -80,12 +91,27 @@ public static class ResponsesEndpoint
         }
     }
 
-    /// <summary>GET /v1/responses/{id}: a running background response as it stands, else the stored response as it was answered.</summary>
+    /// <summary>
+    /// GET /v1/responses/{id}: a running background response as it stands, else the stored response as it was
+    /// answered. With <c>stream=true</c>, a streamed background response's events after <c>starting_after</c> (all
+    /// when left out), then the new ones until it ends (<see cref="ResponseEventLog"/>).
+    /// </summary>
     public static async Task GetAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
+        var resume = ResponseResumeQuery.Read(http.Request.Query);
         var model = api.Models.Require();
         string owner = ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
-        if (background.Find(id, owner) is { } running)
+        var running = background.Find(id, owner);
+        if (resume is { } after)
+        {
+            var log = running?.Events ?? throw ResumeRefused(model, id, owner, running);
+            var sse = new SseWriter(http.Response);
+            await sse.StartAsync();
+            await log.FollowAsync(sse, after, http.RequestAborted);
+            return;
+        }
+
+        if (running is not null)
         {
             await OpenAiJson.WriteAsync(http.Response, running.Current());
             return;
@@ -152,6 +178,19 @@ public static class ResponsesEndpoint
         }
 
         await OpenAiJson.WriteAsync(http.Response, new ResponseDeleted(id));
+    }
+
+    /// <summary>Why a stream cannot be followed: no such response (404), one that ran without stream, or one that has ended (400).</summary>
+    private static ApiException ResumeRefused(IServedModel model, string id, string owner, BackgroundResponse? running)
+    {
+        if (running is not null)
+        {
+            return ApiException.BadRequest($"The background response '{id}' was not created with stream: true; GET it without stream.", "stream");
+        }
+
+        ResponseStore.Get(model, id, owner); // 404 when there is no such response
+        return ApiException.BadRequest(
+            $"The response '{id}' is not running: only a background response created with stream: true can be followed while it runs. GET it without stream.", "stream");
     }
 
     private static async Task WriteStoredAsync(HttpContext http, StoredConversation document)
@@ -256,6 +295,13 @@ public static class ResponsesEndpoint
             draft.Plan.Start?.Release();
             throw;
         }
+    }
+
+    private static async Task StreamAsync(HttpContext http, GenerationRun run, ResponseDraft draft)
+    {
+        var events = new ResponseEventWriter(http.Response);
+        await events.StartAsync();
+        await ResponseStreamer.StreamAsync(events, run, draft, http.RequestAborted);
     }
 
     private static async Task RespondAsync(HttpContext http, GenerationRun run, ResponseDraft draft)

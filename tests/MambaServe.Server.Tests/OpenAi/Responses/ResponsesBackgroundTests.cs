@@ -133,6 +133,80 @@ public sealed class ResponsesBackgroundTests
         Assert.Equal(HttpStatusCode.NotFound, bobGet.StatusCode);
     }
 
+    /// <summary>
+    /// A real server process (the in-process test server aborts a GET whose body it has not read): the demo model held
+    /// to a schema it cannot finish soon, so the answer runs until it is cancelled.
+    /// </summary>
+    [Fact]
+    public async Task Background_Streamed_RunsOnWhenItsClientLeaves_GetFollowsItFromTheLastEventSeen_AndCancelEndsTheStream()
+    {
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>());
+        using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = s_wait * 2 };
+        string id;
+        int seen;
+        var text = new System.Text.StringBuilder();
+        using (var creating = await PostStreamAsync(client, """
+            {"input":"Count.","max_output_tokens":100000,"background":true,"stream":true,
+             "text":{"format":{"type":"json_schema","name":"numbers","schema":{"type":"array","items":{"type":"integer"},"minItems":100000}}}}
+            """))
+        {
+            using var reader = new StreamReader(await creating.Content.ReadAsStreamAsync());
+            id = (string)(await NextEventAsync(reader, "response.created"))["response"]!["id"]!;
+            JsonNode delta = null!;
+            for (int i = 0; i < 5; i++)
+            {
+                delta = await NextEventAsync(reader, "response.output_text.delta");
+                text.Append((string)delta["delta"]!);
+            }
+
+            seen = (int)delta["sequence_number"]!;
+        }
+
+        // The client has gone; the response has not: it is followed from the last event the client had.
+        using var following = await client.GetAsync($"/v1/responses/{id}?stream=true&starting_after={seen}", HttpCompletionOption.ResponseHeadersRead);
+        using var followed = new StreamReader(await following.Content.ReadAsStreamAsync());
+        var events = new List<JsonNode>();
+        while (events.Count < 20)
+        {
+            events.Add(await NextEventAsync(followed, "response.output_text.delta"));
+        }
+
+        using var cancel = await client.PostAsync($"/v1/responses/{id}/cancel", null);
+        var cancelled = await Json.ReadAsync(cancel);
+        while (await NextEventOrEndAsync(followed, "response.output_text.delta") is { } more)
+        {
+            events.Add(more);
+        }
+
+        Assert.Equal(Enumerable.Range(seen + 1, events.Count), events.Select(e => (int)e["sequence_number"]!));
+        Assert.Equal("cancelled", (string)cancelled["status"]!);
+        text.Append(string.Concat(events.Select(e => (string)e["delta"]!)));
+        Assert.Equal(text.ToString(), (string)cancelled["output"]![0]!["content"]![0]!["text"]!);
+        using var ended = await client.GetAsync($"/v1/responses/{id}?stream=true");
+        Assert.Equal(HttpStatusCode.BadRequest, ended.StatusCode);
+        Assert.Empty(server.ErrorLines);
+    }
+
+    [Theory]
+    [InlineData("?stream=yes", "stream")]
+    [InlineData("?starting_after=3", "starting_after")]
+    [InlineData("?stream=true&starting_after=-2", "starting_after")]
+    [InlineData("?stream=true&starting_after=x", "starting_after")]
+    [InlineData("?stream=true", "stream")]
+    public async Task Get_BadStreamQuery_OrAResponseNotStreamedInBackground_Is400(string query, string param)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id = (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = "Hi", max_output_tokens = 4, background = true }))["id"]!;
+
+        using var response = await client.GetAsync($"/v1/responses/{id}{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, (string?)(await Json.ReadAsync(response))["error"]!["param"]);
+        engine.ReleaseAfterFirst();
+    }
+
     /// <summary>The real engine, stopped mid-answer: the restarted server, on the same state directory, shows what was written as incomplete.</summary>
     [Fact]
     public async Task Background_RunningAtShutdown_IsStoredIncompleteBeforeTheStoreCloses()
@@ -167,6 +241,30 @@ public sealed class ResponsesBackgroundTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>Reads server-sent events until one of <paramref name="type"/>; returns its data.</summary>
+    private static async Task<JsonNode> NextEventAsync(StreamReader reader, string type) =>
+        await NextEventOrEndAsync(reader, type) ?? throw new InvalidOperationException($"The stream ended before a {type} event.");
+
+    /// <summary>The data of the next event of <paramref name="type"/>, or null when the stream ends first.</summary>
+    private static async Task<JsonNode?> NextEventOrEndAsync(StreamReader reader, string type)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && Json.Parse(line["data: ".Length..]) is { } data && (string?)data["type"] == type)
+            {
+                return data;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<HttpResponseMessage> PostStreamAsync(HttpClient client, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 
     private static async Task<JsonNode> PollAsync(HttpClient client, string id, Func<string, bool> until)

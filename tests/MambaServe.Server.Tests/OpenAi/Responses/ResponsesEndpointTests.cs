@@ -273,7 +273,6 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","reasoning":{"effort":"high"}}""", "reasoning")]
     [InlineData("""{"input":"hi","background":"yes"}""", "background")]
     [InlineData("""{"input":"hi","background":true,"store":false}""", "store")]
-    [InlineData("""{"input":"hi","background":true,"stream":true}""", "stream")]
     [InlineData("""{"input":"hi","include":["file_search_call.results"]}""", "include")]
     [InlineData("""{"input":"hi","include":"message.output_text.logprobs"}""", "include")]
     [InlineData("""{"input":"hi","top_logprobs":21}""", "top_logprobs")]
