@@ -75,7 +75,7 @@ public sealed class AnthropicClientTests
         Assert.Equal("get_weather", use.Name);
         ToolChoiceTests.AssertWeather(JsonSerializer.Serialize(use.Input));
 
-        Message answered = await client.Messages.Create(new MessageCreateParams
+        Message answered = await client.Messages.Create(Greedy(new MessageCreateParams
         {
             Model = "mamba-demo-5m", MaxTokens = 6, Tools = [weather],
             Messages =
@@ -85,7 +85,7 @@ public sealed class AnthropicClientTests
                 new UserMessageParam(new List<ContentBlockParam> { new ToolResultBlockParam(use.ID) { Content = "18 C and sunny" } }),
             ],
             ToolChoice = new ToolChoiceNone(),
-        });
+        }));
 
         Assert.True(answered.Content.Single().TryPickText(out var text));
         Assert.False(string.IsNullOrEmpty(text.Text));
