@@ -22,15 +22,23 @@ public static class MessagesEndpoint
         var model = api.Models.Require(request.Model);
         PromptBuilder.RequireTokenizer(model, "messages");
         var chat = MessagesChatMapper.ToChat(request);
+        var format = MessagesOutputFormat.Read(request);
         string id = RequestIds.Create(http, "msg_", null);
         var (tool, autoTools, requiredTools) = ToolAnswer(chat, api.ServerOptions);
+        if (format is { Field: var field } && (tool is not null || autoTools || requiredTools))
+        {
+            throw ApiException.BadRequest(
+                $"{field} goes with a text answer: with tools the model may call, the calls follow their input schemas; send tool_choice none.", field);
+        }
+
         var prompt = PromptBuilder.FromText(model, ChatPrompt.Render(chat, model, api.ServerOptions, tool, withTools: autoTools || requiredTools), "messages");
         int maxTokens = chat.MaxTokens!.Value;
         PromptBuilder.CheckLength(prompt, maxTokens, api.ModelOptions, "messages");
         var sampling = SamplingMapper.Map(chat, maxTokens, null, null, model.SampleableVocab);
         var constraint = requiredTools ? StructuredOutputMapper.MapRequiredTools(chat.Tools!, chat.ParallelToolCalls != false, chat, model, "input_schema")
-            : tool is null ? null
-            : StructuredOutputMapper.MapTool(tool, chat, model, "input_schema");
+            : tool is not null ? StructuredOutputMapper.MapTool(tool, chat, model, "input_schema")
+            : format is { } f ? StructuredOutputMapper.MapSchema(f.Schema, $"{f.Field}.schema", model)
+            : null;
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, 1, ct, constraint: constraint);
         var answer = new ChatAnswer(null, null, tool)

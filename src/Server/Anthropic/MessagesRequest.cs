@@ -39,6 +39,32 @@ public sealed class MessagesRequest
     /// <summary>Extended thinking: only <c>{"type": "disabled"}</c> (the served model does not think).</summary>
     public JsonElement? Thinking { get; set; }
 
-    /// <summary>Describes the caller only; accepted and not used.</summary>
+    /// <summary>Structured outputs: <c>{"format": {"type": "json_schema", "schema"}}</c> (<see cref="MessagesOutputFormat"/>).</summary>
+    public JsonElement? OutputConfig { get; set; }
+
+    /// <summary>The older name of <c>output_config.format</c>.</summary>
+    public JsonElement? OutputFormat { get; set; }
+
+    /// <summary>Automatic prompt caching: accepted, as the server caches prompt states by itself.</summary>
+    public JsonElement? CacheControl { get; set; }
+
+    /// <summary>Describe the caller or where it would like the request served; accepted and not used.</summary>
     public string? ServiceTier { get; set; }
+
+    public string? InferenceGeo { get; set; }
+
+    public string? Speed { get; set; }
+
+    public string? WorkspaceId { get; set; }
+
+    public string? UserProfileId { get; set; }
+
+    public JsonElement? Diagnostics { get; set; }
+
+    /// <summary>Server-side features that run nowhere here: any value but null is a 400.</summary>
+    public JsonElement? Container { get; set; }
+
+    public JsonElement? McpServers { get; set; }
+
+    public JsonElement? ContextManagement { get; set; }
 }

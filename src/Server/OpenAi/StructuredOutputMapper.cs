@@ -123,6 +123,10 @@ public static partial class StructuredOutputMapper
         return Build(kinds, model, ignoreEos, minTokens);
     }
 
+    /// <summary>A JSON schema the whole output follows, from a field at <paramref name="param"/> (Anthropic's <c>output_config.format.schema</c>).</summary>
+    public static ITokenConstraintFactory MapSchema(JsonElement schema, string param, IServedModel model) =>
+        Build([new(param, FromSchema(schema, param))], model, ignoreEos: false, minTokens: 0)!;
+
     /// <summary>/v1/responses' <c>text.format</c>: <c>json_object</c>, or <c>json_schema</c> with its schema beside the type.</summary>
     public static ITokenConstraintFactory? MapResponsesText(JsonElement? text, IServedModel model)
     {

@@ -93,6 +93,26 @@ public sealed class AnthropicClientTests
     }
 
     [Fact]
+    public async Task AnthropicSdk_OutputConfigFormat_MakesTheTextAValueOfItsSchema()
+    {
+        await using var factory = ServerFactory.WithDemoModel();
+        var client = Client(await factory.CreateReadyClientAsync());
+
+        Message message = await client.Messages.Create(Greedy(new MessageCreateParams
+        {
+            Model = "mamba-demo-5m", MaxTokens = 60, Messages = [new UserMessageParam("What is the weather in Paris?")],
+            OutputConfig = new OutputConfig
+            {
+                Format = new JsonOutputFormat { Schema = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(ToolChoiceTests.WeatherParameters)! },
+            },
+        }));
+
+        Assert.True(message.Content.Single().TryPickText(out var text));
+        ToolChoiceTests.AssertWeather(text.Text);
+        Assert.Equal(StopReason.EndTurn, (StopReason)message.StopReason!);
+    }
+
+    [Fact]
     public async Task AnthropicSdk_BadRequest_IsItsBadRequestException_WithAnthropicsErrorBody()
     {
         await using var factory = ServerFactory.WithDemoModel();

@@ -198,6 +198,13 @@ public sealed class AnthropicMessagesTests
     [InlineData("""{"max_tokens":2,"metadata":{"user_id":5},"messages":[{"role":"user","content":"Hi"}]}""", 400, "metadata")]
     [InlineData("""{"max_tokens":2,"frequency_penalty":1,"messages":[{"role":"user","content":"Hi"}]}""", 400, "frequency_penalty")]
     [InlineData("""{"model":"claude-sonnet-4-5","max_tokens":2,"messages":[{"role":"user","content":"Hi"}]}""", 404, "claude-sonnet-4-5")]
+    [InlineData("""{"max_tokens":2,"output_config":{"effort":"high"},"messages":[{"role":"user","content":"Hi"}]}""", 400, "output_config.effort")]
+    [InlineData("""{"max_tokens":2,"output_config":{"format":{"type":"text"}},"messages":[{"role":"user","content":"Hi"}]}""", 400, "output_config.format")]
+    [InlineData("""{"max_tokens":2,"output_config":{"format":{"type":"json_schema"}},"messages":[{"role":"user","content":"Hi"}]}""", 400, "output_config.format.schema")]
+    [InlineData("""{"max_tokens":2,"output_config":{"format":{"type":"json_schema","schema":{}}},"output_format":{"type":"json_schema","schema":{}},"messages":[{"role":"user","content":"Hi"}]}""", 400, "not both")]
+    [InlineData("""{"max_tokens":2,"output_format":{"type":"json_schema","schema":{}},"tools":[{"name":"f","input_schema":{}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"Hi"}]}""", 400, "output_format goes with a text answer")]
+    [InlineData("""{"max_tokens":2,"container":"c_1","messages":[{"role":"user","content":"Hi"}]}""", 400, "container")]
+    [InlineData("""{"max_tokens":2,"mcp_servers":[],"messages":[{"role":"user","content":"Hi"}]}""", 400, "mcp_servers")]
     public async Task BadRequest_IsAnsweredInAnthropicsErrorShape(string body, int status, string mentioned)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
@@ -210,6 +217,22 @@ public sealed class AnthropicMessagesTests
         Assert.Equal("error", (string?)error["type"]);
         Assert.Equal(status == 404 ? "not_found_error" : "invalid_request_error", (string?)error["error"]!["type"]);
         Assert.Contains(mentioned, (string?)error["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FieldsThatDescribeTheCaller_AreAccepted()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, Messages, """
+            {"max_tokens":2,"messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral"}}]}],
+             "cache_control":{"type":"ephemeral"},"service_tier":"auto","inference_geo":"us","speed":"standard","workspace_id":"w",
+             "user_profile_id":"u","diagnostics":{"previous_message_id":"msg_1"},"metadata":{"user_id":"u-1"},"thinking":{"type":"disabled"},
+             "output_config":{"effort":null}}
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     /// <summary>The text, stop reason and stop sequence of an answer, whole or rebuilt from its events.</summary>
