@@ -10,7 +10,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// Until then GET answers from here (queued, then in_progress), cancel stops the run, and DELETE stops it and keeps
 /// nothing. At shutdown the engine has already been told to stop (<see cref="ModelHost.StoppingAsync"/>): the runs end
 /// within its grace period, and this service waits for them to store what they ended with before the model and its
-/// state store are disposed; any left at the host's shutdown timeout are cancelled.
+/// state store are disposed; any left at the host's shutdown timeout are stopped and stored as interrupted.
 /// </summary>
 public sealed partial class BackgroundResponses(ILogger<BackgroundResponses> logger) : IHostedService
 {
