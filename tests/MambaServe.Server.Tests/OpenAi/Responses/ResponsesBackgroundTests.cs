@@ -107,6 +107,50 @@ public sealed class ResponsesBackgroundTests
         Assert.Equal(0, engine.LiveSnapshots);
     }
 
+    /// <summary>
+    /// Many background responses at once, streamed and not, a third cancelled and a third deleted while they run: every
+    /// one ends, none is left running, and once every stored one is deleted no saved state is left alive.
+    /// </summary>
+    [Fact]
+    public async Task Background_ManyAtOnce_CancelledDeletedOrDone_LeaveNothingBehind()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        var ids = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+            (string)(await ResponsesEndpointTests.CreateAsync(client, new { input = $"Hello {i}", max_output_tokens = 4, background = true }))["id"]!));
+        await engine.FirstUpdateSent.WaitAsync(s_wait);
+
+        var stops = ids.Select((id, i) => (i % 3) switch
+        {
+            0 => client.PostAsync($"/v1/responses/{id}/cancel", null),
+            1 => client.DeleteAsync($"/v1/responses/{id}"),
+            _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)),
+        }).ToArray();
+        engine.ReleaseAfterFirst();
+        var answers = await Task.WhenAll(stops);
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        var ended = new List<string>();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (i % 3 == 1)
+            {
+                using var gone = await client.GetAsync($"/v1/responses/{ids[i]}");
+                Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+                continue;
+            }
+
+            var final = await PollAsync(client, ids[i], status => status is not ("queued" or "in_progress"));
+            ended.Add((string)final["status"]!);
+            (await client.DeleteAsync($"/v1/responses/{ids[i]}")).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(16, ended.Count);
+        Assert.All(ended, status => Assert.Contains(status, new[] { "cancelled", "incomplete" }));
+        Assert.Equal(0, engine.LiveSnapshots);
+    }
+
     [Fact]
     public async Task Cancel_OfAResponseNotMadeInBackground_Is400_AndOfAnUnknownOrAnotherKeysResponse_Is404()
     {
