@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace MambaServe.Server.Hosting;
 
 /// <summary>
-/// With API keys configured, the OpenAI, Anthropic and tokenizer routes need <c>Authorization: Bearer &lt;key&gt;</c> or
+/// With API keys configured, the OpenAI, Anthropic, SageMaker (/invocations) and tokenizer routes need <c>Authorization: Bearer &lt;key&gt;</c> or
 /// <c>x-api-key: &lt;key&gt;</c> (401 otherwise).
 /// Health and metrics stay open for probes and scrapers; gRPC has its own interceptor.
 /// </summary>
@@ -53,5 +53,6 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ServerOption
 
     private static bool IsProtected(HttpRequest request) =>
         request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true
-        && (request.Path.StartsWithSegments("/v1") || request.Path.StartsWithSegments("/tokenize") || request.Path.StartsWithSegments("/detokenize"));
+        && (request.Path.StartsWithSegments("/v1") || request.Path.StartsWithSegments("/invocations")
+            || request.Path.StartsWithSegments("/tokenize") || request.Path.StartsWithSegments("/detokenize"));
 }

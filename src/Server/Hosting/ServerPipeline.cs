@@ -44,6 +44,7 @@ public static class ServerPipeline
         app.MapPost("/v1/messages/count_tokens", Anthropic.MessagesEndpoint.CountTokensAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{id}", ModelsEndpoint.GetAsync);
+        app.MapPost("/invocations", OpenAi.Invocations.InvocationsEndpoint.HandleAsync);
         app.MapPost("/tokenize", TokenizeEndpoint.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoint.DetokenizeAsync);
         var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(ModelReadyHealthCheck.ReadyTag) };
