@@ -12,7 +12,7 @@ namespace MambaServe.Server.Tests.Hosting;
 
 /// <summary>
 /// Thousands of hostile requests against the real server process (the built dll, the demo model): none may get a
-/// 5xx, every 4xx body is OpenAI's error shape, none may hang, and the server logs no error and stays healthy.
+/// 5xx, every 4xx body is OpenAI's error shape (Anthropic's on its routes), none may hang, and the server logs no error and stays healthy.
 /// MAMBASERVE_FUZZ_SEED replays a run; MAMBASERVE_FUZZ_REQUESTS sets its size.
 /// </summary>
 [Collection(RealServerCollection.Name)]
@@ -110,7 +110,7 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
                 return $"{status}: {body}";
             }
 
-            return status >= 400 ? ErrorShapeProblem(response.Content.Headers.ContentType, body, status) : null;
+            return status >= 400 ? ErrorShapeProblem(response.Content.Headers.ContentType, body, status, AnthropicRoute(request.Path)) : null;
         }
         catch (TaskCanceledException)
         {
@@ -122,8 +122,13 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
         }
     }
 
-    // {"error":{"message": non-empty string, "type": string, "param": string|null, "code": string|null}}.
-    private static string? ErrorShapeProblem(MediaTypeHeaderValue? contentType, string body, int status)
+    /// <summary>Whether the server answers <paramref name="path"/> in Anthropic's error shape (its Messages routes, matched as routing matches them).</summary>
+    private static bool AnthropicRoute(string path) =>
+        new Microsoft.AspNetCore.Http.PathString(Uri.UnescapeDataString(path.Split('?')[0])).StartsWithSegments("/v1/messages");
+
+    // OpenAI's {"error":{"message": non-empty string, "type": string, "param": string|null, "code": string|null}}, or on
+    // the Anthropic routes Anthropic's {"type": "error", "error": {"type": string, "message": non-empty string}}.
+    private static string? ErrorShapeProblem(MediaTypeHeaderValue? contentType, string body, int status, bool anthropic)
     {
         if (contentType?.MediaType != "application/json")
         {
@@ -136,8 +141,10 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
             var error = document.RootElement.GetProperty("error");
             bool ok = error.GetProperty("message") is { ValueKind: JsonValueKind.String } m && m.GetString()!.Length > 0
                 && error.GetProperty("type").ValueKind == JsonValueKind.String
-                && error.GetProperty("param").ValueKind is JsonValueKind.String or JsonValueKind.Null
-                && error.GetProperty("code").ValueKind is JsonValueKind.String or JsonValueKind.Null
+                && (anthropic
+                    ? document.RootElement.GetProperty("type").ValueEquals("error")
+                    : error.GetProperty("param").ValueKind is JsonValueKind.String or JsonValueKind.Null
+                        && error.GetProperty("code").ValueKind is JsonValueKind.String or JsonValueKind.Null)
                 && !m.GetString()!.Contains("System.", StringComparison.Ordinal);
             return ok ? null : $"{status} not in the error shape: {body}";
         }
