@@ -8,7 +8,8 @@ using MambaServe.Server.Tests.Infrastructure;
 namespace MambaServe.Server.Tests.Hosting;
 
 /// <summary>
-/// Many requests against the real server process: completions and chat, streamed and not, n up to 3, a tenth
+/// Many requests against the real server process: completions, chat, Responses and Anthropic's messages, streamed and
+/// not, n up to 3 (completions and chat), a tenth
 /// cancelled by the client at a random moment and some streams dropped after their first chunk. None may get a 5xx,
 /// hang or end incomplete; afterwards the server is healthy, logged no error and holds no state slot.
 /// MAMBASERVE_SOAK_REQUESTS sets the count (10,000 by default), MAMBASERVE_SOAK_SEED replays a run.
@@ -19,6 +20,8 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
     private static readonly string[] s_prompts = ["Once upon a time", "The little dog", "She opened the door and", "In the morning", "Tom said"];
 
     private enum Outcome { Completed, Cancelled, Failed }
+
+    private enum Route { Completions, Chat, Responses, Messages }
 
     [Fact]
     public async Task Soak_MixedRequestsWithCancellations_NoneLostAndTheServerEndsIdle()
@@ -64,7 +67,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         deadline.CancelAfter(TimeSpan.FromSeconds(120));
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, plan.Chat ? "/v1/chat/completions" : "/v1/completions")
+            using var request = new HttpRequestMessage(HttpMethod.Post, plan.Path)
             {
                 Content = new StringContent(plan.Body(), Encoding.UTF8, "application/json"),
             };
@@ -78,11 +81,16 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
             {
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
                 var first = await reader.ReadLineAsync(deadline.Token);
-                return first?.StartsWith("data: ", StringComparison.Ordinal) == true ? (Outcome.Cancelled, null) : (Outcome.Failed, $"first line {first}");
+                bool started = first?.StartsWith("data: ", StringComparison.Ordinal) == true || first?.StartsWith("event: ", StringComparison.Ordinal) == true;
+                return started ? (Outcome.Cancelled, null) : (Outcome.Failed, $"first line {first}");
             }
 
             var body = await response.Content.ReadAsStringAsync(deadline.Token);
-            var problem = plan.Stream ? StreamProblem(plan, body) : ResponseProblem(plan, body);
+            var problem = plan.Route switch
+            {
+                Route.Responses or Route.Messages => plan.Stream ? EventStreamProblem(plan, body) : EndedProblem(plan, body),
+                _ => plan.Stream ? StreamProblem(plan, body) : ResponseProblem(plan, body),
+            };
             return (problem is null ? Outcome.Completed : Outcome.Failed, problem);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -143,6 +151,30 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         return finished.Count == plan.N ? null : $"{finished.Count} of {plan.N} choices finished: {body}";
     }
 
+    // A Response that completed (or stopped at its budget), or a Message with its stop reason and usage.
+    private static string? EndedProblem(SoakPlan plan, string body)
+    {
+        using var document = JsonDocument.Parse(body);
+        var root = document.RootElement;
+        bool ended = plan.Route == Route.Responses
+            ? root.GetProperty("status").GetString() is "completed" or "incomplete" && root.GetProperty("usage").GetProperty("input_tokens").GetInt32() > 0
+            : root.GetProperty("stop_reason").GetString() is "end_turn" or "max_tokens" && root.GetProperty("usage").GetProperty("input_tokens").GetInt32() > 0;
+        return ended ? null : $"incomplete answer: {body}";
+    }
+
+    // Named events ending with the route's last event (response.completed / .incomplete; message_stop), no error event.
+    private static string? EventStreamProblem(SoakPlan plan, string body)
+    {
+        var types = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('\n')[0]).ToList();
+        if (types.Any(t => t is "event: error" or "event: response.failed"))
+        {
+            return $"error event: {body}";
+        }
+
+        string[] last = plan.Route == Route.Responses ? ["event: response.completed", "event: response.incomplete"] : ["event: message_stop"];
+        return types.Count > 0 && last.Contains(types[^1]) ? null : $"stream without its last event: {body}";
+    }
+
     private static async Task AssertIdleAndHealthyAsync(HttpClient http, ServerProcess server, int seed, int completed)
     {
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
@@ -170,19 +202,28 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
     }
 
     /// <summary>One soak request, drawn from the run's random stream.</summary>
-    private sealed record SoakPlan(bool Chat, bool Stream, int N, int MaxTokens, string Prompt, double Temperature, int Seed, int? CancelAfterMs, bool DropAfterFirstChunk)
+    private sealed record SoakPlan(Route Route, bool Stream, int N, int MaxTokens, string Prompt, double Temperature, int Seed, int? CancelAfterMs, bool DropAfterFirstChunk)
     {
+        public string Path => Route switch
+        {
+            Route.Chat => "/v1/chat/completions",
+            Route.Responses => "/v1/responses",
+            Route.Messages => "/v1/messages",
+            _ => "/v1/completions",
+        };
+
         public static SoakPlan Draw(Random random)
         {
             bool stream = random.Next(2) == 0;
             int cancel = random.Next(20);
+            var route = (Route)random.Next(4);
             return new SoakPlan(
-                Chat: random.Next(2) == 0,
+                Route: route,
                 Stream: stream,
-                N: random.Next(4) == 0 ? random.Next(2, 4) : 1,
+                N: route is Route.Completions or Route.Chat && random.Next(4) == 0 ? random.Next(2, 4) : 1,
                 MaxTokens: random.Next(1, 7),
                 Prompt: s_prompts[random.Next(s_prompts.Length)],
-                Temperature: Math.Round(random.NextDouble() * 1.2, 2),
+                Temperature: Math.Round(random.NextDouble() * (route == Route.Messages ? 1.0 : 1.2), 2),
                 Seed: random.Next(),
                 CancelAfterMs: cancel < 2 ? random.Next(0, 40) : null,
                 DropAfterFirstChunk: stream && cancel == 2);
@@ -190,10 +231,17 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
 
         public string Body()
         {
-            var fields = $"\"max_tokens\":{MaxTokens},\"n\":{N},\"temperature\":{Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)},\"seed\":{Seed},\"stream\":{(Stream ? "true" : "false")}";
-            return Chat
-                ? $"{{\"messages\":[{{\"role\":\"user\",\"content\":\"{Prompt}\"}}],{fields}}}"
-                : $"{{\"prompt\":\"{Prompt}\",{fields}}}";
+            string temperature = Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string stream = Stream ? "true" : "false";
+            string user = $"{{\"role\":\"user\",\"content\":\"{Prompt}\"}}";
+            return Route switch
+            {
+                // Responses are not stored here: the soak watches the engine, not the state store.
+                Route.Responses => $"{{\"input\":[{user}],\"max_output_tokens\":{MaxTokens},\"temperature\":{temperature},\"store\":false,\"stream\":{stream}}}",
+                Route.Messages => $"{{\"messages\":[{user}],\"max_tokens\":{MaxTokens},\"temperature\":{temperature},\"stream\":{stream}}}",
+                Route.Chat => $"{{\"messages\":[{user}],\"max_tokens\":{MaxTokens},\"n\":{N},\"temperature\":{temperature},\"seed\":{Seed},\"stream\":{stream}}}",
+                _ => $"{{\"prompt\":\"{Prompt}\",\"max_tokens\":{MaxTokens},\"n\":{N},\"temperature\":{temperature},\"seed\":{Seed},\"stream\":{stream}}}",
+            };
         }
     }
 }
