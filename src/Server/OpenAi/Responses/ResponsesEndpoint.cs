@@ -105,6 +105,13 @@ public static class ResponsesEndpoint
         if (resume is { } after)
         {
             var log = running?.Events ?? throw ResumeRefused(model, id, owner, running);
+            if (!log.Keeps(after))
+            {
+                throw ApiException.BadRequest(
+                    $"The events up to starting_after={after} are no longer kept (the last {ResponseEventLog.MaxKept} are): follow from a later one, or GET without stream.",
+                    "starting_after");
+            }
+
             var sse = new SseWriter(http.Response);
             await sse.StartAsync();
             await log.FollowAsync(sse, after, http.RequestAborted);
