@@ -53,6 +53,11 @@ public static class MessagesChatMapper
         }
 
         messages.AddRange(Conversation(request.Messages));
+        if (messages.Count > 1 && messages[^1] is { Role: "assistant", ToolCalls: null } last && IsBlank(last.Content))
+        {
+            messages.RemoveAt(messages.Count - 1); // an empty final assistant message asks for no prefill (Anthropic's rule)
+        }
+
         bool prefill = messages[^1].Role == "assistant";
         if (prefill && messages[^1].ToolCalls is not null)
         {
@@ -78,6 +83,15 @@ public static class MessagesChatMapper
             ParallelToolCalls = parallel,
         };
     }
+
+    /// <summary>Content with no text but whitespace: null, a blank string, or text parts that are all blank.</summary>
+    private static bool IsBlank(JsonElement? content) => content switch
+    {
+        null => true,
+        { ValueKind: JsonValueKind.String } text => string.IsNullOrWhiteSpace(text.GetString()),
+        { ValueKind: JsonValueKind.Array } parts => parts.EnumerateArray().All(p => string.IsNullOrWhiteSpace(p.GetProperty("text").GetString())),
+        _ => false,
+    };
 
     private static JsonElement? SystemText(JsonElement? system) => system switch
     {

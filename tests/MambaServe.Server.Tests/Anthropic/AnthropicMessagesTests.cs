@@ -97,6 +97,21 @@ public sealed class AnthropicMessagesTests
     }
 
     [Fact]
+    public async Task EmptyFinalAssistantMessage_AsksForNoPrefill()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { StopAfter = 2 };
+        await using var factory = ResponsesFunctionToolTests.WithTemplate(engine); // a template that shows each message's turn
+        var client = await factory.CreateReadyClientAsync();
+
+        using var without = await Json.PostAsync(client, Messages, """{"model":"fake-model","max_tokens":4,"messages":[{"role":"user","content":"Hi"}]}""");
+        using var empty = await Json.PostAsync(client, Messages, """{"model":"fake-model","max_tokens":4,"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":""}]}""");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (without.StatusCode, empty.StatusCode));
+        var requests = engine.Requests.ToArray();
+        Assert.Equal(requests[0].PromptTokens, requests[1].PromptTokens);
+    }
+
+    [Fact]
     public async Task StreamedForcedToolUse_InputDeltasJoinToTheSchemasObject()
     {
         await using var factory = ServerFactory.WithDemoModel();
