@@ -15,7 +15,7 @@ public static class MessagesTools
 {
     public static (List<ChatTool>? Tools, JsonElement? Choice, bool? Parallel) Read(JsonElement? tools, JsonElement? choice)
     {
-        var functions = Functions(tools);
+        var functions = FunctionToolList.Read(tools, Function);
         if (choice is not { ValueKind: not JsonValueKind.Null } given)
         {
             return (functions, null, null);
@@ -41,60 +41,38 @@ public static class MessagesTools
         return (functions, JsonSerializer.SerializeToElement(chat), parallel);
     }
 
-    private static List<ChatTool>? Functions(JsonElement? tools)
+    /// <summary>One client tool as chat's function: the input schema its parameters.</summary>
+    private static ChatFunction Function(JsonElement tool, string path)
     {
-        if (tools is not { ValueKind: not JsonValueKind.Null } given)
+        if (tool.ValueKind != JsonValueKind.Object)
         {
-            return null;
+            throw ApiException.BadRequest($"{path} must be a tool object.", path);
         }
 
-        if (given.ValueKind != JsonValueKind.Array)
+        if (tool.TryGetProperty("type", out var type) && type.ValueKind != JsonValueKind.Null && !type.ValueEquals("custom"))
         {
-            throw ApiException.BadRequest("tools must be a list of tools.", "tools");
+            throw ApiException.BadRequest(
+                $"{path}.type: only client tools ({{\"name\", \"description\", \"input_schema\"}}) are supported; server tools run nowhere here.", $"{path}.type");
         }
 
-        var functions = new List<ChatTool>();
-        int index = 0;
-        foreach (var tool in given.EnumerateArray())
+        string? name = tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        if (!ForcedToolCall.IsFunctionName(name))
         {
-            string path = $"tools[{index++}]";
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw ApiException.BadRequest($"{path} must be a tool object.", path);
-            }
-
-            if (tool.TryGetProperty("type", out var type) && type.ValueKind != JsonValueKind.Null && !type.ValueEquals("custom"))
-            {
-                throw ApiException.BadRequest(
-                    $"{path}.type: only client tools ({{\"name\", \"description\", \"input_schema\"}}) are supported; server tools run nowhere here.", $"{path}.type");
-            }
-
-            string? name = tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            if (!ForcedToolCall.IsFunctionName(name))
-            {
-                throw ApiException.BadRequest($"{path}.name must be 1 to 64 letters, digits, underscores or dashes.", $"{path}.name");
-            }
-
-            if (functions.FindIndex(f => f.Function!.Name == name) is var earlier and >= 0)
-            {
-                throw ApiException.BadRequest($"{path}.name `{name}` repeats tools[{earlier}].name: each tool needs its own name.", $"{path}.name");
-            }
-
-            if (!tool.TryGetProperty("input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-            {
-                throw ApiException.BadRequest($"{path}.input_schema must be a JSON schema (an object).", $"{path}.input_schema");
-            }
-
-            string? description = tool.TryGetProperty("description", out var text) ? text.ValueKind switch
-            {
-                JsonValueKind.String => text.GetString(),
-                JsonValueKind.Null => null,
-                _ => throw ApiException.BadRequest($"{path}.description must be a string.", $"{path}.description"),
-            } : null;
-            functions.Add(new ChatTool { Type = "function", Function = new ChatFunction { Name = name, Description = description, Parameters = schema } });
+            throw ApiException.BadRequest($"{path}.name must be 1 to 64 letters, digits, underscores or dashes.", $"{path}.name");
         }
 
-        return functions;
+        if (!tool.TryGetProperty("input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest($"{path}.input_schema must be a JSON schema (an object).", $"{path}.input_schema");
+        }
+
+        string? description = tool.TryGetProperty("description", out var text) ? text.ValueKind switch
+        {
+            JsonValueKind.String => text.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw ApiException.BadRequest($"{path}.description must be a string.", $"{path}.description"),
+        } : null;
+        return new ChatFunction { Name = name, Description = description, Parameters = schema };
     }
 
     private static string ToolName(JsonElement choice, List<ChatTool>? functions)

@@ -61,14 +61,8 @@ public sealed partial class ErrorHandlingMiddleware(
             context.Response.Clear();
             try
             {
-                if (Anthropic.AnthropicErrorBody.Answers(context.Request))
-                {
-                    await OpenAiJson.WriteAsync(context.Response, Anthropic.AnthropicErrorBody.From(error), error.Status);
-                }
-                else
-                {
-                    await OpenAiJson.WriteAsync(context.Response, ErrorBody.From(error), error.Status);
-                }
+                object body = Anthropic.AnthropicErrorBody.Answers(context.Request) ? Anthropic.AnthropicErrorBody.From(error) : ErrorBody.From(error);
+                await OpenAiJson.WriteAsync(context.Response, body, error.Status);
             }
             catch (Exception) when (context.RequestAborted.IsCancellationRequested)
             {

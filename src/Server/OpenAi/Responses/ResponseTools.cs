@@ -18,7 +18,7 @@ public sealed record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElemen
     /// <summary>The request's tools and choice; <see cref="None"/> when it gives neither.</summary>
     public static ResponseTools Parse(ResponsesRequest request)
     {
-        var functions = ReadFunctions(request.Tools);
+        var functions = FunctionToolList.Read(request.Tools, Function) ?? [];
         var choice = Choice(request.ToolChoice, functions);
         bool parallel = request.ParallelToolCalls is not { ValueKind: JsonValueKind.False };
         return functions.Count == 0 && choice is null ? None with { Parallel = parallel } : new ResponseTools(functions, choice, parallel);
@@ -26,36 +26,6 @@ public sealed record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElemen
 
     /// <summary>The same tools as a chat request, for the chat tool code (it reads tools, tool_choice and parallel_tool_calls only).</summary>
     public ChatRequest AsChat() => new() { Tools = [.. Functions], ToolChoice = ChatChoice, ParallelToolCalls = Parallel };
-
-    private static List<ChatTool> ReadFunctions(JsonElement? tools)
-    {
-        if (tools is not { ValueKind: not JsonValueKind.Null } given)
-        {
-            return [];
-        }
-
-        if (given.ValueKind != JsonValueKind.Array)
-        {
-            throw ApiException.BadRequest("tools must be a list of function tools.", "tools");
-        }
-
-        var functions = new List<ChatTool>();
-        int index = 0;
-        foreach (var tool in given.EnumerateArray())
-        {
-            var function = Function(tool, $"tools[{index}]");
-            int earlier = functions.FindIndex(f => f.Function!.Name == function.Name);
-            if (earlier >= 0)
-            {
-                throw ApiException.BadRequest($"tools[{index}].name `{function.Name}` repeats tools[{earlier}].name: each function needs its own name.", $"tools[{index}].name");
-            }
-
-            functions.Add(new ChatTool { Type = "function", Function = function });
-            index++;
-        }
-
-        return functions;
-    }
 
     private static ChatFunction Function(JsonElement tool, string path)
     {
