@@ -53,8 +53,8 @@ public sealed record ResponseItemQuery(int Limit, bool Descending, string? After
         return index >= 0 ? index : throw ApiException.BadRequest($"{param}: no item with id `{id}` in this list.", param);
     }
 
-    /// <summary>A parameter given at most once; an empty value counts as left out.</summary>
-    private static string? Single(IQueryCollection query, string name)
+    /// <summary>A parameter given at most once (a 400 otherwise); an empty value counts as left out.</summary>
+    internal static string? Single(IQueryCollection query, string name)
     {
         StringValues values = query[name];
         return values.Count switch

@@ -11,15 +11,15 @@ public static class ResponseResumeQuery
     /// <summary>Null for a plain GET; else the sequence number to follow after (-1: from the start). Bad values are 400s.</summary>
     public static int? Read(IQueryCollection query)
     {
-        string? stream = query["stream"].Count > 1 ? throw ApiException.BadRequest("stream may be given once.", "stream") : query["stream"].FirstOrDefault();
-        string? after = query["starting_after"].Count > 1 ? throw ApiException.BadRequest("starting_after may be given once.", "starting_after") : query["starting_after"].FirstOrDefault();
+        string? stream = ResponseItemQuery.Single(query, "stream");
+        string? after = ResponseItemQuery.Single(query, "starting_after");
         bool streamed = stream switch
         {
-            null or "" or "false" => false,
+            null or "false" => false,
             "true" => true,
             _ => throw ApiException.BadRequest($"stream must be `true` or `false`; got `{stream}`.", "stream"),
         };
-        if (string.IsNullOrEmpty(after))
+        if (after is null)
         {
             return streamed ? -1 : null;
         }
