@@ -40,7 +40,7 @@ public sealed partial class ConversationStore : IAsyncDisposable
         if (options.HasDirectory)
         {
             _disk = new StateFileStore(options.Directory!, options.MaxDiskBytes, options.MaxAge, fingerprint, _time, _logger);
-            _writer = new DiskWriter(_disk, OnWritten);
+            _writer = new DiskWriter(_disk, OnWritten, (id, ex) => LogWriteFailed(id, ex));
             _disk.Sweep();
         }
 
@@ -82,6 +82,22 @@ public sealed partial class ConversationStore : IAsyncDisposable
     /// <exception cref="StoredResponseUnreadableException">Its file is corrupt (and was removed).</exception>
     /// <exception cref="StateModelMismatchException">Its state was saved by another model.</exception>
     public Continuation? Continue(string id, string owner) => Find(id, owner, withState: true);
+
+    /// <summary>
+    /// Stores (or replaces) a record that has no state, such as a conversation's document: in memory and, with a disk
+    /// tier, on disk, under the same budgets as responses. Its <see cref="StoredResponse.CreatedAt"/> starts its age, so
+    /// a record rewritten on each use expires <see cref="StateStoreOptions.MaxAge"/> after its last use.
+    /// </summary>
+    public void Save(StoredResponse record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!ResponseIds.IsWellFormed(record.Id))
+        {
+            throw new ArgumentException($"'{record.Id}' is not an id this store makes.", nameof(record));
+        }
+
+        Commit(record, null, null);
+    }
 
     /// <summary>Deletes the response; false when it is unknown, expired, or not <paramref name="owner"/>'s.</summary>
     public bool Delete(string id, string owner)
@@ -292,6 +308,9 @@ public sealed partial class ConversationStore : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State store: exporting the state of response {Id} failed ({Reason}); it is kept in memory only")]
     private partial void LogExportFailed(string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "State store: writing {Id} to disk failed; it is kept in memory only")]
+    private partial void LogWriteFailed(string id, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "State store: response {Id} evicted from memory (no disk copy)")]
     private partial void LogEvicted(string id);

@@ -14,15 +14,17 @@ internal sealed class DiskWriter : IAsyncDisposable
 
     private readonly StateFileStore _disk;
     private readonly Action<string, bool> _written;
+    private readonly Action<string, Exception> _failed;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, PendingWrite> _pending = new(StringComparer.Ordinal);
     private readonly Task _worker;
     private long _queuedBytes;
 
-    public DiskWriter(StateFileStore disk, Action<string, bool> written)
+    public DiskWriter(StateFileStore disk, Action<string, bool> written, Action<string, Exception> failed)
     {
         _disk = disk;
         _written = written;
+        _failed = failed;
         _worker = Task.Run(WriteAllAsync);
     }
 
@@ -40,7 +42,7 @@ internal sealed class DiskWriter : IAsyncDisposable
         _pending[response.Id] = write;
         if (!_queue.Writer.TryWrite(write))
         {
-            _pending.TryRemove(response.Id, out _);
+            _pending.TryRemove(KeyValuePair.Create(response.Id, write));
             Interlocked.Add(ref _queuedBytes, -bytes);
             return false;
         }
@@ -78,15 +80,36 @@ internal sealed class DiskWriter : IAsyncDisposable
     {
         await foreach (var write in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            bool written = !write.Cancelled && _disk.TryWrite(write.Response, write.State ?? [], write.State is not null);
+            if (_pending.TryGetValue(write.Response.Id, out var latest) && !ReferenceEquals(latest, write))
+            {
+                // A record rewritten before this write ran (a conversation's document): only its latest version is written.
+                Interlocked.Add(ref _queuedBytes, -write.Bytes);
+                continue;
+            }
+
+            bool written = !write.Cancelled && TryWrite(write);
             if (write.Cancelled)
             {
                 _disk.Delete(write.Response.Id); // deleted while being written
             }
 
-            _pending.TryRemove(write.Response.Id, out _);
+            _pending.TryRemove(KeyValuePair.Create(write.Response.Id, write));
             Interlocked.Add(ref _queuedBytes, -write.Bytes);
             _written(write.Response.Id, written);
+        }
+    }
+
+    /// <summary>The disk's own failures are logged by it; anything else fails this write only, not the writer (which would leave every later write queued forever).</summary>
+    private bool TryWrite(PendingWrite write)
+    {
+        try
+        {
+            return _disk.TryWrite(write.Response, write.State ?? [], write.State is not null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _failed(write.Response.Id, ex);
+            return false;
         }
     }
 

@@ -150,7 +150,7 @@ internal sealed partial class StateFileStore
                 return;
             }
 
-            files = dir.GetFiles("resp_*");
+            files = [.. dir.GetFiles(ResponseIds.Prefix + "*"), .. dir.GetFiles(ResponseIds.ConversationPrefix + "*")];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -208,6 +208,79 @@ public sealed class ConversationStoreTests
         Assert.False(store.Delete("resp_", string.Empty));
     }
 
+    [Fact]
+    public async Task Save_RewrittenManyTimes_LeavesItsLastVersionInMemoryAndOnDisk()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        string id = ResponseIds.NewConversation();
+        var owner = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([4, 5, 6]));
+        var versions = Enumerable.Range(0, 50).Select(i => new byte[] { (byte)i, (byte)(i * 7), 42 }).ToList();
+
+        foreach (var version in versions)
+        {
+            store.Save(new StoredResponse(id, owner, harness.Time.GetUtcNow(), version));
+        }
+
+        Assert.Equal(versions[^1], store.Get(id, owner)!.Document);
+        Assert.Null(store.Continue(id, owner)!.State);
+        Assert.Null(store.Get(id, string.Empty));
+        await store.FlushWritesAsync();
+        Assert.Equal(versions[^1], harness.Open().Get(id, owner)!.Document);
+    }
+
+    [Fact]
+    public async Task Save_ThenDeletedWhileItsWritesAreQueued_StaysDeletedOnDisk()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        string id = ResponseIds.NewConversation();
+        for (int i = 0; i < 20; i++)
+        {
+            store.Save(new StoredResponse(id, string.Empty, harness.Time.GetUtcNow(), [(byte)i]));
+        }
+
+        Assert.True(store.Delete(id, string.Empty));
+        await store.FlushWritesAsync();
+
+        Assert.False(File.Exists(Path.Combine(harness.Directory!.Path, id + ".msvresp")));
+        Assert.Null(harness.Open().Get(id, string.Empty));
+        Assert.Null(store.Get(id, string.Empty));
+    }
+
+    [Fact]
+    public async Task Save_AWriteThatThrowsUnexpectedly_FailsOnlyItself_AndLaterWritesLand()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        string broken = ResponseIds.NewConversation(), fine = ResponseIds.NewConversation();
+
+        store.Save(new StoredResponse(broken, "not a key hash", harness.Time.GetUtcNow(), [1])); // the file header takes hex owners only
+        store.Save(new StoredResponse(fine, string.Empty, harness.Time.GetUtcNow(), [2]));
+        await store.FlushWritesAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal([1], store.Get(broken, "not a key hash")!.Document);
+        Assert.False(File.Exists(harness.FileOf(broken)));
+        Assert.Equal([2], harness.Open().Get(fine, string.Empty)!.Document);
+    }
+
+    [Fact]
+    public async Task Save_AgesFromItsLastSave_AndRefusesIdsTheStoreDoesNotMake()
+    {
+        await using var harness = new StoreHarness(withDirectory: false);
+        var store = harness.Open(maxAge: TimeSpan.FromHours(1));
+        string id = ResponseIds.NewConversation();
+        store.Save(new StoredResponse(id, string.Empty, harness.Time.GetUtcNow(), [1]));
+        harness.Time.Advance(TimeSpan.FromMinutes(50));
+        store.Save(new StoredResponse(id, string.Empty, harness.Time.GetUtcNow(), [2]));
+        harness.Time.Advance(TimeSpan.FromMinutes(50));
+
+        Assert.Equal([2], store.Get(id, string.Empty)!.Document);
+        harness.Time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Null(store.Get(id, string.Empty));
+        Assert.Throws<ArgumentException>(() => store.Save(new StoredResponse("../conv_x", string.Empty, harness.Time.GetUtcNow(), [1])));
+    }
+
     private static async Task<(string Id, ulong State, byte[] Document)> SavedOnDiskOnly(StoreHarness harness)
     {
         var store = harness.Open();

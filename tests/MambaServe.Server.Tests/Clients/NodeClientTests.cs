@@ -12,7 +12,8 @@ namespace MambaServe.Server.Tests.Clients;
 /// The official npm clients (tests/clients/node, installed with npm ci from its lock file) against a real server on a
 /// free port, each driven by a script that prints one JSON line of what it saw. openai: Responses create, continue
 /// while streaming, retrieve, delete; a forced function call through the package's stream helper, then its output
-/// continuing the conversation, whose input items the package pages through. @anthropic-ai/sdk: Messages create, a
+/// continuing the conversation, whose input items the package pages through; a conversation of the Conversations API
+/// with responses made in it, its items paged, read and deleted. @anthropic-ai/sdk: Messages create, a
 /// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
 /// request as its error class. Skipped where node is not installed.
 /// </summary>
@@ -48,6 +49,36 @@ public sealed class NodeClientTests
         Assert.Equal(((string?)call["id"], (string?)call["callId"]), ((string?)items[1]!["id"], (string?)items[1]!["callId"]));
         Assert.Equal((string?)call["callId"], (string?)items[2]!["callId"]);
         Assert.Equal(3, items.Select(item => (string?)item!["id"]).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task OpenAiNpmClient_Conversations_CreateRespondInItPageItemsAndDelete_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("conversations.mjs");
+
+        var conversation = seen["conversation"]!;
+        string id = (string)conversation["id"]!;
+        Assert.Matches("^conv_[0-9a-f]{48}$", id);
+        Assert.Equal(("conversation", "jury"), ((string?)conversation["object"], (string?)conversation["metadata"]!["topic"]));
+        var (first, second) = (seen["first"]!, seen["second"]!);
+        Assert.Equal((id, id), ((string?)first["conversation"], (string?)second["conversation"]));
+        Assert.Equal(0, (int)first["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        var firstUsage = first["usage"]!;
+        Assert.Equal((int)firstUsage["input_tokens"]! + (int)firstUsage["output_tokens"]! - 1, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        Assert.Equal(((string?)seen["chat"]!["text"], (string?)second["text"]), ((string?)second["text"], (string?)second["deltas"]));
+        Assert.Equal((int)seen["chat"]!["promptTokens"]!, (int)second["usage"]!["input_tokens"]!);
+
+        var items = seen["items"]!.AsArray();
+        Assert.Equal(
+            [("user", "Tell me about the jury."), ("user", "Be brief."), ("assistant", (string?)first["text"]), ("user", "And then?"), ("assistant", (string?)second["text"]), ("user", "Thanks.")],
+            items.Select(item => ((string?)item!["role"], (string?)item["text"])));
+        Assert.Equal((string?)seen["added"]!["id"], (string?)items[^1]!["id"]);
+        Assert.Equal(("Tell me about the jury.", (string?)items[0]!["id"]), ((string?)seen["retrieved"]!["text"], (string?)seen["retrieved"]!["id"]));
+        Assert.Equal((id, "conversation"), ((string?)seen["afterDelete"]!["id"], (string?)seen["afterDelete"]!["object"]));
+        Assert.Equal(items.Take(5).Select(item => (string?)item!["id"]).Reverse(), seen["left"]!.AsArray().Select(item => (string?)item));
+        Assert.Equal(("court", "court"), ((string?)seen["updated"]!["topic"], (string?)seen["fetched"]!["topic"]));
+        Assert.Equal((id, true, "conversation.deleted"), ((string?)seen["deleted"]!["id"], (bool)seen["deleted"]!["deleted"]!, (string?)seen["deleted"]!["object"]));
+        Assert.Equal(404, (int)seen["goneStatus"]!);
     }
 
     [Fact]

@@ -5,11 +5,15 @@ namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// What a Responses request runs: the tokens to prefill, the state to start from (owned by the plan until handed to
-/// the engine), how many context tokens that state already holds, the whole conversation, and its rendering.
+/// the engine), how many context tokens that state already holds, the whole conversation, and its rendering; and, for a
+/// response created in a conversation of the Conversations API, where its input and output are to be appended.
 /// </summary>
 public sealed record ConversationPlan(
     PreparedPrompt Prompt,
     InitialState? Start,
     int CachedTokens,
     IReadOnlyList<ConversationMessage> Messages,
-    string RenderedText);
+    string RenderedText)
+{
+    public Conversations.ConversationTurn? Turn { get; init; }
+}

@@ -20,6 +20,7 @@ public sealed class ResponseDraft(
     private readonly StringBuilder _text = new();
     private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls)? _read;
     private volatile bool _updated;
+    private int _committed;
 
     public string Id => id;
 
@@ -105,36 +106,60 @@ public sealed class ResponseDraft(
     /// cancelled, failed or interrupted) drops the save, except in background mode, where GET is how the client learns
     /// the outcome: the response is then stored without a state.
     /// </summary>
+    /// <remarks>
+    /// A finished response created in a conversation (<see cref="ConversationPlan.Turn"/>) also appends its input and
+    /// output there, stored or not; the conversation's next response starts from this one's state when it was stored
+    /// with one.
+    /// </remarks>
     public void Commit(ResponseObject response, GenerationRun run)
     {
-        if (pending is null)
+        if (Interlocked.Exchange(ref _committed, 1) != 0)
         {
-            return;
+            return; // a streamed background response is committed by its streamer, then again by its runner
         }
 
         bool finished = (Finish is FinishReason.Stop or FinishReason.Length) && response.Status is not ("cancelled" or "failed");
+        bool withState = finished && pending is { HasState: true }; // read before the commit takes the state
+        if (pending is not null)
+        {
+            Store(response, run, finished);
+        }
+
+        if (finished)
+        {
+            plan.Turn?.Append(Conversation, Reply(), withState ? id : null);
+        }
+    }
+
+    private void Store(ResponseObject response, GenerationRun run, bool finished)
+    {
         if (!finished && !Background)
         {
-            pending.Abandon();
+            pending!.Abandon();
             return;
         }
 
-        var (content, calls) = Read();
-        var reply = new ConversationMessage("assistant", content ?? string.Empty,
-            calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments, c.Id))], Id: MessageId);
-        var messages = new List<ConversationMessage>(Conversation) { reply };
+        var messages = new List<ConversationMessage>(Conversation) { Reply() };
         int inputTokens = plan.CachedTokens + run.PromptTokens;
-        int stateTokens = finished && pending.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
+        int stateTokens = finished && pending!.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
         var document = new StoredConversation(
-            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, finished ? pending.PendingToken : null, stateTokens);
+            JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, finished ? pending!.PendingToken : null, stateTokens);
         if (finished)
         {
-            pending.Commit(document.ToBytes(), CreatedAt);
+            pending!.Commit(document.ToBytes(), CreatedAt);
         }
         else
         {
-            pending.CommitWithoutState(document.ToBytes(), CreatedAt);
+            pending!.CommitWithoutState(document.ToBytes(), CreatedAt);
         }
+    }
+
+    /// <summary>The output as the assistant's message of the conversation: its text and its calls, with their item ids.</summary>
+    private ConversationMessage Reply()
+    {
+        var (content, calls) = Read();
+        return new ConversationMessage("assistant", content ?? string.Empty,
+            calls.Count == 0 ? null : [.. calls.Select(c => new ConversationToolCall(c.CallId, c.Name, c.Arguments, c.Id))], Id: MessageId);
     }
 
     /// <summary>Drops a save that was never committed (a failure or a disconnect); harmless after a commit.</summary>
@@ -168,5 +193,6 @@ public sealed class ResponseDraft(
             ToolChoice = request.ToolChoice is { ValueKind: not JsonValueKind.Null } choice ? choice : "auto",
             ParallelToolCalls = request.ParallelToolCalls is not { ValueKind: JsonValueKind.False },
             Background = Background,
+            Conversation = plan.Turn is { } turn ? new ResponseConversationRef(turn.Id) : null,
         };
 }

@@ -17,28 +17,29 @@ public static class ResponseInputParser
     private static readonly string[] s_roles = ["user", "assistant", "system", "developer"];
     private static readonly string[] s_textParts = ["input_text", "output_text", "text"];
 
-    public static List<ConversationMessage> Parse(JsonElement? input)
+    /// <param name="param">The request field that holds the items: <c>input</c>, or <c>items</c> on the Conversations API.</param>
+    public static List<ConversationMessage> Parse(JsonElement? input, string param = "input")
     {
         if (input is not { } element || element.ValueKind == JsonValueKind.Null)
         {
-            throw ApiException.BadRequest("input is required: a string or a list of messages.", "input");
+            throw ApiException.BadRequest($"{param} is required: a string or a list of messages.", param);
         }
 
         if (element.ValueKind == JsonValueKind.String)
         {
-            return [new ConversationMessage("user", Text(element, "input"))];
+            return [new ConversationMessage("user", Text(element, param))];
         }
 
         if (element.ValueKind != JsonValueKind.Array)
         {
-            throw ApiException.BadRequest("input must be a string or a list of messages.", "input");
+            throw ApiException.BadRequest($"{param} must be a string or a list of messages.", param);
         }
 
         var messages = new List<ConversationMessage>();
         int index = 0;
         foreach (var item in element.EnumerateArray())
         {
-            string path = $"input[{index++}]";
+            string path = $"{param}[{index++}]";
             switch (ItemType(item, path))
             {
                 case "message":
@@ -66,7 +67,7 @@ public static class ResponseInputParser
 
         if (messages.Count == 0)
         {
-            throw ApiException.BadRequest("input must not be an empty list.", "input");
+            throw ApiException.BadRequest($"{param} must not be an empty list.", param);
         }
 
         return messages;

@@ -29,11 +29,7 @@ public sealed record ResponseItemQuery(int Limit, bool Descending, string? After
             throw ApiException.BadRequest($"order must be `asc` or `desc`; got `{order}`.", "order");
         }
 
-        if (query.TryGetValue("include", out var include) && include.Any(v => !string.IsNullOrEmpty(v)))
-        {
-            throw ApiException.BadRequest("include: input items have no optional fields here; leave it out.", "include");
-        }
-
+        RefuseInclude(query);
         return new ResponseItemQuery(limit, order == "desc", Single(query, "after"), Single(query, "before"));
     }
 
@@ -51,6 +47,15 @@ public sealed record ResponseItemQuery(int Limit, bool Descending, string? After
     {
         int index = items.FindIndex(item => item.Id == id);
         return index >= 0 ? index : throw ApiException.BadRequest($"{param}: no item with id `{id}` in this list.", param);
+    }
+
+    /// <summary>The <c>include</c> query parameter asks for optional fields of items; they have none here, so any value is a 400.</summary>
+    public static void RefuseInclude(IQueryCollection query)
+    {
+        if (query.TryGetValue("include", out var include) && include.Any(v => !string.IsNullOrEmpty(v)))
+        {
+            throw ApiException.BadRequest("include: items have no optional fields here; leave it out.", "include");
+        }
     }
 
     /// <summary>A parameter given at most once (a 400 otherwise); an empty value counts as left out.</summary>

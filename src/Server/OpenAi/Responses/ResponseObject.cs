@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
@@ -28,6 +30,10 @@ public sealed record ResponseObject(
 
     /// <summary>Whether the response runs in background mode (created at once, then polled with GET; <see cref="BackgroundResponses"/>).</summary>
     public bool Background { get; init; }
+
+    /// <summary>The conversation the response was made in (its input and output are appended there), when it was.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ResponseConversationRef? Conversation { get; init; }
 
     public bool ParallelToolCalls { get; init; } = true;
 

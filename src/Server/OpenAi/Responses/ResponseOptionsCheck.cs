@@ -32,7 +32,6 @@ public static class ResponseOptionsCheck
 
         Refuse(request.TopLogprobs, "top_logprobs", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n is >= 0 and <= SamplingParamsValidator.MaxLogprobs,
             $"top_logprobs must be a whole number in [0, {SamplingParamsValidator.MaxLogprobs}].");
-        Refuse(request.Conversation, "conversation", _ => false, "conversation objects are not supported: continue with previous_response_id.");
         Refuse(request.Prompt, "prompt", _ => false, "prompt templates are not supported: send input.");
         Kind(request.ParallelToolCalls, "parallel_tool_calls", JsonValueKind.True, "a boolean");
         Kind(request.StreamOptions, "stream_options", JsonValueKind.Object, "an object");

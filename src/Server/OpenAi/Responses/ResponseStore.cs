@@ -4,7 +4,7 @@ using MambaServe.Server.Hosting;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
-/// <summary>The store's answers as API errors: unknown, expired or foreign ids are 404; another model's state is 400.</summary>
+/// <summary>The store's responses, and its answers as API errors: unknown, expired or foreign ids are 404; another model's state is 400.</summary>
 public static class ResponseStore
 {
     public static ConversationStore Of(IServedModel model) =>
@@ -16,7 +16,7 @@ public static class ResponseStore
         Continuation? found;
         try
         {
-            found = Of(model).Continue(id, owner);
+            found = IsResponseId(id) ? Of(model).Continue(id, owner) : null;
         }
         catch (StateModelMismatchException ex)
         {
@@ -48,7 +48,7 @@ public static class ResponseStore
     {
         try
         {
-            var found = Of(model).Get(id, owner) ?? throw NotFound($"Response with id '{id}' not found.", null);
+            var found = (IsResponseId(id) ? Of(model).Get(id, owner) : null) ?? throw NotFound($"Response with id '{id}' not found.", null);
             return StoredConversation.Parse(found);
         }
         catch (StoredResponseUnreadableException ex)
@@ -56,6 +56,12 @@ public static class ResponseStore
             throw NotFound(ex.Message, null);
         }
     }
+
+    /// <summary>Deletes the stored response; false when there is none (a conversation's id names no response).</summary>
+    public static bool Delete(IServedModel model, string id, string owner) => IsResponseId(id) && Of(model).Delete(id, owner);
+
+    /// <summary>The store also keeps conversations (<c>conv_…</c>): the Responses routes look up only response ids.</summary>
+    private static bool IsResponseId(string id) => ResponseIds.IsWellFormed(id, ResponseIds.Prefix);
 
     public static ApiException NotFound(string message, string? param) =>
         new(404, message, ApiException.InvalidRequest, param, param is null ? "not_found" : "previous_response_not_found");

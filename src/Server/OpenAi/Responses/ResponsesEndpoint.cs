@@ -5,6 +5,7 @@ using MambaServe.Engine.Sampling;
 using MambaServe.Engine.Telemetry;
 using MambaServe.Server.Hosting;
 using MambaServe.Server.OpenAi.Chat;
+using MambaServe.Server.OpenAi.Conversations;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
@@ -24,6 +25,7 @@ public static class ResponsesEndpoint
         var store = ResponseStore.Of(model);
         PromptBuilder.RequireTokenizer(model, "input");
         ResponseOptionsCheck.Validate(request);
+        string? conversation = ConversationTurn.IdOf(request);
         var input = ResponseInputParser.Parse(request.Input);
         var metadata = ResponseMetadata.Validate(request.Metadata);
         foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })
@@ -43,7 +45,7 @@ public static class ResponsesEndpoint
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         int? logprobs = ResponseLogprobs.Asked(request, answer);
         string owner = Owner(http, api);
-        var plan = Plan(model, request, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
+        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
         var constraint = Constraint(request, tools, answer, model, plan);
         var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model));
         // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
@@ -179,7 +181,7 @@ public static class ResponsesEndpoint
         }
 
         // The run may have stored its outcome just before the delete stopped it.
-        if (!ResponseStore.Of(model).Delete(id, owner) && running is null)
+        if (!ResponseStore.Delete(model, id, owner) && running is null)
         {
             throw ResponseStore.NotFound($"Response with id '{id}' not found.", null);
         }
@@ -210,8 +212,14 @@ public static class ResponsesEndpoint
     }
 
     private static ConversationPlan Plan(
-        IServedModel model, ResponsesRequest request, List<ConversationMessage> input, string owner, JsonElement? tools, BackgroundResponses background)
+        IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, JsonElement? tools,
+        BackgroundResponses background)
     {
+        if (conversation is not null)
+        {
+            return ConversationTurn.Plan(model, conversation, request.Instructions, input, owner, tools);
+        }
+
         if (request.PreviousResponseId is not { } previousId)
         {
             return ConversationPlanner.Plan(model, request.Instructions, input, null, null, tools);

@@ -17,7 +17,7 @@ public sealed class ResponsesRealModelTests
         "What happened next?", "Was the mayor pleased?", "Tell me more.",
     ];
 
-    private static Dictionary<string, string?> Settings(string? directory = null) => new()
+    internal static Dictionary<string, string?> Settings(string? directory = null) => new()
     {
         ["MambaServe:Model:Path"] = TestPaths.DemoModel,
         ["MambaServe:Model:Threads"] = "1",
@@ -92,14 +92,14 @@ public sealed class ResponsesRealModelTests
         Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
     }
 
-    private static async Task<JsonNode> ChatAsync(HttpClient client, IEnumerable<object> messages, int maxTokens)
+    internal static async Task<JsonNode> ChatAsync(HttpClient client, IEnumerable<object> messages, int maxTokens)
     {
         using var response = await Json.PostAsync(client, "/v1/chat/completions", new { messages, max_tokens = maxTokens, temperature = 0 });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await Json.ReadAsync(response);
     }
 
-    private sealed class TempDirectory : IDisposable
+    internal sealed class TempDirectory : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("mambaserve-responses-").FullName;
 

@@ -1,0 +1,110 @@
+using System.Net;
+using MambaServe.Server.Tests.Infrastructure;
+using static MambaServe.Server.Tests.OpenAi.Conversations.ConversationsEndpointTests;
+using static MambaServe.Server.Tests.OpenAi.Responses.ResponsesEndpointTests;
+
+namespace MambaServe.Server.Tests.OpenAi.Conversations;
+
+/// <summary>Responses created with <c>conversation</c>: what they prefill, what they append, and the requests they refuse.</summary>
+public sealed class ResponsesInConversationTests
+{
+    [Fact]
+    public async Task Response_InAConversation_ReadsItsItems_AppendsItsTurn_AndTheNextStartsFromItsState()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", """{"items":[{"role":"user","content":"Hello there"}]}"""))["id"]!;
+
+        var first = await CreateAsync(client, new { input = "And then?", conversation = conv, max_output_tokens = 4, instructions = "Be brief." });
+
+        Assert.Equal(DemoTokenizer.Instance.Encode("System: Be brief.\nUser: Hello there\nUser: And then?\nAssistant:"), engine.Requests.Last().PromptTokens);
+        Assert.Null(engine.Requests.Last().Start);
+        Assert.Equal(conv, (string?)first["conversation"]!["id"]);
+        var items = (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items?order=asc"))["data"]!.AsArray();
+        Assert.Equal(["Hello there", "And then?", engine.TextOf(engine.TokensOf(0, 4))], items.Select(item => (string?)item!["content"]![0]!["text"]));
+        Assert.Equal(Id(first["output"]![0]), Id(items[2]));
+
+        // An item added through the items API lands after the turn: the next response prefills it and its own input on the first's state.
+        await SendAsync(client, HttpMethod.Post, $"/v1/conversations/{conv}/items", """{"items":[{"role":"user","content":"Go on."}]}""");
+        var second = await CreateAsync(client, new { input = "Why?", conversation = new { id = conv }, max_output_tokens = 3, instructions = "Be brief." });
+
+        var request = engine.Requests.Last();
+        Assert.NotNull(request.Start);
+        Assert.Equal([engine.TokensOf(0, 4)[^1], .. DemoTokenizer.Instance.Encode("\nUser: Go on.\nUser: Why?\nAssistant:")], request.PromptTokens);
+        int firstContext = (int)first["usage"]!["input_tokens"]! + 4 - 1;
+        Assert.Equal(firstContext, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        var all = (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items?order=asc"))["data"]!.AsArray();
+        Assert.Equal(["Hello there", "And then?", "Go on.", "Why?"], all.Where(item => (string?)item!["role"] == "user").Select(item => (string?)item!["content"]![0]!["text"]));
+        Assert.Equal(Id(second["output"]![0]), Id(all[^1]));
+        var inputItems = (await SendAsync(client, HttpMethod.Get, $"/v1/responses/{second["id"]}/input_items?order=asc&limit=100"))["data"]!.AsArray();
+        Assert.Equal(all.Take(5).Select(Id), inputItems.Select(Id));
+    }
+
+    [Fact]
+    public async Task DeletedItem_IsNotInTheNextPrompt_WhichPrefillsFromZero()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", """{"items":[{"role":"user","content":"Forget me","id":"msg_forget"}]}"""))["id"]!;
+        var first = await CreateAsync(client, new { input = "Hello", conversation = conv, max_output_tokens = 3 });
+        await SendAsync(client, HttpMethod.Delete, $"/v1/conversations/{conv}/items/msg_forget");
+
+        var second = await CreateAsync(client, new { input = "More.", conversation = conv, max_output_tokens = 2 });
+
+        var request = engine.Requests.Last();
+        Assert.Null(request.Start);
+        string answer = engine.TextOf(engine.TokensOf(0, 3));
+        Assert.Equal(DemoTokenizer.Instance.Encode($"User: Hello\nAssistant:{answer}\nUser: More.\nAssistant:"), request.PromptTokens);
+        Assert.Equal(0, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        Assert.NotEqual((string?)first["id"], (string?)second["id"]);
+    }
+
+    [Fact]
+    public async Task UnstoredResponse_StillAppendsItsTurn_AndTheNextStartsFromTheLastStoredState()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", "{}"))["id"]!;
+        var stored = await CreateAsync(client, new { input = "One", conversation = conv, max_output_tokens = 2 });
+        var unstored = await CreateAsync(client, new { input = "Two", conversation = conv, max_output_tokens = 2, store = false });
+
+        var third = await CreateAsync(client, new { input = "Three", conversation = conv, max_output_tokens = 2 });
+
+        Assert.False((bool)unstored["store"]!);
+        Assert.Equal(4, (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items"))["data"]!.AsArray().Count - 2);
+        var request = engine.Requests.Last();
+        Assert.NotNull(request.Start);
+        int storedContext = (int)stored["usage"]!["input_tokens"]! + 2 - 1;
+        Assert.Equal(storedContext, (int)third["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        string secondAnswer = engine.TextOf(engine.TokensOf(0, 2));
+        Assert.EndsWith(DemoTokenizer.Instance.Decode(DemoTokenizer.Instance.Encode($"\nUser: Two\nAssistant:{secondAnswer}\nUser: Three\nAssistant:")),
+            DemoTokenizer.Instance.Decode([.. request.PromptTokens]));
+    }
+
+    [Theory]
+    [InlineData("""{"input":"Hi","conversation":"{conv}","previous_response_id":"resp_x"}""", HttpStatusCode.BadRequest, "conversation")]
+    [InlineData("""{"input":"Hi","conversation":42}""", HttpStatusCode.BadRequest, "conversation")]
+    [InlineData("""{"input":"Hi","conversation":{"id":"{conv}","title":"x"}}""", HttpStatusCode.BadRequest, "conversation")]
+    [InlineData("""{"input":"Hi","conversation":""}""", HttpStatusCode.BadRequest, "conversation")]
+    [InlineData("""{"input":"Hi","conversation":"conv_nope"}""", HttpStatusCode.NotFound, "conversation")]
+    [InlineData("""{"input":[{"role":"user","content":"Hi","id":"msg_first"}],"conversation":"{conv}"}""", HttpStatusCode.BadRequest, "input")]
+    [InlineData("""{"input":[{"type":"function_call_output","call_id":"call_none","output":"1"}],"conversation":"{conv}"}""", HttpStatusCode.BadRequest, "input")]
+    public async Task BadConversationRequest_IsRefused_AndTheConversationKeepsItsItems(string body, HttpStatusCode status, string param)
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", """{"items":[{"role":"user","content":"first","id":"msg_first"}]}"""))["id"]!;
+
+        using var response = await Json.PostAsync(client, "/v1/responses", body.Replace("{conv}", conv, StringComparison.Ordinal));
+
+        var error = await Json.ReadAsync(response);
+        Assert.True(response.StatusCode == status, error.ToJsonString());
+        Assert.Equal(param, (string?)error["error"]!["param"]);
+        Assert.Empty(engine.Requests);
+        Assert.Single((await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items"))["data"]!.AsArray());
+    }
+}
