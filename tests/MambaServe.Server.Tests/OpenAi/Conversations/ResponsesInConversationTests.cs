@@ -84,6 +84,34 @@ public sealed class ResponsesInConversationTests
             DemoTokenizer.Instance.Decode([.. request.PromptTokens]));
     }
 
+    [Fact]
+    public async Task ConcurrentResponsesAndItems_InOneConversation_AllLand()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance);
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", "{}"))["id"]!;
+
+        var responses = Enumerable.Range(0, 6).Select(i => CreateAsync(client, new { input = $"response {i}", conversation = conv, max_output_tokens = 2 }));
+        var appends = Enumerable.Range(0, 10).Select(i => SendAsync(client, HttpMethod.Post, $"/v1/conversations/{conv}/items", $$"""{"items":[{"role":"user","content":"item {{i}}"}]}"""));
+        await Task.WhenAll([.. responses, .. appends]);
+
+        var items = (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items?limit=100&order=asc"))["data"]!.AsArray();
+        Assert.Equal(6 * 2 + 10, items.Count);
+        Assert.Equal(items.Count, items.Select(Id).Distinct().Count());
+        var users = items.Where(item => (string?)item!["role"] == "user").Select(item => (string)item!["content"]![0]!["text"]!).ToList();
+        string[] sent = [.. Enumerable.Range(0, 6).Select(i => $"response {i}"), .. Enumerable.Range(0, 10).Select(i => $"item {i}")];
+        Assert.Equal(sent.Order(StringComparer.Ordinal), users.Order(StringComparer.Ordinal));
+        // Each response's reply follows its own input: a turn is appended whole.
+        for (int i = 0; i < items.Count; i++)
+        {
+            if ((string?)items[i]!["role"] == "assistant")
+            {
+                Assert.StartsWith("response ", (string?)items[i - 1]!["content"]![0]!["text"], StringComparison.Ordinal);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("""{"input":"Hi","conversation":"{conv}","previous_response_id":"resp_x"}""", HttpStatusCode.BadRequest, "conversation")]
     [InlineData("""{"input":"Hi","conversation":42}""", HttpStatusCode.BadRequest, "conversation")]
