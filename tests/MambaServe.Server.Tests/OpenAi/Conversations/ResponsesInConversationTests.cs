@@ -1,5 +1,6 @@
 using System.Net;
 using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Responses;
 using static MambaServe.Server.Tests.OpenAi.Conversations.ConversationsEndpointTests;
 using static MambaServe.Server.Tests.OpenAi.Responses.ResponsesEndpointTests;
 
@@ -82,6 +83,30 @@ public sealed class ResponsesInConversationTests
         string secondAnswer = engine.TextOf(engine.TokensOf(0, 2));
         Assert.EndsWith(DemoTokenizer.Instance.Decode(DemoTokenizer.Instance.Encode($"\nUser: Two\nAssistant:{secondAnswer}\nUser: Three\nAssistant:")),
             DemoTokenizer.Instance.Decode([.. request.PromptTokens]));
+    }
+
+    [Fact]
+    public async Task BackgroundResponse_InAConversation_AppendsWhenItEnds_AndACancelledOneAppendsNothing()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string conv = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", """{"items":[{"role":"user","content":"Hello there"}]}"""))["id"]!;
+
+        string cancelled = (string)(await CreateAsync(client, new { input = "Stop.", conversation = conv, max_output_tokens = 8, background = true }))["id"]!;
+        await engine.FirstUpdateSent.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await ResponsesBackgroundTests.PollAsync(client, cancelled, status => status == "in_progress");
+        Assert.Single((await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items"))["data"]!.AsArray());
+        (await client.PostAsync($"/v1/responses/{cancelled}/cancel", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        Assert.Single((await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items"))["data"]!.AsArray());
+
+        engine.ReleaseAfterFirst();
+        string id = (string)(await CreateAsync(client, new { input = "And then?", conversation = conv, max_output_tokens = 4, background = true }))["id"]!;
+        var done = await ResponsesBackgroundTests.PollAsync(client, id, status => status is not ("queued" or "in_progress"));
+
+        Assert.Equal(conv, (string?)done["conversation"]!["id"]);
+        var items = (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{conv}/items?order=asc"))["data"]!.AsArray();
+        Assert.Equal(["Hello there", "And then?", (string?)done["output"]![0]!["content"]![0]!["text"]], items.Select(item => (string?)item!["content"]![0]!["text"]));
     }
 
     [Fact]

@@ -311,7 +311,7 @@ public sealed class ResponsesBackgroundTests
         return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 
-    private static async Task<JsonNode> PollAsync(HttpClient client, string id, Func<string, bool> until)
+    internal static async Task<JsonNode> PollAsync(HttpClient client, string id, Func<string, bool> until)
     {
         var deadline = DateTime.UtcNow + s_wait;
         while (true)
