@@ -8,10 +8,11 @@ using MambaServe.Server.Tests.Infrastructure;
 namespace MambaServe.Server.Tests.Hosting;
 
 /// <summary>
-/// Many requests against the real server process: completions, chat, Responses and Anthropic's messages, streamed and
-/// not, n up to 3 (completions and chat), a tenth
-/// cancelled by the client at a random moment and some streams dropped after their first chunk. None may get a 5xx,
-/// hang or end incomplete; afterwards the server is healthy, logged no error and holds no state slot.
+/// Many requests against the real server process: completions, chat, Responses (unstored, and stored as turns of
+/// conversations of the Conversations API, two turns each, often running at once) and Anthropic's messages, streamed
+/// and not, n up to 3 (completions and chat), a tenth cancelled by the client at a random moment and some streams
+/// dropped after their first chunk. None may get a 5xx, hang or end incomplete; every completed turn is in its
+/// conversation; afterwards the server is healthy, logged no error and holds no state slot.
 /// MAMBASERVE_SOAK_REQUESTS sets the count (10,000 by default), MAMBASERVE_SOAK_SEED replays a run.
 /// </summary>
 [Collection(RealServerCollection.Name)]
@@ -21,7 +22,11 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
 
     private enum Outcome { Completed, Cancelled, Failed }
 
-    private enum Route { Completions, Chat, Responses, Messages }
+    private enum Route { Completions, Chat, Responses, Messages, Conversation }
+
+    // Two turns a conversation keep its whole rendering (prefilled when concurrent turns break the state's prefix)
+    // under the test server's 64-token prompt limit.
+    private const int TurnsPerConversation = 2;
 
     [Fact]
     public async Task Soak_MixedRequestsWithCancellations_NoneLostAndTheServerEndsIdle()
@@ -33,7 +38,17 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         var server = fixture.Server;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = server.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         var random = new Random(seed);
-        var plans = Enumerable.Range(0, count).Select(i => (Index: i, Plan: SoakPlan.Draw(random)));
+        var conversations = new string[count / 5 / TurnsPerConversation + 8];
+        for (int i = 0; i < conversations.Length; i++)
+        {
+            using var created = await http.PostAsync("/v1/conversations", new StringContent("{}", Encoding.UTF8, "application/json"));
+            conversations[i] = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        }
+
+        int turn = 0;
+        string NextTurn() => conversations[turn++ / TurnsPerConversation % conversations.Length];
+        var plans = Enumerable.Range(0, count).Select(i => (Index: i, Plan: SoakPlan.Draw(random, NextTurn)));
+        var turns = new ConcurrentDictionary<string, int>();
         var outcomes = new ConcurrentDictionary<Outcome, int>();
         var failures = new ConcurrentQueue<string>();
         var clock = Stopwatch.StartNew();
@@ -42,6 +57,11 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         {
             var (outcome, problem) = await RunAsync(http, item.Plan);
             outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+            if (item.Plan.Conversation is { } conversation)
+            {
+                turns.AddOrUpdate(conversation, outcome == Outcome.Completed ? 1 : 0, (_, n) => n + (outcome == Outcome.Completed ? 1 : 0));
+            }
+
             if (problem is not null)
             {
                 failures.Enqueue($"#{item.Index} {item.Plan}: {problem}");
@@ -51,6 +71,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         output.WriteLine($"{count} requests in {clock.Elapsed.TotalSeconds:F1} s: {string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}"))}");
         Assert.True(failures.IsEmpty, $"seed {seed}: {failures.Count} requests failed, first ones:\n{string.Join('\n', failures.Take(10))}\nserver:\n{server.Tail}");
         Assert.Equal(count, outcomes.Values.Sum());
+        await AssertTurnsKeptAsync(http, turns);
         await AssertIdleAndHealthyAsync(http, server, seed, outcomes.GetValueOrDefault(Outcome.Completed));
     }
 
@@ -88,7 +109,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
             var body = await response.Content.ReadAsStringAsync(deadline.Token);
             var problem = plan.Route switch
             {
-                Route.Responses or Route.Messages => plan.Stream ? EventStreamProblem(plan, body) : EndedProblem(plan, body),
+                Route.Responses or Route.Messages or Route.Conversation => plan.Stream ? EventStreamProblem(plan, body) : EndedProblem(plan, body),
                 _ => plan.Stream ? StreamProblem(plan, body) : ResponseProblem(plan, body),
             };
             return (problem is null ? Outcome.Completed : Outcome.Failed, problem);
@@ -156,7 +177,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
     {
         using var document = JsonDocument.Parse(body);
         var root = document.RootElement;
-        bool ended = plan.Route == Route.Responses
+        bool ended = plan.Route is Route.Responses or Route.Conversation
             ? root.GetProperty("status").GetString() is "completed" or "incomplete" && root.GetProperty("usage").GetProperty("input_tokens").GetInt32() > 0
             : root.GetProperty("stop_reason").GetString() is "end_turn" or "max_tokens" && root.GetProperty("usage").GetProperty("input_tokens").GetInt32() > 0;
         return ended ? null : $"incomplete answer: {body}";
@@ -171,8 +192,28 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
             return $"error event: {body}";
         }
 
-        string[] last = plan.Route == Route.Responses ? ["event: response.completed", "event: response.incomplete"] : ["event: message_stop"];
+        string[] last = plan.Route is Route.Responses or Route.Conversation ? ["event: response.completed", "event: response.incomplete"] : ["event: message_stop"];
         return types.Count > 0 && last.Contains(types[^1]) ? null : $"stream without its last event: {body}";
+    }
+
+    /// <summary>Each completed turn appended its input and its output (a cancelled one may have too, when it ended first).</summary>
+    private static async Task AssertTurnsKeptAsync(HttpClient http, ConcurrentDictionary<string, int> completed)
+    {
+        foreach (var (conversation, turns) in completed)
+        {
+            int items = 0;
+            string? after = null;
+            bool more = true;
+            while (more)
+            {
+                using var page = JsonDocument.Parse(await http.GetStringAsync($"/v1/conversations/{conversation}/items?limit=100{(after is null ? "" : $"&after={after}")}"));
+                items += page.RootElement.GetProperty("data").GetArrayLength();
+                more = page.RootElement.GetProperty("has_more").GetBoolean();
+                after = page.RootElement.GetProperty("last_id").GetString();
+            }
+
+            Assert.True(items >= 2 * turns && items % 2 == 0, $"conversation {conversation}: {items} items after {turns} completed turns");
+        }
     }
 
     private static async Task AssertIdleAndHealthyAsync(HttpClient http, ServerProcess server, int seed, int completed)
@@ -202,21 +243,22 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
     }
 
     /// <summary>One soak request, drawn from the run's random stream.</summary>
-    private sealed record SoakPlan(Route Route, bool Stream, int N, int MaxTokens, string Prompt, double Temperature, int Seed, int? CancelAfterMs, bool DropAfterFirstChunk)
+    private sealed record SoakPlan(
+        Route Route, bool Stream, int N, int MaxTokens, string Prompt, double Temperature, int Seed, int? CancelAfterMs, bool DropAfterFirstChunk, string? Conversation)
     {
         public string Path => Route switch
         {
             Route.Chat => "/v1/chat/completions",
-            Route.Responses => "/v1/responses",
+            Route.Responses or Route.Conversation => "/v1/responses",
             Route.Messages => "/v1/messages",
             _ => "/v1/completions",
         };
 
-        public static SoakPlan Draw(Random random)
+        public static SoakPlan Draw(Random random, Func<string> nextTurn)
         {
             bool stream = random.Next(2) == 0;
             int cancel = random.Next(20);
-            var route = (Route)random.Next(4);
+            var route = (Route)random.Next(5);
             return new SoakPlan(
                 Route: route,
                 Stream: stream,
@@ -226,7 +268,8 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
                 Temperature: Math.Round(random.NextDouble() * (route == Route.Messages ? 1.0 : 1.2), 2),
                 Seed: random.Next(),
                 CancelAfterMs: cancel < 2 ? random.Next(0, 40) : null,
-                DropAfterFirstChunk: stream && cancel == 2);
+                DropAfterFirstChunk: stream && cancel == 2,
+                Conversation: route == Route.Conversation ? nextTurn() : null);
         }
 
         public string Body()
@@ -238,6 +281,8 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
             {
                 // Responses are not stored here: the soak watches the engine, not the state store.
                 Route.Responses => $"{{\"input\":[{user}],\"max_output_tokens\":{MaxTokens},\"temperature\":{temperature},\"store\":false,\"stream\":{stream}}}",
+                // Stored: a turn of a conversation restores the state of the conversation's last stored response.
+                Route.Conversation => $"{{\"input\":[{user}],\"conversation\":\"{Conversation}\",\"max_output_tokens\":{MaxTokens},\"temperature\":{temperature},\"stream\":{stream}}}",
                 Route.Messages => $"{{\"messages\":[{user}],\"max_tokens\":{MaxTokens},\"temperature\":{temperature},\"stream\":{stream}}}",
                 Route.Chat => $"{{\"messages\":[{user}],\"max_tokens\":{MaxTokens},\"n\":{N},\"temperature\":{temperature},\"seed\":{Seed},\"stream\":{stream}}}",
                 _ => $"{{\"prompt\":\"{Prompt}\",\"max_tokens\":{MaxTokens},\"n\":{N},\"temperature\":{temperature},\"seed\":{Seed},\"stream\":{stream}}}",
