@@ -24,7 +24,8 @@ public static class MessagesEndpoint
         var chat = MessagesChatMapper.ToChat(request);
         var format = MessagesOutputFormat.Read(request);
         string id = RequestIds.Create(http, "msg_", null);
-        var (tool, autoTools, requiredTools) = ToolAnswer(chat, api.ServerOptions);
+        var (tool, autoTools, requiredTools) = ToolAnswerChoice.Decide(chat, api.ServerOptions,
+            "send tool_choice {\"type\": \"tool\", \"name\": ...}, {\"type\": \"any\"} or {\"type\": \"none\"}");
         if (format is { Field: var field } && (tool is not null || autoTools || requiredTools))
         {
             throw ApiException.BadRequest(
@@ -67,27 +68,6 @@ public static class MessagesEndpoint
         bool mayCall = chat.Tools is { Count: > 0 } && !(chat.ToolChoice is { } choice && choice.ValueKind == System.Text.Json.JsonValueKind.String && choice.ValueEquals("none"));
         var prompt = PromptBuilder.FromText(model, ChatPrompt.Render(chat, model, api.ServerOptions, withTools: mayCall), "messages");
         await OpenAiJson.WriteAsync(http.Response, new MessagesTokenCount(prompt.Tokens.Count));
-    }
-
-    /// <summary>
-    /// How the answer calls tools, as chat's endpoint decides it: the forced call (a named tool, or any with one
-    /// tool), calls read from the text (auto, with the server's Hermes parser), or a JSON array of calls (any with
-    /// several tools). Auto without the parser is a 400 that says what to send instead, in Anthropic's terms.
-    /// </summary>
-    private static (ForcedToolCall? Tool, bool Auto, bool Required) ToolAnswer(ChatRequest chat, ServerOptions server)
-    {
-        if (ForcedToolCall.AsksAuto(chat))
-        {
-            return server.AutoToolChoice
-                ? (null, true, false)
-                : throw new ApiException(400,
-                    "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
-                    + "with --enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or send tool_choice "
-                    + "{\"type\": \"tool\", \"name\": ...}, {\"type\": \"any\"} or {\"type\": \"none\"}.",
-                    ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
-        }
-
-        return ForcedToolCall.AsksRequiredOfSeveral(chat) ? (null, false, true) : (ForcedToolCall.Of(chat), false, false);
     }
 
     private static async Task RespondAsync(HttpContext http, GenerationRun run, string id, string model, ChatAnswer answer, MessagesStopSequences stops)

@@ -20,9 +20,8 @@ public static class ChatEndpoint
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
-        bool autoTools = api.ServerOptions.AutoToolChoice && ForcedToolCall.AsksAuto(request);
-        bool requiredTools = ForcedToolCall.AsksRequiredOfSeveral(request);
-        var tool = autoTools || requiredTools ? null : ForcedToolCall.Of(request);
+        AllowedTools.NarrowChat(request);
+        var (tool, autoTools, requiredTools) = ToolAnswerChoice.Decide(request, api.ServerOptions, ForcedToolCall.ChatOtherChoices);
         var text = ChatPrompt.Render(request, model, api.ServerOptions, tool, withTools: autoTools || requiredTools);
         var prompt = PromptOptions.Truncate(model, PromptBuilder.FromText(model, text, "messages"), keep);
         int n = api.CheckChoices(request.N, 1);

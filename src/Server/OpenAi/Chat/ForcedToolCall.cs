@@ -29,6 +29,10 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         return tools.Count > 1 && request.ToolChoice is { } c && IsString(c, "required");
     }
 
+    /// <summary>Chat's choices other than auto, in its own syntax (the end of the auto-without-parser error).</summary>
+    public const string ChatOtherChoices =
+        "name the function ({\"type\": \"function\", \"function\": {\"name\": ...}}), send `required`, or `none` for a text answer";
+
     /// <summary>A function's parameters schema: any object when it gives none, as OpenAI takes such a function.</summary>
     public static JsonElement ParametersOf(ChatFunction function) =>
         function.Parameters is { ValueKind: JsonValueKind.Object } p ? p : JsonDocument.Parse("""{"type":"object"}""").RootElement;
@@ -52,11 +56,7 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
         // Tools without a tool_choice ask for OpenAI's default with tools, "auto".
         if (choice is null || IsString(choice.Value, "auto"))
         {
-            throw new ApiException(400,
-                "tool_choice `auto` is not supported without a parser for the model's tool-call format: start the server with "
-                + "--enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or "
-                + "name the function ({\"type\": \"function\", \"function\": {\"name\": ...}}) or send `required` with one tool.",
-                ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
+            throw ToolAnswerChoice.AutoUnsupported(ChatOtherChoices);
         }
 
         if (IsString(choice.Value, "required"))
@@ -85,7 +85,8 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     }
 
     /// <summary>The request's tools, each checked (a 400 naming the first that is not a function OpenAI would take).</summary>
-    private static List<ChatTool> CheckedTools(ChatRequest request)
+    /// <summary>The request's tools, each checked (a 400 names the first bad one by its index).</summary>
+    internal static List<ChatTool> CheckedTools(ChatRequest request)
     {
         var tools = request.Tools ?? [];
         for (int i = 0; i < tools.Count; i++)

@@ -41,24 +41,15 @@ public sealed class ResponseToolAnswer
             return Text;
         }
 
-        var chat = tools.AsChat();
-        if (ForcedToolCall.AsksAuto(chat))
+        var choice = ToolAnswerChoice.Decide(tools.AsChat(), server,
+            "name the function ({\"type\": \"function\", \"name\": ...}), send `required`, or `none` for a text answer");
+        return choice switch
         {
-            return server.AutoToolChoice
-                ? new ResponseToolAnswer(null, false, ToolCallReader.Hermes(tools.Parallel))
-                : throw new ApiException(400,
-                    "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
-                    + "with --enable-auto-tool-choice --tool-call-parser hermes (a model that writes Hermes-style calls), or name the function "
-                    + "({\"type\": \"function\", \"name\": ...}), send `required`, or `none` for a text answer.",
-                    ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
-        }
-
-        if (ForcedToolCall.AsksRequiredOfSeveral(chat))
-        {
-            return new ResponseToolAnswer(null, true, ToolCallReader.Required);
-        }
-
-        return ForcedToolCall.Of(chat) is { } forced ? new ResponseToolAnswer(forced, false, ToolCallReader.Forced(forced.Name)) : Text;
+            { Auto: true } => new ResponseToolAnswer(null, false, ToolCallReader.Hermes(tools.Parallel)),
+            { RequiredOfSeveral: true } => new ResponseToolAnswer(null, true, ToolCallReader.Required),
+            { Forced: { } forced } => new ResponseToolAnswer(forced, false, ToolCallReader.Forced(forced.Name)),
+            _ => Text,
+        };
     }
 
     /// <summary>A whole answer's message text (null: none) and calls; an answer without a readable call is all text.</summary>

@@ -8,8 +8,9 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// chat form the shared tool code takes (<see cref="ForcedToolCall"/>, the structured-output grammars, chat
 /// templates): a Responses function <c>{"type": "function", "name", "description", "parameters", "strict"}</c> is
 /// chat's <c>{"type": "function", "function": {...}}</c>, and a named choice <c>{"type": "function", "name"}</c> is
-/// chat's <c>{"type": "function", "function": {"name"}}</c>. Only function tools exist here: hosted tools (web search,
-/// file search, computer use, MCP...) are a 400, as is any choice beyond none, auto, required or one function.
+/// chat's <c>{"type": "function", "function": {"name"}}</c>; <c>allowed_tools</c> narrows the functions to the ones it
+/// lists (<see cref="AllowedTools"/>). Only function tools exist here: hosted tools (web search, file search, computer
+/// use, MCP...) are a 400, as is any choice beyond none, auto, required, allowed_tools or one function.
 /// </summary>
 public sealed record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElement? ChatChoice, bool Parallel)
 {
@@ -19,7 +20,13 @@ public sealed record ResponseTools(IReadOnlyList<ChatTool> Functions, JsonElemen
     public static ResponseTools Parse(ResponsesRequest request)
     {
         var functions = FunctionToolList.Read(request.Tools, Function) ?? [];
-        var choice = Choice(request.ToolChoice, functions);
+        var given = request.ToolChoice; // the response echoes the request's own choice
+        if (given is { } asked && AllowedTools.ReadResponses(asked, functions) is { } narrowed)
+        {
+            (functions, given) = narrowed;
+        }
+
+        var choice = Choice(given, functions);
         bool parallel = request.ParallelToolCalls is not { ValueKind: JsonValueKind.False };
         return functions.Count == 0 && choice is null ? None with { Parallel = parallel } : new ResponseTools(functions, choice, parallel);
     }
