@@ -79,6 +79,26 @@ public sealed class TokenMask : IEnumerable<int>
         return new TokenMask(bits, allowed.Length);
     }
 
+    /// <summary>The mask banning what <paramref name="mask"/> bans and <paramref name="ids"/> too, over <paramref name="vocabulary"/> ids (at least the mask's).</summary>
+    public static TokenMask Union(TokenMask mask, IEnumerable<int> ids, int vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabulary, mask.Vocabulary);
+        var bits = NewWords(vocabulary);
+        mask._bits.CopyTo(bits, 0);
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), $"Banned ids must be in [0, {vocabulary}); got {id}.");
+            }
+
+            bits[id >> 5] |= 1u << (id & 31);
+        }
+
+        return new TokenMask(bits, vocabulary);
+    }
+
     /// <summary>Whether <paramref name="id"/> is banned.</summary>
     public bool Bans(int id) => (uint)id < (uint)Vocabulary && (_bits[id >> 5] & (1u << (id & 31))) != 0;
 

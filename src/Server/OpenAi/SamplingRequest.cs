@@ -22,6 +22,12 @@ public abstract class SamplingRequest
     public List<string>? Stop { get; set; }
 
     public List<int>? StopTokenIds { get; set; }
+
+    /// <summary>vLLM: the only token ids that may be sampled (<see cref="TokenRulesMapper"/>).</summary>
+    public List<int>? AllowedTokenIds { get; set; }
+
+    /// <summary>vLLM: words the output never completes (<see cref="TokenRulesMapper"/>).</summary>
+    public List<string>? BadWords { get; set; }
     public bool? IgnoreEos { get; set; }
 
     /// <summary>vLLM: tokens each sample generates before EOS or stop_token_ids can end it (0..max_tokens).</summary>

@@ -31,6 +31,7 @@ public static class ChatEndpoint
         var constraint = requiredTools ? StructuredOutputMapper.MapRequiredTools(request.Tools!, request.ParallelToolCalls != false, request, model)
             : tool is null ? StructuredOutputMapper.Map(request, model)
             : StructuredOutputMapper.MapTool(tool, request, model);
+        constraint = TokenRulesMapper.With(constraint, request, model);
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationChat), [prompt], sampling, n, ct, cacheSalt: salt, constraint: constraint);
 

@@ -16,7 +16,7 @@ public static class CompletionsEndpoint
         string id = RequestIds.Create(http, "cmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
         var plan = Plan(request, model, api);
-        var constraint = StructuredOutputMapper.Map(request, model);
+        var constraint = TokenRulesMapper.With(StructuredOutputMapper.Map(request, model), request, model);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await GenerationRun.StartAsync(
             api.RunContext(model, id, TelemetryNames.OperationTextCompletion), plan.Prompts, plan.Sampling, plan.N, ct, cacheSalt: salt, constraint: constraint);

@@ -33,9 +33,6 @@ public static class UnsupportedFields
             : "use_beam_search is not supported: this server samples (no beam search); ask for several samples with n.",
         ["length_penalty"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double p) && p == 1.0 ? null
             : "length_penalty is not supported beyond 1.0: it applies only to beam search, which this server does not do.",
-        ["allowed_token_ids"] = NotSupported("allowed_token_ids", "the sampler does not restrict the vocabulary; ban tokens with logit_bias -100"),
-        ["bad_words"] = v => IsNull(v) || IsEmptyArray(v) ? null
-            : "bad_words is not supported: the sampler bans no word sequences; ban single tokens with logit_bias -100.",
         ["logits_processors"] = v => IsNull(v) || IsEmptyArray(v) ? null
             : "logits_processors is not supported: this server runs no custom logits processors.",
         ["priority"] = v => IsNull(v) || v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long p) && p == 0 ? null
