@@ -43,6 +43,47 @@ public sealed class GpuServerTests
         }
     }
 
+    /// <summary>
+    /// Rules and states that reach the device: allowed_token_ids and bad_words through the sampler's ban mask, and a
+    /// conversation of the Conversations API whose second turn restores the first's saved state (device memory) and
+    /// says the same as chat given the whole conversation.
+    /// </summary>
+    [Fact]
+    public async Task Serve_DemoModelOnCuda_TokenRulesAndAConversationOnItsSavedState()
+    {
+        await using var server = await Start(TestPaths.DemoModel, ["--dtype", "float32"]);
+        var allowed = (await PostAsync(server, "/tokenize", new { prompt = " the cat sat on a mat" }))["tokens"]!.AsArray().Select(t => (int)t!).Distinct().ToList();
+
+        var sampled = await PostAsync(server, "/v1/completions", new
+        {
+            prompt = "Once upon a time", max_tokens = 16, n = 4, temperature = 1.0, seed = 9, return_token_ids = true, allowed_token_ids = allowed,
+        });
+        var greedy = await PostAsync(server, "/v1/completions", new { prompt = "Once upon a time", max_tokens = 24, temperature = 0, return_token_ids = true, bad_words = new[] { "the" } });
+
+        Assert.All(sampled["choices"]!.AsArray(), c => Assert.All(c!["token_ids"]!.AsArray(), id => Assert.Contains((int)id!, allowed)));
+        var the = (await PostAsync(server, "/tokenize", new { prompt = " the" }))["tokens"]!.AsArray().Select(t => (int)t!).ToList();
+        var ids = greedy["choices"]![0]!["token_ids"]!.AsArray().Select(t => (int)t!).ToList();
+        Assert.False(Enumerable.Range(0, ids.Count - the.Count + 1).Any(i => ids.Skip(i).Take(the.Count).SequenceEqual(the)), string.Join(",", ids));
+
+        string conversation = (string)(await PostAsync(server, "/v1/conversations", new { items = new[] { new { role = "user", content = "Tell me about the jury." } } }))["id"]!;
+        var first = await PostAsync(server, "/v1/responses", new { input = "Be brief.", conversation, max_output_tokens = 6, temperature = 0 });
+        var second = await PostAsync(server, "/v1/responses", new { input = "And then?", conversation, max_output_tokens = 6, temperature = 0 });
+        string firstText = (string)first["output"]![0]!["content"]![0]!["text"]!;
+        var chat = await PostAsync(server, "/v1/chat/completions", new
+        {
+            messages = new[]
+            {
+                new { role = "user", content = "Tell me about the jury." }, new { role = "user", content = "Be brief." },
+                new { role = "assistant", content = firstText }, new { role = "user", content = "And then?" },
+            },
+            max_tokens = 6, temperature = 0,
+        });
+
+        int cached = (int)first["usage"]!["input_tokens"]! + (int)first["usage"]!["output_tokens"]! - 1;
+        Assert.Equal(cached, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
+    }
+
     [Fact]
     public async Task Serve_Mamba28bShapeOnCuda_EveryApiAnswers()
     {
