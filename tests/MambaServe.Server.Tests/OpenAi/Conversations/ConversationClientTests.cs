@@ -19,9 +19,8 @@ public sealed class ConversationClientTests
         var engine = new FakeEngine(DemoTokenizer.Instance) { StopAfter = 3, Script = ResponsesEndpointTests.ScriptStartingWithASpace() };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var http = await factory.CreateReadyClientAsync();
-        var endpoint = new Uri(http.BaseAddress!, "/v1");
-        var conversations = new ConversationClient(new ApiKeyCredential("unused"), new ConversationClientOptions { Endpoint = endpoint, Transport = new HttpClientPipelineTransport(http) });
-        var responses = new ResponsesClient(new ApiKeyCredential("unused"), new ResponsesClientOptions { Endpoint = endpoint, Transport = new HttpClientPipelineTransport(http) });
+        var conversations = OpenAiClients.Conversations(http);
+        var responses = OpenAiClients.Responses(http);
 
         var created = Read(await conversations.CreateConversationAsync(BinaryContent.Create(BinaryData.FromString(
             """{"items":[{"type":"message","role":"user","content":"Hello there"}],"metadata":{"topic":"greeting"}}"""))));

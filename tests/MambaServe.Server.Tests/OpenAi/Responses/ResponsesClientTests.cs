@@ -18,11 +18,7 @@ public sealed class ResponsesClientTests
         var engine = new FakeEngine(DemoTokenizer.Instance) { StopAfter = 3, Script = ResponsesEndpointTests.ScriptStartingWithASpace() };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var http = await factory.CreateReadyClientAsync();
-        var client = new ResponsesClient(new ApiKeyCredential("unused"), new ResponsesClientOptions
-        {
-            Endpoint = new Uri(http.BaseAddress!, "/v1"),
-            Transport = new HttpClientPipelineTransport(http),
-        });
+        var client = OpenAiClients.Responses(http);
 
         ResponseResult first = await client.CreateResponseAsync(
             new CreateResponseOptions("fake-model", [ResponseItem.CreateUserMessageItem("Hello there")]) { MaxOutputTokenCount = 8, Instructions = "Be brief." });
@@ -160,9 +156,5 @@ public sealed class ResponsesClientTests
         Assert.Equal(ResponseStatus.Cancelled, (await client.GetResponseAsync(created.Id)).Value.Status);
     }
 
-    private static ResponsesClient Client(HttpClient http) => new(new ApiKeyCredential("unused"), new ResponsesClientOptions
-    {
-        Endpoint = new Uri(http.BaseAddress!, "/v1"),
-        Transport = new HttpClientPipelineTransport(http),
-    });
+    private static ResponsesClient Client(HttpClient http) => OpenAiClients.Responses(http);
 }
