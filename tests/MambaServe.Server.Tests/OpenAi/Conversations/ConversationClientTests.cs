@@ -1,9 +1,7 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Tests.Infrastructure;
 using MambaServe.Server.Tests.OpenAi.Responses;
-using OpenAI.Conversations;
 using OpenAI.Responses;
 
 #pragma warning disable OPENAI001 // the Responses and Conversations clients are marked experimental in the OpenAI .NET package

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text;
 using MambaServe.Server.Tests.Infrastructure;
 using MambaServe.Server.Tests.OpenAi.Chat;
