@@ -18,5 +18,11 @@ public interface ITokenConstraint
 /// <summary>Makes each sample of a request its own <see cref="ITokenConstraint"/> at its start.</summary>
 public interface ITokenConstraintFactory
 {
+    /// <summary>
+    /// Whether the output ends with EOS once the constraint is satisfied (a grammar's does): such a request can neither
+    /// ignore EOS nor ban it with min_tokens. Token rules (<see cref="TokenRules"/>) leave the end to the sampler.
+    /// </summary>
+    bool EndsWithEos => true;
+
     ITokenConstraint Create();
 }

@@ -50,7 +50,16 @@ public sealed class TokenRules : ITokenConstraintFactory
     /// <summary>How many of the last generated tokens a longer bad word can depend on.</summary>
     private int Window { get; }
 
+    public bool EndsWithEos => false;
+
     public ITokenConstraint Create() => new Constraint(this);
+
+    /// <summary>Whether some id the rules always allow is not one of <paramref name="ids"/> (min_tokens bans EOS and the stop ids).</summary>
+    public bool AllowsSomeBeyond(IEnumerable<int> ids)
+    {
+        var excluded = new HashSet<int>(ids);
+        return Enumerable.Range(0, _vocabulary).Any(id => !AlwaysBanned.Bans(id) && !excluded.Contains(id));
+    }
 
     /// <summary>The ids that would complete a longer bad word after <paramref name="recent"/> (the last generated tokens, oldest first).</summary>
     private IEnumerable<int> Completing(IReadOnlyList<int> recent)

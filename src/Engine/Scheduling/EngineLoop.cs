@@ -132,10 +132,17 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
             throw new ArgumentException("Only a request with n = 1 can save its final state.", nameof(request));
         }
 
-        if (request.Constraint is not null && (request.Sampling.IgnoreEos || request.Sampling.MinTokens > 0))
+        if (request.Constraint is { EndsWithEos: true } && (request.Sampling.IgnoreEos || request.Sampling.MinTokens > 0))
         {
             // A structured output ends with EOS when its grammar is complete, and only then may EOS come.
             throw new ArgumentException("A constrained output cannot ignore EOS or ban it (min_tokens).", nameof(request));
+        }
+
+        if (request.Constraint is TokenRules rules && request.Sampling.MinTokens > 0
+            && !rules.AllowsSomeBeyond([.. request.Sampling.StopTokenIds, .. _core.EosTokenIds]))
+        {
+            throw new ArgumentException(
+                "allowed_token_ids holds only EOS and stop tokens, which min_tokens bans for the first tokens: no token could be sampled.", nameof(request));
         }
 
         if (Volatile.Read(ref _state) != Running)

@@ -45,6 +45,8 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
         var constraint = StructuredOutputMapper.Map(
             request.HasJsonObject && request.JsonObject, request.HasJsonSchema ? request.JsonSchema : null, request.HasRegex ? request.Regex : null,
             request.HasGrammar ? request.Grammar : null, request.Choice, sampling.IgnoreEos, sampling.MinTokens, model);
+        constraint = TokenRulesMapper.With(
+            constraint, request.AllowedTokenIds.Count > 0 ? request.AllowedTokenIds : null, request.BadWords.Count > 0 ? request.BadWords : null, model);
         var conversation = GenerateConversation.Prepare(model, request, prompt, ConversationOwner.Of(context.RequestHeaders.GetValue("authorization"), api.ServerOptions));
         try
         {

@@ -12,24 +12,28 @@ namespace MambaServe.Server.OpenAi;
 public static class TokenRulesMapper
 {
     /// <summary><paramref name="constraint"/> (a structured output or a tool call's), or the request's token rules; a 400 when it has both.</summary>
-    public static ITokenConstraintFactory? With(ITokenConstraintFactory? constraint, SamplingRequest request, IServedModel model)
+    public static ITokenConstraintFactory? With(ITokenConstraintFactory? constraint, SamplingRequest request, IServedModel model) =>
+        With(constraint, request.AllowedTokenIds, request.BadWords, model);
+
+    /// <summary>The same from the fields themselves (gRPC's, where an empty list means none).</summary>
+    public static ITokenConstraintFactory? With(
+        ITokenConstraintFactory? constraint, IReadOnlyList<int>? allowedTokenIds, IReadOnlyList<string>? badWords, IServedModel model)
     {
-        var rules = Map(request, model);
+        var rules = Map(allowedTokenIds, badWords, model);
         if (rules is null)
         {
             return constraint;
         }
 
-        string param = request.AllowedTokenIds is { Count: > 0 } ? "allowed_token_ids" : "bad_words";
+        string param = allowedTokenIds is { Count: > 0 } ? "allowed_token_ids" : "bad_words";
         return constraint is null
             ? rules
             : throw ApiException.BadRequest(
                 $"{param} cannot be combined with a structured output or a tool call: each bans tokens at every step, and together they may leave none to sample.", param);
     }
 
-    private static TokenRules? Map(SamplingRequest request, IServedModel model)
+    private static TokenRules? Map(IReadOnlyList<int>? allowed, IReadOnlyList<string>? badWords, IServedModel model)
     {
-        var allowed = request.AllowedTokenIds;
         if (allowed is { Count: 0 })
         {
             throw ApiException.BadRequest("allowed_token_ids must list at least one token id (leave it out to allow all).", "allowed_token_ids");
@@ -41,11 +45,11 @@ public static class TokenRulesMapper
             throw ApiException.BadRequest($"allowed_token_ids must be token ids in [0, {vocabulary}).", "allowed_token_ids");
         }
 
-        var words = BadWordSequences(request.BadWords, model);
+        var words = BadWordSequences(badWords, model);
         return allowed is null && words.Count == 0 ? null : new TokenRules(vocabulary, allowed, words);
     }
 
-    private static List<IReadOnlyList<int>> BadWordSequences(List<string>? badWords, IServedModel model)
+    private static List<IReadOnlyList<int>> BadWordSequences(IReadOnlyList<string>? badWords, IServedModel model)
     {
         var sequences = new List<IReadOnlyList<int>>();
         if (badWords is not { Count: > 0 })

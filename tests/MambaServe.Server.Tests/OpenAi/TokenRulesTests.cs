@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Grpc.Core;
+using MambaServe.Server.Grpc.V1;
 using MambaServe.Server.Tests.Infrastructure;
 
 namespace MambaServe.Server.Tests.OpenAi;
@@ -60,6 +62,53 @@ public sealed class TokenRulesTests
         Assert.DoesNotContain(spellings, s => Contains(banned, s));
         int same = free.Zip(banned).TakeWhile(p => p.First == p.Second).Count();
         Assert.True(same < free.Count, "the output did not change");
+    }
+
+    [Fact]
+    public async Task Grpc_AllowedTokenIdsAndBadWords_AreHonouredAsOnRest_AndBadValuesAreInvalidArgument()
+    {
+        await using var factory = ServerFactory.WithDemoModel(4);
+        var http = await factory.CreateReadyClientAsync();
+        var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
+        var allowed = (await TokenizeAsync(http, " the cat sat on a mat")).Distinct().ToList();
+        var request = new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 12, Temperature = 1, Seed = 3, IgnoreEos = true };
+        request.AllowedTokenIds.Add(allowed);
+
+        var ids = new List<int>();
+        using (var call = client.Generate(request))
+        {
+            await foreach (var response in call.ResponseStream.ReadAllAsync(TestContext.Current.CancellationToken))
+            {
+                ids.AddRange(response.TokenIds);
+            }
+        }
+
+        Assert.Equal(12, ids.Count);
+        Assert.All(ids, id => Assert.Contains(id, allowed));
+        var refused = new GenerateRequest { Prompt = "Hi", MaxTokens = 2, JsonObject = true };
+        refused.BadWords.Add("the");
+        using var bad = client.Generate(refused);
+        var error = await Assert.ThrowsAsync<RpcException>(() => bad.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("bad_words", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AllowedTokenIds_OfEosOnly_WithMinTokens_Is400_AndWithIgnoreEosRunsToMaxTokens()
+    {
+        await using var factory = ServerFactory.WithDemoModel(4);
+        var client = await factory.CreateReadyClientAsync();
+        int eos = DemoTokenizer.Instance.EosTokenId!.Value;
+
+        using var refused = await Json.PostAsync(client, "/v1/completions", $$"""{"prompt":"Hi","max_tokens":3,"allowed_token_ids":[{{eos}}],"min_tokens":1}""");
+        var ignored = await PostAsync(client, "/v1/completions", new JsonObject
+        {
+            ["prompt"] = "Hi", ["max_tokens"] = 3, ["ignore_eos"] = true, ["return_token_ids"] = true, ["allowed_token_ids"] = new JsonArray(eos),
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("min_tokens", (string?)(await Json.ReadAsync(refused))["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal([eos, eos, eos], Ids(ignored["choices"]![0]!));
     }
 
     [Theory]
