@@ -6,7 +6,7 @@ namespace MambaServe.Engine.Conversations;
 
 /// <summary>
 /// The Responses API's state store. Memory tier: live runner snapshots (device memory on a GPU) and documents, bounded
-/// by <see cref="StateStoreOptions.MaxMemoryBytes"/>, least recently used out first. Disk tier (when a directory is
+/// by <see cref="StateStoreOptions.MaxMemoryBytes"/>, least recently used out first, states before documents. Disk tier (when a directory is
 /// set): every stored response is also written there at once, in the background, as exported bytes
 /// (<see cref="StateFileStore"/>), so a restart or another replica on the same volume can continue it; an entry pushed
 /// out of memory is then read back from disk. Without a directory, or when the disk refuses a write, an entry pushed
@@ -235,8 +235,32 @@ public sealed partial class ConversationStore : IAsyncDisposable
 
     private bool Expired(StoredResponse response) => response.CreatedAt + _options.MaxAge <= _time.GetUtcNow();
 
+    /// <summary>
+    /// Brings the memory tier under its budget, least recently used first: states before documents, since a state is
+    /// megabytes and losing it costs a continuation only its prefill, while a document (a response's record, a
+    /// conversation's items) is kilobytes and is the client's data. An entry with a disk copy leaves memory whole (the
+    /// disk has both); one without gives up its state and keeps its document, which goes only when documents alone
+    /// are over the budget.
+    /// </summary>
     private void EvictLocked()
     {
+        for (var node = _lru.Last; node is not null && _memoryBytes > _options.MaxMemoryBytes;)
+        {
+            var older = node.Previous;
+            var entry = node.Value;
+            if (entry.OnDisk)
+            {
+                RemoveLocked(entry.Response.Id);
+            }
+            else if (entry.State is not null)
+            {
+                LogStateEvicted(entry.Response.Id);
+                _memoryBytes -= entry.DropState();
+            }
+
+            node = older;
+        }
+
         while (_memoryBytes > _options.MaxMemoryBytes && _lru.Last is { } last)
         {
             if (!last.Value.OnDisk)
@@ -299,11 +323,21 @@ public sealed partial class ConversationStore : IAsyncDisposable
     {
         public StoredResponse Response { get; } = response;
 
-        public SharedSnapshot? State { get; } = state;
+        public SharedSnapshot? State { get; private set; } = state;
 
         public bool OnDisk { get; set; } = onDisk;
 
-        public long Bytes { get; } = response.Document.Length + (state?.SizeInBytes ?? 0);
+        public long Bytes { get; private set; } = response.Document.Length + (state?.SizeInBytes ?? 0);
+
+        /// <summary>Releases the state (a restore that holds it keeps it alive until done); returns the bytes freed.</summary>
+        public long DropState()
+        {
+            long freed = State?.SizeInBytes ?? 0;
+            State?.Release();
+            State = null;
+            Bytes -= freed;
+            return freed;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State store: exporting the state of response {Id} failed ({Reason}); it is kept in memory only")]
@@ -314,6 +348,9 @@ public sealed partial class ConversationStore : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "State store: response {Id} evicted from memory (no disk copy)")]
     private partial void LogEvicted(string id);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "State store: the state of response {Id} evicted from memory (no disk copy); its document stays")]
+    private partial void LogStateEvicted(string id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State store: sweeping expired responses failed")]
     private partial void LogSweepFailed(Exception ex);

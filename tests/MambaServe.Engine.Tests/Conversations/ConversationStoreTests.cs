@@ -119,7 +119,7 @@ public sealed class ConversationStoreTests
     }
 
     [Fact]
-    public async Task Commit_OverMemoryBudgetWithoutDisk_EvictsTheLeastRecentlyUsedAndDisposesItsSnapshot()
+    public async Task Commit_OverMemoryBudgetWithoutDisk_DropsTheLeastRecentlyUsedState_AndKeepsItsDocument()
     {
         await using var harness = new StoreHarness(withDirectory: false);
         // Entries of 1,000 state bytes + 300 document bytes: three fit in the budget, a fourth does not (random
@@ -133,9 +133,34 @@ public sealed class ConversationStoreTests
 
         var d = harness.Save(store, documentBytes: 300);
 
-        Assert.Null(store.Get(b.Id, string.Empty));
-        Assert.All(new[] { a.Id, c.Id, d.Id }, id => Assert.NotNull(store.Get(id, string.Empty)));
+        var evicted = store.Continue(b.Id, string.Empty)!;
+        Assert.Equal(b.Document, evicted.Response.Document);
+        Assert.Null(evicted.State);
+        Assert.All(new[] { a, c, d }, saved => Assert.Equal(saved.State, harness.Restored(store.Continue(saved.Id, string.Empty)!)));
         Assert.Equal(live, harness.Runner.LiveSnapshots); // one added, the evicted one disposed
+    }
+
+    [Fact]
+    public async Task Commit_DocumentsAloneOverTheBudget_EvictTheLeastRecentlyUsedDocuments()
+    {
+        await using var harness = new StoreHarness(withDirectory: false);
+        var store = harness.Open(maxMemory: 3200);
+        var withState = harness.Save(store, documentBytes: 100);
+        var conversations = Enumerable.Range(0, 4).Select(_ => ResponseIds.NewConversation()).ToList();
+        void Save(string id) => store.Save(new StoredResponse(id, string.Empty, harness.Time.GetUtcNow(), new byte[1000]));
+        conversations.Take(3).ToList().ForEach(Save);
+
+        // 100 + 1,000 state bytes, then 3,000 of documents: only the state goes.
+        Assert.Null(store.Continue(withState.Id, string.Empty)!.State);
+        Assert.All(conversations.Take(3), id => Assert.NotNull(store.Get(id, string.Empty)));
+
+        // Now documents alone are over: the least recently used go.
+        Save(conversations[3]);
+
+        Assert.Null(store.Get(withState.Id, string.Empty));
+        Assert.Null(store.Get(conversations[0], string.Empty));
+        Assert.All(conversations.Skip(1), id => Assert.NotNull(store.Get(id, string.Empty)));
+        Assert.Equal(3000, store.MemoryBytes);
     }
 
     [Fact]
