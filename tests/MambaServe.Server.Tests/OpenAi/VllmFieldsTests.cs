@@ -57,6 +57,8 @@ public sealed class VllmFieldsTests
     [InlineData(Completions, CompletionBase, "\"guided_json\":null,\"guided_regex\":null,\"guided_choice\":null,\"guided_grammar\":null,\"structured_outputs\":null")]
     [InlineData(Chat, ChatBase, "\"allowed_token_ids\":null,\"bad_words\":[],\"logits_processors\":[]")]
     [InlineData(Completions, CompletionBase, "\"bad_words\":null,\"logits_processors\":null")]
+    [InlineData(Chat, ChatBase, "\"stream\":true,\"stream_options\":{\"include_usage\":true,\"include_obfuscation\":false}")]
+    [InlineData(Completions, CompletionBase, "\"stream_options\":{\"include_obfuscation\":null}")]
     public async Task Post_NeutralVllmValues_ServeTheWholePrompt(string path, string common, string extra)
     {
         var (_, request) = await PostOkAsync(path, common, extra);
@@ -110,6 +112,8 @@ public sealed class VllmFieldsTests
     [InlineData(Chat, ChatBase, "\"guided_grammar\":\"root ::= x\"", "guided_grammar", "rule `x` is used but not defined")]
     [InlineData(Completions, CompletionBase, "\"structured_outputs\":{\"structural_tag\":\"{\\\"type\\\":\\\"structural_tag\\\",\\\"format\\\":{}}\"}", "structured_outputs.structural_tag.format", "not supported")]
     [InlineData(Chat, ChatBase, "\"logits_processors\":[\"pkg.Proc\"]", "logits_processors", "logits processors")]
+    [InlineData(Chat, ChatBase, "\"stream\":true,\"stream_options\":{\"include_obfuscation\":true}", "stream_options.include_obfuscation", "does not pad")]
+    [InlineData(Completions, CompletionBase, "\"stream_options\":{\"include_obfuscation\":true}", "stream_options.include_obfuscation", "does not pad")]
     [InlineData(Completions, CompletionBase, "\"priority\":1", "priority", "first come, first served")]
     [InlineData(Chat, ChatBase, "\"priority\":-5", "priority", "first come, first served")]
     public async Task Post_UnsupportedVllmValue_Returns400NamingTheField(string path, string common, string extra, string param, string reason)

@@ -20,6 +20,7 @@ public static class ChatEndpoint
         PromptOptions.CheckAddSpecialTokens(model, request.AddSpecialTokens);
         string id = RequestIds.Create(http, "chatcmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
+        StreamOptions.Check(request.StreamOptions);
         AllowedTools.NarrowChat(request);
         var (tool, autoTools, requiredTools) = ToolAnswerChoice.Decide(request, api.ServerOptions, ForcedToolCall.ChatOtherChoices);
         var text = ChatPrompt.Render(request, model, api.ServerOptions, tool, withTools: autoTools || requiredTools);

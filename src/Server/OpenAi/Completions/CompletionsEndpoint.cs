@@ -15,6 +15,7 @@ public static class CompletionsEndpoint
         var model = api.Models.Require(request.Model);
         string id = RequestIds.Create(http, "cmpl-", request.RequestId);
         string? salt = PromptOptions.CacheSalt(request.CacheSalt);
+        StreamOptions.Check(request.StreamOptions);
         var plan = Plan(request, model, api);
         var constraint = TokenRulesMapper.With(StructuredOutputMapper.Map(request, model), request, model);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
