@@ -43,6 +43,7 @@ public sealed class UnsupportedFieldsTests
     [InlineData(Chat, """{"functions":[],"function_call":"none"}""")]
     [InlineData(Chat, """{"store":false,"modalities":["text"],"metadata":{"k":"v"},"service_tier":"auto"}""")]
     [InlineData(Chat, """{"safety_identifier":"u-1","prompt_cache_key":"k","user":"u","audio":null,"reasoning_effort":null}""")]
+    [InlineData(Chat, """{"prompt_cache_retention":"in-memory"}""")]
     [InlineData(Completions, """{"best_of":1,"suffix":"","user":"u"}""")]
     [InlineData(Completions, """{"suffix":null,"best_of":null,"response_format":null}""")]
     [InlineData(Completions, """{"top_k":5,"min_p":0.1,"repetition_penalty":1.1,"stop_token_ids":[7],"ignore_eos":true,"return_tokens_as_token_ids":false}""")]
@@ -68,8 +69,8 @@ public sealed class UnsupportedFieldsTests
     [InlineData(Chat, """{"mm_processor_kwargs":{}}""", "mm_processor_kwargs", null)]
     [InlineData(Completions, """{"kv_transfer_params":{}}""", "kv_transfer_params", null)]
     [InlineData(Chat, """{"echo":true}""", "echo", null)]
-    [InlineData(Completions, """{"stream_options":{"include_usage":true,"include_obfuscation":true}}""", "stream_options.include_obfuscation", null)]
-    [InlineData(Chat, """{"stream_options":{"include_obfuscation":true}}""", "stream_options.include_obfuscation", null)]
+    [InlineData(Completions, """{"stream_options":{"include_usage":true,"chunk_size":4}}""", "stream_options.chunk_size", null)]
+    [InlineData(Chat, """{"stream_options":{"heartbeat":true}}""", "stream_options.heartbeat", null)]
     public async Task Post_UnknownField_Returns400WithSuggestion(string path, string field, string param, string? suggestion)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);

@@ -8,7 +8,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// text format (structured ones are enforced), truncation of either kind: there is no context to truncate,
 /// include for the output text's logprobs only, top_logprobs up to 20; background, when stored); anything else is a 400 naming the field, rather than an answer that
 /// silently ignores the request. Fields that only describe the caller (service_tier, prompt_cache_key,
-/// safety_identifier, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
+/// safety_identifier, prompt_cache_retention, max_tool_calls (it counts hosted tools' calls), stream_options) are accepted and not used. Tools and
 /// tool_choice are read by <see cref="ResponseTools"/>.
 /// </summary>
 public static class ResponseOptionsCheck
@@ -37,6 +37,9 @@ public static class ResponseOptionsCheck
         Kind(request.StreamOptions, "stream_options", JsonValueKind.Object, "an object");
         Kind(request.ServiceTier, "service_tier", JsonValueKind.String, "a string");
         Kind(request.PromptCacheKey, "prompt_cache_key", JsonValueKind.String, "a string");
+        Kind(request.PromptCacheRetention, "prompt_cache_retention", JsonValueKind.String, "a string");
+        Refuse(request.ContextManagement, "context_management", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0,
+            "context_management is not supported: this server does not compact conversations (a Mamba state does not grow with them).");
         Kind(request.SafetyIdentifier, "safety_identifier", JsonValueKind.String, "a string");
         Kind(request.MaxToolCalls, "max_tool_calls", JsonValueKind.Number, "a number");
     }

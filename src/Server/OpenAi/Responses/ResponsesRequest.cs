@@ -66,4 +66,8 @@ public sealed class ResponsesRequest
     public JsonElement? PromptCacheKey { get; set; }
 
     public JsonElement? SafetyIdentifier { get; set; }
+
+    public JsonElement? PromptCacheRetention { get; set; }
+
+    public JsonElement? ContextManagement { get; set; }
 }

@@ -47,6 +47,8 @@ public static class UnsupportedFields
         ["service_tier"] = JsonValueKind.String,
         ["safety_identifier"] = JsonValueKind.String,
         ["prompt_cache_key"] = JsonValueKind.String,
+        // How long the provider keeps cached prefixes ("in-memory", "24h"): the prefix-state cache keeps its own budget.
+        ["prompt_cache_retention"] = JsonValueKind.String,
         ["parallel_tool_calls"] = JsonValueKind.True,
         // vLLM: with a byte-level BPE (the only kind this server serves), detokenizing puts nothing between special
         // tokens whichever value is sent, as vLLM's fast-tokenizer detokenizer does; so both values give the same text.

@@ -138,7 +138,7 @@ public sealed class ResponsesEndpointTests
         using var response = await Json.PostAsync(client, "/v1/responses", """
             {"input":"hi","max_output_tokens":2,"tools":[],"tool_choice":"auto","text":{"format":{"type":"text"}},
              "reasoning":{"effort":null},"truncation":"disabled","parallel_tool_calls":true,"include":[],"background":false,
-             "service_tier":"auto","user":"u-1","stream_options":{},"prompt_cache_key":"k"}
+             "service_tier":"auto","user":"u-1","stream_options":{},"prompt_cache_key":"k","prompt_cache_retention":"24h","context_management":[]}
             """);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -271,6 +271,8 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":"hi","text":{"format":{"type":"json_schema"}}}""", "text.format.schema")]
     [InlineData("""{"input":"hi","text":{"format":"json"}}""", "text")]
     [InlineData("""{"input":"hi","reasoning":{"effort":"high"}}""", "reasoning")]
+    [InlineData("""{"input":"hi","context_management":[{"type":"compaction","compact_threshold":1000}]}""", "context_management")]
+    [InlineData("""{"input":"hi","prompt_cache_retention":24}""", "prompt_cache_retention")]
     [InlineData("""{"input":"hi","background":"yes"}""", "background")]
     [InlineData("""{"input":"hi","background":true,"store":false}""", "store")]
     [InlineData("""{"input":"hi","include":["file_search_call.results"]}""", "include")]
