@@ -46,6 +46,13 @@ internal sealed partial class StateFileStore
     public bool TryWrite(StoredResponse meta, ReadOnlySpan<byte> state, bool hasState)
     {
         long size = StoredResponseFile.HeaderBytes + meta.Document.Length + state.Length;
+        if (meta.Document.Length > StoredResponseFile.MaxDocumentBytes)
+        {
+            // Reading refuses a larger document as a torn file (and deletes it): never write one.
+            LogDocumentTooLarge(meta.Id, meta.Document.Length, StoredResponseFile.MaxDocumentBytes);
+            return false;
+        }
+
         if (size > _maxBytes)
         {
             LogTooLarge(meta.Id, size, _maxBytes);
@@ -291,6 +298,9 @@ internal sealed partial class StateFileStore
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State store: response {Id} ({Bytes} bytes) exceeds the disk budget of {Budget} bytes; kept in memory only")]
     private partial void LogTooLarge(string id, long bytes, long budget);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "State store: response {Id} not written to disk: its document of {Bytes} bytes is over the file format's {Limit}; it is kept in memory only")]
+    private partial void LogDocumentTooLarge(string id, long bytes, long limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State store: response {Id}: {Message}")]
     private partial void LogUnreadable(string id, string message);

@@ -290,6 +290,21 @@ public sealed class ConversationStoreTests
     }
 
     [Fact]
+    public async Task Save_DocumentOverTheFileFormatsLimit_StaysInMemoryAndIsNeverWritten()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open(maxMemory: 1L << 30, maxDisk: 1L << 30);
+        string id = ResponseIds.NewConversation();
+
+        store.Save(new StoredResponse(id, string.Empty, harness.Time.GetUtcNow(), new byte[StoredResponseFile.MaxDocumentBytes + 1]));
+        await store.FlushWritesAsync();
+
+        // Reading would take a larger document for a torn file and delete it: it must not reach the disk at all.
+        Assert.False(File.Exists(harness.FileOf(id)));
+        Assert.Equal(StoredResponseFile.MaxDocumentBytes + 1, store.Get(id, string.Empty)!.Document.Length);
+    }
+
+    [Fact]
     public async Task Save_AgesFromItsLastSave_AndRefusesIdsTheStoreDoesNotMake()
     {
         await using var harness = new StoreHarness(withDirectory: false);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MambaServe.Engine.Conversations;
 using MambaServe.Server.OpenAi.Responses;
 
@@ -17,6 +18,17 @@ public sealed record ConversationRecord(
     IReadOnlyList<ConversationMessage> Items,
     string? HeadResponseId)
 {
+    /// <summary>
+    /// The most a conversation's document may hold for more items to be added: 16 MiB (millions of tokens of text). A
+    /// turn starts only below it, so one more answer can take it past, but never near the 64 MiB a stored document may
+    /// have on disk (the responses made in it hold the conversation too, rendered).
+    /// </summary>
+    public const int MaxBytes = 16 << 20;
+
+    /// <summary>The size of the stored document this record was read from (0 for one not read from the store).</summary>
+    [JsonIgnore]
+    public int StoredBytes { get; init; }
+
     public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, OpenAiJson.Options);
 
     public ConversationObject ToObject(string id) => new(id, CreatedAt, Metadata);
@@ -28,7 +40,7 @@ public sealed record ConversationRecord(
         {
             var record = JsonSerializer.Deserialize<ConversationRecord>(stored.Document, OpenAiJson.Options);
             return record is { Metadata: not null, Items: not null }
-                ? record
+                ? record with { StoredBytes = stored.Document.Length }
                 : throw new StoredResponseUnreadableException(stored.Id, "its document is incomplete");
         }
         catch (JsonException ex)

@@ -30,17 +30,32 @@ public static class ConversationRecords
     public static ConversationRecord Get(IServedModel model, string id, string owner, string? param = null) =>
         TryGet(ResponseStore.Of(model), id, owner) ?? throw NotFound(id, param);
 
-    /// <summary>Applies <paramref name="change"/> to the conversation as it is now and stores the result; a 404 when it is gone.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the conversation as it is now and stores the result; a 404 when it is gone,
+    /// a 400 when the change would grow it past <see cref="ConversationRecord.MaxBytes"/>.
+    /// </summary>
     public static ConversationRecord Update(IServedModel model, string id, string owner, Func<ConversationRecord, ConversationRecord> change)
     {
         var store = ResponseStore.Of(model);
         lock (LockOf(id))
         {
-            var record = change(TryGet(store, id, owner) ?? throw NotFound(id, null));
-            store.Save(new StoredResponse(id, owner, DateTimeOffset.UtcNow, record.ToBytes()));
+            var before = TryGet(store, id, owner) ?? throw NotFound(id, null);
+            var record = change(before);
+            var bytes = record.ToBytes();
+            if (bytes.Length > ConversationRecord.MaxBytes && bytes.Length > before.StoredBytes)
+            {
+                throw Full(id, bytes.Length, "items");
+            }
+
+            store.Save(new StoredResponse(id, owner, DateTimeOffset.UtcNow, bytes));
             return record;
         }
     }
+
+    /// <summary>The 400 for a conversation that may not grow: start a new one (or delete items).</summary>
+    public static ApiException Full(string id, long bytes, string param) => new(400,
+        $"Conversation '{id}' would hold {bytes:N0} bytes, over the {ConversationRecord.MaxBytes:N0} a conversation may hold: delete items or start a new conversation.",
+        ApiException.InvalidRequest, param, "conversation_full");
 
     /// <summary>
     /// Appends a finished response's new input and output to its conversation and, when <paramref name="head"/> is set

@@ -50,6 +50,11 @@ public sealed record ConversationTurn(ConversationStore Store, string Id, string
         IServedModel model, string id, string? instructions, IReadOnlyList<ConversationMessage> input, string owner, JsonElement? tools)
     {
         var record = ConversationRecords.Get(model, id, owner, "conversation");
+        if (record.StoredBytes > ConversationRecord.MaxBytes)
+        {
+            throw ConversationRecords.Full(id, record.StoredBytes, "conversation");
+        }
+
         var stamped = ConversationItems.Stamped(record.Items, input, "input");
         var (head, state) = ConversationRecords.Head(model, record, owner);
         var prior = new StoredConversation(

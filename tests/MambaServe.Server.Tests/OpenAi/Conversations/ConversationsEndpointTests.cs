@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Tests.Infrastructure;
 using static MambaServe.Server.Tests.OpenAi.Responses.ResponsesEndpointTests;
@@ -124,6 +125,41 @@ public sealed class ConversationsEndpointTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("at most 20", (string?)(await Json.ReadAsync(response))["error"]!["message"]);
+    }
+
+    [Fact]
+    public async Task Items_PastSixteenMegabytes_AreRefused_AndDeletingItemsMakesRoomAgain()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id = (string)(await SendAsync(client, HttpMethod.Post, "/v1/conversations", "{}"))["id"]!;
+        string item = JsonSerializer.Serialize(new { items = new[] { new { role = "user", content = new string('x', 1 << 20) } } });
+
+        int added = 0;
+        HttpStatusCode status;
+        do
+        {
+            using var response = await Json.PostAsync(client, $"/v1/conversations/{id}/items", item);
+            status = response.StatusCode;
+            if (status == HttpStatusCode.BadRequest)
+            {
+                var error = (await Json.ReadAsync(response))["error"]!;
+                Assert.Equal(("conversation_full", "items"), ((string?)error["code"], (string?)error["param"]));
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, status);
+                added++;
+            }
+        }
+        while (status == HttpStatusCode.OK && added < 40);
+
+        Assert.Equal(15, added); // 16 items of 1 MiB and their JSON are over 16 MiB
+        var items = (await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{id}/items?limit=100"))["data"]!.AsArray();
+        Assert.Equal(15, items.Count);
+        await SendAsync(client, HttpMethod.Delete, $"/v1/conversations/{id}/items/{Id(items[0])}");
+        using var again = await Json.PostAsync(client, $"/v1/conversations/{id}/items", item);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
 
     [Fact]
