@@ -60,6 +60,18 @@ public static class ConversationItems
         return [.. added.Select(ResponseItemIds.Stamped)];
     }
 
+    /// <summary>
+    /// <paramref name="added"/> where each item whose id (or one of its calls' ids) <paramref name="existing"/> already
+    /// holds gets new ids: a turn appended after another took those ids meanwhile.
+    /// </summary>
+    public static IReadOnlyList<ConversationMessage> WithFreshIds(IReadOnlyList<ConversationMessage> existing, IReadOnlyList<ConversationMessage> added)
+    {
+        var taken = new HashSet<string>(existing.SelectMany(IdsOf), StringComparer.Ordinal);
+        return [.. added.Select(m => IdsOf(m).Any(taken.Contains)
+            ? ResponseItemIds.Stamped(m with { Id = null, ToolCalls = m.ToolCalls?.Select(c => c with { ItemId = null }).ToList() })
+            : m)];
+    }
+
     /// <summary>The items as listed (oldest first), each message, function call and output its own item.</summary>
     public static IReadOnlyList<ResponseItem> List(string conversationId, IReadOnlyList<ConversationMessage> messages) =>
         ResponseInputItems.Of(messages, conversationId);

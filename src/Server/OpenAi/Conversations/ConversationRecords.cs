@@ -71,8 +71,7 @@ public static class ConversationRecords
                 return;
             }
 
-            var taken = new HashSet<string>(record.Items.Select(m => m.Id).OfType<string>(), StringComparer.Ordinal);
-            var added = items.Select(m => m.Id is { } itemId && taken.Contains(itemId) ? ResponseItemIds.Stamped(m with { Id = null }) : m);
+            var added = ConversationItems.WithFreshIds(record.Items, items);
             var updated = record with { Items = [.. record.Items, .. added], HeadResponseId = head ?? record.HeadResponseId };
             store.Save(new StoredResponse(id, owner, DateTimeOffset.UtcNow, updated.ToBytes()));
         }
