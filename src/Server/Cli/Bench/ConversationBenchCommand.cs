@@ -11,7 +11,8 @@ namespace MambaServe.Server.Cli.Bench;
 
 /// <summary>
 /// `bench conversation`: a many-turn conversation through the real HTTP server, time to first token per turn,
-/// continuing with previous_response_id against resending the whole history through /v1/chat/completions (with the
+/// continuing with previous_response_id, or in a conversation of the Conversations API, against resending the whole
+/// history through /v1/chat/completions (with the
 /// prefix cache off, as a server without saved states re-prefills, and on). Runs the served model (default: the demo
 /// model) and random weights of mamba-130m's shape with the demo tokenizer.
 /// </summary>
@@ -22,7 +23,7 @@ public static class ConversationBenchCommand
         var turns = new Option<int>("--turns") { Description = "Turns of the conversation.", DefaultValueFactory = _ => 50 };
         var outputTokens = new Option<int>("--output-tokens") { Description = "Tokens per answer.", DefaultValueFactory = _ => 24 };
         var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
-        var command = new Command("conversation", "Time to first token per turn: previous_response_id against resending the history.")
+        var command = new Command("conversation", "Time to first token per turn: previous_response_id or a conversation against resending the history.")
         {
             turns, outputTokens, skipRandom,
         };
@@ -54,37 +55,40 @@ public static class ConversationBenchCommand
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, through the HTTP server");
-        List<ConversationTurn> responses, resent, cached;
+        List<ConversationTurn> responses, inConversation, resent, cached;
         await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false))))
         {
-            (responses, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
+            (responses, inConversation, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
         }
 
         await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true))))
         {
-            (_, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
+            (_, _, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
         }
 
-        Report(responses, resent, cached);
+        Report(responses, inConversation, resent, cached);
     }
 
     private static EngineOptions Options(DeviceKind device, bool prefixCache) =>
         new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0 }, new StatePoolOptions { SlotCount = 4 }, Device: device);
 
-    private static void Report(List<ConversationTurn> responses, List<ConversationTurn> resent, List<ConversationTurn> cached)
+    private static void Report(List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> resent, List<ConversationTurn> cached)
     {
         var table = new Table().AddColumns(
-            "turn", "responses TTFT ms", "cached tokens", "prefilled", "chat resend TTFT ms", "prompt tokens", "chat + prefix cache TTFT ms");
+            "turn", "responses TTFT ms", "cached tokens", "prefilled", "conversation TTFT ms", "prefilled", "chat resend TTFT ms", "prompt tokens",
+            "chat + prefix cache TTFT ms");
         for (int t = 0; t < responses.Count; t++)
         {
-            var r = responses[t];
-            table.AddRow($"{t + 1}", $"{r.TtftMs:F1}", $"{r.CachedTokens}", $"{r.InputTokens - r.CachedTokens}",
-                $"{resent[t].TtftMs:F1}", $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
+            var (r, c) = (responses[t], inConversation[t]);
+            table.AddRow($"{t + 1}", $"{r.TtftMs:F1}", $"{r.CachedTokens}", $"{r.InputTokens - r.CachedTokens}", $"{c.TtftMs:F1}",
+                $"{c.InputTokens - c.CachedTokens}", $"{resent[t].TtftMs:F1}", $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
         }
 
         AnsiConsole.Write(table);
         int same = responses.Zip(resent).Count(p => p.First.Text == p.Second.Text);
-        AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns");
+        int sameInConversation = inConversation.Zip(resent).Count(p => p.First.Text == p.Second.Text);
+        AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns (previous_response_id), " +
+            $"{sameInConversation}/{inConversation.Count} (conversation)");
         var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
         AnsiConsole.MarkupLine(
             $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
@@ -95,6 +99,7 @@ public static class ConversationBenchCommand
             Ratio("responses, continued turns only", [responses[0], .. continued]);
         }
 
+        Ratio("responses in a conversation (Conversations API)", inConversation);
         Ratio("chat, whole history resent", resent);
         Ratio("chat, whole history resent, prefix cache on", cached);
     }

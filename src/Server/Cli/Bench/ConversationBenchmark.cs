@@ -1,6 +1,6 @@
 namespace MambaServe.Server.Cli.Bench;
 
-/// <summary>One benchmark conversation: the same user turns sent by continuing responses and, optionally, by resending chat history.</summary>
+/// <summary>One benchmark conversation: the same user turns sent by continuing responses, in a conversation, and by resending chat history.</summary>
 public static class ConversationBenchmark
 {
     public const string Instructions = "You are a reporter for the city paper.";
@@ -14,17 +14,20 @@ public static class ConversationBenchmark
     ];
 
     /// <summary>
-    /// Runs <paramref name="turns"/> turns with previous_response_id and, the same user
-    /// turns through chat completions with each turn's whole history (else only the chat conversation runs, returned second).
+    /// Runs <paramref name="turns"/> turns with previous_response_id, the same turns in a conversation of the
+    /// Conversations API, and the same user turns through chat completions with each turn's whole history (with
+    /// <paramref name="withResponses"/> false only the chat conversation runs).
     /// </summary>
-    public static async Task<(List<ConversationTurn> Responses, List<ConversationTurn> Chat)> RunAsync(
+    public static async Task<(List<ConversationTurn> Responses, List<ConversationTurn> Conversation, List<ConversationTurn> Chat)> RunAsync(
         HttpClient http, string model, int turns, int outputTokens, bool withResponses, CancellationToken ct)
     {
         await ConversationClient.RespondAsync(http, model, Instructions, "Hello.", null, 4, ct); // warm-up: JIT, first allocations
         var responses = new List<ConversationTurn>();
+        var inConversation = new List<ConversationTurn>();
         var chat = new List<ConversationTurn>();
         var messages = new List<object> { new { role = "system", content = Instructions } };
         string? previous = null;
+        string? conversation = withResponses ? await ConversationClient.CreateConversationAsync(http, ct) : null;
         for (int t = 0; t < turns; t++)
         {
             var input = s_inputs[t % s_inputs.Length];
@@ -33,6 +36,7 @@ public static class ConversationBenchmark
                 var turn = await ConversationClient.RespondAsync(http, model, Instructions, input, previous, outputTokens, ct);
                 responses.Add(turn);
                 previous = turn.ResponseId;
+                inConversation.Add(await ConversationClient.RespondAsync(http, model, Instructions, input, null, outputTokens, ct, conversation));
             }
 
             messages.Add(new { role = "user", content = input });
@@ -41,6 +45,6 @@ public static class ConversationBenchmark
             messages.Add(new { role = "assistant", content = answer.Text });
         }
 
-        return (responses, chat);
+        return (responses, inConversation, chat);
     }
 }

@@ -7,15 +7,17 @@ using System.Text.Json.Nodes;
 namespace MambaServe.Server.Cli.Bench;
 
 /// <summary>
-/// The two ways a client holds a conversation with the server, streamed so that the time to the first text is
-/// measured as a client sees it: continuing with previous_response_id (POST /v1/responses), or resending the whole
-/// history (POST /v1/chat/completions).
+/// The ways a client holds a conversation with the server, streamed so that the time to the first text is measured as
+/// a client sees it: continuing with previous_response_id or in a conversation of the Conversations API (POST
+/// /v1/responses), or resending the whole history (POST /v1/chat/completions).
 /// </summary>
 public static class ConversationClient
 {
-    public static async Task<ConversationTurn> RespondAsync(HttpClient http, string model, string instructions, string input, string? previous, int maxTokens, CancellationToken ct)
+    /// <param name="conversation">The conversation to respond in (then <paramref name="previous"/> is null).</param>
+    public static async Task<ConversationTurn> RespondAsync(
+        HttpClient http, string model, string instructions, string input, string? previous, int maxTokens, CancellationToken ct, string? conversation = null)
     {
-        var body = new { model, input, instructions, previous_response_id = previous, max_output_tokens = maxTokens, temperature = 0, stream = true };
+        var body = new { model, input, instructions, previous_response_id = previous, conversation, max_output_tokens = maxTokens, temperature = 0, stream = true };
         var started = Stopwatch.GetTimestamp();
         double? first = null;
         var text = new StringBuilder();
@@ -40,6 +42,14 @@ public static class ConversationClient
         first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds; // no text at all: the first token was a stop
         var usage = final?["usage"] ?? throw new InvalidOperationException("The stream ended without a final response.");
         return new ConversationTurn(first.Value, text.ToString(), (int)usage["input_tokens"]!, (int)usage["input_tokens_details"]!["cached_tokens"]!, (string?)final["id"]);
+    }
+
+    /// <summary>A new, empty conversation of the Conversations API; its id.</summary>
+    public static async Task<string> CreateConversationAsync(HttpClient http, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/v1/conversations", new { }, ct);
+        response.EnsureSuccessStatusCode();
+        return (string)(await response.Content.ReadFromJsonAsync<JsonNode>(ct))!["id"]!;
     }
 
     public static async Task<ConversationTurn> ChatAsync(HttpClient http, string model, IReadOnlyList<object> messages, int maxTokens, CancellationToken ct)
