@@ -82,7 +82,7 @@ internal sealed partial class EngineCore
         sample.Generated + inFlight < sample.Group.Request.Sampling.MinTokens;
 
     /// <summary>What <see cref="BansStopTokens"/> bans: the model's EOS (even with ignore_eos, as vLLM) and stop_token_ids.</summary>
-    private IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)
+    public IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)
     {
         if (sampling.MinTokens == 0)
         {

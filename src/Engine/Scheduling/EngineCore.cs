@@ -74,9 +74,6 @@ internal sealed partial class EngineCore
 
     public int MaxRunningSamples => _scheduler.MaxRunningSamples;
 
-    /// <summary>The model's EOS id, as a list (empty when it has none).</summary>
-    public IReadOnlyList<int> EosTokenIds => _runner.Config.EosTokenId is { } eos ? [eos] : [];
-
     public EngineStats Stats => new(
         _pool.InUse,
         _gate?.WaitingRequests ?? _active.Count(g => g.Phase == GroupPhase.Waiting),

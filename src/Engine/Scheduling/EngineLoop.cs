@@ -139,7 +139,7 @@ public sealed partial class EngineLoop : IGenerationEngine, IRunnerOperations, I
         }
 
         if (request.Constraint is TokenRules rules && request.Sampling.MinTokens > 0
-            && !rules.AllowsSomeBeyond([.. request.Sampling.StopTokenIds, .. _core.EosTokenIds]))
+            && !rules.AllowsSomeBeyond(_core.MinTokensBans(request.Sampling)!))
         {
             throw new ArgumentException(
                 "allowed_token_ids holds only EOS and stop tokens, which min_tokens bans for the first tokens: no token could be sampled.", nameof(request));
