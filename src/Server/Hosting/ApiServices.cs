@@ -17,6 +17,9 @@ public sealed class ApiServices(ModelHost models, ServerTelemetry telemetry, IOp
     public GenerationRunContext RunContext(IServedModel served, string requestId, string operation) =>
         new(served, requestId, operation, telemetry, _requestLogger, server.Value.LogPrompts);
 
+    /// <summary>Whose stored responses and conversations a REST request may see: its API key's (<see cref="ConversationOwner"/>).</summary>
+    public string OwnerOf(HttpContext http) => ConversationOwner.Of(http.Request.Headers.Authorization, ServerOptions);
+
     /// <summary>Checks n and the choice count against the server's limit (400 on "n").</summary>
     public int CheckChoices(int? n, int prompts)
     {

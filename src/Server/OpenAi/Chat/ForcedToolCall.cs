@@ -85,7 +85,6 @@ public sealed partial record ForcedToolCall(string Name, JsonElement Parameters,
     }
 
     /// <summary>The request's tools, each checked (a 400 naming the first that is not a function OpenAI would take).</summary>
-    /// <summary>The request's tools, each checked (a 400 names the first bad one by its index).</summary>
     internal static List<ChatTool> CheckedTools(ChatRequest request)
     {
         var tools = request.Tools ?? [];

@@ -17,13 +17,13 @@ public static class ConversationsEndpoint
         var model = api.Models.Require();
         var metadata = ResponseMetadata.Validate(request.Metadata);
         var items = ConversationItems.Read(request.Items, [], required: false);
-        var (id, record) = ConversationRecords.Create(model, Owner(http, api), items, metadata);
+        var (id, record) = ConversationRecords.Create(model, api.OwnerOf(http), items, metadata);
         await OpenAiJson.WriteAsync(http.Response, record.ToObject(id));
     }
 
     public static async Task GetAsync(HttpContext http, string id, ApiServices api)
     {
-        var record = ConversationRecords.Get(api.Models.Require(), id, Owner(http, api));
+        var record = ConversationRecords.Get(api.Models.Require(), id, api.OwnerOf(http));
         await OpenAiJson.WriteAsync(http.Response, record.ToObject(id));
     }
 
@@ -32,13 +32,13 @@ public static class ConversationsEndpoint
     {
         var request = await OpenAiJson.ReadAsync<ConversationUpdateRequest>(http.Request, http.RequestAborted);
         var metadata = ResponseMetadata.Validate(request.Metadata);
-        var record = ConversationRecords.Update(api.Models.Require(), id, Owner(http, api), r => r with { Metadata = metadata });
+        var record = ConversationRecords.Update(api.Models.Require(), id, api.OwnerOf(http), r => r with { Metadata = metadata });
         await OpenAiJson.WriteAsync(http.Response, record.ToObject(id));
     }
 
     public static async Task DeleteAsync(HttpContext http, string id, ApiServices api)
     {
-        ConversationRecords.Delete(api.Models.Require(), id, Owner(http, api));
+        ConversationRecords.Delete(api.Models.Require(), id, api.OwnerOf(http));
         await OpenAiJson.WriteAsync(http.Response, new ConversationDeleted(id));
     }
 
@@ -48,7 +48,7 @@ public static class ConversationsEndpoint
         ResponseItemQuery.RefuseInclude(http.Request.Query);
         var request = await OpenAiJson.ReadAsync<ConversationItemsRequest>(http.Request, http.RequestAborted);
         IReadOnlyList<ConversationMessage> added = [];
-        ConversationRecords.Update(api.Models.Require(), id, Owner(http, api), record =>
+        ConversationRecords.Update(api.Models.Require(), id, api.OwnerOf(http), record =>
         {
             added = ConversationItems.Read(request.Items, record.Items, required: true);
             return record with { Items = [.. record.Items, .. added] };
@@ -61,24 +61,21 @@ public static class ConversationsEndpoint
     public static async Task ListItemsAsync(HttpContext http, string id, ApiServices api)
     {
         var query = ResponseItemQuery.Read(http.Request.Query);
-        var record = ConversationRecords.Get(api.Models.Require(), id, Owner(http, api));
+        var record = ConversationRecords.Get(api.Models.Require(), id, api.OwnerOf(http));
         await OpenAiJson.WriteAsync(http.Response, query.Page(ConversationItems.List(id, record.Items)));
     }
 
     public static async Task GetItemAsync(HttpContext http, string id, string itemId, ApiServices api)
     {
         ResponseItemQuery.RefuseInclude(http.Request.Query);
-        var record = ConversationRecords.Get(api.Models.Require(), id, Owner(http, api));
+        var record = ConversationRecords.Get(api.Models.Require(), id, api.OwnerOf(http));
         await OpenAiJson.WriteAsync(http.Response, ConversationItems.Find(id, record.Items, itemId));
     }
 
     /// <summary>DELETE /v1/conversations/{id}/items/{item_id}: removes the item and answers the conversation.</summary>
     public static async Task DeleteItemAsync(HttpContext http, string id, string itemId, ApiServices api)
     {
-        var record = ConversationRecords.Update(api.Models.Require(), id, Owner(http, api), r => r with { Items = ConversationItems.Without(id, r.Items, itemId) });
+        var record = ConversationRecords.Update(api.Models.Require(), id, api.OwnerOf(http), r => r with { Items = ConversationItems.Without(id, r.Items, itemId) });
         await OpenAiJson.WriteAsync(http.Response, record.ToObject(id));
     }
-
-    /// <summary>Whose conversations a request may see: its API key's (<see cref="ConversationOwner"/>).</summary>
-    private static string Owner(HttpContext http, ApiServices api) => ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
 }

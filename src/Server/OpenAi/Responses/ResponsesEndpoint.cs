@@ -44,7 +44,7 @@ public static class ResponsesEndpoint
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         int? logprobs = ResponseLogprobs.Asked(request, answer);
-        string owner = Owner(http, api);
+        string owner = api.OwnerOf(http);
         var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
         var constraint = Constraint(request, tools, answer, model, plan);
         var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model));
@@ -102,7 +102,7 @@ public static class ResponsesEndpoint
     {
         var resume = ResponseResumeQuery.Read(http.Request.Query);
         var model = api.Models.Require();
-        string owner = Owner(http, api);
+        string owner = api.OwnerOf(http);
         var running = background.Find(id, owner);
         if (resume is { } after)
         {
@@ -135,7 +135,7 @@ public static class ResponsesEndpoint
     {
         var query = ResponseItemQuery.Read(http.Request.Query);
         var model = api.Models.Require();
-        string owner = Owner(http, api);
+        string owner = api.OwnerOf(http);
         var items = background.Find(id, owner) is { } running
             ? ResponseInputItems.Of(running.Draft.Conversation, id)
             : ResponseInputItems.Of(ResponseStore.Get(model, id, owner), id);
@@ -150,7 +150,7 @@ public static class ResponsesEndpoint
     public static async Task CancelAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
         var model = api.Models.Require();
-        string owner = Owner(http, api);
+        string owner = api.OwnerOf(http);
         if (background.Find(id, owner) is { } running)
         {
             await running.CancelAsync();
@@ -172,7 +172,7 @@ public static class ResponsesEndpoint
     public static async Task DeleteAsync(HttpContext http, string id, ApiServices api, BackgroundResponses background)
     {
         var model = api.Models.Require();
-        string owner = Owner(http, api);
+        string owner = api.OwnerOf(http);
         var running = background.Find(id, owner);
         if (running is not null)
         {
@@ -201,9 +201,6 @@ public static class ResponsesEndpoint
         return ApiException.BadRequest(
             $"The response '{id}' is not running: only a background response created with stream: true can be followed while it runs. GET it without stream.", "stream");
     }
-
-    /// <summary>Whose responses a request may see: its API key's (<see cref="ConversationOwner"/>).</summary>
-    private static string Owner(HttpContext http, ApiServices api) => ConversationOwner.Of(http.Request.Headers.Authorization, api.ServerOptions);
 
     private static async Task WriteStoredAsync(HttpContext http, StoredConversation document)
     {
