@@ -21,7 +21,7 @@ public sealed class ReturnTokenIdsRealModelTests
 
         var choice = (await PostAsync(client, "/v1/completions", Body(Prompt, 12)))["choices"]![0]!;
 
-        Assert.Equal(await TokenizeAsync(client, Prompt), Ids(choice["prompt_token_ids"]));
+        Assert.Equal(await Json.TokenizeAsync(client, Prompt), Ids(choice["prompt_token_ids"]));
         var ids = Ids(choice["token_ids"]);
         Assert.Equal(12, ids.Count);
         Assert.Equal((string)choice["text"]!, await DetokenizeAsync(client, ids));
@@ -55,7 +55,7 @@ public sealed class ReturnTokenIdsRealModelTests
         Assert.Equal(2, choices.Count);
         for (int i = 0; i < 2; i++)
         {
-            Assert.Equal(await TokenizeAsync(client, prompts[i]), Ids(choices[i]!["prompt_token_ids"]));
+            Assert.Equal(await Json.TokenizeAsync(client, prompts[i]), Ids(choices[i]!["prompt_token_ids"]));
             var ids = Ids(choices[i]!["token_ids"]);
             Assert.Equal(5, ids.Count);
             Assert.Equal((string)choices[i]!["text"]!, prompts[i] + await DetokenizeAsync(client, ids));
@@ -108,7 +108,7 @@ public sealed class ReturnTokenIdsRealModelTests
         await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
         // The bias forces the token at every step, so the first token is the stop token: the sample ends at once, no text.
-        int stop = (await TokenizeAsync(client, " the"))[0];
+        int stop = (await Json.TokenizeAsync(client, " the"))[0];
         var body = path == "/v1/completions" ? Body(Prompt, 8) : ChatBody(8);
         body["logit_bias"] = new Dictionary<string, float> { [stop.ToString(System.Globalization.CultureInfo.InvariantCulture)] = 100 };
         body["stop_token_ids"] = new[] { stop };
@@ -192,9 +192,6 @@ public sealed class ReturnTokenIdsRealModelTests
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return [.. (await Json.ReadEventsAsync(response)).Where(d => d != "[DONE]").Select(Json.Parse)];
     }
-
-    private static async Task<List<int>> TokenizeAsync(HttpClient client, string prompt) =>
-        Ids((await PostAsync(client, "/tokenize", new { prompt }))["tokens"]);
 
     private static async Task<string> DetokenizeAsync(HttpClient client, IReadOnlyList<int> tokens) =>
         (string)(await PostAsync(client, "/detokenize", new { tokens }))["prompt"]!;

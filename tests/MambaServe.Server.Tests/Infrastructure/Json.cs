@@ -29,6 +29,15 @@ public static class Json
 
     public static JsonNode Parse(string json) => JsonNode.Parse(json)!;
 
+    /// <summary>The token ids POST /tokenize gives <paramref name="prompt"/> (the request must succeed).</summary>
+    public static async Task<List<int>> TokenizeAsync(HttpClient client, string prompt)
+    {
+        using var response = await PostAsync(client, "/tokenize", new { prompt });
+        var body = await ReadAsync(response);
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        return [.. body["tokens"]!.AsArray().Select(id => (int)id!)];
+    }
+
     /// <summary>
     /// Each choice's whole text and finish reason from a completions or chat response, streamed (SSE chunks joined) or
     /// not; a chat choice's text is its message's (or its deltas') content.

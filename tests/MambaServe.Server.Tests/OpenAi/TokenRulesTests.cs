@@ -17,7 +17,7 @@ public sealed class TokenRulesTests
     {
         await using var factory = ServerFactory.WithDemoModel(4);
         var client = await factory.CreateReadyClientAsync();
-        var allowed = (await TokenizeAsync(client, " the cat sat on a mat")).Distinct().ToList();
+        var allowed = (await Json.TokenizeAsync(client, " the cat sat on a mat")).Distinct().ToList();
 
         foreach (var (path, body) in new[]
         {
@@ -52,7 +52,7 @@ public sealed class TokenRulesTests
         var body = new JsonObject { ["prompt"] = "Once upon a time", ["max_tokens"] = 24, ["temperature"] = 0, ["return_token_ids"] = true };
         var free = Ids((await PostAsync(client, "/v1/completions", body))["choices"]![0]!);
         string word = "the";
-        var spellings = new[] { await TokenizeAsync(client, word), await TokenizeAsync(client, " " + word) };
+        var spellings = new[] { await Json.TokenizeAsync(client, word), await Json.TokenizeAsync(client, " " + word) };
         Assert.Contains(spellings, s => Contains(free, s)); // the greedy answer writes it
 
         body["bad_words"] = new JsonArray(word);
@@ -70,7 +70,7 @@ public sealed class TokenRulesTests
         await using var factory = ServerFactory.WithDemoModel(4);
         var http = await factory.CreateReadyClientAsync();
         var client = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
-        var allowed = (await TokenizeAsync(http, " the cat sat on a mat")).Distinct().ToList();
+        var allowed = (await Json.TokenizeAsync(http, " the cat sat on a mat")).Distinct().ToList();
         var request = new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 12, Temperature = 1, Seed = 3, IgnoreEos = true };
         request.AllowedTokenIds.Add(allowed);
 
@@ -138,9 +138,6 @@ public sealed class TokenRulesTests
         Enumerable.Range(0, Math.Max(0, ids.Count - sequence.Count + 1)).Any(i => ids.Skip(i).Take(sequence.Count).SequenceEqual(sequence));
 
     private static List<int> Ids(JsonNode choice) => [.. choice["token_ids"]!.AsArray().Select(id => (int)id!)];
-
-    private static async Task<List<int>> TokenizeAsync(HttpClient client, string text) =>
-        [.. (await PostAsync(client, "/tokenize", new JsonObject { ["prompt"] = text }))["tokens"]!.AsArray().Select(id => (int)id!)];
 
     private static async Task<JsonNode> PostAsync(HttpClient client, string path, JsonObject body)
     {
