@@ -37,6 +37,7 @@ public static class ServerPipeline
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
         app.MapPost("/v1/responses", ResponsesEndpoint.CreateAsync);
+        app.MapPost("/v1/responses/input_tokens", ResponseInputTokensEndpoint.CountAsync);
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
         app.MapGet("/v1/responses/{id}/input_items", ResponsesEndpoint.GetInputItemsAsync);
         app.MapPost("/v1/responses/{id}/cancel", ResponsesEndpoint.CancelAsync);

@@ -49,6 +49,9 @@ public sealed class NodeClientTests
         Assert.Equal(((string?)call["id"], (string?)call["callId"]), ((string?)items[1]!["id"], (string?)items[1]!["callId"]));
         Assert.Equal((string?)call["callId"], (string?)items[2]!["callId"]);
         Assert.Equal(3, items.Select(item => (string?)item!["id"]).Distinct().Count());
+        var counts = seen["counts"]!.AsArray();
+        Assert.All(counts, count => Assert.Equal("response.input_tokens", (string?)count!["object"]));
+        Assert.Equal([(int)firstUsage["input_tokens"]!, (int)second["usage"]!["input_tokens"]!], counts.Select(count => (int)count!["input_tokens"]!));
     }
 
     [Fact]

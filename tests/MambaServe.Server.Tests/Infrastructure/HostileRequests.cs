@@ -33,6 +33,7 @@ public sealed class HostileRequests(int seed)
         ("/v1/messages/count_tokens", """{"model":"mamba-demo-5m","messages":[{"role":"user","content":"Hello"}],"system":"Be brief.","output_config":{"format":{"type":"json_schema","schema":{"type":"object"}}}}"""),
         ("/v1/conversations", """{"items":[{"type":"message","role":"user","content":[{"type":"input_text","text":"Hi"}],"id":"msg_1"},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}],"metadata":{"k":"v"}}"""),
         ("/v1/responses", """{"input":"And then?","conversation":{"id":"conv_000000000000000000000000000000000000000000000000"},"max_output_tokens":2,"store":false}"""),
+        ("/v1/responses/input_tokens", """{"model":"mamba-demo-5m","input":[{"role":"user","content":"Hi"}],"instructions":"Be brief.","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],"tool_choice":"auto","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}"""),
         ("/invocations", """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"temperature":0}"""),
         ("/tokenize", """{"model":"mamba-demo-5m","prompt":"Hello world"}"""),
         ("/detokenize", """{"model":"mamba-demo-5m","tokens":[41,605,80,893]}"""),

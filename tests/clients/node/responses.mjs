@@ -1,7 +1,8 @@
 // Drives MambaServe's Responses API with the official openai npm package, unchanged: create, continue with
 // previous_response_id while streaming, retrieve, delete; a forced function call streamed through the package's
 // stream helper (which rebuilds the response from the events), and its output sent back to continue; the answered
-// response's input items listed one a page through the package's auto-paginating iterator.
+// response's input items listed one a page through the package's auto-paginating iterator; the input tokens of both
+// turns counted (responses.inputTokens.count) before they are sent.
 // Prints one JSON line of what it saw for the .NET test to check.
 // Usage: node responses.mjs http://127.0.0.1:PORT MODEL
 import OpenAI from 'openai';
@@ -9,10 +10,16 @@ import OpenAI from 'openai';
 const [baseUrl, model] = process.argv.slice(2);
 const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 
+const firstCount = await client.responses.inputTokens.count({
+  model, input: 'Tell me about the jury.', instructions: 'You are a reporter.',
+});
 const first = await client.responses.create({
   model, input: 'Tell me about the jury.', instructions: 'You are a reporter.', max_output_tokens: 6, temperature: 0,
 });
 
+const secondCount = await client.responses.inputTokens.count({
+  model, input: 'And then?', instructions: 'You are a reporter.', previous_response_id: first.id,
+});
 const stream = await client.responses.create({
   model, input: 'And then?', instructions: 'You are a reporter.', previous_response_id: first.id,
   max_output_tokens: 6, temperature: 0, stream: true,
@@ -66,5 +73,6 @@ console.log(JSON.stringify({
   first: { id: first.id, text: first.output_text, usage: first.usage },
   second: { id: final.id, deltas, previous: final.previous_response_id, usage: final.usage, types },
   fetchedText: fetched.output_text,
+  counts: [firstCount, secondCount],
   goneStatus,
 }));

@@ -208,7 +208,7 @@ public static class ResponsesEndpoint
         await http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(document.Response, OpenAiJson.Options), http.RequestAborted);
     }
 
-    private static ConversationPlan Plan(
+    internal static ConversationPlan Plan(
         IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, JsonElement? tools,
         BackgroundResponses background)
     {
@@ -244,7 +244,7 @@ public static class ResponsesEndpoint
     /// else the text format. A structured text format beside a forced call is a 400 (one format per answer). On a
     /// refusal the plan's start state is released.
     /// </summary>
-    private static ITokenConstraintFactory? Constraint(ResponsesRequest request, ResponseTools tools, ResponseToolAnswer answer, IServedModel model, ConversationPlan plan)
+    internal static ITokenConstraintFactory? Constraint(ResponsesRequest request, ResponseTools tools, ResponseToolAnswer answer, IServedModel model, ConversationPlan plan)
     {
         try
         {
