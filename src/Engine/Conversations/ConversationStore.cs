@@ -69,7 +69,11 @@ public sealed partial class ConversationStore : IAsyncDisposable
     internal bool WritesToDisk => _disk is not null;
 
     /// <summary>Starts storing a new response of <paramref name="owner"/>: hand the result to the engine as its state sink.</summary>
-    public PendingResponse Begin(string owner) => new(this, ResponseIds.New(), owner, _runner);
+    /// <param name="memoryOnly">
+    /// Keep it in memory only, never on disk, whatever the tier: a response the client asked not to store, held only so
+    /// that its own connection can continue it (the Responses WebSocket's connection-local cache).
+    /// </param>
+    public PendingResponse Begin(string owner, bool memoryOnly = false) => new(this, ResponseIds.New(), owner, _runner) { MemoryOnly = memoryOnly };
 
     /// <summary>The stored response (document only), or null when it is unknown, expired, or not <paramref name="owner"/>'s.</summary>
     /// <exception cref="StoredResponseUnreadableException">Its file is corrupt (and was removed).</exception>
@@ -148,9 +152,9 @@ public sealed partial class ConversationStore : IAsyncDisposable
         }
     }
 
-    internal void Commit(StoredResponse response, SharedSnapshot? state, byte[]? exported)
+    internal void Commit(StoredResponse response, SharedSnapshot? state, byte[]? exported, bool memoryOnly = false)
     {
-        bool onDisk = _writer is not null && (state is null || exported is not null) && _writer.Enqueue(response, exported, state is not null);
+        bool onDisk = !memoryOnly && _writer is not null && (state is null || exported is not null) && _writer.Enqueue(response, exported, state is not null);
         var entry = new MemoryEntry(response, state, onDisk);
         lock (_lock)
         {

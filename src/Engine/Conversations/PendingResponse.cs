@@ -35,12 +35,15 @@ public sealed class PendingResponse : IStateSink
 
     internal IRunnerOperations Runner { get; }
 
+    /// <summary>Held in memory only, never written to disk (see <see cref="ConversationStore.Begin"/>).</summary>
+    internal bool MemoryOnly { get; init; }
+
     void IStateSink.Save(SavedState state, IModelRunner runner)
     {
         byte[]? exported = null;
         try
         {
-            exported = _store.WritesToDisk ? runner.ExportSnapshot(state.Snapshot) : null;
+            exported = _store.WritesToDisk && !MemoryOnly ? runner.ExportSnapshot(state.Snapshot) : null;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -65,7 +68,7 @@ public sealed class PendingResponse : IStateSink
             return;
         }
 
-        _store.Commit(new StoredResponse(Id, Owner, createdAt, document), Interlocked.Exchange(ref _state, null), _exported);
+        _store.Commit(new StoredResponse(Id, Owner, createdAt, document), Interlocked.Exchange(ref _state, null), _exported, MemoryOnly);
         _exported = null;
     }
 
@@ -84,7 +87,7 @@ public sealed class PendingResponse : IStateSink
 
         Interlocked.Exchange(ref _state, null)?.Release();
         _exported = null;
-        _store.Commit(new StoredResponse(Id, Owner, createdAt, document), null, null);
+        _store.Commit(new StoredResponse(Id, Owner, createdAt, document), null, null, MemoryOnly);
     }
 
     /// <summary>Drops the save (the response failed or was not complete); releases a saved state.</summary>

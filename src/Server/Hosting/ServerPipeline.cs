@@ -30,6 +30,7 @@ public static class ServerPipeline
             o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("RequestId", http.TraceIdentifier);
             o.GetLevel = RequestLogLevel;
         });
+        app.UseWebSockets(); // the Responses API's WebSocket mode (GET /v1/responses)
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<GrpcMessageValidationMiddleware>();
@@ -38,6 +39,7 @@ public static class ServerPipeline
         app.MapPost("/v1/chat/completions", ChatEndpoint.HandleAsync);
         app.MapPost("/v1/responses", ResponsesEndpoint.CreateAsync);
         app.MapPost("/v1/responses/input_tokens", ResponseInputTokensEndpoint.CountAsync);
+        app.MapGet("/v1/responses", ResponsesSocketEndpoint.ConnectAsync);
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
         app.MapGet("/v1/responses/{id}/input_items", ResponsesEndpoint.GetInputItemsAsync);
         app.MapPost("/v1/responses/{id}/cancel", ResponsesEndpoint.CancelAsync);

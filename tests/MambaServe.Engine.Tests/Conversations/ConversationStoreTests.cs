@@ -33,6 +33,23 @@ public sealed class ConversationStoreTests
     }
 
     [Fact]
+    public async Task MemoryOnly_IsNeverWrittenToDisk_AndIsGoneAfterARestart()
+    {
+        await using var harness = new StoreHarness();
+        var store = harness.Open();
+        var (id, state, document) = harness.Save(store, memoryOnly: true);
+        var (kept, _, _) = harness.Save(store);
+        await store.FlushWritesAsync();
+
+        var found = Assert.IsType<Continuation>(store.Continue(id, string.Empty));
+        Assert.Equal((document, state), (found.Response.Document, harness.Restored(found)));
+        Assert.False(File.Exists(harness.FileOf(id)));
+        Assert.True(File.Exists(harness.FileOf(kept)));
+        await store.DisposeAsync();
+        Assert.Null(harness.Open().Continue(id, string.Empty));
+    }
+
+    [Fact]
     public async Task Continue_TruncatedFile_ThrowsUnreadableThenIsGone()
     {
         await using var harness = new StoreHarness();

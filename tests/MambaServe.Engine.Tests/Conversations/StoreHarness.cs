@@ -42,12 +42,12 @@ internal sealed class StoreHarness : IAsyncDisposable
     }
 
     /// <summary>Saves a random state (pending token 5) with a random document; returns the id and the state.</summary>
-    public (string Id, ulong State, byte[] Document) Save(ConversationStore store, string owner = "", int? documentBytes = null)
+    public (string Id, ulong State, byte[] Document) Save(ConversationStore store, string owner = "", int? documentBytes = null, bool memoryOnly = false)
     {
         ulong state = (ulong)Random.Shared.NextInt64();
         var document = new byte[documentBytes ?? Random.Shared.Next(20, 200)];
         Random.Shared.NextBytes(document);
-        var pending = store.Begin(owner);
+        var pending = store.Begin(owner, memoryOnly);
         ((IStateSink)pending).Save(new SavedState(Runner.ImportSnapshot(Export(state)), 5), Runner);
         pending.Commit(document, Time.GetUtcNow());
         return (pending.Id, state, document);

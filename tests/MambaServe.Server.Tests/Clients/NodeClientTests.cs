@@ -55,6 +55,34 @@ public sealed class NodeClientTests
     }
 
     [Fact]
+    public async Task OpenAiNpmClient_ResponsesWebSocket_UnstoredTurnsOnTheSocketsState_AnErrorEvent_AndAStoredTurn()
+    {
+        var seen = await RunOnDemoServerAsync("responses-ws.mjs");
+
+        var (first, second, unknown, stored) = (seen["first"]!, seen["second"]!, seen["unknown"]!, seen["stored"]!);
+        foreach (var turn in new[] { first, second, stored })
+        {
+            Assert.Equal("response.created", (string?)turn["types"]![0]);
+            Assert.Equal((string?)turn["text"], (string?)turn["deltas"]);
+            Assert.Null(turn["error"]);
+        }
+
+        Assert.Equal((false, false, true), ((bool)first["store"]!, (bool)second["store"]!, (bool)stored["store"]!));
+        Assert.Equal((string?)first["id"], (string?)second["previous"]);
+        var firstUsage = first["usage"]!;
+        Assert.Equal((int)firstUsage["input_tokens"]! + (int)firstUsage["output_tokens"]! - 1, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        // Greedy, the same two turns over HTTP (stored, previous_response_id) say the same.
+        var http = seen["http"]!;
+        Assert.Equal(((string?)http["first"], (string?)http["second"]), ((string?)first["text"], (string?)second["text"]));
+        Assert.Equal((int)http["cached"]!, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+        var error = unknown["error"]!;
+        Assert.Equal(("error", "previous_response_not_found", "previous_response_id"), ((string?)error["type"], (string?)error["error"]!["code"], (string?)error["error"]!["param"]));
+        Assert.Equal(["error"], unknown["types"]!.AsArray().Select(type => (string?)type));
+        Assert.Equal(404, (int)seen["unstoredStatus"]!);
+        Assert.Equal((string?)stored["text"], (string?)seen["fetchedText"]);
+    }
+
+    [Fact]
     public async Task OpenAiNpmClient_Conversations_CreateRespondInItPageItemsAndDelete_WorkUnchanged()
     {
         var seen = await RunOnDemoServerAsync("conversations.mjs");

@@ -27,7 +27,10 @@ public sealed class ResponseDraft(
     /// <summary>The output budget: max_output_tokens, or the default.</summary>
     public int MaxTokens { get; init; }
 
-    /// <summary>Where the engine saves the final state (null with store: false).</summary>
+    /// <summary>
+    /// Where the engine saves the final state: null with store: false, except over a Responses WebSocket, whose latest
+    /// unstored response is held for that socket alone (<see cref="ResponseSocketCache"/>).
+    /// </summary>
     public IStateSink? Sink => pending;
 
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
@@ -47,6 +50,9 @@ public sealed class ResponseDraft(
 
     /// <summary>The conversation before the output, each item with its id (given here, once, so a background response lists the ids it stores).</summary>
     public IReadOnlyList<ConversationMessage> Conversation { get; } = [.. plan.Messages.Select(ResponseItemIds.Stamped)];
+
+    /// <summary>Whether the client asked to store the response (store, default true): GET and continuation by anyone with its key.</summary>
+    public bool Stored => request.Store != false;
 
     /// <summary>Whether the request asked for background mode (the response is polled with GET).</summary>
     public bool Background { get; } = request.Background is { ValueKind: JsonValueKind.True };
@@ -119,7 +125,8 @@ public sealed class ResponseDraft(
         }
 
         bool finished = (Finish is FinishReason.Stop or FinishReason.Length) && response.Status is not ("cancelled" or "failed");
-        bool withState = finished && pending is { HasState: true }; // read before the commit takes the state
+        // Read before the commit takes the state. A conversation never heads to an unstored response a socket holds.
+        bool withState = finished && pending is { HasState: true } && Stored;
         if (pending is not null)
         {
             Store(response, run, finished);
@@ -186,7 +193,7 @@ public sealed class ResponseDraft(
 
     private ResponseObject Build(string status, IReadOnlyList<ResponseItem> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
         new(id, CreatedAt.ToUnixTimeSeconds(), status, error, incomplete, request.Instructions, request.MaxOutputTokens, model, output,
-            request.PreviousResponseId, pending is not null, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata)
+            request.PreviousResponseId, Stored, request.Temperature ?? 1f, request.TopP ?? 1f, usage, request.User, metadata)
         {
             Text = new ResponseTextConfig(ResponseTextFormat.Of(request.Text)),
             Tools = request.Tools is { ValueKind: JsonValueKind.Array } tools ? tools : Array.Empty<object>(),

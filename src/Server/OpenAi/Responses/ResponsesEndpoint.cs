@@ -21,48 +21,8 @@ public static class ResponsesEndpoint
     {
         var ct = http.RequestAborted;
         var request = await OpenAiJson.ReadAsync<ResponsesRequest>(http.Request, ct);
-        var model = api.Models.Require(request.Model);
-        var store = ResponseStore.Of(model);
-        PromptBuilder.RequireTokenizer(model, "input");
-        ResponseOptionsCheck.Validate(request);
-        string? conversation = ConversationTurn.IdOf(request);
-        var input = ResponseInputParser.Parse(request.Input);
-        var metadata = ResponseMetadata.Validate(request.Metadata);
-        foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })
-        {
-            if (text is not null && !Utf16Text.IsValid(text))
-            {
-                throw ApiException.BadRequest($"{param} is not valid Unicode text (a lone surrogate).", param);
-            }
-        }
-
-        if (request.MaxOutputTokens is < 1)
-        {
-            throw ApiException.BadRequest("max_output_tokens must be at least 1.", "max_output_tokens");
-        }
-
-        var tools = ResponseTools.Parse(request);
-        var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
-        int? logprobs = ResponseLogprobs.Asked(request, answer);
         string owner = api.OwnerOf(http);
-        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
-        var constraint = Constraint(request, tools, answer, model, plan);
-        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model));
-        // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
-        var cancellation = draft.Background ? BackgroundResponses.NewCancellation() : null;
-        GenerationRun run;
-        try
-        {
-            run = await GenerationRun.StartAsync(
-                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1,
-                cancellation?.Token ?? ct, plan.Start, draft.Sink, constraint: constraint);
-        }
-        catch
-        {
-            draft.Abandon();
-            throw;
-        }
-
+        var (run, draft, cancellation) = await StartAsync(request, api, owner, background, ct);
         if (cancellation is not null)
         {
             // Streamed, the events go to a log the run writes whoever reads it: this request follows it from the start.
@@ -91,6 +51,59 @@ public static class ResponsesEndpoint
                 draft.Abandon();
             }
         }
+    }
+
+    /// <summary>
+    /// Checks a Responses request, plans its prompt and starts its run: what POST /v1/responses and the WebSocket route
+    /// (<see cref="ResponsesSocketSession"/>) share. A background run gets its own cancellation (returned), since only a
+    /// cancel or a delete stops it; any other run stops with <paramref name="ct"/>. <paramref name="local"/> is the
+    /// socket's cache of its latest unstored response, when the request came over one.
+    /// </summary>
+    internal static async Task<(GenerationRun Run, ResponseDraft Draft, CancellationTokenSource? Cancellation)> StartAsync(
+        ResponsesRequest request, ApiServices api, string owner, BackgroundResponses background, CancellationToken ct, ResponseSocketCache? local = null)
+    {
+        var model = api.Models.Require(request.Model);
+        var store = ResponseStore.Of(model);
+        PromptBuilder.RequireTokenizer(model, "input");
+        ResponseOptionsCheck.Validate(request);
+        string? conversation = ConversationTurn.IdOf(request);
+        var input = ResponseInputParser.Parse(request.Input);
+        var metadata = ResponseMetadata.Validate(request.Metadata);
+        foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })
+        {
+            if (text is not null && !Utf16Text.IsValid(text))
+            {
+                throw ApiException.BadRequest($"{param} is not valid Unicode text (a lone surrogate).", param);
+            }
+        }
+
+        if (request.MaxOutputTokens is < 1)
+        {
+            throw ApiException.BadRequest("max_output_tokens must be at least 1.", "max_output_tokens");
+        }
+
+        var tools = ResponseTools.Parse(request);
+        var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
+        int? logprobs = ResponseLogprobs.Asked(request, answer);
+        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background, local);
+        var constraint = Constraint(request, tools, answer, model, plan);
+        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local);
+        // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
+        var cancellation = draft.Background ? BackgroundResponses.NewCancellation() : null;
+        GenerationRun run;
+        try
+        {
+            run = await GenerationRun.StartAsync(
+                api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1,
+                cancellation?.Token ?? ct, plan.Start, draft.Sink, constraint: constraint);
+        }
+        catch
+        {
+            draft.Abandon();
+            throw;
+        }
+
+        return (run, draft, cancellation);
     }
 
     /// <summary>
@@ -210,7 +223,7 @@ public static class ResponsesEndpoint
 
     internal static ConversationPlan Plan(
         IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, JsonElement? tools,
-        BackgroundResponses background)
+        BackgroundResponses background, ResponseSocketCache? local = null)
     {
         if (conversation is not null)
         {
@@ -228,7 +241,7 @@ public static class ResponsesEndpoint
                 $"The background response '{previousId}' is still running: continue it once GET shows it completed.", "previous_response_id");
         }
 
-        var (previous, state) = ResponseStore.Previous(model, previousId, owner, "previous_response_id");
+        var (previous, state) = ResponseStore.Previous(model, previousId, local?.OwnerOf(previousId) ?? owner, "previous_response_id");
         if (previous.Messages is null)
         {
             state?.Release();
@@ -274,13 +287,14 @@ public static class ResponsesEndpoint
     /// <summary>Checks the output budget and opens the store entry; on a refusal the plan's start state is released.</summary>
     private static ResponseDraft Start(
         IServedModel model, ResponsesRequest request, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan,
-        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs)
+        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs, ResponseSocketCache? local)
     {
         try
         {
             int maxTokens = request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
             PromptBuilder.CheckLength(plan.Prompt, maxTokens, limits, "input", "max_output_tokens");
-            var pending = request.Store != false ? store.Begin(owner) : null;
+            // store: false over a socket is still held, in memory and for that socket only, so that it can be continued there.
+            var pending = request.Store != false ? store.Begin(owner) : local is not null ? store.Begin(local.Owner, memoryOnly: true) : null;
             return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens };
         }
         catch

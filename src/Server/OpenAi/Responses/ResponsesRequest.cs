@@ -8,7 +8,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// are bound too and checked by <see cref="ResponseOptionsCheck"/>: accepted where their value asks for what the
 /// server does anyway (no tools, text format "text"), refused with a 400 naming them otherwise.
 /// </summary>
-public sealed class ResponsesRequest
+public class ResponsesRequest
 {
     public string? Model { get; set; }
 

@@ -11,6 +11,8 @@ namespace MambaServe.Server.OpenAi.Validation;
 /// </summary>
 public static class RequestReader
 {
+    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = 64 };
+
     public static async Task<T> ReadAsync<T>(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
         where T : class
     {
@@ -21,7 +23,26 @@ public static class RequestReader
         }
 
         using var document = await ParseAsync(request.Body, ct);
-        var body = document.RootElement;
+        return Read<T>(document.RootElement, options);
+    }
+
+    /// <summary>A message that is not HTTP (a WebSocket's): parsed as a body is, or a 400 saying why it is not JSON.</summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8)
+    {
+        try
+        {
+            return JsonDocument.Parse(utf8, s_documentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(ex);
+        }
+    }
+
+    /// <summary>Reads one parsed body into its wire type, with every check a request body gets.</summary>
+    public static T Read<T>(JsonElement body, JsonSerializerOptions options)
+        where T : class
+    {
         if (body.ValueKind != JsonValueKind.Object)
         {
             throw new ApiException(400, $"The request body must be a JSON object, not {WireTypes.KindOf(body)}.", ApiException.InvalidRequest, null, "invalid_type");
@@ -44,14 +65,17 @@ public static class RequestReader
     {
         try
         {
-            return await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 64 }, ct);
+            return await JsonDocument.ParseAsync(body, s_documentOptions, ct);
         }
         catch (JsonException ex)
         {
-            // Reader messages describe the syntax ("'x' is an invalid start of a value. LineNumber: 0 | …"), never types.
-            throw new ApiException(400, $"The request body is not valid JSON: {ex.Message}", ApiException.InvalidRequest, null, "invalid_json");
+            throw NotJson(ex);
         }
     }
+
+    // Reader messages describe the syntax ("'x' is an invalid start of a value. LineNumber: 0 | …"), never types.
+    private static ApiException NotJson(JsonException ex) =>
+        new(400, $"The request body is not valid JSON: {ex.Message}", ApiException.InvalidRequest, null, "invalid_json");
 
     // JSON, or no Content-Type at all (as FastAPI, behind vLLM, reads it); a form or text body is a client mistake.
     private static void CheckContentType(string? contentType)

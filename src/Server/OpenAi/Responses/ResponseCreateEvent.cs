@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// The client event of a Responses WebSocket (<see cref="ResponsesSocketSession"/>): <c>{"type": "response.create",
+/// ...}</c>, the rest of it a POST /v1/responses body. The socket always streams, so <c>stream</c> may be left out or
+/// true; <c>stream: false</c> and <c>background: true</c> ask for what a socket does not do and are refused.
+/// </summary>
+public sealed class ResponseCreateEvent : ResponsesRequest
+{
+    public const string CreateType = "response.create";
+
+    public string? Type { get; set; }
+
+    /// <summary>The event's type, read before the body is bound, so that another event is refused for what it is.</summary>
+    public static void CheckType(JsonElement message)
+    {
+        if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("type", out var type)
+            && type.ValueKind == JsonValueKind.String && type.ValueEquals(CreateType))
+        {
+            return;
+        }
+
+        throw new ApiException(400, $"Each message on this socket must be a JSON object with \"type\": \"{CreateType}\" and the fields of POST /v1/responses.",
+            ApiException.InvalidRequest, "type", "unsupported_event_type");
+    }
+
+    /// <summary>The transport fields a socket cannot honour: a 400 naming each.</summary>
+    public void CheckTransport()
+    {
+        if (Stream == false)
+        {
+            throw ApiException.BadRequest("A response over a WebSocket is always streamed: leave stream out (or true).", "stream");
+        }
+
+        if (Background is { ValueKind: JsonValueKind.True })
+        {
+            throw ApiException.BadRequest("background is not supported over a WebSocket: use POST /v1/responses with background: true.", "background");
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Validation;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// One Responses WebSocket (OpenAI's WebSocket mode): each <c>response.create</c> message runs as POST /v1/responses
+/// with <c>stream: true</c> does, its events sent back as messages; a message that cannot run (bad JSON, a bad field,
+/// an unknown <c>previous_response_id</c>) is answered by one <c>error</c> event and the socket stays open for the
+/// next. One response runs at a time: a message that arrives while one runs is refused
+/// (<c>response_already_in_flight</c>), never queued behind it unseen. The latest response made with
+/// <c>store: false</c> stays continuable on this socket (<see cref="ResponseSocketCache"/>). The client closing the
+/// socket (or the connection dropping) cancels the response in flight, as an HTTP client going away does; the server
+/// stopping closes it with 1001.
+/// </summary>
+public sealed partial class ResponsesSocketSession(
+    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, long maxMessageBytes, ILogger logger)
+{
+    private readonly ResponseSocketWriter _writer = new(socket);
+    private readonly ResponseSocketCache _cache = new();
+    private volatile Task _inFlight = Task.CompletedTask;
+
+    /// <summary>Serves the socket until the client closes it, the connection drops or <paramref name="stopping"/> fires.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var open = new CancellationTokenSource();
+        // Stopping closes the socket from this side; the receive below is never cancelled, since a cancelled receive
+        // aborts the socket and the client would get no close frame.
+        using var onStop = stopping.Register(() => _ = StopAsync(open));
+        var close = (Status: WebSocketCloseStatus.NormalClosure, Description: (string?)null);
+        try
+        {
+            while (await ReceiveAsync() is { } message)
+            {
+                if (message.Type == WebSocketMessageType.Binary)
+                {
+                    await _writer.SendErrorAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
+                        ApiException.InvalidRequest, null, "unsupported_message"));
+                }
+                else if (!_inFlight.IsCompleted || open.IsCancellationRequested)
+                {
+                    await _writer.SendErrorAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
+                        ApiException.InvalidRequest, null, "response_already_in_flight"));
+                }
+                else
+                {
+                    _inFlight = RespondAsync(message.Body, open.Token);
+                }
+            }
+        }
+        catch (TooLargeException)
+        {
+            close = (WebSocketCloseStatus.MessageTooBig, $"A message may hold at most {maxMessageBytes} bytes.");
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // The connection dropped without a close (Kestrel's abort is an OperationCanceledException): the response in flight stops below.
+        }
+        finally
+        {
+            await open.CancelAsync();
+            await _inFlight;
+            _cache.Drop();
+        }
+
+        await _writer.CloseAsync(close.Status, close.Description);
+    }
+
+    /// <summary>The server is stopping: the response in flight stops, then the socket is closed with 1001 (going away).</summary>
+    private async Task StopAsync(CancellationTokenSource open)
+    {
+        await open.CancelAsync();
+        await _inFlight;
+        await _writer.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down.");
+    }
+
+    /// <summary>Runs one response.create to its last event; anything that stops it before its stream began is one error event.</summary>
+    private async Task RespondAsync(ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        try
+        {
+            using var document = RequestReader.Parse(body);
+            ResponseCreateEvent.CheckType(document.RootElement);
+            var request = RequestReader.Read<ResponseCreateEvent>(document.RootElement, OpenAiJson.Options);
+            request.CheckTransport();
+            request.Stream = true;
+            var store = ResponseStore.Of(api.Models.Require(request.Model));
+            var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache);
+            await using (run)
+            {
+                try
+                {
+                    await ResponseStreamer.StreamAsync(_writer.Events(), run, draft, ct);
+                }
+                finally
+                {
+                    draft.Abandon();
+                    _cache.Ended(store, draft);
+                }
+            }
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // The socket closed (or the server is stopping): the response stopped with it, and nobody is left to tell.
+        }
+        catch (WebSocketException)
+        {
+            // The connection dropped mid-stream; the receive loop ends the session.
+        }
+        catch (Exception ex)
+        {
+            var error = ApiErrors.From(ex);
+            if (error.Status >= 500)
+            {
+                LogFailed(ex, error.Status);
+            }
+
+            await _writer.SendErrorAsync(error);
+        }
+    }
+
+    /// <summary>The next whole message; null once the client closed the socket.</summary>
+    private async Task<Message?> ReceiveAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            buffer.Advance(result.Count);
+            if (buffer.WrittenCount > maxMessageBytes)
+            {
+                throw new TooLargeException();
+            }
+
+            if (result.EndOfMessage)
+            {
+                return new Message(result.MessageType, buffer.WrittenMemory);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A response.create on a Responses WebSocket failed with {Status}")]
+    private partial void LogFailed(Exception ex, int status);
+
+    private sealed record Message(WebSocketMessageType Type, ReadOnlyMemory<byte> Body);
+
+    private sealed class TooLargeException : Exception;
+}
