@@ -50,6 +50,94 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
         await AssertHealthyAsync(http, server, seed);
     }
 
+    /// <summary>
+    /// The Responses WebSocket, one socket for the whole run: every hostile message is answered by an error event in
+    /// OpenAI's shape (never a 5xx status) or by a response's events, and the socket stays open for the next, except
+    /// after text that is not UTF-8, which fails the connection as the WebSocket protocol has it (1007; the test then
+    /// reconnects).
+    /// </summary>
+    [Fact]
+    public async Task Socket_HostileMessages_AnErrorEventOrAResponse_AndTheSocketStaysOpen()
+    {
+        int seed = RealServerSettings.Int("MAMBASERVE_FUZZ_SEED", Random.Shared.Next());
+        int count = RealServerSettings.Int("MAMBASERVE_FUZZ_SOCKET_MESSAGES", 400);
+        output.WriteLine($"socket fuzz seed {seed}, {count} messages (replay: MAMBASERVE_FUZZ_SEED={seed})");
+        var server = fixture.Server;
+        var generator = new HostileRequests(seed);
+        var failures = new List<string>();
+        var clock = Stopwatch.StartNew();
+        int errors = 0, responses = 0, reconnects = 0;
+        var socket = await OpenSocketAsync(server.BaseAddress);
+        for (int i = 0; i < count && failures.Count < 10; i++)
+        {
+            var message = generator.NextSocketMessage();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                await socket.SendAsync(message.Body, System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
+                while (true)
+                {
+                    var (last, problem) = await ReadEventAsync(socket, timeout.Token);
+                    if (problem is not null)
+                    {
+                        failures.Add($"#{i} {problem}\n    {message}");
+                    }
+
+                    if (last is null)
+                    {
+                        continue;
+                    }
+
+                    if (last == "closed")
+                    {
+                        if (socket.CloseStatus != System.Net.WebSockets.WebSocketCloseStatus.InvalidPayloadData || IsUtf8(message.Body))
+                        {
+                            failures.Add($"#{i} closed with {socket.CloseStatus} {socket.CloseStatusDescription}\n    {message}");
+                        }
+
+                        socket.Dispose();
+                        socket = await OpenSocketAsync(server.BaseAddress);
+                        reconnects++;
+                    }
+                    else if (last == "error")
+                    {
+                        errors++;
+                    }
+                    else
+                    {
+                        responses++;
+                    }
+
+                    break;
+                }
+            }
+            catch (System.Net.WebSockets.WebSocketException ex)
+            {
+                // Text that is not UTF-8 fails the connection (RFC 6455: a 1007 close frame, which a reset may overtake).
+                if (IsUtf8(message.Body))
+                {
+                    failures.Add($"#{i} the connection dropped ({ex.Message})\n    {message}");
+                }
+
+                socket.Dispose();
+                socket = await OpenSocketAsync(server.BaseAddress);
+                reconnects++;
+            }
+            catch (OperationCanceledException)
+            {
+                failures.Add($"#{i} no last event within 60 s (hung)\n    {message}");
+                socket.Dispose();
+                socket = await OpenSocketAsync(server.BaseAddress);
+            }
+        }
+
+        socket.Dispose();
+        output.WriteLine($"{count} messages in {clock.Elapsed.TotalSeconds:F1} s: {errors} error events, {responses} responses, {reconnects} reconnects after text that is not UTF-8");
+        Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} bad answers, first ones:\n{string.Join('\n', failures.Take(10))}\nserver:\n{server.Tail}");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        await AssertHealthyAsync(http, server, seed);
+    }
+
     [Fact]
     public async Task Grpc_HostileMessages_NeverAServerFault()
     {
@@ -80,6 +168,52 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} server faults, first ones:\n{string.Join('\n', failures.Take(10))}\nserver:\n{server.Tail}");
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         await AssertHealthyAsync(http, server, seed);
+    }
+
+    private static bool IsUtf8(byte[] bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
+
+    private static async Task<System.Net.WebSockets.ClientWebSocket> OpenSocketAsync(Uri baseAddress)
+    {
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{baseAddress.Authority}/v1/responses"), CancellationToken.None);
+        return socket;
+    }
+
+    /// <summary>
+    /// One event: ("closed", problem) when the server closed the socket; the type of a last event (error, or a
+    /// response's last) with a problem when an error event is a 5xx or not OpenAI's shape; (null, null) for any other.
+    /// </summary>
+    private static async Task<(string? Last, string? Problem)> ReadEventAsync(System.Net.WebSockets.ClientWebSocket socket, CancellationToken ct)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        System.Net.WebSockets.WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(chunk, ct);
+            if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                return ("closed", null);
+            }
+
+            buffer.Write(chunk, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+
+        using var document = JsonDocument.Parse(buffer.ToArray());
+        string? type = document.RootElement.GetProperty("type").GetString();
+        if (type == "error")
+        {
+            int status = document.RootElement.GetProperty("status").GetInt32();
+            var body = document.RootElement.GetRawText();
+            var problem = status >= 500 ? $"error event {status}: {body}"
+                : ErrorShapeProblem(new MediaTypeHeaderValue("application/json"), JsonSerializer.Serialize(new { error = document.RootElement.GetProperty("error") }), status, anthropic: false);
+            return ("error", problem);
+        }
+
+        return type is "response.completed" or "response.incomplete" or "response.failed"
+            ? (type, type == "response.failed" ? $"response.failed: {document.RootElement.GetRawText()}" : null)
+            : (null, null);
     }
 
     private static async Task<string?> SendAsync(HttpClient http, HostileRequest request, Dictionary<int, int> statuses)

@@ -92,6 +92,27 @@ public sealed class HostileRequests(int seed)
         return request;
     }
 
+    /// <summary>
+    /// A message for the Responses WebSocket: one of the /v1/responses templates as a response.create event, then
+    /// mutated, truncated, made invalid UTF-8, replaced by random bytes or given duplicate keys, as bodies are.
+    /// </summary>
+    public HostileRequest NextSocketMessage()
+    {
+        var templates = s_templates.Where(t => t.Path == "/v1/responses").ToArray();
+        var (path, template) = templates[_random.Next(templates.Length)];
+        var node = JsonNode.Parse(template)!.AsObject();
+        node.Insert(0, "type", "response.create");
+        string json = node.ToJsonString(s_write);
+        return _random.Next(100) switch
+        {
+            < 70 => Mutated(path, json),
+            < 78 => Raw("truncated", path, Truncate(Encoding.UTF8.GetBytes(json))),
+            < 86 => Raw("invalid-utf8", path, WithInvalidUtf8(Encoding.UTF8.GetBytes(json))),
+            < 92 => Raw("random-bytes", path, RandomBytes()),
+            _ => Raw("duplicate-keys", path, Encoding.UTF8.GetBytes(DuplicateKey(json))),
+        };
+    }
+
     private HostileRequest Raw(string kind, string path, byte[] body) => new(kind, "POST", path, "application/json", body);
 
     private HostileRequest Mutated(string path, string json)

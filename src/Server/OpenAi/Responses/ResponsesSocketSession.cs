@@ -56,7 +56,9 @@ public sealed partial class ResponsesSocketSession(
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            // The connection dropped without a close (Kestrel's abort is an OperationCanceledException): the response in flight stops below.
+            // The connection dropped without a close (Kestrel's abort is an OperationCanceledException), or the socket
+            // failed it on a protocol error (text that is not UTF-8: a 1007 close frame, then the connection ends, as RFC
+            // 6455 has it): the response in flight stops below.
         }
         finally
         {

@@ -102,6 +102,8 @@ public sealed class ResponsesSocketTests
     [InlineData("""{"type":"response.create","input":"Hi","stream":false}""", 400, null, "stream")]
     [InlineData("""{"type":"response.create","input":"Hi","background":true}""", 400, null, "background")]
     [InlineData("""{"type":"response.create","input":[]}""", 400, null, "input")]
+    [InlineData("""{"type":"response.create","input":"Hi","generate":false}""", 400, null, "generate")]
+    [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane-2"}""", 400, null, "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","max_output_tokens":"many"}""", 400, null, "max_output_tokens")]
     [InlineData("""{"type":"response.create","input":"Hi","model":"other-model"}""", 404, "model_not_found", "model")]
     [InlineData("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", 404, "previous_response_not_found", "previous_response_id")]
