@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using MambaServe.Server.Tests.Infrastructure;
@@ -9,7 +10,8 @@ namespace MambaServe.Server.Tests.Hosting;
 
 /// <summary>
 /// Many requests against the real server process: completions, chat, Responses (unstored, and stored as turns of
-/// conversations of the Conversations API, two turns each, often running at once) and Anthropic's messages, streamed
+/// conversations of the Conversations API, two turns each, often running at once), Responses WebSockets (two unstored
+/// turns each, the second on the state the socket holds; <see cref="SoakSocketRun"/>) and Anthropic's messages, streamed
 /// and not, n up to 3 (completions and chat), a tenth cancelled by the client at a random moment and some streams
 /// dropped after their first chunk. None may get a 5xx, hang or end incomplete; every completed turn is in its
 /// conversation; afterwards the server is healthy, logged no error and holds no state slot.
@@ -22,7 +24,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
 
     private enum Outcome { Completed, Cancelled, Failed }
 
-    private enum Route { Completions, Chat, Responses, Messages, Conversation }
+    private enum Route { Completions, Chat, Responses, Messages, Conversation, Socket }
 
     // Two turns a conversation keep its whole rendering (prefilled when concurrent turns break the state's prefix)
     // under the test server's 64-token prompt limit.
@@ -88,6 +90,13 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         deadline.CancelAfter(TimeSpan.FromSeconds(120));
         try
         {
+            if (plan.Route == Route.Socket)
+            {
+                string temperature = plan.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var failure = await SoakSocketRun.RunAsync(http.BaseAddress!, plan.Prompt, plan.MaxTokens, temperature, plan.DropAfterFirstChunk, deadline.Token);
+                return (failure is not null ? Outcome.Failed : plan.DropAfterFirstChunk ? Outcome.Cancelled : Outcome.Completed, failure);
+            }
+
             using var request = new HttpRequestMessage(HttpMethod.Post, plan.Path)
             {
                 Content = new StringContent(plan.Body(), Encoding.UTF8, "application/json"),
@@ -129,6 +138,14 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         catch (HttpRequestException ex)
         {
             return (Outcome.Failed, $"connection failed: {ex.Message}");
+        }
+        catch (WebSocketException ex) when (cts.IsCancellationRequested)
+        {
+            return (Outcome.Cancelled, ex.Message);
+        }
+        catch (WebSocketException ex)
+        {
+            return (Outcome.Failed, $"socket failed: {ex.Message}");
         }
     }
 
@@ -258,7 +275,7 @@ public sealed class SoakTests(RealServerFixture fixture, ITestOutputHelper outpu
         {
             bool stream = random.Next(2) == 0;
             int cancel = random.Next(20);
-            var route = (Route)random.Next(5);
+            var route = (Route)random.Next(6);
             return new SoakPlan(
                 Route: route,
                 Stream: stream,

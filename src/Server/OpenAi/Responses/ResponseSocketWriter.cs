@@ -78,15 +78,27 @@ public sealed class ResponseSocketWriter(WebSocket socket)
         }
     }
 
-    /// <summary>A stream of one response's events, numbered from 0 as an SSE stream's are.</summary>
-    public IResponseEventSink Events() => new ResponseEvents(this);
+    /// <summary>
+    /// A stream of one response's events, numbered from 0 as an SSE stream's are. <paramref name="lastEvent"/> runs
+    /// just before the response's last event goes out: once a client can see it, the socket takes the next turn.
+    /// </summary>
+    public IResponseEventSink Events(Action lastEvent) => new ResponseEvents(this, lastEvent);
 
-    private sealed class ResponseEvents(ResponseSocketWriter writer) : IResponseEventSink
+    private sealed class ResponseEvents(ResponseSocketWriter writer, Action lastEvent) : IResponseEventSink
     {
         private int _sequence;
 
         public Task WriteAsync<T>(Func<int, T> build)
-            where T : ResponseStreamEvent => writer.SendAsync(build(_sequence++));
+            where T : ResponseStreamEvent
+        {
+            var value = build(_sequence++);
+            if (value.Type is "response.completed" or "response.incomplete" or "response.failed")
+            {
+                lastEvent();
+            }
+
+            return writer.SendAsync(value);
+        }
     }
 }
 

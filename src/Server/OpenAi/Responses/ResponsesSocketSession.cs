@@ -21,6 +21,7 @@ public sealed partial class ResponsesSocketSession(
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new();
     private volatile Task _inFlight = Task.CompletedTask;
+    private volatile bool _answered;
 
     /// <summary>Serves the socket until the client closes it, the connection drops or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -39,13 +40,17 @@ public sealed partial class ResponsesSocketSession(
                     await _writer.SendErrorAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
                         ApiException.InvalidRequest, null, "unsupported_message"));
                 }
-                else if (!_inFlight.IsCompleted || open.IsCancellationRequested)
+                else if ((!_inFlight.IsCompleted && !_answered) || open.IsCancellationRequested)
                 {
                     await _writer.SendErrorAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
                         ApiException.InvalidRequest, null, "response_already_in_flight"));
                 }
                 else
                 {
+                    // Its last event (or error) is out, so the client may send the next turn while it finishes its
+                    // bookkeeping (the cache of its unstored response above all): wait for that, then start.
+                    await _inFlight;
+                    _answered = false;
                     _inFlight = RespondAsync(message.Body, open.Token);
                 }
             }
@@ -94,7 +99,7 @@ public sealed partial class ResponsesSocketSession(
             {
                 try
                 {
-                    await ResponseStreamer.StreamAsync(_writer.Events(), run, draft, ct);
+                    await ResponseStreamer.StreamAsync(_writer.Events(() => _answered = true), run, draft, ct);
                 }
                 finally
                 {
@@ -119,6 +124,7 @@ public sealed partial class ResponsesSocketSession(
                 LogFailed(ex, error.Status);
             }
 
+            _answered = true;
             await _writer.SendErrorAsync(error);
         }
     }

@@ -171,6 +171,25 @@ public sealed class ResponsesSocketTests
         Assert.Equal("response.incomplete", (string?)(await socket.TurnAsync(Create(new { input = "Now", max_output_tokens = 2 })))[^1]["type"]);
     }
 
+    /// <summary>A client sends the next turn the moment it reads the last event: the socket takes it (found by the soak as a 409).</summary>
+    [Fact]
+    public async Task NextTurnSentOnTheLastEvent_IsServed_EachOnThePreviousState()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        string? previous = null;
+
+        for (int turn = 0; turn < 100; turn++)
+        {
+            var events = await socket.TurnAsync(Create(new { input = $"Turn {turn}", store = false, max_output_tokens = 1, previous_response_id = previous }));
+            Assert.True((string?)events[^1]["type"] == "response.incomplete", $"turn {turn}: {events[^1].ToJsonString()}");
+            Assert.Equal(previous is not null, engine.Requests.Last().Start is not null);
+            previous = IdOf(events);
+        }
+    }
+
     [Fact]
     public async Task ClosingTheSocketMidResponse_CancelsIt()
     {
