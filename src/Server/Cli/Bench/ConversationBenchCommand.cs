@@ -11,8 +11,8 @@ namespace MambaServe.Server.Cli.Bench;
 
 /// <summary>
 /// `bench conversation`: a many-turn conversation through the real HTTP server, time to first token per turn,
-/// continuing with previous_response_id, or in a conversation of the Conversations API, against resending the whole
-/// history through /v1/chat/completions (with the
+/// continuing with previous_response_id, in a conversation of the Conversations API, or unstored on one Responses
+/// WebSocket, against resending the whole history through /v1/chat/completions (with the
 /// prefix cache off, as a server without saved states re-prefills, and on). Runs the served model (default: the demo
 /// model) and random weights of mamba-130m's shape with the demo tokenizer.
 /// </summary>
@@ -55,40 +55,43 @@ public static class ConversationBenchCommand
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, through the HTTP server");
-        List<ConversationTurn> responses, inConversation, resent, cached;
+        List<ConversationTurn> responses, inConversation, onSocket, resent, cached;
         await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false))))
         {
-            (responses, inConversation, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
+            (responses, inConversation, onSocket, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
         }
 
         await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true))))
         {
-            (_, _, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
+            (_, _, _, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
         }
 
-        Report(responses, inConversation, resent, cached);
+        Report(responses, inConversation, onSocket, resent, cached);
     }
 
     private static EngineOptions Options(DeviceKind device, bool prefixCache) =>
         new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0 }, new StatePoolOptions { SlotCount = 4 }, Device: device);
 
-    private static void Report(List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> resent, List<ConversationTurn> cached)
+    private static void Report(
+        List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> onSocket, List<ConversationTurn> resent, List<ConversationTurn> cached)
     {
         var table = new Table().AddColumns(
-            "turn", "responses TTFT ms", "cached tokens", "prefilled", "conversation TTFT ms", "prefilled", "chat resend TTFT ms", "prompt tokens",
-            "chat + prefix cache TTFT ms");
+            "turn", "responses TTFT ms", "cached tokens", "prefilled", "conversation TTFT ms", "prefilled", "socket TTFT ms", "prefilled",
+            "chat resend TTFT ms", "prompt tokens", "chat + prefix cache TTFT ms");
         for (int t = 0; t < responses.Count; t++)
         {
-            var (r, c) = (responses[t], inConversation[t]);
+            var (r, c, w) = (responses[t], inConversation[t], onSocket[t]);
             table.AddRow($"{t + 1}", $"{r.TtftMs:F1}", $"{r.CachedTokens}", $"{r.InputTokens - r.CachedTokens}", $"{c.TtftMs:F1}",
-                $"{c.InputTokens - c.CachedTokens}", $"{resent[t].TtftMs:F1}", $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
+                $"{c.InputTokens - c.CachedTokens}", $"{w.TtftMs:F1}", $"{w.InputTokens - w.CachedTokens}", $"{resent[t].TtftMs:F1}",
+                $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
         }
 
         AnsiConsole.Write(table);
         int same = responses.Zip(resent).Count(p => p.First.Text == p.Second.Text);
         int sameInConversation = inConversation.Zip(resent).Count(p => p.First.Text == p.Second.Text);
+        int sameOnSocket = onSocket.Zip(resent).Count(p => p.First.Text == p.Second.Text);
         AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns (previous_response_id), " +
-            $"{sameInConversation}/{inConversation.Count} (conversation)");
+            $"{sameInConversation}/{inConversation.Count} (conversation), {sameOnSocket}/{onSocket.Count} (WebSocket, unstored)");
         var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
         AnsiConsole.MarkupLine(
             $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
@@ -100,6 +103,7 @@ public static class ConversationBenchCommand
         }
 
         Ratio("responses in a conversation (Conversations API)", inConversation);
+        Ratio("unstored responses on one WebSocket", onSocket);
         Ratio("chat, whole history resent", resent);
         Ratio("chat, whole history resent, prefix cache on", cached);
     }

@@ -1,6 +1,6 @@
 namespace MambaServe.Server.Cli.Bench;
 
-/// <summary>One benchmark conversation: the same user turns sent by continuing responses, in a conversation, and by resending chat history.</summary>
+/// <summary>One benchmark conversation: the same user turns sent by continuing responses, in a conversation, on a WebSocket, and by resending chat history.</summary>
 public static class ConversationBenchmark
 {
     public const string Instructions = "You are a reporter for the city paper.";
@@ -15,19 +15,23 @@ public static class ConversationBenchmark
 
     /// <summary>
     /// Runs <paramref name="turns"/> turns with previous_response_id, the same turns in a conversation of the
-    /// Conversations API, and the same user turns through chat completions with each turn's whole history (with
-    /// <paramref name="withResponses"/> false only the chat conversation runs).
+    /// Conversations API, the same turns unstored on one Responses WebSocket, and the same user turns through chat
+    /// completions with each turn's whole history (with <paramref name="withResponses"/> false only the chat
+    /// conversation runs).
     /// </summary>
-    public static async Task<(List<ConversationTurn> Responses, List<ConversationTurn> Conversation, List<ConversationTurn> Chat)> RunAsync(
+    public static async Task<(List<ConversationTurn> Responses, List<ConversationTurn> Conversation, List<ConversationTurn> Socket, List<ConversationTurn> Chat)> RunAsync(
         HttpClient http, string model, int turns, int outputTokens, bool withResponses, CancellationToken ct)
     {
         await ConversationClient.RespondAsync(http, model, Instructions, "Hello.", null, 4, ct); // warm-up: JIT, first allocations
         var responses = new List<ConversationTurn>();
         var inConversation = new List<ConversationTurn>();
+        var onSocket = new List<ConversationTurn>();
         var chat = new List<ConversationTurn>();
         var messages = new List<object> { new { role = "system", content = Instructions } };
         string? previous = null;
         string? conversation = withResponses ? await ConversationClient.CreateConversationAsync(http, ct) : null;
+        using var socket = withResponses ? await ConversationClient.ConnectAsync(http.BaseAddress!, ct) : null;
+        string? previousOnSocket = null;
         for (int t = 0; t < turns; t++)
         {
             var input = s_inputs[t % s_inputs.Length];
@@ -37,6 +41,9 @@ public static class ConversationBenchmark
                 responses.Add(turn);
                 previous = turn.ResponseId;
                 inConversation.Add(await ConversationClient.RespondAsync(http, model, Instructions, input, null, outputTokens, ct, conversation));
+                var socketTurn = await ConversationClient.RespondOnSocketAsync(socket!, model, Instructions, input, previousOnSocket, outputTokens, ct);
+                onSocket.Add(socketTurn);
+                previousOnSocket = socketTurn.ResponseId;
             }
 
             messages.Add(new { role = "user", content = input });
@@ -45,6 +52,6 @@ public static class ConversationBenchmark
             messages.Add(new { role = "assistant", content = answer.Text });
         }
 
-        return (responses, inConversation, chat);
+        return (responses, inConversation, onSocket, chat);
     }
 }
