@@ -84,6 +84,63 @@ public sealed class GpuServerTests
         Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
     }
 
+    /// <summary>OpenAI's WebSocket mode on the device: the second unstored turn restores the state the socket holds (device memory).</summary>
+    [Fact]
+    public async Task Serve_DemoModelOnCuda_UnstoredTurnsOnAResponsesWebSocket()
+    {
+        await using var server = await Start(TestPaths.DemoModel, ["--dtype", "float32"]);
+        const string instructions = "You are a reporter.";
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{server.Http.BaseAddress!.Authority}/v1/responses"), CancellationToken.None);
+
+        var first = await SocketTurnAsync(socket, new { type = "response.create", input = "Tell me about the jury.", instructions, store = false, max_output_tokens = 6, temperature = 0 });
+        var second = await SocketTurnAsync(socket, new
+        {
+            type = "response.create", input = "And then?", instructions, store = false, max_output_tokens = 6, temperature = 0, previous_response_id = (string)first["id"]!,
+        });
+        var chat = await PostAsync(server, "/v1/chat/completions", new
+        {
+            messages = new[]
+            {
+                new { role = "system", content = instructions }, new { role = "user", content = "Tell me about the jury." },
+                new { role = "assistant", content = (string)first["output"]![0]!["content"]![0]!["text"]! }, new { role = "user", content = "And then?" },
+            },
+            max_tokens = 6, temperature = 0,
+        });
+
+        Assert.True((int)second["usage"]!["input_tokens_details"]!["cached_tokens"]! > 0, second.ToJsonString());
+        Assert.Equal((int)chat["usage"]!["prompt_tokens"]!, (int)second["usage"]!["input_tokens"]!);
+        Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
+    }
+
+    /// <summary>Sends one response.create on the socket; the response its last event carries (an error event fails the test).</summary>
+    private static async Task<JsonNode> SocketTurnAsync(System.Net.WebSockets.ClientWebSocket socket, object body)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(body), System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
+        var message = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(chunk, timeout.Token);
+            Assert.NotEqual(System.Net.WebSockets.WebSocketMessageType.Close, result.MessageType);
+            message.Write(chunk, 0, result.Count);
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            var item = JsonNode.Parse(message.ToArray())!;
+            message.SetLength(0);
+            string? type = (string?)item["type"];
+            Assert.True(type is not ("error" or "response.failed"), item.ToJsonString());
+            if (type is "response.completed" or "response.incomplete")
+            {
+                return item["response"]!;
+            }
+        }
+    }
+
     [Fact]
     public async Task Serve_Mamba28bShapeOnCuda_EveryApiAnswers()
     {
