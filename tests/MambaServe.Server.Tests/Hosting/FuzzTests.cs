@@ -185,22 +185,12 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
     /// </summary>
     private static async Task<(string? Last, string? Problem)> ReadEventAsync(System.Net.WebSockets.ClientWebSocket socket, CancellationToken ct)
     {
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        System.Net.WebSockets.WebSocketReceiveResult result;
-        do
+        if (await ResponsesSocket.ReceiveMessageAsync(socket, ct) is not { } message)
         {
-            result = await socket.ReceiveAsync(chunk, ct);
-            if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
-            {
-                return ("closed", null);
-            }
-
-            buffer.Write(chunk, 0, result.Count);
+            return ("closed", null);
         }
-        while (!result.EndOfMessage);
 
-        using var document = JsonDocument.Parse(buffer.ToArray());
+        using var document = JsonDocument.Parse(message);
         string? type = document.RootElement.GetProperty("type").GetString();
         if (type == "error")
         {

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using MambaServe.Server.Tests.Infrastructure;
 
 namespace MambaServe.Server.Tests.Hosting;
 
@@ -20,12 +21,12 @@ internal static class SoakSocketRun
         for (int turn = 0; turn < 2; turn++)
         {
             string continues = previous is null ? string.Empty : $",\"previous_response_id\":\"{previous}\"";
-            var message = $"{{\"type\":\"response.create\",\"input\":\"{prompt}\",\"max_output_tokens\":{maxTokens},\"temperature\":{temperature},\"store\":false{continues}}}";
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, ct);
+            var create = $"{{\"type\":\"response.create\",\"input\":\"{prompt}\",\"max_output_tokens\":{maxTokens},\"temperature\":{temperature},\"store\":false{continues}}}";
+            await socket.SendAsync(Encoding.UTF8.GetBytes(create), WebSocketMessageType.Text, true, ct);
             while (true)
             {
-                using var item = await ReceiveAsync(socket, ct);
-                if (item is null)
+                var message = await ResponsesSocket.ReceiveMessageAsync(socket, ct);
+                if (message is null)
                 {
                     return $"the server closed the socket ({socket.CloseStatus} {socket.CloseStatusDescription}) in turn {turn}";
                 }
@@ -36,6 +37,7 @@ internal static class SoakSocketRun
                     return null;
                 }
 
+                using var item = JsonDocument.Parse(message);
                 var root = item.RootElement;
                 string? type = root.GetProperty("type").GetString();
                 if (type is "error" or "response.failed")
@@ -53,25 +55,5 @@ internal static class SoakSocketRun
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, ct);
         return null;
-    }
-
-    private static async Task<JsonDocument?> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
-    {
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(chunk, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, result.Count);
-        }
-        while (!result.EndOfMessage);
-
-        return JsonDocument.Parse(buffer.ToArray());
     }
 }

@@ -38,11 +38,17 @@ internal sealed class ResponsesSocket(WebSocket socket) : IAsyncDisposable
     public async Task<JsonNode?> ReceiveAsync()
     {
         using var timeout = new CancellationTokenSource(s_wait);
+        return await ReceiveMessageAsync(socket, timeout.Token) is { } message ? JsonNode.Parse(message) : null;
+    }
+
+    /// <summary>The next whole message on any socket; null when the other side closed it.</summary>
+    public static async Task<byte[]?> ReceiveMessageAsync(WebSocket socket, CancellationToken ct)
+    {
         var message = new MemoryStream();
-        var buffer = new byte[8192];
+        var buffer = new byte[16 * 1024];
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            var result = await socket.ReceiveAsync(buffer, ct);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return null;
@@ -51,7 +57,7 @@ internal sealed class ResponsesSocket(WebSocket socket) : IAsyncDisposable
             message.Write(buffer, 0, result.Count);
             if (result.EndOfMessage)
             {
-                return JsonNode.Parse(message.ToArray());
+                return message.ToArray();
             }
         }
     }
