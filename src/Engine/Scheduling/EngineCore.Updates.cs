@@ -23,8 +23,10 @@ internal sealed partial class EngineCore
 
         if (group.Request.Sampling.MaxTokens == 0)
         {
-            // Scoring only (prompt logprobs): the budget is spent before any token, so the one the runner sampled
-            // is neither reported nor counted.
+            // Scoring only (prompt logprobs), or a prefill whose state is saved (a Responses warm-up): the budget is
+            // spent before any token, so the one the runner sampled is neither reported, counted nor in the state,
+            // which holds the prompt, all of it.
+            SaveState(sample, pendingToken: null);
             Publish(sample, new GenerationUpdate(
                 sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0), group.PromptLogprobs));
             return;

@@ -31,6 +31,25 @@ public sealed class EngineCoreStateTests
     }
 
     [Fact]
+    public void Step_NoTokensToGenerate_SavesTheStateOfTheWholePrompt()
+    {
+        var harness = new EngineCoreHarness();
+        int[] prompt = RandomPrompt(11), next = RandomPrompt(4);
+        var sink = new CapturingSink();
+        var warm = harness.Submit(Request(prompt, maxTokens: 0) with { SaveState = sink });
+        harness.RunUntilIdle();
+
+        var updates = Drain(warm);
+        Assert.Empty(Tokens(updates));
+        Assert.Equal(FinishReason.Length, updates.Last().Finish);
+        Assert.Null(sink.Saved!.PendingToken);
+        var b = harness.Submit(Request(next, maxTokens: 5) with { Start = new SnapshotStart(sink.Saved.Snapshot) });
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference([.. prompt, .. next], 5), Tokens(Drain(b)));
+    }
+
+    [Fact]
     public void Step_EndedByStopToken_SavesStateWithoutThePendingToken()
     {
         var harness = new EngineCoreHarness();

@@ -71,7 +71,9 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
             int max = request.Sampling.MaxTokens;
             if (max == 0)
             {
-                // As the engine does for scoring: no token, the prompt logprobs and a length finish per sample.
+                // As the engine does for scoring and warm-ups: no token, the prompt's state saved when asked, the
+                // prompt logprobs and a length finish per sample.
+                request.SaveState?.Save(new SavedState(new FakeSnapshot(this), null), null!);
                 for (int s = 0; s < request.N; s++)
                 {
                     yield return new GenerationUpdate(s, [], string.Empty, null, FinishReason.Length, new GenerationUsage(request.PromptTokens.Count, 0), prompt);

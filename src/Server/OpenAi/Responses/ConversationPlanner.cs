@@ -17,9 +17,13 @@ namespace MambaServe.Server.OpenAi.Responses;
 public static class ConversationPlanner
 {
     /// <param name="tools">The tools in chat form when the model may call one (the template shows them), else null.</param>
+    /// <param name="warmUp">
+    /// A warm-up (a WebSocket's <c>generate: false</c>): the conversation rendered without the assistant's turn opener,
+    /// so that the next turn's rendering starts with it and continues from its state.
+    /// </param>
     public static ConversationPlan Plan(
         IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> input, StoredConversation? previous, InitialState? previousState,
-        JsonElement? tools = null)
+        JsonElement? tools = null, bool warmUp = false)
     {
         var messages = new List<ConversationMessage>(previous?.Messages ?? []);
         messages.AddRange(input);
@@ -27,7 +31,7 @@ public static class ConversationPlanner
         try
         {
             ResponseInputParser.CheckToolOutputs(messages);
-            rendered = Render(model, instructions, messages, tools);
+            rendered = Render(model, instructions, messages, tools, addGenerationPrompt: !warmUp);
         }
         catch
         {
@@ -56,8 +60,9 @@ public static class ConversationPlanner
         return new ConversationPlan(PromptBuilder.FromText(model, rendered, "input"), null, 0, messages, rendered);
     }
 
-    /// <summary>The conversation as the chat endpoint would render it, ending with the assistant's turn opener.</summary>
-    public static string Render(IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> messages, JsonElement? tools = null)
+    /// <summary>The conversation as the chat endpoint would render it, ending with the assistant's turn opener (unless <paramref name="addGenerationPrompt"/> is false).</summary>
+    public static string Render(
+        IServedModel model, string? instructions, IReadOnlyList<ConversationMessage> messages, JsonElement? tools = null, bool addGenerationPrompt = true)
     {
         var chat = new List<ChatMessage>(messages.Count + 1);
         if (instructions is not null)
@@ -67,8 +72,8 @@ public static class ConversationPlanner
 
         chat.AddRange(messages.Select(Message));
         return model.ChatTemplate is { } template
-            ? template.Render(chat, addGenerationPrompt: true, tools: tools)
-            : DefaultChatTemplate.Render(chat, addGenerationPrompt: true);
+            ? template.Render(chat, addGenerationPrompt, tools: tools)
+            : DefaultChatTemplate.Render(chat, addGenerationPrompt);
     }
 
     private static PreparedPrompt Checked(IServedModel model, List<int> tokens, string rest, InitialState state)

@@ -4,14 +4,22 @@ namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// The client event of a Responses WebSocket (<see cref="ResponsesSocketSession"/>): <c>{"type": "response.create",
-/// ...}</c>, the rest of it a POST /v1/responses body. The socket always streams, so <c>stream</c> may be left out or
-/// true; <c>stream: false</c> and <c>background: true</c> ask for what a socket does not do and are refused.
+/// ...}</c>, the rest of it a POST /v1/responses body, plus <c>generate</c>. The socket always streams, so
+/// <c>stream</c> may be left out or true; <c>stream: false</c> and <c>background: true</c> ask for what a socket does
+/// not do and are refused.
 /// </summary>
 public sealed class ResponseCreateEvent : ResponsesRequest
 {
     public const string CreateType = "response.create";
 
     public string? Type { get; set; }
+
+    /// <summary>
+    /// false: a warm-up. The input (instructions and tools too) is prefilled and its state saved, nothing is generated;
+    /// the response completes with no output, and the next turn, continuing it by previous_response_id, starts from
+    /// that state.
+    /// </summary>
+    public bool? Generate { get; set; }
 
     /// <summary>The event's type, read before the body is bound, so that another event is refused for what it is.</summary>
     public static void CheckType(JsonElement message)

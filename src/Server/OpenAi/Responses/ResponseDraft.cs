@@ -24,8 +24,14 @@ public sealed class ResponseDraft(
 
     public string Id => id;
 
-    /// <summary>The output budget: max_output_tokens, or the default.</summary>
+    /// <summary>The output budget: max_output_tokens, or the default; 0 for a warm-up.</summary>
     public int MaxTokens { get; init; }
+
+    /// <summary>
+    /// A warm-up (a WebSocket's <c>generate: false</c>): the input prefilled, its state saved, no output; it completes
+    /// with no output items, and a response that continues it starts from its state.
+    /// </summary>
+    public bool WarmUp { get; init; }
 
     /// <summary>
     /// Where the engine saves the final state: null with store: false, except over a Responses WebSocket, whose latest
@@ -81,6 +87,11 @@ public sealed class ResponseDraft(
     /// <summary>The finished response: completed on a stop, incomplete at max_output_tokens or when interrupted.</summary>
     public ResponseObject Completed(GenerationRun run)
     {
+        if (WarmUp && Finish is FinishReason.Length)
+        {
+            return Build("completed", [], Usage(run), null, null);
+        }
+
         var (status, incomplete) = Finish switch
         {
             FinishReason.Stop => ("completed", (IncompleteDetails?)null),
@@ -96,6 +107,11 @@ public sealed class ResponseDraft(
     /// <summary>The message (when there is text, or no call) and then the calls, each with <paramref name="status"/>.</summary>
     public IReadOnlyList<ResponseItem> Output(string status)
     {
+        if (WarmUp)
+        {
+            return [];
+        }
+
         var (content, calls) = Read();
         var items = new List<ResponseItem>(calls.Count + 1);
         if (calls.Count == 0 || !string.IsNullOrEmpty(content))
@@ -146,9 +162,10 @@ public sealed class ResponseDraft(
             return;
         }
 
-        var messages = new List<ConversationMessage>(Conversation) { Reply() };
+        var messages = WarmUp ? [.. Conversation] : new List<ConversationMessage>(Conversation) { Reply() };
         int inputTokens = plan.CachedTokens + run.PromptTokens;
-        int stateTokens = finished && pending!.HasState ? inputTokens + run.CompletionTokens - 1 : 0;
+        // The state holds the context less the last token sampled (pending, or a stop token); a warm-up's, its input.
+        int stateTokens = !finished || !pending!.HasState ? 0 : WarmUp ? inputTokens : inputTokens + run.CompletionTokens - 1;
         var document = new StoredConversation(
             JsonSerializer.SerializeToElement(response, OpenAiJson.Options), messages, plan.RenderedText + Text, finished ? pending!.PendingToken : null, stateTokens);
         if (finished)

@@ -57,17 +57,30 @@ public static class ResponsesEndpoint
     /// Checks a Responses request, plans its prompt and starts its run: what POST /v1/responses and the WebSocket route
     /// (<see cref="ResponsesSocketSession"/>) share. A background run gets its own cancellation (returned), since only a
     /// cancel or a delete stops it; any other run stops with <paramref name="ct"/>. <paramref name="local"/> is the
-    /// socket's cache of its latest unstored response, when the request came over one.
+    /// socket's cache of its latest unstored response, when the request came over one; <paramref name="warmUp"/> a
+    /// socket's <c>generate: false</c>: the input is prefilled and its state saved, and nothing is generated.
     /// </summary>
     internal static async Task<(GenerationRun Run, ResponseDraft Draft, CancellationTokenSource? Cancellation)> StartAsync(
-        ResponsesRequest request, ApiServices api, string owner, BackgroundResponses background, CancellationToken ct, ResponseSocketCache? local = null)
+        ResponsesRequest request, ApiServices api, string owner, BackgroundResponses background, CancellationToken ct, ResponseSocketCache? local = null,
+        bool warmUp = false)
     {
         var model = api.Models.Require(request.Model);
         var store = ResponseStore.Of(model);
         PromptBuilder.RequireTokenizer(model, "input");
         ResponseOptionsCheck.Validate(request);
         string? conversation = ConversationTurn.IdOf(request);
-        var input = ResponseInputParser.Parse(request.Input);
+        if (warmUp && conversation is not null)
+        {
+            throw ApiException.BadRequest("generate: false warms up a previous_response_id chain; it cannot be used with conversation.", "generate");
+        }
+
+        // A warm-up may hold only instructions (and tools): its input can be left out.
+        var input = warmUp && request.Input is null ? [] : ResponseInputParser.Parse(request.Input);
+        if (warmUp && input.Count == 0 && request.Instructions is null && request.PreviousResponseId is null)
+        {
+            throw ApiException.BadRequest("generate: false prefills the request's input and instructions: send at least one of them.", "input");
+        }
+
         var metadata = ResponseMetadata.Validate(request.Metadata);
         foreach (var (text, param) in new[] { (request.Instructions, "instructions"), (request.User, "user") })
         {
@@ -85,9 +98,9 @@ public static class ResponsesEndpoint
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         int? logprobs = ResponseLogprobs.Asked(request, answer);
-        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background, local);
-        var constraint = Constraint(request, tools, answer, model, plan);
-        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local);
+        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background, local, warmUp);
+        var constraint = warmUp ? null : Constraint(request, tools, answer, model, plan);
+        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local, warmUp);
         // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
         var cancellation = draft.Background ? BackgroundResponses.NewCancellation() : null;
         GenerationRun run;
@@ -223,7 +236,7 @@ public static class ResponsesEndpoint
 
     internal static ConversationPlan Plan(
         IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, JsonElement? tools,
-        BackgroundResponses background, ResponseSocketCache? local = null)
+        BackgroundResponses background, ResponseSocketCache? local = null, bool warmUp = false)
     {
         if (conversation is not null)
         {
@@ -232,7 +245,7 @@ public static class ResponsesEndpoint
 
         if (request.PreviousResponseId is not { } previousId)
         {
-            return ConversationPlanner.Plan(model, request.Instructions, input, null, null, tools);
+            return ConversationPlanner.Plan(model, request.Instructions, input, null, null, tools, warmUp);
         }
 
         if (background.Find(previousId, owner) is not null)
@@ -249,7 +262,7 @@ public static class ResponsesEndpoint
                 $"The response '{previousId}' was made by the gRPC Generate call, which continues raw text; continue it there.", "previous_response_id");
         }
 
-        return ConversationPlanner.Plan(model, request.Instructions, input, previous, state, tools);
+        return ConversationPlanner.Plan(model, request.Instructions, input, previous, state, tools, warmUp);
     }
 
     /// <summary>
@@ -287,15 +300,16 @@ public static class ResponsesEndpoint
     /// <summary>Checks the output budget and opens the store entry; on a refusal the plan's start state is released.</summary>
     private static ResponseDraft Start(
         IServedModel model, ResponsesRequest request, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan,
-        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs, ResponseSocketCache? local)
+        ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs, ResponseSocketCache? local,
+        bool warmUp)
     {
         try
         {
-            int maxTokens = request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
+            int maxTokens = warmUp ? 0 : request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
             PromptBuilder.CheckLength(plan.Prompt, maxTokens, limits, "input", "max_output_tokens");
             // store: false over a socket is still held, in memory and for that socket only, so that it can be continued there.
             var pending = request.Store != false ? store.Begin(owner) : local is not null ? store.Begin(local.Owner, memoryOnly: true) : null;
-            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens };
+            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens, WarmUp = warmUp };
         }
         catch
         {

@@ -94,7 +94,7 @@ public sealed partial class ResponsesSocketSession(
             request.CheckTransport();
             request.Stream = true;
             var store = ResponseStore.Of(api.Models.Require(request.Model));
-            var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache);
+            var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
             await using (run)
             {
                 try

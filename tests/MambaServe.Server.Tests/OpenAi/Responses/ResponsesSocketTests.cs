@@ -58,6 +58,77 @@ public sealed class ResponsesSocketTests
     }
 
     [Fact]
+    public async Task WarmUp_PrefillsWithoutGenerating_AndTheNextTurnStartsFromItsState()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+
+        var warm = await socket.TurnAsync(Create(new { generate = false, instructions = "Be brief.", input = "Hello there", store = false }));
+
+        Assert.Equal(["response.created", "response.in_progress", "response.completed"], warm.Select(e => (string?)e["type"]));
+        var response = warm[^1]["response"]!;
+        Assert.Empty(response["output"]!.AsArray());
+        var warmUp = engine.Requests.Last();
+        Assert.Equal((0, true), (warmUp.Sampling.MaxTokens, warmUp.SaveState is not null));
+        // The default template's rendering without the assistant's turn opener ends with the turn's newline.
+        var prefix = DemoTokenizer.Instance.Encode("System: Be brief.\nUser: Hello there\n");
+        Assert.Equal(prefix, warmUp.PromptTokens);
+        Assert.Equal((prefix.Count, 0), ((int)response["usage"]!["input_tokens"]!, (int)response["usage"]!["output_tokens"]!));
+
+        var turn = await socket.TurnAsync(Create(new { instructions = "Be brief.", input = "And then?", store = false, max_output_tokens = 3, previous_response_id = IdOf(warm) }));
+
+        var request = engine.Requests.Last();
+        Assert.NotNull(request.Start);
+        Assert.Equal(DemoTokenizer.Instance.Encode("User: And then?\nAssistant:"), request.PromptTokens);
+        Assert.Equal(prefix.Count, (int)turn[^1]["response"]!["usage"]!["input_tokens_details"]!["cached_tokens"]!);
+    }
+
+    /// <summary>The demo model: a turn continued from a warm-up's state answers as chat does with the whole conversation.</summary>
+    [Fact]
+    public async Task WarmUp_OnTheDemoModel_TheTurnAfterItAnswersAsChat()
+    {
+        await using var factory = ServerFactory.WithDemoModel(2);
+        var client = await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        const string instructions = "You are a reporter for the city paper.";
+
+        var warm = await socket.TurnAsync(Create(new { generate = false, instructions, store = false }));
+        var turn = await socket.TurnAsync(Create(new { instructions, input = "Tell me about the jury.", store = false, max_output_tokens = 8, temperature = 0, previous_response_id = IdOf(warm) }));
+        var chat = await ResponsesRealModelTests.ChatAsync(client, [new { role = "system", content = instructions }, new { role = "user", content = "Tell me about the jury." }], 8);
+
+        var usage = turn[^1]["response"]!["usage"]!;
+        Assert.Equal((int)warm[^1]["response"]!["usage"]!["input_tokens"]!, (int)usage["input_tokens_details"]!["cached_tokens"]!);
+        Assert.Equal((int)chat["usage"]!["prompt_tokens"]!, (int)usage["input_tokens"]!);
+        Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)turn[^1]["response"]!["output"]![0]!["content"]![0]!["text"]!);
+    }
+
+    /// <summary>Stored, a warm-up is a prefix saved once: every continuation of it, from any client, starts from its state.</summary>
+    [Fact]
+    public async Task StoredWarmUp_IsContinuedByEveryTurnThatNamesIt()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        string id;
+        await using (var socket = await ResponsesSocket.ConnectAsync(factory))
+        {
+            id = IdOf(await socket.TurnAsync(Create(new { generate = false, instructions = "You are a reporter for the city paper." })));
+        }
+
+        var stored = await Json.ReadAsync(await client.GetAsync($"/v1/responses/{id}"));
+        Assert.Equal(("completed", 0), ((string?)stored["status"], stored["output"]!.AsArray().Count));
+        foreach (var input in new[] { "Tell me about the jury.", "Who spoke for the city?" })
+        {
+            var answer = await CreateAsync(client, new { instructions = "You are a reporter for the city paper.", input, previous_response_id = id, max_output_tokens = 2 });
+            Assert.NotNull(engine.Requests.Last().Start);
+            Assert.Equal(DemoTokenizer.Instance.Encode($"User: {input}\nAssistant:"), engine.Requests.Last().PromptTokens);
+            Assert.True((int)answer["usage"]!["input_tokens_details"]!["cached_tokens"]! > 0);
+        }
+    }
+
+    [Fact]
     public async Task StoredTurn_IsAResponseLikeAnyOther_AndHttpContinuesIt()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance) { Script = ScriptStartingWithASpace() };
@@ -102,7 +173,8 @@ public sealed class ResponsesSocketTests
     [InlineData("""{"type":"response.create","input":"Hi","stream":false}""", 400, null, "stream")]
     [InlineData("""{"type":"response.create","input":"Hi","background":true}""", 400, null, "background")]
     [InlineData("""{"type":"response.create","input":[]}""", 400, null, "input")]
-    [InlineData("""{"type":"response.create","input":"Hi","generate":false}""", 400, null, "generate")]
+    [InlineData("""{"type":"response.create","input":"Hi","generate":false,"conversation":"conv_000000000000000000000000000000000000000000000000"}""", 400, null, "generate")]
+    [InlineData("""{"type":"response.create","generate":false}""", 400, null, "input")]
     [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane-2"}""", 400, null, "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","max_output_tokens":"many"}""", 400, null, "max_output_tokens")]
     [InlineData("""{"type":"response.create","input":"Hi","model":"other-model"}""", 404, "model_not_found", "model")]
