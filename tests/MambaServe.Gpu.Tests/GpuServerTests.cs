@@ -84,7 +84,10 @@ public sealed class GpuServerTests
         Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
     }
 
-    /// <summary>OpenAI's WebSocket mode on the device: the second unstored turn restores the state the socket holds (device memory).</summary>
+    /// <summary>
+    /// OpenAI's WebSocket mode on the device: a warm-up (generate: false, the prompt's state saved with no token
+    /// generated), then two unstored turns, each restoring the state the socket holds in device memory.
+    /// </summary>
     [Fact]
     public async Task Serve_DemoModelOnCuda_UnstoredTurnsOnAResponsesWebSocket()
     {
@@ -93,7 +96,11 @@ public sealed class GpuServerTests
         using var socket = new System.Net.WebSockets.ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{server.Http.BaseAddress!.Authority}/v1/responses"), CancellationToken.None);
 
-        var first = await SocketTurnAsync(socket, new { type = "response.create", input = "Tell me about the jury.", instructions, store = false, max_output_tokens = 6, temperature = 0 });
+        var warm = await SocketTurnAsync(socket, new { type = "response.create", generate = false, instructions, store = false });
+        var first = await SocketTurnAsync(socket, new
+        {
+            type = "response.create", input = "Tell me about the jury.", instructions, store = false, max_output_tokens = 6, temperature = 0, previous_response_id = (string)warm["id"]!,
+        });
         var second = await SocketTurnAsync(socket, new
         {
             type = "response.create", input = "And then?", instructions, store = false, max_output_tokens = 6, temperature = 0, previous_response_id = (string)first["id"]!,
@@ -108,6 +115,7 @@ public sealed class GpuServerTests
             max_tokens = 6, temperature = 0,
         });
 
+        Assert.Equal((int)warm["usage"]!["input_tokens"]!, (int)first["usage"]!["input_tokens_details"]!["cached_tokens"]!);
         Assert.True((int)second["usage"]!["input_tokens_details"]!["cached_tokens"]! > 0, second.ToJsonString());
         Assert.Equal((int)chat["usage"]!["prompt_tokens"]!, (int)second["usage"]!["input_tokens"]!);
         Assert.Equal((string)chat["choices"]![0]!["message"]!["content"]!, (string)second["output"]![0]!["content"]![0]!["text"]!);
