@@ -93,7 +93,8 @@ public sealed class HostileRequests(int seed)
     }
 
     /// <summary>
-    /// A message for the Responses WebSocket: one of the /v1/responses templates as a response.create event, then
+    /// A message for the Responses WebSocket: one of the /v1/responses templates as a response.create event (a quarter
+    /// of them warm-ups), then
     /// mutated, truncated, made invalid UTF-8, replaced by random bytes or given duplicate keys, as bodies are.
     /// </summary>
     public HostileRequest NextSocketMessage()
@@ -102,6 +103,11 @@ public sealed class HostileRequests(int seed)
         var (path, template) = templates[_random.Next(templates.Length)];
         var node = JsonNode.Parse(template)!.AsObject();
         node.Insert(0, "type", "response.create");
+        if (_random.Next(4) == 0)
+        {
+            node["generate"] = false; // a warm-up
+        }
+
         string json = node.ToJsonString(s_write);
         return _random.Next(100) switch
         {
