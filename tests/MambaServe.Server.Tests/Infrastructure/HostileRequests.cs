@@ -102,6 +102,12 @@ public sealed class HostileRequests(int seed)
         var templates = s_templates.Where(t => t.Path == "/v1/responses").ToArray();
         var (path, template) = templates[_random.Next(templates.Length)];
         var node = JsonNode.Parse(template)!.AsObject();
+        // Valid on a socket before the mutations: no transport fields, no conversation this run never made.
+        foreach (var field in new[] { "stream", "background", "conversation" })
+        {
+            node.Remove(field);
+        }
+
         node.Insert(0, "type", "response.create");
         if (_random.Next(4) == 0)
         {
