@@ -41,6 +41,9 @@ public static class TelemetryNames
     /// <summary>Requests answered with an error before or instead of generating, tagged by status and reason.</summary>
     public const string RequestsRejected = "mambaserve.requests.rejected";
 
+    /// <summary>Responses WebSockets open now (OpenAI's WebSocket mode).</summary>
+    public const string ResponsesSockets = "mambaserve.responses.sockets";
+
     /// <summary>The HTTP status of a rejection (for gRPC, the HTTP status of the same failure over REST).</summary>
     public const string StatusCodeAttribute = "http.response.status_code";
 

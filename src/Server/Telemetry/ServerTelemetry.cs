@@ -26,6 +26,7 @@ public sealed class ServerTelemetry
     private readonly Histogram<double> _requestDuration;
     private readonly Counter<long> _aborted;
     private readonly Counter<long> _rejected;
+    private readonly UpDownCounter<long> _sockets;
 
     public ServerTelemetry(IMeterFactory meterFactory)
     {
@@ -38,6 +39,7 @@ public sealed class ServerTelemetry
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_latencyBuckets });
         _aborted = meter.CreateCounter<long>(RequestsAborted, "{request}", "Requests aborted by a client disconnect or cancellation.");
         _rejected = meter.CreateCounter<long>(TelemetryNames.RequestsRejected, "{request}", "Requests answered with an error, by status and reason.");
+        _sockets = meter.CreateUpDownCounter<long>(TelemetryNames.ResponsesSockets, "{socket}", "Responses WebSockets open now.");
     }
 
     public ActivitySource Source { get; } = new(ActivitySourceName);
@@ -58,6 +60,9 @@ public sealed class ServerTelemetry
         1,
         new KeyValuePair<string, object?>(TelemetryNames.StatusCodeAttribute, error.Status),
         new KeyValuePair<string, object?>(TelemetryNames.RejectReasonAttribute, error.Reason));
+
+    /// <summary>A Responses WebSocket opened (+1) or closed (-1).</summary>
+    public void RecordSocket(int change) => _sockets.Add(change);
 
     private static TagList Tags(string operation, string model, string? errorType)
     {

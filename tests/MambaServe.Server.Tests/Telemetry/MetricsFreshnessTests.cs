@@ -9,6 +9,7 @@ public sealed class MetricsFreshnessTests
 {
     private const string RequestCount = "gen_ai_server_request_duration_seconds_count";
     private const string Rejected = "mambaserve_requests_rejected_total";
+    private const string Sockets = "mambaserve_responses_sockets";
 
     [Fact]
     public async Task Metrics_RequestsBetweenTwoScrapes_CountedInTheSecond()
@@ -67,6 +68,32 @@ public sealed class MetricsFreshnessTests
 
         var text = await client.GetStringAsync("/metrics");
         Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "404"), ("mambaserve_reject_reason", "model_not_found")));
+    }
+
+    [Fact]
+    public async Task Metrics_ResponsesSockets_OpenOnesCounted_AndTheirErrorEventsCountedAsRejections()
+    {
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        await using var first = await ResponsesSocket.ConnectAsync(factory);
+        var second = await ResponsesSocket.ConnectAsync(factory);
+        await first.SendAsync("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""");
+        await first.ReceiveAsync();
+        await second.SendAsync("""{"type":"response.cancel"}""");
+        await second.ReceiveAsync();
+
+        var text = await client.GetStringAsync("/metrics");
+        Assert.Equal(2, Prometheus.Sum(text, Sockets));
+        Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "404"), ("mambaserve_reject_reason", "previous_response_not_found")));
+        Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "400"), ("mambaserve_reject_reason", "unsupported_event_type")));
+        await second.DisposeAsync();
+        for (int i = 0; i < 200 && Prometheus.Sum(text, Sockets) != 1; i++)
+        {
+            await Task.Delay(25); // the server ends the socket's session just after the close handshake
+            text = await client.GetStringAsync("/metrics");
+        }
+
+        Assert.Equal(1, Prometheus.Sum(text, Sockets));
     }
 
     private static async Task CompleteAsync(HttpClient client)

@@ -1,4 +1,5 @@
 using MambaServe.Server.Hosting;
+using MambaServe.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace MambaServe.Server.OpenAi.Responses;
@@ -12,7 +13,7 @@ public static class ResponsesSocketEndpoint
 {
     public static async Task ConnectAsync(
         HttpContext http, ApiServices api, BackgroundResponses background, IHostApplicationLifetime lifetime, IOptions<ServerOptions> options,
-        ILoggerFactory loggers)
+        ServerTelemetry telemetry, ILoggerFactory loggers)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -23,7 +24,15 @@ public static class ResponsesSocketEndpoint
         api.Models.Require(); // refused before the upgrade while the model loads or the server stops
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         var session = new ResponsesSocketSession(
-            socket, api, background, api.OwnerOf(http), options.Value.MaxRequestBodyBytes, loggers.CreateLogger<ResponsesSocketSession>());
-        await session.RunAsync(lifetime.ApplicationStopping);
+            socket, api, background, api.OwnerOf(http), options.Value.MaxRequestBodyBytes, telemetry, loggers.CreateLogger<ResponsesSocketSession>());
+        telemetry.RecordSocket(+1);
+        try
+        {
+            await session.RunAsync(lifetime.ApplicationStopping);
+        }
+        finally
+        {
+            telemetry.RecordSocket(-1);
+        }
     }
 }

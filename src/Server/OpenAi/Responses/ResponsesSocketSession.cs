@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.Telemetry;
 using MambaServe.Server.OpenAi.Validation;
 
 namespace MambaServe.Server.OpenAi.Responses;
@@ -16,7 +17,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// stopping closes it with 1001.
 /// </summary>
 public sealed partial class ResponsesSocketSession(
-    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, long maxMessageBytes, ILogger logger)
+    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, long maxMessageBytes, ServerTelemetry telemetry, ILogger logger)
 {
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new();
@@ -37,12 +38,12 @@ public sealed partial class ResponsesSocketSession(
             {
                 if (message.Type == WebSocketMessageType.Binary)
                 {
-                    await _writer.SendErrorAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
+                    await RejectAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
                         ApiException.InvalidRequest, null, "unsupported_message"));
                 }
                 else if ((!_inFlight.IsCompleted && !_answered) || open.IsCancellationRequested)
                 {
-                    await _writer.SendErrorAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
+                    await RejectAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
                         ApiException.InvalidRequest, null, "response_already_in_flight"));
                 }
                 else
@@ -125,8 +126,15 @@ public sealed partial class ResponsesSocketSession(
             }
 
             _answered = true;
-            await _writer.SendErrorAsync(error);
+            await RejectAsync(error);
         }
+    }
+
+    /// <summary>An error event, counted as an HTTP error answer is (mambaserve.requests.rejected, by status and reason).</summary>
+    private Task RejectAsync(ApiException error)
+    {
+        telemetry.RecordRejected(error);
+        return _writer.SendErrorAsync(error);
     }
 
     /// <summary>The next whole message; null once the client closed the socket.</summary>
