@@ -80,15 +80,16 @@ public sealed class ResponseSocketWriter(WebSocket socket)
 
     /// <summary>
     /// A stream of one response's events, numbered from 0 as an SSE stream's are. <paramref name="lastEvent"/> runs
-    /// just before the response's last event goes out: once a client can see it, the socket takes the next turn.
+    /// just before the response's last event goes out: once a client can see it, the socket takes the next turn;
+    /// <paramref name="dropped"/> when a send fails because the connection is gone.
     /// </summary>
-    public IResponseEventSink Events(Action lastEvent) => new ResponseEvents(this, lastEvent);
+    public IResponseEventSink Events(Action lastEvent, Action dropped) => new ResponseEvents(this, lastEvent, dropped);
 
-    private sealed class ResponseEvents(ResponseSocketWriter writer, Action lastEvent) : IResponseEventSink
+    private sealed class ResponseEvents(ResponseSocketWriter writer, Action lastEvent, Action dropped) : IResponseEventSink
     {
         private int _sequence;
 
-        public Task WriteAsync<T>(Func<int, T> build)
+        public async Task WriteAsync<T>(Func<int, T> build)
             where T : ResponseStreamEvent
         {
             var value = build(_sequence++);
@@ -97,7 +98,15 @@ public sealed class ResponseSocketWriter(WebSocket socket)
                 lastEvent();
             }
 
-            return writer.SendAsync(value);
+            try
+            {
+                await writer.SendAsync(value);
+            }
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
+            {
+                dropped();
+                throw;
+            }
         }
     }
 }

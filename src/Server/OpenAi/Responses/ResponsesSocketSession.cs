@@ -21,16 +21,18 @@ public sealed partial class ResponsesSocketSession(
 {
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new();
+    // Cancelled when the socket ends: the response in flight stops. Never disposed: it has no timer, and a late stop
+    // callback may still cancel it.
+    private readonly CancellationTokenSource _open = new();
     private volatile Task _inFlight = Task.CompletedTask;
     private volatile bool _answered;
 
     /// <summary>Serves the socket until the client closes it, the connection drops or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        using var open = new CancellationTokenSource();
         // Stopping closes the socket from this side; the receive below is never cancelled, since a cancelled receive
         // aborts the socket and the client would get no close frame.
-        using var onStop = stopping.Register(() => _ = StopAsync(open));
+        using var onStop = stopping.Register(() => _ = StopAsync());
         var close = (Status: WebSocketCloseStatus.NormalClosure, Description: (string?)null);
         try
         {
@@ -41,7 +43,11 @@ public sealed partial class ResponsesSocketSession(
                     await RejectAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
                         ApiException.InvalidRequest, null, "unsupported_message"));
                 }
-                else if ((!_inFlight.IsCompleted && !_answered) || open.IsCancellationRequested)
+                else if (_open.IsCancellationRequested)
+                {
+                    await RejectAsync(new ApiException(503, "The server is shutting down.", ApiException.ServiceUnavailable, null, "engine_stopped"));
+                }
+                else if (!_inFlight.IsCompleted && !_answered)
                 {
                     await RejectAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
                         ApiException.InvalidRequest, null, "response_already_in_flight"));
@@ -52,7 +58,7 @@ public sealed partial class ResponsesSocketSession(
                     // bookkeeping (the cache of its unstored response above all): wait for that, then start.
                     await _inFlight;
                     _answered = false;
-                    _inFlight = RespondAsync(message.Body, open.Token);
+                    _inFlight = RespondAsync(message.Body, _open.Token);
                 }
             }
         }
@@ -68,7 +74,7 @@ public sealed partial class ResponsesSocketSession(
         }
         finally
         {
-            await open.CancelAsync();
+            await _open.CancelAsync();
             await _inFlight;
             _cache.Drop();
         }
@@ -77,9 +83,9 @@ public sealed partial class ResponsesSocketSession(
     }
 
     /// <summary>The server is stopping: the response in flight stops, then the socket is closed with 1001 (going away).</summary>
-    private async Task StopAsync(CancellationTokenSource open)
+    private async Task StopAsync()
     {
-        await open.CancelAsync();
+        await _open.CancelAsync();
         await _inFlight;
         await _writer.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down.");
     }
@@ -100,7 +106,9 @@ public sealed partial class ResponsesSocketSession(
             {
                 try
                 {
-                    await ResponseStreamer.StreamAsync(_writer.Events(() => _answered = true), run, draft, ct);
+                    // A send that fails (the client went away) ends the socket at once, so the response stops as a
+                    // cancelled one, as an SSE stream's does when its client leaves.
+                    await ResponseStreamer.StreamAsync(_writer.Events(() => _answered = true, _open.Cancel), run, draft, ct);
                 }
                 finally
                 {

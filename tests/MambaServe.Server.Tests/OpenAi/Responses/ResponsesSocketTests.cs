@@ -278,6 +278,26 @@ public sealed class ResponsesSocketTests
     }
 
     [Fact]
+    public async Task ServerStopping_CancelsTheResponseInFlight_AndClosesWith1001()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        await socket.SendAsync(Create(new { input = "Hello", max_output_tokens = 8 }));
+        await engine.FirstUpdateSent;
+
+        var stopping = factory.DisposeAsync().AsTask();
+        while (await socket.ReceiveAsync() is not null)
+        {
+        }
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.Socket.CloseStatus);
+        await engine.Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task MessageOverTheBodyLimit_ClosesTheSocketWith1009()
     {
         var settings = new Dictionary<string, string?> { ["MambaServe:Server:MaxRequestBodyBytes"] = "4096" };
