@@ -13,9 +13,9 @@ public static class ResponseIds
     public const string ConversationPrefix = "conv_";
     private const int RandomBytes = 24;
 
-    public static string New() => Prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes));
+    public static string New() => New(Prefix);
 
-    public static string NewConversation() => ConversationPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes));
+    public static string NewConversation() => New(ConversationPrefix);
 
     /// <summary>True for ids <see cref="New"/> or <see cref="NewConversation"/> could have made (anything else is unknown without looking).</summary>
     public static bool IsWellFormed(string? id) => IsWellFormed(id, Prefix) || IsWellFormed(id, ConversationPrefix);
@@ -38,4 +38,6 @@ public static class ResponseIds
 
         return true;
     }
+
+    private static string New(string prefix) => prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes));
 }

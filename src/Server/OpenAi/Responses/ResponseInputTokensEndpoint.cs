@@ -24,8 +24,7 @@ public static class ResponseInputTokensEndpoint
         var input = request.Input is null ? [] : ResponseInputParser.Parse(request.Input);
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
-        var plan = ResponsesEndpoint.Plan(
-            model, request, conversation, input, api.OwnerOf(http), answer.MayCall ? Chat.ChatPrompt.ToolsForTemplate(tools.Functions) : null, background);
+        var plan = ResponsesEndpoint.Plan(model, request, conversation, input, api.OwnerOf(http), tools, answer, background);
         ResponsesEndpoint.Constraint(request, tools, answer, model, plan);
         plan.Start?.Release();
         await OpenAiJson.WriteAsync(http.Response, new ResponseInputTokens(plan.CachedTokens + plan.Prompt.Tokens.Count));

@@ -10,21 +10,22 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// other sockets get 404, as for any unstored response). The next response on the socket replaces it; closing the
 /// socket drops it. Used by one socket's responses, one at a time.
 /// </summary>
-public sealed class ResponseSocketCache
+/// <param name="store">The served model's state store, where the socket's responses are kept.</param>
+public sealed class ResponseSocketCache(ConversationStore store)
 {
-    private (ConversationStore Store, string Id)? _latest;
+    private string? _latest;
 
     /// <summary>The owner this socket's unstored responses are held under.</summary>
     public string Owner { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>This socket's owner when <paramref name="previousId"/> is its latest unstored response; else null (the caller's own store).</summary>
-    public string? OwnerOf(string previousId) => _latest is { } latest && latest.Id == previousId ? Owner : null;
+    public string? OwnerOf(string previousId) => _latest == previousId ? Owner : null;
 
     /// <summary>A response on this socket ended: the unstored one held before goes, and this one, if unstored, takes its place.</summary>
-    public void Ended(ConversationStore store, ResponseDraft draft)
+    public void Ended(ResponseDraft draft)
     {
         Drop();
-        _latest = draft.Stored ? null : (store, draft.Id);
+        _latest = draft.Stored ? null : draft.Id;
     }
 
     /// <summary>Drops the response held (the socket closed).</summary>
@@ -32,7 +33,7 @@ public sealed class ResponseSocketCache
     {
         if (_latest is { } latest)
         {
-            latest.Store.Delete(latest.Id, Owner);
+            store.Delete(latest, Owner);
             _latest = null;
         }
     }

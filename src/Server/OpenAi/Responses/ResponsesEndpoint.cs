@@ -98,7 +98,7 @@ public static class ResponsesEndpoint
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
         int? logprobs = ResponseLogprobs.Asked(request, answer);
-        var plan = Plan(model, request, conversation, input, owner, answer.MayCall ? ChatPrompt.ToolsForTemplate(tools.Functions) : null, background, local, warmUp);
+        var plan = Plan(model, request, conversation, input, owner, tools, answer, background, local, warmUp);
         var constraint = warmUp ? null : Constraint(request, tools, answer, model, plan);
         var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local, warmUp);
         // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
@@ -234,10 +234,16 @@ public static class ResponsesEndpoint
         await http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(document.Response, OpenAiJson.Options), http.RequestAborted);
     }
 
+    /// <summary>
+    /// The request's prompt: in its conversation, after its previous response, or alone. The chat template is shown the
+    /// tools only when the answer may call one; POST /v1/responses and the input-token count both plan here, so the
+    /// count is the prompt the response would read.
+    /// </summary>
     internal static ConversationPlan Plan(
-        IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, JsonElement? tools,
-        BackgroundResponses background, ResponseSocketCache? local = null, bool warmUp = false)
+        IServedModel model, ResponsesRequest request, string? conversation, List<ConversationMessage> input, string owner, ResponseTools responseTools,
+        ResponseToolAnswer answer, BackgroundResponses background, ResponseSocketCache? local = null, bool warmUp = false)
     {
+        JsonElement? tools = answer.MayCall ? ChatPrompt.ToolsForTemplate(responseTools.Functions) : null;
         if (conversation is not null)
         {
             return ConversationTurn.Plan(model, conversation, request.Instructions, input, owner, tools);

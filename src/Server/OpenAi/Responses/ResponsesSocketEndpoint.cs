@@ -21,10 +21,11 @@ public static class ResponsesSocketEndpoint
                 ApiException.InvalidRequest, null, "websocket_upgrade_required");
         }
 
-        api.Models.Require(); // refused before the upgrade while the model loads or the server stops
+        var model = api.Models.Require(); // refused before the upgrade while the model loads or the server stops
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         var session = new ResponsesSocketSession(
-            socket, api, background, api.OwnerOf(http), options.Value.MaxRequestBodyBytes, telemetry, loggers.CreateLogger<ResponsesSocketSession>());
+            socket, api, background, api.OwnerOf(http), ResponseStore.Of(model), options.Value.MaxRequestBodyBytes, telemetry,
+            loggers.CreateLogger<ResponsesSocketSession>());
         telemetry.RecordSocket(+1);
         try
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using MambaServe.Engine.Conversations;
 using MambaServe.Server.Hosting;
 using MambaServe.Server.Telemetry;
 using MambaServe.Server.OpenAi.Validation;
@@ -17,10 +18,11 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// stopping closes it with 1001.
 /// </summary>
 public sealed partial class ResponsesSocketSession(
-    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, long maxMessageBytes, ServerTelemetry telemetry, ILogger logger)
+    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, ConversationStore store, long maxMessageBytes,
+    ServerTelemetry telemetry, ILogger logger)
 {
     private readonly ResponseSocketWriter _writer = new(socket);
-    private readonly ResponseSocketCache _cache = new();
+    private readonly ResponseSocketCache _cache = new(store);
     // Cancelled when the socket ends: the response in flight stops. Never disposed: it has no timer, and a late stop
     // callback may still cancel it.
     private readonly CancellationTokenSource _open = new();
@@ -100,7 +102,6 @@ public sealed partial class ResponsesSocketSession(
             var request = RequestReader.Read<ResponseCreateEvent>(document.RootElement, OpenAiJson.Options);
             request.CheckTransport();
             request.Stream = true;
-            var store = ResponseStore.Of(api.Models.Require(request.Model));
             var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
             await using (run)
             {
@@ -113,7 +114,7 @@ public sealed partial class ResponsesSocketSession(
                 finally
                 {
                     draft.Abandon();
-                    _cache.Ended(store, draft);
+                    _cache.Ended(draft);
                 }
             }
         }
