@@ -112,6 +112,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             if (decodes > 0) ConvUpdate(l, w, xzBase, xcBase, decodeSlots, decodes);
             foreach (var chunk in middle.Chunks) ConvChunk(l, w, xzBase, xcBase, decodes + chunk.Start, chunk);
             var xdbl = w.XProj.Apply(xc, rows);                                      // [rows, R + 2N]: dt | B | C
+            if (config.MixerRmsEpsilon is { } eps) NormalizeMixerParts(xdbl, eps);
             var dt = w.DtProj.Apply(xdbl.narrow(1, 0, r).contiguous(), rows);       // [rows, Di], bias added in the scan
             var y = empty(rows, di, dtype: ScalarType.Float32);
             var all = new Rows(xcBase, (float*)dt.DataPointer(), (float*)xdbl.DataPointer(), xzBase, (float*)y.DataPointer());
@@ -119,6 +120,17 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
             if (decodes > 0) StateUpdate(l, w, all, decodeSlots, decodes);
             for (var i = 0; i < middle.Chunks.Length; i++) Scan(l, w, all, middle.Scans[i], decodes + middle.Chunks[i].Start, middle.Chunks[i]);
             return w.OutProj.Apply(y, rows);
+        }
+    }
+
+    /// <summary>FalconMamba: each row's dt, B and C RMS-normalised on their own, with no weight, in place.</summary>
+    private void NormalizeMixerParts(Tensor xdbl, float eps)
+    {
+        int r = config.DtRank, n = config.DState;
+        foreach (var (start, length) in new[] { (0, r), (r, n), (r + n, n) })
+        {
+            var part = xdbl.narrow(1, start, length);
+            part.mul_(part.square().mean([1L], keepdim: true).add_(eps).rsqrt_());
         }
     }
 

@@ -35,6 +35,7 @@ internal static unsafe class GpuModelLoader
             // graphs captured for it) never needs to be larger than either.
             MaxStepTokens = maxStepTokens, MaxDecodeBatch = Math.Min(cap, maxStepTokens),
             MaxLogprobs = SamplingParamsValidator.MaxLogprobs, Device = device.Index, UseGraphs = device.IsReference ? 0 : 1,
+            MixerRms = config.MixerRmsEpsilon is null ? 0 : 1, MixerRmsEps = config.MixerRmsEpsilon ?? 0f,
         };
 
         ModelHandle? model = null;

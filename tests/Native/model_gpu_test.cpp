@@ -3,7 +3,8 @@
 // decode and its graphs), chunked prefill, entries of different lengths batched with decodes, batched decode past
 // the fused path (the BLAS path), forks, snapshot restore, export / import. fp32 weights within 2e-3 absolute,
 // bf16 within 3e-2 relative L2 per position (docs/gpu-engine.md); and the GPU against itself where it must be
-// exact: batched decode equals decoding alone, graphs on and off.
+// exact: batched decode equals decoding alone, graphs on and off. The same tests again for FalconMamba (mixer_rms:
+// x_proj's output normalised before dt_proj and the scan, without the fused decode path).
 #include "model_test_util.h"
 #include "test_util.h"
 
@@ -18,11 +19,12 @@ namespace {
 struct Variant {
     Shape shape;
     msv_dtype weights, state;
+    int mixer_rms = 0;
 };
 
 std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
     const Variant& v = info.param;
-    return v.shape.name + "_w" + dtype_name(v.weights) + "_s" + dtype_name(v.state);
+    return v.shape.name + "_w" + dtype_name(v.weights) + "_s" + dtype_name(v.state) + (v.mixer_rms ? "_rms" : "");
 }
 
 class ModelGpu : public ::testing::TestWithParam<Variant> {
@@ -31,6 +33,7 @@ protected:
         seed_ = fresh_seed();
         rng_.seed(seed_);
         c_ = make_config(GetParam().shape, GetParam().weights, GetParam().state);
+        c_.mixer_rms = GetParam().mixer_rms, c_.mixer_rms_eps = 1e-6f;
         w_ = random_weights(c_, rng_);
         gpu_ = std::make_unique<GpuModel>(c_, w_, kSlots);
         ref_ = std::make_unique<RefModel>(c_, w_, kSlots);
@@ -162,6 +165,13 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ModelGpu,
                                            Variant{small_shape(), MSV_BF16, MSV_BF16}, Variant{odd_shape(), MSV_F32, MSV_F32},
                                            Variant{odd_shape(), MSV_BF16, MSV_BF16}, Variant{odd_shape(), MSV_F16, MSV_F32},
                                            Variant{wide_shape(), MSV_BF16, MSV_F32}),
+                         variant_name);
+// fp32 weights take the BLAS for every product; bf16 weights our GEMM and the split x_proj of few rows
+// (enqueue_small_projections) on devices that have it.
+INSTANTIATE_TEST_SUITE_P(MixerRms, ModelGpu,
+                         ::testing::Values(Variant{small_shape(), MSV_F32, MSV_F32, 1},
+                                           Variant{odd_shape(), MSV_F32, MSV_F32, 1},
+                                           Variant{small_shape(), MSV_BF16, MSV_F32, 1}),
                          variant_name);
 
 }  // namespace

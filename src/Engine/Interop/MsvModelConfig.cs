@@ -26,4 +26,7 @@ internal struct MsvModelConfig
     public int Device;
     /// <summary>Nonzero: capture decode per batch bucket and replay.</summary>
     public int UseGraphs;
+    /// <summary>1: FalconMamba, each x_proj row's dt, B and C RMS-normalised on its own with no weight.</summary>
+    public int MixerRms;
+    public float MixerRmsEps;
 }

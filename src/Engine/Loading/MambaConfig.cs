@@ -7,6 +7,8 @@ namespace MambaServe.Engine.Loading;
 /// <param name="VocabSize">Rows of the embedding and LM head as stored (already padded to the pad multiple).</param>
 /// <param name="UnpaddedVocabSize">Ids below this are real tokens; rows from here to <paramref name="VocabSize"/> are
 /// padding and are never sampled.</param>
+/// <param name="MixerRmsEpsilon">FalconMamba (<c>model_type: "falcon_mamba"</c>): x_proj's dt, B and C are each
+/// RMS-normalised with no weight and this epsilon (<c>mixer_rms_eps</c>) before dt_proj and the scan. Null for Mamba.</param>
 public sealed record MambaConfig(
     int DModel,
     int NLayer,
@@ -23,7 +25,8 @@ public sealed record MambaConfig(
     bool ResidualInFp32,
     int? EosTokenId,
     int? BosTokenId,
-    int? PadTokenId)
+    int? PadTokenId,
+    float? MixerRmsEpsilon = null)
 {
     /// <summary>Floats in one slot's conv state: [layers, d_inner, d_conv - 1].</summary>
     public long ConvStateElementsPerSlot => (long)NLayer * DInner * (DConv - 1);

@@ -15,7 +15,9 @@ static_assert(sizeof(msv_conv1d_params) == 120 && offsetof(msv_conv1d_params, sl
 static_assert(sizeof(msv_rmsnorm_params) == 80 && offsetof(msv_rmsnorm_params, eps) == 72, "msv_rmsnorm_params ABI");
 static_assert(sizeof(msv_linear_params) == 64 && offsetof(msv_linear_params, out_row_stride) == 56, "msv_linear_params ABI");
 static_assert(sizeof(msv_device_info) == 440 && offsetof(msv_device_info, reason) == 184, "msv_device_info ABI");
-static_assert(sizeof(msv_model_config) == 76 && offsetof(msv_model_config, use_graphs) == 72, "msv_model_config ABI");
+static_assert(sizeof(msv_model_config) == 84 && offsetof(msv_model_config, use_graphs) == 72 &&
+                  offsetof(msv_model_config, mixer_rms_eps) == 80,
+              "msv_model_config ABI");
 static_assert(sizeof(msv_sampling) == 80 && offsetof(msv_sampling, ban_bits) == 72, "msv_sampling ABI");
 static_assert(sizeof(msv_sample_target) == 24 && offsetof(msv_sample_target, sampling) == 16, "msv_sample_target ABI");
 static_assert(sizeof(msv_step_entry) == 32 && offsetof(msv_step_entry, n_samples) == 24, "msv_step_entry ABI");

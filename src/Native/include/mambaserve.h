@@ -182,6 +182,10 @@ typedef struct msv_model_config {
     int32_t max_logprobs;            /* top-N capacity of the sampler and row width of out_top_* (0..1024) */
     int32_t device;                  /* device index (ignored by the CPU library) */
     int32_t use_graphs;              /* 0 or 1: capture decode per batch bucket and replay */
+    int32_t mixer_rms;               /* 0 or 1: FalconMamba. Each x_proj output row's dt, B and C are RMS-normalised
+                                        on their own, with no weight (x * rsqrt(mean(x^2) + mixer_rms_eps), in fp32),
+                                        before dt_proj and the scan */
+    float mixer_rms_eps;             /* finite and >= 0; read only when mixer_rms */
 } msv_model_config;
 
 /* Allocates the weights (uninitialised) and the step buffers. *out is NULL on failure. */

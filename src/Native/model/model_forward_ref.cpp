@@ -11,6 +11,8 @@
 #include "selective_state_update/selective_state_update.h"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 namespace msv::ref {
 namespace {
@@ -45,6 +47,20 @@ void norm(const float* x, float* residual, float* out, const std::vector<float>&
     p.weight = w.data();
     p.eps = eps;
     rmsnorm_residual(p);
+}
+
+// FalconMamba: each of a row's dt, B and C RMS-normalised on its own, with no weight (mambaserve.h, mixer_rms).
+void mixer_rms(float* dbc, int rows, int dt_rank, int d_state, float eps) {
+    const int width = dt_rank + 2 * d_state;
+    const std::pair<int, int> parts[] = {{0, dt_rank}, {dt_rank, d_state}, {dt_rank + d_state, d_state}};
+    for (int r = 0; r < rows; ++r)
+        for (const auto& [start, count] : parts) {
+            float* v = dbc + static_cast<int64_t>(r) * width + start;
+            double squares = 0.0;
+            for (int i = 0; i < count; ++i) squares += static_cast<double>(v[i]) * v[i];
+            const float scale = static_cast<float>(1.0 / std::sqrt(squares / count + eps));
+            for (int i = 0; i < count; ++i) v[i] *= scale;
+        }
 }
 
 }  // namespace
@@ -85,6 +101,7 @@ void Model::mixer(int layer, int slot, int n) {
     project(s_.normed.data(), c.d_model, n, w.in_proj, w.in_proj_bias, c.d_model, 2 * c.d_inner, s_.xz.data());
     conv(w, layer, slot, n);
     project(s_.conv_out.data(), c.d_inner, n, w.x_proj, {}, c.d_inner, xproj, s_.dbc.data());
+    if (c.mixer_rms) mixer_rms(s_.dbc.data(), n, c.dt_rank, c.d_state, c.mixer_rms_eps);
     project(s_.dbc.data(), xproj, n, w.dt_proj, {}, c.dt_rank, c.d_inner, s_.dt.data());
     ssm(w, layer, slot, n);
     project(s_.y.data(), c.d_inner, n, w.out_proj, w.out_proj_bias, c.d_inner, c.d_model, s_.mixer_out.data());

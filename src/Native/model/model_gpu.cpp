@@ -117,6 +117,9 @@ msv_status Model::init(const msv_model_config& c) {
     pdl_ = false;
 #endif
     if (const char* f = std::getenv("MSV_FUSED_DECODE"); f && f[0] == '0') fused_decode_ = false;
+    // FalconMamba's norm of x_proj's output has no place in the fused path: its dt_ssu kernel sums x_proj's K slices
+    // itself and reads dt, B and C straight from them.
+    if (c.mixer_rms) fused_decode_ = false;
     // MSV_FUSED_MAX_ROWS: the largest decode batch the fused path takes (1..8); larger ones use the BLAS path. By
     // default 1 where that path's products of a few rows run on the tensor-core GEMM with PDL (bf16 / fp16 weights,
     // sm_90): there a 2-row step ran 1.3-3% faster than on the fused GEMVs (H200, docs/gpu-model.md "Session

@@ -222,6 +222,9 @@ private:
     msv_status enqueue_small_projections(const LayerWeights& w, int M);
     // x_proj of M rows on our GEMM in small_proj_splits_ K slices, summed into buf_.xdbl.
     msv_status enqueue_x_proj_split(const LayerWeights& w, int M);
+    // FalconMamba (cfg_.mixer_rms): dt, B and C of buf_.xdbl's M rows normalised in place, between x_proj and
+    // dt_proj; nothing otherwise.
+    msv_status enqueue_mixer_rms(int M);
     // out_proj of M rows in out_proj_slices_ K slices (our GEMM's split-K up to out_proj_slice_gemm_rows_, else the
     // BLAS), added into the residual, which is then normalised with next_norm into buf_.hn (null: the last layer, the
     // residual alone).

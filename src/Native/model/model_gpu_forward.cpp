@@ -101,10 +101,16 @@ msv_status Model::enqueue_x_proj_split(const LayerWeights& w, int M) {
     return launch_split_sum(wt, buf_.small_partial, x.splits, M, d.nx, buf_.xdbl, d.ld_nx, stream_, pdl_);
 }
 
+msv_status Model::enqueue_mixer_rms(int M) {
+    if (!cfg_.mixer_rms) return MSV_OK;
+    return launch_mixer_rms(cfg_.weight_dtype, buf_.xdbl, d_.ld_nx, M, d_.dr, d_.ds, cfg_.mixer_rms_eps, stream_);
+}
+
 msv_status Model::enqueue_small_projections(const LayerWeights& w, int M) {
     const Dims& d = d_;
     const msv_dtype wt = cfg_.weight_dtype;
     if (msv_status s = enqueue_x_proj_split(w, M); s != MSV_OK) return s;
+    if (msv_status s = enqueue_mixer_rms(M); s != MSV_OK) return s;
     return launch_mma_gemm(wt, mma_args(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
                                         0.0f, nullptr),
                            stream_, pdl_);
@@ -251,6 +257,7 @@ msv_status Model::enqueue_layers_blas(const RowPlan& plan) {
                                           0.0f);
                 s != MSV_OK)
                 return s;
+            if (msv_status s = enqueue_mixer_rms(M); s != MSV_OK) return s;
             if (!ablated(kAblateDtProj))
                 if (msv_status s = gemm(w.dt_proj, d.ld_dr, buf_.xdbl, d.ld_nx, false, buf_.delta, d.ld_di, M, d.di,
                                         d.dr, 0.0f);

@@ -150,6 +150,13 @@ msv_status launch_mma_gemm(msv_dtype wt, const MmaArgs& a, cudaStream_t s, bool 
 msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int M, int N, void* y, int64_t ldy,
                             cudaStream_t s, bool pdl);
 
+// FalconMamba (msv_model_config.mixer_rms): in place on rows [0, rows) of x_proj's output xdbl (storage type, row
+// stride ld), each row's dt [0, dt_rank), B and C (d_state each) x * rsqrt(mean(x^2) + eps) on their own, in fp32.
+// A plain launch that never lets its successor start early: it runs once its predecessor has finished, and a successor
+// launched with PDL starts once it has finished.
+msv_status launch_mixer_rms(msv_dtype wt, void* xdbl, int64_t ld, int rows, int dt_rank, int d_state, float eps,
+                            cudaStream_t stream);
+
 // residual[r, :] = embedding[token r, :] in fp32, token r = tokens[r], or, where from is not null and from[r] >= 0,
 // the int32 at the start of record from[r] of `records` (record_bytes apart: a step's sampler outputs).
 msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const void* emb, int64_t ld_emb, int dm,

@@ -1,6 +1,6 @@
-// The model's small kernels: embedding gather, RMSNorm of selected rows, bias add, bf16 <-> fp32 state staging for
-// the scan, dtype conversion (weights at load, the conv state of snapshots), A = -exp(A_log); and the dtype switches
-// of the launchers.
+// The model's small kernels: embedding gather, RMSNorm of selected rows, FalconMamba's norm of x_proj's output, bias
+// add, bf16 <-> fp32 state staging for the scan, dtype conversion (weights at load, the conv state of snapshots),
+// A = -exp(A_log); and the dtype switches of the launchers.
 #include "gpu/dtype.cuh"
 #include "gpu/launch_kernel.cuh"
 #include "model/model_gpu_kernels.h"
@@ -189,6 +189,42 @@ __global__ void split_sum_kernel(const float* partial, int splits, int M, int N,
     y[static_cast<int64_t>(i / N) * ldy + i % N] = from_float<T>(s);
 }
 
+// FalconMamba: x_proj's output row [dt | B | C], each part RMS-normalised on its own with no weight, in fp32 and
+// rounded back to the storage type (transformers' rms_forward). One block a row; the parts are short (dt_rank up to
+// ~256, d_state 16), so each thread reads its elements twice rather than keeping them.
+template <typename T>
+__global__ void __launch_bounds__(kThreads) mixer_rms_kernel(T* xdbl, int64_t ld, int dr, int ds, float eps) {
+    __shared__ float partial[3][kThreads / MSV_GROUP];
+    T* x = xdbl + blockIdx.x * ld;
+    const int nx = dr + 2 * ds;
+    // Parts by comparisons, not an index: a register array indexed at run time would live in local memory.
+    float ss[3] = {0.0f, 0.0f, 0.0f};
+    for (int k = threadIdx.x; k < nx; k += kThreads) {
+        const float v = to_float(x[k]);
+        ss[0] += k < dr ? v * v : 0.0f;
+        ss[1] += k >= dr && k < dr + ds ? v * v : 0.0f;
+        ss[2] += k >= dr + ds ? v * v : 0.0f;
+    }
+#pragma unroll
+    for (int p = 0; p < 3; ++p) {
+        for (int off = MSV_GROUP / 2; off > 0; off /= 2)
+            ss[p] += __shfl_xor_sync(MSV_GROUP_MASK, ss[p], off, MSV_GROUP);
+        if (threadIdx.x % MSV_GROUP == 0) partial[p][threadIdx.x / MSV_GROUP] = ss[p];
+    }
+    __syncthreads();
+    float scale[3];
+    const int len[3] = {dr, ds, ds};
+#pragma unroll
+    for (int p = 0; p < 3; ++p) {
+        float total = 0.0f;
+#pragma unroll
+        for (int k = 0; k < kThreads / MSV_GROUP; ++k) total += partial[p][k];
+        scale[p] = rsqrtf(total / static_cast<float>(len[p]) + eps);
+    }
+    for (int k = threadIdx.x; k < nx; k += kThreads)
+        x[k] = from_float<T>(to_float(x[k]) * (k < dr ? scale[0] : k < dr + ds ? scale[1] : scale[2]));
+}
+
 template <typename Y>
 __global__ void add_bias_kernel(Y* y, int64_t ldy, int rows, int n, const float* bias) {
     const int64_t total = static_cast<int64_t>(rows) * n;
@@ -312,6 +348,16 @@ msv_status launch_split_sum(msv_dtype wt, const float* partial, int splits, int 
         return launched(launch_kernel(split_sum_kernel<T>, dim3((M * N + kThreads - 1) / kThreads), dim3(kThreads), 0,
                                       s, pdl, partial, splits, M, N, static_cast<T*>(y), ldy),
                         "split sum");
+    });
+}
+
+msv_status launch_mixer_rms(msv_dtype wt, void* xdbl, int64_t ld, int rows, int dt_rank, int d_state, float eps,
+                            cudaStream_t stream) {
+    if (rows <= 0) return MSV_OK;
+    return by_type(wt, [&](auto t) {
+        using T = decltype(t);
+        mixer_rms_kernel<T><<<rows, kThreads, 0, stream>>>(static_cast<T*>(xdbl), ld, dt_rank, d_state, eps);
+        return launched(cudaSuccess, "mixer rmsnorm");
     });
 }
 

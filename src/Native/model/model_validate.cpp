@@ -58,6 +58,9 @@ msv_status validate_config(const msv_model_config* c) {
             [&] { return "max_logprobs must be in [0, 1024], got " + str(c->max_logprobs); });
     v.at_least(c->device, 0, "device");
     v.check(flag(c->use_graphs), [&] { return "use_graphs must be 0 or 1, got " + str(c->use_graphs); });
+    v.check(flag(c->mixer_rms), [&] { return "mixer_rms must be 0 or 1, got " + str(c->mixer_rms); });
+    v.check(std::isfinite(c->mixer_rms_eps) && c->mixer_rms_eps >= 0.0f,
+            [&] { return "mixer_rms_eps must be finite and >= 0, got " + fstr(c->mixer_rms_eps); });
     return v.finish();
 }
 

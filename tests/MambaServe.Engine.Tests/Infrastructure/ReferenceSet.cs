@@ -17,6 +17,7 @@ public static class ReferenceSet
         ("tiny-a-original", TestPaths.Fixture("tiny-a-original"), TestPaths.Fixture("tiny-a")),
         ("tiny-b", TestPaths.Fixture("tiny-b"), TestPaths.Fixture("tiny-b")),
         ("demo", TestPaths.DemoModel, TestPaths.Fixture("demo")),
+        ("falcon-tiny", TestPaths.Fixture("falcon-tiny"), TestPaths.Fixture("falcon-tiny")),
     ];
 
     public static string ModelDir(string name) => Models.Single(m => m.Name == name).ModelDir;

@@ -32,7 +32,8 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(440, Unsafe.SizeOf<MsvDeviceInfo>());
         Assert.Equal(164, (int)Marshal.OffsetOf<MsvDeviceInfo>(nameof(MsvDeviceInfo.WarpSize)));
         Assert.Equal(184, (int)Marshal.OffsetOf<MsvDeviceInfo>(nameof(MsvDeviceInfo.ReasonBytes)));
-        Assert.Equal(76, Unsafe.SizeOf<MsvModelConfig>());
+        Assert.Equal(84, Unsafe.SizeOf<MsvModelConfig>());
+        Assert.Equal(80, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.MixerRmsEps)));
         Assert.Equal(44, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.NormEps)));
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvModelConfig>(nameof(MsvModelConfig.UseGraphs)));
         Assert.Equal(80, Unsafe.SizeOf<MsvSampling>());

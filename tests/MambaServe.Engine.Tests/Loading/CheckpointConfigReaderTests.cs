@@ -133,7 +133,6 @@ public sealed class CheckpointConfigReaderTests
     [InlineData("""{"hidden_size": 768, "num_hidden_layers": 24, "vocab_size": 50280, "model_type": "mamba2", "num_heads": 24, "head_dim": 64}""")]
     [InlineData("""{"hidden_size": 4096, "num_hidden_layers": 32, "vocab_size": 65536, "model_type": "jamba", "attn_layer_period": 8}""")]
     [InlineData("""{"hidden_size": 2560, "num_hidden_layers": 54, "vocab_size": 32000, "model_type": "zamba2"}""")]
-    [InlineData("""{"hidden_size": 4096, "num_hidden_layers": 64, "vocab_size": 65024, "model_type": "falcon_mamba"}""")]
     [InlineData("""{"d_model": 768, "n_layer": 24, "vocab_size": 50277, "ssm_cfg": {"layer": "Mamba2"}, "attn_layer_idx": []}""")]
     public void Read_Mamba2OrHybridConfig_RefusedSayingOnlyMamba1IsSupported(string json)
     {
@@ -144,6 +143,39 @@ public sealed class CheckpointConfigReaderTests
 
         Assert.Contains("not supported", ex.Message);
         Assert.Matches("Mamba-?1", ex.Message);
+    }
+
+    [Fact]
+    public void Read_FalconMamba_CarriesTheMixerNormsEpsilon()
+    {
+        var config = CheckpointConfigReader.Read(TestPaths.Fixture("falcon-tiny"));
+
+        Assert.Equal(new MambaConfig(64, 3, 320, 320, 8, 4, 160, 6, false, true, false, 1e-5f, true, 0, 0, 0, MixerRmsEpsilon: 1e-6f), config);
+        Assert.Null(CheckpointConfigReader.Read(TestPaths.Fixture("tiny-b")).MixerRmsEpsilon);
+    }
+
+    [Theory]
+    [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "model_type": "falcon_mamba"}""", 1e-6f)]
+    [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "model_type": "falcon_mamba", "mixer_rms_eps": 1e-5}""", 1e-5f)]
+    public void Read_FalconMambaWithOrWithoutItsEpsilon_TakesTransformersDefault(string json, float epsilon)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("config.json"), json);
+
+        Assert.Equal(epsilon, CheckpointConfigReader.Read(dir.Path).MixerRmsEpsilon);
+    }
+
+    [Theory]
+    [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "model_type": "falcon_mamba", "mixer_rms_eps": 0}""")]
+    [InlineData("""{"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 512, "model_type": "falcon_mamba", "mixer_rms_eps": "small"}""")]
+    public void Read_FalconMambaWithABadEpsilon_ThrowsNamingTheKey(string json)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("config.json"), json);
+
+        var ex = Assert.Throws<CheckpointException>(() => CheckpointConfigReader.Read(dir.Path));
+
+        Assert.Contains("'mixer_rms_eps'", ex.Message);
     }
 
     [Fact]

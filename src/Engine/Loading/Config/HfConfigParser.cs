@@ -1,14 +1,23 @@
 namespace MambaServe.Engine.Loading.Config;
 
-/// <summary>Reads an HF <c>MambaForCausalLM</c> config.json (<c>hidden_size</c>, <c>state_size</c>, ...).</summary>
+/// <summary>
+/// Reads an HF <c>MambaForCausalLM</c> or <c>FalconMambaForCausalLM</c> config.json (<c>hidden_size</c>,
+/// <c>state_size</c>, ...). FalconMamba is Mamba-1 with its weights named alike and one change in the mixer, which
+/// <see cref="MambaConfig.MixerRmsEpsilon"/> carries.
+/// </summary>
 internal static class HfConfigParser
 {
+    private const string FalconMamba = "falcon_mamba";
+
+    /// <summary>transformers' FalconMambaConfig default.</summary>
+    private const float DefaultMixerRmsEpsilon = 1e-6f;
+
     public static MambaConfig Parse(JsonConfigObject json)
     {
         var modelType = json.GetString("model_type");
-        if (modelType is not null && modelType != "mamba")
+        if (modelType is not null && modelType is not ("mamba" or FalconMamba))
         {
-            throw json.Error("model_type", $"'{modelType}' is not supported; only 'mamba' (Mamba-1) checkpoints are.");
+            throw json.Error("model_type", $"'{modelType}' is not supported; only 'mamba' (Mamba-1) and '{FalconMamba}' checkpoints are.");
         }
 
         var act = json.GetString("hidden_act");
@@ -43,6 +52,7 @@ internal static class HfConfigParser
             ResidualInFp32: json.GetBool("residual_in_fp32", true),
             EosTokenId: json.GetOptionalTokenId("eos_token_id"),
             BosTokenId: json.GetOptionalTokenId("bos_token_id"),
-            PadTokenId: json.GetOptionalTokenId("pad_token_id"));
+            PadTokenId: json.GetOptionalTokenId("pad_token_id"),
+            MixerRmsEpsilon: modelType == FalconMamba ? json.GetFloat("mixer_rms_eps", DefaultMixerRmsEpsilon) : null);
     }
 }

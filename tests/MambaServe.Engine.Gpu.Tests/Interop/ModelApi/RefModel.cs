@@ -24,6 +24,7 @@ internal sealed class RefModel : IDisposable
         ConvBias = c.ConvBias ? 1 : 0, ProjBias = c.ProjBias ? 1 : 0, TieEmbeddings = c.TieEmbeddings ? 1 : 0,
         NormEps = c.NormEpsilon, WeightDtype = MsvDtype.F32, StateDtype = stateDtype,
         MaxStepTokens = 4096, MaxDecodeBatch = 64, MaxLogprobs = 20,
+        MixerRms = c.MixerRmsEpsilon is null ? 0 : 1, MixerRmsEps = c.MixerRmsEpsilon ?? 0f,
     };
 
     /// <summary>Creates the model (throws <see cref="NativeKernelException"/> on a refused config), no tensors yet.</summary>

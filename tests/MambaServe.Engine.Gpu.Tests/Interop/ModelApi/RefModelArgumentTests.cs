@@ -17,6 +17,8 @@ public sealed class RefModelArgumentTests
     [InlineData("eps", "msv_model_create: norm_eps must be finite and >= 0, got -1", (int)MsvStatus.InvalidArgument)]
     [InlineData("max_logprobs", "msv_model_create: max_logprobs must be in [0, 1024], got 2000", (int)MsvStatus.InvalidArgument)]
     [InlineData("flag", "msv_model_create: tie_embeddings must be 0 or 1, got 2", (int)MsvStatus.InvalidArgument)]
+    [InlineData("mixer flag", "msv_model_create: mixer_rms must be 0 or 1, got 2", (int)MsvStatus.InvalidArgument)]
+    [InlineData("mixer eps", "msv_model_create: mixer_rms_eps must be finite and >= 0, got -1", (int)MsvStatus.InvalidArgument)]
     [InlineData("bf16 weights", "msv_model_create: the cpu library runs the fp32 reference model, so weight_dtype must be MSV_F32, got 2", (int)MsvStatus.Unsupported)]
     public void Create_BadConfig_RefusedNamingTheField(string scenario, string message, int status)
     {
@@ -29,6 +31,8 @@ public sealed class RefModelArgumentTests
             case "eps": c.NormEps = -1f; break;
             case "max_logprobs": c.MaxLogprobs = 2000; break;
             case "flag": c.TieEmbeddings = 2; break;
+            case "mixer flag": c.MixerRms = 2; break;
+            case "mixer eps": c.MixerRms = 1; c.MixerRmsEps = -1f; break;
             case "bf16 weights": c.WeightDtype = MsvDtype.BF16; break;
             default: throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
         }

@@ -9,7 +9,7 @@ internal static class ReferenceRows
     public const float Tolerance = 1e-3f;
 
     /// <summary>Models whose references the msv_model tests use (tiny-a-original is tiny-a's weights again).</summary>
-    public static readonly string[] Models = ["tiny-a", "tiny-b", "demo"];
+    public static readonly string[] Models = ["tiny-a", "tiny-b", "demo", "falcon-tiny"];
 
     public static TheoryData<string, int> Cases()
     {
