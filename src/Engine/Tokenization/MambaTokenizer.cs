@@ -1,12 +1,13 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using MambaServe.Engine.Tokenization.PreTokenization;
 using Microsoft.ML.Tokenizers;
 
 namespace MambaServe.Engine.Tokenization;
 
 /// <summary>
-/// A checkpoint's HF tokenizer.json as a byte-level BPE (GPT-2 / GPT-NeoX form): NFC, added tokens matched in the raw
-/// text, GPT-2 pre-tokenizer regex, BPE merges. Encoding runs in Microsoft.ML.Tokenizers; decoding goes through a
+/// A checkpoint's HF tokenizer.json as a byte-level BPE (GPT-2 / GPT-NeoX form, or Falcon's): NFC, added tokens matched
+/// in the raw text, the pre-tokenizer (GPT-2's regex, or <see cref="PreTokenization.PreTokenizerSteps"/>), BPE merges. Encoding runs in Microsoft.ML.Tokenizers; decoding goes through a
 /// per-id byte table so that <see cref="Decode"/> and <see cref="StreamingDetokenizer"/> agree byte for byte.
 /// Thread-safe after construction.
 /// </summary>
@@ -18,9 +19,6 @@ public sealed class MambaTokenizer
     /// </summary>
     public static readonly IReadOnlyList<string> SpecialTokenAttributes =
         ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
-
-    // GPT-2's pre-tokenizer split (HF ByteLevel with use_regex = true).
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly BpeTokenizer _bpe;
     private readonly byte[][] _idBytes;
@@ -41,7 +39,9 @@ public sealed class MambaTokenizer
             Merges = def.Merges,
             ByteLevel = true,
             SpecialTokens = added,
-            PreTokenizer = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), added),
+            PreTokenizer = def.PreTokenizer is { } steps
+                ? new StepsPreTokenizer(steps, added.Keys)
+                : new RegexPreTokenizer(new Regex(PreTokenizerSteps.Gpt2Pattern, RegexOptions.Compiled), added),
             Normalizer = def.Nfc ? NfcNormalizer.Instance : null,
         };
         _bpe = BpeTokenizer.Create(options);

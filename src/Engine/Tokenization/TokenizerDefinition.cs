@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MambaServe.Engine.Tokenization.PreTokenization;
 
 namespace MambaServe.Engine.Tokenization;
 
@@ -14,7 +15,8 @@ internal sealed record TokenizerDefinition(
     bool Nfc,
     IReadOnlyDictionary<string, string> SpecialTokens,
     string? ChatTemplate,
-    bool PostProcessorAddsTokens = false)
+    bool PostProcessorAddsTokens = false,
+    IReadOnlyList<PreTokenizerSteps.Step>? PreTokenizer = null)
 {
 
     public string? EosToken => SpecialTokens.GetValueOrDefault("eos_token");
@@ -65,7 +67,24 @@ internal sealed record TokenizerDefinition(
             template = File.ReadAllText(templateFile);
         }
 
-        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), specials, template, AddsTokens(root));
+        return new TokenizerDefinition(vocab, merges, added, HasNfc(root), specials, template, AddsTokens(root), PreTokenizerOf(root));
+    }
+
+    /// <summary>
+    /// The pre_tokenizer's steps; null for GPT-2's ByteLevel alone (and for none), which <see cref="MambaTokenizer"/>
+    /// runs as one regex.
+    /// </summary>
+    private static IReadOnlyList<PreTokenizerSteps.Step>? PreTokenizerOf(JsonElement root)
+    {
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        bool plainByteLevel = pre.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "ByteLevel"
+            && !(pre.TryGetProperty("add_prefix_space", out var prefix) && prefix.ValueKind == JsonValueKind.True)
+            && !(pre.TryGetProperty("use_regex", out var regex) && regex.ValueKind == JsonValueKind.False);
+        return plainByteLevel ? null : PreTokenizerSteps.Parse(pre);
     }
 
     /// <summary>
