@@ -8,7 +8,10 @@ using MambaServe.Server.Tests.Infrastructure;
 
 namespace MambaServe.Server.Tests.Hosting;
 
-/// <summary>The real loader and engine behind the HTTP API: the demo model (with tokenizer) and tiny-a (without).</summary>
+/// <summary>
+/// The real loader and engine behind the HTTP API: the demo model (with tokenizer), tiny-a and falcon-tiny (a
+/// FalconMamba checkpoint; both without).
+/// </summary>
 public sealed class RealModelTests
 {
     private static Dictionary<string, string?> ModelSettings(string path) => new()
@@ -112,6 +115,26 @@ public sealed class RealModelTests
         var logprobs = (await Json.ReadAsync(idResponse))["choices"]![0]!["logprobs"]!;
         Assert.Equal(4, logprobs["tokens"]!.AsArray().Count);
         Assert.All(logprobs["tokens"]!.AsArray(), t => Assert.Matches("^token_id:[0-9]+$", (string?)t));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Completions_FalconMambaCheckpoint_GreedyIdsEqualTheFloat64Reference(int caseIndex)
+    {
+        var fixture = TestPaths.Fixture("falcon-tiny");
+        var (ids, promptLength) = ReferenceTokens.Read(fixture, caseIndex);
+        await using var factory = new ServerFactory(null, ModelSettings(fixture));
+        var client = await factory.CreateReadyClientAsync();
+
+        using var response = await Json.PostAsync(client, "/v1/completions", new
+        {
+            prompt = ids[..promptLength], max_tokens = ids.Length - promptLength, temperature = 0, logprobs = 0, ignore_eos = true,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var tokens = (await Json.ReadAsync(response))["choices"]![0]!["logprobs"]!["tokens"]!.AsArray();
+        Assert.Equal(ids[promptLength..].Select(id => $"token_id:{id}"), tokens.Select(t => (string?)t));
     }
 
     [Fact]
