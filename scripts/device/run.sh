@@ -120,6 +120,22 @@ if [[ " $PHASES " == *" ab "* ]]; then
   stamp "A/B done"
 fi
 
+# PHASES="... falcon": `bench gpu` on a random-weight FalconMamba checkpoint of tiiuae/falcon-mamba-7b's shape (14.5 GB
+# of bf16, written once to /tmp/msv-ckpt-falcon-7b), with FALCON_BENCH_ARGS (default: bf16 state, decode at 1, 8, 64
+# and 256 rows, prefill of 1 x 1024 tokens, the seed experiment at batch 1). Its table goes to stdout, its exit status to
+# $OUT/falcon.log.
+if [[ " $PHASES " == *" falcon "* ]]; then
+  falcon=/tmp/msv-ckpt-falcon-7b
+  [[ -f $falcon/model.safetensors ]] || dotnet "$server" bench make-checkpoint --shape falcon-mamba-7b --out "$falcon" >> "$OUT/build.log" 2>&1
+  stamp "FalconMamba checkpoint written"
+  # shellcheck disable=SC2086 # FALCON_BENCH_ARGS is a list of options
+  timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench gpu --device cuda --checkpoint "$falcon" \
+    ${FALCON_BENCH_ARGS:---states bf16 --decode-batches 1 8 64 256 --prefill-batches 1 --seed-batches 1} > /tmp/msv-falcon.log 2>&1
+  echo "falcon_rc=$?" >> "$OUT/falcon.log"
+  grep -E '^│ [0-9]+ +│|rror' /tmp/msv-falcon.log | tr -s ' ' | cut -c1-120
+  stamp "FalconMamba bench done"
+fi
+
 # PHASES="... structured": the server on the GPU with the random 2.8b-shape checkpoint (the demo's 8k tokenizer), and
 # bench/structured_outputs.py against it at 8 and 64 samples a request: free text beside JSON mode, a JSON schema, a
 # regex and a GBNF grammar, whose masks reach the device sampler as bitmasks (msv_sampling.ban_bits; docs/server.md
@@ -145,4 +161,4 @@ echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200
 echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/dev/null
 # The call's status: that of the phases that ran (the summary's last grep used to set it, 2 where no structured phase
 # ran, so a clean run read as failed).
-! grep -hE '^(build|tests|bench|structured|ab)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
+! grep -hE '^(build|tests|bench|structured|ab|falcon)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .

@@ -23,6 +23,15 @@ public static class RandomCheckpoint
         EosTokenId: 0, BosTokenId: 0, PadTokenId: 0);
 
     /// <summary>
+    /// The shape of tiiuae/falcon-mamba-7b (FalconMamba: d_model 4096, 64 layers, d_inner 8192, dt rank 256, vocab
+    /// 65024, untied head, <c>mixer_rms_eps</c> 1e-6): 7.27 billion parameters, 14.5 GB in bf16.
+    /// </summary>
+    public static MambaConfig FalconMamba7bShape { get; } = new(
+        DModel: 4096, NLayer: 64, VocabSize: 65024, UnpaddedVocabSize: 65024, DState: 16, DConv: 4, DInner: 8192,
+        DtRank: 256, ProjBias: false, ConvBias: true, TieEmbeddings: false, NormEpsilon: 1e-5f, ResidualInFp32: true,
+        EosTokenId: 11, BosTokenId: 0, PadTokenId: 0, MixerRmsEpsilon: 1e-6f);
+
+    /// <summary>
     /// Half-width of the uniform distribution a tensor of <paramref name="role"/> is drawn from; 0 for the tensors with
     /// a rule of their own (norms and D are 1, <see cref="ALog"/>, <see cref="DtProjBias"/>).
     /// </summary>

@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 namespace MambaServe.Engine.Loading;
 
 /// <summary>
-/// Writes a random-weight checkpoint of any shape as HF writes one (config.json + bf16 model.safetensors, tied head),
+/// Writes a random-weight checkpoint of any shape as HF writes one (config.json + bf16 model.safetensors; a FalconMamba
+/// config for a shape with <see cref="MambaConfig.MixerRmsEpsilon"/>),
 /// with <see cref="RandomCheckpoint"/>'s distributions, streamed: values are drawn in parallel blocks (each with its
 /// own generator, so the file depends only on the seed) straight into the file, so the mamba-2.8b shape (5.5 GB) is
 /// made in seconds with a few MB of memory, where the model cannot be downloaded. For benchmarks and device tests.
@@ -25,9 +26,9 @@ public static class RandomCheckpointWriter
     public static long Write(string directory, MambaConfig config, int seed)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (!config.TieEmbeddings || config.ProjBias)
+        if (config.ProjBias)
         {
-            throw new ArgumentException("Only the public checkpoints' layout is written: tied head, no projection bias.", nameof(config));
+            throw new ArgumentException("Only the public checkpoints' layout is written: no projection bias.", nameof(config));
         }
 
         Directory.CreateDirectory(directory);
@@ -74,6 +75,7 @@ public static class RandomCheckpointWriter
         }
 
         list.Add(new("backbone.norm_f.weight", TensorRole.NormF, [d]));
+        if (!c.TieEmbeddings) list.Add(new("lm_head.weight", TensorRole.LmHead, [c.VocabSize, d]));
         return list;
     }
 
@@ -136,7 +138,20 @@ public static class RandomCheckpointWriter
         file.Write(Enumerable.Repeat((byte)' ', padded - json.Length).ToArray());
     }
 
-    private static string ConfigJson(MambaConfig c) => new JsonObject
+    private static string ConfigJson(MambaConfig c)
+    {
+        var config = Config(c);
+        if (c.MixerRmsEpsilon is { } eps)
+        {
+            config["architectures"] = new JsonArray("FalconMambaForCausalLM");
+            config["model_type"] = "falcon_mamba";
+            config["mixer_rms_eps"] = eps;
+        }
+
+        return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonObject Config(MambaConfig c) => new()
     {
         ["architectures"] = new JsonArray("MambaForCausalLM"),
         ["model_type"] = "mamba",
@@ -158,5 +173,5 @@ public static class RandomCheckpointWriter
         ["eos_token_id"] = c.EosTokenId,
         ["pad_token_id"] = c.PadTokenId,
         ["dtype"] = "bfloat16",
-    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    };
 }

@@ -30,6 +30,17 @@ public sealed class RandomCheckpointWriterTests : IDisposable
     }
 
     [Fact]
+    public void Write_FalconMambaShape_ReadsBackAsFalconMambaWithItsEpsilon()
+    {
+        var falcon = RandomCheckpoint.FalconMamba7bShape with { NLayer = 2, DModel = 64, DInner = 128, DtRank = 4, VocabSize = 300, UnpaddedVocabSize = 300 };
+
+        RandomCheckpointWriter.Write(_dir, falcon, seed: 3);
+
+        Assert.Equal(falcon, CheckpointWeightSource.Open(_dir).Config);
+        Assert.Contains("\"falcon_mamba\"", File.ReadAllText(Path.Combine(_dir, "config.json")));
+    }
+
+    [Fact]
     public void Write_SameSeedTwice_SameFile()
     {
         var other = Path.Combine(_dir, "again");

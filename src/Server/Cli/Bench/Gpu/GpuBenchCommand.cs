@@ -83,7 +83,7 @@ public static class GpuBenchCommand
     public static Command CreateMakeCheckpoint()
     {
         var output = new Option<string>("--out") { Description = "Folder to write config.json and model.safetensors into.", Required = true };
-        var shape = new Option<string>("--shape") { Description = "2.8b or 130m.", DefaultValueFactory = _ => "2.8b" };
+        var shape = new Option<string>("--shape") { Description = "2.8b, 130m or falcon-mamba-7b.", DefaultValueFactory = _ => "2.8b" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var tokenizer = new Option<string?>("--tokenizer-from") { Description = "Copy tokenizer.json and tokenizer_config.json from this model folder." };
         var command = new Command("make-checkpoint", "Writes a random-weight bf16 checkpoint of a public Mamba shape.") { output, shape, seed, tokenizer };
@@ -93,7 +93,8 @@ public static class GpuBenchCommand
             {
                 "2.8b" => RandomCheckpoint.Mamba28bShape,
                 "130m" => RandomCheckpoint.Mamba130mShape,
-                var other => throw new ArgumentException($"Unknown shape '{other}': 2.8b or 130m."),
+                "falcon-mamba-7b" => RandomCheckpoint.FalconMamba7bShape,
+                var other => throw new ArgumentException($"Unknown shape '{other}': 2.8b, 130m or falcon-mamba-7b."),
             };
             var dir = ShellPaths.Output(parse.GetValue(output)!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
