@@ -8,6 +8,17 @@ namespace MambaServe.Engine.Tokenization;
 internal static class ByteLevelAlphabet
 {
     private static readonly Dictionary<char, byte> CharToByte = Build();
+    private static readonly char[] ByteToChar = CharToByte.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
+
+    /// <summary>Text as HF's ByteLevel pre-tokenizer hands it on: each of its UTF-8 bytes as that byte's char.</summary>
+    public static string ToChars(ReadOnlySpan<char> text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text.ToArray());
+        return string.Create(bytes.Length, bytes, (chars, b) =>
+        {
+            for (int i = 0; i < b.Length; i++) chars[i] = ByteToChar[b[i]];
+        });
+    }
 
     /// <summary>
     /// The bytes a vocabulary string stands for. As HF's ByteLevel decoder does, a string with any char outside the

@@ -20,7 +20,9 @@ public sealed class MambaTokenizer
     public static readonly IReadOnlyList<string> SpecialTokenAttributes =
         ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
-    private readonly BpeTokenizer _bpe;
+    // GPT-2's ByteLevel pre-tokenizer runs inside Microsoft.ML.Tokenizers' byte-level BPE; any other runs step by step.
+    private readonly BpeTokenizer? _bpe;
+    private readonly StepsEncoder? _steps;
     private readonly byte[][] _idBytes;
     private readonly string[] _pieces;
     private readonly bool[] _isSpecial;
@@ -34,17 +36,21 @@ public sealed class MambaTokenizer
             added[t.Content] = t.Id;
         }
 
-        var options = new BpeOptions(def.Vocab)
+        if (def.PreTokenizer is { } plan)
         {
-            Merges = def.Merges,
-            ByteLevel = true,
-            SpecialTokens = added,
-            PreTokenizer = def.PreTokenizer is { } steps
-                ? new StepsPreTokenizer(steps, added.Keys)
-                : new RegexPreTokenizer(new Regex(PreTokenizerSteps.Gpt2Pattern, RegexOptions.Compiled), added),
-            Normalizer = def.Nfc ? NfcNormalizer.Instance : null,
-        };
-        _bpe = BpeTokenizer.Create(options);
+            _steps = new StepsEncoder(new StepsPreTokenizer(plan, added, def.Nfc), def);
+        }
+        else
+        {
+            _bpe = BpeTokenizer.Create(new BpeOptions(def.Vocab)
+            {
+                Merges = def.Merges,
+                ByteLevel = true,
+                SpecialTokens = added,
+                PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerSteps.Gpt2Pattern, RegexOptions.Compiled), added),
+                Normalizer = def.Nfc ? NfcNormalizer.Instance : null,
+            });
+        }
 
         VocabCount = Math.Max(def.Vocab.Values.DefaultIfEmpty(-1).Max(), def.AddedTokens.Select(t => t.Id).DefaultIfEmpty(-1).Max()) + 1;
         _idBytes = new byte[VocabCount][];
@@ -99,7 +105,7 @@ public sealed class MambaTokenizer
     }
 
     /// <summary>Token ids of <paramref name="text"/>; added-token text (e.g. "&lt;|endoftext|&gt;") becomes its id. No BOS/EOS added.</summary>
-    public IReadOnlyList<int> Encode(string text) => _bpe.EncodeToIds(text);
+    public IReadOnlyList<int> Encode(string text) => _steps?.Encode(text) ?? _bpe!.EncodeToIds(text);
 
     /// <summary>The text of <paramref name="ids"/>; invalid UTF-8 (a cut multi-byte character) becomes U+FFFD.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)

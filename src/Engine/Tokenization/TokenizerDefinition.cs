@@ -16,7 +16,7 @@ internal sealed record TokenizerDefinition(
     IReadOnlyDictionary<string, string> SpecialTokens,
     string? ChatTemplate,
     bool PostProcessorAddsTokens = false,
-    IReadOnlyList<PreTokenizerSteps.Step>? PreTokenizer = null)
+    PreTokenizerPlan? PreTokenizer = null)
 {
 
     public string? EosToken => SpecialTokens.GetValueOrDefault("eos_token");
@@ -74,7 +74,7 @@ internal sealed record TokenizerDefinition(
     /// The pre_tokenizer's steps; null for GPT-2's ByteLevel alone (and for none), which <see cref="MambaTokenizer"/>
     /// runs as one regex.
     /// </summary>
-    private static IReadOnlyList<PreTokenizerSteps.Step>? PreTokenizerOf(JsonElement root)
+    private static PreTokenizerPlan? PreTokenizerOf(JsonElement root)
     {
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
         {

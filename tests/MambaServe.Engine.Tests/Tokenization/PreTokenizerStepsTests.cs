@@ -41,25 +41,35 @@ public sealed class PreTokenizerStepsTests
         Assert.Equal("the|final|countdown", Pieces(json, "the-final--countdown"));
     }
 
+    // Pieces after Falcon's ByteLevel step are byte-level characters, as HF hands them on: "Ġ" is a space.
     [Theory]
-    [InlineData("Hello world", "Hello| world")]
-    [InlineData("hello, world!! ...ok", "hello|,| world|!!| |...|ok")]
-    [InlineData("price: 12,345.67", "price|:| |12|,|345|.|67")]
-    [InlineData("abc 1234567", "abc| |123|456|7")]
-    [InlineData("a  12", "a| | |12")]
-    [InlineData("Don't stop at 3.14159265!", "Don|'|t| stop| at| |3|.|141|592|65|!")]
+    [InlineData("Hello world", "Hello|Ġworld")]
+    [InlineData("hello, world!! ...ok", "hello|,|Ġworld|!!|Ġ|...|ok")]
+    [InlineData("price: 12,345.67", "price|:|Ġ|12|,|345|.|67")]
+    [InlineData("abc 1234567", "abc|Ġ|123|456|7")]
+    [InlineData("a  12", "a|Ġ|Ġ|12")]
+    [InlineData("Don't stop at 3.14159265!", "Don|'|t|Ġstop|Ġat|Ġ|3|.|141|592|65|!")]
     public void FalconSequence_Text_CutAtPunctuationAndDigitGroups(string text, string expected) =>
         Assert.Equal(expected, Pieces(Falcon, text));
 
     [Fact]
-    public void ByteLevelWithoutRegex_LeavesThePieceWhole() =>
-        Assert.Equal("a b  c", Pieces("""{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}""", "a b  c"));
+    public void FalconSequence_CyrillicWord_DigitsStepCutsBetweenTheBytesOfACharacterAsTransformersDoes()
+    {
+        // "мир" is D0 BC D0 B8 D1 80: byte BC maps to '¼', a numeric character, which Falcon's Digits step (after
+        // ByteLevel) cuts out of the word; 0x80 maps to 'Ģ'.
+        Assert.Equal("Ð|¼|Ð¸ÑĢ|Ġ|999", Pieces(Falcon, "мир 999"));
+    }
+
+    [Fact]
+    public void ByteLevelWithoutRegex_LeavesThePieceWholeAndMapsIt() =>
+        Assert.Equal("aĠbĠĠc", Pieces("""{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}""", "a b  c"));
 
     [Theory]
     [InlineData("""{"type": "Metaspace", "replacement": "▁"}""", "Metaspace")]
     [InlineData("""{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}""", "add_prefix_space")]
     [InlineData("""{"type": "Split", "pattern": {"Regex": "x"}, "behavior": "Sideways", "invert": false}""", "Sideways")]
     [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "Whitespace"}]}""", "Whitespace")]
+    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "ByteLevel", "use_regex": true}, {"type": "ByteLevel", "use_regex": false}]}""", "second ByteLevel")]
     public void Parse_UnsupportedPreTokenizer_RefusedNamingIt(string json, string named)
     {
         using var doc = JsonDocument.Parse(json);
@@ -70,15 +80,24 @@ public sealed class PreTokenizerStepsTests
     }
 
     [Fact]
-    public void StepsPreTokenizer_AddedTokens_StayWholeAndTheTextAroundThemIsCut()
+    public void StepsPreTokenizer_AddedTokens_StayWholeWithTheirIdsAndTheTextAroundThemIsCut()
     {
         using var doc = JsonDocument.Parse(Falcon);
-        var pre = new StepsPreTokenizer(PreTokenizerSteps.Parse(doc.RootElement), [">>TITLE<<", "<|endoftext|>"]);
-        const string text = ">>TITLE<<Year 2024!<|endoftext|>";
+        var pre = new StepsPreTokenizer(PreTokenizerSteps.Parse(doc.RootElement), new Dictionary<string, int> { [">>TITLE<<"] = 1, ["<|endoftext|>"] = 11 }, nfc: false);
 
-        var pieces = pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length));
+        var pieces = pre.Pieces(">>TITLE<<Year 2024!<|endoftext|>").ToList();
 
-        Assert.Equal(">>TITLE<<|Year| |202|4|!|<|endoftext|>", string.Join("|", pieces));
+        Assert.Equal(">>TITLE<<|Year|Ġ|202|4|!|<|endoftext|>", string.Join("|", pieces.Select(p => p.Piece)));
+        Assert.Equal([1, null, null, null, null, null, 11], pieces.Select(p => p.AddedId));
+    }
+
+    [Fact]
+    public void StepsPreTokenizer_Nfc_NormalisesBeforeCutting()
+    {
+        using var doc = JsonDocument.Parse("""{"type": "Split", "pattern": {"String": "é"}, "behavior": "Isolated", "invert": false}""");
+        var pre = new StepsPreTokenizer(PreTokenizerSteps.Parse(doc.RootElement), new Dictionary<string, int>(), nfc: true);
+
+        Assert.Equal("caf|é", string.Join("|", pre.Pieces("cafe\u0301").Select(p => p.Piece)));
     }
 
     [Fact]
@@ -110,7 +129,7 @@ public sealed class PreTokenizerStepsTests
     private static string Pieces(string json, string text)
     {
         using var doc = JsonDocument.Parse(json);
-        var pre = new StepsPreTokenizer(PreTokenizerSteps.Parse(doc.RootElement), []);
-        return string.Join("|", pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
+        var pre = new StepsPreTokenizer(PreTokenizerSteps.Parse(doc.RootElement), new Dictionary<string, int>(), nfc: false);
+        return string.Join("|", pre.Pieces(text).Select(p => p.Piece));
     }
 }

@@ -5,12 +5,14 @@ using System.Text.RegularExpressions;
 namespace MambaServe.Engine.Tokenization.PreTokenization;
 
 /// <summary>
-/// tokenizer.json's <c>pre_tokenizer</c> as a list of steps, each cutting every piece the step before left: Sequence,
-/// Split (a regex or a string, any behaviour, inverted or not), Punctuation, Digits and ByteLevel (its GPT-2 regex
-/// when <c>use_regex</c>). These cover the byte-level BPE tokenizers of Mamba-family checkpoints (GPT-NeoX's plain
-/// ByteLevel, Falcon's Punctuation + ByteLevel + Digits + three-digit Split used by FalconMamba). Any other type, or a
-/// ByteLevel that adds a prefix space, is refused: a tokenizer that splits text otherwise than transformers does would
-/// give the model ids it was not trained on.
+/// tokenizer.json's <c>pre_tokenizer</c> as steps, each cutting every piece the step before left: Sequence, Split (a
+/// regex or a string, any behaviour, inverted or not), Punctuation, Digits and ByteLevel (its GPT-2 regex when
+/// <c>use_regex</c>). As in HF tokenizers, the steps before the ByteLevel one cut the text, and the steps after it cut
+/// the byte-level characters it hands on (one a UTF-8 byte): <see cref="PreTokenizerPlan"/>. These cover the
+/// byte-level BPE tokenizers of Mamba-family checkpoints (GPT-NeoX's plain ByteLevel, Falcon's Punctuation +
+/// ByteLevel + Digits + three-digit Split used by FalconMamba). Any other type, a second ByteLevel, or a ByteLevel that
+/// adds a prefix space, is refused: a tokenizer that splits text otherwise than transformers does would give the model
+/// ids it was not trained on.
 /// </summary>
 internal static class PreTokenizerSteps
 {
@@ -20,26 +22,29 @@ internal static class PreTokenizerSteps
     /// <summary>One step: the spans of one piece [start, start + length) of the text, appended to the output.</summary>
     public delegate void Step(string text, int start, int length, List<(int Start, int Length)> output);
 
-    public static List<Step> Parse(JsonElement preTokenizer)
+    public static PreTokenizerPlan Parse(JsonElement preTokenizer)
     {
-        var steps = new List<Step>();
-        Add(preTokenizer, steps);
-        return steps;
+        var plan = new PreTokenizerPlan();
+        Add(preTokenizer, plan);
+        return plan;
     }
 
-    private static void Add(JsonElement node, List<Step> steps)
+    private static void Add(JsonElement node, PreTokenizerPlan plan)
     {
+        var steps = plan.ByteLevel ? plan.Mapped : plan.Raw;
         string type = node.ValueKind == JsonValueKind.Object && node.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
             ? t.GetString()!
             : throw Refused("a pre-tokenizer without a type");
         switch (type)
         {
             case "Sequence":
-                foreach (var child in node.GetProperty("pretokenizers").EnumerateArray()) Add(child, steps);
+                foreach (var child in node.GetProperty("pretokenizers").EnumerateArray()) Add(child, plan);
                 break;
             case "ByteLevel":
                 if (Flag(node, "add_prefix_space", false)) throw Refused("ByteLevel with add_prefix_space");
+                if (plan.ByteLevel) throw Refused("a second ByteLevel");
                 if (Flag(node, "use_regex", true)) steps.Add(RegexStep(new Regex(Gpt2Pattern, RegexOptions.Compiled), SplitBehavior.Isolated, invert: false));
+                plan.ByteLevel = true;
                 break;
             case "Split":
                 steps.Add(RegexStep(Pattern(node.GetProperty("pattern")), Behavior(node), Flag(node, "invert", false)));

@@ -1,64 +1,80 @@
 using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace MambaServe.Engine.Tokenization.PreTokenization;
 
 /// <summary>
-/// A Microsoft.ML.Tokenizers pre-tokenizer that runs tokenizer.json's <see cref="PreTokenizerSteps"/> on the text
-/// between added tokens; each added token (longest first where they overlap, as HF matches them) is a piece of its own.
+/// Cuts text as HF tokenizers' pre_tokenize_str does with a pre-tokenizer of several steps: NFC, added tokens matched
+/// whole (longest first where they overlap), the <see cref="PreTokenizerPlan"/>'s raw steps, the byte-level mapping
+/// (one character a UTF-8 byte), its mapped steps. Falcon's Digits step comes after ByteLevel, so it cuts between the
+/// bytes of one character where a byte maps to a numeric character (0xB2, 0xB3, 0xB9, 0xBC-0xBE: Cyrillic 'м' is D0 BC),
+/// as transformers does; a pre-tokenizer of Microsoft.ML.Tokenizers can only cut at character boundaries.
 /// </summary>
-/// <remarks>
-/// The steps cut the text itself. HF runs the steps after a ByteLevel one on the byte-mapped text, where a multi-byte
-/// character's continuation bytes are characters of their own; a Digits step there splits off the few bytes whose
-/// mapped character is numeric (0xB2, 0xB3, 0xB9, 0xBC-0xBE, e.g. inside Cyrillic 'м'). Pieces here never cut a
-/// character, so such text can tokenize differently from transformers (docs/server.md, "Tokenizers").
-/// </remarks>
-internal sealed class StepsPreTokenizer : PreTokenizer
+internal sealed class StepsPreTokenizer
 {
-    private readonly IReadOnlyList<PreTokenizerSteps.Step> _steps;
+    private readonly PreTokenizerPlan _plan;
     private readonly Regex? _added;
+    private readonly IReadOnlyDictionary<string, int> _addedIds;
+    private readonly bool _nfc;
 
-    public StepsPreTokenizer(IReadOnlyList<PreTokenizerSteps.Step> steps, IEnumerable<string> addedTokens)
+    public StepsPreTokenizer(PreTokenizerPlan plan, IReadOnlyDictionary<string, int> addedIds, bool nfc)
     {
-        _steps = steps;
-        var alternatives = addedTokens.OrderByDescending(t => t.Length).Select(Regex.Escape).ToArray();
+        _plan = plan;
+        _addedIds = addedIds;
+        _nfc = nfc;
+        var alternatives = addedIds.Keys.OrderByDescending(t => t.Length).Select(Regex.Escape).ToArray();
         _added = alternatives.Length == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.Compiled);
     }
 
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Pieces(text ?? string.Empty);
+    /// <summary>Whether <see cref="Pieces"/> are byte-level characters (the plan has its ByteLevel step).</summary>
+    public bool Mapped => _plan.ByteLevel;
 
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Pieces(text.ToString());
-
-    private List<(int Offset, int Length)> Pieces(string text)
+    /// <summary>The pieces in order; an added token's comes with its id.</summary>
+    public IEnumerable<(string Piece, int? AddedId)> Pieces(string text)
     {
-        var pieces = new List<(int, int)>();
+        text = _nfc ? NfcNormalizer.Instance.Normalize(text ?? string.Empty) : text ?? string.Empty;
         int gap = 0;
         for (var m = _added?.Match(text); m is { Success: true }; m = m.NextMatch())
         {
-            Run(text, gap, m.Index - gap, pieces);
-            pieces.Add((m.Index, m.Length));
+            foreach (var piece in Cut(text, gap, m.Index - gap)) yield return (piece, null);
+            yield return (m.Value, _addedIds[m.Value]);
             gap = m.Index + m.Length;
         }
 
-        Run(text, gap, text.Length - gap, pieces);
-        return pieces;
+        foreach (var piece in Cut(text, gap, text.Length - gap)) yield return (piece, null);
     }
 
-    private void Run(string text, int start, int length, List<(int, int)> output)
+    private List<string> Cut(string text, int start, int length)
     {
+        var result = new List<string>();
         if (length == 0)
         {
-            return;
+            return result;
         }
 
-        var pieces = new List<(int Start, int Length)> { (start, length) };
-        foreach (var step in _steps)
+        foreach (var (s, l) in Run(_plan.Raw, text, [(start, length)]))
+        {
+            if (!_plan.ByteLevel)
+            {
+                result.Add(text.Substring(s, l));
+                continue;
+            }
+
+            var mapped = ByteLevelAlphabet.ToChars(text.AsSpan(s, l));
+            result.AddRange(Run(_plan.Mapped, mapped, [(0, mapped.Length)]).Select(p => mapped.Substring(p.Start, p.Length)));
+        }
+
+        return result;
+    }
+
+    private static List<(int Start, int Length)> Run(List<PreTokenizerSteps.Step> steps, string text, List<(int Start, int Length)> pieces)
+    {
+        foreach (var step in steps)
         {
             var next = new List<(int Start, int Length)>();
             foreach (var (s, l) in pieces) step(text, s, l, next);
             pieces = next;
         }
 
-        output.AddRange(pieces.Select(p => (p.Start, p.Length)));
+        return pieces;
     }
 }
