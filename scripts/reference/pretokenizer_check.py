@@ -25,7 +25,7 @@ CASES = [(FALCON, t, e) for t, e in [
     ("a  12", "a|Ġ|Ġ|12"),
     ("Don't stop at 3.14159265!", "Don|'|t|Ġstop|Ġat|Ġ|3|.|141|592|65|!"),
     ("мир 999", "Ð|¼|Ð¸ÑĢ|Ġ|999"),
-]] + [({"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}, "a b  c", "aĠbĠĠc")] + [({"type": "Split", "pattern": {"String": "-"}, "behavior": b, "invert": False}, "the-final--countdown", e) for b, e in [
+]] + [({"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}, "a b  c", "aĠbĠĠc")] + [({"type": "Split", "pattern": {"String": "-"}, "behavior": b, "invert": False}, "the-final--countdown", e) for b, e in [
     ("Removed", "the|final|countdown"),
     ("Isolated", "the|-|final|-|-|countdown"),
     ("MergedWithPrevious", "the-|final-|-|countdown"),
