@@ -13,7 +13,8 @@ internal static class ByteLevelAlphabet
     /// <summary>Text as HF's ByteLevel pre-tokenizer hands it on: each of its UTF-8 bytes as that byte's char.</summary>
     public static string ToChars(ReadOnlySpan<char> text)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text.ToArray());
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text)];
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
         return string.Create(bytes.Length, bytes, (chars, b) =>
         {
             for (int i = 0; i < b.Length; i++) chars[i] = ByteToChar[b[i]];

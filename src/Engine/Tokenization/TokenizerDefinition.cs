@@ -81,10 +81,7 @@ internal sealed record TokenizerDefinition(
             return null;
         }
 
-        bool plainByteLevel = pre.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "ByteLevel"
-            && !(pre.TryGetProperty("add_prefix_space", out var prefix) && prefix.ValueKind == JsonValueKind.True)
-            && !(pre.TryGetProperty("use_regex", out var regex) && regex.ValueKind == JsonValueKind.False);
-        return plainByteLevel ? null : PreTokenizerSteps.Parse(pre);
+        return PreTokenizerSteps.IsGpt2ByteLevel(pre) ? null : PreTokenizerSteps.Parse(pre);
     }
 
     /// <summary>

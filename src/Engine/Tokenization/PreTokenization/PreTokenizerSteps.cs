@@ -22,6 +22,11 @@ internal static class PreTokenizerSteps
     /// <summary>One step: the spans of one piece [start, start + length) of the text, appended to the output.</summary>
     public delegate void Step(string text, int start, int length, List<(int Start, int Length)> output);
 
+    /// <summary>GPT-2's ByteLevel alone: its regex, no prefix space (what Microsoft.ML.Tokenizers' byte-level BPE runs).</summary>
+    public static bool IsGpt2ByteLevel(JsonElement node) =>
+        node.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "ByteLevel"
+        && !Flag(node, "add_prefix_space", false) && Flag(node, "use_regex", true);
+
     public static PreTokenizerPlan Parse(JsonElement preTokenizer)
     {
         var plan = new PreTokenizerPlan();

@@ -31,7 +31,8 @@ internal sealed class StepsPreTokenizer
     /// <summary>The pieces in order; an added token's comes with its id.</summary>
     public IEnumerable<(string Piece, int? AddedId)> Pieces(string text)
     {
-        text = _nfc ? NfcNormalizer.Instance.Normalize(text ?? string.Empty) : text ?? string.Empty;
+        text ??= string.Empty;
+        text = _nfc ? NfcNormalizer.Instance.Normalize(text) : text;
         int gap = 0;
         for (var m = _added?.Match(text); m is { Success: true }; m = m.NextMatch())
         {
