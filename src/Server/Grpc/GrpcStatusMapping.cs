@@ -1,5 +1,6 @@
 using global::Grpc.Core;
 using MambaServe.Server.OpenAi;
+using MambaServe.Server.OpenAi.Responses;
 
 namespace MambaServe.Server.Grpc;
 
@@ -26,6 +27,8 @@ public static class GrpcStatusMapping
             metadata.Add("x-error-param", param);
         }
 
-        return new RpcException(new Status(FromHttp(error.Status), error.Message), metadata);
+        // REST answers a missing previous response with 400, as OpenAI does; gRPC has a code for a missing resource.
+        var code = error.Code == ResponseStore.PreviousNotFoundCode ? StatusCode.NotFound : FromHttp(error.Status);
+        return new RpcException(new Status(code, error.Message), metadata);
     }
 }

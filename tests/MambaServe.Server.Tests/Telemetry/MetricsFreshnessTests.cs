@@ -84,7 +84,7 @@ public sealed class MetricsFreshnessTests
 
         var text = await client.GetStringAsync("/metrics");
         Assert.Equal(2, Prometheus.Sum(text, Sockets));
-        Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "404"), ("mambaserve_reject_reason", "previous_response_not_found")));
+        Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "400"), ("mambaserve_reject_reason", "previous_response_not_found")));
         Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "400"), ("mambaserve_reject_reason", "unsupported_event_type")));
         await second.DisposeAsync();
         for (int i = 0; i < 200 && Prometheus.Sum(text, Sockets) != 1; i++)

@@ -4,7 +4,11 @@ using MambaServe.Server.Hosting;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
-/// <summary>The store's responses, and its answers as API errors: unknown, expired or foreign ids are 404; another model's state is 400.</summary>
+/// <summary>
+/// The store's responses, and its answers as API errors: unknown, expired or foreign ids are 404 to GET and DELETE, and
+/// 400 <c>previous_response_not_found</c> to a response that continues one (as OpenAI answers: clients such as Codex
+/// resend the whole conversation on exactly that status and code); another model's state is 400.
+/// </summary>
 public static class ResponseStore
 {
     public static ConversationStore Of(IServedModel model) =>
@@ -24,12 +28,12 @@ public static class ResponseStore
         }
         catch (StoredResponseUnreadableException ex)
         {
-            throw NotFound(ex.Message, param);
+            throw PreviousNotFound(ex.Message, param);
         }
 
         if (found is null)
         {
-            throw NotFound($"Previous response with id '{id}' not found.", param);
+            throw PreviousNotFound($"Previous response with id '{id}' not found.", param);
         }
 
         try
@@ -39,7 +43,7 @@ public static class ResponseStore
         catch (StoredResponseUnreadableException ex)
         {
             found.State?.Release();
-            throw NotFound(ex.Message, param);
+            throw PreviousNotFound(ex.Message, param);
         }
     }
 
@@ -48,12 +52,12 @@ public static class ResponseStore
     {
         try
         {
-            var found = (IsResponseId(id) ? Of(model).Get(id, owner) : null) ?? throw NotFound($"Response with id '{id}' not found.", null);
+            var found = (IsResponseId(id) ? Of(model).Get(id, owner) : null) ?? throw NotFound($"Response with id '{id}' not found.");
             return StoredConversation.Parse(found);
         }
         catch (StoredResponseUnreadableException ex)
         {
-            throw NotFound(ex.Message, null);
+            throw NotFound(ex.Message);
         }
     }
 
@@ -63,6 +67,11 @@ public static class ResponseStore
     /// <summary>The store also keeps conversations (<c>conv_…</c>): the Responses routes look up only response ids.</summary>
     private static bool IsResponseId(string id) => ResponseIds.IsWellFormed(id, ResponseIds.Prefix);
 
-    public static ApiException NotFound(string message, string? param) =>
-        new(404, message, ApiException.InvalidRequest, param, param is null ? "not_found" : "previous_response_not_found");
+    public static ApiException NotFound(string message) => new(404, message, ApiException.InvalidRequest, null, "not_found");
+
+    /// <summary>The response a new one continues is gone: a bad request, as OpenAI answers it.</summary>
+    private static ApiException PreviousNotFound(string message, string param) =>
+        new(400, message, ApiException.InvalidRequest, param, PreviousNotFoundCode);
+
+    public const string PreviousNotFoundCode = "previous_response_not_found";
 }

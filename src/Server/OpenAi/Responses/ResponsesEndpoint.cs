@@ -209,7 +209,7 @@ public static class ResponsesEndpoint
         // The run may have stored its outcome just before the delete stopped it.
         if (!ResponseStore.Delete(model, id, owner) && running is null)
         {
-            throw ResponseStore.NotFound($"Response with id '{id}' not found.", null);
+            throw ResponseStore.NotFound($"Response with id '{id}' not found.");
         }
 
         await OpenAiJson.WriteAsync(http.Response, new ResponseDeleted(id));

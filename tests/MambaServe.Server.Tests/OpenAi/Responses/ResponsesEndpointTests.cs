@@ -188,19 +188,22 @@ public sealed class ResponsesEndpointTests
     [InlineData("resp_0123456789abcdef0123456789abcdef0123456789abcdef")]
     [InlineData("resp_nope")]
     [InlineData("../../etc/passwd")]
-    public async Task Create_UnknownPreviousResponseId_Is404(string id)
+    public async Task Create_UnknownPreviousResponseId_Is400PreviousResponseNotFound_AsOpenAiAnswers(string id)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
 
         using var response = await Json.PostAsync(client, "/v1/responses", new { input = "Hi", previous_response_id = id });
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("previous_response_id", (string)(await Json.ReadAsync(response))["error"]!["param"]!);
+        // Clients that resend the whole conversation when the previous response is gone (Codex) look for this status and code.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await Json.ReadAsync(response))["error"]!;
+        Assert.Equal(("previous_response_id", "previous_response_not_found", "invalid_request_error"), ((string?)error["param"], (string?)error["code"], (string?)error["type"]));
+        Assert.Equal($"Previous response with id '{id}' not found.", (string?)error["message"]);
     }
 
     [Fact]
-    public async Task StoredResponse_AnotherApiKey_SeesA404ForEveryOperation()
+    public async Task StoredResponse_AnotherApiKey_SeesItAsMissingForEveryOperation()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
         var settings = new Dictionary<string, string?> { ["MambaServe:Server:ApiKeys:0"] = "sk-alice", ["MambaServe:Server:ApiKeys:1"] = "sk-bob" };
@@ -214,7 +217,9 @@ public sealed class ResponsesEndpointTests
         using (var continued = await Json.PostAsync(bob, "/v1/responses", new { input = "Hi", previous_response_id = id }))
         using (var delete = await bob.DeleteAsync($"/v1/responses/{id}"))
         {
-            Assert.All([get, items, continued, delete], response => Assert.Equal(HttpStatusCode.NotFound, response.StatusCode));
+            Assert.All([get, items, delete], response => Assert.Equal(HttpStatusCode.NotFound, response.StatusCode));
+            Assert.Equal(HttpStatusCode.BadRequest, continued.StatusCode);
+            Assert.Equal("previous_response_not_found", (string?)(await Json.ReadAsync(continued))["error"]!["code"]);
         }
 
         using var own = await alice.GetAsync($"/v1/responses/{id}");

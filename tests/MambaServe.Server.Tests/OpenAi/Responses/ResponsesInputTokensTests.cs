@@ -93,7 +93,7 @@ public sealed class ResponsesInputTokensTests
 
     [Theory]
     [InlineData("""{"input":"Hi","model":"other-model"}""", 404, "model")]
-    [InlineData("""{"input":"Hi","previous_response_id":"resp_0123"}""", 404, "previous_response_id")]
+    [InlineData("""{"input":"Hi","previous_response_id":"resp_0123"}""", 400, "previous_response_id")]
     [InlineData("""{"input":"Hi","conversation":"conv_0123"}""", 404, "conversation")]
     [InlineData("""{"input":[{"role":"robot","content":"Hi"}]}""", 400, "input[0].role")]
     [InlineData("""{"input":[]}""", 400, "input")]

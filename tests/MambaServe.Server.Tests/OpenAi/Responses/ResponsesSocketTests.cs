@@ -45,13 +45,13 @@ public sealed class ResponsesSocketTests
         }
 
         using var overHttp = await Json.PostAsync(client, "/v1/responses", new { input = "Go on.", previous_response_id = IdOf(second), max_output_tokens = 2 });
-        Assert.Equal(HttpStatusCode.NotFound, overHttp.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, overHttp.StatusCode);
         await using (var other = await ResponsesSocket.ConnectAsync(factory))
         {
-            AssertError(await other.TurnAsync(Create(new { input = "Go on.", previous_response_id = IdOf(second) })), 404, "previous_response_not_found", "previous_response_id");
+            AssertError(await other.TurnAsync(Create(new { input = "Go on.", previous_response_id = IdOf(second) })), 400, "previous_response_not_found", "previous_response_id");
         }
 
-        AssertError(await socket.TurnAsync(Create(new { input = "Go on.", previous_response_id = IdOf(first) })), 404, "previous_response_not_found", "previous_response_id");
+        AssertError(await socket.TurnAsync(Create(new { input = "Go on.", previous_response_id = IdOf(first) })), 400, "previous_response_not_found", "previous_response_id");
         Assert.Equal(1, engine.LiveSnapshots);
         await socket.DisposeAsync();
         await WaitUntilAsync(() => engine.LiveSnapshots == 0);  // closing the socket dropped the state it held
@@ -178,7 +178,7 @@ public sealed class ResponsesSocketTests
     [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane-2"}""", 400, null, "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","max_output_tokens":"many"}""", 400, null, "max_output_tokens")]
     [InlineData("""{"type":"response.create","input":"Hi","model":"other-model"}""", 404, "model_not_found", "model")]
-    [InlineData("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", 404, "previous_response_not_found", "previous_response_id")]
+    [InlineData("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", 400, "previous_response_not_found", "previous_response_id")]
     public async Task BadMessage_IsAnsweredByAnErrorEvent_AndTheSocketServesTheNext(string message, int status, string? code, string? param)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance);
