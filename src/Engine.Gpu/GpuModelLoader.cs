@@ -25,17 +25,13 @@ internal static unsafe class GpuModelLoader
         var stateDtype = options.StatePool.SsmStateDType == StateDType.BFloat16 ? MsvDtype.BF16 : MsvDtype.F32;
         int cap = GpuPoolSizing.Cap(options.StatePool, options.StatePool.BytesPerSlot(config));
         int maxStepTokens = Math.Max(options.MaxStepTokens ?? DefaultMaxStepTokens, 1);
-        var native = new MsvModelConfig
+        var native = MsvModelConfig.ShapeOf(config) with
         {
-            DModel = config.DModel, NLayer = config.NLayer, DInner = config.DInner, DState = config.DState, DConv = config.DConv,
-            DtRank = config.DtRank, Vocab = config.VocabSize, SampleableVocab = options.SampleableVocab,
-            ConvBias = config.ConvBias ? 1 : 0, ProjBias = config.ProjBias ? 1 : 0, TieEmbeddings = config.TieEmbeddings ? 1 : 0,
-            NormEps = config.NormEpsilon, StateDtype = stateDtype,
+            SampleableVocab = options.SampleableVocab, StateDtype = stateDtype,
             // A step decodes at most one token per slot and carries at most max_step_tokens: the decode batch (and the
             // graphs captured for it) never needs to be larger than either.
             MaxStepTokens = maxStepTokens, MaxDecodeBatch = Math.Min(cap, maxStepTokens),
             MaxLogprobs = SamplingParamsValidator.MaxLogprobs, Device = device.Index, UseGraphs = device.IsReference ? 0 : 1,
-            MixerRms = config.MixerRmsEpsilon is null ? 0 : 1, MixerRmsEps = config.MixerRmsEpsilon ?? 0f,
         };
 
         ModelHandle? model = null;

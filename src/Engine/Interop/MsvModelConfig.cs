@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MambaServe.Engine.Loading;
 
 namespace MambaServe.Engine.Interop;
 
@@ -29,4 +30,16 @@ internal struct MsvModelConfig
     /// <summary>1: FalconMamba, each x_proj row's dt, B and C RMS-normalised on its own with no weight.</summary>
     public int MixerRms;
     public float MixerRmsEps;
+
+    /// <summary>
+    /// The fields a checkpoint's config decides (shapes, biases, norms); the caller sets the rest (dtypes, sampleable
+    /// vocabulary, step and batch limits, device), which the GPU loader and the native tests choose differently.
+    /// </summary>
+    public static MsvModelConfig ShapeOf(MambaConfig c) => new()
+    {
+        DModel = c.DModel, NLayer = c.NLayer, DInner = c.DInner, DState = c.DState, DConv = c.DConv, DtRank = c.DtRank,
+        Vocab = c.VocabSize, SampleableVocab = c.UnpaddedVocabSize,
+        ConvBias = c.ConvBias ? 1 : 0, ProjBias = c.ProjBias ? 1 : 0, TieEmbeddings = c.TieEmbeddings ? 1 : 0,
+        NormEps = c.NormEpsilon, MixerRms = c.MixerRmsEpsilon is null ? 0 : 1, MixerRmsEps = c.MixerRmsEpsilon ?? 0f,
+    };
 }

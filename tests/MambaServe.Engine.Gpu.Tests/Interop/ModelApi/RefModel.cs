@@ -17,14 +17,9 @@ internal sealed class RefModel : IDisposable
 
     public MsvModelConfig Config { get; }
 
-    public static MsvModelConfig ConfigFor(MambaConfig c, MsvDtype stateDtype = MsvDtype.F32) => new()
+    public static MsvModelConfig ConfigFor(MambaConfig c, MsvDtype stateDtype = MsvDtype.F32) => MsvModelConfig.ShapeOf(c) with
     {
-        DModel = c.DModel, NLayer = c.NLayer, DInner = c.DInner, DState = c.DState, DConv = c.DConv, DtRank = c.DtRank,
-        Vocab = c.VocabSize, SampleableVocab = c.UnpaddedVocabSize,
-        ConvBias = c.ConvBias ? 1 : 0, ProjBias = c.ProjBias ? 1 : 0, TieEmbeddings = c.TieEmbeddings ? 1 : 0,
-        NormEps = c.NormEpsilon, WeightDtype = MsvDtype.F32, StateDtype = stateDtype,
-        MaxStepTokens = 4096, MaxDecodeBatch = 64, MaxLogprobs = 20,
-        MixerRms = c.MixerRmsEpsilon is null ? 0 : 1, MixerRmsEps = c.MixerRmsEpsilon ?? 0f,
+        WeightDtype = MsvDtype.F32, StateDtype = stateDtype, MaxStepTokens = 4096, MaxDecodeBatch = 64, MaxLogprobs = 20,
     };
 
     /// <summary>Creates the model (throws <see cref="NativeKernelException"/> on a refused config), no tensors yet.</summary>
