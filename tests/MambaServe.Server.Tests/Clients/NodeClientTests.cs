@@ -35,6 +35,9 @@ public sealed class NodeClientTests
         Assert.Equal("response.created", (string)second["types"]![0]!);
         Assert.Equal((string)second["deltas"]!, (string)seen["fetchedText"]!);
         Assert.Equal(404, (int)seen["goneStatus"]!);
+        var continuedGone = seen["continuedGone"]!;
+        Assert.Equal((400, true, "previous_response_not_found", "previous_response_id"),
+            ((int)continuedGone["status"]!, (bool)continuedGone["badRequest"]!, (string?)continuedGone["code"], (string?)continuedGone["param"]));
         var call = seen["call"]!;
         Assert.Equal(("get_weather", 1), ((string?)call["name"], (int)call["items"]!));
         Assert.StartsWith("call_", (string?)call["callId"], StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 // Drives MambaServe's Responses API with the official openai npm package, unchanged: create, continue with
-// previous_response_id while streaming, retrieve, delete; a forced function call streamed through the package's
+// previous_response_id while streaming, retrieve, delete (after which continuing it is the package's BadRequestError
+// with code previous_response_not_found, what clients that resend the whole conversation look for); a forced function call streamed through the package's
 // stream helper (which rebuilds the response from the events), and its output sent back to continue; the answered
 // response's input items listed one a page through the package's auto-paginating iterator; the input tokens of both
 // turns counted (responses.inputTokens.count) before they are sent.
@@ -41,6 +42,12 @@ try {
 } catch (error) {
   goneStatus = error.status;
 }
+let continuedGone = null;
+try {
+  await client.responses.create({ model, input: 'And then?', previous_response_id: final.id, max_output_tokens: 2 });
+} catch (error) {
+  continuedGone = { status: error.status, badRequest: error instanceof OpenAI.BadRequestError, code: error.code, param: error.param };
+}
 
 const weather = {
   type: 'function', name: 'get_weather', description: 'The weather in a city', strict: true,
@@ -75,4 +82,5 @@ console.log(JSON.stringify({
   fetchedText: fetched.output_text,
   counts: [firstCount, secondCount],
   goneStatus,
+  continuedGone,
 }));
