@@ -66,4 +66,16 @@ public sealed class ServerOptions
     /// <summary>Largest n (samples per prompt) times prompts in one request.</summary>
     [Range(1, 1024)]
     public int MaxChoices { get; set; } = 64;
+
+    /// <summary>
+    /// Most lanes (distinct <c>stream_id</c>s, the default lane among them) one Responses WebSocket may use; a
+    /// <c>response.create</c> naming one more is refused (<c>too_many_streams</c>). Each lane keeps its latest unstored
+    /// response, so this also bounds what a socket holds.
+    /// </summary>
+    [Range(1, 4096)]
+    public int MaxSocketStreams { get; set; } = 64;
+
+    /// <summary>Most <c>response.create</c>s running or waiting on one lane of a Responses WebSocket; more are refused (<c>stream_queue_full</c>).</summary>
+    [Range(1, 1024)]
+    public int MaxSocketStreamQueue { get; set; } = 16;
 }

@@ -6,13 +6,16 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// The client event of a Responses WebSocket (<see cref="ResponsesSocketSession"/>): <c>{"type": "response.create",
 /// ...}</c>, the rest of it a POST /v1/responses body, plus <c>generate</c>. The socket always streams, so
 /// <c>stream</c> may be left out or true; <c>stream: false</c> and <c>background: true</c> ask for what a socket does
-/// not do and are refused.
+/// not do and are refused. <c>stream_id</c> names the socket's lane the response runs on (<see cref="ResponseSocketLanes"/>).
 /// </summary>
 public sealed class ResponseCreateEvent : ResponsesRequest
 {
     public const string CreateType = "response.create";
 
     public string? Type { get; set; }
+
+    /// <summary>The lane, read (and checked) before the body is bound, to route the message: see <see cref="ResponseSocketLanes.Route"/>.</summary>
+    public string? StreamId { get; set; }
 
     /// <summary>
     /// false: a warm-up. The input (instructions and tools too) is prefilled and its state saved, nothing is generated;

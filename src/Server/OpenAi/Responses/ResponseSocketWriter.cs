@@ -1,21 +1,24 @@
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
 /// <summary>
 /// Sends a Responses WebSocket's server events: one text message of JSON each, the objects SSE carries without its
-/// framing. Sends are serialised (a socket takes one at a time): a response's events and an error answering a message
-/// that arrived meanwhile may come from two tasks.
+/// framing. Sends are serialised (a socket takes one at a time): the responses of several lanes and an error answering a
+/// message that arrived meanwhile may come from several tasks. Everything sent for a lane's response carries its
+/// <c>stream_id</c>, which the clients route by.
 /// </summary>
 public sealed class ResponseSocketWriter(WebSocket socket)
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
     private int _closing;
 
-    public async Task SendAsync<T>(T value, CancellationToken ct = default)
+    public async Task SendAsync(object value, CancellationToken ct = default)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, OpenAiJson.Options);
+        // By the runtime type: a response's events come as their base type once stamped with their lane.
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), OpenAiJson.Options);
         await _sending.WaitAsync(ct);
         try
         {
@@ -29,9 +32,10 @@ public sealed class ResponseSocketWriter(WebSocket socket)
 
     /// <summary>
     /// An error event: <c>{"type": "error", "status", "error": {"message", "type", "param", "code"}}</c>, the status and
-    /// body the same request would get over HTTP. A socket that has closed meanwhile is left as it is.
+    /// body the same request would get over HTTP, and the <c>stream_id</c> of the lane it answers for. A socket that has
+    /// closed meanwhile is left as it is.
     /// </summary>
-    public async Task SendErrorAsync(ApiException error)
+    public async Task SendErrorAsync(ApiException error, string? streamId)
     {
         if (socket.State != WebSocketState.Open)
         {
@@ -40,7 +44,7 @@ public sealed class ResponseSocketWriter(WebSocket socket)
 
         try
         {
-            await SendAsync(new ResponseSocketError("error", error.Status, ErrorBody.From(error).Error));
+            await SendAsync(new ResponseSocketError("error", error.Status, ErrorBody.From(error).Error) { StreamId = streamId });
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -79,20 +83,21 @@ public sealed class ResponseSocketWriter(WebSocket socket)
     }
 
     /// <summary>
-    /// A stream of one response's events, numbered from 0 as an SSE stream's are. <paramref name="lastEvent"/> runs
-    /// just before the response's last event goes out: once a client can see it, the socket takes the next turn;
-    /// <paramref name="dropped"/> when a send fails because the connection is gone.
+    /// A stream of one response's events on the lane <paramref name="streamId"/>, numbered from 0 as an SSE stream's are.
+    /// <paramref name="lastEvent"/> runs just before the response's last event goes out (once a client can see it, it
+    /// may name the response in its next turn, on any lane); <paramref name="dropped"/> when a send fails because the
+    /// connection is gone.
     /// </summary>
-    public IResponseEventSink Events(Action lastEvent, Action dropped) => new ResponseEvents(this, lastEvent, dropped);
+    public IResponseEventSink Events(string? streamId, Action lastEvent, Action dropped) => new ResponseEvents(this, streamId, lastEvent, dropped);
 
-    private sealed class ResponseEvents(ResponseSocketWriter writer, Action lastEvent, Action dropped) : IResponseEventSink
+    private sealed class ResponseEvents(ResponseSocketWriter writer, string? streamId, Action lastEvent, Action dropped) : IResponseEventSink
     {
         private int _sequence;
 
         public async Task WriteAsync<T>(Func<int, T> build)
             where T : ResponseStreamEvent
         {
-            var value = build(_sequence++);
+            var value = (ResponseStreamEvent)build(_sequence++) with { StreamId = streamId };
             if (value.Type is "response.completed" or "response.incomplete" or "response.failed")
             {
                 lastEvent();
@@ -112,4 +117,9 @@ public sealed class ResponseSocketWriter(WebSocket socket)
 }
 
 /// <summary>The error event of a Responses WebSocket.</summary>
-public sealed record ResponseSocketError(string Type, int Status, ErrorDetail Error);
+public sealed record ResponseSocketError(string Type, int Status, ErrorDetail Error)
+{
+    /// <summary>The lane of the <c>response.create</c> it answers, when that named one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StreamId { get; init; }
+}

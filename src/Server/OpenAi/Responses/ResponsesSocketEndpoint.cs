@@ -24,7 +24,7 @@ public static class ResponsesSocketEndpoint
         var model = api.Models.Require(); // refused before the upgrade while the model loads or the server stops
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         var session = new ResponsesSocketSession(
-            socket, api, background, api.OwnerOf(http), ResponseStore.Of(model), options.Value.MaxRequestBodyBytes, telemetry,
+            socket, api, background, api.OwnerOf(http), ResponseStore.Of(model), options.Value, telemetry,
             loggers.CreateLogger<ResponsesSocketSession>());
         telemetry.RecordSocket(+1);
         try

@@ -11,23 +11,21 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// One Responses WebSocket (OpenAI's WebSocket mode): each <c>response.create</c> message runs as POST /v1/responses
 /// with <c>stream: true</c> does, its events sent back as messages; a message that cannot run (bad JSON, a bad field,
 /// an unknown <c>previous_response_id</c>) is answered by one <c>error</c> event and the socket stays open for the
-/// next. One response runs at a time: a message that arrives while one runs is refused
-/// (<c>response_already_in_flight</c>), never queued behind it unseen. The latest response made with
-/// <c>store: false</c> stays continuable on this socket (<see cref="ResponseSocketCache"/>). The client closing the
-/// socket (or the connection dropping) cancels the response in flight, as an HTTP client going away does; the server
-/// stopping closes it with 1001.
+/// next. Responses run on lanes (<see cref="ResponseSocketLanes"/>, by <c>stream_id</c>): one after another on a lane,
+/// at once across lanes. Each lane's latest response made with <c>store: false</c> stays continuable on this socket
+/// (<see cref="ResponseSocketCache"/>). The client closing the socket (or the connection dropping) cancels the
+/// responses in flight, as an HTTP client going away does; the server stopping closes it with 1001.
 /// </summary>
 public sealed partial class ResponsesSocketSession(
-    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, ConversationStore store, long maxMessageBytes,
+    WebSocket socket, ApiServices api, BackgroundResponses background, string owner, ConversationStore store, ServerOptions limits,
     ServerTelemetry telemetry, ILogger logger)
 {
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new(store);
-    // Cancelled when the socket ends: the response in flight stops. Never disposed: it has no timer, and a late stop
+    private readonly ResponseSocketLanes _lanes = new(limits.MaxSocketStreams, limits.MaxSocketStreamQueue);
+    // Cancelled when the socket ends: the responses in flight stop. Never disposed: it has no timer, and a late stop
     // callback may still cancel it.
     private readonly CancellationTokenSource _open = new();
-    private volatile Task _inFlight = Task.CompletedTask;
-    private volatile bool _answered;
 
     /// <summary>Serves the socket until the client closes it, the connection drops or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -43,30 +41,31 @@ public sealed partial class ResponsesSocketSession(
                 if (message.Type == WebSocketMessageType.Binary)
                 {
                     await RejectAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
-                        ApiException.InvalidRequest, null, "unsupported_message"));
+                        ApiException.InvalidRequest, null, "unsupported_message"), null);
+                    continue;
                 }
-                else if (_open.IsCancellationRequested)
+
+                string? streamId = null;
+                try
                 {
-                    await RejectAsync(new ApiException(503, "The server is shutting down.", ApiException.ServiceUnavailable, null, "engine_stopped"));
+                    streamId = ResponseSocketLanes.Route(message.Body);
+                    if (_open.IsCancellationRequested)
+                    {
+                        throw new ApiException(503, "The server is shutting down.", ApiException.ServiceUnavailable, null, "engine_stopped");
+                    }
+
+                    var body = message.Body;
+                    _lanes.Admit(streamId).Enqueue(() => RespondAsync(body, streamId, _open.Token));
                 }
-                else if (!_inFlight.IsCompleted && !_answered)
+                catch (ApiException refused)
                 {
-                    await RejectAsync(new ApiException(409, "A response is already running on this socket: send the next response.create after its last event (or open another socket).",
-                        ApiException.InvalidRequest, null, "response_already_in_flight"));
-                }
-                else
-                {
-                    // Its last event (or error) is out, so the client may send the next turn while it finishes its
-                    // bookkeeping (the cache of its unstored response above all): wait for that, then start.
-                    await _inFlight;
-                    _answered = false;
-                    _inFlight = RespondAsync(message.Body, _open.Token);
+                    await RejectAsync(refused, streamId);
                 }
             }
         }
         catch (TooLargeException)
         {
-            close = (WebSocketCloseStatus.MessageTooBig, $"A message may hold at most {maxMessageBytes} bytes.");
+            close = (WebSocketCloseStatus.MessageTooBig, $"A message may hold at most {limits.MaxRequestBodyBytes} bytes.");
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
@@ -77,23 +76,26 @@ public sealed partial class ResponsesSocketSession(
         finally
         {
             await _open.CancelAsync();
-            await _inFlight;
+            await _lanes.AllAsync();
             _cache.Drop();
         }
 
         await _writer.CloseAsync(close.Status, close.Description);
     }
 
-    /// <summary>The server is stopping: the response in flight stops, then the socket is closed with 1001 (going away).</summary>
+    /// <summary>The server is stopping: the responses in flight stop, then the socket is closed with 1001 (going away).</summary>
     private async Task StopAsync()
     {
         await _open.CancelAsync();
-        await _inFlight;
+        await _lanes.AllAsync();
         await _writer.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down.");
     }
 
-    /// <summary>Runs one response.create to its last event; anything that stops it before its stream began is one error event.</summary>
-    private async Task RespondAsync(ReadOnlyMemory<byte> body, CancellationToken ct)
+    /// <summary>
+    /// Runs one response.create on <paramref name="streamId"/>'s lane to its last event; anything that stops it before
+    /// its stream began is one error event on that lane.
+    /// </summary>
+    private async Task RespondAsync(ReadOnlyMemory<byte> body, string? streamId, CancellationToken ct)
     {
         try
         {
@@ -107,14 +109,16 @@ public sealed partial class ResponsesSocketSession(
             {
                 try
                 {
-                    // A send that fails (the client went away) ends the socket at once, so the response stops as a
-                    // cancelled one, as an SSE stream's does when its client leaves.
-                    await ResponseStreamer.StreamAsync(_writer.Events(() => _answered = true, _open.Cancel), run, draft, ct);
+                    // The lane's latest response is this one before the client can see its last event, so a turn sent
+                    // the moment it arrives, on any lane, can name it. A send that fails (the client went away) ends the
+                    // socket at once, so the response stops as a cancelled one, as an SSE stream's does when its client
+                    // leaves.
+                    await ResponseStreamer.StreamAsync(_writer.Events(streamId, () => _cache.Ended(streamId, draft), _open.Cancel), run, draft, ct);
                 }
                 finally
                 {
                     draft.Abandon();
-                    _cache.Ended(draft);
+                    _cache.Ended(streamId, draft);
                 }
             }
         }
@@ -134,16 +138,15 @@ public sealed partial class ResponsesSocketSession(
                 LogFailed(ex, error.Status);
             }
 
-            _answered = true;
-            await RejectAsync(error);
+            await RejectAsync(error, streamId);
         }
     }
 
-    /// <summary>An error event, counted as an HTTP error answer is (mambaserve.requests.rejected, by status and reason).</summary>
-    private Task RejectAsync(ApiException error)
+    /// <summary>An error event on a lane, counted as an HTTP error answer is (mambaserve.requests.rejected, by status and reason).</summary>
+    private Task RejectAsync(ApiException error, string? streamId)
     {
         telemetry.RecordRejected(error);
-        return _writer.SendErrorAsync(error);
+        return _writer.SendErrorAsync(error, streamId);
     }
 
     /// <summary>The next whole message; null once the client closed the socket.</summary>
@@ -159,7 +162,7 @@ public sealed partial class ResponsesSocketSession(
             }
 
             buffer.Advance(result.Count);
-            if (buffer.WrittenCount > maxMessageBytes)
+            if (buffer.WrittenCount > limits.MaxRequestBodyBytes)
             {
                 throw new TooLargeException();
             }

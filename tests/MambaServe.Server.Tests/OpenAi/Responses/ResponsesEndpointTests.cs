@@ -291,6 +291,7 @@ public sealed class ResponsesEndpointTests
     [InlineData("""{"input":[{"role":"user","content":null}]}""", "input[0].content")]
     [InlineData("""{"input":[{"role":null,"content":"x"}]}""", "input[0].role")]
     [InlineData("""{"input":[{"role":"user","content":"x","id":5}]}""", "input[0].id")]
+    [InlineData("""{"input":"hi","stream_id":"lane-1"}""", "stream_id")]  // a WebSocket lane: not part of POST
     public async Task Create_MalformedRequest_Is400NamingTheField(string body, string param)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);

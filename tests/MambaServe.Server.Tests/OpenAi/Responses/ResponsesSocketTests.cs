@@ -9,7 +9,8 @@ namespace MambaServe.Server.Tests.OpenAi.Responses;
 /// <summary>
 /// The Responses API's WebSocket mode (GET /v1/responses upgraded): response.create runs as a streamed POST does; an
 /// unstored response is continued on its socket's saved state and seen by nobody else; bad messages are answered by an
-/// error event and the socket serves the next; one response at a time; closing cancels; the limits and the key hold.
+/// error event and the socket serves the next; closing cancels; the limits and the key hold. Lanes (stream_id):
+/// <see cref="ResponsesSocketLanesTests"/>.
 /// </summary>
 public sealed class ResponsesSocketTests
 {
@@ -175,7 +176,9 @@ public sealed class ResponsesSocketTests
     [InlineData("""{"type":"response.create","input":[]}""", 400, null, "input")]
     [InlineData("""{"type":"response.create","input":"Hi","generate":false,"conversation":"conv_000000000000000000000000000000000000000000000000"}""", 400, null, "generate")]
     [InlineData("""{"type":"response.create","generate":false}""", 400, null, "input")]
-    [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane-2"}""", 400, null, "stream_id")]
+    [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane 2"}""", 400, "invalid_stream_id", "stream_id")]
+    [InlineData("""{"type":"response.create","input":"Hi","stream_id":""}""", 400, "invalid_stream_id", "stream_id")]
+    [InlineData("""{"type":"response.create","input":"Hi","stream_id":7}""", 400, "invalid_stream_id", "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","max_output_tokens":"many"}""", 400, null, "max_output_tokens")]
     [InlineData("""{"type":"response.create","input":"Hi","model":"other-model"}""", 404, "model_not_found", "model")]
     [InlineData("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", 400, "previous_response_not_found", "previous_response_id")]
@@ -205,42 +208,6 @@ public sealed class ResponsesSocketTests
         await socket.SendAsync("{}"u8.ToArray(), WebSocketMessageType.Binary);
 
         AssertError([(await socket.ReceiveAsync())!], 400, "unsupported_message", null);
-    }
-
-    [Fact]
-    public async Task ACreateWhileOneRuns_IsRefused_AndTheRunningOneFinishes()
-    {
-        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
-        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        await factory.CreateReadyClientAsync();
-        await using var socket = await ResponsesSocket.ConnectAsync(factory);
-        await socket.SendAsync(Create(new { input = "Hello", max_output_tokens = 3 }));
-        await engine.FirstUpdateSent;
-
-        await socket.SendAsync(Create(new { input = "Meanwhile", max_output_tokens = 3 }));
-
-        var events = new List<JsonNode>();
-        JsonNode? refused = null;
-        while (await socket.ReceiveAsync() is { } item)
-        {
-            if ((string?)item["type"] == "error")
-            {
-                refused = item;
-                engine.ReleaseAfterFirst();
-                continue;
-            }
-
-            events.Add(item);
-            if ((string?)item["type"] == "response.incomplete")
-            {
-                break;
-            }
-        }
-
-        AssertError([refused!], 409, "response_already_in_flight", null);
-        Assert.Single(engine.Requests);
-        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e["sequence_number"]!));
-        Assert.Equal("response.incomplete", (string?)(await socket.TurnAsync(Create(new { input = "Now", max_output_tokens = 2 })))[^1]["type"]);
     }
 
     /// <summary>A client sends the next turn the moment it reads the last event: the socket takes it (found by the soak as a 409).</summary>
@@ -328,16 +295,16 @@ public sealed class ResponsesSocketTests
     }
 
     /// <summary>A response.create event with the fields of <paramref name="body"/>.</summary>
-    private static JsonObject Create(object body)
+    internal static JsonObject Create(object body)
     {
         var json = System.Text.Json.JsonSerializer.SerializeToNode(body)!.AsObject();
         json.Insert(0, "type", "response.create");
         return json;
     }
 
-    private static string IdOf(List<JsonNode> events) => (string)events[^1]["response"]!["id"]!;
+    internal static string IdOf(List<JsonNode> events) => (string)events[^1]["response"]!["id"]!;
 
-    private static void AssertError(List<JsonNode> events, int status, string? code, string? param)
+    internal static void AssertError(List<JsonNode> events, int status, string? code, string? param)
     {
         var error = Assert.Single(events);
         Assert.True((string?)error["type"] == "error", error.ToJsonString());

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MambaServe.Server.OpenAi.Responses;
+
+/// <summary>
+/// The lanes of a Responses WebSocket (OpenAI's <c>stream_id</c> multiplexing): a <c>response.create</c> runs on the lane
+/// its <c>stream_id</c> names, or on the default lane without one. Each lane runs its responses one after another in the
+/// order they came (FIFO); lanes run at once, so one socket can carry parallel conversations, and a new lane can fork
+/// another's response by <c>previous_response_id</c>. How many lanes a socket may use and how many responses may wait
+/// on one are bounded (<see cref="Hosting.ServerOptions.MaxSocketStreams"/>, <see cref="Hosting.ServerOptions.MaxSocketStreamQueue"/>).
+/// Admission runs on the socket's receive loop alone; a lane's count of responses is also lowered by the response tasks.
+/// </summary>
+public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
+{
+    // Lane (the default lane as "": a stream_id is never empty) -> its state.
+    private readonly Dictionary<string, Lane> _lanes = [];
+
+    /// <summary>
+    /// The lane a message asks for: its <c>stream_id</c> (null for the default lane). A message that is not a JSON object
+    /// goes to the default lane, where reading it fails as it should; a <c>stream_id</c> that is not a string of 1-256
+    /// letters, digits, '_', '.' or '-' (what the official clients send) is a 400 <c>invalid_stream_id</c>.
+    /// </summary>
+    public static string? Route(ReadOnlyMemory<byte> message)
+    {
+        JsonElement streamId;
+        try
+        {
+            using var document = JsonDocument.Parse(message);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("stream_id", out streamId))
+            {
+                return null;
+            }
+
+            streamId = streamId.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        if (streamId.ValueKind == JsonValueKind.String && streamId.GetString() is { } id && StreamIdPattern().IsMatch(id))
+        {
+            return id;
+        }
+
+        throw new ApiException(400, "stream_id names a lane of this socket: 1 to 256 letters, digits, '_', '.' or '-'.",
+            ApiException.InvalidRequest, "stream_id", "invalid_stream_id");
+    }
+
+    /// <summary>
+    /// Takes one more response onto <paramref name="streamId"/>'s lane and returns the lane, or refuses it: a lane past
+    /// the socket's limit (400 <c>too_many_streams</c>), a lane whose queue is full (429 <c>stream_queue_full</c>).
+    /// </summary>
+    public Lane Admit(string? streamId)
+    {
+        string key = streamId ?? string.Empty;
+        if (!_lanes.TryGetValue(key, out var lane))
+        {
+            if (_lanes.Count >= maxStreams)
+            {
+                throw new ApiException(400, $"This socket has used its {maxStreams} lanes (stream_id): continue on one of them, or open another socket.",
+                    ApiException.InvalidRequest, "stream_id", "too_many_streams");
+            }
+
+            lane = new Lane(streamId);
+            _lanes.Add(key, lane);
+        }
+
+        if (!lane.TryEnter(maxQueue))
+        {
+            throw new ApiException(429, $"{maxQueue} responses are already running or waiting on this lane: send the next one after a response ends.",
+                ApiException.RateLimit, "stream_id", "stream_queue_full");
+        }
+
+        return lane;
+    }
+
+    /// <summary>What every lane has begun, to wait for when the socket ends.</summary>
+    public Task AllAsync() => Task.WhenAll(_lanes.Values.Select(lane => lane.Tail).ToArray());
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,256}$")]
+    private static partial Regex StreamIdPattern();
+
+    /// <summary>One lane: the last response begun on it (the next waits for it) and how many run or wait.</summary>
+    public sealed class Lane(string? streamId)
+    {
+        private int _count;
+
+        public string? StreamId => streamId;
+
+        /// <summary>The last response begun on this lane; set by the receive loop alone.</summary>
+        public Task Tail { get; private set; } = Task.CompletedTask;
+
+        /// <summary>Begins <paramref name="respond"/> after the lane's last response; the count drops when it ends.</summary>
+        public void Enqueue(Func<Task> respond) => Tail = RunAfterAsync(Tail, respond);
+
+        internal bool TryEnter(int max)
+        {
+            if (Volatile.Read(ref _count) >= max)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _count);
+            return true;
+        }
+
+        private async Task RunAfterAsync(Task before, Func<Task> respond)
+        {
+            try
+            {
+                // Each response answers for its own failures (an error event); the next on the lane runs regardless.
+                await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await respond();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+    }
+}
