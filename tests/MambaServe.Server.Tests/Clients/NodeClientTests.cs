@@ -13,7 +13,8 @@ namespace MambaServe.Server.Tests.Clients;
 /// free port, each driven by a script that prints one JSON line of what it saw. openai: Responses create, continue
 /// while streaming, retrieve, delete; a forced function call through the package's stream helper, then its output
 /// continuing the conversation, whose input items the package pages through; a conversation of the Conversations API
-/// with responses made in it, its items paged, read and deleted. @anthropic-ai/sdk: Messages create, a
+/// with responses made in it, its items paged, read and deleted; the Responses WebSocket's lanes through the package's
+/// ResponsesWebSocketSession. @anthropic-ai/sdk: Messages create, a
 /// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
 /// request as its error class. Skipped where node is not installed.
 /// </summary>
@@ -83,6 +84,22 @@ public sealed class NodeClientTests
         Assert.Equal(["error"], unknown["types"]!.AsArray().Select(type => (string?)type));
         Assert.Equal(404, (int)seen["unstoredStatus"]!);
         Assert.Equal((string?)stored["text"], (string?)seen["fetchedText"]);
+    }
+
+    [Fact]
+    public async Task OpenAiNpmClient_WebSocketLanes_RunAtOnce_ForkAndQueue_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("responses-ws-lanes.mjs");
+
+        var (first, weather, forked, continued) = (seen["first"]!, seen["weather"]!, seen["forked"]!, seen["continued"]!);
+        Assert.All([first, weather, seen["one"]!, seen["two"]!], r => Assert.False(string.IsNullOrEmpty((string?)r["text"])));
+        Assert.Equal(((string?)first["id"], (string?)first["id"]), ((string?)forked["previous"], (string?)continued["previous"]));
+        // The fork and the lane that went on started from the same saved state with the same turn: greedy, the same answer.
+        Assert.Equal((string?)continued["text"], (string?)forked["text"]);
+        Assert.All([forked, continued], r => Assert.True((int)r["cached"]! > 0));
+        Assert.Equal(6, new[] { first, weather, forked, continued, seen["one"]!, seen["two"]! }.Select(r => (string?)r["id"]).Distinct().Count());
+        var laneError = seen["laneError"]!;
+        Assert.Equal((400, "previous_response_not_found", "fork"), ((int)laneError["status"]!, (string?)laneError["code"], (string?)laneError["streamId"]));
     }
 
     [Fact]
