@@ -35,7 +35,11 @@ public sealed class ResponseSocketWriter(WebSocket socket)
     /// body the same request would get over HTTP, and the <c>stream_id</c> of the lane it answers for. A socket that has
     /// closed meanwhile is left as it is.
     /// </summary>
-    public async Task SendErrorAsync(ApiException error, string? streamId)
+    public Task SendErrorAsync(ApiException error, string? streamId) =>
+        SendAnswerAsync(new ResponseSocketError("error", error.Status, ErrorBody.From(error).Error) { StreamId = streamId });
+
+    /// <summary>An event that answers a client's message by itself (an error, a refused steer); a socket closed meanwhile is left as it is.</summary>
+    public async Task SendAnswerAsync(object answer)
     {
         if (socket.State != WebSocketState.Open)
         {
@@ -44,11 +48,11 @@ public sealed class ResponseSocketWriter(WebSocket socket)
 
         try
         {
-            await SendAsync(new ResponseSocketError("error", error.Status, ErrorBody.From(error).Error) { StreamId = streamId });
+            await SendAsync(answer);
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // The client went away while its error was on the way: nothing is left to tell.
+            // The client went away while its answer was on the way: nothing is left to tell.
         }
     }
 

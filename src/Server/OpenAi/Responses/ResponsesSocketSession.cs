@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using MambaServe.Engine.Conversations;
 using MambaServe.Server.Hosting;
@@ -13,7 +14,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// an unknown <c>previous_response_id</c>) is answered by one <c>error</c> event and the socket stays open for the
 /// next. Responses run on lanes (<see cref="ResponseSocketLanes"/>, by <c>stream_id</c>): one after another on a lane,
 /// at once across lanes. Each lane's latest response made with <c>store: false</c> stays continuable on this socket
-/// (<see cref="ResponseSocketCache"/>). The client closing the socket (or the connection dropping) cancels the
+/// (<see cref="ResponseSocketCache"/>). A <c>response.steer</c> is refused (<see cref="ResponseSocketSteering"/>). The client closing the socket (or the connection dropping) cancels the
 /// responses in flight, as an HTTP client going away does; the server stopping closes it with 1001.
 /// </summary>
 public sealed partial class ResponsesSocketSession(
@@ -23,6 +24,8 @@ public sealed partial class ResponsesSocketSession(
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new(store);
     private readonly ResponseSocketLanes _lanes = new(limits.MaxSocketStreams, limits.MaxSocketStreamQueue);
+    // The responses running on this socket, by id, and their lanes: what a response.steer may name.
+    private readonly ConcurrentDictionary<string, string?> _running = new();
     // Cancelled when the socket ends: the responses in flight stop. Never disposed: it has no timer, and a late stop
     // callback may still cancel it.
     private readonly CancellationTokenSource _open = new();
@@ -42,6 +45,14 @@ public sealed partial class ResponsesSocketSession(
                 {
                     await RejectAsync(new ApiException(400, "Messages on this socket are JSON text; a binary message was received.",
                         ApiException.InvalidRequest, null, "unsupported_message"), null);
+                    continue;
+                }
+
+                if (ResponseSocketSteering.Read(message.Body) is { } steer)
+                {
+                    var failed = ResponseSocketSteering.Refuse(steer, id => _running.TryGetValue(id, out var lane) ? (true, lane) : _cache.LaneOf(id));
+                    telemetry.RecordRejected(failed.AsError());
+                    await _writer.SendAnswerAsync(failed);
                     continue;
                 }
 
@@ -105,6 +116,7 @@ public sealed partial class ResponsesSocketSession(
             request.CheckTransport();
             request.Stream = true;
             var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
+            _running[draft.Id] = streamId;
             await using (run)
             {
                 try
@@ -119,6 +131,7 @@ public sealed partial class ResponsesSocketSession(
                 {
                     draft.Abandon();
                     _cache.Ended(streamId, draft);
+                    _running.TryRemove(draft.Id, out _);
                 }
             }
         }
