@@ -52,7 +52,7 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
 
     /// <summary>
     /// The Responses WebSocket, one socket for the whole run: every hostile message is answered by an error event in
-    /// OpenAI's shape (never a 5xx status) or by a response's events, and the socket stays open for the next, except
+    /// OpenAI's shape (never a 5xx status), by a response's events or (a steer) by response.steer.failed, and the socket stays open for the next, except
     /// after text that is not UTF-8, which fails the connection as the WebSocket protocol has it (1007; the test then
     /// reconnects).
     /// </summary>
@@ -199,6 +199,11 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
             var problem = status >= 500 ? $"error event {status}: {body}"
                 : ErrorShapeProblem(new MediaTypeHeaderValue("application/json"), JsonSerializer.Serialize(new { error = document.RootElement.GetProperty("error") }), status, anthropic: false);
             return ("error", problem);
+        }
+
+        if (type == "response.steer.failed")
+        {
+            return ("error", null); // a steer's answer: the socket never steers
         }
 
         return type is "response.completed" or "response.incomplete" or "response.failed"

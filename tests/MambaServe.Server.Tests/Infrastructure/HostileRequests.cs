@@ -92,9 +92,11 @@ public sealed class HostileRequests(int seed)
         return request;
     }
 
+    private static readonly string[] s_lanes = ["a", "lane-2", "x.y_z"];
+
     /// <summary>
     /// A message for the Responses WebSocket: one of the /v1/responses templates as a response.create event (a quarter
-    /// of them warm-ups), then
+    /// of them warm-ups, a third on a lane, one in twenty a response.steer instead), then
     /// mutated, truncated, made invalid UTF-8, replaced by random bytes or given duplicate keys, as bodies are.
     /// </summary>
     public HostileRequest NextSocketMessage()
@@ -108,10 +110,15 @@ public sealed class HostileRequests(int seed)
             node.Remove(field);
         }
 
-        node.Insert(0, "type", "response.create");
+        node.Insert(0, "type", _random.Next(20) == 0 ? "response.steer" : "response.create");
         if (_random.Next(4) == 0)
         {
             node["generate"] = false; // a warm-up
+        }
+
+        if (_random.Next(3) == 0)
+        {
+            node["stream_id"] = s_lanes[_random.Next(s_lanes.Length)]; // a lane of the socket (a few names, so lanes are reused)
         }
 
         string json = node.ToJsonString(s_write);

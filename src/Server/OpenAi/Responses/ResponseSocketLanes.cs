@@ -39,13 +39,26 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
             return null;
         }
 
-        if (streamId.ValueKind == JsonValueKind.String && streamId.GetString() is { } id && StreamIdPattern().IsMatch(id))
+        if (StringOf(streamId) is { } id && StreamIdPattern().IsMatch(id))
         {
             return id;
         }
 
         throw new ApiException(400, "stream_id names a lane of this socket: 1 to 256 letters, digits, '_', '.' or '-'.",
             ApiException.InvalidRequest, "stream_id", "invalid_stream_id");
+    }
+
+    /// <summary>The string <paramref name="value"/> holds; null for another kind, or for a lone surrogate escape (which GetString refuses).</summary>
+    internal static string? StringOf(JsonElement value)
+    {
+        try
+        {
+            return value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -22,18 +22,33 @@ public static class ResponseSocketSteering
         {
             using var document = JsonDocument.Parse(message);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type) || !type.ValueEquals(SteerType))
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type)
+                || type.ValueKind != JsonValueKind.String || !type.ValueEquals(SteerType))
             {
                 return null;
             }
 
-            string? previous = root.TryGetProperty("previous_response_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-            JsonElement? input = root.TryGetProperty("input", out var given) ? given.Clone() : null;
+            string? previous = root.TryGetProperty("previous_response_id", out var id) ? ResponseSocketLanes.StringOf(id) : null;
+            JsonElement? input = root.TryGetProperty("input", out var given) && CanWrite(given) ? given.Clone() : null;
             return new Steer(previous, input);
         }
         catch (JsonException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Whether the input can be handed back: text with a lone surrogate escape cannot be written as JSON again.</summary>
+    private static bool CanWrite(JsonElement input)
+    {
+        try
+        {
+            JsonSerializer.SerializeToUtf8Bytes(input);
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -45,7 +60,7 @@ public static class ResponseSocketSteering
     {
         if (steer.PreviousResponseId is not { } id || steer.Input is null)
         {
-            return Failed(steer, null, "invalid_input", "response.steer takes a string previous_response_id (the response to steer) and an input.");
+            return Failed(steer, null, "invalid_input", "response.steer takes a string previous_response_id (the response to steer) and an input of valid text.");
         }
 
         var (known, streamId) = target(id);

@@ -196,6 +196,8 @@ public sealed class ResponsesSocketLanesTests
     [InlineData("""{"type":"response.steer","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", "invalid_input")]
     [InlineData("""{"type":"response.steer","previous_response_id":5,"input":"Hi"}""", "invalid_input")]
     [InlineData("""{"type":"response.steer","input":"Hi"}""", "invalid_input")]
+    [InlineData("""{"type":"response.steer","previous_response_id":"resp_000000000000000000000000000000000000000000000000","input":"a\udfff"}""", "invalid_input")]  // found by the fuzzer
+    [InlineData("""{"type":"response.steer","previous_response_id":"resp_\ud800","input":"Hi"}""", "invalid_input")]
     public async Task ASteerWithNoResponseToSteer_IsRefused_AndTheSocketServesTheNext(string message, string code)
     {
         await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);

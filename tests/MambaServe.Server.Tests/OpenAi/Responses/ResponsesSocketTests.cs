@@ -179,6 +179,8 @@ public sealed class ResponsesSocketTests
     [InlineData("""{"type":"response.create","input":"Hi","stream_id":"lane 2"}""", 400, "invalid_stream_id", "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","stream_id":""}""", 400, "invalid_stream_id", "stream_id")]
     [InlineData("""{"type":"response.create","input":"Hi","stream_id":7}""", 400, "invalid_stream_id", "stream_id")]
+    [InlineData("""{"type":"response.create","input":"Hi","stream_id":"a\ud83d"}""", 400, "invalid_stream_id", "stream_id")]  // found by the fuzzer: dropped the socket
+    [InlineData("""{"type":7,"input":"Hi"}""", 400, "unsupported_event_type", "type")]  // found by the fuzzer: dropped the socket
     [InlineData("""{"type":"response.create","input":"Hi","max_output_tokens":"many"}""", 400, null, "max_output_tokens")]
     [InlineData("""{"type":"response.create","input":"Hi","model":"other-model"}""", 404, "model_not_found", "model")]
     [InlineData("""{"type":"response.create","input":"Hi","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", 400, "previous_response_not_found", "previous_response_id")]
