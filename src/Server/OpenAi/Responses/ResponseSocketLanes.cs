@@ -9,12 +9,14 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// order they came (FIFO); lanes run at once, so one socket can carry parallel conversations, and a new lane can fork
 /// another's response by <c>previous_response_id</c>. How many lanes a socket may use and how many responses may wait
 /// on one are bounded (<see cref="Hosting.ServerOptions.MaxSocketStreams"/>, <see cref="Hosting.ServerOptions.MaxSocketStreamQueue"/>).
-/// Admission runs on the socket's receive loop alone; a lane's count of responses is also lowered by the response tasks.
+/// Admission runs on the socket's receive loop alone; a lane's count of responses is also lowered by the response tasks,
+/// and the server stopping reads the lanes from its own thread, so the map takes a lock.
 /// </summary>
 public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
 {
     // Lane (the default lane as "": a stream_id is never empty) -> its state.
     private readonly Dictionary<string, Lane> _lanes = [];
+    private readonly Lock _lock = new();
 
     /// <summary>
     /// The lane a message asks for: its <c>stream_id</c> (null for the default lane). A message that is not a JSON object
@@ -68,16 +70,20 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
     public Lane Admit(string? streamId)
     {
         string key = streamId ?? string.Empty;
-        if (!_lanes.TryGetValue(key, out var lane))
+        Lane? lane;
+        lock (_lock)
         {
-            if (_lanes.Count >= maxStreams)
+            if (!_lanes.TryGetValue(key, out lane))
             {
-                throw new ApiException(400, $"This socket has used its {maxStreams} lanes (stream_id): continue on one of them, or open another socket.",
-                    ApiException.InvalidRequest, "stream_id", "too_many_streams");
-            }
+                if (_lanes.Count >= maxStreams)
+                {
+                    throw new ApiException(400, $"This socket has used its {maxStreams} lanes (stream_id): continue on one of them, or open another socket.",
+                        ApiException.InvalidRequest, "stream_id", "too_many_streams");
+                }
 
-            lane = new Lane(streamId);
-            _lanes.Add(key, lane);
+                lane = new Lane(streamId);
+                _lanes.Add(key, lane);
+            }
         }
 
         if (!lane.TryEnter(maxQueue))
@@ -90,7 +96,13 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
     }
 
     /// <summary>What every lane has begun, to wait for when the socket ends.</summary>
-    public Task AllAsync() => Task.WhenAll(_lanes.Values.Select(lane => lane.Tail).ToArray());
+    public Task AllAsync()
+    {
+        lock (_lock)
+        {
+            return Task.WhenAll(_lanes.Values.Select(lane => lane.Tail).ToArray());
+        }
+    }
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,256}$")]
     private static partial Regex StreamIdPattern();
@@ -102,11 +114,13 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
 
         public string? StreamId => streamId;
 
+        private volatile Task _tail = Task.CompletedTask;
+
         /// <summary>The last response begun on this lane; set by the receive loop alone.</summary>
-        public Task Tail { get; private set; } = Task.CompletedTask;
+        public Task Tail => _tail;
 
         /// <summary>Begins <paramref name="respond"/> after the lane's last response; the count drops when it ends.</summary>
-        public void Enqueue(Func<Task> respond) => Tail = RunAfterAsync(Tail, respond);
+        public void Enqueue(Func<Task> respond) => _tail = RunAfterAsync(_tail, respond);
 
         internal bool TryEnter(int max)
         {
