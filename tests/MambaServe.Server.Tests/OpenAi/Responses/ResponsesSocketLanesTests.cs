@@ -129,26 +129,10 @@ public sealed class ResponsesSocketLanesTests
         await engine.FirstUpdateSent;
 
         await socket.SendAsync(Create(new { input = "Meanwhile", max_output_tokens = 3, stream_id = "q" }));
-        JsonNode? refused = null;
-        var events = new List<JsonNode>();
-        while (await socket.ReceiveAsync() is { } item)
-        {
-            if ((string?)item["type"] == "error")
-            {
-                refused = item;
-                engine.ReleaseAfterFirst();
-                continue;
-            }
+        var (refused, events) = await AnswerWhileHeldAsync(socket, engine, "error");
 
-            events.Add(item);
-            if ((string?)item["type"] == "response.incomplete")
-            {
-                break;
-            }
-        }
-
-        AssertError([refused!], 429, "stream_queue_full", "stream_id");
-        Assert.Equal("q", (string?)refused!["stream_id"]);
+        AssertError([refused], 429, "stream_queue_full", "stream_id");
+        Assert.Equal("q", (string?)refused["stream_id"]);
         Assert.Single(engine.Requests);
         Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e["sequence_number"]!));
     }
@@ -166,25 +150,9 @@ public sealed class ResponsesSocketLanesTests
         await engine.FirstUpdateSent;
 
         await socket.SendAsync(new { type = "response.steer", previous_response_id = id, input = new[] { new { role = "user", content = "Shorter, please." } } });
-        var events = new List<JsonNode>();
-        JsonNode? failed = null;
-        while (await socket.ReceiveAsync() is { } item)
-        {
-            if ((string?)item["type"] == "response.steer.failed")
-            {
-                failed = item;
-                engine.ReleaseAfterFirst();
-                continue;
-            }
+        var (failed, events) = await AnswerWhileHeldAsync(socket, engine, "response.steer.failed");
 
-            events.Add(item);
-            if ((string?)item["type"] == "response.incomplete")
-            {
-                break;
-            }
-        }
-
-        Assert.Equal(("steering_not_supported", "invalid_request_error", "s"), ((string?)failed!["error"]!["code"], (string?)failed["error"]!["type"], (string?)failed["stream_id"]));
+        Assert.Equal(("steering_not_supported", "invalid_request_error", "s"), ((string?)failed["error"]!["code"], (string?)failed["error"]!["type"], (string?)failed["stream_id"]));
         Assert.Equal(id, (string?)failed["steer"]!["previous_response_id"]);
         Assert.Equal("Shorter, please.", (string?)failed["steer"]!["input"]![0]!["content"]);
         Assert.Equal("response.incomplete", (string?)events[^1]["type"]);
@@ -224,6 +192,34 @@ public sealed class ResponsesSocketLanesTests
         var failed = (await socket.ReceiveAsync())!;
 
         Assert.Equal(("steering_not_supported", "kept"), ((string?)failed["error"]!["code"], (string?)failed["stream_id"]));
+    }
+
+    /// <summary>
+    /// While the engine holds the running response: the answer of type <paramref name="answerType"/> to the message sent
+    /// meanwhile (then the engine lets the response go on), and the response's events to its end.
+    /// </summary>
+    private static async Task<(JsonNode Answer, List<JsonNode> Events)> AnswerWhileHeldAsync(ResponsesSocket socket, FakeEngine engine, string answerType)
+    {
+        JsonNode? answer = null;
+        var events = new List<JsonNode>();
+        while (await socket.ReceiveAsync() is { } item)
+        {
+            if ((string?)item["type"] == answerType)
+            {
+                answer = item;
+                engine.ReleaseAfterFirst();
+                continue;
+            }
+
+            events.Add(item);
+            if ((string?)item["type"] == "response.incomplete")
+            {
+                break;
+            }
+        }
+
+        Assert.NotNull(answer);
+        return (answer, events);
     }
 
     /// <summary>Events until <paramref name="count"/> responses have ended (any lane).</summary>
