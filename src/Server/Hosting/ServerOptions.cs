@@ -75,7 +75,10 @@ public sealed class ServerOptions
     [Range(1, 4096)]
     public int MaxSocketStreams { get; set; } = 64;
 
-    /// <summary>Most <c>response.create</c>s running or waiting on one lane of a Responses WebSocket; more are refused (<c>stream_queue_full</c>).</summary>
+    /// <summary>
+    /// Most <c>response.create</c>s running or waiting on one Responses WebSocket, its lanes together; more are refused
+    /// (<c>socket_queue_full</c>). It bounds the message bodies a socket holds (each up to <see cref="MaxRequestBodyBytes"/>).
+    /// </summary>
     [Range(1, 1024)]
-    public int MaxSocketStreamQueue { get; set; } = 16;
+    public int MaxSocketPending { get; set; } = 32;
 }

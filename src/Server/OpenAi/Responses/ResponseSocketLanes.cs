@@ -7,16 +7,19 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// The lanes of a Responses WebSocket (OpenAI's <c>stream_id</c> multiplexing): a <c>response.create</c> runs on the lane
 /// its <c>stream_id</c> names, or on the default lane without one. Each lane runs its responses one after another in the
 /// order they came (FIFO); lanes run at once, so one socket can carry parallel conversations, and a new lane can fork
-/// another's response by <c>previous_response_id</c>. How many lanes a socket may use and how many responses may wait
-/// on one are bounded (<see cref="Hosting.ServerOptions.MaxSocketStreams"/>, <see cref="Hosting.ServerOptions.MaxSocketStreamQueue"/>).
-/// Admission runs on the socket's receive loop alone; a lane's count of responses is also lowered by the response tasks,
-/// and the server stopping reads the lanes from its own thread, so the map takes a lock.
+/// another's response by <c>previous_response_id</c>. How many lanes a socket may use and how many responses may run or
+/// wait on it, lanes together, are bounded (<see cref="Hosting.ServerOptions.MaxSocketStreams"/>,
+/// <see cref="Hosting.ServerOptions.MaxSocketPending"/>). Admission runs on the socket's receive loop alone; the count of
+/// pending responses is also lowered by the response tasks, and the server stopping reads the lanes from its own thread,
+/// so the map takes a lock.
 /// </summary>
-public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
+public sealed partial class ResponseSocketLanes(int maxStreams, int maxPending)
 {
     // Lane (the default lane as "": a stream_id is never empty) -> its state.
     private readonly Dictionary<string, Lane> _lanes = [];
     private readonly Lock _lock = new();
+    // Responses running or waiting, all lanes: raised by the receive loop alone, lowered as each ends.
+    private int _pending;
 
     /// <summary>
     /// The lane a message asks for: its <c>stream_id</c> (null for the default lane). A message that is not a JSON object
@@ -65,10 +68,16 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
 
     /// <summary>
     /// Takes one more response onto <paramref name="streamId"/>'s lane and returns the lane, or refuses it: a lane past
-    /// the socket's limit (400 <c>too_many_streams</c>), a lane whose queue is full (429 <c>stream_queue_full</c>).
+    /// the socket's limit (400 <c>too_many_streams</c>), a socket whose responses fill its queue (429 <c>socket_queue_full</c>).
     /// </summary>
     public Lane Admit(string? streamId)
     {
+        if (Volatile.Read(ref _pending) >= maxPending)
+        {
+            throw new ApiException(429, $"{maxPending} responses are already running or waiting on this socket: send the next one after a response ends (or open another socket).",
+                ApiException.RateLimit, null, "socket_queue_full");
+        }
+
         string key = streamId ?? string.Empty;
         Lane? lane;
         lock (_lock)
@@ -81,17 +90,12 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
                         ApiException.InvalidRequest, "stream_id", "too_many_streams");
                 }
 
-                lane = new Lane(streamId);
+                lane = new Lane(this);
                 _lanes.Add(key, lane);
             }
         }
 
-        if (!lane.TryEnter(maxQueue))
-        {
-            throw new ApiException(429, $"{maxQueue} responses are already running or waiting on this lane: send the next one after a response ends.",
-                ApiException.RateLimit, "stream_id", "stream_queue_full");
-        }
-
+        Interlocked.Increment(ref _pending);
         return lane;
     }
 
@@ -107,31 +111,16 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,256}$")]
     private static partial Regex StreamIdPattern();
 
-    /// <summary>One lane: the last response begun on it (the next waits for it) and how many run or wait.</summary>
-    public sealed class Lane(string? streamId)
+    /// <summary>One lane: the last response begun on it, which the next waits for.</summary>
+    public sealed class Lane(ResponseSocketLanes lanes)
     {
-        private int _count;
-
-        public string? StreamId => streamId;
-
         private volatile Task _tail = Task.CompletedTask;
 
         /// <summary>The last response begun on this lane; set by the receive loop alone.</summary>
         public Task Tail => _tail;
 
-        /// <summary>Begins <paramref name="respond"/> after the lane's last response; the count drops when it ends.</summary>
+        /// <summary>Begins <paramref name="respond"/> after the lane's last response (admitted by <see cref="Admit"/>, counted until it ends).</summary>
         public void Enqueue(Func<Task> respond) => _tail = RunAfterAsync(_tail, respond);
-
-        internal bool TryEnter(int max)
-        {
-            if (Volatile.Read(ref _count) >= max)
-            {
-                return false;
-            }
-
-            Interlocked.Increment(ref _count);
-            return true;
-        }
 
         private async Task RunAfterAsync(Task before, Func<Task> respond)
         {
@@ -143,7 +132,7 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxQueue)
             }
             finally
             {
-                Interlocked.Decrement(ref _count);
+                Interlocked.Decrement(ref lanes._pending);
             }
         }
     }

@@ -23,7 +23,7 @@ public sealed partial class ResponsesSocketSession(
 {
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new(store);
-    private readonly ResponseSocketLanes _lanes = new(limits.MaxSocketStreams, limits.MaxSocketStreamQueue);
+    private readonly ResponseSocketLanes _lanes = new(limits.MaxSocketStreams, limits.MaxSocketPending);
     // The responses running on this socket, by id, and their lanes: what a response.steer may name.
     private readonly ConcurrentDictionary<string, string?> _running = new();
     // Cancelled when the socket ends: the responses in flight stop. Never disposed: it has no timer, and a late stop

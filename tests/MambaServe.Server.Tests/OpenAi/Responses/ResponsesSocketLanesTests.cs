@@ -118,21 +118,21 @@ public sealed class ResponsesSocketLanesTests
     }
 
     [Fact]
-    public async Task ACreateBeyondALanesQueue_IsRefused_AndWhatRunsFinishes()
+    public async Task ACreateBeyondTheSocketsQueue_IsRefused_OnItsLane_AndWhatRunsFinishes()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
-        var settings = new Dictionary<string, string?> { ["MambaServe:Server:MaxSocketStreamQueue"] = "1" };
+        var settings = new Dictionary<string, string?> { ["MambaServe:Server:MaxSocketPending"] = "1" };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
         await factory.CreateReadyClientAsync();
         await using var socket = await ResponsesSocket.ConnectAsync(factory);
         await socket.SendAsync(Create(new { input = "Hello", max_output_tokens = 3, stream_id = "q" }));
         await engine.FirstUpdateSent;
 
-        await socket.SendAsync(Create(new { input = "Meanwhile", max_output_tokens = 3, stream_id = "q" }));
+        await socket.SendAsync(Create(new { input = "Meanwhile", max_output_tokens = 3, stream_id = "r" })); // another lane: the bound is the socket's
         var (refused, events) = await AnswerWhileHeldAsync(socket, engine, "error");
 
-        AssertError([refused], 429, "stream_queue_full", "stream_id");
-        Assert.Equal("q", (string?)refused["stream_id"]);
+        AssertError([refused], 429, "socket_queue_full", null);
+        Assert.Equal("r", (string?)refused["stream_id"]);
         Assert.Single(engine.Requests);
         Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e["sequence_number"]!));
     }
