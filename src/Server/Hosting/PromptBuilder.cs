@@ -51,12 +51,16 @@ public static class PromptBuilder
     /// output budget above <see cref="ModelOptions.MaxGenerationTokens"/> (400 on <paramref name="maxTokensParam"/>).
     /// There is no combined context limit: a Mamba sequence's state does not grow with its length.
     /// </summary>
-    public static void CheckLength(PreparedPrompt prompt, int maxTokens, ModelOptions limits, string promptParam, string maxTokensParam = "max_tokens")
+    public static void CheckLength(PreparedPrompt prompt, int maxTokens, ModelOptions limits, string promptParam, string maxTokensParam = "max_tokens") =>
+        CheckLength(prompt.Tokens.Count, maxTokens, limits, promptParam, maxTokensParam);
+
+    /// <summary>As above, for a prompt whose <paramref name="promptTokens"/> are what the request adds (a conversation's new turn).</summary>
+    public static void CheckLength(int promptTokens, int maxTokens, ModelOptions limits, string promptParam, string maxTokensParam = "max_tokens")
     {
-        if (prompt.Tokens.Count > limits.MaxModelLen)
+        if (promptTokens > limits.MaxModelLen)
         {
             throw ApiException.BadRequest(
-                $"This server accepts prompts of up to {limits.MaxModelLen} tokens; this one has {prompt.Tokens.Count}. " +
+                $"This server accepts prompts of up to {limits.MaxModelLen} tokens; this one has {promptTokens}. " +
                 "Please shorten the prompt.",
                 promptParam);
         }
@@ -70,6 +74,7 @@ public static class PromptBuilder
     }
 
     /// <summary>The output budget of a request that names none: what <see cref="ModelOptions.MaxModelLen"/> leaves after the prompt.</summary>
-    public static int DefaultMaxTokens(PreparedPrompt prompt, ModelOptions limits) =>
-        Math.Clamp(limits.MaxModelLen - prompt.Tokens.Count, 1, limits.MaxGenerationTokens);
+    public static int DefaultMaxTokens(PreparedPrompt prompt, ModelOptions limits) => DefaultMaxTokens(prompt.Tokens.Count, limits);
+
+    public static int DefaultMaxTokens(int promptTokens, ModelOptions limits) => Math.Clamp(limits.MaxModelLen - promptTokens, 1, limits.MaxGenerationTokens);
 }

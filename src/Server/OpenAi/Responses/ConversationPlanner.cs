@@ -57,7 +57,12 @@ public static class ConversationPlanner
         }
 
         previousState?.Release();
-        return new ConversationPlan(PromptBuilder.FromText(model, rendered, "input"), null, 0, messages, rendered);
+        var whole = PromptBuilder.FromText(model, rendered, "input");
+        // The previous turns are prefilled again (their tokens, pending one included, are the history); only what this
+        // request adds counts against the prompt limit, or a long conversation would fail at a turn that cannot be
+        // continued (an answer starting with a letter, an evicted state) and not at the next.
+        int history = previous is null ? 0 : previous.StateTokens + (previous.PendingToken is null ? 0 : 1);
+        return new ConversationPlan(whole, null, 0, messages, rendered) { HistoryTokens = Math.Clamp(history, 0, whole.Tokens.Count - 1) };
     }
 
     /// <summary>The conversation as the chat endpoint would render it, ending with the assistant's turn opener (unless <paramref name="addGenerationPrompt"/> is false).</summary>

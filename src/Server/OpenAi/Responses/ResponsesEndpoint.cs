@@ -311,8 +311,8 @@ public static class ResponsesEndpoint
     {
         try
         {
-            int maxTokens = warmUp ? 0 : request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.Prompt, limits);
-            PromptBuilder.CheckLength(plan.Prompt, maxTokens, limits, "input", "max_output_tokens");
+            int maxTokens = warmUp ? 0 : request.MaxOutputTokens ?? PromptBuilder.DefaultMaxTokens(plan.NewTokens, limits);
+            PromptBuilder.CheckLength(plan.NewTokens, maxTokens, limits, "input", "max_output_tokens");
             // store: false over a socket is still held, in memory and for that socket only, so that it can be continued there.
             var pending = request.Store != false ? store.Begin(owner) : local is not null ? store.Begin(local.Owner, memoryOnly: true) : null;
             return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens, WarmUp = warmUp };

@@ -102,6 +102,34 @@ public sealed class ResponsesEndpointTests
         Assert.Equal(0, (int)second["usage"]!["input_tokens_details"]!["cached_tokens"]!);
     }
 
+    /// <summary>
+    /// Found by a soak on the demo model: a long conversation continued by previous_response_id failed with a 400 at the
+    /// turns whose previous answer began with a letter, once the re-rendered history passed MaxModelLen, and without
+    /// max_output_tokens such a turn would have had a budget of one token. The history this server re-prefills on its
+    /// own does not count against the prompt limit; the new input does.
+    /// </summary>
+    [Fact]
+    public async Task Create_RePrefilledHistoryBeyondMaxModelLen_IsServed_AndOnlyTheNewInputCounts()
+    {
+        var letters = Enumerable.Range(300, 7700).Where(id => DemoTokenizer.Instance.Decode([id]) is { Length: > 0 } text && char.IsLetter(text[0])).ToArray();
+        var engine = new FakeEngine(DemoTokenizer.Instance) { Script = [.. Enumerable.Range(0, 4).Select(_ => letters[Random.Shared.Next(letters.Length)])] };
+        var settings = new Dictionary<string, string?> { ["MambaServe:Model:MaxModelLen"] = "48" };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
+        var client = await factory.CreateReadyClientAsync();
+        string longInput = string.Join(' ', Enumerable.Repeat("The jury said it was a fine day.", 4));
+        var first = await CreateAsync(client, new { input = longInput, max_output_tokens = 4 });
+        Assert.True((int)first["usage"]!["input_tokens"]! is > 24 and <= 48);
+
+        var second = await CreateAsync(client, new { input = longInput, previous_response_id = (string)first["id"]! });
+
+        var request = engine.Requests.Last();
+        Assert.Null(request.Start); // re-prefilled: the state holds "Assistant:abc", the template renders "Assistant: abc"
+        Assert.True(request.PromptTokens.Count > 48, $"{request.PromptTokens.Count} tokens");
+        int newInput = request.PromptTokens.Count - (int)first["usage"]!["total_tokens"]!;
+        Assert.Equal(48 - newInput, request.Sampling.MaxTokens); // the default budget: what the new input leaves
+        Assert.Contains((string?)second["status"], new[] { "completed", "incomplete" });
+    }
+
     [Fact]
     public async Task Get_StoredResponse_ReturnsItUntilDeleted()
     {
