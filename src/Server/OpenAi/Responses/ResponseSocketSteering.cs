@@ -6,7 +6,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// <summary>
 /// <c>response.steer</c> on a Responses WebSocket: input queued into a response's continuation. Not served: each is
 /// answered by <c>response.steer.failed</c>, the way OpenAI answers a model or mode that does not steer, with the input
-/// handed back so the client can carry it into its next <c>response.create</c> (as the official clients do). The code
+/// handed back so the client can carry it into its next <c>response.create</c>. The code
 /// says what the target is: <c>steering_not_supported</c> for a response this socket runs or holds,
 /// <c>response_not_found</c> for any other id, <c>invalid_input</c> for an event without a string
 /// <c>previous_response_id</c> and an <c>input</c>. The event goes to the target's lane when it has one.
