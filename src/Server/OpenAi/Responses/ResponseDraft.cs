@@ -41,7 +41,7 @@ public sealed class ResponseDraft(
 
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
 
-    public string MessageId { get; } = ResponseItemIds.NewMessage();
+    public string MessageId { get; } = ResponseItemIds.OutputMessageOf(id);
 
     /// <summary>The item of a forced call, known before any text: a stream sends its arguments as they come.</summary>
     public ResponseFunctionCall? ForcedCall { get; } =

@@ -9,7 +9,9 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// (<c>input_text</c>, <c>output_text</c> or <c>text</c>); the function calls of an earlier answer
 /// (<c>{"type": "function_call", "call_id", "name", "arguments"}</c>, joined to the assistant message just before them,
 /// as the answer held them); and their results (<c>{"type": "function_call_output", "call_id", "output"}</c>, a tool
-/// message). An item's own <c>id</c>, when sent, is kept (input_items lists the item by it). Anything else (images, files, hosted tools' items, wrong types, invalid UTF-16) is a 400 whose param is
+/// message); and, where the caller can resolve them, references to items this server stored
+/// (<c>{"type": "item_reference", "id"}</c>, <see cref="ResponseItemReferences"/>). An item's own <c>id</c>, when sent, is
+/// kept (input_items lists the item by it). Anything else (images, files, hosted tools' items, wrong types, invalid UTF-16) is a 400 whose param is
 /// the item's path, e.g. <c>input[2].content[0].text</c>.
 /// </summary>
 public static class ResponseInputParser
@@ -18,7 +20,11 @@ public static class ResponseInputParser
     private static readonly string[] s_textParts = ["input_text", "output_text", "text"];
 
     /// <param name="param">The request field that holds the items: <c>input</c>, or <c>items</c> on the Conversations API.</param>
-    public static List<ConversationMessage> Parse(JsonElement? input, string param = "input")
+    /// <param name="references">
+    /// Resolves an <c>item_reference</c> (its id and the item's path) to the item it names; null where references are
+    /// not taken (an item_reference is then a 400 like any unsupported item).
+    /// </param>
+    public static List<ConversationMessage> Parse(JsonElement? input, string param = "input", Func<string, string, ConversationMessage>? references = null)
     {
         if (input is not { } element || element.ValueKind == JsonValueKind.Null)
         {
@@ -40,10 +46,13 @@ public static class ResponseInputParser
         foreach (var item in element.EnumerateArray())
         {
             string path = $"{param}[{index++}]";
-            switch (ItemType(item, path))
+            switch (ItemType(item, path, references is not null))
             {
                 case "message":
                     messages.Add(Message(item, path));
+                    break;
+                case "item_reference":
+                    messages.Add(references!(Text(Required(item, "id", path, JsonValueKind.String), $"{path}.id"), path));
                     break;
                 case "function_call":
                     var call = Call(item, path);
@@ -88,8 +97,8 @@ public static class ResponseInputParser
         }
     }
 
-    /// <summary>The item's type: message (also when left out), function_call or function_call_output; else a 400.</summary>
-    private static string ItemType(JsonElement item, string path)
+    /// <summary>The item's type: message (also when left out), function_call, function_call_output or (when taken) item_reference; else a 400.</summary>
+    private static string ItemType(JsonElement item, string path, bool references)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -102,10 +111,10 @@ public static class ResponseInputParser
         }
 
         string? text = type.ValueKind == JsonValueKind.String ? Text(type, $"{path}.type") : null;
-        return text is "message" or "function_call" or "function_call_output"
-            ? text
+        return text is "message" or "function_call" or "function_call_output" || (references && text == "item_reference")
+            ? text!
             : throw ApiException.BadRequest(
-                $"{path}.type: only message, function_call and function_call_output items are supported.", $"{path}.type");
+                $"{path}.type: only message, function_call, function_call_output{(references ? " and item_reference" : string.Empty)} items are supported.", $"{path}.type");
     }
 
     /// <summary>An earlier function call: call_id, name and arguments (JSON text), all strings.</summary>

@@ -21,10 +21,11 @@ public static class ResponseInputTokensEndpoint
         PromptBuilder.RequireTokenizer(model, "input");
         ResponseOptionsCheck.Validate(request);
         string? conversation = ConversationTurn.IdOf(request);
-        var input = request.Input is null ? [] : ResponseInputParser.Parse(request.Input);
+        string owner = api.OwnerOf(http);
+        var input = request.Input is null ? [] : ResponseInputParser.Parse(request.Input, references: ResponseItemReferences.For(model, owner, null));
         var tools = ResponseTools.Parse(request);
         var answer = ResponseToolAnswer.For(tools, api.ServerOptions);
-        var plan = ResponsesEndpoint.Plan(model, request, conversation, input, api.OwnerOf(http), tools, answer, background);
+        var plan = ResponsesEndpoint.Plan(model, request, conversation, input, owner, tools, answer, background);
         ResponsesEndpoint.Constraint(request, tools, answer, model, plan);
         plan.Start?.Release();
         await OpenAiJson.WriteAsync(http.Response, new ResponseInputTokens(plan.CachedTokens + plan.Prompt.Tokens.Count));

@@ -1,3 +1,4 @@
+using MambaServe.Engine.Conversations;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -7,13 +8,23 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// Item ids as OpenAI writes them (a prefix and 48 hex digits): <c>msg_</c> for messages, <c>fc_</c> for function calls,
 /// <c>fco_</c> for their outputs. Given once, when a conversation is first stored, and kept by every later response
 /// that continues it; documents stored before items had ids get ids derived from the response and the position, so
-/// that the same document lists the same ids every time (a page's <c>after</c> cursor stays valid).
+/// that the same document lists the same ids every time (a page's <c>after</c> cursor stays valid). A response's own
+/// output message is <c>msg_</c> and the response id's 48 hex digits, so an <c>item_reference</c> to it finds the
+/// response it came from (<see cref="ResponseItemReferences"/>).
 /// </summary>
 public static class ResponseItemIds
 {
     private const int RandomBytes = 24;
 
-    public static string NewMessage() => New("msg_");
+    /// <summary>The output message of response <paramref name="responseId"/> (<c>resp_</c> and 48 hex digits): <c>msg_</c> and the same digits.</summary>
+    public static string OutputMessageOf(string responseId) =>
+        ResponseIds.IsWellFormed(responseId, ResponseIds.Prefix) ? "msg_" + responseId[ResponseIds.Prefix.Length..] : New("msg_");
+
+    /// <summary>The response whose output message <paramref name="itemId"/> is, when it is one such id.</summary>
+    public static string? ResponseOfOutputMessage(string itemId) =>
+        itemId.StartsWith("msg_", StringComparison.Ordinal) && ResponseIds.Prefix + itemId["msg_".Length..] is var id && ResponseIds.IsWellFormed(id, ResponseIds.Prefix)
+            ? id
+            : null;
 
     public static string NewFunctionCall() => New("fc_");
 

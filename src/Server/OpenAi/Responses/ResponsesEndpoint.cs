@@ -75,7 +75,7 @@ public static class ResponsesEndpoint
         }
 
         // A warm-up may hold only instructions (and tools): its input can be left out.
-        var input = warmUp && request.Input is null ? [] : ResponseInputParser.Parse(request.Input);
+        var input = warmUp && request.Input is null ? [] : ResponseInputParser.Parse(request.Input, references: ResponseItemReferences.For(model, owner, local));
         if (warmUp && input.Count == 0 && request.Instructions is null && request.PreviousResponseId is null)
         {
             throw ApiException.BadRequest("generate: false prefills the request's input and instructions: send at least one of them.", "input");
