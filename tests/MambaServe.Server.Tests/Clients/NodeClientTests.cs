@@ -14,7 +14,7 @@ namespace MambaServe.Server.Tests.Clients;
 /// while streaming, retrieve, delete; a forced function call through the package's stream helper, then its output
 /// continuing the conversation, whose input items the package pages through; a conversation of the Conversations API
 /// with responses made in it, its items paged, read and deleted; the Responses WebSocket's lanes through the package's
-/// ResponsesWebSocketSession. @anthropic-ai/sdk: Messages create, a
+/// ResponsesWebSocketSession; the AI SDK's responses model continuing a conversation by item_reference. @anthropic-ai/sdk: Messages create, a
 /// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
 /// request as its error class. Skipped where node is not installed.
 /// </summary>
@@ -100,6 +100,21 @@ public sealed class NodeClientTests
         Assert.Equal(6, new[] { first, weather, forked, continued, seen["one"]!, seen["two"]! }.Select(r => (string?)r["id"]).Distinct().Count());
         var laneError = seen["laneError"]!;
         Assert.Equal((400, "previous_response_not_found", "fork"), ((int)laneError["status"]!, (string?)laneError["code"], (string?)laneError["streamId"]));
+    }
+
+    [Fact]
+    public async Task AiSdk_ResponsesModel_ContinuesAConversationByItemReference_AsByValue()
+    {
+        var seen = await RunOnDemoServerAsync("ai-sdk.mjs");
+
+        // store on (the provider's default): the earlier answer went as an item_reference to its id, and was found.
+        string messageId = (string)seen["firstMessageId"]!;
+        Assert.Equal([messageId], seen["referenced"]!.AsArray().Select(id => (string?)id));
+        Assert.False(string.IsNullOrEmpty((string?)seen["first"]));
+        Assert.False(string.IsNullOrEmpty((string?)seen["second"]));
+        // store off: the answer by value; greedy, the same second answer.
+        Assert.Equal(["system", "user", "assistant", "user"], seen["byValueTypes"]!.AsArray().Select(type => (string?)type));
+        Assert.Equal((string?)seen["byValue"], (string?)seen["second"]);
     }
 
     [Fact]
