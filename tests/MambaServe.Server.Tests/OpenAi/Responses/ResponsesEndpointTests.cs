@@ -116,11 +116,18 @@ public sealed class ResponsesEndpointTests
         var settings = new Dictionary<string, string?> { ["MambaServe:Model:MaxModelLen"] = "48" };
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
         var client = await factory.CreateReadyClientAsync();
-        string longInput = string.Join(' ', Enumerable.Repeat("The jury said it was a fine day.", 4));
-        var first = await CreateAsync(client, new { input = longInput, max_output_tokens = 4 });
-        Assert.True((int)first["usage"]!["input_tokens"]! is > 24 and <= 48);
+        // A first prompt just under the limit (44-48 tokens), so that the history re-rendered with its 4-token answer and
+        // the next turn passes it by several tokens however the answer's tokens merge, while the next turn alone is short.
+        string longInput = "The jury said";
+        while (DemoTokenizer.Instance.Encode($"User: {longInput} it was fine.\nAssistant:").Count <= 48)
+        {
+            longInput += " it was fine.";
+        }
 
-        var second = await CreateAsync(client, new { input = longInput, previous_response_id = (string)first["id"]! });
+        var first = await CreateAsync(client, new { input = longInput, max_output_tokens = 4 });
+        Assert.InRange((int)first["usage"]!["input_tokens"]!, 44, 48);
+
+        var second = await CreateAsync(client, new { input = "Tell me more about it.", previous_response_id = (string)first["id"]! });
 
         var request = engine.Requests.Last();
         Assert.Null(request.Start); // re-prefilled: the state holds "Assistant:abc", the template renders "Assistant: abc"
