@@ -1,6 +1,6 @@
-using MambaServe.Engine.Conversations;
 using System.Security.Cryptography;
 using System.Text;
+using MambaServe.Engine.Conversations;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
@@ -21,10 +21,16 @@ public static class ResponseItemIds
         ResponseIds.IsWellFormed(responseId, ResponseIds.Prefix) ? "msg_" + responseId[ResponseIds.Prefix.Length..] : New("msg_");
 
     /// <summary>The response whose output message <paramref name="itemId"/> is, when it is one such id.</summary>
-    public static string? ResponseOfOutputMessage(string itemId) =>
-        itemId.StartsWith("msg_", StringComparison.Ordinal) && ResponseIds.Prefix + itemId["msg_".Length..] is var id && ResponseIds.IsWellFormed(id, ResponseIds.Prefix)
-            ? id
-            : null;
+    public static string? ResponseOfOutputMessage(string itemId)
+    {
+        if (!itemId.StartsWith("msg_", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string responseId = ResponseIds.Prefix + itemId["msg_".Length..];
+        return ResponseIds.IsWellFormed(responseId, ResponseIds.Prefix) ? responseId : null;
+    }
 
     public static string NewFunctionCall() => New("fc_");
 

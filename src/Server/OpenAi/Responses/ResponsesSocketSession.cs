@@ -14,8 +14,9 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// an unknown <c>previous_response_id</c>) is answered by one <c>error</c> event and the socket stays open for the
 /// next. Responses run on lanes (<see cref="ResponseSocketLanes"/>, by <c>stream_id</c>): one after another on a lane,
 /// at once across lanes. Each lane's latest response made with <c>store: false</c> stays continuable on this socket
-/// (<see cref="ResponseSocketCache"/>). A <c>response.steer</c> is refused (<see cref="ResponseSocketSteering"/>). The client closing the socket (or the connection dropping) cancels the
-/// responses in flight, as an HTTP client going away does; the server stopping closes it with 1001.
+/// (<see cref="ResponseSocketCache"/>). A <c>response.steer</c> is refused (<see cref="ResponseSocketSteering"/>). The
+/// client closing the socket (or the connection dropping) cancels the responses in flight, as an HTTP client going away
+/// does; the server stopping closes it with 1001.
 /// </summary>
 public sealed partial class ResponsesSocketSession(
     WebSocket socket, ApiServices api, BackgroundResponses background, string owner, ConversationStore store, ServerOptions limits,
