@@ -198,18 +198,6 @@ public static class ResponseInputParser
     }
 
     /// <summary>A JSON string as .NET text; a lone surrogate (\ud800) is a 400 rather than an exception deeper down.</summary>
-    internal static string Text(JsonElement value, string path)
-    {
-        try
-        {
-            var text = value.GetString()!;
-            return Utf16Text.IsValid(text)
-                ? text
-                : throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
-        }
-        catch (InvalidOperationException)
-        {
-            throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
-        }
-    }
+    internal static string Text(JsonElement value, string path) =>
+        Utf16Text.StringOf(value) ?? throw ApiException.BadRequest($"{path} is not valid Unicode text (a lone surrogate).", path);
 }

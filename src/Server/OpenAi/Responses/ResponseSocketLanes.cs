@@ -44,26 +44,13 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxPending)
             return null;
         }
 
-        if (StringOf(streamId) is { } id && StreamIdPattern().IsMatch(id))
+        if (Utf16Text.StringOf(streamId) is { } id && StreamIdPattern().IsMatch(id))
         {
             return id;
         }
 
         throw new ApiException(400, "stream_id names a lane of this socket: 1 to 256 letters, digits, '_', '.' or '-'.",
             ApiException.InvalidRequest, "stream_id", "invalid_stream_id");
-    }
-
-    /// <summary>The string <paramref name="value"/> holds; null for another kind, or for a lone surrogate escape (which GetString refuses).</summary>
-    internal static string? StringOf(JsonElement value)
-    {
-        try
-        {
-            return value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
     }
 
     /// <summary>

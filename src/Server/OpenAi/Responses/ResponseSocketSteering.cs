@@ -28,7 +28,7 @@ public static class ResponseSocketSteering
                 return null;
             }
 
-            string? previous = root.TryGetProperty("previous_response_id", out var id) ? ResponseSocketLanes.StringOf(id) : null;
+            string? previous = root.TryGetProperty("previous_response_id", out var id) ? Utf16Text.StringOf(id) : null;
             JsonElement? input = root.TryGetProperty("input", out var given) && CanWrite(given) ? given.Clone() : null;
             return new Steer(previous, input);
         }
