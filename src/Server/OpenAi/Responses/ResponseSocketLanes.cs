@@ -23,23 +23,12 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxPending)
 
     /// <summary>
     /// The lane a message asks for: its <c>stream_id</c> (null for the default lane). A message that is not a JSON object
-    /// goes to the default lane, where reading it fails as it should; a <c>stream_id</c> that is not a string of 1-256
-    /// letters, digits, '_', '.' or '-' (what the official clients send) is a 400 <c>invalid_stream_id</c>.
+    /// (null: not JSON) goes to the default lane, where reading it fails as it should; a <c>stream_id</c> that is not a
+    /// string of 1-256 letters, digits, '_', '.' or '-' (what the official clients send) is a 400 <c>invalid_stream_id</c>.
     /// </summary>
-    public static string? Route(ReadOnlyMemory<byte> message)
+    public static string? Route(JsonElement? message)
     {
-        JsonElement streamId;
-        try
-        {
-            using var document = JsonDocument.Parse(message);
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("stream_id", out streamId))
-            {
-                return null;
-            }
-
-            streamId = streamId.Clone();
-        }
-        catch (JsonException)
+        if (message is not { ValueKind: JsonValueKind.Object } root || !root.TryGetProperty("stream_id", out var streamId))
         {
             return null;
         }

@@ -15,27 +15,18 @@ public static class ResponseSocketSteering
 {
     public const string SteerType = "response.steer";
 
-    /// <summary>The steer event <paramref name="message"/> holds, or null when it is another kind of message.</summary>
-    public static Steer? Read(ReadOnlyMemory<byte> message)
+    /// <summary>The steer event <paramref name="message"/> (null: not JSON) holds, or null when it is another kind of message.</summary>
+    public static Steer? Read(JsonElement? message)
     {
-        try
-        {
-            using var document = JsonDocument.Parse(message);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type)
-                || type.ValueKind != JsonValueKind.String || !type.ValueEquals(SteerType))
-            {
-                return null;
-            }
-
-            string? previous = root.TryGetProperty("previous_response_id", out var id) ? Utf16Text.StringOf(id) : null;
-            JsonElement? input = root.TryGetProperty("input", out var given) && CanWrite(given) ? given.Clone() : null;
-            return new Steer(previous, input);
-        }
-        catch (JsonException)
+        if (message is not { ValueKind: JsonValueKind.Object } root || !root.TryGetProperty("type", out var type)
+            || type.ValueKind != JsonValueKind.String || !type.ValueEquals(SteerType))
         {
             return null;
         }
+
+        string? previous = root.TryGetProperty("previous_response_id", out var id) ? Utf16Text.StringOf(id) : null;
+        JsonElement? input = root.TryGetProperty("input", out var given) && CanWrite(given) ? given.Clone() : null;
+        return new Steer(previous, input);
     }
 
     /// <summary>Whether the input can be handed back: text with a lone surrogate escape cannot be written as JSON again.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Text.Json;
 using MambaServe.Engine.Conversations;
 using MambaServe.Server.Hosting;
 using MambaServe.Server.Telemetry;
@@ -49,7 +50,9 @@ public sealed partial class ResponsesSocketSession(
                     continue;
                 }
 
-                if (ResponseSocketSteering.Read(message.Body) is { } steer)
+                // Read once here for what routes it (its type, its lane); the response itself reads the body when it starts.
+                using var peek = Peek(message.Body);
+                if (ResponseSocketSteering.Read(peek?.RootElement) is { } steer)
                 {
                     var failed = ResponseSocketSteering.Refuse(steer, id => _running.TryGetValue(id, out var lane) ? (true, lane) : _cache.LaneOf(id));
                     telemetry.RecordRejected(failed.AsError());
@@ -60,7 +63,7 @@ public sealed partial class ResponsesSocketSession(
                 string? streamId = null;
                 try
                 {
-                    streamId = ResponseSocketLanes.Route(message.Body);
+                    streamId = ResponseSocketLanes.Route(peek?.RootElement);
                     if (_open.IsCancellationRequested)
                     {
                         throw new ApiException(503, "The server is shutting down.", ApiException.ServiceUnavailable, null, "engine_stopped");
@@ -153,6 +156,19 @@ public sealed partial class ResponsesSocketSession(
             }
 
             await RejectAsync(error, streamId);
+        }
+    }
+
+    /// <summary>The message as JSON, or null when it is not JSON (the response's own reading then answers it).</summary>
+    private static JsonDocument? Peek(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
