@@ -19,6 +19,11 @@ namespace MambaServe.Engine.Generation;
 /// A grammar every sample's output follows (structured outputs), each sample from its own start; it should end only
 /// with the model's EOS, so EOS must not be ignored.
 /// </param>
+/// <param name="WrapUp">
+/// Fires when the caller wants the request to end early but well (a Responses WebSocket's steer): at its next sampled
+/// token every sample ends as if its budget were spent (<see cref="FinishReason.Length"/>, the text flushed, the state
+/// saved with that token pending), so the output is whole and its state can be continued.
+/// </param>
 public sealed record GenerationRequest(
     string RequestId,
     IReadOnlyList<int> PromptTokens,
@@ -29,4 +34,5 @@ public sealed record GenerationRequest(
     InitialState? Start = null,
     IStateSink? SaveState = null,
     string? CacheSalt = null,
-    ITokenConstraintFactory? Constraint = null);
+    ITokenConstraintFactory? Constraint = null,
+    CancellationToken WrapUp = default);

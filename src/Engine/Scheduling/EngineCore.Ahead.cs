@@ -5,7 +5,7 @@ namespace MambaServe.Engine.Scheduling;
 /// <summary>
 /// Running ahead (vLLM's asynchronous scheduling): while the step's batch is in flight, the next step's batch is begun
 /// on the same rows, its tokens taken from this one's on the runner, so the device never waits for the host between
-/// two decode steps. Every row is assumed to continue: a row this step ends (EOS, a stop token or string, an abort)
+/// two decode steps. Every row is assumed to continue: a row this step ends (EOS, a stop token or string, an abort, a wrap-up)
 /// has its next result dropped, and its slot, freed now, is leased again only after that batch ends (admission
 /// schedules only when nothing is in flight). docs/gpu-engine.md section 2, "Steps the host does not wait for".
 /// </summary>
@@ -50,7 +50,8 @@ internal sealed partial class EngineCore
             var sample = _planned[i].Decode!;
             var group = sample.Group;
             var request = group.Request;
-            if (group.Phase != GroupPhase.Decoding || sample.Finished || group.AbortRequested || sample.Generated + 1 >= request.Sampling.MaxTokens)
+            if (group.Phase != GroupPhase.Decoding || sample.Finished || group.AbortRequested || request.WrapUp.IsCancellationRequested
+                || sample.Generated + 1 >= request.Sampling.MaxTokens)
             {
                 continue;
             }

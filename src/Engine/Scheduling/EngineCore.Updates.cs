@@ -78,7 +78,7 @@ internal sealed partial class EngineCore
             {
                 finish = FinishReason.Stop;
             }
-            else if (sample.Generated >= sampling.MaxTokens)
+            else if (BudgetSpent(sample))
             {
                 delta += sample.Text.Flush();
                 finish = FinishReason.Length;
@@ -96,8 +96,7 @@ internal sealed partial class EngineCore
     /// </summary>
     private void AcceptWithoutStopStrings(SampleState sample, ChosenToken chosen, bool stopToken)
     {
-        var sampling = sample.Group.Request.Sampling;
-        FinishReason? finish = stopToken ? FinishReason.Stop : sample.Generated >= sampling.MaxTokens ? FinishReason.Length : null;
+        FinishReason? finish = stopToken ? FinishReason.Stop : BudgetSpent(sample) ? FinishReason.Length : null;
         if (finish is not null)
         {
             SaveState(sample, pendingToken: stopToken ? null : chosen.TokenId);
@@ -109,6 +108,13 @@ internal sealed partial class EngineCore
             Finish(sample);
         }
     }
+
+    /// <summary>
+    /// Whether the sample ends by length at the token just accepted: max_tokens reached, or the caller asked the request
+    /// to wrap up (<see cref="GenerationRequest.WrapUp"/>), which ends it the same way.
+    /// </summary>
+    private static bool BudgetSpent(SampleState sample) =>
+        sample.Generated >= sample.Group.Request.Sampling.MaxTokens || sample.Group.Request.WrapUp.IsCancellationRequested;
 
     /// <summary>Everything of a token's update but its text: usage on the last, the prompt's logprobs on the first.</summary>
     private static TokenUpdate TokenUpdateOf(SampleState sample, ChosenToken chosen, bool stopToken, FinishReason? finish)

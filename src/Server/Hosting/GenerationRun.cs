@@ -53,9 +53,11 @@ public sealed partial class GenerationRun : IAsyncDisposable
     /// <param name="saveState">Receives the (single) prompt's final state.</param>
     /// <param name="cacheSalt">vLLM's cache_salt: the prefix-state cache partition of every prompt.</param>
     /// <param name="constraint">The output format every choice follows (structured outputs), or null for free text.</param>
+    /// <param name="wrapUp">Ends every choice at its next token, by length, with the state saved (<see cref="GenerationRequest.WrapUp"/>).</param>
     public static async Task<GenerationRun> StartAsync(
         GenerationRunContext context, IReadOnlyList<PreparedPrompt> prompts, SamplingParams sampling, int n, CancellationToken ct,
-        InitialState? start = null, IStateSink? saveState = null, string? cacheSalt = null, ITokenConstraintFactory? constraint = null)
+        InitialState? start = null, IStateSink? saveState = null, string? cacheSalt = null, ITokenConstraintFactory? constraint = null,
+        CancellationToken wrapUp = default)
     {
         var run = new GenerationRun(context, ct) { _remaining = prompts.Count * n };
         try
@@ -69,7 +71,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
             {
                 var request = new GenerationRequest(
                     $"{context.RequestId}-{p}", prompts[p].Tokens, sampling, n, Start: start, SaveState: saveState, CacheSalt: cacheSalt,
-                    Constraint: constraint);
+                    Constraint: constraint, WrapUp: wrapUp);
                 var stream = context.Model.Engine.GenerateAsync(request, run._cts.Token);
                 run._pumps.Add(run.PumpAsync(stream, p, n));
                 run.PromptTokens += prompts[p].Tokens.Count;

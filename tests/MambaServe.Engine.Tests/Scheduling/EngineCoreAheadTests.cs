@@ -46,6 +46,32 @@ public sealed class EngineCoreAheadTests
     }
 
     [Fact]
+    public void ARowWrappedUpWhileABatchRunsAhead_EndsByLengthWithItsTokensInOrder()
+    {
+        var harness = AheadHarness();
+        int[] prompt = RandomPrompt(6);
+        using var wrapUp = new CancellationTokenSource();
+        var group = harness.Submit(Request(prompt, maxTokens: 40) with { WrapUp = wrapUp.Token });
+        var updates = new List<GenerationUpdate>();
+        for (int steps = 0; Tokens(updates).Length < 4 && steps < 50; steps++)
+        {
+            harness.Core.Step();
+            updates.AddRange(Drain(group));
+        }
+
+        Assert.True(harness.Runner.BegunAhead > 0, "nothing ran ahead before the wrap-up");
+        wrapUp.Cancel();
+        harness.RunUntilIdle();
+        updates.AddRange(Drain(group));
+
+        var tokens = Tokens(updates);
+        Assert.InRange(tokens.Length, 5, 7); // what was in flight, not the budget of 40
+        Assert.Equal(harness.GreedyReference(prompt, tokens.Length), tokens);
+        Assert.Equal(FinishReason.Length, updates[^1].Finish);
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
+    [Fact]
     public void MinTokens_CountsTheTokenInFlight()
     {
         // The first token that may stop the request is its (min_tokens + 1)-th: the batch begun ahead for it must not

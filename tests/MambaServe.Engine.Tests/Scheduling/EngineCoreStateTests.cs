@@ -30,6 +30,41 @@ public sealed class EngineCoreStateTests
         Assert.Equal((1, 1), (start.Restores, start.Releases));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // with a stop string that never matches: the path that makes each token's text at once
+    public void Step_WrappedUp_EndsByLengthAtTheNextToken_AndItsStateContinuesExactly(bool stopStrings)
+    {
+        var harness = new EngineCoreHarness();
+        int[] first = RandomPrompt(8), next = RandomPrompt(5);
+        var sink = new CapturingSink();
+        using var wrapUp = new CancellationTokenSource();
+        var a = harness.Submit(Request(first, maxTokens: 40, stop: stopStrings ? ["\u0001never"] : null) with { SaveState = sink, WrapUp = wrapUp.Token });
+        var updates = new List<GenerationUpdate>();
+        for (int steps = 0; Tokens(updates).Length < 3 && steps < 50; steps++)
+        {
+            harness.Core.Step();
+            updates.AddRange(Drain(a));
+        }
+
+        wrapUp.Cancel();
+        harness.RunUntilIdle();
+        updates.AddRange(Drain(a));
+
+        var outA = Tokens(updates);
+        Assert.InRange(outA.Length, 4, 5); // the token of the step that saw the wrap-up (and one already written), not 40
+        Assert.Equal(harness.GreedyReference(first, outA.Length), outA);
+        Assert.Equal(FinishReason.Length, updates[^1].Finish);
+        Assert.Equal(new GenerationUsage(first.Length, outA.Length), updates[^1].Usage);
+        var saved = Assert.IsType<SavedState>(sink.Saved);
+        Assert.Equal(outA[^1], saved.PendingToken);
+        var b = harness.Submit(Request([saved.PendingToken!.Value, .. next], maxTokens: 6) with { Start = new SnapshotStart(saved.Snapshot) });
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference([.. first, .. outA, .. next], 6), Tokens(Drain(b)));
+        Assert.Equal(0, harness.Core.Pool.InUse);
+    }
+
     [Fact]
     public void Step_NoTokensToGenerate_SavesTheStateOfTheWholePrompt()
     {
