@@ -82,4 +82,11 @@ public sealed class ServerOptions
     /// </summary>
     [Range(1, 1024)]
     public int MaxSocketPending { get; set; } = 64;
+
+    /// <summary>
+    /// Most <c>response.steer</c> submissions queued for one response on a Responses WebSocket (running, or waiting for
+    /// its tool outputs); more are refused (<c>too_many_pending_steers</c>). It bounds the steering input a socket holds.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxPendingSteers { get; set; } = 16;
 }

@@ -87,7 +87,7 @@ public sealed class NodeClientTests
     }
 
     [Fact]
-    public async Task OpenAiNpmClient_WebSocketLanes_RunAtOnce_ForkAndQueue_WorkUnchanged()
+    public async Task OpenAiNpmClient_WebSocketLanes_RunAtOnce_ForkQueueAndSteer_WorkUnchanged()
     {
         var seen = await RunOnDemoServerAsync("responses-ws-lanes.mjs");
 
@@ -100,6 +100,14 @@ public sealed class NodeClientTests
         Assert.Equal(6, new[] { first, weather, forked, continued, seen["one"]!, seen["two"]! }.Select(r => (string?)r["id"]).Distinct().Count());
         var laneError = seen["laneError"]!;
         Assert.Equal((400, "previous_response_not_found", "fork"), ((int)laneError["status"]!, (string?)laneError["code"], (string?)laneError["streamId"]));
+        // The steer: accepted on the lane with an id, and the successor continued the steered response from its state.
+        var steer = seen["steer"]!;
+        string steered = (string)steer["created"]!;
+        Assert.Equal((steered, "main"), ((string?)steer["accepted"]!["previous"], (string?)steer["accepted"]!["streamId"]));
+        Assert.Matches("^steer_[0-9a-f]+$", (string?)steer["accepted"]!["id"]);
+        Assert.True((string?)steer["status"] == "completed" || (string?)steer["reason"] == "steered", steer.ToJsonString());
+        Assert.Equal(steered, (string?)steer["successor"]!["previous"]);
+        Assert.True((int)steer["successor"]!["cached"]! > 0);
     }
 
     [Fact]

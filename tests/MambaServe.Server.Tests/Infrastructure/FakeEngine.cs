@@ -81,19 +81,23 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
             }
 
             var perSample = Enumerable.Range(0, request.N).Select(s => TokensOf(s, max)).ToList();
+            var ended = new bool[request.N];
             for (int step = 0; step < perSample.Max(t => t.Count); step++)
             {
                 for (int s = 0; s < request.N; s++)
                 {
                     ct.ThrowIfCancellationRequested();
                     var tokens = perSample[s];
-                    if (step >= tokens.Count)
+                    if (step >= tokens.Count || ended[s])
                     {
                         continue;
                     }
 
-                    bool last = step == tokens.Count - 1;
-                    FinishReason? finish = last ? (tokens.Count < max ? FinishReason.Stop : FinishReason.Length) : null;
+                    // A wrap-up ends the sample here by length, as the engine does at its next token.
+                    bool wrapped = request.WrapUp.IsCancellationRequested && step < tokens.Count - 1;
+                    bool last = step == tokens.Count - 1 || wrapped;
+                    FinishReason? finish = !last ? null : wrapped || tokens.Count == max ? FinishReason.Length : FinishReason.Stop;
+                    ended[s] = last;
                     int id = tokens[step];
                     if (finish is not null && request.SaveState is { } sink)
                     {
@@ -104,7 +108,7 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                         s, [id], TextOf([id]),
                         request.Sampling.Logprobs is { } top ? [Logprob(id, top)] : null,
                         finish,
-                        last ? new GenerationUsage(request.PromptTokens.Count, tokens.Count) : null,
+                        last ? new GenerationUsage(request.PromptTokens.Count, step + 1) : null,
                         step == 0 ? prompt : null);
                 }
 

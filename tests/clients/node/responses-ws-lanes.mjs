@@ -1,7 +1,9 @@
 // Drives MambaServe's Responses WebSocket lanes (OpenAI's stream_id multiplexing) with the official openai npm
 // package's ResponsesWS and its ResponsesWebSocketSession helper, unchanged: two lanes at once, a third lane forking
 // the first lane's unstored response while the first lane continues it, two responses queued on one lane, and an
-// unknown previous_response_id answered on its own lane. The helper routes events by their stream_id, so a lane's
+// unknown previous_response_id answered on its own lane, and a response.steer (ResponsesWS.send's typed event) of a
+// running response: accepted on its lane, whose next finalResponse() is the steered response and the one after its
+// successor. The helper routes events by their stream_id, so a lane's
 // finalResponse() sees only its own responses.
 // Prints one JSON line of what it saw for the .NET test to check.
 // Usage: node responses-ws-lanes.mjs http://127.0.0.1:PORT MODEL
@@ -45,9 +47,27 @@ try {
   laneError = { status: event.status ?? null, code: event.error?.code ?? null, streamId: event.stream_id ?? null };
 }
 
+// A steer of the lane's running response: the lane receives the acceptance, the response's end, then its successor.
+main.create({ ...turn, max_output_tokens: 48, input: 'Tell me about the city.' });
+let created;
+while ((created = await main.receive()).type !== 'response.created') {
+  // a lane's events come in order: the first is the response's created
+}
+ws.send({ type: 'response.steer', previous_response_id: created.response.id, input: 'What did the court say?' });
+let accepted = null;
+const steeredEnd = await (async () => {
+  for (;;) {
+    const event = await main.receive();
+    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null };
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') return event.response;
+  }
+})();
+const successor = await main.finalResponse();
+
 session.close();
 ws.close();
 console.log(JSON.stringify({
   first: seen(first), weather: seen(weather), forked: seen(forked), continued: seen(continued),
   one: seen(one), two: seen(two), laneError,
+  steer: { created: created.response.id, accepted, status: steeredEnd.status, reason: steeredEnd.incomplete_details?.reason ?? null, successor: seen(successor) },
 }));

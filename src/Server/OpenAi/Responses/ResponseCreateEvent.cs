@@ -37,6 +37,18 @@ public sealed class ResponseCreateEvent : ResponsesRequest
             ApiException.InvalidRequest, "type", "unsupported_event_type");
     }
 
+    /// <summary>
+    /// A steered response's successor: these settings (OpenAI's automatic successors inherit them), continuing
+    /// <paramref name="previousResponseId"/> with <paramref name="input"/>, the queued steering input.
+    /// </summary>
+    public ResponseCreateEvent ContinuedWith(string previousResponseId, JsonElement input)
+    {
+        var successor = (ResponseCreateEvent)MemberwiseClone();
+        successor.PreviousResponseId = previousResponseId;
+        successor.Input = input;
+        return successor;
+    }
+
     /// <summary>The transport fields a socket cannot honour: a 400 naming each.</summary>
     public void CheckTransport()
     {

@@ -18,6 +18,8 @@ public sealed class ResponseDraft(
     ResponseToolAnswer answer, ResponseLogprobs? logprobs)
 {
     private readonly StringBuilder _text = new();
+    // Fired by a steer: the engine ends the run at its next token, by length, with the state saved. No timer, so never disposed.
+    private readonly CancellationTokenSource _wrapUp = new();
     private (string? Content, IReadOnlyList<ResponseFunctionCall> Calls)? _read;
     private volatile bool _updated;
     private int _committed;
@@ -32,6 +34,24 @@ public sealed class ResponseDraft(
     /// with no output items, and a response that continues it starts from its state.
     /// </summary>
     public bool WarmUp { get; init; }
+
+    /// <summary>
+    /// Whether a steer may end this response early (<see cref="WrapUp"/>): only free text, which is whole at any token.
+    /// A function call, a structured format or a warm-up is left to end by itself, so its output stays whole.
+    /// </summary>
+    public bool EndsEarly { get; init; }
+
+    /// <summary>What the run watches to wrap up (<see cref="GenerationRequest.WrapUp"/>).</summary>
+    public CancellationToken WrapUpSignal => _wrapUp.Token;
+
+    /// <summary>A steer arrived: a response that <see cref="EndsEarly"/> ends at its next token, incomplete (<c>steered</c>).</summary>
+    public void WrapUp()
+    {
+        if (EndsEarly)
+        {
+            _wrapUp.Cancel();
+        }
+    }
 
     /// <summary>
     /// Where the engine saves the final state: null with store: false, except over a Responses WebSocket, whose latest
@@ -84,7 +104,7 @@ public sealed class ResponseDraft(
     /// <summary>A background response cancelled by the client: what it had written, and its usage so far.</summary>
     public ResponseObject Cancelled(GenerationRun run) => Build("cancelled", Output("incomplete"), Usage(run), null, null);
 
-    /// <summary>The finished response: completed on a stop, incomplete at max_output_tokens or when interrupted.</summary>
+    /// <summary>The finished response: completed on a stop, incomplete at max_output_tokens, when steered or when interrupted.</summary>
     public ResponseObject Completed(GenerationRun run)
     {
         if (WarmUp && Finish is FinishReason.Length)
@@ -95,6 +115,8 @@ public sealed class ResponseDraft(
         var (status, incomplete) = Finish switch
         {
             FinishReason.Stop => ("completed", (IncompleteDetails?)null),
+            // Wrapped up before its budget: the steer ended it, at a whole token, its state saved.
+            FinishReason.Length when _wrapUp.IsCancellationRequested && run.CompletionTokens < MaxTokens => ("incomplete", new IncompleteDetails("steered")),
             FinishReason.Length => ("incomplete", new IncompleteDetails("max_output_tokens")),
             _ => ("incomplete", new IncompleteDetails("interrupted")),
         };

@@ -30,23 +30,6 @@ public sealed class ResponseSocketCache(ConversationStore store)
         }
     }
 
-    /// <summary>Whether <paramref name="id"/> is a lane's latest unstored response, and that lane (null: the default lane).</summary>
-    public (bool Held, string? StreamId) LaneOf(string id)
-    {
-        lock (_lock)
-        {
-            foreach (var (lane, latest) in _latest)
-            {
-                if (latest == id)
-                {
-                    return (true, lane.Length == 0 ? null : lane);
-                }
-            }
-
-            return (false, null);
-        }
-    }
-
     /// <summary>
     /// A response on <paramref name="streamId"/>'s lane ended: the unstored one that lane held goes, and this one, if
     /// unstored, takes its place. Called as its last event goes out and again once it is over, so the second call changes

@@ -100,7 +100,8 @@ public static class ResponsesEndpoint
         int? logprobs = ResponseLogprobs.Asked(request, answer);
         var plan = Plan(model, request, conversation, input, owner, tools, answer, background, local, warmUp);
         var constraint = warmUp ? null : Constraint(request, tools, answer, model, plan);
-        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local, warmUp);
+        var draft = Start(model, request, metadata, plan, store, owner, api.ModelOptions, answer, ResponseLogprobs.For(logprobs, model), local, warmUp,
+            endsEarly: constraint is null && !answer.MayCall && !warmUp);
         // A background run is not the request's: only a cancel or a delete stops it, not the client going away.
         var cancellation = draft.Background ? BackgroundResponses.NewCancellation() : null;
         GenerationRun run;
@@ -108,7 +109,7 @@ public static class ResponsesEndpoint
         {
             run = await GenerationRun.StartAsync(
                 api.RunContext(model, draft.Id, TelemetryNames.OperationChat), [plan.Prompt], Sampling(request, draft, logprobs), 1,
-                cancellation?.Token ?? ct, plan.Start, draft.Sink, constraint: constraint);
+                cancellation?.Token ?? ct, plan.Start, draft.Sink, constraint: constraint, wrapUp: draft.WrapUpSignal);
         }
         catch
         {
@@ -307,7 +308,7 @@ public static class ResponsesEndpoint
     private static ResponseDraft Start(
         IServedModel model, ResponsesRequest request, IReadOnlyDictionary<string, string> metadata, ConversationPlan plan,
         ConversationStore store, string owner, ModelOptions limits, ResponseToolAnswer answer, ResponseLogprobs? logprobs, ResponseSocketCache? local,
-        bool warmUp)
+        bool warmUp, bool endsEarly)
     {
         try
         {
@@ -315,7 +316,7 @@ public static class ResponsesEndpoint
             PromptBuilder.CheckLength(plan.NewTokens, maxTokens, limits, "input", "max_output_tokens");
             // store: false over a socket is still held, in memory and for that socket only, so that it can be continued there.
             var pending = request.Store != false ? store.Begin(owner) : local is not null ? store.Begin(local.Owner, memoryOnly: true) : null;
-            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens, WarmUp = warmUp };
+            return new ResponseDraft(pending?.Id ?? ResponseIds.New(), request, model.Name, metadata, plan, pending, answer, logprobs) { MaxTokens = maxTokens, WarmUp = warmUp, EndsEarly = endsEarly };
         }
         catch
         {

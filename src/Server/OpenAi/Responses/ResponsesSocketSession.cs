@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 using MambaServe.Engine.Conversations;
@@ -15,7 +14,8 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// an unknown <c>previous_response_id</c>) is answered by one <c>error</c> event and the socket stays open for the
 /// next. Responses run on lanes (<see cref="ResponseSocketLanes"/>, by <c>stream_id</c>): one after another on a lane,
 /// at once across lanes. Each lane's latest response made with <c>store: false</c> stays continuable on this socket
-/// (<see cref="ResponseSocketCache"/>). A <c>response.steer</c> is refused (<see cref="ResponseSocketSteering"/>). The
+/// (<see cref="ResponseSocketCache"/>). A <c>response.steer</c> queues input for a running response's successor, which
+/// runs on its lane right after it (<see cref="ResponseSocketSteering"/>). The
 /// client closing the socket (or the connection dropping) cancels the responses in flight, as an HTTP client going away
 /// does; the server stopping closes it with 1001.
 /// </summary>
@@ -26,8 +26,7 @@ public sealed partial class ResponsesSocketSession(
     private readonly ResponseSocketWriter _writer = new(socket);
     private readonly ResponseSocketCache _cache = new(store);
     private readonly ResponseSocketLanes _lanes = new(limits.MaxSocketStreams, limits.MaxSocketPending);
-    // The responses running on this socket, by id, and their lanes: what a response.steer may name.
-    private readonly ConcurrentDictionary<string, string?> _running = new();
+    private readonly ResponseSocketSteering _steering = new(limits.MaxPendingSteers);
     // Cancelled when the socket ends: the responses in flight stop. Never disposed: it has no timer, and a late stop
     // callback may still cancel it.
     private readonly CancellationTokenSource _open = new();
@@ -54,9 +53,16 @@ public sealed partial class ResponsesSocketSession(
                 using var peek = Peek(message.Body);
                 if (ResponseSocketSteering.Read(peek?.RootElement) is { } steer)
                 {
-                    var failed = ResponseSocketSteering.Refuse(steer, id => _running.TryGetValue(id, out var lane) ? (true, lane) : _cache.LaneOf(id));
-                    telemetry.RecordRejected(failed.AsError());
-                    await _writer.SendAnswerAsync(failed);
+                    foreach (var answer in _steering.Submit(steer))
+                    {
+                        if (answer is SteerFailed failed)
+                        {
+                            telemetry.RecordRejected(failed.AsError());
+                        }
+
+                        await _writer.SendAnswerAsync(answer);
+                    }
+
                     continue;
                 }
 
@@ -107,8 +113,9 @@ public sealed partial class ResponsesSocketSession(
     }
 
     /// <summary>
-    /// Runs one response.create on <paramref name="streamId"/>'s lane to its last event; anything that stops it before
-    /// its stream began is one error event on that lane.
+    /// Runs one response.create on <paramref name="streamId"/>'s lane to its last event, then, while steers were queued
+    /// for the response that ended, its successors; anything that stops the create before its stream began is one error
+    /// event on that lane.
     /// </summary>
     private async Task RespondAsync(ReadOnlyMemory<byte> body, string? streamId, CancellationToken ct)
     {
@@ -119,24 +126,30 @@ public sealed partial class ResponsesSocketSession(
             var request = RequestReader.Read<ResponseCreateEvent>(document.RootElement, OpenAiJson.Options);
             request.CheckTransport();
             request.Stream = true;
-            var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
-            _running[draft.Id] = streamId;
-            await using (run)
+            // Steers waiting for the tool outputs of the response this continues go first in its input; any other
+            // waiting on this lane lapse, since the lane went on without their response.
+            var (carried, lapsed) = _steering.TakeWaiting(request.PreviousResponseId, streamId);
+            await FailSteersAsync(lapsed, streamId, "response_not_active", "The lane went on without continuing the response this input steered: send it in a response.create.");
+            if (carried.Count > 0)
             {
-                try
+                request.Input = ResponseSteerInput.Join(carried.Select(steer => steer.Items), request.Input);
+            }
+
+            for (var next = (Request: request, Carried: carried, Explicit: true); ;)
+            {
+                var started = await StartOrFailAsync(next.Request, next.Carried, next.Explicit, streamId, ct);
+                if (started is not var (run, draft))
                 {
-                    // The lane's latest response is this one before the client can see its last event, so a turn sent
-                    // the moment it arrives, on any lane, can name it. A send that fails (the client went away) ends the
-                    // socket at once, so the response stops as a cancelled one, as an SSE stream's does when its client
-                    // leaves.
-                    await ResponseStreamer.StreamAsync(_writer.Events(streamId, () => _cache.Ended(streamId, draft), _open.Cancel), run, draft, ct);
+                    return;
                 }
-                finally
+
+                var (outcome, queued) = await StreamAsync(run, draft, streamId, ct);
+                if (await SuccessorAsync(next.Request, outcome, queued, streamId) is not { } successor)
                 {
-                    draft.Abandon();
-                    _cache.Ended(streamId, draft);
-                    _running.TryRemove(draft.Id, out _);
+                    return;
                 }
+
+                next = (successor, queued, false);
             }
         }
         catch (Exception) when (ct.IsCancellationRequested)
@@ -149,14 +162,118 @@ public sealed partial class ResponsesSocketSession(
         }
         catch (Exception ex)
         {
-            var error = ApiErrors.From(ex);
-            if (error.Status >= 500)
+            await RejectAsync(Logged(ex), streamId);
+        }
+    }
+
+    /// <summary>
+    /// Starts a response: the client's create (<paramref name="isExplicit"/>) or a steered response's successor. On a
+    /// refusal the create gets its error event, and the steers it was to commit come back as failed; null then.
+    /// </summary>
+    private async Task<(GenerationRun, ResponseDraft)?> StartOrFailAsync(
+        ResponseCreateEvent request, IReadOnlyList<ResponseSocketSteering.QueuedSteer> carried, bool isExplicit, string? streamId, CancellationToken ct)
+    {
+        try
+        {
+            var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
+            return (run, draft);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            var error = Logged(ex);
+            if (isExplicit)
             {
-                LogFailed(ex, error.Status);
+                await RejectAsync(error, streamId);
             }
 
-            await RejectAsync(error, streamId);
+            await FailSteersAsync(carried, streamId, "successor_creation_failed", $"The response this input was to start could not be created: {error.Message}");
+            return null;
         }
+    }
+
+    /// <summary>Streams a started response to its last event; returns it as it ended and the steers queued for it meanwhile.</summary>
+    private async Task<(ResponseObject Outcome, IReadOnlyList<ResponseSocketSteering.QueuedSteer> Queued)> StreamAsync(
+        GenerationRun run, ResponseDraft draft, string? streamId, CancellationToken ct)
+    {
+        _steering.Begin(draft.Id, streamId, steerable: draft.Plan.Turn is null && !draft.WarmUp, draft.WrapUp);
+        await using (run)
+        {
+            try
+            {
+                // The lane's latest response is this one before the client can see its last event, so a turn sent the
+                // moment it arrives, on any lane, can name it; from then on a steer of it is too late. A send that fails
+                // (the client went away) ends the socket at once, so the response stops as a cancelled one, as an SSE
+                // stream's does when its client leaves.
+                void LastEvent()
+                {
+                    _cache.Ended(streamId, draft);
+                    _steering.Close(draft.Id);
+                }
+
+                var outcome = await ResponseStreamer.StreamAsync(_writer.Events(streamId, LastEvent, _open.Cancel), run, draft, ct);
+                return (outcome, _steering.Take(draft.Id));
+            }
+            finally
+            {
+                draft.Abandon();
+                _cache.Ended(streamId, draft);
+                _steering.Take(draft.Id); // stopped before its end: what was queued goes with the socket
+            }
+        }
+    }
+
+    /// <summary>
+    /// What follows a response that had steers queued: its successor (these settings, continuing it with the steers'
+    /// input), or none: the steers wait for its function calls' outputs (<c>response.steer.pending</c>) or, the response
+    /// having failed, come back (<c>response.steer.failed</c>).
+    /// </summary>
+    private async Task<ResponseCreateEvent?> SuccessorAsync(
+        ResponseCreateEvent request, ResponseObject outcome, IReadOnlyList<ResponseSocketSteering.QueuedSteer> queued, string? streamId)
+    {
+        if (queued.Count == 0)
+        {
+            return null;
+        }
+
+        if (outcome.Status is "failed" or "cancelled")
+        {
+            await FailSteersAsync(queued, streamId, "response_not_active", $"The response this input steered ended {outcome.Status}: send the input in a response.create.");
+            return null;
+        }
+
+        var required = outcome.Output.OfType<ResponseFunctionCall>().Select(call => new SteerRequiredInput("function_call_output", call.CallId, call.Name)).ToList();
+        if (required.Count > 0)
+        {
+            foreach (var pending in _steering.Wait(outcome.Id, streamId, queued, required))
+            {
+                await _writer.SendAnswerAsync(pending);
+            }
+
+            return null;
+        }
+
+        return request.ContinuedWith(outcome.Id, ResponseSteerInput.Join(queued.Select(steer => steer.Items), null));
+    }
+
+    /// <summary>Hands accepted steering input back, each with its id, on the lane of the response it steered.</summary>
+    private async Task FailSteersAsync(IReadOnlyList<ResponseSocketSteering.QueuedSteer> steers, string? streamId, string code, string message)
+    {
+        foreach (var steer in steers)
+        {
+            await _writer.SendAnswerAsync(ResponseSocketSteering.Failed(steer, streamId, code, message));
+        }
+    }
+
+    /// <summary>The API error an exception answers as; a server fault (5xx) is logged.</summary>
+    private ApiException Logged(Exception ex)
+    {
+        var error = ApiErrors.From(ex);
+        if (error.Status >= 500)
+        {
+            LogFailed(ex, error.Status);
+        }
+
+        return error;
     }
 
     /// <summary>The message as JSON, or null when it is not JSON (the response's own reading then answers it).</summary>

@@ -7,8 +7,7 @@ namespace MambaServe.Server.Tests.OpenAi.Responses;
 /// <summary>
 /// Lanes of the Responses WebSocket (OpenAI's stream_id multiplexing): responses on one lane run in the order sent,
 /// lanes run at once, every event and error of a lane's response carries its stream_id, a lane forks another's
-/// unstored response, the socket's limits on lanes and on what waits on one hold, and a response.steer is refused on
-/// its target's lane with its input handed back.
+/// unstored response, and the socket's limits on lanes and on what waits on one hold.
 /// </summary>
 public sealed class ResponsesSocketLanesTests
 {
@@ -135,63 +134,6 @@ public sealed class ResponsesSocketLanesTests
         Assert.Equal("r", (string?)refused["stream_id"]);
         Assert.Single(engine.Requests);
         Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e["sequence_number"]!));
-    }
-
-    [Fact]
-    public async Task ASteerOfARunningResponse_IsRefusedOnItsLane_WithItsInputBack_AndTheResponseFinishes()
-    {
-        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
-        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
-        await factory.CreateReadyClientAsync();
-        await using var socket = await ResponsesSocket.ConnectAsync(factory);
-        await socket.SendAsync(Create(new { input = "Hello", max_output_tokens = 3, stream_id = "s" }));
-        var created = (await socket.ReceiveAsync())!;
-        string id = (string)created["response"]!["id"]!;
-        await engine.FirstUpdateSent;
-
-        await socket.SendAsync(new { type = "response.steer", previous_response_id = id, input = new[] { new { role = "user", content = "Shorter, please." } } });
-        var (failed, events) = await AnswerWhileHeldAsync(socket, engine, "response.steer.failed");
-
-        Assert.Equal(("steering_not_supported", "invalid_request_error", "s"), ((string?)failed["error"]!["code"], (string?)failed["error"]!["type"], (string?)failed["stream_id"]));
-        Assert.Equal(id, (string?)failed["steer"]!["previous_response_id"]);
-        Assert.Equal("Shorter, please.", (string?)failed["steer"]!["input"]![0]!["content"]);
-        Assert.Equal("response.incomplete", (string?)events[^1]["type"]);
-        Assert.Single(engine.Requests);
-    }
-
-    [Theory]
-    [InlineData("""{"type":"response.steer","previous_response_id":"resp_000000000000000000000000000000000000000000000000","input":"Hi"}""", "response_not_found")]
-    [InlineData("""{"type":"response.steer","previous_response_id":"resp_000000000000000000000000000000000000000000000000"}""", "invalid_input")]
-    [InlineData("""{"type":"response.steer","previous_response_id":5,"input":"Hi"}""", "invalid_input")]
-    [InlineData("""{"type":"response.steer","input":"Hi"}""", "invalid_input")]
-    [InlineData("""{"type":"response.steer","previous_response_id":"resp_000000000000000000000000000000000000000000000000","input":"a\udfff"}""", "invalid_input")]  // found by the fuzzer
-    [InlineData("""{"type":"response.steer","previous_response_id":"resp_\ud800","input":"Hi"}""", "invalid_input")]
-    public async Task ASteerWithNoResponseToSteer_IsRefused_AndTheSocketServesTheNext(string message, string code)
-    {
-        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
-        await factory.CreateReadyClientAsync();
-        await using var socket = await ResponsesSocket.ConnectAsync(factory);
-
-        await socket.SendAsync(message);
-        var failed = (await socket.ReceiveAsync())!;
-
-        Assert.Equal(("response.steer.failed", code), ((string?)failed["type"], (string?)failed["error"]!["code"]));
-        Assert.False(failed.AsObject().ContainsKey("stream_id"));
-        Assert.Equal("response.incomplete", (string?)(await socket.TurnAsync(Create(new { input = "Hi", max_output_tokens = 2 })))[^1]["type"]);
-    }
-
-    [Fact]
-    public async Task ASteerOfALanesHeldResponse_IsRefusedOnThatLane()
-    {
-        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance);
-        await factory.CreateReadyClientAsync();
-        await using var socket = await ResponsesSocket.ConnectAsync(factory);
-        var held = await socket.TurnAsync(Create(new { input = "Hi", store = false, max_output_tokens = 2, stream_id = "kept" }));
-
-        await socket.SendAsync(new { type = "response.steer", previous_response_id = IdOf(held), input = "More." });
-        var failed = (await socket.ReceiveAsync())!;
-
-        Assert.Equal(("steering_not_supported", "kept"), ((string?)failed["error"]!["code"], (string?)failed["stream_id"]));
     }
 
     /// <summary>
