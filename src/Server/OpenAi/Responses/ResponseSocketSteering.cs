@@ -14,7 +14,7 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// steer is <c>response.steer.pending</c> with the calls' stubs, and the client's continuation of it on the same lane
 /// gets the queued input first in its input. Input that cannot be committed comes back in <c>response.steer.failed</c>.
 /// Refused: input that is not the user's messages (<c>invalid_input</c>), a response bound to a conversation or a
-/// warm-up (<c>steering_not_supported</c>), a lane's last response once it ended (<c>response_already_completed</c>),
+/// warm-up (<c>steering_not_supported</c>), a response of this socket once it ended (<c>response_already_completed</c>),
 /// any other id (<c>response_not_found</c>), more than <see cref="Hosting.ServerOptions.MaxPendingSteers"/> queued for
 /// one response (<c>too_many_pending_steers</c>). The receive loop submits, the lanes' tasks begin and end responses, so
 /// every call takes the lock.
@@ -26,8 +26,11 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
     private readonly Lock _lock = new();
     // Responses that take steers (running) or keep them (ended, waiting for tool outputs or for their successor), by id.
     private readonly Dictionary<string, Target> _targets = [];
-    // Each lane's last response to end (the default lane as ""): a steer of it is too late rather than unknown.
-    private readonly Dictionary<string, string> _lastEnded = [];
+    // The last responses to end on this socket, with their lanes: a steer of one is too late rather than unknown. Bounded,
+    // oldest out first, so a long-lived socket holds no more than this of them.
+    private const int EndedKept = 256;
+    private readonly Dictionary<string, string?> _ended = [];
+    private readonly Queue<string> _endedOrder = new();
 
     /// <summary>The steer event <paramref name="message"/> (null: not JSON) holds, or null when it is another kind of message.</summary>
     public static SteerSubmission? Read(JsonElement? message)
@@ -78,11 +81,9 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
     {
         if (!_targets.TryGetValue(id, out var target))
         {
-            var ended = _lastEnded.FirstOrDefault(lane => lane.Value == id);
-            return ended.Value is null
-                ? [Failed(steer, null, "response_not_found", $"No response with id '{id}' runs on this socket.")]
-                : [Failed(steer, ended.Key.Length == 0 ? null : ended.Key, "response_already_completed",
-                    $"The response '{id}' has completed: send the input in a response.create with previous_response_id '{id}'.")];
+            return _ended.TryGetValue(id, out var lane)
+                ? [Failed(steer, lane, "response_already_completed", $"The response '{id}' has completed: send the input in a response.create with previous_response_id '{id}'.")]
+                : [Failed(steer, null, "response_not_found", $"No response with id '{id}' runs on this socket.")];
         }
 
         if (!target.Steerable)
@@ -150,7 +151,7 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
             }
 
             _targets.Remove(id);
-            _lastEnded[target.StreamId ?? string.Empty] = id;
+            Ended(id, target.StreamId);
             return target.Queue;
         }
     }
@@ -183,11 +184,25 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
             foreach (var (id, target) in _targets.Where(t => t.Value.Phase == Phase.WaitingForOutputs && t.Value.StreamId == streamId).ToList())
             {
                 _targets.Remove(id);
+                Ended(id, streamId);
                 (id == previousId ? carried : lapsed).AddRange(target.Queue);
             }
         }
 
         return (carried, lapsed);
+    }
+
+    /// <summary>Remembers a response that ended (under the lock), forgetting the oldest past <see cref="EndedKept"/>.</summary>
+    private void Ended(string id, string? streamId)
+    {
+        if (_ended.TryAdd(id, streamId))
+        {
+            _endedOrder.Enqueue(id);
+            if (_endedOrder.Count > EndedKept)
+            {
+                _ended.Remove(_endedOrder.Dequeue());
+            }
+        }
     }
 
     /// <summary>A <c>response.steer.failed</c> for input that was accepted and cannot be committed, handed back with its id.</summary>

@@ -128,6 +128,8 @@ public sealed class ResponsesSocketSteeringTests
         var kinds = items!["data"]!.AsArray().TakeLast(2).Select(item => ((string?)item!["type"], (string?)item["role"])).ToList();
         Assert.Equal([("message", "user"), ("function_call_output", null)], kinds); // the steer, then the tool output
         Assert.Contains("In Celsius.", DemoTokenizer.Instance.Decode(engine.Requests.Last().PromptTokens), StringComparison.Ordinal);
+        await socket.SendAsync(Steer(id, "Too late."));
+        Assert.Equal("response_already_completed", (string?)(await ReceiveTypeAsync(socket, "response.steer.failed"))["error"]!["code"]);
     }
 
     [Fact]
