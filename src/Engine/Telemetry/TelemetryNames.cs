@@ -44,6 +44,15 @@ public static class TelemetryNames
     /// <summary>Responses WebSockets open now (OpenAI's WebSocket mode).</summary>
     public const string ResponsesSockets = "mambaserve.responses.sockets";
 
+    /// <summary>
+    /// Steering submissions on Responses WebSockets, by what became of them (<see cref="SteerOutcomeAttribute"/>); a
+    /// failed one also carries its code (<see cref="RejectReasonAttribute"/>).
+    /// </summary>
+    public const string ResponsesSteers = "mambaserve.responses.steers";
+
+    /// <summary>accepted, committed (its successor started), pending (waiting for tool outputs) or failed.</summary>
+    public const string SteerOutcomeAttribute = "mambaserve.steer.outcome";
+
     /// <summary>The HTTP status of a rejection (for gRPC, the HTTP status of the same failure over REST).</summary>
     public const string StatusCodeAttribute = "http.response.status_code";
 

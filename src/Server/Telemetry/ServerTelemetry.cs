@@ -27,6 +27,7 @@ public sealed class ServerTelemetry
     private readonly Counter<long> _aborted;
     private readonly Counter<long> _rejected;
     private readonly UpDownCounter<long> _sockets;
+    private readonly Counter<long> _steers;
 
     public ServerTelemetry(IMeterFactory meterFactory)
     {
@@ -40,6 +41,7 @@ public sealed class ServerTelemetry
         _aborted = meter.CreateCounter<long>(RequestsAborted, "{request}", "Requests aborted by a client disconnect or cancellation.");
         _rejected = meter.CreateCounter<long>(TelemetryNames.RequestsRejected, "{request}", "Requests answered with an error, by status and reason.");
         _sockets = meter.CreateUpDownCounter<long>(TelemetryNames.ResponsesSockets, "{socket}", "Responses WebSockets open now.");
+        _steers = meter.CreateCounter<long>(TelemetryNames.ResponsesSteers, "{steer}", "Steering submissions on Responses WebSockets, by outcome.");
     }
 
     public ActivitySource Source { get; } = new(ActivitySourceName);
@@ -63,6 +65,23 @@ public sealed class ServerTelemetry
 
     /// <summary>A Responses WebSocket opened (+1) or closed (-1).</summary>
     public void RecordSocket(int change) => _sockets.Add(change);
+
+    /// <summary>What became of <paramref name="count"/> steering submissions; <paramref name="code"/> is a failure's.</summary>
+    public void RecordSteers(string outcome, int count = 1, string? code = null)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var tags = new TagList { { TelemetryNames.SteerOutcomeAttribute, outcome } };
+        if (code is not null)
+        {
+            tags.Add(TelemetryNames.RejectReasonAttribute, code);
+        }
+
+        _steers.Add(count, tags);
+    }
 
     private static TagList Tags(string operation, string model, string? errorType)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using MambaServe.Server.Tests.Infrastructure;
+using MambaServe.Server.Tests.OpenAi.Responses;
 
 namespace MambaServe.Server.Tests.Telemetry;
 
@@ -10,6 +11,7 @@ public sealed class MetricsFreshnessTests
     private const string RequestCount = "gen_ai_server_request_duration_seconds_count";
     private const string Rejected = "mambaserve_requests_rejected_total";
     private const string Sockets = "mambaserve_responses_sockets";
+    private const string Steers = "mambaserve_responses_steers_total";
 
     [Fact]
     public async Task Metrics_RequestsBetweenTwoScrapes_CountedInTheSecond()
@@ -94,6 +96,39 @@ public sealed class MetricsFreshnessTests
         }
 
         Assert.Equal(1, Prometheus.Sum(text, Sockets));
+    }
+
+    [Fact]
+    public async Task Metrics_Steers_CountedByOutcome()
+    {
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
+        var client = await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        await socket.SendAsync(ResponsesSocketTests.Create(new { input = "Hello", max_output_tokens = 4 }));
+        string id = (string)(await socket.ReceiveAsync())!["response"]!["id"]!;
+        await engine.FirstUpdateSent;
+        await socket.SendAsync(ResponsesSocketSteeringTests.Steer(id, "Shorter."));
+        await socket.SendAsync(ResponsesSocketSteeringTests.Steer(id, new[] { new { role = "assistant", content = "No." } }));
+        await socket.SendAsync(ResponsesSocketSteeringTests.Steer("resp_000000000000000000000000000000000000000000000000", "Hi"));
+        int ends = 0;
+        for (int answers = 0; ends < 2 || answers < 3;)
+        {
+            var item = (await socket.ReceiveAsync())!;
+            string type = (string)item["type"]!;
+            answers += type.StartsWith("response.steer", StringComparison.Ordinal) ? 1 : 0;
+            ends += type is "response.completed" or "response.incomplete" ? 1 : 0;
+            if (answers == 3)
+            {
+                engine.ReleaseAfterFirst(); // the steered response ends, then its successor runs
+            }
+        }
+
+        var text = await client.GetStringAsync("/metrics");
+        Assert.Equal(1, Prometheus.Sum(text, Steers, ("mambaserve_steer_outcome", "accepted")));
+        Assert.Equal(1, Prometheus.Sum(text, Steers, ("mambaserve_steer_outcome", "committed")));
+        Assert.Equal(1, Prometheus.Sum(text, Steers, ("mambaserve_steer_outcome", "failed"), ("mambaserve_reject_reason", "invalid_input")));
+        Assert.Equal(1, Prometheus.Sum(text, Steers, ("mambaserve_steer_outcome", "failed"), ("mambaserve_reject_reason", "response_not_found")));
     }
 
     private static async Task CompleteAsync(HttpClient client)

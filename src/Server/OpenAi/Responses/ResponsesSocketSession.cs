@@ -55,6 +55,7 @@ public sealed partial class ResponsesSocketSession(
                 {
                     foreach (var answer in _steering.Submit(steer))
                     {
+                        Count(answer);
                         if (answer is SteerFailed failed)
                         {
                             telemetry.RecordRejected(failed.AsError());
@@ -176,6 +177,7 @@ public sealed partial class ResponsesSocketSession(
         try
         {
             var (run, draft, _) = await ResponsesEndpoint.StartAsync(request, api, owner, background, ct, _cache, warmUp: request.Generate == false);
+            telemetry.RecordSteers("committed", carried.Count); // the response.created that follows commits them
             return (run, draft);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -246,6 +248,7 @@ public sealed partial class ResponsesSocketSession(
         {
             foreach (var pending in _steering.Wait(outcome.Id, streamId, queued, required))
             {
+                Count(pending);
                 await _writer.SendAnswerAsync(pending);
             }
 
@@ -260,7 +263,26 @@ public sealed partial class ResponsesSocketSession(
     {
         foreach (var steer in steers)
         {
-            await _writer.SendAnswerAsync(ResponseSocketSteering.Failed(steer, streamId, code, message));
+            var failed = ResponseSocketSteering.Failed(steer, streamId, code, message);
+            Count(failed);
+            await _writer.SendAnswerAsync(failed);
+        }
+    }
+
+    /// <summary>Counts a steer event by outcome (mambaserve.responses.steers).</summary>
+    private void Count(ResponseSteerEvent steerEvent)
+    {
+        switch (steerEvent)
+        {
+            case SteerAccepted:
+                telemetry.RecordSteers("accepted");
+                break;
+            case SteerPending:
+                telemetry.RecordSteers("pending");
+                break;
+            case SteerFailed failed:
+                telemetry.RecordSteers("failed", code: failed.Error.Code);
+                break;
         }
     }
 
