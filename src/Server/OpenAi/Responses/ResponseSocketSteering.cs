@@ -66,18 +66,32 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
             return [Failed(steer, null, "invalid_input", "response.steer takes a string previous_response_id (the response to steer) and an input of valid text.")];
         }
 
+        // Read before the lock (the lane tasks take it to begin and end responses); refused under it, once the target's
+        // lane is known.
+        IReadOnlyList<JsonElement>? items = null;
+        string? invalid = null;
+        try
+        {
+            items = ResponseSteerInput.Read(input);
+        }
+        catch (ApiException bad)
+        {
+            invalid = bad.Message;
+        }
+
         Action? wrapUp = null;
         IReadOnlyList<ResponseSteerEvent> answer;
         lock (_lock)
         {
-            answer = SubmitLocked(steer, id, input, ref wrapUp);
+            answer = SubmitLocked(steer, id, input, items, invalid, ref wrapUp);
         }
 
         wrapUp?.Invoke();
         return answer;
     }
 
-    private IReadOnlyList<ResponseSteerEvent> SubmitLocked(SteerSubmission steer, string id, JsonElement input, ref Action? wrapUp)
+    private IReadOnlyList<ResponseSteerEvent> SubmitLocked(
+        SteerSubmission steer, string id, JsonElement input, IReadOnlyList<JsonElement>? items, string? invalid, ref Action? wrapUp)
     {
         if (!_targets.TryGetValue(id, out var target))
         {
@@ -103,14 +117,9 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
                 $"{maxPerResponse} steers are already queued for the response '{id}': wait for its successor's response.created.")];
         }
 
-        IReadOnlyList<JsonElement> items;
-        try
+        if (items is null)
         {
-            items = ResponseSteerInput.Read(input);
-        }
-        catch (ApiException bad)
-        {
-            return [Failed(steer, target.StreamId, "invalid_input", bad.Message)];
+            return [Failed(steer, target.StreamId, "invalid_input", invalid!)];
         }
 
         var queued = new QueuedSteer($"steer_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}", id, input, items);
