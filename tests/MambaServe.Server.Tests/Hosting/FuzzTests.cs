@@ -203,7 +203,7 @@ public sealed class FuzzTests(RealServerFixture fixture, ITestOutputHelper outpu
 
         if (type == "response.steer.failed")
         {
-            return ("error", null); // a steer's answer: the socket never steers
+            return ("error", null); // a steer's answer: sent alone, a steer finds no response running to steer
         }
 
         return type is "response.completed" or "response.incomplete" or "response.failed"
