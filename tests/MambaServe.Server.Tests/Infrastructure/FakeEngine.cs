@@ -25,6 +25,9 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
 
     public bool HoldAfterFirst { get; init; }
 
+    /// <summary>Wall time each step takes (default none), so that messages sent meanwhile meet the request running.</summary>
+    public TimeSpan StepDelay { get; init; }
+
     /// <summary>Fail the request (as a runner error would) after the first step's updates.</summary>
     public bool FailAfterFirst { get; init; }
 
@@ -113,6 +116,11 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                 }
 
                 await Task.Yield();
+                if (StepDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(StepDelay, ct);
+                }
+
                 if (step == 0)
                 {
                     _firstSent.TrySetResult();
