@@ -66,6 +66,12 @@ internal sealed class ResponsesSocket(WebSocket socket) : IAsyncDisposable
     public async Task<List<JsonNode>> TurnAsync(object body)
     {
         await SendAsync(body);
+        return await ReadResponseAsync();
+    }
+
+    /// <summary>The events up to the next response's last (or the error event that answers its create).</summary>
+    public async Task<List<JsonNode>> ReadResponseAsync()
+    {
         var events = new List<JsonNode>();
         while (await ReceiveAsync() is { } item)
         {

@@ -345,17 +345,8 @@ public sealed class ResponsesSocketSteeringTests
     /// <summary>One response's events to its last (a steer event among them fails the test).</summary>
     private static async Task<List<JsonNode>> ReadToEndAsync(ResponsesSocket socket)
     {
-        var events = new List<JsonNode>();
-        while (await socket.ReceiveAsync() is { } item)
-        {
-            Assert.False(((string?)item["type"])!.StartsWith("response.steer", StringComparison.Ordinal), item.ToJsonString());
-            events.Add(item);
-            if ((string?)item["type"] is "error" or "response.completed" or "response.incomplete" or "response.failed")
-            {
-                return events;
-            }
-        }
-
-        throw new InvalidOperationException("The server closed the socket mid-response.");
+        var events = await socket.ReadResponseAsync();
+        Assert.All(events, e => Assert.False(((string?)e["type"])!.StartsWith("response.steer", StringComparison.Ordinal), e.ToJsonString()));
+        return events;
     }
 }
