@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace MambaServe.Server.OpenAi.Responses;
 
@@ -34,22 +33,14 @@ public static class ResponseSteerInput
     /// </summary>
     public static JsonElement Join(IEnumerable<IReadOnlyList<JsonElement>> steers, JsonElement? input)
     {
-        var items = new JsonArray();
-        foreach (var item in steers.SelectMany(steer => steer))
-        {
-            items.Add(JsonNode.Parse(item.GetRawText()));
-        }
-
+        var items = steers.SelectMany(steer => steer).ToList();
         if (input is { ValueKind: JsonValueKind.String } text)
         {
-            items.Add(JsonNode.Parse(UserMessage(text).GetRawText()));
+            items.Add(UserMessage(text));
         }
         else if (input is { ValueKind: JsonValueKind.Array } list)
         {
-            foreach (var item in list.EnumerateArray())
-            {
-                items.Add(JsonNode.Parse(item.GetRawText()));
-            }
+            items.AddRange(list.EnumerateArray());
         }
 
         return JsonSerializer.SerializeToElement(items);
@@ -74,6 +65,5 @@ public static class ResponseSteerInput
         }
     }
 
-    private static JsonElement UserMessage(JsonElement text) =>
-        JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "message", ["role"] = "user", ["content"] = JsonNode.Parse(text.GetRawText()) });
+    private static JsonElement UserMessage(JsonElement text) => JsonSerializer.SerializeToElement(new { type = "message", role = "user", content = text });
 }
