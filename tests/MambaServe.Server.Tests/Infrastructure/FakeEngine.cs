@@ -20,6 +20,12 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
     /// <summary>Token ids each sample produces (before its own shift), cut at MaxTokens; fresh per test.</summary>
     public IReadOnlyList<int> Script { get; init; } = Enumerable.Range(0, 32).Select(_ => Random.Shared.Next(300, 8000)).ToList();
 
+    /// <summary>
+    /// When set, the tokens a request's samples produce, chosen by its prompt (in place of <see cref="Script"/>): a tool
+    /// loop's client sends several requests, and the answer to each depends on what it carries (a call, then its result).
+    /// </summary>
+    public Func<IReadOnlyList<int>, IReadOnlyList<int>>? ScriptFor { get; init; }
+
     /// <summary>When set, finishing early with Stop after this many tokens instead of Length.</summary>
     public int? StopAfter { get; init; }
 
@@ -47,8 +53,10 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
     public void ReleaseAfterFirst() => _release.TrySetResult();
 
     /// <summary>The tokens sample <paramref name="sample"/> emits for <paramref name="maxTokens"/>.</summary>
-    public IReadOnlyList<int> TokensOf(int sample, int maxTokens) =>
-        Script.Take(StopAfter is { } stop ? Math.Min(stop, maxTokens) : maxTokens).Select(t => t + sample).ToList();
+    public IReadOnlyList<int> TokensOf(int sample, int maxTokens) => TokensOf(Script, sample, maxTokens);
+
+    private IReadOnlyList<int> TokensOf(IReadOnlyList<int> script, int sample, int maxTokens) =>
+        script.Take(StopAfter is { } stop ? Math.Min(stop, maxTokens) : maxTokens).Select(t => t + sample).ToList();
 
     public string TextOf(IEnumerable<int> tokens) =>
         tokenizer is null ? string.Concat(tokens.Select(t => $"<{t}>")) : string.Concat(tokens.Select(t => tokenizer.Decode([t])));
@@ -83,7 +91,8 @@ public sealed class FakeEngine(MambaTokenizer? tokenizer) : IGenerationEngine
                 }
             }
 
-            var perSample = Enumerable.Range(0, request.N).Select(s => TokensOf(s, max)).ToList();
+            var script = ScriptFor?.Invoke(request.PromptTokens) ?? Script;
+            var perSample = Enumerable.Range(0, request.N).Select(s => TokensOf(script, s, max)).ToList();
             var ended = new bool[request.N];
             for (int step = 0; step < perSample.Max(t => t.Count); step++)
             {
