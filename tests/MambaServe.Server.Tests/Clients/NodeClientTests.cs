@@ -14,7 +14,8 @@ namespace MambaServe.Server.Tests.Clients;
 /// while streaming, retrieve, delete; a forced function call through the package's stream helper, then its output
 /// continuing the conversation, whose input items the package pages through; a conversation of the Conversations API
 /// with responses made in it, its items paged, read and deleted; the Responses WebSocket's lanes through the package's
-/// ResponsesWebSocketSession; the AI SDK's responses model continuing a conversation by item_reference. @anthropic-ai/sdk: Messages create, a
+/// ResponsesWebSocketSession; the AI SDK's responses model continuing a conversation by item_reference; the OpenAI Agents
+/// SDK running an agent's function tool over Responses and Chat Completions. @anthropic-ai/sdk: Messages create, a
 /// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
 /// request as its error class. Skipped where node is not installed.
 /// </summary>
@@ -177,8 +178,35 @@ public sealed class NodeClientTests
         Assert.Equal((400, "invalid_request_error", true), ((int)seen["refused"]!["status"]!, (string?)seen["refused"]!["type"], (bool)seen["refused"]!["isBadRequest"]!));
     }
 
+    [Fact]
+    public async Task OpenAiAgentsSdk_AnAgentCallsItsFunctionToolAndAnswers_OverResponsesAndChat_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("agents.mjs", AutoToolChoiceTests.AutoToolChoiceOn);
+
+        var (responses, chat) = (seen["responses"]!, seen["chat"]!);
+        Assert.Equal(["/v1/responses", "/v1/responses"], responses["paths"]!.AsArray().Select(path => (string?)path));
+        Assert.Equal(["/v1/chat/completions", "/v1/chat/completions"], chat["paths"]!.AsArray().Select(path => (string?)path));
+        foreach (var run in new[] { responses, chat })
+        {
+            // The first turn forced the call; the SDK reset the choice once the tool had run (auto: the Hermes parser).
+            Assert.Equal(["required", null], run["toolChoices"]!.AsArray().Select(choice => (string?)choice));
+            Assert.False(string.IsNullOrWhiteSpace((string?)run["finalOutput"]));
+            Assert.StartsWith("18 degrees ", (string?)run["result"], StringComparison.Ordinal);
+        }
+
+        // The SDK ran the tool once a run, with arguments held to its zod schema (city at most 24 characters, a unit).
+        var cities = seen["cities"]!.AsArray();
+        Assert.Equal(2, cities.Count);
+        Assert.All(cities, city => ToolChoiceTests.AssertWeather(city!.ToJsonString()));
+        Assert.Equal(["user", "function_call", "function_call_output"], responses["resent"]!.AsArray().Select(type => (string?)type));
+        Assert.Equal(["system", "user", "assistant", "tool"], chat["resent"]!.AsArray().Select(role => (string?)role));
+        // Greedy, the same conversation through either API answers the same, and the chat stream's deltas make its answer.
+        Assert.Equal((string?)responses["finalOutput"], (string?)chat["finalOutput"]);
+        Assert.Equal((string?)chat["finalOutput"], (string?)chat["deltas"]);
+    }
+
     /// <summary>Starts the server on the demo model on a free port, runs <paramref name="script"/> against it, and returns its last line as JSON.</summary>
-    private static async Task<JsonNode> RunOnDemoServerAsync(string script)
+    private static async Task<JsonNode> RunOnDemoServerAsync(string script, IReadOnlyDictionary<string, string?>? settings = null)
     {
         if (!OnPath("node") || !OnPath("npm"))
         {
@@ -196,7 +224,7 @@ public sealed class NodeClientTests
             ["MambaServe:Model:Threads"] = "1",
             ["MambaServe:StatePool:SlotCount"] = "2",
             ["MambaServe:Scheduler:MaxRunningSequences"] = "2",
-        });
+        }.Concat(settings ?? new Dictionary<string, string?>()).ToDictionary());
         await using (app)
         {
             await app.StartAsync();
