@@ -15,7 +15,8 @@ namespace MambaServe.Server.Tests.Clients;
 /// continuing the conversation, whose input items the package pages through; a conversation of the Conversations API
 /// with responses made in it, its items paged, read and deleted; the Responses WebSocket's lanes through the package's
 /// ResponsesWebSocketSession; the AI SDK's responses model continuing a conversation by item_reference; the OpenAI Agents
-/// SDK running an agent's function tool over Responses and Chat Completions. @anthropic-ai/sdk: Messages create, a
+/// SDK running an agent's function tool over Responses and Chat Completions; LangChain's ChatOpenAI invoking, streaming,
+/// calling a forced tool and reading structured output over both. @anthropic-ai/sdk: Messages create, a
 /// stream through its MessageStream helper, count_tokens, a streamed forced tool_use and its tool_result, and a bad
 /// request as its error class. Skipped where node is not installed.
 /// </summary>
@@ -203,6 +204,39 @@ public sealed class NodeClientTests
         // Greedy, the same conversation through either API answers the same, and the chat stream's deltas make its answer.
         Assert.Equal((string?)responses["finalOutput"], (string?)chat["finalOutput"]);
         Assert.Equal((string?)chat["finalOutput"], (string?)chat["deltas"]);
+    }
+
+    [Fact]
+    public async Task LangChainChatOpenAI_InvokeStreamAForcedToolAndStructuredOutput_OverChatAndResponses_WorkUnchanged()
+    {
+        var seen = await RunOnDemoServerAsync("langchain.mjs", AutoToolChoiceTests.AutoToolChoiceOn);
+
+        Assert.Equal(
+            [.. Enumerable.Repeat("/v1/chat/completions", 5), .. Enumerable.Repeat("/v1/responses", 5)],
+            seen["paths"]!.AsArray().Select(path => (string?)path));
+        var (chat, responses) = (seen["chat"]!, seen["responses"]!);
+        foreach (var api in new[] { chat, responses })
+        {
+            // Greedy: the stream's chunks make the invoked answer.
+            Assert.False(string.IsNullOrEmpty((string?)api["said"]));
+            Assert.Equal((string?)api["said"], (string?)api["streamed"]);
+            Assert.True((int)api["usage"]!["input_tokens"]! > 0);
+            var call = api["call"]!;
+            Assert.Equal(("get_weather", "tool_call"), ((string?)call["name"], (string?)call["type"]));
+            ToolChoiceTests.AssertWeather(call["args"]!.ToJsonString());
+            // The result sent back as the tool's message (chat) or function_call_output (Responses), answered in text.
+            Assert.False(string.IsNullOrEmpty((string?)api["answered"]));
+            Assert.Equal(0, (int)api["answeredCalls"]!);
+            var typed = api["typed"]!;
+            Assert.Equal(["sunny", "degrees"], typed.AsObject().Select(property => property.Key));
+            Assert.True(typed["sunny"]!.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False);
+            Assert.Equal(System.Text.Json.JsonValueKind.Number, typed["degrees"]!.GetValueKind());
+        }
+
+        // The same one-message prompt through either API: the same greedy answer, the same forced call, the same object.
+        Assert.Equal((string?)chat["said"], (string?)responses["said"]);
+        Assert.Equal(chat["call"]!["args"]!.ToJsonString(), responses["call"]!["args"]!.ToJsonString());
+        Assert.Equal(chat["typed"]!.ToJsonString(), responses["typed"]!.ToJsonString());
     }
 
     /// <summary>Starts the server on the demo model on a free port, runs <paramref name="script"/> against it, and returns its last line as JSON.</summary>
