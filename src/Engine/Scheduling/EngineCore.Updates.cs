@@ -28,7 +28,7 @@ internal sealed partial class EngineCore
             // which holds the prompt, all of it.
             SaveState(sample, pendingToken: null);
             Publish(sample, new GenerationUpdate(
-                sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0), group.PromptLogprobs));
+                sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0, group.CachedPromptTokens), group.PromptLogprobs));
             return;
         }
 
@@ -124,7 +124,7 @@ internal sealed partial class EngineCore
             chosen,
             stopToken,
             finish,
-            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated),
+            finish is null ? null : new GenerationUsage(group.Prompt.Length, sample.Generated, group.CachedPromptTokens),
             group.Request.Sampling.Logprobs is not null,
             sample.Generated == 1 ? group.PromptLogprobs : null);
     }
@@ -209,7 +209,7 @@ internal sealed partial class EngineCore
                 {
                     _outbox.Write(group, new GenerationUpdate(
                         sample.Index, [], string.Empty, Finish: FinishReason.Abort,
-                        Usage: new GenerationUsage(group.Prompt.Length, sample.Generated)));
+                        Usage: new GenerationUsage(group.Prompt.Length, sample.Generated, group.CachedPromptTokens)));
                 }
             }
         }

@@ -199,6 +199,7 @@ internal sealed class Scheduler
         {
             group.PendingRestore = hit.Snapshot;
             group.PrefilledLength = hit.Length;
+            group.CachedPromptTokens = hit.Length;
         }
     }
 

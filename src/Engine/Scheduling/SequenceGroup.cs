@@ -51,6 +51,9 @@ internal sealed class SequenceGroup
     /// <summary>Prompt tokens already in the first sample's slot (restored or prefilled).</summary>
     public int PrefilledLength { get; set; }
 
+    /// <summary>Prompt tokens whose state came from the prefix cache rather than a prefill (reported in the usage).</summary>
+    public int CachedPromptTokens { get; set; }
+
     /// <summary>A cached prefix state to load into the first slot before the first chunk (owned by the prefix cache).</summary>
     public IStateSnapshot? PendingRestore { get; set; }
 

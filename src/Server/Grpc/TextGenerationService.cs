@@ -87,7 +87,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
                     response.Usage = new Usage
                     {
                         PromptTokens = cached + usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
-                        TotalTokens = cached + usage.TotalTokens, CachedTokens = cached,
+                        TotalTokens = cached + usage.TotalTokens, CachedTokens = cached + usage.CachedPromptTokens,
                     };
                     if (conversation.Commit(model, request, text?.ToString() ?? string.Empty, update.Finish, usage.PromptTokens, usage.CompletionTokens) is { } stored)
                     {

@@ -25,6 +25,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
     private Activity? _phase;
     private TimeSpan? _firstToken;
     private int _completionTokens;
+    private int[] _cachedByPrompt = [];
     private int _remaining;
     private FinishReason? _lastFinish;
     private string? _errorType;
@@ -45,6 +46,12 @@ public sealed partial class GenerationRun : IAsyncDisposable
 
     public int PromptTokens { get; private set; }
 
+    /// <summary>
+    /// Of <see cref="PromptTokens"/>, those whose state the engine's prefix cache held, so they were not prefilled: over
+    /// every prompt, each counted once its first choice has ended (its final usage says).
+    /// </summary>
+    public int CachedPromptTokens => _cachedByPrompt.Sum();
+
     /// <summary>Tokens generated so far, over every choice: the updates <see cref="ReadAllAsync"/> has yielded.</summary>
     public int CompletionTokens => _completionTokens;
 
@@ -59,7 +66,7 @@ public sealed partial class GenerationRun : IAsyncDisposable
         InitialState? start = null, IStateSink? saveState = null, string? cacheSalt = null, ITokenConstraintFactory? constraint = null,
         CancellationToken wrapUp = default)
     {
-        var run = new GenerationRun(context, ct) { _remaining = prompts.Count * n };
+        var run = new GenerationRun(context, ct) { _remaining = prompts.Count * n, _cachedByPrompt = new int[prompts.Count] };
         try
         {
             if ((start is not null || saveState is not null) && prompts.Count != 1)
@@ -104,6 +111,11 @@ public sealed partial class GenerationRun : IAsyncDisposable
         await foreach (var item in _updates.Reader.ReadAllAsync(ct))
         {
             Observe(item.Update);
+            if (item.Update.Usage is { } usage)
+            {
+                _cachedByPrompt[item.Prompt] = usage.CachedPromptTokens;
+            }
+
             yield return item;
         }
 

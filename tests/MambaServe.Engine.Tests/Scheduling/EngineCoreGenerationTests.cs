@@ -44,19 +44,24 @@ public sealed class EngineCoreGenerationTests
         var harness = new EngineCoreHarness(options, slots: 2);
         int[] first = RandomPrompt(22);
         int[] second = [.. first.Take(17), .. RandomPrompt(9)];
-        harness.Submit(Request(first, maxTokens: 2));
+        var miss = harness.Submit(Request(first, maxTokens: 2));
         harness.RunUntilIdle();
         int ranBefore = harness.Runner.Entries.Sum(e => e.Length);
 
-        var hit = harness.Submit(Request(second, maxTokens: 7));
+        var hit = harness.Submit(Request(second, maxTokens: 7, n: 2));
         harness.RunUntilIdle();
 
         Assert.Equal(1, harness.Core.PrefixCache!.Hits);
         Assert.Equal(2, harness.Core.PrefixCache.Lookups);
         Assert.Equal(1, harness.Runner.RestoreCount);
-        // The prompt after the restored 16 tokens, then one decode per generated token but the last.
-        Assert.Equal(second.Length - 16 + 6, harness.Runner.Entries.Sum(e => e.Length) - ranBefore);
-        Assert.Equal(harness.GreedyReference(second, 7), Tokens(Drain(hit)));
+        // The prompt after the restored 16 tokens, then one decode per generated token but the last, for each sample.
+        Assert.Equal(second.Length - 16 + 2 * 6, harness.Runner.Entries.Sum(e => e.Length) - ranBefore);
+        var updates = Drain(hit);
+        Assert.Equal(harness.GreedyReference(second, 7), Tokens(updates, 0));
+        Assert.Equal(harness.GreedyReference(second, 7), Tokens(updates, 1));
+        // The usage says so: 16 of the prompt's tokens came from the cache, on every sample's final update.
+        Assert.Equal([(26, 16), (26, 16)], updates.Where(u => u.Usage is not null).Select(u => (u.Usage!.PromptTokens, u.Usage.CachedPromptTokens)));
+        Assert.Equal(0, Assert.Single(Drain(miss), u => u.Usage is not null).Usage!.CachedPromptTokens);
     }
 
     [Theory]
@@ -83,7 +88,9 @@ public sealed class EngineCoreGenerationTests
         Assert.Equal(hits, harness.Runner.RestoreCount);
         // A hit restores 12 tokens and prefills the last one; a miss prefills all 13. Two decodes after either.
         Assert.Equal((hits == 1 ? 1 : 13) + 2, harness.Runner.Entries.Sum(e => e.Length) - ranBefore);
-        Assert.Equal(Tokens(Drain(first)), Tokens(Drain(second)));
+        var secondUpdates = Drain(second);
+        Assert.Equal(Tokens(Drain(first)), Tokens(secondUpdates));
+        Assert.Equal(hits == 1 ? 12 : 0, Assert.Single(secondUpdates, u => u.Usage is not null).Usage!.CachedPromptTokens);
     }
 
     [Fact]

@@ -116,6 +116,6 @@ public static class ChatEndpoint
         var choices = Enumerable.Range(0, n).Select(i => (Message: answer.Message(i, texts[i].ToString()), Index: i)).Select(m => new ChatChoice(
             m.Index, m.Message, mapper is null ? null : new ChatLogprobs(logprobLists[m.Index]), answer.Finish(m.Index, finishes[m.Index]), tokenIds?[m.Index])).ToList();
         await OpenAiJson.WriteAsync(
-            http.Response, new ChatResponse(id, created, model, choices, new UsageInfo(run.PromptTokens, run.CompletionTokens), promptLogprobs, promptIds));
+            http.Response, new ChatResponse(id, created, model, choices, UsageInfo.Final(run, run.CompletionTokens), promptLogprobs, promptIds));
     }
 }

@@ -64,7 +64,7 @@ public static class ChatStreamer
 
         if (StreamOptions.FinalUsage(options))
         {
-            await sse.WriteAsync(new ChatChunk(id, created, model, [], new UsageInfo(run.PromptTokens, run.CompletionTokens)));
+            await sse.WriteAsync(new ChatChunk(id, created, model, [], UsageInfo.Final(run, run.CompletionTokens)));
         }
 
         await sse.WriteDoneAsync();

@@ -92,7 +92,7 @@ public static class CompletionsEndpoint
 
         var result = choices.Select((c, i) => new CompletionChoice(
             i, texts[i].ToString(), builders[i]?.Result, c.FinishReason, promptLogprobs[i], plan.PromptTokenIds(i), tokenIds?[i])).ToList();
-        var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
+        var usage = UsageInfo.Final(run, choices.Sum(c => c.CompletionTokens));
         await OpenAiJson.WriteAsync(http.Response, new CompletionResponse(id, created, model, result, usage));
     }
 
@@ -143,7 +143,7 @@ public static class CompletionsEndpoint
 
         if (StreamOptions.FinalUsage(options))
         {
-            var usage = new UsageInfo(run.PromptTokens, choices.Sum(c => c.CompletionTokens));
+            var usage = UsageInfo.Final(run, choices.Sum(c => c.CompletionTokens));
             await sse.WriteAsync(new CompletionResponse(id, created, model, [], usage));
         }
 

@@ -228,7 +228,7 @@ public sealed class ResponseDraft(
     }
 
     private ResponseUsage Usage(GenerationRun run) =>
-        ResponseUsage.Of(plan.CachedTokens + run.PromptTokens, plan.CachedTokens, run.CompletionTokens);
+        ResponseUsage.Of(plan.CachedTokens + run.PromptTokens, plan.CachedTokens + run.CachedPromptTokens, run.CompletionTokens);
 
     private ResponseObject Build(string status, IReadOnlyList<ResponseItem> output, ResponseUsage? usage, ResponseError? error, IncompleteDetails? incomplete) =>
         new(id, CreatedAt.ToUnixTimeSeconds(), status, error, incomplete, request.Instructions, request.MaxOutputTokens, model, output,
