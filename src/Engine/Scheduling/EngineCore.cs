@@ -82,7 +82,9 @@ internal sealed partial class EngineCore
         _prefixCache?.Hits ?? 0,
         _prefixCache?.Lookups ?? 0,
         _steps,
-        _stepsBegunAhead);
+        _stepsBegunAhead,
+        _prefixCache?.QueriedTokens ?? 0,
+        _prefixCache?.HitTokens ?? 0);
 
     /// <summary>Called by <see cref="Step"/> with the number of input (prompt) and output tokens it processed.</summary>
     public Action<int, int>? TokensProcessed { get; set; }

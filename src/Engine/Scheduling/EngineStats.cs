@@ -7,6 +7,8 @@ namespace MambaServe.Engine.Scheduling;
 /// Steps whose batch was begun while the step before it still ran on the device (running ahead, docs/gpu-engine.md
 /// section 2); against <paramref name="Steps"/>, how often a load lets the engine run ahead.
 /// </param>
+/// <param name="PrefixCacheQueriedTokens">The prompt tokens of every prefix-cache lookup.</param>
+/// <param name="PrefixCacheHitTokens">The prompt tokens the prefix cache restored (not prefilled).</param>
 public sealed record EngineStats(
     int RunningSequences,
     int WaitingRequests,
@@ -15,4 +17,6 @@ public sealed record EngineStats(
     long PrefixCacheHits,
     long PrefixCacheLookups,
     long Steps,
-    long StepsBegunAhead);
+    long StepsBegunAhead,
+    long PrefixCacheQueriedTokens = 0,
+    long PrefixCacheHitTokens = 0);

@@ -23,6 +23,8 @@ public sealed class PrefixStateCache
     private readonly LinkedList<Entry> _lru = new(); // most recently used first
     private long _hits;
     private long _lookups;
+    private long _queriedTokens;
+    private long _hitTokens;
     private long _sizeInBytes;
 
     /// <param name="interval">Prefix lengths stored are multiples of this (tokens), at least 1.</param>
@@ -45,6 +47,12 @@ public sealed class PrefixStateCache
     /// <summary>Calls to <see cref="FindDeepest"/>.</summary>
     public long Lookups => Interlocked.Read(ref _lookups);
 
+    /// <summary>The prompt tokens of every lookup (vLLM's prefix-cache queries, in tokens).</summary>
+    public long QueriedTokens => Interlocked.Read(ref _queriedTokens);
+
+    /// <summary>The tokens every hit restored (vLLM's prefix-cache hits, in tokens): against <see cref="QueriedTokens"/>, the share of prompts not prefilled.</summary>
+    public long HitTokens => Interlocked.Read(ref _hitTokens);
+
     public long SizeInBytes => Interlocked.Read(ref _sizeInBytes);
 
     public int Count => _entries.Count;
@@ -57,6 +65,7 @@ public sealed class PrefixStateCache
     public PrefixHit? FindDeepest(ReadOnlySpan<int> tokens, int maxLength, string? salt = null)
     {
         Interlocked.Increment(ref _lookups);
+        Interlocked.Add(ref _queriedTokens, tokens.Length);
         int deepest = Math.Min(maxLength, tokens.Length) / Interval * Interval;
         if (deepest == 0 || _entries.Count == 0)
         {
@@ -79,6 +88,7 @@ public sealed class PrefixStateCache
             {
                 Touch(node);
                 Interlocked.Increment(ref _hits);
+                Interlocked.Add(ref _hitTokens, length);
                 return new PrefixHit(length, node.Value.Snapshot);
             }
         }

@@ -27,6 +27,11 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableGauge(TelemetryNames.StatePoolSlotsTotal, () => Read(s => s.SlotsTotal), "{slot}", "State slots in the pool.");
         _meter.CreateObservableCounter(TelemetryNames.PrefixCacheHits, () => Read(s => s.PrefixCacheHits), "{lookup}", "Prefix-state cache lookups that hit.");
         _meter.CreateObservableCounter(TelemetryNames.PrefixCacheLookups, () => Read(s => s.PrefixCacheLookups), "{lookup}", "Prefix-state cache lookups.");
+        // In tokens as well, as vLLM counts its prefix cache: hit_tokens / queried_tokens is the share of prompt tokens not prefilled.
+        _meter.CreateObservableCounter(
+            TelemetryNames.PrefixCacheQueriedTokens, () => Read(s => s.PrefixCacheQueriedTokens), "{token}", "Prompt tokens looked up in the prefix-state cache.");
+        _meter.CreateObservableCounter(
+            TelemetryNames.PrefixCacheHitTokens, () => Read(s => s.PrefixCacheHitTokens), "{token}", "Prompt tokens restored from the prefix-state cache.");
         _meter.CreateObservableCounter(
             TelemetryNames.EngineStepsBegunAhead,
             () => Read(s => s.StepsBegunAhead),

@@ -31,6 +31,8 @@ public static class TelemetryNames
     public const string StatePoolSlotsTotal = "mambaserve.state_pool.slots_total";
     public const string PrefixCacheHits = "mambaserve.prefix_cache.hits";
     public const string PrefixCacheLookups = "mambaserve.prefix_cache.lookups";
+    public const string PrefixCacheQueriedTokens = "mambaserve.prefix_cache.queried_tokens";
+    public const string PrefixCacheHitTokens = "mambaserve.prefix_cache.hit_tokens";
     public const string EngineStepDuration = "mambaserve.engine.step.duration";
     public const string EngineStepsBegunAhead = "mambaserve.engine.steps_begun_ahead";
     public const string Tokens = "mambaserve.tokens";

@@ -11,7 +11,7 @@ namespace MambaServe.Server.OpenAi;
 public sealed record UsageInfo(
     int PromptTokens,
     int CompletionTokens,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PromptTokensDetails? PromptTokensDetails = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyOrder(1)] PromptTokensDetails? PromptTokensDetails = null)
 {
     public int TotalTokens => PromptTokens + CompletionTokens;
 

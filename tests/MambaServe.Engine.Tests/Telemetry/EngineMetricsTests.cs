@@ -43,6 +43,9 @@ public sealed class EngineMetricsTests
         Assert.Equal(0, measured[TelemetryNames.SchedulerWaiting]);
         Assert.Equal(2, measured[TelemetryNames.PrefixCacheLookups]);
         Assert.Equal(1, measured[TelemetryNames.PrefixCacheHits]);
+        // The second request restored the deepest entry (every 4 tokens) short of its last token.
+        Assert.Equal(2 * promptLength, measured[TelemetryNames.PrefixCacheQueriedTokens]);
+        Assert.Equal((promptLength - 1) / 4 * 4, measured[TelemetryNames.PrefixCacheHitTokens]);
         Assert.Equal(0, measured[TelemetryNames.EngineStepsBegunAhead]);
     }
 
