@@ -77,7 +77,7 @@ public sealed class GenerateConversation
     }
 
     /// <summary>Stores the finished response (a stop or a length end); returns its id, or null when nothing was stored.</summary>
-    public string? Commit(IServedModel model, GenerateRequest request, string output, FinishReason? finish, int promptTokens, int completionTokens)
+    public string? Commit(IServedModel model, GenerateRequest request, string output, FinishReason? finish, GenerationUsage usage)
     {
         if (Pending is null)
         {
@@ -93,13 +93,13 @@ public sealed class GenerateConversation
         var created = DateTimeOffset.UtcNow;
         string status = finish == FinishReason.Stop ? "completed" : "incomplete";
         var message = new ResponseOutputMessage("msg_" + Pending.Id[ResponseIds.Prefix.Length..], status, [new ResponseOutputText(output)]);
-        int input = CachedTokens + promptTokens;
+        int input = CachedTokens + usage.PromptTokens, completionTokens = usage.CompletionTokens;
         var response = new ResponseObject(
             Pending.Id, created.ToUnixTimeSeconds(), status, null, status == "incomplete" ? new IncompleteDetails("max_output_tokens") : null,
             null, request.HasMaxTokens ? request.MaxTokens : null, model.Name, [message],
             request.HasPreviousResponseId ? request.PreviousResponseId : null, true,
             request.HasTemperature ? request.Temperature : 1f, request.HasTopP ? request.TopP : 1f,
-            ResponseUsage.Of(input, CachedTokens, completionTokens), null, new Dictionary<string, string>());
+            ResponseUsage.Of(input, CachedTokens + usage.CachedPromptTokens, completionTokens), null, new Dictionary<string, string>());
         int stateTokens = Pending.HasState ? input + completionTokens - 1 : 0;
         var document = new StoredConversation(
             JsonSerializer.SerializeToElement(response, OpenAiJson.Options), null, _contextBefore + _inputText + output, Pending.PendingToken, stateTokens);

@@ -89,7 +89,7 @@ public sealed class TextGenerationService(ApiServices api) : TextGeneration.Text
                         PromptTokens = cached + usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
                         TotalTokens = cached + usage.TotalTokens, CachedTokens = cached + usage.CachedPromptTokens,
                     };
-                    if (conversation.Commit(model, request, text?.ToString() ?? string.Empty, update.Finish, usage.PromptTokens, usage.CompletionTokens) is { } stored)
+                    if (conversation.Commit(model, request, text?.ToString() ?? string.Empty, update.Finish, usage) is { } stored)
                     {
                         response.ResponseId = stored;
                     }

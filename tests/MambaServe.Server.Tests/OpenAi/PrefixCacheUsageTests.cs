@@ -11,7 +11,7 @@ namespace MambaServe.Server.Tests.OpenAi;
 /// The prompt tokens the prefix-state cache spared the prefill, in every API's usage: OpenAI's
 /// <c>prompt_tokens_details.cached_tokens</c> on completions and chat (the final usage only, not vLLM's continuous
 /// chunks), the Responses API's <c>input_tokens_details.cached_tokens</c> for a response that starts from zero, and gRPC's
-/// <c>cached_tokens</c>. The demo model with a cache entry every 16 tokens: the same prompt twice restores the deepest
+/// <c>cached_tokens</c> (and a stored gRPC response read back). The demo model with a cache entry every 16 tokens: the same prompt twice restores the deepest
 /// entry short of its last token, which is always prefilled.
 /// </summary>
 public sealed class PrefixCacheUsageTests
@@ -83,14 +83,17 @@ public sealed class PrefixCacheUsageTests
         Assert.Equal([(usages[0].Input, 0), (usages[0].Input, CachedOf(usages[0].Input))], usages);
 
         var grpc = new TextGeneration.TextGenerationClient(GrpcClients.Channel(factory));
-        using var call = grpc.Generate(new GenerateRequest { Prompt = Prompt, MaxTokens = 2 });
-        Usage? last = null;
+        using var call = grpc.Generate(new GenerateRequest { Prompt = Prompt, MaxTokens = 2, Store = true });
+        GenerateResponse? last = null;
         await foreach (var update in call.ResponseStream.ReadAllAsync())
         {
-            last = update.Usage ?? last;
+            last = update;
         }
 
-        Assert.Equal((prompt, CachedOf(prompt)), (last!.PromptTokens, last.CachedTokens));
+        Assert.Equal((prompt, CachedOf(prompt)), (last!.Usage.PromptTokens, last.Usage.CachedTokens));
+        // Stored, it reads back with the same count.
+        using var stored = await client.GetAsync($"/v1/responses/{last.ResponseId}");
+        Assert.Equal(CachedOf(prompt), (int)(await Json.ReadAsync(stored))["usage"]!["input_tokens_details"]!["cached_tokens"]!);
     }
 
     /// <summary>The deepest entry short of the prompt's last token.</summary>
