@@ -197,13 +197,22 @@ public sealed class NodeClientTests
 
         // The SDK ran the tool once a run, with arguments held to its zod schema (city at most 24 characters, a unit).
         var cities = seen["cities"]!.AsArray();
-        Assert.Equal(2, cities.Count);
+        Assert.Equal(3, cities.Count);
         Assert.All(cities, city => ToolChoiceTests.AssertWeather(city!.ToJsonString()));
         Assert.Equal(["user", "function_call", "function_call_output"], responses["resent"]!.AsArray().Select(type => (string?)type));
         Assert.Equal(["system", "user", "assistant", "tool"], chat["resent"]!.AsArray().Select(role => (string?)role));
         // Greedy, the same conversation through either API answers the same, and the chat stream's deltas make its answer.
         Assert.Equal((string?)responses["finalOutput"], (string?)chat["finalOutput"]);
         Assert.Equal((string?)chat["finalOutput"], (string?)chat["deltas"]);
+
+        // Run again with previousResponseId (the SDK's server-managed conversation): each request continues the response
+        // before it by id with only what is new (the question, then the tool's result), on that response's saved state.
+        var continued = seen["continued"]!;
+        Assert.Equal((string?)responses["lastResponseId"], (string?)continued["previous"]);
+        Assert.Equal("And in Rome?", (string?)Assert.Single(continued["firstInput"]!.AsArray())!["content"]);
+        Assert.Equal(["function_call_output"], continued["resent"]!.AsArray().Select(type => (string?)type));
+        Assert.False(string.IsNullOrWhiteSpace((string?)continued["finalOutput"]));
+        Assert.All(continued["cached"]!.AsArray(), cached => Assert.True((int)cached! > 0, $"{cached} cached tokens"));
     }
 
     [Fact]

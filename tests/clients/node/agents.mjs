@@ -2,7 +2,8 @@
 // first turn forced to call it (toolChoice 'required'), the SDK running the tool and sending its result back with the
 // tool choice reset (so the server's Hermes parser reads the next answer), until the agent answers in text. Once over
 // the Responses API (the SDK's default), once streamed over Chat Completions. Tracing is off: it would export to
-// OpenAI. Prints one JSON line of what it saw for the .NET test to check.
+// OpenAI. A second Responses run continues the first by previous_response_id (the SDK's server-managed
+// conversation). Prints one JSON line of what it saw for the .NET test to check.
 // Usage: node agents.mjs http://127.0.0.1:PORT MODEL
 import { Agent, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, tool } from '@openai/agents';
 import OpenAI from 'openai';
@@ -10,9 +11,16 @@ import { z } from 'zod';
 
 const [baseUrl, model] = process.argv.slice(2);
 const bodies = [];
+const replies = [];
 setDefaultOpenAIClient(new OpenAI({
   baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0,
-  fetch: async (url, init) => { bodies.push({ path: new URL(url).pathname, body: JSON.parse(init.body) }); return fetch(url, init); },
+  fetch: async (url, init) => {
+    const body = JSON.parse(init.body);
+    bodies.push({ path: new URL(url).pathname, body });
+    const reply = await fetch(url, init);
+    replies.push(body.stream ? null : await reply.clone().json());
+    return reply;
+  },
 }));
 setTracingDisabled(true);
 
@@ -27,10 +35,10 @@ const agent = new Agent({
   modelSettings: { toolChoice: 'required', temperature: 0, maxTokens: 60 },
 });
 
-async function turn(api, stream) {
+async function turn(api, stream, question = 'What is the weather in Paris?', options = {}) {
   setOpenAIAPI(api);
   const from = bodies.length;
-  const result = await run(agent, 'What is the weather in Paris?', { stream, maxTurns: 4 });
+  const result = await run(agent, question, { stream, maxTurns: 4, ...options });
   let deltas = '';
   if (stream) {
     for await (const text of result.toTextStream()) deltas += text;
@@ -39,6 +47,10 @@ async function turn(api, stream) {
 
   const sent = bodies.slice(from);
   return {
+    lastResponseId: result.lastResponseId ?? null,
+    previous: sent[0].body.previous_response_id ?? null,
+    firstInput: api === 'responses' ? sent[0].body.input : null,
+    cached: replies.slice(from).map((reply) => reply?.usage?.input_tokens_details?.cached_tokens ?? null),
     finalOutput: result.finalOutput,
     deltas: stream ? deltas : null,
     paths: sent.map((request) => request.path),
@@ -54,5 +66,7 @@ async function turn(api, stream) {
 }
 
 const responses = await turn('responses', false);
+// The SDK's server-managed conversation: the next run continues the last response by id, sending only the new turn.
+const continued = await turn('responses', false, 'And in Rome?', { previousResponseId: responses.lastResponseId });
 const chat = await turn('chat_completions', true);
-console.log(JSON.stringify({ responses, chat, cities }));
+console.log(JSON.stringify({ responses, continued, chat, cities }));
