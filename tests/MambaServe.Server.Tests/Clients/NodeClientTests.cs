@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using MambaServe.Server.Hosting;
 using MambaServe.Server.Tests.Infrastructure;
 using MambaServe.Server.Tests.OpenAi.Chat;
 
@@ -248,86 +244,16 @@ public sealed class NodeClientTests
         Assert.Equal(chat["typed"]!.ToJsonString(), responses["typed"]!.ToJsonString());
     }
 
-    /// <summary>Starts the server on the demo model on a free port, runs <paramref name="script"/> against it, and returns its last line as JSON.</summary>
+    /// <summary>Installs the packages from the lock file, then runs <paramref name="script"/> against the demo model's server (<see cref="ClientScripts"/>).</summary>
     private static async Task<JsonNode> RunOnDemoServerAsync(string script, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        if (!OnPath("node") || !OnPath("npm"))
+        if (!ClientScripts.OnPath("node") || !ClientScripts.OnPath("npm"))
         {
             Assert.Skip("node and npm are not installed.");
         }
 
-        await RunAsync("npm", "ci --no-audit --no-fund", TimeSpan.FromMinutes(5));
-        int port = FreePort();
-        var app = ServerApp.Build([], new Dictionary<string, string?>
-        {
-            ["MambaServe:Server:Host"] = "127.0.0.1",
-            ["MambaServe:Server:Port"] = port.ToString(CultureInfo.InvariantCulture),
-            ["MambaServe:Server:GrpcPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["MambaServe:Model:Path"] = TestPaths.DemoModel,
-            ["MambaServe:Model:Threads"] = "1",
-            ["MambaServe:StatePool:SlotCount"] = "2",
-            ["MambaServe:Scheduler:MaxRunningSequences"] = "2",
-        }.Concat(settings ?? new Dictionary<string, string?>()).ToDictionary());
-        await using (app)
-        {
-            await app.StartAsync();
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitReadyAsync(http);
-            var output = await RunAsync("node", $"{script} http://127.0.0.1:{port} mamba-demo-5m", TimeSpan.FromMinutes(2));
-            await app.StopAsync();
-            return JsonNode.Parse(output.Trim().Split('\n')[^1])!;
-        }
-    }
-
-    private static async Task<string> RunAsync(string file, string arguments, TimeSpan limit)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = s_clientDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {arguments} did not finish within {limit}.");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{file} {arguments} exited {process.ExitCode}: {await stderr}");
-        return await stdout;
-    }
-
-    private static bool OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Any(directory => directory.Length > 0 && File.Exists(Path.Combine(directory, name)));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http)
-    {
-        for (int i = 0; i < 1200; i++)
-        {
-            if ((await http.GetAsync("/health")).IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("The server did not become ready.");
+        await ClientScripts.RunAsync("npm", "ci --no-audit --no-fund", s_clientDirectory, TimeSpan.FromMinutes(5));
+        return await ClientScripts.OnDemoServerAsync(
+            url => ClientScripts.RunAsync("node", $"{script} {url} {ClientScripts.Model}", s_clientDirectory, TimeSpan.FromMinutes(2)), settings);
     }
 }
