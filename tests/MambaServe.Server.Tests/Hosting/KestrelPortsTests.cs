@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MambaServe.Server.Grpc.V1;
@@ -14,7 +13,7 @@ public sealed class KestrelPortsTests
     [Fact]
     public async Task Run_TwoPorts_RestOnHttp1PortAndGrpcOnlyOnGrpcPort()
     {
-        int restPort = FreePort(), grpcPort = FreePort();
+        int restPort = ServerProcess.FreePort(), grpcPort = ServerProcess.FreePort();
         var app = ServerApp.Build([], new Dictionary<string, string?>
         {
             ["MambaServe:Server:Host"] = "127.0.0.1",
@@ -29,7 +28,7 @@ public sealed class KestrelPortsTests
         {
             await app.StartAsync();
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{restPort}") };
-            await WaitReadyAsync(http);
+            await ClientScripts.WaitReadyAsync(http);
 
             var live = await http.GetAsync("/health/live");
             var request = new GenerateRequest { PromptTokenIds = new TokenIds { Ids = { 5, 6, 7 } }, MaxTokens = 2, IgnoreEos = true };
@@ -45,27 +44,5 @@ public sealed class KestrelPortsTests
             Assert.NotEqual(StatusCode.OK, wrongPort.StatusCode);
             await app.StopAsync();
         }
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http)
-    {
-        for (int i = 0; i < 600; i++)
-        {
-            if ((await http.GetAsync("/health")).IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new InvalidOperationException("The model did not load.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using MambaServe.Server.Hosting;
 
@@ -18,12 +17,12 @@ public static class ClientScripts
     /// <summary>Starts the server (with <paramref name="settings"/> over small limits), runs <paramref name="client"/> with its base URL, and returns its last line as JSON.</summary>
     public static async Task<JsonNode> OnDemoServerAsync(Func<string, Task<string>> client, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        int port = FreePort();
+        int port = ServerProcess.FreePort();
         var app = ServerApp.Build([], new Dictionary<string, string?>
         {
             ["MambaServe:Server:Host"] = "127.0.0.1",
             ["MambaServe:Server:Port"] = port.ToString(CultureInfo.InvariantCulture),
-            ["MambaServe:Server:GrpcPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["MambaServe:Server:GrpcPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
             ["MambaServe:Model:Path"] = TestPaths.DemoModel,
             ["MambaServe:Model:Threads"] = "1",
             ["MambaServe:StatePool:SlotCount"] = "2",
@@ -72,14 +71,8 @@ public static class ClientScripts
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Any(directory => directory.Length > 0 && File.Exists(Path.Combine(directory, name)));
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http)
+    /// <summary>Waits until an in-process app's <c>/health</c> answers 200 (its model loaded), within a minute.</summary>
+    public static async Task WaitReadyAsync(HttpClient http)
     {
         for (int i = 0; i < 1200; i++)
         {
