@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MambaServe.Server.OpenAi.Chat;
 using MambaServe.Server.Tests.Infrastructure;
 using MambaServe.Server.Tests.OpenAi.Chat;
 using Microsoft.Extensions.AI;
@@ -35,7 +34,7 @@ public sealed class ExtensionsAiClientTests
     public async Task FunctionInvocation_CallsTheDotNetFunction_AndAnswersFromItsResult(string api, bool stream)
     {
         var engine = new FakeEngine(DemoTokenizer.Instance) { ScriptFor = AnswerOnceTheResultIsIn };
-        await using var factory = WithTemplate(engine);
+        await using var factory = AutoToolChoiceTests.WithTemplate(engine, Template);
         var http = await factory.CreateReadyClientAsync();
         var cities = new List<string>();
         var weather = AIFunctionFactory.Create((string city) => { cities.Add(city); return Result; }, "get_weather", "The weather in a city.");
@@ -106,8 +105,4 @@ public sealed class ExtensionsAiClientTests
         "chat" => OpenAiClients.Chat(http, model).AsIChatClient(),
         _ => OpenAiClients.Responses(http).AsIChatClient(model),
     };
-
-    private static ServerFactory WithTemplate(FakeEngine engine) =>
-        new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
-            chatTemplate: ModelChatTemplate.Parse(Template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceTests.AutoToolChoiceOn);
 }

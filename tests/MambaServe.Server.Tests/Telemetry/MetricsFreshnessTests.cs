@@ -105,9 +105,7 @@ public sealed class MetricsFreshnessTests
         await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance);
         var client = await factory.CreateReadyClientAsync();
         await using var socket = await ResponsesSocket.ConnectAsync(factory);
-        await socket.SendAsync(ResponsesSocketTests.Create(new { input = "Hello", max_output_tokens = 4 }));
-        string id = (string)(await socket.ReceiveAsync())!["response"]!["id"]!;
-        await engine.FirstUpdateSent;
+        string id = await ResponsesSocketSteeringTests.StartHeldAsync(socket, engine, new { input = "Hello", max_output_tokens = 4 });
         await socket.SendAsync(ResponsesSocketSteeringTests.Steer(id, "Shorter."));
         await socket.SendAsync(ResponsesSocketSteeringTests.Steer(id, new[] { new { role = "assistant", content = "No." } }));
         await socket.SendAsync(ResponsesSocketSteeringTests.Steer("resp_000000000000000000000000000000000000000000000000", "Hi"));

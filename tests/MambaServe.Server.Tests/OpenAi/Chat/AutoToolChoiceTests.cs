@@ -188,7 +188,8 @@ public sealed class AutoToolChoiceTests
             new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "get_time" } }),
     }.ToJsonString();
 
-    private static ServerFactory WithTemplate(FakeEngine engine) =>
+    /// <summary>The scripted engine served as <c>fake-model</c> with <paramref name="template"/> and the Hermes parser on.</summary>
+    internal static ServerFactory WithTemplate(FakeEngine engine, string template = Template) =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
-            chatTemplate: ModelChatTemplate.Parse(Template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceOn);
+            chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceOn);
 }

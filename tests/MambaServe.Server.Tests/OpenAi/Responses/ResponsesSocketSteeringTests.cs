@@ -316,7 +316,7 @@ public sealed class ResponsesSocketSteeringTests
         new() { ["type"] = "response.steer", ["previous_response_id"] = id, ["input"] = System.Text.Json.JsonSerializer.SerializeToNode(input) };
 
     /// <summary>Sends a create and returns its response's id once the engine holds it after its first token.</summary>
-    private static async Task<string> StartHeldAsync(ResponsesSocket socket, FakeEngine engine, object body)
+    internal static async Task<string> StartHeldAsync(ResponsesSocket socket, FakeEngine engine, object body)
     {
         await socket.SendAsync(Create(body));
         var created = await ReceiveTypeAsync(socket, "response.created");
