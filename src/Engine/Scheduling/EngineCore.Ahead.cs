@@ -70,7 +70,6 @@ internal sealed partial class EngineCore
         try
         {
             _runner.Begin(_nextBatch);
-            return true;
         }
         catch (Exception)
         {
@@ -79,6 +78,14 @@ internal sealed partial class EngineCore
             _nextPlanned.Clear();
             return false;
         }
+
+        // Each row's state will hold the token this step draws, which is not applied yet.
+        foreach (var planned in _nextPlanned)
+        {
+            planned.Decode!.FedTokens = planned.Decode.Generated + 1;
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ internal sealed partial class EngineCore
 
             _batch.AddToken(sample.Slot, sample.LastToken).AddSample(sample.Slot, sample.Sampling!, BansStopTokens(sample), grammarBans);
             _planned.Add(new PlannedEntry(sample, default));
+            sample.FedTokens = sample.Generated;
         }
 
         foreach (var chunk in plan.Prefills)
@@ -199,6 +200,7 @@ internal sealed partial class EngineCore
 
     private void FailPlanned(Exception error)
     {
+        ForgetFinishedStates();
         foreach (var planned in _planned)
         {
             Fail(planned.Group, error);

@@ -48,6 +48,7 @@ internal sealed partial class EngineCore
         int token = chosen.TokenId;
         sample.Constraint?.Advance(token);
         sample.Generated++;
+        sample.Output.Add(token);
         sample.LastToken = token;
         TokensProcessed?.Invoke(0, 1);
         // The first min_tokens tokens end nothing but by max_tokens (vLLM's stop checker returns early for them): the
@@ -69,6 +70,7 @@ internal sealed partial class EngineCore
             delta = sample.Text!.Flush();
             finish = FinishReason.Stop;
             SaveState(sample, pendingToken: null);
+            KeepFinishedState(sample);
         }
         else
         {
@@ -83,6 +85,7 @@ internal sealed partial class EngineCore
                 delta += sample.Text.Flush();
                 finish = FinishReason.Length;
                 SaveState(sample, pendingToken: token);
+                KeepFinishedState(sample);
             }
         }
 
@@ -100,6 +103,7 @@ internal sealed partial class EngineCore
         if (finish is not null)
         {
             SaveState(sample, pendingToken: stopToken ? null : chosen.TokenId);
+            KeepFinishedState(sample);
         }
 
         _outbox.WriteToken(sample, TokenUpdateOf(sample, chosen, stopToken, finish));

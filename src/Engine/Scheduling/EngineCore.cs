@@ -121,6 +121,7 @@ internal sealed partial class EngineCore
             }
             else
             {
+                StoreFinishedStates();
                 var plan = _scheduler.Schedule();
                 foreach (var group in plan.Admitted)
                 {
@@ -163,6 +164,7 @@ internal sealed partial class EngineCore
     public void AbortAll()
     {
         EndAhead();
+        ForgetFinishedStates();
         foreach (var group in _active.ToArray())
         {
             Abort(group, emitFinalUpdates: true);
@@ -175,6 +177,7 @@ internal sealed partial class EngineCore
     public void FailAll(Exception error)
     {
         EndAhead();
+        ForgetFinishedStates();
         foreach (var group in _active.ToArray())
         {
             Fail(group, error);

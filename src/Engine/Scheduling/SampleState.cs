@@ -25,5 +25,14 @@ internal sealed class SampleState(SequenceGroup group, int index)
 
     public int Generated { get; set; }
 
+    /// <summary>The tokens chosen so far, in order (<see cref="Generated"/> of them).</summary>
+    public List<int> Output { get; } = [];
+
+    /// <summary>
+    /// How many of <see cref="Output"/> the slot's state holds once every batch begun with this sample has run: the
+    /// last chosen token is fed by the next step (or by a step begun ahead), so this trails <see cref="Generated"/>.
+    /// </summary>
+    public int FedTokens { get; set; }
+
     public bool Finished { get; set; }
 }

@@ -25,6 +25,12 @@ public sealed record SchedulerOptions
     public long PrefixCacheMaxBytes { get; init; } = 256L << 20;
 
     /// <summary>
+    /// Whether a sequence that finishes (by a stop token or by length) leaves its last state in the prefix cache, keyed
+    /// by its prompt and generated tokens, so that the next turn of a chat, resent whole, prefills only what is new.
+    /// </summary>
+    public bool PrefixCacheFinishedStates { get; init; } = true;
+
+    /// <summary>
     /// On a runner that computes asynchronously (the GPU), begin each decode step before the one before it has ended,
     /// its tokens taken on the device (docs/gpu-engine.md section 2, "Steps the host does not wait for"): decode steps
     /// 0.5-2.5% shorter, while a request that arrives is admitted one step later (the decision is taken a step earlier).

@@ -8,7 +8,10 @@ namespace MambaServe.Engine.State;
 /// Recurrent states after token prefixes whose length is a multiple of <see cref="Interval"/>, so a request that
 /// shares a prefix with an earlier one restores the deepest stored state and prefills only the rest. Unlike a KV
 /// cache, one Mamba state summarises the whole prefix, so only prefix boundaries can be reused, hence the fixed
-/// interval. Keys are XxHash128 of the token bytes plus the length; a hit is confirmed by comparing the stored tokens,
+/// interval. Besides those, the state a finished sequence ends with, after its prompt and the tokens it generated, is
+/// stored at its own length (an end entry), so the next turn of a conversation, which resends both, restores it
+/// (vLLM's prefix cache keeps generated blocks for the same reason); lookups probe the end entries' lengths as well as
+/// the boundaries. Keys are XxHash128 of the token bytes plus the length; a hit is confirmed by comparing the stored tokens,
 /// so a hash collision can never restore a wrong state. A salt (vLLM's cache_salt) partitions the cache: a prefix
 /// stored under one salt is found only by lookups with the same salt (none with none), so a tenant cannot learn from
 /// a faster first token that another tenant's prompt began the same way. LRU over every partition, bounded by
@@ -21,6 +24,7 @@ public sealed class PrefixStateCache
 {
     private readonly Dictionary<(string? Salt, UInt128 Hash, int Length), LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _lru = new(); // most recently used first
+    private readonly SortedDictionary<int, int> _endLengths = []; // lengths off the interval stored, and how many entries each
     private long _hits;
     private long _lookups;
     private long _queriedTokens;
@@ -66,24 +70,25 @@ public sealed class PrefixStateCache
     {
         Interlocked.Increment(ref _lookups);
         Interlocked.Add(ref _queriedTokens, tokens.Length);
-        int deepest = Math.Min(maxLength, tokens.Length) / Interval * Interval;
-        if (deepest == 0 || _entries.Count == 0)
+        int limit = Math.Min(maxLength, tokens.Length);
+        if (limit < 1 || _entries.Count == 0)
         {
             return null;
         }
 
-        // One pass over the tokens yields the hash of every boundary prefix; then probe deepest first.
-        Span<UInt128> hashes = deepest / Interval <= 256 ? stackalloc UInt128[deepest / Interval] : new UInt128[deepest / Interval];
+        // One pass over the tokens yields the hash of every length worth probing; then probe deepest first.
+        var probes = ProbeLengths(limit);
+        Span<UInt128> hashes = probes.Count <= 256 ? stackalloc UInt128[probes.Count] : new UInt128[probes.Count];
         var hasher = new XxHash128();
-        for (int i = 0; i < hashes.Length; i++)
+        for (int i = 0, hashed = 0; i < probes.Count; hashed = probes[i], i++)
         {
-            hasher.Append(MemoryMarshal.AsBytes(tokens.Slice(i * Interval, Interval)));
+            hasher.Append(MemoryMarshal.AsBytes(tokens[hashed..probes[i]]));
             hashes[i] = hasher.GetCurrentHashAsUInt128();
         }
 
-        for (int i = hashes.Length - 1; i >= 0; i--)
+        for (int i = probes.Count - 1; i >= 0; i--)
         {
-            int length = (i + 1) * Interval;
+            int length = probes[i];
             if (_entries.TryGetValue((salt, hashes[i], length), out var node) && tokens[..length].SequenceEqual(node.Value.Tokens))
             {
                 Touch(node);
@@ -105,17 +110,17 @@ public sealed class PrefixStateCache
 
     /// <summary>
     /// Stores the state after the first <paramref name="length"/> tokens (a positive multiple of
-    /// <see cref="Interval"/>) under <paramref name="salt"/>, evicting least recently used entries to stay within <see cref="MaxBytes"/>. Takes
+    /// <see cref="Interval"/>, or any positive length for a finished sequence's end entry) under <paramref name="salt"/>, evicting least recently used entries to stay within <see cref="MaxBytes"/>. Takes
     /// ownership of <paramref name="snapshot"/>: one larger than the whole budget, or for a prefix already stored, is
     /// disposed at once.
     /// </summary>
     public void Add(ReadOnlySpan<int> tokens, int length, IStateSnapshot snapshot, string? salt = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (length <= 0 || length % Interval != 0 || length > tokens.Length)
+        if (length <= 0 || length > tokens.Length)
         {
             snapshot.Dispose();
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"Must be a positive multiple of {Interval} within the tokens.");
+            throw new ArgumentOutOfRangeException(nameof(length), length, "Must be a positive length within the tokens.");
         }
 
         if (snapshot.SizeInBytes > MaxBytes)
@@ -141,6 +146,11 @@ public sealed class PrefixStateCache
 
         var node = _lru.AddFirst(new Entry(key, prefix.ToArray(), snapshot));
         _entries.Add(key, node);
+        if (length % Interval != 0)
+        {
+            _endLengths[length] = _endLengths.GetValueOrDefault(length) + 1;
+        }
+
         Interlocked.Add(ref _sizeInBytes, snapshot.SizeInBytes);
         while (_sizeInBytes > MaxBytes && _lru.Last is { } oldest)
         {
@@ -157,6 +167,34 @@ public sealed class PrefixStateCache
         }
     }
 
+    /// <summary>Every boundary up to <paramref name="limit"/> and every end entry's length up to it, ascending.</summary>
+    private List<int> ProbeLengths(int limit)
+    {
+        var lengths = new List<int>(limit / Interval + _endLengths.Count);
+        int boundary = Interval;
+        foreach (int end in _endLengths.Keys)
+        {
+            if (end > limit)
+            {
+                break;
+            }
+
+            for (; boundary < end; boundary += Interval)
+            {
+                lengths.Add(boundary);
+            }
+
+            lengths.Add(end);
+        }
+
+        for (; boundary <= limit; boundary += Interval)
+        {
+            lengths.Add(boundary);
+        }
+
+        return lengths;
+    }
+
     private static UInt128 Hash(ReadOnlySpan<int> prefix) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(prefix));
 
     private void Touch(LinkedListNode<Entry> node)
@@ -169,6 +207,12 @@ public sealed class PrefixStateCache
     {
         _lru.Remove(node);
         _entries.Remove(node.Value.Key);
+        int length = node.Value.Key.Length;
+        if (length % Interval != 0 && --_endLengths[length] == 0)
+        {
+            _endLengths.Remove(length);
+        }
+
         Interlocked.Add(ref _sizeInBytes, -node.Value.Snapshot.SizeInBytes);
         node.Value.Snapshot.Dispose();
     }

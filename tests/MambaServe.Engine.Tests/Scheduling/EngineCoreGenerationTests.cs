@@ -213,6 +213,7 @@ public sealed class EngineCoreGenerationTests
         var options = new SchedulerOptions
         {
             MaxRunningSequences = 2, MaxBatchTokensPerStep = 64, PrefillChunkSize = 8, PrefixCacheInterval = 4, PrefixCacheMaxBytes = 3 * 256,
+            PrefixCacheFinishedStates = false, // the prompts' boundaries alone: three snapshots a request
         };
         var harness = new EngineCoreHarness(options, slots: 2);
         for (int i = 0; i < 6; i++)

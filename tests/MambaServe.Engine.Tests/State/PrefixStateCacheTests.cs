@@ -150,11 +150,56 @@ public sealed class PrefixStateCacheTests
         Assert.Equal((0, 0L), (cache.Count, cache.SizeInBytes));
     }
 
-    [Fact]
-    public void Add_LengthNotOnInterval_Throws()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    public void Add_LengthNotWithinTheTokens_ThrowsAndDisposesTheSnapshot(int length)
     {
         var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        var snapshot = RandomSnapshot();
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Add(RandomTokens(8), 6, RandomSnapshot()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Add(RandomTokens(8), length, snapshot));
+        Assert.Equal(1, snapshot.DisposeCount);
+    }
+
+    [Fact]
+    public void FindDeepest_EndEntriesOffTheInterval_AreProbedBesideTheBoundaries()
+    {
+        var cache = new PrefixStateCache(interval: 4, maxBytes: 1 << 20);
+        int[] tokens = RandomTokens(20);
+        var at6 = RandomSnapshot();
+        var at8 = RandomSnapshot();
+        var at11 = RandomSnapshot();
+        cache.Add(tokens, 8, at8);
+        cache.Add(tokens, 11, at11);
+        cache.Add(tokens, 6, at6);
+
+        Assert.Same(at11, cache.FindDeepest(tokens, 19)!.Snapshot);
+        Assert.Same(at8, cache.FindDeepest(tokens, 10)!.Snapshot);
+        Assert.Same(at6, cache.FindDeepest(tokens, 7)!.Snapshot);
+        Assert.Null(cache.FindDeepest(tokens, 5));
+        // Another answer after the same first 9 tokens: the end entry at 11 does not match, the boundary at 8 does.
+        int[] other = [.. tokens[..9], .. RandomTokens(11)];
+        other[10] = tokens[10] + 1;
+        Assert.Same(at8, cache.FindDeepest(other, 19)!.Snapshot);
+        Assert.Equal(11 + 8 + 6 + 8, cache.HitTokens);
+    }
+
+    [Fact]
+    public void FindDeepest_AnEvictedEndEntry_IsNoLongerProbedOrFound()
+    {
+        var snapshotBytes = RandomSnapshot().SizeInBytes;
+        var cache = new PrefixStateCache(interval: 4, maxBytes: snapshotBytes);
+        int[] tokens = RandomTokens(12);
+        var at7 = RandomSnapshot();
+        cache.Add(tokens, 7, at7);
+        Assert.Equal(7, cache.FindDeepest(tokens, 11)!.Length);
+
+        cache.Add(tokens, 4, RandomSnapshot());
+
+        Assert.Equal(1, at7.DisposeCount);
+        Assert.Equal(4, cache.FindDeepest(tokens, 11)!.Length);
+        cache.Add(tokens, 7, RandomSnapshot());
+        Assert.Equal(7, cache.FindDeepest(tokens, 11)!.Length);
     }
 }

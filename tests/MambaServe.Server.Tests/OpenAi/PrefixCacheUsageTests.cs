@@ -40,6 +40,30 @@ public sealed class PrefixCacheUsageTests
     }
 
     [Fact]
+    public async Task Chat_TheNextTurn_RestoresTheStateTheAnswerEndedWith_AndAnswersAsAFullPrefillDoes()
+    {
+        // The client resends the conversation: the first answer, re-rendered by the template, follows the first prompt,
+        // so the state the first answer finished with (all but its last token, which nothing fed) is restored, past the
+        // first prompt's deepest boundary; a server that keeps no finished states prefills the answer and answers alike.
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 24, Temperature = 0 };
+        await using var factory = ServerFactory.WithDemoModel(extra: Settings);
+        var chat = OpenAiClients.Chat(await factory.CreateReadyClientAsync(), "mamba-demo-5m");
+        ChatCompletion first = await chat.CompleteChatAsync([new UserChatMessage(Prompt)], options);
+        List<ChatMessage> conversation = [new UserChatMessage(Prompt), new AssistantChatMessage(first.Content[0].Text), new UserChatMessage("And then?")];
+
+        ChatCompletion second = await chat.CompleteChatAsync(conversation, options);
+
+        Assert.Equal(first.Usage.InputTokenCount + first.Usage.OutputTokenCount - 1, second.Usage.InputTokenDetails.CachedTokenCount);
+        Dictionary<string, string?> withoutFinishedStates = new(Settings) { ["MambaServe:Scheduler:PrefixCacheFinishedStates"] = "false" };
+        await using var plain = ServerFactory.WithDemoModel(extra: withoutFinishedStates);
+        var plainChat = OpenAiClients.Chat(await plain.CreateReadyClientAsync(), "mamba-demo-5m");
+        Assert.Equal(first.Content[0].Text, (await plainChat.CompleteChatAsync([new UserChatMessage(Prompt)], options)).Value.Content[0].Text);
+        ChatCompletion prefilled = await plainChat.CompleteChatAsync(conversation, options);
+        Assert.Equal(prefilled.Content[0].Text, second.Content[0].Text);
+        Assert.Equal(CachedOf(first.Usage.InputTokenCount), prefilled.Usage.InputTokenDetails.CachedTokenCount); // the first prompt's boundaries only
+    }
+
+    [Fact]
     public async Task Completions_Streamed_TheFinalUsageHasTheDetails_TheContinuousChunksNot()
     {
         await using var factory = ServerFactory.WithDemoModel(extra: Settings);

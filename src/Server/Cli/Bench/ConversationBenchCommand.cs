@@ -13,7 +13,8 @@ namespace MambaServe.Server.Cli.Bench;
 /// `bench conversation`: a many-turn conversation through the real HTTP server, time to first token per turn,
 /// continuing with previous_response_id, in a conversation of the Conversations API, or unstored on one Responses
 /// WebSocket, against resending the whole history through /v1/chat/completions (with the
-/// prefix cache off, as a server without saved states re-prefills, and on). Runs the served model (default: the demo
+/// prefix cache off, as a server without saved states re-prefills; on with the prompts' boundaries only; and on with
+/// the states answers finished with, the default). Runs the served model (default: the demo
 /// model) and random weights of mamba-130m's shape with the demo tokenizer.
 /// </summary>
 public static class ConversationBenchCommand
@@ -55,35 +56,43 @@ public static class ConversationBenchCommand
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, through the HTTP server");
-        List<ConversationTurn> responses, inConversation, onSocket, resent, cached;
-        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false))))
+        List<ConversationTurn> responses, inConversation, onSocket, resent, promptsCached, cached;
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false, finishedStates: false))))
         {
             (responses, inConversation, onSocket, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
         }
 
-        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true))))
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true, finishedStates: false))))
+        {
+            (_, _, _, promptsCached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
+        }
+
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true, finishedStates: true))))
         {
             (_, _, _, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
         }
 
-        Report(responses, inConversation, onSocket, resent, cached);
+        Report(responses, inConversation, onSocket, resent, promptsCached, cached);
     }
 
-    private static EngineOptions Options(DeviceKind device, bool prefixCache) =>
-        new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0 }, new StatePoolOptions { SlotCount = 4 }, Device: device);
+    private static EngineOptions Options(DeviceKind device, bool prefixCache, bool finishedStates) =>
+        new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0, PrefixCacheFinishedStates = finishedStates },
+            new StatePoolOptions { SlotCount = 4 }, Device: device);
 
     private static void Report(
-        List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> onSocket, List<ConversationTurn> resent, List<ConversationTurn> cached)
+        List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> onSocket, List<ConversationTurn> resent,
+        List<ConversationTurn> promptsCached, List<ConversationTurn> cached)
     {
         var table = new Table().AddColumns(
             "turn", "responses TTFT ms", "cached tokens", "prefilled", "conversation TTFT ms", "prefilled", "socket TTFT ms", "prefilled",
-            "chat resend TTFT ms", "prompt tokens", "chat + prefix cache TTFT ms");
+            "chat resend TTFT ms", "prompt tokens", "chat + prompt prefixes TTFT ms", "prefilled", "chat + prefix cache TTFT ms", "prefilled");
         for (int t = 0; t < responses.Count; t++)
         {
             var (r, c, w) = (responses[t], inConversation[t], onSocket[t]);
             table.AddRow($"{t + 1}", $"{r.TtftMs:F1}", $"{r.CachedTokens}", $"{r.InputTokens - r.CachedTokens}", $"{c.TtftMs:F1}",
                 $"{c.InputTokens - c.CachedTokens}", $"{w.TtftMs:F1}", $"{w.InputTokens - w.CachedTokens}", $"{resent[t].TtftMs:F1}",
-                $"{resent[t].InputTokens}", $"{cached[t].TtftMs:F1}");
+                $"{resent[t].InputTokens}", $"{promptsCached[t].TtftMs:F1}", $"{promptsCached[t].InputTokens - promptsCached[t].CachedTokens}",
+                $"{cached[t].TtftMs:F1}", $"{cached[t].InputTokens - cached[t].CachedTokens}");
         }
 
         AnsiConsole.Write(table);
@@ -91,7 +100,8 @@ public static class ConversationBenchCommand
         int sameInConversation = inConversation.Zip(resent).Count(p => p.First.Text == p.Second.Text);
         int sameOnSocket = onSocket.Zip(resent).Count(p => p.First.Text == p.Second.Text);
         AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns (previous_response_id), " +
-            $"{sameInConversation}/{inConversation.Count} (conversation), {sameOnSocket}/{onSocket.Count} (WebSocket, unstored)");
+            $"{sameInConversation}/{inConversation.Count} (conversation), {sameOnSocket}/{onSocket.Count} (WebSocket, unstored), " +
+            $"{cached.Zip(resent).Count(p => p.First.Text == p.Second.Text)}/{cached.Count} (chat on the prefix cache's states)");
         var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
         AnsiConsole.MarkupLine(
             $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
@@ -105,7 +115,8 @@ public static class ConversationBenchCommand
         Ratio("responses in a conversation (Conversations API)", inConversation);
         Ratio("unstored responses on one WebSocket", onSocket);
         Ratio("chat, whole history resent", resent);
-        Ratio("chat, whole history resent, prefix cache on", cached);
+        Ratio("chat, whole history resent, prefix cache on (prompts' boundaries only)", promptsCached);
+        Ratio("chat, whole history resent, prefix cache on (and the states answers end with: the default)", cached);
     }
 
     private static void Ratio(string label, List<ConversationTurn> turns)

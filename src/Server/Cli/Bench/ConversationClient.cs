@@ -116,7 +116,7 @@ public static class ConversationClient
         var started = Stopwatch.GetTimestamp();
         double? first = null;
         var text = new StringBuilder();
-        int prompt = 0;
+        int prompt = 0, cached = 0;
         await foreach (var (_, data) in EventsAsync(http, "/v1/chat/completions", body, ct))
         {
             if (data["choices"] is JsonArray { Count: > 0 } choices && (string?)choices[0]!["delta"]?["content"] is { Length: > 0 } delta)
@@ -126,10 +126,11 @@ public static class ConversationClient
             }
 
             prompt = (int?)data["usage"]?["prompt_tokens"] ?? prompt;
+            cached = (int?)data["usage"]?["prompt_tokens_details"]?["cached_tokens"] ?? cached;
         }
 
         first ??= Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return new ConversationTurn(first.Value, text.ToString(), prompt, 0, null);
+        return new ConversationTurn(first.Value, text.ToString(), prompt, cached, null);
     }
 
     /// <summary>The SSE events of a POST: (event name or "", data as JSON), until the stream ends or says [DONE].</summary>

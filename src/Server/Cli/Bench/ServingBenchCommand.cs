@@ -39,11 +39,18 @@ public static class ServingBenchCommand
         {
             if (!(r.GetValueOrDefault<float>() is > 0f and <= 1f)) r.AddError("--top-p must be in (0, 1].");
         });
+        var prefixCache = new Option<string>("--prefix-cache")
+        {
+            DefaultValueFactory = _ => "off",
+            Description = "The prefix-state cache: off (random prompts never repeat), prompts (the prompts' boundaries only) or on "
+                + "(and the states sequences finish with, the server's default): what keeping them costs a server whose prompts never repeat.",
+        };
+        prefixCache.AcceptOnlyFromAmong("off", "prompts", "on");
         var state = new Option<string>("--state") { Description = "The SSM state's dtype in the slot pool: fp32 or bf16.", DefaultValueFactory = _ => "fp32" };
         state.AcceptOnlyFromAmong("fp32", "bf16");
         var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
         {
-            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state,
+            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state, prefixCache,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,8 +60,8 @@ public static class ServingBenchCommand
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
                 var stateDType = BenchStateDType.Parse(parse.GetValue(state)!);
-                await RunAsync(modelDir, device, parse.GetValue(limits)!, stateDType, parse.GetValue(levels)!, parse.GetValue(promptTokens),
-                    parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, ct);
+                await RunAsync(modelDir, device, (parse.GetValue(limits)!, parse.GetValue(prefixCache)!), stateDType, parse.GetValue(levels)!,
+                    parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, ct);
                 return 0;
             });
         });
@@ -62,12 +69,17 @@ public static class ServingBenchCommand
     }
 
     private static async Task RunAsync(
-        string modelDir, DeviceKind device, string limits, StateDType stateDType, int[] levels, int promptTokens, int outputTokens, int requestsPerClient,
-        SamplingParams sampling, CancellationToken ct)
+        string modelDir, DeviceKind device, (string Limits, string PrefixCache) choices, StateDType stateDType, int[] levels, int promptTokens,
+        int outputTokens, int requestsPerClient, SamplingParams sampling, CancellationToken ct)
     {
+        var (limits, prefixCache) = choices;
         var maxConcurrency = levels.Max();
         var backend = RunnerBackends.Resolve(device);
         var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency, stateDType);
+        scheduler = prefixCache == "off" ? scheduler : scheduler with
+        {
+            PrefixCacheMaxBytes = new SchedulerOptions().PrefixCacheMaxBytes, PrefixCacheFinishedStates = prefixCache == "on",
+        };
         var options = new EngineOptions(scheduler, pool, Device: device);
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
         // Warm-up long enough (256 tokens over ~0.2 s) for the JIT to tier up the sampler's vector code: with 16 tokens,
@@ -89,10 +101,17 @@ public static class ServingBenchCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
             + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}")
-            + $", {BenchStateDType.Name(stateDType)} state, prefix cache off; "
+            + $", {BenchStateDType.Name(stateDType)} state, prefix cache {PrefixCacheLabel(prefixCache)}; "
             + $"scheduler ({limits}): {scheduler.MaxRunningSequences} sequences, {scheduler.MaxBatchTokensPerStep} tokens a step, prefill chunks of {scheduler.PrefillChunkSize}");
         AnsiConsole.Write(table);
     }
+
+    private static string PrefixCacheLabel(string choice) => choice switch
+    {
+        "off" => "off",
+        "prompts" => "on, prompts' boundaries only",
+        _ => "on, with the states sequences finish with",
+    };
 
     /// <summary>The scheduler and pool of a <c>--scheduler</c> choice on the device <paramref name="device"/> resolved to.</summary>
     private static (SchedulerOptions, StatePoolOptions) Limits(string limits, DeviceKind device, int maxConcurrency, StateDType stateDType)
