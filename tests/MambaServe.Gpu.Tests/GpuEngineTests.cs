@@ -151,6 +151,64 @@ public sealed class GpuEngineTests
     }
 
     /// <summary>
+    /// The next turn of a conversation, resent whole, restores the state the first answer finished with (the prefix
+    /// cache's end entry, taken with no batch in flight) and answers as a prefill of the whole conversation does, in
+    /// turn and running ahead. Ended by a stop token, a row run ahead was begun once more, so its state holds the stop
+    /// token too; ended by length, it was not. fp32 weights: the decoded state and the prefilled one agree to rounding.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Engine_NextTurnOnTheStateAnAnswerEndedWith_AnswersAsAFullPrefill(bool runAhead, bool byStopToken)
+    {
+        int[] prompt = GreedyFixture.Load().Cases[0].PromptIds;
+        using var fresh = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
+        var uncached = Core(fresh, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
+        var greedy = Generate(uncached, prompt, new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true }).Tokens;
+        int stop = Enumerable.Range(4, 16).First(i => !greedy[..i].Contains(greedy[i]));
+        var sampling = byStopToken
+            ? new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [greedy[stop]] }
+            : new SamplingParams { Temperature = 0, MaxTokens = stop + 1, IgnoreEos = true };
+        using var runner = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
+        ((GpuModelRunner)runner).RunsAhead = runAhead;
+        var core = Core(runner, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheInterval = 16 });
+        var answer = Generate(core, prompt, sampling).Tokens;
+        Assert.Equal(greedy[..(stop + 1)], answer);
+
+        int[] next = [.. prompt, .. answer, .. prompt[..5]];
+        var (tokens, cached) = Generate(core, next, new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true });
+
+        Assert.Equal(prompt.Length + stop + (runAhead && byStopToken ? 1 : 0), cached);
+        Assert.Equal(Generate(uncached, next, new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true }).Tokens, tokens);
+    }
+
+    private static EngineCore Core(IModelRunner runner, SchedulerOptions options) =>
+        new(runner, options, new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null), TimeProvider.System);
+
+    /// <summary>One request served to its end: its tokens and the prompt tokens it restored from the prefix cache.</summary>
+    private static (int[] Tokens, int Cached) Generate(EngineCore core, int[] prompt, SamplingParams sampling)
+    {
+        var group = new SequenceGroup(new GenerationRequest(Guid.NewGuid().ToString("N"), prompt, sampling), 0, null, 1);
+        core.Submit(group);
+        while (core.HasWork)
+        {
+            core.Step();
+        }
+
+        var tokens = new List<int>();
+        int cached = -1;
+        while (group.Updates.Reader.TryRead(out var update))
+        {
+            tokens.AddRange(update.TokenIds);
+            cached = update.Usage?.CachedPromptTokens ?? cached;
+        }
+
+        return ([.. tokens], cached);
+    }
+
+    /// <summary>
     /// The bench samples the device's memory on a side thread while the engine steps (its peak device memory): the
     /// query goes through the model from that thread, so each sample must name the runner's device (the same total),
     /// with the model and its pool counted as used, while prompts run on the test thread.
