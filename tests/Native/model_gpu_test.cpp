@@ -150,6 +150,39 @@ TEST_P(ModelGpu, SnapshotRestore_AndExportImport_ReproduceTheState) {
     msv_snapshot_free(snap);
 }
 
+// Dropped snapshots' payloads are kept for the model's next snapshots (SnapshotBuffers): a snapshot taken into a
+// recycled payload holds its own slot's state, two of them side by side each their own, and one that outlives the
+// model frees its payload with no error (memcheck runs this suite).
+TEST_P(ModelGpu, SnapshotPayloads_Recycled_HoldTheStateOfTheirOwnSlot) {
+    both({prefill(4, random_tokens(rng_, 9, c_.vocab)), prefill(5, random_tokens(rng_, 7, c_.vocab))}, "prompts");
+    msv_model* m = gpu_->get();
+    msv_snapshot* first = nullptr;
+    msv_snapshot* second = nullptr;
+    msv_ok(msv_model_snapshot(m, 4, &first), "snapshot 4");
+    msv_ok(msv_model_snapshot(m, 5, &second), "snapshot 5");
+    msv_snapshot_free(first);
+    msv_snapshot_free(second);
+
+    msv_snapshot* of4 = nullptr;
+    msv_snapshot* of5 = nullptr;
+    msv_ok(msv_model_snapshot(m, 4, &of4), "snapshot 4 again");
+    msv_ok(msv_model_snapshot(m, 5, &of5), "snapshot 5 again");
+    msv_ok(msv_model_restore(m, 12, of4), "restore 4 into 12");
+    msv_ok(msv_model_restore(m, 13, of5), "restore 5 into 13");
+    const auto tokens = random_tokens(rng_, 3, c_.vocab);
+    auto on = [&](int slot) {
+        std::vector<Entry> entry = {prefill(slot, tokens)};
+        return run_gpu(m, c_, entry).logits;
+    };
+    const auto from4 = on(4), from12 = on(12), from5 = on(5), from13 = on(13);
+    EXPECT_EQ(0, std::memcmp(from4.data(), from12.data(), from4.size() * 4)) << "slot 4's state";
+    EXPECT_EQ(0, std::memcmp(from5.data(), from13.data(), from5.size() * 4)) << "slot 5's state";
+    EXPECT_NE(0, std::memcmp(from4.data(), from5.data(), from4.size() * 4)) << "two prompts, two states";
+    msv_snapshot_free(of5);
+    gpu_.reset();
+    msv_snapshot_free(of4);
+}
+
 // Zeroed and copied slots behave as the reference's.
 TEST_P(ModelGpu, CopyAndZeroSlot_MatchReference) {
     both({prefill(2, random_tokens(rng_, 5, c_.vocab))}, "prompt");

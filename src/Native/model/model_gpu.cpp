@@ -57,11 +57,12 @@ std::recursive_mutex& device_memory_lock() {
     return lock;
 }
 
-msv_status Model::alloc_device(void** p, size_t bytes, const char* what) {
+msv_status Model::alloc_device(void** p, size_t bytes, const char* what, bool zero) {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
     *p = nullptr;
     if (bytes == 0) return MSV_OK;
     const cudaError_t err = cudaMalloc(p, bytes);
+    if (err == cudaSuccess && !zero) return MSV_OK;
     if (err == cudaSuccess) return cudaMemsetAsync(*p, 0, bytes, stream_) == cudaSuccess ? MSV_OK : fail(cudaGetLastError(), what);
     *p = nullptr;
     (void)cudaGetLastError();
@@ -140,6 +141,9 @@ msv_status Model::init(const msv_model_config& c) {
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_OUT")) gemv_shape_out_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_GEMV_SHAPE_HEAD")) gemv_shape_head_ = std::clamp(std::atoi(f), 0, 5);
     if (const char* f = std::getenv("MSV_SSU_THREADS")) ssu_threads_ = std::atoi(f);
+    // Two buffers cover the cache's churn (one snapshot taken, one evicted); a few more, a burst of requests ending.
+    snapshot_buffers_->keep = 4;
+    if (const char* f = std::getenv("MSV_SNAPSHOT_RECYCLE")) snapshot_buffers_->keep = size_t(std::clamp(std::atoi(f), 0, 64));
     if (const char* f = std::getenv("MSV_SSU_BF16_VEC")) ssu_bf16_vec_ = std::atoi(f);
     if (const char* f = std::getenv("MSV_SSU_TRIGGER")) ssu_trigger_ = std::clamp(std::atoi(f), 0, 3);
     if (const char* f = std::getenv("MSV_SSU_PDL"); f && f[0] == '0') ssu_pdl_ = false;

@@ -84,6 +84,20 @@ constexpr int kScanGroup = 16;
 
 struct Snapshot;
 
+// Payloads of dropped snapshots kept for the model's next ones. A prefix cache that stores the state every finished
+// sequence ends with takes a snapshot and evicts one about as often as requests end; a state-sized cudaMalloc and a
+// cudaFree (which waits for the device) at each cost ~1.5% of 256-row serving throughput on an H100 (docs/gpu-model.md,
+// session "thirty-seventh"). Shared by the model and its snapshots, which may outlive it; guarded by
+// device_memory_lock(). MSV_SNAPSHOT_RECYCLE=0 keeps none (A/B).
+struct SnapshotBuffers {
+    size_t keep = 0;  // buffers kept at most
+    std::vector<void*> free;
+    SnapshotBuffers() = default;
+    SnapshotBuffers(const SnapshotBuffers&) = delete;
+    SnapshotBuffers& operator=(const SnapshotBuffers&) = delete;
+    ~SnapshotBuffers();
+};
+
 // Kernels a step leaves out under MSV_BENCH_ABLATE (a bit mask; A/B runs only): the step's time without one of them
 // is that kernel's marginal cost inside the replayed graph, overlaps included, which ncu's serialised per-kernel
 // times are not. The results of such a step are wrong. docs/gpu-model.md, "Session 2026-12-03, fifth".
@@ -188,7 +202,8 @@ private:
     friend struct StepRunner;
 
     msv_status init(const msv_model_config& c);
-    msv_status alloc_device(void** p, size_t bytes, const char* what);
+    // `zero`: clear the memory (the pools and step buffers); a snapshot's payload is written whole before it is read.
+    msv_status alloc_device(void** p, size_t bytes, const char* what, bool zero = true);
     msv_status move_snapshot(int slot, void* payload, bool to_slot);
     msv_status new_snapshot(std::unique_ptr<Snapshot>* out);
     msv_status alloc_weights();
@@ -235,6 +250,7 @@ private:
     int device_ = 0;
     int sm_count_ = 0;
     uint64_t id_ = 0;
+    std::shared_ptr<SnapshotBuffers> snapshot_buffers_ = std::make_shared<SnapshotBuffers>();
     bool finalized_ = false, pooled_ = false;
     bool lost_ = false;
     std::string lost_reason_;
@@ -378,6 +394,7 @@ struct Snapshot {
     msv_model_config cfg{};
     void* data = nullptr;
     int64_t bytes = 0;  // payload, without the export header
+    std::shared_ptr<SnapshotBuffers> recycle;  // where the payload goes when the snapshot is dropped
     Snapshot() = default;
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;

@@ -10,7 +10,17 @@
 namespace msv::gpu::model {
 Snapshot::~Snapshot() {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
-    if (data) (void)cudaFree(data);
+    if (!data) return;
+    // Nothing on the device uses the payload any more: every snapshot, restore and export waits for its copies.
+    if (recycle && recycle->free.size() < recycle->keep)
+        recycle->free.push_back(data);
+    else
+        (void)cudaFree(data);
+}
+
+SnapshotBuffers::~SnapshotBuffers() {
+    const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
+    for (void* p : free) (void)cudaFree(p);
 }
 
 // A snapshot's payload is the export's (conv state fp32, then SSM state): the conv state converts on the way in and
@@ -89,7 +99,17 @@ msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
 msv_status Model::new_snapshot(std::unique_ptr<Snapshot>* out) {
     auto snap = std::make_unique<Snapshot>();
     snap->model_id = id_, snap->cfg = cfg_, snap->bytes = snapshot_payload_bytes();
-    if (msv_status s = alloc_device(&snap->data, size_t(snap->bytes), "snapshot"); s != MSV_OK) return s;
+    snap->recycle = snapshot_buffers_;
+    {
+        const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
+        if (!snapshot_buffers_->free.empty()) {
+            snap->data = snapshot_buffers_->free.back();
+            snapshot_buffers_->free.pop_back();
+        }
+    }
+    if (snap->data == nullptr) {
+        if (msv_status s = alloc_device(&snap->data, size_t(snap->bytes), "snapshot", false); s != MSV_OK) return s;
+    }
     *out = std::move(snap);
     return MSV_OK;
 }
