@@ -277,12 +277,35 @@ internal sealed partial class EngineCore
     /// <summary>Snapshots the first slot when the prompt so far ends on a prefix-cache boundary (chunks end on them).</summary>
     private void CachePrefix(SequenceGroup group)
     {
-        int length = group.PrefilledLength;
-        string? salt = group.Request.CacheSalt;
-        if (_prefixCache is { } cache && group.Request.Start is null && length % cache.Interval == 0 && !cache.Contains(group.Prompt, length, salt))
+        if (_prefixCache is { } cache && group.Request.Start is null && group.PrefilledLength % cache.Interval == 0)
         {
-            cache.Add(group.Prompt, length, _runner.Snapshot(group.Samples[0].Slot), salt);
+            AddToPrefixCache(group.Prompt, group.PrefilledLength, group.Samples[0].Slot, group.Request.CacheSalt);
         }
+    }
+
+    /// <summary>
+    /// Stores the slot's state as the state after the first <paramref name="length"/> of <paramref name="tokens"/>,
+    /// unless stored already. Best effort: a snapshot that fails (a GPU out of device memory) leaves the entry out and
+    /// the request goes on, since the cache only saves later requests a prefill.
+    /// </summary>
+    private void AddToPrefixCache(int[] tokens, int length, int slot, string? salt)
+    {
+        if (_prefixCache!.Contains(tokens, length, salt))
+        {
+            return;
+        }
+
+        IStateSnapshot snapshot;
+        try
+        {
+            snapshot = _runner.Snapshot(slot);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return;
+        }
+
+        _prefixCache.Add(tokens, length, snapshot, salt);
     }
 
     /// <summary>The prompt is in: every sample's first token was sampled (forks included) in this step.</summary>

@@ -39,19 +39,7 @@ internal sealed partial class EngineCore
     {
         foreach (var (slot, tokens, salt) in _finishedStates)
         {
-            if (_prefixCache!.Contains(tokens, tokens.Length, salt))
-            {
-                continue;
-            }
-
-            try
-            {
-                _prefixCache.Add(tokens, tokens.Length, _runner.Snapshot(slot), salt);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Best effort, as the prefix states of prompts are.
-            }
+            AddToPrefixCache(tokens, tokens.Length, slot, salt);
         }
 
         _finishedStates.Clear();

@@ -52,6 +52,9 @@ internal sealed class FakeModelRunner : IModelRunner
     /// <summary>A step for which this holds throws a plain exception after it has run half of its entries.</summary>
     public Func<StepBatch, bool>? CrashWhen { get; set; }
 
+    /// <summary>Snapshot throws while this is set, as a GPU out of device memory does.</summary>
+    public Exception? SnapshotFails { get; set; }
+
     /// <summary>Called on entry to every Step (e.g. to block the engine thread in a test).</summary>
     public Action? OnStep { get; set; }
 
@@ -263,6 +266,11 @@ internal sealed class FakeModelRunner : IModelRunner
     public IStateSnapshot Snapshot(int slot)
     {
         ThrowIfInFlight();
+        if (SnapshotFails is { } failure)
+        {
+            throw failure;
+        }
+
         SnapshotCount++;
         return new FakeSnapshot(this, _states[slot]);
     }

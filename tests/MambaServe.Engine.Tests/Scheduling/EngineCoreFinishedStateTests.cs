@@ -141,6 +141,30 @@ public sealed class EngineCoreFinishedStateTests
         sink.Saved?.Snapshot.Dispose();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SnapshotsThatFail_LeaveTheCacheOut_AndEveryRequestGetsItsTokens(bool runAhead)
+    {
+        // A GPU out of device memory fails the prefix cache's snapshots (a prompt's boundaries and an answer's end): the
+        // cache only spares later prefills, so the requests go on as if it were off.
+        var harness = Harness(CacheOn, runAhead);
+        harness.Runner.SnapshotFails = new InvalidOperationException("msv_model_snapshot: out of device memory");
+        int[] prompt = RandomPrompt(13);
+        var first = harness.Submit(Request(prompt, maxTokens: 6));
+        harness.RunUntilIdle();
+        var answer = Tokens(Drain(first));
+        int[] next = [.. prompt, .. answer, 4];
+        var second = harness.Submit(Request(next, maxTokens: 3));
+        harness.RunUntilIdle();
+
+        Assert.Equal(harness.GreedyReference(prompt, 6), answer);
+        var updates = Drain(second);
+        Assert.Equal(harness.GreedyReference(next, 3), Tokens(updates));
+        Assert.Equal(0, Assert.Single(updates, u => u.Usage is not null).Usage!.CachedPromptTokens);
+        Assert.Equal(0, harness.Core.PrefixCache!.Count);
+    }
+
     private static EngineCoreHarness Harness(SchedulerOptions options, bool runAhead)
     {
         var harness = new EngineCoreHarness(options, slots: 2);
