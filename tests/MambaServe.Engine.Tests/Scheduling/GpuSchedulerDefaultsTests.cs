@@ -16,6 +16,7 @@ public sealed class GpuSchedulerDefaultsTests
 
         Assert.Equal((256, 8192, 2048), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize));
         Assert.Equal((4096, 16L << 20), (limits.MaxWaitingRequests, limits.MaxWaitingPromptTokens));
+        Assert.Equal(4L << 30, limits.PrefixCacheMaxBytes);
         limits.Validate();
     }
 
@@ -32,12 +33,16 @@ public sealed class GpuSchedulerDefaultsTests
     [Fact]
     public void Apply_GivenSettingsWin_AndTheOthersKeepTheirValues()
     {
-        var options = new SchedulerOptions { MaxRunningSequences = 32, PrefillChunkSize = 300, MaxWaitingRequests = 9, PrefixCacheInterval = 64 };
+        var options = new SchedulerOptions
+        {
+            MaxRunningSequences = 32, PrefillChunkSize = 300, MaxWaitingRequests = 9, PrefixCacheInterval = 64, PrefixCacheMaxBytes = 0,
+        };
 
-        var limits = GpuSchedulerDefaults.Apply(options, DeviceKind.Cuda, n => n is "MaxRunningSequences" or "PrefillChunkSize" or "MaxWaitingRequests");
+        var limits = GpuSchedulerDefaults.Apply(
+            options, DeviceKind.Cuda, n => n is "MaxRunningSequences" or "PrefillChunkSize" or "MaxWaitingRequests" or "PrefixCacheMaxBytes");
 
         Assert.Equal((32, 8192, 300, 9), (limits.MaxRunningSequences, limits.MaxBatchTokensPerStep, limits.PrefillChunkSize, limits.MaxWaitingRequests));
-        Assert.Equal((GpuSchedulerDefaults.MaxWaitingPromptTokens, 64), (limits.MaxWaitingPromptTokens, limits.PrefixCacheInterval));
+        Assert.Equal((GpuSchedulerDefaults.MaxWaitingPromptTokens, 64, 0L), (limits.MaxWaitingPromptTokens, limits.PrefixCacheInterval, limits.PrefixCacheMaxBytes));
     }
 
     [Fact]

@@ -76,9 +76,11 @@ public static class ServingBenchCommand
         var maxConcurrency = levels.Max();
         var backend = RunnerBackends.Resolve(device);
         var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency, stateDType);
-        scheduler = prefixCache == "off" ? scheduler : scheduler with
+        // Off, or the server's budget on this device (every other setting is the chosen limits').
+        scheduler = scheduler with
         {
-            PrefixCacheMaxBytes = new SchedulerOptions().PrefixCacheMaxBytes, PrefixCacheFinishedStates = prefixCache == "on",
+            PrefixCacheMaxBytes = prefixCache == "off" ? 0 : GpuSchedulerDefaults.Apply(new SchedulerOptions(), backend.Kind, _ => false).PrefixCacheMaxBytes,
+            PrefixCacheFinishedStates = prefixCache == "on",
         };
         var options = new EngineOptions(scheduler, pool, Device: device);
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
