@@ -84,7 +84,9 @@ internal sealed partial class EngineCore
         _steps,
         _stepsBegunAhead,
         _prefixCache?.QueriedTokens ?? 0,
-        _prefixCache?.HitTokens ?? 0);
+        _prefixCache?.HitTokens ?? 0,
+        _prefixCache?.Count ?? 0,
+        _prefixCache?.SizeInBytes ?? 0);
 
     /// <summary>Called by <see cref="Step"/> with the number of input (prompt) and output tokens it processed.</summary>
     public Action<int, int>? TokensProcessed { get; set; }

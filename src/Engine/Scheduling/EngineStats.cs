@@ -9,6 +9,8 @@ namespace MambaServe.Engine.Scheduling;
 /// </param>
 /// <param name="PrefixCacheQueriedTokens">The prompt tokens of every prefix-cache lookup.</param>
 /// <param name="PrefixCacheHitTokens">The prompt tokens the prefix cache restored (not prefilled).</param>
+/// <param name="PrefixCacheEntries">States the prefix cache holds (prompts' boundaries and answers' ends).</param>
+/// <param name="PrefixCacheBytes">What they take (device memory on a GPU), against <c>Scheduler:PrefixCacheMaxBytes</c>.</param>
 public sealed record EngineStats(
     int RunningSequences,
     int WaitingRequests,
@@ -19,4 +21,6 @@ public sealed record EngineStats(
     long Steps,
     long StepsBegunAhead,
     long PrefixCacheQueriedTokens = 0,
-    long PrefixCacheHitTokens = 0);
+    long PrefixCacheHitTokens = 0,
+    int PrefixCacheEntries = 0,
+    long PrefixCacheBytes = 0);

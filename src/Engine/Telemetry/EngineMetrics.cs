@@ -32,6 +32,9 @@ public sealed class EngineMetrics : IDisposable
             TelemetryNames.PrefixCacheQueriedTokens, () => Read(s => s.PrefixCacheQueriedTokens), "{token}", "Prompt tokens looked up in the prefix-state cache.");
         _meter.CreateObservableCounter(
             TelemetryNames.PrefixCacheHitTokens, () => Read(s => s.PrefixCacheHitTokens), "{token}", "Prompt tokens restored from the prefix-state cache.");
+        // How full the cache is, to size Scheduler:PrefixCacheMaxBytes (it keeps the state every answer ends with).
+        _meter.CreateObservableGauge(TelemetryNames.PrefixCacheEntries, () => Read(s => s.PrefixCacheEntries), "{state}", "States held by the prefix-state cache.");
+        _meter.CreateObservableGauge(TelemetryNames.PrefixCacheBytes, () => Read(s => s.PrefixCacheBytes), "By", "Bytes of the states held by the prefix-state cache.");
         _meter.CreateObservableCounter(
             TelemetryNames.EngineStepsBegunAhead,
             () => Read(s => s.StepsBegunAhead),

@@ -33,6 +33,8 @@ public static class TelemetryNames
     public const string PrefixCacheLookups = "mambaserve.prefix_cache.lookups";
     public const string PrefixCacheQueriedTokens = "mambaserve.prefix_cache.queried_tokens";
     public const string PrefixCacheHitTokens = "mambaserve.prefix_cache.hit_tokens";
+    public const string PrefixCacheEntries = "mambaserve.prefix_cache.entries";
+    public const string PrefixCacheBytes = "mambaserve.prefix_cache.bytes";
     public const string EngineStepDuration = "mambaserve.engine.step.duration";
     public const string EngineStepsBegunAhead = "mambaserve.engine.steps_begun_ahead";
     public const string Tokens = "mambaserve.tokens";

@@ -39,6 +39,9 @@ public sealed class EngineCoreFinishedStateTests
         Assert.Equal(9 + 5, Assert.Single(updates, u => u.Usage is not null).Usage!.CachedPromptTokens);
         Assert.Equal(harness.GreedyReference(next, 5), Tokens(updates));
         Assert.Equal(1, harness.Runner.RestoreCount);
+        // The first prompt's boundaries (4, 8), the first answer's end (14) and the second prompt's boundary past it (16);
+        // the second answer's end waits for the next schedule. The engine's stats (the metrics' gauges) count them.
+        Assert.Equal((4, 4 * 256L), (harness.Core.Stats.PrefixCacheEntries, harness.Core.Stats.PrefixCacheBytes));
     }
 
     [Theory]

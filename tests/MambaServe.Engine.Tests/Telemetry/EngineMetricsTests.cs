@@ -73,6 +73,22 @@ public sealed class EngineMetricsTests
         Assert.Equal(runner.BegunAhead, loop.Stats.StepsBegunAhead);
     }
 
+    [Fact]
+    public void PrefixCacheGauges_ReadTheStatesAndBytesTheEnginePublished()
+    {
+        using var metrics = new EngineMetrics();
+        var measured = new ConcurrentDictionary<string, double>();
+        using var listener = Listen(metrics, measured);
+        int entries = Random.Shared.Next(1, 500);
+        long bytes = entries * (long)Random.Shared.Next(1, 1 << 25);
+        metrics.Attach(() => new EngineStats(0, 0, 0, 4, 0, 0, 0, 0, PrefixCacheEntries: entries, PrefixCacheBytes: bytes));
+
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(entries, measured[TelemetryNames.PrefixCacheEntries]);
+        Assert.Equal(bytes, measured[TelemetryNames.PrefixCacheBytes]);
+    }
+
     /// <summary>
     /// Collects the engine meter's measurements: a counter's sum, a gauge's last value, a histogram's count, by name
     /// (and "/tag" for tagged ones).
