@@ -148,6 +148,47 @@ public sealed class AnthropicClientTests
         Assert.Equal("list", (string?)(await Json.ReadAsync(openAi))["object"]); // without Anthropic's header: OpenAI's shape
     }
 
+    [Fact]
+    public async Task AnthropicSdk_TheNextTurn_RestoresTheStateTheFirstAnswerEndedWith()
+    {
+        // Anthropic's clients resend the whole conversation each turn: the second turn restores the state the first
+        // answer ended with (the prefix cache's end entry: its prompt and all its tokens but the last, which nothing
+        // fed). Anthropic's usage has no field for it (cache_read_input_tokens is caching the client asks for), so
+        // /metrics says how many prompt tokens were restored.
+        await using var factory = ServerFactory.WithDemoModel(extra: new Dictionary<string, string?> { ["MambaServe:Scheduler:PrefixCacheInterval"] = "16" });
+        var http = await factory.CreateReadyClientAsync();
+        var client = Client(http);
+        UserMessageParam question = new("Tell me about the jury.");
+        Message first = await client.Messages.Create(Greedy(new MessageCreateParams
+        {
+            Model = "mamba-demo-5m", MaxTokens = 24, System = "You are a reporter.", Messages = [question],
+        }));
+        Assert.True(first.Content.Single().TryPickText(out var answer));
+
+        await client.Messages.Create(Greedy(new MessageCreateParams
+        {
+            Model = "mamba-demo-5m", MaxTokens = 8, System = "You are a reporter.",
+            Messages = [question, new AssistantMessageParam(answer.Text), new UserMessageParam("And then?")],
+        }));
+
+        long restored = first.Usage.InputTokens + first.Usage.OutputTokens - 1;
+        Assert.Equal(restored, await ScrapeCounterAsync(http, "mambaserve_prefix_cache_hit_tokens_total", restored));
+    }
+
+    /// <summary>A counter of the engine's meter from /metrics, polled (bounded) until it reads <paramref name="expected"/>.</summary>
+    private static async Task<long> ScrapeCounterAsync(HttpClient http, string name, long expected)
+    {
+        long value = -1;
+        for (int i = 0; i < 200 && value != expected; i++)
+        {
+            var line = (await http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal));
+            value = line is null ? -1 : long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            await Task.Delay(value == expected ? 0 : 25);
+        }
+
+        return value;
+    }
+
     /// <summary>
     /// <paramref name="parameters"/> with temperature 0. This SDK has no sampling fields (newer Claude models take none),
     /// but the API, and this server, still take <c>temperature</c>: older clients and raw calls send it.
