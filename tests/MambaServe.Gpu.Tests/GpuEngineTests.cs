@@ -119,8 +119,7 @@ public sealed class GpuEngineTests
         {
             using var runner = GpuRunners.Create(TestPaths.DemoModel, 12, dtype, state);
             ((GpuModelRunner)runner).RunsAhead = runAhead;
-            var core = new EngineCore(runner, new SchedulerOptions { MaxRunningSequences = 12, MaxBatchTokensPerStep = 4096 },
-                new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null), TimeProvider.System);
+            var core = Core(runner, new SchedulerOptions { MaxRunningSequences = 12, MaxBatchTokensPerStep = 4096 });
             var groups = Enumerable.Range(0, 10).Select(i =>
             {
                 var request = new GenerationRequest($"r{i}", prompts[i % prompts.Length], samplings[i % samplings.Length], N: i == 5 ? 2 : 1);

@@ -20,7 +20,7 @@ internal sealed partial class EngineCore
     {
         var group = sample.Group;
         var request = group.Request;
-        if (_prefixCache is not { MaxBytes: > 0 } || !_options.PrefixCacheFinishedStates || request.Start is not null || request.SaveState is not null)
+        if (_prefixCache is null || !_options.PrefixCacheFinishedStates || request.Start is not null || request.SaveState is not null)
         {
             return;
         }

@@ -47,9 +47,7 @@ internal sealed partial class EngineCore
         var sampling = sample.Group.Request.Sampling;
         int token = chosen.TokenId;
         sample.Constraint?.Advance(token);
-        sample.Generated++;
         sample.Output.Add(token);
-        sample.LastToken = token;
         TokensProcessed?.Invoke(0, 1);
         // The first min_tokens tokens end nothing but by max_tokens (vLLM's stop checker returns early for them): the
         // sampler banned stop tokens for them, and their text is not matched against stop strings (a stop string may

@@ -20,13 +20,13 @@ internal sealed class SampleState(SequenceGroup group, int index)
     /// <summary>The grammar this sample's output follows (structured outputs), from its first token on; null: none.</summary>
     public Generation.ITokenConstraint? Constraint { get; set; }
 
-    /// <summary>Last chosen token: the input of this sample's next decode.</summary>
-    public int LastToken { get; set; }
-
-    public int Generated { get; set; }
-
-    /// <summary>The tokens chosen so far, in order (<see cref="Generated"/> of them).</summary>
+    /// <summary>The tokens chosen so far, in order.</summary>
     public List<int> Output { get; } = [];
+
+    public int Generated => Output.Count;
+
+    /// <summary>Last chosen token: the input of this sample's next decode.</summary>
+    public int LastToken => Output[^1];
 
     /// <summary>
     /// How many of <see cref="Output"/> the slot's state holds once every batch begun with this sample has run: the

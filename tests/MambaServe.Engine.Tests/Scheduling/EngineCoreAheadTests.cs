@@ -30,7 +30,7 @@ public sealed class EngineCoreAheadTests
         var harness = AheadHarness();
         int[] prompt = RandomPrompt(7);
         var reference = harness.GreedyReference(prompt, 40);
-        int stop = Enumerable.Range(3, 37).First(i => !reference[..i].Contains(reference[i]));
+        int stop = FirstNewToken(reference, 3);
         var group = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]]));
 
         harness.RunUntilIdle();
@@ -79,7 +79,7 @@ public sealed class EngineCoreAheadTests
         var harness = AheadHarness();
         int[] prompt = RandomPrompt(6);
         var reference = harness.GreedyReference(prompt, 40);
-        int stop = Enumerable.Range(4, 36).First(i => !reference[..i].Contains(reference[i]));
+        int stop = FirstNewToken(reference, 4);
         var group = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]], minTokens: stop));
 
         harness.RunUntilIdle();

@@ -52,7 +52,7 @@ public sealed class EngineCoreFinishedStateTests
         var harness = Harness(CacheOn, runAhead);
         int[] prompt = RandomPrompt(7);
         var reference = harness.GreedyReference(prompt, 40);
-        int stop = Enumerable.Range(3, 37).First(i => !reference[..i].Contains(reference[i]));
+        int stop = FirstNewToken(reference, 3);
         var first = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]]));
         harness.RunUntilIdle();
         Assert.Equal(reference[..(stop + 1)], Tokens(Drain(first)));
@@ -107,7 +107,7 @@ public sealed class EngineCoreFinishedStateTests
         var harness = Harness(CacheOn, runAhead: true);
         int[] prompt = RandomPrompt(7);
         var reference = harness.GreedyReference(prompt, 40);
-        int stop = Enumerable.Range(3, 37).First(i => !reference[..i].Contains(reference[i]));
+        int stop = FirstNewToken(reference, 3);
         var ending = harness.Submit(Request(prompt, maxTokens: 40, stopTokenIds: [reference[stop]]));
         var other = harness.Submit(Request(RandomPrompt(5), maxTokens: 40));
         var updates = new List<GenerationUpdate>();

@@ -108,6 +108,13 @@ internal sealed class EngineCoreHarness
         return completion.IsFaulted ? completion.Exception!.InnerException : null;
     }
 
+    /// <summary>
+    /// The first index from <paramref name="from"/> on whose token does not occur earlier in <paramref name="tokens"/>:
+    /// as a stop token id, it ends the sequence there and nowhere before.
+    /// </summary>
+    public static int FirstNewToken(int[] tokens, int from) =>
+        Enumerable.Range(from, tokens.Length - from).First(i => !tokens[..i].Contains(tokens[i]));
+
     /// <summary>The greedy continuation of <paramref name="prompt"/> computed straight from the fake model.</summary>
     /// <param name="bannedFirst">Ids the first <paramref name="banFor"/> tokens may not be (min_tokens' bans).</param>
     public int[] GreedyReference(int[] prompt, int maxTokens, IReadOnlyList<int>? bannedFirst = null, int banFor = 0)

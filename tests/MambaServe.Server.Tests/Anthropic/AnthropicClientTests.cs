@@ -171,22 +171,10 @@ public sealed class AnthropicClientTests
             Messages = [question, new AssistantMessageParam(answer.Text), new UserMessageParam("And then?")],
         }));
 
+        const string HitTokens = "mambaserve_prefix_cache_hit_tokens_total";
         long restored = first.Usage.InputTokens + first.Usage.OutputTokens - 1;
-        Assert.Equal(restored, await ScrapeCounterAsync(http, "mambaserve_prefix_cache_hit_tokens_total", restored));
-    }
-
-    /// <summary>A counter of the engine's meter from /metrics, polled (bounded) until it reads <paramref name="expected"/>.</summary>
-    private static async Task<long> ScrapeCounterAsync(HttpClient http, string name, long expected)
-    {
-        long value = -1;
-        for (int i = 0; i < 200 && value != expected; i++)
-        {
-            var line = (await http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal));
-            value = line is null ? -1 : long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            await Task.Delay(value == expected ? 0 : 25);
-        }
-
-        return value;
+        var metrics = await Prometheus.ScrapeUntilAsync(http, text => Prometheus.Sum(text, HitTokens) == restored);
+        Assert.Equal(restored, Prometheus.Sum(metrics, HitTokens));
     }
 
     /// <summary>

@@ -38,14 +38,7 @@ public sealed class MetricsEndpointTests
 
     private static async Task<string> ScrapeUntilAsync(HttpClient client, string metric)
     {
-        string text = string.Empty;
-        // The exporter caches a scrape briefly and the request's metrics land when it ends: poll (bounded).
-        for (int i = 0; i < 400 && !text.Contains(metric, StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(25);
-            text = await client.GetStringAsync("/metrics");
-        }
-
+        var text = await Prometheus.ScrapeUntilAsync(client, t => t.Contains(metric, StringComparison.Ordinal), attempts: 400);
         Assert.Contains(metric, text);
         return text;
     }

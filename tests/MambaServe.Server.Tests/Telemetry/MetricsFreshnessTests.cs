@@ -89,11 +89,8 @@ public sealed class MetricsFreshnessTests
         Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "400"), ("mambaserve_reject_reason", "previous_response_not_found")));
         Assert.Equal(1, Prometheus.Sum(text, Rejected, ("http_response_status_code", "400"), ("mambaserve_reject_reason", "unsupported_event_type")));
         await second.DisposeAsync();
-        for (int i = 0; i < 200 && Prometheus.Sum(text, Sockets) != 1; i++)
-        {
-            await Task.Delay(25); // the server ends the socket's session just after the close handshake
-            text = await client.GetStringAsync("/metrics");
-        }
+        // The server ends the socket's session just after the close handshake.
+        text = await Prometheus.ScrapeUntilAsync(client, t => Prometheus.Sum(t, Sockets) == 1);
 
         Assert.Equal(1, Prometheus.Sum(text, Sockets));
     }
