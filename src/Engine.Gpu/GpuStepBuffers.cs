@@ -13,6 +13,7 @@ namespace MambaServe.Engine.Gpu;
 internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxStepTokens, int maxDecodeBatch, int sampleableVocab)
 {
     private readonly PinnedBuffer<int> _tokens = new(256);
+    private readonly PinnedBuffer<int> _stopIds = new(64);
     private readonly PinnedBuffer<MsvStepEntry> _parts = new(64);
     private readonly PinnedBuffer<MsvSampleTarget> _targets = new(64);
     private readonly PinnedBuffer<MsvSampling> _samplings = new(64);
@@ -44,7 +45,7 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         _stagedSamplings.Clear();
         _targetRefs.Clear();
         var g = new GroupBuilder();
-        int tokensUsed = 0, samples = 0, logitRows = 0, parts = 0;
+        int tokensUsed = 0, samples = 0, logitRows = 0, parts = 0, stopIdsUsed = 0;
         for (int e = 0; e < entries.Count; e++)
         {
             var entry = entries[e];
@@ -67,8 +68,21 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
                 {
                     Tokens = _tokens.At(tokensUsed + offset), Slot = entry.Slot, NTokens = take, AllLogits = entry.AllLogits ? 1 : 0,
                     FirstSample = samples - g.FirstSample, NSamples = last ? entry.Samples.Count : 0,
-                    FromPrevious = entry.Continues is { } continued ? SampleOf(previous, continued, e) + 1 : 0,
                 };
+                if (entry.Continues is { } continued)
+                {
+                    // The device reads the token, and holds the row back when it is one of the sample's stop tokens.
+                    var stops = continued.Sampling.StopTokens;
+                    ref var part = ref _parts[parts];
+                    part.FromPrevious = SampleOf(previous, continued, e) + 1;
+                    part.StopIds = stops.Count > 0 ? _stopIds.At(stopIdsUsed) : 0;
+                    part.NStopIds = stops.Count;
+                    for (int i = 0; i < stops.Count; i++)
+                    {
+                        _stopIds[stopIdsUsed++] = stops[i];
+                    }
+                }
+
                 _partEntry.Add(e);
                 if (last)
                 {
@@ -205,6 +219,13 @@ internal sealed class GpuStepBuffers(int logitsWidth, int maxLogprobs, int maxSt
         }
 
         _tokens.Ensure(batch.TokenCount);
+        int stopIds = 0;
+        for (int e = 0; e < entries.Count; e++)
+        {
+            stopIds += entries[e].Continues?.Sampling.StopTokens.Count ?? 0;
+        }
+
+        _stopIds.Ensure(stopIds);
         _targets.Ensure(samples);
         _samplings.Ensure(samples);
         _outTokens.Ensure(samples);

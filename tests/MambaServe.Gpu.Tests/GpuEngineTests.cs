@@ -152,8 +152,9 @@ public sealed class GpuEngineTests
     /// <summary>
     /// The next turn of a conversation, resent whole, restores the state the first answer finished with (the prefix
     /// cache's end entry, taken with no batch in flight) and answers as a prefill of the whole conversation does, in
-    /// turn and running ahead. Ended by a stop token, a row run ahead was begun once more, so its state holds the stop
-    /// token too; ended by length, it was not. fp32 weights: the decoded state and the prefilled one agree to rounding.
+    /// turn and running ahead. Ended by a stop token, which the next turn does not resend (the default template does not
+    /// render EOS), the state is the one before it: running ahead, the batch begun before the stop was known held that
+    /// row back on the device. fp32 weights: the decoded state and the prefilled one agree to rounding.
     /// </summary>
     [Theory]
     [InlineData(false, false)]
@@ -176,20 +177,75 @@ public sealed class GpuEngineTests
         var answer = Generate(core, prompt, sampling).Tokens;
         Assert.Equal(greedy[..(stop + 1)], answer);
 
-        int[] next = [.. prompt, .. answer, .. prompt[..5]];
+        int[] next = [.. prompt, .. byStopToken ? answer[..^1] : answer, .. prompt[..5]];
         var (tokens, cached) = Generate(core, next, new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true });
 
-        Assert.Equal(prompt.Length + stop + (runAhead && byStopToken ? 1 : 0), cached);
+        Assert.Equal(prompt.Length + stop, cached);
         Assert.Equal(Generate(uncached, next, new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true }).Tokens, tokens);
+    }
+
+    /// <summary>
+    /// The Responses API's saved state, on a GPU running ahead (such rows ran in turn until now): the next turn started
+    /// from it, with its pending token fed first, answers as a prefill of the whole conversation does. Ended by a stop
+    /// token, the state is the one before it (held back on the device); ended by length, the last token is pending.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Engine_SavedStateOfAnAnswerRunAhead_ResumesAsAFullPrefill(bool byStopToken)
+    {
+        int[] prompt = GreedyFixture.Load().Cases[0].PromptIds;
+        using var fresh = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
+        var uncached = Core(fresh, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
+        var greedy = Generate(uncached, prompt, new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true }).Tokens;
+        int stop = Enumerable.Range(4, 16).First(i => !greedy[..i].Contains(greedy[i]));
+        var sampling = byStopToken
+            ? new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [greedy[stop]] }
+            : new SamplingParams { Temperature = 0, MaxTokens = stop + 1, IgnoreEos = true };
+        using var runner = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
+        ((GpuModelRunner)runner).RunsAhead = true;
+        var core = Core(runner, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
+        var sink = new KeptState();
+        var answer = Generate(core, new GenerationRequest("first", prompt, sampling, SaveState: sink)).Tokens;
+        Assert.Equal(greedy[..(stop + 1)], answer);
+        Assert.True(core.Stats.StepsBegunAhead > 0, "no step ran ahead");
+        Assert.Equal(byStopToken ? null : answer[^1], sink.Saved!.PendingToken);
+
+        var resume = new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
+        int[] newTokens = [.. sink.Saved.PendingToken is { } pending ? [pending] : Array.Empty<int>(), .. prompt[..5]];
+        var tokens = Generate(core, new GenerationRequest("next", newTokens, resume, Start: new SnapshotStart(sink.Saved.Snapshot))).Tokens;
+
+        int[] whole = [.. prompt, .. byStopToken ? answer[..^1] : answer, .. prompt[..5]];
+        Assert.Equal(Generate(uncached, whole, resume).Tokens, tokens);
+        sink.Saved.Snapshot.Dispose();
+    }
+
+    private sealed class KeptState : IStateSink
+    {
+        public SavedState? Saved { get; private set; }
+
+        public void Save(SavedState state, IModelRunner runner) => Saved = state;
+    }
+
+    private sealed class SnapshotStart(IStateSnapshot snapshot) : InitialState
+    {
+        public override void RestoreInto(IModelRunner runner, int slot) => runner.Restore(slot, snapshot);
+
+        public override void Release()
+        {
+        }
     }
 
     private static EngineCore Core(IModelRunner runner, SchedulerOptions options) =>
         new(runner, options, new PromptScorer(runner.Config.UnpaddedVocabSize), new DetokenizingTextStreamFactory(null), TimeProvider.System);
 
     /// <summary>One request served to its end: its tokens and the prompt tokens it restored from the prefix cache.</summary>
-    private static (int[] Tokens, int Cached) Generate(EngineCore core, int[] prompt, SamplingParams sampling)
+    private static (int[] Tokens, int Cached) Generate(EngineCore core, int[] prompt, SamplingParams sampling) =>
+        Generate(core, new GenerationRequest(Guid.NewGuid().ToString("N"), prompt, sampling));
+
+    private static (int[] Tokens, int Cached) Generate(EngineCore core, GenerationRequest request)
     {
-        var group = new SequenceGroup(new GenerationRequest(Guid.NewGuid().ToString("N"), prompt, sampling), 0, null, 1);
+        var group = new SequenceGroup(request, 0, null, 1);
         core.Submit(group);
         while (core.HasWork)
         {

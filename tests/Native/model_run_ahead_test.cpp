@@ -442,6 +442,71 @@ TEST_F(ModelRunAheadRules, WaitMark_ChangesNothing) {
     expect_twin_agrees({{1, {}, 2}, {0, {}, 1}}, td1->out, 2, "after the waits");
 }
 
+// A slot's state as msv_snapshot_read exports it.
+std::vector<uint8_t> state_of(msv_model* m, int slot) {
+    msv_snapshot* snap = nullptr;
+    msv_ok(msv_model_snapshot(m, slot, &snap), "snapshot");
+    std::vector<uint8_t> bytes(size_t(msv_snapshot_bytes(snap)));
+    msv_ok(msv_snapshot_read(snap, bytes.data(), static_cast<int64_t>(bytes.size())), "snapshot read");
+    msv_snapshot_free(snap);
+    return bytes;
+}
+
+// msv_step_entry.stop_ids: a row that takes a token from the previous step which is one of its stop ids leaves its
+// slot as it was; rows whose token is none of theirs (or that have none) step as the host's fed step does. The twin
+// runs the same bucket of rows with the held row's token on a spare slot, so that every row's kernels are the same.
+TEST_F(ModelRunAheadRules, StopIds_HoldBackAStopToken) {
+    const auto tp = run(twin_->get(), prefill({0, 1, 2}), 0);
+    const std::vector<int32_t>& drawn = tp->out.tokens;
+    const auto p = run(m_->get(), prefill({0, 1, 2}), 0, true);
+    const std::vector<uint8_t> after_prompt = state_of(twin_->get(), 0);
+
+    auto io = make_io(c_, {{0, {}, 1}, {1, {}, 2}, {2, {}, 3}}, {}, 1, false, sampling_);
+    std::vector<int32_t> held_by = {(drawn[0] + 1) % c_.vocab, drawn[0]};  // slot 0: its token is a stop id
+    std::vector<int32_t> not_held = {(drawn[2] + 1) % c_.vocab, -3};       // slot 2: its token is not
+    io->entries[0].stop_ids = held_by.data(), io->entries[0].n_stop_ids = 2;
+    io->entries[2].stop_ids = not_held.data(), io->entries[2].n_stop_ids = 2;
+    const msv_step s = io->view();
+    msv_ok(msv_model_step_begin(m_->get(), &s), "msv_model_step_begin");
+    EXPECT_EQ(io->bad, -1);
+    io->clobber();
+    std::fill(held_by.begin(), held_by.end(), -1), std::fill(not_held.begin(), not_held.end(), -1);
+    msv_ok(msv_model_step_end(m_->get()), "end");
+    msv_ok(msv_model_step_end(m_->get()), "end");
+    expect_same(p->out, tp->out, "prompts");
+
+    run(twin_->get(), {{9, {drawn[0]}, 0}, {1, {drawn[1]}, 0}, {2, {drawn[2]}, 0}}, 1);
+    EXPECT_EQ(state_of(m_->get(), 0), after_prompt) << "the held row's slot moved, seed " << seed_;
+    for (int slot : {1, 2})
+        EXPECT_EQ(state_of(m_->get(), slot), state_of(twin_->get(), slot)) << "slot " << slot << ", seed " << seed_;
+    // What the held row computed went to no slot of the pool: the spare slot the twin used is still zero on m.
+    EXPECT_EQ(state_of(m_->get(), 9), state_of(twin_->get(), 15)) << "seed " << seed_;
+    // And the held slot goes on from its prompt's state: the twin's slot 0 never stepped. (Position 0 restarts the
+    // samplers: the held row's draw still counted for its slot's penalties, which a finished sample never uses.)
+    expect_twin_agrees({{0, {drawn[0]}, 0}, {1, {5}, 0}, {2, {6}, 0}}, tp->out, 0, "after the held row");
+}
+
+TEST_F(ModelRunAheadRules, StopIds_Refused) {
+    run(m_->get(), prefill({0, 1}), 0);
+    const auto p = run(twin_->get(), prefill({0, 1}), 0);
+    std::vector<int32_t> ids = {1, 2};
+    for (bool begin : {true, false}) {
+        auto host_token = make_io(c_, {{0, {}, 1}, {1, {4}, 0}}, {}, 1, false, sampling_);
+        host_token->entries[1].stop_ids = ids.data(), host_token->entries[1].n_stop_ids = 2;
+        expect_refused(std::move(host_token), begin, "n_stop_ids 2 on an entry without from_previous", 1);
+        auto null_ids = make_io(c_, {{0, {}, 1}, {1, {}, 2}}, {}, 1, false, sampling_);
+        null_ids->entries[1].n_stop_ids = 1;
+        expect_refused(std::move(null_ids), begin, "stop_ids is NULL with n_stop_ids 1", 1);
+        auto negative = make_io(c_, {{0, {}, 1}, {1, {}, 2}}, {}, 1, false, sampling_);
+        negative->entries[0].n_stop_ids = -1;
+        expect_refused(std::move(negative), begin, "n_stop_ids must be >= 0, got -1", 0);
+        auto reserved = make_io(c_, {{0, {}, 1}, {1, {}, 2}}, {}, 1, false, sampling_);
+        reserved->entries[1].reserved = 7;
+        expect_refused(std::move(reserved), begin, "reserved must be 0, got 7", 1);
+    }
+    expect_twin_agrees({{0, {}, 1}, {1, {}, 2}}, p->out, 1, "from the prompts");
+}
+
 // Slot operations while a step is in flight see the state after it (GPU: stream order).
 TEST_F(ModelRunAheadRules, SlotOperations_WhileInFlight_SeeTheBegunStep) {
     const auto p = run(m_->get(), prefill({0, 1}), 0, true);

@@ -55,13 +55,10 @@ public interface IModelRunner : IDisposable
     /// <summary>
     /// Starts <paramref name="batch"/> as <see cref="Step"/> runs it; its results are there once <see cref="End"/>
     /// returns. At most two batches are begun and not ended; they end in the order they began. Throws as
-    /// <see cref="Step"/> does. This default runs the batch right away (after resolving its continued tokens).
+    /// <see cref="Step"/> does. This default runs the batch right away (after resolving its continued tokens), keeping
+    /// the state of rows fed a stop token (<see cref="StepBatch.StepResolved"/>).
     /// </summary>
-    void Begin(StepBatch batch)
-    {
-        batch.ResolveContinuations();
-        Step(batch);
-    }
+    void Begin(StepBatch batch) => batch.StepResolved(this);
 
     /// <summary>
     /// Blocks until the batch begun last is late in its run on the device (on the GPU a mark part way through its

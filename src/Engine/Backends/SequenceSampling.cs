@@ -11,7 +11,9 @@ namespace MambaServe.Engine.Backends;
 public sealed class SequenceSampling
 {
     /// <param name="minTokensBans">See <see cref="MinTokensBans"/>; null: none.</param>
-    public SequenceSampling(SamplingParams parameters, long seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int>? minTokensBans = null)
+    /// <param name="stopTokens">See <see cref="StopTokens"/>; null: none.</param>
+    public SequenceSampling(SamplingParams parameters, long seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int>? minTokensBans = null,
+        IReadOnlyList<int>? stopTokens = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(promptTokens);
@@ -19,6 +21,7 @@ public sealed class SequenceSampling
         Seed = seed;
         PromptTokens = promptTokens;
         MinTokensBans = minTokensBans ?? [];
+        StopTokens = stopTokens ?? [];
     }
 
     public SamplingParams Parameters { get; }
@@ -35,4 +38,12 @@ public sealed class SequenceSampling
     /// empty.
     /// </summary>
     public IReadOnlyList<int> MinTokensBans { get; }
+
+    /// <summary>
+    /// The token ids that end this sample when drawn: the model's EOS (unless ignore_eos) and the request's
+    /// stop_token_ids. A batch begun ahead feeds every row the token just drawn before the host has seen it; a row whose
+    /// token is one of these is not fed (<see cref="StepEntry.Continues"/>), so a finished sample's slot keeps the state
+    /// before its stop token, as it does when steps run in turn. The engine fills it; empty: nothing is held back.
+    /// </summary>
+    public IReadOnlyList<int> StopTokens { get; }
 }

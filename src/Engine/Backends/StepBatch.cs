@@ -72,7 +72,43 @@ public sealed class StepBatch
                 var chosen = previous.Chosen ?? throw new InvalidOperationException(
                     $"Entry {i} continues a target that has no chosen token: the step before it has not run, or failed it.");
                 System.Runtime.InteropServices.MemoryMarshal.AsMemory(_entries[i].Tokens).Span[0] = chosen.TokenId;
+                _entries[i].HeldBack = previous.Sampling.StopTokens.Contains(chosen.TokenId);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs the batch on <paramref name="runner"/>'s <see cref="IModelRunner.Step"/> once its continued tokens are
+    /// resolved, and puts back the state of each slot whose entry is <see cref="StepEntry.HeldBack"/>: how a runner that
+    /// computes on the host, and runs a step over all of its entries, keeps the rule of <see cref="StepEntry.Continues"/>.
+    /// </summary>
+    public void StepResolved(IModelRunner runner)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ResolveContinuations();
+        List<(int Slot, IStateSnapshot State)>? held = null;
+        try
+        {
+            foreach (var entry in _entries)
+            {
+                if (entry.HeldBack)
+                {
+                    (held ??= []).Add((entry.Slot, runner.Snapshot(entry.Slot)));
+                }
+            }
+
+            runner.Step(this);
+            if (held is not null)
+            {
+                foreach (var (slot, state) in held)
+                {
+                    runner.Restore(slot, state);
+                }
+            }
+        }
+        finally
+        {
+            held?.ForEach(h => h.State.Dispose());
         }
     }
 

@@ -31,9 +31,17 @@ public sealed class StepEntry
     /// Set on an entry of a batch that runs ahead (<see cref="StepBatch.AddNextToken"/>): its one token is the token
     /// chosen for this target of the batch begun before it, which may still be in flight when this one begins
     /// (<see cref="IModelRunner.Begin"/>). A runner that computes on the host reads it once that batch has run
-    /// (<see cref="StepBatch.ResolveContinuations"/>); the GPU runner reads it on the device.
+    /// (<see cref="StepBatch.ResolveContinuations"/>); the GPU runner reads it on the device. When that token is one of
+    /// the continued target's <see cref="SequenceSampling.StopTokens"/>, the entry is not fed: its slot keeps the state
+    /// it had (the sample ended at that token), and what its targets draw means nothing.
     /// </summary>
     public SampleTarget? Continues { get; private set; }
+
+    /// <summary>
+    /// Set by <see cref="StepBatch.ResolveContinuations"/>: this entry continues a target whose token is one of its stop
+    /// tokens, so a runner that computes on the host leaves the slot's state as it was (<see cref="Continues"/>).
+    /// </summary>
+    public bool HeldBack { get; internal set; }
 
     /// <summary>
     /// Written by the runner when <see cref="AllLogits"/> is set: <c>[Tokens.Length, LogitsWidth]</c> fp32, row t the
@@ -62,6 +70,7 @@ public sealed class StepEntry
         AllLogits = allLogits;
         Logits = default;
         Continues = continues;
+        HeldBack = false;
     }
 
     /// <summary>Hands the targets back to the batch's pool.</summary>

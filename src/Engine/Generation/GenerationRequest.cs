@@ -22,7 +22,8 @@ namespace MambaServe.Engine.Generation;
 /// <param name="WrapUp">
 /// Fires when the caller wants the request to end early but well (a Responses WebSocket's steer): at its next sampled
 /// token every sample ends as if its budget were spent (<see cref="FinishReason.Length"/>, the text flushed, the state
-/// saved with that token pending), so the output is whole and its state can be continued.
+/// saved with that token pending, or with it fed where a batch begun ahead took it), so the output is whole and its
+/// state can be continued.
 /// </param>
 public sealed record GenerationRequest(
     string RequestId,

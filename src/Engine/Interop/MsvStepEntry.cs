@@ -19,4 +19,12 @@ internal struct MsvStepEntry
     /// begun just before this one (msv_model_step_begin), read on the device.
     /// </summary>
     public int FromPrevious;
+    /// <summary>
+    /// const int32_t* [NStopIds], with <see cref="FromPrevious"/> only: when the token read is one of them, it is not
+    /// fed and the slot keeps its state.
+    /// </summary>
+    public nint StopIds;
+    public int NStopIds;
+    /// <summary>0.</summary>
+    public int Reserved;
 }

@@ -15,7 +15,9 @@ internal sealed partial class EngineCore
     /// Begins the next step's batch from this step's decode rows, when the runner runs ahead (and
     /// <see cref="SchedulerOptions.RunAhead"/> lets it) and the next step would be
     /// those rows alone: nothing to prefill or admit, and no row whose next token depends on this one's on the host
-    /// (a grammar's bans) or whose state is saved when it ends. Rows that end by max_tokens now are left out. The
+    /// (a grammar's bans). Rows that end by max_tokens now are left out, and a row whose token turns out to be a stop
+    /// token is held back by the runner (<see cref="SequenceSampling.StopTokens"/>), so a sample's state at its end is
+    /// what stepping in turn leaves, saved (the Responses API) or kept in the prefix cache. The
     /// decision waits for the batch's tail (<see cref="IModelRunner.WaitForTail"/>) and takes the requests that arrived
     /// meanwhile first.
     /// </summary>
@@ -79,7 +81,8 @@ internal sealed partial class EngineCore
             return false;
         }
 
-        // Each row's state will hold the token this step draws, which is not applied yet.
+        // Each row's state will hold the token this step draws, which is not applied yet (unless it is a stop token:
+        // Accept takes it back).
         foreach (var planned in _nextPlanned)
         {
             planned.Decode!.FedTokens = planned.Decode.Generated + 1;
@@ -88,12 +91,9 @@ internal sealed partial class EngineCore
         return true;
     }
 
-    /// <summary>
-    /// A decode row whose next token depends on nothing the host learns from this one's: no grammar's bans, and no state
-    /// saved when it ends.
-    /// </summary>
+    /// <summary>A decode row whose next token depends on nothing the host learns from this one's: no grammar's bans.</summary>
     private static bool CanRunAhead(PlannedEntry planned) =>
-        planned.Decode is { Group.Request: { Constraint: null, SaveState: null } };
+        planned.Decode is { Group.Request.Constraint: null };
 
     /// <summary>Ends a batch begun ahead whose results nobody will read (shutdown, or the loop failed).</summary>
     private void EndAhead()

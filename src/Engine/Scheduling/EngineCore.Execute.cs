@@ -42,10 +42,12 @@ internal sealed partial class EngineCore
 
             var entry = _batch.AddChunk(group.Samples[0].Slot, group.Prompt.AsMemory(chunk.Start, chunk.Length), group.WantsPromptLogprobs);
             var minTokensBans = grammarBans.Length > 0 ? MinTokensBans(group.Request.Sampling) : null;
+            var stopTokens = grammarBans.Length > 0 ? StopTokens(group.Request.Sampling) : null;
             for (int i = 0; i < grammarBans.Length; i++)
             {
                 var sample = group.Samples[i];
-                sample.Sampling ??= new SequenceSampling(group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, minTokensBans);
+                sample.Sampling ??= new SequenceSampling(
+                    group.Request.Sampling, group.BaseSeed + sample.Index, group.Request.PromptTokens, minTokensBans, stopTokens);
                 entry.AddSample(sample.Slot, sample.Sampling, BansStopTokens(sample), grammarBans[i]);
             }
 
@@ -81,6 +83,29 @@ internal sealed partial class EngineCore
     /// <param name="inFlight">Tokens of the sample drawn in steps not applied yet (a step begun ahead: one).</param>
     private static bool BansStopTokens(SampleState sample, int inFlight = 0) =>
         sample.Generated + inFlight < sample.Group.Request.Sampling.MinTokens;
+
+    /// <summary>
+    /// The tokens that end a sample when drawn (<see cref="SequenceSampling.StopTokens"/>): the model's EOS unless
+    /// ignore_eos, and stop_token_ids.
+    /// </summary>
+    private int[] StopTokens(SamplingParams sampling)
+    {
+        var stops = new List<int>(sampling.StopTokenIds.Count + 1);
+        if (!sampling.IgnoreEos && _runner.Config.EosTokenId is { } eos)
+        {
+            stops.Add(eos);
+        }
+
+        foreach (int id in sampling.StopTokenIds)
+        {
+            if (!stops.Contains(id))
+            {
+                stops.Add(id);
+            }
+        }
+
+        return [.. stops];
+    }
 
     /// <summary>What <see cref="BansStopTokens"/> bans: the model's EOS (even with ignore_eos, as vLLM) and stop_token_ids.</summary>
     public IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)

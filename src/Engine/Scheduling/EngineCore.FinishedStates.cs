@@ -5,7 +5,8 @@ namespace MambaServe.Engine.Scheduling;
 /// holds, so that the conversation's next turn, which resends the prompt and the answer, restores it and prefills only
 /// what is new. A finished sample's slot is free but untouched until the scheduler leases it again, which it does only
 /// when no batch is in flight; so the snapshot is taken then, just before scheduling, and never waits for a batch
-/// begun ahead (a row that ends was begun ahead with the others, and its slot then holds one token more).
+/// begun ahead (a row that ends by wrap-up was begun ahead with the others, and its slot then holds its last token;
+/// one that drew a stop token was held back, <see cref="Backends.SequenceSampling.StopTokens"/>).
 /// </summary>
 internal sealed partial class EngineCore
 {

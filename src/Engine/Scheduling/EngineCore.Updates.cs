@@ -26,7 +26,7 @@ internal sealed partial class EngineCore
             // Scoring only (prompt logprobs), or a prefill whose state is saved (a Responses warm-up): the budget is
             // spent before any token, so the one the runner sampled is neither reported, counted nor in the state,
             // which holds the prompt, all of it.
-            SaveState(sample, pendingToken: null);
+            SaveState(sample, stopToken: false);
             Publish(sample, new GenerationUpdate(
                 sample.Index, [], string.Empty, null, FinishReason.Length, new GenerationUsage(group.Prompt.Length, 0, group.CachedPromptTokens), group.PromptLogprobs));
             return;
@@ -53,7 +53,14 @@ internal sealed partial class EngineCore
         // sampler banned stop tokens for them, and their text is not matched against stop strings (a stop string may
         // still begin in it and end in a later token's text, as vLLM's detokenizer checks only later text).
         bool mayStop = sample.Generated > sampling.MinTokens;
-        bool stopToken = mayStop && IsStopToken(sampling.StopTokenIds, sampling.IgnoreEos, token);
+        bool stopToken = mayStop && IsStopToken(sample, token);
+        if (stopToken && sample.FedTokens == sample.Generated)
+        {
+            // Begun ahead: the batch in flight was given the stop token, and its runner held it back
+            // (StepEntry.Continues), so the state holds what it would stepping in turn.
+            sample.FedTokens--;
+        }
+
         if (sampling.Stop.Count == 0)
         {
             AcceptWithoutStopStrings(sample, chosen, stopToken);
@@ -67,7 +74,7 @@ internal sealed partial class EngineCore
             // Stop tokens end the text without showing themselves (they are still reported as token ids).
             delta = sample.Text!.Flush();
             finish = FinishReason.Stop;
-            SaveState(sample, pendingToken: null);
+            SaveState(sample, stopToken: true);
             KeepFinishedState(sample);
         }
         else
@@ -82,7 +89,7 @@ internal sealed partial class EngineCore
             {
                 delta += sample.Text.Flush();
                 finish = FinishReason.Length;
-                SaveState(sample, pendingToken: token);
+                SaveState(sample, stopToken: false);
                 KeepFinishedState(sample);
             }
         }
@@ -100,7 +107,7 @@ internal sealed partial class EngineCore
         FinishReason? finish = stopToken ? FinishReason.Stop : BudgetSpent(sample) ? FinishReason.Length : null;
         if (finish is not null)
         {
-            SaveState(sample, pendingToken: stopToken ? null : chosen.TokenId);
+            SaveState(sample, stopToken);
             KeepFinishedState(sample);
         }
 
@@ -156,14 +163,18 @@ internal sealed partial class EngineCore
 
     /// <summary>
     /// Hands the finished sample's state to the request's sink, before its last update is published (so the reader sees
-    /// the sink filled). A stop string ends the text inside tokens the state has seen, so no state is saved then.
+    /// the sink filled). A stop string ends the text inside tokens the state has seen, so no state is saved then. The
+    /// state never holds a stop token that ended the sample; the last token of a sample ended by length is pending
+    /// (the next turn feeds it first) unless a batch begun ahead already fed it (<see cref="SampleState.FedTokens"/>).
     /// </summary>
-    private void SaveState(SampleState sample, int? pendingToken)
+    private void SaveState(SampleState sample, bool stopToken)
     {
         if (sample.Group.Request.SaveState is not { } sink)
         {
             return;
         }
+
+        int? pendingToken = !stopToken && sample.FedTokens < sample.Generated ? sample.Output[^1] : null;
 
         IStateSnapshot? snapshot = null;
         try
@@ -178,16 +189,13 @@ internal sealed partial class EngineCore
         }
     }
 
-    private bool IsStopToken(IReadOnlyList<int> stopTokenIds, bool ignoreEos, int token)
+    /// <summary>One of the tokens that end the sample: the same list its batches give the runner to hold back.</summary>
+    private static bool IsStopToken(SampleState sample, int token)
     {
-        if (!ignoreEos && _runner.Config.EosTokenId == token)
+        var stops = sample.Sampling!.StopTokens;
+        for (int i = 0; i < stops.Count; i++)
         {
-            return true;
-        }
-
-        for (int i = 0; i < stopTokenIds.Count; i++)
-        {
-            if (stopTokenIds[i] == token)
+            if (stops[i] == token)
             {
                 return true;
             }

@@ -30,7 +30,8 @@ internal sealed class SampleState(SequenceGroup group, int index)
 
     /// <summary>
     /// How many of <see cref="Output"/> the slot's state holds once every batch begun with this sample has run: the
-    /// last chosen token is fed by the next step (or by a step begun ahead), so this trails <see cref="Generated"/>.
+    /// last chosen token is fed by the next step (or by a step begun ahead), so this trails <see cref="Generated"/>. A
+    /// stop token that ends the sample is never fed (a step begun ahead holds it back).
     /// </summary>
     public int FedTokens { get; set; }
 

@@ -20,6 +20,8 @@ static_assert(sizeof(msv_model_config) == 84 && offsetof(msv_model_config, use_g
               "msv_model_config ABI");
 static_assert(sizeof(msv_sampling) == 80 && offsetof(msv_sampling, ban_bits) == 72, "msv_sampling ABI");
 static_assert(sizeof(msv_sample_target) == 24 && offsetof(msv_sample_target, sampling) == 16, "msv_sample_target ABI");
-static_assert(sizeof(msv_step_entry) == 32 && offsetof(msv_step_entry, n_samples) == 24, "msv_step_entry ABI");
+static_assert(sizeof(msv_step_entry) == 48 && offsetof(msv_step_entry, n_samples) == 24 &&
+                  offsetof(msv_step_entry, stop_ids) == 32 && offsetof(msv_step_entry, reserved) == 44,
+              "msv_step_entry ABI");
 static_assert(sizeof(msv_step) == 72 && offsetof(msv_step, out_bad_entry) == 64, "msv_step ABI");
 #endif

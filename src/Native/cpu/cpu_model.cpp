@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -111,16 +112,24 @@ msv_status model_step(msv_model* m, const msv_step& s) {
     // of them at its token.
     std::vector<msv_step_entry> entries(s.entries, s.entries + s.n_entries);
     std::vector<int32_t> tokens(entries.size());
+    // Entries whose token is one of their stop ids keep their slot's state: it is put back after the step.
+    std::vector<std::pair<int32_t, std::vector<uint8_t>>> held;
     for (size_t i = 0; i < entries.size(); ++i)
         if (entries[i].from_previous > 0) {
             tokens[i] = m->previous_tokens[static_cast<size_t>(entries[i].from_previous - 1)];
             entries[i].tokens = &tokens[i];
+            const int32_t* stop = entries[i].stop_ids;
+            if (std::find(stop, stop + entries[i].n_stop_ids, tokens[i]) != stop + entries[i].n_stop_ids) {
+                held.emplace_back(entries[i].slot, std::vector<uint8_t>(size_t(model::state_payload_bytes(m->model.config()))));
+                m->model.read_state(entries[i].slot, held.back().second.data());
+            }
         }
     msv_step run = s;
     run.entries = entries.data();
     // A step that throws half way (host memory) leaves no previous step: its draws may be half written.
     m->previous = false;
     ref::run_step(m->model, *m->sampler, run);
+    for (const auto& [slot, state] : held) m->model.write_state(slot, state.data());
     m->previous_tokens.assign(s.out_tokens, s.out_tokens + s.n_samples);
     m->previous = true;
     return MSV_OK;

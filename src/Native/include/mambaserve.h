@@ -266,8 +266,9 @@ typedef struct msv_sample_target {
     const msv_sampling* sampling;    /* may be shared by several targets */
 } msv_sample_target;
 
-/* 32 bytes on 64-bit targets, no padding: tokens at offset 0, then the six int32 fields in this order at 8, 12, 16,
- * 20, 24 and 28 (the managed engine mirrors this layout field for field). */
+/* 48 bytes on 64-bit targets, no padding: tokens at offset 0, then the six int32 fields in this order at 8, 12, 16,
+ * 20, 24 and 28, stop_ids at 32, n_stop_ids at 40 and reserved at 44 (the managed engine mirrors this layout field for
+ * field). */
 typedef struct msv_step_entry {
     const int32_t* tokens;           /* [n_tokens], ids in [0, vocab); not read (may be NULL) when from_previous */
     int32_t slot;                    /* the state the chunk starts from and ends in */
@@ -283,6 +284,15 @@ typedef struct msv_step_entry {
                                         when k - 1 >= that step's n_samples, when n_tokens != 1, and on a GPU when
                                         the step has an entry of more than one token (the device reads the token
                                         in the decode path only). */
+    const int32_t* stop_ids;         /* from_previous entries only, else NULL with n_stop_ids 0: the tokens that end
+                                        the sample that drew the token read. When that token is one of them, it is
+                                        not fed: the entry runs on no slot's state (on a GPU the model's scratch
+                                        slot) and its slot keeps the state it had, the one before the stop token,
+                                        which is what a finished sample's state is when steps run in turn (a
+                                        conversation's next turn resumes from it). Its targets' draws then mean
+                                        nothing. */
+    int32_t n_stop_ids;              /* >= 0 */
+    int32_t reserved;                /* 0 */
 } msv_step_entry;
 
 typedef struct msv_step {

@@ -38,6 +38,21 @@ __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int6
         res[r * ld_res + k] = to_float(src[k]);
 }
 
+// Decode rows that take their token from the previous step's records and drew one of their stop ids run on the
+// scratch slot: their own slot keeps the state before the stop token (msv_step_entry.stop_ids). One thread a row.
+__global__ void hold_stopped_kernel(int rows, const int32_t* from, const char* records, int64_t record_bytes,
+                                    const int32_t* stop_first, const int32_t* stop_ids, int32_t* slots,
+                                    int32_t scratch) {
+    const int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= rows || from[r] < 0) return;
+    const int32_t token = *reinterpret_cast<const int32_t*>(records + from[r] * record_bytes);
+    for (int32_t i = stop_first[r]; i < stop_first[r + 1]; ++i)
+        if (stop_ids[i] == token) {
+            slots[r] = scratch;
+            return;
+        }
+}
+
 // One block per output row: sum of squares, block reduction in MSV_GROUP-lane groups, scale. The row is read in
 // 16-byte pieces, kept in registers between the two passes where it fits (kCached pieces per thread: d_model up to
 // 4096), so a thread issues a few wide loads at once instead of a chain of scalar ones (the scalar version took
@@ -387,6 +402,14 @@ msv_status launch_state_from_f32(void* pool, int64_t slot_stride, const int32_t*
     const dim3 grid(std::min<unsigned>(blocks_for(elems), 1024), count);
     state_from_f32_kernel<<<grid, kThreads, 0, s>>>(static_cast<bf16*>(pool), slot_stride, slots, elems, scratch);
     return launched(cudaSuccess, "state from fp32");
+}
+
+msv_status launch_hold_stopped(int rows, const int32_t* from, const void* records, int64_t record_bytes,
+                               const int32_t* stop_first, const int32_t* stop_ids, int32_t* slots, int32_t scratch,
+                               cudaStream_t s) {
+    hold_stopped_kernel<<<(rows + kThreads - 1) / kThreads, kThreads, 0, s>>>(
+        rows, from, static_cast<const char*>(records), record_bytes, stop_first, stop_ids, slots, scratch);
+    return launched(cudaSuccess, "stop tokens held back");
 }
 
 msv_status launch_convert(void* dst, msv_dtype dst_type, int64_t cols, int64_t ld, const void* src, msv_dtype src_type,

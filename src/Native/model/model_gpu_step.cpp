@@ -113,6 +113,40 @@ struct StepRunner {
         return all_plain ? SamplerKernels::kPlain : all_greedy ? SamplerKernels::kGreedy : SamplerKernels::kAll;
     }
 
+    // Stop ids of all entries together (msv_step_entry.stop_ids).
+    size_t stop_id_count() const {
+        size_t n = 0;
+        for (int e = 0; e < s.n_entries; ++e) n += size_t(s.entries[e].n_stop_ids);
+        return n;
+    }
+
+    // The entries' stop ids, staged in the sampler inputs' buffer for launch_hold_stopped: row r's are
+    // ids[first[r], first[r + 1]). Both null when no entry has any.
+    struct StopLists {
+        const int32_t* first = nullptr;
+        const int32_t* ids = nullptr;
+    };
+    StopLists stage_stop_ids() {
+        const size_t ids = stop_id_count();
+        if (ids == 0) return {};
+        char* host = pinned_var();
+        char* dev = static_cast<char*>(m.device_var_);
+        StopLists out;
+        auto* first = reinterpret_cast<int32_t*>(host + var_used);
+        out.first = reinterpret_cast<const int32_t*>(dev + var_used);
+        var_used += align16(size_t(s.n_entries + 1) * 4);
+        auto* stop = reinterpret_cast<int32_t*>(host + var_used);
+        out.ids = reinterpret_cast<const int32_t*>(dev + var_used);
+        var_used += align16(ids * 4);
+        first[0] = 0;
+        for (int e = 0; e < s.n_entries; ++e) {
+            const msv_step_entry& en = s.entries[e];
+            if (en.n_stop_ids > 0) std::memcpy(stop + first[e], en.stop_ids, size_t(en.n_stop_ids) * 4);
+            first[e + 1] = first[e] + en.n_stop_ids;
+        }
+        return out;
+    }
+
     // Bytes of one ban mask (msv_sampling.ban_bits).
     size_t ban_bytes() const { return size_t(m.cfg_.sampleable_vocab + 31) / 32 * 4; }
 
@@ -124,6 +158,8 @@ struct StepRunner {
             need += align16(size_t(p.n_bias) * 8) + (s.samples[i].reset ? align16(size_t(p.n_prompt) * 4) : 0);
             if (p.ban_bits != nullptr) need += align16(ban_bytes());
         }
+        if (const size_t ids = stop_id_count(); ids > 0)
+            need += align16(size_t(s.n_entries + 1) * 4) + align16(ids * 4);
         if (need > m.var_bytes_) {
             // A step in flight may still be copying from its half of the pinned buffer, or its sampler reading the
             // device one: both are freed here, so wait for it first.
@@ -258,7 +294,18 @@ struct StepRunner {
             target_order[si] = si;
             targets[si] = make_target(si, sample_entry[si]);
         }
+        const StopLists stops = stage_stop_ids();
         if (msv_status st = upload(L.targets + size_t(s.n_samples) * sizeof(SampleTarget)); st != MSV_OK) return st;
+        // Rows fed a stop token move to the scratch slot before the graph, whose kernels may read their slot index
+        // ahead of their programmatic-launch wait.
+        if (stops.ids != nullptr) {
+            char* din = static_cast<char*>(m.device_in_);
+            if (msv_status st = launch_hold_stopped(n, reinterpret_cast<const int32_t*>(din + L.from), m.device_out_,
+                                                    target_out_bytes(m.cfg_.max_logprobs), stops.first, stops.ids,
+                                                    reinterpret_cast<int32_t*>(din + L.slots), m.slots_, m.stream_);
+                st != MSV_OK)
+                return st;
+        }
         const SamplerKernels kernels = sampler_kernels();
         msv_status st = m.graphs_ ? m.graphs_->replay(rows, kernels, m.stream_) : m.enqueue_decode(rows, kernels);
         if (st != MSV_OK) return st;

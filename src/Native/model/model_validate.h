@@ -30,7 +30,8 @@ struct PreviousStep {
 //  - each entry: slot in [0, slots), n_tokens >= 1, all_logits 0/1, its target range inside [0, n_samples) and
 //    disjoint from the other entries'; from_previous 0 with tokens not NULL and in [0, vocab), or from_previous
 //    k >= 1 with n_tokens 1, a previous step and k - 1 < its n_samples (and, decode_only, no entry of more than one
-//    token in the step);
+//    token in the step); reserved 0, n_stop_ids >= 0, and n_stop_ids > 0 only on a from_previous entry, with
+//    stop_ids not NULL;
 //  - each target: owned by an entry, slot in range, reset 0/1, position >= 0, sampling valid (validate_sampling);
 //  - slots: each used once per step (entry slots and fork targets), at most one own target per entry.
 // *bad_entry (if not NULL) is set to -1, or to the entry at fault.

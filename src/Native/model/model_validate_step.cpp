@@ -18,7 +18,7 @@ std::string str(int64_t v) { return std::to_string(v); }
 std::string range(int64_t lo, int64_t hi) { return "[" + str(lo) + ", " + str(hi) + ")"; }
 
 // The managed engine mirrors msv_step_entry field for field (mambaserve.h gives the layout).
-static_assert(sizeof(void*) != 8 || sizeof(msv_step_entry) == 32, "msv_step_entry must stay 32 bytes, no padding");
+static_assert(sizeof(void*) != 8 || sizeof(msv_step_entry) == 48, "msv_step_entry must stay 48 bytes, no padding");
 
 class StepChecker {
 public:
@@ -55,6 +55,7 @@ private:
         const msv_step_entry& e = s_.entries[i];
         if (auto err = claim(e.slot, "entry " + str(i)); !err.empty()) return err;
         if (e.n_tokens < 1) return "n_tokens must be >= 1, got " + str(e.n_tokens);
+        if (auto err = stop_ids(e); !err.empty()) return err;
         if (e.from_previous != 0) {
             if (auto err = from_previous(e); !err.empty()) return err;
             if (first_from_previous_ < 0) first_from_previous_ = i;
@@ -90,6 +91,19 @@ private:
         if (e.from_previous - 1 >= previous_.n_samples)
             return k + " names sample " + str(e.from_previous - 1) + " of the previous step, which had " +
                    str(previous_.n_samples) + " samples";
+        return {};
+    }
+
+    // "" or why the entry's stop ids cannot be read: they belong to from_previous entries (a token the host passes
+    // is its own choice to feed).
+    static std::string stop_ids(const msv_step_entry& e) {
+        if (e.reserved != 0) return "reserved must be 0, got " + str(e.reserved);
+        if (e.n_stop_ids < 0) return "n_stop_ids must be >= 0, got " + str(e.n_stop_ids);
+        if (e.n_stop_ids == 0) return {};
+        if (e.from_previous == 0)
+            return "n_stop_ids " + str(e.n_stop_ids) + " on an entry without from_previous (stop ids hold back a " +
+                   "token read from the previous step only)";
+        if (e.stop_ids == nullptr) return "stop_ids is NULL with n_stop_ids " + str(e.n_stop_ids);
         return {};
     }
 

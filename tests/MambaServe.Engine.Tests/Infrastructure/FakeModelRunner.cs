@@ -19,6 +19,7 @@ internal sealed class FakeModelRunner : IModelRunner
     private readonly HostSampler _sampler;
     private readonly StepBatchValidator _validator;
     private readonly Queue<StepBatch> _queued = new();
+    private readonly Dictionary<StepBatch, Exception?> _ranEarly = [];
     private float[] _logits = [];
 
     /// <param name="snapshotBytes">What each snapshot reports as its size (prefix-cache budget tests).</param>
@@ -72,6 +73,9 @@ internal sealed class FakeModelRunner : IModelRunner
 
     public int SnapshotCount { get; private set; }
 
+    /// <summary>Snapshots taken while a batch was in flight (which made them wait for it).</summary>
+    public int SnapshotsInFlight { get; private set; }
+
     /// <summary>Snapshots taken or imported and not disposed yet.</summary>
     public int LiveSnapshots { get; private set; }
 
@@ -98,7 +102,8 @@ internal sealed class FakeModelRunner : IModelRunner
     /// <summary>
     /// Runs ahead as the GPU runner does: <see cref="Begin"/> checks a batch and queues it, and <see cref="End"/> runs
     /// it, reading its continued tokens only then; so the engine sees no result before the batch ends. Slot
-    /// operations while a batch is queued throw (the engine must not touch slots then).
+    /// operations while a batch is queued throw (the engine must not touch slots then), but for a snapshot, which
+    /// runs the queued batches first, as the GPU runner's snapshot follows them in stream order.
     /// </summary>
     public bool RunsAhead { get; set; }
 
@@ -153,8 +158,41 @@ internal sealed class FakeModelRunner : IModelRunner
         }
 
         _queued.Dequeue();
+        if (_ranEarly.Remove(batch, out var failure))
+        {
+            if (failure is not null)
+            {
+                throw failure;
+            }
+
+            return;
+        }
+
         batch.ResolveContinuations();
         Run(batch);
+    }
+
+    /// <summary>Runs the queued batches that have not run (a snapshot while they are in flight); each one's failure shows when it ends.</summary>
+    private void RunQueued()
+    {
+        foreach (var batch in _queued)
+        {
+            if (_ranEarly.ContainsKey(batch))
+            {
+                continue;
+            }
+
+            try
+            {
+                batch.ResolveContinuations();
+                Run(batch);
+                _ranEarly[batch] = null;
+            }
+            catch (Exception ex)
+            {
+                _ranEarly[batch] = ex;
+            }
+        }
     }
 
     private void Run(StepBatch batch)
@@ -225,7 +263,12 @@ internal sealed class FakeModelRunner : IModelRunner
             }
         }
 
-        _states[entry.Slot] = state;
+        // A row fed a stop token runs on no slot's state, as the GPU runner's scratch slot (StepEntry.Continues).
+        if (!entry.HeldBack)
+        {
+            _states[entry.Slot] = state;
+        }
+
         if (entry.AllLogits)
         {
             entry.SetLogits(_logits.AsMemory(used, tokens.Length * LogitsWidth));
@@ -265,12 +308,13 @@ internal sealed class FakeModelRunner : IModelRunner
 
     public IStateSnapshot Snapshot(int slot)
     {
-        ThrowIfInFlight();
         if (SnapshotFails is { } failure)
         {
             throw failure;
         }
 
+        SnapshotsInFlight += _queued.Count > 0 ? 1 : 0;
+        RunQueued();
         SnapshotCount++;
         return new FakeSnapshot(this, _states[slot]);
     }

@@ -42,10 +42,13 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvSampling>(nameof(MsvSampling.BanBits)));
         Assert.Equal(24, Unsafe.SizeOf<MsvSampleTarget>());
         Assert.Equal(16, (int)Marshal.OffsetOf<MsvSampleTarget>(nameof(MsvSampleTarget.Sampling)));
-        Assert.Equal(32, Unsafe.SizeOf<MsvStepEntry>());
+        Assert.Equal(48, Unsafe.SizeOf<MsvStepEntry>());
         Assert.Equal(8, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.Slot)));
         Assert.Equal(24, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.NSamples)));
         Assert.Equal(28, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.FromPrevious)));
+        Assert.Equal(32, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.StopIds)));
+        Assert.Equal(40, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.NStopIds)));
+        Assert.Equal(44, (int)Marshal.OffsetOf<MsvStepEntry>(nameof(MsvStepEntry.Reserved)));
         Assert.Equal(72, Unsafe.SizeOf<MsvStep>());
         Assert.Equal(16, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.NEntries)));
         Assert.Equal(56, (int)Marshal.OffsetOf<MsvStep>(nameof(MsvStep.OutLogits)));

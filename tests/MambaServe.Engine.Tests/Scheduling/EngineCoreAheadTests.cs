@@ -167,19 +167,78 @@ public sealed class EngineCoreAheadTests
         Assert.Equal(0, harness.Runner.BegunAhead);
     }
 
-    [Fact]
-    public void ARequestThatSavesItsState_RunsInTurn()
+    [Theory]
+    [InlineData("stop token", false)]
+    [InlineData("stop token", true)]
+    [InlineData("length", false)]
+    [InlineData("length", true)]
+    [InlineData("wrap-up", false)]
+    [InlineData("wrap-up", true)]
+    public void ARequestThatSavesItsState_RunsAhead_AndSavesWhatItsTurnLeaves(string end, bool runAhead)
     {
-        var harness = AheadHarness();
-        var sink = new CountingSink();
+        // The Responses API's state: the next turn feeds its pending token and goes on, so with it fed the state must be
+        // that of the prompt and the answer, less a stop token that ended it. Running ahead, a stop token is held back
+        // in the batch begun before it was known, max_tokens ends a row before it is begun again, and a wrap-up that
+        // arrives while a batch is being begun (here: as the runner takes it) finds the last token fed already.
+        var harness = runAhead ? AheadHarness() : new EngineCoreHarness();
         int[] prompt = RandomPrompt(6);
-        var group = harness.Submit(Request(prompt, maxTokens: 6) with { SaveState = sink });
+        var reference = harness.GreedyReference(prompt, 40);
+        var sink = new RecordingSink(harness.Runner);
+        using var wrapUp = new CancellationTokenSource();
+        int begun = 0;
+        harness.Runner.OnStep = () =>
+        {
+            if (end == "wrap-up" && ++begun == 6)
+            {
+                wrapUp.Cancel();
+            }
+        };
+        var request = end == "stop token"
+            ? Request(prompt, maxTokens: 40, stopTokenIds: [reference[FirstNewToken(reference, 4)]])
+            : Request(prompt, maxTokens: end == "length" ? 9 : 40) with { WrapUp = wrapUp.Token };
+        var group = harness.Submit(request with { SaveState = sink });
 
         harness.RunUntilIdle();
 
-        Assert.Equal(harness.GreedyReference(prompt, 6), Tokens(Drain(group)));
-        Assert.Equal(1, sink.Calls);
-        Assert.Equal(0, harness.Runner.BegunAhead);
+        var tokens = Tokens(Drain(group)).ToArray();
+        Assert.Equal(reference[..tokens.Length], tokens);
+        Assert.True(runAhead == harness.Runner.BegunAhead > 0, $"{harness.Runner.BegunAhead} batches ran ahead");
+        harness.Runner.OnStep = null;
+        int[] fed = [.. prompt, .. end == "stop token" ? tokens[..^1] : tokens];
+        Assert.Equal(StateAfter(harness.Runner, fed), Resume(harness.Runner, sink.State!, sink.Pending));
+        // Pending: the last token of an answer ended by length, unless a batch begun ahead fed it (the wrap-up).
+        Assert.Equal(end == "stop token" || (end == "wrap-up" && runAhead) ? null : tokens[^1], sink.Pending);
+    }
+
+    /// <summary>The state of a slot that ran <paramref name="tokens"/> from zero, exported.</summary>
+    private static byte[] StateAfter(IModelRunner runner, int[] tokens)
+    {
+        runner.ZeroSlot(1);
+        var batch = new StepBatch();
+        batch.AddChunk(1, tokens);
+        runner.Step(batch);
+        using var state = runner.Snapshot(1);
+        return runner.ExportSnapshot(state);
+    }
+
+    /// <summary>A saved state with its pending token fed, as the next turn starts from it, exported.</summary>
+    private static byte[] Resume(IModelRunner runner, byte[] state, int? pending)
+    {
+        if (pending is null)
+        {
+            return state;
+        }
+
+        using (var saved = runner.ImportSnapshot(state))
+        {
+            runner.Restore(0, saved);
+        }
+
+        var batch = new StepBatch();
+        batch.AddToken(0, pending.Value);
+        runner.Step(batch);
+        using var after = runner.Snapshot(0);
+        return runner.ExportSnapshot(after);
     }
 
     [Fact]
@@ -296,14 +355,18 @@ public sealed class EngineCoreAheadTests
         return (outputs, harness.Runner.BegunAhead, harness.Core.Stats.StepsBegunAhead);
     }
 
-    private sealed class CountingSink : IStateSink
+    /// <summary>Keeps the saved state as the runner exports it, and its pending token.</summary>
+    private sealed class RecordingSink(IModelRunner runner) : IStateSink
     {
-        public int Calls { get; private set; }
+        public byte[]? State { get; private set; }
 
-        public void Save(SavedState state, IModelRunner runner)
+        public int? Pending { get; private set; }
+
+        public void Save(SavedState state, IModelRunner _)
         {
+            State = runner.ExportSnapshot(state.Snapshot);
+            Pending = state.PendingToken;
             state.Snapshot.Dispose();
-            Calls++;
         }
     }
 }

@@ -85,6 +85,61 @@ public abstract partial class RunnerConformanceTests
         }
     }
 
+    [Fact]
+    public void Begin_AContinuedRowFedOneOfItsStopTokens_LeavesItsSlotAsItWas()
+    {
+        // A batch begun ahead feeds each row the token just drawn; a row whose token is one of its sample's stop tokens
+        // (the sample ended there) must leave its slot as it was, so that the state a finished answer leaves is the
+        // one stepping in turn leaves. Every id is a stop token of row 0; row 1 has none and steps as usual. The runner
+        // in turn runs the same bucket of rows, row 0's token on a spare slot.
+        var rng = new Random(222);
+        using var ahead = Create(4);
+        using var inTurn = Create(4);
+        int[][] prompts = [Tokens(rng, ahead, 7), Tokens(rng, ahead, 7)];
+        var greedy = new SamplingParams { Temperature = 0 };
+        SequenceSampling[] samplings =
+        [
+            new(greedy, 0, prompts[0], stopTokens: Enumerable.Range(0, ahead.LogitsWidth).ToArray()),
+            new(greedy, 1, prompts[1]),
+        ];
+
+        var prefill = new StepBatch();
+        var prefillInTurn = new StepBatch();
+        for (int r = 0; r < 2; r++)
+        {
+            prefill.AddChunk(r, prompts[r]).AddSample(r, samplings[r]);
+            prefillInTurn.AddChunk(r, prompts[r]).AddSample(r, samplings[r]);
+        }
+
+        ahead.Begin(prefill);
+        if (ahead.CanContinue(prefill))
+        {
+            ahead.WaitForTail();
+        }
+
+        var next = new StepBatch();
+        for (int r = 0; r < 2; r++)
+        {
+            next.AddNextToken(r, prefill.Entries[r].Samples[0]).AddSample(r, samplings[r]);
+        }
+
+        ahead.Begin(next);
+        ahead.End(prefill);
+        ahead.End(next);
+
+        inTurn.Step(prefillInTurn);
+        int[] drawn = [.. prefillInTurn.Entries.Select(e => e.Samples[0].Chosen!.Value.TokenId)];
+        Assert.Equal(drawn, prefill.Entries.Select(e => e.Samples[0].Chosen!.Value.TokenId));
+        var nextInTurn = new StepBatch();
+        nextInTurn.AddToken(2, drawn[0]).AddSample(2, Greedy(prompts[0]));
+        nextInTurn.AddToken(1, drawn[1]).AddSample(1, samplings[1]);
+        inTurn.Step(nextInTurn);
+
+        Assert.Equal(State(inTurn, 0), State(ahead, 0));
+        Assert.Equal(State(inTurn, 1), State(ahead, 1));
+        Assert.Equal(nextInTurn.Entries[1].Samples[0].Chosen!.Value, next.Entries[1].Samples[0].Chosen!.Value);
+    }
+
     /// <summary>The same steps, one after the other, each decode token written by the host.</summary>
     private static List<ChosenToken>[] StepInTurn(IModelRunner runner, int[][] prompts, SequenceSampling[] samplings, int[][] order)
     {

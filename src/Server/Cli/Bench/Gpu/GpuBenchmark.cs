@@ -44,7 +44,10 @@ public static class GpuBenchmark
         var rng = new Random(batch);
         int vocab = runner.Config.UnpaddedVocabSize;
         var greedy = new SamplingParams { Temperature = 0 };
-        var samplings = Enumerable.Range(0, batch).Select(i => new SequenceSampling(greedy, i, [1])).ToArray();
+        // EOS as the stop token, as the engine gives every sample: a batch run ahead then holds back rows that drew it
+        // (one more small kernel a step). MSV_BENCH_STOP_IDS=0 leaves it out, to measure that kernel (A/B).
+        int[] stops = Environment.GetEnvironmentVariable("MSV_BENCH_STOP_IDS") == "0" ? [] : [runner.Config.EosTokenId ?? 0];
+        var samplings = Enumerable.Range(0, batch).Select(i => new SequenceSampling(greedy, i, [1], stopTokens: stops)).ToArray();
         var step = new StepBatch();
         for (int i = 0; i < batch; i++)
         {
