@@ -455,7 +455,7 @@ msv_status Model::allocate_pool(int slots) {
     counts_ = static_cast<int32_t*>(counts), seen_ = static_cast<uint8_t*>(seen);
     // Step inputs: tokens, slots, `from` and LM head rows of every row, the target count, the targets; outputs per
     // target. The pinned copies have two halves each (Model::pinned_half).
-    in_bytes_ = align_up(size_t(buf_.rows) * 4 * 4 + 16 + size_t(buf_.rows) * 4 * 2) +
+    in_bytes_ = align_up(size_t(buf_.rows) * 4 * 4 + 16 + size_t(buf_.rows) * 4 * 2 + size_t(buf_.rows + 1) * 4 + 32) +
                 align_up(size_t(slots) * sizeof(SampleTarget)) + 4096;
     out_bytes_ = align_up(size_t(slots) * target_out_bytes(cfg_.max_logprobs));
     if (msv_status s = alloc_device(&device_in_, in_bytes_, "msv_model_allocate_pool: step inputs"); s != MSV_OK)
@@ -471,7 +471,9 @@ msv_status Model::allocate_pool(int slots) {
     decode_.slots = size_t(decode_.max_rows) * 4;
     decode_.from = decode_.slots + size_t(decode_.max_rows) * 4;
     decode_.n_targets = decode_.from + size_t(decode_.max_rows) * 4;
-    decode_.targets = (decode_.n_targets + 16 + 15) / 16 * 16;
+    decode_.stop_ids = (decode_.n_targets + 16 + 15) / 16 * 16;
+    decode_.stop_first = decode_.stop_ids + 16;
+    decode_.targets = (decode_.stop_first + size_t(decode_.max_rows + 1) * 4 + 15) / 16 * 16;
     if (msv_status s = sync("msv_model_allocate_pool"); s != MSV_OK) return s;
     pooled_ = true;
     if (cfg_.use_graphs) {

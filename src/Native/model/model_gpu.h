@@ -122,11 +122,13 @@ struct RowPlan {
 };
 
 // Where the decode path's inputs sit in device_in_ (fixed, so that graphs can read them): tokens, slots and `from`
-// of up to max_rows rows, the target count, the targets. from[r] is -1 (row r's token is tokens[r]) or the index of
-// a record of the previous step's outputs in device_out_ (msv_step_entry.from_previous), whose first int32 is the
-// token it drew: the embedding reads it there, so a step runs on tokens the host has not seen yet.
+// of up to max_rows rows, the target count, the rows' stop ids (a device pointer, null for none, and each row's first
+// index into them, max_rows + 1 of them: msv_step_entry.stop_ids), the targets. from[r] is -1 (row r's token is
+// tokens[r]) or the index of a record of the previous step's outputs in device_out_ (msv_step_entry.from_previous),
+// whose first int32 is the token it drew: the embedding reads it there, so a step runs on tokens the host has not
+// seen yet.
 struct DecodeLayout {
-    size_t tokens = 0, slots = 0, from = 0, n_targets = 0, targets = 0;
+    size_t tokens = 0, slots = 0, from = 0, n_targets = 0, stop_ids = 0, stop_first = 0, targets = 0;
     int max_rows = 0;
 };
 

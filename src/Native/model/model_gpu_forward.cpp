@@ -386,15 +386,21 @@ msv_status Model::enqueue_sampler(const SampleTarget* targets, const int32_t* n_
     return launch_sampler(a, max_targets, stream_, pdl_, kernels, plain_greedy_);
 }
 
-// A decode bucket from the fixed layout: embed, layers, LM head over every row, sampler. Graph capture records
-// exactly this, so a replay and an eager run launch the same kernels with the same shapes. The embedding reads each
-// row's token from tokens or, where `from` says, from the previous step's output records in device_out_, which only
-// this step's sampler (after it in stream order) rewrites.
+// A decode bucket from the fixed layout: rows fed a stop token moved to the scratch slot, embed, layers, LM head over
+// every row, sampler. Graph capture records exactly this, so a replay and an eager run launch the same kernels with
+// the same shapes. The embedding reads each row's token from tokens or, where `from` says, from the previous step's
+// output records in device_out_, which only this step's sampler (after it in stream order) rewrites.
 msv_status Model::enqueue_decode(int rows, SamplerKernels kernels) {
     char* in = static_cast<char*>(device_in_);
     const int32_t* tokens = reinterpret_cast<const int32_t*>(in + decode_.tokens);
-    const int32_t* slots = reinterpret_cast<const int32_t*>(in + decode_.slots);
+    int32_t* slots = reinterpret_cast<int32_t*>(in + decode_.slots);
     const int32_t* from = reinterpret_cast<const int32_t*>(in + decode_.from);
+    if (msv_status s = launch_hold_stopped(rows, from, device_out_, target_out_bytes(cfg_.max_logprobs),
+                                           reinterpret_cast<const int32_t*>(in + decode_.stop_first),
+                                           reinterpret_cast<const int32_t* const*>(in + decode_.stop_ids), slots,
+                                           slots_, stream_);
+        s != MSV_OK)
+        return s;
     if (msv_status s = enqueue_embed(tokens, rows, from); s != MSV_OK) return s;
     const bool fused = fused_rows(rows);
     if (fused) {

@@ -163,11 +163,13 @@ msv_status launch_embed(msv_dtype wt, const int32_t* tokens, int rows, const voi
                         float* residual, int64_t ld_res, cudaStream_t s, bool pdl, const int32_t* from = nullptr,
                         const void* records = nullptr, int64_t record_bytes = 0);
 // slots[r] = scratch for each row r < rows with from[r] >= 0 whose record's token (as launch_embed reads it) is one of
-// stop_ids[stop_first[r], stop_first[r + 1]): a decode row fed a stop token leaves its own slot as it was. A plain
-// launch, before the decode graph, so that no kernel of the graph reads a slot index before it is final.
+// ids[stop_first[r], stop_first[r + 1]), ids = *stop_ids_at (device memory; null: none): a decode row fed a stop token
+// leaves its own slot as it was. A plain launch, the decode's first kernel, which the embedding follows (with PDL,
+// after its wait): every later kernel, which may read its slot index ahead of its own wait, launches after this one
+// has ended.
 msv_status launch_hold_stopped(int rows, const int32_t* from, const void* records, int64_t record_bytes,
-                               const int32_t* stop_first, const int32_t* stop_ids, int32_t* slots, int32_t scratch,
-                               cudaStream_t s);
+                               const int32_t* stop_first, const int32_t* const* stop_ids_at, int32_t* slots,
+                               int32_t scratch, cudaStream_t s);
 // out[i, :] = RMSNorm(residual[row_idx ? row_idx[i] : i, :]) * w in the storage type.
 msv_status launch_norm_rows(msv_dtype wt, const float* residual, int64_t ld_res, const int32_t* row_idx, int rows,
                             const float* w, float eps, int dm, void* out, int64_t ld_out, cudaStream_t s, bool pdl);

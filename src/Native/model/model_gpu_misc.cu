@@ -41,10 +41,11 @@ __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int6
 // Decode rows that take their token from the previous step's records and drew one of their stop ids run on the
 // scratch slot: their own slot keeps the state before the stop token (msv_step_entry.stop_ids). One thread a row.
 __global__ void hold_stopped_kernel(int rows, const int32_t* from, const char* records, int64_t record_bytes,
-                                    const int32_t* stop_first, const int32_t* stop_ids, int32_t* slots,
+                                    const int32_t* stop_first, const int32_t* const* stop_ids_at, int32_t* slots,
                                     int32_t scratch) {
     const int r = blockIdx.x * blockDim.x + threadIdx.x;
-    if (r >= rows || from[r] < 0) return;
+    const int32_t* stop_ids = *stop_ids_at;
+    if (r >= rows || stop_ids == nullptr || from[r] < 0) return;
     const int32_t token = *reinterpret_cast<const int32_t*>(records + from[r] * record_bytes);
     for (int32_t i = stop_first[r]; i < stop_first[r + 1]; ++i)
         if (stop_ids[i] == token) {
@@ -405,10 +406,10 @@ msv_status launch_state_from_f32(void* pool, int64_t slot_stride, const int32_t*
 }
 
 msv_status launch_hold_stopped(int rows, const int32_t* from, const void* records, int64_t record_bytes,
-                               const int32_t* stop_first, const int32_t* stop_ids, int32_t* slots, int32_t scratch,
-                               cudaStream_t s) {
+                               const int32_t* stop_first, const int32_t* const* stop_ids_at, int32_t* slots,
+                               int32_t scratch, cudaStream_t s) {
     hold_stopped_kernel<<<(rows + kThreads - 1) / kThreads, kThreads, 0, s>>>(
-        rows, from, static_cast<const char*>(records), record_bytes, stop_first, stop_ids, slots, scratch);
+        rows, from, static_cast<const char*>(records), record_bytes, stop_first, stop_ids_at, slots, scratch);
     return launched(cudaSuccess, "stop tokens held back");
 }
 

@@ -120,31 +120,21 @@ struct StepRunner {
         return n;
     }
 
-    // The entries' stop ids, staged in the sampler inputs' buffer for launch_hold_stopped: row r's are
-    // ids[first[r], first[r + 1]). Both null when no entry has any.
-    struct StopLists {
-        const int32_t* first = nullptr;
-        const int32_t* ids = nullptr;
-    };
-    StopLists stage_stop_ids() {
+    // The entries' stop ids for the decode's launch_hold_stopped: row r's first index into them in first[r] (the
+    // fixed layout's, `rows` + 1 of them: padding rows have none), the ids in the sampler inputs' buffer; returns
+    // their device address, or null when no entry has any.
+    const int32_t* stage_stop_ids(int32_t* first, int rows) {
         const size_t ids = stop_id_count();
-        if (ids == 0) return {};
-        char* host = pinned_var();
-        char* dev = static_cast<char*>(m.device_var_);
-        StopLists out;
-        auto* first = reinterpret_cast<int32_t*>(host + var_used);
-        out.first = reinterpret_cast<const int32_t*>(dev + var_used);
-        var_used += align16(size_t(s.n_entries + 1) * 4);
-        auto* stop = reinterpret_cast<int32_t*>(host + var_used);
-        out.ids = reinterpret_cast<const int32_t*>(dev + var_used);
-        var_used += align16(ids * 4);
         first[0] = 0;
-        for (int e = 0; e < s.n_entries; ++e) {
-            const msv_step_entry& en = s.entries[e];
-            if (en.n_stop_ids > 0) std::memcpy(stop + first[e], en.stop_ids, size_t(en.n_stop_ids) * 4);
-            first[e + 1] = first[e] + en.n_stop_ids;
-        }
-        return out;
+        for (int r = 0; r < rows; ++r) first[r + 1] = first[r] + (r < s.n_entries ? s.entries[r].n_stop_ids : 0);
+        if (ids == 0) return nullptr;
+        auto* stop = reinterpret_cast<int32_t*>(pinned_var() + var_used);
+        const auto* dev = reinterpret_cast<const int32_t*>(static_cast<char*>(m.device_var_) + var_used);
+        var_used += align16(ids * 4);
+        for (int e = 0; e < s.n_entries; ++e)
+            if (s.entries[e].n_stop_ids > 0)
+                std::memcpy(stop + first[e], s.entries[e].stop_ids, size_t(s.entries[e].n_stop_ids) * 4);
+        return dev;
     }
 
     // Bytes of one ban mask (msv_sampling.ban_bits).
@@ -158,8 +148,7 @@ struct StepRunner {
             need += align16(size_t(p.n_bias) * 8) + (s.samples[i].reset ? align16(size_t(p.n_prompt) * 4) : 0);
             if (p.ban_bits != nullptr) need += align16(ban_bytes());
         }
-        if (const size_t ids = stop_id_count(); ids > 0)
-            need += align16(size_t(s.n_entries + 1) * 4) + align16(ids * 4);
+        need += align16(stop_id_count() * 4);
         if (need > m.var_bytes_) {
             // A step in flight may still be copying from its half of the pinned buffer, or its sampler reading the
             // device one: both are freed here, so wait for it first.
@@ -277,6 +266,9 @@ struct StepRunner {
         int32_t* slots = in.take<int32_t>(L.max_rows, &dv, L.slots);
         int32_t* from = in.take<int32_t>(L.max_rows, &dv, L.from);
         int32_t* count = in.take<int32_t>(4, &dv, L.n_targets);
+        const int32_t** dv_stop_ids;
+        const int32_t** stop_ids = in.take<const int32_t*>(1, &dv_stop_ids, L.stop_ids);
+        int32_t* stop_first = in.take<int32_t>(size_t(L.max_rows) + 1, &dv, L.stop_first);
         SampleTarget* targets = in.take<SampleTarget>(std::max(1, s.n_samples), &tv, L.targets);
         row0.resize(n);
         for (int r = 0; r < rows; ++r) {
@@ -294,18 +286,8 @@ struct StepRunner {
             target_order[si] = si;
             targets[si] = make_target(si, sample_entry[si]);
         }
-        const StopLists stops = stage_stop_ids();
+        *stop_ids = stage_stop_ids(stop_first, rows);
         if (msv_status st = upload(L.targets + size_t(s.n_samples) * sizeof(SampleTarget)); st != MSV_OK) return st;
-        // Rows fed a stop token move to the scratch slot before the graph, whose kernels may read their slot index
-        // ahead of their programmatic-launch wait.
-        if (stops.ids != nullptr) {
-            char* din = static_cast<char*>(m.device_in_);
-            if (msv_status st = launch_hold_stopped(n, reinterpret_cast<const int32_t*>(din + L.from), m.device_out_,
-                                                    target_out_bytes(m.cfg_.max_logprobs), stops.first, stops.ids,
-                                                    reinterpret_cast<int32_t*>(din + L.slots), m.slots_, m.stream_);
-                st != MSV_OK)
-                return st;
-        }
         const SamplerKernels kernels = sampler_kernels();
         msv_status st = m.graphs_ ? m.graphs_->replay(rows, kernels, m.stream_) : m.enqueue_decode(rows, kernels);
         if (st != MSV_OK) return st;
