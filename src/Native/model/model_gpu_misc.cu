@@ -39,19 +39,21 @@ __global__ void embed_kernel(const int32_t* tokens, int rows, const T* emb, int6
 }
 
 // Decode rows that take their token from the previous step's records and drew one of their stop ids run on the
-// scratch slot: their own slot keeps the state before the stop token (msv_step_entry.stop_ids). One thread a row.
+// scratch slot: their own slot keeps the state before the stop token (msv_step_entry.stop_ids). One thread a row. It
+// runs at the head of every decode step, so its loads go out in two rounds rather than one after another: the step's
+// inputs together, then the record's token beside the row's ids.
 __global__ void hold_stopped_kernel(int rows, const int32_t* from, const char* records, int64_t record_bytes,
                                     const int32_t* stop_first, const int32_t* const* stop_ids_at, int32_t* slots,
                                     int32_t scratch) {
     const int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= rows) return;
     const int32_t* stop_ids = *stop_ids_at;
-    if (r >= rows || stop_ids == nullptr || from[r] < 0) return;
-    const int32_t token = *reinterpret_cast<const int32_t*>(records + from[r] * record_bytes);
-    for (int32_t i = stop_first[r]; i < stop_first[r + 1]; ++i)
-        if (stop_ids[i] == token) {
-            slots[r] = scratch;
-            return;
-        }
+    const int32_t rec = from[r], first = stop_first[r], end = stop_first[r + 1];
+    if (stop_ids == nullptr || rec < 0 || first == end) return;
+    const int32_t token = *reinterpret_cast<const int32_t*>(records + rec * record_bytes);
+    bool stopped = false;
+    for (int32_t i = first; i < end; ++i) stopped |= stop_ids[i] == token;
+    if (stopped) slots[r] = scratch;
 }
 
 // One block per output row: sum of squares, block reduction in MSV_GROUP-lane groups, scale. The row is read in
