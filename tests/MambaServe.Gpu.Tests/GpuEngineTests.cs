@@ -166,11 +166,7 @@ public sealed class GpuEngineTests
         int[] prompt = GreedyFixture.Load().Cases[0].PromptIds;
         using var fresh = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
         var uncached = Core(fresh, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
-        var greedy = Generate(uncached, prompt, new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true }).Tokens;
-        int stop = Enumerable.Range(4, 16).First(i => !greedy[..i].Contains(greedy[i]));
-        var sampling = byStopToken
-            ? new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [greedy[stop]] }
-            : new SamplingParams { Temperature = 0, MaxTokens = stop + 1, IgnoreEos = true };
+        var (greedy, stop, sampling) = FirstAnswer(uncached, prompt, byStopToken);
         using var runner = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
         ((GpuModelRunner)runner).RunsAhead = runAhead;
         var core = Core(runner, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheInterval = 16 });
@@ -197,11 +193,7 @@ public sealed class GpuEngineTests
         int[] prompt = GreedyFixture.Load().Cases[0].PromptIds;
         using var fresh = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
         var uncached = Core(fresh, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
-        var greedy = Generate(uncached, prompt, new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true }).Tokens;
-        int stop = Enumerable.Range(4, 16).First(i => !greedy[..i].Contains(greedy[i]));
-        var sampling = byStopToken
-            ? new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [greedy[stop]] }
-            : new SamplingParams { Temperature = 0, MaxTokens = stop + 1, IgnoreEos = true };
+        var (greedy, stop, sampling) = FirstAnswer(uncached, prompt, byStopToken);
         using var runner = GpuRunners.Create(TestPaths.DemoModel, 4, ModelDType.Float32);
         ((GpuModelRunner)runner).RunsAhead = true;
         var core = Core(runner, new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = 0 });
@@ -218,6 +210,21 @@ public sealed class GpuEngineTests
         int[] whole = [.. prompt, .. byStopToken ? answer[..^1] : answer, .. prompt[..5]];
         Assert.Equal(Generate(uncached, whole, resume).Tokens, tokens);
         sink.Saved.Snapshot.Dispose();
+    }
+
+    /// <summary>
+    /// A first answer's sampling, from the uncached engine's greedy continuation: ended by a stop token (the first
+    /// greedy token from the fifth on that the answer has not drawn before, so it stops there) or by max_tokens at the
+    /// same length.
+    /// </summary>
+    private static (int[] Greedy, int Stop, SamplingParams Sampling) FirstAnswer(EngineCore uncached, int[] prompt, bool byStopToken)
+    {
+        var greedy = Generate(uncached, prompt, new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true }).Tokens;
+        int stop = Enumerable.Range(4, 16).First(i => !greedy[..i].Contains(greedy[i]));
+        var sampling = byStopToken
+            ? new SamplingParams { Temperature = 0, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [greedy[stop]] }
+            : new SamplingParams { Temperature = 0, MaxTokens = stop + 1, IgnoreEos = true };
+        return (greedy, stop, sampling);
     }
 
     private sealed class KeptState : IStateSink
