@@ -88,48 +88,30 @@ internal sealed partial class EngineCore
     /// The tokens that end a sample when drawn (<see cref="SequenceSampling.StopTokens"/>): the model's EOS unless
     /// ignore_eos, and stop_token_ids.
     /// </summary>
-    private int[] StopTokens(SamplingParams sampling)
-    {
-        var stops = new List<int>(sampling.StopTokenIds.Count + 1);
-        if (!sampling.IgnoreEos && _runner.Config.EosTokenId is { } eos)
-        {
-            stops.Add(eos);
-        }
-
-        foreach (int id in sampling.StopTokenIds)
-        {
-            if (!stops.Contains(id))
-            {
-                stops.Add(id);
-            }
-        }
-
-        return [.. stops];
-    }
+    private int[] StopTokens(SamplingParams sampling) => [.. EosAndStopTokenIds(sampling, withEos: !sampling.IgnoreEos)];
 
     /// <summary>What <see cref="BansStopTokens"/> bans: the model's EOS (even with ignore_eos, as vLLM) and stop_token_ids.</summary>
-    public IReadOnlyList<int>? MinTokensBans(SamplingParams sampling)
-    {
-        if (sampling.MinTokens == 0)
-        {
-            return null;
-        }
+    public IReadOnlyList<int>? MinTokensBans(SamplingParams sampling) =>
+        sampling.MinTokens == 0 ? null : EosAndStopTokenIds(sampling, withEos: true);
 
-        var bans = new List<int>(sampling.StopTokenIds.Count + 1);
-        if (_runner.Config.EosTokenId is { } eos)
+    /// <summary>The model's EOS (when <paramref name="withEos"/> and the model has one), then stop_token_ids, each once.</summary>
+    private List<int> EosAndStopTokenIds(SamplingParams sampling, bool withEos)
+    {
+        var ids = new List<int>(sampling.StopTokenIds.Count + 1);
+        if (withEos && _runner.Config.EosTokenId is { } eos)
         {
-            bans.Add(eos);
+            ids.Add(eos);
         }
 
         foreach (int id in sampling.StopTokenIds)
         {
-            if (!bans.Contains(id))
+            if (!ids.Contains(id))
             {
-                bans.Add(id);
+                ids.Add(id);
             }
         }
 
-        return bans;
+        return ids;
     }
 
     /// <summary>

@@ -453,8 +453,8 @@ msv_status Model::allocate_pool(int slots) {
         s != MSV_OK)
         return s;
     counts_ = static_cast<int32_t*>(counts), seen_ = static_cast<uint8_t*>(seen);
-    // Step inputs: tokens, slots, `from` and LM head rows of every row, the target count, the targets; outputs per
-    // target. The pinned copies have two halves each (Model::pinned_half).
+    // Step inputs: tokens, slots, `from` and LM head rows of every row, the target count, the decode rows' stop-id
+    // index (DecodeLayout), the targets; outputs per target. The pinned copies have two halves each (Model::pinned_half).
     in_bytes_ = align_up(size_t(buf_.rows) * 4 * 4 + 16 + size_t(buf_.rows) * 4 * 2 + size_t(buf_.rows + 1) * 4 + 32) +
                 align_up(size_t(slots) * sizeof(SampleTarget)) + 4096;
     out_bytes_ = align_up(size_t(slots) * target_out_bytes(cfg_.max_logprobs));
