@@ -101,7 +101,9 @@ public sealed class NodeClientTests
         // The steer: accepted on the lane with an id, and the successor continued the steered response from its state.
         var steer = seen["steer"]!;
         string steered = (string)steer["created"]!;
-        Assert.Equal((steered, "main"), ((string?)steer["accepted"]!["previous"], (string?)steer["accepted"]!["streamId"]));
+        Assert.True(steer["refused"] is null && steer["accepted"] is not null, steer.ToJsonString());
+        // The acceptance came before the steered response's end, on its lane.
+        Assert.Equal((steered, "main", false), ((string?)steer["accepted"]!["previous"], (string?)steer["accepted"]!["streamId"], (bool)steer["accepted"]!["afterEnd"]!));
         Assert.Matches("^steer_[0-9a-f]+$", (string?)steer["accepted"]!["id"]);
         Assert.True((string?)steer["status"] == "completed" || (string?)steer["reason"] == "steered", steer.ToJsonString());
         Assert.Equal(steered, (string?)steer["successor"]!["previous"]);

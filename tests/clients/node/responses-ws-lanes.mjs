@@ -48,26 +48,36 @@ try {
 }
 
 // A steer of the lane's running response: the lane receives the acceptance, the response's end, then its successor.
-main.create({ ...turn, max_output_tokens: 48, input: 'Tell me about the city.' });
+// The prompt's greedy answer runs to some 300 tokens by itself, so the steer meets it running.
+main.create({ ...turn, max_output_tokens: 400, input: 'Tell me everything about the city, street by street, and do not stop.' });
 let created;
 while ((created = await main.receive()).type !== 'response.created') {
   // a lane's events come in order: the first is the response's created
 }
 ws.send({ type: 'response.steer', previous_response_id: created.response.id, input: 'What did the court say?' });
 let accepted = null;
+let refused = null;
 const steeredEnd = await (async () => {
   for (;;) {
     const event = await main.receive();
-    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null };
+    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null, afterEnd: false };
+    if (event.type === 'response.steer.failed') refused = event.error?.code ?? 'unknown';
     if (event.type === 'response.completed' || event.type === 'response.incomplete') return event.response;
   }
 })();
-const successor = await main.finalResponse();
+// What comes next on the lane: the successor's events (an acceptance sent after the end would come first).
+let successor = null;
+if (refused === null) {
+  for (let event; (event = await main.receive()).type !== 'response.created';) {
+    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null, afterEnd: true };
+  }
+  successor = await main.finalResponse();
+}
 
 session.close();
 ws.close();
 console.log(JSON.stringify({
   first: seen(first), weather: seen(weather), forked: seen(forked), continued: seen(continued),
   one: seen(one), two: seen(two), laneError,
-  steer: { created: created.response.id, accepted, status: steeredEnd.status, reason: steeredEnd.incomplete_details?.reason ?? null, successor: seen(successor) },
+  steer: { created: created.response.id, accepted, refused, status: steeredEnd.status, reason: steeredEnd.incomplete_details?.reason ?? null, successor: successor && seen(successor) },
 }));

@@ -17,7 +17,9 @@ namespace MambaServe.Server.OpenAi.Responses;
 /// warm-up (<c>steering_not_supported</c>), a response of this socket once it ended (<c>response_already_completed</c>),
 /// any other id (<c>response_not_found</c>), more than <see cref="Hosting.ServerOptions.MaxPendingSteers"/> queued for
 /// one response (<c>too_many_pending_steers</c>). The receive loop submits, the lanes' tasks begin and end responses, so
-/// every call takes the lock.
+/// every call takes the lock. Whether a steer came in time is decided and sent with no response's last event in between
+/// (<see cref="ResponseSocketWriter.SendAnswersAsync"/>), so an accepted steer's acceptance always precedes its
+/// response's end on the wire.
 /// </summary>
 public sealed class ResponseSocketSteering(int maxPerResponse)
 {
@@ -57,13 +59,14 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
 
     /// <summary>
     /// Answers a steer: accepted (and pending too when its target waits for tool outputs), or failed. An accepted steer
-    /// of a running response asks it to wrap up.
+    /// of a running response comes with the action that asks that response to wrap up, for the caller to run once the
+    /// acceptance is on its way: the client reads the acceptance before the response's end on the lane.
     /// </summary>
-    public IReadOnlyList<ResponseSteerEvent> Submit(SteerSubmission steer)
+    public (IReadOnlyList<ResponseSteerEvent> Answers, Action? WrapUp) Submit(SteerSubmission steer)
     {
         if (steer.PreviousResponseId is not { } id || steer.Input is not { } input)
         {
-            return [Failed(steer, null, "invalid_input", "response.steer takes a string previous_response_id (the response to steer) and an input of valid text.")];
+            return ([Failed(steer, null, "invalid_input", "response.steer takes a string previous_response_id (the response to steer) and an input of valid text.")], null);
         }
 
         // Read before the lock (the lane tasks take it to begin and end responses); refused under it, once the target's
@@ -86,8 +89,7 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
             answer = SubmitLocked(steer, id, input, items, invalid, ref wrapUp);
         }
 
-        wrapUp?.Invoke();
-        return answer;
+        return (answer, wrapUp);
     }
 
     private IReadOnlyList<ResponseSteerEvent> SubmitLocked(

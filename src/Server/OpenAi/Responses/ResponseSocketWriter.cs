@@ -13,6 +13,9 @@ namespace MambaServe.Server.OpenAi.Responses;
 public sealed class ResponseSocketWriter(WebSocket socket)
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
+    // Held while answers to a client's message are decided and sent, and while a response's last event is: a steer
+    // accepted because its response still ran is on the wire before that response's end.
+    private readonly SemaphoreSlim _deciding = new(1, 1);
     private int _closing;
 
     public async Task SendAsync(object value, CancellationToken ct = default)
@@ -53,6 +56,27 @@ public sealed class ResponseSocketWriter(WebSocket socket)
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away while its answer was on the way: nothing is left to tell.
+        }
+    }
+
+    /// <summary>
+    /// Decides the answers to a client's message (<paramref name="decide"/>) and sends them, with no response's last
+    /// event in between: what was decided about a running response reaches the client before that response's end.
+    /// </summary>
+    public async Task SendAnswersAsync<T>(Func<IReadOnlyList<T>> decide)
+        where T : notnull
+    {
+        await _deciding.WaitAsync();
+        try
+        {
+            foreach (var answer in decide())
+            {
+                await SendAnswerAsync(answer);
+            }
+        }
+        finally
+        {
+            _deciding.Release();
         }
     }
 
@@ -102,19 +126,32 @@ public sealed class ResponseSocketWriter(WebSocket socket)
             where T : ResponseStreamEvent
         {
             var value = (ResponseStreamEvent)build(_sequence++) with { StreamId = streamId };
-            if (value.Type is "response.completed" or "response.incomplete" or "response.failed")
+            bool last = value.Type is "response.completed" or "response.incomplete" or "response.failed";
+            if (last)
             {
-                lastEvent();
+                await writer._deciding.WaitAsync();
             }
 
             try
             {
+                if (last)
+                {
+                    lastEvent();
+                }
+
                 await writer.SendAsync(value);
             }
             catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
             {
                 dropped();
                 throw;
+            }
+            finally
+            {
+                if (last)
+                {
+                    writer._deciding.Release();
+                }
             }
         }
     }

@@ -53,17 +53,23 @@ public sealed partial class ResponsesSocketSession(
                 using var peek = Peek(message.Body);
                 if (ResponseSocketSteering.Read(peek?.RootElement) is { } steer)
                 {
-                    foreach (var answer in _steering.Submit(steer))
+                    Action? wrapUp = null;
+                    await _writer.SendAnswersAsync(() =>
                     {
-                        Count(answer);
-                        if (answer is SteerFailed failed)
+                        (var answers, wrapUp) = _steering.Submit(steer);
+                        foreach (var answer in answers)
                         {
-                            telemetry.RecordRejected(failed.AsError());
+                            Count(answer);
+                            if (answer is SteerFailed failed)
+                            {
+                                telemetry.RecordRejected(failed.AsError());
+                            }
                         }
 
-                        await _writer.SendAnswerAsync(answer);
-                    }
-
+                        return answers;
+                    });
+                    // Only once the acceptance is sent: the response it ends could otherwise send its end first.
+                    wrapUp?.Invoke();
                     continue;
                 }
 

@@ -9,8 +9,9 @@ namespace MambaServe.Server.Tests.OpenAi.Responses;
 /// <summary>
 /// Steering under a random mix on one socket (three lanes; creates, forced calls, continuations of pending steers, and
 /// steers valid or not, of running, ended and unknown responses, sent while responses run): every accepted steer is
-/// resolved exactly once, committed by a response that continues its target or handed back by a failed event, no event
-/// is a server fault, and every lane still serves.
+/// resolved exactly once, committed by a response that continues its target or handed back by a failed event, and its
+/// acceptance comes before its target's end unless that target waits for tool outputs (pending); no event is a server
+/// fault, and every lane still serves.
 /// </summary>
 public sealed class ResponsesSocketSteeringRandomTests(ITestOutputHelper output)
 {
@@ -92,6 +93,10 @@ public sealed class ResponsesSocketSteeringRandomTests(ITestOutputHelper output)
 
         var accepted = new Dictionary<string, string>(); // steer id -> the response it steers
         var resolved = new Dictionary<string, string>(); // steer id -> how
+        var ended = new HashSet<string>(); // responses whose last event came
+        // Steers accepted once their response had ended: only a response that waits for tool outputs takes one, and
+        // says so (pending).
+        var acceptedAfterTheirEnd = new HashSet<string>();
         foreach (var item in events)
         {
             string type = (string)item["type"]!;
@@ -99,14 +104,23 @@ public sealed class ResponsesSocketSteeringRandomTests(ITestOutputHelper output)
             Assert.NotEqual("response.failed", type);
             switch (type)
             {
+                case "response.completed" or "response.incomplete":
+                    ended.Add((string)item["response"]!["id"]!);
+                    break;
                 case "response.steer.accepted":
                     accepted.Add((string)item["steer"]!["id"]!, (string)item["steer"]!["previous_response_id"]!);
+                    if (ended.Contains((string)item["steer"]!["previous_response_id"]!))
+                    {
+                        acceptedAfterTheirEnd.Add((string)item["steer"]!["id"]!);
+                    }
+
                     break;
                 case "response.steer.failed" when item["steer"]!["id"] is { } id:
                     Assert.True(accepted.ContainsKey((string)id!), $"failed before accepted: {item.ToJsonString()}");
                     Assert.True(resolved.TryAdd((string)id!, "failed"), $"resolved twice: {item.ToJsonString()}");
                     break;
                 case "response.steer.pending":
+                    acceptedAfterTheirEnd.Remove((string)item["steer"]!["id"]!);
                     Assert.True(accepted.ContainsKey((string)item["steer"]!["id"]!));
                     Assert.False(resolved.ContainsKey((string)item["steer"]!["id"]!));
                     break;
@@ -124,6 +138,7 @@ public sealed class ResponsesSocketSteeringRandomTests(ITestOutputHelper output)
             + $"{resolved.Values.Count(v => v == "failed")} handed back; {events.Count(e => (string?)e["type"] == "response.steer.pending")} pending, "
             + $"{events.Count(e => (string?)e["response"]?["incomplete_details"]?["reason"] == "steered" && (string?)e["type"] == "response.incomplete")} ended steered, {accepted.Values.Distinct().Count()} responses steered");
         Assert.Empty(accepted.Keys.Except(resolved.Keys));
+        Assert.Empty(acceptedAfterTheirEnd);
         Assert.True(accepted.Count > 0, "no steer met a running response");
     }
 

@@ -294,8 +294,9 @@ public sealed class ResponsesSocketSteeringTests
         await using var factory = new ServerFactory(null, ResponsesRealModelTests.Settings());
         var client = await factory.CreateReadyClientAsync();
         await using var socket = await ResponsesSocket.ConnectAsync(factory);
-        var turn = new { instructions = "You are a reporter.", max_output_tokens = 48, temperature = 0 };
-        await socket.SendAsync(Create(new { turn.instructions, turn.max_output_tokens, turn.temperature, input = "Tell me about the jury." }));
+        // The prompt's greedy answer runs to some 300 tokens by itself, so the steer meets it running.
+        var turn = new { instructions = "You are a reporter.", max_output_tokens = 400, temperature = 0 };
+        await socket.SendAsync(Create(new { turn.instructions, turn.max_output_tokens, turn.temperature, input = "Tell me everything about the city, street by street, and do not stop." }));
         string id = (string)(await ReceiveTypeAsync(socket, "response.created"))["response"]!["id"]!;
 
         await socket.SendAsync(Steer(id, "What did the court say?"));
@@ -324,7 +325,10 @@ public sealed class ResponsesSocketSteeringTests
         return (string)created["response"]!["id"]!;
     }
 
-    /// <summary>The next event of <paramref name="type"/>; fails on any other than a response's own events.</summary>
+    /// <summary>
+    /// The next event of <paramref name="type"/>; fails on any other than a response's own events, and, awaiting a steer's
+    /// acceptance, on a response's end: the steers these tests send meet a running response, whose end must follow it.
+    /// </summary>
     private static async Task<JsonNode> ReceiveTypeAsync(ResponsesSocket socket, string type)
     {
         while (await socket.ReceiveAsync() is { } item)
@@ -337,6 +341,8 @@ public sealed class ResponsesSocketSteeringTests
 
             Assert.True(seen is not null && seen.StartsWith("response.", StringComparison.Ordinal) && !seen.StartsWith("response.steer", StringComparison.Ordinal),
                 $"expected {type}, got {item.ToJsonString()}");
+            Assert.False(type == "response.steer.accepted" && seen is "response.completed" or "response.incomplete" or "response.failed",
+                $"the steered response ended before the steer's acceptance: {item.ToJsonString()}");
         }
 
         throw new InvalidOperationException("The server closed the socket.");
