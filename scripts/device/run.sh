@@ -8,8 +8,8 @@
 # A call is at most 10 minutes, so the phases can be split over calls on the warm machine: PHASES="tests" then
 # PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
 # are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`. PHASES="native tests bench"
-# adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server (last); "ab"
-# compares environment settings over rounds of `bench gpu` (below).
+# adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server; "conversation"
+# the many-turn conversation bench (last); "ab" compares environment settings over rounds of `bench gpu` (below).
 set -u
 # ONLY_ON=<grep -E pattern>: run only on a GPU whose name matches it (ONLY_ON=H200 for figures owed on that card, when
 # a call may get another): elsewhere say which GPU came and exit 3 before anything is unpacked or built, so that calls
@@ -153,12 +153,25 @@ if [[ " $PHASES " == *" structured "* ]]; then
   stamp "structured outputs bench done"
 fi
 
+# PHASES="... conversation": `bench conversation` on the GPU (docs/benchmarks.md): the demo model's many-turn
+# conversation over HTTP, continued by previous_response_id, in a conversation, on a Responses WebSocket and resent
+# whole, with CONVERSATION_ARGS (default 30 turns, no random 130m-shape run). The model is named from the checkout: the
+# unpacked app has no embedded default beside it.
+if [[ " $PHASES " == *" conversation "* ]]; then
+  # shellcheck disable=SC2086 # CONVERSATION_ARGS is a list of options
+  timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench conversation --device cuda --model "$checkout/models/mamba-demo-5m" \
+    ${CONVERSATION_ARGS:---turns 30 --skip-130m} > "$OUT/conversation.log" 2>&1
+  echo "conversation_rc=$?" >> "$OUT/conversation.log"
+  stamp "conversation bench done"
+fi
+
 echo "== phases"; printf '%s' "$phases"
 echo "== build"; grep -E "error|build_rc" "$OUT/build.log" | head -10
 echo "== tests"; grep -E "\[FAIL\]|\[SKIP\]|Total:|tests_rc" "$OUT/tests.log" 2>/dev/null | head -40
 echo "== peer"; grep -E '"what"' "$OUT/peer.jsonl" 2>/dev/null | cut -c1-200; tail -3 "$OUT/peer.err" 2>/dev/null
 echo "== bench"; tail -60 "$OUT/bench.log" 2>/dev/null | cut -c1-200
 echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/dev/null
+echo "== conversation"; tail -40 "$OUT/conversation.log" 2>/dev/null | cut -c1-200
 # The call's status: that of the phases that ran (the summary's last grep used to set it, 2 where no structured phase
 # ran, so a clean run read as failed).
-! grep -hE '^(build|tests|bench|structured|ab|falcon)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
+! grep -hE '^(build|tests|bench|structured|ab|falcon|conversation)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .

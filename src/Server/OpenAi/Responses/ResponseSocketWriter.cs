@@ -63,8 +63,7 @@ public sealed class ResponseSocketWriter(WebSocket socket)
     /// Decides the answers to a client's message (<paramref name="decide"/>) and sends them, with no response's last
     /// event in between: what was decided about a running response reaches the client before that response's end.
     /// </summary>
-    public async Task SendAnswersAsync<T>(Func<IReadOnlyList<T>> decide)
-        where T : notnull
+    public async Task SendAnswersAsync(Func<IReadOnlyList<object>> decide)
     {
         await _deciding.WaitAsync();
         try
