@@ -77,8 +77,9 @@ public sealed class ServerOptions
 
     /// <summary>
     /// Most <c>response.create</c>s running or waiting on one Responses WebSocket, its lanes together; more are refused
-    /// (<c>socket_queue_full</c>). It bounds the message bodies a socket holds (each up to <see cref="MaxRequestBodyBytes"/>);
-    /// the default lets every lane of <see cref="MaxSocketStreams"/> have one response in flight.
+    /// (<c>socket_queue_full</c>). A create counts until its response's last event goes out (or its steered successor's).
+    /// It bounds the message bodies a socket holds (each up to <see cref="MaxRequestBodyBytes"/>); the default lets every
+    /// lane of <see cref="MaxSocketStreams"/> have one response in flight.
     /// </summary>
     [Range(1, 1024)]
     public int MaxSocketPending { get; set; } = 64;

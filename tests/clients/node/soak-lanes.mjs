@@ -3,7 +3,8 @@
 // every turn continuing its lane's last unstored response by previous_response_id. With STEER (0-1), that share of the
 // turns is steered at its first text: a response.steer sent with ResponsesWS.send, and the turn goes on from the
 // successor (or, when the steer came too late, from the response). Prints one JSON line: turns done, turns failed (each
-// failure's error on stderr), steers sent, accepted and ended steered, cached tokens, seconds. Not a test: a
+// failure's error on stderr), steers sent, accepted, accepted after their response's end (the server sends every
+// acceptance before that end: this counts the exceptions) and ended steered, cached tokens, seconds. Not a test: a
 // measurement (docs/benchmarks.md).
 // Usage (after npm ci here): node soak-lanes.mjs http://127.0.0.1:8000 MODEL LANES TURNS [STEER]
 import OpenAI from 'openai';
@@ -17,7 +18,7 @@ ws.on('error', () => {}); // error events reach the lanes
 await new Promise((resolve, reject) => { ws.socket.once('open', resolve); ws.socket.once('error', reject); });
 const session = new ResponsesWebSocketSession(ws, { maxLanes: 64, maxBufferedEvents: 100000, maxBufferedBytes: 1 << 26 });
 const [lanes, turns, steerShare] = [Number(lanesArg), Number(turnsArg), Number(steerArg ?? 0)];
-const steers = { sent: 0, accepted: 0, steered: 0 };
+const steers = { sent: 0, accepted: 0, acceptedAfterEnd: 0, steered: 0 };
 
 // One turn's events to its end: the response's, and when a steer of it was accepted, its successor's. Returns the
 // response the lane goes on from.
@@ -37,7 +38,11 @@ async function turnAsync(lane, body, steer) {
       sent = true;
       steers.sent++;
     }
-    if (event.type === 'response.steer.accepted') { answered = accepted = true; steers.accepted++; }
+    if (event.type === 'response.steer.accepted') {
+      answered = accepted = true;
+      steers.accepted++;
+      if (ends.length > 0) steers.acceptedAfterEnd++;
+    }
     if (event.type === 'response.steer.failed') {
       answered = true;
       if (event.error.code !== 'response_already_completed') throw new Error(JSON.stringify(event.error));

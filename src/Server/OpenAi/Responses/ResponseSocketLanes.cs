@@ -95,20 +95,33 @@ public sealed partial class ResponseSocketLanes(int maxStreams, int maxPending)
         /// <summary>The last response begun on this lane; set by the receive loop alone.</summary>
         public Task Tail => _tail;
 
-        /// <summary>Begins <paramref name="respond"/> after the lane's last response (admitted by <see cref="Admit"/>, counted until it ends).</summary>
-        public void Enqueue(Func<Task> respond) => _tail = RunAfterAsync(_tail, respond);
+        /// <summary>
+        /// Begins <paramref name="respond"/> after the lane's last response (admitted by <see cref="Admit"/>). It counts
+        /// until it calls the action it is given, at its last event (a client that has that event sends its next create
+        /// at once, while the response's task is still winding down), or else until it ends.
+        /// </summary>
+        public void Enqueue(Func<Action, Task> respond) => _tail = RunAfterAsync(_tail, respond);
 
-        private async Task RunAfterAsync(Task before, Func<Task> respond)
+        private async Task RunAfterAsync(Task before, Func<Action, Task> respond)
         {
+            int counted = 1;
+            void Uncount()
+            {
+                if (Interlocked.Exchange(ref counted, 0) == 1)
+                {
+                    Interlocked.Decrement(ref lanes._pending);
+                }
+            }
+
             try
             {
                 // Each response answers for its own failures (an error event); the next on the lane runs regardless.
                 await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await respond();
+                await respond(Uncount);
             }
             finally
             {
-                Interlocked.Decrement(ref lanes._pending);
+                Uncount();
             }
         }
     }

@@ -136,8 +136,11 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
         return [accepted, Pending(queued, target)];
     }
 
-    /// <summary>The response's last event is going out: steers of it are refused from now on.</summary>
-    public void Close(string id)
+    /// <summary>
+    /// The response's last event is going out: steers of it are refused from now on. Returns whether any were queued
+    /// for it (then a successor, or a wait for its tool outputs, follows it).
+    /// </summary>
+    public bool Close(string id)
     {
         lock (_lock)
         {
@@ -145,6 +148,8 @@ public sealed class ResponseSocketSteering(int maxPerResponse)
             {
                 target.Phase = Phase.Ended;
             }
+
+            return target is { Queue.Count: > 0 };
         }
     }
 

@@ -83,7 +83,7 @@ public sealed partial class ResponsesSocketSession(
                     }
 
                     var body = message.Body;
-                    _lanes.Admit(streamId).Enqueue(() => RespondAsync(body, streamId, _open.Token));
+                    _lanes.Admit(streamId).Enqueue(uncount => RespondAsync(body, streamId, uncount, _open.Token));
                 }
                 catch (ApiException refused)
                 {
@@ -122,9 +122,10 @@ public sealed partial class ResponsesSocketSession(
     /// <summary>
     /// Runs one response.create on <paramref name="streamId"/>'s lane to its last event, then, while steers were queued
     /// for the response that ended, its successors; anything that stops the create before its stream began is one error
-    /// event on that lane.
+    /// event on that lane. <paramref name="uncount"/> takes it out of the socket's count of responses in flight at the
+    /// last event that no successor follows.
     /// </summary>
-    private async Task RespondAsync(ReadOnlyMemory<byte> body, string? streamId, CancellationToken ct)
+    private async Task RespondAsync(ReadOnlyMemory<byte> body, string? streamId, Action uncount, CancellationToken ct)
     {
         try
         {
@@ -150,7 +151,7 @@ public sealed partial class ResponsesSocketSession(
                     return;
                 }
 
-                var (outcome, queued) = await StreamAsync(run, draft, streamId, ct);
+                var (outcome, queued) = await StreamAsync(run, draft, streamId, uncount, ct);
                 if (await SuccessorAsync(next.Request, outcome, queued, streamId) is not { } successor)
                 {
                     return;
@@ -199,9 +200,12 @@ public sealed partial class ResponsesSocketSession(
         }
     }
 
-    /// <summary>Streams a started response to its last event; returns it as it ended and the steers queued for it meanwhile.</summary>
+    /// <summary>
+    /// Streams a started response to its last event; returns it as it ended and the steers queued for it meanwhile.
+    /// <paramref name="lastOnLane"/> runs with its last event when no steer was queued for it (nothing follows it).
+    /// </summary>
     private async Task<(ResponseObject Outcome, IReadOnlyList<ResponseSocketSteering.QueuedSteer> Queued)> StreamAsync(
-        GenerationRun run, ResponseDraft draft, string? streamId, CancellationToken ct)
+        GenerationRun run, ResponseDraft draft, string? streamId, Action lastOnLane, CancellationToken ct)
     {
         _steering.Begin(draft.Id, streamId, steerable: draft.Plan.Turn is null && !draft.WarmUp, draft.WrapUp);
         await using (run)
@@ -215,7 +219,10 @@ public sealed partial class ResponsesSocketSession(
                 void LastEvent()
                 {
                     _cache.Ended(streamId, draft);
-                    _steering.Close(draft.Id);
+                    if (!_steering.Close(draft.Id))
+                    {
+                        lastOnLane();
+                    }
                 }
 
                 var outcome = await ResponseStreamer.StreamAsync(_writer.Events(streamId, LastEvent, _open.Cancel), run, draft, ct);

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using MambaServe.Server.OpenAi;
+using MambaServe.Server.OpenAi.Responses;
 using MambaServe.Server.Tests.Infrastructure;
 using static MambaServe.Server.Tests.OpenAi.Responses.ResponsesSocketTests;
 
@@ -7,7 +9,8 @@ namespace MambaServe.Server.Tests.OpenAi.Responses;
 /// <summary>
 /// Lanes of the Responses WebSocket (OpenAI's stream_id multiplexing): responses on one lane run in the order sent,
 /// lanes run at once, every event and error of a lane's response carries its stream_id, a lane forks another's
-/// unstored response, and the socket's limits on lanes and on what waits on one hold.
+/// unstored response, and the socket's limits on lanes and on what waits on one hold (a response counting until its last
+/// event).
 /// </summary>
 public sealed class ResponsesSocketLanesTests
 {
@@ -134,6 +137,69 @@ public sealed class ResponsesSocketLanesTests
         Assert.Equal("r", (string?)refused["stream_id"]);
         Assert.Single(engine.Requests);
         Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e["sequence_number"]!));
+    }
+
+    [Fact]
+    public async Task ACreateSentTheMomentTheLanesResponseEnds_IsAdmitted_AtTheSocketsBound()
+    {
+        // One response in flight at most: a client that sends each create the moment the previous response's last event
+        // arrives has nothing in flight by then, though that response's task may still be winding down on the server
+        // (which, counted until its task ended, refused about one create in three thousand here).
+        var settings = new Dictionary<string, string?> { ["MambaServe:Server:MaxSocketPending"] = "1" };
+        await using var factory = ServerFactory.WithFake(new FakeEngine(DemoTokenizer.Instance), DemoTokenizer.Instance, settings: settings);
+        await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        var create = Create(new { input = "Turn", max_output_tokens = 2, stream_id = "a" });
+
+        int ended = 0;
+        await socket.SendAsync(create);
+        while (ended < 1000 && await socket.ReceiveAsync() is { } item)
+        {
+            Assert.True((string?)item["type"] != "error", $"after {ended} turns: {item.ToJsonString()}");
+            if ((string?)item["type"] is "response.completed" or "response.incomplete")
+            {
+                ended++;
+                await socket.SendAsync(create);
+            }
+        }
+
+        Assert.Equal(1000, ended);
+    }
+
+    [Fact]
+    public async Task AResponse_CountsTowardTheBound_UntilItsLastEvent_OrElseUntilItsTaskEnds()
+    {
+        var lanes = new ResponseSocketLanes(maxStreams: 4, maxPending: 1);
+        var windingDown = new TaskCompletionSource();
+        var lastEventSent = new TaskCompletionSource();
+        lanes.Admit("a").Enqueue(async lastEvent =>
+        {
+            lastEvent();
+            lastEvent(); // once is what counts
+            lastEventSent.SetResult();
+            await windingDown.Task;
+        });
+        await lastEventSent.Task;
+
+        // Past its last event, still winding down: the next create is admitted, and queues behind it on its lane.
+        var next = new TaskCompletionSource();
+        var lane = lanes.Admit("a");
+        lane.Enqueue(async _ => await next.Task);
+        // That one has not reached its last event: the bound holds.
+        var refused = Assert.Throws<ApiException>(() => lanes.Admit("b"));
+        Assert.Equal((429, "socket_queue_full"), (refused.Status, refused.Code));
+
+        // Each was counted out once (the first at its last event, called twice; the second as its task ended without
+        // one, as an error or a dropped socket ends it): nothing is left, and nothing below zero lets two in.
+        windingDown.SetResult();
+        next.SetResult();
+        await lanes.AllAsync();
+        var held = new TaskCompletionSource();
+        lanes.Admit("b").Enqueue(async _ => await held.Task);
+        Assert.Throws<ApiException>(() => lanes.Admit("c"));
+        held.SetResult();
+        await lanes.AllAsync();
+        lanes.Admit("c").Enqueue(_ => Task.CompletedTask);
     }
 
     /// <summary>

@@ -74,6 +74,35 @@ public sealed class ResponsesSocketSteeringTests
     }
 
     [Fact]
+    public async Task ASteeredResponsesSuccessor_CountsTowardTheSocketsBound_UntilItsOwnEnd()
+    {
+        // One response in flight at most. The steered response's end is not the end of what its create started: the
+        // successor runs on, so a create on another lane then is refused, and admitted once the successor has ended.
+        var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true, StepDelay = TimeSpan.FromMilliseconds(100) };
+        var settings = new Dictionary<string, string?> { ["MambaServe:Server:MaxSocketPending"] = "1" };
+        await using var factory = ServerFactory.WithFake(engine, DemoTokenizer.Instance, settings: settings);
+        await factory.CreateReadyClientAsync();
+        await using var socket = await ResponsesSocket.ConnectAsync(factory);
+        string id = await StartHeldAsync(socket, engine, new { input = "Hello", max_output_tokens = 8, stream_id = "s" });
+
+        await socket.SendAsync(Steer(id, "Go on."));
+        await ReceiveTypeAsync(socket, "response.steer.accepted");
+        engine.ReleaseAfterFirst();
+        await ReadToEndAsync(socket);
+        await socket.SendAsync(Create(new { input = "Meanwhile", max_output_tokens = 2, stream_id = "t" }));
+        var events = new List<JsonNode>();
+        while (events.Count(e => (string?)e["type"] is "error" or "response.completed" or "response.incomplete") < 2 && await socket.ReceiveAsync() is { } item)
+        {
+            events.Add(item);
+        }
+
+        var error = Assert.Single(events, e => (string?)e["type"] == "error");
+        Assert.Equal((429, "socket_queue_full", "t"), ((int)error["status"]!, (string?)error["error"]!["code"], (string?)error["stream_id"]));
+        Assert.Equal(id, (string?)events.Single(e => (string?)e["type"] is "response.completed" or "response.incomplete")["response"]!["previous_response_id"]);
+        Assert.Equal("response.incomplete", (string?)(await socket.TurnAsync(Create(new { input = "Now", max_output_tokens = 2, stream_id = "t" })))[^1]["type"]);
+    }
+
+    [Fact]
     public async Task ASteerOfAStructuredAnswer_LetsItEndWhole_ThenItsSuccessorRuns()
     {
         var engine = new FakeEngine(DemoTokenizer.Instance) { HoldAfterFirst = true };
