@@ -57,10 +57,11 @@ while ((created = await main.receive()).type !== 'response.created') {
 ws.send({ type: 'response.steer', previous_response_id: created.response.id, input: 'What did the court say?' });
 let accepted = null;
 let refused = null;
+const acceptance = (event, afterEnd) => ({ id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null, afterEnd });
 const steeredEnd = await (async () => {
   for (;;) {
     const event = await main.receive();
-    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null, afterEnd: false };
+    if (event.type === 'response.steer.accepted') accepted = acceptance(event, false);
     if (event.type === 'response.steer.failed') refused = event.error?.code ?? 'unknown';
     if (event.type === 'response.completed' || event.type === 'response.incomplete') return event.response;
   }
@@ -69,7 +70,7 @@ const steeredEnd = await (async () => {
 let successor = null;
 if (refused === null) {
   for (let event; (event = await main.receive()).type !== 'response.created';) {
-    if (event.type === 'response.steer.accepted') accepted = { id: event.steer.id, previous: event.steer.previous_response_id, streamId: event.stream_id ?? null, afterEnd: true };
+    if (event.type === 'response.steer.accepted') accepted = acceptance(event, true);
   }
   successor = await main.finalResponse();
 }
