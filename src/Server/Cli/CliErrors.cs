@@ -4,8 +4,9 @@ using MambaServe.Engine.Loading;
 namespace MambaServe.Server.Cli;
 
 /// <summary>
-/// The command actions' one rule for expected failures: a model that cannot be found, fetched or read, or a device
-/// that is not there, is one line on stderr and exit code 1, never a stack trace.
+/// The command actions' one rule for expected failures: a model that cannot be found, fetched or read, a device
+/// that is not there, or a setting the backend does not support (a dtype), is one line on stderr and exit code 1,
+/// never a stack trace.
 /// </summary>
 public static class CliErrors
 {
@@ -15,7 +16,7 @@ public static class CliErrors
         {
             return await run();
         }
-        catch (Exception e) when (e is CheckpointException or BackendUnavailableException || (argumentErrorsToo && e is ArgumentException))
+        catch (Exception e) when (e is CheckpointException or BackendUnavailableException or NotSupportedException || (argumentErrorsToo && e is ArgumentException))
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;

@@ -123,6 +123,28 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Run_BenchConversationDTypeUnknown_UsageErrorNamingIt()
+    {
+        var (exit, error, served) = await RunAsync(["bench", "conversation", "--dtype", "fp8"]);
+
+        Assert.Equal(CommandLine.UsageError, exit);
+        Assert.Contains("Argument 'fp8' not recognized. Must be one of:", error, StringComparison.Ordinal);
+        Assert.Null(served);
+    }
+
+    // The bench's in-process server used to poll /health for five minutes when the model could not load; the load's
+    // own error now ends the command at once, as one line and exit code 1 (the CPU runner computes in float32 only).
+    [Fact]
+    public async Task Run_BenchConversationModelCannotLoad_FailsAtOnceWithTheLoadersError()
+    {
+        var (exit, _, served) = await RunAsync(["bench", "conversation", "--device", "cpu", "--dtype", "bfloat16", "--turns", "1", "--skip-130m"])
+            .WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(1, exit);
+        Assert.Null(served);
+    }
+
+    [Fact]
     public async Task Run_StrayArgument_UsageError()
     {
         var (exit, error, served) = await RunAsync(["serve-please"]);

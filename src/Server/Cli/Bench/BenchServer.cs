@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using MambaServe.Engine.Hosting;
 using MambaServe.Server.Hosting;
 
@@ -35,13 +36,18 @@ public sealed class BenchServer : IAsyncDisposable
             ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Warning",
             ["Serilog:MinimumLevel:Override:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Fatal",
         };
-        var app = ServerApp.Build([], overrides, services => services.AddSingleton<IModelLoader>(sp => new Loader(load, sp)));
+        var loader = new Loader(load);
+        var app = ServerApp.Build([], overrides, services => services.AddSingleton<IModelLoader>(sp => loader.With(sp)));
         await app.StartAsync();
         var server = new BenchServer(app, new Uri($"http://127.0.0.1:{port}"));
         for (int i = 0; !(await server.Client.GetAsync("/health")).IsSuccessStatusCode; i++)
         {
-            if (i > 6000)
+            var failure = loader.Failure;
+            if (failure is not null || i > 6000)
             {
+                // A model that cannot load fails the benchmark with the loader's own exception, not a wait.
+                await server.DisposeAsync();
+                if (failure is not null) ExceptionDispatchInfo.Throw(failure);
                 throw new TimeoutException("The benchmark server did not become ready.");
             }
 
@@ -65,12 +71,34 @@ public sealed class BenchServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed class Loader(Func<ServedModel> load, IServiceProvider services) : IModelLoader
+    private sealed class Loader(Func<ServedModel> load) : IModelLoader
     {
+        private IServiceProvider? _services;
+        private Exception? _failure;
+
+        /// <summary>What the load threw, if it failed.</summary>
+        public Exception? Failure => Volatile.Read(ref _failure);
+
+        public Loader With(IServiceProvider services)
+        {
+            _services = services;
+            return this;
+        }
+
         public async Task<IServedModel> LoadAsync(CancellationToken cancellationToken)
         {
-            var model = await Task.Run(load, cancellationToken);
-            var store = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Engine.Conversations.StateStoreOptions>>().Value;
+            ServedModel model;
+            try
+            {
+                model = await Task.Run(load, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _failure, e);
+                throw;
+            }
+
+            var store = _services!.GetRequiredService<Microsoft.Extensions.Options.IOptions<Engine.Conversations.StateStoreOptions>>().Value;
             return new ServedModelAdapter(model, store);
         }
     }

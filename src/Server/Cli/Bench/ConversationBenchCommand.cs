@@ -24,26 +24,31 @@ public static class ConversationBenchCommand
         var turns = new Option<int>("--turns") { Description = "Turns of the conversation.", DefaultValueFactory = _ => 50 };
         var outputTokens = new Option<int>("--output-tokens") { Description = "Tokens per answer.", DefaultValueFactory = _ => 24 };
         var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
+        // A GPU computes in bf16 by default, where a continued state and a re-prefilled history round differently and
+        // greedy answers part at near ties; float32 shows whether they part for any other reason.
+        var dtype = new Option<string>("--dtype") { Description = "Compute type where the backend supports it.", DefaultValueFactory = _ => "auto" };
+        dtype.AcceptOnlyFromAmong("auto", "float32", "bfloat16", "float16");
         var command = new Command("conversation", "Time to first token per turn: previous_response_id or a conversation against resending the history.")
         {
-            turns, outputTokens, skipRandom,
+            turns, outputTokens, skipRandom, dtype,
         };
         command.SetAction(async (parse, ct) =>
         {
             return await CliErrors.ReportingLoadFailures(async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
+                var compute = Enum.Parse<ModelDType>(parse.GetValue(dtype)!, ignoreCase: true);
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var tokenizer = MambaTokenizer.TryLoad(modelDir) ?? throw new CheckpointException($"'{modelDir}' has no tokenizer.json: a conversation needs text.");
                 var name = Path.GetFileName(modelDir.TrimEnd('/'));
-                await RunAsync(name, options => ServedModel.Load(modelDir, name, options), device, parse.GetValue(turns), parse.GetValue(outputTokens), ct);
+                await RunAsync(name, options => ServedModel.Load(modelDir, name, options), device, compute, parse.GetValue(turns), parse.GetValue(outputTokens), ct);
                 if (!parse.GetValue(skipRandom))
                 {
                     var shape = RandomCheckpoint.Mamba130mShape;
                     var weights = new InMemoryWeightSource(shape, RandomCheckpoint.Create(shape, seed: 7));
                     const string random = "random-mamba-130m-shape";
                     await RunAsync(random, options => ServedModel.Load(weights, tokenizer, random, "random mamba-130m shape, seed 7", options), device,
-                        parse.GetValue(turns), parse.GetValue(outputTokens), ct);
+                        compute, parse.GetValue(turns), parse.GetValue(outputTokens), ct);
                 }
 
                 return 0;
@@ -52,22 +57,24 @@ public static class ConversationBenchCommand
         return command;
     }
 
-    private static async Task RunAsync(string name, Func<EngineOptions, ServedModel> load, DeviceKind device, int turns, int outputTokens, CancellationToken ct)
+    private static async Task RunAsync(
+        string name, Func<EngineOptions, ServedModel> load, DeviceKind device, ModelDType dtype, int turns, int outputTokens, CancellationToken ct)
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, through the HTTP server");
+        AnsiConsole.MarkupLine(
+            $"[bold]{Markup.Escape(name)}[/]: {turns} turns, {outputTokens} tokens per answer, greedy, dtype {dtype.ToString().ToLowerInvariant()}, through the HTTP server");
         List<ConversationTurn> responses, inConversation, onSocket, resent, promptsCached, cached;
-        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: false, finishedStates: false))))
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, dtype, prefixCache: false, finishedStates: false))))
         {
             (responses, inConversation, onSocket, resent) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: true, ct);
         }
 
-        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true, finishedStates: false))))
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, dtype, prefixCache: true, finishedStates: false))))
         {
             (_, _, _, promptsCached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
         }
 
-        await using (var server = await BenchServer.StartAsync(() => load(Options(device, prefixCache: true, finishedStates: true))))
+        await using (var server = await BenchServer.StartAsync(() => load(Options(device, dtype, prefixCache: true, finishedStates: true))))
         {
             (_, _, _, cached) = await ConversationBenchmark.RunAsync(server.Client, name, turns, outputTokens, withResponses: false, ct);
         }
@@ -75,9 +82,9 @@ public static class ConversationBenchCommand
         Report(responses, inConversation, onSocket, resent, promptsCached, cached);
     }
 
-    private static EngineOptions Options(DeviceKind device, bool prefixCache, bool finishedStates) =>
+    private static EngineOptions Options(DeviceKind device, ModelDType dtype, bool prefixCache, bool finishedStates) =>
         new(new SchedulerOptions { MaxRunningSequences = 4, PrefixCacheMaxBytes = prefixCache ? 256L << 20 : 0, PrefixCacheFinishedStates = finishedStates },
-            new StatePoolOptions { SlotCount = 4 }, Device: device);
+            new StatePoolOptions { SlotCount = 4 }, Device: device) { DType = dtype };
 
     private static void Report(
         List<ConversationTurn> responses, List<ConversationTurn> inConversation, List<ConversationTurn> onSocket, List<ConversationTurn> resent,
@@ -96,12 +103,9 @@ public static class ConversationBenchCommand
         }
 
         AnsiConsole.Write(table);
-        int same = responses.Zip(resent).Count(p => p.First.Text == p.Second.Text);
-        int sameInConversation = inConversation.Zip(resent).Count(p => p.First.Text == p.Second.Text);
-        int sameOnSocket = onSocket.Zip(resent).Count(p => p.First.Text == p.Second.Text);
-        AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {same}/{responses.Count} turns (previous_response_id), " +
-            $"{sameInConversation}/{inConversation.Count} (conversation), {sameOnSocket}/{onSocket.Count} (WebSocket, unstored), " +
-            $"{cached.Zip(resent).Count(p => p.First.Text == p.Second.Text)}/{cached.Count} (chat on the prefix cache's states)");
+        AnsiConsole.MarkupLine($"answers identical to the resent conversation's: {Agreement(responses, resent)} (previous_response_id), " +
+            $"{Agreement(inConversation, resent)} (conversation), {Agreement(onSocket, resent)} (WebSocket, unstored), " +
+            $"{Agreement(cached, resent)} (chat on the prefix cache's states)");
         var continued = responses.Skip(1).Where(t => t.CachedTokens > 0).ToList();
         AnsiConsole.MarkupLine(
             $"continued from the saved state: {continued.Count}/{responses.Count - 1} turns after the first (the others prefilled " +
@@ -117,6 +121,14 @@ public static class ConversationBenchCommand
         Ratio("chat, whole history resent", resent);
         Ratio("chat, whole history resent, prefix cache on (prompts' boundaries only)", promptsCached);
         Ratio("chat, whole history resent, prefix cache on (and the states answers end with: the default)", cached);
+    }
+
+    /// <summary>"same/all turns", and the first turn whose answer differs: after it the two histories differ too.</summary>
+    private static string Agreement(List<ConversationTurn> turns, List<ConversationTurn> resent)
+    {
+        var same = turns.Zip(resent).Select(p => p.First.Text == p.Second.Text).ToList();
+        int firstApart = same.IndexOf(false);
+        return $"{same.Count(s => s)}/{turns.Count}" + (firstApart < 0 ? "" : $" (first apart: turn {firstApart + 1})");
     }
 
     private static void Ratio(string label, List<ConversationTurn> turns)
