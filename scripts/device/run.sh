@@ -9,7 +9,8 @@
 # PHASES="bench" (default both); the unpacked tree and the build in /tmp/msv-dev are reused while the staged archives
 # are the same. The peer runs only with the bench. BENCH_ARGS adds options to `bench gpu`. PHASES="native tests bench"
 # adds the native suite first (below); "structured" adds the structured-outputs bench on the GPU server; "conversation"
-# the many-turn conversation bench (last); "ab" compares environment settings over rounds of `bench gpu` (below).
+# the many-turn conversation bench (last); "ab" compares environment settings over rounds of `bench gpu`, "serving"
+# over rounds of `bench serving` (below).
 set -u
 # ONLY_ON=<grep -E pattern>: run only on a GPU whose name matches it (ONLY_ON=H200 for figures owed on that card, when
 # a call may get another): elsewhere say which GPU came and exit 3 before anything is unpacked or built, so that calls
@@ -123,6 +124,27 @@ if [[ " $PHASES " == *" ab "* ]]; then
   stamp "A/B done"
 fi
 
+# PHASES="... serving": `bench serving` on the 2.8b-shape checkpoint (the engine under concurrent clients) with
+# SERVING_ARGS, under each setting of SERVING_ENVS (as BENCH_AB_ENVS: ';'-separated, '-' for none), SERVING_ROUNDS
+# rounds (default 2) interleaved. Each run's table rows go to stdout, its exit status to $OUT/serving.log.
+if [[ " $PHASES " == *" serving "* ]]; then
+  IFS=';' read -ra serving_settings <<< "${SERVING_ENVS:--}"
+  for round in $(seq 1 "${SERVING_ROUNDS:-2}"); do
+    for i in "${!serving_settings[@]}"; do
+      setting=${serving_settings[$i]}
+      env_list=()
+      [[ $setting != - ]] && read -ra env_list <<< "$setting"
+      echo "== serving round $round, setting $i: $setting"
+      # shellcheck disable=SC2086 # SERVING_ARGS is a list of options
+      env "${env_list[@]}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench serving --device cuda --model "$big" \
+        ${SERVING_ARGS:-} > /tmp/msv-serving.log 2>&1
+      echo "serving_rc=$?" | tee -a "$OUT/serving.log"
+      grep -E '^│ [0-9]+ +│|rror' /tmp/msv-serving.log | tr -s ' ' | cut -c1-120
+    done
+  done
+  stamp "serving bench done"
+fi
+
 # PHASES="... falcon": `bench gpu` on a random-weight FalconMamba checkpoint of tiiuae/falcon-mamba-7b's shape (14.5 GB
 # of bf16, written once to /tmp/msv-ckpt-falcon-7b), with FALCON_BENCH_ARGS (default: bf16 state, decode at 1, 8, 64
 # and 256 rows, prefill of 1 x 1024 tokens, the seed experiment at batch 1). Its table goes to stdout, its exit status to
@@ -177,4 +199,4 @@ echo "== structured"; grep -E '"case"|structured_rc' "$OUT/structured.log" 2>/de
 echo "== conversation"; tail -40 "$OUT/conversation.log" 2>/dev/null | cut -c1-200
 # The call's status: that of the phases that ran (the summary's last grep used to set it, 2 where no structured phase
 # ran, so a clean run read as failed).
-! grep -hE '^(build|tests|bench|structured|ab|falcon|conversation)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .
+! grep -hE '^(build|tests|bench|structured|ab|falcon|conversation|serving)_rc=[1-9]' "$OUT"/*.log 2>/dev/null | grep -q .

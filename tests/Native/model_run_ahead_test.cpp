@@ -526,5 +526,32 @@ TEST_F(ModelRunAheadRules, SlotOperations_WhileInFlight_SeeTheBegunStep) {
     expect_twin_agrees({{5, {9}, 0}, {6, {11}, 0}}, tp->out, 0, "the copied and restored slots");
 }
 
+// A request that saves its state at its end takes its snapshot while the next step is begun ahead: on a GPU the
+// snapshot returns once its copies are queued behind that step. It holds the state after the step, exports it and
+// restores from it before the step is ended, and snapshots dropped while their copies are queued, more than the
+// model keeps for reuse (4), are freed under them safely (memcheck runs this suite).
+TEST_F(ModelRunAheadRules, Snapshots_WhileInFlight_HoldTheStateAfterTheBegunStep) {
+    const auto p = run(m_->get(), prefill({0, 1}), 0, true);
+    std::vector<msv_snapshot*> snaps(7, nullptr);
+    for (msv_snapshot*& s : snaps) msv_ok(msv_model_snapshot(m_->get(), 0, &s), "snapshot while in flight");
+    std::vector<uint8_t> exported(size_t(msv_snapshot_bytes(snaps[0])));
+    msv_ok(msv_snapshot_read(snaps[0], exported.data(), static_cast<int64_t>(exported.size())), "export while in flight");
+    msv_ok(msv_model_restore(m_->get(), 6, snaps[1]), "restore while in flight");
+    for (size_t i = 1; i < snaps.size(); ++i) msv_snapshot_free(snaps[i]);
+    msv_ok(msv_model_step_end(m_->get()), "end");
+
+    const auto tp = run(twin_->get(), prefill({0, 1}), 0);
+    expect_same(p->out, tp->out, "prompts");
+    const std::vector<uint8_t> after_prompt = state_of(twin_->get(), 0);
+    EXPECT_EQ(exported, after_prompt) << "the export, seed " << seed_;
+    EXPECT_EQ(state_of(m_->get(), 6), after_prompt) << "the restored slot, seed " << seed_;
+    std::vector<uint8_t> kept(exported.size());
+    msv_ok(msv_snapshot_read(snaps[0], kept.data(), static_cast<int64_t>(kept.size())), "export after the end");
+    EXPECT_EQ(kept, after_prompt) << "seed " << seed_;
+    msv_snapshot_free(snaps[0]);
+    // The recycled payloads hold what their next snapshots copy into them.
+    EXPECT_EQ(state_of(m_->get(), 1), state_of(twin_->get(), 1)) << "seed " << seed_;
+}
+
 }  // namespace
 }  // namespace msv::test

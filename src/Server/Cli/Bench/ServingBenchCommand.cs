@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Generation;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
@@ -48,9 +49,13 @@ public static class ServingBenchCommand
         prefixCache.AcceptOnlyFromAmong("off", "prompts", "on");
         var state = new Option<string>("--state") { Description = "The SSM state's dtype in the slot pool: fp32 or bf16.", DefaultValueFactory = _ => "fp32" };
         state.AcceptOnlyFromAmong("fp32", "bf16");
+        var saveStates = new Option<bool>("--save-states")
+        {
+            Description = "Every request saves its final state, as a stored Responses API request does (the bench drops it).",
+        };
         var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
         {
-            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state, prefixCache,
+            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state, prefixCache, saveStates,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -59,9 +64,10 @@ public static class ServingBenchCommand
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
+                IStateSink? sink = parse.GetValue(saveStates) ? new DroppedStates() : null;
                 var stateDType = BenchStateDType.Parse(parse.GetValue(state)!);
                 await RunAsync(modelDir, device, (parse.GetValue(limits)!, parse.GetValue(prefixCache)!), stateDType, parse.GetValue(levels)!,
-                    parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, ct);
+                    parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, sink, ct);
                 return 0;
             });
         });
@@ -70,7 +76,7 @@ public static class ServingBenchCommand
 
     private static async Task RunAsync(
         string modelDir, DeviceKind device, (string Limits, string PrefixCache) choices, StateDType stateDType, int[] levels, int promptTokens,
-        int outputTokens, int requestsPerClient, SamplingParams sampling, CancellationToken ct)
+        int outputTokens, int requestsPerClient, SamplingParams sampling, IStateSink? saveStates, CancellationToken ct)
     {
         var (limits, prefixCache) = choices;
         var maxConcurrency = levels.Max();
@@ -94,7 +100,8 @@ public static class ServingBenchCommand
         foreach (var c in levels)
         {
             var before = model.Stats;
-            var r = await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, ct);
+            var r = await ServingBenchmark.RunAsync(
+                model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, ct, saveStates);
             var after = model.Stats;
             long steps = after.Steps - before.Steps, ahead = after.StepsBegunAhead - before.StepsBegunAhead;
             table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}",
@@ -103,9 +110,16 @@ public static class ServingBenchCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
             + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}")
-            + $", {BenchStateDType.Name(stateDType)} state, prefix cache {PrefixCacheLabel(prefixCache)}; "
+            + $", {BenchStateDType.Name(stateDType)} state, prefix cache {PrefixCacheLabel(prefixCache)}"
+            + (saveStates is null ? "; " : ", every request saving its final state; ")
             + $"scheduler ({limits}): {scheduler.MaxRunningSequences} sequences, {scheduler.MaxBatchTokensPerStep} tokens a step, prefill chunks of {scheduler.PrefillChunkSize}");
         AnsiConsole.Write(table);
+    }
+
+    /// <summary>Takes each request's final state and drops it: the snapshot's cost without a store's memory.</summary>
+    private sealed class DroppedStates : IStateSink
+    {
+        public void Save(SavedState state, IModelRunner runner) => state.Snapshot.Dispose();
     }
 
     private static string PrefixCacheLabel(string choice) => choice switch

@@ -15,10 +15,12 @@ public static class ServingBenchmark
     /// <paramref name="promptTokens"/> tokens, <paramref name="outputTokens"/> tokens out, EOS ignored) until
     /// <paramref name="requests"/> have finished. Time to first token is measured from the call to the first update
     /// that carries a token; time per output token over the rest of each request. <paramref name="sampling"/>: how
-    /// tokens are chosen (its token limits are the bench's).
+    /// tokens are chosen (its token limits are the bench's). <paramref name="saveStates"/>: where every request's final
+    /// state goes, as a stored Responses request's does.
     /// </summary>
     public static async Task<ServingBenchResult> RunAsync(
-        IGenerationEngine engine, int vocab, int concurrency, int requests, int promptTokens, int outputTokens, SamplingParams sampling, CancellationToken ct)
+        IGenerationEngine engine, int vocab, int concurrency, int requests, int promptTokens, int outputTokens, SamplingParams sampling,
+        CancellationToken ct, IStateSink? saveStates = null)
     {
         var ttft = new List<double>();
         var tpot = new List<double>();
@@ -33,7 +35,10 @@ public static class ServingBenchmark
             while ((number = Interlocked.Increment(ref next)) <= requests)
             {
                 var prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(2, vocab)).ToArray();
-                var request = new GenerationRequest($"bench-{client}-{number}", prompt, sampling with { MaxTokens = outputTokens, IgnoreEos = true, Seed = number });
+                var request = new GenerationRequest($"bench-{client}-{number}", prompt, sampling with { MaxTokens = outputTokens, IgnoreEos = true, Seed = number })
+                {
+                    SaveState = saveStates,
+                };
                 var started = Stopwatch.GetTimestamp();
                 double? first = null;
                 var tokens = 0;
