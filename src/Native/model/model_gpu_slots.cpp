@@ -129,8 +129,12 @@ msv_status Model::snapshot(int slot, std::unique_ptr<Snapshot>* out) {
     if (snapshot_sync_) {
         if (msv_status s = sync("msv_model_snapshot"); s != MSV_OK) return s;
     } else {
-        if (cudaError_t e = cudaEventCreateWithFlags(&snap->ready, cudaEventDisableTiming); e != cudaSuccess)
-            return fail(e, "msv_model_snapshot");
+        {
+            // Under the lock that keeps other threads' graph captures apart from resource calls (docs/gpu-engine.md).
+            const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
+            if (cudaError_t e = cudaEventCreateWithFlags(&snap->ready, cudaEventDisableTiming); e != cudaSuccess)
+                return fail(e, "msv_model_snapshot");
+        }
         if (cudaError_t e = cudaEventRecord(snap->ready, stream_); e != cudaSuccess) return fail(e, "msv_model_snapshot");
     }
     *out = std::move(snap);
