@@ -102,46 +102,51 @@ if [[ " $PHASES " == *" bench "* ]]; then
   stamp "bench done"
 fi
 
-# PHASES="ab": `bench gpu` with BENCH_ARGS (no peer) under each setting of BENCH_AB_ENVS, settings split at ';' (each
-# a space-separated list of VAR=value, or '-' for none; named apart from the native suite's AB_ENVS), BENCH_AB_ROUNDS
-# rounds (default 3) interleaved so that the machine's drift falls on every setting alike. Each run's decode, prefill
-# and seed lines go to stdout, its exit status to $OUT/ab.log, its JSON to /tmp/msv-ab (at most 8 files come back).
-if [[ " $PHASES " == *" ab "* ]]; then
-  IFS=';' read -ra ab_settings <<< "${BENCH_AB_ENVS:--}"
-  mkdir -p /tmp/msv-ab
-  for round in $(seq 1 "${BENCH_AB_ROUNDS:-3}"); do
-    for i in "${!ab_settings[@]}"; do
-      setting=${ab_settings[$i]}
+# Runs "$@" once for each setting of $1 (settings split at ';', each a space-separated list of VAR=value, or '-' for
+# none) in each of $2 rounds, interleaved so that the machine's drift falls on every setting alike, after a header
+# line "== $3round R, setting I: ...". The command gets the round, the setting's index and its VAR=value words.
+over_settings() {
+  local -a settings env_list
+  IFS=';' read -ra settings <<< "$1"
+  local rounds=$2 label=$3 round i
+  shift 3
+  for round in $(seq 1 "$rounds"); do
+    for i in "${!settings[@]}"; do
       env_list=()
-      [[ $setting != - ]] && read -ra env_list <<< "$setting"
-      echo "== round $round, setting $i: $setting"
-      # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-      env "${env_list[@]}" "${bench_gpu[@]}" --json "/tmp/msv-ab/r$round-s$i.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
-      echo "ab_rc=$?" | tee -a "$OUT/ab.log"
-      grep -E '^│ [0-9]+ +│' /tmp/msv-ab/bench.log | tr -s ' ' | cut -c1-100
+      [[ ${settings[$i]} != - ]] && read -ra env_list <<< "${settings[$i]}"
+      echo "== ${label}round $round, setting $i: ${settings[$i]}"
+      "$@" "$round" "$i" "${env_list[@]}"
     done
   done
+}
+
+# PHASES="ab": `bench gpu` with BENCH_ARGS (no peer) under each setting of BENCH_AB_ENVS (named apart from the native
+# suite's AB_ENVS) over BENCH_AB_ROUNDS rounds (default 3). Each run's decode, prefill and seed lines go to stdout, its
+# exit status to $OUT/ab.log, its JSON to /tmp/msv-ab (at most 8 files come back).
+ab_run() {
+  # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
+  env "${@:3}" "${bench_gpu[@]}" --json "/tmp/msv-ab/r$1-s$2.json" ${BENCH_ARGS:-} > /tmp/msv-ab/bench.log 2>&1
+  echo "ab_rc=$?" | tee -a "$OUT/ab.log"
+  grep -E '^│ [0-9]+ +│' /tmp/msv-ab/bench.log | tr -s ' ' | cut -c1-100
+}
+if [[ " $PHASES " == *" ab "* ]]; then
+  mkdir -p /tmp/msv-ab
+  over_settings "${BENCH_AB_ENVS:--}" "${BENCH_AB_ROUNDS:-3}" "" ab_run
   stamp "A/B done"
 fi
 
 # PHASES="... serving": `bench serving` on the 2.8b-shape checkpoint (the engine under concurrent clients) with
-# SERVING_ARGS, under each setting of SERVING_ENVS (as BENCH_AB_ENVS: ';'-separated, '-' for none), SERVING_ROUNDS
-# rounds (default 2) interleaved. Each run's table rows go to stdout, its exit status to $OUT/serving.log.
+# SERVING_ARGS, under each setting of SERVING_ENVS over SERVING_ROUNDS rounds (default 2). Each run's table rows go to
+# stdout, its exit status to $OUT/serving.log.
+serving_run() {
+  # shellcheck disable=SC2086 # SERVING_ARGS is a list of options
+  env "${@:3}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench serving --device cuda --model "$big" \
+    ${SERVING_ARGS:-} > /tmp/msv-serving.log 2>&1
+  echo "serving_rc=$?" | tee -a "$OUT/serving.log"
+  grep -E '^│ [0-9]+ +│|rror' /tmp/msv-serving.log | tr -s ' ' | cut -c1-120
+}
 if [[ " $PHASES " == *" serving "* ]]; then
-  IFS=';' read -ra serving_settings <<< "${SERVING_ENVS:--}"
-  for round in $(seq 1 "${SERVING_ROUNDS:-2}"); do
-    for i in "${!serving_settings[@]}"; do
-      setting=${serving_settings[$i]}
-      env_list=()
-      [[ $setting != - ]] && read -ra env_list <<< "$setting"
-      echo "== serving round $round, setting $i: $setting"
-      # shellcheck disable=SC2086 # SERVING_ARGS is a list of options
-      env "${env_list[@]}" timeout "${BENCH_TIMEOUT:-300}" dotnet "$server" bench serving --device cuda --model "$big" \
-        ${SERVING_ARGS:-} > /tmp/msv-serving.log 2>&1
-      echo "serving_rc=$?" | tee -a "$OUT/serving.log"
-      grep -E '^│ [0-9]+ +│|rror' /tmp/msv-serving.log | tr -s ' ' | cut -c1-120
-    done
-  done
+  over_settings "${SERVING_ENVS:--}" "${SERVING_ROUNDS:-2}" "serving " serving_run
   stamp "serving bench done"
 fi
 
