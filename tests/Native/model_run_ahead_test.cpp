@@ -526,10 +526,11 @@ TEST_F(ModelRunAheadRules, SlotOperations_WhileInFlight_SeeTheBegunStep) {
     expect_twin_agrees({{5, {9}, 0}, {6, {11}, 0}}, tp->out, 0, "the copied and restored slots");
 }
 
-// A request that saves its state at its end takes its snapshot while the next step is begun ahead: on a GPU the
-// snapshot returns once its copies are queued behind that step. It holds the state after the step, exports it and
-// restores from it before the step is ended, and snapshots dropped while their copies are queued, more than the
-// model keeps for reuse (4), are freed under them safely (memcheck runs this suite).
+// A request that saves its state at its end takes its snapshot while the next step is begun ahead (on a GPU its
+// copies follow that step in stream order). The snapshot holds the state after the step, exports it and restores
+// from it before the step is ended, and snapshots dropped at once, more than the model keeps for reuse (4), free
+// their payloads (memcheck runs this suite). Also the test of snapshots that returned before their copies ran
+// (session "fortieth" of docs/gpu-model.md: built, measured, dropped).
 TEST_F(ModelRunAheadRules, Snapshots_WhileInFlight_HoldTheStateAfterTheBegunStep) {
     const auto p = run(m_->get(), prefill({0, 1}), 0, true);
     std::vector<msv_snapshot*> snaps(7, nullptr);

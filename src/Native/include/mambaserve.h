@@ -344,10 +344,7 @@ MSV_API msv_status msv_model_step(msv_model* m, const msv_step* s);
  *
  * msv_model_step is refused while a begun step is not ended. Slot operations (copy, zero, snapshot, restore,
  * snapshot_from_host) stay allowed while steps are in flight: on a GPU they run after the begun steps in the
- * model's stream order. msv_model_snapshot returns once its copies are enqueued (a request that saves its state at
- * its end does not hold the host for the step begun ahead); msv_snapshot_read and freeing the snapshot wait for
- * them, and a device fault in them is reported by the next call that waits for the stream (msv_model_step_end).
- * The other slot operations wait for the stream. On the CPU every call is synchronous anyway. */
+ * model's stream order (and may wait for them); on the CPU every call is synchronous anyway. */
 MSV_API msv_status msv_model_step_begin(msv_model* m, const msv_step* s);
 MSV_API msv_status msv_model_step_end(msv_model* m);
 MSV_API msv_status msv_model_step_wait_mark(msv_model* m);

@@ -144,7 +144,6 @@ msv_status Model::init(const msv_model_config& c) {
     // Two buffers cover the cache's churn (one snapshot taken, one evicted); a few more, a burst of requests ending.
     snapshot_buffers_->keep = 4;
     if (const char* f = std::getenv("MSV_SNAPSHOT_RECYCLE")) snapshot_buffers_->keep = size_t(std::clamp(std::atoi(f), 0, 64));
-    if (const char* f = std::getenv("MSV_SNAPSHOT_SYNC"); f && f[0] == '1') snapshot_sync_ = true;
     if (const char* f = std::getenv("MSV_SSU_BF16_VEC")) ssu_bf16_vec_ = std::atoi(f);
     if (const char* f = std::getenv("MSV_SSU_TRIGGER")) ssu_trigger_ = std::clamp(std::atoi(f), 0, 3);
     if (const char* f = std::getenv("MSV_SSU_PDL"); f && f[0] == '0') ssu_pdl_ = false;

@@ -206,7 +206,7 @@ private:
     msv_status init(const msv_model_config& c);
     // `zero`: clear the memory (the pools and step buffers); a snapshot's payload is written whole before it is read.
     msv_status alloc_device(void** p, size_t bytes, const char* what, bool zero = true);
-    msv_status enqueue_move_snapshot(int slot, void* payload, bool to_slot);
+    msv_status move_snapshot(int slot, void* payload, bool to_slot);
     msv_status new_snapshot(std::unique_ptr<Snapshot>* out);
     msv_status alloc_weights();
     msv_status upload_piece(void* dst, msv_dtype dst_type, int64_t rows, int64_t cols, int64_t ld, const void* host,
@@ -253,10 +253,6 @@ private:
     int sm_count_ = 0;
     uint64_t id_ = 0;
     std::shared_ptr<SnapshotBuffers> snapshot_buffers_ = std::make_shared<SnapshotBuffers>();
-    // A snapshot of a slot returns once its copies are enqueued (they follow any step begun ahead in stream order,
-    // and the snapshot's `ready` event marks their end), so that a request saving its state does not make the host
-    // wait for the step in flight. MSV_SNAPSHOT_SYNC=1 waits for them as before (A/B).
-    bool snapshot_sync_ = false;
     bool finalized_ = false, pooled_ = false;
     bool lost_ = false;
     std::string lost_reason_;
@@ -401,10 +397,6 @@ struct Snapshot {
     void* data = nullptr;
     int64_t bytes = 0;  // payload, without the export header
     std::shared_ptr<SnapshotBuffers> recycle;  // where the payload goes when the snapshot is dropped
-    // Recorded on the model's stream after the copies that fill the payload from a slot (null: filled and waited
-    // for). Whatever reads the payload off that stream (the export's copy to the host) or frees it waits for it; the
-    // model's own restores and the next snapshot into a recycled payload follow it in stream order.
-    cudaEvent_t ready = nullptr;
     Snapshot() = default;
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;

@@ -10,15 +10,9 @@
 namespace msv::gpu::model {
 Snapshot::~Snapshot() {
     const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
-    const bool kept = data && recycle && recycle->free.size() < recycle->keep;
-    // A kept payload's next snapshot fills it on the same stream, after the copies still filling it; a freed one
-    // must not be freed under them.
-    if (ready) {
-        if (data && !kept) (void)cudaEventSynchronize(ready);
-        (void)cudaEventDestroy(ready);
-    }
     if (!data) return;
-    if (kept)
+    // Nothing on the device uses the payload any more: every snapshot, restore and export waits for its copies.
+    if (recycle && recycle->free.size() < recycle->keep)
         recycle->free.push_back(data);
     else
         (void)cudaFree(data);
@@ -83,10 +77,9 @@ msv_status Model::zero_pools() {
     return sync("msv_model_allocate_pool");
 }
 
-// Between a snapshot's payload (conv then SSM) and a slot of the pools, either way, on the model's stream; the conv
-// state through the conversion kernel (fp32 in the payload, the weight type in the pool: exact both ways for states
-// the model wrote).
-msv_status Model::enqueue_move_snapshot(int slot, void* payload, bool to_slot) {
+// Between a snapshot's payload (conv then SSM) and a slot of the pools, either way; the conv state through the
+// conversion kernel (fp32 in the payload, the weight type in the pool: exact both ways for states the model wrote).
+msv_status Model::move_snapshot(int slot, void* payload, bool to_slot) {
     const size_t cb = size_t(msv::model::conv_payload_bytes(cfg_)), sb = ssm_slot_bytes();
     void* conv = conv_at(slot);
     void* ssm = ssm_at(slot);
@@ -100,7 +93,7 @@ msv_status Model::enqueue_move_snapshot(int slot, void* payload, bool to_slot) {
     const cudaError_t e = to_slot ? cudaMemcpyAsync(ssm, p + cb, sb, cudaMemcpyDeviceToDevice, stream_)
                                   : cudaMemcpyAsync(p + cb, ssm, sb, cudaMemcpyDeviceToDevice, stream_);
     if (e != cudaSuccess) return fail(e, to_slot ? "msv_model_restore" : "msv_model_snapshot");
-    return MSV_OK;
+    return sync(to_slot ? "msv_model_restore" : "msv_model_snapshot");
 }
 
 msv_status Model::new_snapshot(std::unique_ptr<Snapshot>* out) {
@@ -125,26 +118,14 @@ msv_status Model::snapshot(int slot, std::unique_ptr<Snapshot>* out) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
     std::unique_ptr<Snapshot> snap;
     if (msv_status s = new_snapshot(&snap); s != MSV_OK) return s;
-    if (msv_status s = enqueue_move_snapshot(slot, snap->data, false); s != MSV_OK) return s;
-    if (snapshot_sync_) {
-        if (msv_status s = sync("msv_model_snapshot"); s != MSV_OK) return s;
-    } else {
-        {
-            // Under the lock that keeps other threads' graph captures apart from resource calls (docs/gpu-engine.md).
-            const std::lock_guard<std::recursive_mutex> hold(device_memory_lock());
-            if (cudaError_t e = cudaEventCreateWithFlags(&snap->ready, cudaEventDisableTiming); e != cudaSuccess)
-                return fail(e, "msv_model_snapshot");
-        }
-        if (cudaError_t e = cudaEventRecord(snap->ready, stream_); e != cudaSuccess) return fail(e, "msv_model_snapshot");
-    }
+    if (msv_status s = move_snapshot(slot, snap->data, false); s != MSV_OK) return s;
     *out = std::move(snap);
     return MSV_OK;
 }
 
 msv_status Model::restore(int slot, const Snapshot& snap) {
     if (msv_status s = check_lost(); s != MSV_OK) return s;
-    if (msv_status s = enqueue_move_snapshot(slot, snap.data, true); s != MSV_OK) return s;
-    return sync("msv_model_restore");
+    return move_snapshot(slot, snap.data, true);
 }
 
 msv_status Model::snapshot_from_host(const void* host, int64_t bytes, std::unique_ptr<Snapshot>* out) {
@@ -172,12 +153,6 @@ msv_status snapshot_export(const Snapshot& snap, void* host, int64_t bytes) {
         return set_error(MSV_ERR_INVALID_ARGUMENT, "msv_snapshot_read: bytes must be " +
                                                        std::to_string(int64_t(sizeof h) + snap.bytes));
     std::memcpy(host, &h, sizeof h);
-    // The copies that fill the payload may still be queued behind a step on the model's stream, which a plain
-    // cudaMemcpy (the legacy stream) does not wait for.
-    if (snap.ready) {
-        if (cudaError_t e = cudaEventSynchronize(snap.ready); e != cudaSuccess)
-            return set_error(MSV_ERR_DEVICE, std::string("msv_snapshot_read: ") + cudaGetErrorString(e));
-    }
     const cudaError_t e = cudaMemcpy(static_cast<char*>(host) + sizeof h, snap.data, size_t(snap.bytes),
                                      cudaMemcpyDeviceToHost);
     if (e != cudaSuccess) return set_error(MSV_ERR_DEVICE, std::string("msv_snapshot_read: ") + cudaGetErrorString(e));
