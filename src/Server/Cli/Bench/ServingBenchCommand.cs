@@ -92,7 +92,7 @@ public static class ServingBenchCommand
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
         // Warm-up long enough (256 tokens over ~0.2 s) for the JIT to tier up the sampler's vector code: with 16 tokens,
         // the first level (concurrency 1) ran on unoptimised TensorPrimitives and read ~20% slow.
-        await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 4, 8, promptTokens, 32, sampling, ct);
+        await ServingBenchmark.RunAsync(model.Engine, model.SampleableVocab, 4, 8, promptTokens, 32, sampling, saveStates, ct);
 
         // "run ahead": the share of the level's engine steps begun while the one before still ran (GPU; docs/gpu-engine.md
         // section 2), which steps with prefill chunks or admissions are not.
@@ -101,7 +101,7 @@ public static class ServingBenchCommand
         {
             var before = model.Stats;
             var r = await ServingBenchmark.RunAsync(
-                model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, ct, saveStates);
+                model.Engine, model.SampleableVocab, c, c * requestsPerClient, promptTokens, outputTokens, sampling, saveStates, ct);
             var after = model.Stats;
             long steps = after.Steps - before.Steps, ahead = after.StepsBegunAhead - before.StepsBegunAhead;
             table.AddRow($"{c}", $"{r.Requests}", $"{r.OutputTokensPerSecond:F0}", $"{r.TtftP50Ms:F1}", $"{r.TtftP90Ms:F1}", $"{r.TtftP99Ms:F1}", $"{r.TpotP50Ms:F2}",

@@ -20,7 +20,7 @@ public static class ServingBenchmark
     /// </summary>
     public static async Task<ServingBenchResult> RunAsync(
         IGenerationEngine engine, int vocab, int concurrency, int requests, int promptTokens, int outputTokens, SamplingParams sampling,
-        CancellationToken ct, IStateSink? saveStates = null)
+        IStateSink? saveStates, CancellationToken ct)
     {
         var ttft = new List<double>();
         var tpot = new List<double>();
