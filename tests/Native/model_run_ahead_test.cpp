@@ -442,12 +442,18 @@ TEST_F(ModelRunAheadRules, WaitMark_ChangesNothing) {
     expect_twin_agrees({{1, {}, 2}, {0, {}, 1}}, td1->out, 2, "after the waits");
 }
 
+// A snapshot's export (msv_snapshot_read).
+std::vector<uint8_t> export_of(const msv_snapshot* snap) {
+    std::vector<uint8_t> bytes(size_t(msv_snapshot_bytes(snap)));
+    msv_ok(msv_snapshot_read(snap, bytes.data(), static_cast<int64_t>(bytes.size())), "snapshot read");
+    return bytes;
+}
+
 // A slot's state as msv_snapshot_read exports it.
 std::vector<uint8_t> state_of(msv_model* m, int slot) {
     msv_snapshot* snap = nullptr;
     msv_ok(msv_model_snapshot(m, slot, &snap), "snapshot");
-    std::vector<uint8_t> bytes(size_t(msv_snapshot_bytes(snap)));
-    msv_ok(msv_snapshot_read(snap, bytes.data(), static_cast<int64_t>(bytes.size())), "snapshot read");
+    std::vector<uint8_t> bytes = export_of(snap);
     msv_snapshot_free(snap);
     return bytes;
 }
@@ -535,8 +541,7 @@ TEST_F(ModelRunAheadRules, Snapshots_WhileInFlight_HoldTheStateAfterTheBegunStep
     const auto p = run(m_->get(), prefill({0, 1}), 0, true);
     std::vector<msv_snapshot*> snaps(7, nullptr);
     for (msv_snapshot*& s : snaps) msv_ok(msv_model_snapshot(m_->get(), 0, &s), "snapshot while in flight");
-    std::vector<uint8_t> exported(size_t(msv_snapshot_bytes(snaps[0])));
-    msv_ok(msv_snapshot_read(snaps[0], exported.data(), static_cast<int64_t>(exported.size())), "export while in flight");
+    const std::vector<uint8_t> exported = export_of(snaps[0]);  // while in flight
     msv_ok(msv_model_restore(m_->get(), 6, snaps[1]), "restore while in flight");
     for (size_t i = 1; i < snaps.size(); ++i) msv_snapshot_free(snaps[i]);
     msv_ok(msv_model_step_end(m_->get()), "end");
@@ -546,9 +551,7 @@ TEST_F(ModelRunAheadRules, Snapshots_WhileInFlight_HoldTheStateAfterTheBegunStep
     const std::vector<uint8_t> after_prompt = state_of(twin_->get(), 0);
     EXPECT_EQ(exported, after_prompt) << "the export, seed " << seed_;
     EXPECT_EQ(state_of(m_->get(), 6), after_prompt) << "the restored slot, seed " << seed_;
-    std::vector<uint8_t> kept(exported.size());
-    msv_ok(msv_snapshot_read(snaps[0], kept.data(), static_cast<int64_t>(kept.size())), "export after the end");
-    EXPECT_EQ(kept, after_prompt) << "seed " << seed_;
+    EXPECT_EQ(export_of(snaps[0]), after_prompt) << "the export after the end, seed " << seed_;
     msv_snapshot_free(snaps[0]);
     // The recycled payloads hold what their next snapshots copy into them.
     EXPECT_EQ(state_of(m_->get(), 1), state_of(twin_->get(), 1)) << "seed " << seed_;

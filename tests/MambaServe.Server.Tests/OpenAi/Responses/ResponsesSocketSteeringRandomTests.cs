@@ -108,10 +108,11 @@ public sealed class ResponsesSocketSteeringRandomTests(ITestOutputHelper output)
                     ended.Add((string)item["response"]!["id"]!);
                     break;
                 case "response.steer.accepted":
-                    accepted.Add((string)item["steer"]!["id"]!, (string)item["steer"]!["previous_response_id"]!);
-                    if (ended.Contains((string)item["steer"]!["previous_response_id"]!))
+                    string steerId = (string)item["steer"]!["id"]!, steered = (string)item["steer"]!["previous_response_id"]!;
+                    accepted.Add(steerId, steered);
+                    if (ended.Contains(steered))
                     {
-                        acceptedAfterTheirEnd.Add((string)item["steer"]!["id"]!);
+                        acceptedAfterTheirEnd.Add(steerId);
                     }
 
                     break;
