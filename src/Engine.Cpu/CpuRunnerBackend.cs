@@ -32,7 +32,7 @@ public sealed class CpuRunnerBackend : IRunnerBackend
         if (options.DType is not (ModelDType.Auto or ModelDType.Float32))
         {
             // Before the weights are read: an impossible setting fails in milliseconds, not after the load.
-            throw new NotSupportedException(
+            throw new SettingNotSupportedException(
                 $"dtype {options.DType.ToString().ToLowerInvariant()} is not supported by the CPU runner, which computes in float32: use auto or float32.");
         }
 

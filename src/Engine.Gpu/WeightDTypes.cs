@@ -1,3 +1,4 @@
+using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Interop;
 using MambaServe.Engine.Loading;
@@ -12,13 +13,13 @@ namespace MambaServe.Engine.Gpu;
 internal static class WeightDTypes
 {
     /// <summary>The type asked for, or null when it depends on the checkpoint (auto on a GPU).</summary>
-    /// <exception cref="NotSupportedException">A half type on the reference library.</exception>
+    /// <exception cref="SettingNotSupportedException">A half type on the reference library.</exception>
     public static MsvDtype? Requested(ModelDType dtype, bool referenceLibrary) => dtype switch
     {
         ModelDType.Float32 => MsvDtype.F32,
         ModelDType.Auto when referenceLibrary => MsvDtype.F32,
         ModelDType.Auto => null,
-        _ when referenceLibrary => throw new NotSupportedException(
+        _ when referenceLibrary => throw new SettingNotSupportedException(
             $"dtype {dtype.ToString().ToLowerInvariant()} is not supported by the reference model library, which computes in float32: use auto or float32."),
         ModelDType.BFloat16 => MsvDtype.BF16,
         ModelDType.Float16 => MsvDtype.F16,

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.State;
@@ -24,6 +25,19 @@ public sealed class CpuRunnerBackendTests
         var ex = Assert.Throws<BackendUnavailableException>(() => RunnerBackends.Resolve(DeviceKind.Cuda));
 
         Assert.Contains("cuda", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(ModelDType.BFloat16)]
+    [InlineData(ModelDType.Float16)]
+    public void CreateRunner_HalfDType_RefusedAsASettingNamingIt(ModelDType dtype)
+    {
+        var weights = CheckpointWeightSource.Open(ReferenceSet.ModelDir("tiny-b"));
+        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = 1 }, 900, Threads: 1, DType: dtype);
+
+        var ex = Assert.Throws<SettingNotSupportedException>(() => RunnerBackends.Resolve(DeviceKind.Cpu).CreateRunner(options));
+
+        Assert.Contains($"dtype {dtype.ToString().ToLowerInvariant()} is not supported by the CPU runner", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

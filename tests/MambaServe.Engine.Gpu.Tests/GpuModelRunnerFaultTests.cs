@@ -110,7 +110,7 @@ public sealed class GpuModelRunnerFaultTests
     [Fact]
     public void Create_HalfWeightsOnTheReferenceLibrary_RefusedBeforeAnyWeightIsRead()
     {
-        var ex = Assert.Throws<NotSupportedException>(() =>
+        var ex = Assert.Throws<SettingNotSupportedException>(() =>
             ReferenceRunners.Create(CheckpointWeightSource.Open(TinyB), new StatePoolOptions { SlotCount = 1 }, dtype: ModelDType.BFloat16));
 
         Assert.Contains("dtype bfloat16 is not supported by the reference model library", ex.Message, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using MambaServe.Engine.Backends;
 using MambaServe.Engine.Loading;
 
@@ -10,15 +11,16 @@ namespace MambaServe.Server.Cli;
 /// </summary>
 public static class CliErrors
 {
-    public static async Task<int> ReportingLoadFailures(Func<Task<int>> run, bool argumentErrorsToo = false)
+    public static async Task<int> ReportingLoadFailures(ParseResult parse, Func<Task<int>> run, bool argumentErrorsToo = false)
     {
         try
         {
             return await run();
         }
-        catch (Exception e) when (e is CheckpointException or BackendUnavailableException or NotSupportedException || (argumentErrorsToo && e is ArgumentException))
+        catch (Exception e) when (e is CheckpointException or BackendUnavailableException or SettingNotSupportedException || (argumentErrorsToo && e is ArgumentException))
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            // The invocation's error writer, as the usage errors use: Console.Error unless a caller (a test) gave another.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
     }

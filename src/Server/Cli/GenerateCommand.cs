@@ -56,7 +56,7 @@ public static class GenerateCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var options = EngineOptions.Default with { Device = DeviceChoice.Parse(parse.GetValue(deviceOption)) };

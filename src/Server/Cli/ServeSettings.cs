@@ -23,7 +23,7 @@ public static class ServeSettings
             "Most prompt tokens per request (and the default output budget: what the prompt leaves of it); no context wall.", 1, int.MaxValue),
         ServeSetting.Text("--dtype", $"{ModelOptions.Section}:DType", "auto",
             "Compute type where the backend supports it (the CPU runner computes in float32 only).",
-            ["auto", "float32", "bfloat16", "float16"]),
+            ModelDTypeNames.All),
         ServeSetting.Text("--device", $"{ModelOptions.Section}:Device", "auto",
             "Backend: auto (a usable GPU, else the CPU), cpu, cuda or rocm.", ["auto", "cpu", "cuda", "rocm"], recursive: true),
         ServeSetting.Integer("--max-num-seqs", $"{ServerServices.SchedulerSection}:MaxRunningSequences",

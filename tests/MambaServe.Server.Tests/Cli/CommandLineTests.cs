@@ -137,10 +137,11 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Run_BenchConversationModelCannotLoad_FailsAtOnceWithTheLoadersError()
     {
-        var (exit, _, served) = await RunAsync(["bench", "conversation", "--device", "cpu", "--dtype", "bfloat16", "--turns", "1", "--skip-130m"])
+        var (exit, error, served) = await RunAsync(["bench", "conversation", "--device", "cpu", "--dtype", "bfloat16", "--turns", "1", "--skip-130m"])
             .WaitAsync(TimeSpan.FromSeconds(120));
 
         Assert.Equal(1, exit);
+        Assert.StartsWith("error: dtype bfloat16 is not supported by the CPU runner", error, StringComparison.Ordinal);
         Assert.Null(served);
     }
 

@@ -34,7 +34,7 @@ public static class BenchCommand
         command.Subcommands.Add(Gpu.GpuBenchCommand.CreatePlot());
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var backend = RunnerBackends.Resolve(DeviceChoice.Parse(parse.GetValue(deviceOption)));
                 var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);

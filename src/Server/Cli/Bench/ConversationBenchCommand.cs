@@ -27,17 +27,17 @@ public static class ConversationBenchCommand
         // A GPU computes in bf16 by default, where a continued state and a re-prefilled history round differently and
         // greedy answers part at near ties; float32 shows whether they part for any other reason.
         var dtype = new Option<string>("--dtype") { Description = "Compute type where the backend supports it.", DefaultValueFactory = _ => "auto" };
-        dtype.AcceptOnlyFromAmong("auto", "float32", "bfloat16", "float16");
+        dtype.AcceptOnlyFromAmong(ModelDTypeNames.All);
         var command = new Command("conversation", "Time to first token per turn: previous_response_id or a conversation against resending the history.")
         {
             turns, outputTokens, skipRandom, dtype,
         };
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
-                var compute = Enum.Parse<ModelDType>(parse.GetValue(dtype)!, ignoreCase: true);
+                var compute = ModelDTypeNames.Parse(parse.GetValue(dtype)!);
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var tokenizer = MambaTokenizer.TryLoad(modelDir) ?? throw new CheckpointException($"'{modelDir}' has no tokenizer.json: a conversation needs text.");
                 var name = Path.GetFileName(modelDir.TrimEnd('/'));

@@ -28,7 +28,7 @@ public static class GrammarMaskBenchCommand
         var command = new Command("grammar-masks", "Measure the cost of a structured output's token masks.") { randomPieces, format };
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var tokenizer = MambaTokenizer.TryLoad(modelDir)

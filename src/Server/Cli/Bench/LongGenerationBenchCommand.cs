@@ -26,7 +26,7 @@ public static class LongGenerationBenchCommand
         var command = new Command("long-generation", "Resident memory over one very long streamed generation.") { tokens, warmup };
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);

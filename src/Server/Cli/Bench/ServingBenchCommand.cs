@@ -59,7 +59,7 @@ public static class ServingBenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var modelDir = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));

@@ -39,7 +39,7 @@ public static class GpuBenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            return await CliErrors.ReportingLoadFailures(async () =>
+            return await CliErrors.ReportingLoadFailures(parse, async () =>
             {
                 var device = DeviceChoice.Parse(parse.GetValue(deviceOption));
                 var backend = RunnerBackends.Resolve(device);
