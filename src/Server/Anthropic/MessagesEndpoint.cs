@@ -45,7 +45,7 @@ public static class MessagesEndpoint
         var answer = new ChatAnswer(null, null, tool)
         {
             CallIds = tool is null ? [] : [ChatToolCall.NewId()],
-            Auto = autoTools ? AutoToolCalls.Hermes(1, chat.ParallelToolCalls != false) : requiredTools ? AutoToolCalls.Required(1) : null,
+            Auto = autoTools ? AutoToolCalls.Parsing(1, ToolCallParsers.Reader(api.ServerOptions, chat.ParallelToolCalls != false)) : requiredTools ? AutoToolCalls.Required(1) : null,
         };
         var stops = new MessagesStopSequences(request.StopSequences);
         if (request.Stream == true)

@@ -1,5 +1,6 @@
 using MambaServe.Engine.Scheduling;
 using MambaServe.Server.Hosting;
+using MambaServe.Server.OpenAi.Chat;
 
 namespace MambaServe.Server.Cli;
 
@@ -43,6 +44,6 @@ public static class ServeSettings
         ServeSetting.Flag("--enable-auto-tool-choice", $"{ServerOptions.Section}:EnableAutoToolChoice",
             "Serve tool_choice \"auto\" (the default with tools): the model's calls are read out of its text; needs --tool-call-parser."),
         ServeSetting.Text("--tool-call-parser", $"{ServerOptions.Section}:ToolCallParser", "none",
-            "The format the model writes tool calls in (Hermes 2 Pro, Qwen 2.5: hermes).", ["hermes"]),
+            "The format the model writes tool calls in (Hermes 2 Pro, Qwen 2.5: hermes; Llama 3.1 JSON calls: llama3_json).", [.. ToolCallParsers.Names]),
     ];
 }

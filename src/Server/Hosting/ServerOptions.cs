@@ -52,8 +52,11 @@ public sealed class ServerOptions
     /// </summary>
     public bool EnableAutoToolChoice { get; set; }
 
-    /// <summary>vLLM's --tool-call-parser: the format the model writes its calls in; <c>hermes</c> (Hermes 2 Pro, Qwen 2.5) is the one served.</summary>
-    [AllowedValues(null, "hermes")]
+    /// <summary>
+    /// vLLM's --tool-call-parser: the format the model writes its calls in, one of <see cref="OpenAi.Chat.ToolCallParsers.Names"/>:
+    /// <c>hermes</c> (Hermes 2 Pro, Qwen 2.5) or <c>llama3_json</c> (Llama 3.1's JSON calls).
+    /// </summary>
+    [AllowedValues(null, OpenAi.Chat.ToolCallParsers.Hermes, OpenAi.Chat.ToolCallParsers.Llama3Json)]
     public string? ToolCallParser { get; set; }
 
     /// <summary>Whether tool_choice "auto" is served: <see cref="EnableAutoToolChoice"/> with a <see cref="ToolCallParser"/>.</summary>

@@ -4,8 +4,8 @@ namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
 /// An answer whose tool calls are read out of its text once it is written: <c>tool_choice: "auto"</c> with a tool-call
-/// parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser hermes</c>: calls in the Hermes format,
-/// <see cref="HermesToolCalls"/>, the text before them content) and <c>"required"</c> with several tools (the whole
+/// parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser hermes</c> or <c>llama3_json</c>,
+/// <see cref="ToolCallParsers"/>: calls in the model's format, the text before them content) and <c>"required"</c> with several tools (the whole
 /// answer a JSON array of calls, <see cref="RequiredToolCalls"/>). Calls found make the message's <c>tool_calls</c> and
 /// the finish reason <c>tool_calls</c>. Streamed, content goes out as it comes up to where the format holds the text
 /// back (the first call, or a tail that may begin one); the calls, or the held text as content if none read, go out
@@ -26,8 +26,8 @@ public sealed class AutoToolCalls
         _called = new bool[choices];
     }
 
-    /// <summary>tool_choice "auto" with the Hermes parser; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
-    public static AutoToolCalls Hermes(int choices, bool several = true) => new(choices, ToolCallReader.Hermes(several));
+    /// <summary>tool_choice "auto": the calls <paramref name="reader"/> (the server's parser, <see cref="ToolCallParsers"/>) finds.</summary>
+    public static AutoToolCalls Parsing(int choices, ToolCallReader reader) => new(choices, reader);
 
     /// <summary>tool_choice "required" with several tools: the answer is the calls, nothing streams before the end.</summary>
     public static AutoToolCalls Required(int choices) => new(choices, ToolCallReader.Required);

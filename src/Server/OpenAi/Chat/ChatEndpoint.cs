@@ -40,7 +40,7 @@ public static class ChatEndpoint
         var answer = new ChatAnswer(mapper, request.ReturnTokenIds == true ? prompt.Tokens : null, tool)
         {
             CallIds = tool is null ? [] : [.. Enumerable.Range(0, n).Select(_ => ChatToolCall.NewId())],
-            Auto = autoTools ? AutoToolCalls.Hermes(n, request.ParallelToolCalls != false) : requiredTools ? AutoToolCalls.Required(n) : null,
+            Auto = autoTools ? AutoToolCalls.Parsing(n, ToolCallParsers.Reader(api.ServerOptions, request.ParallelToolCalls != false)) : requiredTools ? AutoToolCalls.Required(n) : null,
         };
         if (request.Stream == true)
         {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
@@ -28,7 +26,7 @@ public static class HermesToolCalls
             int body = at + Open.Length;
             int end = text.IndexOf(Close, body, StringComparison.Ordinal);
             string json = end < 0 ? text[body..] : text[body..end];
-            if (Read(json) is not { } call)
+            if (ToolCallObject.Read(json) is not { } call)
             {
                 return (text, []);
             }
@@ -66,32 +64,5 @@ public static class HermesToolCalls
         }
 
         return 0;
-    }
-
-    private static ChatFunctionCall? Read(string json)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } n)
-            {
-                return null;
-            }
-
-            // Arguments as the model wrote them (an object's JSON text), or a string it gave them in already.
-            string arguments = root.TryGetProperty("arguments", out var args) ? args.ValueKind switch
-            {
-                JsonValueKind.String => args.GetString()!,
-                JsonValueKind.Null => "{}",
-                _ => args.GetRawText(),
-            } : "{}";
-            return new ChatFunctionCall(n, arguments);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

@@ -14,13 +14,6 @@ public sealed record ToolCallReader(
     /// <summary>tool_choice "required" with several tools: the answer is the calls, nothing streams before the end.</summary>
     public static readonly ToolCallReader Required = new(RequiredToolCalls.Parse, _ => 0);
 
-    /// <summary>tool_choice "auto" with the Hermes parser; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
-    public static ToolCallReader Hermes(bool several) => new(text =>
-    {
-        var (content, calls) = HermesToolCalls.Parse(text);
-        return (content, several ? calls : [.. calls.Take(1)]);
-    }, HermesToolCalls.HeldFrom);
-
     /// <summary>A forced call of <paramref name="name"/>: the whole text is its arguments.</summary>
     public static ToolCallReader Forced(string name) => new(text => (null, [new ChatFunctionCall(name, text)]), _ => 0);
 }

@@ -45,7 +45,7 @@ public sealed class ResponseToolAnswer
             "name the function ({\"type\": \"function\", \"name\": ...}), send `required`, or `none` for a text answer");
         return choice switch
         {
-            { Auto: true } => new ResponseToolAnswer(null, false, ToolCallReader.Hermes(tools.Parallel)),
+            { Auto: true } => new ResponseToolAnswer(null, false, ToolCallParsers.Reader(server, tools.Parallel)),
             { RequiredOfSeveral: true } => new ResponseToolAnswer(null, true, ToolCallReader.Required),
             { Forced: { } forced } => new ResponseToolAnswer(forced, false, ToolCallReader.Forced(forced.Name)),
             _ => Text,

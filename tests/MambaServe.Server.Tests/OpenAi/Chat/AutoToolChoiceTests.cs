@@ -178,7 +178,7 @@ public sealed class AutoToolChoiceTests
         return new FakeEngine(DemoTokenizer.Instance) { Script = ids, StopAfter = ids.Count };
     }
 
-    private static string Body(bool stream) => new JsonObject
+    internal static string Body(bool stream) => new JsonObject
     {
         ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Weather and time in Paris?" }),
         ["max_tokens"] = 400, // the demo tokenizer spends many tokens on JSON punctuation
@@ -188,8 +188,9 @@ public sealed class AutoToolChoiceTests
             new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = "get_time" } }),
     }.ToJsonString();
 
-    /// <summary>The scripted engine served as <c>fake-model</c> with <paramref name="template"/> and the Hermes parser on.</summary>
-    internal static ServerFactory WithTemplate(FakeEngine engine, string template = Template) =>
+    /// <summary>The scripted engine served as <c>fake-model</c> with <paramref name="template"/> and auto tool choice on (the Hermes parser unless <paramref name="parser"/> names another).</summary>
+    internal static ServerFactory WithTemplate(FakeEngine engine, string template = Template, string parser = "hermes") =>
         new(new FakeModelLoader(new FakeServedModel("fake-model", DemoTokenizer.Instance, engine,
-            chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))), AutoToolChoiceOn);
+            chatTemplate: ModelChatTemplate.Parse(template, new Dictionary<string, string> { ["eos_token"] = "<|endoftext|>" }))),
+            new Dictionary<string, string?>(AutoToolChoiceOn) { ["MambaServe:Server:ToolCallParser"] = parser });
 }

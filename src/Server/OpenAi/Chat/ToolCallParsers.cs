@@ -1,0 +1,43 @@
+using MambaServe.Server.Hosting;
+
+namespace MambaServe.Server.OpenAi.Chat;
+
+/// <summary>
+/// The tool-call formats <c>--tool-call-parser</c> can name (vLLM's names), each a way to read calls out of an
+/// answer's text for tool_choice <c>auto</c>. The one list behind the option's accepted values and its validation.
+/// </summary>
+public static class ToolCallParsers
+{
+    public const string Hermes = "hermes";
+    public const string Llama3Json = "llama3_json";
+
+    public static IReadOnlyList<string> Names { get; } = [Hermes, Llama3Json];
+
+    /// <summary>The reader for <paramref name="parser"/>; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
+    public static ToolCallReader Reader(string parser, bool several)
+    {
+        ToolCallReader format = parser switch
+        {
+            Hermes => new(HermesToolCalls.Parse, HermesToolCalls.HeldFrom),
+            Llama3Json => new(Llama3JsonToolCalls.Parse, Llama3JsonToolCalls.HeldFrom),
+            _ => throw new ArgumentOutOfRangeException(nameof(parser), parser, $"not one of {string.Join(", ", Names)}"),
+        };
+        if (several)
+        {
+            return format;
+        }
+
+        return format with
+        {
+            Read = text =>
+            {
+                var (content, calls) = format.Read(text);
+                return (content, [.. calls.Take(1)]);
+            },
+        };
+    }
+
+    /// <summary>The reader of the server's <see cref="ServerOptions.ToolCallParser"/>, which tool_choice auto needs (<see cref="ServerOptions.AutoToolChoice"/>).</summary>
+    public static ToolCallReader Reader(ServerOptions server, bool several) =>
+        Reader(server.ToolCallParser ?? throw new InvalidOperationException("tool_choice auto was decided without a tool-call parser"), several);
+}
