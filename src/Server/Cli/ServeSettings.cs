@@ -44,6 +44,6 @@ public static class ServeSettings
         ServeSetting.Flag("--enable-auto-tool-choice", $"{ServerOptions.Section}:EnableAutoToolChoice",
             "Serve tool_choice \"auto\" (the default with tools): the model's calls are read out of its text; needs --tool-call-parser."),
         ServeSetting.Text("--tool-call-parser", $"{ServerOptions.Section}:ToolCallParser", "none",
-            "The format the model writes tool calls in (Hermes 2 Pro, Qwen 2.5: hermes; Llama 3.1 JSON calls: llama3_json).", [.. ToolCallParsers.Names]),
+            "The format the model writes tool calls in (Hermes 2 Pro, Qwen 2.5: hermes; Llama 3.1 JSON calls: llama3_json; Llama 3.2 and 4: pythonic).", [.. ToolCallParsers.Names]),
     ];
 }

@@ -90,7 +90,7 @@ public static class ServerServices
             .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
                 "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
             .Validate(o => !o.EnableAutoToolChoice || o.ToolCallParser is not null,
-                "MambaServe:Server:EnableAutoToolChoice (--enable-auto-tool-choice) needs ToolCallParser (--tool-call-parser hermes or llama3_json).")
+                $"MambaServe:Server:EnableAutoToolChoice (--enable-auto-tool-choice) needs ToolCallParser (--tool-call-parser {OpenAi.Chat.ToolCallParsers.NamesText}).")
             .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(config.GetSection(SchedulerSection)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchedulerOptions>>(new ArgumentCheckValidator<SchedulerOptions>(SchedulerSection, o => o.Validate()));

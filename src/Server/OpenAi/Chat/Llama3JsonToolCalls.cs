@@ -49,13 +49,7 @@ public static class Llama3JsonToolCalls
     /// Where a stream holds the answer back: all of it while it may still open with a call (blank so far, a part of
     /// the tag, the tag, or a <c>{</c> first), none of it once it opened with other text.
     /// </summary>
-    public static int HeldFrom(string text)
-    {
-        var rest = text.AsSpan().TrimStart();
-        bool mayBeCalls = rest.IsEmpty || rest[0] == '{' || rest.StartsWith(PythonTag, StringComparison.Ordinal)
-            || PythonTag.AsSpan().StartsWith(rest, StringComparison.Ordinal);
-        return mayBeCalls ? 0 : text.Length;
-    }
+    public static int HeldFrom(string text) => CallsFirstAnswer.HeldFrom(text, '{', PythonTag);
 
     /// <summary>The index the first object would start at: past leading blanks and the tag; -1 when nothing is there.</summary>
     private static int CallsStart(string text)

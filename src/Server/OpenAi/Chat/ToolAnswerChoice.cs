@@ -25,6 +25,6 @@ public sealed record ToolAnswerChoice(ForcedToolCall? Forced, bool Auto, bool Re
     /// <summary>The 400 for tool_choice auto (the default with tools) on a server without a tool-call parser.</summary>
     public static ApiException AutoUnsupported(string otherChoices) => new(400,
         "tool_choice `auto` (the default with tools) is not supported without a parser for the model's tool-call format: start the server "
-        + $"with --enable-auto-tool-choice and --tool-call-parser hermes or llama3_json (the format the model writes its calls in), or {otherChoices}.",
+        + $"with --enable-auto-tool-choice and --tool-call-parser {ToolCallParsers.NamesText} (the format the model writes its calls in), or {otherChoices}.",
         ApiException.InvalidRequest, "tool_choice", "unsupported_parameter");
 }

@@ -10,8 +10,12 @@ public static class ToolCallParsers
 {
     public const string Hermes = "hermes";
     public const string Llama3Json = "llama3_json";
+    public const string Pythonic = "pythonic";
 
-    public static IReadOnlyList<string> Names { get; } = [Hermes, Llama3Json];
+    public static IReadOnlyList<string> Names { get; } = [Hermes, Llama3Json, Pythonic];
+
+    /// <summary>The names as a sentence names them, for the errors that ask for one: "hermes, llama3_json or pythonic".</summary>
+    public static string NamesText { get; } = $"{string.Join(", ", Names.SkipLast(1))} or {Names[^1]}";
 
     /// <summary>The reader for <paramref name="parser"/>; <paramref name="several"/> false (parallel_tool_calls) keeps the first call only.</summary>
     public static ToolCallReader Reader(string parser, bool several)
@@ -20,6 +24,7 @@ public static class ToolCallParsers
         {
             Hermes => new(HermesToolCalls.Parse, HermesToolCalls.HeldFrom),
             Llama3Json => new(Llama3JsonToolCalls.Parse, Llama3JsonToolCalls.HeldFrom),
+            Pythonic => new(PythonicToolCalls.Parse, PythonicToolCalls.HeldFrom),
             _ => throw new ArgumentOutOfRangeException(nameof(parser), parser, $"not one of {string.Join(", ", Names)}"),
         };
         if (several)

@@ -245,7 +245,7 @@ public sealed class ToolChoiceTests
     }
 
     [Theory]
-    [InlineData("\"auto\"", "tool_choice", "--enable-auto-tool-choice and --tool-call-parser hermes or llama3_json")]
+    [InlineData("\"auto\"", "tool_choice", "--enable-auto-tool-choice and --tool-call-parser hermes, llama3_json or pythonic")]
     [InlineData("""{"type":"function","function":{"name":"other"}}""", "tool_choice.function.name", "`other`")]
     [InlineData("""{"type":"function"}""", "tool_choice", "must be")]
     public async Task Post_ToolChoiceTheServerCannotHonour_Returns400NamingIt(string choice, string param, string message, bool twoTools = false)
