@@ -49,7 +49,12 @@ public static class PythonicToolCalls
     /// <summary>A recursive-descent reader of the literal subset; every mismatch is a <see cref="FormatException"/>.</summary>
     private sealed class Reader(string text)
     {
+        // Lists and dicts nest by recursion: a bound keeps a model's run of brackets from the stack's end (which ends
+        // the process) and within what the JSON writer takes (64 levels).
+        private const int MaxDepth = 32;
+
         private int _at;
+        private int _depth;
 
         public List<ChatFunctionCall> Calls()
         {
@@ -90,6 +95,24 @@ public static class PythonicToolCalls
         }
 
         private JsonNode? Value()
+        {
+            if (_depth >= MaxDepth)
+            {
+                throw new FormatException($"arguments nested more than {MaxDepth} deep");
+            }
+
+            _depth++;
+            try
+            {
+                return Literal();
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private JsonNode? Literal()
         {
             SkipBlanks();
             char c = Peek();

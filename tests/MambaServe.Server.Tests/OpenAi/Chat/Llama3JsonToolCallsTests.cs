@@ -59,6 +59,17 @@ public sealed class Llama3JsonToolCallsTests
         Assert.Empty(calls);
     }
 
+    [Fact]
+    public void Parse_ArgumentsNestedPastTheJsonReadersDepth_Content()
+    {
+        string text = $"{{\"name\": \"f\", \"parameters\": {{\"a\": {new string('[', 100_000)}{new string(']', 100_000)}}}}}";
+
+        var (content, calls) = Llama3JsonToolCalls.Parse(text);
+
+        Assert.Equal(text, content);
+        Assert.Empty(calls);
+    }
+
     [Theory]
     [InlineData("", 0)]
     [InlineData("  \n", 0)]

@@ -64,6 +64,20 @@ public sealed class PythonicToolCallsTests
     }
 
     [Theory]
+    [InlineData(32, true)]
+    [InlineData(33, false)]
+    [InlineData(200_000, false)]
+    public void Parse_NestedArguments_ReadToABoundThenContent(int depth, bool read)
+    {
+        string text = $"[f(a={new string('[', depth)}{new string(']', depth)})]";
+
+        var (content, calls) = PythonicToolCalls.Parse(text);
+
+        Assert.Equal(read ? null : text, content);
+        Assert.Equal(read ? 1 : 0, calls.Count);
+    }
+
+    [Theory]
     [InlineData("", 0)]
     [InlineData(" [get_wea", 0)]
     [InlineData("<|python_st", 0)]
