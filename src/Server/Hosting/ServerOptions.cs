@@ -53,10 +53,10 @@ public sealed class ServerOptions
     public bool EnableAutoToolChoice { get; set; }
 
     /// <summary>
-    /// vLLM's --tool-call-parser: the format the model writes its calls in, one of <see cref="OpenAi.Chat.ToolCallParsers.Names"/>:
-    /// <c>hermes</c> (Hermes 2 Pro, Qwen 2.5), <c>llama3_json</c> (Llama 3.1's JSON calls) or <c>pythonic</c> (Llama 3.2 and 4).
+    /// vLLM's --tool-call-parser: the format the model writes its calls in, one of <see cref="OpenAi.Chat.ToolCallParsers.Names"/>
+    /// (checked at start, <see cref="ServerServices"/>): <c>hermes</c> (Hermes 2 Pro, Qwen 2.5), <c>llama3_json</c> (Llama
+    /// 3.1's JSON calls) or <c>pythonic</c> (Llama 3.2 and 4).
     /// </summary>
-    [AllowedValues(null, OpenAi.Chat.ToolCallParsers.Hermes, OpenAi.Chat.ToolCallParsers.Llama3Json, OpenAi.Chat.ToolCallParsers.Pythonic)]
     public string? ToolCallParser { get; set; }
 
     /// <summary>Whether tool_choice "auto" is served: <see cref="EnableAutoToolChoice"/> with a <see cref="ToolCallParser"/>.</summary>

@@ -89,6 +89,8 @@ public static class ServerServices
             .Validate(o => o.Port != o.GrpcPort, "MambaServe:Server:Port and GrpcPort must differ (REST is HTTP/1.1, gRPC HTTP/2).")
             .Validate(o => o.Host is "localhost" or "*" or "+" || System.Net.IPAddress.TryParse(o.Host, out _),
                 "MambaServe:Server:Host must be an IP address, localhost or * (any address).")
+            .Validate(o => o.ToolCallParser is null || OpenAi.Chat.ToolCallParsers.IsKnown(o.ToolCallParser),
+                $"MambaServe:Server:ToolCallParser (--tool-call-parser) must be {OpenAi.Chat.ToolCallParsers.NamesText}.")
             .Validate(o => !o.EnableAutoToolChoice || o.ToolCallParser is not null,
                 $"MambaServe:Server:EnableAutoToolChoice (--enable-auto-tool-choice) needs ToolCallParser (--tool-call-parser {OpenAi.Chat.ToolCallParsers.NamesText}).")
             .ValidateOnStart();

@@ -108,6 +108,7 @@ public sealed class ServerAppTests
     [InlineData("MambaServe:Scheduler:MaxBatchTokensPerStep", "10", "MambaServe:Scheduler:MaxBatchTokensPerStep is 10: must be more than MaxRunningSequences (64)")]
     [InlineData("MambaServe:Scheduler:PrefixCacheInterval", "0", "MambaServe:Scheduler:PrefixCacheInterval is 0: ")]
     [InlineData("MambaServe:StateStore:MaxDiskBytes", "-1", "MambaServe:StateStore:MaxDiskBytes is -1: Must be 0 or more.")]
+    [InlineData("MambaServe:Server:ToolCallParser", "Hermes", "MambaServe:Server:ToolCallParser (--tool-call-parser) must be hermes, llama3_json or pythonic.")]
     [InlineData("MambaServe:Server:EnableAutoToolChoice", "true", "MambaServe:Server:EnableAutoToolChoice (--enable-auto-tool-choice) needs ToolCallParser (--tool-call-parser hermes, llama3_json or pythonic)")]
     public async Task Start_InvalidEngineSetting_FailureNamesTheSettingItsValueAndTheRule(string key, string value, string message)
     {

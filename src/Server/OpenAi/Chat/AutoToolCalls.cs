@@ -4,8 +4,8 @@ namespace MambaServe.Server.OpenAi.Chat;
 
 /// <summary>
 /// An answer whose tool calls are read out of its text once it is written: <c>tool_choice: "auto"</c> with a tool-call
-/// parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser hermes</c> or <c>llama3_json</c>,
-/// <see cref="ToolCallParsers"/>: calls in the model's format, the text before them content) and <c>"required"</c> with several tools (the whole
+/// parser (vLLM's <c>--enable-auto-tool-choice --tool-call-parser</c> with one of <see cref="ToolCallParsers"/>: calls
+/// in the model's format, the text before them content) and <c>"required"</c> with several tools (the whole
 /// answer a JSON array of calls, <see cref="RequiredToolCalls"/>). Calls found make the message's <c>tool_calls</c> and
 /// the finish reason <c>tool_calls</c>. Streamed, content goes out as it comes up to where the format holds the text
 /// back (the first call, or a tail that may begin one); the calls, or the held text as content if none read, go out
