@@ -70,7 +70,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
     private Tensor? Layers(ReadOnlySpan<int> tokens, Middle middle, bool wantFinal)
     {
         var ids = torch.tensor(tokens.ToArray(), ScalarType.Int64);
-        var hidden = weights.Embedding.index_select(0, ids).contiguous();
+        var hidden = weights.Embed(ids);
         var residual = zeros(tokens.Length, config.DModel, dtype: ScalarType.Float32);
         Tensor? previousOut = hidden;
         for (var l = 0; l < config.NLayer; l++)

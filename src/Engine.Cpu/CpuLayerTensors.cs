@@ -1,28 +1,29 @@
 using MambaServe.Engine.Loading;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MambaServe.Engine.Cpu;
 
 /// <summary>
-/// One layer's weights as contiguous fp32 TorchSharp tensors, in the shapes the CPU forward uses. A is stored as
-/// -exp(A_log), computed once here rather than every step.
+/// One layer's weights as contiguous TorchSharp tensors, in the shapes the CPU forward uses: the four projections in
+/// the runner's matrix type (fp32 or bf16, <see cref="CpuWeightReader"/>), the rest fp32. A is stored as -exp(A_log),
+/// computed once here rather than every step. Owns its tensors.
 /// </summary>
 internal sealed class CpuLayerTensors : IDisposable
 {
-    public CpuLayerTensors(MambaLayerWeights w, MambaConfig c)
+    /// <param name="take">The layer's tensor of a role, handed over (null: an absent bias).</param>
+    public CpuLayerTensors(Func<TensorRole, Tensor?> take)
     {
-        Norm = Fp32(w.Norm, c.DModel);
-        InProj = new CpuLinear(Fp32(w.InProj, 2 * c.DInner, c.DModel), w.InProjBias is null ? null : Fp32(w.InProjBias, 2 * c.DInner));
-        ConvWeight = Fp32(w.ConvWeight, c.DInner, c.DConv);
-        ConvBias = w.ConvBias is null ? null : Fp32(w.ConvBias, c.DInner);
-        XProj = new CpuLinear(Fp32(w.XProj, c.XProjWidth, c.DInner), null);
-        DtProj = new CpuLinear(Fp32(w.DtProj, c.DInner, c.DtRank), null); // its bias is added inside the scan, with the softplus
-        DtProjBias = Fp32(w.DtProjBias, c.DInner);
-        using (var aLog = Fp32(w.ALog, c.DInner, c.DState))
+        Norm = Required(take, TensorRole.Norm);
+        InProj = new CpuLinear(Required(take, TensorRole.InProj), take(TensorRole.InProjBias));
+        ConvWeight = Required(take, TensorRole.ConvWeight);
+        ConvBias = take(TensorRole.ConvBias);
+        XProj = new CpuLinear(Required(take, TensorRole.XProj), null);
+        DtProj = new CpuLinear(Required(take, TensorRole.DtProj), null); // its bias is added inside the scan, with the softplus
+        DtProjBias = Required(take, TensorRole.DtProjBias);
+        using (var aLog = Required(take, TensorRole.ALog))
             A = aLog.exp().neg_().contiguous();
-        D = Fp32(w.D, c.DInner);
-        OutProj = new CpuLinear(Fp32(w.OutProj, c.DModel, c.DInner), w.OutProjBias is null ? null : Fp32(w.OutProjBias, c.DModel));
+        D = Required(take, TensorRole.D);
+        OutProj = new CpuLinear(Required(take, TensorRole.OutProj), take(TensorRole.OutProjBias));
     }
 
     public Tensor Norm { get; }
@@ -36,16 +37,19 @@ internal sealed class CpuLayerTensors : IDisposable
     public Tensor D { get; }
     public CpuLinear OutProj { get; }
 
-    internal static Tensor Fp32(float[] data, params long[] shape) => torch.tensor(data, shape, ScalarType.Float32);
+    public IEnumerable<CpuLinear> Projections => [InProj, XProj, DtProj, OutProj];
+
+    /// <summary>Every tensor the layer holds, for its byte count and disposal.</summary>
+    public IEnumerable<Tensor> Tensors =>
+        new[] { Norm, ConvWeight, ConvBias, DtProjBias, A, D }
+            .Concat(Projections.SelectMany(p => new[] { p.Weight, p.Bias }))
+            .OfType<Tensor>();
+
+    private static Tensor Required(Func<TensorRole, Tensor?> take, TensorRole role) =>
+        take(role) ?? throw new CheckpointException($"The checkpoint streamed no {role} tensor for a layer.");
 
     public void Dispose()
     {
-        foreach (var t in new[] { Norm, ConvWeight, ConvBias, DtProjBias, A, D })
-            t?.Dispose();
-        foreach (var linear in new[] { InProj, XProj, DtProj, OutProj })
-        {
-            linear.Weight.Dispose();
-            linear.Bias?.Dispose();
-        }
+        foreach (var t in Tensors) t.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.Sampling;
 using MambaServe.Engine.State;
@@ -7,12 +8,13 @@ using static TorchSharp.torch;
 namespace MambaServe.Engine.Cpu;
 
 /// <summary>
-/// The CPU backend: matrix products and embedding through TorchSharp (libtorch's BLAS), and the sequential parts
-/// (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
-/// libmambaserve_cpu. fp32 throughout, so it matches the float64 reference within 1e-3. A step runs its one-token
-/// entries (decode rows) and its longer chunks in one forward, or, at up to 15 decode rows, the decode rows in one
-/// forward and the chunks in another; then it forks and samples on the host
-/// (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
+/// The CPU backend: matrix products through the native small-batch linear (decode) or libtorch's GEMM (prompts), and
+/// the sequential parts (causal conv1d, selective scan, state update, residual + RMSNorm) as fused native loops from
+/// libmambaserve_cpu. Every product and sum is fp32; the matrices are kept in fp32 or bf16
+/// (<see cref="CpuWeightReader"/>). With fp32 matrices it matches the float64 reference within 1e-3. A step runs its
+/// one-token entries (decode rows) and its longer chunks in one forward, or, at up to the native linear's row bound
+/// (<see cref="CpuWeights.NativeMaxRows"/>), the decode rows in one forward and the chunks in another; then it forks
+/// and samples on the host (<see cref="HostSampler"/>). Owned by one thread (the engine loop); not thread-safe.
 /// </summary>
 public sealed class CpuModelRunner : IModelRunner
 {
@@ -28,22 +30,37 @@ public sealed class CpuModelRunner : IModelRunner
     /// <summary>Fewer draws than this run on the runner's thread: a parallel loop costs more than a few draws.</summary>
     private const int ParallelDrawMin = 8;
 
+    /// <summary>A runner over fp32 weights already in memory (tests, benchmarks).</summary>
     /// <param name="choosers">How targets are sampled; default <see cref="SamplerTokenChooserFactory"/> over the
     /// config's real (unpadded) vocab.</param>
     public CpuModelRunner(MambaConfig config, MambaWeights weights, int slotCount, int? threads = null,
         StateDType ssmStateDType = StateDType.Float32, ITokenChooserFactory? choosers = null)
+        : this(new InMemoryWeightSource(config, weights), slotCount, threads, ssmStateDType, choosers, ModelDType.Float32)
     {
+    }
+
+    /// <summary>A runner over a weight source, read one tensor at a time.</summary>
+    /// <param name="choosers">How targets are sampled; default <see cref="SamplerTokenChooserFactory"/> over the
+    /// config's real (unpadded) vocab.</param>
+    /// <param name="dtype">The matrices' type (<see cref="CpuWeightReader.MatrixType"/>): auto keeps bf16-stored ones in
+    /// bf16; bfloat16 rounds fp32 ones to it, halving the bytes a decode step reads; float32 widens them all.</param>
+    public CpuModelRunner(IWeightSource weights, int slotCount, int? threads = null,
+        StateDType ssmStateDType = StateDType.Float32, ITokenChooserFactory? choosers = null, ModelDType dtype = ModelDType.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         if (threads is > 0) set_num_threads(threads.Value);
+        var config = weights.Config;
         Config = config;
-        _weights = new CpuWeights(config, weights);
+        _weights = CpuWeightReader.Read(weights, dtype);
         _state = new CpuStatePool(config, slotCount, ssmStateDType);
         _forward = new CpuForward(config, _weights, _state);
         _sampler = new HostSampler(choosers ?? new SamplerTokenChooserFactory(config.UnpaddedVocabSize), slotCount);
         _validator = new StepBatchValidator(slotCount, config.VocabSize);
         _drawOptions = new ParallelOptions { MaxDegreeOfParallelism = get_num_threads() };
         var stateKind = ssmStateDType == StateDType.BFloat16 ? "bf16" : "fp32";
-        Device = new DeviceDescription(DeviceKind.Cpu, "cpu", $"{get_num_threads()} threads, fp32 weights, {stateKind} state");
+        Device = new DeviceDescription(DeviceKind.Cpu, "cpu",
+            $"{get_num_threads()} threads, {_weights.MatrixTypeName} weights, {stateKind} state") { WeightBytes = _weights.Bytes };
     }
 
     public MambaConfig Config { get; }
@@ -64,9 +81,9 @@ public sealed class CpuModelRunner : IModelRunner
         var chunks = _buffers.ChunkRows;
         var decodeOut = _buffers.DecodeLogits.AsSpan(0, decodeLogits ? decodes * LogitsWidth : 0);
         if (tokens.IsEmpty) return;
-        // Up to NativeMaxRows decode rows keep the native linear, which streams each weight once; past it the decode
-        // rows take libtorch's GEMM anyway, so they share it with the step's prompt chunks.
-        if (decodes > CpuLinear.NativeMaxRows || chunks.IsEmpty || decodes == 0)
+        // Up to the matrices' NativeMaxRows decode rows keep the native linear, which streams each weight once; past it
+        // the decode rows take libtorch's GEMM anyway, so they share it with the step's prompt chunks.
+        if (decodes > _weights.NativeMaxRows || chunks.IsEmpty || decodes == 0)
         {
             _forward.Run(tokens, slots, chunks, decodeOut, _buffers.ChunkLogits);
         }

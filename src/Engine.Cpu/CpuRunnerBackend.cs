@@ -8,7 +8,7 @@ using MambaServe.Engine.Sampling;
 
 namespace MambaServe.Engine.Cpu;
 
-/// <summary>The CPU backend as <see cref="RunnerBackends"/> finds it: <see cref="CpuModelRunner"/> over fp32 weights.</summary>
+/// <summary>The CPU backend as <see cref="RunnerBackends"/> finds it: <see cref="CpuModelRunner"/> over fp32 or bf16 weights.</summary>
 public sealed class CpuRunnerBackend : IRunnerBackend
 {
     public DeviceKind Kind => DeviceKind.Cpu;
@@ -29,17 +29,15 @@ public sealed class CpuRunnerBackend : IRunnerBackend
     public IModelRunner CreateRunner(RunnerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.DType is not (ModelDType.Auto or ModelDType.Float32))
+        if (options.DType == ModelDType.Float16)
         {
             // Before the weights are read: an impossible setting fails in milliseconds, not after the load.
             throw new SettingNotSupportedException(
-                $"dtype {options.DType.ToString().ToLowerInvariant()} is not supported by the CPU runner, which computes in float32: use auto or float32.");
+                "dtype float16 is not supported by the CPU runner, which keeps weights in float32 or bfloat16: use auto, float32 or bfloat16.");
         }
 
-        var config = options.Config;
-        var slots = options.StatePool.ResolveSlotCount(config);
-        var weights = options.Weights.ReadFloat32();
-        return new CpuModelRunner(config, weights, slots, options.Threads, options.StatePool.SsmStateDType,
-            new SamplerTokenChooserFactory(options.SampleableVocab));
+        var slots = options.StatePool.ResolveSlotCount(options.Config);
+        return new CpuModelRunner(options.Weights, slots, options.Threads, options.StatePool.SsmStateDType,
+            new SamplerTokenChooserFactory(options.SampleableVocab), options.DType);
     }
 }

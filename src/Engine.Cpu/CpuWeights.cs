@@ -3,18 +3,20 @@ using static TorchSharp.torch;
 
 namespace MambaServe.Engine.Cpu;
 
-/// <summary>All weights of the model as fp32 TorchSharp tensors; a tied LM head shares the embedding tensor.</summary>
+/// <summary>
+/// All weights of the model as TorchSharp tensors (built by <see cref="CpuWeightReader"/>): the embedding, the LM head
+/// and the projections in the runner's matrix type, the rest fp32; a tied LM head shares the embedding tensor.
+/// </summary>
 internal sealed class CpuWeights : IDisposable
 {
-    public CpuWeights(MambaConfig config, MambaWeights weights)
+    public CpuWeights(Tensor embedding, IReadOnlyList<CpuLayerTensors> layers, Tensor normF, Tensor? lmHead)
     {
-        Embedding = CpuLayerTensors.Fp32(weights.Embedding, config.VocabSize, config.DModel);
-        Layers = weights.Layers.Select(l => new CpuLayerTensors(l, config)).ToArray();
-        NormF = CpuLayerTensors.Fp32(weights.NormF, config.DModel);
-        LmHead = ReferenceEquals(weights.LmHead, weights.Embedding)
-            ? Embedding
-            : CpuLayerTensors.Fp32(weights.LmHead, config.VocabSize, config.DModel);
+        Embedding = embedding;
+        Layers = layers;
+        NormF = normF;
+        LmHead = lmHead ?? embedding;
         LmHeadLinear = new CpuLinear(LmHead, null);
+        NativeMaxRows = layers.SelectMany(l => l.Projections).Append(LmHeadLinear).Min(p => p.MaxNativeRows);
     }
 
     public Tensor Embedding { get; }
@@ -23,11 +25,36 @@ internal sealed class CpuWeights : IDisposable
     public Tensor LmHead { get; }
     public CpuLinear LmHeadLinear { get; }
 
+    /// <summary>Most rows every matrix takes through the native linear (<see cref="CpuLinear.MaxNativeRows"/>).</summary>
+    public int NativeMaxRows { get; }
+
+    /// <summary>Every tensor once (a tied head is the embedding).</summary>
+    private IEnumerable<Tensor> Tensors =>
+        new[] { Embedding, NormF }.Concat(ReferenceEquals(LmHead, Embedding) ? [] : [LmHead]).Concat(Layers.SelectMany(l => l.Tensors));
+
+    /// <summary>What the weights take in memory.</summary>
+    public long Bytes => Tensors.Sum(t => t.NumberOfElements * t.ElementSize);
+
+    /// <summary>"fp32", "bf16", or "bf16 and fp32" for the matrices (the embedding, the LM head and the projections).</summary>
+    public string MatrixTypeName
+    {
+        get
+        {
+            var types = new[] { Embedding, LmHead }.Concat(Layers.SelectMany(l => l.Projections.Select(p => p.Weight)))
+                .Select(t => t.dtype == ScalarType.BFloat16 ? "bf16" : "fp32").Distinct().Order().ToArray();
+            return string.Join(" and ", types);
+        }
+    }
+
+    /// <summary>The embedding rows of <paramref name="ids"/> as contiguous fp32.</summary>
+    public Tensor Embed(Tensor ids)
+    {
+        var rows = Embedding.index_select(0, ids);
+        return rows.dtype == ScalarType.Float32 ? rows.contiguous() : rows.to(ScalarType.Float32).contiguous();
+    }
+
     public void Dispose()
     {
-        foreach (var l in Layers) l.Dispose();
-        if (!ReferenceEquals(LmHead, Embedding)) LmHead.Dispose();
-        Embedding.Dispose();
-        NormF.Dispose();
+        foreach (var t in Tensors) t.Dispose();
     }
 }

@@ -41,7 +41,10 @@ public sealed unsafe class GpuModelRunner : IModelRunner, IDeviceMemory
         ];
         _samplers = new GpuSamplerSlots(settings.Slots);
         Device = new DeviceDescription(device.Kind, device.Name,
-            $"{WeightDTypes.Name(settings.WeightDType)} weights, {WeightDTypes.Name(settings.StateDType)} state, {settings.Slots} slots");
+            $"{WeightDTypes.Name(settings.WeightDType)} weights, {WeightDTypes.Name(settings.StateDType)} state, {settings.Slots} slots")
+        {
+            WeightBytes = settings.WeightBytes,
+        };
     }
 
     public MambaConfig Config { get; }

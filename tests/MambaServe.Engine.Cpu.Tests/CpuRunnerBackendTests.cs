@@ -27,17 +27,15 @@ public sealed class CpuRunnerBackendTests
         Assert.Contains("cuda", ex.Message);
     }
 
-    [Theory]
-    [InlineData(ModelDType.BFloat16)]
-    [InlineData(ModelDType.Float16)]
-    public void CreateRunner_HalfDType_RefusedAsASettingNamingIt(ModelDType dtype)
+    [Fact]
+    public void CreateRunner_Float16_RefusedAsASettingNamingIt()
     {
         var weights = CheckpointWeightSource.Open(ReferenceSet.ModelDir("tiny-b"));
-        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = 1 }, 900, Threads: 1, DType: dtype);
+        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = 1 }, 900, Threads: 1, DType: ModelDType.Float16);
 
         var ex = Assert.Throws<SettingNotSupportedException>(() => RunnerBackends.Resolve(DeviceKind.Cpu).CreateRunner(options));
 
-        Assert.Contains($"dtype {dtype.ToString().ToLowerInvariant()} is not supported by the CPU runner", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("dtype float16 is not supported by the CPU runner", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

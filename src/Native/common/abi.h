@@ -13,7 +13,9 @@ static_assert(sizeof(msv_state_update_params) == 176 && offsetof(msv_state_updat
 static_assert(sizeof(msv_conv1d_params) == 120 && offsetof(msv_conv1d_params, slot_idx) == 112,
               "msv_conv1d_params ABI");
 static_assert(sizeof(msv_rmsnorm_params) == 80 && offsetof(msv_rmsnorm_params, eps) == 72, "msv_rmsnorm_params ABI");
-static_assert(sizeof(msv_linear_params) == 64 && offsetof(msv_linear_params, out_row_stride) == 56, "msv_linear_params ABI");
+static_assert(sizeof(msv_linear_params) == 64 && offsetof(msv_linear_params, weight_dtype) == 12 &&
+                  offsetof(msv_linear_params, out_row_stride) == 56,
+              "msv_linear_params ABI");
 static_assert(sizeof(msv_device_info) == 440 && offsetof(msv_device_info, reason) == 184, "msv_device_info ABI");
 static_assert(sizeof(msv_model_config) == 84 && offsetof(msv_model_config, use_graphs) == 72 &&
                   offsetof(msv_model_config, mixer_rms_eps) == 80,

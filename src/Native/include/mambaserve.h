@@ -133,13 +133,16 @@ typedef struct msv_rmsnorm_params {
 MSV_API msv_status msv_rmsnorm_residual(const msv_rmsnorm_params* p, void* stream);
 
 /* ---- small-batch linear layer (the CPU decode hot path) -----------------------------------------------------
- * out[r, n] = sum_k x[r, k] * weight[n, k] + (bias ? bias[n] : 0), all fp32. Streams the weight matrix once for all
- * rows, so decode at small batch runs at memory bandwidth. CPU backend only: GPU backends return
+ * out[r, n] = sum_k x[r, k] * weight[n, k] + (bias ? bias[n] : 0), computed in fp32. Streams the weight matrix once
+ * for all rows, so decode at small batch runs at memory bandwidth. The weight may be bf16 (weight_dtype MSV_BF16):
+ * each value is widened to fp32 exactly as it is loaded and the sums run as for an fp32 weight, so a bf16 weight
+ * gives bit for bit what its fp32 widening gives, in half the bytes read. CPU backend only: GPU backends return
  * MSV_ERR_UNSUPPORTED (they use the vendor BLAS). */
 typedef struct msv_linear_params {
     int32_t rows, in_features, out_features;
+    msv_dtype weight_dtype;          /* MSV_F32 (0) or MSV_BF16 */
     const float* x;    int64_t x_row_stride;
-    const float* weight;             /* [out_features, in_features] row-major (PyTorch's Linear layout) */
+    const void* weight;              /* [out_features, in_features] row-major (PyTorch's Linear layout) */
     const float* bias;               /* [out_features] or NULL */
     float* out;        int64_t out_row_stride;
 } msv_linear_params;

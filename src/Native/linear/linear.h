@@ -4,7 +4,8 @@
 #include "mambaserve.h"
 
 namespace msv::ref {
-// fp32 on host pointers; vectorised with runtime dispatch (AVX-512 / AVX2 / baseline), threads over output rows.
+// fp32 or bf16 weights, fp32 inputs and sums, on host pointers; vectorised with runtime dispatch (AVX-512 / AVX2 /
+// baseline), threads over output rows.
 void linear(const msv_linear_params& p);
 }  // namespace msv::ref
 

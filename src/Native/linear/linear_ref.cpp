@@ -9,6 +9,7 @@
 #include "common/math.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace msv::ref {
 namespace {
@@ -20,16 +21,36 @@ constexpr int kLanes = 16;
 // so loads go through memcpy. Vectors never cross a function boundary (no vector parameters or returns): clang
 // refuses such signatures in code built without AVX-512, and hipcc compiles this file for the GPU tests' reference.
 typedef float lanes __attribute__((vector_size(kLanes * sizeof(float))));
+typedef uint16_t half_lanes __attribute__((vector_size(kLanes * sizeof(uint16_t))));
+typedef uint32_t word_lanes __attribute__((vector_size(kLanes * sizeof(uint32_t))));
 #define MSV_LOAD(v, p) __builtin_memcpy(&(v), (p), sizeof(lanes))
 
-// The dot products of NW weight rows (ws floats apart) with R input rows (xs floats apart), into acc[j][r]. Each
+// 16 weights as fp32 lanes. A bf16 value is the top half of the fp32 with the same bits, so widening is a shift and
+// exact: a bf16 weight's products and sums are those of its fp32 widening, in the same order (the engine's bf16-stored
+// checkpoints give the same logits with half the bytes read). Inputs are always fp32.
+__attribute__((always_inline)) inline void load_weights(lanes& v, const float* p) { MSV_LOAD(v, p); }
+__attribute__((always_inline)) inline void load_weights(lanes& v, const uint16_t* p) {
+    half_lanes h;
+    __builtin_memcpy(&h, p, sizeof(h));
+    const word_lanes bits = __builtin_convertvector(h, word_lanes) << 16;
+    __builtin_memcpy(&v, &bits, sizeof(v));
+}
+__attribute__((always_inline)) inline float weight_at(const float* p) { return *p; }
+__attribute__((always_inline)) inline float weight_at(const uint16_t* p) {
+    const uint32_t bits = static_cast<uint32_t>(*p) << 16;
+    float v;
+    __builtin_memcpy(&v, &bits, sizeof(v));
+    return v;
+}
+
+// The dot products of NW weight rows (ws elements apart) with R input rows (xs floats apart), into acc[j][r]. Each
 // pair is summed in one fixed order whatever NW and R are: four vector accumulators (64 floats per step, so the adds
 // never wait on each other), then whole vectors, then the four folded together, their lanes added in lane order,
 // then a scalar tail. So a row's outputs are bit-identical at every batch size (batch invariance; the engine's tests
 // compare batched rows with rows decoded alone), and tiling only decides which pairs share loads: each weight vector
 // serves R rows and each input vector NW weight rows, and the NW x R lane sums run as independent chains.
-template <int NW, int R>
-__attribute__((always_inline)) inline void dot_tile(const float* w, int64_t ws, const float* x, int64_t xs, int K,
+template <int NW, int R, typename W>
+__attribute__((always_inline)) inline void dot_tile(const W* w, int64_t ws, const float* x, int64_t xs, int K,
                                                     float (&acc)[NW][R]) {
     lanes a[NW][R][4];
 #pragma GCC unroll 8
@@ -42,7 +63,7 @@ __attribute__((always_inline)) inline void dot_tile(const float* w, int64_t ws, 
         for (int q = 0; q < 4; ++q) {
             lanes wv[NW], xv;
 #pragma GCC unroll 8
-            for (int j = 0; j < NW; ++j) MSV_LOAD(wv[j], w + j * ws + k + q * kLanes);
+            for (int j = 0; j < NW; ++j) load_weights(wv[j], w + j * ws + k + q * kLanes);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
                 MSV_LOAD(xv, x + r * xs + k + q * kLanes);
@@ -54,7 +75,7 @@ __attribute__((always_inline)) inline void dot_tile(const float* w, int64_t ws, 
     for (; k + kLanes <= K; k += kLanes) {
         lanes wv[NW], xv;
 #pragma GCC unroll 8
-        for (int j = 0; j < NW; ++j) MSV_LOAD(wv[j], w + j * ws + k);
+        for (int j = 0; j < NW; ++j) load_weights(wv[j], w + j * ws + k);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             MSV_LOAD(xv, x + r * xs + k);
@@ -81,15 +102,15 @@ __attribute__((always_inline)) inline void dot_tile(const float* w, int64_t ws, 
 #pragma GCC unroll 8
         for (int j = 0; j < NW; ++j)
 #pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) acc[j][r] = __builtin_fmaf(w[j * ws + k], x[r * xs + k], acc[j][r]);
+            for (int r = 0; r < R; ++r) acc[j][r] = __builtin_fmaf(weight_at(w + j * ws + k), x[r * xs + k], acc[j][r]);
 }
 
-// Outputs n .. n + NW - 1 of input rows r0 .. r0 + R - 1.
-template <int NW, int R>
+// Outputs n .. n + NW - 1 of input rows r0 .. r0 + R - 1, the weight's elements of type W.
+template <int NW, int R, typename W>
 __attribute__((always_inline)) inline void linear_tile(const msv_linear_params& p, int n, int r0) {
     float acc[NW][R];
-    dot_tile<NW, R>(p.weight + static_cast<int64_t>(n) * p.in_features, p.in_features, p.x + r0 * p.x_row_stride,
-                    p.x_row_stride, p.in_features, acc);
+    dot_tile<NW, R>(static_cast<const W*>(p.weight) + static_cast<int64_t>(n) * p.in_features, p.in_features,
+                    p.x + r0 * p.x_row_stride, p.x_row_stride, p.in_features, acc);
     for (int j = 0; j < NW; ++j) {
         const float bias = p.bias ? p.bias[n + j] : 0.0f;
         for (int r = 0; r < R; ++r) p.out[(r0 + r) * p.out_row_stride + n + j] = acc[j][r] + bias;
@@ -97,11 +118,22 @@ __attribute__((always_inline)) inline void linear_tile(const msv_linear_params& 
 }
 
 // Outputs n .. n + NW - 1 of every input row, two rows at a time.
-template <int NW>
+template <int NW, typename W>
 __attribute__((always_inline)) inline void linear_rows(const msv_linear_params& p, int n) {
     int r = 0;
-    for (; r + 2 <= p.rows; r += 2) linear_tile<NW, 2>(p, n, r);
-    if (r < p.rows) linear_tile<NW, 1>(p, n, r);
+    for (; r + 2 <= p.rows; r += 2) linear_tile<NW, 2, W>(p, n, r);
+    if (r < p.rows) linear_tile<NW, 1, W>(p, n, r);
+}
+
+template <typename W>
+__attribute__((always_inline)) inline void linear_block_of(const msv_linear_params& p, int n0, int nb) {
+    int j = 0;
+    if (p.rows == 1) {
+        for (; j < nb; ++j) linear_tile<1, 1, W>(p, n0 + j, 0);
+        return;
+    }
+    for (; j + 3 <= nb; j += 3) linear_rows<3, W>(p, n0 + j);
+    for (; j < nb; ++j) linear_rows<1, W>(p, n0 + j);
 }
 
 // Compiled three times (AVX-512, AVX2, baseline x86-64-v2); the loader picks the best the CPU has.
@@ -112,13 +144,10 @@ __attribute__((always_inline)) inline void linear_rows(const msv_linear_params& 
 // out_proj 1.4-1.6x faster than one pair at a time on a Zen 4 core (docs/benchmarks.md, "CPU engine").
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void linear_block(const msv_linear_params& p, int n0, int nb) {
-    int j = 0;
-    if (p.rows == 1) {
-        for (; j < nb; ++j) linear_tile<1, 1>(p, n0 + j, 0);
-        return;
-    }
-    for (; j + 3 <= nb; j += 3) linear_rows<3>(p, n0 + j);
-    for (; j < nb; ++j) linear_rows<1>(p, n0 + j);
+    if (p.weight_dtype == MSV_BF16)
+        linear_block_of<uint16_t>(p, n0, nb);
+    else
+        linear_block_of<float>(p, n0, nb);
 }
 
 }  // namespace

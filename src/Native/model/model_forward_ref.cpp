@@ -24,6 +24,7 @@ void project(const float* x, int64_t x_stride, int rows, const std::vector<float
     p.rows = rows;
     p.in_features = in;
     p.out_features = out_features;
+    p.weight_dtype = MSV_F32;
     p.x = x;
     p.x_row_stride = x_stride;
     p.weight = w.data();

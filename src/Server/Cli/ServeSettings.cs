@@ -23,7 +23,7 @@ public static class ServeSettings
         ServeSetting.Integer("--max-model-len", $"{ModelOptions.Section}:MaxModelLen", s_model.MaxModelLen,
             "Most prompt tokens per request (and the default output budget: what the prompt leaves of it); no context wall.", 1, int.MaxValue),
         ServeSetting.Text("--dtype", $"{ModelOptions.Section}:DType", "auto",
-            "Compute type where the backend supports it (the CPU runner computes in float32 only).",
+            "The weights' type where the backend supports it (the CPU runner computes in float32 and keeps weights in float32 or bfloat16; auto: as stored when bfloat16).",
             ModelDTypeNames.All),
         ServeSetting.Text("--device", $"{ModelOptions.Section}:Device", "auto",
             "Backend: auto (a usable GPU, else the CPU), cpu, cuda or rocm.", ["auto", "cpu", "cuda", "rocm"], recursive: true),

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MambaServe.Engine.Cpu;
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.State;
 
@@ -17,4 +18,8 @@ public static class LoadedRunners
         var c = Checkpoint(modelDir);
         return new CpuModelRunner(c.Config, c.Weights, slots, ssmStateDType: ssmStateDType);
     }
+
+    /// <summary>A runner that reads the checkpoint's files as the server does, keeping its matrices as <paramref name="dtype"/> asks.</summary>
+    public static CpuModelRunner FromFiles(string modelDir, ModelDType dtype, int slots = 4) =>
+        new(CheckpointWeightSource.Open(modelDir), slots, dtype: dtype);
 }

@@ -71,6 +71,53 @@ public sealed class CpuKernelsLinearTests
         };
     }
 
+    // A bf16 weight is widened exactly as it is loaded and summed in the fp32 weight's order, so every row count gives
+    // the outputs of the fp32 weight holding the widened values bit for bit (the engine's bf16-stored checkpoints rely
+    // on it for auto to equal float32). K = 101 and 47 outputs cover the vector steps, the scalar tail and odd tiles.
+    [Theory]
+    [InlineData(47, 101, 97)]
+    [InlineData(33, 1536, 98)]
+    public void Linear_Bf16Weight_EveryRowCount_BitIdenticalToItsFp32Widening(int outFeatures, int inFeatures, int seed)
+    {
+        var rng = new Random(seed);
+        const int maxRows = 16;
+        var x = KernelData.Uniform(rng, maxRows * inFeatures, -2f, 2f);
+        var weight = KernelData.Uniform(rng, outFeatures * inFeatures, -0.5f, 0.5f);
+        var bits = new Pinned<ushort>(weight.Data.Select(Bf16.FromFloat).ToArray());
+        var widened = new Pinned<float>(bits.Data.Select(Bf16.ToFloat).ToArray());
+
+        var bias = KernelData.Uniform(rng, outFeatures, -1f, 1f);
+        for (var rows = 1; rows <= maxRows; rows++)
+        {
+            var fromFp32 = KernelData.Poisoned(rows * outFeatures);
+            var fromBf16 = KernelData.Poisoned(rows * outFeatures);
+            CpuKernels.Linear(Params(rows, widened.Ptr, MsvDtype.F32, fromFp32.Ptr));
+            CpuKernels.Linear(Params(rows, bits.Ptr, MsvDtype.BF16, fromBf16.Ptr));
+            Assert.Equal(fromFp32.Data, fromBf16.Data);
+        }
+
+        MsvLinearParams Params(int rows, nint weight, MsvDtype dtype, nint output) => new()
+        {
+            Rows = rows, InFeatures = inFeatures, OutFeatures = outFeatures, WeightDtype = dtype, X = x.Ptr,
+            XRowStride = inFeatures, Weight = weight, Bias = bias.Ptr, Out = output, OutRowStride = outFeatures,
+        };
+    }
+
+    [Fact]
+    public void Linear_Fp16Weight_RefusedNamingTheField()
+    {
+        var x = new Pinned<float>(4);
+        var weight = new Pinned<ushort>(16);
+        var output = new Pinned<float>(4);
+        var e = Assert.Throws<NativeKernelException>(() => CpuKernels.Linear(new MsvLinearParams
+        {
+            Rows = 1, InFeatures = 4, OutFeatures = 4, WeightDtype = MsvDtype.F16, X = x.Ptr, XRowStride = 4,
+            Weight = weight.Ptr, Out = output.Ptr, OutRowStride = 4,
+        }));
+        Assert.Equal(MsvStatus.InvalidArgument, e.Status);
+        Assert.Contains("weight_dtype", e.Message);
+    }
+
     [Fact]
     public void Linear_NullWeight_ThrowsNamingTheField()
     {

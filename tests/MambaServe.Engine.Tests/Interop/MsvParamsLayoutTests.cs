@@ -23,6 +23,7 @@ public sealed class MsvParamsLayoutTests
         Assert.Equal(80, Unsafe.SizeOf<MsvRmsNormParams>());
         Assert.Equal(72, (int)Marshal.OffsetOf<MsvRmsNormParams>(nameof(MsvRmsNormParams.Eps)));
         Assert.Equal(64, Unsafe.SizeOf<MsvLinearParams>());
+        Assert.Equal(12, (int)Marshal.OffsetOf<MsvLinearParams>(nameof(MsvLinearParams.WeightDtype)));
         Assert.Equal(56, (int)Marshal.OffsetOf<MsvLinearParams>(nameof(MsvLinearParams.OutRowStride)));
     }
 

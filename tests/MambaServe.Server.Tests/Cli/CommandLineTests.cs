@@ -111,6 +111,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--top-p", "0" }, "--top-p must be in (0, 1].")]
     [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--temperature", "-1" }, "--temperature must be a number >= 0.")]
     [InlineData(new[] { "bench", "serving", "--model", "/nonexistent", "--state", "fp16" }, "Argument 'fp16' not recognized. Must be one of:")]
+    [InlineData(new[] { "bench", "--dtype", "fp8" }, "Argument 'fp8' not recognized. Must be one of:")]
     [InlineData(new[] { "bench", "sampler", "--vocab", "8192", "1" }, "--vocab sizes must be at least 2.")]
     [InlineData(new[] { "bench", "sampler", "--tokens", "0" }, "--tokens must be at least 1.")]
     public async Task Run_BenchSamplingOptionOutOfRange_UsageErrorNamingIt(string[] args, string message)
@@ -133,15 +134,15 @@ public sealed class CommandLineTests
     }
 
     // The bench's in-process server used to poll /health for five minutes when the model could not load; the load's
-    // own error now ends the command at once, as one line and exit code 1 (the CPU runner computes in float32 only).
+    // own error now ends the command at once, as one line and exit code 1 (the CPU runner keeps no float16 weights).
     [Fact]
     public async Task Run_BenchConversationModelCannotLoad_FailsAtOnceWithTheLoadersError()
     {
-        var (exit, error, served) = await RunAsync(["bench", "conversation", "--device", "cpu", "--dtype", "bfloat16", "--turns", "1", "--skip-130m"])
+        var (exit, error, served) = await RunAsync(["bench", "conversation", "--device", "cpu", "--dtype", "float16", "--turns", "1", "--skip-130m"])
             .WaitAsync(TimeSpan.FromSeconds(120));
 
         Assert.Equal(1, exit);
-        Assert.StartsWith("error: dtype bfloat16 is not supported by the CPU runner", error, StringComparison.Ordinal);
+        Assert.StartsWith("error: dtype float16 is not supported by the CPU runner", error, StringComparison.Ordinal);
         Assert.Null(served);
     }
 

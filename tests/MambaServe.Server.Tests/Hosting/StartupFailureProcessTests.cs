@@ -63,11 +63,11 @@ public sealed class StartupFailureProcessTests
     [Fact]
     public async Task Start_DtypeTheCpuRunnerLacks_ExitsNonZeroSayingSo()
     {
-        await using var server = ServerProcess.Start(["--model", TestPaths.Fixture("tiny-a"), "--dtype", "bfloat16"]);
+        await using var server = ServerProcess.Start(["--model", TestPaths.Fixture("tiny-a"), "--dtype", "float16"]);
         int exit = await server.WaitForExitAsync(ExitLimit, Ct);
 
         Assert.NotEqual(0, exit);
-        AssertOneFailureLine(server, "bfloat16");
+        AssertOneFailureLine(server, "float16");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MambaServe.Engine.Backends;
+using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
 using MambaServe.Engine.State;
 using Spectre.Console;
@@ -19,9 +20,10 @@ public static class BenchCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence.", DefaultValueFactory = _ => 256 };
         var decodeSteps = new Option<int>("--decode-steps") { Description = "Decode steps timed.", DefaultValueFactory = _ => 32 };
         var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
+        var dtype = ModelDTypeNames.CreateOption();
         var command = new Command("bench", "Measure prefill/decode throughput and memory bandwidth.")
         {
-            batches, promptTokens, decodeSteps, skipRandom,
+            batches, promptTokens, decodeSteps, skipRandom, dtype,
         };
         command.Subcommands.Add(ServingBenchCommand.Create(modelOption, deviceOption));
         command.Subcommands.Add(SchedulerBenchCommand.Create());
@@ -38,14 +40,15 @@ public static class BenchCommand
             {
                 var backend = RunnerBackends.Resolve(DeviceChoice.Parse(parse.GetValue(deviceOption)));
                 var model = await ModelSource.ResolveAsync(parse.GetValue(modelOption), ct);
-                Run(backend, model, parse.GetValue(batches)!, parse.GetValue(promptTokens), parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
+                Run(backend, ModelDTypeNames.Parse(parse.GetValue(dtype)!), model, parse.GetValue(batches)!, parse.GetValue(promptTokens),
+                    parse.GetValue(decodeSteps), parse.GetValue(skipRandom));
                 return 0;
             });
         });
         return command;
     }
 
-    private static void Run(IRunnerBackend backend, string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
+    private static void Run(IRunnerBackend backend, ModelDType dtype, string modelDir, int[] batches, int promptTokens, int decodeSteps, bool skipRandom)
     {
         // Redirected output has no terminal width; keep the table on one line per row.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
@@ -54,18 +57,18 @@ public static class BenchCommand
         var before = MemoryBandwidth.MeasureReadGBps();
 
         var rows = new List<(string Model, long WeightBytes, RunnerBenchResult Result)>();
-        rows.AddRange(Measure(backend, Path.GetFileName(modelDir.TrimEnd('/')), CheckpointWeightSource.Open(modelDir), batches, promptTokens, decodeSteps));
+        rows.AddRange(Measure(backend, dtype, Path.GetFileName(modelDir.TrimEnd('/')), CheckpointWeightSource.Open(modelDir), batches, promptTokens, decodeSteps));
         if (!skipRandom)
         {
             var shape = RandomCheckpoint.Mamba130mShape;
             var random = new InMemoryWeightSource(shape, RandomCheckpoint.Create(shape, seed: 7));
-            rows.AddRange(Measure(backend, "random mamba-130m shape", random, batches, promptTokens, decodeSteps));
+            rows.AddRange(Measure(backend, dtype, "random mamba-130m shape", random, batches, promptTokens, decodeSteps));
         }
         var after = MemoryBandwidth.MeasureReadGBps();
         var bandwidth = Math.Max(before, after);
         AnsiConsole.MarkupLine($"Memory read bandwidth: [bold]{bandwidth:F1} GB/s[/] (before the runs {before:F1}, after {after:F1}; {Environment.ProcessorCount} threads)");
 
-        var table = new Table().AddColumns("model", "fp32 weights", "batch", "prefill tok/s", "decode tok/s", "decode ms/step", "weights-read ms", "ratio");
+        var table = new Table().AddColumns("model", "weights", "batch", "prefill tok/s", "decode tok/s", "decode ms/step", "weights-read ms", "ratio");
         foreach (var (model, weightBytes, r) in rows)
         {
             var readMs = weightBytes / (bandwidth * 1e9) * 1000;
@@ -73,16 +76,16 @@ public static class BenchCommand
                 $"{r.DecodeTokensPerSecond:F1}", $"{r.DecodeMsPerStep:F2}", $"{readMs:F2}", r.Batch == 1 ? $"{r.DecodeMsPerStep / readMs:F2}" : "");
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("ratio = decode ms/step at batch 1 / time to read the fp32 weights once at the measured bandwidth (target <= 2).");
+        AnsiConsole.MarkupLine("ratio = decode ms/step at batch 1 / time to read the weights (in the type the runner keeps them) once at the measured bandwidth (target <= 2).");
     }
 
-    private static IEnumerable<(string, long, RunnerBenchResult)> Measure(IRunnerBackend backend, string name, IWeightSource weights,
-        int[] batches, int promptTokens, int decodeSteps)
+    private static IEnumerable<(string, long, RunnerBenchResult)> Measure(IRunnerBackend backend, ModelDType dtype, string name,
+        IWeightSource weights, int[] batches, int promptTokens, int decodeSteps)
     {
-        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = batches.Max() }, weights.Config.UnpaddedVocabSize);
+        var options = new RunnerOptions(weights, new StatePoolOptions { SlotCount = batches.Max() }, weights.Config.UnpaddedVocabSize, DType: dtype);
         using var runner = backend.CreateRunner(options);
         AnsiConsole.MarkupLine($"{Markup.Escape(name)} on {Markup.Escape(runner.Device.ToString())}");
-        var weightBytes = weights.Config.ParameterCount * sizeof(float);
+        var weightBytes = runner.Device.WeightBytes > 0 ? runner.Device.WeightBytes : weights.Config.ParameterCount * sizeof(float);
         return batches.Select(batch => (name, weightBytes, RunnerBenchmark.Run(runner, batch, promptTokens, decodeSteps))).ToList();
     }
 }

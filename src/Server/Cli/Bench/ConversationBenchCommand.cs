@@ -26,8 +26,7 @@ public static class ConversationBenchCommand
         var skipRandom = new Option<bool>("--skip-130m") { Description = "Skip the random mamba-130m-shaped model." };
         // A GPU computes in bf16 by default, where a continued state and a re-prefilled history round differently and
         // greedy answers part at near ties; float32 shows whether they part for any other reason.
-        var dtype = new Option<string>("--dtype") { Description = "Compute type where the backend supports it.", DefaultValueFactory = _ => "auto" };
-        dtype.AcceptOnlyFromAmong(ModelDTypeNames.All);
+        var dtype = ModelDTypeNames.CreateOption();
         var command = new Command("conversation", "Time to first token per turn: previous_response_id or a conversation against resending the history.")
         {
             turns, outputTokens, skipRandom, dtype,

@@ -53,9 +53,10 @@ public static class ServingBenchCommand
         {
             Description = "Every request saves its final state, as a stored Responses API request does (the bench drops it).",
         };
+        var dtype = ModelDTypeNames.CreateOption();
         var command = new Command("serving", "Measure engine throughput and time to first token under concurrent requests.")
         {
-            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state, prefixCache, saveStates,
+            levels, promptTokens, outputTokens, requestsPerClient, limits, temperature, topP, state, prefixCache, saveStates, dtype,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -66,7 +67,7 @@ public static class ServingBenchCommand
                 var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP) };
                 IStateSink? sink = parse.GetValue(saveStates) ? new DroppedStates() : null;
                 var stateDType = BenchStateDType.Parse(parse.GetValue(state)!);
-                await RunAsync(modelDir, device, (parse.GetValue(limits)!, parse.GetValue(prefixCache)!), stateDType, parse.GetValue(levels)!,
+                await RunAsync(modelDir, (device, ModelDTypeNames.Parse(parse.GetValue(dtype)!)), (parse.GetValue(limits)!, parse.GetValue(prefixCache)!), stateDType, parse.GetValue(levels)!,
                     parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(requestsPerClient), sampling, sink, ct);
                 return 0;
             });
@@ -75,12 +76,12 @@ public static class ServingBenchCommand
     }
 
     private static async Task RunAsync(
-        string modelDir, DeviceKind device, (string Limits, string PrefixCache) choices, StateDType stateDType, int[] levels, int promptTokens,
+        string modelDir, (DeviceKind Kind, ModelDType DType) device, (string Limits, string PrefixCache) choices, StateDType stateDType, int[] levels, int promptTokens,
         int outputTokens, int requestsPerClient, SamplingParams sampling, IStateSink? saveStates, CancellationToken ct)
     {
         var (limits, prefixCache) = choices;
         var maxConcurrency = levels.Max();
-        var backend = RunnerBackends.Resolve(device);
+        var backend = RunnerBackends.Resolve(device.Kind);
         var (scheduler, pool) = Limits(limits, backend.Kind, maxConcurrency, stateDType);
         // Off, or the server's budget on this device (every other setting is the chosen limits').
         scheduler = scheduler with
@@ -88,7 +89,7 @@ public static class ServingBenchCommand
             PrefixCacheMaxBytes = prefixCache == "off" ? 0 : GpuSchedulerDefaults.Apply(new SchedulerOptions(), backend.Kind, _ => false).PrefixCacheMaxBytes,
             PrefixCacheFinishedStates = prefixCache == "on",
         };
-        var options = new EngineOptions(scheduler, pool, Device: device);
+        var options = new EngineOptions(scheduler, pool, Device: device.Kind) { DType = device.DType };
         await using var model = ServedModel.Load(modelDir, Path.GetFileName(modelDir.TrimEnd('/')), options, backend: backend);
         // Warm-up long enough (256 tokens over ~0.2 s) for the JIT to tier up the sampler's vector code: with 16 tokens,
         // the first level (concurrency 1) ran on unoptimised TensorPrimitives and read ~20% slow.
@@ -108,7 +109,7 @@ public static class ServingBenchCommand
                 $"{steps}", steps > 0 ? $"{100.0 * ahead / steps:F0}%" : "");
         }
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/]: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.Name)}[/] on {Markup.Escape(model.Device.ToString())}: prompts of {promptTokens} random tokens, {outputTokens} tokens out (EOS ignored), "
             + (sampling.Temperature == 0 ? "greedy" : $"temperature {sampling.Temperature}, top_p {sampling.TopP}")
             + $", {BenchStateDType.Name(stateDType)} state, prefix cache {PrefixCacheLabel(prefixCache)}"
             + (saveStates is null ? "; " : ", every request saving its final state; ")
