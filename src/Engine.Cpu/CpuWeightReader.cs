@@ -1,7 +1,5 @@
-using MambaServe.Engine.Backends;
 using MambaServe.Engine.Hosting;
 using MambaServe.Engine.Loading;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MambaServe.Engine.Cpu;
@@ -54,22 +52,26 @@ internal static unsafe class CpuWeightReader
     private static bool IsMatrix(TensorRole role) => role is TensorRole.Embedding or TensorRole.LmHead or TensorRole.InProj
         or TensorRole.XProj or TensorRole.DtProj or TensorRole.OutProj;
 
-    /// <summary>A contiguous tensor of the model's shape for <paramref name="t"/>, in <paramref name="type"/>.</summary>
+    /// <summary>
+    /// A contiguous tensor of the model's shape for <paramref name="t"/>, in <paramref name="type"/>: the stored bytes
+    /// copied as they are (little-endian, as this x64 process is), then converted by libtorch where the types differ
+    /// (widening is exact; narrowing fp32 to bf16 rounds to nearest even).
+    /// </summary>
     private static Tensor ToTensor(CheckpointTensor t, ScalarType type)
     {
-        var shape = t.Shape.ToArray();
-        if (type == ScalarType.BFloat16 && t.DType == TensorDType.BFloat16)
-        {
-            // Stored as kept: the bytes as they are (little-endian, as this x64 process is).
-            var kept = empty(shape, ScalarType.BFloat16);
-            t.Data.CopyTo(new Span<byte>((void*)kept.DataPointer(), checked((int)(kept.NumberOfElements * 2))));
-            return kept;
-        }
-
-        var fp32 = torch.tensor(Float32Converter.ToFloat32(t.Data, t.DType), shape, ScalarType.Float32);
-        if (type == ScalarType.Float32) return fp32;
-        using (fp32) return fp32.to(type); // libtorch rounds to nearest even
+        var stored = empty(t.Shape.ToArray(), StoredType(t.DType));
+        t.Data.CopyTo(new Span<byte>((void*)stored.DataPointer(), checked((int)(stored.NumberOfElements * stored.ElementSize))));
+        if (stored.dtype == type) return stored;
+        using (stored) return stored.to(type);
     }
+
+    private static ScalarType StoredType(TensorDType dtype) => dtype switch
+    {
+        TensorDType.Float32 => ScalarType.Float32,
+        TensorDType.Float16 => ScalarType.Float16,
+        TensorDType.BFloat16 => ScalarType.BFloat16,
+        _ => throw new CheckpointException($"A {dtype} tensor cannot be a weight."),
+    };
 
     private static Tensor? Take(Dictionary<(TensorRole, int), Tensor> tensors, TensorRole role, int layer) =>
         tensors.Remove((role, layer), out var t) ? t : null;

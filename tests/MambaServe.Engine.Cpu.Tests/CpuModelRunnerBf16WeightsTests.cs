@@ -84,6 +84,17 @@ public sealed class CpuModelRunnerBf16WeightsTests
         }
     }
 
+    // Auto rounds nothing: an fp32-stored checkpoint keeps fp32 matrices and the reference's 1e-3.
+    [Fact]
+    public void Fp32StoredCheckpoint_AutoKeepsFp32MatricesWithinTheReferencesTolerance()
+    {
+        using var auto = LoadedRunners.FromFiles(ReferenceSet.ModelDir("tiny-b"), ModelDType.Auto, slots: 1);
+        Assert.Contains("fp32 weights", auto.Device.Details, StringComparison.Ordinal);
+
+        var c = ReferenceSet.Cases("tiny-b").MaxBy(r => r.Tokens.Length)!;
+        c.AssertRowsWithin(auto.Prefill(0, c.Tokens), auto.LogitsWidth, 0, c.Tokens.Length, 1e-3f);
+    }
+
     [Fact]
     public void CreateRunner_Bfloat16_DescribesItsWeights()
     {
