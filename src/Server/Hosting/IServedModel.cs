@@ -30,4 +30,7 @@ public interface IServedModel : IAsyncDisposable
 
     /// <summary>Null while the model's device is healthy; otherwise why it was lost (health turns 503).</summary>
     string? FaultReason => null;
+
+    /// <summary>What the model runs on, for the load's log line: "cpu (2 threads, bf16 weights, fp32 state)".</summary>
+    string Device => "an unnamed device";
 }

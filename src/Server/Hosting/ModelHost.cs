@@ -117,7 +117,7 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
         {
             var model = await loader.LoadAsync(_stopping.Token);
             _model = model;
-            LogLoaded(model.Name);
+            LogLoaded(model.Name, model.Device);
             if (model.Tokenizer is not null && model.ChatTemplate is null)
             {
                 LogDefaultChatTemplate(model.Name);
@@ -140,8 +140,9 @@ public sealed partial class ModelHost(IModelLoader loader, IHostApplicationLifet
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} loaded; serving")]
-    private partial void LogLoaded(string model);
+    // The device line says what was chosen where the settings left it open (auto's backend, weight type and threads).
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} loaded on {Device}; serving")]
+    private partial void LogLoaded(string model, string device);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} has no chat_template; chat uses the documented default template (docs/server.md)")]
     private partial void LogDefaultChatTemplate(string model);

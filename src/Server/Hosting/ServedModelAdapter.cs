@@ -28,6 +28,8 @@ public sealed class ServedModelAdapter(ServedModel model, StateStoreOptions stat
 
     public string? FaultReason => model.FaultReason;
 
+    public string Device => model.Device.ToString();
+
     public Task StopAsync(CancellationToken cancellationToken) => model.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
