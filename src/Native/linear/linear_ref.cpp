@@ -43,10 +43,23 @@ __attribute__((always_inline)) inline float weight_at(const uint16_t* p) {
     return v;
 }
 
+// The 16 lanes' sum as a tree (halves, quarters, then pairs), the same order for every tile shape: a few shuffles and
+// adds where 16 scalar adds in lane order were a large share of a tile's work when K is small (a demo-size in_proj has
+// 16 vector multiply-adds an output): 16-row tiles of that shape ran 1.2-1.6x faster, one row from cache up to 1.3x
+// (docs/benchmarks.md, "The native linear's lane sums").
+__attribute__((always_inline)) inline float lane_sum(const lanes& v) {
+    typedef float lanes8 __attribute__((vector_size(8 * sizeof(float))));
+    typedef float lanes4 __attribute__((vector_size(4 * sizeof(float))));
+    const lanes8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                     __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    const lanes4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
 // The dot products of NW weight rows (ws elements apart) with R input rows (xs floats apart), into acc[j][r]. Each
 // pair is summed in one fixed order whatever NW and R are: four vector accumulators (64 floats per step, so the adds
-// never wait on each other), then whole vectors, then the four folded together, their lanes added in lane order,
-// then a scalar tail. So a row's outputs are bit-identical at every batch size (batch invariance; the engine's tests
+// never wait on each other), then whole vectors, then the four folded together, their lanes summed as a tree
+// (lane_sum), then a scalar tail. So a row's outputs are bit-identical at every batch size (batch invariance; the engine's tests
 // compare batched rows with rows decoded alone), and tiling only decides which pairs share loads: each weight vector
 // serves R rows and each input vector NW weight rows, and the NW x R lane sums run as independent chains.
 template <int NW, int R, typename W>
@@ -88,14 +101,8 @@ __attribute__((always_inline)) inline void dot_tile(const W* w, int64_t ws, cons
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             a[j][r][0] += a[j][r][1] + a[j][r][2] + a[j][r][3];
-            acc[j][r] = 0.0f;
+            acc[j][r] = lane_sum(a[j][r][0]);
         }
-#pragma GCC unroll 16
-    for (int i = 0; i < kLanes; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NW; ++j)
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) acc[j][r] += a[j][r][0][i];
     // The scalar tail's multiply-adds are explicit fmas: left to the compiler, `acc += w * x` was contracted into an
     // fma in some tile shapes and not in others, and rows differed in the last bit between batch sizes.
     for (; k < K; ++k)
