@@ -1,6 +1,6 @@
 namespace MambaServe.Engine.Loading;
 
-/// <summary>The weights of a checkpoint directory; the config is read (and checked) at once, the weights when asked for.</summary>
+/// <summary>The weights of a checkpoint directory; the config is read (and checked) at once, the weights when streamed.</summary>
 public sealed class CheckpointWeightSource : IWeightSource
 {
     private CheckpointWeightSource(string directory, MambaConfig config)
@@ -19,8 +19,6 @@ public sealed class CheckpointWeightSource : IWeightSource
         var directory = CheckpointLoader.RequireDirectory(modelDirectory);
         return new CheckpointWeightSource(directory, CheckpointConfigReader.Read(directory));
     }
-
-    public MambaWeights ReadFloat32() => CheckpointLoader.Load(Directory).Weights;
 
     public void Stream(CheckpointTensorVisitor visit)
     {

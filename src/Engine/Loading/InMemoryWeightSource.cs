@@ -7,8 +7,6 @@ public sealed class InMemoryWeightSource(MambaConfig config, MambaWeights weight
 {
     public MambaConfig Config { get; } = config;
 
-    public MambaWeights ReadFloat32() => weights;
-
     /// <summary>The fp32 arrays as they are, under the HF names, in the order a checkpoint streams them.</summary>
     public void Stream(CheckpointTensorVisitor visit)
     {

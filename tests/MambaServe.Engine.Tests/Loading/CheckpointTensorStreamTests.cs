@@ -106,7 +106,7 @@ public sealed class CheckpointTensorStreamTests
     public void Stream_InMemoryWeights_SameAsTheCheckpointTheyCameFrom()
     {
         var checkpoint = CheckpointWeightSource.Open(TestPaths.Fixture("tiny-b"));
-        var inMemory = new InMemoryWeightSource(checkpoint.Config, checkpoint.ReadFloat32());
+        var inMemory = new InMemoryWeightSource(checkpoint.Config, CheckpointLoader.Load(checkpoint.Directory).Weights);
 
         var expected = StreamAll(checkpoint);
         var actual = StreamAll(inMemory);

@@ -21,7 +21,7 @@ public sealed class RandomCheckpointWriterTests : IDisposable
         source.Stream(t => dtypes.Add(t.DType));
         Assert.Equal([TensorDType.BFloat16], dtypes);
 
-        var w = source.ReadFloat32();
+        var w = CheckpointLoader.Load(_dir).Weights;
         float scale = RandomCheckpoint.UniformScale(TensorRole.InProj, Shape);
         Assert.All(w.Layers[1].InProj, v => Assert.InRange(v, -scale * 1.01f, scale * 1.01f));
         Assert.True(w.Layers[1].InProj.Select(MathF.Abs).Average() > scale / 3, "uniform in +-scale has mean |v| = scale / 2");
