@@ -32,7 +32,11 @@ public sealed class MetricsEndpointTests
         var client = await factory.CreateReadyClientAsync();
         await StreamDisconnect.StartThenDisconnectAsync(client, engine);
 
-        var text = await ScrapeUntilAsync(client, "mambaserve_requests_aborted_total");
+        // The run counts the abort, then records its duration with the error type: a scrape may fall between the two.
+        var text = await Prometheus.ScrapeUntilAsync(
+            client, t => t.Contains("mambaserve_requests_aborted_total", StringComparison.Ordinal) && t.Contains("error_type=\"aborted\"", StringComparison.Ordinal),
+            attempts: 400);
+        Assert.Contains("mambaserve_requests_aborted_total", text);
         Assert.Contains("error_type=\"aborted\"", text);
     }
 
