@@ -75,9 +75,15 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         Tensor? previousOut = hidden;
         for (var l = 0; l < config.NLayer; l++)
         {
+            // A layer's activations (a prefill chunk's are megabytes each) go when the layer ends, not with the
+            // forward: so the allocator hands the next layer the same memory, where holding every layer's until the
+            // end took fresh pages from the kernel each forward (zeroed on first touch) and grew the heap by the
+            // layers' sum (docs/benchmarks.md, "A layer's activations freed with the layer").
+            using var layerScope = NewDisposeScope();
             var layer = weights.Layers[l];
             var normed = AddAndNorm(previousOut, residual, layer.Norm);
-            previousOut = Mixer(l, layer, normed, middle);
+            previousOut.Dispose();
+            previousOut = Mixer(l, layer, normed, middle).MoveToOuterDisposeScope();
         }
         return wantFinal ? AddAndNorm(previousOut, residual, weights.NormF) : null;
     }
