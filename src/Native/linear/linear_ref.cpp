@@ -36,12 +36,7 @@ __attribute__((always_inline)) inline void load_weights(lanes& v, const uint16_t
     __builtin_memcpy(&v, &bits, sizeof(v));
 }
 __attribute__((always_inline)) inline float weight_at(const float* p) { return *p; }
-__attribute__((always_inline)) inline float weight_at(const uint16_t* p) {
-    const uint32_t bits = static_cast<uint32_t>(*p) << 16;
-    float v;
-    __builtin_memcpy(&v, &bits, sizeof(v));
-    return v;
-}
+__attribute__((always_inline)) inline float weight_at(const uint16_t* p) { return bf16_to_float(*p); }
 
 // The 16 lanes' sum as a tree (halves, quarters, then pairs), the same order for every tile shape: a few shuffles and
 // adds where 16 scalar adds in lane order were a large share of a tile's work when K is small (a demo-size in_proj has
