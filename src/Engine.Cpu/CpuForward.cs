@@ -72,7 +72,7 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
         var ids = torch.tensor(tokens.ToArray(), ScalarType.Int64);
         var hidden = weights.Embed(ids);
         var residual = zeros(tokens.Length, config.DModel, dtype: ScalarType.Float32);
-        Tensor? previousOut = hidden;
+        var previousOut = hidden;
         for (var l = 0; l < config.NLayer; l++)
         {
             // A layer's activations (a prefill chunk's are megabytes each) go when the layer ends, not with the
@@ -89,14 +89,14 @@ internal sealed unsafe class CpuForward(MambaConfig config, CpuWeights weights, 
     }
 
     /// <summary>residual += x (fp32); returns rmsnorm(residual) * weight.</summary>
-    private Tensor AddAndNorm(Tensor? x, Tensor residual, Tensor weight)
+    private Tensor AddAndNorm(Tensor x, Tensor residual, Tensor weight)
     {
         var rows = (int)residual.shape[0];
         var output = empty(rows, config.DModel, dtype: ScalarType.Float32);
         var p = new MsvRmsNormParams
         {
             Rows = rows, Dim = config.DModel, Dtype = MsvDtype.F32,
-            X = x is null ? 0 : x.DataPointer(), XRowStride = config.DModel,
+            X = x.DataPointer(), XRowStride = config.DModel,
             Residual = residual.DataPointer(), ResidualRowStride = config.DModel,
             Out = output.DataPointer(), OutRowStride = config.DModel,
             Weight = weight.DataPointer(), Eps = config.NormEpsilon,
